@@ -1,0 +1,36 @@
+/**
+ * The one error catalogue. Every error the project raises on purpose has a code, a message template,
+ * an HTTP status where it applies, and says whether retrying can help. README lists the same codes
+ * (a test keeps the two in step).
+ */
+export const errorCatalogue = {
+  CONFIG_INVALID: { status: 500, retriable: false, summary: 'Configuration or environment is invalid.' },
+  STORE_INVALID: { status: 400, retriable: false, summary: 'A store description failed validation.' },
+  SCENARIO_INVALID: { status: 400, retriable: false, summary: 'A simulator scenario failed validation.' },
+  RECORDING_INVALID: { status: 400, retriable: false, summary: 'A recording file is malformed (file and line given).' },
+  RECORDING_NOT_FOUND: { status: 404, retriable: false, summary: 'A recording folder or one of its files is missing.' },
+  MESSAGE_INVALID: { status: 400, retriable: false, summary: 'A bus message failed its topic schema.' },
+  HANDLER_FAILED: { status: 500, retriable: true, summary: 'A bus handler threw; the message will be redelivered.' },
+  BUS_UNAVAILABLE: { status: 503, retriable: true, summary: 'The message bus cannot be reached.' },
+  MODEL_UNAVAILABLE: { status: 503, retriable: false, summary: 'A model file or inference runtime cannot be loaded.' },
+  TOOL_MISSING: { status: 500, retriable: false, summary: 'An external tool (such as ffmpeg) cannot be found.' },
+  USAGE: { status: 400, retriable: false, summary: 'A command was called with wrong arguments.' },
+} as const satisfies Record<string, { status: number; retriable: boolean; summary: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export class WalkoutError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retriable: boolean;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'WalkoutError';
+    this.code = code;
+    this.status = errorCatalogue[code].status;
+    this.retriable = errorCatalogue[code].retriable;
+    this.details = options.details;
+  }
+}

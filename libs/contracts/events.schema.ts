@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { Id, SCHEMA_VERSION, StoreClockMs, Vec3 } from './common.schema.ts';
+
+/**
+ * Every message on the bus. Each payload carries the schema version, the store, a store-clock
+ * timestamp and its own event id (consumers dedupe on it). Frames are referenced, never copied.
+ */
+
+const eventBase = {
+  schemaVersion: z.literal(SCHEMA_VERSION).describe('Version of the event schema.'),
+  eventId: z.string().min(1).max(128).describe('Unique id of this event; consumers dedupe on it.'),
+  storeId: Id.describe('The store the event happened in.'),
+  ts: StoreClockMs.describe('When it happened, store clock, ms.'),
+};
+
+export const Keypoint2D = z
+  .tuple([z.number(), z.number(), z.number().min(0).max(1)])
+  .describe('[x, y, score]: pixel position and confidence of one COCO keypoint.');
+
+export const GateQrScanned = z
+  .strictObject({
+    ...eventBase,
+    gateId: Id,
+    visitId: Id.describe('The visit this scan opens; charges are keyed by it.'),
+    accountId: Id.describe('The shopper account whose app showed the QR code.'),
+    partySize: z.number().int().min(1).max(20).describe('People entering on this scan (a group has one payer).'),
+  })
+  .describe('A shopper scanned the app QR code at an entry gate.');
+
+export const GateOpened = z
+  .strictObject({
+    ...eventBase,
+    gateId: Id,
+    kind: z.enum(['entry', 'exit', 'staff']),
+    visitId: Id.optional().describe('The visit passing, when the gate knows it.'),
+  })
+  .describe('A gate opened to let someone through.');
+
+export const FrameRef = z
+  .strictObject({
+    recording: z.string().min(1).describe('Recording folder or live stream name.'),
+    file: z.string().min(1).describe('Video file within the recording.'),
+    index: z.number().int().nonnegative().describe('Frame index within that file.'),
+  })
+  .describe('Where a frame can be read from; pixels never travel on the bus.');
+
+export const CameraFrameCaptured = z
+  .strictObject({
+    ...eventBase,
+    cameraId: Id,
+    frameIndex: z.number().int().nonnegative(),
+    frame: FrameRef,
+  })
+  .describe('A camera produced a frame.');
+
+export const DetectedPose = z.strictObject({
+  score: z.number().min(0).max(1),
+  box: z.tuple([z.number(), z.number(), z.number(), z.number()]).describe('[x, y, width, height] in pixels.'),
+  keypoints: z.array(Keypoint2D).length(17).describe('The 17 COCO keypoints.'),
+});
+
+export const CameraPosesDetected = z
+  .strictObject({
+    ...eventBase,
+    cameraId: Id,
+    frameIndex: z.number().int().nonnegative(),
+    model: z.string().min(1).describe('Which pose model produced these.'),
+    poses: z.array(DetectedPose),
+  })
+  .describe('People found in one frame.');
+
+export const LoadCellSample = z.tuple([StoreClockMs, z.number()]).describe('[store-clock ms, grams].');
+
+export const ShelfSamplesRecorded = z
+  .strictObject({
+    ...eventBase,
+    shelfId: Id,
+    loadCellId: Id,
+    samples: z.array(LoadCellSample).min(1).describe('Consecutive samples, oldest first.'),
+  })
+  .describe('A batch of raw load-cell samples from one cell.');
+
+export const ProductHypothesis = z.strictObject({
+  productId: Id,
+  quantity: z.number().int().positive(),
+  probability: z.number().min(0).max(1),
+});
+
+export const SensorHealth = z.enum(['ok', 'noisy', 'stuck', 'dead', 'saturated']);
+
+export const ShelfEventDetected = z
+  .strictObject({
+    ...eventBase,
+    shelfEventId: z.string().min(1),
+    shelfId: Id,
+    plateIds: z.array(Id).min(1),
+    laneIds: z.array(Id),
+    kind: z.enum(['pick', 'put']).describe('Weight went down (pick) or up (put back).'),
+    startMs: StoreClockMs,
+    endMs: StoreClockMs,
+    deltaGrams: z.number().describe('Net weight change, grams (negative for a pick).'),
+    sigmaGrams: z.number().nonnegative().describe('One standard deviation of the weight change, grams.'),
+    hypotheses: z.array(ProductHypothesis).describe('What moved, most likely first.'),
+    confidence: z.number().min(0).max(1),
+    health: SensorHealth.describe('Worst health of the sensors involved.'),
+  })
+  .describe('Weight on a shelf changed: something was picked up or put down.');
+
+export const DeviceHealthReported = z
+  .strictObject({
+    ...eventBase,
+    deviceId: Id,
+    deviceKind: z.enum(['camera', 'load-cell', 'gate']),
+    health: z.enum(['ok', 'noisy', 'stuck', 'dead', 'saturated', 'offline']),
+    detail: z.string().describe('What was seen, for the operator.'),
+  })
+  .describe('A device changed health.');
+
+export const PersonTruth = z.strictObject({
+  personId: Id,
+  keypoints3d: z.array(Vec3).length(17),
+});
+
+export type GateQrScanned = z.infer<typeof GateQrScanned>;
+export type GateOpened = z.infer<typeof GateOpened>;
+export type CameraFrameCaptured = z.infer<typeof CameraFrameCaptured>;
+export type CameraPosesDetected = z.infer<typeof CameraPosesDetected>;
+export type ShelfSamplesRecorded = z.infer<typeof ShelfSamplesRecorded>;
+export type ShelfEventDetected = z.infer<typeof ShelfEventDetected>;
+export type DeviceHealthReported = z.infer<typeof DeviceHealthReported>;
+export type ProductHypothesis = z.infer<typeof ProductHypothesis>;

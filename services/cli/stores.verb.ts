@@ -1,0 +1,43 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { loadStore, indexStore } from '../../libs/contracts/index.ts';
+import { report, type Verb } from '../../libs/cli/verb.ts';
+
+export const storesCheckVerb: Verb = {
+  name: 'stores check',
+  summary: 'Validate store descriptions and print a summary of each.',
+  usage: 'walkout stores check [file.json ...] [--json]\n\nWith no files, checks every store under fixtures/stores/.',
+  options: { json: { type: 'boolean' } },
+  allowPositionals: true,
+  async run({ values, positionals }) {
+    const files = positionals.length
+      ? positionals
+      : (await readdir('fixtures/stores')).filter((f) => f.endsWith('.json')).map((f) => path.join('fixtures/stores', f));
+    const summaries: Array<Record<string, string | number>> = [];
+    for (const file of files) {
+      const index = indexStore(await loadStore(file));
+      summaries.push({
+        file,
+        storeId: index.store.id,
+        name: index.store.name,
+        cameras: index.store.cameras.length,
+        gondolas: index.gondolas.size,
+        shelves: index.shelves.size,
+        lanes: index.lanes.size,
+        plates: index.plates.size,
+        loadCells: index.store.loadCells.length,
+        products: index.products.size,
+        gates: index.store.gates.length,
+      });
+    }
+    report(values.json === true, summaries, () =>
+      summaries
+        .map(
+          (s) =>
+            `${s.storeId} (${s.name}, ${s.file}): ${s.cameras} cameras, ${s.gondolas} gondolas, ${s.shelves} shelves, ` +
+            `${s.lanes} lanes on ${s.plates} plates, ${s.products} products, ${s.gates} gates`,
+        )
+        .join('\n'),
+    );
+  },
+};

@@ -1,0 +1,12 @@
+import type { Verb } from '../../libs/cli/verb.ts';
+
+/**
+ * Every verb of `walkout`, loaded on demand so `walkout --help` stays fast and a verb's heavy
+ * dependencies (TF.js, ffmpeg) load only when it runs. Add a verb here and in README.md.
+ */
+export const verbs: Record<string, { summary: string; load: () => Promise<Verb> }> = {
+  'stores check': {
+    summary: 'Validate store descriptions and print a summary of each.',
+    load: async () => (await import('./stores.verb.ts')).storesCheckVerb,
+  },
+};
