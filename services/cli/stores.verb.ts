@@ -1,7 +1,8 @@
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadStore, indexStore } from '../../libs/contracts/index.ts';
 import { report, type Verb } from '../../libs/cli/verb.ts';
+import { generateStore, STORE_SPECS, storeToJson } from '../../libs/sim/store.generator.ts';
 
 export const storesCheckVerb: Verb = {
   name: 'stores check',
@@ -39,5 +40,21 @@ export const storesCheckVerb: Verb = {
         )
         .join('\n'),
     );
+  },
+};
+
+export const storesGenerateVerb: Verb = {
+  name: 'stores generate',
+  summary: 'Write the built-in store fixtures (kiosk, convenience) from their generator specs.',
+  usage: 'walkout stores generate [--out fixtures/stores]',
+  options: { out: { type: 'string' } },
+  async run({ values }) {
+    const out = typeof values.out === 'string' ? values.out : 'fixtures/stores';
+    await mkdir(out, { recursive: true });
+    for (const [name, spec] of Object.entries(STORE_SPECS)) {
+      const file = path.join(out, `${name}.json`);
+      await writeFile(file, storeToJson(generateStore(spec)));
+      process.stdout.write(`wrote ${file}\n`);
+    }
   },
 };

@@ -9,4 +9,8 @@ export const verbs: Record<string, { summary: string; load: () => Promise<Verb> 
     summary: 'Validate store descriptions and print a summary of each.',
     load: async () => (await import('./stores.verb.ts')).storesCheckVerb,
   },
+  'stores generate': {
+    summary: 'Write the built-in store fixtures from their generator specs.',
+    load: async () => (await import('./stores.verb.ts')).storesGenerateVerb,
+  },
 };
