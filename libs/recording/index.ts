@@ -1,0 +1,4 @@
+export * from './lines.reader.ts';
+export * from './lines.writer.ts';
+export * from './recording.writer.ts';
+export * from './recording.reader.ts';

@@ -1,0 +1,93 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, writeFile, appendFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadStore, WalkoutError } from '../contracts/index.ts';
+import { collect, openRecording, RecordingWriter } from './index.ts';
+
+const kioskFile = new URL('../../fixtures/stores/kiosk.json', import.meta.url).pathname;
+
+async function writeSmallRecording(options: { compressLoadCells?: boolean } = {}) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'walkout-rec-'));
+  const store = await loadStore(kioskFile);
+  const writer = await RecordingWriter.create(dir, store, { kind: 'simulator', detail: 'unit test' }, options);
+  const cells = ['lc-g1-s1-p1', 'lc-g1-s1-p2'];
+  const shelf = writer.loadCells('g1-s1', cells, 60);
+  for (let i = 0; i < 600; i++) shelf.write(1000 + Math.round((i * 1000) / 60), [1000.04 + i / 100, 2000 - i / 100]);
+  const cam = writer.camera('cam-1', 10);
+  cam.frame(1000);
+  cam.frame(1100);
+  writer.truth.actions.write({
+    actionId: 'a1', kind: 'pick', startMs: 1200, endMs: 1800, personId: 'alice', visitId: 'v1',
+    productId: 'p-0001', quantity: 1, shelfId: 'g1-s1', laneId: 'g1-s1-l1', plateIds: ['g1-s1-p1'],
+  });
+  writer.gates().write({
+    topic: 'gate.qr-scanned',
+    message: { schemaVersion: 1, eventId: 'e1', storeId: 'kiosk', ts: 1000, gateId: 'gate-entry', visitId: 'v1', accountId: 'acct-1', partySize: 1 },
+  });
+  await writer.close({ startMs: 1000, endMs: 11000 });
+  return dir;
+}
+
+test('a recording written stream by stream reads back the same', async () => {
+  for (const compressLoadCells of [false, true]) {
+    const dir = await writeSmallRecording({ compressLoadCells });
+    const recording = await openRecording(dir);
+    assert.equal(recording.manifest.storeId, 'kiosk');
+    assert.equal(recording.manifest.streams.cameras[0].frameCount, 2);
+    const stream = recording.manifest.streams.loadCells[0];
+    assert.equal(stream.file.endsWith('.gz'), compressLoadCells);
+    const rows = await collect(recording.loadCellRows(stream));
+    assert.equal(rows.length, 600);
+    assert.equal(rows[0].ts, 1000);
+    assert.deepEqual([...rows[0].grams], [1000, 2000]); // stored to 0.1 g
+    assert.deepEqual([...rows[599].grams], [1006, 1994]);
+    assert.deepEqual(await collect(recording.frameTimes('cam-1')), [{ frameIndex: 0, ts: 1000 }, { frameIndex: 1, ts: 1100 }]);
+    const [action] = await collect(recording.truthActions());
+    assert.equal(action.productId, 'p-0001');
+    assert.equal((await collect(recording.gateLines()))[0].topic, 'gate.qr-scanned');
+    assert.deepEqual(await collect(recording.truthReceipts()), []);
+  }
+});
+
+async function expectRecordingError(promise: Promise<unknown>, pattern: RegExp) {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof WalkoutError, String(error));
+    assert.match(error.message, pattern);
+    return true;
+  });
+}
+
+test('a bad load-cell row is reported with file and line, after the good rows were delivered', async () => {
+  const dir = await writeSmallRecording();
+  const recording = await openRecording(dir);
+  const stream = recording.manifest.streams.loadCells[0];
+  await appendFile(path.join(dir, stream.file), '99999,12.5,oops\n');
+  const seen: number[] = [];
+  await expectRecordingError(
+    (async () => {
+      for await (const row of recording.loadCellRows(stream)) seen.push(row.ts);
+    })(),
+    /loadcells\/g1-s1\.csv:602: column 3 is not a number: "oops"/,
+  );
+  assert.equal(seen.length, 600, 'every good row before the bad one was delivered');
+});
+
+test('a malformed truth line names the file and line', async () => {
+  const dir = await writeSmallRecording();
+  await appendFile(path.join(dir, 'truth/actions.jsonl'), '{"actionId": "a2", "kind": "grab"}\n');
+  const recording = await openRecording(dir);
+  await expectRecordingError(collect(recording.truthActions()), /truth\/actions\.jsonl:2: kind: /);
+});
+
+test('missing or unknown-version manifests are refused clearly', async () => {
+  const dir = await writeSmallRecording();
+  const manifestFile = path.join(dir, 'manifest.json');
+  const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
+  await writeFile(manifestFile, JSON.stringify({ ...manifest, version: 7 }));
+  await expectRecordingError(openRecording(dir), /format version 7 is not one this reader knows/);
+  await expectRecordingError(openRecording(path.join(dir, 'nope')), /manifest\.json is missing/);
+  await writeFile(manifestFile, JSON.stringify({ ...manifest, streams: { ...manifest.streams, gates: '../escape.jsonl' } }));
+  await expectRecordingError(openRecording(dir), /streams\.gates: paths stay inside the recording folder/);
+});
