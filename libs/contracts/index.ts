@@ -6,3 +6,4 @@ export * from './events.schema.ts';
 export * from './topics.ts';
 export * from './errors.ts';
 export * from './recording.schema.ts';
+export * from './scenario.schema.ts';

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { Id, SCHEMA_VERSION } from './common.schema.ts';
+
+/**
+ * A simulator scenario: who comes in when, and what each person does. Times are seconds from the
+ * start of the recording. Actions run in order; walking to the right lane is implied.
+ */
+
+const Seconds = z.number().nonnegative();
+const Colour = z.string().regex(/^#[0-9a-f]{6}$/, 'a colour is #rrggbb');
+
+export const ScenarioAction = z.discriminatedUnion('do', [
+  z.strictObject({ do: z.literal('walk-to'), lane: Id.describe('Stand in front of this lane.') }),
+  z.strictObject({
+    do: z.literal('pick'),
+    lane: Id,
+    quantity: z.number().int().min(1).max(6).default(1).describe('Units taken in one reach.'),
+  }),
+  z.strictObject({
+    do: z.literal('put'),
+    lane: Id.describe('Where the item is put down: its own lane or another one (a misplaced item).'),
+    product: Id.optional().describe('Which carried product; the one picked last when absent.'),
+    quantity: z.number().int().min(1).max(6).default(1),
+  }),
+  z.strictObject({
+    do: z.literal('hand-off'),
+    to: Id.describe('The person who receives the item; both must be in the store.'),
+    product: Id.optional(),
+    quantity: z.number().int().min(1).max(6).default(1),
+  }),
+  z.strictObject({ do: z.literal('linger'), seconds: Seconds.max(600) }),
+  z.strictObject({ do: z.literal('wait-until'), atS: Seconds.describe('Stand still until this time (to stage simultaneous picks).') }),
+  z.strictObject({ do: z.literal('lean'), lane: Id.describe('Rest a hand on this lane\'s shelf edge: weight moves, nothing is taken.'), seconds: Seconds.max(30).default(2) }),
+  z.strictObject({ do: z.literal('restock'), lane: Id, quantity: z.number().int().min(1).max(24) }),
+  z.strictObject({ do: z.literal('leave') }),
+]);
+
+export const AppearanceOverride = z
+  .strictObject({
+    skin: Colour.optional(),
+    hair: Colour.optional(),
+    shirt: Colour.optional(),
+    trousers: Colour.optional(),
+    shoes: Colour.optional(),
+    heightM: z.number().min(1.0).max(2.2).optional(),
+    build: z.number().min(0).max(1).optional(),
+  })
+  .describe('Fix parts of how a person looks; the rest is drawn from the seed.');
+
+export const ScenarioPerson = z
+  .strictObject({
+    id: Id,
+    role: z.enum(['shopper', 'companion', 'staff']).default('shopper'),
+    accountId: Id.optional().describe('The app account whose QR code a shopper scans; required for shoppers.'),
+    with: Id.optional().describe('For a companion: the shopper who pays for them (same visit).'),
+    arriveAtS: Seconds,
+    walkingSpeedMps: z.number().min(0.3).max(2.5).optional(),
+    appearance: AppearanceOverride.optional(),
+    actions: z.array(ScenarioAction).min(1),
+  })
+  .describe('One person in the scenario.');
+
+export const LoadCellFaultSpec = z.strictObject({
+  loadCell: Id,
+  kind: z.enum(['stuck', 'dead', 'saturated', 'noisy']),
+  atS: Seconds,
+});
+
+export const Scenario = z
+  .strictObject({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    name: z.string().min(1),
+    description: z.string().describe('What makes this case easy or hard.'),
+    store: Id.describe('A store in fixtures/stores (its id), or the id of the store passed on the command line.'),
+    startMs: z.number().int().nonnegative().default(1_780_000_000_000).describe('Store-clock time of second zero.'),
+    tailS: Seconds.max(120).default(3).describe('Seconds recorded after the last person leaves.'),
+    people: z.array(ScenarioPerson).min(1),
+    faults: z.array(LoadCellFaultSpec).default([]),
+  })
+  .superRefine((scenario, ctx) => {
+    const ids = new Map(scenario.people.map((p) => [p.id, p]));
+    if (ids.size !== scenario.people.length) ctx.addIssue({ code: 'custom', path: ['people'], message: 'person ids must be unique' });
+    scenario.people.forEach((person, i) => {
+      const at = ['people', i];
+      if (person.role === 'shopper' && !person.accountId)
+        ctx.addIssue({ code: 'custom', path: [...at, 'accountId'], message: `shopper ${person.id} has no accountId to scan at the gate` });
+      if (person.role === 'companion') {
+        const payer = person.with ? ids.get(person.with) : undefined;
+        if (!payer || payer.role !== 'shopper')
+          ctx.addIssue({ code: 'custom', path: [...at, 'with'], message: `companion ${person.id} must name the shopper they came with` });
+      }
+      person.actions.forEach((action, ai) => {
+        if (action.do === 'hand-off' && !ids.has(action.to))
+          ctx.addIssue({ code: 'custom', path: [...at, 'actions', ai, 'to'], message: `${person.id} hands off to unknown person ${action.to}` });
+        if (action.do === 'restock' && person.role !== 'staff')
+          ctx.addIssue({ code: 'custom', path: [...at, 'actions', ai], message: `only staff restock (${person.id} is a ${person.role})` });
+      });
+      if (person.actions.at(-1)?.do !== 'leave')
+        ctx.addIssue({ code: 'custom', path: [...at, 'actions'], message: `${person.id} never leaves: end the actions with {"do": "leave"}` });
+    });
+  })
+  .describe('A simulator scenario file (fixtures/scenarios/*.json).');
+
+export type ScenarioAction = z.infer<typeof ScenarioAction>;
+export type ScenarioPerson = z.infer<typeof ScenarioPerson>;
+export type Scenario = z.infer<typeof Scenario>;
+export type ScenarioInput = z.input<typeof Scenario>;
