@@ -12,6 +12,8 @@ const STANDING_DISTANCE_M = 0.42; // from the shelf front to the body centre whe
 export interface FloorMap {
   path(from: Vec2, to: Vec2): Vec2[];
   walkable(p: Vec2): boolean;
+  /** Distance from a floor point to the nearest gondola, metres (0 inside one). */
+  clearance(p: Vec2): number;
 }
 
 function insidePolygon(p: Vec2, polygon: Vec2[]): boolean {
@@ -162,7 +164,11 @@ export function buildFloorMap(index: StoreIndex): FloorMap {
     return pulled;
   }
 
-  return { path, walkable: (p) => isFree(...cellOf(p)) };
+  const clearance = (p: Vec2) =>
+    Math.min(
+      ...gondolas.map((g) => Math.hypot(Math.max(g.box.min[0] - p[0], 0, p[0] - g.box.max[0]), Math.max(g.box.min[1] - p[1], 0, p[1] - g.box.max[1]))),
+    );
+  return { path, walkable: (p) => isFree(...cellOf(p)), clearance };
 }
 
 /** The unit vector a gondola opens towards (where shoppers stand). */

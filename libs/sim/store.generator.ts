@@ -15,6 +15,7 @@ const MAX_LANE_HEIGHT_M = 0.35;
 const LOAD_CELL_RATE_HZ = 60;
 const LOAD_CELL_NOISE_GRAMS = 1.5;
 const LOAD_CELL_CAPACITY_GRAMS = 30_000;
+const MAX_LANE_STOCK_GRAMS = 10_000; // keeps a plate carrying two full lanes well below the cell's capacity
 
 export interface GondolaSpec {
   /** Footprint on the floor, metres: [minX, minY, maxX, maxY]. */
@@ -187,7 +188,7 @@ export function generateStore(spec: StoreSpec): Store {
     const laneDepth = Math.min(lane.box.max[0] - lane.box.min[0], lane.box.max[1] - lane.box.min[1]);
     const across = Math.max(1, Math.floor(laneLength / product.sizeM[0]));
     const deep = Math.max(1, Math.floor(laneDepth / product.sizeM[1]));
-    const capacity = Math.min(24, across * deep);
+    const capacity = Math.max(1, Math.min(24, across * deep, Math.floor(MAX_LANE_STOCK_GRAMS / product.unitWeightGrams)));
     return { laneId: lane.id, productId: product.id, capacity, initialStock: Math.max(1, capacity - random.int(0, 2)) };
   });
   const loadCells: LoadCell[] = gondolas.flatMap((g) =>

@@ -5,6 +5,10 @@ import type { Verb } from '../../libs/cli/verb.ts';
  * dependencies (TF.js, ffmpeg) load only when it runs. Add a verb here and in README.md.
  */
 export const verbs: Record<string, { summary: string; load: () => Promise<Verb> }> = {
+  sim: {
+    summary: 'Simulate shoppers in a store and write a recording with ground truth.',
+    load: async () => (await import('./sim.verb.ts')).simVerb,
+  },
   'stores check': {
     summary: 'Validate store descriptions and print a summary of each.',
     load: async () => (await import('./stores.verb.ts')).storesCheckVerb,

@@ -1,0 +1,164 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { indexStore, KP, loadStore, WalkoutError, type Scenario, type StoreIndex } from '../contracts/index.ts';
+import { buildFloorMap, laneAccess } from './floor.map.ts';
+import { writeSimulation } from './recording.sim.ts';
+import { DIFFICULTY_PRESETS, generateScenario } from './scenario.generator.ts';
+import { loadScenario, parseScenario } from './scenario.load.ts';
+import { simulate } from './store.sim.ts';
+
+const fixture = (p: string) => new URL(`../../fixtures/${p}`, import.meta.url).pathname;
+const kiosk = async () => indexStore(await loadStore(fixture('stores/kiosk.json')));
+const scenario = (name: string) => loadScenario(fixture(`scenarios/${name}.json`));
+const receiptOf = (sim: ReturnType<typeof simulate>, visitId: string) =>
+  Object.fromEntries(sim.receipts.find((r) => r.visitId === visitId)!.lines.map((l) => [l.productId, l.quantity]));
+
+async function hashFolder(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (d: string) => {
+    for (const entry of await readdir(d, { withFileTypes: true })) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else out.set(path.relative(dir, full), createHash('sha256').update(await readFile(full)).digest('hex'));
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+test('same seed, same bytes; another seed, other samples', async () => {
+  const index = await kiosk();
+  const sc = await scenario('two-shoppers-one-shelf');
+  const write = async (seed: number) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'walkout-sim-'));
+    await writeSimulation(simulate(sc, index, seed), dir, { seed, quiet: true });
+    return hashFolder(dir);
+  };
+  const [a, b, c] = [await write(7), await write(7), await write(8)];
+  assert.ok(a.size > 10);
+  assert.deepEqual([...a.entries()].sort(), [...b.entries()].sort());
+  assert.notEqual(a.get('loadcells/g1-s2.csv'), c.get('loadcells/g1-s2.csv'));
+});
+
+test('a misplaced item is taken by the next shopper from the wrong lane', async () => {
+  const sim = simulate(await scenario('wrong-lane-put-back'), await kiosk(), 1);
+  // Alice put the energy drink (p-0017) on the milk lane; Bob, picking from the milk lane, gets it.
+  assert.deepEqual(receiptOf(sim, 'v-alice'), { 'p-0015': 1 });
+  assert.deepEqual(receiptOf(sim, 'v-bob'), { 'p-0017': 1 });
+  const bobs = sim.actions.find((a) => a.personId === 'bob')!;
+  assert.equal(bobs.laneId, 'g1-s3-l2');
+  assert.equal(bobs.productId, 'p-0017');
+});
+
+test('hand-offs move an item to the receiver\'s receipt; groups pay once; staff restocks are not sold', async () => {
+  const index = await kiosk();
+  const handOff = simulate(await scenario('hand-off'), index, 1);
+  assert.deepEqual(receiptOf(handOff, 'v-alice'), { 'p-0035': 1 });
+  assert.deepEqual(receiptOf(handOff, 'v-bob'), { 'p-0035': 1 });
+  const given = handOff.actions.find((a) => a.kind === 'hand-off')!;
+  assert.equal(given.toVisitId, 'v-bob');
+
+  const group = simulate(await scenario('group-visit'), index, 1);
+  assert.equal(group.visits.length, 1);
+  assert.deepEqual(group.visits[0].personIds, ['parent', 'kid-1', 'kid-2']);
+  assert.deepEqual(receiptOf(group, 'v-parent'), { 'p-0005': 1, 'p-0006': 1, 'p-0028': 1 });
+  const scan = group.gateLines.find((g) => g.topic === 'gate.qr-scanned')!;
+  assert.equal(scan.topic === 'gate.qr-scanned' && scan.message.partySize, 3);
+
+  const restock = simulate(await scenario('staff-restock'), index, 1);
+  assert.equal(restock.receipts.length, 1);
+  assert.deepEqual(receiptOf(restock, 'v-carol'), { 'p-0022': 3 });
+  const staffPuts = restock.actions.filter((a) => a.personId === 'staff-1');
+  assert.equal(staffPuts.reduce((s, a) => s + a.quantity, 0), 6);
+  assert.ok(staffPuts.every((a) => a.kind === 'put' && a.visitId === undefined));
+  // Carol's three bags come in two reaches (a hand takes at most two).
+  assert.deepEqual(restock.actions.filter((a) => a.personId === 'carol').map((a) => a.quantity), [2, 1]);
+});
+
+test('weight changes on the plates add up to the items moved, split across plates', async () => {
+  const index = await kiosk();
+  const sim = simulate(await scenario('crowd'), index, 3);
+  const changes = [...sim.plateChanges.values()].flat().filter((c) => c.kind !== 'lean');
+  const leans = [...sim.plateChanges.values()].flat().filter((c) => c.kind === 'lean');
+  assert.equal(leans.length, 1);
+  assert.equal(leans[0].deltaGrams, 0);
+  for (const action of sim.actions) {
+    const product = index.products.get(action.productId)!;
+    const mine = changes.filter((c) => action.plateIds!.includes(c.plateId) && c.atMs >= action.startMs && c.atMs <= action.endMs);
+    const total = mine.reduce((s, c) => s + c.deltaGrams, 0);
+    const expected = (action.kind === 'pick' ? -1 : 1) * action.quantity * product.unitWeightGrams;
+    const tolerance = 4 * product.weightSpreadGrams * Math.sqrt(action.quantity) + 1;
+    // Simultaneous neighbours may share a plate: only check actions that had their plates to themselves.
+    if (mine.length === action.plateIds!.length) assert.ok(Math.abs(total - expected) < tolerance, `${action.actionId}: ${total} vs ${expected}`);
+  }
+});
+
+function assertMovesLikePeople(sim: ReturnType<typeof simulate>, index: StoreIndex) {
+  const floor = buildFloorMap(index);
+  for (const person of sim.people) {
+    const t0 = person.timeline.enterMs;
+    const t1 = person.timeline.exitMs;
+    let previous = person.timeline.placeAt(t0).at;
+    let maxSpeed = 0;
+    for (let t = t0 + 100; t <= t1; t += 100) {
+      const { at } = person.timeline.placeAt(t);
+      maxSpeed = Math.max(maxSpeed, Math.hypot(at[0] - previous[0], at[1] - previous[1]) / 0.1);
+      previous = at;
+      // Bodies are about 0.25 m in radius; paths may cut a corner by a few centimetres, never walk through.
+      assert.ok(floor.clearance(at) > 0.18, `${person.id} walks into a gondola at ${t - t0} ms: ${at}`);
+    }
+    assert.ok(maxSpeed < 2.2, `${person.id} moved at ${maxSpeed.toFixed(2)} m/s`);
+  }
+}
+
+test('people walk at human speeds, around gondolas, and their hand reaches the lane they take from', async () => {
+  const index = await kiosk();
+  const sim = simulate(await scenario('crowd'), index, 1);
+  assertMovesLikePeople(sim, index);
+  for (const action of sim.actions.filter((a) => a.kind === 'pick')) {
+    const person = sim.people.find((p) => p.id === action.personId)!;
+    const hand = laneAccess(index, action.laneId!).hand;
+    // Some time during the reach a wrist is at the lane.
+    let best = Infinity;
+    for (let t = action.startMs; t <= action.endMs; t += 20) {
+      const k = person.timeline.keypointsAt(t);
+      for (const w of [k[KP.left_wrist], k[KP.right_wrist]]) best = Math.min(best, Math.hypot(w[0] - hand[0], w[1] - hand[1], w[2] - hand[2]));
+    }
+    assert.ok(best < 0.02, `${action.actionId}: wrist got only within ${best.toFixed(3)} m of ${action.laneId}`);
+  }
+});
+
+test('a scenario naming an unknown lane is refused with the person and action', async () => {
+  const bad: Scenario = parseScenario(
+    {
+      schemaVersion: 1, name: 'bad', description: '', store: 'kiosk',
+      people: [{ id: 'zed', accountId: 'acct-zed', arriveAtS: 0, actions: [{ do: 'linger', seconds: 1 }, { do: 'pick', lane: 'g9-s1-l1' }, { do: 'leave' }] }],
+    },
+    'bad.json',
+  );
+  assert.throws(() => simulate(bad, indexStoreSync, 1), (e: unknown) => e instanceof WalkoutError && /people\.0\.actions\.1: zed goes to unknown lane g9-s1-l1/.test(e.message));
+  assert.throws(
+    () => parseScenario({ schemaVersion: 1, name: 'x', description: '', store: 'kiosk', people: [{ id: 'amy', arriveAtS: 0, actions: [{ do: 'leave' }] }] }, 'x.json'),
+    /x\.json at people\.0\.accountId: shopper amy has no accountId/,
+  );
+});
+const indexStoreSync = await kiosk();
+
+test('random scenarios are valid, deterministic, and run in the large store', async () => {
+  const index = indexStore(await loadStore(fixture('stores/convenience.json')));
+  const options = { index, shoppers: 12, minutes: 2, seed: 5, difficulty: DIFFICULTY_PRESETS.hard };
+  const a = generateScenario(options);
+  assert.deepEqual(generateScenario(options), a);
+  assert.notDeepEqual(generateScenario({ ...options, seed: 6 }), a);
+  const sim = simulate(a, index, 5);
+  assert.ok(sim.actions.length >= 12);
+  assert.equal(sim.visits.length, 12);
+  assertMovesLikePeople(sim, index);
+  // Every receipt line is a product that some action moved to that visit.
+  for (const receipt of sim.receipts)
+    for (const line of receipt.lines) assert.ok(sim.actions.some((x) => x.productId === line.productId), line.productId);
+});

@@ -1,0 +1,491 @@
+import {
+  KP,
+  plateShares,
+  WalkoutError,
+  type ActionTruth,
+  type GateLine,
+  type ReceiptTruth,
+  type Scenario,
+  type ScenarioPerson,
+  type StoreIndex,
+  type Vec2,
+  type Vec3,
+  type VisitTruth,
+} from '../contracts/index.ts';
+import { drawAppearance, type Appearance } from './appearance.ts';
+import { buildFloorMap, laneAccess, zoneCentre, type FloorMap } from './floor.map.ts';
+import type { LoadCellFault, PlateLoadChange } from './loadcell.sim.ts';
+import { cumulativeLengths, PersonTimeline, type Hand } from './person.timeline.ts';
+import { skeleton, type BodyShape } from './body.model.ts';
+import { createRandom, type Random } from './random.ts';
+
+/**
+ * Runs a scenario in a store: plans every person's movements, then replays the shelf transactions
+ * in time order against a per-lane inventory of individual items (each with its own weight). The
+ * result holds all ground truth plus what the sensors must show (plate load changes, lane stock).
+ */
+
+const SCAN_S = 1.2; // standing at the entry gate while the QR code is read
+const EXIT_S = 1.0; // passing the exit gate
+const TURN_S = 0.4;
+const REACH_OUT_S = 0.75;
+const GRASP_S = 0.45;
+const REACH_BACK_S = 0.7;
+const WEIGHT_TRANSIENT_MS = 400; // public load-cell data shows picks as transients of about 0.4 s
+const HAND_OFF_GAP_M = 0.65;
+const HAND_OFF_HEIGHT_M = 1.05;
+const UNITS_PER_REACH = 2; // a hand takes at most two units at once
+const RESTOCK_UNITS_PER_REACH = 3;
+const ARM_FRACTION = 0.186 + 0.146; // shoulder to wrist, fraction of body height
+const REACH_COMFORT = 0.97; // people do not lock the elbow straight
+const MAX_LEAN_RAD = 0.9;
+const SAME_PLACE_M = 0.05;
+
+export interface SimPerson {
+  id: string;
+  role: ScenarioPerson['role'];
+  visitId?: string;
+  accountId?: string;
+  appearance: Appearance;
+  timeline: PersonTimeline;
+}
+
+export interface Item {
+  productId: string;
+  grams: number;
+}
+
+export interface Simulation {
+  scenario: Scenario;
+  index: StoreIndex;
+  startMs: number;
+  endMs: number;
+  people: SimPerson[];
+  gateLines: GateLine[];
+  actions: ActionTruth[];
+  visits: VisitTruth[];
+  receipts: ReceiptTruth[];
+  /** Per shelf: what happens to the load on its plates, in time order. */
+  plateChanges: Map<string, PlateLoadChange[]>;
+  /** Per plate: grams of stock resting on it when the recording starts. */
+  initialPlateGrams: Map<string, number>;
+  faults: LoadCellFault[];
+  /** Units on a lane at time t (for drawing the shelves). */
+  laneStockAt(laneId: string, t: number): number;
+  warnings: string[];
+}
+
+type Transaction =
+  | { kind: 'pick'; t: number; personId: string; laneId: string; quantity: number; startMs: number; endMs: number }
+  | { kind: 'put'; t: number; personId: string; laneId: string; quantity: number; productId?: string; startMs: number; endMs: number }
+  | { kind: 'restock'; t: number; personId: string; laneId: string; quantity: number; startMs: number; endMs: number }
+  | { kind: 'hand-off'; t: number; personId: string; toPersonId: string; quantity: number; productId?: string; startMs: number; endMs: number }
+  | { kind: 'lean'; t: number; personId: string; laneId: string; durationMs: number };
+
+/** Checks a scenario against the store it runs in, naming the person and action that are wrong. */
+export function checkScenarioAgainstStore(scenario: Scenario, index: StoreIndex): string[] {
+  const problems: string[] = [];
+  if (scenario.store !== index.store.id) problems.push(`scenario is for store ${scenario.store}, not ${index.store.id}`);
+  scenario.people.forEach((person, pi) =>
+    person.actions.forEach((action, ai) => {
+      if ('lane' in action && !index.lanes.has(action.lane))
+        problems.push(`people.${pi}.actions.${ai}: ${person.id} goes to unknown lane ${action.lane}`);
+      if (action.do === 'put' && action.product && !index.products.has(action.product))
+        problems.push(`people.${pi}.actions.${ai}: ${person.id} puts unknown product ${action.product}`);
+    }),
+  );
+  const cells = new Set(index.store.loadCells.map((c) => c.id));
+  scenario.faults.forEach((f, i) => {
+    if (!cells.has(f.loadCell)) problems.push(`faults.${i}: unknown load cell ${f.loadCell}`);
+  });
+  const kinds = new Set(index.store.layout.zones.map((z) => z.kind));
+  for (const needed of ['entry', 'exit'] as const) if (!kinds.has(needed)) problems.push(`store ${index.store.id} has no ${needed} zone`);
+  if (scenario.people.some((p) => p.role === 'staff') && !kinds.has('staff-door'))
+    problems.push(`store ${index.store.id} has no staff door for the staff in this scenario`);
+  return problems;
+}
+
+/** People who receive a hand-off are planned before those who give, so the giver can walk to them. */
+function planningOrder(people: ScenarioPerson[]): ScenarioPerson[] {
+  const byId = new Map(people.map((p) => [p.id, p]));
+  const order: ScenarioPerson[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (p: ScenarioPerson, chain: string[]) => {
+    if (state.get(p.id) === 'done') return;
+    if (state.get(p.id) === 'visiting')
+      throw new WalkoutError('SCENARIO_INVALID', `hand-offs go round in a circle: ${[...chain, p.id].join(' -> ')}`);
+    state.set(p.id, 'visiting');
+    for (const a of p.actions) if (a.do === 'hand-off') visit(byId.get(a.to)!, [...chain, p.id]);
+    state.set(p.id, 'done');
+    order.push(p);
+  };
+  for (const p of people) visit(p, []);
+  return order;
+}
+
+export function simulate(scenario: Scenario, index: StoreIndex, seed: number): Simulation {
+  const problems = checkScenarioAgainstStore(scenario, index);
+  if (problems.length) throw new WalkoutError('SCENARIO_INVALID', `scenario ${scenario.name}:\n${problems.join('\n')}`);
+  const random = createRandom(seed);
+  const floor = buildFloorMap(index);
+  const startMs = scenario.startMs;
+  const at = (s: number) => startMs + Math.round(s * 1000);
+  const zone = (kind: 'entry' | 'exit' | 'staff-door') => index.store.layout.zones.find((z) => z.kind === kind)!;
+  const gate = (kind: 'entry' | 'exit' | 'staff') => index.store.gates.find((g) => g.kind === kind);
+  const warnings: string[] = [];
+  const gateLines: GateLine[] = [];
+  const transactions: Transaction[] = [];
+  const people = new Map<string, SimPerson>();
+  let eventCounter = 0;
+  const eventId = (prefix: string) => `${prefix}-${scenario.name}-${++eventCounter}`;
+
+  const visitOf = (p: ScenarioPerson) =>
+    p.role === 'shopper' ? `v-${p.id}` : p.role === 'companion' ? `v-${p.with!}` : undefined;
+
+  for (const person of planningOrder(scenario.people)) {
+    const personRandom = random.fork(`person:${person.id}`);
+    const appearance = drawAppearance(personRandom, person.role, person.appearance ?? {});
+    const timeline = new PersonTimeline({ heightM: appearance.heightM, build: appearance.build }, at(person.arriveAtS));
+    const visitId = visitOf(person);
+    const sim: SimPerson = { id: person.id, role: person.role, visitId, accountId: person.accountId, appearance, timeline };
+    people.set(person.id, sim);
+    const speed = person.walkingSpeedMps ?? Math.min(1.6, Math.max(0.9, personRandom.normal(1.25, 0.12)));
+    const strideM = 0.83 * appearance.heightM; // two steps, each about 0.41 of body height
+    const doorZone = person.role === 'staff' ? zone('staff-door') : zone('entry');
+    const inside = (p: Vec2): Vec2 => towardsFloor(index, p);
+    let pos: Vec2 = inside(zoneCentre(doorZone.polygon));
+    let heading = Math.atan2(index.store.layout.floor[2][1] / 2 - pos[1], index.store.layout.floor[2][0] / 2 - pos[0]);
+    let t = at(person.arriveAtS);
+    let phase = 0;
+
+    const stand = (ms: number) => {
+      if (ms <= 0) return;
+      timeline.add({ kind: 'stand', t0: t, t1: t + ms, at: pos, heading });
+      t += ms;
+    };
+    const walkTo = (goal: Vec2, finalHeading?: number) => {
+      if (Math.hypot(goal[0] - pos[0], goal[1] - pos[1]) > SAME_PLACE_M) {
+        const path = floor.path(pos, goal);
+        const along = cumulativeLengths(path);
+        const ms = Math.round(((along.at(-1)! / speed) + 0.4) * 1000);
+        timeline.add({ kind: 'walk', t0: t, t1: t + ms, path, along, startPhase: phase, strideM });
+        phase += (along.at(-1)! / strideM) * 2 * Math.PI;
+        heading = timeline.poseAt(t + ms).heading;
+        t += ms;
+        pos = goal;
+      }
+      if (finalHeading !== undefined) {
+        const delta = Math.abs(Math.atan2(Math.sin(finalHeading - heading), Math.cos(finalHeading - heading)));
+        if (delta > 0.05) {
+          const ms = Math.round(TURN_S * 1000 * Math.max(0.5, delta / Math.PI) * 2);
+          timeline.add({ kind: 'turn', t0: t, t1: t + ms, at: pos, from: heading, to: finalHeading });
+          t += ms;
+        }
+        heading = finalHeading;
+      }
+    };
+    /** A reach towards `target`; returns the moments the hand arrives and leaves. */
+    const reach = (target: Vec3, holdMs: number, hand: Hand = 'right') => {
+      const out = Math.round(REACH_OUT_S * 1000 * personRandom.uniform(0.85, 1.15));
+      const back = Math.round(REACH_BACK_S * 1000 * personRandom.uniform(0.85, 1.15));
+      const { crouch, lean } = postureFor(timeline.shape, pos, heading, target, hand);
+      const seg = { kind: 'reach' as const, t0: t, t1: t + out + holdMs + back, at: pos, heading, hand, target, holdFrom: t + out, holdTo: t + out + holdMs, crouch, lean };
+      timeline.add(seg);
+      t = seg.t1;
+      return seg;
+    };
+    const goToLane = (laneId: string) => {
+      const access = laneAccess(index, laneId);
+      walkTo(inside(access.stand), access.heading);
+      return access;
+    };
+
+    // Entering: shoppers scan the app QR code; companions pass with them; staff use the staff door.
+    stand(Math.round(SCAN_S * 1000));
+    const entryGate = person.role === 'staff' ? gate('staff') : gate('entry');
+    if (person.role === 'shopper') {
+      const partySize = 1 + scenario.people.filter((p) => p.role === 'companion' && p.with === person.id).length;
+      gateLines.push({
+        topic: 'gate.qr-scanned',
+        message: { schemaVersion: 1, eventId: eventId('scan'), storeId: index.store.id, ts: at(person.arriveAtS) + 500, gateId: entryGate!.id, visitId: visitId!, accountId: person.accountId!, partySize },
+      });
+    }
+    if (entryGate)
+      gateLines.push({
+        topic: 'gate.opened',
+        message: { schemaVersion: 1, eventId: eventId('gate'), storeId: index.store.id, ts: t - 200, gateId: entryGate.id, kind: entryGate.kind, ...(visitId ? { visitId } : {}) },
+      });
+
+    for (const action of person.actions) {
+      switch (action.do) {
+        case 'walk-to':
+          goToLane(action.lane);
+          break;
+        case 'pick':
+        case 'restock': {
+          const access = goToLane(action.lane);
+          let left = action.quantity;
+          const perReach = action.do === 'pick' ? UNITS_PER_REACH : RESTOCK_UNITS_PER_REACH;
+          while (left > 0) {
+            const n = Math.min(perReach, left);
+            const seg = reach(access.hand, Math.round(GRASP_S * 1000));
+            // A pick lifts the item as the hand starts back; a restock sets it down as the hand arrives.
+            const contact = action.do === 'pick' ? seg.holdTo - 100 : seg.holdFrom + 100;
+            transactions.push({ kind: action.do, t: contact, personId: person.id, laneId: action.lane, quantity: n, startMs: seg.t0, endMs: seg.t1 });
+            left -= n;
+          }
+          break;
+        }
+        case 'put': {
+          const access = goToLane(action.lane);
+          const seg = reach(access.hand, Math.round(GRASP_S * 1000));
+          transactions.push({ kind: 'put', t: seg.holdFrom + 100, personId: person.id, laneId: action.lane, quantity: action.quantity, productId: action.product, startMs: seg.t0, endMs: seg.t1 });
+          break;
+        }
+        case 'hand-off': {
+          const receiver = people.get(action.to)!;
+          // Walk to where the receiver will be, then hold the item out to them.
+          let meet = receiver.timeline.placeAt(t).at;
+          for (let i = 0; i < 3; i++) {
+            const eta = t + (Math.hypot(meet[0] - pos[0], meet[1] - pos[1]) / speed) * 1000 + 400;
+            meet = receiver.timeline.placeAt(eta).at;
+          }
+          const dx = pos[0] - meet[0];
+          const dy = pos[1] - meet[1];
+          const d = Math.hypot(dx, dy) || 1;
+          const spot = inside([meet[0] + (dx / d) * HAND_OFF_GAP_M, meet[1] + (dy / d) * HAND_OFF_GAP_M]);
+          walkTo(spot, Math.atan2(meet[1] - spot[1], meet[0] - spot[0]));
+          const seg = reach([(spot[0] + meet[0]) / 2, (spot[1] + meet[1]) / 2, HAND_OFF_HEIGHT_M], 700);
+          transactions.push({ kind: 'hand-off', t: seg.holdTo - 100, personId: person.id, toPersonId: action.to, quantity: action.quantity, productId: action.product, startMs: seg.t0, endMs: seg.t1 });
+          if (!receiver.timeline.present(seg.holdTo)) warnings.push(`${person.id} hands off to ${action.to}, who is not in the store then`);
+          break;
+        }
+        case 'linger':
+          stand(Math.round(action.seconds * 1000));
+          break;
+        case 'wait-until':
+          stand(at(action.atS) - t);
+          break;
+        case 'lean': {
+          const access = goToLane(action.lane);
+          const edge: Vec3 = [access.laneFront[0], access.laneFront[1], access.laneFront[2] + 0.02];
+          const holdMs = Math.round(action.seconds * 1000);
+          const seg = reach(edge, holdMs, 'left');
+          transactions.push({ kind: 'lean', t: seg.holdFrom, personId: person.id, laneId: action.lane, durationMs: holdMs });
+          break;
+        }
+        case 'leave': {
+          const exitZone = person.role === 'staff' ? zone('staff-door') : zone('exit');
+          walkTo(inside(zoneCentre(exitZone.polygon)));
+          const exitGate = person.role === 'staff' ? gate('staff') : gate('exit');
+          if (exitGate)
+            gateLines.push({
+              topic: 'gate.opened',
+              message: { schemaVersion: 1, eventId: eventId('gate'), storeId: index.store.id, ts: t + 300, gateId: exitGate.id, kind: exitGate.kind },
+            });
+          stand(Math.round(EXIT_S * 1000));
+          break;
+        }
+      }
+    }
+  }
+
+  const shelf = replayTransactions(index, transactions, people, random.fork('inventory'), warnings);
+  const simPeople = scenario.people.map((p) => people.get(p.id)!);
+  const lastExit = Math.max(...simPeople.map((p) => p.timeline.exitMs));
+  const endMs = lastExit + Math.round(scenario.tailS * 1000);
+
+  const visits: VisitTruth[] = simPeople
+    .filter((p) => p.role === 'shopper')
+    .map((payer) => {
+      const party = simPeople.filter((p) => p.visitId === payer.visitId);
+      return {
+        visitId: payer.visitId!,
+        accountId: payer.accountId!,
+        personIds: party.map((p) => p.id),
+        entryMs: Math.min(...party.map((p) => p.timeline.enterMs)),
+        exitMs: Math.max(...party.map((p) => p.timeline.exitMs)),
+      };
+    });
+  const receipts: ReceiptTruth[] = visits.map((visit) => {
+    const counts = new Map<string, number>();
+    for (const personId of visit.personIds) for (const item of shelf.carried.get(personId) ?? []) counts.set(item.productId, (counts.get(item.productId) ?? 0) + 1);
+    const lines = [...counts.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([productId, quantity]) => ({ productId, quantity, unitPriceCents: index.products.get(productId)!.priceCents }));
+    return { visitId: visit.visitId, accountId: visit.accountId, lines, totalCents: lines.reduce((s, l) => s + l.quantity * l.unitPriceCents, 0) };
+  });
+  for (const p of simPeople)
+    if (p.role === 'staff' && (shelf.carried.get(p.id)?.length ?? 0) > 0) warnings.push(`staff ${p.id} left carrying items`);
+
+  gateLines.sort((a, b) => a.message.ts - b.message.ts);
+  return {
+    scenario,
+    index,
+    startMs,
+    endMs,
+    people: simPeople,
+    gateLines,
+    actions: shelf.actions,
+    visits,
+    receipts,
+    plateChanges: shelf.plateChanges,
+    initialPlateGrams: shelf.initialPlateGrams,
+    faults: scenario.faults.map((f) => ({ loadCellId: f.loadCell, kind: f.kind, fromMs: at(f.atS) })),
+    laneStockAt: shelf.laneStockAt,
+    warnings,
+  };
+}
+
+/**
+ * How far a person bends and crouches to get a hand to `target`: the least effort that brings the
+ * shoulder within reach (bending first, as people do for middle shelves; crouching for low ones).
+ */
+export function postureFor(shape: BodyShape, at: Vec2, heading: number, target: Vec3, hand: Hand): { crouch: number; lean: number } {
+  const armM = ARM_FRACTION * shape.heightM * REACH_COMFORT;
+  const shoulderIndex = hand === 'left' ? KP.left_shoulder : KP.right_shoulder;
+  const candidates: Array<{ crouch: number; lean: number }> = [];
+  for (let lean = 0; lean <= MAX_LEAN_RAD + 1e-9; lean += 0.1) candidates.push({ crouch: 0, lean });
+  for (let crouch = 0.2; crouch <= 1 + 1e-9; crouch += 0.2) for (let lean = 0.2; lean <= MAX_LEAN_RAD + 1e-9; lean += 0.2) candidates.push({ crouch, lean });
+  for (const posture of candidates) {
+    const shoulder = skeleton(shape, { x: at[0], y: at[1], heading, gaitPhase: 0, walk: 0, ...posture })[shoulderIndex];
+    if (Math.hypot(shoulder[0] - target[0], shoulder[1] - target[1], shoulder[2] - target[2]) <= armM) return posture;
+  }
+  return { crouch: 1, lean: MAX_LEAN_RAD };
+}
+
+/** Pulls a point into the walkable floor (zone centres can sit against a wall). */
+function towardsFloor(index: StoreIndex, p: Vec2): Vec2 {
+  const floor = index.store.layout.floor;
+  const cx = floor.reduce((s, q) => s + q[0], 0) / floor.length;
+  const cy = floor.reduce((s, q) => s + q[1], 0) / floor.length;
+  const map = walkableCache.get(index) ?? buildFloorMap(index);
+  walkableCache.set(index, map);
+  for (let step = 0; step < 40; step++) {
+    const u = step * 0.025;
+    const q: Vec2 = [p[0] + (cx - p[0]) * u, p[1] + (cy - p[1]) * u];
+    if (map.walkable(q)) return q;
+  }
+  return p;
+}
+const walkableCache = new WeakMap<StoreIndex, FloorMap>();
+
+function replayTransactions(
+  index: StoreIndex,
+  transactions: Transaction[],
+  people: Map<string, SimPerson>,
+  random: Random,
+  warnings: string[],
+) {
+  const lanes = new Map<string, Item[]>(); // front of the lane is the end of the array
+  const stockHistory = new Map<string, Array<{ t: number; count: number }>>();
+  const initialPlateGrams = new Map<string, number>();
+  for (const plateId of index.plates.keys()) initialPlateGrams.set(plateId, 0);
+  const drawItem = (productId: string): Item => {
+    const product = index.products.get(productId)!;
+    return { productId, grams: Math.max(0.1, random.normal(product.unitWeightGrams, product.weightSpreadGrams)) };
+  };
+  for (const placement of index.store.planogram.placements) {
+    const items = Array.from({ length: placement.initialStock }, () => drawItem(placement.productId));
+    lanes.set(placement.laneId, items);
+    stockHistory.set(placement.laneId, [{ t: -Infinity, count: items.length }]);
+    const grams = items.reduce((s, i) => s + i.grams, 0);
+    for (const [plateId, share] of plateShares(index, placement.laneId)) initialPlateGrams.set(plateId, initialPlateGrams.get(plateId)! + grams * share);
+  }
+  const carried = new Map<string, Item[]>([...people.keys()].map((id) => [id, []]));
+  const plateChanges = new Map<string, PlateLoadChange[]>();
+  const actions: ActionTruth[] = [];
+  let actionCounter = 0;
+
+  const loadChange = (laneId: string, t: number, grams: number, kind: 'pick' | 'put') => {
+    const shelfId = index.lanes.get(laneId)!.shelf.id;
+    const list = plateChanges.get(shelfId) ?? [];
+    for (const [plateId, share] of plateShares(index, laneId))
+      list.push({ plateId, atMs: t, durationMs: WEIGHT_TRANSIENT_MS, deltaGrams: grams * share, kind });
+    plateChanges.set(shelfId, list);
+  };
+  const recordStock = (laneId: string, t: number) => stockHistory.get(laneId)!.push({ t, count: lanes.get(laneId)!.length });
+  const recordCarry = (personId: string, t: number) => people.get(personId)!.timeline.carried.push({ t, count: carried.get(personId)!.length });
+  const groupByProduct = (items: Item[]) => {
+    const groups = new Map<string, number>();
+    for (const item of items) groups.set(item.productId, (groups.get(item.productId) ?? 0) + 1);
+    return groups;
+  };
+  const laneInfo = (laneId: string) => {
+    const { shelf, lane } = index.lanes.get(laneId)!;
+    return { shelfId: shelf.id, laneId, plateIds: lane.plateIds };
+  };
+
+  transactions.sort((a, b) => a.t - b.t);
+  for (const tx of transactions) {
+    const person = people.get(tx.personId)!;
+    const visit = person.visitId ? { visitId: person.visitId } : {};
+    switch (tx.kind) {
+      case 'pick': {
+        const lane = lanes.get(tx.laneId)!;
+        const taken = lane.splice(Math.max(0, lane.length - tx.quantity));
+        if (taken.length < tx.quantity) warnings.push(`${tx.personId} wanted ${tx.quantity} from lane ${tx.laneId} at ${tx.t} but found ${taken.length}`);
+        if (taken.length === 0) break;
+        carried.get(tx.personId)!.push(...taken);
+        loadChange(tx.laneId, tx.t, -taken.reduce((s, i) => s + i.grams, 0), 'pick');
+        for (const [productId, quantity] of groupByProduct(taken))
+          actions.push({ actionId: `a-${++actionCounter}`, kind: 'pick', startMs: tx.startMs, endMs: tx.endMs, personId: tx.personId, ...visit, productId, quantity, ...laneInfo(tx.laneId) });
+        recordStock(tx.laneId, tx.t);
+        recordCarry(tx.personId, tx.t);
+        break;
+      }
+      case 'put':
+      case 'hand-off': {
+        const hand = carried.get(tx.personId)!;
+        const productId = tx.productId ?? hand.at(-1)?.productId;
+        const moving: Item[] = [];
+        for (let i = hand.length - 1; i >= 0 && moving.length < tx.quantity; i--)
+          if (hand[i].productId === productId) moving.push(...hand.splice(i, 1));
+        if (moving.length < tx.quantity)
+          warnings.push(`${tx.personId} wanted to ${tx.kind} ${tx.quantity} of ${productId ?? 'anything'} at ${tx.t} but carried ${moving.length}`);
+        if (moving.length === 0) break;
+        recordCarry(tx.personId, tx.t);
+        if (tx.kind === 'put') {
+          lanes.get(tx.laneId)!.push(...moving);
+          loadChange(tx.laneId, tx.t, moving.reduce((s, i) => s + i.grams, 0), 'put');
+          actions.push({ actionId: `a-${++actionCounter}`, kind: 'put', startMs: tx.startMs, endMs: tx.endMs, personId: tx.personId, ...visit, productId: productId!, quantity: moving.length, ...laneInfo(tx.laneId) });
+          recordStock(tx.laneId, tx.t);
+        } else {
+          carried.get(tx.toPersonId)!.push(...moving);
+          recordCarry(tx.toPersonId, tx.t);
+          const receiver = people.get(tx.toPersonId)!;
+          actions.push({
+            actionId: `a-${++actionCounter}`, kind: 'hand-off', startMs: tx.startMs, endMs: tx.endMs, personId: tx.personId, ...visit,
+            toPersonId: tx.toPersonId, ...(receiver.visitId ? { toVisitId: receiver.visitId } : {}), productId: productId!, quantity: moving.length,
+          });
+        }
+        break;
+      }
+      case 'restock': {
+        const productId = index.placementByLane.get(tx.laneId)!.productId;
+        const items = Array.from({ length: tx.quantity }, () => drawItem(productId));
+        lanes.get(tx.laneId)!.push(...items);
+        loadChange(tx.laneId, tx.t, items.reduce((s, i) => s + i.grams, 0), 'put');
+        actions.push({ actionId: `a-${++actionCounter}`, kind: 'put', startMs: tx.startMs, endMs: tx.endMs, personId: tx.personId, productId, quantity: items.length, ...laneInfo(tx.laneId) });
+        recordStock(tx.laneId, tx.t);
+        break;
+      }
+      case 'lean': {
+        const { shelf, lane } = index.lanes.get(tx.laneId)!;
+        const list = plateChanges.get(shelf.id) ?? [];
+        list.push({ plateId: lane.plateIds[0], atMs: tx.t, durationMs: tx.durationMs, deltaGrams: 0, kind: 'lean' });
+        plateChanges.set(shelf.id, list);
+        break;
+      }
+    }
+  }
+  for (const list of plateChanges.values()) list.sort((a, b) => a.atMs - b.atMs);
+  const laneStockAt = (laneId: string, t: number) => {
+    const history = stockHistory.get(laneId);
+    if (!history) return 0;
+    let count = history[0].count;
+    for (const h of history) if (h.t <= t) count = h.count;
+    return count;
+  };
+  return { actions, plateChanges, initialPlateGrams, laneStockAt, carried };
+}

@@ -1,0 +1,108 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { indexStore, loadStore, WalkoutError, type Scenario } from '../../libs/contracts/index.ts';
+import { optionalInt, report, requireString, type Verb } from '../../libs/cli/verb.ts';
+import { loadScenario } from '../../libs/sim/scenario.load.ts';
+import { DIFFICULTY_PRESETS, generateScenario } from '../../libs/sim/scenario.generator.ts';
+import { simulate } from '../../libs/sim/store.sim.ts';
+import { writeSimulation } from '../../libs/sim/recording.sim.ts';
+import { writeFile } from 'node:fs/promises';
+import { cameraFootage } from './footage.ts';
+
+const USAGE = `walkout sim --scenario <file> --out <dir> [--seed N] [options]
+walkout sim --random --shoppers N --minutes M --seed S --store <store> --out <dir> [options]
+
+Simulates a scenario in a store and writes a recording folder (see README, "Recording format").
+
+  --scenario <file>     a scenario file (fixtures/scenarios/*.json)
+  --random              generate a random scenario instead
+  --shoppers N          random: number of shoppers (default 6)
+  --minutes M           random: length of the arrival window in minutes (default 2)
+  --difficulty D        random: easy | normal | hard (default normal)
+  --store <store>       a store id under fixtures/stores or a store file (default: the scenario's store)
+  --seed N              seed: same seed, same bytes (default 1)
+  --out <dir>           the recording folder to write (replaced if it exists)
+  --no-video            skip rendering and encoding camera footage (load cells and truth only)
+  --cameras a,b         film only these cameras
+  --json                print the summary as JSON`;
+
+async function resolveStore(name: string) {
+  const file = name.endsWith('.json') ? name : path.join('fixtures/stores', `${name}.json`);
+  return indexStore(await loadStore(file));
+}
+
+export const simVerb: Verb = {
+  name: 'sim',
+  summary: 'Simulate shoppers in a store and write a recording with ground truth.',
+  usage: USAGE,
+  options: {
+    scenario: { type: 'string' },
+    random: { type: 'boolean' },
+    shoppers: { type: 'string' },
+    minutes: { type: 'string' },
+    difficulty: { type: 'string' },
+    store: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    'no-video': { type: 'boolean' },
+    cameras: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run({ values }) {
+    const out = requireString(values, 'out', simVerb);
+    const seed = optionalInt(values, 'seed', simVerb, 1);
+    let scenario: Scenario;
+    let index;
+    if (values.random) {
+      const storeName = typeof values.store === 'string' ? values.store : 'kiosk';
+      index = await resolveStore(storeName);
+      const difficultyName = (values.difficulty ?? 'normal') as string;
+      const difficulty = DIFFICULTY_PRESETS[difficultyName as keyof typeof DIFFICULTY_PRESETS];
+      if (!difficulty) throw new WalkoutError('USAGE', `--difficulty must be easy, normal or hard, not "${difficultyName}"`);
+      scenario = generateScenario({
+        index,
+        shoppers: optionalInt(values, 'shoppers', simVerb, 6),
+        minutes: optionalInt(values, 'minutes', simVerb, 2),
+        seed,
+        difficulty,
+      });
+    } else {
+      scenario = await loadScenario(requireString(values, 'scenario', simVerb));
+      index = await resolveStore(typeof values.store === 'string' ? values.store : scenario.store);
+    }
+    const started = performance.now();
+    const simulation = simulate(scenario, index, seed);
+    await rm(out, { recursive: true, force: true });
+    const cameraIds = typeof values.cameras === 'string' ? values.cameras.split(',') : undefined;
+    const manifest = await writeSimulation(simulation, out, {
+      seed,
+      footage: values['no-video'] ? undefined : await cameraFootage(),
+      cameraIds,
+      quiet: values.json === true,
+    });
+    await writeFile(path.join(out, 'scenario.json'), `${JSON.stringify(scenario, null, 2)}\n`);
+    const summary = {
+      out,
+      scenario: scenario.name,
+      store: index.store.id,
+      seed,
+      seconds: (manifest.endMs - manifest.startMs) / 1000,
+      people: simulation.people.length,
+      visits: simulation.visits.length,
+      actions: simulation.actions.length,
+      cameras: manifest.streams.cameras.length,
+      frames: manifest.streams.cameras.reduce((s, c) => s + c.frameCount, 0),
+      shelves: manifest.streams.loadCells.length,
+      warnings: simulation.warnings,
+      wallSeconds: Math.round((performance.now() - started) / 100) / 10,
+    };
+    report(values.json === true, summary, () =>
+      [
+        `wrote ${out}: ${summary.scenario} in ${summary.store}, seed ${seed}`,
+        `  ${summary.seconds.toFixed(1)} s of store time, ${summary.people} people, ${summary.visits} visits, ${summary.actions} picks/puts/hand-offs`,
+        `  ${summary.cameras} camera videos (${summary.frames} frames), ${summary.shelves} shelves of load cells, in ${summary.wallSeconds} s`,
+        ...summary.warnings.map((w) => `  warning: ${w}`),
+      ].join('\n'),
+    );
+  },
+};
