@@ -2,3 +2,4 @@ export * from './lines.reader.ts';
 export * from './lines.writer.ts';
 export * from './recording.writer.ts';
 export * from './recording.reader.ts';
+export * from './recording.summary.ts';

@@ -9,6 +9,10 @@ export const verbs: Record<string, { summary: string; load: () => Promise<Verb> 
     summary: 'Simulate shoppers in a store and write a recording with ground truth.',
     load: async () => (await import('./sim.verb.ts')).simVerb,
   },
+  'recording summary': {
+    summary: 'Read every stream of a recording and print what it holds.',
+    load: async () => (await import('./recording.verb.ts')).recordingSummaryVerb,
+  },
   'stores check': {
     summary: 'Validate store descriptions and print a summary of each.',
     load: async () => (await import('./stores.verb.ts')).storesCheckVerb,
