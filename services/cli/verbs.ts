@@ -5,6 +5,10 @@ import type { Verb } from '../../libs/cli/verb.ts';
  * dependencies (TF.js, ffmpeg) load only when it runs. Add a verb here and in README.md.
  */
 export const verbs: Record<string, { summary: string; load: () => Promise<Verb> }> = {
+  start: {
+    summary: 'Run the store on the embedded default (today: simulate the demo and summarise it).',
+    load: async () => (await import('./start.verb.ts')).startVerb,
+  },
   sim: {
     summary: 'Simulate shoppers in a store and write a recording with ground truth.',
     load: async () => (await import('./sim.verb.ts')).simVerb,

@@ -1,0 +1,58 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, appendFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { verbs } from './verbs.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+const run = async (...args: string[]) => {
+  try {
+    const { stdout, stderr } = await promisify(execFile)('node', ['bin/walkout.js', ...args], { cwd: root, maxBuffer: 1 << 24 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+};
+
+test('walkout lists its verbs, and every verb explains itself with --help', async () => {
+  const overview = await run('--help');
+  assert.equal(overview.code, 0);
+  for (const name of Object.keys(verbs)) {
+    assert.match(overview.stdout, new RegExp(`^  ${name} `, 'm'));
+    const help = await run(...name.split(' '), '--help');
+    assert.equal(help.code, 0, `${name} --help failed: ${help.stderr}`);
+    assert.match(help.stdout, new RegExp(`walkout ${name}`), `${name} --help shows its usage`);
+  }
+});
+
+test('wrong arguments say what is wrong and exit 2', async () => {
+  const unknown = await run('teleport');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown verb "teleport"/);
+  const missing = await run('sim', '--scenario', 'fixtures/scenarios/crowd.json');
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /--out is required/);
+  const badFlag = await run('sim', '--sceanrio', 'x');
+  assert.equal(badFlag.code, 2);
+  assert.match(badFlag.stderr, /Unknown option '--sceanrio'/);
+});
+
+test('sim writes a recording and reports it as JSON; a damaged file is named with its line', async () => {
+  const out = path.join(await mkdtemp(path.join(tmpdir(), 'walkout-cli-')), 'rec');
+  const sim = await run('sim', '--scenario', 'fixtures/scenarios/two-shoppers-one-shelf.json', '--out', out, '--no-video', '--json');
+  assert.equal(sim.code, 0, sim.stderr);
+  const summary = JSON.parse(sim.stdout);
+  assert.equal(summary.visits, 2);
+  assert.equal(summary.actions, 3);
+  const read = await run('recording', 'summary', out, '--json');
+  assert.equal(read.code, 0, read.stderr);
+  assert.equal(JSON.parse(read.stdout).truth.picks, 3);
+  await appendFile(path.join(out, 'truth/visits.jsonl'), 'not json\n');
+  const broken = await run('recording', 'summary', out);
+  assert.equal(broken.code, 1);
+  assert.match(broken.stderr, /\[RECORDING_INVALID\] .*truth\/visits\.jsonl:3: not JSON/);
+});
