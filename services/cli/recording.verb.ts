@@ -1,5 +1,6 @@
-import { formatSummary, summariseRecording } from '../../libs/recording/index.ts';
-import { report, type Verb } from '../../libs/cli/verb.ts';
+import { collect, formatSummary, openRecording, summariseRecording } from '../../libs/recording/index.ts';
+import { report, requireString, type Verb } from '../../libs/cli/verb.ts';
+import { storeMapSvg, weightTraceSvg, writePicture } from '../../libs/viz/index.ts';
 import { WalkoutError } from '../../libs/contracts/index.ts';
 
 export const recordingSummaryVerb: Verb = {
@@ -12,5 +13,42 @@ export const recordingSummaryVerb: Verb = {
     if (positionals.length !== 1) throw new WalkoutError('USAGE', `walkout recording summary takes one folder\n\n${this.usage}`);
     const summary = await summariseRecording(positionals[0]);
     report(values.json === true, summary, () => formatSummary(summary));
+  },
+};
+
+export const recordingMapVerb: Verb = {
+  name: 'recording map',
+  summary: 'Draw a recording on the store map: walks, picks and puts, cameras (SVG or PNG).',
+  usage: 'walkout recording map <dir> --out <map.svg|map.png>',
+  options: { out: { type: 'string' } },
+  allowPositionals: true,
+  async run({ values, positionals }) {
+    if (positionals.length !== 1) throw new WalkoutError('USAGE', `walkout recording map takes one folder\n\n${this.usage}`);
+    const out = requireString(values, 'out', this);
+    const recording = await openRecording(positionals[0]);
+    const svg = storeMapSvg(recording.index, await collect(recording.truthSkeletons()), await collect(recording.truthActions()));
+    await writePicture(out, svg);
+    process.stdout.write(`wrote ${out}\n`);
+  },
+};
+
+export const recordingWeightsVerb: Verb = {
+  name: 'recording weights',
+  summary: 'Plot one shelf\'s load-cell traces with the true picks and puts (SVG or PNG).',
+  usage: 'walkout recording weights <dir> --shelf <shelf id> --out <trace.svg|trace.png>',
+  options: { out: { type: 'string' }, shelf: { type: 'string' } },
+  allowPositionals: true,
+  async run({ values, positionals }) {
+    if (positionals.length !== 1) throw new WalkoutError('USAGE', `walkout recording weights takes one folder\n\n${this.usage}`);
+    const out = requireString(values, 'out', this);
+    const shelfId = requireString(values, 'shelf', this);
+    const recording = await openRecording(positionals[0]);
+    const stream = recording.manifest.streams.loadCells.find((s) => s.shelfId === shelfId);
+    if (!stream) throw new WalkoutError('USAGE', `${positionals[0]} has no load cells for shelf ${shelfId}`);
+    const rows = [];
+    for await (const row of recording.loadCellRows(stream)) rows.push({ ts: row.ts, grams: Float64Array.from(row.grams) });
+    const actions = (await collect(recording.truthActions())).filter((a) => a.shelfId === shelfId);
+    await writePicture(out, weightTraceSvg(shelfId, stream.loadCellIds, rows, actions));
+    process.stdout.write(`wrote ${out}\n`);
   },
 };

@@ -17,6 +17,14 @@ export const verbs: Record<string, { summary: string; load: () => Promise<Verb> 
     summary: 'Read every stream of a recording and print what it holds.',
     load: async () => (await import('./recording.verb.ts')).recordingSummaryVerb,
   },
+  'recording map': {
+    summary: 'Draw a recording on the store map: walks, picks and puts, cameras.',
+    load: async () => (await import('./recording.verb.ts')).recordingMapVerb,
+  },
+  'recording weights': {
+    summary: "Plot one shelf's load-cell traces with the true picks and puts.",
+    load: async () => (await import('./recording.verb.ts')).recordingWeightsVerb,
+  },
   'stores check': {
     summary: 'Validate store descriptions and print a summary of each.',
     load: async () => (await import('./stores.verb.ts')).storesCheckVerb,

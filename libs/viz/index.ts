@@ -1,0 +1,3 @@
+export * from './svg.ts';
+export * from './store-map.svg.ts';
+export * from './weight-trace.svg.ts';
