@@ -1,0 +1,193 @@
+import type { Product } from '../contracts/index.ts';
+import type { InventoryModel } from './inventory.model.ts';
+
+/**
+ * Explains a change of weight on a shelf's plates as units moved on lanes: which lanes, which
+ * products, how many, and how likely each explanation is. One explanation is a small set of items
+ * (one, or two when two hands worked at once); each item is a signed quantity of one product on one
+ * lane, whose weight the lane's plates share by the lane's plate shares.
+ *
+ * Score = prior (what the lane holds, what shoppers carry, how many units one hand grabs, how rare
+ * two simultaneous items are) + Gaussian likelihood of the per-plate changes.
+ */
+
+/** Unmodelled error on a plate's change, grams (residual ringing, drift during the event). */
+export const MODEL_GRAMS = 1.0;
+/** How far the real split of an item across two plates may stray from the lane geometry. */
+export const SHARE_SD = 0.02;
+export const MAX_QUANTITY = 6;
+/** log P(quantity) for a hand grabbing 1, 2, 3, ... units at once. */
+const QUANTITY_LOG_PRIOR = [0, 0, Math.log(0.3), Math.log(0.1), Math.log(0.03), Math.log(0.01), Math.log(0.003)];
+/** Two items at once on one shelf, against one. */
+const PAIR_LOG_PRIOR = Math.log(0.03);
+/** A put-back is of a product shoppers carry; this share of put-backs go to another product's lane. */
+const FOREIGN_PUT_SHARE = 0.3;
+/** Puts of a product nobody was seen to pick (a restock, or a missed pick). */
+const UNCARRIED_PUT_SHARE = 0.02;
+/** A pick of a misplaced item, against the lane's own product. */
+const MISPLACED_PICK_LOG_PRIOR = Math.log(0.5);
+/** A lane the inventory believes cannot give this many. */
+const SHORT_STOCK_LOG_PRIOR = Math.log(0.02);
+
+export interface PlateChange {
+  /** Change of the plate's reading, grams; NaN when the plate cannot be read. */
+  deltaGrams: number;
+  sigmaGrams: number;
+}
+
+export interface LaneGeometry {
+  laneId: string;
+  /** Share of the lane's weight each plate of the shelf carries, in shelf plate order. */
+  shares: Float64Array;
+}
+
+export interface Item {
+  lane: number;
+  laneId: string;
+  productId: string;
+  quantity: number;
+  /** -1 for a pick, +1 for a put. */
+  sign: -1 | 1;
+  meanGrams: number;
+  varGrams: number;
+  logPrior: number;
+  /** An item only tried alone, never paired (puts of foreign products: too many to pair). */
+  singleOnly: boolean;
+}
+
+export interface Explanation {
+  items: Item[];
+  logScore: number;
+  chi2: number;
+  posterior: number;
+}
+
+export interface ExplainInput {
+  plates: PlateChange[];
+  lanes: LaneGeometry[];
+  /** Lanes (indexes into lanes) allowed in the explanation. */
+  candidateLanes: number[];
+  products: Map<string, Product>;
+  inventory: InventoryModel;
+  nowMs: number;
+}
+
+const KEEP_EXPLANATIONS = 40;
+
+export function candidateItems(input: ExplainInput): Item[] {
+  const { lanes, plates, products, inventory, nowMs } = input;
+  const items: Item[] = [];
+  const carried = inventory.carriedProducts(nowMs);
+  let carriedTotal = 0;
+  for (const c of carried.values()) carriedTotal += c;
+  const push = (lane: number, productId: string, quantity: number, sign: -1 | 1, logPrior: number, singleOnly = false) => {
+    const product = products.get(productId);
+    if (!product) return;
+    items.push({
+      lane,
+      laneId: lanes[lane].laneId,
+      productId,
+      quantity,
+      sign,
+      meanGrams: quantity * product.unitWeightGrams,
+      varGrams: quantity * product.weightSpreadGrams ** 2,
+      logPrior: logPrior + QUANTITY_LOG_PRIOR[quantity],
+      singleOnly,
+    });
+  };
+  for (const lane of input.candidateLanes) {
+    const geometry = lanes[lane];
+    // The direction the lane's plates moved, weighted by how much of the lane each carries.
+    let projection = 0;
+    for (let p = 0; p < plates.length; p++) if (Number.isFinite(plates[p].deltaGrams)) projection += geometry.shares[p] * plates[p].deltaGrams;
+    const stock = inventory.lane(geometry.laneId);
+    if (projection < 0) {
+      if (stock.productId)
+        for (let q = 1; q <= MAX_QUANTITY; q++) push(lane, stock.productId, q, -1, q <= stock.stock ? 0 : SHORT_STOCK_LOG_PRIOR);
+      for (const [productId, count] of stock.misplaced)
+        for (let q = 1; q <= Math.min(count, MAX_QUANTITY); q++) push(lane, productId, q, -1, MISPLACED_PICK_LOG_PRIOR);
+    } else if (projection > 0) {
+      const own = stock.productId;
+      const ownCarried = own ? (carried.get(own) ?? 0) : 0;
+      const foreignCarried = carriedTotal - ownCarried;
+      // Where the put-back goes: its own lane, or (FOREIGN_PUT_SHARE) some other lane.
+      const ownShare = foreignCarried > 0 ? 1 - FOREIGN_PUT_SHARE : 1;
+      if (own)
+        for (let q = 1; q <= 3; q++)
+          push(lane, own, q, 1, Math.log(q <= ownCarried ? ownShare : UNCARRIED_PUT_SHARE));
+      for (const [productId, count] of carried) {
+        if (productId === own) continue;
+        const share = (FOREIGN_PUT_SHARE * count) / foreignCarried;
+        for (let q = 1; q <= Math.min(count, 2); q++) push(lane, productId, q, 1, Math.log(share), true);
+      }
+      const uncarried = Math.log(UNCARRIED_PUT_SHARE / Math.max(1, products.size));
+      for (const productId of products.keys())
+        if (productId !== own && !carried.has(productId)) push(lane, productId, 1, 1, uncarried, true);
+    }
+  }
+  return items;
+}
+
+/** Scores every explanation of one or two items; returns the best ones with posteriors. */
+export function explain(input: ExplainInput): Explanation[] {
+  const { plates, lanes } = input;
+  const items = candidateItems(input);
+  const used: number[] = [];
+  for (let p = 0; p < plates.length; p++) if (Number.isFinite(plates[p].deltaGrams)) used.push(p);
+  if (items.length === 0 || used.length === 0) return [];
+
+  const mean = new Float64Array(plates.length);
+  const variance = new Float64Array(plates.length);
+  const score = (chosen: Item[]): { logScore: number; chi2: number } => {
+    for (const p of used) {
+      mean[p] = 0;
+      variance[p] = plates[p].sigmaGrams ** 2 + MODEL_GRAMS ** 2;
+    }
+    let logPrior = chosen.length > 1 ? PAIR_LOG_PRIOR : 0;
+    for (const item of chosen) {
+      logPrior += item.logPrior;
+      const shares = lanes[item.lane].shares;
+      const spans = shares.reduce((n, s) => n + (s > 0 ? 1 : 0), 0) > 1;
+      for (const p of used) {
+        const share = shares[p];
+        if (share === 0) continue;
+        mean[p] += item.sign * item.meanGrams * share;
+        variance[p] += item.varGrams * share * share + (spans ? (SHARE_SD * item.meanGrams) ** 2 : 0);
+      }
+    }
+    let chi2 = 0;
+    let logNorm = 0;
+    for (const p of used) {
+      const r = plates[p].deltaGrams - mean[p];
+      chi2 += (r * r) / variance[p];
+      logNorm += Math.log(variance[p]);
+    }
+    return { logScore: logPrior - 0.5 * (chi2 + logNorm), chi2 };
+  };
+
+  const found: Explanation[] = [];
+  let worstKept = -Infinity;
+  const consider = (chosen: Item[]) => {
+    const { logScore, chi2 } = score(chosen);
+    if (found.length >= KEEP_EXPLANATIONS && logScore <= worstKept) return;
+    found.push({ items: chosen, logScore, chi2, posterior: 0 });
+    if (found.length > KEEP_EXPLANATIONS * 2) {
+      found.sort((a, b) => b.logScore - a.logScore);
+      found.length = KEEP_EXPLANATIONS;
+      worstKept = found[found.length - 1].logScore;
+    }
+  };
+  for (const item of items) consider([item]);
+  const pairable = items.filter((i) => !i.singleOnly);
+  for (let a = 0; a < pairable.length; a++)
+    for (let b = a + 1; b < pairable.length; b++)
+      if (pairable[a].lane !== pairable[b].lane) consider([pairable[a], pairable[b]]);
+
+  found.sort((a, b) => b.logScore - a.logScore);
+  found.length = Math.min(found.length, KEEP_EXPLANATIONS);
+  const top = found[0].logScore;
+  let total = 0;
+  for (const e of found) total += Math.exp(e.logScore - top);
+  for (const e of found) e.posterior = Math.exp(e.logScore - top) / total;
+  return found;
+}

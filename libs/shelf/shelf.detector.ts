@@ -1,0 +1,541 @@
+import {
+  SCHEMA_VERSION,
+  WalkoutError,
+  type DeviceHealthReported,
+  type ProductHypothesis,
+  type ShelfEventDetected,
+  type StoreIndex,
+} from '../contracts/index.ts';
+import { plateShares } from '../contracts/index.ts';
+import { explain, type Explanation, type Item, type LaneGeometry, type PlateChange } from './hypothesis.model.ts';
+import type { InventoryModel } from './inventory.model.ts';
+import { CellHealthMonitor, worstHealth, type CellHealth } from './sensor.health.ts';
+
+/**
+ * The streaming shelf detector: one per shelf, fed one sample tick at a time (every plate's reading).
+ *
+ * At rest it follows each plate's level slowly (drift is harmless: only changes across an event are
+ * used, never absolute values). A plate that leaves its level by several noise widths opens a segment;
+ * the segment closes when every plate of the shelf has been quiet for SETTLE_MS (ringing and a lean's
+ * wobble keep it open), and the readings after that, averaged, against the readings before, give each
+ * plate's net change with its uncertainty. A lean or a neighbour's twitch comes back to where it was
+ * and yields nothing. The per-plate changes are then explained as units on lanes (hypothesis.model),
+ * with what the inventory model believes each lane holds, and become one shelf event per moved lane.
+ */
+
+/** A plate is quiet when this much of its recent signal stays within noise. */
+export const SETTLE_MS = 250;
+/** Resting readings averaged before a segment opens, at most, ms. */
+export const BEFORE_MS = 500;
+/** Resting readings averaged after the shelf settles, at most, ms (the event is published after them). */
+export const AFTER_MS = 500;
+/** Leaving the level by this many noise widths (and at least TRIGGER_MIN_GRAMS) opens a segment. */
+export const TRIGGER_SIGMAS = 5;
+export const TRIGGER_MIN_GRAMS = 4;
+/** Quiet: range within this many noise widths, and standard deviation within QUIET_SD_SIGMAS. */
+export const QUIET_RANGE_SIGMAS = 6;
+export const QUIET_SD_SIGMAS = 1.6;
+/** A plate changed when its net change exceeds this many of its sigmas, and CHANGE_MIN_GRAMS. */
+export const CHANGE_SIGMAS = 5;
+export const CHANGE_MIN_GRAMS = 3;
+/** The onset of a segment is dated back to where the plate first left its level by this many sigmas. */
+export const ONSET_SIGMAS = 2.5;
+export const MAX_BACKDATE_MS = 200;
+/** A shelf that never settles (a hand resting on it, a failing cell) is closed by force after this. */
+export const MAX_ACTIVE_MS = 10_000;
+/** How fast the resting level follows the readings (drift), per sample. */
+export const LEVEL_FOLLOW = 1 / 8;
+/** Alternatives on other lanes are listed on the event when at least this likely. */
+export const LANE_ALTERNATIVE_MIN = 0.2;
+export const MAX_HYPOTHESES = 5;
+const HEALTH_CONFIDENCE: Record<CellHealth, number> = { ok: 1, noisy: 0.5, stuck: 0.3, saturated: 0.3, dead: 0.3 };
+const RING = 128;
+
+type State = 'rest' | 'active' | 'after';
+
+export interface ShelfDetectorOptions {
+  index: StoreIndex;
+  shelfId: string;
+  inventory: InventoryModel;
+  onEvent(event: ShelfEventDetected): void;
+  onHealth?(report: DeviceHealthReported): void;
+}
+
+export interface ShelfDetectorStats {
+  samples: number;
+  segments: number;
+  /** Segments that came back to where they started: leans, twitches, bumps. */
+  segmentsWithoutChange: number;
+  /** Segments closed by force because the shelf never settled. */
+  segmentsForced: number;
+  events: number;
+}
+
+export class ShelfDetector {
+  readonly shelfId: string;
+  readonly loadCellIds: string[];
+  readonly plateIds: string[];
+  readonly stats: ShelfDetectorStats = { samples: 0, segments: 0, segmentsWithoutChange: 0, segmentsForced: 0, events: 0 };
+  private readonly n: number;
+  private readonly lanes: LaneGeometry[];
+  private readonly lanesOfPlate: number[][];
+  private readonly health: CellHealthMonitor[];
+  private readonly settleN: number;
+  private readonly beforeN: number;
+  private readonly afterN: number;
+  private readonly backdateN: number;
+  private readonly maxActiveN: number;
+  // Ring of the last RING ticks: values[j * n + p].
+  private readonly values: Float64Array;
+  private readonly times = new Float64Array(RING);
+  private k = -1;
+  private state: State = 'rest';
+  private readonly level: Float64Array;
+  private readonly over: Int32Array;
+  private readonly validFrom: Int32Array;
+  private restStart = 0;
+  // The open segment.
+  private segStart = 0;
+  private segTrigger = 0;
+  private settleStart = 0;
+  private afterEnd = 0;
+  private readonly before: Float64Array;
+  private readonly beforeCount: Int32Array;
+  private readonly afterSum: Float64Array;
+  private readonly afterCount: Int32Array;
+  private readonly firstMove: Float64Array;
+  private readonly segHealth: CellHealth[];
+  private lastLoud = 0;
+  private eventCount = 0;
+
+  constructor(private readonly opts: ShelfDetectorOptions) {
+    const entry = opts.index.shelves.get(opts.shelfId);
+    if (!entry) throw new WalkoutError('CONFIG_INVALID', `shelf detector: unknown shelf ${opts.shelfId}`);
+    this.shelfId = opts.shelfId;
+    const plates = entry.shelf.plates;
+    this.n = plates.length;
+    this.plateIds = plates.map((p) => p.id);
+    const cells = plates.map((p) => {
+      const cell = opts.index.loadCellByPlate.get(p.id);
+      if (!cell) throw new WalkoutError('CONFIG_INVALID', `shelf ${opts.shelfId}: plate ${p.id} has no load cell`);
+      return cell;
+    });
+    this.loadCellIds = cells.map((c) => c.id);
+    const rate = cells[0].sampleRateHz;
+    const samples = (ms: number) => Math.max(1, Math.round((ms * rate) / 1000));
+    this.settleN = Math.max(4, samples(SETTLE_MS));
+    this.beforeN = samples(BEFORE_MS);
+    this.afterN = Math.max(this.settleN, samples(AFTER_MS));
+    this.backdateN = samples(MAX_BACKDATE_MS);
+    this.maxActiveN = samples(MAX_ACTIVE_MS);
+    this.health = cells.map((c) => new CellHealthMonitor(c.id, c.noiseGrams, c.capacityGrams, c.sampleRateHz));
+    const slot = new Map(this.plateIds.map((id, i) => [id, i]));
+    this.lanes = entry.shelf.lanes.map((lane) => {
+      const shares = new Float64Array(this.n);
+      for (const [plateId, share] of plateShares(opts.index, lane.id)) shares[slot.get(plateId)!] = share;
+      return { laneId: lane.id, shares };
+    });
+    this.lanesOfPlate = this.plateIds.map((_, p) => this.lanes.flatMap((l, i) => (l.shares[p] > 0 ? [i] : [])));
+    this.values = new Float64Array(RING * this.n);
+    this.level = new Float64Array(this.n).fill(Number.NaN);
+    this.over = new Int32Array(this.n);
+    this.validFrom = new Int32Array(this.n);
+    this.before = new Float64Array(this.n);
+    this.beforeCount = new Int32Array(this.n);
+    this.afterSum = new Float64Array(this.n);
+    this.afterCount = new Int32Array(this.n);
+    this.firstMove = new Float64Array(this.n);
+    this.segHealth = this.plateIds.map(() => 'ok');
+  }
+
+  /** The health of each cell now, in plate order. */
+  cellHealth(): CellHealth[] {
+    return this.health.map((h) => h.health);
+  }
+
+  private usable(p: number): boolean {
+    const h = this.health[p].health;
+    return h === 'ok' || h === 'noisy';
+  }
+
+  private threshold(p: number): number {
+    return Math.max(TRIGGER_MIN_GRAMS, TRIGGER_SIGMAS * this.health[p].noiseGrams);
+  }
+
+  private at(j: number, p: number): number {
+    return this.values[(j & (RING - 1)) * this.n + p];
+  }
+
+  /** Takes one tick: the time and every plate's reading, in plate order. */
+  push(ts: number, grams: ArrayLike<number>): void {
+    if (grams.length !== this.n)
+      throw new WalkoutError('MESSAGE_INVALID', `shelf ${this.shelfId}: a tick has ${grams.length} readings for ${this.n} load cells`);
+    const k = ++this.k;
+    this.stats.samples++;
+    const row = (k & (RING - 1)) * this.n;
+    this.times[k & (RING - 1)] = ts;
+    for (let p = 0; p < this.n; p++) {
+      const x = grams[p];
+      this.values[row + p] = x;
+      const monitor = this.health[p];
+      const wasUsable = this.usable(p);
+      if (monitor.push(ts, x)) {
+        this.reportHealth(p, ts);
+        if (this.usable(p) && !wasUsable) {
+          // Back from a fault: its old level means nothing now.
+          this.level[p] = x;
+          this.validFrom[p] = k;
+          this.over[p] = 0;
+        }
+      }
+      if (this.state !== 'rest') {
+        const h = monitor.health;
+        if (worstHealth([h, this.segHealth[p]]) !== this.segHealth[p]) this.segHealth[p] = h;
+      }
+    }
+    if (this.state === 'rest') this.rest(k);
+    else if (this.state === 'active') this.active(k, ts);
+    else this.after(k);
+  }
+
+  /** Closes what is open at the end of a stream. */
+  finish(): void {
+    if (this.state === 'after') this.finalize(false);
+    else if (this.state === 'active' && this.k - this.segTrigger >= this.settleN) this.forceClose();
+    this.state = 'rest';
+  }
+
+  private rest(k: number): void {
+    let triggered = false;
+    for (let p = 0; p < this.n; p++) {
+      if (!this.usable(p)) continue;
+      const x = this.at(k, p);
+      if (Number.isNaN(this.level[p])) {
+        this.level[p] = x;
+        continue;
+      }
+      const dev = x - this.level[p];
+      const thr = this.threshold(p);
+      if (Math.abs(dev) > thr) {
+        this.over[p]++;
+        if (this.over[p] >= 2 || Math.abs(dev) > 3 * thr) triggered = true;
+      } else {
+        this.over[p] = 0;
+        this.level[p] += LEVEL_FOLLOW * dev;
+      }
+    }
+    if (triggered) this.open(k, (p) => this.level[p]);
+  }
+
+  /** Opens a segment at tick k; reference(p) is the resting level the plate left. */
+  private open(k: number, reference: (p: number) => number): void {
+    let start = k;
+    for (let p = 0; p < this.n; p++) {
+      if (!this.usable(p) || this.over[p] === 0) continue;
+      const ref = reference(p);
+      const onset = ONSET_SIGMAS * this.health[p].noiseGrams;
+      let j = k;
+      while (j > k - this.backdateN && j - 1 > this.restStart && Math.abs(this.at(j - 1, p) - ref) > onset) j--;
+      start = Math.min(start, j);
+    }
+    for (let p = 0; p < this.n; p++) {
+      const from = Math.max(this.restStart, this.validFrom[p], start - this.beforeN, this.k - RING + 1);
+      let sum = 0;
+      let count = 0;
+      for (let j = from; j < start; j++) {
+        sum += this.at(j, p);
+        count++;
+      }
+      if (count > 0) {
+        this.before[p] = sum / count;
+        this.beforeCount[p] = count;
+      } else {
+        this.before[p] = reference(p);
+        this.beforeCount[p] = 1;
+      }
+      this.firstMove[p] = Number.NaN;
+      this.segHealth[p] = this.health[p].health;
+      this.over[p] = 0;
+    }
+    this.segStart = start;
+    this.segTrigger = k;
+    this.lastLoud = 0;
+    this.state = 'active';
+    this.stats.segments++;
+  }
+
+  private quiet(k: number, p: number): boolean {
+    const sigma = this.health[p].noiseGrams;
+    let lo = Infinity;
+    let hi = -Infinity;
+    let sum = 0;
+    let sumSq = 0;
+    for (let j = k - this.settleN + 1; j <= k; j++) {
+      const x = this.at(j, p);
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+      sum += x;
+      sumSq += x * x;
+    }
+    if (hi - lo > QUIET_RANGE_SIGMAS * sigma + 0.5) return false;
+    const mean = sum / this.settleN;
+    const variance = Math.max(0, sumSq / this.settleN - mean * mean);
+    return variance <= (QUIET_SD_SIGMAS * sigma + 0.2) ** 2;
+  }
+
+  private active(k: number, ts: number): void {
+    for (let p = 0; p < this.n; p++)
+      if (Number.isNaN(this.firstMove[p]) && this.usable(p) && Math.abs(this.at(k, p) - this.before[p]) > this.threshold(p)) this.firstMove[p] = ts;
+    if (k - this.segTrigger < this.settleN) return;
+    // Check the plate that was loud last time first: it is the one most likely still moving.
+    if (this.usable(this.lastLoud) && !this.quiet(k, this.lastLoud)) return this.maybeForce(k);
+    for (let p = 0; p < this.n; p++) {
+      if (p === this.lastLoud || !this.usable(p)) continue;
+      if (!this.quiet(k, p)) {
+        this.lastLoud = p;
+        return this.maybeForce(k);
+      }
+    }
+    this.settleStart = k - this.settleN + 1;
+    for (let p = 0; p < this.n; p++) {
+      let sum = 0;
+      for (let j = this.settleStart; j <= k; j++) sum += this.at(j, p);
+      this.afterSum[p] = sum;
+      this.afterCount[p] = this.settleN;
+      this.over[p] = 0;
+    }
+    this.afterEnd = k;
+    this.state = 'after';
+  }
+
+  private maybeForce(k: number): void {
+    if (k - this.segTrigger >= this.maxActiveN) this.forceClose();
+  }
+
+  private forceClose(): void {
+    const k = this.k;
+    this.settleStart = k - this.settleN + 1;
+    for (let p = 0; p < this.n; p++) {
+      let sum = 0;
+      for (let j = this.settleStart; j <= k; j++) sum += this.at(j, p);
+      this.afterSum[p] = sum;
+      this.afterCount[p] = this.settleN;
+    }
+    this.stats.segmentsForced++;
+    this.finalize(true);
+    this.toRest();
+  }
+
+  private toRest(): void {
+    this.restStart = this.settleStart;
+    for (let p = 0; p < this.n; p++) {
+      this.level[p] = this.afterSum[p] / this.afterCount[p];
+      this.over[p] = 0;
+    }
+    this.state = 'rest';
+  }
+
+  private after(k: number): void {
+    let triggered = false;
+    for (let p = 0; p < this.n; p++) {
+      if (!this.usable(p)) continue;
+      const dev = this.at(k, p) - this.afterSum[p] / this.afterCount[p];
+      const thr = this.threshold(p);
+      if (Math.abs(dev) > thr) {
+        this.over[p]++;
+        if (this.over[p] >= 2 || Math.abs(dev) > 3 * thr) triggered = true;
+      } else this.over[p] = 0;
+    }
+    if (triggered) {
+      // Weight went up and something moves again before the after window is full: most likely a
+      // lean caught at a still moment, not a put. Keep the segment open; a real put shows up when
+      // the shelf truly rests. (Picks are never held back: rapid successive picks must stay apart.)
+      let rise = 0;
+      for (let p = 0; p < this.n; p++)
+        if (this.usable(p) && this.segHealth[p] === 'ok') rise += this.afterSum[p] / this.afterCount[p] - this.before[p];
+      if (rise > CHANGE_MIN_GRAMS && k - this.segTrigger < this.maxActiveN) {
+        this.segTrigger = k;
+        for (let p = 0; p < this.n; p++) this.over[p] = 0;
+        this.state = 'active';
+        return;
+      }
+      // Otherwise close with the resting readings so far (the last two ticks, which may be the new
+      // movement, were never added); they become the next segment's "before".
+      const means = Float64Array.from({ length: this.n }, (_, p) => this.afterSum[p] / this.afterCount[p]);
+      this.finalize(false);
+      this.restStart = this.settleStart;
+      this.open(k, (p) => means[p]);
+      return;
+    }
+    // Readings join the average two ticks late, once they cannot be the start of a new movement.
+    while (this.afterEnd < k - 2) {
+      this.afterEnd++;
+      for (let p = 0; p < this.n; p++) {
+        this.afterSum[p] += this.at(this.afterEnd, p);
+        this.afterCount[p]++;
+      }
+    }
+    if (this.afterCount[0] >= this.afterN) {
+      this.finalize(false);
+      this.toRest();
+    }
+  }
+
+  private finalize(forced: boolean): void {
+    const n = this.n;
+    const changes: PlateChange[] = [];
+    const changed: number[] = [];
+    for (let p = 0; p < n; p++) {
+      const readable = this.segHealth[p] === 'ok' || this.segHealth[p] === 'noisy';
+      if (!readable || !this.usable(p)) {
+        changes.push({ deltaGrams: Number.NaN, sigmaGrams: Number.NaN });
+        continue;
+      }
+      const after = this.afterSum[p] / this.afterCount[p];
+      const delta = after - this.before[p];
+      let sigma = this.health[p].noiseGrams * Math.sqrt(1 / this.beforeCount[p] + 1 / this.afterCount[p]);
+      if (forced) sigma += this.windowSd(p);
+      changes.push({ deltaGrams: delta, sigmaGrams: sigma });
+      if (Math.abs(delta) > Math.max(CHANGE_MIN_GRAMS, CHANGE_SIGMAS * sigma)) changed.push(p);
+    }
+    if (changed.length === 0) {
+      this.stats.segmentsWithoutChange++;
+      return;
+    }
+    const candidateLanes = [...new Set(changed.flatMap((p) => this.lanesOfPlate[p]))];
+    const startMs = Math.round(this.times[this.segStart & (RING - 1)]);
+    const endMs = Math.round(this.times[this.settleStart & (RING - 1)]);
+    const explanations = explain({
+      plates: changes,
+      lanes: this.lanes,
+      candidateLanes,
+      products: this.opts.index.products,
+      inventory: this.opts.inventory,
+      nowMs: endMs,
+    });
+    if (explanations.length === 0) return;
+    const best = explanations[0];
+    for (const [i, item] of best.items.entries()) {
+      const event = this.buildEvent(item, i, best, explanations, changes, changed, startMs, endMs, forced);
+      this.stats.events++;
+      this.opts.onEvent(event);
+    }
+    for (const item of best.items) {
+      if (item.sign < 0) this.opts.inventory.pick(item.laneId, item.productId, item.quantity, endMs);
+      else this.opts.inventory.put(item.laneId, item.productId, item.quantity, endMs);
+    }
+  }
+
+  private windowSd(p: number): number {
+    let sum = 0;
+    let sumSq = 0;
+    for (let j = this.k - this.settleN + 1; j <= this.k; j++) {
+      const x = this.at(j, p);
+      sum += x;
+      sumSq += x * x;
+    }
+    const mean = sum / this.settleN;
+    return Math.sqrt(Math.max(0, sumSq / this.settleN - mean * mean));
+  }
+
+  private buildEvent(
+    item: Item,
+    position: number,
+    best: Explanation,
+    explanations: Explanation[],
+    changes: PlateChange[],
+    changed: number[],
+    segStartMs: number,
+    endMs: number,
+    forced: boolean,
+  ): ShelfEventDetected {
+    const lane = this.lanes[item.lane];
+    const single = best.items.length === 1;
+    // Plates of this item: its lane's plates, and for a lone item every plate that changed.
+    const plates = new Set<number>();
+    for (let p = 0; p < this.n; p++) if (lane.shares[p] > 0) plates.add(p);
+    if (single) for (const p of changed) plates.add(p);
+    const slots = [...plates].sort((a, b) => a - b);
+
+    // What moved: for a lone item, every lone explanation of the same direction, by product and
+    // quantity; for one of two items, every explanation that moves something on this item's lane.
+    const byProduct = new Map<string, { productId: string; quantity: number; probability: number }>();
+    const byLane = new Map<string, number>();
+    for (const e of explanations) {
+      const matches = single
+        ? e.items.length === 1 && e.items[0].sign === item.sign
+          ? [e.items[0]]
+          : []
+        : e.items.filter((x) => x.lane === item.lane && x.sign === item.sign);
+      for (const x of matches) {
+        const key = `${x.productId}|${x.quantity}`;
+        const entry = byProduct.get(key) ?? { productId: x.productId, quantity: x.quantity, probability: 0 };
+        entry.probability += e.posterior;
+        byProduct.set(key, entry);
+        byLane.set(x.laneId, (byLane.get(x.laneId) ?? 0) + e.posterior);
+      }
+    }
+    const hypotheses: ProductHypothesis[] = [...byProduct.values()]
+      .sort((a, b) => b.probability - a.probability)
+      .slice(0, MAX_HYPOTHESES)
+      .map((h) => ({ ...h, probability: Math.min(1, Math.max(0, Math.round(h.probability * 1e4) / 1e4)) }));
+    // The item's own hypothesis leads even if split across lanes it narrowly loses the sum.
+    const laneIds = [lane.laneId, ...[...byLane].filter(([id, p]) => id !== lane.laneId && p >= LANE_ALTERNATIVE_MIN).map(([id]) => id)];
+
+    let deltaGrams = 0;
+    let variance = 0;
+    for (const p of slots) {
+      if (!Number.isFinite(changes[p].deltaGrams)) continue;
+      deltaGrams += changes[p].deltaGrams;
+      variance += changes[p].sigmaGrams ** 2;
+    }
+    if (!single) {
+      // Two items share plates: give this one its predicted weight plus its part of what is left over.
+      const predicted = best.items.map((x) => x.sign * x.meanGrams);
+      const observed = changes.reduce((s, c) => s + (Number.isFinite(c.deltaGrams) ? c.deltaGrams : 0), 0);
+      const total = predicted.reduce((s, x) => s + Math.abs(x), 0);
+      const residual = observed - predicted.reduce((s, x) => s + x, 0);
+      deltaGrams = predicted[position] + (residual * Math.abs(predicted[position])) / total;
+    }
+    const movedPlates = slots.filter((p) => !Number.isNaN(this.firstMove[p]));
+    const startMs = movedPlates.length > 0 ? Math.round(Math.min(...movedPlates.map((p) => this.firstMove[p]))) : segStartMs;
+    const health = worstHealth(slots.map((p) => worstHealth([this.segHealth[p], this.health[p].health])));
+    const dof = slots.filter((p) => Number.isFinite(changes[p].deltaGrams)).length;
+    const fit = Math.exp(-Math.max(0, best.chi2 - dof - 3) / 6);
+    const top = hypotheses[0]?.probability ?? 0;
+    const confidence = Math.round(Math.min(1, top * fit * HEALTH_CONFIDENCE[health] * (forced ? 0.5 : 1)) * 1e4) / 1e4;
+    const eventId = `se-${this.shelfId}-${segStartMs}-${++this.eventCount}`;
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      eventId,
+      storeId: this.opts.index.store.id,
+      ts: Math.max(0, Math.min(startMs, endMs)),
+      shelfEventId: eventId,
+      shelfId: this.shelfId,
+      plateIds: slots.map((p) => this.plateIds[p]),
+      laneIds,
+      kind: item.sign < 0 ? 'pick' : 'put',
+      startMs: Math.max(0, Math.min(startMs, endMs)),
+      endMs: Math.max(0, endMs),
+      deltaGrams: Math.round(deltaGrams * 10) / 10,
+      sigmaGrams: Math.round(Math.sqrt(variance + item.varGrams) * 100) / 100,
+      hypotheses,
+      confidence,
+      health,
+    };
+  }
+
+  private reportHealth(p: number, ts: number): void {
+    const monitor = this.health[p];
+    this.opts.onHealth?.({
+      schemaVersion: SCHEMA_VERSION,
+      eventId: `dh-${monitor.loadCellId}-${Math.round(ts)}-${monitor.health}`,
+      storeId: this.opts.index.store.id,
+      ts: Math.max(0, Math.round(ts)),
+      deviceId: monitor.loadCellId,
+      deviceKind: 'load-cell',
+      health: monitor.health,
+      detail: `${monitor.loadCellId} on plate ${this.plateIds[p]} of shelf ${this.shelfId}: ${monitor.detail}`,
+    });
+  }
+}

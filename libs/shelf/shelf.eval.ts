@@ -1,0 +1,210 @@
+import type { ActionTruth, ShelfEventDetected, StoreIndex } from '../contracts/index.ts';
+import { BaselineDetector } from './baseline.detector.ts';
+import { ShelfPerception, type ShelfEventSource } from './shelf.perception.ts';
+
+/**
+ * Scoring shelf events against ground truth. An event matches a true pick or put when it is on the
+ * same shelf, of the same kind, lists the true lane among its lanes, and starts within MATCH_WINDOW_MS
+ * of it; each event and each action match at most once (closest in time first). Then:
+ * event precision, recall and F1; quantity accuracy and product top-1 accuracy over matched actions;
+ * and top-1 again over the actions whose product weight can tell it apart from every other product
+ * that could have moved there (see separableActions).
+ */
+
+export const MATCH_WINDOW_MS = 1_000;
+/** Two products can be told apart by weight when their weights differ by this many sigmas. */
+export const SEPARABLE_SIGMAS = 4;
+/** Extra uncertainty of a measured change on top of the products' own spreads, grams. */
+export const SEPARABLE_MEASURE_GRAMS = 2;
+const MAX_CONFUSABLE_QUANTITY = 6;
+
+export interface ShelfTick {
+  shelfId: string;
+  ts: number;
+  grams: ArrayLike<number>;
+}
+
+export interface ShelfScore {
+  actions: number;
+  events: number;
+  matched: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  quantityAccuracy: number;
+  productTop1: number;
+  /** Actions whose weight tells the product apart from every other candidate, and top-1 on those. */
+  separableActions: number;
+  productTop1Separable: number;
+  /** What went wrong, for reading: unmatched actions and events. */
+  missed: ActionTruth[];
+  spurious: ShelfEventDetected[];
+  wrongProduct: Array<{ action: ActionTruth; event: ShelfEventDetected }>;
+}
+
+export interface ShelfMatch {
+  action: ActionTruth;
+  event: ShelfEventDetected;
+}
+
+const shelfActions = (truth: ActionTruth[]) =>
+  truth.filter((a) => (a.kind === 'pick' || a.kind === 'put') && a.shelfId !== undefined).sort((a, b) => a.startMs - b.startMs);
+
+export function matchShelfEvents(events: ShelfEventDetected[], truth: ActionTruth[]): ShelfMatch[] {
+  const actions = shelfActions(truth);
+  const byShelf = new Map<string, ShelfEventDetected[]>();
+  for (const e of events) byShelf.set(e.shelfId, [...(byShelf.get(e.shelfId) ?? []), e]);
+  const pairs: Array<{ gap: number; a: number; e: ShelfEventDetected }> = [];
+  actions.forEach((action, a) => {
+    for (const event of byShelf.get(action.shelfId!) ?? []) {
+      if (event.kind !== action.kind) continue;
+      if (action.laneId !== undefined && !event.laneIds.includes(action.laneId)) continue;
+      const gap = Math.abs(event.startMs - action.startMs);
+      if (gap <= MATCH_WINDOW_MS) pairs.push({ gap, a, e: event });
+    }
+  });
+  pairs.sort((x, y) => x.gap - y.gap);
+  const usedActions = new Set<number>();
+  const usedEvents = new Set<ShelfEventDetected>();
+  const matches: ShelfMatch[] = [];
+  for (const { a, e } of pairs) {
+    if (usedActions.has(a) || usedEvents.has(e)) continue;
+    usedActions.add(a);
+    usedEvents.add(e);
+    matches.push({ action: actions[a], event: e });
+  }
+  return matches;
+}
+
+/**
+ * The actions whose product weight tells it apart: replaying the true inventory, the products that
+ * could have moved are those on any lane sharing a plate with the action's lane (for a pick), plus
+ * whatever shoppers carry (for a put). The action is separable when no other such product, in any
+ * quantity, weighs within SEPARABLE_SIGMAS of what moved.
+ */
+export function separableActions(index: StoreIndex, truth: ActionTruth[]): Set<string> {
+  const onLane = new Map<string, Map<string, number>>();
+  for (const [laneId] of index.lanes) {
+    const placement = index.placementByLane.get(laneId);
+    onLane.set(laneId, new Map(placement ? [[placement.productId, placement.initialStock]] : []));
+  }
+  const carried = new Map<string, number>();
+  const add = (m: Map<string, number>, id: string, q: number) => {
+    const v = (m.get(id) ?? 0) + q;
+    if (v > 0) m.set(id, v);
+    else m.delete(id);
+  };
+  const separable = new Set<string>();
+  for (const action of shelfActions(truth)) {
+    const laneId = action.laneId;
+    const lane = laneId ? index.lanes.get(laneId) : undefined;
+    if (!laneId || !lane) continue;
+    const neighbours = lane.shelf.lanes.filter((l) => l.plateIds.some((p) => lane.lane.plateIds.includes(p)));
+    const candidates = new Set<string>();
+    for (const l of neighbours) {
+      for (const [productId] of onLane.get(l.id)!) candidates.add(productId);
+      const own = index.placementByLane.get(l.id)?.productId;
+      if (own && action.kind === 'put') candidates.add(own);
+    }
+    if (action.kind === 'put') for (const productId of carried.keys()) candidates.add(productId);
+    const moved = index.products.get(action.productId);
+    if (moved) {
+      const q = action.quantity;
+      const apart = [...candidates].every((id) => {
+        if (id === action.productId) return true;
+        const other = index.products.get(id);
+        if (!other) return true;
+        for (let q2 = 1; q2 <= MAX_CONFUSABLE_QUANTITY; q2++) {
+          const sigma = Math.sqrt(q * moved.weightSpreadGrams ** 2 + q2 * other.weightSpreadGrams ** 2 + SEPARABLE_MEASURE_GRAMS ** 2);
+          if (Math.abs(q * moved.unitWeightGrams - q2 * other.unitWeightGrams) <= SEPARABLE_SIGMAS * sigma) return false;
+        }
+        return true;
+      });
+      if (apart) separable.add(action.actionId);
+    }
+    if (action.kind === 'pick') {
+      add(onLane.get(laneId)!, action.productId, -action.quantity);
+      add(carried, action.productId, action.quantity);
+    } else {
+      add(onLane.get(laneId)!, action.productId, action.quantity);
+      add(carried, action.productId, -action.quantity);
+    }
+  }
+  return separable;
+}
+
+export function scoreShelfEvents(index: StoreIndex, events: ShelfEventDetected[], truth: ActionTruth[]): ShelfScore {
+  const actions = shelfActions(truth);
+  const matches = matchShelfEvents(events, truth);
+  const separable = separableActions(index, truth);
+  const matchedActions = new Set(matches.map((m) => m.action));
+  const matchedEvents = new Set(matches.map((m) => m.event));
+  const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
+  const precision = ratio(matches.length, events.length);
+  const recall = ratio(matches.length, actions.length);
+  const rightProduct = (m: ShelfMatch) => m.event.hypotheses[0]?.productId === m.action.productId;
+  const separableMatches = matches.filter((m) => separable.has(m.action.actionId));
+  return {
+    actions: actions.length,
+    events: events.length,
+    matched: matches.length,
+    precision,
+    recall,
+    f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0,
+    quantityAccuracy: ratio(matches.filter((m) => m.event.hypotheses[0]?.quantity === m.action.quantity).length, matches.length),
+    productTop1: ratio(matches.filter(rightProduct).length, matches.length),
+    separableActions: actions.filter((a) => separable.has(a.actionId)).length,
+    productTop1Separable: ratio(separableMatches.filter(rightProduct).length, separableMatches.length),
+    missed: actions.filter((a) => !matchedActions.has(a)),
+    spurious: events.filter((e) => !matchedEvents.has(e)),
+    wrongProduct: matches.filter((m) => !rightProduct(m)),
+  };
+}
+
+export interface ShelfEvaluation {
+  detector: ShelfScore & { seconds: number; samplesPerSecond: number };
+  baseline: ShelfScore & { seconds: number; samplesPerSecond: number };
+  ticks: number;
+  samples: number;
+}
+
+/**
+ * Runs the detector and the baseline over the same ticks (in store-clock order across shelves), side
+ * by side, timing each, and scores both against the truth.
+ */
+export async function evaluateShelfPerception(opts: {
+  index: StoreIndex;
+  ticks: AsyncIterable<ShelfTick> | Iterable<ShelfTick>;
+  truth: ActionTruth[];
+  onTick?: (ts: number) => void;
+}): Promise<ShelfEvaluation> {
+  const detectorEvents: ShelfEventDetected[] = [];
+  const baselineEvents: ShelfEventDetected[] = [];
+  const detector = new ShelfPerception({ index: opts.index, onEvent: (e) => detectorEvents.push(e) });
+  const baseline = new BaselineDetector({ index: opts.index, onEvent: (e) => baselineEvents.push(e) });
+  let detectorMs = 0;
+  let baselineMs = 0;
+  let ticks = 0;
+  let samples = 0;
+  const run = (source: ShelfEventSource, tick: ShelfTick) => {
+    const t0 = performance.now();
+    source.push(tick.shelfId, tick.ts, tick.grams);
+    return performance.now() - t0;
+  };
+  for await (const tick of opts.ticks) {
+    detectorMs += run(detector, tick);
+    baselineMs += run(baseline, tick);
+    ticks++;
+    samples += tick.grams.length;
+    opts.onTick?.(tick.ts);
+  }
+  detector.finish();
+  baseline.finish();
+  const rate = (ms: number) => (ms > 0 ? (samples * 1000) / ms : 0);
+  return {
+    detector: { ...scoreShelfEvents(opts.index, detectorEvents, opts.truth), seconds: detectorMs / 1000, samplesPerSecond: rate(detectorMs) },
+    baseline: { ...scoreShelfEvents(opts.index, baselineEvents, opts.truth), seconds: baselineMs / 1000, samplesPerSecond: rate(baselineMs) },
+    ticks,
+    samples,
+  };
+}
