@@ -1,4 +1,5 @@
-import type { z } from 'zod';
+import { z } from 'zod';
+import { SCHEMA_VERSION } from './common.schema.ts';
 import * as events from './events.schema.ts';
 
 /**
@@ -56,6 +57,36 @@ export type TopicMessage<T extends TopicName> = z.infer<(typeof topics)[T]['sche
 
 /** Where messages that failed validation or kept failing their handler go, with the reason. */
 export const DEAD_LETTER_TOPIC = 'bus.message-dead-lettered';
+
+/**
+ * What the bus writes to DEAD_LETTER_TOPIC: the message exactly as it arrived, where it came from and
+ * why no handler took it. It has no storeId on purpose: an unreadable message may not say its store.
+ */
+export const MessageDeadLettered = z
+  .strictObject({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    eventId: z
+      .string()
+      .min(1)
+      .describe('group/topic/partition/offset: the same source message dead-lettered twice has one id.'),
+    reason: z
+      .enum(['invalid-message', 'handler-failed'])
+      .describe('It failed its topic schema (or was not JSON), or its handler kept failing.'),
+    error: z.strictObject({ code: z.string(), message: z.string() }).describe('The last error seen.'),
+    sourceTopic: z.string().min(1),
+    partition: z.number().int().nonnegative(),
+    offset: z.string().regex(/^\d+$/).describe('Offset in the source partition (a 64-bit integer, as text).'),
+    key: z.string().nullable().describe('Partition key of the source message.'),
+    group: z.string().min(1).describe('The consumer group that gave up on it.'),
+    attempts: z.number().int().nonnegative().describe('Handler calls made (0 when it never reached one).'),
+    payload: z.string().describe('The source message value.'),
+    payloadEncoding: z.enum(['utf8', 'base64']).describe('base64 when the value was not valid UTF-8.'),
+    publishedAt: z.number().nullable().describe('When the source message was published, wall clock ms.'),
+    deadLetteredAt: z.number().describe('When it was dead-lettered, wall clock ms.'),
+  })
+  .describe('A message no handler could take, kept with the reason so nothing vanishes.');
+
+export type MessageDeadLettered = z.infer<typeof MessageDeadLettered>;
 
 export function isTopicName(name: string): name is TopicName {
   return Object.hasOwn(topics, name);

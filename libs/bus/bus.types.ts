@@ -1,0 +1,130 @@
+import type { z } from 'zod';
+import { DEAD_LETTER_TOPIC, MessageDeadLettered } from '../contracts/topics.ts';
+
+/**
+ * The message bus seen by services: publish with a partition key, subscribe as a consumer group.
+ * Delivery is at-least-once and ordered per key; an offset is committed only after its handler
+ * succeeded. The in-process bus and the Kafka bus both implement exactly this, and one contract
+ * suite (bus.contract.test.ts) holds them to it.
+ */
+
+/** One topic: its schema, how a message picks its partition key, and optionally its partition count. */
+export interface TopicSpec<S extends z.ZodType = z.ZodType> {
+  readonly schema: S;
+  readonly key: (message: z.output<S>) => string;
+  readonly description?: string;
+  /** Overrides the bus-wide partition count for this topic. */
+  readonly partitions?: number;
+}
+
+/**
+ * The topics a bus knows, by name. Production passes `topics` from libs/contracts; tests pass their
+ * own small registries, so they never need fake production topics.
+ */
+// `any` only lets each entry keep its own schema type; every use goes through MessageOf.
+export type TopicRegistry = { readonly [name: string]: TopicSpec<any> };
+
+/** Every bus also carries the dead-letter topic, so operators and tests can subscribe to it. */
+export const deadLetterTopics = {
+  [DEAD_LETTER_TOPIC]: {
+    schema: MessageDeadLettered,
+    // Keyed by the source topic, so one topic's dead letters stay in order for whoever reads them.
+    key: (message: MessageDeadLettered) => message.sourceTopic,
+    description: 'A message no handler could take, with the reason.',
+  },
+} as const satisfies TopicRegistry;
+
+export type WithDeadLetters<R extends TopicRegistry> = R & typeof deadLetterTopics;
+export type TopicOf<R extends TopicRegistry> = keyof R & string;
+/** What a handler receives: the schema's output (defaults applied). */
+export type MessageOf<R extends TopicRegistry, T extends TopicOf<R>> = z.output<R[T]['schema']>;
+/** What a publisher passes: the schema's input. */
+export type MessageInputOf<R extends TopicRegistry, T extends TopicOf<R>> = z.input<R[T]['schema']>;
+
+/** One message handed to a handler, with where it came from. `topic` narrows `message`. */
+export type Delivery<R extends TopicRegistry, T extends TopicOf<R>> = {
+  [K in T]: {
+    readonly topic: K;
+    readonly message: MessageOf<R, K>;
+    readonly key: string | null;
+    readonly partition: number;
+    /** Offset within the partition: a 64-bit integer as text (Kafka's offsets outgrow a double). */
+    readonly offset: string;
+    /** 1 on first delivery in this process; more when the handler failed and is being retried. */
+    readonly attempt: number;
+    /** When the publisher handed it to the bus, wall clock ms. */
+    readonly publishedAt: number;
+  };
+}[T];
+
+export type Handler<R extends TopicRegistry, T extends TopicOf<R>> = (delivery: Delivery<R, T>) => void | Promise<void>;
+
+/**
+ * How hard a subscription tries before dead-lettering. Only failures that can pass are retried:
+ * a WalkoutError whose code is not retriable (a malformed cart, say) is dead-lettered at once.
+ */
+export interface RetryPolicy {
+  /** Handler calls per message before it is dead-lettered, first call included. */
+  readonly maxAttempts: number;
+  /** Wait before the second call; doubles each time up to maxBackoffMs. */
+  readonly initialBackoffMs: number;
+  readonly maxBackoffMs: number;
+}
+
+export interface SubscribeOptions<R extends TopicRegistry, T extends TopicOf<R>> {
+  /** Consumer group: members of one group share the partitions; each group sees every message. */
+  readonly group: string;
+  readonly topics: readonly T[];
+  readonly handle: Handler<R, T>;
+  /** Overrides the bus-wide retry policy for this subscription. */
+  readonly retry?: Partial<RetryPolicy>;
+  /**
+   * How many partitions this member works on at once (default 1). Order is kept per partition
+   * whatever the value; raising it lets a slow handler overlap across keys.
+   */
+  readonly concurrency?: number;
+}
+
+export interface PartitionRef {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface Subscription {
+  readonly group: string;
+  /** Stops handing out new messages (the one in flight finishes); for backpressure. */
+  pause(): void;
+  resume(): void;
+  readonly paused: boolean;
+  /** The partitions this member owns right now. */
+  assignment(): readonly PartitionRef[];
+  /** Finishes the message in flight, commits, leaves the group; the partitions move to others. */
+  close(): Promise<void>;
+}
+
+export interface Bus<R extends TopicRegistry> {
+  readonly kind: 'memory' | 'kafka';
+  readonly topics: WithDeadLetters<R>;
+  /** Connects and creates missing topics (Kafka); must be awaited before publish or subscribe. */
+  start(): Promise<void>;
+  /**
+   * Validates the message against its topic schema (a bad one throws MESSAGE_INVALID here, where the
+   * stack points at the publisher) and resolves once the bus holds it durably: appended in memory, or
+   * acknowledged by every in-sync replica. Waits while the bus is full (backpressure).
+   */
+  publish<T extends TopicOf<WithDeadLetters<R>>>(topic: T, message: MessageInputOf<WithDeadLetters<R>, T>): Promise<void>;
+  /** Joins the group; resolves once this member has its first assignment. */
+  subscribe<T extends TopicOf<WithDeadLetters<R>>>(options: SubscribeOptions<WithDeadLetters<R>, T>): Promise<Subscription>;
+  /** Closes every subscription (finishing in-flight work), flushes publishes, disconnects. */
+  close(): Promise<void>;
+}
+
+/** Structured log lines; the bus never writes to the console by itself. */
+export interface BusLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export const silentLogger: BusLogger = Object.freeze({ debug() {}, info() {}, warn() {}, error() {} });

@@ -1,0 +1,152 @@
+import { isUtf8 } from 'node:buffer';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { z } from 'zod';
+import { WalkoutError } from '../contracts/errors.ts';
+import { describeIssues } from '../contracts/store.load.ts';
+import { DEAD_LETTER_TOPIC, type MessageDeadLettered } from '../contracts/topics.ts';
+import { SCHEMA_VERSION } from '../contracts/common.schema.ts';
+import type { RetryPolicy, TopicSpec } from './bus.types.ts';
+
+/**
+ * What both buses do with one message once it reaches a consumer: validate it, call the handler under
+ * the retry policy, and describe a give-up as a dead letter. Sharing it is what keeps the in-process
+ * and the Kafka bus behaving the same.
+ */
+
+export type Decoded = { ok: true; message: unknown } | { ok: false; error: WalkoutError };
+
+/** Validates a value already in memory (the in-process bus keeps objects, not bytes). */
+export function validate(topic: string, spec: TopicSpec, value: unknown): Decoded {
+  const result = spec.schema.safeParse(value);
+  if (result.success) return { ok: true, message: result.data };
+  return { ok: false, error: invalidMessage(topic, result.error) };
+}
+
+/** Decodes bytes off the wire (JSON) and validates them. */
+export function decode(topic: string, spec: TopicSpec, value: Buffer | null): Decoded {
+  if (value === null) return { ok: false, error: new WalkoutError('MESSAGE_INVALID', `${topic}: message has no value`) };
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString('utf8'));
+  } catch (cause) {
+    return {
+      ok: false,
+      error: new WalkoutError('MESSAGE_INVALID', `${topic}: message is not JSON: ${(cause as Error).message}`, { cause }),
+    };
+  }
+  return validate(topic, spec, json);
+}
+
+export function invalidMessage(topic: string, error: z.ZodError): WalkoutError {
+  return new WalkoutError('MESSAGE_INVALID', `message does not match its topic schema:\n${describeIssues(error, topic)}`, {
+    details: error.issues,
+  });
+}
+
+/** Unknown errors are assumed transient: a retry is cheap, a wrongly dead-lettered payment is not. */
+export function isRetriable(error: unknown): boolean {
+  return error instanceof WalkoutError ? error.retriable : true;
+}
+
+export function errorSummary(error: unknown): { code: string; message: string } {
+  if (error instanceof WalkoutError) return { code: error.code, message: error.message };
+  if (error instanceof Error) return { code: 'HANDLER_FAILED', message: `${error.name}: ${error.message}` };
+  return { code: 'HANDLER_FAILED', message: String(error) };
+}
+
+/** Delay before call number `attempt + 1`, exponential with a cap; no jitter, partitions retry independently. */
+export function backoffMs(policy: RetryPolicy, attempt: number): number {
+  return Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (attempt - 1));
+}
+
+export type Outcome =
+  | { kind: 'handled'; attempts: number }
+  | { kind: 'gave-up'; attempts: number; error: unknown }
+  /** The member is leaving or lost the partition: leave the message uncommitted for the next owner. */
+  | { kind: 'aborted'; attempts: number };
+
+export interface RetryControl {
+  /** Aborted when the subscription closes or the partition is taken away. */
+  readonly signal: AbortSignal;
+  /** Called between attempts (Kafka heartbeats here, so a long backoff does not cost the partition). */
+  readonly between?: () => Promise<void>;
+}
+
+/**
+ * Calls the handler until it succeeds, the policy runs out, or the error says retrying cannot help.
+ * A handler that returns a plain value is not awaited, which is what lets the in-process bus reach
+ * its rate with synchronous handlers.
+ */
+export async function runWithRetry(
+  call: (attempt: number) => void | Promise<void>,
+  policy: RetryPolicy,
+  control: RetryControl,
+): Promise<Outcome> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = call(attempt);
+      if (result !== undefined && typeof (result as Promise<void>).then === 'function') await result;
+      return { kind: 'handled', attempts: attempt };
+    } catch (error) {
+      if (!isRetriable(error) || attempt >= policy.maxAttempts) return { kind: 'gave-up', attempts: attempt, error };
+      if (control.signal.aborted) return { kind: 'aborted', attempts: attempt };
+      try {
+        await sleep(backoffMs(policy, attempt), undefined, { signal: control.signal });
+      } catch {
+        return { kind: 'aborted', attempts: attempt };
+      }
+      if (control.between) await control.between();
+      if (control.signal.aborted) return { kind: 'aborted', attempts: attempt };
+    }
+  }
+}
+
+export interface DeadLetterSource {
+  readonly reason: MessageDeadLettered['reason'];
+  readonly error: unknown;
+  readonly sourceTopic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly group: string;
+  readonly attempts: number;
+  /** Bytes as they came off the wire, or the in-memory value. */
+  readonly payload: Buffer | unknown;
+  readonly publishedAt: number | null;
+}
+
+export function deadLetterRecord(source: DeadLetterSource, now: number): MessageDeadLettered {
+  const { payload, payloadEncoding } = payloadText(source.payload);
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    eventId: `${source.group}/${source.sourceTopic}/${source.partition}/${source.offset}`,
+    reason: source.reason,
+    error: errorSummary(source.error),
+    sourceTopic: source.sourceTopic,
+    partition: source.partition,
+    offset: source.offset,
+    key: source.key,
+    group: source.group,
+    attempts: source.attempts,
+    payload,
+    payloadEncoding,
+    publishedAt: source.publishedAt,
+    deadLetteredAt: now,
+  };
+}
+
+function payloadText(value: unknown): { payload: string; payloadEncoding: 'utf8' | 'base64' } {
+  if (Buffer.isBuffer(value))
+    return isUtf8(value) ? { payload: value.toString('utf8'), payloadEncoding: 'utf8' } : { payload: value.toString('base64'), payloadEncoding: 'base64' };
+  if (typeof value === 'string') return { payload: value, payloadEncoding: 'utf8' };
+  try {
+    return { payload: JSON.stringify(value) ?? String(value), payloadEncoding: 'utf8' };
+  } catch {
+    // Cycles or BigInts: keep what can be kept rather than lose the letter.
+    return { payload: String(value), payloadEncoding: 'utf8' };
+  }
+}
+
+export function isDeadLetterTopic(topic: string): boolean {
+  return topic === DEAD_LETTER_TOPIC;
+}

@@ -1,0 +1,479 @@
+import {
+  Kafka,
+  Partitioners,
+  logLevel,
+  type Consumer,
+  type EachBatchPayload,
+  type ITopicConfig,
+  type LogEntry,
+  type Message,
+  type Producer,
+  type TopicMessages,
+} from 'kafkajs';
+import { WalkoutError } from '../contracts/errors.ts';
+import { DEAD_LETTER_TOPIC } from '../contracts/topics.ts';
+import { minInsyncReplicas, type BusConfig, type KafkaConfig } from './bus.config.ts';
+import {
+  deadLetterTopics,
+  silentLogger,
+  type Bus,
+  type BusLogger,
+  type Delivery,
+  type Handler,
+  type PartitionRef,
+  type RetryPolicy,
+  type SubscribeOptions,
+  type Subscription,
+  type TopicRegistry,
+  type TopicSpec,
+  type WithDeadLetters,
+} from './bus.types.ts';
+import { deadLetterRecord, decode, runWithRetry, validate, type Outcome } from './delivery.ts';
+import { topicAwareAssigner } from './kafka.assigner.ts';
+
+/**
+ * The bus on Apache Kafka (kafkajs). Topics are created up front with the configured partitions and
+ * replication; a message is JSON of its contract schema, keyed by the topic's partition key (murmur2,
+ * as every Kafka client does); publishes are batched into produce requests of an idempotent producer
+ * (acks from all in-sync replicas); each subscription is a kafkajs consumer in its group that handles
+ * a fetched batch message by message and commits only the offsets whose handler finished.
+ */
+
+export interface KafkaBusDependencies<R extends TopicRegistry> {
+  readonly topics: R;
+  readonly config: Pick<BusConfig, 'partitions' | 'retry'> & { readonly kafka: KafkaConfig };
+  readonly logger?: BusLogger;
+  readonly now?: () => number;
+}
+
+export interface KafkaBus<R extends TopicRegistry> extends Bus<R> {
+  readonly kind: 'kafka';
+}
+
+/** Produce, admin and join calls retry this often (kafkajs doubles the wait each time, from 300 ms to a 30 s cap: about a minute). */
+const CLIENT_RETRIES = 8;
+
+export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependencies<R>): KafkaBus<R> {
+  const logger = deps.logger ?? silentLogger;
+  const now = deps.now ?? Date.now;
+  const kafkaConfig = deps.config.kafka;
+  const registry = { ...deps.topics, ...deadLetterTopics } as WithDeadLetters<R>;
+  const specs = new Map(Object.entries(registry) as Array<[string, TopicSpec]>);
+
+  const kafka = new Kafka({
+    clientId: kafkaConfig.clientId,
+    brokers: [...kafkaConfig.brokers],
+    connectionTimeout: kafkaConfig.connectionTimeoutMs,
+    requestTimeout: kafkaConfig.requestTimeoutMs,
+    retry: { retries: CLIENT_RETRIES },
+    logLevel: logLevel.INFO,
+    logCreator: () => (entry) => forwardLog(logger, entry),
+  });
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    // kafkajs defaults an idempotent producer to retrying forever; bounded, a dead cluster surfaces
+    // as BUS_UNAVAILABLE to the publisher (whose outbox retries) instead of a publish that never ends.
+    retry: { retries: CLIENT_RETRIES },
+  });
+
+  let state: 'new' | 'starting' | 'started' | 'closed' = 'new';
+  let starting: Promise<void> | null = null;
+  const subscriptions = new Set<KafkaSubscription>();
+
+  function spec(topic: string): TopicSpec {
+    const found = specs.get(topic);
+    if (!found) throw new WalkoutError('TOPIC_UNKNOWN', `topic "${topic}" is not in this bus's registry (known: ${[...specs.keys()].join(', ')})`);
+    return found;
+  }
+
+  function ensureStarted(what: string): void {
+    if (state === 'closed') throw new WalkoutError('BUS_CLOSED', `cannot ${what}: the Kafka bus is closed`);
+    if (state !== 'started') throw new WalkoutError('USAGE', `cannot ${what}: await bus.start() first`);
+  }
+
+  async function start(): Promise<void> {
+    if (state === 'started') return;
+    if (state === 'closed') throw new WalkoutError('BUS_CLOSED', 'cannot start a closed Kafka bus');
+    starting ??= (async () => {
+      state = 'starting';
+      try {
+        await ensureTopics();
+        await producer.connect();
+        state = 'started';
+        logger.info('Kafka bus started', { brokers: kafkaConfig.brokers, topics: specs.size });
+      } catch (error) {
+        state = 'new';
+        starting = null;
+        throw busError(error, `cannot start the Kafka bus on ${kafkaConfig.brokers.join(',')}`);
+      }
+    })();
+    return starting;
+  }
+
+  /** Creates the topics that are missing; warns about existing ones whose partition count differs. */
+  async function ensureTopics(): Promise<void> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const wanted = [...specs].map(([topic, topicSpec]): ITopicConfig => ({
+        topic,
+        numPartitions: topicSpec.partitions ?? deps.config.partitions,
+        replicationFactor: kafkaConfig.replicationFactor,
+        configEntries: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas(kafkaConfig)) }],
+      }));
+      const missing = wanted.filter((topic) => !existing.has(topic.topic));
+      // Another process may create the same topics at the same moment; kafkajs answers false then.
+      if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+      const present = wanted.filter((topic) => existing.has(topic.topic));
+      if (present.length > 0) {
+        const metadata = await admin.fetchTopicMetadata({ topics: present.map((topic) => topic.topic) });
+        for (const topic of metadata.topics) {
+          const want = present.find((candidate) => candidate.topic === topic.name)?.numPartitions;
+          if (want !== undefined && topic.partitions.length !== want)
+            logger.warn('topic has a different partition count than configured; keeping it', {
+              topic: topic.name,
+              partitions: topic.partitions.length,
+              configured: want,
+            });
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  // ---- publishing ------------------------------------------------------------------------------
+
+  interface Pending {
+    readonly topic: string;
+    readonly message: Message;
+    readonly resolve: () => void;
+    readonly reject: (error: unknown) => void;
+  }
+  let queue: Pending[] = [];
+  let sending: Promise<void> | null = null;
+  let flushTimer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  let spaceWaiters: Array<() => void> = [];
+  let drainWaiters: Array<() => void> = [];
+
+  /**
+   * Publishes are gathered into one produce request while the previous one is on the wire: the
+   * idempotent producer sends one request per broker at a time anyway, so batching is where the
+   * throughput comes from, and it costs no latency when the bus is quiet.
+   */
+  function scheduleFlush(): void {
+    if (sending || flushTimer || queue.length === 0) return;
+    if (queue.length >= kafkaConfig.maxBatchMessages) {
+      flush();
+      return;
+    }
+    flushTimer = kafkaConfig.lingerMs > 0 ? setTimeout(flush, kafkaConfig.lingerMs) : setImmediate(flush);
+  }
+
+  function flush(): void {
+    if (flushTimer) {
+      clearTimeout(flushTimer as NodeJS.Timeout);
+      clearImmediate(flushTimer as NodeJS.Immediate);
+      flushTimer = null;
+    }
+    if (sending || queue.length === 0) return;
+    const batch = queue.length <= kafkaConfig.maxBatchMessages ? queue : queue.slice(0, kafkaConfig.maxBatchMessages);
+    queue = batch === queue ? [] : queue.slice(batch.length);
+    if (spaceWaiters.length > 0) {
+      const waiters = spaceWaiters;
+      spaceWaiters = [];
+      for (const wake of waiters) wake();
+    }
+    sending = sendBatch(batch).finally(() => {
+      sending = null;
+      if (queue.length > 0) scheduleFlush();
+      else {
+        const waiters = drainWaiters;
+        drainWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
+    });
+  }
+
+  async function sendBatch(batch: Pending[]): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    for (const pending of batch) {
+      let messages = byTopic.get(pending.topic);
+      if (!messages) byTopic.set(pending.topic, (messages = []));
+      messages.push(pending.message);
+    }
+    const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    try {
+      await producer.sendBatch({ topicMessages, acks: -1 });
+      for (const pending of batch) pending.resolve();
+    } catch (error) {
+      const failure = busError(error, `publish of ${batch.length} message(s) to ${[...byTopic.keys()].join(', ')} failed`);
+      for (const pending of batch) pending.reject(failure);
+    }
+  }
+
+  async function publish(topic: string, message: unknown): Promise<void> {
+    ensureStarted(`publish to ${topic}`);
+    const topicSpec = spec(topic);
+    const checked = validate(topic, topicSpec, message);
+    if (!checked.ok) throw checked.error;
+    const value = JSON.stringify(checked.message);
+    const key = topicSpec.key(checked.message);
+    while (queue.length >= kafkaConfig.maxPendingMessages) {
+      await new Promise<void>((resolve) => spaceWaiters.push(resolve));
+      ensureStarted(`publish to ${topic}`);
+    }
+    return new Promise<void>((resolve, reject) => {
+      queue.push({ topic, message: { key, value, timestamp: String(now()) }, resolve, reject });
+      scheduleFlush();
+    });
+  }
+
+  async function drainPublishes(): Promise<void> {
+    while (queue.length > 0 || sending) {
+      flush();
+      await new Promise<void>((resolve) => drainWaiters.push(resolve));
+    }
+  }
+
+  // ---- consuming -------------------------------------------------------------------------------
+
+  interface KafkaSubscription extends Subscription {
+    stop(): Promise<void>;
+  }
+
+  async function subscribe(options: SubscribeOptions<TopicRegistry, string>): Promise<Subscription> {
+    ensureStarted(`subscribe group ${options.group}`);
+    if (!options.group) throw new WalkoutError('USAGE', 'a subscription needs a consumer group name');
+    if (options.topics.length === 0) throw new WalkoutError('USAGE', `group ${options.group}: subscribe to at least one topic`);
+    for (const topic of options.topics) spec(topic);
+    const handle = options.handle as Handler<TopicRegistry, string>;
+    const retry: RetryPolicy = { ...deps.config.retry, ...options.retry };
+    const topics = [...options.topics];
+    const abort = new AbortController();
+    let paused = false;
+    let closing: Promise<void> | null = null;
+    let assignment: PartitionRef[] = [];
+
+    const consumer: Consumer = kafka.consumer({
+      groupId: options.group,
+      sessionTimeout: kafkaConfig.sessionTimeoutMs,
+      rebalanceTimeout: kafkaConfig.rebalanceTimeoutMs,
+      heartbeatInterval: kafkaConfig.heartbeatIntervalMs,
+      maxWaitTimeInMs: kafkaConfig.fetchMaxWaitMs,
+      allowAutoTopicCreation: false,
+      retry: { retries: CLIENT_RETRIES },
+      partitionAssigners: [topicAwareAssigner],
+    });
+
+    let joined!: () => void;
+    let failed!: (error: unknown) => void;
+    const firstJoin = new Promise<void>((resolve, reject) => {
+      joined = resolve;
+      failed = reject;
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      assignment = Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) =>
+        partitions.map((partition) => ({ topic, partition })),
+      );
+      logger.debug('member joined', { group: options.group, assignment });
+      joined();
+    });
+    consumer.on(consumer.events.REBALANCING, () => {
+      assignment = [];
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      const { error, restart } = event.payload;
+      logger.error(restart ? 'consumer crashed; kafkajs restarts it' : 'consumer crashed for good', {
+        group: options.group,
+        error: (error as Error)?.message,
+      });
+      if (!restart) failed(busError(error, `consumer of group ${options.group} crashed`));
+    });
+
+    async function eachBatch(payload: EachBatchPayload): Promise<void> {
+      const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+      const topicSpec = spec(batch.topic);
+      for (const record of batch.messages) {
+        if (paused || abort.signal.aborted || !isRunning() || isStale()) break;
+        const decoded = decode(batch.topic, topicSpec, record.value);
+        const key = record.key === null ? null : record.key.toString('utf8');
+        const publishedAt = Number(record.timestamp);
+        let outcome: Outcome;
+        if (!decoded.ok) {
+          outcome = { kind: 'gave-up', attempts: 0, error: decoded.error };
+        } else {
+          outcome = await runWithRetry(
+            (attempt) =>
+              handle({
+                topic: batch.topic,
+                message: decoded.message,
+                key,
+                partition: batch.partition,
+                offset: record.offset,
+                attempt,
+                publishedAt,
+              } as Delivery<TopicRegistry, string>),
+            retry,
+            { signal: abort.signal, between: heartbeat },
+          );
+        }
+        // Closing mid-retry: the offset stays unresolved, so the next owner gets the message again.
+        if (outcome.kind === 'aborted') break;
+        if (outcome.kind === 'gave-up') {
+          const letter = deadLetterRecord(
+            {
+              reason: decoded.ok ? 'handler-failed' : 'invalid-message',
+              error: outcome.error,
+              sourceTopic: batch.topic,
+              partition: batch.partition,
+              offset: record.offset,
+              key,
+              group: options.group,
+              attempts: outcome.attempts,
+              payload: record.value,
+              publishedAt,
+            },
+            now(),
+          );
+          logger.warn('message dead-lettered', {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: record.offset,
+            group: options.group,
+            reason: letter.reason,
+            error: letter.error.message,
+          });
+          // Awaited before the offset moves: if the dead-letter topic cannot take it, this throws,
+          // nothing is committed, and kafkajs fetches the message again.
+          await publish(DEAD_LETTER_TOPIC, letter);
+        }
+        resolveOffset(record.offset);
+        // Cheap when nothing is due (kafkajs only sends one per heartbeat interval); throws when the
+        // group is rebalancing, which ends the batch with what was resolved so far committed.
+        await heartbeat();
+      }
+    }
+
+    const stop = async (): Promise<void> => {
+      closing ??= (async () => {
+        // Stops retry waits now; the message being handled finishes, the rest stay uncommitted.
+        abort.abort();
+        await consumer.disconnect();
+        subscriptions.delete(subscription);
+        assignment = [];
+        logger.debug('member left', { group: options.group });
+      })();
+      return closing;
+    };
+
+    const pauseTargets = () => topics.map((topic) => ({ topic }));
+    const subscription: KafkaSubscription = {
+      group: options.group,
+      get paused() {
+        return paused;
+      },
+      pause() {
+        if (paused || closing) return;
+        paused = true;
+        consumer.pause(pauseTargets());
+      },
+      resume() {
+        if (!paused || closing) return;
+        paused = false;
+        consumer.resume(pauseTargets());
+      },
+      assignment: () => assignment,
+      close: stop,
+      stop,
+    };
+    subscriptions.add(subscription);
+
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: true });
+      await consumer.run({
+        autoCommit: true,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: Math.max(1, options.concurrency ?? 1),
+        eachBatch,
+      });
+      await withTimeout(
+        firstJoin,
+        kafkaConfig.rebalanceTimeoutMs + kafkaConfig.sessionTimeoutMs,
+        () => new WalkoutError('BUS_UNAVAILABLE', `group ${options.group} did not assign partitions in time`),
+      );
+    } catch (error) {
+      await stop().catch(() => undefined);
+      throw busError(error, `cannot subscribe group ${options.group} to ${topics.join(', ')}`);
+    }
+    return subscription;
+  }
+
+  async function close(): Promise<void> {
+    if (state === 'closed') return;
+    const wasStarted = state === 'started';
+    await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
+    if (wasStarted) await drainPublishes();
+    state = 'closed';
+    for (const wake of spaceWaiters) wake();
+    spaceWaiters = [];
+    await producer.disconnect();
+    logger.info('Kafka bus closed');
+  }
+
+  return {
+    kind: 'kafka',
+    topics: registry,
+    start,
+    publish: publish as KafkaBus<R>['publish'],
+    subscribe: subscribe as unknown as KafkaBus<R>['subscribe'],
+    close,
+  };
+}
+
+/** kafkajs errors, already retried when retriable, into the catalogue. */
+export function busError(error: unknown, context: string): WalkoutError {
+  if (error instanceof WalkoutError) return error;
+  const failure = error as { name?: string; message?: string; retriable?: boolean };
+  const unavailable =
+    failure?.retriable === true ||
+    ['KafkaJSNumberOfRetriesExceeded', 'KafkaJSConnectionError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSConnectionClosedError'].includes(
+      failure?.name ?? '',
+    );
+  return new WalkoutError(unavailable ? 'BUS_UNAVAILABLE' : 'BUS_REJECTED', `${context}: ${failure?.message ?? String(error)}`, { cause: error });
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(onTimeout()), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * kafkajs logs every error response of the protocol at ERROR, including the ones it retries and
+ * recovers from (a coordinator still loading, a rebalance in progress). Those are debug noise; what
+ * really failed reaches the caller as an error. The idempotent-producer warning is about our bounded
+ * retries, a choice explained where the producer is made.
+ */
+function forwardLog(logger: BusLogger, { namespace, level, log }: LogEntry): void {
+  const { message, ...fields } = log;
+  const line = `kafkajs ${namespace}: ${message}`;
+  const routine =
+    namespace === 'Connection' || (namespace === 'Producer' && message.startsWith('Limiting retries for the idempotent producer'));
+  if (routine || level === logLevel.DEBUG || level === logLevel.NOTHING) logger.debug(line, fields);
+  else if (level === logLevel.INFO) logger.debug(line, fields);
+  else if (level === logLevel.WARN) logger.warn(line, fields);
+  else logger.error(line, fields);
+}

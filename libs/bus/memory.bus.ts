@@ -1,0 +1,479 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { WalkoutError } from '../contracts/errors.ts';
+import { DEAD_LETTER_TOPIC } from '../contracts/topics.ts';
+import type { BusConfig } from './bus.config.ts';
+import {
+  deadLetterTopics,
+  silentLogger,
+  type Bus,
+  type BusLogger,
+  type Delivery,
+  type Handler,
+  type PartitionRef,
+  type RetryPolicy,
+  type SubscribeOptions,
+  type Subscription,
+  type TopicOf,
+  type TopicRegistry,
+  type TopicSpec,
+  type WithDeadLetters,
+} from './bus.types.ts';
+import { deadLetterRecord, runWithRetry, validate, type Outcome } from './delivery.ts';
+import { cachedPartitioner } from './partitioner.ts';
+
+/**
+ * The embedded bus: everything in one process, with Kafka's shape so services cannot tell the
+ * difference. Each topic has partitions (same key → same partition number as in Kafka); each
+ * partition is a log; each consumer group has a cursor per partition that moves only after the
+ * handler succeeded. Queues are bounded: a publish waits while the slowest active group is
+ * `queueCapacity` messages behind on that partition.
+ */
+
+export interface MemoryBusDependencies<R extends TopicRegistry> {
+  readonly topics: R;
+  readonly config: Pick<BusConfig, 'partitions' | 'retry' | 'memory'>;
+  readonly logger?: BusLogger;
+  /** Wall clock for publishedAt and dead letters; tests may pin it. */
+  readonly now?: () => number;
+}
+
+export interface MemoryBusStats {
+  /** Messages published to a topic no group was reading and dropped past queueCapacity (Kafka's retention). */
+  readonly expired: number;
+  /** Messages an idle group (no members) never saw because they expired first. */
+  readonly skipped: number;
+  readonly deadLettered: number;
+}
+
+export interface MemoryBus<R extends TopicRegistry> extends Bus<R> {
+  readonly kind: 'memory';
+  /**
+   * Appends a value without validating it: how tests stand in for another producer (an older
+   * version, a replayed recording) whose message the consumers must dead-letter.
+   */
+  appendRaw(topic: TopicOf<WithDeadLetters<R>>, key: string | null, value: unknown): PartitionRef & { offset: string };
+  stats(): MemoryBusStats;
+}
+
+/** Handlers per pump turn before the pump yields to timers and I/O, so one busy partition cannot starve the process. */
+const MESSAGES_PER_TURN = 256;
+
+interface Entry {
+  readonly key: string | null;
+  readonly value: unknown;
+  readonly publishedAt: number;
+}
+
+/** An append-only log with a moving start; trimmed entries are released in chunks, not per message. */
+class PartitionLog {
+  private entries: Entry[] = [];
+  private head = 0;
+  /** Offset of the oldest entry still held. */
+  startOffset = 0;
+
+  get endOffset(): number {
+    return this.startOffset + this.entries.length - this.head;
+  }
+
+  get size(): number {
+    return this.entries.length - this.head;
+  }
+
+  append(entry: Entry): number {
+    this.entries.push(entry);
+    return this.endOffset - 1;
+  }
+
+  at(offset: number): Entry {
+    return this.entries[this.head + offset - this.startOffset];
+  }
+
+  trimTo(offset: number): void {
+    const drop = Math.min(offset, this.endOffset) - this.startOffset;
+    if (drop <= 0) return;
+    this.head += drop;
+    this.startOffset += drop;
+    // Compact once the dead prefix is both large and most of the array: amortised O(1) per message.
+    if (this.head > 4096 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+interface TopicState {
+  readonly name: string;
+  readonly spec: TopicSpec;
+  readonly partitions: PartitionState[];
+  readonly partitionOf: (key: string | null) => number;
+}
+
+interface PartitionState {
+  readonly topic: TopicState;
+  readonly index: number;
+  readonly log: PartitionLog;
+  /** One per group that ever subscribed to the topic. */
+  readonly cursors: Cursor[];
+  spaceWaiters: Array<() => void>;
+}
+
+interface Cursor {
+  readonly group: GroupState;
+  readonly partition: PartitionState;
+  /** The committed position: the next offset to hand out. */
+  next: number;
+  owner: Member | null;
+  pumping: boolean;
+}
+
+interface GroupState {
+  readonly id: string;
+  /** In join order; the assignment is a pure function of this list. */
+  members: Member[];
+  readonly cursors: Map<string, Cursor[]>;
+}
+
+interface Member {
+  readonly group: GroupState;
+  readonly topics: readonly string[];
+  readonly handle: Handler<TopicRegistry, string>;
+  readonly retry: RetryPolicy;
+  readonly concurrency: number;
+  readonly abort: AbortController;
+  paused: boolean;
+  closing: boolean;
+  /** Pump turns this member runs right now (bounded by concurrency). */
+  busy: number;
+  slotWaiters: Array<() => void>;
+  idleWaiters: Array<() => void>;
+}
+
+export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependencies<R>): MemoryBus<R> {
+  const logger = deps.logger ?? silentLogger;
+  const now = deps.now ?? Date.now;
+  const registry = { ...deps.topics, ...deadLetterTopics } as WithDeadLetters<R>;
+  const { queueCapacity } = deps.config.memory;
+  const topics = new Map<string, TopicState>();
+  const groups = new Map<string, GroupState>();
+  const members = new Set<Member>();
+  const stats = { expired: 0, skipped: 0, deadLettered: 0 };
+  let closed = false;
+
+  for (const [name, spec] of Object.entries(registry) as Array<[string, TopicSpec]>) {
+    const count = spec.partitions ?? deps.config.partitions;
+    const topic: TopicState = { name, spec, partitions: [], partitionOf: cachedPartitioner(count) };
+    for (let index = 0; index < count; index++)
+      topic.partitions.push({ topic, index, log: new PartitionLog(), cursors: [], spaceWaiters: [] });
+    topics.set(name, topic);
+  }
+
+  function topicState(name: string): TopicState {
+    const topic = topics.get(name);
+    if (!topic) throw new WalkoutError('TOPIC_UNKNOWN', `topic "${name}" is not in this bus's registry (known: ${[...topics.keys()].join(', ')})`);
+    return topic;
+  }
+
+  function ensureOpen(what: string): void {
+    if (closed) throw new WalkoutError('BUS_CLOSED', `cannot ${what}: the in-process bus is closed`);
+  }
+
+  /** Groups with members hold messages back; idle groups are like Kafka groups nobody runs. */
+  const isActive = (cursor: Cursor) => cursor.group.members.length > 0;
+
+  /** Drops what every active group has committed (or, with none, all but the newest queueCapacity). */
+  function trim(partition: PartitionState): void {
+    const { log } = partition;
+    let keepFrom = log.endOffset;
+    let anyActive = false;
+    for (const cursor of partition.cursors) {
+      if (!isActive(cursor)) continue;
+      anyActive = true;
+      if (cursor.next < keepFrom) keepFrom = cursor.next;
+    }
+    if (!anyActive) {
+      keepFrom = Math.max(log.startOffset, log.endOffset - queueCapacity);
+      stats.expired += keepFrom - log.startOffset;
+    }
+    if (keepFrom <= log.startOffset) return;
+    log.trimTo(keepFrom);
+    for (const cursor of partition.cursors) {
+      if (cursor.next < log.startOffset) {
+        stats.skipped += log.startOffset - cursor.next;
+        cursor.next = log.startOffset;
+      }
+    }
+    if (partition.spaceWaiters.length > 0 && log.size < queueCapacity) {
+      const waiters = partition.spaceWaiters;
+      partition.spaceWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  const isFull = (partition: PartitionState) =>
+    partition.log.size >= queueCapacity && partition.cursors.some(isActive);
+
+  function append(partition: PartitionState, key: string | null, value: unknown): number {
+    const offset = partition.log.append({ key, value, publishedAt: now() });
+    if (!partition.cursors.some(isActive)) trim(partition);
+    for (const cursor of partition.cursors) wake(cursor);
+    return offset;
+  }
+
+  async function publish(topicName: string, message: unknown): Promise<void> {
+    ensureOpen(`publish to ${topicName}`);
+    const topic = topicState(topicName);
+    const checked = validate(topicName, topic.spec, message);
+    if (!checked.ok) throw checked.error;
+    const key = topic.spec.key(checked.message);
+    const partition = topic.partitions[topic.partitionOf(key)];
+    while (isFull(partition)) {
+      await new Promise<void>((resolve) => partition.spaceWaiters.push(resolve));
+      ensureOpen(`publish to ${topicName}`);
+    }
+    // The validated copy is stored, so a publisher changing its object afterwards changes nothing.
+    append(partition, key, checked.message);
+  }
+
+  function appendRaw(topicName: string, key: string | null, value: unknown): PartitionRef & { offset: string } {
+    ensureOpen(`append to ${topicName}`);
+    const topic = topicState(topicName);
+    const partition = topic.partitions[topic.partitionOf(key)];
+    const offset = append(partition, key, value);
+    return { topic: topicName, partition: partition.index, offset: String(offset) };
+  }
+
+  // ---- consuming -------------------------------------------------------------------------------
+
+  function wake(cursor: Cursor): void {
+    if (cursor.pumping || !cursor.owner || cursor.owner.paused || cursor.owner.closing) return;
+    if (cursor.next >= cursor.partition.log.endOffset) return;
+    cursor.pumping = true;
+    queueMicrotask(() => void pump(cursor));
+  }
+
+  async function acquireSlot(member: Member): Promise<void> {
+    while (member.busy >= member.concurrency) await new Promise<void>((resolve) => member.slotWaiters.push(resolve));
+    member.busy++;
+  }
+
+  function releaseSlot(member: Member): void {
+    member.busy--;
+    member.slotWaiters.shift()?.();
+    if (member.busy === 0) {
+      const waiters = member.idleWaiters;
+      member.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  const canServe = (cursor: Cursor, member: Member) =>
+    !closed && cursor.owner === member && !member.paused && !member.closing && cursor.next < cursor.partition.log.endOffset;
+
+  /**
+   * Feeds one group's cursor on one partition, one message at a time; only one pump per cursor ever
+   * runs, which is what keeps order per key. The owner is read again before every message, so a
+   * rebalance takes effect between messages, never in the middle of one.
+   */
+  async function pump(cursor: Cursor): Promise<void> {
+    try {
+      for (;;) {
+        const member = cursor.owner;
+        if (!member || !canServe(cursor, member)) return;
+        await acquireSlot(member);
+        try {
+          for (let turn = 0; turn < MESSAGES_PER_TURN && canServe(cursor, member); turn++) {
+            const offset = cursor.next;
+            const outcome = await deliver(member, cursor, offset);
+            if (outcome === 'aborted') break;
+            cursor.next = offset + 1; // the commit
+            trim(cursor.partition);
+          }
+        } finally {
+          releaseSlot(member);
+        }
+        await nextTurn();
+      }
+    } catch (error) {
+      // Only a bug of ours gets here (handler errors are caught in deliver); say so loudly.
+      logger.error('in-process bus pump failed', { topic: cursor.partition.topic.name, partition: cursor.partition.index, error });
+    } finally {
+      cursor.pumping = false;
+    }
+  }
+
+  async function deliver(member: Member, cursor: Cursor, offset: number): Promise<'done' | 'aborted'> {
+    const partition = cursor.partition;
+    const topic = partition.topic;
+    const entry = partition.log.at(offset);
+    const checked = validate(topic.name, topic.spec, entry.value);
+    let outcome: Outcome;
+    if (!checked.ok) {
+      outcome = { kind: 'gave-up', attempts: 0, error: checked.error };
+    } else {
+      const offsetText = String(offset);
+      outcome = await runWithRetry(
+        (attempt) =>
+          member.handle({
+            topic: topic.name,
+            message: checked.message,
+            key: entry.key,
+            partition: partition.index,
+            offset: offsetText,
+            attempt,
+            publishedAt: entry.publishedAt,
+          } as Delivery<TopicRegistry, string>),
+        member.retry,
+        { signal: member.abort.signal },
+      );
+    }
+    if (outcome.kind === 'aborted') return 'aborted';
+    if (outcome.kind === 'gave-up') {
+      const letter = deadLetterRecord(
+        {
+          reason: checked.ok ? 'handler-failed' : 'invalid-message',
+          error: outcome.error,
+          sourceTopic: topic.name,
+          partition: partition.index,
+          offset: String(offset),
+          key: entry.key,
+          group: member.group.id,
+          attempts: outcome.attempts,
+          payload: entry.value,
+          publishedAt: entry.publishedAt,
+        },
+        now(),
+      );
+      logger.warn('message dead-lettered', { topic: topic.name, partition: partition.index, offset, group: member.group.id, reason: letter.reason, error: letter.error.message });
+      stats.deadLettered++;
+      // Straight into the log, past the capacity check: a consumer waiting on a full dead-letter
+      // queue it may itself be draining would never wake up.
+      const deadLetters = topicState(DEAD_LETTER_TOPIC);
+      append(deadLetters.partitions[deadLetters.partitionOf(letter.sourceTopic)], letter.sourceTopic, letter);
+    }
+    return 'done';
+  }
+
+  /** Round-robin, per topic, over the members that subscribe to it, in join order. */
+  function rebalance(group: GroupState): void {
+    for (const [topicName, cursors] of group.cursors) {
+      const owners = group.members.filter((member) => member.topics.includes(topicName));
+      cursors.forEach((cursor, index) => {
+        cursor.owner = owners.length > 0 ? owners[index % owners.length] : null;
+      });
+    }
+    for (const cursors of group.cursors.values())
+      for (const cursor of cursors) {
+        trim(cursor.partition);
+        wake(cursor);
+      }
+  }
+
+  function groupState(id: string): GroupState {
+    let group = groups.get(id);
+    if (!group) {
+      group = { id, members: [], cursors: new Map() };
+      groups.set(id, group);
+    }
+    return group;
+  }
+
+  async function subscribe(options: SubscribeOptions<TopicRegistry, string>): Promise<Subscription> {
+    ensureOpen(`subscribe group ${options.group}`);
+    if (!options.group) throw new WalkoutError('USAGE', 'a subscription needs a consumer group name');
+    if (options.topics.length === 0) throw new WalkoutError('USAGE', `group ${options.group}: subscribe to at least one topic`);
+    const states = options.topics.map(topicState);
+    const group = groupState(options.group);
+    for (const topic of states) {
+      if (group.cursors.has(topic.name)) continue;
+      // A new group starts from the oldest message still held, as Kafka's `earliest` does.
+      const cursors = topic.partitions.map((partition) => {
+        const cursor: Cursor = { group, partition, next: partition.log.startOffset, owner: null, pumping: false };
+        partition.cursors.push(cursor);
+        return cursor;
+      });
+      group.cursors.set(topic.name, cursors);
+    }
+    const member: Member = {
+      group,
+      topics: states.map((topic) => topic.name),
+      handle: options.handle as Handler<TopicRegistry, string>,
+      retry: { ...deps.config.retry, ...options.retry },
+      concurrency: Math.max(1, options.concurrency ?? 1),
+      abort: new AbortController(),
+      paused: false,
+      closing: false,
+      busy: 0,
+      slotWaiters: [],
+      idleWaiters: [],
+    };
+    group.members.push(member);
+    members.add(member);
+    rebalance(group);
+    logger.debug('member joined', { group: group.id, topics: member.topics, members: group.members.length });
+    return subscriptionOf(member);
+  }
+
+  function assignmentOf(member: Member): PartitionRef[] {
+    const owned: PartitionRef[] = [];
+    for (const [topic, cursors] of member.group.cursors)
+      for (const cursor of cursors) if (cursor.owner === member) owned.push({ topic, partition: cursor.partition.index });
+    return owned;
+  }
+
+  async function leave(member: Member): Promise<void> {
+    if (member.closing) return;
+    member.closing = true;
+    // A handler sleeping between retries stops now; its message stays uncommitted for the next owner.
+    member.abort.abort();
+    while (member.busy > 0) await new Promise<void>((resolve) => member.idleWaiters.push(resolve));
+    member.group.members = member.group.members.filter((other) => other !== member);
+    members.delete(member);
+    rebalance(member.group);
+    logger.debug('member left', { group: member.group.id, members: member.group.members.length });
+  }
+
+  function subscriptionOf(member: Member): Subscription {
+    return {
+      group: member.group.id,
+      get paused() {
+        return member.paused;
+      },
+      pause() {
+        member.paused = true;
+      },
+      resume() {
+        if (!member.paused) return;
+        member.paused = false;
+        for (const cursors of member.group.cursors.values()) for (const cursor of cursors) wake(cursor);
+      },
+      assignment: () => (member.closing ? [] : assignmentOf(member)),
+      close: () => leave(member),
+    };
+  }
+
+  async function close(): Promise<void> {
+    if (closed) return;
+    await Promise.all([...members].map(leave));
+    closed = true;
+    // Publishers still waiting for space get BUS_CLOSED instead of hanging.
+    for (const topic of topics.values())
+      for (const partition of topic.partitions) {
+        const waiters = partition.spaceWaiters;
+        partition.spaceWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
+  }
+
+  return {
+    kind: 'memory',
+    topics: registry,
+    async start() {
+      ensureOpen('start');
+    },
+    publish: publish as MemoryBus<R>['publish'],
+    subscribe: subscribe as unknown as MemoryBus<R>['subscribe'],
+    appendRaw,
+    stats: () => ({ ...stats }),
+    close,
+  };
+}
