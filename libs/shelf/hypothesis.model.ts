@@ -44,6 +44,8 @@ export interface LaneGeometry {
 export interface Item {
   lane: number;
   laneId: string;
+  /** Where the inventory keeps the unit taken (a twin lane, for a misplaced item); laneId otherwise. */
+  stockLaneId: string;
   productId: string;
   quantity: number;
   /** -1 for a pick, +1 for a put. */
@@ -74,18 +76,25 @@ export interface ExplainInput {
 
 const KEEP_EXPLANATIONS = 40;
 
+/** The lane itself and the lanes that rest on exactly the same plates with the same shares. */
+export function twinLanes(lanes: LaneGeometry[], lane: number): number[] {
+  const shares = lanes[lane].shares;
+  return lanes.flatMap((other, i) => (i === lane || other.shares.every((s, p) => Math.abs(s - shares[p]) < 1e-9) ? [i] : []));
+}
+
 export function candidateItems(input: ExplainInput): Item[] {
   const { lanes, plates, products, inventory, nowMs } = input;
   const items: Item[] = [];
   const carried = inventory.carriedProducts(nowMs);
   let carriedTotal = 0;
   for (const c of carried.values()) carriedTotal += c;
-  const push = (lane: number, productId: string, quantity: number, sign: -1 | 1, logPrior: number, singleOnly = false) => {
+  const push = (lane: number, productId: string, quantity: number, sign: -1 | 1, logPrior: number, singleOnly = false, from = lane) => {
     const product = products.get(productId);
     if (!product) return;
     items.push({
       lane,
       laneId: lanes[lane].laneId,
+      stockLaneId: lanes[from].laneId,
       productId,
       quantity,
       sign,
@@ -104,8 +113,11 @@ export function candidateItems(input: ExplainInput): Item[] {
     if (projection < 0) {
       if (stock.productId)
         for (let q = 1; q <= MAX_QUANTITY; q++) push(lane, stock.productId, q, -1, q <= stock.stock ? 0 : SHORT_STOCK_LOG_PRIOR);
-      for (const [productId, count] of stock.misplaced)
-        for (let q = 1; q <= Math.min(count, MAX_QUANTITY); q++) push(lane, productId, q, -1, MISPLACED_PICK_LOG_PRIOR);
+      // A misplaced item may sit on this lane or on a twin lane (same plates, same shares): weight
+      // could not tell them apart when it was put there, so it cannot tell them apart now either.
+      for (const twin of twinLanes(lanes, lane))
+        for (const [productId, count] of inventory.lane(lanes[twin].laneId).misplaced)
+          for (let q = 1; q <= Math.min(count, MAX_QUANTITY); q++) push(lane, productId, q, -1, MISPLACED_PICK_LOG_PRIOR, false, twin);
     } else if (projection > 0) {
       const own = stock.productId;
       const ownCarried = own ? (carried.get(own) ?? 0) : 0;

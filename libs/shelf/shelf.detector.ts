@@ -421,7 +421,7 @@ export class ShelfDetector {
       this.opts.onEvent(event);
     }
     for (const item of best.items) {
-      if (item.sign < 0) this.opts.inventory.pick(item.laneId, item.productId, item.quantity, endMs);
+      if (item.sign < 0) this.opts.inventory.pick(item.stockLaneId, item.productId, item.quantity, endMs);
       else this.opts.inventory.put(item.laneId, item.productId, item.quantity, endMs);
     }
   }
