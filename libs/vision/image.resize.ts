@@ -1,0 +1,79 @@
+import type { RgbFrame } from '../video/rgb.frame.ts';
+
+/**
+ * Area resampling of an RGB frame: every output pixel is the mean of the input area it covers.
+ * Shrinking 640 px to 256 by bilinear sampling would read 2 of every 5 columns and let thin limbs
+ * flicker in and out; averaging keeps every input pixel's contribution. Separable: rows, then columns.
+ */
+
+interface Taps {
+  /** First input index per output index. */
+  start: Int32Array;
+  count: Int32Array;
+  /** Weights, `maxTaps` per output index. */
+  weight: Float32Array;
+  maxTaps: number;
+}
+
+function areaTaps(inSize: number, outSize: number): Taps {
+  const scale = inSize / outSize;
+  const maxTaps = Math.ceil(scale) + 1;
+  const start = new Int32Array(outSize);
+  const count = new Int32Array(outSize);
+  const weight = new Float32Array(outSize * maxTaps);
+  for (let o = 0; o < outSize; o++) {
+    const from = o * scale;
+    const to = Math.min(inSize, (o + 1) * scale);
+    const first = Math.floor(from);
+    let n = 0;
+    for (let i = first; i < to && n < maxTaps; i++, n++) {
+      const covered = Math.min(to, i + 1) - Math.max(from, i);
+      weight[o * maxTaps + n] = covered / (to - from);
+    }
+    start[o] = first;
+    count[o] = n;
+  }
+  return { start, count, weight, maxTaps };
+}
+
+/**
+ * The frame shrunk (or grown) to outWidth x outHeight, written into the top-left of an
+ * padWidth x padHeight int32 RGB canvas whose rest stays 0 (black letterbox).
+ */
+export function resizeAreaInt32(frame: RgbFrame, outWidth: number, outHeight: number, padWidth: number, padHeight: number): Int32Array {
+  const { width, height, data } = frame;
+  const h = areaTaps(width, outWidth);
+  const v = areaTaps(height, outHeight);
+  // Horizontal pass into floats: height x outWidth x 3.
+  const rows = new Float32Array(height * outWidth * 3);
+  for (let y = 0; y < height; y++) {
+    const inRow = y * width * 3;
+    const outRow = y * outWidth * 3;
+    for (let x = 0; x < outWidth; x++) {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      const base = x * h.maxTaps;
+      for (let k = 0; k < h.count[x]; k++) {
+        const w = h.weight[base + k];
+        const i = inRow + (h.start[x] + k) * 3;
+        r += data[i] * w;
+        g += data[i + 1] * w;
+        b += data[i + 2] * w;
+      }
+      rows[outRow + x * 3] = r;
+      rows[outRow + x * 3 + 1] = g;
+      rows[outRow + x * 3 + 2] = b;
+    }
+  }
+  const out = new Int32Array(padWidth * padHeight * 3);
+  for (let y = 0; y < outHeight; y++) {
+    const base = y * v.maxTaps;
+    for (let x = 0; x < outWidth * 3; x++) {
+      let sum = 0;
+      for (let k = 0; k < v.count[y]; k++) sum += rows[(v.start[y] + k) * outWidth * 3 + x] * v.weight[base + k];
+      out[y * padWidth * 3 + x] = Math.round(sum);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,152 @@
+import { COCO_KEYPOINTS, KP, type FramePoseTruth } from '../contracts/index.ts';
+import { objectKeypointSimilarity } from './oks.metric.ts';
+import type { DetectedPose } from './pose.detector.ts';
+
+/**
+ * How many ground-truth keypoints a pose model finds, PCK-style: a truth keypoint is found when the
+ * detection matched to its person puts that keypoint, with at least `minKeypointScore` confidence,
+ * within `pckFraction` of the person's torso size (the longer shoulder-to-opposite-hip diagonal in
+ * the image, the PCK@0.2 of the LSP/MPII benchmarks), and never closer than `minRadiusPx`.
+ *
+ * Why this threshold: the store needs wrists to within about a lane (25-35 cm) to tell which lane a
+ * hand went into, and a hand is located by pixels near the wrist. A torso diagonal is about
+ * 0.55 m, so 0.2 of it is about 11 cm in the world at the person's distance, whatever that
+ * distance is: a third of a lane. It scales with the person, so near and far people are judged
+ * alike, and it uses the torso (rigid, rarely foreshortened much by an oblique ceiling view) rather
+ * than the head, which is a few pixels across here. The floor of 4 px keeps a person 8 m away
+ * (torso ~20 px) from being judged to sub-pixel precision the H.264 video cannot carry.
+ */
+export interface RecallOptions {
+  pckFraction: number;
+  minRadiusPx: number;
+  minKeypointScore: number;
+  /** Detections and truth people are paired only above this OKS (one-to-one, best first). */
+  minMatchOks: number;
+}
+
+export const DEFAULT_RECALL_OPTIONS: RecallOptions = Object.freeze({
+  pckFraction: 0.2,
+  minRadiusPx: 4,
+  minKeypointScore: 0.2,
+  minMatchOks: 0.1,
+});
+
+type TruthPerson = FramePoseTruth['people'][number];
+
+/** Keypoint-count tallies, per COCO keypoint. */
+export interface RecallTally {
+  /** Truth keypoints marked visible (v = 2) and how many were found. */
+  visible: { found: number; total: number }[];
+  /** Truth keypoints inside the image, visible or hidden (v >= 1). */
+  inImage: { found: number; total: number }[];
+  people: { truth: number; matched: number; detections: number };
+  frames: number;
+}
+
+export interface RecallSummary {
+  frames: number;
+  people: { truth: number; matched: number; detections: number };
+  perKeypoint: Array<{ keypoint: string; visibleFound: number; visibleTotal: number; recallVisible: number | null; recallInImage: number | null }>;
+  /** All visible (v = 2) keypoints pooled. */
+  recallVisible: number | null;
+  /** Wrists that are in view: left and right wrists with v = 2, pooled. */
+  wristsInView: { found: number; total: number; recall: number | null };
+  options: RecallOptions;
+}
+
+export function emptyTally(): RecallTally {
+  const zero = () => COCO_KEYPOINTS.map(() => ({ found: 0, total: 0 }));
+  return { visible: zero(), inImage: zero(), people: { truth: 0, matched: 0, detections: 0 }, frames: 0 };
+}
+
+function torsoSizePx(person: TruthPerson): number {
+  const k = person.keypoints;
+  const diagonal = (a: number, b: number) =>
+    k[a][2] > 0 || k[b][2] > 0 || (k[a][0] !== 0 && k[b][0] !== 0) ? Math.hypot(k[a][0] - k[b][0], k[a][1] - k[b][1]) : 0;
+  const torso = Math.max(diagonal(KP.left_shoulder, KP.right_hip), diagonal(KP.right_shoulder, KP.left_hip));
+  // A person cut by the image edge may lack a torso in the image: fall back to a share of the box.
+  return torso > 0 ? torso : 0.3 * person.box[3];
+}
+
+/** Pairs truth people with detections, highest OKS first, one-to-one. Returns detection index per truth person (-1 unmatched). */
+export function matchDetections(truth: readonly TruthPerson[], detections: readonly DetectedPose[], minOks: number): number[] {
+  const pairs: Array<{ t: number; d: number; oks: number }> = [];
+  truth.forEach((person, t) => {
+    // The visible box is the person's extent; COCO's segment area is about half its box area for a person.
+    const area = Math.max(1, person.box[2] * person.box[3] * 0.53);
+    const labelled = person.keypoints.map(([x, y, v]) => [x, y, v > 0 ? 1 : 0] as const);
+    detections.forEach((det, d) => {
+      const oks = objectKeypointSimilarity(det.keypoints, labelled, area);
+      if (oks > minOks) pairs.push({ t, d, oks });
+    });
+  });
+  pairs.sort((a, b) => b.oks - a.oks);
+  const byTruth = truth.map(() => -1);
+  const taken = new Set<number>();
+  for (const { t, d } of pairs) {
+    if (byTruth[t] !== -1 || taken.has(d)) continue;
+    byTruth[t] = d;
+    taken.add(d);
+  }
+  return byTruth;
+}
+
+/** Adds one frame: its truth people and what the model detected. */
+export function tallyFrame(tally: RecallTally, truth: readonly TruthPerson[], detections: readonly DetectedPose[], options: RecallOptions = DEFAULT_RECALL_OPTIONS): void {
+  tally.frames++;
+  tally.people.truth += truth.length;
+  tally.people.detections += detections.length;
+  const match = matchDetections(truth, detections, options.minMatchOks);
+  truth.forEach((person, t) => {
+    const det = match[t] >= 0 ? detections[match[t]] : undefined;
+    if (det) tally.people.matched++;
+    const radius = Math.max(options.minRadiusPx, options.pckFraction * torsoSizePx(person));
+    person.keypoints.forEach(([x, y, v], k) => {
+      if (v === 0) return;
+      const p = det?.keypoints[k];
+      const found = !!p && p[2] >= options.minKeypointScore && Math.hypot(p[0] - x, p[1] - y) <= radius;
+      tally.inImage[k].total++;
+      if (found) tally.inImage[k].found++;
+      if (v === 2) {
+        tally.visible[k].total++;
+        if (found) tally.visible[k].found++;
+      }
+    });
+  });
+}
+
+export function summariseRecall(tally: RecallTally, options: RecallOptions = DEFAULT_RECALL_OPTIONS): RecallSummary {
+  const ratio = (found: number, total: number) => (total > 0 ? found / total : null);
+  const sum = (xs: { found: number; total: number }[]) => xs.reduce((s, x) => ({ found: s.found + x.found, total: s.total + x.total }), { found: 0, total: 0 });
+  const all = sum(tally.visible);
+  const wrists = sum([tally.visible[KP.left_wrist], tally.visible[KP.right_wrist]]);
+  return {
+    frames: tally.frames,
+    people: { ...tally.people },
+    perKeypoint: COCO_KEYPOINTS.map((keypoint, k) => ({
+      keypoint,
+      visibleFound: tally.visible[k].found,
+      visibleTotal: tally.visible[k].total,
+      recallVisible: ratio(tally.visible[k].found, tally.visible[k].total),
+      recallInImage: ratio(tally.inImage[k].found, tally.inImage[k].total),
+    })),
+    recallVisible: ratio(all.found, all.total),
+    wristsInView: { ...wrists, recall: ratio(wrists.found, wrists.total) },
+    options,
+  };
+}
+
+export function formatRecall(summary: RecallSummary): string {
+  const pct = (r: number | null) => (r === null ? '   -  ' : `${(r * 100).toFixed(1).padStart(5)}%`);
+  const lines = [
+    `frames ${summary.frames}, people ${summary.people.truth} in truth, ${summary.people.matched} matched, ${summary.people.detections} detections`,
+    `keypoint         visible found/total  recall(v=2)  recall(v>=1)`,
+    ...summary.perKeypoint.map(
+      (k) => `${k.keypoint.padEnd(16)} ${`${k.visibleFound}/${k.visibleTotal}`.padStart(19)}  ${pct(k.recallVisible).padStart(11)}  ${pct(k.recallInImage).padStart(12)}`,
+    ),
+    `all visible keypoints: ${pct(summary.recallVisible)}`,
+    `wrists in view (v=2): ${summary.wristsInView.found}/${summary.wristsInView.total} = ${pct(summary.wristsInView.recall)}`,
+    `found = within max(${summary.options.minRadiusPx} px, ${summary.options.pckFraction} x torso diagonal) with score >= ${summary.options.minKeypointScore}`,
+  ];
+  return lines.join('\n');
+}
