@@ -33,4 +33,16 @@ export const verbs: Record<string, { summary: string; load: () => Promise<Verb> 
     summary: 'Write the built-in store fixtures from their generator specs.',
     load: async () => (await import('./stores.verb.ts')).storesGenerateVerb,
   },
+  'eval shelf': {
+    summary: 'Score shelf perception against the ground truth of a recording, next to the baseline.',
+    load: async () => (await import('./shelf.verb.ts')).evalShelfVerb,
+  },
+  'shelf simulate': {
+    summary: 'Write a shelf-only recording of hard pick/put/lean cases with ground truth.',
+    load: async () => (await import('./shelf.verb.ts')).shelfSimulateVerb,
+  },
+  'import plates': {
+    summary: 'Import per-plate load-cell CSVs (public cashierless layout) into a recording.',
+    load: async () => (await import('./import.verb.ts')).importPlatesVerb,
+  },
 };
