@@ -54,16 +54,19 @@ export function matchShelfEvents(events: ShelfEventDetected[], truth: ActionTrut
   const actions = shelfActions(truth);
   const byShelf = new Map<string, ShelfEventDetected[]>();
   for (const e of events) byShelf.set(e.shelfId, [...(byShelf.get(e.shelfId) ?? []), e]);
-  const pairs: Array<{ gap: number; a: number; e: ShelfEventDetected }> = [];
+  const pairs: Array<{ gap: number; centres: number; a: number; e: ShelfEventDetected }> = [];
   actions.forEach((action, a) => {
     for (const event of byShelf.get(action.shelfId!) ?? []) {
       if (event.kind !== action.kind) continue;
       if (action.laneId !== undefined && !event.laneIds.includes(action.laneId)) continue;
-      const gap = Math.abs(event.startMs - action.startMs);
-      if (gap <= MATCH_WINDOW_MS) pairs.push({ gap, a, e: event });
+      // Within one second of the truth: the gap between the true action's span (a reach, say) and
+      // the event's span. Among candidates, the nearest centres pair first.
+      const gap = Math.max(0, event.startMs - action.endMs, action.startMs - event.endMs);
+      const centres = Math.abs(event.startMs + event.endMs - action.startMs - action.endMs) / 2;
+      if (gap <= MATCH_WINDOW_MS) pairs.push({ gap, centres, a, e: event });
     }
   });
-  pairs.sort((x, y) => x.gap - y.gap);
+  pairs.sort((x, y) => x.gap - y.gap || x.centres - y.centres);
   const usedActions = new Set<number>();
   const usedEvents = new Set<ShelfEventDetected>();
   const matches: ShelfMatch[] = [];

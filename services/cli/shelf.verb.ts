@@ -12,7 +12,7 @@ const EVAL_USAGE = `walkout eval shelf <recording> [--json] [--details]
 
 Runs shelf perception and the AutoCheckout moving-window baseline over the recording's load cells,
 side by side, and scores both against its true picks and puts: event precision, recall and F1 (an event
-matches a true action on the same shelf, of the same kind, listing its lane, starting within 1 s),
+matches a true action on the same shelf, of the same kind, listing its lane, within 1 s of its span),
 quantity accuracy, product top-1 accuracy (all matched actions, and those whose weight tells the
 product apart), and samples per second.
 
