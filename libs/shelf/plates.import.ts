@@ -391,12 +391,15 @@ export async function importPlates(opts: {
   };
 }
 
-/** The sample rate from the median gap between readings, rounded to a whole number of hertz. */
+/** The sample rate from the gaps between readings, rounded to a whole number of hertz. */
 function estimateRate(ts: number[]): number {
   if (ts.length < 3) return DEFAULT_RATE_HZ;
   const gaps = ts.slice(1, Math.min(ts.length, 2_001)).map((t, i) => t - ts[i]).filter((g) => g > 0).sort((a, b) => a - b);
   if (gaps.length === 0) return DEFAULT_RATE_HZ;
-  const hz = Math.round(1000 / gaps[gaps.length >> 1]);
+  // Mean of the ordinary gaps (timestamps are often rounded to whole ms), ignoring outages.
+  const median = gaps[gaps.length >> 1];
+  const ordinary = gaps.filter((g) => g <= 3 * median);
+  const hz = Math.round((1000 * ordinary.length) / ordinary.reduce((s, g) => s + g, 0));
   return Math.min(2000, Math.max(1, hz));
 }
 

@@ -1,0 +1,100 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { indexStore, parseStore, SCHEMA_VERSION, type ActionTruth, type ShelfEventDetected } from '../contracts/index.ts';
+import { plateStockGrams, simulateShelfLoadCells } from '../sim/loadcell.sim.ts';
+import { laneLoadChanges } from '../sim/shelf-activity.sim.ts';
+import { BaselineDetector } from './baseline.detector.ts';
+import { matchShelfEvents, scoreShelfEvents, separableActions } from './shelf.eval.ts';
+
+const kiosk = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'))));
+const T0 = 1_700_000_000_000;
+
+const action = (id: string, laneId: string, startMs: number, kind: 'pick' | 'put' = 'pick', quantity = 1): ActionTruth => ({
+  actionId: id,
+  kind,
+  startMs: T0 + startMs,
+  endMs: T0 + startMs + 400,
+  productId: kiosk.placementByLane.get(laneId)!.productId,
+  quantity,
+  shelfId: kiosk.lanes.get(laneId)!.shelf.id,
+  laneId,
+});
+const event = (laneIds: string[], startMs: number, kind: 'pick' | 'put' = 'pick', productId = kiosk.placementByLane.get(laneIds[0])!.productId, quantity = 1): ShelfEventDetected => ({
+  schemaVersion: SCHEMA_VERSION,
+  eventId: `e-${laneIds[0]}-${startMs}`,
+  storeId: 'kiosk',
+  ts: T0 + startMs,
+  shelfEventId: `e-${laneIds[0]}-${startMs}`,
+  shelfId: kiosk.lanes.get(laneIds[0])!.shelf.id,
+  plateIds: kiosk.lanes.get(laneIds[0])!.lane.plateIds,
+  laneIds,
+  kind,
+  startMs: T0 + startMs,
+  endMs: T0 + startMs + 600,
+  deltaGrams: -100,
+  sigmaGrams: 1,
+  hypotheses: [{ productId, quantity, probability: 0.9 }],
+  confidence: 0.9,
+  health: 'ok',
+});
+
+test('an event matches on shelf, kind and lane, within one second of the action, one to one', () => {
+  const truth = [action('a1', 'g1-s1-l1', 0), action('a2', 'g1-s1-l3', 5_000), action('a3', 'g1-s2-l1', 10_000, 'put')];
+  const events = [
+    event(['g1-s1-l1'], 300), // matches a1
+    event(['g1-s1-l1'], 500), // a second event for a1: spurious
+    event(['g1-s1-l4'], 5_100), // wrong lane for a2
+    event(['g1-s2-l1'], 10_100, 'pick'), // wrong kind for a3
+    event(['g1-s2-l1'], 12_000, 'put'), // too late for a3 (1.6 s after its end)
+  ];
+  const matches = matchShelfEvents(events, truth);
+  assert.deepEqual(matches.map((m) => [m.action.actionId, m.event.startMs - T0]), [['a1', 300]]);
+  const score = scoreShelfEvents(kiosk, events, truth);
+  assert.equal(score.precision, 1 / 5);
+  assert.equal(score.recall, 1 / 3);
+  assert.ok(Math.abs(score.f1 - (2 * (1 / 5) * (1 / 3)) / (1 / 5 + 1 / 3)) < 1e-12);
+  assert.deepEqual(score.missed.map((a) => a.actionId), ['a2', 'a3']);
+  assert.equal(score.spurious.length, 4);
+});
+
+test('quantity and product top-1 are scored on matched actions', () => {
+  const truth = [action('a1', 'g1-s1-l1', 0, 'pick', 2), action('a2', 'g1-s1-l3', 5_000)];
+  const events = [event(['g1-s1-l1'], 100, 'pick', undefined, 1), event(['g1-s1-l3'], 5_100, 'pick', 'p-0001')];
+  const score = scoreShelfEvents(kiosk, events, truth);
+  assert.equal(score.matched, 2);
+  assert.equal(score.quantityAccuracy, 0.5);
+  assert.equal(score.productTop1, kiosk.placementByLane.get('g1-s1-l3')!.productId === 'p-0001' ? 1 : 0.5);
+});
+
+test('separable: a put of a product carried next to one of equal weight is not', () => {
+  const products = [...kiosk.products.values()];
+  const twin = products.find((p) => products.some((q) => q.id !== p.id && Math.abs(q.unitWeightGrams - p.unitWeightGrams) < 1));
+  assert.ok(twin, 'fixture: the kiosk has products of near-equal weight');
+  const other = products.find((q) => q.id !== twin.id && Math.abs(q.unitWeightGrams - twin.unitWeightGrams) < 1)!;
+  const laneOf = (id: string) => kiosk.lanesByProduct.get(id)![0];
+  const truth: ActionTruth[] = [
+    action('a1', laneOf(twin.id), 0),
+    action('a2', laneOf(other.id), 2_000),
+    { ...action('a3', 'g2-s4-l6', 4_000, 'put'), productId: twin.id },
+  ];
+  const separable = separableActions(kiosk, truth);
+  assert.ok(!separable.has('a3'), 'the put could be either twin: both are carried');
+});
+
+test('the baseline finds a heavy pick but misses a light one under its 40 g window threshold', () => {
+  const events: ShelfEventDetected[] = [];
+  const baseline = new BaselineDetector({ index: kiosk, onEvent: (e) => events.push(e) });
+  const heavy = 'g1-s1-l3';
+  const lightLane = 'g1-s1-l6';
+  const grams = (laneId: string) => kiosk.products.get(kiosk.placementByLane.get(laneId)!.productId)!.unitWeightGrams;
+  const changes = [
+    ...laneLoadChanges(kiosk, heavy, grams(heavy), T0 + 2_000, 400, 'pick'),
+    ...laneLoadChanges(kiosk, lightLane, 25, T0 + 6_000, 400, 'pick'), // a 25 g item: chewing gum
+  ];
+  for (const tick of simulateShelfLoadCells({ index: kiosk, shelfId: 'g1-s1', startMs: T0, endMs: T0 + 10_000, initialGrams: plateStockGrams(kiosk, 'g1-s1'), changes, seed: 4 }))
+    baseline.push('g1-s1', tick.ts, tick.grams);
+  assert.equal(events.length, 1, JSON.stringify(events));
+  assert.equal(events[0].laneIds[0], heavy);
+  assert.equal(events[0].kind, 'pick');
+});
