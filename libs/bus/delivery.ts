@@ -22,7 +22,30 @@ export function validate(topic: string, spec: TopicSpec, value: unknown): Decode
   return { ok: false, error: invalidMessage(topic, result.error) };
 }
 
-/** Decodes bytes off the wire (JSON) and validates them. */
+/** Validates and freezes: what every handler receives is read-only, in both buses. */
+export function validateFrozen(topic: string, spec: TopicSpec, value: unknown): Decoded {
+  const result = validate(topic, spec, value);
+  if (result.ok) deepFreeze(result.message);
+  return result;
+}
+
+/**
+ * Messages are facts that happened; a handler that changes one is a bug. In the in-process bus all
+ * groups share one object, so it is frozen (objects and arrays, all the way down); the Kafka bus
+ * freezes too, so a handler that mutates fails the same way on both.
+ */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key in value) {
+      const child = (value as Record<string, unknown>)[key];
+      if (child !== null && typeof child === 'object') deepFreeze(child);
+    }
+  }
+  return value;
+}
+
+/** Decodes bytes off the wire (JSON), validates and freezes them. */
 export function decode(topic: string, spec: TopicSpec, value: Buffer | null): Decoded {
   if (value === null) return { ok: false, error: new WalkoutError('MESSAGE_INVALID', `${topic}: message has no value`) };
   let json: unknown;
@@ -34,7 +57,7 @@ export function decode(topic: string, spec: TopicSpec, value: Buffer | null): De
       error: new WalkoutError('MESSAGE_INVALID', `${topic}: message is not JSON: ${(cause as Error).message}`, { cause }),
     };
   }
-  return validate(topic, spec, json);
+  return validateFrozen(topic, spec, json);
 }
 
 export function invalidMessage(topic: string, error: z.ZodError): WalkoutError {
@@ -72,31 +95,57 @@ export interface RetryControl {
   readonly between?: () => Promise<void>;
 }
 
+const HANDLED_FIRST_TIME: Outcome = Object.freeze({ kind: 'handled', attempts: 1 });
+
+function isThenable(value: unknown): value is PromiseLike<void> {
+  return value !== undefined && value !== null && typeof (value as PromiseLike<void>).then === 'function';
+}
+
 /**
  * Calls the handler until it succeeds, the policy runs out, or the error says retrying cannot help.
- * A handler that returns a plain value is not awaited, which is what lets the in-process bus reach
- * its rate with synchronous handlers.
+ * The first call is made synchronously and, when the handler is synchronous and succeeds, the
+ * outcome is returned as a plain value: no promise is made for the common case, which is what lets
+ * the in-process bus reach its rate.
  */
-export async function runWithRetry(
+export function runWithRetry(
   call: (attempt: number) => void | Promise<void>,
   policy: RetryPolicy,
   control: RetryControl,
+): Outcome | Promise<Outcome> {
+  try {
+    const result = call(1);
+    if (!isThenable(result)) return HANDLED_FIRST_TIME;
+    return Promise.resolve(result).then(
+      () => HANDLED_FIRST_TIME,
+      (error: unknown) => retryAfterFailure(call, policy, control, error),
+    );
+  } catch (error) {
+    return retryAfterFailure(call, policy, control, error);
+  }
+}
+
+async function retryAfterFailure(
+  call: (attempt: number) => void | Promise<void>,
+  policy: RetryPolicy,
+  control: RetryControl,
+  firstError: unknown,
 ): Promise<Outcome> {
+  let error = firstError;
   for (let attempt = 1; ; attempt++) {
+    if (!isRetriable(error) || attempt >= policy.maxAttempts) return { kind: 'gave-up', attempts: attempt, error };
+    if (control.signal.aborted) return { kind: 'aborted', attempts: attempt };
     try {
-      const result = call(attempt);
-      if (result !== undefined && typeof (result as Promise<void>).then === 'function') await result;
-      return { kind: 'handled', attempts: attempt };
-    } catch (error) {
-      if (!isRetriable(error) || attempt >= policy.maxAttempts) return { kind: 'gave-up', attempts: attempt, error };
-      if (control.signal.aborted) return { kind: 'aborted', attempts: attempt };
-      try {
-        await sleep(backoffMs(policy, attempt), undefined, { signal: control.signal });
-      } catch {
-        return { kind: 'aborted', attempts: attempt };
-      }
-      if (control.between) await control.between();
-      if (control.signal.aborted) return { kind: 'aborted', attempts: attempt };
+      await sleep(backoffMs(policy, attempt), undefined, { signal: control.signal });
+    } catch {
+      return { kind: 'aborted', attempts: attempt };
+    }
+    if (control.between) await control.between();
+    if (control.signal.aborted) return { kind: 'aborted', attempts: attempt };
+    try {
+      await call(attempt + 1);
+      return { kind: 'handled', attempts: attempt + 1 };
+    } catch (next) {
+      error = next;
     }
   }
 }

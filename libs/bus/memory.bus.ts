@@ -18,7 +18,7 @@ import {
   type TopicSpec,
   type WithDeadLetters,
 } from './bus.types.ts';
-import { deadLetterRecord, runWithRetry, validate, type Outcome } from './delivery.ts';
+import { deadLetterRecord, deepFreeze, runWithRetry, validate, validateFrozen, type Outcome } from './delivery.ts';
 import { cachedPartitioner } from './partitioner.ts';
 
 /**
@@ -55,12 +55,16 @@ export interface MemoryBus<R extends TopicRegistry> extends Bus<R> {
   stats(): MemoryBusStats;
 }
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** Handlers per pump turn before the pump yields to timers and I/O, so one busy partition cannot starve the process. */
 const MESSAGES_PER_TURN = 256;
 
 interface Entry {
   readonly key: string | null;
   readonly value: unknown;
+  /** Validated at publish and frozen: consumers take it as is. Raw appends are validated on delivery. */
+  readonly checked: boolean;
   readonly publishedAt: number;
 }
 
@@ -212,33 +216,49 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
   const isFull = (partition: PartitionState) =>
     partition.log.size >= queueCapacity && partition.cursors.some(isActive);
 
-  function append(partition: PartitionState, key: string | null, value: unknown): number {
-    const offset = partition.log.append({ key, value, publishedAt: now() });
+  function append(partition: PartitionState, key: string | null, value: unknown, checked: boolean): number {
+    const offset = partition.log.append({ key, value, checked, publishedAt: now() });
     if (!partition.cursors.some(isActive)) trim(partition);
     for (const cursor of partition.cursors) wake(cursor);
     return offset;
   }
 
-  async function publish(topicName: string, message: unknown): Promise<void> {
-    ensureOpen(`publish to ${topicName}`);
-    const topic = topicState(topicName);
-    const checked = validate(topicName, topic.spec, message);
-    if (!checked.ok) throw checked.error;
-    const key = topic.spec.key(checked.message);
-    const partition = topic.partitions[topic.partitionOf(key)];
+  /**
+   * Not async on purpose: when there is room (nearly always) the message is appended and one shared,
+   * already-resolved promise is returned, so a publish allocates no promise of its own.
+   */
+  function publish(topicName: string, message: unknown): Promise<void> {
+    try {
+      if (closed) ensureOpen(`publish to ${topicName}`);
+      const topic = topicState(topicName);
+      const checked = validate(topicName, topic.spec, message);
+      if (!checked.ok) throw checked.error;
+      const key = topic.spec.key(checked.message);
+      const partition = topic.partitions[topic.partitionOf(key)];
+      // The validated copy is stored, frozen: the publisher keeps its own object, and every group
+      // can be handed this one without copying (a handler cannot change what another group sees).
+      const value = deepFreeze(checked.message);
+      if (isFull(partition)) return appendWhenRoom(topicName, partition, key, value);
+      append(partition, key, value, true);
+      return RESOLVED;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async function appendWhenRoom(topicName: string, partition: PartitionState, key: string, value: unknown): Promise<void> {
     while (isFull(partition)) {
       await new Promise<void>((resolve) => partition.spaceWaiters.push(resolve));
       ensureOpen(`publish to ${topicName}`);
     }
-    // The validated copy is stored, so a publisher changing its object afterwards changes nothing.
-    append(partition, key, checked.message);
+    append(partition, key, value, true);
   }
 
   function appendRaw(topicName: string, key: string | null, value: unknown): PartitionRef & { offset: string } {
     ensureOpen(`append to ${topicName}`);
     const topic = topicState(topicName);
     const partition = topic.partitions[topic.partitionOf(key)];
-    const offset = append(partition, key, value);
+    const offset = append(partition, key, value, false);
     return { topic: topicName, partition: partition.index, offset: String(offset) };
   }
 
@@ -283,14 +303,18 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
         try {
           for (let turn = 0; turn < MESSAGES_PER_TURN && canServe(cursor, member); turn++) {
             const offset = cursor.next;
-            const outcome = await deliver(member, cursor, offset);
-            if (outcome === 'aborted') break;
+            let step = deliver(member, cursor, offset);
+            // Synchronous handlers that succeed never touch the promise machinery.
+            if (typeof step !== 'string') step = await step;
+            if (step === 'aborted') break;
             cursor.next = offset + 1; // the commit
             trim(cursor.partition);
           }
         } finally {
           releaseSlot(member);
         }
+        // A full event-loop turn between turns, so timers and I/O are never starved by a busy
+        // partition. (Yielding to microtasks only was tried: smaller queues, but more time per message.)
         await nextTurn();
       }
     } catch (error) {
@@ -301,55 +325,60 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
     }
   }
 
-  async function deliver(member: Member, cursor: Cursor, offset: number): Promise<'done' | 'aborted'> {
+  type Step = 'done' | 'aborted';
+
+  function deliver(member: Member, cursor: Cursor, offset: number): Step | Promise<Step> {
     const partition = cursor.partition;
     const topic = partition.topic;
     const entry = partition.log.at(offset);
-    const checked = validate(topic.name, topic.spec, entry.value);
-    let outcome: Outcome;
-    if (!checked.ok) {
-      outcome = { kind: 'gave-up', attempts: 0, error: checked.error };
-    } else {
-      const offsetText = String(offset);
-      outcome = await runWithRetry(
-        (attempt) =>
-          member.handle({
-            topic: topic.name,
-            message: checked.message,
-            key: entry.key,
-            partition: partition.index,
-            offset: offsetText,
-            attempt,
-            publishedAt: entry.publishedAt,
-          } as Delivery<TopicRegistry, string>),
-        member.retry,
-        { signal: member.abort.signal },
-      );
-    }
-    if (outcome.kind === 'aborted') return 'aborted';
-    if (outcome.kind === 'gave-up') {
-      const letter = deadLetterRecord(
-        {
-          reason: checked.ok ? 'handler-failed' : 'invalid-message',
-          error: outcome.error,
-          sourceTopic: topic.name,
-          partition: partition.index,
-          offset: String(offset),
+    const checked = entry.checked ? { ok: true as const, message: entry.value } : validateFrozen(topic.name, topic.spec, entry.value);
+    if (!checked.ok) return settle(member, cursor, offset, { kind: 'gave-up', attempts: 0, error: checked.error }, 'invalid-message');
+    const offsetText = String(offset);
+    const outcome = runWithRetry(
+      (attempt) =>
+        member.handle({
+          topic: topic.name,
+          message: checked.message,
           key: entry.key,
-          group: member.group.id,
-          attempts: outcome.attempts,
-          payload: entry.value,
+          partition: partition.index,
+          offset: offsetText,
+          attempt,
           publishedAt: entry.publishedAt,
-        },
-        now(),
-      );
-      logger.warn('message dead-lettered', { topic: topic.name, partition: partition.index, offset, group: member.group.id, reason: letter.reason, error: letter.error.message });
-      stats.deadLettered++;
-      // Straight into the log, past the capacity check: a consumer waiting on a full dead-letter
-      // queue it may itself be draining would never wake up.
-      const deadLetters = topicState(DEAD_LETTER_TOPIC);
-      append(deadLetters.partitions[deadLetters.partitionOf(letter.sourceTopic)], letter.sourceTopic, letter);
-    }
+        } as Delivery<TopicRegistry, string>),
+      member.retry,
+      { signal: member.abort.signal },
+    );
+    if (outcome instanceof Promise) return outcome.then((settled) => settle(member, cursor, offset, settled, 'handler-failed'));
+    return settle(member, cursor, offset, outcome, 'handler-failed');
+  }
+
+  function settle(member: Member, cursor: Cursor, offset: number, outcome: Outcome, reason: 'invalid-message' | 'handler-failed'): Step {
+    if (outcome.kind === 'handled') return 'done';
+    if (outcome.kind === 'aborted') return 'aborted';
+    const partition = cursor.partition;
+    const topic = partition.topic;
+    const entry = partition.log.at(offset);
+    const letter = deadLetterRecord(
+      {
+        reason,
+        error: outcome.error,
+        sourceTopic: topic.name,
+        partition: partition.index,
+        offset: String(offset),
+        key: entry.key,
+        group: member.group.id,
+        attempts: outcome.attempts,
+        payload: entry.value,
+        publishedAt: entry.publishedAt,
+      },
+      now(),
+    );
+    logger.warn('message dead-lettered', { topic: topic.name, partition: partition.index, offset, group: member.group.id, reason, error: letter.error.message });
+    stats.deadLettered++;
+    // Straight into the log, past the capacity check: a consumer waiting on a full dead-letter
+    // queue it may itself be draining would never wake up.
+    const deadLetters = topicState(DEAD_LETTER_TOPIC);
+    append(deadLetters.partitions[deadLetters.partitionOf(letter.sourceTopic)], letter.sourceTopic, deepFreeze(letter), true);
     return 'done';
   }
 
