@@ -53,8 +53,12 @@ export interface Item {
   meanGrams: number;
   varGrams: number;
   logPrior: number;
-  /** An item only tried alone, never paired (puts of foreign products: too many to pair). */
-  singleOnly: boolean;
+  /**
+   * Which pairs it may join: 'any' (the lane's own product, a misplaced item), 'ordinary' (only with an
+   * 'any' item: puts of other carried products, too many to pair among themselves), 'never' (puts of
+   * products nobody carries: only tried alone).
+   */
+  pairing: 'any' | 'ordinary' | 'never';
 }
 
 export interface Explanation {
@@ -88,7 +92,7 @@ export function candidateItems(input: ExplainInput): Item[] {
   const carried = inventory.carriedProducts(nowMs);
   let carriedTotal = 0;
   for (const c of carried.values()) carriedTotal += c;
-  const push = (lane: number, productId: string, quantity: number, sign: -1 | 1, logPrior: number, singleOnly = false, from = lane) => {
+  const push = (lane: number, productId: string, quantity: number, sign: -1 | 1, logPrior: number, pairing: Item['pairing'] = 'any', from = lane) => {
     const product = products.get(productId);
     if (!product) return;
     items.push({
@@ -101,7 +105,7 @@ export function candidateItems(input: ExplainInput): Item[] {
       meanGrams: quantity * product.unitWeightGrams,
       varGrams: quantity * product.weightSpreadGrams ** 2,
       logPrior: logPrior + QUANTITY_LOG_PRIOR[quantity],
-      singleOnly,
+      pairing,
     });
   };
   for (const lane of input.candidateLanes) {
@@ -117,7 +121,7 @@ export function candidateItems(input: ExplainInput): Item[] {
       // could not tell them apart when it was put there, so it cannot tell them apart now either.
       for (const twin of twinLanes(lanes, lane))
         for (const [productId, count] of inventory.lane(lanes[twin].laneId).misplaced)
-          for (let q = 1; q <= Math.min(count, MAX_QUANTITY); q++) push(lane, productId, q, -1, MISPLACED_PICK_LOG_PRIOR, false, twin);
+          for (let q = 1; q <= Math.min(count, MAX_QUANTITY); q++) push(lane, productId, q, -1, MISPLACED_PICK_LOG_PRIOR, 'any', twin);
     } else if (projection > 0) {
       const own = stock.productId;
       const ownCarried = own ? (carried.get(own) ?? 0) : 0;
@@ -130,11 +134,11 @@ export function candidateItems(input: ExplainInput): Item[] {
       for (const [productId, count] of carried) {
         if (productId === own) continue;
         const share = (FOREIGN_PUT_SHARE * count) / foreignCarried;
-        for (let q = 1; q <= Math.min(count, 2); q++) push(lane, productId, q, 1, Math.log(share), true);
+        for (let q = 1; q <= Math.min(count, 2); q++) push(lane, productId, q, 1, Math.log(share), 'ordinary');
       }
       const uncarried = Math.log(UNCARRIED_PUT_SHARE / Math.max(1, products.size));
       for (const productId of products.keys())
-        if (productId !== own && !carried.has(productId)) push(lane, productId, 1, 1, uncarried, true);
+        if (productId !== own && !carried.has(productId)) push(lane, productId, 1, 1, uncarried, 'never');
     }
   }
   return items;
@@ -190,10 +194,14 @@ export function explain(input: ExplainInput): Explanation[] {
     }
   };
   for (const item of items) consider([item]);
-  const pairable = items.filter((i) => !i.singleOnly);
-  for (let a = 0; a < pairable.length; a++)
-    for (let b = a + 1; b < pairable.length; b++)
-      if (pairable[a].lane !== pairable[b].lane) consider([pairable[a], pairable[b]]);
+  // Two hands at once: on two lanes, or two different products from one lane.
+  const ordinary = items.filter((i) => i.pairing === 'any');
+  const others = items.filter((i) => i.pairing === 'ordinary');
+  const compatible = (a: Item, b: Item) => a.lane !== b.lane || (a.productId !== b.productId && a.sign === b.sign);
+  for (let a = 0; a < ordinary.length; a++) {
+    for (let b = a + 1; b < ordinary.length; b++) if (compatible(ordinary[a], ordinary[b])) consider([ordinary[a], ordinary[b]]);
+    for (const other of others) if (compatible(ordinary[a], other)) consider([ordinary[a], other]);
+  }
 
   found.sort((a, b) => b.logScore - a.logScore);
   found.length = Math.min(found.length, KEEP_EXPLANATIONS);

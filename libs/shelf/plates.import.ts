@@ -24,8 +24,8 @@ import { readLines, RecordingWriter } from '../recording/index.ts';
  *   separated by `;`, negative quantity for a pick.
  *
  * The store is synthesised around them: a gondola per gondola number, a shelf per shelf, a plate per
- * plate file, and a lane per product on its plate. Plates of one shelf are sampled onto one common
- * clock (the latest reading at each tick). Bad rows are reported with file and line and skipped;
+ * plate file, and a lane per product on its plate. Plates of one shelf are put on one clock (the first
+ * plate's timestamps; the others give their nearest reading). Bad rows are reported with file and line and skipped;
  * every good row is kept and written.
  */
 
@@ -305,7 +305,6 @@ export async function importPlates(opts: {
   let ticks = 0;
   let startMs = Infinity;
   let endMs = -Infinity;
-  const periodMs = 1000 / rate;
   for (const gondola of gondolas)
     for (const shelf of gondola.shelves) {
       const platesHere = shelf.plates.map((plate) => series.find((x) => ids.plate(x.g, x.s, x.p) === plate.id)!);
@@ -316,13 +315,16 @@ export async function importPlates(opts: {
         continue;
       }
       const out = writer.loadCells(shelf.id, shelf.plates.map((p) => store.loadCells.find((c) => c.plateId === p.id)!.id), rate);
+      // One controller samples a shelf's plates together: the first plate's own timestamps are the
+      // shelf's clock, and every other plate gives its reading nearest in time (never a repeat made
+      // up by a fixed grid, which would fake a quieter cell).
+      const clock = platesHere[0];
       const cursor = platesHere.map(() => 0);
       const row = new Float64Array(platesHere.length);
-      for (let i = 0; ; i++) {
-        const t = from + i * periodMs;
-        if (t > to) break;
+      for (const t of clock.ts) {
+        if (t < from || t > to) continue;
         platesHere.forEach((x, j) => {
-          while (cursor[j] + 1 < x.ts.length && x.ts[cursor[j] + 1] <= t) cursor[j]++;
+          while (cursor[j] + 1 < x.ts.length && Math.abs(x.ts[cursor[j] + 1] - t) <= Math.abs(x.ts[cursor[j]] - t)) cursor[j]++;
           row[j] = x.grams[cursor[j]];
         });
         const ts = Math.round(t);

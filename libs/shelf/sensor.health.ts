@@ -7,9 +7,14 @@
 
 export type CellHealth = 'ok' | 'noisy' | 'stuck' | 'dead' | 'saturated';
 
-/** Noise is measured over blocks of this length; the estimate is the median of the last few blocks. */
+/**
+ * Noise is measured over blocks of this length; the estimate is a low quantile of the last few blocks,
+ * so a few seconds of hands on the plate (blocks full of movement) do not pass for noise.
+ */
 export const NOISE_BLOCK_MS = 500;
-export const NOISE_BLOCKS = 5;
+export const NOISE_BLOCKS = 9;
+/** Which of the sorted block estimates is taken (0 = the quietest): robust to NOISE_BLOCKS - 1 - this busy blocks. */
+export const NOISE_BLOCK_RANK = 2;
 /** A cell is noisy past this many times its rated noise, and at least this many grams. */
 export const NOISY_FACTOR = 6;
 export const NOISY_MIN_GRAMS = 10;
@@ -22,6 +27,8 @@ export const STUCK_MS = 2_000;
 export const STUCK_NOISE_GRAMS = 0.2;
 /** A cell must look healthy this long before it is trusted again. */
 export const RECOVER_MS = 3_000;
+/** The working noise never drops below this share of the rated noise. */
+export const RATED_NOISE_FLOOR_SHARE = 0.7;
 /** The noise floor used for thresholds, grams: below it resolution, not noise, dominates. */
 export const NOISE_FLOOR_GRAMS = 0.3;
 
@@ -34,6 +41,13 @@ export class CellHealthMonitor {
   detail = 'healthy';
   /** Current estimate of the resting noise, grams (one standard deviation). */
   noiseGrams: number;
+  /**
+   * The noise the detector works with: the measured one, but never far below the rated one (a cell
+   * that repeats readings, or a quiet spell, must not make every small wobble look like movement).
+   */
+  get workingNoiseGrams(): number {
+    return Math.max(this.noiseGrams, RATED_NOISE_FLOOR_SHARE * this.ratedNoiseGrams);
+  }
   private readonly blockSize: number;
   private readonly block: Float64Array;
   private blockFill = 0;
@@ -95,7 +109,9 @@ export class CellHealthMonitor {
     this.blockSigmas.push(median * MEDIAN_ABS_DIFF_TO_SIGMA);
     if (this.blockSigmas.length > NOISE_BLOCKS) this.blockSigmas.shift();
     const sorted = [...this.blockSigmas].sort((a, b) => a - b);
-    this.noiseGrams = Math.max(NOISE_FLOOR_GRAMS, sorted[(sorted.length - 1) >> 1]);
+    // Until the history is full, the median of what there is.
+    const rank = sorted.length === NOISE_BLOCKS ? NOISE_BLOCK_RANK : (sorted.length - 1) >> 1;
+    this.noiseGrams = Math.max(NOISE_FLOOR_GRAMS, sorted[rank]);
     this.blockFill = 0;
   }
 

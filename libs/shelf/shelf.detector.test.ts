@@ -183,6 +183,7 @@ test('hard scenarios: event F1 >= 0.99 and separable top-1 >= 0.98, never worse 
     assert.ok(detector.productTop1Separable >= 0.98, summary);
     assert.ok(detector.f1 >= baseline.f1, summary);
     assert.ok(detector.quantityAccuracy >= baseline.quantityAccuracy, summary);
-    assert.ok(detector.productTop1Separable >= baseline.productTop1Separable - 0.01, summary);
+    // Top-1 rates are over each one's own matches; the count of actions found with the right product compares fairly.
+    assert.ok(detector.separableRight >= baseline.separableRight, summary);
   }
 });

@@ -43,8 +43,11 @@ export const ONSET_SIGMAS = 2.5;
 export const MAX_BACKDATE_MS = 200;
 /** A shelf that never settles (a hand resting on it, a failing cell) is closed by force after this. */
 export const MAX_ACTIVE_MS = 10_000;
-/** How fast the resting level follows the readings (drift), per sample. */
-export const LEVEL_FOLLOW = 1 / 8;
+/**
+ * How fast the resting level follows the readings, per sample: fast enough for drift (grams per
+ * minute), slow enough that a slow, light put (30 g over half a second) cannot creep in unseen.
+ */
+export const LEVEL_FOLLOW = 1 / 48;
 /** Alternatives on other lanes are listed on the event when at least this likely. */
 export const LANE_ALTERNATIVE_MIN = 0.2;
 export const MAX_HYPOTHESES = 5;
@@ -96,6 +99,8 @@ export class ShelfDetector {
   private restStart = 0;
   // The open segment.
   private segStart = 0;
+  private segStartMs = 0;
+  private settleMs = 0;
   private segTrigger = 0;
   private settleStart = 0;
   private afterEnd = 0;
@@ -159,7 +164,7 @@ export class ShelfDetector {
   }
 
   private threshold(p: number): number {
-    return Math.max(TRIGGER_MIN_GRAMS, TRIGGER_SIGMAS * this.health[p].noiseGrams);
+    return Math.max(TRIGGER_MIN_GRAMS, TRIGGER_SIGMAS * this.health[p].workingNoiseGrams);
   }
 
   private at(j: number, p: number): number {
@@ -233,7 +238,7 @@ export class ShelfDetector {
     for (let p = 0; p < this.n; p++) {
       if (!this.usable(p) || this.over[p] === 0) continue;
       const ref = reference(p);
-      const onset = ONSET_SIGMAS * this.health[p].noiseGrams;
+      const onset = ONSET_SIGMAS * this.health[p].workingNoiseGrams;
       let j = k;
       while (j > k - this.backdateN && j - 1 > this.restStart && Math.abs(this.at(j - 1, p) - ref) > onset) j--;
       start = Math.min(start, j);
@@ -258,6 +263,7 @@ export class ShelfDetector {
       this.over[p] = 0;
     }
     this.segStart = start;
+    this.segStartMs = this.times[start & (RING - 1)];
     this.segTrigger = k;
     this.lastLoud = 0;
     this.state = 'active';
@@ -265,7 +271,7 @@ export class ShelfDetector {
   }
 
   private quiet(k: number, p: number): boolean {
-    const sigma = this.health[p].noiseGrams;
+    const sigma = this.health[p].workingNoiseGrams;
     let lo = Infinity;
     let hi = -Infinity;
     let sum = 0;
@@ -305,6 +311,7 @@ export class ShelfDetector {
       this.over[p] = 0;
     }
     this.afterEnd = k;
+    this.settleMs = this.times[this.settleStart & (RING - 1)];
     this.state = 'after';
   }
 
@@ -315,6 +322,7 @@ export class ShelfDetector {
   private forceClose(): void {
     const k = this.k;
     this.settleStart = k - this.settleN + 1;
+    this.settleMs = this.times[this.settleStart & (RING - 1)];
     for (let p = 0; p < this.n; p++) {
       let sum = 0;
       for (let j = this.settleStart; j <= k; j++) sum += this.at(j, p);
@@ -393,7 +401,7 @@ export class ShelfDetector {
       }
       const after = this.afterSum[p] / this.afterCount[p];
       const delta = after - this.before[p];
-      let sigma = this.health[p].noiseGrams * Math.sqrt(1 / this.beforeCount[p] + 1 / this.afterCount[p]);
+      let sigma = this.health[p].workingNoiseGrams * Math.sqrt(1 / this.beforeCount[p] + 1 / this.afterCount[p]);
       if (forced) sigma += this.windowSd(p);
       changes.push({ deltaGrams: delta, sigmaGrams: sigma });
       if (Math.abs(delta) > Math.max(CHANGE_MIN_GRAMS, CHANGE_SIGMAS * sigma)) changed.push(p);
@@ -403,8 +411,9 @@ export class ShelfDetector {
       return;
     }
     const candidateLanes = [...new Set(changed.flatMap((p) => this.lanesOfPlate[p]))];
-    const startMs = Math.round(this.times[this.segStart & (RING - 1)]);
-    const endMs = Math.round(this.times[this.settleStart & (RING - 1)]);
+    // Times were kept when they happened: a long segment outlives the ring of recent ticks.
+    const startMs = Math.round(this.segStartMs);
+    const endMs = Math.round(this.settleMs);
     const explanations = explain({
       plates: changes,
       lanes: this.lanes,

@@ -36,6 +36,8 @@ export interface ShelfScore {
   /** Actions whose weight tells the product apart from every other candidate, and top-1 on those. */
   separableActions: number;
   productTop1Separable: number;
+  /** Separable actions found with the right product: comparable across detectors. */
+  separableRight: number;
   /** What went wrong, for reading: unmatched actions and events. */
   missed: ActionTruth[];
   spurious: ShelfEventDetected[];
@@ -54,7 +56,7 @@ export function matchShelfEvents(events: ShelfEventDetected[], truth: ActionTrut
   const actions = shelfActions(truth);
   const byShelf = new Map<string, ShelfEventDetected[]>();
   for (const e of events) byShelf.set(e.shelfId, [...(byShelf.get(e.shelfId) ?? []), e]);
-  const pairs: Array<{ gap: number; centres: number; a: number; e: ShelfEventDetected }> = [];
+  const pairs: Array<{ gap: number; centres: number; other: number; a: number; e: ShelfEventDetected }> = [];
   actions.forEach((action, a) => {
     for (const event of byShelf.get(action.shelfId!) ?? []) {
       if (event.kind !== action.kind) continue;
@@ -63,10 +65,12 @@ export function matchShelfEvents(events: ShelfEventDetected[], truth: ActionTrut
       // the event's span. Among candidates, the nearest centres pair first.
       const gap = Math.max(0, event.startMs - action.endMs, action.startMs - event.endMs);
       const centres = Math.abs(event.startMs + event.endMs - action.startMs - action.endMs) / 2;
-      if (gap <= MATCH_WINDOW_MS) pairs.push({ gap, centres, a, e: event });
+      // Two events of one lane at one time (two products at once) pair with the action they name.
+      const other = event.hypotheses[0]?.productId === action.productId ? 0 : 1;
+      if (gap <= MATCH_WINDOW_MS) pairs.push({ gap, centres, other, a, e: event });
     }
   });
-  pairs.sort((x, y) => x.gap - y.gap || x.centres - y.centres);
+  pairs.sort((x, y) => x.gap - y.gap || x.centres - y.centres || x.other - y.other);
   const usedActions = new Set<number>();
   const usedEvents = new Set<ShelfEventDetected>();
   const matches: ShelfMatch[] = [];
@@ -158,6 +162,7 @@ export function scoreShelfEvents(index: StoreIndex, events: ShelfEventDetected[]
     productTop1: ratio(matches.filter(rightProduct).length, matches.length),
     separableActions: actions.filter((a) => separable.has(a.actionId)).length,
     productTop1Separable: ratio(separableMatches.filter(rightProduct).length, separableMatches.length),
+    separableRight: separableMatches.filter(rightProduct).length,
     missed: actions.filter((a) => !matchedActions.has(a)),
     spurious: events.filter((e) => !matchedEvents.has(e)),
     wrongProduct: matches.filter((m) => !rightProduct(m)),
