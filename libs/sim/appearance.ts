@@ -1,17 +1,8 @@
 import type { Scenario } from '../contracts/index.ts';
 import type { Random } from './random.ts';
+import type { Appearance } from '../render/render.types.ts';
 
-/** How a person looks: what the renderer needs to draw them. */
-export interface Appearance {
-  skin: string;
-  hair: string;
-  shirt: string;
-  trousers: string;
-  shoes: string;
-  heightM: number;
-  /** 0 slim .. 1 broad. */
-  build: number;
-}
+export type { Appearance } from '../render/render.types.ts';
 
 // Skin tones across the Fitzpatrick range; hair from blond to black and grey.
 const SKIN = ['#f1c7a5', '#e0ac8a', '#c68863', '#a8714f', '#8d5524', '#6b3e23', '#4a2c1d'];

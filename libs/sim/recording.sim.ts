@@ -37,6 +37,8 @@ export interface WriteOptions {
   compressLoadCells?: boolean;
 }
 
+const roundPx = (v: number) => Math.round(v * 100) / 100; // a hundredth of a pixel is finer than any model
+
 export function peopleAt(sim: Simulation, t: number): ScenePerson[] {
   return sim.people
     .filter((p) => p.timeline.present(t))
@@ -121,7 +123,15 @@ export async function writeSimulation(sim: Simulation, dir: string, options: Wri
         const t = sim.startMs + Math.round((i * 1000) / camera.fps);
         const people = await video.frame(peopleAt(sim, t), stockAt(sim, t));
         stream.frame(t);
-        poses.write({ frameIndex: i, ts: t, people });
+        poses.write({
+          frameIndex: i,
+          ts: t,
+          people: people.map((p) => ({
+            personId: p.personId,
+            keypoints: p.keypoints.map(([x, y, v]) => [roundPx(x), roundPx(y), v] as [number, number, 0 | 1 | 2]),
+            box: p.box.map(roundPx) as [number, number, number, number],
+          })),
+        });
         bar.tick();
         if (i % 64 === 0) await writer.settle();
       }

@@ -76,7 +76,7 @@ export const simVerb: Verb = {
     const cameraIds = typeof values.cameras === 'string' ? values.cameras.split(',') : undefined;
     const manifest = await writeSimulation(simulation, out, {
       seed,
-      footage: values['no-video'] ? undefined : await cameraFootage(),
+      footage: values['no-video'] ? undefined : cameraFootage(index.store),
       cameraIds,
       quiet: values.json === true,
     });

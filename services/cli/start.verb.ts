@@ -32,7 +32,7 @@ recording ${COMMITTED_RECORDING} and checks that their ground truth is identical
     await rm(out, { recursive: true, force: true });
     await writeSimulation(simulate(scenario, index, DEMO_SEED), out, {
       seed: DEMO_SEED,
-      footage: values['no-video'] ? undefined : await cameraFootage(),
+      footage: values['no-video'] ? undefined : cameraFootage(index.store),
       quiet: json,
     });
     const fresh = await summariseRecording(out);
