@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import test from 'node:test';
 import { WalkoutError } from '../contracts/errors.ts';
+import { DEAD_LETTER_TOPIC, topics } from '../contracts/topics.ts';
 import { loadBusConfig, minInsyncReplicas, parseBusConfig } from './bus.config.ts';
 
 const configError = (fn: () => unknown): WalkoutError => {
@@ -84,4 +86,47 @@ test('cross-field checks say which setting is wrong', () => {
 
 test('unknown keys in a config object are errors, not ignored', () => {
   assert.match(configError(() => parseBusConfig({ kind: 'memory', partition: 3 } as never)).message, /partition/);
+});
+
+test('TLS and SASL for production listeners', () => {
+  const config = loadBusConfig({
+    WALKOUT_BUS: 'kafka',
+    WALKOUT_KAFKA_BROKERS: 'walkout-kafka-bootstrap.kafka.svc:9093',
+    WALKOUT_KAFKA_TLS: 'true',
+    WALKOUT_KAFKA_SASL_MECHANISM: 'scram-sha-512',
+    WALKOUT_KAFKA_SASL_USERNAME: 'walkout-services',
+    WALKOUT_KAFKA_SASL_PASSWORD: 'secret',
+  });
+  assert.equal(config.kafka?.tls, true);
+  assert.deepEqual(config.kafka?.sasl, { mechanism: 'scram-sha-512', username: 'walkout-services', password: 'secret' });
+  const error = configError(() =>
+    loadBusConfig({
+      WALKOUT_BUS: 'kafka',
+      WALKOUT_KAFKA_BROKERS: 'b:9093',
+      WALKOUT_KAFKA_TLS: 'yes',
+      WALKOUT_KAFKA_TLS_CA_FILE: '/etc/ca.pem',
+      WALKOUT_KAFKA_SASL_MECHANISM: 'scram-sha-512',
+    }),
+  );
+  assert.match(error.message, /WALKOUT_KAFKA_TLS: "yes" is not true or false/);
+  assert.match(error.message, /WALKOUT_KAFKA_SASL_USERNAME: not set/);
+  assert.match(error.message, /WALKOUT_KAFKA_SASL_PASSWORD: not set/);
+  // Cross-field checks run once every field is valid on its own.
+  assert.match(
+    configError(() => loadBusConfig({ WALKOUT_BUS: 'kafka', WALKOUT_KAFKA_BROKERS: 'b:9093', WALKOUT_KAFKA_TLS_CA_FILE: '/etc/ca.pem' })).message,
+    /WALKOUT_KAFKA_TLS_CA_FILE: a CA file is only used with TLS on/,
+  );
+});
+
+test('the production manifests stay in step with the code: a valid environment, every topic declared', () => {
+  const manifests = new URL('../../deploy/kafka/production/', import.meta.url);
+  const configMap = readFileSync(new URL('walkout-bus.configmap.yaml', manifests), 'utf8');
+  const env: Record<string, string> = { WALKOUT_KAFKA_SASL_PASSWORD: 'from the Secret' };
+  for (const [, name, value] of configMap.matchAll(/^ {2}(WALKOUT_[A-Z_]+): "?([^"\n]*)"?$/gm)) env[name] = value;
+  const config = loadBusConfig(env);
+  assert.equal(config.kind, 'kafka');
+  assert.equal(config.kafka?.replicationFactor, 3);
+
+  const declared = [...readFileSync(new URL('topics.strimzi.yaml', manifests), 'utf8').matchAll(/^ {2}topicName: (\S+)$/gm)].map((m) => m[1]);
+  assert.deepEqual(declared.sort(), [...Object.keys(topics), DEAD_LETTER_TOPIC].sort());
 });

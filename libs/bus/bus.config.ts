@@ -46,6 +46,16 @@ const KafkaSchema = z
     maxBatchMessages: positiveInt(100_000).default(1_000).describe('Most messages the publisher packs into one produce request.'),
     lingerMs: z.number().int().min(0).max(1_000).default(0).describe('How long the publisher waits to fill a batch; 0 sends on the next turn of the event loop.'),
     maxPendingMessages: positiveInt(10_000_000).default(20_000).describe('Publishes waiting for the broker before publish itself waits.'),
+    tls: z.boolean().default(false).describe('Connect with TLS (production listeners do).'),
+    tlsCaFile: z.string().min(1).optional().describe('PEM file of the CA that signed the brokers (a private cluster CA).'),
+    sasl: z
+      .strictObject({
+        mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+        username: z.string().min(1),
+        password: z.string().min(1),
+      })
+      .optional()
+      .describe('SASL login; production uses scram-sha-512 over TLS.'),
   })
   .describe('The Kafka bus.');
 
@@ -68,7 +78,13 @@ export type KafkaConfig = Readonly<NonNullable<z.output<typeof BusConfigSchema>[
 type Issue = { code: 'custom'; message: string; path: (string | number)[] };
 
 function crossFieldIssues(config: z.output<typeof BusConfigSchema>): Issue[] {
-  return [...kafkaNeedsBrokers(config), ...replicasFit(config), ...heartbeatFitsSession(config), ...backoffOrdered(config)];
+  return [
+    ...kafkaNeedsBrokers(config),
+    ...replicasFit(config),
+    ...heartbeatFitsSession(config),
+    ...backoffOrdered(config),
+    ...caNeedsTls(config),
+  ];
 }
 
 function kafkaNeedsBrokers(config: z.output<typeof BusConfigSchema>): Issue[] {
@@ -108,13 +124,20 @@ function backoffOrdered(config: z.output<typeof BusConfigSchema>): Issue[] {
     : [];
 }
 
+function caNeedsTls(config: z.output<typeof BusConfigSchema>): Issue[] {
+  return config.kafka?.tlsCaFile && !config.kafka.tls
+    ? [{ code: 'custom', path: ['kafka', 'tlsCaFile'], message: 'a CA file is only used with TLS on (WALKOUT_KAFKA_TLS=true)' }]
+    : [];
+}
+
 /** When replicated three or more times, a publish waits for two copies: one broker may be down. */
 export function minInsyncReplicas(kafka: KafkaConfig): number {
   return kafka.minInsyncReplicas ?? (kafka.replicationFactor >= 3 ? 2 : 1);
 }
 
 /** Environment variables, each with where it goes in the config and how to read it. */
-const ENV: Record<string, { path: readonly string[]; read: 'string' | 'int' | 'list' }> = {
+type EnvRead = 'string' | 'int' | 'list' | 'bool';
+const ENV: Record<string, { path: readonly string[]; read: EnvRead }> = {
   WALKOUT_BUS: { path: ['kind'], read: 'string' },
   WALKOUT_BUS_PARTITIONS: { path: ['partitions'], read: 'int' },
   WALKOUT_BUS_MAX_ATTEMPTS: { path: ['retry', 'maxAttempts'], read: 'int' },
@@ -134,6 +157,11 @@ const ENV: Record<string, { path: readonly string[]; read: 'string' | 'int' | 'l
   WALKOUT_KAFKA_BATCH_MAX_MESSAGES: { path: ['kafka', 'maxBatchMessages'], read: 'int' },
   WALKOUT_KAFKA_LINGER_MS: { path: ['kafka', 'lingerMs'], read: 'int' },
   WALKOUT_KAFKA_MAX_PENDING: { path: ['kafka', 'maxPendingMessages'], read: 'int' },
+  WALKOUT_KAFKA_TLS: { path: ['kafka', 'tls'], read: 'bool' },
+  WALKOUT_KAFKA_TLS_CA_FILE: { path: ['kafka', 'tlsCaFile'], read: 'string' },
+  WALKOUT_KAFKA_SASL_MECHANISM: { path: ['kafka', 'sasl', 'mechanism'], read: 'string' },
+  WALKOUT_KAFKA_SASL_USERNAME: { path: ['kafka', 'sasl', 'username'], read: 'string' },
+  WALKOUT_KAFKA_SASL_PASSWORD: { path: ['kafka', 'sasl', 'password'], read: 'string' },
 };
 
 export const BUS_ENV_VARIABLES: readonly string[] = Object.freeze(Object.keys(ENV));
@@ -170,22 +198,27 @@ export function loadBusConfig(env: Record<string, string | undefined> = process.
     if (spec.path[0] === 'kafka' && kind !== 'kafka') continue;
     const value = readEnvValue(raw, spec.read);
     if (value === undefined) {
-      problems.push(`${name}: "${raw}" is not a whole number`);
+      problems.push(`${name}: "${raw}" is not ${spec.read === 'bool' ? 'true or false' : 'a whole number'}`);
       continue;
     }
     setPath(input, spec.path, value);
   }
   const result = BusConfigSchema.safeParse(input);
   if (!result.success) {
-    for (const issue of result.error.issues) problems.push(`${envNameFor(issue.path) ?? issue.path.join('.')}: ${issue.message}`);
+    for (const issue of result.error.issues) {
+      // A missing member of a group (a SASL user without a password) reads better as "not set".
+      const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined');
+      problems.push(`${envNameFor(issue.path) ?? issue.path.join('.')}: ${missing ? 'not set, and the settings around it need it' : issue.message}`);
+    }
   }
   if (problems.length > 0 || !result.success)
     throw new WalkoutError('CONFIG_INVALID', `bus environment is invalid:\n${problems.join('\n')}`, { details: problems });
   return deepFreeze(result.data);
 }
 
-function readEnvValue(raw: string, read: 'string' | 'int' | 'list'): unknown {
+function readEnvValue(raw: string, read: EnvRead): unknown {
   if (read === 'string') return raw.trim();
+  if (read === 'bool') return { true: true, false: false, '1': true, '0': false }[raw.trim().toLowerCase()];
   if (read === 'list')
     return raw
       .split(',')

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   Kafka,
   Partitioners,
@@ -8,6 +9,7 @@ import {
   type LogEntry,
   type Message,
   type Producer,
+  type SASLOptions,
   type TopicMessages,
 } from 'kafkajs';
 import { WalkoutError } from '../contracts/errors.ts';
@@ -63,6 +65,8 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
   const kafka = new Kafka({
     clientId: kafkaConfig.clientId,
     brokers: [...kafkaConfig.brokers],
+    ssl: kafkaConfig.tls ? (kafkaConfig.tlsCaFile ? { ca: [readFileSync(kafkaConfig.tlsCaFile, 'utf8')] } : true) : false,
+    ...(kafkaConfig.sasl ? { sasl: { ...kafkaConfig.sasl } as SASLOptions } : {}),
     connectionTimeout: kafkaConfig.connectionTimeoutMs,
     requestTimeout: kafkaConfig.requestTimeoutMs,
     retry: { retries: CLIENT_RETRIES },
@@ -133,7 +137,8 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
         for (const topic of metadata.topics) {
           const want = present.find((candidate) => candidate.topic === topic.name)?.numPartitions;
           if (want !== undefined && topic.partitions.length !== want)
-            logger.warn('topic has a different partition count than configured; keeping it', {
+            // Normal in production, where topics are declared with their own counts (deploy/kafka/production).
+            logger.info('topic exists with another partition count than configured; keeping the broker\'s', {
               topic: topic.name,
               partitions: topic.partitions.length,
               configured: want,
