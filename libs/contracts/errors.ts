@@ -5,6 +5,7 @@
  */
 export const errorCatalogue = {
   CONFIG_INVALID: { status: 500, retriable: false, summary: 'Configuration or environment is invalid.' },
+  CALIBRATION_INVALID: { status: 400, retriable: false, summary: 'A camera calibration file (KRTD, landmarks, tracks) is malformed (file and line given).' },
   STORE_INVALID: { status: 400, retriable: false, summary: 'A store description failed validation.' },
   SCENARIO_INVALID: { status: 400, retriable: false, summary: 'A simulator scenario failed validation.' },
   RECORDING_INVALID: { status: 400, retriable: false, summary: 'A recording file is malformed (file and line given).' },

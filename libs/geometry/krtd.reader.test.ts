@@ -57,7 +57,7 @@ function assertMalformed(text: string, line: number, reason: RegExp) {
     () => parseKrtd(text, 'cams/bad.krtd'),
     (error: unknown) => {
       assert.ok(error instanceof WalkoutError);
-      assert.equal(error.code, 'CONFIG_INVALID');
+      assert.equal(error.code, 'CALIBRATION_INVALID');
       assert.match(error.message, new RegExp(`^cams/bad\\.krtd line ${line}: `));
       assert.match(error.message, reason);
       assert.deepEqual(error.details, { file: 'cams/bad.krtd', line });

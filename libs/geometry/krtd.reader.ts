@@ -51,7 +51,7 @@ const LENS_COEFFICIENTS = ['k1', 'k2', 'p1', 'p2', 'k3'] as const;
 
 /** A malformed calibration: the message names the file and the 1-based line. */
 function malformed(source: string, line: number, what: string): WalkoutError {
-  return new WalkoutError('CONFIG_INVALID', `${source} line ${line}: ${what}`, { details: { file: source, line } });
+  return new WalkoutError('CALIBRATION_INVALID', `${source} line ${line}: ${what}`, { details: { file: source, line } });
 }
 
 interface NumberRow {
@@ -61,7 +61,7 @@ interface NumberRow {
 
 /**
  * Parses KRTD text into a Camera. `source` names the file in error messages. Throws a WalkoutError
- * (CONFIG_INVALID) naming the file and line for anything malformed, including a calibration the
+ * (CALIBRATION_INVALID) naming the file and line for anything malformed, including a calibration the
  * shared camera model cannot represent (skew, non-zero higher-order distortion).
  */
 export function parseKrtd(text: string, source: string, options: KrtdOptions = {}): Camera {
@@ -136,7 +136,7 @@ export function parseKrtd(text: string, source: string, options: KrtdOptions = {
   };
   const parsed = Camera.safeParse(candidate);
   if (!parsed.success)
-    throw new WalkoutError('CONFIG_INVALID', `${source}: not a valid camera:\n${describeIssues(parsed.error, source)}`, {
+    throw new WalkoutError('CALIBRATION_INVALID', `${source}: not a valid camera:\n${describeIssues(parsed.error, source)}`, {
       details: parsed.error.issues,
     });
   return parsed.data;
@@ -158,7 +158,7 @@ export async function readKrtdFile(file: string, options: KrtdOptions = {}): Pro
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    throw new WalkoutError('CONFIG_INVALID', `cannot read camera file ${file}: ${(cause as Error).message}`, { cause });
+    throw new WalkoutError('CALIBRATION_INVALID', `cannot read camera file ${file}: ${(cause as Error).message}`, { cause });
   }
   return parseKrtd(text, file, options);
 }

@@ -44,7 +44,7 @@ export interface MevaScene {
 }
 
 function malformed(source: string, line: number, what: string): WalkoutError {
-  return new WalkoutError('CONFIG_INVALID', `${source} line ${line}: ${what}`, { details: { file: source, line } });
+  return new WalkoutError('CALIBRATION_INVALID', `${source} line ${line}: ${what}`, { details: { file: source, line } });
 }
 
 function numbersOf(source: string, line: number, text: string): number[] {
@@ -125,7 +125,7 @@ async function readText(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (cause) {
-    throw new WalkoutError('CONFIG_INVALID', `cannot read ${file}: ${(cause as Error).message}`, { cause });
+    throw new WalkoutError('CALIBRATION_INVALID', `cannot read ${file}: ${(cause as Error).message}`, { cause });
   }
 }
 
