@@ -48,7 +48,9 @@ const BROW_ABOVE_EYE_M = 0.022;
 const BROW_RADIUS_M = 0.006;
 const MOUTH_HALF_WIDTH_M = 0.018;
 const NOSE_RADIUS_M = 0.016;
-const EAR_RADIUS_M = 0.024;
+const EAR_RADIUS_M = 0.022;
+/** Ears stand out from the head by at most this much, metres. */
+const MAX_EAR_REACH_M = 0.07;
 const EYE_COLOUR: Rgb = [38, 30, 28];
 const MOUTH_COLOUR: Rgb = [150, 72, 70];
 const MOUTH_RADIUS_M = 0.008;
@@ -168,7 +170,6 @@ export function buildFigure(person: RenderPerson): ShapeSpec[] {
     colour: shirt,
     colour2: trousers,
     split: WAIST_ABOVE_PELVIS_M * s,
-    colour3: skin,
   });
 
   // Head: an ellipsoid around the ears, facing where the eyes look.
@@ -197,7 +198,13 @@ export function buildFigure(person: RenderPerson): ShapeSpec[] {
   const mouthAt = surface(add(head, add(scale(headFront, 1), scale(headUp, -0.62))));
   const mouthHalf = scale(headLeft, MOUTH_HALF_WIDTH_M * s);
   shapes.push(roundCone(sub(mouthAt, mouthHalf), add(mouthAt, mouthHalf), MOUTH_RADIUS_M * s, MOUTH_RADIUS_M * s, mixColour(skin, MOUTH_COLOUR, 0.6)));
-  for (const side of [1, -1]) shapes.push(sphere(surface(add(head, scale(headLeft, side))), EAR_RADIUS_M * s, skin));
+  // Ears reach from the side of the head to where the ear keypoints are, so the truth lies on the
+  // figure even when a body model puts the ears wider than this head.
+  for (const ear of [k[KP.left_ear], k[KP.right_ear]]) {
+    const base = surface(ear);
+    const reach = len(sub(ear, base)) > MAX_EAR_REACH_M * s ? add(base, scale(norm(sub(ear, base)), MAX_EAR_REACH_M * s)) : ear;
+    shapes.push(roundCone(base, reach, EAR_RADIUS_M * s, EAR_RADIUS_M * 0.8 * s, skin));
+  }
 
   // Neck, from inside the shoulders to inside the head.
   const neckBase = sub(shoulderMid, scale(up, 0.02 * s));

@@ -49,8 +49,6 @@ export interface ShapeSpec {
   colour2: [number, number, number];
   /** Torso: local z where the shirt ends. */
   split: number;
-  /** Torso: the skin showing at the neckline (the front of a shirt differs from its back). */
-  colour3?: [number, number, number];
 }
 
 /**

@@ -2,6 +2,7 @@ import { KP, WalkoutError, type Camera, type Store } from '../contracts/index.ts
 import { cameraCentre, projectPoint, worldToCamera } from '../geometry/camera.ts';
 import { cameraBoxBounds, cameraRays, unionRect, type CameraRays, type PixelRect } from './camera.rays.ts';
 import { lambert } from './lighting.ts';
+import { blurRegion, DEFAULT_BLUR_WEIGHT } from './optics.blur.ts';
 import { buildFigure } from './person.figure.ts';
 import { HIT_NONE, Material, RoundConeCaster } from './round-cone.primitive.ts';
 import type { PersonPoseTruth, RenderPerson, RenderedFrame, StockByLane } from './render.types.ts';
@@ -30,9 +31,6 @@ const OCCLUSION_MARGIN_M: Record<number, number> = {
 const REFERENCE_HEIGHT_M = 1.75;
 /** Belt between shirt and trousers, metres either side of the waist line. */
 const BELT_HALF_M = 0.014;
-/** The neckline starts this far up the chest dome (share of its radius) and drops this fast sideways. */
-const NECKLINE_DEPTH = 0.72;
-const NECKLINE_V = 2.2;
 /** Hair covers the head's unit sphere above this height, and behind this depth. */
 const HAIRLINE_UP = 0.42;
 const HAIRLINE_BACK = -0.15;
@@ -49,36 +47,59 @@ export interface CameraRenderer {
   render(people: readonly RenderPerson[], stock?: StockByLane): RenderedFrame;
 }
 
-export function createCameraRenderer(store: Store, cameraOrId: Camera | string, stock?: StockByLane): CameraRenderer {
+export interface RendererOptions {
+  /** Initial stock per lane; the planogram's initial stock otherwise. */
+  stock?: StockByLane;
+  /** Optical blur weight (optics.blur.ts); 0 gives the raw ray-cast image. */
+  blur?: number;
+}
+
+export function createCameraRenderer(store: Store, cameraOrId: Camera | string, options: RendererOptions = {}): CameraRenderer {
   const camera = typeof cameraOrId === 'string' ? store.cameras.find((c) => c.id === cameraOrId) : cameraOrId;
   if (!camera) throw new WalkoutError('CONFIG_INVALID', `store ${store.id} has no camera ${String(cameraOrId)}`);
-  const layer = new StaticLayer(store, camera, stock);
+  const { width, height } = camera;
+  const blur = options.blur ?? DEFAULT_BLUR_WEIGHT;
+  const layer = new StaticLayer(store, camera, options.stock);
   const rays = cameraRays(camera);
-  const depth = new Float32Array(camera.width * camera.height);
-  const owner = new Uint8Array(camera.width * camera.height);
+  const depth = new Float32Array(width * height);
+  const owner = new Uint8Array(width * height);
+  const sharp = new Uint8Array(width * height * 3);
   const centre = cameraCentre(camera);
+  const whole = { x0: 0, y0: 0, x1: width - 1, y1: height - 1 };
+  // The still store through the lens blur, redone only when the stock on show changes.
+  const blurredStill = new Uint8Array(width * height * 3);
+  const blurStill = () => (blur > 0 ? blurRegion(layer.colour, blurredStill, width, height, whole, blur) : blurredStill.set(layer.colour));
+  blurStill();
   return {
     camera,
     render(people, nextStock) {
       if (people.length > 254) throw new WalkoutError('CONFIG_INVALID', 'the renderer draws at most 254 people per frame');
-      if (nextStock) layer.update(nextStock);
-      const rgb = layer.colour.slice();
+      if (nextStock && layer.update(nextStock) > 0) blurStill();
+      sharp.set(layer.colour);
       depth.set(layer.depth);
       owner.fill(0);
-      const regions = people.map((person, i) => drawPerson(camera, rays, centre, person, i + 1, rgb, depth, owner));
+      const regions = people.map((person, i) => drawPerson(camera, rays, centre, person, i + 1, sharp, depth, owner));
+      const rgb = blurredStill.slice();
+      for (const region of regions) {
+        if (!region) continue;
+        // People change pixels one beyond their own through the blur.
+        const around = { x0: Math.max(0, region.x0 - 1), y0: Math.max(0, region.y0 - 1), x1: Math.min(width - 1, region.x1 + 1), y1: Math.min(height - 1, region.y1 + 1) };
+        if (blur > 0) blurRegion(sharp, rgb, width, height, around, blur);
+        else for (let row = around.y0; row <= around.y1; row++) rgb.set(sharp.subarray((row * width + around.x0) * 3, (row * width + around.x1 + 1) * 3), (row * width + around.x0) * 3);
+      }
       const truth: PersonPoseTruth[] = [];
       people.forEach((person, i) => {
         const t = personTruth(camera, person, i + 1, regions[i], depth, owner);
         if (t) truth.push(t);
       });
-      return { width: camera.width, height: camera.height, data: rgb, people: truth };
+      return { width, height, data: rgb, people: truth };
     },
   };
 }
 
 /** Renderers for every camera of a store, sharing nothing but the store. */
-export function createStoreRenderers(store: Store, stock?: StockByLane): CameraRenderer[] {
-  return store.cameras.map((c) => createCameraRenderer(store, c, stock));
+export function createStoreRenderers(store: Store, options: RendererOptions = {}): CameraRenderer[] {
+  return store.cameras.map((c) => createCameraRenderer(store, c, options));
 }
 
 function drawPerson(
@@ -110,9 +131,6 @@ function drawPerson(
     const [hr, hg, hb] = spec.colour2;
     const material = spec.material;
     const split = spec.split;
-    const [sr, sg, sb] = spec.colour3 ?? spec.colour;
-    // The neckline: a V down the front from where the chest dome meets the neck.
-    const neckline = spec.length + spec.r2 * NECKLINE_DEPTH;
     const belt = BELT_HALF_M * heightScale;
     for (let row = bounds.y0; row <= bounds.y1; row++) {
       for (let col = bounds.x0; col <= bounds.x1; col++) {
@@ -134,10 +152,6 @@ function drawPerson(
             r = hr * 0.45;
             g = hg * 0.45;
             b = hb * 0.45;
-          } else if (caster.hy > 0 && z > neckline - NECKLINE_V * (caster.hx < 0 ? -caster.hx : caster.hx)) {
-            r = sr;
-            g = sg;
-            b = sb;
           }
         } else if (material === Material.Head) {
           const front = caster.hy;
