@@ -157,7 +157,7 @@ const StoreShape = z.strictObject({
   currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR').describe('Currency of every price.'),
   layout: Layout,
   planogram: Planogram,
-  cameras: z.array(Camera).min(1),
+  cameras: z.array(Camera).describe('May be empty: a store imported from shelf data alone has no cameras.'),
   loadCells: z.array(LoadCell),
   gates: z.array(Gate).min(1),
 });

@@ -11,7 +11,6 @@ import {
   type Product,
   type Store,
 } from '../contracts/index.ts';
-import { lookAt } from '../geometry/index.ts';
 import { readLines, RecordingWriter } from '../recording/index.ts';
 
 /**
@@ -259,7 +258,6 @@ export async function importPlates(opts: {
   });
   const floorY = 2 + gondolaNumbers.length * GONDOLA_GAP_M;
   const rect = (a: number, b: number, c: number, d: number): Array<[number, number]> => [[a, b], [c, b], [c, d], [a, d]];
-  const pose = lookAt([maxX / 2, 0.2, 2.8], [maxX / 2, floorY / 2, 0.8]);
   const storeId = opts.storeId ?? 'imported';
   const store: Store = parseStore(
     {
@@ -278,19 +276,7 @@ export async function importPlates(opts: {
         gondolas,
       },
       planogram: { products, placements },
-      // The data has no cameras; the schema wants one, so a nominal overview camera stands in.
-      cameras: [
-        {
-          id: 'cam-1',
-          kind: 'ceiling',
-          width: 640,
-          height: 480,
-          fps: 10,
-          intrinsics: { fx: 320, fy: 320, cx: 320, cy: 240 },
-          distortion: { k1: 0, k2: 0, p1: 0, p2: 0, k3: 0 },
-          pose: { rotation: pose.rotation as never, translation: pose.translation },
-        },
-      ],
+      cameras: [], // shelf data alone: no cameras
       loadCells,
       gates: [
         { id: 'gate-entry', zoneId: 'entry', kind: 'entry' },
