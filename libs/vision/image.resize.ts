@@ -77,3 +77,32 @@ export function resizeAreaInt32(frame: RgbFrame, outWidth: number, outHeight: nu
   }
   return out;
 }
+
+/**
+ * A square window of the frame (left, top, side in frame pixels; it may reach past the edges,
+ * which read as black) resampled bilinearly to size x size int32 RGB. Used to look again at one
+ * person at a larger scale.
+ */
+export function cropSquareInt32(frame: RgbFrame, left: number, top: number, side: number, size: number): Int32Array {
+  const { width, height, data } = frame;
+  const out = new Int32Array(size * size * 3);
+  const step = side / size;
+  for (let oy = 0; oy < size; oy++) {
+    // Sample at output pixel centres, in frame pixel-centre coordinates.
+    const fy = top + (oy + 0.5) * step - 0.5;
+    const y0 = Math.floor(fy);
+    const wy = fy - y0;
+    for (let ox = 0; ox < size; ox++) {
+      const fx = left + (ox + 0.5) * step - 0.5;
+      const x0 = Math.floor(fx);
+      const wx = fx - x0;
+      for (let c = 0; c < 3; c++) {
+        const at = (x: number, y: number) => (x < 0 || y < 0 || x >= width || y >= height ? 0 : data[(y * width + x) * 3 + c]);
+        const top2 = at(x0, y0) * (1 - wx) + at(x0 + 1, y0) * wx;
+        const bottom = at(x0, y0 + 1) * (1 - wx) + at(x0 + 1, y0 + 1) * wx;
+        out[(oy * size + ox) * 3 + c] = Math.round(top2 * (1 - wy) + bottom * wy);
+      }
+    }
+  }
+  return out;
+}

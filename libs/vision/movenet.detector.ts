@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { WalkoutError } from '../contracts/index.ts';
 import type { RgbFrame } from '../video/rgb.frame.ts';
-import { resizeAreaInt32 } from './image.resize.ts';
+import { cropSquareInt32, resizeAreaInt32 } from './image.resize.ts';
 import type { DetectedPose, DetectorPlugin, PoseDetector } from './pose.detector.ts';
 import { loadGraphModelFromFile, loadTfRuntime } from './tfjs.runtime.ts';
 
@@ -21,6 +21,21 @@ const MANIFEST_PATH = fileURLToPath(new URL('../../models/movenet-multipose.mani
 const STRIDE_PX = 32;
 const KEYPOINTS = 17;
 const VALUES_PER_PERSON = 56;
+/** Refinement crops: the person's box grown by this much, scaled to the model's trained size. */
+const CROP_MARGIN = 1.3;
+const CROP_SIZE_PX = 256;
+/** A pose found in the crop is the same person if its box overlaps the first one this much. */
+const CROP_MIN_IOU = 0.3;
+
+export function boxIou(a: readonly number[], b: readonly number[]): number {
+  const x0 = Math.max(a[0], b[0]);
+  const y0 = Math.max(a[1], b[1]);
+  const x1 = Math.min(a[0] + a[2], b[0] + b[2]);
+  const y1 = Math.min(a[1] + a[3], b[1] + b[3]);
+  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
+  const union = a[2] * a[3] + b[2] * b[3] - inter;
+  return union > 0 ? inter / union : 0;
+}
 
 export const MovenetConfig = z
   .strictObject({
@@ -39,6 +54,10 @@ export const MovenetConfig = z
       .default(256)
       .describe('Longer side of the model input, pixels. 256 is the trained size; larger finds smaller people, slower.'),
     minPoseScore: z.number().min(0).max(1).default(0.2).describe('People scored below this are dropped.'),
+    refine: z
+      .enum(['none', 'crops'])
+      .default('none')
+      .describe('crops: look again at each person found, in a square crop scaled to 256 px (one more pass per person).'),
     backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto').describe('TF.js backend; auto prefers native tfjs-node, then WebAssembly.'),
   })
   .describe('MoveNet MultiPose Lightning on TF.js.');
@@ -102,6 +121,52 @@ export const movenetPlugin: DetectorPlugin<MovenetConfig> = {
     const { tf, backend } = await loadTfRuntime(config.backend);
     const modelPath = config.modelPath ?? defaultMovenetModelPath();
     const model = await loadGraphModelFromFile(tf, modelPath);
+    const run = async (pixels: Int32Array, width: number, height: number): Promise<Float32Array> => {
+      const input = tf.tensor4d(pixels, [1, height, width, 3], 'int32');
+      try {
+        const output = model.execute(input) as import('@tensorflow/tfjs').Tensor;
+        try {
+          return (await output.data()) as Float32Array;
+        } finally {
+          output.dispose();
+        }
+      } finally {
+        input.dispose();
+      }
+    };
+    /**
+     * The person again, alone and larger: a square crop round their box, scaled to the model's
+     * trained size. Small people seen from behind are where a single pass most often swaps left and
+     * right; at twice the scale the model sees the back of the head and the heels. Keeps the crop's
+     * pose that agrees best with the first one (the same person), or null if none does.
+     */
+    const refineInCrop = async (pose: DetectedPose, frame: RgbFrame): Promise<DetectedPose | null> => {
+      const [bx, by, bw, bh] = pose.box;
+      const side = Math.max(bw, bh) * CROP_MARGIN;
+      if (side < 8) return null;
+      const left = bx + bw / 2 - side / 2;
+      const top = by + bh / 2 - side / 2;
+      const pixels = cropSquareInt32(frame, left, top, side, CROP_SIZE_PX);
+      const crop = { width: CROP_SIZE_PX, height: CROP_SIZE_PX };
+      const geometry = movenetInputGeometry(CROP_SIZE_PX, CROP_SIZE_PX, CROP_SIZE_PX);
+      const found = decodeMovenetOutput(await run(pixels, CROP_SIZE_PX, CROP_SIZE_PX), geometry, crop, config.minPoseScore);
+      const scale = side / CROP_SIZE_PX;
+      const back = (p: DetectedPose): DetectedPose => ({
+        score: p.score,
+        box: [left + p.box[0] * scale, top + p.box[1] * scale, p.box[2] * scale, p.box[3] * scale],
+        keypoints: p.keypoints.map(([x, y, s]) => [left + x * scale, top + y * scale, s]),
+      });
+      let best: DetectedPose | null = null;
+      let bestOverlap = CROP_MIN_IOU;
+      for (const candidate of found.map(back)) {
+        const overlap = boxIou(candidate.box, pose.box);
+        if (overlap > bestOverlap) {
+          best = candidate;
+          bestOverlap = overlap;
+        }
+      }
+      return best;
+    };
     const detector: PoseDetector = {
       key: 'movenet',
       model: `movenet-multipose-lightning@${config.inputSize}`,
@@ -111,17 +176,11 @@ export const movenetPlugin: DetectorPlugin<MovenetConfig> = {
           throw new WalkoutError('CONFIG_INVALID', `frame is ${frame.width}x${frame.height} but holds ${frame.data.length} bytes, not RGB`);
         const g = movenetInputGeometry(frame.width, frame.height, config.inputSize);
         const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight);
-        const input = tf.tensor4d(pixels, [1, g.paddedHeight, g.paddedWidth, 3], 'int32');
-        try {
-          const output = model.execute(input) as import('@tensorflow/tfjs').Tensor;
-          try {
-            return decodeMovenetOutput(await output.data(), g, frame, config.minPoseScore);
-          } finally {
-            output.dispose();
-          }
-        } finally {
-          input.dispose();
-        }
+        const poses = decodeMovenetOutput(await run(pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
+        if (config.refine === 'none') return poses;
+        const refined: DetectedPose[] = [];
+        for (const pose of poses) refined.push((await refineInCrop(pose, frame)) ?? pose);
+        return refined.sort((a, b) => b.score - a.score);
       },
       dispose() {
         model.dispose();

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import { WalkoutError } from '../contracts/index.ts';
+import { createDetector, DetectorConfig } from './detector.registry.ts';
+import { cropSquareInt32, resizeAreaInt32 } from './image.resize.ts';
+import { emptyTally, matchDetections, summariseRecall, tallyFrame } from './keypoint.recall.ts';
+import { boxIou, decodeMovenetOutput, movenetInputGeometry } from './movenet.detector.ts';
+import { objectKeypointSimilarity } from './oks.metric.ts';
+import type { DetectedPose } from './pose.detector.ts';
+
+test('MoveNet input geometry keeps the aspect and pads to multiples of 32', () => {
+  assert.deepEqual(movenetInputGeometry(640, 480, 256), { resizedWidth: 256, resizedHeight: 192, paddedWidth: 256, paddedHeight: 192, toFrameX: 2.5, toFrameY: 2.5 });
+  const hd = movenetInputGeometry(1920, 1080, 256);
+  assert.equal(hd.resizedHeight, 144);
+  assert.equal(hd.paddedHeight, 160);
+  assert.equal(hd.paddedWidth, 256);
+});
+
+test('decoded keypoints and boxes come back in frame pixels, through the letterbox padding', () => {
+  const g = movenetInputGeometry(1920, 1080, 256);
+  const raw = new Float32Array(6 * 56);
+  // Person 0: every keypoint at input (x, y) = (128, 72) px, i.e. the frame centre (960, 540).
+  for (let k = 0; k < 17; k++) {
+    raw[k * 3] = 72 / g.paddedHeight;
+    raw[k * 3 + 1] = 128 / g.paddedWidth;
+    raw[k * 3 + 2] = 0.9;
+  }
+  raw.set([36 / 160, 64 / 256, 108 / 160, 192 / 256, 0.8], 51);
+  raw[56 + 55] = 0.05; // a second person below the score threshold
+  const poses = decodeMovenetOutput(raw, g, { width: 1920, height: 1080 }, 0.2);
+  assert.equal(poses.length, 1);
+  const [x, y, s] = poses[0].keypoints[0];
+  // float32 outputs: a thousandth of a pixel is exact enough.
+  assert.ok(Math.abs(x - 960) < 1e-3 && Math.abs(y - 540) < 1e-3 && Math.abs(s - 0.9) < 1e-6);
+  assert.deepEqual(poses[0].box.map((v) => Math.round(v)), [480, 270, 960, 540]);
+  assert.ok(Math.abs(poses[0].score - 0.8) < 1e-6);
+});
+
+test('area resizing keeps flat colours flat and the mean of a pattern; crops read black outside the frame', () => {
+  const width = 40;
+  const height = 24;
+  const data = new Uint8Array(width * height * 3);
+  for (let i = 0; i < data.length; i += 3) {
+    data[i] = 200;
+    data[i + 1] = (i / 3) % 2 ? 0 : 100; // alternating columns
+    data[i + 2] = 50;
+  }
+  const out = resizeAreaInt32({ width, height, data }, 20, 12, 32, 32);
+  for (let y = 0; y < 12; y++)
+    for (let x = 0; x < 20; x++) {
+      const i = (y * 32 + x) * 3;
+      assert.equal(out[i], 200);
+      // Two columns per output pixel: one at 0, one at 100.
+      assert.equal(out[i + 1], 50, `green ${out[i + 1]} at ${x},${y}`);
+      assert.equal(out[i + 2], 50);
+    }
+  assert.equal(out[(20 * 32 + 25) * 3], 0, 'padding stays black');
+  const crop = cropSquareInt32({ width, height, data }, -20, 0, 40, 20);
+  assert.equal(crop[(5 * 20 + 2) * 3], 0, 'left of the frame is black');
+  assert.equal(crop[(5 * 20 + 15) * 3], 200);
+  assert.equal(boxIou([0, 0, 10, 10], [5, 0, 10, 10]), 50 / 150);
+});
+
+const truth: [number, number, number][] = Array.from({ length: 17 }, (_, k) => [100 + k * 3, 200 + k * 5, 2]);
+
+test('OKS is 1 for a perfect prediction and falls with distance faster for precise keypoints', () => {
+  assert.equal(objectKeypointSimilarity(truth, truth, 5000), 1);
+  const shifted = truth.map(([x, y]) => [x + 5, y, 1] as [number, number, number]);
+  const oks = objectKeypointSimilarity(shifted, truth, 5000);
+  assert.ok(oks > 0.5 && oks < 1);
+  assert.ok(objectKeypointSimilarity(shifted, truth, 20000) > oks, 'a bigger person forgives the same pixel error more');
+  const unlabelled = truth.map(([x, y]) => [x, y, 0] as [number, number, number]);
+  assert.equal(objectKeypointSimilarity(shifted, unlabelled, 5000), 0);
+});
+
+test('recall pairs detections with people one to one and counts keypoints within the PCK radius', () => {
+  const person = { personId: 'a', keypoints: truth.map(([x, y], k) => [x, y, k === 9 ? 1 : 2] as [number, number, 0 | 1 | 2]), box: [90, 190, 70, 100] as [number, number, number, number] };
+  const other = { ...person, personId: 'b', keypoints: person.keypoints.map(([x, y, v]) => [x + 300, y, v] as [number, number, 0 | 1 | 2]) };
+  const good: DetectedPose = { score: 0.9, box: [90, 190, 70, 100], keypoints: truth.map(([x, y], k) => [x + (k === 10 ? 40 : 1), y, 0.8]) };
+  const weak: DetectedPose = { ...good, keypoints: good.keypoints.map(([x, y], k) => [x + 300, y, k < 5 ? 0.1 : 0.8]) };
+  assert.deepEqual(matchDetections([person, other], [weak, good], 0.1), [1, 0]);
+  const tally = emptyTally();
+  tallyFrame(tally, [person, other], [good, weak]);
+  tallyFrame(tally, [person], []);
+  const summary = summariseRecall(tally);
+  assert.equal(summary.frames, 2);
+  assert.deepEqual(summary.people, { truth: 3, matched: 2, detections: 2 });
+  // Right wrists (10) are 40 px off: missed. Left wrists (9) are hidden (v = 1): out of the visible
+  // count, but found where they are for a and b (not in the frame without detections).
+  assert.equal(summary.perKeypoint[10].visibleFound, 0);
+  assert.equal(summary.perKeypoint[10].visibleTotal, 3);
+  assert.equal(summary.perKeypoint[9].visibleTotal, 0);
+  assert.equal(summary.perKeypoint[9].recallInImage, 2 / 3);
+  // Face keypoints of person b are in place but scored 0.1 < 0.2: not found.
+  assert.equal(summary.perKeypoint[0].visibleFound, 1);
+  assert.equal(summary.perKeypoint[5].visibleFound, 2);
+  assert.deepEqual(summary.wristsInView, { found: 0, total: 3, recall: 0 });
+});
+
+test('detector configs are strict and every bad value is reported at once', async () => {
+  assert.equal(DetectorConfig.parse({ type: 'movenet' }).inputSize, 256);
+  await assert.rejects(createDetector({ type: 'movenet', inputSize: 300, minPoseScore: 2, extra: 1 }), (e: unknown) => {
+    assert.ok(e instanceof WalkoutError && e.code === 'CONFIG_INVALID');
+    assert.match(e.message, /multiple of 32/);
+    assert.match(e.message, /minPoseScore/);
+    assert.match(e.message, /extra/);
+    return true;
+  });
+  await assert.rejects(createDetector({ type: 'yolo' }), /detector config is invalid/);
+});
