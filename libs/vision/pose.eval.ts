@@ -1,0 +1,64 @@
+import type { FramePoseTruth } from '../contracts/index.ts';
+import type { Recording } from '../recording/index.ts';
+import { readVideoFrames, type DecodedFrame } from '../video/mp4.reader.ts';
+import { DEFAULT_RECALL_OPTIONS, emptyTally, summariseRecall, tallyFrame, type RecallOptions, type RecallSummary } from './keypoint.recall.ts';
+import type { DetectedPose, PoseDetector } from './pose.detector.ts';
+
+/**
+ * A pose model against a recording's 2D pose truth: decode each camera's video, run the model on an
+ * evenly spaced sample of frames, and tally keypoint recall (keypoint.recall.ts) per camera and
+ * overall. Video and truth are both streamed, side by side, by frame index.
+ */
+export interface PoseEvalOptions {
+  detector: PoseDetector;
+  /** Cameras to score; every camera with video and pose truth when absent. */
+  cameraIds?: string[];
+  /** Frames to score per camera, spread evenly over the video. */
+  framesPerCamera: number;
+  recall?: RecallOptions;
+  /** Called for every scored frame (progress bars, overlays). */
+  onFrame?: (cameraId: string, frame: DecodedFrame, truth: FramePoseTruth, detections: DetectedPose[]) => void | Promise<void>;
+}
+
+export interface PoseEvalReport {
+  model: string;
+  backend: string;
+  overall: RecallSummary;
+  cameras: Array<{ cameraId: string; summary: RecallSummary; msPerFrame: number }>;
+}
+
+export async function evaluatePoses(recording: Recording, options: PoseEvalOptions): Promise<PoseEvalReport> {
+  const recall = options.recall ?? DEFAULT_RECALL_OPTIONS;
+  const streams = recording.manifest.streams.cameras.filter(
+    (c) => (!options.cameraIds || options.cameraIds.includes(c.cameraId)) && recording.manifest.truth.poses?.[c.cameraId],
+  );
+  const overall = emptyTally();
+  const cameras: PoseEvalReport['cameras'] = [];
+  for (const stream of streams) {
+    const camera = recording.index.cameras.get(stream.cameraId);
+    const every = Math.max(1, Math.floor(stream.frameCount / Math.max(1, options.framesPerCamera)));
+    const tally = emptyTally();
+    const truthLines = recording.truthPoses(stream.cameraId)[Symbol.asyncIterator]();
+    let truth = await truthLines.next();
+    let detectMs = 0;
+    const frames = readVideoFrames(recording.videoPath(stream.cameraId), {
+      every,
+      maxFrames: options.framesPerCamera,
+      ...(camera ? { info: { width: camera.width, height: camera.height } } : {}),
+    });
+    for await (const frame of frames) {
+      while (!truth.done && truth.value.frameIndex < frame.index) truth = await truthLines.next();
+      // A frame without its truth line (truth ended early) cannot be scored.
+      if (truth.done || truth.value.frameIndex !== frame.index) continue;
+      const started = performance.now();
+      const detections = await options.detector.detect(frame);
+      detectMs += performance.now() - started;
+      tallyFrame(tally, truth.value.people, detections, recall);
+      tallyFrame(overall, truth.value.people, detections, recall);
+      await options.onFrame?.(stream.cameraId, frame, truth.value, detections);
+    }
+    await truthLines.return?.(undefined);
+    cameras.push({ cameraId: stream.cameraId, summary: summariseRecall(tally, recall), msPerFrame: tally.frames ? detectMs / tally.frames : 0 });
+  }
+  return { model: options.detector.model, backend: options.detector.backend, overall: summariseRecall(overall, recall), cameras };
+}

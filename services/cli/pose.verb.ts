@@ -1,0 +1,98 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { WalkoutError } from '../../libs/contracts/index.ts';
+import { progress } from '../../libs/cli/progress.ts';
+import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
+import { openRecording } from '../../libs/recording/index.ts';
+import { createDetector } from '../../libs/vision/detector.registry.ts';
+import { formatRecall } from '../../libs/vision/keypoint.recall.ts';
+import { evaluatePoses } from '../../libs/vision/pose.eval.ts';
+import { drawPoses } from '../../libs/vision/pose.overlay.ts';
+
+const USAGE = `walkout eval pose <recording> [--camera id ...] [--frames N] [--input-size 640] [--refine crops] [--overlay dir] [--json]
+
+Decodes each camera's video in the recording, runs MoveNet MultiPose on N frames per camera spread over
+the video (default 30), pairs the people it finds with the recording's 2D pose truth, and prints
+keypoint recall per keypoint, for visible keypoints (v=2) and all keypoints in the image (v>=1), with
+wrists in view reported on their own. A keypoint is found when the model puts it within
+max(4 px, 0.2 x the person's torso diagonal) with score >= 0.2 (about 11 cm at the person: see
+libs/vision/keypoint.recall.ts for why).
+
+  --camera id     score only this camera (repeatable); default every camera with pose truth
+  --frames N      frames per camera (default 30)
+  --input-size S  model input's longer side, a multiple of 32 (default 640: full resolution of a 640x480 camera)
+  --refine crops  look again at each person in a 256 px crop (slower)
+  --overlay dir   write each scored frame as a PNG: truth in green (hollow = hidden), detections in magenta
+  --json          print the report as JSON`;
+
+const TRUTH_COLOUR: [number, number, number] = [40, 255, 40];
+const DETECTION_COLOUR: [number, number, number] = [255, 40, 255];
+
+export const evalPoseVerb: Verb = {
+  name: 'eval pose',
+  summary: 'Score the pose model against the 2D pose truth of a recording: keypoint recall, wrists in view.',
+  usage: USAGE,
+  options: {
+    camera: { type: 'string', multiple: true },
+    frames: { type: 'string' },
+    'input-size': { type: 'string' },
+    refine: { type: 'string' },
+    overlay: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  allowPositionals: true,
+  async run({ values, positionals }) {
+    if (positionals.length !== 1) throw new WalkoutError('USAGE', `walkout eval pose: give one recording folder\n\n${USAGE}`);
+    const framesPerCamera = optionalInt(values, 'frames', evalPoseVerb, 30);
+    if (framesPerCamera < 1) throw new WalkoutError('USAGE', `walkout eval pose: --frames must be at least 1`);
+    const recording = await openRecording(positionals[0]);
+    const cameraIds = values.camera as string[] | undefined;
+    for (const id of cameraIds ?? [])
+      if (!recording.manifest.truth.poses?.[id])
+        throw new WalkoutError('USAGE', `walkout eval pose: ${positionals[0]} has no pose truth for camera ${id}`);
+    const detector = await createDetector({
+      type: 'movenet',
+      inputSize: optionalInt(values, 'input-size', evalPoseVerb, 640),
+      ...(typeof values.refine === 'string' ? { refine: values.refine } : {}),
+    });
+    const overlayDir = typeof values.overlay === 'string' ? values.overlay : undefined;
+    if (overlayDir) await mkdir(overlayDir, { recursive: true });
+    const cameras = recording.manifest.streams.cameras.filter((c) => (!cameraIds || cameraIds.includes(c.cameraId)) && recording.manifest.truth.poses?.[c.cameraId]);
+    const bar = progress('pose eval', cameras.length * framesPerCamera, { unit: 'frames', quiet: values.json === true });
+    try {
+      const result = await evaluatePoses(recording, {
+        detector,
+        cameraIds,
+        framesPerCamera,
+        async onFrame(cameraId, frame, truth, detections) {
+          bar.tick();
+          if (!overlayDir) return;
+          const drawn = drawPoses(frame, [
+            ...truth.people.map((p) => ({ keypoints: p.keypoints, colour: TRUTH_COLOUR, minScore: 1, hollowBelow: 2 })),
+            ...detections.map((d) => ({ keypoints: d.keypoints, colour: DETECTION_COLOUR, minScore: 0.2 })),
+          ]);
+          await sharp(Buffer.from(drawn.data), { raw: { width: drawn.width, height: drawn.height, channels: 3 } })
+            .png()
+            .toFile(path.join(overlayDir, `${cameraId}-${String(frame.index).padStart(6, '0')}.png`));
+        },
+      });
+      bar.done();
+      report(values.json === true, result, () =>
+        [
+          `${positionals[0]}: ${result.model} on ${result.backend}`,
+          ...result.cameras.map(
+            (c) =>
+              `  ${c.cameraId}: ${c.summary.frames} frames, ${c.msPerFrame.toFixed(0)} ms/frame, visible keypoints ${pct(c.summary.recallVisible)}, wrists in view ${pct(c.summary.wristsInView.recall)}`,
+          ),
+          '',
+          formatRecall(result.overall),
+        ].join('\n'),
+      );
+    } finally {
+      detector.dispose();
+    }
+  },
+};
+
+const pct = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);
