@@ -33,8 +33,8 @@ const REFERENCE_HEIGHT_M = 1.75;
 const BELT_HALF_M = 0.014;
 /** Hair covers the head's unit sphere above this height, and behind this depth. */
 const HAIRLINE_UP = 0.42;
-const HAIRLINE_BACK = -0.15;
-const HAIR_DOWN_TO = -0.75;
+const HAIRLINE_BACK = -0.05;
+const HAIR_DOWN_TO = -0.95;
 /** Hair over the temples above the ears. */
 const HAIR_SIDES = 0.8;
 

@@ -62,6 +62,9 @@ test('MoveNet finds the rendered shoppers of the kiosk cameras: keypoint recall 
   const summary = summariseRecall(tally);
   console.log(`MoveNet MultiPose at input 640 on ${summary.frames} kiosk renders:\n${formatRecall(summary)}`);
   assert.ok(summary.people.matched >= 0.85 * summary.people.truth, `${summary.people.matched} of ${summary.people.truth} people matched`);
-  assert.ok(summary.recallVisible! >= 0.75, `visible keypoint recall ${summary.recallVisible}`);
-  assert.ok(summary.wristsInView.recall! >= 0.6, `wrist recall ${summary.wristsInView.recall}`);
+  // Measured on the WebAssembly backend: 0.83 of visible keypoints, 0.79 of wrists in view (42 of 53).
+  // The thresholds leave room for a few keypoints to go the other way on another backend, and fail
+  // if the figures, lighting or lens drift away from what the model recognises.
+  assert.ok(summary.recallVisible! >= 0.78, `visible keypoint recall ${summary.recallVisible}`);
+  assert.ok(summary.wristsInView.recall! >= 0.72, `wrist recall ${summary.wristsInView.recall}`);
 });
