@@ -107,25 +107,27 @@ function isThenable(value: unknown): value is PromiseLike<void> {
  * outcome is returned as a plain value: no promise is made for the common case, which is what lets
  * the in-process bus reach its rate.
  */
-export function runWithRetry(
-  call: (attempt: number) => void | Promise<void>,
+export function runWithRetry<D extends { readonly attempt: number }>(
+  handle: (delivery: D) => void | Promise<void>,
+  first: D,
   policy: RetryPolicy,
   control: RetryControl,
 ): Outcome | Promise<Outcome> {
   try {
-    const result = call(1);
+    const result = handle(first);
     if (!isThenable(result)) return HANDLED_FIRST_TIME;
     return Promise.resolve(result).then(
       () => HANDLED_FIRST_TIME,
-      (error: unknown) => retryAfterFailure(call, policy, control, error),
+      (error: unknown) => retryAfterFailure(handle, first, policy, control, error),
     );
   } catch (error) {
-    return retryAfterFailure(call, policy, control, error);
+    return retryAfterFailure(handle, first, policy, control, error);
   }
 }
 
-async function retryAfterFailure(
-  call: (attempt: number) => void | Promise<void>,
+async function retryAfterFailure<D extends { readonly attempt: number }>(
+  handle: (delivery: D) => void | Promise<void>,
+  first: D,
   policy: RetryPolicy,
   control: RetryControl,
   firstError: unknown,
@@ -142,7 +144,8 @@ async function retryAfterFailure(
     if (control.between) await control.between();
     if (control.signal.aborted) return { kind: 'aborted', attempts: attempt };
     try {
-      await call(attempt + 1);
+      // A fresh delivery per attempt: a handler may have kept the previous one.
+      await handle({ ...first, attempt: attempt + 1 });
       return { kind: 'handled', attempts: attempt + 1 };
     } catch (next) {
       error = next;

@@ -302,6 +302,7 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
     async function eachBatch(payload: EachBatchPayload): Promise<void> {
       const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
       const topicSpec = spec(batch.topic);
+      const control = { signal: abort.signal, between: heartbeat };
       for (const record of batch.messages) {
         if (paused || abort.signal.aborted || !isRunning() || isStale()) break;
         const decoded = decode(batch.topic, topicSpec, record.value);
@@ -312,18 +313,18 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
           outcome = { kind: 'gave-up', attempts: 0, error: decoded.error };
         } else {
           outcome = await runWithRetry(
-            (attempt) =>
-              handle({
-                topic: batch.topic,
-                message: decoded.message,
-                key,
-                partition: batch.partition,
-                offset: record.offset,
-                attempt,
-                publishedAt,
-              } as Delivery<TopicRegistry, string>),
+            handle,
+            {
+              topic: batch.topic,
+              message: decoded.message,
+              key,
+              partition: batch.partition,
+              offset: record.offset,
+              attempt: 1,
+              publishedAt,
+            } as Delivery<TopicRegistry, string>,
             retry,
-            { signal: abort.signal, between: heartbeat },
+            control,
           );
         }
         // Closing mid-retry: the offset stays unresolved, so the next owner gets the message again.

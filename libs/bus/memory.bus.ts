@@ -18,7 +18,7 @@ import {
   type TopicSpec,
   type WithDeadLetters,
 } from './bus.types.ts';
-import { deadLetterRecord, deepFreeze, runWithRetry, validate, validateFrozen, type Outcome } from './delivery.ts';
+import { deadLetterRecord, deepFreeze, runWithRetry, validate, validateFrozen, type Outcome, type RetryControl } from './delivery.ts';
 import { cachedPartitioner } from './partitioner.ts';
 
 /**
@@ -57,7 +57,10 @@ export interface MemoryBus<R extends TopicRegistry> extends Bus<R> {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
-/** Handlers per pump turn before the pump yields to timers and I/O, so one busy partition cannot starve the process. */
+/**
+ * Handlers per pump turn before the pump yields to timers and I/O, so one busy partition cannot
+ * starve the process; also the backlog past which a publish waits one event-loop turn.
+ */
 const MESSAGES_PER_TURN = 256;
 
 interface Entry {
@@ -70,7 +73,7 @@ interface Entry {
 
 /** An append-only log with a moving start; trimmed entries are released in chunks, not per message. */
 class PartitionLog {
-  private entries: Entry[] = [];
+  private entries: Array<Entry | undefined> = [];
   private head = 0;
   /** Offset of the oldest entry still held. */
   startOffset = 0;
@@ -89,12 +92,15 @@ class PartitionLog {
   }
 
   at(offset: number): Entry {
-    return this.entries[this.head + offset - this.startOffset];
+    return this.entries[this.head + offset - this.startOffset]!;
   }
 
   trimTo(offset: number): void {
     const drop = Math.min(offset, this.endOffset) - this.startOffset;
     if (drop <= 0) return;
+    // Let go of the messages now: a slot still pointing at one keeps it alive through young-generation
+    // GCs until the next compaction, and copying those survivors is what made GC dominate.
+    for (let i = this.head; i < this.head + drop; i++) this.entries[i] = undefined;
     this.head += drop;
     this.startOffset += drop;
     // Compact once the dead prefix is both large and most of the array: amortised O(1) per message.
@@ -144,6 +150,7 @@ interface Member {
   readonly retry: RetryPolicy;
   readonly concurrency: number;
   readonly abort: AbortController;
+  readonly control: RetryControl;
   paused: boolean;
   closing: boolean;
   /** Pump turns this member runs right now (bounded by concurrency). */
@@ -240,6 +247,11 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
       const value = deepFreeze(checked.message);
       if (isFull(partition)) return appendWhenRoom(topicName, partition, key, value);
       append(partition, key, value, true);
+      // Past a pump turn's worth of unhandled messages, the publisher lets the consumers run before
+      // it goes on. A publisher awaiting resolved promises would otherwise fill the queue to its
+      // capacity before any consumer ran, and messages kept that long outlive young-generation GCs:
+      // copying and promoting them cost more than everything else (measured: 1.6x the rate).
+      if (partition.log.size > MESSAGES_PER_TURN && partition.cursors.some(isActive)) return nextTurn();
       return RESOLVED;
     } catch (error) {
       return Promise.reject(error);
@@ -333,20 +345,19 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
     const entry = partition.log.at(offset);
     const checked = entry.checked ? { ok: true as const, message: entry.value } : validateFrozen(topic.name, topic.spec, entry.value);
     if (!checked.ok) return settle(member, cursor, offset, { kind: 'gave-up', attempts: 0, error: checked.error }, 'invalid-message');
-    const offsetText = String(offset);
     const outcome = runWithRetry(
-      (attempt) =>
-        member.handle({
-          topic: topic.name,
-          message: checked.message,
-          key: entry.key,
-          partition: partition.index,
-          offset: offsetText,
-          attempt,
-          publishedAt: entry.publishedAt,
-        } as Delivery<TopicRegistry, string>),
+      member.handle,
+      {
+        topic: topic.name,
+        message: checked.message,
+        key: entry.key,
+        partition: partition.index,
+        offset: String(offset),
+        attempt: 1,
+        publishedAt: entry.publishedAt,
+      } as Delivery<TopicRegistry, string>,
       member.retry,
-      { signal: member.abort.signal },
+      member.control,
     );
     if (outcome instanceof Promise) return outcome.then((settled) => settle(member, cursor, offset, settled, 'handler-failed'));
     return settle(member, cursor, offset, outcome, 'handler-failed');
@@ -422,13 +433,15 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
       });
       group.cursors.set(topic.name, cursors);
     }
+    const abort = new AbortController();
     const member: Member = {
       group,
       topics: states.map((topic) => topic.name),
       handle: options.handle as Handler<TopicRegistry, string>,
       retry: { ...deps.config.retry, ...options.retry },
       concurrency: Math.max(1, options.concurrency ?? 1),
-      abort: new AbortController(),
+      abort,
+      control: { signal: abort.signal },
       paused: false,
       closing: false,
       busy: 0,
