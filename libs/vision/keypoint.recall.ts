@@ -39,8 +39,20 @@ export interface RecallTally {
   visible: { found: number; total: number }[];
   /** Truth keypoints inside the image, visible or hidden (v >= 1). */
   inImage: { found: number; total: number }[];
+  /** Visible keypoints found when a detection may be mirrored as a whole (left and right swapped). */
+  visibleAnySide: { found: number; total: number }[];
   people: { truth: number; matched: number; detections: number };
   frames: number;
+}
+
+/**
+ * COCO left and right swapped. A person seen from behind at a distance is where a model most often
+ * swaps sides; pairing people and the side-agnostic figures allow for it, the main figures do not.
+ */
+export const MIRRORED_KEYPOINTS = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15] as const;
+
+export function mirrorPose(pose: DetectedPose): DetectedPose {
+  return { ...pose, keypoints: MIRRORED_KEYPOINTS.map((k) => pose.keypoints[k]) };
 }
 
 export interface RecallSummary {
@@ -51,12 +63,14 @@ export interface RecallSummary {
   recallVisible: number | null;
   /** Wrists that are in view: left and right wrists with v = 2, pooled. */
   wristsInView: { found: number; total: number; recall: number | null };
+  /** The same two figures when a detection may have left and right swapped as a whole. */
+  sideAgnostic: { recallVisible: number | null; wristsInView: { found: number; total: number; recall: number | null } };
   options: RecallOptions;
 }
 
 export function emptyTally(): RecallTally {
   const zero = () => COCO_KEYPOINTS.map(() => ({ found: 0, total: 0 }));
-  return { visible: zero(), inImage: zero(), people: { truth: 0, matched: 0, detections: 0 }, frames: 0 };
+  return { visible: zero(), inImage: zero(), visibleAnySide: zero(), people: { truth: 0, matched: 0, detections: 0 }, frames: 0 };
 }
 
 function torsoSizePx(person: TruthPerson): number {
@@ -68,7 +82,11 @@ function torsoSizePx(person: TruthPerson): number {
   return torso > 0 ? torso : 0.3 * person.box[3];
 }
 
-/** Pairs truth people with detections, highest OKS first, one-to-one. Returns detection index per truth person (-1 unmatched). */
+/**
+ * Pairs truth people with detections, highest OKS first, one-to-one (a detection's OKS is the better
+ * of as-is and mirrored: a detection with its sides swapped is still of that person). Returns the
+ * detection index per truth person (-1 unmatched).
+ */
 export function matchDetections(truth: readonly TruthPerson[], detections: readonly DetectedPose[], minOks: number): number[] {
   const pairs: Array<{ t: number; d: number; oks: number }> = [];
   truth.forEach((person, t) => {
@@ -76,7 +94,10 @@ export function matchDetections(truth: readonly TruthPerson[], detections: reado
     const area = Math.max(1, person.box[2] * person.box[3] * 0.53);
     const labelled = person.keypoints.map(([x, y, v]) => [x, y, v > 0 ? 1 : 0] as const);
     detections.forEach((det, d) => {
-      const oks = objectKeypointSimilarity(det.keypoints, labelled, area);
+      const oks = Math.max(
+        objectKeypointSimilarity(det.keypoints, labelled, area),
+        objectKeypointSimilarity(mirrorPose(det).keypoints, labelled, area),
+      );
       if (oks > minOks) pairs.push({ t, d, oks });
     });
   });
@@ -101,15 +122,23 @@ export function tallyFrame(tally: RecallTally, truth: readonly TruthPerson[], de
     const det = match[t] >= 0 ? detections[match[t]] : undefined;
     if (det) tally.people.matched++;
     const radius = Math.max(options.minRadiusPx, options.pckFraction * torsoSizePx(person));
-    person.keypoints.forEach(([x, y, v], k) => {
+    const foundBy = (pose: DetectedPose | undefined, k: number) => {
+      const p = pose?.keypoints[k];
+      return !!p && p[2] >= options.minKeypointScore && Math.hypot(p[0] - person.keypoints[k][0], p[1] - person.keypoints[k][1]) <= radius;
+    };
+    const mirrored = det && mirrorPose(det);
+    const visibleFound = (pose: DetectedPose | undefined) => person.keypoints.filter(([, , v], k) => v === 2 && foundBy(pose, k)).length;
+    const anySide = mirrored && visibleFound(mirrored) > visibleFound(det) ? mirrored : det;
+    person.keypoints.forEach(([, , v], k) => {
       if (v === 0) return;
-      const p = det?.keypoints[k];
-      const found = !!p && p[2] >= options.minKeypointScore && Math.hypot(p[0] - x, p[1] - y) <= radius;
+      const found = foundBy(det, k);
       tally.inImage[k].total++;
       if (found) tally.inImage[k].found++;
       if (v === 2) {
         tally.visible[k].total++;
+        tally.visibleAnySide[k].total++;
         if (found) tally.visible[k].found++;
+        if (foundBy(anySide, k)) tally.visibleAnySide[k].found++;
       }
     });
   });
@@ -120,6 +149,8 @@ export function summariseRecall(tally: RecallTally, options: RecallOptions = DEF
   const sum = (xs: { found: number; total: number }[]) => xs.reduce((s, x) => ({ found: s.found + x.found, total: s.total + x.total }), { found: 0, total: 0 });
   const all = sum(tally.visible);
   const wrists = sum([tally.visible[KP.left_wrist], tally.visible[KP.right_wrist]]);
+  const allAnySide = sum(tally.visibleAnySide);
+  const wristsAnySide = sum([tally.visibleAnySide[KP.left_wrist], tally.visibleAnySide[KP.right_wrist]]);
   return {
     frames: tally.frames,
     people: { ...tally.people },
@@ -132,6 +163,10 @@ export function summariseRecall(tally: RecallTally, options: RecallOptions = DEF
     })),
     recallVisible: ratio(all.found, all.total),
     wristsInView: { ...wrists, recall: ratio(wrists.found, wrists.total) },
+    sideAgnostic: {
+      recallVisible: ratio(allAnySide.found, allAnySide.total),
+      wristsInView: { ...wristsAnySide, recall: ratio(wristsAnySide.found, wristsAnySide.total) },
+    },
     options,
   };
 }
@@ -146,6 +181,8 @@ export function formatRecall(summary: RecallSummary): string {
     ),
     `all visible keypoints: ${pct(summary.recallVisible)}`,
     `wrists in view (v=2): ${summary.wristsInView.found}/${summary.wristsInView.total} = ${pct(summary.wristsInView.recall)}`,
+    `allowing a whole-person left/right swap: visible keypoints ${pct(summary.sideAgnostic.recallVisible)}, ` +
+      `wrists in view ${summary.sideAgnostic.wristsInView.found}/${summary.sideAgnostic.wristsInView.total} = ${pct(summary.sideAgnostic.wristsInView.recall)}`,
     `found = within max(${summary.options.minRadiusPx} px, ${summary.options.pckFraction} x torso diagonal) with score >= ${summary.options.minKeypointScore}`,
   ];
   return lines.join('\n');

@@ -108,3 +108,20 @@ test('detector configs are strict and every bad value is reported at once', asyn
   });
   await assert.rejects(createDetector({ type: 'yolo' }), /detector config is invalid/);
 });
+
+test('a detection with left and right swapped is still that person: a strict miss, a side-agnostic find', () => {
+  // A person seen from behind: left keypoints lie to the image right of the right ones.
+  const keypoints = truth.map(([x, y], k) => [k === 0 ? x : x + (k % 2 ? 20 : -20), y, 2] as [number, number, 0 | 1 | 2]);
+  const person = { personId: 'a', keypoints, box: [60, 190, 100, 100] as [number, number, number, number] };
+  const correct: DetectedPose = { score: 0.9, box: person.box, keypoints: keypoints.map(([x, y]) => [x, y, 0.9]) };
+  const swapped: DetectedPose = { ...correct, keypoints: [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15].map((k) => correct.keypoints[k]) };
+  const tally = emptyTally();
+  tallyFrame(tally, [person], [swapped]);
+  const summary = summariseRecall(tally);
+  assert.equal(summary.people.matched, 1);
+  // Only the nose (no side) is where it should be.
+  assert.equal(summary.recallVisible, 1 / 17);
+  assert.equal(summary.wristsInView.found, 0);
+  assert.equal(summary.sideAgnostic.recallVisible, 1);
+  assert.deepEqual(summary.sideAgnostic.wristsInView, { found: 2, total: 2, recall: 1 });
+});
