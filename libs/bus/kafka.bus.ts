@@ -93,8 +93,9 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
   }
 
   function ensureStarted(what: string): void {
+    if (state === 'started') return;
     if (state === 'closed') throw new WalkoutError('BUS_CLOSED', `cannot ${what}: the Kafka bus is closed`);
-    if (state !== 'started') throw new WalkoutError('USAGE', `cannot ${what}: await bus.start() first`);
+    throw new WalkoutError('USAGE', `cannot ${what}: await bus.start() first`);
   }
 
   async function start(): Promise<void> {
@@ -220,21 +221,35 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
     }
   }
 
-  async function publish(topic: string, message: unknown): Promise<void> {
-    ensureStarted(`publish to ${topic}`);
-    const topicSpec = spec(topic);
-    const checked = validate(topic, topicSpec, message);
-    if (!checked.ok) throw checked.error;
-    const value = JSON.stringify(checked.message);
-    const key = topicSpec.key(checked.message);
-    while (queue.length >= kafkaConfig.maxPendingMessages) {
-      await new Promise<void>((resolve) => spaceWaiters.push(resolve));
-      ensureStarted(`publish to ${topic}`);
+  /** Not async: the one promise a publish makes is the one settled when its batch is acknowledged. */
+  function publish(topic: string, message: unknown): Promise<void> {
+    try {
+      if (state !== 'started') ensureStarted(`publish to ${topic}`);
+      const topicSpec = spec(topic);
+      const checked = validate(topic, topicSpec, message);
+      if (!checked.ok) throw checked.error;
+      // No timestamp: kafkajs stamps the batch when it sends it (and parses a given one as 64-bit text, per message).
+      const outgoing: Message = { key: topicSpec.key(checked.message), value: JSON.stringify(checked.message) };
+      if (queue.length >= kafkaConfig.maxPendingMessages) return enqueueWhenRoom(topic, outgoing);
+      return enqueue(topic, outgoing);
+    } catch (error) {
+      return Promise.reject(error);
     }
+  }
+
+  function enqueue(topic: string, message: Message): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      queue.push({ topic, message: { key, value, timestamp: String(now()) }, resolve, reject });
+      queue.push({ topic, message, resolve, reject });
       scheduleFlush();
     });
+  }
+
+  async function enqueueWhenRoom(topic: string, message: Message): Promise<void> {
+    while (queue.length >= kafkaConfig.maxPendingMessages) {
+      await new Promise<void>((resolve) => spaceWaiters.push(resolve));
+      if (state !== 'started') ensureStarted(`publish to ${topic}`);
+    }
+    return enqueue(topic, message);
   }
 
   async function drainPublishes(): Promise<void> {
@@ -299,68 +314,86 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
       if (!restart) failed(busError(error, `consumer of group ${options.group} crashed`));
     });
 
+    /** Well under the heartbeat interval (kafkajs sends at most one per interval anyway). */
+    const heartbeatCheckMs = Math.max(10, Math.floor(kafkaConfig.heartbeatIntervalMs / 4));
+
     async function eachBatch(payload: EachBatchPayload): Promise<void> {
       const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
       const topicSpec = spec(batch.topic);
       const control = { signal: abort.signal, between: heartbeat };
-      for (const record of batch.messages) {
-        if (paused || abort.signal.aborted || !isRunning() || isStale()) break;
-        const decoded = decode(batch.topic, topicSpec, record.value);
-        const key = record.key === null ? null : record.key.toString('utf8');
-        const publishedAt = Number(record.timestamp);
-        let outcome: Outcome;
-        if (!decoded.ok) {
-          outcome = { kind: 'gave-up', attempts: 0, error: decoded.error };
-        } else {
-          outcome = await runWithRetry(
-            handle,
-            {
+      // The newest handled offset not yet given to kafkajs. Resolving costs 64-bit arithmetic and
+      // only the newest one counts, so it is handed over before anything that can commit (a
+      // heartbeat that finds a rebalance) and when the batch ends, however it ends.
+      let handled: string | null = null;
+      let lastBeat = Date.now();
+      try {
+        for (const record of batch.messages) {
+          if (paused || abort.signal.aborted || !isRunning() || isStale()) break;
+          const decoded = decode(batch.topic, topicSpec, record.value);
+          const key = record.key === null ? null : record.key.toString('utf8');
+          const publishedAt = Number(record.timestamp);
+          let outcome: Outcome | Promise<Outcome> = decoded.ok
+            ? runWithRetry(
+                handle,
+                {
+                  topic: batch.topic,
+                  message: decoded.message,
+                  key,
+                  partition: batch.partition,
+                  offset: record.offset,
+                  attempt: 1,
+                  publishedAt,
+                } as Delivery<TopicRegistry, string>,
+                retry,
+                control,
+              )
+            : { kind: 'gave-up', attempts: 0, error: decoded.error };
+          if (outcome instanceof Promise) {
+            if (handled !== null) resolveOffset(handled);
+            handled = null;
+            outcome = await outcome;
+          }
+          // Closing mid-retry: the offset stays unresolved, so the next owner gets the message again.
+          if (outcome.kind === 'aborted') break;
+          if (outcome.kind === 'gave-up') {
+            const letter = deadLetterRecord(
+              {
+                reason: decoded.ok ? 'handler-failed' : 'invalid-message',
+                error: outcome.error,
+                sourceTopic: batch.topic,
+                partition: batch.partition,
+                offset: record.offset,
+                key,
+                group: options.group,
+                attempts: outcome.attempts,
+                payload: record.value,
+                publishedAt,
+              },
+              now(),
+            );
+            logger.warn('message dead-lettered', {
               topic: batch.topic,
-              message: decoded.message,
-              key,
               partition: batch.partition,
               offset: record.offset,
-              attempt: 1,
-              publishedAt,
-            } as Delivery<TopicRegistry, string>,
-            retry,
-            control,
-          );
-        }
-        // Closing mid-retry: the offset stays unresolved, so the next owner gets the message again.
-        if (outcome.kind === 'aborted') break;
-        if (outcome.kind === 'gave-up') {
-          const letter = deadLetterRecord(
-            {
-              reason: decoded.ok ? 'handler-failed' : 'invalid-message',
-              error: outcome.error,
-              sourceTopic: batch.topic,
-              partition: batch.partition,
-              offset: record.offset,
-              key,
               group: options.group,
-              attempts: outcome.attempts,
-              payload: record.value,
-              publishedAt,
-            },
-            now(),
-          );
-          logger.warn('message dead-lettered', {
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: record.offset,
-            group: options.group,
-            reason: letter.reason,
-            error: letter.error.message,
-          });
-          // Awaited before the offset moves: if the dead-letter topic cannot take it, this throws,
-          // nothing is committed, and kafkajs fetches the message again.
-          await publish(DEAD_LETTER_TOPIC, letter);
+              reason: letter.reason,
+              error: letter.error.message,
+            });
+            // Awaited before the offset moves: if the dead-letter topic cannot take it, this throws,
+            // nothing more is resolved, and kafkajs fetches the message again.
+            await publish(DEAD_LETTER_TOPIC, letter);
+          }
+          handled = record.offset;
+          if (Date.now() - lastBeat >= heartbeatCheckMs) {
+            resolveOffset(handled);
+            handled = null;
+            // Throws when the group is rebalancing: the batch ends, what was resolved is committed.
+            await heartbeat();
+            lastBeat = Date.now();
+          }
         }
-        resolveOffset(record.offset);
-        // Cheap when nothing is due (kafkajs only sends one per heartbeat interval); throws when the
-        // group is rebalancing, which ends the batch with what was resolved so far committed.
-        await heartbeat();
+      } finally {
+        if (handled !== null) resolveOffset(handled);
       }
     }
 
