@@ -34,8 +34,8 @@ const SLEEVE_RADII_M = [0.054, 0.047] as const;
 /** A short sleeve covers this share of the upper arm. */
 const SHORT_SLEEVE_SHARE = 0.55;
 const FOREARM_RADII_M = [0.037, 0.027] as const;
-const HAND_RADII_M = [0.03, 0.024] as const;
-const HAND_LENGTH_M = 0.09;
+const HAND_RADII_M = [0.034, 0.028] as const;
+const HAND_LENGTH_M = 0.12;
 const THIGH_RADII_M = [0.08, 0.055] as const;
 const SHIN_RADII_M = [0.052, 0.04] as const;
 const SHOE_RADII_M = [0.042, 0.037] as const;
