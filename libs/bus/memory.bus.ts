@@ -18,7 +18,7 @@ import {
   type TopicSpec,
   type WithDeadLetters,
 } from './bus.types.ts';
-import { deadLetterRecord, deepFreeze, runWithRetry, validate, validateFrozen, type Outcome, type RetryControl } from './delivery.ts';
+import { deadLetterRecord, deepFreeze, invalidMessage, runWithRetry, validateFrozen, type Outcome, type RetryControl } from './delivery.ts';
 import { cachedPartitioner } from './partitioner.ts';
 
 /**
@@ -63,36 +63,51 @@ const RESOLVED: Promise<void> = Promise.resolve();
  */
 const MESSAGES_PER_TURN = 256;
 
-interface Entry {
-  readonly key: string | null;
-  readonly value: unknown;
-  /** Validated at publish and frozen: consumers take it as is. Raw appends are validated on delivery. */
-  readonly checked: boolean;
-  readonly publishedAt: number;
-}
-
-/** An append-only log with a moving start; trimmed entries are released in chunks, not per message. */
+/**
+ * An append-only log with a moving start. Messages are kept column by column (key, value, ...)
+ * rather than as one object each: one allocation fewer per message, which the young-generation GC
+ * notices at half a million messages a second.
+ */
 class PartitionLog {
-  private entries: Array<Entry | undefined> = [];
+  private keys: Array<string | null> = [];
+  private values: unknown[] = [];
+  /** Validated at publish and frozen: consumers take the value as is. Raw appends are validated on delivery. */
+  private checked: boolean[] = [];
+  private publishedAts: number[] = [];
   private head = 0;
-  /** Offset of the oldest entry still held. */
+  /** Offset of the oldest message still held. */
   startOffset = 0;
 
   get endOffset(): number {
-    return this.startOffset + this.entries.length - this.head;
+    return this.startOffset + this.values.length - this.head;
   }
 
   get size(): number {
-    return this.entries.length - this.head;
+    return this.values.length - this.head;
   }
 
-  append(entry: Entry): number {
-    this.entries.push(entry);
+  append(key: string | null, value: unknown, checked: boolean, publishedAt: number): number {
+    this.keys.push(key);
+    this.values.push(value);
+    this.checked.push(checked);
+    this.publishedAts.push(publishedAt);
     return this.endOffset - 1;
   }
 
-  at(offset: number): Entry {
-    return this.entries[this.head + offset - this.startOffset]!;
+  keyAt(offset: number): string | null {
+    return this.keys[this.head + offset - this.startOffset];
+  }
+
+  valueAt(offset: number): unknown {
+    return this.values[this.head + offset - this.startOffset];
+  }
+
+  checkedAt(offset: number): boolean {
+    return this.checked[this.head + offset - this.startOffset];
+  }
+
+  publishedAt(offset: number): number {
+    return this.publishedAts[this.head + offset - this.startOffset];
   }
 
   trimTo(offset: number): void {
@@ -100,12 +115,18 @@ class PartitionLog {
     if (drop <= 0) return;
     // Let go of the messages now: a slot still pointing at one keeps it alive through young-generation
     // GCs until the next compaction, and copying those survivors is what made GC dominate.
-    for (let i = this.head; i < this.head + drop; i++) this.entries[i] = undefined;
+    for (let i = this.head; i < this.head + drop; i++) {
+      this.values[i] = undefined;
+      this.keys[i] = null;
+    }
     this.head += drop;
     this.startOffset += drop;
-    // Compact once the dead prefix is both large and most of the array: amortised O(1) per message.
-    if (this.head > 4096 && this.head * 2 > this.entries.length) {
-      this.entries = this.entries.slice(this.head);
+    // Compact once the dead prefix is both large and most of the arrays: amortised O(1) per message.
+    if (this.head > 4096 && this.head * 2 > this.values.length) {
+      this.keys = this.keys.slice(this.head);
+      this.values = this.values.slice(this.head);
+      this.checked = this.checked.slice(this.head);
+      this.publishedAts = this.publishedAts.slice(this.head);
       this.head = 0;
     }
   }
@@ -224,7 +245,7 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
     partition.log.size >= queueCapacity && partition.cursors.some(isActive);
 
   function append(partition: PartitionState, key: string | null, value: unknown, checked: boolean): number {
-    const offset = partition.log.append({ key, value, checked, publishedAt: now() });
+    const offset = partition.log.append(key, value, checked, now());
     if (!partition.cursors.some(isActive)) trim(partition);
     for (const cursor of partition.cursors) wake(cursor);
     return offset;
@@ -238,13 +259,13 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
     try {
       if (closed) ensureOpen(`publish to ${topicName}`);
       const topic = topicState(topicName);
-      const checked = validate(topicName, topic.spec, message);
-      if (!checked.ok) throw checked.error;
-      const key = topic.spec.key(checked.message);
+      const checked = topic.spec.schema.safeParse(message);
+      if (!checked.success) throw invalidMessage(topicName, checked.error);
+      const key = topic.spec.key(checked.data);
       const partition = topic.partitions[topic.partitionOf(key)];
       // The validated copy is stored, frozen: the publisher keeps its own object, and every group
       // can be handed this one without copying (a handler cannot change what another group sees).
-      const value = deepFreeze(checked.message);
+      const value = deepFreeze(checked.data);
       if (isFull(partition)) return appendWhenRoom(topicName, partition, key, value);
       append(partition, key, value, true);
       // Past a pump turn's worth of unhandled messages, the publisher lets the consumers run before
@@ -342,19 +363,23 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
   function deliver(member: Member, cursor: Cursor, offset: number): Step | Promise<Step> {
     const partition = cursor.partition;
     const topic = partition.topic;
-    const entry = partition.log.at(offset);
-    const checked = entry.checked ? { ok: true as const, message: entry.value } : validateFrozen(topic.name, topic.spec, entry.value);
-    if (!checked.ok) return settle(member, cursor, offset, { kind: 'gave-up', attempts: 0, error: checked.error }, 'invalid-message');
+    const { log } = partition;
+    let message = log.valueAt(offset);
+    if (!log.checkedAt(offset)) {
+      const checked = validateFrozen(topic.name, topic.spec, message);
+      if (!checked.ok) return settle(member, cursor, offset, { kind: 'gave-up', attempts: 0, error: checked.error }, 'invalid-message');
+      message = checked.message;
+    }
     const outcome = runWithRetry(
       member.handle,
       {
         topic: topic.name,
-        message: checked.message,
-        key: entry.key,
+        message,
+        key: log.keyAt(offset),
         partition: partition.index,
         offset: String(offset),
         attempt: 1,
-        publishedAt: entry.publishedAt,
+        publishedAt: log.publishedAt(offset),
       } as Delivery<TopicRegistry, string>,
       member.retry,
       member.control,
@@ -368,7 +393,7 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
     if (outcome.kind === 'aborted') return 'aborted';
     const partition = cursor.partition;
     const topic = partition.topic;
-    const entry = partition.log.at(offset);
+    const { log } = partition;
     const letter = deadLetterRecord(
       {
         reason,
@@ -376,11 +401,11 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
         sourceTopic: topic.name,
         partition: partition.index,
         offset: String(offset),
-        key: entry.key,
+        key: log.keyAt(offset),
         group: member.group.id,
         attempts: outcome.attempts,
-        payload: entry.value,
-        publishedAt: entry.publishedAt,
+        payload: log.valueAt(offset),
+        publishedAt: log.publishedAt(offset),
       },
       now(),
     );
