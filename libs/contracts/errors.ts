@@ -18,6 +18,7 @@ export const errorCatalogue = {
   TOPIC_UNKNOWN: { status: 400, retriable: false, summary: 'A topic is not in the topic registry the bus was built with.' },
   MODEL_UNAVAILABLE: { status: 503, retriable: false, summary: 'A model file or inference runtime cannot be loaded.' },
   TOOL_MISSING: { status: 500, retriable: false, summary: 'An external tool (such as ffmpeg) cannot be found.' },
+  TOOL_FAILED: { status: 500, retriable: true, summary: 'An external tool (such as ffmpeg) was found but failed; its last output is given.' },
   USAGE: { status: 400, retriable: false, summary: 'A command was called with wrong arguments.' },
 } as const satisfies Record<string, { status: number; retriable: boolean; summary: string }>;
 

@@ -136,7 +136,6 @@ export class Mp4Writer {
   }
 
   private error(reason: string): WalkoutError {
-    // The catalogue has no code for a tool that was found but failed; TOOL_MISSING is the nearest.
-    return new WalkoutError('TOOL_MISSING', `encoding ${this.file} failed: ${reason}\n${this.stderrTail.trim()}`, { cause: this.failure });
+    return new WalkoutError('TOOL_FAILED', `encoding ${this.file} failed: ${reason}\n${this.stderrTail.trim()}`, { cause: this.failure });
   }
 }
