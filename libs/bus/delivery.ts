@@ -167,13 +167,25 @@ export interface DeadLetterSource {
   readonly publishedAt: number | null;
 }
 
+/**
+ * A dead letter must itself fit on the bus (Kafka refuses messages over about 1 MB by default): a
+ * letter that cannot be written would stop its consumer. Longer payloads are cut, and the error says so.
+ */
+export const MAX_DEAD_LETTER_PAYLOAD_CHARS = 512 * 1024;
+
 export function deadLetterRecord(source: DeadLetterSource, now: number): MessageDeadLettered {
-  const { payload, payloadEncoding } = payloadText(source.payload);
+  const text = payloadText(source.payload);
+  const error = errorSummary(source.error);
+  let payload = text.payload;
+  if (payload.length > MAX_DEAD_LETTER_PAYLOAD_CHARS) {
+    error.message += ` (payload cut from ${payload.length} to ${MAX_DEAD_LETTER_PAYLOAD_CHARS} characters)`;
+    payload = payload.slice(0, MAX_DEAD_LETTER_PAYLOAD_CHARS);
+  }
   return {
     schemaVersion: SCHEMA_VERSION,
     eventId: `${source.group}/${source.sourceTopic}/${source.partition}/${source.offset}`,
     reason: source.reason,
-    error: errorSummary(source.error),
+    error,
     sourceTopic: source.sourceTopic,
     partition: source.partition,
     offset: source.offset,
@@ -181,7 +193,7 @@ export function deadLetterRecord(source: DeadLetterSource, now: number): Message
     group: source.group,
     attempts: source.attempts,
     payload,
-    payloadEncoding,
+    payloadEncoding: text.payloadEncoding,
     publishedAt: source.publishedAt,
     deadLetteredAt: now,
   };

@@ -332,7 +332,7 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
     });
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
-      logger.error(restart ? 'consumer crashed; kafkajs restarts it' : 'consumer crashed for good', {
+      logger.error(restart ? 'consumer crashed; kafkajs restarts it' : 'consumer crashed for good: this subscription has stopped', {
         group: options.group,
         error: (error as Error)?.message,
       });

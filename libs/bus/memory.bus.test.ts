@@ -7,6 +7,8 @@ import { sleep, ticket, ticketSpec, waitFor, type Ticket } from './bus.harness.t
 import { createMemoryBus } from './memory.bus.ts';
 import { partitionForKey } from './partitioner.ts';
 import { closeOnSignals } from './signals.ts';
+import { deadLetterRecord, MAX_DEAD_LETTER_PAYLOAD_CHARS } from './delivery.ts';
+import { MessageDeadLettered } from '../contracts/topics.ts';
 
 /** What only the in-process bus has to prove: bounded queues, retention, and its own bookkeeping. */
 
@@ -140,6 +142,27 @@ test('concurrency bounds how many partitions one member works on at once', async
     else assert.ok(most > 1 && most <= 3, `at most 3 at once, saw ${most}`);
     await b.close();
   }
+});
+
+test('a dead letter of a huge payload is cut to fit on the bus, and says so', () => {
+  const letter = deadLetterRecord(
+    {
+      reason: 'invalid-message',
+      error: new Error('not a ticket'),
+      sourceTopic: 'test.one',
+      partition: 0,
+      offset: '7',
+      key: null,
+      group: 'g',
+      attempts: 0,
+      payload: Buffer.from('x'.repeat(MAX_DEAD_LETTER_PAYLOAD_CHARS + 10)),
+      publishedAt: null,
+    },
+    0,
+  );
+  assert.equal(letter.payload.length, MAX_DEAD_LETTER_PAYLOAD_CHARS);
+  assert.match(letter.error.message, /not a ticket \(payload cut from \d+ to \d+ characters\)/);
+  assert.equal(MessageDeadLettered.safeParse(letter).success, true);
 });
 
 test('closeOnSignals closes on the signal and exits 0, or 1 when closing fails', async () => {
