@@ -48,6 +48,14 @@ const SHOULDER_HALF_WIDTH = 0.115;
 const STRIDE_REACH = 0.22; // how far a foot swings ahead of the hips at full walk, fraction of height
 const FOOT_LIFT = 0.05;
 const ARM_SWING_RAD = 0.35;
+const EYE_HALF_SPACING = 0.018; // pupils about 6 cm apart
+// Head landmarks from the head centre (at ear height): the eyes sit about a centimetre above the ear
+// canals (the Frankfurt plane is level when looking ahead), the nose tip a few centimetres lower.
+const EYE_FORWARD = 0.045;
+const EYE_ABOVE_EARS = 0.006;
+const NOSE_FORWARD = 0.058;
+const NOSE_BELOW_EYES = 0.014;
+const EAR_HALF_SPACING = 0.045; // a head is about 15 cm wide
 const MAX_CROUCH_DROP = 0.3; // hips drop this fraction of height in a deep squat
 
 type V = Vec3;
@@ -120,13 +128,13 @@ export function skeleton(shape: BodyShape, pose: BodyPose): Vec3[] {
   const shoulderMid = upperAt(SHOULDER);
   const head = upperAt(HEAD_CENTRE);
 
-  out[KP.nose] = add(head, add(scale(trunkForward, 0.055 * H), scale(trunkUp, -0.012 * H)));
+  out[KP.nose] = add(head, add(scale(trunkForward, NOSE_FORWARD * H), scale(trunkUp, -NOSE_BELOW_EYES * H)));
   for (const side of [1, -1] as const) {
     out[side === 1 ? KP.left_eye : KP.right_eye] = add(
       head,
-      add(add(scale(trunkForward, 0.045 * H), scale(trunkUp, 0.012 * H)), scale(l, side * 0.032 * H)),
+      add(add(scale(trunkForward, EYE_FORWARD * H), scale(trunkUp, EYE_ABOVE_EARS * H)), scale(l, side * EYE_HALF_SPACING * H)),
     );
-    out[side === 1 ? KP.left_ear : KP.right_ear] = add(head, add(scale(l, side * 0.075 * H), scale(trunkForward, -0.005 * H)));
+    out[side === 1 ? KP.left_ear : KP.right_ear] = add(head, add(scale(l, side * EAR_HALF_SPACING * H), scale(trunkForward, -0.005 * H)));
 
     const shoulder = add(shoulderMid, scale(l, side * SHOULDER_HALF_WIDTH * H * widen));
     const reach = side === 1 ? pose.leftHand : pose.rightHand;

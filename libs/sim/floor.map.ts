@@ -7,7 +7,7 @@ import type { Gondola, Lane, StoreIndex, Vec2, Vec3 } from '../contracts/index.t
 
 const CELL_M = 0.1;
 const BODY_RADIUS_M = 0.25; // half a shoulder width plus a little room
-const STANDING_DISTANCE_M = 0.42; // from the shelf front to the body centre when taking an item
+const STANDING_DISTANCE_M = 0.32; // from the shelf front to the body centre when taking an item: toes a hand's width away
 
 export interface FloorMap {
   path(from: Vec2, to: Vec2): Vec2[];

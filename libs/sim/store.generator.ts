@@ -232,7 +232,7 @@ export const KIOSK_SPEC: StoreSpec = {
   name: 'Walkout kiosk',
   seed: 11,
   floor: [6, 5],
-  wallHeightM: 2.9,
+  wallHeightM: 3.3,
   zones: [
     { id: 'entry', kind: 'entry', polygon: rect(3.6, 0, 4.6, 0.8) },
     { id: 'exit', kind: 'exit', polygon: rect(4.8, 0, 5.8, 0.8) },
@@ -243,11 +243,14 @@ export const KIOSK_SPEC: StoreSpec = {
     { footprint: [1.0, 4.4, 3.0, 4.9], facing: '-y', heightM: 1.9, shelfHeightsM: [0.25, 0.65, 1.05, 1.45], platesPerShelf: 4, lanesPerShelf: 6 },
     { footprint: [0.1, 1.4, 0.6, 3.4], facing: '+x', heightM: 1.9, shelfHeightsM: [0.25, 0.65, 1.05, 1.45], platesPerShelf: 4, lanesPerShelf: 6 },
   ],
+  // Shoppers at a wall shelf turn their backs to the room, so three cameras hang just in front of
+  // the shelves' ends and see them from the side and front while they reach; the fourth covers
+  // the gates and the floor.
   cameras: [
-    { eye: [0.3, 0.3, 2.8], target: [2.2, 3.2, 0.9] },
-    { eye: [5.7, 0.3, 2.8], target: [1.8, 3.2, 0.9] },
-    { eye: [5.7, 4.7, 2.8], target: [1.8, 2.4, 0.9] },
-    { eye: [3.2, 0.3, 2.8], target: [0.8, 3.0, 0.9] },
+    { eye: [0.75, 4.3, 3.1], target: [2.6, 2.45, 0.8] },
+    { eye: [3.4, 4.3, 3.1], target: [1.2, 2.8, 0.8] },
+    { eye: [0.8, 1.0, 3.1], target: [2.0, 3.4, 0.8] },
+    { eye: [5.7, 0.3, 3.1], target: [2.4, 2.8, 0.8] },
   ],
   camera: CAMERA_640,
   productCount: 40,

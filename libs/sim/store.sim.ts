@@ -345,14 +345,17 @@ export function postureFor(shape: BodyShape, at: Vec2, heading: number, target: 
   const armM = ARM_FRACTION * shape.heightM * REACH_COMFORT;
   const shoulderIndex = hand === 'left' ? KP.left_shoulder : KP.right_shoulder;
   const candidates: Array<{ crouch: number; lean: number }> = [];
-  for (let lean = 0; lean <= MAX_LEAN_RAD + 1e-9; lean += 0.1) candidates.push({ crouch: 0, lean });
-  for (let crouch = 0.2; crouch <= 1 + 1e-9; crouch += 0.2) for (let lean = 0.2; lean <= MAX_LEAN_RAD + 1e-9; lean += 0.2) candidates.push({ crouch, lean });
+  for (let crouch = 0; crouch <= 1 + 1e-9; crouch += 0.1) for (let lean = 0; lean <= MAX_LEAN_RAD + 1e-9; lean += 0.05) candidates.push({ crouch, lean });
+  // People bend their knees before they fold their back: a deep bend costs more than a half squat.
+  candidates.sort((a, b) => postureCost(a) - postureCost(b));
   for (const posture of candidates) {
     const shoulder = skeleton(shape, { x: at[0], y: at[1], heading, gaitPhase: 0, walk: 0, ...posture })[shoulderIndex];
     if (Math.hypot(shoulder[0] - target[0], shoulder[1] - target[1], shoulder[2] - target[2]) <= armM) return posture;
   }
   return { crouch: 1, lean: MAX_LEAN_RAD };
 }
+
+const postureCost = (p: { crouch: number; lean: number }) => p.lean * p.lean + 0.35 * p.crouch * p.crouch;
 
 /** Pulls a point into the walkable floor (zone centres can sit against a wall). */
 function towardsFloor(index: StoreIndex, p: Vec2): Vec2 {
