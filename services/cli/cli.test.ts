@@ -56,3 +56,14 @@ test('sim writes a recording and reports it as JSON; a damaged file is named wit
   assert.equal(broken.code, 1);
   assert.match(broken.stderr, /\[RECORDING_INVALID\] .*truth\/visits\.jsonl:3: not JSON/);
 });
+
+test('start runs the store on the in-process bus and scores the demo', async () => {
+  const out = path.join(await mkdtemp(path.join(tmpdir(), 'walkout-start-')), 'demo');
+  const start = await run('start', '--no-video', '--json', '--out', out);
+  assert.equal(start.code, 0, start.stderr);
+  const result = JSON.parse(start.stdout);
+  assert.equal(result.bus, 'memory');
+  assert.ok(Object.values(result.truthMatchesCommitted).every(Boolean), JSON.stringify(result.truthMatchesCommitted));
+  assert.equal(result.shelfEvents.actions, 13);
+  assert.ok(result.shelfEvents.f1 >= 0.99, `F1 ${result.shelfEvents.f1}`);
+});

@@ -1,32 +1,46 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { indexStore, loadStore } from '../../libs/contracts/index.ts';
+import { indexStore, loadStore, topics, type ShelfEventDetected } from '../../libs/contracts/index.ts';
+import { createBus, loadBusConfig } from '../../libs/bus/index.ts';
 import { report, type Verb } from '../../libs/cli/verb.ts';
-import { formatSummary, summariseRecording } from '../../libs/recording/index.ts';
+import { progress } from '../../libs/cli/progress.ts';
+import { collect, formatSummary, openRecording, summariseRecording } from '../../libs/recording/index.ts';
+import { replayRecording } from '../../libs/replay/recording.replay.ts';
+import { scoreShelfEvents } from '../../libs/shelf/shelf.eval.ts';
 import { loadScenario } from '../../libs/sim/scenario.load.ts';
 import { simulate } from '../../libs/sim/store.sim.ts';
 import { writeSimulation } from '../../libs/sim/recording.sim.ts';
+import { createStore } from '../store/store.service.ts';
 import { cameraFootage } from './footage.ts';
 
 /**
- * The main job. For now the store runs as far as the pipeline goes: simulate the demo scenario on
- * the embedded default, summarise the fresh recording and the committed one, and check they agree.
+ * The main job: the store on the bus the environment names (the in-process bus by default), fed by
+ * a freshly simulated demo recording exactly as live devices would feed it. It prints what the
+ * pipeline decides as it happens and scores it against the simulator's ground truth at the end.
+ * Today the pipeline reaches shelf events; later stages join services/store as they land.
  */
 const DEMO_SCENARIO = 'fixtures/scenarios/kiosk-demo.json';
 const COMMITTED_RECORDING = 'fixtures/recordings/kiosk-demo';
 const DEMO_SEED = 1;
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 export const startVerb: Verb = {
   name: 'start',
-  summary: 'Run the store on the embedded default (today: simulate the demo and summarise it).',
+  summary: 'Run the store on the embedded default: simulate the demo, replay it through the pipeline, score it.',
   usage: `walkout start [--out .walkout/demo] [--no-video] [--json]
 
-Simulates ${DEMO_SCENARIO} (seed ${DEMO_SEED}) into --out, then summarises it next to the committed
-recording ${COMMITTED_RECORDING} and checks that their ground truth is identical.`,
+Simulates ${DEMO_SCENARIO} (seed ${DEMO_SEED}) into --out and checks its ground truth against the
+committed recording ${COMMITTED_RECORDING}; then runs the store (WALKOUT_BUS=memory by default, or
+kafka with WALKOUT_KAFKA_BROKERS) and replays the recording into it as live devices would, printing
+every shelf event, and scores the events against the ground truth.`,
   options: { out: { type: 'string' }, 'no-video': { type: 'boolean' }, json: { type: 'boolean' } },
   async run({ values }) {
     const out = typeof values.out === 'string' ? values.out : '.walkout/demo';
     const json = values.json === true;
+    const say = (line: string) => {
+      if (!json) process.stdout.write(`${line}\n`);
+    };
+    const busConfig = loadBusConfig();
     const scenario = await loadScenario(DEMO_SCENARIO);
     const index = indexStore(await loadStore(path.join('fixtures/stores', `${scenario.store}.json`)));
     await rm(out, { recursive: true, force: true });
@@ -41,14 +55,62 @@ recording ${COMMITTED_RECORDING} and checks that their ground truth is identical
       (await readFile(path.join(out, relative), 'utf8')) === (await readFile(path.join(COMMITTED_RECORDING, relative), 'utf8'));
     const truthFiles = ['truth/actions.jsonl', 'truth/receipts.jsonl', 'truth/visits.jsonl', 'gates.jsonl'];
     const agreement = Object.fromEntries(await Promise.all(truthFiles.map(async (f) => [f, await same(f)] as const)));
-    report(json, { fresh, committed, truthMatchesCommitted: agreement }, () =>
-      [
-        'simulated now:',
-        formatSummary(fresh),
-        'committed fixture:',
-        formatSummary(committed),
-        `ground truth identical to the committed recording: ${Object.values(agreement).every(Boolean) ? 'yes' : `no (${JSON.stringify(agreement)})`}`,
-      ].join('\n'),
+    say(`simulated now:\n${formatSummary(fresh)}`);
+    say(`ground truth identical to the committed recording ${COMMITTED_RECORDING}: ${Object.values(agreement).every(Boolean) ? 'yes' : `no (${JSON.stringify(agreement)})`}`);
+
+    // The store, on the configured bus, fed by the recording.
+    const recording = await openRecording(out);
+    const bus = await createBus({ topics, config: busConfig });
+    await bus.start();
+    const events: ShelfEventDetected[] = [];
+    const t0 = recording.manifest.startMs;
+    await bus.subscribe({
+      group: 'start-console',
+      topics: ['shelf.event-detected'],
+      handle: ({ message }) => {
+        events.push(message);
+        const best = message.hypotheses[0];
+        const product = best ? recording.index.products.get(best.productId) : undefined;
+        say(
+          `  ${((message.startMs - t0) / 1000).toFixed(1).padStart(5)} s  ${message.kind.padEnd(4)} ${message.laneIds.join('+').padEnd(10)} ` +
+            `${message.deltaGrams.toFixed(1).padStart(8)} g  ${best ? `${best.quantity} x ${product?.name ?? best.productId} (${pct(best.probability)})` : 'unexplained'}` +
+            `${message.health !== 'ok' ? `  [${message.health}]` : ''}`,
+        );
+      },
+    });
+    const store = createStore({ index: recording.index, bus });
+    await store.start();
+    say(`store running on the ${bus.kind} bus; replaying ${out} (load cells and gates) as live devices:`);
+    const span = recording.manifest.endMs - recording.manifest.startMs;
+    const bar = progress('replay', Math.ceil(span / 1000), { unit: 'store s', quiet: json });
+    let shown = 0;
+    const stats = await replayRecording(recording, bus, {
+      onProgress: (ts) => {
+        const seconds = Math.floor((ts - t0) / 1000);
+        if (seconds > shown) {
+          bar.tick(seconds - shown);
+          shown = seconds;
+        }
+      },
+    });
+    bar.tick(Math.ceil(span / 1000) - shown);
+    bar.done();
+    await store.stop();
+    await bus.close();
+    const score = scoreShelfEvents(recording.index, events, await collect(recording.truthActions()));
+    const { missed, spurious, wrongProduct, ...figures } = score;
+    report(
+      json,
+      { recording: fresh, truthMatchesCommitted: agreement, bus: bus.kind, replay: stats, shelfEvents: figures, inventory: store.shelf.inventory() },
+      () =>
+        [
+          `replayed ${stats.samples} load-cell samples in ${stats.sampleMessages} messages and ${stats.gateMessages} gate events`,
+          `shelf events against the ground truth: ${score.matched}/${score.actions} picks and puts found, precision ${pct(score.precision)}, ` +
+            `recall ${pct(score.recall)}, F1 ${score.f1.toFixed(3)}, quantity ${pct(score.quantityAccuracy)}, product top-1 ${pct(score.productTop1)}` +
+            ` (${pct(score.productTop1Separable)} where weight tells products apart)`,
+          ...missed.map((a) => `  missed: ${a.kind} ${a.quantity} x ${a.productId} at ${a.laneId} (${((a.startMs - t0) / 1000).toFixed(1)} s)`),
+          ...wrongProduct.map((w) => `  wrong product: ${w.action.productId} taken at ${w.action.laneId}, event said ${w.event.hypotheses[0]?.productId}`),
+        ].join('\n'),
     );
   },
 };
