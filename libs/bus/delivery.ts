@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { WalkoutError } from '../contracts/errors.ts';
 import { describeIssues } from '../contracts/store.load.ts';
 import { DEAD_LETTER_TOPIC, type MessageDeadLettered } from '../contracts/topics.ts';
@@ -17,9 +17,13 @@ export type Decoded = { ok: true; message: unknown } | { ok: false; error: Walko
 
 /** Validates a value already in memory (the in-process bus keeps objects, not bytes). */
 export function validate(topic: string, spec: TopicSpec, value: unknown): Decoded {
-  const result = spec.schema.safeParse(value);
-  if (result.success) return { ok: true, message: result.data };
-  return { ok: false, error: invalidMessage(topic, result.error) };
+  // parse, not safeParse: it allocates less per call, and a bad message is the exception.
+  try {
+    return { ok: true, message: spec.schema.parse(value) };
+  } catch (error) {
+    if (error instanceof z.ZodError) return { ok: false, error: invalidMessage(topic, error) };
+    throw error;
+  }
 }
 
 /** Validates and freezes: what every handler receives is read-only, in both buses. */
