@@ -51,6 +51,8 @@ const NOSE_RADIUS_M = 0.016;
 const EAR_RADIUS_M = 0.022;
 /** Ears stand out from the head by at most this much, metres. */
 const MAX_EAR_REACH_M = 0.07;
+/** Angle of the eyes above the line straight forward from the ear canals, seen from the side. */
+const EYES_ABOVE_EAR_LINE_RAD = Math.atan2(0.011, 0.088);
 const EYE_COLOUR: Rgb = [38, 30, 28];
 const MOUTH_COLOUR: Rgb = [150, 72, 70];
 const MOUTH_RADIUS_M = 0.008;
@@ -176,7 +178,12 @@ export function buildFigure(person: RenderPerson): ShapeSpec[] {
   const earMid = mid(k[KP.left_ear], k[KP.right_ear]);
   const eyeMid = mid(k[KP.left_eye], k[KP.right_eye]);
   const headLeft = norm(sub(k[KP.left_ear], k[KP.right_ear]), left);
-  const headFront = orthogonal(sub(eyeMid, earMid), headLeft, front);
+  // The eyes sit above the line forward from the ear canals (the Frankfurt plane runs from the ear
+  // canal to the bottom of the eye socket), so the ear-to-eye direction points up by that much: turn
+  // it back down, or the face looks at the ceiling.
+  const eyeLine = orthogonal(sub(eyeMid, earMid), headLeft, front);
+  const eyeLineUp = cross(eyeLine, headLeft);
+  const headFront = norm(add(scale(eyeLine, Math.cos(EYES_ABOVE_EAR_LINE_RAD)), scale(eyeLineUp, -Math.sin(EYES_ABOVE_EAR_LINE_RAD))));
   const headUp = cross(headFront, headLeft);
   const rx = HEAD_HALF_WIDTH_M * s;
   const ry = HEAD_HALF_DEPTH_M * s;

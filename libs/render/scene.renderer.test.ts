@@ -117,7 +117,7 @@ test('people out of view are not in the truth; keypoints past the image edge are
 });
 
 test('emptying a lane redraws only that lane, and restocking restores the picture exactly', () => {
-  const renderer = createCameraRenderer(store, 'cam-4', { blur: 0 });
+  const renderer = createCameraRenderer(store, 'cam-3', { blur: 0 });
   const before = renderer.render([]).data;
   const lane = 'g1-s3-l2';
   const empty = renderer.render([], new Map([[lane, 0]])).data;

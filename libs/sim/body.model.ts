@@ -45,8 +45,18 @@ const UPPER_ARM = 0.186;
 const FOREARM = 0.146;
 const HIP_HALF_WIDTH = 0.085;
 const SHOULDER_HALF_WIDTH = 0.115;
-const STRIDE_REACH = 0.22; // how far a foot swings ahead of the hips at full walk, fraction of height
-const FOOT_LIFT = 0.05;
+// Walking (Perry's gait cycle): each foot is on the floor for 60% of a stride and swings for 40%.
+// Planted, it stays where it landed while the body passes over it (the ankle moves back against the
+// hips at walking speed, a little slower as the foot rolls over the toes), from heel strike ahead of
+// the hips to toe-off behind them, the heel rising at the end; then it swings forward, the knee
+// bending to clear the floor. One stride (two steps) is about 0.83 of body height, as the timeline
+// walks it (store.sim), so a planted foot does not slide.
+const STANCE_SHARE = 0.6;
+const HEEL_STRIKE_AHEAD = 0.17;
+const TOE_OFF_BEHIND = 0.25;
+const HEEL_RISE = 0.055; // ankle lift at toe-off
+const SWING_LIFT = 0.03; // extra ankle lift at mid-swing
+const HIP_BOB = 0.02; // hips are lowest when both feet are down, highest over one foot
 const ARM_SWING_RAD = 0.35;
 const EYE_HALF_SPACING = 0.018; // pupils about 6 cm apart
 // Head landmarks from the head centre (at ear height): the eyes sit about a centimetre above the ear
@@ -98,7 +108,7 @@ export function skeleton(shape: BodyShape, pose: BodyPose): Vec3[] {
   const crouch = Math.min(1, Math.max(0, pose.crouch));
 
   // Hips drop with crouching and bob slightly with each step.
-  const hipZ = H * (HIP - MAX_CROUCH_DROP * crouch) - walk * 0.012 * H * Math.abs(Math.cos(pose.gaitPhase));
+  const hipZ = H * (HIP - MAX_CROUCH_DROP * crouch) - walk * HIP_BOB * H * Math.sin(pose.gaitPhase) ** 2;
   const pelvis = add(base, [0, 0, hipZ]);
   // A crouching person sits back: the pelvis moves behind the feet.
   const pelvisShift = scale(f, -0.12 * H * crouch);
@@ -108,9 +118,9 @@ export function skeleton(shape: BodyShape, pose: BodyPose): Vec3[] {
   for (const side of [1, -1] as const) {
     const hip = add(pelvisAt, scale(l, side * HIP_HALF_WIDTH * H * widen));
     const phase = pose.gaitPhase + (side === 1 ? 0 : Math.PI);
-    const swing = Math.sin(phase);
-    const footAhead = walk * STRIDE_REACH * H * swing;
-    const lift = walk * FOOT_LIFT * H * Math.max(0, Math.cos(phase));
+    const step = footInStride(phase);
+    const footAhead = walk * step.ahead * H;
+    const lift = walk * step.lift * H;
     const footOut = side * (HIP_HALF_WIDTH * 0.9 + 0.05 * crouch) * H * widen;
     const ankleTarget = add(add(base, scale(f, footAhead)), add(scale(l, footOut), [0, 0, ANKLE * H + lift]));
     const legPole = add(scale(f, 1), scale(l, side * 0.25 * crouch));
@@ -158,6 +168,23 @@ export function skeleton(shape: BodyShape, pose: BodyPose): Vec3[] {
     out[side === 1 ? KP.left_wrist : KP.right_wrist] = arm.end;
   }
   return out;
+}
+
+/**
+ * Where a walking foot is at a stride phase (0 = mid-swing, as the foot passes under the hips; pi =
+ * mid-stance), ahead of the hips and above its resting height, as fractions of body height.
+ */
+export function footInStride(phase: number): { ahead: number; lift: number } {
+  const c = Math.atan2(Math.sin(phase - Math.PI), Math.cos(phase - Math.PI)); // 0 at mid-stance
+  const half = STANCE_SHARE * Math.PI;
+  const span = HEEL_STRIKE_AHEAD + TOE_OFF_BEHIND;
+  if (Math.abs(c) <= half) {
+    const p = (c + half) / (2 * half); // 0 heel strike .. 1 toe-off
+    const heel = p > 0.6 ? ((p - 0.6) / 0.4) ** 2 : 0;
+    return { ahead: HEEL_STRIKE_AHEAD - span * p, lift: HEEL_RISE * heel };
+  }
+  const q = (c > 0 ? c - half : c + 2 * Math.PI - half) / (2 * Math.PI - 2 * half); // 0 toe-off .. 1 heel strike
+  return { ahead: -TOE_OFF_BEHIND + span * smooth(q), lift: HEEL_RISE * (1 - q) + SWING_LIFT * Math.sin(Math.PI * q) };
 }
 
 /** Smoothstep: reaches start and end gently, as human movements do (minimum-jerk-like). */

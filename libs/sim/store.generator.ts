@@ -244,13 +244,16 @@ export const KIOSK_SPEC: StoreSpec = {
     { footprint: [0.1, 1.4, 0.6, 3.4], facing: '+x', heightM: 1.9, shelfHeightsM: [0.25, 0.65, 1.05, 1.45], platesPerShelf: 4, lanesPerShelf: 6 },
   ],
   // Shoppers at a wall shelf turn their backs to the room, so three cameras hang just in front of
-  // the shelves' ends and see them from the side and front while they reach; the fourth covers
-  // the gates and the floor.
+  // the shelves' ends and see them from the side and front while they reach (the one at the end of
+  // g1 looks along its front, not across the room, so shoppers there are not at the image's edge);
+  // the fourth hangs in the corner across from the gates, so people walking in face it, and sees
+  // the shoppers at g1 from the side and at g2 from the front (from the gate corner it saw only
+  // their backs, five metres away).
   cameras: [
     { eye: [0.75, 4.3, 3.1], target: [2.6, 2.45, 0.8] },
-    { eye: [3.4, 4.3, 3.1], target: [1.2, 2.8, 0.8] },
+    { eye: [3.4, 4.3, 3.1], target: [1.5, 3.3, 0.8] },
     { eye: [0.8, 1.0, 3.1], target: [2.0, 3.4, 0.8] },
-    { eye: [5.7, 0.3, 3.1], target: [2.4, 2.8, 0.8] },
+    { eye: [5.7, 4.6, 3.1], target: [2.6, 1.8, 0.8] },
   ],
   camera: CAMERA_640,
   productCount: 40,

@@ -22,6 +22,13 @@ export interface RecallOptions {
   minKeypointScore: number;
   /** Detections and truth people are paired only above this OKS (one-to-one, best first). */
   minMatchOks: number;
+  /**
+   * For the second, "countable people" figures: a truth person counts when at least this many of
+   * their keypoints are in the image (v >= 1) and their visible box covers at least `minBoxAreaPx`.
+   * The strict figures count everyone.
+   */
+  minKeypointsInImage: number;
+  minBoxAreaPx: number;
 }
 
 export const DEFAULT_RECALL_OPTIONS: RecallOptions = Object.freeze({
@@ -29,6 +36,12 @@ export const DEFAULT_RECALL_OPTIONS: RecallOptions = Object.freeze({
   minRadiusPx: 4,
   minKeypointScore: 0.2,
   minMatchOks: 0.1,
+  // OpenPose and the models that followed it train on COCO people with at least 5 labelled
+  // keypoints and an area of at least 32 x 32 px and mask out the rest (COCO leaves people smaller
+  // than that without keypoints at all): a person mostly outside the frame, or a sliver of one
+  // behind a shelf, is not something these models are taught to find.
+  minKeypointsInImage: 5,
+  minBoxAreaPx: 32 * 32,
 });
 
 type TruthPerson = FramePoseTruth['people'][number];
@@ -41,7 +54,9 @@ export interface RecallTally {
   inImage: { found: number; total: number }[];
   /** Visible keypoints found when a detection may be mirrored as a whole (left and right swapped). */
   visibleAnySide: { found: number; total: number }[];
-  people: { truth: number; matched: number; detections: number };
+  /** Visible keypoints of the countable people only (see RecallOptions.minKeypointsInImage). */
+  visibleCountable: { found: number; total: number }[];
+  people: { truth: number; matched: number; detections: number; countable: number };
   frames: number;
 }
 
@@ -57,7 +72,7 @@ export function mirrorPose(pose: DetectedPose): DetectedPose {
 
 export interface RecallSummary {
   frames: number;
-  people: { truth: number; matched: number; detections: number };
+  people: { truth: number; matched: number; detections: number; countable: number };
   perKeypoint: Array<{ keypoint: string; visibleFound: number; visibleTotal: number; recallVisible: number | null; recallInImage: number | null }>;
   /** All visible (v = 2) keypoints pooled. */
   recallVisible: number | null;
@@ -65,12 +80,21 @@ export interface RecallSummary {
   wristsInView: { found: number; total: number; recall: number | null };
   /** The same two figures when a detection may have left and right swapped as a whole. */
   sideAgnostic: { recallVisible: number | null; wristsInView: { found: number; total: number; recall: number | null } };
+  /** The strict figures over countable people only (enough of them in the image to be found). */
+  countable: { recallVisible: number | null; wristsInView: { found: number; total: number; recall: number | null } };
   options: RecallOptions;
 }
 
 export function emptyTally(): RecallTally {
   const zero = () => COCO_KEYPOINTS.map(() => ({ found: 0, total: 0 }));
-  return { visible: zero(), inImage: zero(), visibleAnySide: zero(), people: { truth: 0, matched: 0, detections: 0 }, frames: 0 };
+  return {
+    visible: zero(),
+    inImage: zero(),
+    visibleAnySide: zero(),
+    visibleCountable: zero(),
+    people: { truth: 0, matched: 0, detections: 0, countable: 0 },
+    frames: 0,
+  };
 }
 
 function torsoSizePx(person: TruthPerson): number {
@@ -80,6 +104,12 @@ function torsoSizePx(person: TruthPerson): number {
   const torso = Math.max(diagonal(KP.left_shoulder, KP.right_hip), diagonal(KP.right_shoulder, KP.left_hip));
   // A person cut by the image edge may lack a torso in the image: fall back to a share of the box.
   return torso > 0 ? torso : 0.3 * person.box[3];
+}
+
+/** Enough of the person is in the image for a model trained on COCO to be asked to find them. */
+export function isCountable(person: TruthPerson, options: RecallOptions = DEFAULT_RECALL_OPTIONS): boolean {
+  const inImage = person.keypoints.filter(([, , v]) => v >= 1).length;
+  return inImage >= options.minKeypointsInImage && person.box[2] * person.box[3] >= options.minBoxAreaPx;
 }
 
 /**
@@ -129,6 +159,8 @@ export function tallyFrame(tally: RecallTally, truth: readonly TruthPerson[], de
     const mirrored = det && mirrorPose(det);
     const visibleFound = (pose: DetectedPose | undefined) => person.keypoints.filter(([, , v], k) => v === 2 && foundBy(pose, k)).length;
     const anySide = mirrored && visibleFound(mirrored) > visibleFound(det) ? mirrored : det;
+    const countable = isCountable(person, options);
+    if (countable) tally.people.countable++;
     person.keypoints.forEach(([, , v], k) => {
       if (v === 0) return;
       const found = foundBy(det, k);
@@ -139,6 +171,10 @@ export function tallyFrame(tally: RecallTally, truth: readonly TruthPerson[], de
         tally.visibleAnySide[k].total++;
         if (found) tally.visible[k].found++;
         if (foundBy(anySide, k)) tally.visibleAnySide[k].found++;
+        if (countable) {
+          tally.visibleCountable[k].total++;
+          if (found) tally.visibleCountable[k].found++;
+        }
       }
     });
   });
@@ -151,6 +187,8 @@ export function summariseRecall(tally: RecallTally, options: RecallOptions = DEF
   const wrists = sum([tally.visible[KP.left_wrist], tally.visible[KP.right_wrist]]);
   const allAnySide = sum(tally.visibleAnySide);
   const wristsAnySide = sum([tally.visibleAnySide[KP.left_wrist], tally.visibleAnySide[KP.right_wrist]]);
+  const allCountable = sum(tally.visibleCountable);
+  const wristsCountable = sum([tally.visibleCountable[KP.left_wrist], tally.visibleCountable[KP.right_wrist]]);
   return {
     frames: tally.frames,
     people: { ...tally.people },
@@ -166,6 +204,10 @@ export function summariseRecall(tally: RecallTally, options: RecallOptions = DEF
     sideAgnostic: {
       recallVisible: ratio(allAnySide.found, allAnySide.total),
       wristsInView: { ...wristsAnySide, recall: ratio(wristsAnySide.found, wristsAnySide.total) },
+    },
+    countable: {
+      recallVisible: ratio(allCountable.found, allCountable.total),
+      wristsInView: { ...wristsCountable, recall: ratio(wristsCountable.found, wristsCountable.total) },
     },
     options,
   };
@@ -183,6 +225,8 @@ export function formatRecall(summary: RecallSummary): string {
     `wrists in view (v=2): ${summary.wristsInView.found}/${summary.wristsInView.total} = ${pct(summary.wristsInView.recall)}`,
     `allowing a whole-person left/right swap: visible keypoints ${pct(summary.sideAgnostic.recallVisible)}, ` +
       `wrists in view ${summary.sideAgnostic.wristsInView.found}/${summary.sideAgnostic.wristsInView.total} = ${pct(summary.sideAgnostic.wristsInView.recall)}`,
+    `people with >= ${summary.options.minKeypointsInImage} keypoints in the image and a box >= ${summary.options.minBoxAreaPx} px² (${summary.people.countable} of ${summary.people.truth}): ` +
+      `visible keypoints ${pct(summary.countable.recallVisible)}, wrists in view ${summary.countable.wristsInView.found}/${summary.countable.wristsInView.total} = ${pct(summary.countable.wristsInView.recall)}`,
     `found = within max(${summary.options.minRadiusPx} px, ${summary.options.pckFraction} x torso diagonal) with score >= ${summary.options.minKeypointScore}`,
   ];
   return lines.join('\n');

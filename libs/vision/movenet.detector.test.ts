@@ -3,7 +3,11 @@ import { readFile } from 'node:fs/promises';
 import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { loadStore } from '../contracts/index.ts';
+import { indexStore, loadStore } from '../contracts/index.ts';
+import { createCameraRenderer } from '../render/scene.renderer.ts';
+import { peopleAt } from '../sim/recording.sim.ts';
+import { loadScenario } from '../sim/scenario.load.ts';
+import { simulate } from '../sim/store.sim.ts';
 import { kioskSampleScenes } from '../render/sample-people.fixture.ts';
 import { createStoreRenderers } from '../render/scene.renderer.ts';
 import { readVideoFrames } from '../video/mp4.reader.ts';
@@ -13,6 +17,7 @@ import { objectKeypointSimilarity } from './oks.metric.ts';
 
 const data = (p: string) => fileURLToPath(new URL(`../../../shared/data/${p}`, import.meta.url));
 const KIOSK = fileURLToPath(new URL('../../fixtures/stores/kiosk.json', import.meta.url));
+const TWO_SHOPPERS = fileURLToPath(new URL('../../fixtures/scenarios/two-shoppers-one-shelf.json', import.meta.url));
 
 // One model per input size for the whole file: loading costs more than a frame.
 const trainedSize = await createDetector({ type: 'movenet', inputSize: 256 });
@@ -67,4 +72,32 @@ test('MoveNet finds the rendered shoppers of the kiosk cameras: keypoint recall 
   // if the figures, lighting or lens drift away from what the model recognises.
   assert.ok(summary.recallVisible! >= 0.78, `visible keypoint recall ${summary.recallVisible}`);
   assert.ok(summary.wristsInView.recall! >= 0.72, `wrist recall ${summary.wristsInView.recall}`);
+});
+
+test('MoveNet finds the simulated shoppers of two-shoppers-one-shelf through every kiosk camera', async () => {
+  // The simulator's own people (walking, turning, bending and reaching at the shelf), rendered raw
+  // (no H.264) at evenly spaced instants while anyone is in the store.
+  const store = await loadStore(KIOSK);
+  const sim = simulate(await loadScenario(TWO_SHOPPERS), indexStore(store), 1);
+  const start = Math.min(...sim.people.map((p) => p.timeline.enterMs));
+  const end = Math.max(...sim.people.map((p) => p.timeline.endMs));
+  const INSTANTS = 12;
+  const tally = emptyTally();
+  for (const camera of store.cameras) {
+    const renderer = createCameraRenderer(store, camera.id);
+    for (let i = 0; i < INSTANTS; i++) {
+      const frame = renderer.render(peopleAt(sim, start + ((end - start) * (i + 0.5)) / INSTANTS));
+      tallyFrame(tally, frame.people, await nativeSize.detect(frame));
+    }
+  }
+  const summary = summariseRecall(tally);
+  console.log(`MoveNet MultiPose at input 640 on ${summary.frames} simulated kiosk frames:\n${formatRecall(summary)}`);
+  // Measured on the WebAssembly backend: visible keypoints 0.67, wrists in view 0.59 (43 of 73; the
+  // 7 people too little in view to count had no visible wrist). Before the gait, head and camera
+  // mount fixes the same measure gave about 0.5. The floors sit a few wrists below, so a change in
+  // the figures, gait, postures or camera mounts that loses MoveNet's people fails here.
+  assert.ok(summary.people.matched >= 0.6 * summary.people.truth, `${summary.people.matched} of ${summary.people.truth} people matched`);
+  assert.ok(summary.recallVisible! >= 0.62, `visible keypoint recall ${summary.recallVisible}`);
+  assert.ok(summary.wristsInView.recall! >= 0.52, `wrist recall ${summary.wristsInView.recall}`);
+  assert.ok(summary.countable.wristsInView.recall! >= 0.52, `wrist recall of countable people ${summary.countable.wristsInView.recall}`);
 });

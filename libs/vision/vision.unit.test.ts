@@ -3,7 +3,7 @@ import test from 'node:test';
 import { WalkoutError } from '../contracts/index.ts';
 import { createDetector, DetectorConfig } from './detector.registry.ts';
 import { cropSquareInt32, resizeAreaInt32 } from './image.resize.ts';
-import { emptyTally, matchDetections, summariseRecall, tallyFrame } from './keypoint.recall.ts';
+import { emptyTally, isCountable, matchDetections, summariseRecall, tallyFrame } from './keypoint.recall.ts';
 import { boxIou, decodeMovenetOutput, movenetInputGeometry } from './movenet.detector.ts';
 import { objectKeypointSimilarity } from './oks.metric.ts';
 import type { DetectedPose } from './pose.detector.ts';
@@ -84,7 +84,7 @@ test('recall pairs detections with people one to one and counts keypoints within
   tallyFrame(tally, [person], []);
   const summary = summariseRecall(tally);
   assert.equal(summary.frames, 2);
-  assert.deepEqual(summary.people, { truth: 3, matched: 2, detections: 2 });
+  assert.deepEqual(summary.people, { truth: 3, matched: 2, detections: 2, countable: 3 });
   // Right wrists (10) are 40 px off: missed. Left wrists (9) are hidden (v = 1): out of the visible
   // count, but found where they are for a and b (not in the frame without detections).
   assert.equal(summary.perKeypoint[10].visibleFound, 0);
@@ -95,6 +95,23 @@ test('recall pairs detections with people one to one and counts keypoints within
   assert.equal(summary.perKeypoint[0].visibleFound, 1);
   assert.equal(summary.perKeypoint[5].visibleFound, 2);
   assert.deepEqual(summary.wristsInView, { found: 0, total: 3, recall: 0 });
+  assert.deepEqual(summary.countable.wristsInView, { found: 0, total: 3, recall: 0 });
+});
+
+test('the countable-people figures leave out people mostly outside the image or too small, and only them', () => {
+  const inFrame = { personId: 'a', keypoints: truth.map(([x, y]) => [x, y, 2] as [number, number, 0 | 1 | 2]), box: [90, 190, 70, 100] as [number, number, number, number] };
+  // Only the head and one wrist in the image: 4 keypoints, below the 5 COCO-trained models need.
+  const cut = { ...inFrame, personId: 'b', keypoints: inFrame.keypoints.map(([x, y], k) => [x + 300, y, k < 3 || k === 10 ? 2 : 0] as [number, number, 0 | 1 | 2]) };
+  // Whole but 20 x 30 px: smaller than 32 x 32.
+  const tiny = { ...inFrame, personId: 'c', keypoints: inFrame.keypoints.map(([x, y, v]) => [x + 600, y, v] as [number, number, 0 | 1 | 2]), box: [690, 190, 20, 30] as [number, number, number, number] };
+  assert.deepEqual([inFrame, cut, tiny].map((p) => isCountable(p)), [true, false, false]);
+  const found: DetectedPose = { score: 0.9, box: inFrame.box, keypoints: truth.map(([x, y]) => [x, y, 0.9]) };
+  const tally = emptyTally();
+  tallyFrame(tally, [inFrame, cut, tiny], [found]);
+  const summary = summariseRecall(tally);
+  assert.equal(summary.people.countable, 1);
+  assert.deepEqual(summary.wristsInView, { found: 2, total: 5, recall: 0.4 });
+  assert.deepEqual(summary.countable.wristsInView, { found: 2, total: 2, recall: 1 });
 });
 
 test('detector configs are strict and every bad value is reported at once', async () => {

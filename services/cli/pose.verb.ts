@@ -83,7 +83,7 @@ export const evalPoseVerb: Verb = {
           `${positionals[0]}: ${result.model} on ${result.backend}`,
           ...result.cameras.map(
             (c) =>
-              `  ${c.cameraId}: ${c.summary.frames} frames, ${c.msPerFrame.toFixed(0)} ms/frame, visible keypoints ${pct(c.summary.recallVisible)}, wrists in view ${pct(c.summary.wristsInView.recall)}`,
+              `  ${c.cameraId}: ${c.summary.frames} frames, ${c.msPerFrame.toFixed(0)} ms/frame, visible keypoints ${pct(c.summary.recallVisible)}, wrists in view ${pct(c.summary.wristsInView.recall)} (countable people ${pct(c.summary.countable.wristsInView.recall)})`,
           ),
           '',
           formatRecall(result.overall),
