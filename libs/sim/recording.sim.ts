@@ -78,7 +78,7 @@ export async function writeSimulation(sim: Simulation, dir: string, options: Wri
       initialGrams: sim.initialPlateGrams,
       changes: sim.plateChanges.get(shelf.id) ?? [],
       seed: hashString(`${options.seed}:${shelf.id}`),
-      faults: sim.faults,
+      faults: sim.faults.filter((f) => cells.some((c) => c.id === f.loadCellId)),
     })) {
       out.write(tick.ts, tick.grams);
       if (++n % 4096 === 0) await writer.settle();

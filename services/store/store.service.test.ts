@@ -58,3 +58,39 @@ test('a recording replayed onto the bus comes out of the store as the right shel
   assert.equal(lanes.get('g1-s3-l5')!.stock, index.placementByLane.get('g1-s3-l5')!.initialStock - 1);
   assert.deepEqual(store.shelf.inventory().misplaced, []);
 });
+
+test('failing load cells are reported, the store keeps running, and events it cannot trust say so', async () => {
+  const index = indexStore(await loadStore(fixture('stores/kiosk.json')));
+  const dir = path.join(await mkdtemp(path.join(tmpdir(), 'walkout-faulty-')), 'rec');
+  await writeSimulation(simulate(await loadScenario(fixture('scenarios/faulty-load-cells.json')), index, 1), dir, { seed: 1, quiet: true });
+  const recording = await openRecording(dir);
+  const bus = createMemoryBus({ topics, config: parseBusConfig({ kind: 'memory' }) });
+  await bus.start();
+  const events: ShelfEventDetected[] = [];
+  const health = new Map<string, string>();
+  await bus.subscribe({
+    group: 'test',
+    topics: ['shelf.event-detected', 'device.health-reported'],
+    handle: (d) => {
+      if (d.topic === 'shelf.event-detected') events.push(d.message as ShelfEventDetected);
+      else if (d.topic === 'device.health-reported') health.set(d.message.deviceId, d.message.health);
+    },
+  });
+  const store = createStore({ index: recording.index, bus });
+  await store.start();
+  await replayRecording(recording, bus);
+  await store.stop();
+  await bus.close();
+
+  assert.equal(health.get('lc-g1-s2-p2'), 'stuck');
+  assert.equal(health.get('lc-g1-s4-p3'), 'dead');
+  assert.equal(health.get('lc-g2-s3-p1'), 'noisy');
+  const onNoisy = events.find((e) => e.plateIds.includes('g2-s3-p1'));
+  assert.ok(onNoisy, 'the pick on the noisy cell is still seen');
+  assert.equal(onNoisy.health, 'noisy');
+  const healthy = events.filter((e) => e.health === 'ok');
+  assert.ok(healthy.length >= 2);
+  assert.ok(onNoisy.confidence < Math.min(...healthy.map((e) => e.confidence)), 'an untrusted event is less confident than healthy ones');
+  // Picks on a stuck or dead cell cannot be weighed; they must not be invented either.
+  assert.ok(!events.some((e) => e.plateIds.includes('g1-s2-p2') && e.kind === 'pick' && e.health === 'ok'));
+});
