@@ -24,6 +24,8 @@ const PAIR_LOG_PRIOR = Math.log(0.03);
 const FOREIGN_PUT_SHARE = 0.3;
 /** Puts of a product nobody was seen to pick (a restock, or a missed pick). */
 const UNCARRIED_PUT_SHARE = 0.02;
+/** Puts of the lane's own product while staff are restocking it (see InventoryModel.restocking). */
+const RESTOCKING_PUT_SHARE = 0.5;
 /** A pick of a misplaced item, against the lane's own product. */
 const MISPLACED_PICK_LOG_PRIOR = Math.log(0.5);
 /** A lane the inventory believes cannot give this many. */
@@ -128,9 +130,10 @@ export function candidateItems(input: ExplainInput): Item[] {
       const foreignCarried = carriedTotal - ownCarried;
       // Where the put-back goes: its own lane, or (FOREIGN_PUT_SHARE) some other lane.
       const ownShare = foreignCarried > 0 ? 1 - FOREIGN_PUT_SHARE : 1;
+      const uncarriedOwn = inventory.restocking(geometry.laneId, nowMs) ? RESTOCKING_PUT_SHARE : UNCARRIED_PUT_SHARE;
       if (own)
         for (let q = 1; q <= 3; q++)
-          push(lane, own, q, 1, Math.log(q <= ownCarried ? ownShare : UNCARRIED_PUT_SHARE));
+          push(lane, own, q, 1, Math.log(q <= ownCarried ? ownShare : uncarriedOwn));
       for (const [productId, count] of carried) {
         if (productId === own) continue;
         const share = (FOREIGN_PUT_SHARE * count) / foreignCarried;

@@ -20,6 +20,8 @@ export interface LaneInventory {
   stock: number;
   /** Other products put back on this lane, by product id. */
   misplaced: Map<string, number>;
+  /** When units of the lane's own product that nobody carried last arrived (staff restocking). */
+  restockedAtMs?: number;
 }
 
 export interface InventorySnapshot {
@@ -36,6 +38,9 @@ export interface InventorySnapshot {
   misplaced: Array<{ laneId: string; productId: string; quantity: number }>;
   carried: Array<{ productId: string; quantity: number }>;
 }
+
+/** A restock comes in several reaches; this long after one, more of the same is still expected, ms. */
+export const RESTOCK_SESSION_MS = 60_000;
 
 export class InventoryModel {
   readonly lanes = new Map<string, LaneInventory>();
@@ -68,6 +73,12 @@ export class InventoryModel {
     return entry && nowMs - entry.lastMs <= HELD_TTL_MS ? entry.count : 0;
   }
 
+  /** Whether staff have been filling this lane in the last RESTOCK_SESSION_MS. */
+  restocking(laneId: string, nowMs: number): boolean {
+    const at = this.lane(laneId).restockedAtMs;
+    return at !== undefined && nowMs - at <= RESTOCK_SESSION_MS;
+  }
+
   /** Every product shoppers carry now, with counts. */
   carriedProducts(nowMs: number): Map<string, number> {
     const out = new Map<string, number>();
@@ -87,10 +98,13 @@ export class InventoryModel {
     this.carried.set(productId, { count: (entry && atMs - entry.lastMs <= HELD_TTL_MS ? entry.count : 0) + quantity, lastMs: atMs });
   }
 
-  put(laneId: string, productId: string, quantity: number, _atMs: number): void {
+  put(laneId: string, productId: string, quantity: number, atMs: number): void {
     const lane = this.lane(laneId);
-    if (productId === lane.productId) lane.stock += quantity;
-    else lane.misplaced.set(productId, (lane.misplaced.get(productId) ?? 0) + quantity);
+    if (productId === lane.productId) {
+      // More of the lane's own product than shoppers carry can only come from the stock room.
+      if (this.carriedCount(productId, atMs) < quantity) lane.restockedAtMs = atMs;
+      lane.stock += quantity;
+    } else lane.misplaced.set(productId, (lane.misplaced.get(productId) ?? 0) + quantity);
     const entry = this.carried.get(productId);
     if (entry) entry.count = Math.max(0, entry.count - quantity);
   }

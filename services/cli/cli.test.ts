@@ -66,4 +66,6 @@ test('start runs the store on the in-process bus and scores the demo', async () 
   assert.ok(Object.values(result.truthMatchesCommitted).every(Boolean), JSON.stringify(result.truthMatchesCommitted));
   assert.equal(result.shelfEvents.actions, 13);
   assert.ok(result.shelfEvents.f1 >= 0.99, `F1 ${result.shelfEvents.f1}`);
+  // Includes a one-unit restock put of crisps while a shopper carries a yogurt of near-equal weight.
+  assert.equal(result.shelfEvents.productTop1, 1);
 });
