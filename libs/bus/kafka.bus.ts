@@ -234,7 +234,10 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
       await producer.sendBatch({ topicMessages, acks: -1 });
       batch.resolve();
     } catch (error) {
-      batch.reject(busError(error, `publish of ${batch.count} message(s) to ${[...batch.byTopic.keys()].join(', ')} failed`));
+      const failure = busError(error, `publish of ${batch.count} message(s) to ${[...batch.byTopic.keys()].join(', ')} failed`);
+      // Logged as well as rejected: a publisher that did not await its publish would never know.
+      logger.error(failure.message, { code: failure.code });
+      batch.reject(failure);
     }
   }
 
