@@ -152,7 +152,7 @@ export function simulate(scenario: Scenario, index: StoreIndex, seed: number): S
     const speed = person.walkingSpeedMps ?? Math.min(1.6, Math.max(0.9, personRandom.normal(1.25, 0.12)));
     const strideM = 0.83 * appearance.heightM; // two steps, each about 0.41 of body height
     const doorZone = person.role === 'staff' ? zone('staff-door') : zone('entry');
-    const inside = (p: Vec2): Vec2 => towardsFloor(index, p);
+    const inside = (p: Vec2): Vec2 => towardsFloor(index, floor, p);
     let pos: Vec2 = inside(zoneCentre(doorZone.polygon));
     let heading = Math.atan2(index.store.layout.floor[2][1] / 2 - pos[1], index.store.layout.floor[2][0] / 2 - pos[0]);
     let t = at(person.arriveAtS);
@@ -358,12 +358,10 @@ export function postureFor(shape: BodyShape, at: Vec2, heading: number, target: 
 const postureCost = (p: { crouch: number; lean: number }) => p.lean * p.lean + 0.35 * p.crouch * p.crouch;
 
 /** Pulls a point into the walkable floor (zone centres can sit against a wall). */
-function towardsFloor(index: StoreIndex, p: Vec2): Vec2 {
+function towardsFloor(index: StoreIndex, map: FloorMap, p: Vec2): Vec2 {
   const floor = index.store.layout.floor;
   const cx = floor.reduce((s, q) => s + q[0], 0) / floor.length;
   const cy = floor.reduce((s, q) => s + q[1], 0) / floor.length;
-  const map = walkableCache.get(index) ?? buildFloorMap(index);
-  walkableCache.set(index, map);
   for (let step = 0; step < 40; step++) {
     const u = step * 0.025;
     const q: Vec2 = [p[0] + (cx - p[0]) * u, p[1] + (cy - p[1]) * u];
@@ -371,7 +369,6 @@ function towardsFloor(index: StoreIndex, p: Vec2): Vec2 {
   }
   return p;
 }
-const walkableCache = new WeakMap<StoreIndex, FloorMap>();
 
 function replayTransactions(
   index: StoreIndex,
