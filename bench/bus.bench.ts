@@ -4,7 +4,11 @@
  * loop over the same messages for the in-process bus, raw kafkajs on the same broker for the adapter.
  * Targets: in-process ≥ 500k messages/s; the Kafka adapter within 20 % of raw kafkajs throughput.
  *
- *   node --import tsx bench/bus.bench.ts [--rounds 5] [--kafka-messages 30000] [--memory-messages 300000] [--json]
+ *   node --import tsx bench/bus.bench.ts [--rounds 5] [--kafka-messages 30000] [--memory-messages 300000] [--check-publish] [--json]
+ *
+ * The adapter runs as deploy/kafka/production configures it: consumers validate every message, the
+ * publisher does not check it again (kafka.checkPublish off). --check-publish measures it with the
+ * publish-side check on, the development default.
  *
  * Kafka is measured when WALKOUT_KAFKA_BROKERS names a broker (deploy/kafka/start.sh prints it).
  * Throughput is end to end, first publish to last message handled, with the publisher flooding.
@@ -41,12 +45,14 @@ const { values } = parseArgs({
     'kafka-messages': { type: 'string' },
     'memory-messages': { type: 'string' },
     rounds: { type: 'string' },
+    'check-publish': { type: 'boolean' },
     json: { type: 'boolean' },
   },
 });
 const kafkaMessages = Number(values['kafka-messages'] ?? 30_000);
 const memoryMessages = Number(values['memory-messages'] ?? 300_000);
 const rounds = Number(values.rounds ?? 5);
+const checkPublish = values['check-publish'] === true;
 const brokers = (process.env.WALKOUT_KAFKA_BROKERS ?? '')
   .split(',')
   .map((b) => b.trim())
@@ -272,7 +278,7 @@ async function adapterRun(n: number, mode: 'flood' | 'paced'): Promise<Run> {
   const config = parseBusConfig({
     kind: 'kafka',
     partitions: PARTITIONS,
-    kafka: { brokers, clientId: 'walkout-bench-adapter', fetchMaxWaitMs: 100, maxBatchMessages: RAW_BATCH },
+    kafka: { brokers, clientId: 'walkout-bench-adapter', fetchMaxWaitMs: 100, maxBatchMessages: RAW_BATCH, checkPublish },
   });
   const bus: Bus<Record<string, typeof frameSpec>> = createKafkaBus({ topics: { [topic]: frameSpec }, config: { ...config, kafka: config.kafka! } });
   await bus.start();
@@ -344,6 +350,7 @@ async function main(): Promise<void> {
     `node ${process.version}, ${cpus().length} cores (load ${loadBefore}), ${MESSAGE_BYTES}-byte JSON messages, ` +
       `${KEYS.length} keys, ${PARTITIONS} partitions, ${rounds} alternating rounds, medians`,
   );
+  say(`Kafka adapter: publish-side check ${checkPublish ? 'on (development default)' : 'off (as deploy/kafka/production runs it; consumers validate every message)'}`);
 
   // Warm-up, thrown away: the first runs pay for JIT compilation.
   await bareLoop(Math.min(memoryMessages, 100_000));

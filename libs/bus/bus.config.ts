@@ -46,6 +46,12 @@ const KafkaSchema = z
     maxBatchMessages: positiveInt(100_000).default(1_000).describe('Most messages the publisher packs into one produce request.'),
     lingerMs: z.number().int().min(0).max(1_000).default(0).describe('How long the publisher waits to fill a batch; 0 sends on the next turn of the event loop.'),
     maxPendingMessages: positiveInt(10_000_000).default(20_000).describe('Publishes waiting for the broker before publish itself waits.'),
+    checkPublish: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Validate each message against its schema before sending (a bad one throws at the publisher). Consumers validate every message anyway; off, a bad publish is dead-lettered by its consumers instead, for about a fifth less CPU per message.',
+      ),
     tls: z.boolean().default(false).describe('Connect with TLS (production listeners do).'),
     tlsCaFile: z.string().min(1).optional().describe('PEM file of the CA that signed the brokers (a private cluster CA).'),
     sasl: z
@@ -157,6 +163,7 @@ const ENV: Record<string, { path: readonly string[]; read: EnvRead }> = {
   WALKOUT_KAFKA_BATCH_MAX_MESSAGES: { path: ['kafka', 'maxBatchMessages'], read: 'int' },
   WALKOUT_KAFKA_LINGER_MS: { path: ['kafka', 'lingerMs'], read: 'int' },
   WALKOUT_KAFKA_MAX_PENDING: { path: ['kafka', 'maxPendingMessages'], read: 'int' },
+  WALKOUT_KAFKA_CHECK_PUBLISH: { path: ['kafka', 'checkPublish'], read: 'bool' },
   WALKOUT_KAFKA_TLS: { path: ['kafka', 'tls'], read: 'bool' },
   WALKOUT_KAFKA_TLS_CA_FILE: { path: ['kafka', 'tlsCaFile'], read: 'string' },
   WALKOUT_KAFKA_SASL_MECHANISM: { path: ['kafka', 'sasl', 'mechanism'], read: 'string' },

@@ -3,6 +3,9 @@ import test from 'node:test';
 import { AssignerProtocol, type Cluster, type Logger } from 'kafkajs';
 import { topicAwareAssigner } from './kafka.assigner.ts';
 import { busError } from './kafka.bus.ts';
+import { DEAD_LETTER_TOPIC, type MessageDeadLettered } from '../contracts/topics.ts';
+import { loadBusConfig } from './bus.config.ts';
+import { kafkaKind, kafkaTarget, ticket, ticketTopics, waitFor } from './bus.harness.ts';
 
 /** The Kafka bus' own logic that needs no broker: the partition assigner and error mapping. */
 
@@ -37,4 +40,42 @@ test('kafkajs failures map onto the catalogue: retriable ones are BUS_UNAVAILABL
   const rejected = busError(Object.assign(new Error('The request included a message larger than the max message size'), { name: 'KafkaJSProtocolError', retriable: false }), 'publish');
   assert.equal(rejected.code, 'BUS_REJECTED');
   assert.equal(rejected.retriable, false);
+});
+
+// With the publish-side check off (kafka.checkPublish = false), nothing is lost: the consumers still
+// validate every message, so a bad publish reaches the dead-letter topic instead of throwing.
+const broker = kafkaTarget();
+if ('fail' in broker) test('a Kafka broker is configured for the Kafka bus tests', () => assert.fail(broker.fail));
+const kafka = kafkaKind(broker);
+test('without the publish-side check, a bad message is dead-lettered by its consumer', { skip: kafka.skip, timeout: 60_000 }, async (t) => {
+  const { topics, name } = ticketTopics('unchecked');
+  const bus = await kafka.make(topics, { kafka: { checkPublish: false } as never });
+  t.after(async () => {
+    await bus.close();
+    await kafka.cleanup();
+  });
+  const letters: MessageDeadLettered[] = [];
+  const handled: number[] = [];
+  await bus.subscribe({
+    group: `letters-${name.unchecked}`,
+    topics: [DEAD_LETTER_TOPIC],
+    handle: ({ message }) => {
+      if (message.sourceTopic === name.unchecked) letters.push(message);
+    },
+  });
+  await bus.subscribe({ group: 'carts', topics: [name.unchecked], handle: ({ message }) => void handled.push(message.seq) });
+  await bus.publish(name.unchecked, ticket('v1', 0));
+  await bus.publish(name.unchecked, { schemaVersion: 1, eventId: 'v1-bad', key: 'v1', seq: 'one' } as never);
+  await assert.rejects(bus.publish(name.unchecked, { schemaVersion: 1, eventId: 'no-key' } as never), /has no partition key/);
+  await bus.publish(name.unchecked, ticket('v1', 2));
+  await waitFor(() => handled.length >= 2 && letters.length >= 1, () => `2 handled and 1 letter, have ${handled.length} and ${letters.length}`);
+  assert.deepEqual(handled, [0, 2]);
+  assert.equal(letters[0].reason, 'invalid-message');
+  assert.match(letters[0].error.message, /seq/);
+});
+
+test('WALKOUT_KAFKA_CHECK_PUBLISH is read from the environment, and is on unless turned off', () => {
+  const base = { WALKOUT_BUS: 'kafka', WALKOUT_KAFKA_BROKERS: '127.0.0.1:19092' };
+  assert.equal(loadBusConfig(base).kafka!.checkPublish, true);
+  assert.equal(loadBusConfig({ ...base, WALKOUT_KAFKA_CHECK_PUBLISH: 'false' }).kafka!.checkPublish, false);
 });

@@ -241,15 +241,32 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
     }
   }
 
+  /** The partition key of a message nobody validated: a message without one cannot be sent at all. */
+  function unvalidatedKey(topic: string, topicSpec: TopicSpec, message: unknown): string {
+    let key: unknown;
+    try {
+      key = topicSpec.key(message as never);
+    } catch {
+      key = undefined;
+    }
+    if (typeof key !== 'string' || key === '') throw new WalkoutError('MESSAGE_INVALID', `${topic}: the message has no partition key`);
+    return key;
+  }
+
   /** Not async: a publish returns its batch's promise and makes none of its own. */
   function publish(topic: string, message: unknown): Promise<void> {
     try {
       if (state !== 'started') ensureStarted(`publish to ${topic}`);
       const topicSpec = spec(topic);
-      const checked = validate(topic, topicSpec, message);
-      if (!checked.ok) throw checked.error;
-      // No timestamp: kafkajs stamps the batch when it sends it (and parses a given one as 64-bit text, per message).
-      const outgoing: Message = { key: topicSpec.key(checked.message), value: JSON.stringify(checked.message) };
+      // Consumers validate every message off the wire; checking here too only moves the error to the
+      // publisher, which production may trade for CPU (kafka.checkPublish).
+      let outgoing: Message;
+      if (kafkaConfig.checkPublish) {
+        const checked = validate(topic, topicSpec, message);
+        if (!checked.ok) throw checked.error;
+        // No timestamp: kafkajs stamps the batch when it sends it (and parses a given one as 64-bit text, per message).
+        outgoing = { key: topicSpec.key(checked.message), value: JSON.stringify(checked.message) };
+      } else outgoing = { key: unvalidatedKey(topic, topicSpec, message), value: JSON.stringify(message) };
       if (pendingCount >= kafkaConfig.maxPendingMessages) return enqueueWhenRoom(topic, outgoing);
       return enqueue(topic, outgoing);
     } catch (error) {
