@@ -173,3 +173,15 @@ test('the committed demo recording is what the simulator makes today (re-run `wa
   for (const [file, hash] of fresh) if (file !== 'manifest.json') assert.equal(committed.get(file), hash, `${file} differs from the committed recording`);
   assert.ok(committed.has('cameras/cam-1.mp4') && committed.has('truth/poses/cam-4.jsonl'));
 });
+
+test('shoppers reaching into neighbouring lanes at once stand shoulder to shoulder, not inside each other', async () => {
+  const sim = simulate(await scenario('crowd'), await kiosk(), 1);
+  const place = (id: string, t: number) => sim.people.find((p) => p.id === id)!.timeline.placeAt(t).at;
+  // Erin and Frank reach into g1-s2-l3 and g1-s2-l4 (lanes 0.33 m apart) at second 12.
+  for (const [a, b] of [['erin', 'frank'], ['grace', 'heidi']]) {
+    const pick = sim.actions.find((x) => x.personId === b && x.kind === 'pick')!;
+    const t = (pick.startMs + pick.endMs) / 2;
+    const [pa, pb] = [place(a, t), place(b, t)];
+    assert.ok(Math.hypot(pa[0] - pb[0], pa[1] - pb[1]) >= 0.45, `${a} and ${b} stand ${Math.hypot(pa[0] - pb[0], pa[1] - pb[1]).toFixed(2)} m apart`);
+  }
+});

@@ -40,6 +40,9 @@ const ARM_FRACTION = 0.186 + 0.146; // shoulder to wrist, fraction of body heigh
 const REACH_COMFORT = 0.97; // people do not lock the elbow straight
 const MAX_LEAN_RAD = 0.9;
 const SAME_PLACE_M = 0.05;
+const PERSONAL_SPACE_M = 0.5; // shoulder to shoulder: centres of two people standing side by side
+const MAX_SIDESTEP_M = 0.3; // a reach still gets to the lane from this far along the shelf
+const STAY_GUESS_MS = 4000; // how long someone who arrives at a shelf is likely to stand there
 
 export interface SimPerson {
   id: string;
@@ -136,6 +139,7 @@ export function simulate(scenario: Scenario, index: StoreIndex, seed: number): S
   const gateLines: GateLine[] = [];
   const transactions: Transaction[] = [];
   const people = new Map<string, SimPerson>();
+  const occupied: Occupancy[] = [];
   let eventCounter = 0;
   const eventId = (prefix: string) => `${prefix}-${scenario.name}-${++eventCounter}`;
 
@@ -196,7 +200,13 @@ export function simulate(scenario: Scenario, index: StoreIndex, seed: number): S
     };
     const goToLane = (laneId: string) => {
       const access = laneAccess(index, laneId);
-      walkTo(inside(access.stand), access.heading);
+      let spot = inside(access.stand);
+      if (Math.hypot(spot[0] - pos[0], spot[1] - pos[1]) > SAME_PLACE_M) {
+        const along = cumulativeLengths(floor.path(pos, spot)).at(-1)!;
+        const arrival = t + (along / speed) * 1000;
+        spot = inside(makeRoom(occupied, person.id, spot, access.heading, arrival, arrival + STAY_GUESS_MS));
+      }
+      walkTo(spot, access.heading);
       return access;
     };
 
@@ -288,6 +298,8 @@ export function simulate(scenario: Scenario, index: StoreIndex, seed: number): S
         }
       }
     }
+    // Where this person stood still, and when: people planned later keep out of these spots.
+    for (const seg of timeline.segments) if (seg.kind !== 'walk') occupied.push({ personId: person.id, at: seg.at, t0: seg.t0, t1: seg.t1 });
   }
 
   const shelf = replayTransactions(index, transactions, people, random.fork('inventory'), warnings);
@@ -353,6 +365,37 @@ export function postureFor(shape: BodyShape, at: Vec2, heading: number, target: 
     if (Math.hypot(shoulder[0] - target[0], shoulder[1] - target[1], shoulder[2] - target[2]) <= armM) return posture;
   }
   return { crouch: 1, lean: MAX_LEAN_RAD };
+}
+
+interface Occupancy {
+  personId: string;
+  at: Vec2;
+  t0: number;
+  t1: number;
+}
+
+/**
+ * A standing spot clear of everyone who stands near it at the same time: two shoppers at neighbouring
+ * lanes stand shoulder to shoulder, not inside each other. The spot slides along the shelf (the
+ * reach then goes sideways), away from whoever is in the way.
+ */
+function makeRoom(occupied: Occupancy[], personId: string, spot: Vec2, heading: number, from: number, to: number): Vec2 {
+  const along: Vec2 = [-Math.sin(heading), Math.cos(heading)]; // the shelf's direction, seen from the shopper
+  let at = spot;
+  for (let round = 0; round < 3; round++) {
+    const inTheWay = occupied.filter(
+      (o) => o.personId !== personId && o.t0 < to && o.t1 > from && Math.hypot(o.at[0] - at[0], o.at[1] - at[1]) < PERSONAL_SPACE_M,
+    );
+    if (inTheWay.length === 0) break;
+    for (const o of inTheWay) {
+      const side = (at[0] - o.at[0]) * along[0] + (at[1] - o.at[1]) * along[1];
+      const away = side === 0 ? 1 : Math.sign(side);
+      const gap = Math.hypot(o.at[0] - at[0], o.at[1] - at[1]);
+      const shift = Math.min(MAX_SIDESTEP_M, PERSONAL_SPACE_M - gap + 0.02);
+      at = [at[0] + along[0] * away * shift, at[1] + along[1] * away * shift];
+    }
+  }
+  return at;
 }
 
 const postureCost = (p: { crouch: number; lean: number }) => p.lean * p.lean + 0.35 * p.crouch * p.crouch;
