@@ -15,8 +15,6 @@ import { clampByte, NEAR_M, StaticLayer } from './static.layer.ts';
  * their visible pixels.
  */
 
-/** Beyond this nothing is drawn; a store is never this deep. */
-const FAR_M = 1e4;
 /**
  * A keypoint is a joint inside the body, so its own flesh hides it by up to this much (metres at
  * 1.75 m height) before we call it occluded: a hip joint sits deep in the pelvis, a wrist just

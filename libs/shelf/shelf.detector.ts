@@ -98,7 +98,6 @@ export class ShelfDetector {
   private readonly validFrom: Int32Array;
   private restStart = 0;
   // The open segment.
-  private segStart = 0;
   private segStartMs = 0;
   private settleMs = 0;
   private segTrigger = 0;
@@ -262,7 +261,6 @@ export class ShelfDetector {
       this.segHealth[p] = this.health[p].health;
       this.over[p] = 0;
     }
-    this.segStart = start;
     this.segStartMs = this.times[start & (RING - 1)];
     this.segTrigger = k;
     this.lastLoud = 0;

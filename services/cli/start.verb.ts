@@ -50,7 +50,6 @@ every shelf event, and scores the events against the ground truth.`,
       quiet: json,
     });
     const fresh = await summariseRecording(out);
-    const committed = await summariseRecording(COMMITTED_RECORDING);
     const same = async (relative: string) =>
       (await readFile(path.join(out, relative), 'utf8')) === (await readFile(path.join(COMMITTED_RECORDING, relative), 'utf8'));
     const truthFiles = ['truth/actions.jsonl', 'truth/receipts.jsonl', 'truth/visits.jsonl', 'gates.jsonl'];
