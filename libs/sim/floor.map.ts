@@ -10,7 +10,8 @@ const BODY_RADIUS_M = 0.25; // half a shoulder width plus a little room
 const STANDING_DISTANCE_M = 0.32; // from the shelf front to the body centre when taking an item: toes a hand's width away
 
 export interface FloorMap {
-  path(from: Vec2, to: Vec2): Vec2[];
+  /** A* over the walkable cells, then string-pulled; `avoid` blocks discs (people standing in the way). */
+  path(from: Vec2, to: Vec2, avoid?: ReadonlyArray<{ at: Vec2; radius: number }>): Vec2[];
   walkable(p: Vec2): boolean;
   /** Distance from a floor point to the nearest gondola, metres (0 inside one). */
   clearance(p: Vec2): number;
@@ -73,21 +74,32 @@ export function buildFloorMap(index: StoreIndex): FloorMap {
     throw new Error('the floor has no walkable cell');
   };
 
-  const lineOfSight = (a: Vec2, b: Vec2) => {
+  const lineOfSight = (a: Vec2, b: Vec2, passable: (c: number, r: number) => boolean) => {
     const steps = Math.ceil(Math.hypot(b[0] - a[0], b[1] - a[1]) / (CELL_M / 2));
     for (let i = 0; i <= steps; i++) {
       const t = steps ? i / steps : 0;
       const [c, r] = cellOf([a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t]);
-      if (!isFree(c, r)) return false;
+      if (!passable(c, r)) return false;
     }
     return true;
   };
 
-  function path(from: Vec2, to: Vec2): Vec2[] {
+  function path(from: Vec2, to: Vec2, avoid: ReadonlyArray<{ at: Vec2; radius: number }> = []): Vec2[] {
     const [sc, sr] = nearestFree(...cellOf(from));
     const [gc, gr] = nearestFree(...cellOf(to));
     const start = sr * cols + sc;
     const goal = gr * cols + gc;
+    // The start and goal cells stay open whoever stands near them.
+    const blocked = new Uint8Array(cols * rows);
+    for (const { at, radius } of avoid)
+      for (let r = 0; r < rows; r++)
+        for (let c = 0; c < cols; c++) {
+          const p = centre(c, r);
+          if (Math.hypot(p[0] - at[0], p[1] - at[1]) < radius) blocked[r * cols + c] = 1;
+        }
+    blocked[start] = 0;
+    blocked[goal] = 0;
+    const isOpen = (c: number, r: number) => isFree(c, r) && blocked[r * cols + c] === 0;
     const g = new Float64Array(cols * rows).fill(Infinity);
     const parent = new Int32Array(cols * rows).fill(-1);
     const closed = new Uint8Array(cols * rows);
@@ -137,7 +149,7 @@ export function buildFloorMap(index: StoreIndex): FloorMap {
           const nc = cc + dc;
           const nr = cr + dr;
           // No corner cutting: a diagonal step needs both side cells free.
-          if (!isFree(nc, nr) || (dr && dc && (!isFree(cc + dc, cr) || !isFree(cc, cr + dr)))) continue;
+          if (!isOpen(nc, nr) || (dr && dc && (!isOpen(cc + dc, cr) || !isOpen(cc, cr + dr)))) continue;
           const next = nr * cols + nc;
           const cost = g[cur] + (dr && dc ? Math.SQRT2 : 1);
           if (cost < g[next]) {
@@ -147,7 +159,7 @@ export function buildFloorMap(index: StoreIndex): FloorMap {
           }
         }
     }
-    if (start !== goal && parent[goal] < 0) return [from, to];
+    if (start !== goal && parent[goal] < 0) return avoid.length > 0 ? path(from, to) : [from, to]; // no way round: the usual way
     const cells: Vec2[] = [];
     for (let i = goal; i !== -1; i = parent[i]) cells.push(centre(i % cols, Math.floor(i / cols)));
     cells.reverse();
@@ -156,7 +168,7 @@ export function buildFloorMap(index: StoreIndex): FloorMap {
     const pulled: Vec2[] = [raw[0]];
     let anchor = 0;
     for (let i = 2; i < raw.length; i++)
-      if (!lineOfSight(raw[anchor], raw[i])) {
+      if (!lineOfSight(raw[anchor], raw[i], isOpen)) {
         pulled.push(raw[i - 1]);
         anchor = i - 1;
       }

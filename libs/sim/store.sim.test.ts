@@ -185,3 +185,28 @@ test('shoppers reaching into neighbouring lanes at once stand shoulder to should
     assert.ok(Math.hypot(pa[0] - pb[0], pa[1] - pb[1]) >= 0.45, `${a} and ${b} stand ${Math.hypot(pa[0] - pb[0], pa[1] - pb[1]).toFixed(2)} m apart`);
   }
 });
+
+test('nobody walks through anyone: people wait, walk round, or queue at the gates (every scenario fixture)', async () => {
+  const store = await kiosk();
+  const names = (await readdir(fixture('scenarios'))).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
+  assert.ok(names.length >= 8, `found ${names.length} scenarios`);
+  for (const name of names) {
+    const sim = simulate(await scenario(name), store, 1);
+    assert.deepEqual(sim.warnings.filter((w) => w.includes('walked through')), [], name);
+    const start = Math.min(...sim.people.map((p) => p.timeline.enterMs));
+    const end = Math.max(...sim.people.map((p) => p.timeline.exitMs));
+    let closest = { gap: Infinity, at: 0, who: '' };
+    for (let t = start; t <= end; t += 50) {
+      const present = sim.people.filter((p) => p.timeline.present(t));
+      for (let i = 0; i < present.length; i++)
+        for (let j = i + 1; j < present.length; j++) {
+          const a = present[i].timeline.placeAt(t).at;
+          const b = present[j].timeline.placeAt(t).at;
+          const gap = Math.hypot(a[0] - b[0], a[1] - b[1]);
+          if (gap < closest.gap) closest = { gap, at: t - start, who: `${present[i].id} and ${present[j].id}` };
+        }
+    }
+    // Two bodies side by side have their centres about 0.4 m apart; closer than 0.3 m they overlap.
+    assert.ok(closest.gap >= 0.3, `${name}: ${closest.who} are ${closest.gap.toFixed(2)} m apart at ${(closest.at / 1000).toFixed(1)} s`);
+  }
+});

@@ -15,7 +15,7 @@ import {
 import { drawAppearance, type Appearance } from './appearance.ts';
 import { buildFloorMap, laneAccess, zoneCentre, type FloorMap } from './floor.map.ts';
 import type { LoadCellFault, PlateLoadChange } from './loadcell.sim.ts';
-import { cumulativeLengths, PersonTimeline, type Hand } from './person.timeline.ts';
+import { cumulativeLengths, PersonTimeline, type Hand, type Segment } from './person.timeline.ts';
 import { skeleton, type BodyShape } from './body.model.ts';
 import { createRandom, type Random } from './random.ts';
 
@@ -43,6 +43,13 @@ const SAME_PLACE_M = 0.05;
 const PERSONAL_SPACE_M = 0.5; // shoulder to shoulder: centres of two people standing side by side
 const MAX_SIDESTEP_M = 0.3; // a reach still gets to the lane from this far along the shelf
 const STAY_GUESS_MS = 4000; // how long someone who arrives at a shelf is likely to stand there
+const WALK_CLEARANCE_M = 0.4; // a walker passes others no closer than this, centre to centre
+const YIELD_STEP_MS = 250; // a walker who would bump into someone waits this long and looks again
+const MAX_YIELD_MS = 30_000; // then goes anyway (and the simulation warns)
+const CLEARANCE_SAMPLE_MS = 100;
+const SHELF_DWELL_GUESS_MS = 2000; // a shopper arriving at a shelf stands there at least this long
+const BODY_RADIUS_M = 0.25; // the walker's own half-width, kept off the people walked round
+const GATE_CLEAR_S = 1.0; // after the scan, the time it takes to step away from the gate
 
 export interface SimPerson {
   id: string;
@@ -149,17 +156,20 @@ export function simulate(scenario: Scenario, index: StoreIndex, seed: number): S
   for (const person of planningOrder(scenario.people)) {
     const personRandom = random.fork(`person:${person.id}`);
     const appearance = drawAppearance(personRandom, person.role, person.appearance ?? {});
-    const timeline = new PersonTimeline({ heightM: appearance.heightM, build: appearance.build }, at(person.arriveAtS));
+    const doorZone = person.role === 'staff' ? zone('staff-door') : zone('entry');
+    const inside = (p: Vec2): Vec2 => towardsFloor(index, floor, p);
+    const door = inside(zoneCentre(doorZone.polygon));
+    // One person at a time passes the gate; whoever finds someone there waits outside, unseen.
+    const arrival = waitForFreeSpot(people, person.id, door, at(person.arriveAtS), Math.round((SCAN_S + GATE_CLEAR_S) * 1000));
+    const timeline = new PersonTimeline({ heightM: appearance.heightM, build: appearance.build }, arrival);
     const visitId = visitOf(person);
     const sim: SimPerson = { id: person.id, role: person.role, visitId, accountId: person.accountId, appearance, timeline };
     people.set(person.id, sim);
     const speed = person.walkingSpeedMps ?? Math.min(1.6, Math.max(0.9, personRandom.normal(1.25, 0.12)));
     const strideM = 0.83 * appearance.heightM; // two steps, each about 0.41 of body height
-    const doorZone = person.role === 'staff' ? zone('staff-door') : zone('entry');
-    const inside = (p: Vec2): Vec2 => towardsFloor(index, floor, p);
-    let pos: Vec2 = inside(zoneCentre(doorZone.polygon));
+    let pos: Vec2 = door;
     let heading = Math.atan2(index.store.layout.floor[2][1] / 2 - pos[1], index.store.layout.floor[2][0] / 2 - pos[0]);
-    let t = at(person.arriveAtS);
+    let t = arrival;
     let phase = 0;
 
     const stand = (ms: number) => {
@@ -167,12 +177,28 @@ export function simulate(scenario: Scenario, index: StoreIndex, seed: number): S
       timeline.add({ kind: 'stand', t0: t, t1: t + ms, at: pos, heading });
       t += ms;
     };
-    const walkTo = (goal: Vec2, finalHeading?: number) => {
+    const walkTo = (goal: Vec2, finalHeading?: number, dwellMs = 0, meeting?: string) => {
       if (Math.hypot(goal[0] - pos[0], goal[1] - pos[1]) > SAME_PLACE_M) {
-        const path = floor.path(pos, goal);
-        const along = cumulativeLengths(path);
-        const ms = Math.round(((along.at(-1)! / speed) + 0.4) * 1000);
-        timeline.add({ kind: 'walk', t0: t, t1: t + ms, path, along, startPhase: phase, strideM });
+        const route = (path: Vec2[]) => {
+          const along = cumulativeLengths(path);
+          const ms = Math.round((along.at(-1)! / speed + 0.4) * 1000);
+          const walk = (t0: number): Segment => ({ kind: 'walk', t0, t1: t0 + ms, path, along, startPhase: phase, strideM });
+          return { along, walk, wait: waitForClearWay(people, person.id, timeline.shape, walk, t, dwellMs, meeting) };
+        };
+        let chosen = route(floor.path(pos, goal));
+        if (chosen.wait !== 0) {
+          // Someone is in the way: walk round whoever stands still there, if that is quicker than waiting.
+          const standing = standingStill(people, person.id, t, meeting).map((at) => ({ at, radius: WALK_CLEARANCE_M + BODY_RADIUS_M }));
+          const detour = route(floor.path(pos, goal, standing));
+          const cost = (r: typeof chosen) => (r.wait === null ? Infinity : r.wait + r.along.at(-1)! / speed * 1000);
+          if (cost(detour) < cost(chosen)) chosen = detour;
+        }
+        if (chosen.wait === null) warnings.push(`${person.id} found no clear way at ${((t - startMs) / 1000).toFixed(1)} s and walked through someone`);
+        else stand(chosen.wait);
+        const segment = chosen.walk(t);
+        const along = chosen.along;
+        timeline.add(segment);
+        const ms = segment.t1 - segment.t0;
         phase += (along.at(-1)! / strideM) * 2 * Math.PI;
         heading = timeline.poseAt(t + ms).heading;
         t += ms;
@@ -206,7 +232,7 @@ export function simulate(scenario: Scenario, index: StoreIndex, seed: number): S
         const arrival = t + (along / speed) * 1000;
         spot = inside(makeRoom(occupied, person.id, spot, access.heading, arrival, arrival + STAY_GUESS_MS));
       }
-      walkTo(spot, access.heading);
+      walkTo(spot, access.heading, SHELF_DWELL_GUESS_MS);
       return access;
     };
 
@@ -217,7 +243,7 @@ export function simulate(scenario: Scenario, index: StoreIndex, seed: number): S
       const partySize = 1 + scenario.people.filter((p) => p.role === 'companion' && p.with === person.id).length;
       gateLines.push({
         topic: 'gate.qr-scanned',
-        message: { schemaVersion: 1, eventId: eventId('scan'), storeId: index.store.id, ts: at(person.arriveAtS) + 500, gateId: entryGate!.id, visitId: visitId!, accountId: person.accountId!, partySize },
+        message: { schemaVersion: 1, eventId: eventId('scan'), storeId: index.store.id, ts: arrival + 500, gateId: entryGate!.id, visitId: visitId!, accountId: person.accountId!, partySize },
       });
     }
     if (entryGate)
@@ -264,7 +290,7 @@ export function simulate(scenario: Scenario, index: StoreIndex, seed: number): S
           const dy = pos[1] - meet[1];
           const d = Math.hypot(dx, dy) || 1;
           const spot = inside([meet[0] + (dx / d) * HAND_OFF_GAP_M, meet[1] + (dy / d) * HAND_OFF_GAP_M]);
-          walkTo(spot, Math.atan2(meet[1] - spot[1], meet[0] - spot[0]));
+          walkTo(spot, Math.atan2(meet[1] - spot[1], meet[0] - spot[0]), 0, action.to);
           const seg = reach([(spot[0] + meet[0]) / 2, (spot[1] + meet[1]) / 2, HAND_OFF_HEIGHT_M], 700);
           transactions.push({ kind: 'hand-off', t: seg.holdTo - 100, personId: person.id, toPersonId: action.to, quantity: action.quantity, productId: action.product, startMs: seg.t0, endMs: seg.t1 });
           if (!receiver.timeline.present(seg.holdTo)) warnings.push(`${person.id} hands off to ${action.to}, who is not in the store then`);
@@ -286,7 +312,7 @@ export function simulate(scenario: Scenario, index: StoreIndex, seed: number): S
         }
         case 'leave': {
           const exitZone = person.role === 'staff' ? zone('staff-door') : zone('exit');
-          walkTo(inside(zoneCentre(exitZone.polygon)));
+          walkTo(inside(zoneCentre(exitZone.polygon)), undefined, Math.round(EXIT_S * 1000));
           const exitGate = person.role === 'staff' ? gate('staff') : gate('exit');
           if (exitGate)
             gateLines.push({
@@ -372,6 +398,77 @@ interface Occupancy {
   at: Vec2;
   t0: number;
   t1: number;
+}
+
+/**
+ * People do not walk through each other: a walk that would pass someone planned earlier closer than
+ * WALK_CLEARANCE_M, or that arrives where someone will be in the next `dwellMs`, waits (the walker
+ * stands aside and lets them pass) and is tried again. Returns the wait in ms, or null when no wait up
+ * to MAX_YIELD_MS clears the way. Someone already that close when
+ * the walk starts (shoulder to shoulder at a shelf) only must not come closer; the person being met
+ * for a hand-off is not in the way.
+ */
+function waitForClearWay(
+  people: ReadonlyMap<string, SimPerson>,
+  personId: string,
+  shape: BodyShape,
+  walk: (t0: number) => Segment,
+  from: number,
+  dwellMs: number,
+  meeting?: string,
+): number | null {
+  const others = [...people.values()].filter((p) => p.id !== personId && p.id !== meeting);
+  if (others.length === 0) return 0;
+  for (let wait = 0; wait <= MAX_YIELD_MS; wait += YIELD_STEP_MS) {
+    const segment = walk(from + wait);
+    // The walk, then standing at its end for dwellMs.
+    const probe = new PersonTimeline(shape, segment.t0);
+    probe.add(segment);
+    if (segment.kind === 'walk' && dwellMs > 0) probe.add({ kind: 'stand', t0: segment.t1, t1: segment.t1 + dwellMs, at: segment.path.at(-1)!, heading: 0 });
+    const clear = others.every((other) => {
+      let allowed = WALK_CLEARANCE_M;
+      for (let t = segment.t0; t <= segment.t1 + dwellMs; t += CLEARANCE_SAMPLE_MS) {
+        if (!other.timeline.present(t)) continue;
+        const a = probe.placeAt(t).at;
+        const b = other.timeline.placeAt(t).at;
+        const gap = Math.hypot(a[0] - b[0], a[1] - b[1]);
+        if (t === segment.t0) allowed = Math.min(WALK_CLEARANCE_M, gap - 0.02);
+        else if (gap < allowed) return false;
+      }
+      return true;
+    });
+    if (clear) return wait;
+  }
+  return null;
+}
+
+/** Where the people planned so far stand still (not walking) at `t`. */
+function standingStill(people: ReadonlyMap<string, SimPerson>, personId: string, t: number, meeting?: string): Vec2[] {
+  const still: Vec2[] = [];
+  for (const other of people.values()) {
+    if (other.id === personId || other.id === meeting || !other.timeline.present(t)) continue;
+    if (other.timeline.poseAt(t).walk > 0) continue;
+    still.push(other.timeline.placeAt(t).at);
+  }
+  return still;
+}
+
+/** The first moment from `from` on, in steps of YIELD_STEP_MS, when nobody is near `spot` for `forMs`. */
+function waitForFreeSpot(people: ReadonlyMap<string, SimPerson>, personId: string, spot: Vec2, from: number, forMs: number): number {
+  const others = [...people.values()].filter((p) => p.id !== personId);
+  const busyAt = (t: number) =>
+    others.some((other) => {
+      if (!other.timeline.present(t)) return false;
+      const at = other.timeline.placeAt(t).at;
+      return Math.hypot(at[0] - spot[0], at[1] - spot[1]) < WALK_CLEARANCE_M;
+    });
+  let start = from;
+  for (let t = start; t <= start + forMs; t += CLEARANCE_SAMPLE_MS)
+    if (busyAt(t)) {
+      start += YIELD_STEP_MS;
+      t = start - CLEARANCE_SAMPLE_MS;
+    }
+  return start;
 }
 
 /**
