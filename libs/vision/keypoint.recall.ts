@@ -29,6 +29,11 @@ export interface RecallOptions {
    */
   minKeypointsInImage: number;
   minBoxAreaPx: number;
+  /**
+   * For the "apart" and "overlapping" wrist figures: a person overlaps another when the two visible
+   * boxes share more than this fraction of the smaller box.
+   */
+  overlapShare: number;
 }
 
 export const DEFAULT_RECALL_OPTIONS: RecallOptions = Object.freeze({
@@ -42,6 +47,7 @@ export const DEFAULT_RECALL_OPTIONS: RecallOptions = Object.freeze({
   // behind a shelf, is not something these models are taught to find.
   minKeypointsInImage: 5,
   minBoxAreaPx: 32 * 32,
+  overlapShare: 0.05,
 });
 
 type TruthPerson = FramePoseTruth['people'][number];
@@ -56,6 +62,9 @@ export interface RecallTally {
   visibleAnySide: { found: number; total: number }[];
   /** Visible keypoints of the countable people only (see RecallOptions.minKeypointsInImage). */
   visibleCountable: { found: number; total: number }[];
+  /** Wrists in view of people whose box overlaps nobody else's, and of those whose box does. */
+  wristsApart: { found: number; total: number };
+  wristsOverlapping: { found: number; total: number };
   people: { truth: number; matched: number; detections: number; countable: number };
   frames: number;
 }
@@ -82,6 +91,11 @@ export interface RecallSummary {
   sideAgnostic: { recallVisible: number | null; wristsInView: { found: number; total: number; recall: number | null } };
   /** The strict figures over countable people only (enough of them in the image to be found). */
   countable: { recallVisible: number | null; wristsInView: { found: number; total: number; recall: number | null } };
+  /**
+   * Wrists in view split by whether the person's visible box overlaps another person's: where a
+   * single-view model loses people (one detection for two) and the store needs other cameras.
+   */
+  byOverlap: { apart: { found: number; total: number; recall: number | null }; overlapping: { found: number; total: number; recall: number | null } };
   options: RecallOptions;
 }
 
@@ -92,6 +106,8 @@ export function emptyTally(): RecallTally {
     inImage: zero(),
     visibleAnySide: zero(),
     visibleCountable: zero(),
+    wristsApart: { found: 0, total: 0 },
+    wristsOverlapping: { found: 0, total: 0 },
     people: { truth: 0, matched: 0, detections: 0, countable: 0 },
     frames: 0,
   };
@@ -110,6 +126,18 @@ function torsoSizePx(person: TruthPerson): number {
 export function isCountable(person: TruthPerson, options: RecallOptions = DEFAULT_RECALL_OPTIONS): boolean {
   const inImage = person.keypoints.filter(([, , v]) => v >= 1).length;
   return inImage >= options.minKeypointsInImage && person.box[2] * person.box[3] >= options.minBoxAreaPx;
+}
+
+/** Whether a person's visible box shares more than `share` of the smaller box with another person's. */
+export function overlapsAnother(truth: readonly TruthPerson[], index: number, share: number): boolean {
+  const [ax, ay, aw, ah] = truth[index].box;
+  return truth.some((other, j) => {
+    if (j === index) return false;
+    const [bx, by, bw, bh] = other.box;
+    const w = Math.min(ax + aw, bx + bw) - Math.max(ax, bx);
+    const h = Math.min(ay + ah, by + bh) - Math.max(ay, by);
+    return w > 0 && h > 0 && w * h > share * Math.min(aw * ah, bw * bh);
+  });
 }
 
 /**
@@ -161,6 +189,12 @@ export function tallyFrame(tally: RecallTally, truth: readonly TruthPerson[], de
     const anySide = mirrored && visibleFound(mirrored) > visibleFound(det) ? mirrored : det;
     const countable = isCountable(person, options);
     if (countable) tally.people.countable++;
+    const wristTally = overlapsAnother(truth, t, options.overlapShare) ? tally.wristsOverlapping : tally.wristsApart;
+    for (const k of [KP.left_wrist, KP.right_wrist])
+      if (person.keypoints[k][2] === 2) {
+        wristTally.total++;
+        if (foundBy(det, k)) wristTally.found++;
+      }
     person.keypoints.forEach(([, , v], k) => {
       if (v === 0) return;
       const found = foundBy(det, k);
@@ -209,6 +243,10 @@ export function summariseRecall(tally: RecallTally, options: RecallOptions = DEF
       recallVisible: ratio(allCountable.found, allCountable.total),
       wristsInView: { ...wristsCountable, recall: ratio(wristsCountable.found, wristsCountable.total) },
     },
+    byOverlap: {
+      apart: { ...tally.wristsApart, recall: ratio(tally.wristsApart.found, tally.wristsApart.total) },
+      overlapping: { ...tally.wristsOverlapping, recall: ratio(tally.wristsOverlapping.found, tally.wristsOverlapping.total) },
+    },
     options,
   };
 }
@@ -227,6 +265,8 @@ export function formatRecall(summary: RecallSummary): string {
       `wrists in view ${summary.sideAgnostic.wristsInView.found}/${summary.sideAgnostic.wristsInView.total} = ${pct(summary.sideAgnostic.wristsInView.recall)}`,
     `people with >= ${summary.options.minKeypointsInImage} keypoints in the image and a box >= ${summary.options.minBoxAreaPx} px² (${summary.people.countable} of ${summary.people.truth}): ` +
       `visible keypoints ${pct(summary.countable.recallVisible)}, wrists in view ${summary.countable.wristsInView.found}/${summary.countable.wristsInView.total} = ${pct(summary.countable.wristsInView.recall)}`,
+    `wrists in view of people apart from others ${summary.byOverlap.apart.found}/${summary.byOverlap.apart.total} = ${pct(summary.byOverlap.apart.recall)}, ` +
+      `of people overlapping another in the image ${summary.byOverlap.overlapping.found}/${summary.byOverlap.overlapping.total} = ${pct(summary.byOverlap.overlapping.recall)}`,
     `found = within max(${summary.options.minRadiusPx} px, ${summary.options.pckFraction} x torso diagonal) with score >= ${summary.options.minKeypointScore}`,
   ];
   return lines.join('\n');

@@ -3,7 +3,7 @@ import test from 'node:test';
 import { WalkoutError } from '../contracts/index.ts';
 import { createDetector, DetectorConfig } from './detector.registry.ts';
 import { cropSquareInt32, resizeAreaInt32 } from './image.resize.ts';
-import { emptyTally, isCountable, matchDetections, summariseRecall, tallyFrame } from './keypoint.recall.ts';
+import { emptyTally, isCountable, matchDetections, overlapsAnother, summariseRecall, tallyFrame } from './keypoint.recall.ts';
 import { boxIou, decodeMovenetOutput, movenetInputGeometry } from './movenet.detector.ts';
 import { objectKeypointSimilarity } from './oks.metric.ts';
 import type { DetectedPose } from './pose.detector.ts';
@@ -141,4 +141,22 @@ test('a detection with left and right swapped is still that person: a strict mis
   assert.equal(summary.wristsInView.found, 0);
   assert.equal(summary.sideAgnostic.recallVisible, 1);
   assert.deepEqual(summary.sideAgnostic.wristsInView, { found: 2, total: 2, recall: 1 });
+});
+
+test('wrists in view are also reported for people apart from others and for people overlapping another', () => {
+  const at = (dx: number, personId: string) => ({
+    personId,
+    keypoints: truth.map(([x, y]) => [x + dx, y, 2] as [number, number, 0 | 1 | 2]),
+    box: [90 + dx, 190, 70, 100] as [number, number, number, number],
+  });
+  // a stands alone; b and c overlap by half their width (c mostly behind b, say).
+  const [a, b, c] = [at(0, 'a'), at(300, 'b'), at(335, 'c')];
+  assert.deepEqual([0, 1, 2].map((i) => overlapsAnother([a, b, c], i, 0.05)), [false, true, true]);
+  const exact = (p: typeof a): DetectedPose => ({ score: 0.9, box: p.box, keypoints: p.keypoints.map(([x, y]) => [x, y, 0.9]) });
+  const tally = emptyTally();
+  tallyFrame(tally, [a, b, c], [exact(a), exact(b)]);
+  const summary = summariseRecall(tally);
+  assert.deepEqual(summary.byOverlap.apart, { found: 2, total: 2, recall: 1 });
+  assert.deepEqual(summary.byOverlap.overlapping, { found: 2, total: 4, recall: 0.5 });
+  assert.deepEqual(summary.wristsInView, { found: 4, total: 6, recall: 4 / 6 });
 });

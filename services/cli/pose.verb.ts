@@ -15,7 +15,8 @@ const USAGE = `walkout eval pose <recording> [--camera id ...] [--frames N] [--i
 Decodes each camera's video in the recording, runs MoveNet MultiPose on N frames per camera spread over
 the video (default 30), pairs the people it finds with the recording's 2D pose truth, and prints
 keypoint recall per keypoint, for visible keypoints (v=2) and all keypoints in the image (v>=1), with
-wrists in view reported on their own. A keypoint is found when the model puts it within
+wrists in view reported on their own, and split between people apart from others in the image and
+people whose box overlaps another person's (where one camera alone often sees one person for two). A keypoint is found when the model puts it within
 max(4 px, 0.2 x the person's torso diagonal) with score >= 0.2 (about 11 cm at the person: see
 libs/vision/keypoint.recall.ts for why).
 
