@@ -170,8 +170,21 @@ export function matchDetections(truth: readonly TruthPerson[], detections: reado
   return byTruth;
 }
 
-/** Adds one frame: its truth people and what the model detected. */
-export function tallyFrame(tally: RecallTally, truth: readonly TruthPerson[], detections: readonly DetectedPose[], options: RecallOptions = DEFAULT_RECALL_OPTIONS): void {
+/** A wrist in view (v = 2) in one frame, and whether the model found it. */
+export interface WristFind {
+  personId: string;
+  wrist: 'left' | 'right';
+  found: boolean;
+}
+
+/** Adds one frame: its truth people and what the model detected. Returns its wrists in view. */
+export function tallyFrame(
+  tally: RecallTally,
+  truth: readonly TruthPerson[],
+  detections: readonly DetectedPose[],
+  options: RecallOptions = DEFAULT_RECALL_OPTIONS,
+): WristFind[] {
+  const wrists: WristFind[] = [];
   tally.frames++;
   tally.people.truth += truth.length;
   tally.people.detections += detections.length;
@@ -192,8 +205,10 @@ export function tallyFrame(tally: RecallTally, truth: readonly TruthPerson[], de
     const wristTally = overlapsAnother(truth, t, options.overlapShare) ? tally.wristsOverlapping : tally.wristsApart;
     for (const k of [KP.left_wrist, KP.right_wrist])
       if (person.keypoints[k][2] === 2) {
+        const found = foundBy(det, k);
         wristTally.total++;
-        if (foundBy(det, k)) wristTally.found++;
+        if (found) wristTally.found++;
+        wrists.push({ personId: person.personId, wrist: k === KP.left_wrist ? 'left' : 'right', found });
       }
     person.keypoints.forEach(([, , v], k) => {
       if (v === 0) return;
@@ -212,6 +227,7 @@ export function tallyFrame(tally: RecallTally, truth: readonly TruthPerson[], de
       }
     });
   });
+  return wrists;
 }
 
 export function summariseRecall(tally: RecallTally, options: RecallOptions = DEFAULT_RECALL_OPTIONS): RecallSummary {

@@ -20,11 +20,28 @@ export interface PoseEvalOptions {
   onFrame?: (cameraId: string, frame: DecodedFrame, truth: FramePoseTruth, detections: DetectedPose[]) => void | Promise<void>;
 }
 
+/**
+ * The same wrist at the same instant seen by several cameras: found by at least one of them (what a
+ * multi-camera tracker can hope to locate) and, where two or more see it, by at least two (what it
+ * can triangulate). Null with fewer than two cameras scored.
+ */
+export interface MultiViewWrists {
+  /** Wrist instants in view of at least one scored camera, and how many of them some camera found. */
+  inView: number;
+  foundByOne: number;
+  recallAny: number | null;
+  /** Wrist instants in view of two or more cameras, and how many of them at least two cameras found. */
+  inTwoViews: number;
+  foundByTwo: number;
+  recallTwo: number | null;
+}
+
 export interface PoseEvalReport {
   model: string;
   backend: string;
   overall: RecallSummary;
   cameras: Array<{ cameraId: string; summary: RecallSummary; msPerFrame: number }>;
+  multiView: MultiViewWrists | null;
 }
 
 export async function evaluatePoses(recording: Recording, options: PoseEvalOptions): Promise<PoseEvalReport> {
@@ -34,6 +51,8 @@ export async function evaluatePoses(recording: Recording, options: PoseEvalOptio
   );
   const overall = emptyTally();
   const cameras: PoseEvalReport['cameras'] = [];
+  // Per wrist instant (store time, person, side): cameras that had it in view, and that found it.
+  const instants = new Map<string, { views: number; found: number }>();
   for (const stream of streams) {
     const camera = recording.index.cameras.get(stream.cameraId);
     const every = Math.max(1, Math.floor(stream.frameCount / Math.max(1, options.framesPerCamera)));
@@ -54,11 +73,38 @@ export async function evaluatePoses(recording: Recording, options: PoseEvalOptio
       const detections = await options.detector.detect(frame);
       detectMs += performance.now() - started;
       tallyFrame(tally, truth.value.people, detections, recall);
-      tallyFrame(overall, truth.value.people, detections, recall);
+      for (const wrist of tallyFrame(overall, truth.value.people, detections, recall)) {
+        const key = `${truth.value.ts}/${wrist.personId}/${wrist.wrist}`;
+        const seen = instants.get(key) ?? { views: 0, found: 0 };
+        seen.views++;
+        if (wrist.found) seen.found++;
+        instants.set(key, seen);
+      }
       await options.onFrame?.(stream.cameraId, frame, truth.value, detections);
     }
     await truthLines.return?.(undefined);
     cameras.push({ cameraId: stream.cameraId, summary: summariseRecall(tally, recall), msPerFrame: tally.frames ? detectMs / tally.frames : 0 });
   }
-  return { model: options.detector.model, backend: options.detector.backend, overall: summariseRecall(overall, recall), cameras };
+  return {
+    model: options.detector.model,
+    backend: options.detector.backend,
+    overall: summariseRecall(overall, recall),
+    cameras,
+    multiView: cameras.length >= 2 ? multiViewWrists([...instants.values()]) : null,
+  };
+}
+
+/** Multi-camera wrist figures from per-instant counts of cameras that saw and found each wrist. */
+export function multiViewWrists(instants: ReadonlyArray<{ views: number; found: number }>): MultiViewWrists {
+  const foundByOne = instants.filter((i) => i.found >= 1).length;
+  const inTwo = instants.filter((i) => i.views >= 2);
+  const foundByTwo = inTwo.filter((i) => i.found >= 2).length;
+  return {
+    inView: instants.length,
+    foundByOne,
+    recallAny: instants.length > 0 ? foundByOne / instants.length : null,
+    inTwoViews: inTwo.length,
+    foundByTwo,
+    recallTwo: inTwo.length > 0 ? foundByTwo / inTwo.length : null,
+  };
 }

@@ -6,6 +6,7 @@ import { cropSquareInt32, resizeAreaInt32 } from './image.resize.ts';
 import { emptyTally, isCountable, matchDetections, overlapsAnother, summariseRecall, tallyFrame } from './keypoint.recall.ts';
 import { boxIou, decodeMovenetOutput, movenetInputGeometry } from './movenet.detector.ts';
 import { objectKeypointSimilarity } from './oks.metric.ts';
+import { multiViewWrists } from './pose.eval.ts';
 import type { DetectedPose } from './pose.detector.ts';
 
 test('MoveNet input geometry keeps the aspect and pads to multiples of 32', () => {
@@ -159,4 +160,22 @@ test('wrists in view are also reported for people apart from others and for peop
   assert.deepEqual(summary.byOverlap.apart, { found: 2, total: 2, recall: 1 });
   assert.deepEqual(summary.byOverlap.overlapping, { found: 2, total: 4, recall: 0.5 });
   assert.deepEqual(summary.wristsInView, { found: 4, total: 6, recall: 4 / 6 });
+});
+
+test('across cameras, a wrist instant counts as found when one camera finds it, and as triangulable when two do', () => {
+  const person = { personId: 'a', keypoints: truth.map(([x, y]) => [x, y, 2] as [number, number, 0 | 1 | 2]), box: [90, 190, 70, 100] as [number, number, number, number] };
+  const offRight: DetectedPose = { score: 0.9, box: person.box, keypoints: truth.map(([x, y], k) => [x + (k === 10 ? 40 : 0), y, 0.9]) };
+  assert.deepEqual(tallyFrame(emptyTally(), [person], [offRight]), [
+    { personId: 'a', wrist: 'left', found: true },
+    { personId: 'a', wrist: 'right', found: false },
+  ]);
+  // Three wrist instants: seen by 3 cameras and found by 2; seen by 2 and found by 1; seen by 1, found by none.
+  assert.deepEqual(multiViewWrists([{ views: 3, found: 2 }, { views: 2, found: 1 }, { views: 1, found: 0 }]), {
+    inView: 3,
+    foundByOne: 2,
+    recallAny: 2 / 3,
+    inTwoViews: 2,
+    foundByTwo: 1,
+    recallTwo: 0.5,
+  });
 });

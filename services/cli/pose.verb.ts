@@ -16,7 +16,9 @@ Decodes each camera's video in the recording, runs MoveNet MultiPose on N frames
 the video (default 30), pairs the people it finds with the recording's 2D pose truth, and prints
 keypoint recall per keypoint, for visible keypoints (v=2) and all keypoints in the image (v>=1), with
 wrists in view reported on their own, and split between people apart from others in the image and
-people whose box overlaps another person's (where one camera alone often sees one person for two). A keypoint is found when the model puts it within
+people whose box overlaps another person's (where one camera alone often sees one person for two).
+With two or more cameras it also counts each wrist at each instant once across cameras: found by at
+least one camera, and, among wrists two or more cameras see, found by at least two (triangulable). A keypoint is found when the model puts it within
 max(4 px, 0.2 x the person's torso diagonal) with score >= 0.2 (about 11 cm at the person: see
 libs/vision/keypoint.recall.ts for why).
 
@@ -88,6 +90,12 @@ export const evalPoseVerb: Verb = {
           ),
           '',
           formatRecall(result.overall),
+          ...(result.multiView
+            ? [
+                `the same wrist at the same instant across cameras: found by at least one camera ${result.multiView.foundByOne}/${result.multiView.inView} = ${pct(result.multiView.recallAny)}; ` +
+                  `seen by two or more and found by at least two ${result.multiView.foundByTwo}/${result.multiView.inTwoViews} = ${pct(result.multiView.recallTwo)}`,
+              ]
+            : []),
         ].join('\n'),
       );
     } finally {
