@@ -210,3 +210,21 @@ test('nobody walks through anyone: people wait, walk round, or queue at the gate
     assert.ok(closest.gap >= 0.3, `${name}: ${closest.who} are ${closest.gap.toFixed(2)} m apart at ${(closest.at / 1000).toFixed(1)} s`);
   }
 });
+
+test('an item for someone who has already left stays with the giver: on the giver\'s receipt, not the leaver\'s', async () => {
+  const late: Scenario = parseScenario(
+    {
+      schemaVersion: 1, name: 'late-hand-off', description: '', store: 'kiosk',
+      people: [
+        { id: 'amy', accountId: 'acct-amy', arriveAtS: 0, actions: [{ do: 'leave' }] },
+        { id: 'ben', accountId: 'acct-ben', arriveAtS: 2, actions: [{ do: 'pick', lane: 'g1-s2-l2' }, { do: 'linger', seconds: 20 }, { do: 'hand-off', to: 'amy' }, { do: 'leave' }] },
+      ],
+    },
+    'late.json',
+  );
+  const sim = simulate(late, await kiosk(), 1);
+  assert.ok(sim.warnings.some((w) => /ben meant to hand an item to amy, who had left/.test(w)), sim.warnings.join('\n'));
+  assert.equal(sim.actions.filter((a) => a.kind === 'hand-off').length, 0);
+  assert.deepEqual(receiptOf(sim, 'v-amy'), {});
+  assert.equal(Object.values(receiptOf(sim, 'v-ben')).reduce((s, n) => s + n, 0), 1);
+});

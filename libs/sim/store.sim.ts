@@ -34,6 +34,7 @@ const REACH_BACK_S = 0.7;
 const WEIGHT_TRANSIENT_MS = 400; // public load-cell data shows picks as transients of about 0.4 s
 const HAND_OFF_GAP_M = 0.65;
 const HAND_OFF_HEIGHT_M = 1.05;
+const HAND_OFF_MIN_NOTICE_MS = 2_500; // the receiver must still be there this long: reach out, hold, let go
 const UNITS_PER_REACH = 2; // a hand takes at most two units at once
 const RESTOCK_UNITS_PER_REACH = 3;
 const ARM_FRACTION = 0.186 + 0.146; // shoulder to wrist, fraction of body height
@@ -280,6 +281,13 @@ export function simulate(scenario: Scenario, index: StoreIndex, seed: number): S
         }
         case 'hand-off': {
           const receiver = people.get(action.to)!;
+          // Nobody hands an item to someone who has gone (the giver was held up): the giver keeps it,
+          // so it stays on the giver's receipt rather than appearing on the receiver's after they left.
+          const gone = () => warnings.push(`${person.id} meant to hand an item to ${action.to}, who had left by ${((t - startMs) / 1000).toFixed(1)} s, and kept it`);
+          if (!receiver.timeline.present(t + HAND_OFF_MIN_NOTICE_MS)) {
+            gone();
+            break;
+          }
           // Walk to where the receiver will be, then hold the item out to them.
           let meet = receiver.timeline.placeAt(t).at;
           for (let i = 0; i < 3; i++) {
@@ -291,9 +299,12 @@ export function simulate(scenario: Scenario, index: StoreIndex, seed: number): S
           const d = Math.hypot(dx, dy) || 1;
           const spot = inside([meet[0] + (dx / d) * HAND_OFF_GAP_M, meet[1] + (dy / d) * HAND_OFF_GAP_M]);
           walkTo(spot, Math.atan2(meet[1] - spot[1], meet[0] - spot[0]), 0, action.to);
+          if (!receiver.timeline.present(t + HAND_OFF_MIN_NOTICE_MS)) {
+            gone();
+            break;
+          }
           const seg = reach([(spot[0] + meet[0]) / 2, (spot[1] + meet[1]) / 2, HAND_OFF_HEIGHT_M], 700);
           transactions.push({ kind: 'hand-off', t: seg.holdTo - 100, personId: person.id, toPersonId: action.to, quantity: action.quantity, productId: action.product, startMs: seg.t0, endMs: seg.t1 });
-          if (!receiver.timeline.present(seg.holdTo)) warnings.push(`${person.id} hands off to ${action.to}, who is not in the store then`);
           break;
         }
         case 'linger':
