@@ -415,9 +415,8 @@ interface Occupancy {
  * People do not walk through each other: a walk that would pass someone planned earlier closer than
  * WALK_CLEARANCE_M, or that arrives where someone will be in the next `dwellMs`, waits (the walker
  * stands aside and lets them pass) and is tried again. Returns the wait in ms, or null when no wait up
- * to MAX_YIELD_MS clears the way. Someone already that close when
- * the walk starts (shoulder to shoulder at a shelf) only must not come closer; the person being met
- * for a hand-off is not in the way.
+ * to MAX_YIELD_MS clears the way. Someone already that close when the walk starts (shoulder to
+ * shoulder at a shelf) only must not come closer; the person being met for a hand-off is not in the way.
  */
 function waitForClearWay(
   people: ReadonlyMap<string, SimPerson>,
