@@ -26,6 +26,11 @@ const MemorySchema = z
     queueCapacity: positiveInt(10_000_000)
       .default(10_000)
       .describe('Messages a partition holds that some group has not committed; publishers wait beyond it.'),
+    stallMs: positiveInt(3_600_000)
+      .default(1_000)
+      .describe(
+        'A publish waiting for room goes in anyway (over capacity, with a warning) after this long if the groups holding the partition back made no progress and have every handler slot busy: a handler waiting on its own group would otherwise wait for ever.',
+      ),
   })
   .describe('The in-process bus.');
 
@@ -150,6 +155,7 @@ const ENV: Record<string, { path: readonly string[]; read: EnvRead }> = {
   WALKOUT_BUS_RETRY_INITIAL_MS: { path: ['retry', 'initialBackoffMs'], read: 'int' },
   WALKOUT_BUS_RETRY_MAX_MS: { path: ['retry', 'maxBackoffMs'], read: 'int' },
   WALKOUT_BUS_QUEUE_CAPACITY: { path: ['memory', 'queueCapacity'], read: 'int' },
+  WALKOUT_BUS_STALL_MS: { path: ['memory', 'stallMs'], read: 'int' },
   WALKOUT_KAFKA_BROKERS: { path: ['kafka', 'brokers'], read: 'list' },
   WALKOUT_KAFKA_CLIENT_ID: { path: ['kafka', 'clientId'], read: 'string' },
   WALKOUT_KAFKA_REPLICATION_FACTOR: { path: ['kafka', 'replicationFactor'], read: 'int' },

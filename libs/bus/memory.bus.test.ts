@@ -42,6 +42,38 @@ test('a publish waits while the slowest group is queueCapacity behind, and goes 
   await b.close();
 });
 
+test('a handler publishing into a full partition its own busy group is behind on goes over capacity after stallMs, not for ever', async () => {
+  const b = createMemoryBus({ topics: one, config: parseBusConfig({ memory: { queueCapacity: 2, stallMs: 30 } }) });
+  const seen: number[] = [];
+  // Each first-generation ticket asks for a follow-up on the same topic (a saga step, say), awaited.
+  await b.subscribe({
+    group: 'echo',
+    topics: ['test.one'],
+    handle: async ({ message }) => {
+      seen.push(message.seq);
+      if (message.seq < 100) await b.publish('test.one', ticket('v1', message.seq + 100));
+    },
+  });
+  for (let seq = 0; seq < 2; seq++) await b.publish('test.one', ticket('v1', seq));
+  await waitFor(() => seen.length === 4, () => `all four handled, saw ${seen.join(',')}`);
+  assert.deepEqual(seen, [0, 1, 100, 101]);
+  assert.ok(b.stats().overCapacity >= 1, `went over capacity ${b.stats().overCapacity} times`);
+  await b.close();
+
+  // A paused group is backpressure on purpose: its publishers wait, however long.
+  const paused = createMemoryBus({ topics: one, config: parseBusConfig({ memory: { queueCapacity: 2, stallMs: 10 } }) });
+  const sub = await paused.subscribe({ group: 'carts', topics: ['test.one'], handle: () => undefined });
+  sub.pause();
+  for (let seq = 0; seq < 2; seq++) await paused.publish('test.one', ticket('v1', seq));
+  const third = paused.publish('test.one', ticket('v1', 2));
+  await sleep(60);
+  assert.equal(await settledSoon(third), false, 'still waiting for the paused group');
+  assert.equal(paused.stats().overCapacity, 0);
+  sub.resume();
+  await third;
+  await paused.close();
+});
+
 test('with no group reading a topic, only the newest queueCapacity messages are kept (and counted)', async () => {
   const b = bus(3);
   for (let seq = 0; seq < 10; seq++) await b.publish('test.one', ticket('v1', seq));

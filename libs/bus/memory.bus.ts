@@ -44,6 +44,8 @@ export interface MemoryBusStats {
   /** Messages an idle group (no members) never saw because they expired first. */
   readonly skipped: number;
   readonly deadLettered: number;
+  /** Publishes let in over queueCapacity because the consumers holding the partition back were stalled. */
+  readonly overCapacity: number;
 }
 
 export interface MemoryBus<R extends TopicRegistry> extends Bus<R> {
@@ -213,11 +215,11 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
   const logger = deps.logger ?? silentLogger;
   const now = deps.now ?? Date.now;
   const registry = { ...deps.topics, ...deadLetterTopics } as WithDeadLetters<R>;
-  const { queueCapacity } = deps.config.memory;
+  const { queueCapacity, stallMs } = deps.config.memory;
   const topics = new Map<string, TopicState>();
   const groups = new Map<string, GroupState>();
   const members = new Set<Member>();
-  const stats = { expired: 0, skipped: 0, deadLettered: 0 };
+  const stats = { expired: 0, skipped: 0, deadLettered: 0, overCapacity: 0 };
   let closed = false;
 
   for (const [name, spec] of Object.entries(registry) as Array<[string, TopicSpec]>) {
@@ -313,12 +315,45 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
     }
   }
 
+  /**
+   * Waits for room. A handler that publishes into a partition its own group is behind on, while every
+   * handler slot of that group is taken (by it, say), would wait for itself for ever; so when the
+   * groups holding the partition back made no progress for stallMs and have no free slot, the message
+   * goes in over capacity and the bus says so. A paused group, or one with a free slot, is waited for.
+   */
   async function appendWhenRoom(topicName: string, partition: PartitionState, key: string, value: unknown): Promise<void> {
     while (isFull(partition)) {
-      await new Promise<void>((resolve) => partition.spaceWaiters.push(resolve));
+      const woken = await new Promise<boolean>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          partition.spaceWaiters = partition.spaceWaiters.filter((waiter) => waiter !== wake);
+          resolve(false);
+        }, stallMs);
+        partition.spaceWaiters.push(wake);
+      });
       ensureOpen(`publish to ${topicName}`);
+      if (!woken && isFull(partition) && heldBackByBusyGroups(partition)) {
+        stats.overCapacity++;
+        logger.warn('in-process bus: a publish went over capacity because the groups it waited for were stalled with every handler busy', {
+          topic: topicName,
+          partition: partition.index,
+          size: partition.log.size,
+          queueCapacity,
+          stallMs,
+        });
+        break;
+      }
     }
     append(partition, key, value, true);
+  }
+
+  /** Every active group behind on the partition is served by a member with no free handler slot, and not paused. */
+  function heldBackByBusyGroups(partition: PartitionState): boolean {
+    const laggards = partition.cursors.filter((cursor) => isActive(cursor) && partition.log.endOffset - cursor.next >= queueCapacity);
+    return laggards.length > 0 && laggards.every((cursor) => !!cursor.owner && !cursor.owner.paused && cursor.owner.busy >= cursor.owner.concurrency);
   }
 
   function appendRaw(topicName: string, key: string | null, value: unknown): PartitionRef & { offset: string } {
