@@ -3,3 +3,4 @@ export * from './lines.writer.ts';
 export * from './recording.writer.ts';
 export * from './recording.reader.ts';
 export * from './recording.summary.ts';
+export * from './stream.merge.ts';

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadStore, WalkoutError } from '../contracts/index.ts';
-import { collect, openRecording, RecordingWriter } from './index.ts';
+import { collect, earliestHead, openRecording, RecordingWriter } from './index.ts';
 
 const kioskFile = new URL('../../fixtures/stores/kiosk.json', import.meta.url).pathname;
 
@@ -90,4 +90,13 @@ test('missing or unknown-version manifests are refused clearly', async () => {
   await expectRecordingError(openRecording(path.join(dir, 'nope')), /manifest\.json is missing/);
   await writeFile(manifestFile, JSON.stringify({ ...manifest, streams: { ...manifest.streams, gates: '../escape.jsonl' } }));
   await expectRecordingError(openRecording(dir), /streams\.gates: paths stay inside the recording folder/);
+});
+
+test('the merge step picks the earliest head, the first of equals, and -1 once every stream has ended', () => {
+  const at = (ts: number) => ({ done: false as const, value: { ts } });
+  const ended = { done: true as const, value: undefined };
+  assert.equal(earliestHead([at(30), at(10), at(10), ended]), 1);
+  assert.equal(earliestHead([ended, at(5)]), 1);
+  assert.equal(earliestHead([ended, ended]), -1);
+  assert.equal(earliestHead([]), -1);
 });

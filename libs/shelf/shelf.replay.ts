@@ -1,4 +1,4 @@
-import type { Recording } from '../recording/index.ts';
+import { earliestHead, type Recording } from '../recording/index.ts';
 import type { ShelfTick } from './shelf.eval.ts';
 
 /**
@@ -16,11 +16,7 @@ export async function* recordingShelfTicks(recording: Recording): AsyncGenerator
   });
   const heads = await Promise.all(streams.map((s) => s.rows.next()));
   for (;;) {
-    let best = -1;
-    for (let i = 0; i < heads.length; i++) {
-      const head = heads[i];
-      if (!head.done && (best < 0 || head.value.ts < (heads[best].value as { ts: number }).ts)) best = i;
-    }
+    const best = earliestHead(heads);
     if (best < 0) return;
     const s = streams[best];
     const { ts, grams } = heads[best].value as { ts: number; grams: Float64Array };

@@ -1,4 +1,5 @@
 import { plateShares, WalkoutError, type ActionTruth, type StoreIndex } from '../contracts/index.ts';
+import { earliestHead } from '../recording/index.ts';
 import { simulateShelfLoadCells, type LoadCellFault, type PlateLoadChange } from './loadcell.sim.ts';
 import { createRandom, type Random } from './random.ts';
 
@@ -328,11 +329,7 @@ export function* shelfActivityTicks(
   }));
   const heads = streams.map((s) => s.ticks.next());
   for (;;) {
-    let best = -1;
-    for (let i = 0; i < heads.length; i++) {
-      const head = heads[i];
-      if (!head.done && (best < 0 || head.value.ts < (heads[best].value as { ts: number }).ts)) best = i;
-    }
+    const best = earliestHead(heads);
     if (best < 0) return;
     const { ts, grams } = heads[best].value as { ts: number; grams: Float64Array };
     yield { shelfId: streams[best].shelfId, ts, grams };
