@@ -79,30 +79,46 @@ export function resizeAreaInt32(frame: RgbFrame, outWidth: number, outHeight: nu
 }
 
 /**
- * A square window of the frame (left, top, side in frame pixels; it may reach past the edges,
- * which read as black) resampled bilinearly to size x size int32 RGB. Used to look again at one
- * person at a larger scale.
+ * A square window of the frame centred on (centreX, centreY), `side` frame pixels across and turned
+ * by `angleRad` (the window's own up, -y, points along (sin a, -cos a) in the frame), resampled
+ * bilinearly to size x size int32 RGB; what lies past the frame's edges reads as black. A window
+ * pixel (u, v) comes from frame point centre + R(a) ((u + 0.5) s - side/2, (v + 0.5) s - side/2),
+ * s = side / size: `fromRotatedCrop` maps results back the same way.
  */
-export function cropSquareInt32(frame: RgbFrame, left: number, top: number, side: number, size: number): Int32Array {
+export function cropRotatedInt32(frame: RgbFrame, centreX: number, centreY: number, side: number, angleRad: number, size: number): Int32Array {
   const { width, height, data } = frame;
   const out = new Int32Array(size * size * 3);
   const step = side / size;
+  const cos = Math.cos(angleRad);
+  const sin = Math.sin(angleRad);
   for (let oy = 0; oy < size; oy++) {
-    // Sample at output pixel centres, in frame pixel-centre coordinates.
-    const fy = top + (oy + 0.5) * step - 0.5;
-    const y0 = Math.floor(fy);
-    const wy = fy - y0;
+    const dy = (oy + 0.5) * step - side / 2;
     for (let ox = 0; ox < size; ox++) {
-      const fx = left + (ox + 0.5) * step - 0.5;
+      const dx = (ox + 0.5) * step - side / 2;
+      // In frame pixel-centre coordinates.
+      const fx = centreX + cos * dx - sin * dy - 0.5;
+      const fy = centreY + sin * dx + cos * dy - 0.5;
       const x0 = Math.floor(fx);
+      const y0 = Math.floor(fy);
       const wx = fx - x0;
+      const wy = fy - y0;
       for (let c = 0; c < 3; c++) {
         const at = (x: number, y: number) => (x < 0 || y < 0 || x >= width || y >= height ? 0 : data[(y * width + x) * 3 + c]);
-        const top2 = at(x0, y0) * (1 - wx) + at(x0 + 1, y0) * wx;
-        const bottom = at(x0, y0 + 1) * (1 - wx) + at(x0 + 1, y0 + 1) * wx;
-        out[(oy * size + ox) * 3 + c] = Math.round(top2 * (1 - wy) + bottom * wy);
+        const upper = at(x0, y0) * (1 - wx) + at(x0 + 1, y0) * wx;
+        const lower = at(x0, y0 + 1) * (1 - wx) + at(x0 + 1, y0 + 1) * wx;
+        out[(oy * size + ox) * 3 + c] = Math.round(upper * (1 - wy) + lower * wy);
       }
     }
   }
   return out;
+}
+
+/** A point in a window cut by cropRotatedInt32 (its pixel units, 0..size) back in the frame's pixels. */
+export function fromRotatedCrop(x: number, y: number, centreX: number, centreY: number, side: number, angleRad: number, size: number): [number, number] {
+  const step = side / size;
+  const dx = x * step - side / 2;
+  const dy = y * step - side / 2;
+  const cos = Math.cos(angleRad);
+  const sin = Math.sin(angleRad);
+  return [centreX + cos * dx - sin * dy, centreY + sin * dx + cos * dy];
 }

@@ -6,6 +6,17 @@ import type { RgbFrame } from '../video/rgb.frame.ts';
 export type DetectedPose = z.infer<typeof DetectedPoseSchema>;
 
 /**
+ * What the camera's calibration says about its image, for models that want people upright: the
+ * direction, in image pixels, in which the store's vertical points up for a person standing at a
+ * pixel (null where it cannot say, e.g. above the horizon). Ceiling cameras with wide lenses show
+ * people tilted by tens of degrees away from the image centre; models learnt from photos taken at
+ * eye level expect them upright.
+ */
+export interface ViewGeometry {
+  upAt(x: number, y: number): [number, number] | null;
+}
+
+/**
  * The inference runtime as the camera service sees it: a loaded model that takes a frame and
  * returns poses. Local runtimes (TF.js, ONNX Runtime) and a remote one would all fit behind it.
  */
@@ -17,7 +28,7 @@ export interface PoseDetector {
   /** Where it runs, e.g. "wasm", "tensorflow", "cpu". */
   readonly backend: string;
   /** Poses in the frame's pixel coordinates, best first. */
-  detect(frame: RgbFrame): Promise<DetectedPose[]>;
+  detect(frame: RgbFrame, view?: ViewGeometry): Promise<DetectedPose[]>;
   dispose(): void;
 }
 

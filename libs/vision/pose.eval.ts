@@ -1,4 +1,5 @@
 import type { FramePoseTruth } from '../contracts/index.ts';
+import { cameraViewGeometry } from './view.geometry.ts';
 import type { Recording } from '../recording/index.ts';
 import { readVideoFrames, type DecodedFrame } from '../video/mp4.reader.ts';
 import { DEFAULT_RECALL_OPTIONS, emptyTally, summariseRecall, tallyFrame, type RecallOptions, type RecallSummary } from './keypoint.recall.ts';
@@ -55,6 +56,8 @@ export async function evaluatePoses(recording: Recording, options: PoseEvalOptio
   const instants = new Map<string, { views: number; found: number }>();
   for (const stream of streams) {
     const camera = recording.index.cameras.get(stream.cameraId);
+    // The calibration tells a detector which way people stand in this camera's image.
+    const view = camera ? cameraViewGeometry(camera) : undefined;
     const every = Math.max(1, Math.floor(stream.frameCount / Math.max(1, options.framesPerCamera)));
     const tally = emptyTally();
     const truthLines = recording.truthPoses(stream.cameraId)[Symbol.asyncIterator]();
@@ -70,7 +73,7 @@ export async function evaluatePoses(recording: Recording, options: PoseEvalOptio
       // A frame without its truth line (truth ended early) cannot be scored.
       if (truth.done || truth.value.frameIndex !== frame.index) continue;
       const started = performance.now();
-      const detections = await options.detector.detect(frame);
+      const detections = await options.detector.detect(frame, view);
       detectMs += performance.now() - started;
       tallyFrame(tally, truth.value.people, detections, recall);
       for (const wrist of tallyFrame(overall, truth.value.people, detections, recall)) {

@@ -2,12 +2,15 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { WalkoutError } from '../contracts/index.ts';
 import { createDetector, DetectorConfig } from './detector.registry.ts';
-import { cropSquareInt32, resizeAreaInt32 } from './image.resize.ts';
+import { cropRotatedInt32, fromRotatedCrop, resizeAreaInt32 } from './image.resize.ts';
 import { emptyTally, isCountable, matchDetections, overlapsAnother, summariseRecall, tallyFrame } from './keypoint.recall.ts';
-import { boxIou, decodeMovenetOutput, movenetInputGeometry } from './movenet.detector.ts';
+import { boxIou, decodeMovenetOutput, keypointBox, mergeKeypoints, movenetInputGeometry } from './movenet.detector.ts';
 import { objectKeypointSimilarity } from './oks.metric.ts';
 import { multiViewWrists } from './pose.eval.ts';
 import type { DetectedPose } from './pose.detector.ts';
+import { cameraViewGeometry } from './view.geometry.ts';
+import { projectPoint } from '../geometry/index.ts';
+import { syntheticCamera } from '../geometry/camera.fixture.ts';
 
 test('MoveNet input geometry keeps the aspect and pads to multiples of 32', () => {
   assert.deepEqual(movenetInputGeometry(640, 480, 256), { resizedWidth: 256, resizedHeight: 192, paddedWidth: 256, paddedHeight: 192, toFrameX: 2.5, toFrameY: 2.5 });
@@ -56,10 +59,68 @@ test('area resizing keeps flat colours flat and the mean of a pattern; crops rea
       assert.equal(out[i + 2], 50);
     }
   assert.equal(out[(20 * 32 + 25) * 3], 0, 'padding stays black');
-  const crop = cropSquareInt32({ width, height, data }, -20, 0, 40, 20);
+  const crop = cropRotatedInt32({ width, height, data }, 0, 20, 40, 0, 20);
   assert.equal(crop[(5 * 20 + 2) * 3], 0, 'left of the frame is black');
   assert.equal(crop[(5 * 20 + 15) * 3], 200);
   assert.equal(boxIou([0, 0, 10, 10], [5, 0, 10, 10]), 50 / 150);
+});
+
+test('a turned window shows what lies along its up at its top, and maps back to the same frame pixel', () => {
+  const width = 40;
+  const height = 40;
+  const data = new Uint8Array(width * height * 3);
+  // A bright 3 x 3 block centred on pixel (35, 20): right of the centre (20, 20).
+  for (let y = 19; y <= 21; y++) for (let x = 34; x <= 36; x++) data.fill(250, (y * width + x) * 3, (y * width + x) * 3 + 3);
+  const frame = { width, height, data };
+  // The bright block's centre in a window, in the window's continuous pixel coordinates.
+  const brightest = (pixels: Int32Array, size: number) => {
+    let [sx, sy, n] = [0, 0, 0];
+    for (let i = 0; i < size * size; i++) if (pixels[i * 3] > 100) [sx, sy, n] = [sx + (i % size) + 0.5, sy + Math.floor(i / size) + 0.5, n + 1];
+    return [sx / n, sy / n] as const;
+  };
+  // Turned a quarter: the window's up points along the frame's +x, so the block is at its top middle.
+  const turned = cropRotatedInt32(frame, 20, 20, 40, Math.PI / 2, 40);
+  const [u, v] = brightest(turned, 40);
+  assert.ok(Math.abs(u - 20.5) <= 0.5 && Math.abs(v - 4.5) <= 0.5, `block at ${u},${v} in the window`);
+  const [x, y] = fromRotatedCrop(u, v, 20, 20, 40, Math.PI / 2, 40);
+  assert.ok(Math.abs(x - 35.5) <= 0.5 && Math.abs(y - 20.5) <= 0.5, `mapped back to ${x},${y}`);
+  // Not turned and at the frame's scale, the window is the frame itself.
+  assert.deepEqual(Array.from(cropRotatedInt32(frame, 20, 20, 40, 0, 40)), Array.from(data));
+  // Past the frame's edge reads black.
+  assert.equal(cropRotatedInt32(frame, 0, 0, 10, 0.3, 10)[0], 0);
+});
+
+test('the view says which way a standing person points in a tilted ceiling view', () => {
+  const camera = syntheticCamera();
+  const view = cameraViewGeometry(camera);
+  let checked = 0;
+  for (const [fx, fy] of [[2, 1], [4, 3], [6, 2], [3, 5], [7, 6]] as const) {
+    const feet = projectPoint(camera, [fx, fy, 0]);
+    const head = projectPoint(camera, [fx, fy, 1.7]);
+    const middle = projectPoint(camera, [fx, fy, 1.0]);
+    if (!feet || !head || !middle) continue;
+    const up = view.upAt(middle[0], middle[1]);
+    assert.ok(up, `no up at ${middle}`);
+    const along = [head[0] - feet[0], head[1] - feet[1]];
+    const cosine = (up[0] * along[0] + up[1] * along[1]) / Math.hypot(along[0], along[1]);
+    assert.ok(cosine > Math.cos((3 * Math.PI) / 180), `person at ${fx},${fy}: up ${up} against feet-to-head ${along}`);
+    checked++;
+  }
+  assert.ok(checked >= 4);
+  // Looking at the ceiling (up the image from a camera looking down and away): no floor, no answer.
+  const level = syntheticCamera({ eye: [0, 0, 3], target: [10, 0, 3] });
+  assert.equal(cameraViewGeometry(level).upAt(level.width / 2, 10), null);
+});
+
+test('a second look keeps, keypoint by keypoint, whichever pass is surer', () => {
+  const first: DetectedPose = { score: 0.6, box: [0, 0, 1, 1], keypoints: Array.from({ length: 17 }, (_, k) => [k, 0, k < 8 ? 0.9 : 0.1] as [number, number, number]) };
+  const second: DetectedPose = { score: 0.4, box: [0, 0, 2, 2], keypoints: Array.from({ length: 17 }, (_, k) => [k, 1, 0.5] as [number, number, number]) };
+  const merged = mergeKeypoints(first, second);
+  assert.deepEqual(merged.keypoints[0], [0, 0, 0.9]);
+  assert.deepEqual(merged.keypoints[10], [10, 1, 0.5]);
+  assert.equal(merged.score, 0.6);
+  assert.deepEqual(merged.box, first.box);
+  assert.deepEqual(keypointBox([[3, 4, 1], [1, 9, 0], [5, 6, 1]]), [1, 4, 4, 5]);
 });
 
 const truth: [number, number, number][] = Array.from({ length: 17 }, (_, k) => [100 + k * 3, 200 + k * 5, 2]);

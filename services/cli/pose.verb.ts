@@ -10,7 +10,7 @@ import { formatRecall } from '../../libs/vision/keypoint.recall.ts';
 import { evaluatePoses } from '../../libs/vision/pose.eval.ts';
 import { drawPoses } from '../../libs/vision/pose.overlay.ts';
 
-const USAGE = `walkout eval pose <recording> [--camera id ...] [--frames N] [--input-size 640] [--refine crops] [--overlay dir] [--json]
+const USAGE = `walkout eval pose <recording> [--camera id ...] [--frames N] [--input-size 640] [--refine upright|none] [--overlay dir] [--json]
 
 Decodes each camera's video in the recording, runs MoveNet MultiPose on N frames per camera spread over
 the video (default 30), pairs the people it finds with the recording's 2D pose truth, and prints
@@ -25,7 +25,9 @@ libs/vision/keypoint.recall.ts for why).
   --camera id     score only this camera (repeatable); default every camera with pose truth
   --frames N      frames per camera (default 30)
   --input-size S  model input's longer side, a multiple of 32 (default 640: full resolution of a 640x480 camera)
-  --refine crops  look again at each person in a 256 px crop (slower)
+  --refine R      upright (default): look again at each person the camera's calibration shows tilted
+                  by 15 degrees or more, in a window turned so they stand upright (about twice the
+                  time per frame); none: one pass over the frame
   --overlay dir   write each scored frame as a PNG: truth in green (hollow = hidden), detections in magenta
   --json          print the report as JSON`;
 
@@ -57,7 +59,7 @@ export const evalPoseVerb: Verb = {
     const detector = await createDetector({
       type: 'movenet',
       inputSize: optionalInt(values, 'input-size', evalPoseVerb, 640),
-      ...(typeof values.refine === 'string' ? { refine: values.refine } : {}),
+      refine: typeof values.refine === 'string' ? values.refine : 'upright',
     });
     const overlayDir = typeof values.overlay === 'string' ? values.overlay : undefined;
     if (overlayDir) await mkdir(overlayDir, { recursive: true });
