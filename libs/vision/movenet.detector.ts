@@ -23,8 +23,8 @@ const KEYPOINTS = 17;
 const VALUES_PER_PERSON = 56;
 /**
  * The upright second look (refine: 'upright'): people the view shows tilted by less than this are
- * left as the first pass saw them (turning them gained nothing and cost wrists of people overlapping
- * others: 147 of 276 wrists on the demo recording either way when every person was turned).
+ * left as the first pass saw them. Looking again at everyone (0°) or from 8° found as many wrists
+ * (419 and 420 of 701 in three recordings, 417 at 15°) for more passes; from 25°, 410.
  */
 const UPRIGHT_MIN_TILT_RAD = (15 * Math.PI) / 180;
 /** The window's side over the person's longer box side: room round them, and for a neighbour. */
