@@ -43,6 +43,8 @@ export interface PoseEvalReport {
   overall: RecallSummary;
   cameras: Array<{ cameraId: string; summary: RecallSummary; msPerFrame: number }>;
   multiView: MultiViewWrists | null;
+  /** Wrists in view per truth person over every camera scored: which people the model loses. */
+  wristsByPerson: Array<{ personId: string; found: number; total: number; recall: number }>;
 }
 
 export async function evaluatePoses(recording: Recording, options: PoseEvalOptions): Promise<PoseEvalReport> {
@@ -54,6 +56,7 @@ export async function evaluatePoses(recording: Recording, options: PoseEvalOptio
   const cameras: PoseEvalReport['cameras'] = [];
   // Per wrist instant (store time, person, side): cameras that had it in view, and that found it.
   const instants = new Map<string, { views: number; found: number }>();
+  const byPerson = new Map<string, { found: number; total: number }>();
   for (const stream of streams) {
     const camera = recording.index.cameras.get(stream.cameraId);
     // The calibration tells a detector which way people stand in this camera's image.
@@ -82,6 +85,10 @@ export async function evaluatePoses(recording: Recording, options: PoseEvalOptio
         seen.views++;
         if (wrist.found) seen.found++;
         instants.set(key, seen);
+        const person = byPerson.get(wrist.personId) ?? { found: 0, total: 0 };
+        person.total++;
+        if (wrist.found) person.found++;
+        byPerson.set(wrist.personId, person);
       }
       await options.onFrame?.(stream.cameraId, frame, truth.value, detections);
     }
@@ -94,6 +101,7 @@ export async function evaluatePoses(recording: Recording, options: PoseEvalOptio
     overall: summariseRecall(overall, recall),
     cameras,
     multiView: cameras.length >= 2 ? multiViewWrists([...instants.values()]) : null,
+    wristsByPerson: [...byPerson].map(([personId, { found, total }]) => ({ personId, found, total, recall: found / total })),
   };
 }
 

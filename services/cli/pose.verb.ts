@@ -98,6 +98,7 @@ export const evalPoseVerb: Verb = {
                   `seen by two or more and found by at least two ${result.multiView.foundByTwo}/${result.multiView.inTwoViews} = ${pct(result.multiView.recallTwo)}`,
               ]
             : []),
+          `wrists in view by person: ${result.wristsByPerson.map((p) => `${p.personId} ${p.found}/${p.total}`).join(', ')}`,
         ].join('\n'),
       );
     } finally {
