@@ -65,6 +65,8 @@ export interface RecallTally {
   /** Wrists in view of people whose box overlaps nobody else's, and of those whose box does. */
   wristsApart: { found: number; total: number };
   wristsOverlapping: { found: number; total: number };
+  /** Wrists in view not found, by why (see WristMiss). */
+  wristMisses: Record<WristMiss, number>;
   people: { truth: number; matched: number; detections: number; countable: number };
   frames: number;
 }
@@ -96,6 +98,8 @@ export interface RecallSummary {
    * single-view model loses people (one detection for two) and the store needs other cameras.
    */
   byOverlap: { apart: { found: number; total: number; recall: number | null }; overlapping: { found: number; total: number; recall: number | null } };
+  /** Wrists in view not found, counted by why (WristMiss). */
+  wristMisses: Record<WristMiss, number>;
   options: RecallOptions;
 }
 
@@ -108,6 +112,7 @@ export function emptyTally(): RecallTally {
     visibleCountable: zero(),
     wristsApart: { found: 0, total: 0 },
     wristsOverlapping: { found: 0, total: 0 },
+    wristMisses: Object.fromEntries(WRIST_MISSES.map((m) => [m, 0])) as Record<WristMiss, number>,
     people: { truth: 0, matched: 0, detections: 0, countable: 0 },
     frames: 0,
   };
@@ -170,11 +175,20 @@ export function matchDetections(truth: readonly TruthPerson[], detections: reado
   return byTruth;
 }
 
-/** A wrist in view (v = 2) in one frame, and whether the model found it. */
+/**
+ * Why a wrist in view was not found: the model found no one for its person; it put the person's
+ * other wrist there (sides swapped, commonly a person seen from behind); it put this wrist there but
+ * unsure (score under the limit); it put it off by less than twice the radius; or farther.
+ */
+export const WRIST_MISSES = ['person-not-found', 'other-side', 'low-score', 'near', 'far'] as const;
+export type WristMiss = (typeof WRIST_MISSES)[number];
+
+/** A wrist in view (v = 2) in one frame, and whether the model found it (or why not). */
 export interface WristFind {
   personId: string;
   wrist: 'left' | 'right';
   found: boolean;
+  miss?: WristMiss;
 }
 
 /** Adds one frame: its truth people and what the model detected. Returns its wrists in view. */
@@ -193,9 +207,16 @@ export function tallyFrame(
     const det = match[t] >= 0 ? detections[match[t]] : undefined;
     if (det) tally.people.matched++;
     const radius = Math.max(options.minRadiusPx, options.pckFraction * torsoSizePx(person));
-    const foundBy = (pose: DetectedPose | undefined, k: number) => {
-      const p = pose?.keypoints[k];
-      return !!p && p[2] >= options.minKeypointScore && Math.hypot(p[0] - person.keypoints[k][0], p[1] - person.keypoints[k][1]) <= radius;
+    const offBy = (pose: DetectedPose, at: number, k: number) =>
+      Math.hypot(pose.keypoints[at][0] - person.keypoints[k][0], pose.keypoints[at][1] - person.keypoints[k][1]) / radius;
+    const foundBy = (pose: DetectedPose | undefined, k: number) => !!pose && pose.keypoints[k][2] >= options.minKeypointScore && offBy(pose, k, k) <= 1;
+    const missOf = (k: number): WristMiss => {
+      if (!det) return 'person-not-found';
+      const off = offBy(det, k, k);
+      if (off <= 1) return 'low-score';
+      const other = k === KP.left_wrist ? KP.right_wrist : KP.left_wrist;
+      if (det.keypoints[other][2] >= options.minKeypointScore && offBy(det, other, k) <= 1) return 'other-side';
+      return off <= 2 ? 'near' : 'far';
     };
     const mirrored = det && mirrorPose(det);
     const visibleFound = (pose: DetectedPose | undefined) => person.keypoints.filter(([, , v], k) => v === 2 && foundBy(pose, k)).length;
@@ -208,7 +229,13 @@ export function tallyFrame(
         const found = foundBy(det, k);
         wristTally.total++;
         if (found) wristTally.found++;
-        wrists.push({ personId: person.personId, wrist: k === KP.left_wrist ? 'left' : 'right', found });
+        const wrist = k === KP.left_wrist ? 'left' : 'right';
+        if (found) wrists.push({ personId: person.personId, wrist, found });
+        else {
+          const miss = missOf(k);
+          tally.wristMisses[miss]++;
+          wrists.push({ personId: person.personId, wrist, found, miss });
+        }
       }
     person.keypoints.forEach(([, , v], k) => {
       if (v === 0) return;
@@ -263,6 +290,7 @@ export function summariseRecall(tally: RecallTally, options: RecallOptions = DEF
       apart: { ...tally.wristsApart, recall: ratio(tally.wristsApart.found, tally.wristsApart.total) },
       overlapping: { ...tally.wristsOverlapping, recall: ratio(tally.wristsOverlapping.found, tally.wristsOverlapping.total) },
     },
+    wristMisses: { ...tally.wristMisses },
     options,
   };
 }
@@ -283,6 +311,7 @@ export function formatRecall(summary: RecallSummary): string {
       `visible keypoints ${pct(summary.countable.recallVisible)}, wrists in view ${summary.countable.wristsInView.found}/${summary.countable.wristsInView.total} = ${pct(summary.countable.wristsInView.recall)}`,
     `wrists in view of people apart from others ${summary.byOverlap.apart.found}/${summary.byOverlap.apart.total} = ${pct(summary.byOverlap.apart.recall)}, ` +
       `of people overlapping another in the image ${summary.byOverlap.overlapping.found}/${summary.byOverlap.overlapping.total} = ${pct(summary.byOverlap.overlapping.recall)}`,
+    `wrists in view missed: ${WRIST_MISSES.map((m) => `${m} ${summary.wristMisses[m]}`).join(', ')} (near: off by 1-2 radii)`,
     `found = within max(${summary.options.minRadiusPx} px, ${summary.options.pckFraction} x torso diagonal) with score >= ${summary.options.minKeypointScore}`,
   ];
   return lines.join('\n');

@@ -223,12 +223,35 @@ test('wrists in view are also reported for people apart from others and for peop
   assert.deepEqual(summary.wristsInView, { found: 4, total: 6, recall: 4 / 6 });
 });
 
+test('a missed wrist is put down to why: nobody found, sides swapped, unsure, near, or far', () => {
+  // Arms spread: the wrists 80 px either side of the body, far more than the ~8 px radius.
+  const keypoints = truth.map(([x, y], k) => [k === 9 ? x + 80 : k === 10 ? x - 80 : x, y, 2] as [number, number, 0 | 1 | 2]);
+  const person = { personId: 'a', keypoints, box: [40, 190, 170, 100] as [number, number, number, number] };
+  const posed = (change: (k: number, p: [number, number, number]) => [number, number, number]): DetectedPose => ({
+    score: 0.9,
+    box: person.box,
+    keypoints: keypoints.map(([x, y], k) => change(k, [x, y, 0.9])),
+  });
+  const misses = (detections: DetectedPose[]) => tallyFrame(emptyTally(), [person], detections).map((w) => w.miss ?? 'found');
+  assert.deepEqual(misses([]), ['person-not-found', 'person-not-found']);
+  assert.deepEqual(misses([posed((_, p) => p)]), ['found', 'found']);
+  const swapped = posed((k, p) => (k === 9 ? [keypoints[10][0], keypoints[10][1], 0.9] : k === 10 ? [keypoints[9][0], keypoints[9][1], 0.9] : p));
+  assert.deepEqual(misses([swapped]), ['other-side', 'other-side']);
+  assert.deepEqual(misses([posed((k, p) => (k === 9 ? [p[0], p[1], 0.1] : p))]), ['low-score', 'found']);
+  assert.deepEqual(misses([posed((k, p) => (k === 9 ? [p[0] + 12, p[1], 0.9] : k === 10 ? [p[0], p[1] + 40, 0.9] : p))]), ['near', 'far']);
+  const tally = emptyTally();
+  tallyFrame(tally, [person], [swapped]);
+  tallyFrame(tally, [person], []);
+  assert.deepEqual(summariseRecall(tally).wristMisses, { 'person-not-found': 2, 'other-side': 2, 'low-score': 0, near: 0, far: 0 });
+});
+
 test('across cameras, a wrist instant counts as found when one camera finds it, and as triangulable when two do', () => {
   const person = { personId: 'a', keypoints: truth.map(([x, y]) => [x, y, 2] as [number, number, 0 | 1 | 2]), box: [90, 190, 70, 100] as [number, number, number, number] };
   const offRight: DetectedPose = { score: 0.9, box: person.box, keypoints: truth.map(([x, y], k) => [x + (k === 10 ? 40 : 0), y, 0.9]) };
   assert.deepEqual(tallyFrame(emptyTally(), [person], [offRight]), [
     { personId: 'a', wrist: 'left', found: true },
-    { personId: 'a', wrist: 'right', found: false },
+    // The fixture's two wrists are 6 px apart, within the radius: the left one stands where the right should.
+    { personId: 'a', wrist: 'right', found: false, miss: 'other-side' },
   ]);
   // Three wrist instants: seen by 3 cameras and found by 2; seen by 2 and found by 1; seen by 1, found by none.
   assert.deepEqual(multiViewWrists([{ views: 3, found: 2 }, { views: 2, found: 1 }, { views: 1, found: 0 }]), {
