@@ -102,11 +102,21 @@ export function cropRotatedInt32(frame: RgbFrame, centreX: number, centreY: numb
       const y0 = Math.floor(fy);
       const wx = fx - x0;
       const wy = fy - y0;
-      for (let c = 0; c < 3; c++) {
-        const at = (x: number, y: number) => (x < 0 || y < 0 || x >= width || y >= height ? 0 : data[(y * width + x) * 3 + c]);
-        const upper = at(x0, y0) * (1 - wx) + at(x0 + 1, y0) * wx;
-        const lower = at(x0, y0 + 1) * (1 - wx) + at(x0 + 1, y0 + 1) * wx;
-        out[(oy * size + ox) * 3 + c] = Math.round(upper * (1 - wy) + lower * wy);
+      // The four neighbours' offsets in the frame, -1 past its edges (read as black).
+      const left = x0 >= 0 && x0 < width;
+      const right = x0 + 1 >= 0 && x0 + 1 < width;
+      const top = y0 >= 0 && y0 < height;
+      const bottom = y0 + 1 >= 0 && y0 + 1 < height;
+      const row = y0 * width + x0;
+      const a = top && left ? row * 3 : -1;
+      const b = top && right ? (row + 1) * 3 : -1;
+      const c = bottom && left ? (row + width) * 3 : -1;
+      const d = bottom && right ? (row + width + 1) * 3 : -1;
+      const o = (oy * size + ox) * 3;
+      for (let ch = 0; ch < 3; ch++) {
+        const upper = (a < 0 ? 0 : data[a + ch]) * (1 - wx) + (b < 0 ? 0 : data[b + ch]) * wx;
+        const lower = (c < 0 ? 0 : data[c + ch]) * (1 - wx) + (d < 0 ? 0 : data[d + ch]) * wx;
+        out[o + ch] = Math.round(upper * (1 - wy) + lower * wy);
       }
     }
   }

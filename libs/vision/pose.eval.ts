@@ -1,9 +1,9 @@
 import type { FramePoseTruth } from '../contracts/index.ts';
-import { cameraViewGeometry } from './view.geometry.ts';
 import type { Recording } from '../recording/index.ts';
 import { readVideoFrames, type DecodedFrame } from '../video/mp4.reader.ts';
 import { DEFAULT_RECALL_OPTIONS, emptyTally, summariseRecall, tallyFrame, type RecallOptions, type RecallSummary } from './keypoint.recall.ts';
 import type { DetectedPose, PoseDetector } from './pose.detector.ts';
+import { cameraViewGeometry } from './view.geometry.ts';
 
 /**
  * A pose model against a recording's 2D pose truth: decode each camera's video, run the model on an

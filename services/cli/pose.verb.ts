@@ -18,16 +18,18 @@ keypoint recall per keypoint, for visible keypoints (v=2) and all keypoints in t
 wrists in view reported on their own, and split between people apart from others in the image and
 people whose box overlaps another person's (where one camera alone often sees one person for two).
 With two or more cameras it also counts each wrist at each instant once across cameras: found by at
-least one camera, and, among wrists two or more cameras see, found by at least two (triangulable). A keypoint is found when the model puts it within
-max(4 px, 0.2 x the person's torso diagonal) with score >= 0.2 (about 11 cm at the person: see
+least one camera, and, among wrists two or more cameras see, found by at least two (triangulable).
+It ends with wrists in view per person and each missed wrist put down to why (person not found,
+other side, low score, near, far). A keypoint is found when the model puts it within max(4 px,
+0.2 x the person's torso diagonal) with score >= 0.2 (about 11 cm at the person: see
 libs/vision/keypoint.recall.ts for why).
 
   --camera id     score only this camera (repeatable); default every camera with pose truth
   --frames N      frames per camera (default 30)
   --input-size S  model input's longer side, a multiple of 32 (default 640: full resolution of a 640x480 camera)
   --refine R      upright (default): look again at each person the camera's calibration shows tilted
-                  by 15 degrees or more, in a window turned so they stand upright (about twice the
-                  time per frame); none: one pass over the frame
+                  by 15 degrees or more, in a window turned so they stand upright (about 1.5 times
+                  the time per frame in the crowd scene); none: one pass over the frame
   --overlay dir   write each scored frame as a PNG: truth in green (hollow = hidden), detections in magenta
   --json          print the report as JSON`;
 
