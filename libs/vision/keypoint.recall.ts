@@ -1,6 +1,6 @@
 import { COCO_KEYPOINTS, KP, type FramePoseTruth } from '../contracts/index.ts';
 import { objectKeypointSimilarity } from './oks.metric.ts';
-import type { DetectedPose } from './pose.detector.ts';
+import { mirrorPose, type DetectedPose } from './pose.detector.ts';
 
 /**
  * How many ground-truth keypoints a pose model finds, PCK-style: a truth keypoint is found when the
@@ -69,16 +69,6 @@ export interface RecallTally {
   wristMisses: Record<WristMiss, number>;
   people: { truth: number; matched: number; detections: number; countable: number };
   frames: number;
-}
-
-/**
- * COCO left and right swapped. A person seen from behind at a distance is where a model most often
- * swaps sides; pairing people and the side-agnostic figures allow for it, the main figures do not.
- */
-export const MIRRORED_KEYPOINTS = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15] as const;
-
-export function mirrorPose(pose: DetectedPose): DetectedPose {
-  return { ...pose, keypoints: MIRRORED_KEYPOINTS.map((k) => pose.keypoints[k]) };
 }
 
 export interface RecallSummary {

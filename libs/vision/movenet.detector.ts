@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { WalkoutError } from '../contracts/index.ts';
 import type { RgbFrame } from '../video/rgb.frame.ts';
 import { cropRotatedInt32, fromRotatedCrop, resizeAreaInt32 } from './image.resize.ts';
-import type { DetectedPose, DetectorPlugin, PoseDetector, ViewGeometry } from './pose.detector.ts';
+import { keypointBox, type DetectedPose, type DetectorPlugin, type PoseDetector, type ViewGeometry } from './pose.detector.ts';
 import { loadGraphModelFromFile, loadTfRuntime } from './tfjs.runtime.ts';
 
 /**
@@ -40,21 +40,6 @@ export function boxIou(a: readonly number[], b: readonly number[]): number {
   const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
   const union = a[2] * a[3] + b[2] * b[3] - inter;
   return union > 0 ? inter / union : 0;
-}
-
-/** The box round a pose's keypoints (MultiPose's own box is looser and varies more). */
-export function keypointBox(keypoints: ReadonlyArray<readonly [number, number, number]>): [number, number, number, number] {
-  let x0 = Infinity;
-  let y0 = Infinity;
-  let x1 = -Infinity;
-  let y1 = -Infinity;
-  for (const [x, y] of keypoints) {
-    x0 = Math.min(x0, x);
-    y0 = Math.min(y0, y);
-    x1 = Math.max(x1, x);
-    y1 = Math.max(y1, y);
-  }
-  return [x0, y0, x1 - x0, y1 - y0];
 }
 
 /** The second look at a person, keypoint by keypoint: whichever pass is surer of each keypoint. */

@@ -42,3 +42,28 @@ export interface DetectorPlugin<Config extends { type: string }> {
   readonly config: z.ZodType<Config>;
   create(config: Config): Promise<PoseDetector>;
 }
+
+/** The box round a pose's keypoints (MultiPose's own box is looser and varies more). */
+export function keypointBox(keypoints: ReadonlyArray<readonly [number, number, number]>): [number, number, number, number] {
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (const [x, y] of keypoints) {
+    x0 = Math.min(x0, x);
+    y0 = Math.min(y0, y);
+    x1 = Math.max(x1, x);
+    y1 = Math.max(y1, y);
+  }
+  return [x0, y0, x1 - x0, y1 - y0];
+}
+
+/**
+ * COCO left and right swapped. A person seen from behind at a distance is where a model most often
+ * swaps sides; pairing people and the side-agnostic figures allow for it, the main figures do not.
+ */
+export const MIRRORED_KEYPOINTS = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15] as const;
+
+export function mirrorPose(pose: DetectedPose): DetectedPose {
+  return { ...pose, keypoints: MIRRORED_KEYPOINTS.map((k) => pose.keypoints[k]) };
+}

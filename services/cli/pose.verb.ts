@@ -5,8 +5,9 @@ import { WalkoutError } from '../../libs/contracts/index.ts';
 import { progress } from '../../libs/cli/progress.ts';
 import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 import { openRecording } from '../../libs/recording/index.ts';
+import { evaluateFusion, type CameraInstant, type FusionEvalReport } from '../../libs/tracking/multiview.eval.ts';
 import { createDetector } from '../../libs/vision/detector.registry.ts';
-import { formatRecall } from '../../libs/vision/keypoint.recall.ts';
+import { formatRecall, WRIST_MISSES } from '../../libs/vision/keypoint.recall.ts';
 import { evaluatePoses } from '../../libs/vision/pose.eval.ts';
 import { drawPoses } from '../../libs/vision/pose.overlay.ts';
 
@@ -20,7 +21,11 @@ people whose box overlaps another person's (where one camera alone often sees on
 With two or more cameras it also counts each wrist at each instant once across cameras: found by at
 least one camera, and, among wrists two or more cameras see, found by at least two (triangulable).
 It ends with wrists in view per person and each missed wrist put down to why (person not found,
-other side, low score, near, far). A keypoint is found when the model puts it within max(4 px,
+other side, low score, near, far). With two or more cameras it then fuses them (libs/tracking): at
+each instant the detections of all cameras are grouped into people by how well they triangulate,
+their left and right made to agree, and each keypoint triangulated; every camera's view of those
+people (its own detections with sides put right and gaps filled, plus people only other cameras
+found) is scored the same way, and the 3D wrists against the 3D truth. A keypoint is found when the model puts it within max(4 px,
 0.2 x the person's torso diagonal) with score >= 0.2 (about 11 cm at the person: see
 libs/vision/keypoint.recall.ts for why).
 
@@ -67,6 +72,7 @@ export const evalPoseVerb: Verb = {
     if (overlayDir) await mkdir(overlayDir, { recursive: true });
     const cameras = recording.manifest.streams.cameras.filter((c) => (!cameraIds || cameraIds.includes(c.cameraId)) && recording.manifest.truth.poses?.[c.cameraId]);
     const bar = progress('pose eval', cameras.length * framesPerCamera, { unit: 'frames', quiet: values.json === true });
+    const instants: CameraInstant[] = [];
     try {
       const result = await evaluatePoses(recording, {
         detector,
@@ -74,6 +80,7 @@ export const evalPoseVerb: Verb = {
         framesPerCamera,
         async onFrame(cameraId, frame, truth, detections) {
           bar.tick();
+          instants.push({ cameraId, ts: truth.ts, truth: truth.people, detections });
           if (!overlayDir) return;
           const drawn = drawPoses(frame, [
             ...truth.people.map((p) => ({ keypoints: p.keypoints, colour: TRUTH_COLOUR, minScore: 1, hollowBelow: 2 })),
@@ -85,7 +92,8 @@ export const evalPoseVerb: Verb = {
         },
       });
       bar.done();
-      report(values.json === true, result, () =>
+      const fusion = await evaluateFusion(recording, instants);
+      report(values.json === true, { ...result, fusion }, () =>
         [
           `${positionals[0]}: ${result.model} on ${result.backend}`,
           ...result.cameras.map(
@@ -101,6 +109,7 @@ export const evalPoseVerb: Verb = {
               ]
             : []),
           `wrists in view by person: ${result.wristsByPerson.map((p) => `${p.personId} ${p.found}/${p.total}`).join(', ')}`,
+          ...(fusion ? ['', ...formatFusion(fusion, result.overall.wristsInView.recall)] : []),
         ].join('\n'),
       );
     } finally {
@@ -108,5 +117,18 @@ export const evalPoseVerb: Verb = {
     }
   },
 };
+
+function formatFusion(fusion: FusionEvalReport, alone: number | null): string[] {
+  const w = fusion.overall.wristsInView;
+  const misses = fusion.overall.wristMisses;
+  return [
+    `fused across cameras (${fusion.instants} instants, ${fusion.msPerInstant.toFixed(0)} ms each): every camera's view of the people triangulated from all of them`,
+    ...fusion.cameras.map((c) => `  ${c.cameraId}: visible keypoints ${pct(c.summary.recallVisible)}, wrists in view ${c.summary.wristsInView.found}/${c.summary.wristsInView.total} = ${pct(c.summary.wristsInView.recall)}`),
+    `wrists in view, fused: ${w.found}/${w.total} = ${pct(w.recall)} (the detector alone: ${pct(alone)}); visible keypoints ${pct(fusion.overall.recallVisible)}`,
+    `wrists in view missed, fused: ${WRIST_MISSES.map((m) => `${m} ${misses[m]}`).join(', ')}`,
+    `3D wrists seen by two or more cameras, within ${(fusion.wrists3d.radiusM * 100).toFixed(0)} cm of the truth: ${fusion.wrists3d.found}/${fusion.wrists3d.total} = ${pct(fusion.wrists3d.recall)}` +
+      (fusion.wrists3d.medianErrorM === null ? '' : `, median error of those triangulated ${(fusion.wrists3d.medianErrorM * 100).toFixed(1)} cm`),
+  ];
+}
 
 const pct = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);

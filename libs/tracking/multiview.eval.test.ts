@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { openRecording, type Recording } from '../recording/index.ts';
+import { keypointBox, MIRRORED_KEYPOINTS, type DetectedPose } from '../vision/pose.detector.ts';
+import { evaluateFusion, type CameraInstant } from './multiview.eval.ts';
+
+const DEMO = fileURLToPath(new URL('../../fixtures/recordings/kiosk-demo', import.meta.url));
+/** Instants sampled from the demo: every 40th frame (4 s apart at 10 fps). */
+const EVERY = 40;
+const INSTANTS = 12;
+
+/**
+ * A detector that sees exactly what the 2D truth says (keypoints outside the image unscored), so
+ * every miss after fusion is fusion's own. `change` can take people away or swap their sides.
+ */
+async function perfectDetections(recording: Recording, change: (cameraId: string, poses: DetectedPose[]) => DetectedPose[] = (_, p) => p): Promise<CameraInstant[]> {
+  const instants: CameraInstant[] = [];
+  for (const stream of recording.manifest.streams.cameras) {
+    let count = 0;
+    for await (const line of recording.truthPoses(stream.cameraId)) {
+      if (line.frameIndex % EVERY !== 0) continue;
+      if (++count > INSTANTS) break;
+      const poses = line.people.map((p): DetectedPose => {
+        const keypoints = p.keypoints.map(([x, y, v]): [number, number, number] => [x, y, v > 0 ? 0.9 : 0]);
+        return { score: 0.8, box: keypointBox(keypoints.filter((k) => k[2] > 0)), keypoints };
+      });
+      instants.push({ cameraId: stream.cameraId, ts: line.ts, truth: line.people, detections: change(stream.cameraId, poses) });
+    }
+  }
+  return instants;
+}
+
+test('fusion of perfect detections: every wrist in view found in every camera, and in 3D within a centimetre', async () => {
+  const recording = await openRecording(DEMO);
+  const report = (await evaluateFusion(recording, await perfectDetections(recording)))!;
+  assert.equal(report.instants, INSTANTS);
+  assert.equal(report.cameras.length, 4);
+  const wrists = report.overall.wristsInView;
+  assert.ok(wrists.total > 40, `enough wrists to mean something: ${wrists.total}`);
+  assert.equal(wrists.found, wrists.total, JSON.stringify(report.overall.wristMisses));
+  assert.ok(report.wrists3d.total > 20);
+  assert.equal(report.wrists3d.found, report.wrists3d.total);
+  assert.ok(report.wrists3d.medianErrorM! < 0.01, `median 3D wrist error ${report.wrists3d.medianErrorM}`);
+});
+
+test('a camera that saw no one still reports the people others triangulated; one that swapped everyone is put right', async () => {
+  const recording = await openRecording(DEMO);
+  const instants = await perfectDetections(recording, (cameraId, poses) =>
+    cameraId === 'cam-1' ? [] : cameraId === 'cam-2' ? poses.map((p) => ({ ...p, keypoints: MIRRORED_KEYPOINTS.map((k) => p.keypoints[k]) })) : poses,
+  );
+  const report = (await evaluateFusion(recording, instants))!;
+  const blind = report.cameras.find((c) => c.cameraId === 'cam-1')!.summary.wristsInView;
+  const swapped = report.cameras.find((c) => c.cameraId === 'cam-2')!.summary.wristsInView;
+  assert.ok(blind.total > 0 && swapped.total > 0);
+  // Only a wrist two other cameras have in their image can be triangulated for cam-1.
+  let recoverable = 0;
+  for (const seen of instants.filter((i) => i.cameraId === 'cam-1'))
+    for (const person of seen.truth)
+      for (const k of [9, 10]) {
+        if (person.keypoints[k][2] !== 2) continue;
+        const others = instants.filter((i) => i.ts === seen.ts && i.cameraId !== 'cam-1' && i.truth.find((p) => p.personId === person.personId)?.keypoints[k][2]);
+        if (others.length >= 2) recoverable++;
+      }
+  assert.ok(recoverable < blind.total, "some of cam-1's wrists are out of the other cameras' sight");
+  assert.ok(blind.found >= recoverable - 2, `cam-1 found ${blind.found}/${blind.total} from the other cameras; ${recoverable} were in two or more of their images`);
+  assert.ok(swapped.found / swapped.total >= 0.9, `cam-2 put right ${swapped.found}/${swapped.total}`);
+});
+
+test('fusion needs two cameras', async () => {
+  const recording = await openRecording(DEMO);
+  const one = (await perfectDetections(recording)).filter((i) => i.cameraId === 'cam-3');
+  assert.equal(await evaluateFusion(recording, one), null);
+});

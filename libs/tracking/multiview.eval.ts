@@ -1,0 +1,145 @@
+import { KP, type FramePoseTruth, type Vec3 } from '../contracts/index.ts';
+import type { Recording } from '../recording/index.ts';
+import { DEFAULT_RECALL_OPTIONS, emptyTally, summariseRecall, tallyFrame, type RecallOptions, type RecallSummary } from '../vision/keypoint.recall.ts';
+import { MIRRORED_KEYPOINTS, type DetectedPose } from '../vision/pose.detector.ts';
+import { DEFAULT_FUSION_OPTIONS, fuseViews, posesInView, type FusedPerson, type FusionOptions } from './multiview.pose.ts';
+
+/**
+ * Multi-view fusion scored against a recording's truth: the detections `eval pose` made, camera by
+ * camera, are grouped by instant and fused (multiview.pose.ts); each camera's view of the fused
+ * people is scored with the same keypoint recall as the detector alone, and the fused 3D wrists
+ * against the 3D truth (truth/skeletons.jsonl).
+ */
+
+/** What one camera's detector found at one instant, with that frame's 2D truth. */
+export interface CameraInstant {
+  cameraId: string;
+  ts: number;
+  truth: FramePoseTruth['people'];
+  detections: readonly DetectedPose[];
+}
+
+export interface FusionEvalReport {
+  /** Keypoint recall of every camera's view of the fused people, pooled over cameras. */
+  overall: RecallSummary;
+  cameras: Array<{ cameraId: string; summary: RecallSummary }>;
+  /**
+   * Wrists visible (v = 2) to two or more of the scored cameras at an instant, and how many of
+   * them the fusion put within `radiusM` of the true 3D wrist (on the right side).
+   */
+  wrists3d: { found: number; total: number; recall: number | null; radiusM: number; medianErrorM: number | null };
+  instants: number;
+  msPerInstant: number;
+}
+
+/** A fused 3D wrist counts as found this close to the truth: about the PCK radius used in 2D (11 cm). */
+export const WRIST_RADIUS_3D_M = 0.11;
+/** A fused person is a truth person when their keypoints are this close (median, either side). */
+const SAME_PERSON_M = 0.4;
+
+/** Null when fewer than two cameras were scored (nothing to fuse). */
+export async function evaluateFusion(
+  recording: Recording,
+  instants: readonly CameraInstant[],
+  options: { fusion?: FusionOptions; recall?: RecallOptions } = {},
+): Promise<FusionEvalReport | null> {
+  const fusion = options.fusion ?? DEFAULT_FUSION_OPTIONS;
+  const recall = options.recall ?? DEFAULT_RECALL_OPTIONS;
+  const byTs = new Map<number, CameraInstant[]>();
+  for (const instant of instants) byTs.set(instant.ts, [...(byTs.get(instant.ts) ?? []), instant]);
+  const cameraIds = [...new Set(instants.map((i) => i.cameraId))];
+  if (cameraIds.length < 2) return null;
+  const skeletons = await truthSkeletonsAt(recording, new Set(byTs.keys()));
+  const overall = emptyTally();
+  const perCamera = new Map(cameraIds.map((id) => [id, emptyTally()]));
+  const wrists = { found: 0, total: 0, errors: [] as number[] };
+  let fuseMs = 0;
+  for (const [ts, seen] of byTs) {
+    const views = seen.map((s) => {
+      const camera = recording.index.cameras.get(s.cameraId);
+      if (!camera) throw new Error(`recording has pose truth for ${s.cameraId} but no such camera in its store`);
+      return { camera, poses: s.detections };
+    });
+    const started = performance.now();
+    const people = fuseViews(views, fusion);
+    fuseMs += performance.now() - started;
+    seen.forEach((s, v) => {
+      const poses = posesInView(people, views, v, fusion);
+      tallyFrame(overall, s.truth, poses, recall);
+      tallyFrame(perCamera.get(s.cameraId)!, s.truth, poses, recall);
+    });
+    const truth = skeletons.get(ts);
+    if (truth) scoreWrists3d(truth, seen, people, wrists);
+  }
+  const sorted = [...wrists.errors].sort((a, b) => a - b);
+  return {
+    overall: summariseRecall(overall, recall),
+    cameras: cameraIds.map((cameraId) => ({ cameraId, summary: summariseRecall(perCamera.get(cameraId)!, recall) })),
+    wrists3d: {
+      found: wrists.found,
+      total: wrists.total,
+      recall: wrists.total ? wrists.found / wrists.total : null,
+      radiusM: WRIST_RADIUS_3D_M,
+      medianErrorM: sorted.length ? sorted[Math.floor(sorted.length / 2)] : null,
+    },
+    instants: byTs.size,
+    msPerInstant: byTs.size ? fuseMs / byTs.size : 0,
+  };
+}
+
+async function truthSkeletonsAt(recording: Recording, wanted: Set<number>): Promise<Map<number, Array<{ personId: string; keypoints: Vec3[] }>>> {
+  const found = new Map<number, Array<{ personId: string; keypoints: Vec3[] }>>();
+  if (!recording.manifest.truth.skeletons) return found;
+  for await (const line of recording.truthSkeletons()) if (wanted.has(line.ts)) found.set(line.ts, line.people);
+  return found;
+}
+
+/** Each fused person (seen by two or more cameras) paired with the truth person nearest in 3D. */
+function scoreWrists3d(
+  truth: Array<{ personId: string; keypoints: Vec3[] }>,
+  seen: readonly CameraInstant[],
+  people: readonly FusedPerson[],
+  wrists: { found: number; total: number; errors: number[] },
+) {
+  const fused = people.filter((p) => p.members.length >= 2);
+  const pairs: Array<{ t: number; f: number; d: number }> = [];
+  truth.forEach((person, t) =>
+    fused.forEach((candidate, f) => {
+      const d = medianDistance(person.keypoints, candidate);
+      if (d !== null && d <= SAME_PERSON_M) pairs.push({ t, f, d });
+    }),
+  );
+  pairs.sort((a, b) => a.d - b.d);
+  const byTruth = new Map<number, FusedPerson>();
+  const taken = new Set<number>();
+  for (const { t, f } of pairs) {
+    if (byTruth.has(t) || taken.has(f)) continue;
+    byTruth.set(t, fused[f]);
+    taken.add(f);
+  }
+  truth.forEach((person, t) => {
+    for (const k of [KP.left_wrist, KP.right_wrist]) {
+      const views = seen.filter((s) => s.truth.find((p) => p.personId === person.personId)?.keypoints[k][2] === 2).length;
+      if (views < 2) continue;
+      wrists.total++;
+      const point = byTruth.get(t)?.keypoints[k]?.point;
+      if (!point) continue;
+      const error = distance(point, person.keypoints[k]);
+      wrists.errors.push(error);
+      if (error <= WRIST_RADIUS_3D_M) wrists.found++;
+    }
+  });
+}
+
+/** Median over fused keypoints of the distance to the truth's same or mirrored keypoint (identity, not sides). */
+function medianDistance(truth: Vec3[], person: FusedPerson): number | null {
+  const d: number[] = [];
+  person.keypoints.forEach((kp, k) => {
+    if (kp) d.push(Math.min(distance(kp.point, truth[k]), distance(kp.point, truth[MIRRORED_KEYPOINTS[k]])));
+  });
+  if (!d.length) return null;
+  d.sort((a, b) => a - b);
+  return d[Math.floor(d.length / 2)];
+}
+
+const distance = (a: Vec3, b: Vec3) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
