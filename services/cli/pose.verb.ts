@@ -124,7 +124,8 @@ function formatFusion(fusion: FusionEvalReport, alone: number | null): string[] 
   return [
     `fused across cameras (${fusion.instants} instants, ${fusion.msPerInstant.toFixed(0)} ms each): every camera's view of the people triangulated from all of them`,
     ...fusion.cameras.map((c) => `  ${c.cameraId}: visible keypoints ${pct(c.summary.recallVisible)}, wrists in view ${c.summary.wristsInView.found}/${c.summary.wristsInView.total} = ${pct(c.summary.wristsInView.recall)}`),
-    `wrists in view, fused: ${w.found}/${w.total} = ${pct(w.recall)} (the detector alone: ${pct(alone)}); visible keypoints ${pct(fusion.overall.recallVisible)}`,
+    `wrists in view, fused: ${w.found}/${w.total} = ${pct(w.recall)} (the detector alone: ${pct(alone)}); visible keypoints ${pct(fusion.overall.recallVisible)}; ` +
+      `allowing a whole-person left/right swap: wrists ${pct(fusion.overall.sideAgnostic.wristsInView.recall)}`,
     `wrists in view missed, fused: ${WRIST_MISSES.map((m) => `${m} ${misses[m]}`).join(', ')}`,
     `3D wrists seen by two or more cameras, within ${(fusion.wrists3d.radiusM * 100).toFixed(0)} cm of the truth: ${fusion.wrists3d.found}/${fusion.wrists3d.total} = ${pct(fusion.wrists3d.recall)}` +
       (fusion.wrists3d.medianErrorM === null ? '' : `, median error of those triangulated ${(fusion.wrists3d.medianErrorM * 100).toFixed(1)} cm`),
