@@ -2,7 +2,8 @@ import { KP, type FramePoseTruth, type Vec3 } from '../contracts/index.ts';
 import type { Recording } from '../recording/index.ts';
 import { DEFAULT_RECALL_OPTIONS, emptyTally, summariseRecall, tallyFrame, type RecallOptions, type RecallSummary } from '../vision/keypoint.recall.ts';
 import { MIRRORED_KEYPOINTS, type DetectedPose } from '../vision/pose.detector.ts';
-import { DEFAULT_FUSION_OPTIONS, fuseViews, posesInView, type FusedPerson, type FusionOptions } from './multiview.pose.ts';
+import { DEFAULT_FUSION_OPTIONS, fuseViews, posesInView, type CameraPoses, type FusedPerson, type FusionOptions } from './multiview.pose.ts';
+import { DEFAULT_TRACKER_OPTIONS, trackPeople, type TrackerOptions } from './people.tracker.ts';
 
 /**
  * Multi-view fusion scored against a recording's truth: the detections `eval pose` made, camera by
@@ -30,6 +31,11 @@ export interface FusionEvalReport {
   wrists3d: { found: number; total: number; recall: number | null; radiusM: number; medianErrorM: number | null };
   instants: number;
   msPerInstant: number;
+  /**
+   * The same, after following people over time (people.tracker.ts) to settle their sides; null
+   * when the instants scored are further apart than the tracker links (e.g. 20 frames of a minute).
+   */
+  tracked: (Pick<FusionEvalReport, 'overall' | 'cameras' | 'wrists3d'> & { tracks: number; flips: number }) | null;
 }
 
 /** A fused 3D wrist counts as found this close to the truth: about the PCK radius used in 2D (11 cm). */
@@ -41,28 +47,64 @@ const SAME_PERSON_M = 0.4;
 export async function evaluateFusion(
   recording: Recording,
   instants: readonly CameraInstant[],
-  options: { fusion?: FusionOptions; recall?: RecallOptions } = {},
+  options: { fusion?: FusionOptions; recall?: RecallOptions; tracker?: TrackerOptions } = {},
 ): Promise<FusionEvalReport | null> {
   const fusion = options.fusion ?? DEFAULT_FUSION_OPTIONS;
   const recall = options.recall ?? DEFAULT_RECALL_OPTIONS;
+  const tracker = options.tracker ?? DEFAULT_TRACKER_OPTIONS;
   const byTs = new Map<number, CameraInstant[]>();
   for (const instant of instants) byTs.set(instant.ts, [...(byTs.get(instant.ts) ?? []), instant]);
   const cameraIds = [...new Set(instants.map((i) => i.cameraId))];
   if (cameraIds.length < 2) return null;
   const skeletons = await truthSkeletonsAt(recording, new Set(byTs.keys()));
-  const overall = emptyTally();
-  const perCamera = new Map(cameraIds.map((id) => [id, emptyTally()]));
-  const wrists = { found: 0, total: 0, errors: [] as number[] };
+  const fused: FusedInstant[] = [];
   let fuseMs = 0;
-  for (const [ts, seen] of byTs) {
+  for (const [ts, seen] of [...byTs].sort((a, b) => a[0] - b[0])) {
     const views = seen.map((s) => {
       const camera = recording.index.cameras.get(s.cameraId);
       if (!camera) throw new Error(`recording has pose truth for ${s.cameraId} but no such camera in its store`);
       return { camera, poses: s.detections };
     });
     const started = performance.now();
-    const people = fuseViews(views, fusion);
+    fused.push({ ts, seen, views, people: fuseViews(views, fusion) });
     fuseMs += performance.now() - started;
+  }
+  // Tracks only mean something when the instants scored are close enough to follow people.
+  const gaps = fused.slice(1).map((f, i) => f.ts - fused[i].ts).sort((a, b) => a - b);
+  const dense = gaps.length > 0 && gaps[Math.floor(gaps.length / 2)] <= tracker.maxGapMs;
+  let tracked: FusionEvalReport['tracked'] = null;
+  if (dense) {
+    const result = trackPeople(fused, tracker);
+    const flips = result.tracks.reduce((n, t) => n + t.points.filter((p) => p.flipped).length, 0);
+    const withTracks = fused.map((f, i) => ({ ...f, people: result.instants[i].people }));
+    tracked = { ...scoreFused(withTracks, cameraIds, skeletons, fusion, recall), tracks: result.tracks.length, flips };
+  }
+  return {
+    ...scoreFused(fused, cameraIds, skeletons, fusion, recall),
+    instants: byTs.size,
+    msPerInstant: byTs.size ? fuseMs / byTs.size : 0,
+    tracked,
+  };
+}
+
+interface FusedInstant {
+  ts: number;
+  seen: CameraInstant[];
+  views: CameraPoses[];
+  people: FusedPerson[];
+}
+
+function scoreFused(
+  fused: readonly FusedInstant[],
+  cameraIds: readonly string[],
+  skeletons: Map<number, Array<{ personId: string; keypoints: Vec3[] }>>,
+  fusion: FusionOptions,
+  recall: RecallOptions,
+): Pick<FusionEvalReport, 'overall' | 'cameras' | 'wrists3d'> {
+  const overall = emptyTally();
+  const perCamera = new Map(cameraIds.map((id) => [id, emptyTally()]));
+  const wrists = { found: 0, total: 0, errors: [] as number[] };
+  for (const { ts, seen, views, people } of fused) {
     seen.forEach((s, v) => {
       const poses = posesInView(people, views, v, fusion);
       tallyFrame(overall, s.truth, poses, recall);
@@ -82,8 +124,6 @@ export async function evaluateFusion(
       radiusM: WRIST_RADIUS_3D_M,
       medianErrorM: sorted.length ? sorted[Math.floor(sorted.length / 2)] : null,
     },
-    instants: byTs.size,
-    msPerInstant: byTs.size ? fuseMs / byTs.size : 0,
   };
 }
 

@@ -32,6 +32,11 @@ export interface FusedPerson {
   keypoints: Array<FusedKeypoint | null>;
   /** The detections that are this person; `mirrored`: its left and right were swapped to agree. */
   members: Array<{ view: number; pose: number; mirrored: boolean }>;
+  /**
+   * How much of the cameras' reading (weighted by person score) agrees with the sides as fused:
+   * 1 when every camera read them so, 0.5 when it was a tie. A tracker weighs it against motion.
+   */
+  sideSupport: number;
 }
 
 export interface FusionOptions {
@@ -123,11 +128,11 @@ export function fuseViews(views: readonly CameraPoses[], options: FusionOptions 
   }
   const people: FusedPerson[] = [];
   for (const members of membersOf.values()) {
-    const sides = members.length < 2 ? [false] : settleSides(views, members.map((i) => detections[i]), options);
+    const { sides, support } = members.length < 2 ? { sides: [false], support: 1 } : settleSides(views, members.map((i) => detections[i]), options);
     const keypoints = Array.from({ length: 17 }, (_, k) =>
       members.length < 2 ? null : fuseKeypoint(views, members.map((i, m) => ({ detection: detections[i], mirrored: sides[m] })), k, options),
     );
-    people.push({ keypoints, members: members.map((i, m) => ({ view: detections[i].view, pose: detections[i].pose, mirrored: sides[m] })) });
+    people.push({ keypoints, members: members.map((i, m) => ({ view: detections[i].view, pose: detections[i].pose, mirrored: sides[m] })), sideSupport: support });
   }
   return people;
 }
@@ -137,7 +142,7 @@ export function fuseViews(views: readonly CameraPoses[], options: FusionOptions 
  * member is tried (at most 8 for four cameras), keeping the one whose keypoints triangulate with
  * the least error; then the whole group is turned the way most cameras read it.
  */
-function settleSides(views: readonly CameraPoses[], members: Detection[], options: FusionOptions): boolean[] {
+function settleSides(views: readonly CameraPoses[], members: Detection[], options: FusionOptions): { sides: boolean[]; support: number } {
   let best: boolean[] = members.map(() => false);
   let bestError = Infinity;
   for (let mask = 0; mask < 1 << (members.length - 1); mask++) {
@@ -161,8 +166,9 @@ function settleSides(views: readonly CameraPoses[], members: Detection[], option
   // Whole-group sides: geometry cannot tell a person from their mirror image, so the reading most
   // cameras gave (weighted by how sure each is of the person) wins.
   const vote = members.reduce((s, d, m) => s + d.score * (best[m] ? -1 : 1), 0);
+  const total = members.reduce((s, d) => s + d.score, 0);
   const swapAll = vote < 0;
-  return best.map((b) => b !== swapAll);
+  return { sides: best.map((b) => b !== swapAll), support: total > 0 ? 0.5 + Math.abs(vote) / (2 * total) : 0.5 };
 }
 
 /** Median reprojection error, as a share of each person's size, of the keypoints two detections share. */

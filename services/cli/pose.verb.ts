@@ -25,7 +25,9 @@ other side, low score, near, far). With two or more cameras it then fuses them (
 each instant the detections of all cameras are grouped into people by how well they triangulate,
 their left and right made to agree, and each keypoint triangulated; every camera's view of those
 people (its own detections with sides put right and gaps filled, plus people only other cameras
-found) is scored the same way, and the 3D wrists against the 3D truth. A keypoint is found when the model puts it within max(4 px,
+found) is scored the same way, and the 3D wrists against the 3D truth. When the frames scored are
+at most a second apart, people are also followed over time (a walking person faces where they go,
+and keeps their sides from one instant to the next) and scored again. A keypoint is found when the model puts it within max(4 px,
 0.2 x the person's torso diagonal) with score >= 0.2 (about 11 cm at the person: see
 libs/vision/keypoint.recall.ts for why).
 
@@ -127,9 +129,20 @@ function formatFusion(fusion: FusionEvalReport, alone: number | null): string[] 
     `wrists in view, fused: ${w.found}/${w.total} = ${pct(w.recall)} (the detector alone: ${pct(alone)}); visible keypoints ${pct(fusion.overall.recallVisible)}; ` +
       `allowing a whole-person left/right swap: wrists ${pct(fusion.overall.sideAgnostic.wristsInView.recall)}`,
     `wrists in view missed, fused: ${WRIST_MISSES.map((m) => `${m} ${misses[m]}`).join(', ')}`,
-    `3D wrists seen by two or more cameras, within ${(fusion.wrists3d.radiusM * 100).toFixed(0)} cm of the truth: ${fusion.wrists3d.found}/${fusion.wrists3d.total} = ${pct(fusion.wrists3d.recall)}` +
-      (fusion.wrists3d.medianErrorM === null ? '' : `, median error of those triangulated ${(fusion.wrists3d.medianErrorM * 100).toFixed(1)} cm`),
+    wrists3d(fusion.wrists3d),
+    fusion.tracked
+      ? `followed over time (${fusion.tracked.tracks} tracks, ${fusion.tracked.flips} readings turned round): wrists in view ` +
+        `${fusion.tracked.overall.wristsInView.found}/${fusion.tracked.overall.wristsInView.total} = ${pct(fusion.tracked.overall.wristsInView.recall)}, ` +
+        `other side ${fusion.tracked.overall.wristMisses['other-side']}; ${wrists3d(fusion.tracked.wrists3d)}`
+      : 'not followed over time: the frames scored are more than a second apart (more --frames to follow people)',
   ];
+}
+
+function wrists3d(w: FusionEvalReport['wrists3d']): string {
+  return (
+    `3D wrists seen by two or more cameras, within ${(w.radiusM * 100).toFixed(0)} cm of the truth: ${w.found}/${w.total} = ${pct(w.recall)}` +
+    (w.medianErrorM === null ? '' : `, median error of those triangulated ${(w.medianErrorM * 100).toFixed(1)} cm`)
+  );
 }
 
 const pct = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);

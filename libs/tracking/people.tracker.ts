@@ -1,0 +1,203 @@
+import { KP, type Vec3 } from '../contracts/index.ts';
+import { MIRRORED_KEYPOINTS } from '../vision/pose.detector.ts';
+import type { FusedPerson } from './multiview.pose.ts';
+
+/**
+ * People fused at each instant (multiview.pose.ts), followed over time. At one instant the cameras'
+ * majority decides a person's left and right, and from behind most cameras may read them swapped.
+ * Over time two things settle it: a person keeps their sides from one instant to the next (a body
+ * rarely turns round between two instants), and a walking person faces where they go. So people
+ * are linked into tracks by where they stand and where they were heading, and along each track the
+ * most likely reading of their sides at every instant is chosen (settleTrack).
+ */
+
+export interface TrackerOptions {
+  /** A person moves at most this fast, metres per second (plus `slackM` for the fusion's noise). */
+  maxSpeedMps: number;
+  slackM: number;
+  /** Instants further apart than this are not linked: too long to follow anyone's sides. */
+  maxGapMs: number;
+  /** Cost of a body turning round (180 degrees) between two instants; a smaller turn costs (1 - cos) / 2 of it. */
+  turnCost: number;
+  /** From this speed the direction of travel says which way a person faces. */
+  minWalkingMps: number;
+  /** Weight of the cameras' side votes against walking (1 = one instant of walking at 1 m/s or more). */
+  voteWeight: number;
+}
+
+export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = Object.freeze({
+  maxSpeedMps: 2.5,
+  slackM: 0.3,
+  maxGapMs: 1000,
+  turnCost: 2,
+  minWalkingMps: 0.4,
+  voteWeight: 0.6,
+});
+
+export interface TrackedInstant {
+  ts: number;
+  people: FusedPerson[];
+}
+
+/** One person over time: which fused person they are at each instant they were seen. */
+export interface Track {
+  id: number;
+  points: Array<{ instant: number; person: number; flipped: boolean }>;
+}
+
+interface Body {
+  centre: [number, number];
+  /** Horizontal direction from their right side to their left, as fused (not normalised). */
+  left: [number, number] | null;
+}
+
+const SHOULDERS_AND_HIPS: Array<[number, number]> = [
+  [KP.left_shoulder, KP.right_shoulder],
+  [KP.left_hip, KP.right_hip],
+];
+
+function bodyOf(person: FusedPerson): Body | null {
+  const points = SHOULDERS_AND_HIPS.flat().map((k) => person.keypoints[k]?.point).filter((p): p is Vec3 => !!p);
+  if (!points.length || person.members.length < 2) return null;
+  const centre: [number, number] = [points.reduce((s, p) => s + p[0], 0) / points.length, points.reduce((s, p) => s + p[1], 0) / points.length];
+  let lx = 0;
+  let ly = 0;
+  let pairs = 0;
+  for (const [l, r] of SHOULDERS_AND_HIPS) {
+    const a = person.keypoints[l]?.point;
+    const b = person.keypoints[r]?.point;
+    if (!a || !b) continue;
+    lx += a[0] - b[0];
+    ly += a[1] - b[1];
+    pairs++;
+  }
+  return { centre, left: pairs && Math.hypot(lx, ly) > 0.05 ? [lx, ly] : null };
+}
+
+/**
+ * Links the people of successive instants (sorted by time) into tracks and returns the instants
+ * with each person's sides turned to agree with their track, and the tracks.
+ */
+export function trackPeople(instants: readonly TrackedInstant[], options: TrackerOptions = DEFAULT_TRACKER_OPTIONS): { instants: TrackedInstant[]; tracks: Track[] } {
+  const order = instants.map((_, i) => i).sort((a, b) => instants[a].ts - instants[b].ts);
+  const bodies = instants.map((instant) => instant.people.map(bodyOf));
+  const tracks: Track[] = [];
+  // Each live track: where and when it was last seen, and how fast it was going then.
+  let active: Array<{ track: Track; ts: number; centre: [number, number]; velocity: [number, number] }> = [];
+  for (const i of order) {
+    const { ts } = instants[i];
+    active = active.filter((a) => ts - a.ts <= options.maxGapMs);
+    const pairs: Array<{ a: number; p: number; d: number }> = [];
+    bodies[i].forEach((body, p) => {
+      if (!body) return;
+      active.forEach((a, ai) => {
+        const dt = (ts - a.ts) / 1000;
+        const moved = Math.hypot(body.centre[0] - a.centre[0], body.centre[1] - a.centre[1]);
+        if (moved > options.maxSpeedMps * dt + options.slackM) return;
+        // Paired by distance from where the track was heading, so people passing close keep their tracks.
+        const d = Math.hypot(body.centre[0] - (a.centre[0] + a.velocity[0] * dt), body.centre[1] - (a.centre[1] + a.velocity[1] * dt));
+        pairs.push({ a: ai, p, d });
+      });
+    });
+    pairs.sort((x, y) => x.d - y.d);
+    const linked = new Set<number>();
+    const usedTracks = new Set<number>();
+    for (const { a, p } of pairs) {
+      if (linked.has(p) || usedTracks.has(a)) continue;
+      linked.add(p);
+      usedTracks.add(a);
+      const track = active[a];
+      const centre = bodies[i][p]!.centre;
+      const dt = (ts - track.ts) / 1000;
+      track.track.points.push({ instant: i, person: p, flipped: false });
+      track.velocity = dt > 0 ? [(centre[0] - track.centre[0]) / dt, (centre[1] - track.centre[1]) / dt] : track.velocity;
+      track.ts = ts;
+      track.centre = centre;
+    }
+    bodies[i].forEach((body, p) => {
+      if (!body || linked.has(p)) return;
+      const track: Track = { id: tracks.length + 1, points: [{ instant: i, person: p, flipped: false }] };
+      tracks.push(track);
+      active.push({ track, ts, centre: body.centre, velocity: [0, 0] });
+    });
+  }
+  for (const track of tracks) settleTrack(track, instants, bodies, options);
+  const out = instants.map((instant) => ({ ts: instant.ts, people: [...instant.people] }));
+  for (const track of tracks)
+    for (const { instant, person, flipped } of track.points) if (flipped) out[instant].people[person] = flipSides(instants[instant].people[person]);
+  return { instants: out, tracks };
+}
+
+/**
+ * Decides, along one track, which instants' readings to turn round: the most likely sequence
+ * (Viterbi over two states per instant, reading kept or turned) under three costs. The cameras'
+ * vote favours the reading as fused; walking favours the reading that faces where the person
+ * goes; and between instants, the body turning costs `turnCost` times (1 - cos) / 2 of the angle
+ * (nothing to stand still, all of it to turn round), so a turn seen over several instants is
+ * followed the short way round. A right-angle turn between two instants reads as well either
+ * way; then the votes decide.
+ */
+function settleTrack(track: Track, instants: readonly TrackedInstant[], bodies: Array<Array<Body | null>>, options: TrackerOptions) {
+  const points = track.points;
+  const n = points.length;
+  // emission[i][0]: the cost of keeping the reading at i; emission[i][1]: of turning it round.
+  const emission = points.map((point, i): [number, number] => {
+    const body = bodies[point.instant][point.person]!;
+    let keep = -options.voteWeight * (2 * instants[point.instant].people[point.person].sideSupport - 1);
+    const velocity = velocityAt(points, i, instants, bodies, options);
+    if (body.left && velocity) {
+      const speed = Math.hypot(...velocity);
+      if (speed >= options.minWalkingMps) {
+        // Facing = left x up, on the floor.
+        const facing: [number, number] = [body.left[1], -body.left[0]];
+        keep -= ((facing[0] * velocity[0] + facing[1] * velocity[1]) / (Math.hypot(...facing) * speed)) * Math.min(1, speed);
+      }
+    }
+    return [keep, -keep];
+  });
+  const total: Array<[number, number]> = [emission[0]];
+  const from: Array<[number, number]> = [[0, 0]];
+  for (let i = 1; i < n; i++) {
+    const a = bodies[points[i - 1].instant][points[i - 1].person]!.left;
+    const b = bodies[points[i].instant][points[i].person]!.left;
+    // How the two readings' left directions agree (0 when either cannot say).
+    const c = a && b ? (a[0] * b[0] + a[1] * b[1]) / (Math.hypot(...a) * Math.hypot(...b)) : 0;
+    const step: [number, number] = [0, 0];
+    const back: [number, number] = [0, 0];
+    for (const state of [0, 1] as const)
+      for (const previous of [0, 1] as const) {
+        // Same choice at both instants: the body turned as the readings did; else the other way.
+        const turn = state === previous ? c : -c;
+        const cost = total[i - 1][previous] + (options.turnCost * (1 - turn)) / 2;
+        if (previous === 0 || cost < step[state]) [step[state], back[state]] = [cost, previous];
+      }
+    total.push([step[0] + emission[i][0], step[1] + emission[i][1]]);
+    from.push(back);
+  }
+  let state: 0 | 1 = total[n - 1][1] < total[n - 1][0] ? 1 : 0;
+  for (let i = n - 1; i >= 0; i--) {
+    points[i].flipped = state === 1;
+    state = from[i][state] as 0 | 1;
+  }
+}
+
+/** Floor velocity at a track point from its neighbours (central where it can), metres per second. */
+function velocityAt(points: Track['points'], i: number, instants: readonly TrackedInstant[], bodies: Array<Array<Body | null>>, options: TrackerOptions): [number, number] | null {
+  const a = Math.max(0, i - 1);
+  const b = Math.min(points.length - 1, i + 1);
+  if (a === b) return null;
+  const dt = (instants[points[b].instant].ts - instants[points[a].instant].ts) / 1000;
+  if (!(dt > 0) || dt * 1000 > 2 * options.maxGapMs) return null;
+  const ca = bodies[points[a].instant][points[a].person]!.centre;
+  const cb = bodies[points[b].instant][points[b].person]!.centre;
+  return [(cb[0] - ca[0]) / dt, (cb[1] - ca[1]) / dt];
+}
+
+/** The same person with left and right exchanged, in 3D and in every camera's reading. */
+export function flipSides(person: FusedPerson): FusedPerson {
+  return {
+    keypoints: MIRRORED_KEYPOINTS.map((k) => person.keypoints[k]),
+    members: person.members.map((m) => ({ ...m, mirrored: !m.mirrored })),
+    sideSupport: 1 - person.sideSupport,
+  };
+}
