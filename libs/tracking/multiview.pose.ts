@@ -65,9 +65,9 @@ export const DEFAULT_FUSION_OPTIONS: FusionOptions = Object.freeze({
 /** People stand on the floor: a triangulated body point outside this height band is a mismatch. */
 const MIN_HEIGHT_M = -0.3;
 const MAX_HEIGHT_M = 2.3;
-/** Two detections whose rays through their surest shared keypoint pass this far apart are two people, metres. */
+/** Two detections whose rays through one of their surest shared keypoints pass this far apart are two people, metres. */
 const PRUNE_RAY_GAP_M = 0.5;
-/** How many of the surest shared keypoints that quick test looks at. */
+/** How many of the surest shared keypoints that quick test (pairCost) looks at. */
 const PRUNE_KEYPOINTS = 3;
 /** ...and how far apart, on the floor, the places where their rays meet may be, metres. */
 const PRUNE_BODY_SPREAD_M = 1;
