@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { CameraPosesDetected } from '../contracts/index.ts';
 import { openRecording } from '../recording/index.ts';
 import { createDetector } from './detector.registry.ts';
 import { evaluatePoses } from './pose.eval.ts';
@@ -56,4 +57,40 @@ test('eval pose on the committed recording: video frames meet their truth, each 
   } finally {
     watched.dispose();
   }
+});
+
+test('eval pose on saved detections scores them as the run that saved them did, without video or model', async () => {
+  const recording = await openRecording(DEMO);
+  // A stand-in model that finds one person who moves from call to call, so frames differ.
+  let calls = 0;
+  const fake: PoseDetector = {
+    key: 'fake',
+    model: 'fake-model',
+    backend: 'none',
+    async detect(): Promise<DetectedPose[]> {
+      calls++;
+      const keypoints = Array.from({ length: 17 }, (_, k): [number, number, number] => [100 + k * 10 + (calls % 7) * 20, 80 + k * 15, 0.9]);
+      return [{ score: 0.8, box: [90, 70, 200, 300], keypoints }];
+    },
+    dispose() {},
+  };
+  const events: CameraPosesDetected[] = [];
+  const live = await evaluatePoses(recording, {
+    detector: fake,
+    framesPerCamera: 3,
+    onScored: (cameraId, truth, detections) =>
+      void events.push({ schemaVersion: 1, eventId: `${cameraId}/${truth.frameIndex}`, storeId: 'kiosk', ts: truth.ts, cameraId, frameIndex: truth.frameIndex, model: fake.model, poses: detections }),
+  });
+  assert.equal(calls, 12);
+  assert.equal(events.length, 12);
+  const byCamera = new Map<string, CameraPosesDetected[]>();
+  for (const e of events) byCamera.set(e.cameraId, [...(byCamera.get(e.cameraId) ?? []), e]);
+  const again = await evaluatePoses(recording, { saved: { model: 'fake-model', byCamera }, framesPerCamera: 1 });
+  assert.equal(calls, 12, 'the model is not run again');
+  assert.deepEqual(again.overall, live.overall);
+  assert.deepEqual(again.wristsByPerson, live.wristsByPerson);
+  assert.deepEqual(again.multiView, live.multiView);
+  assert.deepEqual(again.cameras.map((c) => c.summary), live.cameras.map((c) => c.summary));
+  assert.equal(again.model, 'fake-model');
+  await assert.rejects(evaluatePoses(recording, { framesPerCamera: 1 }), /needs a detector or saved detections/);
 });

@@ -1,4 +1,4 @@
-import type { FramePoseTruth } from '../contracts/index.ts';
+import { WalkoutError, type CameraPosesDetected, type FramePoseTruth } from '../contracts/index.ts';
 import type { Recording } from '../recording/index.ts';
 import { readVideoFrames, type DecodedFrame } from '../video/mp4.reader.ts';
 import { DEFAULT_RECALL_OPTIONS, emptyTally, summariseRecall, tallyFrame, type RecallOptions, type RecallSummary } from './keypoint.recall.ts';
@@ -11,14 +11,23 @@ import { cameraViewGeometry } from './view.geometry.ts';
  * overall. Video and truth are both streamed, side by side, by frame index.
  */
 export interface PoseEvalOptions {
-  detector: PoseDetector;
+  /** The model to run on each frame; not needed when `saved` gives the detections. */
+  detector?: PoseDetector;
+  /**
+   * Detections an earlier run made (its CameraPosesDetected events, by camera, in frame order):
+   * scored against the truth without decoding video or running a model, so fusion and tracking can
+   * be measured again in seconds. `framesPerCamera` does not apply; every saved frame is scored.
+   */
+  saved?: { model: string; byCamera: ReadonlyMap<string, readonly CameraPosesDetected[]> };
   /** Cameras to score; every camera with video and pose truth when absent. */
   cameraIds?: string[];
   /** Frames to score per camera, spread evenly over the video. */
   framesPerCamera: number;
   recall?: RecallOptions;
-  /** Called for every scored frame (progress bars, overlays). */
+  /** Called for every scored frame that was decoded (progress bars, overlays). */
   onFrame?: (cameraId: string, frame: DecodedFrame, truth: FramePoseTruth, detections: DetectedPose[]) => void | Promise<void>;
+  /** Called for every scored frame, decoded or saved. */
+  onScored?: (cameraId: string, truth: FramePoseTruth, detections: DetectedPose[]) => void | Promise<void>;
 }
 
 /**
@@ -48,9 +57,14 @@ export interface PoseEvalReport {
 }
 
 export async function evaluatePoses(recording: Recording, options: PoseEvalOptions): Promise<PoseEvalReport> {
+  const { detector, saved } = options;
+  if (!detector && !saved) throw new WalkoutError('CONFIG_INVALID', 'evaluatePoses needs a detector or saved detections');
   const recall = options.recall ?? DEFAULT_RECALL_OPTIONS;
   const streams = recording.manifest.streams.cameras.filter(
-    (c) => (!options.cameraIds || options.cameraIds.includes(c.cameraId)) && recording.manifest.truth.poses?.[c.cameraId],
+    (c) =>
+      (!options.cameraIds || options.cameraIds.includes(c.cameraId)) &&
+      recording.manifest.truth.poses?.[c.cameraId] &&
+      (!saved || saved.byCamera.has(c.cameraId)),
   );
   const overall = emptyTally();
   const cameras: PoseEvalReport['cameras'] = [];
@@ -59,28 +73,18 @@ export async function evaluatePoses(recording: Recording, options: PoseEvalOptio
   const byPerson = new Map<string, { found: number; total: number }>();
   for (const stream of streams) {
     const camera = recording.index.cameras.get(stream.cameraId);
-    // The calibration tells a detector which way people stand in this camera's image.
-    const view = camera ? cameraViewGeometry(camera) : undefined;
-    const every = Math.max(1, Math.floor(stream.frameCount / Math.max(1, options.framesPerCamera)));
     const tally = emptyTally();
     const truthLines = recording.truthPoses(stream.cameraId)[Symbol.asyncIterator]();
     let truth = await truthLines.next();
-    let detectMs = 0;
-    const frames = readVideoFrames(recording.videoPath(stream.cameraId), {
-      every,
-      maxFrames: options.framesPerCamera,
-      ...(camera ? { info: { width: camera.width, height: camera.height } } : {}),
-    });
-    for await (const frame of frames) {
-      while (!truth.done && truth.value.frameIndex < frame.index) truth = await truthLines.next();
-      // A frame without its truth line (truth ended early) cannot be scored.
-      if (truth.done || truth.value.frameIndex !== frame.index) continue;
-      const started = performance.now();
-      const detections = await options.detector.detect(frame, view);
-      detectMs += performance.now() - started;
-      tallyFrame(tally, truth.value.people, detections, recall);
-      for (const wrist of tallyFrame(overall, truth.value.people, detections, recall)) {
-        const key = `${truth.value.ts}/${wrist.personId}/${wrist.wrist}`;
+    /** The truth line of a frame, or null when the truth has none for it (it ended early). */
+    const truthAt = async (index: number): Promise<FramePoseTruth | null> => {
+      while (!truth.done && truth.value.frameIndex < index) truth = await truthLines.next();
+      return truth.done || truth.value.frameIndex !== index ? null : truth.value;
+    };
+    const score = async (line: FramePoseTruth, detections: DetectedPose[]) => {
+      tallyFrame(tally, line.people, detections, recall);
+      for (const wrist of tallyFrame(overall, line.people, detections, recall)) {
+        const key = `${line.ts}/${wrist.personId}/${wrist.wrist}`;
         const seen = instants.get(key) ?? { views: 0, found: 0 };
         seen.views++;
         if (wrist.found) seen.found++;
@@ -90,14 +94,40 @@ export async function evaluatePoses(recording: Recording, options: PoseEvalOptio
         if (wrist.found) person.found++;
         byPerson.set(wrist.personId, person);
       }
-      await options.onFrame?.(stream.cameraId, frame, truth.value, detections);
+      await options.onScored?.(stream.cameraId, line, detections);
+    };
+    let detectMs = 0;
+    if (saved) {
+      for (const event of saved.byCamera.get(stream.cameraId) ?? []) {
+        const line = await truthAt(event.frameIndex);
+        if (line) await score(line, event.poses);
+      }
+    } else {
+      // The calibration tells a detector which way people stand in this camera's image.
+      const view = camera ? cameraViewGeometry(camera) : undefined;
+      const every = Math.max(1, Math.floor(stream.frameCount / Math.max(1, options.framesPerCamera)));
+      const frames = readVideoFrames(recording.videoPath(stream.cameraId), {
+        every,
+        maxFrames: options.framesPerCamera,
+        ...(camera ? { info: { width: camera.width, height: camera.height } } : {}),
+      });
+      for await (const frame of frames) {
+        const line = await truthAt(frame.index);
+        // A frame without its truth line cannot be scored.
+        if (!line) continue;
+        const started = performance.now();
+        const detections = await detector!.detect(frame, view);
+        detectMs += performance.now() - started;
+        await score(line, detections);
+        await options.onFrame?.(stream.cameraId, frame, line, detections);
+      }
     }
     await truthLines.return?.(undefined);
-    cameras.push({ cameraId: stream.cameraId, summary: summariseRecall(tally, recall), msPerFrame: tally.frames ? detectMs / tally.frames : 0 });
+    cameras.push({ cameraId: stream.cameraId, summary: summariseRecall(tally, recall), msPerFrame: tally.frames && !saved ? detectMs / tally.frames : 0 });
   }
   return {
-    model: options.detector.model,
-    backend: options.detector.backend,
+    model: saved ? saved.model : detector!.model,
+    backend: saved ? 'saved detections' : detector!.backend,
     overall: summariseRecall(overall, recall),
     cameras,
     multiView: cameras.length >= 2 ? multiViewWrists([...instants.values()]) : null,

@@ -69,3 +69,25 @@ test('start runs the store on the in-process bus and scores the demo', async () 
   // Includes a one-unit restock put of crisps while a shopper carries a yogurt of near-equal weight.
   assert.equal(result.shelfEvents.productTop1, 1);
 });
+
+test('eval pose --from-detections: a damaged line is named with file and line; flags that do not apply are refused', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'walkout-detections-'));
+  const file = path.join(dir, 'detections.jsonl');
+  const good = {
+    schemaVersion: 1,
+    eventId: 'kiosk/cam-1/0',
+    storeId: 'kiosk',
+    ts: 1780000000000,
+    cameraId: 'cam-1',
+    frameIndex: 0,
+    model: 'm',
+    poses: [],
+  };
+  await appendFile(file, `${JSON.stringify(good)}\n${JSON.stringify({ ...good, frameIndex: -1 })}\n`);
+  const damaged = await run('eval', 'pose', 'fixtures/recordings/kiosk-demo', '--from-detections', file);
+  assert.equal(damaged.code, 1);
+  assert.match(damaged.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: frameIndex`));
+  const mixed = await run('eval', 'pose', 'fixtures/recordings/kiosk-demo', '--from-detections', file, '--overlay', dir);
+  assert.equal(mixed.code, 2);
+  assert.match(mixed.stderr, /--overlay does not go with --from-detections/);
+});

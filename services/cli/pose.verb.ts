@@ -1,17 +1,18 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { WalkoutError } from '../../libs/contracts/index.ts';
+import { CameraPosesDetected, SCHEMA_VERSION, WalkoutError } from '../../libs/contracts/index.ts';
 import { progress } from '../../libs/cli/progress.ts';
 import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
-import { openRecording } from '../../libs/recording/index.ts';
+import { JsonLinesWriter, openRecording, readJsonLines } from '../../libs/recording/index.ts';
 import { evaluateFusion, type CameraInstant, type FusionEvalReport } from '../../libs/tracking/multiview.eval.ts';
 import { createDetector } from '../../libs/vision/detector.registry.ts';
 import { formatRecall, WRIST_MISSES } from '../../libs/vision/keypoint.recall.ts';
 import { evaluatePoses } from '../../libs/vision/pose.eval.ts';
 import { drawPoses } from '../../libs/vision/pose.overlay.ts';
 
-const USAGE = `walkout eval pose <recording> [--camera id ...] [--frames N] [--input-size 640] [--refine upright|none] [--overlay dir] [--json]
+const USAGE = `walkout eval pose <recording> [--camera id ...] [--frames N] [--input-size 640] [--refine upright|none] [--overlay dir]
+                 [--save-detections file.jsonl | --from-detections file.jsonl] [--json]
 
 Decodes each camera's video in the recording, runs MoveNet MultiPose on N frames per camera spread over
 the video (default 30), pairs the people it finds with the recording's 2D pose truth, and prints
@@ -38,6 +39,10 @@ the person: see libs/vision/keypoint.recall.ts for why).
                   by 15 degrees or more, in a window turned so they stand upright (about 1.5 times
                   the time per frame in the crowd scene); none: one pass over the frame
   --overlay dir   write each scored frame as a PNG: truth in green (hollow = hidden), detections in magenta
+  --save-detections F  write what the model found in every scored frame to F, one CameraPosesDetected
+                  event a line (what the camera service publishes on camera.poses-detected)
+  --from-detections F  score the detections saved in F instead of decoding video and running the
+                  model (seconds instead of minutes; --frames, --input-size, --refine, --overlay do not apply)
   --json          print the report as JSON`;
 
 const TRUTH_COLOUR: [number, number, number] = [40, 255, 40];
@@ -53,6 +58,8 @@ export const evalPoseVerb: Verb = {
     'input-size': { type: 'string' },
     refine: { type: 'string' },
     overlay: { type: 'string' },
+    'save-detections': { type: 'string' },
+    'from-detections': { type: 'string' },
     json: { type: 'boolean' },
   },
   allowPositionals: true,
@@ -65,24 +72,47 @@ export const evalPoseVerb: Verb = {
     for (const id of cameraIds ?? [])
       if (!recording.manifest.truth.poses?.[id])
         throw new WalkoutError('USAGE', `walkout eval pose: ${positionals[0]} has no pose truth for camera ${id}`);
-    const detector = await createDetector({
-      type: 'movenet',
-      inputSize: optionalInt(values, 'input-size', evalPoseVerb, 640),
-      refine: typeof values.refine === 'string' ? values.refine : 'upright',
-    });
+    const fromFile = typeof values['from-detections'] === 'string' ? values['from-detections'] : undefined;
+    const saveFile = typeof values['save-detections'] === 'string' ? values['save-detections'] : undefined;
+    if (fromFile)
+      for (const option of ['frames', 'input-size', 'refine', 'overlay', 'save-detections'] as const)
+        if (values[option] !== undefined) throw new WalkoutError('USAGE', `walkout eval pose: --${option} does not go with --from-detections (the saved file says which frames and model)`);
+    const saved = fromFile ? await loadDetections(fromFile) : undefined;
+    const detector = saved
+      ? undefined
+      : await createDetector({
+          type: 'movenet',
+          inputSize: optionalInt(values, 'input-size', evalPoseVerb, 640),
+          refine: typeof values.refine === 'string' ? values.refine : 'upright',
+        });
     const overlayDir = typeof values.overlay === 'string' ? values.overlay : undefined;
     if (overlayDir) await mkdir(overlayDir, { recursive: true });
     const cameras = recording.manifest.streams.cameras.filter((c) => (!cameraIds || cameraIds.includes(c.cameraId)) && recording.manifest.truth.poses?.[c.cameraId]);
-    const bar = progress('pose eval', cameras.length * framesPerCamera, { unit: 'frames', quiet: values.json === true });
+    const total = saved ? [...saved.byCamera].filter(([id]) => cameras.some((c) => c.cameraId === id)).reduce((n, [, events]) => n + events.length, 0) : cameras.length * framesPerCamera;
+    const bar = progress('pose eval', total, { unit: 'frames', quiet: values.json === true });
     const instants: CameraInstant[] = [];
+    const writer = saveFile ? new JsonLinesWriter<CameraPosesDetected>(saveFile) : undefined;
     try {
       const result = await evaluatePoses(recording, {
         detector,
+        saved,
         cameraIds,
         framesPerCamera,
-        async onFrame(cameraId, frame, truth, detections) {
+        onScored(cameraId, truth, detections) {
           bar.tick();
           instants.push({ cameraId, ts: truth.ts, truth: truth.people, detections });
+          writer?.write({
+            schemaVersion: SCHEMA_VERSION,
+            eventId: `${recording.manifest.storeId}/${cameraId}/${truth.frameIndex}`,
+            storeId: recording.manifest.storeId,
+            ts: truth.ts,
+            cameraId,
+            frameIndex: truth.frameIndex,
+            model: detector!.model,
+            poses: detections,
+          });
+        },
+        async onFrame(cameraId, frame, truth, detections) {
           if (!overlayDir) return;
           const drawn = drawPoses(frame, [
             ...truth.people.map((p) => ({ keypoints: p.keypoints, colour: TRUTH_COLOUR, minScore: 1, hollowBelow: 2 })),
@@ -115,10 +145,31 @@ export const evalPoseVerb: Verb = {
         ].join('\n'),
       );
     } finally {
-      detector.dispose();
+      await writer?.close();
+      detector?.dispose();
     }
   },
 };
+
+/** Saved detections by camera, in the order written; one model throughout. */
+async function loadDetections(file: string): Promise<{ model: string; byCamera: Map<string, CameraPosesDetected[]> }> {
+  const byCamera = new Map<string, CameraPosesDetected[]>();
+  const models = new Set<string>();
+  for await (const event of readJsonLines(file, CameraPosesDetected)) {
+    models.add(event.model);
+    const events = byCamera.get(event.cameraId) ?? [];
+    events.push(event);
+    byCamera.set(event.cameraId, events);
+  }
+  if (models.size !== 1)
+    throw new WalkoutError('USAGE', `walkout eval pose: ${file} holds ${models.size ? `detections of ${models.size} models (${[...models].join(', ')})` : 'no detections'}; give one run's file`);
+  for (const [cameraId, events] of byCamera)
+    events.forEach((e, i) => {
+      if (i > 0 && e.frameIndex <= events[i - 1].frameIndex)
+        throw new WalkoutError('USAGE', `walkout eval pose: ${file}: ${cameraId} frame ${e.frameIndex} comes after frame ${events[i - 1].frameIndex}; frames must be in order`);
+    });
+  return { model: [...models][0], byCamera };
+}
 
 function formatFusion(fusion: FusionEvalReport, alone: number | null): string[] {
   const w = fusion.overall.wristsInView;
