@@ -53,6 +53,11 @@ export interface FusionOptions {
   minSharedKeypoints: number;
   /** A view whose sighting misses the triangulated point by more than this share of the person's size is left out. */
   maxKeypointError: number;
+  /**
+   * In each camera's view of the fused people, a keypoint the camera scored below this is replaced
+   * by the fused 3D point projected into it, where there is one (the surer views' consensus).
+   */
+  ownKeypointScore: number;
 }
 
 export const DEFAULT_FUSION_OPTIONS: FusionOptions = Object.freeze({
@@ -60,6 +65,7 @@ export const DEFAULT_FUSION_OPTIONS: FusionOptions = Object.freeze({
   maxPairError: 0.08,
   minSharedKeypoints: 4,
   maxKeypointError: 0.12,
+  ownKeypointScore: 0.45,
 });
 
 /** People stand on the floor: a triangulated body point outside this height band is a mismatch. */
@@ -310,8 +316,8 @@ function fuseKeypoint(
 
 /**
  * Each camera's view of the fused people: a person the camera detected keeps its own keypoints
- * (sides put right), with keypoints it missed or was unsure of taken from the 3D person projected
- * into it; a person it missed but others triangulated is the projection alone. Detections no other
+ * (sides put right), with keypoints it missed or was unsure of (ownKeypointScore) taken from the 3D
+ * person projected into it; a person it missed but others triangulated is the projection alone. Detections no other
  * camera confirmed pass through unchanged.
  */
 export function posesInView(people: readonly FusedPerson[], views: readonly CameraPoses[], view: number, options: FusionOptions = DEFAULT_FUSION_OPTIONS): DetectedPose[] {
@@ -327,7 +333,7 @@ export function posesInView(people: readonly FusedPerson[], views: readonly Came
     if (own) {
       const detected = views[view].poses[own.pose];
       const keypoints = (own.mirrored ? MIRRORED_KEYPOINTS.map((m) => detected.keypoints[m]) : detected.keypoints).map((kp, k) =>
-        kp[2] >= options.minKeypointScore || !projected[k] ? kp : projected[k]!,
+        kp[2] >= options.ownKeypointScore || !projected[k] ? kp : projected[k]!,
       );
       out.push({ score: detected.score, box: detected.box, keypoints });
       continue;
