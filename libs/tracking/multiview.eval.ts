@@ -1,4 +1,4 @@
-import { KP, type FramePoseTruth, type Vec3 } from '../contracts/index.ts';
+import { KP, WalkoutError, type FramePoseTruth, type Vec3 } from '../contracts/index.ts';
 import type { Recording } from '../recording/index.ts';
 import { DEFAULT_RECALL_OPTIONS, emptyTally, summariseRecall, tallyFrame, type RecallOptions, type RecallSummary } from '../vision/keypoint.recall.ts';
 import { MIRRORED_KEYPOINTS, type DetectedPose } from '../vision/pose.detector.ts';
@@ -9,7 +9,9 @@ import { DEFAULT_TRACKER_OPTIONS, trackPeople, type TrackerOptions } from './peo
  * Multi-view fusion scored against a recording's truth: the detections `eval pose` made, camera by
  * camera, are grouped by instant and fused (multiview.pose.ts); each camera's view of the fused
  * people is scored with the same keypoint recall as the detector alone, and the fused 3D wrists
- * against the 3D truth (truth/skeletons.jsonl).
+ * against the 3D truth (truth/skeletons.jsonl). Frames are one instant when their timestamps are
+ * equal, as the simulator renders every camera at the same ticks; live cameras, not in step, will
+ * need frames paired by nearest timestamp (within half a frame) before fusion.
  */
 
 /** What one camera's detector found at one instant, with that frame's 2D truth. */
@@ -62,7 +64,7 @@ export async function evaluateFusion(
   for (const [ts, seen] of [...byTs].sort((a, b) => a[0] - b[0])) {
     const views = seen.map((s) => {
       const camera = recording.index.cameras.get(s.cameraId);
-      if (!camera) throw new Error(`recording has pose truth for ${s.cameraId} but no such camera in its store`);
+      if (!camera) throw new WalkoutError('RECORDING_INVALID', `the recording has pose truth for ${s.cameraId} but its store has no such camera`);
       return { camera, poses: s.detections };
     });
     const started = performance.now();
