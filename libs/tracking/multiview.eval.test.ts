@@ -3,7 +3,7 @@ import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openRecording, type Recording } from '../recording/index.ts';
 import { keypointBox, MIRRORED_KEYPOINTS, type DetectedPose } from '../vision/pose.detector.ts';
-import { evaluateFusion, type CameraInstant } from './multiview.eval.ts';
+import { evaluateFusion, groupByInstant, type CameraInstant } from './multiview.eval.ts';
 
 const DEMO = fileURLToPath(new URL('../../fixtures/recordings/kiosk-demo', import.meta.url));
 /** Instants sampled from the demo: every 40th frame (4 s apart at 10 fps), too far apart to track. */
@@ -99,4 +99,25 @@ test('followed over time, people most cameras read the wrong way round are put r
   assert.ok(tracked.found / tracked.total > 0.45, `walking turns them round: ${tracked.found}/${tracked.total} (${report.tracked.tracks} tracks, ${report.tracked.flips} flips)`);
   assert.ok(tracked.found > 1.8 * alone.found, `${tracked.found} against ${alone.found} at each instant alone`);
   assert.ok(report.tracked.flips > 0 && report.tracked.tracks >= 3);
+});
+
+test('cameras not in step: each frame is fused with the nearest frames of the others (within half a frame)', async () => {
+  const recording = await openRecording(DEMO);
+  const inStep = await perfectDetections(recording);
+  // cam-2 runs 30 ms late and cam-3 20 ms early (frames every 100 ms).
+  const late = inStep.map((i) => ({ ...i, ts: i.ts + (i.cameraId === 'cam-2' ? 30 : i.cameraId === 'cam-3' ? -20 : 0) }));
+  const a = (await evaluateFusion(recording, inStep))!;
+  const b = (await evaluateFusion(recording, late))!;
+  assert.equal(b.instants, a.instants);
+  assert.deepEqual(b.overall.wristsInView, a.overall.wristsInView);
+  assert.equal(b.wrists3d.found, a.wrists3d.found);
+});
+
+test('grouping by instant: one frame per camera, nearest first, a new instant past half a frame', () => {
+  const at = (cameraId: string, ts: number): CameraInstant => ({ cameraId, ts, truth: [], detections: [] });
+  const groups = groupByInstant([at('a', 0), at('b', 40), at('a', 100), at('b', 160), at('a', 200), at('a', 230)], 50);
+  assert.deepEqual(
+    groups.map((g) => g.map((i) => `${i.cameraId}${i.ts}`)),
+    [['a0', 'b40'], ['a100'], ['b160', 'a200'], ['a230']],
+  );
 });

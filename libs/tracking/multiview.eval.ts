@@ -9,9 +9,9 @@ import { DEFAULT_TRACKER_OPTIONS, trackPeople, type TrackerOptions } from './peo
  * Multi-view fusion scored against a recording's truth: the detections `eval pose` made, camera by
  * camera, are grouped by instant and fused (multiview.pose.ts); each camera's view of the fused
  * people is scored with the same keypoint recall as the detector alone, and the fused 3D wrists
- * against the 3D truth (truth/skeletons.jsonl). Frames are one instant when their timestamps are
- * equal, as the simulator renders every camera at the same ticks; live cameras, not in step, will
- * need frames paired by nearest timestamp (within half a frame) before fusion.
+ * against the 3D truth (truth/skeletons.jsonl). Frames of different cameras within half a frame
+ * period of each other are one instant (groupByInstant): the simulator renders every camera at the
+ * same ticks, real cameras are not in step.
  */
 
 /** What one camera's detector found at one instant, with that frame's 2D truth. */
@@ -54,14 +54,16 @@ export async function evaluateFusion(
   const fusion = options.fusion ?? DEFAULT_FUSION_OPTIONS;
   const recall = options.recall ?? DEFAULT_RECALL_OPTIONS;
   const tracker = options.tracker ?? DEFAULT_TRACKER_OPTIONS;
-  const byTs = new Map<number, CameraInstant[]>();
-  for (const instant of instants) byTs.set(instant.ts, [...(byTs.get(instant.ts) ?? []), instant]);
   const cameraIds = [...new Set(instants.map((i) => i.cameraId))];
   if (cameraIds.length < 2) return null;
-  const skeletons = await truthSkeletonsAt(recording, new Set(byTs.keys()));
+  const fastest = Math.max(...cameraIds.map((id) => recording.index.cameras.get(id)?.fps ?? 0));
+  const groups = groupByInstant(instants, fastest > 0 ? 500 / fastest : 0);
+  const skeletons = await truthSkeletonsAt(recording, new Set(instants.map((i) => i.ts)));
   const fused: FusedInstant[] = [];
   let fuseMs = 0;
-  for (const [ts, seen] of [...byTs].sort((a, b) => a[0] - b[0])) {
+  for (const seen of groups) {
+    // The 3D truth of the instant: at the first of its frames' times the truth has a line for.
+    const ts = seen.find((s) => skeletons.has(s.ts))?.ts ?? seen[0].ts;
     const views = seen.map((s) => {
       const camera = recording.index.cameras.get(s.cameraId);
       if (!camera) throw new WalkoutError('RECORDING_INVALID', `the recording has pose truth for ${s.cameraId} but its store has no such camera`);
@@ -83,10 +85,29 @@ export async function evaluateFusion(
   }
   return {
     ...scoreFused(fused, cameraIds, skeletons, fusion, recall),
-    instants: byTs.size,
-    msPerInstant: byTs.size ? fuseMs / byTs.size : 0,
+    instants: groups.length,
+    msPerInstant: groups.length ? fuseMs / groups.length : 0,
     tracked,
   };
+}
+
+/**
+ * Frames of different cameras taken at one instant: in time order, a frame joins the current group
+ * when its camera is not in it yet and it is within `toleranceMs` of the group's first frame (half
+ * a frame period: cameras that are not in step still pair each frame with the nearest of the others).
+ */
+export function groupByInstant(instants: readonly CameraInstant[], toleranceMs: number): CameraInstant[][] {
+  const groups: CameraInstant[][] = [];
+  let current: CameraInstant[] = [];
+  for (const instant of [...instants].sort((a, b) => a.ts - b.ts)) {
+    if (current.length && (instant.ts - current[0].ts > toleranceMs || current.some((c) => c.cameraId === instant.cameraId))) {
+      groups.push(current);
+      current = [];
+    }
+    current.push(instant);
+  }
+  if (current.length) groups.push(current);
+  return groups;
 }
 
 interface FusedInstant {
