@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openRecording, type Recording } from '../recording/index.ts';
-import { keypointBox, MIRRORED_KEYPOINTS, type DetectedPose } from '../vision/pose.detector.ts';
+import { keypointBox, mirrorPose, type DetectedPose } from '../vision/pose.detector.ts';
 import { evaluateFusion, groupByInstant, type CameraInstant } from './multiview.eval.ts';
 
 const DEMO = fileURLToPath(new URL('../../fixtures/recordings/kiosk-demo', import.meta.url));
@@ -53,7 +53,7 @@ test('fusion of perfect detections: every wrist in view found in every camera, a
 test('a camera that saw no one still reports the people others triangulated; one that swapped everyone is put right', async () => {
   const recording = await openRecording(DEMO);
   const instants = await perfectDetections(recording, (cameraId, poses) =>
-    cameraId === 'cam-1' ? [] : cameraId === 'cam-2' ? poses.map((p) => ({ ...p, keypoints: MIRRORED_KEYPOINTS.map((k) => p.keypoints[k]) })) : poses,
+    cameraId === 'cam-1' ? [] : cameraId === 'cam-2' ? poses.map(mirrorPose) : poses,
   );
   const report = (await evaluateFusion(recording, instants))!;
   const blind = report.cameras.find((c) => c.cameraId === 'cam-1')!.summary.wristsInView;
@@ -85,7 +85,7 @@ test('followed over time, people most cameras read the wrong way round are put r
   const swapped = new Set(['cam-1', 'cam-2', 'cam-4']);
   const instants = await perfectDetections(
     recording,
-    (cameraId, poses) => (swapped.has(cameraId) ? poses.map((p) => ({ ...p, keypoints: MIRRORED_KEYPOINTS.map((k) => p.keypoints[k]) })) : poses),
+    (cameraId, poses) => (swapped.has(cameraId) ? poses.map(mirrorPose) : poses),
     4,
     60,
   );

@@ -1,4 +1,5 @@
 import { KP, WalkoutError, type FramePoseTruth, type Vec3 } from '../contracts/index.ts';
+import { distance3 } from '../geometry/linalg.ts';
 import type { Recording } from '../recording/index.ts';
 import { DEFAULT_RECALL_OPTIONS, emptyTally, summariseRecall, tallyFrame, type RecallOptions, type RecallSummary } from '../vision/keypoint.recall.ts';
 import { MIRRORED_KEYPOINTS, type DetectedPose } from '../vision/pose.detector.ts';
@@ -187,7 +188,7 @@ function scoreWrists3d(
       wrists.total++;
       const point = byTruth.get(t)?.keypoints[k]?.point;
       if (!point) continue;
-      const error = distance(point, person.keypoints[k]);
+      const error = distance3(point, person.keypoints[k]);
       wrists.errors.push(error);
       if (error <= WRIST_RADIUS_3D_M) wrists.found++;
     }
@@ -198,11 +199,9 @@ function scoreWrists3d(
 function medianDistance(truth: Vec3[], person: FusedPerson): number | null {
   const d: number[] = [];
   person.keypoints.forEach((kp, k) => {
-    if (kp) d.push(Math.min(distance(kp.point, truth[k]), distance(kp.point, truth[MIRRORED_KEYPOINTS[k]])));
+    if (kp) d.push(Math.min(distance3(kp.point, truth[k]), distance3(kp.point, truth[MIRRORED_KEYPOINTS[k]])));
   });
   if (!d.length) return null;
   d.sort((a, b) => a - b);
   return d[Math.floor(d.length / 2)];
 }
-
-const distance = (a: Vec3, b: Vec3) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);

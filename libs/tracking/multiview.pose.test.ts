@@ -4,7 +4,7 @@ import { KP, type Camera, type Vec3 } from '../contracts/index.ts';
 import { cornerCameras, seededRandom } from '../geometry/camera.fixture.ts';
 import { projectPoint } from '../geometry/camera.ts';
 import { skeleton, type BodyPose } from '../sim/body.model.ts';
-import { keypointBox, MIRRORED_KEYPOINTS, type DetectedPose } from '../vision/pose.detector.ts';
+import { keypointBox, mirrorPose, type DetectedPose } from '../vision/pose.detector.ts';
 import { fuseViews, posesInView, type CameraPoses } from './multiview.pose.ts';
 
 const cameras = cornerCameras();
@@ -21,7 +21,6 @@ function detect(camera: Camera, body: Vec3[], noisePx = 0, random = seededRandom
   });
   return { score: 0.8, box: keypointBox(keypoints), keypoints };
 }
-const mirror = (pose: DetectedPose): DetectedPose => ({ ...pose, keypoints: MIRRORED_KEYPOINTS.map((k) => pose.keypoints[k]) });
 const worst = (a: DetectedPose, b: DetectedPose) => Math.max(...a.keypoints.map((k, i) => Math.hypot(k[0] - b.keypoints[i][0], k[1] - b.keypoints[i][1])));
 
 test('detections of the same people in four cameras are grouped and triangulated to their 3D keypoints', () => {
@@ -46,7 +45,7 @@ test("a camera that swapped a person's sides is put right, and a camera that mis
     camera,
     poses: [
       ...(i === 2 ? [] : [detect(camera, bob, 1.5, seededRandom(10 + i))]),
-      i === 1 ? mirror(detect(camera, alice, 1.5, seededRandom(20 + i))) : detect(camera, alice, 1.5, seededRandom(20 + i)),
+      i === 1 ? mirrorPose(detect(camera, alice, 1.5, seededRandom(20 + i))) : detect(camera, alice, 1.5, seededRandom(20 + i)),
     ],
   }));
   const people = fuseViews(views);
@@ -67,7 +66,7 @@ test("a camera that swapped a person's sides is put right, and a camera that mis
 
 test('whole-group sides follow the cameras: when most of them swap a person, so does the fusion', () => {
   // Geometry cannot tell a person from their mirror image; the majority reading decides.
-  const views: CameraPoses[] = cameras.map((camera, i) => ({ camera, poses: [i === 0 ? detect(camera, alice) : mirror(detect(camera, alice))] }));
+  const views: CameraPoses[] = cameras.map((camera, i) => ({ camera, poses: [i === 0 ? detect(camera, alice) : mirrorPose(detect(camera, alice))] }));
   const [person] = fuseViews(views);
   const byView = [...person.members].sort((a, b) => a.view - b.view);
   assert.deepEqual(byView.map((m) => m.mirrored), [true, false, false, false]);

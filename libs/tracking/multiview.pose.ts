@@ -3,7 +3,7 @@ import { projectPoint } from '../geometry/camera.ts';
 import { add3, dot3, norm3, scale3, sub3 } from '../geometry/linalg.ts';
 import { unproject, type Ray } from '../geometry/ray.ts';
 import { triangulate, type Observation } from '../geometry/triangulate.ts';
-import { keypointBox, MIRRORED_KEYPOINTS, type DetectedPose } from '../vision/pose.detector.ts';
+import { keypointBox, MIRRORED_KEYPOINTS, mirrorPose, type DetectedPose } from '../vision/pose.detector.ts';
 
 /**
  * The same instant seen by several calibrated cameras: which detections are the same person, in 3D.
@@ -115,7 +115,7 @@ export function fuseViews(views: readonly CameraPoses[], options: FusionOptions 
         view: v,
         pose: p,
         keypoints: pose.keypoints,
-        mirroredKeypoints: MIRRORED_KEYPOINTS.map((m) => pose.keypoints[m]),
+        mirroredKeypoints: mirrorPose(pose).keypoints,
         rays: pose.keypoints.map(([x, y, score]) => (score >= options.minKeypointScore ? unproject(view.camera, [x, y]) : null)),
         size: Math.max(8, Math.hypot(w, h)),
         score: pose.score,
@@ -189,32 +189,34 @@ function settleSides(
 ): { sides: boolean[]; support: number } {
   const n = members.length;
   const group = members.map((i) => detections[i]);
-  // pairwise[m][o][opposite]: the pairing cost of members m and o read with sides alike or opposite.
-  const pairwise = members.map((i) =>
-    members.map((j) => {
-      const both = i === j ? undefined : costOf.get(i < j ? `${i}/${j}` : `${j}/${i}`);
-      return [Math.min(both?.[0] ?? 0, MAX_SIDE_COST), Math.min(both?.[1] ?? 0, MAX_SIDE_COST)];
-    }),
-  );
-  const errorOf = (sides: boolean[]) => {
+  const triangulated = (sides: boolean[]) => {
     let error = 0;
-    if (n <= MAX_MEMBERS_TRIANGULATED) {
-      for (let k = KP.left_shoulder; k <= KP.right_ankle; k++) {
-        const observations: Observation[] = [];
-        const sizes: number[] = [];
-        group.forEach((d, m) => {
-          const kp = (sides[m] ? d.mirroredKeypoints : d.keypoints)[k];
-          if (kp[2] < options.minKeypointScore) return;
-          observations.push({ camera: views[d.view].camera, pixel: [kp[0], kp[1]] });
-          sizes.push(d.size);
-        });
-        if (observations.length < 2) continue;
-        const result = triangulate(observations, { maxRefinementSteps: 2 });
-        error += result ? result.reprojectionErrorsPx.reduce((s, e, i) => s + Math.min(e / sizes[i], MAX_SIDE_COST), 0) : MAX_SIDE_COST * observations.length;
-      }
-    } else for (let m = 0; m < n; m++) for (let o = m + 1; o < n; o++) error += pairwise[m][o][sides[m] === sides[o] ? 0 : 1];
+    for (let k = KP.left_shoulder; k <= KP.right_ankle; k++) {
+      const observations: Observation[] = [];
+      const sizes: number[] = [];
+      group.forEach((d, m) => {
+        const kp = (sides[m] ? d.mirroredKeypoints : d.keypoints)[k];
+        if (kp[2] < options.minKeypointScore) return;
+        observations.push({ camera: views[d.view].camera, pixel: [kp[0], kp[1]] });
+        sizes.push(d.size);
+      });
+      if (observations.length < 2) continue;
+      const result = triangulate(observations, { maxRefinementSteps: 2 });
+      error += result ? result.reprojectionErrorsPx.reduce((s, e, i) => s + Math.min(e / sizes[i], MAX_SIDE_COST), 0) : MAX_SIDE_COST * observations.length;
+    }
     return error;
   };
+  const fromPairs = (sides: boolean[]) => {
+    let error = 0;
+    for (let m = 0; m < n; m++)
+      for (let o = m + 1; o < n; o++) {
+        const [i, j] = members[m] < members[o] ? [members[m], members[o]] : [members[o], members[m]];
+        const cost = costOf.get(`${i}/${j}`)?.[sides[m] === sides[o] ? 0 : 1] ?? 0;
+        error += Math.min(cost, MAX_SIDE_COST);
+      }
+    return error;
+  };
+  const errorOf = n <= MAX_MEMBERS_TRIANGULATED ? triangulated : fromPairs;
   let best: boolean[] = members.map(() => false);
   let bestError = Infinity;
   for (let mask = 0; mask < 1 << (n - 1); mask++) {
@@ -332,7 +334,7 @@ export function posesInView(people: readonly FusedPerson[], views: readonly Came
     });
     if (own) {
       const detected = views[view].poses[own.pose];
-      const keypoints = (own.mirrored ? MIRRORED_KEYPOINTS.map((m) => detected.keypoints[m]) : detected.keypoints).map((kp, k) =>
+      const keypoints = (own.mirrored ? mirrorPose(detected) : detected).keypoints.map((kp, k) =>
         kp[2] >= options.ownKeypointScore || !projected[k] ? kp : projected[k]!,
       );
       out.push({ score: detected.score, box: detected.box, keypoints });

@@ -285,6 +285,11 @@ export function summariseRecall(tally: RecallTally, options: RecallOptions = DEF
   };
 }
 
+/** "person-not-found 3, other-side 1, ...": the miss counts in WRIST_MISSES order. */
+export function formatWristMisses(misses: Record<WristMiss, number>): string {
+  return WRIST_MISSES.map((m) => `${m} ${misses[m]}`).join(', ');
+}
+
 export function formatRecall(summary: RecallSummary): string {
   const pct = (r: number | null) => (r === null ? '   -  ' : `${(r * 100).toFixed(1).padStart(5)}%`);
   const lines = [
@@ -301,7 +306,7 @@ export function formatRecall(summary: RecallSummary): string {
       `visible keypoints ${pct(summary.countable.recallVisible)}, wrists in view ${summary.countable.wristsInView.found}/${summary.countable.wristsInView.total} = ${pct(summary.countable.wristsInView.recall)}`,
     `wrists in view of people apart from others ${summary.byOverlap.apart.found}/${summary.byOverlap.apart.total} = ${pct(summary.byOverlap.apart.recall)}, ` +
       `of people overlapping another in the image ${summary.byOverlap.overlapping.found}/${summary.byOverlap.overlapping.total} = ${pct(summary.byOverlap.overlapping.recall)}`,
-    `wrists in view missed: ${WRIST_MISSES.map((m) => `${m} ${summary.wristMisses[m]}`).join(', ')} (near: off by 1-2 radii)`,
+    `wrists in view missed: ${formatWristMisses(summary.wristMisses)} (near: off by 1-2 radii)`,
     `found = within max(${summary.options.minRadiusPx} px, ${summary.options.pckFraction} x torso diagonal) with score >= ${summary.options.minKeypointScore}`,
   ];
   return lines.join('\n');

@@ -83,6 +83,10 @@ test('eval pose on saved detections scores them as the run that saved them did, 
   });
   assert.equal(calls, 12);
   assert.equal(events.length, 12);
+  // Not an empty comparison: the stand-in's person was seen in every frame (matched to nobody: it
+  // stands where no one is, so every wrist in view is a miss the saved run must count the same way).
+  assert.equal(live.overall.people.detections, 12);
+  assert.ok(live.overall.wristsInView.total > 0 && live.overall.wristMisses['person-not-found'] === live.overall.wristsInView.total);
   const byCamera = new Map<string, CameraPosesDetected[]>();
   for (const e of events) byCamera.set(e.cameraId, [...(byCamera.get(e.cameraId) ?? []), e]);
   const again = await evaluatePoses(recording, { saved: { model: 'fake-model', byCamera }, framesPerCamera: 1 });

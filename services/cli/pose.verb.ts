@@ -7,7 +7,7 @@ import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 import { JsonLinesWriter, openRecording, readJsonLines } from '../../libs/recording/index.ts';
 import { evaluateFusion, type CameraInstant, type FusionEvalReport } from '../../libs/tracking/multiview.eval.ts';
 import { createDetector } from '../../libs/vision/detector.registry.ts';
-import { formatRecall, WRIST_MISSES } from '../../libs/vision/keypoint.recall.ts';
+import { formatRecall, formatWristMisses } from '../../libs/vision/keypoint.recall.ts';
 import { evaluatePoses } from '../../libs/vision/pose.eval.ts';
 import { drawPoses } from '../../libs/vision/pose.overlay.ts';
 
@@ -173,13 +173,12 @@ async function loadDetections(file: string): Promise<{ model: string; byCamera: 
 
 function formatFusion(fusion: FusionEvalReport, alone: number | null): string[] {
   const w = fusion.overall.wristsInView;
-  const misses = fusion.overall.wristMisses;
   return [
     `fused across cameras (${fusion.instants} instants, ${fusion.msPerInstant.toFixed(0)} ms each): every camera's view of the people triangulated from all of them`,
     ...fusion.cameras.map((c) => `  ${c.cameraId}: visible keypoints ${pct(c.summary.recallVisible)}, wrists in view ${c.summary.wristsInView.found}/${c.summary.wristsInView.total} = ${pct(c.summary.wristsInView.recall)}`),
     `wrists in view, fused: ${w.found}/${w.total} = ${pct(w.recall)} (the detector alone: ${pct(alone)}); visible keypoints ${pct(fusion.overall.recallVisible)}; ` +
       `allowing a whole-person left/right swap: wrists ${pct(fusion.overall.sideAgnostic.wristsInView.recall)}`,
-    `wrists in view missed, fused: ${WRIST_MISSES.map((m) => `${m} ${misses[m]}`).join(', ')}`,
+    `wrists in view missed, fused: ${formatWristMisses(fusion.overall.wristMisses)}`,
     wrists3d(fusion.wrists3d),
     fusion.tracked
       ? `followed over time (${fusion.tracked.tracks} tracks, ${fusion.tracked.flips} readings turned round): wrists in view ` +
