@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { KP, type Vec3 } from '../contracts/index.ts';
+import { distance3 } from '../geometry/linalg.ts';
 import { skeleton, type BodyPose } from '../sim/body.model.ts';
 import type { FusedPerson } from './multiview.pose.ts';
-import { flipSides, trackPeople, type TrackedInstant } from './people.tracker.ts';
+import { DEFAULT_TRACKER_OPTIONS, flipSides, trackPeople, type TrackedInstant } from './people.tracker.ts';
 
 const still: BodyPose = { x: 0, y: 0, heading: 0, gaitPhase: 0, walk: 0, crouch: 0, lean: 0 };
 const shape = { heightM: 1.75, build: 0.5 };
@@ -34,7 +35,9 @@ function walk(from: [number, number], heading: number, steps: number, stepS = 0.
 /** The same person as the fusion gives them when most cameras read them the other way round. */
 const misread = (body: Vec3[], sideSupport: number): FusedPerson => ({ ...flipSides(fused(body)), sideSupport });
 const leftWristOf = (person: FusedPerson) => person.keypoints[KP.left_wrist]!.point;
-const near = (a: Vec3, b: Vec3) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]) < 1e-9;
+/** Whether the person's left wrist is nearer the body's left wrist than its right: sides, not places (tracks smooth places). */
+const rightWayRound = (person: FusedPerson, body: Vec3[]) =>
+  distance3(leftWristOf(person), body[KP.left_wrist]) < distance3(leftWristOf(person), body[KP.right_wrist]);
 
 test('a walker read from behind (swapped by most cameras) at every instant is turned round by the direction of travel', () => {
   const path = walk([1, 2], 0.4, 8);
@@ -43,7 +46,7 @@ test('a walker read from behind (swapped by most cameras) at every instant is tu
   const { instants: out, tracks } = trackPeople(instants);
   assert.equal(tracks.length, 1);
   assert.equal(tracks[0].points.length, 8);
-  out.forEach((instant, i) => assert.ok(near(leftWristOf(instant.people[0]), path[i].body[KP.left_wrist]), `instant ${i} turned back`));
+  out.forEach((instant, i) => assert.ok(rightWayRound(instant.people[0], path[i].body), `instant ${i} turned back`));
   assert.ok(out[0].people[0].members.every((m) => !m.mirrored), "every camera's reading turned back with them");
   assert.ok(out.every((instant) => Math.abs(instant.people[0].sideSupport - 0.2) < 1e-9), 'the cameras now disagree with the sides given');
 });
@@ -53,7 +56,7 @@ test('a walker read right most of the time keeps their sides, and the instants r
   const wrong = new Set([2, 5, 6]);
   const instants = path.map(({ ts, body }, i) => ({ ts, people: [wrong.has(i) ? misread(body, 0.7) : fused(body, 0.7)] }));
   const { instants: out } = trackPeople(instants);
-  out.forEach((instant, i) => assert.ok(near(leftWristOf(instant.people[0]), path[i].body[KP.left_wrist]), `instant ${i}`));
+  out.forEach((instant, i) => assert.ok(rightWayRound(instant.people[0], path[i].body), `instant ${i}`));
 });
 
 test('someone standing still keeps the sides most instants give them', () => {
@@ -61,7 +64,7 @@ test('someone standing still keeps the sides most instants give them', () => {
   const instants = Array.from({ length: 6 }, (_, i) => ({ ts: i * 500, people: [i === 3 ? misread(body, 0.55) : fused(body, 0.75)] }));
   const { instants: out, tracks } = trackPeople(instants);
   assert.equal(tracks.length, 1);
-  out.forEach((instant, i) => assert.ok(near(leftWristOf(instant.people[0]), body[KP.left_wrist]), `instant ${i}`));
+  out.forEach((instant, i) => assert.ok(rightWayRound(instant.people[0], body), `instant ${i}`));
 });
 
 test('two people passing each other stay two tracks, each put right', () => {
@@ -72,8 +75,8 @@ test('two people passing each other stay two tracks, each put right', () => {
   assert.equal(tracks.length, 2);
   for (const track of tracks) assert.ok(new Set(track.points.map((p) => p.person)).size === 1, 'a track keeps to one person');
   out.forEach((instant, i) => {
-    assert.ok(near(leftWristOf(instant.people[0]), a[i].body[KP.left_wrist]), `a at ${i}`);
-    assert.ok(near(leftWristOf(instant.people[1]), b[i].body[KP.left_wrist]), `b at ${i}`);
+    assert.ok(rightWayRound(instant.people[0], a[i].body), `a at ${i}`);
+    assert.ok(rightWayRound(instant.people[1], b[i].body), `b at ${i}`);
   });
 });
 
@@ -82,7 +85,7 @@ test('instants too far apart to follow anyone are left as the cameras read them'
   const instants = path.map(({ ts, body }) => ({ ts, people: [misread(body, 0.8)] }));
   const { instants: out, tracks } = trackPeople(instants);
   assert.equal(tracks.length, 5);
-  out.forEach((instant, i) => assert.ok(near(leftWristOf(instant.people[0]), path[i].body[KP.right_wrist]), `instant ${i} unchanged`));
+  out.forEach((instant, i) => assert.ok(!rightWayRound(instant.people[0], path[i].body), `instant ${i} unchanged`));
 });
 
 test('sides learnt while walking carry through a turn to a shelf into a short stand the cameras read the wrong way round, unsure', () => {
@@ -91,7 +94,8 @@ test('sides learnt while walking carry through a turn to a shelf into a short st
   const at = end.body[11].map((v, i) => (v + end.body[12][i]) / 2);
   // Turn left by 90 degrees over 0.4 s, then stand facing the shelf. Each instant of standing that
   // most cameras read the other way wears the walking's evidence down (turnCost 2 against 2 x 0.6 x
-  // 0.2 a step: about seven instants), as on real detections, where the votes are more often right.
+  // 0.2 a step, each step counted as a fifth of an instant at 10 frames a second: about 4 s), as on
+  // real detections, where the votes are more often right.
   const turning = Array.from({ length: 4 }, (_, i) => ({
     ts: end.ts + (i + 1) * 100,
     body: skeleton(shape, { ...still, x: at[0], y: at[1], heading: ((i + 1) * Math.PI) / 8 }),
@@ -101,5 +105,48 @@ test('sides learnt while walking carry through a turn to a shelf into a short st
   // Walking, the cameras read them right; at the shelf they see their back and most read them swapped.
   const instants = all.map(({ ts, body }, i) => ({ ts, people: [i < path.length ? fused(body, 0.75) : misread(body, 0.6)] }));
   const { instants: out } = trackPeople(instants);
-  out.forEach((instant, i) => assert.ok(near(leftWristOf(instant.people[0]), all[i].body[KP.left_wrist]), `instant ${i} of ${all.length}`));
+  out.forEach((instant, i) => assert.ok(rightWayRound(instant.people[0], all[i].body), `instant ${i} of ${all.length}`));
+});
+
+test('the same walk and stand decide the same sides at 2 and at 10 frames a second: evidence counts by the time an instant stands for', () => {
+  // Walking 2 s read right, then standing 3 s (facing the same way) read the other way round by a
+  // thin majority. Turning round costs the same at any frame rate; the stand's votes must not weigh
+  // five times as much because the cameras sent five times as many frames.
+  const sides = (stepS: number, options?: Parameters<typeof trackPeople>[1]) => {
+    const walking = walk([1, 1], 0, Math.round(2 / stepS), stepS);
+    const end = walking.at(-1)!;
+    const standing = Array.from({ length: Math.round(3 / stepS) }, (_, i) => ({
+      ts: end.ts + (i + 1) * stepS * 1000,
+      body: skeleton(shape, { ...still, x: 1 + 1.2 * (2 - stepS) + 0.01, y: 1, heading: 0 }),
+    }));
+    const all = [...walking, ...standing];
+    const instants = all.map(({ ts, body }, i) => ({ ts, people: [i < walking.length ? fused(body, 0.75) : misread(body, 0.6)] }));
+    const out = trackPeople(instants, options).instants;
+    return out.map((instant, i) => rightWayRound(instant.people[0], all[i].body));
+  };
+  assert.ok(sides(0.5).every(Boolean), 'at 2 frames a second');
+  assert.ok(sides(0.1).every(Boolean), 'at 10 frames a second');
+  // Counting every instant in full, the 30 votes of the stand at 10 frames a second outweigh the turn.
+  assert.ok(!sides(0.1, { ...DEFAULT_TRACKER_OPTIONS, evidencePeriodMs: 1 }).every(Boolean));
+});
+
+test('at 10 frames a second a wrist misplaced in one frame is put back by its neighbours, and a keypoint missing in one frame is filled', () => {
+  const body = skeleton(shape, { ...still, x: 3, y: 3, heading: 1 });
+  const instants = Array.from({ length: 10 }, (_, i) => {
+    const person = fused(body);
+    if (i === 4) person.keypoints[KP.left_wrist] = { point: [body[KP.left_wrist][0] + 0.3, body[KP.left_wrist][1], body[KP.left_wrist][2]], score: 0.8, views: [0, 1] };
+    if (i === 6) person.keypoints[KP.left_elbow] = null;
+    return { ts: i * 100, people: [person] };
+  });
+  const { instants: out } = trackPeople(instants);
+  assert.ok(distance3(leftWristOf(out[4].people[0]), body[KP.left_wrist]) < 1e-9, 'the misplaced wrist is back');
+  const elbow = out[6].people[0].keypoints[KP.left_elbow];
+  assert.ok(elbow && distance3(elbow.point, body[KP.left_elbow]) < 1e-9, 'the missing elbow is filled');
+  assert.deepEqual(elbow.views, [], 'no camera saw the filled elbow');
+  // Without smoothing, or with instants too far apart to smooth over, both stay as fused.
+  const off = trackPeople(instants, { ...DEFAULT_TRACKER_OPTIONS, smoothWindowMs: 0 }).instants;
+  assert.ok(distance3(leftWristOf(off[4].people[0]), body[KP.left_wrist]) > 0.29);
+  assert.equal(off[6].people[0].keypoints[KP.left_elbow], null);
+  const sparse = trackPeople(instants.map((instant, i) => ({ ...instant, ts: i * 500 }))).instants;
+  assert.ok(distance3(leftWristOf(sparse[4].people[0]), body[KP.left_wrist]) > 0.29);
 });
