@@ -98,3 +98,21 @@ test('eval pose on saved detections scores them as the run that saved them did, 
   assert.equal(again.model, 'fake-model');
   await assert.rejects(evaluatePoses(recording, { framesPerCamera: 1 }), /needs a detector or saved detections/);
 });
+
+test('eval pose with every frame (framesPerCamera Infinity) scores each frame of the camera once, in order, at its own rate', async () => {
+  const recording = await openRecording(DEMO);
+  const nobody: PoseDetector = { key: 'nobody', model: 'nobody', backend: 'none', detect: async () => [], dispose() {} };
+  const indices: number[] = [];
+  const report = await evaluatePoses(recording, {
+    detector: nobody,
+    cameraIds: ['cam-2'],
+    framesPerCamera: Infinity,
+    onFrame: (_cameraId, frame, truth) => {
+      assert.equal(truth.frameIndex, frame.index);
+      indices.push(frame.index);
+    },
+  });
+  const stream = recording.manifest.streams.cameras.find((c) => c.cameraId === 'cam-2')!;
+  assert.deepEqual(indices, Array.from({ length: stream.frameCount }, (_, i) => i));
+  assert.equal(report.overall.frames, stream.frameCount);
+});

@@ -21,7 +21,7 @@ export interface PoseEvalOptions {
   saved?: { model: string; byCamera: ReadonlyMap<string, readonly CameraPosesDetected[]> };
   /** Cameras to score; every camera with video and pose truth when absent. */
   cameraIds?: string[];
-  /** Frames to score per camera, spread evenly over the video. */
+  /** Frames to score per camera, spread evenly over the video; Infinity scores every frame. */
   framesPerCamera: number;
   recall?: RecallOptions;
   /** Called for every scored frame that was decoded (progress bars, overlays). */

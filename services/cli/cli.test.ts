@@ -91,3 +91,9 @@ test('eval pose --from-detections: a damaged line is named with file and line; f
   assert.equal(mixed.code, 2);
   assert.match(mixed.stderr, /--overlay does not go with --from-detections/);
 });
+
+test('eval pose --frames takes a number or "all", and says so', async () => {
+  const wrong = await run('eval', 'pose', 'fixtures/recordings/kiosk-demo', '--frames', 'every');
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /--frames must be a number of frames or "all", got "every"/);
+});
