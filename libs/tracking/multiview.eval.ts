@@ -79,7 +79,8 @@ export async function evaluateFusion(
   const dense = gaps.length > 0 && gaps[Math.floor(gaps.length / 2)] <= tracker.maxGapMs;
   let tracked: FusionEvalReport['tracked'] = null;
   if (dense) {
-    const result = trackPeople(fused, tracker);
+    // Shoppers standing at a shelf face it (people.tracker.ts): the gondolas' boxes say where shelves are.
+    const result = trackPeople(fused, tracker, recording.store.layout.gondolas.map((g) => g.box));
     const flips = result.tracks.reduce((n, t) => n + t.points.filter((p) => p.flipped).length, 0);
     const withTracks = fused.map((f, i) => ({ ...f, people: result.instants[i].people }));
     tracked = { ...scoreFused(withTracks, cameraIds, skeletons, fusion, recall), tracks: result.tracks.length, flips };

@@ -150,3 +150,17 @@ test('at 10 frames a second a wrist misplaced in one frame is put back by its ne
   const sparse = trackPeople(instants.map((instant, i) => ({ ...instant, ts: i * 500 }))).instants;
   assert.ok(distance3(leftWristOf(sparse[4].people[0]), body[KP.left_wrist]) > 0.29);
 });
+
+test('someone standing at a shelf, read from behind by most cameras, is turned to face the shelf; away from shelves they are left as read', () => {
+  // Facing +x (heading 0), 0.4 m from the front of a shelf.
+  const body = skeleton(shape, { ...still, x: 3, y: 3, heading: 0 });
+  const shelf = { min: [3.4, 2.4, 0] as Vec3, max: [3.9, 3.6, 1.8] as Vec3 };
+  const instants = Array.from({ length: 6 }, (_, i) => ({ ts: i * 500, people: [misread(body, 0.7)] }));
+  const atShelf = trackPeople(instants, DEFAULT_TRACKER_OPTIONS, [shelf]).instants;
+  atShelf.forEach((instant, i) => assert.ok(rightWayRound(instant.people[0], body), `instant ${i} faces the shelf`));
+  const noShelf = trackPeople(instants).instants;
+  noShelf.forEach((instant, i) => assert.ok(!rightWayRound(instant.people[0], body), `instant ${i} as read, with no shelves known`));
+  const farShelf = { min: [5, 2.4, 0] as Vec3, max: [5.5, 3.6, 1.8] as Vec3 };
+  const far = trackPeople(instants, DEFAULT_TRACKER_OPTIONS, [farShelf]).instants;
+  far.forEach((instant, i) => assert.ok(!rightWayRound(instant.people[0], body), `instant ${i} as read, the shelf 2 m away`));
+});

@@ -1,12 +1,13 @@
-import { KP, type Vec3 } from '../contracts/index.ts';
+import { KP, type Box3, type Vec3 } from '../contracts/index.ts';
 import { MIRRORED_KEYPOINTS } from '../vision/pose.detector.ts';
 import type { FusedKeypoint, FusedPerson } from './multiview.pose.ts';
 
 /**
  * People fused at each instant (multiview.pose.ts), followed over time. At one instant the cameras'
  * majority decides a person's left and right, and from behind most cameras may read them swapped.
- * Over time two things settle it: a person keeps their sides from one instant to the next (a body
- * rarely turns round between two instants), and a walking person faces where they go. So people
+ * Over time and place three things settle it: a person keeps their sides from one instant to the
+ * next (a body rarely turns round between two instants), a walking person faces where they go, and
+ * a person standing at a shelf faces the shelf. So people
  * are linked into tracks by where they stand and where they were heading, and along each track the
  * most likely reading of their sides at every instant is chosen (settleTrack). When the instants
  * are close (10 frames a second), each tracked keypoint is then smoothed over its neighbours in time
@@ -25,6 +26,13 @@ export interface TrackerOptions {
   minWalkingMps: number;
   /** Weight of the cameras' side votes against walking (1 = one instant of walking at 1 m/s or more). */
   voteWeight: number;
+  /**
+   * A person standing (not walking) within `shelfReachM` of a shelf most likely faces it: that
+   * counts this much (times the cosine between their facing and the way to the shelf), as much as
+   * the cameras' vote when they all agree. Only when the shelves are given.
+   */
+  shelfWeight: number;
+  shelfReachM: number;
   /**
    * The votes and walking at an instant count in full when it stands for this long (half the time
    * from the track's previous point to its next), less in proportion when the frames are closer:
@@ -54,6 +62,8 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = Object.freeze({
   turnCost: 2,
   minWalkingMps: 0.4,
   voteWeight: 0.6,
+  shelfWeight: 0.6,
+  shelfReachM: 0.9,
   evidencePeriodMs: 500,
   velocitySpanMs: 500,
   smoothWindowMs: 200,
@@ -102,9 +112,14 @@ function bodyOf(person: FusedPerson): Body | null {
 
 /**
  * Links the people of successive instants (sorted by time) into tracks and returns the instants
- * with each person's sides turned to agree with their track, and the tracks.
+ * with each person's sides turned to agree with their track, and the tracks. `shelves`: boxes whose
+ * floor footprints are shelves people stand at (the store's gondolas); none, no shelf evidence.
  */
-export function trackPeople(instants: readonly TrackedInstant[], options: TrackerOptions = DEFAULT_TRACKER_OPTIONS): { instants: TrackedInstant[]; tracks: Track[] } {
+export function trackPeople(
+  instants: readonly TrackedInstant[],
+  options: TrackerOptions = DEFAULT_TRACKER_OPTIONS,
+  shelves: readonly Box3[] = [],
+): { instants: TrackedInstant[]; tracks: Track[] } {
   const order = instants.map((_, i) => i).sort((a, b) => instants[a].ts - instants[b].ts);
   const bodies = instants.map((instant) => instant.people.map(bodyOf));
   const tracks: Track[] = [];
@@ -147,7 +162,7 @@ export function trackPeople(instants: readonly TrackedInstant[], options: Tracke
       active.push({ track, ts, centre: body.centre, velocity: [0, 0] });
     });
   }
-  for (const track of tracks) settleTrack(track, instants, bodies, options);
+  for (const track of tracks) settleTrack(track, instants, bodies, options, shelves);
   const out = instants.map((instant) => ({ ts: instant.ts, people: [...instant.people] }));
   for (const track of tracks)
     for (const { instant, person, flipped } of track.points) if (flipped) out[instant].people[person] = flipSides(instants[instant].people[person]);
@@ -160,14 +175,14 @@ export function trackPeople(instants: readonly TrackedInstant[], options: Tracke
 
 /**
  * Decides, along one track, which instants' readings to turn round: the most likely sequence
- * (Viterbi over two states per instant, reading kept or turned) under three costs. The cameras'
+ * (Viterbi over two states per instant, reading kept or turned) under four costs. The cameras'
  * vote favours the reading as fused; walking favours the reading that faces where the person
- * goes; and between instants, the body turning costs `turnCost` times (1 - cos) / 2 of the angle
+ * goes; standing at a shelf, the reading that faces the shelf; and between instants, the body turning costs `turnCost` times (1 - cos) / 2 of the angle
  * (nothing to stand still, all of it to turn round), so a turn seen over several instants is
  * followed the short way round. A right-angle turn between two instants reads as well either
  * way; then the votes decide.
  */
-function settleTrack(track: Track, instants: readonly TrackedInstant[], bodies: Array<Array<Body | null>>, options: TrackerOptions) {
+function settleTrack(track: Track, instants: readonly TrackedInstant[], bodies: Array<Array<Body | null>>, options: TrackerOptions, shelves: readonly Box3[]) {
   const points = track.points;
   const n = points.length;
   // emission[i][0]: the cost of keeping the reading at i; emission[i][1]: of turning it round.
@@ -175,12 +190,17 @@ function settleTrack(track: Track, instants: readonly TrackedInstant[], bodies: 
     const body = bodies[point.instant][point.person]!;
     let keep = -options.voteWeight * (2 * instants[point.instant].people[point.person].sideSupport - 1);
     const velocity = velocityAt(points, i, instants, bodies, options);
-    if (body.left && velocity) {
-      const speed = Math.hypot(...velocity);
-      if (speed >= options.minWalkingMps) {
-        // Facing = left x up, on the floor.
+    const speed = velocity ? Math.hypot(...velocity) : 0;
+    if (body.left && velocity && speed >= options.minWalkingMps) {
+      // Facing = left x up, on the floor.
+      const facing: [number, number] = [body.left[1], -body.left[0]];
+      keep -= ((facing[0] * velocity[0] + facing[1] * velocity[1]) / (Math.hypot(...facing) * speed)) * Math.min(1, speed);
+    } else if (body.left && shelves.length) {
+      // Standing within reach of a shelf: facing it is likelier than showing it one's back.
+      const near = nearestShelf(body.centre, shelves);
+      if (near && near.distance <= options.shelfReachM) {
         const facing: [number, number] = [body.left[1], -body.left[0]];
-        keep -= ((facing[0] * velocity[0] + facing[1] * velocity[1]) / (Math.hypot(...facing) * speed)) * Math.min(1, speed);
+        keep -= (options.shelfWeight * (facing[0] * near.towards[0] + facing[1] * near.towards[1])) / Math.hypot(...facing);
       }
     }
     // Evidence counts by the time the instant stands for: a second says as much at 10 frames a second as at 2.
@@ -211,6 +231,18 @@ function settleTrack(track: Track, instants: readonly TrackedInstant[], bodies: 
     points[i].flipped = state === 1;
     state = from[i][state] as 0 | 1;
   }
+}
+
+/** The nearest point of the shelves' floor footprints to a floor point: how far, and which way (null when inside one). */
+function nearestShelf(centre: [number, number], shelves: readonly Box3[]): { distance: number; towards: [number, number] } | null {
+  let best: { distance: number; towards: [number, number] } | null = null;
+  for (const box of shelves) {
+    const x = Math.min(Math.max(centre[0], box.min[0]), box.max[0]);
+    const y = Math.min(Math.max(centre[1], box.min[1]), box.max[1]);
+    const d = Math.hypot(x - centre[0], y - centre[1]);
+    if (d > 1e-6 && (!best || d < best.distance)) best = { distance: d, towards: [(x - centre[0]) / d, (y - centre[1]) / d] };
+  }
+  return best;
 }
 
 /** Half the time from a track point's previous neighbour to its next (the whole gap at either end). */
