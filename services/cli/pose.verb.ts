@@ -28,7 +28,8 @@ their left and right made to agree, and each keypoint triangulated; every camera
 people (its own detections with sides put right and gaps filled, plus people only other cameras
 found) is scored the same way, and the 3D wrists against the 3D truth. When the frames scored are
 at most a second apart, people are also followed over time (a walking person faces where they go,
-and keeps their sides from one instant to the next) and scored again. A keypoint is found when the
+one standing at a shelf faces the shelf, and everyone keeps their sides from one instant to the
+next; at 10 frames a second each keypoint is also smoothed over 0.2 s) and scored again. A keypoint is found when the
 model puts it within max(4 px, 0.2 x the person's torso diagonal) with score >= 0.2 (about 11 cm at
 the person: see libs/vision/keypoint.recall.ts for why).
 
