@@ -28,11 +28,14 @@ export interface TrackerOptions {
   voteWeight: number;
   /**
    * A person standing (not walking) within `shelfReachM` of a shelf most likely faces it: that
-   * counts this much (times the cosine between their facing and the way to the shelf), as much as
-   * the cameras' vote when they all agree. Only when the shelves are given.
+   * counts this much, as much as the cameras' vote when they all agree, for a reading that faces
+   * the shelf (or turns its back on it) by a cosine of `shelfFullCos` or more, in proportion below:
+   * the fused torso's direction is off by tens of degrees for people at a shelf. Only when the
+   * shelves are given.
    */
   shelfWeight: number;
   shelfReachM: number;
+  shelfFullCos: number;
   /**
    * The votes and walking at an instant count in full when it stands for this long (half the time
    * from the track's previous point to its next), less in proportion when the frames are closer:
@@ -64,6 +67,7 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = Object.freeze({
   voteWeight: 0.6,
   shelfWeight: 0.6,
   shelfReachM: 0.9,
+  shelfFullCos: 0.5,
   evidencePeriodMs: 500,
   velocitySpanMs: 500,
   smoothWindowMs: 200,
@@ -200,7 +204,8 @@ function settleTrack(track: Track, instants: readonly TrackedInstant[], bodies: 
       const near = nearestShelf(body.centre, shelves);
       if (near && near.distance <= options.shelfReachM) {
         const facing: [number, number] = [body.left[1], -body.left[0]];
-        keep -= (options.shelfWeight * (facing[0] * near.towards[0] + facing[1] * near.towards[1])) / Math.hypot(...facing);
+        const cos = (facing[0] * near.towards[0] + facing[1] * near.towards[1]) / Math.hypot(...facing);
+        keep -= options.shelfWeight * Math.max(-1, Math.min(1, cos / options.shelfFullCos));
       }
     }
     // Evidence counts by the time the instant stands for: a second says as much at 10 frames a second as at 2.
