@@ -7,9 +7,9 @@ import type { FusedKeypoint, FusedPerson } from './multiview.pose.ts';
  * majority decides a person's left and right, and from behind most cameras may read them swapped.
  * Over time and place three things settle it: a person keeps their sides from one instant to the
  * next (a body rarely turns round between two instants), a walking person faces where they go, and
- * a person standing at a shelf faces the shelf. So people
- * are linked into tracks by where they stand and where they were heading, and along each track the
- * most likely reading of their sides at every instant is chosen (settleTrack). When the instants
+ * a person standing at a shelf faces the shelf. So people are linked into tracks by where they
+ * stand and where they were heading, and along each track the most likely reading of their sides
+ * at every instant is chosen (settleTrack). When the instants
  * are close (10 frames a second), each tracked keypoint is then smoothed over its neighbours in time
  * (smoothTrack), which outvotes a keypoint the model misplaced in one frame and fills one it missed.
  */
@@ -181,10 +181,11 @@ export function trackPeople(
  * Decides, along one track, which instants' readings to turn round: the most likely sequence
  * (Viterbi over two states per instant, reading kept or turned) under four costs. The cameras'
  * vote favours the reading as fused; walking favours the reading that faces where the person
- * goes; standing at a shelf, the reading that faces the shelf; and between instants, the body turning costs `turnCost` times (1 - cos) / 2 of the angle
- * (nothing to stand still, all of it to turn round), so a turn seen over several instants is
- * followed the short way round. A right-angle turn between two instants reads as well either
- * way; then the votes decide.
+ * goes; standing at a shelf, the reading that faces the shelf; and between instants, the body
+ * turning costs `turnCost` times (1 - cos) / 2 of the angle (nothing to stand still, all of it to
+ * turn round), so a turn seen over several instants is followed the short way round. A right-angle
+ * turn between two instants reads as well either way; then the votes decide. Votes, walking and
+ * shelf count by the time the instant stands for, so the frame rate does not change the outcome.
  */
 function settleTrack(track: Track, instants: readonly TrackedInstant[], bodies: Array<Array<Body | null>>, options: TrackerOptions, shelves: readonly Box3[]) {
   const points = track.points;
@@ -195,16 +196,15 @@ function settleTrack(track: Track, instants: readonly TrackedInstant[], bodies: 
     let keep = -options.voteWeight * (2 * instants[point.instant].people[point.person].sideSupport - 1);
     const velocity = velocityAt(points, i, instants, bodies, options);
     const speed = velocity ? Math.hypot(...velocity) : 0;
-    if (body.left && velocity && speed >= options.minWalkingMps) {
-      // Facing = left x up, on the floor.
-      const facing: [number, number] = [body.left[1], -body.left[0]];
-      keep -= ((facing[0] * velocity[0] + facing[1] * velocity[1]) / (Math.hypot(...facing) * speed)) * Math.min(1, speed);
-    } else if (body.left && shelves.length) {
+    // Facing = left x up, on the floor.
+    const facing: [number, number] | null = body.left && [body.left[1] / Math.hypot(...body.left), -body.left[0] / Math.hypot(...body.left)];
+    if (facing && velocity && speed >= options.minWalkingMps) {
+      keep -= ((facing[0] * velocity[0] + facing[1] * velocity[1]) / speed) * Math.min(1, speed);
+    } else if (facing && shelves.length) {
       // Standing within reach of a shelf: facing it is likelier than showing it one's back.
       const near = nearestShelf(body.centre, shelves);
       if (near && near.distance <= options.shelfReachM) {
-        const facing: [number, number] = [body.left[1], -body.left[0]];
-        const cos = (facing[0] * near.towards[0] + facing[1] * near.towards[1]) / Math.hypot(...facing);
+        const cos = facing[0] * near.towards[0] + facing[1] * near.towards[1];
         keep -= options.shelfWeight * Math.max(-1, Math.min(1, cos / options.shelfFullCos));
       }
     }
