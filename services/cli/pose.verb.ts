@@ -29,9 +29,9 @@ people (its own detections with sides put right and gaps filled, plus people onl
 found) is scored the same way, and the 3D wrists against the 3D truth. When the frames scored are
 at most a second apart, people are also followed over time (a walking person faces where they go,
 one standing at a shelf faces the shelf, and everyone keeps their sides from one instant to the
-next; at 10 frames a second each keypoint is also smoothed over 0.2 s) and scored again. A keypoint is found when the
-model puts it within max(4 px, 0.2 x the person's torso diagonal) with score >= 0.2 (about 11 cm at
-the person: see libs/vision/keypoint.recall.ts for why).
+next; at 10 frames a second each keypoint is also smoothed over 0.2 s) and scored again. A keypoint
+is found when the model puts it within max(4 px, 0.2 x the person's torso diagonal) with score
+>= 0.2 (about 11 cm at the person: see libs/vision/keypoint.recall.ts for why).
 
   --camera id     score only this camera (repeatable); default every camera with pose truth
   --frames N      frames per camera, spread over the video (default 30); all: every frame, at the
