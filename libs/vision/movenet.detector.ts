@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { WalkoutError } from '../contracts/index.ts';
 import type { RgbFrame } from '../video/rgb.frame.ts';
 import { cropRotatedInt32, fromRotatedCrop, resizeAreaInt32 } from './image.resize.ts';
-import { keypointBox, type DetectedPose, type DetectorPlugin, type PoseDetector, type ViewGeometry } from './pose.detector.ts';
+import { mergeMirrored, mirrorRowsInt32, unmirrorPose } from './mirror.read.ts';
+import { boxIou, keypointBox, type DetectedPose, type DetectorPlugin, type PoseDetector, type ViewGeometry } from './pose.detector.ts';
 import { loadGraphModelFromFile, loadTfRuntime } from './tfjs.runtime.ts';
 
 /**
@@ -31,16 +32,6 @@ const UPRIGHT_MIN_TILT_RAD = (15 * Math.PI) / 180;
 const UPRIGHT_MARGIN = 2.5;
 /** A pose found in the window is the same person if its keypoints' box overlaps the first one's this much. */
 const UPRIGHT_MIN_IOU = 0.3;
-
-export function boxIou(a: readonly number[], b: readonly number[]): number {
-  const x0 = Math.max(a[0], b[0]);
-  const y0 = Math.max(a[1], b[1]);
-  const x1 = Math.min(a[0] + a[2], b[0] + b[2]);
-  const y1 = Math.min(a[1] + a[3], b[1] + b[3]);
-  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
-  const union = a[2] * a[3] + b[2] * b[3] - inter;
-  return union > 0 ? inter / union : 0;
-}
 
 /** The second look at a person, keypoint by keypoint: whichever pass is surer of each keypoint. */
 export function mergeKeypoints(first: DetectedPose, second: DetectedPose): DetectedPose {
@@ -74,6 +65,10 @@ export const MovenetConfig = z
       .describe(
         "upright: look again at each person the camera's view shows tilted by 15 degrees or more, in a window turned so they stand upright (one more pass per such person; needs the view, see ViewGeometry).",
       ),
+    mirror: z
+      .boolean()
+      .default(false)
+      .describe('Read each frame a second time mirrored left to right and merge the two readings person by person (mirror.read.ts); twice the first pass.'),
     backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto').describe('TF.js backend; auto prefers native tfjs-node, then WebAssembly.'),
   })
   .describe('MoveNet MultiPose Lightning on TF.js.');
@@ -194,14 +189,18 @@ export const movenetPlugin: DetectorPlugin<MovenetConfig> = {
     };
     const detector: PoseDetector = {
       key: 'movenet',
-      model: `movenet-multipose-lightning@${config.inputSize}${config.refine === 'none' ? '' : `+${config.refine}`}`,
+      model: `movenet-multipose-lightning@${config.inputSize}${config.mirror ? '+mirror' : ''}${config.refine === 'none' ? '' : `+${config.refine}`}`,
       backend,
       async detect(frame: RgbFrame, view?: ViewGeometry) {
         if (frame.data.length !== frame.width * frame.height * 3)
           throw new WalkoutError('CONFIG_INVALID', `frame is ${frame.width}x${frame.height} but holds ${frame.data.length} bytes, not RGB`);
         const g = movenetInputGeometry(frame.width, frame.height, config.inputSize);
         const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight);
-        const poses = decodeMovenetOutput(await run(pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
+        let poses = decodeMovenetOutput(await run(pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
+        if (config.mirror) {
+          const mirrored = decodeMovenetOutput(await run(mirrorRowsInt32(pixels, g.paddedWidth, g.resizedWidth), g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
+          poses = mergeMirrored(poses, mirrored.map((p) => unmirrorPose(p, frame.width)));
+        }
         if (config.refine === 'none' || !view) return poses;
         return refineUpright(poses, frame, view, g.resizedWidth / frame.width);
       },

@@ -58,6 +58,17 @@ export function keypointBox(keypoints: ReadonlyArray<readonly [number, number, n
   return [x0, y0, x1 - x0, y1 - y0];
 }
 
+/** Intersection over union of two [x, y, width, height] boxes. */
+export function boxIou(a: readonly number[], b: readonly number[]): number {
+  const x0 = Math.max(a[0], b[0]);
+  const y0 = Math.max(a[1], b[1]);
+  const x1 = Math.min(a[0] + a[2], b[0] + b[2]);
+  const y1 = Math.min(a[1] + a[3], b[1] + b[3]);
+  const inter = Math.max(0, x1 - x0) * Math.max(0, y1 - y0);
+  const union = a[2] * a[3] + b[2] * b[3] - inter;
+  return union > 0 ? inter / union : 0;
+}
+
 /**
  * COCO left and right swapped. A person seen from behind at a distance is where a model most often
  * swaps sides; pairing people and the side-agnostic figures allow for it, the main figures do not.

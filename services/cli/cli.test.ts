@@ -97,3 +97,12 @@ test('eval pose --frames takes a number or "all", and says so', async () => {
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /--frames must be a number of frames or "all", got "every"/);
 });
+
+test('eval pose --mirror takes on or off, and not with saved detections', async () => {
+  const wrong = await run('eval', 'pose', 'fixtures/recordings/kiosk-demo', '--mirror', 'yes');
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /--mirror must be on or off, got "yes"/);
+  const saved = await run('eval', 'pose', 'fixtures/recordings/kiosk-demo', '--from-detections', 'whatever.jsonl', '--mirror', 'off');
+  assert.equal(saved.code, 2);
+  assert.match(saved.stderr, /--mirror does not go with --from-detections/);
+});

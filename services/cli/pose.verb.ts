@@ -11,7 +11,8 @@ import { formatRecall, formatWristMisses } from '../../libs/vision/keypoint.reca
 import { evaluatePoses } from '../../libs/vision/pose.eval.ts';
 import { drawPoses } from '../../libs/vision/pose.overlay.ts';
 
-const USAGE = `walkout eval pose <recording> [--camera id ...] [--frames N|all] [--input-size 640] [--refine upright|none] [--overlay dir]
+const USAGE = `walkout eval pose <recording> [--camera id ...] [--frames N|all] [--input-size 640]
+                 [--mirror on|off] [--refine upright|none] [--overlay dir]
                  [--save-detections file.jsonl | --from-detections file.jsonl] [--json]
 
 Decodes each camera's video in the recording, runs MoveNet MultiPose on N frames per camera spread over
@@ -38,6 +39,9 @@ is found when the model puts it within max(4 px, 0.2 x the person's torso diagon
                   camera's own rate, as a live tracker sees them (the crowd's 311 frames a camera
                   take about 15 minutes on two cores)
   --input-size S  model input's longer side, a multiple of 32 (default 640: full resolution of a 640x480 camera)
+  --mirror M      on (default): read each frame a second time mirrored left to right and merge the
+                  two readings person by person (twice the first pass's time; finds people the
+                  first reading missed and averages keypoints both place close together); off: one reading
   --refine R      upright (default): look again at each person the camera's calibration shows tilted
                   by 15 degrees or more, in a window turned so they stand upright (about 1.5 times
                   the time per frame in the crowd scene); none: one pass over the frame
@@ -45,7 +49,8 @@ is found when the model puts it within max(4 px, 0.2 x the person's torso diagon
   --save-detections F  write what the model found in every scored frame to F, one CameraPosesDetected
                   event a line (what the camera service publishes on camera.poses-detected)
   --from-detections F  score the detections saved in F instead of decoding video and running the
-                  model (seconds instead of minutes; --frames, --input-size, --refine, --overlay do not apply)
+                  model (seconds instead of minutes; --frames, --input-size, --mirror, --refine, --overlay
+                  do not apply)
   --json          print the report as JSON`;
 
 const TRUTH_COLOUR: [number, number, number] = [40, 255, 40];
@@ -59,6 +64,7 @@ export const evalPoseVerb: Verb = {
     camera: { type: 'string', multiple: true },
     frames: { type: 'string' },
     'input-size': { type: 'string' },
+    mirror: { type: 'string' },
     refine: { type: 'string' },
     overlay: { type: 'string' },
     'save-detections': { type: 'string' },
@@ -80,8 +86,10 @@ export const evalPoseVerb: Verb = {
     const fromFile = typeof values['from-detections'] === 'string' ? values['from-detections'] : undefined;
     const saveFile = typeof values['save-detections'] === 'string' ? values['save-detections'] : undefined;
     if (fromFile)
-      for (const option of ['frames', 'input-size', 'refine', 'overlay', 'save-detections'] as const)
+      for (const option of ['frames', 'input-size', 'mirror', 'refine', 'overlay', 'save-detections'] as const)
         if (values[option] !== undefined) throw new WalkoutError('USAGE', `walkout eval pose: --${option} does not go with --from-detections (the saved file says which frames and model)`);
+    if (values.mirror !== undefined && values.mirror !== 'on' && values.mirror !== 'off')
+      throw new WalkoutError('USAGE', `walkout eval pose: --mirror must be on or off, got "${values.mirror}"`);
     const saved = fromFile ? await loadDetections(fromFile) : undefined;
     const detector = saved
       ? undefined
@@ -89,6 +97,7 @@ export const evalPoseVerb: Verb = {
           type: 'movenet',
           inputSize: optionalInt(values, 'input-size', evalPoseVerb, 640),
           refine: typeof values.refine === 'string' ? values.refine : 'upright',
+          mirror: values.mirror !== 'off',
         });
     const overlayDir = typeof values.overlay === 'string' ? values.overlay : undefined;
     if (overlayDir) await mkdir(overlayDir, { recursive: true });

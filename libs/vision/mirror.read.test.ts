@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import { KP } from '../contracts/index.ts';
+import { DEFAULT_MIRROR_MERGE, mergeMirrored, mirrorRowsInt32, unmirrorPose } from './mirror.read.ts';
+import type { DetectedPose } from './pose.detector.ts';
+
+/** A standing person 100 px tall whose keypoints fan out from (x, y), all with the given score. */
+function person(x: number, y: number, score = 0.8): DetectedPose {
+  const keypoints = Array.from({ length: 17 }, (_, k): [number, number, number] => [x + (k % 2 ? -1 : 1) * (5 + k), y + k * 6, score]);
+  return { score, box: [x - 25, y - 5, 50, 110], keypoints };
+}
+
+test('mirroring reverses each row of the picture and leaves the letterbox where it is', () => {
+  // Two rows of 4 pixels, the first 3 of them picture, the 4th padding; each pixel's red is its index.
+  const pixels = new Int32Array(2 * 4 * 3);
+  for (let i = 0; i < 8; i++) pixels[i * 3] = i + 1;
+  const mirrored = mirrorRowsInt32(pixels, 4, 3);
+  assert.deepEqual(
+    Array.from({ length: 8 }, (_, i) => mirrored[i * 3]),
+    [3, 2, 1, 4, 7, 6, 5, 8],
+  );
+  assert.equal(pixels[0], 1, 'the input is left alone');
+});
+
+test('a pose read in the mirror comes back with x reflected and its sides swapped', () => {
+  const read = person(30, 10);
+  read.keypoints[KP.left_wrist] = [20, 50, 0.9];
+  read.keypoints[KP.right_wrist] = [45, 52, 0.4];
+  const back = unmirrorPose(read, 200);
+  // The wrist the mirror showed as left is the person's right, at 200 - x.
+  assert.deepEqual(back.keypoints[KP.right_wrist], [180, 50, 0.9]);
+  assert.deepEqual(back.keypoints[KP.left_wrist], [155, 52, 0.4]);
+  assert.deepEqual(back.keypoints[KP.nose], [200 - read.keypoints[KP.nose][0], read.keypoints[KP.nose][1], 0.8]);
+  assert.deepEqual(back.box, [200 - 5 - 50, 5, 50, 110]);
+  // Twice is the identity.
+  assert.deepEqual(unmirrorPose(back, 200), read);
+});
+
+test('merging: close keypoints are averaged by score, far ones keep the surer reading', () => {
+  const direct = person(100, 50, 0.6);
+  const mirrored = person(100, 50, 0.6);
+  // Both place the left wrist, 4 px apart (within 0.15 of the ~110 px diagonal): the score-weighted mean.
+  direct.keypoints[KP.left_wrist] = [80, 120, 0.6];
+  mirrored.keypoints[KP.left_wrist] = [84, 120, 0.2 + 0.2];
+  // They disagree on the right wrist by 60 px: the surer reading's wrist, unchanged.
+  direct.keypoints[KP.right_wrist] = [150, 130, 0.3];
+  mirrored.keypoints[KP.right_wrist] = [150, 70, 0.7];
+  // One of them is unsure of the left ankle (below the 0.2 limit): no average, the surer one.
+  direct.keypoints[KP.left_ankle] = [90, 160, 0.5];
+  mirrored.keypoints[KP.left_ankle] = [92, 160, 0.1];
+  const [merged, ...rest] = mergeMirrored([direct], [mirrored]);
+  assert.equal(rest.length, 0);
+  const [x, y, score] = merged.keypoints[KP.left_wrist];
+  assert.ok(Math.abs(x - (80 * 0.6 + 84 * 0.4)) < 1e-9 && y === 120 && score === 0.6, `left wrist ${merged.keypoints[KP.left_wrist]}`);
+  assert.deepEqual(merged.keypoints[KP.right_wrist], [150, 70, 0.7]);
+  assert.deepEqual(merged.keypoints[KP.left_ankle], [90, 160, 0.5]);
+  assert.deepEqual(merged.box, direct.box);
+});
+
+test('merging pairs people one to one by overlap and adds those only the mirror found', () => {
+  const left = person(100, 50, 0.9);
+  const right = person(300, 50, 0.5);
+  // The mirror sees the right-hand person a little shifted, misses the left one, and finds a third
+  // person (half hidden in the direct reading) at x 500.
+  const rightAgain = person(303, 50, 0.7);
+  const third = person(500, 60, 0.4);
+  const merged = mergeMirrored([left, right], [third, rightAgain]);
+  assert.equal(merged.length, 3);
+  assert.deepEqual(
+    merged.map((p) => p.score),
+    [0.9, 0.7, 0.4],
+    'best first; a merged person takes the surer reading score',
+  );
+  assert.equal(merged[0], left, 'a person the mirror did not see passes through');
+  assert.equal(merged[2], third);
+  assert.equal(merged[1].keypoints[KP.nose][0], (305 * 0.5 + 308 * 0.7) / 1.2);
+  // Keypoint boxes 41 px wide: 25 px to the side they overlap by IoU 0.24, under sameIou (0.3), and
+  // stay two people; 15 px to the side, by 0.46, and are one.
+  assert.equal(mergeMirrored([left], [person(125, 50)]).length, 2);
+  assert.equal(mergeMirrored([left], [person(115, 50)]).length, 1);
+});
