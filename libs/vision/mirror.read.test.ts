@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { KP } from '../contracts/index.ts';
-import { DEFAULT_MIRROR_MERGE, mergeMirrored, mirrorRowsInt32, unmirrorPose } from './mirror.read.ts';
-import type { DetectedPose } from './pose.detector.ts';
+import { mergeMirrored, mirrorRowsInt32, unmirrorPose } from './mirror.read.ts';
+import { mirrorPose, withSidesOf, type DetectedPose } from './pose.detector.ts';
 
 /** A standing person 100 px tall whose keypoints fan out from (x, y), all with the given score. */
 function person(x: number, y: number, score = 0.8): DetectedPose {
@@ -78,4 +78,22 @@ test('merging pairs people one to one by overlap and adds those only the mirror 
   // stay two people; 15 px to the side, by 0.46, and are one.
   assert.equal(mergeMirrored([left], [person(125, 50)]).length, 2);
   assert.equal(mergeMirrored([left], [person(115, 50)]).length, 1);
+});
+
+test('two readings of a person are made to agree on sides before merging', () => {
+  const reference = person(100, 50, 0.8);
+  // The same person read with left and right the other way round, a few pixels off.
+  const shifted = person(102, 51, 0.6);
+  const swapped = mirrorPose(shifted);
+  assert.deepEqual(withSidesOf(reference, swapped, 0.2), shifted, 'turned back to the reference sides');
+  assert.equal(withSidesOf(reference, shifted, 0.2), shifted, 'already agreeing: unchanged');
+  // Nothing sure on either side to compare: left as it is.
+  const unsure = { ...swapped, keypoints: swapped.keypoints.map(([x, y]) => [x, y, 0.1] as [number, number, number]) };
+  assert.equal(withSidesOf(reference, unsure, 0.2), unsure);
+  // Merged, the swapped reading's keypoints are averaged with the right ones: every keypoint stays
+  // within the 2 px the readings differ by, none is taken from the person's other side.
+  const [merged] = mergeMirrored([reference], [swapped]);
+  merged.keypoints.forEach(([x, y], k) =>
+    assert.ok(Math.hypot(x - reference.keypoints[k][0], y - reference.keypoints[k][1]) <= 2.3, `${k}: ${x}, ${y}`),
+  );
 });

@@ -1,4 +1,4 @@
-import { boxIou, keypointBox, MIRRORED_KEYPOINTS, type DetectedPose } from './pose.detector.ts';
+import { boxIou, keypointBox, MIRRORED_KEYPOINTS, withSidesOf, type DetectedPose } from './pose.detector.ts';
 
 /**
  * Reading a frame twice, as it is and mirrored left to right, and merging the two readings. A pose
@@ -76,7 +76,9 @@ export function mergeMirrored(direct: readonly DetectedPose[], mirrored: readonl
       continue;
     }
     taken.add(same);
-    const other = mirrored[same];
+    // The two readings can disagree on sides (commonly for a person seen from behind): the direct
+    // reading's sides are kept, and the mirrored one turned to agree.
+    const other = withSidesOf(pose, mirrored[same], options.minKeypointScore);
     const within = options.averageWithin * Math.hypot(own[2], own[3]);
     const keypoints = pose.keypoints.map((a, k): [number, number, number] => {
       const b = other.keypoints[k];

@@ -7,7 +7,7 @@ import { WalkoutError } from '../contracts/index.ts';
 import type { RgbFrame } from '../video/rgb.frame.ts';
 import { cropRotatedInt32, fromRotatedCrop, resizeAreaInt32 } from './image.resize.ts';
 import { mergeMirrored, mirrorRowsInt32, unmirrorPose } from './mirror.read.ts';
-import { boxIou, keypointBox, type DetectedPose, type DetectorPlugin, type PoseDetector, type ViewGeometry } from './pose.detector.ts';
+import { boxIou, keypointBox, withSidesOf, type DetectedPose, type DetectorPlugin, type PoseDetector, type ViewGeometry } from './pose.detector.ts';
 import { loadGraphModelFromFile, loadTfRuntime } from './tfjs.runtime.ts';
 
 /**
@@ -32,6 +32,12 @@ const UPRIGHT_MIN_TILT_RAD = (15 * Math.PI) / 180;
 const UPRIGHT_MARGIN = 2.5;
 /** A pose found in the window is the same person if its keypoints' box overlaps the first one's this much. */
 const UPRIGHT_MIN_IOU = 0.3;
+/**
+ * The window's reading is turned to agree with the first pass's sides (withSidesOf, comparing
+ * keypoints scored this high) before they are merged: otherwise the merge can take a shoulder from
+ * one reading and the hip of the other side from the other, and fusion then misreads the body's turn.
+ */
+const UPRIGHT_SIDE_SCORE = 0.2;
 
 /** The second look at a person, keypoint by keypoint: whichever pass is surer of each keypoint. */
 export function mergeKeypoints(first: DetectedPose, second: DetectedPose): DetectedPose {
@@ -183,7 +189,7 @@ export const movenetPlugin: DetectorPlugin<MovenetConfig> = {
           const overlap = boxIou(candidate.box, own);
           if (overlap > sameOverlap) [same, sameOverlap] = [candidate, overlap];
         }
-        refined.push(same ? mergeKeypoints(pose, same) : pose);
+        refined.push(same ? mergeKeypoints(pose, withSidesOf(pose, same, UPRIGHT_SIDE_SCORE)) : pose);
       }
       return refined.sort((a, b) => b.score - a.score);
     };

@@ -78,3 +78,26 @@ export const MIRRORED_KEYPOINTS = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14,
 export function mirrorPose(pose: DetectedPose): DetectedPose {
   return { ...pose, keypoints: MIRRORED_KEYPOINTS.map((k) => pose.keypoints[k]) };
 }
+
+/**
+ * `pose` as it is or with its sides swapped, whichever puts its left and right keypoints nearer the
+ * same keypoints of `reference` (mean distance over those both score at least `minScore`): two
+ * readings of one person made to agree on sides before they are merged keypoint by keypoint, so the
+ * merge never takes one reading's left shoulder and the other's left hip from opposite sides.
+ */
+export function withSidesOf(reference: DetectedPose, pose: DetectedPose, minScore: number): DetectedPose {
+  const meanDistance = (keypoints: DetectedPose['keypoints']) => {
+    let sum = 0;
+    let n = 0;
+    for (let k = 0; k < keypoints.length; k++) {
+      const a = reference.keypoints[k];
+      const b = keypoints[k];
+      if (MIRRORED_KEYPOINTS[k] === k || a[2] < minScore || b[2] < minScore) continue;
+      sum += Math.hypot(a[0] - b[0], a[1] - b[1]);
+      n++;
+    }
+    return n ? sum / n : Infinity;
+  };
+  const swapped = mirrorPose(pose);
+  return meanDistance(swapped.keypoints) < meanDistance(pose.keypoints) ? swapped : pose;
+}
