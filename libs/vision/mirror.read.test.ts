@@ -39,9 +39,10 @@ test('a pose read in the mirror comes back with x reflected and its sides swappe
 test('merging: close keypoints are averaged by score, far ones keep the surer reading', () => {
   const direct = person(100, 50, 0.6);
   const mirrored = person(100, 50, 0.6);
-  // Both place the left wrist, 4 px apart (within 0.15 of the ~110 px diagonal): the score-weighted mean.
+  // Both place the left wrist, 4 px apart (within 0.15 of the keypoint box's ~105 px diagonal): the
+  // score-weighted mean, with the surer score.
   direct.keypoints[KP.left_wrist] = [80, 120, 0.6];
-  mirrored.keypoints[KP.left_wrist] = [84, 120, 0.2 + 0.2];
+  mirrored.keypoints[KP.left_wrist] = [84, 120, 0.4];
   // They disagree on the right wrist by 60 px: the surer reading's wrist, unchanged.
   direct.keypoints[KP.right_wrist] = [150, 130, 0.3];
   mirrored.keypoints[KP.right_wrist] = [150, 70, 0.7];

@@ -6,8 +6,9 @@ import { boxIou, keypointBox, MIRRORED_KEYPOINTS, withSidesOf, type DetectedPose
  * where both readings place a keypoint close together, their score-weighted mean is nearer the
  * truth than either; where they disagree, the surer one is kept; and a person only the mirrored
  * reading finds (commonly one half hidden behind a neighbour) is added. On the simulator's
- * recordings this found 8 more wrists in 289 in the crowd and 8 in 136 for two shoppers (README,
- * "Mirrored second read").
+ * recordings, every frame, fused and followed, each camera's view holds 1075 of 1229 wrists in view
+ * for two shoppers (1033 with one reading), 3182 of 4355 in the crowd (3056) and 5169 of 7383 in the
+ * demo (4997): README, "Mirrored second read".
  */
 
 export interface MirrorMergeOptions {
