@@ -41,7 +41,8 @@ is found when the model puts it within max(4 px, 0.2 x the person's torso diagon
   --input-size S  model input's longer side, a multiple of 32 (default 640: full resolution of a 640x480 camera)
   --mirror M      on (default): read each frame a second time mirrored left to right and merge the
                   two readings person by person (twice the first pass's time; finds people the
-                  first reading missed and averages keypoints both place close together); off: one reading
+                  first reading missed and averages keypoints both place close together);
+                  off: one reading
   --refine R      upright (default): look again at each person the camera's calibration shows tilted
                   by 15 degrees or more, in a window turned so they stand upright (about 1.5 times
                   the time per frame in the crowd scene); none: one pass over the frame
