@@ -16,7 +16,8 @@ export interface PoseEvalOptions {
   /**
    * Detections an earlier run made (its CameraPosesDetected events, by camera, in frame order):
    * scored against the truth without decoding video or running a model, so fusion and tracking can
-   * be measured again in seconds. `framesPerCamera` does not apply; every saved frame is scored.
+   * be measured again in seconds. With `framesPerCamera` finite, the frames a run with that many
+   * would have decoded are picked from them (they must be there: saved from every frame, say).
    */
   saved?: { model: string; byCamera: ReadonlyMap<string, readonly CameraPosesDetected[]> };
   /** Cameras to score; every camera with video and pose truth when absent. */
@@ -97,15 +98,17 @@ export async function evaluatePoses(recording: Recording, options: PoseEvalOptio
       await options.onScored?.(stream.cameraId, line, detections);
     };
     let detectMs = 0;
+    // Frames picked, as readVideoFrames picks them: every n-th from the first, up to framesPerCamera.
+    const every = Math.max(1, Math.floor(stream.frameCount / Math.max(1, options.framesPerCamera)));
     if (saved) {
-      for (const event of saved.byCamera.get(stream.cameraId) ?? []) {
+      const events = saved.byCamera.get(stream.cameraId) ?? [];
+      for (const event of Number.isFinite(options.framesPerCamera) ? pickSaved(events, stream, every, options.framesPerCamera) : events) {
         const line = await truthAt(event.frameIndex);
         if (line) await score(line, event.poses);
       }
     } else {
       // The calibration tells a detector which way people stand in this camera's image.
       const view = camera ? cameraViewGeometry(camera) : undefined;
-      const every = Math.max(1, Math.floor(stream.frameCount / Math.max(1, options.framesPerCamera)));
       const frames = readVideoFrames(recording.videoPath(stream.cameraId), {
         every,
         maxFrames: options.framesPerCamera,
@@ -133,6 +136,30 @@ export async function evaluatePoses(recording: Recording, options: PoseEvalOptio
     multiView: cameras.length >= 2 ? multiViewWrists([...instants.values()]) : null,
     wristsByPerson: [...byPerson].map(([personId, { found, total }]) => ({ personId, found, total, recall: found / total })),
   };
+}
+
+/**
+ * The saved detections of the frames a run over `framesPerCamera` frames of the stream would have
+ * decoded (0, every, 2 x every, ...); an error naming the first frame the saved ones lack.
+ */
+function pickSaved(
+  events: readonly CameraPosesDetected[],
+  stream: { cameraId: string; frameCount: number },
+  every: number,
+  framesPerCamera: number,
+): CameraPosesDetected[] {
+  const byFrame = new Map(events.map((e) => [e.frameIndex, e]));
+  const picked: CameraPosesDetected[] = [];
+  for (let index = 0; index < stream.frameCount && picked.length < framesPerCamera; index += every) {
+    const event = byFrame.get(index);
+    if (!event)
+      throw new WalkoutError(
+        'USAGE',
+        `the saved detections have no frame ${index} of ${stream.cameraId}, which ${framesPerCamera} frames a camera (one in ${every}) take; save them from every frame (--frames all)`,
+      );
+    picked.push(event);
+  }
+  return picked;
 }
 
 /** Multi-camera wrist figures from per-instant counts of cameras that saw and found each wrist. */

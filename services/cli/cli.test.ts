@@ -92,6 +92,25 @@ test('eval pose --from-detections: a damaged line is named with file and line; f
   assert.match(mixed.stderr, /--overlay does not go with --from-detections/);
 });
 
+test('eval pose --from-detections --frames N scores the frames a run over N frames would have, and names one the file lacks', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'walkout-detections-'));
+  const event = (frameIndex: number) =>
+    JSON.stringify({ schemaVersion: 1, eventId: `kiosk/cam-1/${frameIndex}`, storeId: 'kiosk', ts: 1780000000000 + frameIndex * 100, cameraId: 'cam-1', frameIndex, model: 'm', poses: [] });
+  // Every frame of cam-1 (the demo has 532 a camera): 4 frames a camera are 0, 133, 266 and 399.
+  const every = path.join(dir, 'every.jsonl');
+  await appendFile(every, Array.from({ length: 532 }, (_, i) => `${event(i)}\n`).join(''));
+  const picked = await run('eval', 'pose', 'fixtures/recordings/kiosk-demo', '--from-detections', every, '--frames', '4', '--json');
+  assert.equal(picked.code, 0, picked.stderr);
+  assert.equal(JSON.parse(picked.stdout).cameras[0].summary.frames, 4);
+  const all = await run('eval', 'pose', 'fixtures/recordings/kiosk-demo', '--from-detections', every, '--json');
+  assert.equal(JSON.parse(all.stdout).cameras[0].summary.frames, 532, 'without --frames, every saved frame');
+  const sparse = path.join(dir, 'sparse.jsonl');
+  await appendFile(sparse, [0, 100, 200, 300].map((i) => `${event(i)}\n`).join(''));
+  const lacking = await run('eval', 'pose', 'fixtures/recordings/kiosk-demo', '--from-detections', sparse, '--frames', '4');
+  assert.equal(lacking.code, 2);
+  assert.match(lacking.stderr, /no frame 133 of cam-1, which 4 frames a camera \(one in 133\) take; save them from every frame \(--frames all\)/);
+});
+
 test('eval pose --frames takes a number or "all", and says so', async () => {
   const wrong = await run('eval', 'pose', 'fixtures/recordings/kiosk-demo', '--frames', 'every');
   assert.equal(wrong.code, 2);

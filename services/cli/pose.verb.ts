@@ -37,7 +37,8 @@ is found when the model puts it within max(4 px, 0.2 x the person's torso diagon
   --camera id     score only this camera (repeatable); default every camera with pose truth
   --frames N      frames per camera, spread over the video (default 30); all: every frame, at the
                   camera's own rate, as a live tracker sees them (the crowd's 311 frames a camera
-                  take about 15 minutes on two cores)
+                  take about 15 minutes on two cores); with --from-detections, the same frames
+                  picked from the saved ones (which must hold them: save with --frames all)
   --input-size S  model input's longer side, a multiple of 32 (default 640: full resolution of a 640x480 camera)
   --mirror M      on (default): read each frame a second time mirrored left to right and merge the
                   two readings person by person (twice the first pass's time; finds people the
@@ -50,7 +51,7 @@ is found when the model puts it within max(4 px, 0.2 x the person's torso diagon
   --save-detections F  write what the model found in every scored frame to F, one CameraPosesDetected
                   event a line (what the camera service publishes on camera.poses-detected)
   --from-detections F  score the detections saved in F instead of decoding video and running the
-                  model (seconds instead of minutes; --frames, --input-size, --mirror, --refine, --overlay
+                  model (seconds instead of minutes; --input-size, --mirror, --refine, --overlay
                   do not apply)
   --json          print the report as JSON`;
 
@@ -77,18 +78,19 @@ export const evalPoseVerb: Verb = {
     if (positionals.length !== 1) throw new WalkoutError('USAGE', `walkout eval pose: give one recording folder\n\n${USAGE}`);
     if (typeof values.frames === 'string' && values.frames !== 'all' && !Number.isFinite(Number(values.frames)))
       throw new WalkoutError('USAGE', `walkout eval pose: --frames must be a number of frames or "all", got "${values.frames}"`);
-    const framesPerCamera = values.frames === 'all' ? Infinity : optionalInt(values, 'frames', evalPoseVerb, 30);
+    const fromFile = typeof values['from-detections'] === 'string' ? values['from-detections'] : undefined;
+    // Saved detections are all scored unless --frames picks some of them.
+    const framesPerCamera = values.frames === 'all' || (fromFile && values.frames === undefined) ? Infinity : optionalInt(values, 'frames', evalPoseVerb, 30);
     if (framesPerCamera < 1) throw new WalkoutError('USAGE', `walkout eval pose: --frames must be at least 1`);
     const recording = await openRecording(positionals[0]);
     const cameraIds = values.camera as string[] | undefined;
     for (const id of cameraIds ?? [])
       if (!recording.manifest.truth.poses?.[id])
         throw new WalkoutError('USAGE', `walkout eval pose: ${positionals[0]} has no pose truth for camera ${id}`);
-    const fromFile = typeof values['from-detections'] === 'string' ? values['from-detections'] : undefined;
     const saveFile = typeof values['save-detections'] === 'string' ? values['save-detections'] : undefined;
     if (fromFile)
-      for (const option of ['frames', 'input-size', 'mirror', 'refine', 'overlay', 'save-detections'] as const)
-        if (values[option] !== undefined) throw new WalkoutError('USAGE', `walkout eval pose: --${option} does not go with --from-detections (the saved file says which frames and model)`);
+      for (const option of ['input-size', 'mirror', 'refine', 'overlay', 'save-detections'] as const)
+        if (values[option] !== undefined) throw new WalkoutError('USAGE', `walkout eval pose: --${option} does not go with --from-detections (the saved file says which model)`);
     if (values.mirror !== undefined && values.mirror !== 'on' && values.mirror !== 'off')
       throw new WalkoutError('USAGE', `walkout eval pose: --mirror must be on or off, got "${values.mirror}"`);
     const saved = fromFile ? await loadDetections(fromFile) : undefined;
@@ -103,7 +105,10 @@ export const evalPoseVerb: Verb = {
     const overlayDir = typeof values.overlay === 'string' ? values.overlay : undefined;
     if (overlayDir) await mkdir(overlayDir, { recursive: true });
     const cameras = recording.manifest.streams.cameras.filter((c) => (!cameraIds || cameraIds.includes(c.cameraId)) && recording.manifest.truth.poses?.[c.cameraId]);
-    const total = saved ? [...saved.byCamera].filter(([id]) => cameras.some((c) => c.cameraId === id)).reduce((n, [, events]) => n + events.length, 0) : cameras.reduce((n, c) => n + Math.min(c.frameCount, framesPerCamera), 0);
+    const total =
+      saved && !Number.isFinite(framesPerCamera)
+        ? [...saved.byCamera].filter(([id]) => cameras.some((c) => c.cameraId === id)).reduce((n, [, events]) => n + events.length, 0)
+        : cameras.reduce((n, c) => n + Math.min(c.frameCount, framesPerCamera), 0);
     const bar = progress('pose eval', total, { unit: 'frames', quiet: values.json === true });
     const instants: CameraInstant[] = [];
     const writer = saveFile ? new JsonLinesWriter<CameraPosesDetected>(saveFile) : undefined;
