@@ -89,9 +89,13 @@ test('eval pose on saved detections scores them as the run that saved them did, 
   assert.ok(live.overall.wristsInView.total > 0 && live.overall.wristMisses['person-not-found'] === live.overall.wristsInView.total);
   const byCamera = new Map<string, CameraPosesDetected[]>();
   for (const e of events) byCamera.set(e.cameraId, [...(byCamera.get(e.cameraId) ?? []), e]);
-  const again = await evaluatePoses(recording, { saved: { model: 'fake-model', byCamera }, framesPerCamera: 1 });
+  const again = await evaluatePoses(recording, { saved: { model: 'fake-model', byCamera }, framesPerCamera: Infinity });
   assert.equal(calls, 12, 'the model is not run again');
   assert.deepEqual(again.overall, live.overall);
+  // Asking for the run's own 3 frames a camera picks exactly the saved ones; asking for 1, only the first.
+  assert.deepEqual((await evaluatePoses(recording, { saved: { model: 'fake-model', byCamera }, framesPerCamera: 3 })).overall, live.overall);
+  const first = await evaluatePoses(recording, { saved: { model: 'fake-model', byCamera }, framesPerCamera: 1 });
+  assert.deepEqual(first.cameras.map((c) => c.summary.frames), live.cameras.map(() => 1));
   assert.deepEqual(again.wristsByPerson, live.wristsByPerson);
   assert.deepEqual(again.multiView, live.multiView);
   assert.deepEqual(again.cameras.map((c) => c.summary), live.cameras.map((c) => c.summary));
