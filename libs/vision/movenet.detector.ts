@@ -6,8 +6,9 @@ import { z } from 'zod';
 import { WalkoutError } from '../contracts/index.ts';
 import type { RgbFrame } from '../video/rgb.frame.ts';
 import { cropRotatedInt32, fromRotatedCrop, resizeAreaInt32 } from './image.resize.ts';
-import { mergeMirrored, mirrorRowsInt32, unmirrorPose } from './mirror.read.ts';
-import { boxIou, keypointBox, withSidesOf, type DetectedPose, type DetectorPlugin, type PoseDetector, type ViewGeometry } from './pose.detector.ts';
+import { mirrorRowsInt32, unmirrorPose } from './mirror.read.ts';
+import { keypointBox, type DetectedPose, type DetectorPlugin, type PoseDetector, type ViewGeometry } from './pose.detector.ts';
+import { mergePoseReadings, mergeReadings, sameReadingIndex, DEFAULT_READING_MERGE } from './readings.merge.ts';
 import { loadGraphModelFromFile, loadTfRuntime } from './tfjs.runtime.ts';
 
 /**
@@ -30,23 +31,6 @@ const VALUES_PER_PERSON = 56;
 const UPRIGHT_MIN_TILT_RAD = (15 * Math.PI) / 180;
 /** The window's side over the person's longer box side: room round them, and for a neighbour. */
 const UPRIGHT_MARGIN = 2.5;
-/** A pose found in the window is the same person if its keypoints' box overlaps the first one's this much. */
-const UPRIGHT_MIN_IOU = 0.3;
-/**
- * The window's reading is turned to agree with the first pass's sides (withSidesOf, comparing
- * keypoints scored this high) before they are merged: otherwise the merge can take a shoulder from
- * one reading and the hip of the other side from the other, and fusion then misreads the body's turn.
- */
-const UPRIGHT_SIDE_SCORE = 0.2;
-
-/** The second look at a person, keypoint by keypoint: whichever pass is surer of each keypoint. */
-export function mergeKeypoints(first: DetectedPose, second: DetectedPose): DetectedPose {
-  return {
-    score: Math.max(first.score, second.score),
-    box: first.box,
-    keypoints: second.keypoints.map((k, i) => (k[2] >= first.keypoints[i][2] ? k : first.keypoints[i])),
-  };
-}
 
 export const MovenetConfig = z
   .strictObject({
@@ -177,19 +161,17 @@ export const movenetPlugin: DetectorPlugin<MovenetConfig> = {
         return { score: p.score, box: keypointBox(keypoints), keypoints };
       });
     };
-    /** Each pose, merged with the same person's pose in its upright window where there is one. */
+    /**
+     * Each pose, merged with the same person's pose in its upright window where there is one (the
+     * window's pose whose keypoint box overlaps most, turned to agree on sides; readings.merge.ts).
+     * People found only in a window are not added: that found not a wrist more.
+     */
     const refineUpright = async (poses: DetectedPose[], frame: RgbFrame, view: ViewGeometry, scale: number): Promise<DetectedPose[]> => {
       const refined: DetectedPose[] = [];
       for (const pose of poses) {
         const found = (await lookUpright(pose, frame, view, scale)) ?? [];
-        const own = keypointBox(pose.keypoints);
-        let same: DetectedPose | undefined;
-        let sameOverlap = UPRIGHT_MIN_IOU;
-        for (const candidate of found) {
-          const overlap = boxIou(candidate.box, own);
-          if (overlap > sameOverlap) [same, sameOverlap] = [candidate, overlap];
-        }
-        refined.push(same ? mergeKeypoints(pose, withSidesOf(pose, same, UPRIGHT_SIDE_SCORE)) : pose);
+        const same = sameReadingIndex(pose, found.map((p) => p.box), DEFAULT_READING_MERGE.sameIou);
+        refined.push(same < 0 ? pose : mergePoseReadings(pose, found[same]));
       }
       return refined.sort((a, b) => b.score - a.score);
     };
@@ -205,7 +187,7 @@ export const movenetPlugin: DetectorPlugin<MovenetConfig> = {
         let poses = decodeMovenetOutput(await run(pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
         if (config.mirror) {
           const mirrored = decodeMovenetOutput(await run(mirrorRowsInt32(pixels, g.paddedWidth, g.resizedWidth), g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
-          poses = mergeMirrored(poses, mirrored.map((p) => unmirrorPose(p, frame.width)));
+          poses = mergeReadings(poses, mirrored.map((p) => unmirrorPose(p, frame.width)));
         }
         if (config.refine === 'none' || !view) return poses;
         return refineUpright(poses, frame, view, g.resizedWidth / frame.width);

@@ -4,7 +4,7 @@ import { WalkoutError } from '../contracts/index.ts';
 import { createDetector, DetectorConfig } from './detector.registry.ts';
 import { cropRotatedInt32, fromRotatedCrop, resizeAreaInt32 } from './image.resize.ts';
 import { emptyTally, isCountable, matchDetections, overlapsAnother, summariseRecall, tallyFrame } from './keypoint.recall.ts';
-import { decodeMovenetOutput, mergeKeypoints, movenetInputGeometry } from './movenet.detector.ts';
+import { decodeMovenetOutput, movenetInputGeometry } from './movenet.detector.ts';
 import { objectKeypointSimilarity } from './oks.metric.ts';
 import { boxIou, keypointBox, type DetectedPose } from './pose.detector.ts';
 import { multiViewWrists } from './pose.eval.ts';
@@ -112,14 +112,7 @@ test('the view says which way a standing person points in a tilted ceiling view'
   assert.equal(cameraViewGeometry(level).upAt(level.width / 2, 10), null);
 });
 
-test('a second look keeps, keypoint by keypoint, whichever pass is surer', () => {
-  const first: DetectedPose = { score: 0.6, box: [0, 0, 1, 1], keypoints: Array.from({ length: 17 }, (_, k) => [k, 0, k < 8 ? 0.9 : 0.1] as [number, number, number]) };
-  const second: DetectedPose = { score: 0.4, box: [0, 0, 2, 2], keypoints: Array.from({ length: 17 }, (_, k) => [k, 1, 0.5] as [number, number, number]) };
-  const merged = mergeKeypoints(first, second);
-  assert.deepEqual(merged.keypoints[0], [0, 0, 0.9]);
-  assert.deepEqual(merged.keypoints[10], [10, 1, 0.5]);
-  assert.equal(merged.score, 0.6);
-  assert.deepEqual(merged.box, first.box);
+test('a keypoint box spans the keypoints, whatever their scores', () => {
   assert.deepEqual(keypointBox([[3, 4, 1], [1, 9, 0], [5, 6, 1]]), [1, 4, 4, 5]);
 });
 
