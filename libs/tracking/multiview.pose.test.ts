@@ -101,3 +101,20 @@ test('a keypoint one camera puts far off is triangulated from the others', () =>
   assert.ok(!wrist.views.includes(3));
   assert.ok(Math.hypot(...wrist.point.map((v, i) => v - alice[KP.left_wrist][i])) < 1e-3);
 });
+
+test("a keypoint the tracker moved in 3D moves each camera's own sure reading of it by as much as that camera sees of the move", () => {
+  const views: CameraPoses[] = cameras.map((camera) => ({ camera, poses: [detect(camera, bob)] }));
+  const [person] = fuseViews(views);
+  const wrist = person.keypoints[KP.left_wrist]!;
+  const move: Vec3 = [0.05, -0.03, 0.08];
+  const target: Vec3 = [0, 1, 2].map((c) => bob[KP.left_wrist][c] + move[c]) as Vec3;
+  const moved = { ...person, keypoints: person.keypoints.map((kp, k) => (k === KP.left_wrist ? { ...wrist, point: target, moved: move } : kp)) };
+  views.forEach((view, v) => {
+    const [pose] = posesInView([moved], views, v);
+    const expected = projectPoint(view.camera, target)!;
+    const [x, y, score] = pose.keypoints[KP.left_wrist];
+    assert.ok(Math.hypot(x - expected[0], y - expected[1]) < 1e-6, `camera ${v}: ${x}, ${y} against ${expected}`);
+    assert.equal(score, 0.9, "the camera's own score is kept");
+    assert.deepEqual(pose.keypoints[KP.right_wrist], views[v].poses[0].keypoints[KP.right_wrist], 'keypoints not moved are as read');
+  });
+});

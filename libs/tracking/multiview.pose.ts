@@ -27,6 +27,11 @@ export interface FusedKeypoint {
   score: number;
   /** The views (indices into the cameras given) whose sightings agree on it. */
   views: number[];
+  /**
+   * How far, in 3D, a tracker moved the point from where the views put it (people.tracker.ts, arm
+   * lengths): each camera's own sighting of it is moved by as much as that camera sees of the move.
+   */
+  moved?: Vec3;
 }
 
 export interface FusedPerson {
@@ -335,7 +340,7 @@ export function posesInView(people: readonly FusedPerson[], views: readonly Came
     if (own) {
       const detected = views[view].poses[own.pose];
       const keypoints = (own.mirrored ? mirrorPose(detected) : detected).keypoints.map((kp, k) =>
-        kp[2] >= options.ownKeypointScore || !projected[k] ? kp : projected[k]!,
+        kp[2] >= options.ownKeypointScore || !projected[k] ? movedInView(camera, person.keypoints[k], kp) : projected[k]!,
       );
       out.push({ score: detected.score, box: detected.box, keypoints });
       continue;
@@ -347,4 +352,12 @@ export function posesInView(people: readonly FusedPerson[], views: readonly Came
     out.push({ score, box: keypointBox(seen), keypoints });
   }
   return out;
+}
+
+/** A camera's own sighting of a keypoint the tracker moved in 3D, moved as that move looks from the camera. */
+function movedInView(camera: Camera, fused: FusedKeypoint | null, own: [number, number, number]): [number, number, number] {
+  if (!fused?.moved) return own;
+  const to = projectPoint(camera, fused.point);
+  const from = projectPoint(camera, sub3(fused.point, fused.moved));
+  return to && from ? [own[0] + to[0] - from[0], own[1] + to[1] - from[1], own[2]] : own;
 }

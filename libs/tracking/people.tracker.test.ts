@@ -164,3 +164,42 @@ test('someone standing at a shelf, read from behind by most cameras, is turned t
   const far = trackPeople(instants, DEFAULT_TRACKER_OPTIONS, [farShelf]).instants;
   far.forEach((instant, i) => assert.ok(!rightWayRound(instant.people[0], body), `instant ${i} as read, the shelf 2 m away`));
 });
+
+test('arms keep their length: an elbow or wrist found short of the joint for a while is stretched back out along the limb, a long one left alone', () => {
+  const body = skeleton(shape, { ...still, x: 3, y: 3, heading: 1, rightHand: { target: [3.4, 3.5, 1.1], amount: 1 } });
+  const towards = (from: Vec3, to: Vec3, share: number): Vec3 => [0, 1, 2].map((c) => to[c] + (from[c] - to[c]) * share) as Vec3;
+  const sighted = (point: Vec3) => ({ point, score: 0.8, views: [0, 1] });
+  // 20 instants at 10 a second; for 0.6 s the model puts the left wrist 40 % of the way back to its
+  // elbow, then for 0.5 s the right elbow a third of the way back to its shoulder (the wrist with it),
+  // and for 0.5 s the left wrist 10 cm beyond the joint. Too long to smooth away.
+  const instants = Array.from({ length: 20 }, (_, i) => {
+    const person = fused(body);
+    const kp = person.keypoints;
+    if (i >= 2 && i < 8) kp[KP.left_wrist] = sighted(towards(body[KP.left_elbow], body[KP.left_wrist], 0.4));
+    if (i >= 10 && i < 15) {
+      const shift = towards(body[KP.right_shoulder], body[KP.right_elbow], 1 / 3).map((v, c) => v - body[KP.right_elbow][c]);
+      kp[KP.right_elbow] = sighted(body[KP.right_elbow].map((v, c) => v + shift[c]) as Vec3);
+      kp[KP.right_wrist] = sighted(body[KP.right_wrist].map((v, c) => v + shift[c]) as Vec3);
+    }
+    if (i >= 15) kp[KP.left_wrist] = sighted(towards(body[KP.left_elbow], body[KP.left_wrist], -0.1 / distance3(body[KP.left_elbow], body[KP.left_wrist])));
+    return { ts: i * 100, people: [person] };
+  });
+  const { instants: out } = trackPeople(instants);
+  const off = trackPeople(instants, { ...DEFAULT_TRACKER_OPTIONS, keepArmLengths: false }).instants;
+  const error = (o: TrackedInstant[], i: number, k: number) => distance3(o[i].people[0].keypoints[k]!.point, body[k]);
+  for (let i = 3; i < 7; i++) {
+    assert.ok(error(off, i, KP.left_wrist) > 0.08, `without: the short wrist stays short at ${i}`);
+    assert.ok(error(out, i, KP.left_wrist) < 0.005, `left wrist at ${i}: ${error(out, i, KP.left_wrist)}`);
+    // Its camera readings move with it: the fusion's 3D move is recorded for posesInView.
+    assert.ok(out[i].people[0].keypoints[KP.left_wrist]!.moved);
+  }
+  for (let i = 11; i < 14; i++) {
+    assert.ok(error(off, i, KP.right_elbow) > 0.05 && error(off, i, KP.right_wrist) > 0.05, `without, at ${i}`);
+    assert.ok(error(out, i, KP.right_elbow) < 0.005, `right elbow at ${i}: ${error(out, i, KP.right_elbow)}`);
+    assert.ok(error(out, i, KP.right_wrist) < 0.005, `right wrist at ${i}: ${error(out, i, KP.right_wrist)}`);
+  }
+  // Found too long: left where the model put it, 10 cm off.
+  for (let i = 16; i < 19; i++) assert.ok(Math.abs(error(out, i, KP.left_wrist) - 0.1) < 1e-6, `long wrist at ${i}: ${error(out, i, KP.left_wrist)}`);
+  // Arms found at their length are not moved.
+  assert.equal(out[0].people[0].keypoints[KP.left_wrist]!.moved, undefined);
+});

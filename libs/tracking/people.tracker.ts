@@ -1,4 +1,5 @@
 import { KP, type Box3, type Vec3 } from '../contracts/index.ts';
+import { add3, distance3, norm3, scale3, sub3 } from '../geometry/linalg.ts';
 import { MIRRORED_KEYPOINTS } from '../vision/pose.detector.ts';
 import type { FusedKeypoint, FusedPerson } from './multiview.pose.ts';
 
@@ -12,6 +13,8 @@ import type { FusedKeypoint, FusedPerson } from './multiview.pose.ts';
  * at every instant is chosen (settleTrack). When the instants
  * are close (10 frames a second), each tracked keypoint is then smoothed over its neighbours in time
  * (smoothTrack), which outvotes a keypoint the model misplaced in one frame and fills one it missed.
+ * Last, each person's arms keep their length along the track (keepLimbLengths): an elbow or wrist
+ * found short of the joint is moved back out along the limb.
  */
 
 export interface TrackerOptions {
@@ -56,6 +59,16 @@ export interface TrackerOptions {
    */
   smoothWindowMs: number;
   minSmoothPoints: number;
+  /**
+   * Arms keep their length: along a track, each of a person's upper arms (shoulder to elbow) and
+   * forearms (elbow to wrist), left and right pooled, is as long as the median of its 3D lengths
+   * over the track's points, and a limb found shorter is stretched out to it from the joint nearer
+   * the body (the elbow carrying the wrist with it), in 3D and in each camera's own reading. A pose
+   * model tends to put elbows and wrists short of the joint, most of all on arms a camera sees
+   * end-on; a limb found longer is left alone. Needs `minLimbLengths` lengths of a limb in a track.
+   */
+  keepArmLengths: boolean;
+  minLimbLengths: number;
 }
 
 export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = Object.freeze({
@@ -72,6 +85,8 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = Object.freeze({
   velocitySpanMs: 500,
   smoothWindowMs: 200,
   minSmoothPoints: 3,
+  keepArmLengths: true,
+  minLimbLengths: 5,
 });
 
 export interface TrackedInstant {
@@ -174,6 +189,12 @@ export function trackPeople(
     const settled = out.map((instant) => ({ ...instant, people: [...instant.people] }));
     for (const track of tracks) smoothTrack(track, settled, out, options);
   }
+  if (options.keepArmLengths)
+    for (const track of tracks) {
+      // Upper arms first: stretching one moves the elbow, from which the forearm is then measured.
+      keepLimbLengths(track, out, UPPER_ARMS, options.minLimbLengths);
+      keepLimbLengths(track, out, FOREARMS, options.minLimbLengths);
+    }
   return { instants: out, tracks };
 }
 
@@ -309,6 +330,53 @@ function smoothTrack(track: Track, settled: readonly TrackedInstant[], out: Trac
     });
     out[point.instant].people[point.person] = { ...person, keypoints };
   });
+}
+
+/** A limb: the joint nearer the body, the far joint, and the joints that move with the far one. */
+type Limb = [near: number, far: number, carried: number[]];
+const UPPER_ARMS: Limb[] = [
+  [KP.left_shoulder, KP.left_elbow, [KP.left_elbow, KP.left_wrist]],
+  [KP.right_shoulder, KP.right_elbow, [KP.right_elbow, KP.right_wrist]],
+];
+const FOREARMS: Limb[] = [
+  [KP.left_elbow, KP.left_wrist, [KP.left_wrist]],
+  [KP.right_elbow, KP.right_wrist, [KP.right_wrist]],
+];
+
+/**
+ * Stretches the given limbs (both sides of one kind) of a track's people in `out` that are shorter
+ * than the median of their lengths along the track (TrackerOptions.keepArmLengths). Lengths are
+ * measured where both joints were seen (a joint the smoothing filled in has no views).
+ */
+function keepLimbLengths(track: Track, out: TrackedInstant[], limbs: readonly Limb[], minLengths: number) {
+  const lengths: number[] = [];
+  for (const { instant, person } of track.points)
+    for (const [near, far] of limbs) {
+      const a = out[instant].people[person].keypoints[near];
+      const b = out[instant].people[person].keypoints[far];
+      if (a?.views.length && b?.views.length) lengths.push(distance3(a.point, b.point));
+    }
+  if (lengths.length < minLengths) return;
+  const length = median(lengths);
+  for (const { instant, person } of track.points) {
+    const fused = out[instant].people[person];
+    let keypoints = fused.keypoints;
+    for (const [near, far, carried] of limbs) {
+      const a = keypoints[near];
+      const b = keypoints[far];
+      if (!a || !b) continue;
+      const limb = sub3(b.point, a.point);
+      const now = norm3(limb);
+      if (!(now > 0) || now >= length) continue;
+      const move = scale3(limb, length / now - 1);
+      if (keypoints === fused.keypoints) keypoints = [...keypoints];
+      for (const k of carried) {
+        const kp = keypoints[k];
+        if (kp) keypoints[k] = { ...kp, point: add3(kp.point, move), moved: kp.moved ? add3(kp.moved, move) : move };
+      }
+    }
+    if (keypoints !== fused.keypoints) out[instant].people[person] = { ...fused, keypoints };
+  }
 }
 
 function median(values: number[]): number {
