@@ -5,7 +5,7 @@ import { cornerCameras, seededRandom } from '../geometry/camera.fixture.ts';
 import { projectPoint } from '../geometry/camera.ts';
 import { skeleton, type BodyPose } from '../sim/body.model.ts';
 import { keypointBox, mirrorPose, type DetectedPose } from '../vision/pose.detector.ts';
-import { fuseViews, posesInView, type CameraPoses } from './multiview.pose.ts';
+import { DEFAULT_FUSION_OPTIONS, fuseViews, isShortOnForearm, posesInView, type CameraPoses } from './multiview.pose.ts';
 
 const cameras = cornerCameras();
 const still: BodyPose = { x: 0, y: 0, heading: 0, gaitPhase: 0, walk: 0, crouch: 0, lean: 0 };
@@ -117,4 +117,46 @@ test("a keypoint the tracker moved in 3D moves each camera's own sure reading of
     assert.equal(score, 0.9, "the camera's own score is kept");
     assert.deepEqual(pose.keypoints[KP.right_wrist], views[v].poses[0].keypoints[KP.right_wrist], 'keypoints not moved are as read');
   });
+});
+
+test("a camera's wrist found short along the forearm the others triangulate is taken from the 3D wrist; one off the forearm is its own", () => {
+  // The forearm from (0, 0) to (10, 0) in an image.
+  assert.equal(isShortOnForearm([5, 2], [0, 0], [10, 0], 0.25), true);
+  assert.equal(isShortOnForearm([5, 3], [0, 0], [10, 0], 0.25), false, 'off the line by more than a quarter of the forearm');
+  assert.equal(isShortOnForearm([11, 0], [0, 0], [10, 0], 0.25), false, 'beyond the wrist');
+  assert.equal(isShortOnForearm([-1, 0], [0, 0], [10, 0], 0.25), false, 'behind the elbow');
+  assert.equal(isShortOnForearm([5, 0], null, [10, 0], 0.25), false, 'no elbow to measure from');
+  // The camera that sees alice's reaching right forearm longest puts her wrist 40 % of the way back
+  // to her elbow, and surely.
+  const forearmPx = (camera: Camera) => {
+    const [e, w] = [projectPoint(camera, alice[KP.right_elbow])!, projectPoint(camera, alice[KP.right_wrist])!];
+    return Math.hypot(w[0] - e[0], w[1] - e[1]);
+  };
+  const c = cameras.reduce((best, camera, i) => (forearmPx(camera) > forearmPx(cameras[best]) ? i : best), 0);
+  assert.ok(forearmPx(cameras[c]) > 20, `forearm ${forearmPx(cameras[c])} px`);
+  const views: CameraPoses[] = cameras.map((camera, i) => {
+    const pose = detect(camera, alice);
+    if (i === c) {
+      const [ex, ey] = pose.keypoints[KP.right_elbow];
+      const [wx, wy] = pose.keypoints[KP.right_wrist];
+      pose.keypoints[KP.right_wrist] = [wx + (ex - wx) * 0.4, wy + (ey - wy) * 0.4, 0.9];
+    }
+    return { camera, poses: [pose] };
+  });
+  const people = fuseViews(views);
+  const truth = projectPoint(cameras[c], alice[KP.right_wrist])!;
+  const wristIn = (options = DEFAULT_FUSION_OPTIONS) => posesInView(people, views, c, options)[0].keypoints[KP.right_wrist];
+  const offBy = (p: readonly number[]) => Math.hypot(p[0] - truth[0], p[1] - truth[1]);
+  // On: the fused wrist projected (the short reading pulls the 3D point a little, not much).
+  const fused = projectPoint(cameras[c], people[0].keypoints[KP.right_wrist]!.point)!;
+  assert.ok(Math.hypot(wristIn()[0] - fused[0], wristIn()[1] - fused[1]) < 1e-9);
+  assert.equal(wristIn()[2], 0.9, "the camera's own score is kept");
+  // Off: the camera's own short reading, twice as far from the truth.
+  const off = wristIn({ ...DEFAULT_FUSION_OPTIONS, shortWristLine: 0 });
+  assert.deepEqual(off, views[c].poses[0].keypoints[KP.right_wrist]);
+  assert.ok(offBy(wristIn()) < offBy(off) / 2, `${offBy(wristIn())} px against ${offBy(off)} px`);
+  // Put off the forearm's line instead, the camera's own reading is kept.
+  const [x, y] = views[c].poses[0].keypoints[KP.right_wrist];
+  views[c].poses[0].keypoints[KP.right_wrist] = [x + 40, y + 40, 0.9];
+  assert.deepEqual(posesInView(fuseViews(views), views, c)[0].keypoints[KP.right_wrist], [x + 40, y + 40, 0.9]);
 });

@@ -63,6 +63,14 @@ export interface FusionOptions {
    * by the fused 3D point projected into it, where there is one (the surer views' consensus).
    */
   ownKeypointScore: number;
+  /**
+   * In each camera's view, the camera's own wrist is replaced by the fused wrist projected into it
+   * when it lies on the forearm as projected, short of the wrist: between the projected elbow and
+   * wrist, within this share of the projected forearm's length of its line. A pose model puts
+   * wrists short of the joint, and where the other cameras' 3D wrist lies further along the same
+   * forearm, it is the same wrist. 0 turns it off.
+   */
+  shortWristLine: number;
 }
 
 export const DEFAULT_FUSION_OPTIONS: FusionOptions = Object.freeze({
@@ -71,6 +79,7 @@ export const DEFAULT_FUSION_OPTIONS: FusionOptions = Object.freeze({
   minSharedKeypoints: 4,
   maxKeypointError: 0.12,
   ownKeypointScore: 0.45,
+  shortWristLine: 0.25,
 });
 
 /** People stand on the floor: a triangulated body point outside this height band is a mismatch. */
@@ -324,7 +333,8 @@ function fuseKeypoint(
 /**
  * Each camera's view of the fused people: a person the camera detected keeps its own keypoints
  * (sides put right), with keypoints it missed or was unsure of (ownKeypointScore) taken from the 3D
- * person projected into it; a person it missed but others triangulated is the projection alone. Detections no other
+ * person projected into it, and wrists it found short along the forearm too (shortWristLine); a
+ * person it missed but others triangulated is the projection alone. Detections no other
  * camera confirmed pass through unchanged.
  */
 export function posesInView(people: readonly FusedPerson[], views: readonly CameraPoses[], view: number, options: FusionOptions = DEFAULT_FUSION_OPTIONS): DetectedPose[] {
@@ -342,6 +352,12 @@ export function posesInView(people: readonly FusedPerson[], views: readonly Came
       const keypoints = (own.mirrored ? mirrorPose(detected) : detected).keypoints.map((kp, k) =>
         kp[2] >= options.ownKeypointScore || !projected[k] ? movedInView(camera, person.keypoints[k], kp) : projected[k]!,
       );
+      if (options.shortWristLine > 0)
+        for (const [elbow, wrist] of FOREARMS) {
+          const reading = keypoints[wrist];
+          if (reading[2] >= options.ownKeypointScore && isShortOnForearm(reading, projected[elbow], projected[wrist], options.shortWristLine))
+            keypoints[wrist] = [projected[wrist]![0], projected[wrist]![1], reading[2]];
+        }
       out.push({ score: detected.score, box: detected.box, keypoints });
       continue;
     }
@@ -360,4 +376,24 @@ function movedInView(camera: Camera, fused: FusedKeypoint | null, own: [number, 
   const to = projectPoint(camera, fused.point);
   const from = projectPoint(camera, sub3(fused.point, fused.moved));
   return to && from ? [own[0] + to[0] - from[0], own[1] + to[1] - from[1], own[2]] : own;
+}
+
+const FOREARMS: ReadonlyArray<readonly [elbow: number, wrist: number]> = [
+  [KP.left_elbow, KP.left_wrist],
+  [KP.right_elbow, KP.right_wrist],
+];
+
+/**
+ * Whether `own` lies between `elbow` and `wrist` (image points) along the forearm, within `line`
+ * times its length of the line through them (FusionOptions.shortWristLine).
+ */
+export function isShortOnForearm(own: readonly number[], elbow: readonly number[] | null, wrist: readonly number[] | null, line: number): boolean {
+  if (!elbow || !wrist) return false;
+  const dx = wrist[0] - elbow[0];
+  const dy = wrist[1] - elbow[1];
+  const length = Math.hypot(dx, dy);
+  if (!(length > 1)) return false;
+  const along = ((own[0] - elbow[0]) * dx + (own[1] - elbow[1]) * dy) / (length * length);
+  const across = Math.abs((own[0] - elbow[0]) * dy - (own[1] - elbow[1]) * dx) / length;
+  return along > 0 && along < 1 && across < line * length;
 }
