@@ -113,7 +113,8 @@ test('MoveNet finds the simulated shoppers of two-shoppers-one-shelf through eve
   // 7 people too little in view to count had no visible wrist). Before the gait, head and camera
   // mount fixes the same measure gave about 0.5; since people stop walking through each other,
   // 0.75 and 0.71 (60 of 84), with the upright second look 0.75 and 0.75 (63 of 84; 64 since its reading is
-  // turned to the first pass's sides before merging), read mirrored too 66 of 84. The floors sit a few wrists below, so a change in
+  // turned to the first pass's sides before merging, 65 since close keypoints are averaged), read
+  // mirrored too 66 of 84. The floors sit a few wrists below, so a change in
   // the figures, gait, postures or camera mounts that loses MoveNet's people fails here.
   assert.ok(summary.people.matched >= 0.6 * summary.people.truth, `${summary.people.matched} of ${summary.people.truth} people matched`);
   assert.ok(summary.recallVisible! >= 0.62, `visible keypoint recall ${summary.recallVisible}`);
