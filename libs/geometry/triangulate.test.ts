@@ -92,6 +92,22 @@ test('per-view reprojection errors are reported in the order given, and catch th
   assert.ok(Math.abs(result.meanReprojectionErrorPx - result.reprojectionErrorsPx.reduce((a, b) => a + b) / 4) < 1e-12);
 });
 
+test('a view weighted low pulls the point less: weights scale each view in both the linear estimate and the refinement', () => {
+  const cameras = cornerCameras();
+  const point: Vec3 = [4, 4, 1];
+  const observations = observe(cameras, point);
+  observations[2] = { ...observations[2], pixel: [observations[2].pixel[0] + 12, observations[2].pixel[1] - 8] };
+  const even = triangulate(observations)!;
+  const weighted = triangulate(observations.map((o, i) => ({ ...o, weight: i === 2 ? 0.1 : 0.9 })))!;
+  assert.ok(distance3(weighted.point, point) < distance3(even.point, point) / 3, `${distance3(weighted.point, point)} m against ${distance3(even.point, point)} m`);
+  // The linear estimate alone weighs them too.
+  const linear = triangulateLinear(observations.map((o, i) => ({ ...o, weight: i === 2 ? 0.1 : 0.9 })))!;
+  assert.ok(distance3(linear, point) < distance3(triangulateLinear(observations)!, point));
+  // Equal weights of any size are no weights at all.
+  const equal = triangulate(observations.map((o) => ({ ...o, weight: 0.4 })))!;
+  assert.ok(distance3(equal.point, even.point) < EXACT_TOLERANCE_M);
+});
+
 test('too few views is a usage error; degenerate geometry gives null', () => {
   const [a] = cornerCameras();
   const point: Vec3 = [5, 4, 1];

@@ -13,6 +13,8 @@ import { add3, distance3, dot3, scale3, solveLinear, sub3, symmetricEigen, type 
 export interface Observation {
   camera: Camera;
   pixel: Pixel;
+  /** How much this sighting counts against the others (e.g. the detector's score); 1 when absent. */
+  weight?: number;
 }
 
 export interface Triangulation {
@@ -102,7 +104,7 @@ export function triangulateLinear(observations: readonly Observation[]): Vec3 | 
   const spread = Math.sqrt(centres.reduce((s, c) => s + dot3(sub3(c, mean), sub3(c, mean)), 0) / centres.length);
   if (!(spread > 0)) return null;
   const AtA: Matrix = [0, 1, 2, 3].map(() => [0, 0, 0, 0]);
-  for (const { camera, pixel } of observations) {
+  for (const { camera, pixel, weight = 1 } of observations) {
     const normalised = pixelToNormalised(camera, pixel);
     if (!normalised) return null;
     const R = camera.pose.rotation;
@@ -116,7 +118,7 @@ export function triangulateLinear(observations: readonly Observation[]): Vec3 | 
       const row = P[2].map((p3, k) => coordinate * p3 - P[axis][k]);
       // Unit rows so that no view dominates the algebraic error just by its parametrisation.
       const length = Math.hypot(...row);
-      for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) AtA[a][b] += (row[a] * row[b]) / (length * length);
+      for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) AtA[a][b] += (weight * row[a] * row[b]) / (length * length);
     }
   }
   const X = symmetricEigen(AtA).vectors[0];
@@ -131,10 +133,10 @@ function inFrontOfAll(observations: readonly Observation[], point: Vec3): boolea
 /** Sum of squared pixel reprojection errors: what Gauss-Newton minimises. */
 function reprojectionCost(observations: readonly Observation[], point: Vec3): number {
   let cost = 0;
-  for (const { camera, pixel } of observations) {
+  for (const { camera, pixel, weight = 1 } of observations) {
     const projected = projectPoint(camera, point);
     if (!projected) return Infinity;
-    cost += (projected[0] - pixel[0]) ** 2 + (projected[1] - pixel[1]) ** 2;
+    cost += weight * ((projected[0] - pixel[0]) ** 2 + (projected[1] - pixel[1]) ** 2);
   }
   return cost;
 }
@@ -146,7 +148,7 @@ function reprojectionCost(observations: readonly Observation[], point: Vec3): nu
 function gaussNewtonStep(observations: readonly Observation[], point: Vec3): Vec3 | null {
   const JtJ: Matrix = [0, 1, 2].map(() => [0, 0, 0]);
   const Jtr = [0, 0, 0];
-  for (const { camera, pixel } of observations) {
+  for (const { camera, pixel, weight = 1 } of observations) {
     const [X, Y, Z] = worldToCamera(camera, point);
     const x = X / Z;
     const y = Y / Z;
@@ -163,8 +165,8 @@ function gaussNewtonStep(observations: readonly Observation[], point: Vec3): Vec
     ];
     for (let r = 0; r < 2; r++)
       for (let i = 0; i < 3; i++) {
-        Jtr[i] += rows[r][i] * residual[r];
-        for (let j = 0; j < 3; j++) JtJ[i][j] += rows[r][i] * rows[r][j];
+        Jtr[i] += weight * rows[r][i] * residual[r];
+        for (let j = 0; j < 3; j++) JtJ[i][j] += weight * rows[r][i] * rows[r][j];
       }
   }
   const step = solveLinear(

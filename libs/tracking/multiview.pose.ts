@@ -300,7 +300,7 @@ function pairCost(views: readonly CameraPoses[], a: Detection, b: Detection, mir
   return errors[Math.floor(errors.length / 2)];
 }
 
-/** One keypoint from every view sure of it, leaving out views that disagree with the rest. */
+/** One keypoint from every view sure of it, weighted by score, leaving out views that disagree with the rest. */
 function fuseKeypoint(
   views: readonly CameraPoses[],
   sightings: Array<{ detection: Detection; mirrored: boolean }>,
@@ -311,7 +311,8 @@ function fuseKeypoint(
     .map(({ detection, mirrored }) => ({ detection, keypoint: (mirrored ? detection.mirroredKeypoints : detection.keypoints)[k] }))
     .filter(({ keypoint }) => keypoint[2] >= options.minKeypointScore);
   while (used.length >= 2) {
-    const observations: Observation[] = used.map(({ detection, keypoint }) => ({ camera: views[detection.view].camera, pixel: [keypoint[0], keypoint[1]] }));
+    // Each sighting counts by the detector's score: a wrist a camera is unsure of pulls the 3D point less.
+    const observations: Observation[] = used.map(({ detection, keypoint }) => ({ camera: views[detection.view].camera, pixel: [keypoint[0], keypoint[1]], weight: keypoint[2] }));
     const result = triangulate(observations, { maxRefinementSteps: 4 });
     if (result && result.point[2] >= MIN_HEIGHT_M && result.point[2] <= MAX_HEIGHT_M) {
       const shares = result.reprojectionErrorsPx.map((e, i) => e / used[i].detection.size);
