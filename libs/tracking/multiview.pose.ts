@@ -77,7 +77,7 @@ export const DEFAULT_FUSION_OPTIONS: FusionOptions = Object.freeze({
   minKeypointScore: 0.2,
   maxPairError: 0.08,
   minSharedKeypoints: 4,
-  maxKeypointError: 0.12,
+  maxKeypointError: 0.16,
   ownKeypointScore: 0.45,
   shortWristLine: 0.25,
 });
