@@ -379,7 +379,8 @@ function movedInView(camera: Camera, fused: FusedKeypoint | null, own: [number, 
   return to && from ? [own[0] + to[0] - from[0], own[1] + to[1] - from[1], own[2]] : own;
 }
 
-const FOREARMS: ReadonlyArray<readonly [elbow: number, wrist: number]> = [
+/** Each arm's elbow and wrist (COCO indices), left then right. */
+export const FOREARMS: ReadonlyArray<readonly [elbow: number, wrist: number]> = [
   [KP.left_elbow, KP.left_wrist],
   [KP.right_elbow, KP.right_wrist],
 ];

@@ -1,7 +1,7 @@
 import { KP, type Box3, type Vec3 } from '../contracts/index.ts';
 import { add3, distance3, norm3, scale3, sub3 } from '../geometry/linalg.ts';
 import { MIRRORED_KEYPOINTS } from '../vision/pose.detector.ts';
-import type { FusedKeypoint, FusedPerson } from './multiview.pose.ts';
+import { FOREARMS, type FusedKeypoint, type FusedPerson } from './multiview.pose.ts';
 
 /**
  * People fused at each instant (multiview.pose.ts), followed over time. At one instant the cameras'
@@ -193,7 +193,7 @@ export function trackPeople(
     for (const track of tracks) {
       // Upper arms first: stretching one moves the elbow, from which the forearm is then measured.
       keepLimbLengths(track, out, UPPER_ARMS, options.minLimbLengths);
-      keepLimbLengths(track, out, FOREARMS, options.minLimbLengths);
+      keepLimbLengths(track, out, FOREARM_LIMBS, options.minLimbLengths);
     }
   return { instants: out, tracks };
 }
@@ -338,10 +338,7 @@ const UPPER_ARMS: Limb[] = [
   [KP.left_shoulder, KP.left_elbow, [KP.left_elbow, KP.left_wrist]],
   [KP.right_shoulder, KP.right_elbow, [KP.right_elbow, KP.right_wrist]],
 ];
-const FOREARMS: Limb[] = [
-  [KP.left_elbow, KP.left_wrist, [KP.left_wrist]],
-  [KP.right_elbow, KP.right_wrist, [KP.right_wrist]],
-];
+const FOREARM_LIMBS: Limb[] = FOREARMS.map(([elbow, wrist]) => [elbow, wrist, [wrist]]);
 
 /**
  * Stretches the given limbs (both sides of one kind) of a track's people in `out` that are shorter
