@@ -6,8 +6,9 @@ import { FOREARMS, type FusedKeypoint, type FusedPerson } from './multiview.pose
 /**
  * People fused at each instant (multiview.pose.ts), followed over time. At one instant the cameras'
  * majority decides a person's left and right, and from behind most cameras may read them swapped.
- * Over time and place three things settle it: a person keeps their sides from one instant to the
- * next (a body rarely turns round between two instants), a walking person faces where they go, and
+ * Over time and place four things settle it: a person keeps their sides from one instant to the
+ * next (a body rarely turns round between two instants), the nose lies ahead of the shoulders
+ * (a point the cameras cannot read the wrong way round), a walking person faces where they go, and
  * a person standing at a shelf faces the shelf. So people are linked into tracks by where they
  * stand and where they were heading, and along each track the most likely reading of their sides
  * at every instant is chosen (settleTrack). When the instants
@@ -39,6 +40,14 @@ export interface TrackerOptions {
   shelfWeight: number;
   shelfReachM: number;
   shelfFullCos: number;
+  /**
+   * The face says which way a person faces whatever the cameras called left and right: the fused
+   * nose lies ahead of the shoulders' midpoint (about 10 cm for a head held up). A reading whose
+   * facing agrees with the nose's offset counts this much for it, in full from `faceFullM` along
+   * the facing and in proportion below (against it when the nose lies behind).
+   */
+  faceWeight: number;
+  faceFullM: number;
   /**
    * The votes and walking at an instant count in full when it stands for this long (half the time
    * from the track's previous point to its next), less in proportion when the frames are closer:
@@ -81,6 +90,8 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = Object.freeze({
   shelfWeight: 0.6,
   shelfReachM: 0.9,
   shelfFullCos: 0.5,
+  faceWeight: 0.6,
+  faceFullM: 0.06,
   evidencePeriodMs: 500,
   velocitySpanMs: 500,
   smoothWindowMs: 200,
@@ -104,6 +115,8 @@ interface Body {
   centre: [number, number];
   /** Horizontal direction from their right side to their left, as fused (not normalised). */
   left: [number, number] | null;
+  /** Horizontal offset of the nose from the shoulders' midpoint, metres; null without them. */
+  ahead: [number, number] | null;
 }
 
 const SHOULDERS_AND_HIPS: Array<[number, number]> = [
@@ -126,7 +139,11 @@ function bodyOf(person: FusedPerson): Body | null {
     ly += a[1] - b[1];
     pairs++;
   }
-  return { centre, left: pairs && Math.hypot(lx, ly) > 0.05 ? [lx, ly] : null };
+  const nose = person.keypoints[KP.nose]?.point;
+  const shoulders = [KP.left_shoulder, KP.right_shoulder].map((k) => person.keypoints[k]?.point);
+  const ahead: [number, number] | null =
+    nose && shoulders[0] && shoulders[1] ? [nose[0] - (shoulders[0][0] + shoulders[1][0]) / 2, nose[1] - (shoulders[0][1] + shoulders[1][1]) / 2] : null;
+  return { centre, left: pairs && Math.hypot(lx, ly) > 0.05 ? [lx, ly] : null, ahead };
 }
 
 /**
@@ -200,12 +217,12 @@ export function trackPeople(
 
 /**
  * Decides, along one track, which instants' readings to turn round: the most likely sequence
- * (Viterbi over two states per instant, reading kept or turned) under four costs. The cameras'
- * vote favours the reading as fused; walking favours the reading that faces where the person
+ * (Viterbi over two states per instant, reading kept or turned) under five costs. The cameras'
+ * vote favours the reading as fused; the face, the reading that faces where the nose is; walking favours the reading that faces where the person
  * goes; standing at a shelf, the reading that faces the shelf; and between instants, the body
  * turning costs `turnCost` times (1 - cos) / 2 of the angle (nothing to stand still, all of it to
  * turn round), so a turn seen over several instants is followed the short way round. A right-angle
- * turn between two instants reads as well either way; then the votes decide. Votes, walking and
+ * turn between two instants reads as well either way; then the votes decide. Votes, face, walking and
  * shelf count by the time the instant stands for, so the frame rate does not change the outcome.
  */
 function settleTrack(track: Track, instants: readonly TrackedInstant[], bodies: Array<Array<Body | null>>, options: TrackerOptions, shelves: readonly Box3[]) {
@@ -219,6 +236,8 @@ function settleTrack(track: Track, instants: readonly TrackedInstant[], bodies: 
     const speed = velocity ? Math.hypot(...velocity) : 0;
     // Facing = left x up, on the floor.
     const facing: [number, number] | null = body.left && [body.left[1] / Math.hypot(...body.left), -body.left[0] / Math.hypot(...body.left)];
+    if (facing && body.ahead)
+      keep -= options.faceWeight * Math.max(-1, Math.min(1, (facing[0] * body.ahead[0] + facing[1] * body.ahead[1]) / options.faceFullM));
     if (facing && velocity && speed >= options.minWalkingMps) {
       keep -= ((facing[0] * velocity[0] + facing[1] * velocity[1]) / speed) * Math.min(1, speed);
     } else if (facing && shelves.length) {
