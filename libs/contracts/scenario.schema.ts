@@ -71,7 +71,7 @@ export const Scenario = z
     schemaVersion: z.literal(SCHEMA_VERSION),
     name: z.string().min(1),
     description: z.string().describe('What makes this case easy or hard.'),
-    store: Id.describe('A store in fixtures/stores (its id), or the id of the store passed on the command line.'),
+    store: Id.describe('The store it runs in by default: an id under fixtures/stores. Any store holding every lane, product and load cell it names can run it (--store).'),
     startMs: z.number().int().nonnegative().default(1_780_000_000_000).describe('Store-clock time of second zero.'),
     tailS: Seconds.max(120).default(3).describe('Seconds recorded after the last person leaves.'),
     people: z.array(ScenarioPerson).min(1),

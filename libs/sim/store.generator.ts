@@ -259,6 +259,24 @@ export const KIOSK_SPEC: StoreSpec = {
   productCount: 40,
 };
 
+/**
+ * The kiosk with two shelf cameras added: one on the front top edge of each wall gondola, 2.1 m up,
+ * looking out and down across the room. A shopper facing a wall shelf shows every ceiling camera
+ * their back or side; the camera over the shelf sees them from in front, steeply from above. The
+ * first four cameras are the kiosk's own, so the two stores' figures compare camera by camera
+ * (README, "Camera coverage").
+ */
+export const KIOSK_SHELF_CAMERAS_SPEC: StoreSpec = {
+  ...KIOSK_SPEC,
+  id: 'kiosk-shelf-cams',
+  name: 'Walkout kiosk with shelf cameras',
+  cameras: [
+    ...KIOSK_SPEC.cameras,
+    { eye: [2.0, 4.35, 2.1], target: [2.0, 2.8, 0.6], kind: 'shelf' },
+    { eye: [0.65, 2.4, 2.1], target: [2.2, 2.4, 0.6], kind: 'shelf' },
+  ],
+};
+
 /** A convenience store: 12 x 9 m, eight gondolas of five shelves, twelve ceiling cameras, 300 products. */
 export const CONVENIENCE_SPEC: StoreSpec = {
   id: 'convenience',
@@ -289,7 +307,7 @@ export const CONVENIENCE_SPEC: StoreSpec = {
   productCount: 300,
 };
 
-export const STORE_SPECS = { kiosk: KIOSK_SPEC, convenience: CONVENIENCE_SPEC } as const;
+export const STORE_SPECS = { kiosk: KIOSK_SPEC, 'kiosk-shelf-cams': KIOSK_SHELF_CAMERAS_SPEC, convenience: CONVENIENCE_SPEC } as const;
 
 /** The committed form of a store: two-space JSON with a trailing newline, so diffs stay readable. */
 export function storeToJson(store: Store): string {

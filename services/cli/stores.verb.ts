@@ -45,7 +45,7 @@ export const storesCheckVerb: Verb = {
 
 export const storesGenerateVerb: Verb = {
   name: 'stores generate',
-  summary: 'Write the built-in store fixtures (kiosk, convenience) from their generator specs.',
+  summary: 'Write the built-in store fixtures (kiosk, kiosk-shelf-cams, convenience) from their generator specs.',
   usage: 'walkout stores generate [--out fixtures/stores]',
   options: { out: { type: 'string' } },
   async run({ values }) {
