@@ -30,7 +30,7 @@ test('the stores have the sizes the product needs', () => {
 test('the kiosk with shelf cameras: the kiosk plus a camera over each gondola that sees its shoppers from in front', () => {
   const kiosk = generateStore(STORE_SPECS.kiosk);
   const shelfCams = generateStore(STORE_SPECS['kiosk-shelf-cams']);
-  assert.deepEqual(shelfCams.cameras.slice(0, 4), kiosk.cameras, 'the first four cameras are the kiosk’s');
+  assert.deepEqual(shelfCams.cameras.slice(0, 4), kiosk.cameras, "the first four cameras are the kiosk's");
   assert.deepEqual(shelfCams.layout, kiosk.layout);
   assert.deepEqual(
     shelfCams.cameras.slice(4).map((c) => [c.id, c.kind]),

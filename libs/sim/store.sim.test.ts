@@ -147,6 +147,7 @@ test('a scenario naming an unknown lane is refused with the person and action', 
   );
 });
 const indexStoreSync = await kiosk();
+
 test('a scenario runs in another store holding its lanes: the kiosk with shelf cameras moves its people as the kiosk does', async () => {
   const crowd = await scenario('crowd');
   const inKiosk = simulate(crowd, await kiosk(), 1);
@@ -156,7 +157,6 @@ test('a scenario runs in another store holding its lanes: the kiosk with shelf c
   for (const t of [inKiosk.startMs + 5000, inKiosk.startMs + 20000])
     inKiosk.people.forEach((p, i) => assert.deepEqual(withShelfCameras.people[i].timeline.keypointsAt(t), p.timeline.keypointsAt(t), `${p.id} at ${t}`));
 });
-
 
 test('random scenarios are valid, deterministic, and run in the large store', async () => {
   const index = indexStore(await loadStore(fixture('stores/convenience.json')));

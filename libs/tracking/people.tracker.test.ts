@@ -186,8 +186,8 @@ test('the face settles the sides of someone standing away from shelves: the nose
   const backOfHead = path.map(({ ts, body }) => {
     const person = fused(body, 0.9);
     const nose = person.keypoints[KP.nose]!;
-    const neck = [0, 1].map((c) => (body[KP.left_shoulder][c] + body[KP.right_shoulder][c]) / 2);
-    const behind: Vec3 = [2 * neck[0] - nose.point[0], 2 * neck[1] - nose.point[1], nose.point[2]];
+    const shoulders = [0, 1].map((c) => (body[KP.left_shoulder][c] + body[KP.right_shoulder][c]) / 2);
+    const behind: Vec3 = [2 * shoulders[0] - nose.point[0], 2 * shoulders[1] - nose.point[1], nose.point[2]];
     return { ts, people: [{ ...person, keypoints: person.keypoints.map((k, j) => (j === KP.nose ? { ...nose, point: behind } : k)) }] };
   });
   trackPeople(backOfHead).instants.forEach((instant, i) => assert.ok(rightWayRound(instant.people[0], path[i].body), `walking instant ${i} kept`));

@@ -218,12 +218,13 @@ export function trackPeople(
 /**
  * Decides, along one track, which instants' readings to turn round: the most likely sequence
  * (Viterbi over two states per instant, reading kept or turned) under five costs. The cameras'
- * vote favours the reading as fused; the face, the reading that faces where the nose is; walking favours the reading that faces where the person
- * goes; standing at a shelf, the reading that faces the shelf; and between instants, the body
- * turning costs `turnCost` times (1 - cos) / 2 of the angle (nothing to stand still, all of it to
- * turn round), so a turn seen over several instants is followed the short way round. A right-angle
- * turn between two instants reads as well either way; then the votes decide. Votes, face, walking and
- * shelf count by the time the instant stands for, so the frame rate does not change the outcome.
+ * vote favours the reading as fused; the face, the reading that faces the way the nose lies from
+ * the shoulders; walking, the reading that faces where the person goes; standing at a shelf, the
+ * reading that faces the shelf; and between instants, the body turning costs `turnCost` times
+ * (1 - cos) / 2 of the angle (nothing to stand still, all of it to turn round), so a turn seen over
+ * several instants is followed the short way round. A right-angle turn between two instants reads
+ * as well either way; then the votes decide. Votes, face, walking and shelf count by the time the
+ * instant stands for, so the frame rate does not change the outcome.
  */
 function settleTrack(track: Track, instants: readonly TrackedInstant[], bodies: Array<Array<Body | null>>, options: TrackerOptions, shelves: readonly Box3[]) {
   const points = track.points;
