@@ -2,13 +2,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { KP } from '../contracts/index.ts';
 import { mirrorRowsInt32, unmirrorPose } from './mirror.read.ts';
-import type { DetectedPose } from './pose.detector.ts';
-
-/** A standing person 100 px tall whose keypoints fan out from (x, y), all with the given score. */
-function person(x: number, y: number, score = 0.8): DetectedPose {
-  const keypoints = Array.from({ length: 17 }, (_, k): [number, number, number] => [x + (k % 2 ? -1 : 1) * (5 + k), y + k * 6, score]);
-  return { score, box: [x - 25, y - 5, 50, 110], keypoints };
-}
+import { fannedPose as person } from './pose.fixture.ts';
 
 test('mirroring reverses each row of the picture and leaves the letterbox where it is', () => {
   // Two rows of 4 pixels, the first 3 of them picture, the 4th padding; each pixel's red is its index.

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { KP } from '../contracts/index.ts';
-import { keypointBox, mirrorPose, withSidesOf, type DetectedPose } from './pose.detector.ts';
+import { keypointBox, mirrorPose, withSidesOf } from './pose.detector.ts';
+import { fannedPose as person } from './pose.fixture.ts';
 import { mergePoseReadings, mergeReadings, sameReadingIndex } from './readings.merge.ts';
-
-/** A standing person 100 px tall whose keypoints fan out from (x, y), all with the given score. */
-function person(x: number, y: number, score = 0.8): DetectedPose {
-  const keypoints = Array.from({ length: 17 }, (_, k): [number, number, number] => [x + (k % 2 ? -1 : 1) * (5 + k), y + k * 6, score]);
-  return { score, box: [x - 25, y - 5, 50, 110], keypoints };
-}
 
 test('merging: close keypoints are averaged by score, far ones keep the surer reading', () => {
   const direct = person(100, 50, 0.6);
@@ -35,8 +30,8 @@ test('merging: close keypoints are averaged by score, far ones keep the surer re
 test('merging pairs people one to one by overlap and adds those only the second reading found', () => {
   const left = person(100, 50, 0.9);
   const right = person(300, 50, 0.5);
-  // The second reading (say, the mirror) sees the right-hand person a little shifted, misses the left one, and finds a third
-  // person (half hidden in the direct reading) at x 500.
+  // The second reading (say, the mirror) sees the right-hand person a little shifted, misses the
+  // left one, and finds a third person (half hidden in the first reading) at x 500.
   const rightAgain = person(303, 50, 0.7);
   const third = person(500, 60, 0.4);
   const merged = mergeReadings([left, right], [third, rightAgain]);

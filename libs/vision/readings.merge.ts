@@ -5,8 +5,8 @@ import { boxIou, keypointBox, withSidesOf, type DetectedPose } from './pose.dete
  * (mirror.read.ts) and the upright second look at one person (movenet.detector.ts). A pose model
  * errs differently on each reading; where both place a keypoint close together, their
  * score-weighted mean is nearer the truth than either, and where they disagree the surer one is
- * kept. On the simulator's recordings, every frame, fused and followed, merging the upright look
- * this way instead of keeping the surer keypoint: README, "Mirrored second read".
+ * kept. What this gains over keeping the surer keypoint, measured on the simulator's recordings:
+ * README, "Mirrored second read".
  */
 
 export interface ReadingMergeOptions {
