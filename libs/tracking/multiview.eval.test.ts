@@ -11,6 +11,13 @@ const DEMO = fileURLToPath(new URL('../../fixtures/recordings/kiosk-demo', impor
 const EVERY = 40;
 const INSTANTS = 12;
 
+const allCameras = (recording: Recording) => recording.index.store.cameras.map((c) => c.id);
+/**
+ * The demo's four ceiling cameras. Tests of what fusion does with cameras missing or reading sides
+ * wrong use these alone: the two shelf cameras would see for the blind one and outvote the wrong ones.
+ */
+const ceilingCameras = (recording: Recording) => recording.index.store.cameras.filter((c) => c.kind === 'ceiling').map((c) => c.id);
+
 /**
  * A detector that sees exactly what the 2D truth says (keypoints outside the image unscored), so
  * every miss after fusion is fusion's own. `change` can take people away or swap their sides.
@@ -20,9 +27,11 @@ async function perfectDetections(
   change: (cameraId: string, poses: DetectedPose[]) => DetectedPose[] = (_, p) => p,
   every = EVERY,
   count = INSTANTS,
+  cameras: (recording: Recording) => string[] = allCameras,
 ): Promise<CameraInstant[]> {
   const instants: CameraInstant[] = [];
   for (const stream of recording.manifest.streams.cameras) {
+    if (!cameras(recording).includes(stream.cameraId)) continue;
     let taken = 0;
     for await (const line of recording.truthPoses(stream.cameraId)) {
       if (line.frameIndex % every !== 0) continue;
@@ -41,7 +50,7 @@ test('fusion of perfect detections: every wrist in view found in every camera, a
   const recording = await openRecording(DEMO);
   const report = (await evaluateFusion(recording, await perfectDetections(recording)))!;
   assert.equal(report.instants, INSTANTS);
-  assert.equal(report.cameras.length, 4);
+  assert.deepEqual(report.cameras.map((c) => c.cameraId), ['cam-1', 'cam-2', 'cam-3', 'cam-4', 'cam-5', 'cam-6']);
   const wrists = report.overall.wristsInView;
   assert.ok(wrists.total > 40, `enough wrists to mean something: ${wrists.total}`);
   assert.equal(wrists.found, wrists.total, JSON.stringify(report.overall.wristMisses));
@@ -53,8 +62,12 @@ test('fusion of perfect detections: every wrist in view found in every camera, a
 
 test('a camera that saw no one still reports the people others triangulated; one that swapped everyone is put right', async () => {
   const recording = await openRecording(DEMO);
-  const instants = await perfectDetections(recording, (cameraId, poses) =>
-    cameraId === 'cam-1' ? [] : cameraId === 'cam-2' ? poses.map(mirrorPose) : poses,
+  const instants = await perfectDetections(
+    recording,
+    (cameraId, poses) => (cameraId === 'cam-1' ? [] : cameraId === 'cam-2' ? poses.map(mirrorPose) : poses),
+    EVERY,
+    INSTANTS,
+    ceilingCameras,
   );
   const report = (await evaluateFusion(recording, instants))!;
   const blind = report.cameras.find((c) => c.cameraId === 'cam-1')!.summary.wristsInView;
@@ -82,13 +95,14 @@ test('fusion needs two cameras', async () => {
 
 test('followed over time, people most cameras read the wrong way round are put right by how they walk', async () => {
   const recording = await openRecording(DEMO);
-  // Three of the four cameras swap everyone's sides: at each instant the majority is wrong.
+  // Three of the four ceiling cameras swap everyone's sides: at each instant the majority is wrong.
   const swapped = new Set(['cam-1', 'cam-2', 'cam-4']);
   const instants = await perfectDetections(
     recording,
     (cameraId, poses) => (swapped.has(cameraId) ? poses.map(mirrorPose) : poses),
     4,
     60,
+    ceilingCameras,
   );
   const report = (await evaluateFusion(recording, instants))!;
   assert.ok(report.tracked, 'instants 0.4 s apart are followed');
