@@ -26,6 +26,8 @@ test('walkout lists its verbs, and every verb explains itself with --help', asyn
     const help = await run(...name.split(' '), '--help');
     assert.equal(help.code, 0, `${name} --help failed: ${help.stderr}`);
     assert.match(help.stdout, new RegExp(`walkout ${name}`), `${name} --help shows its usage`);
+    // The overview's line (kept in verbs.ts so listing loads no verb) says what the verb's own help says.
+    assert.equal(help.stdout.split('\n')[0], verbs[name].summary, `${name}: the overview and --help agree`);
   }
 });
 

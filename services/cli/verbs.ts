@@ -6,7 +6,7 @@ import type { Verb } from '../../libs/cli/verb.ts';
  */
 export const verbs: Record<string, { summary: string; load: () => Promise<Verb> }> = {
   start: {
-    summary: 'Run the store on the embedded default (today: simulate the demo and summarise it).',
+    summary: 'Run the store on the embedded default: simulate the demo, replay it through the pipeline, score it.',
     load: async () => (await import('./start.verb.ts')).startVerb,
   },
   sim: {
@@ -18,11 +18,11 @@ export const verbs: Record<string, { summary: string; load: () => Promise<Verb> 
     load: async () => (await import('./recording.verb.ts')).recordingSummaryVerb,
   },
   'recording map': {
-    summary: 'Draw a recording on the store map: walks, picks and puts, cameras.',
+    summary: 'Draw a recording on the store map: walks, picks and puts, cameras (SVG or PNG).',
     load: async () => (await import('./recording.verb.ts')).recordingMapVerb,
   },
   'recording weights': {
-    summary: "Plot one shelf's load-cell traces with the true picks and puts.",
+    summary: "Plot one shelf's load-cell traces with the true picks and puts (SVG or PNG).",
     load: async () => (await import('./recording.verb.ts')).recordingWeightsVerb,
   },
   'stores check': {
@@ -30,7 +30,7 @@ export const verbs: Record<string, { summary: string; load: () => Promise<Verb> 
     load: async () => (await import('./stores.verb.ts')).storesCheckVerb,
   },
   'stores generate': {
-    summary: 'Write the built-in store fixtures from their generator specs.',
+    summary: 'Write the built-in store fixtures (kiosk, kiosk-shelf-cams, convenience) from their generator specs.',
     load: async () => (await import('./stores.verb.ts')).storesGenerateVerb,
   },
   'eval shelf': {
