@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, appendFile } from 'node:fs/promises';
+import { mkdtemp, appendFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +28,7 @@ test('walkout lists its verbs, and every verb explains itself with --help', asyn
     assert.match(help.stdout, new RegExp(`walkout ${name}`), `${name} --help shows its usage`);
     // The overview's line (kept in verbs.ts so listing loads no verb) says what the verb's own help says.
     assert.equal(help.stdout.split('\n')[0], verbs[name].summary, `${name}: the overview and --help agree`);
+    assert.match(help.stdout, /--json\b/, `${name} has a --json form of what it prints`);
   }
 });
 
@@ -53,6 +54,10 @@ test('sim writes a recording and reports it as JSON; a damaged file is named wit
   const read = await run('recording', 'summary', out, '--json');
   assert.equal(read.code, 0, read.stderr);
   assert.equal(JSON.parse(read.stdout).truth.picks, 3);
+  const map = await run('recording', 'map', out, '--out', path.join(out, 'map.svg'), '--json');
+  assert.equal(map.code, 0, map.stderr);
+  assert.deepEqual(JSON.parse(map.stdout), { wrote: [path.join(out, 'map.svg')] });
+  assert.match(await readFile(path.join(out, 'map.svg'), 'utf8'), /^<svg/);
   await appendFile(path.join(out, 'truth/visits.jsonl'), 'not json\n');
   const broken = await run('recording', 'summary', out);
   assert.equal(broken.code, 1);

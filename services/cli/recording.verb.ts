@@ -19,8 +19,8 @@ export const recordingSummaryVerb: Verb = {
 export const recordingMapVerb: Verb = {
   name: 'recording map',
   summary: 'Draw a recording on the store map: walks, picks and puts, cameras (SVG or PNG).',
-  usage: 'walkout recording map <dir> --out <map.svg|map.png>',
-  options: { out: { type: 'string' } },
+  usage: 'walkout recording map <dir> --out <map.svg|map.png> [--json]',
+  options: { out: { type: 'string' }, json: { type: 'boolean' } },
   allowPositionals: true,
   async run({ values, positionals }) {
     if (positionals.length !== 1) throw new WalkoutError('USAGE', `walkout recording map takes one folder\n\n${this.usage}`);
@@ -28,15 +28,15 @@ export const recordingMapVerb: Verb = {
     const recording = await openRecording(positionals[0]);
     const svg = storeMapSvg(recording.index, await collect(recording.truthSkeletons()), await collect(recording.truthActions()));
     await writePicture(out, svg);
-    process.stdout.write(`wrote ${out}\n`);
+    report(values.json === true, { wrote: [out] }, () => `wrote ${out}`);
   },
 };
 
 export const recordingWeightsVerb: Verb = {
   name: 'recording weights',
   summary: 'Plot one shelf\'s load-cell traces with the true picks and puts (SVG or PNG).',
-  usage: 'walkout recording weights <dir> --shelf <shelf id> --out <trace.svg|trace.png>',
-  options: { out: { type: 'string' }, shelf: { type: 'string' } },
+  usage: 'walkout recording weights <dir> --shelf <shelf id> --out <trace.svg|trace.png> [--json]',
+  options: { out: { type: 'string' }, shelf: { type: 'string' }, json: { type: 'boolean' } },
   allowPositionals: true,
   async run({ values, positionals }) {
     if (positionals.length !== 1) throw new WalkoutError('USAGE', `walkout recording weights takes one folder\n\n${this.usage}`);
@@ -49,6 +49,6 @@ export const recordingWeightsVerb: Verb = {
     for await (const row of recording.loadCellRows(stream)) rows.push({ ts: row.ts, grams: Float64Array.from(row.grams) });
     const actions = (await collect(recording.truthActions())).filter((a) => a.shelfId === shelfId);
     await writePicture(out, weightTraceSvg(shelfId, stream.loadCellIds, rows, actions));
-    process.stdout.write(`wrote ${out}\n`);
+    report(values.json === true, { wrote: [out] }, () => `wrote ${out}`);
   },
 };

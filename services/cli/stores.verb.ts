@@ -46,15 +46,17 @@ export const storesCheckVerb: Verb = {
 export const storesGenerateVerb: Verb = {
   name: 'stores generate',
   summary: 'Write the built-in store fixtures (kiosk, kiosk-shelf-cams, convenience) from their generator specs.',
-  usage: 'walkout stores generate [--out fixtures/stores]',
-  options: { out: { type: 'string' } },
+  usage: 'walkout stores generate [--out fixtures/stores] [--json]',
+  options: { out: { type: 'string' }, json: { type: 'boolean' } },
   async run({ values }) {
     const out = typeof values.out === 'string' ? values.out : 'fixtures/stores';
     await mkdir(out, { recursive: true });
+    const wrote: string[] = [];
     for (const [name, spec] of Object.entries(STORE_SPECS)) {
       const file = path.join(out, `${name}.json`);
       await writeFile(file, storeToJson(generateStore(spec)));
-      process.stdout.write(`wrote ${file}\n`);
+      wrote.push(file);
     }
+    report(values.json === true, { wrote }, () => wrote.map((file) => `wrote ${file}`).join('\n'));
   },
 };
