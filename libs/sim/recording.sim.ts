@@ -1,4 +1,4 @@
-import type { Camera, Vec3 } from '../contracts/index.ts';
+import type { Camera, FramePoseTruth, Vec3 } from '../contracts/index.ts';
 import { progress } from '../cli/progress.ts';
 import { RecordingWriter } from '../recording/index.ts';
 import { simulateShelfLoadCells } from './loadcell.sim.ts';
@@ -17,13 +17,14 @@ export interface ScenePerson {
   appearance: Appearance;
 }
 
+/** The 2D truth of the people one frame drew, as the renderer returns it. */
+export type DrawnPeople = Array<{ personId: string; keypoints: [number, number, 0 | 1 | 2][]; box: [number, number, number, number] }>;
+
 /** Renders and encodes one camera's frames; implemented over libs/render and libs/video. */
 export interface CameraFootageWriter {
   open(camera: Camera, videoPath: string): Promise<{
     /** Renders the scene at one instant, encodes it, and returns the 2D truth of the people it drew. */
-    frame(people: ScenePerson[], stock: ReadonlyMap<string, number>): Promise<
-      Array<{ personId: string; keypoints: [number, number, 0 | 1 | 2][]; box: [number, number, number, number] }>
-    >;
+    frame(people: ScenePerson[], stock: ReadonlyMap<string, number>): Promise<DrawnPeople>;
     close(): Promise<void>;
   }>;
 }
@@ -45,8 +46,25 @@ export function peopleAt(sim: Simulation, t: number): ScenePerson[] {
     .map((p) => ({ personId: p.id, keypoints: p.timeline.keypointsAt(t), appearance: p.appearance }));
 }
 
-function stockAt(sim: Simulation, t: number): Map<string, number> {
+/** How many items each lane holds at store time t. */
+export function stockAt(sim: Simulation, t: number): Map<string, number> {
   return new Map(sim.index.store.planogram.placements.map((pl) => [pl.laneId, sim.laneStockAt(pl.laneId, t)]));
+}
+
+/** The store time of a camera's frame i: frames start with the simulation, at the camera's rate. */
+export const frameTime = (sim: Simulation, camera: Camera, i: number) => sim.startMs + Math.round((i * 1000) / camera.fps);
+
+/** One line of truth/poses/<camera>.jsonl: what a frame drew, to a hundredth of a pixel. */
+export function framePoseTruth(frameIndex: number, ts: number, people: DrawnPeople): FramePoseTruth {
+  return {
+    frameIndex,
+    ts,
+    people: people.map((p) => ({
+      personId: p.personId,
+      keypoints: p.keypoints.map(([x, y, v]) => [roundPx(x), roundPx(y), v] as [number, number, 0 | 1 | 2]),
+      box: p.box.map(roundPx) as [number, number, number, number],
+    })),
+  };
 }
 
 export async function writeSimulation(sim: Simulation, dir: string, options: WriteOptions) {
@@ -120,18 +138,10 @@ export async function writeSimulation(sim: Simulation, dir: string, options: Wri
       const video = await options.footage.open(camera, stream.videoPath);
       const frames = Math.floor(((sim.endMs - sim.startMs) * camera.fps) / 1000) + 1;
       for (let i = 0; i < frames; i++) {
-        const t = sim.startMs + Math.round((i * 1000) / camera.fps);
+        const t = frameTime(sim, camera, i);
         const people = await video.frame(peopleAt(sim, t), stockAt(sim, t));
         stream.frame(t);
-        poses.write({
-          frameIndex: i,
-          ts: t,
-          people: people.map((p) => ({
-            personId: p.personId,
-            keypoints: p.keypoints.map(([x, y, v]) => [roundPx(x), roundPx(y), v] as [number, number, 0 | 1 | 2]),
-            box: p.box.map(roundPx) as [number, number, number, number],
-          })),
-        });
+        poses.write(framePoseTruth(i, t, people));
         bar.tick();
         if (i % 64 === 0) await writer.settle();
       }
