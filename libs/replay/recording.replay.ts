@@ -1,12 +1,13 @@
-import { SCHEMA_VERSION, type topics } from '../contracts/index.ts';
+import { SCHEMA_VERSION, WalkoutError, type CameraFrameCaptured, type topics } from '../contracts/index.ts';
 import type { Bus } from '../bus/index.ts';
 import { collect, type Recording } from '../recording/index.ts';
 import { recordingShelfTicks } from '../shelf/shelf.replay.ts';
 
 /**
- * Replay is just another source: a recording's gate events and load-cell samples go onto the same
- * topics, in the same shape, as live devices send them. Load cells are batched per cell the way a
- * shelf controller would (BATCH_MS of samples per message).
+ * Replay is just another source: a recording's gate events, load-cell samples and (for the cameras
+ * asked for) camera frames go onto the same topics, in the same shape, as live devices send them,
+ * in store-time order. Load cells are batched per cell the way a shelf controller would (BATCH_MS
+ * of samples per message); a frame goes as a reference into the recording's video, never as pixels.
  */
 export const BATCH_MS = 100;
 
@@ -14,6 +15,7 @@ export interface ReplayStats {
   samples: number;
   sampleMessages: number;
   gateMessages: number;
+  frameMessages: number;
   firstMs: number;
   lastMs: number;
 }
@@ -21,13 +23,18 @@ export interface ReplayStats {
 export async function replayRecording(
   recording: Recording,
   bus: Pick<Bus<typeof topics>, 'publish'>,
-  options: { onProgress?: (ts: number) => void } = {},
+  options: {
+    onProgress?: (ts: number) => void;
+    /** Cameras whose frames to publish as `camera.frame-captured` (none unless named). */
+    cameras?: readonly string[];
+  } = {},
 ): Promise<ReplayStats> {
   const { index } = recording;
   const storeId = recording.manifest.storeId;
   const gates = await collect(recording.gateLines());
   let nextGate = 0;
-  const stats: ReplayStats = { samples: 0, sampleMessages: 0, gateMessages: 0, firstMs: Infinity, lastMs: -Infinity };
+  const stats: ReplayStats = { samples: 0, sampleMessages: 0, gateMessages: 0, frameMessages: 0, firstMs: Infinity, lastMs: -Infinity };
+  const frames = await cameraFrames(recording, options.cameras ?? []);
   const pending = new Map<string, { shelfId: string; samples: Array<[number, number]> }>();
   let batchStart = -Infinity;
 
@@ -58,6 +65,7 @@ export async function replayRecording(
       await bus.publish(line.topic, line.message as never);
       stats.gateMessages++;
     }
+    stats.frameMessages += await frames.publishUpTo(ts, (message) => bus.publish('camera.frame-captured', message));
   };
 
   for await (const tick of recordingShelfTicks(recording)) {
@@ -81,4 +89,48 @@ export async function replayRecording(
   await flushSamples();
   await publishGatesUpTo(Infinity);
   return stats;
+}
+
+/** The frames of some cameras of a recording, merged into one store-time order, read as they go. */
+async function cameraFrames(recording: Recording, cameraIds: readonly string[]) {
+  const storeId = recording.manifest.storeId;
+  const heads: Array<{
+    stream: Recording['manifest']['streams']['cameras'][number];
+    times: AsyncGenerator<{ frameIndex: number; ts: number }>;
+    next: IteratorResult<{ frameIndex: number; ts: number }>;
+  }> = [];
+  for (const cameraId of cameraIds) {
+    const stream = recording.manifest.streams.cameras.find((c) => c.cameraId === cameraId);
+    if (!stream)
+      throw new WalkoutError(
+        'USAGE',
+        `${recording.dir} has no video of camera ${cameraId} (it has ${recording.manifest.streams.cameras.map((c) => c.cameraId).join(', ') || 'none'})`,
+      );
+    const times = recording.frameTimes(cameraId);
+    heads.push({ stream, times, next: await times.next() });
+  }
+  return {
+    /** Publishes every frame at or before ts, earliest first; how many it published. */
+    async publishUpTo(ts: number, publish: (message: CameraFrameCaptured) => Promise<void>): Promise<number> {
+      let published = 0;
+      for (;;) {
+        let earliest: (typeof heads)[number] | undefined;
+        for (const head of heads) if (!head.next.done && head.next.value.ts <= ts && (!earliest || head.next.value.ts < earliest.next.value!.ts)) earliest = head;
+        if (!earliest || earliest.next.done) return published;
+        const { frameIndex, ts: at } = earliest.next.value;
+        const { cameraId, video } = earliest.stream;
+        await publish({
+          schemaVersion: SCHEMA_VERSION,
+          eventId: `replay-${cameraId}-${frameIndex}`,
+          storeId,
+          ts: at,
+          cameraId,
+          frameIndex,
+          frame: { recording: recording.dir, file: video, index: frameIndex },
+        });
+        published++;
+        earliest.next = await earliest.times.next();
+      }
+    },
+  };
 }

@@ -6,6 +6,7 @@ import { openRecording } from '../recording/index.ts';
 import { createDetector } from './detector.registry.ts';
 import { evaluatePoses } from './pose.eval.ts';
 import type { DetectedPose, PoseDetector, ViewGeometry } from './pose.detector.ts';
+import { standInDetector } from './pose.fixture.ts';
 
 const DEMO = fileURLToPath(new URL('../../fixtures/recordings/kiosk-demo', import.meta.url));
 
@@ -62,18 +63,10 @@ test('eval pose on the committed recording: video frames meet their truth, each 
 test('eval pose on saved detections scores them as the run that saved them did, without video or model', async () => {
   const recording = await openRecording(DEMO);
   // A stand-in model that finds one person who moves from call to call, so frames differ.
-  let calls = 0;
-  const fake: PoseDetector = {
-    key: 'fake',
-    model: 'fake-model',
-    backend: 'none',
-    async detect(): Promise<DetectedPose[]> {
-      calls++;
-      const keypoints = Array.from({ length: 17 }, (_, k): [number, number, number] => [100 + k * 10 + (calls % 7) * 20, 80 + k * 15, 0.9]);
-      return [{ score: 0.8, box: [90, 70, 200, 300], keypoints }];
-    },
-    dispose() {},
-  };
+  const fake = standInDetector('fake-model', (_frame, call) => {
+    const keypoints = Array.from({ length: 17 }, (_, k): [number, number, number] => [100 + k * 10 + (call % 7) * 20, 80 + k * 15, 0.9]);
+    return [{ score: 0.8, box: [90, 70, 200, 300], keypoints }];
+  });
   const events: CameraPosesDetected[] = [];
   const live = await evaluatePoses(recording, {
     detector: fake,
@@ -81,7 +74,7 @@ test('eval pose on saved detections scores them as the run that saved them did, 
     onScored: (cameraId, truth, detections) =>
       void events.push({ schemaVersion: 1, eventId: `${cameraId}/${truth.frameIndex}`, storeId: 'kiosk', ts: truth.ts, cameraId, frameIndex: truth.frameIndex, model: fake.model, poses: detections }),
   });
-  assert.equal(calls, 18);
+  assert.equal(fake.calls, 18);
   assert.equal(events.length, 18);
   // Not an empty comparison: the stand-in's person was seen in every frame (matched to nobody: it
   // stands where no one is, so every wrist in view is a miss the saved run must count the same way).
@@ -90,7 +83,7 @@ test('eval pose on saved detections scores them as the run that saved them did, 
   const byCamera = new Map<string, CameraPosesDetected[]>();
   for (const e of events) byCamera.set(e.cameraId, [...(byCamera.get(e.cameraId) ?? []), e]);
   const again = await evaluatePoses(recording, { saved: { model: 'fake-model', byCamera }, framesPerCamera: Infinity });
-  assert.equal(calls, 18, 'the model is not run again');
+  assert.equal(fake.calls, 18, 'the model is not run again');
   assert.deepEqual(again.overall, live.overall);
   // Asking for the run's own 3 frames a camera picks exactly the saved ones; asking for 1, only the first.
   assert.deepEqual((await evaluatePoses(recording, { saved: { model: 'fake-model', byCamera }, framesPerCamera: 3 })).overall, live.overall);

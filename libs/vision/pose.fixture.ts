@@ -1,4 +1,5 @@
-import type { DetectedPose } from './pose.detector.ts';
+import type { RgbFrame } from '../video/rgb.frame.ts';
+import type { DetectedPose, PoseDetector } from './pose.detector.ts';
 
 /**
  * A detected pose for tests of what is done with poses (mirroring, merging readings): a standing
@@ -8,4 +9,22 @@ import type { DetectedPose } from './pose.detector.ts';
 export function fannedPose(x: number, y: number, score = 0.8): DetectedPose {
   const keypoints = Array.from({ length: 17 }, (_, k): [number, number, number] => [x + (k % 2 ? -1 : 1) * (5 + k), y + k * 6, score]);
   return { score, box: [x - 25, y - 5, 50, 110], keypoints };
+}
+
+/**
+ * A stand-in pose detector for tests of what is done around the model (saving, scoring, the camera
+ * service): `find` says what it sees in a frame, given how many calls came before; `calls` counts them.
+ */
+export function standInDetector(model: string, find: (frame: RgbFrame, call: number) => DetectedPose[]): PoseDetector & { calls: number } {
+  const detector = {
+    key: model,
+    model,
+    backend: 'none',
+    calls: 0,
+    async detect(frame: RgbFrame): Promise<DetectedPose[]> {
+      return find(frame, ++detector.calls);
+    },
+    dispose() {},
+  };
+  return detector;
 }

@@ -39,6 +39,12 @@ test('wrong arguments say what is wrong and exit 2', async () => {
   const missing = await run('sim', '--scenario', 'fixtures/scenarios/crowd.json');
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /--out is required/);
+  const noFrames = await run('start', '--detect-every', '0');
+  assert.equal(noFrames.code, 2);
+  assert.match(noFrames.stderr, /--detect-every must be a whole number of frames, 1 or more, got "0"/);
+  const noVideo = await run('start', '--detect-every', '10', '--no-video');
+  assert.equal(noVideo.code, 2);
+  assert.match(noVideo.stderr, /--detect-every needs the video that --no-video leaves out/);
   const badFlag = await run('sim', '--sceanrio', 'x');
   assert.equal(badFlag.code, 2);
   assert.match(badFlag.stderr, /Unknown option '--sceanrio'/);

@@ -1,8 +1,17 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { indexStore, loadStore, topics, type ShelfEventDetected } from '../../libs/contracts/index.ts';
+import {
+  DEAD_LETTER_TOPIC,
+  WalkoutError,
+  indexStore,
+  loadStore,
+  topics,
+  type CameraPosesDetected,
+  type MessageDeadLettered,
+  type ShelfEventDetected,
+} from '../../libs/contracts/index.ts';
 import { createBus, loadBusConfig } from '../../libs/bus/index.ts';
-import { report, type Verb } from '../../libs/cli/verb.ts';
+import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 import { progress } from '../../libs/cli/progress.ts';
 import { collect, formatSummary, openRecording, summariseRecording } from '../../libs/recording/index.ts';
 import { replayRecording } from '../../libs/replay/recording.replay.ts';
@@ -10,6 +19,8 @@ import { scoreShelfEvents } from '../../libs/shelf/shelf.eval.ts';
 import { loadScenario } from '../../libs/sim/scenario.load.ts';
 import { simulate } from '../../libs/sim/store.sim.ts';
 import { writeSimulation } from '../../libs/sim/recording.sim.ts';
+import { scorePoseEvents } from '../../libs/tracking/pose-events.eval.ts';
+import { createDetector } from '../../libs/vision/detector.registry.ts';
 import { createStore } from '../store/store.service.ts';
 import { cameraFootage } from './footage.ts';
 
@@ -27,19 +38,28 @@ const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 export const startVerb: Verb = {
   name: 'start',
   summary: 'Run the store on the embedded default: simulate the demo, replay it through the pipeline, score it.',
-  usage: `walkout start [--out .walkout/demo] [--no-video] [--json]
+  usage: `walkout start [--out .walkout/demo] [--no-video] [--detect-every N] [--json]
 
 Simulates ${DEMO_SCENARIO} (seed ${DEMO_SEED}) into --out and checks its ground truth against the
 committed recording ${COMMITTED_RECORDING}; then runs the store (WALKOUT_BUS=memory by default, or
 kafka with WALKOUT_KAFKA_BROKERS) and replays the recording into it as live devices would, printing
-every shelf event, and scores the events against the ground truth.`,
-  options: { out: { type: 'string' }, 'no-video': { type: 'boolean' }, json: { type: 'boolean' } },
+every shelf event, and scores the events against the ground truth.
+
+  --detect-every N  also run camera perception: replay every camera's frames and detect people in
+                    every N-th frame of each (MoveNet, about a second a frame on two cores: N 10,
+                    one frame a second of each camera, took 6 minutes for the demo's six);
+                    the poses are scored against the pose truth, each camera alone, fused and followed`,
+  options: { out: { type: 'string' }, 'no-video': { type: 'boolean' }, 'detect-every': { type: 'string' }, json: { type: 'boolean' } },
   async run({ values }) {
     const out = typeof values.out === 'string' ? values.out : '.walkout/demo';
     const json = values.json === true;
     const say = (line: string) => {
       if (!json) process.stdout.write(`${line}\n`);
     };
+    const detectEvery = values['detect-every'] === undefined ? undefined : optionalInt(values, 'detect-every', startVerb, 1);
+    if (detectEvery !== undefined && (!Number.isInteger(detectEvery) || detectEvery < 1))
+      throw new WalkoutError('USAGE', `walkout start: --detect-every must be a whole number of frames, 1 or more, got "${values['detect-every']}"`);
+    if (detectEvery !== undefined && values['no-video']) throw new WalkoutError('USAGE', 'walkout start: --detect-every needs the video that --no-video leaves out');
     const busConfig = loadBusConfig();
     const scenario = await loadScenario(DEMO_SCENARIO);
     const index = indexStore(await loadStore(path.join('fixtures/stores', `${scenario.store}.json`)));
@@ -77,13 +97,31 @@ every shelf event, and scores the events against the ground truth.`,
         );
       },
     });
-    const store = createStore({ index: recording.index, bus });
+    // Camera perception, when asked for: every camera's frames replayed, every n-th detected.
+    const cameraIds = detectEvery ? recording.manifest.streams.cameras.map((c) => c.cameraId) : [];
+    const detector = detectEvery ? await createDetector({ type: 'movenet', inputSize: 640, refine: 'upright', mirror: true }) : undefined;
+    const poses = new Map<string, CameraPosesDetected[]>();
+    const deadFrames: MessageDeadLettered[] = [];
+    if (detector) {
+      await bus.subscribe({
+        group: 'start-poses',
+        topics: ['camera.poses-detected', DEAD_LETTER_TOPIC],
+        handle: ({ topic, message }) => {
+          if (topic === 'camera.poses-detected') poses.set(message.cameraId, [...(poses.get(message.cameraId) ?? []), message]);
+          else if (message.sourceTopic === 'camera.frame-captured') deadFrames.push(message);
+        },
+      });
+    }
+    const store = createStore({ index: recording.index, bus, camera: detector && { detector, stride: detectEvery } });
     await store.start();
-    say(`store running on the ${bus.kind} bus; replaying ${out} (load cells and gates) as live devices:`);
+    say(
+      `store running on the ${bus.kind} bus; replaying ${out} (load cells and gates${detector ? `, frames of ${cameraIds.length} cameras` : ''}) as live devices:`,
+    );
     const span = recording.manifest.endMs - recording.manifest.startMs;
     const bar = progress('replay', Math.ceil(span / 1000), { unit: 'store s', quiet: json });
     let shown = 0;
     const stats = await replayRecording(recording, bus, {
+      cameras: cameraIds,
       onProgress: (ts) => {
         const seconds = Math.floor((ts - t0) / 1000);
         if (seconds > shown) {
@@ -94,22 +132,75 @@ every shelf event, and scores the events against the ground truth.`,
     });
     bar.tick(Math.ceil(span / 1000) - shown);
     bar.done();
+    if (detector && detectEvery) {
+      // The camera stage works at the detector's pace, well behind the replay: wait for every frame it takes.
+      const expected = recording.manifest.streams.cameras.reduce((n, c) => n + Math.ceil(c.frameCount / detectEvery), 0);
+      const detecting = progress('detect', expected, { unit: 'frames', quiet: json });
+      let counted = 0;
+      for (;;) {
+        const done = [...poses.values()].reduce((n, events) => n + events.length, 0) + deadFrames.length;
+        detecting.tick(done - counted);
+        counted = done;
+        if (done >= expected) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      detecting.done();
+    }
     await store.stop();
     await bus.close();
+    detector?.dispose();
+    const camera = detector && store.camera ? await scoreCameraStage(recording, detector.model, poses, deadFrames, store.camera.stats()) : undefined;
     const score = scoreShelfEvents(recording.index, events, await collect(recording.truthActions()));
     const { missed, spurious, wrongProduct, ...figures } = score;
     report(
       json,
-      { recording: fresh, truthMatchesCommitted: agreement, bus: bus.kind, replay: stats, shelfEvents: figures, inventory: store.shelf.inventory() },
+      { recording: fresh, truthMatchesCommitted: agreement, bus: bus.kind, replay: stats, shelfEvents: figures, inventory: store.shelf.inventory(), camera },
       () =>
         [
-          `replayed ${stats.samples} load-cell samples in ${stats.sampleMessages} messages and ${stats.gateMessages} gate events`,
+          `replayed ${stats.samples} load-cell samples in ${stats.sampleMessages} messages, ${stats.gateMessages} gate events` +
+            (stats.frameMessages ? ` and ${stats.frameMessages} camera frames` : ''),
           `shelf events against the ground truth: ${score.matched}/${score.actions} picks and puts found, precision ${pct(score.precision)}, ` +
             `recall ${pct(score.recall)}, F1 ${score.f1.toFixed(3)}, quantity ${pct(score.quantityAccuracy)}, product top-1 ${pct(score.productTop1)}` +
             ` (${pct(score.productTop1Separable)} where weight tells products apart)`,
           ...missed.map((a) => `  missed: ${a.kind} ${a.quantity} x ${a.productId} at ${a.laneId} (${((a.startMs - t0) / 1000).toFixed(1)} s)`),
           ...wrongProduct.map((w) => `  wrong product: ${w.action.productId} taken at ${w.action.laneId}, event said ${w.event.hypotheses[0]?.productId}`),
+          ...(camera ? formatCameraStage(camera, detectEvery!) : []),
         ].join('\n'),
     );
   },
 };
+
+type CameraStage = Awaited<ReturnType<typeof scoreCameraStage>>;
+
+/** What the camera stage published, scored against the pose truth: wrists in view, three ways. */
+async function scoreCameraStage(
+  recording: Awaited<ReturnType<typeof openRecording>>,
+  model: string,
+  poses: ReadonlyMap<string, readonly CameraPosesDetected[]>,
+  deadFrames: readonly MessageDeadLettered[],
+  stats: { detected: number; detectMs: number },
+) {
+  const { poses: alone, fusion } = await scorePoseEvents(recording, { model, byCamera: poses });
+  const wrists = (w: { found: number; total: number }) => ({ found: w.found, total: w.total });
+  return {
+    model,
+    frames: stats.detected,
+    msPerFrame: stats.detected ? stats.detectMs / stats.detected : 0,
+    framesFailed: deadFrames.map((d) => `${d.error.code}: ${d.error.message}`),
+    wristsInView: {
+      detector: wrists(alone.overall.wristsInView),
+      fused: fusion ? wrists(fusion.overall.wristsInView) : null,
+      followed: fusion?.tracked ? wrists(fusion.tracked.overall.wristsInView) : null,
+    },
+  };
+}
+
+function formatCameraStage(camera: CameraStage, every: number): string[] {
+  const share = (w: { found: number; total: number } | null) => (w ? `${w.found}/${w.total} (${w.total ? pct(w.found / w.total) : '-'})` : 'n/a');
+  const { detector, fused, followed } = camera.wristsInView;
+  return [
+    `camera perception: ${camera.frames} frames (1 in ${every} of each camera's), ${camera.msPerFrame.toFixed(0)} ms a frame in ${camera.model}` +
+      (camera.framesFailed.length ? `; ${camera.framesFailed.length} frames could not be read: ${camera.framesFailed[0]}` : ''),
+    `wrists in view against the pose truth: each camera alone ${share(detector)}, fused across cameras ${share(fused)}, followed ${followed ? share(followed) : 'n/a (frames more than a second apart)'}`,
+  ];
+}

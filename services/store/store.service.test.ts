@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { indexStore, loadStore, topics, type ShelfEventDetected } from '../../libs/contracts/index.ts';
+import { indexStore, loadStore, topics, type CameraPosesDetected, type ShelfEventDetected } from '../../libs/contracts/index.ts';
 import { createMemoryBus, parseBusConfig } from '../../libs/bus/index.ts';
 import { collect, openRecording } from '../../libs/recording/index.ts';
 import { replayRecording } from '../../libs/replay/recording.replay.ts';
@@ -11,6 +11,7 @@ import { scoreShelfEvents } from '../../libs/shelf/shelf.eval.ts';
 import { loadScenario } from '../../libs/sim/scenario.load.ts';
 import { writeSimulation } from '../../libs/sim/recording.sim.ts';
 import { simulate } from '../../libs/sim/store.sim.ts';
+import { createDetector } from '../../libs/vision/detector.registry.ts';
 import { createStore } from './store.service.ts';
 
 const fixture = (p: string) => new URL(`../../fixtures/${p}`, import.meta.url).pathname;
@@ -93,4 +94,39 @@ test('failing load cells are reported, the store keeps running, and events it ca
   assert.ok(onNoisy.confidence < Math.min(...healthy.map((e) => e.confidence)), 'an untrusted event is less confident than healthy ones');
   // Picks on a stuck or dead cell cannot be weighed; they must not be invented either.
   assert.ok(!events.some((e) => e.plateIds.includes('g1-s2-p2') && e.kind === 'pick' && e.health === 'ok'));
+});
+
+test('with a pose detector the store also runs camera perception: the demo replayed with frames comes out as shelf events and poses', async () => {
+  const recording = await openRecording(fixture('recordings/kiosk-demo'));
+  const bus = createMemoryBus({ topics, config: parseBusConfig({ kind: 'memory' }) });
+  await bus.start();
+  const events: ShelfEventDetected[] = [];
+  const poses: CameraPosesDetected[] = [];
+  await bus.subscribe({
+    group: 'test',
+    topics: ['shelf.event-detected', 'camera.poses-detected'],
+    handle: (d) => {
+      if (d.topic === 'shelf.event-detected') events.push(d.message as ShelfEventDetected);
+      else poses.push(d.message as CameraPosesDetected);
+    },
+  });
+  const detector = await createDetector({ type: 'movenet', inputSize: 640, refine: 'upright' });
+  try {
+    // Frames 0 and 266 of two cameras: four frames through MoveNet.
+    const store = createStore({ index: recording.index, bus, camera: { detector, stride: 266 } });
+    await store.start();
+    const stats = await replayRecording(recording, bus, { cameras: ['cam-3', 'cam-6'] });
+    assert.equal(stats.frameMessages, 2 * 532);
+    const deadline = Date.now() + 60_000;
+    while (poses.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await store.stop();
+    assert.deepEqual(poses.map((p) => `${p.cameraId}/${p.frameIndex}`).sort(), ['cam-3/0', 'cam-3/266', 'cam-6/0', 'cam-6/266']);
+    assert.ok(poses.some((p) => p.poses.length > 0), 'people found at 26.6 s');
+    assert.deepEqual(store.camera?.stats().detected, 4);
+    const score = scoreShelfEvents(recording.index, events, await collect(recording.truthActions()));
+    assert.equal(score.f1, 1, 'the shelf stage is as good with the camera stage beside it');
+  } finally {
+    detector.dispose();
+    await bus.close();
+  }
 });

@@ -1,20 +1,26 @@
 import type { StoreIndex, topics } from '../../libs/contracts/index.ts';
 import type { Bus, BusLogger } from '../../libs/bus/index.ts';
+import type { PoseDetector } from '../../libs/vision/pose.detector.ts';
+import { createCameraService, type CameraService } from '../camera/camera.service.ts';
 import { createShelfService, type ShelfService } from '../shelf/shelf.service.ts';
 
 /**
  * The whole store in one process: every pipeline stage, wired in one place. `start` brings the
- * stages up in data-flow order; `stop` drains and stops them in reverse. Stages that are not built
- * yet (camera perception, tracking, fusion, carts, checkout) join this list as they land.
+ * stages up in data-flow order; `stop` drains and stops them in reverse. Camera perception runs
+ * when a pose detector is given (it is the slow stage: see services/camera). Stages that are not
+ * built yet (tracking, fusion, carts, checkout) join this list as they land.
  */
 export interface StoreDependencies {
   index: StoreIndex;
   bus: Bus<typeof topics>;
   logger?: BusLogger;
+  /** Camera perception: the pose detector, and which frames of each camera it takes (every n-th). */
+  camera?: { detector: PoseDetector; stride?: number };
 }
 
 export interface StoreRuntime {
   readonly shelf: ShelfService;
+  readonly camera: CameraService | undefined;
   start(): Promise<void>;
   /** Finishes what is in flight (open shelf segments included), then stops every stage. */
   stop(): Promise<void>;
@@ -22,9 +28,11 @@ export interface StoreRuntime {
 
 export function createStore(deps: StoreDependencies): StoreRuntime {
   const shelf = createShelfService({ index: deps.index, bus: deps.bus, logger: deps.logger });
-  const stages = [shelf];
+  const camera = deps.camera && createCameraService({ index: deps.index, bus: deps.bus, logger: deps.logger, ...deps.camera });
+  const stages = [...(camera ? [camera] : []), shelf];
   return {
     shelf,
+    camera,
     async start() {
       for (const stage of stages) await stage.start();
     },

@@ -1,0 +1,53 @@
+import { WalkoutError } from '../contracts/index.ts';
+import { readVideoFrames, type DecodedFrame, type VideoInfo } from './mp4.reader.ts';
+
+/**
+ * Frames of one video asked for by index, as a camera service asks for them: mostly in order, now
+ * and then one skipped, rarely one again or one earlier (a redelivered message, a replay started
+ * over). The cursor keeps one ffmpeg decoding from the last frame it handed out, so frames in order
+ * are decoded once each; asking for an earlier frame starts the file again.
+ */
+export class VideoFrameCursor {
+  private frames: AsyncGenerator<DecodedFrame> | undefined;
+  private current: DecodedFrame | undefined;
+  /** How many times the file was opened: 1 while frames are asked for in order. */
+  opened = 0;
+
+  constructor(
+    readonly file: string,
+    private readonly info?: Pick<VideoInfo, 'width' | 'height'>,
+  ) {}
+
+  async frameAt(index: number): Promise<DecodedFrame> {
+    if (this.current?.index === index) return this.current;
+    if (!this.frames || (this.current && index < this.current.index)) await this.reopen();
+    for (;;) {
+      const next = await this.frames!.next();
+      if (next.done) {
+        const last = this.current?.index;
+        this.current = undefined;
+        await this.close();
+        throw new WalkoutError(
+          'RECORDING_INVALID',
+          `${this.file} has no frame ${index}: ${last === undefined ? 'it holds no frames' : `its last frame is ${last}`}`,
+        );
+      }
+      this.current = next.value;
+      if (next.value.index === index) return next.value;
+    }
+  }
+
+  /** Stops the decoder (the next frameAt opens the file again). */
+  async close(): Promise<void> {
+    const frames = this.frames;
+    this.frames = undefined;
+    await frames?.return(undefined);
+  }
+
+  private async reopen(): Promise<void> {
+    await this.close();
+    this.current = undefined;
+    this.opened++;
+    this.frames = readVideoFrames(this.file, this.info ? { info: this.info } : {});
+  }
+}

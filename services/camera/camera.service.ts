@@ -1,0 +1,132 @@
+import path from 'node:path';
+import {
+  SCHEMA_VERSION,
+  WalkoutError,
+  type CameraFrameCaptured,
+  type CameraPosesDetected,
+  type StoreIndex,
+  type topics,
+} from '../../libs/contracts/index.ts';
+import type { Bus, BusLogger, Subscription } from '../../libs/bus/index.ts';
+import { VideoFrameCursor } from '../../libs/video/frame.cursor.ts';
+import type { PoseDetector, ViewGeometry } from '../../libs/vision/pose.detector.ts';
+import { cameraViewGeometry } from '../../libs/vision/view.geometry.ts';
+
+/**
+ * Camera perception: frames in (`camera.frame-captured`, a reference into a video, keyed by camera),
+ * the people in them out (`camera.poses-detected`, keyed by camera). Each frame is read from its
+ * video through one decoder per file that moves forward with the frames, and handed to the pose
+ * detector with its camera's view (which way is up at every pixel), as `eval pose` does.
+ *
+ * At-least-once delivery: a frame already detected (same event id) is not detected again. With
+ * `stride` n only frames whose index is a multiple of n are detected, so one core can keep up with
+ * a share of the frames (MoveNet on TF.js WebAssembly takes about a second a frame with the mirrored
+ * read and the upright look).
+ */
+export const CAMERA_GROUP = 'camera';
+/** Event ids of frames detected lately, kept to drop redeliveries. */
+const REMEMBERED_FRAMES = 4096;
+
+export interface CameraServiceDependencies {
+  index: StoreIndex;
+  bus: Pick<Bus<typeof topics>, 'publish' | 'subscribe'>;
+  detector: PoseDetector;
+  /** Detect every n-th frame of each camera (frame index a multiple of n); default 1, every frame. */
+  stride?: number;
+  logger?: BusLogger;
+}
+
+export interface CameraServiceStats {
+  /** Frames handed to the detector. */
+  detected: number;
+  /** Frames left out by the stride. */
+  skipped: number;
+  /** Frames delivered again after they were detected. */
+  redelivered: number;
+  /** Total time in the detector, ms. */
+  detectMs: number;
+}
+
+export interface CameraService {
+  start(): Promise<void>;
+  /** Finishes the frame in flight, then stops and closes every decoder. */
+  stop(): Promise<void>;
+  /** Detects one frame and publishes its poses (null when the stride or a redelivery skips it). */
+  ingestFrame(message: CameraFrameCaptured): Promise<CameraPosesDetected | null>;
+  stats(): CameraServiceStats;
+}
+
+export function createCameraService(deps: CameraServiceDependencies): CameraService {
+  const { index, bus, detector } = deps;
+  const stride = Math.max(1, Math.floor(deps.stride ?? 1));
+  const views = new Map<string, ViewGeometry>();
+  const cursors = new Map<string, VideoFrameCursor>();
+  const done = new Set<string>();
+  const stats: CameraServiceStats = { detected: 0, skipped: 0, redelivered: 0, detectMs: 0 };
+  let subscription: Subscription | undefined;
+
+  const videoOf = (message: CameraFrameCaptured): string => {
+    const { recording, file } = message.frame;
+    const full = path.resolve(recording, file);
+    const inside = path.relative(path.resolve(recording), full);
+    if (inside.startsWith('..') || path.isAbsolute(inside))
+      throw new WalkoutError('MESSAGE_INVALID', `frame ${message.eventId} of ${message.cameraId} names ${file}, which is outside its recording ${recording}`);
+    return full;
+  };
+
+  const ingestFrame = async (message: CameraFrameCaptured): Promise<CameraPosesDetected | null> => {
+    const camera = index.cameras.get(message.cameraId);
+    if (!camera)
+      throw new WalkoutError('MESSAGE_INVALID', `frame ${message.eventId} is from camera ${message.cameraId}, which store ${index.store.id} does not have`);
+    if (message.frameIndex % stride !== 0) {
+      stats.skipped++;
+      return null;
+    }
+    if (done.has(message.eventId)) {
+      stats.redelivered++;
+      return null;
+    }
+    const file = videoOf(message);
+    let cursor = cursors.get(file);
+    if (!cursor) cursors.set(file, (cursor = new VideoFrameCursor(file, { width: camera.width, height: camera.height })));
+    const frame = await cursor.frameAt(message.frame.index);
+    let view = views.get(camera.id);
+    if (!view) views.set(camera.id, (view = cameraViewGeometry(camera)));
+    const started = performance.now();
+    const poses = await detector.detect(frame, view);
+    stats.detectMs += performance.now() - started;
+    stats.detected++;
+    const detected: CameraPosesDetected = {
+      schemaVersion: SCHEMA_VERSION,
+      eventId: `poses-${message.eventId}`,
+      storeId: message.storeId,
+      ts: message.ts,
+      cameraId: message.cameraId,
+      frameIndex: message.frameIndex,
+      model: detector.model,
+      poses,
+    };
+    await bus.publish('camera.poses-detected', detected);
+    done.add(message.eventId);
+    if (done.size > REMEMBERED_FRAMES) done.delete(done.values().next().value!);
+    return detected;
+  };
+
+  return {
+    async start() {
+      subscription = await bus.subscribe({
+        group: CAMERA_GROUP,
+        topics: ['camera.frame-captured'],
+        handle: async (delivery) => void (await ingestFrame(delivery.message as CameraFrameCaptured)),
+      });
+    },
+    async stop() {
+      await subscription?.close();
+      subscription = undefined;
+      await Promise.all([...cursors.values()].map((c) => c.close()));
+      cursors.clear();
+    },
+    ingestFrame,
+    stats: () => ({ ...stats }),
+  };
+}
