@@ -117,3 +117,39 @@ test('a redelivered frame is not detected twice; frames that cannot be read are 
     await bus.close();
   }
 });
+
+test('live, a camera stage that cannot keep up passes over frames that waited too long and goes on from the present', async () => {
+  const recording = await openRecording(DEMO);
+  // A detector far slower than frames come: 600 ms a frame.
+  const slow = standInDetector('slow-model', () => []);
+  const detect = slow.detect.bind(slow);
+  slow.detect = async (frame) => {
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    return detect(frame);
+  };
+  const { bus, poses } = await storeBus();
+  const service = createCameraService({ index: recording.index, bus, detector: slow, maxLagMs: 300 });
+  await service.start();
+  const frame = (index: number): CameraFrameCaptured => ({
+    schemaVersion: SCHEMA_VERSION,
+    eventId: `live-${index}`,
+    storeId: recording.manifest.storeId,
+    ts: recording.manifest.startMs + index * 100,
+    cameraId: 'cam-4',
+    frameIndex: index,
+    frame: { recording: DEMO, file: 'cameras/cam-4.mp4', index },
+  });
+  try {
+    // Four frames at once: the first is detected; the other three wait 600 ms behind it, past the limit.
+    for (const index of [0, 1, 2, 3]) await bus.publish('camera.frame-captured', frame(index));
+    await until(() => service.stats().detected + service.stats().late === 4, 'four frames taken or passed over');
+    // A frame that comes once the stage is free again is detected.
+    await bus.publish('camera.frame-captured', frame(4));
+    await until(() => poses.length === 2, 'the next fresh frame');
+    await service.stop();
+    assert.deepEqual(poses.map((p) => p.frameIndex), [0, 4]);
+    assert.deepEqual({ detected: service.stats().detected, late: service.stats().late }, { detected: 2, late: 3 });
+  } finally {
+    await bus.close();
+  }
+});

@@ -21,7 +21,10 @@ import { cameraViewGeometry } from '../../libs/vision/view.geometry.ts';
  * At-least-once delivery: a frame already detected (same event id) is not detected again. With
  * `stride` n only frames whose index is a multiple of n are detected, so one core can keep up with
  * a share of the frames (MoveNet on TF.js WebAssembly takes about a second a frame with the mirrored
- * read and the upright look).
+ * read and the upright look). Live, `maxLagMs` keeps the stage near the present when it cannot keep
+ * up: a frame that waited on the bus longer than that is passed over (counted as late), so the
+ * detector's next frame is a recent one instead of one ever further behind. Replay leaves it unset:
+ * there every frame counts, however late.
  */
 export const CAMERA_GROUP = 'camera';
 /** Event ids of frames detected lately, kept to drop redeliveries. */
@@ -33,6 +36,8 @@ export interface CameraServiceDependencies {
   detector: PoseDetector;
   /** Detect every n-th frame of each camera (frame index a multiple of n); default 1, every frame. */
   stride?: number;
+  /** Pass over frames that waited on the bus longer than this (wall clock, ms); unset: none. */
+  maxLagMs?: number;
   logger?: BusLogger;
 }
 
@@ -43,6 +48,8 @@ export interface CameraServiceStats {
   skipped: number;
   /** Frames delivered again after they were detected. */
   redelivered: number;
+  /** Frames passed over because they waited longer than maxLagMs. */
+  late: number;
   /** Total time in the detector, ms. */
   detectMs: number;
 }
@@ -51,8 +58,11 @@ export interface CameraService {
   start(): Promise<void>;
   /** Finishes the frame in flight, then stops and closes every decoder. */
   stop(): Promise<void>;
-  /** Detects one frame and publishes its poses (null when the stride or a redelivery skips it). */
-  ingestFrame(message: CameraFrameCaptured): Promise<CameraPosesDetected | null>;
+  /**
+   * Detects one frame and publishes its poses (null when the stride, a redelivery or its lag skips
+   * it). `publishedAt` is when the frame went on the bus (wall clock), for maxLagMs.
+   */
+  ingestFrame(message: CameraFrameCaptured, publishedAt?: number): Promise<CameraPosesDetected | null>;
   stats(): CameraServiceStats;
 }
 
@@ -62,7 +72,7 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
   const views = new Map<string, ViewGeometry>();
   const cursors = new Map<string, VideoFrameCursor>();
   const done = new Set<string>();
-  const stats: CameraServiceStats = { detected: 0, skipped: 0, redelivered: 0, detectMs: 0 };
+  const stats: CameraServiceStats = { detected: 0, skipped: 0, redelivered: 0, late: 0, detectMs: 0 };
   let subscription: Subscription | undefined;
 
   const videoOf = (message: CameraFrameCaptured): string => {
@@ -74,7 +84,7 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
     return full;
   };
 
-  const ingestFrame = async (message: CameraFrameCaptured): Promise<CameraPosesDetected | null> => {
+  const ingestFrame = async (message: CameraFrameCaptured, publishedAt?: number): Promise<CameraPosesDetected | null> => {
     const camera = index.cameras.get(message.cameraId);
     if (!camera)
       throw new WalkoutError('MESSAGE_INVALID', `frame ${message.eventId} is from camera ${message.cameraId}, which store ${index.store.id} does not have`);
@@ -84,6 +94,10 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
     }
     if (done.has(message.eventId)) {
       stats.redelivered++;
+      return null;
+    }
+    if (deps.maxLagMs !== undefined && publishedAt !== undefined && Date.now() - publishedAt > deps.maxLagMs) {
+      stats.late++;
       return null;
     }
     const file = videoOf(message);
@@ -117,7 +131,7 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
       subscription = await bus.subscribe({
         group: CAMERA_GROUP,
         topics: ['camera.frame-captured'],
-        handle: async (delivery) => void (await ingestFrame(delivery.message as CameraFrameCaptured)),
+        handle: async (delivery) => void (await ingestFrame(delivery.message as CameraFrameCaptured, delivery.publishedAt)),
       });
     },
     async stop() {

@@ -14,8 +14,8 @@ export interface StoreDependencies {
   index: StoreIndex;
   bus: Bus<typeof topics>;
   logger?: BusLogger;
-  /** Camera perception: the pose detector, and which frames of each camera it takes (every n-th). */
-  camera?: { detector: PoseDetector; stride?: number };
+  /** Camera perception: the pose detector, which frames of each camera it takes (every n-th), how late it still takes one. */
+  camera?: { detector: PoseDetector; stride?: number; maxLagMs?: number };
 }
 
 export interface StoreRuntime {
