@@ -78,7 +78,7 @@ test('replayed frames go through the camera service on the bus: MoveNet finds wh
   }
 });
 
-test('a redelivered frame is not detected twice; frames that cannot be read are dead-lettered with what and where, and later frames still go through', async () => {
+test('a redelivered frame is not detected twice; frames that cannot be used are dead-lettered with what and where, and later frames still go through', async () => {
   const recording = await openRecording(DEMO);
   // One "person" whose keypoints sit at the frame's first pixel value: different frames, different poses.
   const counting = standInDetector('counting-model', (frame) => [
@@ -102,8 +102,9 @@ test('a redelivered frame is not detected twice; frames that cannot be read are 
     await bus.publish('camera.frame-captured', frame('f-2', 'cam-9', 11));
     await bus.publish('camera.frame-captured', frame('f-3', 'cam-2', 12, '../../package.json'));
     await bus.publish('camera.frame-captured', frame('f-4', 'cam-2', 600));
+    await bus.publish('camera.frame-captured', { ...frame('f-6', 'cam-2', 13), storeId: 'convenience' });
     await bus.publish('camera.frame-captured', frame('f-5', 'cam-2', 12));
-    await until(() => poses.length === 2 && dead.length === 3, 'two frames of poses and three dead letters');
+    await until(() => poses.length === 2 && dead.length === 4, 'two frames of poses and four dead letters');
     await service.stop();
     assert.equal(counting.calls, 2);
     assert.deepEqual(poses.map((p) => [p.eventId, p.frameIndex]), [['poses-f-1', 10], ['poses-f-5', 12]]);
@@ -112,7 +113,8 @@ test('a redelivered frame is not detected twice; frames that cannot be read are 
     const reasons = dead.map((d) => `${d.error.code}: ${d.error.message}`).sort();
     assert.match(reasons[0], /^MESSAGE_INVALID: frame f-2 is from camera cam-9, which store kiosk-shelf-cams does not have/);
     assert.match(reasons[1], /^MESSAGE_INVALID: frame f-3 of cam-2 names \.\.\/\.\.\/package\.json, which is outside its recording/);
-    assert.match(reasons[2], /^RECORDING_INVALID: .*cameras\/cam-2\.mp4 has no frame 600: its last frame is 531/);
+    assert.match(reasons[2], /^MESSAGE_INVALID: frame f-6 is from store convenience; this camera service serves kiosk-shelf-cams/);
+    assert.match(reasons[3], /^RECORDING_INVALID: .*cameras\/cam-2\.mp4 has no frame 600: its last frame is 531/);
   } finally {
     await bus.close();
   }
@@ -150,6 +152,35 @@ test('live, a camera stage that cannot keep up passes over frames that waited to
     assert.deepEqual(poses.map((p) => p.frameIndex), [0, 4]);
     assert.deepEqual({ detected: service.stats().detected, late: service.stats().late }, { detected: 2, late: 3 });
   } finally {
+    await bus.close();
+  }
+});
+
+test('the camera service keeps only so many videos open, closing the one used longest ago', async () => {
+  const recording = await openRecording(DEMO);
+  const seeing = standInDetector('seeing-model', () => []);
+  const { bus, poses } = await storeBus();
+  const service = createCameraService({ index: recording.index, bus, detector: seeing, openVideos: 2 });
+  const frame = (cameraId: string, index: number): CameraFrameCaptured => ({
+    schemaVersion: SCHEMA_VERSION,
+    eventId: `open-${cameraId}-${index}`,
+    storeId: recording.manifest.storeId,
+    ts: recording.manifest.startMs + index * 100,
+    cameraId,
+    frameIndex: index,
+    frame: { recording: DEMO, file: `cameras/${cameraId}.mp4`, index },
+  });
+  try {
+    for (const cameraId of ['cam-1', 'cam-2', 'cam-3', 'cam-1']) await service.ingestFrame(frame(cameraId, 3));
+    assert.equal(service.stats().openVideos, 2);
+    assert.equal(service.stats().detected, 3, 'cam-1 frame 3 the second time is a redelivery');
+    // cam-1's decoder was closed for cam-3's; its next frame opens it again (and closes cam-2's).
+    const again = await service.ingestFrame(frame('cam-1', 4));
+    assert.equal(again?.frameIndex, 4);
+    assert.deepEqual([service.stats().detected, service.stats().openVideos], [4, 2]);
+    await until(() => poses.length === 4, 'the four frames published');
+  } finally {
+    await service.stop();
     await bus.close();
   }
 });

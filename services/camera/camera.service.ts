@@ -29,6 +29,8 @@ import { cameraViewGeometry } from '../../libs/vision/view.geometry.ts';
 export const CAMERA_GROUP = 'camera';
 /** Event ids of frames detected lately, kept to drop redeliveries. */
 const REMEMBERED_FRAMES = 4096;
+/** Decoders (one ffmpeg each) kept open by default; the one used longest ago is closed past this. */
+const OPEN_VIDEOS = 32;
 
 export interface CameraServiceDependencies {
   index: StoreIndex;
@@ -38,6 +40,8 @@ export interface CameraServiceDependencies {
   stride?: number;
   /** Pass over frames that waited on the bus longer than this (wall clock, ms); unset: none. */
   maxLagMs?: number;
+  /** Video decoders kept open at once (default 32: a few per camera of a large store). */
+  openVideos?: number;
   logger?: BusLogger;
 }
 
@@ -52,6 +56,8 @@ export interface CameraServiceStats {
   late: number;
   /** Total time in the detector, ms. */
   detectMs: number;
+  /** Video decoders open now. */
+  openVideos: number;
 }
 
 export interface CameraService {
@@ -72,7 +78,8 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
   const views = new Map<string, ViewGeometry>();
   const cursors = new Map<string, VideoFrameCursor>();
   const done = new Set<string>();
-  const stats: CameraServiceStats = { detected: 0, skipped: 0, redelivered: 0, late: 0, detectMs: 0 };
+  const stats: Omit<CameraServiceStats, 'openVideos'> = { detected: 0, skipped: 0, redelivered: 0, late: 0, detectMs: 0 };
+  const openVideos = Math.max(1, deps.openVideos ?? OPEN_VIDEOS);
   let subscription: Subscription | undefined;
 
   const videoOf = (message: CameraFrameCaptured): string => {
@@ -84,7 +91,22 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
     return full;
   };
 
+  /** The decoder of a video, most recently used last; old ones are closed. */
+  const cursorOf = async (file: string, size: { width: number; height: number }): Promise<VideoFrameCursor> => {
+    const cursor = cursors.get(file) ?? new VideoFrameCursor(file, size);
+    cursors.delete(file);
+    cursors.set(file, cursor);
+    if (cursors.size > openVideos) {
+      const [oldest, old] = cursors.entries().next().value!;
+      cursors.delete(oldest);
+      await old.close();
+    }
+    return cursor;
+  };
+
   const ingestFrame = async (message: CameraFrameCaptured, publishedAt?: number): Promise<CameraPosesDetected | null> => {
+    if (message.storeId !== index.store.id)
+      throw new WalkoutError('MESSAGE_INVALID', `frame ${message.eventId} is from store ${message.storeId}; this camera service serves ${index.store.id}`);
     const camera = index.cameras.get(message.cameraId);
     if (!camera)
       throw new WalkoutError('MESSAGE_INVALID', `frame ${message.eventId} is from camera ${message.cameraId}, which store ${index.store.id} does not have`);
@@ -100,9 +122,7 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
       stats.late++;
       return null;
     }
-    const file = videoOf(message);
-    let cursor = cursors.get(file);
-    if (!cursor) cursors.set(file, (cursor = new VideoFrameCursor(file, { width: camera.width, height: camera.height })));
+    const cursor = await cursorOf(videoOf(message), { width: camera.width, height: camera.height });
     const frame = await cursor.frameAt(message.frame.index);
     let view = views.get(camera.id);
     if (!view) views.set(camera.id, (view = cameraViewGeometry(camera)));
@@ -141,6 +161,6 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
       cursors.clear();
     },
     ingestFrame,
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...stats, openVideos: cursors.size }),
   };
 }

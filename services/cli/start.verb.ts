@@ -102,11 +102,15 @@ every shelf event, and scores the events against the ground truth.
     const detector = detectEvery ? await createDetector({ type: 'movenet', inputSize: 640, refine: 'upright', mirror: true }) : undefined;
     const poses = new Map<string, CameraPosesDetected[]>();
     const deadFrames: MessageDeadLettered[] = [];
+    // At-least-once: a frame's poses (or its dead letter) delivered twice count once.
+    const seen = new Set<string>();
     if (detector) {
       await bus.subscribe({
         group: 'start-poses',
         topics: ['camera.poses-detected', DEAD_LETTER_TOPIC],
         handle: ({ topic, message }) => {
+          if (seen.has(message.eventId)) return;
+          seen.add(message.eventId);
           if (topic === 'camera.poses-detected') poses.set(message.cameraId, [...(poses.get(message.cameraId) ?? []), message]);
           else if (message.sourceTopic === 'camera.frame-captured') deadFrames.push(message);
         },
