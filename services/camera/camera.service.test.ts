@@ -7,6 +7,7 @@ import {
   topics,
   type CameraFrameCaptured,
   type CameraPosesDetected,
+  type DeviceHealthReported,
   type MessageDeadLettered,
 } from '../../libs/contracts/index.ts';
 import { createMemoryBus, parseBusConfig } from '../../libs/bus/index.ts';
@@ -24,9 +25,11 @@ async function storeBus() {
   await bus.start();
   const poses: CameraPosesDetected[] = [];
   const dead: MessageDeadLettered[] = [];
+  const health: DeviceHealthReported[] = [];
   await bus.subscribe({ group: 'test-poses', topics: ['camera.poses-detected'], handle: (d) => void poses.push(d.message as CameraPosesDetected) });
+  await bus.subscribe({ group: 'test-health', topics: ['device.health-reported'], handle: (d) => void health.push(d.message as DeviceHealthReported) });
   await bus.subscribe({ group: 'test-dead', topics: [DEAD_LETTER_TOPIC], handle: (d) => void dead.push(d.message as MessageDeadLettered) });
-  return { bus, poses, dead };
+  return { bus, poses, dead, health };
 }
 
 /** Waits (up to a minute) until the condition holds: the service works at the detector's pace. */
@@ -84,7 +87,7 @@ test('a redelivered frame is not detected twice; frames that cannot be used are 
   const counting = standInDetector('counting-model', (frame) => [
     { score: 0.9, box: [0, 0, 10, 10], keypoints: Array.from({ length: 17 }, (): [number, number, number] => [frame.data[0], 10, 0.9]) },
   ]);
-  const { bus, poses, dead } = await storeBus();
+  const { bus, poses, dead, health } = await storeBus();
   const service = createCameraService({ index: recording.index, bus, detector: counting });
   await service.start();
   const frame = (eventId: string, cameraId: string, index: number, file = `cameras/${cameraId}.mp4`): CameraFrameCaptured => ({
@@ -115,6 +118,10 @@ test('a redelivered frame is not detected twice; frames that cannot be used are 
     assert.match(reasons[1], /^MESSAGE_INVALID: frame f-3 of cam-2 names \.\.\/\.\.\/package\.json, which is outside its recording/);
     assert.match(reasons[2], /^MESSAGE_INVALID: frame f-6 is from store convenience; this camera service serves kiosk-shelf-cams/);
     assert.match(reasons[3], /^RECORDING_INVALID: .*cameras\/cam-2\.mp4 has no frame 600: its last frame is 531/);
+    // The unreadable frame made cam-2 dead for the operator; the next frame that read made it ok again.
+    await until(() => health.length === 2, 'two health reports');
+    assert.deepEqual(health.map((h) => [h.deviceId, h.deviceKind, h.health]), [['cam-2', 'camera', 'dead'], ['cam-2', 'camera', 'ok']]);
+    assert.match(health[0].detail, /cam-2: frame 600 cannot be read: .*has no frame 600/);
   } finally {
     await bus.close();
   }

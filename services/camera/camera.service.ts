@@ -18,6 +18,9 @@ import { cameraViewGeometry } from '../../libs/vision/view.geometry.ts';
  * video through one decoder per file that moves forward with the frames, and handed to the pose
  * detector with its camera's view (which way is up at every pixel), as `eval pose` does.
  *
+ * A camera whose frames cannot be read (a missing video, a frame past its end) is reported `dead` on
+ * `device.health-reported`, and `ok` again once a frame of it reads; only changes are reported.
+ *
  * At-least-once delivery: a frame already detected (same event id) is not detected again. With
  * `stride` n only frames whose index is a multiple of n are detected, so one core can keep up with
  * a share of the frames (MoveNet on TF.js WebAssembly takes about a second a frame with the mirrored
@@ -78,6 +81,8 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
   const views = new Map<string, ViewGeometry>();
   const cursors = new Map<string, VideoFrameCursor>();
   const done = new Set<string>();
+  /** Cameras whose last frame could not be read, with why. */
+  const dead = new Map<string, string>();
   const stats: Omit<CameraServiceStats, 'openVideos'> = { detected: 0, skipped: 0, redelivered: 0, late: 0, detectMs: 0 };
   const openVideos = Math.max(1, deps.openVideos ?? OPEN_VIDEOS);
   let subscription: Subscription | undefined;
@@ -90,6 +95,18 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
       throw new WalkoutError('MESSAGE_INVALID', `frame ${message.eventId} of ${message.cameraId} names ${file}, which is outside its recording ${recording}`);
     return full;
   };
+
+  const reportHealth = (message: CameraFrameCaptured, health: 'ok' | 'dead', detail: string) =>
+    bus.publish('device.health-reported', {
+      schemaVersion: SCHEMA_VERSION,
+      eventId: `dh-${message.cameraId}-${message.ts}-${health}`,
+      storeId: message.storeId,
+      ts: message.ts,
+      deviceId: message.cameraId,
+      deviceKind: 'camera',
+      health,
+      detail,
+    });
 
   /** The decoder of a video, most recently used last; old ones are closed. */
   const cursorOf = async (file: string, size: { width: number; height: number }): Promise<VideoFrameCursor> => {
@@ -123,7 +140,15 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
       return null;
     }
     const cursor = await cursorOf(videoOf(message), { width: camera.width, height: camera.height });
-    const frame = await cursor.frameAt(message.frame.index);
+    const frame = await cursor.frameAt(message.frame.index).catch(async (error: unknown) => {
+      const detail = (error as Error).message;
+      if (error instanceof WalkoutError && !dead.has(camera.id)) {
+        dead.set(camera.id, detail);
+        await reportHealth(message, 'dead', `${camera.id}: frame ${message.frameIndex} cannot be read: ${detail}`);
+      }
+      throw error;
+    });
+    if (dead.delete(camera.id)) await reportHealth(message, 'ok', `${camera.id}: frame ${message.frameIndex} read again`);
     let view = views.get(camera.id);
     if (!view) views.set(camera.id, (view = cameraViewGeometry(camera)));
     const started = performance.now();
