@@ -116,6 +116,24 @@ export const DeviceHealthReported = z
   })
   .describe('A device changed health.');
 
+export const TrackedPerson = z
+  .strictObject({
+    trackId: Id.describe('The same at every instant the tracker follows this person.'),
+    keypoints: z
+      .array(Vec3.nullable())
+      .length(17)
+      .describe('The 17 COCO keypoints in the store frame, metres; null where fewer than two cameras agree.'),
+    cameras: z.array(Id).describe('Cameras whose detections are this person at this instant.'),
+  })
+  .describe('One person at one instant, in 3D.');
+
+export const PeopleTracked = z
+  .strictObject({
+    ...eventBase,
+    people: z.array(TrackedPerson),
+  })
+  .describe('Everyone the cameras see at one instant, fused across cameras and followed over time.');
+
 export const PersonTruth = z.strictObject({
   personId: Id,
   keypoints3d: z.array(Vec3).length(17),
@@ -128,4 +146,6 @@ export type CameraPosesDetected = z.infer<typeof CameraPosesDetected>;
 export type ShelfSamplesRecorded = z.infer<typeof ShelfSamplesRecorded>;
 export type ShelfEventDetected = z.infer<typeof ShelfEventDetected>;
 export type DeviceHealthReported = z.infer<typeof DeviceHealthReported>;
+export type TrackedPerson = z.infer<typeof TrackedPerson>;
+export type PeopleTracked = z.infer<typeof PeopleTracked>;
 export type ProductHypothesis = z.infer<typeof ProductHypothesis>;

@@ -35,6 +35,11 @@ export const topics = {
     key: (m) => m.cameraId,
     description: 'People and their keypoints in one frame.',
   }),
+  'tracking.people-tracked': topic({
+    schema: events.PeopleTracked,
+    key: (m) => m.storeId,
+    description: 'Everyone in the store at one instant, in 3D, on their tracks.',
+  }),
   'shelf.samples-recorded': topic({
     schema: events.ShelfSamplesRecorded,
     key: (m) => m.shelfId,

@@ -7,7 +7,7 @@ import {
   type StoreIndex,
   type topics,
 } from '../../libs/contracts/index.ts';
-import type { Bus, BusLogger, Subscription } from '../../libs/bus/index.ts';
+import { RecentIds, type Bus, type BusLogger, type Subscription } from '../../libs/bus/index.ts';
 import { VideoFrameCursor } from '../../libs/video/frame.cursor.ts';
 import type { PoseDetector, ViewGeometry } from '../../libs/vision/pose.detector.ts';
 import { cameraViewGeometry } from '../../libs/vision/view.geometry.ts';
@@ -30,8 +30,6 @@ import { cameraViewGeometry } from '../../libs/vision/view.geometry.ts';
  * there every frame counts, however late.
  */
 export const CAMERA_GROUP = 'camera';
-/** Event ids of frames detected lately, kept to drop redeliveries. */
-const REMEMBERED_FRAMES = 4096;
 /** Decoders (one ffmpeg each) kept open by default; the one used longest ago is closed past this. */
 const OPEN_VIDEOS = 32;
 
@@ -80,7 +78,8 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
   const stride = Math.max(1, Math.floor(deps.stride ?? 1));
   const views = new Map<string, ViewGeometry>();
   const cursors = new Map<string, VideoFrameCursor>();
-  const done = new Set<string>();
+  /** Frames detected lately, to drop redeliveries. */
+  const done = new RecentIds();
   /** Cameras whose last frame could not be read, with why. */
   const dead = new Map<string, string>();
   const stats: Omit<CameraServiceStats, 'openVideos'> = { detected: 0, skipped: 0, redelivered: 0, late: 0, detectMs: 0 };
@@ -167,7 +166,6 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
     };
     await bus.publish('camera.poses-detected', detected);
     done.add(message.eventId);
-    if (done.size > REMEMBERED_FRAMES) done.delete(done.values().next().value!);
     return detected;
   };
 

@@ -8,6 +8,7 @@ import {
   topics,
   type CameraPosesDetected,
   type MessageDeadLettered,
+  type PeopleTracked,
   type ShelfEventDetected,
 } from '../../libs/contracts/index.ts';
 import { createBus, loadBusConfig } from '../../libs/bus/index.ts';
@@ -20,6 +21,7 @@ import { loadScenario } from '../../libs/sim/scenario.load.ts';
 import { simulate } from '../../libs/sim/store.sim.ts';
 import { writeSimulation } from '../../libs/sim/recording.sim.ts';
 import { scorePoseEvents } from '../../libs/tracking/pose-events.eval.ts';
+import { scoreTracks } from '../../libs/tracking/tracks.eval.ts';
 import { createDetector } from '../../libs/vision/detector.registry.ts';
 import { createStore } from '../store/store.service.ts';
 import { cameraFootage } from './footage.ts';
@@ -104,14 +106,16 @@ every shelf event, and scores the events against the ground truth.
     const deadFrames: MessageDeadLettered[] = [];
     // At-least-once: a frame's poses (or its dead letter) delivered twice count once.
     const seen = new Set<string>();
+    const tracked: PeopleTracked[] = [];
     if (detector) {
       await bus.subscribe({
         group: 'start-poses',
-        topics: ['camera.poses-detected', DEAD_LETTER_TOPIC],
+        topics: ['camera.poses-detected', 'tracking.people-tracked', DEAD_LETTER_TOPIC],
         handle: ({ topic, message }) => {
           if (seen.has(message.eventId)) return;
           seen.add(message.eventId);
           if (topic === 'camera.poses-detected') poses.set(message.cameraId, [...(poses.get(message.cameraId) ?? []), message]);
+          else if (topic === 'tracking.people-tracked') tracked.push(message);
           else if (message.sourceTopic === 'camera.frame-captured') deadFrames.push(message);
         },
       });
@@ -149,11 +153,16 @@ every shelf event, and scores the events against the ground truth.
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       detecting.done();
+      // The tracker takes every pose event before the store stops (stopping flushes what it holds).
+      const posed = () => [...poses.values()].reduce((n, events) => n + events.length, 0);
+      while ((store.tracker?.stats().poses ?? Infinity) < posed()) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await store.stop();
+    // Everything the tracker published reaches the console before the bus closes.
+    while (store.tracker && tracked.length < store.tracker.stats().published) await new Promise((resolve) => setTimeout(resolve, 50));
     await bus.close();
     detector?.dispose();
-    const camera = detector && store.camera ? await scoreCameraStage(recording, detector.model, poses, deadFrames, store.camera.stats()) : undefined;
+    const camera = detector && store.camera ? await scoreCameraStage(recording, detector.model, poses, deadFrames, store.camera.stats(), tracked) : undefined;
     const score = scoreShelfEvents(recording.index, events, await collect(recording.truthActions()));
     const { missed, spurious, wrongProduct, ...figures } = score;
     report(
@@ -183,8 +192,10 @@ async function scoreCameraStage(
   poses: ReadonlyMap<string, readonly CameraPosesDetected[]>,
   deadFrames: readonly MessageDeadLettered[],
   stats: { detected: number; detectMs: number },
+  tracked: readonly PeopleTracked[],
 ) {
   const { poses: alone, fusion } = await scorePoseEvents(recording, { model, byCamera: poses });
+  const tracks = await scoreTracks(recording, [...tracked].sort((a, b) => a.ts - b.ts));
   const wrists = (w: { found: number; total: number }) => ({ found: w.found, total: w.total });
   return {
     model,
@@ -196,6 +207,7 @@ async function scoreCameraStage(
       fused: fusion ? wrists(fusion.overall.wristsInView) : null,
       followed: fusion?.tracked ? wrists(fusion.tracked.overall.wristsInView) : null,
     },
+    tracks,
   };
 }
 
@@ -206,5 +218,8 @@ function formatCameraStage(camera: CameraStage, every: number): string[] {
     `camera perception: ${camera.frames} frames (1 in ${every} of each camera's), ${camera.msPerFrame.toFixed(0)} ms a frame in ${camera.model}` +
       (camera.framesFailed.length ? `; ${camera.framesFailed.length} frames could not be read: ${camera.framesFailed[0]}` : ''),
     `wrists in view against the pose truth: each camera alone ${share(detector)}, fused across cameras ${share(fused)}, followed ${followed ? share(followed) : 'n/a (frames more than a second apart)'}`,
+    `tracker (live, a second behind): ${camera.tracks.instants} instants, ${camera.tracks.tracks} tracks; people found ${share(camera.tracks.people)}, ` +
+      `3D wrists within 11 cm ${share(camera.tracks.wrists)}, tracks that stay one person ${camera.tracks.purity === null ? 'n/a' : pct(camera.tracks.purity)}, ` +
+      `people who stay on one track ${camera.tracks.continuity === null ? 'n/a' : pct(camera.tracks.continuity)}`,
   ];
 }

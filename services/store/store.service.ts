@@ -3,12 +3,14 @@ import type { Bus, BusLogger } from '../../libs/bus/index.ts';
 import type { PoseDetector } from '../../libs/vision/pose.detector.ts';
 import { createCameraService, type CameraService } from '../camera/camera.service.ts';
 import { createShelfService, type ShelfService } from '../shelf/shelf.service.ts';
+import { createTrackerService, type TrackerService } from '../tracker/tracker.service.ts';
 
 /**
  * The whole store in one process: every pipeline stage, wired in one place. `start` brings the
  * stages up in data-flow order; `stop` drains and stops them in reverse. Camera perception runs
- * when a pose detector is given (it is the slow stage: see services/camera). Stages that are not
- * built yet (tracking, fusion, carts, checkout) join this list as they land.
+ * when a pose detector is given (it is the slow stage: see services/camera), and the tracker with
+ * it (or alone, with `tracking`, for poses that come from elsewhere). Stages that are not built yet
+ * (fusion of people with shelf events, carts, checkout) join this list as they land.
  */
 export interface StoreDependencies {
   index: StoreIndex;
@@ -16,11 +18,14 @@ export interface StoreDependencies {
   logger?: BusLogger;
   /** Camera perception: the pose detector, which frames of each camera it takes (every n-th), how late it still takes one. */
   camera?: { detector: PoseDetector; stride?: number; maxLagMs?: number };
+  /** Follow people from the cameras' poses (default: when camera perception runs). */
+  tracking?: boolean;
 }
 
 export interface StoreRuntime {
   readonly shelf: ShelfService;
   readonly camera: CameraService | undefined;
+  readonly tracker: TrackerService | undefined;
   start(): Promise<void>;
   /** Finishes what is in flight (open shelf segments included), then stops every stage. */
   stop(): Promise<void>;
@@ -29,10 +34,12 @@ export interface StoreRuntime {
 export function createStore(deps: StoreDependencies): StoreRuntime {
   const shelf = createShelfService({ index: deps.index, bus: deps.bus, logger: deps.logger });
   const camera = deps.camera && createCameraService({ index: deps.index, bus: deps.bus, logger: deps.logger, ...deps.camera });
-  const stages = [...(camera ? [camera] : []), shelf];
+  const tracker = (deps.tracking ?? !!camera) ? createTrackerService({ index: deps.index, bus: deps.bus, logger: deps.logger }) : undefined;
+  const stages = [...(camera ? [camera] : []), ...(tracker ? [tracker] : []), shelf];
   return {
     shelf,
     camera,
+    tracker,
     async start() {
       for (const stage of stages) await stage.start();
     },
