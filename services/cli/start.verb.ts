@@ -120,7 +120,9 @@ every shelf event, and scores the events against the ground truth.
         },
       });
     }
-    const store = createStore({ index: recording.index, bus, camera: detector && { detector, stride: detectEvery } });
+    // A replay: every camera's poses come, however far behind the slow camera stage runs, so the
+    // tracker waits for all of them (a live store lets a silent camera go after two seconds).
+    const store = createStore({ index: recording.index, bus, camera: detector && { detector, stride: detectEvery }, tracking: detector ? { idleMs: Infinity } : false });
     await store.start();
     say(
       `store running on the ${bus.kind} bus; replaying ${out} (load cells and gates${detector ? `, frames of ${cameraIds.length} cameras` : ''}) as live devices:`,

@@ -18,8 +18,12 @@ export interface StoreDependencies {
   logger?: BusLogger;
   /** Camera perception: the pose detector, which frames of each camera it takes (every n-th), how late it still takes one. */
   camera?: { detector: PoseDetector; stride?: number; maxLagMs?: number };
-  /** Follow people from the cameras' poses (default: when camera perception runs). */
-  tracking?: boolean;
+  /**
+   * Follow people from the cameras' poses (default: when camera perception runs). `idleMs`: how
+   * long a silent camera holds instants back (Infinity for a replay, where every camera's poses
+   * come, however far behind; see services/tracker).
+   */
+  tracking?: boolean | { idleMs?: number };
 }
 
 export interface StoreRuntime {
@@ -34,7 +38,10 @@ export interface StoreRuntime {
 export function createStore(deps: StoreDependencies): StoreRuntime {
   const shelf = createShelfService({ index: deps.index, bus: deps.bus, logger: deps.logger });
   const camera = deps.camera && createCameraService({ index: deps.index, bus: deps.bus, logger: deps.logger, ...deps.camera });
-  const tracker = (deps.tracking ?? !!camera) ? createTrackerService({ index: deps.index, bus: deps.bus, logger: deps.logger }) : undefined;
+  const tracking = deps.tracking ?? !!camera;
+  const tracker = tracking
+    ? createTrackerService({ index: deps.index, bus: deps.bus, logger: deps.logger, ...(typeof tracking === 'object' ? tracking : {}) })
+    : undefined;
   const stages = [...(camera ? [camera] : []), ...(tracker ? [tracker] : []), shelf];
   return {
     shelf,

@@ -92,3 +92,23 @@ test('a camera that stops reporting holds instants back only until it has been s
     await bus.close();
   }
 });
+
+test("replayed through a slow camera stage, one camera's whole backlog may come before the next: with idleMs Infinity every instant waits for every camera", async () => {
+  const recording = await openRecording(DEMO);
+  const events = await perfectPoseEvents(recording, 60, 2);
+  const byCamera = [...events].sort((a, b) => a.cameraId.localeCompare(b.cameraId) || a.ts - b.ts);
+  const bus = createMemoryBus({ topics, config: parseBusConfig({ kind: 'memory' }) });
+  await bus.start();
+  const service = createTrackerService({ index: recording.index, bus, idleMs: Infinity });
+  try {
+    for (const event of byCamera.slice(0, 30)) await service.ingestPoses(event);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await service.ingestPoses(byCamera[29]);
+    assert.equal(service.stats().instants, 0, "cam-1's 6 s alone fuse nothing, however long the others take");
+    for (const event of byCamera.slice(30)) await service.ingestPoses(event);
+    await service.flush();
+    assert.deepEqual({ instants: service.stats().instants, late: service.stats().late, published: service.stats().published }, { instants: 30, late: 0, published: 30 });
+  } finally {
+    await bus.close();
+  }
+});

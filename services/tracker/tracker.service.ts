@@ -18,7 +18,10 @@ import { DEFAULT_TRACKER_OPTIONS, trackPeople, type TrackerOptions } from '../..
  * camera's poses in order but not the cameras in step with each other (each is its own partition), so
  * an instant is fused (libs/tracking/multiview.pose.ts) once every camera has reported it or gone
  * past it: once the earliest of the cameras' latest poses is later than it. A camera not heard from
- * for `idleMs` (wall clock) stops holding instants back until it is heard again. Following people settles
+ * for `idleMs` (wall clock) stops holding instants back until it is heard again: live, where a
+ * camera that goes quiet has failed. A replay through a camera stage slower than the replay sets it
+ * to Infinity: there a consumer may take one camera's whole backlog before the next camera's (the
+ * in-process bus does), and every camera's poses do come. Following people settles
  * their sides with what comes after as well as before (libs/tracking/people.tracker.ts), so an
  * instant is published `lagMs` after it happened: the tracker is run over the instants from
  * `windowMs` before it to the newest, and the instant is published as that run settled it. Each
