@@ -83,6 +83,8 @@ test('a camera that stops reporting holds instants back only until it has been s
     // cam-6's poses of an instant already fused come too late to count.
     await service.ingestPoses(events.find((e) => e.cameraId === 'cam-6' && e.frameIndex === 20)!);
     assert.equal(service.stats().late, 1);
+    // Poses of a camera the store does not have are refused, saying whose.
+    await assert.rejects(service.ingestPoses({ ...quiet[0], eventId: 'stray', cameraId: 'cam-9' }), /poses stray are from camera cam-9 of store kiosk-shelf-cams; this tracker follows the cameras of kiosk-shelf-cams/);
     await service.flush();
     assert.equal(service.stats().published, 30);
     for (const deadline = Date.now() + 10_000; tracked.length < 30 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));

@@ -1,5 +1,6 @@
 import {
   SCHEMA_VERSION,
+  WalkoutError,
   type CameraPosesDetected,
   type PeopleTracked,
   type StoreIndex,
@@ -193,10 +194,11 @@ export function createTrackerService(deps: TrackerServiceDependencies): TrackerS
       return;
     }
     stats.poses++;
-    if (!index.cameras.has(message.cameraId) || message.storeId !== index.store.id) {
-      deps.logger?.warn('tracker: poses of a camera this store does not have', { eventId: message.eventId, cameraId: message.cameraId });
-      return;
-    }
+    if (message.storeId !== index.store.id || !index.cameras.has(message.cameraId))
+      throw new WalkoutError(
+        'MESSAGE_INVALID',
+        `poses ${message.eventId} are from camera ${message.cameraId} of store ${message.storeId}; this tracker follows the cameras of ${index.store.id}`,
+      );
     if (message.ts <= fusedUpTo) {
       stats.late++;
       return;
