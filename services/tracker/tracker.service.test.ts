@@ -27,14 +27,20 @@ async function perfectPoseEvents(recording: Recording, frames: number, every: nu
   return events.sort((a, b) => a.ts - b.ts || a.cameraId.localeCompare(b.cameraId));
 }
 
-test("the tracker service turns every camera's poses into people in 3D on stable tracks, an instant at a time, a second behind", async () => {
-  const recording = await openRecording(DEMO);
-  // The first 20 s at 5 frames a second: the demo's first shoppers walk in, pick and pass each other.
-  const events = await perfectPoseEvents(recording, 200, 2);
+/** An in-process bus, and every `tracking.people-tracked` message on it as it comes. */
+async function trackedBus() {
   const bus = createMemoryBus({ topics, config: parseBusConfig({ kind: 'memory' }) });
   await bus.start();
   const tracked: PeopleTracked[] = [];
   await bus.subscribe({ group: 'test', topics: ['tracking.people-tracked'], handle: (d) => void tracked.push(d.message as PeopleTracked) });
+  return { bus, tracked };
+}
+
+test("the tracker service turns every camera's poses into people in 3D on stable tracks, an instant at a time, a second behind", async () => {
+  const recording = await openRecording(DEMO);
+  // The first 20 s at 5 frames a second: the demo's first shoppers walk in, pick and pass each other.
+  const events = await perfectPoseEvents(recording, 200, 2);
+  const { bus, tracked } = await trackedBus();
   const service = createTrackerService({ index: recording.index, bus });
   await service.start();
   for (const event of events) await bus.publish('camera.poses-detected', event);
@@ -67,10 +73,7 @@ test("the tracker service turns every camera's poses into people in 3D on stable
 test('a camera that stops reporting holds instants back only until it has been silent for idleMs; its late poses are left out', async () => {
   const recording = await openRecording(DEMO);
   const events = await perfectPoseEvents(recording, 60, 2);
-  const bus = createMemoryBus({ topics, config: parseBusConfig({ kind: 'memory' }) });
-  await bus.start();
-  const tracked: PeopleTracked[] = [];
-  await bus.subscribe({ group: 'test', topics: ['tracking.people-tracked'], handle: (d) => void tracked.push(d.message as PeopleTracked) });
+  const { bus, tracked } = await trackedBus();
   const service = createTrackerService({ index: recording.index, bus, idleMs: 300, lagMs: 0 });
   try {
     // cam-6 goes quiet after its first frame; the rest report 6 s.
