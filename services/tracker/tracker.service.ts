@@ -49,7 +49,7 @@ export interface TrackerServiceDependencies {
 }
 
 export interface TrackerServiceStats {
-  /** Pose events taken (one a camera frame). */
+  /** Pose events taken (one a camera frame; not counting redeliveries or refused ones). */
   poses: number;
   /** Instants fused so far. */
   instants: number;
@@ -189,16 +189,16 @@ export function createTrackerService(deps: TrackerServiceDependencies): TrackerS
   };
 
   const ingestPoses = async (message: CameraPosesDetected) => {
-    if (!seen.add(message.eventId)) {
-      stats.redelivered++;
-      return;
-    }
-    stats.poses++;
     if (message.storeId !== index.store.id || !index.cameras.has(message.cameraId))
       throw new WalkoutError(
         'MESSAGE_INVALID',
         `poses ${message.eventId} are from camera ${message.cameraId} of store ${message.storeId}; this tracker follows the cameras of ${index.store.id}`,
       );
+    if (!seen.add(message.eventId)) {
+      stats.redelivered++;
+      return;
+    }
+    stats.poses++;
     if (message.ts <= fusedUpTo) {
       stats.late++;
       return;
