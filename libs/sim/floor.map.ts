@@ -1,4 +1,5 @@
 import type { Gondola, Lane, StoreIndex, Vec2, Vec3 } from '../contracts/index.ts';
+import { insidePolygon } from '../geometry/floor-plane.ts';
 
 /**
  * Where people can walk: the floor polygon minus gondolas, on a grid, with shortest paths around
@@ -15,16 +16,6 @@ export interface FloorMap {
   walkable(p: Vec2): boolean;
   /** Distance from a floor point to the nearest gondola, metres (0 inside one). */
   clearance(p: Vec2): number;
-}
-
-function insidePolygon(p: Vec2, polygon: Vec2[]): boolean {
-  let inside = false;
-  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
-    const [xi, yi] = polygon[i];
-    const [xj, yj] = polygon[j];
-    if (yi > p[1] !== yj > p[1] && p[0] < ((xj - xi) * (p[1] - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
 }
 
 function distanceToPolygonEdge(p: Vec2, polygon: Vec2[]): number {

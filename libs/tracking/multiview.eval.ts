@@ -4,7 +4,7 @@ import type { Recording } from '../recording/index.ts';
 import { DEFAULT_RECALL_OPTIONS, emptyTally, summariseRecall, tallyFrame, type RecallOptions, type RecallSummary } from '../vision/keypoint.recall.ts';
 import { MIRRORED_KEYPOINTS, type DetectedPose } from '../vision/pose.detector.ts';
 import { DEFAULT_FUSION_OPTIONS, fuseViews, posesInView, type CameraPoses, type FusedPerson, type FusionOptions } from './multiview.pose.ts';
-import { DEFAULT_TRACKER_OPTIONS, trackPeople, type TrackerOptions } from './people.tracker.ts';
+import { DEFAULT_TRACKER_OPTIONS, storePlaces, trackPeople, type TrackerOptions } from './people.tracker.ts';
 
 /**
  * Multi-view fusion scored against a recording's truth: the detections `eval pose` made, camera by
@@ -79,8 +79,9 @@ export async function evaluateFusion(
   const dense = gaps.length > 0 && gaps[Math.floor(gaps.length / 2)] <= tracker.maxGapMs;
   let tracked: FusionEvalReport['tracked'] = null;
   if (dense) {
-    // Shoppers standing at a shelf face it (people.tracker.ts): the gondolas' boxes say where shelves are.
-    const result = trackPeople(fused, tracker, recording.store.layout.gondolas.map((g) => g.box));
+    // Shoppers standing at a shelf face it, and people gone at an exit have left (people.tracker.ts).
+    const { shelves, exits } = storePlaces(recording.store);
+    const result = trackPeople(fused, tracker, shelves, exits);
     const flips = result.tracks.reduce((n, t) => n + t.points.filter((p) => p.flipped).length, 0);
     const withTracks = fused.map((f, i) => ({ ...f, people: result.instants[i].people }));
     tracked = { ...scoreFused(withTracks, cameraIds, skeletons, fusion, recall), tracks: result.tracks.length, flips };

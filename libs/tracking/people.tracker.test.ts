@@ -231,3 +231,31 @@ test('arms keep their length: an elbow or wrist found short of the joint for a w
   // Arms found at their length are not moved.
   assert.equal(out[0].people[0].keypoints[KP.left_wrist]!.moved, undefined);
 });
+
+test('someone gone at the exit has left: the next person in the queue stepping onto their spot keeps their own track', () => {
+  const exit: Array<[number, number]> = [
+    [4.8, 0],
+    [5.8, 0],
+    [5.8, 0.8],
+    [4.8, 0.8],
+  ];
+  const at = (x: number, y: number) => skeleton(shape, { ...still, x, y, heading: -Math.PI / 2 });
+  // Alice waits at the gate (5.4, 0.5) until 2.0 s and is gone; bob queues behind her, 0.15 m off,
+  // and steps onto her spot at 2.4 s. Instants every 0.1 s.
+  const instants: TrackedInstant[] = Array.from({ length: 35 }, (_, i) => {
+    const ts = i * 100;
+    const bob = ts < 2400 ? at(5.25, 0.65) : at(5.4, 0.5);
+    return { ts, people: [...(ts <= 2000 ? [fused(at(5.4, 0.5))] : []), fused(bob)] };
+  });
+  const bobsTrack = (exits: Array<Array<[number, number]>>) => {
+    const { tracks } = trackPeople(instants, NO_FACE, [], exits);
+    // Bob is the last person of every instant; which track holds him at 1.0 s and at 3.0 s?
+    const holding = (i: number) => tracks.find((t) => t.points.some((p) => p.instant === i && p.person === instants[i].people.length - 1))!.id;
+    return [holding(10), holding(30)];
+  };
+  const [before, after] = bobsTrack([exit]);
+  assert.equal(after, before, 'bob keeps his track');
+  // Without the exit, alice's track (exactly where he now stands, unseen for 0.4 s) takes him.
+  const [withoutBefore, withoutAfter] = bobsTrack([]);
+  assert.notEqual(withoutAfter, withoutBefore);
+});

@@ -1,4 +1,5 @@
-import { KP, type Box3, type Vec3 } from '../contracts/index.ts';
+import { KP, type Box3, type Store, type Vec3 } from '../contracts/index.ts';
+import { insidePolygon } from '../geometry/floor-plane.ts';
 import { add3, distance3, norm3, scale3, sub3 } from '../geometry/linalg.ts';
 import { MIRRORED_KEYPOINTS } from '../vision/pose.detector.ts';
 import { FOREARMS, type FusedKeypoint, type FusedPerson } from './multiview.pose.ts';
@@ -146,24 +147,39 @@ function bodyOf(person: FusedPerson): Body | null {
   return { centre, left: pairs && Math.hypot(lx, ly) > 0.05 ? [lx, ly] : null, ahead };
 }
 
+/** The store's shelves and the floor areas people leave through, as trackPeople takes them. */
+export function storePlaces(store: Store): { shelves: Box3[]; exits: Array<Array<[number, number]>> } {
+  return {
+    shelves: store.layout.gondolas.map((g) => g.box),
+    exits: store.layout.zones.filter((z) => z.kind === 'exit' || z.kind === 'staff-door').map((z) => z.polygon),
+  };
+}
+
 /**
  * Links the people of successive instants (sorted by time) into tracks and returns the instants
  * with each person's sides turned to agree with their track, and the tracks. `shelves`: boxes whose
  * floor footprints are shelves people stand at (the store's gondolas); none, no shelf evidence.
+ * `exits`: floor polygons people leave the store through (exit gates, staff doors): a track last
+ * seen in one and missing at the instant after has left, and is not linked again (someone queueing
+ * behind steps onto the same spot a moment later).
  */
 export function trackPeople(
   instants: readonly TrackedInstant[],
   options: TrackerOptions = DEFAULT_TRACKER_OPTIONS,
   shelves: readonly Box3[] = [],
+  exits: ReadonlyArray<ReadonlyArray<readonly [number, number]>> = [],
 ): { instants: TrackedInstant[]; tracks: Track[] } {
   const order = instants.map((_, i) => i).sort((a, b) => instants[a].ts - instants[b].ts);
   const bodies = instants.map((instant) => instant.people.map(bodyOf));
   const tracks: Track[] = [];
   // Each live track: where and when it was last seen, and how fast it was going then.
   let active: Array<{ track: Track; ts: number; centre: [number, number]; velocity: [number, number] }> = [];
+  let previousTs = -Infinity;
   for (const i of order) {
     const { ts } = instants[i];
-    active = active.filter((a) => ts - a.ts <= options.maxGapMs);
+    const left = (a: (typeof active)[number]) => a.ts < previousTs && exits.some((exit) => insidePolygon(a.centre, exit));
+    active = active.filter((a) => ts - a.ts <= options.maxGapMs && !left(a));
+    previousTs = ts;
     const pairs: Array<{ a: number; p: number; d: number }> = [];
     bodies[i].forEach((body, p) => {
       if (!body) return;

@@ -9,7 +9,7 @@ import {
 } from '../../libs/contracts/index.ts';
 import { RecentIds, type Bus, type BusLogger, type Subscription } from '../../libs/bus/index.ts';
 import { DEFAULT_FUSION_OPTIONS, fuseViews, type FusedPerson, type FusionOptions } from '../../libs/tracking/multiview.pose.ts';
-import { DEFAULT_TRACKER_OPTIONS, trackPeople, type TrackerOptions } from '../../libs/tracking/people.tracker.ts';
+import { DEFAULT_TRACKER_OPTIONS, storePlaces, trackPeople, type TrackerOptions } from '../../libs/tracking/people.tracker.ts';
 
 /**
  * The tracker: every camera's poses in (`camera.poses-detected`), everyone in the store out, once an
@@ -93,7 +93,7 @@ export function createTrackerService(deps: TrackerServiceDependencies): TrackerS
   const windowMs = deps.windowMs ?? 3000;
   const fusion = deps.fusion ?? DEFAULT_FUSION_OPTIONS;
   const tracker = deps.tracker ?? DEFAULT_TRACKER_OPTIONS;
-  const shelves = index.store.layout.gondolas.map((g) => g.box);
+  const { shelves, exits } = storePlaces(index.store);
   const cameraCount = index.cameras.size;
   const fastest = Math.max(...[...index.cameras.values()].map((c) => c.fps));
   /** Frames of different cameras closer than half a frame are one instant. */
@@ -138,7 +138,7 @@ export function createTrackerService(deps: TrackerServiceDependencies): TrackerS
       if (next < 0 || fused[next].ts > until) return;
       const from = fused.findIndex((f) => f.ts >= fused[next].ts - windowMs);
       const window = fused.slice(from);
-      const run = trackPeople(window, tracker, shelves);
+      const run = trackPeople(window, tracker, shelves, exits);
       // Each run's track takes the id its people already published have (most of them; longer tracks
       // choose first); a track of the instant being published with no such id gets a new one.
       const w = next - from;
