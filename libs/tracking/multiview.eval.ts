@@ -80,8 +80,8 @@ export async function evaluateFusion(
   let tracked: FusionEvalReport['tracked'] = null;
   if (dense) {
     // Shoppers standing at a shelf face it, and people gone at an exit have left (people.tracker.ts).
-    const { shelves, exits } = storePlaces(recording.store);
-    const result = trackPeople(fused, tracker, shelves, exits);
+    const { shelves, doorways } = storePlaces(recording.store);
+    const result = trackPeople(fused, tracker, shelves, doorways);
     const flips = result.tracks.reduce((n, t) => n + t.points.filter((p) => p.flipped).length, 0);
     const withTracks = fused.map((f, i) => ({ ...f, people: result.instants[i].people }));
     tracked = { ...scoreFused(withTracks, cameraIds, skeletons, fusion, recall), tracks: result.tracks.length, flips };

@@ -248,7 +248,7 @@ test('someone gone at the exit has left: the next person in the queue stepping o
     return { ts, people: [...(ts <= 2000 ? [fused(at(5.4, 0.5))] : []), fused(bob)] };
   });
   const bobsTrack = (exits: Array<Array<[number, number]>>) => {
-    const { tracks } = trackPeople(instants, NO_FACE, [], exits);
+    const { tracks } = trackPeople(instants, NO_FACE, [], { exits });
     // Bob is the last person of every instant; which track holds him at 1.0 s and at 3.0 s?
     const holding = (i: number) => tracks.find((t) => t.points.some((p) => p.instant === i && p.person === instants[i].people.length - 1))!.id;
     return [holding(10), holding(30)];
@@ -258,4 +258,27 @@ test('someone gone at the exit has left: the next person in the queue stepping o
   // Without the exit, alice's track (exactly where he now stands, unseen for 0.4 s) takes him.
   const [withoutBefore, withoutAfter] = bobsTrack([]);
   assert.notEqual(withoutAfter, withoutBefore);
+});
+
+test('at the entry a newcomer stands where the one before stood: people already inside take their tracks first', () => {
+  const entry: Array<[number, number]> = [
+    [3.6, 0],
+    [4.6, 0],
+    [4.6, 0.8],
+    [3.6, 0.8],
+  ];
+  const at = (x: number, y: number) => skeleton(shape, { ...still, x, y, heading: Math.PI / 2, walk: 1 });
+  // Two a second: the parent steps in at (4.1, 0.5) at 0 s and walks in at 1.2 m/s; the kid steps
+  // onto the same spot at 0.5 s, when the parent is 0.6 m on and her track has no heading yet.
+  const instants: TrackedInstant[] = [0, 1, 2, 3].map((i) => ({
+    ts: i * 500,
+    people: [fused(at(4.1, 0.5 + 0.6 * i)), ...(i >= 1 ? [fused(at(4.1, 0.5 + 0.6 * (i - 1)))] : [])],
+  }));
+  const parentsTrack = (entries: Array<Array<[number, number]>>) => {
+    const { tracks } = trackPeople(instants, NO_FACE, [], { entries });
+    // The parent is the first person of every instant: one track holds all four of her instants?
+    return tracks.find((t) => t.points.some((p) => p.instant === 0))!.points.map((p) => `${p.instant}/${p.person}`);
+  };
+  assert.deepEqual(parentsTrack([entry]), ['0/0', '1/0', '2/0', '3/0']);
+  assert.deepEqual(parentsTrack([]).slice(0, 2), ['0/0', '1/1'], 'without the entry the kid takes her track');
 });

@@ -147,28 +147,38 @@ function bodyOf(person: FusedPerson): Body | null {
   return { centre, left: pairs && Math.hypot(lx, ly) > 0.05 ? [lx, ly] : null, ahead };
 }
 
-/** The store's shelves and the floor areas people leave through, as trackPeople takes them. */
-export function storePlaces(store: Store): { shelves: Box3[]; exits: Array<Array<[number, number]>> } {
-  return {
-    shelves: store.layout.gondolas.map((g) => g.box),
-    exits: store.layout.zones.filter((z) => z.kind === 'exit' || z.kind === 'staff-door').map((z) => z.polygon),
-  };
+type FloorPolygon = ReadonlyArray<readonly [number, number]>;
+
+/** Where people come into the store and where they leave it, as trackPeople takes them. */
+export interface Doorways {
+  entries?: readonly FloorPolygon[];
+  exits?: readonly FloorPolygon[];
+}
+
+/** The store's shelves and doorways (entry zones; exit and staff-door zones), as trackPeople takes them. */
+export function storePlaces(store: Store): { shelves: Box3[]; doorways: Doorways } {
+  const zones = (kinds: string[]) => store.layout.zones.filter((z) => kinds.includes(z.kind)).map((z) => z.polygon);
+  return { shelves: store.layout.gondolas.map((g) => g.box), doorways: { entries: zones(['entry']), exits: zones(['exit', 'staff-door']) } };
 }
 
 /**
  * Links the people of successive instants (sorted by time) into tracks and returns the instants
  * with each person's sides turned to agree with their track, and the tracks. `shelves`: boxes whose
  * floor footprints are shelves people stand at (the store's gondolas); none, no shelf evidence.
- * `exits`: floor polygons people leave the store through (exit gates, staff doors): a track last
- * seen in one and missing at the instant after has left, and is not linked again (someone queueing
- * behind steps onto the same spot a moment later).
+ * `doorways`: where people come in and leave. A track last seen in an exit (exit gate, staff
+ * door) and missing at the instant after has left, and is not linked again (someone queueing behind
+ * steps onto the same spot a moment later). People standing in an entry take tracks after everyone
+ * else: there, a newcomer stands where the one before stood, and a track an instant old has no
+ * heading yet to tell which is which.
  */
 export function trackPeople(
   instants: readonly TrackedInstant[],
   options: TrackerOptions = DEFAULT_TRACKER_OPTIONS,
   shelves: readonly Box3[] = [],
-  exits: ReadonlyArray<ReadonlyArray<readonly [number, number]>> = [],
+  doorways: Doorways = {},
 ): { instants: TrackedInstant[]; tracks: Track[] } {
+  const exits = doorways.exits ?? [];
+  const entries = doorways.entries ?? [];
   const order = instants.map((_, i) => i).sort((a, b) => instants[a].ts - instants[b].ts);
   const bodies = instants.map((instant) => instant.people.map(bodyOf));
   const tracks: Track[] = [];
@@ -192,7 +202,8 @@ export function trackPeople(
         pairs.push({ a: ai, p, d });
       });
     });
-    pairs.sort((x, y) => x.d - y.d);
+    const inEntry = bodies[i].map((body) => !!body && entries.some((entry) => insidePolygon(body.centre, entry)));
+    pairs.sort((x, y) => Number(inEntry[x.p]) - Number(inEntry[y.p]) || x.d - y.d);
     const linked = new Set<number>();
     const usedTracks = new Set<number>();
     for (const { a, p } of pairs) {

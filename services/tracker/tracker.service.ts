@@ -93,7 +93,7 @@ export function createTrackerService(deps: TrackerServiceDependencies): TrackerS
   const windowMs = deps.windowMs ?? 3000;
   const fusion = deps.fusion ?? DEFAULT_FUSION_OPTIONS;
   const tracker = deps.tracker ?? DEFAULT_TRACKER_OPTIONS;
-  const { shelves, exits } = storePlaces(index.store);
+  const { shelves, doorways } = storePlaces(index.store);
   const cameraCount = index.cameras.size;
   const fastest = Math.max(...[...index.cameras.values()].map((c) => c.fps));
   /** Frames of different cameras closer than half a frame are one instant. */
@@ -138,7 +138,7 @@ export function createTrackerService(deps: TrackerServiceDependencies): TrackerS
       if (next < 0 || fused[next].ts > until) return;
       const from = fused.findIndex((f) => f.ts >= fused[next].ts - windowMs);
       const window = fused.slice(from);
-      const run = trackPeople(window, tracker, shelves, exits);
+      const run = trackPeople(window, tracker, shelves, doorways);
       // Each run's track takes the id its people already published have (most of them; longer tracks
       // choose first); a track of the instant being published with no such id gets a new one.
       const w = next - from;
