@@ -232,13 +232,16 @@ test('arms keep their length: an elbow or wrist found short of the joint for a w
   assert.equal(out[0].people[0].keypoints[KP.left_wrist]!.moved, undefined);
 });
 
+/** A zone of the kiosk's floor, as the store gives it: x0..x1 by y0..y1 metres. */
+const floorRect = (x0: number, y0: number, x1: number, y1: number): Array<[number, number]> => [
+  [x0, y0],
+  [x1, y0],
+  [x1, y1],
+  [x0, y1],
+];
+
 test('someone gone at the exit has left: the next person in the queue stepping onto their spot keeps their own track', () => {
-  const exit: Array<[number, number]> = [
-    [4.8, 0],
-    [5.8, 0],
-    [5.8, 0.8],
-    [4.8, 0.8],
-  ];
+  const exit = floorRect(4.8, 0, 5.8, 0.8);
   const at = (x: number, y: number) => skeleton(shape, { ...still, x, y, heading: -Math.PI / 2 });
   // Alice waits at the gate (5.4, 0.5) until 2.0 s and is gone; bob queues behind her, 0.15 m off,
   // and steps onto her spot at 2.4 s. Instants every 0.1 s.
@@ -261,12 +264,7 @@ test('someone gone at the exit has left: the next person in the queue stepping o
 });
 
 test('at the entry a newcomer stands where the one before stood: people already inside take their tracks first', () => {
-  const entry: Array<[number, number]> = [
-    [3.6, 0],
-    [4.6, 0],
-    [4.6, 0.8],
-    [3.6, 0.8],
-  ];
+  const entry = floorRect(3.6, 0, 4.6, 0.8);
   const at = (x: number, y: number) => skeleton(shape, { ...still, x, y, heading: Math.PI / 2, walk: 1 });
   // Two a second: the parent steps in at (4.1, 0.5) at 0 s and walks in at 1.2 m/s; the kid steps
   // onto the same spot at 0.5 s, when the parent is 0.6 m on and her track has no heading yet.
