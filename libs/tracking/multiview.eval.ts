@@ -153,7 +153,8 @@ function scoreFused(
   };
 }
 
-async function truthSkeletonsAt(recording: Recording, wanted: Set<number>): Promise<Map<number, Array<{ personId: string; keypoints: Vec3[] }>>> {
+/** The 3D truth of the recording at the given instants (none when it has no skeleton truth). */
+export async function truthSkeletonsAt(recording: Recording, wanted: Set<number>): Promise<Map<number, Array<{ personId: string; keypoints: Vec3[] }>>> {
   const found = new Map<number, Array<{ personId: string; keypoints: Vec3[] }>>();
   if (!recording.manifest.truth.skeletons) return found;
   for await (const line of recording.truthSkeletons()) if (wanted.has(line.ts)) found.set(line.ts, line.people);
@@ -168,21 +169,7 @@ function scoreWrists3d(
   wrists: { found: number; total: number; errors: number[] },
 ) {
   const fused = people.filter((p) => p.members.length >= 2);
-  const pairs: Array<{ t: number; f: number; d: number }> = [];
-  truth.forEach((person, t) =>
-    fused.forEach((candidate, f) => {
-      const d = medianDistance(person.keypoints, candidate);
-      if (d !== null && d <= SAME_PERSON_M) pairs.push({ t, f, d });
-    }),
-  );
-  pairs.sort((a, b) => a.d - b.d);
-  const byTruth = new Map<number, FusedPerson>();
-  const taken = new Set<number>();
-  for (const { t, f } of pairs) {
-    if (byTruth.has(t) || taken.has(f)) continue;
-    byTruth.set(t, fused[f]);
-    taken.add(f);
-  }
+  const byTruth = new Map([...matchTruth(truth, fused.map((f) => f.keypoints.map((k) => k?.point ?? null)))].map(([t, f]) => [t, fused[f]]));
   truth.forEach((person, t) => {
     for (const k of [KP.left_wrist, KP.right_wrist]) {
       const views = seen.filter((s) => s.truth.find((p) => p.personId === person.personId)?.keypoints[k][2] === 2).length;
@@ -197,11 +184,34 @@ function scoreWrists3d(
   });
 }
 
-/** Median over fused keypoints of the distance to the truth's same or mirrored keypoint (identity, not sides). */
-function medianDistance(truth: Vec3[], person: FusedPerson): number | null {
+/**
+ * Each true person paired with the 3D person nearest them (median keypoint distance, either side,
+ * within SAME_PERSON_M), nearest pairs first, each at most once: truth index -> candidate index.
+ */
+export function matchTruth(truth: ReadonlyArray<{ keypoints: Vec3[] }>, candidates: ReadonlyArray<ReadonlyArray<Vec3 | null>>): Map<number, number> {
+  const pairs: Array<{ t: number; c: number; d: number }> = [];
+  truth.forEach((person, t) =>
+    candidates.forEach((keypoints, c) => {
+      const d = medianDistance(person.keypoints, keypoints);
+      if (d !== null && d <= SAME_PERSON_M) pairs.push({ t, c, d });
+    }),
+  );
+  pairs.sort((a, b) => a.d - b.d);
+  const byTruth = new Map<number, number>();
+  const taken = new Set<number>();
+  for (const { t, c } of pairs) {
+    if (byTruth.has(t) || taken.has(c)) continue;
+    byTruth.set(t, c);
+    taken.add(c);
+  }
+  return byTruth;
+}
+
+/** Median over a person's 3D keypoints of the distance to the truth's same or mirrored keypoint (identity, not sides). */
+function medianDistance(truth: Vec3[], keypoints: ReadonlyArray<Vec3 | null>): number | null {
   const d: number[] = [];
-  person.keypoints.forEach((kp, k) => {
-    if (kp) d.push(Math.min(distance3(kp.point, truth[k]), distance3(kp.point, truth[MIRRORED_KEYPOINTS[k]])));
+  keypoints.forEach((point, k) => {
+    if (point) d.push(Math.min(distance3(point, truth[k]), distance3(point, truth[MIRRORED_KEYPOINTS[k]])));
   });
   if (!d.length) return null;
   d.sort((a, b) => a - b);
