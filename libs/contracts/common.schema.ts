@@ -38,3 +38,10 @@ export type Vec2 = z.infer<typeof Vec2>;
 export type Vec3 = z.infer<typeof Vec3>;
 export type Box3 = z.infer<typeof Box3>;
 export type Polygon = z.infer<typeof Polygon>;
+
+/** A file within a recording folder, relative to it: never absolute, never climbing out with `..`. */
+export const RelativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), 'paths stay inside the recording folder')
+  .describe('A path relative to the recording folder.');

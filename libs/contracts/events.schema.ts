@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, SCHEMA_VERSION, StoreClockMs, Vec3 } from './common.schema.ts';
+import { Id, RelativePath, SCHEMA_VERSION, StoreClockMs, Vec3 } from './common.schema.ts';
 
 /**
  * Every message on the bus. Each payload carries the schema version, the store, a store-clock
@@ -39,7 +39,7 @@ export const GateOpened = z
 export const FrameRef = z
   .strictObject({
     recording: z.string().min(1).describe('Recording folder or live stream name.'),
-    file: z.string().min(1).describe('Video file within the recording.'),
+    file: RelativePath.describe('Video file within the recording.'),
     index: z.number().int().nonnegative().describe('Frame index within that file.'),
   })
   .describe('Where a frame can be read from; pixels never travel on the bus.');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, StoreClockMs, Vec3 } from './common.schema.ts';
+import { Id, RelativePath, StoreClockMs, Vec3 } from './common.schema.ts';
 import { GateOpened, GateQrScanned } from './events.schema.ts';
 
 /**
@@ -9,12 +9,6 @@ import { GateOpened, GateQrScanned } from './events.schema.ts';
 
 export const RECORDING_FORMAT = 'walkout-recording' as const;
 export const RECORDING_VERSION = 1 as const;
-
-const RelativePath = z
-  .string()
-  .min(1)
-  .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), 'paths stay inside the recording folder')
-  .describe('A path relative to the recording folder.');
 
 export const CameraStream = z.strictObject({
   cameraId: Id,

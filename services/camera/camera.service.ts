@@ -86,15 +86,6 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
   const openVideos = Math.max(1, deps.openVideos ?? OPEN_VIDEOS);
   let subscription: Subscription | undefined;
 
-  const videoOf = (message: CameraFrameCaptured): string => {
-    const { recording, file } = message.frame;
-    const full = path.resolve(recording, file);
-    const inside = path.relative(path.resolve(recording), full);
-    if (inside.startsWith('..') || path.isAbsolute(inside))
-      throw new WalkoutError('MESSAGE_INVALID', `frame ${message.eventId} of ${message.cameraId} names ${file}, which is outside its recording ${recording}`);
-    return full;
-  };
-
   const reportHealth = (message: CameraFrameCaptured, health: 'ok' | 'dead', detail: string) =>
     bus.publish('device.health-reported', {
       schemaVersion: SCHEMA_VERSION,
@@ -138,7 +129,8 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
       stats.late++;
       return null;
     }
-    const cursor = await cursorOf(videoOf(message), { width: camera.width, height: camera.height });
+    // The frame's schema keeps `file` inside its recording folder (RelativePath).
+    const cursor = await cursorOf(path.join(message.frame.recording, message.frame.file), { width: camera.width, height: camera.height });
     const frame = await cursor.frameAt(message.frame.index).catch(async (error: unknown) => {
       const detail = (error as Error).message;
       if (error instanceof WalkoutError && !dead.has(camera.id)) {
