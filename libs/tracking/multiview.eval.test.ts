@@ -30,8 +30,9 @@ async function perfectDetections(
   cameras: (recording: Recording) => string[] = allCameras,
 ): Promise<CameraInstant[]> {
   const instants: CameraInstant[] = [];
+  const wanted = cameras(recording);
   for (const stream of recording.manifest.streams.cameras) {
-    if (!cameras(recording).includes(stream.cameraId)) continue;
+    if (!wanted.includes(stream.cameraId)) continue;
     let taken = 0;
     for await (const line of recording.truthPoses(stream.cameraId)) {
       if (line.frameIndex % every !== 0) continue;

@@ -14,7 +14,7 @@ import {
 import { createBus, loadBusConfig } from '../../libs/bus/index.ts';
 import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 import { progress } from '../../libs/cli/progress.ts';
-import { collect, formatSummary, openRecording, summariseRecording } from '../../libs/recording/index.ts';
+import { collect, formatSummary, openRecording, summariseRecording, type Recording } from '../../libs/recording/index.ts';
 import { replayRecording } from '../../libs/replay/recording.replay.ts';
 import { scoreShelfEvents } from '../../libs/shelf/shelf.eval.ts';
 import { loadScenario } from '../../libs/sim/scenario.load.ts';
@@ -189,7 +189,7 @@ type CameraStage = Awaited<ReturnType<typeof scoreCameraStage>>;
 
 /** What the camera stage published, scored against the pose truth: wrists in view, three ways. */
 async function scoreCameraStage(
-  recording: Awaited<ReturnType<typeof openRecording>>,
+  recording: Recording,
   model: string,
   poses: ReadonlyMap<string, readonly CameraPosesDetected[]>,
   deadFrames: readonly MessageDeadLettered[],
