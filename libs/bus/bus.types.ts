@@ -119,12 +119,7 @@ export interface Bus<R extends TopicRegistry> {
   close(): Promise<void>;
 }
 
-/** Structured log lines; the bus never writes to the console by itself. */
-export interface BusLogger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
-export const silentLogger: BusLogger = Object.freeze({ debug() {}, info() {}, warn() {}, error() {} });
+// The bus logs through the one Logger interface of every service (libs/log); it never writes to the
+// console by itself.
+export type { Logger as BusLogger } from '../log/logger.ts';
+export { silentLogger } from '../log/logger.ts';

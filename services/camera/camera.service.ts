@@ -7,10 +7,11 @@ import {
   type StoreIndex,
   type topics,
 } from '../../libs/contracts/index.ts';
-import { RecentIds, type Bus, type BusLogger, type Subscription } from '../../libs/bus/index.ts';
+import { RecentIds, type Bus, type Subscription } from '../../libs/bus/index.ts';
 import { VideoFrameCursor } from '../../libs/video/frame.cursor.ts';
 import type { PoseDetector, ViewGeometry } from '../../libs/vision/pose.detector.ts';
 import { cameraViewGeometry } from '../../libs/vision/view.geometry.ts';
+import type { Logger } from '../../libs/log/logger.ts';
 
 /**
  * Camera perception: frames in (`camera.frame-captured`, a reference into a video, keyed by camera),
@@ -43,7 +44,7 @@ export interface CameraServiceDependencies {
   maxLagMs?: number;
   /** Video decoders kept open at once (default 32: a few per camera of a large store). */
   openVideos?: number;
-  logger?: BusLogger;
+  logger?: Logger;
 }
 
 export interface CameraServiceStats {

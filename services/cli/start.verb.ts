@@ -12,6 +12,7 @@ import {
   type ShelfEventDetected,
 } from '../../libs/contracts/index.ts';
 import { createBus, loadBusConfig } from '../../libs/bus/index.ts';
+import { createLogger, logLevelFromEnv } from '../../libs/log/logger.ts';
 import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 import { progress } from '../../libs/cli/progress.ts';
 import { collect, formatSummary, openRecording, summariseRecording, type Recording } from '../../libs/recording/index.ts';
@@ -63,6 +64,7 @@ every shelf event, and scores the events against the ground truth.
       throw new WalkoutError('USAGE', `walkout start: --detect-every must be a whole number of frames, 1 or more, got "${values['detect-every']}"`);
     if (detectEvery !== undefined && values['no-video']) throw new WalkoutError('USAGE', 'walkout start: --detect-every needs the video that --no-video leaves out');
     const busConfig = loadBusConfig();
+    const logger = createLogger({ level: logLevelFromEnv() });
     const scenario = await loadScenario(DEMO_SCENARIO);
     const index = indexStore(await loadStore(path.join('fixtures/stores', `${scenario.store}.json`)));
     await rm(out, { recursive: true, force: true });
@@ -81,7 +83,7 @@ every shelf event, and scores the events against the ground truth.
 
     // The store, on the configured bus, fed by the recording.
     const recording = await openRecording(out);
-    const bus = await createBus({ topics, config: busConfig });
+    const bus = await createBus({ topics, config: busConfig, logger: logger.child({ component: 'bus' }) });
     await bus.start();
     const events: ShelfEventDetected[] = [];
     const t0 = recording.manifest.startMs;
@@ -122,7 +124,7 @@ every shelf event, and scores the events against the ground truth.
     }
     // A replay: every camera's poses come, however far behind the slow camera stage runs, so the
     // tracker waits for all of them (a live store lets a silent camera go after two seconds).
-    const store = createStore({ index: recording.index, bus, camera: detector && { detector, stride: detectEvery }, tracking: detector ? { idleMs: Infinity } : false });
+    const store = createStore({ index: recording.index, bus, logger, camera: detector && { detector, stride: detectEvery }, tracking: detector ? { idleMs: Infinity } : false });
     await store.start();
     say(
       `store running on the ${bus.kind} bus; replaying ${out} (load cells and gates${detector ? `, frames of ${cameraIds.length} cameras` : ''}) as live devices:`,

@@ -6,9 +6,10 @@ import {
   type ShelfSamplesRecorded,
   type StoreIndex,
 } from '../../libs/contracts/index.ts';
-import type { Bus, BusLogger, Subscription } from '../../libs/bus/index.ts';
+import type { Bus, Subscription } from '../../libs/bus/index.ts';
 import { ShelfPerception } from '../../libs/shelf/shelf.perception.ts';
 import type { InventorySnapshot } from '../../libs/shelf/inventory.model.ts';
+import type { Logger } from '../../libs/log/logger.ts';
 
 /**
  * The shelf service: raw load-cell samples in (`shelf.samples-recorded`, one cell per message), shelf
@@ -32,7 +33,7 @@ type ShelfTopics = typeof contractTopics;
 export interface ShelfServiceDependencies {
   index: StoreIndex;
   bus: Pick<Bus<ShelfTopics>, 'publish' | 'subscribe'>;
-  logger?: BusLogger;
+  logger?: Logger;
 }
 
 export interface ShelfService {

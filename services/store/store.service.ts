@@ -1,9 +1,10 @@
 import type { StoreIndex, topics } from '../../libs/contracts/index.ts';
-import type { Bus, BusLogger } from '../../libs/bus/index.ts';
+import type { Bus } from '../../libs/bus/index.ts';
 import type { PoseDetector } from '../../libs/vision/pose.detector.ts';
 import { createCameraService, type CameraService } from '../camera/camera.service.ts';
 import { createShelfService, type ShelfService } from '../shelf/shelf.service.ts';
 import { createTrackerService, type TrackerService } from '../tracker/tracker.service.ts';
+import type { Logger } from '../../libs/log/logger.ts';
 
 /**
  * The whole store in one process: every pipeline stage, wired in one place. `start` brings the
@@ -15,7 +16,7 @@ import { createTrackerService, type TrackerService } from '../tracker/tracker.se
 export interface StoreDependencies {
   index: StoreIndex;
   bus: Bus<typeof topics>;
-  logger?: BusLogger;
+  logger?: Logger;
   /** Camera perception: the pose detector, which frames of each camera it takes (every n-th), how late it still takes one. */
   camera?: { detector: PoseDetector; stride?: number; maxLagMs?: number };
   /**
@@ -36,11 +37,11 @@ export interface StoreRuntime {
 }
 
 export function createStore(deps: StoreDependencies): StoreRuntime {
-  const shelf = createShelfService({ index: deps.index, bus: deps.bus, logger: deps.logger });
-  const camera = deps.camera && createCameraService({ index: deps.index, bus: deps.bus, logger: deps.logger, ...deps.camera });
+  const shelf = createShelfService({ index: deps.index, bus: deps.bus, logger: deps.logger?.child({ service: 'shelf' }) });
+  const camera = deps.camera && createCameraService({ index: deps.index, bus: deps.bus, logger: deps.logger?.child({ service: 'camera' }), ...deps.camera });
   const tracking = deps.tracking ?? !!camera;
   const tracker = tracking
-    ? createTrackerService({ index: deps.index, bus: deps.bus, logger: deps.logger, ...(typeof tracking === 'object' ? tracking : {}) })
+    ? createTrackerService({ index: deps.index, bus: deps.bus, logger: deps.logger?.child({ service: 'tracker' }), ...(typeof tracking === 'object' ? tracking : {}) })
     : undefined;
   const stages = [...(camera ? [camera] : []), ...(tracker ? [tracker] : []), shelf];
   return {

@@ -7,9 +7,10 @@ import {
   type TrackedPerson,
   type topics,
 } from '../../libs/contracts/index.ts';
-import { RecentIds, type Bus, type BusLogger, type Subscription } from '../../libs/bus/index.ts';
+import { RecentIds, type Bus, type Subscription } from '../../libs/bus/index.ts';
 import { DEFAULT_FUSION_OPTIONS, fuseViews, type FusedPerson, type FusionOptions } from '../../libs/tracking/multiview.pose.ts';
 import { DEFAULT_TRACKER_OPTIONS, storePlaces, trackPeople, type TrackerOptions } from '../../libs/tracking/people.tracker.ts';
+import type { Logger } from '../../libs/log/logger.ts';
 
 /**
  * The tracker: every camera's poses in (`camera.poses-detected`), everyone in the store out, once an
@@ -37,7 +38,7 @@ export const TRACKER_GROUP = 'tracker';
 export interface TrackerServiceDependencies {
   index: StoreIndex;
   bus: Pick<Bus<typeof topics>, 'publish' | 'subscribe'>;
-  logger?: BusLogger;
+  logger?: Logger;
   /** A camera not heard from for this long (wall clock, ms) no longer holds instants back. */
   idleMs?: number;
   /** How long after an instant (store clock, ms) it is settled and published. */
