@@ -4,13 +4,16 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /**
- * The README and the pages under docs/ link to each other and into the code. A page that is moved or
- * renamed must not leave a link pointing at nothing, and no link may leave the repository (a clone
- * holds only what is in it). Links inside code (fenced blocks, `spans`) are text, not links.
+ * The README, the pages under docs/ and every other markdown file in the repository link to each
+ * other and into the code. A page that is moved or renamed must not leave a link pointing at
+ * nothing, and no link may leave the repository (a clone holds only what is in it). Links inside
+ * code (fenced blocks, `spans`) are text, not links.
  */
 const ROOT = path.resolve(new URL('../../', import.meta.url).pathname);
 const README = path.join(ROOT, 'README.md');
 const DOCS = path.join(ROOT, 'docs');
+/** Folders that hold no pages of ours: installed packages, and what tools write (see .gitignore). */
+const NOT_OURS = new Set(['node_modules', 'tmp', 'out', path.join('deploy', 'kafka', 'lib'), path.join('deploy', 'kafka', 'target')]);
 
 interface Link {
   page: string;
@@ -18,13 +21,19 @@ interface Link {
   target: string;
 }
 
+/** Every markdown file of the repository, the README first. */
 function docPages(): string[] {
-  const underDocs = existsSync(DOCS)
-    ? readdirSync(DOCS, { recursive: true, encoding: 'utf8' })
-        .filter((name) => name.endsWith('.md'))
-        .map((name) => path.join(DOCS, name))
-    : [];
-  return [README, ...underDocs.sort()];
+  const pages: string[] = [];
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const full = path.join(folder, entry.name);
+      if (entry.name.startsWith('.') || entry.name === 'node_modules' || NOT_OURS.has(path.relative(ROOT, full))) continue;
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.md') && full !== README) pages.push(full);
+    }
+  };
+  walk(ROOT);
+  return [README, ...pages.sort()];
 }
 
 /** The page's text with code blocks and code spans blanked out, lines kept where they were. */
@@ -89,7 +98,7 @@ function headingsOf(markdown: string): string[] {
 
 const relativeLinks = () => docPages().flatMap(linksOf).filter((link) => !isExternal(link.target));
 
-test('every relative link in the README and docs/ names a file inside the repository', () => {
+test('every relative link in a markdown file names a file inside the repository', () => {
   const broken: string[] = [];
   for (const link of relativeLinks()) {
     const { file } = resolveLink(link);
@@ -125,7 +134,7 @@ test('every page under docs/ can be reached from the README by following links',
     }
   }
   const unreached = docPages()
-    .filter((page) => !reached.has(page))
+    .filter((page) => page.startsWith(DOCS + path.sep) && !reached.has(page))
     .map((page) => `${path.relative(ROOT, page)} is linked from no page the README leads to (add it to docs/README.md)`);
   assert.deepEqual(unreached, []);
 });
