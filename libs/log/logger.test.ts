@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import test from 'node:test';
+import { WalkoutError } from '../contracts/errors.ts';
 import { createLogger, logLevelFromEnv } from './logger.ts';
 
 function collector(): { stream: Writable; lines: () => Record<string, unknown>[] } {
@@ -32,5 +33,9 @@ test('the level comes from WALKOUT_LOG_LEVEL; a misspelt level is an error that 
   assert.equal(logLevelFromEnv({}), 'info');
   assert.equal(logLevelFromEnv({ WALKOUT_LOG_LEVEL: 'DEBUG' }), 'debug');
   assert.equal(logLevelFromEnv({ WALKOUT_LOG_LEVEL: 'silent' }), 'silent');
-  assert.throws(() => logLevelFromEnv({ WALKOUT_LOG_LEVEL: 'verbose' }), /WALKOUT_LOG_LEVEL must be one of debug, info, warn, error, silent; got "verbose"/);
+  assert.throws(() => logLevelFromEnv({ WALKOUT_LOG_LEVEL: 'verbose' }), (error: WalkoutError) => {
+    assert.equal(error.code, 'CONFIG_INVALID');
+    assert.match(error.message, /WALKOUT_LOG_LEVEL must be one of debug, info, warn, error, silent; got "verbose"/);
+    return true;
+  });
 });

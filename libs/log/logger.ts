@@ -1,4 +1,5 @@
 import { pino, type Level } from 'pino';
+import { WalkoutError } from '../contracts/errors.ts';
 
 /**
  * Structured logs: one JSON object a line (pino), on standard error so that a command's own output
@@ -49,7 +50,7 @@ export function logLevelFromEnv(env: NodeJS.ProcessEnv = process.env): LogLevel 
   const value = env.WALKOUT_LOG_LEVEL?.trim().toLowerCase();
   if (value === undefined || value === '') return DEFAULT_LOG_LEVEL;
   if ((LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel;
-  throw new RangeError(`WALKOUT_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${env.WALKOUT_LOG_LEVEL}"`);
+  throw new WalkoutError('CONFIG_INVALID', `WALKOUT_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${env.WALKOUT_LOG_LEVEL}"`);
 }
 
 function wrap(base: pino.Logger): Logger {
