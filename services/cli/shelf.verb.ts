@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { indexStore, loadStore, WalkoutError, type StoreIndex } from '../../libs/contracts/index.ts';
+import { indexStore, loadStore, MAX_SCENARIO_SECONDS, WalkoutError, type StoreIndex } from '../../libs/contracts/index.ts';
 import { outputKinds, prepareOutput } from '../../libs/cli/output.ts';
 import { progress } from '../../libs/cli/progress.ts';
 import { optionalInt, report, requireString, type Verb } from '../../libs/cli/verb.ts';
@@ -93,8 +93,9 @@ const SIMULATE_USAGE = `walkout shelf simulate --out <dir> [--store kiosk|conven
 Writes a shelf-only recording (load cells and true picks/puts, no cameras) of the hard cases of shelf
 perception: rapid successive picks, neighbouring-lane simultaneous picks, lanes spanning plates, grabs
 of several units, wrong-lane put-backs and later picks of them, leans, near-equal weights.
-Score it with \`walkout eval shelf <dir>\`. A recording already at --out is replaced once the new one is
-written; anything else there only with --force.`;
+--seconds is store time to simulate (default 300, at most 3600: MAX_SCENARIO_SECONDS, the longest
+the simulator records). Score it with \`walkout eval shelf <dir>\`. A recording already at --out is
+replaced once the new one is written; anything else there only with --force.`;
 
 export const shelfSimulateVerb: Verb = {
   name: 'shelf simulate',
@@ -112,6 +113,8 @@ export const shelfSimulateVerb: Verb = {
     const out = requireString(values, 'out', shelfSimulateVerb);
     const seed = optionalInt(values, 'seed', shelfSimulateVerb, 1);
     const seconds = optionalInt(values, 'seconds', shelfSimulateVerb, 300);
+    if (!(seconds > 0 && seconds <= MAX_SCENARIO_SECONDS))
+      throw new WalkoutError('USAGE', `walkout shelf simulate: --seconds must be more than 0 and at most ${MAX_SCENARIO_SECONDS} (MAX_SCENARIO_SECONDS, the longest the simulator records), got ${seconds}`);
     const storeName = typeof values.store === 'string' ? values.store : 'kiosk';
     const file = storeName.endsWith('.json') ? storeName : path.join('fixtures/stores', `${storeName}.json`);
     const index = indexStore(await loadStore(file));

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { indexStore, loadStore, WalkoutError, type Scenario } from '../../libs/contracts/index.ts';
+import { indexStore, loadStore, MAX_SCENARIO_SECONDS, WalkoutError, type Scenario } from '../../libs/contracts/index.ts';
 import { outputKinds, prepareOutput } from '../../libs/cli/output.ts';
 import { optionalInt, report, requireString, type Verb } from '../../libs/cli/verb.ts';
 import { loadScenario } from '../../libs/sim/scenario.load.ts';
@@ -17,7 +17,8 @@ Simulates a scenario in a store and writes a recording folder (see README, "Reco
   --scenario <file>     a scenario file (fixtures/scenarios/*.json)
   --random              generate a random scenario instead
   --shoppers N          random: number of shoppers (default 6)
-  --minutes M           random: length of the arrival window in minutes (default 2)
+  --minutes M           random: length of the arrival window in minutes (default 2; a scenario
+                        runs at most an hour of store time, MAX_SCENARIO_SECONDS)
   --difficulty D        random: easy | normal | hard (default normal)
   --store <store>       a store id under fixtures/stores or a store file (default: the scenario's store)
   --seed N              seed: same seed, same bytes (default 1)
@@ -61,10 +62,13 @@ export const simVerb: Verb = {
       const difficultyName = (values.difficulty ?? 'normal') as string;
       const difficulty = DIFFICULTY_PRESETS[difficultyName as keyof typeof DIFFICULTY_PRESETS];
       if (!difficulty) throw new WalkoutError('USAGE', `--difficulty must be easy, normal or hard, not "${difficultyName}"`);
+      const minutes = optionalInt(values, 'minutes', simVerb, 2);
+      if (!(minutes > 0 && minutes * 60 <= MAX_SCENARIO_SECONDS))
+        throw new WalkoutError('USAGE', `walkout sim: --minutes must be more than 0 and at most ${MAX_SCENARIO_SECONDS / 60} (MAX_SCENARIO_SECONDS, the longest scenario the simulator records), got ${minutes}`);
       scenario = generateScenario({
         index,
         shoppers: optionalInt(values, 'shoppers', simVerb, 6),
-        minutes: optionalInt(values, 'minutes', simVerb, 2),
+        minutes,
         seed,
         difficulty,
       });
