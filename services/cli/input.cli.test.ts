@@ -1,24 +1,14 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Store } from '../../libs/contracts/index.ts';
+import { repositoryRoot as root, runWalkout } from './cli.run.ts';
 
 /** Stores and scenarios that once passed without a word, or crashed, are refused before any work. */
 
-const root = new URL('../../', import.meta.url).pathname;
-const run = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', ['bin/walkout.js', ...args], { cwd: root, maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-};
+const run = (...args: string[]) => runWalkout(args);
 const kiosk = async () => JSON.parse(await readFile(path.join(root, 'fixtures/stores/kiosk.json'), 'utf8')) as Store;
 
 test('stores check names the file and the gondola, zone and camera that lie outside the store', async () => {

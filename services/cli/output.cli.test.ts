@@ -1,29 +1,17 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { repositoryRoot as root, runWalkout } from './cli.run.ts';
 
 /**
  * No command destroys what the user has: every verb that writes checks its target before any work
  * and puts its result in place only when the work succeeded. Each case here once deleted files.
  */
 
-const root = new URL('../../', import.meta.url).pathname;
-const walkout = path.join(root, 'bin/walkout.js');
 const fixture = (relative: string) => path.join(root, relative);
-
-const run = async (args: string[], cwd = root) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [walkout, ...args], { cwd, maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-};
+const run = runWalkout;
 
 /** Every file under a folder with its content: what must not change. */
 async function snapshot(folder: string): Promise<Record<string, string>> {
