@@ -19,6 +19,7 @@ export const errorCatalogue = {
   MODEL_UNAVAILABLE: { status: 503, retriable: false, summary: 'A model file or inference runtime cannot be loaded.' },
   TOOL_MISSING: { status: 500, retriable: false, summary: 'An external tool (such as ffmpeg) cannot be found.' },
   TOOL_FAILED: { status: 500, retriable: true, summary: 'An external tool (such as ffmpeg) was found but failed; its last output is given.' },
+  OUTPUT_REFUSED: { status: 409, retriable: false, summary: 'A command will not write where it was told: the target is or holds one of its inputs or the folder it runs in, or holds something it does not make (--force replaces that).' },
   USAGE: { status: 400, retriable: false, summary: 'A command was called with wrong arguments.' },
 } as const satisfies Record<string, { status: number; retriable: boolean; summary: string }>;
 

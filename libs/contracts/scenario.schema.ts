@@ -6,7 +6,19 @@ import { Id, SCHEMA_VERSION } from './common.schema.ts';
  * start of the recording. Actions run in order; walking to the right lane is implied.
  */
 
+/**
+ * The longest scenario the simulator records, seconds of store time from second zero to the end of
+ * the recording. Output grows with store time (every load cell at its sample rate, every camera at
+ * its frame rate), so a time far beyond this is a typo that would fill the disk, not a scenario.
+ */
+export const MAX_SCENARIO_SECONDS = 3600;
+
 const Seconds = z.number().nonnegative();
+/** A moment of the scenario: no later than the longest scenario the simulator records. */
+const ScenarioTime = Seconds.max(
+  MAX_SCENARIO_SECONDS,
+  `at most ${MAX_SCENARIO_SECONDS} s, the longest scenario the simulator records (MAX_SCENARIO_SECONDS)`,
+);
 const Colour = z.string().regex(/^#[0-9a-f]{6}$/, 'a colour is #rrggbb');
 
 export const ScenarioAction = z.discriminatedUnion('do', [
@@ -29,7 +41,7 @@ export const ScenarioAction = z.discriminatedUnion('do', [
     quantity: z.number().int().min(1).max(6).default(1),
   }),
   z.strictObject({ do: z.literal('linger'), seconds: Seconds.max(600) }),
-  z.strictObject({ do: z.literal('wait-until'), atS: Seconds.describe('Stand still until this time (to stage simultaneous picks).') }),
+  z.strictObject({ do: z.literal('wait-until'), atS: ScenarioTime.describe('Stand still until this time (to stage simultaneous picks).') }),
   z.strictObject({ do: z.literal('lean'), lane: Id.describe('Rest a hand on this lane\'s shelf edge: weight moves, nothing is taken.'), seconds: Seconds.max(30).default(2) }),
   z.strictObject({ do: z.literal('restock'), lane: Id, quantity: z.number().int().min(1).max(24) }),
   z.strictObject({ do: z.literal('leave') }),
@@ -53,7 +65,7 @@ export const ScenarioPerson = z
     role: z.enum(['shopper', 'companion', 'staff']).default('shopper'),
     accountId: Id.optional().describe('The app account whose QR code a shopper scans; required for shoppers.'),
     with: Id.optional().describe('For a companion: the shopper who pays for them (same visit).'),
-    arriveAtS: Seconds,
+    arriveAtS: ScenarioTime,
     walkingSpeedMps: z.number().min(0.3).max(2.5).optional(),
     appearance: AppearanceOverride.optional(),
     actions: z.array(ScenarioAction).min(1),
@@ -63,7 +75,7 @@ export const ScenarioPerson = z
 export const LoadCellFaultSpec = z.strictObject({
   loadCell: Id,
   kind: z.enum(['stuck', 'dead', 'saturated', 'noisy']),
-  atS: Seconds,
+  atS: ScenarioTime,
 });
 
 export const Scenario = z

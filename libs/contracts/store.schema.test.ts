@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { parseStore, indexStore, plateShares, WalkoutError, type Store } from './index.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { MAX_FLOOR_SIDE_M, parseStore, indexStore, plateShares, WalkoutError, type Store } from './index.ts';
 
 const kioskJson = () => JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8')) as Store;
 
@@ -17,8 +17,10 @@ function rejection(store: unknown): string {
 }
 
 test('the committed fixtures are valid stores', () => {
-  for (const name of ['kiosk', 'convenience']) {
-    const json = JSON.parse(readFileSync(new URL(`../../fixtures/stores/${name}.json`, import.meta.url), 'utf8'));
+  const names = readdirSync(new URL('../../fixtures/stores/', import.meta.url)).filter((file) => file.endsWith('.json'));
+  assert.deepEqual(names.sort(), ['convenience.json', 'kiosk-shelf-cams.json', 'kiosk.json']);
+  for (const name of names) {
+    const json = JSON.parse(readFileSync(new URL(`../../fixtures/stores/${name}`, import.meta.url), 'utf8'));
     const index = indexStore(parseStore(json, name));
     assert.ok(index.lanes.size > 0);
   }
@@ -61,4 +63,50 @@ test('a lane across two plates splits its weight by overlap', () => {
   assert.ok(Math.abs(shares.get('g1-s1-p1')! - 0.49) < 0.02);
   assert.ok(Math.abs([...shares.values()].reduce((a, b) => a + b) - 1) < 1e-9);
   assert.deepEqual([...plateShares(index, 'g1-s1-l1').entries()], [['g1-s1-p1', 1]]);
+});
+
+test('a gondola off the floor is named, with how far off it stands', () => {
+  const store = kioskJson();
+  const box = store.layout.gondolas[1].box;
+  store.layout.gondolas[1].box = { min: [box.min[0] + 100, box.min[1], box.min[2]], max: [box.max[0] + 100, box.max[1], box.max[2]] };
+  // Its plates and lanes move with it, so that the only fault is where the gondola stands.
+  for (const shelf of store.layout.gondolas[1].shelves)
+    for (const item of [...shelf.plates, ...shelf.lanes]) item.box = { min: [item.box.min[0] + 100, item.box.min[1], item.box.min[2]], max: [item.box.max[0] + 100, item.box.max[1], item.box.max[2]] };
+  const message = rejection(store);
+  assert.match(message, /kiosk\.json at layout\.gondolas\.1\.box: gondola g2 stands off the floor: its corner \(100\.1, 1\.4\) is 94\.1 m outside it/);
+});
+
+test('a zone off the floor is named', () => {
+  const store = kioskJson();
+  store.layout.zones[0].polygon = [[3.6, -5], [4.6, -5], [4.6, -4.2], [3.6, -4.2]];
+  assert.match(rejection(store), /layout\.zones\.0\.polygon: entry zone entry lies off the floor: its corner \(3\.6, -5\) is 5 m outside it/);
+});
+
+test('overlapping gondolas are named; gondolas back to back are fine', () => {
+  const store = kioskJson();
+  store.layout.gondolas[1].box = { ...store.layout.gondolas[1].box, max: [1.2, 3.4, 1.9] };
+  const g1 = store.layout.gondolas[0];
+  g1.box = { min: [g1.box.min[0], 3, g1.box.min[2]], max: g1.box.max };
+  const message = rejection(store);
+  assert.match(message, /layout\.gondolas\.1\.box: gondola g2 overlaps gondola g1 by 0\.2 x 0\.4 m/);
+  const convenience = JSON.parse(readFileSync(new URL('../../fixtures/stores/convenience.json', import.meta.url), 'utf8')) as Store;
+  const [g4, g5] = ['g4', 'g5'].map((id) => convenience.layout.gondolas.find((g) => g.id === id)!.box);
+  assert.equal(g4.max[1], g5.min[1], 'the convenience store has gondolas back to back, and it is a valid store');
+});
+
+test('a camera far from the store is named, with where it is', () => {
+  const store = kioskJson();
+  // The camera moved 1.7 km along x: the translation of a world-to-camera pose moves by -R times it.
+  const { rotation, translation } = store.cameras[0].pose;
+  store.cameras[0].pose.translation = [0, 1, 2].map((row) => translation[row] - rotation[row][0] * 1700) as [number, number, number];
+  assert.match(rejection(store), /kiosk\.json at cameras\.0\.pose: camera cam-1 sits at \(1700\.75, 4\.3, 3\.1\), 1694\.75 m outside the floor/);
+  const high = kioskJson();
+  high.cameras[1].pose.translation = [0, 1, 2].map((row) => high.cameras[1].pose.translation[row] - high.cameras[1].pose.rotation[row][2] * 40) as [number, number, number];
+  assert.match(rejection(high), /camera cam-2 sits at \(3\.4, 4\.3, 43\.1\), 39\.8 m above the 3\.3 m walls/);
+});
+
+test('a floor larger than walkout handles is refused with the limit, not a crash', () => {
+  const store = kioskJson();
+  store.layout.floor = [[0, 0], [20_000, 0], [20_000, 5], [0, 5]];
+  assert.match(rejection(store), new RegExp(`layout\\.floor: the floor spans 20000 x 5 m; walkout handles floors up to ${MAX_FLOOR_SIDE_M} m a side \\(MAX_FLOOR_SIDE_M\\)`));
 });

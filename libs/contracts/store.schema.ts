@@ -7,6 +7,20 @@ import { Box3, Id, Polygon, SCHEMA_VERSION, Vec3 } from './common.schema.ts';
  * metres, x and y on the floor, z up.
  */
 
+/**
+ * The largest floor walkout handles, metres a side: a large supermarket fits. The simulator plans
+ * walks on a 10 cm grid of the floor (four million cells at this size); a store much larger than a
+ * shop is a mistake in the file, such as millimetres written as metres.
+ */
+export const MAX_FLOOR_SIDE_M = 200;
+/**
+ * How far a camera may sit outside the floor outline or above the walls, metres: a camera on a wall
+ * bracket or in a ceiling recess. Anything further is not watching this store.
+ */
+export const CAMERA_MOUNT_SLACK_M = 0.5;
+/** Rounding in hand-written coordinates, metres: a zone or gondola this far over the floor's edge still stands on it. */
+const LAYOUT_SLACK_M = 0.01;
+
 export const ZoneKind = z.enum(['entry', 'exit', 'staff-door', 'shopping']).describe('What a zone of the floor is for.');
 
 export const Zone = z
@@ -54,7 +68,7 @@ export const Gondola = z
 
 export const Layout = z
   .strictObject({
-    floor: Polygon.describe('The shop floor outline, metres.'),
+    floor: Polygon.describe(`The shop floor outline, metres; at most ${MAX_FLOOR_SIDE_M} m a side.`),
     wallHeightM: z.number().positive().describe('Height of the walls and ceiling, metres.'),
     zones: z.array(Zone),
     gondolas: z.array(Gondola),
@@ -187,6 +201,44 @@ const boxContains = (outer: z.infer<typeof Box3>, inner: z.infer<typeof Box3>, s
   [0, 1, 2].every((i) => inner.min[i] >= outer.min[i] - slackM && inner.max[i] <= outer.max[i] + slackM);
 
 const boxIsOrdered = (box: z.infer<typeof Box3>) => [0, 1, 2].every((i) => box.max[i] >= box.min[i]);
+
+type FloorPoint = readonly [number, number];
+
+/** Distance from a point to the floor outline, metres: 0 on or inside it (even-odd rule). */
+function distanceOffFloor(point: FloorPoint, floor: readonly FloorPoint[]): number {
+  let inside = false;
+  let nearest = Infinity;
+  for (let i = 0, j = floor.length - 1; i < floor.length; j = i++) {
+    const [ax, ay] = floor[j];
+    const [bx, by] = floor[i];
+    if (by > point[1] !== ay > point[1] && point[0] < ((ax - bx) * (point[1] - by)) / (ay - by) + bx) inside = !inside;
+    const edgeX = bx - ax;
+    const edgeY = by - ay;
+    const along = Math.max(0, Math.min(1, ((point[0] - ax) * edgeX + (point[1] - ay) * edgeY) / (edgeX * edgeX + edgeY * edgeY || 1)));
+    nearest = Math.min(nearest, Math.hypot(point[0] - ax - along * edgeX, point[1] - ay - along * edgeY));
+  }
+  return inside ? 0 : nearest;
+}
+
+/** A length for a message: at most two decimals, no trailing zeros. */
+const metres = (value: number) => String(Number(value.toFixed(2)));
+const at = (point: readonly number[]) => `(${point.map(metres).join(', ')})`;
+
+/** The first corner of `corners` more than the slack off the floor, and how far off it is. */
+function cornerOffFloor(corners: readonly FloorPoint[], floor: readonly FloorPoint[]): { corner: FloorPoint; distance: number } | undefined {
+  for (const corner of corners) {
+    const distance = distanceOffFloor(corner, floor);
+    if (distance > LAYOUT_SLACK_M) return { corner, distance };
+  }
+  return undefined;
+}
+
+const footprint = (box: z.infer<typeof Box3>): FloorPoint[] => [
+  [box.min[0], box.min[1]],
+  [box.max[0], box.min[1]],
+  [box.max[0], box.max[1]],
+  [box.min[0], box.max[1]],
+];
 
 export function idsAreUnique(store: Store): StoreIssue[] {
   const seen = new Map<string, string>();
@@ -329,14 +381,97 @@ export function gatesStandInMatchingZones(store: Store): StoreIssue[] {
   return issues;
 }
 
+export function floorIsWithinLimits(store: Store): StoreIssue[] {
+  const { floor } = store.layout;
+  const xs = floor.map((corner) => corner[0]);
+  const ys = floor.map((corner) => corner[1]);
+  const width = Math.max(...xs) - Math.min(...xs);
+  const depth = Math.max(...ys) - Math.min(...ys);
+  if (width <= 0 || depth <= 0) return [{ path: ['layout', 'floor'], message: `the floor has no area: it spans ${metres(width)} x ${metres(depth)} m` }];
+  if (width > MAX_FLOOR_SIDE_M || depth > MAX_FLOOR_SIDE_M)
+    return [
+      {
+        path: ['layout', 'floor'],
+        message: `the floor spans ${metres(width)} x ${metres(depth)} m; walkout handles floors up to ${MAX_FLOOR_SIDE_M} m a side (MAX_FLOOR_SIDE_M)`,
+      },
+    ];
+  return [];
+}
+
+export function zonesLieOnTheFloor(store: Store): StoreIssue[] {
+  const issues: StoreIssue[] = [];
+  store.layout.zones.forEach((zone, i) => {
+    const off = cornerOffFloor(zone.polygon, store.layout.floor);
+    if (off)
+      issues.push({
+        path: ['layout', 'zones', i, 'polygon'],
+        message: `${zone.kind} zone ${zone.id} lies off the floor: its corner ${at(off.corner)} is ${metres(off.distance)} m outside it`,
+      });
+  });
+  return issues;
+}
+
+export function gondolasStandOnTheFloor(store: Store): StoreIssue[] {
+  const issues: StoreIssue[] = [];
+  store.layout.gondolas.forEach((gondola, i) => {
+    const off = cornerOffFloor(footprint(gondola.box), store.layout.floor);
+    if (off)
+      issues.push({
+        path: ['layout', 'gondolas', i, 'box'],
+        message: `gondola ${gondola.id} stands off the floor: its corner ${at(off.corner)} is ${metres(off.distance)} m outside it`,
+      });
+  });
+  return issues;
+}
+
+export function gondolasDoNotOverlap(store: Store): StoreIssue[] {
+  const issues: StoreIssue[] = [];
+  const gondolas = store.layout.gondolas;
+  gondolas.forEach((gondola, i) => {
+    for (const earlier of gondolas.slice(0, i)) {
+      const overlapX = Math.min(gondola.box.max[0], earlier.box.max[0]) - Math.max(gondola.box.min[0], earlier.box.min[0]);
+      const overlapY = Math.min(gondola.box.max[1], earlier.box.max[1]) - Math.max(gondola.box.min[1], earlier.box.min[1]);
+      // Back to back (sharing a side) is how shelving stands; only a real overlap is a mistake.
+      if (overlapX > LAYOUT_SLACK_M && overlapY > LAYOUT_SLACK_M)
+        issues.push({
+          path: ['layout', 'gondolas', i, 'box'],
+          message: `gondola ${gondola.id} overlaps gondola ${earlier.id} by ${metres(overlapX)} x ${metres(overlapY)} m`,
+        });
+    }
+  });
+  return issues;
+}
+
+export function camerasAreInTheStore(store: Store): StoreIssue[] {
+  const issues: StoreIssue[] = [];
+  const { floor, wallHeightM } = store.layout;
+  store.cameras.forEach((camera, i) => {
+    const { rotation, translation } = camera.pose;
+    // The camera centre is -R^T t (OpenCV extrinsics map the world into the camera).
+    const centre = [0, 1, 2].map((axis) => -(rotation[0][axis] * translation[0] + rotation[1][axis] * translation[1] + rotation[2][axis] * translation[2]));
+    const path = ['cameras', i, 'pose'];
+    const off = distanceOffFloor([centre[0], centre[1]], floor);
+    if (off > CAMERA_MOUNT_SLACK_M) issues.push({ path, message: `camera ${camera.id} sits at ${at(centre)}, ${metres(off)} m outside the floor` });
+    else if (centre[2] > wallHeightM + CAMERA_MOUNT_SLACK_M)
+      issues.push({ path, message: `camera ${camera.id} sits at ${at(centre)}, ${metres(centre[2] - wallHeightM)} m above the ${metres(wallHeightM)} m walls` });
+    else if (centre[2] < 0) issues.push({ path, message: `camera ${camera.id} sits at ${at(centre)}, below the floor` });
+  });
+  return issues;
+}
+
 /** The named cross-field checks, run in this order after the shape is valid. */
 export const storeChecks: Record<string, StoreCheck> = {
+  floorIsWithinLimits,
+  zonesLieOnTheFloor,
+  gondolasStandOnTheFloor,
+  gondolasDoNotOverlap,
   idsAreUnique,
   boxesAreOrderedAndNested,
   lanesRestOnPlatesOfTheirShelf,
   everyPlateHasOneLoadCell,
   placementsReferToKnownLanesAndProducts,
   camerasAreWellFormed,
+  camerasAreInTheStore,
   gatesStandInMatchingZones,
 };
 

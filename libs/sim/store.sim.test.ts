@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { indexStore, KP, loadStore, WalkoutError, type Scenario, type StoreIndex } from '../contracts/index.ts';
+import { indexStore, KP, loadStore, MAX_SCENARIO_SECONDS, WalkoutError, type Scenario, type StoreIndex } from '../contracts/index.ts';
 import { buildFloorMap, laneAccess } from './floor.map.ts';
 import { writeSimulation } from './recording.sim.ts';
 import { DIFFICULTY_PRESETS, generateScenario } from './scenario.generator.ts';
@@ -239,4 +239,21 @@ test('an item for someone who has already left stays with the giver: on the give
   assert.equal(sim.actions.filter((a) => a.kind === 'hand-off').length, 0);
   assert.deepEqual(receiptOf(sim, 'v-amy'), {});
   assert.equal(Object.values(receiptOf(sim, 'v-ben')).reduce((s, n) => s + n, 0), 1);
+});
+
+test('a scenario longer than the simulator records is refused before any work, naming the file and the element', async () => {
+  const person = (actions: unknown[]) => ({ schemaVersion: 1, name: 'long', description: '', store: 'kiosk', people: [{ id: 'zed', accountId: 'acct-zed', arriveAtS: 0, actions }] });
+  const limit = `at most ${MAX_SCENARIO_SECONDS} s, the longest scenario the simulator records \\(MAX_SCENARIO_SECONDS\\)`;
+  assert.throws(
+    () => parseScenario(person([{ do: 'wait-until', atS: 100_000 }, { do: 'leave' }]), 'long.json'),
+    (e: unknown) => e instanceof WalkoutError && e.code === 'SCENARIO_INVALID' && new RegExp(`long\\.json at people\\.0\\.actions\\.0\\.atS: ${limit}`).test(e.message),
+  );
+  assert.throws(() => parseScenario({ ...person([{ do: 'leave' }]), people: [{ id: 'zed', accountId: 'acct-zed', arriveAtS: 1e9, actions: [{ do: 'leave' }] }] }, 'late.json'), new RegExp(`late\\.json at people\\.0\\.arriveAtS: ${limit}`));
+  // Each linger is allowed; together they run past the limit, which only planning can tell.
+  const lingering = parseScenario(person([...Array.from({ length: 7 }, () => ({ do: 'linger', seconds: 600 })), { do: 'leave' }]), 'lingering.json');
+  assert.throws(
+    () => simulate(lingering, indexStoreSync, 1),
+    (e: unknown) =>
+      e instanceof WalkoutError && e.code === 'SCENARIO_INVALID' && /scenario long runs 42\d\d s of store time \(zed leaves last, at 42\d\d s\); the simulator records at most 3600 s \(MAX_SCENARIO_SECONDS\)/.test(e.message),
+  );
 });

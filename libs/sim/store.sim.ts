@@ -1,5 +1,6 @@
 import {
   KP,
+  MAX_SCENARIO_SECONDS,
   plateShares,
   WalkoutError,
   type ActionTruth,
@@ -117,6 +118,24 @@ export function checkScenarioAgainstStore(scenario: Scenario, index: StoreIndex)
   if (scenario.people.some((p) => p.role === 'staff') && !kinds.has('staff-door'))
     problems.push(`store ${index.store.id} has no staff door for the staff in this scenario`);
   return problems;
+}
+
+/**
+ * When the recording ends: a little after the last person leaves. A scenario whose people stay
+ * longer than the simulator records is refused here, after planning (cheap) and before any sample,
+ * frame or file is made.
+ */
+function recordingEnd(scenario: Scenario, people: readonly SimPerson[]): number {
+  const last = people.reduce((latest, person) => (person.timeline.exitMs > latest.timeline.exitMs ? person : latest));
+  const endMs = last.timeline.exitMs + Math.round(scenario.tailS * 1000);
+  const seconds = (endMs - scenario.startMs) / 1000;
+  if (seconds > MAX_SCENARIO_SECONDS)
+    throw new WalkoutError(
+      'SCENARIO_INVALID',
+      `scenario ${scenario.name} runs ${seconds.toFixed(0)} s of store time (${last.id} leaves last, at ${((last.timeline.exitMs - scenario.startMs) / 1000).toFixed(0)} s); ` +
+        `the simulator records at most ${MAX_SCENARIO_SECONDS} s (MAX_SCENARIO_SECONDS)`,
+    );
+  return endMs;
 }
 
 /** People who receive a hand-off are planned before those who give, so the giver can walk to them. */
@@ -342,10 +361,9 @@ export function simulate(scenario: Scenario, index: StoreIndex, seed: number): S
     for (const seg of timeline.segments) if (seg.kind !== 'walk') occupied.push({ personId: person.id, at: seg.at, t0: seg.t0, t1: seg.t1 });
   }
 
-  const shelf = replayTransactions(index, transactions, people, random.fork('inventory'), warnings);
   const simPeople = scenario.people.map((p) => people.get(p.id)!);
-  const lastExit = Math.max(...simPeople.map((p) => p.timeline.exitMs));
-  const endMs = lastExit + Math.round(scenario.tailS * 1000);
+  const endMs = recordingEnd(scenario, simPeople);
+  const shelf = replayTransactions(index, transactions, people, random.fork('inventory'), warnings);
 
   const visits: VisitTruth[] = simPeople
     .filter((p) => p.role === 'shopper')

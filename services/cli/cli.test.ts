@@ -1,22 +1,12 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, appendFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { runWalkout } from './cli.run.ts';
 import { verbs } from './verbs.ts';
 
-const root = new URL('../../', import.meta.url).pathname;
-const run = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', ['bin/walkout.js', ...args], { cwd: root, maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-};
+const run = (...args: string[]) => runWalkout(args);
 
 test('walkout lists its verbs, and every verb explains itself with --help', async () => {
   const overview = await run('--help');
@@ -60,10 +50,12 @@ test('sim writes a recording and reports it as JSON; a damaged file is named wit
   const read = await run('recording', 'summary', out, '--json');
   assert.equal(read.code, 0, read.stderr);
   assert.equal(JSON.parse(read.stdout).truth.picks, 3);
-  const map = await run('recording', 'map', out, '--out', path.join(out, 'map.svg'), '--json');
+  // Beside the recording: a verb never writes inside what it reads.
+  const mapFile = path.join(path.dirname(out), 'map.svg');
+  const map = await run('recording', 'map', out, '--out', mapFile, '--json');
   assert.equal(map.code, 0, map.stderr);
-  assert.deepEqual(JSON.parse(map.stdout), { wrote: [path.join(out, 'map.svg')] });
-  assert.match(await readFile(path.join(out, 'map.svg'), 'utf8'), /^<svg/);
+  assert.deepEqual(JSON.parse(map.stdout), { wrote: [mapFile] });
+  assert.match(await readFile(mapFile, 'utf8'), /^<svg/);
   await appendFile(path.join(out, 'truth/visits.jsonl'), 'not json\n');
   const broken = await run('recording', 'summary', out);
   assert.equal(broken.code, 1);

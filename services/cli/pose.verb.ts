@@ -1,7 +1,7 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { CameraPosesDetected, SCHEMA_VERSION, WalkoutError } from '../../libs/contracts/index.ts';
+import { outputKinds, prepareOutput } from '../../libs/cli/output.ts';
 import { progress } from '../../libs/cli/progress.ts';
 import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 import { JsonLinesWriter, openRecording, readJsonLines } from '../../libs/recording/index.ts';
@@ -13,7 +13,7 @@ import { drawPoses } from '../../libs/vision/pose.overlay.ts';
 
 const USAGE = `walkout eval pose <recording> [--camera id ...] [--frames N|all] [--input-size 640]
                  [--mirror on|off] [--refine upright|none] [--overlay dir]
-                 [--save-detections file.jsonl | --from-detections file.jsonl] [--json]
+                 [--save-detections file.jsonl | --from-detections file.jsonl] [--force] [--json]
 
 Decodes each camera's video in the recording, runs MoveNet MultiPose on N frames per camera spread over
 the video (default 30), pairs the people it finds with the recording's 2D pose truth, and prints
@@ -53,6 +53,8 @@ is found when the model puts it within max(4 px, 0.2 x the person's torso diagon
   --from-detections F  score the detections saved in F instead of decoding video and running the
                   model (seconds instead of minutes; --input-size, --mirror, --refine, --overlay
                   do not apply)
+  --force         replace what --overlay or --save-detections names even if it is not what they
+                  write (a folder of PNGs, a detections file); neither may lie inside the recording
   --json          print the report as JSON`;
 
 const TRUTH_COLOUR: [number, number, number] = [40, 255, 40];
@@ -71,6 +73,7 @@ export const evalPoseVerb: Verb = {
     overlay: { type: 'string' },
     'save-detections': { type: 'string' },
     'from-detections': { type: 'string' },
+    force: { type: 'boolean' },
     json: { type: 'boolean' },
   },
   allowPositionals: true,
@@ -93,6 +96,15 @@ export const evalPoseVerb: Verb = {
         if (values[option] !== undefined) throw new WalkoutError('USAGE', `walkout eval pose: --${option} does not go with --from-detections (the saved file says which model)`);
     if (values.mirror !== undefined && values.mirror !== 'on' && values.mirror !== 'off')
       throw new WalkoutError('USAGE', `walkout eval pose: --mirror must be on or off, got "${values.mirror}"`);
+    const overlayDir = typeof values.overlay === 'string' ? values.overlay : undefined;
+    const inputs = { '<recording>': positionals[0], '--from-detections': fromFile };
+    const force = values.force === true;
+    const overlayOutput = overlayDir
+      ? await prepareOutput({ verb: evalPoseVerb.name, option: '--overlay', target: overlayDir, kind: outputKinds.pictures, inputs, force })
+      : undefined;
+    const detectionsOutput = saveFile
+      ? await prepareOutput({ verb: evalPoseVerb.name, option: '--save-detections', target: saveFile, kind: outputKinds.detections, inputs, force })
+      : undefined;
     const saved = fromFile ? await loadDetections(fromFile) : undefined;
     const detector = saved
       ? undefined
@@ -102,8 +114,6 @@ export const evalPoseVerb: Verb = {
           refine: typeof values.refine === 'string' ? values.refine : 'upright',
           mirror: values.mirror !== 'off',
         });
-    const overlayDir = typeof values.overlay === 'string' ? values.overlay : undefined;
-    if (overlayDir) await mkdir(overlayDir, { recursive: true });
     const cameras = recording.manifest.streams.cameras.filter((c) => (!cameraIds || cameraIds.includes(c.cameraId)) && recording.manifest.truth.poses?.[c.cameraId]);
     const total =
       saved && !Number.isFinite(framesPerCamera)
@@ -111,7 +121,11 @@ export const evalPoseVerb: Verb = {
         : cameras.reduce((n, c) => n + Math.min(c.frameCount, framesPerCamera), 0);
     const bar = progress('pose eval', total, { unit: 'frames', quiet: values.json === true });
     const instants: CameraInstant[] = [];
-    const writer = saveFile ? new JsonLinesWriter<CameraPosesDetected>(saveFile) : undefined;
+    // Both are written beside their targets and put in place only when the whole run succeeded.
+    const overlay = await overlayOutput?.begin();
+    const detectionsFile = await detectionsOutput?.begin();
+    const writer = detectionsFile ? new JsonLinesWriter<CameraPosesDetected>(detectionsFile.path) : undefined;
+    let succeeded = false;
     try {
       const result = await evaluatePoses(recording, {
         detector,
@@ -133,14 +147,14 @@ export const evalPoseVerb: Verb = {
           });
         },
         async onFrame(cameraId, frame, truth, detections) {
-          if (!overlayDir) return;
+          if (!overlay) return;
           const drawn = drawPoses(frame, [
             ...truth.people.map((p) => ({ keypoints: p.keypoints, colour: TRUTH_COLOUR, minScore: 1, hollowBelow: 2 })),
             ...detections.map((d) => ({ keypoints: d.keypoints, colour: DETECTION_COLOUR, minScore: 0.2 })),
           ]);
           await sharp(Buffer.from(drawn.data), { raw: { width: drawn.width, height: drawn.height, channels: 3 } })
             .png()
-            .toFile(path.join(overlayDir, `${cameraId}-${String(frame.index).padStart(6, '0')}.png`));
+            .toFile(path.join(overlay.path, `${cameraId}-${String(frame.index).padStart(6, '0')}.png`));
         },
       });
       bar.done();
@@ -164,9 +178,11 @@ export const evalPoseVerb: Verb = {
           ...(fusion ? ['', ...formatFusion(fusion, result.overall.wristsInView.recall)] : []),
         ].join('\n'),
       );
+      succeeded = true;
     } finally {
       await writer?.close();
       detector?.dispose();
+      for (const inProgress of [overlay, detectionsFile]) if (inProgress) await (succeeded ? inProgress.commit() : inProgress.discard());
     }
   },
 };

@@ -1,4 +1,5 @@
 import { collect, formatSummary, openRecording, summariseRecording } from '../../libs/recording/index.ts';
+import { outputKinds, prepareOutput } from '../../libs/cli/output.ts';
 import { report, requireString, type Verb } from '../../libs/cli/verb.ts';
 import { storeMapSvg, weightTraceSvg, writePicture } from '../../libs/viz/index.ts';
 import { WalkoutError } from '../../libs/contracts/index.ts';
@@ -19,15 +20,18 @@ export const recordingSummaryVerb: Verb = {
 export const recordingMapVerb: Verb = {
   name: 'recording map',
   summary: 'Draw a recording on the store map: walks, picks and puts, cameras (SVG or PNG).',
-  usage: 'walkout recording map <dir> --out <map.svg|map.png> [--json]',
-  options: { out: { type: 'string' }, json: { type: 'boolean' } },
+  usage: `walkout recording map <dir> --out <map.svg|map.png> [--force] [--json]
+
+A picture already at --out is replaced; anything else only with --force. --out may not lie inside the recording.`,
+  options: { out: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } },
   allowPositionals: true,
   async run({ values, positionals }) {
     if (positionals.length !== 1) throw new WalkoutError('USAGE', `walkout recording map takes one folder\n\n${this.usage}`);
     const out = requireString(values, 'out', this);
+    const output = await prepareOutput({ verb: this.name, target: out, kind: outputKinds.picture, inputs: { '<dir>': positionals[0] }, force: values.force === true });
     const recording = await openRecording(positionals[0]);
     const svg = storeMapSvg(recording.index, await collect(recording.truthSkeletons()), await collect(recording.truthActions()));
-    await writePicture(out, svg);
+    await output.write((into) => writePicture(into, svg));
     report(values.json === true, { wrote: [out] }, () => `wrote ${out}`);
   },
 };
@@ -35,20 +39,24 @@ export const recordingMapVerb: Verb = {
 export const recordingWeightsVerb: Verb = {
   name: 'recording weights',
   summary: 'Plot one shelf\'s load-cell traces with the true picks and puts (SVG or PNG).',
-  usage: 'walkout recording weights <dir> --shelf <shelf id> --out <trace.svg|trace.png> [--json]',
-  options: { out: { type: 'string' }, shelf: { type: 'string' }, json: { type: 'boolean' } },
+  usage: `walkout recording weights <dir> --shelf <shelf id> --out <trace.svg|trace.png> [--force] [--json]
+
+A picture already at --out is replaced; anything else only with --force. --out may not lie inside the recording.`,
+  options: { out: { type: 'string' }, shelf: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } },
   allowPositionals: true,
   async run({ values, positionals }) {
     if (positionals.length !== 1) throw new WalkoutError('USAGE', `walkout recording weights takes one folder\n\n${this.usage}`);
     const out = requireString(values, 'out', this);
     const shelfId = requireString(values, 'shelf', this);
+    const output = await prepareOutput({ verb: this.name, target: out, kind: outputKinds.picture, inputs: { '<dir>': positionals[0] }, force: values.force === true });
     const recording = await openRecording(positionals[0]);
     const stream = recording.manifest.streams.loadCells.find((s) => s.shelfId === shelfId);
     if (!stream) throw new WalkoutError('USAGE', `${positionals[0]} has no load cells for shelf ${shelfId}`);
     const rows = [];
     for await (const row of recording.loadCellRows(stream)) rows.push({ ts: row.ts, grams: Float64Array.from(row.grams) });
     const actions = (await collect(recording.truthActions())).filter((a) => a.shelfId === shelfId);
-    await writePicture(out, weightTraceSvg(shelfId, stream.loadCellIds, rows, actions));
+    const svg = weightTraceSvg(shelfId, stream.loadCellIds, rows, actions);
+    await output.write((into) => writePicture(into, svg));
     report(values.json === true, { wrote: [out] }, () => `wrote ${out}`);
   },
 };

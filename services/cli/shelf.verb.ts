@@ -1,12 +1,12 @@
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { indexStore, loadStore, WalkoutError } from '../../libs/contracts/index.ts';
+import { indexStore, loadStore, MAX_SCENARIO_SECONDS, WalkoutError, type StoreIndex } from '../../libs/contracts/index.ts';
+import { outputKinds, prepareOutput } from '../../libs/cli/output.ts';
 import { progress } from '../../libs/cli/progress.ts';
 import { optionalInt, report, requireString, type Verb } from '../../libs/cli/verb.ts';
 import { collect, openRecording, RecordingWriter } from '../../libs/recording/index.ts';
 import { evaluateShelfPerception, type ShelfScore } from '../../libs/shelf/shelf.eval.ts';
 import { recordingShelfTicks } from '../../libs/shelf/shelf.replay.ts';
-import { planShelfActivity, shelfActivityTicks } from '../../libs/sim/shelf-activity.sim.ts';
+import { planShelfActivity, shelfActivityTicks, type ShelfActivity } from '../../libs/sim/shelf-activity.sim.ts';
 
 const EVAL_USAGE = `walkout eval shelf <recording> [--json] [--details]
 
@@ -88,51 +88,40 @@ export const evalShelfVerb: Verb = {
   },
 };
 
-const SIMULATE_USAGE = `walkout shelf simulate --out <dir> [--store kiosk|convenience|<file>] [--seed N] [--seconds S] [--json]
+const SIMULATE_USAGE = `walkout shelf simulate --out <dir> [--store kiosk|convenience|<file>] [--seed N] [--seconds S] [--force] [--json]
 
 Writes a shelf-only recording (load cells and true picks/puts, no cameras) of the hard cases of shelf
 perception: rapid successive picks, neighbouring-lane simultaneous picks, lanes spanning plates, grabs
 of several units, wrong-lane put-backs and later picks of them, leans, near-equal weights.
-Score it with \`walkout eval shelf <dir>\`.`;
+--seconds is store time to simulate (default 300, at most 3600: MAX_SCENARIO_SECONDS, the longest
+the simulator records). Score it with \`walkout eval shelf <dir>\`. A recording already at --out is
+replaced once the new one is written; anything else there only with --force.`;
 
 export const shelfSimulateVerb: Verb = {
   name: 'shelf simulate',
   summary: 'Write a shelf-only recording of hard pick/put/lean cases with ground truth.',
   usage: SIMULATE_USAGE,
-  options: { out: { type: 'string' }, store: { type: 'string' }, seed: { type: 'string' }, seconds: { type: 'string' }, json: { type: 'boolean' } },
+  options: {
+    out: { type: 'string' },
+    store: { type: 'string' },
+    seed: { type: 'string' },
+    seconds: { type: 'string' },
+    force: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
   async run({ values }) {
     const out = requireString(values, 'out', shelfSimulateVerb);
     const seed = optionalInt(values, 'seed', shelfSimulateVerb, 1);
     const seconds = optionalInt(values, 'seconds', shelfSimulateVerb, 300);
+    if (!(seconds > 0 && seconds <= MAX_SCENARIO_SECONDS))
+      throw new WalkoutError('USAGE', `walkout shelf simulate: --seconds must be more than 0 and at most ${MAX_SCENARIO_SECONDS} (MAX_SCENARIO_SECONDS, the longest the simulator records), got ${seconds}`);
     const storeName = typeof values.store === 'string' ? values.store : 'kiosk';
     const file = storeName.endsWith('.json') ? storeName : path.join('fixtures/stores', `${storeName}.json`);
     const index = indexStore(await loadStore(file));
     const startMs = 1_700_000_000_000;
+    const output = await prepareOutput({ verb: shelfSimulateVerb.name, target: out, kind: outputKinds.recording, inputs: { '--store': file }, force: values.force === true });
     const plan = planShelfActivity({ index, startMs, durationMs: seconds * 1000, seed });
-    await rm(out, { recursive: true, force: true });
-    const writer = await RecordingWriter.create(out, index.store, { kind: 'simulator', detail: `walkout shelf simulate, store ${index.store.id}, seed ${seed}` });
-    const streams = new Map(
-      plan.shelfIds.map((shelfId) => {
-        const plates = index.shelves.get(shelfId)!.shelf.plates;
-        const cells = plates.map((p) => index.loadCellByPlate.get(p.id)!);
-        return [shelfId, writer.loadCells(shelfId, cells.map((c) => c.id), cells[0].sampleRateHz)];
-      }),
-    );
-    const bar = progress('shelf simulate', Math.round((plan.endMs - startMs) / 1000), { unit: 's of store time', quiet: values.json === true });
-    let shown = 0;
-    let ticks = 0;
-    for (const tick of shelfActivityTicks(index, plan, seed)) {
-      streams.get(tick.shelfId)!.write(tick.ts, tick.grams);
-      if (++ticks % 50_000 === 0) await writer.settle();
-      const done = Math.floor((tick.ts - startMs) / 1000);
-      if (done > shown) {
-        bar.tick(done - shown);
-        shown = done;
-      }
-    }
-    bar.done();
-    for (const action of plan.actions) writer.truth.actions.write(action);
-    await writer.close({ startMs, endMs: plan.endMs });
+    await output.write((into) => writeShelfActivity(into, index, plan, { startMs, seed, quiet: values.json === true }));
     const summary = { out, store: index.store.id, seed, seconds: (plan.endMs - startMs) / 1000, shelves: plan.shelfIds.length, actions: plan.actions.length, episodes: plan.episodes };
     report(values.json === true, summary, () =>
       [
@@ -142,3 +131,35 @@ export const shelfSimulateVerb: Verb = {
     );
   },
 };
+
+/** Writes the planned shelf activity as a recording: load cells tick by tick, then the true picks and puts. */
+async function writeShelfActivity(
+  dir: string,
+  index: StoreIndex,
+  plan: ShelfActivity,
+  options: { startMs: number; seed: number; quiet: boolean },
+): Promise<void> {
+  const writer = await RecordingWriter.create(dir, index.store, { kind: 'simulator', detail: `walkout shelf simulate, store ${index.store.id}, seed ${options.seed}` });
+  const streams = new Map(
+    plan.shelfIds.map((shelfId) => {
+      const plates = index.shelves.get(shelfId)!.shelf.plates;
+      const cells = plates.map((p) => index.loadCellByPlate.get(p.id)!);
+      return [shelfId, writer.loadCells(shelfId, cells.map((c) => c.id), cells[0].sampleRateHz)];
+    }),
+  );
+  const bar = progress('shelf simulate', Math.round((plan.endMs - options.startMs) / 1000), { unit: 's of store time', quiet: options.quiet });
+  let shown = 0;
+  let ticks = 0;
+  for (const tick of shelfActivityTicks(index, plan, options.seed)) {
+    streams.get(tick.shelfId)!.write(tick.ts, tick.grams);
+    if (++ticks % 50_000 === 0) await writer.settle();
+    const done = Math.floor((tick.ts - options.startMs) / 1000);
+    if (done > shown) {
+      bar.tick(done - shown);
+      shown = done;
+    }
+  }
+  bar.done();
+  for (const action of plan.actions) writer.truth.actions.write(action);
+  await writer.close({ startMs: options.startMs, endMs: plan.endMs });
+}

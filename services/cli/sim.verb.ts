@@ -1,6 +1,6 @@
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { indexStore, loadStore, WalkoutError, type Scenario } from '../../libs/contracts/index.ts';
+import { indexStore, loadStore, MAX_SCENARIO_SECONDS, WalkoutError, type Scenario } from '../../libs/contracts/index.ts';
+import { outputKinds, prepareOutput } from '../../libs/cli/output.ts';
 import { optionalInt, report, requireString, type Verb } from '../../libs/cli/verb.ts';
 import { loadScenario } from '../../libs/sim/scenario.load.ts';
 import { DIFFICULTY_PRESETS, generateScenario } from '../../libs/sim/scenario.generator.ts';
@@ -17,19 +17,20 @@ Simulates a scenario in a store and writes a recording folder (see README, "Reco
   --scenario <file>     a scenario file (fixtures/scenarios/*.json)
   --random              generate a random scenario instead
   --shoppers N          random: number of shoppers (default 6)
-  --minutes M           random: length of the arrival window in minutes (default 2)
+  --minutes M           random: length of the arrival window in minutes (default 2; a scenario
+                        runs at most an hour of store time, MAX_SCENARIO_SECONDS)
   --difficulty D        random: easy | normal | hard (default normal)
   --store <store>       a store id under fixtures/stores or a store file (default: the scenario's store)
   --seed N              seed: same seed, same bytes (default 1)
-  --out <dir>           the recording folder to write (replaced if it exists)
+  --out <dir>           the recording folder to write; a recording there is replaced once the new
+                        one is written, anything else only with --force
+  --force               replace what --out names even if it is not a recording
   --no-video            skip rendering and encoding camera footage (load cells and truth only)
   --cameras a,b         film only these cameras
   --json                print the summary as JSON`;
 
-async function resolveStore(name: string) {
-  const file = name.endsWith('.json') ? name : path.join('fixtures/stores', `${name}.json`);
-  return indexStore(await loadStore(file));
-}
+/** A store id under fixtures/stores, or a store file. */
+const storeFile = (name: string) => (name.endsWith('.json') ? name : path.join('fixtures/stores', `${name}.json`));
 
 export const simVerb: Verb = {
   name: 'sim',
@@ -46,6 +47,7 @@ export const simVerb: Verb = {
     out: { type: 'string' },
     'no-video': { type: 'boolean' },
     cameras: { type: 'string' },
+    force: { type: 'boolean' },
     json: { type: 'boolean' },
   },
   async run({ values }) {
@@ -53,34 +55,48 @@ export const simVerb: Verb = {
     const seed = optionalInt(values, 'seed', simVerb, 1);
     let scenario: Scenario;
     let index;
+    let store: string;
     if (values.random) {
-      const storeName = typeof values.store === 'string' ? values.store : 'kiosk';
-      index = await resolveStore(storeName);
+      store = storeFile(typeof values.store === 'string' ? values.store : 'kiosk');
+      index = indexStore(await loadStore(store));
       const difficultyName = (values.difficulty ?? 'normal') as string;
       const difficulty = DIFFICULTY_PRESETS[difficultyName as keyof typeof DIFFICULTY_PRESETS];
       if (!difficulty) throw new WalkoutError('USAGE', `--difficulty must be easy, normal or hard, not "${difficultyName}"`);
+      const minutes = optionalInt(values, 'minutes', simVerb, 2);
+      if (!(minutes > 0 && minutes * 60 <= MAX_SCENARIO_SECONDS))
+        throw new WalkoutError('USAGE', `walkout sim: --minutes must be more than 0 and at most ${MAX_SCENARIO_SECONDS / 60} (MAX_SCENARIO_SECONDS, the longest scenario the simulator records), got ${minutes}`);
       scenario = generateScenario({
         index,
         shoppers: optionalInt(values, 'shoppers', simVerb, 6),
-        minutes: optionalInt(values, 'minutes', simVerb, 2),
+        minutes,
         seed,
         difficulty,
       });
     } else {
       scenario = await loadScenario(requireString(values, 'scenario', simVerb));
-      index = await resolveStore(typeof values.store === 'string' ? values.store : scenario.store);
+      store = storeFile(typeof values.store === 'string' ? values.store : scenario.store);
+      index = indexStore(await loadStore(store));
     }
+    const output = await prepareOutput({
+      verb: simVerb.name,
+      target: out,
+      kind: outputKinds.recording,
+      inputs: { '--scenario': values.random ? undefined : (values.scenario as string), '--store': store },
+      force: values.force === true,
+    });
     const started = performance.now();
     const simulation = simulate(scenario, index, seed);
-    await rm(out, { recursive: true, force: true });
     const cameraIds = typeof values.cameras === 'string' ? values.cameras.split(',') : undefined;
-    const manifest = await writeSimulation(simulation, out, {
-      seed,
-      footage: values['no-video'] ? undefined : cameraFootage(index.store),
-      cameraIds,
-      quiet: values.json === true,
+    const manifest = await output.write(async (into) => {
+      const written = await writeSimulation(simulation, into, {
+        seed,
+        footage: values['no-video'] ? undefined : cameraFootage(index.store),
+        cameraIds,
+        quiet: values.json === true,
+      });
+      await writeFile(path.join(into, 'scenario.json'), `${JSON.stringify(scenario, null, 2)}\n`);
+      return written;
     });
-    await writeFile(path.join(out, 'scenario.json'), `${JSON.stringify(scenario, null, 2)}\n`);
     const summary = {
       out,
       scenario: scenario.name,

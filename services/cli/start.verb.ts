@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   DEAD_LETTER_TOPIC,
@@ -13,6 +13,7 @@ import {
 } from '../../libs/contracts/index.ts';
 import { createBus, loadBusConfig } from '../../libs/bus/index.ts';
 import { createLogger, logLevelFromEnv } from '../../libs/log/logger.ts';
+import { outputKinds, prepareOutput } from '../../libs/cli/output.ts';
 import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 import { progress } from '../../libs/cli/progress.ts';
 import { collect, formatSummary, openRecording, summariseRecording, type Recording } from '../../libs/recording/index.ts';
@@ -41,18 +42,25 @@ const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 export const startVerb: Verb = {
   name: 'start',
   summary: 'Run the store on the embedded default: simulate the demo, replay it through the pipeline, score it.',
-  usage: `walkout start [--out .walkout/demo] [--no-video] [--detect-every N] [--json]
+  usage: `walkout start [--out .walkout/demo] [--force] [--no-video] [--detect-every N] [--json]
 
 Simulates ${DEMO_SCENARIO} (seed ${DEMO_SEED}) into --out and checks its ground truth against the
 committed recording ${COMMITTED_RECORDING}; then runs the store (WALKOUT_BUS=memory by default, or
 kafka with WALKOUT_KAFKA_BROKERS) and replays the recording into it as live devices would, printing
-every shelf event, and scores the events against the ground truth.
+every shelf event, and scores the events against the ground truth. A recording already at --out is
+replaced once the new one is written; anything else there only with --force.
 
   --detect-every N  also run camera perception: replay every camera's frames and detect people in
                     every N-th frame of each (MoveNet, about a second a frame on two cores: N 10,
                     one frame a second of each camera, took 6 minutes for the demo's six);
                     the poses are scored against the pose truth, each camera alone, fused and followed`,
-  options: { out: { type: 'string' }, 'no-video': { type: 'boolean' }, 'detect-every': { type: 'string' }, json: { type: 'boolean' } },
+  options: {
+    out: { type: 'string' },
+    force: { type: 'boolean' },
+    'no-video': { type: 'boolean' },
+    'detect-every': { type: 'string' },
+    json: { type: 'boolean' },
+  },
   async run({ values }) {
     const out = typeof values.out === 'string' ? values.out : '.walkout/demo';
     const json = values.json === true;
@@ -66,13 +74,19 @@ every shelf event, and scores the events against the ground truth.
     const busConfig = loadBusConfig();
     const logger = createLogger({ level: logLevelFromEnv() });
     const scenario = await loadScenario(DEMO_SCENARIO);
-    const index = indexStore(await loadStore(path.join('fixtures/stores', `${scenario.store}.json`)));
-    await rm(out, { recursive: true, force: true });
-    await writeSimulation(simulate(scenario, index, DEMO_SEED), out, {
-      seed: DEMO_SEED,
-      footage: values['no-video'] ? undefined : cameraFootage(index.store),
-      quiet: json,
+    const storeFile = path.join('fixtures/stores', `${scenario.store}.json`);
+    const index = indexStore(await loadStore(storeFile));
+    const output = await prepareOutput({
+      verb: startVerb.name,
+      target: out,
+      kind: outputKinds.recording,
+      inputs: { 'the demo scenario': DEMO_SCENARIO, 'the demo store': storeFile, 'the committed recording': COMMITTED_RECORDING },
+      force: values.force === true,
     });
+    const simulation = simulate(scenario, index, DEMO_SEED);
+    await output.write((into) =>
+      writeSimulation(simulation, into, { seed: DEMO_SEED, footage: values['no-video'] ? undefined : cameraFootage(index.store), quiet: json }),
+    );
     const fresh = await summariseRecording(out);
     const same = async (relative: string) =>
       (await readFile(path.join(out, relative), 'utf8')) === (await readFile(path.join(COMMITTED_RECORDING, relative), 'utf8'));

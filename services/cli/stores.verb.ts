@@ -1,6 +1,7 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadStore, indexStore } from '../../libs/contracts/index.ts';
+import { outputKinds, prepareOutput } from '../../libs/cli/output.ts';
 import { report, type Verb } from '../../libs/cli/verb.ts';
 import { generateStore, STORE_SPECS, storeToJson } from '../../libs/sim/store.generator.ts';
 
@@ -46,16 +47,23 @@ export const storesCheckVerb: Verb = {
 export const storesGenerateVerb: Verb = {
   name: 'stores generate',
   summary: 'Write the built-in store fixtures (kiosk, kiosk-shelf-cams, convenience) from their generator specs.',
-  usage: 'walkout stores generate [--out fixtures/stores] [--json]',
-  options: { out: { type: 'string' }, json: { type: 'boolean' } },
+  usage: `walkout stores generate [--out fixtures/stores] [--force] [--json]
+
+Writes <name>.json into --out for each built-in store. A store file already there is replaced; any
+other file of that name only with --force.`,
+  options: { out: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' } },
   async run({ values }) {
     const out = typeof values.out === 'string' ? values.out : 'fixtures/stores';
-    await mkdir(out, { recursive: true });
+    const stores = await Promise.all(
+      Object.entries(STORE_SPECS).map(async ([name, spec]) => ({
+        spec,
+        output: await prepareOutput({ verb: this.name, target: path.join(out, `${name}.json`), kind: outputKinds.store, force: values.force === true }),
+      })),
+    );
     const wrote: string[] = [];
-    for (const [name, spec] of Object.entries(STORE_SPECS)) {
-      const file = path.join(out, `${name}.json`);
-      await writeFile(file, storeToJson(generateStore(spec)));
-      wrote.push(file);
+    for (const { spec, output } of stores) {
+      await output.write((into) => writeFile(into, storeToJson(generateStore(spec))));
+      wrote.push(output.target);
     }
     report(values.json === true, { wrote }, () => wrote.map((file) => `wrote ${file}`).join('\n'));
   },
