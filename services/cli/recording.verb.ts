@@ -1,6 +1,6 @@
 import { collect, formatSummary, openRecording, summariseRecording } from '../../libs/recording/index.ts';
 import { report, requireString, type Verb } from '../../libs/cli/verb.ts';
-import { storeMapSvg, weightTraceSvg, writePicture } from '../../libs/viz/index.ts';
+import { storeMapSvg, WalkPaths, WeightTrace, weightTraceSvg, writePicture } from '../../libs/viz/index.ts';
 import { WalkoutError } from '../../libs/contracts/index.ts';
 
 export const recordingSummaryVerb: Verb = {
@@ -26,7 +26,9 @@ export const recordingMapVerb: Verb = {
     if (positionals.length !== 1) throw new WalkoutError('USAGE', `walkout recording map takes one folder\n\n${this.usage}`);
     const out = requireString(values, 'out', this);
     const recording = await openRecording(positionals[0]);
-    const svg = storeMapSvg(recording.index, await collect(recording.truthSkeletons()), await collect(recording.truthActions()));
+    const walks = new WalkPaths();
+    for await (const tick of recording.truthSkeletons()) walks.add(tick);
+    const svg = storeMapSvg(recording.index, walks, await collect(recording.truthActions()));
     await writePicture(out, svg);
     report(values.json === true, { wrote: [out] }, () => `wrote ${out}`);
   },
@@ -45,10 +47,10 @@ export const recordingWeightsVerb: Verb = {
     const recording = await openRecording(positionals[0]);
     const stream = recording.manifest.streams.loadCells.find((s) => s.shelfId === shelfId);
     if (!stream) throw new WalkoutError('USAGE', `${positionals[0]} has no load cells for shelf ${shelfId}`);
-    const rows = [];
-    for await (const row of recording.loadCellRows(stream)) rows.push({ ts: row.ts, grams: Float64Array.from(row.grams) });
+    const trace = new WeightTrace();
+    for await (const row of recording.loadCellRows(stream)) trace.add(row.ts, row.grams);
     const actions = (await collect(recording.truthActions())).filter((a) => a.shelfId === shelfId);
-    await writePicture(out, weightTraceSvg(shelfId, stream.loadCellIds, rows, actions));
+    await writePicture(out, weightTraceSvg(shelfId, stream.loadCellIds, trace, actions));
     report(values.json === true, { wrote: [out] }, () => `wrote ${out}`);
   },
 };
