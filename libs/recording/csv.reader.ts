@@ -43,23 +43,26 @@ export async function* readCsvRecords(file: string): AsyncGenerator<CsvRecord> {
   });
   const parser = input.pipe(parse({ bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: false }));
   // One record is held back until the next arrives, so the last one can be told apart.
-  let held: { line: number; fields: string[] } | undefined;
+  let held: CsvRecord | undefined;
   let line = 1;
   try {
     try {
       for await (const fields of parser as AsyncIterable<string[]>) {
-        if (held) yield { line: held.line, fields: held.fields, unterminated: false };
-        held = { line, fields };
+        if (held) yield held;
+        held = { line, fields, unterminated: false };
         line += 1 + newlinesIn(fields);
       }
     } catch (cause) {
       // Everything read before the unreadable part is still delivered.
-      if (held) yield { line: held.line, fields: held.fields, unterminated: false };
+      if (held) yield held;
       held = undefined;
       if (cause instanceof CsvError) throw recordingError(file, typeof cause.lines === 'number' ? cause.lines : line, `not readable as CSV: ${cause.message}`, { cause });
       throw recordingError(file, line, `cannot read: ${(cause as Error).message}`, { cause });
     }
-    if (held) yield { line: held.line, fields: held.fields, unterminated: lastByte !== NEWLINE };
+    if (held) {
+      held.unterminated = lastByte !== NEWLINE;
+      yield held;
+    }
   } finally {
     parser.destroy();
     raw.destroy();
@@ -108,7 +111,8 @@ export async function* readNumericCsv(
     const values = new Float64Array(fields.length);
     for (let i = 0; i < fields.length; i++) {
       const value = Number(fields[i]);
-      if (fields[i].trim() === '' || !Number.isFinite(value))
+      // Number('') is 0: only a zero needs the look for an empty field.
+      if (!Number.isFinite(value) || (value === 0 && fields[i].trim() === ''))
         throw recordingError(file, line, `column ${i + 1} (${header[i]}) is not a number: "${fields[i]}"`, { element });
       values[i] = value;
     }
