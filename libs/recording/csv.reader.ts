@@ -1,7 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
 import { CsvError, parse } from 'csv-parse';
-import { CUT_SHORT, ensureReadable, recordingError } from './lines.reader.ts';
+import { CUT_SHORT, openLineStream, recordingError } from './lines.reader.ts';
 
 /**
  * The one CSV reader: csv-parse underneath (quoted fields may hold commas, quotes and newlines),
@@ -21,8 +19,6 @@ export interface CsvRecord {
   unterminated: boolean;
 }
 
-const NEWLINE = 0x0a;
-
 const newlinesIn = (fields: string[]) => {
   let count = 0;
   for (const field of fields) if (field.includes('\n')) count += field.split('\n').length - 1;
@@ -33,14 +29,7 @@ const newlinesIn = (fields: string[]) => {
 export const isBlankRecord = (fields: string[]) => fields.length === 1 && fields[0].trim() === '';
 
 export async function* readCsvRecords(file: string): AsyncGenerator<CsvRecord> {
-  await ensureReadable(file);
-  const raw = createReadStream(file);
-  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  // The parser cannot say whether the last record ended with a newline; the bytes can.
-  let lastByte = NEWLINE;
-  input.on('data', (chunk: Buffer) => {
-    if (chunk.length > 0) lastByte = chunk[chunk.length - 1];
-  });
+  const { raw, input, endsWithNewline } = await openLineStream(file);
   const parser = input.pipe(parse({ bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: false }));
   // One record is held back until the next arrives, so the last one can be told apart.
   let held: CsvRecord | undefined;
@@ -60,7 +49,7 @@ export async function* readCsvRecords(file: string): AsyncGenerator<CsvRecord> {
       throw recordingError(file, line, `cannot read: ${(cause as Error).message}`, { cause });
     }
     if (held) {
-      held.unterminated = lastByte !== NEWLINE;
+      held.unterminated = !endsWithNewline();
       yield held;
     }
   } finally {

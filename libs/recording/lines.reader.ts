@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
@@ -27,7 +28,7 @@ export function recordingError(
 /** What a reader says of a last line without its newline. */
 export const CUT_SHORT = 'the last line has no newline: the file was cut short (its last value may have lost digits)';
 
-export async function ensureReadable(file: string): Promise<void> {
+async function ensureReadable(file: string): Promise<void> {
   try {
     await access(file);
   } catch (cause) {
@@ -38,10 +39,11 @@ export async function ensureReadable(file: string): Promise<void> {
 const NEWLINE = 0x0a;
 
 /**
- * Yields [lineNumber, text, unterminated] for every line, transparently gunzipping `.gz` files;
- * `unterminated` is true only for a last line that has no newline after it (a file cut short).
+ * A recording file opened as a stream of its bytes (`.gz` files gunzipped on the way), and whether
+ * the bytes read so far end with a newline: a reader that parses lines cannot tell a last line with
+ * its newline from one cut short, the bytes can.
  */
-export async function* readLines(file: string): AsyncGenerator<[number, string, boolean]> {
+export async function openLineStream(file: string): Promise<{ raw: ReadStream; input: Readable; endsWithNewline: () => boolean }> {
   await ensureReadable(file);
   const raw = createReadStream(file);
   const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
@@ -49,6 +51,15 @@ export async function* readLines(file: string): AsyncGenerator<[number, string, 
   input.on('data', (chunk: Buffer) => {
     if (chunk.length > 0) lastByte = chunk[chunk.length - 1];
   });
+  return { raw, input, endsWithNewline: () => lastByte === NEWLINE };
+}
+
+/**
+ * Yields [lineNumber, text, unterminated] for every line, transparently gunzipping `.gz` files;
+ * `unterminated` is true only for a last line that has no newline after it (a file cut short).
+ */
+export async function* readLines(file: string): AsyncGenerator<[number, string, boolean]> {
+  const { raw, input, endsWithNewline } = await openLineStream(file);
   const lines = createInterface({ input, crlfDelay: Infinity });
   // One line is held back until the next arrives, so the last one can be told apart.
   let held: string | undefined;
@@ -66,7 +77,7 @@ export async function* readLines(file: string): AsyncGenerator<[number, string, 
     lines.close();
     raw.destroy();
   }
-  if (held !== undefined) yield [n, held, lastByte !== NEWLINE];
+  if (held !== undefined) yield [n, held, !endsWithNewline()];
 }
 
 /** JSON lines validated against a schema; blank lines are allowed and skipped. */
