@@ -248,7 +248,7 @@ function parseProductRow(fields: string[], surveys: PlateSurvey[]): ProductRow |
   if (![gondola, shelf, plate].every((n) => Number.isInteger(n) && n >= 0)) return `gondola, shelf and plate must be whole numbers, found "${fields.slice(1, 4).join(',')}"`;
   if (!(weight > 0)) return `weight must be a positive number of grams, found "${weightText}"`;
   if (price !== undefined && !(price >= 0)) return `price must be a number, found "${priceText}"`;
-  if (!surveys.some((s) => s.gondola === gondola && s.shelf === shelf && s.plate === plate)) return `no load-cell file for gondola ${gondola} shelf ${shelf} plate ${plate}`;
+  if (!surveys.some((s) => s.gondola === gondola && s.shelf === shelf && s.plate === plate)) return `no load cell was imported for gondola ${gondola} shelf ${shelf} plate ${plate} (no file for it, or none of its rows could be read)`;
   return { name, plateId: ids.plate(gondola, shelf, plate), weight, price };
 }
 
