@@ -1,3 +1,4 @@
+export * from './csv.reader.ts';
 export * from './lines.reader.ts';
 export * from './lines.writer.ts';
 export * from './recording.writer.ts';

@@ -19,7 +19,8 @@ import {
   type Store,
   type StoreIndex,
 } from '../contracts/index.ts';
-import { readJsonLines, readNumericCsv, recordingError } from './lines.reader.ts';
+import { readNumericCsv } from './csv.reader.ts';
+import { readJsonLines, recordingError } from './lines.reader.ts';
 import type { z } from 'zod';
 
 /** A recording opened for reading: the manifest and store are loaded; every stream is read lazily. */
@@ -42,6 +43,10 @@ export interface Recording {
 async function* nothing<T>(): AsyncGenerator<T> {}
 
 export async function readManifest(dir: string): Promise<RecordingManifest> {
+  return (await readManifestFile(dir)).manifest;
+}
+
+async function readManifestFile(dir: string): Promise<{ file: string; text: string; manifest: RecordingManifest }> {
   const file = path.join(dir, 'manifest.json');
   let text: string;
   try {
@@ -53,7 +58,7 @@ export async function readManifest(dir: string): Promise<RecordingManifest> {
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw recordingError(file, 1, `not JSON: ${(cause as Error).message}`, cause);
+    throw recordingError(file, 1, `not JSON: ${(cause as Error).message}`, { cause });
   }
   const probe = json as { format?: unknown; version?: unknown };
   if (probe?.format === RECORDING_FORMAT && probe.version !== RECORDING_VERSION)
@@ -63,15 +68,57 @@ export async function readManifest(dir: string): Promise<RecordingManifest> {
     );
   const parsed = RecordingManifest.safeParse(json);
   if (!parsed.success) throw new WalkoutError('RECORDING_INVALID', describeIssues(parsed.error, file), { details: parsed.error.issues });
-  return parsed.data;
+  return { file, text, manifest: parsed.data };
 }
 
+/** The line of a manifest that holds a value (its JSON spelling), for messages; 1 when not found. */
+function lineOf(text: string, value: string): number {
+  const at = text.indexOf(JSON.stringify(value));
+  return at < 0 ? 1 : text.slice(0, at).split('\n').length;
+}
+
+/**
+ * Every load-cell stream of the manifest must be of a shelf the store has, once, and list only cells
+ * that sit under that shelf's plates: otherwise its samples would be read against the wrong plates,
+ * or against none.
+ */
+function checkLoadCellStreams(file: string, text: string, manifest: RecordingManifest, index: StoreIndex, storeFile: string): void {
+  const seen = new Set<string>();
+  manifest.streams.loadCells.forEach((stream, i) => {
+    const element = `streams.loadCells[${i}]`;
+    const shelf = index.shelves.get(stream.shelfId);
+    if (!shelf)
+      throw recordingError(file, lineOf(text, stream.shelfId), `shelf "${stream.shelfId}" is not a shelf of ${storeFile} (it has ${[...index.shelves.keys()].join(', ')})`, {
+        element: `${element}.shelfId`,
+      });
+    if (seen.has(stream.shelfId))
+      throw recordingError(file, lineOf(text, stream.file), `a second stream for shelf ${stream.shelfId}: one file a shelf`, { element: `${element}.shelfId` });
+    seen.add(stream.shelfId);
+    const cellsOfShelf = shelf.shelf.plates.map((plate) => index.loadCellByPlate.get(plate.id)?.id);
+    stream.loadCellIds.forEach((cellId, j) => {
+      if (!cellsOfShelf.includes(cellId))
+        throw recordingError(
+          file,
+          lineOf(text, cellId),
+          `load cell "${cellId}" is not under a plate of shelf ${stream.shelfId} in ${storeFile} (its cells: ${cellsOfShelf.join(', ')})`,
+          { element: `${element}.loadCellIds[${j}]` },
+        );
+      if (stream.loadCellIds.indexOf(cellId) !== j)
+        throw recordingError(file, lineOf(text, cellId), `load cell "${cellId}" is listed twice`, { element: `${element}.loadCellIds[${j}]` });
+    });
+  });
+}
+
+/** The store clock's rule (StoreClockMs): whole milliseconds since 1970, never negative, exact. */
+const isStoreClockMs = (ts: number) => Number.isSafeInteger(ts) && ts >= 0;
+
 export async function openRecording(dir: string): Promise<Recording> {
-  const manifest = await readManifest(dir);
+  const { file: manifestFile, text: manifestText, manifest } = await readManifestFile(dir);
   const store = await loadStore(path.join(dir, manifest.store));
   if (store.id !== manifest.storeId)
     throw new WalkoutError('RECORDING_INVALID', `${dir}: manifest says store ${manifest.storeId} but ${manifest.store} is ${store.id}`);
   const index = indexStore(store);
+  checkLoadCellStreams(manifestFile, manifestText, manifest, index, manifest.store);
   const at = (relative: string) => path.join(dir, relative);
   const camera = (cameraId: string): z.infer<typeof CameraStream> => {
     const stream = manifest.streams.cameras.find((c) => c.cameraId === cameraId);
@@ -88,26 +135,39 @@ export async function openRecording(dir: string): Promise<Recording> {
     index,
     async *loadCellRows(stream) {
       const file = at(stream.file);
+      const element = `shelf ${stream.shelfId}`;
       const expected = ['ts_ms', ...stream.loadCellIds];
+      const checkHeader = (header: string[]) => {
+        const column = expected.findIndex((name, i) => header[i] !== name);
+        if (column < 0 && header.length === expected.length) return null;
+        if (column < 0) return `the header has ${header.length} columns where manifest.json lists ${expected.length}: header should be "${expected.join(',')}"`;
+        return `column ${column + 1} is "${header[column] ?? ''}" in the file but "${expected[column]}" in manifest.json: header should be "${expected.join(',')}"`;
+      };
       let previous = -Infinity;
-      let line = 1;
-      for await (const row of readNumericCsv(file, (header) =>
-        header.join(',') === expected.join(',') ? null : `header should be "${expected.join(',')}", found "${header.join(',')}"`,
-      )) {
-        line++;
-        const ts = row[0];
-        if (ts < previous) throw recordingError(file, line, `time goes backwards (${ts} after ${previous})`);
+      for await (const { line, values } of readNumericCsv(file, { checkHeader, element })) {
+        const ts = values[0];
+        if (!isStoreClockMs(ts))
+          throw recordingError(file, line, `ts_ms ${ts} is not a store-clock time (whole milliseconds since 1970, 0 to ${Number.MAX_SAFE_INTEGER})`, { element });
+        if (ts < previous) throw recordingError(file, line, `time goes backwards (${ts} after ${previous})`, { element });
         previous = ts;
-        yield { ts, grams: row.subarray(1) };
+        yield { ts, grams: values.subarray(1) };
       }
     },
     async *frameTimes(cameraId) {
-      const file = at(camera(cameraId).frames);
+      const stream = camera(cameraId);
+      const file = at(stream.frames);
+      const element = `camera ${cameraId}`;
       let expectedIndex = 0;
-      for await (const row of readNumericCsv(file, (h) => (h.join(',') === 'frame_index,ts_ms' ? null : 'header should be "frame_index,ts_ms"'))) {
-        if (row[0] !== expectedIndex) throw recordingError(file, expectedIndex + 2, `frame index ${row[0]} where ${expectedIndex} was expected`);
+      for await (const { line, values } of readNumericCsv(file, {
+        checkHeader: (h) => (h.join(',') === 'frame_index,ts_ms' ? null : 'header should be "frame_index,ts_ms"'),
+        element,
+        requireRows: stream.frameCount > 0,
+      })) {
+        if (values[0] !== expectedIndex) throw recordingError(file, line, `frame index ${values[0]} where ${expectedIndex} was expected`, { element });
+        if (!isStoreClockMs(values[1]))
+          throw recordingError(file, line, `ts_ms ${values[1]} is not a store-clock time (whole milliseconds since 1970, 0 to ${Number.MAX_SAFE_INTEGER})`, { element });
         expectedIndex++;
-        yield { frameIndex: row[0], ts: row[1] };
+        yield { frameIndex: values[0], ts: values[1] };
       }
     },
     videoPath: (cameraId) => at(camera(cameraId).video),

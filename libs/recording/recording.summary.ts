@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { collect, openRecording } from './recording.reader.ts';
+import { openRecording } from './recording.reader.ts';
 
 /** What a recording holds, counted by reading every stream once (so a damaged file shows up here). */
 export interface RecordingSummary {
@@ -30,7 +30,8 @@ export async function summariseRecording(dir: string): Promise<RecordingSummary>
   };
   const cameras = [];
   for (const c of manifest.streams.cameras) {
-    const frames = (await collect(recording.frameTimes(c.cameraId))).length;
+    let frames = 0;
+    for await (const _ of recording.frameTimes(c.cameraId)) frames++;
     cameras.push({ cameraId: c.cameraId, frames, fps: c.fps, videoBytes: await size(c.video) });
   }
   let samples = 0;
@@ -40,11 +41,24 @@ export async function summariseRecording(dir: string): Promise<RecordingSummary>
     for await (const row of recording.loadCellRows(stream)) samples += row.grams.length;
     await size(stream.file);
   }
-  const gates = await collect(recording.gateLines());
-  const actions = await collect(recording.truthActions());
-  const receipts = await collect(recording.truthReceipts());
-  let skeletonTicks = 0;
-  for await (const _ of recording.truthSkeletons()) skeletonTicks++;
+  // Every stream is counted as it is read: a summary of a long recording holds no more than a line.
+  const gateEvents = { scans: 0, openings: 0 };
+  for await (const gate of recording.gateLines()) {
+    if (gate.topic === 'gate.qr-scanned') gateEvents.scans++;
+    else gateEvents.openings++;
+  }
+  const truth = { visits: 0, picks: 0, puts: 0, handOffs: 0, receipts: 0, totalCents: 0, skeletonTicks: 0 };
+  for await (const action of recording.truthActions()) {
+    if (action.kind === 'pick') truth.picks++;
+    else if (action.kind === 'put') truth.puts++;
+    else truth.handOffs++;
+  }
+  for await (const receipt of recording.truthReceipts()) {
+    truth.receipts++;
+    truth.totalCents += receipt.totalCents;
+  }
+  for await (const _ of recording.truthSkeletons()) truth.skeletonTicks++;
+  for await (const _ of recording.truthVisits()) truth.visits++;
   for (const relative of [manifest.store, manifest.streams.gates, ...Object.values(manifest.truth).flatMap((v) => (typeof v === 'string' ? [v] : Object.values(v ?? {})))])
     if (relative) await size(relative);
   return {
@@ -54,16 +68,8 @@ export async function summariseRecording(dir: string): Promise<RecordingSummary>
     seconds: (manifest.endMs - manifest.startMs) / 1000,
     cameras,
     loadCells: { shelves: manifest.streams.loadCells.length, cells, samples },
-    gateEvents: { scans: gates.filter((g) => g.topic === 'gate.qr-scanned').length, openings: gates.filter((g) => g.topic === 'gate.opened').length },
-    truth: {
-      visits: (await collect(recording.truthVisits())).length,
-      picks: actions.filter((a) => a.kind === 'pick').length,
-      puts: actions.filter((a) => a.kind === 'put').length,
-      handOffs: actions.filter((a) => a.kind === 'hand-off').length,
-      receipts: receipts.length,
-      totalCents: receipts.reduce((s, r) => s + r.totalCents, 0),
-      skeletonTicks,
-    },
+    gateEvents,
+    truth,
     bytes,
   };
 }

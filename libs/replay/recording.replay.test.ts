@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CameraFrameCaptured, ShelfSamplesRecorded } from '../contracts/index.ts';
-import { openRecording } from '../recording/index.ts';
+import { WalkoutError, type CameraFrameCaptured, type ShelfSamplesRecorded } from '../contracts/index.ts';
+import { collect, openRecording, summariseRecording } from '../recording/index.ts';
+import { evaluateShelfPerception } from '../shelf/shelf.eval.ts';
+import { recordingShelfTicks } from '../shelf/shelf.replay.ts';
 import { replayRecording } from './recording.replay.ts';
 
 const DEMO = fileURLToPath(new URL('../../fixtures/recordings/kiosk-demo', import.meta.url));
@@ -31,4 +36,94 @@ test('replay publishes the frames of the cameras asked for, by reference, in sto
   assert.ok(stats.sampleMessages > 0 && stats.gateMessages > 0);
 
   await assert.rejects(replayRecording(recording, { publish } as never, { cameras: ['cam-7'] }), /has no video of camera cam-7 \(it has cam-1, cam-2, cam-3, cam-4, cam-5, cam-6\)/);
+});
+
+/** A copy of the demo recording without its videos (nothing here decodes them), damaged by `damage`. */
+async function damagedDemo(damage: (dir: string) => Promise<void>): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'walkout-damaged-'));
+  await cp(DEMO, dir, { recursive: true, filter: (source) => !source.endsWith('.mp4') });
+  await damage(dir);
+  return dir;
+}
+
+const editFile = async (file: string, edit: (text: string) => string) => writeFile(file, edit(await readFile(file, 'utf8')));
+const replaceTime = (line: number, bad: string) => (text: string) => {
+  const lines = text.split('\n');
+  lines[line - 1] = lines[line - 1].replace(/^[^,]*/, bad);
+  return lines.join('\n');
+};
+
+/** Runs one path to its end and gives the error it stopped with. */
+async function failure(run: () => Promise<unknown>): Promise<WalkoutError> {
+  try {
+    await run();
+  } catch (error) {
+    assert.ok(error instanceof WalkoutError, `a WalkoutError, not ${String(error)}`);
+    return error;
+  }
+  assert.fail('the damaged recording was accepted');
+}
+
+test('a damaged load-cell stream is refused the same way by recording summary, eval shelf and replay, after what came before it', async () => {
+  const cases: Array<{ name: string; damage: (dir: string) => Promise<void>; message: RegExp; shelf?: string; goodRows?: number }> = [
+    {
+      name: 'file cut inside its last number',
+      damage: (dir) => editFile(path.join(dir, 'loadcells/g1-s3.csv'), (text) => text.slice(0, -4)),
+      message: /loadcells\/g1-s3\.csv:\d+: shelf g1-s3: the last line has no newline: the file was cut short/,
+    },
+    {
+      name: 'header and no rows',
+      damage: (dir) => editFile(path.join(dir, 'loadcells/g2-s1.csv'), (text) => text.slice(0, text.indexOf('\n') + 1)),
+      message: /loadcells\/g2-s1\.csv:2: shelf g2-s1: a header \(ts_ms,lc-g2-s1-p1,.*\) and no rows under it/,
+    },
+    {
+      name: 'negative time',
+      damage: (dir) => editFile(path.join(dir, 'loadcells/g1-s2.csv'), replaceTime(100, '-5')),
+      message: /loadcells\/g1-s2\.csv:100: shelf g1-s2: ts_ms -5 is not a store-clock time/,
+      shelf: 'g1-s2',
+      goodRows: 98,
+    },
+    {
+      name: 'time of 1e20 ms',
+      damage: (dir) => editFile(path.join(dir, 'loadcells/g1-s2.csv'), replaceTime(100, '1e20')),
+      message: /loadcells\/g1-s2\.csv:100: shelf g1-s2: ts_ms 100000000000000000000 is not a store-clock time/,
+      shelf: 'g1-s2',
+      goodRows: 98,
+    },
+    {
+      name: 'shelf the store lacks',
+      damage: (dir) => editFile(path.join(dir, 'manifest.json'), (text) => text.replace('"shelfId": "g2-s4"', '"shelfId": "g9-s4"')),
+      message: /manifest\.json:\d+: streams\.loadCells\[7\]\.shelfId: shelf "g9-s4" is not a shelf of store\.json/,
+    },
+  ];
+  for (const { name, damage, message, shelf, goodRows } of cases) {
+    const dir = await damagedDemo(damage);
+    try {
+      const summary = await failure(() => summariseRecording(dir));
+      const evaluation = await failure(async () => {
+        const recording = await openRecording(dir);
+        await evaluateShelfPerception({ index: recording.index, ticks: recordingShelfTicks(recording), truth: await collect(recording.truthActions()) });
+      });
+      const published: ShelfSamplesRecorded[] = [];
+      const replay = await failure(async () => {
+        const publish = async (topic: string, message: unknown) => {
+          if (topic === 'shelf.samples-recorded') published.push(message as ShelfSamplesRecorded);
+        };
+        await replayRecording(await openRecording(dir), { publish } as never);
+      });
+      for (const error of [summary, evaluation, replay]) {
+        assert.equal(error.code, 'RECORDING_INVALID', `${name}: ${error.message}`);
+        assert.match(error.message, message, name);
+      }
+      assert.equal(evaluation.message, summary.message, `${name}: eval says what summary says`);
+      assert.equal(replay.message, summary.message, `${name}: replay says what summary says`);
+      if (shelf && goodRows) {
+        // Every row of the damaged shelf before the bad one went out, on each of its cells.
+        const times = new Set(published.filter((m) => m.shelfId === shelf).flatMap((m) => m.samples.map(([ts]) => ts)));
+        assert.equal(times.size, goodRows, `${name}: the rows before the bad one were all published`);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
 });

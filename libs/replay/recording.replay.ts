@@ -1,6 +1,6 @@
 import { SCHEMA_VERSION, WalkoutError, type CameraFrameCaptured, type topics } from '../contracts/index.ts';
 import type { Bus } from '../bus/index.ts';
-import { collect, type Recording } from '../recording/index.ts';
+import type { Recording } from '../recording/index.ts';
 import { recordingShelfTicks } from '../shelf/shelf.replay.ts';
 
 /**
@@ -31,8 +31,9 @@ export async function replayRecording(
 ): Promise<ReplayStats> {
   const { index } = recording;
   const storeId = recording.manifest.storeId;
-  const gates = await collect(recording.gateLines());
-  let nextGate = 0;
+  // Gate events are read as they come due, like every other stream (never the whole file at once).
+  const gates = recording.gateLines();
+  let nextGate = await gates.next();
   const stats: ReplayStats = { samples: 0, sampleMessages: 0, gateMessages: 0, frameMessages: 0, firstMs: Infinity, lastMs: -Infinity };
   const frames = await cameraFrames(recording, options.cameras ?? []);
   const pending = new Map<string, { shelfId: string; samples: Array<[number, number]> }>();
@@ -60,31 +61,38 @@ export async function replayRecording(
     await Promise.all(sends);
   };
   const publishGatesUpTo = async (ts: number) => {
-    while (nextGate < gates.length && gates[nextGate].message.ts <= ts) {
-      const line = gates[nextGate++];
+    while (!nextGate.done && nextGate.value.message.ts <= ts) {
+      const line = nextGate.value;
       await bus.publish(line.topic, line.message as never);
       stats.gateMessages++;
+      nextGate = await gates.next();
     }
     stats.frameMessages += await frames.publishUpTo(ts, (message) => bus.publish('camera.frame-captured', message));
   };
 
-  for await (const tick of recordingShelfTicks(recording)) {
-    if (tick.ts - batchStart >= BATCH_MS) {
-      await flushSamples();
-      batchStart = tick.ts;
-      options.onProgress?.(tick.ts);
+  try {
+    for await (const tick of recordingShelfTicks(recording)) {
+      if (tick.ts - batchStart >= BATCH_MS) {
+        await flushSamples();
+        batchStart = tick.ts;
+        options.onProgress?.(tick.ts);
+      }
+      await publishGatesUpTo(tick.ts);
+      const plates = index.shelves.get(tick.shelfId)!.shelf.plates;
+      plates.forEach((plate, i) => {
+        const cellId = index.loadCellByPlate.get(plate.id)!.id;
+        let batch = pending.get(cellId);
+        if (!batch) pending.set(cellId, (batch = { shelfId: tick.shelfId, samples: [] }));
+        batch.samples.push([tick.ts, tick.grams[i]]);
+      });
+      stats.samples += plates.length;
+      stats.firstMs = Math.min(stats.firstMs, tick.ts);
+      stats.lastMs = Math.max(stats.lastMs, tick.ts);
     }
-    await publishGatesUpTo(tick.ts);
-    const plates = index.shelves.get(tick.shelfId)!.shelf.plates;
-    plates.forEach((plate, i) => {
-      const cellId = index.loadCellByPlate.get(plate.id)!.id;
-      let batch = pending.get(cellId);
-      if (!batch) pending.set(cellId, (batch = { shelfId: tick.shelfId, samples: [] }));
-      batch.samples.push([tick.ts, tick.grams[i]]);
-    });
-    stats.samples += plates.length;
-    stats.firstMs = Math.min(stats.firstMs, tick.ts);
-    stats.lastMs = Math.max(stats.lastMs, tick.ts);
+  } catch (error) {
+    // A bad row further on in the recording does not take back the samples read before it.
+    if (error instanceof WalkoutError && error.code === 'RECORDING_INVALID') await flushSamples();
+    throw error;
   }
   await flushSamples();
   await publishGatesUpTo(Infinity);

@@ -6,30 +6,50 @@ import {
   WalkoutError,
   type ActionTruth,
   type Gondola,
+  type Lane,
   type LoadCell,
   type Placement,
+  type Plate,
   type Product,
   type Store,
 } from '../contracts/index.ts';
-import { readLines, RecordingWriter } from '../recording/index.ts';
+import { RecordingWriter, type LoadCellStreamWriter } from '../recording/index.ts';
+import {
+  csvRows,
+  numberField,
+  readPlateCsv,
+  wrongTimeUnit,
+  type ImportIssue,
+  type PlateFileCounts,
+  type PlateReading,
+  type ReportIssue,
+} from './plate-csv.reader.ts';
+
+export type { ImportIssue } from './plate-csv.reader.ts';
 
 /**
  * Imports the load-cell layout of public cashierless datasets into a walkout recording, so anyone with
  * such data can evaluate shelf perception on it:
  *
- * - one CSV per plate, `gondola_{g}_shelf_{s}_plate_{p}.csv`, rows `unix_seconds,grams`;
+ * - one CSV per plate, `gondola_{g}_shelf_{s}_plate_{p}.csv`, rows `unix_seconds,grams` (read by
+ *   plate-csv.reader.ts: small steps back in time put in order, bad rows named by file and line);
  * - a product CSV `name,gondola,shelf,plate,weight,price` (one row per product and plate it sits on);
  * - optionally a ground-truth CSV `unix_seconds,gondola,shelf,plates,product,quantity_delta`, plates
  *   separated by `;`, negative quantity for a pick.
  *
  * The store is synthesised around them: a gondola per gondola number, a shelf per shelf, a plate per
  * plate file, and a lane per product on its plate. Plates of one shelf are put on one clock (the first
- * plate's timestamps; the others give their nearest reading). Bad rows are reported with file and line and skipped;
- * every good row is kept and written.
+ * plate's timestamps; the others give their nearest reading). Every file is streamed: the plate files
+ * are read twice (once to learn each plate's span, rate and noise, which the store must hold before
+ * any sample is written; once to write the samples), never held whole in memory. Problems are errors
+ * (the row is left out) or warnings (the row is kept or put right, and the report says how).
  */
 
 const PLATE_FILE = /^gondola_(\d+)_shelf_(\d+)_plate_(\d+)\.csv$/;
+const PRODUCT_COLUMNS = ['name', 'gondola', 'shelf', 'plate', 'weight', 'price'];
+const TRUTH_COLUMNS = ['unix_seconds', 'gondola', 'shelf', 'plates', 'product', 'quantity_delta'];
 const PLATE_WIDTH_M = 0.3;
+const PLATE_DEPTH_M = 0.4;
 const SHELF_GAP_M = 0.4;
 const GONDOLA_GAP_M = 2;
 const DEFAULT_RATE_HZ = 60;
@@ -37,13 +57,15 @@ const DEFAULT_RATE_HZ = 60;
 const CAPACITY_GRAMS = 100_000;
 /** Counts on the shelves are unknown: the inventory model starts from a generous guess. */
 const UNKNOWN_STOCK = 50;
+/** A product's weight spread is not in the data: a share of its weight, at least a gram. */
+const WEIGHT_SPREAD_SHARE = 0.02;
 const MAX_ISSUES_KEPT = 200;
-
-export interface ImportIssue {
-  file: string;
-  line: number;
-  message: string;
-}
+/** Gaps between a plate's first readings that give its sample rate. */
+const RATE_GAPS = 2_000;
+/** A plate's first readings whose steps give its resting noise. */
+const NOISE_READINGS = 20_000;
+/** Ticks written between waits for the disk to take them. */
+const SETTLE_EVERY_TICKS = 100_000;
 
 export interface PlatesImportReport {
   out: string;
@@ -55,57 +77,66 @@ export interface PlatesImportReport {
   ticks: number;
   rowsAccepted: number;
   rowsRejected: number;
+  /** Plate readings that stepped back a few ms and were put in order (a warning per file). */
+  rowsReordered: number;
   actions: number;
   startMs: number;
   endMs: number;
+  errors: number;
+  warnings: number;
+  /** The first error found (also when the kept issues are all warnings). */
+  firstError?: ImportIssue;
+  /** The first MAX_ISSUES_KEPT problems, in the order found; `errors` and `warnings` count them all. */
   issues: ImportIssue[];
 }
 
-interface PlateSeries {
-  g: number;
-  s: number;
-  p: number;
+interface PlateFile {
+  gondola: number;
+  shelf: number;
+  plate: number;
   file: string;
-  ts: number[];
-  grams: number[];
+}
+
+/** What the first reading of a plate file tells: enough to describe its cell before writing samples. */
+interface PlateSurvey extends PlateFile {
+  firstMs: number;
+  lastMs: number;
+  rateHz: number;
+  noiseGrams: number;
+}
+
+interface ImportedProducts {
+  products: Product[];
+  byName: Map<string, Product>;
+  /** Products on each plate, by plate id, in the order listed. */
+  onPlate: Map<string, Product[]>;
 }
 
 const ids = {
-  gondola: (g: number) => `g${g}`,
-  shelf: (g: number, s: number) => `g${g}-s${s}`,
-  plate: (g: number, s: number, p: number) => `g${g}-s${s}-p${p}`,
-  cell: (g: number, s: number, p: number) => `lc-g${g}-s${s}-p${p}`,
+  gondola: (gondola: number) => `g${gondola}`,
+  shelf: (gondola: number, shelf: number) => `g${gondola}-s${shelf}`,
+  plate: (gondola: number, shelf: number, plate: number) => `g${gondola}-s${shelf}-p${plate}`,
+  cell: (gondola: number, shelf: number, plate: number) => `lc-g${gondola}-s${shelf}-p${plate}`,
 };
+const plateIdOf = (plate: PlateFile) => ids.plate(plate.gondola, plate.shelf, plate.plate);
 
-/** Splits a CSV line (no quoted commas in these files, but quoted names are unwrapped). */
-function cells(line: string): string[] {
-  return line.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
+/** Every problem found, the first MAX_ISSUES_KEPT of them kept for the report, all of them counted. */
+class IssueLog {
+  readonly issues: ImportIssue[] = [];
+  errors = 0;
+  warnings = 0;
+  firstError: ImportIssue | undefined;
+  readonly report: ReportIssue = (issue) => {
+    if (issue.severity === 'error') {
+      this.errors++;
+      this.firstError ??= issue;
+    } else this.warnings++;
+    if (this.issues.length < MAX_ISSUES_KEPT) this.issues.push(issue);
+  };
 }
 
-async function* csvRows(file: string, issues: ImportIssue[], expected: string[]): AsyncGenerator<{ line: number; cols: string[] }> {
-  let first = true;
-  for await (const [line, text] of readLines(file)) {
-    if (text.trim() === '') continue;
-    const cols = cells(text);
-    if (first) {
-      first = false;
-      // A header row is optional; when present it must name the expected columns.
-      if (Number.isNaN(Number(cols[0]))) {
-        const header = cols.map((c) => c.toLowerCase());
-        if (expected.some((name, i) => header[i] !== name))
-          issues.push({ file, line, message: `header should be "${expected.join(',')}", found "${cols.join(',')}"` });
-        continue;
-      }
-    }
-    yield { line, cols };
-  }
-}
-
-const ean13 = (n: number) => {
-  const twelve = `200${String(n).padStart(9, '0')}`;
-  const sum = [...twelve].reduce((s, d, i) => s + Number(d) * (i % 2 === 0 ? 1 : 3), 0);
-  return twelve + String((10 - (sum % 10)) % 10);
-};
+const ignoreIssues: ReportIssue = () => {};
+const noCounts = (): PlateFileCounts => ({ accepted: 0, rejected: 0, reordered: 0 });
 
 export async function importPlates(opts: {
   folder: string;
@@ -115,155 +146,199 @@ export async function importPlates(opts: {
   storeId?: string;
   onFile?: (file: string) => void;
 }): Promise<PlatesImportReport> {
-  const issues: ImportIssue[] = [];
-  const note = (issue: ImportIssue) => {
-    if (issues.length < MAX_ISSUES_KEPT) issues.push(issue);
-  };
-  let rowsAccepted = 0;
-  let rowsRejected = 0;
+  const log = new IssueLog();
+  const counts = noCounts();
+  const plateFiles = await listPlateFiles(opts.folder, log.report);
+  const surveys: PlateSurvey[] = [];
+  for (const plateFile of plateFiles) {
+    opts.onFile?.(plateFile.file);
+    const survey = await surveyPlate(plateFile, log.report, counts);
+    if (survey) surveys.push(survey);
+  }
+  if (surveys.length === 0) throw new WalkoutError('RECORDING_INVALID', `no plate file in ${opts.folder} has a readable row`);
 
+  const products = await readProducts(opts.productsCsv, surveys, log.report);
+  const storeId = opts.storeId ?? 'imported';
+  const store = synthesiseStore(opts.folder, storeId, surveys, products);
+  const writer = await RecordingWriter.create(opts.out, store, { kind: 'import', detail: `walkout import plates ${opts.folder}` });
+  const span = await writeShelfSamples(writer, store, surveys, log.report);
+  if (span.ticks === 0) throw new WalkoutError('RECORDING_INVALID', `no shelf of ${opts.folder} has samples on a common clock`);
+  const actions = opts.truthCsv ? await writeTruth(writer, opts.truthCsv, opts.productsCsv, store, products, span, log.report) : 0;
+  await writer.close({ startMs: span.startMs, endMs: span.endMs });
+  return {
+    out: opts.out,
+    storeId,
+    gondolas: store.layout.gondolas.length,
+    shelves: store.layout.gondolas.reduce((n, gondola) => n + gondola.shelves.length, 0),
+    plates: surveys.length,
+    products: products.products.length,
+    ticks: span.ticks,
+    rowsAccepted: counts.accepted,
+    rowsRejected: counts.rejected,
+    rowsReordered: counts.reordered,
+    actions,
+    startMs: span.startMs,
+    endMs: span.endMs,
+    errors: log.errors,
+    warnings: log.warnings,
+    ...(log.firstError ? { firstError: log.firstError } : {}),
+    issues: log.issues,
+  };
+}
+
+/** The plate files of the folder in gondola, shelf and plate order; two files of one plate are an error. */
+async function listPlateFiles(folder: string, report: ReportIssue): Promise<PlateFile[]> {
   let names: string[];
   try {
-    names = await readdir(opts.folder);
+    names = await readdir(folder);
   } catch (cause) {
-    throw new WalkoutError('RECORDING_NOT_FOUND', `cannot read folder ${opts.folder}: ${(cause as Error).message}`, { cause });
+    throw new WalkoutError('RECORDING_NOT_FOUND', `cannot read folder ${folder}: ${(cause as Error).message}`, { cause });
   }
-  const plateFiles = names.filter((n) => PLATE_FILE.test(n)).sort();
-  if (plateFiles.length === 0)
-    throw new WalkoutError('RECORDING_INVALID', `${opts.folder} holds no gondola_{g}_shelf_{s}_plate_{p}.csv files`);
-
-  // Load-cell series, one per plate.
-  const series: PlateSeries[] = [];
-  for (const name of plateFiles) {
-    const [, g, s, p] = PLATE_FILE.exec(name)!.map(Number);
-    const file = path.join(opts.folder, name);
-    opts.onFile?.(file);
-    const one: PlateSeries = { g, s, p, file, ts: [], grams: [] };
-    let last = -Infinity;
-    for await (const { line, cols } of csvRows(file, issues, ['unix_seconds', 'grams'])) {
-      const seconds = Number(cols[0]);
-      const grams = Number(cols[1]);
-      let problem: string | undefined;
-      if (cols.length !== 2) problem = `expected 2 columns (unix_seconds,grams), found ${cols.length}`;
-      else if (cols[0] === '' || !Number.isFinite(seconds) || seconds < 0) problem = `unix_seconds is not a time: "${cols[0]}"`;
-      else if (cols[1] === '' || !Number.isFinite(grams)) problem = `grams is not a number: "${cols[1]}"`;
-      else if (seconds * 1000 < last) problem = `time goes backwards (${seconds} after ${last / 1000})`;
-      if (problem) {
-        rowsRejected++;
-        note({ file, line, message: problem });
-        continue;
-      }
-      last = seconds * 1000;
-      one.ts.push(last);
-      one.grams.push(grams);
-      rowsAccepted++;
-    }
-    if (one.ts.length > 0) series.push(one);
-    else note({ file, line: 1, message: 'no readable rows: the plate is left out' });
+  const plates: PlateFile[] = [];
+  for (const name of names.sort()) {
+    const match = PLATE_FILE.exec(name);
+    if (!match) continue;
+    const [gondola, shelf, plate] = match.slice(1).map(Number);
+    const file = path.join(folder, name);
+    const twin = plates.find((other) => other.gondola === gondola && other.shelf === shelf && other.plate === plate);
+    if (twin) report({ file, line: 1, severity: 'error', message: `a second file for gondola ${gondola} shelf ${shelf} plate ${plate} (after ${twin.file}): left out` });
+    else plates.push({ gondola, shelf, plate, file });
   }
-  if (series.length === 0) throw new WalkoutError('RECORDING_INVALID', `no plate file in ${opts.folder} has a readable row`);
+  if (plates.length === 0) throw new WalkoutError('RECORDING_INVALID', `${folder} holds no gondola_{g}_shelf_{s}_plate_{p}.csv files`);
+  return plates.sort((a, b) => a.gondola - b.gondola || a.shelf - b.shelf || a.plate - b.plate);
+}
 
-  // Products, each on its plate.
-  const products: Product[] = [];
-  const productByName = new Map<string, Product>();
-  const lanesOfPlate = new Map<string, Array<{ product: Product }>>();
-  for await (const { line, cols } of csvRows(opts.productsCsv, issues, ['name', 'gondola', 'shelf', 'plate', 'weight', 'price'])) {
-    const [name, g, s, p, weight, price] = [cols[0], Number(cols[1]), Number(cols[2]), Number(cols[3]), Number(cols[4]), Number(cols[5])];
-    let problem: string | undefined;
-    if (cols.length !== 6) problem = `expected 6 columns (name,gondola,shelf,plate,weight,price), found ${cols.length}`;
-    else if (!name) problem = 'the product has no name';
-    else if (![g, s, p].every((v) => Number.isInteger(v) && v >= 0)) problem = `gondola, shelf and plate must be whole numbers, found ${cols.slice(1, 4).join(',')}`;
-    else if (!(weight > 0)) problem = `weight must be a positive number of grams, found "${cols[4]}"`;
-    else if (!(price >= 0)) problem = `price must be a number, found "${cols[5]}"`;
-    else if (!series.some((x) => x.g === g && x.s === s && x.p === p)) problem = `no load-cell file for gondola ${g} shelf ${s} plate ${p}`;
-    if (problem) {
-      note({ file: opts.productsCsv, line, message: problem });
+/** First reading of a plate file: its span, sample rate and resting noise, every problem reported. */
+async function surveyPlate(plateFile: PlateFile, report: ReportIssue, counts: PlateFileCounts): Promise<PlateSurvey | undefined> {
+  let firstMs = Number.NaN;
+  let lastMs = Number.NaN;
+  let previous: PlateReading | undefined;
+  const gaps: number[] = [];
+  const steps: number[] = [];
+  for await (const reading of readPlateCsv(plateFile.file, report, counts)) {
+    if (previous) {
+      if (gaps.length < RATE_GAPS) gaps.push(reading.ms - previous.ms);
+      if (steps.length < NOISE_READINGS) steps.push(Math.abs(reading.grams - previous.grams));
+    } else firstMs = reading.ms;
+    lastMs = reading.ms;
+    previous = reading;
+  }
+  if (!previous) {
+    report({ file: plateFile.file, line: 1, severity: 'error', message: 'no readable rows: the plate is left out' });
+    return undefined;
+  }
+  return { ...plateFile, firstMs, lastMs, rateHz: estimateRate(gaps), noiseGrams: estimateNoise(steps) };
+}
+
+interface ProductRow {
+  name: string;
+  plateId: string;
+  weight: number;
+  /** Undefined when the price field is empty. */
+  price: number | undefined;
+}
+
+/** One row of the products list, or what is wrong with it. */
+function parseProductRow(fields: string[], surveys: PlateSurvey[]): ProductRow | string {
+  if (fields.length !== PRODUCT_COLUMNS.length) return `expected ${PRODUCT_COLUMNS.length} columns (${PRODUCT_COLUMNS.join(',')}), found ${fields.length}`;
+  const [name, gondolaText, shelfText, plateText, weightText, priceText] = fields;
+  const [gondola, shelf, plate, weight] = [gondolaText, shelfText, plateText, weightText].map(numberField);
+  const price = priceText === '' ? undefined : numberField(priceText);
+  if (!name) return 'the product has no name';
+  if (![gondola, shelf, plate].every((n) => Number.isInteger(n) && n >= 0)) return `gondola, shelf and plate must be whole numbers, found "${fields.slice(1, 4).join(',')}"`;
+  if (!(weight > 0)) return `weight must be a positive number of grams, found "${weightText}"`;
+  if (price !== undefined && !(price >= 0)) return `price must be a number, found "${priceText}"`;
+  if (!surveys.some((s) => s.gondola === gondola && s.shelf === shelf && s.plate === plate)) return `no load cell was imported for gondola ${gondola} shelf ${shelf} plate ${plate} (no file for it, or none of its rows could be read)`;
+  return { name, plateId: ids.plate(gondola, shelf, plate), weight, price };
+}
+
+/**
+ * The products list: one product per name, on every plate it is listed for. A name listed again
+ * with another weight or price is an error (which one would be right?); an empty price is a warning
+ * (the product comes in at 0, and the report says it is unknown).
+ */
+async function readProducts(productsCsv: string, surveys: PlateSurvey[], report: ReportIssue): Promise<ImportedProducts> {
+  const imported: ImportedProducts = { products: [], byName: new Map(), onPlate: new Map() };
+  const firstListing = new Map<string, { line: number; weight: number; price: number | undefined }>();
+  for await (const { line, fields } of csvRows(productsCsv, PRODUCT_COLUMNS, report, { firstIsNumber: false })) {
+    const problem = (message: string, severity: ImportIssue['severity'] = 'error') => report({ file: productsCsv, line, severity, message });
+    const row = parseProductRow(fields, surveys);
+    if (typeof row === 'string') {
+      problem(row);
       continue;
     }
-    let product = productByName.get(name);
-    if (!product) {
-      const n = products.length + 1;
-      product = {
-        id: `p-${String(n).padStart(4, '0')}`,
-        name,
-        barcode: ean13(n),
-        priceCents: Math.round(price * 100),
-        unitWeightGrams: weight,
-        weightSpreadGrams: Math.max(1, Math.round(weight * 0.02 * 10) / 10),
-        ageRestricted: false,
-        sizeM: [0.08, 0.08, 0.15],
-        colour: `#${((n * 2654435761) >>> 8).toString(16).padStart(6, '0').slice(0, 6)}`,
-      };
-      products.push(product);
-      productByName.set(name, product);
+    const first = firstListing.get(row.name);
+    if (first && first.weight !== row.weight) {
+      problem(`"${row.name}" weighs ${row.weight} g here but ${first.weight} g at line ${first.line}: one product, one weight (this row is left out)`);
+      continue;
     }
-    const key = ids.plate(g, s, p);
-    lanesOfPlate.set(key, [...(lanesOfPlate.get(key) ?? []), { product }]);
+    if (first && row.price !== undefined && first.price !== undefined && first.price !== row.price) {
+      problem(`"${row.name}" costs ${row.price} here but ${first.price} at line ${first.line}: one product, one price (this row is left out)`);
+      continue;
+    }
+    let product = imported.byName.get(row.name);
+    if (!product) {
+      product = newProduct(row.name, imported.products.length + 1, row.weight, row.price ?? 0);
+      imported.products.push(product);
+      imported.byName.set(row.name, product);
+      firstListing.set(row.name, { line, weight: row.weight, price: row.price });
+    } else if (first && first.price === undefined && row.price !== undefined) {
+      product.priceCents = Math.round(row.price * 100);
+      first.price = row.price;
+    }
+    const onPlate = imported.onPlate.get(row.plateId) ?? [];
+    if (onPlate.includes(product)) {
+      problem(`"${row.name}" is listed for plate ${row.plateId} again: the first listing stands`, 'warning');
+      continue;
+    }
+    if (firstListing.get(row.name)!.price === undefined)
+      problem(`"${row.name}" has no price: imported at 0 (unknown), so any charge for it would be wrong until it is set`, 'warning');
+    imported.onPlate.set(row.plateId, [...onPlate, product]);
   }
-  if (products.length === 0) throw new WalkoutError('RECORDING_INVALID', `${opts.productsCsv} names no usable product`);
+  if (imported.products.length === 0) throw new WalkoutError('RECORDING_INVALID', `${productsCsv} names no usable product`);
+  return imported;
+}
 
-  // The synthesised store.
-  const rate = estimateRate(series[0].ts);
-  const gondolaNumbers = [...new Set(series.map((x) => x.g))].sort((a, b) => a - b);
-  const gondolas: Gondola[] = [];
+const ean13 = (serial: number) => {
+  const twelve = `200${String(serial).padStart(9, '0')}`;
+  const sum = [...twelve].reduce((total, digit, i) => total + Number(digit) * (i % 2 === 0 ? 1 : 3), 0);
+  return twelve + String((10 - (sum % 10)) % 10);
+};
+
+function newProduct(name: string, serial: number, weightGrams: number, price: number): Product {
+  return {
+    id: `p-${String(serial).padStart(4, '0')}`,
+    name,
+    barcode: ean13(serial),
+    priceCents: Math.round(price * 100),
+    unitWeightGrams: weightGrams,
+    weightSpreadGrams: Math.max(1, Math.round(weightGrams * WEIGHT_SPREAD_SHARE * 10) / 10),
+    ageRestricted: false,
+    sizeM: [0.08, 0.08, 0.15],
+    colour: `#${((serial * 2654435761) >>> 8).toString(16).padStart(6, '0').slice(0, 6)}`,
+  };
+}
+
+/** A store around the plates: gondolas in a row along y, shelves stacked, plates side by side. */
+function synthesiseStore(folder: string, storeId: string, surveys: PlateSurvey[], products: ImportedProducts): Store {
+  const gondolaNumbers = [...new Set(surveys.map((s) => s.gondola))].sort((a, b) => a - b);
   const placements: Placement[] = [];
-  const loadCells: LoadCell[] = [];
-  let maxX = 1;
-  gondolaNumbers.forEach((g, gi) => {
-    const shelfNumbers = [...new Set(series.filter((x) => x.g === g).map((x) => x.s))].sort((a, b) => a - b);
-    const plateNumbers = [...new Set(series.filter((x) => x.g === g).map((x) => x.p))].sort((a, b) => a - b);
-    const x0 = 1;
-    const y0 = 1 + gi * GONDOLA_GAP_M;
-    const width = plateNumbers.length * PLATE_WIDTH_M;
-    const height = shelfNumbers.length * SHELF_GAP_M + 0.5;
-    maxX = Math.max(maxX, x0 + width + 1);
-    const shelves = shelfNumbers.map((s, si) => {
-      const z = 0.2 + si * SHELF_GAP_M;
-      const platesHere = series.filter((x) => x.g === g && x.s === s).sort((a, b) => a.p - b.p);
-      const plates = platesHere.map((x) => {
-        const pi = plateNumbers.indexOf(x.p);
-        return { id: ids.plate(g, s, x.p), box: { min: [x0 + pi * PLATE_WIDTH_M, y0, z - 0.01] as [number, number, number], max: [x0 + (pi + 1) * PLATE_WIDTH_M, y0 + 0.4, z] as [number, number, number] } };
-      });
-      const lanes = plates.flatMap((plate) => {
-        const here = lanesOfPlate.get(plate.id) ?? [];
-        const span = (plate.box.max[0] - plate.box.min[0]) / Math.max(1, here.length);
-        return here.map(({ product }, li) => {
-          const laneId = `${plate.id}-l${li + 1}`;
-          placements.push({ laneId, productId: product.id, capacity: 99, initialStock: UNKNOWN_STOCK });
-          return {
-            id: laneId,
-            plateIds: [plate.id],
-            box: {
-              min: [plate.box.min[0] + li * span + 0.001, y0 + 0.001, z] as [number, number, number],
-              max: [plate.box.min[0] + (li + 1) * span - 0.001, y0 + 0.399, z + 0.3] as [number, number, number],
-            },
-          };
-        });
-      });
-      for (const x of platesHere)
-        loadCells.push({
-          id: ids.cell(g, s, x.p),
-          plateId: ids.plate(g, s, x.p),
-          sampleRateHz: rate,
-          noiseGrams: estimateNoise(x.grams),
-          capacityGrams: CAPACITY_GRAMS,
-        });
-      return { id: ids.shelf(g, s), surfaceHeightM: z, plates, lanes };
-    });
-    // A shelf needs at least one lane: plates without products still carry one empty lane.
-    for (const shelf of shelves)
-      if (shelf.lanes.length === 0)
-        shelf.lanes.push({ id: `${shelf.id}-l0`, plateIds: [shelf.plates[0].id], box: { min: [shelf.plates[0].box.min[0], y0 + 0.001, shelf.surfaceHeightM], max: [shelf.plates[0].box.max[0], y0 + 0.399, shelf.surfaceHeightM + 0.3] } });
-    gondolas.push({ id: ids.gondola(g), box: { min: [x0, y0, 0], max: [x0 + width, y0 + 0.4, height] }, facing: '-y', shelves });
-  });
+  const gondolas = gondolaNumbers.map((gondola, order) => synthesiseGondola(gondola, order, surveys, products, placements));
+  const loadCells: LoadCell[] = surveys.map((s) => ({
+    id: ids.cell(s.gondola, s.shelf, s.plate),
+    plateId: plateIdOf(s),
+    sampleRateHz: s.rateHz,
+    noiseGrams: s.noiseGrams,
+    capacityGrams: CAPACITY_GRAMS,
+  }));
+  const maxX = Math.max(1, ...gondolas.map((gondola) => gondola.box.max[0] + 1));
   const floorY = 2 + gondolaNumbers.length * GONDOLA_GAP_M;
-  const rect = (a: number, b: number, c: number, d: number): Array<[number, number]> => [[a, b], [c, b], [c, d], [a, d]];
-  const storeId = opts.storeId ?? 'imported';
-  const store: Store = parseStore(
+  const rect = (x0: number, y0: number, x1: number, y1: number): Array<[number, number]> => [[x0, y0], [x1, y0], [x1, y1], [x0, y1]];
+  return parseStore(
     {
       schemaVersion: SCHEMA_VERSION,
       id: storeId,
-      name: `Imported from ${path.basename(path.resolve(opts.folder))} (layout synthesised from plate numbers)`,
+      name: `Imported from ${path.basename(path.resolve(folder))} (layout synthesised from plate numbers)`,
       currency: 'USD',
       layout: {
         floor: rect(0, 0, maxX, floorY),
@@ -275,7 +350,7 @@ export async function importPlates(opts: {
         ],
         gondolas,
       },
-      planogram: { products, placements },
+      planogram: { products: products.products, placements },
       cameras: [], // shelf data alone: no cameras
       loadCells,
       gates: [
@@ -283,69 +358,170 @@ export async function importPlates(opts: {
         { id: 'gate-exit', zoneId: 'exit', kind: 'exit' },
       ],
     },
-    `store synthesised from ${opts.folder}`,
+    `store synthesised from ${folder}`,
   );
+}
 
-  // Samples, shelf by shelf, on one clock per shelf.
-  const writer = await RecordingWriter.create(opts.out, store, { kind: 'import', detail: `walkout import plates ${opts.folder}` });
-  let ticks = 0;
-  let startMs = Infinity;
-  let endMs = -Infinity;
-  for (const gondola of gondolas)
-    for (const shelf of gondola.shelves) {
-      const platesHere = shelf.plates.map((plate) => series.find((x) => ids.plate(x.g, x.s, x.p) === plate.id)!);
-      const from = Math.max(...platesHere.map((x) => x.ts[0]));
-      const to = Math.min(...platesHere.map((x) => x.ts[x.ts.length - 1]));
-      if (!(to >= from)) {
-        note({ file: platesHere[0].file, line: 1, message: `plates of shelf ${shelf.id} share no common time span: shelf left out` });
-        continue;
-      }
-      const out = writer.loadCells(shelf.id, shelf.plates.map((p) => store.loadCells.find((c) => c.plateId === p.id)!.id), rate);
-      // One controller samples a shelf's plates together: the first plate's own timestamps are the
-      // shelf's clock, and every other plate gives its reading nearest in time (never a repeat made
-      // up by a fixed grid, which would fake a quieter cell).
-      const clock = platesHere[0];
-      const cursor = platesHere.map(() => 0);
-      const row = new Float64Array(platesHere.length);
-      for (const t of clock.ts) {
-        if (t < from || t > to) continue;
-        platesHere.forEach((x, j) => {
-          while (cursor[j] + 1 < x.ts.length && Math.abs(x.ts[cursor[j] + 1] - t) <= Math.abs(x.ts[cursor[j]] - t)) cursor[j]++;
-          row[j] = x.grams[cursor[j]];
-        });
-        const ts = Math.round(t);
-        out.write(ts, row);
-        ticks++;
-        startMs = Math.min(startMs, ts);
-        endMs = Math.max(endMs, ts);
-        if (ticks % 100_000 === 0) await writer.settle();
-      }
+function synthesiseGondola(gondola: number, order: number, surveys: PlateSurvey[], products: ImportedProducts, placements: Placement[]): Gondola {
+  const mine = surveys.filter((s) => s.gondola === gondola);
+  const shelfNumbers = [...new Set(mine.map((s) => s.shelf))].sort((a, b) => a - b);
+  const plateNumbers = [...new Set(mine.map((s) => s.plate))].sort((a, b) => a - b);
+  const x0 = 1;
+  const y0 = 1 + order * GONDOLA_GAP_M;
+  const width = plateNumbers.length * PLATE_WIDTH_M;
+  const shelves = shelfNumbers.map((shelf, level) => {
+    const z = 0.2 + level * SHELF_GAP_M;
+    const plates: Plate[] = mine
+      .filter((s) => s.shelf === shelf)
+      .map((s) => {
+        const column = plateNumbers.indexOf(s.plate);
+        return { id: plateIdOf(s), box: { min: [x0 + column * PLATE_WIDTH_M, y0, z - 0.01], max: [x0 + (column + 1) * PLATE_WIDTH_M, y0 + PLATE_DEPTH_M, z] } };
+      });
+    const lanes: Lane[] = plates.flatMap((plate) => {
+      const here = products.onPlate.get(plate.id) ?? [];
+      const span = (plate.box.max[0] - plate.box.min[0]) / Math.max(1, here.length);
+      return here.map((product, slot) => {
+        const laneId = `${plate.id}-l${slot + 1}`;
+        placements.push({ laneId, productId: product.id, capacity: 99, initialStock: UNKNOWN_STOCK });
+        return {
+          id: laneId,
+          plateIds: [plate.id],
+          box: {
+            min: [plate.box.min[0] + slot * span + 0.001, y0 + 0.001, z],
+            max: [plate.box.min[0] + (slot + 1) * span - 0.001, y0 + PLATE_DEPTH_M - 0.001, z + 0.3],
+          },
+        };
+      });
+    });
+    // A shelf needs at least one lane: a shelf without products carries one empty lane.
+    if (lanes.length === 0)
+      lanes.push({
+        id: `${ids.shelf(gondola, shelf)}-l0`,
+        plateIds: [plates[0].id],
+        box: { min: [plates[0].box.min[0], y0 + 0.001, z], max: [plates[0].box.max[0], y0 + PLATE_DEPTH_M - 0.001, z + 0.3] },
+      });
+    return { id: ids.shelf(gondola, shelf), surfaceHeightM: z, plates, lanes };
+  });
+  const height = shelfNumbers.length * SHELF_GAP_M + 0.5;
+  return { id: ids.gondola(gondola), box: { min: [x0, y0, 0], max: [x0 + width, y0 + PLATE_DEPTH_M, height] }, facing: '-y', shelves };
+}
+
+/** The reading of one plate nearest in time to each tick of the shelf's clock, read as the clock goes. */
+class NearestReading {
+  private current: PlateReading | undefined;
+  private next: PlateReading | undefined;
+
+  private constructor(private readonly readings: AsyncGenerator<PlateReading>) {}
+
+  static async open(readings: AsyncGenerator<PlateReading>): Promise<NearestReading> {
+    const nearest = new NearestReading(readings);
+    nearest.current = (await readings.next()).value ?? undefined;
+    nearest.next = (await readings.next()).value ?? undefined;
+    return nearest;
+  }
+
+  async gramsAt(ms: number): Promise<number> {
+    while (this.next && Math.abs(this.next.ms - ms) <= Math.abs(this.current!.ms - ms)) {
+      this.current = this.next;
+      this.next = (await this.readings.next()).value ?? undefined;
     }
+    return this.current?.grams ?? Number.NaN;
+  }
 
-  // Ground truth.
-  let actions = 0;
-  if (opts.truthCsv) {
-    for await (const { line, cols } of csvRows(opts.truthCsv, issues, ['unix_seconds', 'gondola', 'shelf', 'plates', 'product', 'quantity_delta'])) {
-      const [seconds, g, s, platesText, name, delta] = [Number(cols[0]), Number(cols[1]), Number(cols[2]), cols[3], cols[4], Number(cols[5])];
-      const plateNumbers = (platesText ?? '').split(';').map((v) => Number(v.trim()));
-      const product = productByName.get(name ?? '');
-      const shelfId = ids.shelf(g, s);
-      const shelf = gondolas.flatMap((x) => x.shelves).find((x) => x.id === shelfId);
-      let problem: string | undefined;
-      if (cols.length !== 6) problem = `expected 6 columns (unix_seconds,gondola,shelf,plates,product,quantity_delta), found ${cols.length}`;
-      else if (!Number.isFinite(seconds) || seconds < 0) problem = `unix_seconds is not a time: "${cols[0]}"`;
-      else if (!shelf) problem = `no plates were imported for gondola ${cols[1]} shelf ${cols[2]}`;
-      else if (!plateNumbers.every((p) => Number.isInteger(p) && shelf.plates.some((x) => x.id === ids.plate(g, s, p)))) problem = `plates "${platesText}" are not plates of shelf ${shelfId}`;
-      else if (!product) problem = `unknown product "${name}" (not in ${opts.productsCsv})`;
-      else if (!Number.isInteger(delta) || delta === 0) problem = `quantity_delta must be a non-zero whole number, found "${cols[5]}"`;
-      if (problem || !shelf || !product) {
-        note({ file: opts.truthCsv, line, message: problem ?? 'unreadable row' });
+  async close(): Promise<void> {
+    await this.readings.return(undefined);
+  }
+}
+
+/** Second reading of the plate files: every shelf's samples on its own clock, shelf by shelf. */
+async function writeShelfSamples(writer: RecordingWriter, store: Store, surveys: PlateSurvey[], report: ReportIssue) {
+  const span = { ticks: 0, startMs: Infinity, endMs: -Infinity };
+  for (const gondola of store.layout.gondolas)
+    for (const shelf of gondola.shelves) {
+      const platesHere = shelf.plates.map((plate) => surveys.find((s) => plateIdOf(s) === plate.id)!);
+      const from = Math.max(...platesHere.map((s) => s.firstMs));
+      const to = Math.min(...platesHere.map((s) => s.lastMs));
+      if (!(to >= from)) {
+        report({ file: platesHere[0].file, line: 1, severity: 'error', message: `plates of shelf ${shelf.id} share no common time span: shelf left out` });
         continue;
       }
-      const plateIds = plateNumbers.map((p) => ids.plate(g, s, p));
-      const lane = shelf.lanes.find((l) => plateIds.includes(l.plateIds[0]) && placements.find((pl) => pl.laneId === l.id)?.productId === product.id) ??
-        shelf.lanes.find((l) => plateIds.includes(l.plateIds[0]));
+      const cellIds = platesHere.map((s) => ids.cell(s.gondola, s.shelf, s.plate));
+      const out = writer.loadCells(shelf.id, cellIds, platesHere[0].rateHz);
+      const written = await writeShelf(writer, out, platesHere, from, to);
+      span.ticks += written.ticks;
+      span.startMs = Math.min(span.startMs, written.startMs);
+      span.endMs = Math.max(span.endMs, written.endMs);
+    }
+  return span;
+}
+
+/**
+ * One controller samples a shelf's plates together: the first plate's own timestamps are the shelf's
+ * clock, and every other plate gives its reading nearest in time (never a repeat made up by a fixed
+ * grid, which would fake a quieter cell).
+ */
+async function writeShelf(writer: RecordingWriter, out: LoadCellStreamWriter, plates: PlateSurvey[], from: number, to: number) {
+  const clock = readPlateCsv(plates[0].file, ignoreIssues, noCounts());
+  const others = await Promise.all(plates.slice(1).map((s) => NearestReading.open(readPlateCsv(s.file, ignoreIssues, noCounts()))));
+  const row = new Float64Array(plates.length);
+  const written = { ticks: 0, startMs: Infinity, endMs: -Infinity };
+  try {
+    for await (const reading of clock) {
+      if (reading.ms < from) continue;
+      if (reading.ms > to) break;
+      row[0] = reading.grams;
+      for (let i = 0; i < others.length; i++) row[i + 1] = await others[i].gramsAt(reading.ms);
+      const ts = Math.round(reading.ms);
+      out.write(ts, row);
+      written.ticks++;
+      written.startMs = Math.min(written.startMs, ts);
+      written.endMs = Math.max(written.endMs, ts);
+      if (written.ticks % SETTLE_EVERY_TICKS === 0) await writer.settle();
+    }
+  } finally {
+    await clock.return(undefined);
+    await Promise.all(others.map((other) => other.close()));
+  }
+  return written;
+}
+
+/** The ground truth, checked row by row against the imported store and products, written as read. */
+async function writeTruth(
+  writer: RecordingWriter,
+  truthCsv: string,
+  productsCsv: string,
+  store: Store,
+  products: ImportedProducts,
+  span: { startMs: number; endMs: number },
+  report: ReportIssue,
+): Promise<number> {
+  const shelves = new Map(store.layout.gondolas.flatMap((gondola) => gondola.shelves.map((shelf) => [shelf.id, shelf] as const)));
+  const placementOf = new Map(store.planogram.placements.map((placement) => [placement.laneId, placement.productId]));
+  let actions = 0;
+  for await (const { line, fields } of csvRows(truthCsv, TRUTH_COLUMNS, report, { firstIsNumber: true })) {
+    const problem = (message: string, severity: ImportIssue['severity'] = 'error') => report({ file: truthCsv, line, severity, message });
+    const [secondsText, gondolaText, shelfText, platesText, name, deltaText] = fields;
+    const [seconds, gondola, shelfNumber, delta] = [secondsText, gondolaText, shelfText, deltaText].map(numberField);
+    const plateNumbers = (platesText ?? '').split(';').map(numberField);
+    const shelfId = ids.shelf(gondola, shelfNumber);
+    const shelf = shelves.get(shelfId);
+    const product = products.byName.get(name ?? '');
+    const unit = Number.isFinite(seconds) ? wrongTimeUnit(seconds) : null;
+    if (fields.length !== TRUTH_COLUMNS.length) problem(`expected ${TRUTH_COLUMNS.length} columns (${TRUTH_COLUMNS.join(',')}), found ${fields.length}`);
+    else if (!Number.isFinite(seconds)) problem(`unix_seconds is not a number: "${secondsText}"`);
+    else if (unit) problem(`unix_seconds ${secondsText} ${unit}: this row is left out`);
+    else if (!shelf) problem(`no plates were imported for gondola ${gondolaText} shelf ${shelfText}`);
+    else if (!plateNumbers.every((plate) => Number.isInteger(plate) && shelf.plates.some((p) => p.id === ids.plate(gondola, shelfNumber, plate))))
+      problem(`plates "${platesText}" are not plates of shelf ${shelfId}`);
+    else if (!product) problem(`unknown product "${name}" (not in ${productsCsv})`);
+    else if (!Number.isInteger(delta) || delta === 0) problem(`quantity_delta must be a non-zero whole number, found "${deltaText}"`);
+    else {
       const ms = Math.round(seconds * 1000);
+      if (ms < span.startMs || ms > span.endMs)
+        problem(`at ${secondsText} s, outside the imported load-cell data (${span.startMs / 1000} to ${span.endMs / 1000} s): kept, but nothing can match it`, 'warning');
+      const plateIds = plateNumbers.map((plate) => ids.plate(gondola, shelfNumber, plate));
+      const lanesHere = shelf.lanes.filter((lane) => plateIds.includes(lane.plateIds[0]));
+      const lane = lanesHere.find((l) => placementOf.get(l.id) === product.id) ?? lanesHere[0];
       const action: ActionTruth = {
         actionId: `a-${++actions}`,
         kind: delta < 0 ? 'pick' : 'put',
@@ -360,41 +536,24 @@ export async function importPlates(opts: {
       writer.truth.actions.write(action);
     }
   }
-  if (ticks === 0) throw new WalkoutError('RECORDING_INVALID', `no shelf of ${opts.folder} has samples on a common clock`);
-  await writer.close({ startMs, endMs });
-  return {
-    out: opts.out,
-    storeId,
-    gondolas: gondolas.length,
-    shelves: gondolas.reduce((n, g) => n + g.shelves.length, 0),
-    plates: series.length,
-    products: products.length,
-    ticks,
-    rowsAccepted,
-    rowsRejected,
-    actions,
-    startMs,
-    endMs,
-    issues,
-  };
+  return actions;
 }
 
 /** The sample rate from the gaps between readings, rounded to a whole number of hertz. */
-function estimateRate(ts: number[]): number {
-  if (ts.length < 3) return DEFAULT_RATE_HZ;
-  const gaps = ts.slice(1, Math.min(ts.length, 2_001)).map((t, i) => t - ts[i]).filter((g) => g > 0).sort((a, b) => a - b);
-  if (gaps.length === 0) return DEFAULT_RATE_HZ;
+function estimateRate(gaps: number[]): number {
+  const positive = gaps.filter((gap) => gap > 0).sort((a, b) => a - b);
+  if (positive.length < 2) return DEFAULT_RATE_HZ;
   // Mean of the ordinary gaps (timestamps are often rounded to whole ms), ignoring outages.
-  const median = gaps[gaps.length >> 1];
-  const ordinary = gaps.filter((g) => g <= 3 * median);
-  const hz = Math.round((1000 * ordinary.length) / ordinary.reduce((s, g) => s + g, 0));
+  const median = positive[positive.length >> 1];
+  const ordinary = positive.filter((gap) => gap <= 3 * median);
+  const hz = Math.round((1000 * ordinary.length) / ordinary.reduce((sum, gap) => sum + gap, 0));
   return Math.min(2000, Math.max(1, hz));
 }
 
-/** Resting noise from the median absolute difference of consecutive readings, grams. */
-function estimateNoise(grams: number[]): number {
-  const diffs = grams.slice(1, Math.min(grams.length, 20_001)).map((g, i) => Math.abs(g - grams[i])).sort((a, b) => a - b);
-  if (diffs.length === 0) return 1;
-  const sigma = diffs[diffs.length >> 1] / (0.6745 * Math.SQRT2);
+/** Resting noise from the median absolute step between consecutive readings, grams. */
+function estimateNoise(steps: number[]): number {
+  if (steps.length === 0) return 1;
+  const sorted = [...steps].sort((a, b) => a - b);
+  const sigma = sorted[sorted.length >> 1] / (0.6745 * Math.SQRT2);
   return Math.round(Math.max(0.3, sigma) * 100) / 100;
 }

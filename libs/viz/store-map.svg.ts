@@ -1,6 +1,7 @@
 import { KP, type ActionTruth, type SkeletonTruth, type StoreIndex, type Vec2 } from '../contracts/index.ts';
 import { cameraCentre } from '../geometry/index.ts';
 import { esc, PALETTE, svgDocument } from './svg.ts';
+import { ThinnedSeries } from './thinned.series.ts';
 
 /**
  * A top-down store map: zones, gondolas and lanes, cameras, each person's walk (from the hips of
@@ -9,8 +10,32 @@ import { esc, PALETTE, svgDocument } from './svg.ts';
 const PX_PER_M = 90;
 const MARGIN_PX = 40;
 const LEGEND_PX = 220;
+/** Points drawn of one person's walk at most: more than a map can show, a few kilobytes a person. */
+const WALK_POINTS = 2_000;
 
-export function storeMapSvg(index: StoreIndex, skeletons: SkeletonTruth[], actions: ActionTruth[]): string {
+/**
+ * Each person's walk (the midpoint of the hips) from the skeleton ground truth as it streams by,
+ * thinned evenly to WALK_POINTS a person, so a map of hours takes the memory of a map of minutes.
+ */
+export class WalkPaths {
+  private readonly byPerson = new Map<string, ThinnedSeries<Vec2>>();
+
+  add(tick: SkeletonTruth): void {
+    for (const person of tick.people) {
+      const left = person.keypoints[KP.left_hip];
+      const right = person.keypoints[KP.right_hip];
+      let walk = this.byPerson.get(person.personId);
+      if (!walk) this.byPerson.set(person.personId, (walk = new ThinnedSeries<Vec2>(WALK_POINTS)));
+      walk.push([(left[0] + right[0]) / 2, (left[1] + right[1]) / 2]);
+    }
+  }
+
+  paths(): Map<string, Vec2[]> {
+    return new Map([...this.byPerson].map(([personId, walk]) => [personId, walk.items()]));
+  }
+}
+
+export function storeMapSvg(index: StoreIndex, walks: WalkPaths, actions: ActionTruth[]): string {
   const floor = index.store.layout.floor;
   const maxX = Math.max(...floor.map((p) => p[0]));
   const maxY = Math.max(...floor.map((p) => p[1]));
@@ -46,16 +71,7 @@ export function storeMapSvg(index: StoreIndex, skeletons: SkeletonTruth[], actio
     body.push(`<line x1="${sx(c[0])}" y1="${sy(c[1])}" x2="${sx(tip[0])}" y2="${sy(tip[1])}" stroke="#455a64" stroke-width="2"/>`);
     body.push(`<circle cx="${sx(c[0])}" cy="${sy(c[1])}" r="6" fill="#455a64"/><text x="${sx(c[0]) + 8}" y="${sy(c[1]) - 8}" font-size="10">${esc(camera.id)}</text>`);
   }
-  // Walks: the midpoint of the hips, every tick.
-  const tracks = new Map<string, Vec2[]>();
-  for (const tick of skeletons)
-    for (const p of tick.people) {
-      const l = p.keypoints[KP.left_hip];
-      const r = p.keypoints[KP.right_hip];
-      const list = tracks.get(p.personId) ?? [];
-      list.push([(l[0] + r[0]) / 2, (l[1] + r[1]) / 2]);
-      tracks.set(p.personId, list);
-    }
+  const tracks = walks.paths();
   const colourOf = new Map([...tracks.keys()].map((id, i) => [id, PALETTE[i % PALETTE.length]]));
   for (const [id, points] of tracks) body.push(`<polyline points="${poly(points)}" fill="none" stroke="${colourOf.get(id)}" stroke-width="2" opacity="0.8"/>`);
   for (const action of actions) {

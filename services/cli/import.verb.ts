@@ -1,6 +1,7 @@
 import { WalkoutError } from '../../libs/contracts/index.ts';
 import { outputKinds, prepareOutput } from '../../libs/cli/output.ts';
 import { report, requireString, type Verb } from '../../libs/cli/verb.ts';
+import { MAX_STEP_BACK_MS } from '../../libs/shelf/plate-csv.reader.ts';
 import { importPlates } from '../../libs/shelf/plates.import.ts';
 
 const USAGE = `walkout import plates <folder> --products <csv> [--truth <csv>] --out <recording> [--store-id ID] [--force] [--json]
@@ -12,8 +13,12 @@ Imports public cashierless load-cell data into a walkout recording:
                      negative quantity for a pick), optional
   --out <recording>  the recording folder to write; an existing recording there is replaced once the
                      import succeeded, anything else only with --force
-Bad rows are reported with file and line and skipped; every good row is written. Then score it with
-\`walkout eval shelf <recording>\`.`;
+Bad rows are errors, reported with file and line and left out; every good row is written, and the
+command fails (exit 1) when there was an error. Readings that step back up to ${MAX_STEP_BACK_MS} ms in time (where
+the sensor's batches meet) are put in order and reported as a warning, as is a product without a
+price; warnings alone exit 0. Then score it with \`walkout eval shelf <recording>\`.`;
+
+const SHOWN_ISSUES = 20;
 
 export const importPlatesVerb: Verb = {
   name: 'import plates',
@@ -48,15 +53,18 @@ export const importPlatesVerb: Verb = {
     report(quiet, result, () =>
       [
         `wrote ${out}: ${result.gondolas} gondolas, ${result.shelves} shelves, ${result.plates} plates, ${result.products} products`,
-        `  ${result.ticks} ticks from ${result.rowsAccepted} rows (${result.rowsRejected} rejected), ${result.actions} true actions, ${((result.endMs - result.startMs) / 1000).toFixed(1)} s`,
-        ...result.issues.slice(0, 20).map((i) => `  ${i.file}:${i.line}: ${i.message}`),
-        ...(result.issues.length > 20 ? [`  ... and ${result.issues.length - 20} more`] : []),
+        `  ${result.ticks} ticks from ${result.rowsAccepted} rows (${result.rowsRejected} left out, ${result.rowsReordered} put back in time order), ${result.actions} true actions, ${((result.endMs - result.startMs) / 1000).toFixed(1)} s`,
+        `  ${result.errors} error(s), ${result.warnings} warning(s)`,
+        ...result.issues.slice(0, SHOWN_ISSUES).map((i) => `  ${i.file}:${i.line}: ${i.severity}: ${i.message}`),
+        ...(result.errors + result.warnings > SHOWN_ISSUES ? [`  ... and ${result.errors + result.warnings - SHOWN_ISSUES} more (--json lists the first ${result.issues.length})`] : []),
       ].join('\n'),
     );
-    if (result.issues.length > 0)
+    // Warnings (readings put back in order, a missing price) leave a usable recording: only errors fail.
+    const firstError = result.firstError;
+    if (result.errors > 0)
       throw new WalkoutError(
         'RECORDING_INVALID',
-        `${result.issues.length} problem(s) in the input (listed above; the recording holds every good row): first at ${result.issues[0].file}:${result.issues[0].line}: ${result.issues[0].message}`,
+        `${result.errors} error(s) in the input (listed above; the recording holds every good row)${firstError ? `: first at ${firstError.file}:${firstError.line}: ${firstError.message}` : ''}`,
         { details: result.issues },
       );
   },

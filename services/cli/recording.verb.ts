@@ -1,7 +1,7 @@
 import { collect, formatSummary, openRecording, summariseRecording } from '../../libs/recording/index.ts';
 import { outputKinds, prepareOutput } from '../../libs/cli/output.ts';
 import { report, requireString, type Verb } from '../../libs/cli/verb.ts';
-import { storeMapSvg, weightTraceSvg, writePicture } from '../../libs/viz/index.ts';
+import { storeMapSvg, WalkPaths, WeightTrace, weightTraceSvg, writePicture } from '../../libs/viz/index.ts';
 import { WalkoutError } from '../../libs/contracts/index.ts';
 
 export const recordingSummaryVerb: Verb = {
@@ -30,7 +30,9 @@ A picture already at --out is replaced; anything else only with --force. --out m
     const out = requireString(values, 'out', this);
     const output = await prepareOutput({ verb: this.name, target: out, kind: outputKinds.picture, inputs: { '<dir>': positionals[0] }, force: values.force === true });
     const recording = await openRecording(positionals[0]);
-    const svg = storeMapSvg(recording.index, await collect(recording.truthSkeletons()), await collect(recording.truthActions()));
+    const walks = new WalkPaths();
+    for await (const tick of recording.truthSkeletons()) walks.add(tick);
+    const svg = storeMapSvg(recording.index, walks, await collect(recording.truthActions()));
     await output.write((into) => writePicture(into, svg));
     report(values.json === true, { wrote: [out] }, () => `wrote ${out}`);
   },
@@ -52,10 +54,10 @@ A picture already at --out is replaced; anything else only with --force. --out m
     const recording = await openRecording(positionals[0]);
     const stream = recording.manifest.streams.loadCells.find((s) => s.shelfId === shelfId);
     if (!stream) throw new WalkoutError('USAGE', `${positionals[0]} has no load cells for shelf ${shelfId}`);
-    const rows = [];
-    for await (const row of recording.loadCellRows(stream)) rows.push({ ts: row.ts, grams: Float64Array.from(row.grams) });
+    const trace = new WeightTrace();
+    for await (const row of recording.loadCellRows(stream)) trace.add(row.ts, row.grams);
     const actions = (await collect(recording.truthActions())).filter((a) => a.shelfId === shelfId);
-    const svg = weightTraceSvg(shelfId, stream.loadCellIds, rows, actions);
+    const svg = weightTraceSvg(shelfId, stream.loadCellIds, trace, actions);
     await output.write((into) => writePicture(into, svg));
     report(values.json === true, { wrote: [out] }, () => `wrote ${out}`);
   },
