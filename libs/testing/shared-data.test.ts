@@ -34,11 +34,11 @@ test('missing shared data is skipped with its path and reason outside CI, and fa
   withFolder((root) => {
     const local = sharedData('autocheckout/plates.csv', WHY, { root, env: {} });
     assert.ok(local.skip);
-    assert.match(local.skip, /autocheckout\/plates\.csv is not there \(no licence: test use only; it stays in \.\.\/shared\/data/);
+    assert.match(local.skip, /autocheckout\/plates\.csv is not there: no licence: test use only, kept in \.\.\/shared\/data beside the repository/);
     assert.match(local.skip, /CI=true makes this a failure/);
     const ci = sharedData('autocheckout/plates.csv', WHY, { root, env: { CI: 'true' } });
     assert.equal(ci.skip, false, 'under CI the test is not skipped');
-    assert.throws(() => ci.use(), /CI=true but .*autocheckout\/plates\.csv is not there \(no licence: test use only/);
+    assert.throws(() => ci.use(), /CI=true but .*autocheckout\/plates\.csv is not there: no licence: test use only/);
   }));
 
 test('node:test reports a test of missing shared data as skipped with the reason, and as failed under CI=true', () =>
@@ -61,7 +61,7 @@ test('node:test reports a test of missing shared data as skipped with the reason
     };
     const local = run(undefined);
     assert.equal(local.status, 0, local.stdout + local.stderr);
-    assert.match(local.stdout, /ok 1 - reads the ground truth # SKIP .*mot\/gt\.txt is not there \(CC BY-NC-SA: test use only/);
+    assert.match(local.stdout, /ok 1 - reads the ground truth # SKIP .*mot\/gt\.txt is not there: CC BY-NC-SA: test use only/);
     const ci = run('true');
     assert.equal(ci.status, 1, ci.stdout + ci.stderr);
     assert.match(ci.stdout, /not ok 1 - reads the ground truth/);

@@ -43,7 +43,7 @@ export function sharedData(relativePath: string, why: string, options: SharedDat
   const env = options.env ?? process.env;
   const file = path.join(root, relativePath);
   if (existsSync(file)) return { path: file, skip: false, use: () => file };
-  const absent = `${file} is not there (${why}; it stays in ../shared/data beside the repository, never in fixtures/)`;
+  const absent = `${file} is not there: ${why}, kept in ../shared/data beside the repository`;
   if (env.CI === 'true') {
     return {
       path: file,

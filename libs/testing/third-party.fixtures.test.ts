@@ -53,7 +53,7 @@ for (const { folder, licences, licenceFile } of THIRD_PARTY) {
     }
   });
 
-  const original = sharedData(folder, 'the published originals the shipped copies were taken from');
+  const original = sharedData(folder, 'the published originals of the shipped copies, to compare them with');
   test(`fixtures/${folder} holds the published files unchanged`, { skip: original.skip }, () => {
     const originalDir = original.use();
     for (const file of filesUnder(dir).filter((name) => !OURS.has(path.basename(name))))
