@@ -3,11 +3,9 @@ import test from 'node:test';
 import { waitFor } from '../../libs/bus/bus.harness.ts';
 import { ManualClock } from '../../libs/clock/clock.ts';
 import { openRecording } from '../../libs/recording/index.ts';
-import { replayRecording } from '../../libs/replay/recording.replay.ts';
-import { evaluatePoses } from '../../libs/vision/pose.eval.ts';
 import type { DetectedPose } from '../../libs/vision/pose.detector.ts';
 import { standInDetector } from '../../libs/vision/pose.fixture.ts';
-import { cameraTestBus, DEMO, demoFrame } from './camera.fixture.ts';
+import { assertServiceDetectsAsEvalPose, cameraTestBus, DEMO, demoFrame } from './camera.fixture.ts';
 import { createCameraService } from './camera.service.ts';
 
 /**
@@ -31,44 +29,20 @@ function readsFrameAndView(model: string) {
 
 test('replayed frames go through the camera service on the bus: the detector gets the frames and views eval pose gives it, and its poses go out', async () => {
   const recording = await openRecording(DEMO);
-  const onBus = readsFrameAndView('frames-and-views');
-  const { bus, poses } = await cameraTestBus();
-  // Every 133rd frame of a ceiling and a shelf camera: frames 0, 133, 266 and 399, as eval pose's 4 frames a camera.
-  const service = createCameraService({ index: recording.index, bus, detector: onBus, stride: 133 });
-  try {
-    await service.start();
-    const replayed = await replayRecording(recording, bus, { cameras: ['cam-1', 'cam-5'] });
-    assert.equal(replayed.frameMessages, 2 * 532, 'every frame of both cameras went on the bus');
-    await waitFor(() => poses.length === 8, () => `8 frames of poses (${poses.length} so far)`);
-    await service.stop();
-    assert.equal(service.stats().detected, 8);
-    assert.equal(service.stats().skipped, 2 * 532 - 8);
-
-    const byCamera = new Map<string, Array<{ frameIndex: number; poses: DetectedPose[] }>>();
-    const report = await evaluatePoses(recording, {
-      detector: readsFrameAndView('frames-and-views'),
-      cameraIds: ['cam-1', 'cam-5'],
-      framesPerCamera: 4,
-      onScored: (cameraId, truth, detections) => void byCamera.set(cameraId, [...(byCamera.get(cameraId) ?? []), { frameIndex: truth.frameIndex, poses: detections }]),
-    });
-    assert.equal(report.overall.frames, 8);
-    assert.deepEqual([...byCamera.keys()].sort(), ['cam-1', 'cam-5']);
-    for (const [cameraId, expected] of byCamera) {
-      const published = poses.filter((p) => p.cameraId === cameraId).sort((a, b) => a.frameIndex - b.frameIndex);
-      assert.deepEqual(published.map((p) => p.frameIndex), [0, 133, 266, 399]);
-      assert.deepEqual(published.map((p) => p.poses), expected.map((e) => e.poses), `${cameraId}: the service's poses are eval pose's`);
-    }
-    // The comparison is of frames and views that differ: a view leans people at the edge, frames differ by camera.
-    assert.ok(poses.every((p) => p.poses[0].keypoints[0][1] !== 100), 'every frame came with its camera view');
-    assert.notDeepEqual(byCamera.get('cam-1')![0].poses, byCamera.get('cam-5')![0].poses);
-    const first = poses.find((p) => p.cameraId === 'cam-5' && p.frameIndex === 133)!;
-    assert.equal(first.model, 'frames-and-views');
-    assert.equal(first.storeId, 'kiosk-shelf-cams');
-    assert.equal(first.ts, recording.manifest.startMs + 13_300);
-  } finally {
-    await service.stop();
-    await bus.close();
-  }
+  const { poses, stats, evaluated, report } = await assertServiceDetectsAsEvalPose(recording, {
+    onBus: readsFrameAndView('frames-and-views'),
+    inEval: readsFrameAndView('frames-and-views'),
+  });
+  assert.equal(stats.detected, 8);
+  assert.equal(stats.skipped, 2 * 532 - 8);
+  assert.equal(report.overall.frames, 8);
+  // The comparison is of frames and views that differ: a view leans people at the edge, frames differ by camera.
+  assert.ok(poses.every((p) => p.poses[0].keypoints[0][1] !== 100), 'every frame came with its camera view');
+  assert.notDeepEqual(evaluated.get('cam-1')![0], evaluated.get('cam-5')![0]);
+  const first = poses.find((p) => p.cameraId === 'cam-5' && p.frameIndex === 133)!;
+  assert.equal(first.model, 'frames-and-views');
+  assert.equal(first.storeId, 'kiosk-shelf-cams');
+  assert.equal(first.ts, recording.manifest.startMs + 13_300);
 });
 
 test('a redelivered frame is not detected twice; frames that cannot be used are dead-lettered with what and where, and later frames still go through', async () => {
