@@ -68,7 +68,7 @@ export function seededRandom(seed: number): () => number {
 }
 
 /**
- * The MEVA 2018-03 scene model, read in place from the shared data folder next to the repository
- * (its licence keeps it out of the repo): ../shared/data/calibration/meva-2018-03 from the project root.
+ * The MEVA 2018-03 scene model (CC BY 4.0), shipped in fixtures/ with its licence and attribution
+ * (fixtures/calibration/meva-2018-03/ATTRIBUTION.md).
  */
-export const MEVA_CALIBRATION_DIR = fileURLToPath(new URL('../../../shared/data/calibration/meva-2018-03/', import.meta.url));
+export const MEVA_CALIBRATION_DIR = fileURLToPath(new URL('../../fixtures/calibration/meva-2018-03/', import.meta.url));

@@ -143,18 +143,6 @@ test('emptying a lane redraws only that lane, and restocking restores the pictur
   assert.deepEqual(restocked, kept);
 });
 
-test('rendering four people in four cameras stays far inside the real-time budget', () => {
-  const renderers = createStoreRenderers(store);
-  const scene = kioskSampleScenes(store)[0];
-  for (const r of renderers) r.render(scene);
-  const start = performance.now();
-  const rounds = 5;
-  for (let i = 0; i < rounds; i++) for (const r of renderers) r.render(scene);
-  const msPerFrame = (performance.now() - start) / (rounds * renderers.length);
-  // Real time for 4 cameras at 10 fps on two cores is 50 ms per frame per core; bench/ measures properly.
-  assert.ok(msPerFrame < 50, `${msPerFrame.toFixed(1)} ms per frame`);
-});
-
 test('camera footage renders to an H.264 file and hands back the pose truth', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'walkout-footage-'));
   try {

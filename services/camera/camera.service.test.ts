@@ -1,84 +1,48 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { fileURLToPath } from 'node:url';
-import {
-  DEAD_LETTER_TOPIC,
-  SCHEMA_VERSION,
-  topics,
-  type CameraFrameCaptured,
-  type CameraPosesDetected,
-  type DeviceHealthReported,
-  type MessageDeadLettered,
-} from '../../libs/contracts/index.ts';
-import { createMemoryBus, parseBusConfig } from '../../libs/bus/index.ts';
+import { waitFor } from '../../libs/bus/bus.harness.ts';
+import { ManualClock } from '../../libs/clock/clock.ts';
 import { openRecording } from '../../libs/recording/index.ts';
-import { replayRecording } from '../../libs/replay/recording.replay.ts';
-import { createDetector } from '../../libs/vision/detector.registry.ts';
-import { evaluatePoses } from '../../libs/vision/pose.eval.ts';
+import type { DetectedPose } from '../../libs/vision/pose.detector.ts';
 import { standInDetector } from '../../libs/vision/pose.fixture.ts';
+import { assertServiceDetectsAsEvalPose, cameraTestBus, DEMO, demoFrame } from './camera.fixture.ts';
 import { createCameraService } from './camera.service.ts';
 
-const DEMO = fileURLToPath(new URL('../../fixtures/recordings/kiosk-demo', import.meta.url));
+/**
+ * The camera service around its detector: which frames reach it, with which view, what goes out on
+ * the bus, what is refused. The detector is a stand-in; real MoveNet through the service is in
+ * camera.service.integration.test.ts.
+ */
 
-async function storeBus() {
-  const bus = createMemoryBus({ topics, config: parseBusConfig({ kind: 'memory', retry: { maxAttempts: 1 } }) });
-  await bus.start();
-  const poses: CameraPosesDetected[] = [];
-  const dead: MessageDeadLettered[] = [];
-  const health: DeviceHealthReported[] = [];
-  await bus.subscribe({ group: 'test-poses', topics: ['camera.poses-detected'], handle: (d) => void poses.push(d.message as CameraPosesDetected) });
-  await bus.subscribe({ group: 'test-health', topics: ['device.health-reported'], handle: (d) => void health.push(d.message as DeviceHealthReported) });
-  await bus.subscribe({ group: 'test-dead', topics: [DEAD_LETTER_TOPIC], handle: (d) => void dead.push(d.message as MessageDeadLettered) });
-  return { bus, poses, dead, health };
+/**
+ * One "person" made of what the detector was given: keypoint x from pixels spread over the frame,
+ * y from the camera's up direction at the frame's right edge, so another frame, another camera or
+ * a missing view gives other poses.
+ */
+function readsFrameAndView(model: string) {
+  return standInDetector(model, (frame, _call, view): DetectedPose[] => {
+    const up = view?.upAt(frame.width - 1, frame.height / 2) ?? [0, 0];
+    const keypoints = Array.from({ length: 17 }, (_, k): [number, number, number] => [frame.data[(k * 7919 * 3) % frame.data.length], 100 + 50 * up[0] + k, 0.9]);
+    return [{ score: 0.9, box: [0, 0, 10, 10], keypoints }];
+  });
 }
 
-/** Waits (up to a minute) until the condition holds: the service works at the detector's pace. */
-async function until(condition: () => boolean, what: string) {
-  const deadline = Date.now() + 60_000;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-test('replayed frames go through the camera service on the bus: MoveNet finds what eval pose finds in the same frames', async () => {
+test('replayed frames go through the camera service on the bus: the detector gets the frames and views eval pose gives it, and its poses go out', async () => {
   const recording = await openRecording(DEMO);
-  const movenet = await createDetector({ type: 'movenet', inputSize: 640, refine: 'upright' });
-  const { bus, poses } = await storeBus();
-  try {
-    // Every 133rd frame of a ceiling and a shelf camera: frames 0, 133, 266 and 399, as eval pose's 4 frames a camera.
-    const service = createCameraService({ index: recording.index, bus, detector: movenet, stride: 133 });
-    await service.start();
-    const replayed = await replayRecording(recording, bus, { cameras: ['cam-1', 'cam-5'] });
-    assert.equal(replayed.frameMessages, 2 * 532, 'every frame of both cameras went on the bus');
-    await until(() => poses.length === 8, '8 frames of poses');
-    await service.stop();
-    assert.deepEqual(service.stats().detected, 8);
-    assert.equal(service.stats().skipped, 2 * 532 - 8);
-
-    const byCamera = new Map<string, CameraPosesDetected[]>();
-    const report = await evaluatePoses(recording, {
-      detector: movenet,
-      cameraIds: ['cam-1', 'cam-5'],
-      framesPerCamera: 4,
-      onScored: (cameraId, truth, detections) =>
-        void byCamera.set(cameraId, [...(byCamera.get(cameraId) ?? []), { frameIndex: truth.frameIndex, poses: detections } as CameraPosesDetected]),
-    });
-    assert.equal(report.overall.frames, 8);
-    for (const [cameraId, expected] of byCamera) {
-      const published = poses.filter((p) => p.cameraId === cameraId).sort((a, b) => a.frameIndex - b.frameIndex);
-      assert.deepEqual(published.map((p) => p.frameIndex), [0, 133, 266, 399]);
-      assert.deepEqual(published.map((p) => p.poses), expected.map((e) => e.poses), `${cameraId}: the service's poses are eval pose's`);
-    }
-    assert.ok(poses.reduce((n, p) => n + p.poses.length, 0) >= 8, 'people were found, so the comparison is not of empty lists');
-    const first = poses.find((p) => p.cameraId === 'cam-5' && p.frameIndex === 133)!;
-    assert.equal(first.model, movenet.model);
-    assert.equal(first.storeId, 'kiosk-shelf-cams');
-    assert.equal(first.ts, recording.manifest.startMs + 13_300);
-  } finally {
-    movenet.dispose();
-    await bus.close();
-  }
+  const { poses, stats, evaluated, report } = await assertServiceDetectsAsEvalPose(recording, {
+    onBus: readsFrameAndView('frames-and-views'),
+    inEval: readsFrameAndView('frames-and-views'),
+  });
+  assert.equal(stats.detected, 8);
+  assert.equal(stats.skipped, 2 * 532 - 8);
+  assert.equal(report.overall.frames, 8);
+  // The comparison is of frames and views that differ: a view leans people at the edge, frames differ by camera.
+  assert.ok(poses.every((p) => p.poses[0].keypoints[0][1] !== 100), 'every frame came with its camera view');
+  assert.notDeepEqual(evaluated.get('cam-1')![0], evaluated.get('cam-5')![0]);
+  const first = poses.find((p) => p.cameraId === 'cam-5' && p.frameIndex === 133)!;
+  assert.equal(first.model, 'frames-and-views');
+  assert.equal(first.storeId, 'kiosk-shelf-cams');
+  assert.equal(first.ts, recording.manifest.startMs + 13_300);
 });
 
 test('a redelivered frame is not detected twice; frames that cannot be used are dead-lettered with what and where, and later frames still go through', async () => {
@@ -87,18 +51,10 @@ test('a redelivered frame is not detected twice; frames that cannot be used are 
   const counting = standInDetector('counting-model', (frame) => [
     { score: 0.9, box: [0, 0, 10, 10], keypoints: Array.from({ length: 17 }, (): [number, number, number] => [frame.data[0], 10, 0.9]) },
   ]);
-  const { bus, poses, dead, health } = await storeBus();
+  const { bus, poses, dead, health } = await cameraTestBus();
   const service = createCameraService({ index: recording.index, bus, detector: counting });
   await service.start();
-  const frame = (eventId: string, cameraId: string, index: number, file = `cameras/${cameraId}.mp4`): CameraFrameCaptured => ({
-    schemaVersion: SCHEMA_VERSION,
-    eventId,
-    storeId: recording.manifest.storeId,
-    ts: recording.manifest.startMs + index * 100,
-    cameraId,
-    frameIndex: index,
-    frame: { recording: DEMO, file, index },
-  });
+  const frame = (eventId: string, cameraId: string, index: number, file?: string) => demoFrame(recording, eventId, cameraId, index, file);
   try {
     await bus.publish('camera.frame-captured', frame('f-1', 'cam-2', 10));
     await bus.publish('camera.frame-captured', frame('f-1', 'cam-2', 10));
@@ -111,7 +67,7 @@ test('a redelivered frame is not detected twice; frames that cannot be used are 
     await bus.publish('camera.frame-captured', frame('f-4', 'cam-2', 600));
     await bus.publish('camera.frame-captured', { ...frame('f-6', 'cam-2', 13), storeId: 'convenience' });
     await bus.publish('camera.frame-captured', frame('f-5', 'cam-2', 12));
-    await until(() => poses.length === 2 && dead.length === 3, 'two frames of poses and three dead letters');
+    await waitFor(() => poses.length === 2 && dead.length === 3, () => `two frames of poses and three dead letters (${poses.length} and ${dead.length})`);
     await service.stop();
     assert.equal(counting.calls, 2);
     assert.deepEqual(poses.map((p) => [p.eventId, p.frameIndex]), [['poses-f-1', 10], ['poses-f-5', 12]]);
@@ -122,7 +78,7 @@ test('a redelivered frame is not detected twice; frames that cannot be used are 
     assert.match(reasons[1], /^MESSAGE_INVALID: frame f-6 is from store convenience; this camera service serves kiosk-shelf-cams/);
     assert.match(reasons[2], /^RECORDING_INVALID: .*cameras\/cam-2\.mp4 has no frame 600: its last frame is 531/);
     // The unreadable frame made cam-2 dead for the operator; the next frame that read made it ok again.
-    await until(() => health.length === 2, 'two health reports');
+    await waitFor(() => health.length === 2, () => `two health reports (${health.length})`);
     assert.deepEqual(health.map((h) => [h.deviceId, h.deviceKind, h.health]), [['cam-2', 'camera', 'dead'], ['cam-2', 'camera', 'ok']]);
     assert.match(health[0].detail, /cam-2: frame 600 cannot be read: .*has no frame 600/);
   } finally {
@@ -133,36 +89,36 @@ test('a redelivered frame is not detected twice; frames that cannot be used are 
 
 test('live, a camera stage that cannot keep up passes over frames that waited too long and goes on from the present', async () => {
   const recording = await openRecording(DEMO);
-  // A detector far slower than frames come: 600 ms a frame.
-  const slow = standInDetector('slow-model', () => []);
-  const detect = slow.detect.bind(slow);
-  slow.detect = async (frame) => {
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    return detect(frame);
-  };
-  const { bus, poses } = await storeBus();
-  const service = createCameraService({ index: recording.index, bus, detector: slow, maxLagMs: 300 });
-  await service.start();
-  const frame = (index: number): CameraFrameCaptured => ({
-    schemaVersion: SCHEMA_VERSION,
-    eventId: `live-${index}`,
-    storeId: recording.manifest.storeId,
-    ts: recording.manifest.startMs + index * 100,
-    cameraId: 'cam-4',
-    frameIndex: index,
-    frame: { recording: DEMO, file: 'cameras/cam-4.mp4', index },
+  const clock = new ManualClock(recording.manifest.startMs);
+  /** How long the detector takes over the first frame, by the clock. */
+  const SLOW_DETECT_MS = 600;
+  const MAX_LAG_MS = 300;
+  // The first frame keeps the detector busy until the test has moved the clock past the limit.
+  let finishFirst!: () => void;
+  const firstDone = new Promise<void>((resolve) => (finishFirst = resolve));
+  const slow = standInDetector('slow-model', async (_frame, call) => {
+    if (call === 1) await firstDone;
+    return [];
   });
+  const { bus, poses } = await cameraTestBus(() => clock.now());
+  const service = createCameraService({ index: recording.index, bus, detector: slow, maxLagMs: MAX_LAG_MS, clock });
+  await service.start();
   try {
-    // Four frames at once: the first is detected; the other three wait 600 ms behind it, past the limit.
-    for (const index of [0, 1, 2, 3]) await bus.publish('camera.frame-captured', frame(index));
-    await until(() => service.stats().detected + service.stats().late === 4, 'four frames taken or passed over');
-    // A frame that comes once the stage is free again is detected.
-    await bus.publish('camera.frame-captured', frame(4));
-    await until(() => poses.length === 2, 'the next fresh frame');
+    // Four frames at once: the first is detected; the other three wait behind it, past the limit.
+    for (const index of [0, 1, 2, 3]) await bus.publish('camera.frame-captured', demoFrame(recording, `live-${index}`, 'cam-4', index));
+    await waitFor(() => slow.calls === 1, 'the detector at work on the first frame');
+    await clock.advance(SLOW_DETECT_MS);
+    finishFirst();
+    await waitFor(() => service.stats().detected + service.stats().late === 4, () => `four frames taken or passed over (${JSON.stringify(service.stats())})`);
+    assert.deepEqual({ detected: service.stats().detected, late: service.stats().late }, { detected: 1, late: 3 });
+    // A frame that comes once the stage is free again is detected: its wait is within the limit.
+    await bus.publish('camera.frame-captured', demoFrame(recording, 'live-4', 'cam-4', 4));
+    await waitFor(() => poses.length === 2, 'the next fresh frame');
     await service.stop();
     assert.deepEqual(poses.map((p) => p.frameIndex), [0, 4]);
     assert.deepEqual({ detected: service.stats().detected, late: service.stats().late }, { detected: 2, late: 3 });
   } finally {
+    finishFirst();
     await service.stop();
     await bus.close();
   }
@@ -171,17 +127,9 @@ test('live, a camera stage that cannot keep up passes over frames that waited to
 test('the camera service keeps only so many videos open, closing the one used longest ago', async () => {
   const recording = await openRecording(DEMO);
   const seeing = standInDetector('seeing-model', () => []);
-  const { bus, poses } = await storeBus();
+  const { bus, poses } = await cameraTestBus();
   const service = createCameraService({ index: recording.index, bus, detector: seeing, openVideos: 2 });
-  const frame = (cameraId: string, index: number): CameraFrameCaptured => ({
-    schemaVersion: SCHEMA_VERSION,
-    eventId: `open-${cameraId}-${index}`,
-    storeId: recording.manifest.storeId,
-    ts: recording.manifest.startMs + index * 100,
-    cameraId,
-    frameIndex: index,
-    frame: { recording: DEMO, file: `cameras/${cameraId}.mp4`, index },
-  });
+  const frame = (cameraId: string, index: number) => demoFrame(recording, `open-${cameraId}-${index}`, cameraId, index);
   try {
     for (const cameraId of ['cam-1', 'cam-2', 'cam-3', 'cam-1']) await service.ingestFrame(frame(cameraId, 3));
     assert.equal(service.stats().openVideos, 2);
@@ -190,7 +138,7 @@ test('the camera service keeps only so many videos open, closing the one used lo
     const again = await service.ingestFrame(frame('cam-1', 4));
     assert.equal(again?.frameIndex, 4);
     assert.deepEqual([service.stats().detected, service.stats().openVideos], [4, 2]);
-    await until(() => poses.length === 4, 'the four frames published');
+    await waitFor(() => poses.length === 4, 'the four frames published');
   } finally {
     await service.stop();
     await bus.close();

@@ -12,6 +12,7 @@ import { VideoFrameCursor } from '../../libs/video/frame.cursor.ts';
 import type { PoseDetector, ViewGeometry } from '../../libs/vision/pose.detector.ts';
 import { cameraViewGeometry } from '../../libs/vision/view.geometry.ts';
 import type { Logger } from '../../libs/log/logger.ts';
+import { systemClock, type Clock } from '../../libs/clock/clock.ts';
 
 /**
  * Camera perception: frames in (`camera.frame-captured`, a reference into a video, keyed by camera),
@@ -40,8 +41,10 @@ export interface CameraServiceDependencies {
   detector: PoseDetector;
   /** Detect every n-th frame of each camera (frame index a multiple of n); default 1, every frame. */
   stride?: number;
-  /** Pass over frames that waited on the bus longer than this (wall clock, ms); unset: none. */
+  /** Pass over frames that waited on the bus longer than this (by `clock`, ms); unset: none. */
   maxLagMs?: number;
+  /** What "now" is for maxLagMs, against the bus's publishedAt; default the system clock. */
+  clock?: Clock;
   /** Video decoders kept open at once (default 32: a few per camera of a large store). */
   openVideos?: number;
   logger?: Logger;
@@ -68,7 +71,7 @@ export interface CameraService {
   stop(): Promise<void>;
   /**
    * Detects one frame and publishes its poses (null when the stride, a redelivery or its lag skips
-   * it). `publishedAt` is when the frame went on the bus (wall clock), for maxLagMs.
+   * it). `publishedAt` is when the frame went on the bus (wall clock ms, as the bus stamps it), for maxLagMs.
    */
   ingestFrame(message: CameraFrameCaptured, publishedAt?: number): Promise<CameraPosesDetected | null>;
   stats(): CameraServiceStats;
@@ -76,6 +79,7 @@ export interface CameraService {
 
 export function createCameraService(deps: CameraServiceDependencies): CameraService {
   const { index, bus, detector } = deps;
+  const clock = deps.clock ?? systemClock;
   const stride = Math.max(1, Math.floor(deps.stride ?? 1));
   const views = new Map<string, ViewGeometry>();
   const cursors = new Map<string, VideoFrameCursor>();
@@ -126,7 +130,7 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
       stats.redelivered++;
       return null;
     }
-    if (deps.maxLagMs !== undefined && publishedAt !== undefined && Date.now() - publishedAt > deps.maxLagMs) {
+    if (deps.maxLagMs !== undefined && publishedAt !== undefined && clock.now() - publishedAt > deps.maxLagMs) {
       stats.late++;
       return null;
     }

@@ -16,7 +16,7 @@ import { emptyTally, formatRecall, summariseRecall, tallyFrame } from './keypoin
 import { objectKeypointSimilarity } from './oks.metric.ts';
 import { cameraViewGeometry } from './view.geometry.ts';
 
-const data = (p: string) => fileURLToPath(new URL(`../../../shared/data/${p}`, import.meta.url));
+const data = (p: string) => fileURLToPath(new URL(`../../fixtures/${p}`, import.meta.url));
 const KIOSK = fileURLToPath(new URL('../../fixtures/stores/kiosk.json', import.meta.url));
 const TWO_SHOPPERS = fileURLToPath(new URL('../../fixtures/scenarios/two-shoppers-one-shelf.json', import.meta.url));
 
