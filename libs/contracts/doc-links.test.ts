@@ -21,6 +21,15 @@ interface Link {
   target: string;
 }
 
+/**
+ * Data shipped from elsewhere comes with an ATTRIBUTION.md of ours beside it; the other markdown
+ * files there are the data set's own, kept as they were published, and may link to parts of the
+ * data set that were not shipped.
+ */
+function isThirdPartyText(file: string): boolean {
+  return path.basename(file) !== 'ATTRIBUTION.md' && existsSync(path.join(path.dirname(file), 'ATTRIBUTION.md'));
+}
+
 /** Every markdown file of the repository, the README first. */
 function docPages(): string[] {
   const pages: string[] = [];
@@ -29,7 +38,7 @@ function docPages(): string[] {
       const full = path.join(folder, entry.name);
       if (entry.name.startsWith('.') || entry.name === 'node_modules' || NOT_OURS.has(path.relative(ROOT, full))) continue;
       if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith('.md') && full !== README) pages.push(full);
+      else if (entry.name.endsWith('.md') && full !== README && !isThirdPartyText(full)) pages.push(full);
     }
   };
   walk(ROOT);
