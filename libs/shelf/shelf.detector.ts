@@ -8,7 +8,7 @@ import {
 } from '../contracts/index.ts';
 import { plateShares } from '../contracts/index.ts';
 import { explain, type Explanation, type Item, type LaneGeometry, type PlateChange } from './hypothesis.model.ts';
-import type { InventoryModel } from './inventory.model.ts';
+import { ShelfInventory } from './inventory.model.ts';
 import { CellHealthMonitor, worstHealth, type CellHealth } from './sensor.health.ts';
 
 /**
@@ -20,7 +20,8 @@ import { CellHealthMonitor, worstHealth, type CellHealth } from './sensor.health
  * wobble keep it open), and the readings after that, averaged, against the readings before, give each
  * plate's net change with its uncertainty. A lean or a neighbour's twitch comes back to where it was
  * and yields nothing. The per-plate changes are then explained as units on lanes (hypothesis.model),
- * with what the inventory model believes each lane holds, and become one shelf event per moved lane.
+ * with what the shelf's own inventory believes each lane holds, and become one shelf event per moved
+ * lane. The detector keeps no state of any other shelf.
  */
 
 /** A plate is quiet when this much of its recent signal stays within noise. */
@@ -59,7 +60,6 @@ type State = 'rest' | 'active' | 'after';
 export interface ShelfDetectorOptions {
   index: StoreIndex;
   shelfId: string;
-  inventory: InventoryModel;
   onEvent(event: ShelfEventDetected): void;
   onHealth?(report: DeviceHealthReported): void;
 }
@@ -78,6 +78,8 @@ export class ShelfDetector {
   readonly shelfId: string;
   readonly loadCellIds: string[];
   readonly plateIds: string[];
+  /** What this shelf holds, as its events have changed it. */
+  readonly inventory: ShelfInventory;
   readonly stats: ShelfDetectorStats = { samples: 0, segments: 0, segmentsWithoutChange: 0, segmentsForced: 0, events: 0 };
   private readonly n: number;
   private readonly lanes: LaneGeometry[];
@@ -116,6 +118,7 @@ export class ShelfDetector {
     const entry = opts.index.shelves.get(opts.shelfId);
     if (!entry) throw new WalkoutError('CONFIG_INVALID', `shelf detector: unknown shelf ${opts.shelfId}`);
     this.shelfId = opts.shelfId;
+    this.inventory = new ShelfInventory(opts.index, opts.shelfId);
     const plates = entry.shelf.plates;
     this.n = plates.length;
     this.plateIds = plates.map((p) => p.id);
@@ -417,7 +420,7 @@ export class ShelfDetector {
       lanes: this.lanes,
       candidateLanes,
       products: this.opts.index.products,
-      inventory: this.opts.inventory,
+      inventory: this.inventory,
       nowMs: endMs,
     });
     if (explanations.length === 0) return;
@@ -428,8 +431,8 @@ export class ShelfDetector {
       this.opts.onEvent(event);
     }
     for (const item of best.items) {
-      if (item.sign < 0) this.opts.inventory.pick(item.stockLaneId, item.productId, item.quantity, endMs);
-      else this.opts.inventory.put(item.laneId, item.productId, item.quantity, endMs);
+      if (item.sign < 0) this.inventory.pick(item.stockLaneId, item.productId, item.quantity, endMs);
+      else this.inventory.put(item.laneId, item.productId, item.quantity, endMs);
     }
   }
 
