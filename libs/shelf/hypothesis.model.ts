@@ -1,4 +1,5 @@
 import type { Product } from '../contracts/index.ts';
+import { chiSquareUpperTail } from './chi-square.stats.ts';
 import type { ShelfInventory } from './inventory.model.ts';
 
 /**
@@ -10,6 +11,11 @@ import type { ShelfInventory } from './inventory.model.ts';
  * Score = prior (what the lane holds, what this shelf gave out lately, how many units one hand grabs,
  * how rare two simultaneous items are) + Gaussian likelihood of the per-plate changes.
  *
+ * An explanation must also fit on its own: its residuals, against the plates' measured noise, the
+ * model error and the products' weight spread, must not be worse than the truth would give but once in
+ * 1 / FIT_REJECT_P (a chi-square test). A change that no explanation fits is unexplained, however
+ * much likelier one of them is than the others: 4 g is not a 24 g item.
+ *
  * Only this shelf's own state is used: what a shopper carries from other shelves is the carts' to know.
  * So a put of something from elsewhere in the store weighs every product alike, and the event lists
  * every product its weight allows, for fusion to settle with the shopper's cart.
@@ -17,6 +23,11 @@ import type { ShelfInventory } from './inventory.model.ts';
 
 /** Unmodelled error on a plate's change, grams (residual ringing, drift during the event). */
 export const MODEL_GRAMS = 1.0;
+/**
+ * How rarely the true explanation fits as badly as a rejected one (chi-square upper tail): the share of
+ * true picks and puts the test would call unexplained. Misfits of a unit or a product are far rarer.
+ */
+export const FIT_REJECT_P = 1e-4;
 /** How far the real split of an item across two plates may stray from the lane geometry. */
 export const SHARE_SD = 0.02;
 export const MAX_QUANTITY = 6;
@@ -28,8 +39,11 @@ const PAIR_LOG_PRIOR = Math.log(0.03);
 const FOREIGN_PUT_SHARE = 0.3;
 /** Puts of the lane's own product that this shelf did not give out (a restock, a unit from another shelf, a missed pick). */
 const UNSEEN_OWN_PUT_SHARE = 0.02;
-/** Puts of a unit from elsewhere in the store, of any product (which one, the shopper's cart knows). */
-const ELSEWHERE_PUT_SHARE = 0.1;
+/**
+ * Puts of a unit this shelf did not give out, of any other product (from elsewhere in the store; which
+ * one, the shopper's cart knows): together as likely as an unseen unit of the lane's own product.
+ */
+const ELSEWHERE_PUT_SHARE = UNSEEN_OWN_PUT_SHARE;
 /** Puts of the lane's own product while staff are restocking it (see ShelfInventory.restocking). */
 const RESTOCKING_PUT_SHARE = 0.5;
 /** A pick of a misplaced item, against the lane's own product. */
@@ -72,7 +86,9 @@ export interface Item {
 export interface Explanation {
   items: Item[];
   logScore: number;
+  /** Sum over the shelf's readable plates of squared residuals over their variances. */
   chi2: number;
+  /** Among the explanations that fit (see FIT_REJECT_P). */
   posterior: number;
 }
 
@@ -153,13 +169,37 @@ export function candidateItems(input: ExplainInput): Item[] {
   return items;
 }
 
-/** Scores every explanation of one or two items; returns the best ones with posteriors. */
+/** The chi-square value a fitting explanation stays within, for this many readable plates. */
+const fitLimits = new Map<number, number>();
+export function fitLimit(plates: number): number {
+  let limit = fitLimits.get(plates);
+  if (limit === undefined) {
+    // The upper tail falls as chi2 grows: halve the bracket until it is tight.
+    let low = 0;
+    let high = 1;
+    while (chiSquareUpperTail(high, plates) > FIT_REJECT_P) high *= 2;
+    for (let step = 0; step < 60; step++) {
+      const middle = (low + high) / 2;
+      if (chiSquareUpperTail(middle, plates) > FIT_REJECT_P) low = middle;
+      else high = middle;
+    }
+    limit = high;
+    fitLimits.set(plates, limit);
+  }
+  return limit;
+}
+
+/**
+ * Scores every explanation of one or two items and keeps the best of those that fit, with posteriors
+ * among them. None fitting (or none to try) means the change is unexplained.
+ */
 export function explain(input: ExplainInput): Explanation[] {
   const { plates, lanes } = input;
   const items = candidateItems(input);
   const used: number[] = [];
   for (let p = 0; p < plates.length; p++) if (Number.isFinite(plates[p].deltaGrams)) used.push(p);
   if (items.length === 0 || used.length === 0) return [];
+  const limit = fitLimit(used.length);
 
   const mean = new Float64Array(plates.length);
   const variance = new Float64Array(plates.length);
@@ -194,6 +234,7 @@ export function explain(input: ExplainInput): Explanation[] {
   let worstKept = -Infinity;
   const consider = (chosen: Item[]) => {
     const { logScore, chi2 } = score(chosen);
+    if (chi2 > limit) return;
     if (found.length >= KEEP_EXPLANATIONS && logScore <= worstKept) return;
     found.push({ items: chosen, logScore, chi2, posterior: 0 });
     if (found.length > KEEP_EXPLANATIONS * 2) {
@@ -212,6 +253,7 @@ export function explain(input: ExplainInput): Explanation[] {
     for (const other of others) if (compatible(ordinary[a], other)) consider([ordinary[a], other]);
   }
 
+  if (found.length === 0) return [];
   found.sort((a, b) => b.logScore - a.logScore);
   found.length = Math.min(found.length, KEEP_EXPLANATIONS);
   const top = found[0].logScore;
