@@ -13,40 +13,41 @@ const RELATIVE_PRECISION = 1e-14;
 /** Keeps the continued fraction's denominators away from zero. */
 const TINY = 1e-300;
 
-/** ln Γ(a) for a whole or half-whole a > 0 (half the degrees of freedom), exactly by Γ(a + 1) = a Γ(a). */
-function logGammaOfHalfInteger(a: number): number {
-  let value = Number.isInteger(a) ? 0 : 0.5 * Math.log(Math.PI);
-  for (let x = Number.isInteger(a) ? 1 : 0.5; x < a; x++) value += Math.log(x);
+/** ln Γ(shape) for a whole or half-whole shape > 0 (half the degrees of freedom), exactly by Γ(s + 1) = s Γ(s). */
+function logGammaOfHalfInteger(shape: number): number {
+  const whole = Number.isInteger(shape);
+  let value = whole ? 0 : 0.5 * Math.log(Math.PI);
+  for (let factor = whole ? 1 : 0.5; factor < shape; factor++) value += Math.log(factor);
   return value;
 }
 
-/** P(a, x) by the series x^a e^-x / Γ(a) · Σ x^n / (a (a+1) ... (a+n)); good for x < a + 1. */
-function lowerBySeries(a: number, x: number, logPrefactor: number): number {
-  let term = 1 / a;
+/** The lower tail P(shape, at) by its power series, Σ at^n / (shape (shape+1) ... (shape+n)); good below shape + 1. */
+function lowerBySeries(shape: number, at: number, logPrefactor: number): number {
+  let term = 1 / shape;
   let sum = term;
   for (let n = 1; n < MAX_ITERATIONS; n++) {
-    term *= x / (a + n);
+    term *= at / (shape + n);
     sum += term;
     if (Math.abs(term) < Math.abs(sum) * RELATIVE_PRECISION) break;
   }
   return sum * Math.exp(logPrefactor);
 }
 
-/** Q(a, x) by its continued fraction, evaluated with the modified Lentz method; good for x >= a + 1. */
-function upperByContinuedFraction(a: number, x: number, logPrefactor: number): number {
-  let b = x + 1 - a;
-  let c = 1 / TINY;
-  let d = 1 / b;
-  let fraction = d;
+/** The upper tail Q(shape, at) by its continued fraction, evaluated with the modified Lentz method; good from shape + 1. */
+function upperByContinuedFraction(shape: number, at: number, logPrefactor: number): number {
+  let partialDenominator = at + 1 - shape;
+  let lentzC = 1 / TINY;
+  let lentzD = 1 / partialDenominator;
+  let fraction = lentzD;
   for (let n = 1; n < MAX_ITERATIONS; n++) {
-    const an = -n * (n - a);
-    b += 2;
-    d = an * d + b;
-    if (Math.abs(d) < TINY) d = TINY;
-    c = b + an / c;
-    if (Math.abs(c) < TINY) c = TINY;
-    d = 1 / d;
-    const step = d * c;
+    const partialNumerator = -n * (n - shape);
+    partialDenominator += 2;
+    lentzD = partialNumerator * lentzD + partialDenominator;
+    if (Math.abs(lentzD) < TINY) lentzD = TINY;
+    lentzC = partialDenominator + partialNumerator / lentzC;
+    if (Math.abs(lentzC) < TINY) lentzC = TINY;
+    lentzD = 1 / lentzD;
+    const step = lentzD * lentzC;
     fraction *= step;
     if (Math.abs(step - 1) < RELATIVE_PRECISION) break;
   }
@@ -58,8 +59,9 @@ export function chiSquareUpperTail(chi2: number, dof: number): number {
   if (!Number.isInteger(dof) || dof < 1) throw new RangeError(`chi-square: degrees of freedom must be a whole number from 1, got ${dof}`);
   if (!(chi2 > 0)) return 1;
   if (chi2 === Infinity) return 0;
-  const a = dof / 2;
-  const x = chi2 / 2;
-  const logPrefactor = a * Math.log(x) - x - logGammaOfHalfInteger(a);
-  return x < a + 1 ? Math.max(0, 1 - lowerBySeries(a, x, logPrefactor)) : upperByContinuedFraction(a, x, logPrefactor);
+  const shape = dof / 2;
+  const at = chi2 / 2;
+  // at^shape e^-at / Γ(shape), in logs: both tails carry it.
+  const logPrefactor = shape * Math.log(at) - at - logGammaOfHalfInteger(shape);
+  return at < shape + 1 ? Math.max(0, 1 - lowerBySeries(shape, at, logPrefactor)) : upperByContinuedFraction(shape, at, logPrefactor);
 }

@@ -25,7 +25,7 @@ import type { ShelfInventory } from './inventory.model.ts';
 export const MODEL_GRAMS = 1.0;
 /**
  * How rarely the true explanation fits as badly as a rejected one (chi-square upper tail): the share of
- * true picks and puts the test would call unexplained. Misfits of a unit or a product are far rarer.
+ * true picks and puts that the test turns into unexplained changes.
  */
 export const FIT_REJECT_P = 1e-4;
 /** How far the real split of an item across two plates may stray from the lane geometry. */
@@ -171,14 +171,16 @@ export function candidateItems(input: ExplainInput): Item[] {
 
 /** The chi-square value a fitting explanation stays within, for this many readable plates. */
 const fitLimits = new Map<number, number>();
+const BISECTION_STEPS = 60;
 export function fitLimit(plates: number): number {
   let limit = fitLimits.get(plates);
   if (limit === undefined) {
-    // The upper tail falls as chi2 grows: halve the bracket until it is tight.
+    // The upper tail falls as chi2 grows: double a bound past the limit, then halve the bracket
+    // until it is as tight as a double can hold.
     let low = 0;
     let high = 1;
     while (chiSquareUpperTail(high, plates) > FIT_REJECT_P) high *= 2;
-    for (let step = 0; step < 60; step++) {
+    for (let step = 0; step < BISECTION_STEPS; step++) {
       const middle = (low + high) / 2;
       if (chiSquareUpperTail(middle, plates) > FIT_REJECT_P) low = middle;
       else high = middle;
