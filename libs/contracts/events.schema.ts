@@ -100,8 +100,13 @@ export const ShelfEventDetected = z
     endMs: StoreClockMs,
     deltaGrams: z.number().describe('Net weight change, grams (negative for a pick).'),
     sigmaGrams: z.number().nonnegative().describe('One standard deviation of the weight change, grams.'),
-    hypotheses: z.array(ProductHypothesis).describe('What moved, most likely first.'),
-    confidence: z.number().min(0).max(1),
+    hypotheses: z
+      .array(ProductHypothesis)
+      .describe(
+        'What moved, most likely first: every product and quantity whose weight fits the change within its uncertainty. ' +
+          'Empty for an unexplained change (one that no product fits): then laneIds lists every lane on the plates that changed and confidence is 0.',
+      ),
+    confidence: z.number().min(0).max(1).describe('How sure the event is of its lead hypothesis; 0 for an unexplained change.'),
     health: SensorHealth.describe('Worst health of the sensors involved.'),
   })
   .describe('Weight on a shelf changed: something was picked up or put down.');

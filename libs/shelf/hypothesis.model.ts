@@ -1,5 +1,6 @@
 import type { Product } from '../contracts/index.ts';
-import type { InventoryModel } from './inventory.model.ts';
+import { chiSquareUpperTail } from './chi-square.stats.ts';
+import type { ShelfInventory } from './inventory.model.ts';
 
 /**
  * Explains a change of weight on a shelf's plates as units moved on lanes: which lanes, which
@@ -7,12 +8,26 @@ import type { InventoryModel } from './inventory.model.ts';
  * (one, or two when two hands worked at once); each item is a signed quantity of one product on one
  * lane, whose weight the lane's plates share by the lane's plate shares.
  *
- * Score = prior (what the lane holds, what shoppers carry, how many units one hand grabs, how rare
- * two simultaneous items are) + Gaussian likelihood of the per-plate changes.
+ * Score = prior (what the lane holds, what this shelf gave out lately, how many units one hand grabs,
+ * how rare two simultaneous items are) + Gaussian likelihood of the per-plate changes.
+ *
+ * An explanation must also fit on its own: its residuals, against the plates' measured noise, the
+ * model error and the products' weight spread, must not be worse than the truth would give but once in
+ * 1 / FIT_REJECT_P (a chi-square test). A change that no explanation fits is unexplained, however
+ * much likelier one of them is than the others: 4 g is not a 24 g item.
+ *
+ * Only this shelf's own state is used: what a shopper carries from other shelves is the carts' to know.
+ * So a put of something from elsewhere in the store weighs every product alike, and the event lists
+ * every product its weight allows, for fusion to settle with the shopper's cart.
  */
 
 /** Unmodelled error on a plate's change, grams (residual ringing, drift during the event). */
 export const MODEL_GRAMS = 1.0;
+/**
+ * How rarely the true explanation fits as badly as a rejected one (chi-square upper tail): the share of
+ * true picks and puts that the test turns into unexplained changes.
+ */
+export const FIT_REJECT_P = 1e-4;
 /** How far the real split of an item across two plates may stray from the lane geometry. */
 export const SHARE_SD = 0.02;
 export const MAX_QUANTITY = 6;
@@ -20,11 +35,16 @@ export const MAX_QUANTITY = 6;
 const QUANTITY_LOG_PRIOR = [0, 0, Math.log(0.3), Math.log(0.1), Math.log(0.03), Math.log(0.01), Math.log(0.003)];
 /** Two items at once on one shelf, against one. */
 const PAIR_LOG_PRIOR = Math.log(0.03);
-/** A put-back is of a product shoppers carry; this share of put-backs go to another product's lane. */
+/** Of the puts of units this shelf gave out, this share go to another product's lane of the shelf. */
 const FOREIGN_PUT_SHARE = 0.3;
-/** Puts of a product nobody was seen to pick (a restock, or a missed pick). */
-const UNCARRIED_PUT_SHARE = 0.02;
-/** Puts of the lane's own product while staff are restocking it (see InventoryModel.restocking). */
+/** Puts of the lane's own product that this shelf did not give out (a restock, a unit from another shelf, a missed pick). */
+const UNSEEN_OWN_PUT_SHARE = 0.02;
+/**
+ * Puts of a unit this shelf did not give out, of any other product (from elsewhere in the store; which
+ * one, the shopper's cart knows): together as likely as an unseen unit of the lane's own product.
+ */
+const ELSEWHERE_PUT_SHARE = UNSEEN_OWN_PUT_SHARE;
+/** Puts of the lane's own product while staff are restocking it (see ShelfInventory.restocking). */
 const RESTOCKING_PUT_SHARE = 0.5;
 /** A pick of a misplaced item, against the lane's own product. */
 const MISPLACED_PICK_LOG_PRIOR = Math.log(0.5);
@@ -57,8 +77,8 @@ export interface Item {
   logPrior: number;
   /**
    * Which pairs it may join: 'any' (the lane's own product, a misplaced item), 'ordinary' (only with an
-   * 'any' item: puts of other carried products, too many to pair among themselves), 'never' (puts of
-   * products nobody carries: only tried alone).
+   * 'any' item: puts of other products this shelf gave out, too many to pair among themselves), 'never'
+   * (puts of units from elsewhere in the store: only tried alone).
    */
   pairing: 'any' | 'ordinary' | 'never';
 }
@@ -66,7 +86,9 @@ export interface Item {
 export interface Explanation {
   items: Item[];
   logScore: number;
+  /** Sum over the shelf's readable plates of squared residuals over their variances. */
   chi2: number;
+  /** Among the explanations that fit (see FIT_REJECT_P). */
   posterior: number;
 }
 
@@ -76,7 +98,7 @@ export interface ExplainInput {
   /** Lanes (indexes into lanes) allowed in the explanation. */
   candidateLanes: number[];
   products: Map<string, Product>;
-  inventory: InventoryModel;
+  inventory: ShelfInventory;
   nowMs: number;
 }
 
@@ -91,9 +113,9 @@ export function twinLanes(lanes: LaneGeometry[], lane: number): number[] {
 export function candidateItems(input: ExplainInput): Item[] {
   const { lanes, plates, products, inventory, nowMs } = input;
   const items: Item[] = [];
-  const carried = inventory.carriedProducts(nowMs);
-  let carriedTotal = 0;
-  for (const c of carried.values()) carriedTotal += c;
+  const given = inventory.givenOut(nowMs);
+  let givenTotal = 0;
+  for (const count of given.values()) givenTotal += count;
   const push = (lane: number, productId: string, quantity: number, sign: -1 | 1, logPrior: number, pairing: Item['pairing'] = 'any', from = lane) => {
     const product = products.get(productId);
     if (!product) return;
@@ -126,34 +148,60 @@ export function candidateItems(input: ExplainInput): Item[] {
           for (let q = 1; q <= Math.min(count, MAX_QUANTITY); q++) push(lane, productId, q, -1, MISPLACED_PICK_LOG_PRIOR, 'any', twin);
     } else if (projection > 0) {
       const own = stock.productId;
-      const ownCarried = own ? (carried.get(own) ?? 0) : 0;
-      const foreignCarried = carriedTotal - ownCarried;
-      // Where the put-back goes: its own lane, or (FOREIGN_PUT_SHARE) some other lane.
-      const ownShare = foreignCarried > 0 ? 1 - FOREIGN_PUT_SHARE : 1;
-      const uncarriedOwn = inventory.restocking(geometry.laneId, nowMs) ? RESTOCKING_PUT_SHARE : UNCARRIED_PUT_SHARE;
+      const ownGiven = own ? (given.get(own) ?? 0) : 0;
+      const foreignGiven = givenTotal - ownGiven;
+      // Where a unit this shelf gave out goes back: its own lane, or (FOREIGN_PUT_SHARE) another lane.
+      const ownShare = foreignGiven > 0 ? 1 - FOREIGN_PUT_SHARE : 1;
+      const unseenOwn = inventory.restocking(geometry.laneId, nowMs) ? RESTOCKING_PUT_SHARE : UNSEEN_OWN_PUT_SHARE;
       if (own)
         for (let q = 1; q <= 3; q++)
-          push(lane, own, q, 1, Math.log(q <= ownCarried ? ownShare : uncarriedOwn));
-      for (const [productId, count] of carried) {
+          push(lane, own, q, 1, Math.log(q <= ownGiven ? ownShare : unseenOwn));
+      for (const [productId, count] of given) {
         if (productId === own) continue;
-        const share = (FOREIGN_PUT_SHARE * count) / foreignCarried;
+        const share = (FOREIGN_PUT_SHARE * count) / foreignGiven;
         for (let q = 1; q <= Math.min(count, 2); q++) push(lane, productId, q, 1, Math.log(share), 'ordinary');
       }
-      const uncarried = Math.log(UNCARRIED_PUT_SHARE / Math.max(1, products.size));
+      const elsewhere = Math.log(ELSEWHERE_PUT_SHARE / Math.max(1, products.size));
       for (const productId of products.keys())
-        if (productId !== own && !carried.has(productId)) push(lane, productId, 1, 1, uncarried, 'never');
+        if (productId !== own && !given.has(productId)) push(lane, productId, 1, 1, elsewhere, 'never');
     }
   }
   return items;
 }
 
-/** Scores every explanation of one or two items; returns the best ones with posteriors. */
+/** The chi-square value a fitting explanation stays within, for this many readable plates. */
+const fitLimits = new Map<number, number>();
+const BISECTION_STEPS = 60;
+export function fitLimit(plates: number): number {
+  let limit = fitLimits.get(plates);
+  if (limit === undefined) {
+    // The upper tail falls as chi2 grows: double a bound past the limit, then halve the bracket
+    // until it is as tight as a double can hold.
+    let low = 0;
+    let high = 1;
+    while (chiSquareUpperTail(high, plates) > FIT_REJECT_P) high *= 2;
+    for (let step = 0; step < BISECTION_STEPS; step++) {
+      const middle = (low + high) / 2;
+      if (chiSquareUpperTail(middle, plates) > FIT_REJECT_P) low = middle;
+      else high = middle;
+    }
+    limit = high;
+    fitLimits.set(plates, limit);
+  }
+  return limit;
+}
+
+/**
+ * Scores every explanation of one or two items and keeps the best of those that fit, with posteriors
+ * among them. None fitting (or none to try) means the change is unexplained.
+ */
 export function explain(input: ExplainInput): Explanation[] {
   const { plates, lanes } = input;
   const items = candidateItems(input);
   const used: number[] = [];
   for (let p = 0; p < plates.length; p++) if (Number.isFinite(plates[p].deltaGrams)) used.push(p);
   if (items.length === 0 || used.length === 0) return [];
+  const limit = fitLimit(used.length);
 
   const mean = new Float64Array(plates.length);
   const variance = new Float64Array(plates.length);
@@ -188,6 +236,7 @@ export function explain(input: ExplainInput): Explanation[] {
   let worstKept = -Infinity;
   const consider = (chosen: Item[]) => {
     const { logScore, chi2 } = score(chosen);
+    if (chi2 > limit) return;
     if (found.length >= KEEP_EXPLANATIONS && logScore <= worstKept) return;
     found.push({ items: chosen, logScore, chi2, posterior: 0 });
     if (found.length > KEEP_EXPLANATIONS * 2) {
@@ -206,6 +255,7 @@ export function explain(input: ExplainInput): Explanation[] {
     for (const other of others) if (compatible(ordinary[a], other)) consider([ordinary[a], other]);
   }
 
+  if (found.length === 0) return [];
   found.sort((a, b) => b.logScore - a.logScore);
   found.length = Math.min(found.length, KEEP_EXPLANATIONS);
   const top = found[0].logScore;

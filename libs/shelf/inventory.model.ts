@@ -1,18 +1,24 @@
-import type { StoreIndex } from '../contracts/index.ts';
+import { WalkoutError, type StoreIndex } from '../contracts/index.ts';
 
 /**
- * What the shelves hold, as the load cells saw it: units of each lane's own product, items put back on
- * the wrong lane (misplaced), and what shoppers are carrying (picked and not yet put back anywhere).
+ * What one shelf holds, as its load cells saw it: units of each lane's own product, items put back on
+ * the wrong lane (misplaced), and the units this shelf gave out lately that have not come back to it.
  * Product hypotheses lean on it: a lane can only give what it holds, and a put-back is most likely
- * something that was picked before.
+ * something taken from the same shelf.
+ *
+ * It is per shelf on purpose: shelf samples and shelf events are partitioned by shelf, so one shelf's
+ * state must never depend on another shelf's events (their order across partitions is not defined).
+ * What each shopper carries spans the store and belongs with the carts.
  */
 
-/** Products picked this long ago are no longer expected back (the shopper has left). */
-export const HELD_TTL_MS = 30 * 60_000;
+/** Units taken this long ago are no longer expected back (the shopper has left). */
+export const TAKEN_TTL_MS = 30 * 60_000;
+
+/** A restock comes in several reaches; this long after one, more of the same is still expected, ms. */
+export const RESTOCK_SESSION_MS = 60_000;
 
 export interface LaneInventory {
   laneId: string;
-  shelfId: string;
   /** The planogram's product for the lane, when it has one. */
   productId?: string;
   capacity: number;
@@ -20,7 +26,7 @@ export interface LaneInventory {
   stock: number;
   /** Other products put back on this lane, by product id. */
   misplaced: Map<string, number>;
-  /** When units of the lane's own product that nobody carried last arrived (staff restocking). */
+  /** When units of the lane's own product that this shelf had not given out last arrived (staff restocking). */
   restockedAtMs?: number;
 }
 
@@ -36,23 +42,23 @@ export interface InventorySnapshot {
   }>;
   outOfStock: string[];
   misplaced: Array<{ laneId: string; productId: string; quantity: number }>;
-  carried: Array<{ productId: string; quantity: number }>;
 }
 
-/** A restock comes in several reaches; this long after one, more of the same is still expected, ms. */
-export const RESTOCK_SESSION_MS = 60_000;
-
-export class InventoryModel {
+export class ShelfInventory {
   readonly lanes = new Map<string, LaneInventory>();
-  /** Products out of the shelves: count and when the last one was picked. */
-  private readonly carried = new Map<string, { count: number; lastMs: number }>();
+  /** Units of each product taken from this shelf and not put back on it: count, and when last taken. */
+  private readonly given = new Map<string, { count: number; lastMs: number }>();
 
-  constructor(readonly index: StoreIndex) {
-    for (const [laneId, { shelf }] of index.lanes) {
-      const placement = index.placementByLane.get(laneId);
-      this.lanes.set(laneId, {
-        laneId,
-        shelfId: shelf.id,
+  constructor(
+    index: StoreIndex,
+    readonly shelfId: string,
+  ) {
+    const entry = index.shelves.get(shelfId);
+    if (!entry) throw new WalkoutError('CONFIG_INVALID', `shelf inventory: unknown shelf ${shelfId}`);
+    for (const lane of entry.shelf.lanes) {
+      const placement = index.placementByLane.get(lane.id);
+      this.lanes.set(lane.id, {
+        laneId: lane.id,
         productId: placement?.productId,
         capacity: placement?.capacity ?? 0,
         stock: placement?.initialStock ?? 0,
@@ -63,14 +69,8 @@ export class InventoryModel {
 
   lane(laneId: string): LaneInventory {
     const lane = this.lanes.get(laneId);
-    if (!lane) throw new Error(`unknown lane ${laneId}`);
+    if (!lane) throw new WalkoutError('CONFIG_INVALID', `shelf ${this.shelfId} has no lane ${laneId}`);
     return lane;
-  }
-
-  /** How many of a product shoppers carry now (picked from any shelf, not put back). */
-  carriedCount(productId: string, nowMs: number): number {
-    const entry = this.carried.get(productId);
-    return entry && nowMs - entry.lastMs <= HELD_TTL_MS ? entry.count : 0;
   }
 
   /** Whether staff have been filling this lane in the last RESTOCK_SESSION_MS. */
@@ -79,10 +79,16 @@ export class InventoryModel {
     return at !== undefined && nowMs - at <= RESTOCK_SESSION_MS;
   }
 
-  /** Every product shoppers carry now, with counts. */
-  carriedProducts(nowMs: number): Map<string, number> {
+  /** How many of a product this shelf gave out lately and has not had back. */
+  givenOutCount(productId: string, nowMs: number): number {
+    const entry = this.given.get(productId);
+    return entry && nowMs - entry.lastMs <= TAKEN_TTL_MS ? entry.count : 0;
+  }
+
+  /** Every product this shelf gave out lately and has not had back, with counts. */
+  givenOut(nowMs: number): Map<string, number> {
     const out = new Map<string, number>();
-    for (const [productId, entry] of this.carried) if (entry.count > 0 && nowMs - entry.lastMs <= HELD_TTL_MS) out.set(productId, entry.count);
+    for (const [productId, entry] of this.given) if (entry.count > 0 && nowMs - entry.lastMs <= TAKEN_TTL_MS) out.set(productId, entry.count);
     return out;
   }
 
@@ -94,38 +100,44 @@ export class InventoryModel {
       if (left > 0) lane.misplaced.set(productId, left);
       else lane.misplaced.delete(productId);
     }
-    const entry = this.carried.get(productId);
-    this.carried.set(productId, { count: (entry && atMs - entry.lastMs <= HELD_TTL_MS ? entry.count : 0) + quantity, lastMs: atMs });
+    this.given.set(productId, { count: this.givenOutCount(productId, atMs) + quantity, lastMs: atMs });
   }
 
   put(laneId: string, productId: string, quantity: number, atMs: number): void {
     const lane = this.lane(laneId);
     if (productId === lane.productId) {
-      // More of the lane's own product than shoppers carry can only come from the stock room.
-      if (this.carriedCount(productId, atMs) < quantity) lane.restockedAtMs = atMs;
+      // More of the lane's own product than the shelf gave out comes from elsewhere: most often the
+      // stock room, so more of it is likely to follow.
+      if (this.givenOutCount(productId, atMs) < quantity) lane.restockedAtMs = atMs;
       lane.stock += quantity;
     } else lane.misplaced.set(productId, (lane.misplaced.get(productId) ?? 0) + quantity);
-    const entry = this.carried.get(productId);
+    const entry = this.given.get(productId);
     if (entry) entry.count = Math.max(0, entry.count - quantity);
   }
 
-  snapshot(nowMs: number, shelfId?: string): InventorySnapshot {
-    const lanes = [...this.lanes.values()]
-      .filter((l) => shelfId === undefined || l.shelfId === shelfId)
-      .map((l) => ({
-        laneId: l.laneId,
-        shelfId: l.shelfId,
-        productId: l.productId,
-        stock: l.stock,
-        capacity: l.capacity,
-        outOfStock: l.productId !== undefined && l.stock === 0,
-        misplaced: [...l.misplaced].map(([productId, quantity]) => ({ productId, quantity })),
-      }));
+  snapshot(): InventorySnapshot {
+    const lanes = [...this.lanes.values()].map((l) => ({
+      laneId: l.laneId,
+      shelfId: this.shelfId,
+      productId: l.productId,
+      stock: l.stock,
+      capacity: l.capacity,
+      outOfStock: l.productId !== undefined && l.stock === 0,
+      misplaced: [...l.misplaced].map(([productId, quantity]) => ({ productId, quantity })),
+    }));
     return {
       lanes,
       outOfStock: lanes.filter((l) => l.outOfStock).map((l) => l.laneId),
       misplaced: lanes.flatMap((l) => l.misplaced.map((m) => ({ laneId: l.laneId, ...m }))),
-      carried: [...this.carriedProducts(nowMs)].map(([productId, quantity]) => ({ productId, quantity })),
     };
   }
+}
+
+/** Several shelves' snapshots as one (a store-wide view for operators; no stage reasons on it). */
+export function mergeSnapshots(snapshots: InventorySnapshot[]): InventorySnapshot {
+  return {
+    lanes: snapshots.flatMap((s) => s.lanes),
+    outOfStock: snapshots.flatMap((s) => s.outOfStock),
+    misplaced: snapshots.flatMap((s) => s.misplaced),
+  };
 }

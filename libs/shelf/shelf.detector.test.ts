@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { indexStore, parseStore, plateShares, type DeviceHealthReported, type ShelfEventDetected, type StoreIndex } from '../contracts/index.ts';
+import { indexStore, parseStore, plateShares, ShelfEventDetected, type DeviceHealthReported, type StoreIndex } from '../contracts/index.ts';
 import { plateStockGrams, simulateShelfLoadCells, type LoadCellFault, type PlateLoadChange } from '../sim/loadcell.sim.ts';
 import { laneLoadChanges, planShelfActivity, shelfActivityTicks } from '../sim/shelf-activity.sim.ts';
 import { evaluateShelfPerception } from './shelf.eval.ts';
@@ -13,7 +13,15 @@ const kiosk = load('kiosk');
 const T0 = 1_700_000_000_000;
 
 /** Runs the detector over one shelf with the given load changes (times relative to T0). */
-function detect(index: StoreIndex, shelfId: string, changes: PlateLoadChange[], endMs: number, faults: LoadCellFault[] = [], seed = 3) {
+function detect(
+  index: StoreIndex,
+  shelfId: string,
+  changes: PlateLoadChange[],
+  endMs: number,
+  faults: LoadCellFault[] = [],
+  seed = 3,
+  noiseGrams?: ReadonlyMap<string, number>,
+) {
   const events: ShelfEventDetected[] = [];
   const health: DeviceHealthReported[] = [];
   const perception = new ShelfPerception({ index, onEvent: (e) => events.push(e), onHealth: (h) => health.push(h) });
@@ -26,6 +34,7 @@ function detect(index: StoreIndex, shelfId: string, changes: PlateLoadChange[], 
     changes: changes.map((c) => ({ ...c, atMs: T0 + c.atMs })),
     seed,
     faults: faults.map((f) => ({ ...f, fromMs: T0 + f.fromMs })),
+    noiseGrams,
   }))
     perception.push(shelfId, tick.ts, tick.grams);
   perception.finish();
@@ -103,7 +112,7 @@ test('an item put back on the wrong lane is tracked, and a later pick of it name
     ['put', to, productOf(kiosk, from)],
     ['pick', to, productOf(kiosk, from)],
   ]);
-  const snapshot = perception.inventory.snapshot(T0 + 10_000, 'g1-s1');
+  const snapshot = perception.inventory('g1-s1');
   assert.deepEqual(snapshot.misplaced, [], 'the misplaced item left again');
   const lane = snapshot.lanes.find((l) => l.laneId === from)!;
   assert.equal(lane.stock, kiosk.placementByLane.get(from)!.initialStock - 1);
@@ -118,13 +127,53 @@ test('inventory shows stock per lane, misplaced items and empty lanes', () => {
   changes.push(...pickOn(kiosk, 'g1-s4-l1', at));
   changes.push(...laneLoadChanges(kiosk, 'g1-s4-l6', unitGrams(kiosk, 'g1-s4-l1'), at + 2_500, 400, 'put'));
   const { perception } = detect(kiosk, 'g1-s4', changes, at + 5_000);
-  const snapshot = perception.inventory.snapshot(T0 + at + 5_000, 'g1-s4');
+  const snapshot = perception.inventory('g1-s4');
   const lane = snapshot.lanes.find((l) => l.laneId === laneId)!;
   assert.equal(lane.stock, 0);
   assert.ok(lane.outOfStock);
   assert.deepEqual(snapshot.outOfStock, [laneId]);
   assert.deepEqual(snapshot.misplaced, [{ laneId: 'g1-s4-l6', productId: productOf(kiosk, 'g1-s4-l1'), quantity: 1 }]);
   assert.equal(snapshot.lanes.find((l) => l.laneId === 'g1-s4-l1')!.stock, kiosk.placementByLane.get('g1-s4-l1')!.initialStock - 1);
+});
+
+test('a few grams no product explains are never published as that product: a 24 g item on noisy plates', () => {
+  // The case from a real store's recordings: puts of 3 to 5 g on a plate with a light product came
+  // out as one unit of a 24 g product. Here the kiosk's chewing gum weighs 24 g.
+  const store = JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'));
+  const gum = store.planogram.products.find((p: { id: string }) => p.id === 'p-0016');
+  gum.unitWeightGrams = 24;
+  const index = indexStore(parseStore(store));
+  const laneId = 'g1-s3-l4';
+  const shelfId = 'g1-s3';
+  assert.deepEqual(index.lanes.get(laneId)!.lane.plateIds, ['g1-s3-p3'], 'fixture: the gum lane rests on one plate');
+  const gumPlateCell = index.loadCellByPlate.get('g1-s3-p3')!.id;
+  const cells = index.shelves.get(shelfId)!.shelf.plates.map((p) => index.loadCellByPlate.get(p.id)!.id);
+  // The real store's plates: median 0.71 g; the gum's plate from median to the 95th percentile (4.6 g).
+  for (const plateNoise of [0.71, 2, 4.6]) {
+    const noiseGrams = new Map(cells.map((id) => [id, id === gumPlateCell ? plateNoise : 0.71]));
+    const steps = [3, 4, 5].flatMap((grams, i) => laneLoadChanges(index, laneId, grams, 1_000 + i * 3_000, 400, 'put'));
+    // A change of 12 g is well outside the plate's noise and still no product: half a pack of gum.
+    const half = laneLoadChanges(index, laneId, 12, 10_000, 400, 'put');
+    // A real pick of one pack on the same plate must still come out as gum.
+    const pick = laneLoadChanges(index, laneId, 24, 13_000, 400, 'pick');
+    const { events } = detect(index, shelfId, [...steps, ...half, ...pick], 16_000, [], 3, noiseGrams);
+    const context = `plate noise ${plateNoise} g: ${JSON.stringify(events.map((e) => [e.startMs - T0, e.kind, e.deltaGrams, e.hypotheses[0], e.confidence]))}`;
+    const named = events.filter((e) => e.hypotheses.length > 0);
+    assert.equal(named.length, 1, context);
+    assert.equal(named[0].kind, 'pick', context);
+    assert.ok(Math.abs(named[0].startMs - (T0 + 13_000)) < 300, context);
+    assert.deepEqual(named[0].hypotheses.map((h) => [h.productId, h.quantity]), [['p-0016', 1]], context);
+    // What no product explains is published as unexplained, with no confidence, or not at all within noise.
+    for (const e of events.filter((x) => x.hypotheses.length === 0)) {
+      assert.equal(e.confidence, 0, context);
+      assert.ok(e.laneIds.includes(laneId), context);
+    }
+    const unexplained = events.filter((e) => e.hypotheses.length === 0 && Math.abs(e.startMs - (T0 + 10_000)) < 300);
+    assert.equal(unexplained.length, 1, `the 12 g put is published as unexplained; ${context}`);
+    assert.equal(unexplained[0].kind, 'put', context);
+    assert.deepEqual(ShelfEventDetected.parse(unexplained[0]), unexplained[0], 'the contract carries an unexplained change');
+    assert.ok(Math.abs(unexplained[0].deltaGrams - 12) < 4 * unexplained[0].sigmaGrams + 1, context);
+  }
 });
 
 test('faulty cells are reported by kind, never crash the detector, and mark their events', () => {

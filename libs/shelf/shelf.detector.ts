@@ -7,8 +7,8 @@ import {
   type StoreIndex,
 } from '../contracts/index.ts';
 import { plateShares } from '../contracts/index.ts';
-import { explain, type Explanation, type Item, type LaneGeometry, type PlateChange } from './hypothesis.model.ts';
-import type { InventoryModel } from './inventory.model.ts';
+import { explain, MODEL_GRAMS, type Explanation, type Item, type LaneGeometry, type PlateChange } from './hypothesis.model.ts';
+import { ShelfInventory } from './inventory.model.ts';
 import { CellHealthMonitor, worstHealth, type CellHealth } from './sensor.health.ts';
 
 /**
@@ -20,7 +20,10 @@ import { CellHealthMonitor, worstHealth, type CellHealth } from './sensor.health
  * wobble keep it open), and the readings after that, averaged, against the readings before, give each
  * plate's net change with its uncertainty. A lean or a neighbour's twitch comes back to where it was
  * and yields nothing. The per-plate changes are then explained as units on lanes (hypothesis.model),
- * with what the inventory model believes each lane holds, and become one shelf event per moved lane.
+ * with what the shelf's own inventory believes each lane holds, and become one shelf event per moved
+ * lane. A change that no product and quantity explains within its uncertainty is published once, as an
+ * unexplained change (no hypotheses, no confidence), for fusion to send to review if a hand was there.
+ * The detector keeps no state of any other shelf.
  */
 
 /** A plate is quiet when this much of its recent signal stays within noise. */
@@ -35,8 +38,12 @@ export const TRIGGER_MIN_GRAMS = 4;
 /** Quiet: range within this many noise widths, and standard deviation within QUIET_SD_SIGMAS. */
 export const QUIET_RANGE_SIGMAS = 6;
 export const QUIET_SD_SIGMAS = 1.6;
-/** A plate changed when its net change exceeds this many of its sigmas, and CHANGE_MIN_GRAMS. */
+/**
+ * A plate changed when its net change exceeds this many of its uncertainties: the plate's measured
+ * noise over the windows averaged, and the model's error (MODEL_GRAMS: ringing, drift during the event).
+ */
 export const CHANGE_SIGMAS = 5;
+/** Weight that rose by more than this when movement resumes keeps a segment open (see after()). */
 export const CHANGE_MIN_GRAMS = 3;
 /** The onset of a segment is dated back to where the plate first left its level by this many sigmas. */
 export const ONSET_SIGMAS = 2.5;
@@ -50,7 +57,11 @@ export const MAX_ACTIVE_MS = 10_000;
 export const LEVEL_FOLLOW = 1 / 48;
 /** Alternatives on other lanes are listed on the event when at least this likely. */
 export const LANE_ALTERNATIVE_MIN = 0.2;
-export const MAX_HYPOTHESES = 5;
+/**
+ * Every product and quantity that fits the change is listed, for fusion to settle near-equal weights
+ * with the shopper's cart; this only bounds a message when a put could be any of hundreds of products.
+ */
+export const MAX_HYPOTHESES = 40;
 const HEALTH_CONFIDENCE: Record<CellHealth, number> = { ok: 1, noisy: 0.5, stuck: 0.3, saturated: 0.3, dead: 0.3 };
 const RING = 128;
 
@@ -59,7 +70,6 @@ type State = 'rest' | 'active' | 'after';
 export interface ShelfDetectorOptions {
   index: StoreIndex;
   shelfId: string;
-  inventory: InventoryModel;
   onEvent(event: ShelfEventDetected): void;
   onHealth?(report: DeviceHealthReported): void;
 }
@@ -78,6 +88,8 @@ export class ShelfDetector {
   readonly shelfId: string;
   readonly loadCellIds: string[];
   readonly plateIds: string[];
+  /** What this shelf holds, as its events have changed it. */
+  readonly inventory: ShelfInventory;
   readonly stats: ShelfDetectorStats = { samples: 0, segments: 0, segmentsWithoutChange: 0, segmentsForced: 0, events: 0 };
   private readonly n: number;
   private readonly lanes: LaneGeometry[];
@@ -116,6 +128,7 @@ export class ShelfDetector {
     const entry = opts.index.shelves.get(opts.shelfId);
     if (!entry) throw new WalkoutError('CONFIG_INVALID', `shelf detector: unknown shelf ${opts.shelfId}`);
     this.shelfId = opts.shelfId;
+    this.inventory = new ShelfInventory(opts.index, opts.shelfId);
     const plates = entry.shelf.plates;
     this.n = plates.length;
     this.plateIds = plates.map((p) => p.id);
@@ -402,7 +415,7 @@ export class ShelfDetector {
       let sigma = this.health[p].workingNoiseGrams * Math.sqrt(1 / this.beforeCount[p] + 1 / this.afterCount[p]);
       if (forced) sigma += this.windowSd(p);
       changes.push({ deltaGrams: delta, sigmaGrams: sigma });
-      if (Math.abs(delta) > Math.max(CHANGE_MIN_GRAMS, CHANGE_SIGMAS * sigma)) changed.push(p);
+      if (Math.abs(delta) > CHANGE_SIGMAS * Math.hypot(sigma, MODEL_GRAMS)) changed.push(p);
     }
     if (changed.length === 0) {
       this.stats.segmentsWithoutChange++;
@@ -417,10 +430,14 @@ export class ShelfDetector {
       lanes: this.lanes,
       candidateLanes,
       products: this.opts.index.products,
-      inventory: this.opts.inventory,
+      inventory: this.inventory,
       nowMs: endMs,
     });
-    if (explanations.length === 0) return;
+    if (explanations.length === 0) {
+      this.stats.events++;
+      this.opts.onEvent(this.buildUnexplainedEvent(changes, changed, candidateLanes, startMs, endMs));
+      return;
+    }
     const best = explanations[0];
     for (const [i, item] of best.items.entries()) {
       const event = this.buildEvent(item, i, best, explanations, changes, changed, startMs, endMs, forced);
@@ -428,8 +445,8 @@ export class ShelfDetector {
       this.opts.onEvent(event);
     }
     for (const item of best.items) {
-      if (item.sign < 0) this.opts.inventory.pick(item.stockLaneId, item.productId, item.quantity, endMs);
-      else this.opts.inventory.put(item.laneId, item.productId, item.quantity, endMs);
+      if (item.sign < 0) this.inventory.pick(item.stockLaneId, item.productId, item.quantity, endMs);
+      else this.inventory.put(item.laneId, item.productId, item.quantity, endMs);
     }
   }
 
@@ -529,6 +546,38 @@ export class ShelfDetector {
       hypotheses,
       confidence,
       health,
+    };
+  }
+
+  /** A change no product explains: where and how much, and nothing about what. */
+  private buildUnexplainedEvent(changes: PlateChange[], changed: number[], candidateLanes: number[], segStartMs: number, endMs: number): ShelfEventDetected {
+    let deltaGrams = 0;
+    let variance = 0;
+    for (const p of changed) {
+      deltaGrams += changes[p].deltaGrams;
+      variance += changes[p].sigmaGrams ** 2;
+    }
+    const movedPlates = changed.filter((p) => !Number.isNaN(this.firstMove[p]));
+    const startMs = movedPlates.length > 0 ? Math.round(Math.min(...movedPlates.map((p) => this.firstMove[p]))) : segStartMs;
+    const kind = deltaGrams < 0 ? 'pick' : 'put';
+    const eventId = `se-${this.shelfId}-${segStartMs}-${kind}-unexplained`;
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      eventId,
+      storeId: this.opts.index.store.id,
+      ts: Math.max(0, Math.min(startMs, endMs)),
+      shelfEventId: eventId,
+      shelfId: this.shelfId,
+      plateIds: changed.map((p) => this.plateIds[p]),
+      laneIds: candidateLanes.map((lane) => this.lanes[lane].laneId),
+      kind,
+      startMs: Math.max(0, Math.min(startMs, endMs)),
+      endMs: Math.max(0, endMs),
+      deltaGrams: Math.round(deltaGrams * 10) / 10,
+      sigmaGrams: Math.round(Math.sqrt(variance) * 100) / 100,
+      hypotheses: [],
+      confidence: 0,
+      health: worstHealth(changed.map((p) => worstHealth([this.segHealth[p], this.health[p].health]))),
     };
   }
 

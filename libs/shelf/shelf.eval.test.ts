@@ -67,6 +67,20 @@ test('quantity and product top-1 are scored on matched actions', () => {
   assert.equal(score.productTop1, kiosk.placementByLane.get('g1-s1-l3')!.productId === 'p-0001' ? 1 : 0.5);
 });
 
+test('listed: the true product and quantity anywhere among the hypotheses, for fusion to settle', () => {
+  const truth = [action('a1', 'g1-s1-l1', 0), action('a2', 'g1-s1-l3', 5_000), action('a3', 'g1-s2-l1', 10_000, 'pick', 2)];
+  const own = (laneId: string) => kiosk.placementByLane.get(laneId)!.productId;
+  const second = event(['g1-s1-l3'], 5_100, 'pick', 'p-0001');
+  second.hypotheses = [{ productId: 'p-0001', quantity: 1, probability: 0.6 }, { productId: own('g1-s1-l3'), quantity: 1, probability: 0.4 }];
+  assert.notEqual(own('g1-s1-l3'), 'p-0001', 'fixture: the decoy is another product');
+  const events = [event(['g1-s1-l1'], 100), second, event(['g1-s2-l1'], 10_100, 'pick', undefined, 1)];
+  const score = scoreShelfEvents(kiosk, events, truth);
+  assert.equal(score.matched, 3);
+  assert.equal(score.productTop1, 2 / 3);
+  // a1 leads with it, a2 lists it second, a3 names the product with the wrong quantity.
+  assert.equal(score.productListed, 2 / 3);
+});
+
 test('separable: a put of a product carried next to one of equal weight is not', () => {
   const products = [...kiosk.products.values()];
   const twin = products.find((p) => products.some((q) => q.id !== p.id && Math.abs(q.unitWeightGrams - p.unitWeightGrams) < 1));

@@ -7,8 +7,9 @@ import { ShelfPerception, type ShelfEventSource } from './shelf.perception.ts';
  * same shelf, of the same kind, lists the true lane among its lanes, and starts within MATCH_WINDOW_MS
  * of it; each event and each action match at most once (closest in time first). Then:
  * event precision, recall and F1; quantity accuracy and product top-1 accuracy over matched actions;
- * and top-1 again over the actions whose product weight can tell it apart from every other product
- * that could have moved there (see separableActions).
+ * top-1 again over the actions whose product weight can tell it apart from every other product
+ * that could have moved there (see separableActions); and how often the true product and quantity
+ * is among the event's hypotheses at all (what fusion, which knows the shoppers' carts, can settle).
  */
 
 export const MATCH_WINDOW_MS = 1_000;
@@ -33,6 +34,8 @@ export interface ShelfScore {
   f1: number;
   quantityAccuracy: number;
   productTop1: number;
+  /** Matched actions whose true product and quantity is among the event's hypotheses. */
+  productListed: number;
   /** Actions whose weight tells the product apart from every other candidate, and top-1 on those. */
   separableActions: number;
   productTop1Separable: number;
@@ -150,6 +153,7 @@ export function scoreShelfEvents(index: StoreIndex, events: ShelfEventDetected[]
   const precision = ratio(matches.length, events.length);
   const recall = ratio(matches.length, actions.length);
   const rightProduct = (m: ShelfMatch) => m.event.hypotheses[0]?.productId === m.action.productId;
+  const listed = (m: ShelfMatch) => m.event.hypotheses.some((h) => h.productId === m.action.productId && h.quantity === m.action.quantity);
   const separableMatches = matches.filter((m) => separable.has(m.action.actionId));
   return {
     actions: actions.length,
@@ -160,6 +164,7 @@ export function scoreShelfEvents(index: StoreIndex, events: ShelfEventDetected[]
     f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0,
     quantityAccuracy: ratio(matches.filter((m) => m.event.hypotheses[0]?.quantity === m.action.quantity).length, matches.length),
     productTop1: ratio(matches.filter(rightProduct).length, matches.length),
+    productListed: ratio(matches.filter(listed).length, matches.length),
     separableActions: actions.filter((a) => separable.has(a.actionId)).length,
     productTop1Separable: ratio(separableMatches.filter(rightProduct).length, separableMatches.length),
     separableRight: separableMatches.filter(rightProduct).length,

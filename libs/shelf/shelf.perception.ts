@@ -1,11 +1,11 @@
 import type { DeviceHealthReported, ShelfEventDetected, StoreIndex } from '../contracts/index.ts';
-import { InventoryModel } from './inventory.model.ts';
+import { mergeSnapshots, ShelfInventory, type InventorySnapshot } from './inventory.model.ts';
 import { ShelfDetector } from './shelf.detector.ts';
 
 /**
- * Shelf perception for a whole store: one streaming detector per shelf, all sharing one inventory
- * model (so a put-back on one shelf can be recognised as something picked from another).
- * Feed ticks in store-clock order across shelves; events come out through onEvent.
+ * Shelf perception for a whole store: one streaming detector per shelf, each with its own state only
+ * (the shelf's inventory), as the shelf partitions of the bus require. Feed each shelf's ticks in
+ * store-clock order; how the shelves interleave makes no difference. Events come out through onEvent.
  */
 
 /** What every shelf event detector offers: the real one and the baseline both. */
@@ -21,12 +21,9 @@ export interface ShelfPerceptionOptions {
 }
 
 export class ShelfPerception implements ShelfEventSource {
-  readonly inventory: InventoryModel;
   private readonly detectors = new Map<string, ShelfDetector>();
 
-  constructor(private readonly opts: ShelfPerceptionOptions) {
-    this.inventory = new InventoryModel(opts.index);
-  }
+  constructor(private readonly opts: ShelfPerceptionOptions) {}
 
   detector(shelfId: string): ShelfDetector {
     let detector = this.detectors.get(shelfId);
@@ -34,7 +31,6 @@ export class ShelfPerception implements ShelfEventSource {
       detector = new ShelfDetector({
         index: this.opts.index,
         shelfId,
-        inventory: this.inventory,
         onEvent: this.opts.onEvent,
         onHealth: this.opts.onHealth,
       });
@@ -49,6 +45,12 @@ export class ShelfPerception implements ShelfEventSource {
 
   finish(): void {
     for (const detector of this.detectors.values()) detector.finish();
+  }
+
+  /** What the shelves hold: one shelf, or every shelf of the store (those not seen yet as planned). */
+  inventory(shelfId?: string): InventorySnapshot {
+    const shelfIds = shelfId === undefined ? [...this.opts.index.shelves.keys()] : [shelfId];
+    return mergeSnapshots(shelfIds.map((id) => (this.detectors.get(id)?.inventory ?? new ShelfInventory(this.opts.index, id)).snapshot()));
   }
 
   /** Per shelf: samples seen, segments opened, segments that changed nothing, events. */

@@ -2,9 +2,9 @@ import { earliestHead, type Recording } from '../recording/index.ts';
 import type { ShelfTick } from './shelf.eval.ts';
 
 /**
- * Every shelf's load-cell rows of a recording, merged into one stream in store-clock order (so the
- * shared inventory sees a pick on one shelf before the put-back on another), values in shelf plate
- * order. Streams whose cells are not in the shelf's plate order are reordered.
+ * Every shelf's load-cell rows of a recording, merged into one stream in store-clock order (as live
+ * devices would deliver them), values in shelf plate order. Streams whose cells are not in the shelf's
+ * plate order are reordered.
  */
 export async function* recordingShelfTicks(recording: Recording): AsyncGenerator<ShelfTick> {
   const streams = recording.manifest.streams.loadCells.map((stream) => {

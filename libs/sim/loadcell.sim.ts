@@ -7,7 +7,8 @@ import { createRandom, type Random } from './random.ts';
  *
  * - an unknown tare per cell (the plate itself, about 1 kg, never zeroed), plus the stock resting on it;
  * - slow drift, so absolute values mean little and only changes are reliable;
- * - resting noise of the cell's `noiseGrams` (1 to 2 g);
+ * - resting noise that differs from plate to plate as in a real store (most plates well under a gram,
+ *   a few of several grams; see drawPlateNoiseGrams), not the store file's rated `noiseGrams`;
  * - a pick or put is a transient: the hand presses the plate, the weight steps, and the plate rings with
  *   an overshoot of tens of grams before it settles;
  * - cross-talk: neighbouring plates of the same shelf twitch by a few grams, with no net change;
@@ -55,6 +56,8 @@ export interface SimulateShelfOptions {
   changes: PlateLoadChange[];
   seed: number;
   faults?: LoadCellFault[];
+  /** Resting noise of some load cells, grams, by load cell id; the others draw theirs (plateNoiseGrams). */
+  noiseGrams?: ReadonlyMap<string, number>;
 }
 
 /** The plate itself and its fixings: what a cell reads with nothing on it. Never zeroed. */
@@ -82,7 +85,23 @@ const STEP_TWITCH_SHARE = 0.15;
 export const LEAN_GRAMS_RANGE = [80, 400] as const;
 export const LEAN_WOBBLE_SHARE = 0.2;
 export const LEAN_WOBBLE_HZ_RANGE = [1.2, 3] as const;
-/** A wildly noisy cell: this many times its normal noise, plus spikes. */
+/**
+ * Resting noise of a plate, one standard deviation. In the recordings of a public cashierless store the
+ * plates differ widely: a median of 0.71 g and a 95th percentile of 4.6 g, a long tail towards noisy
+ * plates. Each simulated plate draws its own from a log-normal spread through those two figures.
+ */
+export const PLATE_NOISE_MEDIAN_GRAMS = 0.71;
+export const PLATE_NOISE_P95_GRAMS = 4.6;
+/**
+ * The spread's ends. No plate rests quieter than its reading resolution: far below it the readings
+ * repeat one value for seconds, which a health monitor rightly takes for a stuck cell. Noisier than
+ * the cap, a plate is a fault (the shelf's health monitor calls 10 g noisy): the 'noisy' fault plays those.
+ */
+export const PLATE_NOISE_MAX_GRAMS = 8;
+/** The standard normal's 95th percentile. */
+const NORMAL_P95 = 1.6448536;
+const PLATE_NOISE_LOG_SD = Math.log(PLATE_NOISE_P95_GRAMS / PLATE_NOISE_MEDIAN_GRAMS) / NORMAL_P95;
+/** A wildly noisy cell: this many times its rated noise, plus spikes. */
 export const NOISY_FAULT_FACTOR = 30;
 const NOISY_SPIKE_CHANCE = 0.01;
 const NOISY_SPIKE_GRAMS = 400;
@@ -156,9 +175,27 @@ function buildChange(change: PlateLoadChange, plateSlot: number, random: Random)
   return { plateSlot, startMs: start, settledMs, netGrams: delta, own, dynamic, crosstalk };
 }
 
+/** One plate's resting noise, grams, drawn from the store-like spread. */
+export function drawPlateNoiseGrams(random: Random): number {
+  const grams = PLATE_NOISE_MEDIAN_GRAMS * Math.exp(PLATE_NOISE_LOG_SD * random.normal());
+  return Math.min(PLATE_NOISE_MAX_GRAMS, Math.max(READING_RESOLUTION_GRAMS, grams));
+}
+
+/** Every draw for one cell of a simulated shelf comes from here, so a seed fixes each cell alone. */
+function cellRandom(seed: number, shelfId: string, loadCellId: string): Random {
+  return createRandom(seed).fork(`loadcells:${shelfId}`).fork(`cell:${loadCellId}`);
+}
+
+/** The resting noise the simulator gives a load cell for a seed, grams (one standard deviation). */
+export function plateNoiseGrams(seed: number, shelfId: string, loadCellId: string): number {
+  return drawPlateNoiseGrams(cellRandom(seed, shelfId, loadCellId).fork('resting-noise'));
+}
+
 interface CellModel {
   loadCell: LoadCell;
   random: Random;
+  /** Resting noise of this plate, grams. */
+  noiseGrams: number;
   tare: number;
   driftPerMs: number;
   swings: Array<{ amplitude: number; omega: number; phase: number }>;
@@ -178,10 +215,11 @@ export function* simulateShelfLoadCells(opts: SimulateShelfOptions): Generator<S
   const cells: CellModel[] = plates.map((plate) => {
     const loadCell = opts.index.loadCellByPlate.get(plate.id);
     if (!loadCell) throw new WalkoutError('SCENARIO_INVALID', `plate ${plate.id} of shelf ${opts.shelfId} has no load cell`);
-    const r = random.fork(`cell:${loadCell.id}`);
+    const r = cellRandom(opts.seed, opts.shelfId, loadCell.id);
     return {
       loadCell,
       random: r.fork('noise'),
+      noiseGrams: opts.noiseGrams?.get(loadCell.id) ?? plateNoiseGrams(opts.seed, opts.shelfId, loadCell.id),
       tare: r.uniform(TARE_GRAMS_MIN, TARE_GRAMS_MAX),
       driftPerMs: r.normal(0, DRIFT_RATE_SD_GRAMS_PER_MIN) / 60_000,
       swings: DRIFT_SWING_PERIOD_MS.map((period) => ({
@@ -244,7 +282,7 @@ export function* simulateShelfLoadCells(opts: SimulateShelfOptions): Generator<S
       const cell = cells[i];
       let drift = cell.driftPerMs * (ts - opts.startMs);
       for (const s of cell.swings) drift += s.amplitude * Math.sin(s.omega * ts + s.phase);
-      const value = cell.tare + clean[i] + spill[i] + drift + cell.random.normal(0, cell.loadCell.noiseGrams);
+      const value = cell.tare + clean[i] + spill[i] + drift + cell.random.normal(0, cell.noiseGrams);
       grams[i] = value;
     }
     for (const fault of faults) {

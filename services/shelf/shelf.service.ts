@@ -161,7 +161,7 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
       perception.finish();
       while (inFlight.size > 0) await Promise.all([...inFlight]);
     },
-    inventory: (shelfId) => perception.inventory.snapshot(lastEventTs, shelfId),
+    inventory: (shelfId) => perception.inventory(shelfId),
     stats: () => ({ ticks, ticksWithMissingCells, published, publishFailures }),
   };
 }
