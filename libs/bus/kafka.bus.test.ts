@@ -5,7 +5,7 @@ import { topicAwareAssigner } from './kafka.assigner.ts';
 import { busError } from './kafka.bus.ts';
 import { DEAD_LETTER_TOPIC, type MessageDeadLettered } from '../contracts/topics.ts';
 import { loadBusConfig } from './bus.config.ts';
-import { kafkaKind, kafkaTarget, ticket, ticketTopics, waitFor } from './bus.harness.ts';
+import { FAST_GROUPS, kafkaKind, kafkaTarget, ticket, ticketSpec, ticketTopics, waitFor } from './bus.harness.ts';
 
 /** The Kafka bus' own logic that needs no broker: the partition assigner and error mapping. */
 
@@ -78,4 +78,35 @@ test('WALKOUT_KAFKA_CHECK_PUBLISH is read from the environment, and is on unless
   const base = { WALKOUT_BUS: 'kafka', WALKOUT_KAFKA_BROKERS: '127.0.0.1:19092' };
   assert.equal(loadBusConfig(base).kafka!.checkPublish, true);
   assert.equal(loadBusConfig({ ...base, WALKOUT_KAFKA_CHECK_PUBLISH: 'false' }).kafka!.checkPublish, false);
+});
+
+test('a handler that runs longer than the session timeout keeps its partition: the member heartbeats while it waits', { skip: kafka.skip, timeout: 120_000 }, async (t) => {
+  const { name } = ticketTopics('slow');
+  // One partition, so the slow message and the next one are handled in order by one member.
+  const topics = { [name.slow]: { ...ticketSpec, partitions: 1 } };
+  const bus = await kafka.make(topics, { handler: { deadlineMs: 60_000 } });
+  t.after(async () => {
+    await bus.close();
+    await kafka.cleanup();
+  });
+  const calls: Array<[number, number]> = [];
+  let rebalances = 0;
+  let joined = 0;
+  await bus.subscribe({
+    group: `slow-${name.slow}`,
+    topics: [name.slow],
+    handle: async ({ message, attempt, signal }) => {
+      calls.push([message.seq, attempt]);
+      signal.addEventListener('abort', () => rebalances++);
+      // The behaviour under test is a handler this long: one and a half sessions (6 s in the tests).
+      if (message.seq === 0) await new Promise((resolve) => setTimeout(resolve, FAST_GROUPS.sessionTimeoutMs * 1.5));
+      joined++;
+    },
+  });
+  await bus.publish(name.slow, ticket('v1', 0));
+  await bus.publish(name.slow, ticket('v1', 1));
+  await waitFor(() => calls.some(([seq]) => seq === 1), () => `the second message, have ${JSON.stringify(calls)}`, 60_000);
+  assert.deepEqual(calls, [[0, 1], [1, 1]], 'the slow message was handled once: the member kept its partition');
+  assert.equal(rebalances, 0, 'no handler was told that its partition went away');
+  assert.equal(joined, 2);
 });
