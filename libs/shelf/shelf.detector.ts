@@ -110,7 +110,6 @@ export class ShelfDetector {
   private readonly firstMove: Float64Array;
   private readonly segHealth: CellHealth[];
   private lastLoud = 0;
-  private eventCount = 0;
 
   constructor(private readonly opts: ShelfDetectorOptions) {
     const entry = opts.index.shelves.get(opts.shelfId);
@@ -511,7 +510,8 @@ export class ShelfDetector {
     const fit = Math.exp(-Math.max(0, best.chi2 - dof - 3) / 6);
     const top = hypotheses[0]?.probability ?? 0;
     const confidence = Math.round(Math.min(1, top * fit * HEALTH_CONFIDENCE[health] * (forced ? 0.5 : 1)) * 1e4) / 1e4;
-    const eventId = `se-${this.shelfId}-${segStartMs}-${++this.eventCount}`;
+    // What the event is, not how many came before: a restart or a replay names it the same way.
+    const eventId = `se-${this.shelfId}-${segStartMs}-${item.sign < 0 ? 'pick' : 'put'}-${best.items.slice(0, position).filter((x) => x.sign === item.sign).length + 1}`;
     return {
       schemaVersion: SCHEMA_VERSION,
       eventId,
