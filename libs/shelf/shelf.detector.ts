@@ -156,6 +156,11 @@ export class ShelfDetector {
     return this.health.map((h) => h.health);
   }
 
+  /** No segment is open: a detector started fresh at such a moment goes on as this one does (services/shelf restarts from them). */
+  get atRest(): boolean {
+    return this.state === 'rest';
+  }
+
   private usable(p: number): boolean {
     const h = this.health[p].health;
     return h === 'ok' || h === 'noisy';
