@@ -149,3 +149,10 @@ test('handler deadlines: bus-wide defaults, read from the environment, checked a
     /handler\.closeGraceMs: a close grace of 10000 ms does not fit in the 5000 ms rebalance timeout/,
   );
 });
+
+test('WALKOUT_KAFKA_NAMESPACE: empty by default, a name put before every topic and group, refused when it cannot be one', () => {
+  const base = { WALKOUT_BUS: 'kafka', WALKOUT_KAFKA_BROKERS: '127.0.0.1:19092' };
+  assert.equal(loadBusConfig(base).kafka!.namespace, '');
+  assert.equal(loadBusConfig({ ...base, WALKOUT_KAFKA_NAMESPACE: 'store-7.' }).kafka!.namespace, 'store-7.');
+  assert.match(configError(() => loadBusConfig({ ...base, WALKOUT_KAFKA_NAMESPACE: 'store 7/' })).message, /WALKOUT_KAFKA_NAMESPACE: letters, digits/);
+});

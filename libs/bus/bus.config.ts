@@ -55,6 +55,12 @@ const KafkaSchema = z
   .strictObject({
     brokers: z.array(BrokerAddress).min(1, 'name at least one broker').describe('Bootstrap brokers, host:port.'),
     clientId: z.string().min(1).default('walkout').describe('Shown in broker logs and quotas.'),
+    namespace: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dots, dashes and underscores only')
+      .max(100)
+      .default('')
+      .describe('Put before every topic and consumer group name on the broker, so that several stores (or test runs) share a cluster without seeing each other.'),
     replicationFactor: positiveInt(7).default(1).describe('Replicas of each topic the bus creates (3 in production).'),
     minInsyncReplicas: positiveInt(7)
       .optional()
@@ -193,6 +199,7 @@ const ENV: Record<string, { path: readonly string[]; read: EnvRead }> = {
   WALKOUT_BUS_STALL_MS: { path: ['memory', 'stallMs'], read: 'int' },
   WALKOUT_KAFKA_BROKERS: { path: ['kafka', 'brokers'], read: 'list' },
   WALKOUT_KAFKA_CLIENT_ID: { path: ['kafka', 'clientId'], read: 'string' },
+  WALKOUT_KAFKA_NAMESPACE: { path: ['kafka', 'namespace'], read: 'string' },
   WALKOUT_KAFKA_REPLICATION_FACTOR: { path: ['kafka', 'replicationFactor'], read: 'int' },
   WALKOUT_KAFKA_MIN_INSYNC_REPLICAS: { path: ['kafka', 'minInsyncReplicas'], read: 'int' },
   WALKOUT_KAFKA_SESSION_TIMEOUT_MS: { path: ['kafka', 'sessionTimeoutMs'], read: 'int' },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { AssignerProtocol, type Cluster, type Logger } from 'kafkajs';
+import { AssignerProtocol, Kafka, logLevel, type Cluster, type Logger } from 'kafkajs';
 import { topicAwareAssigner } from './kafka.assigner.ts';
 import { busError } from './kafka.bus.ts';
 import { DEAD_LETTER_TOPIC, type MessageDeadLettered } from '../contracts/topics.ts';
@@ -109,4 +109,31 @@ test('a handler that runs longer than the session timeout keeps its partition: t
   assert.deepEqual(calls, [[0, 1], [1, 1]], 'the slow message was handled once: the member kept its partition');
   assert.equal(rebalances, 0, 'no handler was told that its partition went away');
   assert.equal(joined, 2);
+});
+
+test('a namespace keeps two stores (or test runs) on one cluster apart: same topic and group names, separate messages', { skip: kafka.skip, timeout: 120_000 }, async (t) => {
+  const { topics, name } = ticketTopics('shared');
+  const namespaces = [`ns-a-${name.shared.slice(-8)}.`, `ns-b-${name.shared.slice(-8)}.`];
+  const buses = await Promise.all(namespaces.map((namespace) => kafka.make(topics, { kafka: { namespace } as never })));
+  const admin = new Kafka({ clientId: 'walkout-namespace-test', brokers: 'brokers' in broker ? broker.brokers : [], logLevel: logLevel.NOTHING }).admin();
+  t.after(async () => {
+    for (const bus of buses) await bus.close();
+    try {
+      await admin.deleteTopics({ topics: namespaces.flatMap((namespace) => [`${namespace}${name.shared}`, `${namespace}${DEAD_LETTER_TOPIC}`]) });
+    } catch {
+      // Best effort, as for every test topic.
+    }
+    await admin.disconnect();
+  });
+  const seen: number[][] = [[], []];
+  for (const [i, bus] of buses.entries()) await bus.subscribe({ group: 'carts', topics: [name.shared], handle: ({ message, topic }) => void (topic === name.shared && seen[i].push(message.seq)) });
+  await buses[0].publish(name.shared, ticket('v1', 0));
+  await buses[1].publish(name.shared, ticket('v1', 1));
+  await buses[0].publish(name.shared, ticket('v1', 2));
+  await waitFor(() => seen[0].length >= 2 && seen[1].length >= 1, () => `both stores' messages, have ${JSON.stringify(seen)}`);
+  assert.deepEqual(seen, [[0, 2], [1]]);
+  await admin.connect();
+  const onBroker = await admin.listTopics();
+  for (const namespace of namespaces) assert.ok(onBroker.includes(`${namespace}${name.shared}`), `${namespace}${name.shared} on the broker`);
+  assert.ok(!onBroker.includes(name.shared), 'no topic without its namespace');
 });

@@ -76,6 +76,9 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
   const registry = { ...deps.topics, ...deadLetterTopics } as WithDeadLetters<R>;
   const specs = new Map(Object.entries(registry) as Array<[string, TopicSpec]>);
   const handlerConfig = deps.config.handler ?? { deadlineMs: 30_000, closeGraceMs: 5_000 };
+  /** Topics and consumer groups on the broker carry the namespace (kafka.namespace); the bus's users never see it. */
+  const onBroker = (name: string) => kafkaConfig.namespace + name;
+  const fromBroker = (name: string) => name.slice(kafkaConfig.namespace.length);
   const counters = newDeliveryCounters();
 
   const kafka = new Kafka({
@@ -140,7 +143,7 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
     try {
       const existing = new Set(await admin.listTopics());
       const wanted = [...specs].map(([topic, topicSpec]): ITopicConfig => ({
-        topic,
+        topic: onBroker(topic),
         numPartitions: topicSpec.partitions ?? deps.config.partitions,
         replicationFactor: kafkaConfig.replicationFactor,
         configEntries: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas(kafkaConfig)) }],
@@ -242,7 +245,7 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
   }
 
   async function sendBatch(batch: Batch): Promise<void> {
-    const topicMessages: TopicMessages[] = [...batch.byTopic].map(([topic, messages]) => ({ topic, messages }));
+    const topicMessages: TopicMessages[] = [...batch.byTopic].map(([topic, messages]) => ({ topic: onBroker(topic), messages }));
     try {
       await producer.sendBatch({ topicMessages, acks: -1 });
       batch.resolve();
@@ -356,7 +359,7 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
     const batches = new Set<Promise<void>>();
 
     const consumer: Consumer = kafka.consumer({
-      groupId: options.group,
+      groupId: onBroker(options.group),
       sessionTimeout: kafkaConfig.sessionTimeoutMs,
       rebalanceTimeout: kafkaConfig.rebalanceTimeoutMs,
       heartbeatInterval: kafkaConfig.heartbeatIntervalMs,
@@ -376,7 +379,7 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
     });
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       assignment = Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) =>
-        partitions.map((partition) => ({ topic, partition })),
+        partitions.map((partition) => ({ topic: fromBroker(topic), partition })),
       );
       // A new generation: kafkajs fetches every partition again from its committed offset, so what
       // the last generation held comes again (here or to another member) and its holds are void.
@@ -461,7 +464,8 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
       const batchScope = scope;
       // Closing, or a generation on its way out: handle nothing, resolve nothing; it all comes again.
       if (closing || batchScope.aborted) return;
-      const topicSpec = spec(batch.topic);
+      const topic = fromBroker(batch.topic);
+      const topicSpec = spec(topic);
       const partition = progressOf(batch.topic, batch.partition);
       const commitInBatch: Send = (offsets) => payload.commitOffsetsIfNecessary({ topics: byTopic(offsets) });
       const current = () => batchScope === scope && !batchScope.aborted;
@@ -491,14 +495,14 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
       try {
         for (const record of batch.messages) {
           if (stale || paused || batchScope.aborted || !isRunning()) break;
-          const decoded = decode(batch.topic, topicSpec, record.value);
+          const decoded = decode(topic, topicSpec, record.value);
           const key = record.key === null ? null : record.key.toString('utf8');
           const publishedAt = Number(record.timestamp);
           let outcome: Outcome | Promise<Outcome> = decoded.ok
             ? runWithRetry(
                 handle,
                 new HandlerAttempt(
-                  batch.topic,
+                  topic,
                   decoded.message,
                   key,
                   batch.partition,
@@ -528,7 +532,7 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
               {
                 reason: decoded.ok ? 'handler-failed' : 'invalid-message',
                 error: outcome.error,
-                sourceTopic: batch.topic,
+                sourceTopic: topic,
                 partition: batch.partition,
                 offset: record.offset,
                 key,
@@ -582,7 +586,7 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
       return closing;
     };
 
-    const pauseTargets = () => topics.map((topic) => ({ topic }));
+    const pauseTargets = () => topics.map((topic) => ({ topic: onBroker(topic) }));
     const subscription: KafkaSubscription = {
       group: options.group,
       get paused() {
@@ -606,7 +610,7 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
 
     try {
       await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning: true });
+      await consumer.subscribe({ topics: topics.map(onBroker), fromBeginning: true });
       await consumer.run({
         // The bus commits by itself: kafkajs would commit the fetch position, past held messages.
         autoCommit: false,
