@@ -3,7 +3,7 @@ import { closeOnSignals, createBus, loadBusConfig, type Bus } from '../../libs/b
 import { systemClock } from '../../libs/clock/clock.ts';
 import { createLogger, logLevelFromEnv, type Logger } from '../../libs/log/logger.ts';
 import { report, type Verb } from '../../libs/cli/verb.ts';
-import { createShelfService, SHELF_GROUP } from '../shelf/shelf.service.ts';
+import { createShelfService, SHELF_GROUP, SHELF_SILENT_MS } from '../shelf/shelf.service.ts';
 import { createTrackerService, TRACKER_GROUP } from '../tracker/tracker.service.ts';
 
 /**
@@ -68,15 +68,18 @@ async function serve(name: string, group: string, values: Record<string, unknown
 export const serveShelfVerb: Verb = {
   name: 'serve shelf',
   summary: 'Run the shelf service alone: load-cell samples in, shelf events and load-cell health out, until stopped.',
-  usage: `walkout serve shelf [--store ${DEFAULT_STORE}] [--json]
+  usage: `walkout serve shelf [--store ${DEFAULT_STORE}] [--silent-ms ${SHELF_SILENT_MS}] [--json]
 
 Takes shelf.samples-recorded as consumer group "${SHELF_GROUP}" and publishes shelf.event-detected and
 device.health-reported for the shelves of --store. ${environment}
 
-  --json  print what the service counted as JSON when it stops`,
-  options: { store: { type: 'string' }, json: { type: 'boolean' } },
+  --silent-ms N  a shelf whose samples stopped this long ago has its open segment finished and its
+                 samples committed (default ${SHELF_SILENT_MS})
+  --json         print what the service counted as JSON when it stops`,
+  options: { store: { type: 'string' }, 'silent-ms': { type: 'string' }, json: { type: 'boolean' } },
   async run({ values }) {
-    await serve('shelf', SHELF_GROUP, values, ({ index, bus, logger }) => createShelfService({ index, bus, logger, clock: systemClock }));
+    const silentMs = values['silent-ms'] === undefined ? undefined : wholeMs(values['silent-ms'], 'serve shelf', '--silent-ms');
+    await serve('shelf', SHELF_GROUP, values, ({ index, bus, logger }) => createShelfService({ index, bus, logger, clock: systemClock, silentMs }));
   },
 };
 
@@ -101,8 +104,12 @@ tracking.people-tracked, and device.health-reported for a camera gone silent. ${
 function parseIdleMs(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'string' && value.trim().toLowerCase() === 'infinity') return Infinity;
+  return wholeMs(value, 'serve tracker', '--idle-ms', ', or "infinity"');
+}
+
+function wholeMs(value: unknown, verb: string, flag: string, or = ''): number {
   const ms = Number(value);
-  if (typeof value !== 'string' || !Number.isInteger(ms) || ms < 1)
-    throw new WalkoutError('USAGE', `walkout serve tracker: --idle-ms must be a whole number of milliseconds, 1 or more, or "infinity"; got "${String(value)}"`);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isInteger(ms) || ms < 1)
+    throw new WalkoutError('USAGE', `walkout ${verb}: ${flag} must be a whole number of milliseconds, 1 or more${or}; got "${String(value)}"`);
   return ms;
 }

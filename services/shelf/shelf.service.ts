@@ -67,6 +67,8 @@ export interface ShelfServiceDependencies {
   bus: Pick<Bus<ShelfTopics>, 'publish' | 'subscribe'>;
   clock?: Clock;
   logger?: Logger;
+  /** A shelf whose samples stopped this long ago (service clock, ms) is finished (default SHELF_SILENT_MS). */
+  silentMs?: number;
 }
 
 export interface ShelfServiceStats {
@@ -129,6 +131,7 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
   const { index, bus } = deps;
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? silentLogger;
+  const silentMs = deps.silentMs ?? SHELF_SILENT_MS;
   const stats = { messages: 0, ticks: 0, ticksWithMissingCells: 0, published: 0, publishFailures: 0, staleSamples: 0, ticksBeforeStart: 0, holdsGivenUp: 0 };
   let lastEventTs = 0;
   let subscription: Subscription | undefined;
@@ -297,7 +300,7 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
   const finishSilentShelves = () => {
     const now = clock.now();
     for (const [shelfId, shelf] of pending) {
-      if (now - shelf.heardAt < SHELF_SILENT_MS || (shelf.rows.size === 0 && shelf.held.length === 0)) continue;
+      if (now - shelf.heardAt < silentMs || (shelf.rows.size === 0 && shelf.held.length === 0)) continue;
       logger.info('shelf silent; finishing what it started', { shelfId, silentMs: now - shelf.heardAt });
       drain(shelfId, shelf, true);
       perception.detector(shelfId).finish();

@@ -1,33 +1,16 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { SCHEMA_VERSION, topics, type CameraPosesDetected, type DeviceHealthReported, type PeopleTracked } from '../../libs/contracts/index.ts';
+import { topics, type DeviceHealthReported, type PeopleTracked } from '../../libs/contracts/index.ts';
 import { createMemoryBus, parseBusConfig, type Bus } from '../../libs/bus/index.ts';
 import { recordingLogger, waitFor } from '../../libs/bus/bus.harness.ts';
 import { ManualClock } from '../../libs/clock/clock.ts';
-import { openRecording, type Recording } from '../../libs/recording/index.ts';
+import { openRecording } from '../../libs/recording/index.ts';
 import { scoreTracks } from '../../libs/tracking/tracks.eval.ts';
-import { keypointBox } from '../../libs/vision/pose.detector.ts';
+import { perfectPoseEvents } from '../../libs/tracking/perfect-detector.sim.ts';
 import { createTrackerService } from './tracker.service.ts';
 
 const DEMO = fileURLToPath(new URL('../../fixtures/recordings/kiosk-demo', import.meta.url));
-
-/** What a perfect detector would publish for the first `frames` frames (every `every`-th) of every camera, in time order. */
-async function perfectPoseEvents(recording: Recording, frames: number, every: number): Promise<CameraPosesDetected[]> {
-  const events: CameraPosesDetected[] = [];
-  for (const stream of recording.manifest.streams.cameras)
-    for await (const line of recording.truthPoses(stream.cameraId)) {
-      if (line.frameIndex >= frames) break;
-      if (line.frameIndex % every) continue;
-      // People with no keypoint in the image are nobody a detector could report.
-      const poses = line.people
-        .map((p) => p.keypoints.map(([x, y, v]): [number, number, number] => [x, y, v > 0 ? 0.9 : 0]))
-        .filter((keypoints) => keypoints.some((k) => k[2] > 0))
-        .map((keypoints) => ({ score: 0.8, box: keypointBox(keypoints.filter((k) => k[2] > 0)), keypoints }));
-      events.push({ schemaVersion: SCHEMA_VERSION, eventId: `p-${stream.cameraId}-${line.frameIndex}`, storeId: recording.manifest.storeId, ts: line.ts, cameraId: stream.cameraId, frameIndex: line.frameIndex, model: 'truth', poses });
-    }
-  return events.sort((a, b) => a.ts - b.ts || a.cameraId.localeCompare(b.cameraId));
-}
 
 /** An in-process bus, and every `tracking.people-tracked` message (and camera health report) on it as it comes. */
 async function trackedBus() {
