@@ -112,7 +112,10 @@ export const newDeliveryCounters = (): DeliveryCounters => ({ deadLettered: 0, d
 export class HeldOffsets<O extends number | string = number | string> {
   private offsets: O[] = [];
   private released: boolean[] = [];
+  /** Index of the oldest entry not yet released, in the arrays. */
   private head = 0;
+  /** Entries dropped from the front of the arrays so far: a hold's position is counted from the first hold ever. */
+  private dropped = 0;
   private revoked = false;
 
   /** Unreleased holds. */
@@ -137,25 +140,23 @@ export class HeldOffsets<O extends number | string = number | string> {
    */
   hold(offset: O, onRelease?: () => void): () => void {
     if (this.revoked) return () => undefined;
-    const index = this.offsets.length;
+    const position = this.dropped + this.offsets.length;
     this.offsets.push(offset);
     this.released.push(false);
     return () => {
+      const index = position - this.dropped;
       if (this.revoked || index < this.head || this.released[index]) return;
       this.released[index] = true;
       const before = this.head;
       while (this.head < this.offsets.length && this.released[this.head]) this.head++;
-      if (this.head === this.offsets.length) {
-        this.offsets = [];
-        this.released = [];
-        this.head = 0;
-      } else if (this.head > 1024 && this.head * 2 > this.offsets.length) {
-        // Drop the released prefix now and then, so a long-lived partition does not keep every offset it held.
+      if (this.head > COMPACT_AFTER_HOLDS && this.head * 2 > this.offsets.length) {
+        // Drop the released front now and then, so a long-lived partition does not keep every offset it held.
         this.offsets = this.offsets.slice(this.head);
         this.released = this.released.slice(this.head);
+        this.dropped += this.head;
         this.head = 0;
       }
-      if (this.head !== before || this.empty) onRelease?.();
+      if (this.head !== before) onRelease?.();
     };
   }
 
@@ -167,6 +168,9 @@ export class HeldOffsets<O extends number | string = number | string> {
     this.head = 0;
   }
 }
+
+/** Released holds kept at the front of a HeldOffsets before they are dropped. */
+const COMPACT_AFTER_HOLDS = 1024;
 
 /**
  * The member, or the partition of a member, that handlers run under: aborted when the subscription

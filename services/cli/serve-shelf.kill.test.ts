@@ -10,7 +10,7 @@ import { collect, openRecording, type Recording } from '../../libs/recording/ind
 import { replayRecording } from '../../libs/replay/recording.replay.ts';
 import { scoreShelfEvents } from '../../libs/shelf/shelf.eval.ts';
 import { createShelfService } from '../shelf/shelf.service.ts';
-import { crash, deleteTopics, gatedPublisher, readTopic, startServe, terminate, testBus, type KafkaRun } from './serve.harness.ts';
+import { serveThroughKills } from './serve.harness.ts';
 
 /**
  * The shelf service as a process of its own on a real broker, killed with SIGKILL twice in the
@@ -60,47 +60,27 @@ test('the shelf service killed mid-pick and started again, twice: every event co
   const referenceScore = scoreShelfEvents(recording.index, reference, truth);
   assert.ok(reference.length >= 10 && referenceScore.recall >= 0.9, `the reference finds the picks: ${JSON.stringify({ events: reference.length, recall: referenceScore.recall })}`);
 
-  const run: KafkaRun = { brokers: target.brokers, namespace: `kill-shelf-${randomUUID().slice(0, 8)}.` };
-  const bus = await testBus(run);
-  const processes: Array<ReturnType<typeof startServe>> = [];
-  t.after(async () => {
-    for (const process of processes) if (process.child.exitCode === null && process.child.signalCode === null) await crash(process);
-    await bus.close();
-    await deleteTopics(run);
-  });
-  const out = await readTopic(bus, run, 'shelf.event-detected');
-  const seen = () => new Set(out.messages.map(({ message }) => (message as ShelfEventDetected).eventId));
-
   // Killed in the middle of the fourth and the ninth pick, with the stream stopped there.
   const picks = truth.filter((action) => action.kind === 'pick');
-  const kills = [picks[3], picks[8]].map((pick) => pick.startMs + INTO_THE_PICK_MS);
-  const gate = gatedPublisher(bus, kills);
-  // The service never finishes a shelf for silence here: the stream stops only while it is down.
-  const args = ['shelf', '--store', `${DEMO}/store.json`, '--silent-ms', '600000'];
-  let service = startServe(run, args);
-  processes.push(service);
-  await service.serving;
-  const replay = replayRecording(recording, gate.publisher);
-  for (const killAt of kills) {
-    const before = reference.filter((event) => event.endMs < killAt - PUBLISHED_AFTER_MS).map((event) => event.eventId);
-    await waitFor(() => before.every((id) => seen().has(id)), () => `the ${before.length} events before the kill, have ${seen().size}`, 120_000);
-    await crash(service);
-    gate.open(); // the stream goes on while the service is down
-    service = startServe(run, args);
-    processes.push(service);
-    await service.serving;
-  }
-  await replay;
-  await waitFor(() => reference.every((event) => seen().has(event.eventId)), () => `all ${reference.length} events, have ${seen().size}`, 180_000);
-  assert.equal(await terminate(service), 0, service.stderr());
-  await out.readToEnd();
+  const published = await serveThroughKills(t, {
+    run: { brokers: target.brokers, namespace: `kill-shelf-${randomUUID().slice(0, 8)}.` },
+    // The service never finishes a shelf for silence here: the stream stops only while it is down.
+    args: ['shelf', '--store', `${DEMO}/store.json`, '--silent-ms', '600000'],
+    output: 'shelf.event-detected',
+    reference,
+    outAfter: (event) => event.endMs + PUBLISHED_AFTER_MS,
+    kills: [picks[3], picks[8]].map((pick) => pick.startMs + INTO_THE_PICK_MS),
+    feed: (publisher) => replayRecording(recording, publisher),
+  });
 
-  const byId = new Map(out.messages.map(({ message }) => [(message as ShelfEventDetected).eventId, message as ShelfEventDetected]));
+  const byId = new Map(published.map((event) => [event.eventId, event]));
   assert.deepEqual([...byId.keys()].sort(), reference.map((event) => event.eventId).sort(), 'every event once after dedupe by id: none missing, none more');
+  // Every copy, the ones published again after a restart too, is the event the reference saw.
   const measured = (event: ShelfEventDetected) => ({ shelfId: event.shelfId, kind: event.kind, startMs: event.startMs, endMs: event.endMs });
-  for (const event of reference) assert.deepEqual(measured(byId.get(event.eventId)!), measured(event), event.eventId);
+  const referenceById = new Map(reference.map((event) => [event.eventId, event]));
+  for (const event of published) assert.deepEqual(measured(event), measured(referenceById.get(event.eventId)!), event.eventId);
   const score = scoreShelfEvents(recording.index, [...byId.values()], truth);
   assert.equal(score.matched, referenceScore.matched, 'every true event the pipeline finds');
   assert.equal(score.spurious.length, referenceScore.spurious.length, 'and nothing made up by the crashes');
-  t.diagnostic(`${out.messages.length} events published for ${byId.size} distinct ones; ${referenceScore.matched}/${truth.length} true actions found`);
+  t.diagnostic(`${published.length} events published for ${byId.size} distinct ones; ${referenceScore.matched}/${truth.length} true actions found`);
 });

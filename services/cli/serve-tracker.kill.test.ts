@@ -9,7 +9,7 @@ import { ManualClock } from '../../libs/clock/clock.ts';
 import { openRecording, type Recording } from '../../libs/recording/index.ts';
 import { perfectPoseEvents } from '../../libs/tracking/perfect-detector.sim.ts';
 import { createTrackerService } from '../tracker/tracker.service.ts';
-import { crash, deleteTopics, gatedPublisher, readTopic, startServe, terminate, testBus, type KafkaRun } from './serve.harness.ts';
+import { serveThroughKills } from './serve.harness.ts';
 
 /**
  * The tracker as a process of its own on a real broker, killed with SIGKILL twice mid-stream and
@@ -51,47 +51,25 @@ test('the tracker killed mid-stream and started again, twice: every instant come
   const reference = await uninterrupted(recording, poses);
   assert.ok(reference.length >= 80, `the reference publishes the instants: ${reference.length}`);
 
-  const run: KafkaRun = { brokers: target.brokers, namespace: `kill-tracker-${randomUUID().slice(0, 8)}.` };
-  const bus = await testBus(run);
-  const processes: Array<ReturnType<typeof startServe>> = [];
-  t.after(async () => {
-    for (const process of processes) if (process.child.exitCode === null && process.child.signalCode === null) await crash(process);
-    await bus.close();
-    await deleteTopics(run);
-  });
-  const out = await readTopic(bus, run, 'tracking.people-tracked');
-  const seen = () => new Set(out.messages.map(({ message }) => (message as PeopleTracked).eventId));
-
   // Killed a third and two thirds of the way in, with the stream stopped there.
   const first = poses[0].ts;
   const span = poses[poses.length - 1].ts - first;
-  const kills = [first + span / 3, first + (2 * span) / 3];
-  const gate = gatedPublisher(bus, kills);
-  // A replay: every camera's poses come, so no camera is given up on for being late.
-  const args = ['tracker', '--store', `${DEMO}/store.json`, '--idle-ms', 'infinity'];
-  let service = startServe(run, args);
-  processes.push(service);
-  await service.serving;
-  const publishing = (async () => {
-    for (const message of poses) await gate.publisher.publish('camera.poses-detected', message);
-  })();
-  for (const killAt of kills) {
-    const before = reference.filter((message) => message.ts < killAt - PUBLISHED_AFTER_MS).map((message) => message.eventId);
-    await waitFor(() => before.every((id) => seen().has(id)), () => `the ${before.length} instants before the kill, have ${seen().size}`, 120_000);
-    await crash(service);
-    gate.open(); // the stream goes on while the tracker is down
-    service = startServe(run, args);
-    processes.push(service);
-    await service.serving;
-  }
-  await publishing;
-  await waitFor(() => reference.every((message) => seen().has(message.eventId)), () => `all ${reference.length} instants, have ${seen().size}`, 180_000);
-  assert.equal(await terminate(service), 0, service.stderr());
-  await out.readToEnd();
+  const published = await serveThroughKills(t, {
+    run: { brokers: target.brokers, namespace: `kill-tracker-${randomUUID().slice(0, 8)}.` },
+    // A replay: every camera's poses come, so no camera is given up on for being late.
+    args: ['tracker', '--store', `${DEMO}/store.json`, '--idle-ms', 'infinity'],
+    output: 'tracking.people-tracked',
+    reference,
+    outAfter: (message) => message.ts + PUBLISHED_AFTER_MS,
+    kills: [first + span / 3, first + (2 * span) / 3],
+    feed: async (publisher) => {
+      for (const message of poses) await publisher.publish('camera.poses-detected', message);
+    },
+  });
 
-  const byId = new Map(out.messages.map(({ message }) => [(message as PeopleTracked).eventId, message as PeopleTracked]));
+  const byId = new Map(published.map((message) => [message.eventId, message]));
   assert.deepEqual([...byId.keys()].sort(), reference.map((message) => message.eventId).sort(), 'every instant once after dedupe by id: none missing, none more');
   // The same people at every instant (their track ids may change across a restart: see services/tracker).
   for (const message of reference) assert.equal(byId.get(message.eventId)!.people.length, message.people.length, message.eventId);
-  t.diagnostic(`${out.messages.length} instants published for ${byId.size} distinct ones`);
+  t.diagnostic(`${published.length} instants published for ${byId.size} distinct ones`);
 });

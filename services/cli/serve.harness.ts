@@ -1,5 +1,7 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import type { TestContext } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { topics, type TopicName } from '../../libs/contracts/index.ts';
 import { createBus, parseBusConfig, type Bus } from '../../libs/bus/index.ts';
@@ -150,4 +152,57 @@ export function gatedPublisher(bus: Pick<Bus<typeof topics>, 'publish'>, gates: 
       for (const wake of woken) wake();
     },
   };
+}
+
+export interface KillRun<M extends { eventId: string }> {
+  readonly run: KafkaRun;
+  /** The arguments of `walkout serve`. */
+  readonly args: string[];
+  /** The topic the service publishes to. */
+  readonly output: TopicName;
+  /** What one service that never stops publishes for the same input. */
+  readonly reference: readonly M[];
+  /** Store time past which the input makes a message of the reference come out. */
+  readonly outAfter: (message: M) => number;
+  /** Store times at which the input stops and the service is killed. */
+  readonly kills: readonly number[];
+  /** Publishes the whole input through the publisher given (which holds it at the kills). */
+  readonly feed: (publisher: Pick<Bus<typeof topics>, 'publish'>) => Promise<unknown>;
+}
+
+/**
+ * Runs `walkout serve ...` over an input, killing it with SIGKILL at each kill time (with the input
+ * stopped there, and going on while the service is down) and starting it again; then waits for every
+ * message of the reference, stops the last process with SIGTERM (it must exit 0) and reads the
+ * output topic to its end. Returns every message published, duplicates included.
+ */
+export async function serveThroughKills<M extends { eventId: string }>(t: TestContext, spec: KillRun<M>): Promise<M[]> {
+  const bus = await testBus(spec.run);
+  const processes: ServeProcess[] = [];
+  t.after(async () => {
+    for (const process of processes) if (process.child.exitCode === null && process.child.signalCode === null) await crash(process);
+    await bus.close();
+    await deleteTopics(spec.run);
+  });
+  const out = await readTopic(bus, spec.run, spec.output);
+  const seen = () => new Set(out.messages.map(({ message }) => (message as M).eventId));
+  const gate = gatedPublisher(bus, [...spec.kills]);
+  let service = startServe(spec.run, spec.args);
+  processes.push(service);
+  await service.serving;
+  const feeding = spec.feed(gate.publisher);
+  for (const killAt of spec.kills) {
+    const before = spec.reference.filter((message) => spec.outAfter(message) < killAt).map((message) => message.eventId);
+    await waitFor(() => before.every((id) => seen().has(id)), () => `the ${before.length} messages out before the kill at ${killAt}, have ${seen().size}`, 120_000);
+    await crash(service);
+    gate.open(); // the input goes on while the service is down
+    service = startServe(spec.run, spec.args);
+    processes.push(service);
+    await service.serving;
+  }
+  await feeding;
+  await waitFor(() => spec.reference.every((message) => seen().has(message.eventId)), () => `all ${spec.reference.length} messages, have ${seen().size}`, 180_000);
+  assert.equal(await terminate(service), 0, service.stderr());
+  await out.readToEnd();
+  return out.messages.map(({ message }) => message as M);
 }

@@ -26,12 +26,15 @@ import type { InventorySnapshot } from '../../libs/shelf/inventory.model.ts';
  * Nothing is lost and nothing is applied twice:
  * - A sample at or before the last tick handed to the detector (redelivered, or too late) is dropped:
  *   fed again it would take the detector back in time.
- * - Every sample message is held (Delivery.hold) until the shelf has a restart point past it: a
- *   moment with the detector at rest for REST_BEFORE_MS before and WARM_UP_MS after, every event
- *   before it published. A detector started fresh there warms up on readings where nothing happens,
- *   then judges every later reading as this one did: after a crash the next owner gets the held
- *   messages again, finds the events not yet published, and names them as this one would (libs/shelf
- *   names events after what they are), so consumers drop the ones published twice by id.
+ * - Every sample message is held (Delivery.hold) until its partition has a restart point past it: a
+ *   moment with the detector of every shelf on the partition at rest for REST_BEFORE_MS before and
+ *   WARM_UP_MS after, every event before it published. The bus commits the partition up to its
+ *   oldest held message, so after a crash the next owner reads every shelf of the partition again
+ *   from about that moment: detectors started fresh there warm up on readings where nothing happens,
+ *   then judge every later reading as the old ones did, find the events not yet published, and name
+ *   them as the old ones would (libs/shelf names events after what they are); consumers drop the
+ *   ones published twice by id. (One shelf's restart point alone would not do: the partition is read
+ *   again from its oldest held message, which may fall in the middle of another shelf's pick.)
  * - The handler returns only when what it produced is published; a failed publish fails the handler,
  *   the bus redelivers the message, and the events still waiting are published then.
  *
@@ -49,9 +52,10 @@ export const WARM_UP_MS = (NOISE_BLOCKS + 1) * NOISE_BLOCK_MS;
  */
 export const REST_BEFORE_MS = 2 * BEFORE_MS;
 /**
- * A shelf busy this long without a restart point (hands on it all the time) lets its samples go
- * anyway, ms: memory and the replay after a crash stay bounded, at the risk that an event of the
- * next owner's warm-up is named differently.
+ * A partition busy this long without a restart point (hands on one of its shelves all the time) lets
+ * its samples go anyway, ms: memory and the replay after a crash stay bounded, at the risk that an
+ * event the next owner finds while it warms up is named differently. More partitions (fewer shelves
+ * on each) make restart points more frequent.
  */
 export const MAX_HOLD_MS = 60_000;
 /** A shelf whose samples stopped this long ago (wall clock) has its waiting ticks and open segment finished, ms. */
@@ -84,7 +88,7 @@ export interface ShelfServiceStats {
   staleSamples: number;
   /** Ticks dropped before a shelf's first complete one (a restart lands mid-batch). */
   ticksBeforeStart: number;
-  /** Times a busy shelf let samples go without a restart point (MAX_HOLD_MS). */
+  /** Times a busy partition let samples go without a restart point (MAX_HOLD_MS). */
   holdsGivenUp: number;
   /** Sample messages held now, waiting for what they may still lead to. */
   held: number;
@@ -117,12 +121,18 @@ interface PendingShelf {
   handedTs: number;
   /** Since when (store time) the detector has been at rest, or null while a segment is open. */
   restSince: number | null;
-  /** The newest restart point: samples before it can go. */
-  restartPoint: number;
-  /** Sample messages held, oldest first, with their newest sample. */
-  held: Array<{ lastTs: number; release: Release }>;
   /** When samples last came (service clock). */
   heardAt: number;
+  /** Finished for silence and at rest: it holds no restart point back until it sends again. */
+  idle: boolean;
+}
+
+/** The sample messages of one partition held, oldest first, and where the partition may start again. */
+interface PartitionHolds {
+  readonly shelves: Set<string>;
+  held: Array<{ lastTs: number; release: Release }>;
+  /** The newest restart point: samples before it can go. */
+  restartPoint: number;
 }
 
 type Output = { topic: 'shelf.event-detected'; message: ShelfEventDetected } | { topic: 'device.health-reported'; message: DeviceHealthReported };
@@ -141,6 +151,7 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
   let publishing: Promise<void> | null = null;
 
   const pending = new Map<string, PendingShelf>();
+  const partitions = new Map<number, PartitionHolds>();
   const shelfOf = new Map<string, { shelfId: string; slot: number }>();
   for (const [shelfId, { shelf }] of index.shelves)
     shelf.plates.forEach((plate, slot) => {
@@ -151,7 +162,7 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
   const pendingShelf = (shelfId: string): PendingShelf => {
     let shelf = pending.get(shelfId);
     if (!shelf) {
-      shelf = { rows: new Map(), lastTs: -Infinity, handedTs: -Infinity, restSince: null, restartPoint: -Infinity, held: [], heardAt: clock.now() };
+      shelf = { rows: new Map(), lastTs: -Infinity, handedTs: -Infinity, restSince: null, heardAt: clock.now(), idle: false };
       pending.set(shelfId, shelf);
     }
     return shelf;
@@ -172,19 +183,34 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
       stats.staleSamples += grams.length;
       return;
     }
+    if (shelf.handedTs === -Infinity) logger.debug('shelf started', { shelfId, ts });
     shelf.handedTs = ts;
     stats.ticks++;
     perception.push(shelfId, ts, grams);
-    findRestartPoint(shelfId, shelf, ts);
+    if (!perception.detector(shelfId).atRest) shelf.restSince = null;
+    else shelf.restSince ??= ts;
   };
 
-  /** A restart point is the latest moment with the detector at rest REST_BEFORE_MS before it and WARM_UP_MS after. */
-  const findRestartPoint = (shelfId: string, shelf: PendingShelf, ts: number) => {
-    if (!perception.detector(shelfId).atRest) shelf.restSince = null;
-    else {
-      shelf.restSince ??= ts;
-      if (ts - shelf.restSince >= REST_BEFORE_MS + WARM_UP_MS) shelf.restartPoint = ts - WARM_UP_MS;
+  /**
+   * A partition's restart point is the latest moment with every (not idle) shelf on it at rest
+   * REST_BEFORE_MS before it and WARM_UP_MS after; null when every shelf on it is idle.
+   */
+  const advanceRestartPoint = (holds: PartitionHolds): number | null => {
+    let earliestHanded = Infinity;
+    let latestRest = -Infinity;
+    let active = 0;
+    for (const shelfId of holds.shelves) {
+      const shelf = pending.get(shelfId)!;
+      if (shelf.idle) continue;
+      if (shelf.restSince === null) return holds.restartPoint;
+      active++;
+      earliestHanded = Math.min(earliestHanded, shelf.handedTs);
+      latestRest = Math.max(latestRest, shelf.restSince);
     }
+    if (active === 0) return null;
+    const candidate = earliestHanded - WARM_UP_MS;
+    if (candidate - REST_BEFORE_MS >= latestRest) holds.restartPoint = Math.max(holds.restartPoint, candidate);
+    return holds.restartPoint;
   };
 
   /** Hands over every tick that is complete, or old enough to go without its late cells. */
@@ -218,6 +244,7 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
     const at = cellOf(message);
     const shelf = pendingShelf(message.shelfId);
     shelf.heardAt = clock.now();
+    shelf.idle = false;
     const width = perception.detector(message.shelfId).loadCellIds.length;
     for (const [ts, grams] of message.samples) {
       if (ts <= shelf.handedTs) {
@@ -269,46 +296,63 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
     }
   };
 
-  /** Releases the shelf's samples before its restart point, once everything produced so far is published. */
-  const releaseSettled = (shelfId: string, shelf: PendingShelf, all = false) => {
-    if (outbox.length > 0) return;
-    if (!all && shelf.held.length > 0 && shelf.held[0].lastTs < shelf.handedTs - MAX_HOLD_MS && shelf.restartPoint < shelf.handedTs - MAX_HOLD_MS) {
+  /** Releases the partition's samples before its restart point, once everything produced so far is published. */
+  const releaseSettled = (partition: number, holds: PartitionHolds, all = false) => {
+    if (outbox.length > 0 || holds.held.length === 0) return;
+    let before = all ? Infinity : (advanceRestartPoint(holds) ?? Infinity);
+    const newest = Math.max(...[...holds.shelves].map((shelfId) => pending.get(shelfId)!.handedTs));
+    if (holds.held[0].lastTs < newest - MAX_HOLD_MS && before < newest - MAX_HOLD_MS) {
       stats.holdsGivenUp++;
-      logger.warn('shelf busy without a restart point; its samples are let go', { shelfId, heldMs: shelf.handedTs - shelf.held[0].lastTs });
-      shelf.restartPoint = shelf.handedTs - MAX_HOLD_MS;
+      logger.warn('partition busy without a restart point; its samples are let go', { partition, heldMs: newest - holds.held[0].lastTs });
+      before = holds.restartPoint = newest - MAX_HOLD_MS;
     }
-    const before = all ? Infinity : shelf.restartPoint;
     let done = 0;
-    while (done < shelf.held.length && shelf.held[done].lastTs < before) shelf.held[done++].release();
-    if (done > 0) shelf.held = shelf.held.slice(done);
+    while (done < holds.held.length && holds.held[done].lastTs < before) holds.held[done++].release();
+    if (done > 0) holds.held = holds.held.slice(done);
+  };
+
+  const partitionHolds = (partition: number): PartitionHolds => {
+    let holds = partitions.get(partition);
+    if (!holds) {
+      holds = { shelves: new Set(), held: [], restartPoint: -Infinity };
+      partitions.set(partition, holds);
+    }
+    return holds;
   };
 
   const handle = async (delivery: Delivery<ShelfTopics, 'shelf.samples-recorded'>) => {
     const { message } = delivery;
     cellOf(message);
     stats.messages++;
-    const shelf = pendingShelf(message.shelfId);
+    const holds = partitionHolds(delivery.partition);
+    holds.shelves.add(message.shelfId);
     // Held whether it is new or a redelivery: either way it stays uncommitted until what it may
     // still lead to is published.
-    shelf.held.push({ lastTs: message.samples[message.samples.length - 1][0], release: delivery.hold() });
+    holds.held.push({ lastTs: message.samples[message.samples.length - 1][0], release: delivery.hold() });
     ingestSamples(message);
     await publish();
-    releaseSettled(message.shelfId, shelf);
+    releaseSettled(delivery.partition, holds);
   };
 
-  /** A shelf that went quiet: its waiting ticks are handed over, its open segment closed, its samples released. */
+  /** A shelf that went quiet: its waiting ticks are handed over, its open segment closed; it holds nothing back. */
   const finishSilentShelves = () => {
     const now = clock.now();
+    let finished = 0;
     for (const [shelfId, shelf] of pending) {
-      if (now - shelf.heardAt < silentMs || (shelf.rows.size === 0 && shelf.held.length === 0)) continue;
+      if (shelf.idle || now - shelf.heardAt < silentMs) continue;
       logger.info('shelf silent; finishing what it started', { shelfId, silentMs: now - shelf.heardAt });
       drain(shelfId, shelf, true);
       perception.detector(shelfId).finish();
-      publish().then(
-        () => releaseSettled(shelfId, shelf, true),
-        () => undefined, // logged by publish; tried again at the next check or sample
-      );
+      shelf.idle = true;
+      finished++;
     }
+    if (finished === 0) return;
+    publish().then(
+      () => {
+        for (const [partition, holds] of partitions) releaseSettled(partition, holds);
+      },
+      () => undefined, // logged by publish; tried again at the next sample
+    );
   };
 
   return {
@@ -333,9 +377,9 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
       for (const [shelfId, shelf] of pending) drain(shelfId, shelf, true);
       perception.finish();
       await publish();
-      for (const [shelfId, shelf] of pending) releaseSettled(shelfId, shelf, true);
+      for (const [partition, holds] of partitions) releaseSettled(partition, holds, true);
     },
     inventory: (shelfId) => perception.inventory.snapshot(lastEventTs, shelfId),
-    stats: () => ({ ...stats, held: [...pending.values()].reduce((sum, shelf) => sum + shelf.held.length, 0) }),
+    stats: () => ({ ...stats, held: [...partitions.values()].reduce((sum, holds) => sum + holds.held.length, 0) }),
   };
 }
