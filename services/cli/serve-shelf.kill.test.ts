@@ -25,6 +25,12 @@ if ('fail' in target) test('a Kafka broker is configured for the shelf kill test
 const DEMO = fileURLToPath(new URL('../../fixtures/recordings/kiosk-demo', import.meta.url));
 /** An event is out once the readings this long after its settling are in (AFTER_MS and a margin), ms. */
 const PUBLISHED_AFTER_MS = 1_500;
+/**
+ * A restarted detector may date a movement a sample or two apart from one that ran all along, when a
+ * reading sits right on a threshold (1 event in 387, restarting from every 25th restart point of the
+ * demo: docs/experiments/commit-after-output.md), ms.
+ */
+const SAME_MOMENT_MS = 50;
 /** Into a pick, where the kill lands: the hand is at the shelf, the segment open, ms. */
 const INTO_THE_PICK_MS = 1_000;
 
@@ -76,9 +82,15 @@ test('the shelf service killed mid-pick and started again, twice: every event co
   const byId = new Map(published.map((event) => [event.eventId, event]));
   assert.deepEqual([...byId.keys()].sort(), reference.map((event) => event.eventId).sort(), 'every event once after dedupe by id: none missing, none more');
   // Every copy, the ones published again after a restart too, is the event the reference saw.
-  const measured = (event: ShelfEventDetected) => ({ shelfId: event.shelfId, kind: event.kind, startMs: event.startMs, endMs: event.endMs });
   const referenceById = new Map(reference.map((event) => [event.eventId, event]));
-  for (const event of published) assert.deepEqual(measured(event), measured(referenceById.get(event.eventId)!), event.eventId);
+  for (const event of published) {
+    const want = referenceById.get(event.eventId)!;
+    assert.deepEqual([event.shelfId, event.kind], [want.shelfId, want.kind], event.eventId);
+    assert.ok(
+      Math.abs(event.startMs - want.startMs) <= SAME_MOMENT_MS && Math.abs(event.endMs - want.endMs) <= SAME_MOMENT_MS,
+      `${event.eventId}: ${event.startMs}-${event.endMs}, the reference ${want.startMs}-${want.endMs}`,
+    );
+  }
   const score = scoreShelfEvents(recording.index, [...byId.values()], truth);
   assert.equal(score.matched, referenceScore.matched, 'every true event the pipeline finds');
   assert.equal(score.spurious.length, referenceScore.spurious.length, 'and nothing made up by the crashes');
