@@ -206,39 +206,53 @@ export class HandlerScope {
   }
 }
 
+/** What every delivery of one partition to one member shares: made once, not per message. */
+export interface AttemptContext {
+  readonly scope: HandlerScope;
+  /** Where the partition's held messages are kept (for this owner). */
+  readonly held: HeldOffsets;
+  /** Called when a release lets the partition commit further. */
+  readonly onRelease?: () => void;
+}
+
 /**
  * One attempt at handling one message: what a handler receives (the Delivery of bus.types.ts). A class,
- * not a literal, so that the abort signal is made only for handlers that look at it and the clock is
- * read only for handlers that wait: a synchronous handler pays for neither.
+ * not a literal, so that the abort signal is made only for handlers that look at it, the offset is
+ * turned into text only for handlers that read it, and the clock is read only for handlers that
+ * wait: a synchronous handler pays for none of it.
  */
 export class HandlerAttempt {
-  private controller: AbortController | null = null;
-  private abortedWith: unknown = undefined;
   /** Wall clock when the attempt started waiting (0: not yet known). */
   startedAt = 0;
   settled = false;
+  /** Made when the handler asks for its signal, or when the attempt is aborted. */
+  private aborting: { controller: AbortController | null; reason: unknown } | null = null;
 
   constructor(
     readonly topic: string,
     readonly message: unknown,
     readonly key: string | null,
     readonly partition: number,
-    readonly offset: string,
+    /** The offset: a number on the in-process bus, text (64 bits) on Kafka. */
+    private readonly position: number | string,
     readonly attempt: number,
     readonly publishedAt: number,
-    private readonly scope: HandlerScope,
-    private readonly held: HeldOffsets,
-    private readonly position: number | string,
-    private readonly onRelease: (() => void) | undefined,
+    private readonly context: AttemptContext,
   ) {}
 
+  get offset(): string {
+    return typeof this.position === 'string' ? this.position : String(this.position);
+  }
+
   get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      const reason = this.abortedWith !== undefined ? this.abortedWith : this.scope.aborted ? this.scope.signal.reason : undefined;
-      if (reason !== undefined) this.controller.abort(reason);
+    this.aborting ??= { controller: null, reason: undefined };
+    if (!this.aborting.controller) {
+      const controller = (this.aborting.controller = new AbortController());
+      const { scope } = this.context;
+      const reason = this.aborting.reason !== undefined ? this.aborting.reason : scope.aborted ? scope.signal.reason : undefined;
+      if (reason !== undefined) controller.abort(reason);
     }
-    return this.controller.signal;
+    return this.aborting.controller.signal;
   }
 
   /**
@@ -247,7 +261,7 @@ export class HandlerAttempt {
    */
   get deadline(): number {
     if (this.startedAt === 0) this.startedAt = Date.now();
-    return this.startedAt + this.scope.deadlineMs;
+    return this.startedAt + this.context.scope.deadlineMs;
   }
 
   hold(): () => void {
@@ -256,30 +270,19 @@ export class HandlerAttempt {
         'USAGE',
         `${this.topic}/${this.partition}/${this.offset}: hold() must be called while the handler runs, before it returns; this message may already be committed`,
       );
-    return this.held.hold(this.position, this.onRelease);
+    return this.context.held.hold(this.position, this.context.onRelease);
   }
 
   abort(reason: unknown): void {
-    if (this.abortedWith !== undefined) return;
-    this.abortedWith = reason;
-    this.controller?.abort(reason);
+    this.aborting ??= { controller: null, reason: undefined };
+    if (this.aborting.reason !== undefined) return;
+    this.aborting.reason = reason;
+    this.aborting.controller?.abort(reason);
   }
 
   /** The next attempt at the same message: a fresh signal and deadline (a handler may have kept this one). */
   retry(): HandlerAttempt {
-    return new HandlerAttempt(
-      this.topic,
-      this.message,
-      this.key,
-      this.partition,
-      this.offset,
-      this.attempt + 1,
-      this.publishedAt,
-      this.scope,
-      this.held,
-      this.position,
-      this.onRelease,
-    );
+    return new HandlerAttempt(this.topic, this.message, this.key, this.partition, this.position, this.attempt + 1, this.publishedAt, this.context);
   }
 }
 

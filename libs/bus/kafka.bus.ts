@@ -37,6 +37,7 @@ import {
   newDeliveryCounters,
   runWithRetry,
   validate,
+  type AttemptContext,
   type Outcome,
 } from './delivery.ts';
 import { topicAwareAssigner } from './kafka.assigner.ts';
@@ -469,6 +470,7 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
       const partition = progressOf(batch.topic, batch.partition);
       const commitInBatch: Send = (offsets) => payload.commitOffsetsIfNecessary({ topics: byTopic(offsets) });
       const current = () => batchScope === scope && !batchScope.aborted;
+      const context: AttemptContext = { scope: batchScope, held: partition.held, onRelease: commitSoon };
       // The newest handled offset not yet given to kafkajs (its resolved offset is only the fetch
       // position here). Resolving costs 64-bit arithmetic and only the newest one counts, so it is
       // handed over before a heartbeat and when the batch ends, however it ends.
@@ -501,19 +503,7 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
           let outcome: Outcome | Promise<Outcome> = decoded.ok
             ? runWithRetry(
                 handle,
-                new HandlerAttempt(
-                  topic,
-                  decoded.message,
-                  key,
-                  batch.partition,
-                  record.offset,
-                  1,
-                  publishedAt,
-                  batchScope,
-                  partition.held,
-                  record.offset,
-                  commitSoon,
-                ),
+                new HandlerAttempt(topic, decoded.message, key, batch.partition, record.offset, 1, publishedAt, context),
                 retry,
                 batchScope,
               )

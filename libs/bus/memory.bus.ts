@@ -29,6 +29,7 @@ import {
   newDeliveryCounters,
   runWithRetry,
   validateFrozen,
+  type AttemptContext,
   type Outcome,
 } from './delivery.ts';
 import { cachedPartitioner } from './partitioner.ts';
@@ -205,6 +206,8 @@ interface Cursor {
   pumping: boolean;
   /** Called when a release may let the partition be trimmed. */
   readonly onRelease: () => void;
+  /** What this owner's deliveries share; made again when the owner or the held set changes. */
+  context: AttemptContext | null;
 }
 
 interface GroupState {
@@ -482,24 +485,18 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
     }
     const outcome = runWithRetry(
       member.handle as (delivery: HandlerAttempt) => void | Promise<void>,
-      new HandlerAttempt(
-        topic.name,
-        message,
-        log.keyAt(offset),
-        partition.index,
-        String(offset),
-        1,
-        log.publishedAt(offset),
-        member.scope,
-        cursor.held,
-        offset,
-        cursor.onRelease,
-      ),
+      new HandlerAttempt(topic.name, message, log.keyAt(offset), partition.index, offset, 1, log.publishedAt(offset), attemptContext(cursor, member)),
       member.retry,
       member.scope,
     );
     if (outcome instanceof Promise) return outcome.then((settled) => settle(member, cursor, offset, settled, 'handler-failed'));
     return settle(member, cursor, offset, outcome, 'handler-failed');
+  }
+
+  function attemptContext(cursor: Cursor, member: Member): AttemptContext {
+    if (cursor.context?.scope !== member.scope || cursor.context.held !== cursor.held)
+      cursor.context = { scope: member.scope, held: cursor.held, onRelease: cursor.onRelease };
+    return cursor.context;
   }
 
   function settle(member: Member, cursor: Cursor, offset: number, outcome: Outcome, reason: 'invalid-message' | 'handler-failed'): Step {
@@ -586,6 +583,7 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
           owner: null,
           pumping: false,
           onRelease: () => trim(partition),
+          context: null,
         };
         partition.cursors.push(cursor);
         return cursor;
