@@ -58,7 +58,7 @@ export const REST_BEFORE_MS = 2 * BEFORE_MS;
  * on each) make restart points more frequent.
  */
 export const MAX_HOLD_MS = 60_000;
-/** A shelf whose samples stopped this long ago (wall clock) has its waiting ticks and open segment finished, ms. */
+/** A shelf whose samples stopped this long ago (service clock) has its waiting ticks and open segment finished, ms. */
 export const SHELF_SILENT_MS = 5_000;
 /** How often silent shelves are looked for, ms. */
 const SILENCE_CHECK_MS = 1_000;
