@@ -39,30 +39,32 @@ async function serve(name: string, group: string, values: Record<string, unknown
   const bus = await createBus({ topics, config, logger: logger.child({ component: 'bus' }) });
   await bus.start();
   const service = build({ index, bus, logger });
+  // Signals are taken from here on, so that one that comes while the service joins its group closes
+  // it cleanly too; "serving" is said only once the process would also stop cleanly.
+  closeOnSignals(
+    {
+      close: async () => {
+        await service.stop();
+        await bus.close();
+      },
+    },
+    {
+      logger,
+      exit: (code) => {
+        const stats = service.stats();
+        report(json, { service: name, store: index.store.id, bus: bus.kind, stats }, () =>
+          [`${name} service stopped (store ${index.store.id}, ${bus.kind} bus):`, ...Object.entries(stats).map(([key, value]) => `  ${key}: ${value}`)].join('\n'),
+        );
+        process.exit(code);
+      },
+    },
+  );
+  // The process lives until a signal: the in-process bus holds no socket that would keep it up.
+  setInterval(() => undefined, KEEP_ALIVE_MS);
   await service.start();
   if (bus.kind === 'memory') logger.warn('serving on the in-process bus: nothing outside this process can reach the service (set WALKOUT_BUS=kafka)');
   logger.info('serving', { store: index.store.id, storeFile, bus: bus.kind, group });
-  const close = async () => {
-    await service.stop();
-    await bus.close();
-  };
-  // The process lives until a signal: the in-process bus holds no socket that would keep it up.
-  setInterval(() => undefined, KEEP_ALIVE_MS);
-  await new Promise<never>(() => {
-    closeOnSignals(
-      { close },
-      {
-        logger,
-        exit: (code) => {
-          const stats = service.stats();
-          report(json, { service: name, store: index.store.id, bus: bus.kind, stats }, () =>
-            [`${name} service stopped (store ${index.store.id}, ${bus.kind} bus):`, ...Object.entries(stats).map(([key, value]) => `  ${key}: ${value}`)].join('\n'),
-          );
-          process.exit(code);
-        },
-      },
-    );
-  });
+  await new Promise<never>(() => undefined);
 }
 
 export const serveShelfVerb: Verb = {

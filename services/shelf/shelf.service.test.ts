@@ -93,7 +93,11 @@ test('samples in, one shelf event out, keyed by shelf, with the product', async 
   assert.equal(events[0].key, SHELF);
   assert.equal(events[0].message.laneIds[0], LANE);
   assert.equal(events[0].message.hypotheses[0].productId, product.id);
-  assert.deepEqual(health, []);
+  // A plate may be noisy for a while (the simulator gives each its own noise); none is dead, stuck or saturated.
+  assert.deepEqual(
+    health.filter((report) => !['noisy', 'ok'].includes(report.health)),
+    [],
+  );
   assert.equal(service.stats().ticksWithMissingCells, 0);
   assert.equal(service.stats().held, 0, 'flushed: nothing held');
   assert.equal(service.inventory(SHELF).lanes.find((l) => l.laneId === LANE)!.stock, index.placementByLane.get(LANE)!.initialStock - 1);
@@ -103,7 +107,7 @@ test('a cell that stops sending does not stall the shelf: it is reported dead an
   const { events, health, service } = await run(t, sampleMessages(pickAt(1_500), 5_000, { dropCellAfterMs: 800 }));
   assert.ok(service.stats().ticksWithMissingCells > 0);
   assert.deepEqual(
-    health.map((h) => [h.deviceId, h.health]),
+    health.filter((h) => !['noisy', 'ok'].includes(h.health)).map((h) => [h.deviceId, h.health]),
     [[index.loadCellByPlate.get('g2-s2-p1')!.id, 'dead']],
   );
   assert.equal(events.length, 1);
@@ -119,7 +123,8 @@ test('samples delivered again (as Kafka does after a crash) change nothing: no d
   assert.ok(middle > 300);
   const again = [...messages.slice(0, middle), ...messages.slice(middle - 300, middle), ...messages.slice(middle)];
   const redelivered = await run(t, again);
-  assert.deepEqual(redelivered.health, [], 'no cell looks dead');
+  assert.deepEqual(redelivered.health, clean.health, 'the same health reports: no cell looks dead');
+  assert.ok(!redelivered.health.some((report) => report.health === 'dead'));
   assert.deepEqual(
     redelivered.events.map((e) => e.message),
     clean.events.map((e) => e.message),
