@@ -130,3 +130,29 @@ test('the production manifests stay in step with the code: a valid environment, 
   const declared = [...readFileSync(new URL('topics.strimzi.yaml', manifests), 'utf8').matchAll(/^ {2}topicName: (\S+)$/gm)].map((m) => m[1]);
   assert.deepEqual(declared.sort(), [...Object.keys(topics), DEAD_LETTER_TOPIC].sort());
 });
+
+test('handler deadlines: bus-wide defaults, read from the environment, checked against Kafka group timing', () => {
+  const defaults = loadBusConfig({});
+  assert.deepEqual({ ...defaults.handler }, { deadlineMs: 30_000, closeGraceMs: 5_000 });
+  assert.ok(Object.isFrozen(defaults.handler));
+  const set = loadBusConfig({ WALKOUT_BUS_HANDLER_DEADLINE_MS: '2500', WALKOUT_BUS_CLOSE_GRACE_MS: '0' });
+  assert.deepEqual({ ...set.handler }, { deadlineMs: 2_500, closeGraceMs: 0 });
+  // A misspelt deadline is an error, listed with every other problem.
+  const error = configError(() =>
+    loadBusConfig({ WALKOUT_BUS_HANDLER_DEADLINE: '100', WALKOUT_BUS_HANDLER_DEADLINE_MS: '0', WALKOUT_BUS_CLOSE_GRACE_MS: '60000' }),
+  );
+  assert.match(error.message, /WALKOUT_BUS_HANDLER_DEADLINE: not a setting of the bus/);
+  assert.match(error.message, /WALKOUT_BUS_HANDLER_DEADLINE_MS: /);
+  assert.match(error.message, /WALKOUT_BUS_CLOSE_GRACE_MS: /);
+  assert.match(
+    configError(() => parseBusConfig({ kind: 'kafka', handler: { closeGraceMs: 10_000 }, kafka: { brokers: ['b:1'], rebalanceTimeoutMs: 5_000 } })).message,
+    /handler\.closeGraceMs: a close grace of 10000 ms does not fit in the 5000 ms rebalance timeout/,
+  );
+});
+
+test('WALKOUT_KAFKA_NAMESPACE: empty by default, a name put before every topic and group, refused when it cannot be one', () => {
+  const base = { WALKOUT_BUS: 'kafka', WALKOUT_KAFKA_BROKERS: '127.0.0.1:19092' };
+  assert.equal(loadBusConfig(base).kafka!.namespace, '');
+  assert.equal(loadBusConfig({ ...base, WALKOUT_KAFKA_NAMESPACE: 'store-7.' }).kafka!.namespace, 'store-7.');
+  assert.match(configError(() => loadBusConfig({ ...base, WALKOUT_KAFKA_NAMESPACE: 'store 7/' })).message, /WALKOUT_KAFKA_NAMESPACE: letters, digits/);
+});

@@ -21,6 +21,23 @@ const RetrySchema = z
   })
   .describe('How hard a subscription tries before dead-lettering a message.');
 
+const HandlerSchema = z
+  .strictObject({
+    deadlineMs: positiveInt(3_600_000)
+      .default(30_000)
+      .describe('How long one handler attempt may take, ms; past it its signal aborts and the attempt counts as failed (retried, then dead-lettered). A subscription may set its own.'),
+    closeGraceMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(20_000)
+      .default(5_000)
+      .describe(
+        'How long a close (or, on Kafka, a rebalance) waits for handlers still running after their signal aborted; then it goes on without them and their messages stay uncommitted. Under the 25 s a shutdown signal gives a close.',
+      ),
+  })
+  .describe('Deadlines of the handlers.');
+
 const MemorySchema = z
   .strictObject({
     queueCapacity: positiveInt(10_000_000)
@@ -38,6 +55,12 @@ const KafkaSchema = z
   .strictObject({
     brokers: z.array(BrokerAddress).min(1, 'name at least one broker').describe('Bootstrap brokers, host:port.'),
     clientId: z.string().min(1).default('walkout').describe('Shown in broker logs and quotas.'),
+    namespace: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dots, dashes and underscores only')
+      .max(100)
+      .default('')
+      .describe('Put before every topic and consumer group name on the broker, so that several stores (or test runs) share a cluster without seeing each other.'),
     replicationFactor: positiveInt(7).default(1).describe('Replicas of each topic the bus creates (3 in production).'),
     minInsyncReplicas: positiveInt(7)
       .optional()
@@ -75,6 +98,7 @@ export const BusConfigSchema = z
     kind: z.enum(['memory', 'kafka']).default('memory').describe('memory: in-process (one machine); kafka: Apache Kafka.'),
     partitions: positiveInt(10_000).default(6).describe('Partitions per topic, unless the topic registry says otherwise.'),
     retry: RetrySchema.prefault({}),
+    handler: HandlerSchema.prefault({}),
     memory: MemorySchema.prefault({}),
     kafka: KafkaSchema.optional(),
   })
@@ -95,6 +119,7 @@ function crossFieldIssues(config: z.output<typeof BusConfigSchema>): Issue[] {
     ...heartbeatFitsSession(config),
     ...backoffOrdered(config),
     ...caNeedsTls(config),
+    ...graceFitsRebalance(config),
   ];
 }
 
@@ -141,6 +166,20 @@ function caNeedsTls(config: z.output<typeof BusConfigSchema>): Issue[] {
     : [];
 }
 
+function graceFitsRebalance(config: z.output<typeof BusConfigSchema>): Issue[] {
+  const kafka = config.kafka;
+  // At a rebalance a member must let go of its partitions (handlers aborted, grace waited) and rejoin
+  // within the rebalance timeout, or it is dropped from the group.
+  if (!kafka || config.handler.closeGraceMs < kafka.rebalanceTimeoutMs) return [];
+  return [
+    {
+      code: 'custom',
+      path: ['handler', 'closeGraceMs'],
+      message: `a close grace of ${config.handler.closeGraceMs} ms does not fit in the ${kafka.rebalanceTimeoutMs} ms rebalance timeout`,
+    },
+  ];
+}
+
 /** When replicated three or more times, a publish waits for two copies: one broker may be down. */
 export function minInsyncReplicas(kafka: KafkaConfig): number {
   return kafka.minInsyncReplicas ?? (kafka.replicationFactor >= 3 ? 2 : 1);
@@ -154,10 +193,13 @@ const ENV: Record<string, { path: readonly string[]; read: EnvRead }> = {
   WALKOUT_BUS_MAX_ATTEMPTS: { path: ['retry', 'maxAttempts'], read: 'int' },
   WALKOUT_BUS_RETRY_INITIAL_MS: { path: ['retry', 'initialBackoffMs'], read: 'int' },
   WALKOUT_BUS_RETRY_MAX_MS: { path: ['retry', 'maxBackoffMs'], read: 'int' },
+  WALKOUT_BUS_HANDLER_DEADLINE_MS: { path: ['handler', 'deadlineMs'], read: 'int' },
+  WALKOUT_BUS_CLOSE_GRACE_MS: { path: ['handler', 'closeGraceMs'], read: 'int' },
   WALKOUT_BUS_QUEUE_CAPACITY: { path: ['memory', 'queueCapacity'], read: 'int' },
   WALKOUT_BUS_STALL_MS: { path: ['memory', 'stallMs'], read: 'int' },
   WALKOUT_KAFKA_BROKERS: { path: ['kafka', 'brokers'], read: 'list' },
   WALKOUT_KAFKA_CLIENT_ID: { path: ['kafka', 'clientId'], read: 'string' },
+  WALKOUT_KAFKA_NAMESPACE: { path: ['kafka', 'namespace'], read: 'string' },
   WALKOUT_KAFKA_REPLICATION_FACTOR: { path: ['kafka', 'replicationFactor'], read: 'int' },
   WALKOUT_KAFKA_MIN_INSYNC_REPLICAS: { path: ['kafka', 'minInsyncReplicas'], read: 'int' },
   WALKOUT_KAFKA_SESSION_TIMEOUT_MS: { path: ['kafka', 'sessionTimeoutMs'], read: 'int' },

@@ -6,6 +6,7 @@ import {
   kafkaKind,
   kafkaTarget,
   memoryKind,
+  recordingLogger,
   sleep,
   ticket,
   ticketTopics,
@@ -13,7 +14,9 @@ import {
   type BusKind,
   type Ticket,
 } from './bus.harness.ts';
-import type { Bus, Subscription, TopicRegistry } from './bus.types.ts';
+import type { BusConfigInput } from './bus.config.ts';
+import type { Bus, Release, Subscription, TopicRegistry } from './bus.types.ts';
+import type { Logger } from '../log/logger.ts';
 import { partitionForKey } from './partitioner.ts';
 
 /**
@@ -66,6 +69,12 @@ for (const kind of kinds) {
       retry?: { maxAttempts?: number; initialBackoffMs?: number; maxBackoffMs?: number },
     ) => {
       const bus = await kind.make(topics, retry ? { retry: { maxAttempts: 3, initialBackoffMs: 10, maxBackoffMs: 50, ...retry } } : {});
+      t.after(() => bus.close());
+      return bus;
+    };
+    /** A bus with its own settings (deadlines, grace) and logger. */
+    const makeWith = async <R extends TopicRegistry>(t: TestContext, topics: R, config: Partial<BusConfigInput>, logger?: Logger) => {
+      const bus = await kind.make(topics, config, logger);
       t.after(() => bus.close());
       return bus;
     };
@@ -326,6 +335,161 @@ for (const kind of kinds) {
       assert.equal(seenBy.fusion.length, 0);
       assert.equal(letters[0].group, 'fusion');
       assert.match(letters[0].error.message, /read.only|Cannot assign/i);
+    });
+
+    test('a held message stays uncommitted after its handler: later ones go on, and the next member gets it again', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+      const { topics, name } = ticketTopics('held');
+      const bus = await make(t, topics);
+      const first: number[] = [];
+      const releases = new Map<number, Release>();
+      let lateHold: unknown;
+      const sub = await bus.subscribe({
+        group: 'shelf',
+        topics: [name.held],
+        handle: (delivery) => {
+          first.push(delivery.message.seq);
+          // A stateful consumer: 1, 2 and 3 went into something not yet published.
+          if ([1, 2, 3].includes(delivery.message.seq)) releases.set(delivery.message.seq, delivery.hold());
+          if (delivery.message.seq === 5)
+            setImmediate(() => {
+              try {
+                delivery.hold();
+              } catch (error) {
+                lateHold = error;
+              }
+            });
+        },
+      });
+      await publishAll(bus, name.held, interleaved(['s1'], 6));
+      await waitFor(() => first.length >= 6 && lateHold !== undefined, () => `all six handed out while three are held, have ${first}`);
+      assert.deepEqual(first, range(0, 6));
+      assert.equal((lateHold as WalkoutError).code, 'USAGE', 'hold() after the handler returned is refused');
+      // What 1 and 3 produced is published; 2's is not.
+      releases.get(1)!();
+      releases.get(3)!();
+      releases.get(3)!(); // twice does nothing
+      await sub.close(); // a restart (or a crash) here
+
+      const second: number[] = [];
+      const sub2 = await bus.subscribe({
+        group: 'shelf',
+        topics: [name.held],
+        handle: (delivery) => {
+          second.push(delivery.message.seq);
+          // This time everything is published before the handler returns: nothing held.
+        },
+      });
+      await waitFor(() => second.length >= 4, () => `the held message and everything after it, have ${second}`);
+      assert.deepEqual(second, [2, 3, 4, 5], 'committed up to the oldest held message, no further');
+      await sub2.close();
+
+      const third: number[] = [];
+      await bus.subscribe({ group: 'shelf', topics: [name.held], handle: ({ message }) => void third.push(message.seq) });
+      await bus.publish(name.held, ticket('s1', 6));
+      // Same key, same partition: anything redelivered would come before the new message.
+      await waitFor(() => third.length >= 1, 'the new message');
+      assert.deepEqual(third, [6], 'what was handled and not held was committed');
+    });
+
+    test('a handler past its deadline is aborted and counts as failed: retried, then dead-lettered', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+      const { topics, name } = ticketTopics('deadline');
+      const bus = await make(t, topics);
+      const letters: MessageDeadLettered[] = [];
+      await bus.subscribe({
+        group: `dead-letter-reader-${name.deadline}`,
+        topics: [DEAD_LETTER_TOPIC],
+        handle: ({ message }) => {
+          if (message.sourceTopic === name.deadline) letters.push(message);
+        },
+      });
+      const stuck: Array<{ signal: AbortSignal; deadline: number; startedAt: number }> = [];
+      const done: number[] = [];
+      await bus.subscribe({
+        group: 'fusion',
+        topics: [name.deadline],
+        deadlineMs: 150,
+        retry: { maxAttempts: 2 },
+        handle: async (delivery) => {
+          if (delivery.message.seq === 1) {
+            stuck.push({ signal: delivery.signal, deadline: delivery.deadline, startedAt: Date.now() });
+            // A call that hangs and does not listen to the signal.
+            await new Promise(() => {});
+          }
+          done.push(delivery.message.seq);
+        },
+      });
+      await publishAll(bus, name.deadline, interleaved(['v1'], 3));
+      await waitFor(() => done.length >= 2 && letters.length >= 1, () => `2 handled and the stuck one dead-lettered, have ${done} and ${letters.length}`);
+      assert.deepEqual(done, [0, 2]);
+      assert.equal(stuck.length, 2, 'called twice: the retry policy applies');
+      for (const attempt of stuck) {
+        assert.ok(attempt.signal.aborted, 'the signal aborts at the deadline');
+        assert.equal((attempt.signal.reason as WalkoutError).code, 'HANDLER_TIMEOUT');
+        assert.ok(Math.abs(attempt.deadline - attempt.startedAt - 150) < 100, `the deadline is 150 ms out: ${attempt.deadline - attempt.startedAt}`);
+      }
+      assert.equal(letters[0].reason, 'handler-failed');
+      assert.equal(letters[0].error.code, 'HANDLER_TIMEOUT');
+      assert.equal(letters[0].attempts, 2);
+      assert.equal(bus.stats().deadlinesMissed, 2);
+    });
+
+    test('close is never blocked by a handler that does not settle: aborted, a grace, then left uncommitted for the next owner', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+      const { topics, name } = ticketTopics('hung');
+      const bus = await makeWith(t, topics, { handler: { closeGraceMs: 200 } });
+      let hung: AbortSignal | undefined;
+      const sub = await bus.subscribe({
+        group: 'checkout',
+        topics: [name.hung],
+        handle: (delivery) => {
+          hung = delivery.signal;
+          return new Promise(() => {}); // never settles, whatever it is told
+        },
+      });
+      await publishAll(bus, name.hung, interleaved(['v1'], 2));
+      await waitFor(() => hung !== undefined, 'the handler to hang');
+      assert.equal(hung!.aborted, false);
+      await sub.close();
+      assert.equal(hung!.aborted, true, 'told when the subscription closed');
+      assert.equal((hung!.reason as WalkoutError).code, 'BUS_CLOSED');
+      assert.equal(bus.stats().handlersAbandoned, 1);
+      const next: number[] = [];
+      await bus.subscribe({ group: 'checkout', topics: [name.hung], handle: ({ message }) => void next.push(message.seq) });
+      await waitFor(() => next.length >= 2, () => `the next member to get both, have ${next}`);
+      assert.deepEqual(next, [0, 1], 'the message left behind was not committed');
+    });
+
+    test('a dead letter whose handler keeps failing is logged with its id and counted, never lettered again', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+      const { topics, name } = ticketTopics('twice');
+      const logger = recordingLogger();
+      const bus = await makeWith(t, topics, { retry: { maxAttempts: 2, initialBackoffMs: 10, maxBackoffMs: 10 } }, logger);
+      const mine = (letter: MessageDeadLettered) => letter.sourceTopic === name.twice || (letter.sourceTopic === DEAD_LETTER_TOPIC && letter.payload.includes(name.twice));
+      const seen: MessageDeadLettered[] = [];
+      await bus.subscribe({ group: `dead-letter-count-${name.twice}`, topics: [DEAD_LETTER_TOPIC], handle: ({ message }) => void (mine(message) && seen.push(message)) });
+      // An operator's reader of the dead letters whose own store is down.
+      let failures = 0;
+      await bus.subscribe({
+        group: `dead-letter-alerts-${name.twice}`,
+        topics: [DEAD_LETTER_TOPIC],
+        handle: ({ message }) => {
+          if (!mine(message)) return;
+          failures++;
+          throw new Error('alert store unreachable');
+        },
+      });
+      await bus.subscribe({ group: 'carts', topics: [name.twice], handle: () => undefined });
+      await kind.produceRaw(bus as unknown as Bus<TopicRegistry>, name.twice, 'v1', 'not a ticket');
+      await waitFor(() => bus.stats().deadLettersFailed >= 1 && seen.length >= 1, () => `one letter, skipped by the failing reader; have ${seen.length}`);
+      await kind.produceRaw(bus as unknown as Bus<TopicRegistry>, name.twice, 'v1', 'not a ticket either');
+      await waitFor(() => bus.stats().deadLettersFailed >= 2 && seen.length >= 2, () => `the second letter, have ${seen.length}`);
+      assert.deepEqual(
+        seen.map((letter) => letter.sourceTopic),
+        [name.twice, name.twice],
+        'two bad messages, two letters: none of a letter',
+      );
+      assert.equal(failures, 4, 'each letter tried under the retry policy, then skipped');
+      assert.equal(bus.stats().deadLettered, 2);
+      const errors = logger.lines.filter((line) => line.level === 'error' && line.message.includes('dead letter could not be handled'));
+      assert.deepEqual(errors.map((line) => line.fields.letterId).sort(), seen.map((letter) => letter.eventId).sort());
     });
 
     test('refuses what fails its schema at publish, and topics it does not know', { timeout: TEST_TIMEOUT_MS }, async (t) => {

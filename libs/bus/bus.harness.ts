@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
 import { parseBusConfig, type BusConfigInput } from './bus.config.ts';
+import type { Logger } from '../log/logger.ts';
 import type { Bus, TopicRegistry, TopicSpec } from './bus.types.ts';
 import { createKafkaBus } from './kafka.bus.ts';
 import { createMemoryBus, type MemoryBus } from './memory.bus.ts';
@@ -68,7 +69,7 @@ export const FAST_RETRY = { maxAttempts: 3, initialBackoffMs: 10, maxBackoffMs: 
 export interface BusKind {
   readonly name: 'memory' | 'kafka';
   readonly skip: string | false;
-  make<R extends TopicRegistry>(topics: R, config?: Partial<BusConfigInput>): Promise<Bus<R>>;
+  make<R extends TopicRegistry>(topics: R, config?: Partial<BusConfigInput>, logger?: Logger): Promise<Bus<R>>;
   /** Writes a value as another producer would, with no validation; returns where it landed. */
   produceRaw(bus: Bus<TopicRegistry>, topic: string, key: string, value: string): Promise<{ partition: number; offset: string }>;
   /** Deletes what the tests created (Kafka topics); called once at the end. */
@@ -78,9 +79,9 @@ export interface BusKind {
 export const memoryKind: BusKind = {
   name: 'memory',
   skip: false,
-  async make(topics, config = {}) {
+  async make(topics, config = {}, logger) {
     const parsed = parseBusConfig({ retry: FAST_RETRY, ...config, kind: 'memory' });
-    const bus = createMemoryBus({ topics, config: parsed });
+    const bus = createMemoryBus({ topics, config: parsed, logger });
     await bus.start();
     return bus;
   },
@@ -106,14 +107,14 @@ export function kafkaKind(target: KafkaTarget): BusKind {
   return {
     name: 'kafka',
     skip: 'skip' in target ? target.skip : false,
-    async make(topics, config = {}) {
+    async make(topics, config = {}, logger) {
       const parsed = parseBusConfig({
         retry: FAST_RETRY,
         ...config,
         kind: 'kafka',
         kafka: { brokers, clientId: 'walkout-bus-tests', ...FAST_GROUPS, ...config.kafka },
       });
-      const bus = createKafkaBus({ topics, config: { ...parsed, kafka: parsed.kafka! } });
+      const bus = createKafkaBus({ topics, config: { ...parsed, kafka: parsed.kafka! }, logger });
       await bus.start();
       for (const topic of Object.keys(topics)) created.add(topic);
       return bus;
@@ -153,3 +154,19 @@ export async function waitFor(condition: () => boolean, what: string | (() => st
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface LogLine {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly fields: Record<string, unknown>;
+}
+
+/** A Logger that keeps what it is told, for tests that check what was logged. */
+export function recordingLogger(): Logger & { readonly lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const make = (base: Record<string, unknown>): Logger & { readonly lines: LogLine[] } => {
+    const line = (level: LogLine['level']) => (message: string, fields?: Record<string, unknown>) => void lines.push({ level, message, fields: { ...base, ...fields } });
+    return { lines, debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error'), child: (fields) => make({ ...base, ...fields }) };
+  };
+  return make({});
+}

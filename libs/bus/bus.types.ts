@@ -4,7 +4,8 @@ import { DEAD_LETTER_TOPIC, MessageDeadLettered } from '../contracts/topics.ts';
 /**
  * The message bus seen by services: publish with a partition key, subscribe as a consumer group.
  * Delivery is at-least-once and ordered per key; an offset is committed only after its handler
- * succeeded. The in-process bus and the Kafka bus both implement exactly this, and one contract
+ * succeeded, and not while the consumer holds it (Delivery.hold). Handlers have a deadline and an
+ * abort signal. The in-process bus and the Kafka bus both implement exactly this, and one contract
  * suite (bus.contract.test.ts) holds them to it.
  */
 
@@ -54,8 +55,34 @@ export type Delivery<R extends TopicRegistry, T extends TopicOf<R>> = {
     readonly attempt: number;
     /** When the publisher handed it to the bus, wall clock ms. */
     readonly publishedAt: number;
+    /**
+     * Aborted when this attempt passes its deadline, when the subscription closes, and when the
+     * member loses the partition (Kafka, at a rebalance). A handler that waits on something (a
+     * database, a publish, a clock) passes it on and gives up when it fires; one that ignores it is
+     * left behind after a grace period, its message uncommitted.
+     */
+    readonly signal: AbortSignal;
+    /**
+     * Wall clock ms by which this attempt must settle (the subscription's deadlineMs after the
+     * handler first waits). Past it the signal is aborted and the attempt counts as failed: retried
+     * under the retry policy, then dead-lettered.
+     */
+    readonly deadline: number;
+    /**
+     * Keeps this message uncommitted after the handler returns, until the returned function is
+     * called. For a consumer whose state holds what the message brought (samples in an open shelf
+     * segment, poses of an instant not yet published): it releases the message once what it produced
+     * is published. The bus goes on delivering the next messages, and commits each partition only up
+     * to its oldest message still held, so a crash, a close or a lost partition hands every held
+     * message to the next owner again. Call it while the handler runs; releasing twice, or after the
+     * partition has moved on, does nothing.
+     */
+    hold(): Release;
   };
 }[T];
+
+/** Lets a held message be committed (see Delivery.hold). */
+export type Release = () => void;
 
 export type Handler<R extends TopicRegistry, T extends TopicOf<R>> = (delivery: Delivery<R, T>) => void | Promise<void>;
 
@@ -83,6 +110,8 @@ export interface SubscribeOptions<R extends TopicRegistry, T extends TopicOf<R>>
    * whatever the value; raising it lets a slow handler overlap across keys.
    */
   readonly concurrency?: number;
+  /** How long one handler attempt may take, ms; overrides the bus-wide handler.deadlineMs. */
+  readonly deadlineMs?: number;
 }
 
 export interface PartitionRef {
@@ -98,8 +127,24 @@ export interface Subscription {
   readonly paused: boolean;
   /** The partitions this member owns right now. */
   assignment(): readonly PartitionRef[];
-  /** Finishes the message in flight, commits, leaves the group; the partitions move to others. */
+  /**
+   * Tells the handlers in flight (their signal aborts), waits for them at most the bus's close grace,
+   * commits what was handled and released, and leaves the group: the partitions move to others, with
+   * every message held or left behind still uncommitted.
+   */
   close(): Promise<void>;
+}
+
+/** What the delivery path counts, the same on both buses. */
+export interface BusStats {
+  /** Messages given up on and written to the dead-letter topic. */
+  readonly deadLettered: number;
+  /** Dead letters whose own handler gave up: logged at error level and skipped, never lettered again. */
+  readonly deadLettersFailed: number;
+  /** Handler attempts that ran past their deadline. */
+  readonly deadlinesMissed: number;
+  /** Handlers still running a grace period after their subscription closed: left behind, their message uncommitted. */
+  readonly handlersAbandoned: number;
 }
 
 export interface Bus<R extends TopicRegistry> {
@@ -117,6 +162,7 @@ export interface Bus<R extends TopicRegistry> {
   subscribe<T extends TopicOf<WithDeadLetters<R>>>(options: SubscribeOptions<WithDeadLetters<R>, T>): Promise<Subscription>;
   /** Closes every subscription (finishing in-flight work), flushes publishes, disconnects. */
   close(): Promise<void>;
+  stats(): BusStats;
 }
 
 // The bus logs through the one Logger interface of every service (libs/log); it never writes to the

@@ -5,7 +5,7 @@ import { ticketSpec } from './bus.harness.ts';
 import { closeOnSignals } from './signals.ts';
 
 /**
- * The consumer process of kafka.crash.test.ts: a service with an idempotent handler whose state
+ * The consumer process of kafka.crash.integration.test.ts: a service with an idempotent handler whose state
  * lives in a file, as a cart's lives in a database. The bus comes from the environment like any
  * service's (WALKOUT_BUS=kafka, WALKOUT_KAFKA_BROKERS, ...).
  *

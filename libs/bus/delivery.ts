@@ -5,6 +5,7 @@ import { WalkoutError } from '../contracts/errors.ts';
 import { describeIssues } from '../contracts/store.load.ts';
 import { DEAD_LETTER_TOPIC, type MessageDeadLettered } from '../contracts/topics.ts';
 import { SCHEMA_VERSION } from '../contracts/common.schema.ts';
+import type { Logger } from '../log/logger.ts';
 import type { RetryPolicy, TopicSpec } from './bus.types.ts';
 
 /**
@@ -92,11 +93,197 @@ export type Outcome =
   /** The member is leaving or lost the partition: leave the message uncommitted for the next owner. */
   | { kind: 'aborted'; attempts: number };
 
-export interface RetryControl {
-  /** Aborted when the subscription closes or the partition is taken away. */
-  readonly signal: AbortSignal;
-  /** Called between attempts (Kafka heartbeats here, so a long backoff does not cost the partition). */
-  readonly between?: () => Promise<void>;
+/** What the delivery path counts, for a bus's stats(). */
+export interface DeliveryCounters {
+  deadLettered: number;
+  deadLettersFailed: number;
+  deadlinesMissed: number;
+  handlersAbandoned: number;
+}
+
+export const newDeliveryCounters = (): DeliveryCounters => ({ deadLettered: 0, deadLettersFailed: 0, deadlinesMissed: 0, handlersAbandoned: 0 });
+
+/**
+ * The messages of one partition that a consumer holds past its handler (see Delivery.hold), oldest
+ * first. The bus commits the partition only up to the oldest one still held. Releases come in any
+ * order; the queue only moves its head past released entries, so a hold and a release cost O(1)
+ * amortised.
+ */
+export class HeldOffsets<O extends number | string = number | string> {
+  private offsets: O[] = [];
+  private released: boolean[] = [];
+  /** Index of the oldest entry not yet released, in the arrays. */
+  private head = 0;
+  /** Entries dropped from the front of the arrays so far: a hold's position is counted from the first hold ever. */
+  private dropped = 0;
+  private revoked = false;
+
+  /** Unreleased holds. */
+  get size(): number {
+    let count = 0;
+    for (let i = this.head; i < this.offsets.length; i++) if (!this.released[i]) count++;
+    return count;
+  }
+
+  get empty(): boolean {
+    return this.head === this.offsets.length;
+  }
+
+  /** The oldest offset still held, or undefined. */
+  oldest(): O | undefined {
+    return this.head < this.offsets.length ? this.offsets[this.head] : undefined;
+  }
+
+  /**
+   * Holds an offset; offsets must come in delivery order (never older than one held before). Returns
+   * the release, which is safe to call twice, and does nothing once the partition has moved on.
+   */
+  hold(offset: O, onRelease?: () => void): () => void {
+    if (this.revoked) return () => undefined;
+    const position = this.dropped + this.offsets.length;
+    this.offsets.push(offset);
+    this.released.push(false);
+    return () => {
+      const index = position - this.dropped;
+      if (this.revoked || index < this.head || this.released[index]) return;
+      this.released[index] = true;
+      const before = this.head;
+      while (this.head < this.offsets.length && this.released[this.head]) this.head++;
+      if (this.head > COMPACT_AFTER_HOLDS && this.head * 2 > this.offsets.length) {
+        // Drop the released front now and then, so a long-lived partition does not keep every offset it held.
+        this.offsets = this.offsets.slice(this.head);
+        this.released = this.released.slice(this.head);
+        this.dropped += this.head;
+        this.head = 0;
+      }
+      if (this.head !== before) onRelease?.();
+    };
+  }
+
+  /** The partition went to another owner (or this one left): every hold is void, releases do nothing. */
+  revoke(): void {
+    this.revoked = true;
+    this.offsets = [];
+    this.released = [];
+    this.head = 0;
+  }
+}
+
+/** Released holds kept at the front of a HeldOffsets before they are dropped. */
+const COMPACT_AFTER_HOLDS = 1024;
+
+/**
+ * The member, or the partition of a member, that handlers run under: aborted when the subscription
+ * closes or the member loses the partition. Every handler attempt in flight is told through its own
+ * signal and then has `graceMs` to finish; one that is still running after that is left behind (its
+ * message stays uncommitted for the next owner), so nothing can block a close for ever.
+ */
+export class HandlerScope {
+  private readonly controller = new AbortController();
+  /** Attempts whose handler returned a promise that has not settled. */
+  readonly inFlight = new Set<(reason: unknown) => void>();
+
+  constructor(
+    readonly group: string,
+    /** How long one handler attempt may take, ms. */
+    readonly deadlineMs: number,
+    readonly graceMs: number,
+    readonly counters: DeliveryCounters,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  abort(reason: unknown): void {
+    if (this.controller.signal.aborted) return;
+    this.controller.abort(reason);
+    for (const tell of [...this.inFlight]) tell(reason);
+  }
+}
+
+/** What every delivery of one partition to one member shares: made once, not per message. */
+export interface AttemptContext {
+  readonly scope: HandlerScope;
+  /** Where the partition's held messages are kept (for this owner). */
+  readonly held: HeldOffsets;
+  /** Called when a release lets the partition commit further. */
+  readonly onRelease?: () => void;
+}
+
+/**
+ * One attempt at handling one message: what a handler receives (the Delivery of bus.types.ts). A class,
+ * not a literal, so that the abort signal is made only for handlers that look at it, the offset is
+ * turned into text only for handlers that read it, and the clock is read only for handlers that
+ * wait: a synchronous handler pays for none of it.
+ */
+export class HandlerAttempt {
+  /** Wall clock when the attempt started waiting (0: not yet known). */
+  startedAt = 0;
+  settled = false;
+  /** Made when the handler asks for its signal, or when the attempt is aborted. */
+  private aborting: { controller: AbortController | null; reason: unknown } | null = null;
+
+  constructor(
+    readonly topic: string,
+    readonly message: unknown,
+    readonly key: string | null,
+    readonly partition: number,
+    /** The offset: a number on the in-process bus, text (64 bits) on Kafka. */
+    private readonly position: number | string,
+    readonly attempt: number,
+    readonly publishedAt: number,
+    private readonly context: AttemptContext,
+  ) {}
+
+  get offset(): string {
+    return typeof this.position === 'string' ? this.position : String(this.position);
+  }
+
+  get signal(): AbortSignal {
+    this.aborting ??= { controller: null, reason: undefined };
+    if (!this.aborting.controller) {
+      const controller = (this.aborting.controller = new AbortController());
+      const { scope } = this.context;
+      const reason = this.aborting.reason !== undefined ? this.aborting.reason : scope.aborted ? scope.signal.reason : undefined;
+      if (reason !== undefined) controller.abort(reason);
+    }
+    return this.aborting.controller.signal;
+  }
+
+  /**
+   * Counted from the moment the handler first waits (or first asks): the synchronous part of a
+   * handler cannot be interrupted anyway, and most handlers never wait, so most never read the clock.
+   */
+  get deadline(): number {
+    if (this.startedAt === 0) this.startedAt = Date.now();
+    return this.startedAt + this.context.scope.deadlineMs;
+  }
+
+  hold(): () => void {
+    if (this.settled)
+      throw new WalkoutError(
+        'USAGE',
+        `${this.topic}/${this.partition}/${this.offset}: hold() must be called while the handler runs, before it returns; this message may already be committed`,
+      );
+    return this.context.held.hold(this.position, this.context.onRelease);
+  }
+
+  abort(reason: unknown): void {
+    this.aborting ??= { controller: null, reason: undefined };
+    if (this.aborting.reason !== undefined) return;
+    this.aborting.reason = reason;
+    this.aborting.controller?.abort(reason);
+  }
+
+  /** The next attempt at the same message: a fresh signal and deadline (a handler may have kept this one). */
+  retry(): HandlerAttempt {
+    return new HandlerAttempt(this.topic, this.message, this.key, this.partition, this.position, this.attempt + 1, this.publishedAt, this.context);
+  }
 }
 
 const HANDLED_FIRST_TIME: Outcome = Object.freeze({ kind: 'handled', attempts: 1 });
@@ -105,55 +292,121 @@ function isThenable(value: unknown): value is PromiseLike<void> {
   return value !== undefined && value !== null && typeof (value as PromiseLike<void>).then === 'function';
 }
 
+type Waited = { kind: 'ok' } | { kind: 'failed'; error: unknown } | { kind: 'abandoned' };
+const WAITED_OK: Waited = Object.freeze({ kind: 'ok' });
+
+/**
+ * Waits for an attempt's promise, but not past its deadline (then its signal is aborted and the
+ * attempt counts as failed), nor past the scope's grace once the scope is aborted (then it is left
+ * behind: the message stays uncommitted).
+ */
+function waitForAttempt(attempt: HandlerAttempt, pending: PromiseLike<void>, scope: HandlerScope): Promise<Waited> {
+  return new Promise<Waited>((resolve) => {
+    if (attempt.startedAt === 0) attempt.startedAt = Date.now();
+    let graceTimer: NodeJS.Timeout | undefined;
+    const finish = (result: Waited) => {
+      if (attempt.settled) return;
+      attempt.settled = true;
+      clearTimeout(deadlineTimer);
+      clearTimeout(graceTimer);
+      scope.inFlight.delete(onScopeAbort);
+      resolve(result);
+    };
+    const deadlineTimer = setTimeout(
+      () => {
+        const error = new WalkoutError(
+          'HANDLER_TIMEOUT',
+          `group ${scope.group}: the handler of ${attempt.topic}/${attempt.partition}/${attempt.offset} (attempt ${attempt.attempt}) did not settle within its ${scope.deadlineMs} ms deadline`,
+        );
+        attempt.abort(error);
+        scope.counters.deadlinesMissed++;
+        finish({ kind: 'failed', error });
+      },
+      Math.max(0, attempt.startedAt + scope.deadlineMs - Date.now()),
+    );
+    const onScopeAbort = (reason: unknown) => {
+      attempt.abort(reason);
+      graceTimer ??= setTimeout(() => {
+        scope.counters.handlersAbandoned++;
+        finish({ kind: 'abandoned' });
+      }, scope.graceMs);
+    };
+    if (scope.aborted) onScopeAbort(scope.signal.reason);
+    else scope.inFlight.add(onScopeAbort);
+    pending.then(
+      () => finish(WAITED_OK),
+      (error: unknown) => finish({ kind: 'failed', error }),
+    );
+  });
+}
+
 /**
  * Calls the handler until it succeeds, the policy runs out, or the error says retrying cannot help.
  * The first call is made synchronously and, when the handler is synchronous and succeeds, the
  * outcome is returned as a plain value: no promise is made for the common case, which is what lets
  * the in-process bus reach its rate.
  */
-export function runWithRetry<D extends { readonly attempt: number }>(
-  handle: (delivery: D) => void | Promise<void>,
-  first: D,
+export function runWithRetry(
+  handle: (delivery: HandlerAttempt) => void | Promise<void>,
+  first: HandlerAttempt,
   policy: RetryPolicy,
-  control: RetryControl,
+  scope: HandlerScope,
 ): Outcome | Promise<Outcome> {
+  let result: void | Promise<void>;
   try {
-    const result = handle(first);
-    if (!isThenable(result)) return HANDLED_FIRST_TIME;
-    return Promise.resolve(result).then(
-      () => HANDLED_FIRST_TIME,
-      (error: unknown) => retryAfterFailure(handle, first, policy, control, error),
-    );
+    result = handle(first);
   } catch (error) {
-    return retryAfterFailure(handle, first, policy, control, error);
+    first.settled = true;
+    return retryAfterFailure(handle, first, policy, scope, error);
   }
+  if (!isThenable(result)) {
+    first.settled = true;
+    return HANDLED_FIRST_TIME;
+  }
+  return waitForAttempt(first, result, scope).then((waited) =>
+    waited.kind === 'ok'
+      ? HANDLED_FIRST_TIME
+      : waited.kind === 'abandoned'
+        ? { kind: 'aborted', attempts: 1 }
+        : retryAfterFailure(handle, first, policy, scope, waited.error),
+  );
 }
 
-async function retryAfterFailure<D extends { readonly attempt: number }>(
-  handle: (delivery: D) => void | Promise<void>,
-  first: D,
+async function retryAfterFailure(
+  handle: (delivery: HandlerAttempt) => void | Promise<void>,
+  first: HandlerAttempt,
   policy: RetryPolicy,
-  control: RetryControl,
+  scope: HandlerScope,
   firstError: unknown,
 ): Promise<Outcome> {
   let error = firstError;
+  let current = first;
   for (let attempt = 1; ; attempt++) {
+    // Leaving (or losing the partition) wins over giving up: the next owner tries again.
+    if (scope.aborted) return { kind: 'aborted', attempts: attempt };
     if (!isRetriable(error) || attempt >= policy.maxAttempts) return { kind: 'gave-up', attempts: attempt, error };
-    if (control.signal.aborted) return { kind: 'aborted', attempts: attempt };
     try {
-      await sleep(backoffMs(policy, attempt), undefined, { signal: control.signal });
+      await sleep(backoffMs(policy, attempt), undefined, { signal: scope.signal });
     } catch {
       return { kind: 'aborted', attempts: attempt };
     }
-    if (control.between) await control.between();
-    if (control.signal.aborted) return { kind: 'aborted', attempts: attempt };
+    current = current.retry();
+    let result: void | Promise<void>;
     try {
-      // A fresh delivery per attempt: a handler may have kept the previous one.
-      await handle({ ...first, attempt: attempt + 1 });
-      return { kind: 'handled', attempts: attempt + 1 };
+      result = handle(current);
     } catch (next) {
+      current.settled = true;
       error = next;
+      continue;
     }
+    if (!isThenable(result)) {
+      current.settled = true;
+      return { kind: 'handled', attempts: attempt + 1 };
+    }
+    const waited = await waitForAttempt(current, result, scope);
+    if (waited.kind === 'ok') return { kind: 'handled', attempts: attempt + 1 };
+    if (waited.kind === 'abandoned') return { kind: 'aborted', attempts: attempt + 1 };
+    error = waited.error;
   }
 }
 
@@ -217,4 +470,29 @@ function payloadText(value: unknown): { payload: string; payloadEncoding: 'utf8'
 
 export function isDeadLetterTopic(topic: string): boolean {
   return topic === DEAD_LETTER_TOPIC;
+}
+
+/**
+ * What becomes of a message given up on: a dead letter, logged and counted, or, when the message is
+ * itself a dead letter, only an error line (with the letter's id) and a count. A reader of the
+ * dead-letter topic that keeps failing would otherwise turn each letter into another letter, without
+ * end (one bad message made 35 letters in 2 s). Returns the letter to publish, or null.
+ */
+export function giveUp(source: DeadLetterSource, message: unknown, now: number, logger: Logger, counters: DeliveryCounters): MessageDeadLettered | null {
+  const where = { topic: source.sourceTopic, partition: source.partition, offset: source.offset, group: source.group };
+  if (isDeadLetterTopic(source.sourceTopic)) {
+    counters.deadLettersFailed++;
+    const letterId = (message as Partial<MessageDeadLettered> | undefined)?.eventId ?? null;
+    logger.error('a dead letter could not be handled; it is skipped, not dead-lettered again', {
+      ...where,
+      letterId,
+      attempts: source.attempts,
+      error: errorSummary(source.error).message,
+    });
+    return null;
+  }
+  const letter = deadLetterRecord(source, now);
+  counters.deadLettered++;
+  logger.warn('message dead-lettered', { ...where, reason: letter.reason, error: letter.error.message });
+  return letter;
 }

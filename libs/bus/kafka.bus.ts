@@ -20,8 +20,6 @@ import {
   silentLogger,
   type Bus,
   type BusLogger,
-  type Delivery,
-  type Handler,
   type PartitionRef,
   type RetryPolicy,
   type SubscribeOptions,
@@ -30,7 +28,18 @@ import {
   type TopicSpec,
   type WithDeadLetters,
 } from './bus.types.ts';
-import { deadLetterRecord, decode, runWithRetry, validate, type Outcome } from './delivery.ts';
+import {
+  decode,
+  giveUp,
+  HandlerAttempt,
+  HandlerScope,
+  HeldOffsets,
+  newDeliveryCounters,
+  runWithRetry,
+  validate,
+  type AttemptContext,
+  type Outcome,
+} from './delivery.ts';
 import { topicAwareAssigner } from './kafka.assigner.ts';
 
 /**
@@ -43,7 +52,7 @@ import { topicAwareAssigner } from './kafka.assigner.ts';
 
 export interface KafkaBusDependencies<R extends TopicRegistry> {
   readonly topics: R;
-  readonly config: Pick<BusConfig, 'partitions' | 'retry'> & { readonly kafka: KafkaConfig };
+  readonly config: Pick<BusConfig, 'partitions' | 'retry'> & Partial<Pick<BusConfig, 'handler'>> & { readonly kafka: KafkaConfig };
   readonly logger?: BusLogger;
   readonly now?: () => number;
 }
@@ -55,6 +64,9 @@ export interface KafkaBus<R extends TopicRegistry> extends Bus<R> {
 /** A power of two less one: with synchronous handlers, the consumer looks at the clock every 16 messages. */
 const CLOCK_EVERY_MESSAGES = 15;
 
+/** After a release, the commit it allows waits this long, so that a burst of releases makes one commit, ms. */
+const RELEASE_COMMIT_MS = 100;
+
 /** Produce, admin and join calls retry this often (kafkajs doubles the wait each time, from 300 ms to a 30 s cap: about a minute). */
 const CLIENT_RETRIES = 8;
 
@@ -64,6 +76,11 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
   const kafkaConfig = deps.config.kafka;
   const registry = { ...deps.topics, ...deadLetterTopics } as WithDeadLetters<R>;
   const specs = new Map(Object.entries(registry) as Array<[string, TopicSpec]>);
+  const handlerConfig = deps.config.handler ?? { deadlineMs: 30_000, closeGraceMs: 5_000 };
+  /** Topics and consumer groups on the broker carry the namespace (kafka.namespace); the bus's users never see it. */
+  const onBroker = (name: string) => kafkaConfig.namespace + name;
+  const fromBroker = (name: string) => name.slice(kafkaConfig.namespace.length);
+  const counters = newDeliveryCounters();
 
   const kafka = new Kafka({
     clientId: kafkaConfig.clientId,
@@ -127,7 +144,7 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
     try {
       const existing = new Set(await admin.listTopics());
       const wanted = [...specs].map(([topic, topicSpec]): ITopicConfig => ({
-        topic,
+        topic: onBroker(topic),
         numPartitions: topicSpec.partitions ?? deps.config.partitions,
         replicationFactor: kafkaConfig.replicationFactor,
         configEntries: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas(kafkaConfig)) }],
@@ -229,7 +246,7 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
   }
 
   async function sendBatch(batch: Batch): Promise<void> {
-    const topicMessages: TopicMessages[] = [...batch.byTopic].map(([topic, messages]) => ({ topic, messages }));
+    const topicMessages: TopicMessages[] = [...batch.byTopic].map(([topic, messages]) => ({ topic: onBroker(topic), messages }));
     try {
       await producer.sendBatch({ topicMessages, acks: -1 });
       batch.resolve();
@@ -310,21 +327,40 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
     stop(): Promise<void>;
   }
 
+  /**
+   * One partition of one generation of the group (from one assignment to the next): the newest
+   * offset handled, the offsets held, and the offset last committed. The fetch position (kafkajs'
+   * resolved offset) runs ahead of the commit while messages are held, so kafkajs' own commits are
+   * off and the bus commits the oldest held offset, or the one after the newest handled.
+   */
+  interface PartitionProgress {
+    readonly topic: string;
+    readonly partition: number;
+    readonly held: HeldOffsets<string>;
+    handled: string | null;
+    committed: string | null;
+  }
+
   async function subscribe(options: SubscribeOptions<TopicRegistry, string>): Promise<Subscription> {
     ensureStarted(`subscribe group ${options.group}`);
     if (!options.group) throw new WalkoutError('USAGE', 'a subscription needs a consumer group name');
     if (options.topics.length === 0) throw new WalkoutError('USAGE', `group ${options.group}: subscribe to at least one topic`);
     for (const topic of options.topics) spec(topic);
-    const handle = options.handle as Handler<TopicRegistry, string>;
+    const handle = options.handle as unknown as (delivery: HandlerAttempt) => void | Promise<void>;
     const retry: RetryPolicy = { ...deps.config.retry, ...options.retry };
+    const deadlineMs = options.deadlineMs ?? handlerConfig.deadlineMs;
     const topics = [...options.topics];
-    const abort = new AbortController();
     let paused = false;
     let closing: Promise<void> | null = null;
     let assignment: PartitionRef[] = [];
+    /** The handlers of this generation: aborted at a rebalance or a close. */
+    let scope = new HandlerScope(options.group, deadlineMs, handlerConfig.closeGraceMs, counters);
+    let progress = new Map<string, PartitionProgress>();
+    /** eachBatch calls running now, so a close can wait for them (each ends within the grace). */
+    const batches = new Set<Promise<void>>();
 
     const consumer: Consumer = kafka.consumer({
-      groupId: options.group,
+      groupId: onBroker(options.group),
       sessionTimeout: kafkaConfig.sessionTimeoutMs,
       rebalanceTimeout: kafkaConfig.rebalanceTimeoutMs,
       heartbeatInterval: kafkaConfig.heartbeatIntervalMs,
@@ -334,6 +370,8 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
       partitionAssigners: [topicAwareAssigner],
     });
 
+    const lostPartitions = (why: string) => new WalkoutError('BUS_CLOSED', `group ${options.group}: ${why}; the partitions go to the next owner`);
+
     let joined!: () => void;
     let failed!: (error: unknown) => void;
     const firstJoin = new Promise<void>((resolve, reject) => {
@@ -342,13 +380,20 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
     });
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       assignment = Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) =>
-        partitions.map((partition) => ({ topic, partition })),
+        partitions.map((partition) => ({ topic: fromBroker(topic), partition })),
       );
+      // A new generation: kafkajs fetches every partition again from its committed offset, so what
+      // the last generation held comes again (here or to another member) and its holds are void.
+      scope.abort(lostPartitions('the group rebalanced'));
+      for (const partition of progress.values()) partition.held.revoke();
+      progress = new Map();
+      if (!closing) scope = new HandlerScope(options.group, deadlineMs, handlerConfig.closeGraceMs, counters);
       logger.debug('member joined', { group: options.group, assignment });
       joined();
     });
     consumer.on(consumer.events.REBALANCING, () => {
       assignment = [];
+      scope.abort(lostPartitions('the group is rebalancing'));
     });
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
@@ -356,61 +401,128 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
         group: options.group,
         error: (error as Error)?.message,
       });
+      scope.abort(lostPartitions('the consumer crashed'));
       if (!restart) failed(busError(error, `consumer of group ${options.group} crashed`));
     });
+
+    function progressOf(topic: string, partition: number): PartitionProgress {
+      const key = `${topic}\u0000${partition}`;
+      let found = progress.get(key);
+      if (!found) {
+        found = { topic, partition, held: new HeldOffsets<string>(), handled: null, committed: null };
+        progress.set(key, found);
+      }
+      return found;
+    }
+
+    /** Where the partition would be read again from: its oldest held message, or the one after the newest handled. */
+    const committable = (partition: PartitionProgress): string | null =>
+      partition.held.oldest() ?? (partition.handled === null ? null : (BigInt(partition.handled) + 1n).toString());
+
+    /**
+     * Commits every partition whose committable offset moved, one commit at a time (two in flight
+     * could land out of order and move an offset back).
+     */
+    let commitChain: Promise<void> = Promise.resolve();
+    type Send = (offsets: Array<{ topic: string; partition: number; offset: string }>) => Promise<unknown>;
+    function commitProgress(send: Send): Promise<void> {
+      const run = commitChain.then(async () => {
+        const due: Array<{ partition: PartitionProgress; offset: string }> = [];
+        for (const partition of progress.values()) {
+          const offset = committable(partition);
+          if (offset !== null && offset !== partition.committed) due.push({ partition, offset });
+        }
+        if (due.length === 0) return;
+        await send(due.map(({ partition, offset }) => ({ topic: partition.topic, partition: partition.partition, offset })));
+        for (const { partition, offset } of due) partition.committed = offset;
+      });
+      commitChain = run.catch(() => undefined);
+      return run;
+    }
+    const commitOutsideBatch: Send = (offsets) => consumer.commitOffsets(offsets);
+    const commitQuietly = (send: Send) =>
+      commitProgress(send).catch((error: unknown) =>
+        // Not lost: the offsets are committed at the next chance, or the messages come again.
+        logger.debug('commit failed; will try again', { group: options.group, error: (error as Error)?.message }),
+      );
+
+    /** A release may let a partition commit further; commits are gathered, at most one per RELEASE_COMMIT_MS. */
+    let releaseTimer: NodeJS.Timeout | null = null;
+    const commitSoon = () => {
+      if (releaseTimer || closing) return;
+      releaseTimer = setTimeout(() => {
+        releaseTimer = null;
+        void commitQuietly(commitOutsideBatch);
+      }, RELEASE_COMMIT_MS);
+      releaseTimer.unref();
+    };
 
     /** Well under the heartbeat interval (kafkajs sends at most one per interval anyway). */
     const heartbeatCheckMs = Math.max(10, Math.floor(kafkaConfig.heartbeatIntervalMs / 4));
 
     async function eachBatch(payload: EachBatchPayload): Promise<void> {
       const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-      const topicSpec = spec(batch.topic);
-      const control = { signal: abort.signal, between: heartbeat };
-      // The newest handled offset not yet given to kafkajs. Resolving costs 64-bit arithmetic and
-      // only the newest one counts, so it is handed over before anything that can commit (a
-      // heartbeat that finds a rebalance) and when the batch ends, however it ends.
-      let handled: string | null = null;
+      const batchScope = scope;
+      // Closing, or a generation on its way out: handle nothing, resolve nothing; it all comes again.
+      if (closing || batchScope.aborted) return;
+      const topic = fromBroker(batch.topic);
+      const topicSpec = spec(topic);
+      const partition = progressOf(batch.topic, batch.partition);
+      const commitInBatch: Send = (offsets) => payload.commitOffsetsIfNecessary({ topics: byTopic(offsets) });
+      const current = () => batchScope === scope && !batchScope.aborted;
+      const context: AttemptContext = { scope: batchScope, held: partition.held, onRelease: commitSoon };
+      // The newest handled offset not yet given to kafkajs (its resolved offset is only the fetch
+      // position here). Resolving costs 64-bit arithmetic and only the newest one counts, so it is
+      // handed over before a heartbeat and when the batch ends, however it ends.
+      let unresolved: string | null = null;
       let lastBeat = Date.now();
       let sinceClock = 0;
+      /**
+       * A failed heartbeat means the group is rebalancing or has dropped this member: the partitions
+       * are lost, so the handlers are told and what was handled is committed before the rejoin.
+       */
+      const beat = async () => {
+        try {
+          await heartbeat();
+          lastBeat = Date.now();
+        } catch (error) {
+          batchScope.abort(lostPartitions(`heartbeat failed (${(error as Error)?.message ?? String(error)})`));
+          await commitQuietly(commitInBatch);
+          throw error;
+        }
+      };
       // A batch goes stale only after consumer.seek(), which this bus never calls; the check stays as a
       // guard, but asking kafkajs costs a JSON.stringify, so it is asked every few messages, not every one.
       let stale = isStale();
       try {
         for (const record of batch.messages) {
-          if (stale || paused || abort.signal.aborted || !isRunning()) break;
-          const decoded = decode(batch.topic, topicSpec, record.value);
+          if (stale || paused || batchScope.aborted || !isRunning()) break;
+          const decoded = decode(topic, topicSpec, record.value);
           const key = record.key === null ? null : record.key.toString('utf8');
           const publishedAt = Number(record.timestamp);
           let outcome: Outcome | Promise<Outcome> = decoded.ok
             ? runWithRetry(
                 handle,
-                {
-                  topic: batch.topic,
-                  message: decoded.message,
-                  key,
-                  partition: batch.partition,
-                  offset: record.offset,
-                  attempt: 1,
-                  publishedAt,
-                } as Delivery<TopicRegistry, string>,
+                new HandlerAttempt(topic, decoded.message, key, batch.partition, record.offset, 1, publishedAt, context),
                 retry,
-                control,
+                batchScope,
               )
             : { kind: 'gave-up', attempts: 0, error: decoded.error };
           const waited = outcome instanceof Promise;
           if (outcome instanceof Promise) {
-            if (handled !== null) resolveOffset(handled);
-            handled = null;
-            outcome = await outcome;
+            if (unresolved !== null && current()) resolveOffset(unresolved);
+            unresolved = null;
+            outcome = await heartbeatWhile(outcome, beat, heartbeatCheckMs);
           }
-          // Closing mid-retry: the offset stays unresolved, so the next owner gets the message again.
+          // Leaving, or the partition is lost, mid-handler: the offset stays unhandled, so the next
+          // owner gets the message again.
           if (outcome.kind === 'aborted') break;
           if (outcome.kind === 'gave-up') {
-            const letter = deadLetterRecord(
+            const letter = giveUp(
               {
                 reason: decoded.ok ? 'handler-failed' : 'invalid-message',
                 error: outcome.error,
-                sourceTopic: batch.topic,
+                sourceTopic: topic,
                 partition: batch.partition,
                 offset: record.offset,
                 key,
@@ -419,43 +531,43 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
                 payload: record.value,
                 publishedAt,
               },
+              decoded.ok ? decoded.message : undefined,
               now(),
+              logger,
+              counters,
             );
-            logger.warn('message dead-lettered', {
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: record.offset,
-              group: options.group,
-              reason: letter.reason,
-              error: letter.error.message,
-            });
             // Awaited before the offset moves: if the dead-letter topic cannot take it, this throws,
-            // nothing more is resolved, and kafkajs fetches the message again.
-            await publish(DEAD_LETTER_TOPIC, letter);
+            // nothing more is handled, and kafkajs fetches the message again.
+            if (letter) await publish(DEAD_LETTER_TOPIC, letter);
           }
-          handled = record.offset;
+          partition.handled = record.offset;
+          unresolved = record.offset;
           // The clock (and staleness) is looked at after every asynchronous handler (it may have been
           // slow) and every few synchronous ones: at tens of thousands of messages a second neither is free.
           if (waited || (++sinceClock & CLOCK_EVERY_MESSAGES) === 0) {
             stale = isStale();
             if (Date.now() - lastBeat >= heartbeatCheckMs) {
-              resolveOffset(handled);
-              handled = null;
-              // Throws when the group is rebalancing: the batch ends, what was resolved is committed.
-              await heartbeat();
-              lastBeat = Date.now();
+              if (current()) resolveOffset(unresolved);
+              unresolved = null;
+              // Throws when the group is rebalancing: the batch ends, what was handled is committed.
+              await beat();
             }
           }
         }
       } finally {
-        if (handled !== null) resolveOffset(handled);
+        if (unresolved !== null && current()) resolveOffset(unresolved);
+        if (batchScope === scope) await commitQuietly(commitInBatch);
       }
     }
 
     const stop = async (): Promise<void> => {
       closing ??= (async () => {
-        // Stops retry waits now; the message being handled finishes, the rest stay uncommitted.
-        abort.abort();
+        // Handlers in flight are told and get the grace to finish; retry waits stop now; new batches
+        // are left alone. Then what was handled and released is committed, and the member leaves.
+        scope.abort(new WalkoutError('BUS_CLOSED', `group ${options.group}: the subscription is closing`));
+        if (releaseTimer) clearTimeout(releaseTimer);
+        await Promise.all([...batches]);
+        await commitQuietly(commitOutsideBatch);
         await consumer.disconnect();
         subscriptions.delete(subscription);
         assignment = [];
@@ -464,7 +576,7 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
       return closing;
     };
 
-    const pauseTargets = () => topics.map((topic) => ({ topic }));
+    const pauseTargets = () => topics.map((topic) => ({ topic: onBroker(topic) }));
     const subscription: KafkaSubscription = {
       group: options.group,
       get paused() {
@@ -488,12 +600,22 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
 
     try {
       await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning: true });
+      await consumer.subscribe({ topics: topics.map(onBroker), fromBeginning: true });
       await consumer.run({
-        autoCommit: true,
+        // The bus commits by itself: kafkajs would commit the fetch position, past held messages.
+        autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: Math.max(1, options.concurrency ?? 1),
-        eachBatch,
+        eachBatch: (payload) => {
+          const run = eachBatch(payload);
+          const settled = run.then(
+            () => undefined,
+            () => undefined,
+          );
+          batches.add(settled);
+          void settled.then(() => batches.delete(settled));
+          return run;
+        },
       });
       await withTimeout(
         firstJoin,
@@ -526,6 +648,7 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
     publish: publish as KafkaBus<R>['publish'],
     subscribe: subscribe as unknown as KafkaBus<R>['subscribe'],
     close,
+    stats: () => ({ ...counters }),
   };
 }
 
@@ -539,6 +662,30 @@ export function busError(error: unknown, context: string): WalkoutError {
       failure?.name ?? '',
     );
   return new WalkoutError(unavailable ? 'BUS_UNAVAILABLE' : 'BUS_REJECTED', `${context}: ${failure?.message ?? String(error)}`, { cause: error });
+}
+
+/**
+ * Waits for a handler's outcome while heartbeating, so that a handler longer than the session timeout
+ * does not cost this member its partitions (and the message a second handling elsewhere). A failed
+ * heartbeat aborts the handlers (beat does that) and is left for the batch to see.
+ */
+async function heartbeatWhile<T>(work: Promise<T>, beat: () => Promise<void>, everyMs: number): Promise<T> {
+  const timer = setInterval(() => void beat().catch(() => undefined), everyMs);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function byTopic(offsets: ReadonlyArray<{ topic: string; partition: number; offset: string }>): Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> {
+  const topics = new Map<string, Array<{ partition: number; offset: string }>>();
+  for (const { topic, partition, offset } of offsets) {
+    let partitions = topics.get(topic);
+    if (!partitions) topics.set(topic, (partitions = []));
+    partitions.push({ partition, offset });
+  }
+  return [...topics].map(([topic, partitions]) => ({ topic, partitions }));
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {

@@ -8,7 +8,7 @@ import {
   silentLogger,
   type Bus,
   type BusLogger,
-  type Delivery,
+  type BusStats,
   type Handler,
   type PartitionRef,
   type RetryPolicy,
@@ -19,31 +19,47 @@ import {
   type TopicSpec,
   type WithDeadLetters,
 } from './bus.types.ts';
-import { deadLetterRecord, deepFreeze, invalidMessage, runWithRetry, validateFrozen, type Outcome, type RetryControl } from './delivery.ts';
+import {
+  deepFreeze,
+  giveUp,
+  HandlerAttempt,
+  HandlerScope,
+  HeldOffsets,
+  invalidMessage,
+  newDeliveryCounters,
+  runWithRetry,
+  validateFrozen,
+  type AttemptContext,
+  type Outcome,
+} from './delivery.ts';
 import { cachedPartitioner } from './partitioner.ts';
 
 /**
  * The embedded bus: everything in one process, with Kafka's shape so services cannot tell the
  * difference. Each topic has partitions (same key → same partition number as in Kafka); each
  * partition is a log; each consumer group has a cursor per partition that moves only after the
- * handler succeeded. Queues are bounded: a publish waits while the slowest active group is
- * `queueCapacity` messages behind on that partition.
+ * handler succeeded and nothing before it is held. Queues are bounded: a publish waits while the
+ * slowest active group has `queueCapacity` messages of that partition still to be handed out
+ * (messages a consumer holds are kept beyond that: their number is up to the consumer).
+ *
+ * A partition changes hands only between messages here (a handler in flight finishes under its old
+ * owner), so a handler's signal aborts at its deadline and at close, not at a rebalance; the messages
+ * the old owner held go to the new one again, as on Kafka.
  */
 
 export interface MemoryBusDependencies<R extends TopicRegistry> {
   readonly topics: R;
-  readonly config: Pick<BusConfig, 'partitions' | 'retry' | 'memory'>;
+  readonly config: Pick<BusConfig, 'partitions' | 'retry' | 'memory'> & Partial<Pick<BusConfig, 'handler'>>;
   readonly logger?: BusLogger;
   /** Wall clock for publishedAt and dead letters; tests may pin it. */
   readonly now?: () => number;
 }
 
-export interface MemoryBusStats {
+export interface MemoryBusStats extends BusStats {
   /** Messages published to a topic no group was reading and dropped past queueCapacity (Kafka's retention). */
   readonly expired: number;
   /** Messages an idle group (no members) never saw because they expired first. */
   readonly skipped: number;
-  readonly deadLettered: number;
   /** Publishes let in over queueCapacity because the consumers holding the partition back were stalled. */
   readonly overCapacity: number;
 }
@@ -182,10 +198,16 @@ interface PartitionState {
 interface Cursor {
   readonly group: GroupState;
   readonly partition: PartitionState;
-  /** The committed position: the next offset to hand out. */
+  /** The next offset to hand out. Everything before it is committed, except what is held. */
   next: number;
+  /** What the owner holds past its handler; replaced (and the old one voided) when the owner changes. */
+  held: HeldOffsets<number>;
   owner: Member | null;
   pumping: boolean;
+  /** Called when a release may let the partition be trimmed. */
+  readonly onRelease: () => void;
+  /** What this owner's deliveries share; made again when the owner or the held set changes. */
+  context: AttemptContext | null;
 }
 
 interface GroupState {
@@ -201,8 +223,8 @@ interface Member {
   readonly handle: Handler<TopicRegistry, string>;
   readonly retry: RetryPolicy;
   readonly concurrency: number;
-  readonly abort: AbortController;
-  readonly control: RetryControl;
+  /** Aborted when the member leaves: its handlers are told, and retries stop. */
+  readonly scope: HandlerScope;
   paused: boolean;
   closing: boolean;
   /** Pump turns this member runs right now (bounded by concurrency). */
@@ -219,7 +241,9 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
   const topics = new Map<string, TopicState>();
   const groups = new Map<string, GroupState>();
   const members = new Set<Member>();
-  const stats = { expired: 0, skipped: 0, deadLettered: 0, overCapacity: 0 };
+  const stats = { expired: 0, skipped: 0, overCapacity: 0 };
+  const counters = newDeliveryCounters();
+  const handlerConfig = deps.config.handler ?? { deadlineMs: 30_000, closeGraceMs: 5_000 };
   let closed = false;
 
   for (const [name, spec] of Object.entries(registry) as Array<[string, TopicSpec]>) {
@@ -243,6 +267,9 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
   /** Groups with members hold messages back; idle groups are like Kafka groups nobody runs. */
   const isActive = (cursor: Cursor) => cursor.group.members.length > 0;
 
+  /** Where a group would start again: its oldest held message, else the next one to hand out. */
+  const committed = (cursor: Cursor) => (cursor.held.empty ? cursor.next : Math.min(cursor.next, cursor.held.oldest()!));
+
   /** Drops what every active group has committed (or, with none, all but the newest queueCapacity). */
   function trim(partition: PartitionState): void {
     const { log } = partition;
@@ -251,29 +278,44 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
     for (const cursor of partition.cursors) {
       if (!isActive(cursor)) continue;
       anyActive = true;
-      if (cursor.next < keepFrom) keepFrom = cursor.next;
+      const from = committed(cursor);
+      if (from < keepFrom) keepFrom = from;
     }
     if (!anyActive) {
       keepFrom = Math.max(log.startOffset, log.endOffset - queueCapacity);
       stats.expired += keepFrom - log.startOffset;
     }
-    if (keepFrom <= log.startOffset) return;
-    log.trimTo(keepFrom);
-    for (const cursor of partition.cursors) {
-      if (cursor.next < log.startOffset) {
-        stats.skipped += log.startOffset - cursor.next;
-        cursor.next = log.startOffset;
+    const trimmed = keepFrom > log.startOffset;
+    if (trimmed) {
+      log.trimTo(keepFrom);
+      for (const cursor of partition.cursors) {
+        if (cursor.next < log.startOffset) {
+          stats.skipped += log.startOffset - cursor.next;
+          cursor.next = log.startOffset;
+        }
       }
     }
-    if (partition.spaceWaiters.length > 0 && log.size < queueCapacity) {
+    // Room comes from a trim, or from a group taking messages it then holds (not trimmed, not counted).
+    if (partition.spaceWaiters.length > 0 && (trimmed || anyActive) && !isFull(partition)) {
       const waiters = partition.spaceWaiters;
       partition.spaceWaiters = [];
       for (const wake of waiters) wake();
     }
   }
 
-  const isFull = (partition: PartitionState) =>
-    partition.log.size >= queueCapacity && partition.cursors.some(isActive);
+  /** Messages of the partition the slowest active group has still to be handed (held ones do not count). */
+  function backlog(partition: PartitionState): number {
+    let slowest = partition.log.endOffset;
+    let anyActive = false;
+    for (const cursor of partition.cursors) {
+      if (!isActive(cursor)) continue;
+      anyActive = true;
+      if (cursor.next < slowest) slowest = cursor.next;
+    }
+    return anyActive ? partition.log.endOffset - slowest : 0;
+  }
+
+  const isFull = (partition: PartitionState) => partition.log.size >= queueCapacity && backlog(partition) >= queueCapacity;
 
   function append(partition: PartitionState, key: string | null, value: unknown, checked: boolean): number {
     const offset = partition.log.append(key, value, checked, now());
@@ -409,7 +451,9 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
             // Synchronous handlers that succeed never touch the promise machinery.
             if (typeof step !== 'string') step = await step;
             if (step === 'aborted') break;
-            cursor.next = offset + 1; // the commit
+            // The commit; unless the partition changed hands meanwhile and the new owner starts
+            // again from what was held (it gets this message again: at least once).
+            if (cursor.next === offset) cursor.next = offset + 1;
             trim(cursor.partition);
           }
         } finally {
@@ -440,21 +484,19 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
       message = checked.message;
     }
     const outcome = runWithRetry(
-      member.handle,
-      {
-        topic: topic.name,
-        message,
-        key: log.keyAt(offset),
-        partition: partition.index,
-        offset: String(offset),
-        attempt: 1,
-        publishedAt: log.publishedAt(offset),
-      } as Delivery<TopicRegistry, string>,
+      member.handle as (delivery: HandlerAttempt) => void | Promise<void>,
+      new HandlerAttempt(topic.name, message, log.keyAt(offset), partition.index, offset, 1, log.publishedAt(offset), attemptContext(cursor, member)),
       member.retry,
-      member.control,
+      member.scope,
     );
     if (outcome instanceof Promise) return outcome.then((settled) => settle(member, cursor, offset, settled, 'handler-failed'));
     return settle(member, cursor, offset, outcome, 'handler-failed');
+  }
+
+  function attemptContext(cursor: Cursor, member: Member): AttemptContext {
+    if (cursor.context?.scope !== member.scope || cursor.context.held !== cursor.held)
+      cursor.context = { scope: member.scope, held: cursor.held, onRelease: cursor.onRelease };
+    return cursor.context;
   }
 
   function settle(member: Member, cursor: Cursor, offset: number, outcome: Outcome, reason: 'invalid-message' | 'handler-failed'): Step {
@@ -463,7 +505,7 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
     const partition = cursor.partition;
     const topic = partition.topic;
     const { log } = partition;
-    const letter = deadLetterRecord(
+    const letter = giveUp(
       {
         reason,
         error: outcome.error,
@@ -476,10 +518,12 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
         payload: log.valueAt(offset),
         publishedAt: log.publishedAt(offset),
       },
+      log.valueAt(offset),
       now(),
+      logger,
+      counters,
     );
-    logger.warn('message dead-lettered', { topic: topic.name, partition: partition.index, offset, group: member.group.id, reason, error: letter.error.message });
-    stats.deadLettered++;
+    if (!letter) return 'done';
     // Straight into the log, past the capacity check: a consumer waiting on a full dead-letter
     // queue it may itself be draining would never wake up.
     const deadLetters = topicState(DEAD_LETTER_TOPIC);
@@ -492,7 +536,9 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
     for (const [topicName, cursors] of group.cursors) {
       const owners = group.members.filter((member) => member.topics.includes(topicName));
       cursors.forEach((cursor, index) => {
-        cursor.owner = owners.length > 0 ? owners[index % owners.length] : null;
+        const owner = owners.length > 0 ? owners[index % owners.length] : null;
+        if (owner !== cursor.owner) handOver(cursor);
+        cursor.owner = owner;
       });
     }
     for (const cursors of group.cursors.values())
@@ -500,6 +546,14 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
         trim(cursor.partition);
         wake(cursor);
       }
+  }
+
+  /** What the old owner held is void; the new owner starts again from the oldest of it. */
+  function handOver(cursor: Cursor): void {
+    if (cursor.held.empty) return;
+    cursor.next = Math.min(cursor.next, cursor.held.oldest()!);
+    cursor.held.revoke();
+    cursor.held = new HeldOffsets<number>();
   }
 
   function groupState(id: string): GroupState {
@@ -521,21 +575,28 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
       if (group.cursors.has(topic.name)) continue;
       // A new group starts from the oldest message still held, as Kafka's `earliest` does.
       const cursors = topic.partitions.map((partition) => {
-        const cursor: Cursor = { group, partition, next: partition.log.startOffset, owner: null, pumping: false };
+        const cursor: Cursor = {
+          group,
+          partition,
+          next: partition.log.startOffset,
+          held: new HeldOffsets<number>(),
+          owner: null,
+          pumping: false,
+          onRelease: () => trim(partition),
+          context: null,
+        };
         partition.cursors.push(cursor);
         return cursor;
       });
       group.cursors.set(topic.name, cursors);
     }
-    const abort = new AbortController();
     const member: Member = {
       group,
       topics: states.map((topic) => topic.name),
       handle: options.handle as Handler<TopicRegistry, string>,
       retry: { ...deps.config.retry, ...options.retry },
       concurrency: Math.max(1, options.concurrency ?? 1),
-      abort,
-      control: { signal: abort.signal },
+      scope: new HandlerScope(group.id, options.deadlineMs ?? handlerConfig.deadlineMs, handlerConfig.closeGraceMs, counters),
       paused: false,
       closing: false,
       busy: 0,
@@ -559,8 +620,9 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
   async function leave(member: Member): Promise<void> {
     if (member.closing) return;
     member.closing = true;
-    // A handler sleeping between retries stops now; its message stays uncommitted for the next owner.
-    member.abort.abort();
+    // Handlers in flight are told, and have the grace to finish; a handler sleeping between retries
+    // stops now. What is left behind stays uncommitted for the next owner.
+    member.scope.abort(new WalkoutError('BUS_CLOSED', `group ${member.group.id}: the subscription is closing`));
     while (member.busy > 0) await new Promise<void>((resolve) => member.idleWaiters.push(resolve));
     member.group.members = member.group.members.filter((other) => other !== member);
     members.delete(member);
@@ -609,7 +671,7 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
     publish: publish as MemoryBus<R>['publish'],
     subscribe: subscribe as unknown as MemoryBus<R>['subscribe'],
     appendRaw,
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...stats, ...counters }),
     close,
   };
 }

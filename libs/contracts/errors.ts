@@ -12,6 +12,7 @@ export const errorCatalogue = {
   RECORDING_NOT_FOUND: { status: 404, retriable: false, summary: 'A recording folder or one of its files is missing.' },
   MESSAGE_INVALID: { status: 400, retriable: false, summary: 'A bus message failed its topic schema.' },
   HANDLER_FAILED: { status: 500, retriable: true, summary: 'A bus handler threw; the message will be redelivered.' },
+  HANDLER_TIMEOUT: { status: 504, retriable: true, summary: 'A bus handler did not settle by its deadline; its signal was aborted and the attempt counts as failed.' },
   BUS_UNAVAILABLE: { status: 503, retriable: true, summary: 'The message bus cannot be reached.' },
   BUS_REJECTED: { status: 502, retriable: false, summary: 'The message bus refused a request (message too large, topic misconfigured, not authorised).' },
   BUS_CLOSED: { status: 503, retriable: false, summary: 'The bus, or one of its subscriptions, was closed; nothing more can go through it.' },

@@ -26,7 +26,6 @@ class BaselineShelf {
   private inEvent = false;
   private startMs = 0;
   private readonly before: Float64Array;
-  private eventCount = 0;
 
   constructor(
     private readonly index: StoreIndex,
@@ -107,7 +106,8 @@ class BaselineShelf {
       }
     }
     if (!best) return;
-    const eventId = `bl-${this.shelfId}-${Math.round(this.startMs)}-${++this.eventCount}`;
+    // What the event is, not how many came before: a restart or a replay names it the same way.
+    const eventId = `bl-${this.shelfId}-${Math.round(this.startMs)}-${change < 0 ? 'pick' : 'put'}`;
     this.onEvent({
       schemaVersion: SCHEMA_VERSION,
       eventId,

@@ -9,7 +9,10 @@ export type CellHealth = 'ok' | 'noisy' | 'stuck' | 'dead' | 'saturated';
 
 /**
  * Noise is measured over blocks of this length; the estimate is a low quantile of the last few blocks,
- * so a few seconds of hands on the plate (blocks full of movement) do not pass for noise.
+ * so a few seconds of hands on the plate (blocks full of movement) do not pass for noise. Blocks are
+ * cut at whole multiples of this length of store time, not counted from the first sample: a monitor
+ * started later (a shelf service restarted after a crash, a replay started midway) measures the same
+ * blocks once it has seen NOISE_BLOCKS of them, and so judges every later sample as the first one did.
  */
 export const NOISE_BLOCK_MS = 500;
 export const NOISE_BLOCKS = 9;
@@ -32,6 +35,9 @@ export const RATED_NOISE_FLOOR_SHARE = 0.7;
 /** The noise floor used for thresholds, grams: below it resolution, not noise, dominates. */
 export const NOISE_FLOOR_GRAMS = 0.3;
 
+/** A block with fewer readings than this share of its usual count (a cell that went quiet) measures nothing. */
+const MIN_BLOCK_SHARE = 0.5;
+
 /** For normal noise, the median absolute difference of consecutive samples is 0.6745 * sqrt(2) sigma. */
 const MEDIAN_ABS_DIFF_TO_SIGMA = 1 / (0.6745 * Math.SQRT2);
 
@@ -51,6 +57,10 @@ export class CellHealthMonitor {
   private readonly blockSize: number;
   private readonly block: Float64Array;
   private blockFill = 0;
+  /** Which block of store time (ts / NOISE_BLOCK_MS) is being filled. */
+  private blockIndex = Number.NaN;
+  /** The block being filled was seen from its start (the first block a monitor sees is not). */
+  private blockWhole = false;
   private readonly blockSigmas: number[] = [];
   private last = Number.NaN;
   private deadSince = Number.NaN;
@@ -67,7 +77,8 @@ export class CellHealthMonitor {
   ) {
     this.noiseGrams = Math.max(NOISE_FLOOR_GRAMS, ratedNoiseGrams);
     this.blockSize = Math.max(8, Math.round((NOISE_BLOCK_MS * sampleRateHz) / 1000));
-    this.block = new Float64Array(this.blockSize);
+    // Room for a block of store time however the samples fall in it (a late device, a faster one).
+    this.block = new Float64Array(this.blockSize * 4);
   }
 
   /** Takes one sample; returns true when the health changed. */
@@ -86,10 +97,14 @@ export class CellHealthMonitor {
       }
     } else this.sameSince = Number.NaN;
 
-    if (finite && Number.isFinite(this.last)) {
-      this.block[this.blockFill++] = Math.abs(grams - this.last);
-      if (this.blockFill === this.blockSize) this.closeBlock();
+    const blockIndex = Math.floor(ts / NOISE_BLOCK_MS);
+    if (blockIndex !== this.blockIndex) {
+      if (this.blockWhole && this.blockFill >= MIN_BLOCK_SHARE * this.blockSize) this.closeBlock();
+      this.blockWhole = !Number.isNaN(this.blockIndex);
+      this.blockIndex = blockIndex;
+      this.blockFill = 0;
     }
+    if (finite && Number.isFinite(this.last) && this.blockFill < this.block.length) this.block[this.blockFill++] = Math.abs(grams - this.last);
     if (finite) this.last = grams;
 
     const seen = this.judge(ts);
@@ -104,15 +119,14 @@ export class CellHealthMonitor {
   }
 
   private closeBlock(): void {
-    this.block.sort();
-    const median = (this.block[(this.blockSize - 1) >> 1] + this.block[this.blockSize >> 1]) / 2;
+    const block = this.block.subarray(0, this.blockFill).sort();
+    const median = (block[(block.length - 1) >> 1] + block[block.length >> 1]) / 2;
     this.blockSigmas.push(median * MEDIAN_ABS_DIFF_TO_SIGMA);
     if (this.blockSigmas.length > NOISE_BLOCKS) this.blockSigmas.shift();
     const sorted = [...this.blockSigmas].sort((a, b) => a - b);
     // Until the history is full, the median of what there is.
     const rank = sorted.length === NOISE_BLOCKS ? NOISE_BLOCK_RANK : (sorted.length - 1) >> 1;
     this.noiseGrams = Math.max(NOISE_FLOOR_GRAMS, sorted[rank]);
-    this.blockFill = 0;
   }
 
   private judge(ts: number): { health: CellHealth; detail: string } {

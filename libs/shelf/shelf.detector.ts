@@ -122,7 +122,6 @@ export class ShelfDetector {
   private readonly firstMove: Float64Array;
   private readonly segHealth: CellHealth[];
   private lastLoud = 0;
-  private eventCount = 0;
 
   constructor(private readonly opts: ShelfDetectorOptions) {
     const entry = opts.index.shelves.get(opts.shelfId);
@@ -168,6 +167,11 @@ export class ShelfDetector {
   /** The health of each cell now, in plate order. */
   cellHealth(): CellHealth[] {
     return this.health.map((h) => h.health);
+  }
+
+  /** No segment is open: a detector started fresh at such a moment goes on as this one does (services/shelf restarts from them). */
+  get atRest(): boolean {
+    return this.state === 'rest';
   }
 
   private usable(p: number): boolean {
@@ -528,25 +532,21 @@ export class ShelfDetector {
     const fit = Math.exp(-Math.max(0, best.chi2 - dof - 3) / 6);
     const top = hypotheses[0]?.probability ?? 0;
     const confidence = Math.round(Math.min(1, top * fit * HEALTH_CONFIDENCE[health] * (forced ? 0.5 : 1)) * 1e4) / 1e4;
-    const eventId = `se-${this.shelfId}-${segStartMs}-${++this.eventCount}`;
-    return {
-      schemaVersion: SCHEMA_VERSION,
-      eventId,
-      storeId: this.opts.index.store.id,
-      ts: Math.max(0, Math.min(startMs, endMs)),
-      shelfEventId: eventId,
-      shelfId: this.shelfId,
+    const kind = item.sign < 0 ? 'pick' : 'put';
+    return this.shelfEvent({
+      nth: best.items.slice(0, position).filter((x) => x.sign === item.sign).length + 1,
+      kind,
       plateIds: slots.map((p) => this.plateIds[p]),
       laneIds,
-      kind: item.sign < 0 ? 'pick' : 'put',
-      startMs: Math.max(0, Math.min(startMs, endMs)),
-      endMs: Math.max(0, endMs),
-      deltaGrams: Math.round(deltaGrams * 10) / 10,
-      sigmaGrams: Math.round(Math.sqrt(variance + item.varGrams) * 100) / 100,
+      startMs,
+      endMs,
+      deltaGrams,
+      sigmaGrams: Math.sqrt(variance + item.varGrams),
       hypotheses,
       confidence,
       health,
-    };
+      segStartMs,
+    });
   }
 
   /** A change no product explains: where and how much, and nothing about what. */
@@ -559,25 +559,62 @@ export class ShelfDetector {
     }
     const movedPlates = changed.filter((p) => !Number.isNaN(this.firstMove[p]));
     const startMs = movedPlates.length > 0 ? Math.round(Math.min(...movedPlates.map((p) => this.firstMove[p]))) : segStartMs;
-    const kind = deltaGrams < 0 ? 'pick' : 'put';
-    const eventId = `se-${this.shelfId}-${segStartMs}-${kind}-unexplained`;
+    return this.shelfEvent({
+      // The first of its kind in the segment, as an explained item would be: a restarted shelf that
+      // has lost its stock belief may explain the same change differently, and must name it the same.
+      nth: 1,
+      kind: deltaGrams < 0 ? 'pick' : 'put',
+      plateIds: changed.map((p) => this.plateIds[p]),
+      laneIds: candidateLanes.map((lane) => this.lanes[lane].laneId),
+      startMs,
+      endMs,
+      deltaGrams,
+      sigmaGrams: Math.sqrt(variance),
+      hypotheses: [],
+      confidence: 0,
+      health: worstHealth(changed.map((p) => worstHealth([this.segHealth[p], this.health[p].health]))),
+      segStartMs,
+    });
+  }
+
+  /**
+   * One shelf event. Its id says what the event is, not how many came before: the shelf, the
+   * segment's start, the kind and which item of that kind in the segment, so a restart or a replay
+   * names it the same way and consumers dedupe the copies.
+   */
+  private shelfEvent(fields: {
+    nth: number;
+    kind: 'pick' | 'put';
+    plateIds: string[];
+    laneIds: string[];
+    startMs: number;
+    endMs: number;
+    deltaGrams: number;
+    sigmaGrams: number;
+    hypotheses: ProductHypothesis[];
+    confidence: number;
+    health: ShelfEventDetected['health'];
+    segStartMs: number;
+  }): ShelfEventDetected {
+    const eventId = `se-${this.shelfId}-${fields.segStartMs}-${fields.kind}-${fields.nth}`;
+    const startMs = Math.max(0, Math.min(fields.startMs, fields.endMs));
     return {
       schemaVersion: SCHEMA_VERSION,
       eventId,
       storeId: this.opts.index.store.id,
-      ts: Math.max(0, Math.min(startMs, endMs)),
+      ts: startMs,
       shelfEventId: eventId,
       shelfId: this.shelfId,
-      plateIds: changed.map((p) => this.plateIds[p]),
-      laneIds: candidateLanes.map((lane) => this.lanes[lane].laneId),
-      kind,
-      startMs: Math.max(0, Math.min(startMs, endMs)),
-      endMs: Math.max(0, endMs),
-      deltaGrams: Math.round(deltaGrams * 10) / 10,
-      sigmaGrams: Math.round(Math.sqrt(variance) * 100) / 100,
-      hypotheses: [],
-      confidence: 0,
-      health: worstHealth(changed.map((p) => worstHealth([this.segHealth[p], this.health[p].health]))),
+      plateIds: fields.plateIds,
+      laneIds: fields.laneIds,
+      kind: fields.kind,
+      startMs,
+      endMs: Math.max(0, fields.endMs),
+      deltaGrams: Math.round(fields.deltaGrams * 10) / 10,
+      sigmaGrams: Math.round(fields.sigmaGrams * 100) / 100,
+      hypotheses: fields.hypotheses,
+      confidence: fields.confidence,
+      health: fields.health,
     };
   }
 

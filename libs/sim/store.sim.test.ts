@@ -186,6 +186,21 @@ test('the committed demo recording is what the simulator makes today (re-run `wa
   assert.ok(committed.has('cameras/cam-1.mp4') && committed.has('cameras/cam-6.mp4') && committed.has('truth/poses/cam-6.jsonl'));
 });
 
+test('gate events are named after what they are, not counted: listing the people in another order renames none', async () => {
+  const listed = await scenario('two-shoppers-one-shelf');
+  const store = await kiosk();
+  // Gate event (topic, time, gate) -> its id.
+  const ids = (people: Scenario['people']) =>
+    new Map(simulate({ ...listed, people }, store, 1).gateLines.map((line) => [`${line.topic} ${line.message.ts} ${line.message.gateId}`, line.message.eventId]));
+  const asListed = ids(listed.people);
+  assert.equal(new Set(asListed.values()).size, asListed.size, 'unique');
+  const reversed = ids([...listed.people].reverse());
+  // Planned in the other order, people leave at other moments; the events that are the same keep their names.
+  const same = [...asListed.keys()].filter((event) => reversed.has(event));
+  assert.ok(same.length >= 4, `the entries at least: ${same}`);
+  for (const event of same) assert.equal(reversed.get(event), asListed.get(event), event);
+});
+
 test('shoppers reaching into neighbouring lanes at once stand shoulder to shoulder, not inside each other', async () => {
   const sim = simulate(await scenario('crowd'), await kiosk(), 1);
   const place = (id: string, t: number) => sim.people.find((p) => p.id === id)!.timeline.placeAt(t).at;

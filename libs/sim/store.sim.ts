@@ -170,8 +170,6 @@ export function simulate(scenario: Scenario, index: StoreIndex, seed: number): S
   const transactions: Transaction[] = [];
   const people = new Map<string, SimPerson>();
   const occupied: Occupancy[] = [];
-  let eventCounter = 0;
-  const eventId = (prefix: string) => `${prefix}-${scenario.name}-${++eventCounter}`;
 
   const visitOf = (p: ScenarioPerson) =>
     p.role === 'shopper' ? `v-${p.id}` : p.role === 'companion' ? `v-${p.with!}` : undefined;
@@ -260,19 +258,21 @@ export function simulate(scenario: Scenario, index: StoreIndex, seed: number): S
     };
 
     // Entering: shoppers scan the app QR code; companions pass with them; staff use the staff door.
+    // Gate events are named after what they are (the gate, the visit or the time and who passed), not
+    // counted: one more person in a scenario renames nobody else's.
     stand(Math.round(SCAN_S * 1000));
     const entryGate = person.role === 'staff' ? gate('staff') : gate('entry');
     if (person.role === 'shopper') {
       const partySize = 1 + scenario.people.filter((p) => p.role === 'companion' && p.with === person.id).length;
       gateLines.push({
         topic: 'gate.qr-scanned',
-        message: { schemaVersion: 1, eventId: eventId('scan'), storeId: index.store.id, ts: arrival + 500, gateId: entryGate!.id, visitId: visitId!, accountId: person.accountId!, partySize },
+        message: { schemaVersion: 1, eventId: `${entryGate!.id}-scan-${visitId}`, storeId: index.store.id, ts: arrival + 500, gateId: entryGate!.id, visitId: visitId!, accountId: person.accountId!, partySize },
       });
     }
     if (entryGate)
       gateLines.push({
         topic: 'gate.opened',
-        message: { schemaVersion: 1, eventId: eventId('gate'), storeId: index.store.id, ts: t - 200, gateId: entryGate.id, kind: entryGate.kind, ...(visitId ? { visitId } : {}) },
+        message: { schemaVersion: 1, eventId: `${entryGate.id}-opened-${t - 200}-${person.id}`, storeId: index.store.id, ts: t - 200, gateId: entryGate.id, kind: entryGate.kind, ...(visitId ? { visitId } : {}) },
       });
 
     for (const action of person.actions) {
@@ -350,7 +350,7 @@ export function simulate(scenario: Scenario, index: StoreIndex, seed: number): S
           if (exitGate)
             gateLines.push({
               topic: 'gate.opened',
-              message: { schemaVersion: 1, eventId: eventId('gate'), storeId: index.store.id, ts: t + 300, gateId: exitGate.id, kind: exitGate.kind },
+              message: { schemaVersion: 1, eventId: `${exitGate.id}-opened-${t + 300}-${person.id}`, storeId: index.store.id, ts: t + 300, gateId: exitGate.id, kind: exitGate.kind },
             });
           stand(Math.round(EXIT_S * 1000));
           break;

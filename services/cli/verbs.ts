@@ -45,6 +45,14 @@ export const verbs: Record<string, { summary: string; load: () => Promise<Verb> 
     summary: 'Write a shelf-only recording of hard pick/put/lean cases with ground truth.',
     load: async () => (await import('./shelf.verb.ts')).shelfSimulateVerb,
   },
+  'serve shelf': {
+    summary: 'Run the shelf service alone: load-cell samples in, shelf events and load-cell health out, until stopped.',
+    load: async () => (await import('./serve.verb.ts')).serveShelfVerb,
+  },
+  'serve tracker': {
+    summary: "Run the tracker alone: every camera's poses in, people on their tracks out, until stopped.",
+    load: async () => (await import('./serve.verb.ts')).serveTrackerVerb,
+  },
   'import plates': {
     summary: 'Import per-plate load-cell CSVs (public cashierless layout) into a recording.',
     load: async () => (await import('./import.verb.ts')).importPlatesVerb,

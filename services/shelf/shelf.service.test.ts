@@ -1,4 +1,4 @@
-import test from 'node:test';
+import test, { type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
@@ -8,20 +8,52 @@ import {
   topics,
   type DeviceHealthReported,
   type ShelfEventDetected,
+  type ShelfSamplesRecorded,
 } from '../../libs/contracts/index.ts';
-import { createMemoryBus, parseBusConfig } from '../../libs/bus/index.ts';
-import { plateStockGrams, simulateShelfLoadCells } from '../../libs/sim/loadcell.sim.ts';
+import { createMemoryBus, parseBusConfig, type Bus } from '../../libs/bus/index.ts';
+import { recordingLogger, waitFor } from '../../libs/bus/bus.harness.ts';
+import { ManualClock } from '../../libs/clock/clock.ts';
+import { plateStockGrams, simulateShelfLoadCells, type PlateLoadChange } from '../../libs/sim/loadcell.sim.ts';
 import { laneLoadChanges } from '../../libs/sim/shelf-activity.sim.ts';
-import { createShelfService } from './shelf.service.ts';
+import { createShelfService, SHELF_SILENT_MS, type ShelfService } from './shelf.service.ts';
 
 const index = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'))));
 const T0 = 1_700_000_000_000;
 const SHELF = 'g2-s2';
+const LANE = 'g2-s2-l3';
 const BATCH = 6; // samples per message, as a device would batch them
+const product = index.products.get(index.placementByLane.get(LANE)!.productId)!;
+const cells = index.shelves.get(SHELF)!.shelf.plates.map((p) => index.loadCellByPlate.get(p.id)!.id);
 
-async function run(dropCellAfterMs?: number) {
-  const bus = createMemoryBus({ topics, config: parseBusConfig({ kind: 'memory' }) });
+const pickAt = (atMs: number, units = 1) => laneLoadChanges(index, LANE, units * product.unitWeightGrams, T0 + atMs, 400, 'pick');
+
+/** What the shelf's cells publish over `endMs`: one message per cell per BATCH samples, in time order. */
+function sampleMessages(changes: PlateLoadChange[], endMs: number, options: { dropCellAfterMs?: number } = {}): ShelfSamplesRecorded[] {
+  const messages: ShelfSamplesRecorded[] = [];
+  const batches = cells.map(() => [] as Array<[number, number]>);
+  for (const tick of simulateShelfLoadCells({ index, shelfId: SHELF, startMs: T0, endMs: T0 + endMs, initialGrams: plateStockGrams(index, SHELF), changes, seed: 2 }))
+    for (let c = 0; c < cells.length; c++) {
+      if (c === 0 && options.dropCellAfterMs !== undefined && tick.ts > T0 + options.dropCellAfterMs) continue;
+      batches[c].push([tick.ts, Math.round(tick.grams[c] * 10) / 10]);
+      if (batches[c].length === BATCH)
+        messages.push({
+          schemaVersion: SCHEMA_VERSION,
+          eventId: `s-${cells[c]}-${batches[c][0][0]}`,
+          storeId: index.store.id,
+          ts: batches[c][0][0],
+          shelfId: SHELF,
+          loadCellId: cells[c],
+          samples: batches[c].splice(0),
+        });
+    }
+  return messages;
+}
+
+/** An in-process bus with every shelf event and health report on it collected as it comes. */
+async function outputBus(t: TestContext) {
+  const bus = createMemoryBus({ topics, config: parseBusConfig({ kind: 'memory', retry: { initialBackoffMs: 1, maxBackoffMs: 1 } }) });
   await bus.start();
+  t.after(() => bus.close());
   const events: Array<{ key: string | null; message: ShelfEventDetected }> = [];
   const health: DeviceHealthReported[] = [];
   await bus.subscribe({
@@ -32,64 +64,147 @@ async function run(dropCellAfterMs?: number) {
       else health.push(d.message as DeviceHealthReported);
     },
   });
-  const service = createShelfService({ index, bus });
-  await service.start();
-  const laneId = 'g2-s2-l3';
-  const product = index.products.get(index.placementByLane.get(laneId)!.productId)!;
-  const cells = index.shelves.get(SHELF)!.shelf.plates.map((p) => index.loadCellByPlate.get(p.id)!.id);
-  const batches = cells.map(() => [] as Array<[number, number]>);
-  let seq = 0;
-  for (const tick of simulateShelfLoadCells({
-    index,
-    shelfId: SHELF,
-    startMs: T0,
-    endMs: T0 + 5_000,
-    initialGrams: plateStockGrams(index, SHELF),
-    changes: laneLoadChanges(index, laneId, product.unitWeightGrams, T0 + 1_500, 400, 'pick'),
-    seed: 2,
-  })) {
-    for (let c = 0; c < cells.length; c++) {
-      if (c === 0 && dropCellAfterMs !== undefined && tick.ts > T0 + dropCellAfterMs) continue;
-      batches[c].push([tick.ts, Math.round(tick.grams[c] * 10) / 10]);
-      if (batches[c].length === BATCH) {
-        await bus.publish('shelf.samples-recorded', {
-          schemaVersion: SCHEMA_VERSION,
-          eventId: `s-${seq++}`,
-          storeId: index.store.id,
-          ts: batches[c][0][0],
-          shelfId: SHELF,
-          loadCellId: cells[c],
-          samples: batches[c].splice(0),
-        });
-      }
-    }
-  }
-  // Let the bus hand everything over, then close what is open.
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  await service.stop();
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  await bus.close();
-  return { events, health, service, laneId, product };
+  return { bus, events, health };
 }
 
-test('samples in, one shelf event out, keyed by shelf, with the product', async () => {
-  const { events, health, service, laneId, product } = await run();
+async function publishAll(bus: Pick<Bus<typeof topics>, 'publish'>, messages: ShelfSamplesRecorded[]) {
+  for (const message of messages) await bus.publish('shelf.samples-recorded', message);
+}
+
+/** Waits until the service has taken the messages it was sent (the bus hands them over asynchronously). */
+const taken = (service: ShelfService, messages: number) => waitFor(() => service.stats().messages >= messages, () => `${messages} messages taken, have ${JSON.stringify(service.stats())}`);
+
+/** Runs one service over the messages, to the end, and returns what came out. */
+async function run(t: TestContext, messages: ShelfSamplesRecorded[]) {
+  const { bus, events, health } = await outputBus(t);
+  const service = createShelfService({ index, bus, clock: new ManualClock(T0) });
+  await service.start();
+  await publishAll(bus, messages);
+  await waitFor(() => service.stats().messages >= messages.length, () => `${messages.length} messages taken, have ${service.stats().messages}`);
+  await service.flush();
+  await service.stop();
+  await waitFor(() => events.length + health.length >= service.stats().published, 'everything published to come out');
+  return { events, health, service };
+}
+
+test('samples in, one shelf event out, keyed by shelf, with the product', async (t) => {
+  const { events, health, service } = await run(t, sampleMessages(pickAt(1_500), 5_000));
   assert.equal(events.length, 1, JSON.stringify(events.map((e) => e.message)));
   assert.equal(events[0].key, SHELF);
-  assert.equal(events[0].message.laneIds[0], laneId);
+  assert.equal(events[0].message.laneIds[0], LANE);
   assert.equal(events[0].message.hypotheses[0].productId, product.id);
-  assert.deepEqual(health, []);
+  // A plate may be noisy for a while (the simulator gives each its own noise); none is dead, stuck or saturated.
+  assert.deepEqual(
+    health.filter((report) => !['noisy', 'ok'].includes(report.health)),
+    [],
+  );
   assert.equal(service.stats().ticksWithMissingCells, 0);
-  assert.equal(service.inventory(SHELF).lanes.find((l) => l.laneId === laneId)!.stock, index.placementByLane.get(laneId)!.initialStock - 1);
+  assert.equal(service.stats().held, 0, 'flushed: nothing held');
+  assert.equal(service.inventory(SHELF).lanes.find((l) => l.laneId === LANE)!.stock, index.placementByLane.get(LANE)!.initialStock - 1);
 });
 
-test('a cell that stops sending does not stall the shelf: it is reported dead and the pick still comes out', async () => {
-  const { events, health, service, laneId } = await run(800);
+test('a cell that stops sending does not stall the shelf: it is reported dead and the pick still comes out', async (t) => {
+  const { events, health, service } = await run(t, sampleMessages(pickAt(1_500), 5_000, { dropCellAfterMs: 800 }));
   assert.ok(service.stats().ticksWithMissingCells > 0);
   assert.deepEqual(
-    health.map((h) => [h.deviceId, h.health]),
+    health.filter((h) => !['noisy', 'ok'].includes(h.health)).map((h) => [h.deviceId, h.health]),
     [[index.loadCellByPlate.get('g2-s2-p1')!.id, 'dead']],
   );
   assert.equal(events.length, 1);
-  assert.equal(events[0].message.laneIds[0], laneId);
+  assert.equal(events[0].message.laneIds[0], LANE);
+});
+
+test('samples delivered again (as Kafka does after a crash) change nothing: no dead cells, the pick weighs what it weighs', async (t) => {
+  // Two units picked, so the pick weighs well over a hundred grams.
+  const messages = sampleMessages(pickAt(8_000, 2), 12_000);
+  const clean = await run(t, messages);
+  // Delivered up to the middle of the pick, then the 300 messages before that point again, then the rest.
+  const middle = messages.findIndex((m) => m.ts > T0 + 8_300);
+  assert.ok(middle > 300);
+  const again = [...messages.slice(0, middle), ...messages.slice(middle - 300, middle), ...messages.slice(middle)];
+  const redelivered = await run(t, again);
+  assert.deepEqual(redelivered.health, clean.health, 'the same health reports: no cell looks dead');
+  assert.ok(!redelivered.health.some((report) => report.health === 'dead'));
+  assert.deepEqual(
+    redelivered.events.map((e) => e.message),
+    clean.events.map((e) => e.message),
+    'the same events, to the gram',
+  );
+  assert.ok(clean.events[0].message.deltaGrams < -100, `a two-unit pick: ${clean.events[0].message.deltaGrams} g`);
+  assert.equal(redelivered.service.stats().staleSamples, 300 * BATCH);
+});
+
+test('a failed publish is not only counted: the handler fails, the samples are delivered again, and the event comes out once', async (t) => {
+  const { bus, events } = await outputBus(t);
+  const logger = recordingLogger();
+  let refused = 0;
+  // The broker refuses the first shelf event twice.
+  const flaky: Pick<Bus<typeof topics>, 'publish' | 'subscribe'> = {
+    subscribe: (options) => bus.subscribe(options),
+    publish: (topic, message) => {
+      if (topic === 'shelf.event-detected' && refused < 2) {
+        refused++;
+        return Promise.reject(new Error('broker unavailable'));
+      }
+      return bus.publish(topic, message);
+    },
+  };
+  const service = createShelfService({ index, bus: flaky, clock: new ManualClock(T0), logger });
+  await service.start();
+  const messages = sampleMessages(pickAt(1_500), 5_000);
+  await publishAll(bus, messages);
+  await waitFor(() => events.length >= 1, () => `the event, after ${refused} refusals`);
+  assert.equal(refused, 2);
+  assert.equal(service.stats().publishFailures, 2);
+  assert.equal(bus.stats().deadLettered, 0, 'the samples were retried, not given up on');
+  const failures = logger.lines.filter((line) => line.level === 'error');
+  assert.equal(failures.length, 2);
+  assert.equal(failures[0].fields.eventId, events[0].message.eventId, 'the log says which event');
+  await service.flush();
+  await service.stop();
+  assert.equal(events.length, 1, 'published once');
+});
+
+test('commit after output: a service stopped mid-pick leaves its samples held; the next one publishes the pick, named as the first would have', async (t) => {
+  // Two picks: the first is published before the stop, the second is under way when it comes.
+  const messages = sampleMessages([...pickAt(3_000), ...pickAt(15_000)], 20_000);
+  const uninterrupted = await run(t, messages);
+  assert.equal(uninterrupted.events.length, 2);
+
+  const { bus, events } = await outputBus(t);
+  const first = createShelfService({ index, bus, clock: new ManualClock(T0) });
+  await first.start();
+  const stopAt = messages.findIndex((m) => m.ts > T0 + 15_200);
+  await publishAll(bus, messages.slice(0, stopAt));
+  await taken(first, stopAt);
+  assert.equal(events.length, 1, 'the first pick is out; the second is not finished');
+  assert.ok(first.stats().held > 0);
+  await first.stop(); // a crash would leave the same: the held samples uncommitted
+
+  const second = createShelfService({ index, bus, clock: new ManualClock(T0) });
+  await second.start();
+  await publishAll(bus, messages.slice(stopAt));
+  await waitFor(() => events.length >= 2, () => `the second pick, have ${events.length}`);
+  await second.flush();
+  await second.stop();
+  assert.ok(second.stats().ticks < uninterrupted.service.stats().ticks * 0.8, `the second service started from a restart point, not from the beginning (${second.stats().ticks} ticks)`);
+  const ids = [...new Set(events.map((e) => e.message.eventId))];
+  assert.deepEqual(ids, uninterrupted.events.map((e) => e.message.eventId), 'every pick, once after dedupe by id, named as without the stop');
+});
+
+test('a shelf that goes silent has its open segment finished and its samples released, on the service clock', async (t) => {
+  const { bus, events } = await outputBus(t);
+  const clock = new ManualClock(T0);
+  const service = createShelfService({ index, bus, clock });
+  await service.start();
+  // The samples stop just after the pick, before its readings after it are all in.
+  const messages = sampleMessages(pickAt(1_500), 2_200);
+  await publishAll(bus, messages);
+  await taken(service, messages.length);
+  assert.equal(events.length, 0);
+  assert.ok(service.stats().held > 0);
+  await clock.advance(SHELF_SILENT_MS + 1_000);
+  await waitFor(() => events.length >= 1 && service.stats().held === 0, () => `the pick and nothing held, have ${events.length} and ${service.stats().held}`);
+  assert.equal(events[0].message.laneIds[0], LANE);
+  await service.stop();
 });

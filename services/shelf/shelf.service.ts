@@ -6,10 +6,13 @@ import {
   type ShelfSamplesRecorded,
   type StoreIndex,
 } from '../../libs/contracts/index.ts';
-import type { Bus, Subscription } from '../../libs/bus/index.ts';
+import type { Bus, Delivery, Release, Subscription } from '../../libs/bus/index.ts';
+import { systemClock, type Clock } from '../../libs/clock/clock.ts';
+import { silentLogger, type Logger } from '../../libs/log/logger.ts';
+import { NOISE_BLOCK_MS, NOISE_BLOCKS } from '../../libs/shelf/sensor.health.ts';
+import { BEFORE_MS } from '../../libs/shelf/shelf.detector.ts';
 import { ShelfPerception } from '../../libs/shelf/shelf.perception.ts';
 import type { InventorySnapshot } from '../../libs/shelf/inventory.model.ts';
-import type { Logger } from '../../libs/log/logger.ts';
 
 /**
  * The shelf service: raw load-cell samples in (`shelf.samples-recorded`, one cell per message), shelf
@@ -20,12 +23,45 @@ import type { Logger } from '../../libs/log/logger.ts';
  * shelf back: once a later tick of the shelf is complete and TICK_WAIT_MS past, the missing readings
  * are passed as NaN, which the detector reports as a dead cell.
  *
+ * Nothing is lost and nothing is applied twice:
+ * - A sample at or before the last tick handed to the detector (redelivered, or too late) is dropped:
+ *   fed again it would take the detector back in time.
+ * - Every sample message is held (Delivery.hold) until its partition has a restart point past it: a
+ *   moment with the detector of every shelf on the partition at rest for REST_BEFORE_MS before and
+ *   WARM_UP_MS after, every event before it published. The bus commits the partition up to its
+ *   oldest held message, so after a crash the next owner reads every shelf of the partition again
+ *   from about that moment: detectors started fresh there warm up on readings where nothing happens,
+ *   then judge every later reading as the old ones did, find the events not yet published, and name
+ *   them as the old ones would (libs/shelf names events after what they are); consumers drop the
+ *   ones published twice by id. (One shelf's restart point alone would not do: the partition is read
+ *   again from its oldest held message, which may fall in the middle of another shelf's pick.)
+ * - The handler returns only when what it produced is published; a failed publish fails the handler,
+ *   the bus redelivers the message, and the events still waiting are published then.
+ *
  * Live devices and the replay harness publish the same samples, so this service cannot tell them
  * apart. `ingestTick` is the seam for callers that already hold whole ticks (replay of a recording).
  */
 
 /** How long (store clock) a tick waits for a late cell before it goes on without it, ms. */
 export const TICK_WAIT_MS = 500;
+/** Readings a fresh detector needs before it judges like one that ran all along: its noise history, and a block to line up on, ms. */
+export const WARM_UP_MS = (NOISE_BLOCKS + 1) * NOISE_BLOCK_MS;
+/**
+ * Rest before a restart point, ms: more than a sample batch, so that a restart landing in the
+ * batches around it still starts at rest, and more than the readings a segment averages before it.
+ */
+export const REST_BEFORE_MS = 2 * BEFORE_MS;
+/**
+ * A partition busy this long without a restart point (hands on one of its shelves all the time) lets
+ * its samples go anyway, ms: memory and the replay after a crash stay bounded, at the risk that an
+ * event the next owner finds while it warms up is named differently. More partitions (fewer shelves
+ * on each) make restart points more frequent.
+ */
+export const MAX_HOLD_MS = 60_000;
+/** A shelf whose samples stopped this long ago (service clock) has its waiting ticks and open segment finished, ms. */
+export const SHELF_SILENT_MS = 5_000;
+/** How often silent shelves are looked for, ms. */
+const SILENCE_CHECK_MS = 1_000;
 export const SHELF_GROUP = 'shelf';
 
 type ShelfTopics = typeof contractTopics;
@@ -33,65 +69,88 @@ type ShelfTopics = typeof contractTopics;
 export interface ShelfServiceDependencies {
   index: StoreIndex;
   bus: Pick<Bus<ShelfTopics>, 'publish' | 'subscribe'>;
+  clock?: Clock;
   logger?: Logger;
+  /** A shelf whose samples stopped this long ago (service clock, ms) is finished (default SHELF_SILENT_MS). */
+  silentMs?: number;
+}
+
+export interface ShelfServiceStats {
+  /** Sample messages taken off the bus, redeliveries included. */
+  messages: number;
+  ticks: number;
+  ticksWithMissingCells: number;
+  /** Events and health reports published. */
+  published: number;
+  /** Publishes that failed (each is tried again; the samples behind it stay uncommitted meanwhile). */
+  publishFailures: number;
+  /** Samples at or before a tick already handed to the detector: redelivered, or too late. */
+  staleSamples: number;
+  /** Ticks dropped before a shelf's first complete one (a restart lands mid-batch). */
+  ticksBeforeStart: number;
+  /** Times a busy partition let samples go without a restart point (MAX_HOLD_MS). */
+  holdsGivenUp: number;
+  /** Sample messages held now, waiting for what they may still lead to. */
+  held: number;
 }
 
 export interface ShelfService {
   start(): Promise<void>;
+  /**
+   * Stops taking samples and leaves the group. What is held (samples of open segments) stays
+   * uncommitted: the next owner takes it from there. Call flush() first at the end of a replay.
+   */
   stop(): Promise<void>;
   /** Feeds one whole tick of a shelf (values in the shelf's load-cell order) straight to the detector. */
   ingestTick(shelfId: string, ts: number, grams: ArrayLike<number>): void;
-  /** Takes one batch of samples of one cell, as it comes off the bus. */
+  /** Takes one batch of samples of one cell, as it comes off the bus; publish() sends what it produced. */
   ingestSamples(message: ShelfSamplesRecorded): void;
-  /** Closes open segments (end of a replay) and waits until every event is published. */
+  /** Publishes every event and health report waiting; throws when one cannot be published. */
+  publish(): Promise<void>;
+  /** Closes open segments (end of a replay), waits until every event is published, releases every sample. */
   flush(): Promise<void>;
   inventory(shelfId?: string): InventorySnapshot;
-  stats(): { ticks: number; ticksWithMissingCells: number; published: number; publishFailures: number };
+  stats(): ShelfServiceStats;
 }
 
 interface PendingShelf {
-  cells: Map<string, number>;
   /** ts -> readings so far (NaN where a cell has not reported). */
   rows: Map<number, { grams: Float64Array; filled: number }>;
   lastTs: number;
+  /** The newest tick handed to the detector (-Infinity: none yet). */
+  handedTs: number;
+  /** Since when (store time) the detector has been at rest, or null while a segment is open. */
+  restSince: number | null;
+  /** When samples last came (service clock). */
+  heardAt: number;
+  /** Finished for silence and at rest: it holds no restart point back until it sends again. */
+  idle: boolean;
 }
+
+/** The sample messages of one partition held, oldest first, and where the partition may start again. */
+interface PartitionHolds {
+  readonly shelves: Set<string>;
+  held: Array<{ lastTs: number; release: Release }>;
+  /** The newest restart point: samples before it can go. */
+  restartPoint: number;
+}
+
+type Output = { topic: 'shelf.event-detected'; message: ShelfEventDetected } | { topic: 'device.health-reported'; message: DeviceHealthReported };
 
 export function createShelfService(deps: ShelfServiceDependencies): ShelfService {
   const { index, bus } = deps;
-  const logger = deps.logger;
-  const inFlight = new Set<Promise<void>>();
-  let published = 0;
-  let publishFailures = 0;
-  let ticks = 0;
-  let ticksWithMissingCells = 0;
-  let lastEventTs = 0;
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger ?? silentLogger;
+  const silentMs = deps.silentMs ?? SHELF_SILENT_MS;
+  const stats = { messages: 0, ticks: 0, ticksWithMissingCells: 0, published: 0, publishFailures: 0, staleSamples: 0, ticksBeforeStart: 0, holdsGivenUp: 0 };
   let subscription: Subscription | undefined;
-
-  const publish = (topic: 'shelf.event-detected' | 'device.health-reported', message: ShelfEventDetected | DeviceHealthReported) => {
-    // Never drop a shelf event: a failed publish is logged and counted; the bus retries underneath.
-    const sent = bus
-      .publish(topic, message as never)
-      .then(() => {
-        published++;
-      })
-      .catch((error: unknown) => {
-        publishFailures++;
-        logger?.error('shelf service could not publish', { topic, eventId: message.eventId, error: String(error) });
-      });
-    inFlight.add(sent);
-    void sent.then(() => inFlight.delete(sent));
-  };
-
-  const perception = new ShelfPerception({
-    index,
-    onEvent: (event) => {
-      lastEventTs = Math.max(lastEventTs, event.ts);
-      publish('shelf.event-detected', event);
-    },
-    onHealth: (report) => publish('device.health-reported', report),
-  });
+  let stopSilenceCheck: (() => void) | undefined;
+  /** What the detectors produced and is not yet published, oldest first. */
+  let outbox: Output[] = [];
+  let publishing: Promise<void> | null = null;
 
   const pending = new Map<string, PendingShelf>();
+  const partitions = new Map<number, PartitionHolds>();
   const shelfOf = new Map<string, { shelfId: string; slot: number }>();
   for (const [shelfId, { shelf }] of index.shelves)
     shelf.plates.forEach((plate, slot) => {
@@ -99,9 +158,57 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
       if (cell) shelfOf.set(cell.id, { shelfId, slot });
     });
 
+  const pendingShelf = (shelfId: string): PendingShelf => {
+    let shelf = pending.get(shelfId);
+    if (!shelf) {
+      shelf = { rows: new Map(), lastTs: -Infinity, handedTs: -Infinity, restSince: null, heardAt: clock.now(), idle: false };
+      pending.set(shelfId, shelf);
+    }
+    return shelf;
+  };
+
+  const perception = new ShelfPerception({
+    index,
+    onEvent: (event) => {
+      outbox.push({ topic: 'shelf.event-detected', message: event });
+    },
+    onHealth: (report) => outbox.push({ topic: 'device.health-reported', message: report }),
+  });
+
   const ingestTick = (shelfId: string, ts: number, grams: ArrayLike<number>) => {
-    ticks++;
+    const shelf = pendingShelf(shelfId);
+    if (ts <= shelf.handedTs) {
+      stats.staleSamples += grams.length;
+      return;
+    }
+    if (shelf.handedTs === -Infinity) logger.debug('shelf started', { shelfId, ts });
+    shelf.handedTs = ts;
+    stats.ticks++;
     perception.push(shelfId, ts, grams);
+    if (!perception.detector(shelfId).atRest) shelf.restSince = null;
+    else shelf.restSince ??= ts;
+  };
+
+  /**
+   * A partition's restart point is the latest moment with every (not idle) shelf on it at rest
+   * REST_BEFORE_MS before it and WARM_UP_MS after; null when every shelf on it is idle.
+   */
+  const advanceRestartPoint = (holds: PartitionHolds): number | null => {
+    let earliestHanded = Infinity;
+    let latestRest = -Infinity;
+    let active = 0;
+    for (const shelfId of holds.shelves) {
+      const shelf = pending.get(shelfId)!;
+      if (shelf.idle) continue;
+      if (shelf.restSince === null) return holds.restartPoint;
+      active++;
+      earliestHanded = Math.min(earliestHanded, shelf.handedTs);
+      latestRest = Math.max(latestRest, shelf.restSince);
+    }
+    if (active === 0) return null;
+    const candidate = earliestHanded - WARM_UP_MS;
+    if (candidate - REST_BEFORE_MS >= latestRest) holds.restartPoint = Math.max(holds.restartPoint, candidate);
+    return holds.restartPoint;
   };
 
   /** Hands over every tick that is complete, or old enough to go without its late cells. */
@@ -112,33 +219,138 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
       const row = shelf.rows.get(ts)!;
       const complete = row.filled === width;
       if (!complete && !force && shelf.lastTs - ts < TICK_WAIT_MS) break;
-      if (!complete) ticksWithMissingCells++;
       shelf.rows.delete(ts);
+      // A shelf's first tick must be whole: a restart lands in the middle of the cells' batches, and
+      // readings missing there would pass for a dead cell that then needs seconds to be trusted again.
+      if (!complete && shelf.handedTs === -Infinity) {
+        stats.ticksBeforeStart++;
+        continue;
+      }
+      if (!complete) stats.ticksWithMissingCells++;
       ingestTick(shelfId, ts, row.grams);
     }
   };
 
-  const ingestSamples = (message: ShelfSamplesRecorded) => {
+  const cellOf = (message: ShelfSamplesRecorded) => {
     const at = shelfOf.get(message.loadCellId);
     if (!at || at.shelfId !== message.shelfId)
       throw new WalkoutError('MESSAGE_INVALID', `samples of load cell ${message.loadCellId} name shelf ${message.shelfId}, which does not carry it`);
-    let shelf = pending.get(message.shelfId);
+    return at;
+  };
+
+  const ingestSamples = (message: ShelfSamplesRecorded) => {
+    const at = cellOf(message);
+    const shelf = pendingShelf(message.shelfId);
+    shelf.heardAt = clock.now();
+    shelf.idle = false;
     const width = perception.detector(message.shelfId).loadCellIds.length;
-    if (!shelf) {
-      shelf = { cells: new Map(), rows: new Map(), lastTs: -Infinity };
-      pending.set(message.shelfId, shelf);
-    }
     for (const [ts, grams] of message.samples) {
+      if (ts <= shelf.handedTs) {
+        stats.staleSamples++;
+        continue;
+      }
       let row = shelf.rows.get(ts);
       if (!row) {
         row = { grams: new Float64Array(width).fill(Number.NaN), filled: 0 };
         shelf.rows.set(ts, row);
       }
       if (Number.isNaN(row.grams[at.slot])) row.filled++;
+      else stats.staleSamples++; // the same reading again: a redelivery
       row.grams[at.slot] = grams;
       shelf.lastTs = Math.max(shelf.lastTs, ts);
     }
     drain(message.shelfId, shelf);
+  };
+
+  /**
+   * Publishes the outbox in order, one publish at a time; what fails stays, with everything after
+   * it, and the error is thrown, so the handler fails and the bus tries again.
+   */
+  const publish = async (): Promise<void> => {
+    while (publishing) await publishing;
+    if (outbox.length === 0) return;
+    publishing = (async () => {
+      while (outbox.length > 0) {
+        const [next] = outbox;
+        try {
+          await bus.publish(next.topic, next.message as never);
+        } catch (error) {
+          stats.publishFailures++;
+          logger.error('shelf service could not publish; the samples behind it stay uncommitted and come again', {
+            topic: next.topic,
+            eventId: next.message.eventId,
+            error: (error as Error)?.message ?? String(error),
+          });
+          throw error;
+        }
+        outbox = outbox.slice(1);
+        stats.published++;
+      }
+    })();
+    try {
+      await publishing;
+    } finally {
+      publishing = null;
+    }
+  };
+
+  /** Releases the partition's samples before its restart point, once everything produced so far is published. */
+  const releaseSettled = (partition: number, holds: PartitionHolds, all = false) => {
+    if (outbox.length > 0 || holds.held.length === 0) return;
+    let before = all ? Infinity : (advanceRestartPoint(holds) ?? Infinity);
+    const newest = Math.max(...[...holds.shelves].map((shelfId) => pending.get(shelfId)!.handedTs));
+    if (holds.held[0].lastTs < newest - MAX_HOLD_MS && before < newest - MAX_HOLD_MS) {
+      stats.holdsGivenUp++;
+      logger.warn('partition busy without a restart point; its samples are let go', { partition, heldMs: newest - holds.held[0].lastTs });
+      before = holds.restartPoint = newest - MAX_HOLD_MS;
+    }
+    let done = 0;
+    while (done < holds.held.length && holds.held[done].lastTs < before) holds.held[done++].release();
+    if (done > 0) holds.held = holds.held.slice(done);
+  };
+
+  const partitionHolds = (partition: number): PartitionHolds => {
+    let holds = partitions.get(partition);
+    if (!holds) {
+      holds = { shelves: new Set(), held: [], restartPoint: -Infinity };
+      partitions.set(partition, holds);
+    }
+    return holds;
+  };
+
+  const handle = async (delivery: Delivery<ShelfTopics, 'shelf.samples-recorded'>) => {
+    const { message } = delivery;
+    cellOf(message);
+    stats.messages++;
+    const holds = partitionHolds(delivery.partition);
+    holds.shelves.add(message.shelfId);
+    // Held whether it is new or a redelivery: either way it stays uncommitted until what it may
+    // still lead to is published.
+    holds.held.push({ lastTs: message.samples[message.samples.length - 1][0], release: delivery.hold() });
+    ingestSamples(message);
+    await publish();
+    releaseSettled(delivery.partition, holds);
+  };
+
+  /** A shelf that went quiet: its waiting ticks are handed over, its open segment closed; it holds nothing back. */
+  const finishSilentShelves = () => {
+    const now = clock.now();
+    let finished = 0;
+    for (const [shelfId, shelf] of pending) {
+      if (shelf.idle || now - shelf.heardAt < silentMs) continue;
+      logger.info('shelf silent; finishing what it started', { shelfId, silentMs: now - shelf.heardAt });
+      drain(shelfId, shelf, true);
+      perception.detector(shelfId).finish();
+      shelf.idle = true;
+      finished++;
+    }
+    if (finished === 0) return;
+    publish().then(
+      () => {
+        for (const [partition, holds] of partitions) releaseSettled(partition, holds);
+      },
+      () => undefined, // logged by publish; tried again at the next sample
+    );
   };
 
   return {
@@ -146,22 +358,26 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
       subscription = await bus.subscribe({
         group: SHELF_GROUP,
         topics: ['shelf.samples-recorded'],
-        handle: (delivery) => ingestSamples(delivery.message as ShelfSamplesRecorded),
+        handle: (delivery) => handle(delivery as Delivery<ShelfTopics, 'shelf.samples-recorded'>),
       });
+      stopSilenceCheck = clock.every(SILENCE_CHECK_MS, finishSilentShelves);
     },
     async stop() {
+      stopSilenceCheck?.();
+      stopSilenceCheck = undefined;
       await subscription?.close();
       subscription = undefined;
-      await this.flush();
     },
     ingestTick,
     ingestSamples,
+    publish,
     async flush() {
       for (const [shelfId, shelf] of pending) drain(shelfId, shelf, true);
       perception.finish();
-      while (inFlight.size > 0) await Promise.all([...inFlight]);
+      await publish();
+      for (const [partition, holds] of partitions) releaseSettled(partition, holds, true);
     },
     inventory: (shelfId) => perception.inventory(shelfId),
-    stats: () => ({ ticks, ticksWithMissingCells, published, publishFailures }),
+    stats: () => ({ ...stats, held: [...partitions.values()].reduce((sum, holds) => sum + holds.held.length, 0) }),
   };
 }

@@ -5,6 +5,7 @@ import { createCameraService, type CameraService } from '../camera/camera.servic
 import { createShelfService, type ShelfService } from '../shelf/shelf.service.ts';
 import { createTrackerService, type TrackerService } from '../tracker/tracker.service.ts';
 import type { Logger } from '../../libs/log/logger.ts';
+import type { Clock } from '../../libs/clock/clock.ts';
 
 /**
  * The whole store in one process: every pipeline stage, wired in one place. `start` brings the
@@ -17,6 +18,8 @@ export interface StoreDependencies {
   index: StoreIndex;
   bus: Bus<typeof topics>;
   logger?: Logger;
+  /** The service clock of the stages (idle cameras, silent shelves); the system clock by default. */
+  clock?: Clock;
   /** Camera perception: the pose detector, which frames of each camera it takes (every n-th), how late it still takes one. */
   camera?: { detector: PoseDetector; stride?: number; maxLagMs?: number };
   /**
@@ -37,11 +40,17 @@ export interface StoreRuntime {
 }
 
 export function createStore(deps: StoreDependencies): StoreRuntime {
-  const shelf = createShelfService({ index: deps.index, bus: deps.bus, logger: deps.logger?.child({ service: 'shelf' }) });
+  const shelf = createShelfService({ index: deps.index, bus: deps.bus, clock: deps.clock, logger: deps.logger?.child({ service: 'shelf' }) });
   const camera = deps.camera && createCameraService({ index: deps.index, bus: deps.bus, logger: deps.logger?.child({ service: 'camera' }), ...deps.camera });
   const tracking = deps.tracking ?? !!camera;
   const tracker = tracking
-    ? createTrackerService({ index: deps.index, bus: deps.bus, logger: deps.logger?.child({ service: 'tracker' }), ...(typeof tracking === 'object' ? tracking : {}) })
+    ? createTrackerService({
+        index: deps.index,
+        bus: deps.bus,
+        clock: deps.clock,
+        logger: deps.logger?.child({ service: 'tracker' }),
+        ...(typeof tracking === 'object' ? tracking : {}),
+      })
     : undefined;
   const stages = [...(camera ? [camera] : []), ...(tracker ? [tracker] : []), shelf];
   return {
@@ -52,8 +61,13 @@ export function createStore(deps: StoreDependencies): StoreRuntime {
       for (const stage of stages) await stage.start();
     },
     async stop() {
+      // The end of a run: the stages that hold state (open shelf segments, instants waiting for
+      // cameras) publish it, and release their input, before they leave; poses that came in while
+      // the stages stopped are published by the last flush.
       await shelf.flush();
+      await tracker?.flush();
       for (const stage of [...stages].reverse()) await stage.stop();
+      await tracker?.flush();
     },
   };
 }

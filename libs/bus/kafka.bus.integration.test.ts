@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { AssignerProtocol, type Cluster, type Logger } from 'kafkajs';
+import { AssignerProtocol, Kafka, logLevel, type Cluster, type Logger } from 'kafkajs';
 import { topicAwareAssigner } from './kafka.assigner.ts';
 import { busError } from './kafka.bus.ts';
 import { DEAD_LETTER_TOPIC, type MessageDeadLettered } from '../contracts/topics.ts';
 import { loadBusConfig } from './bus.config.ts';
-import { kafkaKind, kafkaTarget, ticket, ticketTopics, waitFor } from './bus.harness.ts';
+import { FAST_GROUPS, kafkaKind, kafkaTarget, ticket, ticketSpec, ticketTopics, waitFor } from './bus.harness.ts';
 
 /** The Kafka bus' own logic that needs no broker: the partition assigner and error mapping. */
 
@@ -78,4 +78,62 @@ test('WALKOUT_KAFKA_CHECK_PUBLISH is read from the environment, and is on unless
   const base = { WALKOUT_BUS: 'kafka', WALKOUT_KAFKA_BROKERS: '127.0.0.1:19092' };
   assert.equal(loadBusConfig(base).kafka!.checkPublish, true);
   assert.equal(loadBusConfig({ ...base, WALKOUT_KAFKA_CHECK_PUBLISH: 'false' }).kafka!.checkPublish, false);
+});
+
+test('a handler that runs longer than the session timeout keeps its partition: the member heartbeats while it waits', { skip: kafka.skip, timeout: 120_000 }, async (t) => {
+  const { name } = ticketTopics('slow');
+  // One partition, so the slow message and the next one are handled in order by one member.
+  const topics = { [name.slow]: { ...ticketSpec, partitions: 1 } };
+  const bus = await kafka.make(topics, { handler: { deadlineMs: 60_000 } });
+  t.after(async () => {
+    await bus.close();
+    await kafka.cleanup();
+  });
+  const calls: Array<[number, number]> = [];
+  let rebalances = 0;
+  let joined = 0;
+  await bus.subscribe({
+    group: `slow-${name.slow}`,
+    topics: [name.slow],
+    handle: async ({ message, attempt, signal }) => {
+      calls.push([message.seq, attempt]);
+      signal.addEventListener('abort', () => rebalances++);
+      // The behaviour under test is a handler this long: one and a half sessions (6 s in the tests).
+      if (message.seq === 0) await new Promise((resolve) => setTimeout(resolve, FAST_GROUPS.sessionTimeoutMs * 1.5));
+      joined++;
+    },
+  });
+  await bus.publish(name.slow, ticket('v1', 0));
+  await bus.publish(name.slow, ticket('v1', 1));
+  await waitFor(() => calls.some(([seq]) => seq === 1), () => `the second message, have ${JSON.stringify(calls)}`, 60_000);
+  assert.deepEqual(calls, [[0, 1], [1, 1]], 'the slow message was handled once: the member kept its partition');
+  assert.equal(rebalances, 0, 'no handler was told that its partition went away');
+  assert.equal(joined, 2);
+});
+
+test('a namespace keeps two stores (or test runs) on one cluster apart: same topic and group names, separate messages', { skip: kafka.skip, timeout: 120_000 }, async (t) => {
+  const { topics, name } = ticketTopics('shared');
+  const namespaces = [`ns-a-${name.shared.slice(-8)}.`, `ns-b-${name.shared.slice(-8)}.`];
+  const buses = await Promise.all(namespaces.map((namespace) => kafka.make(topics, { kafka: { namespace } as never })));
+  const admin = new Kafka({ clientId: 'walkout-namespace-test', brokers: 'brokers' in broker ? broker.brokers : [], logLevel: logLevel.NOTHING }).admin();
+  t.after(async () => {
+    for (const bus of buses) await bus.close();
+    try {
+      await admin.deleteTopics({ topics: namespaces.flatMap((namespace) => [`${namespace}${name.shared}`, `${namespace}${DEAD_LETTER_TOPIC}`]) });
+    } catch {
+      // Best effort, as for every test topic.
+    }
+    await admin.disconnect();
+  });
+  const seen: number[][] = [[], []];
+  for (const [i, bus] of buses.entries()) await bus.subscribe({ group: 'carts', topics: [name.shared], handle: ({ message, topic }) => void (topic === name.shared && seen[i].push(message.seq)) });
+  await buses[0].publish(name.shared, ticket('v1', 0));
+  await buses[1].publish(name.shared, ticket('v1', 1));
+  await buses[0].publish(name.shared, ticket('v1', 2));
+  await waitFor(() => seen[0].length >= 2 && seen[1].length >= 1, () => `both stores' messages, have ${JSON.stringify(seen)}`);
+  assert.deepEqual(seen, [[0, 2], [1]]);
+  await admin.connect();
+  const onBroker = await admin.listTopics();
+  for (const namespace of namespaces) assert.ok(onBroker.includes(`${namespace}${name.shared}`), `${namespace}${name.shared} on the broker`);
+  assert.ok(!onBroker.includes(name.shared), 'no topic without its namespace');
 });

@@ -1,0 +1,117 @@
+import { indexStore, loadStore, topics, WalkoutError, type StoreIndex } from '../../libs/contracts/index.ts';
+import { closeOnSignals, createBus, loadBusConfig, type Bus } from '../../libs/bus/index.ts';
+import { systemClock } from '../../libs/clock/clock.ts';
+import { createLogger, logLevelFromEnv, type Logger } from '../../libs/log/logger.ts';
+import { report, type Verb } from '../../libs/cli/verb.ts';
+import { createShelfService, SHELF_GROUP, SHELF_SILENT_MS } from '../shelf/shelf.service.ts';
+import { createTrackerService, TRACKER_GROUP } from '../tracker/tracker.service.ts';
+
+/**
+ * One pipeline stage as a process of its own, on the bus the environment names (Kafka, in a
+ * distributed store): the composition root of a single service. It runs until SIGTERM or SIGINT,
+ * then closes the service and the bus (what the service holds stays uncommitted for the next
+ * process) and prints what the service counted.
+ */
+const DEFAULT_STORE = 'fixtures/stores/kiosk-shelf-cams.json';
+/** Any long period: the timer only keeps the event loop alive. */
+const KEEP_ALIVE_MS = 3_600_000;
+
+interface Served {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  stats(): object;
+}
+
+type Build = (deps: { index: StoreIndex; bus: Bus<typeof topics>; logger: Logger }) => Served;
+
+const environment = `The bus comes from the environment, as for every service: WALKOUT_BUS=kafka with
+WALKOUT_KAFKA_BROKERS (and the other WALKOUT_BUS_* / WALKOUT_KAFKA_* settings); logs are JSON lines on
+standard error at WALKOUT_LOG_LEVEL. On the in-process bus (the default) nothing outside this process
+can reach the service. It runs until SIGTERM or SIGINT, then leaves its group (what it holds goes to
+the next process) and prints what it counted.`;
+
+async function serve(name: string, group: string, values: Record<string, unknown>, build: Build): Promise<void> {
+  const json = values.json === true;
+  const storeFile = typeof values.store === 'string' ? values.store : DEFAULT_STORE;
+  const logger = createLogger({ level: logLevelFromEnv(), fields: { service: name } });
+  const config = loadBusConfig();
+  const index = indexStore(await loadStore(storeFile));
+  const bus = await createBus({ topics, config, logger: logger.child({ component: 'bus' }) });
+  await bus.start();
+  const service = build({ index, bus, logger });
+  // Signals are taken from here on, so that one that comes while the service joins its group closes
+  // it cleanly too; "serving" is said only once the process would also stop cleanly.
+  closeOnSignals(
+    {
+      close: async () => {
+        await service.stop();
+        await bus.close();
+      },
+    },
+    {
+      logger,
+      exit: (code) => {
+        const stats = service.stats();
+        report(json, { service: name, store: index.store.id, bus: bus.kind, stats }, () =>
+          [`${name} service stopped (store ${index.store.id}, ${bus.kind} bus):`, ...Object.entries(stats).map(([key, value]) => `  ${key}: ${value}`)].join('\n'),
+        );
+        process.exit(code);
+      },
+    },
+  );
+  // The process lives until a signal: the in-process bus holds no socket that would keep it up.
+  setInterval(() => undefined, KEEP_ALIVE_MS);
+  await service.start();
+  if (bus.kind === 'memory') logger.warn('serving on the in-process bus: nothing outside this process can reach the service (set WALKOUT_BUS=kafka)');
+  logger.info('serving', { store: index.store.id, storeFile, bus: bus.kind, group });
+  await new Promise<never>(() => undefined);
+}
+
+export const serveShelfVerb: Verb = {
+  name: 'serve shelf',
+  summary: 'Run the shelf service alone: load-cell samples in, shelf events and load-cell health out, until stopped.',
+  usage: `walkout serve shelf [--store ${DEFAULT_STORE}] [--silent-ms ${SHELF_SILENT_MS}] [--json]
+
+Takes shelf.samples-recorded as consumer group "${SHELF_GROUP}" and publishes shelf.event-detected and
+device.health-reported for the shelves of --store. ${environment}
+
+  --silent-ms N  a shelf whose samples stopped this long ago has its open segment finished and its
+                 samples committed (default ${SHELF_SILENT_MS})
+  --json         print what the service counted as JSON when it stops`,
+  options: { store: { type: 'string' }, 'silent-ms': { type: 'string' }, json: { type: 'boolean' } },
+  async run({ values }) {
+    const silentMs = values['silent-ms'] === undefined ? undefined : wholeMs(values['silent-ms'], 'serve shelf', '--silent-ms');
+    await serve('shelf', SHELF_GROUP, values, ({ index, bus, logger }) => createShelfService({ index, bus, logger, clock: systemClock, silentMs }));
+  },
+};
+
+export const serveTrackerVerb: Verb = {
+  name: 'serve tracker',
+  summary: "Run the tracker alone: every camera's poses in, people on their tracks out, until stopped.",
+  usage: `walkout serve tracker [--store ${DEFAULT_STORE}] [--idle-ms 2000|infinity] [--json]
+
+Takes camera.poses-detected as consumer group "${TRACKER_GROUP}" (run one per store) and publishes
+tracking.people-tracked, and device.health-reported for a camera gone silent. ${environment}
+
+  --idle-ms N  a camera silent this long stops holding instants back (default 2000); "infinity" for
+               poses that come from a replay, where every camera's poses do come, however late
+  --json       print what the service counted as JSON when it stops`,
+  options: { store: { type: 'string' }, 'idle-ms': { type: 'string' }, json: { type: 'boolean' } },
+  async run({ values }) {
+    const idleMs = parseIdleMs(values['idle-ms']);
+    await serve('tracker', TRACKER_GROUP, values, ({ index, bus, logger }) => createTrackerService({ index, bus, logger, clock: systemClock, idleMs }));
+  },
+};
+
+function parseIdleMs(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && value.trim().toLowerCase() === 'infinity') return Infinity;
+  return wholeMs(value, 'serve tracker', '--idle-ms', ', or "infinity"');
+}
+
+function wholeMs(value: unknown, verb: string, flag: string, or = ''): number {
+  const ms = Number(value);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isInteger(ms) || ms < 1)
+    throw new WalkoutError('USAGE', `walkout ${verb}: ${flag} must be a whole number of milliseconds, 1 or more${or}; got "${String(value)}"`);
+  return ms;
+}
