@@ -264,7 +264,7 @@ export const KIOSK_SPEC: StoreSpec = {
  * looking out and down across the room. A shopper facing a wall shelf shows every ceiling camera
  * their back or side; the camera over the shelf sees them from in front, steeply from above. The
  * first four cameras are the kiosk's own, so the two stores' figures compare camera by camera
- * (README, "Camera coverage").
+ * (docs/experiments/shelf-cameras.md).
  */
 export const KIOSK_SHELF_CAMERAS_SPEC: StoreSpec = {
   ...KIOSK_SPEC,

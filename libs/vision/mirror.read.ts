@@ -5,7 +5,7 @@ import { MIRRORED_KEYPOINTS, type DetectedPose } from './pose.detector.ts';
  * person than of their mirror image, but its errors in the two differ, and the mirrored reading
  * finds some people the direct one missed (commonly one half hidden behind a neighbour); the two
  * readings are merged with mergeReadings (readings.merge.ts). What it finds, measured on the
- * simulator's recordings: README, "Mirrored second read".
+ * simulator's recordings: docs/experiments/mirrored-read.md.
  */
 
 /**

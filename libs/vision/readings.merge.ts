@@ -6,7 +6,7 @@ import { boxIou, keypointBox, withSidesOf, type DetectedPose } from './pose.dete
  * errs differently on each reading; where both place a keypoint close together, their
  * score-weighted mean is nearer the truth than either, and where they disagree the surer one is
  * kept. What this gains over keeping the surer keypoint, measured on the simulator's recordings:
- * README, "Mirrored second read".
+ * docs/experiments/mirrored-read.md.
  */
 
 export interface ReadingMergeOptions {

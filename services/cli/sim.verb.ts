@@ -12,7 +12,7 @@ import { cameraFootage } from './footage.ts';
 const USAGE = `walkout sim --scenario <file> --out <dir> [--seed N] [options]
 walkout sim --random --shoppers N --minutes M --seed S --store <store> --out <dir> [options]
 
-Simulates a scenario in a store and writes a recording folder (see README, "Recording format").
+Simulates a scenario in a store and writes a recording folder (see docs/formats/recording.md).
 
   --scenario <file>     a scenario file (fixtures/scenarios/*.json)
   --random              generate a random scenario instead

@@ -18,7 +18,7 @@ export interface StoreDependencies {
   index: StoreIndex;
   bus: Bus<typeof topics>;
   logger?: Logger;
-  /** The service clock of the stages (idle cameras, silent shelves); the system clock by default. */
+  /** The one service clock of every stage (idle cameras, silent shelves, late frames); the system clock by default. */
   clock?: Clock;
   /** Camera perception: the pose detector, which frames of each camera it takes (every n-th), how late it still takes one. */
   camera?: { detector: PoseDetector; stride?: number; maxLagMs?: number };
@@ -41,7 +41,7 @@ export interface StoreRuntime {
 
 export function createStore(deps: StoreDependencies): StoreRuntime {
   const shelf = createShelfService({ index: deps.index, bus: deps.bus, clock: deps.clock, logger: deps.logger?.child({ service: 'shelf' }) });
-  const camera = deps.camera && createCameraService({ index: deps.index, bus: deps.bus, logger: deps.logger?.child({ service: 'camera' }), ...deps.camera });
+  const camera = deps.camera && createCameraService({ index: deps.index, bus: deps.bus, clock: deps.clock, logger: deps.logger?.child({ service: 'camera' }), ...deps.camera });
   const tracking = deps.tracking ?? !!camera;
   const tracker = tracking
     ? createTrackerService({
