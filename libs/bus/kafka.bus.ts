@@ -67,6 +67,15 @@ const CLOCK_EVERY_MESSAGES = 15;
 /** After a release, the commit it allows waits this long, so that a burst of releases makes one commit, ms. */
 const RELEASE_COMMIT_MS = 100;
 
+/**
+ * How long start and subscribe wait for a topic the broker has just created (or that another process
+ * is creating at the same moment) to be served: until then the broker answers "does not host this
+ * topic-partition", which is a moment of its own, not a fault, ms.
+ */
+const TOPIC_READY_TIMEOUT_MS = 30_000;
+/** First pause between two looks at a topic that is not served yet; doubles up to a second, ms. */
+const TOPIC_READY_FIRST_WAIT_MS = 50;
+
 /** Produce, admin and join calls retry this often (kafkajs doubles the wait each time, from 300 ms to a 30 s cap: about a minute). */
 const CLIENT_RETRIES = 8;
 
@@ -151,11 +160,16 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
       }));
       const missing = wanted.filter((topic) => !existing.has(topic.topic));
       // Another process may create the same topics at the same moment; kafkajs answers false then.
-      if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+      // Its wait for leaders gives up when the broker does not serve a new topic yet (a busy broker's
+      // metadata lags its controller): asked again, the topics exist, and the look below waits.
+      if (missing.length > 0) await untilServed(() => admin.createTopics({ topics: missing, waitForLeaders: true }));
+      const metadata = await untilServed(() => admin.fetchTopicMetadata({ topics: wanted.map((topic) => topic.topic) }));
+      const leaderless = metadata.topics.filter((topic) => topic.partitions.some((partition) => partition.leader < 0));
+      if (leaderless.length > 0)
+        throw new WalkoutError('BUS_UNAVAILABLE', `topics without a leader: ${leaderless.map((topic) => topic.name).join(', ')}`);
       const present = wanted.filter((topic) => existing.has(topic.topic));
       if (present.length > 0) {
-        const metadata = await admin.fetchTopicMetadata({ topics: present.map((topic) => topic.topic) });
-        for (const topic of metadata.topics) {
+        for (const topic of metadata.topics.filter((candidate) => present.some((wantedTopic) => wantedTopic.topic === candidate.name))) {
           const want = present.find((candidate) => candidate.topic === topic.name)?.numPartitions;
           if (want !== undefined && topic.partitions.length !== want)
             // Normal in production, where topics are declared with their own counts (deploy/kafka/production).
@@ -600,7 +614,7 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
 
     try {
       await consumer.connect();
-      await consumer.subscribe({ topics: topics.map(onBroker), fromBeginning: true });
+      await untilServed(() => consumer.subscribe({ topics: topics.map(onBroker), fromBeginning: true }));
       await consumer.run({
         // The bus commits by itself: kafkajs would commit the fetch position, past held messages.
         autoCommit: false,
@@ -686,6 +700,33 @@ function byTopic(offsets: ReadonlyArray<{ topic: string; partition: number; offs
     partitions.push({ partition, offset });
   }
   return [...topics].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+/** Broker answers that mean a topic is not served yet, rather than that something is wrong. */
+const NOT_SERVED_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/** Whether kafkajs's error, or one it wraps (after its own retries), is a topic not served yet. */
+function isNotServedYet(error: unknown): boolean {
+  for (let cause = error as { type?: string; cause?: unknown } | undefined, depth = 0; cause && depth < 5; cause = cause.cause as typeof cause, depth++)
+    if (cause.type !== undefined && NOT_SERVED_YET.has(cause.type)) return true;
+  return false;
+}
+
+/**
+ * Calls `request` again while the broker says it does not serve a topic yet (just created, here or
+ * by another process at the same moment), with a doubling pause, until TOPIC_READY_TIMEOUT_MS.
+ * Any other error, and that one past the limit, is thrown as it came.
+ */
+export async function untilServed<T>(request: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + TOPIC_READY_TIMEOUT_MS;
+  for (let wait = TOPIC_READY_FIRST_WAIT_MS; ; wait = Math.min(1_000, wait * 2)) {
+    try {
+      return await request();
+    } catch (error) {
+      if (!isNotServedYet(error) || Date.now() + wait > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
