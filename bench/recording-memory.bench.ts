@@ -140,9 +140,10 @@ async function child(reader: Reader, dir: string, code: string): Promise<void> {
   scheduleSample(0);
   const { main } = await import(path.join(code, 'services/cli/main.ts'));
   let exit = 0;
-  if (reader === 'map') exit = await main(['recording', 'map', dir, '--out', path.join(dir, 'map.svg'), '--json']);
-  if (reader === 'weights') exit = await main(['recording', 'weights', dir, '--shelf', SHELF, '--out', path.join(dir, 'trace.svg'), '--json']);
-  if (reader === 'import') exit = await main(['import', 'plates', dir, '--products', path.join(dir, 'products.csv'), '--out', path.join(dir, 'imported'), '--json']);
+  // Outputs go beside the folder read: walkout refuses to write inside its own input.
+  if (reader === 'map') exit = await main(['recording', 'map', dir, '--out', `${dir}-map.svg`, '--json']);
+  if (reader === 'weights') exit = await main(['recording', 'weights', dir, '--shelf', SHELF, '--out', `${dir}-trace.svg`, '--json']);
+  if (reader === 'import') exit = await main(['import', 'plates', dir, '--products', path.join(dir, 'products.csv'), '--out', `${dir}-imported`, '--json']);
   if (reader === 'replay') {
     const { openRecording } = await import(path.join(code, 'libs/recording/index.ts'));
     const { replayRecording } = await import(path.join(code, 'libs/replay/recording.replay.ts'));
@@ -155,7 +156,7 @@ async function child(reader: Reader, dir: string, code: string): Promise<void> {
   process.stderr.write(`${JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS, liveHeapBytes: livePeak, exit })}\n`);
 }
 
-/** Peak resident memory and live heap of the child in MB, and its exit code (the old importer exits 1 on good data). */
+/** Peak resident memory and live heap of the child in MB, and its exit code. */
 async function measure(reader: Reader, dir: string, code: string): Promise<{ peakRssMb: number; liveHeapMb: number; exit: number }> {
   const run = promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', new URL(import.meta.url).pathname, '--child', reader, '--dir', dir, '--code', code], {
     maxBuffer: 1 << 26,
@@ -209,7 +210,9 @@ async function bench(): Promise<void> {
   } finally {
     await rm(root, { recursive: true, force: true });
   }
-  if (rows.some((r) => r.liveRatio > LIVE_TARGET_RATIO)) process.exitCode = 1;
+  // A reader that failed measured nothing: that is a miss too, whatever its memory.
+  const failed = (r: (typeof rows)[number]) => r.exit.some((code) => code !== 0);
+  if (rows.some((r) => r.liveRatio > LIVE_TARGET_RATIO || failed(r))) process.exitCode = 1;
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ code, growth: GROWTH, liveTargetRatio: LIVE_TARGET_RATIO, rows, load: loadavg() }, null, 2)}\n`);
     return;
@@ -229,6 +232,7 @@ async function bench(): Promise<void> {
       `  target: live heap at ${GROWTH}x within ${LIVE_TARGET_RATIO}x of 1x (a reader that holds the file grows towards ${GROWTH}x). Resident memory`,
       '  also holds garbage not yet collected, which follows the rate of allocation more than the size of the file.',
       ...rows.filter((r) => r.liveRatio > LIVE_TARGET_RATIO).map((r) => `  MISSED: ${r.reader} keeps ${r.liveRatio.toFixed(2)}x the live heap on a ${GROWTH}x file`),
+      ...rows.filter(failed).map((r) => `  MISSED: ${r.reader} failed (exit ${r.exit.join(', ')}), so its figures measure nothing`),
       '',
     ].join('\n'),
   );
