@@ -34,6 +34,12 @@ export const StoreClockMs = z
   .nonnegative()
   .describe('Store-clock time in milliseconds since the Unix epoch.');
 
+/**
+ * StoreClockMs's rule as a plain predicate, for readers that check every row of a stream, where a
+ * schema parse per value would cost more than the read. zod's int() admits only safe integers.
+ */
+export const isStoreClockMs = (ts: number): boolean => Number.isSafeInteger(ts) && ts >= 0;
+
 export type Vec2 = z.infer<typeof Vec2>;
 export type Vec3 = z.infer<typeof Vec3>;
 export type Box3 = z.infer<typeof Box3>;

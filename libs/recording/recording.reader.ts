@@ -12,6 +12,7 @@ import {
   VisitTruth,
   describeIssues,
   indexStore,
+  isStoreClockMs,
   loadStore,
   WalkoutError,
   type CameraStream,
@@ -41,10 +42,6 @@ export interface Recording {
 }
 
 async function* nothing<T>(): AsyncGenerator<T> {}
-
-export async function readManifest(dir: string): Promise<RecordingManifest> {
-  return (await readManifestFile(dir)).manifest;
-}
 
 async function readManifestFile(dir: string): Promise<{ file: string; text: string; manifest: RecordingManifest }> {
   const file = path.join(dir, 'manifest.json');
@@ -108,9 +105,6 @@ function checkLoadCellStreams(file: string, text: string, manifest: RecordingMan
     });
   });
 }
-
-/** The store clock's rule (StoreClockMs): whole milliseconds since 1970, never negative, exact. */
-const isStoreClockMs = (ts: number) => Number.isSafeInteger(ts) && ts >= 0;
 
 export async function openRecording(dir: string): Promise<Recording> {
   const { file: manifestFile, text: manifestText, manifest } = await readManifestFile(dir);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadStore, WalkoutError } from '../contracts/index.ts';
+import { isStoreClockMs, loadStore, StoreClockMs, WalkoutError } from '../contracts/index.ts';
 import { collect, earliestHead, openRecording, readCsvRecords, RecordingWriter } from './index.ts';
 
 const kioskFile = new URL('../../fixtures/stores/kiosk.json', import.meta.url).pathname;
@@ -116,6 +116,11 @@ test('load-cell times that are negative, fractional or past 2^53 ms are refused 
     await expectRecordingError(reading, new RegExp(`g1-s1\\.csv:${line}: shelf g1-s1: ts_ms ${Number(bad)} is not a store-clock time`));
     assert.equal(seen.length, line - 2, `${bad}: the rows before it were delivered`);
   }
+});
+
+test('the per-row store-clock predicate agrees with the StoreClockMs schema', () => {
+  for (const ts of [0, 1, 1_700_000_000_000, Number.MAX_SAFE_INTEGER, 2 ** 53, 1e20, -1, -0, 1000.5, NaN, Infinity])
+    assert.equal(isStoreClockMs(ts), StoreClockMs.safeParse(ts).success, `ts ${ts}`);
 });
 
 test('a manifest naming a shelf or a load cell the store lacks is refused when the recording is opened', async () => {
