@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Box3, Id, Polygon, SCHEMA_VERSION, Vec3 } from './common.schema.ts';
+import { cameraCentre, distanceToPolygonEdge, insidePolygon } from './store.frame.ts';
 
 /**
  * The description of one store: its floor, shelves and lanes (layout), what sits where (planogram),
@@ -204,21 +205,9 @@ const boxIsOrdered = (box: z.infer<typeof Box3>) => [0, 1, 2].every((i) => box.m
 
 type FloorPoint = readonly [number, number];
 
-/** Distance from a point to the floor outline, metres: 0 on or inside it (even-odd rule). */
-function distanceOffFloor(point: FloorPoint, floor: readonly FloorPoint[]): number {
-  let inside = false;
-  let nearest = Infinity;
-  for (let i = 0, j = floor.length - 1; i < floor.length; j = i++) {
-    const [ax, ay] = floor[j];
-    const [bx, by] = floor[i];
-    if (by > point[1] !== ay > point[1] && point[0] < ((ax - bx) * (point[1] - by)) / (ay - by) + bx) inside = !inside;
-    const edgeX = bx - ax;
-    const edgeY = by - ay;
-    const along = Math.max(0, Math.min(1, ((point[0] - ax) * edgeX + (point[1] - ay) * edgeY) / (edgeX * edgeX + edgeY * edgeY || 1)));
-    nearest = Math.min(nearest, Math.hypot(point[0] - ax - along * edgeX, point[1] - ay - along * edgeY));
-  }
-  return inside ? 0 : nearest;
-}
+/** Distance from a point to the floor outline, metres: 0 on or inside it. */
+const distanceOffFloor = (point: FloorPoint, floor: readonly FloorPoint[]): number =>
+  insidePolygon(point, floor) ? 0 : distanceToPolygonEdge(point, floor);
 
 /** A length for a message: at most two decimals, no trailing zeros. */
 const metres = (value: number) => String(Number(value.toFixed(2)));
@@ -446,9 +435,7 @@ export function camerasAreInTheStore(store: Store): StoreIssue[] {
   const issues: StoreIssue[] = [];
   const { floor, wallHeightM } = store.layout;
   store.cameras.forEach((camera, i) => {
-    const { rotation, translation } = camera.pose;
-    // The camera centre is -R^T t (OpenCV extrinsics map the world into the camera).
-    const centre = [0, 1, 2].map((axis) => -(rotation[0][axis] * translation[0] + rotation[1][axis] * translation[1] + rotation[2][axis] * translation[2]));
+    const centre = cameraCentre(camera);
     const path = ['cameras', i, 'pose'];
     const off = distanceOffFloor([centre[0], centre[1]], floor);
     if (off > CAMERA_MOUNT_SLACK_M) issues.push({ path, message: `camera ${camera.id} sits at ${at(centre)}, ${metres(off)} m outside the floor` });

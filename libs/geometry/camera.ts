@@ -18,16 +18,8 @@ export function worldToCamera(camera: Camera, p: Vec3): Vec3 {
   ];
 }
 
-/** Camera centre in the store frame: C = -R^T t. */
-export function cameraCentre(camera: Camera): Vec3 {
-  const R = camera.pose.rotation;
-  const t = camera.pose.translation;
-  return [
-    -(R[0][0] * t[0] + R[1][0] * t[1] + R[2][0] * t[2]),
-    -(R[0][1] * t[0] + R[1][1] * t[1] + R[2][1] * t[2]),
-    -(R[0][2] * t[0] + R[1][2] * t[1] + R[2][2] * t[2]),
-  ];
-}
+// The store checks need the camera centre too, and contracts sits below geometry: one implementation, there.
+export { cameraCentre } from '../contracts/store.frame.ts';
 
 /** Applies lens distortion to normalised image coordinates (x/z, y/z). */
 export function distortNormalised(camera: Camera, x: number, y: number): [number, number] {

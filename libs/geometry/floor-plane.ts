@@ -84,13 +84,5 @@ export function applyHomography(H: Mat3, point: [number, number]): [number, numb
   return [x / w, y / w];
 }
 
-/** Whether a floor point lies inside a polygon (even-odd rule; a zone, the floor outline). */
-export function insidePolygon(p: readonly [number, number], polygon: ReadonlyArray<readonly [number, number]>): boolean {
-  let inside = false;
-  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
-    const [xi, yi] = polygon[i];
-    const [xj, yj] = polygon[j];
-    if (yi > p[1] !== yj > p[1] && p[0] < ((xj - xi) * (p[1] - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
+// The store checks need the even-odd test too, and contracts sits below geometry: one implementation, there.
+export { insidePolygon } from '../contracts/store.frame.ts';

@@ -1,5 +1,5 @@
 import type { Gondola, Lane, StoreIndex, Vec2, Vec3 } from '../contracts/index.ts';
-import { insidePolygon } from '../geometry/floor-plane.ts';
+import { distanceToPolygonEdge, insidePolygon } from '../contracts/store.frame.ts';
 
 /**
  * Where people can walk: the floor polygon minus gondolas, on a grid, with shortest paths around
@@ -16,19 +16,6 @@ export interface FloorMap {
   walkable(p: Vec2): boolean;
   /** Distance from a floor point to the nearest gondola, metres (0 inside one). */
   clearance(p: Vec2): number;
-}
-
-function distanceToPolygonEdge(p: Vec2, polygon: Vec2[]): number {
-  let best = Infinity;
-  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
-    const a = polygon[j];
-    const b = polygon[i];
-    const abx = b[0] - a[0];
-    const aby = b[1] - a[1];
-    const t = Math.max(0, Math.min(1, ((p[0] - a[0]) * abx + (p[1] - a[1]) * aby) / (abx * abx + aby * aby || 1)));
-    best = Math.min(best, Math.hypot(p[0] - a[0] - t * abx, p[1] - a[1] - t * aby));
-  }
-  return best;
 }
 
 export function buildFloorMap(index: StoreIndex): FloorMap {
