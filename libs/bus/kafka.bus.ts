@@ -52,7 +52,7 @@ import { topicAwareAssigner } from './kafka.assigner.ts';
 
 export interface KafkaBusDependencies<R extends TopicRegistry> {
   readonly topics: R;
-  readonly config: Pick<BusConfig, 'partitions' | 'retry'> & Partial<Pick<BusConfig, 'handler'>> & { readonly kafka: KafkaConfig };
+  readonly config: Pick<BusConfig, 'partitions' | 'retry' | 'handler'> & { readonly kafka: KafkaConfig };
   readonly logger?: BusLogger;
   readonly now?: () => number;
 }
@@ -85,7 +85,7 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
   const kafkaConfig = deps.config.kafka;
   const registry = { ...deps.topics, ...deadLetterTopics } as WithDeadLetters<R>;
   const specs = new Map(Object.entries(registry) as Array<[string, TopicSpec]>);
-  const handlerConfig = deps.config.handler ?? { deadlineMs: 30_000, closeGraceMs: 5_000 };
+  const handlerConfig = deps.config.handler;
   /** Topics and consumer groups on the broker carry the namespace (kafka.namespace); the bus's users never see it. */
   const onBroker = (name: string) => kafkaConfig.namespace + name;
   const fromBroker = (name: string) => name.slice(kafkaConfig.namespace.length);

@@ -49,7 +49,7 @@ import { cachedPartitioner } from './partitioner.ts';
 
 export interface MemoryBusDependencies<R extends TopicRegistry> {
   readonly topics: R;
-  readonly config: Pick<BusConfig, 'partitions' | 'retry' | 'memory'> & Partial<Pick<BusConfig, 'handler'>>;
+  readonly config: Pick<BusConfig, 'partitions' | 'retry' | 'handler' | 'memory'>;
   readonly logger?: BusLogger;
   /** Wall clock for publishedAt and dead letters; tests may pin it. */
   readonly now?: () => number;
@@ -243,7 +243,7 @@ export function createMemoryBus<R extends TopicRegistry>(deps: MemoryBusDependen
   const members = new Set<Member>();
   const stats = { expired: 0, skipped: 0, overCapacity: 0 };
   const counters = newDeliveryCounters();
-  const handlerConfig = deps.config.handler ?? { deadlineMs: 30_000, closeGraceMs: 5_000 };
+  const handlerConfig = deps.config.handler;
   let closed = false;
 
   for (const [name, spec] of Object.entries(registry) as Array<[string, TopicSpec]>) {
