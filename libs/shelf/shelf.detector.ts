@@ -525,26 +525,20 @@ export class ShelfDetector {
       const residual = observed - predicted.reduce((s, x) => s + x, 0);
       deltaGrams = predicted[position] + (residual * Math.abs(predicted[position])) / total;
     }
-    const movedPlates = slots.filter((p) => !Number.isNaN(this.firstMove[p]));
-    const startMs = movedPlates.length > 0 ? Math.round(Math.min(...movedPlates.map((p) => this.firstMove[p]))) : segStartMs;
-    const health = worstHealth(slots.map((p) => worstHealth([this.segHealth[p], this.health[p].health])));
     const dof = slots.filter((p) => Number.isFinite(changes[p].deltaGrams)).length;
     const fit = Math.exp(-Math.max(0, best.chi2 - dof - 3) / 6);
     const top = hypotheses[0]?.probability ?? 0;
-    const confidence = Math.round(Math.min(1, top * fit * HEALTH_CONFIDENCE[health] * (forced ? 0.5 : 1)) * 1e4) / 1e4;
     const kind = item.sign < 0 ? 'pick' : 'put';
     return this.shelfEvent({
       nth: best.items.slice(0, position).filter((x) => x.sign === item.sign).length + 1,
       kind,
-      plateIds: slots.map((p) => this.plateIds[p]),
+      slots,
       laneIds,
-      startMs,
       endMs,
       deltaGrams,
       sigmaGrams: Math.sqrt(variance + item.varGrams),
       hypotheses,
-      confidence,
-      health,
+      confidence: (health) => Math.round(Math.min(1, top * fit * HEALTH_CONFIDENCE[health] * (forced ? 0.5 : 1)) * 1e4) / 1e4,
       segStartMs,
     });
   }
@@ -557,47 +551,47 @@ export class ShelfDetector {
       deltaGrams += changes[p].deltaGrams;
       variance += changes[p].sigmaGrams ** 2;
     }
-    const movedPlates = changed.filter((p) => !Number.isNaN(this.firstMove[p]));
-    const startMs = movedPlates.length > 0 ? Math.round(Math.min(...movedPlates.map((p) => this.firstMove[p]))) : segStartMs;
     return this.shelfEvent({
       // The first of its kind in the segment, as an explained item would be: a restarted shelf that
       // has lost its stock belief may explain the same change differently, and must name it the same.
       nth: 1,
       kind: deltaGrams < 0 ? 'pick' : 'put',
-      plateIds: changed.map((p) => this.plateIds[p]),
+      slots: changed,
       laneIds: candidateLanes.map((lane) => this.lanes[lane].laneId),
-      startMs,
       endMs,
       deltaGrams,
       sigmaGrams: Math.sqrt(variance),
       hypotheses: [],
-      confidence: 0,
-      health: worstHealth(changed.map((p) => worstHealth([this.segHealth[p], this.health[p].health]))),
+      confidence: () => 0,
       segStartMs,
     });
   }
 
   /**
-   * One shelf event. Its id says what the event is, not how many came before: the shelf, the
-   * segment's start, the kind and which item of that kind in the segment, so a restart or a replay
-   * names it the same way and consumers dedupe the copies.
+   * One shelf event on the plates at `slots`. Its id says what the event is, not how many came
+   * before: the shelf, the segment's start, the kind and which item of that kind in the segment, so a
+   * restart or a replay names it the same way and consumers dedupe the copies. It starts when the
+   * first of its plates moved (the segment's start if none crossed the threshold) and is as healthy
+   * as the worst of its plates' cells over the segment and now.
    */
   private shelfEvent(fields: {
     nth: number;
     kind: 'pick' | 'put';
-    plateIds: string[];
+    slots: number[];
     laneIds: string[];
-    startMs: number;
     endMs: number;
     deltaGrams: number;
     sigmaGrams: number;
     hypotheses: ProductHypothesis[];
-    confidence: number;
-    health: ShelfEventDetected['health'];
+    /** The confidence once the health of the event's plates is known: a poor cell lowers it. */
+    confidence: (health: CellHealth) => number;
     segStartMs: number;
   }): ShelfEventDetected {
     const eventId = `se-${this.shelfId}-${fields.segStartMs}-${fields.kind}-${fields.nth}`;
-    const startMs = Math.max(0, Math.min(fields.startMs, fields.endMs));
+    const movedPlates = fields.slots.filter((p) => !Number.isNaN(this.firstMove[p]));
+    const firstMoveMs = movedPlates.length > 0 ? Math.round(Math.min(...movedPlates.map((p) => this.firstMove[p]))) : fields.segStartMs;
+    const startMs = Math.max(0, Math.min(firstMoveMs, fields.endMs));
+    const health = worstHealth(fields.slots.map((p) => worstHealth([this.segHealth[p], this.health[p].health])));
     return {
       schemaVersion: SCHEMA_VERSION,
       eventId,
@@ -605,7 +599,7 @@ export class ShelfDetector {
       ts: startMs,
       shelfEventId: eventId,
       shelfId: this.shelfId,
-      plateIds: fields.plateIds,
+      plateIds: fields.slots.map((p) => this.plateIds[p]),
       laneIds: fields.laneIds,
       kind: fields.kind,
       startMs,
@@ -613,8 +607,8 @@ export class ShelfDetector {
       deltaGrams: Math.round(fields.deltaGrams * 10) / 10,
       sigmaGrams: Math.round(fields.sigmaGrams * 100) / 100,
       hypotheses: fields.hypotheses,
-      confidence: fields.confidence,
-      health: fields.health,
+      confidence: fields.confidence(health),
+      health,
     };
   }
 
