@@ -11,7 +11,7 @@ import { RecentIds, type Bus, type Subscription } from '../../libs/bus/index.ts'
 import { VideoFrameCursor } from '../../libs/video/frame.cursor.ts';
 import type { PoseDetector, ViewGeometry } from '../../libs/vision/pose.detector.ts';
 import { cameraViewGeometry } from '../../libs/vision/view.geometry.ts';
-import type { Logger } from '../../libs/log/logger.ts';
+import { silentLogger, type Logger } from '../../libs/log/logger.ts';
 import { systemClock, type Clock } from '../../libs/clock/clock.ts';
 
 /**
@@ -80,6 +80,7 @@ export interface CameraService {
 export function createCameraService(deps: CameraServiceDependencies): CameraService {
   const { index, bus, detector } = deps;
   const clock = deps.clock ?? systemClock;
+  const logger = deps.logger ?? silentLogger;
   const stride = Math.max(1, Math.floor(deps.stride ?? 1));
   const views = new Map<string, ViewGeometry>();
   const cursors = new Map<string, VideoFrameCursor>();
@@ -140,11 +141,16 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
       const detail = (error as Error).message;
       if (error instanceof WalkoutError && !dead.has(camera.id)) {
         dead.set(camera.id, detail);
+        // Once per camera going dead: its later frames fail the same way, and the bus logs each one it dead-letters.
+        logger.warn('camera dead: its frames cannot be read and go to the dead letters', { cameraId: camera.id, frameIndex: message.frameIndex, error: detail });
         await reportHealth(message, 'dead', `${camera.id}: frame ${message.frameIndex} cannot be read: ${detail}`);
       }
       throw error;
     });
-    if (dead.delete(camera.id)) await reportHealth(message, 'ok', `${camera.id}: frame ${message.frameIndex} read again`);
+    if (dead.delete(camera.id)) {
+      logger.info('camera ok again: its frames read', { cameraId: camera.id, frameIndex: message.frameIndex });
+      await reportHealth(message, 'ok', `${camera.id}: frame ${message.frameIndex} read again`);
+    }
     let view = views.get(camera.id);
     if (!view) views.set(camera.id, (view = cameraViewGeometry(camera)));
     const started = performance.now();
