@@ -24,6 +24,7 @@ test('held offsets: the oldest still held is what a partition commits up to, thr
   releases[3_000]();
   releases[3_000](); // twice does nothing
   assert.equal(held.empty, true);
+  assert.equal(held.size, 0);
   // Holds go on after the front was dropped.
   const more = held.hold(5_000);
   assert.equal(held.oldest(), 5_000);

@@ -6,7 +6,7 @@ import { describeIssues } from '../contracts/store.load.ts';
 import { DEAD_LETTER_TOPIC, type MessageDeadLettered } from '../contracts/topics.ts';
 import { SCHEMA_VERSION } from '../contracts/common.schema.ts';
 import type { Logger } from '../log/logger.ts';
-import type { RetryPolicy, TopicSpec } from './bus.types.ts';
+import type { BusStats, RetryPolicy, TopicSpec } from './bus.types.ts';
 
 /**
  * What both buses do with one message once it reaches a consumer: validate it, call the handler under
@@ -93,13 +93,8 @@ export type Outcome =
   /** The member is leaving or lost the partition: leave the message uncommitted for the next owner. */
   | { kind: 'aborted'; attempts: number };
 
-/** What the delivery path counts, for a bus's stats(). */
-export interface DeliveryCounters {
-  deadLettered: number;
-  deadLettersFailed: number;
-  deadlinesMissed: number;
-  handlersAbandoned: number;
-}
+/** What the delivery path counts: a bus's BusStats, as the path keeps them up to date. */
+export type DeliveryCounters = { -readonly [Field in keyof BusStats]: BusStats[Field] };
 
 export const newDeliveryCounters = (): DeliveryCounters => ({ deadLettered: 0, deadLettersFailed: 0, deadlinesMissed: 0, handlersAbandoned: 0 });
 
@@ -117,12 +112,12 @@ export class HeldOffsets<O extends number | string = number | string> {
   /** Entries dropped from the front of the arrays so far: a hold's position is counted from the first hold ever. */
   private dropped = 0;
   private revoked = false;
+  /** Holds not yet released. */
+  private unreleased = 0;
 
   /** Unreleased holds. */
   get size(): number {
-    let count = 0;
-    for (let i = this.head; i < this.offsets.length; i++) if (!this.released[i]) count++;
-    return count;
+    return this.unreleased;
   }
 
   get empty(): boolean {
@@ -143,10 +138,12 @@ export class HeldOffsets<O extends number | string = number | string> {
     const position = this.dropped + this.offsets.length;
     this.offsets.push(offset);
     this.released.push(false);
+    this.unreleased++;
     return () => {
       const index = position - this.dropped;
       if (this.revoked || index < this.head || this.released[index]) return;
       this.released[index] = true;
+      this.unreleased--;
       const before = this.head;
       while (this.head < this.offsets.length && this.released[this.head]) this.head++;
       if (this.head > COMPACT_AFTER_HOLDS && this.head * 2 > this.offsets.length) {
@@ -166,6 +163,7 @@ export class HeldOffsets<O extends number | string = number | string> {
     this.offsets = [];
     this.released = [];
     this.head = 0;
+    this.unreleased = 0;
   }
 }
 
@@ -212,7 +210,7 @@ export interface AttemptContext {
   /** Where the partition's held messages are kept (for this owner). */
   readonly held: HeldOffsets;
   /** Called when a release lets the partition commit further. */
-  readonly onRelease?: () => void;
+  readonly onRelease: () => void;
 }
 
 /**
