@@ -167,18 +167,17 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
       const leaderless = metadata.topics.filter((topic) => topic.partitions.some((partition) => partition.leader < 0));
       if (leaderless.length > 0)
         throw new WalkoutError('BUS_UNAVAILABLE', `topics without a leader: ${leaderless.map((topic) => topic.name).join(', ')}`);
-      const present = wanted.filter((topic) => existing.has(topic.topic));
-      if (present.length > 0) {
-        for (const topic of metadata.topics.filter((candidate) => present.some((wantedTopic) => wantedTopic.topic === candidate.name))) {
-          const want = present.find((candidate) => candidate.topic === topic.name)?.numPartitions;
-          if (want !== undefined && topic.partitions.length !== want)
-            // Normal in production, where topics are declared with their own counts (deploy/kafka/production).
-            logger.info('topic exists with another partition count than configured; keeping the broker\'s', {
-              topic: topic.name,
-              partitions: topic.partitions.length,
-              configured: want,
-            });
-        }
+      /** Partitions configured for each topic that was there before this start. */
+      const configured = new Map(wanted.filter((topic) => existing.has(topic.topic)).map((topic) => [topic.topic, topic.numPartitions]));
+      for (const topic of metadata.topics) {
+        const want = configured.get(topic.name);
+        if (want !== undefined && topic.partitions.length !== want)
+          // Normal in production, where topics are declared with their own counts (deploy/kafka/production).
+          logger.info('topic exists with another partition count than configured; keeping the broker\'s', {
+            topic: topic.name,
+            partitions: topic.partitions.length,
+            configured: want,
+          });
       }
     } finally {
       await admin.disconnect();
@@ -493,18 +492,30 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
       let sinceClock = 0;
       /**
        * A failed heartbeat means the group is rebalancing or has dropped this member: the partitions
-       * are lost, so the handlers are told and what was handled is committed before the rejoin.
+       * are lost, so the handlers are told and what was handled is committed before the rejoin. A
+       * heartbeat asked for while one is on its way joins it (the timer's and the loop's).
        */
-      const beat = async () => {
-        try {
-          await heartbeat();
-          lastBeat = Date.now();
-        } catch (error) {
-          batchScope.abort(lostPartitions(`heartbeat failed (${(error as Error)?.message ?? String(error)})`));
-          await commitQuietly(commitInBatch);
-          throw error;
-        }
-      };
+      let beating: Promise<void> | null = null;
+      const beat = (): Promise<void> =>
+        (beating ??= (async () => {
+          try {
+            await heartbeat();
+            lastBeat = Date.now();
+          } catch (error) {
+            batchScope.abort(lostPartitions(`heartbeat failed (${(error as Error)?.message ?? String(error)})`));
+            await commitQuietly(commitInBatch);
+            throw error;
+          } finally {
+            beating = null;
+          }
+        })());
+      /**
+       * Heartbeats from the batch's first handler that waits to the batch's end, so that a handler
+       * longer than the session timeout does not cost this member its partitions (and the message a
+       * second handling elsewhere): one timer a batch, not one per message. A failed heartbeat aborts
+       * the handlers (beat does that) and is left for the loop to see.
+       */
+      let heartbeats: NodeJS.Timeout | null = null;
       // A batch goes stale only after consumer.seek(), which this bus never calls; the check stays as a
       // guard, but asking kafkajs costs a JSON.stringify, so it is asked every few messages, not every one.
       let stale = isStale();
@@ -526,7 +537,8 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
           if (outcome instanceof Promise) {
             if (unresolved !== null && current()) resolveOffset(unresolved);
             unresolved = null;
-            outcome = await heartbeatWhile(outcome, beat, heartbeatCheckMs);
+            heartbeats ??= setInterval(() => void beat().catch(() => undefined), heartbeatCheckMs);
+            outcome = await outcome;
           }
           // Leaving, or the partition is lost, mid-handler: the offset stays unhandled, so the next
           // owner gets the message again.
@@ -569,6 +581,7 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
           }
         }
       } finally {
+        if (heartbeats) clearInterval(heartbeats);
         if (unresolved !== null && current()) resolveOffset(unresolved);
         if (batchScope === scope) await commitQuietly(commitInBatch);
       }
@@ -676,20 +689,6 @@ export function busError(error: unknown, context: string): WalkoutError {
       failure?.name ?? '',
     );
   return new WalkoutError(unavailable ? 'BUS_UNAVAILABLE' : 'BUS_REJECTED', `${context}: ${failure?.message ?? String(error)}`, { cause: error });
-}
-
-/**
- * Waits for a handler's outcome while heartbeating, so that a handler longer than the session timeout
- * does not cost this member its partitions (and the message a second handling elsewhere). A failed
- * heartbeat aborts the handlers (beat does that) and is left for the batch to see.
- */
-async function heartbeatWhile<T>(work: Promise<T>, beat: () => Promise<void>, everyMs: number): Promise<T> {
-  const timer = setInterval(() => void beat().catch(() => undefined), everyMs);
-  try {
-    return await work;
-  } finally {
-    clearInterval(timer);
-  }
 }
 
 function byTopic(offsets: ReadonlyArray<{ topic: string; partition: number; offset: string }>): Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> {
