@@ -127,3 +127,42 @@ test('a damaged load-cell stream is refused the same way by recording summary, e
     }
   }
 });
+
+test('a replay that stops on a damaged load-cell row closes the gate and frame files it was reading', async () => {
+  const dir = await damagedDemo((dir) => editFile(path.join(dir, 'loadcells/g1-s2.csv'), replaceTime(100, '-5')));
+  try {
+    const recording = await openRecording(dir);
+    // Each stream the replay reads by hand, wrapped so that its opening and how it ended are seen.
+    const seen: string[] = [];
+    async function* watched<T>(name: string, lines: AsyncGenerator<T>): AsyncGenerator<T> {
+      seen.push(`${name} opened`);
+      let readThrough = false;
+      try {
+        yield* lines;
+        readThrough = true;
+      } finally {
+        seen.push(`${name} ${readThrough ? 'read through' : 'closed early'}`);
+      }
+    }
+    const watchedRecording = {
+      ...recording,
+      gateLines: () => watched('gates', recording.gateLines()),
+      frameTimes: (cameraId: string) => watched(cameraId, recording.frameTimes(cameraId)),
+    };
+    const publish = async () => {};
+
+    const error = await failure(() => replayRecording(watchedRecording, { publish } as never, { cameras: ['cam-1', 'cam-6'] }));
+    assert.equal(error.code, 'RECORDING_INVALID', error.message);
+    assert.deepEqual(
+      seen.filter((s) => !s.endsWith('opened')).sort(),
+      ['cam-1 closed early', 'cam-6 closed early', 'gates closed early'],
+      'the refusal at 1.6 s of store time closed every stream it had started, none of them read through',
+    );
+
+    seen.length = 0;
+    await assert.rejects(replayRecording(watchedRecording, { publish } as never, { cameras: ['cam-1', 'cam-7'] }), /has no video of camera cam-7/);
+    assert.deepEqual(seen, [], 'a camera the recording lacks is refused before any file is opened');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,4 +1,4 @@
-import { SCHEMA_VERSION, WalkoutError, type CameraFrameCaptured, type topics } from '../contracts/index.ts';
+import { SCHEMA_VERSION, WalkoutError, type CameraFrameCaptured, type GateLine, type topics } from '../contracts/index.ts';
 import type { Bus } from '../bus/index.ts';
 import type { Recording } from '../recording/index.ts';
 import { recordingShelfTicks } from '../shelf/shelf.replay.ts';
@@ -31,11 +31,13 @@ export async function replayRecording(
 ): Promise<ReplayStats> {
   const { index } = recording;
   const storeId = recording.manifest.storeId;
-  // Gate events are read as they come due, like every other stream (never the whole file at once).
-  const gates = recording.gateLines();
-  let nextGate = await gates.next();
   const stats: ReplayStats = { samples: 0, sampleMessages: 0, gateMessages: 0, frameMessages: 0, firstMs: Infinity, lastMs: -Infinity };
+  // Gate events and frames are read as they come due, like every other stream (never the whole file
+  // at once), by hand: the finally below closes them however the replay ends, or a refused recording
+  // would leave its files open.
   const frames = await cameraFrames(recording, options.cameras ?? []);
+  const gates = recording.gateLines();
+  let nextGate: IteratorResult<GateLine>;
   const pending = new Map<string, { shelfId: string; samples: Array<[number, number]> }>();
   let batchStart = -Infinity;
 
@@ -71,6 +73,7 @@ export async function replayRecording(
   };
 
   try {
+    nextGate = await gates.next();
     for await (const tick of recordingShelfTicks(recording)) {
       if (tick.ts - batchStart >= BATCH_MS) {
         await flushSamples();
@@ -89,33 +92,50 @@ export async function replayRecording(
       stats.firstMs = Math.min(stats.firstMs, tick.ts);
       stats.lastMs = Math.max(stats.lastMs, tick.ts);
     }
+    await flushSamples();
+    await publishGatesUpTo(Infinity);
+    return stats;
   } catch (error) {
     // A bad row further on in the recording does not take back the samples read before it.
     if (error instanceof WalkoutError && error.code === 'RECORDING_INVALID') await flushSamples();
     throw error;
+  } finally {
+    await gates.return(undefined);
+    await frames.close();
   }
-  await flushSamples();
-  await publishGatesUpTo(Infinity);
-  return stats;
 }
 
-/** The frames of some cameras of a recording, merged into one store-time order, read as they go. */
+/**
+ * The frames of some cameras of a recording, merged into one store-time order, read as they go. Every
+ * camera is checked before any file is opened; `close` closes the files opened.
+ */
 async function cameraFrames(recording: Recording, cameraIds: readonly string[]) {
   const storeId = recording.manifest.storeId;
-  const heads: Array<{
-    stream: Recording['manifest']['streams']['cameras'][number];
-    times: AsyncGenerator<{ frameIndex: number; ts: number }>;
-    next: IteratorResult<{ frameIndex: number; ts: number }>;
-  }> = [];
-  for (const cameraId of cameraIds) {
+  const streams = cameraIds.map((cameraId) => {
     const stream = recording.manifest.streams.cameras.find((c) => c.cameraId === cameraId);
     if (!stream)
       throw new WalkoutError(
         'USAGE',
         `${recording.dir} has no video of camera ${cameraId} (it has ${recording.manifest.streams.cameras.map((c) => c.cameraId).join(', ') || 'none'})`,
       );
-    const times = recording.frameTimes(cameraId);
-    heads.push({ stream, times, next: await times.next() });
+    return stream;
+  });
+  const heads: Array<{
+    stream: Recording['manifest']['streams']['cameras'][number];
+    times: AsyncGenerator<{ frameIndex: number; ts: number }>;
+    next: IteratorResult<{ frameIndex: number; ts: number }>;
+  }> = [];
+  const close = async () => {
+    for (const head of heads) await head.times.return(undefined);
+  };
+  try {
+    for (const stream of streams) {
+      const times = recording.frameTimes(stream.cameraId);
+      heads.push({ stream, times, next: await times.next() });
+    }
+  } catch (error) {
+    await close();
+    throw error;
   }
   return {
     /** Publishes every frame at or before ts, earliest first; how many it published. */
@@ -140,5 +160,6 @@ async function cameraFrames(recording: Recording, cameraIds: readonly string[]) 
         earliest.next = await earliest.times.next();
       }
     },
+    close,
   };
 }
