@@ -68,7 +68,6 @@ const NOISE_READINGS = 20_000;
 const SETTLE_EVERY_TICKS = 100_000;
 
 export interface PlatesImportReport {
-  out: string;
   storeId: string;
   gondolas: number;
   shelves: number;
@@ -166,7 +165,6 @@ export async function importPlates(opts: {
   const actions = opts.truthCsv ? await writeTruth(writer, opts.truthCsv, opts.productsCsv, store, products, span, log.report) : 0;
   await writer.close({ startMs: span.startMs, endMs: span.endMs });
   return {
-    out: opts.out,
     storeId,
     gondolas: store.layout.gondolas.length,
     shelves: store.layout.gondolas.reduce((n, gondola) => n + gondola.shelves.length, 0),

@@ -49,7 +49,8 @@ export const importPlatesVerb: Verb = {
         onFile: quiet ? undefined : (file) => process.stderr.write(`reading ${file}\n`),
       }),
     );
-    const result = { ...imported, out };
+    // The report is of the recording at --out, where the output helper moved it once it was written.
+    const result = { out, ...imported };
     report(quiet, result, () =>
       [
         `wrote ${out}: ${result.gondolas} gondolas, ${result.shelves} shelves, ${result.plates} plates, ${result.products} products`,
