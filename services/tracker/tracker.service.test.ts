@@ -54,6 +54,7 @@ test("the tracker service turns every camera's poses into people in 3D on stable
   assert.equal(stats.redelivered, 1);
   assert.equal(stats.late, 0);
   assert.equal(tracked.length, 100, 'one message an instant');
+  assert.equal(stats.tracks, new Set(tracked.flatMap((t) => t.people.map((p) => p.trackId))).size, 'each track id handed out counted once');
   assert.ok(tracked.every((t, i) => i === 0 || tracked[i - 1].ts < t.ts), 'in time order');
 
   // Against the 3D truth: everyone found, wrists where they are (on the right side), one person a track.

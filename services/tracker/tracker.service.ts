@@ -143,8 +143,8 @@ export function createTrackerService(deps: TrackerServiceDependencies): TrackerS
   const latest = new Map<string, { ts: number; heardAt: number }>();
   /** Cameras taken for silent, until they are heard again. */
   const silent = new Set<string>();
-  /** Camera health reports not yet published. */
-  let reports: DeviceHealthReported[] = [];
+  /** Camera health reports not yet published, oldest first. */
+  const reports: DeviceHealthReported[] = [];
   /** Pose events held, with their instant's time. */
   let held: Array<{ ts: number; release: Release }> = [];
   const startedAt = clock.now();
@@ -206,7 +206,7 @@ export function createTrackerService(deps: TrackerServiceDependencies): TrackerS
   const publishUpTo = async (until: number) => {
     while (reports.length > 0) {
       await publishOrSay('device.health-reported', reports[0]);
-      reports = reports.slice(1);
+      reports.shift();
     }
     for (;;) {
       const next = fused.findIndex((f) => !f.ids);
@@ -222,6 +222,8 @@ export function createTrackerService(deps: TrackerServiceDependencies): TrackerS
       const instant = window[w];
       const ids = new Map<number, string>();
       const taken = new Set<string>();
+      /** Track ids this instant hands out for the first time. */
+      let newIds = 0;
       const firstPoints = new Map<number, number>();
       for (const track of run.tracks) for (const point of track.points) if (point.instant === w) firstPoints.set(track.id, point.person);
       for (const track of [...run.tracks].sort((a, b) => b.points.length - a.points.length)) {
@@ -234,6 +236,7 @@ export function createTrackerService(deps: TrackerServiceDependencies): TrackerS
         const person = firstPoints.get(track.id);
         const id = best ?? (person !== undefined ? `track-${instant.ts}-${person}` : undefined);
         if (!id) continue;
+        if (!best) newIds++;
         taken.add(id);
         ids.set(track.id, id);
       }
@@ -263,7 +266,7 @@ export function createTrackerService(deps: TrackerServiceDependencies): TrackerS
       await publishOrSay('tracking.people-tracked', message);
       // Marked only now: a publish that failed leaves the instant to be published again.
       instant.ids = trackIds;
-      stats.tracks += trackIds.filter((id) => id?.startsWith(`track-${instant.ts}-`)).length;
+      stats.tracks += newIds;
       stats.published++;
       publishedUpTo = instant.ts;
       // Later runs look back windowMs from the instant they settle; older instants are done with.
@@ -285,23 +288,26 @@ export function createTrackerService(deps: TrackerServiceDependencies): TrackerS
     }
   };
 
-  /** Takes one camera's poses into the instants waiting; false when they were taken before. */
-  const take = (message: CameraPosesDetected): boolean => {
-    if (message.storeId !== index.store.id || !index.cameras.has(message.cameraId))
+  /** Whether the poses are from a camera of this tracker's store: the only ones it takes (and holds). */
+  const fromOurCamera = (message: CameraPosesDetected) => message.storeId === index.store.id && index.cameras.has(message.cameraId);
+
+  /** Takes one camera's poses into the instants waiting (poses taken before are counted and left). */
+  const take = (message: CameraPosesDetected): void => {
+    if (!fromOurCamera(message))
       throw new WalkoutError(
         'MESSAGE_INVALID',
         `poses ${message.eventId} are from camera ${message.cameraId} of store ${message.storeId}; this tracker follows the cameras of ${index.store.id}`,
       );
     if (!seen.add(message.eventId)) {
       stats.redelivered++;
-      return false;
+      return;
     }
     stats.poses++;
     if (silent.delete(message.cameraId)) logger.info('camera heard again', { cameraId: message.cameraId });
     latest.set(message.cameraId, { ts: Math.max(message.ts, latest.get(message.cameraId)?.ts ?? -Infinity), heardAt: clock.now() });
     if (message.ts <= fusedUpTo) {
       stats.late++;
-      return true;
+      return;
     }
     let instant = pending.find((p) => Math.abs(p.ts - message.ts) <= toleranceMs && !p.byCamera.has(message.cameraId));
     if (!instant) {
@@ -310,7 +316,6 @@ export function createTrackerService(deps: TrackerServiceDependencies): TrackerS
       pending.sort((a, b) => a.ts - b.ts);
     }
     instant.byCamera.set(message.cameraId, message);
-    return true;
   };
 
   const ingestPoses = async (message: CameraPosesDetected) => {
@@ -338,7 +343,7 @@ export function createTrackerService(deps: TrackerServiceDependencies): TrackerS
 
   const handle = async (delivery: Delivery<typeof topics, 'camera.poses-detected'>) => {
     const { message } = delivery;
-    if (message.storeId === index.store.id && index.cameras.has(message.cameraId)) held.push({ ts: message.ts, release: delivery.hold() });
+    if (fromOurCamera(message)) held.push({ ts: message.ts, release: delivery.hold() });
     await ingestPoses(message);
     releaseSettled();
   };
