@@ -6,31 +6,12 @@
 export interface Clock {
   /** Milliseconds since the epoch (wall clock in production). */
   now(): number;
-  /**
-   * Resolves once `ms` have passed on this clock; rejects with the signal's reason when it is
-   * aborted first.
-   */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Calls `fire` every `ms` until the returned function is called. */
   every(ms: number, fire: () => void): () => void;
 }
 
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal!.reason);
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  },
   every(ms: number, fire: () => void): () => void {
     const timer = setInterval(fire, ms);
     timer.unref();
@@ -41,13 +22,13 @@ export const systemClock: Clock = Object.freeze({
 interface ManualTimer {
   readonly id: number;
   at: number;
-  readonly periodMs: number | undefined;
+  readonly periodMs: number;
   readonly fire: () => void;
 }
 
 /**
- * A clock that moves only when a test says so. `advance(ms)` fires, in time order, every sleep and
- * interval that falls due on the way, letting promise callbacks run between them.
+ * A clock that moves only when a test says so. `advance(ms)` fires, in time order, every interval
+ * that falls due on the way, letting promise callbacks run between them.
  */
 export class ManualClock implements Clock {
   private current: number;
@@ -62,28 +43,14 @@ export class ManualClock implements Clock {
     return this.current;
   }
 
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const id = this.add(ms, undefined, () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      });
-      const onAbort = () => {
-        this.timers.delete(id);
-        reject(signal!.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
   every(ms: number, fire: () => void): () => void {
     if (!(ms > 0)) throw new RangeError(`ManualClock.every: the period must be above 0 ms, got ${ms}`);
-    const id = this.add(ms, ms, fire);
+    const id = this.nextId++;
+    this.timers.set(id, { id, at: this.current + ms, periodMs: ms, fire });
     return () => void this.timers.delete(id);
   }
 
-  /** Sleeps and intervals still waiting. */
+  /** Intervals still running. */
   get pending(): number {
     return this.timers.size;
   }
@@ -97,18 +64,11 @@ export class ManualClock implements Clock {
       const due = [...this.timers.values()].filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.id - b.id)[0];
       if (!due) break;
       this.current = Math.max(this.current, due.at);
-      if (due.periodMs === undefined) this.timers.delete(due.id);
-      else due.at += due.periodMs;
+      due.at += due.periodMs;
       due.fire();
     }
     this.current = target;
     await settle();
-  }
-
-  private add(ms: number, periodMs: number | undefined, fire: () => void): number {
-    const id = this.nextId++;
-    this.timers.set(id, { id, at: this.current + Math.max(0, ms), periodMs, fire });
-    return id;
   }
 }
 
