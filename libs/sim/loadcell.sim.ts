@@ -181,14 +181,24 @@ export function drawPlateNoiseGrams(random: Random): number {
   return Math.min(PLATE_NOISE_MAX_GRAMS, Math.max(READING_RESOLUTION_GRAMS, grams));
 }
 
-/** Every draw for one cell of a simulated shelf comes from here, so a seed fixes each cell alone. */
-function cellRandom(seed: number, shelfId: string, loadCellId: string): Random {
-  return createRandom(seed).fork(`loadcells:${shelfId}`).fork(`cell:${loadCellId}`);
+/** The random source of one simulated shelf's load cells, for a seed. */
+function shelfRandom(seed: number, shelfId: string): Random {
+  return createRandom(seed).fork(`loadcells:${shelfId}`);
+}
+
+/** Every draw for one cell of a shelf comes from its own fork, so a seed fixes each cell alone. */
+function cellRandom(shelf: Random, loadCellId: string): Random {
+  return shelf.fork(`cell:${loadCellId}`);
+}
+
+/** A cell's resting noise, grams, from its own fork of the cell's source: the other draws do not move it. */
+function restingNoiseGrams(cell: Random): number {
+  return drawPlateNoiseGrams(cell.fork('resting-noise'));
 }
 
 /** The resting noise the simulator gives a load cell for a seed, grams (one standard deviation). */
 export function plateNoiseGrams(seed: number, shelfId: string, loadCellId: string): number {
-  return drawPlateNoiseGrams(cellRandom(seed, shelfId, loadCellId).fork('resting-noise'));
+  return restingNoiseGrams(cellRandom(shelfRandom(seed, shelfId), loadCellId));
 }
 
 interface CellModel {
@@ -210,16 +220,16 @@ export function* simulateShelfLoadCells(opts: SimulateShelfOptions): Generator<S
   if (!entry) throw new WalkoutError('SCENARIO_INVALID', `unknown shelf ${opts.shelfId}`);
   const plates = entry.shelf.plates;
   const slotByPlate = new Map(plates.map((p, i) => [p.id, i]));
-  const random = createRandom(opts.seed).fork(`loadcells:${opts.shelfId}`);
+  const random = shelfRandom(opts.seed, opts.shelfId);
 
   const cells: CellModel[] = plates.map((plate) => {
     const loadCell = opts.index.loadCellByPlate.get(plate.id);
     if (!loadCell) throw new WalkoutError('SCENARIO_INVALID', `plate ${plate.id} of shelf ${opts.shelfId} has no load cell`);
-    const r = cellRandom(opts.seed, opts.shelfId, loadCell.id);
+    const r = cellRandom(random, loadCell.id);
     return {
       loadCell,
       random: r.fork('noise'),
-      noiseGrams: opts.noiseGrams?.get(loadCell.id) ?? plateNoiseGrams(opts.seed, opts.shelfId, loadCell.id),
+      noiseGrams: opts.noiseGrams?.get(loadCell.id) ?? restingNoiseGrams(r),
       tare: r.uniform(TARE_GRAMS_MIN, TARE_GRAMS_MAX),
       driftPerMs: r.normal(0, DRIFT_RATE_SD_GRAMS_PER_MIN) / 60_000,
       swings: DRIFT_SWING_PERIOD_MS.map((period) => ({
