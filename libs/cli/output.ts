@@ -55,10 +55,9 @@ async function isEmptyFolder(target: string): Promise<boolean> {
   return (await isFolder(target)) && (await readdir(target)).length === 0;
 }
 
-/** A recording is known by its manifest; an empty folder holds nothing to lose. */
-export async function isRecordingFolder(target: string): Promise<boolean> {
+/** A recording is known by its manifest. (An empty folder is replaced before any kind is asked: checkTargetReplaceable.) */
+async function isRecordingFolder(target: string): Promise<boolean> {
   if (!(await isFolder(target))) return false;
-  if ((await readdir(target)).length === 0) return true;
   try {
     const manifest = JSON.parse(await readFile(path.join(target, 'manifest.json'), 'utf8')) as { format?: unknown };
     return manifest?.format === RECORDING_FORMAT;
@@ -160,8 +159,9 @@ export interface Output {
 /** Checks the target (see the file comment) and returns an Output that writes to it. Touches nothing. */
 export async function prepareOutput(request: OutputRequest): Promise<Output> {
   await checkInputsExist(request);
-  await checkTargetApartFromInputs(request);
-  await checkTargetAwayFromWorkingFolder(request);
+  const target = await canonical(request.target);
+  await checkTargetApartFromInputs(request, target);
+  await checkTargetAwayFromWorkingFolder(request, target);
   await checkTargetReplaceable(request);
   const begin = () => beginOutput(request);
   return {
@@ -220,8 +220,8 @@ async function checkInputsExist(request: OutputRequest): Promise<void> {
       throw new WalkoutError('USAGE', `walkout ${request.verb}: ${option} ${input} does not exist; nothing was written (${request.option ?? '--out'} ${request.target} is as it was)`);
 }
 
-async function checkTargetApartFromInputs(request: OutputRequest): Promise<void> {
-  const target = await canonical(request.target);
+/** `target` is request.target made canonical. */
+async function checkTargetApartFromInputs(request: OutputRequest, target: string): Promise<void> {
   for (const [option, input] of Object.entries(request.inputs ?? {})) {
     if (input === undefined) continue;
     const read = await canonical(input);
@@ -231,8 +231,8 @@ async function checkTargetApartFromInputs(request: OutputRequest): Promise<void>
   }
 }
 
-async function checkTargetAwayFromWorkingFolder(request: OutputRequest): Promise<void> {
-  const target = await canonical(request.target);
+/** `target` is request.target made canonical. */
+async function checkTargetAwayFromWorkingFolder(request: OutputRequest, target: string): Promise<void> {
   const here = await canonical(process.cwd());
   if (target === here || isWithin(here, target)) throw refuse(request, `holds the folder this command runs in (${here})`);
 }
