@@ -44,10 +44,21 @@ export interface InventorySnapshot {
   misplaced: Array<{ laneId: string; productId: string; quantity: number }>;
 }
 
+/** Units of a product taken from a shelf and not put back on it: count, and when last taken. */
+interface GivenOut {
+  count: number;
+  lastMs: number;
+}
+
+/** Whether units given out are still expected back at nowMs: taken within TAKEN_TTL_MS. */
+function isRecent(entry: GivenOut, nowMs: number): boolean {
+  return nowMs - entry.lastMs <= TAKEN_TTL_MS;
+}
+
 export class ShelfInventory {
   readonly lanes = new Map<string, LaneInventory>();
-  /** Units of each product taken from this shelf and not put back on it: count, and when last taken. */
-  private readonly given = new Map<string, { count: number; lastMs: number }>();
+  /** What this shelf gave out and has not had back, by product id. */
+  private readonly given = new Map<string, GivenOut>();
 
   constructor(
     index: StoreIndex,
@@ -82,13 +93,13 @@ export class ShelfInventory {
   /** How many of a product this shelf gave out lately and has not had back. */
   givenOutCount(productId: string, nowMs: number): number {
     const entry = this.given.get(productId);
-    return entry && nowMs - entry.lastMs <= TAKEN_TTL_MS ? entry.count : 0;
+    return entry && isRecent(entry, nowMs) ? entry.count : 0;
   }
 
   /** Every product this shelf gave out lately and has not had back, with counts. */
   givenOut(nowMs: number): Map<string, number> {
     const out = new Map<string, number>();
-    for (const [productId, entry] of this.given) if (entry.count > 0 && nowMs - entry.lastMs <= TAKEN_TTL_MS) out.set(productId, entry.count);
+    for (const [productId, entry] of this.given) if (entry.count > 0 && isRecent(entry, nowMs)) out.set(productId, entry.count);
     return out;
   }
 
