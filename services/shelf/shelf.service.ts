@@ -146,7 +146,7 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
   let subscription: Subscription | undefined;
   let stopSilenceCheck: (() => void) | undefined;
   /** What the detectors produced and is not yet published, oldest first. */
-  let outbox: Output[] = [];
+  const outbox: Output[] = [];
   let publishing: Promise<void> | null = null;
 
   const pending = new Map<string, PendingShelf>();
@@ -238,8 +238,8 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
     return at;
   };
 
-  const ingestSamples = (message: ShelfSamplesRecorded) => {
-    const at = cellOf(message);
+  /** Lines one cell's samples up into the shelf's ticks; `at` is the cell's place on the shelf (cellOf). */
+  const takeSamples = (message: ShelfSamplesRecorded, at: { slot: number }) => {
     const shelf = pendingShelf(message.shelfId);
     shelf.heardAt = clock.now();
     shelf.idle = false;
@@ -283,7 +283,7 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
           });
           throw error;
         }
-        outbox = outbox.slice(1);
+        outbox.shift();
         stats.published++;
       }
     })();
@@ -298,7 +298,8 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
   const releaseSettled = (partition: number, holds: PartitionHolds, all = false) => {
     if (outbox.length > 0 || holds.held.length === 0) return;
     let before = all ? Infinity : (advanceRestartPoint(holds) ?? Infinity);
-    const newest = Math.max(...[...holds.shelves].map((shelfId) => pending.get(shelfId)!.handedTs));
+    let newest = -Infinity;
+    for (const shelfId of holds.shelves) newest = Math.max(newest, pending.get(shelfId)!.handedTs);
     if (holds.held[0].lastTs < newest - MAX_HOLD_MS && before < newest - MAX_HOLD_MS) {
       stats.holdsGivenUp++;
       logger.warn('partition busy without a restart point; its samples are let go', { partition, heldMs: newest - holds.held[0].lastTs });
@@ -318,18 +319,25 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
     return holds;
   };
 
-  const handle = async (delivery: Delivery<ShelfTopics, 'shelf.samples-recorded'>) => {
+  /**
+   * Synchronous when the samples produced nothing to publish (nearly always): the bus then handles
+   * the message without a promise of its own. Otherwise it resolves once what they produced is published.
+   */
+  const handle = (delivery: Delivery<ShelfTopics, 'shelf.samples-recorded'>): void | Promise<void> => {
     const { message } = delivery;
-    cellOf(message);
+    const at = cellOf(message);
     stats.messages++;
     const holds = partitionHolds(delivery.partition);
     holds.shelves.add(message.shelfId);
     // Held whether it is new or a redelivery: either way it stays uncommitted until what it may
     // still lead to is published.
     holds.held.push({ lastTs: message.samples[message.samples.length - 1][0], release: delivery.hold() });
-    ingestSamples(message);
-    await publish();
-    releaseSettled(delivery.partition, holds);
+    takeSamples(message, at);
+    if (outbox.length === 0) {
+      releaseSettled(delivery.partition, holds);
+      return;
+    }
+    return publish().then(() => releaseSettled(delivery.partition, holds));
   };
 
   /** A shelf that went quiet: its waiting ticks are handed over, its open segment closed; it holds nothing back. */
@@ -369,7 +377,7 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
       subscription = undefined;
     },
     ingestTick,
-    ingestSamples,
+    ingestSamples: (message) => takeSamples(message, cellOf(message)),
     publish,
     async flush() {
       for (const [shelfId, shelf] of pending) drain(shelfId, shelf, true);
