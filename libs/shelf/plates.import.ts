@@ -24,6 +24,7 @@ import {
   type PlateReading,
   type ReportIssue,
 } from './plate-csv.reader.ts';
+import { MEDIAN_ABS_DIFF_TO_SIGMA, NOISE_FLOOR_GRAMS } from './sensor.health.ts';
 
 export type { ImportIssue } from './plate-csv.reader.ts';
 
@@ -548,10 +549,13 @@ function estimateRate(gaps: number[]): number {
   return Math.min(2000, Math.max(1, hz));
 }
 
-/** Resting noise from the median absolute step between consecutive readings, grams. */
+/**
+ * Resting noise from the median absolute step between consecutive readings, grams: the estimate and
+ * floor the shelf's health monitor uses live, so the cell's rated noise is what the monitor would see.
+ */
 function estimateNoise(steps: number[]): number {
   if (steps.length === 0) return 1;
   const sorted = [...steps].sort((a, b) => a - b);
-  const sigma = sorted[sorted.length >> 1] / (0.6745 * Math.SQRT2);
-  return Math.round(Math.max(0.3, sigma) * 100) / 100;
+  const sigma = sorted[sorted.length >> 1] * MEDIAN_ABS_DIFF_TO_SIGMA;
+  return Math.round(Math.max(NOISE_FLOOR_GRAMS, sigma) * 100) / 100;
 }

@@ -39,7 +39,7 @@ export const NOISE_FLOOR_GRAMS = 0.3;
 const MIN_BLOCK_SHARE = 0.5;
 
 /** For normal noise, the median absolute difference of consecutive samples is 0.6745 * sqrt(2) sigma. */
-const MEDIAN_ABS_DIFF_TO_SIGMA = 1 / (0.6745 * Math.SQRT2);
+export const MEDIAN_ABS_DIFF_TO_SIGMA = 1 / (0.6745 * Math.SQRT2);
 
 export class CellHealthMonitor {
   health: CellHealth = 'ok';
