@@ -13,7 +13,7 @@ import type { ShelfEventDetected } from '../libs/contracts/index.ts';
 import { openRecording } from '../libs/recording/index.ts';
 import { recordingShelfTicks } from '../libs/shelf/shelf.replay.ts';
 import { ShelfPerception } from '../libs/shelf/shelf.perception.ts';
-import { REST_BEFORE_MS, WARM_UP_MS } from '../services/shelf/shelf.service.ts';
+import { latestRestartPoint, WARM_UP_MS } from '../services/shelf/shelf.service.ts';
 
 /** Arbitrary moments are this far apart (a prime number of ms, so they fall anywhere in a sample). */
 const ARBITRARY_EVERY_MS = 997;
@@ -30,8 +30,13 @@ for await (const tick of recordingShelfTicks(recording)) {
   ticks.push({ ts: tick.ts, grams: Float64Array.from(tick.grams) });
 }
 
-/** Runs one shelf's detector from `fromMs`; returns its events and the restart points it passed. */
-function run(shelfId: string, fromMs: number): { events: ShelfEventDetected[]; restartPoints: number[] } {
+interface Run {
+  events: ShelfEventDetected[];
+  restartPoints: number[];
+}
+
+/** Runs one shelf's detector from `fromMs`; returns its events and the restart points it passed (as services/shelf finds them). */
+function run(shelfId: string, fromMs: number): Run {
   const events: ShelfEventDetected[] = [];
   const perception = new ShelfPerception({ index: recording.index, onEvent: (event) => events.push(event) });
   const restartPoints: number[] = [];
@@ -42,11 +47,15 @@ function run(shelfId: string, fromMs: number): { events: ShelfEventDetected[]; r
     if (!perception.detector(shelfId).atRest) restSince = null;
     else {
       restSince ??= tick.ts;
-      if (tick.ts - restSince >= REST_BEFORE_MS + WARM_UP_MS) restartPoints.push(tick.ts - WARM_UP_MS);
+      const point = latestRestartPoint(restSince, tick.ts);
+      if (point !== null) restartPoints.push(point);
     }
   }
   return { events, restartPoints };
 }
+
+/** Each shelf's run from its first tick: what every restart of it is set against. */
+const wholeRuns = new Map([...ticksByShelf.keys()].map((shelfId) => [shelfId, run(shelfId, -Infinity)]));
 
 const sameness = (event: ShelfEventDetected) => `${event.eventId} ${event.kind} ${event.startMs} ${event.endMs} ${event.deltaGrams}`;
 
@@ -61,19 +70,19 @@ interface Tally {
   laterWrong: number;
 }
 
-function compare(points: (shelfId: string, whole: ReturnType<typeof run>) => number[]): Tally {
+function compare(points: (shelfId: string, whole: Run) => number[]): Tally {
   const tally: Tally = { restarts: 0, warmUpEvents: 0, warmUpMissed: 0, warmUpMadeUp: 0, laterEvents: 0, laterWrong: 0 };
-  for (const shelfId of ticksByShelf.keys()) {
-    const whole = run(shelfId, -Infinity);
+  for (const [shelfId, whole] of wholeRuns) {
     for (const fromMs of points(shelfId, whole)) {
       tally.restarts++;
-      const again = new Set(run(shelfId, fromMs).events.map(sameness));
+      const restarted = run(shelfId, fromMs).events;
+      const again = new Set(restarted.map(sameness));
       const warm = fromMs + WARM_UP_MS;
       const wantWarmUp = whole.events.filter((event) => event.startMs >= fromMs && event.startMs < warm).map(sameness);
-      const gotWarmUp = [...again].filter((key) => Number(key.split(' ')[2]) < warm);
+      const gotWarmUp = new Set(restarted.filter((event) => event.startMs < warm).map(sameness));
       tally.warmUpEvents += wantWarmUp.length;
       tally.warmUpMissed += wantWarmUp.filter((key) => !again.has(key)).length;
-      tally.warmUpMadeUp += gotWarmUp.filter((key) => !wantWarmUp.includes(key)).length;
+      tally.warmUpMadeUp += [...gotWarmUp].filter((key) => !wantWarmUp.includes(key)).length;
       for (const event of whole.events.filter((event) => event.startMs >= warm)) {
         tally.laterEvents++;
         if (!again.has(sameness(event))) tally.laterWrong++;

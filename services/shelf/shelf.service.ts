@@ -64,6 +64,18 @@ export const SHELF_SILENT_MS = 5_000;
 const SILENCE_CHECK_MS = 1_000;
 export const SHELF_GROUP = 'shelf';
 
+/**
+ * The latest restart point of a shelf whose detector has been at rest since `restSince` and has had
+ * its readings up to `handedTs` (store time, ms), or null when there is none yet: a detector started
+ * fresh there has REST_BEFORE_MS of rest before it and WARM_UP_MS of rest after it to warm up on. For
+ * the shelves of a partition, which must all be at rest there, give the latest of their rests and the
+ * earliest of their readings.
+ */
+export function latestRestartPoint(restSince: number, handedTs: number): number | null {
+  const point = handedTs - WARM_UP_MS;
+  return point - REST_BEFORE_MS >= restSince ? point : null;
+}
+
 type ShelfTopics = typeof contractTopics;
 
 export interface ShelfServiceDependencies {
@@ -206,8 +218,8 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
       latestRest = Math.max(latestRest, shelf.restSince);
     }
     if (active === 0) return null;
-    const candidate = earliestHanded - WARM_UP_MS;
-    if (candidate - REST_BEFORE_MS >= latestRest) holds.restartPoint = Math.max(holds.restartPoint, candidate);
+    const point = latestRestartPoint(latestRest, earliestHanded);
+    if (point !== null) holds.restartPoint = Math.max(holds.restartPoint, point);
     return holds.restartPoint;
   };
 
