@@ -26,11 +26,6 @@ export class ThinnedSeries<T> {
     this.last = item;
   }
 
-  /** How many items went by. */
-  get count(): number {
-    return this.seen;
-  }
-
   /** The kept items in order, ending with the last item seen (a line ends where the stream ended). */
   items(): T[] {
     if (this.last === undefined || this.kept[this.kept.length - 1] === this.last) return this.kept;
