@@ -9,7 +9,8 @@ import type { Clock } from '../../libs/clock/clock.ts';
 
 /**
  * The whole store in one process: every pipeline stage, wired in one place. `start` brings the
- * stages up in data-flow order; `stop` drains and stops them in reverse. Camera perception runs
+ * stages up in data-flow order; `stop` stops the one that only produces (the camera stage) first,
+ * then finishes and stops each stage that consumes, in data-flow order. Camera perception runs
  * when a pose detector is given (it is the slow stage: see services/camera), and the tracker with
  * it (or alone, with `tracking`, for poses that come from elsewhere). Stages that are not built yet
  * (fusion of people with shelf events, carts, checkout) join this list as they land.
@@ -53,6 +54,8 @@ export function createStore(deps: StoreDependencies): StoreRuntime {
       })
     : undefined;
   const stages = [...(camera ? [camera] : []), ...(tracker ? [tracker] : []), shelf];
+  /** The stages that hold state until the end of a run (open shelf segments, instants waiting for cameras), in data-flow order. */
+  const consumers = [...(tracker ? [tracker] : []), shelf];
   return {
     shelf,
     camera,
@@ -61,13 +64,15 @@ export function createStore(deps: StoreDependencies): StoreRuntime {
       for (const stage of stages) await stage.start();
     },
     async stop() {
-      // The end of a run: the stages that hold state (open shelf segments, instants waiting for
-      // cameras) publish it, and release their input, before they leave; poses that came in while
-      // the stages stopped are published by the last flush.
-      await shelf.flush();
-      await tracker?.flush();
-      for (const stage of [...stages].reverse()) await stage.stop();
-      await tracker?.flush();
+      // The camera stage first (it finishes the frame in flight and publishes its poses), so nothing
+      // new reaches the tracker; then each consumer publishes what it holds, releases its input, and
+      // leaves. A caller that needs every pose tracked waits for the tracker to take them first (the
+      // bus hands them over asynchronously), as `walkout start` does.
+      await camera?.stop();
+      for (const stage of consumers) {
+        await stage.flush();
+        await stage.stop();
+      }
     },
   };
 }
