@@ -1,11 +1,11 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RECORDING_FORMAT, WalkoutError } from '../contracts/index.ts';
-import { outputKinds, prepareOutput, type OutputRequest } from './output.ts';
+import { outputKinds, prepareOutput, writeOutputs, type Output, type OutputRequest } from './output.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const scratch = () => mkdtemp(path.join(tmpdir(), 'walkout-output-'));
@@ -152,6 +152,89 @@ test('something that appears at the target while the work runs is not replaced',
   );
   assert.deepEqual(await readdir(target), ['notes.txt']);
   assert.deepEqual(await readdir(dir), ['rec']);
+});
+
+/** Handlers of the stopping signals now: work in progress adds one, and must take it away when it ends. */
+const signalHandlers = () => ['SIGINT', 'SIGTERM', 'SIGHUP'].map((signal) => process.listenerCount(signal));
+
+test('several outputs are put in place together or not at all, and nothing is left beside them', async () => {
+  const dir = await scratch();
+  const [rec, overlay, detections] = ['rec', 'overlay', 'poses.jsonl'].map((name) => path.join(dir, name));
+  await fakeRecording(rec, 'old');
+  const handlers = signalHandlers();
+  const prepare = async () => ({
+    rec: await prepareOutput({ verb: 'eval pose', target: rec, kind: outputKinds.recording }),
+    overlay: await prepareOutput({ verb: 'eval pose', option: '--overlay', target: overlay, kind: outputKinds.pictures }),
+    detections: undefined as Output | undefined,
+  });
+
+  await assert.rejects(writeOutputs(await prepare(), async () => Promise.reject(new Error('the model died'))), /the model died/);
+  assert.equal(await marker(rec), 'old');
+  assert.deepEqual(await readdir(dir), ['rec'], 'a failed run leaves no partial folder of either');
+  assert.deepEqual(signalHandlers(), handlers);
+
+  // The second output's target becomes something else while the work runs: its commit would refuse,
+  // so the first, whose commit would succeed, is not put in place either.
+  await assert.rejects(
+    writeOutputs(await prepare(), async (into) => {
+      assert.equal(into.detections, undefined, 'an output not asked for has no path');
+      await fakeRecording(into.rec!, 'new');
+      await writeFile(path.join(into.overlay!, 'cam-1-000001.png'), '');
+      await mkdir(overlay);
+      await writeFile(path.join(overlay, 'holiday.jpg'), 'precious');
+    }),
+    (error: unknown) => error instanceof WalkoutError && error.code === 'OUTPUT_REFUSED' && /--overlay .*overlay already exists and is not a folder of pictures/.test(error.message),
+  );
+  assert.equal(await marker(rec), 'old', 'the first output was not put in place');
+  assert.deepEqual(await readdir(overlay), ['holiday.jpg']);
+  assert.deepEqual((await readdir(dir)).sort(), ['overlay', 'rec'], 'no partial folder of either is left');
+  assert.deepEqual(signalHandlers(), handlers);
+
+  await rm(overlay, { recursive: true });
+  const outputs = { ...(await prepare()), detections: await prepareOutput({ verb: 'eval pose', target: detections, kind: outputKinds.detections }) };
+  const written = await writeOutputs(outputs, async (into) => {
+    await fakeRecording(into.rec!, 'new');
+    await writeFile(path.join(into.overlay!, 'cam-1-000001.png'), '');
+    await writeFile(into.detections!, '');
+    return 'scored';
+  });
+  assert.equal(written, 'scored');
+  assert.equal(await marker(rec), 'new');
+  assert.deepEqual(await readdir(overlay), ['cam-1-000001.png']);
+  assert.deepEqual((await readdir(dir)).sort(), ['overlay', 'poses.jsonl', 'rec']);
+  assert.deepEqual(signalHandlers(), handlers);
+});
+
+test('a commit that fails after the checks discards the outputs after it: no partial folder, no signal handler left', async () => {
+  const dir = await scratch();
+  const [first, third] = ['first', 'third'].map((name) => path.join(dir, name));
+  const handlers = signalHandlers();
+  // A rename the filesystem refuses cannot be staged here; an output whose commit fails stands in for it.
+  const refusedRename: Output = {
+    target: path.join(dir, 'second'),
+    begin: async () => ({
+      path: await scratch(),
+      checkTarget: async () => undefined,
+      commit: async () => Promise.reject(new Error('rename refused')),
+      discard: async () => undefined,
+    }),
+    write: () => Promise.reject(new Error('not used')),
+  };
+  const outputs = {
+    first: await prepareOutput({ verb: 'sim', target: first, kind: outputKinds.recording }),
+    second: refusedRename,
+    third: await prepareOutput({ verb: 'sim', target: third, kind: outputKinds.recording }),
+  };
+  await assert.rejects(
+    writeOutputs(outputs, async (into) => {
+      await fakeRecording(into.first!, 'first');
+      await fakeRecording(into.third!, 'third');
+    }),
+    /rename refused/,
+  );
+  assert.equal(await marker(first), 'first', 'what was committed before the failure stays, whole');
+  assert.deepEqual(await readdir(dir), ['first'], 'the third output was discarded, and nothing partial is left');
+  assert.deepEqual(signalHandlers(), handlers);
 });
 
 test('a run stopped by SIGINT or SIGTERM leaves the old recording as it was and nothing beside it', async () => {

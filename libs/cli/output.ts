@@ -143,6 +143,8 @@ export interface OutputRequest {
 /** Work in progress beside the target: `path` is where to write; `commit` puts it in place, `discard` removes it. */
 export interface OutputInProgress {
   readonly path: string;
+  /** Throws, touching nothing, what commit would throw if something it may not replace appeared at the target while the work ran. */
+  checkTarget(): Promise<void>;
   commit(): Promise<void>;
   discard(): Promise<void>;
 }
@@ -156,6 +158,49 @@ export interface Output {
   write<T>(work: (into: string) => Promise<T>): Promise<T>;
 }
 
+/**
+ * Runs `work` on several outputs at once (absent ones are skipped: `into` has no path for them) and
+ * puts them all in place when it succeeds. When the work fails, or any target has since become
+ * something that may not be replaced, every output is discarded and none is put in place. A commit
+ * that still fails after that check (a rename refused) discards the outputs not yet committed; those
+ * committed before it stay, each one whole.
+ */
+export async function writeOutputs<Name extends string, T>(
+  outputs: Record<Name, Output | undefined>,
+  work: (into: Record<Name, string | undefined>) => Promise<T>,
+): Promise<T> {
+  const names = Object.keys(outputs) as Name[];
+  const begun = new Map<Name, OutputInProgress>();
+  let result: T;
+  try {
+    for (const name of names) {
+      const output = outputs[name];
+      if (output) begun.set(name, await output.begin());
+    }
+    result = await work(Object.fromEntries(names.map((name) => [name, begun.get(name)?.path])) as Record<Name, string | undefined>);
+    for (const inProgress of begun.values()) await inProgress.checkTarget();
+  } catch (error) {
+    await discardAll(begun.values());
+    throw error;
+  }
+  const pending = [...begun.values()];
+  while (pending.length > 0) {
+    const inProgress = pending.shift()!;
+    try {
+      await inProgress.commit(); // a commit that fails removes its own work
+    } catch (error) {
+      await discardAll(pending);
+      throw error;
+    }
+  }
+  return result;
+}
+
+/** Discards every one; what made us discard is the error worth reporting, so a failing discard does not replace it. */
+async function discardAll(inProgress: Iterable<OutputInProgress>): Promise<void> {
+  for (const each of inProgress) await each.discard().catch(() => undefined);
+}
+
 /** Checks the target (see the file comment) and returns an Output that writes to it. Touches nothing. */
 export async function prepareOutput(request: OutputRequest): Promise<Output> {
   await checkInputsExist(request);
@@ -163,23 +208,12 @@ export async function prepareOutput(request: OutputRequest): Promise<Output> {
   await checkTargetApartFromInputs(request, target);
   await checkTargetAwayFromWorkingFolder(request, target);
   await checkTargetReplaceable(request);
-  const begin = () => beginOutput(request);
-  return {
+  const output: Output = {
     target: request.target,
-    begin,
-    async write(work) {
-      const inProgress = await begin();
-      let result;
-      try {
-        result = await work(inProgress.path);
-      } catch (error) {
-        await inProgress.discard();
-        throw error;
-      }
-      await inProgress.commit();
-      return result;
-    },
+    begin: () => beginOutput(request),
+    write: (work) => writeOutputs({ output }, (into) => work(into.output!)),
   };
+  return output;
 }
 
 function refuse(request: OutputRequest, why: string, code: 'USAGE' | 'OUTPUT_REFUSED' = 'OUTPUT_REFUSED'): WalkoutError {
@@ -313,6 +347,7 @@ async function beginOutput(request: OutputRequest): Promise<OutputInProgress> {
   };
   return {
     path: into,
+    checkTarget: () => checkTargetReplaceable(request),
     async discard() {
       settle();
       await rm(scratch, { recursive: true, force: true });

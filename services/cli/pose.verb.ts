@@ -1,7 +1,7 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import { CameraPosesDetected, SCHEMA_VERSION, WalkoutError } from '../../libs/contracts/index.ts';
-import { outputKinds, prepareOutput } from '../../libs/cli/output.ts';
+import { outputKinds, prepareOutput, writeOutputs } from '../../libs/cli/output.ts';
 import { progress } from '../../libs/cli/progress.ts';
 import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 import { JsonLinesWriter, openRecording, readJsonLines } from '../../libs/recording/index.ts';
@@ -121,44 +121,47 @@ export const evalPoseVerb: Verb = {
         : cameras.reduce((n, c) => n + Math.min(c.frameCount, framesPerCamera), 0);
     const bar = progress('pose eval', total, { unit: 'frames', quiet: values.json === true });
     const instants: CameraInstant[] = [];
-    // Both are written beside their targets and put in place only when the whole run succeeded.
-    const overlay = await overlayOutput?.begin();
-    const detectionsFile = await detectionsOutput?.begin();
-    const writer = detectionsFile ? new JsonLinesWriter<CameraPosesDetected>(detectionsFile.path) : undefined;
-    let succeeded = false;
     try {
-      const result = await evaluatePoses(recording, {
-        detector,
-        saved,
-        cameraIds,
-        framesPerCamera,
-        onScored(cameraId, truth, detections) {
-          bar.tick();
-          instants.push({ cameraId, ts: truth.ts, truth: truth.people, detections });
-          writer?.write({
-            schemaVersion: SCHEMA_VERSION,
-            eventId: `${recording.manifest.storeId}/${cameraId}/${truth.frameIndex}`,
-            storeId: recording.manifest.storeId,
-            ts: truth.ts,
-            cameraId,
-            frameIndex: truth.frameIndex,
-            model: detector!.model,
-            poses: detections,
+      // Both are written beside their targets and put in place only when the whole run succeeded.
+      const { result, fusion } = await writeOutputs({ overlay: overlayOutput, detections: detectionsOutput }, async (into) => {
+        const writer = into.detections ? new JsonLinesWriter<CameraPosesDetected>(into.detections) : undefined;
+        try {
+          const scored = await evaluatePoses(recording, {
+            detector,
+            saved,
+            cameraIds,
+            framesPerCamera,
+            onScored(cameraId, truth, detections) {
+              bar.tick();
+              instants.push({ cameraId, ts: truth.ts, truth: truth.people, detections });
+              writer?.write({
+                schemaVersion: SCHEMA_VERSION,
+                eventId: `${recording.manifest.storeId}/${cameraId}/${truth.frameIndex}`,
+                storeId: recording.manifest.storeId,
+                ts: truth.ts,
+                cameraId,
+                frameIndex: truth.frameIndex,
+                model: detector!.model,
+                poses: detections,
+              });
+            },
+            async onFrame(cameraId, frame, truth, detections) {
+              if (!into.overlay) return;
+              const drawn = drawPoses(frame, [
+                ...truth.people.map((p) => ({ keypoints: p.keypoints, colour: TRUTH_COLOUR, minScore: 1, hollowBelow: 2 })),
+                ...detections.map((d) => ({ keypoints: d.keypoints, colour: DETECTION_COLOUR, minScore: 0.2 })),
+              ]);
+              await sharp(Buffer.from(drawn.data), { raw: { width: drawn.width, height: drawn.height, channels: 3 } })
+                .png()
+                .toFile(path.join(into.overlay, `${cameraId}-${String(frame.index).padStart(6, '0')}.png`));
+            },
           });
-        },
-        async onFrame(cameraId, frame, truth, detections) {
-          if (!overlay) return;
-          const drawn = drawPoses(frame, [
-            ...truth.people.map((p) => ({ keypoints: p.keypoints, colour: TRUTH_COLOUR, minScore: 1, hollowBelow: 2 })),
-            ...detections.map((d) => ({ keypoints: d.keypoints, colour: DETECTION_COLOUR, minScore: 0.2 })),
-          ]);
-          await sharp(Buffer.from(drawn.data), { raw: { width: drawn.width, height: drawn.height, channels: 3 } })
-            .png()
-            .toFile(path.join(overlay.path, `${cameraId}-${String(frame.index).padStart(6, '0')}.png`));
-        },
+          bar.done();
+          return { result: scored, fusion: await evaluateFusion(recording, instants) };
+        } finally {
+          await writer?.close();
+        }
       });
-      bar.done();
-      const fusion = await evaluateFusion(recording, instants);
       report(values.json === true, { ...result, fusion }, () =>
         [
           `${positionals[0]}: ${result.model} on ${result.backend}`,
@@ -178,11 +181,8 @@ export const evalPoseVerb: Verb = {
           ...(fusion ? ['', ...formatFusion(fusion, result.overall.wristsInView.recall)] : []),
         ].join('\n'),
       );
-      succeeded = true;
     } finally {
-      await writer?.close();
       detector?.dispose();
-      for (const inProgress of [overlay, detectionsFile]) if (inProgress) await (succeeded ? inProgress.commit() : inProgress.discard());
     }
   },
 };
