@@ -8,9 +8,10 @@ import { createBus, parseBusConfig, type Bus } from '../../libs/bus/index.ts';
 import { FAST_GROUPS, waitFor } from '../../libs/bus/bus.harness.ts';
 
 /**
- * What the kill tests share: `walkout serve ...` started as a process of its own on a Kafka broker,
- * in a namespace of the test's own (so nothing else on the broker is read), a bus for the test on the
- * same namespace, and a reader of a topic that can tell when it has read everything on it.
+ * What the serve tests share: `walkout serve ...` started as a process of its own (on the in-process
+ * bus, or for the kill tests on a Kafka broker, in a namespace of the test's own so nothing else on
+ * the broker is read), a bus for the test on the same namespace, and a reader of a topic that can
+ * tell when it has read everything on it.
  */
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -20,11 +21,15 @@ export interface KafkaRun {
   readonly namespace: string;
 }
 
-/** The environment a service process gets: the Kafka bus, the test's namespace, quick group changes. */
+/** This process's environment without any WALKOUT_ setting: a developer's exports do not reach the service. */
+export function envWithoutWalkout(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WALKOUT_')));
+}
+
+/** The environment a service process gets on Kafka: the Kafka bus, the test's namespace, quick group changes. */
 export function serveEnv(run: KafkaRun): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WALKOUT_')));
   return {
-    ...env,
+    ...envWithoutWalkout(),
     WALKOUT_BUS: 'kafka',
     WALKOUT_KAFKA_BROKERS: run.brokers.join(','),
     WALKOUT_KAFKA_NAMESPACE: run.namespace,
@@ -38,17 +43,21 @@ export function serveEnv(run: KafkaRun): NodeJS.ProcessEnv {
 
 export interface ServeProcess {
   readonly child: ChildProcess;
-  /** Resolves once the service says it is serving (its group joined). */
+  /** Resolves once the service says it is serving (its group joined); rejects when it exits first. */
   readonly serving: Promise<void>;
+  /** Everything it wrote on standard output (its summary, at the end). */
+  stdout(): string;
   /** Everything it wrote on standard error (its log lines). */
   stderr(): string;
 }
 
-export function startServe(run: KafkaRun, args: string[]): ServeProcess {
-  const child = spawn(process.execPath, ['bin/walkout.js', 'serve', ...args], { cwd: root, env: serveEnv(run), stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `walkout serve ...` with the environment given: by default none of ours, so the in-process bus. */
+export function startServe(args: string[], env: NodeJS.ProcessEnv = envWithoutWalkout()): ServeProcess {
+  const child = spawn(process.execPath, ['bin/walkout.js', 'serve', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
   let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
   child.stderr!.on('data', (chunk) => (stderr += chunk));
-  child.stdout!.resume();
   const serving = waitFor(
     () => stderr.includes('"msg":"serving"') || child.exitCode !== null,
     () => `walkout serve ${args.join(' ')} to start serving:\n${stderr}`,
@@ -56,7 +65,9 @@ export function startServe(run: KafkaRun, args: string[]): ServeProcess {
   ).then(() => {
     if (child.exitCode !== null) throw new Error(`walkout serve ${args.join(' ')} exited with ${child.exitCode}:\n${stderr}`);
   });
-  return { child, serving, stderr: () => stderr };
+  // A process expected to refuse its arguments is never awaited as serving: its exit is not a failure of the test.
+  serving.catch(() => undefined);
+  return { child, serving, stdout: () => stdout, stderr: () => stderr };
 }
 
 /** Kills the process with SIGKILL (no goodbye: nothing committed, nothing flushed) and waits for it to go. */
@@ -187,7 +198,7 @@ export async function serveThroughKills<M extends { eventId: string }>(t: TestCo
   const out = await readTopic(bus, spec.run, spec.output);
   const seen = () => new Set(out.messages.map(({ message }) => (message as M).eventId));
   const gate = gatedPublisher(bus, [...spec.kills]);
-  let service = startServe(spec.run, spec.args);
+  let service = startServe(spec.args, serveEnv(spec.run));
   processes.push(service);
   await service.serving;
   const feeding = spec.feed(gate.publisher);
@@ -196,7 +207,7 @@ export async function serveThroughKills<M extends { eventId: string }>(t: TestCo
     await waitFor(() => before.every((id) => seen().has(id)), () => `the ${before.length} messages out before the kill at ${killAt}, have ${seen().size}`, 120_000);
     await crash(service);
     gate.open(); // the input goes on while the service is down
-    service = startServe(spec.run, spec.args);
+    service = startServe(spec.args, serveEnv(spec.run));
     processes.push(service);
     await service.serving;
   }

@@ -80,7 +80,7 @@ async function run(t: TestContext, messages: ShelfSamplesRecorded[]) {
   const service = createShelfService({ index, bus, clock: new ManualClock(T0) });
   await service.start();
   await publishAll(bus, messages);
-  await waitFor(() => service.stats().messages >= messages.length, () => `${messages.length} messages taken, have ${service.stats().messages}`);
+  await taken(service, messages.length);
   await service.flush();
   await service.stop();
   await waitFor(() => events.length + health.length >= service.stats().published, 'everything published to come out');
