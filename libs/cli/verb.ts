@@ -34,13 +34,37 @@ export function requireString(values: Record<string, unknown>, name: string, ver
   return value;
 }
 
-export function optionalInt(values: Record<string, unknown>, name: string, verb: Verb, fallback: number): number {
+/** What a whole-number option accepts, and the words its refusal uses. */
+export interface WholeNumberRange {
+  /** Smallest value accepted. */
+  min?: number;
+  /** Largest value accepted. */
+  max?: number;
+  /** What the number counts: "seconds", "frames". */
+  unit?: string;
+  /** Why the range is what it is, said after it: "MAX_SCENARIO_SECONDS, the longest the simulator records". */
+  why?: string;
+  /** A word the caller takes besides numbers, said in the refusal: '"infinity"'. */
+  or?: string;
+}
+
+/** A whole-number option, `fallback` when absent; anything else, or a number out of `range`, is a usage error naming the range. */
+export function optionalInt(values: Record<string, unknown>, name: string, verb: Verb, fallback: number, range: WholeNumberRange = {}): number {
   const value = values[name];
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (typeof value !== 'string' || !Number.isFinite(n))
-    throw new WalkoutError('USAGE', `walkout ${verb.name}: --${name} must be a number, got "${String(value)}"`);
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  const { min, max } = range;
+  if (!Number.isInteger(n) || (min !== undefined && n < min) || (max !== undefined && n > max))
+    throw new WalkoutError('USAGE', `walkout ${verb.name}: --${name} must be ${describeRange(range)}got "${String(value)}"`);
   return n;
+}
+
+/** "a whole number of frames, 1 or more, " or "..., or "infinity"; ": the words before "got". */
+function describeRange({ min, max, unit, why, or }: WholeNumberRange): string {
+  const bounds =
+    min !== undefined && max !== undefined ? `from ${min} to ${max}` : min !== undefined ? `${min} or more` : max !== undefined ? `at most ${max}` : undefined;
+  const parts = [`a whole number${unit ? ` of ${unit}` : ''}`, ...(bounds ? [`${bounds}${why ? ` (${why})` : ''}`] : [])];
+  return or ? `${parts.join(', ')}, or ${or}; ` : `${parts.join(', ')}, `;
 }
 
 /** Prints a report as JSON or as the verb's text form. */

@@ -1,4 +1,4 @@
-import { plateShares, WalkoutError, type ActionTruth, type StoreIndex } from '../contracts/index.ts';
+import { MAX_SCENARIO_SECONDS, plateShares, WalkoutError, type ActionTruth, type StoreIndex } from '../contracts/index.ts';
 import { earliestHead } from '../recording/index.ts';
 import { simulateShelfLoadCells, type LoadCellFault, type PlateLoadChange } from './loadcell.sim.ts';
 import { createRandom, type Random } from './random.ts';
@@ -100,6 +100,12 @@ export function laneLoadChanges(
 
 export function planShelfActivity(opts: ShelfActivityOptions): ShelfActivity {
   const { index } = opts;
+  // Checked here, before any planning, so that every caller (the verb, a bench, a test) meets the same limit.
+  if (!(opts.durationMs > 0 && opts.durationMs <= MAX_SCENARIO_SECONDS * 1_000))
+    throw new WalkoutError(
+      'SCENARIO_INVALID',
+      `shelf activity of ${opts.durationMs / 1_000} s asked for: the simulator records more than 0 and at most ${MAX_SCENARIO_SECONDS} s (MAX_SCENARIO_SECONDS)`,
+    );
   const random = createRandom(opts.seed).fork('shelf-activity');
   const shelfIds = opts.shelfIds ?? [...index.shelves.keys()];
   for (const id of shelfIds) if (!index.shelves.has(id)) throw new WalkoutError('SCENARIO_INVALID', `unknown shelf ${id}`);

@@ -55,3 +55,16 @@ test('sim refuses a scenario that waits until 100,000 s before writing a byte', 
   assert.match(result.stderr, /\[SCENARIO_INVALID\][^]*long\.json at people\.0\.actions\.0\.atS: at most 3600 s, the longest scenario the simulator records \(MAX_SCENARIO_SECONDS\)/);
   assert.deepEqual(await readdir(dir), ['long.json']);
 });
+
+test('shelf simulate refuses --seconds past the limit with the limit, as a usage error, and writes nothing', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'walkout-shelf-long-'));
+  for (const seconds of ['4000', '0', '2.5']) {
+    const result = await run('shelf', 'simulate', '--seconds', seconds, '--out', path.join(dir, 'rec'));
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(`\\[USAGE\\][^]*--seconds must be a whole number of seconds, from 1 to 3600 \\(MAX_SCENARIO_SECONDS, the longest the simulator records\\), got "${seconds.replace('.', '\\.')}"`),
+    );
+  }
+  assert.deepEqual(await readdir(dir), []);
+});

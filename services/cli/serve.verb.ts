@@ -1,8 +1,8 @@
-import { indexStore, loadStore, topics, WalkoutError, type StoreIndex } from '../../libs/contracts/index.ts';
+import { indexStore, loadStore, topics, type StoreIndex } from '../../libs/contracts/index.ts';
 import { closeOnSignals, createBus, loadBusConfig, type Bus } from '../../libs/bus/index.ts';
 import { systemClock } from '../../libs/clock/clock.ts';
 import { createLogger, logLevelFromEnv, type Logger } from '../../libs/log/logger.ts';
-import { report, type Verb } from '../../libs/cli/verb.ts';
+import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 import { createShelfService, SHELF_GROUP, SHELF_SILENT_MS } from '../shelf/shelf.service.ts';
 import { createTrackerService, TRACKER_GROUP } from '../tracker/tracker.service.ts';
 
@@ -80,7 +80,7 @@ device.health-reported for the shelves of --store. ${environment}
   --json         print what the service counted as JSON when it stops`,
   options: { store: { type: 'string' }, 'silent-ms': { type: 'string' }, json: { type: 'boolean' } },
   async run({ values }) {
-    const silentMs = values['silent-ms'] === undefined ? undefined : wholeMs(values['silent-ms'], 'serve shelf', '--silent-ms');
+    const silentMs = values['silent-ms'] === undefined ? undefined : optionalInt(values, 'silent-ms', serveShelfVerb, SHELF_SILENT_MS, { min: 1, unit: 'milliseconds' });
     await serve('shelf', SHELF_GROUP, values, ({ index, bus, logger }) => createShelfService({ index, bus, logger, clock: systemClock, silentMs }));
   },
 };
@@ -98,20 +98,15 @@ tracking.people-tracked, and device.health-reported for a camera gone silent. ${
   --json       print what the service counted as JSON when it stops`,
   options: { store: { type: 'string' }, 'idle-ms': { type: 'string' }, json: { type: 'boolean' } },
   async run({ values }) {
-    const idleMs = parseIdleMs(values['idle-ms']);
+    const idleMs = parseIdleMs(values);
     await serve('tracker', TRACKER_GROUP, values, ({ index, bus, logger }) => createTrackerService({ index, bus, logger, clock: systemClock, idleMs }));
   },
 };
 
-function parseIdleMs(value: unknown): number | undefined {
+/** --idle-ms: absent, the tracker's own default; "infinity" for a replay; else whole milliseconds. */
+function parseIdleMs(values: Record<string, unknown>): number | undefined {
+  const value = values['idle-ms'];
   if (value === undefined) return undefined;
   if (typeof value === 'string' && value.trim().toLowerCase() === 'infinity') return Infinity;
-  return wholeMs(value, 'serve tracker', '--idle-ms', ', or "infinity"');
-}
-
-function wholeMs(value: unknown, verb: string, flag: string, or = ''): number {
-  const ms = Number(value);
-  if (typeof value !== 'string' || value.trim() === '' || !Number.isInteger(ms) || ms < 1)
-    throw new WalkoutError('USAGE', `walkout ${verb}: ${flag} must be a whole number of milliseconds, 1 or more${or}; got "${String(value)}"`);
-  return ms;
+  return optionalInt(values, 'idle-ms', serveTrackerVerb, Infinity, { min: 1, unit: 'milliseconds', or: '"infinity"' });
 }

@@ -112,9 +112,13 @@ export const shelfSimulateVerb: Verb = {
   async run({ values }) {
     const out = requireString(values, 'out', shelfSimulateVerb);
     const seed = optionalInt(values, 'seed', shelfSimulateVerb, 1);
-    const seconds = optionalInt(values, 'seconds', shelfSimulateVerb, 300);
-    if (!(seconds > 0 && seconds <= MAX_SCENARIO_SECONDS))
-      throw new WalkoutError('USAGE', `walkout shelf simulate: --seconds must be more than 0 and at most ${MAX_SCENARIO_SECONDS} (MAX_SCENARIO_SECONDS, the longest the simulator records), got ${seconds}`);
+    // planShelfActivity holds the same limit; checked here too so that a user hears it as a usage error.
+    const seconds = optionalInt(values, 'seconds', shelfSimulateVerb, 300, {
+      min: 1,
+      max: MAX_SCENARIO_SECONDS,
+      unit: 'seconds',
+      why: 'MAX_SCENARIO_SECONDS, the longest the simulator records',
+    });
     const storeName = typeof values.store === 'string' ? values.store : 'kiosk';
     const file = storeName.endsWith('.json') ? storeName : path.join('fixtures/stores', `${storeName}.json`);
     const index = indexStore(await loadStore(file));

@@ -62,9 +62,12 @@ export const simVerb: Verb = {
       const difficultyName = (values.difficulty ?? 'normal') as string;
       const difficulty = DIFFICULTY_PRESETS[difficultyName as keyof typeof DIFFICULTY_PRESETS];
       if (!difficulty) throw new WalkoutError('USAGE', `--difficulty must be easy, normal or hard, not "${difficultyName}"`);
-      const minutes = optionalInt(values, 'minutes', simVerb, 2);
-      if (!(minutes > 0 && minutes * 60 <= MAX_SCENARIO_SECONDS))
-        throw new WalkoutError('USAGE', `walkout sim: --minutes must be more than 0 and at most ${MAX_SCENARIO_SECONDS / 60} (MAX_SCENARIO_SECONDS, the longest scenario the simulator records), got ${minutes}`);
+      const minutes = optionalInt(values, 'minutes', simVerb, 2, {
+        min: 1,
+        max: MAX_SCENARIO_SECONDS / 60,
+        unit: 'minutes',
+        why: 'MAX_SCENARIO_SECONDS, the longest scenario the simulator records',
+      });
       scenario = generateScenario({
         index,
         shoppers: optionalInt(values, 'shoppers', simVerb, 6),

@@ -67,9 +67,7 @@ replaced once the new one is written; anything else there only with --force.
     const say = (line: string) => {
       if (!json) process.stdout.write(`${line}\n`);
     };
-    const detectEvery = values['detect-every'] === undefined ? undefined : optionalInt(values, 'detect-every', startVerb, 1);
-    if (detectEvery !== undefined && (!Number.isInteger(detectEvery) || detectEvery < 1))
-      throw new WalkoutError('USAGE', `walkout start: --detect-every must be a whole number of frames, 1 or more, got "${values['detect-every']}"`);
+    const detectEvery = values['detect-every'] === undefined ? undefined : optionalInt(values, 'detect-every', startVerb, 1, { min: 1, unit: 'frames' });
     if (detectEvery !== undefined && values['no-video']) throw new WalkoutError('USAGE', 'walkout start: --detect-every needs the video that --no-video leaves out');
     const busConfig = loadBusConfig();
     const logger = createLogger({ level: logLevelFromEnv() });
