@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { WalkoutError } from '../contracts/index.ts';
-import { optionalInt, type Verb } from './verb.ts';
+import { optionalInt, storeFile, type Verb } from './verb.ts';
 
 const verb: Verb = { name: 'shelf simulate', summary: '', usage: '', options: {}, run: async () => undefined };
 
@@ -37,4 +37,9 @@ test('a whole-number option out of range, not whole or not a number is refused, 
     'walkout shelf simulate: --seconds must be a whole number of milliseconds, 1 or more, or "infinity"; got "0"',
   );
   assert.equal(refusal(true, {}), 'walkout shelf simulate: --seconds must be a whole number, got "true"');
+});
+
+test('a --store is a store file as given, or the id of a store that comes with walkout', () => {
+  assert.equal(storeFile('kiosk'), 'fixtures/stores/kiosk.json');
+  assert.equal(storeFile('../my-shop.json'), '../my-shop.json');
 });

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { WalkoutError } from '../contracts/index.ts';
 
@@ -65,6 +66,14 @@ function describeRange({ min, max, unit, why, or }: WholeNumberRange): string {
     min !== undefined && max !== undefined ? `from ${min} to ${max}` : min !== undefined ? `${min} or more` : max !== undefined ? `at most ${max}` : undefined;
   const parts = [`a whole number${unit ? ` of ${unit}` : ''}`, ...(bounds ? [`${bounds}${why ? ` (${why})` : ''}`] : [])];
   return or ? `${parts.join(', ')}, or ${or}; ` : `${parts.join(', ')}, `;
+}
+
+/** The stores that come with walkout, one file per store id; relative to the repository, where the CLI runs. */
+const STORE_FIXTURES = 'fixtures/stores';
+
+/** The file of a --store: a store file as given ("my-shop.json"), or the id of a store under fixtures/stores ("kiosk"). */
+export function storeFile(store: string): string {
+  return store.endsWith('.json') ? store : path.join(STORE_FIXTURES, `${store}.json`);
 }
 
 /** Prints a report as JSON or as the verb's text form. */

@@ -1,8 +1,7 @@
-import path from 'node:path';
 import { indexStore, loadStore, MAX_SCENARIO_SECONDS, WalkoutError, type StoreIndex } from '../../libs/contracts/index.ts';
 import { outputKinds, prepareOutput } from '../../libs/cli/output.ts';
 import { progress } from '../../libs/cli/progress.ts';
-import { optionalInt, report, requireString, type Verb } from '../../libs/cli/verb.ts';
+import { optionalInt, report, requireString, storeFile, type Verb } from '../../libs/cli/verb.ts';
 import { collect, openRecording, RecordingWriter } from '../../libs/recording/index.ts';
 import { evaluateShelfPerception, type ShelfScore } from '../../libs/shelf/shelf.eval.ts';
 import { recordingShelfTicks } from '../../libs/shelf/shelf.replay.ts';
@@ -119,8 +118,7 @@ export const shelfSimulateVerb: Verb = {
       unit: 'seconds',
       why: 'MAX_SCENARIO_SECONDS, the longest the simulator records',
     });
-    const storeName = typeof values.store === 'string' ? values.store : 'kiosk';
-    const file = storeName.endsWith('.json') ? storeName : path.join('fixtures/stores', `${storeName}.json`);
+    const file = storeFile(typeof values.store === 'string' ? values.store : 'kiosk');
     const index = indexStore(await loadStore(file));
     const startMs = 1_700_000_000_000;
     const output = await prepareOutput({ verb: shelfSimulateVerb.name, target: out, kind: outputKinds.recording, inputs: { '--store': file }, force: values.force === true });

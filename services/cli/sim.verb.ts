@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { indexStore, loadStore, MAX_SCENARIO_SECONDS, WalkoutError, type Scenario } from '../../libs/contracts/index.ts';
 import { outputKinds, prepareOutput } from '../../libs/cli/output.ts';
-import { optionalInt, report, requireString, type Verb } from '../../libs/cli/verb.ts';
+import { optionalInt, report, requireString, storeFile, type Verb } from '../../libs/cli/verb.ts';
 import { loadScenario } from '../../libs/sim/scenario.load.ts';
 import { DIFFICULTY_PRESETS, generateScenario } from '../../libs/sim/scenario.generator.ts';
 import { simulate } from '../../libs/sim/store.sim.ts';
@@ -28,9 +28,6 @@ Simulates a scenario in a store and writes a recording folder (see docs/formats/
   --no-video            skip rendering and encoding camera footage (load cells and truth only)
   --cameras a,b         film only these cameras
   --json                print the summary as JSON`;
-
-/** A store id under fixtures/stores, or a store file. */
-const storeFile = (name: string) => (name.endsWith('.json') ? name : path.join('fixtures/stores', `${name}.json`));
 
 export const simVerb: Verb = {
   name: 'sim',

@@ -14,7 +14,7 @@ import {
 import { createBus, loadBusConfig } from '../../libs/bus/index.ts';
 import { createLogger, logLevelFromEnv } from '../../libs/log/logger.ts';
 import { outputKinds, prepareOutput } from '../../libs/cli/output.ts';
-import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
+import { optionalInt, report, storeFile, type Verb } from '../../libs/cli/verb.ts';
 import { progress } from '../../libs/cli/progress.ts';
 import { collect, formatSummary, openRecording, summariseRecording, type Recording } from '../../libs/recording/index.ts';
 import { replayRecording } from '../../libs/replay/recording.replay.ts';
@@ -72,13 +72,13 @@ replaced once the new one is written; anything else there only with --force.
     const busConfig = loadBusConfig();
     const logger = createLogger({ level: logLevelFromEnv() });
     const scenario = await loadScenario(DEMO_SCENARIO);
-    const storeFile = path.join('fixtures/stores', `${scenario.store}.json`);
-    const index = indexStore(await loadStore(storeFile));
+    const demoStore = storeFile(scenario.store);
+    const index = indexStore(await loadStore(demoStore));
     const output = await prepareOutput({
       verb: startVerb.name,
       target: out,
       kind: outputKinds.recording,
-      inputs: { 'the demo scenario': DEMO_SCENARIO, 'the demo store': storeFile, 'the committed recording': COMMITTED_RECORDING },
+      inputs: { 'the demo scenario': DEMO_SCENARIO, 'the demo store': demoStore, 'the committed recording': COMMITTED_RECORDING },
       force: values.force === true,
     });
     const simulation = simulate(scenario, index, DEMO_SEED);
