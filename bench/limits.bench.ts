@@ -21,7 +21,6 @@ import { simulate } from '../libs/sim/store.sim.ts';
 const root = new URL('../', import.meta.url).pathname;
 const SCENARIO = path.join(root, 'fixtures/scenarios/two-shoppers-one-shelf.json');
 const KIOSK = path.join(root, 'fixtures/stores/kiosk.json');
-const KIOSK_FLOOR_SIDE_M = 6;
 const HELD_OPEN_S = 600;
 
 interface CaseResult {
@@ -31,9 +30,10 @@ interface CaseResult {
   storeSeconds?: number;
 }
 
-async function kioskWithFloor(sideM: number) {
+/** The kiosk, on a square floor `sideM` metres a side, or on its own floor when no side is given. */
+async function kioskWithFloor(sideM?: number) {
   const store = JSON.parse(await readFile(KIOSK, 'utf8')) as Store;
-  if (sideM !== KIOSK_FLOOR_SIDE_M) store.layout.floor = [[0, 0], [sideM, 0], [sideM, sideM], [0, sideM]];
+  if (sideM !== undefined) store.layout.floor = [[0, 0], [sideM, 0], [sideM, sideM], [0, sideM]];
   return indexStore(parseStore(store));
 }
 
@@ -44,8 +44,8 @@ async function folderBytes(dir: string): Promise<number> {
   return total;
 }
 
-/** One case, in this process: what the parent spawned us for. */
-async function runCase(kind: string, value: number): Promise<CaseResult> {
+/** One case, in this process: what the parent spawned us for. `value` is a floor side or a hold, absent for the kiosk as it is. */
+async function runCase(kind: string, value: number | undefined): Promise<CaseResult> {
   const scenario: Scenario = await loadScenario(SCENARIO);
   const started = performance.now();
   if (kind === 'floor') {
@@ -53,8 +53,8 @@ async function runCase(kind: string, value: number): Promise<CaseResult> {
     return { seconds: (performance.now() - started) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024 };
   }
   // The first shopper waits until `value` s before their first step; the recording runs that long.
-  const held = value > 0 ? { ...scenario, people: scenario.people.map((p, i) => (i === 0 ? { ...p, actions: [{ do: 'wait-until' as const, atS: value }, ...p.actions] } : p)) } : scenario;
-  const simulation = simulate(held, await kioskWithFloor(KIOSK_FLOOR_SIDE_M), 1);
+  const held = value !== undefined && value > 0 ? { ...scenario, people: scenario.people.map((p, i) => (i === 0 ? { ...p, actions: [{ do: 'wait-until' as const, atS: value }, ...p.actions] } : p)) } : scenario;
+  const simulation = simulate(held, await kioskWithFloor(), 1);
   const dir = await mkdtemp(path.join(tmpdir(), 'walkout-limits-'));
   try {
     await writeSimulation(simulation, dir, { seed: 1, quiet: true });
@@ -69,23 +69,24 @@ async function runCase(kind: string, value: number): Promise<CaseResult> {
   }
 }
 
-function spawnCase(kind: string, value: number): CaseResult {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, kind, String(value)], { encoding: 'utf8' });
-  if (child.status !== 0) throw new Error(`${kind} ${value} failed: ${child.stderr}`);
+function spawnCase(kind: string, value?: number): CaseResult {
+  const args = [kind, ...(value === undefined ? [] : [String(value)])];
+  const child = spawnSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, ...args], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`${args.join(' ')} failed: ${child.stderr}`);
   return JSON.parse(child.stdout.trim().split('\n').at(-1)!);
 }
 
 if (process.argv[2]) {
-  process.stdout.write(`${JSON.stringify(await runCase(process.argv[2], Number(process.argv[3])))}\n`);
+  process.stdout.write(`${JSON.stringify(await runCase(process.argv[2], process.argv[3] === undefined ? undefined : Number(process.argv[3])))}\n`);
 } else {
-  const small = spawnCase('floor', KIOSK_FLOOR_SIDE_M);
+  const small = spawnCase('floor');
   const large = spawnCase('floor', MAX_FLOOR_SIDE_M);
-  console.log(`floor ${KIOSK_FLOOR_SIDE_M} m (baseline): ${small.seconds.toFixed(1)} s, peak ${small.maxRssMb.toFixed(0)} MB`);
+  console.log(`kiosk floor as it is (baseline): ${small.seconds.toFixed(1)} s, peak ${small.maxRssMb.toFixed(0)} MB`);
   console.log(
     `floor ${MAX_FLOOR_SIDE_M} m (MAX_FLOOR_SIDE_M): ${large.seconds.toFixed(1)} s, peak ${large.maxRssMb.toFixed(0)} MB ` +
       `(x${(large.seconds / small.seconds).toFixed(1)} time, x${(large.maxRssMb / small.maxRssMb).toFixed(1)} memory)`,
   );
-  const plain = spawnCase('length', 0);
+  const plain = spawnCase('length');
   const open = spawnCase('length', HELD_OPEN_S);
   const rate = (r: CaseResult) => r.bytes! / r.storeSeconds! / 1e6;
   console.log(`recording as it is (baseline): ${plain.storeSeconds!.toFixed(0)} s of store time, ${(plain.bytes! / 1e6).toFixed(1)} MB, ${rate(plain).toFixed(3)} MB per store second, ${plain.seconds.toFixed(1)} s`);
