@@ -2,6 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { MAX_FLOOR_SIDE_M, parseStore, indexStore, plateShares, WalkoutError, type Store } from './index.ts';
+import { moveCamera, moveGondola } from './store.fixture.ts';
 
 const kioskJson = () => JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8')) as Store;
 
@@ -67,11 +68,8 @@ test('a lane across two plates splits its weight by overlap', () => {
 
 test('a gondola off the floor is named, with how far off it stands', () => {
   const store = kioskJson();
-  const box = store.layout.gondolas[1].box;
-  store.layout.gondolas[1].box = { min: [box.min[0] + 100, box.min[1], box.min[2]], max: [box.max[0] + 100, box.max[1], box.max[2]] };
   // Its plates and lanes move with it, so that the only fault is where the gondola stands.
-  for (const shelf of store.layout.gondolas[1].shelves)
-    for (const item of [...shelf.plates, ...shelf.lanes]) item.box = { min: [item.box.min[0] + 100, item.box.min[1], item.box.min[2]], max: [item.box.max[0] + 100, item.box.max[1], item.box.max[2]] };
+  moveGondola(store.layout.gondolas[1], [100, 0, 0]);
   const message = rejection(store);
   assert.match(message, /kiosk\.json at layout\.gondolas\.1\.box: gondola g2 stands off the floor: its corner \(100\.1, 1\.4\) is 94\.1 m outside it/);
 });
@@ -96,12 +94,10 @@ test('overlapping gondolas are named; gondolas back to back are fine', () => {
 
 test('a camera far from the store is named, with where it is', () => {
   const store = kioskJson();
-  // The camera moved 1.7 km along x: the translation of a world-to-camera pose moves by -R times it.
-  const { rotation, translation } = store.cameras[0].pose;
-  store.cameras[0].pose.translation = [0, 1, 2].map((row) => translation[row] - rotation[row][0] * 1700) as [number, number, number];
+  moveCamera(store.cameras[0], [1700, 0, 0]);
   assert.match(rejection(store), /kiosk\.json at cameras\.0\.pose: camera cam-1 sits at \(1700\.75, 4\.3, 3\.1\), 1694\.75 m outside the floor/);
   const high = kioskJson();
-  high.cameras[1].pose.translation = [0, 1, 2].map((row) => high.cameras[1].pose.translation[row] - high.cameras[1].pose.rotation[row][2] * 40) as [number, number, number];
+  moveCamera(high.cameras[1], [0, 0, 40]);
   assert.match(rejection(high), /camera cam-2 sits at \(3\.4, 4\.3, 43\.1\), 39\.8 m above the 3\.3 m walls/);
 });
 

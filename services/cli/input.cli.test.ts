@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Store } from '../../libs/contracts/index.ts';
+import { moveCamera, moveGondola } from '../../libs/contracts/store.fixture.ts';
 import { repositoryRoot as root, runWalkout } from './cli.run.ts';
 
 /** Stores and scenarios that once passed without a word, or crashed, are refused before any work. */
@@ -14,13 +15,9 @@ const kiosk = async () => JSON.parse(await readFile(path.join(root, 'fixtures/st
 test('stores check names the file and the gondola, zone and camera that lie outside the store', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'walkout-stores-'));
   const store = await kiosk();
-  const shift = (box: Store['layout']['gondolas'][number]['box']) => ({ min: [box.min[0] + 100, box.min[1], box.min[2]], max: [box.max[0] + 100, box.max[1], box.max[2]] }) as typeof box;
-  const gondola = store.layout.gondolas[1];
-  gondola.box = shift(gondola.box);
-  for (const shelf of gondola.shelves) for (const item of [...shelf.plates, ...shelf.lanes]) item.box = shift(item.box);
+  moveGondola(store.layout.gondolas[1], [100, 0, 0]);
   store.layout.zones[0].polygon = store.layout.zones[0].polygon.map(([x, y]) => [x, y - 10] as [number, number]);
-  const { rotation, translation } = store.cameras[2].pose;
-  store.cameras[2].pose.translation = [0, 1, 2].map((row) => translation[row] - rotation[row][1] * 1700) as [number, number, number];
+  moveCamera(store.cameras[2], [0, 1700, 0]);
   const file = path.join(dir, 'bad-kiosk.json');
   await writeFile(file, JSON.stringify(store));
   const checked = await run('stores', 'check', file);
