@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SCHEMA_VERSION } from './common.schema.ts';
 import * as events from './events.schema.ts';
+import * as visits from './visits.schema.ts';
 
 /**
  * The topic map: every arrow of the data flow. Names are `domain.past-tense-event`; the partition key
@@ -54,6 +55,51 @@ export const topics = {
     schema: events.DeviceHealthReported,
     key: (m) => m.deviceId,
     description: 'A device changed health.',
+  }),
+  'visit.started': topic({
+    schema: visits.VisitStarted,
+    key: (m) => m.visitId,
+    description: 'A visit began (QR scan, staff door, or someone without a scan).',
+  }),
+  'visit.track-bound': topic({
+    schema: visits.VisitTrackBound,
+    key: (m) => m.visitId,
+    description: 'A track belongs to a visit from now on.',
+  }),
+  'visit.ended': topic({
+    schema: visits.VisitEnded,
+    key: (m) => m.visitId,
+    description: 'Everyone of a visit has left the store.',
+  }),
+  'fusion.event-attributed': topic({
+    schema: visits.EventAttributed,
+    key: (m) => m.visitId,
+    description: 'Who moved what at a shelf, with a calibrated confidence.',
+  }),
+  'fusion.visit-settled': topic({
+    schema: visits.VisitSettled,
+    key: (m) => m.visitId,
+    description: 'Every shelf event up to a visit\'s exit is attributed or in review.',
+  }),
+  'review.item-opened': topic({
+    schema: visits.ReviewItemOpened,
+    key: (m) => m.reviewId,
+    description: 'Something a person must decide, with its evidence.',
+  }),
+  'review.item-resolved': topic({
+    schema: visits.ReviewItemResolved,
+    key: (m) => m.reviewId,
+    description: 'A reviewer decided an item.',
+  }),
+  'cart.updated': topic({
+    schema: visits.CartUpdated,
+    key: (m) => m.visitId,
+    description: 'A visit\'s cart as it stands now.',
+  }),
+  'visit.receipt-finalised': topic({
+    schema: visits.ReceiptFinalised,
+    key: (m) => m.visitId,
+    description: 'The final receipt of a visit that left.',
   }),
 } as const;
 

@@ -1,0 +1,180 @@
+import { z } from 'zod';
+import { Id, SCHEMA_VERSION, StoreClockMs } from './common.schema.ts';
+
+/**
+ * Everything after the sensors: visits (who is in the store, on which tracks), attributions (who
+ * took what), the review queue (what nobody decided) and carts and receipts. Every message here is
+ * keyed by visit id on the bus, except review items, keyed by their own id. Ids are derived from
+ * what the message is (the visit, the shelf event, the track), so a replay or a restart names the
+ * same thing the same way and every consumer dedupes on `eventId`.
+ */
+
+const eventBase = {
+  schemaVersion: z.literal(SCHEMA_VERSION).describe('Version of the event schema.'),
+  eventId: z.string().min(1).max(160).describe('Unique id of this event, derived from what it is; consumers dedupe on it.'),
+  storeId: Id.describe('The store the event happened in.'),
+  ts: StoreClockMs.describe('When it happened, store clock, ms.'),
+};
+
+export const VisitKind = z
+  .enum(['shopper', 'staff', 'anonymous'])
+  .describe('shopper: opened by a verified QR scan and charged; staff: through the staff door, never charged; anonymous: came in without a scan (tailgating), flagged for the operator.');
+
+export const VisitStarted = z
+  .strictObject({
+    ...eventBase,
+    visitId: Id,
+    kind: VisitKind,
+    accountId: Id.optional().describe('The paying account; absent for staff and anonymous visits.'),
+    partySize: z.number().int().min(1).max(20).describe('People this visit covers (one payer and companions).'),
+    gateId: Id.optional(),
+  })
+  .describe('A visit began: a scan at the entry gate, the staff door, or someone who came in without a scan.');
+
+export const VisitTrackBound = z
+  .strictObject({
+    ...eventBase,
+    visitId: Id,
+    trackId: Id.describe('The tracker track that is now one of this visit\'s people.'),
+    member: z.number().int().nonnegative().describe('Which member of the party: 0 is the payer, then companions in the order they came in.'),
+    reason: z.enum(['entry', 'relinked']).describe('entry: the track came in through the gate for this visit; relinked: a new track continues one that was lost inside the store.'),
+    replaces: Id.optional().describe('For a relink: the lost track this one continues.'),
+    doubt: z.string().optional().describe('Why the binding may be wrong (two people at the gate at once, a long gap before a relink); the operator sees it.'),
+  })
+  .describe('A track belongs to a visit from now on.');
+
+export const VisitEnded = z
+  .strictObject({
+    ...eventBase,
+    visitId: Id,
+    exitMs: StoreClockMs.describe('When the last of the party left through the exit (or the staff door).'),
+    confirmedByGate: z.boolean().describe('An exit gate.opened matched the departure.'),
+  })
+  .describe('Everyone of a visit has left the store.');
+
+export const CartLine = z.strictObject({
+  productId: Id,
+  quantity: z.number().int().positive(),
+});
+
+export const AttributionCandidate = z.strictObject({
+  visitId: Id.nullable().describe('The visit of the track; null for a track bound to no visit yet.'),
+  trackId: Id,
+  probability: z.number().min(0).max(1).describe('Probability that this person did it.'),
+  distanceM: z.number().nonnegative().describe('Closest wrist to the lane box during the weight change, metres.'),
+});
+
+export const EventAttributed = z
+  .strictObject({
+    ...eventBase,
+    shelfEventId: z.string().min(1),
+    visitId: Id,
+    visitKind: VisitKind,
+    trackId: Id.optional(),
+    kind: z.enum(['pick', 'put']),
+    lines: z.array(CartLine).min(1).describe('What moved: products and units (added to the cart on a pick, removed on a put).'),
+    laneIds: z.array(Id).describe('Where it moved.'),
+    misplaced: z.boolean().describe('A put on a lane that does not hold that product: the shelf now holds a misplaced item.'),
+    confidence: z.number().min(0).max(1).describe('Probability that this (visit, lines) is right; calibrated.'),
+    candidates: z.array(AttributionCandidate).describe('Everyone considered, most likely first.'),
+    source: z.enum(['fusion', 'review']).describe('Decided by fusion, or by a person resolving a review item.'),
+  })
+  .describe('Fusion decided who moved what at a shelf.');
+
+export const ReviewEvidence = z.strictObject({
+  candidates: z.array(
+    AttributionCandidate.extend({
+      handDistances: z
+        .array(z.tuple([StoreClockMs, z.number().nonnegative()]))
+        .describe('[store-clock ms, metres]: the candidate\'s nearer wrist to the lane box over the event.'),
+    }),
+  ),
+  hypotheses: z.array(z.strictObject({ productId: Id, quantity: z.number().int().positive(), probability: z.number().min(0).max(1) })),
+  weight: z
+    .strictObject({ shelfId: Id, plateIds: z.array(Id), startMs: StoreClockMs, endMs: StoreClockMs, deltaGrams: z.number() })
+    .describe('Where to read the weight trace: the shelf, its plates and the span of the change.'),
+  frames: z.array(z.strictObject({ cameraId: Id, ts: StoreClockMs })).describe('Camera frames to look at.'),
+});
+
+export const ReviewItemOpened = z
+  .strictObject({
+    ...eventBase,
+    reviewId: z.string().min(1).max(160),
+    kind: z.enum(['attribution', 'unexpected-put', 'binding', 'tailgating', 'contest']),
+    reason: z.string().describe('Why no decision was made, for the reviewer.'),
+    shelfEventId: z.string().min(1).optional(),
+    visitIds: z.array(Id).describe('Visits whose receipts wait for this item (a pending line each).'),
+    change: z.enum(['pick', 'put']).optional(),
+    evidence: ReviewEvidence.optional(),
+  })
+  .describe('Something a person must decide: who took an item, a put of something nobody held, a doubtful gate binding.');
+
+export const ReviewItemResolved = z
+  .strictObject({
+    ...eventBase,
+    reviewId: z.string().min(1).max(160),
+    decision: z.discriminatedUnion('outcome', [
+      z.strictObject({ outcome: z.literal('attributed'), visitId: Id, lines: z.array(CartLine).min(1), kind: z.enum(['pick', 'put']) }),
+      z.strictObject({ outcome: z.literal('dismissed'), note: z.string() }),
+    ]),
+    reviewer: z.string().min(1),
+  })
+  .describe('A reviewer decided an item.');
+
+export const VisitSettled = z
+  .strictObject({
+    ...eventBase,
+    visitId: Id,
+    exitMs: StoreClockMs,
+    shelfEventIds: z.array(z.string().min(1)).describe('Every shelf event fusion attributed to this visit, up to its exit.'),
+    reviewIds: z.array(z.string().min(1)).describe('Review items still open that name this visit.'),
+  })
+  .describe('Fusion has settled every shelf event up to this visit\'s exit: the receipt can be finalised.');
+
+export const ReceiptLine = z.strictObject({
+  productId: Id,
+  quantity: z.number().int().positive(),
+  unitPriceCents: z.number().int().nonnegative(),
+  totalCents: z.number().int().nonnegative(),
+});
+
+export const CartUpdated = z
+  .strictObject({
+    ...eventBase,
+    visitId: Id,
+    version: z.number().int().positive().describe('Cart events applied so far; a higher version is newer.'),
+    lines: z.array(ReceiptLine),
+    pendingReviewIds: z.array(z.string()).describe('Review items this cart waits for.'),
+    totalCents: z.number().int().nonnegative(),
+  })
+  .describe('A visit\'s cart as it stands now (the read model), after an item was added or removed.');
+
+export const ReceiptFinalised = z
+  .strictObject({
+    ...eventBase,
+    visitId: Id,
+    receiptId: z.string().min(1),
+    accountId: Id.optional(),
+    exitMs: StoreClockMs,
+    lines: z.array(ReceiptLine),
+    pending: z
+      .array(z.strictObject({ reviewId: z.string(), shelfEventId: z.string().optional(), candidates: z.array(CartLine) }))
+      .describe('Lines that wait for review: what may be added once a person decides.'),
+    totalCents: z.number().int().nonnegative().describe('Sum of the decided lines, minor units.'),
+  })
+  .describe('The final receipt of a visit that left: what to charge.');
+
+export type VisitKind = z.infer<typeof VisitKind>;
+export type VisitStarted = z.infer<typeof VisitStarted>;
+export type VisitTrackBound = z.infer<typeof VisitTrackBound>;
+export type VisitEnded = z.infer<typeof VisitEnded>;
+export type CartLine = z.infer<typeof CartLine>;
+export type AttributionCandidate = z.infer<typeof AttributionCandidate>;
+export type EventAttributed = z.infer<typeof EventAttributed>;
+export type ReviewEvidence = z.infer<typeof ReviewEvidence>;
+export type ReviewItemOpened = z.infer<typeof ReviewItemOpened>;
+export type ReviewItemResolved = z.infer<typeof ReviewItemResolved>;
+export type VisitSettled = z.infer<typeof VisitSettled>;
+export type ReceiptLine = z.infer<typeof ReceiptLine>;
+export type CartUpdated = z.infer<typeof CartUpdated>;
+export type ReceiptFinalised = z.infer<typeof ReceiptFinalised>;
