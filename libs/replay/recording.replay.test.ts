@@ -4,7 +4,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WalkoutError, type CameraFrameCaptured, type ShelfSamplesRecorded } from '../contracts/index.ts';
+import { WalkoutError, type CameraFrameCaptured, type PeopleTracked, type ShelfSamplesRecorded } from '../contracts/index.ts';
 import { collect, openRecording, summariseRecording } from '../recording/index.ts';
 import { evaluateShelfPerception } from '../shelf/shelf.eval.ts';
 import { recordingShelfTicks } from '../shelf/shelf.replay.ts';
@@ -36,6 +36,37 @@ test('replay publishes the frames of the cameras asked for, by reference, in sto
   assert.ok(stats.sampleMessages > 0 && stats.gateMessages > 0);
 
   await assert.rejects(replayRecording(recording, { publish } as never, { cameras: ['cam-7'] }), /has no video of camera cam-7 \(it has cam-1, cam-2, cam-3, cam-4, cam-5, cam-6\)/);
+});
+
+test('replay publishes people given in place of the camera stage, each instant its lag after it happened', async () => {
+  const recording = await openRecording(DEMO);
+  const t0 = recording.manifest.startMs;
+  const instants: PeopleTracked[] = [0, 5_000, 20_000].map((at) => ({ schemaVersion: 1, eventId: `people-${at}`, storeId: recording.manifest.storeId, ts: t0 + at, people: [] }));
+  let closed = false;
+  async function* source() {
+    try {
+      yield* instants;
+    } finally {
+      closed = true;
+    }
+  }
+  const published: Array<{ topic: string; message: { ts: number } }> = [];
+  const publish = async (topic: string, message: unknown) => void published.push({ topic, message: message as { ts: number } });
+  const lagMs = 1_000;
+  const stats = await replayRecording(recording, { publish } as never, { people: { instants: source(), lagMs } });
+
+  assert.equal(stats.peopleMessages, 3);
+  assert.ok(closed, 'the people source is closed when the replay ends');
+  const people = published.filter((p) => p.topic === 'tracking.people-tracked').map((p) => p.message);
+  assert.deepEqual(people, instants, 'every instant once, in order, as given');
+  // Each instant goes out once the replay has reached its time plus the lag, and not before.
+  for (const instant of instants) {
+    const at = published.findIndex((p) => p.message === instant);
+    const samplesBefore = published.slice(0, at).filter((p) => p.topic === 'shelf.samples-recorded').map((p) => p.message.ts);
+    const samplesAfter = published.slice(at + 1).filter((p) => p.topic === 'shelf.samples-recorded').map((p) => p.message.ts);
+    assert.ok(Math.max(...samplesBefore, -Infinity) <= instant.ts + lagMs, `samples after ${instant.ts + lagMs} went before the instant at ${instant.ts}`);
+    assert.ok(samplesAfter.every((ts) => ts >= instant.ts + lagMs - 100), `samples of before ${instant.ts + lagMs} came after the instant at ${instant.ts}`);
+  }
 });
 
 /** A copy of the demo recording without its videos (nothing here decodes them), damaged by `damage`. */

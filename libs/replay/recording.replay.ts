@@ -1,4 +1,4 @@
-import { SCHEMA_VERSION, WalkoutError, type CameraFrameCaptured, type GateLine, type topics } from '../contracts/index.ts';
+import { SCHEMA_VERSION, WalkoutError, type CameraFrameCaptured, type GateLine, type PeopleTracked, type topics } from '../contracts/index.ts';
 import type { Bus } from '../bus/index.ts';
 import type { Recording } from '../recording/index.ts';
 import { recordingShelfTicks } from '../shelf/shelf.replay.ts';
@@ -16,6 +16,7 @@ export interface ReplayStats {
   sampleMessages: number;
   gateMessages: number;
   frameMessages: number;
+  peopleMessages: number;
   firstMs: number;
   lastMs: number;
 }
@@ -27,17 +28,24 @@ export async function replayRecording(
     onProgress?: (ts: number) => void;
     /** Cameras whose frames to publish as `camera.frame-captured` (none unless named). */
     cameras?: readonly string[];
+    /**
+     * People to publish as \`tracking.people-tracked\` in place of the camera stage (the recording's
+     * true skeletons, say), each instant \`lagMs\` after it happened, as the tracker publishes them.
+     */
+    people?: { instants: AsyncIterable<PeopleTracked>; lagMs: number };
   } = {},
 ): Promise<ReplayStats> {
   const { index } = recording;
   const storeId = recording.manifest.storeId;
-  const stats: ReplayStats = { samples: 0, sampleMessages: 0, gateMessages: 0, frameMessages: 0, firstMs: Infinity, lastMs: -Infinity };
+  const stats: ReplayStats = { samples: 0, sampleMessages: 0, gateMessages: 0, frameMessages: 0, peopleMessages: 0, firstMs: Infinity, lastMs: -Infinity };
   // Gate events and frames are read as they come due, like every other stream (never the whole file
   // at once), by hand: the finally below closes them however the replay ends, or a refused recording
   // would leave its files open.
   const frames = await cameraFrames(recording, options.cameras ?? []);
   const gates = recording.gateLines();
   let nextGate: IteratorResult<GateLine>;
+  const people = options.people && { lagMs: options.people.lagMs, instants: options.people.instants[Symbol.asyncIterator]() };
+  let nextPeople: IteratorResult<PeopleTracked> | undefined;
   const pending = new Map<string, { shelfId: string; samples: Array<[number, number]> }>();
   let batchStart = -Infinity;
 
@@ -70,10 +78,16 @@ export async function replayRecording(
       nextGate = await gates.next();
     }
     stats.frameMessages += await frames.publishUpTo(ts, (message) => bus.publish('camera.frame-captured', message));
+    while (people && nextPeople && !nextPeople.done && nextPeople.value.ts + people.lagMs <= ts) {
+      await bus.publish('tracking.people-tracked', nextPeople.value);
+      stats.peopleMessages++;
+      nextPeople = await people.instants.next();
+    }
   };
 
   try {
     nextGate = await gates.next();
+    nextPeople = await people?.instants.next();
     for await (const tick of recordingShelfTicks(recording)) {
       if (tick.ts - batchStart >= BATCH_MS) {
         await flushSamples();
@@ -102,6 +116,7 @@ export async function replayRecording(
   } finally {
     await gates.return(undefined);
     await frames.close();
+    await people?.instants.return?.(undefined);
   }
 }
 
