@@ -107,6 +107,8 @@ export function createCartService(deps: CartServiceDependencies): CartService {
   const visits = new Map<string, VisitProgress>();
   /** Unheld removals on each cart now (a later review can clear them). */
   const unheldNow = new Map<string, number>();
+  /** Visits whose receipt is queued (or that turned out staff): their held messages go once the outbox is published. */
+  const unreleased = new Set<string>();
   const outbox: Output[] = [];
   let publishing: Promise<void> | null = null;
   let subscription: Subscription | undefined;
@@ -298,10 +300,13 @@ export function createCartService(deps: CartServiceDependencies): CartService {
     // Held whether new or a redelivery: either way it stays uncommitted until the receipts it may
     // still lead to are out.
     holdFor(delivery, visitIds);
-    const finalised = finaliseReady(visitIds);
-    await publish();
+    for (const visitId of finaliseReady(visitIds)) unreleased.add(visitId);
     // A visit that turned out to be staff lets go of what was held for it: it never gets a receipt.
-    releaseFor([...finalised, ...visitIds.filter((visitId) => book.isStaff(visitId))]);
+    for (const visitId of visitIds) if (book.isStaff(visitId)) unreleased.add(visitId);
+    await publish();
+    // Every receipt queued so far is out, this message's or one whose publish failed before.
+    releaseFor([...unreleased]);
+    unreleased.clear();
   };
 
   /** The visits a message concerns, as apply() finds them, for a redelivery that is not applied again. */
