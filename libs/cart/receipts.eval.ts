@@ -210,7 +210,10 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
   }
   const extraReceipts = [...new Set(run.receipts.map((r) => r.visitId).filter((visitId) => truthVisitOfPipeline(visitId) === undefined))];
 
-  const perVisit = scored.map((visit) => scoreVisit(visit.visitId, tagsOf.get(visit.visitId)!, receiptOf.get(visit.visitId), truthUnits(visit.visitId, truth, trueVisitOf), actionByEvent, trueVisitOf));
+  const trueReceipts = new Map(truth.receipts.map((receipt) => [receipt.visitId, receipt]));
+  const perVisit = scored.map((visit) =>
+    scoreVisit(visit.visitId, tagsOf.get(visit.visitId)!, receiptOf.get(visit.visitId), truthUnits(visit.visitId, trueReceipts.get(visit.visitId), truth.actions, trueVisitOf), actionByEvent, trueVisitOf),
+  );
 
   const firstApplied = new Map<string, CartUpdated>();
   for (const update of run.cartUpdates ?? []) {
@@ -288,11 +291,10 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
 }
 
 /** What the visit took: its true receipt, or (without one) its picks less its puts. */
-function truthUnits(visitId: string, truth: ReceiptTruthSet, trueVisitOf: (action: ActionTruth) => string | undefined): Units {
-  const receipt = truth.receipts.find((r) => r.visitId === visitId);
+function truthUnits(visitId: string, receipt: ReceiptTruth | undefined, actions: readonly ActionTruth[], trueVisitOf: (action: ActionTruth) => string | undefined): Units {
   if (receipt) return unitsOf(receipt.lines);
   const units: Units = new Map();
-  for (const action of truth.actions) {
+  for (const action of actions) {
     if (trueVisitOf(action) !== visitId || (action.kind !== 'pick' && action.kind !== 'put')) continue;
     const sign = action.kind === 'pick' ? 1 : -1;
     const q = (units.get(action.productId) ?? 0) + sign * action.quantity;
