@@ -320,3 +320,18 @@ test('unit precision and recall: both empty is right, one side empty is wrong', 
   assert.deepEqual(unitPrecisionRecall(none, one), { precision: 0, recall: 0, f1: 0 });
   assert.deepEqual(unitPrecisionRecall(new Map([['soda', 3]]), one), { precision: 1 / 3, recall: 1, f1: 0.5 });
 });
+
+test('without a true receipt, what a visit took is its picks less its puts', () => {
+  const c = new Case();
+  c.visit('v1', []);
+  c.truth.receipts.length = 0;
+  c.pick('v1', 'soda', 2);
+  const { shelfEventId } = c.action('v1', 'put', 'soda');
+  c.attribute(shelfEventId, 'v1', 'put', 'soda');
+  c.receipt('v1', [{ productId: 'soda', quantity: 1 }]);
+  const score = c.score();
+  assert.equal(score.exactMatch, 1);
+  assert.equal(score.attributionAccuracy, 1);
+  c.run.receipts[0].lines[0].quantity = 2;
+  assert.equal(c.score().exactMatch, 0);
+});
