@@ -16,6 +16,7 @@ import {
 import { createMemoryBus, parseBusConfig, type Bus } from '../../libs/bus/index.ts';
 import { recordingLogger, waitFor } from '../../libs/bus/bus.harness.ts';
 import { ManualClock } from '../../libs/clock/clock.ts';
+import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
 import { createCartService, receiptIdOf, type CartService } from './cart.service.ts';
 
 const index = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'))));
@@ -290,4 +291,53 @@ test('staff visits get no cart and no receipt, and hold nothing; anonymous ones 
   assert.equal(service.stats().held, 0);
   assert.equal(service.stats().staffMessages, 4);
   await service.stop();
+});
+
+test('what the service publishes is what the receipt scorer reads: exact receipts and pick-to-cart latency', async (t) => {
+  const { bus, updates, receipts } = await outputBus(t);
+  const service = await startService(bus);
+  await publishAll(bus, [...shopping, ended('v1', 60_000), settled('v1', 61_000, ['e1', 'e2', 'e3', 'e4'])]);
+  await waitFor(() => receipts.length >= 1, 'the receipt');
+  await service.flush();
+  await service.stop();
+  const attributions = shopping.flatMap((input) => (input.topic === 'fusion.event-attributed' ? [input.message] : []));
+  // The true actions end 1.2 s before fusion's attribution is stamped; each shelf event spans the action.
+  const actions = attributions.map((a, i) => ({
+    actionId: `a${i}`,
+    kind: a.kind,
+    startMs: a.ts - 2_000,
+    endMs: a.ts - 1_200,
+    personId: 'p1',
+    visitId: 'v1',
+    productId: a.lines[0].productId,
+    quantity: 1,
+    shelfId: 'g1-s1',
+    laneId: 'g1-s1-l1',
+  }));
+  const shelfEvents = attributions.map((a, i) => ({
+    ...base(a.shelfEventId, 0),
+    shelfEventId: a.shelfEventId,
+    shelfId: 'g1-s1',
+    plateIds: ['g1-s1-p1'],
+    laneIds: ['g1-s1-l1'],
+    kind: a.kind,
+    startMs: actions[i].startMs,
+    endMs: actions[i].endMs,
+    deltaGrams: a.kind === 'pick' ? -330 : 330,
+    sigmaGrams: 2,
+    hypotheses: [{ productId: a.lines[0].productId, quantity: 1, probability: 1 }],
+    confidence: 1,
+    health: 'ok' as const,
+  }));
+  const score = scoreReceipts(
+    {
+      visits: [{ visitId: 'v1', accountId: 'acc-v1', personIds: ['p1'], entryMs: T0, exitMs: T0 + 60_000 }],
+      receipts: [{ visitId: 'v1', accountId: 'acc-v1', lines: [{ productId: SODA, quantity: 1, unitPriceCents: price(SODA) }, { productId: WATER, quantity: 1, unitPriceCents: price(WATER) }], totalCents: price(SODA) + price(WATER) }],
+      actions,
+    },
+    { receipts, attributions, reviews: [], shelfEvents, cartUpdates: updates },
+  );
+  assert.equal(score.exactMatch, 1);
+  assert.equal(score.attributionAccuracy, 1);
+  assert.deepEqual(score.latency, { count: 4, p50Ms: 1_200, p99Ms: 1_200 });
 });

@@ -244,72 +244,29 @@ export function createCartService(deps: CartServiceDependencies): CartService {
     }
   };
 
-  /** Applies one message to the carts; returns the visits it concerns. */
-  const apply = (delivery: Delivery<CartTopics, CartTopic>): string[] => {
-    const changes: CartChange[] = [];
-    let visitIds: string[];
-    const ts = delivery.message.ts;
+  /** Applies one message to the carts; returns the carts it changed. */
+  const apply = (delivery: Delivery<CartTopics, CartTopic>): CartChange[] => {
     switch (delivery.topic) {
-      case 'visit.started': {
-        const { message } = delivery;
-        book.visitKind(message.visitId, message.kind);
-        progress(message.visitId).started = message;
-        visitIds = [message.visitId];
-        break;
-      }
+      case 'visit.started':
+        book.visitKind(delivery.message.visitId, delivery.message.kind);
+        progress(delivery.message.visitId).started = delivery.message;
+        return [];
       case 'visit.ended':
         progress(delivery.message.visitId).ended = delivery.message;
-        visitIds = [delivery.message.visitId];
-        break;
+        return [];
       case 'fusion.visit-settled':
         progress(delivery.message.visitId).settled = delivery.message;
-        visitIds = [delivery.message.visitId];
-        break;
+        return [];
       case 'fusion.event-attributed':
-        changes.push(...book.attributed(delivery.message));
-        visitIds = [delivery.message.visitId];
-        break;
+        return book.attributed(delivery.message);
       case 'review.item-opened':
-        changes.push(...book.reviewOpened(delivery.message));
-        visitIds = delivery.message.visitIds;
-        break;
-      case 'review.item-resolved': {
-        const { message } = delivery;
-        changes.push(...book.reviewResolved(message));
-        visitIds = [...(book.review(message.reviewId)?.visitIds ?? [])];
-        if (message.decision.outcome === 'attributed') visitIds.push(message.decision.visitId);
-        break;
-      }
+        return book.reviewOpened(delivery.message);
+      case 'review.item-resolved':
+        return book.reviewResolved(delivery.message);
     }
-    for (const change of changes) cartUpdated(change, ts);
-    return [...new Set([...visitIds, ...changes.map((change) => change.cart.visitId)])];
   };
 
-  const handle = async (delivery: Delivery<CartTopics, CartTopic>): Promise<void> => {
-    stats.messages++;
-    const id = `${delivery.topic}/${delivery.message.eventId}`;
-    let visitIds: string[];
-    if (recent.has(id)) {
-      stats.duplicates++;
-      visitIds = concerned(delivery);
-    } else {
-      visitIds = apply(delivery);
-      recent.add(id);
-    }
-    if (visitIds.length > 0 && visitIds.every((visitId) => book.isStaff(visitId))) stats.staffMessages++;
-    // Held whether new or a redelivery: either way it stays uncommitted until the receipts it may
-    // still lead to are out.
-    holdFor(delivery, visitIds);
-    for (const visitId of finaliseReady(visitIds)) unreleased.add(visitId);
-    // A visit that turned out to be staff lets go of what was held for it: it never gets a receipt.
-    for (const visitId of visitIds) if (book.isStaff(visitId)) unreleased.add(visitId);
-    await publish();
-    // Every receipt queued so far is out, this message's or one whose publish failed before.
-    releaseFor([...unreleased]);
-    unreleased.clear();
-  };
-
-  /** The visits a message concerns, as apply() finds them, for a redelivery that is not applied again. */
+  /** The visits a message is about (for a review decision, those the item named and the one decided). */
   const concerned = (delivery: Delivery<CartTopics, CartTopic>): string[] => {
     switch (delivery.topic) {
       case 'review.item-opened':
@@ -323,6 +280,32 @@ export function createCartService(deps: CartServiceDependencies): CartService {
       default:
         return [delivery.message.visitId];
     }
+  };
+
+  const handle = async (delivery: Delivery<CartTopics, CartTopic>): Promise<void> => {
+    stats.messages++;
+    const id = `${delivery.topic}/${delivery.message.eventId}`;
+    const visitIds = new Set<string>();
+    if (recent.has(id)) stats.duplicates++;
+    else {
+      for (const change of apply(delivery)) {
+        cartUpdated(change, delivery.message.ts);
+        visitIds.add(change.cart.visitId);
+      }
+      recent.add(id);
+    }
+    for (const visitId of concerned(delivery)) visitIds.add(visitId);
+    if (visitIds.size > 0 && [...visitIds].every((visitId) => book.isStaff(visitId))) stats.staffMessages++;
+    // Held whether new or a redelivery: either way it stays uncommitted until the receipts it may
+    // still lead to are out.
+    holdFor(delivery, visitIds);
+    for (const visitId of finaliseReady(visitIds)) unreleased.add(visitId);
+    // A visit that turned out to be staff lets go of what was held for it: it never gets a receipt.
+    for (const visitId of visitIds) if (book.isStaff(visitId)) unreleased.add(visitId);
+    await publish();
+    // Every receipt queued so far is out, this message's or one whose publish failed before.
+    releaseFor([...unreleased]);
+    unreleased.clear();
   };
 
   return {
