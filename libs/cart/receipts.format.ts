@@ -9,6 +9,8 @@ import type { ReceiptFigures, ReceiptScore } from './receipts.eval.ts';
 /** Width of the product name column; longer names are cut with an ellipsis. */
 const NAME_WIDTH = 36;
 const MONEY_WIDTH = 9;
+/** Width of the tag column of the scorecard. */
+const TAG_WIDTH = 26;
 const CENTS_PER_UNIT = 100;
 /** Candidates shown per pending line; the rest are counted. */
 const CANDIDATES_SHOWN = 3;
@@ -51,22 +53,22 @@ export function formatReceipt(receipt: ReceiptFinalised, index: StoreNames): str
 const pct = (share: number) => `${(share * 100).toFixed(1)} %`;
 const ms = (value: number | null) => (value === null ? '-' : `${(value / 1000).toFixed(2)} s`);
 
-function figureLines(f: ReceiptFigures): string[] {
+function figureLines(figures: ReceiptFigures): string[] {
   return [
-    `visits scored          ${f.visits}  (${f.missingReceipts} without a receipt, ${f.visitsWithPending} with lines pending review)`,
-    `exact receipts         ${pct(f.exactMatch)}  (before review ${pct(f.exactMatchBeforeReview)})`,
-    `receipt F1             ${f.receiptF1.toFixed(3)}  (precision ${f.receiptPrecision.toFixed(3)}, recall ${f.receiptRecall.toFixed(3)}; before review ${f.receiptF1BeforeReview.toFixed(3)})`,
-    `attribution accuracy   ${pct(f.attributionAccuracy)} of ${f.actions} picks and puts`,
-    `reviews                ${f.reviewsPer1000.toFixed(1)} per 1000 visits (${f.reviews})`,
-    `calibration error      ${f.calibrationError.toFixed(4)} over ${f.attributions} attributions`,
-    `pick-to-cart latency   p50 ${ms(f.latency.p50Ms)}, p99 ${ms(f.latency.p99Ms)} (${f.latency.count} picks and puts)`,
+    `visits scored          ${figures.visits}  (${figures.missingReceipts} without a receipt, ${figures.visitsWithPending} with lines pending review)`,
+    `exact receipts         ${pct(figures.exactMatch)}  (before review ${pct(figures.exactMatchBeforeReview)})`,
+    `receipt F1             ${figures.receiptF1.toFixed(3)}  (precision ${figures.receiptPrecision.toFixed(3)}, recall ${figures.receiptRecall.toFixed(3)}; before review ${figures.receiptF1BeforeReview.toFixed(3)})`,
+    `attribution accuracy   ${pct(figures.attributionAccuracy)} of ${figures.actions} picks and puts`,
+    `reviews                ${figures.reviewsPer1000.toFixed(1)} per 1000 visits (${figures.reviews})`,
+    `calibration error      ${figures.calibrationError.toFixed(4)} over ${figures.attributions} attributions`,
+    `pick-to-cart latency   p50 ${ms(figures.latency.p50Ms)}, p99 ${ms(figures.latency.p99Ms)} (${figures.latency.count} picks and puts)`,
   ];
 }
 
 /** The reliability table: per confidence bin, how many, how sure fusion said it was, how often it was right. */
-export function formatReliability(f: Pick<ReceiptFigures, 'calibration'>): string[] {
+export function formatReliability(figures: Pick<ReceiptFigures, 'calibration'>): string[] {
   const out = ['  confidence      count   stated    right'];
-  for (const bin of f.calibration) {
+  for (const bin of figures.calibration) {
     const range = `${bin.lo.toFixed(1)}-${bin.hi.toFixed(1)}`;
     const cells = bin.count === 0 ? ['-', '-'] : [bin.meanConfidence.toFixed(3), bin.accuracy.toFixed(3)];
     out.push(`  ${range.padEnd(12)} ${String(bin.count).padStart(8)} ${cells[0].padStart(8)} ${cells[1].padStart(8)}`);
@@ -81,19 +83,19 @@ export function formatReceiptScorecard(score: ReceiptScore, options: { details?:
   if (tags.length > 0) {
     out.push('', 'by tag                        visits    exact  before review       F1  attribution  reviews/1000      ECE');
     for (const tag of tags) {
-      const f = score.byTag[tag];
+      const figures = score.byTag[tag];
       out.push(
-        `  ${fit(tag, 26)} ${String(f.visits).padStart(8)} ${pct(f.exactMatch).padStart(8)} ${pct(f.exactMatchBeforeReview).padStart(14)} ${f.receiptF1.toFixed(3).padStart(8)} ${pct(f.attributionAccuracy).padStart(12)} ${f.reviewsPer1000.toFixed(1).padStart(13)} ${f.calibrationError.toFixed(4).padStart(8)}`,
+        `  ${fit(tag, TAG_WIDTH)} ${String(figures.visits).padStart(8)} ${pct(figures.exactMatch).padStart(8)} ${pct(figures.exactMatchBeforeReview).padStart(14)} ${figures.receiptF1.toFixed(3).padStart(8)} ${pct(figures.attributionAccuracy).padStart(12)} ${figures.reviewsPer1000.toFixed(1).padStart(13)} ${figures.calibrationError.toFixed(4).padStart(8)}`,
       );
     }
   }
   if (score.extraReceipts.length > 0) out.push('', `receipts of visits that match no true visit: ${score.extraReceipts.join(', ')}`);
   if (options.details) {
-    const wrong = score.perVisit.filter((v) => !v.exact);
+    const wrong = score.perVisit.filter((visit) => !visit.exact);
     if (wrong.length > 0) out.push('', 'receipts not exactly right');
-    for (const v of wrong) {
+    for (const visit of wrong) {
       const lines = (label: string, items: Array<{ productId: string; quantity: number }>) => (items.length > 0 ? ` ${label} ${items.map((i) => `${i.quantity} x ${i.productId}`).join(', ')}` : '');
-      out.push(`  ${v.visitId}${v.tags.length > 0 ? ` [${v.tags.join(', ')}]` : ''}:${v.receiptVisitId === null ? ' no receipt;' : ''}${lines('not charged:', v.missing)}${lines('charged, not taken:', v.extra)}`);
+      out.push(`  ${visit.visitId}${visit.tags.length > 0 ? ` [${visit.tags.join(', ')}]` : ''}:${visit.receiptVisitId === null ? ' no receipt;' : ''}${lines('not charged:', visit.missing)}${lines('charged, not taken:', visit.extra)}`);
     }
   }
   return out.join('\n');
