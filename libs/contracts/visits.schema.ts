@@ -146,6 +146,11 @@ export const CartUpdated = z
     lines: z.array(ReceiptLine),
     pendingReviewIds: z.array(z.string()).describe('Review items this cart waits for.'),
     totalCents: z.number().int().nonnegative(),
+    appliedShelfEventId: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('The shelf event whose attribution (or review decision) this version applied, added, replaced or took away; absent when only a pending line changed.'),
   })
   .describe('A visit\'s cart as it stands now (the read model), after an item was added or removed.');
 

@@ -1,0 +1,186 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { SCHEMA_VERSION, type EventAttributed, type ReviewItemOpened, type ReviewItemResolved } from '../contracts/index.ts';
+import { CartBook, reviewCandidates, type PriceList } from './cart.model.ts';
+
+const PRICES: Record<string, number> = { cola: 120, chips: 250, gum: 99 };
+const priceOf: PriceList = (productId) => PRICES[productId];
+const T0 = 1_700_000_000_000;
+
+function attribution(shelfEventId: string, visitId: string, kind: 'pick' | 'put', productId: string, quantity = 1, extra: Partial<EventAttributed> = {}): EventAttributed {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    eventId: `attr/${shelfEventId}`,
+    storeId: 'kiosk-1',
+    ts: T0 + Number(shelfEventId.replace(/\D/g, '')) * 1000,
+    shelfEventId,
+    visitId,
+    visitKind: 'shopper',
+    kind,
+    lines: [{ productId, quantity }],
+    laneIds: ['g1-s1-l1'],
+    misplaced: false,
+    confidence: 0.99,
+    candidates: [],
+    source: 'fusion',
+    ...extra,
+  };
+}
+
+function opened(reviewId: string, shelfEventId: string, visitIds: string[]): ReviewItemOpened {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    eventId: `open/${reviewId}`,
+    storeId: 'kiosk-1',
+    ts: T0 + 5_000,
+    reviewId,
+    kind: 'attribution',
+    reason: 'two hands at the lane',
+    shelfEventId,
+    visitIds,
+    change: 'pick',
+    evidence: {
+      candidates: [],
+      hypotheses: [
+        { productId: 'chips', quantity: 1, probability: 0.3 },
+        { productId: 'cola', quantity: 1, probability: 0.7 },
+      ],
+      weight: { shelfId: 'g1-s1', plateIds: ['g1-s1-p1'], startMs: T0 + 5_000, endMs: T0 + 5_400, deltaGrams: -350 },
+      frames: [],
+    },
+  };
+}
+
+function resolved(reviewId: string, decision: ReviewItemResolved['decision']): ReviewItemResolved {
+  return { schemaVersion: SCHEMA_VERSION, eventId: `resolve/${reviewId}`, storeId: 'kiosk-1', ts: T0 + 60_000, reviewId, decision, reviewer: 'ops-1' };
+}
+
+const linesOf = (book: CartBook, visitId: string) => book.cart(visitId)?.view().lines.map((l) => [l.productId, l.quantity, l.totalCents]);
+
+test('picks add priced lines; a put takes one away; the total is in cents', () => {
+  const book = new CartBook(priceOf);
+  book.attributed(attribution('e1', 'v1', 'pick', 'cola', 2));
+  book.attributed(attribution('e2', 'v1', 'pick', 'chips'));
+  book.attributed(attribution('e3', 'v1', 'put', 'cola'));
+  const view = book.cart('v1')!.view();
+  assert.deepEqual(linesOf(book, 'v1'), [['cola', 1, 120], ['chips', 1, 250]]);
+  assert.equal(view.totalCents, 370);
+  assert.equal(view.version, 3);
+  assert.deepEqual(view.unheldRemovals, []);
+});
+
+test('an attribution delivered twice applies once', () => {
+  const book = new CartBook(priceOf);
+  assert.equal(book.attributed(attribution('e1', 'v1', 'pick', 'cola')).length, 1);
+  assert.equal(book.attributed(attribution('e1', 'v1', 'pick', 'cola')).length, 0);
+  assert.deepEqual(linesOf(book, 'v1'), [['cola', 1, 120]]);
+  assert.equal(book.cart('v1')!.version, 1);
+});
+
+test('a put of more than the cart holds never goes negative: the rest is kept as an unheld removal', () => {
+  const book = new CartBook(priceOf);
+  book.attributed(attribution('e1', 'v1', 'pick', 'cola'));
+  book.attributed(attribution('e2', 'v1', 'put', 'cola', 3));
+  book.attributed(attribution('e3', 'v1', 'put', 'gum'));
+  const view = book.cart('v1')!.view();
+  assert.deepEqual(view.lines, []);
+  assert.equal(view.totalCents, 0);
+  assert.deepEqual(view.unheldRemovals, [
+    { shelfEventId: 'e2', productId: 'cola', quantity: 2 },
+    { shelfEventId: 'e3', productId: 'gum', quantity: 1 },
+  ]);
+});
+
+test('the fold follows store time, not arrival: a pick decided after the put it preceded still pairs with it', () => {
+  const book = new CartBook(priceOf);
+  book.attributed(attribution('e9', 'v1', 'put', 'cola'));
+  assert.equal(book.cart('v1')!.view().unheldRemovals.length, 1);
+  book.attributed(attribution('e4', 'v1', 'pick', 'cola'));
+  const view = book.cart('v1')!.view();
+  assert.deepEqual(view.lines, []);
+  assert.deepEqual(view.unheldRemovals, []);
+});
+
+test('a review opened leaves a pending line with its candidates; resolving it adds the decided line once', () => {
+  const book = new CartBook(priceOf);
+  book.attributed(attribution('e1', 'v1', 'pick', 'gum'));
+  const changes = book.reviewOpened(opened('r1', 'e5', ['v1', 'v2']));
+  assert.deepEqual(changes.map((c) => c.cart.visitId).sort(), ['v1', 'v2']);
+  const pending = book.cart('v1')!.view();
+  assert.deepEqual(pending.pendingReviewIds, ['r1']);
+  assert.deepEqual(pending.pending[0].candidates, [{ productId: 'cola', quantity: 1 }, { productId: 'chips', quantity: 1 }]);
+  const decided = book.reviewResolved(resolved('r1', { outcome: 'attributed', visitId: 'v1', kind: 'pick', lines: [{ productId: 'cola', quantity: 1 }] }));
+  assert.deepEqual(decided.map((c) => [c.cart.visitId, c.appliedShelfEventId]).sort(), [['v1', 'e5'], ['v2', 'e5']]);
+  assert.deepEqual(linesOf(book, 'v1'), [['gum', 1, 99], ['cola', 1, 120]]);
+  assert.deepEqual(book.cart('v1')!.view().pendingReviewIds, []);
+  assert.deepEqual(book.cart('v2')!.view().pendingReviewIds, []);
+  assert.deepEqual(book.cart('v2')!.view().lines, []);
+  assert.equal(book.reviewResolved(resolved('r1', { outcome: 'attributed', visitId: 'v1', kind: 'pick', lines: [{ productId: 'cola', quantity: 1 }] })).length, 0);
+  assert.equal(book.cart('v1')!.hasApplied('e5'), true);
+});
+
+test('a review decision about a shelf event already attributed replaces it, in the cart it leaves too', () => {
+  const book = new CartBook(priceOf);
+  book.attributed(attribution('e1', 'v1', 'pick', 'cola'));
+  book.reviewOpened({ ...opened('r1', 'e1', ['v1']), kind: 'contest' });
+  book.reviewResolved(resolved('r1', { outcome: 'attributed', visitId: 'v2', kind: 'pick', lines: [{ productId: 'chips', quantity: 1 }] }));
+  assert.deepEqual(linesOf(book, 'v1'), []);
+  assert.deepEqual(linesOf(book, 'v2'), [['chips', 1, 250]]);
+  // Fusion's attribution delivered again does not undo the reviewer.
+  book.attributed(attribution('e1', 'v2', 'pick', 'cola'));
+  assert.deepEqual(linesOf(book, 'v2'), [['chips', 1, 250]]);
+});
+
+test('a decision for the same shelf event in the same cart replaces its line rather than adding a second', () => {
+  const book = new CartBook(priceOf);
+  book.attributed(attribution('e1', 'v1', 'pick', 'cola'));
+  book.reviewOpened({ ...opened('r1', 'e1', ['v1']), kind: 'contest' });
+  book.reviewResolved(resolved('r1', { outcome: 'attributed', visitId: 'v1', kind: 'pick', lines: [{ productId: 'cola', quantity: 2 }] }));
+  assert.deepEqual(linesOf(book, 'v1'), [['cola', 2, 240]]);
+});
+
+test('a dismissed review clears the pending line and adds nothing', () => {
+  const book = new CartBook(priceOf);
+  book.reviewOpened(opened('r1', 'e5', ['v1']));
+  book.reviewResolved(resolved('r1', { outcome: 'dismissed', note: 'nobody took anything' }));
+  assert.deepEqual(book.cart('v1')!.view().pendingReviewIds, []);
+  assert.deepEqual(book.cart('v1')!.view().lines, []);
+});
+
+test('a resolution that arrives before its opening leaves no pending line behind', () => {
+  const book = new CartBook(priceOf);
+  book.reviewResolved(resolved('r1', { outcome: 'dismissed', note: 'nothing' }));
+  assert.deepEqual(book.reviewOpened(opened('r1', 'e5', ['v1'])), []);
+  assert.equal(book.cart('v1'), undefined);
+});
+
+test('staff visits never get a cart, even when a review named them before their kind was known', () => {
+  const book = new CartBook(priceOf);
+  assert.deepEqual(book.attributed(attribution('e1', 's1', 'pick', 'cola', 1, { visitKind: 'staff' })), []);
+  assert.equal(book.cart('s1'), undefined);
+  book.reviewOpened(opened('r1', 'e2', ['s2']));
+  assert.ok(book.cart('s2'));
+  book.visitKind('s2', 'staff');
+  assert.equal(book.cart('s2'), undefined);
+  assert.deepEqual(book.attributed(attribution('e3', 's2', 'pick', 'cola', 1, { visitKind: 'shopper' })), [], 'once staff, always staff');
+});
+
+test('anonymous visits get a cart like anyone else, marked with their kind', () => {
+  const book = new CartBook(priceOf);
+  book.attributed(attribution('e1', 'anon-1', 'pick', 'gum', 1, { visitKind: 'anonymous' }));
+  assert.equal(book.cart('anon-1')!.view().kind, 'anonymous');
+  assert.deepEqual(linesOf(book, 'anon-1'), [['gum', 1, 99]]);
+});
+
+test('a product the planogram does not price is charged at 0 and listed', () => {
+  const book = new CartBook(priceOf);
+  book.attributed(attribution('e1', 'v1', 'pick', 'caviar'));
+  assert.deepEqual(book.cart('v1')!.view().unpriced, ['caviar']);
+});
+
+test('review candidates: each product and quantity once, likeliest first', () => {
+  const item = opened('r1', 'e1', ['v1']);
+  item.evidence!.hypotheses.push({ productId: 'cola', quantity: 1, probability: 0.1 });
+  assert.deepEqual(reviewCandidates(item), [{ productId: 'cola', quantity: 1 }, { productId: 'chips', quantity: 1 }]);
+  assert.deepEqual(reviewCandidates({ evidence: undefined }), []);
+});

@@ -1,0 +1,337 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  SCHEMA_VERSION,
+  type ActionTruth,
+  type CartLine,
+  type CartUpdated,
+  type EventAttributed,
+  type ReceiptFinalised,
+  type ReceiptTruth,
+  type ReviewItemOpened,
+  type ShelfEventDetected,
+} from '../contracts/index.ts';
+import { calibrationTable, scoreReceipts, unitPrecisionRecall, type ReceiptRun, type ReceiptTruthSet, type ScoredVisitTruth } from './receipts.eval.ts';
+
+const T0 = 1_700_000_000_000;
+const PRICE = 100;
+
+/** A store's worth of one recording, built by hand: every action gets a shelf event; attributions are said per case. */
+class Case {
+  readonly truth: ReceiptTruthSet & { visits: ScoredVisitTruth[]; receipts: ReceiptTruth[]; actions: ActionTruth[] } = { visits: [], receipts: [], actions: [] };
+  readonly run: ReceiptRun & { receipts: ReceiptFinalised[]; attributions: EventAttributed[]; reviews: ReviewItemOpened[]; shelfEvents: ShelfEventDetected[]; cartUpdates: CartUpdated[] } = {
+    receipts: [],
+    attributions: [],
+    reviews: [],
+    shelfEvents: [],
+    cartUpdates: [],
+  };
+  private clock = 0;
+
+  visit(visitId: string, taken: CartLine[], extra: Partial<ScoredVisitTruth> = {}) {
+    this.truth.visits.push({ visitId, accountId: `acc-${visitId}`, personIds: [`p-${visitId}`], entryMs: T0, exitMs: T0 + 600_000, ...extra });
+    this.truth.receipts.push({
+      visitId,
+      accountId: `acc-${visitId}`,
+      lines: taken.map((line) => ({ ...line, unitPriceCents: PRICE })),
+      totalCents: taken.reduce((sum, line) => sum + line.quantity * PRICE, 0),
+    });
+  }
+
+  /** A true pick (or put) on its own lane, and the shelf event that saw it; returns the shelf event id. */
+  action(visitId: string | undefined, kind: 'pick' | 'put', productId: string, quantity = 1): { shelfEventId: string; action: ActionTruth } {
+    this.clock += 10_000;
+    const n = this.truth.actions.length;
+    const lane = `g1-s1-l${n}`;
+    const action: ActionTruth = {
+      actionId: `a${n}`,
+      kind,
+      startMs: T0 + this.clock,
+      endMs: T0 + this.clock + 1_000,
+      ...(visitId === undefined ? { personId: 'p-staff' } : { personId: `p-${visitId}`, visitId }),
+      productId,
+      quantity,
+      shelfId: 'g1-s1',
+      laneId: lane,
+    };
+    this.truth.actions.push(action);
+    const shelfEventId = `se-${n}`;
+    this.run.shelfEvents.push({
+      schemaVersion: SCHEMA_VERSION,
+      eventId: shelfEventId,
+      storeId: 'kiosk',
+      ts: action.endMs,
+      shelfEventId,
+      shelfId: 'g1-s1',
+      plateIds: ['g1-s1-p1'],
+      laneIds: [lane],
+      kind,
+      startMs: action.startMs + 200,
+      endMs: action.endMs + 300,
+      deltaGrams: kind === 'pick' ? -300 : 300,
+      sigmaGrams: 3,
+      hypotheses: [{ productId, quantity, probability: 0.9 }],
+      confidence: 0.9,
+      health: 'ok',
+    } as ShelfEventDetected);
+    return { shelfEventId, action };
+  }
+
+  attribute(shelfEventId: string, visitId: string, kind: 'pick' | 'put', productId: string, confidence = 0.95, quantity = 1) {
+    const event = this.run.shelfEvents.find((e) => e.shelfEventId === shelfEventId)!;
+    this.run.attributions.push({
+      schemaVersion: SCHEMA_VERSION,
+      eventId: `attr/${shelfEventId}`,
+      storeId: 'kiosk',
+      ts: event.endMs + 2_000,
+      shelfEventId,
+      visitId,
+      visitKind: 'shopper',
+      kind,
+      lines: [{ productId, quantity }],
+      laneIds: event.laneIds,
+      misplaced: false,
+      confidence,
+      candidates: [],
+      source: 'fusion',
+    });
+  }
+
+  /** A true pick attributed rightly. */
+  pick(visitId: string, productId: string, quantity = 1) {
+    const { shelfEventId } = this.action(visitId, 'pick', productId, quantity);
+    this.attribute(shelfEventId, visitId, 'pick', productId, 0.95, quantity);
+    return shelfEventId;
+  }
+
+  receipt(visitId: string, lines: CartLine[], pending: ReceiptFinalised['pending'] = []) {
+    this.run.receipts.push({
+      schemaVersion: SCHEMA_VERSION,
+      eventId: `receipt/${visitId}`,
+      storeId: 'kiosk',
+      ts: T0 + 700_000,
+      visitId,
+      receiptId: `receipt-${visitId}`,
+      exitMs: T0 + 600_000,
+      lines: lines.map((line) => ({ ...line, unitPriceCents: PRICE, totalCents: PRICE * line.quantity })),
+      pending,
+      totalCents: lines.reduce((sum, line) => sum + line.quantity * PRICE, 0),
+    });
+  }
+
+  review(reviewId: string, shelfEventId: string, visitIds: string[]) {
+    this.run.reviews.push({
+      schemaVersion: SCHEMA_VERSION,
+      eventId: `open/${reviewId}`,
+      storeId: 'kiosk',
+      ts: T0 + this.clock,
+      reviewId,
+      kind: 'attribution',
+      reason: 'close call',
+      shelfEventId,
+      visitIds,
+    });
+  }
+
+  score() {
+    return scoreReceipts(this.truth, this.run);
+  }
+}
+
+const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) < 1e-9, `${what}: ${actual}, expected ${expected}`);
+
+test('every receipt right: exact 1, F1 1, every action attributed right, nothing missing', () => {
+  const c = new Case();
+  c.visit('v1', [{ productId: 'soda', quantity: 2 }]);
+  c.visit('v2', [{ productId: 'chips', quantity: 1 }]);
+  c.pick('v1', 'soda', 2);
+  c.pick('v2', 'chips');
+  c.receipt('v1', [{ productId: 'soda', quantity: 2 }]);
+  c.receipt('v2', [{ productId: 'chips', quantity: 1 }]);
+  const score = c.score();
+  assert.equal(score.visits, 2);
+  assert.equal(score.exactMatch, 1);
+  assert.equal(score.exactMatchBeforeReview, 1);
+  assert.equal(score.receiptF1, 1);
+  assert.equal(score.actions, 2);
+  assert.equal(score.attributionAccuracy, 1);
+  assert.equal(score.missingReceipts, 0);
+  assert.equal(score.reviewsPer1000, 0);
+});
+
+test('one wrong line: that visit scores precision and recall 1/2, the average over visits 3/4', () => {
+  const c = new Case();
+  c.visit('v1', [{ productId: 'soda', quantity: 2 }]);
+  c.visit('v2', [{ productId: 'chips', quantity: 1 }]);
+  // v1 took two sodas in two picks; the second was put on v1's cart as water.
+  c.pick('v1', 'soda');
+  const { shelfEventId } = c.action('v1', 'pick', 'soda');
+  c.attribute(shelfEventId, 'v1', 'pick', 'water');
+  c.pick('v2', 'chips');
+  c.receipt('v1', [
+    { productId: 'soda', quantity: 1 },
+    { productId: 'water', quantity: 1 },
+  ]);
+  c.receipt('v2', [{ productId: 'chips', quantity: 1 }]);
+  const score = c.score();
+  assert.equal(score.exactMatch, 0.5);
+  const v1 = score.perVisit.find((v) => v.visitId === 'v1')!;
+  assert.deepEqual([v1.precision, v1.recall, v1.exact], [0.5, 0.5, false]);
+  assert.deepEqual(v1.missing, [{ productId: 'soda', quantity: 1 }]);
+  assert.deepEqual(v1.extra, [{ productId: 'water', quantity: 1 }]);
+  close(score.receiptPrecision, 0.75, 'precision');
+  close(score.receiptRecall, 0.75, 'recall');
+  close(score.receiptF1, 0.75, 'F1');
+  close(score.attributionAccuracy, 2 / 3, 'attribution accuracy');
+});
+
+test('a line pending review counts as exact when the right decision makes it so, not before', () => {
+  const c = new Case();
+  c.visit('v1', [
+    { productId: 'soda', quantity: 1 },
+    { productId: 'juice', quantity: 1 },
+  ]);
+  c.visit('v2', []);
+  c.pick('v1', 'soda');
+  const { shelfEventId } = c.action('v1', 'pick', 'juice');
+  c.review('r1', shelfEventId, ['v1', 'v2']);
+  const pending = [{ reviewId: 'r1', shelfEventId, candidates: [{ productId: 'juice', quantity: 1 }] }];
+  c.receipt('v1', [{ productId: 'soda', quantity: 1 }], pending);
+  c.receipt('v2', [], pending);
+  const score = c.score();
+  assert.equal(score.exactMatch, 1, 'after review, both receipts are right (v2 is given nothing)');
+  assert.equal(score.exactMatchBeforeReview, 0.5, 'before review, v1 lacks the juice');
+  assert.equal(score.receiptF1, 1);
+  assert.ok(score.receiptF1BeforeReview < 1);
+  assert.equal(score.reviews, 1);
+  assert.equal(score.reviewsPer1000, 500);
+  assert.equal(score.visitsWithPending, 2);
+  close(score.attributionAccuracy, 1 / 2, 'the juice went to review, not attributed');
+});
+
+test('figures per tag: each tag sees only its visits; staff visits are not scored; a visit without a receipt is missing', () => {
+  const c = new Case();
+  c.visit('v1', [{ productId: 'soda', quantity: 1 }], { tags: ['crossing-arms'] });
+  c.visit('v2', [{ productId: 'chips', quantity: 1 }], { tags: ['crossing-arms', 'group'] });
+  c.visit('v3', [{ productId: 'gum', quantity: 1 }], { tags: ['group'] });
+  c.visit('s1', [], { kind: 'staff', tags: ['restocking'] } as Partial<ScoredVisitTruth>);
+  c.pick('v1', 'soda');
+  const wrong = c.action('v2', 'pick', 'chips');
+  c.attribute(wrong.shelfEventId, 'v1', 'pick', 'chips', 0.6);
+  c.pick('v3', 'gum');
+  c.receipt('v1', [
+    { productId: 'soda', quantity: 1 },
+    { productId: 'chips', quantity: 1 },
+  ]);
+  c.receipt('v3', [{ productId: 'gum', quantity: 1 }]);
+  const score = c.score();
+  assert.equal(score.visits, 3, 'the staff visit is not scored');
+  close(score.exactMatch, 1 / 3, 'only v3 is exact');
+  assert.equal(score.missingReceipts, 1);
+  assert.deepEqual(Object.keys(score.byTag), ['crossing-arms', 'group']);
+  const crossing = score.byTag['crossing-arms'];
+  assert.equal(crossing.visits, 2);
+  assert.equal(crossing.exactMatch, 0);
+  assert.equal(crossing.missingReceipts, 1);
+  close(crossing.attributionAccuracy, 1 / 2, 'crossing-arms attribution');
+  assert.equal(crossing.attributions, 2, 'the wrong attribution counts for the visit charged and the visit that took it');
+  const group = score.byTag.group;
+  assert.equal(group.visits, 2);
+  assert.equal(group.exactMatch, 0.5);
+  close(group.receiptRecall, 0.5, 'v2 recalls nothing, v3 everything');
+});
+
+test('expected calibration error of a known table', () => {
+  const samples = [
+    ...Array.from({ length: 8 }, (_, i) => ({ confidence: 0.9, right: i < 6 })),
+    ...Array.from({ length: 2 }, (_, i) => ({ confidence: 0.3, right: i < 1 })),
+  ];
+  const { calibration, calibrationError } = calibrationTable(samples);
+  // 0.8 x |0.75 - 0.9| + 0.2 x |0.5 - 0.3|
+  close(calibrationError, 0.16, 'ECE');
+  assert.equal(calibration.length, 10);
+  assert.deepEqual(
+    calibration.filter((bin) => bin.count > 0).map((bin) => [bin.lo, bin.count, bin.accuracy]),
+    [
+      [0.3, 2, 0.5],
+      [0.9, 8, 0.75],
+    ],
+  );
+  assert.equal(calibrationTable([{ confidence: 1, right: true }]).calibration[9].count, 1, 'a confidence of 1 is in the last bin');
+});
+
+test('the scorer measures calibration on fusion attributions: right ones at 0.95 and a wrong one at 0.6', () => {
+  const c = new Case();
+  c.visit('v1', [{ productId: 'soda', quantity: 3 }]);
+  c.visit('v2', [{ productId: 'soda', quantity: 1 }]);
+  for (let i = 0; i < 3; i++) c.pick('v1', 'soda');
+  const wrong = c.action('v2', 'pick', 'soda');
+  c.attribute(wrong.shelfEventId, 'v1', 'pick', 'soda', 0.6);
+  const score = c.score();
+  assert.equal(score.attributions, 4);
+  // 3/4 x |1 - 0.95| + 1/4 x |0 - 0.6|
+  close(score.calibrationError, 0.75 * 0.05 + 0.25 * 0.6, 'ECE');
+});
+
+test('pick-to-cart latency runs from the action\'s end to the cart update that applied its shelf event', () => {
+  const c = new Case();
+  c.visit('v1', [{ productId: 'soda', quantity: 2 }]);
+  const picks = [c.pick('v1', 'soda'), c.pick('v1', 'soda')];
+  const delays = [1_500, 4_000];
+  picks.forEach((shelfEventId, i) => {
+    const action = c.truth.actions[i];
+    const update = (version: number, ts: number): CartUpdated => ({
+      schemaVersion: SCHEMA_VERSION,
+      eventId: `cart/v1/${version}`,
+      storeId: 'kiosk',
+      ts,
+      visitId: 'v1',
+      version,
+      lines: [],
+      pendingReviewIds: [],
+      totalCents: 0,
+      appliedShelfEventId: shelfEventId,
+    });
+    c.run.cartUpdates.push(update(i + 1, action.endMs + delays[i]));
+  });
+  c.receipt('v1', [{ productId: 'soda', quantity: 2 }]);
+  const { latency } = c.score();
+  assert.deepEqual(latency, { count: 2, p50Ms: 1_500, p99Ms: 4_000 });
+});
+
+test('an anonymous visit the pipeline named itself is scored against the true visit its picks belong to', () => {
+  const c = new Case();
+  c.visit('t1', [{ productId: 'gum', quantity: 1 }], { tags: ['tailgating'] });
+  const { shelfEventId } = c.action('t1', 'pick', 'gum');
+  c.attribute(shelfEventId, 'anon-7', 'pick', 'gum');
+  c.receipt('anon-7', [{ productId: 'gum', quantity: 1 }]);
+  const score = c.score();
+  assert.equal(score.exactMatch, 1);
+  assert.equal(score.attributionAccuracy, 1);
+  assert.equal(score.perVisit[0].receiptVisitId, 'anon-7');
+  assert.deepEqual(score.extraReceipts, []);
+});
+
+test('unit precision and recall: both empty is right, one side empty is wrong', () => {
+  const none = new Map<string, number>();
+  const one = new Map([['soda', 1]]);
+  assert.deepEqual(unitPrecisionRecall(none, none), { precision: 1, recall: 1, f1: 1 });
+  assert.deepEqual(unitPrecisionRecall(one, none), { precision: 0, recall: 0, f1: 0 });
+  assert.deepEqual(unitPrecisionRecall(none, one), { precision: 0, recall: 0, f1: 0 });
+  assert.deepEqual(unitPrecisionRecall(new Map([['soda', 3]]), one), { precision: 1 / 3, recall: 1, f1: 0.5 });
+});
+
+test('without a true receipt, what a visit took is its picks less its puts', () => {
+  const c = new Case();
+  c.visit('v1', []);
+  c.truth.receipts.length = 0;
+  c.pick('v1', 'soda', 2);
+  const { shelfEventId } = c.action('v1', 'put', 'soda');
+  c.attribute(shelfEventId, 'v1', 'put', 'soda');
+  c.receipt('v1', [{ productId: 'soda', quantity: 1 }]);
+  const score = c.score();
+  assert.equal(score.exactMatch, 1);
+  assert.equal(score.attributionAccuracy, 1);
+  c.run.receipts[0].lines[0].quantity = 2;
+  assert.equal(c.score().exactMatch, 0);
+});

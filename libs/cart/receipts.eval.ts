@@ -1,0 +1,375 @@
+import type {
+  ActionTruth,
+  CartLine,
+  CartUpdated,
+  EventAttributed,
+  ReceiptFinalised,
+  ReceiptTruth,
+  ReviewItemOpened,
+  ShelfEventDetected,
+  VisitTruth,
+} from '../contracts/index.ts';
+import { matchShelfEvents } from '../shelf/shelf.eval.ts';
+
+/**
+ * Scoring receipts against a recording's truth: what each visit was charged against what it took.
+ * Plain inputs (what the pipeline published, collected by whoever ran it), no bus. The formulas are
+ * written out in docs/stages/cart.md; in short, per visit:
+ *
+ * - exact: the receipt's lines equal the true lines (product and quantity; prices come from the same
+ *   planogram on both sides). A line pending review counts as resolved the right way (the truth of its
+ *   shelf event), so a receipt that waits for a person is exact if that person can make it so;
+ *   exactBeforeReview takes the decided lines alone.
+ * - precision and recall over product units: right = sum over products of min(charged, taken);
+ *   precision = right / charged, recall = right / taken, each 1 when both sides are empty and 0 when
+ *   only its own denominator is. receiptPrecision and receiptRecall average them over visits;
+ *   receiptF1 is their harmonic mean.
+ *
+ * Over shelf events: attribution accuracy (the share of true picks and puts whose shelf event fusion
+ * gave to the right visit with the right product and quantity), the calibration of fusion's stated
+ * confidence (expected calibration error over CALIBRATION_BINS equal-width bins, weighted by count),
+ * reviews per 1000 visits, and pick-to-cart latency (from the true action's end to the store-clock
+ * ts of the cart update that applied its shelf event). Staff visits are not scored; every figure is
+ * also given per tag of the true visits.
+ */
+
+export const CALIBRATION_BINS = 10;
+const PER_THOUSAND = 1000;
+
+/** A true visit, with what the scenario library adds to it when present. */
+export type ScoredVisitTruth = VisitTruth & { tags?: readonly string[]; kind?: string };
+
+export interface ReceiptTruthSet {
+  visits: readonly ScoredVisitTruth[];
+  receipts: readonly ReceiptTruth[];
+  actions: readonly ActionTruth[];
+}
+
+export interface ReceiptRun {
+  receipts: readonly ReceiptFinalised[];
+  attributions: readonly EventAttributed[];
+  reviews: readonly ReviewItemOpened[];
+  shelfEvents: readonly ShelfEventDetected[];
+  /** For pick-to-cart latency; without them the latency has no samples. */
+  cartUpdates?: readonly CartUpdated[];
+}
+
+export interface CalibrationBin {
+  /** Confidences in [lo, hi); the last bin includes 1. */
+  lo: number;
+  hi: number;
+  count: number;
+  meanConfidence: number;
+  /** Share of the bin's attributions that were right. */
+  accuracy: number;
+}
+
+export interface ReceiptFigures {
+  /** True visits scored (staff visits are not). */
+  visits: number;
+  exactMatch: number;
+  exactMatchBeforeReview: number;
+  receiptPrecision: number;
+  receiptRecall: number;
+  receiptF1: number;
+  receiptF1BeforeReview: number;
+  /** True picks and puts of scored visits on shelves. */
+  actions: number;
+  attributionAccuracy: number;
+  reviews: number;
+  reviewsPer1000: number;
+  /** Fusion attributions to visits other than staff: what the calibration is measured on. */
+  attributions: number;
+  calibrationError: number;
+  calibration: CalibrationBin[];
+  latency: { count: number; p50Ms: number | null; p99Ms: number | null };
+  missingReceipts: number;
+  visitsWithPending: number;
+}
+
+export interface VisitReceiptScore {
+  visitId: string;
+  tags: string[];
+  /** The pipeline visit whose receipt was scored for it (its own id, or an anonymous visit matched by its picks). */
+  receiptVisitId: string | null;
+  exact: boolean;
+  exactBeforeReview: boolean;
+  precision: number;
+  recall: number;
+  f1: number;
+  pending: number;
+  /** Units taken and not charged, and charged and not taken (after review). */
+  missing: CartLine[];
+  extra: CartLine[];
+}
+
+export interface ReceiptScore extends ReceiptFigures {
+  byTag: Record<string, ReceiptFigures>;
+  perVisit: VisitReceiptScore[];
+  /** Receipts of pipeline visits that match no true visit. */
+  extraReceipts: string[];
+}
+
+type Units = Map<string, number>;
+
+const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
+const harmonic = (p: number, r: number) => (p + r > 0 ? (2 * p * r) / (p + r) : 0);
+const mean = (values: number[]) => ratio(values.reduce((sum, v) => sum + v, 0), values.length);
+const unitCount = (units: Units) => [...units.values()].reduce((sum, q) => sum + q, 0);
+
+function unitsOf(lines: readonly CartLine[]): Units {
+  const units: Units = new Map();
+  for (const { productId, quantity } of lines) units.set(productId, (units.get(productId) ?? 0) + quantity);
+  return units;
+}
+
+const sameUnits = (a: Units, b: Units) => unitCount(a) === unitCount(b) && [...a].every(([productId, q]) => b.get(productId) === q);
+
+/** Per-visit precision and recall over product units (see the module comment for the empty cases). */
+export function unitPrecisionRecall(charged: Units, taken: Units): { precision: number; recall: number; f1: number } {
+  let right = 0;
+  for (const [productId, q] of charged) right += Math.min(q, taken.get(productId) ?? 0);
+  const chargedUnits = unitCount(charged);
+  const takenUnits = unitCount(taken);
+  const both = chargedUnits === 0 && takenUnits === 0;
+  const precision = both ? 1 : ratio(right, chargedUnits);
+  const recall = both ? 1 : ratio(right, takenUnits);
+  return { precision, recall, f1: harmonic(precision, recall) };
+}
+
+/** The difference a - b where positive, as lines. */
+function exceeding(a: Units, b: Units): CartLine[] {
+  const lines: CartLine[] = [];
+  for (const [productId, q] of a) if (q > (b.get(productId) ?? 0)) lines.push({ productId, quantity: q - (b.get(productId) ?? 0) });
+  return lines;
+}
+
+/**
+ * The reliability table and expected calibration error: bins of equal width over [0, 1], and the sum
+ * over bins of |accuracy - mean confidence| weighted by the bin's share of samples.
+ */
+export function calibrationTable(samples: ReadonlyArray<{ confidence: number; right: boolean }>, bins = CALIBRATION_BINS): { calibration: CalibrationBin[]; calibrationError: number } {
+  const sums = Array.from({ length: bins }, () => ({ count: 0, confidence: 0, right: 0 }));
+  for (const { confidence, right } of samples) {
+    const bin = sums[Math.min(bins - 1, Math.max(0, Math.floor(confidence * bins)))];
+    bin.count++;
+    bin.confidence += confidence;
+    if (right) bin.right++;
+  }
+  const calibration = sums.map((bin, i) => ({
+    lo: i / bins,
+    hi: (i + 1) / bins,
+    count: bin.count,
+    meanConfidence: ratio(bin.confidence, bin.count),
+    accuracy: ratio(bin.right, bin.count),
+  }));
+  const calibrationError = calibration.reduce((sum, bin) => sum + ratio(bin.count, samples.length) * Math.abs(bin.accuracy - bin.meanConfidence), 0);
+  return { calibration, calibrationError };
+}
+
+/** Nearest-rank percentile of sorted values, or null without any. */
+function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+}
+
+interface ActionRecord {
+  visitId: string;
+  right: boolean;
+  latencyMs: number | null;
+}
+interface AttributionRecord {
+  visitIds: string[];
+  confidence: number;
+  right: boolean;
+}
+
+const isShelfAction = (action: ActionTruth) => (action.kind === 'pick' || action.kind === 'put') && action.shelfId !== undefined;
+
+const attributionFits = (attribution: EventAttributed, action: ActionTruth) =>
+  attribution.kind === action.kind && attribution.lines.length === 1 && attribution.lines[0].productId === action.productId && attribution.lines[0].quantity === action.quantity;
+
+export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptScore {
+  const scored = truth.visits.filter((visit) => (visit.kind ?? 'shopper') !== 'staff');
+  const scoredIds = new Set(scored.map((visit) => visit.visitId));
+  const tagsOf = new Map(scored.map((visit) => [visit.visitId, [...(visit.tags ?? [])]]));
+  const visitOfPerson = new Map<string, string>();
+  for (const visit of truth.visits) for (const personId of visit.personIds) visitOfPerson.set(personId, visit.visitId);
+  const trueVisitOf = (action: ActionTruth) => action.visitId ?? (action.personId ? visitOfPerson.get(action.personId) : undefined);
+
+  const actionByEvent = new Map(matchShelfEvents([...run.shelfEvents], [...truth.actions]).map((m) => [m.event.shelfEventId, m.action]));
+  const fusionByEvent = new Map<string, EventAttributed>();
+  for (const attribution of run.attributions) if (attribution.source === 'fusion') fusionByEvent.set(attribution.shelfEventId, attribution);
+
+  const alias = aliasVisits(scoredIds, run, actionByEvent, trueVisitOf);
+  const truthVisitOfPipeline = (visitId: string) => (scoredIds.has(visitId) ? visitId : alias.get(visitId));
+  const receiptOf = new Map<string, ReceiptFinalised>();
+  for (const receipt of run.receipts) {
+    const visitId = truthVisitOfPipeline(receipt.visitId);
+    if (visitId !== undefined) receiptOf.set(visitId, receipt);
+  }
+  const extraReceipts = [...new Set(run.receipts.map((r) => r.visitId).filter((visitId) => truthVisitOfPipeline(visitId) === undefined))];
+
+  const trueReceipts = new Map(truth.receipts.map((receipt) => [receipt.visitId, receipt]));
+  const perVisit = scored.map((visit) =>
+    scoreVisit(visit.visitId, tagsOf.get(visit.visitId)!, receiptOf.get(visit.visitId), truthUnits(visit.visitId, trueReceipts.get(visit.visitId), truth.actions, trueVisitOf), actionByEvent, trueVisitOf),
+  );
+
+  const firstApplied = new Map<string, CartUpdated>();
+  for (const update of run.cartUpdates ?? []) {
+    if (update.appliedShelfEventId === undefined) continue;
+    const key = `${update.visitId}/${update.appliedShelfEventId}`;
+    const before = firstApplied.get(key);
+    if (!before || update.version < before.version) firstApplied.set(key, update);
+  }
+
+  const actions: ActionRecord[] = [];
+  const eventOfAction = new Map<ActionTruth, string>();
+  for (const [shelfEventId, action] of actionByEvent) eventOfAction.set(action, shelfEventId);
+  for (const action of truth.actions) {
+    const visitId = trueVisitOf(action);
+    if (!isShelfAction(action) || visitId === undefined || !scoredIds.has(visitId)) continue;
+    const shelfEventId = eventOfAction.get(action);
+    const attribution = shelfEventId === undefined ? undefined : fusionByEvent.get(shelfEventId);
+    const right = attribution !== undefined && truthVisitOfPipeline(attribution.visitId) === visitId && attributionFits(attribution, action);
+    const update = right ? firstApplied.get(`${attribution.visitId}/${shelfEventId}`) : undefined;
+    actions.push({ visitId, right, latencyMs: update ? update.ts - action.endMs : null });
+  }
+
+  const attributions: AttributionRecord[] = [];
+  for (const attribution of fusionByEvent.values()) {
+    if (attribution.visitKind === 'staff') continue;
+    const action = actionByEvent.get(attribution.shelfEventId);
+    const actual = action ? trueVisitOf(action) : undefined;
+    const charged = truthVisitOfPipeline(attribution.visitId);
+    const right = action !== undefined && actual !== undefined && charged === actual && attributionFits(attribution, action);
+    const visitIds = [...new Set([actual, charged].filter((id): id is string => id !== undefined && scoredIds.has(id)))];
+    attributions.push({ visitIds, confidence: attribution.confidence, right });
+  }
+
+  const reviews = new Map<string, string[]>();
+  for (const item of run.reviews) reviews.set(item.reviewId, [...new Set(item.visitIds.map(truthVisitOfPipeline).filter((id): id is string => id !== undefined))]);
+
+  const figures = (inSubset: (visitId: string) => boolean, allReviews: boolean): ReceiptFigures => {
+    const visits = perVisit.filter((v) => inSubset(v.visitId));
+    const subsetActions = actions.filter((a) => inSubset(a.visitId));
+    const subsetAttributions = attributions.filter((a) => allReviews || a.visitIds.some(inSubset));
+    const reviewCount = [...reviews.values()].filter((visitIds) => allReviews || visitIds.some(inSubset)).length;
+    const latencies = subsetActions.flatMap((a) => (a.latencyMs === null ? [] : [a.latencyMs])).sort((a, b) => a - b);
+    const precision = mean(visits.map((v) => v.precision));
+    const recall = mean(visits.map((v) => v.recall));
+    const before = visits.map((v) => v.before);
+    return {
+      visits: visits.length,
+      exactMatch: ratio(visits.filter((v) => v.exact).length, visits.length),
+      exactMatchBeforeReview: ratio(visits.filter((v) => v.exactBeforeReview).length, visits.length),
+      receiptPrecision: precision,
+      receiptRecall: recall,
+      receiptF1: harmonic(precision, recall),
+      receiptF1BeforeReview: harmonic(mean(before.map((b) => b.precision)), mean(before.map((b) => b.recall))),
+      actions: subsetActions.length,
+      attributionAccuracy: ratio(subsetActions.filter((a) => a.right).length, subsetActions.length),
+      reviews: reviewCount,
+      reviewsPer1000: ratio(reviewCount * PER_THOUSAND, visits.length),
+      attributions: subsetAttributions.length,
+      ...calibrationTable(subsetAttributions),
+      latency: { count: latencies.length, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) },
+      missingReceipts: visits.filter((v) => v.receiptVisitId === null).length,
+      visitsWithPending: visits.filter((v) => v.pending > 0).length,
+    };
+  };
+
+  const tags = [...new Set(scored.flatMap((visit) => tagsOf.get(visit.visitId)!))].sort();
+  const byTag: Record<string, ReceiptFigures> = {};
+  for (const tag of tags) byTag[tag] = figures((visitId) => tagsOf.get(visitId)?.includes(tag) ?? false, false);
+  return {
+    ...figures((visitId) => scoredIds.has(visitId), true),
+    byTag,
+    perVisit: perVisit.map(({ before: _before, ...visit }) => visit),
+    extraReceipts,
+  };
+}
+
+/** What the visit took: its true receipt, or (without one) its picks less its puts. */
+function truthUnits(visitId: string, receipt: ReceiptTruth | undefined, actions: readonly ActionTruth[], trueVisitOf: (action: ActionTruth) => string | undefined): Units {
+  if (receipt) return unitsOf(receipt.lines);
+  const units: Units = new Map();
+  for (const action of actions) {
+    if (trueVisitOf(action) !== visitId || (action.kind !== 'pick' && action.kind !== 'put')) continue;
+    const sign = action.kind === 'pick' ? 1 : -1;
+    const q = (units.get(action.productId) ?? 0) + sign * action.quantity;
+    if (q > 0) units.set(action.productId, q);
+    else units.delete(action.productId);
+  }
+  return units;
+}
+
+function scoreVisit(
+  visitId: string,
+  tags: string[],
+  receipt: ReceiptFinalised | undefined,
+  taken: Units,
+  actionByEvent: Map<string, ActionTruth>,
+  trueVisitOf: (action: ActionTruth) => string | undefined,
+): VisitReceiptScore & { before: { precision: number; recall: number } } {
+  const decided = unitsOf(receipt?.lines ?? []);
+  // Each pending line resolved as the truth of its shelf event says: for this visit, or for nobody here.
+  const reviewed = new Map(decided);
+  for (const line of receipt?.pending ?? []) {
+    const action = line.shelfEventId === undefined ? undefined : actionByEvent.get(line.shelfEventId);
+    if (!action || trueVisitOf(action) !== visitId) continue;
+    const q = (reviewed.get(action.productId) ?? 0) + (action.kind === 'pick' ? action.quantity : -action.quantity);
+    if (q > 0) reviewed.set(action.productId, q);
+    else reviewed.delete(action.productId);
+  }
+  const after = unitPrecisionRecall(reviewed, taken);
+  const before = unitPrecisionRecall(decided, taken);
+  return {
+    visitId,
+    tags,
+    receiptVisitId: receipt?.visitId ?? null,
+    exact: receipt !== undefined && sameUnits(reviewed, taken),
+    exactBeforeReview: receipt !== undefined && sameUnits(decided, taken),
+    precision: after.precision,
+    recall: after.recall,
+    f1: after.f1,
+    pending: receipt?.pending.length ?? 0,
+    missing: exceeding(taken, reviewed),
+    extra: exceeding(reviewed, taken),
+    before,
+  };
+}
+
+/**
+ * Pipeline visits whose id no true visit has (an anonymous visit named by the pipeline, say) stand
+ * for the true visit most of their attributed shelf events belong to, each true visit taken once,
+ * the strongest evidence first.
+ */
+function aliasVisits(
+  scoredIds: Set<string>,
+  run: ReceiptRun,
+  actionByEvent: Map<string, ActionTruth>,
+  trueVisitOf: (action: ActionTruth) => string | undefined,
+): Map<string, string> {
+  const votes = new Map<string, Map<string, number>>();
+  for (const attribution of run.attributions) {
+    if (scoredIds.has(attribution.visitId) || attribution.visitKind === 'staff') continue;
+    const action = actionByEvent.get(attribution.shelfEventId);
+    const actual = action ? trueVisitOf(action) : undefined;
+    if (actual === undefined || !scoredIds.has(actual)) continue;
+    const tally = votes.get(attribution.visitId) ?? new Map<string, number>();
+    tally.set(actual, (tally.get(actual) ?? 0) + 1);
+    votes.set(attribution.visitId, tally);
+  }
+  const pairs = [...votes].flatMap(([pipelineId, tally]) => [...tally].map(([truthId, count]) => ({ pipelineId, truthId, count })));
+  pairs.sort((a, b) => b.count - a.count || (a.pipelineId < b.pipelineId ? -1 : 1));
+  // A true visit the pipeline already names stands for itself.
+  const taken = new Set([...run.receipts, ...run.attributions].map((m) => m.visitId).filter((id) => scoredIds.has(id)));
+  const alias = new Map<string, string>();
+  for (const { pipelineId, truthId } of pairs) {
+    if (alias.has(pipelineId) || taken.has(truthId)) continue;
+    alias.set(pipelineId, truthId);
+    taken.add(truthId);
+  }
+  return alias;
+}

@@ -1,0 +1,54 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { indexStore, parseStore, SCHEMA_VERSION, type ReceiptFinalised } from '../contracts/index.ts';
+import { calibrationTable, type ReceiptFigures, type ReceiptScore } from './receipts.eval.ts';
+import { formatCents, formatReceipt, formatReceiptScorecard } from './receipts.format.ts';
+
+const index = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'))));
+const SODA = index.products.get('p-0001')!;
+
+test('cents are printed without floating point', () => {
+  assert.deepEqual([formatCents(0), formatCents(5), formatCents(139), formatCents(100_000_07), formatCents(-250)], ['0.00', '0.05', '1.39', '100000.07', '-2.50']);
+});
+
+test('a receipt: a line per product with its name and prices, the pending lines, the total in the store currency', () => {
+  const receipt: ReceiptFinalised = {
+    schemaVersion: SCHEMA_VERSION,
+    eventId: 'receipt/v1',
+    storeId: 'kiosk',
+    ts: 1_700_000_100_000,
+    visitId: 'v1',
+    receiptId: 'receipt-v1',
+    exitMs: 1_700_000_090_000,
+    lines: [{ productId: SODA.id, quantity: 2, unitPriceCents: SODA.priceCents, totalCents: 2 * SODA.priceCents }],
+    pending: [{ reviewId: 'r1', shelfEventId: 'e9', candidates: [{ productId: 'p-0002', quantity: 1 }] }],
+    totalCents: 2 * SODA.priceCents,
+  };
+  const text = formatReceipt(receipt, index);
+  const lines = text.split('\n');
+  assert.match(lines[0], /receipt-v1 +visit v1 +no account \(anonymous visit/);
+  assert.match(lines[1], new RegExp(`^ +2 x ${SODA.name.slice(0, 20)}.* ${formatCents(SODA.priceCents)} +${formatCents(2 * SODA.priceCents)}$`));
+  assert.match(lines[2], /pending review r1 \(shelf event e9\): 1 x Northfield Water/);
+  assert.match(lines[3], new RegExp(`TOTAL ${index.store.currency} +${formatCents(2 * SODA.priceCents)}$`));
+});
+
+test('the scorecard prints the figures, a row per confidence bin and a row per tag', () => {
+  const { calibration, calibrationError } = calibrationTable([
+    { confidence: 0.95, right: true },
+    { confidence: 0.35, right: false },
+  ]);
+  const figures: ReceiptFigures = {
+    visits: 4, exactMatch: 0.75, exactMatchBeforeReview: 0.5, receiptPrecision: 0.9, receiptRecall: 0.8, receiptF1: 0.847, receiptF1BeforeReview: 0.8,
+    actions: 6, attributionAccuracy: 5 / 6, reviews: 1, reviewsPer1000: 250, attributions: 2, calibrationError, calibration,
+    latency: { count: 5, p50Ms: 1_200, p99Ms: 3_400 }, missingReceipts: 0, visitsWithPending: 1,
+  };
+  const score: ReceiptScore = { ...figures, byTag: { 'crossing-arms': figures }, perVisit: [], extraReceipts: [] };
+  const text = formatReceiptScorecard(score);
+  assert.match(text, /exact receipts +75\.0 % +\(before review 50\.0 %\)/);
+  assert.match(text, /pick-to-cart latency +p50 1\.20 s, p99 3\.40 s/);
+  assert.match(text, /^ +0\.9-1\.0 +1 +0\.950 +1\.000$/m);
+  assert.match(text, /^ +0\.3-0\.4 +1 +0\.350 +0\.000$/m);
+  assert.equal(text.split('\n').filter((line) => /^ +0\.\d-/.test(line)).length, 10, 'ten bins');
+  assert.match(text, /^ +crossing-arms +4 +75\.0 %/m);
+});
