@@ -1,6 +1,7 @@
 import { SCHEMA_VERSION, type PeopleTracked, type SkeletonTruth, type StoreIndex, type Vec3 } from '../contracts/index.ts';
 import { distanceToPolygonEdge, insidePolygon } from '../contracts/store.frame.ts';
 import { createRandom } from '../sim/random.ts';
+import type { Simulation } from '../sim/store.sim.ts';
 import { floorPoint } from './visit.binder.ts';
 
 /**
@@ -79,3 +80,21 @@ export function truthPeople(index: StoreIndex, skeletons: readonly SkeletonTruth
 }
 
 const round = (v: number) => Math.round(v * 1000) / 1000;
+
+/** A simulation's people in 3D at every tick of its fastest camera, as the recording's skeleton truth holds them. */
+export function simulatedSkeletons(sim: Simulation): SkeletonTruth[] {
+  const fps = Math.max(...sim.index.store.cameras.map((c) => c.fps));
+  const stepMs = 1000 / fps;
+  const ticks = Math.floor((sim.endMs - sim.startMs) / stepMs) + 1;
+  const skeletons: SkeletonTruth[] = [];
+  for (let i = 0; i < ticks; i++) {
+    const ts = sim.startMs + Math.round(i * stepMs);
+    skeletons.push({
+      ts,
+      people: sim.people
+        .filter((p) => p.timeline.present(ts))
+        .map((p) => ({ personId: p.id, ...(p.visitId ? { visitId: p.visitId } : {}), role: p.role, keypoints: p.timeline.keypointsAt(ts) })),
+    });
+  }
+  return skeletons;
+}

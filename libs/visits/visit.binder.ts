@@ -365,7 +365,11 @@ export class VisitBinder {
       const cluster = pending.slice(0, size);
       // A crossing that may still join the cluster would come within SIMULTANEOUS_MS of its last.
       if (!ready(cluster[size - 1].crossedAt!, Math.max(CROSSING_DECIDE_MS, SIMULTANEOUS_MS))) break;
-      const choices = cluster.map((track) => ({ track, visit: this.visitForCrossing(track) }));
+      // Each in the order they passed, taking their place in the party as they go.
+      const choices = cluster.map((track) => {
+        const visit = this.visitForCrossing(track);
+        return { track, visit, walkIn: visit === null, member: visit ? visit.members++ : 0 };
+      });
       // Only people through the entry compete for scans; someone at the staff door is staff whoever passes.
       const atEntry = choices.filter((c) => c.track.door === 'entry');
       const distinct = new Set(atEntry.map((c) => c.visit?.visitId ?? `anonymous ${c.track.trackId}`));
@@ -373,15 +377,11 @@ export class VisitBinder {
         distinct.size > 1
           ? `${cluster.length} people crossed the entry within ${seconds(cluster[size - 1].crossedAt! - cluster[0].crossedAt!)} of each other; the order they passed in decided who is on which visit`
           : undefined;
-      const visitIds: string[] = [];
-      for (const choice of choices) {
-        const visit = choice.visit ?? this.openWalkIn(choice.track, out);
-        visitIds.push(visit.visitId);
-        choice.visit = visit;
-      }
-      for (const { track, visit } of choices) {
+      for (const choice of choices) if (!choice.visit) choice.visit = this.openWalkIn(choice.track, out);
+      const visitIds = choices.map((c) => c.visit!.visitId);
+      for (const { track, visit, walkIn, member } of choices) {
         const inDoubt = track.door === 'entry' ? doubt : undefined;
-        out.push(this.bind(track, visit!, { reason: 'entry', ts: track.crossedAt!, member: visit!.members++, doubt: inDoubt }));
+        out.push(this.bind(track, visit!, { reason: 'entry', ts: track.crossedAt!, member: walkIn ? visit!.members++ : member, doubt: inDoubt }));
         visit!.lastEntryMs = track.crossedAt!;
         if (inDoubt && visit!.kind === 'shopper') out.push(this.review(visit!, 'binding', track, track.crossedAt!, inDoubt, visitIds));
       }
