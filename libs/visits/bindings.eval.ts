@@ -38,6 +38,8 @@ export interface WrongBinding {
   personId: string;
   expected: string;
   got: string | null;
+  /** The operator was told: the binding, or one it continues, carries a doubt, or it is on an anonymous (flagged) visit. */
+  flagged: boolean;
 }
 
 export interface BindingScore {
@@ -63,6 +65,8 @@ export interface BindingScore {
   /** Review items for every 1000 truth visits (shopper parties and staff). */
   reviewsPer1000: number;
   wrong: WrongBinding[];
+  /** Wrong tracks nobody was told about: the figure that costs money. */
+  wrongUnflagged: number;
 }
 
 /** Who each truth person is: their role and visit, from the skeleton truth. */
@@ -78,18 +82,23 @@ export function scoreBindings(
   outputs: readonly BinderOutput[],
 ): BindingScore {
   const kindOf = new Map<string, string>();
-  const bound = new Map<string, { visitId: string; member: number; reason: string }>();
+  const bound = new Map<string, { visitId: string; member: number; reason: string; doubt?: string; replaces?: string }>();
   const ended = new Map<string, boolean>();
   const reviews: Record<string, number> = {};
   let doubts = 0;
   for (const { topic, message } of outputs) {
     if (topic === 'visit.started') kindOf.set(message.visitId, message.kind);
     else if (topic === 'visit.track-bound') {
-      bound.set(message.trackId, { visitId: message.visitId, member: message.member, reason: message.reason });
+      bound.set(message.trackId, { visitId: message.visitId, member: message.member, reason: message.reason, doubt: message.doubt, replaces: message.replaces });
       if (message.doubt) doubts++;
     } else if (topic === 'visit.ended') ended.set(message.visitId, message.confirmedByGate);
     else reviews[message.kind] = (reviews[message.kind] ?? 0) + 1;
   }
+  const flagged = (trackId: string | undefined, depth = 0): boolean => {
+    const binding = trackId === undefined ? undefined : bound.get(trackId);
+    if (!binding || depth > 1000) return false;
+    return binding.doubt !== undefined || kindOf.get(binding.visitId) === 'anonymous' || flagged(binding.replaces, depth + 1);
+  };
   const tracksOf = new Map<string, string[]>();
   for (const [trackId, personId] of personOfTrack) tracksOf.set(personId, [...(tracksOf.get(personId) ?? []), trackId]);
   const score = { people: 0, peopleRight: 0, tracks: 0, tracksRight: 0, tracksUnbound: 0, payers: 0, payersRight: 0, relinks: 0, relinksRight: 0 };
@@ -112,7 +121,7 @@ export function scoreBindings(
       if (right) score.tracksRight++;
       else {
         allRight = false;
-        wrong.push({ trackId, personId, expected, got: binding?.visitId ?? null });
+        wrong.push({ trackId, personId, expected, got: binding?.visitId ?? null, flagged: flagged(trackId) });
       }
     }
     if (allRight) score.peopleRight++;
@@ -134,5 +143,6 @@ export function scoreBindings(
     doubts,
     reviewsPer1000: (1000 * reviewCount) / Math.max(1, truthVisits.size + staff),
     wrong,
+    wrongUnflagged: wrong.filter((w) => !w.flagged).length,
   };
 }

@@ -77,6 +77,10 @@ export const RELINK_NEAR_M = 1.0;
 export const UNSEEN_WALK_MPS = 1.5;
 /** However long the gap, a relink farther than this is no relink, metres. */
 export const RELINK_FAR_M = 6.0;
+/** A lost track is taken to keep going the way it was going for at most this long (people stop, turn), ms. */
+export const PREDICT_MAX_MS = 1_000;
+/** A track's velocity is measured over about this long: long enough that keypoint noise averages out, ms. */
+export const VELOCITY_SPAN_MS = 500;
 /** A second lost track no farther than this beyond the nearest makes a relink doubtful, metres. */
 export const RELINK_AMBIGUOUS_M = 0.5;
 /** A track lost inside holds its visit open this long before the visit ends without it, ms. */
@@ -124,6 +128,10 @@ interface Track {
   door: Door;
   lastTs: number;
   lastPos: Point;
+  /** Floor velocity when last seen, metres per second, over VELOCITY_SPAN_MS. */
+  velocity: Point;
+  /** Recent positions, oldest first, spanning about VELOCITY_SPAN_MS, for the velocity. */
+  recent: Array<{ ts: number; pos: Point }>;
   /** Seen in the binder's first instant away from any door: it was inside before the binder started. */
   preexisting: boolean;
   /** A door track that stepped out of its door zone, and when (null: not yet). */
@@ -199,6 +207,10 @@ export class VisitBinder {
   private readonly entryOpenings: Opening[] = [];
   private readonly exitOpenings: Opening[] = [];
   private readonly openingIds = new Set<string>();
+  /** Lost tracks a doubtful relink could have taken instead, and which newcomer it was: whoever continues them later is in doubt too. */
+  private readonly contested = new Map<Track, string>();
+  /** Visits everyone seen has left, held open for a companion the gate has opened for but who has not come in yet. */
+  private readonly awaitingParty = new Set<Visit>();
   /** The newest instant seen (people-stream time). */
   private now = -Infinity;
   private instants = 0;
@@ -313,6 +325,11 @@ export class VisitBinder {
     if (track) {
       track.lastTs = this.now;
       track.lastPos = position;
+      track.recent.push({ ts: this.now, pos: position });
+      while (track.recent.length > 2 && this.now - track.recent[1].ts >= VELOCITY_SPAN_MS) track.recent.shift();
+      const [oldest] = track.recent;
+      const span = (this.now - oldest.ts) / 1000;
+      track.velocity = span > 0 ? [(position[0] - oldest.pos[0]) / span, (position[1] - oldest.pos[1]) / span] : [0, 0];
       if (track.door !== 'inside' && track.crossedAt === null && !this.inDoorZone(track.door, position)) track.crossedAt = this.now;
       return;
     }
@@ -324,6 +341,8 @@ export class VisitBinder {
       door,
       lastTs: this.now,
       lastPos: position,
+      velocity: [0, 0],
+      recent: [{ ts: this.now, pos: position }],
       preexisting: firstInstant && door === 'inside',
       crossedAt: door !== 'inside' && !this.inDoorZone(door, position) ? this.now : null,
       decision: 'pending',
@@ -432,37 +451,66 @@ export class VisitBinder {
     return visit;
   }
 
-  /** Tracks that appeared inside the store: each continues a lost track near it, or is someone unexplained. */
+  /**
+   * Tracks that appeared inside the store: each continues a lost track near it, or is someone
+   * unexplained. Newcomers that could continue the same lost tracks compete: the nearest pair is
+   * linked first, so two people lost side by side are not crossed over because one reappeared
+   * first. A newcomer still waiting its turn takes part in the competition without being decided.
+   */
   private decideRelinks(ready: (ts: number, waitMs: number) => boolean): BinderOutput[] {
     const out: BinderOutput[] = [];
     const newcomers = [...this.tracks.values()]
       .filter((t) => t.decision === 'pending' && t.door === 'inside')
       .sort((a, b) => a.firstTs - b.firstTs || a.trackId.localeCompare(b.trackId));
-    for (const track of newcomers) {
-      if (!ready(track.firstTs, RELINK_DECIDE_MS)) break;
-      const candidates = this.lostBefore(track);
-      // A lost track whose own crossing is still undecided: wait for it, so the relink carries its visit.
-      if (candidates.some((c) => c.lost.decision === 'pending')) break;
-      if (candidates.length === 0) {
+    const candidatesOf = new Map(newcomers.map((n) => [n, this.lostBefore(n)]));
+    // A lost track whose own crossing is still undecided: wait for it, so the relink carries its visit.
+    const decidable = newcomers.filter((n) => ready(n.firstTs, RELINK_DECIDE_MS) && !candidatesOf.get(n)!.some((c) => c.lost.decision === 'pending'));
+    if (decidable.length === 0) return out;
+    const pairs = newcomers
+      .flatMap((newcomer) => candidatesOf.get(newcomer)!.map((c) => ({ newcomer, ...c })))
+      .sort((a, b) => a.apart - b.apart || a.gapMs - b.gapMs || a.newcomer.trackId.localeCompare(b.newcomer.trackId) || a.lost.trackId.localeCompare(b.lost.trackId));
+    const linked = new Map<Track, (typeof pairs)[number]>();
+    const taken = new Set<Track>();
+    for (const pair of pairs) {
+      if (linked.has(pair.newcomer) || taken.has(pair.lost)) continue;
+      linked.set(pair.newcomer, pair);
+      taken.add(pair.lost);
+    }
+    for (const track of decidable) {
+      const link = linked.get(track);
+      if (!link) {
         const visit = this.openWalkIn(track, out);
         out.push(this.bind(track, visit, { reason: 'entry', ts: track.firstTs, member: visit.members++ }));
         continue;
       }
-      const [best, ...rest] = candidates;
-      const others = rest.filter((c) => c.apart <= best.apart + RELINK_AMBIGUOUS_M);
+      // Close calls: another lost track nearly as near this newcomer, or another newcomer nearly as near its lost track.
+      const rivals = pairs.filter((p) => p !== link && (p.newcomer === track || p.lost === link.lost) && p.apart <= link.apart + RELINK_AMBIGUOUS_M);
+      const lostRivals = rivals.filter((r) => r.newcomer === track).map((r) => r.lost);
+      const newRivals = rivals.filter((r) => r.lost === link.lost).map((r) => r.newcomer);
       const doubts: string[] = [];
-      if (best.gapMs > RELINK_SURE_GAP_MS) doubts.push(`the track it continues was lost ${seconds(best.gapMs)} before`);
-      if (others.length > 0) doubts.push(`${others.length + 1} lost tracks could be this person (${candidates.map((c) => c.lost.trackId).join(', ')})`);
+      if (link.gapMs > RELINK_SURE_GAP_MS) doubts.push(`the track it continues was lost ${seconds(link.gapMs)} before`);
+      if (lostRivals.length) doubts.push(`${lostRivals.length + 1} lost tracks could be this person (${[link.lost, ...lostRivals].map((t) => t.trackId).join(', ')})`);
+      if (newRivals.length) doubts.push(`${newRivals.length + 1} new tracks could continue ${link.lost.trackId} (${[track, ...newRivals].map((t) => t.trackId).join(', ')})`);
+      const contestedBy = this.contested.get(link.lost);
+      if (contestedBy) doubts.push(`${contestedBy} could have continued ${link.lost.trackId} instead`);
+      for (const rival of lostRivals) this.contested.set(rival, track.trackId);
       const doubt = doubts.length ? doubts.join('; ') : undefined;
-      const visit = this.visitsById.get(best.lost.visitId!)!;
-      best.lost.replacedBy = track.trackId;
-      out.push(this.bind(track, visit, { reason: 'relinked', ts: track.firstTs, member: best.lost.member!, replaces: best.lost.trackId, doubt }));
-      if (doubt) out.push(this.review(visit, 'binding', track, track.firstTs, `relinked to ${best.lost.trackId}: ${doubt}`, [visit.visitId, ...others.map((o) => o.lost.visitId!).filter((v) => v !== visit.visitId)]));
+      const visit = this.visitsById.get(link.lost.visitId!)!;
+      link.lost.replacedBy = track.trackId;
+      out.push(this.bind(track, visit, { reason: 'relinked', ts: track.firstTs, member: link.lost.member!, replaces: link.lost.trackId, doubt }));
+      if (doubt) {
+        const rivalVisits = [...lostRivals.map((t) => t.visitId), ...newRivals.map((n) => linked.get(n)?.lost.visitId)].filter((v): v is string => v !== undefined);
+        out.push(this.review(visit, 'binding', track, track.firstTs, `relinked to ${link.lost.trackId}: ${doubt}`, [visit.visitId, ...rivalVisits]));
+      }
     }
     return out;
   }
 
-  /** Bound tracks lost before `track` appeared, near enough for it to be them, best first. */
+  /**
+   * Bound tracks lost before `track` appeared, near enough for it to be them, nearest first. Near is
+   * measured from where the lost track was heading (its last velocity, carried on for at most
+   * PREDICT_MAX_MS): two people lost side by side while walking are told apart by their direction.
+   */
   private lostBefore(track: Track): Array<{ lost: Track; gapMs: number; apart: number }> {
     const candidates: Array<{ lost: Track; gapMs: number; apart: number }> = [];
     for (const lost of this.tracks.values()) {
@@ -474,11 +522,13 @@ export class VisitBinder {
       const gapMs = track.firstTs - lost.lastTs;
       if (gapMs > RELINK_WINDOW_MS) continue;
       const reach = Math.min(RELINK_FAR_M, RELINK_NEAR_M + (UNSEEN_WALK_MPS * gapMs) / 1000);
-      const apart = distance(lost.lastPos, track.firstPos);
-      if (apart > reach) continue;
-      candidates.push({ lost, gapMs, apart });
+      const carried = Math.min(gapMs, PREDICT_MAX_MS) / 1000;
+      const heading: Point = [lost.lastPos[0] + lost.velocity[0] * carried, lost.lastPos[1] + lost.velocity[1] * carried];
+      const apart = distance(heading, track.firstPos);
+      // The walking allowance is from where they were; the ranking from where they were going.
+      if (Math.min(apart, distance(lost.lastPos, track.firstPos)) > reach) continue;
+      candidates.push({ lost, gapMs, apart: Math.min(apart, distance(lost.lastPos, track.firstPos)) });
     }
-    // Nearest first: someone unseen for a while could have walked, but most stay where they were.
     return candidates.sort((a, b) => a.apart - b.apart || a.gapMs - b.gapMs || a.lost.trackId.localeCompare(b.lost.trackId));
   }
 
@@ -518,14 +568,28 @@ export class VisitBinder {
         out.push(this.review(visit, 'binding', track, track.lastTs + LOST_TIMEOUT_MS, reason, [visit.visitId], 'lost'));
       }
     }
-    for (const visit of [...touched].sort((a, b) => a.visitId.localeCompare(b.visitId))) {
+    for (const visit of [...touched, ...this.awaitingParty].sort((a, b) => a.visitId.localeCompare(b.visitId))) {
       const active = visit.trackIds.map((id) => this.tracks.get(id)!).filter((t) => !t.replacedBy);
+      this.awaitingParty.delete(visit);
       if (visit.ended || active.some((t) => !t.departure)) continue;
+      if (this.companionAtGate(visit)) {
+        this.awaitingParty.add(visit);
+        continue;
+      }
       const last = active.reduce((a, b) => (b.departure!.ts >= a.departure!.ts ? b : a));
       visit.ended = { exitMs: last.departure!.ts, confirmedByGate: last.departure!.confirmed };
       out.push(this.endedMessage(visit));
     }
     return out;
+  }
+
+  /**
+   * Whether the entry gate opened for one of the visit's party who has not come in yet (not long
+   * ago): a companion waiting at the gate while the others shop, who may still come in after they left.
+   */
+  private companionAtGate(visit: Visit): boolean {
+    if (visit.members >= visit.partySize) return false;
+    return this.entryOpenings.some((o) => !o.claimed && o.message.visitId === visit.visitId && o.message.ts >= this.now - SCAN_VALID_MS);
   }
 
   /** The unclaimed exit (or staff) opening nearest `near` within [from, to]; one naming the visit first. Claimed when found. */
@@ -558,7 +622,10 @@ export class VisitBinder {
     for (const [id, track] of this.tracks) {
       const visit = track.visitId ? this.visitsById.get(track.visitId) : undefined;
       const done = track.decision === 'unbound' || visit?.ended !== undefined || (track.decision === 'pending' && track.door !== 'inside' && track.crossedAt === null);
-      if (done && track.lastTs < horizon) this.tracks.delete(id);
+      if (done && track.lastTs < horizon) {
+        this.tracks.delete(id);
+        this.contested.delete(track);
+      }
     }
     for (const list of [this.entryOpenings, this.exitOpenings]) while (list.length && list[0].message.ts < horizon) list.shift();
     while (this.scans.length && (this.scans[0].ended || this.scans[0].members >= this.scans[0].partySize) && this.scans[0].startedMs < horizon) this.scans.shift();
