@@ -229,7 +229,8 @@ export class VisitBinder {
   /** A scan or a gate opening. A message seen before (same scan visit, same opening id) changes nothing. */
   onGate(message: GateQrScanned | GateOpened): BinderOutput[] {
     if ('accountId' in message) return this.onScan(message);
-    if (this.openingIds.has(message.eventId)) return [];
+    // An opening older than anything still undecided cannot matter (and its id may be forgotten).
+    if (this.openingIds.has(message.eventId) || message.ts < this.forgetBefore()) return [];
     this.openingIds.add(message.eventId);
     const opening = { message, claimed: false };
     const list = message.kind === 'entry' ? this.entryOpenings : this.exitOpenings;
@@ -268,7 +269,11 @@ export class VisitBinder {
       partySize: visit.partySize,
       state: visit.ended ? 'ended' : 'open',
       startedMs: visit.startedMs,
-      tracks: visit.trackIds.map((trackId) => ({ ...visit.bindings.get(trackId)!, status: this.statusOf(this.tracks.get(trackId)) })),
+      tracks: visit.trackIds.map((trackId) => {
+        const view = visit.bindings.get(trackId)!;
+        const track = this.tracks.get(trackId);
+        return { ...view, status: track ? this.statusOf(track) : view.status };
+      }),
       flags: [...visit.flags],
       ...(visit.ended ? { exitMs: visit.ended.exitMs, confirmedByGate: visit.ended.confirmedByGate } : {}),
     }));
@@ -287,8 +292,7 @@ export class VisitBinder {
     return from;
   }
 
-  private statusOf(track: Track | undefined): TrackStatus {
-    if (!track) return 'lost';
+  private statusOf(track: Track): TrackStatus {
     if (track.replacedBy) return 'replaced';
     if (track.departure) return track.departure.how === 'exit' ? 'exited' : 'given-up';
     return this.gone(track) ? 'lost' : 'present';
@@ -618,17 +622,26 @@ export class VisitBinder {
 
   /** Lets go of what no decision can need again: departed or unbound tracks long gone, used openings, ended scans. */
   private forgetOld() {
-    const horizon = this.now - Math.max(RELINK_WINDOW_MS, LOST_TIMEOUT_MS) - EXIT_SETTLE_MS;
+    const horizon = this.forgetBefore();
     for (const [id, track] of this.tracks) {
       const visit = track.visitId ? this.visitsById.get(track.visitId) : undefined;
       const done = track.decision === 'unbound' || visit?.ended !== undefined || (track.decision === 'pending' && track.door !== 'inside' && track.crossedAt === null);
       if (done && track.lastTs < horizon) {
+        // The read model keeps what became of it.
+        const view = visit?.bindings.get(id);
+        if (view) view.status = this.statusOf(track);
         this.tracks.delete(id);
         this.contested.delete(track);
       }
     }
-    for (const list of [this.entryOpenings, this.exitOpenings]) while (list.length && list[0].message.ts < horizon) list.shift();
+    for (const list of [this.entryOpenings, this.exitOpenings])
+      while (list.length && list[0].message.ts < horizon) this.openingIds.delete(list.shift()!.message.eventId);
     while (this.scans.length && (this.scans[0].ended || this.scans[0].members >= this.scans[0].partySize) && this.scans[0].startedMs < horizon) this.scans.shift();
+  }
+
+  /** Store time before which nothing can matter to a decision still to come. */
+  private forgetBefore(): number {
+    return this.now - Math.max(RELINK_WINDOW_MS, LOST_TIMEOUT_MS) - EXIT_SETTLE_MS;
   }
 
   private bind(track: Track, visit: Visit, how: { reason: 'entry' | 'relinked'; ts: number; member: number; replaces?: string; doubt?: string }): BinderOutput {
