@@ -201,7 +201,9 @@ export class VisitBinder {
   private readonly storeId: string;
   private readonly zones: { entry: Point[][]; exit: Point[][]; staffDoor: Point[][] };
   private readonly tracks = new Map<string, Track>();
+  /** Every visit ever started, and the visit of every track ever bound: the read model (a day of a store's visits is small). */
   private readonly visitsById = new Map<string, Visit>();
+  private readonly visitByTrack = new Map<string, string>();
   /** Scanned visits, oldest scan first. */
   private readonly scans: Visit[] = [];
   private readonly entryOpenings: Opening[] = [];
@@ -258,7 +260,7 @@ export class VisitBinder {
   }
 
   visitOfTrack(trackId: string): string | undefined {
-    return this.tracks.get(trackId)?.visitId;
+    return this.visitByTrack.get(trackId);
   }
 
   visits(): VisitView[] {
@@ -286,7 +288,7 @@ export class VisitBinder {
   gateNeededFrom(): number {
     let from = Infinity;
     for (const scan of this.scans) if (!scan.ended && scan.members < scan.partySize) from = Math.min(from, scan.startedMs);
-    const oldestUseful = this.now - LOST_TIMEOUT_MS - EXIT_SETTLE_MS;
+    const oldestUseful = this.forgetBefore();
     for (const opening of [...this.entryOpenings, ...this.exitOpenings])
       if (!opening.claimed && opening.message.ts >= oldestUseful) from = Math.min(from, opening.message.ts);
     return from;
@@ -647,6 +649,7 @@ export class VisitBinder {
   private bind(track: Track, visit: Visit, how: { reason: 'entry' | 'relinked'; ts: number; member: number; replaces?: string; doubt?: string }): BinderOutput {
     track.decision = 'bound';
     track.visitId = visit.visitId;
+    this.visitByTrack.set(track.trackId, visit.visitId);
     track.member = how.member;
     visit.trackIds.push(track.trackId);
     const view: VisitTrackView = {

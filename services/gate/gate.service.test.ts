@@ -125,3 +125,33 @@ test('a message from another store is refused, not applied', async (t) => {
   await waitFor(() => service.stats().messages === 1 && service.visits().length === 1, 'the kiosk scan taken');
   assert.deepEqual(service.visits().map((v) => v.visitId), ['v-here']);
 });
+
+test('a failed publish fails the handler: the message comes again and every visit message comes out once', async (t) => {
+  const { inputs } = await groupVisitInputs();
+  const { bus, out } = await outputBus(t);
+  let refused = 0;
+  // The broker refuses the first track binding twice.
+  const flaky: Pick<typeof bus, 'publish' | 'subscribe'> = {
+    subscribe: (options) => bus.subscribe(options),
+    publish: (topic, message) => {
+      if (topic === 'visit.track-bound' && refused < 2) {
+        refused++;
+        return Promise.reject(new Error('broker unavailable'));
+      }
+      return bus.publish(topic, message);
+    },
+  };
+  const service = createGateService({ index, bus: flaky, clock: new ManualClock(0) });
+  await service.start();
+  t.after(() => service.stop());
+  await publishPaced(bus, inputs, () => service.stats().messages + service.stats().redelivered);
+  await service.flush();
+  await waitFor(() => out.length === service.stats().published, 'everything published to come out');
+  assert.equal(refused, 2);
+  assert.equal(service.stats().publishFailures, 2);
+  assert.ok(service.stats().redelivered >= 1, 'the message behind the failed publish came again');
+  const ids = out.map((o) => o.message.eventId);
+  assert.equal(new Set(ids).size, ids.length, 'nothing twice');
+  assert.equal(out.filter((o) => o.topic === 'visit.track-bound').length, 3);
+  assert.equal(out.filter((o) => o.topic === 'visit.ended').length, 1);
+});
