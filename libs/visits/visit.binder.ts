@@ -28,14 +28,16 @@ import { distanceToPolygonEdge, insidePolygon } from '../contracts/store.frame.t
  * The rules (docs/stages/visits.md says why each number is what it is):
  * - A scan opens a shopper visit at once. The visit's people are the tracks that cross the entry
  *   zone (come in there, then step out of it into the store) after the scan: an entry gate opening
- *   that names the visit just before the crossing picks it; otherwise the oldest scan whose payer has
- *   not passed; otherwise the newest scan with companions still to come.
+ *   that names the visit, made while that person stood at the gate, picks it; otherwise the oldest
+ *   scan whose payer has not passed; otherwise the newest scan with companions still to come. A
+ *   party whose gate opened for a companion not yet in stays open for them.
  * - Crossings less than SIMULTANEOUS_MS apart that go to different visits are bound with a doubt and
  *   a `binding` review item: the order they passed in decided, and it may be wrong.
  * - A crossing that no scan explains is someone who came in without one: an anonymous visit and a
  *   `tailgating` review item. Someone coming out of the staff door opens a staff visit.
  * - A track that appears inside the store (not at a door) continues a bound track lost nearby a
- *   little before (`relinked`); a long gap or a second lost track that fits adds a doubt.
+ *   little before (`relinked`), nearest pair first; a long gap or a near tie adds a doubt. One that
+ *   nothing continues is someone nobody let in: anonymous, flagged.
  * - A visit ends once every one of its tracks has left through an exit (or the staff door, for
  *   staff); an exit gate opening near the departure confirms it. A lost track holds its visit open
  *   for LOST_TIMEOUT_MS: an exit opening nobody seen claimed in that time explains it (left unseen);
