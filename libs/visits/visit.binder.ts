@@ -79,6 +79,8 @@ export const RELINK_NEAR_M = 1.0;
 export const UNSEEN_WALK_MPS = 1.5;
 /** However long the gap, a relink farther than this is no relink, metres. */
 export const RELINK_FAR_M = 6.0;
+/** A restart reads the people stream again from this long before the first sighting it must rebuild, ms. */
+export const RESTART_MARGIN_MS = 1_000;
 /** A lost track is taken to keep going the way it was going for at most this long (people stop, turn), ms. */
 export const PREDICT_MAX_MS = 1_000;
 /** A track's velocity is measured over about this long: long enough that keypoint noise averages out, ms. */
@@ -284,16 +286,26 @@ export class VisitBinder {
   }
 
   /**
-   * The earliest store time whose gate messages may still matter: a scan still waiting for people,
-   * an opening not yet too old to claim. A consumer may let earlier gate messages go.
+   * Where a binder started afresh must read the streams again from to rebuild every open visit as
+   * this one has it (store clock, ms): people from the first sighting of any track of an open visit
+   * or awaiting a decision (less a margin, so that none of those is in the fresh binder's first
+   * instant, where it would count as there before the binder), gate messages from a little earlier
+   * still (an opening may precede its person being seen). Bindings of visits already ended are not
+   * rebuilt: their messages are out.
    */
-  gateNeededFrom(): number {
-    let from = Infinity;
-    for (const scan of this.scans) if (!scan.ended && scan.members < scan.partySize) from = Math.min(from, scan.startedMs);
-    const oldestUseful = this.forgetBefore();
-    for (const opening of [...this.entryOpenings, ...this.exitOpenings])
-      if (!opening.claimed && opening.message.ts >= oldestUseful) from = Math.min(from, opening.message.ts);
-    return from;
+  restartPoint(): { people: number; gate: number } {
+    let from = this.now;
+    for (const visit of this.visitsById.values()) {
+      if (visit.ended) continue;
+      from = Math.min(from, visit.startedMs);
+      for (const trackId of visit.trackIds) from = Math.min(from, this.tracks.get(trackId)?.firstTs ?? from);
+    }
+    for (const track of this.tracks.values()) {
+      const mayCross = track.door !== 'inside' && track.crossedAt === null && !this.gone(track);
+      if (track.decision === 'pending' && (track.door === 'inside' || track.crossedAt !== null || mayCross)) from = Math.min(from, track.firstTs);
+    }
+    const people = from - RESTART_MARGIN_MS;
+    return { people, gate: people - GATE_BEFORE_SEEN_MS };
   }
 
   private statusOf(track: Track): TrackStatus {

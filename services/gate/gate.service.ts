@@ -3,11 +3,7 @@ import { RecentIds, type Bus, type Delivery, type Release, type Subscription } f
 import { systemClock, type Clock } from '../../libs/clock/clock.ts';
 import { silentLogger, type Logger } from '../../libs/log/logger.ts';
 import {
-  CROSSING_DECIDE_MS,
-  EXIT_SETTLE_MS,
-  GONE_AFTER_MS,
-  RELINK_DECIDE_MS,
-  SIMULTANEOUS_MS,
+  GATE_BEFORE_SEEN_MS,
   VisitBinder,
   type BinderOutput,
   type VisitView,
@@ -29,17 +25,19 @@ import {
  *   unpublished is published then.
  * - The handler returns only once what the message produced is published (in order, one at a time);
  *   a failed publish fails the handler and the bus delivers the message again.
- * - Every message is held (Delivery.hold) while the binder may still need it after a restart: a
- *   people instant until the binder's decisions have passed it (PEOPLE_HOLD_MS), a scan until its
- *   party is in or it has expired, a gate opening until it is claimed or too old to be. After a
- *   crash the next owner reads them again and names what it decides the same way; consumers drop
- *   what was already published by id. (The tracks bound before the oldest held instant are not read
- *   again: docs/stages/visits.md says what a restart loses.)
+ * - Every message is held (Delivery.hold) while a binder started afresh would need it to rebuild
+ *   the visits still open (VisitBinder.restartPoint: from the first sighting of their people, at
+ *   most MAX_HOLD_MS back). After a crash the next owner reads them again, rebuilds those visits and
+ *   names what it decides the same way; consumers drop what was already published by id.
  */
 
 export const GATE_GROUP = 'gate';
-/** A people instant stays held until the binder's newest instant is this far past it: every decision about it is made by then, ms. */
-export const PEOPLE_HOLD_MS = Math.max(CROSSING_DECIDE_MS + SIMULTANEOUS_MS, EXIT_SETTLE_MS, RELINK_DECIDE_MS) + GONE_AFTER_MS;
+/**
+ * Input is held at most this long (store time) behind the newest instant, ms: a restart replays at
+ * most this much (the binder goes through it thousands of times faster than the store clock). A
+ * visit open longer than this (staff on a shift) is not rebuilt by a restart.
+ */
+export const MAX_HOLD_MS = 20 * 60_000;
 
 export interface GateServiceDependencies {
   index: StoreIndex;
@@ -57,6 +55,8 @@ export interface GateServiceStats {
   published: number;
   /** Publishes that failed (tried again; the input behind them stays uncommitted meanwhile). */
   publishFailures: number;
+  /** Times a long visit made the service let input go that a restart would need (MAX_HOLD_MS). */
+  holdsGivenUp: number;
   /** Messages held now, for a restart to read again. */
   held: number;
   /** Visits open now, and ended so far. */
@@ -85,7 +85,7 @@ export function createGateService(deps: GateServiceDependencies): GateService {
   const logger = deps.logger ?? silentLogger;
   const binder = new VisitBinder(index);
   const seen = new RecentIds();
-  const stats = { messages: 0, redelivered: 0, published: 0, publishFailures: 0 };
+  const stats = { messages: 0, redelivered: 0, published: 0, publishFailures: 0, holdsGivenUp: 0 };
   const outbox: BinderOutput[] = [];
   let publishing: Promise<void> | null = null;
   let heardPeopleAt = clock.now();
@@ -139,8 +139,15 @@ export function createGateService(deps: GateServiceDependencies): GateService {
   /** Lets go of what a restarted binder would not need, once everything produced so far is published. */
   const releaseSettled = (all = false) => {
     if (outbox.length > 0 && !all) return;
-    const peopleBefore = all ? Infinity : binder.watermark - PEOPLE_HOLD_MS;
-    const gateBefore = all ? Infinity : binder.gateNeededFrom();
+    let { people: peopleBefore, gate: gateBefore } = all ? { people: Infinity, gate: Infinity } : binder.restartPoint();
+    // A visit open for very long (staff on a shift) would hold everything since it began.
+    const holdFloor = binder.watermark - MAX_HOLD_MS;
+    if (peopleBefore < holdFloor && heldPeople.length > 0 && heldPeople[0].ts < holdFloor) {
+      stats.holdsGivenUp++;
+      logger.warn('a visit has been open longer than a restart may replay; older input is let go', { maxHoldMs: MAX_HOLD_MS, restartPoint: peopleBefore });
+      peopleBefore = holdFloor;
+      gateBefore = Math.max(gateBefore, holdFloor - GATE_BEFORE_SEEN_MS);
+    }
     const letGo = (held: Array<{ ts: number; release: Release }>, before: number) => {
       const keep: typeof held = [];
       for (const entry of held) {
