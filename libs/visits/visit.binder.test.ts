@@ -1,0 +1,284 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { indexStore, parseStore, SCHEMA_VERSION, topics, type GateLine, type GateOpened, type GateQrScanned, type PeopleTracked, type Vec3 } from '../contracts/index.ts';
+import { loadScenario } from '../sim/scenario.load.ts';
+import { simulate } from '../sim/store.sim.ts';
+import { arrivalOrder, runBinder, scoreBindings, truthPeopleRoles } from './bindings.eval.ts';
+import { simulatedSkeletons, truthPeople } from './truth-people.sim.ts';
+import { CROSSING_DECIDE_MS, LOST_TIMEOUT_MS, VisitBinder, type BinderOutput } from './visit.binder.ts';
+
+const index = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'))));
+const T0 = 1_780_000_000_000;
+const STEP_MS = 100;
+// Kiosk places: the entry zone is x 3.6..4.6, y 0..0.8; the exit x 4.8..5.8, y 0..0.8; the staff door x 5.2..6, y 4.2..5.
+const AT_ENTRY: [number, number] = [4.1, 0.4];
+const AT_EXIT: [number, number] = [5.3, 0.4];
+
+const body = (x: number, y: number): Vec3[] => Array.from({ length: 17 }, (_, k) => [x, y, 1.7 - k * 0.1] as Vec3);
+
+/** Where each track is at each instant: a function of store time, or null when it is not seen. */
+type Path = (ts: number) => [number, number] | null;
+
+/** A path that stands at `from` until t0, walks straight to `to` by t1, stands there until `until`, then is gone. */
+function walk(from: [number, number], to: [number, number], appearMs: number, t0: number, t1: number, untilMs = Infinity): Path {
+  return (ts) => {
+    if (ts < appearMs || ts > untilMs) return null;
+    const f = Math.max(0, Math.min(1, (ts - t0) / (t1 - t0)));
+    return [from[0] + (to[0] - from[0]) * f, from[1] + (to[1] - from[1]) * f];
+  };
+}
+
+function instants(paths: Record<string, Path>, fromMs: number, toMs: number): PeopleTracked[] {
+  const out: PeopleTracked[] = [];
+  for (let ts = fromMs; ts <= toMs; ts += STEP_MS) {
+    const people = Object.entries(paths).flatMap(([trackId, path]) => {
+      const p = path(ts);
+      return p ? [{ trackId, keypoints: body(p[0], p[1]), cameras: [] }] : [];
+    });
+    out.push({ schemaVersion: SCHEMA_VERSION, eventId: `i-${ts}`, storeId: 'kiosk', ts, people });
+  }
+  return out;
+}
+
+const scan = (visitId: string, ts: number, partySize = 1): GateQrScanned => ({
+  schemaVersion: SCHEMA_VERSION,
+  eventId: `scan-${visitId}`,
+  storeId: 'kiosk',
+  ts,
+  gateId: 'gate-entry',
+  visitId,
+  accountId: `acct-${visitId}`,
+  partySize,
+});
+
+const opened = (kind: 'entry' | 'exit' | 'staff', ts: number, visitId?: string): GateOpened => ({
+  schemaVersion: SCHEMA_VERSION,
+  eventId: `opened-${kind}-${ts}`,
+  storeId: 'kiosk',
+  ts,
+  gateId: kind === 'entry' ? 'gate-entry' : kind === 'exit' ? 'gate-exit' : 'gate-staff',
+  kind,
+  ...(visitId ? { visitId } : {}),
+});
+
+type MessageOn<T extends BinderOutput['topic']> = Extract<BinderOutput, { topic: T }>['message'];
+const of = <T extends BinderOutput['topic']>(outputs: BinderOutput[], topic: T): Array<MessageOn<T>> =>
+  outputs.filter((o) => o.topic === topic).map((o) => o.message as MessageOn<T>);
+
+/** Every message the binder says must pass its topic's schema. */
+function assertValid(outputs: BinderOutput[]) {
+  for (const { topic, message } of outputs) topics[topic].schema.parse(message);
+}
+
+test('a scan then a crossing: the visit starts at the scan and the track is bound once the crossing is old enough to be sure no other scan is coming', () => {
+  const binder = new VisitBinder(index);
+  const started = binder.onGate(scan('v-a', T0 + 500));
+  assert.deepEqual(of(started, 'visit.started').map((m) => [m.visitId, m.kind, m.accountId, m.partySize]), [['v-a', 'shopper', 'acct-v-a', 1]]);
+  const people = instants({ 'track-1': walk(AT_ENTRY, [3, 2.5], T0, T0 + 1200, T0 + 3000) }, T0, T0 + 6000);
+  const outputs: Array<{ ts: number; out: BinderOutput[] }> = people.map((instant) => ({ ts: instant.ts, out: binder.onPeople(instant) }));
+  const bound = outputs.filter((o) => o.out.some((m) => m.topic === 'visit.track-bound'));
+  assert.equal(bound.length, 1);
+  const message = of(bound[0].out, 'visit.track-bound')[0];
+  assert.deepEqual([message.visitId, message.trackId, message.member, message.reason, message.doubt], ['v-a', 'track-1', 0, 'entry', undefined]);
+  assert.equal(message.eventId, 'v-a-track-track-1');
+  // Crossed when it first stood outside the entry zone (y > 0.8), decided CROSSING_DECIDE_MS later.
+  assert.ok(message.ts > T0 + 1200 && message.ts < T0 + 2000, `crossed at ${message.ts - T0}`);
+  assert.ok(bound[0].ts >= message.ts + CROSSING_DECIDE_MS);
+  assert.equal(binder.visitOfTrack('track-1'), 'v-a');
+  assertValid([...started, ...outputs.flatMap((o) => o.out)]);
+});
+
+test('the tracker reports the crossing before the scan message arrives: the scan still binds it, nobody is taken for a tailgater', () => {
+  const binder = new VisitBinder(index);
+  const people = instants({ 'track-1': walk(AT_ENTRY, [3, 2.5], T0, T0 + 1200, T0 + 3000) }, T0, T0 + 8000);
+  const crossingSeen = people.findIndex((p) => p.ts === T0 + 2500);
+  const early = people.slice(0, crossingSeen).flatMap((p) => binder.onPeople(p));
+  assert.deepEqual(early, [], 'nothing decided while a scan may still come');
+  const late = [...binder.onGate(scan('v-a', T0 + 800)), ...people.slice(crossingSeen).flatMap((p) => binder.onPeople(p))];
+  assert.deepEqual(of(late, 'visit.track-bound').map((m) => [m.visitId, m.trackId]), [['v-a', 'track-1']]);
+  assert.deepEqual(of(late, 'review.item-opened'), []);
+});
+
+test('a group of 3 from a recorded scenario: the payer and the next two through the gate on one visit, and it ends at the exit, confirmed by the gate', async () => {
+  const sim = simulate(await loadScenario(new URL('../../fixtures/scenarios/group-visit.json', import.meta.url).pathname), index, 1);
+  const skeletons = simulatedSkeletons(sim);
+  const { instants: people, personOfTrack } = truthPeople(index, skeletons);
+  const { outputs, binder } = runBinder(index, arrivalOrder(sim.gateLines, people));
+  assertValid(outputs);
+  assert.deepEqual(
+    of(outputs, 'visit.track-bound').map((m) => [m.visitId, personOfTrack.get(m.trackId), m.member]),
+    [
+      ['v-parent', 'parent', 0],
+      ['v-parent', 'kid-1', 1],
+      ['v-parent', 'kid-2', 2],
+    ],
+  );
+  const ended = of(outputs, 'visit.ended');
+  assert.deepEqual(ended.map((m) => [m.visitId, m.confirmedByGate]), [['v-parent', true]]);
+  assert.equal(ended[0].exitMs, Math.max(...skeletons.filter((s) => s.people.length > 0).map((s) => s.ts)), 'when the last of the party was last seen, in the exit');
+  assert.equal(binder.visits()[0].state, 'ended');
+  assert.deepEqual(of(outputs, 'review.item-opened'), []);
+});
+
+test('staff through the staff door get a staff visit, never charged and never flagged; the shopper after them keeps theirs', async () => {
+  const sim = simulate(await loadScenario(new URL('../../fixtures/scenarios/staff-restock.json', import.meta.url).pathname), index, 1);
+  const skeletons = simulatedSkeletons(sim);
+  const { instants: people, personOfTrack } = truthPeople(index, skeletons, { noiseM: 0.05 });
+  const { outputs } = runBinder(index, arrivalOrder(sim.gateLines, people));
+  assertValid(outputs);
+  const started = of(outputs, 'visit.started');
+  assert.deepEqual(started.map((m) => [m.visitId, m.kind, m.accountId]).sort(), [
+    ['staff-truth-staff-1', 'staff', undefined],
+    ['v-carol', 'shopper', 'acct-carol'],
+  ]);
+  const score = scoreBindings({ people: truthPeopleRoles(skeletons), payers: new Set(['carol']) }, personOfTrack, outputs);
+  assert.deepEqual([score.tracksRight, score.tracks, score.visitsEnded], [2, 2, 1]);
+  assert.deepEqual(of(outputs, 'review.item-opened'), []);
+  assert.ok(of(outputs, 'visit.ended').some((m) => m.visitId === 'staff-truth-staff-1'), 'the staff visit ends at the staff door');
+});
+
+test('a tailgater: one scan, two people through the entry a few seconds apart; the second gets an anonymous visit and a tailgating review', () => {
+  const paths = {
+    'track-a': walk(AT_ENTRY, [2, 2], T0, T0 + 1200, T0 + 3000),
+    'track-b': walk(AT_ENTRY, [3, 3], T0 + 3500, T0 + 4500, T0 + 6000),
+  };
+  const { outputs } = runBinder(index, arrivalOrder([{ topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) }], instants(paths, T0, T0 + 10_000)));
+  assertValid(outputs);
+  assert.deepEqual(of(outputs, 'visit.track-bound').map((m) => [m.visitId, m.trackId, m.doubt]), [
+    ['v-a', 'track-a', undefined],
+    ['anon-track-b', 'track-b', undefined],
+  ]);
+  assert.deepEqual(of(outputs, 'visit.started').map((m) => [m.visitId, m.kind]), [
+    ['v-a', 'shopper'],
+    ['anon-track-b', 'anonymous'],
+  ]);
+  const reviews = of(outputs, 'review.item-opened');
+  assert.deepEqual(reviews.map((r) => [r.kind, r.visitIds]), [['tailgating', ['anon-track-b']]]);
+});
+
+test('a tailgater in a recorded stream: the group visit with its scan dropped leaves every one of them anonymous and flagged', async () => {
+  const sim = simulate(await loadScenario(new URL('../../fixtures/scenarios/group-visit.json', import.meta.url).pathname), index, 1);
+  const gates: GateLine[] = sim.gateLines.filter((line) => line.topic !== 'gate.qr-scanned');
+  const { instants: people } = truthPeople(index, simulatedSkeletons(sim));
+  const { outputs } = runBinder(index, arrivalOrder(gates, people));
+  assert.deepEqual(new Set(of(outputs, 'visit.started').map((m) => m.kind)), new Set(['anonymous']));
+  assert.equal(of(outputs, 'review.item-opened').filter((r) => r.kind === 'tailgating').length, 3);
+});
+
+test('two people at the gate when one scans: the binder waits for who passes; the one who stays is not bound', () => {
+  const paths = {
+    // Both stand in the entry zone at the scan; only track-b walks in.
+    'track-a': walk([3.8, 0.3], [3.8, 0.3], T0, T0, T0 + 1, T0 + 6000),
+    'track-b': walk([4.4, 0.4], [3, 2.5], T0, T0 + 2000, T0 + 4000),
+  };
+  const { outputs } = runBinder(index, arrivalOrder([{ topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) }], instants(paths, T0, T0 + 9000)));
+  assert.deepEqual(of(outputs, 'visit.track-bound').map((m) => [m.visitId, m.trackId, m.doubt]), [['v-a', 'track-b', undefined]]);
+  assert.deepEqual(of(outputs, 'review.item-opened'), []);
+});
+
+test('two people through the gate within a second on two scans: both bound in the order they passed, each with a doubt and a binding review', () => {
+  const paths = {
+    'track-a': walk([3.8, 0.4], [2, 2.5], T0, T0 + 1000, T0 + 3000),
+    'track-b': walk([4.4, 0.4], [3, 2.5], T0, T0 + 1400, T0 + 3400),
+  };
+  const gates: GateLine[] = [
+    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 300) },
+    { topic: 'gate.qr-scanned', message: scan('v-b', T0 + 600) },
+  ];
+  const { outputs } = runBinder(index, arrivalOrder(gates, instants(paths, T0, T0 + 9000)));
+  assertValid(outputs);
+  const bound = of(outputs, 'visit.track-bound');
+  assert.deepEqual(bound.map((m) => [m.visitId, m.trackId]), [
+    ['v-a', 'track-a'],
+    ['v-b', 'track-b'],
+  ]);
+  assert.ok(bound.every((m) => m.doubt?.includes('2 people crossed the entry')), JSON.stringify(bound));
+  const reviews = of(outputs, 'review.item-opened');
+  assert.deepEqual(reviews.map((r) => [r.kind, [...r.visitIds].sort()]), [
+    ['binding', ['v-a', 'v-b']],
+    ['binding', ['v-a', 'v-b']],
+  ]);
+});
+
+test('a track that breaks inside the store is relinked: the new track carries the visit and the member, and replaces the lost one', () => {
+  const paths = {
+    'track-a': walk(AT_ENTRY, [2, 2.5], T0, T0 + 1200, T0 + 3000, T0 + 8000),
+    // The same person, seen again 0.5 s later a few centimetres on, under a new id.
+    'track-a2': walk([2.05, 2.5], AT_EXIT, T0 + 8500, T0 + 10_000, T0 + 13_000, T0 + 14_000),
+  };
+  const gates: GateLine[] = [
+    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) },
+    { topic: 'gate.opened', message: opened('exit', T0 + 13_300) },
+  ];
+  const { outputs, binder } = runBinder(index, arrivalOrder(gates, instants(paths, T0, T0 + 20_000)));
+  assertValid(outputs);
+  assert.deepEqual(of(outputs, 'visit.track-bound').map((m) => [m.trackId, m.reason, m.replaces, m.member, m.doubt]), [
+    ['track-a', 'entry', undefined, 0, undefined],
+    ['track-a2', 'relinked', 'track-a', 0, undefined],
+  ]);
+  assert.equal(binder.visitOfTrack('track-a2'), 'v-a');
+  // The visit ends when the relinked track leaves through the exit, not when the first one was lost.
+  assert.deepEqual(of(outputs, 'visit.ended').map((m) => [m.visitId, m.exitMs, m.confirmedByGate]), [['v-a', T0 + 14_000, true]]);
+  assert.deepEqual(binder.visits()[0].tracks.map((t) => [t.trackId, t.status]), [
+    ['track-a', 'replaced'],
+    ['track-a2', 'exited'],
+  ]);
+});
+
+test('a relink after a long gap, or with two lost tracks that could be the newcomer, carries a doubt and a binding review', () => {
+  const longGap = {
+    'track-a': walk(AT_ENTRY, [2, 2.5], T0, T0 + 1200, T0 + 3000, T0 + 8000),
+    'track-a2': walk([2.3, 2.5], [2.3, 2.5], T0 + 14_000, T0, T0 + 1, T0 + 16_000),
+  };
+  const gap = runBinder(index, arrivalOrder([{ topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) }], instants(longGap, T0, T0 + 20_000))).outputs;
+  const relinked = of(gap, 'visit.track-bound').find((m) => m.trackId === 'track-a2')!;
+  assert.equal(relinked.replaces, 'track-a');
+  assert.match(relinked.doubt ?? '', /lost 6\.0 s before/);
+  assert.deepEqual(of(gap, 'review.item-opened').map((r) => [r.kind, r.visitIds]), [['binding', ['v-a']]]);
+
+  const twoLost = {
+    'track-a': walk(AT_ENTRY, [2, 2.5], T0, T0 + 1200, T0 + 3000, T0 + 12_000),
+    'track-b': walk(AT_ENTRY, [2.4, 2.5], T0 + 3000, T0 + 4200, T0 + 6000, T0 + 12_000),
+    'track-x': walk([2.2, 2.5], [2.2, 2.5], T0 + 12_300, T0, T0 + 1, T0 + 16_000),
+  };
+  const gates: GateLine[] = [
+    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) },
+    { topic: 'gate.qr-scanned', message: scan('v-b', T0 + 3500) },
+  ];
+  const two = runBinder(index, arrivalOrder(gates, instants(twoLost, T0, T0 + 20_000))).outputs;
+  const x = of(two, 'visit.track-bound').find((m) => m.trackId === 'track-x')!;
+  assert.equal(x.reason, 'relinked');
+  assert.match(x.doubt ?? '', /2 lost tracks could be this person/);
+  assert.deepEqual([...of(two, 'review.item-opened')[0].visitIds].sort(), ['v-a', 'v-b']);
+});
+
+test('a track lost inside for good: the visit ends after the timeout with a review, or confirmed when an exit opened that nobody seen leaving claimed', () => {
+  const paths = { 'track-a': walk(AT_ENTRY, [2, 2.5], T0, T0 + 1200, T0 + 3000, T0 + 8000) };
+  const people = instants(paths, T0, T0 + 8000 + LOST_TIMEOUT_MS + 1000);
+  const unexplained = runBinder(index, arrivalOrder([{ topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) }], people)).outputs;
+  assert.deepEqual(of(unexplained, 'visit.ended').map((m) => [m.exitMs, m.confirmedByGate]), [[T0 + 8000, false]]);
+  assert.deepEqual(of(unexplained, 'review.item-opened').map((r) => [r.kind, r.reason.includes('lost inside')]), [['binding', true]]);
+
+  const gates: GateLine[] = [
+    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) },
+    { topic: 'gate.opened', message: opened('exit', T0 + 20_000) },
+  ];
+  const explained = runBinder(index, arrivalOrder(gates, people)).outputs;
+  assert.deepEqual(of(explained, 'visit.ended').map((m) => [m.exitMs, m.confirmedByGate]), [[T0 + 20_000, true]]);
+  assert.deepEqual(of(explained, 'review.item-opened'), []);
+
+  // The end of a stream is no timeout: a visit whose track was just lost stays open.
+  const cut = runBinder(index, arrivalOrder([{ topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) }], people.slice(0, 120))).outputs;
+  assert.deepEqual(of(cut, 'visit.ended'), []);
+});
+
+test('the same scan, opening or instant again changes nothing', () => {
+  const binder = new VisitBinder(index);
+  const people = instants({ 'track-1': walk(AT_ENTRY, [3, 2.5], T0, T0 + 1200, T0 + 3000) }, T0, T0 + 6000);
+  assert.equal(binder.onGate(scan('v-a', T0 + 500)).length, 1);
+  assert.deepEqual(binder.onGate(scan('v-a', T0 + 500)), []);
+  const first = people.flatMap((p) => binder.onPeople(p));
+  assert.deepEqual(people.flatMap((p) => binder.onPeople(p)), []);
+  assert.equal(of(first, 'visit.track-bound').length, 1);
+});

@@ -1,0 +1,745 @@
+import { createHash } from 'node:crypto';
+import {
+  SCHEMA_VERSION,
+  type GateOpened,
+  type GateQrScanned,
+  type PeopleTracked,
+  type ReviewItemOpened,
+  type StoreIndex,
+  type TrackedPerson,
+  type VisitEnded,
+  type VisitKind,
+  type VisitStarted,
+  type VisitTrackBound,
+} from '../contracts/index.ts';
+import { distanceToPolygonEdge, insidePolygon } from '../contracts/store.frame.ts';
+
+/**
+ * Who is in the store, on which tracks: the gate's scans and openings and the tracker's people in,
+ * visits out (`visit.started`, `visit.track-bound`, `visit.ended`, and `review.item-opened` for a
+ * doubtful binding or someone who came in without a scan).
+ *
+ * A pure state machine: no bus, no clock. Its time is the people stream's (store clock): every
+ * decision waits until the tracker has published instants far enough past the moment it concerns,
+ * so that gate messages, which come in real time while the tracker lags about a second, have had
+ * time to arrive. Given the same messages in the same order it says the same things, under ids
+ * derived from what they are, so a replay or a restart names everything the same way.
+ *
+ * The rules (docs/stages/visits.md says why each number is what it is):
+ * - A scan opens a shopper visit at once. The visit's people are the tracks that cross the entry
+ *   zone (come in there, then step out of it into the store) after the scan: an entry gate opening
+ *   that names the visit, made while that person stood at the gate, picks it; otherwise the oldest
+ *   scan whose payer has not passed; otherwise the newest scan with companions still to come. A
+ *   party whose gate opened for a companion not yet in stays open for them.
+ * - Crossings less than SIMULTANEOUS_MS apart that go to different visits are bound with a doubt and
+ *   a `binding` review item: the order they passed in decided, and it may be wrong.
+ * - A crossing that no scan explains is someone who came in without one: an anonymous visit and a
+ *   `tailgating` review item. Someone coming out of the staff door opens a staff visit.
+ * - A track that appears inside the store (not at a door) continues a bound track lost nearby a
+ *   little before (`relinked`), nearest pair first; a long gap or a near tie adds a doubt. One that
+ *   nothing continues is someone nobody let in: anonymous, flagged.
+ * - A visit ends once every one of its tracks has left through an exit (or the staff door, for
+ *   staff); an exit gate opening near the departure confirms it. A lost track holds its visit open
+ *   for LOST_TIMEOUT_MS: an exit opening nobody seen claimed in that time explains it (left unseen);
+ *   otherwise the visit ends at the timeout with a `binding` review item.
+ */
+
+/** A decision on a crossing waits this long after it (people-stream time), for a scan sent just before it to arrive, ms. */
+export const CROSSING_DECIDE_MS = 2_000;
+/** Crossings closer than this went through the gate together: which scan went with whom is a guess, ms. */
+export const SIMULTANEOUS_MS = 1_000;
+/**
+ * An entry gate opening up to this long before a track was first seen may still be theirs (the
+ * cameras may pick someone up a moment after the gate opened for them), ms.
+ */
+export const GATE_BEFORE_SEEN_MS = 1_000;
+/** A scan whose payer has not come in after this long no longer waits for them, ms. */
+export const SCAN_VALID_MS = 60_000;
+/** Companions of a party come in within this long of the one before them, ms. */
+export const PARTY_WINDOW_MS = 60_000;
+/** A scanned visit nobody came in on ends this long after the scan, ms. */
+export const NO_SHOW_MS = 120_000;
+/** A track first seen this close to a door zone came in through that door, metres (the tracker may start it a step late). */
+export const DOOR_MARGIN_M = 0.3;
+/** A track not seen for this long has gone (the tracker may miss someone for an instant and keep the id), ms. */
+export const GONE_AFTER_MS = 600;
+/** A departure waits this long before it ends a visit: the track may come back, and the exit gate's message must have arrived, ms. */
+export const EXIT_SETTLE_MS = 3_000;
+/** An exit gate opening within this long before or after a departure was for it, ms. */
+export const EXIT_GATE_WINDOW_MS = 3_000;
+/** A track that appeared inside waits this long before it is relinked, for the track it continues to be missed, ms. */
+export const RELINK_DECIDE_MS = 1_000;
+/** A lost track can be continued by a new one appearing at most this long after, ms. */
+export const RELINK_WINDOW_MS = 30_000;
+/** A relink across a longer gap than this is in doubt, ms. */
+export const RELINK_SURE_GAP_MS = 2_000;
+/** A new track this close to where a track was lost may continue it, before walking is allowed for, metres. */
+export const RELINK_NEAR_M = 1.0;
+/** How fast someone unseen may have walked from where they were lost, metres per second. */
+export const UNSEEN_WALK_MPS = 1.5;
+/** However long the gap, a relink farther than this is no relink, metres. */
+export const RELINK_FAR_M = 6.0;
+/** A restart reads the people stream again from this long before the first sighting it must rebuild, ms. */
+export const RESTART_MARGIN_MS = 1_000;
+/** A lost track is taken to keep going the way it was going for at most this long (people stop, turn), ms. */
+export const PREDICT_MAX_MS = 1_000;
+/** A track's velocity is measured over about this long: long enough that keypoint noise averages out, ms. */
+export const VELOCITY_SPAN_MS = 500;
+/** A second lost track no farther than this beyond the nearest makes a relink doubtful, metres. */
+export const RELINK_AMBIGUOUS_M = 0.5;
+/** A track lost inside holds its visit open this long before the visit ends without it, ms. */
+export const LOST_TIMEOUT_MS = 120_000;
+
+export type BinderOutput =
+  | { topic: 'visit.started'; message: VisitStarted }
+  | { topic: 'visit.track-bound'; message: VisitTrackBound }
+  | { topic: 'visit.ended'; message: VisitEnded }
+  | { topic: 'review.item-opened'; message: ReviewItemOpened };
+
+export type TrackStatus = 'present' | 'exited' | 'lost' | 'replaced' | 'given-up';
+
+export interface VisitTrackView {
+  trackId: string;
+  member: number;
+  reason: 'entry' | 'relinked';
+  replaces?: string;
+  doubt?: string;
+  status: TrackStatus;
+}
+
+export interface VisitView {
+  visitId: string;
+  kind: VisitKind;
+  accountId?: string;
+  partySize: number;
+  state: 'open' | 'ended';
+  startedMs: number;
+  tracks: VisitTrackView[];
+  /** What the operator is told about: doubts, tailgating, a track lost for good. */
+  flags: string[];
+  exitMs?: number;
+  confirmedByGate?: boolean;
+}
+
+type Point = [number, number];
+type Door = 'entry' | 'staff-door' | 'inside';
+
+interface Track {
+  trackId: string;
+  firstTs: number;
+  firstPos: Point;
+  /** Where the track came from: a door it was first seen at, or inside the store. */
+  door: Door;
+  lastTs: number;
+  lastPos: Point;
+  /** Floor velocity when last seen, metres per second, over VELOCITY_SPAN_MS. */
+  velocity: Point;
+  /** Recent positions, oldest first, spanning about VELOCITY_SPAN_MS, for the velocity. */
+  recent: Array<{ ts: number; pos: Point }>;
+  /** Seen in the binder's first instant away from any door: it was inside before the binder started. */
+  preexisting: boolean;
+  /** A door track that stepped out of its door zone, and when (null: not yet). */
+  crossedAt: number | null;
+  /** What has been decided about it: waiting for a decision, bound, or left unbound. */
+  decision: 'pending' | 'bound' | 'unbound';
+  visitId?: string;
+  member?: number;
+  replacedBy?: string;
+  /** Once gone and decided: how it left. */
+  departure?: { ts: number; how: 'exit' | 'given-up'; confirmed: boolean };
+}
+
+interface Visit {
+  visitId: string;
+  kind: VisitKind;
+  accountId?: string;
+  partySize: number;
+  gateId?: string;
+  startedMs: number;
+  /** Members handed out so far (entry bindings). */
+  members: number;
+  /** When the latest member came in (-Infinity: none yet). */
+  lastEntryMs: number;
+  trackIds: string[];
+  bindings: Map<string, VisitTrackView>;
+  flags: string[];
+  ended?: { exitMs: number; confirmedByGate: boolean };
+}
+
+interface Opening {
+  message: GateOpened;
+  claimed: boolean;
+}
+
+/** A floor point for a person: between the hips, else the ankles, else whatever keypoints are known. */
+export function floorPoint(person: Pick<TrackedPerson, 'keypoints'>): Point | null {
+  const average = (indices: number[]): Point | null => {
+    let x = 0;
+    let y = 0;
+    let n = 0;
+    for (const i of indices) {
+      const k = person.keypoints[i];
+      if (!k) continue;
+      x += k[0];
+      y += k[1];
+      n++;
+    }
+    return n ? [x / n, y / n] : null;
+  };
+  const HIPS = [11, 12];
+  const ANKLES = [15, 16];
+  return average(HIPS) ?? average(ANKLES) ?? average(person.keypoints.map((_, i) => i));
+}
+
+/** A visit id made from a track id and a prefix, within the 64 characters ids may have. */
+export function visitIdForTrack(prefix: 'anon' | 'staff', trackId: string): string {
+  const id = `${prefix}-${trackId}`;
+  return id.length <= 64 ? id : `${prefix}-${createHash('sha1').update(trackId).digest('hex').slice(0, 24)}`;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const at = (p: Point) => `(${p[0].toFixed(2)}, ${p[1].toFixed(2)})`;
+const distance = (a: Point, b: Point) => Math.hypot(a[0] - b[0], a[1] - b[1]);
+
+export class VisitBinder {
+  private readonly storeId: string;
+  private readonly zones: { entry: Point[][]; exit: Point[][]; staffDoor: Point[][] };
+  private readonly tracks = new Map<string, Track>();
+  /** Every visit ever started, and the visit of every track ever bound: the read model (a day of a store's visits is small). */
+  private readonly visitsById = new Map<string, Visit>();
+  private readonly visitByTrack = new Map<string, string>();
+  /** Scanned visits, oldest scan first. */
+  private readonly scans: Visit[] = [];
+  private readonly entryOpenings: Opening[] = [];
+  private readonly exitOpenings: Opening[] = [];
+  private readonly openingIds = new Set<string>();
+  /** Lost tracks a doubtful relink could have taken instead, and which newcomer it was: whoever continues them later is in doubt too. */
+  private readonly contested = new Map<Track, string>();
+  /** Visits everyone seen has left, held open for a companion the gate has opened for but who has not come in yet. */
+  private readonly awaitingParty = new Set<Visit>();
+  /** The newest instant seen (people-stream time). */
+  private now = -Infinity;
+  private instants = 0;
+
+  constructor(index: StoreIndex) {
+    this.storeId = index.store.id;
+    const polygons = (kind: string) => index.store.layout.zones.filter((z) => z.kind === kind).map((z) => z.polygon as Point[]);
+    this.zones = { entry: polygons('entry'), exit: polygons('exit'), staffDoor: polygons('staff-door') };
+  }
+
+  /** The newest people instant taken (store clock, ms); -Infinity before the first. */
+  get watermark(): number {
+    return this.now;
+  }
+
+  /** A scan or a gate opening. A message seen before (same scan visit, same opening id) changes nothing. */
+  onGate(message: GateQrScanned | GateOpened): BinderOutput[] {
+    if ('accountId' in message) return this.onScan(message);
+    // An opening older than anything still undecided cannot matter (and its id may be forgotten).
+    if (this.openingIds.has(message.eventId) || message.ts < this.forgetBefore()) return [];
+    this.openingIds.add(message.eventId);
+    const opening = { message, claimed: false };
+    const list = message.kind === 'entry' ? this.entryOpenings : this.exitOpenings;
+    list.push(opening);
+    list.sort((a, b) => a.message.ts - b.message.ts);
+    return [];
+  }
+
+  /** One instant of the tracker's people. An instant at or before the newest one taken changes nothing. */
+  onPeople(instant: PeopleTracked): BinderOutput[] {
+    if (instant.ts <= this.now) return [];
+    const first = this.instants === 0;
+    this.now = instant.ts;
+    this.instants++;
+    for (const person of instant.people) {
+      const position = floorPoint(person);
+      if (position) this.see(person.trackId, position, first);
+    }
+    return this.decide(false);
+  }
+
+  /** The end of a stream (a replay): decides what waits for later instants with what is known now. */
+  finish(): BinderOutput[] {
+    return this.decide(true);
+  }
+
+  visitOfTrack(trackId: string): string | undefined {
+    return this.visitByTrack.get(trackId);
+  }
+
+  visits(): VisitView[] {
+    return [...this.visitsById.values()].map((visit) => ({
+      visitId: visit.visitId,
+      kind: visit.kind,
+      ...(visit.accountId ? { accountId: visit.accountId } : {}),
+      partySize: visit.partySize,
+      state: visit.ended ? 'ended' : 'open',
+      startedMs: visit.startedMs,
+      tracks: visit.trackIds.map((trackId) => {
+        const view = visit.bindings.get(trackId)!;
+        const track = this.tracks.get(trackId);
+        return { ...view, status: track ? this.statusOf(track) : view.status };
+      }),
+      flags: [...visit.flags],
+      ...(visit.ended ? { exitMs: visit.ended.exitMs, confirmedByGate: visit.ended.confirmedByGate } : {}),
+    }));
+  }
+
+  /**
+   * Where a binder started afresh must read the streams again from to rebuild every open visit as
+   * this one has it (store clock, ms): people from the first sighting of any track of an open visit
+   * or awaiting a decision (less a margin, so that none of those is in the fresh binder's first
+   * instant, where it would count as there before the binder), gate messages from a little earlier
+   * still (an opening may precede its person being seen). Bindings of visits already ended are not
+   * rebuilt: their messages are out.
+   */
+  restartPoint(): { people: number; gate: number } {
+    let from = this.now;
+    for (const visit of this.visitsById.values()) {
+      if (visit.ended) continue;
+      from = Math.min(from, visit.startedMs);
+      for (const trackId of visit.trackIds) from = Math.min(from, this.tracks.get(trackId)?.firstTs ?? from);
+    }
+    for (const track of this.tracks.values()) {
+      const mayCross = track.door !== 'inside' && track.crossedAt === null && !this.gone(track);
+      if (track.decision === 'pending' && (track.door === 'inside' || track.crossedAt !== null || mayCross)) from = Math.min(from, track.firstTs);
+    }
+    const people = from - RESTART_MARGIN_MS;
+    return { people, gate: people - GATE_BEFORE_SEEN_MS };
+  }
+
+  private statusOf(track: Track): TrackStatus {
+    if (track.replacedBy) return 'replaced';
+    if (track.departure) return track.departure.how === 'exit' ? 'exited' : 'given-up';
+    return this.gone(track) ? 'lost' : 'present';
+  }
+
+  private onScan(scan: GateQrScanned): BinderOutput[] {
+    if (this.visitsById.has(scan.visitId)) return [];
+    const visit = this.newVisit({ visitId: scan.visitId, kind: 'shopper', accountId: scan.accountId, partySize: scan.partySize, gateId: scan.gateId, startedMs: scan.ts });
+    this.scans.push(visit);
+    this.scans.sort((a, b) => a.startedMs - b.startedMs);
+    return [this.started(visit)];
+  }
+
+  private newVisit(fields: Pick<Visit, 'visitId' | 'kind' | 'partySize' | 'startedMs'> & Partial<Pick<Visit, 'accountId' | 'gateId'>>): Visit {
+    const visit: Visit = { ...fields, members: 0, lastEntryMs: -Infinity, trackIds: [], bindings: new Map(), flags: [] };
+    this.visitsById.set(visit.visitId, visit);
+    return visit;
+  }
+
+  private doorOf(position: Point): Door {
+    const near = (polygons: Point[][]) => polygons.some((p) => insidePolygon(position, p) || distanceToPolygonEdge(position, p) <= DOOR_MARGIN_M);
+    if (near(this.zones.entry)) return 'entry';
+    if (near(this.zones.staffDoor)) return 'staff-door';
+    return 'inside';
+  }
+
+  private inDoorZone(door: Door, position: Point): boolean {
+    const polygons = door === 'entry' ? this.zones.entry : this.zones.staffDoor;
+    return polygons.some((p) => insidePolygon(position, p));
+  }
+
+  private see(trackId: string, position: Point, firstInstant: boolean) {
+    const track = this.tracks.get(trackId);
+    if (track) {
+      track.lastTs = this.now;
+      track.lastPos = position;
+      track.recent.push({ ts: this.now, pos: position });
+      while (track.recent.length > 2 && this.now - track.recent[1].ts >= VELOCITY_SPAN_MS) track.recent.shift();
+      const [oldest] = track.recent;
+      const span = (this.now - oldest.ts) / 1000;
+      track.velocity = span > 0 ? [(position[0] - oldest.pos[0]) / span, (position[1] - oldest.pos[1]) / span] : [0, 0];
+      if (track.door !== 'inside' && track.crossedAt === null && !this.inDoorZone(track.door, position)) track.crossedAt = this.now;
+      return;
+    }
+    const door = this.doorOf(position);
+    const fresh: Track = {
+      trackId,
+      firstTs: this.now,
+      firstPos: position,
+      door,
+      lastTs: this.now,
+      lastPos: position,
+      velocity: [0, 0],
+      recent: [{ ts: this.now, pos: position }],
+      preexisting: firstInstant && door === 'inside',
+      crossedAt: door !== 'inside' && !this.inDoorZone(door, position) ? this.now : null,
+      decision: 'pending',
+    };
+    if (fresh.preexisting) fresh.decision = 'unbound';
+    this.tracks.set(trackId, fresh);
+  }
+
+  private gone(track: Track): boolean {
+    return this.now - track.lastTs >= GONE_AFTER_MS;
+  }
+
+  /** Everything whose moment has passed far enough: crossings, relinks, departures, no-shows; in time order within each kind. */
+  private decide(final: boolean): BinderOutput[] {
+    const out: BinderOutput[] = [];
+    const ready = (ts: number, waitMs: number) => final || this.now >= ts + waitMs;
+    out.push(...this.decideCrossings(ready));
+    out.push(...this.decideRelinks(ready));
+    out.push(...this.decideDepartures(ready));
+    out.push(...this.endNoShows());
+    this.forgetOld();
+    return out;
+  }
+
+  private pendingCrossings(): Track[] {
+    return [...this.tracks.values()]
+      .filter((t) => t.decision === 'pending' && t.door !== 'inside' && t.crossedAt !== null)
+      .sort((a, b) => a.crossedAt! - b.crossedAt! || a.trackId.localeCompare(b.trackId));
+  }
+
+  /** Door tracks that crossed: in clusters of crossings less than SIMULTANEOUS_MS apart, each whole cluster at once. */
+  private decideCrossings(ready: (ts: number, waitMs: number) => boolean): BinderOutput[] {
+    const out: BinderOutput[] = [];
+    for (;;) {
+      const pending = this.pendingCrossings();
+      if (pending.length === 0) break;
+      let size = 1;
+      while (size < pending.length && pending[size].crossedAt! - pending[size - 1].crossedAt! < SIMULTANEOUS_MS) size++;
+      const cluster = pending.slice(0, size);
+      // A crossing that may still join the cluster would come within SIMULTANEOUS_MS of its last.
+      if (!ready(cluster[size - 1].crossedAt!, Math.max(CROSSING_DECIDE_MS, SIMULTANEOUS_MS))) break;
+      // Each in the order they passed, taking their place in the party as they go.
+      const choices = cluster.map((track) => {
+        const visit = this.visitForCrossing(track);
+        return { track, visit, walkIn: visit === null, member: visit ? visit.members++ : 0 };
+      });
+      // Only people through the entry compete for scans; someone at the staff door is staff whoever passes.
+      const atEntry = choices.filter((c) => c.track.door === 'entry');
+      const distinct = new Set(atEntry.map((c) => c.visit?.visitId ?? `anonymous ${c.track.trackId}`));
+      const doubt =
+        distinct.size > 1
+          ? `${cluster.length} people crossed the entry within ${seconds(cluster[size - 1].crossedAt! - cluster[0].crossedAt!)} of each other; the order they passed in decided who is on which visit`
+          : undefined;
+      for (const choice of choices) if (!choice.visit) choice.visit = this.openWalkIn(choice.track, out);
+      const visitIds = choices.map((c) => c.visit!.visitId);
+      for (const { track, visit, walkIn, member } of choices) {
+        const inDoubt = track.door === 'entry' ? doubt : undefined;
+        out.push(this.bind(track, visit!, { reason: 'entry', ts: track.crossedAt!, member: walkIn ? visit!.members++ : member, doubt: inDoubt }));
+        visit!.lastEntryMs = track.crossedAt!;
+        if (inDoubt && visit!.kind === 'shopper') out.push(this.review(visit!, 'binding', track, track.crossedAt!, inDoubt, visitIds));
+      }
+    }
+    return out;
+  }
+
+  /** The visit a crossing belongs to, or null when no scan explains it (a walk-in: staff, or tailgating). */
+  private visitForCrossing(track: Track): Visit | null {
+    if (track.door === 'staff-door') return null;
+    const tc = track.crossedAt!;
+    // A scan stamped after the crossing was made by someone behind: the one who crossed was already through.
+    const open = (visit: Visit) => !visit.ended && visit.members < visit.partySize && visit.startedMs <= tc;
+    // The gate opened for a visit while this person stood at it: theirs (the latest such opening; a
+    // person waiting at the gate may let it open for someone else first, but then that one passes first).
+    for (let i = this.entryOpenings.length - 1; i >= 0; i--) {
+      const opening = this.entryOpenings[i];
+      const ts = opening.message.ts;
+      if (opening.claimed || ts > tc || ts < track.firstTs - GATE_BEFORE_SEEN_MS || !opening.message.visitId) continue;
+      const visit = this.visitsById.get(opening.message.visitId);
+      if (visit && open(visit)) {
+        opening.claimed = true;
+        return visit;
+      }
+    }
+    const payerWaiting = this.scans.find((v) => open(v) && v.members === 0 && v.startedMs >= tc - SCAN_VALID_MS);
+    if (payerWaiting) return payerWaiting;
+    const partyWaiting = [...this.scans].reverse().find((v) => open(v) && v.members > 0 && tc - v.lastEntryMs <= PARTY_WINDOW_MS);
+    return partyWaiting ?? null;
+  }
+
+  /** A visit for someone who came in with no scan: staff through the staff door, anyone else anonymous and flagged. */
+  private openWalkIn(track: Track, out: BinderOutput[]): Visit {
+    const staff = track.door === 'staff-door';
+    const visit = this.newVisit({
+      visitId: visitIdForTrack(staff ? 'staff' : 'anon', track.trackId),
+      kind: staff ? 'staff' : 'anonymous',
+      partySize: 1,
+      startedMs: track.crossedAt ?? track.firstTs,
+    });
+    out.push(this.started(visit));
+    if (!staff) {
+      const where = track.door === 'entry' ? `came in through the entry at ${at(track.firstPos)}` : `appeared inside the store at ${at(track.firstPos)}`;
+      const reason = `${where} with no scan or lost track to explain it`;
+      visit.flags.push(`tailgating: ${reason}`);
+      out.push(this.review(visit, 'tailgating', track, visit.startedMs, reason, [visit.visitId]));
+    }
+    return visit;
+  }
+
+  /**
+   * Tracks that appeared inside the store: each continues a lost track near it, or is someone
+   * unexplained. Newcomers that could continue the same lost tracks compete: the nearest pair is
+   * linked first, so two people lost side by side are not crossed over because one reappeared
+   * first. A newcomer still waiting its turn takes part in the competition without being decided.
+   */
+  private decideRelinks(ready: (ts: number, waitMs: number) => boolean): BinderOutput[] {
+    const out: BinderOutput[] = [];
+    const newcomers = [...this.tracks.values()]
+      .filter((t) => t.decision === 'pending' && t.door === 'inside')
+      .sort((a, b) => a.firstTs - b.firstTs || a.trackId.localeCompare(b.trackId));
+    const candidatesOf = new Map(newcomers.map((n) => [n, this.lostBefore(n)]));
+    // A lost track whose own crossing is still undecided: wait for it, so the relink carries its visit.
+    const decidable = newcomers.filter((n) => ready(n.firstTs, RELINK_DECIDE_MS) && !candidatesOf.get(n)!.some((c) => c.lost.decision === 'pending'));
+    if (decidable.length === 0) return out;
+    const pairs = newcomers
+      .flatMap((newcomer) => candidatesOf.get(newcomer)!.map((c) => ({ newcomer, ...c })))
+      .sort((a, b) => a.apart - b.apart || a.gapMs - b.gapMs || a.newcomer.trackId.localeCompare(b.newcomer.trackId) || a.lost.trackId.localeCompare(b.lost.trackId));
+    const linked = new Map<Track, (typeof pairs)[number]>();
+    const taken = new Set<Track>();
+    for (const pair of pairs) {
+      if (linked.has(pair.newcomer) || taken.has(pair.lost)) continue;
+      linked.set(pair.newcomer, pair);
+      taken.add(pair.lost);
+    }
+    for (const track of decidable) {
+      const link = linked.get(track);
+      if (!link) {
+        const visit = this.openWalkIn(track, out);
+        out.push(this.bind(track, visit, { reason: 'entry', ts: track.firstTs, member: visit.members++ }));
+        continue;
+      }
+      // Close calls: another lost track nearly as near this newcomer, or another newcomer nearly as near its lost track.
+      const rivals = pairs.filter((p) => p !== link && (p.newcomer === track || p.lost === link.lost) && p.apart <= link.apart + RELINK_AMBIGUOUS_M);
+      const lostRivals = rivals.filter((r) => r.newcomer === track).map((r) => r.lost);
+      const newRivals = rivals.filter((r) => r.lost === link.lost).map((r) => r.newcomer);
+      const doubts: string[] = [];
+      if (link.gapMs > RELINK_SURE_GAP_MS) doubts.push(`the track it continues was lost ${seconds(link.gapMs)} before`);
+      if (lostRivals.length) doubts.push(`${lostRivals.length + 1} lost tracks could be this person (${[link.lost, ...lostRivals].map((t) => t.trackId).join(', ')})`);
+      if (newRivals.length) doubts.push(`${newRivals.length + 1} new tracks could continue ${link.lost.trackId} (${[track, ...newRivals].map((t) => t.trackId).join(', ')})`);
+      const contestedBy = this.contested.get(link.lost);
+      if (contestedBy) doubts.push(`${contestedBy} could have continued ${link.lost.trackId} instead`);
+      for (const rival of lostRivals) this.contested.set(rival, track.trackId);
+      const doubt = doubts.length ? doubts.join('; ') : undefined;
+      const visit = this.visitsById.get(link.lost.visitId!)!;
+      link.lost.replacedBy = track.trackId;
+      out.push(this.bind(track, visit, { reason: 'relinked', ts: track.firstTs, member: link.lost.member!, replaces: link.lost.trackId, doubt }));
+      if (doubt) {
+        const rivalVisits = [...lostRivals.map((t) => t.visitId), ...newRivals.map((n) => linked.get(n)?.lost.visitId)].filter((v): v is string => v !== undefined);
+        out.push(this.review(visit, 'binding', track, track.firstTs, `relinked to ${link.lost.trackId}: ${doubt}`, [visit.visitId, ...rivalVisits]));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Bound tracks lost before `track` appeared, near enough for it to be them, nearest first. Near is
+   * measured from where the lost track was heading (its last velocity, carried on for at most
+   * PREDICT_MAX_MS): two people lost side by side while walking are told apart by their direction.
+   */
+  private lostBefore(track: Track): Array<{ lost: Track; gapMs: number; apart: number }> {
+    const candidates: Array<{ lost: Track; gapMs: number; apart: number }> = [];
+    for (const lost of this.tracks.values()) {
+      if (lost === track || lost.replacedBy || lost.departure || lost.decision === 'unbound') continue;
+      if (lost.decision === 'pending' && lost.door === 'inside') continue;
+      if (lost.decision === 'pending' && lost.crossedAt === null) continue;
+      if (!this.gone(lost) || lost.lastTs >= track.firstTs || lost.firstTs >= track.firstTs) continue;
+      if (this.endsInExit(lost)) continue;
+      const gapMs = track.firstTs - lost.lastTs;
+      if (gapMs > RELINK_WINDOW_MS) continue;
+      const reach = Math.min(RELINK_FAR_M, RELINK_NEAR_M + (UNSEEN_WALK_MPS * gapMs) / 1000);
+      const carried = Math.min(gapMs, PREDICT_MAX_MS) / 1000;
+      const heading: Point = [lost.lastPos[0] + lost.velocity[0] * carried, lost.lastPos[1] + lost.velocity[1] * carried];
+      const apart = distance(heading, track.firstPos);
+      // The walking allowance is from where they were; the ranking from where they were going.
+      if (Math.min(apart, distance(lost.lastPos, track.firstPos)) > reach) continue;
+      candidates.push({ lost, gapMs, apart: Math.min(apart, distance(lost.lastPos, track.firstPos)) });
+    }
+    return candidates.sort((a, b) => a.apart - b.apart || a.gapMs - b.gapMs || a.lost.trackId.localeCompare(b.lost.trackId));
+  }
+
+  private endsInExit(track: Track): boolean {
+    const polygons = this.visitsById.get(track.visitId ?? '')?.kind === 'staff' ? [...this.zones.exit, ...this.zones.staffDoor] : this.zones.exit;
+    return polygons.some((p) => insidePolygon(track.lastPos, p) || distanceToPolygonEdge(track.lastPos, p) <= DOOR_MARGIN_M);
+  }
+
+  /**
+   * Bound tracks that have gone: through an exit (once settled), or lost inside past the timeout
+   * (which only time brings, never the end of a stream); then the visits everyone has left.
+   */
+  private decideDepartures(ready: (ts: number, waitMs: number) => boolean): BinderOutput[] {
+    const out: BinderOutput[] = [];
+    const gone = [...this.tracks.values()]
+      .filter((t) => t.decision === 'bound' && !t.replacedBy && !t.departure && this.gone(t))
+      .sort((a, b) => a.lastTs - b.lastTs || a.trackId.localeCompare(b.trackId));
+    const touched = new Set<Visit>();
+    for (const track of gone) {
+      const visit = this.visitsById.get(track.visitId!)!;
+      if (this.endsInExit(track)) {
+        if (!ready(track.lastTs, EXIT_SETTLE_MS)) continue;
+        const door = visit.kind === 'staff' && this.zones.staffDoor.some((p) => insidePolygon(track.lastPos, p) || distanceToPolygonEdge(track.lastPos, p) <= DOOR_MARGIN_M) ? 'staff' : 'exit';
+        const opening = this.claimExitOpening(visit, door, track.lastTs - EXIT_GATE_WINDOW_MS, track.lastTs + EXIT_GATE_WINDOW_MS, track.lastTs);
+        track.departure = { ts: track.lastTs, how: 'exit', confirmed: opening !== null };
+        touched.add(visit);
+        continue;
+      }
+      if (this.now < track.lastTs + LOST_TIMEOUT_MS) continue;
+      // Lost for good: an exit opening nobody claimed since explains it (they left unseen).
+      const opening = this.claimExitOpening(visit, 'exit', track.lastTs, track.lastTs + LOST_TIMEOUT_MS, track.lastTs);
+      track.departure = { ts: opening?.message.ts ?? track.lastTs, how: 'given-up', confirmed: opening !== null };
+      touched.add(visit);
+      if (!opening && visit.kind !== 'anonymous') {
+        const reason = `track ${track.trackId} was lost inside the store at ${at(track.lastPos)} and not seen again for ${seconds(LOST_TIMEOUT_MS)}; the visit ended without seeing them leave`;
+        visit.flags.push(`lost: ${reason}`);
+        out.push(this.review(visit, 'binding', track, track.lastTs + LOST_TIMEOUT_MS, reason, [visit.visitId], 'lost'));
+      }
+    }
+    for (const visit of [...touched, ...this.awaitingParty].sort((a, b) => a.visitId.localeCompare(b.visitId))) {
+      const active = visit.trackIds.map((id) => this.tracks.get(id)!).filter((t) => !t.replacedBy);
+      this.awaitingParty.delete(visit);
+      if (visit.ended || active.some((t) => !t.departure)) continue;
+      if (this.companionAtGate(visit)) {
+        this.awaitingParty.add(visit);
+        continue;
+      }
+      const last = active.reduce((a, b) => (b.departure!.ts >= a.departure!.ts ? b : a));
+      visit.ended = { exitMs: last.departure!.ts, confirmedByGate: last.departure!.confirmed };
+      out.push(this.endedMessage(visit));
+    }
+    return out;
+  }
+
+  /**
+   * Whether the entry gate opened for one of the visit's party who has not come in yet (not long
+   * ago): a companion waiting at the gate while the others shop, who may still come in after they left.
+   */
+  private companionAtGate(visit: Visit): boolean {
+    if (visit.members >= visit.partySize) return false;
+    return this.entryOpenings.some((o) => !o.claimed && o.message.visitId === visit.visitId && o.message.ts >= this.now - SCAN_VALID_MS);
+  }
+
+  /** The unclaimed exit (or staff) opening nearest `near` within [from, to]; one naming the visit first. Claimed when found. */
+  private claimExitOpening(visit: Visit, kind: 'exit' | 'staff', from: number, to: number, near: number): Opening | null {
+    const fits = this.exitOpenings.filter((o) => !o.claimed && o.message.kind === kind && o.message.ts >= from && o.message.ts <= to);
+    const named = fits.filter((o) => o.message.visitId === visit.visitId);
+    const pool = named.length ? named : fits.filter((o) => !o.message.visitId || !this.visitsById.has(o.message.visitId));
+    const best = pool.sort((a, b) => Math.abs(a.message.ts - near) - Math.abs(b.message.ts - near) || a.message.eventId.localeCompare(b.message.eventId))[0];
+    if (!best) return null;
+    best.claimed = true;
+    return best;
+  }
+
+  /** Scanned visits nobody came in on end NO_SHOW_MS after the scan. */
+  private endNoShows(): BinderOutput[] {
+    const out: BinderOutput[] = [];
+    for (const visit of this.scans) {
+      // Only time ends a scan: at the end of a stream its payer may still be about to come in.
+      if (visit.ended || visit.trackIds.length > 0 || this.now < visit.startedMs + NO_SHOW_MS) continue;
+      visit.ended = { exitMs: visit.startedMs, confirmedByGate: false };
+      visit.flags.push(`no-show: nobody came in on this scan within ${seconds(NO_SHOW_MS)}`);
+      out.push(this.endedMessage(visit));
+    }
+    return out;
+  }
+
+  /** Lets go of what no decision can need again: departed or unbound tracks long gone, used openings, ended scans. */
+  private forgetOld() {
+    const horizon = this.forgetBefore();
+    for (const [id, track] of this.tracks) {
+      const visit = track.visitId ? this.visitsById.get(track.visitId) : undefined;
+      const done = track.decision === 'unbound' || visit?.ended !== undefined || (track.decision === 'pending' && track.door !== 'inside' && track.crossedAt === null);
+      if (done && track.lastTs < horizon) {
+        // The read model keeps what became of it.
+        const view = visit?.bindings.get(id);
+        if (view) view.status = this.statusOf(track);
+        this.tracks.delete(id);
+        this.contested.delete(track);
+      }
+    }
+    for (const list of [this.entryOpenings, this.exitOpenings])
+      while (list.length && list[0].message.ts < horizon) this.openingIds.delete(list.shift()!.message.eventId);
+    while (this.scans.length && (this.scans[0].ended || this.scans[0].members >= this.scans[0].partySize) && this.scans[0].startedMs < horizon) this.scans.shift();
+  }
+
+  /** Store time before which nothing can matter to a decision still to come. */
+  private forgetBefore(): number {
+    return this.now - Math.max(RELINK_WINDOW_MS, LOST_TIMEOUT_MS) - EXIT_SETTLE_MS;
+  }
+
+  private bind(track: Track, visit: Visit, how: { reason: 'entry' | 'relinked'; ts: number; member: number; replaces?: string; doubt?: string }): BinderOutput {
+    track.decision = 'bound';
+    track.visitId = visit.visitId;
+    this.visitByTrack.set(track.trackId, visit.visitId);
+    track.member = how.member;
+    visit.trackIds.push(track.trackId);
+    const view: VisitTrackView = {
+      trackId: track.trackId,
+      member: how.member,
+      reason: how.reason,
+      ...(how.replaces ? { replaces: how.replaces } : {}),
+      ...(how.doubt ? { doubt: how.doubt } : {}),
+      status: 'present',
+    };
+    visit.bindings.set(track.trackId, view);
+    if (how.doubt) visit.flags.push(`doubt on ${track.trackId}: ${how.doubt}`);
+    return {
+      topic: 'visit.track-bound',
+      message: {
+        schemaVersion: SCHEMA_VERSION,
+        eventId: `${visit.visitId}-track-${track.trackId}`,
+        storeId: this.storeId,
+        ts: how.ts,
+        visitId: visit.visitId,
+        trackId: track.trackId,
+        member: how.member,
+        reason: how.reason,
+        ...(how.replaces ? { replaces: how.replaces } : {}),
+        ...(how.doubt ? { doubt: how.doubt } : {}),
+      },
+    };
+  }
+
+  private started(visit: Visit): BinderOutput {
+    return {
+      topic: 'visit.started',
+      message: {
+        schemaVersion: SCHEMA_VERSION,
+        eventId: `${visit.visitId}-started`,
+        storeId: this.storeId,
+        ts: visit.startedMs,
+        visitId: visit.visitId,
+        kind: visit.kind,
+        ...(visit.accountId ? { accountId: visit.accountId } : {}),
+        partySize: visit.partySize,
+        ...(visit.gateId ? { gateId: visit.gateId } : {}),
+      },
+    };
+  }
+
+  private endedMessage(visit: Visit): BinderOutput {
+    return {
+      topic: 'visit.ended',
+      message: {
+        schemaVersion: SCHEMA_VERSION,
+        eventId: `${visit.visitId}-ended`,
+        storeId: this.storeId,
+        ts: visit.ended!.exitMs,
+        visitId: visit.visitId,
+        exitMs: visit.ended!.exitMs,
+        confirmedByGate: visit.ended!.confirmedByGate,
+      },
+    };
+  }
+
+  /** A review item named after its kind, visit and track: the same doubt is one item however often it is reached. */
+  private review(visit: Visit, kind: 'binding' | 'tailgating', track: Track, ts: number, reason: string, visitIds: string[], what: string = kind): BinderOutput {
+    const reviewId = `review-${what}-${visit.visitId}-${track.trackId}`.slice(0, 160);
+    return {
+      topic: 'review.item-opened',
+      message: {
+        schemaVersion: SCHEMA_VERSION,
+        eventId: reviewId,
+        storeId: this.storeId,
+        ts,
+        reviewId,
+        kind,
+        reason,
+        visitIds: [...new Set(visitIds)],
+      },
+    };
+  }
+}
