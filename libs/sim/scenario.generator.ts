@@ -93,11 +93,11 @@ export const DIFFICULTY_PRESETS: Record<'easy' | 'normal' | 'hard', Difficulty> 
   },
   hard: {
     crowding: 0.7,
-    simultaneousPicks: 0.4,
-    sameProductPicks: 0.15,
-    crossingArms: 0.15,
+    simultaneousPicks: 0.25,
+    sameProductPicks: 0.1,
+    crossingArms: 0.1,
     wrongLanePutBacks: 0.25,
-    misplacedPicks: 0.15,
+    misplacedPicks: 0.1,
     nearEqualWeights: 0.4,
     multiItemGrabs: 0.25,
     quickPutBacks: 0.15,
@@ -310,18 +310,8 @@ interface LaneTools {
 function playPairs(people: GeneratedPerson[], random: Random, difficulty: Difficulty, tools: LaneTools) {
   const { neighbour, productOf, inStock, take, pickLane } = tools;
   const shoppers = people.filter((p) => p.role === 'shopper' && !p.tags.includes('takes-nothing'));
-  const paired = new Set<string>();
-  const pairUp = (chance: number, stage: (a: GeneratedPerson, b: GeneratedPerson) => boolean) => {
-    for (let i = 0; i + 1 < shoppers.length; i++) {
-      const [a, b] = [shoppers[i], shoppers[i + 1]];
-      if (paired.has(a.id) || paired.has(b.id) || !random.chance(chance)) continue;
-      if (stage(a, b)) {
-        paired.add(a.id);
-        paired.add(b.id);
-        i++;
-      }
-    }
-  };
+  const stagings: Array<{ chance: number; stage: (a: GeneratedPerson, b: GeneratedPerson) => boolean }> = [];
+  const pairUp = (chance: number, stage: (a: GeneratedPerson, b: GeneratedPerson) => boolean) => stagings.push({ chance, stage });
   const meetAt = (a: GeneratedPerson, b: GeneratedPerson) => Math.max(a.arriveAtS, b.arriveAtS) + PAIR_MEET_S;
 
   // Neighbouring lanes at the same instant, shoulder to shoulder.
@@ -386,4 +376,12 @@ function playPairs(people: GeneratedPerson[], random: Random, difficulty: Diffic
     for (const p of [receiver, giver]) tag(p, 'hand-off');
     return true;
   });
+
+  // Each pair of neighbours in the arrival order plays one case at most, the cases tried in a fresh
+  // order for every pair so that none crowds the others out.
+  for (let i = 0; i + 1 < shoppers.length; i++) {
+    const [a, b] = [shoppers[i], shoppers[i + 1]];
+    const played = random.shuffle([...stagings]).some(({ chance, stage }) => random.chance(chance) && stage(a, b));
+    if (played) i++;
+  }
 }

@@ -7,7 +7,6 @@ import {
   type GateLine,
   type ReceiptTruth,
   type Scenario,
-  type ScenarioAction,
   type ScenarioPerson,
   type StoreIndex,
   type Vec2,
@@ -64,15 +63,9 @@ const ALONG_SHELF_STEPS_M = [0.15, -0.15, 0.3, -0.3, 0.45, -0.45]; // other spot
 const STEP_ASIDE_RADII_M = [0.3, 0.55, 0.8]; // other spots anywhere else, nearest ring first
 const STEP_ASIDE_DIRECTIONS = 12;
 const GOOD_ENOUGH_WAIT_MS = 5_000; // a free spot reached within this wait ends the search for one
-const HOLDING_RADII_M = [0.6, 1.0, 1.5];
-const HOLD_FREE_MS = 8_000; // a spot to step aside to is free at least this long
-const MAX_HOLDS = 3; // steps aside before the next walk, at most // where someone waits for a crowd to clear: this far from where they want to be
-const REACH_ESTIMATE_MS = 1000 * 1.15 * (REACH_OUT_S + GRASP_S + REACH_BACK_S); // a reach at its slowest
-const MAX_STAY_CHECK_MS = 60_000; // a spot is checked free for at most this long ahead
-const LATER_STEP_MS = 1_000; // waiting for a spot to come free, look again this often
-const MAX_LATER_MS = 90_000; // and this long at most
-const STAND_CLEARANCE_M = 0.34; // someone standing lets others pass this close, centre to centre (brushing shoulders)
-const STAY_MARGIN_MS = 1_000; // a spot is kept free this much longer than the stay there is estimated
+const HOLDING_RADII_M = [0.9, 1.4]; // where someone waits for a crowd to clear: this far from where they want to be
+const MAX_PATIENCE_MS = 120_000; // the longest anyone waits for a way to clear before pushing through
+const MAX_HOLDS = 3; // times someone steps aside to wait before one walk, at most
 const SQUEEZE_MARGIN_M = 0.05; // squeezing out of a crowd, the way keeps this far inside the gaps
 
 export interface SimPerson {
@@ -206,19 +199,36 @@ interface Plan {
   waits: WaitFor[];
 }
 
-const waitKey = (personId: string, actionIndex: number) => `${personId}#${actionIndex}`;
+const waitKey = (receiverId: string, giverId: string) => `${receiverId}<${giverId}`;
 
-export function simulate(scenario: Scenario, index: StoreIndex, seed: number): Simulation {
-  const problems = checkScenarioAgainstStore(scenario, index);
-  if (problems.length) throw new WalkoutError('SCENARIO_INVALID', `scenario ${scenario.name}:\n${problems.join('\n')}`);
+/** The scenario without the hand-offs (and the receivers' waits for them) that could not happen. */
+function withoutHandOffs(scenario: Scenario, unmet: readonly WaitFor[]): Scenario {
+  const dropped = (giverId: string, receiverId: string) => unmet.some((w) => w.giverId === giverId && w.receiverId === receiverId);
+  const people = scenario.people.map((person) => {
+    const actions = person.actions.filter(
+      (a) => !(a.do === 'hand-off' && dropped(person.id, a.to)) && !(a.do === 'wait-for' && dropped(a.from, person.id)),
+    );
+    const handsOff = actions.some((a) => a.do === 'hand-off' || a.do === 'wait-for');
+    const tags = person.tags?.filter((tag) => tag !== 'hand-off' || handsOff);
+    return { ...person, actions, ...(person.tags ? { tags } : {}) };
+  });
+  return { ...scenario, people };
+}
+
+export function simulate(planned: Scenario, index: StoreIndex, seed: number): Simulation {
+  const problems = checkScenarioAgainstStore(planned, index);
+  if (problems.length) throw new WalkoutError('SCENARIO_INVALID', `scenario ${planned.name}:\n${problems.join('\n')}`);
   const random = createRandom(seed);
   const floor = buildFloorMap(index);
-  const startMs = scenario.startMs;
+  const startMs = planned.startMs;
   const at = (s: number) => startMs + Math.round(s * 1000);
 
   // Receivers who wait for a giver stand as long as the giver needs, which only a plan tells: plan,
   // lengthen the waits that were too short, plan again (waits only grow, so this settles quickly).
+  // A hand-off whose receiver still cannot wait long enough is taken out of the scenario (with its
+  // tag), so the recording never claims a hand-off that did not happen.
   const waitMs = new Map<string, number>();
+  let scenario = planned;
   let plan = planEveryone(scenario, index, floor, random, waitMs);
   for (let round = 1; round < MAX_PLANNING_ROUNDS; round++) {
     let longer = false;
@@ -230,7 +240,11 @@ export function simulate(scenario: Scenario, index: StoreIndex, seed: number): S
         longer = true;
       }
     }
-    if (!longer) break;
+    if (!longer || round === MAX_PLANNING_ROUNDS - 1) {
+      const unmet = plan.waits.filter((wait) => !wait.handedOver);
+      if (unmet.length === 0) break;
+      scenario = withoutHandOffs(scenario, unmet);
+    }
     plan = planEveryone(scenario, index, floor, random, waitMs);
   }
   const { people, gateLines, transactions, warnings } = plan;
@@ -340,12 +354,12 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
     };
     type Route = { along: number[]; walk: (t0: number) => Segment; wait: number | null };
     /** The way to `goal` that gets there soonest without walking through anyone: straight, or round whoever stands still. */
-    const bestRoute = (goal: Vec2, dwellMs: number, meeting?: string, squeeze = false, delayMs = 0, maxWaitMs = MAX_YIELD_MS): Route => {
+    const bestRoute = (goal: Vec2, dwellMs: number, meeting?: string, squeeze = false, delayMs = 0): Route => {
       const route = (path: Vec2[]): Route => {
         const along = cumulativeLengths(path);
         const ms = Math.round((along.at(-1)! / speed + 0.4) * 1000);
         const walk = (t0: number): Segment => ({ kind: 'walk', t0, t1: t0 + ms, path, along, startPhase: phase, strideM });
-        const wait = waitForClearWay(people, person.id, timeline.shape, walk, t + delayMs, dwellMs, meeting, maxWaitMs);
+        const wait = waitForClearWay(people, person.id, timeline.shape, walk, t + delayMs, dwellMs, meeting);
         return { along, walk, wait: wait === null ? null : delayMs + wait };
       };
       let chosen = route(floor.path(pos, goal));
@@ -374,70 +388,39 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
       dwellMs = 0,
       meeting?: string,
       elsewhere: () => Vec2[] = () => [],
-      stayUntil?: (arrival: number) => number,
       holds = 0,
     ): Vec2 => {
       let end = goal;
       if (Math.hypot(goal[0] - pos[0], goal[1] - pos[1]) > SAME_PLACE_M) {
-        // A route fits when it is clear, and nobody planned before comes to where this person waits
-        // for it, or to its end while this person stays there (waiting for a moment, reaching, lingering).
-        const fits = (route: Route, spot: Vec2) => {
-          if (route.wait === null) return false;
-          // Waiting for the way to clear, this person stands where they are: in nobody's path.
-          if (route.wait > 0 && !spotFree(people, person.id, pos, t, t + route.wait, meeting)) return false;
-          if (!stayUntil) return true;
-          const arrival = t + route.wait + (route.walk(0).t1 - route.walk(0).t0);
-          return spotFree(people, person.id, spot, arrival, Math.min(stayUntil(arrival) + STAY_MARGIN_MS, arrival + MAX_STAY_CHECK_MS), meeting);
-        };
         let chosen = bestRoute(goal, dwellMs, meeting);
-        let fitting = fits(chosen, goal);
-        if (!fitting) {
-          const squeezed = bestRoute(goal, dwellMs, meeting, true);
-          if (fits(squeezed, goal)) [chosen, fitting] = [squeezed, true];
-          else if (chosen.wait === null) chosen = squeezed;
-        }
-        if (!fitting) {
+        if (chosen.wait === null) chosen = bestRoute(goal, dwellMs, meeting, true);
+        if (chosen.wait === null) {
           // Step aside into free space: the nearest spot that opens up soonest.
-          let best: { route: Route; spot: Vec2 } | undefined;
           for (const spot of elsewhere()) {
             if (Math.hypot(spot[0] - pos[0], spot[1] - pos[1]) <= SAME_PLACE_M) continue;
             const other = bestRoute(spot, dwellMs, meeting, true);
-            if (!fits(other, spot)) continue;
-            if (!best || routeCost(other, speed) < routeCost(best.route, speed)) best = { route: other, spot };
-            if (best.route.wait! <= GOOD_ENOUGH_WAIT_MS) break;
-          }
-          if (best) {
-            [chosen, end, fitting] = [best.route, best.spot, true];
-          }
-        }
-        if (!fitting && holds < MAX_HOLDS) {
-          // Blocked, or in someone's way while waiting: step aside now to a spot nobody needs for a
-          // while, out of the crowd, and try again from there.
-          for (const spot of [...around(pos, HOLDING_RADII_M), ...around(goal, HOLDING_RADII_M)]) {
-            const there = bestRoute(spot, 0, meeting, true, 0, 0);
-            if (there.wait !== 0) continue;
-            const arrival = t + (there.walk(0).t1 - there.walk(0).t0);
-            if (!spotFree(people, person.id, spot, arrival, arrival + HOLD_FREE_MS, meeting)) continue;
-            walkTo(spot, undefined, 0, meeting, undefined, undefined, MAX_HOLDS);
-            return walkTo(goal, finalHeading, dwellMs, meeting, elsewhere, stayUntil, holds + 1);
-          }
-        }
-        if (!fitting && stayUntil) {
-          // Out of the crowd (or with nowhere better to wait): stay put until the spot is free for as
-          // long as this person needs it.
-          for (let delay = LATER_STEP_MS; delay <= MAX_LATER_MS; delay += LATER_STEP_MS) {
-            const later = bestRoute(goal, dwellMs, meeting, true, delay, LATER_STEP_MS - YIELD_STEP_MS);
-            if (fits(later, goal)) {
-              [chosen, end, fitting] = [later, goal, true];
-              break;
+            if (routeCost(other, speed) < routeCost(chosen, speed)) {
+              chosen = other;
+              end = spot;
             }
+            if (chosen.wait !== null && chosen.wait <= GOOD_ENOUGH_WAIT_MS) break;
           }
         }
-        if (chosen.wait === null) warnings.push(`${person.id} found no clear way at ${((t - startMs) / 1000).toFixed(1)} s and walked through someone`);
-        else {
-          if (!fitting) warnings.push(`${person.id} found no free spot at ${((t - startMs) / 1000).toFixed(1)} s and stood in someone's way`);
-          stand(chosen.wait);
+        if (chosen.wait === null && holds < MAX_HOLDS) {
+          // Blocked for longer than anyone waits: go and wait somewhere free nearby, out of the
+          // crowd, and try again from there.
+          for (const spot of [...around(goal, HOLDING_RADII_M), ...around(pos, HOLDING_RADII_M)]) {
+            if (Math.hypot(spot[0] - pos[0], spot[1] - pos[1]) < PERSONAL_SPACE_M) continue; // somewhere else
+            const there = bestRoute(spot, SHELF_DWELL_GUESS_MS, meeting, true);
+            if (there.wait === null) continue;
+            walkTo(spot, undefined, SHELF_DWELL_GUESS_MS, meeting, undefined, MAX_HOLDS);
+            return walkTo(goal, finalHeading, dwellMs, meeting, elsewhere, holds + 1);
+          }
         }
+        // Last, before anyone walks through anyone: wait longer where this person is.
+        for (let delay = MAX_YIELD_MS; chosen.wait === null && delay < MAX_PATIENCE_MS; delay += MAX_YIELD_MS) chosen = bestRoute(goal, dwellMs, meeting, true, delay);
+        if (chosen.wait === null) warnings.push(`${person.id} found no clear way at ${((t - startMs) / 1000).toFixed(1)} s and walked through someone`);
+        else stand(chosen.wait);
         const segment = chosen.walk(t);
         const along = chosen.along;
         timeline.add(segment);
@@ -469,33 +452,6 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
       t = seg.t1;
       return seg;
     };
-    let actionAt = 0; // the action being planned
-    /** When this person will leave the lane spot they reach at `arrival`: what they do there, estimated. */
-    const stayAtLane = (arrival: number) => {
-      // Lanes one above the other are taken from the same spot on the floor.
-      const spotOf = (a: ScenarioAction) => {
-        const lane = a.do === 'pick' && a.reachFrom ? a.reachFrom : 'lane' in a ? a.lane : undefined;
-        return lane ? laneAccess(index, lane).stand : undefined;
-      };
-      const here = spotOf(person.actions[actionAt])!;
-      const reaches = (units: number, perReach: number) => Math.ceil(units / perReach) * REACH_ESTIMATE_MS;
-      let until = arrival;
-      for (let k = actionAt; k < person.actions.length; k++) {
-        const next = person.actions[k];
-        const there = spotOf(next);
-        if (k > actionAt && there && Math.hypot(there[0] - here[0], there[1] - here[1]) > SAME_PLACE_M) break;
-        if (next.do === 'pick') until += reaches(next.quantity, UNITS_PER_REACH) + (next.restS ?? 0) * 1000;
-        else if (next.do === 'restock') until += reaches(next.quantity, RESTOCK_UNITS_PER_REACH);
-        else if (next.do === 'put') until += REACH_ESTIMATE_MS;
-        else if (next.do === 'lean') until += REACH_ESTIMATE_MS + next.seconds * 1000;
-        else if (next.do === 'linger') until += next.seconds * 1000;
-        else if (next.do === 'wait-until') until = Math.max(until, at(next.atS));
-        else if (next.do === 'wait-for') until += waitMs.get(waitKey(person.id, k)) ?? 0;
-        else if (next.do === 'drop') until += DROP_REACH_MS + REACH_ESTIMATE_MS;
-        else if (next.do !== 'walk-to') break;
-      }
-      return until;
-    };
     /** Free floor spots round a point, nearest ring first. */
     const around = (centre: Vec2, radii: readonly number[] = STEP_ASIDE_RADII_M): Vec2[] =>
       radii.flatMap((radius) =>
@@ -521,7 +477,7 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
           return floor.walkable(p) && reachable ? [p] : [];
         });
       };
-      walkTo(spot, access.heading, SHELF_DWELL_GUESS_MS, undefined, alongShelf, (arrival) => stayAtLane(arrival));
+      walkTo(spot, access.heading, SHELF_DWELL_GUESS_MS, undefined, alongShelf);
       return access;
     };
 
@@ -545,8 +501,7 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
         message: { schemaVersion: 1, eventId: `${entryGate.id}-opened-${t - 200}-${person.id}`, storeId: index.store.id, ts: t - 200, gateId: entryGate.id, kind: entryGate.kind, ...(visitId ? { visitId } : {}) },
       });
 
-    person.actions.forEach((action, actionIndex) => {
-      actionAt = actionIndex;
+    person.actions.forEach((action) => {
       switch (action.do) {
         case 'walk-to':
           goToLane(action.lane);
@@ -629,7 +584,7 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
           break;
         }
         case 'wait-for': {
-          const key = waitKey(person.id, actionIndex);
+          const key = waitKey(person.id, action.from);
           waits.push({ key, receiverId: person.id, giverId: action.from, maxMs: Math.round(action.maxS * 1000), fromMs: t, handedOver: false });
           stand(waitMs.get(key) ?? 0);
           break;
@@ -724,17 +679,16 @@ function waitForClearWay(
   from: number,
   dwellMs: number,
   meeting?: string,
-  maxWaitMs = MAX_YIELD_MS,
 ): number | null {
   // Only people in the store at some moment the walk could take matter.
   const first = walk(from);
-  const latest = from + maxWaitMs + (first.t1 - first.t0) + dwellMs;
+  const latest = from + MAX_YIELD_MS + (first.t1 - first.t0) + dwellMs;
   const others = [...people.values()].filter(
     (p) => p.id !== personId && p.id !== meeting && p.timeline.exitMs >= from && p.timeline.enterMs <= latest,
   );
   if (others.length === 0) return 0;
   let blocker = -1;
-  for (let wait = 0; wait <= maxWaitMs; wait += YIELD_STEP_MS) {
+  for (let wait = 0; wait <= MAX_YIELD_MS; wait += YIELD_STEP_MS) {
     const segment = walk(from + wait);
     // The walk, then standing at its end for dwellMs.
     const probe = new PersonTimeline(shape, segment.t0);
@@ -759,19 +713,6 @@ function waitForClearWay(
     blocker = found;
   }
   return null;
-}
-
-/** Whether nobody planned so far comes within STAND_CLEARANCE_M of `spot` between `from` and `to`. */
-function spotFree(people: ReadonlyMap<string, SimPerson>, personId: string, spot: Vec2, from: number, to: number, meeting?: string): boolean {
-  for (const other of people.values()) {
-    if (other.id === personId || other.id === meeting || other.timeline.exitMs < from || other.timeline.enterMs > to) continue;
-    for (let t = from; t <= to; t += CLEARANCE_SAMPLE_MS) {
-      if (!other.timeline.present(t)) continue;
-      const at = other.timeline.placeAt(t).at;
-      if (Math.hypot(at[0] - spot[0], at[1] - spot[1]) < STAND_CLEARANCE_M) return false;
-    }
-  }
-  return true;
 }
 
 /** Where the people planned so far stand still (not walking) at `t`. */
