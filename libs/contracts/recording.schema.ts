@@ -67,14 +67,14 @@ export const GateLine = z.discriminatedUnion('topic', [
   z.strictObject({ topic: z.literal('gate.opened'), message: GateOpened }),
 ]);
 
-export const PersonRole = z.enum(['shopper', 'companion', 'staff']);
+export const PersonRole = z.enum(['shopper', 'companion', 'staff', 'tailgater']);
 
 export const SkeletonTruth = z.strictObject({
   ts: StoreClockMs,
   people: z.array(
     z.strictObject({
       personId: Id,
-      visitId: Id.optional().describe('The visit (payer) this person belongs to; absent for staff.'),
+      visitId: Id.optional().describe('The visit (payer) this person belongs to; a tailgater has an anonymous visit of their own; absent for staff.'),
       role: PersonRole,
       keypoints: z.array(Vec3).length(17).describe('COCO keypoints in the store frame, metres.'),
     }),
@@ -98,10 +98,18 @@ export const FramePoseTruth = z.strictObject({
 
 export const VisitTruth = z.strictObject({
   visitId: Id,
-  accountId: Id,
+  kind: z
+    .enum(['shopper', 'anonymous'])
+    .default('shopper')
+    .describe('shopper: opened by a QR scan; anonymous: someone who came in without a scan (tailgating). Staff have no visit.'),
+  accountId: Id.optional().describe('The paying account; absent for anonymous visits.'),
   personIds: z.array(Id).min(1).describe('Everyone in the party; the first is the payer.'),
   entryMs: StoreClockMs,
   exitMs: StoreClockMs,
+  tags: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('The hard cases the party took part in (the scenario tags of its people, sorted), for scores by case.'),
 });
 
 export const ActionTruth = z.strictObject({
@@ -122,7 +130,7 @@ export const ActionTruth = z.strictObject({
 
 export const ReceiptTruth = z.strictObject({
   visitId: Id,
-  accountId: Id,
+  accountId: Id.optional().describe('Absent for an anonymous visit.'),
   lines: z.array(z.strictObject({ productId: Id, quantity: z.number().int().positive(), unitPriceCents: z.number().int() })),
   totalCents: z.number().int().nonnegative(),
 });

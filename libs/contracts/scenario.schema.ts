@@ -21,12 +21,45 @@ const ScenarioTime = Seconds.max(
 );
 const Colour = z.string().regex(/^#[0-9a-f]{6}$/, 'a colour is #rrggbb');
 
+/**
+ * The hard cases attribution is judged on, one tag each (docs/formats/scenario.md says what each one
+ * stages). A person carries the tags of the cases they take part in; a visit's truth carries its
+ * party's, so scores can be broken down by case.
+ */
+export const SCENARIO_TAGS = [
+  'two-at-one-shelf-same-product',
+  'two-at-one-shelf-different-products',
+  'crossing-arms',
+  'standing-close',
+  'hand-off',
+  'wrong-shelf-put-back',
+  'takes-misplaced-item',
+  'long-hand-rest',
+  'multi-item-grab',
+  'dropped-item',
+  'quick-pick-put-back',
+  'group',
+  'staff-restock',
+  'takes-nothing',
+  'tailgating',
+  'near-equal-weights',
+] as const;
+export const ScenarioTag = z.enum(SCENARIO_TAGS).describe('A hard case this person takes part in.');
+export type ScenarioTag = z.infer<typeof ScenarioTag>;
+
+/** The longest a hand rests on a plate before it lifts an item, seconds. */
+export const MAX_HAND_REST_S = 30;
+
 export const ScenarioAction = z.discriminatedUnion('do', [
   z.strictObject({ do: z.literal('walk-to'), lane: Id.describe('Stand in front of this lane.') }),
   z.strictObject({
     do: z.literal('pick'),
     lane: Id,
     quantity: z.number().int().min(1).max(6).default(1).describe('Units taken in one reach.'),
+    reachFrom: Id.optional().describe('Stand in front of this lane and reach across into the lane taken from (crossing arms with a neighbour).'),
+    restS: Seconds.max(MAX_HAND_REST_S)
+      .optional()
+      .describe('The hand rests on the plate this long before it lifts (a long hand rest): the plate feels the hand, then the pick.'),
   }),
   z.strictObject({
     do: z.literal('put'),
@@ -40,6 +73,15 @@ export const ScenarioAction = z.discriminatedUnion('do', [
     product: Id.optional(),
     quantity: z.number().int().min(1).max(6).default(1),
   }),
+  z.strictObject({
+    do: z.literal('drop'),
+    product: Id.optional().describe('Which carried product; the one picked last when absent.'),
+  }).describe('The item slips to the floor; the person picks it up and keeps it. No shelf sees it.'),
+  z.strictObject({
+    do: z.literal('wait-for'),
+    from: Id.describe('The person who will hand this one an item (a hand-off to this person).'),
+    maxS: Seconds.max(600).default(120).describe('Give up and go on after this long.'),
+  }).describe('Stand still until `from` has handed over an item, so a giver held up on the way still finds the receiver.'),
   z.strictObject({ do: z.literal('linger'), seconds: Seconds.max(600) }),
   z.strictObject({ do: z.literal('wait-until'), atS: ScenarioTime.describe('Stand still until this time (to stage simultaneous picks).') }),
   z.strictObject({ do: z.literal('lean'), lane: Id.describe('Rest a hand on this lane\'s shelf edge: weight moves, nothing is taken.'), seconds: Seconds.max(30).default(2) }),
@@ -62,9 +104,13 @@ export const AppearanceOverride = z
 export const ScenarioPerson = z
   .strictObject({
     id: Id,
-    role: z.enum(['shopper', 'companion', 'staff']).default('shopper'),
+    role: z
+      .enum(['shopper', 'companion', 'staff', 'tailgater'])
+      .default('shopper')
+      .describe('tailgater: comes in right behind `with` without a scan (an anonymous visit of their own).'),
     accountId: Id.optional().describe('The app account whose QR code a shopper scans; required for shoppers.'),
-    with: Id.optional().describe('For a companion: the shopper who pays for them (same visit).'),
+    with: Id.optional().describe('For a companion: the shopper who pays for them (same visit). For a tailgater: the person they follow through the entry gate.'),
+    tags: z.array(ScenarioTag).optional().describe('The hard cases this person takes part in (SCENARIO_TAGS).'),
     arriveAtS: ScenarioTime,
     walkingSpeedMps: z.number().min(0.3).max(2.5).optional(),
     appearance: AppearanceOverride.optional(),
@@ -101,9 +147,16 @@ export const Scenario = z
         if (!payer || payer.role !== 'shopper')
           ctx.addIssue({ code: 'custom', path: [...at, 'with'], message: `companion ${person.id} must name the shopper they came with` });
       }
+      if (person.role === 'tailgater') {
+        const followed = person.with ? ids.get(person.with) : undefined;
+        if (!followed || (followed.role !== 'shopper' && followed.role !== 'companion'))
+          ctx.addIssue({ code: 'custom', path: [...at, 'with'], message: `tailgater ${person.id} must name the shopper or companion they follow through the gate` });
+      }
       person.actions.forEach((action, ai) => {
         if (action.do === 'hand-off' && !ids.has(action.to))
           ctx.addIssue({ code: 'custom', path: [...at, 'actions', ai, 'to'], message: `${person.id} hands off to unknown person ${action.to}` });
+        if (action.do === 'wait-for' && !ids.get(action.from)?.actions.some((a) => a.do === 'hand-off' && a.to === person.id))
+          ctx.addIssue({ code: 'custom', path: [...at, 'actions', ai, 'from'], message: `${person.id} waits for ${action.from}, who hands them nothing` });
         if (action.do === 'restock' && person.role !== 'staff')
           ctx.addIssue({ code: 'custom', path: [...at, 'actions', ai], message: `only staff restock (${person.id} is a ${person.role})` });
       });

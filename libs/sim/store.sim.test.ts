@@ -166,7 +166,8 @@ test('random scenarios are valid, deterministic, and run in the large store', as
   assert.notDeepEqual(generateScenario({ ...options, seed: 6 }), a);
   const sim = simulate(a, index, 5);
   assert.ok(sim.actions.length >= 12);
-  assert.equal(sim.visits.length, 12);
+  assert.equal(sim.visits.filter((v) => v.kind === 'shopper').length, 12);
+  assert.ok(sim.visits.every((v) => (v.kind === 'anonymous') === (v.accountId === undefined)));
   assertMovesLikePeople(sim, index);
   // Every receipt line is a product that some action moved to that visit.
   for (const receipt of sim.receipts)

@@ -52,6 +52,21 @@ const CLEARANCE_SAMPLE_MS = 100;
 const SHELF_DWELL_GUESS_MS = 2000; // a shopper arriving at a shelf stands there at least this long
 const BODY_RADIUS_M = 0.25; // the walker's own half-width, kept off the people walked round
 const GATE_CLEAR_S = 1.0; // after the scan, the time it takes to step away from the gate
+const TAILGATE_PASS_MS = 600; // a tailgater slips through the open gate right behind the person they follow
+const HAND_REST_GRAMS_RANGE = [15, 60] as const; // a hand resting on a plate, not pressing: grams it adds
+const DROP_REACH_MS = 700; // bent down, the hand closing on the item on the floor
+const DROP_AHEAD_M = 0.35; // a dropped item lands about this far in front of the feet
+const DROP_HEIGHT_M = 0.06;
+const HAND_OFF_WAIT_MARGIN_MS = 2_000; // a receiver who waits stays this much longer than the giver needs
+const MAX_PLANNING_ROUNDS = 5; // re-plans to give receivers who wait the time their givers need
+const ALONG_SHELF_STEPS_M = [0.15, -0.15, 0.3, -0.3, 0.45, -0.45]; // other spots at a shelf, nearest first
+const STEP_ASIDE_RADII_M = [0.3, 0.55, 0.8]; // other spots anywhere else, nearest ring first
+const STEP_ASIDE_DIRECTIONS = 12;
+const GOOD_ENOUGH_WAIT_MS = 5_000; // a free spot reached within this wait ends the search for one
+const HOLDING_RADII_M = [0.9, 1.4]; // where someone waits for a crowd to clear: this far from where they want to be
+const MAX_PATIENCE_MS = 120_000; // the longest anyone waits for a way to clear before pushing through
+const MAX_HOLDS = 3; // times someone steps aside to wait before one walk, at most
+const SQUEEZE_MARGIN_M = 0.05; // squeezing out of a crowd, the way keeps this far inside the gaps
 
 export interface SimPerson {
   id: string;
@@ -88,7 +103,8 @@ export interface Simulation {
 }
 
 type Transaction =
-  | { kind: 'pick'; t: number; personId: string; laneId: string; quantity: number; startMs: number; endMs: number }
+  | { kind: 'pick'; t: number; personId: string; laneId: string; quantity: number; startMs: number; endMs: number; rest?: { fromMs: number; durationMs: number; grams: number } }
+  | { kind: 'drop'; t: number; personId: string; productId?: string }
   | { kind: 'put'; t: number; personId: string; laneId: string; quantity: number; productId?: string; startMs: number; endMs: number }
   | { kind: 'restock'; t: number; personId: string; laneId: string; quantity: number; startMs: number; endMs: number }
   | { kind: 'hand-off'; t: number; personId: string; toPersonId: string; quantity: number; productId?: string; startMs: number; endMs: number }
@@ -105,6 +121,8 @@ export function checkScenarioAgainstStore(scenario: Scenario, index: StoreIndex)
     person.actions.forEach((action, ai) => {
       if ('lane' in action && !index.lanes.has(action.lane))
         problems.push(`people.${pi}.actions.${ai}: ${person.id} goes to unknown lane ${action.lane}`);
+      if (action.do === 'pick' && action.reachFrom && !index.lanes.has(action.reachFrom))
+        problems.push(`people.${pi}.actions.${ai}: ${person.id} reaches from unknown lane ${action.reachFrom}`);
       if (action.do === 'put' && action.product && !index.products.has(action.product))
         problems.push(`people.${pi}.actions.${ai}: ${person.id} puts unknown product ${action.product}`);
     }),
@@ -138,7 +156,10 @@ function recordingEnd(scenario: Scenario, people: readonly SimPerson[]): number 
   return endMs;
 }
 
-/** People who receive a hand-off are planned before those who give, so the giver can walk to them. */
+/**
+ * People who receive a hand-off are planned before those who give, so the giver can walk to them; the
+ * person a tailgater follows is planned before the tailgater, who comes in right behind them.
+ */
 function planningOrder(people: ScenarioPerson[]): ScenarioPerson[] {
   const byId = new Map(people.map((p) => [p.id, p]));
   const order: ScenarioPerson[] = [];
@@ -148,6 +169,7 @@ function planningOrder(people: ScenarioPerson[]): ScenarioPerson[] {
     if (state.get(p.id) === 'visiting')
       throw new WalkoutError('SCENARIO_INVALID', `hand-offs go round in a circle: ${[...chain, p.id].join(' -> ')}`);
     state.set(p.id, 'visiting');
+    if (p.role === 'tailgater') visit(byId.get(p.with!)!, [...chain, p.id]);
     for (const a of p.actions) if (a.do === 'hand-off') visit(byId.get(a.to)!, [...chain, p.id]);
     state.set(p.id, 'done');
     order.push(p);
@@ -156,225 +178,96 @@ function planningOrder(people: ScenarioPerson[]): ScenarioPerson[] {
   return order;
 }
 
-export function simulate(scenario: Scenario, index: StoreIndex, seed: number): Simulation {
-  const problems = checkScenarioAgainstStore(scenario, index);
-  if (problems.length) throw new WalkoutError('SCENARIO_INVALID', `scenario ${scenario.name}:\n${problems.join('\n')}`);
+/** A receiver's `wait-for`: where it is in the scenario, and what the last plan made of it. */
+interface WaitFor {
+  key: string;
+  receiverId: string;
+  giverId: string;
+  maxMs: number;
+  /** When the receiver began to wait in the last plan. */
+  fromMs: number;
+  /** When the giver's hand-off ended (or, if the receiver had gone, when it would have): the wait needed. */
+  neededUntilMs?: number;
+  handedOver: boolean;
+}
+
+interface Plan {
+  people: Map<string, SimPerson>;
+  gateLines: GateLine[];
+  transactions: Transaction[];
+  warnings: string[];
+  waits: WaitFor[];
+}
+
+const waitKey = (receiverId: string, giverId: string) => `${receiverId}<${giverId}`;
+
+/** The scenario without the hand-offs (and the receivers' waits for them) that could not happen. */
+function withoutHandOffs(scenario: Scenario, unmet: readonly WaitFor[]): Scenario {
+  const dropped = (giverId: string, receiverId: string) => unmet.some((w) => w.giverId === giverId && w.receiverId === receiverId);
+  const people = scenario.people.map((person) => {
+    const actions = person.actions.filter(
+      (a) => !(a.do === 'hand-off' && dropped(person.id, a.to)) && !(a.do === 'wait-for' && dropped(a.from, person.id)),
+    );
+    const handsOff = actions.some((a) => a.do === 'hand-off' || a.do === 'wait-for');
+    const tags = person.tags?.filter((tag) => tag !== 'hand-off' || handsOff);
+    return { ...person, actions, ...(person.tags ? { tags } : {}) };
+  });
+  return { ...scenario, people };
+}
+
+export function simulate(planned: Scenario, index: StoreIndex, seed: number): Simulation {
+  const problems = checkScenarioAgainstStore(planned, index);
+  if (problems.length) throw new WalkoutError('SCENARIO_INVALID', `scenario ${planned.name}:\n${problems.join('\n')}`);
   const random = createRandom(seed);
   const floor = buildFloorMap(index);
-  const startMs = scenario.startMs;
+  const startMs = planned.startMs;
   const at = (s: number) => startMs + Math.round(s * 1000);
-  const zone = (kind: 'entry' | 'exit' | 'staff-door') => index.store.layout.zones.find((z) => z.kind === kind)!;
-  const gate = (kind: 'entry' | 'exit' | 'staff') => index.store.gates.find((g) => g.kind === kind);
-  const warnings: string[] = [];
-  const gateLines: GateLine[] = [];
-  const transactions: Transaction[] = [];
-  const people = new Map<string, SimPerson>();
-  const occupied: Occupancy[] = [];
 
-  const visitOf = (p: ScenarioPerson) =>
-    p.role === 'shopper' ? `v-${p.id}` : p.role === 'companion' ? `v-${p.with!}` : undefined;
-
-  for (const person of planningOrder(scenario.people)) {
-    const personRandom = random.fork(`person:${person.id}`);
-    const appearance = drawAppearance(personRandom, person.role, person.appearance ?? {});
-    const doorZone = person.role === 'staff' ? zone('staff-door') : zone('entry');
-    const inside = (p: Vec2): Vec2 => towardsFloor(index, floor, p);
-    const door = inside(zoneCentre(doorZone.polygon));
-    // One person at a time passes the gate; whoever finds someone there waits outside, unseen.
-    const arrival = waitForFreeSpot(people, person.id, door, at(person.arriveAtS), Math.round((SCAN_S + GATE_CLEAR_S) * 1000));
-    const timeline = new PersonTimeline({ heightM: appearance.heightM, build: appearance.build }, arrival);
-    const visitId = visitOf(person);
-    const sim: SimPerson = { id: person.id, role: person.role, visitId, accountId: person.accountId, appearance, timeline };
-    people.set(person.id, sim);
-    const speed = person.walkingSpeedMps ?? Math.min(1.6, Math.max(0.9, personRandom.normal(1.25, 0.12)));
-    const strideM = 0.83 * appearance.heightM; // two steps, each about 0.41 of body height
-    let pos: Vec2 = door;
-    let heading = Math.atan2(index.store.layout.floor[2][1] / 2 - pos[1], index.store.layout.floor[2][0] / 2 - pos[0]);
-    let t = arrival;
-    let phase = 0;
-
-    const stand = (ms: number) => {
-      if (ms <= 0) return;
-      timeline.add({ kind: 'stand', t0: t, t1: t + ms, at: pos, heading });
-      t += ms;
-    };
-    const walkTo = (goal: Vec2, finalHeading?: number, dwellMs = 0, meeting?: string) => {
-      if (Math.hypot(goal[0] - pos[0], goal[1] - pos[1]) > SAME_PLACE_M) {
-        const route = (path: Vec2[]) => {
-          const along = cumulativeLengths(path);
-          const ms = Math.round((along.at(-1)! / speed + 0.4) * 1000);
-          const walk = (t0: number): Segment => ({ kind: 'walk', t0, t1: t0 + ms, path, along, startPhase: phase, strideM });
-          return { along, walk, wait: waitForClearWay(people, person.id, timeline.shape, walk, t, dwellMs, meeting) };
-        };
-        let chosen = route(floor.path(pos, goal));
-        if (chosen.wait !== 0) {
-          // Someone is in the way: walk round whoever stands still there, if that is quicker than waiting.
-          const standing = standingStill(people, person.id, t, meeting).map((at) => ({ at, radius: WALK_CLEARANCE_M + BODY_RADIUS_M }));
-          const detour = route(floor.path(pos, goal, standing));
-          const cost = (r: typeof chosen) => (r.wait === null ? Infinity : r.wait + r.along.at(-1)! / speed * 1000);
-          if (cost(detour) < cost(chosen)) chosen = detour;
-        }
-        if (chosen.wait === null) warnings.push(`${person.id} found no clear way at ${((t - startMs) / 1000).toFixed(1)} s and walked through someone`);
-        else stand(chosen.wait);
-        const segment = chosen.walk(t);
-        const along = chosen.along;
-        timeline.add(segment);
-        const ms = segment.t1 - segment.t0;
-        phase += (along.at(-1)! / strideM) * 2 * Math.PI;
-        heading = timeline.poseAt(t + ms).heading;
-        t += ms;
-        pos = goal;
-      }
-      if (finalHeading !== undefined) {
-        const delta = Math.abs(Math.atan2(Math.sin(finalHeading - heading), Math.cos(finalHeading - heading)));
-        if (delta > 0.05) {
-          const ms = Math.round(TURN_S * 1000 * Math.max(0.5, delta / Math.PI) * 2);
-          timeline.add({ kind: 'turn', t0: t, t1: t + ms, at: pos, from: heading, to: finalHeading });
-          t += ms;
-        }
-        heading = finalHeading;
-      }
-    };
-    /** A reach towards `target`; returns the moments the hand arrives and leaves. */
-    const reach = (target: Vec3, holdMs: number, hand: Hand = 'right') => {
-      const out = Math.round(REACH_OUT_S * 1000 * personRandom.uniform(0.85, 1.15));
-      const back = Math.round(REACH_BACK_S * 1000 * personRandom.uniform(0.85, 1.15));
-      const { crouch, lean } = postureFor(timeline.shape, pos, heading, target, hand);
-      const seg = { kind: 'reach' as const, t0: t, t1: t + out + holdMs + back, at: pos, heading, hand, target, holdFrom: t + out, holdTo: t + out + holdMs, crouch, lean };
-      timeline.add(seg);
-      t = seg.t1;
-      return seg;
-    };
-    const goToLane = (laneId: string) => {
-      const access = laneAccess(index, laneId);
-      let spot = inside(access.stand);
-      if (Math.hypot(spot[0] - pos[0], spot[1] - pos[1]) > SAME_PLACE_M) {
-        const along = cumulativeLengths(floor.path(pos, spot)).at(-1)!;
-        const arrival = t + (along / speed) * 1000;
-        spot = inside(makeRoom(occupied, person.id, spot, access.heading, arrival, arrival + STAY_GUESS_MS));
-      }
-      walkTo(spot, access.heading, SHELF_DWELL_GUESS_MS);
-      return access;
-    };
-
-    // Entering: shoppers scan the app QR code; companions pass with them; staff use the staff door.
-    // Gate events are named after what they are (the gate, the visit or the time and who passed), not
-    // counted: one more person in a scenario renames nobody else's.
-    stand(Math.round(SCAN_S * 1000));
-    const entryGate = person.role === 'staff' ? gate('staff') : gate('entry');
-    if (person.role === 'shopper') {
-      const partySize = 1 + scenario.people.filter((p) => p.role === 'companion' && p.with === person.id).length;
-      gateLines.push({
-        topic: 'gate.qr-scanned',
-        message: { schemaVersion: 1, eventId: `${entryGate!.id}-scan-${visitId}`, storeId: index.store.id, ts: arrival + 500, gateId: entryGate!.id, visitId: visitId!, accountId: person.accountId!, partySize },
-      });
-    }
-    if (entryGate)
-      gateLines.push({
-        topic: 'gate.opened',
-        message: { schemaVersion: 1, eventId: `${entryGate.id}-opened-${t - 200}-${person.id}`, storeId: index.store.id, ts: t - 200, gateId: entryGate.id, kind: entryGate.kind, ...(visitId ? { visitId } : {}) },
-      });
-
-    for (const action of person.actions) {
-      switch (action.do) {
-        case 'walk-to':
-          goToLane(action.lane);
-          break;
-        case 'pick':
-        case 'restock': {
-          const access = goToLane(action.lane);
-          let left = action.quantity;
-          const perReach = action.do === 'pick' ? UNITS_PER_REACH : RESTOCK_UNITS_PER_REACH;
-          while (left > 0) {
-            const n = Math.min(perReach, left);
-            const seg = reach(access.hand, Math.round(GRASP_S * 1000));
-            // A pick lifts the item as the hand starts back; a restock sets it down as the hand arrives.
-            const contact = action.do === 'pick' ? seg.holdTo - 100 : seg.holdFrom + 100;
-            transactions.push({ kind: action.do, t: contact, personId: person.id, laneId: action.lane, quantity: n, startMs: seg.t0, endMs: seg.t1 });
-            left -= n;
-          }
-          break;
-        }
-        case 'put': {
-          const access = goToLane(action.lane);
-          const seg = reach(access.hand, Math.round(GRASP_S * 1000));
-          transactions.push({ kind: 'put', t: seg.holdFrom + 100, personId: person.id, laneId: action.lane, quantity: action.quantity, productId: action.product, startMs: seg.t0, endMs: seg.t1 });
-          break;
-        }
-        case 'hand-off': {
-          const receiver = people.get(action.to)!;
-          // Nobody hands an item to someone who has gone (the giver was held up): the giver keeps it,
-          // so it stays on the giver's receipt rather than appearing on the receiver's after they left.
-          const gone = () => warnings.push(`${person.id} meant to hand an item to ${action.to}, who had left by ${((t - startMs) / 1000).toFixed(1)} s, and kept it`);
-          if (!receiver.timeline.present(t + HAND_OFF_MIN_NOTICE_MS)) {
-            gone();
-            break;
-          }
-          // Walk to where the receiver will be, then hold the item out to them.
-          let meet = receiver.timeline.placeAt(t).at;
-          for (let i = 0; i < 3; i++) {
-            const eta = t + (Math.hypot(meet[0] - pos[0], meet[1] - pos[1]) / speed) * 1000 + 400;
-            meet = receiver.timeline.placeAt(eta).at;
-          }
-          const dx = pos[0] - meet[0];
-          const dy = pos[1] - meet[1];
-          const d = Math.hypot(dx, dy) || 1;
-          const spot = inside([meet[0] + (dx / d) * HAND_OFF_GAP_M, meet[1] + (dy / d) * HAND_OFF_GAP_M]);
-          walkTo(spot, Math.atan2(meet[1] - spot[1], meet[0] - spot[0]), 0, action.to);
-          if (!receiver.timeline.present(t + HAND_OFF_MIN_NOTICE_MS)) {
-            gone();
-            break;
-          }
-          const seg = reach([(spot[0] + meet[0]) / 2, (spot[1] + meet[1]) / 2, HAND_OFF_HEIGHT_M], 700);
-          transactions.push({ kind: 'hand-off', t: seg.holdTo - 100, personId: person.id, toPersonId: action.to, quantity: action.quantity, productId: action.product, startMs: seg.t0, endMs: seg.t1 });
-          break;
-        }
-        case 'linger':
-          stand(Math.round(action.seconds * 1000));
-          break;
-        case 'wait-until':
-          stand(at(action.atS) - t);
-          break;
-        case 'lean': {
-          const access = goToLane(action.lane);
-          const edge: Vec3 = [access.laneFront[0], access.laneFront[1], access.laneFront[2] + 0.02];
-          const holdMs = Math.round(action.seconds * 1000);
-          const seg = reach(edge, holdMs, 'left');
-          transactions.push({ kind: 'lean', t: seg.holdFrom, personId: person.id, laneId: action.lane, durationMs: holdMs });
-          break;
-        }
-        case 'leave': {
-          const exitZone = person.role === 'staff' ? zone('staff-door') : zone('exit');
-          walkTo(inside(zoneCentre(exitZone.polygon)), undefined, Math.round(EXIT_S * 1000));
-          const exitGate = person.role === 'staff' ? gate('staff') : gate('exit');
-          if (exitGate)
-            gateLines.push({
-              topic: 'gate.opened',
-              message: { schemaVersion: 1, eventId: `${exitGate.id}-opened-${t + 300}-${person.id}`, storeId: index.store.id, ts: t + 300, gateId: exitGate.id, kind: exitGate.kind },
-            });
-          stand(Math.round(EXIT_S * 1000));
-          break;
-        }
+  // Receivers who wait for a giver stand as long as the giver needs, which only a plan tells: plan,
+  // lengthen the waits that were too short, plan again (waits only grow, so this settles quickly).
+  // A hand-off whose receiver still cannot wait long enough is taken out of the scenario (with its
+  // tag), so the recording never claims a hand-off that did not happen.
+  const waitMs = new Map<string, number>();
+  let scenario = planned;
+  let plan = planEveryone(scenario, index, floor, random, waitMs);
+  for (let round = 1; round < MAX_PLANNING_ROUNDS; round++) {
+    let longer = false;
+    for (const wait of plan.waits) {
+      if (wait.handedOver || wait.neededUntilMs === undefined) continue;
+      const needed = Math.min(wait.maxMs, Math.round(wait.neededUntilMs + HAND_OFF_WAIT_MARGIN_MS - wait.fromMs));
+      if (needed > (waitMs.get(wait.key) ?? 0)) {
+        waitMs.set(wait.key, needed);
+        longer = true;
       }
     }
-    // Where this person stood still, and when: people planned later keep out of these spots.
-    for (const seg of timeline.segments) if (seg.kind !== 'walk') occupied.push({ personId: person.id, at: seg.at, t0: seg.t0, t1: seg.t1 });
+    if (!longer || round === MAX_PLANNING_ROUNDS - 1) {
+      const unmet = plan.waits.filter((wait) => !wait.handedOver);
+      if (unmet.length === 0) break;
+      scenario = withoutHandOffs(scenario, unmet);
+    }
+    plan = planEveryone(scenario, index, floor, random, waitMs);
   }
+  const { people, gateLines, transactions, warnings } = plan;
 
   const simPeople = scenario.people.map((p) => people.get(p.id)!);
   const endMs = recordingEnd(scenario, simPeople);
   const shelf = replayTransactions(index, transactions, people, random.fork('inventory'), warnings);
 
+  const tagsOf = (personIds: string[]) =>
+    [...new Set(personIds.flatMap((id) => scenario.people.find((p) => p.id === id)!.tags ?? []))].sort();
   const visits: VisitTruth[] = simPeople
-    .filter((p) => p.role === 'shopper')
+    .filter((p) => p.role === 'shopper' || p.role === 'tailgater')
     .map((payer) => {
       const party = simPeople.filter((p) => p.visitId === payer.visitId);
+      const personIds = party.map((p) => p.id);
       return {
         visitId: payer.visitId!,
-        accountId: payer.accountId!,
-        personIds: party.map((p) => p.id),
+        kind: payer.role === 'tailgater' ? ('anonymous' as const) : ('shopper' as const),
+        ...(payer.accountId ? { accountId: payer.accountId } : {}),
+        personIds,
         entryMs: Math.min(...party.map((p) => p.timeline.enterMs)),
         exitMs: Math.max(...party.map((p) => p.timeline.exitMs)),
+        tags: tagsOf(personIds),
       };
     });
   const receipts: ReceiptTruth[] = visits.map((visit) => {
@@ -383,7 +276,12 @@ export function simulate(scenario: Scenario, index: StoreIndex, seed: number): S
     const lines = [...counts.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([productId, quantity]) => ({ productId, quantity, unitPriceCents: index.products.get(productId)!.priceCents }));
-    return { visitId: visit.visitId, accountId: visit.accountId, lines, totalCents: lines.reduce((s, l) => s + l.quantity * l.unitPriceCents, 0) };
+    return {
+      visitId: visit.visitId,
+      ...(visit.accountId ? { accountId: visit.accountId } : {}),
+      lines,
+      totalCents: lines.reduce((s, l) => s + l.quantity * l.unitPriceCents, 0),
+    };
   });
   for (const p of simPeople)
     if (p.role === 'staff' && (shelf.carried.get(p.id)?.length ?? 0) > 0) warnings.push(`staff ${p.id} left carrying items`);
@@ -408,10 +306,344 @@ export function simulate(scenario: Scenario, index: StoreIndex, seed: number): S
 }
 
 /**
+ * Plans every person's movements, one after the other: each keeps clear of those planned before.
+ * `waitMs` holds how long each receiver's `wait-for` lasts this time (0 when not yet known).
+ */
+function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, random: Random, waitMs: ReadonlyMap<string, number>): Plan {
+  const startMs = scenario.startMs;
+  const at = (s: number) => startMs + Math.round(s * 1000);
+  const zone = (kind: 'entry' | 'exit' | 'staff-door') => index.store.layout.zones.find((z) => z.kind === kind)!;
+  const gate = (kind: 'entry' | 'exit' | 'staff') => index.store.gates.find((g) => g.kind === kind);
+  const warnings: string[] = [];
+  const gateLines: GateLine[] = [];
+  const transactions: Transaction[] = [];
+  const people = new Map<string, SimPerson>();
+  const occupied: Occupancy[] = [];
+  const waits: WaitFor[] = [];
+  const gateOpenedAt = new Map<string, number>(); // person id -> when the entry gate opened for them
+
+  const visitOf = (p: ScenarioPerson) =>
+    p.role === 'shopper' || p.role === 'tailgater' ? `v-${p.id}` : p.role === 'companion' ? `v-${p.with!}` : undefined;
+
+  for (const person of planningOrder(scenario.people)) {
+    const personRandom = random.fork(`person:${person.id}`);
+    const appearance = drawAppearance(personRandom, person.role === 'tailgater' ? 'shopper' : person.role, person.appearance ?? {});
+    const doorZone = person.role === 'staff' ? zone('staff-door') : zone('entry');
+    const inside = (p: Vec2): Vec2 => towardsFloor(index, floor, p);
+    const door = inside(zoneCentre(doorZone.polygon));
+    // One person at a time passes the gate; whoever finds someone there waits outside, unseen. A
+    // tailgater waits for the gate to open for the person they follow and slips in right behind them.
+    const tailgating = person.role === 'tailgater';
+    const earliest = tailgating ? Math.max(at(person.arriveAtS), gateOpenedAt.get(person.with!) ?? 0) : at(person.arriveAtS);
+    const arrival = waitForFreeSpot(people, person.id, door, earliest, tailgating ? TAILGATE_PASS_MS : Math.round((SCAN_S + GATE_CLEAR_S) * 1000));
+    const timeline = new PersonTimeline({ heightM: appearance.heightM, build: appearance.build }, arrival);
+    const visitId = visitOf(person);
+    const sim: SimPerson = { id: person.id, role: person.role, visitId, accountId: person.accountId, appearance, timeline };
+    people.set(person.id, sim);
+    const speed = person.walkingSpeedMps ?? Math.min(1.6, Math.max(0.9, personRandom.normal(1.25, 0.12)));
+    const strideM = 0.83 * appearance.heightM; // two steps, each about 0.41 of body height
+    let pos: Vec2 = door;
+    let heading = Math.atan2(index.store.layout.floor[2][1] / 2 - pos[1], index.store.layout.floor[2][0] / 2 - pos[0]);
+    let t = arrival;
+    let phase = 0;
+
+    const stand = (ms: number) => {
+      if (ms <= 0) return;
+      timeline.add({ kind: 'stand', t0: t, t1: t + ms, at: pos, heading });
+      t += ms;
+    };
+    type Route = { along: number[]; walk: (t0: number) => Segment; wait: number | null };
+    /** The way to `goal` that gets there soonest without walking through anyone: straight, or round whoever stands still. */
+    const bestRoute = (goal: Vec2, dwellMs: number, meeting?: string, squeeze = false, delayMs = 0): Route => {
+      const route = (path: Vec2[]): Route => {
+        const along = cumulativeLengths(path);
+        const ms = Math.round((along.at(-1)! / speed + 0.4) * 1000);
+        const walk = (t0: number): Segment => ({ kind: 'walk', t0, t1: t0 + ms, path, along, startPhase: phase, strideM });
+        const wait = waitForClearWay(people, person.id, timeline.shape, walk, t + delayMs, dwellMs, meeting);
+        return { along, walk, wait: wait === null ? null : delayMs + wait };
+      };
+      let chosen = route(floor.path(pos, goal));
+      if (chosen.wait !== 0) {
+        // Someone is in the way: walk round whoever stands still there, if that is quicker than waiting.
+        // Squeezing out of a crowd, the circles kept clear shrink so they leave the start and the goal
+        // outside them: someone shoulder to shoulder with others can still step out of the row.
+        const room = (at: Vec2) => Math.min(Math.hypot(at[0] - pos[0], at[1] - pos[1]), Math.hypot(at[0] - goal[0], at[1] - goal[1])) - SQUEEZE_MARGIN_M;
+        const standing = standingStill(people, person.id, t + delayMs, meeting).map((at) => ({
+          at,
+          radius: squeeze ? Math.max(0, Math.min(WALK_CLEARANCE_M + BODY_RADIUS_M, room(at))) : WALK_CLEARANCE_M + BODY_RADIUS_M,
+        }));
+        const detour = route(floor.path(pos, goal, standing));
+        if (routeCost(detour, speed) < routeCost(chosen, speed)) chosen = detour;
+      }
+      return chosen;
+    };
+    /**
+     * Walks to `goal`, or, when people stand there or in the way for longer than anyone waits, to the
+     * first of `elsewhere` (free spots nearby, nearest first) that can be reached. Returns where the
+     * walk ended.
+     */
+    const walkTo = (
+      goal: Vec2,
+      finalHeading?: number | ((end: Vec2) => number),
+      dwellMs = 0,
+      meeting?: string,
+      elsewhere: () => Vec2[] = () => [],
+      holds = 0,
+    ): Vec2 => {
+      let end = goal;
+      if (Math.hypot(goal[0] - pos[0], goal[1] - pos[1]) > SAME_PLACE_M) {
+        let chosen = bestRoute(goal, dwellMs, meeting);
+        if (chosen.wait === null) chosen = bestRoute(goal, dwellMs, meeting, true);
+        if (chosen.wait === null) {
+          // Step aside into free space: the nearest spot that opens up soonest.
+          for (const spot of elsewhere()) {
+            if (Math.hypot(spot[0] - pos[0], spot[1] - pos[1]) <= SAME_PLACE_M) continue;
+            const other = bestRoute(spot, dwellMs, meeting, true);
+            if (routeCost(other, speed) < routeCost(chosen, speed)) {
+              chosen = other;
+              end = spot;
+            }
+            if (chosen.wait !== null && chosen.wait <= GOOD_ENOUGH_WAIT_MS) break;
+          }
+        }
+        if (chosen.wait === null && holds < MAX_HOLDS) {
+          // Blocked for longer than anyone waits: go and wait somewhere free nearby, out of the
+          // crowd, and try again from there.
+          for (const spot of [...around(goal, HOLDING_RADII_M), ...around(pos, HOLDING_RADII_M)]) {
+            if (Math.hypot(spot[0] - pos[0], spot[1] - pos[1]) < PERSONAL_SPACE_M) continue; // somewhere else
+            const there = bestRoute(spot, SHELF_DWELL_GUESS_MS, meeting, true);
+            if (there.wait === null) continue;
+            walkTo(spot, undefined, SHELF_DWELL_GUESS_MS, meeting, undefined, MAX_HOLDS);
+            return walkTo(goal, finalHeading, dwellMs, meeting, elsewhere, holds + 1);
+          }
+        }
+        // Last, before anyone walks through anyone: wait longer where this person is.
+        for (let delay = MAX_YIELD_MS; chosen.wait === null && delay < MAX_PATIENCE_MS; delay += MAX_YIELD_MS) chosen = bestRoute(goal, dwellMs, meeting, true, delay);
+        if (chosen.wait === null) warnings.push(`${person.id} found no clear way at ${((t - startMs) / 1000).toFixed(1)} s and walked through someone`);
+        else stand(chosen.wait);
+        const segment = chosen.walk(t);
+        const along = chosen.along;
+        timeline.add(segment);
+        const ms = segment.t1 - segment.t0;
+        phase += (along.at(-1)! / strideM) * 2 * Math.PI;
+        heading = timeline.poseAt(t + ms).heading;
+        t += ms;
+        pos = end;
+      }
+      const turnTo = typeof finalHeading === 'function' ? finalHeading(end) : finalHeading;
+      if (turnTo !== undefined) {
+        const delta = Math.abs(Math.atan2(Math.sin(turnTo - heading), Math.cos(turnTo - heading)));
+        if (delta > 0.05) {
+          const ms = Math.round(TURN_S * 1000 * Math.max(0.5, delta / Math.PI) * 2);
+          timeline.add({ kind: 'turn', t0: t, t1: t + ms, at: pos, from: heading, to: turnTo });
+          t += ms;
+        }
+        heading = turnTo;
+      }
+      return end;
+    };
+    /** A reach towards `target`; returns the moments the hand arrives and leaves. */
+    const reach = (target: Vec3, holdMs: number, hand: Hand = 'right') => {
+      const out = Math.round(REACH_OUT_S * 1000 * personRandom.uniform(0.85, 1.15));
+      const back = Math.round(REACH_BACK_S * 1000 * personRandom.uniform(0.85, 1.15));
+      const { crouch, lean } = postureFor(timeline.shape, pos, heading, target, hand);
+      const seg = { kind: 'reach' as const, t0: t, t1: t + out + holdMs + back, at: pos, heading, hand, target, holdFrom: t + out, holdTo: t + out + holdMs, crouch, lean };
+      timeline.add(seg);
+      t = seg.t1;
+      return seg;
+    };
+    /** Free floor spots round a point, nearest ring first. */
+    const around = (centre: Vec2, radii: readonly number[] = STEP_ASIDE_RADII_M): Vec2[] =>
+      radii.flatMap((radius) =>
+        Array.from({ length: STEP_ASIDE_DIRECTIONS }, (_, k): Vec2 => {
+          const angle = (2 * Math.PI * k) / STEP_ASIDE_DIRECTIONS;
+          return [centre[0] + radius * Math.cos(angle), centre[1] + radius * Math.sin(angle)];
+        }).filter((spot) => floor.walkable(spot)),
+      );
+    const goToLane = (laneId: string, hand: Hand = 'right') => {
+      const access = laneAccess(index, laneId);
+      let spot = inside(access.stand);
+      if (Math.hypot(spot[0] - pos[0], spot[1] - pos[1]) > SAME_PLACE_M) {
+        const along = cumulativeLengths(floor.path(pos, spot)).at(-1)!;
+        const arrival = t + (along / speed) * 1000;
+        spot = inside(makeRoom(occupied, person.id, spot, access.heading, arrival, arrival + STAY_GUESS_MS));
+      }
+      // Other spots along the shelf from which the hand still gets to the lane.
+      const alongShelf = (): Vec2[] => {
+        const direction: Vec2 = [-Math.sin(access.heading), Math.cos(access.heading)];
+        return ALONG_SHELF_STEPS_M.flatMap((d): Vec2[] => {
+          const p: Vec2 = [spot[0] + direction[0] * d, spot[1] + direction[1] * d];
+          const reachable = Math.abs(d) <= MAX_SIDESTEP_M || reachablePosture(timeline.shape, p, access.heading, access.hand, hand) !== null;
+          return floor.walkable(p) && reachable ? [p] : [];
+        });
+      };
+      walkTo(spot, access.heading, SHELF_DWELL_GUESS_MS, undefined, alongShelf);
+      return access;
+    };
+
+    // Entering: shoppers scan the app QR code; companions pass with them; tailgaters slip in behind
+    // someone else, unscanned; staff use the staff door. Gate events are named after what they are
+    // (the gate, the visit or the time and who passed), not counted: one more person in a scenario
+    // renames nobody else's.
+    stand(tailgating ? TAILGATE_PASS_MS : Math.round(SCAN_S * 1000));
+    const entryGate = person.role === 'staff' ? gate('staff') : gate('entry');
+    if (person.role === 'shopper') {
+      const partySize = 1 + scenario.people.filter((p) => p.role === 'companion' && p.with === person.id).length;
+      gateLines.push({
+        topic: 'gate.qr-scanned',
+        message: { schemaVersion: 1, eventId: `${entryGate!.id}-scan-${visitId}`, storeId: index.store.id, ts: arrival + 500, gateId: entryGate!.id, visitId: visitId!, accountId: person.accountId!, partySize },
+      });
+    }
+    gateOpenedAt.set(person.id, t - 200);
+    if (entryGate && !tailgating)
+      gateLines.push({
+        topic: 'gate.opened',
+        message: { schemaVersion: 1, eventId: `${entryGate.id}-opened-${t - 200}-${person.id}`, storeId: index.store.id, ts: t - 200, gateId: entryGate.id, kind: entryGate.kind, ...(visitId ? { visitId } : {}) },
+      });
+
+    person.actions.forEach((action) => {
+      switch (action.do) {
+        case 'walk-to':
+          goToLane(action.lane);
+          break;
+        case 'pick':
+        case 'restock': {
+          // Reaching across from a neighbour's spot, the hand on that side goes (arms cross).
+          const across = action.do === 'pick' ? action.reachFrom : undefined;
+          const access = across ? { ...goToLane(across), hand: laneAccess(index, action.lane).hand } : goToLane(action.lane);
+          const hand: Hand = across && sideOf(pos, heading, access.hand) === 'left' ? 'left' : 'right';
+          let left = action.quantity;
+          const perReach = action.do === 'pick' ? UNITS_PER_REACH : RESTOCK_UNITS_PER_REACH;
+          // A long hand rest: the hand lies on the plate (it feels a little weight) before it takes hold.
+          const restMs = action.do === 'pick' ? Math.round((action.restS ?? 0) * 1000) : 0;
+          let firstReach = true;
+          while (left > 0) {
+            const n = Math.min(perReach, left);
+            const resting = firstReach ? restMs : 0;
+            const seg = reach(access.hand, resting + Math.round(GRASP_S * 1000), hand);
+            // A pick lifts the item as the hand starts back; a restock sets it down as the hand arrives.
+            const contact = action.do === 'pick' ? seg.holdTo - 100 : seg.holdFrom + 100;
+            const rest = resting > 0 ? { rest: { fromMs: seg.holdFrom, durationMs: resting, grams: personRandom.uniform(...HAND_REST_GRAMS_RANGE) } } : {};
+            transactions.push({ kind: action.do, t: contact, personId: person.id, laneId: action.lane, quantity: n, startMs: seg.t0, endMs: seg.t1, ...rest });
+            left -= n;
+            firstReach = false;
+          }
+          break;
+        }
+        case 'put': {
+          const access = goToLane(action.lane);
+          const seg = reach(access.hand, Math.round(GRASP_S * 1000));
+          transactions.push({ kind: 'put', t: seg.holdFrom + 100, personId: person.id, laneId: action.lane, quantity: action.quantity, productId: action.product, startMs: seg.t0, endMs: seg.t1 });
+          break;
+        }
+        case 'drop': {
+          // The item slips: it is on the floor in front of the feet; the person bends down for it.
+          stand(300);
+          const onFloor: Vec3 = [pos[0] + Math.cos(heading) * DROP_AHEAD_M, pos[1] + Math.sin(heading) * DROP_AHEAD_M, DROP_HEIGHT_M];
+          const seg = reach(onFloor, DROP_REACH_MS);
+          transactions.push({ kind: 'drop', t: seg.t0, personId: person.id, productId: action.product });
+          break;
+        }
+        case 'hand-off': {
+          const receiver = people.get(action.to)!;
+          const waiting = waits.find((w) => w.receiverId === action.to && w.giverId === person.id && !w.handedOver);
+          // Nobody hands an item to someone who has gone (the giver was held up): the giver keeps it,
+          // so it stays on the giver's receipt rather than appearing on the receiver's after they left.
+          // A receiver who waits for this giver is told how long they should have waited.
+          const gone = (arriving: number) => {
+            if (waiting) waiting.neededUntilMs = Math.max(waiting.neededUntilMs ?? 0, arriving + HAND_OFF_MIN_NOTICE_MS);
+            warnings.push(`${person.id} meant to hand an item to ${action.to}, who had left by ${((t - startMs) / 1000).toFixed(1)} s, and kept it`);
+          };
+          if (!receiver.timeline.present(t + HAND_OFF_MIN_NOTICE_MS)) {
+            const last = receiver.timeline.placeAt(receiver.timeline.exitMs).at;
+            gone(t + (Math.hypot(last[0] - pos[0], last[1] - pos[1]) / speed) * 1000);
+            return;
+          }
+          // Walk to where the receiver will be, then hold the item out to them.
+          let meet = receiver.timeline.placeAt(t).at;
+          for (let i = 0; i < 3; i++) {
+            const eta = t + (Math.hypot(meet[0] - pos[0], meet[1] - pos[1]) / speed) * 1000 + 400;
+            meet = receiver.timeline.placeAt(eta).at;
+          }
+          const dx = pos[0] - meet[0];
+          const dy = pos[1] - meet[1];
+          const d = Math.hypot(dx, dy) || 1;
+          const spot = inside([meet[0] + (dx / d) * HAND_OFF_GAP_M, meet[1] + (dy / d) * HAND_OFF_GAP_M]);
+          const facing = (end: Vec2) => Math.atan2(meet[1] - end[1], meet[0] - end[0]);
+          const end = walkTo(spot, facing, 0, action.to, () => around(meet, [HAND_OFF_GAP_M]));
+          if (!receiver.timeline.present(t + HAND_OFF_MIN_NOTICE_MS)) {
+            gone(t);
+            return;
+          }
+          const seg = reach([(end[0] + meet[0]) / 2, (end[1] + meet[1]) / 2, HAND_OFF_HEIGHT_M], 700);
+          transactions.push({ kind: 'hand-off', t: seg.holdTo - 100, personId: person.id, toPersonId: action.to, quantity: action.quantity, productId: action.product, startMs: seg.t0, endMs: seg.t1 });
+          if (waiting) {
+            waiting.handedOver = true;
+            waiting.neededUntilMs = seg.t1;
+          }
+          break;
+        }
+        case 'wait-for': {
+          const key = waitKey(person.id, action.from);
+          waits.push({ key, receiverId: person.id, giverId: action.from, maxMs: Math.round(action.maxS * 1000), fromMs: t, handedOver: false });
+          stand(waitMs.get(key) ?? 0);
+          break;
+        }
+        case 'linger':
+          stand(Math.round(action.seconds * 1000));
+          break;
+        case 'wait-until':
+          stand(at(action.atS) - t);
+          break;
+        case 'lean': {
+          const access = goToLane(action.lane, 'left');
+          const edge: Vec3 = [access.laneFront[0], access.laneFront[1], access.laneFront[2] + 0.02];
+          const holdMs = Math.round(action.seconds * 1000);
+          const seg = reach(edge, holdMs, 'left');
+          transactions.push({ kind: 'lean', t: seg.holdFrom, personId: person.id, laneId: action.lane, durationMs: holdMs });
+          break;
+        }
+        case 'leave': {
+          const exitZone = person.role === 'staff' ? zone('staff-door') : zone('exit');
+          const exit = inside(zoneCentre(exitZone.polygon));
+          walkTo(exit, undefined, Math.round(EXIT_S * 1000), undefined, () => around(exit));
+          const exitGate = person.role === 'staff' ? gate('staff') : gate('exit');
+          if (exitGate)
+            gateLines.push({
+              topic: 'gate.opened',
+              message: { schemaVersion: 1, eventId: `${exitGate.id}-opened-${t + 300}-${person.id}`, storeId: index.store.id, ts: t + 300, gateId: exitGate.id, kind: exitGate.kind },
+            });
+          stand(Math.round(EXIT_S * 1000));
+          break;
+        }
+      }
+    });
+    // Where this person stood still, and when: people planned later keep out of these spots.
+    for (const seg of timeline.segments) if (seg.kind !== 'walk') occupied.push({ personId: person.id, at: seg.at, t0: seg.t0, t1: seg.t1 });
+  }
+  return { people, gateLines, transactions, warnings, waits };
+}
+
+/** Which side of someone standing at `at`, facing `heading`, a point is on. */
+function sideOf(at: Vec2, heading: number, point: Vec3): Hand {
+  const cross = Math.cos(heading) * (point[1] - at[1]) - Math.sin(heading) * (point[0] - at[0]);
+  return cross > 0 ? 'left' : 'right';
+}
+
+/** What a route costs in ms: the wait before it plus the walk; a route with no clear way costs the most. */
+const routeCost = (route: { along: number[]; wait: number | null }, speed: number) =>
+  route.wait === null ? Infinity : route.wait + (route.along.at(-1)! / speed) * 1000;
+
+/**
  * How far a person bends and crouches to get a hand to `target`: the least effort that brings the
  * shoulder within reach (bending first, as people do for middle shelves; crouching for low ones).
  */
 export function postureFor(shape: BodyShape, at: Vec2, heading: number, target: Vec3, hand: Hand): { crouch: number; lean: number } {
+  return reachablePosture(shape, at, heading, target, hand) ?? { crouch: 1, lean: MAX_LEAN_RAD };
+}
+
+/** The least-effort posture that gets the hand to `target` from `at`, or null when no posture does. */
+function reachablePosture(shape: BodyShape, at: Vec2, heading: number, target: Vec3, hand: Hand): { crouch: number; lean: number } | null {
   const armM = ARM_FRACTION * shape.heightM * REACH_COMFORT;
   const shoulderIndex = hand === 'left' ? KP.left_shoulder : KP.right_shoulder;
   const candidates: Array<{ crouch: number; lean: number }> = [];
@@ -422,7 +654,7 @@ export function postureFor(shape: BodyShape, at: Vec2, heading: number, target: 
     const shoulder = skeleton(shape, { x: at[0], y: at[1], heading, gaitPhase: 0, walk: 0, ...posture })[shoulderIndex];
     if (Math.hypot(shoulder[0] - target[0], shoulder[1] - target[1], shoulder[2] - target[2]) <= armM) return posture;
   }
-  return { crouch: 1, lean: MAX_LEAN_RAD };
+  return null;
 }
 
 interface Occupancy {
@@ -448,15 +680,21 @@ function waitForClearWay(
   dwellMs: number,
   meeting?: string,
 ): number | null {
-  const others = [...people.values()].filter((p) => p.id !== personId && p.id !== meeting);
+  // Only people in the store at some moment the walk could take matter.
+  const first = walk(from);
+  const latest = from + MAX_YIELD_MS + (first.t1 - first.t0) + dwellMs;
+  const others = [...people.values()].filter(
+    (p) => p.id !== personId && p.id !== meeting && p.timeline.exitMs >= from && p.timeline.enterMs <= latest,
+  );
   if (others.length === 0) return 0;
+  let blocker = -1;
   for (let wait = 0; wait <= MAX_YIELD_MS; wait += YIELD_STEP_MS) {
     const segment = walk(from + wait);
     // The walk, then standing at its end for dwellMs.
     const probe = new PersonTimeline(shape, segment.t0);
     probe.add(segment);
     if (segment.kind === 'walk' && dwellMs > 0) probe.add({ kind: 'stand', t0: segment.t1, t1: segment.t1 + dwellMs, at: segment.path.at(-1)!, heading: 0 });
-    const clear = others.every((other) => {
+    const inTheWay = (other: SimPerson) => {
       let allowed = WALK_CLEARANCE_M;
       for (let t = segment.t0; t <= segment.t1 + dwellMs; t += CLEARANCE_SAMPLE_MS) {
         if (!other.timeline.present(t)) continue;
@@ -464,11 +702,15 @@ function waitForClearWay(
         const b = other.timeline.placeAt(t).at;
         const gap = Math.hypot(a[0] - b[0], a[1] - b[1]);
         if (t === segment.t0) allowed = Math.min(WALK_CLEARANCE_M, gap - 0.02);
-        else if (gap < allowed) return false;
+        else if (gap < allowed) return true;
       }
-      return true;
-    });
-    if (clear) return wait;
+      return false;
+    };
+    // Whoever was in the way a moment ago most likely still is: look at them first.
+    if (blocker >= 0 && inTheWay(others[blocker])) continue;
+    const found = others.findIndex((other, i) => i !== blocker && inTheWay(other));
+    if (found < 0) return wait;
+    blocker = found;
   }
   return null;
 }
@@ -598,6 +840,13 @@ function replayTransactions(
         if (taken.length < tx.quantity) warnings.push(`${tx.personId} wanted ${tx.quantity} from lane ${tx.laneId} at ${tx.t} but found ${taken.length}`);
         if (taken.length === 0) break;
         carried.get(tx.personId)!.push(...taken);
+        if (tx.rest) {
+          // The resting hand weighs on the plate it lies on; no stock moves until the pick.
+          const { shelf, lane } = index.lanes.get(tx.laneId)!;
+          const list = plateChanges.get(shelf.id) ?? [];
+          list.push({ plateId: lane.plateIds[0], atMs: tx.rest.fromMs, durationMs: tx.rest.durationMs, deltaGrams: 0, kind: 'lean', leanGrams: tx.rest.grams });
+          plateChanges.set(shelf.id, list);
+        }
         loadChange(tx.laneId, tx.t, -taken.reduce((s, i) => s + i.grams, 0), 'pick');
         for (const [productId, quantity] of groupByProduct(taken))
           actions.push({ actionId: `a-${++actionCounter}`, kind: 'pick', startMs: tx.startMs, endMs: tx.endMs, personId: tx.personId, ...visit, productId, quantity, ...laneInfo(tx.laneId) });
@@ -639,6 +888,14 @@ function replayTransactions(
         loadChange(tx.laneId, tx.t, items.reduce((s, i) => s + i.grams, 0), 'put');
         actions.push({ actionId: `a-${++actionCounter}`, kind: 'put', startMs: tx.startMs, endMs: tx.endMs, personId: tx.personId, productId, quantity: items.length, ...laneInfo(tx.laneId) });
         recordStock(tx.laneId, tx.t);
+        break;
+      }
+      case 'drop': {
+        // The item goes to the floor and back into the hand: the receipt keeps it, no shelf sees it.
+        const hand = carried.get(tx.personId)!;
+        const productId = tx.productId ?? hand.at(-1)?.productId;
+        if (!hand.some((item) => item.productId === productId))
+          warnings.push(`${tx.personId} wanted to drop ${productId ?? 'something'} at ${tx.t} but carried none`);
         break;
       }
       case 'lean': {

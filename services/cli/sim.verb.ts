@@ -94,7 +94,8 @@ export const simVerb: Verb = {
         cameraIds,
         quiet: values.json === true,
       });
-      await writeFile(path.join(into, 'scenario.json'), `${JSON.stringify(scenario, null, 2)}\n`);
+      // What was simulated: a random hard scenario may have lost a hand-off that could not happen.
+      await writeFile(path.join(into, 'scenario.json'), `${JSON.stringify(simulation.scenario, null, 2)}\n`);
       return written;
     });
     const summary = {
