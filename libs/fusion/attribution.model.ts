@@ -1,0 +1,118 @@
+import type { ProductHypothesis } from '../contracts/index.ts';
+import { FAR_M, type HandEvidence } from './hand.evidence.ts';
+
+/**
+ * The probability model of attribution, apart from the engine so the fit (bench/attribution.fit.ts)
+ * scores exactly what runs live.
+ *
+ * Who: a conditional logit over the people near the shelf plus one more option, "someone the
+ * cameras did not follow there". Each person scores from their hand evidence (how close a wrist came
+ * around the change, over the whole reach, how long it stayed in the lane, how much of the time it
+ * was seen); the unseen option has a fixed score. Softmax gives P(person); a visit's probability is
+ * the sum over its people (a group's members all count for the payer).
+ *
+ * What: the shelf event's product hypotheses. For a put, what each visit carries weighs in (a
+ * put-back is most likely of an item the person holds): a hypothesis the visit does not hold is
+ * multiplied by `uncarriedPut`. Who and what are normalised together, so a put of something only one
+ * of two people near the shelf carries goes to that one.
+ *
+ * The joint probability of the best (visit, product, quantity) is then mapped through a Platt
+ * calibration (fitted on training runs) into the stated confidence.
+ */
+
+export interface AttributionParams {
+  /** Score per metre of contact distance (around the change) and of nearest distance (whole reach). */
+  contactPerM: number;
+  nearestPerM: number;
+  /** Score per second a wrist spent in the lane (capped at IN_LANE_CAP_S). */
+  inLanePerS: number;
+  /** Score for a wrist seen all through the window (less in proportion). */
+  seen: number;
+  /** Score of "someone unseen did it". */
+  unseen: number;
+  /** Likelihood factor of a put of something the visit does not carry. */
+  uncarriedPut: number;
+  /** Likelihood factor of the unseen option in a put (what an unseen person holds is unknown). */
+  unseenCarry: number;
+  /** Platt calibration of the joint probability: confidence = sigmoid(slope * logit(p) + intercept). */
+  calibrationSlope: number;
+  calibrationIntercept: number;
+  /** Decide at or above this calibrated confidence; below, the event goes to review. */
+  decideAbove: number;
+}
+
+/** Time in the lane beyond this says nothing more (a long reach is no surer than a full one), seconds. */
+export const IN_LANE_CAP_S = 1.5;
+/** Joint probabilities are kept inside (EPS, 1 - EPS) before the logit, so calibration stays finite. */
+const EPS = 1e-6;
+
+export interface PersonScoreInput {
+  evidence: Pick<HandEvidence, 'contactM' | 'nearestM' | 'inLaneS' | 'seen'>;
+}
+
+export function personScore(params: AttributionParams, evidence: PersonScoreInput['evidence']): number {
+  return (
+    -params.contactPerM * Math.min(FAR_M, evidence.contactM) -
+    params.nearestPerM * Math.min(FAR_M, evidence.nearestM) +
+    params.inLanePerS * Math.min(IN_LANE_CAP_S, evidence.inLaneS) +
+    params.seen * evidence.seen
+  );
+}
+
+/** P(person) for each person, and P(unseen) last, by softmax of the scores. */
+export function whoProbabilities(params: AttributionParams, evidence: ReadonlyArray<PersonScoreInput['evidence']>): { people: number[]; unseen: number } {
+  const scores = [...evidence.map((e) => personScore(params, e)), params.unseen];
+  const top = Math.max(...scores);
+  const weights = scores.map((s) => Math.exp(s - top));
+  const total = weights.reduce((sum, w) => sum + w, 0);
+  return { people: weights.slice(0, -1).map((w) => w / total), unseen: weights.at(-1)! / total };
+}
+
+/** One who of the joint: a visit (or an unbound track, or nobody seen) with its probability. */
+export interface Who {
+  /** Visit id; null for a track bound to no visit; undefined for "someone unseen". */
+  visitId: string | null | undefined;
+  /** The track that carries most of its probability (unbound: the track itself). */
+  trackId?: string;
+  probability: number;
+  /** Staff restock: what they put is not theirs to carry. */
+  staff: boolean;
+  /** Units of each product this visit holds (picks less puts), when known. */
+  holds?: ReadonlyMap<string, number>;
+}
+
+export interface JointOption {
+  who: Who;
+  productId: string;
+  quantity: number;
+  /** The event's own probability of this product and quantity (normalised over its hypotheses). */
+  hypothesis: number;
+  /** Whether the visit holds enough of it (puts by shoppers only; true otherwise). */
+  carried: boolean;
+  probability: number;
+}
+
+/**
+ * Every (who, product, quantity) with its probability, most likely first. Hypotheses are normalised
+ * to sum to one; a put weighs in what each who holds.
+ */
+export function jointOptions(params: AttributionParams, kind: 'pick' | 'put', whos: readonly Who[], hypotheses: readonly ProductHypothesis[]): JointOption[] {
+  const hypothesisTotal = hypotheses.reduce((sum, h) => sum + h.probability, 0);
+  const options: JointOption[] = [];
+  for (const who of whos)
+    for (const h of hypotheses) {
+      const hypothesis = hypothesisTotal > 0 ? h.probability / hypothesisTotal : 1 / hypotheses.length;
+      const carried = kind === 'pick' || who.staff || (who.holds?.get(h.productId) ?? 0) >= h.quantity;
+      const carryFactor = kind === 'pick' || who.staff ? 1 : who.visitId === undefined ? params.unseenCarry : carried ? 1 : params.uncarriedPut;
+      options.push({ who, productId: h.productId, quantity: h.quantity, hypothesis, carried, probability: who.probability * hypothesis * carryFactor });
+    }
+  const total = options.reduce((sum, o) => sum + o.probability, 0);
+  for (const option of options) option.probability = total > 0 ? option.probability / total : 0;
+  return options.sort((a, b) => b.probability - a.probability);
+}
+
+export function calibrate(params: AttributionParams, probability: number): number {
+  const p = Math.min(1 - EPS, Math.max(EPS, probability));
+  const z = params.calibrationSlope * Math.log(p / (1 - p)) + params.calibrationIntercept;
+  return 1 / (1 + Math.exp(-z));
+}

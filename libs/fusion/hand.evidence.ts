@@ -1,0 +1,163 @@
+import type { Box3, PeopleTracked, Vec3 } from '../contracts/index.ts';
+
+/**
+ * Where people's hands were, over the last seconds, and what that says about one shelf event: for
+ * each person whose wrist came near the lanes that changed, how close it came around the weight
+ * change, for how long, and how well the cameras saw it.
+ */
+
+/** COCO indices of the wrists. */
+export const LEFT_WRIST = 9;
+export const RIGHT_WRIST = 10;
+
+/** A person is a candidate for an event when a wrist came this close to its lanes in the evidence window, metres. */
+export const CANDIDATE_RADIUS_M = 1.0;
+/** A wrist this close to a lane box counts as in it (a hand's length beyond the wrist), metres. */
+export const IN_LANE_M = 0.12;
+/**
+ * The evidence window around a weight change: from EVIDENCE_BEFORE_MS before the event's start to
+ * EVIDENCE_AFTER_MS after its end. A reach takes about 0.75 s out and 0.7 s back, and the weight
+ * changes as the hand lifts (pick) or lets go (put), so the whole reach fits in it.
+ */
+export const EVIDENCE_BEFORE_MS = 1_500;
+export const EVIDENCE_AFTER_MS = 1_000;
+/** The tight window: around the change itself, where the doer's hand is in the lane, ms either side. */
+export const CONTACT_SLACK_MS = 300;
+/** How far back the people stream is kept: shelf events come seconds after their end, ms. */
+export const HISTORY_MS = 30_000;
+/** The nearest few distances are averaged, so one noisy instant does not bring a hand in. */
+const NEAREST_AVERAGED = 3;
+/** Distances beyond this say the same thing (not reaching), metres. */
+export const FAR_M = 1.0;
+
+interface TrackSamples {
+  ts: number[];
+  /** Nearer of the two wrists per instant, or null when neither is known. */
+  wrists: Array<[Vec3 | null, Vec3 | null]>;
+  cameras: string[][];
+}
+
+/** What the evidence of one person at one event amounts to. */
+export interface HandEvidence {
+  trackId: string;
+  /** Mean of the nearest few wrist distances to the lanes in the tight window around the change, metres (FAR_M if none). */
+  contactM: number;
+  /** The same over the whole evidence window, metres. */
+  nearestM: number;
+  /** Time a wrist spent in the lanes (within IN_LANE_M) over the evidence window, seconds. */
+  inLaneS: number;
+  /** Share of the evidence window's instants with a wrist known. */
+  seen: number;
+  /** The most cameras that saw the person at once in the window. */
+  cameras: string[];
+  /** [ts, metres] nearer wrist to the lanes, over the window, for a reviewer. */
+  handDistances: Array<[number, number]>;
+}
+
+/** Distance from a point to a box (0 inside), metres. */
+export function distanceToBox(point: Vec3, box: Box3): number {
+  let sum = 0;
+  for (let axis = 0; axis < 3; axis++) {
+    const below = box.min[axis] - point[axis];
+    const above = point[axis] - box.max[axis];
+    const out = Math.max(below, above, 0);
+    sum += out * out;
+  }
+  return Math.sqrt(sum);
+}
+
+export function distanceToBoxes(point: Vec3, boxes: readonly Box3[]): number {
+  let nearest = Infinity;
+  for (const box of boxes) nearest = Math.min(nearest, distanceToBox(point, box));
+  return nearest;
+}
+
+/** The people stream of the last HISTORY_MS, per track. */
+export class HandHistory {
+  private readonly tracks = new Map<string, TrackSamples>();
+  /** The newest instant taken, store clock ms (the people watermark). */
+  latestMs = -Infinity;
+
+  add(instant: PeopleTracked): void {
+    if (instant.ts <= this.latestMs) return;
+    this.latestMs = instant.ts;
+    for (const person of instant.people) {
+      let track = this.tracks.get(person.trackId);
+      if (!track) this.tracks.set(person.trackId, (track = { ts: [], wrists: [], cameras: [] }));
+      track.ts.push(instant.ts);
+      track.wrists.push([person.keypoints[LEFT_WRIST], person.keypoints[RIGHT_WRIST]]);
+      track.cameras.push(person.cameras);
+    }
+    this.forgetBefore(instant.ts - HISTORY_MS);
+  }
+
+  private forgetBefore(ts: number): void {
+    for (const [trackId, track] of this.tracks) {
+      let old = 0;
+      while (old < track.ts.length && track.ts[old] < ts) old++;
+      if (old === track.ts.length) this.tracks.delete(trackId);
+      else if (old > 0) {
+        track.ts.splice(0, old);
+        track.wrists.splice(0, old);
+        track.cameras.splice(0, old);
+      }
+    }
+  }
+
+  /** Everyone whose wrist came within CANDIDATE_RADIUS_M of the boxes in [fromMs, toMs], with their evidence. */
+  evidence(boxes: readonly Box3[], window: { fromMs: number; toMs: number; contactFromMs: number; contactToMs: number }): HandEvidence[] {
+    const found: HandEvidence[] = [];
+    for (const [trackId, track] of this.tracks) {
+      const near = this.trackEvidence(trackId, track, boxes, window);
+      if (near) found.push(near);
+    }
+    return found;
+  }
+
+  private trackEvidence(
+    trackId: string,
+    track: TrackSamples,
+    boxes: readonly Box3[],
+    window: { fromMs: number; toMs: number; contactFromMs: number; contactToMs: number },
+  ): HandEvidence | null {
+    const wide: number[] = [];
+    const tight: number[] = [];
+    const handDistances: Array<[number, number]> = [];
+    const cameras = new Set<string>();
+    let instants = 0;
+    let inLaneS = 0;
+    for (let i = 0; i < track.ts.length; i++) {
+      const ts = track.ts[i];
+      if (ts < window.fromMs || ts > window.toMs) continue;
+      instants++;
+      const [left, right] = track.wrists[i];
+      const distance = Math.min(left ? distanceToBoxes(left, boxes) : Infinity, right ? distanceToBoxes(right, boxes) : Infinity);
+      if (distance === Infinity) continue;
+      for (const camera of track.cameras[i]) cameras.add(camera);
+      wide.push(distance);
+      handDistances.push([ts, Math.round(distance * 1000) / 1000]);
+      if (ts >= window.contactFromMs && ts <= window.contactToMs) tight.push(distance);
+      if (distance <= IN_LANE_M) {
+        const next = i + 1 < track.ts.length ? track.ts[i + 1] : ts;
+        const previous = i > 0 ? track.ts[i - 1] : ts;
+        inLaneS += Math.min(next - ts, ts - previous || next - ts) / 1000;
+      }
+    }
+    if (wide.length === 0 || Math.min(...wide) > CANDIDATE_RADIUS_M) return null;
+    return {
+      trackId,
+      contactM: nearestMean(tight),
+      nearestM: nearestMean(wide),
+      inLaneS,
+      seen: instants > 0 ? wide.length / instants : 0,
+      cameras: [...cameras].sort(),
+      handDistances,
+    };
+  }
+}
+
+function nearestMean(distances: number[]): number {
+  if (distances.length === 0) return FAR_M;
+  const nearest = [...distances].sort((a, b) => a - b).slice(0, NEAREST_AVERAGED);
+  return Math.min(FAR_M, nearest.reduce((sum, d) => sum + d, 0) / nearest.length);
+}
