@@ -7,7 +7,7 @@ import { FAR_M, type HandEvidence } from './hand.evidence.ts';
  *
  * Who: a conditional logit over the people near the shelf plus one more option, "someone the
  * cameras did not follow there". Each person scores from their hand evidence (how close a wrist came
- * around the change, over the whole reach, how long it stayed in the lane, how much of the time it
+ * around the change, over the whole reach, how long it stayed in the lane, whether it went in or out as the weight changed, how much of the time it
  * was seen); the unseen option has a fixed score. Softmax gives P(person); a visit's probability is
  * the sum over its people (a group's members all count for the payer).
  *
@@ -26,6 +26,8 @@ export interface AttributionParams {
   nearestPerM: number;
   /** Score per second a wrist spent in the lane (capped at IN_LANE_CAP_S). */
   inLanePerS: number;
+  /** Score per second the hand's crossing into (put) or out of (pick) the lane is off the change. */
+  timingPerS: number;
   /** Score for a wrist seen all through the window (less in proportion). */
   seen: number;
   /** Score of "someone unseen did it". */
@@ -47,14 +49,15 @@ export const IN_LANE_CAP_S = 1.5;
 const EPS = 1e-6;
 
 export interface PersonScoreInput {
-  evidence: Pick<HandEvidence, 'contactM' | 'nearestM' | 'inLaneS' | 'seen'>;
+  evidence: Pick<HandEvidence, 'contactM' | 'nearestM' | 'inLaneS' | 'timingS' | 'seen'>;
 }
 
 export function personScore(params: AttributionParams, evidence: PersonScoreInput['evidence']): number {
   return (
     -params.contactPerM * Math.min(FAR_M, evidence.contactM) -
     params.nearestPerM * Math.min(FAR_M, evidence.nearestM) +
-    params.inLanePerS * Math.min(IN_LANE_CAP_S, evidence.inLaneS) +
+    params.inLanePerS * Math.min(IN_LANE_CAP_S, evidence.inLaneS) -
+    params.timingPerS * evidence.timingS +
     params.seen * evidence.seen
   );
 }

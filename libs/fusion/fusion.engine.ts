@@ -118,6 +118,16 @@ export class FusionEngine {
     return this.pending.size;
   }
 
+  /** Whether a shelf event is waiting for the people stream. */
+  isPending(shelfEventId: string): boolean {
+    return this.pending.has(shelfEventId);
+  }
+
+  /** Whether a visit's settlement has been given out. */
+  isSettled(visitId: string): boolean {
+    return this.visits.get(visitId)?.settled ?? false;
+  }
+
   onPeople(instant: PeopleTracked): FusionOutput[] {
     if (instant.ts <= this.history.latestMs) return [];
     this.history.add(instant);
@@ -216,6 +226,8 @@ export class FusionEngine {
         toMs: event.endMs + EVIDENCE_AFTER_MS,
         contactFromMs: event.startMs - CONTACT_SLACK_MS,
         contactToMs: event.endMs + CONTACT_SLACK_MS,
+        changeMs: event.startMs,
+        kind: event.kind,
       })
       .map((e) => ({ ...e, visitId: this.trackVisit.get(e.trackId) ?? null }));
     const who = whoProbabilities(this.params, evidence);

@@ -197,6 +197,8 @@ export interface AttributionScore {
   reviewsPer1000: number;
   calibrationError: number;
   reliability: ReliabilityBin[];
+  /** Each decision's stated confidence and whether it was right (for pooling runs). */
+  decisions: Array<{ confidence: number; right: boolean }>;
   receiptsExact: number;
   exactMatch: number;
   /** Receipts of visits with no review pending that are wrong. */
@@ -213,7 +215,8 @@ export function scoreRun(run: FusionRun): AttributionScore {
     return r.truth !== null && best.who.visitId === r.truth.visitId && best.productId === r.truth.productId && best.quantity === r.truth.quantity;
   };
   const attributedRight = decided.filter(right).length;
-  const reliability = reliabilityTable(decided.map((r) => ({ confidence: r.confidence, right: right(r) })));
+  const decisions = decided.map((r) => ({ confidence: r.confidence, right: right(r) }));
+  const reliability = reliabilityTable(decisions);
   const reviews = run.outputs.filter((o) => o.topic === 'review.item-opened');
   const receipts = scoreReceipts(run);
   return {
@@ -228,6 +231,7 @@ export function scoreRun(run: FusionRun): AttributionScore {
     reviewsPer1000: run.visits > 0 ? (1000 * reviews.length) / run.visits : 0,
     calibrationError: expectedCalibrationError(reliability),
     reliability,
+    decisions,
     receiptsExact: receipts.exact,
     exactMatch: run.visits > 0 ? receipts.exact / run.visits : 1,
     wrongReceipts: receipts.wrong,

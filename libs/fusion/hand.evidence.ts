@@ -27,6 +27,11 @@ export const CONTACT_SLACK_MS = 300;
 export const HISTORY_MS = 30_000;
 /** The nearest few distances are averaged, so one noisy instant does not bring a hand in. */
 const NEAREST_AVERAGED = 3;
+/** Timing mismatches beyond this say the same thing, seconds. */
+export const TIMING_CAP_S = 2;
+/** When the doer's hand leaves the lane after a pick's change starts, and enters before a put's, ms (a hand lifts, then draws back). */
+export const PICK_EXIT_AFTER_MS = 200;
+export const PUT_ENTRY_BEFORE_MS = 150;
 /** Distances beyond this say the same thing (not reaching), metres. */
 export const FAR_M = 1.0;
 
@@ -46,12 +51,28 @@ export interface HandEvidence {
   nearestM: number;
   /** Time a wrist spent in the lanes (within IN_LANE_M) over the evidence window, seconds. */
   inLaneS: number;
+  /**
+   * How far off the weight change the hand crossed into or out of the lane, seconds (TIMING_CAP_S
+   * when it never did): a pick's weight drops as the hand lifts the item and leaves, a put's rises
+   * as the hand sets it down just after coming in. Two hands in one lane differ here.
+   */
+  timingS: number;
   /** Share of the evidence window's instants with a wrist known. */
   seen: number;
   /** The most cameras that saw the person at once in the window. */
   cameras: string[];
   /** [ts, metres] nearer wrist to the lanes, over the window, for a reviewer. */
   handDistances: Array<[number, number]>;
+}
+
+export interface EvidenceWindow {
+  fromMs: number;
+  toMs: number;
+  contactFromMs: number;
+  contactToMs: number;
+  /** When the weight started to change, ms, and which way. */
+  changeMs: number;
+  kind: 'pick' | 'put';
 }
 
 /** Distance from a point to a box (0 inside), metres. */
@@ -105,7 +126,7 @@ export class HandHistory {
   }
 
   /** Everyone whose wrist came within CANDIDATE_RADIUS_M of the boxes in [fromMs, toMs], with their evidence. */
-  evidence(boxes: readonly Box3[], window: { fromMs: number; toMs: number; contactFromMs: number; contactToMs: number }): HandEvidence[] {
+  evidence(boxes: readonly Box3[], window: EvidenceWindow): HandEvidence[] {
     const found: HandEvidence[] = [];
     for (const [trackId, track] of this.tracks) {
       const near = this.trackEvidence(trackId, track, boxes, window);
@@ -118,7 +139,7 @@ export class HandHistory {
     trackId: string,
     track: TrackSamples,
     boxes: readonly Box3[],
-    window: { fromMs: number; toMs: number; contactFromMs: number; contactToMs: number },
+    window: EvidenceWindow,
   ): HandEvidence | null {
     const wide: number[] = [];
     const tight: number[] = [];
@@ -126,6 +147,8 @@ export class HandHistory {
     const cameras = new Set<string>();
     let instants = 0;
     let inLaneS = 0;
+    let wasIn = false;
+    let timingS = TIMING_CAP_S;
     for (let i = 0; i < track.ts.length; i++) {
       const ts = track.ts[i];
       if (ts < window.fromMs || ts > window.toMs) continue;
@@ -133,6 +156,13 @@ export class HandHistory {
       const [left, right] = track.wrists[i];
       const distance = Math.min(left ? distanceToBoxes(left, boxes) : Infinity, right ? distanceToBoxes(right, boxes) : Infinity);
       if (distance === Infinity) continue;
+      const isIn = distance <= IN_LANE_M;
+      const crossing = window.kind === 'pick' ? wasIn && !isIn : !wasIn && isIn;
+      if (crossing) {
+        const expected = window.kind === 'pick' ? window.changeMs + PICK_EXIT_AFTER_MS : window.changeMs - PUT_ENTRY_BEFORE_MS;
+        timingS = Math.min(timingS, Math.abs(ts - expected) / 1000);
+      }
+      wasIn = isIn;
       for (const camera of track.cameras[i]) cameras.add(camera);
       wide.push(distance);
       handDistances.push([ts, Math.round(distance * 1000) / 1000]);
@@ -149,6 +179,7 @@ export class HandHistory {
       contactM: nearestMean(tight),
       nearestM: nearestMean(wide),
       inLaneS,
+      timingS,
       seen: instants > 0 ? wide.length / instants : 0,
       cameras: [...cameras].sort(),
       handDistances,

@@ -1,0 +1,174 @@
+/**
+ * Fits the attribution model (libs/fusion/attribution.model.ts) on training recordings and writes
+ * libs/fusion/attribution.params.json. Measure on other seeds (bench/attribution.bench.ts).
+ *
+ *   node --import tsx bench/attribution.fit.ts --noise 0.05 /tmp/fusion-runs/f6 /tmp/fusion-runs/f7 ...
+ *
+ * Steps, each on the events of every training run that match a true action:
+ * 1. who: the person-score weights and the unseen score, by maximum likelihood of the true visit
+ *    (coordinate search with shrinking steps);
+ * 2. what: the put factors (uncarried, unseen), by the same likelihood of the true (visit, product,
+ *    quantity), on a grid;
+ * 3. calibration: Platt scaling of the best option's joint probability against whether it was right;
+ * 4. the decision threshold: where deciding costs less than a review (WRONG_COST_IN_REVIEWS), with
+ *    the table of what other thresholds would do on the training runs printed for comparison.
+ * The engine is run once per step with the parameters so far, since what visits hold depends on
+ * what was decided before.
+ */
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { openRecording } from '../libs/recording/index.ts';
+import { calibrate, jointOptions, whoProbabilities, type AttributionParams, type Who } from '../libs/fusion/attribution.model.ts';
+import { DEFAULT_PARAMS } from '../libs/fusion/fusion.engine.ts';
+import { labelRecords, runFusion, type LabelledRecord } from '../libs/fusion/fusion.eval.ts';
+
+/**
+ * What a wrong charge costs, in reviews: with a calibrated confidence c, deciding costs (1 - c) times
+ * this and a review costs one, so deciding pays from c = 1 - 1 / WRONG_COST_IN_REVIEWS.
+ */
+const WRONG_COST_IN_REVIEWS = 5;
+const WHO_KEYS = ['contactPerM', 'nearestPerM', 'inLanePerS', 'timingPerS', 'seen', 'unseen'] as const;
+const PARAMS_FILE = new URL('../libs/fusion/attribution.params.json', import.meta.url);
+
+const { values, positionals } = parseArgs({ options: { noise: { type: 'string' }, seed: { type: 'string' } }, allowPositionals: true });
+const noiseM = Number(values.noise ?? 0.05);
+const seed = Number(values.seed ?? 1);
+
+async function labelled(params: AttributionParams): Promise<LabelledRecord[]> {
+  const all: LabelledRecord[] = [];
+  for (const dir of positionals) all.push(...labelRecords(await runFusion(await openRecording(dir), { noiseM, seed, params })));
+  return all;
+}
+
+/** The whos of a record under other parameters: visits' tracks summed again, holdings as they were. */
+function whosUnder(params: AttributionParams, record: LabelledRecord): Who[] {
+  const who = whoProbabilities(params, record.evidence);
+  const holds = new Map(record.options.map((o) => [o.who.visitId, o.who]));
+  const byVisit = new Map<string, Who>();
+  const whos: Who[] = [];
+  record.evidence.forEach((e, i) => {
+    if (e.visitId === null) return void whos.push({ visitId: null, trackId: e.trackId, probability: who.people[i], staff: false });
+    const entry = byVisit.get(e.visitId);
+    if (entry) entry.probability += who.people[i];
+    else byVisit.set(e.visitId, { visitId: e.visitId, trackId: e.trackId, probability: who.people[i], staff: holds.get(e.visitId)?.staff ?? false, holds: holds.get(e.visitId)?.holds });
+  });
+  return [...whos, ...byVisit.values(), { visitId: undefined, probability: who.unseen, staff: false }];
+}
+
+const FLOOR = 1e-9;
+
+function whoLogLikelihood(params: AttributionParams, records: LabelledRecord[]): number {
+  let sum = 0;
+  for (const r of records) {
+    if (!r.truth) continue;
+    const whos = whosUnder(params, r);
+    const truth = whos.find((w) => w.visitId === r.truth!.visitId) ?? whos.at(-1)!;
+    sum += Math.log(Math.max(FLOOR, truth.probability));
+  }
+  return sum;
+}
+
+function jointLogLikelihood(params: AttributionParams, records: LabelledRecord[]): number {
+  let sum = 0;
+  for (const r of records) {
+    if (!r.truth || r.event.hypotheses.length === 0) continue;
+    const options = jointOptions(params, r.event.kind, whosUnder(params, r), r.event.hypotheses);
+    const truth = options.find((o) => o.who.visitId === r.truth!.visitId && o.productId === r.truth!.productId && o.quantity === r.truth!.quantity);
+    sum += Math.log(Math.max(FLOOR, truth?.probability ?? 0));
+  }
+  return sum;
+}
+
+function fitWho(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
+  let params = { ...start };
+  let best = whoLogLikelihood(params, records);
+  const steps = Object.fromEntries(WHO_KEYS.map((k) => [k, Math.max(1, Math.abs(params[k]) / 2)])) as Record<(typeof WHO_KEYS)[number], number>;
+  for (let round = 0; round < 40; round++) {
+    let improved = false;
+    for (const key of WHO_KEYS)
+      for (const sign of [1, -1]) {
+        const trial = { ...params, [key]: params[key] + sign * steps[key] };
+        if (key !== 'unseen' && trial[key] < 0) continue;
+        const value = whoLogLikelihood(trial, records);
+        if (value > best + 1e-9) {
+          best = value;
+          params = trial;
+          improved = true;
+        }
+      }
+    if (!improved) for (const key of WHO_KEYS) steps[key] /= 2;
+  }
+  console.log(`who fitted: log-likelihood ${best.toFixed(2)}`, Object.fromEntries(WHO_KEYS.map((k) => [k, +params[k].toFixed(3)])));
+  return params;
+}
+
+function fitPuts(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
+  const puts = records.filter((r) => r.event.kind === 'put');
+  let best = { params: start, value: jointLogLikelihood(start, puts) };
+  for (const uncarriedPut of [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4])
+    for (const unseenCarry of [0.05, 0.1, 0.2, 0.4, 0.7, 1]) {
+      const trial = { ...start, uncarriedPut, unseenCarry };
+      const value = jointLogLikelihood(trial, puts);
+      if (value > best.value) best = { params: trial, value };
+    }
+  console.log(`puts fitted: log-likelihood ${best.value.toFixed(2)}, uncarried ${best.params.uncarriedPut}, unseen ${best.params.unseenCarry}`);
+  return best.params;
+}
+
+const logit = (p: number) => Math.log(Math.min(1 - 1e-6, Math.max(1e-6, p)) / (1 - Math.min(1 - 1e-6, Math.max(1e-6, p))));
+
+/**
+ * Platt scaling on (logit of the best joint probability, right or wrong), by a grid over slope and
+ * intercept: most events sit at a probability of one and are right, which sends Newton's method off.
+ */
+function fitCalibration(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
+  const points = records
+    .filter((r) => r.options.length > 0)
+    .map((r) => {
+      const best = r.options[0];
+      const right = r.truth !== null && best.who.visitId === r.truth.visitId && best.productId === r.truth.productId && best.quantity === r.truth.quantity;
+      return { x: logit(best.probability), y: right ? 1 : 0 };
+    });
+  const logLikelihood = (a: number, b: number) =>
+    points.reduce((sum, { x, y }) => {
+      const p = 1 / (1 + Math.exp(-(a * x + b)));
+      return sum + Math.log(Math.max(FLOOR, y ? p : 1 - p));
+    }, 0);
+  let best = { a: 1, b: 0, value: logLikelihood(1, 0) };
+  for (let a = 0.02; a <= 2; a += 0.02)
+    for (let b = -4; b <= 6; b += 0.05) {
+      const value = logLikelihood(a, b);
+      if (value > best.value) best = { a, b, value };
+    }
+  console.log(`calibration fitted on ${points.length} events: slope ${best.a.toFixed(3)}, intercept ${best.b.toFixed(3)}`);
+  return { ...start, calibrationSlope: best.a, calibrationIntercept: best.b };
+}
+
+function chooseThreshold(params: AttributionParams, records: LabelledRecord[]): AttributionParams {
+  const scored = records
+    .filter((r) => r.options.length > 0 && r.options[0].who.visitId)
+    .map((r) => {
+      const best = r.options[0];
+      const right = r.truth !== null && best.who.visitId === r.truth.visitId && best.productId === r.truth.productId && best.quantity === r.truth.quantity;
+      return { confidence: calibrate(params, best.probability), right };
+    })
+    .sort((x, y) => y.confidence - x.confidence);
+  const chosen = 1 - 1 / WRONG_COST_IN_REVIEWS;
+  for (const threshold of [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]) {
+    const decided = scored.filter((s) => s.confidence >= threshold);
+    console.log(`  threshold ${threshold.toFixed(2)}: ${decided.length} decided, ${decided.filter((s) => !s.right).length} wrong, ${scored.length - decided.length} to review`);
+  }
+  console.log(`decision threshold ${chosen}`);
+  return { ...params, decideAbove: chosen };
+}
+
+let params: AttributionParams = { ...DEFAULT_PARAMS };
+params = fitWho(params, await labelled(params));
+params = fitPuts(params, await labelled(params));
+const records = await labelled(params);
+params = fitCalibration(params, records);
+params = chooseThreshold(params, records);
+const rounded = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, +v.toFixed(4)]));
+const command = `node --import tsx bench/attribution.fit.ts --noise ${noiseM} --seed ${seed} ${positionals.join(' ')}`;
+await writeFile(PARAMS_FILE, JSON.stringify({ fittedWith: command, params: rounded }, null, 2) + '\n');
+console.log(`wrote ${PARAMS_FILE.pathname}`);
