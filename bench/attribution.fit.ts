@@ -7,8 +7,8 @@
  * Steps, each on the events of every training run that match a true action:
  * 1. who: the person-score weights and the unseen score, by maximum likelihood of the true visit
  *    (coordinate search with shrinking steps);
- * 2. what: the put factors (uncarried, unseen), by the same likelihood of the true (visit, product,
- *    quantity), on a grid;
+ * 2. what: the put factors (uncarried, unseen) and the pick priors (misplaced, shelf only), by the
+ *    likelihood of the true (visit, product, quantity), on a grid;
  * 3. calibration: Platt scaling of the best option's joint probability against whether it was right;
  * 4. the decision threshold: where deciding costs less than a review (WRONG_COST_IN_REVIEWS), with
  *    the table of what other thresholds would do on the training runs printed for comparison.
@@ -18,8 +18,9 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { openRecording } from '../libs/recording/index.ts';
-import { calibrate, jointOptions, whoProbabilities, type AttributionParams, type Who } from '../libs/fusion/attribution.model.ts';
+import { calibrate, jointOptions, pickHypotheses, whoProbabilities, type AttributionParams, type Who } from '../libs/fusion/attribution.model.ts';
 import { DEFAULT_PARAMS } from '../libs/fusion/fusion.engine.ts';
+import { PROFILE_OFFSETS_MS } from '../libs/fusion/hand.evidence.ts';
 import { labelRecords, runFusion, type LabelledRecord } from '../libs/fusion/fusion.eval.ts';
 
 /**
@@ -42,7 +43,7 @@ async function labelled(params: AttributionParams): Promise<LabelledRecord[]> {
 
 /** The whos of a record under other parameters: visits' tracks summed again, holdings as they were. */
 function whosUnder(params: AttributionParams, record: LabelledRecord): Who[] {
-  const who = whoProbabilities(params, record.evidence);
+  const who = whoProbabilities(params, record.evidence, record.event.kind);
   const holds = new Map(record.options.map((o) => [o.who.visitId, o.who]));
   const byVisit = new Map<string, Who>();
   const whos: Who[] = [];
@@ -55,7 +56,8 @@ function whosUnder(params: AttributionParams, record: LabelledRecord): Who[] {
   return [...whos, ...byVisit.values(), { visitId: undefined, probability: who.unseen, staff: false }];
 }
 
-const FLOOR = 1e-9;
+/** Log-likelihoods of impossible outcomes are floored here, low enough that every event still pulls. */
+const FLOOR = 1e-300;
 
 function whoLogLikelihood(params: AttributionParams, records: LabelledRecord[]): number {
   let sum = 0;
@@ -68,51 +70,105 @@ function whoLogLikelihood(params: AttributionParams, records: LabelledRecord[]):
   return sum;
 }
 
+/**
+ * The joint's floor is higher: a truth no option names (a quantity two people took at once, an item
+ * nobody saw misplaced) is not the priors' doing, and at 1e-300 a handful of them would drown the rest.
+ */
+const JOINT_FLOOR = 1e-6;
+
 function jointLogLikelihood(params: AttributionParams, records: LabelledRecord[]): number {
   let sum = 0;
   for (const r of records) {
     if (!r.truth || r.event.hypotheses.length === 0) continue;
-    const options = jointOptions(params, r.event.kind, whosUnder(params, r), r.event.hypotheses);
+    const hypotheses = r.pickContext ? pickHypotheses(params, r.event.hypotheses, r.pickContext) : r.event.hypotheses;
+    const options = jointOptions(params, r.event.kind, whosUnder(params, r), hypotheses);
     const truth = options.find((o) => o.who.visitId === r.truth!.visitId && o.productId === r.truth!.productId && o.quantity === r.truth!.quantity);
-    sum += Math.log(Math.max(FLOOR, truth?.probability ?? 0));
+    sum += Math.log(Math.max(JOINT_FLOOR, truth?.probability ?? 0));
   }
   return sum;
 }
 
+/** The who weights as one vector: the scalar weights, then the pick and put profile weights. */
+function whoVector(params: AttributionParams): number[] {
+  return [...WHO_KEYS.map((key) => params[key]), ...params.pickProfilePerM, ...params.putProfilePerM];
+}
+
+function withWhoVector(params: AttributionParams, vector: number[]): AttributionParams {
+  const out = { ...params };
+  WHO_KEYS.forEach((key, i) => (out[key] = key === 'unseen' ? vector[i] : Math.max(0, vector[i])));
+  const profiles = PROFILE_OFFSETS_MS.length;
+  out.pickProfilePerM = vector.slice(WHO_KEYS.length, WHO_KEYS.length + profiles);
+  out.putProfilePerM = vector.slice(WHO_KEYS.length + profiles, WHO_KEYS.length + 2 * profiles);
+  return out;
+}
+
+/** A light penalty on the profile weights, so offsets that say little stay near zero. */
+const PROFILE_L2 = 0.01;
+
+function penalisedWho(params: AttributionParams, records: LabelledRecord[]): number {
+  const penalty = [...params.pickProfilePerM, ...params.putProfilePerM].reduce((sum, w) => sum + w * w, 0);
+  return whoLogLikelihood(params, records) - PROFILE_L2 * penalty;
+}
+
+/**
+ * Maximum likelihood by gradient ascent (central differences) with a backtracking line search; the
+ * likelihood is smooth in these weights and nearly concave (a softmax of linear scores).
+ */
 function fitWho(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
-  let params = { ...start };
-  let best = whoLogLikelihood(params, records);
-  const steps = Object.fromEntries(WHO_KEYS.map((k) => [k, Math.max(1, Math.abs(params[k]) / 2)])) as Record<(typeof WHO_KEYS)[number], number>;
-  for (let round = 0; round < 40; round++) {
-    let improved = false;
-    for (const key of WHO_KEYS)
-      for (const sign of [1, -1]) {
-        const trial = { ...params, [key]: params[key] + sign * steps[key] };
-        if (key !== 'unseen' && trial[key] < 0) continue;
-        const value = whoLogLikelihood(trial, records);
-        if (value > best + 1e-9) {
-          best = value;
-          params = trial;
-          improved = true;
-        }
+  let vector = whoVector(start);
+  let best = penalisedWho(start, records);
+  const DELTA = 1e-4;
+  for (let iteration = 0; iteration < 300; iteration++) {
+    const gradient = vector.map((_, i) => {
+      const up = [...vector];
+      const down = [...vector];
+      up[i] += DELTA;
+      down[i] -= DELTA;
+      return (penalisedWho(withWhoVector(start, up), records) - penalisedWho(withWhoVector(start, down), records)) / (2 * DELTA);
+    });
+    let step = 1;
+    let moved = false;
+    while (step > 1e-7) {
+      const trial = vector.map((v, i) => v + step * gradient[i]);
+      const value = penalisedWho(withWhoVector(start, trial), records);
+      if (value > best + 1e-7) {
+        best = value;
+        vector = withWhoVector(start, trial) && whoVector(withWhoVector(start, trial));
+        moved = true;
+        break;
       }
-    if (!improved) for (const key of WHO_KEYS) steps[key] /= 2;
+      step /= 2;
+    }
+    if (!moved) break;
   }
-  console.log(`who fitted: log-likelihood ${best.toFixed(2)}`, Object.fromEntries(WHO_KEYS.map((k) => [k, +params[k].toFixed(3)])));
+  const params = withWhoVector(start, vector);
+  console.log(`who fitted: penalised log-likelihood ${best.toFixed(2)}`, Object.fromEntries(WHO_KEYS.map((k) => [k, +params[k].toFixed(3)])));
+  console.log(`  pick profile ${params.pickProfilePerM.map((w) => w.toFixed(1)).join(' ')}`);
+  console.log(`  put profile  ${params.putProfilePerM.map((w) => w.toFixed(1)).join(' ')}`);
   return params;
 }
 
-function fitPuts(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
+/** The what priors on a grid, by the likelihood of the true (visit, product, quantity): put factors on puts, pick priors on picks. */
+function fitWhat(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
   const puts = records.filter((r) => r.event.kind === 'put');
-  let best = { params: start, value: jointLogLikelihood(start, puts) };
-  for (const uncarriedPut of [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4])
-    for (const unseenCarry of [0.05, 0.1, 0.2, 0.4, 0.7, 1]) {
+  const picks = records.filter((r) => r.event.kind === 'pick');
+  let put = { params: start, value: jointLogLikelihood(start, puts) };
+  for (const uncarriedPut of [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2])
+    for (const unseenCarry of [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 1]) {
       const trial = { ...start, uncarriedPut, unseenCarry };
       const value = jointLogLikelihood(trial, puts);
-      if (value > best.value) best = { params: trial, value };
+      if (value > put.value) put = { params: trial, value };
     }
-  console.log(`puts fitted: log-likelihood ${best.value.toFixed(2)}, uncarried ${best.params.uncarriedPut}, unseen ${best.params.unseenCarry}`);
-  return best.params;
+  let pick = { params: put.params, value: jointLogLikelihood(put.params, picks) };
+  for (const misplacedPrior of [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5])
+    for (const shelfOnlyPrior of [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1]) {
+      const trial = { ...put.params, misplacedPrior, shelfOnlyPrior };
+      const value = jointLogLikelihood(trial, picks);
+      if (value > pick.value) pick = { params: trial, value };
+    }
+  const p = pick.params;
+  console.log(`what fitted: puts ${put.value.toFixed(2)} (uncarried ${p.uncarriedPut}, unseen ${p.unseenCarry}), picks ${pick.value.toFixed(2)} (misplaced ${p.misplacedPrior}, shelf only ${p.shelfOnlyPrior})`);
+  return p;
 }
 
 const logit = (p: number) => Math.log(Math.min(1 - 1e-6, Math.max(1e-6, p)) / (1 - Math.min(1 - 1e-6, Math.max(1e-6, p))));
@@ -164,11 +220,12 @@ function chooseThreshold(params: AttributionParams, records: LabelledRecord[]): 
 
 let params: AttributionParams = { ...DEFAULT_PARAMS };
 params = fitWho(params, await labelled(params));
-params = fitPuts(params, await labelled(params));
+params = fitWhat(params, await labelled(params));
 const records = await labelled(params);
 params = fitCalibration(params, records);
 params = chooseThreshold(params, records);
-const rounded = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, +v.toFixed(4)]));
+const round = (x: number) => +x.toFixed(4);
+const rounded = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v.map(round) : round(v)]));
 const command = `node --import tsx bench/attribution.fit.ts --noise ${noiseM} --seed ${seed} ${positionals.join(' ')}`;
 await writeFile(PARAMS_FILE, JSON.stringify({ fittedWith: command, params: rounded }, null, 2) + '\n');
 console.log(`wrote ${PARAMS_FILE.pathname}`);

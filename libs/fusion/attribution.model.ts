@@ -7,7 +7,7 @@ import { FAR_M, type HandEvidence } from './hand.evidence.ts';
  *
  * Who: a conditional logit over the people near the shelf plus one more option, "someone the
  * cameras did not follow there". Each person scores from their hand evidence (how close a wrist came
- * around the change, over the whole reach, how long it stayed in the lane, whether it went in or out as the weight changed, how much of the time it
+ * around the change, over the whole reach, how long it stayed in the lane, where it was at fixed moments before and after the change, whether it went in or out as the weight changed, how much of the time it
  * was seen); the unseen option has a fixed score. Softmax gives P(person); a visit's probability is
  * the sum over its people (a group's members all count for the payer).
  *
@@ -28,6 +28,9 @@ export interface AttributionParams {
   inLanePerS: number;
   /** Score per second the hand's crossing into (put) or out of (pick) the lane is off the change. */
   timingPerS: number;
+  /** Score per metre of the hand's distance at each profile offset (hand.evidence PROFILE_OFFSETS_MS), for picks and for puts. */
+  pickProfilePerM: number[];
+  putProfilePerM: number[];
   /** Score for a wrist seen all through the window (less in proportion). */
   seen: number;
   /** Score of "someone unseen did it". */
@@ -36,6 +39,13 @@ export interface AttributionParams {
   uncarriedPut: number;
   /** Likelihood factor of the unseen option in a put (what an unseen person holds is unknown). */
   unseenCarry: number;
+  /**
+   * Priors of what a pick takes, against a product the lane is planned for (1): one fusion saw put
+   * there by mistake (a misplaced put it attributed), and one only the shelf lists (the shelf's own
+   * guess of what lies there, which fusion's carts did not confirm).
+   */
+  misplacedPrior: number;
+  shelfOnlyPrior: number;
   /** Platt calibration of the joint probability: confidence = sigmoid(slope * logit(p) + intercept). */
   calibrationSlope: number;
   calibrationIntercept: number;
@@ -48,12 +58,58 @@ export const IN_LANE_CAP_S = 1.5;
 /** Joint probabilities are kept inside (EPS, 1 - EPS) before the logit, so calibration stays finite. */
 const EPS = 1e-6;
 
-export interface PersonScoreInput {
-  evidence: Pick<HandEvidence, 'contactM' | 'nearestM' | 'inLaneS' | 'timingS' | 'seen'>;
+/** What a weight change of a product and quantity is measured with on top of the event's own sigma, grams. */
+export const WEIGHT_MODEL_GRAMS = 2;
+/** A product misplaced on a plate is considered for a pick of up to this many units at once. */
+const MAX_MISPLACED_UNITS = 3;
+/** A hypothesis further than this many sigmas from the measured change is not considered. */
+const MAX_WEIGHT_SIGMAS = 5;
+
+export interface PickContext {
+  deltaGrams: number;
+  sigmaGrams: number;
+  /** Products the event's lanes are planned for. */
+  planned: ReadonlySet<string>;
+  /** Units of each product fusion saw put on the event's plates by mistake. */
+  misplaced: ReadonlyMap<string, number>;
+  product(productId: string): { unitWeightGrams: number; weightSpreadGrams: number } | undefined;
 }
 
-export function personScore(params: AttributionParams, evidence: PersonScoreInput['evidence']): number {
+/**
+ * What a pick took: the shelf's hypotheses and the products fusion knows were put on these plates
+ * by mistake, each weighed by how well its weight fits the change (a Gaussian in grams) and by its
+ * prior (planned for the lane, misplaced there as fusion saw, or listed by the shelf alone).
+ */
+export function pickHypotheses(params: AttributionParams, shelf: readonly ProductHypothesis[], context: PickContext): ProductHypothesis[] {
+  const options = new Map<string, { productId: string; quantity: number }>();
+  for (const h of shelf) options.set(`${h.productId}x${h.quantity}`, h);
+  for (const [productId, units] of context.misplaced)
+    for (let quantity = 1; quantity <= Math.min(units, MAX_MISPLACED_UNITS); quantity++) options.set(`${productId}x${quantity}`, { productId, quantity });
+  const weighed: ProductHypothesis[] = [];
+  for (const { productId, quantity } of options.values()) {
+    const product = context.product(productId);
+    if (!product) continue;
+    const sigma = Math.sqrt(context.sigmaGrams ** 2 + quantity * product.weightSpreadGrams ** 2 + WEIGHT_MODEL_GRAMS ** 2);
+    const z = (Math.abs(context.deltaGrams) - quantity * product.unitWeightGrams) / sigma;
+    if (Math.abs(z) > MAX_WEIGHT_SIGMAS) continue;
+    const prior = context.planned.has(productId) ? 1 : (context.misplaced.get(productId) ?? 0) >= quantity ? params.misplacedPrior : params.shelfOnlyPrior;
+    weighed.push({ productId, quantity, probability: (prior * Math.exp(-0.5 * z * z)) / sigma });
+  }
+  const total = weighed.reduce((sum, h) => sum + h.probability, 0);
+  if (total <= 0) return [...shelf];
+  return weighed.map((h) => ({ ...h, probability: h.probability / total })).sort((a, b) => b.probability - a.probability);
+}
+
+export interface PersonScoreInput {
+  evidence: Pick<HandEvidence, 'contactM' | 'nearestM' | 'inLaneS' | 'timingS' | 'seen' | 'profile'>;
+}
+
+export function personScore(params: AttributionParams, evidence: PersonScoreInput['evidence'], kind: 'pick' | 'put'): number {
+  const weights = kind === 'pick' ? params.pickProfilePerM : params.putProfilePerM;
+  let profile = 0;
+  for (let i = 0; i < weights.length; i++) profile -= weights[i] * (evidence.profile[i] ?? 0);
   return (
+    profile +
     -params.contactPerM * Math.min(FAR_M, evidence.contactM) -
     params.nearestPerM * Math.min(FAR_M, evidence.nearestM) +
     params.inLanePerS * Math.min(IN_LANE_CAP_S, evidence.inLaneS) -
@@ -63,8 +119,12 @@ export function personScore(params: AttributionParams, evidence: PersonScoreInpu
 }
 
 /** P(person) for each person, and P(unseen) last, by softmax of the scores. */
-export function whoProbabilities(params: AttributionParams, evidence: ReadonlyArray<PersonScoreInput['evidence']>): { people: number[]; unseen: number } {
-  const scores = [...evidence.map((e) => personScore(params, e)), params.unseen];
+export function whoProbabilities(
+  params: AttributionParams,
+  evidence: ReadonlyArray<PersonScoreInput['evidence']>,
+  kind: 'pick' | 'put',
+): { people: number[]; unseen: number } {
+  const scores = [...evidence.map((e) => personScore(params, e, kind)), params.unseen];
   const top = Math.max(...scores);
   const weights = scores.map((s) => Math.exp(s - top));
   const total = weights.reduce((sum, w) => sum + w, 0);

@@ -18,7 +18,7 @@ import {
   type VisitTrackBound,
 } from '../contracts/index.ts';
 import { inImage, projectPoint } from '../geometry/camera.ts';
-import { calibrate, jointOptions, whoProbabilities, type AttributionParams, type JointOption, type Who } from './attribution.model.ts';
+import { calibrate, jointOptions, pickHypotheses, whoProbabilities, type AttributionParams, type PickContext, type JointOption, type Who } from './attribution.model.ts';
 import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, type HandEvidence } from './hand.evidence.ts';
 import fittedParams from './attribution.params.json' with { type: 'json' };
 
@@ -71,6 +71,8 @@ export interface SettledRecord {
   event: ShelfEventDetected;
   evidence: Array<HandEvidence & { visitId: string | null }>;
   options: JointOption[];
+  /** For a pick: what its hypotheses were weighed with (so a fit can weigh them again). */
+  pickContext?: PickContext;
   confidence: number;
   outcome: 'attributed' | 'review' | 'unexpected-put' | 'unexplained';
 }
@@ -100,6 +102,8 @@ export class FusionEngine {
   /** The latest store time seen on the other streams (shelf events, health reports), ms. */
   private otherStreamsMs = -Infinity;
   private readonly laneCameras = new Map<string, string[]>();
+  /** Units of each product fusion attributed as put on a plate by mistake, and not picked since, per plate. */
+  private readonly misplacedOnPlate = new Map<string, Map<string, number>>();
   private readonly storeId: string;
 
   constructor(options: FusionEngineOptions) {
@@ -230,15 +234,17 @@ export class FusionEngine {
         kind: event.kind,
       })
       .map((e) => ({ ...e, visitId: this.trackVisit.get(e.trackId) ?? null }));
-    const who = whoProbabilities(this.params, evidence);
+    const who = whoProbabilities(this.params, evidence, event.kind);
     const candidates: AttributionCandidate[] = evidence
       .map((e, i) => ({ visitId: e.visitId, trackId: e.trackId, probability: who.people[i], distanceM: round3(e.contactM) }))
       .sort((a, b) => b.probability - a.probability);
     const whos = this.whos(evidence, who);
-    const options = event.hypotheses.length > 0 ? jointOptions(this.params, event.kind, whos, event.hypotheses) : [];
+    const pickContext = event.kind === 'pick' && event.hypotheses.length > 0 ? this.pickContext(event) : undefined;
+    const hypotheses = pickContext ? pickHypotheses(this.params, event.hypotheses, pickContext) : event.hypotheses;
+    const options = hypotheses.length > 0 ? jointOptions(this.params, event.kind, whos, hypotheses) : [];
     const best = options[0];
     const confidence = best ? calibrate(this.params, best.probability) : 0;
-    const record = (outcome: SettledRecord['outcome']) => this.onSettled?.({ event, evidence, options, confidence, outcome });
+    const record = (outcome: SettledRecord['outcome']) => this.onSettled?.({ event, evidence, options, pickContext, confidence, outcome });
 
     if (!best) {
       record('unexplained');
@@ -261,6 +267,29 @@ export class FusionEngine {
     }
     record('attributed');
     return [this.attribute(event, best, confidence, candidates)];
+  }
+
+  private pickContext(event: ShelfEventDetected): PickContext {
+    const misplaced = new Map<string, number>();
+    for (const plateId of event.plateIds)
+      for (const [productId, units] of this.misplacedOnPlate.get(plateId) ?? []) misplaced.set(productId, Math.max(units, misplaced.get(productId) ?? 0));
+    const planned = new Set(event.laneIds.map((laneId) => this.index.placementByLane.get(laneId)?.productId).filter((id): id is string => id !== undefined));
+    return { deltaGrams: event.deltaGrams, sigmaGrams: event.sigmaGrams, planned, misplaced, product: (productId) => this.index.products.get(productId) };
+  }
+
+  /** Keeps what fusion knows lies misplaced on each plate: a misplaced put adds, a pick of it takes away. */
+  private trackMisplaced(event: ShelfEventDetected, productId: string, quantity: number, misplaced: boolean): void {
+    for (const plateId of event.plateIds) {
+      const onPlate = this.misplacedOnPlate.get(plateId) ?? new Map<string, number>();
+      const units = onPlate.get(productId) ?? 0;
+      if (event.kind === 'put' && misplaced) onPlate.set(productId, units + quantity);
+      else if (event.kind === 'pick' && units > 0) {
+        if (units > quantity) onPlate.set(productId, units - quantity);
+        else onPlate.delete(productId);
+      }
+      if (onPlate.size > 0) this.misplacedOnPlate.set(plateId, onPlate);
+      else this.misplacedOnPlate.delete(plateId);
+    }
   }
 
   /** Probabilities per visit (a party's tracks summed), unbound tracks each on their own, and the unseen option. */
@@ -299,6 +328,7 @@ export class FusionEngine {
       visit.ledger.set(best.productId, held + (event.kind === 'pick' ? best.quantity : -best.quantity));
     }
     const misplaced = event.kind === 'put' && !event.laneIds.some((laneId) => this.index.placementByLane.get(laneId)?.productId === best.productId);
+    this.trackMisplaced(event, best.productId, best.quantity, misplaced);
     return {
       topic: 'fusion.event-attributed',
       message: {

@@ -32,6 +32,16 @@ export const TIMING_CAP_S = 2;
 /** When the doer's hand leaves the lane after a pick's change starts, and enters before a put's, ms (a hand lifts, then draws back). */
 export const PICK_EXIT_AFTER_MS = 200;
 export const PUT_ENTRY_BEFORE_MS = 150;
+/**
+ * The hand's course around the change: its distance to the lanes at these offsets from the start of
+ * the weight change, ms. A pick's doer is in the lane as the weight drops and gone soon after; a put's
+ * comes in just before the weight rises. The model weighs each offset (fitted per kind of change).
+ */
+export const PROFILE_OFFSETS_MS = [-1_200, -900, -600, -300, 0, 300, 600, 900, 1_200] as const;
+/** Distances in the profile are capped here (a hand this far is not reaching), metres. */
+export const PROFILE_CAP_M = 0.5;
+/** A profile point takes the nearest instant this close in time; none that close counts as the cap, ms. */
+const PROFILE_NEAREST_MS = 150;
 /** Distances beyond this say the same thing (not reaching), metres. */
 export const FAR_M = 1.0;
 
@@ -57,6 +67,8 @@ export interface HandEvidence {
    * as the hand sets it down just after coming in. Two hands in one lane differ here.
    */
   timingS: number;
+  /** Nearer wrist to the lanes at each PROFILE_OFFSETS_MS from the change, metres, capped at PROFILE_CAP_M. */
+  profile: number[];
   /** Share of the evidence window's instants with a wrist known. */
   seen: number;
   /** The most cameras that saw the person at once in the window. */
@@ -180,11 +192,25 @@ export class HandHistory {
       nearestM: nearestMean(wide),
       inLaneS,
       timingS,
+      profile: PROFILE_OFFSETS_MS.map((offset) => profileAt(handDistances, window.changeMs + offset)),
       seen: instants > 0 ? wide.length / instants : 0,
       cameras: [...cameras].sort(),
       handDistances,
     };
   }
+}
+
+function profileAt(trace: Array<[number, number]>, ts: number): number {
+  let best = PROFILE_CAP_M;
+  let bestGap = PROFILE_NEAREST_MS;
+  for (const [at, distance] of trace) {
+    const gap = Math.abs(at - ts);
+    if (gap <= bestGap) {
+      bestGap = gap;
+      best = Math.min(PROFILE_CAP_M, distance);
+    }
+  }
+  return best;
 }
 
 function nearestMean(distances: number[]): number {
