@@ -51,21 +51,22 @@ function instants(people: Record<string, Hand>, fromMs: number, toMs: number): P
   return out;
 }
 
-function shelfEvent(kind: 'pick' | 'put', hypotheses = [{ productId: PRODUCT, quantity: 1, probability: 1 }]): ShelfEventDetected {
-  const id = `se-g2-s2-${CHANGE.startMs}-${kind}-0`;
+function shelfEvent(kind: 'pick' | 'put', hypotheses = [{ productId: PRODUCT, quantity: 1, probability: 1 }], laterMs = 0): ShelfEventDetected {
+  const id = `se-g2-s2-${CHANGE.startMs + laterMs}-${kind}-0`;
+  const grams = index.products.get(hypotheses[0].productId)!.unitWeightGrams * hypotheses[0].quantity;
   return {
     schemaVersion: SCHEMA_VERSION,
     eventId: id,
     storeId: index.store.id,
-    ts: CHANGE.endMs + 500,
+    ts: CHANGE.endMs + laterMs + 500,
     shelfEventId: id,
     shelfId: 'g2-s2',
     plateIds: index.lanes.get(LANE)!.lane.plateIds,
     laneIds: [LANE],
     kind,
-    startMs: CHANGE.startMs,
-    endMs: CHANGE.endMs,
-    deltaGrams: (kind === 'pick' ? -1 : 1) * index.products.get(PRODUCT)!.unitWeightGrams,
+    startMs: CHANGE.startMs + laterMs,
+    endMs: CHANGE.endMs + laterMs,
+    deltaGrams: (kind === 'pick' ? -1 : 1) * grams,
     sigmaGrams: 2,
     hypotheses,
     confidence: 1,
@@ -228,4 +229,22 @@ test('a shelf event delivered again, settled or waiting, changes nothing', () =>
   assert.equal(attributions(out).length, 1);
   assert.deepEqual(engine.onShelfEvent(event), []);
   assert.equal(engine.pendingEvents, 0);
+});
+
+test('an item put back on the wrong lane is misplaced there, and a later pick of its weight there is that item', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+  holds(engine, 'v-a', OTHER_PRODUCT);
+  const put = run(engine, shelfEvent('put', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }]), instants({ 't-a': reach(800, 1_500), 't-b': () => away(0.8) }, 0, 3_000));
+  assert.equal(attributions(put)[0]?.misplaced, true);
+  // Ten seconds later b picks something of its weight from that lane; the shelf (which did not see
+  // it put there) lists only the lane's own product, which weighs nine times as much.
+  const later = 10_000;
+  const pick = run(
+    engine,
+    { ...shelfEvent('pick', [{ productId: PRODUCT, quantity: 1, probability: 1 }], later), deltaGrams: -index.products.get(OTHER_PRODUCT)!.unitWeightGrams },
+    instants({ 't-a': () => away(0.8), 't-b': reach(later + 300, later + 1_200) }, 3_100, later + 3_000),
+  );
+  const [attributed] = attributions(pick);
+  assert.equal(attributed?.visitId, 'v-b');
+  assert.deepEqual(attributed.lines, [{ productId: OTHER_PRODUCT, quantity: 1 }]);
 });
