@@ -56,6 +56,8 @@ try {
     noiseM,
     visits: sum('visits'),
     events: sum('events'),
+    trueActions: sum('trueActions'),
+    matchedEvents: sum('matchedEvents'),
     attributed: sum('attributed'),
     attributionAccuracy: sum('attributedRight') / Math.max(1, sum('attributed')),
     reviews: sum('reviews'),
@@ -74,6 +76,7 @@ try {
         `${s.recording}: ${s.visits} visits, ${s.events} events, ${s.attributed} attributed (${pct(s.attributionAccuracy)} right), ${s.reviews} reviews, ECE ${s.calibrationError.toFixed(3)}, receipts exact ${pct(s.exactMatch)}`,
       );
     console.log(`\nall: ${total.visits} visits, ${total.events} shelf events, noise ${noiseM} m`);
+    console.log(`  shelf events matching a true pick or put: ${total.matchedEvents} of ${total.events}; true picks and puts found: ${total.matchedEvents} of ${total.trueActions}`);
     console.log(`  attribution accuracy ${pct(total.attributionAccuracy)} of ${total.attributed} decided`);
     console.log(`  reviews ${total.reviews} (${total.unexpectedPuts} unexpected puts): ${total.reviewsPer1000.toFixed(0)} per 1000 visits`);
     console.log(`  receipts exact ${pct(total.exactMatch)}`);

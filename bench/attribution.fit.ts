@@ -28,7 +28,9 @@ import { labelRecords, runFusion, type LabelledRecord } from '../libs/fusion/fus
  * this and a review costs one, so deciding pays from c = 1 - 1 / WRONG_COST_IN_REVIEWS.
  */
 const WRONG_COST_IN_REVIEWS = 5;
-const WHO_KEYS = ['contactPerM', 'nearestPerM', 'inLanePerS', 'timingPerS', 'seen', 'unseen'] as const;
+const WHO_KEYS = ['contactPerM', 'nearestPerM', 'inLanePerS', 'timingPerS', 'seen', 'unseen', 'reusedReach'] as const;
+/** Weights that may be negative; the others are penalties or rewards of a known sign. */
+const SIGNED_KEYS: ReadonlySet<string> = new Set(['unseen', 'reusedReach']);
 const PARAMS_FILE = new URL('../libs/fusion/attribution.params.json', import.meta.url);
 
 const { values, positionals } = parseArgs({ options: { noise: { type: 'string' }, seed: { type: 'string' } }, allowPositionals: true });
@@ -95,7 +97,7 @@ function whoVector(params: AttributionParams): number[] {
 
 function withWhoVector(params: AttributionParams, vector: number[]): AttributionParams {
   const out = { ...params };
-  WHO_KEYS.forEach((key, i) => (out[key] = key === 'unseen' ? vector[i] : Math.max(0, vector[i])));
+  WHO_KEYS.forEach((key, i) => (out[key] = SIGNED_KEYS.has(key) ? vector[i] : Math.max(0, vector[i])));
   const profiles = PROFILE_OFFSETS_MS.length;
   out.pickProfilePerM = vector.slice(WHO_KEYS.length, WHO_KEYS.length + profiles);
   out.putProfilePerM = vector.slice(WHO_KEYS.length + profiles, WHO_KEYS.length + 2 * profiles);

@@ -33,6 +33,11 @@ export interface AttributionParams {
   putProfilePerM: number[];
   /** Score for a wrist seen all through the window (less in proportion). */
   seen: number;
+  /**
+   * Score added for a person whose reach already explains another change of the same kind on these
+   * plates moments before (one reach, one event): usually negative.
+   */
+  reusedReach: number;
   /** Score of "someone unseen did it". */
   unseen: number;
   /** Likelihood factor of a put of something the visit does not carry. */
@@ -101,7 +106,7 @@ export function pickHypotheses(params: AttributionParams, shelf: readonly Produc
 }
 
 export interface PersonScoreInput {
-  evidence: Pick<HandEvidence, 'contactM' | 'nearestM' | 'inLaneS' | 'timingS' | 'seen' | 'profile'>;
+  evidence: Pick<HandEvidence, 'contactM' | 'nearestM' | 'inLaneS' | 'timingS' | 'seen' | 'profile'> & { reused?: boolean };
 }
 
 export function personScore(params: AttributionParams, evidence: PersonScoreInput['evidence'], kind: 'pick' | 'put'): number {
@@ -110,6 +115,7 @@ export function personScore(params: AttributionParams, evidence: PersonScoreInpu
   for (let i = 0; i < weights.length; i++) profile -= weights[i] * (evidence.profile[i] ?? 0);
   return (
     profile +
+    (evidence.reused ? params.reusedReach : 0) +
     -params.contactPerM * Math.min(FAR_M, evidence.contactM) -
     params.nearestPerM * Math.min(FAR_M, evidence.nearestM) +
     params.inLanePerS * Math.min(IN_LANE_CAP_S, evidence.inLaneS) -

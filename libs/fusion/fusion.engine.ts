@@ -19,7 +19,7 @@ import {
 } from '../contracts/index.ts';
 import { inImage, projectPoint } from '../geometry/camera.ts';
 import { calibrate, jointOptions, pickHypotheses, whoProbabilities, type AttributionParams, type PickContext, type JointOption, type Who } from './attribution.model.ts';
-import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, type HandEvidence } from './hand.evidence.ts';
+import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, HISTORY_MS, type HandEvidence } from './hand.evidence.ts';
 import fittedParams from './attribution.params.json' with { type: 'json' };
 
 /**
@@ -49,6 +49,12 @@ export const SHELF_EVENT_WAIT_MS = 10_000;
 export const REVIEW_MENTION_PROBABILITY = 0.05;
 /** Settled shelf event ids are remembered this long (store time) after the event, to drop redeliveries, ms. */
 export const SETTLED_MEMORY_MS = 15 * 60_000;
+/**
+ * One reach explains one change: a person attributed a change of the same kind on the same plates
+ * less than this long before (store time, ms) is scored as having spent that reach. A reach out and
+ * back takes about two seconds, so two picks by one hand are further apart than this.
+ */
+export const REACH_REUSE_MS = 1_200;
 /** Candidates listed in an attribution or a review, most likely first. */
 const MAX_CANDIDATES_LISTED = 8;
 
@@ -69,7 +75,7 @@ export interface FusionEngineOptions {
 /** What one settled event looked like to the engine: for the fit and the evaluation, not for the bus. */
 export interface SettledRecord {
   event: ShelfEventDetected;
-  evidence: Array<HandEvidence & { visitId: string | null }>;
+  evidence: Array<HandEvidence & { visitId: string | null; reused: boolean }>;
   options: JointOption[];
   /** For a pick: what its hypotheses were weighed with (so a fit can weigh them again). */
   pickContext?: PickContext;
@@ -102,6 +108,8 @@ export class FusionEngine {
   /** The latest store time seen on the other streams (shelf events, health reports), ms. */
   private otherStreamsMs = -Infinity;
   private readonly laneCameras = new Map<string, string[]>();
+  /** Recent attributions (for one reach, one event): the track, the kind, the plates and when the change started. */
+  private recentReaches: Array<{ trackId: string; kind: 'pick' | 'put'; plateIds: string[]; changeMs: number }> = [];
   /** Units of each product fusion attributed as put on a plate by mistake, and not picked since, per plate. */
   private readonly misplacedOnPlate = new Map<string, Map<string, number>>();
   private readonly storeId: string;
@@ -233,7 +241,7 @@ export class FusionEngine {
         changeMs: event.startMs,
         kind: event.kind,
       })
-      .map((e) => ({ ...e, visitId: this.trackVisit.get(e.trackId) ?? null }));
+      .map((e) => ({ ...e, visitId: this.trackVisit.get(e.trackId) ?? null, reused: this.reachSpent(e.trackId, event) }));
     const who = whoProbabilities(this.params, evidence, event.kind);
     const candidates: AttributionCandidate[] = evidence
       .map((e, i) => ({ visitId: e.visitId, trackId: e.trackId, probability: who.people[i], distanceM: round3(e.contactM) }))
@@ -267,6 +275,16 @@ export class FusionEngine {
     }
     record('attributed');
     return [this.attribute(event, best, confidence, candidates)];
+  }
+
+  private reachSpent(trackId: string, event: ShelfEventDetected): boolean {
+    return this.recentReaches.some(
+      (reach) =>
+        reach.trackId === trackId &&
+        reach.kind === event.kind &&
+        Math.abs(reach.changeMs - event.startMs) < REACH_REUSE_MS &&
+        reach.plateIds.some((plateId) => event.plateIds.includes(plateId)),
+    );
   }
 
   private pickContext(event: ShelfEventDetected): PickContext {
@@ -329,6 +347,10 @@ export class FusionEngine {
     }
     const misplaced = event.kind === 'put' && !event.laneIds.some((laneId) => this.index.placementByLane.get(laneId)?.productId === best.productId);
     this.trackMisplaced(event, best.productId, best.quantity, misplaced);
+    if (best.who.trackId) {
+      this.recentReaches = this.recentReaches.filter((reach) => reach.changeMs > event.startMs - HISTORY_MS);
+      this.recentReaches.push({ trackId: best.who.trackId, kind: event.kind, plateIds: event.plateIds, changeMs: event.startMs });
+    }
     return {
       topic: 'fusion.event-attributed',
       message: {

@@ -186,7 +186,8 @@ export interface ReliabilityBin {
 export interface AttributionScore {
   visits: number;
   events: number;
-  /** Events that match a true action. */
+  /** True picks and puts at shelves, and the events that match one (what shelf perception left to attribute). */
+  trueActions: number;
   matchedEvents: number;
   attributed: number;
   /** Attributions whose visit, product and quantity are all right (spurious events count as wrong). */
@@ -222,6 +223,7 @@ export function scoreRun(run: FusionRun): AttributionScore {
   return {
     visits: run.visits,
     events: run.events.length,
+    trueActions: run.truth.filter((a) => (a.kind === 'pick' || a.kind === 'put') && a.shelfId !== undefined).length,
     matchedEvents: labelled.filter((r) => r.truth !== null).length,
     attributed: decided.length,
     attributedRight,

@@ -39,7 +39,7 @@ export const PUT_ENTRY_BEFORE_MS = 150;
  */
 export const PROFILE_OFFSETS_MS = [-1_200, -900, -600, -300, 0, 300, 600, 900, 1_200] as const;
 /** Distances in the profile are capped here (a hand this far is not reaching), metres. */
-export const PROFILE_CAP_M = 0.5;
+export const PROFILE_CAP_M = 0.8;
 /** A profile point takes the nearest instant this close in time; none that close counts as the cap, ms. */
 const PROFILE_NEAREST_MS = 150;
 /** Distances beyond this say the same thing (not reaching), metres. */
