@@ -18,7 +18,8 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { openRecording } from '../libs/recording/index.ts';
-import { calibrate, jointOptions, pickHypotheses, whoProbabilities, type AttributionParams, type Who } from '../libs/fusion/attribution.model.ts';
+import { calibrate, jointOptions, pickHypotheses, situationOf, whoProbabilities, type AttributionParams, type Situation, type Who } from '../libs/fusion/attribution.model.ts';
+import type { StoreIndex } from '../libs/contracts/index.ts';
 import { DEFAULT_PARAMS } from '../libs/fusion/fusion.engine.ts';
 import { PROFILE_OFFSETS_MS } from '../libs/fusion/hand.evidence.ts';
 import { labelRecords, runFusion, type LabelledRecord } from '../libs/fusion/fusion.eval.ts';
@@ -39,7 +40,11 @@ const seed = Number(values.seed ?? 1);
 
 async function labelled(params: AttributionParams): Promise<LabelledRecord[]> {
   const all: LabelledRecord[] = [];
-  for (const dir of positionals) all.push(...labelRecords(await runFusion(await openRecording(dir), { noiseM, seed, params })));
+  for (const dir of positionals) {
+    const recording = await openRecording(dir);
+    indexes.set(recording.manifest.storeId, recording.index);
+    all.push(...labelRecords(await runFusion(recording, { noiseM, seed, params })));
+  }
   return all;
 }
 
@@ -176,30 +181,48 @@ function fitWhat(start: AttributionParams, records: LabelledRecord[]): Attributi
 const logit = (p: number) => Math.log(Math.min(1 - 1e-6, Math.max(1e-6, p)) / (1 - Math.min(1 - 1e-6, Math.max(1e-6, p))));
 
 /**
- * Platt scaling on (logit of the best joint probability, right or wrong), by a grid over slope and
- * intercept: most events sit at a probability of one and are right, which sends Newton's method off.
+ * Platt scaling with the situation terms (attribution.model.ts calibrate): a logistic regression of
+ * right or wrong on the logit of the best joint probability and the situation, by gradient ascent
+ * (the likelihood is concave in these weights).
  */
-function fitCalibration(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
+function fitCalibration(start: AttributionParams, records: LabelledRecord[], situation: (r: LabelledRecord) => Situation): AttributionParams {
   const points = records
     .filter((r) => r.options.length > 0)
     .map((r) => {
       const best = r.options[0];
       const right = r.truth !== null && best.who.visitId === r.truth.visitId && best.productId === r.truth.productId && best.quantity === r.truth.quantity;
-      return { x: logit(best.probability), y: right ? 1 : 0 };
+      const s = situation(r);
+      return { x: [logit(best.probability), 1, s.unplanned ? 1 : 0, s.several ? 1 : 0, s.put ? 1 : 0], y: right ? 1 : 0 };
     });
-  const logLikelihood = (a: number, b: number) =>
+  const logLikelihood = (w: number[]) =>
     points.reduce((sum, { x, y }) => {
-      const p = 1 / (1 + Math.exp(-(a * x + b)));
+      const p = 1 / (1 + Math.exp(-x.reduce((z, xi, i) => z + xi * w[i], 0)));
       return sum + Math.log(Math.max(FLOOR, y ? p : 1 - p));
     }, 0);
-  let best = { a: 1, b: 0, value: logLikelihood(1, 0) };
-  for (let a = 0.02; a <= 2; a += 0.02)
-    for (let b = -4; b <= 6; b += 0.05) {
-      const value = logLikelihood(a, b);
-      if (value > best.value) best = { a, b, value };
+  let w = [1, 0, 0, 0, 0];
+  let best = logLikelihood(w);
+  for (let iteration = 0; iteration < 2000; iteration++) {
+    const gradient = w.map((_, i) =>
+      points.reduce((sum, { x, y }) => sum + (y - 1 / (1 + Math.exp(-x.reduce((z, xj, j) => z + xj * w[j], 0)))) * x[i], 0),
+    );
+    let step = 0.01;
+    let moved = false;
+    while (step > 1e-9) {
+      const trial = w.map((wi, i) => wi + step * gradient[i]);
+      const value = logLikelihood(trial);
+      if (value > best + 1e-9) {
+        best = value;
+        w = trial;
+        moved = true;
+        break;
+      }
+      step /= 2;
     }
-  console.log(`calibration fitted on ${points.length} events: slope ${best.a.toFixed(3)}, intercept ${best.b.toFixed(3)}`);
-  return { ...start, calibrationSlope: best.a, calibrationIntercept: best.b };
+    if (!moved) break;
+  }
+  const [calibrationSlope, calibrationIntercept, calibrationUnplanned, calibrationSeveral, calibrationPut] = w;
+  console.log(`calibration fitted on ${points.length} events: ${w.map((x) => x.toFixed(3)).join(' ')} (slope, intercept, unplanned, several, put)`);
+  return { ...start, calibrationSlope, calibrationIntercept, calibrationUnplanned, calibrationSeveral, calibrationPut };
 }
 
 function chooseThreshold(params: AttributionParams, records: LabelledRecord[]): AttributionParams {
@@ -208,7 +231,7 @@ function chooseThreshold(params: AttributionParams, records: LabelledRecord[]): 
     .map((r) => {
       const best = r.options[0];
       const right = r.truth !== null && best.who.visitId === r.truth.visitId && best.productId === r.truth.productId && best.quantity === r.truth.quantity;
-      return { confidence: calibrate(params, best.probability), right };
+      return { confidence: calibrate(params, best.probability, situationOfRecord(r)), right };
     })
     .sort((x, y) => y.confidence - x.confidence);
   const chosen = 1 - 1 / WRONG_COST_IN_REVIEWS;
@@ -220,11 +243,15 @@ function chooseThreshold(params: AttributionParams, records: LabelledRecord[]): 
   return { ...params, decideAbove: chosen };
 }
 
+const indexes = new Map<string, StoreIndex>();
+/** The situation of a record's best option, as the engine sees it. */
+const situationOfRecord = (r: LabelledRecord): Situation => situationOf(indexes.get(r.event.storeId)!, r.event, r.options[0]);
+
 let params: AttributionParams = { ...DEFAULT_PARAMS };
 params = fitWho(params, await labelled(params));
 params = fitWhat(params, await labelled(params));
 const records = await labelled(params);
-params = fitCalibration(params, records);
+params = fitCalibration(params, records, situationOfRecord);
 params = chooseThreshold(params, records);
 const round = (x: number) => +x.toFixed(4);
 const rounded = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v.map(round) : round(v)]));

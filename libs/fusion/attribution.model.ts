@@ -1,4 +1,4 @@
-import type { ProductHypothesis } from '../contracts/index.ts';
+import type { ProductHypothesis, ShelfEventDetected, StoreIndex } from '../contracts/index.ts';
 import { FAR_M, type HandEvidence } from './hand.evidence.ts';
 
 /**
@@ -51,9 +51,18 @@ export interface AttributionParams {
    */
   misplacedPrior: number;
   shelfOnlyPrior: number;
-  /** Platt calibration of the joint probability: confidence = sigmoid(slope * logit(p) + intercept). */
+  /**
+   * Platt calibration of the joint probability, with the situations the joint is overconfident in:
+   * confidence = sigmoid(slope * logit(p) + intercept + the terms of the situation). A product the
+   * lanes are not planned for (the shelf's or fusion's belief of a misplaced item, which can be
+   * another item of the same weight), several units at once (two people's picks in one change),
+   * a put (what the person carries can be two products of one weight).
+   */
   calibrationSlope: number;
   calibrationIntercept: number;
+  calibrationUnplanned: number;
+  calibrationSeveral: number;
+  calibrationPut: number;
   /** Decide at or above this calibrated confidence; below, the event goes to review. */
   decideAbove: number;
 }
@@ -180,8 +189,35 @@ export function jointOptions(params: AttributionParams, kind: 'pick' | 'put', wh
   return options.sort((a, b) => b.probability - a.probability);
 }
 
-export function calibrate(params: AttributionParams, probability: number): number {
+/** What the calibration knows of a decision besides its joint probability. */
+export interface Situation {
+  /** The product is not what the event's lanes are planned for. */
+  unplanned: boolean;
+  /** More than one unit. */
+  several: boolean;
+  put: boolean;
+}
+
+/** The situation of a decision: its event and best option, against the planogram. */
+export function situationOf(
+  index: Pick<StoreIndex, 'placementByLane'>,
+  event: Pick<ShelfEventDetected, 'laneIds' | 'kind'>,
+  best: Pick<JointOption, 'productId' | 'quantity'>,
+): Situation {
+  return {
+    unplanned: !event.laneIds.some((laneId) => index.placementByLane.get(laneId)?.productId === best.productId),
+    several: best.quantity > 1,
+    put: event.kind === 'put',
+  };
+}
+
+export function calibrate(params: AttributionParams, probability: number, situation: Situation): number {
   const p = Math.min(1 - EPS, Math.max(EPS, probability));
-  const z = params.calibrationSlope * Math.log(p / (1 - p)) + params.calibrationIntercept;
+  const z =
+    params.calibrationSlope * Math.log(p / (1 - p)) +
+    params.calibrationIntercept +
+    (situation.unplanned ? params.calibrationUnplanned : 0) +
+    (situation.several ? params.calibrationSeveral : 0) +
+    (situation.put ? params.calibrationPut : 0);
   return 1 / (1 + Math.exp(-z));
 }

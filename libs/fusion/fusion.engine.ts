@@ -18,7 +18,7 @@ import {
   type VisitTrackBound,
 } from '../contracts/index.ts';
 import { inImage, projectPoint } from '../geometry/camera.ts';
-import { calibrate, jointOptions, pickHypotheses, whoProbabilities, type AttributionParams, type PickContext, type JointOption, type Who } from './attribution.model.ts';
+import { calibrate, jointOptions, pickHypotheses, situationOf, whoProbabilities, type AttributionParams, type PickContext, type JointOption, type Who } from './attribution.model.ts';
 import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, HISTORY_MS, type HandEvidence } from './hand.evidence.ts';
 import fittedParams from './attribution.params.json' with { type: 'json' };
 
@@ -251,7 +251,7 @@ export class FusionEngine {
     const hypotheses = pickContext ? pickHypotheses(this.params, event.hypotheses, pickContext) : event.hypotheses;
     const options = hypotheses.length > 0 ? jointOptions(this.params, event.kind, whos, hypotheses) : [];
     const best = options[0];
-    const confidence = best ? calibrate(this.params, best.probability) : 0;
+    const confidence = best ? calibrate(this.params, best.probability, situationOf(this.index, event, best)) : 0;
     const record = (outcome: SettledRecord['outcome']) => this.onSettled?.({ event, evidence, options, pickContext, confidence, outcome });
 
     if (!best) {
