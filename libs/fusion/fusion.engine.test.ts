@@ -248,3 +248,22 @@ test('an item put back on the wrong lane is misplaced there, and a later pick of
   assert.equal(attributed?.visitId, 'v-b');
   assert.deepEqual(attributed.lines, [{ productId: OTHER_PRODUCT, quantity: 1 }]);
 });
+
+test('a group: a companion\'s reach counts for the payer\'s visit', () => {
+  const engine = engineWith({ 'v-pay': { trackId: 't-payer' }, 'v-b': { trackId: 't-b' } });
+  engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: 'bound-v-pay-2', storeId: 'kiosk', ts: T0, visitId: 'v-pay', trackId: 't-companion', member: 1, reason: 'entry' });
+  const out = run(engine, shelfEvent('pick'), instants({ 't-payer': () => away(0.9), 't-companion': reach(300, 1_200), 't-b': () => away(0.3) }, 0, 3_000));
+  const [attributed] = attributions(out);
+  assert.equal(attributed?.visitId, 'v-pay');
+  assert.equal(attributed.trackId, 't-companion');
+});
+
+test('a review names the cameras to look at: those that see the lane, live ones only', () => {
+  const engine = engineWith({});
+  engine.onDeviceHealth({ schemaVersion: SCHEMA_VERSION, eventId: 'dh-cam-1', storeId: 'kiosk', ts: T0, deviceId: 'cam-1', deviceKind: 'camera', health: 'offline', detail: 'gone' });
+  const [review] = reviews(run(engine, shelfEvent('pick'), instants({ 't-x': reach(300, 1_200) }, 0, 3_000)));
+  const frames = review.evidence!.frames;
+  assert.ok(frames.length > 0, 'some camera sees the lane');
+  assert.ok(!frames.some((f) => f.cameraId === 'cam-1'), 'not the camera that is offline');
+  assert.ok(frames.every((f) => f.ts >= CHANGE.startMs && f.ts <= CHANGE.endMs));
+});
