@@ -8,6 +8,10 @@
  *
  *   node --import tsx bench/attribution.bench.ts [--noise 0.05] [--seed 1] [--json] [recording ...]
  *
+ * The service's speed is measured too, on the first recording: the same inputs published on the
+ * in-process bus (schema checks, delivery, holds) to createFusionService, until it has taken them all
+ * and flushed.
+ *
  * With no recording it simulates one (40 shoppers, 8 minutes, hard, kiosk, seed 1, no video) in a
  * temporary folder. The parameters are libs/fusion/attribution.params.json, fitted on other seeds
  * (bench/attribution.fit.ts).
@@ -18,7 +22,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openRecording } from '../libs/recording/index.ts';
-import { expectedCalibrationError, reliabilityTable, runFusion, scoreRun, type AttributionScore } from '../libs/fusion/fusion.eval.ts';
+import { topics } from '../libs/contracts/index.ts';
+import { createMemoryBus, parseBusConfig } from '../libs/bus/index.ts';
+import { waitFor } from '../libs/bus/bus.harness.ts';
+import { collect, type Recording } from '../libs/recording/index.ts';
+import { expectedCalibrationError, fusionInputs, reliabilityTable, runFusion, scoreRun, type AttributionScore } from '../libs/fusion/fusion.eval.ts';
+import { createFusionService } from '../services/fusion/fusion.service.ts';
 
 /** Fusion must run at least this many times faster than the store clock. */
 const TARGET_RATIO = 10;
@@ -32,11 +41,29 @@ const seed = Number(values.seed ?? 1);
 function simulated(): { dirs: string[]; cleanup: () => void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'walkout-attribution-'));
   const out = path.join(dir, 'run');
-  const cli = new URL('../services/cli/main.ts', import.meta.url).pathname;
-  const args = ['--import', 'tsx', cli, 'sim', '--random', '--shoppers', '40', '--minutes', '8', '--difficulty', 'hard', '--store', 'kiosk', '--seed', '1', '--no-video', '--out', out];
+  const cli = new URL('../bin/walkout.js', import.meta.url).pathname;
+  const args = [cli, 'sim', '--random', '--shoppers', '40', '--minutes', '8', '--difficulty', 'hard', '--store', 'kiosk', '--seed', '1', '--no-video', '--out', out];
   const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   if (result.status !== 0) throw new Error(`walkout sim failed (${result.status})`);
   return { dirs: [out], cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Store time over wall time of the fusion service taking a recording's inputs off the in-process bus. */
+async function serviceRatio(recording: Recording): Promise<number> {
+  const inputs = await collect(fusionInputs(recording, { noiseM, seed }));
+  const bus = createMemoryBus({ topics, config: parseBusConfig({ kind: 'memory' }) });
+  await bus.start();
+  const service = createFusionService({ index: recording.index, bus });
+  await service.start();
+  const taken = () => Object.values(service.stats().messages).reduce((sum, n) => sum + n, 0);
+  const started = performance.now();
+  for (const input of inputs) await bus.publish(input.topic, input.message as never);
+  await waitFor(() => taken() >= inputs.length, () => `the service to take ${inputs.length} messages (has ${taken()})`, 600_000);
+  await service.flush();
+  const wallMs = performance.now() - started;
+  await service.stop();
+  await bus.close();
+  return (recording.manifest.endMs - recording.manifest.startMs) / wallMs;
 }
 
 const { dirs, cleanup } = positionals.length > 0 ? { dirs: positionals, cleanup: () => undefined } : simulated();
@@ -66,6 +93,7 @@ try {
     calibrationError: expectedCalibrationError(reliability),
     exactMatch: sum('receiptsExact') / Math.max(1, sum('visits')),
     speedRatio: sum('storeMs') / Math.max(1e-9, sum('engineMs')),
+    serviceSpeedRatio: await serviceRatio(await openRecording(dirs[0])),
     reliability,
   };
   if (values.json) console.log(JSON.stringify({ ...total, perRecording: scores.map(({ reliability: _r, decisions: _d, ...s }) => s) }, null, 2));
@@ -84,7 +112,7 @@ try {
     console.log('    confidence      decided  mean conf  right');
     for (const bin of reliability.filter((b) => b.count > 0))
       console.log(`    ${bin.from.toFixed(1)}-${bin.to.toFixed(1)}  ${String(bin.count).padStart(12)}  ${bin.meanConfidence.toFixed(3).padStart(9)}  ${bin.accuracy.toFixed(3).padStart(5)}`);
-    console.log(`  speed: ${total.speedRatio.toFixed(0)}x the store clock (target ${TARGET_RATIO}x) ${total.speedRatio >= TARGET_RATIO ? 'ok' : 'TOO SLOW'}`);
+    console.log(`  speed: engine ${total.speedRatio.toFixed(0)}x the store clock, service on the in-process bus ${total.serviceSpeedRatio.toFixed(0)}x (target ${TARGET_RATIO}x) ${total.serviceSpeedRatio >= TARGET_RATIO ? 'ok' : 'TOO SLOW'}`);
   }
 } finally {
   cleanup();
