@@ -267,3 +267,14 @@ test('a review names the cameras to look at: those that see the lane, live ones 
   assert.ok(!frames.some((f) => f.cameraId === 'cam-1'), 'not the camera that is offline');
   assert.ok(frames.every((f) => f.ts >= CHANGE.startMs && f.ts <= CHANGE.endMs));
 });
+
+test('putting back what a pick in review may have taken is no unexpected put', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+  // Both hands in the lane alike as the weight drops: nobody can tell, the pick goes to review.
+  const pick = run(engine, shelfEvent('pick'), instants({ 't-a': reach(300, 1_200), 't-b': reach(300, 1_200) }, 0, 3_000));
+  assert.deepEqual(reviews(pick)[0]?.visitIds.sort(), ['v-a', 'v-b']);
+  const later = 10_000;
+  const put = run(engine, shelfEvent('put', undefined, later), instants({ 't-a': reach(later + 800, later + 1_500), 't-b': () => away(0.8) }, 3_100, later + 3_000));
+  assert.equal(reviews(put).length, 0);
+  assert.equal(attributions(put)[0]?.visitId, 'v-a');
+});

@@ -91,6 +91,11 @@ interface VisitState {
   reviews: Set<string>;
   /** What fusion attributed (picks less puts) and the cart's last word, per product. */
   ledger: Map<string, number>;
+  /**
+   * What picks sent to review may have added (each product and quantity the visit was an option
+   * for): a person may put back what their pending pick took, which is no unexpected put.
+   */
+  pending: Map<string, number>;
   cart: { version: number; lines: Map<string, number> } | null;
 }
 
@@ -215,15 +220,16 @@ export class FusionEngine {
   private visit(visitId: string, kind?: VisitKind): VisitState {
     let visit = this.visits.get(visitId);
     if (!visit) {
-      visit = { kind: kind ?? 'shopper', settled: false, attributed: new Set(), reviews: new Set(), ledger: new Map(), cart: null };
+      visit = { kind: kind ?? 'shopper', settled: false, attributed: new Set(), reviews: new Set(), ledger: new Map(), pending: new Map(), cart: null };
       this.visits.set(visitId, visit);
     } else if (kind) visit.kind = kind;
     return visit;
   }
 
-  /** Units of each product a visit holds: the larger of what fusion attributed and what the cart says. */
+  /** Units of each product a visit may hold: what fusion attributed plus what pending picks may have added, or what the cart says if more. */
   private holdings(visit: VisitState): Map<string, number> {
     const holds = new Map(visit.ledger);
+    for (const [productId, quantity] of visit.pending) holds.set(productId, (holds.get(productId) ?? 0) + quantity);
     for (const [productId, quantity] of visit.cart?.lines ?? []) holds.set(productId, Math.max(quantity, holds.get(productId) ?? 0));
     return holds;
   }
@@ -267,7 +273,7 @@ export class FusionEngine {
           : visitId === null
             ? `the likeliest person (track ${best.who.trackId}) is bound to no visit`
             : `not sure enough: ${(confidence * 100).toFixed(1)}% for ${visitId}, below ${(this.params.decideAbove * 100).toFixed(0)}%`;
-      return [this.review(event, 'attribution', reason, whos, evidence, candidates)];
+      return [this.review(event, 'attribution', reason, whos, evidence, candidates, options)];
     }
     if (!best.carried) {
       record('unexpected-put');
@@ -380,12 +386,17 @@ export class FusionEngine {
     whos: Who[],
     evidence: Array<HandEvidence & { visitId: string | null }>,
     candidates: AttributionCandidate[],
+    options: JointOption[] = [],
   ): FusionOutput {
     const reviewId = `review-${event.shelfEventId}`;
     const visitIds = whos
       .filter((w): w is Who & { visitId: string } => typeof w.visitId === 'string' && w.probability >= REVIEW_MENTION_PROBABILITY)
       .map((w) => w.visitId);
-    for (const visitId of visitIds) this.visit(visitId).reviews.add(reviewId);
+    for (const visitId of visitIds) {
+      const visit = this.visit(visitId);
+      visit.reviews.add(reviewId);
+      if (event.kind === 'pick' && visit.kind !== 'staff') this.mayHold(visit, options.filter((o) => o.who.visitId === visitId));
+    }
     const byTrack = new Map(evidence.map((e) => [e.trackId, e]));
     const reviewEvidence: ReviewEvidence = {
       candidates: candidates.slice(0, MAX_CANDIDATES_LISTED).map((c) => ({ ...c, handDistances: byTrack.get(c.trackId)?.handDistances ?? [] })),
@@ -409,6 +420,13 @@ export class FusionEngine {
         evidence: reviewEvidence,
       },
     };
+  }
+
+  /** A pick in review may have added any of its options for this visit: at most the largest quantity of each product. */
+  private mayHold(visit: VisitState, options: JointOption[]): void {
+    const most = new Map<string, number>();
+    for (const option of options) most.set(option.productId, Math.max(option.quantity, most.get(option.productId) ?? 0));
+    for (const [productId, quantity] of most) visit.pending.set(productId, (visit.pending.get(productId) ?? 0) + quantity);
   }
 
   /** The cameras that have the event's lanes in view (and saw a candidate then), live ones only, at the middle of the change. */
