@@ -1,6 +1,6 @@
 import { topics as contractTopics, type StoreIndex } from '../../libs/contracts/index.ts';
 import type { Bus, Delivery, Release, Subscription } from '../../libs/bus/index.ts';
-import { systemClock, type Clock } from '../../libs/clock/clock.ts';
+import type { Clock } from '../../libs/clock/clock.ts';
 import { silentLogger, type Logger } from '../../libs/log/logger.ts';
 import { FusionEngine, type FusionOutput } from '../../libs/fusion/fusion.engine.ts';
 import type { AttributionParams } from '../../libs/fusion/attribution.model.ts';
@@ -39,6 +39,7 @@ const INPUT_TOPICS: readonly InputTopic[] = [
 export interface FusionServiceDependencies {
   index: StoreIndex;
   bus: Pick<Bus<FusionTopics>, 'publish' | 'subscribe'>;
+  /** Not read: fusion keeps time by the store clock of the messages (the watermark); here for the shape every service shares. */
   clock?: Clock;
   logger?: Logger;
   params?: AttributionParams;
@@ -68,8 +69,6 @@ export interface FusionService {
 export function createFusionService(deps: FusionServiceDependencies): FusionService {
   const { index, bus } = deps;
   const logger = deps.logger ?? silentLogger;
-  // The engine keeps time by the messages' store clock; the clock is here for the shape of every service.
-  void (deps.clock ?? systemClock);
   const engine = new FusionEngine({ index, params: deps.params });
   const messages = Object.fromEntries(INPUT_TOPICS.map((t) => [t, 0])) as Record<InputTopic, number>;
   const counts = { attributed: 0, reviews: 0, visitsSettled: 0, publishFailures: 0 };
