@@ -43,6 +43,7 @@ async function labelled(params: AttributionParams): Promise<LabelledRecord[]> {
   for (const dir of positionals) {
     const recording = await openRecording(dir);
     indexes.set(recording.manifest.storeId, recording.index);
+    if (trainedOn.length < positionals.length) trainedOn.push(`${dir}: ${recording.manifest.source.detail}`);
     all.push(...labelRecords(await runFusion(recording, { noiseM, seed, params })));
   }
   return all;
@@ -244,6 +245,8 @@ function chooseThreshold(params: AttributionParams, records: LabelledRecord[]): 
 }
 
 const indexes = new Map<string, StoreIndex>();
+/** What each training recording is (its manifest's source), written next to the parameters. */
+const trainedOn: string[] = [];
 /** The situation of a record's best option, as the engine sees it. */
 const situationOfRecord = (r: LabelledRecord): Situation => situationOf(indexes.get(r.event.storeId)!, r.event, r.options[0]);
 
@@ -256,5 +259,6 @@ params = chooseThreshold(params, records);
 const round = (x: number) => +x.toFixed(4);
 const rounded = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v.map(round) : round(v)]));
 const command = `node --import tsx bench/attribution.fit.ts --noise ${noiseM} --seed ${seed} ${positionals.join(' ')}`;
-await writeFile(PARAMS_FILE, JSON.stringify({ fittedWith: command, params: rounded }, null, 2) + '\n');
+const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficulty hard --store kiosk --seed N --no-video --out <dir>';
+await writeFile(PARAMS_FILE, JSON.stringify({ fittedWith: command, trainedOn, recordingsMadeWith: recordings, params: rounded }, null, 2) + '\n');
 console.log(`wrote ${PARAMS_FILE.pathname}`);
