@@ -13,14 +13,14 @@
  * 4. the decision threshold: where deciding costs less than a review (WRONG_COST_IN_REVIEWS), with
  *    the table of what other thresholds would do on the training runs printed for comparison.
  * The engine is run once per step with the parameters so far, since what visits hold depends on
- * what was decided before.
+ * what was decided before; steps 1 and 2 go round ROUNDS times. Every fit starts from INITIAL, so
+ * the same recordings give the same parameters.
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { openRecording } from '../libs/recording/index.ts';
 import { calibrate, jointOptions, pickHypotheses, situationOf, whoProbabilities, type AttributionParams, type Situation, type Who } from '../libs/fusion/attribution.model.ts';
 import type { StoreIndex } from '../libs/contracts/index.ts';
-import { DEFAULT_PARAMS } from '../libs/fusion/fusion.engine.ts';
 import { PROFILE_OFFSETS_MS } from '../libs/fusion/hand.evidence.ts';
 import { labelRecords, runFusion, type LabelledRecord } from '../libs/fusion/fusion.eval.ts';
 
@@ -250,9 +250,40 @@ const trainedOn: string[] = [];
 /** The situation of a record's best option, as the engine sees it. */
 const situationOfRecord = (r: LabelledRecord): Situation => situationOf(indexes.get(r.event.storeId)!, r.event, r.options[0]);
 
-let params: AttributionParams = { ...DEFAULT_PARAMS };
-params = fitWho(params, await labelled(params));
-params = fitWhat(params, await labelled(params));
+/**
+ * Where every fit starts (not the parameters committed now), so that the same recordings give the
+ * same parameters: close to the hand, a little time in the lane, nobody unseen, puts of what the
+ * visit holds, no calibration yet.
+ */
+const INITIAL: AttributionParams = {
+  contactPerM: 10,
+  nearestPerM: 0,
+  inLanePerS: 1,
+  timingPerS: 0,
+  seen: 1,
+  unseen: -5,
+  reusedReach: 0,
+  pickProfilePerM: PROFILE_OFFSETS_MS.map(() => 0),
+  putProfilePerM: PROFILE_OFFSETS_MS.map(() => 0),
+  uncarriedPut: 0.01,
+  unseenCarry: 0.05,
+  misplacedPrior: 1,
+  shelfOnlyPrior: 0.1,
+  calibrationSlope: 1,
+  calibrationIntercept: 0,
+  calibrationUnplanned: 0,
+  calibrationSeveral: 0,
+  calibrationPut: 0,
+  decideAbove: 1 - 1 / WRONG_COST_IN_REVIEWS,
+};
+/** Who and what are fitted in turn this many times: what visits hold depends on what was decided. */
+const ROUNDS = 2;
+
+let params: AttributionParams = { ...INITIAL };
+for (let round = 0; round < ROUNDS; round++) {
+  params = fitWho(params, await labelled(params));
+  params = fitWhat(params, await labelled(params));
+}
 const records = await labelled(params);
 params = fitCalibration(params, records, situationOfRecord);
 params = chooseThreshold(params, records);
