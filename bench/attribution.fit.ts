@@ -9,7 +9,8 @@
  *    (coordinate search with shrinking steps);
  * 2. what: the put factors (uncarried, unseen) and the pick priors (misplaced, shelf only), by the
  *    likelihood of the true (visit, product, quantity), on a grid;
- * 3. calibration: Platt scaling of the best option's joint probability against whether it was right;
+ * 3. calibration: Platt scaling of the best option's joint probability against whether it was right,
+ *    on out-of-fold events (each run settled with who and what fitted on the others);
  * 4. the decision threshold: where deciding costs less than a review (WRONG_COST_IN_REVIEWS), with
  *    the table of what other thresholds would do on the training runs printed for comparison.
  * The engine is run once per step with the parameters so far, since what visits hold depends on
@@ -38,12 +39,12 @@ const { values, positionals } = parseArgs({ options: { noise: { type: 'string' }
 const noiseM = Number(values.noise ?? 0.05);
 const seed = Number(values.seed ?? 1);
 
-async function labelled(params: AttributionParams): Promise<LabelledRecord[]> {
+async function labelled(params: AttributionParams, dirs: readonly string[] = positionals): Promise<LabelledRecord[]> {
   const all: LabelledRecord[] = [];
-  for (const dir of positionals) {
+  for (const dir of dirs) {
     const recording = await openRecording(dir);
     indexes.set(recording.manifest.storeId, recording.index);
-    if (trainedOn.length < positionals.length) trainedOn.push(`${dir}: ${recording.manifest.source.detail}`);
+    if (!trainedOn.some((line) => line.startsWith(`${dir}: `))) trainedOn.push(`${dir}: ${recording.manifest.source.detail}`);
     all.push(...labelRecords(await runFusion(recording, { noiseM, seed, params })));
   }
   return all;
@@ -279,12 +280,33 @@ const INITIAL: AttributionParams = {
 /** Who and what are fitted in turn this many times: what visits hold depends on what was decided. */
 const ROUNDS = 2;
 
-let params: AttributionParams = { ...INITIAL };
-for (let round = 0; round < ROUNDS; round++) {
-  params = fitWho(params, await labelled(params));
-  params = fitWhat(params, await labelled(params));
+async function fitWhoAndWhat(dirs: readonly string[], rounds: number): Promise<AttributionParams> {
+  let params: AttributionParams = { ...INITIAL };
+  for (let round = 0; round < rounds; round++) {
+    params = fitWho(params, await labelled(params, dirs));
+    params = fitWhat(params, await labelled(params, dirs));
+  }
+  return params;
 }
-const records = await labelled(params);
+
+/**
+ * The events calibration and the threshold are fitted on are out of fold: each training run is
+ * settled with who and what fitted on the other runs (one round), since on the runs it was fitted on
+ * the model is right more often than it will be on new ones, and a calibration fitted there states
+ * too much confidence.
+ */
+async function outOfFoldRecords(): Promise<LabelledRecord[]> {
+  const records: LabelledRecord[] = [];
+  for (const held of positionals) {
+    console.log(`fold without ${held}:`);
+    const params = await fitWhoAndWhat(positionals.filter((dir) => dir !== held), 1);
+    records.push(...(await labelled(params, [held])));
+  }
+  return records;
+}
+
+let params = await fitWhoAndWhat(positionals, ROUNDS);
+const records = positionals.length > 1 ? await outOfFoldRecords() : await labelled(params);
 params = fitCalibration(params, records, situationOfRecord);
 params = chooseThreshold(params, records);
 const round = (x: number) => +x.toFixed(4);
