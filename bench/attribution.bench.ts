@@ -1,0 +1,119 @@
+/**
+ * Attribution on hard simulated runs: how fast the fusion engine goes against the store clock (the
+ * target is 10x for 40 shoppers), and how well it attributes (accuracy, reviews per 1000 visits,
+ * calibration error with its reliability table, receipts built from its attributions that are
+ * exact). People come from the true skeletons with the tracker's typical error (--noise), shelf
+ * events from shelf perception over the load cells, visits bound from the truth. The engine's time
+ * is measured alone: its inputs are read and made beforehand.
+ *
+ *   node --import tsx bench/attribution.bench.ts [--noise 0.05] [--seed 1] [--json] [recording ...]
+ *
+ * The service's speed is measured too, on the first recording: the same inputs published on the
+ * in-process bus (schema checks, delivery, holds) to createFusionService, until it has taken them all
+ * and flushed.
+ *
+ * With no recording it simulates one (40 shoppers, 8 minutes, hard, kiosk, seed 1, no video) in a
+ * temporary folder. The parameters are libs/fusion/attribution.params.json, fitted on other seeds
+ * (bench/attribution.fit.ts).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { openRecording } from '../libs/recording/index.ts';
+import { topics } from '../libs/contracts/index.ts';
+import { createMemoryBus, parseBusConfig } from '../libs/bus/index.ts';
+import { waitFor } from '../libs/bus/bus.harness.ts';
+import { collect, type Recording } from '../libs/recording/index.ts';
+import { expectedCalibrationError, fusionInputs, reliabilityTable, runFusion, scoreRun, type AttributionScore } from '../libs/fusion/fusion.eval.ts';
+import { createFusionService } from '../services/fusion/fusion.service.ts';
+
+/** Fusion must run at least this many times faster than the store clock. */
+const TARGET_RATIO = 10;
+const { values, positionals } = parseArgs({
+  options: { noise: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } },
+  allowPositionals: true,
+});
+const noiseM = Number(values.noise ?? 0.05);
+const seed = Number(values.seed ?? 1);
+
+function simulated(): { dirs: string[]; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'walkout-attribution-'));
+  const out = path.join(dir, 'run');
+  const cli = new URL('../bin/walkout.js', import.meta.url).pathname;
+  const args = [cli, 'sim', '--random', '--shoppers', '40', '--minutes', '8', '--difficulty', 'hard', '--store', 'kiosk', '--seed', '1', '--no-video', '--out', out];
+  const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (result.status !== 0) throw new Error(`walkout sim failed (${result.status})`);
+  return { dirs: [out], cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Store time over wall time of the fusion service taking a recording's inputs off the in-process bus. */
+async function serviceRatio(recording: Recording): Promise<number> {
+  const inputs = await collect(fusionInputs(recording, { noiseM, seed }));
+  const bus = createMemoryBus({ topics, config: parseBusConfig({ kind: 'memory' }) });
+  await bus.start();
+  const service = createFusionService({ index: recording.index, bus });
+  await service.start();
+  const taken = () => Object.values(service.stats().messages).reduce((sum, n) => sum + n, 0);
+  const started = performance.now();
+  for (const input of inputs) await bus.publish(input.topic, input.message as never);
+  await waitFor(() => taken() >= inputs.length, () => `the service to take ${inputs.length} messages (has ${taken()})`, 600_000);
+  await service.flush();
+  const wallMs = performance.now() - started;
+  await service.stop();
+  await bus.close();
+  return (recording.manifest.endMs - recording.manifest.startMs) / wallMs;
+}
+
+const { dirs, cleanup } = positionals.length > 0 ? { dirs: positionals, cleanup: () => undefined } : simulated();
+try {
+  const scores: Array<AttributionScore & { recording: string }> = [];
+  const decisions: Array<{ confidence: number; right: boolean }> = [];
+  for (const dir of dirs) {
+    const run = await runFusion(await openRecording(dir), { noiseM, seed });
+    const score = scoreRun(run);
+    scores.push({ recording: dir, ...score });
+    decisions.push(...score.decisions);
+  }
+  const sum = (key: keyof AttributionScore) => scores.reduce((total, s) => total + (s[key] as number), 0);
+  const reliability = reliabilityTable(decisions);
+  const total = {
+    recordings: dirs.length,
+    noiseM,
+    visits: sum('visits'),
+    events: sum('events'),
+    trueActions: sum('trueActions'),
+    matchedEvents: sum('matchedEvents'),
+    attributed: sum('attributed'),
+    attributionAccuracy: sum('attributedRight') / Math.max(1, sum('attributed')),
+    reviews: sum('reviews'),
+    unexpectedPuts: sum('unexpectedPuts'),
+    reviewsPer1000: (1000 * sum('reviews')) / Math.max(1, sum('visits')),
+    calibrationError: expectedCalibrationError(reliability),
+    exactMatch: sum('receiptsExact') / Math.max(1, sum('visits')),
+    speedRatio: sum('storeMs') / Math.max(1e-9, sum('engineMs')),
+    serviceSpeedRatio: await serviceRatio(await openRecording(dirs[0])),
+    reliability,
+  };
+  if (values.json) console.log(JSON.stringify({ ...total, perRecording: scores.map(({ reliability: _r, decisions: _d, ...s }) => s) }, null, 2));
+  else {
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    for (const s of scores)
+      console.log(
+        `${s.recording}: ${s.visits} visits, ${s.events} events, ${s.attributed} attributed (${pct(s.attributionAccuracy)} right), ${s.reviews} reviews, ECE ${s.calibrationError.toFixed(3)}, receipts exact ${pct(s.exactMatch)}`,
+      );
+    console.log(`\nall: ${total.visits} visits, ${total.events} shelf events, noise ${noiseM} m`);
+    console.log(`  shelf events matching a true pick or put: ${total.matchedEvents} of ${total.events}; true picks and puts found: ${total.matchedEvents} of ${total.trueActions}`);
+    console.log(`  attribution accuracy ${pct(total.attributionAccuracy)} of ${total.attributed} decided`);
+    console.log(`  reviews ${total.reviews} (${total.unexpectedPuts} unexpected puts): ${total.reviewsPer1000.toFixed(0)} per 1000 visits`);
+    console.log(`  receipts exact ${pct(total.exactMatch)}`);
+    console.log(`  calibration error ${total.calibrationError.toFixed(4)}; reliability:`);
+    console.log('    confidence      decided  mean conf  right');
+    for (const bin of reliability.filter((b) => b.count > 0))
+      console.log(`    ${bin.from.toFixed(1)}-${bin.to.toFixed(1)}  ${String(bin.count).padStart(12)}  ${bin.meanConfidence.toFixed(3).padStart(9)}  ${bin.accuracy.toFixed(3).padStart(5)}`);
+    console.log(`  speed: engine ${total.speedRatio.toFixed(0)}x the store clock, service on the in-process bus ${total.serviceSpeedRatio.toFixed(0)}x (target ${TARGET_RATIO}x) ${total.serviceSpeedRatio >= TARGET_RATIO ? 'ok' : 'TOO SLOW'}`);
+  }
+} finally {
+  cleanup();
+}

@@ -1,0 +1,317 @@
+/**
+ * Fits the attribution model (libs/fusion/attribution.model.ts) on training recordings and writes
+ * libs/fusion/attribution.params.json. Measure on other seeds (bench/attribution.bench.ts).
+ *
+ *   node --import tsx bench/attribution.fit.ts --noise 0.05 /tmp/fusion-runs/f6 /tmp/fusion-runs/f7 ...
+ *
+ * Steps, each on the events of every training run that match a true action:
+ * 1. who: the person-score weights and the unseen score, by maximum likelihood of the true visit
+ *    (coordinate search with shrinking steps);
+ * 2. what: the put factors (uncarried, unseen) and the pick priors (misplaced, shelf only), by the
+ *    likelihood of the true (visit, product, quantity), on a grid;
+ * 3. calibration: Platt scaling of the best option's joint probability against whether it was right,
+ *    on out-of-fold events (each run settled with who and what fitted on the others);
+ * 4. the decision threshold: where deciding costs less than a review (WRONG_COST_IN_REVIEWS), with
+ *    the table of what other thresholds would do on the training runs printed for comparison.
+ * The engine is run once per step with the parameters so far, since what visits hold depends on
+ * what was decided before; steps 1 and 2 go round ROUNDS times. Every fit starts from INITIAL, so
+ * the same recordings give the same parameters.
+ */
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { openRecording } from '../libs/recording/index.ts';
+import { calibrate, jointOptions, pickHypotheses, situationOf, whoProbabilities, type AttributionParams, type Situation, type Who } from '../libs/fusion/attribution.model.ts';
+import type { StoreIndex } from '../libs/contracts/index.ts';
+import { PROFILE_OFFSETS_MS } from '../libs/fusion/hand.evidence.ts';
+import { labelRecords, runFusion, type LabelledRecord } from '../libs/fusion/fusion.eval.ts';
+
+/**
+ * What a wrong charge costs, in reviews: with a calibrated confidence c, deciding costs (1 - c) times
+ * this and a review costs one, so deciding pays from c = 1 - 1 / WRONG_COST_IN_REVIEWS.
+ */
+const WRONG_COST_IN_REVIEWS = 5;
+const WHO_KEYS = ['contactPerM', 'nearestPerM', 'inLanePerS', 'timingPerS', 'seen', 'unseen', 'reusedReach'] as const;
+/** Weights that may be negative; the others are penalties or rewards of a known sign. */
+const SIGNED_KEYS: ReadonlySet<string> = new Set(['unseen', 'reusedReach']);
+const PARAMS_FILE = new URL('../libs/fusion/attribution.params.json', import.meta.url);
+
+const { values, positionals } = parseArgs({ options: { noise: { type: 'string' }, seed: { type: 'string' } }, allowPositionals: true });
+const noiseM = Number(values.noise ?? 0.05);
+const seed = Number(values.seed ?? 1);
+
+async function labelled(params: AttributionParams, dirs: readonly string[] = positionals): Promise<LabelledRecord[]> {
+  const all: LabelledRecord[] = [];
+  for (const dir of dirs) {
+    const recording = await openRecording(dir);
+    indexes.set(recording.manifest.storeId, recording.index);
+    if (!trainedOn.some((line) => line.startsWith(`${dir}: `))) trainedOn.push(`${dir}: ${recording.manifest.source.detail}`);
+    all.push(...labelRecords(await runFusion(recording, { noiseM, seed, params })));
+  }
+  return all;
+}
+
+/** The whos of a record under other parameters: visits' tracks summed again, holdings as they were. */
+function whosUnder(params: AttributionParams, record: LabelledRecord): Who[] {
+  const who = whoProbabilities(params, record.evidence, record.event.kind);
+  const holds = new Map(record.options.map((o) => [o.who.visitId, o.who]));
+  const byVisit = new Map<string, Who>();
+  const whos: Who[] = [];
+  record.evidence.forEach((e, i) => {
+    if (e.visitId === null) return void whos.push({ visitId: null, trackId: e.trackId, probability: who.people[i], staff: false });
+    const entry = byVisit.get(e.visitId);
+    if (entry) entry.probability += who.people[i];
+    else byVisit.set(e.visitId, { visitId: e.visitId, trackId: e.trackId, probability: who.people[i], staff: holds.get(e.visitId)?.staff ?? false, holds: holds.get(e.visitId)?.holds });
+  });
+  return [...whos, ...byVisit.values(), { visitId: undefined, probability: who.unseen, staff: false }];
+}
+
+/** Log-likelihoods of impossible outcomes are floored here, low enough that every event still pulls. */
+const FLOOR = 1e-300;
+
+function whoLogLikelihood(params: AttributionParams, records: LabelledRecord[]): number {
+  let sum = 0;
+  for (const r of records) {
+    if (!r.truth) continue;
+    const whos = whosUnder(params, r);
+    const truth = whos.find((w) => w.visitId === r.truth!.visitId) ?? whos.at(-1)!;
+    sum += Math.log(Math.max(FLOOR, truth.probability));
+  }
+  return sum;
+}
+
+/**
+ * The joint's floor is higher: a truth no option names (a quantity two people took at once, an item
+ * nobody saw misplaced) is not the priors' doing, and at 1e-300 a handful of them would drown the rest.
+ */
+const JOINT_FLOOR = 1e-6;
+
+function jointLogLikelihood(params: AttributionParams, records: LabelledRecord[]): number {
+  let sum = 0;
+  for (const r of records) {
+    if (!r.truth || r.event.hypotheses.length === 0) continue;
+    const hypotheses = r.pickContext ? pickHypotheses(params, r.event.hypotheses, r.pickContext) : r.event.hypotheses;
+    const options = jointOptions(params, r.event.kind, whosUnder(params, r), hypotheses);
+    const truth = options.find((o) => o.who.visitId === r.truth!.visitId && o.productId === r.truth!.productId && o.quantity === r.truth!.quantity);
+    sum += Math.log(Math.max(JOINT_FLOOR, truth?.probability ?? 0));
+  }
+  return sum;
+}
+
+/** The who weights as one vector: the scalar weights, then the pick and put profile weights. */
+function whoVector(params: AttributionParams): number[] {
+  return [...WHO_KEYS.map((key) => params[key]), ...params.pickProfilePerM, ...params.putProfilePerM];
+}
+
+function withWhoVector(params: AttributionParams, vector: number[]): AttributionParams {
+  const out = { ...params };
+  WHO_KEYS.forEach((key, i) => (out[key] = SIGNED_KEYS.has(key) ? vector[i] : Math.max(0, vector[i])));
+  const profiles = PROFILE_OFFSETS_MS.length;
+  out.pickProfilePerM = vector.slice(WHO_KEYS.length, WHO_KEYS.length + profiles);
+  out.putProfilePerM = vector.slice(WHO_KEYS.length + profiles, WHO_KEYS.length + 2 * profiles);
+  return out;
+}
+
+/** A light penalty on the profile weights, so offsets that say little stay near zero. */
+const PROFILE_L2 = 0.01;
+
+function penalisedWho(params: AttributionParams, records: LabelledRecord[]): number {
+  const penalty = [...params.pickProfilePerM, ...params.putProfilePerM].reduce((sum, w) => sum + w * w, 0);
+  return whoLogLikelihood(params, records) - PROFILE_L2 * penalty;
+}
+
+/**
+ * Maximum likelihood by gradient ascent (central differences) with a backtracking line search; the
+ * likelihood is smooth in these weights and nearly concave (a softmax of linear scores).
+ */
+function fitWho(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
+  let vector = whoVector(start);
+  let best = penalisedWho(start, records);
+  const DELTA = 1e-4;
+  for (let iteration = 0; iteration < 300; iteration++) {
+    const gradient = vector.map((_, i) => {
+      const up = [...vector];
+      const down = [...vector];
+      up[i] += DELTA;
+      down[i] -= DELTA;
+      return (penalisedWho(withWhoVector(start, up), records) - penalisedWho(withWhoVector(start, down), records)) / (2 * DELTA);
+    });
+    let step = 1;
+    let moved = false;
+    while (step > 1e-7) {
+      const trial = vector.map((v, i) => v + step * gradient[i]);
+      const value = penalisedWho(withWhoVector(start, trial), records);
+      if (value > best + 1e-7) {
+        best = value;
+        vector = withWhoVector(start, trial) && whoVector(withWhoVector(start, trial));
+        moved = true;
+        break;
+      }
+      step /= 2;
+    }
+    if (!moved) break;
+  }
+  const params = withWhoVector(start, vector);
+  console.log(`who fitted: penalised log-likelihood ${best.toFixed(2)}`, Object.fromEntries(WHO_KEYS.map((k) => [k, +params[k].toFixed(3)])));
+  console.log(`  pick profile ${params.pickProfilePerM.map((w) => w.toFixed(1)).join(' ')}`);
+  console.log(`  put profile  ${params.putProfilePerM.map((w) => w.toFixed(1)).join(' ')}`);
+  return params;
+}
+
+/** The what priors on a grid, by the likelihood of the true (visit, product, quantity): put factors on puts, pick priors on picks. */
+function fitWhat(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
+  const puts = records.filter((r) => r.event.kind === 'put');
+  const picks = records.filter((r) => r.event.kind === 'pick');
+  let put = { params: start, value: jointLogLikelihood(start, puts) };
+  for (const uncarriedPut of [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2])
+    for (const unseenCarry of [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 1]) {
+      const trial = { ...start, uncarriedPut, unseenCarry };
+      const value = jointLogLikelihood(trial, puts);
+      if (value > put.value) put = { params: trial, value };
+    }
+  let pick = { params: put.params, value: jointLogLikelihood(put.params, picks) };
+  for (const misplacedPrior of [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5])
+    for (const shelfOnlyPrior of [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1]) {
+      const trial = { ...put.params, misplacedPrior, shelfOnlyPrior };
+      const value = jointLogLikelihood(trial, picks);
+      if (value > pick.value) pick = { params: trial, value };
+    }
+  const p = pick.params;
+  console.log(`what fitted: puts ${put.value.toFixed(2)} (uncarried ${p.uncarriedPut}, unseen ${p.unseenCarry}), picks ${pick.value.toFixed(2)} (misplaced ${p.misplacedPrior}, shelf only ${p.shelfOnlyPrior})`);
+  return p;
+}
+
+const logit = (p: number) => Math.log(Math.min(1 - 1e-6, Math.max(1e-6, p)) / (1 - Math.min(1 - 1e-6, Math.max(1e-6, p))));
+
+/**
+ * Platt scaling with the situation terms (attribution.model.ts calibrate): a logistic regression of
+ * right or wrong on the logit of the best joint probability and the situation, by gradient ascent
+ * (the likelihood is concave in these weights).
+ */
+function fitCalibration(start: AttributionParams, records: LabelledRecord[], situation: (r: LabelledRecord) => Situation): AttributionParams {
+  const points = records
+    .filter((r) => r.options.length > 0)
+    .map((r) => {
+      const best = r.options[0];
+      const right = r.truth !== null && best.who.visitId === r.truth.visitId && best.productId === r.truth.productId && best.quantity === r.truth.quantity;
+      const s = situation(r);
+      return { x: [logit(best.probability), 1, s.unplanned ? 1 : 0, s.several ? 1 : 0, s.put ? 1 : 0], y: right ? 1 : 0 };
+    });
+  const logLikelihood = (w: number[]) =>
+    points.reduce((sum, { x, y }) => {
+      const p = 1 / (1 + Math.exp(-x.reduce((z, xi, i) => z + xi * w[i], 0)));
+      return sum + Math.log(Math.max(FLOOR, y ? p : 1 - p));
+    }, 0);
+  let w = [1, 0, 0, 0, 0];
+  let best = logLikelihood(w);
+  for (let iteration = 0; iteration < 2000; iteration++) {
+    const gradient = w.map((_, i) =>
+      points.reduce((sum, { x, y }) => sum + (y - 1 / (1 + Math.exp(-x.reduce((z, xj, j) => z + xj * w[j], 0)))) * x[i], 0),
+    );
+    let step = 0.01;
+    let moved = false;
+    while (step > 1e-9) {
+      const trial = w.map((wi, i) => wi + step * gradient[i]);
+      const value = logLikelihood(trial);
+      if (value > best + 1e-9) {
+        best = value;
+        w = trial;
+        moved = true;
+        break;
+      }
+      step /= 2;
+    }
+    if (!moved) break;
+  }
+  const [calibrationSlope, calibrationIntercept, calibrationUnplanned, calibrationSeveral, calibrationPut] = w;
+  console.log(`calibration fitted on ${points.length} events: ${w.map((x) => x.toFixed(3)).join(' ')} (slope, intercept, unplanned, several, put)`);
+  return { ...start, calibrationSlope, calibrationIntercept, calibrationUnplanned, calibrationSeveral, calibrationPut };
+}
+
+function chooseThreshold(params: AttributionParams, records: LabelledRecord[]): AttributionParams {
+  const scored = records
+    .filter((r) => r.options.length > 0 && r.options[0].who.visitId)
+    .map((r) => {
+      const best = r.options[0];
+      const right = r.truth !== null && best.who.visitId === r.truth.visitId && best.productId === r.truth.productId && best.quantity === r.truth.quantity;
+      return { confidence: calibrate(params, best.probability, situationOfRecord(r)), right };
+    })
+    .sort((x, y) => y.confidence - x.confidence);
+  const chosen = 1 - 1 / WRONG_COST_IN_REVIEWS;
+  for (const threshold of [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]) {
+    const decided = scored.filter((s) => s.confidence >= threshold);
+    console.log(`  threshold ${threshold.toFixed(2)}: ${decided.length} decided, ${decided.filter((s) => !s.right).length} wrong, ${scored.length - decided.length} to review`);
+  }
+  console.log(`decision threshold ${chosen}`);
+  return { ...params, decideAbove: chosen };
+}
+
+const indexes = new Map<string, StoreIndex>();
+/** What each training recording is (its manifest's source), written next to the parameters. */
+const trainedOn: string[] = [];
+/** The situation of a record's best option, as the engine sees it. */
+const situationOfRecord = (r: LabelledRecord): Situation => situationOf(indexes.get(r.event.storeId)!, r.event, r.options[0]);
+
+/**
+ * Where every fit starts (not the parameters committed now), so that the same recordings give the
+ * same parameters: close to the hand, a little time in the lane, nobody unseen, puts of what the
+ * visit holds, no calibration yet.
+ */
+const INITIAL: AttributionParams = {
+  contactPerM: 10,
+  nearestPerM: 0,
+  inLanePerS: 1,
+  timingPerS: 0,
+  seen: 1,
+  unseen: -5,
+  reusedReach: 0,
+  pickProfilePerM: PROFILE_OFFSETS_MS.map(() => 0),
+  putProfilePerM: PROFILE_OFFSETS_MS.map(() => 0),
+  uncarriedPut: 0.01,
+  unseenCarry: 0.05,
+  misplacedPrior: 1,
+  shelfOnlyPrior: 0.1,
+  calibrationSlope: 1,
+  calibrationIntercept: 0,
+  calibrationUnplanned: 0,
+  calibrationSeveral: 0,
+  calibrationPut: 0,
+  decideAbove: 1 - 1 / WRONG_COST_IN_REVIEWS,
+};
+/** Who and what are fitted in turn this many times: what visits hold depends on what was decided. */
+const ROUNDS = 2;
+
+async function fitWhoAndWhat(dirs: readonly string[], rounds: number): Promise<AttributionParams> {
+  let params: AttributionParams = { ...INITIAL };
+  for (let round = 0; round < rounds; round++) {
+    params = fitWho(params, await labelled(params, dirs));
+    params = fitWhat(params, await labelled(params, dirs));
+  }
+  return params;
+}
+
+/**
+ * The events calibration and the threshold are fitted on are out of fold: each training run is
+ * settled with who and what fitted on the other runs (one round), since on the runs it was fitted on
+ * the model is right more often than it will be on new ones, and a calibration fitted there states
+ * too much confidence.
+ */
+async function outOfFoldRecords(): Promise<LabelledRecord[]> {
+  const records: LabelledRecord[] = [];
+  for (const held of positionals) {
+    console.log(`fold without ${held}:`);
+    const params = await fitWhoAndWhat(positionals.filter((dir) => dir !== held), 1);
+    records.push(...(await labelled(params, [held])));
+  }
+  return records;
+}
+
+let params = await fitWhoAndWhat(positionals, ROUNDS);
+const records = positionals.length > 1 ? await outOfFoldRecords() : await labelled(params);
+params = fitCalibration(params, records, situationOfRecord);
+params = chooseThreshold(params, records);
+const round = (x: number) => +x.toFixed(4);
+const rounded = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v.map(round) : round(v)]));
+const command = `node --import tsx bench/attribution.fit.ts --noise ${noiseM} --seed ${seed} ${positionals.join(' ')}`;
+const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficulty hard --store kiosk --seed N --no-video --out <dir>';
+await writeFile(PARAMS_FILE, JSON.stringify({ fittedWith: command, trainedOn, recordingsMadeWith: recordings, params: rounded }, null, 2) + '\n');
+console.log(`wrote ${PARAMS_FILE.pathname}`);

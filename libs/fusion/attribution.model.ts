@@ -1,0 +1,223 @@
+import type { ProductHypothesis, ShelfEventDetected, StoreIndex } from '../contracts/index.ts';
+import { FAR_M, type HandEvidence } from './hand.evidence.ts';
+
+/**
+ * The probability model of attribution, apart from the engine so the fit (bench/attribution.fit.ts)
+ * scores exactly what runs live.
+ *
+ * Who: a conditional logit over the people near the shelf plus one more option, "someone the
+ * cameras did not follow there". Each person scores from their hand evidence (how close a wrist came
+ * around the change, over the whole reach, how long it stayed in the lane, where it was at fixed moments before and after the change, whether it went in or out as the weight changed, how much of the time it
+ * was seen); the unseen option has a fixed score. Softmax gives P(person); a visit's probability is
+ * the sum over its people (a group's members all count for the payer).
+ *
+ * What: the shelf event's product hypotheses. For a put, what each visit carries weighs in (a
+ * put-back is most likely of an item the person holds): a hypothesis the visit does not hold is
+ * multiplied by `uncarriedPut`. Who and what are normalised together, so a put of something only one
+ * of two people near the shelf carries goes to that one.
+ *
+ * The joint probability of the best (visit, product, quantity) is then mapped through a Platt
+ * calibration (fitted on training runs) into the stated confidence.
+ */
+
+export interface AttributionParams {
+  /** Score per metre of contact distance (around the change) and of nearest distance (whole reach). */
+  contactPerM: number;
+  nearestPerM: number;
+  /** Score per second a wrist spent in the lane (capped at IN_LANE_CAP_S). */
+  inLanePerS: number;
+  /** Score per second the hand's crossing into (put) or out of (pick) the lane is off the change. */
+  timingPerS: number;
+  /** Score per metre of the hand's distance at each profile offset (hand.evidence PROFILE_OFFSETS_MS), for picks and for puts. */
+  pickProfilePerM: number[];
+  putProfilePerM: number[];
+  /** Score for a wrist seen all through the window (less in proportion). */
+  seen: number;
+  /**
+   * Score added for a person whose reach already explains another change of the same kind on these
+   * plates moments before (one reach, one event): usually negative.
+   */
+  reusedReach: number;
+  /** Score of "someone unseen did it". */
+  unseen: number;
+  /** Likelihood factor of a put of something the visit does not carry. */
+  uncarriedPut: number;
+  /** Likelihood factor of the unseen option in a put (what an unseen person holds is unknown). */
+  unseenCarry: number;
+  /**
+   * Priors of what a pick takes, against a product the lane is planned for (1): one fusion saw put
+   * there by mistake (a misplaced put it attributed), and one only the shelf lists (the shelf's own
+   * guess of what lies there, which fusion's carts did not confirm).
+   */
+  misplacedPrior: number;
+  shelfOnlyPrior: number;
+  /**
+   * Platt calibration of the joint probability, with the situations the joint is overconfident in:
+   * confidence = sigmoid(slope * logit(p) + intercept + the terms of the situation). A product the
+   * lanes are not planned for (the shelf's or fusion's belief of a misplaced item, which can be
+   * another item of the same weight), several units at once (two people's picks in one change),
+   * a put (what the person carries can be two products of one weight).
+   */
+  calibrationSlope: number;
+  calibrationIntercept: number;
+  calibrationUnplanned: number;
+  calibrationSeveral: number;
+  calibrationPut: number;
+  /** Decide at or above this calibrated confidence; below, the event goes to review. */
+  decideAbove: number;
+}
+
+/** Time in the lane beyond this says nothing more (a long reach is no surer than a full one), seconds. */
+export const IN_LANE_CAP_S = 1.5;
+/** Joint probabilities are kept inside (EPS, 1 - EPS) before the logit, so calibration stays finite. */
+const EPS = 1e-6;
+
+/** What a weight change of a product and quantity is measured with on top of the event's own sigma, grams. */
+export const WEIGHT_MODEL_GRAMS = 2;
+/** A product misplaced on a plate is considered for a pick of up to this many units at once. */
+const MAX_MISPLACED_UNITS = 3;
+/** A hypothesis further than this many sigmas from the measured change is not considered. */
+const MAX_WEIGHT_SIGMAS = 5;
+
+export interface PickContext {
+  deltaGrams: number;
+  sigmaGrams: number;
+  /** Products the event's lanes are planned for. */
+  planned: ReadonlySet<string>;
+  /** Units of each product fusion saw put on the event's plates by mistake. */
+  misplaced: ReadonlyMap<string, number>;
+  product(productId: string): { unitWeightGrams: number; weightSpreadGrams: number } | undefined;
+}
+
+/**
+ * What a pick took: the shelf's hypotheses and the products fusion knows were put on these plates
+ * by mistake, each weighed by how well its weight fits the change (a Gaussian in grams) and by its
+ * prior (planned for the lane, misplaced there as fusion saw, or listed by the shelf alone).
+ */
+export function pickHypotheses(params: AttributionParams, shelf: readonly ProductHypothesis[], context: PickContext): ProductHypothesis[] {
+  const options = new Map<string, { productId: string; quantity: number }>();
+  for (const h of shelf) options.set(`${h.productId}x${h.quantity}`, h);
+  for (const [productId, units] of context.misplaced)
+    for (let quantity = 1; quantity <= Math.min(units, MAX_MISPLACED_UNITS); quantity++) options.set(`${productId}x${quantity}`, { productId, quantity });
+  const weighed: ProductHypothesis[] = [];
+  for (const { productId, quantity } of options.values()) {
+    const product = context.product(productId);
+    if (!product) continue;
+    const sigma = Math.sqrt(context.sigmaGrams ** 2 + quantity * product.weightSpreadGrams ** 2 + WEIGHT_MODEL_GRAMS ** 2);
+    const z = (Math.abs(context.deltaGrams) - quantity * product.unitWeightGrams) / sigma;
+    if (Math.abs(z) > MAX_WEIGHT_SIGMAS) continue;
+    const prior = context.planned.has(productId) ? 1 : (context.misplaced.get(productId) ?? 0) >= quantity ? params.misplacedPrior : params.shelfOnlyPrior;
+    weighed.push({ productId, quantity, probability: (prior * Math.exp(-0.5 * z * z)) / sigma });
+  }
+  const total = weighed.reduce((sum, h) => sum + h.probability, 0);
+  if (total <= 0) return [...shelf];
+  return weighed.map((h) => ({ ...h, probability: h.probability / total })).sort((a, b) => b.probability - a.probability);
+}
+
+export interface PersonScoreInput {
+  evidence: Pick<HandEvidence, 'contactM' | 'nearestM' | 'inLaneS' | 'timingS' | 'seen' | 'profile'> & { reused?: boolean };
+}
+
+export function personScore(params: AttributionParams, evidence: PersonScoreInput['evidence'], kind: 'pick' | 'put'): number {
+  const weights = kind === 'pick' ? params.pickProfilePerM : params.putProfilePerM;
+  let profile = 0;
+  for (let i = 0; i < weights.length; i++) profile -= weights[i] * (evidence.profile[i] ?? 0);
+  return (
+    profile +
+    (evidence.reused ? params.reusedReach : 0) +
+    -params.contactPerM * Math.min(FAR_M, evidence.contactM) -
+    params.nearestPerM * Math.min(FAR_M, evidence.nearestM) +
+    params.inLanePerS * Math.min(IN_LANE_CAP_S, evidence.inLaneS) -
+    params.timingPerS * evidence.timingS +
+    params.seen * evidence.seen
+  );
+}
+
+/** P(person) for each person, and P(unseen) last, by softmax of the scores. */
+export function whoProbabilities(
+  params: AttributionParams,
+  evidence: ReadonlyArray<PersonScoreInput['evidence']>,
+  kind: 'pick' | 'put',
+): { people: number[]; unseen: number } {
+  const scores = [...evidence.map((e) => personScore(params, e, kind)), params.unseen];
+  const top = Math.max(...scores);
+  const weights = scores.map((s) => Math.exp(s - top));
+  const total = weights.reduce((sum, w) => sum + w, 0);
+  return { people: weights.slice(0, -1).map((w) => w / total), unseen: weights.at(-1)! / total };
+}
+
+/** One who of the joint: a visit (or an unbound track, or nobody seen) with its probability. */
+export interface Who {
+  /** Visit id; null for a track bound to no visit; undefined for "someone unseen". */
+  visitId: string | null | undefined;
+  /** The track that carries most of its probability (unbound: the track itself). */
+  trackId?: string;
+  probability: number;
+  /** Staff restock: what they put is not theirs to carry. */
+  staff: boolean;
+  /** Units of each product this visit holds (picks less puts), when known. */
+  holds?: ReadonlyMap<string, number>;
+}
+
+export interface JointOption {
+  who: Who;
+  productId: string;
+  quantity: number;
+  /** The event's own probability of this product and quantity (normalised over its hypotheses). */
+  hypothesis: number;
+  /** Whether the visit holds enough of it (puts by shoppers only; true otherwise). */
+  carried: boolean;
+  probability: number;
+}
+
+/**
+ * Every (who, product, quantity) with its probability, most likely first. Hypotheses are normalised
+ * to sum to one; a put weighs in what each who holds.
+ */
+export function jointOptions(params: AttributionParams, kind: 'pick' | 'put', whos: readonly Who[], hypotheses: readonly ProductHypothesis[]): JointOption[] {
+  const hypothesisTotal = hypotheses.reduce((sum, h) => sum + h.probability, 0);
+  const options: JointOption[] = [];
+  for (const who of whos)
+    for (const h of hypotheses) {
+      const hypothesis = hypothesisTotal > 0 ? h.probability / hypothesisTotal : 1 / hypotheses.length;
+      const carried = kind === 'pick' || who.staff || (who.holds?.get(h.productId) ?? 0) >= h.quantity;
+      const carryFactor = kind === 'pick' || who.staff ? 1 : who.visitId === undefined ? params.unseenCarry : carried ? 1 : params.uncarriedPut;
+      options.push({ who, productId: h.productId, quantity: h.quantity, hypothesis, carried, probability: who.probability * hypothesis * carryFactor });
+    }
+  const total = options.reduce((sum, o) => sum + o.probability, 0);
+  for (const option of options) option.probability = total > 0 ? option.probability / total : 0;
+  return options.sort((a, b) => b.probability - a.probability);
+}
+
+/** What the calibration knows of a decision besides its joint probability. */
+export interface Situation {
+  /** The product is not what the event's lanes are planned for. */
+  unplanned: boolean;
+  /** More than one unit. */
+  several: boolean;
+  put: boolean;
+}
+
+/** The situation of a decision: its event and best option, against the planogram. */
+export function situationOf(
+  index: Pick<StoreIndex, 'placementByLane'>,
+  event: Pick<ShelfEventDetected, 'laneIds' | 'kind'>,
+  best: Pick<JointOption, 'productId' | 'quantity'>,
+): Situation {
+  return {
+    unplanned: !event.laneIds.some((laneId) => index.placementByLane.get(laneId)?.productId === best.productId),
+    several: best.quantity > 1,
+    put: event.kind === 'put',
+  };
+}
+
+export function calibrate(params: AttributionParams, probability: number, situation: Situation): number {
+  const p = Math.min(1 - EPS, Math.max(EPS, probability));
+  const z =
+    params.calibrationSlope * Math.log(p / (1 - p)) +
+    params.calibrationIntercept +
+    (situation.unplanned ? params.calibrationUnplanned : 0) +
+    (situation.several ? params.calibrationSeveral : 0) +
+    (situation.put ? params.calibrationPut : 0);
+  return 1 / (1 + Math.exp(-z));
+}

@@ -1,0 +1,280 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import {
+  indexStore,
+  parseStore,
+  SCHEMA_VERSION,
+  type EventAttributed,
+  type PeopleTracked,
+  type ReviewItemOpened,
+  type ShelfEventDetected,
+  type TrackedPerson,
+  type Vec3,
+  type VisitSettled,
+} from '../contracts/index.ts';
+import { EVIDENCE_AFTER_MS } from './hand.evidence.ts';
+import { DEFAULT_PARAMS, FusionEngine, SHELF_EVENT_WAIT_MS, type FusionOutput } from './fusion.engine.ts';
+
+const index = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'))));
+const T0 = 1_700_000_000_000;
+const LANE = 'g2-s2-l3'; // gondola g2 faces +x: shoppers stand at larger x, the lane's front is its max x
+const PRODUCT = index.placementByLane.get(LANE)!.productId;
+const OTHER_PRODUCT = index.placementByLane.get('g2-s2-l4')!.productId;
+const box = index.lanes.get(LANE)!.lane.box;
+/** Where a hand closes on the front item: a few centimetres inside the lane, just above the shelf. */
+const IN_LANE: Vec3 = [box.max[0] - 0.06, (box.min[1] + box.max[1]) / 2, box.min[2] + 0.07];
+const away = (metres: number): Vec3 => [IN_LANE[0] + metres, IN_LANE[1], IN_LANE[2]];
+const STEP_MS = 100;
+/** The weight changes from 1.0 s to 1.3 s after T0. */
+const CHANGE = { startMs: T0 + 1_000, endMs: T0 + 1_300 };
+
+function person(trackId: string, wrist: Vec3 | null): TrackedPerson {
+  const keypoints: Array<Vec3 | null> = Array.from({ length: 17 }, () => null);
+  keypoints[10] = wrist;
+  return { trackId, keypoints, cameras: ['cam-1', 'cam-2'] };
+}
+
+function instant(ts: number, people: TrackedPerson[]): PeopleTracked {
+  return { schemaVersion: SCHEMA_VERSION, eventId: `tracked-kiosk-${ts}`, storeId: index.store.id, ts, people };
+}
+
+/** A reach into the lane: the wrist is in it from `inMs` to `outMs` after T0, `restM` in front of it otherwise. */
+const reach = (inMs: number, outMs: number, restM = 0.5) => (t: number) => (t >= T0 + inMs && t <= T0 + outMs ? IN_LANE : away(restM));
+
+type Hand = (t: number) => Vec3 | null;
+
+/** Instants every STEP_MS from `fromMs` to `toMs` after T0, each person's wrist where their hand says. */
+function instants(people: Record<string, Hand>, fromMs: number, toMs: number): PeopleTracked[] {
+  const out: PeopleTracked[] = [];
+  for (let t = T0 + fromMs; t <= T0 + toMs; t += STEP_MS) out.push(instant(t, Object.entries(people).map(([trackId, hand]) => person(trackId, hand(t)))));
+  return out;
+}
+
+function shelfEvent(kind: 'pick' | 'put', hypotheses = [{ productId: PRODUCT, quantity: 1, probability: 1 }], laterMs = 0): ShelfEventDetected {
+  const id = `se-g2-s2-${CHANGE.startMs + laterMs}-${kind}-0`;
+  const grams = index.products.get(hypotheses[0].productId)!.unitWeightGrams * hypotheses[0].quantity;
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    eventId: id,
+    storeId: index.store.id,
+    ts: CHANGE.endMs + laterMs + 500,
+    shelfEventId: id,
+    shelfId: 'g2-s2',
+    plateIds: index.lanes.get(LANE)!.lane.plateIds,
+    laneIds: [LANE],
+    kind,
+    startMs: CHANGE.startMs + laterMs,
+    endMs: CHANGE.endMs + laterMs,
+    deltaGrams: (kind === 'pick' ? -1 : 1) * grams,
+    sigmaGrams: 2,
+    hypotheses,
+    confidence: 1,
+    health: 'ok',
+  };
+}
+
+function engineWith(visits: Record<string, { trackId: string; kind?: 'shopper' | 'staff' }>) {
+  const engine = new FusionEngine({ index });
+  for (const [visitId, { trackId, kind }] of Object.entries(visits)) {
+    engine.onVisitStarted({ schemaVersion: SCHEMA_VERSION, eventId: `started-${visitId}`, storeId: 'kiosk', ts: T0, visitId, kind: kind ?? 'shopper', partySize: 1 });
+    engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: `bound-${visitId}`, storeId: 'kiosk', ts: T0, visitId, trackId, member: 0, reason: 'entry' });
+  }
+  return engine;
+}
+
+function holds(engine: FusionEngine, visitId: string, productId: string, quantity = 1) {
+  engine.onCartUpdated({
+    schemaVersion: SCHEMA_VERSION,
+    eventId: `cart-${visitId}-1`,
+    storeId: 'kiosk',
+    ts: T0,
+    visitId,
+    version: 1,
+    lines: [{ productId, quantity, unitPriceCents: 100, totalCents: 100 * quantity }],
+    pendingReviewIds: [],
+    totalCents: 100 * quantity,
+  });
+}
+
+/** Feeds the event, then the people stream; everything the engine published. */
+function run(engine: FusionEngine, event: ShelfEventDetected, people: PeopleTracked[]): FusionOutput[] {
+  return [...engine.onShelfEvent(event), ...people.flatMap((p) => engine.onPeople(p))];
+}
+
+const attributions = (out: FusionOutput[]) => out.filter((o) => o.topic === 'fusion.event-attributed').map((o) => o.message as EventAttributed);
+const reviews = (out: FusionOutput[]) => out.filter((o) => o.topic === 'review.item-opened').map((o) => o.message as ReviewItemOpened);
+
+test('two shoppers at one shelf: the hand that was in the lane as the weight changed wins', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+  // a reaches in and lifts at the change; b stands beside, hand 25 cm in front of the lane.
+  const out = run(engine, shelfEvent('pick'), instants({ 't-a': reach(300, 1_200), 't-b': () => away(0.25) }, 0, 3_000));
+  const [attributed] = attributions(out);
+  assert.equal(reviews(out).length, 0);
+  assert.equal(attributed.visitId, 'v-a');
+  assert.deepEqual(attributed.lines, [{ productId: PRODUCT, quantity: 1 }]);
+  assert.ok(attributed.confidence >= DEFAULT_PARAMS.decideAbove, `confidence ${attributed.confidence}`);
+  assert.deepEqual(attributed.candidates.map((c) => c.visitId), ['v-a', 'v-b']);
+  assert.equal(attributed.misplaced, false);
+});
+
+test('the same two shoppers the other way round: b reaches, b is charged', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+  const out = run(engine, shelfEvent('pick'), instants({ 't-a': () => away(0.25), 't-b': reach(300, 1_200) }, 0, 3_000));
+  assert.equal(attributions(out)[0]?.visitId, 'v-b');
+});
+
+test('a put-back goes to whoever holds the product when both hands were in the lane', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+  holds(engine, 'v-b', PRODUCT);
+  // Both hands come into the lane as the weight rises: only b has the item to put back.
+  const out = run(engine, shelfEvent('put'), instants({ 't-a': reach(800, 1_500), 't-b': reach(800, 1_500) }, 0, 3_000));
+  const [attributed] = attributions(out);
+  assert.equal(attributed?.visitId, 'v-b');
+  assert.equal(attributed.kind, 'put');
+});
+
+test('near-equal weights on a put: the product the shopper carries is the one put back', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  holds(engine, 'v-a', OTHER_PRODUCT);
+  const hypotheses = [
+    { productId: PRODUCT, quantity: 1, probability: 0.55 },
+    { productId: OTHER_PRODUCT, quantity: 1, probability: 0.45 },
+  ];
+  const out = run(engine, shelfEvent('put', hypotheses), instants({ 't-a': reach(800, 1_500) }, 0, 3_000));
+  const [attributed] = attributions(out);
+  assert.deepEqual(attributed?.lines, [{ productId: OTHER_PRODUCT, quantity: 1 }]);
+  assert.equal(attributed.misplaced, true, 'the other product does not belong on this lane');
+});
+
+test('a put of something the shopper never took goes to review as unexpected', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  const out = run(engine, shelfEvent('put'), instants({ 't-a': reach(800, 1_500) }, 0, 3_000));
+  assert.equal(attributions(out).length, 0);
+  const [review] = reviews(out);
+  assert.equal(review.kind, 'unexpected-put');
+  assert.deepEqual(review.visitIds, ['v-a']);
+  assert.ok(review.evidence!.candidates[0].handDistances.length > 0);
+  assert.deepEqual(review.evidence!.weight, { shelfId: 'g2-s2', plateIds: index.lanes.get(LANE)!.lane.plateIds, startMs: CHANGE.startMs, endMs: CHANGE.endMs, deltaGrams: index.products.get(PRODUCT)!.unitWeightGrams });
+});
+
+test('staff restocking: a put by staff is attributed to the staff visit, held or not', () => {
+  const engine = engineWith({ 'staff-1': { trackId: 't-s', kind: 'staff' } });
+  const out = run(engine, shelfEvent('put', [{ productId: PRODUCT, quantity: 3, probability: 1 }]), instants({ 't-s': reach(800, 1_500) }, 0, 3_000));
+  const [attributed] = attributions(out);
+  assert.equal(attributed?.visitId, 'staff-1');
+  assert.equal(attributed.visitKind, 'staff');
+});
+
+test('a track bound to no visit is never charged silently: review', () => {
+  const engine = engineWith({});
+  const out = run(engine, shelfEvent('pick'), instants({ 't-x': reach(300, 1_200) }, 0, 3_000));
+  assert.equal(attributions(out).length, 0);
+  const [review] = reviews(out);
+  assert.equal(review.kind, 'attribution');
+  assert.equal(review.evidence!.candidates[0].visitId, null);
+  assert.deepEqual(review.visitIds, []);
+});
+
+test('the watermark holds an event until the people stream has passed its end by the evidence window', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  const people = instants({ 't-a': reach(300, 1_200) }, 0, 3_000);
+  const settleAt = CHANGE.endMs + EVIDENCE_AFTER_MS;
+  assert.deepEqual(engine.onShelfEvent(shelfEvent('pick')), []);
+  for (const p of people.filter((p) => p.ts < settleAt)) assert.deepEqual(engine.onPeople(p), [], `settled early at ${p.ts - T0} ms`);
+  assert.equal(engine.pendingEvents, 1);
+  const out = engine.onPeople(people.find((p) => p.ts === settleAt)!);
+  assert.equal(attributions(out)[0]?.visitId, 'v-a');
+  assert.equal(engine.pendingEvents, 0);
+});
+
+test('a dead camera releases a waiting event once the other streams are past it', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  // The people stream stops at 1.5 s (the tracker waits for a camera that died).
+  for (const p of instants({ 't-a': reach(300, 1_200) }, 0, 1_500)) engine.onPeople(p);
+  assert.deepEqual(engine.onShelfEvent(shelfEvent('pick')), []);
+  const out = engine.onDeviceHealth({
+    schemaVersion: SCHEMA_VERSION,
+    eventId: 'dh-cam-1-dead',
+    storeId: 'kiosk',
+    ts: CHANGE.endMs + EVIDENCE_AFTER_MS,
+    deviceId: 'cam-1',
+    deviceKind: 'camera',
+    health: 'dead',
+    detail: 'no frames',
+  });
+  assert.equal(attributions(out)[0]?.visitId, 'v-a');
+});
+
+test('a visit settles once it has left and the people stream is past its exit by the wait, listing its events and reviews', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  const exitMs = T0 + 4_000;
+  run(engine, shelfEvent('pick'), instants({ 't-a': reach(300, 1_200) }, 0, 3_000));
+  assert.deepEqual(engine.onVisitEnded({ schemaVersion: SCHEMA_VERSION, eventId: 'ended-v-a', storeId: 'kiosk', ts: exitMs, visitId: 'v-a', exitMs, confirmedByGate: true }), []);
+  const before = instants({}, 3_100, 4_000 + SHELF_EVENT_WAIT_MS - STEP_MS).flatMap((p) => engine.onPeople(p));
+  assert.deepEqual(before, []);
+  const [settled] = engine.onPeople(instant(exitMs + SHELF_EVENT_WAIT_MS, [])).map((o) => o.message as VisitSettled);
+  assert.equal(settled.visitId, 'v-a');
+  assert.deepEqual(settled.shelfEventIds, [shelfEvent('pick').shelfEventId]);
+  assert.deepEqual(settled.reviewIds, []);
+  assert.deepEqual(engine.onPeople(instant(exitMs + SHELF_EVENT_WAIT_MS + STEP_MS, [])), [], 'settled once');
+});
+
+test('a shelf event delivered again, settled or waiting, changes nothing', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  const event = shelfEvent('pick');
+  engine.onShelfEvent(event);
+  assert.deepEqual(engine.onShelfEvent(event), []);
+  const out = instants({ 't-a': reach(300, 1_200) }, 0, 3_000).flatMap((p) => engine.onPeople(p));
+  assert.equal(attributions(out).length, 1);
+  assert.deepEqual(engine.onShelfEvent(event), []);
+  assert.equal(engine.pendingEvents, 0);
+});
+
+test('an item put back on the wrong lane is misplaced there, and a later pick of its weight there is that item', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+  holds(engine, 'v-a', OTHER_PRODUCT);
+  const put = run(engine, shelfEvent('put', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }]), instants({ 't-a': reach(800, 1_500), 't-b': () => away(0.8) }, 0, 3_000));
+  assert.equal(attributions(put)[0]?.misplaced, true);
+  // Ten seconds later b picks something of its weight from that lane; the shelf (which did not see
+  // it put there) lists only the lane's own product, which weighs nine times as much.
+  const later = 10_000;
+  const pick = run(
+    engine,
+    { ...shelfEvent('pick', [{ productId: PRODUCT, quantity: 1, probability: 1 }], later), deltaGrams: -index.products.get(OTHER_PRODUCT)!.unitWeightGrams },
+    instants({ 't-a': () => away(0.8), 't-b': reach(later + 300, later + 1_200) }, 3_100, later + 3_000),
+  );
+  const [attributed] = attributions(pick);
+  assert.equal(attributed?.visitId, 'v-b');
+  assert.deepEqual(attributed.lines, [{ productId: OTHER_PRODUCT, quantity: 1 }]);
+});
+
+test('a group: a companion\'s reach counts for the payer\'s visit', () => {
+  const engine = engineWith({ 'v-pay': { trackId: 't-payer' }, 'v-b': { trackId: 't-b' } });
+  engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: 'bound-v-pay-2', storeId: 'kiosk', ts: T0, visitId: 'v-pay', trackId: 't-companion', member: 1, reason: 'entry' });
+  const out = run(engine, shelfEvent('pick'), instants({ 't-payer': () => away(0.9), 't-companion': reach(300, 1_200), 't-b': () => away(0.3) }, 0, 3_000));
+  const [attributed] = attributions(out);
+  assert.equal(attributed?.visitId, 'v-pay');
+  assert.equal(attributed.trackId, 't-companion');
+});
+
+test('a review names the cameras to look at: those that see the lane, live ones only', () => {
+  const engine = engineWith({});
+  engine.onDeviceHealth({ schemaVersion: SCHEMA_VERSION, eventId: 'dh-cam-1', storeId: 'kiosk', ts: T0, deviceId: 'cam-1', deviceKind: 'camera', health: 'offline', detail: 'gone' });
+  const [review] = reviews(run(engine, shelfEvent('pick'), instants({ 't-x': reach(300, 1_200) }, 0, 3_000)));
+  const frames = review.evidence!.frames;
+  assert.ok(frames.length > 0, 'some camera sees the lane');
+  assert.ok(!frames.some((f) => f.cameraId === 'cam-1'), 'not the camera that is offline');
+  assert.ok(frames.every((f) => f.ts >= CHANGE.startMs && f.ts <= CHANGE.endMs));
+});
+
+test('putting back what a pick in review may have taken is no unexpected put', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+  // Both hands in the lane alike as the weight drops: nobody can tell, the pick goes to review.
+  const pick = run(engine, shelfEvent('pick'), instants({ 't-a': reach(300, 1_200), 't-b': reach(300, 1_200) }, 0, 3_000));
+  assert.deepEqual(reviews(pick)[0]?.visitIds.sort(), ['v-a', 'v-b']);
+  const later = 10_000;
+  const put = run(engine, shelfEvent('put', undefined, later), instants({ 't-a': reach(later + 800, later + 1_500), 't-b': () => away(0.8) }, 3_100, later + 3_000));
+  assert.equal(reviews(put).length, 0);
+  assert.equal(attributions(put)[0]?.visitId, 'v-a');
+});

@@ -1,0 +1,483 @@
+import {
+  SCHEMA_VERSION,
+  type AttributionCandidate,
+  type Box3,
+  type CartUpdated,
+  type DeviceHealthReported,
+  type EventAttributed,
+  type PeopleTracked,
+  type ReviewEvidence,
+  type ReviewItemOpened,
+  type ShelfEventDetected,
+  type StoreIndex,
+  type Vec3,
+  type VisitEnded,
+  type VisitKind,
+  type VisitSettled,
+  type VisitStarted,
+  type VisitTrackBound,
+} from '../contracts/index.ts';
+import { inImage, projectPoint } from '../geometry/camera.ts';
+import { calibrate, jointOptions, pickHypotheses, situationOf, whoProbabilities, type AttributionParams, type PickContext, type JointOption, type Who } from './attribution.model.ts';
+import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, HISTORY_MS, type HandEvidence } from './hand.evidence.ts';
+import fittedParams from './attribution.params.json' with { type: 'json' };
+
+/**
+ * Attribution: who picked up or put back what at each shelf event, and how sure. A pure engine (no
+ * bus, no clock): each input returns the messages it leads to, in order. Time is the store clock of
+ * the messages themselves.
+ *
+ * An event waits until the people stream has passed its end by EVIDENCE_AFTER_MS (the watermark): the
+ * hands withdrawing after the change are part of the evidence. While a camera is reported dead or
+ * offline the tracker may stall, so the other streams' time (shelf events, health reports) counts too.
+ *
+ * Then it is decided (`fusion.event-attributed`) when the calibrated confidence of its best (visit,
+ * product, quantity) reaches `decideAbove`, and that visit is a visit (a track bound to no visit is
+ * never charged silently) that holds what it puts back (or is staff restocking). Otherwise it goes to
+ * review (`review.item-opened`, kind `attribution`, or `unexpected-put` for a put of something the
+ * likeliest visit never took) with each candidate's hand distances, the weight span and the cameras
+ * to look at. Nothing is guessed silently.
+ *
+ * A visit is settled (`fusion.visit-settled`) once it has ended, the people stream is past its exit by
+ * SHELF_EVENT_WAIT_MS (every shelf event starting before the exit has arrived by then) and none of
+ * those events is still waiting.
+ */
+
+/** A shelf event is published at most this long (store time) after the exit of anyone who made it, ms. */
+export const SHELF_EVENT_WAIT_MS = 10_000;
+/** A review names the visits at least this likely to have done it (their receipts wait for it). */
+export const REVIEW_MENTION_PROBABILITY = 0.05;
+/** Settled shelf event ids are remembered this long (store time) after the event, to drop redeliveries, ms. */
+export const SETTLED_MEMORY_MS = 15 * 60_000;
+/**
+ * One reach explains one change: a person attributed a change of the same kind on the same plates
+ * less than this long before (store time, ms) is scored as having spent that reach. A reach out and
+ * back takes about two seconds, so two picks by one hand are further apart than this.
+ */
+export const REACH_REUSE_MS = 1_200;
+/** Candidates listed in an attribution or a review, most likely first. */
+const MAX_CANDIDATES_LISTED = 8;
+
+export const DEFAULT_PARAMS: Readonly<AttributionParams> = Object.freeze(fittedParams.params as AttributionParams);
+
+export type FusionOutput =
+  | { topic: 'fusion.event-attributed'; message: EventAttributed }
+  | { topic: 'review.item-opened'; message: ReviewItemOpened }
+  | { topic: 'fusion.visit-settled'; message: VisitSettled };
+
+export interface FusionEngineOptions {
+  index: StoreIndex;
+  params?: AttributionParams;
+  /** Called with every settled event's candidates and joint options (for fitting and measuring). */
+  onSettled?: (record: SettledRecord) => void;
+}
+
+/** What one settled event looked like to the engine: for the fit and the evaluation, not for the bus. */
+export interface SettledRecord {
+  event: ShelfEventDetected;
+  evidence: Array<HandEvidence & { visitId: string | null; reused: boolean }>;
+  options: JointOption[];
+  /** For a pick: what its hypotheses were weighed with (so a fit can weigh them again). */
+  pickContext?: PickContext;
+  confidence: number;
+  outcome: 'attributed' | 'review' | 'unexpected-put' | 'unexplained';
+}
+
+interface VisitState {
+  kind: VisitKind;
+  exitMs?: number;
+  settled: boolean;
+  attributed: Set<string>;
+  reviews: Set<string>;
+  /** What fusion attributed (picks less puts) and the cart's last word, per product. */
+  ledger: Map<string, number>;
+  /**
+   * What picks sent to review may have added (each product and quantity the visit was an option
+   * for): a person may put back what their pending pick took, which is no unexpected put.
+   */
+  pending: Map<string, number>;
+  cart: { version: number; lines: Map<string, number> } | null;
+}
+
+export class FusionEngine {
+  private readonly index: StoreIndex;
+  private readonly params: AttributionParams;
+  private readonly onSettled?: (record: SettledRecord) => void;
+  private readonly history = new HandHistory();
+  private readonly pending = new Map<string, ShelfEventDetected>();
+  /** Settled shelf event id -> its endMs (for forgetting). */
+  private readonly settled = new Map<string, number>();
+  private readonly visits = new Map<string, VisitState>();
+  private readonly trackVisit = new Map<string, string>();
+  private readonly deadCameras = new Set<string>();
+  /** The latest store time seen on the other streams (shelf events, health reports), ms. */
+  private otherStreamsMs = -Infinity;
+  private readonly laneCameras = new Map<string, string[]>();
+  /** Recent attributions (for one reach, one event): the track, the kind, the plates and when the change started. */
+  private recentReaches: Array<{ trackId: string; kind: 'pick' | 'put'; plateIds: string[]; changeMs: number }> = [];
+  /** Units of each product fusion attributed as put on a plate by mistake, and not picked since, per plate. */
+  private readonly misplacedOnPlate = new Map<string, Map<string, number>>();
+  private readonly storeId: string;
+
+  constructor(options: FusionEngineOptions) {
+    this.index = options.index;
+    this.params = options.params ?? DEFAULT_PARAMS;
+    this.onSettled = options.onSettled;
+    this.storeId = options.index.store.id;
+  }
+
+  /** The people stream's watermark: the newest instant taken, ms. */
+  get watermarkMs(): number {
+    return this.history.latestMs;
+  }
+
+  get pendingEvents(): number {
+    return this.pending.size;
+  }
+
+  /** Whether a shelf event is waiting for the people stream. */
+  isPending(shelfEventId: string): boolean {
+    return this.pending.has(shelfEventId);
+  }
+
+  /** Whether a visit's settlement has been given out. */
+  isSettled(visitId: string): boolean {
+    return this.visits.get(visitId)?.settled ?? false;
+  }
+
+  onPeople(instant: PeopleTracked): FusionOutput[] {
+    if (instant.ts <= this.history.latestMs) return [];
+    this.history.add(instant);
+    return this.settleDue();
+  }
+
+  onShelfEvent(event: ShelfEventDetected): FusionOutput[] {
+    this.otherStreamsMs = Math.max(this.otherStreamsMs, event.ts);
+    if (this.pending.has(event.shelfEventId) || this.settled.has(event.shelfEventId)) return [];
+    this.pending.set(event.shelfEventId, event);
+    return this.settleDue();
+  }
+
+  onVisitStarted(message: VisitStarted): FusionOutput[] {
+    this.visit(message.visitId, message.kind);
+    return [];
+  }
+
+  onTrackBound(message: VisitTrackBound): FusionOutput[] {
+    this.trackVisit.set(message.trackId, message.visitId);
+    this.visit(message.visitId);
+    return [];
+  }
+
+  onVisitEnded(message: VisitEnded): FusionOutput[] {
+    const visit = this.visit(message.visitId);
+    visit.exitMs = message.exitMs;
+    return this.settleVisits();
+  }
+
+  onCartUpdated(message: CartUpdated): FusionOutput[] {
+    const visit = this.visit(message.visitId);
+    if (visit.cart && visit.cart.version >= message.version) return [];
+    visit.cart = { version: message.version, lines: new Map(message.lines.map((line) => [line.productId, line.quantity])) };
+    return [];
+  }
+
+  onDeviceHealth(message: DeviceHealthReported): FusionOutput[] {
+    this.otherStreamsMs = Math.max(this.otherStreamsMs, message.ts);
+    if (message.deviceKind !== 'camera') return [];
+    if (message.health === 'dead' || message.health === 'offline') this.deadCameras.add(message.deviceId);
+    else this.deadCameras.delete(message.deviceId);
+    return this.settleDue();
+  }
+
+  /** End of a replay: settles every waiting event and every ended visit with what is known. */
+  flush(): FusionOutput[] {
+    const out: FusionOutput[] = [];
+    for (const event of [...this.pending.values()].sort(byEnd)) out.push(...this.settle(event));
+    out.push(...this.settleVisits(Infinity));
+    return out;
+  }
+
+  /** How far the evidence reaches: the people watermark, or the other streams' time while a camera is dead. */
+  private knownUntil(): number {
+    return this.deadCameras.size > 0 ? Math.max(this.history.latestMs, this.otherStreamsMs) : this.history.latestMs;
+  }
+
+  private settleDue(): FusionOutput[] {
+    const until = this.knownUntil();
+    const out: FusionOutput[] = [];
+    const due = [...this.pending.values()].filter((event) => event.endMs + EVIDENCE_AFTER_MS <= until).sort(byEnd);
+    for (const event of due) out.push(...this.settle(event));
+    this.forgetSettled(until);
+    out.push(...this.settleVisits());
+    return out;
+  }
+
+  private forgetSettled(until: number): void {
+    for (const [id, endMs] of this.settled) if (endMs < until - SETTLED_MEMORY_MS) this.settled.delete(id);
+  }
+
+  private visit(visitId: string, kind?: VisitKind): VisitState {
+    let visit = this.visits.get(visitId);
+    if (!visit) {
+      visit = { kind: kind ?? 'shopper', settled: false, attributed: new Set(), reviews: new Set(), ledger: new Map(), pending: new Map(), cart: null };
+      this.visits.set(visitId, visit);
+    } else if (kind) visit.kind = kind;
+    return visit;
+  }
+
+  /** Units of each product a visit may hold: what fusion attributed plus what pending picks may have added, or what the cart says if more. */
+  private holdings(visit: VisitState): Map<string, number> {
+    const holds = new Map(visit.ledger);
+    for (const [productId, quantity] of visit.pending) holds.set(productId, (holds.get(productId) ?? 0) + quantity);
+    for (const [productId, quantity] of visit.cart?.lines ?? []) holds.set(productId, Math.max(quantity, holds.get(productId) ?? 0));
+    return holds;
+  }
+
+  private settle(event: ShelfEventDetected): FusionOutput[] {
+    this.pending.delete(event.shelfEventId);
+    this.settled.set(event.shelfEventId, event.endMs);
+    const boxes = event.laneIds.map((laneId) => this.index.lanes.get(laneId)?.lane.box).filter((box): box is Box3 => box !== undefined);
+    const evidence = this.history
+      .evidence(boxes, {
+        fromMs: event.startMs - EVIDENCE_BEFORE_MS,
+        toMs: event.endMs + EVIDENCE_AFTER_MS,
+        contactFromMs: event.startMs - CONTACT_SLACK_MS,
+        contactToMs: event.endMs + CONTACT_SLACK_MS,
+        changeMs: event.startMs,
+        kind: event.kind,
+      })
+      .map((e) => ({ ...e, visitId: this.trackVisit.get(e.trackId) ?? null, reused: this.reachSpent(e.trackId, event) }));
+    const who = whoProbabilities(this.params, evidence, event.kind);
+    const candidates: AttributionCandidate[] = evidence
+      .map((e, i) => ({ visitId: e.visitId, trackId: e.trackId, probability: who.people[i], distanceM: round3(e.contactM) }))
+      .sort((a, b) => b.probability - a.probability);
+    const whos = this.whos(evidence, who);
+    const pickContext = event.kind === 'pick' && event.hypotheses.length > 0 ? this.pickContext(event) : undefined;
+    const hypotheses = pickContext ? pickHypotheses(this.params, event.hypotheses, pickContext) : event.hypotheses;
+    const options = hypotheses.length > 0 ? jointOptions(this.params, event.kind, whos, hypotheses) : [];
+    const best = options[0];
+    const confidence = best ? calibrate(this.params, best.probability, situationOf(this.index, event, best)) : 0;
+    const record = (outcome: SettledRecord['outcome']) => this.onSettled?.({ event, evidence, options, pickContext, confidence, outcome });
+
+    if (!best) {
+      record('unexplained');
+      return [this.review(event, 'attribution', 'the weight change fits no product', whos, evidence, candidates)];
+    }
+    const visitId = best.who.visitId;
+    if (visitId === undefined || visitId === null || confidence < this.params.decideAbove) {
+      record('review');
+      const reason =
+        visitId === undefined
+          ? 'nobody the cameras followed was near the shelf'
+          : visitId === null
+            ? `the likeliest person (track ${best.who.trackId}) is bound to no visit`
+            : `not sure enough: ${(confidence * 100).toFixed(1)}% for ${visitId}, below ${(this.params.decideAbove * 100).toFixed(0)}%`;
+      return [this.review(event, 'attribution', reason, whos, evidence, candidates, options)];
+    }
+    if (!best.carried) {
+      record('unexpected-put');
+      return [this.review(event, 'unexpected-put', `${visitId} put back ${best.quantity} x ${best.productId} without having taken it`, whos, evidence, candidates)];
+    }
+    record('attributed');
+    return [this.attribute(event, best, confidence, candidates)];
+  }
+
+  private reachSpent(trackId: string, event: ShelfEventDetected): boolean {
+    return this.recentReaches.some(
+      (reach) =>
+        reach.trackId === trackId &&
+        reach.kind === event.kind &&
+        Math.abs(reach.changeMs - event.startMs) < REACH_REUSE_MS &&
+        reach.plateIds.some((plateId) => event.plateIds.includes(plateId)),
+    );
+  }
+
+  private pickContext(event: ShelfEventDetected): PickContext {
+    const misplaced = new Map<string, number>();
+    for (const plateId of event.plateIds)
+      for (const [productId, units] of this.misplacedOnPlate.get(plateId) ?? []) misplaced.set(productId, Math.max(units, misplaced.get(productId) ?? 0));
+    const planned = new Set(event.laneIds.map((laneId) => this.index.placementByLane.get(laneId)?.productId).filter((id): id is string => id !== undefined));
+    return { deltaGrams: event.deltaGrams, sigmaGrams: event.sigmaGrams, planned, misplaced, product: (productId) => this.index.products.get(productId) };
+  }
+
+  /** Keeps what fusion knows lies misplaced on each plate: a misplaced put adds, a pick of it takes away. */
+  private trackMisplaced(event: ShelfEventDetected, productId: string, quantity: number, misplaced: boolean): void {
+    for (const plateId of event.plateIds) {
+      const onPlate = this.misplacedOnPlate.get(plateId) ?? new Map<string, number>();
+      const units = onPlate.get(productId) ?? 0;
+      if (event.kind === 'put' && misplaced) onPlate.set(productId, units + quantity);
+      else if (event.kind === 'pick' && units > 0) {
+        if (units > quantity) onPlate.set(productId, units - quantity);
+        else onPlate.delete(productId);
+      }
+      if (onPlate.size > 0) this.misplacedOnPlate.set(plateId, onPlate);
+      else this.misplacedOnPlate.delete(plateId);
+    }
+  }
+
+  /** Probabilities per visit (a party's tracks summed), unbound tracks each on their own, and the unseen option. */
+  private whos(evidence: Array<HandEvidence & { visitId: string | null }>, who: { people: number[]; unseen: number }): Who[] {
+    const byVisit = new Map<string, Who & { best: number }>();
+    const whos: Who[] = [];
+    evidence.forEach((e, i) => {
+      const probability = who.people[i];
+      if (e.visitId === null) {
+        whos.push({ visitId: null, trackId: e.trackId, probability, staff: false });
+        return;
+      }
+      const visit = this.visit(e.visitId);
+      const entry = byVisit.get(e.visitId);
+      if (!entry) {
+        byVisit.set(e.visitId, { visitId: e.visitId, trackId: e.trackId, probability, best: probability, staff: visit.kind === 'staff', holds: this.holdings(visit) });
+        return;
+      }
+      entry.probability += probability;
+      if (probability > entry.best) {
+        entry.best = probability;
+        entry.trackId = e.trackId;
+      }
+    });
+    for (const entry of byVisit.values()) whos.push({ visitId: entry.visitId, trackId: entry.trackId, probability: entry.probability, staff: entry.staff, holds: entry.holds });
+    whos.push({ visitId: undefined, probability: who.unseen, staff: false });
+    return whos;
+  }
+
+  private attribute(event: ShelfEventDetected, best: JointOption, confidence: number, candidates: AttributionCandidate[]): FusionOutput {
+    const visitId = best.who.visitId!;
+    const visit = this.visit(visitId);
+    visit.attributed.add(event.shelfEventId);
+    if (visit.kind !== 'staff') {
+      const held = visit.ledger.get(best.productId) ?? 0;
+      visit.ledger.set(best.productId, held + (event.kind === 'pick' ? best.quantity : -best.quantity));
+    }
+    const misplaced = event.kind === 'put' && !event.laneIds.some((laneId) => this.index.placementByLane.get(laneId)?.productId === best.productId);
+    this.trackMisplaced(event, best.productId, best.quantity, misplaced);
+    if (best.who.trackId) {
+      this.recentReaches = this.recentReaches.filter((reach) => reach.changeMs > event.startMs - HISTORY_MS);
+      this.recentReaches.push({ trackId: best.who.trackId, kind: event.kind, plateIds: event.plateIds, changeMs: event.startMs });
+    }
+    return {
+      topic: 'fusion.event-attributed',
+      message: {
+        schemaVersion: SCHEMA_VERSION,
+        eventId: `attributed-${event.shelfEventId}`,
+        storeId: this.storeId,
+        ts: event.endMs,
+        shelfEventId: event.shelfEventId,
+        visitId,
+        visitKind: visit.kind,
+        ...(best.who.trackId ? { trackId: best.who.trackId } : {}),
+        kind: event.kind,
+        lines: [{ productId: best.productId, quantity: best.quantity }],
+        laneIds: event.laneIds,
+        misplaced,
+        confidence,
+        candidates: candidates.slice(0, MAX_CANDIDATES_LISTED),
+        source: 'fusion',
+      },
+    };
+  }
+
+  private review(
+    event: ShelfEventDetected,
+    kind: 'attribution' | 'unexpected-put',
+    reason: string,
+    whos: Who[],
+    evidence: Array<HandEvidence & { visitId: string | null }>,
+    candidates: AttributionCandidate[],
+    options: JointOption[] = [],
+  ): FusionOutput {
+    const reviewId = `review-${event.shelfEventId}`;
+    const visitIds = whos
+      .filter((w): w is Who & { visitId: string } => typeof w.visitId === 'string' && w.probability >= REVIEW_MENTION_PROBABILITY)
+      .map((w) => w.visitId);
+    for (const visitId of visitIds) {
+      const visit = this.visit(visitId);
+      visit.reviews.add(reviewId);
+      if (event.kind === 'pick' && visit.kind !== 'staff') this.mayHold(visit, options.filter((o) => o.who.visitId === visitId));
+    }
+    const byTrack = new Map(evidence.map((e) => [e.trackId, e]));
+    const reviewEvidence: ReviewEvidence = {
+      candidates: candidates.slice(0, MAX_CANDIDATES_LISTED).map((c) => ({ ...c, handDistances: byTrack.get(c.trackId)?.handDistances ?? [] })),
+      hypotheses: event.hypotheses,
+      weight: { shelfId: event.shelfId, plateIds: event.plateIds, startMs: event.startMs, endMs: event.endMs, deltaGrams: event.deltaGrams },
+      frames: this.framesFor(event, evidence),
+    };
+    return {
+      topic: 'review.item-opened',
+      message: {
+        schemaVersion: SCHEMA_VERSION,
+        eventId: `opened-${reviewId}`,
+        storeId: this.storeId,
+        ts: event.endMs,
+        reviewId,
+        kind,
+        reason,
+        shelfEventId: event.shelfEventId,
+        visitIds,
+        change: event.kind,
+        evidence: reviewEvidence,
+      },
+    };
+  }
+
+  /** A pick in review may have added any of its options for this visit: at most the largest quantity of each product. */
+  private mayHold(visit: VisitState, options: JointOption[]): void {
+    const most = new Map<string, number>();
+    for (const option of options) most.set(option.productId, Math.max(option.quantity, most.get(option.productId) ?? 0));
+    for (const [productId, quantity] of most) visit.pending.set(productId, (visit.pending.get(productId) ?? 0) + quantity);
+  }
+
+  /** The cameras that have the event's lanes in view (and saw a candidate then), live ones only, at the middle of the change. */
+  private framesFor(event: ShelfEventDetected, evidence: HandEvidence[]): ReviewEvidence['frames'] {
+    const cameras = new Set<string>();
+    for (const laneId of event.laneIds) for (const cameraId of this.camerasOnLane(laneId)) cameras.add(cameraId);
+    for (const e of evidence) for (const cameraId of e.cameras) cameras.add(cameraId);
+    const ts = Math.round((event.startMs + event.endMs) / 2);
+    return [...cameras]
+      .filter((cameraId) => !this.deadCameras.has(cameraId))
+      .sort()
+      .map((cameraId) => ({ cameraId, ts }));
+  }
+
+  private camerasOnLane(laneId: string): string[] {
+    let cameras = this.laneCameras.get(laneId);
+    if (!cameras) {
+      const box = this.index.lanes.get(laneId)?.lane.box;
+      const centre: Vec3 | null = box ? [0, 1, 2].map((axis) => (box.min[axis] + box.max[axis]) / 2) as Vec3 : null;
+      cameras = centre ? [...this.index.cameras.values()].filter((camera) => inImage(camera, projectPoint(camera, centre))).map((camera) => camera.id) : [];
+      this.laneCameras.set(laneId, cameras);
+    }
+    return cameras;
+  }
+
+  /** Settles every ended visit whose shelf events up to its exit have all arrived and been settled. */
+  private settleVisits(until = this.knownUntil()): FusionOutput[] {
+    const out: FusionOutput[] = [];
+    for (const [visitId, visit] of this.visits) {
+      if (visit.settled || visit.exitMs === undefined) continue;
+      const exitMs = visit.exitMs;
+      if (until < exitMs + SHELF_EVENT_WAIT_MS) continue;
+      if ([...this.pending.values()].some((event) => event.startMs <= exitMs)) continue;
+      visit.settled = true;
+      out.push({
+        topic: 'fusion.visit-settled',
+        message: {
+          schemaVersion: SCHEMA_VERSION,
+          eventId: `settled-${visitId}`,
+          storeId: this.storeId,
+          ts: exitMs,
+          visitId,
+          exitMs,
+          shelfEventIds: [...visit.attributed],
+          reviewIds: [...visit.reviews],
+        },
+      });
+    }
+    return out;
+  }
+}
+
+const byEnd = (a: ShelfEventDetected, b: ShelfEventDetected) => a.endMs - b.endMs || (a.shelfEventId < b.shelfEventId ? -1 : 1);
+const round3 = (x: number) => Math.round(x * 1000) / 1000;

@@ -1,0 +1,286 @@
+import {
+  SCHEMA_VERSION,
+  type ActionTruth,
+  type EventAttributed,
+  type PeopleTracked,
+  type ReceiptTruth,
+  type ShelfEventDetected,
+  type VisitEnded,
+  type VisitStarted,
+  type VisitTrackBound,
+} from '../contracts/index.ts';
+import { collect, type Recording } from '../recording/index.ts';
+import { truthPeople } from '../replay/people-truth.source.ts';
+import { matchShelfEvents } from '../shelf/shelf.eval.ts';
+import { ShelfPerception } from '../shelf/shelf.perception.ts';
+import { recordingShelfTicks } from '../shelf/shelf.replay.ts';
+import { FusionEngine, type FusionOutput, type SettledRecord } from './fusion.engine.ts';
+import type { AttributionParams } from './attribution.model.ts';
+
+/**
+ * Measuring attribution on a recording, apart from the engine: shelf events from the recording's load
+ * cells (shelf perception, each event handed over when the detector emits it), people from the true
+ * skeletons (with the tracker's typical error), visits bound from the truth (each person's track to
+ * the visit the truth gives it; staff to a staff visit of their own), and the engine's output scored
+ * against the true picks and puts: attribution accuracy, reviews per 1000 visits, calibration (ECE
+ * and a reliability table) and receipts built from the attributions.
+ */
+
+export type FusionInput =
+  | { topic: 'tracking.people-tracked'; message: PeopleTracked }
+  | { topic: 'shelf.event-detected'; message: ShelfEventDetected }
+  | { topic: 'visit.started'; message: VisitStarted }
+  | { topic: 'visit.track-bound'; message: VisitTrackBound }
+  | { topic: 'visit.ended'; message: VisitEnded };
+
+/** The staff visit the truth binding gives a member of staff (the truth has no visit for them). */
+export const staffVisitId = (personId: string) => `staff-${personId}`;
+
+/** Shelf events of a recording, each with the store time its detector emitted it. */
+export async function recordingShelfEvents(recording: Recording): Promise<Array<{ at: number; event: ShelfEventDetected }>> {
+  const events: Array<{ at: number; event: ShelfEventDetected }> = [];
+  let now = -Infinity;
+  const perception = new ShelfPerception({ index: recording.index, onEvent: (event) => events.push({ at: now, event }) });
+  for await (const tick of recordingShelfTicks(recording)) {
+    now = tick.ts;
+    perception.push(tick.shelfId, tick.ts, tick.grams);
+  }
+  perception.finish();
+  return events;
+}
+
+/** Visit messages from the truth: started and bound when a person is first seen, ended at their visit's exit. */
+async function truthVisitMessages(recording: Recording): Promise<Array<{ at: number; input: FusionInput }>> {
+  const storeId = recording.manifest.storeId;
+  const base = (eventId: string, ts: number) => ({ schemaVersion: SCHEMA_VERSION, eventId, storeId, ts });
+  const exits = new Map((await collect(recording.truthVisits())).map((v) => [v.visitId, v.exitMs]));
+  const seen = new Map<string, { first: number; last: number; visitId: string; staff: boolean }>();
+  for await (const instant of recording.truthSkeletons())
+    for (const person of instant.people) {
+      const known = seen.get(person.personId);
+      if (known) known.last = instant.ts;
+      else
+        seen.set(person.personId, {
+          first: instant.ts,
+          last: instant.ts,
+          visitId: person.visitId ?? staffVisitId(person.personId),
+          staff: person.role === 'staff',
+        });
+    }
+  const out: Array<{ at: number; input: FusionInput }> = [];
+  const started = new Set<string>();
+  const members = new Map<string, number>();
+  for (const [personId, person] of seen) {
+    if (!started.has(person.visitId)) {
+      started.add(person.visitId);
+      out.push({
+        at: person.first,
+        input: { topic: 'visit.started', message: { ...base(`started-${person.visitId}`, person.first), visitId: person.visitId, kind: person.staff ? 'staff' : 'shopper', partySize: 1 } },
+      });
+      const exitMs = exits.get(person.visitId) ?? person.last;
+      out.push({ at: exitMs, input: { topic: 'visit.ended', message: { ...base(`ended-${person.visitId}`, exitMs), visitId: person.visitId, exitMs, confirmedByGate: true } } });
+    }
+    const member = members.get(person.visitId) ?? 0;
+    members.set(person.visitId, member + 1);
+    out.push({
+      at: person.first,
+      input: {
+        topic: 'visit.track-bound',
+        message: { ...base(`bound-${person.visitId}-${personId}`, person.first), visitId: person.visitId, trackId: `truth-${personId}`, member, reason: 'entry' },
+      },
+    });
+  }
+  return out;
+}
+
+/** Every input of the engine for a recording, in the order a live store would deliver them. */
+export async function* fusionInputs(recording: Recording, options: { noiseM: number; seed: number }): AsyncGenerator<FusionInput> {
+  const timed = [
+    ...(await recordingShelfEvents(recording)).map(({ at, event }) => ({ at, input: { topic: 'shelf.event-detected', message: event } as FusionInput })),
+    ...(await truthVisitMessages(recording)),
+  ].sort((a, b) => a.at - b.at);
+  let next = 0;
+  for await (const instant of truthPeople(recording, options)) {
+    // A visit is bound as its person is first seen: before the instant that shows them.
+    while (next < timed.length && timed[next].at <= instant.ts) yield timed[next++].input;
+    yield { topic: 'tracking.people-tracked', message: instant };
+  }
+  while (next < timed.length) yield timed[next++].input;
+}
+
+export function feed(engine: FusionEngine, input: FusionInput): FusionOutput[] {
+  switch (input.topic) {
+    case 'tracking.people-tracked':
+      return engine.onPeople(input.message);
+    case 'shelf.event-detected':
+      return engine.onShelfEvent(input.message);
+    case 'visit.started':
+      return engine.onVisitStarted(input.message);
+    case 'visit.track-bound':
+      return engine.onTrackBound(input.message);
+    case 'visit.ended':
+      return engine.onVisitEnded(input.message);
+  }
+}
+
+export interface FusionRun {
+  outputs: FusionOutput[];
+  records: SettledRecord[];
+  events: ShelfEventDetected[];
+  truth: ActionTruth[];
+  receipts: ReceiptTruth[];
+  visits: number;
+  storeMs: number;
+  /** Wall time the engine itself took, ms (inputs made beforehand). */
+  engineMs: number;
+}
+
+/** Runs the engine over a recording; the inputs are read first, so engineMs is the engine's time alone. */
+export async function runFusion(recording: Recording, options: { noiseM: number; seed: number; params?: AttributionParams }): Promise<FusionRun> {
+  const inputs = await collect(fusionInputs(recording, options));
+  const records: SettledRecord[] = [];
+  const engine = new FusionEngine({ index: recording.index, params: options.params, onSettled: (record) => records.push(record) });
+  const outputs: FusionOutput[] = [];
+  const started = performance.now();
+  for (const input of inputs) outputs.push(...feed(engine, input));
+  outputs.push(...engine.flush());
+  const engineMs = performance.now() - started;
+  const events = inputs.filter((i): i is Extract<FusionInput, { topic: 'shelf.event-detected' }> => i.topic === 'shelf.event-detected').map((i) => i.message);
+  return {
+    outputs,
+    records,
+    events,
+    truth: await collect(recording.truthActions()),
+    receipts: await collect(recording.truthReceipts()),
+    visits: inputs.filter((i) => i.topic === 'visit.started' && i.message.kind !== 'staff').length,
+    storeMs: recording.manifest.endMs - recording.manifest.startMs,
+    engineMs,
+  };
+}
+
+/** Who truly did what at a settled event, when the event matches a true action. */
+export interface LabelledRecord extends SettledRecord {
+  truth: { visitId: string; productId: string; quantity: number } | null;
+}
+
+export function labelRecords(run: Pick<FusionRun, 'records' | 'events' | 'truth'>): LabelledRecord[] {
+  const matches = matchShelfEvents(run.events, run.truth);
+  const byEvent = new Map(matches.map((m) => [m.event.shelfEventId, m.action]));
+  return run.records.map((record) => {
+    const action = byEvent.get(record.event.shelfEventId);
+    const visitId = action ? (action.visitId ?? (action.personId ? staffVisitId(action.personId) : undefined)) : undefined;
+    return { ...record, truth: action && visitId ? { visitId, productId: action.productId, quantity: action.quantity } : null };
+  });
+}
+
+export const CALIBRATION_BINS = 10;
+
+export interface ReliabilityBin {
+  from: number;
+  to: number;
+  count: number;
+  meanConfidence: number;
+  accuracy: number;
+}
+
+export interface AttributionScore {
+  visits: number;
+  events: number;
+  /** True picks and puts at shelves, and the events that match one (what shelf perception left to attribute). */
+  trueActions: number;
+  matchedEvents: number;
+  attributed: number;
+  /** Attributions whose visit, product and quantity are all right (spurious events count as wrong). */
+  attributedRight: number;
+  attributionAccuracy: number;
+  reviews: number;
+  unexpectedPuts: number;
+  reviewsPer1000: number;
+  calibrationError: number;
+  reliability: ReliabilityBin[];
+  /** Each decision's stated confidence and whether it was right (for pooling runs). */
+  decisions: Array<{ confidence: number; right: boolean }>;
+  receiptsExact: number;
+  exactMatch: number;
+  /** Receipts of visits with no review pending that are wrong. */
+  wrongReceipts: string[];
+  engineMs: number;
+  storeMs: number;
+}
+
+export function scoreRun(run: FusionRun): AttributionScore {
+  const labelled = labelRecords(run);
+  const decided = labelled.filter((r) => r.outcome === 'attributed');
+  const right = (r: LabelledRecord) => {
+    const best = r.options[0];
+    return r.truth !== null && best.who.visitId === r.truth.visitId && best.productId === r.truth.productId && best.quantity === r.truth.quantity;
+  };
+  const attributedRight = decided.filter(right).length;
+  const decisions = decided.map((r) => ({ confidence: r.confidence, right: right(r) }));
+  const reliability = reliabilityTable(decisions);
+  const reviews = run.outputs.filter((o) => o.topic === 'review.item-opened');
+  const receipts = scoreReceipts(run);
+  return {
+    visits: run.visits,
+    events: run.events.length,
+    trueActions: run.truth.filter((a) => (a.kind === 'pick' || a.kind === 'put') && a.shelfId !== undefined).length,
+    matchedEvents: labelled.filter((r) => r.truth !== null).length,
+    attributed: decided.length,
+    attributedRight,
+    attributionAccuracy: decided.length > 0 ? attributedRight / decided.length : 1,
+    reviews: reviews.length,
+    unexpectedPuts: reviews.filter((o) => o.message.kind === 'unexpected-put').length,
+    reviewsPer1000: run.visits > 0 ? (1000 * reviews.length) / run.visits : 0,
+    calibrationError: expectedCalibrationError(reliability),
+    reliability,
+    decisions,
+    receiptsExact: receipts.exact,
+    exactMatch: run.visits > 0 ? receipts.exact / run.visits : 1,
+    wrongReceipts: receipts.wrong,
+    engineMs: run.engineMs,
+    storeMs: run.storeMs,
+  };
+}
+
+export function reliabilityTable(decisions: Array<{ confidence: number; right: boolean }>, bins = CALIBRATION_BINS): ReliabilityBin[] {
+  const table = Array.from({ length: bins }, (_, i) => ({ from: i / bins, to: (i + 1) / bins, count: 0, sumConfidence: 0, right: 0 }));
+  for (const d of decisions) {
+    const bin = table[Math.min(bins - 1, Math.floor(d.confidence * bins))];
+    bin.count++;
+    bin.sumConfidence += d.confidence;
+    if (d.right) bin.right++;
+  }
+  return table.map((b) => ({ from: b.from, to: b.to, count: b.count, meanConfidence: b.count ? b.sumConfidence / b.count : 0, accuracy: b.count ? b.right / b.count : 0 }));
+}
+
+export function expectedCalibrationError(table: ReliabilityBin[]): number {
+  const total = table.reduce((sum, b) => sum + b.count, 0);
+  return total > 0 ? table.reduce((sum, b) => sum + (b.count / total) * Math.abs(b.meanConfidence - b.accuracy), 0) : 0;
+}
+
+/**
+ * Receipts from the attributions (a pick adds, a put removes, staff carry nothing), compared line by
+ * line with the true receipts; a visit with a review naming it is not exact (its receipt waits).
+ */
+function scoreReceipts(run: FusionRun): { exact: number; wrong: string[] } {
+  const carts = new Map<string, Map<string, number>>();
+  const waiting = new Set<string>();
+  for (const output of run.outputs) {
+    if (output.topic === 'review.item-opened') for (const visitId of output.message.visitIds) waiting.add(visitId);
+    if (output.topic !== 'fusion.event-attributed' || output.message.visitKind === 'staff') continue;
+    const attributed: EventAttributed = output.message;
+    const cart = carts.get(attributed.visitId) ?? new Map<string, number>();
+    carts.set(attributed.visitId, cart);
+    for (const line of attributed.lines) cart.set(line.productId, Math.max(0, (cart.get(line.productId) ?? 0) + (attributed.kind === 'pick' ? line.quantity : -line.quantity)));
+  }
+  let exact = 0;
+  const wrong: string[] = [];
+  for (const receipt of run.receipts) {
+    const cart = carts.get(receipt.visitId) ?? new Map<string, number>();
+    const expected = new Map(receipt.lines.map((l) => [l.productId, l.quantity]));
+    const same = [...new Set([...cart.keys(), ...expected.keys()])].every((productId) => (cart.get(productId) ?? 0) === (expected.get(productId) ?? 0));
+    if (same && !waiting.has(receipt.visitId)) exact++;
+    else if (!waiting.has(receipt.visitId)) wrong.push(receipt.visitId);
+  }
+  return { exact, wrong };
+}

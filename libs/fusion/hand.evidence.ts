@@ -1,0 +1,220 @@
+import type { Box3, PeopleTracked, Vec3 } from '../contracts/index.ts';
+
+/**
+ * Where people's hands were, over the last seconds, and what that says about one shelf event: for
+ * each person whose wrist came near the lanes that changed, how close it came around the weight
+ * change, for how long, and how well the cameras saw it.
+ */
+
+/** COCO indices of the wrists. */
+export const LEFT_WRIST = 9;
+export const RIGHT_WRIST = 10;
+
+/** A person is a candidate for an event when a wrist came this close to its lanes in the evidence window, metres. */
+export const CANDIDATE_RADIUS_M = 1.0;
+/** A wrist this close to a lane box counts as in it (a hand's length beyond the wrist), metres. */
+export const IN_LANE_M = 0.12;
+/**
+ * The evidence window around a weight change: from EVIDENCE_BEFORE_MS before the event's start to
+ * EVIDENCE_AFTER_MS after its end. A reach takes about 0.75 s out and 0.7 s back, and the weight
+ * changes as the hand lifts (pick) or lets go (put), so the whole reach fits in it.
+ */
+export const EVIDENCE_BEFORE_MS = 1_500;
+export const EVIDENCE_AFTER_MS = 1_000;
+/** The tight window: around the change itself, where the doer's hand is in the lane, ms either side. */
+export const CONTACT_SLACK_MS = 300;
+/** How far back the people stream is kept: shelf events come seconds after their end, ms. */
+export const HISTORY_MS = 30_000;
+/** The nearest few distances are averaged, so one noisy instant does not bring a hand in. */
+const NEAREST_AVERAGED = 3;
+/** Timing mismatches beyond this say the same thing, seconds. */
+export const TIMING_CAP_S = 2;
+/** When the doer's hand leaves the lane after a pick's change starts, and enters before a put's, ms (a hand lifts, then draws back). */
+export const PICK_EXIT_AFTER_MS = 200;
+export const PUT_ENTRY_BEFORE_MS = 150;
+/**
+ * The hand's course around the change: its distance to the lanes at these offsets from the start of
+ * the weight change, ms. A pick's doer is in the lane as the weight drops and gone soon after; a put's
+ * comes in just before the weight rises. The model weighs each offset (fitted per kind of change).
+ */
+export const PROFILE_OFFSETS_MS = [-1_200, -900, -600, -300, 0, 300, 600, 900, 1_200] as const;
+/** Distances in the profile are capped here (a hand this far is not reaching), metres. */
+export const PROFILE_CAP_M = 0.8;
+/** A profile point takes the nearest instant this close in time; none that close counts as the cap, ms. */
+const PROFILE_NEAREST_MS = 150;
+/** Distances beyond this say the same thing (not reaching), metres. */
+export const FAR_M = 1.0;
+
+interface TrackSamples {
+  ts: number[];
+  /** Nearer of the two wrists per instant, or null when neither is known. */
+  wrists: Array<[Vec3 | null, Vec3 | null]>;
+  cameras: string[][];
+}
+
+/** What the evidence of one person at one event amounts to. */
+export interface HandEvidence {
+  trackId: string;
+  /** Mean of the nearest few wrist distances to the lanes in the tight window around the change, metres (FAR_M if none). */
+  contactM: number;
+  /** The same over the whole evidence window, metres. */
+  nearestM: number;
+  /** Time a wrist spent in the lanes (within IN_LANE_M) over the evidence window, seconds. */
+  inLaneS: number;
+  /**
+   * How far off the weight change the hand crossed into or out of the lane, seconds (TIMING_CAP_S
+   * when it never did): a pick's weight drops as the hand lifts the item and leaves, a put's rises
+   * as the hand sets it down just after coming in. Two hands in one lane differ here.
+   */
+  timingS: number;
+  /** Nearer wrist to the lanes at each PROFILE_OFFSETS_MS from the change, metres, capped at PROFILE_CAP_M. */
+  profile: number[];
+  /** Share of the evidence window's instants with a wrist known. */
+  seen: number;
+  /** The most cameras that saw the person at once in the window. */
+  cameras: string[];
+  /** [ts, metres] nearer wrist to the lanes, over the window, for a reviewer. */
+  handDistances: Array<[number, number]>;
+}
+
+export interface EvidenceWindow {
+  fromMs: number;
+  toMs: number;
+  contactFromMs: number;
+  contactToMs: number;
+  /** When the weight started to change, ms, and which way. */
+  changeMs: number;
+  kind: 'pick' | 'put';
+}
+
+/** Distance from a point to a box (0 inside), metres. */
+export function distanceToBox(point: Vec3, box: Box3): number {
+  let sum = 0;
+  for (let axis = 0; axis < 3; axis++) {
+    const below = box.min[axis] - point[axis];
+    const above = point[axis] - box.max[axis];
+    const out = Math.max(below, above, 0);
+    sum += out * out;
+  }
+  return Math.sqrt(sum);
+}
+
+export function distanceToBoxes(point: Vec3, boxes: readonly Box3[]): number {
+  let nearest = Infinity;
+  for (const box of boxes) nearest = Math.min(nearest, distanceToBox(point, box));
+  return nearest;
+}
+
+/** The people stream of the last HISTORY_MS, per track. */
+export class HandHistory {
+  private readonly tracks = new Map<string, TrackSamples>();
+  /** The newest instant taken, store clock ms (the people watermark). */
+  latestMs = -Infinity;
+
+  add(instant: PeopleTracked): void {
+    if (instant.ts <= this.latestMs) return;
+    this.latestMs = instant.ts;
+    for (const person of instant.people) {
+      let track = this.tracks.get(person.trackId);
+      if (!track) this.tracks.set(person.trackId, (track = { ts: [], wrists: [], cameras: [] }));
+      track.ts.push(instant.ts);
+      track.wrists.push([person.keypoints[LEFT_WRIST], person.keypoints[RIGHT_WRIST]]);
+      track.cameras.push(person.cameras);
+    }
+    this.forgetBefore(instant.ts - HISTORY_MS);
+  }
+
+  private forgetBefore(ts: number): void {
+    for (const [trackId, track] of this.tracks) {
+      let old = 0;
+      while (old < track.ts.length && track.ts[old] < ts) old++;
+      if (old === track.ts.length) this.tracks.delete(trackId);
+      else if (old > 0) {
+        track.ts.splice(0, old);
+        track.wrists.splice(0, old);
+        track.cameras.splice(0, old);
+      }
+    }
+  }
+
+  /** Everyone whose wrist came within CANDIDATE_RADIUS_M of the boxes in [fromMs, toMs], with their evidence. */
+  evidence(boxes: readonly Box3[], window: EvidenceWindow): HandEvidence[] {
+    const found: HandEvidence[] = [];
+    for (const [trackId, track] of this.tracks) {
+      const near = this.trackEvidence(trackId, track, boxes, window);
+      if (near) found.push(near);
+    }
+    return found;
+  }
+
+  private trackEvidence(
+    trackId: string,
+    track: TrackSamples,
+    boxes: readonly Box3[],
+    window: EvidenceWindow,
+  ): HandEvidence | null {
+    const wide: number[] = [];
+    const tight: number[] = [];
+    const handDistances: Array<[number, number]> = [];
+    const cameras = new Set<string>();
+    let instants = 0;
+    let inLaneS = 0;
+    let wasIn = false;
+    let timingS = TIMING_CAP_S;
+    for (let i = 0; i < track.ts.length; i++) {
+      const ts = track.ts[i];
+      if (ts < window.fromMs || ts > window.toMs) continue;
+      instants++;
+      const [left, right] = track.wrists[i];
+      const distance = Math.min(left ? distanceToBoxes(left, boxes) : Infinity, right ? distanceToBoxes(right, boxes) : Infinity);
+      if (distance === Infinity) continue;
+      const isIn = distance <= IN_LANE_M;
+      const crossing = window.kind === 'pick' ? wasIn && !isIn : !wasIn && isIn;
+      if (crossing) {
+        const expected = window.kind === 'pick' ? window.changeMs + PICK_EXIT_AFTER_MS : window.changeMs - PUT_ENTRY_BEFORE_MS;
+        timingS = Math.min(timingS, Math.abs(ts - expected) / 1000);
+      }
+      wasIn = isIn;
+      for (const camera of track.cameras[i]) cameras.add(camera);
+      wide.push(distance);
+      handDistances.push([ts, Math.round(distance * 1000) / 1000]);
+      if (ts >= window.contactFromMs && ts <= window.contactToMs) tight.push(distance);
+      if (distance <= IN_LANE_M) {
+        const next = i + 1 < track.ts.length ? track.ts[i + 1] : ts;
+        const previous = i > 0 ? track.ts[i - 1] : ts;
+        inLaneS += Math.min(next - ts, ts - previous || next - ts) / 1000;
+      }
+    }
+    if (wide.length === 0 || Math.min(...wide) > CANDIDATE_RADIUS_M) return null;
+    return {
+      trackId,
+      contactM: nearestMean(tight),
+      nearestM: nearestMean(wide),
+      inLaneS,
+      timingS,
+      profile: PROFILE_OFFSETS_MS.map((offset) => profileAt(handDistances, window.changeMs + offset)),
+      seen: instants > 0 ? wide.length / instants : 0,
+      cameras: [...cameras].sort(),
+      handDistances,
+    };
+  }
+}
+
+function profileAt(trace: Array<[number, number]>, ts: number): number {
+  let best = PROFILE_CAP_M;
+  let bestGap = PROFILE_NEAREST_MS;
+  for (const [at, distance] of trace) {
+    const gap = Math.abs(at - ts);
+    if (gap <= bestGap) {
+      bestGap = gap;
+      best = Math.min(PROFILE_CAP_M, distance);
+    }
+  }
+  return best;
+}
+
+function nearestMean(distances: number[]): number {
+  if (distances.length === 0) return FAR_M;
+  const nearest = [...distances].sort((a, b) => a - b).slice(0, NEAREST_AVERAGED);
+  return Math.min(FAR_M, nearest.reduce((sum, d) => sum + d, 0) / nearest.length);
+}

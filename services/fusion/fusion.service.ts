@@ -1,0 +1,186 @@
+import { topics as contractTopics, type StoreIndex } from '../../libs/contracts/index.ts';
+import type { Bus, Delivery, Release, Subscription } from '../../libs/bus/index.ts';
+import type { Clock } from '../../libs/clock/clock.ts';
+import { silentLogger, type Logger } from '../../libs/log/logger.ts';
+import { FusionEngine, type FusionOutput } from '../../libs/fusion/fusion.engine.ts';
+import type { AttributionParams } from '../../libs/fusion/attribution.model.ts';
+
+/**
+ * The fusion service: shelf events, people, visits, carts and camera health in; attributions, review
+ * items and settled visits out (libs/fusion/fusion.engine.ts decides). One member takes every input
+ * (the people stream is one partition, keyed by store): attribution needs the whole store at once.
+ *
+ * Nothing is lost and nothing is applied twice:
+ * - Shelf events are held (Delivery.hold) until they are settled and what they led to is published,
+ *   so a crash hands every unsettled event to the next owner again. Visit and cart messages are held
+ *   until the visit settles; people instants are released as soon as they are taken, since the
+ *   events they bear on are held (the next owner's people stream resumes from the bus's committed
+ *   offset, and an event whose evidence is gone goes to review rather than being guessed).
+ * - Redelivered messages change nothing: the engine drops shelf events it has seen, instants at or
+ *   before its watermark, and cart versions it has.
+ * - The handler returns once everything the message produced is published; a failed publish fails
+ *   the handler and the bus delivers the message again.
+ */
+
+export const FUSION_GROUP = 'fusion';
+
+type FusionTopics = typeof contractTopics;
+type InputTopic = 'shelf.event-detected' | 'tracking.people-tracked' | 'visit.started' | 'visit.track-bound' | 'visit.ended' | 'cart.updated' | 'device.health-reported';
+const INPUT_TOPICS: readonly InputTopic[] = [
+  'shelf.event-detected',
+  'tracking.people-tracked',
+  'visit.started',
+  'visit.track-bound',
+  'visit.ended',
+  'cart.updated',
+  'device.health-reported',
+];
+
+export interface FusionServiceDependencies {
+  index: StoreIndex;
+  bus: Pick<Bus<FusionTopics>, 'publish' | 'subscribe'>;
+  /** Not read: fusion keeps time by the store clock of the messages (the watermark); here for the shape every service shares. */
+  clock?: Clock;
+  logger?: Logger;
+  params?: AttributionParams;
+}
+
+export interface FusionServiceStats {
+  /** Messages taken off the bus, redeliveries included, per input topic. */
+  messages: Record<InputTopic, number>;
+  attributed: number;
+  reviews: number;
+  visitsSettled: number;
+  publishFailures: number;
+  /** Shelf events waiting for the people stream. */
+  pending: number;
+  /** The people watermark, store clock ms. */
+  watermarkMs: number;
+}
+
+export interface FusionService {
+  start(): Promise<void>;
+  /** Settles every waiting event and ended visit with what is known (end of a replay) and publishes. */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+  stats(): FusionServiceStats;
+}
+
+export function createFusionService(deps: FusionServiceDependencies): FusionService {
+  const { index, bus } = deps;
+  const logger = deps.logger ?? silentLogger;
+  const engine = new FusionEngine({ index, params: deps.params });
+  const messages = Object.fromEntries(INPUT_TOPICS.map((t) => [t, 0])) as Record<InputTopic, number>;
+  const counts = { attributed: 0, reviews: 0, visitsSettled: 0, publishFailures: 0 };
+  const outbox: FusionOutput[] = [];
+  /** Held shelf events by id, and held visit messages by visit id: released once settled and published. */
+  const heldEvents = new Map<string, Release[]>();
+  const heldVisits = new Map<string, Release[]>();
+  let publishing: Promise<void> | null = null;
+  let subscription: Subscription | undefined;
+
+  const publish = async (): Promise<void> => {
+    while (publishing) await publishing;
+    if (outbox.length === 0) return;
+    publishing = (async () => {
+      while (outbox.length > 0) {
+        const [next] = outbox;
+        try {
+          await bus.publish(next.topic, next.message as never);
+        } catch (error) {
+          counts.publishFailures++;
+          logger.error('fusion could not publish; the inputs behind it stay uncommitted and come again', {
+            topic: next.topic,
+            eventId: next.message.eventId,
+            error: (error as Error)?.message ?? String(error),
+          });
+          throw error;
+        }
+        outbox.shift();
+        release(next);
+      }
+    })();
+    try {
+      await publishing;
+    } finally {
+      publishing = null;
+    }
+  };
+
+  /** What a published output lets go: the shelf event it settled, or a settled visit's messages. */
+  const release = (output: FusionOutput) => {
+    if (output.topic === 'fusion.visit-settled') {
+      counts.visitsSettled++;
+      for (const done of heldVisits.get(output.message.visitId) ?? []) done();
+      heldVisits.delete(output.message.visitId);
+      return;
+    }
+    if (output.topic === 'fusion.event-attributed') counts.attributed++;
+    else counts.reviews++;
+    const shelfEventId = output.message.shelfEventId;
+    if (shelfEventId === undefined) return;
+    for (const done of heldEvents.get(shelfEventId) ?? []) done();
+    heldEvents.delete(shelfEventId);
+  };
+
+  const hold = (map: Map<string, Release[]>, key: string, delivery: { hold(): Release }) => {
+    const list = map.get(key) ?? [];
+    list.push(delivery.hold());
+    map.set(key, list);
+  };
+
+  const take = (delivery: Delivery<FusionTopics, InputTopic>): FusionOutput[] => {
+    messages[delivery.topic]++;
+    switch (delivery.topic) {
+      case 'shelf.event-detected': {
+        const out = engine.onShelfEvent(delivery.message);
+        // Held until its attribution or review is published, unless this very message settled it.
+        if (!out.some((o) => o.topic !== 'fusion.visit-settled' && o.message.shelfEventId === delivery.message.shelfEventId) && engine.isPending(delivery.message.shelfEventId))
+          hold(heldEvents, delivery.message.shelfEventId, delivery);
+        return out;
+      }
+      case 'tracking.people-tracked':
+        return engine.onPeople(delivery.message);
+      case 'visit.started':
+        if (!engine.isSettled(delivery.message.visitId)) hold(heldVisits, delivery.message.visitId, delivery);
+        return engine.onVisitStarted(delivery.message);
+      case 'visit.track-bound':
+        if (!engine.isSettled(delivery.message.visitId)) hold(heldVisits, delivery.message.visitId, delivery);
+        return engine.onTrackBound(delivery.message);
+      case 'visit.ended': {
+        const out = engine.onVisitEnded(delivery.message);
+        if (!engine.isSettled(delivery.message.visitId)) hold(heldVisits, delivery.message.visitId, delivery);
+        return out;
+      }
+      case 'cart.updated':
+        return engine.onCartUpdated(delivery.message);
+      case 'device.health-reported':
+        return engine.onDeviceHealth(delivery.message);
+    }
+  };
+
+  const handle = (delivery: Delivery<FusionTopics, InputTopic>): void | Promise<void> => {
+    outbox.push(...take(delivery));
+    if (outbox.length === 0) return;
+    return publish();
+  };
+
+  return {
+    async start() {
+      subscription = await bus.subscribe({
+        group: FUSION_GROUP,
+        topics: INPUT_TOPICS,
+        handle: (delivery) => handle(delivery as Delivery<FusionTopics, InputTopic>),
+      });
+    },
+    async flush() {
+      outbox.push(...engine.flush());
+      await publish();
+    },
+    async stop() {
+      await subscription?.close();
+      subscription = undefined;
+    },
+    stats: () => ({ messages: { ...messages }, ...counts, pending: engine.pendingEvents, watermarkMs: engine.watermarkMs }),
+  };
+}
