@@ -198,6 +198,15 @@ export class FusionEngine {
     return out;
   }
 
+  /**
+   * When a decision on `event` is made, store clock: as late as the evidence it was decided with
+   * reaches (never before the change ended), so pick-to-cart latency can be read off the message.
+   */
+  private decidedAt(event: ShelfEventDetected): number {
+    const known = this.knownUntil();
+    return Number.isFinite(known) ? Math.max(event.endMs, Math.round(known)) : event.endMs;
+  }
+
   /** How far the evidence reaches: the people watermark, or the other streams' time while a camera is dead. */
   private knownUntil(): number {
     return this.deadCameras.size > 0 ? Math.max(this.history.latestMs, this.otherStreamsMs) : this.history.latestMs;
@@ -363,7 +372,7 @@ export class FusionEngine {
         schemaVersion: SCHEMA_VERSION,
         eventId: `attributed-${event.shelfEventId}`,
         storeId: this.storeId,
-        ts: event.endMs,
+        ts: this.decidedAt(event),
         shelfEventId: event.shelfEventId,
         visitId,
         visitKind: visit.kind,
@@ -410,7 +419,7 @@ export class FusionEngine {
         schemaVersion: SCHEMA_VERSION,
         eventId: `opened-${reviewId}`,
         storeId: this.storeId,
-        ts: event.endMs,
+        ts: this.decidedAt(event),
         reviewId,
         kind,
         reason,

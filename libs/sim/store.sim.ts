@@ -80,6 +80,11 @@ export interface SimPerson {
 export interface Item {
   productId: string;
   grams: number;
+  /**
+   * The visit of whoever last took the item off a shelf: an item handed to another shopper stays on
+   * the receipt of the visit that picked it (the rule the big vendors use), wherever it leaves the store.
+   */
+  pickedByVisit?: string;
 }
 
 export interface Simulation {
@@ -272,7 +277,8 @@ export function simulate(planned: Scenario, index: StoreIndex, seed: number): Si
     });
   const receipts: ReceiptTruth[] = visits.map((visit) => {
     const counts = new Map<string, number>();
-    for (const personId of visit.personIds) for (const item of shelf.carried.get(personId) ?? []) counts.set(item.productId, (counts.get(item.productId) ?? 0) + 1);
+    for (const items of shelf.carried.values())
+      for (const item of items) if (item.pickedByVisit === visit.visitId) counts.set(item.productId, (counts.get(item.productId) ?? 0) + 1);
     const lines = [...counts.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([productId, quantity]) => ({ productId, quantity, unitPriceCents: index.products.get(productId)!.priceCents }));
@@ -839,6 +845,7 @@ function replayTransactions(
         const taken = lane.splice(Math.max(0, lane.length - tx.quantity));
         if (taken.length < tx.quantity) warnings.push(`${tx.personId} wanted ${tx.quantity} from lane ${tx.laneId} at ${tx.t} but found ${taken.length}`);
         if (taken.length === 0) break;
+        for (const item of taken) item.pickedByVisit = person.visitId;
         carried.get(tx.personId)!.push(...taken);
         if (tx.rest) {
           // The resting hand weighs on the plate it lies on; no stock moves until the pick.
