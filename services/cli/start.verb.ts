@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  DEAD_LETTER_TOPIC,
   WalkoutError,
   indexStore,
   loadStore,
@@ -15,9 +14,7 @@ import { createBus, loadBusConfig } from '../../libs/bus/index.ts';
 import { createLogger, logLevelFromEnv } from '../../libs/log/logger.ts';
 import { outputKinds, prepareOutput } from '../../libs/cli/output.ts';
 import { optionalInt, report, storeFile, type Verb } from '../../libs/cli/verb.ts';
-import { progress } from '../../libs/cli/progress.ts';
 import { collect, formatSummary, openRecording, summariseRecording, type Recording } from '../../libs/recording/index.ts';
-import { replayRecording } from '../../libs/replay/recording.replay.ts';
 import { scoreShelfEvents } from '../../libs/shelf/shelf.eval.ts';
 import { loadScenario } from '../../libs/sim/scenario.load.ts';
 import { simulate } from '../../libs/sim/store.sim.ts';
@@ -25,14 +22,16 @@ import { writeSimulation } from '../../libs/sim/recording.sim.ts';
 import { scorePoseEvents } from '../../libs/tracking/pose-events.eval.ts';
 import { scoreTracks } from '../../libs/tracking/tracks.eval.ts';
 import { createDetector } from '../../libs/vision/detector.registry.ts';
-import { createStore } from '../store/store.service.ts';
+import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
+import { formatReceipt, formatReceiptScorecard } from '../../libs/cart/receipts.format.ts';
 import { cameraFootage } from './footage.ts';
+import { DEFAULT_NOISE_M, receiptRun, runStore, type PeopleSource } from './store.run.ts';
 
 /**
  * The main job: the store on the bus the environment names (the in-process bus by default), fed by
  * a freshly simulated demo recording exactly as live devices would feed it. It prints what the
  * pipeline decides as it happens and scores it against the simulator's ground truth at the end.
- * Today the pipeline reaches shelf events; later stages join services/store as they land.
+ * The pipeline runs to each visit's receipt; checkout (charging it) joins services/store when it lands.
  */
 const DEMO_SCENARIO = 'fixtures/scenarios/kiosk-demo.json';
 const COMMITTED_RECORDING = 'fixtures/recordings/kiosk-demo';
@@ -45,15 +44,18 @@ export const startVerb: Verb = {
   usage: `walkout start [--out .walkout/demo] [--force] [--no-video] [--detect-every N] [--json]
 
 Simulates ${DEMO_SCENARIO} (seed ${DEMO_SEED}) into --out and checks its ground truth against the
-committed recording ${COMMITTED_RECORDING}; then runs the store (WALKOUT_BUS=memory by default, or
-kafka with WALKOUT_KAFKA_BROKERS) and replays the recording into it as live devices would, printing
-every shelf event, and scores the events against the ground truth. A recording already at --out is
-replaced once the new one is written; anything else there only with --force.
+committed recording ${COMMITTED_RECORDING}; then runs the whole store (WALKOUT_BUS=memory by default,
+or kafka with WALKOUT_KAFKA_BROKERS) and replays the recording into it as live devices would,
+printing every shelf event, then each visit's receipt, and scores both against the ground truth.
+Without --detect-every the people come from the recording's true skeletons with ${DEFAULT_NOISE_M} m of
+tracker-like error (the cameras are slow on two cores). A recording already at --out is replaced
+once the new one is written; anything else there only with --force.
 
   --detect-every N  also run camera perception: replay every camera's frames and detect people in
                     every N-th frame of each (MoveNet, about a second a frame on two cores: N 10,
                     one frame a second of each camera, took 6 minutes for the demo's six);
-                    the poses are scored against the pose truth, each camera alone, fused and followed`,
+                    the poses are scored against the pose truth, each camera alone, fused and
+                    followed, and the tracked people feed visits and attribution`,
   options: {
     out: { type: 'string' },
     force: { type: 'boolean' },
@@ -97,107 +99,86 @@ replaced once the new one is written; anything else there only with --force.
     const recording = await openRecording(out);
     const bus = await createBus({ topics, config: busConfig, logger: logger.child({ component: 'bus' }) });
     await bus.start();
-    const events: ShelfEventDetected[] = [];
     const t0 = recording.manifest.startMs;
-    await bus.subscribe({
-      group: 'start-console',
-      topics: ['shelf.event-detected'],
-      handle: ({ message }) => {
-        events.push(message);
-        const best = message.hypotheses[0];
-        const product = best ? recording.index.products.get(best.productId) : undefined;
-        say(
-          `  ${((message.startMs - t0) / 1000).toFixed(1).padStart(5)} s  ${message.kind.padEnd(4)} ${message.laneIds.join('+').padEnd(10)} ` +
-            `${message.deltaGrams.toFixed(1).padStart(8)} g  ${best ? `${best.quantity} x ${product?.name ?? best.productId} (${pct(best.probability)})` : 'unexplained'}` +
-            `${message.health !== 'ok' ? `  [${message.health}]` : ''}`,
-        );
-      },
-    });
-    // Camera perception, when asked for: every camera's frames replayed, every n-th detected.
-    const cameraIds = detectEvery ? recording.manifest.streams.cameras.map((c) => c.cameraId) : [];
     const detector = detectEvery ? await createDetector({ type: 'movenet', inputSize: 640, refine: 'upright', mirror: true }) : undefined;
-    const poses = new Map<string, CameraPosesDetected[]>();
-    const deadFrames: MessageDeadLettered[] = [];
-    // At-least-once: a frame's poses (or its dead letter) delivered twice count once.
-    const seen = new Set<string>();
-    const tracked: PeopleTracked[] = [];
-    if (detector) {
-      await bus.subscribe({
-        group: 'start-poses',
-        topics: ['camera.poses-detected', 'tracking.people-tracked', DEAD_LETTER_TOPIC],
-        handle: ({ topic, message }) => {
-          if (seen.has(message.eventId)) return;
-          seen.add(message.eventId);
-          if (topic === 'camera.poses-detected') poses.set(message.cameraId, [...(poses.get(message.cameraId) ?? []), message]);
-          else if (topic === 'tracking.people-tracked') tracked.push(message);
-          else if (message.sourceTopic === 'camera.frame-captured') deadFrames.push(message);
-        },
-      });
-    }
-    // A replay: every camera's poses come, however far behind the slow camera stage runs, so the
-    // tracker waits for all of them (a live store lets a silent camera go after two seconds).
-    const store = createStore({ index: recording.index, bus, logger, camera: detector && { detector, stride: detectEvery }, tracking: detector ? { idleMs: Infinity } : false });
-    await store.start();
+    const people: PeopleSource = detector ? { kind: 'tracked', detector, stride: detectEvery! } : { kind: 'truth', noiseM: DEFAULT_NOISE_M, seed: DEMO_SEED };
     say(
-      `store running on the ${bus.kind} bus; replaying ${out} (load cells and gates${detector ? `, frames of ${cameraIds.length} cameras` : ''}) as live devices:`,
+      `store running on the ${bus.kind} bus; replaying ${out} (load cells and gates, ` +
+        (detector
+          ? `frames of ${recording.manifest.streams.cameras.length} cameras`
+          : `people from the true skeletons with ${DEFAULT_NOISE_M} m of tracker-like error: --detect-every N runs the cameras instead`) +
+        ') as live devices:',
     );
-    const span = recording.manifest.endMs - recording.manifest.startMs;
-    const bar = progress('replay', Math.ceil(span / 1000), { unit: 'store s', quiet: json });
-    let shown = 0;
-    const stats = await replayRecording(recording, bus, {
-      cameras: cameraIds,
-      onProgress: (ts) => {
-        const seconds = Math.floor((ts - t0) / 1000);
-        if (seconds > shown) {
-          bar.tick(seconds - shown);
-          shown = seconds;
-        }
-      },
+    const receiptsShown: string[] = [];
+    const run = await runStore(recording, {
+      bus,
+      logger,
+      people,
+      quiet: json,
+      onShelfEvent: (message) => say(formatShelfEvent(message, recording, t0)),
+      // Receipts are printed after the shelf events, as each visit's is finalised.
+      onReceipt: (receipt) => receiptsShown.push(formatReceipt(receipt, recording.index)),
     });
-    bar.tick(Math.ceil(span / 1000) - shown);
-    bar.done();
-    if (detector && detectEvery) {
-      // The camera stage works at the detector's pace, well behind the replay: wait for every frame it takes.
-      const expected = recording.manifest.streams.cameras.reduce((n, c) => n + Math.ceil(c.frameCount / detectEvery), 0);
-      const detecting = progress('detect', expected, { unit: 'frames', quiet: json });
-      let counted = 0;
-      for (;;) {
-        const done = [...poses.values()].reduce((n, events) => n + events.length, 0) + deadFrames.length;
-        detecting.tick(done - counted);
-        counted = done;
-        if (done >= expected) break;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-      detecting.done();
-      // The tracker takes every pose event before the store stops (stopping flushes what it holds).
-      const posed = () => [...poses.values()].reduce((n, events) => n + events.length, 0);
-      while ((store.tracker?.stats().poses ?? Infinity) < posed()) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    await store.stop();
-    // Everything the tracker published reaches the console before the bus closes.
-    while (store.tracker && tracked.length < store.tracker.stats().published) await new Promise((resolve) => setTimeout(resolve, 50));
     await bus.close();
     detector?.dispose();
-    const camera = detector && store.camera ? await scoreCameraStage(recording, detector.model, poses, deadFrames, store.camera.stats(), tracked) : undefined;
-    const score = scoreShelfEvents(recording.index, events, await collect(recording.truthActions()));
+    const camera = detector && run.store.camera ? await scoreCameraStage(recording, detector.model, run.poses, run.deadFrames, run.store.camera.stats(), run.tracked) : undefined;
+    const score = scoreShelfEvents(recording.index, run.shelfEvents, await collect(recording.truthActions()));
     const { missed, spurious, wrongProduct, ...figures } = score;
+    const receiptScore = scoreReceipts(
+      { visits: await collect(recording.truthVisits()), receipts: await collect(recording.truthReceipts()), actions: await collect(recording.truthActions()) },
+      receiptRun(run),
+    );
+    const { perVisit, ...receiptFigures } = receiptScore;
+    const stats = run.replay;
     report(
       json,
-      { recording: fresh, truthMatchesCommitted: agreement, bus: bus.kind, replay: stats, shelfEvents: figures, inventory: store.shelf.inventory(), camera },
+      {
+        recording: fresh,
+        truthMatchesCommitted: agreement,
+        bus: bus.kind,
+        replay: stats,
+        shelfEvents: figures,
+        inventory: run.store.shelf.inventory(),
+        people: people.kind === 'truth' ? { source: 'truth', noiseM: people.noiseM } : { source: 'tracked', detectEvery },
+        receipts: run.receipts,
+        reviews: run.reviews.map(({ reviewId, kind, reason, visitIds, shelfEventId }) => ({ reviewId, kind, reason, visitIds, shelfEventId })),
+        receiptScore: receiptFigures,
+        camera,
+      },
       () =>
         [
           `replayed ${stats.samples} load-cell samples in ${stats.sampleMessages} messages, ${stats.gateMessages} gate events` +
-            (stats.frameMessages ? ` and ${stats.frameMessages} camera frames` : ''),
+            (stats.frameMessages ? ` and ${stats.frameMessages} camera frames` : '') +
+            (stats.peopleMessages ? ` and ${stats.peopleMessages} instants of people` : ''),
           `shelf events against the ground truth: ${score.matched}/${score.actions} picks and puts found, precision ${pct(score.precision)}, ` +
             `recall ${pct(score.recall)}, F1 ${score.f1.toFixed(3)}, quantity ${pct(score.quantityAccuracy)}, product top-1 ${pct(score.productTop1)}` +
             ` (${pct(score.productTop1Separable)} where weight tells products apart)`,
           ...missed.map((a) => `  missed: ${a.kind} ${a.quantity} x ${a.productId} at ${a.laneId} (${((a.startMs - t0) / 1000).toFixed(1)} s)`),
           ...wrongProduct.map((w) => `  wrong product: ${w.action.productId} taken at ${w.action.laneId}, event said ${w.event.hypotheses[0]?.productId}`),
-          ...(camera ? formatCameraStage(camera, detectEvery!) : []),
+          '',
+          `receipts (${run.receipts.length}):`,
+          ...receiptsShown,
+          '',
+          `review queue (${run.reviews.length}):`,
+          ...run.reviews.map((item) => `  ${item.reviewId} [${item.kind}] ${item.visitIds.join(', ') || 'no visit named'}: ${item.reason}`),
+          '',
+          formatReceiptScorecard(receiptScore, { details: true }),
+          ...(camera ? ['', ...formatCameraStage(camera, detectEvery!)] : []),
         ].join('\n'),
     );
   },
 };
+
+/** One shelf event as the console shows it: when, pick or put, where, how much weight, what it most likely was. */
+function formatShelfEvent(message: ShelfEventDetected, recording: Recording, t0: number): string {
+  const best = message.hypotheses[0];
+  const product = best ? recording.index.products.get(best.productId) : undefined;
+  return (
+    `  ${((message.startMs - t0) / 1000).toFixed(1).padStart(5)} s  ${message.kind.padEnd(4)} ${message.laneIds.join('+').padEnd(10)} ` +
+    `${message.deltaGrams.toFixed(1).padStart(8)} g  ${best ? `${best.quantity} x ${product?.name ?? best.productId} (${pct(best.probability)})` : 'unexplained'}` +
+    `${message.health !== 'ok' ? `  [${message.health}]` : ''}`
+  );
+}
 
 type CameraStage = Awaited<ReturnType<typeof scoreCameraStage>>;
 

@@ -37,6 +37,10 @@ export const verbs: Record<string, { summary: string; load: () => Promise<Verb> 
     summary: 'Score shelf perception against the ground truth of a recording, next to the baseline.',
     load: async () => (await import('./shelf.verb.ts')).evalShelfVerb,
   },
+  'eval receipts': {
+    summary: 'Run the whole store over a recording and score its receipts against the ground truth.',
+    load: async () => (await import('./receipts.verb.ts')).evalReceiptsVerb,
+  },
   'eval pose': {
     summary: 'Score the pose model against the 2D pose truth of a recording: keypoint recall, wrists in view.',
     load: async () => (await import('./pose.verb.ts')).evalPoseVerb,

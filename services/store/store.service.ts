@@ -4,6 +4,9 @@ import type { PoseDetector } from '../../libs/vision/pose.detector.ts';
 import { createCameraService, type CameraService } from '../camera/camera.service.ts';
 import { createShelfService, type ShelfService } from '../shelf/shelf.service.ts';
 import { createTrackerService, type TrackerService } from '../tracker/tracker.service.ts';
+import { createGateService, type GateService } from '../gate/gate.service.ts';
+import { createFusionService, type FusionService } from '../fusion/fusion.service.ts';
+import { createCartService, type CartService } from '../cart/cart.service.ts';
 import type { Logger } from '../../libs/log/logger.ts';
 import type { Clock } from '../../libs/clock/clock.ts';
 
@@ -12,8 +15,9 @@ import type { Clock } from '../../libs/clock/clock.ts';
  * stages up in data-flow order; `stop` stops the one that only produces (the camera stage) first,
  * then finishes and stops each stage that consumes, in data-flow order. Camera perception runs
  * when a pose detector is given (it is the slow stage: see services/camera), and the tracker with
- * it (or alone, with `tracking`, for poses that come from elsewhere). Stages that are not built yet
- * (fusion of people with shelf events, carts, checkout) join this list as they land.
+ * it (or alone, with `tracking`, for poses that come from elsewhere). With `visits`, the money path
+ * runs too: the gate stage binds visits to tracks, fusion decides who took what, carts follow each
+ * visit and finalise its receipt (checkout joins this list when it lands).
  */
 export interface StoreDependencies {
   index: StoreIndex;
@@ -29,15 +33,31 @@ export interface StoreDependencies {
    * come, however far behind; see services/tracker).
    */
   tracking?: boolean | { idleMs?: number };
+  /** Visits, attribution, carts and receipts (they need people: from the tracker or another source). */
+  visits?: boolean;
+}
+
+/** The stages that consume, in data-flow order: each is flushed and stopped in this order. */
+export type ConsumerStage = 'tracker' | 'shelf' | 'gate' | 'fusion' | 'cart';
+
+export interface StopOptions {
+  /**
+   * Resolves once a stage has taken everything the stages before it published, so its flush decides
+   * with all of it (the bus hands messages over asynchronously). Called before each stage's flush.
+   */
+  caughtUp?: (stage: ConsumerStage) => Promise<void>;
 }
 
 export interface StoreRuntime {
   readonly shelf: ShelfService;
   readonly camera: CameraService | undefined;
   readonly tracker: TrackerService | undefined;
+  readonly gate: GateService | undefined;
+  readonly fusion: FusionService | undefined;
+  readonly cart: CartService | undefined;
   start(): Promise<void>;
   /** Finishes what is in flight (open shelf segments included), then stops every stage. */
-  stop(): Promise<void>;
+  stop(options?: StopOptions): Promise<void>;
 }
 
 export function createStore(deps: StoreDependencies): StoreRuntime {
@@ -53,26 +73,42 @@ export function createStore(deps: StoreDependencies): StoreRuntime {
         ...(typeof tracking === 'object' ? tracking : {}),
       })
     : undefined;
-  const stages = [...(camera ? [camera] : []), ...(tracker ? [tracker] : []), shelf];
-  /** The stages that hold state until the end of a run (open shelf segments, instants waiting for cameras), in data-flow order. */
-  const consumers = [...(tracker ? [tracker] : []), shelf];
+  const service = <T>(name: string, create: (deps: { index: StoreIndex; bus: StoreDependencies['bus']; clock?: Clock; logger?: Logger }) => T) =>
+    deps.visits ? create({ index: deps.index, bus: deps.bus, clock: deps.clock, logger: deps.logger?.child({ service: name }) }) : undefined;
+  const gate = service('gate', createGateService);
+  const fusion = service('fusion', createFusionService);
+  const cart = service('cart', createCartService);
+  /** The stages that hold state until the end of a run (open shelf segments, instants waiting for cameras, visits, carts), in data-flow order. */
+  const consumers: Array<[ConsumerStage, { start(): Promise<void>; flush(): Promise<void>; stop(): Promise<void> } | undefined]> = [
+    ['tracker', tracker],
+    ['shelf', shelf],
+    ['gate', gate],
+    ['fusion', fusion],
+    ['cart', cart],
+  ];
   return {
     shelf,
     camera,
     tracker,
+    gate,
+    fusion,
+    cart,
     async start() {
-      for (const stage of stages) await stage.start();
+      await camera?.start();
+      for (const [, stage] of consumers) await stage?.start();
     },
-    async stop() {
+    async stop(options = {}) {
       // The camera stage first (it finishes the frame in flight and publishes its poses), so nothing
       // new reaches the tracker; then each consumer publishes what it holds, releases its input, and
       // leaves. A caller that needs every pose tracked waits for the tracker to take them first (the
       // bus hands them over asynchronously), as `walkout start` does.
       await camera?.stop();
-      for (const stage of consumers) {
+      for (const [name, stage] of consumers) {
+        if (!stage) continue;
+        await options.caughtUp?.(name);
         await stage.flush();
-        await stage.stop();
       }
+      for (const [, stage] of consumers) await stage?.stop();
     },
   };
 }

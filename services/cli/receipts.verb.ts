@@ -1,0 +1,96 @@
+import { WalkoutError, topics } from '../../libs/contracts/index.ts';
+import { createBus, loadBusConfig } from '../../libs/bus/index.ts';
+import { createLogger, logLevelFromEnv } from '../../libs/log/logger.ts';
+import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
+import { collect, openRecording } from '../../libs/recording/index.ts';
+import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
+import { formatReceiptScorecard } from '../../libs/cart/receipts.format.ts';
+import { createDetector } from '../../libs/vision/detector.registry.ts';
+import { DEFAULT_NOISE_M, receiptRun, runStore, type PeopleSource } from './store.run.ts';
+
+
+const USAGE = `walkout eval receipts <recording> [--people truth|tracked] [--noise METRES] [--seed N] [--detect-every N] [--details] [--json]
+
+Runs the whole store over a recording (shelf perception, visits, attribution, carts) on the bus the
+environment names, and scores every finalised receipt against the recording's ground truth: the share
+of visits whose receipt is exactly right, per-visit receipt precision, recall and F1 over units (the
+competition metric), attribution accuracy, reviews per 1000 visits, the reliability of the stated
+confidence (expected calibration error and its table), pick-to-cart latency on the store clock;
+overall and per scenario tag.
+
+  --people truth    people from the recording's true skeletons in place of the cameras (default), so
+                    attribution is measured apart from vision
+  --noise METRES    with truth people: the tracker's typical error to add (default ${DEFAULT_NOISE_M})
+  --seed N          with truth people: the noise seed (default 1)
+  --people tracked  people from the cameras: pose detection on every N-th frame (--detect-every,
+                    default 10) of every camera, then the tracker (slow: about a second a frame)
+  --details         list the receipts that are not exactly right
+  --json            print the scorecard as JSON (keys: visits, exactMatch, receiptF1,
+                    attributionAccuracy, reviewsPer1000, calibrationError, byTag, ...)`;
+
+/** Parses --noise: metres, a number from 0 to 1. */
+function noiseMetres(value: unknown): number {
+  if (value === undefined) return DEFAULT_NOISE_M;
+  const metres = typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  if (!Number.isFinite(metres) || metres < 0 || metres > 1)
+    throw new WalkoutError('USAGE', `walkout eval receipts: --noise takes metres from 0 to 1 (the tracker's typical error is about ${DEFAULT_NOISE_M}), not ${JSON.stringify(value)}`);
+  return metres;
+}
+
+export const evalReceiptsVerb: Verb = {
+  name: 'eval receipts',
+  summary: 'Run the whole store over a recording and score its receipts against the ground truth.',
+  usage: USAGE,
+  options: {
+    people: { type: 'string' },
+    noise: { type: 'string' },
+    seed: { type: 'string' },
+    'detect-every': { type: 'string' },
+    details: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  allowPositionals: true,
+  async run({ values, positionals }) {
+    if (positionals.length !== 1) throw new WalkoutError('USAGE', `walkout eval receipts: give one recording folder\n\n${USAGE}`);
+    const kind = values.people ?? 'truth';
+    if (kind !== 'truth' && kind !== 'tracked') throw new WalkoutError('USAGE', `walkout eval receipts: --people is truth or tracked, not ${JSON.stringify(kind)}`);
+    if (kind === 'tracked' && values.noise !== undefined) throw new WalkoutError('USAGE', 'walkout eval receipts: --noise applies to --people truth (tracked people carry the tracker\'s own error)');
+    const json = values.json === true;
+    const recording = await openRecording(positionals[0]);
+    const noiseM = noiseMetres(values.noise);
+    const seed = optionalInt(values, 'seed', evalReceiptsVerb, 1);
+    const stride = optionalInt(values, 'detect-every', evalReceiptsVerb, 10, { min: 1, unit: 'frames' });
+    let people: PeopleSource;
+    let dispose = () => {};
+    if (kind === 'tracked') {
+      if (recording.manifest.streams.cameras.length === 0)
+        throw new WalkoutError('USAGE', `walkout eval receipts: ${positionals[0]} has no camera video for --people tracked (it was simulated with --no-video?)`);
+      const detector = await createDetector({ type: 'movenet', inputSize: 640, refine: 'upright', mirror: true });
+      dispose = () => detector.dispose();
+      people = { kind: 'tracked', detector, stride };
+    } else people = { kind: 'truth', noiseM, seed };
+
+    const logger = createLogger({ level: logLevelFromEnv() });
+    const bus = await createBus({ topics, config: loadBusConfig(), logger: logger.child({ component: 'bus' }) });
+    await bus.start();
+    try {
+      const run = await runStore(recording, { bus, logger, people, quiet: json });
+      const truth = { visits: await collect(recording.truthVisits()), receipts: await collect(recording.truthReceipts()), actions: await collect(recording.truthActions()) };
+      if (truth.visits.length === 0) throw new WalkoutError('RECORDING_INVALID', `${positionals[0]}: no visit truth (truth/visits.jsonl) to score receipts against`);
+      const score = scoreReceipts(truth, receiptRun(run));
+      const { perVisit, ...figures } = score;
+      report(
+        json,
+        { recording: positionals[0], people: kind === 'truth' ? { source: 'truth', noiseM, seed } : { source: 'tracked', detectEvery: stride }, ...figures, ...(values.details ? { perVisit } : {}) },
+        () =>
+          [
+            `receipts of ${positionals[0]} (${recording.index.store.id}; people ${kind === 'truth' ? `from the true skeletons with ${noiseM} m noise, seed ${seed}` : `tracked from every ${stride}th frame`})`,
+            formatReceiptScorecard(score, { details: values.details === true }),
+          ].join('\n'),
+      );
+    } finally {
+      await bus.close();
+      dispose();
+    }
+  },
+};

@@ -1,0 +1,258 @@
+import {
+  DEAD_LETTER_TOPIC,
+  type CameraPosesDetected,
+  type CartUpdated,
+  type EventAttributed,
+  type MessageDeadLettered,
+  type PeopleTracked,
+  type ReceiptFinalised,
+  type ReviewItemOpened,
+  type ShelfEventDetected,
+  type topics,
+} from '../../libs/contracts/index.ts';
+import type { Bus } from '../../libs/bus/index.ts';
+import { progress } from '../../libs/cli/progress.ts';
+import type { Logger } from '../../libs/log/logger.ts';
+import type { Recording } from '../../libs/recording/index.ts';
+import { replayRecording, type ReplayStats } from '../../libs/replay/recording.replay.ts';
+import { truthPeople } from '../../libs/replay/people-truth.source.ts';
+import type { PoseDetector } from '../../libs/vision/pose.detector.ts';
+import { createStore, type StoreRuntime } from '../store/store.service.ts';
+
+/**
+ * One recording through the whole store, as `start` and `eval receipts` run it: the store on a bus,
+ * the recording replayed into it as live devices would send it, and everything the store decides
+ * collected for scoring. People come from the camera stage (`tracked`: every camera's frames, pose
+ * detection every n-th frame, the tracker) or, to measure attribution apart from vision, from the
+ * recording's true skeletons with the tracker's typical error added (`truth`).
+ */
+
+/** How long after an instant the tracker publishes it (services/tracker's default lag). */
+export const TRACKER_LAG_MS = 1_000;
+/** The tracker's typical 3D error, metres: what truth people get when no other noise is asked for. */
+export const DEFAULT_NOISE_M = 0.05;
+/** How often a wait for the store to take what it was sent looks again. */
+const CATCH_UP_POLL_MS = 20;
+
+export type PeopleSource =
+  | { kind: 'truth'; noiseM: number; seed: number }
+  | { kind: 'tracked'; detector: PoseDetector; stride: number };
+
+export interface StoreRunOptions {
+  bus: Bus<typeof topics>;
+  logger?: Logger;
+  people: PeopleSource;
+  quiet?: boolean;
+  /** Called as the store publishes, for a console that shows the store at work. */
+  onShelfEvent?: (event: ShelfEventDetected) => void;
+  onReceipt?: (receipt: ReceiptFinalised) => void;
+}
+
+export interface StoreRunResult {
+  replay: ReplayStats;
+  shelfEvents: ShelfEventDetected[];
+  attributions: EventAttributed[];
+  reviews: ReviewItemOpened[];
+  cartUpdates: CartUpdated[];
+  receipts: ReceiptFinalised[];
+  /** The camera stage's output, when it ran. */
+  poses: Map<string, CameraPosesDetected[]>;
+  deadFrames: MessageDeadLettered[];
+  tracked: PeopleTracked[];
+  store: StoreRuntime;
+  /** Per cart.updated event id: how far the replay had got, store clock, when the update reached us. */
+  cartUpdatedAt: Map<string, number>;
+}
+
+/**
+ * What the receipt scorer reads from a run. Pick-to-cart latency is measured on the replay's store
+ * clock: a cart update counts as made when it reached the console, at the replay's position then (to
+ * within one sample batch), which includes the tracker's lag and every stage's wait for evidence.
+ */
+export function receiptRun(run: StoreRunResult) {
+  return {
+    receipts: run.receipts,
+    attributions: run.attributions,
+    reviews: run.reviews,
+    shelfEvents: run.shelfEvents,
+    cartUpdates: run.cartUpdates.map((update) => ({ ...update, ts: run.cartUpdatedAt.get(update.eventId) ?? update.ts })),
+  };
+}
+
+/** Waits, a poll at a time, until `done` holds: the bus hands messages over asynchronously. */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setTimeout(resolve, CATCH_UP_POLL_MS));
+}
+
+export async function runStore(recording: Recording, options: StoreRunOptions): Promise<StoreRunResult> {
+  const { bus, people } = options;
+  const collected = collector();
+  /** How far the replay has got, store clock. */
+  let storeNow = recording.manifest.startMs;
+  await bus.subscribe({
+    group: 'store-run',
+    topics: [
+      'shelf.event-detected',
+      'fusion.event-attributed',
+      'review.item-opened',
+      'cart.updated',
+      'visit.receipt-finalised',
+      'camera.poses-detected',
+      'tracking.people-tracked',
+      'visit.started',
+      'visit.track-bound',
+      'visit.ended',
+      'fusion.visit-settled',
+      'review.item-resolved',
+      'gate.qr-scanned',
+      'gate.opened',
+      DEAD_LETTER_TOPIC,
+    ],
+    handle: ({ topic, message }) => {
+      if (!collected.take(topic, message.eventId)) return;
+      switch (topic) {
+        case 'shelf.event-detected':
+          collected.result.shelfEvents.push(message);
+          options.onShelfEvent?.(message);
+          break;
+        case 'fusion.event-attributed':
+          collected.result.attributions.push(message);
+          break;
+        case 'review.item-opened':
+          collected.result.reviews.push(message);
+          break;
+        case 'cart.updated':
+          collected.result.cartUpdates.push(message);
+          collected.result.cartUpdatedAt.set(message.eventId, storeNow);
+          break;
+        case 'visit.receipt-finalised':
+          collected.result.receipts.push(message);
+          options.onReceipt?.(message);
+          break;
+        case 'camera.poses-detected':
+          collected.result.poses.set(message.cameraId, [...(collected.result.poses.get(message.cameraId) ?? []), message]);
+          break;
+        case 'tracking.people-tracked':
+          collected.result.tracked.push(message);
+          break;
+        case DEAD_LETTER_TOPIC:
+          if (message.sourceTopic === 'camera.frame-captured') collected.result.deadFrames.push(message);
+          break;
+      }
+    },
+  });
+
+  const tracked = people.kind === 'tracked';
+  const store = createStore({
+    index: recording.index,
+    bus,
+    logger: options.logger,
+    camera: tracked ? { detector: people.detector, stride: people.stride } : undefined,
+    // A replay: every camera's poses come, however far behind the slow camera stage runs, so the
+    // tracker waits for all of them (a live store lets a silent camera go after two seconds).
+    tracking: tracked ? { idleMs: Infinity } : false,
+    visits: true,
+  });
+  await store.start();
+  const cameraIds = tracked ? recording.manifest.streams.cameras.map((c) => c.cameraId) : [];
+  const t0 = recording.manifest.startMs;
+  const span = recording.manifest.endMs - t0;
+  const bar = progress('replay', Math.ceil(span / 1000), { unit: 'store s', quiet: options.quiet });
+  let shown = 0;
+  const replay = await replayRecording(recording, bus, {
+    cameras: cameraIds,
+    people: people.kind === 'truth' ? { instants: truthPeople(recording, { noiseM: people.noiseM, seed: people.seed }), lagMs: TRACKER_LAG_MS } : undefined,
+    onProgress: (ts) => {
+      storeNow = ts;
+      const seconds = Math.floor((ts - t0) / 1000);
+      if (seconds > shown) {
+        bar.tick(seconds - shown);
+        shown = seconds;
+      }
+    },
+  });
+  bar.tick(Math.ceil(span / 1000) - shown);
+  bar.done();
+  storeNow = Math.max(storeNow, recording.manifest.endMs);
+  if (tracked) await waitForCameraStage(recording, store, collected.result, people.stride, options.quiet);
+  await stopInDataFlowOrder(store, collected);
+  return { replay, store, ...collected.result };
+}
+
+/** Everything the store published, once each (the bus delivers at least once), with counts per topic. */
+function collector() {
+  const seen = new Set<string>();
+  const counts = new Map<string, number>();
+  const result = {
+    shelfEvents: [] as ShelfEventDetected[],
+    attributions: [] as EventAttributed[],
+    reviews: [] as ReviewItemOpened[],
+    cartUpdates: [] as CartUpdated[],
+    receipts: [] as ReceiptFinalised[],
+    poses: new Map<string, CameraPosesDetected[]>(),
+    deadFrames: [] as MessageDeadLettered[],
+    tracked: [] as PeopleTracked[],
+    cartUpdatedAt: new Map<string, number>(),
+  };
+  return {
+    result,
+    /** False for a message already taken. */
+    take(topic: string, eventId: string): boolean {
+      const key = `${topic}\n${eventId}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      counts.set(topic, (counts.get(topic) ?? 0) + 1);
+      return true;
+    },
+    count: (topic: string) => counts.get(topic) ?? 0,
+  };
+}
+
+/** The camera stage works at the detector's pace, well behind the replay: wait for every frame it takes. */
+async function waitForCameraStage(recording: Recording, store: StoreRuntime, result: ReturnType<typeof collector>['result'], stride: number, quiet?: boolean) {
+  const expected = recording.manifest.streams.cameras.reduce((n, c) => n + Math.ceil(c.frameCount / stride), 0);
+  const detecting = progress('detect', expected, { unit: 'frames', quiet });
+  const posed = () => [...result.poses.values()].reduce((n, events) => n + events.length, 0);
+  let counted = 0;
+  await until(() => {
+    const done = posed() + result.deadFrames.length;
+    detecting.tick(done - counted);
+    counted = done;
+    return done >= expected;
+  });
+  detecting.done();
+  // The tracker takes every pose event before the store stops (stopping flushes what it holds).
+  await until(() => (store.tracker?.stats().poses ?? Infinity) >= posed());
+}
+
+/**
+ * Stops the store stage by stage, each only once it has taken everything the stages before it
+ * published (the bus hands messages over asynchronously): the tracker its poses, visits their people,
+ * fusion the last shelf events and visit endings, carts the attributions and settled visits. Then
+ * every receipt the carts published reaches the collector.
+ */
+async function stopInDataFlowOrder(store: StoreRuntime, collected: ReturnType<typeof collector>) {
+  const published = (...names: string[]) => names.reduce((n, topic) => n + collected.count(topic), 0);
+  const took = (taken: number | undefined, ...names: string[]) => taken === undefined || taken >= published(...names);
+  await store.stop({
+    caughtUp: (stage) =>
+      until(() => {
+        switch (stage) {
+          case 'gate':
+            return took(store.gate?.stats().messages, 'tracking.people-tracked', 'gate.qr-scanned', 'gate.opened');
+          case 'fusion': {
+            const taken = store.fusion?.stats().messages;
+            return !taken || (took(taken['shelf.event-detected'], 'shelf.event-detected') && took(taken['visit.ended'], 'visit.ended') && took(taken['visit.track-bound'], 'visit.track-bound'));
+          }
+          case 'cart':
+            return took(store.cart?.stats().messages, ...CART_INPUTS);
+          default:
+            return true;
+        }
+      }),
+  });
+  await until(() => collected.count('visit.receipt-finalised') >= (store.cart?.stats().receipts ?? 0));
+}
+
+/** What the cart stage takes: it has caught up when it has taken as many messages as these topics carried. */
+const CART_INPUTS = ['visit.started', 'visit.ended', 'fusion.event-attributed', 'review.item-opened', 'review.item-resolved', 'fusion.visit-settled'];
