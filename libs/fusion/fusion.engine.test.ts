@@ -278,3 +278,22 @@ test('putting back what a pick in review may have taken is no unexpected put', (
   assert.equal(reviews(put).length, 0);
   assert.equal(attributions(put)[0]?.visitId, 'v-a');
 });
+
+test('a change no product explains: too small for any item that could have moved is no item and no review; larger goes to review', () => {
+  const lightest = index.products.get(PRODUCT)!.unitWeightGrams;
+  const unexplained = (grams: number, laterMs: number): ShelfEventDetected => ({ ...shelfEvent('pick', undefined, laterMs), deltaGrams: -grams, hypotheses: [], confidence: 0 });
+  const shelfEventOf = (grams: number, laterMs: number) => {
+    const event = unexplained(grams, laterMs);
+    return { ...event, eventId: `${event.eventId}-${grams}`, shelfEventId: `${event.shelfEventId}-${grams}` };
+  };
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  // A hand resting on the plate: it weighs a tenth of the product on the lane.
+  const small = run(engine, shelfEventOf(0.1 * lightest, 0), instants({ 't-a': reach(300, 1_200) }, 0, 3_000));
+  assert.deepEqual(small, [], 'nothing attributed, nothing reviewed');
+  assert.equal(engine.notItemChanges, 1);
+  // Three quarters of the product: not an item fusion can name, but large enough to be one.
+  const large = run(engine, shelfEventOf(0.75 * lightest, 5_000), instants({ 't-a': reach(5_300, 6_200) }, 3_100, 8_000));
+  assert.equal(reviews(large).length, 1);
+  assert.match(reviews(large)[0].reason, /fits no product/);
+  assert.equal(engine.notItemChanges, 1);
+});

@@ -55,6 +55,8 @@ export const SETTLED_MEMORY_MS = 15 * 60_000;
  * back takes about two seconds, so two picks by one hand are further apart than this.
  */
 export const REACH_REUSE_MS = 1_200;
+/** A change no product explains and smaller than this share of the lightest item that could have moved is not an item. */
+export const NOT_AN_ITEM_SHARE = 0.5;
 /** Candidates listed in an attribution or a review, most likely first. */
 const MAX_CANDIDATES_LISTED = 8;
 
@@ -80,7 +82,7 @@ export interface SettledRecord {
   /** For a pick: what its hypotheses were weighed with (so a fit can weigh them again). */
   pickContext?: PickContext;
   confidence: number;
-  outcome: 'attributed' | 'review' | 'unexpected-put' | 'unexplained';
+  outcome: 'attributed' | 'review' | 'unexpected-put' | 'unexplained' | 'not-an-item';
 }
 
 interface VisitState {
@@ -118,12 +120,18 @@ export class FusionEngine {
   /** Units of each product fusion attributed as put on a plate by mistake, and not picked since, per plate. */
   private readonly misplacedOnPlate = new Map<string, Map<string, number>>();
   private readonly storeId: string;
+  private notItems = 0;
 
   constructor(options: FusionEngineOptions) {
     this.index = options.index;
     this.params = options.params ?? DEFAULT_PARAMS;
     this.onSettled = options.onSettled;
     this.storeId = options.index.store.id;
+  }
+
+  /** Changes no product explains that were too small to be an item (a resting hand, a nudge): not reviewed. */
+  get notItemChanges(): number {
+    return this.notItems;
   }
 
   /** The people stream's watermark: the newest instant taken, ms. */
@@ -269,6 +277,13 @@ export class FusionEngine {
     const confidence = best ? calibrate(this.params, best.probability, situationOf(this.index, event, best)) : 0;
     const record = (outcome: SettledRecord['outcome']) => this.onSettled?.({ event, evidence, options, pickContext, confidence, outcome });
 
+    if (!best && this.tooSmallForAnItem(event)) {
+      // A hand resting on the plate, a nudge: no cart can change by less than half the lightest item
+      // that could have moved, so there is nothing to decide and nothing to review.
+      record('not-an-item');
+      this.notItems++;
+      return [];
+    }
     if (!best) {
       record('unexplained');
       return [this.review(event, 'attribution', 'the weight change fits no product', whos, evidence, candidates)];
@@ -290,6 +305,19 @@ export class FusionEngine {
     }
     record('attributed');
     return [this.attribute(event, best, confidence, candidates)];
+  }
+
+  /**
+   * Whether a change no product explains is smaller than half the lightest item that could have
+   * moved: any product planned on its lanes or known to lie misplaced on its plates, or (for a put)
+   * carried by a visit in the store.
+   */
+  private tooSmallForAnItem(event: ShelfEventDetected): boolean {
+    const products = new Set(event.laneIds.map((laneId) => this.index.placementByLane.get(laneId)?.productId));
+    for (const plateId of event.plateIds) for (const productId of this.misplacedOnPlate.get(plateId)?.keys() ?? []) products.add(productId);
+    if (event.kind === 'put') for (const visit of this.visits.values()) for (const productId of this.holdings(visit).keys()) products.add(productId);
+    const grams = [...products].map((productId) => (productId ? this.index.products.get(productId)?.unitWeightGrams : undefined)).filter((g): g is number => g !== undefined);
+    return grams.length > 0 && Math.abs(event.deltaGrams) < NOT_AN_ITEM_SHARE * Math.min(...grams);
   }
 
   private reachSpent(trackId: string, event: ShelfEventDetected): boolean {

@@ -65,15 +65,16 @@ export function matchShelfEvents(events: ShelfEventDetected[], truth: ActionTrut
       if (event.kind !== action.kind) continue;
       if (action.laneId !== undefined && !event.laneIds.includes(action.laneId)) continue;
       // Within one second of the truth: the gap between the true action's span (a reach, say) and
-      // the event's span. Among candidates, the nearest centres pair first.
+      // the event's span. Among candidates, one that names the action's product pairs first (two
+      // products taken from one lane at once; the hand's own weight on the plate during a long
+      // reach, which makes small changes no product explains), then the nearest centres.
       const gap = Math.max(0, event.startMs - action.endMs, action.startMs - event.endMs);
       const centres = Math.abs(event.startMs + event.endMs - action.startMs - action.endMs) / 2;
-      // Two events of one lane at one time (two products at once) pair with the action they name.
       const other = event.hypotheses[0]?.productId === action.productId ? 0 : 1;
       if (gap <= MATCH_WINDOW_MS) pairs.push({ gap, centres, other, a, e: event });
     }
   });
-  pairs.sort((x, y) => x.gap - y.gap || x.centres - y.centres || x.other - y.other);
+  pairs.sort((x, y) => x.gap - y.gap || x.other - y.other || x.centres - y.centres);
   const usedActions = new Set<number>();
   const usedEvents = new Set<ShelfEventDetected>();
   const matches: ShelfMatch[] = [];

@@ -56,6 +56,8 @@ export interface FusionServiceStats {
   pending: number;
   /** The people watermark, store clock ms. */
   watermarkMs: number;
+  /** Changes no product explains that were too small to be an item (a resting hand): neither attributed nor reviewed. */
+  notItemChanges: number;
 }
 
 export interface FusionService {
@@ -181,6 +183,6 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
       await subscription?.close();
       subscription = undefined;
     },
-    stats: () => ({ messages: { ...messages }, ...counts, pending: engine.pendingEvents, watermarkMs: engine.watermarkMs }),
+    stats: () => ({ messages: { ...messages }, ...counts, pending: engine.pendingEvents, watermarkMs: engine.watermarkMs, notItemChanges: engine.notItemChanges }),
   };
 }
