@@ -37,7 +37,7 @@ export const CALIBRATION_BINS = 10;
 const PER_THOUSAND = 1000;
 
 /** A true visit, with what the scenario library adds to it when present. */
-export type ScoredVisitTruth = VisitTruth & { tags?: readonly string[]; kind?: string };
+export type ScoredVisitTruth = Omit<VisitTruth, 'tags' | 'kind'> & { tags?: readonly string[]; kind?: string };
 
 export interface ReceiptTruthSet {
   visits: readonly ScoredVisitTruth[];

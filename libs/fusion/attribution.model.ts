@@ -202,8 +202,12 @@ export interface Situation {
 export function situationOf(
   index: Pick<StoreIndex, 'placementByLane'>,
   event: Pick<ShelfEventDetected, 'laneIds' | 'kind'>,
-  best: Pick<JointOption, 'productId' | 'quantity'>,
+  best: Pick<JointOption, 'productId' | 'quantity' | 'who'>,
 ): Situation {
+  // A restock by staff: the doubts the situations stand for (what a shopper carries, two shoppers'
+  // picks in one change, a misplaced item) are about carts, and staff have none; several units at
+  // once onto a lane's own product is what restocking is.
+  if (best.who.staff) return { unplanned: false, several: false, put: false };
   return {
     unplanned: !event.laneIds.some((laneId) => index.placementByLane.get(laneId)?.productId === best.productId),
     several: best.quantity > 1,

@@ -166,6 +166,17 @@ test('staff restocking: a put by staff is attributed to the staff visit, held or
   assert.equal(attributed.visitKind, 'staff');
 });
 
+test('staff restocking several units with a little doubt about the count is still decided: no cart hangs on it', () => {
+  const engine = engineWith({ 'staff-1': { trackId: 't-s', kind: 'staff' } });
+  const hypotheses = [
+    { productId: PRODUCT, quantity: 3, probability: 0.95 },
+    { productId: PRODUCT, quantity: 2, probability: 0.05 },
+  ];
+  const out = run(engine, shelfEvent('put', hypotheses), instants({ 't-s': reach(800, 1_500) }, 0, 3_000));
+  assert.equal(reviews(out).length, 0);
+  assert.equal(attributions(out)[0]?.visitId, 'staff-1');
+});
+
 test('a track bound to no visit is never charged silently: review', () => {
   const engine = engineWith({});
   const out = run(engine, shelfEvent('pick'), instants({ 't-x': reach(300, 1_200) }, 0, 3_000));

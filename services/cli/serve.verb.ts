@@ -5,6 +5,9 @@ import { createLogger, logLevelFromEnv, type Logger } from '../../libs/log/logge
 import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 import { createShelfService, SHELF_GROUP, SHELF_SILENT_MS } from '../shelf/shelf.service.ts';
 import { createTrackerService, TRACKER_GROUP } from '../tracker/tracker.service.ts';
+import { createGateService, GATE_GROUP } from '../gate/gate.service.ts';
+import { createFusionService, FUSION_GROUP } from '../fusion/fusion.service.ts';
+import { createCartService, CART_GROUP } from '../cart/cart.service.ts';
 
 /**
  * One pipeline stage as a process of its own, on the bus the environment names (Kafka, in a
@@ -102,6 +105,54 @@ tracking.people-tracked, and device.health-reported for a camera gone silent. ${
     await serve('tracker', TRACKER_GROUP, values, ({ index, bus, logger }) => createTrackerService({ index, bus, logger, clock: systemClock, idleMs }));
   },
 };
+
+/** A stage that takes no options of its own beyond the store: the gate, fusion and carts. */
+function simpleServeVerb(spec: { stage: string; group: string; summary: string; inputs: string; outputs: string; note: string; build: Build }): Verb {
+  const verb: Verb = {
+    name: `serve ${spec.stage}`,
+    summary: spec.summary,
+    usage: `walkout serve ${spec.stage} [--store ${DEFAULT_STORE}] [--json]
+
+Takes ${spec.inputs} as consumer group "${spec.group}" and publishes ${spec.outputs}. ${spec.note} ${environment}
+
+  --json  print what the service counted as JSON when it stops`,
+    options: { store: { type: 'string' }, json: { type: 'boolean' } },
+    async run({ values }) {
+      await serve(spec.stage, spec.group, values, spec.build);
+    },
+  };
+  return verb;
+}
+
+export const serveGateVerb = simpleServeVerb({
+  stage: 'gate',
+  group: GATE_GROUP,
+  summary: 'Run the visits stage alone: gate scans and tracked people in, visits bound to tracks out, until stopped.',
+  inputs: 'gate.qr-scanned, gate.opened and tracking.people-tracked',
+  outputs: 'visit.started, visit.track-bound, visit.ended and review items for doubtful bindings and tailgating',
+  note: 'Run one per store: it needs every gate and every track.',
+  build: ({ index, bus, logger }) => createGateService({ index, bus, logger, clock: systemClock }),
+});
+
+export const serveFusionVerb = simpleServeVerb({
+  stage: 'fusion',
+  group: FUSION_GROUP,
+  summary: 'Run attribution alone: shelf events, people and visits in, who took what (or a review item) out, until stopped.',
+  inputs: 'shelf.event-detected, tracking.people-tracked, visit.*, cart.updated and device.health-reported',
+  outputs: 'fusion.event-attributed, review.item-opened and fusion.visit-settled',
+  note: 'Run one per store: it weighs everyone near a shelf.',
+  build: ({ index, bus, logger }) => createFusionService({ index, bus, logger, clock: systemClock }),
+});
+
+export const serveCartVerb = simpleServeVerb({
+  stage: 'cart',
+  group: CART_GROUP,
+  summary: 'Run the carts alone: visits, attributions and review decisions in, carts and final receipts out, until stopped.',
+  inputs: 'visit.started, visit.ended, fusion.event-attributed, fusion.visit-settled and review.item-*',
+  outputs: 'cart.updated and visit.receipt-finalised',
+  note: 'Several may run: everything it takes is keyed by visit.',
+  build: ({ index, bus, logger }) => createCartService({ index, bus, logger, clock: systemClock }),
+});
 
 /** --idle-ms: absent, the tracker's own default; "infinity" for a replay; else whole milliseconds. */
 function parseIdleMs(values: Record<string, unknown>): number | undefined {

@@ -57,6 +57,18 @@ export const verbs: Record<string, { summary: string; load: () => Promise<Verb> 
     summary: "Run the tracker alone: every camera's poses in, people on their tracks out, until stopped.",
     load: async () => (await import('./serve.verb.ts')).serveTrackerVerb,
   },
+  'serve gate': {
+    summary: 'Run the visits stage alone: gate scans and tracked people in, visits bound to tracks out, until stopped.',
+    load: async () => (await import('./serve.verb.ts')).serveGateVerb,
+  },
+  'serve fusion': {
+    summary: 'Run attribution alone: shelf events, people and visits in, who took what (or a review item) out, until stopped.',
+    load: async () => (await import('./serve.verb.ts')).serveFusionVerb,
+  },
+  'serve cart': {
+    summary: 'Run the carts alone: visits, attributions and review decisions in, carts and final receipts out, until stopped.',
+    load: async () => (await import('./serve.verb.ts')).serveCartVerb,
+  },
   'import plates': {
     summary: 'Import per-plate load-cell CSVs (public cashierless layout) into a recording.',
     load: async () => (await import('./import.verb.ts')).importPlatesVerb,
