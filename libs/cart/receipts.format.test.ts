@@ -2,7 +2,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { indexStore, parseStore, SCHEMA_VERSION, type ReceiptFinalised } from '../contracts/index.ts';
-import { calibrationTable, type ReceiptFigures, type ReceiptScore } from './receipts.eval.ts';
+import { calibrationTable } from '../fusion/calibration.eval.ts';
+import type { ReceiptFigures, ReceiptScore } from './receipts.eval.ts';
 import { formatCents, formatReceipt, formatReceiptScorecard } from './receipts.format.ts';
 
 const index = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'))));
