@@ -8,7 +8,9 @@ import { ManualClock } from '../../libs/clock/clock.ts';
 import { loadScenario } from '../../libs/sim/scenario.load.ts';
 import { simulate } from '../../libs/sim/store.sim.ts';
 import { arrivalOrder, type BinderInput } from '../../libs/visits/bindings.eval.ts';
-import { simulatedSkeletons, truthPeople } from '../../libs/visits/truth-people.sim.ts';
+import { collect } from '../../libs/recording/index.ts';
+import { truthPeopleFrom } from '../../libs/replay/people-truth.source.ts';
+import { simulatedSkeletons } from '../../libs/visits/simulated-skeletons.sim.ts';
 import { createGateService } from './gate.service.ts';
 
 const index = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'))));
@@ -16,8 +18,8 @@ const index = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtu
 /** The group scenario's gate messages and its people (perfect tracks), in the order they would reach the service live. */
 async function groupVisitInputs() {
   const sim = simulate(await loadScenario(new URL('../../fixtures/scenarios/group-visit.json', import.meta.url).pathname), index, 1);
-  const { instants, personOfTrack } = truthPeople(index, simulatedSkeletons(sim));
-  return { inputs: arrivalOrder(sim.gateLines, instants), personOfTrack };
+  const people = truthPeopleFrom(index.store, simulatedSkeletons(sim));
+  return { inputs: arrivalOrder(sim.gateLines, await collect(people)), personOfTrack: people.personOfTrack };
 }
 
 type Out =
