@@ -1,13 +1,13 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { indexStore, parseStore, PeopleTracked, type SkeletonTruth, type Vec3 } from '../contracts/index.ts';
+import { PeopleTracked, type SkeletonTruth, type Vec3 } from '../contracts/index.ts';
 import { collect, openRecording } from '../recording/index.ts';
+import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
 import { truthPeople, truthPeopleFrom } from './people-truth.source.ts';
 
 const DEMO = fileURLToPath(new URL('../../fixtures/recordings/kiosk-demo/', import.meta.url));
-const { store } = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'))));
+const { store } = fixtureStoreIndex();
 const T0 = 1_780_000_000_000;
 const body = (x: number, y: number): Vec3[] => Array.from({ length: 17 }, (_, k) => [x, y, 1.7 - k * 0.1] as Vec3);
 

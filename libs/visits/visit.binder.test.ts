@@ -1,16 +1,16 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { indexStore, parseStore, SCHEMA_VERSION, topics, type GateLine, type GateOpened, type GateQrScanned, type PeopleTracked, type Vec3 } from '../contracts/index.ts';
-import { loadScenario } from '../sim/scenario.load.ts';
-import { simulate } from '../sim/store.sim.ts';
-import { arrivalOrder, runBinder, scoreBindings, truthPeopleRoles } from './bindings.eval.ts';
+import { SCHEMA_VERSION, topics, type GateLine, type GateOpened, type GateQrScanned, type PeopleTracked, type Vec3 } from '../contracts/index.ts';
 import { collect } from '../recording/index.ts';
 import { truthPeopleFrom } from '../replay/people-truth.source.ts';
+import { loadScenario } from '../sim/scenario.load.ts';
+import { simulate } from '../sim/store.sim.ts';
+import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
+import { arrivalOrder, runBinder, scoreBindings, truthPeopleRoles } from './bindings.eval.ts';
 import { simulatedSkeletons } from './simulated-skeletons.sim.ts';
 import { CROSSING_DECIDE_MS, LOST_TIMEOUT_MS, VisitBinder, type BinderOutput } from './visit.binder.ts';
 
-const index = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'))));
+const index = fixtureStoreIndex();
 const T0 = 1_780_000_000_000;
 const STEP_MS = 100;
 // Kiosk places: the entry zone is x 3.6..4.6, y 0..0.8; the exit x 4.8..5.8, y 0..0.8; the staff door x 5.2..6, y 4.2..5.
