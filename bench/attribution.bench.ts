@@ -26,7 +26,8 @@ import { topics } from '../libs/contracts/index.ts';
 import { createMemoryBus, parseBusConfig } from '../libs/bus/index.ts';
 import { waitFor } from '../libs/bus/bus.harness.ts';
 import { collect, type Recording } from '../libs/recording/index.ts';
-import { expectedCalibrationError, fusionInputs, reliabilityTable, runFusion, scoreRun, type AttributionScore } from '../libs/fusion/fusion.eval.ts';
+import { calibrationTable } from '../libs/fusion/calibration.eval.ts';
+import { fusionInputs, runFusion, scoreRun, type AttributionScore } from '../libs/fusion/fusion.eval.ts';
 import { createFusionService } from '../services/fusion/fusion.service.ts';
 
 /** Fusion must run at least this many times faster than the store clock. */
@@ -77,7 +78,7 @@ try {
     decisions.push(...score.decisions);
   }
   const sum = (key: keyof AttributionScore) => scores.reduce((total, s) => total + (s[key] as number), 0);
-  const reliability = reliabilityTable(decisions);
+  const { calibration: reliability, calibrationError } = calibrationTable(decisions);
   const total = {
     recordings: dirs.length,
     noiseM,
@@ -90,7 +91,7 @@ try {
     reviews: sum('reviews'),
     unexpectedPuts: sum('unexpectedPuts'),
     reviewsPer1000: (1000 * sum('reviews')) / Math.max(1, sum('visits')),
-    calibrationError: expectedCalibrationError(reliability),
+    calibrationError,
     exactMatch: sum('receiptsExact') / Math.max(1, sum('visits')),
     speedRatio: sum('storeMs') / Math.max(1e-9, sum('engineMs')),
     serviceSpeedRatio: await serviceRatio(await openRecording(dirs[0])),
@@ -111,7 +112,7 @@ try {
     console.log(`  calibration error ${total.calibrationError.toFixed(4)}; reliability:`);
     console.log('    confidence      decided  mean conf  right');
     for (const bin of reliability.filter((b) => b.count > 0))
-      console.log(`    ${bin.from.toFixed(1)}-${bin.to.toFixed(1)}  ${String(bin.count).padStart(12)}  ${bin.meanConfidence.toFixed(3).padStart(9)}  ${bin.accuracy.toFixed(3).padStart(5)}`);
+      console.log(`    ${bin.lo.toFixed(1)}-${bin.hi.toFixed(1)}  ${String(bin.count).padStart(12)}  ${bin.meanConfidence.toFixed(3).padStart(9)}  ${bin.accuracy.toFixed(3).padStart(5)}`);
     console.log(`  speed: engine ${total.speedRatio.toFixed(0)}x the store clock, service on the in-process bus ${total.serviceSpeedRatio.toFixed(0)}x (target ${TARGET_RATIO}x) ${total.serviceSpeedRatio >= TARGET_RATIO ? 'ok' : 'TOO SLOW'}`);
   }
 } finally {

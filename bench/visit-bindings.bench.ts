@@ -18,7 +18,8 @@ import { collect, openRecording } from '../libs/recording/index.ts';
 import { DIFFICULTY_PRESETS, generateScenario } from '../libs/sim/scenario.generator.ts';
 import { simulate } from '../libs/sim/store.sim.ts';
 import { arrivalOrder, runBinder, scoreBindings, truthPeopleRoles, type BindingScore } from '../libs/visits/bindings.eval.ts';
-import { simulatedSkeletons, truthPeople, type TruthPeopleOptions } from '../libs/visits/truth-people.sim.ts';
+import { truthPeopleFrom, type TruthPeopleOptions } from '../libs/replay/people-truth.source.ts';
+import { simulatedSkeletons } from '../libs/visits/simulated-skeletons.sim.ts';
 
 const NOISE_M = 0.05;
 /** Each person's track breaks about this often, ms (a tracker losing people under occlusion now and then). */
@@ -103,9 +104,9 @@ function unnamed(gates: GateLine[]): GateLine[] {
   });
 }
 
-function measure(run: Run, condition: Condition) {
-  const people = truthPeople(run.index, run.skeletons, { seed: 7, ...condition.people });
-  const inputs = arrivalOrder(condition.anonymousOpenings ? unnamed(run.gates) : run.gates, people.instants);
+async function measure(run: Run, condition: Condition) {
+  const people = truthPeopleFrom(run.index.store, run.skeletons, { seed: 7, ...condition.people });
+  const inputs = arrivalOrder(condition.anonymousOpenings ? unnamed(run.gates) : run.gates, await collect(people));
   const t0 = performance.now();
   const { outputs } = runBinder(run.index, inputs);
   const ms = performance.now() - t0;
@@ -119,7 +120,7 @@ const percent = (x: number) => `${(100 * x).toFixed(1)} %`;
 
 const runs = values.recording?.length ? await runsFromRecordings(values.recording) : await simulatedRuns();
 const results: Array<{ run: string; condition: string; breaks: number; fasterThanStoreClock: number; score: BindingScore }> = [];
-for (const run of runs) for (const condition of CONDITIONS) results.push({ run: run.label, condition: condition.name, ...measure(run, condition) });
+for (const run of runs) for (const condition of CONDITIONS) results.push({ run: run.label, condition: condition.name, ...(await measure(run, condition)) });
 
 if (values.json) process.stdout.write(`${JSON.stringify(results.map((r) => ({ ...r, score: { ...r.score, wrong: r.score.wrong.slice(0, 20) } })), null, 2)}\n`);
 else {

@@ -11,7 +11,7 @@ import {
   type ReviewItemOpened,
   type ShelfEventDetected,
 } from '../contracts/index.ts';
-import { calibrationTable, scoreReceipts, unitPrecisionRecall, type ReceiptRun, type ReceiptTruthSet, type ScoredVisitTruth } from './receipts.eval.ts';
+import { scoreReceipts, unitPrecisionRecall, type ReceiptRun, type ReceiptTruthSet, type ScoredVisitTruth } from './receipts.eval.ts';
 
 const T0 = 1_700_000_000_000;
 const PRICE = 100;
@@ -239,25 +239,6 @@ test('figures per tag: each tag sees only its visits; staff visits are not score
   assert.equal(group.visits, 2);
   assert.equal(group.exactMatch, 0.5);
   close(group.receiptRecall, 0.5, 'v2 recalls nothing, v3 everything');
-});
-
-test('expected calibration error of a known table', () => {
-  const samples = [
-    ...Array.from({ length: 8 }, (_, i) => ({ confidence: 0.9, right: i < 6 })),
-    ...Array.from({ length: 2 }, (_, i) => ({ confidence: 0.3, right: i < 1 })),
-  ];
-  const { calibration, calibrationError } = calibrationTable(samples);
-  // 0.8 x |0.75 - 0.9| + 0.2 x |0.5 - 0.3|
-  close(calibrationError, 0.16, 'ECE');
-  assert.equal(calibration.length, 10);
-  assert.deepEqual(
-    calibration.filter((bin) => bin.count > 0).map((bin) => [bin.lo, bin.count, bin.accuracy]),
-    [
-      [0.3, 2, 0.5],
-      [0.9, 8, 0.75],
-    ],
-  );
-  assert.equal(calibrationTable([{ confidence: 1, right: true }]).calibration[9].count, 1, 'a confidence of 1 is in the last bin');
 });
 
 test('the scorer measures calibration on fusion attributions: right ones at 0.95 and a wrong one at 0.6', () => {

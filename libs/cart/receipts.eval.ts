@@ -9,6 +9,7 @@ import type {
   ShelfEventDetected,
   VisitTruth,
 } from '../contracts/index.ts';
+import { calibrationTable, type CalibrationBin } from '../fusion/calibration.eval.ts';
 import { matchShelfEvents } from '../shelf/shelf.eval.ts';
 
 /**
@@ -27,13 +28,12 @@ import { matchShelfEvents } from '../shelf/shelf.eval.ts';
  *
  * Over shelf events: attribution accuracy (the share of true picks and puts whose shelf event fusion
  * gave to the right visit with the right product and quantity), the calibration of fusion's stated
- * confidence (expected calibration error over CALIBRATION_BINS equal-width bins, weighted by count),
+ * confidence (expected calibration error, libs/fusion/calibration.eval.ts),
  * reviews per 1000 visits, and pick-to-cart latency (from the true action's end to the store-clock
  * ts of the cart update that applied its shelf event). Staff visits are not scored; every figure is
  * also given per tag of the true visits.
  */
 
-export const CALIBRATION_BINS = 10;
 const PER_THOUSAND = 1000;
 
 /** A true visit, with what the scenario library adds to it when present. */
@@ -52,16 +52,6 @@ export interface ReceiptRun {
   shelfEvents: readonly ShelfEventDetected[];
   /** For pick-to-cart latency; without them the latency has no samples. */
   cartUpdates?: readonly CartUpdated[];
-}
-
-export interface CalibrationBin {
-  /** Confidences in [lo, hi); the last bin includes 1. */
-  lo: number;
-  hi: number;
-  count: number;
-  meanConfidence: number;
-  /** Share of the bin's attributions that were right. */
-  accuracy: number;
 }
 
 export interface ReceiptFigures {
@@ -142,29 +132,6 @@ function exceeding(a: Units, b: Units): CartLine[] {
   const lines: CartLine[] = [];
   for (const [productId, q] of a) if (q > (b.get(productId) ?? 0)) lines.push({ productId, quantity: q - (b.get(productId) ?? 0) });
   return lines;
-}
-
-/**
- * The reliability table and expected calibration error: bins of equal width over [0, 1], and the sum
- * over bins of |accuracy - mean confidence| weighted by the bin's share of samples.
- */
-export function calibrationTable(samples: ReadonlyArray<{ confidence: number; right: boolean }>, bins = CALIBRATION_BINS): { calibration: CalibrationBin[]; calibrationError: number } {
-  const sums = Array.from({ length: bins }, () => ({ count: 0, confidence: 0, right: 0 }));
-  for (const { confidence, right } of samples) {
-    const bin = sums[Math.min(bins - 1, Math.max(0, Math.floor(confidence * bins)))];
-    bin.count++;
-    bin.confidence += confidence;
-    if (right) bin.right++;
-  }
-  const calibration = sums.map((bin, i) => ({
-    lo: i / bins,
-    hi: (i + 1) / bins,
-    count: bin.count,
-    meanConfidence: ratio(bin.confidence, bin.count),
-    accuracy: ratio(bin.right, bin.count),
-  }));
-  const calibrationError = calibration.reduce((sum, bin) => sum + ratio(bin.count, samples.length) * Math.abs(bin.accuracy - bin.meanConfidence), 0);
-  return { calibration, calibrationError };
 }
 
 /** Nearest-rank percentile of sorted values, or null without any. */

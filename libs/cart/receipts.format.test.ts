@@ -1,11 +1,12 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { indexStore, parseStore, SCHEMA_VERSION, type ReceiptFinalised } from '../contracts/index.ts';
-import { calibrationTable, type ReceiptFigures, type ReceiptScore } from './receipts.eval.ts';
+import { SCHEMA_VERSION, type ReceiptFinalised } from '../contracts/index.ts';
+import { calibrationTable } from '../fusion/calibration.eval.ts';
+import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
+import type { ReceiptFigures, ReceiptScore } from './receipts.eval.ts';
 import { formatCents, formatReceipt, formatReceiptScorecard } from './receipts.format.ts';
 
-const index = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'))));
+const index = fixtureStoreIndex();
 const SODA = index.products.get('p-0001')!;
 
 test('cents are printed without floating point', () => {

@@ -1,9 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import {
-  indexStore,
-  parseStore,
   SCHEMA_VERSION,
   type EventAttributed,
   type PeopleTracked,
@@ -13,10 +10,11 @@ import {
   type Vec3,
   type VisitSettled,
 } from '../contracts/index.ts';
+import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
 import { EVIDENCE_AFTER_MS } from './hand.evidence.ts';
 import { DEFAULT_PARAMS, FusionEngine, SHELF_EVENT_WAIT_MS, type FusionOutput } from './fusion.engine.ts';
 
-const index = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'))));
+const index = fixtureStoreIndex();
 const T0 = 1_700_000_000_000;
 const LANE = 'g2-s2-l3'; // gondola g2 faces +x: shoppers stand at larger x, the lane's front is its max x
 const PRODUCT = index.placementByLane.get(LANE)!.productId;

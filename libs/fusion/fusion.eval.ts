@@ -16,6 +16,7 @@ import { ShelfPerception } from '../shelf/shelf.perception.ts';
 import { recordingShelfTicks } from '../shelf/shelf.replay.ts';
 import { FusionEngine, type FusionOutput, type SettledRecord } from './fusion.engine.ts';
 import type { AttributionParams } from './attribution.model.ts';
+import { calibrationTable, type CalibrationBin } from './calibration.eval.ts';
 
 /**
  * Measuring attribution on a recording, apart from the engine: shelf events from the recording's load
@@ -173,16 +174,6 @@ export function labelRecords(run: Pick<FusionRun, 'records' | 'events' | 'truth'
   });
 }
 
-export const CALIBRATION_BINS = 10;
-
-export interface ReliabilityBin {
-  from: number;
-  to: number;
-  count: number;
-  meanConfidence: number;
-  accuracy: number;
-}
-
 export interface AttributionScore {
   visits: number;
   events: number;
@@ -197,7 +188,7 @@ export interface AttributionScore {
   unexpectedPuts: number;
   reviewsPer1000: number;
   calibrationError: number;
-  reliability: ReliabilityBin[];
+  reliability: CalibrationBin[];
   /** Each decision's stated confidence and whether it was right (for pooling runs). */
   decisions: Array<{ confidence: number; right: boolean }>;
   receiptsExact: number;
@@ -217,7 +208,7 @@ export function scoreRun(run: FusionRun): AttributionScore {
   };
   const attributedRight = decided.filter(right).length;
   const decisions = decided.map((r) => ({ confidence: r.confidence, right: right(r) }));
-  const reliability = reliabilityTable(decisions);
+  const { calibration: reliability, calibrationError } = calibrationTable(decisions);
   const reviews = run.outputs.filter((o) => o.topic === 'review.item-opened');
   const receipts = scoreReceipts(run);
   return {
@@ -231,7 +222,7 @@ export function scoreRun(run: FusionRun): AttributionScore {
     reviews: reviews.length,
     unexpectedPuts: reviews.filter((o) => o.message.kind === 'unexpected-put').length,
     reviewsPer1000: run.visits > 0 ? (1000 * reviews.length) / run.visits : 0,
-    calibrationError: expectedCalibrationError(reliability),
+    calibrationError,
     reliability,
     decisions,
     receiptsExact: receipts.exact,
@@ -240,22 +231,6 @@ export function scoreRun(run: FusionRun): AttributionScore {
     engineMs: run.engineMs,
     storeMs: run.storeMs,
   };
-}
-
-export function reliabilityTable(decisions: Array<{ confidence: number; right: boolean }>, bins = CALIBRATION_BINS): ReliabilityBin[] {
-  const table = Array.from({ length: bins }, (_, i) => ({ from: i / bins, to: (i + 1) / bins, count: 0, sumConfidence: 0, right: 0 }));
-  for (const d of decisions) {
-    const bin = table[Math.min(bins - 1, Math.floor(d.confidence * bins))];
-    bin.count++;
-    bin.sumConfidence += d.confidence;
-    if (d.right) bin.right++;
-  }
-  return table.map((b) => ({ from: b.from, to: b.to, count: b.count, meanConfidence: b.count ? b.sumConfidence / b.count : 0, accuracy: b.count ? b.right / b.count : 0 }));
-}
-
-export function expectedCalibrationError(table: ReliabilityBin[]): number {
-  const total = table.reduce((sum, b) => sum + b.count, 0);
-  return total > 0 ? table.reduce((sum, b) => sum + (b.count / total) * Math.abs(b.meanConfidence - b.accuracy), 0) : 0;
 }
 
 /**

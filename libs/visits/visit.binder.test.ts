@@ -1,14 +1,16 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { indexStore, parseStore, SCHEMA_VERSION, topics, type GateLine, type GateOpened, type GateQrScanned, type PeopleTracked, type Vec3 } from '../contracts/index.ts';
+import { SCHEMA_VERSION, topics, type GateLine, type GateOpened, type GateQrScanned, type PeopleTracked, type Vec3 } from '../contracts/index.ts';
+import { collect } from '../recording/index.ts';
+import { truthPeopleFrom } from '../replay/people-truth.source.ts';
 import { loadScenario } from '../sim/scenario.load.ts';
 import { simulate } from '../sim/store.sim.ts';
+import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
 import { arrivalOrder, runBinder, scoreBindings, truthPeopleRoles } from './bindings.eval.ts';
-import { simulatedSkeletons, truthPeople } from './truth-people.sim.ts';
+import { simulatedSkeletons } from './simulated-skeletons.sim.ts';
 import { CROSSING_DECIDE_MS, LOST_TIMEOUT_MS, VisitBinder, type BinderOutput } from './visit.binder.ts';
 
-const index = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'))));
+const index = fixtureStoreIndex();
 const T0 = 1_780_000_000_000;
 const STEP_MS = 100;
 // Kiosk places: the entry zone is x 3.6..4.6, y 0..0.8; the exit x 4.8..5.8, y 0..0.8; the staff door x 5.2..6, y 4.2..5.
@@ -103,7 +105,9 @@ test('the tracker reports the crossing before the scan message arrives: the scan
 test('a group of 3 from a recorded scenario: the payer and the next two through the gate on one visit, and it ends at the exit, confirmed by the gate', async () => {
   const sim = simulate(await loadScenario(new URL('../../fixtures/scenarios/group-visit.json', import.meta.url).pathname), index, 1);
   const skeletons = simulatedSkeletons(sim);
-  const { instants: people, personOfTrack } = truthPeople(index, skeletons);
+  const truth = truthPeopleFrom(index.store, skeletons);
+  const people = await collect(truth);
+  const { personOfTrack } = truth;
   const { outputs, binder } = runBinder(index, arrivalOrder(sim.gateLines, people));
   assertValid(outputs);
   assert.deepEqual(
@@ -124,7 +128,9 @@ test('a group of 3 from a recorded scenario: the payer and the next two through 
 test('staff through the staff door get a staff visit, never charged and never flagged; the shopper after them keeps theirs', async () => {
   const sim = simulate(await loadScenario(new URL('../../fixtures/scenarios/staff-restock.json', import.meta.url).pathname), index, 1);
   const skeletons = simulatedSkeletons(sim);
-  const { instants: people, personOfTrack } = truthPeople(index, skeletons, { noiseM: 0.05 });
+  const truth = truthPeopleFrom(index.store, skeletons, { noiseM: 0.05 });
+  const people = await collect(truth);
+  const { personOfTrack } = truth;
   const { outputs } = runBinder(index, arrivalOrder(sim.gateLines, people));
   assertValid(outputs);
   const started = of(outputs, 'visit.started');
@@ -160,7 +166,7 @@ test('a tailgater: one scan, two people through the entry a few seconds apart; t
 test('a tailgater in a recorded stream: the group visit with its scan dropped leaves every one of them anonymous and flagged', async () => {
   const sim = simulate(await loadScenario(new URL('../../fixtures/scenarios/group-visit.json', import.meta.url).pathname), index, 1);
   const gates: GateLine[] = sim.gateLines.filter((line) => line.topic !== 'gate.qr-scanned');
-  const { instants: people } = truthPeople(index, simulatedSkeletons(sim));
+  const people = await collect(truthPeopleFrom(index.store, simulatedSkeletons(sim)));
   const { outputs } = runBinder(index, arrivalOrder(gates, people));
   assert.deepEqual(new Set(of(outputs, 'visit.started').map((m) => m.kind)), new Set(['anonymous']));
   assert.equal(of(outputs, 'review.item-opened').filter((r) => r.kind === 'tailgating').length, 3);

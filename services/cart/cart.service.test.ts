@@ -1,25 +1,21 @@
 import test, { type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import {
-  indexStore,
-  parseStore,
   SCHEMA_VERSION,
   topics,
-  type CartUpdated,
   type EventAttributed,
-  type ReceiptFinalised,
   type ReviewItemOpened,
   type TopicMessage,
   type VisitKind,
 } from '../../libs/contracts/index.ts';
-import { createMemoryBus, parseBusConfig, type Bus } from '../../libs/bus/index.ts';
+import type { Bus } from '../../libs/bus/index.ts';
 import { recordingLogger, waitFor } from '../../libs/bus/bus.harness.ts';
 import { ManualClock } from '../../libs/clock/clock.ts';
 import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
+import { collectingBus, fixtureStoreIndex } from '../../libs/testing/service.fixtures.ts';
 import { createCartService, receiptIdOf, type CartService } from './cart.service.ts';
 
-const index = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'))));
+const index = fixtureStoreIndex();
 const T0 = 1_700_000_000_000;
 const [SODA, WATER, JUICE] = ['p-0001', 'p-0002', 'p-0003'];
 const price = (productId: string) => index.products.get(productId)!.priceCents;
@@ -76,20 +72,8 @@ const reviewOpened = (reviewId: string, shelfEventId: string, visitIds: string[]
 
 /** A memory bus with every cart update and receipt collected as it comes. */
 async function outputBus(t: TestContext) {
-  const bus = createMemoryBus({ topics, config: parseBusConfig({ kind: 'memory', retry: { initialBackoffMs: 1, maxBackoffMs: 1 } }) });
-  await bus.start();
-  t.after(() => bus.close());
-  const updates: CartUpdated[] = [];
-  const receipts: ReceiptFinalised[] = [];
-  await bus.subscribe({
-    group: 'test-out',
-    topics: ['cart.updated', 'visit.receipt-finalised'],
-    handle: (d) => {
-      if (d.topic === 'cart.updated') updates.push(d.message);
-      else receipts.push(d.message as ReceiptFinalised);
-    },
-  });
-  return { bus, updates, receipts };
+  const { bus, messages } = await collectingBus(t, ['cart.updated', 'visit.receipt-finalised']);
+  return { bus, updates: messages['cart.updated'], receipts: messages['visit.receipt-finalised'] };
 }
 
 async function publishAll(bus: Pick<Bus<typeof topics>, 'publish'>, inputs: Input[]) {

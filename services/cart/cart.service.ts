@@ -8,7 +8,7 @@ import {
   type VisitSettled,
   type VisitStarted,
 } from '../../libs/contracts/index.ts';
-import { RecentIds, type Bus, type Delivery, type Release, type Subscription } from '../../libs/bus/index.ts';
+import { createOutbox, RecentIds, type Bus, type Delivery, type Release, type Subscription } from '../../libs/bus/index.ts';
 import type { Clock } from '../../libs/clock/clock.ts';
 import { silentLogger, type Logger } from '../../libs/log/logger.ts';
 import { CartBook, pricesOf, type Cart, type CartChange, type CartView } from '../../libs/cart/cart.model.ts';
@@ -109,8 +109,13 @@ export function createCartService(deps: CartServiceDependencies): CartService {
   const unheldNow = new Map<string, number>();
   /** Visits whose receipt is queued (or that turned out staff): their held messages go once the outbox is published. */
   const unreleased = new Set<string>();
-  const outbox: Output[] = [];
-  let publishing: Promise<void> | null = null;
+  const outbox = createOutbox<Output>({
+    bus,
+    logger,
+    failureMessage: 'cart service could not publish; the message behind it stays uncommitted and comes again',
+    onPublished: () => stats.published++,
+    onFailure: () => stats.publishFailures++,
+  });
   let subscription: Subscription | undefined;
   const stats = { messages: 0, duplicates: 0, staffMessages: 0, cartUpdates: 0, receipts: 0, published: 0, publishFailures: 0 };
 
@@ -216,34 +221,6 @@ export function createCartService(deps: CartServiceDependencies): CartService {
     for (const visitId of waitingFor) progress(visitId).holds.add(held);
   };
 
-  const publish = async (): Promise<void> => {
-    while (publishing) await publishing;
-    if (outbox.length === 0) return;
-    publishing = (async () => {
-      while (outbox.length > 0) {
-        const [next] = outbox;
-        try {
-          await bus.publish(next.topic, next.message as never);
-        } catch (error) {
-          stats.publishFailures++;
-          logger.error('cart service could not publish; the message behind it stays uncommitted and comes again', {
-            topic: next.topic,
-            eventId: next.message.eventId,
-            error: (error as Error)?.message ?? String(error),
-          });
-          throw error;
-        }
-        outbox.shift();
-        stats.published++;
-      }
-    })();
-    try {
-      await publishing;
-    } finally {
-      publishing = null;
-    }
-  };
-
   /** Applies one message to the carts; returns the carts it changed. */
   const apply = (delivery: Delivery<CartTopics, CartTopic>): CartChange[] => {
     switch (delivery.topic) {
@@ -302,7 +279,7 @@ export function createCartService(deps: CartServiceDependencies): CartService {
     for (const visitId of finaliseReady(visitIds)) unreleased.add(visitId);
     // A visit that turned out to be staff lets go of what was held for it: it never gets a receipt.
     for (const visitId of visitIds) if (book.isStaff(visitId)) unreleased.add(visitId);
-    await publish();
+    await outbox.publish();
     // Every receipt queued so far is out, this message's or one whose publish failed before.
     releaseFor([...unreleased]);
     unreleased.clear();
@@ -317,7 +294,7 @@ export function createCartService(deps: CartServiceDependencies): CartService {
       });
     },
     async flush() {
-      await publish();
+      await outbox.publish();
       for (const [visitId, visit] of visits) {
         if (visit.finalised || book.isStaff(visitId) || !visit.ended) continue;
         logger.warn('visit ended but its receipt is not out', { visitId, waitingFor: waitingOn(visitId, visit) });

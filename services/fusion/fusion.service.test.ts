@@ -1,24 +1,18 @@
 import test, { type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import {
-  indexStore,
-  parseStore,
   SCHEMA_VERSION,
-  topics,
-  type EventAttributed,
   type PeopleTracked,
   type ShelfEventDetected,
   type Vec3,
-  type VisitSettled,
 } from '../../libs/contracts/index.ts';
-import { createMemoryBus, parseBusConfig } from '../../libs/bus/index.ts';
 import { waitFor } from '../../libs/bus/bus.harness.ts';
 import { ManualClock } from '../../libs/clock/clock.ts';
 import { SHELF_EVENT_WAIT_MS } from '../../libs/fusion/fusion.engine.ts';
+import { collectingBus, fixtureStoreIndex } from '../../libs/testing/service.fixtures.ts';
 import { createFusionService } from './fusion.service.ts';
 
-const index = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'))));
+const index = fixtureStoreIndex();
 const T0 = 1_700_000_000_000;
 const LANE = 'g2-s2-l3';
 const PRODUCT = index.placementByLane.get(LANE)!.productId;
@@ -56,24 +50,11 @@ function people(): PeopleTracked[] {
 }
 
 async function fusionOnBus(t: TestContext) {
-  const bus = createMemoryBus({ topics, config: parseBusConfig({ kind: 'memory', retry: { initialBackoffMs: 1, maxBackoffMs: 1 } }) });
-  await bus.start();
-  t.after(() => bus.close());
-  const attributed: EventAttributed[] = [];
-  const settled: VisitSettled[] = [];
-  await bus.subscribe({
-    group: 'test-out',
-    topics: ['fusion.event-attributed', 'fusion.visit-settled', 'review.item-opened'],
-    handle: (d) => {
-      if (d.topic === 'fusion.event-attributed') attributed.push(d.message as EventAttributed);
-      else if (d.topic === 'fusion.visit-settled') settled.push(d.message as VisitSettled);
-      else assert.fail(`no review expected: ${JSON.stringify(d.message)}`);
-    },
-  });
+  const { bus, messages } = await collectingBus(t, ['fusion.event-attributed', 'fusion.visit-settled', 'review.item-opened']);
   const service = createFusionService({ index, bus, clock: new ManualClock(T0) });
   await service.start();
   t.after(() => service.stop());
-  return { bus, service, attributed, settled };
+  return { bus, service, attributed: messages['fusion.event-attributed'], settled: messages['fusion.visit-settled'] };
 }
 
 async function publishVisitAndPick(bus: Awaited<ReturnType<typeof fusionOnBus>>['bus']) {
@@ -106,6 +87,7 @@ test('a pick in, its attribution and the visit settled out; everything delivered
   assert.equal(attributed.length, 1, 'attributed once');
   assert.equal(settled.length, 1, 'settled once');
   assert.equal(service.stats().pending, 0);
+  assert.equal(service.stats().reviews, 0, 'no review expected');
 });
 
 test('flush settles a waiting event with what is known (end of a replay)', async (t) => {
@@ -119,4 +101,5 @@ test('flush settles a waiting event with what is known (end of a replay)', async
   await service.flush();
   await waitFor(() => attributed.length === 1, 'the attribution after flush');
   assert.equal(attributed[0].visitId, 'v-a');
+  assert.equal(service.stats().reviews, 0, 'no review expected');
 });

@@ -1,5 +1,5 @@
 import { topics as contractTopics, type StoreIndex } from '../../libs/contracts/index.ts';
-import type { Bus, Delivery, Release, Subscription } from '../../libs/bus/index.ts';
+import { createOutbox, type Bus, type Delivery, type Release, type Subscription } from '../../libs/bus/index.ts';
 import type { Clock } from '../../libs/clock/clock.ts';
 import { silentLogger, type Logger } from '../../libs/log/logger.ts';
 import { FusionEngine, type FusionOutput } from '../../libs/fusion/fusion.engine.ts';
@@ -74,40 +74,17 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
   const engine = new FusionEngine({ index, params: deps.params });
   const messages = Object.fromEntries(INPUT_TOPICS.map((t) => [t, 0])) as Record<InputTopic, number>;
   const counts = { attributed: 0, reviews: 0, visitsSettled: 0, publishFailures: 0 };
-  const outbox: FusionOutput[] = [];
+  const outbox = createOutbox<FusionOutput>({
+    bus,
+    logger,
+    failureMessage: 'fusion could not publish; the inputs behind it stay uncommitted and come again',
+    onPublished: (output) => release(output),
+    onFailure: () => counts.publishFailures++,
+  });
   /** Held shelf events by id, and held visit messages by visit id: released once settled and published. */
   const heldEvents = new Map<string, Release[]>();
   const heldVisits = new Map<string, Release[]>();
-  let publishing: Promise<void> | null = null;
   let subscription: Subscription | undefined;
-
-  const publish = async (): Promise<void> => {
-    while (publishing) await publishing;
-    if (outbox.length === 0) return;
-    publishing = (async () => {
-      while (outbox.length > 0) {
-        const [next] = outbox;
-        try {
-          await bus.publish(next.topic, next.message as never);
-        } catch (error) {
-          counts.publishFailures++;
-          logger.error('fusion could not publish; the inputs behind it stay uncommitted and come again', {
-            topic: next.topic,
-            eventId: next.message.eventId,
-            error: (error as Error)?.message ?? String(error),
-          });
-          throw error;
-        }
-        outbox.shift();
-        release(next);
-      }
-    })();
-    try {
-      await publishing;
-    } finally {
-      publishing = null;
-    }
-  };
 
   /** What a published output lets go: the shelf event it settled, or a settled visit's messages. */
   const release = (output: FusionOutput) => {
@@ -163,8 +140,8 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
 
   const handle = (delivery: Delivery<FusionTopics, InputTopic>): void | Promise<void> => {
     outbox.push(...take(delivery));
-    if (outbox.length === 0) return;
-    return publish();
+    if (outbox.size === 0) return;
+    return outbox.publish();
   };
 
   return {
@@ -177,7 +154,7 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
     },
     async flush() {
       outbox.push(...engine.flush());
-      await publish();
+      await outbox.publish();
     },
     async stop() {
       await subscription?.close();

@@ -1,42 +1,32 @@
 import test, { type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { indexStore, parseStore, topics, type ReviewItemOpened, type VisitEnded, type VisitStarted, type VisitTrackBound } from '../../libs/contracts/index.ts';
-import { createMemoryBus, parseBusConfig } from '../../libs/bus/index.ts';
+import type { topics, VisitEnded, VisitTrackBound } from '../../libs/contracts/index.ts';
+import type { MemoryBus } from '../../libs/bus/index.ts';
 import { waitFor } from '../../libs/bus/bus.harness.ts';
 import { ManualClock } from '../../libs/clock/clock.ts';
 import { loadScenario } from '../../libs/sim/scenario.load.ts';
 import { simulate } from '../../libs/sim/store.sim.ts';
 import { arrivalOrder, type BinderInput } from '../../libs/visits/bindings.eval.ts';
-import { simulatedSkeletons, truthPeople } from '../../libs/visits/truth-people.sim.ts';
+import { collect } from '../../libs/recording/index.ts';
+import { truthPeopleFrom } from '../../libs/replay/people-truth.source.ts';
+import { collectingBus, fixtureStoreIndex, type Collected } from '../../libs/testing/service.fixtures.ts';
+import { simulatedSkeletons } from '../../libs/visits/simulated-skeletons.sim.ts';
 import { createGateService } from './gate.service.ts';
 
-const index = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'))));
+const index = fixtureStoreIndex();
 
 /** The group scenario's gate messages and its people (perfect tracks), in the order they would reach the service live. */
 async function groupVisitInputs() {
   const sim = simulate(await loadScenario(new URL('../../fixtures/scenarios/group-visit.json', import.meta.url).pathname), index, 1);
-  const { instants, personOfTrack } = truthPeople(index, simulatedSkeletons(sim));
-  return { inputs: arrivalOrder(sim.gateLines, instants), personOfTrack };
+  const people = truthPeopleFrom(index.store, simulatedSkeletons(sim));
+  return { inputs: arrivalOrder(sim.gateLines, await collect(people)), personOfTrack: people.personOfTrack };
 }
 
-type Out =
-  | { topic: 'visit.started'; key: string | null; message: VisitStarted }
-  | { topic: 'visit.track-bound'; key: string | null; message: VisitTrackBound }
-  | { topic: 'visit.ended'; key: string | null; message: VisitEnded }
-  | { topic: 'review.item-opened'; key: string | null; message: ReviewItemOpened };
+type Out = Collected<'visit.started' | 'visit.track-bound' | 'visit.ended' | 'review.item-opened'>;
 
 async function outputBus(t: TestContext) {
-  const bus = createMemoryBus({ topics, config: parseBusConfig({ kind: 'memory', retry: { initialBackoffMs: 1, maxBackoffMs: 1 } }) });
-  await bus.start();
-  t.after(() => bus.close());
-  const out: Out[] = [];
-  await bus.subscribe({
-    group: 'test-out',
-    topics: ['visit.started', 'visit.track-bound', 'visit.ended', 'review.item-opened'],
-    handle: (d) => void out.push({ topic: d.topic, key: d.key, message: d.message } as Out),
-  });
-  return { bus, out };
+  const { bus, delivered } = await collectingBus(t, ['visit.started', 'visit.track-bound', 'visit.ended', 'review.item-opened']);
+  return { bus, out: delivered };
 }
 
 /**
@@ -44,7 +34,7 @@ async function outputBus(t: TestContext) {
  * them), as they would come live: the bus keeps order within a topic, not across topics, and the
  * gate's messages reach the service long before the tracker's instants of the same moment.
  */
-async function publishPaced(bus: ReturnType<typeof createMemoryBus<typeof topics>>, inputs: BinderInput[], taken: () => number) {
+async function publishPaced(bus: MemoryBus<typeof topics>, inputs: BinderInput[], taken: () => number) {
   for (const input of inputs) {
     const before = taken();
     if (input.kind === 'people') await bus.publish('tracking.people-tracked', input.instant);

@@ -1,5 +1,5 @@
 import { WalkoutError, type GateOpened, type GateQrScanned, type PeopleTracked, type StoreIndex, type topics } from '../../libs/contracts/index.ts';
-import { RecentIds, type Bus, type Delivery, type Release, type Subscription } from '../../libs/bus/index.ts';
+import { createOutbox, RecentIds, type Bus, type Delivery, type Release, type Subscription } from '../../libs/bus/index.ts';
 import { systemClock, type Clock } from '../../libs/clock/clock.ts';
 import { silentLogger, type Logger } from '../../libs/log/logger.ts';
 import {
@@ -86,41 +86,18 @@ export function createGateService(deps: GateServiceDependencies): GateService {
   const binder = new VisitBinder(index);
   const seen = new RecentIds();
   const stats = { messages: 0, redelivered: 0, published: 0, publishFailures: 0, holdsGivenUp: 0 };
-  const outbox: BinderOutput[] = [];
-  let publishing: Promise<void> | null = null;
+  const outbox = createOutbox<BinderOutput>({
+    bus,
+    logger,
+    failureMessage: 'gate service could not publish; the input behind it stays uncommitted and comes again',
+    onPublished: () => stats.published++,
+    onFailure: () => stats.publishFailures++,
+  });
   let heardPeopleAt = clock.now();
   let subscription: Subscription | undefined;
   /** Held messages by stream, oldest first: people instants by their time, gate messages by theirs. */
   let heldPeople: Array<{ ts: number; release: Release }> = [];
   let heldGate: Array<{ ts: number; release: Release }> = [];
-
-  const publish = async (): Promise<void> => {
-    while (publishing) await publishing;
-    if (outbox.length === 0) return;
-    publishing = (async () => {
-      while (outbox.length > 0) {
-        const [next] = outbox;
-        try {
-          await bus.publish(next.topic, next.message as never);
-        } catch (error) {
-          stats.publishFailures++;
-          logger.error('gate service could not publish; the input behind it stays uncommitted and comes again', {
-            topic: next.topic,
-            eventId: next.message.eventId,
-            error: (error as Error)?.message ?? String(error),
-          });
-          throw error;
-        }
-        outbox.shift();
-        stats.published++;
-      }
-    })();
-    try {
-      await publishing;
-    } finally {
-      publishing = null;
-    }
-  };
 
   const apply = (topic: GateTopic, message: GateQrScanned | GateOpened | PeopleTracked) => {
     if (message.storeId !== index.store.id)
@@ -138,7 +115,7 @@ export function createGateService(deps: GateServiceDependencies): GateService {
 
   /** Lets go of what a restarted binder would not need, once everything produced so far is published. */
   const releaseSettled = (all = false) => {
-    if (outbox.length > 0 && !all) return;
+    if (outbox.size > 0 && !all) return;
     let { people: peopleBefore, gate: gateBefore } = all ? { people: Infinity, gate: Infinity } : binder.restartPoint();
     // A visit open for very long (staff on a shift) would hold everything since it began.
     const holdFloor = binder.watermark - MAX_HOLD_MS;
@@ -165,11 +142,11 @@ export function createGateService(deps: GateServiceDependencies): GateService {
     apply(topic, message);
     // Held whether new or a redelivery: either way a restart may need it again.
     (topic === 'tracking.people-tracked' ? heldPeople : heldGate).push({ ts: message.ts, release: delivery.hold() });
-    if (outbox.length === 0) {
+    if (outbox.size === 0) {
       releaseSettled();
       return;
     }
-    return publish().then(() => releaseSettled());
+    return outbox.publish().then(() => releaseSettled());
   };
 
   return {
@@ -186,7 +163,7 @@ export function createGateService(deps: GateServiceDependencies): GateService {
     },
     async flush() {
       outbox.push(...binder.finish());
-      await publish();
+      await outbox.publish();
       releaseSettled(true);
     },
     stats: () => {

@@ -1,23 +1,19 @@
 import test, { type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import {
-  indexStore,
-  parseStore,
   SCHEMA_VERSION,
   topics,
-  type DeviceHealthReported,
-  type ShelfEventDetected,
   type ShelfSamplesRecorded,
 } from '../../libs/contracts/index.ts';
-import { createMemoryBus, parseBusConfig, type Bus } from '../../libs/bus/index.ts';
+import type { Bus } from '../../libs/bus/index.ts';
 import { recordingLogger, waitFor } from '../../libs/bus/bus.harness.ts';
 import { ManualClock } from '../../libs/clock/clock.ts';
 import { plateStockGrams, simulateShelfLoadCells, type PlateLoadChange } from '../../libs/sim/loadcell.sim.ts';
 import { laneLoadChanges } from '../../libs/sim/shelf-activity.sim.ts';
+import { collectingBus, fixtureStoreIndex } from '../../libs/testing/service.fixtures.ts';
 import { createShelfService, SHELF_SILENT_MS, type ShelfService } from './shelf.service.ts';
 
-const index = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'))));
+const index = fixtureStoreIndex();
 const T0 = 1_700_000_000_000;
 const SHELF = 'g2-s2';
 const LANE = 'g2-s2-l3';
@@ -51,20 +47,8 @@ function sampleMessages(changes: PlateLoadChange[], endMs: number, options: { dr
 
 /** An in-process bus with every shelf event and health report on it collected as it comes. */
 async function outputBus(t: TestContext) {
-  const bus = createMemoryBus({ topics, config: parseBusConfig({ kind: 'memory', retry: { initialBackoffMs: 1, maxBackoffMs: 1 } }) });
-  await bus.start();
-  t.after(() => bus.close());
-  const events: Array<{ key: string | null; message: ShelfEventDetected }> = [];
-  const health: DeviceHealthReported[] = [];
-  await bus.subscribe({
-    group: 'test-out',
-    topics: ['shelf.event-detected', 'device.health-reported'],
-    handle: (d) => {
-      if (d.topic === 'shelf.event-detected') events.push({ key: d.key, message: d.message });
-      else health.push(d.message as DeviceHealthReported);
-    },
-  });
-  return { bus, events, health };
+  const { bus, deliveries, messages } = await collectingBus(t, ['shelf.event-detected', 'device.health-reported']);
+  return { bus, events: deliveries['shelf.event-detected'], health: messages['device.health-reported'] };
 }
 
 async function publishAll(bus: Pick<Bus<typeof topics>, 'publish'>, messages: ShelfSamplesRecorded[]) {

@@ -6,7 +6,7 @@ import {
   type ShelfSamplesRecorded,
   type StoreIndex,
 } from '../../libs/contracts/index.ts';
-import type { Bus, Delivery, Release, Subscription } from '../../libs/bus/index.ts';
+import { createOutbox, type Bus, type Delivery, type Release, type Subscription } from '../../libs/bus/index.ts';
 import { systemClock, type Clock } from '../../libs/clock/clock.ts';
 import { silentLogger, type Logger } from '../../libs/log/logger.ts';
 import { NOISE_BLOCK_MS, NOISE_BLOCKS } from '../../libs/shelf/sensor.health.ts';
@@ -158,8 +158,13 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
   let subscription: Subscription | undefined;
   let stopSilenceCheck: (() => void) | undefined;
   /** What the detectors produced and is not yet published, oldest first. */
-  const outbox: Output[] = [];
-  let publishing: Promise<void> | null = null;
+  const outbox = createOutbox<Output>({
+    bus,
+    logger,
+    failureMessage: 'shelf service could not publish; the samples behind it stay uncommitted and come again',
+    onPublished: () => stats.published++,
+    onFailure: () => stats.publishFailures++,
+  });
 
   const pending = new Map<string, PendingShelf>();
   const partitions = new Map<number, PartitionHolds>();
@@ -274,41 +279,9 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
     drain(message.shelfId, shelf);
   };
 
-  /**
-   * Publishes the outbox in order, one publish at a time; what fails stays, with everything after
-   * it, and the error is thrown, so the handler fails and the bus tries again.
-   */
-  const publish = async (): Promise<void> => {
-    while (publishing) await publishing;
-    if (outbox.length === 0) return;
-    publishing = (async () => {
-      while (outbox.length > 0) {
-        const [next] = outbox;
-        try {
-          await bus.publish(next.topic, next.message as never);
-        } catch (error) {
-          stats.publishFailures++;
-          logger.error('shelf service could not publish; the samples behind it stay uncommitted and come again', {
-            topic: next.topic,
-            eventId: next.message.eventId,
-            error: (error as Error)?.message ?? String(error),
-          });
-          throw error;
-        }
-        outbox.shift();
-        stats.published++;
-      }
-    })();
-    try {
-      await publishing;
-    } finally {
-      publishing = null;
-    }
-  };
-
   /** Releases the partition's samples before its restart point, once everything produced so far is published. */
   const releaseSettled = (partition: number, holds: PartitionHolds, all = false) => {
-    if (outbox.length > 0 || holds.held.length === 0) return;
+    if (outbox.size > 0 || holds.held.length === 0) return;
     let before = all ? Infinity : (advanceRestartPoint(holds) ?? Infinity);
     let newest = -Infinity;
     for (const shelfId of holds.shelves) newest = Math.max(newest, pending.get(shelfId)!.handedTs);
@@ -345,11 +318,11 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
     // still lead to is published.
     holds.held.push({ lastTs: message.samples[message.samples.length - 1][0], release: delivery.hold() });
     takeSamples(message, at);
-    if (outbox.length === 0) {
+    if (outbox.size === 0) {
       releaseSettled(delivery.partition, holds);
       return;
     }
-    return publish().then(() => releaseSettled(delivery.partition, holds));
+    return outbox.publish().then(() => releaseSettled(delivery.partition, holds));
   };
 
   /** A shelf that went quiet: its waiting ticks are handed over, its open segment closed; it holds nothing back. */
@@ -365,7 +338,7 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
       finished++;
     }
     if (finished === 0) return;
-    publish().then(
+    outbox.publish().then(
       () => {
         for (const [partition, holds] of partitions) releaseSettled(partition, holds);
       },
@@ -390,11 +363,11 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
     },
     ingestTick,
     ingestSamples: (message) => takeSamples(message, cellOf(message)),
-    publish,
+    publish: outbox.publish,
     async flush() {
       for (const [shelfId, shelf] of pending) drain(shelfId, shelf, true);
       perception.finish();
-      await publish();
+      await outbox.publish();
       for (const [partition, holds] of partitions) releaseSettled(partition, holds, true);
     },
     inventory: (shelfId) => perception.inventory(shelfId),
