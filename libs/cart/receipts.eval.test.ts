@@ -205,6 +205,7 @@ test('a line pending review counts as exact when the right decision makes it so,
   assert.ok(score.receiptF1BeforeReview < 1);
   assert.equal(score.reviews, 1);
   assert.equal(score.reviewsPer1000, 500);
+  assert.deepEqual(score.reviewsByKind, { attribution: 1 });
   assert.equal(score.visitsWithPending, 2);
   close(score.attributionAccuracy, 1 / 2, 'the juice went to review, not attributed');
 });

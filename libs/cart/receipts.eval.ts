@@ -68,6 +68,8 @@ export interface ReceiptFigures {
   attributionAccuracy: number;
   reviews: number;
   reviewsPer1000: number;
+  /** Review items by kind (attribution, unexpected-put, binding, tailgating, ...): which are about who took what. */
+  reviewsByKind: Record<string, number>;
   /** Fusion attributions to visits other than staff: what the calibration is measured on. */
   attributions: number;
   calibrationError: number;
@@ -214,14 +216,18 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
     attributions.push({ visitIds, confidence: attribution.confidence, right });
   }
 
-  const reviews = new Map<string, string[]>();
-  for (const item of run.reviews) reviews.set(item.reviewId, [...new Set(item.visitIds.map(truthVisitOfPipeline).filter((id): id is string => id !== undefined))]);
+  const reviews = new Map<string, { kind: string; visitIds: string[] }>();
+  for (const item of run.reviews)
+    reviews.set(item.reviewId, { kind: item.kind, visitIds: [...new Set(item.visitIds.map(truthVisitOfPipeline).filter((id): id is string => id !== undefined))] });
 
   const figures = (inSubset: (visitId: string) => boolean, allReviews: boolean): ReceiptFigures => {
     const visits = perVisit.filter((v) => inSubset(v.visitId));
     const subsetActions = actions.filter((a) => inSubset(a.visitId));
     const subsetAttributions = attributions.filter((a) => allReviews || a.visitIds.some(inSubset));
-    const reviewCount = [...reviews.values()].filter((visitIds) => allReviews || visitIds.some(inSubset)).length;
+    const subsetReviews = [...reviews.values()].filter(({ visitIds }) => allReviews || visitIds.some(inSubset));
+    const reviewCount = subsetReviews.length;
+    const reviewsByKind: Record<string, number> = {};
+    for (const { kind } of subsetReviews) reviewsByKind[kind] = (reviewsByKind[kind] ?? 0) + 1;
     const latencies = subsetActions.flatMap((a) => (a.latencyMs === null ? [] : [a.latencyMs])).sort((a, b) => a - b);
     const precision = mean(visits.map((v) => v.precision));
     const recall = mean(visits.map((v) => v.recall));
@@ -238,6 +244,7 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
       attributionAccuracy: ratio(subsetActions.filter((a) => a.right).length, subsetActions.length),
       reviews: reviewCount,
       reviewsPer1000: ratio(reviewCount * PER_THOUSAND, visits.length),
+      reviewsByKind,
       attributions: subsetAttributions.length,
       ...calibrationTable(subsetAttributions),
       latency: { count: latencies.length, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) },

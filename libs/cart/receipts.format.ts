@@ -53,13 +53,19 @@ export function formatReceipt(receipt: ReceiptFinalised, index: StoreNames): str
 const pct = (share: number) => `${(share * 100).toFixed(1)} %`;
 const ms = (value: number | null) => (value === null ? '-' : `${(value / 1000).toFixed(2)} s`);
 
+/** ": 3 attribution, 1 tailgating", most first; nothing when there are none. */
+function byKind(counts: Record<string, number>): string {
+  const kinds = Object.entries(counts).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+  return kinds.length === 0 ? '' : `: ${kinds.map(([kind, n]) => `${n} ${kind}`).join(', ')}`;
+}
+
 function figureLines(figures: ReceiptFigures): string[] {
   return [
     `visits scored          ${figures.visits}  (${figures.missingReceipts} without a receipt, ${figures.visitsWithPending} with lines pending review)`,
     `exact receipts         ${pct(figures.exactMatch)}  (before review ${pct(figures.exactMatchBeforeReview)})`,
     `receipt F1             ${figures.receiptF1.toFixed(3)}  (precision ${figures.receiptPrecision.toFixed(3)}, recall ${figures.receiptRecall.toFixed(3)}; before review ${figures.receiptF1BeforeReview.toFixed(3)})`,
     `attribution accuracy   ${pct(figures.attributionAccuracy)} of ${figures.actions} picks and puts`,
-    `reviews                ${figures.reviewsPer1000.toFixed(1)} per 1000 visits (${figures.reviews})`,
+    `reviews                ${figures.reviewsPer1000.toFixed(1)} per 1000 visits (${figures.reviews}${byKind(figures.reviewsByKind)})`,
     `calibration error      ${figures.calibrationError.toFixed(4)} over ${figures.attributions} attributions`,
     `pick-to-cart latency   p50 ${ms(figures.latency.p50Ms)}, p99 ${ms(figures.latency.p99Ms)} (${figures.latency.count} picks and puts)`,
   ];
