@@ -41,3 +41,32 @@ test('the scorer counts a person on the wrong visit as wrong, and says whether t
   const unbound = scoreBindings(truth, personOfTrack, [bound('v-ann', 'truth-ann')]);
   assert.deepEqual([unbound.tracksUnbound, unbound.wrong[0]?.got], [1, null]);
 });
+
+test('a tailgater is bound right on an anonymous visit of their own, whatever the binder names it', () => {
+  const withTailgater: SkeletonTruth[] = skeletons.map((s) => ({
+    ...s,
+    people: [...s.people, { personId: 'tim', visitId: 'v-tim', role: 'tailgater' as const, keypoints: body(4, 2.5) }],
+  }));
+  const truth = { people: truthPeopleRoles(withTailgater), payers: new Set(['ann', 'bob']) };
+  const personOfTrack = new Map([
+    ['truth-ann', 'ann'],
+    ['truth-bob', 'bob'],
+    ['truth-tim', 'tim'],
+  ]);
+  const started = (visitId: string, kind: 'shopper' | 'anonymous'): BinderOutput => ({
+    topic: 'visit.started',
+    message: { schemaVersion: SCHEMA_VERSION, eventId: `${visitId}-started`, storeId: 'kiosk', ts: T0, visitId, kind, partySize: 1 },
+  });
+  const bound = (visitId: string, trackId: string): BinderOutput => ({
+    topic: 'visit.track-bound',
+    message: { schemaVersion: SCHEMA_VERSION, eventId: `${visitId}-track-${trackId}`, storeId: 'kiosk', ts: T0, visitId, trackId, member: 0, reason: 'entry' },
+  });
+  const common = [started('v-ann', 'shopper'), started('v-bob', 'shopper'), bound('v-ann', 'truth-ann'), bound('v-bob', 'truth-bob')];
+  const own = scoreBindings(truth, personOfTrack, [...common, started('anon-truth-tim', 'anonymous'), bound('anon-truth-tim', 'truth-tim')]);
+  assert.deepEqual([own.peopleRight, own.wrong.length], [3, 0]);
+  // On a shopper's visit, or sharing an anonymous visit with someone else, the tailgater is wrong.
+  const onAnn = scoreBindings(truth, personOfTrack, [...common, bound('v-ann', 'truth-tim')]);
+  assert.deepEqual(onAnn.wrong.map((w) => [w.personId, w.got]), [['tim', 'v-ann']]);
+  const shared = scoreBindings(truth, personOfTrack, [started('v-ann', 'shopper'), started('anon-x', 'anonymous'), bound('v-ann', 'truth-ann'), bound('anon-x', 'truth-bob'), bound('anon-x', 'truth-tim')]);
+  assert.ok(shared.wrong.some((w) => w.personId === 'tim'));
+});

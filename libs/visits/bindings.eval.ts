@@ -101,18 +101,30 @@ export function scoreBindings(
   };
   const tracksOf = new Map<string, string[]>();
   for (const [trackId, personId] of personOfTrack) tracksOf.set(personId, [...(tracksOf.get(personId) ?? []), trackId]);
+  // Who is on each visit the binder made: a tailgater is bound right when they have an anonymous
+  // visit of their own (the binder names it; the simulator's name for it is not knowable at the gate).
+  const peopleOnVisit = new Map<string, Set<string>>();
+  for (const [trackId, binding] of bound) {
+    const personId = personOfTrack.get(trackId);
+    if (personId !== undefined) peopleOnVisit.set(binding.visitId, new Set([...(peopleOnVisit.get(binding.visitId) ?? []), personId]));
+  }
+  const rightVisit = (who: { role: string; visitId?: string }, visitId: string) => {
+    if (who.role === 'staff') return kindOf.get(visitId) === 'staff';
+    if (who.role === 'tailgater') return kindOf.get(visitId) === 'anonymous' && (peopleOnVisit.get(visitId)?.size ?? 0) === 1;
+    return visitId === who.visitId;
+  };
   const score = { people: 0, peopleRight: 0, tracks: 0, tracksRight: 0, tracksUnbound: 0, payers: 0, payersRight: 0, relinks: 0, relinksRight: 0 };
   const wrong: WrongBinding[] = [];
   for (const [personId, trackIds] of tracksOf) {
     const who = truth.people.get(personId);
     if (!who) continue;
     score.people++;
-    const expected = who.role === 'staff' ? 'a staff visit' : who.visitId!;
+    const expected = who.role === 'staff' ? 'a staff visit' : who.role === 'tailgater' ? 'an anonymous visit of their own' : who.visitId!;
     let allRight = true;
     for (const trackId of trackIds) {
       score.tracks++;
       const binding = bound.get(trackId);
-      const right = binding !== undefined && (who.role === 'staff' ? kindOf.get(binding.visitId) === 'staff' : binding.visitId === who.visitId);
+      const right = binding !== undefined && rightVisit(who, binding.visitId);
       if (!binding) score.tracksUnbound++;
       if (binding?.reason === 'relinked') {
         score.relinks++;
