@@ -66,6 +66,8 @@ const GOOD_ENOUGH_WAIT_MS = 5_000; // a free spot reached within this wait ends 
 const HOLDING_RADII_M = [0.9, 1.4]; // where someone waits for a crowd to clear: this far from where they want to be
 const MAX_PATIENCE_MS = 120_000; // the longest anyone waits for a way to clear before pushing through
 const MAX_HOLDS = 3; // times someone steps aside to wait before one walk, at most
+const REACH_SPOT_STEPS_M = [0, 0.1, -0.1, 0.2, -0.2, 0.3, -0.3]; // spots along the shelf from a lane's own, to reach it from
+const REACH_SPOT_CLOSER_M = [0, 0.05]; // and a step nearer the shelf (toes against it)
 const SQUEEZE_MARGIN_M = 0.05; // squeezing out of a crowd, the way keeps this far inside the gaps
 
 export interface SimPerson {
@@ -100,6 +102,8 @@ export interface Simulation {
   /** Units on a lane at time t (for drawing the shelves). */
   laneStockAt(laneId: string, t: number): number;
   warnings: string[];
+  /** When each lane action's weight changed (ms), and when a hand came to rest on the plate before it. */
+  contacts: Map<string, { atMs: number; restFromMs?: number }>;
 }
 
 type Transaction =
@@ -302,6 +306,7 @@ export function simulate(planned: Scenario, index: StoreIndex, seed: number): Si
     faults: scenario.faults.map((f) => ({ loadCellId: f.loadCell, kind: f.kind, fromMs: at(f.atS) })),
     laneStockAt: shelf.laneStockAt,
     warnings,
+    contacts: shelf.contacts,
   };
 }
 
@@ -466,19 +471,48 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
       if (Math.hypot(spot[0] - pos[0], spot[1] - pos[1]) > SAME_PLACE_M) {
         const along = cumulativeLengths(floor.path(pos, spot)).at(-1)!;
         const arrival = t + (along / speed) * 1000;
-        spot = inside(makeRoom(occupied, person.id, spot, access.heading, arrival, arrival + STAY_GUESS_MS));
+        const roomy = inside(makeRoom(occupied, person.id, spot, access.heading, arrival, arrival + STAY_GUESS_MS));
+        // Making room must not put the lane out of reach: then the lane's own spot it is, waiting for it.
+        if (reachesWithEither(timeline.shape, roomy, access.heading, access.hand)) spot = roomy;
       }
       // Other spots along the shelf from which the hand still gets to the lane.
       const alongShelf = (): Vec2[] => {
         const direction: Vec2 = [-Math.sin(access.heading), Math.cos(access.heading)];
         return ALONG_SHELF_STEPS_M.flatMap((d): Vec2[] => {
           const p: Vec2 = [spot[0] + direction[0] * d, spot[1] + direction[1] * d];
-          const reachable = Math.abs(d) <= MAX_SIDESTEP_M || reachablePosture(timeline.shape, p, access.heading, access.hand, hand) !== null;
+          const reachable = reachesWithEither(timeline.shape, p, access.heading, access.hand);
           return floor.walkable(p) && reachable ? [p] : [];
         });
       };
       walkTo(spot, access.heading, SHELF_DWELL_GUESS_MS, undefined, alongShelf);
       return access;
+    };
+
+    /**
+     * The hand that gets to `target` from where the person stands, `preferred` if it can. When neither
+     * can (the spot was taken and they stood aside), they step to a spot at the lane (`home`) from
+     * which a hand reaches, the nearest first, waiting for it to clear: no item moves while the hand
+     * is away from its lane.
+     */
+    const handThatReaches = (target: Vec3, preferred: Hand, home: { stand: Vec2; heading: number }, laneId: string): Hand => {
+      const other: Hand = preferred === 'left' ? 'right' : 'left';
+      const reaches = (h: Hand) => reachablePosture(timeline.shape, pos, heading, target, h) !== null;
+      if (reaches(preferred)) return preferred;
+      if (reaches(other)) return other;
+      const along: Vec2 = [-Math.sin(home.heading), Math.cos(home.heading)];
+      const towards: Vec2 = [Math.cos(home.heading), Math.sin(home.heading)];
+      const start = inside(home.stand);
+      const spots = REACH_SPOT_STEPS_M.flatMap((d) =>
+        REACH_SPOT_CLOSER_M.map((c): Vec2 => [start[0] + along[0] * d + towards[0] * c, start[1] + along[1] * d + towards[1] * c]),
+      )
+        .filter((p) => floor.walkable(p) && reachesWithEither(timeline.shape, p, home.heading, target))
+        .sort((a, b) => Math.hypot(a[0] - pos[0], a[1] - pos[1]) - Math.hypot(b[0] - pos[0], b[1] - pos[1]));
+      if (spots.length === 0) {
+        warnings.push(`${person.id} cannot reach lane ${laneId} from anywhere in front of it`);
+        return preferred;
+      }
+      walkTo(spots[0], home.heading, SHELF_DWELL_GUESS_MS);
+      return reaches(preferred) || !reaches(other) ? preferred : other;
     };
 
     // Entering: shoppers scan the app QR code; companions pass with them; tailgaters slip in behind
@@ -511,7 +545,12 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
           // Reaching across from a neighbour's spot, the hand on that side goes (arms cross).
           const across = action.do === 'pick' ? action.reachFrom : undefined;
           const access = across ? { ...goToLane(across), hand: laneAccess(index, action.lane).hand } : goToLane(action.lane);
-          const hand: Hand = across && sideOf(pos, heading, access.hand) === 'left' ? 'left' : 'right';
+          const hand = handThatReaches(
+            access.hand,
+            across && sideOf(pos, heading, access.hand) === 'left' ? 'left' : 'right',
+            laneAccess(index, action.lane),
+            action.lane,
+          );
           let left = action.quantity;
           const perReach = action.do === 'pick' ? UNITS_PER_REACH : RESTOCK_UNITS_PER_REACH;
           // A long hand rest: the hand lies on the plate (it feels a little weight) before it takes hold.
@@ -532,7 +571,8 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
         }
         case 'put': {
           const access = goToLane(action.lane);
-          const seg = reach(access.hand, Math.round(GRASP_S * 1000));
+          const hand = handThatReaches(access.hand, 'right', access, action.lane);
+          const seg = reach(access.hand, Math.round(GRASP_S * 1000), hand);
           transactions.push({ kind: 'put', t: seg.holdFrom + 100, personId: person.id, laneId: action.lane, quantity: action.quantity, productId: action.product, startMs: seg.t0, endMs: seg.t1 });
           break;
         }
@@ -768,6 +808,20 @@ function makeRoom(occupied: Occupancy[], personId: string, spot: Vec2, heading: 
   return at;
 }
 
+/**
+ * Whether someone of this height gets a hand to the lane from its own standing spot (bending and
+ * crouching as they must): a child cannot take from a top shelf.
+ */
+export function canReachLane(index: StoreIndex, laneId: string, heightM: number): boolean {
+  const access = laneAccess(index, laneId);
+  return reachesWithEither({ heightM, build: 0.5 }, access.stand, access.heading, access.hand);
+}
+
+/** Whether either hand gets to `target` from `at` facing `heading`. */
+function reachesWithEither(shape: BodyShape, at: Vec2, heading: number, target: Vec3): boolean {
+  return reachablePosture(shape, at, heading, target, 'right') !== null || reachablePosture(shape, at, heading, target, 'left') !== null;
+}
+
 const postureCost = (p: { crouch: number; lean: number }) => p.lean * p.lean + 0.35 * p.crouch * p.crouch;
 
 /** Pulls a point into the walkable floor (zone centres can sit against a wall). */
@@ -808,6 +862,7 @@ function replayTransactions(
   const carried = new Map<string, Item[]>([...people.keys()].map((id) => [id, []]));
   const plateChanges = new Map<string, PlateLoadChange[]>();
   const actions: ActionTruth[] = [];
+  const contacts = new Map<string, { atMs: number; restFromMs?: number }>();
   let actionCounter = 0;
 
   const loadChange = (laneId: string, t: number, grams: number, kind: 'pick' | 'put') => {
@@ -848,8 +903,10 @@ function replayTransactions(
           plateChanges.set(shelf.id, list);
         }
         loadChange(tx.laneId, tx.t, -taken.reduce((s, i) => s + i.grams, 0), 'pick');
-        for (const [productId, quantity] of groupByProduct(taken))
+        for (const [productId, quantity] of groupByProduct(taken)) {
+          contacts.set(`a-${actionCounter + 1}`, { atMs: tx.t, ...(tx.rest ? { restFromMs: tx.rest.fromMs } : {}) });
           actions.push({ actionId: `a-${++actionCounter}`, kind: 'pick', startMs: tx.startMs, endMs: tx.endMs, personId: tx.personId, ...visit, productId, quantity, ...laneInfo(tx.laneId) });
+        }
         recordStock(tx.laneId, tx.t);
         recordCarry(tx.personId, tx.t);
         break;
@@ -868,6 +925,7 @@ function replayTransactions(
         if (tx.kind === 'put') {
           lanes.get(tx.laneId)!.push(...moving);
           loadChange(tx.laneId, tx.t, moving.reduce((s, i) => s + i.grams, 0), 'put');
+          contacts.set(`a-${actionCounter + 1}`, { atMs: tx.t });
           actions.push({ actionId: `a-${++actionCounter}`, kind: 'put', startMs: tx.startMs, endMs: tx.endMs, personId: tx.personId, ...visit, productId: productId!, quantity: moving.length, ...laneInfo(tx.laneId) });
           recordStock(tx.laneId, tx.t);
         } else {
@@ -886,6 +944,7 @@ function replayTransactions(
         const items = Array.from({ length: tx.quantity }, () => drawItem(productId));
         lanes.get(tx.laneId)!.push(...items);
         loadChange(tx.laneId, tx.t, items.reduce((s, i) => s + i.grams, 0), 'put');
+        contacts.set(`a-${actionCounter + 1}`, { atMs: tx.t });
         actions.push({ actionId: `a-${++actionCounter}`, kind: 'put', startMs: tx.startMs, endMs: tx.endMs, personId: tx.personId, productId, quantity: items.length, ...laneInfo(tx.laneId) });
         recordStock(tx.laneId, tx.t);
         break;
@@ -915,5 +974,5 @@ function replayTransactions(
     for (const h of history) if (h.t <= t) count = h.count;
     return count;
   };
-  return { actions, plateChanges, initialPlateGrams, laneStockAt, carried };
+  return { actions, plateChanges, initialPlateGrams, laneStockAt, carried, contacts };
 }
