@@ -59,6 +59,11 @@ export class PersonTimeline {
     return t >= this.enterMs && t <= this.endMs;
   }
 
+  /** Whether the person is in the store and not walking at t (standing, turning, reaching). */
+  stillAt(t: number): boolean {
+    return this.present(t) && this.segmentAt(t).kind !== 'walk';
+  }
+
   private segmentAt(t: number): Segment {
     let lo = 0;
     let hi = this.segments.length - 1;

@@ -68,6 +68,10 @@ const MAX_PATIENCE_MS = 120_000; // the longest anyone waits for a way to clear 
 const MAX_HOLDS = 3; // times someone steps aside to wait before one walk, at most
 const REACH_SPOT_STEPS_M = [0, 0.1, -0.1, 0.2, -0.2, 0.3, -0.3]; // spots along the shelf from a lane's own, to reach it from
 const REACH_SPOT_CLOSER_M = [0, 0.05]; // and a step nearer the shelf (toes against it)
+const MIN_APART_M = 0.3; // two people's floor centres never closer: their bodies would overlap
+const APART_MARGIN_M = 0.05; // kept on top, so sampling between instants does not hide a brush
+const STAY_MARGIN_MS = 500;
+const MAX_REPLANS = 6; // a person is planned again at most this often to find stays clear of everyone
 const SQUEEZE_MARGIN_M = 0.05; // squeezing out of a crowd, the way keeps this far inside the gaps
 
 export interface SimPerson {
@@ -331,6 +335,27 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
     p.role === 'shopper' || p.role === 'tailgater' ? `v-${p.id}` : p.role === 'companion' ? `v-${p.with!}` : undefined;
 
   for (const person of planningOrder(scenario.people)) {
+    // Planned one after another, a person does not know at first how long those planned before them
+    // will keep passing by: plan them, find where they would stand in the way of someone planned
+    // earlier (who walks through that spot), make the walk that brought them there wait until the
+    // spot stays clear for the whole stay, and plan them again.
+    const stayAfterWalk = new Map<number, number>();
+    const mark = { gateLines: gateLines.length, transactions: transactions.length, warnings: warnings.length, waits: waits.map((w) => ({ ...w })) };
+    let timeline = planPerson(person, stayAfterWalk);
+    for (let attempt = 1; attempt <= MAX_REPLANS && longerStays(people, person.id, timeline, stayAfterWalk); attempt++) {
+      gateLines.length = mark.gateLines;
+      transactions.length = mark.transactions;
+      warnings.length = mark.warnings;
+      waits.splice(0, waits.length, ...mark.waits.map((w) => ({ ...w })));
+      timeline = planPerson(person, stayAfterWalk);
+    }
+    // Where this person stood still, and when: people planned later keep out of these spots.
+    for (const seg of timeline.segments) if (seg.kind !== 'walk') occupied.push({ personId: person.id, at: seg.at, t0: seg.t0, t1: seg.t1 });
+  }
+  return { people, gateLines, transactions, warnings, waits };
+
+  /** One person's movements, keeping clear of those planned before; `stayAfterWalk`: how long to stay clear after the n-th walk. */
+  function planPerson(person: ScenarioPerson, stayAfterWalk: ReadonlyMap<number, number>): PersonTimeline {
     const personRandom = random.fork(`person:${person.id}`);
     const appearance = drawAppearance(personRandom, person.role === 'tailgater' ? 'shopper' : person.role, person.appearance ?? {});
     const doorZone = person.role === 'staff' ? zone('staff-door') : zone('entry');
@@ -351,6 +376,7 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
     let heading = Math.atan2(index.store.layout.floor[2][1] / 2 - pos[1], index.store.layout.floor[2][0] / 2 - pos[0]);
     let t = arrival;
     let phase = 0;
+    let walksSoFar = 0;
 
     const stand = (ms: number) => {
       if (ms <= 0) return;
@@ -397,6 +423,8 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
     ): Vec2 => {
       let end = goal;
       if (Math.hypot(goal[0] - pos[0], goal[1] - pos[1]) > SAME_PLACE_M) {
+        // The stay after this walk, as far as known: the guess, or what an earlier try of this plan showed.
+        dwellMs = Math.max(dwellMs, stayAfterWalk.get(walksSoFar) ?? 0);
         let chosen = bestRoute(goal, dwellMs, meeting);
         if (chosen.wait === null) chosen = bestRoute(goal, dwellMs, meeting, true);
         if (chosen.wait === null) {
@@ -429,6 +457,7 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
         const segment = chosen.walk(t);
         const along = chosen.along;
         timeline.add(segment);
+        walksSoFar++;
         const ms = segment.t1 - segment.t0;
         phase += (along.at(-1)! / strideM) * 2 * Math.PI;
         heading = timeline.poseAt(t + ms).heading;
@@ -658,10 +687,39 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
         }
       }
     });
-    // Where this person stood still, and when: people planned later keep out of these spots.
-    for (const seg of timeline.segments) if (seg.kind !== 'walk') occupied.push({ personId: person.id, at: seg.at, t0: seg.t0, t1: seg.t1 });
+    return timeline;
   }
-  return { people, gateLines, transactions, warnings, waits };
+}
+
+/**
+ * Whether the person just planned stands still anywhere closer than MIN_APART_M to someone planned
+ * before; if so, the stay after the walk that brought them there is lengthened in `stayAfterWalk`
+ * (to the start of their next walk) and true is returned, to plan them again.
+ */
+function longerStays(people: ReadonlyMap<string, SimPerson>, personId: string, timeline: PersonTimeline, stayAfterWalk: Map<number, number>): boolean {
+  const walks = timeline.segments.filter((s) => s.kind === 'walk');
+  const others = [...people.values()].filter((p) => p.id !== personId && p.timeline.exitMs >= timeline.enterMs && p.timeline.enterMs <= timeline.exitMs);
+  let longer = false;
+  let k = -1;
+  for (let t = timeline.enterMs; t <= timeline.exitMs; t += CLEARANCE_SAMPLE_MS) {
+    while (k + 1 < walks.length && walks[k + 1].t1 <= t) k++;
+    if (k < 0 || !timeline.stillAt(t)) continue;
+    const here = timeline.placeAt(t).at;
+    const inTheWay = others.some((o) => {
+      if (!o.timeline.present(t)) return false;
+      const at = o.timeline.placeAt(t).at;
+      return Math.hypot(at[0] - here[0], at[1] - here[1]) < MIN_APART_M + APART_MARGIN_M;
+    });
+    if (!inTheWay) continue;
+    const until = walks[k + 1]?.t0 ?? timeline.exitMs;
+    const stay = until - walks[k].t1 + STAY_MARGIN_MS;
+    if (stay > (stayAfterWalk.get(k) ?? 0)) {
+      stayAfterWalk.set(k, stay);
+      longer = true;
+    }
+    t = until; // this stay is dealt with
+  }
+  return longer;
 }
 
 /** Which side of someone standing at `at`, facing `heading`, a point is on. */
