@@ -68,6 +68,7 @@ const MAX_PATIENCE_MS = 120_000; // the longest anyone waits for a way to clear 
 const MAX_HOLDS = 3; // times someone steps aside to wait before one walk, at most
 const REACH_SPOT_STEPS_M = [0, 0.1, -0.1, 0.2, -0.2, 0.3, -0.3]; // spots along the shelf from a lane's own, to reach it from
 const REACH_SPOT_CLOSER_M = [0, 0.05]; // and a step nearer the shelf (toes against it)
+const CACHE_GRID_MS = 50; // the common step of YIELD_STEP_MS and CLEARANCE_SAMPLE_MS
 const MIN_APART_M = 0.3; // two people's floor centres never closer: their bodies would overlap
 const APART_MARGIN_M = 0.05; // kept on top, so sampling between instants does not hide a brush
 const STAY_MARGIN_MS = 500;
@@ -365,7 +366,8 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
     // tailgater waits for the gate to open for the person they follow and slips in right behind them.
     const tailgating = person.role === 'tailgater';
     const earliest = tailgating ? Math.max(at(person.arriveAtS), gateOpenedAt.get(person.with!) ?? 0) : at(person.arriveAtS);
-    const arrival = waitForFreeSpot(people, person.id, door, earliest, tailgating ? TAILGATE_PASS_MS : Math.round((SCAN_S + GATE_CLEAR_S) * 1000));
+    const atDoorMs = Math.max(tailgating ? TAILGATE_PASS_MS : Math.round((SCAN_S + GATE_CLEAR_S) * 1000), stayAfterWalk.get(-1) ?? 0);
+    const arrival = waitForFreeSpot(people, person.id, door, earliest, atDoorMs);
     const timeline = new PersonTimeline({ heightM: appearance.heightM, build: appearance.build }, arrival);
     const visitId = visitOf(person);
     const sim: SimPerson = { id: person.id, role: person.role, visitId, accountId: person.accountId, appearance, timeline };
@@ -693,8 +695,9 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
 
 /**
  * Whether the person just planned stands still anywhere closer than MIN_APART_M to someone planned
- * before; if so, the stay after the walk that brought them there is lengthened in `stayAfterWalk`
- * (to the start of their next walk) and true is returned, to plan them again.
+ * before; if so, the stay after the walk that brought them there (-1: at the door, before any walk)
+ * is lengthened in `stayAfterWalk` (to the start of their next walk) and true is returned, to plan
+ * them again.
  */
 function longerStays(people: ReadonlyMap<string, SimPerson>, personId: string, timeline: PersonTimeline, stayAfterWalk: Map<number, number>): boolean {
   const walks = timeline.segments.filter((s) => s.kind === 'walk');
@@ -703,7 +706,7 @@ function longerStays(people: ReadonlyMap<string, SimPerson>, personId: string, t
   let k = -1;
   for (let t = timeline.enterMs; t <= timeline.exitMs; t += CLEARANCE_SAMPLE_MS) {
     while (k + 1 < walks.length && walks[k + 1].t1 <= t) k++;
-    if (k < 0 || !timeline.stillAt(t)) continue;
+    if (!timeline.stillAt(t)) continue;
     const here = timeline.placeAt(t).at;
     const inTheWay = others.some((o) => {
       if (!o.timeline.present(t)) return false;
@@ -711,8 +714,10 @@ function longerStays(people: ReadonlyMap<string, SimPerson>, personId: string, t
       return Math.hypot(at[0] - here[0], at[1] - here[1]) < MIN_APART_M + APART_MARGIN_M;
     });
     if (!inTheWay) continue;
-    const until = walks[k + 1]?.t0 ?? timeline.exitMs;
-    const stay = until - walks[k].t1 + STAY_MARGIN_MS;
+    // Before the first walk, the stay is at the door: the person waits outside until it is clear
+    // past the moment they met someone (waiting for the whole stay there would hold the queue up).
+    const until = k < 0 ? t : walks[k + 1]?.t0 ?? timeline.exitMs;
+    const stay = until - (k < 0 ? timeline.enterMs : walks[k].t1) + STAY_MARGIN_MS;
     if (stay > (stayAfterWalk.get(k) ?? 0)) {
       stayAfterWalk.set(k, stay);
       longer = true;
@@ -785,6 +790,24 @@ function waitForClearWay(
     (p) => p.id !== personId && p.id !== meeting && p.timeline.exitMs >= from && p.timeline.enterMs <= latest,
   );
   if (others.length === 0) return 0;
+  // Every probe samples at `from` plus a multiple of CACHE_GRID_MS (waits step by YIELD_STEP_MS,
+  // samples by CLEARANCE_SAMPLE_MS): where the others are at those instants is worked out once.
+  const span = Math.floor((latest - from) / CACHE_GRID_MS) + 2;
+  const cached = others.map(() => ({ x: new Float64Array(span), y: new Float64Array(span), state: new Uint8Array(span) })); // 0 unknown, 1 present, 2 absent
+  const otherAt = (i: number, t: number): Vec2 | null => {
+    const j = Math.round((t - from) / CACHE_GRID_MS);
+    const c = cached[i];
+    if (c.state[j] === 0) {
+      const timeline = others[i].timeline;
+      if (timeline.present(t)) {
+        const at = timeline.placeAt(t).at;
+        c.x[j] = at[0];
+        c.y[j] = at[1];
+        c.state[j] = 1;
+      } else c.state[j] = 2;
+    }
+    return c.state[j] === 1 ? [c.x[j], c.y[j]] : null;
+  };
   let blocker = -1;
   for (let wait = 0; wait <= MAX_YIELD_MS; wait += YIELD_STEP_MS) {
     const segment = walk(from + wait);
@@ -792,21 +815,25 @@ function waitForClearWay(
     const probe = new PersonTimeline(shape, segment.t0);
     probe.add(segment);
     if (segment.kind === 'walk' && dwellMs > 0) probe.add({ kind: 'stand', t0: segment.t1, t1: segment.t1 + dwellMs, at: segment.path.at(-1)!, heading: 0 });
-    const inTheWay = (other: SimPerson) => {
+    const samples = Math.floor((segment.t1 + dwellMs - segment.t0) / CLEARANCE_SAMPLE_MS) + 1;
+    const walker: Array<Vec2 | undefined> = new Array(samples);
+    const walkerAt = (k: number) => (walker[k] ??= probe.placeAt(segment.t0 + k * CLEARANCE_SAMPLE_MS).at);
+    const inTheWay = (i: number) => {
       let allowed = WALK_CLEARANCE_M;
-      for (let t = segment.t0; t <= segment.t1 + dwellMs; t += CLEARANCE_SAMPLE_MS) {
-        if (!other.timeline.present(t)) continue;
-        const a = probe.placeAt(t).at;
-        const b = other.timeline.placeAt(t).at;
+      for (let k = 0; k < samples; k++) {
+        const b = otherAt(i, segment.t0 + k * CLEARANCE_SAMPLE_MS);
+        if (!b) continue;
+        const a = walkerAt(k);
         const gap = Math.hypot(a[0] - b[0], a[1] - b[1]);
-        if (t === segment.t0) allowed = Math.min(WALK_CLEARANCE_M, gap - 0.02);
+        if (k === 0) allowed = Math.min(WALK_CLEARANCE_M, gap - 0.02);
         else if (gap < allowed) return true;
       }
       return false;
     };
     // Whoever was in the way a moment ago most likely still is: look at them first.
-    if (blocker >= 0 && inTheWay(others[blocker])) continue;
-    const found = others.findIndex((other, i) => i !== blocker && inTheWay(other));
+    if (blocker >= 0 && inTheWay(blocker)) continue;
+    let found = -1;
+    for (let i = 0; i < others.length && found < 0; i++) if (i !== blocker && inTheWay(i)) found = i;
     if (found < 0) return wait;
     blocker = found;
   }
