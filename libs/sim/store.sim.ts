@@ -342,13 +342,35 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
     // spot stays clear for the whole stay, and plan them again.
     const stayAfterWalk = new Map<number, number>();
     const mark = { gateLines: gateLines.length, transactions: transactions.length, warnings: warnings.length, waits: waits.map((w) => ({ ...w })) };
-    let timeline = planPerson(person, stayAfterWalk);
-    for (let attempt = 1; attempt <= MAX_REPLANS && longerStays(people, person.id, timeline, stayAfterWalk); attempt++) {
+    const rollBack = () => {
       gateLines.length = mark.gateLines;
       transactions.length = mark.transactions;
       warnings.length = mark.warnings;
       waits.splice(0, waits.length, ...mark.waits.map((w) => ({ ...w })));
+    };
+    let timeline = planPerson(person, stayAfterWalk);
+    // A longer stay can leave no clear way at all: the try with the fewest warnings, then the fewest
+    // instants in someone's way, is kept.
+    let meetings = stillMeetings(people, person.id, timeline);
+    const badness = () => (warnings.length - mark.warnings) * 1e6 + meetings.instants;
+    let best = { badness: badness(), stays: new Map(stayAfterWalk), latest: true };
+    for (let attempt = 1; attempt <= MAX_REPLANS && meetings.instants > 0; attempt++) {
+      let longer = false;
+      for (const [k, stay] of meetings.stays)
+        if (stay > (stayAfterWalk.get(k) ?? 0)) {
+          stayAfterWalk.set(k, stay);
+          longer = true;
+        }
+      if (!longer) break;
+      rollBack();
       timeline = planPerson(person, stayAfterWalk);
+      meetings = stillMeetings(people, person.id, timeline);
+      best.latest = false;
+      if (badness() < best.badness) best = { badness: badness(), stays: new Map(stayAfterWalk), latest: true };
+    }
+    if (!best.latest) {
+      rollBack();
+      timeline = planPerson(person, best.stays);
     }
     // Where this person stood still, and when: people planned later keep out of these spots.
     for (const seg of timeline.segments) if (seg.kind !== 'walk') occupied.push({ personId: person.id, at: seg.at, t0: seg.t0, t1: seg.t1 });
@@ -694,15 +716,16 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
 }
 
 /**
- * Whether the person just planned stands still anywhere closer than MIN_APART_M to someone planned
- * before; if so, the stay after the walk that brought them there (-1: at the door, before any walk)
- * is lengthened in `stayAfterWalk` (to the start of their next walk) and true is returned, to plan
- * them again.
+ * Where the person just planned stands still closer than MIN_APART_M (and a margin) to someone
+ * planned before: how many sampled instants, and for each walk that brought them there (-1: at the
+ * door, before any walk) how long they must find that spot clear to avoid it (to the start of their
+ * next walk; at the door, just past the meeting, so they wait outside no longer than needed).
  */
-function longerStays(people: ReadonlyMap<string, SimPerson>, personId: string, timeline: PersonTimeline, stayAfterWalk: Map<number, number>): boolean {
+function stillMeetings(people: ReadonlyMap<string, SimPerson>, personId: string, timeline: PersonTimeline): { instants: number; stays: Map<number, number> } {
   const walks = timeline.segments.filter((s) => s.kind === 'walk');
   const others = [...people.values()].filter((p) => p.id !== personId && p.timeline.exitMs >= timeline.enterMs && p.timeline.enterMs <= timeline.exitMs);
-  let longer = false;
+  const stays = new Map<number, number>();
+  let instants = 0;
   let k = -1;
   for (let t = timeline.enterMs; t <= timeline.exitMs; t += CLEARANCE_SAMPLE_MS) {
     while (k + 1 < walks.length && walks[k + 1].t1 <= t) k++;
@@ -714,17 +737,12 @@ function longerStays(people: ReadonlyMap<string, SimPerson>, personId: string, t
       return Math.hypot(at[0] - here[0], at[1] - here[1]) < MIN_APART_M + APART_MARGIN_M;
     });
     if (!inTheWay) continue;
-    // Before the first walk, the stay is at the door: the person waits outside until it is clear
-    // past the moment they met someone (waiting for the whole stay there would hold the queue up).
+    instants++;
     const until = k < 0 ? t : walks[k + 1]?.t0 ?? timeline.exitMs;
     const stay = until - (k < 0 ? timeline.enterMs : walks[k].t1) + STAY_MARGIN_MS;
-    if (stay > (stayAfterWalk.get(k) ?? 0)) {
-      stayAfterWalk.set(k, stay);
-      longer = true;
-    }
-    t = until; // this stay is dealt with
+    stays.set(k, Math.max(stays.get(k) ?? 0, stay));
   }
-  return longer;
+  return { instants, stays };
 }
 
 /** Which side of someone standing at `at`, facing `heading`, a point is on. */
