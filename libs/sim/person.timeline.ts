@@ -59,6 +59,11 @@ export class PersonTimeline {
     return t >= this.enterMs && t <= this.endMs;
   }
 
+  /** Whether the person is in the store and not walking at t (standing, turning, reaching). */
+  stillAt(t: number): boolean {
+    return this.present(t) && this.segmentAt(t).kind !== 'walk';
+  }
+
   private segmentAt(t: number): Segment {
     let lo = 0;
     let hi = this.segments.length - 1;
@@ -72,8 +77,25 @@ export class PersonTimeline {
 
   /** Where the person stands at time t (floor point) and which way they face. */
   placeAt(t: number): { at: Vec2; heading: number } {
-    const pose = this.poseAt(t);
-    return { at: [pose.x, pose.y], heading: pose.heading };
+    // Planning asks where people are millions of times and rarely which way they face: the floor
+    // point is worked out alone (as poseAt does), the heading only when asked for.
+    const timeline = this;
+    return {
+      at: this.positionAt(t),
+      get heading() {
+        return timeline.poseAt(t).heading;
+      },
+    };
+  }
+
+  /** The floor point at t, exactly as poseAt places the body. */
+  positionAt(t: number): Vec2 {
+    const s = this.segmentAt(t);
+    if (s.kind !== 'walk') return s.at;
+    const total = s.along.at(-1)!;
+    const duration = s.t1 - s.t0;
+    const u = duration > 0 ? Math.min(1, Math.max(0, (t - s.t0) / duration)) : 1;
+    return pointAlong(s.path, s.along, total * rampedProgress(u, duration / 1000));
   }
 
   carryingAt(t: number): number {

@@ -1,6 +1,7 @@
 import { SCHEMA_VERSION, type ScenarioAction, type ScenarioInput, type ScenarioTag, type StoreIndex } from '../contracts/index.ts';
 import { parseScenario } from './scenario.load.ts';
 import { createRandom, type Random } from './random.ts';
+import { canReachLane } from './store.sim.ts';
 import type { Scenario } from '../contracts/index.ts';
 
 /**
@@ -177,8 +178,8 @@ export function generateScenario(options: RandomScenarioOptions): Scenario {
     laneId !== undefined && (stockLeft.get(laneId) ?? 0) >= units + STOCK_RESERVE_UNITS;
   const take = (laneId: string, units: number) => stockLeft.set(laneId, stockLeft.get(laneId)! - units);
   /** A lane with stock to spare for `units`, or undefined when the store is nearly empty. */
-  const pickLane = (r: Random, units = 1) => {
-    const open = lanes.filter((l) => inStock(l, units));
+  const pickLane = (r: Random, units = 1, suits: (laneId: string) => boolean = () => true) => {
+    const open = lanes.filter((l) => inStock(l, units) && suits(l));
     return open.length ? r.pick(open) : undefined;
   };
 
@@ -234,13 +235,17 @@ export function generateScenario(options: RandomScenarioOptions): Scenario {
       tag(shopper, 'group');
       const companions = r.int(1, 2);
       for (let c = 0; c < companions; c++) {
-        const lane = pickLane(r);
+        let lane = pickLane(r);
+        const appearance = r.chance(0.5) ? { heightM: r.uniform(1.2, 1.5) } : undefined;
+        // A child takes from a shelf they can reach.
+        if (lane && appearance && !canReachLane(index, lane, appearance.heightM))
+          lane = pickLane(r, 1, (l) => canReachLane(index, l, appearance.heightM));
         const companion: GeneratedPerson = {
           id: `${shopper.id}-companion-${c + 1}`,
           role: 'companion',
           with: shopper.id,
           arriveAtS: shopper.arriveAtS + 0.5 * (c + 1),
-          appearance: r.chance(0.5) ? { heightM: r.uniform(1.2, 1.5) } : undefined,
+          appearance,
           actions: lane ? [{ do: 'pick', lane, quantity: 1 }] : [{ do: 'walk-to', lane: looking }],
           tags: ['group'],
         };

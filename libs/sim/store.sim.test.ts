@@ -196,9 +196,10 @@ test('gate events are named after what they are, not counted: listing the people
   const asListed = ids(listed.people);
   assert.equal(new Set(asListed.values()).size, asListed.size, 'unique');
   const reversed = ids([...listed.people].reverse());
-  // Planned in the other order, people leave at other moments; the events that are the same keep their names.
+  // Planned in the other order, people come and leave at other moments (whoever is planned second
+  // yields, at the door too); the events that are the same keep their names.
   const same = [...asListed.keys()].filter((event) => reversed.has(event));
-  assert.ok(same.length >= 4, `the entries at least: ${same}`);
+  assert.ok(same.length >= 2, `one entry at least (scan and gate): ${same}`);
   for (const event of same) assert.equal(reversed.get(event), asListed.get(event), event);
 });
 

@@ -66,6 +66,13 @@ const GOOD_ENOUGH_WAIT_MS = 5_000; // a free spot reached within this wait ends 
 const HOLDING_RADII_M = [0.9, 1.4]; // where someone waits for a crowd to clear: this far from where they want to be
 const MAX_PATIENCE_MS = 120_000; // the longest anyone waits for a way to clear before pushing through
 const MAX_HOLDS = 3; // times someone steps aside to wait before one walk, at most
+const REACH_SPOT_STEPS_M = [0, 0.1, -0.1, 0.2, -0.2, 0.3, -0.3]; // spots along the shelf from a lane's own, to reach it from
+const REACH_SPOT_CLOSER_M = [0, 0.05]; // and a step nearer the shelf (toes against it)
+const CACHE_GRID_MS = 50; // the common step of YIELD_STEP_MS and CLEARANCE_SAMPLE_MS
+const MIN_APART_M = 0.3; // two people's floor centres never closer: their bodies would overlap
+const APART_MARGIN_M = 0.05; // kept on top, so sampling between instants does not hide a brush
+const STAY_MARGIN_MS = 500;
+const MAX_REPLANS = 6; // a person is planned again at most this often to find stays clear of everyone
 const SQUEEZE_MARGIN_M = 0.05; // squeezing out of a crowd, the way keeps this far inside the gaps
 
 export interface SimPerson {
@@ -105,6 +112,8 @@ export interface Simulation {
   /** Units on a lane at time t (for drawing the shelves). */
   laneStockAt(laneId: string, t: number): number;
   warnings: string[];
+  /** When each lane action's weight changed (ms), and when a hand came to rest on the plate before it. */
+  contacts: Map<string, { atMs: number; restFromMs?: number }>;
 }
 
 type Transaction =
@@ -308,6 +317,7 @@ export function simulate(planned: Scenario, index: StoreIndex, seed: number): Si
     faults: scenario.faults.map((f) => ({ loadCellId: f.loadCell, kind: f.kind, fromMs: at(f.atS) })),
     laneStockAt: shelf.laneStockAt,
     warnings,
+    contacts: shelf.contacts,
   };
 }
 
@@ -332,6 +342,49 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
     p.role === 'shopper' || p.role === 'tailgater' ? `v-${p.id}` : p.role === 'companion' ? `v-${p.with!}` : undefined;
 
   for (const person of planningOrder(scenario.people)) {
+    // Planned one after another, a person does not know at first how long those planned before them
+    // will keep passing by: plan them, find where they would stand in the way of someone planned
+    // earlier (who walks through that spot), make the walk that brought them there wait until the
+    // spot stays clear for the whole stay, and plan them again.
+    const stayAfterWalk = new Map<number, number>();
+    const mark = { gateLines: gateLines.length, transactions: transactions.length, warnings: warnings.length, waits: waits.map((w) => ({ ...w })) };
+    const rollBack = () => {
+      gateLines.length = mark.gateLines;
+      transactions.length = mark.transactions;
+      warnings.length = mark.warnings;
+      waits.splice(0, waits.length, ...mark.waits.map((w) => ({ ...w })));
+    };
+    let timeline = planPerson(person, stayAfterWalk);
+    // A longer stay can leave no clear way at all: the try with the fewest warnings, then the fewest
+    // instants in someone's way, is kept.
+    let meetings = stillMeetings(people, person.id, timeline);
+    const badness = () => (warnings.length - mark.warnings) * 1e6 + meetings.instants;
+    let best = { badness: badness(), stays: new Map(stayAfterWalk), latest: true };
+    for (let attempt = 1; attempt <= MAX_REPLANS && meetings.instants > 0; attempt++) {
+      let longer = false;
+      for (const [k, stay] of meetings.stays)
+        if (stay > (stayAfterWalk.get(k) ?? 0)) {
+          stayAfterWalk.set(k, stay);
+          longer = true;
+        }
+      if (!longer) break;
+      rollBack();
+      timeline = planPerson(person, stayAfterWalk);
+      meetings = stillMeetings(people, person.id, timeline);
+      best.latest = false;
+      if (badness() < best.badness) best = { badness: badness(), stays: new Map(stayAfterWalk), latest: true };
+    }
+    if (!best.latest) {
+      rollBack();
+      timeline = planPerson(person, best.stays);
+    }
+    // Where this person stood still, and when: people planned later keep out of these spots.
+    for (const seg of timeline.segments) if (seg.kind !== 'walk') occupied.push({ personId: person.id, at: seg.at, t0: seg.t0, t1: seg.t1 });
+  }
+  return { people, gateLines, transactions, warnings, waits };
+
+  /** One person's movements, keeping clear of those planned before; `stayAfterWalk`: how long to stay clear after the n-th walk. */
+  function planPerson(person: ScenarioPerson, stayAfterWalk: ReadonlyMap<number, number>): PersonTimeline {
     const personRandom = random.fork(`person:${person.id}`);
     const appearance = drawAppearance(personRandom, person.role === 'tailgater' ? 'shopper' : person.role, person.appearance ?? {});
     const doorZone = person.role === 'staff' ? zone('staff-door') : zone('entry');
@@ -341,7 +394,8 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
     // tailgater waits for the gate to open for the person they follow and slips in right behind them.
     const tailgating = person.role === 'tailgater';
     const earliest = tailgating ? Math.max(at(person.arriveAtS), gateOpenedAt.get(person.with!) ?? 0) : at(person.arriveAtS);
-    const arrival = waitForFreeSpot(people, person.id, door, earliest, tailgating ? TAILGATE_PASS_MS : Math.round((SCAN_S + GATE_CLEAR_S) * 1000));
+    const atDoorMs = Math.max(tailgating ? TAILGATE_PASS_MS : Math.round((SCAN_S + GATE_CLEAR_S) * 1000), stayAfterWalk.get(-1) ?? 0);
+    const arrival = waitForFreeSpot(people, person.id, door, earliest, atDoorMs);
     const timeline = new PersonTimeline({ heightM: appearance.heightM, build: appearance.build }, arrival);
     const visitId = visitOf(person);
     const sim: SimPerson = { id: person.id, role: person.role, visitId, accountId: person.accountId, appearance, timeline };
@@ -352,6 +406,7 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
     let heading = Math.atan2(index.store.layout.floor[2][1] / 2 - pos[1], index.store.layout.floor[2][0] / 2 - pos[0]);
     let t = arrival;
     let phase = 0;
+    let walksSoFar = 0;
 
     const stand = (ms: number) => {
       if (ms <= 0) return;
@@ -398,6 +453,8 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
     ): Vec2 => {
       let end = goal;
       if (Math.hypot(goal[0] - pos[0], goal[1] - pos[1]) > SAME_PLACE_M) {
+        // The stay after this walk, as far as known: the guess, or what an earlier try of this plan showed.
+        dwellMs = Math.max(dwellMs, stayAfterWalk.get(walksSoFar) ?? 0);
         let chosen = bestRoute(goal, dwellMs, meeting);
         if (chosen.wait === null) chosen = bestRoute(goal, dwellMs, meeting, true);
         if (chosen.wait === null) {
@@ -430,6 +487,7 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
         const segment = chosen.walk(t);
         const along = chosen.along;
         timeline.add(segment);
+        walksSoFar++;
         const ms = segment.t1 - segment.t0;
         phase += (along.at(-1)! / strideM) * 2 * Math.PI;
         heading = timeline.poseAt(t + ms).heading;
@@ -472,19 +530,48 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
       if (Math.hypot(spot[0] - pos[0], spot[1] - pos[1]) > SAME_PLACE_M) {
         const along = cumulativeLengths(floor.path(pos, spot)).at(-1)!;
         const arrival = t + (along / speed) * 1000;
-        spot = inside(makeRoom(occupied, person.id, spot, access.heading, arrival, arrival + STAY_GUESS_MS));
+        const roomy = inside(makeRoom(occupied, person.id, spot, access.heading, arrival, arrival + STAY_GUESS_MS));
+        // Making room must not put the lane out of reach: then the lane's own spot it is, waiting for it.
+        if (reachesWithEither(timeline.shape, roomy, access.heading, access.hand)) spot = roomy;
       }
       // Other spots along the shelf from which the hand still gets to the lane.
       const alongShelf = (): Vec2[] => {
         const direction: Vec2 = [-Math.sin(access.heading), Math.cos(access.heading)];
         return ALONG_SHELF_STEPS_M.flatMap((d): Vec2[] => {
           const p: Vec2 = [spot[0] + direction[0] * d, spot[1] + direction[1] * d];
-          const reachable = Math.abs(d) <= MAX_SIDESTEP_M || reachablePosture(timeline.shape, p, access.heading, access.hand, hand) !== null;
+          const reachable = reachesWithEither(timeline.shape, p, access.heading, access.hand);
           return floor.walkable(p) && reachable ? [p] : [];
         });
       };
       walkTo(spot, access.heading, SHELF_DWELL_GUESS_MS, undefined, alongShelf);
       return access;
+    };
+
+    /**
+     * The hand that gets to `target` from where the person stands, `preferred` if it can. When neither
+     * can (the spot was taken and they stood aside), they step to a spot at the lane (`home`) from
+     * which a hand reaches, the nearest first, waiting for it to clear: no item moves while the hand
+     * is away from its lane.
+     */
+    const handThatReaches = (target: Vec3, preferred: Hand, home: { stand: Vec2; heading: number }, laneId: string): Hand => {
+      const other: Hand = preferred === 'left' ? 'right' : 'left';
+      const reaches = (h: Hand) => reachablePosture(timeline.shape, pos, heading, target, h) !== null;
+      if (reaches(preferred)) return preferred;
+      if (reaches(other)) return other;
+      const along: Vec2 = [-Math.sin(home.heading), Math.cos(home.heading)];
+      const towards: Vec2 = [Math.cos(home.heading), Math.sin(home.heading)];
+      const start = inside(home.stand);
+      const spots = REACH_SPOT_STEPS_M.flatMap((d) =>
+        REACH_SPOT_CLOSER_M.map((c): Vec2 => [start[0] + along[0] * d + towards[0] * c, start[1] + along[1] * d + towards[1] * c]),
+      )
+        .filter((p) => floor.walkable(p) && reachesWithEither(timeline.shape, p, home.heading, target))
+        .sort((a, b) => Math.hypot(a[0] - pos[0], a[1] - pos[1]) - Math.hypot(b[0] - pos[0], b[1] - pos[1]));
+      if (spots.length === 0) {
+        warnings.push(`${person.id} cannot reach lane ${laneId} from anywhere in front of it`);
+        return preferred;
+      }
+      walkTo(spots[0], home.heading, SHELF_DWELL_GUESS_MS);
+      return reaches(preferred) || !reaches(other) ? preferred : other;
     };
 
     // Entering: shoppers scan the app QR code; companions pass with them; tailgaters slip in behind
@@ -517,7 +604,12 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
           // Reaching across from a neighbour's spot, the hand on that side goes (arms cross).
           const across = action.do === 'pick' ? action.reachFrom : undefined;
           const access = across ? { ...goToLane(across), hand: laneAccess(index, action.lane).hand } : goToLane(action.lane);
-          const hand: Hand = across && sideOf(pos, heading, access.hand) === 'left' ? 'left' : 'right';
+          const hand = handThatReaches(
+            access.hand,
+            across && sideOf(pos, heading, access.hand) === 'left' ? 'left' : 'right',
+            laneAccess(index, action.lane),
+            action.lane,
+          );
           let left = action.quantity;
           const perReach = action.do === 'pick' ? UNITS_PER_REACH : RESTOCK_UNITS_PER_REACH;
           // A long hand rest: the hand lies on the plate (it feels a little weight) before it takes hold.
@@ -538,7 +630,8 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
         }
         case 'put': {
           const access = goToLane(action.lane);
-          const seg = reach(access.hand, Math.round(GRASP_S * 1000));
+          const hand = handThatReaches(access.hand, 'right', access, action.lane);
+          const seg = reach(access.hand, Math.round(GRASP_S * 1000), hand);
           transactions.push({ kind: 'put', t: seg.holdFrom + 100, personId: person.id, laneId: action.lane, quantity: action.quantity, productId: action.product, startMs: seg.t0, endMs: seg.t1 });
           break;
         }
@@ -624,10 +717,38 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
         }
       }
     });
-    // Where this person stood still, and when: people planned later keep out of these spots.
-    for (const seg of timeline.segments) if (seg.kind !== 'walk') occupied.push({ personId: person.id, at: seg.at, t0: seg.t0, t1: seg.t1 });
+    return timeline;
   }
-  return { people, gateLines, transactions, warnings, waits };
+}
+
+/**
+ * Where the person just planned stands still closer than MIN_APART_M (and a margin) to someone
+ * planned before: how many sampled instants, and for each walk that brought them there (-1: at the
+ * door, before any walk) how long they must find that spot clear to avoid it (to the start of their
+ * next walk; at the door, just past the meeting, so they wait outside no longer than needed).
+ */
+function stillMeetings(people: ReadonlyMap<string, SimPerson>, personId: string, timeline: PersonTimeline): { instants: number; stays: Map<number, number> } {
+  const walks = timeline.segments.filter((s) => s.kind === 'walk');
+  const others = [...people.values()].filter((p) => p.id !== personId && p.timeline.exitMs >= timeline.enterMs && p.timeline.enterMs <= timeline.exitMs);
+  const stays = new Map<number, number>();
+  let instants = 0;
+  let k = -1;
+  for (let t = timeline.enterMs; t <= timeline.exitMs; t += CLEARANCE_SAMPLE_MS) {
+    while (k + 1 < walks.length && walks[k + 1].t1 <= t) k++;
+    if (!timeline.stillAt(t)) continue;
+    const here = timeline.placeAt(t).at;
+    const inTheWay = others.some((o) => {
+      if (!o.timeline.present(t)) return false;
+      const at = o.timeline.placeAt(t).at;
+      return Math.hypot(at[0] - here[0], at[1] - here[1]) < MIN_APART_M + APART_MARGIN_M;
+    });
+    if (!inTheWay) continue;
+    instants++;
+    const until = k < 0 ? t : walks[k + 1]?.t0 ?? timeline.exitMs;
+    const stay = until - (k < 0 ? timeline.enterMs : walks[k].t1) + STAY_MARGIN_MS;
+    stays.set(k, Math.max(stays.get(k) ?? 0, stay));
+  }
+  return { instants, stays };
 }
 
 /** Which side of someone standing at `at`, facing `heading`, a point is on. */
@@ -693,6 +814,24 @@ function waitForClearWay(
     (p) => p.id !== personId && p.id !== meeting && p.timeline.exitMs >= from && p.timeline.enterMs <= latest,
   );
   if (others.length === 0) return 0;
+  // Every probe samples at `from` plus a multiple of CACHE_GRID_MS (waits step by YIELD_STEP_MS,
+  // samples by CLEARANCE_SAMPLE_MS): where the others are at those instants is worked out once.
+  const span = Math.floor((latest - from) / CACHE_GRID_MS) + 2;
+  const cached = others.map(() => ({ x: new Float64Array(span), y: new Float64Array(span), state: new Uint8Array(span) })); // 0 unknown, 1 present, 2 absent
+  const otherAt = (i: number, t: number): Vec2 | null => {
+    const j = Math.round((t - from) / CACHE_GRID_MS);
+    const c = cached[i];
+    if (c.state[j] === 0) {
+      const timeline = others[i].timeline;
+      if (timeline.present(t)) {
+        const at = timeline.placeAt(t).at;
+        c.x[j] = at[0];
+        c.y[j] = at[1];
+        c.state[j] = 1;
+      } else c.state[j] = 2;
+    }
+    return c.state[j] === 1 ? [c.x[j], c.y[j]] : null;
+  };
   let blocker = -1;
   for (let wait = 0; wait <= MAX_YIELD_MS; wait += YIELD_STEP_MS) {
     const segment = walk(from + wait);
@@ -700,21 +839,25 @@ function waitForClearWay(
     const probe = new PersonTimeline(shape, segment.t0);
     probe.add(segment);
     if (segment.kind === 'walk' && dwellMs > 0) probe.add({ kind: 'stand', t0: segment.t1, t1: segment.t1 + dwellMs, at: segment.path.at(-1)!, heading: 0 });
-    const inTheWay = (other: SimPerson) => {
+    const samples = Math.floor((segment.t1 + dwellMs - segment.t0) / CLEARANCE_SAMPLE_MS) + 1;
+    const walker: Array<Vec2 | undefined> = new Array(samples);
+    const walkerAt = (k: number) => (walker[k] ??= probe.placeAt(segment.t0 + k * CLEARANCE_SAMPLE_MS).at);
+    const inTheWay = (i: number) => {
       let allowed = WALK_CLEARANCE_M;
-      for (let t = segment.t0; t <= segment.t1 + dwellMs; t += CLEARANCE_SAMPLE_MS) {
-        if (!other.timeline.present(t)) continue;
-        const a = probe.placeAt(t).at;
-        const b = other.timeline.placeAt(t).at;
+      for (let k = 0; k < samples; k++) {
+        const b = otherAt(i, segment.t0 + k * CLEARANCE_SAMPLE_MS);
+        if (!b) continue;
+        const a = walkerAt(k);
         const gap = Math.hypot(a[0] - b[0], a[1] - b[1]);
-        if (t === segment.t0) allowed = Math.min(WALK_CLEARANCE_M, gap - 0.02);
+        if (k === 0) allowed = Math.min(WALK_CLEARANCE_M, gap - 0.02);
         else if (gap < allowed) return true;
       }
       return false;
     };
     // Whoever was in the way a moment ago most likely still is: look at them first.
-    if (blocker >= 0 && inTheWay(others[blocker])) continue;
-    const found = others.findIndex((other, i) => i !== blocker && inTheWay(other));
+    if (blocker >= 0 && inTheWay(blocker)) continue;
+    let found = -1;
+    for (let i = 0; i < others.length && found < 0; i++) if (i !== blocker && inTheWay(i)) found = i;
     if (found < 0) return wait;
     blocker = found;
   }
@@ -774,6 +917,20 @@ function makeRoom(occupied: Occupancy[], personId: string, spot: Vec2, heading: 
   return at;
 }
 
+/**
+ * Whether someone of this height gets a hand to the lane from its own standing spot (bending and
+ * crouching as they must): a child cannot take from a top shelf.
+ */
+export function canReachLane(index: StoreIndex, laneId: string, heightM: number): boolean {
+  const access = laneAccess(index, laneId);
+  return reachesWithEither({ heightM, build: 0.5 }, access.stand, access.heading, access.hand);
+}
+
+/** Whether either hand gets to `target` from `at` facing `heading`. */
+function reachesWithEither(shape: BodyShape, at: Vec2, heading: number, target: Vec3): boolean {
+  return reachablePosture(shape, at, heading, target, 'right') !== null || reachablePosture(shape, at, heading, target, 'left') !== null;
+}
+
 const postureCost = (p: { crouch: number; lean: number }) => p.lean * p.lean + 0.35 * p.crouch * p.crouch;
 
 /** Pulls a point into the walkable floor (zone centres can sit against a wall). */
@@ -814,6 +971,7 @@ function replayTransactions(
   const carried = new Map<string, Item[]>([...people.keys()].map((id) => [id, []]));
   const plateChanges = new Map<string, PlateLoadChange[]>();
   const actions: ActionTruth[] = [];
+  const contacts = new Map<string, { atMs: number; restFromMs?: number }>();
   let actionCounter = 0;
 
   const loadChange = (laneId: string, t: number, grams: number, kind: 'pick' | 'put') => {
@@ -855,8 +1013,10 @@ function replayTransactions(
           plateChanges.set(shelf.id, list);
         }
         loadChange(tx.laneId, tx.t, -taken.reduce((s, i) => s + i.grams, 0), 'pick');
-        for (const [productId, quantity] of groupByProduct(taken))
+        for (const [productId, quantity] of groupByProduct(taken)) {
+          contacts.set(`a-${actionCounter + 1}`, { atMs: tx.t, ...(tx.rest ? { restFromMs: tx.rest.fromMs } : {}) });
           actions.push({ actionId: `a-${++actionCounter}`, kind: 'pick', startMs: tx.startMs, endMs: tx.endMs, personId: tx.personId, ...visit, productId, quantity, ...laneInfo(tx.laneId) });
+        }
         recordStock(tx.laneId, tx.t);
         recordCarry(tx.personId, tx.t);
         break;
@@ -875,6 +1035,7 @@ function replayTransactions(
         if (tx.kind === 'put') {
           lanes.get(tx.laneId)!.push(...moving);
           loadChange(tx.laneId, tx.t, moving.reduce((s, i) => s + i.grams, 0), 'put');
+          contacts.set(`a-${actionCounter + 1}`, { atMs: tx.t });
           actions.push({ actionId: `a-${++actionCounter}`, kind: 'put', startMs: tx.startMs, endMs: tx.endMs, personId: tx.personId, ...visit, productId: productId!, quantity: moving.length, ...laneInfo(tx.laneId) });
           recordStock(tx.laneId, tx.t);
         } else {
@@ -893,6 +1054,7 @@ function replayTransactions(
         const items = Array.from({ length: tx.quantity }, () => drawItem(productId));
         lanes.get(tx.laneId)!.push(...items);
         loadChange(tx.laneId, tx.t, items.reduce((s, i) => s + i.grams, 0), 'put');
+        contacts.set(`a-${actionCounter + 1}`, { atMs: tx.t });
         actions.push({ actionId: `a-${++actionCounter}`, kind: 'put', startMs: tx.startMs, endMs: tx.endMs, personId: tx.personId, productId, quantity: items.length, ...laneInfo(tx.laneId) });
         recordStock(tx.laneId, tx.t);
         break;
@@ -922,5 +1084,5 @@ function replayTransactions(
     for (const h of history) if (h.t <= t) count = h.count;
     return count;
   };
-  return { actions, plateChanges, initialPlateGrams, laneStockAt, carried };
+  return { actions, plateChanges, initialPlateGrams, laneStockAt, carried, contacts };
 }

@@ -1,0 +1,77 @@
+import { KP, type Vec3 } from '../contracts/index.ts';
+import type { Simulation } from './store.sim.ts';
+
+/**
+ * Physical-possibility checks over a simulation's ground truth, for tests and experiments: a shelf's
+ * weight changes only with a hand in the lane, and people's bodies never share the same floor.
+ */
+
+/** Wrist-to-lane allowance: the wrist sits a hand's length behind the fingertips that touch the item. */
+export const REACH_TOLERANCE_M = 0.05;
+
+export interface ReachMiss {
+  actionId: string;
+  personId: string;
+  laneId: string;
+  kind: string;
+  atMs: number;
+  /** Distance from the nearer wrist to the lane box, metres. */
+  distanceM: number;
+}
+
+/** Distance from a point to an axis-aligned box (0 inside). */
+export function distanceToBox(p: Vec3, box: { min: Vec3; max: Vec3 }): number {
+  const d = [0, 1, 2].map((i) => Math.max(box.min[i] - p[i], 0, p[i] - box.max[i]));
+  return Math.hypot(d[0], d[1], d[2]);
+}
+
+/**
+ * Every truth action on a lane whose actor has no wrist within `toleranceM` of the lane box at the
+ * moment the lane's weight changes (and, for a hand rest before a pick, when the hand comes to rest on
+ * the plate).
+ */
+export function reachMisses(sim: Simulation, toleranceM = REACH_TOLERANCE_M): ReachMiss[] {
+  const misses: ReachMiss[] = [];
+  const byId = new Map(sim.people.map((p) => [p.id, p]));
+  for (const action of sim.actions) {
+    if (!action.laneId || !action.personId) continue;
+    const lane = sim.index.lanes.get(action.laneId)!.lane;
+    const contact = sim.contacts.get(action.actionId);
+    if (!contact) throw new Error(`action ${action.actionId} has no weight-change time`);
+    const moments = contact.restFromMs === undefined ? [contact.atMs] : [contact.restFromMs, contact.atMs];
+    const person = byId.get(action.personId)!;
+    for (const atMs of moments) {
+      const kp = person.timeline.keypointsAt(atMs);
+      const distanceM = Math.min(distanceToBox(kp[KP.left_wrist], lane.box), distanceToBox(kp[KP.right_wrist], lane.box));
+      if (distanceM > toleranceM) misses.push({ actionId: action.actionId, personId: action.personId, laneId: action.laneId, kind: action.kind, atMs, distanceM });
+    }
+  }
+  return misses;
+}
+
+export interface CloseEncounters {
+  /** Pairs of people whose floor centres came closer than the limit at some sampled instant. */
+  pairs: number;
+  pairInstants: number;
+  closestM: number;
+}
+
+/** Pairs of people whose floor centres come closer than `limitM`, sampled every `stepMs`. */
+export function closeEncounters(sim: Simulation, limitM = 0.3, stepMs = 100): CloseEncounters {
+  const pairs = new Set<string>();
+  let pairInstants = 0;
+  let closestM = Infinity;
+  for (let t = sim.startMs; t <= sim.endMs; t += stepMs) {
+    const here = sim.people.filter((p) => p.timeline.present(t)).map((p) => ({ id: p.id, at: p.timeline.placeAt(t).at }));
+    for (let i = 0; i < here.length; i++)
+      for (let j = i + 1; j < here.length; j++) {
+        const d = Math.hypot(here[i].at[0] - here[j].at[0], here[i].at[1] - here[j].at[1]);
+        closestM = Math.min(closestM, d);
+        if (d < limitM) {
+          pairInstants++;
+          pairs.add(`${here[i].id}|${here[j].id}`);
+        }
+      }
+  }
+  return { pairs: pairs.size, pairInstants, closestM };
+}
