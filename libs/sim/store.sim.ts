@@ -172,7 +172,8 @@ function recordingEnd(scenario: Scenario, people: readonly SimPerson[]): number 
 
 /**
  * People who receive a hand-off are planned before those who give, so the giver can walk to them; the
- * person a tailgater follows is planned before the tailgater, who comes in right behind them.
+ * person a tailgater follows is planned before the tailgater, who comes in right behind them; a payer
+ * is planned before their companions, who can only pass the gate once the payer has scanned.
  */
 function planningOrder(people: ScenarioPerson[]): ScenarioPerson[] {
   const byId = new Map(people.map((p) => [p.id, p]));
@@ -183,7 +184,7 @@ function planningOrder(people: ScenarioPerson[]): ScenarioPerson[] {
     if (state.get(p.id) === 'visiting')
       throw new WalkoutError('SCENARIO_INVALID', `hand-offs go round in a circle: ${[...chain, p.id].join(' -> ')}`);
     state.set(p.id, 'visiting');
-    if (p.role === 'tailgater') visit(byId.get(p.with!)!, [...chain, p.id]);
+    if (p.role === 'tailgater' || p.role === 'companion') visit(byId.get(p.with!)!, [...chain, p.id]);
     for (const a of p.actions) if (a.do === 'hand-off') visit(byId.get(a.to)!, [...chain, p.id]);
     state.set(p.id, 'done');
     order.push(p);
@@ -392,8 +393,11 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
     const door = inside(zoneCentre(doorZone.polygon));
     // One person at a time passes the gate; whoever finds someone there waits outside, unseen. A
     // tailgater waits for the gate to open for the person they follow and slips in right behind them.
+    // A companion passes on their payer's scan: not before the gate has opened for the payer, however
+    // long the payer waited outside for a free door.
     const tailgating = person.role === 'tailgater';
-    const earliest = tailgating ? Math.max(at(person.arriveAtS), gateOpenedAt.get(person.with!) ?? 0) : at(person.arriveAtS);
+    const following = tailgating || person.role === 'companion';
+    const earliest = following ? Math.max(at(person.arriveAtS), gateOpenedAt.get(person.with!) ?? 0) : at(person.arriveAtS);
     const atDoorMs = Math.max(tailgating ? TAILGATE_PASS_MS : Math.round((SCAN_S + GATE_CLEAR_S) * 1000), stayAfterWalk.get(-1) ?? 0);
     const arrival = waitForFreeSpot(people, person.id, door, earliest, atDoorMs);
     const timeline = new PersonTimeline({ heightM: appearance.heightM, build: appearance.build }, arrival);
