@@ -306,3 +306,22 @@ test('a change no product explains: too small for any item that could have moved
   assert.match(reviews(large)[0].reason, /fits no product/);
   assert.equal(engine.notItemChanges, 1);
 });
+
+test('a pick by a person whose binding to their visit the gate doubted goes to review, and so does one by the track that continues them', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  const doubt = 'two people crossed the entry within 1 s';
+  engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: 'bound-v-b', storeId: 'kiosk', ts: T0, visitId: 'v-b', trackId: 't-b', member: 0, reason: 'entry', doubt });
+  const out = run(engine, shelfEvent('pick'), instants({ 't-b': reach(300, 1_200), 't-a': () => away(0.8) }, 0, 3_000));
+  assert.equal(attributions(out).length, 0, 'not charged on a doubtful binding');
+  const [review] = reviews(out);
+  assert.match(review.reason, /binding to it is in doubt: two people crossed/);
+  assert.ok(review.visitIds.includes('v-b'));
+  // The track is lost and relinked: the new track carries the doubt on.
+  engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: 'bound-v-b-2', storeId: 'kiosk', ts: T0 + 4_000, visitId: 'v-b', trackId: 't-b2', member: 0, reason: 'relinked', replaces: 't-b' });
+  const later = run(engine, shelfEvent('pick', undefined, 5_000), instants({ 't-b2': reach(5_300, 6_200), 't-a': () => away(0.8) }, 3_100, 8_000));
+  assert.equal(attributions(later).length, 0);
+  assert.equal(reviews(later).length, 1);
+  // A binding without doubt is charged as usual.
+  const sure = run(engine, shelfEvent('pick', undefined, 10_000), instants({ 't-a': reach(10_300, 11_200), 't-b2': () => away(0.8) }, 8_100, 13_000));
+  assert.equal(attributions(sure)[0]?.visitId, 'v-a');
+});

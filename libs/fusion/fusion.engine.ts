@@ -111,6 +111,8 @@ export class FusionEngine {
   private readonly settled = new Map<string, number>();
   private readonly visits = new Map<string, VisitState>();
   private readonly trackVisit = new Map<string, string>();
+  /** Tracks whose binding to their visit the gate doubted (two people at the gate, a long gap before a relink), with why. */
+  private readonly trackDoubt = new Map<string, string>();
   private readonly deadCameras = new Set<string>();
   /** The latest store time seen on the other streams (shelf events, health reports), ms. */
   private otherStreamsMs = -Infinity;
@@ -173,6 +175,10 @@ export class FusionEngine {
 
   onTrackBound(message: VisitTrackBound): FusionOutput[] {
     this.trackVisit.set(message.trackId, message.visitId);
+    // A track continues the doubt of the one it replaces: the person may still be someone else.
+    const doubt = message.doubt ?? (message.replaces ? this.trackDoubt.get(message.replaces) : undefined);
+    if (doubt) this.trackDoubt.set(message.trackId, doubt);
+    else this.trackDoubt.delete(message.trackId);
     this.visit(message.visitId);
     return [];
   }
@@ -298,6 +304,12 @@ export class FusionEngine {
             ? `the likeliest person (track ${best.who.trackId}) is bound to no visit`
             : `not sure enough: ${(confidence * 100).toFixed(1)}% for ${visitId}, below ${(this.params.decideAbove * 100).toFixed(0)}%`;
       return [this.review(event, 'attribution', reason, whos, evidence, candidates, options)];
+    }
+    const doubt = best.who.trackId ? this.trackDoubt.get(best.who.trackId) : undefined;
+    if (doubt) {
+      // Sure of the person, not of whose visit they are: charging them would be a guess.
+      record('review');
+      return [this.review(event, 'attribution', `${visitId} took part through track ${best.who.trackId}, whose binding to it is in doubt: ${doubt}`, whos, evidence, candidates, options)];
     }
     if (!best.carried) {
       record('unexpected-put');
