@@ -113,6 +113,8 @@ export class FusionEngine {
   private readonly trackVisit = new Map<string, string>();
   /** Tracks whose binding to their visit the gate doubted (two people at the gate, a long gap before a relink), with why. */
   private readonly trackDoubt = new Map<string, string>();
+  /** Per visit, the other visits a doubtful gate binding may have swapped it with (from the gate's binding review items). */
+  private readonly entangled = new Map<string, Set<string>>();
   private readonly deadCameras = new Set<string>();
   /** The latest store time seen on the other streams (shelf events, health reports), ms. */
   private otherStreamsMs = -Infinity;
@@ -180,6 +182,17 @@ export class FusionEngine {
     if (doubt) this.trackDoubt.set(message.trackId, doubt);
     else this.trackDoubt.delete(message.trackId);
     this.visit(message.visitId);
+    return [];
+  }
+
+  /** The gate's doubtful bindings name the visits a track may belong to: a review fusion opens for that track names them all. */
+  onReviewOpened(message: ReviewItemOpened): FusionOutput[] {
+    if (message.kind !== 'binding') return [];
+    for (const visitId of message.visitIds) {
+      const others = this.entangled.get(visitId) ?? new Set<string>();
+      for (const other of message.visitIds) if (other !== visitId) others.add(other);
+      this.entangled.set(visitId, others);
+    }
     return [];
   }
 
@@ -309,7 +322,8 @@ export class FusionEngine {
     if (doubt) {
       // Sure of the person, not of whose visit they are: charging them would be a guess.
       record('review');
-      return [this.review(event, 'attribution', `${visitId} took part through track ${best.who.trackId}, whose binding to it is in doubt: ${doubt}`, whos, evidence, candidates, options)];
+      const rivals = [...(this.entangled.get(visitId) ?? [])];
+      return [this.review(event, 'attribution', `${visitId} took part through track ${best.who.trackId}, whose binding to it is in doubt: ${doubt}`, whos, evidence, candidates, options, rivals)];
     }
     if (!best.carried) {
       record('unexpected-put');
@@ -436,11 +450,14 @@ export class FusionEngine {
     evidence: Array<HandEvidence & { visitId: string | null }>,
     candidates: AttributionCandidate[],
     options: JointOption[] = [],
+    alsoNamed: readonly string[] = [],
   ): FusionOutput {
     const reviewId = `review-${event.shelfEventId}`;
-    const visitIds = whos
+    const likely = whos
       .filter((w): w is Who & { visitId: string } => typeof w.visitId === 'string' && w.probability >= REVIEW_MENTION_PROBABILITY)
       .map((w) => w.visitId);
+    // Visits the person may really be (a doubtful gate binding) wait for the item too.
+    const visitIds = [...new Set([...likely, ...alsoNamed])];
     for (const visitId of visitIds) {
       const visit = this.visit(visitId);
       visit.reviews.add(reviewId);

@@ -25,7 +25,7 @@ import type { AttributionParams } from '../../libs/fusion/attribution.model.ts';
 export const FUSION_GROUP = 'fusion';
 
 type FusionTopics = typeof contractTopics;
-type InputTopic = 'shelf.event-detected' | 'tracking.people-tracked' | 'visit.started' | 'visit.track-bound' | 'visit.ended' | 'cart.updated' | 'device.health-reported';
+type InputTopic = 'shelf.event-detected' | 'tracking.people-tracked' | 'visit.started' | 'visit.track-bound' | 'visit.ended' | 'cart.updated' | 'device.health-reported' | 'review.item-opened';
 const INPUT_TOPICS: readonly InputTopic[] = [
   'shelf.event-detected',
   'tracking.people-tracked',
@@ -34,6 +34,7 @@ const INPUT_TOPICS: readonly InputTopic[] = [
   'visit.ended',
   'cart.updated',
   'device.health-reported',
+  'review.item-opened',
 ];
 
 export interface FusionServiceDependencies {
@@ -135,6 +136,11 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
         return engine.onCartUpdated(delivery.message);
       case 'device.health-reported':
         return engine.onDeviceHealth(delivery.message);
+      case 'review.item-opened':
+        // The gate's doubtful bindings say which visits a track may belong to; kept with those visits.
+        if (delivery.message.kind === 'binding')
+          for (const visitId of delivery.message.visitIds) if (!engine.isSettled(visitId)) hold(heldVisits, visitId, delivery);
+        return engine.onReviewOpened(delivery.message);
     }
   };
 
