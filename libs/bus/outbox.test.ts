@@ -41,15 +41,18 @@ test('a failed publish keeps it and everything after it, logs, throws, and the n
   const outbox = createOutbox({ bus, logger, failureMessage: 'test service could not publish', onFailure: (m) => failures.push(m.message.eventId) });
   outbox.push(message('a'), message('b'), message('c'));
   bus.failing.add('b');
+  outbox.push({ topic: 'other.happened', message: { eventId: 'd' } });
   await assert.rejects(outbox.publish(), /bus down for b/);
   assert.deepEqual(bus.sent, ['a']);
-  assert.equal(outbox.size, 2);
+  assert.equal(outbox.size, 3);
+  assert.deepEqual(outbox.publishedByTopic(), { 'things.happened': 1 }, 'only what reached the bus counts');
   assert.deepEqual(failures, ['b']);
   assert.deepEqual(logged, [{ text: 'test service could not publish', topic: 'things.happened', eventId: 'b', error: 'bus down for b' }]);
   bus.failing.clear();
   await outbox.publish();
-  assert.deepEqual(bus.sent, ['a', 'b', 'c']);
+  assert.deepEqual(bus.sent, ['a', 'b', 'c', 'd']);
   assert.equal(outbox.size, 0);
+  assert.deepEqual(outbox.publishedByTopic(), { 'things.happened': 3, 'other.happened': 1 });
 });
 
 test('publishes asked for at once go one at a time, never reordered or sent twice', async () => {

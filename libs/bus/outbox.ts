@@ -30,11 +30,14 @@ export interface Outbox<M extends OutboxMessage> {
   /** Messages produced and not yet published. */
   readonly size: number;
   publish(): Promise<void>;
+  /** Messages published so far, per topic: what a reader of those topics should have seen once it has caught up. */
+  publishedByTopic(): Record<string, number>;
 }
 
 export function createOutbox<M extends OutboxMessage>(options: OutboxOptions<M>): Outbox<M> {
   const { bus, logger, failureMessage } = options;
   const waiting: M[] = [];
+  const published: Record<string, number> = {};
   let publishing: Promise<void> | null = null;
 
   const publishAll = async () => {
@@ -48,6 +51,7 @@ export function createOutbox<M extends OutboxMessage>(options: OutboxOptions<M>)
         throw error;
       }
       waiting.shift();
+      published[next.topic] = (published[next.topic] ?? 0) + 1;
       options.onPublished?.(next);
     }
   };
@@ -59,6 +63,7 @@ export function createOutbox<M extends OutboxMessage>(options: OutboxOptions<M>)
     get size() {
       return waiting.length;
     },
+    publishedByTopic: () => ({ ...published }),
     publish: async () => {
       while (publishing) await publishing;
       if (waiting.length === 0) return;

@@ -51,6 +51,8 @@ export interface CartServiceDependencies {
 }
 
 export interface CartServiceStats {
+  /** Messages published so far, per topic (a reader has caught up with this service once it has seen as many). */
+  publishedByTopic: Record<string, number>;
   /** Messages taken off the bus, redeliveries included. */
   messages: number;
   /** Messages whose event id was handled already. */
@@ -313,7 +315,7 @@ export function createCartService(deps: CartServiceDependencies): CartService {
       }
       let unheldRemovals = 0;
       for (const count of unheldNow.values()) unheldRemovals += count;
-      return { ...stats, unheldRemovals, waiting, held: held.size };
+      return { ...stats, unheldRemovals, waiting, held: held.size, publishedByTopic: outbox.publishedByTopic() };
     },
     carts: () => [...book.all()].map((cart) => cart.view()),
   };

@@ -73,6 +73,27 @@ test('start runs the store on the in-process bus and scores the demo', async () 
   assert.ok(result.shelfEvents.f1 >= 0.99, `F1 ${result.shelfEvents.f1}`);
   // Includes a one-unit restock put of crisps while a shopper carries a yogurt of near-equal weight.
   assert.equal(result.shelfEvents.productTop1, 1);
+  // Every visit ends with its receipt, and on the demo each is exactly what the shopper took.
+  assert.equal(result.receipts.length, 7);
+  assert.equal(result.receiptScore.visits, 7);
+  assert.equal(result.receiptScore.missingReceipts, 0);
+  assert.equal(result.receiptScore.exactMatch, 1);
+  assert.deepEqual(result.reviews, []);
+});
+
+test('eval receipts scores a recording with the JSON keys the issue names, and refuses options that do not fit', async () => {
+  const scored = await run('eval', 'receipts', 'fixtures/recordings/kiosk-demo', '--json');
+  assert.equal(scored.code, 0, scored.stderr);
+  const score = JSON.parse(scored.stdout);
+  for (const key of ['visits', 'exactMatch', 'receiptF1', 'attributionAccuracy', 'reviewsPer1000', 'calibrationError', 'byTag']) assert.ok(key in score, key);
+  assert.equal(score.visits, 7);
+  assert.deepEqual(score.people, { source: 'truth', noiseM: 0.05, seed: 1 });
+  const bogus = await run('eval', 'receipts', 'fixtures/recordings/kiosk-demo', '--people', 'guessed');
+  assert.equal(bogus.code, 2);
+  assert.match(bogus.stderr, /--people is truth or tracked, not "guessed"/);
+  const far = await run('eval', 'receipts', 'fixtures/recordings/kiosk-demo', '--noise', '5');
+  assert.equal(far.code, 2);
+  assert.match(far.stderr, /--noise takes metres from 0 to 1/);
 });
 
 test('eval pose --from-detections: a damaged line is named with file and line; flags that do not apply are refused', async () => {

@@ -106,6 +106,7 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
       'review.item-resolved',
       'gate.qr-scanned',
       'gate.opened',
+      'device.health-reported',
       DEAD_LETTER_TOPIC,
     ],
     handle: ({ topic, message }) => {
@@ -227,16 +228,22 @@ async function waitForCameraStage(recording: Recording, store: StoreRuntime, res
 
 /**
  * Stops the store stage by stage, each only once it has taken everything the stages before it
- * published (the bus hands messages over asynchronously): the tracker its poses, visits their people,
- * fusion the last shelf events and visit endings, carts the attributions and settled visits. Then
- * every receipt the carts published reaches the collector.
+ * published (the bus hands messages over asynchronously, Kafka by the network): the tracker its
+ * poses, visits their people, fusion the last shelf events and visit endings, carts the attributions
+ * and settled visits. What each stage published is known from its own counts, so on any bus the
+ * console first sees all of it, and then each stage must have taken as many messages as the console
+ * saw on its topics. Last, every receipt the carts published reaches the console.
  */
 async function stopInDataFlowOrder(store: StoreRuntime, collected: ReturnType<typeof collector>) {
   const published = (...names: string[]) => names.reduce((n, topic) => n + collected.count(topic), 0);
   const took = (taken: number | undefined, ...names: string[]) => taken === undefined || taken >= published(...names);
+  const services = () => [store.shelf, store.gate, store.fusion, store.cart];
+  const sawEverything = () =>
+    services().every((service) => Object.entries(service?.stats().publishedByTopic ?? {}).every(([topic, count]) => collected.count(topic) >= count));
   await store.stop({
     caughtUp: (stage) =>
       until(() => {
+        if (!sawEverything()) return false;
         switch (stage) {
           case 'gate':
             return took(store.gate?.stats().messages, 'tracking.people-tracked', 'gate.qr-scanned', 'gate.opened');
@@ -251,7 +258,7 @@ async function stopInDataFlowOrder(store: StoreRuntime, collected: ReturnType<ty
         }
       }),
   });
-  await until(() => collected.count('visit.receipt-finalised') >= (store.cart?.stats().receipts ?? 0));
+  await until(sawEverything);
 }
 
 /** What the cart stage takes: it has caught up when it has taken as many messages as these topics carried. */

@@ -47,6 +47,8 @@ export interface FusionServiceDependencies {
 }
 
 export interface FusionServiceStats {
+  /** Messages published so far, per topic (a reader has caught up with this service once it has seen as many). */
+  publishedByTopic: Record<string, number>;
   /** Messages taken off the bus, redeliveries included, per input topic. */
   messages: Record<InputTopic, number>;
   attributed: number;
@@ -166,6 +168,6 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
       await subscription?.close();
       subscription = undefined;
     },
-    stats: () => ({ messages: { ...messages }, ...counts, pending: engine.pendingEvents, watermarkMs: engine.watermarkMs, notItemChanges: engine.notItemChanges }),
+    stats: () => ({ messages: { ...messages }, ...counts, pending: engine.pendingEvents, watermarkMs: engine.watermarkMs, notItemChanges: engine.notItemChanges, publishedByTopic: outbox.publishedByTopic() }),
   };
 }

@@ -47,6 +47,8 @@ export interface GateServiceDependencies {
 }
 
 export interface GateServiceStats {
+  /** Messages published so far, per topic (a reader has caught up with this service once it has seen as many). */
+  publishedByTopic: Record<string, number>;
   /** Messages taken off the bus and applied (not counting redeliveries). */
   messages: number;
   /** Messages delivered again and left alone. */
@@ -175,6 +177,7 @@ export function createGateService(deps: GateServiceDependencies): GateService {
         openVisits: visits.length - ended,
         endedVisits: ended,
         peopleSilentMs: clock.now() - heardPeopleAt,
+        publishedByTopic: outbox.publishedByTopic(),
       };
     },
     visits: () => binder.visits(),

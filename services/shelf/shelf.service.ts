@@ -88,6 +88,8 @@ export interface ShelfServiceDependencies {
 }
 
 export interface ShelfServiceStats {
+  /** Messages published so far, per topic (a reader has caught up with this service once it has seen as many). */
+  publishedByTopic: Record<string, number>;
   /** Sample messages taken off the bus, redeliveries included. */
   messages: number;
   ticks: number;
@@ -371,6 +373,6 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
       for (const [partition, holds] of partitions) releaseSettled(partition, holds, true);
     },
     inventory: (shelfId) => perception.inventory(shelfId),
-    stats: () => ({ ...stats, held: [...partitions.values()].reduce((sum, holds) => sum + holds.held.length, 0) }),
+    stats: () => ({ ...stats, held: [...partitions.values()].reduce((sum, holds) => sum + holds.held.length, 0), publishedByTopic: outbox.publishedByTopic() }),
   };
 }
