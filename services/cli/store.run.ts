@@ -130,9 +130,12 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
           collected.result.receipts.push(message);
           options.onReceipt?.(message);
           break;
-        case 'camera.poses-detected':
-          collected.result.poses.set(message.cameraId, [...(collected.result.poses.get(message.cameraId) ?? []), message]);
+        case 'camera.poses-detected': {
+          const ofCamera = collected.result.poses.get(message.cameraId) ?? [];
+          ofCamera.push(message);
+          collected.result.poses.set(message.cameraId, ofCamera);
           break;
+        }
         case 'tracking.people-tracked':
           collected.result.tracked.push(message);
           break;
