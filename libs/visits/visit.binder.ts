@@ -136,8 +136,6 @@ interface Track {
   velocity: Point;
   /** Recent positions, oldest first, spanning about VELOCITY_SPAN_MS, for the velocity. */
   recent: Array<{ ts: number; pos: Point }>;
-  /** Seen in the binder's first instant away from any door: it was inside before the binder started. */
-  preexisting: boolean;
   /** A door track that stepped out of its door zone, and when (null: not yet). */
   crossedAt: number | null;
   /** What has been decided about it: waiting for a decision, bound, or left unbound. */
@@ -363,11 +361,10 @@ export class VisitBinder {
       lastPos: position,
       velocity: [0, 0],
       recent: [{ ts: this.now, pos: position }],
-      preexisting: firstInstant && door === 'inside',
       crossedAt: door !== 'inside' && !this.inDoorZone(door, position) ? this.now : null,
-      decision: 'pending',
+      // Seen in the binder's first instant away from any door: inside before the binder started, nobody's to bind.
+      decision: firstInstant && door === 'inside' ? 'unbound' : 'pending',
     };
-    if (fresh.preexisting) fresh.decision = 'unbound';
     this.tracks.set(trackId, fresh);
   }
 
