@@ -29,8 +29,8 @@ export async function replayRecording(
     /** Cameras whose frames to publish as `camera.frame-captured` (none unless named). */
     cameras?: readonly string[];
     /**
-     * People to publish as \`tracking.people-tracked\` in place of the camera stage (the recording's
-     * true skeletons, say), each instant \`lagMs\` after it happened, as the tracker publishes them.
+     * People to publish as `tracking.people-tracked` in place of the camera stage (the recording's
+     * true skeletons, say), each instant `lagMs` after it happened, as the tracker publishes them.
      */
     people?: { instants: AsyncIterable<PeopleTracked>; lagMs: number };
   } = {},

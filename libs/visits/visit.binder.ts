@@ -136,8 +136,6 @@ interface Track {
   velocity: Point;
   /** Recent positions, oldest first, spanning about VELOCITY_SPAN_MS, for the velocity. */
   recent: Array<{ ts: number; pos: Point }>;
-  /** Seen in the binder's first instant away from any door: it was inside before the binder started. */
-  preexisting: boolean;
   /** A door track that stepped out of its door zone, and when (null: not yet). */
   crossedAt: number | null;
   /** What has been decided about it: waiting for a decision, bound, or left unbound. */
@@ -200,6 +198,8 @@ export function visitIdForTrack(prefix: 'anon' | 'staff', trackId: string): stri
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const at = (p: Point) => `(${p[0].toFixed(2)}, ${p[1].toFixed(2)})`;
 const distance = (a: Point, b: Point) => Math.hypot(a[0] - b[0], a[1] - b[1]);
+/** In one of the zones, or within DOOR_MARGIN_M of one (the tracker may place someone a step off). */
+const nearZone = (polygons: Point[][], position: Point) => polygons.some((p) => insidePolygon(position, p) || distanceToPolygonEdge(position, p) <= DOOR_MARGIN_M);
 
 export class VisitBinder {
   private readonly storeId: string;
@@ -329,9 +329,8 @@ export class VisitBinder {
   }
 
   private doorOf(position: Point): Door {
-    const near = (polygons: Point[][]) => polygons.some((p) => insidePolygon(position, p) || distanceToPolygonEdge(position, p) <= DOOR_MARGIN_M);
-    if (near(this.zones.entry)) return 'entry';
-    if (near(this.zones.staffDoor)) return 'staff-door';
+    if (nearZone(this.zones.entry, position)) return 'entry';
+    if (nearZone(this.zones.staffDoor, position)) return 'staff-door';
     return 'inside';
   }
 
@@ -363,11 +362,10 @@ export class VisitBinder {
       lastPos: position,
       velocity: [0, 0],
       recent: [{ ts: this.now, pos: position }],
-      preexisting: firstInstant && door === 'inside',
       crossedAt: door !== 'inside' && !this.inDoorZone(door, position) ? this.now : null,
-      decision: 'pending',
+      // Seen in the binder's first instant away from any door: inside before the binder started, nobody's to bind.
+      decision: firstInstant && door === 'inside' ? 'unbound' : 'pending',
     };
-    if (fresh.preexisting) fresh.decision = 'unbound';
     this.tracks.set(trackId, fresh);
   }
 
@@ -544,17 +542,17 @@ export class VisitBinder {
       const reach = Math.min(RELINK_FAR_M, RELINK_NEAR_M + (UNSEEN_WALK_MPS * gapMs) / 1000);
       const carried = Math.min(gapMs, PREDICT_MAX_MS) / 1000;
       const heading: Point = [lost.lastPos[0] + lost.velocity[0] * carried, lost.lastPos[1] + lost.velocity[1] * carried];
-      const apart = distance(heading, track.firstPos);
-      // The walking allowance is from where they were; the ranking from where they were going.
-      if (Math.min(apart, distance(lost.lastPos, track.firstPos)) > reach) continue;
-      candidates.push({ lost, gapMs, apart: Math.min(apart, distance(lost.lastPos, track.firstPos)) });
+      // Near either where they were or where they were going.
+      const apart = Math.min(distance(heading, track.firstPos), distance(lost.lastPos, track.firstPos));
+      if (apart > reach) continue;
+      candidates.push({ lost, gapMs, apart });
     }
     return candidates.sort((a, b) => a.apart - b.apart || a.gapMs - b.gapMs || a.lost.trackId.localeCompare(b.lost.trackId));
   }
 
   private endsInExit(track: Track): boolean {
     const polygons = this.visitsById.get(track.visitId ?? '')?.kind === 'staff' ? [...this.zones.exit, ...this.zones.staffDoor] : this.zones.exit;
-    return polygons.some((p) => insidePolygon(track.lastPos, p) || distanceToPolygonEdge(track.lastPos, p) <= DOOR_MARGIN_M);
+    return nearZone(polygons, track.lastPos);
   }
 
   /**
@@ -571,7 +569,7 @@ export class VisitBinder {
       const visit = this.visitsById.get(track.visitId!)!;
       if (this.endsInExit(track)) {
         if (!ready(track.lastTs, EXIT_SETTLE_MS)) continue;
-        const door = visit.kind === 'staff' && this.zones.staffDoor.some((p) => insidePolygon(track.lastPos, p) || distanceToPolygonEdge(track.lastPos, p) <= DOOR_MARGIN_M) ? 'staff' : 'exit';
+        const door = visit.kind === 'staff' && nearZone(this.zones.staffDoor, track.lastPos) ? 'staff' : 'exit';
         const opening = this.claimExitOpening(visit, door, track.lastTs - EXIT_GATE_WINDOW_MS, track.lastTs + EXIT_GATE_WINDOW_MS, track.lastTs);
         track.departure = { ts: track.lastTs, how: 'exit', confirmed: opening !== null };
         touched.add(visit);
