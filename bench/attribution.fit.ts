@@ -142,7 +142,7 @@ function fitWho(start: AttributionParams, records: LabelledRecord[]): Attributio
       const value = penalisedWho(withWhoVector(start, trial), records);
       if (value > best + 1e-7) {
         best = value;
-        vector = withWhoVector(start, trial) && whoVector(withWhoVector(start, trial));
+        vector = whoVector(withWhoVector(start, trial));
         moved = true;
         break;
       }
