@@ -23,7 +23,7 @@ import { openRecording } from '../libs/recording/index.ts';
 import { calibrate, jointOptions, pickHypotheses, situationOf, whoProbabilities, type AttributionParams, type Situation, type Who } from '../libs/fusion/attribution.model.ts';
 import type { StoreIndex } from '../libs/contracts/index.ts';
 import { PROFILE_OFFSETS_MS } from '../libs/fusion/hand.evidence.ts';
-import { labelRecords, runFusion, type LabelledRecord } from '../libs/fusion/fusion.eval.ts';
+import { bestIsRight, labelRecords, runFusion, type LabelledRecord } from '../libs/fusion/fusion.eval.ts';
 
 /**
  * What a wrong charge costs, in reviews: with a calibrated confidence c, deciding costs (1 - c) times
@@ -191,10 +191,8 @@ function fitCalibration(start: AttributionParams, records: LabelledRecord[], sit
   const points = records
     .filter((r) => r.options.length > 0)
     .map((r) => {
-      const best = r.options[0];
-      const right = r.truth !== null && best.who.visitId === r.truth.visitId && best.productId === r.truth.productId && best.quantity === r.truth.quantity;
       const s = situation(r);
-      return { x: [logit(best.probability), 1, s.unplanned ? 1 : 0, s.several ? 1 : 0, s.put ? 1 : 0], y: right ? 1 : 0 };
+      return { x: [logit(r.options[0].probability), 1, s.unplanned ? 1 : 0, s.several ? 1 : 0, s.put ? 1 : 0], y: bestIsRight(r) ? 1 : 0 };
     });
   const logLikelihood = (w: number[]) =>
     points.reduce((sum, { x, y }) => {
@@ -230,11 +228,7 @@ function fitCalibration(start: AttributionParams, records: LabelledRecord[], sit
 function chooseThreshold(params: AttributionParams, records: LabelledRecord[]): AttributionParams {
   const scored = records
     .filter((r) => r.options.length > 0 && r.options[0].who.visitId)
-    .map((r) => {
-      const best = r.options[0];
-      const right = r.truth !== null && best.who.visitId === r.truth.visitId && best.productId === r.truth.productId && best.quantity === r.truth.quantity;
-      return { confidence: calibrate(params, best.probability, situationOfRecord(r)), right };
-    })
+    .map((r) => ({ confidence: calibrate(params, r.options[0].probability, situationOfRecord(r)), right: bestIsRight(r) }))
     .sort((x, y) => y.confidence - x.confidence);
   const chosen = 1 - 1 / WRONG_COST_IN_REVIEWS;
   for (const threshold of [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]) {
