@@ -20,7 +20,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { openRecording } from '../libs/recording/index.ts';
-import { calibrate, jointOptions, pickHypotheses, situationOf, whoProbabilities, type AttributionParams, type Situation, type Who } from '../libs/fusion/attribution.model.ts';
+import { calibrate, jointOptions, pickHypotheses, situationOf, whoProbabilities, whosOf, type AttributionParams, type Situation, type Who } from '../libs/fusion/attribution.model.ts';
 import type { StoreIndex } from '../libs/contracts/index.ts';
 import { PROFILE_OFFSETS_MS } from '../libs/fusion/hand.evidence.ts';
 import { bestIsRight, labelRecords, runFusion, type LabelledRecord } from '../libs/fusion/fusion.eval.ts';
@@ -52,17 +52,11 @@ async function labelled(params: AttributionParams, dirs: readonly string[] = pos
 
 /** The whos of a record under other parameters: visits' tracks summed again, holdings as they were. */
 function whosUnder(params: AttributionParams, record: LabelledRecord): Who[] {
-  const who = whoProbabilities(params, record.evidence, record.event.kind);
-  const holds = new Map(record.options.map((o) => [o.who.visitId, o.who]));
-  const byVisit = new Map<string, Who>();
-  const whos: Who[] = [];
-  record.evidence.forEach((e, i) => {
-    if (e.visitId === null) return void whos.push({ visitId: null, trackId: e.trackId, probability: who.people[i], staff: false });
-    const entry = byVisit.get(e.visitId);
-    if (entry) entry.probability += who.people[i];
-    else byVisit.set(e.visitId, { visitId: e.visitId, trackId: e.trackId, probability: who.people[i], staff: holds.get(e.visitId)?.staff ?? false, holds: holds.get(e.visitId)?.holds });
-  });
-  return [...whos, ...byVisit.values(), { visitId: undefined, probability: who.unseen, staff: false }];
+  const visits = new Map(record.options.map((o) => [o.who.visitId, o.who]));
+  return whosOf(record.evidence, whoProbabilities(params, record.evidence, record.event.kind), (visitId) => ({
+    staff: visits.get(visitId)?.staff ?? false,
+    holds: visits.get(visitId)?.holds,
+  }));
 }
 
 /** Log-likelihoods of impossible outcomes are floored here, low enough that every event still pulls. */
