@@ -21,11 +21,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { openRecording } from '../libs/recording/index.ts';
 import { topics } from '../libs/contracts/index.ts';
 import { createMemoryBus, parseBusConfig } from '../libs/bus/index.ts';
 import { waitFor } from '../libs/bus/bus.harness.ts';
-import { collect, type Recording } from '../libs/recording/index.ts';
+import { collect, openRecording, type Recording } from '../libs/recording/index.ts';
+import { formatReliability } from '../libs/cart/receipts.format.ts';
 import { calibrationTable } from '../libs/fusion/calibration.eval.ts';
 import { fusionInputs, runFusion, scoreRun, type AttributionScore } from '../libs/fusion/fusion.eval.ts';
 import { createFusionService } from '../services/fusion/fusion.service.ts';
@@ -110,9 +110,7 @@ try {
     console.log(`  reviews ${total.reviews} (${total.unexpectedPuts} unexpected puts): ${total.reviewsPer1000.toFixed(0)} per 1000 visits`);
     console.log(`  receipts exact ${pct(total.exactMatch)}`);
     console.log(`  calibration error ${total.calibrationError.toFixed(4)}; reliability:`);
-    console.log('    confidence      decided  mean conf  right');
-    for (const bin of reliability.filter((b) => b.count > 0))
-      console.log(`    ${bin.lo.toFixed(1)}-${bin.hi.toFixed(1)}  ${String(bin.count).padStart(12)}  ${bin.meanConfidence.toFixed(3).padStart(9)}  ${bin.accuracy.toFixed(3).padStart(5)}`);
+    for (const line of formatReliability({ calibration: reliability })) console.log(`  ${line}`);
     console.log(`  speed: engine ${total.speedRatio.toFixed(0)}x the store clock, service on the in-process bus ${total.serviceSpeedRatio.toFixed(0)}x (target ${TARGET_RATIO}x) ${total.serviceSpeedRatio >= TARGET_RATIO ? 'ok' : 'TOO SLOW'}`);
   }
 } finally {

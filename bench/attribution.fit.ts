@@ -20,10 +20,10 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { openRecording } from '../libs/recording/index.ts';
-import { calibrate, jointOptions, pickHypotheses, situationOf, whoProbabilities, type AttributionParams, type Situation, type Who } from '../libs/fusion/attribution.model.ts';
+import { calibrate, jointOptions, pickHypotheses, situationOf, whoProbabilities, whosOf, type AttributionParams, type Situation, type Who } from '../libs/fusion/attribution.model.ts';
 import type { StoreIndex } from '../libs/contracts/index.ts';
 import { PROFILE_OFFSETS_MS } from '../libs/fusion/hand.evidence.ts';
-import { labelRecords, runFusion, type LabelledRecord } from '../libs/fusion/fusion.eval.ts';
+import { bestIsRight, labelRecords, runFusion, type LabelledRecord } from '../libs/fusion/fusion.eval.ts';
 
 /**
  * What a wrong charge costs, in reviews: with a calibrated confidence c, deciding costs (1 - c) times
@@ -52,17 +52,11 @@ async function labelled(params: AttributionParams, dirs: readonly string[] = pos
 
 /** The whos of a record under other parameters: visits' tracks summed again, holdings as they were. */
 function whosUnder(params: AttributionParams, record: LabelledRecord): Who[] {
-  const who = whoProbabilities(params, record.evidence, record.event.kind);
-  const holds = new Map(record.options.map((o) => [o.who.visitId, o.who]));
-  const byVisit = new Map<string, Who>();
-  const whos: Who[] = [];
-  record.evidence.forEach((e, i) => {
-    if (e.visitId === null) return void whos.push({ visitId: null, trackId: e.trackId, probability: who.people[i], staff: false });
-    const entry = byVisit.get(e.visitId);
-    if (entry) entry.probability += who.people[i];
-    else byVisit.set(e.visitId, { visitId: e.visitId, trackId: e.trackId, probability: who.people[i], staff: holds.get(e.visitId)?.staff ?? false, holds: holds.get(e.visitId)?.holds });
-  });
-  return [...whos, ...byVisit.values(), { visitId: undefined, probability: who.unseen, staff: false }];
+  const visits = new Map(record.options.map((o) => [o.who.visitId, o.who]));
+  return whosOf(record.evidence, whoProbabilities(params, record.evidence, record.event.kind), (visitId) => ({
+    staff: visits.get(visitId)?.staff ?? false,
+    holds: visits.get(visitId)?.holds,
+  }));
 }
 
 /** Log-likelihoods of impossible outcomes are floored here, low enough that every event still pulls. */
@@ -142,7 +136,7 @@ function fitWho(start: AttributionParams, records: LabelledRecord[]): Attributio
       const value = penalisedWho(withWhoVector(start, trial), records);
       if (value > best + 1e-7) {
         best = value;
-        vector = withWhoVector(start, trial) && whoVector(withWhoVector(start, trial));
+        vector = whoVector(withWhoVector(start, trial));
         moved = true;
         break;
       }
@@ -191,10 +185,8 @@ function fitCalibration(start: AttributionParams, records: LabelledRecord[], sit
   const points = records
     .filter((r) => r.options.length > 0)
     .map((r) => {
-      const best = r.options[0];
-      const right = r.truth !== null && best.who.visitId === r.truth.visitId && best.productId === r.truth.productId && best.quantity === r.truth.quantity;
       const s = situation(r);
-      return { x: [logit(best.probability), 1, s.unplanned ? 1 : 0, s.several ? 1 : 0, s.put ? 1 : 0], y: right ? 1 : 0 };
+      return { x: [logit(r.options[0].probability), 1, s.unplanned ? 1 : 0, s.several ? 1 : 0, s.put ? 1 : 0], y: bestIsRight(r) ? 1 : 0 };
     });
   const logLikelihood = (w: number[]) =>
     points.reduce((sum, { x, y }) => {
@@ -230,11 +222,7 @@ function fitCalibration(start: AttributionParams, records: LabelledRecord[], sit
 function chooseThreshold(params: AttributionParams, records: LabelledRecord[]): AttributionParams {
   const scored = records
     .filter((r) => r.options.length > 0 && r.options[0].who.visitId)
-    .map((r) => {
-      const best = r.options[0];
-      const right = r.truth !== null && best.who.visitId === r.truth.visitId && best.productId === r.truth.productId && best.quantity === r.truth.quantity;
-      return { confidence: calibrate(params, best.probability, situationOfRecord(r)), right };
-    })
+    .map((r) => ({ confidence: calibrate(params, r.options[0].probability, situationOfRecord(r)), right: bestIsRight(r) }))
     .sort((x, y) => y.confidence - x.confidence);
   const chosen = 1 - 1 / WRONG_COST_IN_REVIEWS;
   for (const threshold of [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]) {

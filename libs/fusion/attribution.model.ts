@@ -159,6 +159,39 @@ export interface Who {
   holds?: ReadonlyMap<string, number>;
 }
 
+/**
+ * The whos of an event, from each person's P: a visit's tracks summed (a group's members count for
+ * the payer) and carried by its likeliest track, each track bound to no visit on its own, and the
+ * unseen option last. `visitOf` says, once per visit, whether it is staff and what it holds.
+ */
+export function whosOf(
+  evidence: ReadonlyArray<{ trackId: string; visitId: string | null }>,
+  who: { people: number[]; unseen: number },
+  visitOf: (visitId: string) => Pick<Who, 'staff' | 'holds'>,
+): Who[] {
+  const byVisit = new Map<string, Who & { best: number }>();
+  const unbound: Who[] = [];
+  evidence.forEach((e, i) => {
+    const probability = who.people[i];
+    if (e.visitId === null) {
+      unbound.push({ visitId: null, trackId: e.trackId, probability, staff: false });
+      return;
+    }
+    const entry = byVisit.get(e.visitId);
+    if (!entry) {
+      byVisit.set(e.visitId, { visitId: e.visitId, trackId: e.trackId, probability, best: probability, ...visitOf(e.visitId) });
+      return;
+    }
+    entry.probability += probability;
+    if (probability > entry.best) {
+      entry.best = probability;
+      entry.trackId = e.trackId;
+    }
+  });
+  const visits = [...byVisit.values()].map(({ visitId, trackId, probability, staff, holds }) => ({ visitId, trackId, probability, staff, holds }));
+  return [...unbound, ...visits, { visitId: undefined, probability: who.unseen, staff: false }];
+}
+
 export interface JointOption {
   who: Who;
   productId: string;

@@ -18,7 +18,7 @@ import {
   type VisitTrackBound,
 } from '../contracts/index.ts';
 import { inImage, projectPoint } from '../geometry/camera.ts';
-import { calibrate, jointOptions, pickHypotheses, situationOf, whoProbabilities, type AttributionParams, type PickContext, type JointOption, type Who } from './attribution.model.ts';
+import { calibrate, jointOptions, pickHypotheses, situationOf, whoProbabilities, whosOf, type AttributionParams, type PickContext, type JointOption, type Who } from './attribution.model.ts';
 import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, HISTORY_MS, type HandEvidence } from './hand.evidence.ts';
 import fittedParams from './attribution.params.json' with { type: 'json' };
 
@@ -288,7 +288,10 @@ export class FusionEngine {
     const candidates: AttributionCandidate[] = evidence
       .map((e, i) => ({ visitId: e.visitId, trackId: e.trackId, probability: who.people[i], distanceM: round3(e.contactM) }))
       .sort((a, b) => b.probability - a.probability);
-    const whos = this.whos(evidence, who);
+    const whos = whosOf(evidence, who, (visitId) => {
+      const visit = this.visit(visitId);
+      return { staff: visit.kind === 'staff', holds: this.holdings(visit) };
+    });
     const pickContext = event.kind === 'pick' && event.hypotheses.length > 0 ? this.pickContext(event) : undefined;
     const hypotheses = pickContext ? pickHypotheses(this.params, event.hypotheses, pickContext) : event.hypotheses;
     const options = hypotheses.length > 0 ? jointOptions(this.params, event.kind, whos, hypotheses) : [];
@@ -377,33 +380,6 @@ export class FusionEngine {
       if (onPlate.size > 0) this.misplacedOnPlate.set(plateId, onPlate);
       else this.misplacedOnPlate.delete(plateId);
     }
-  }
-
-  /** Probabilities per visit (a party's tracks summed), unbound tracks each on their own, and the unseen option. */
-  private whos(evidence: Array<HandEvidence & { visitId: string | null }>, who: { people: number[]; unseen: number }): Who[] {
-    const byVisit = new Map<string, Who & { best: number }>();
-    const whos: Who[] = [];
-    evidence.forEach((e, i) => {
-      const probability = who.people[i];
-      if (e.visitId === null) {
-        whos.push({ visitId: null, trackId: e.trackId, probability, staff: false });
-        return;
-      }
-      const visit = this.visit(e.visitId);
-      const entry = byVisit.get(e.visitId);
-      if (!entry) {
-        byVisit.set(e.visitId, { visitId: e.visitId, trackId: e.trackId, probability, best: probability, staff: visit.kind === 'staff', holds: this.holdings(visit) });
-        return;
-      }
-      entry.probability += probability;
-      if (probability > entry.best) {
-        entry.best = probability;
-        entry.trackId = e.trackId;
-      }
-    });
-    for (const entry of byVisit.values()) whos.push({ visitId: entry.visitId, trackId: entry.trackId, probability: entry.probability, staff: entry.staff, holds: entry.holds });
-    whos.push({ visitId: undefined, probability: who.unseen, staff: false });
-    return whos;
   }
 
   private attribute(event: ShelfEventDetected, best: JointOption, confidence: number, candidates: AttributionCandidate[]): FusionOutput {

@@ -199,15 +199,17 @@ export interface AttributionScore {
   storeMs: number;
 }
 
+/** Whether a record's best option is the truth: its visit, product and quantity all right (a spurious event is never right). */
+export function bestIsRight(record: LabelledRecord): boolean {
+  const best = record.options[0];
+  return record.truth !== null && best !== undefined && best.who.visitId === record.truth.visitId && best.productId === record.truth.productId && best.quantity === record.truth.quantity;
+}
+
 export function scoreRun(run: FusionRun): AttributionScore {
   const labelled = labelRecords(run);
   const decided = labelled.filter((r) => r.outcome === 'attributed');
-  const right = (r: LabelledRecord) => {
-    const best = r.options[0];
-    return r.truth !== null && best.who.visitId === r.truth.visitId && best.productId === r.truth.productId && best.quantity === r.truth.quantity;
-  };
-  const attributedRight = decided.filter(right).length;
-  const decisions = decided.map((r) => ({ confidence: r.confidence, right: right(r) }));
+  const attributedRight = decided.filter(bestIsRight).length;
+  const decisions = decided.map((r) => ({ confidence: r.confidence, right: bestIsRight(r) }));
   const { calibration: reliability, calibrationError } = calibrationTable(decisions);
   const reviews = run.outputs.filter((o) => o.topic === 'review.item-opened');
   const receipts = scoreReceipts(run);

@@ -116,9 +116,8 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
     switch (delivery.topic) {
       case 'shelf.event-detected': {
         const out = engine.onShelfEvent(delivery.message);
-        // Held until its attribution or review is published, unless this very message settled it.
-        if (!out.some((o) => o.topic !== 'fusion.visit-settled' && o.message.shelfEventId === delivery.message.shelfEventId) && engine.isPending(delivery.message.shelfEventId))
-          hold(heldEvents, delivery.message.shelfEventId, delivery);
+        // Held until its attribution or review is published; one this very message settled is no longer pending.
+        if (engine.isPending(delivery.message.shelfEventId)) hold(heldEvents, delivery.message.shelfEventId, delivery);
         return out;
       }
       case 'tracking.people-tracked':
