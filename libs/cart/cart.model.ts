@@ -109,7 +109,8 @@ export function reviewCandidates(item: Pick<ReviewItemOpened, 'evidence'>): Cart
 }
 
 export class Cart {
-  private readonly log: CartEvent[] = [];
+  /** Cart events applied so far: the cart's version. */
+  private applied = 0;
   private readonly effects = new Map<string, Effect>();
   private readonly pending = new Map<string, PendingLine>();
   private readonly resolved = new Set<string>();
@@ -123,11 +124,7 @@ export class Cart {
   ) {}
 
   get version(): number {
-    return this.log.length;
-  }
-
-  events(): readonly CartEvent[] {
-    return this.log;
+    return this.applied;
   }
 
   /** The shelf event was attributed to this visit at some point (it is applied, whatever came after). */
@@ -143,7 +140,7 @@ export class Cart {
   /** Applies one event; false when it changes nothing (a redelivery, or a decision already made). */
   apply(event: CartEvent): boolean {
     const changed = this.change(event);
-    if (changed) this.log.push(event);
+    if (changed) this.applied++;
     return changed;
   }
 

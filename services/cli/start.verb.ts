@@ -122,10 +122,11 @@ once the new one is written; anything else there only with --force.
     await bus.close();
     detector?.dispose();
     const camera = detector && run.store.camera ? await scoreCameraStage(recording, detector.model, run.poses, run.deadFrames, run.store.camera.stats(), run.tracked) : undefined;
-    const score = scoreShelfEvents(recording.index, run.shelfEvents, await collect(recording.truthActions()));
+    const actions = await collect(recording.truthActions());
+    const score = scoreShelfEvents(recording.index, run.shelfEvents, actions);
     const { missed, spurious, wrongProduct, ...figures } = score;
     const receiptScore = scoreReceipts(
-      { visits: await collect(recording.truthVisits()), receipts: await collect(recording.truthReceipts()), actions: await collect(recording.truthActions()) },
+      { visits: await collect(recording.truthVisits()), receipts: await collect(recording.truthReceipts()), actions },
       receiptRun(run),
     );
     const { perVisit, ...receiptFigures } = receiptScore;

@@ -179,7 +179,7 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
   bar.done();
   storeNow = Math.max(storeNow, recording.manifest.endMs);
   if (tracked) await waitForCameraStage(recording, store, collected.result, people.stride, options.quiet);
-  await stopInDataFlowOrder(store, collected);
+  await stopInDataFlowOrder(store, collected, replay);
   return { replay, store, ...collected.result };
 }
 
@@ -237,11 +237,14 @@ async function waitForCameraStage(recording: Recording, store: StoreRuntime, res
  * console first sees all of it, and then each stage must have taken as many messages as the console
  * saw on its topics. Last, every receipt the carts published reaches the console.
  */
-async function stopInDataFlowOrder(store: StoreRuntime, collected: ReturnType<typeof collector>) {
+async function stopInDataFlowOrder(store: StoreRuntime, collected: ReturnType<typeof collector>, replay: ReplayStats) {
   const published = (...names: string[]) => names.reduce((n, topic) => n + collected.count(topic), 0);
   const took = (taken: number | undefined, ...names: string[]) => taken === undefined || taken >= published(...names);
   const services = () => [store.shelf, store.gate, store.fusion, store.cart];
+  // People come from the replay (truth people) or the tracker, which counts instants, not topics.
+  const peoplePublished = () => replay.peopleMessages + (store.tracker?.stats().published ?? 0);
   const sawEverything = () =>
+    collected.count('tracking.people-tracked') >= peoplePublished() &&
     services().every((service) => Object.entries(service?.stats().publishedByTopic ?? {}).every(([topic, count]) => collected.count(topic) >= count));
   await store.stop({
     caughtUp: (stage) =>
