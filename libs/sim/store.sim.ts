@@ -528,7 +528,7 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
           return [centre[0] + radius * Math.cos(angle), centre[1] + radius * Math.sin(angle)];
         }).filter((spot) => floor.walkable(spot)),
       );
-    const goToLane = (laneId: string, hand: Hand = 'right') => {
+    const goToLane = (laneId: string) => {
       const access = laneAccess(index, laneId);
       let spot = inside(access.stand);
       if (Math.hypot(spot[0] - pos[0], spot[1] - pos[1]) > SAME_PLACE_M) {
@@ -699,7 +699,7 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
           stand(at(action.atS) - t);
           break;
         case 'lean': {
-          const access = goToLane(action.lane, 'left');
+          const access = goToLane(action.lane);
           const edge: Vec3 = [access.laneFront[0], access.laneFront[1], access.laneFront[2] + 0.02];
           const holdMs = Math.round(action.seconds * 1000);
           const seg = reach(edge, holdMs, 'left');
