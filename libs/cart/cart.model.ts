@@ -328,7 +328,7 @@ export class CartBook {
       ts: item?.evidence?.weight.startMs ?? item?.ts ?? message.ts,
       decision: decision.outcome === 'attributed' ? { outcome: 'attributed', visitId: decision.visitId, kind: decision.kind, lines: decision.lines } : { outcome: 'dismissed' },
     };
-    const applied = decision.outcome === 'attributed' ? (shelfEventId ?? undefined) : undefined;
+    const applied = decision.outcome === 'attributed' ? shelfEventId : undefined;
     return this.applyTo(carts, event, applied);
   }
 

@@ -1,4 +1,4 @@
-import type { Vec3 } from './common.schema.ts';
+import type { Box3, Vec3 } from './common.schema.ts';
 import type { Camera } from './store.schema.ts';
 
 /**
@@ -45,4 +45,14 @@ export function cameraCentre(camera: Pick<Camera, 'pose'>): Vec3 {
     -(R[0][1] * t[0] + R[1][1] * t[1] + R[2][1] * t[2]),
     -(R[0][2] * t[0] + R[1][2] * t[1] + R[2][2] * t[2]),
   ];
+}
+
+/** Distance from a point to an axis-aligned box in the store frame (0 inside), metres. */
+export function distanceToBox(point: Vec3, box: Box3): number {
+  let sum = 0;
+  for (let axis = 0; axis < 3; axis++) {
+    const out = Math.max(box.min[axis] - point[axis], point[axis] - box.max[axis], 0);
+    sum += out * out;
+  }
+  return Math.sqrt(sum);
 }

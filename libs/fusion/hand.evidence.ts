@@ -1,4 +1,5 @@
 import type { Box3, PeopleTracked, Vec3 } from '../contracts/index.ts';
+import { distanceToBox } from '../contracts/store.frame.ts';
 
 /**
  * Where people's hands were, over the last seconds, and what that says about one shelf event: for
@@ -85,18 +86,6 @@ export interface EvidenceWindow {
   /** When the weight started to change, ms, and which way. */
   changeMs: number;
   kind: 'pick' | 'put';
-}
-
-/** Distance from a point to a box (0 inside), metres. */
-export function distanceToBox(point: Vec3, box: Box3): number {
-  let sum = 0;
-  for (let axis = 0; axis < 3; axis++) {
-    const below = box.min[axis] - point[axis];
-    const above = point[axis] - box.max[axis];
-    const out = Math.max(below, above, 0);
-    sum += out * out;
-  }
-  return Math.sqrt(sum);
 }
 
 export function distanceToBoxes(point: Vec3, boxes: readonly Box3[]): number {

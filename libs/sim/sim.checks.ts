@@ -1,4 +1,5 @@
-import { KP, type Vec3 } from '../contracts/index.ts';
+import { KP } from '../contracts/index.ts';
+import { distanceToBox } from '../contracts/store.frame.ts';
 import type { Simulation } from './store.sim.ts';
 
 /**
@@ -17,12 +18,6 @@ export interface ReachMiss {
   atMs: number;
   /** Distance from the nearer wrist to the lane box, metres. */
   distanceM: number;
-}
-
-/** Distance from a point to an axis-aligned box (0 inside). */
-export function distanceToBox(p: Vec3, box: { min: Vec3; max: Vec3 }): number {
-  const d = [0, 1, 2].map((i) => Math.max(box.min[i] - p[i], 0, p[i] - box.max[i]));
-  return Math.hypot(d[0], d[1], d[2]);
 }
 
 /**
