@@ -251,6 +251,9 @@ async function stopInDataFlowOrder(store: StoreRuntime, collected: ReturnType<ty
       until(() => {
         if (!sawEverything()) return false;
         switch (stage) {
+          case 'shelf':
+            // Load-cell samples go from the replay straight to the shelf stage (the console does not read them).
+            return store.shelf.stats().messages >= replay.sampleMessages;
           case 'gate':
             return took(store.gate?.stats().messages, 'tracking.people-tracked', 'gate.qr-scanned', 'gate.opened');
           case 'fusion': {
