@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Store } from '../contracts/index.ts';
 import { RecordingWriter } from '../recording/index.ts';
-import { IssueLog, listPlateFiles, noCounts, readProducts, surveyPlate, writeShelfSamples, ids, type ImportIssue, type PlateSurvey } from '../shelf/plates.import.ts';
+import { IssueLog, listPlateFiles, noCounts, readProducts, surveyPlate, writeShelfSamples, ids, type PlateSurvey, type PlatesImportReport } from '../shelf/plates.import.ts';
 import { findCameraVideos, transcodeVideo, type CameraVideo } from './camera-video.import.ts';
 import { readStoreMeta, type StoreMeta } from './store-meta.reader.ts';
 import { storeFromMeta } from './store-meta.store.ts';
@@ -36,27 +36,13 @@ export interface AutocheckoutStore {
   notes: string[];
 }
 
-export interface AutocheckoutImportReport {
-  storeId: string;
-  gondolas: number;
-  shelves: number;
-  plates: number;
+/** What `import plates` reports (but true actions: the layout has no truth), and what the layout adds. */
+export interface AutocheckoutImportReport extends Omit<PlatesImportReport, 'actions'> {
   lanes: number;
-  products: number;
   cameras: number;
   units: { calibration: string; layout: string };
   notes: string[];
   videos: Array<{ cameraId: string; file: string; frames: number; fps: number; startMs: number }>;
-  ticks: number;
-  rowsAccepted: number;
-  rowsRejected: number;
-  rowsReordered: number;
-  startMs: number;
-  endMs: number;
-  errors: number;
-  warnings: number;
-  firstError?: ImportIssue;
-  issues: ImportIssue[];
 }
 
 const optionalFolder = (folder: string, name: string) => {
