@@ -6,3 +6,4 @@ export * from './floor-plane.ts';
 export * from './triangulate.ts';
 export * from './krtd.reader.ts';
 export * from './meva-scene.reader.ts';
+export * from './rodrigues.ts';

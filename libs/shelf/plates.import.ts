@@ -53,11 +53,11 @@ const PLATE_WIDTH_M = 0.3;
 const PLATE_DEPTH_M = 0.4;
 const SHELF_GAP_M = 0.4;
 const GONDOLA_GAP_M = 2;
-const DEFAULT_RATE_HZ = 60;
+export const DEFAULT_RATE_HZ = 60;
 /** Imported cells: capacity is not in the data; readings stay well below this. */
-const CAPACITY_GRAMS = 100_000;
+export const CAPACITY_GRAMS = 100_000;
 /** Counts on the shelves are unknown: the inventory model starts from a generous guess. */
-const UNKNOWN_STOCK = 50;
+export const UNKNOWN_STOCK = 50;
 /** A product's weight spread is not in the data: a share of its weight, at least a gram. */
 const WEIGHT_SPREAD_SHARE = 0.02;
 const MAX_ISSUES_KEPT = 200;
@@ -90,7 +90,7 @@ export interface PlatesImportReport {
   issues: ImportIssue[];
 }
 
-interface PlateFile {
+export interface PlateFile {
   gondola: number;
   shelf: number;
   plate: number;
@@ -98,30 +98,30 @@ interface PlateFile {
 }
 
 /** What the first reading of a plate file tells: enough to describe its cell before writing samples. */
-interface PlateSurvey extends PlateFile {
+export interface PlateSurvey extends PlateFile {
   firstMs: number;
   lastMs: number;
   rateHz: number;
   noiseGrams: number;
 }
 
-interface ImportedProducts {
+export interface ImportedProducts {
   products: Product[];
   byName: Map<string, Product>;
   /** Products on each plate, by plate id, in the order listed. */
   onPlate: Map<string, Product[]>;
 }
 
-const ids = {
+export const ids = {
   gondola: (gondola: number) => `g${gondola}`,
   shelf: (gondola: number, shelf: number) => `g${gondola}-s${shelf}`,
   plate: (gondola: number, shelf: number, plate: number) => `g${gondola}-s${shelf}-p${plate}`,
   cell: (gondola: number, shelf: number, plate: number) => `lc-g${gondola}-s${shelf}-p${plate}`,
 };
-const plateIdOf = (plate: PlateFile) => ids.plate(plate.gondola, plate.shelf, plate.plate);
+export const plateIdOf = (plate: PlateFile) => ids.plate(plate.gondola, plate.shelf, plate.plate);
 
 /** Every problem found, the first MAX_ISSUES_KEPT of them kept for the report, all of them counted. */
-class IssueLog {
+export class IssueLog {
   readonly issues: ImportIssue[] = [];
   errors = 0;
   warnings = 0;
@@ -136,7 +136,7 @@ class IssueLog {
 }
 
 const ignoreIssues: ReportIssue = () => {};
-const noCounts = (): PlateFileCounts => ({ accepted: 0, rejected: 0, reordered: 0 });
+export const noCounts = (): PlateFileCounts => ({ accepted: 0, rejected: 0, reordered: 0 });
 
 export async function importPlates(opts: {
   folder: string;
@@ -157,7 +157,14 @@ export async function importPlates(opts: {
   }
   if (surveys.length === 0) throw new WalkoutError('RECORDING_INVALID', `no plate file in ${opts.folder} has a readable row`);
 
-  const products = await readProducts(opts.productsCsv, surveys, log.report);
+  const products = await readProducts(
+    opts.productsCsv,
+    (gondola, shelf, plate) =>
+      surveys.some((s) => s.gondola === gondola && s.shelf === shelf && s.plate === plate)
+        ? undefined
+        : `no load cell was imported for gondola ${gondola} shelf ${shelf} plate ${plate} (no file for it, or none of its rows could be read)`,
+    log.report,
+  );
   const storeId = opts.storeId ?? 'imported';
   const store = synthesiseStore(opts.folder, storeId, surveys, products);
   const writer = await RecordingWriter.create(opts.out, store, { kind: 'import', detail: `walkout import plates ${opts.folder}` });
@@ -186,7 +193,7 @@ export async function importPlates(opts: {
 }
 
 /** The plate files of the folder in gondola, shelf and plate order; two files of one plate are an error. */
-async function listPlateFiles(folder: string, report: ReportIssue): Promise<PlateFile[]> {
+export async function listPlateFiles(folder: string, report: ReportIssue): Promise<PlateFile[]> {
   let names: string[];
   try {
     names = await readdir(folder);
@@ -208,7 +215,7 @@ async function listPlateFiles(folder: string, report: ReportIssue): Promise<Plat
 }
 
 /** First reading of a plate file: its span, sample rate and resting noise, every problem reported. */
-async function surveyPlate(plateFile: PlateFile, report: ReportIssue, counts: PlateFileCounts): Promise<PlateSurvey | undefined> {
+export async function surveyPlate(plateFile: PlateFile, report: ReportIssue, counts: PlateFileCounts): Promise<PlateSurvey | undefined> {
   let firstMs = Number.NaN;
   let lastMs = Number.NaN;
   let previous: PlateReading | undefined;
@@ -237,8 +244,11 @@ interface ProductRow {
   price: number | undefined;
 }
 
+/** Why a product cannot stand on this plate (the plate is not in the store), or undefined when it can. */
+export type PlateProblem = (gondola: number, shelf: number, plate: number) => string | undefined;
+
 /** One row of the products list, or what is wrong with it. */
-function parseProductRow(fields: string[], surveys: PlateSurvey[]): ProductRow | string {
+function parseProductRow(fields: string[], plateProblem: PlateProblem): ProductRow | string {
   if (fields.length !== PRODUCT_COLUMNS.length) return `expected ${PRODUCT_COLUMNS.length} columns (${PRODUCT_COLUMNS.join(',')}), found ${fields.length}`;
   const [name, gondolaText, shelfText, plateText, weightText, priceText] = fields;
   const [gondola, shelf, plate, weight] = [gondolaText, shelfText, plateText, weightText].map(numberField);
@@ -247,7 +257,8 @@ function parseProductRow(fields: string[], surveys: PlateSurvey[]): ProductRow |
   if (![gondola, shelf, plate].every((n) => Number.isInteger(n) && n >= 0)) return `gondola, shelf and plate must be whole numbers, found "${fields.slice(1, 4).join(',')}"`;
   if (!(weight > 0)) return `weight must be a positive number of grams, found "${weightText}"`;
   if (price !== undefined && !(price >= 0)) return `price must be a number, found "${priceText}"`;
-  if (!surveys.some((s) => s.gondola === gondola && s.shelf === shelf && s.plate === plate)) return `no load cell was imported for gondola ${gondola} shelf ${shelf} plate ${plate} (no file for it, or none of its rows could be read)`;
+  const unknownPlate = plateProblem(gondola, shelf, plate);
+  if (unknownPlate) return unknownPlate;
   return { name, plateId: ids.plate(gondola, shelf, plate), weight, price };
 }
 
@@ -256,12 +267,12 @@ function parseProductRow(fields: string[], surveys: PlateSurvey[]): ProductRow |
  * with another weight or price is an error (which one would be right?); an empty price is a warning
  * (the product comes in at 0, and the report says it is unknown).
  */
-async function readProducts(productsCsv: string, surveys: PlateSurvey[], report: ReportIssue): Promise<ImportedProducts> {
+export async function readProducts(productsCsv: string, plateProblem: PlateProblem, report: ReportIssue): Promise<ImportedProducts> {
   const imported: ImportedProducts = { products: [], byName: new Map(), onPlate: new Map() };
   const firstListing = new Map<string, { line: number; weight: number; price: number | undefined }>();
   for await (const { line, fields } of csvRows(productsCsv, PRODUCT_COLUMNS, report, { firstIsNumber: false })) {
     const problem = (message: string, severity: ImportIssue['severity'] = 'error') => report({ file: productsCsv, line, severity, message });
-    const row = parseProductRow(fields, surveys);
+    const row = parseProductRow(fields, plateProblem);
     if (typeof row === 'string') {
       problem(row);
       continue;
@@ -304,7 +315,7 @@ const ean13 = (serial: number) => {
   return twelve + String((10 - (sum % 10)) % 10);
 };
 
-function newProduct(name: string, serial: number, weightGrams: number, price: number): Product {
+export function newProduct(name: string, serial: number, weightGrams: number, price: number): Product {
   return {
     id: `p-${String(serial).padStart(4, '0')}`,
     name,
@@ -432,12 +443,16 @@ class NearestReading {
   }
 }
 
-/** Second reading of the plate files: every shelf's samples on its own clock, shelf by shelf. */
-async function writeShelfSamples(writer: RecordingWriter, store: Store, surveys: PlateSurvey[], report: ReportIssue) {
+/**
+ * Second reading of the plate files: every shelf's samples on its own clock, shelf by shelf. A shelf
+ * streams the plates that have a file; a shelf with none has no stream.
+ */
+export async function writeShelfSamples(writer: RecordingWriter, store: Store, surveys: PlateSurvey[], report: ReportIssue) {
   const span = { ticks: 0, startMs: Infinity, endMs: -Infinity };
   for (const gondola of store.layout.gondolas)
     for (const shelf of gondola.shelves) {
-      const platesHere = shelf.plates.map((plate) => surveys.find((s) => plateIdOf(s) === plate.id)!);
+      const platesHere = shelf.plates.flatMap((plate) => surveys.find((s) => plateIdOf(s) === plate.id) ?? []);
+      if (platesHere.length === 0) continue;
       const from = Math.max(...platesHere.map((s) => s.firstMs));
       const to = Math.min(...platesHere.map((s) => s.lastMs));
       if (!(to >= from)) {

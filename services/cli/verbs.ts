@@ -73,4 +73,8 @@ export const verbs: Record<string, { summary: string; load: () => Promise<Verb> 
     summary: 'Import per-plate load-cell CSVs (public cashierless layout) into a recording.',
     load: async () => (await import('./import.verb.ts')).importPlatesVerb,
   },
+  'import autocheckout': {
+    summary: 'Import a store of the AutoCheckout layout (store_meta, weights, videos) into a recording.',
+    load: async () => (await import('./import-autocheckout.verb.ts')).importAutocheckoutVerb,
+  },
 };

@@ -1,0 +1,61 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Vec3 } from '../contracts/index.ts';
+import { insidePolygon } from '../contracts/store.frame.ts';
+import { inImage, projectPoint, worldToCamera } from '../geometry/index.ts';
+import { sharedData } from '../testing/shared-data.ts';
+import { readAutocheckoutStore } from './autocheckout.import.ts';
+import { readStoreMeta } from './store-meta.reader.ts';
+
+const storeMeta = sharedData('autocheckout/store_meta', 'AutoCheckout competition store (no licence stated): test use only');
+
+/** The real store imported with one product (the products list is not published with store_meta). */
+async function importReal() {
+  const folder = await mkdtemp(path.join(tmpdir(), 'walkout-autocheckout-real-'));
+  await symlink(storeMeta.use(), path.join(folder, 'store_meta'));
+  await writeFile(path.join(folder, 'products.csv'), 'name,gondola,shelf,plate,weight,price\nTest,1,1,1,100,1\n');
+  try {
+    return { ...(await readAutocheckoutStore({ folder, productsCsv: path.join(folder, 'products.csv') })), metaFolder: storeMeta.use() };
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+test('the real AutoCheckout store: inches and metres told apart, every plate on the floor, shelves at shelf heights', { skip: storeMeta.skip }, async () => {
+  const { store, units } = await importReal();
+  assert.equal(units.calibration.unit, 'inch');
+  assert.equal(units.layout.unit, 'metre');
+  const plates = store.layout.gondolas.flatMap((g) => g.shelves.flatMap((s) => s.plates));
+  assert.equal(plates.length, 306);
+  for (const plate of plates)
+    for (const corner of [plate.box.min, plate.box.max]) assert.ok(insidePolygon([corner[0], corner[1]], store.layout.floor), `plate ${plate.id} corner ${corner} is off the floor`);
+  for (const gondola of store.layout.gondolas) {
+    const heights = gondola.shelves.map((s) => s.surfaceHeightM);
+    assert.ok(heights.every((h) => h > 0.1 && h < 2.2), `gondola ${gondola.id} shelf heights ${heights}`);
+    assert.deepEqual(heights, [...heights].sort((a, b) => a - b), `gondola ${gondola.id}: shelves go up with their index`);
+  }
+});
+
+test('the real calibration: each camera sees its look_at in front of it, at the image centre (Tw is camera-to-world, OpenCV axes)', { skip: storeMeta.skip }, async () => {
+  const { store, units } = await importReal();
+  const meta = await readStoreMeta(storeMeta.use());
+  for (const camera of store.cameras) {
+    const source = meta.cameras.find((c) => `cam-${c.sourceId}` === camera.id)!;
+    const lookAt = source.lookAt!.map((v) => v * units.calibration.metres) as Vec3;
+    assert.ok(worldToCamera(camera, lookAt)[2] > 0, `${camera.id}: look_at is behind it`);
+    const pixel = projectPoint(camera, lookAt)!;
+    assert.ok(Math.hypot(pixel[0] - camera.width / 2, pixel[1] - camera.height / 2) < 1, `${camera.id}: look_at projects to ${pixel}, not the image centre`);
+  }
+});
+
+test('the real store: every plate lands inside the 640x360 frame of a camera, and each of cameras 1 to 8 sees plates', { skip: storeMeta.skip }, async () => {
+  const { store } = await importReal();
+  const plates = store.layout.gondolas.flatMap((g) => g.shelves.flatMap((s) => s.plates));
+  const centre = (box: { min: Vec3; max: Vec3 }): Vec3 => [(box.min[0] + box.max[0]) / 2, (box.min[1] + box.max[1]) / 2, box.max[2]];
+  for (const plate of plates) assert.ok(store.cameras.some((camera) => inImage(camera, projectPoint(camera, centre(plate.box)))), `no camera sees plate ${plate.id}`);
+  for (const camera of store.cameras.filter((c) => Number(c.id.slice(4)) <= 8))
+    assert.ok(plates.some((plate) => inImage(camera, projectPoint(camera, centre(plate.box)))), `${camera.id} sees no plate`);
+});
