@@ -24,8 +24,42 @@ export const GateQrScanned = z
     visitId: Id.describe('The visit this scan opens; charges are keyed by it.'),
     accountId: Id.describe('The shopper account whose app showed the QR code.'),
     partySize: z.number().int().min(1).max(20).describe('People entering on this scan (a group has one payer).'),
+    codeEventId: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe('The gate.code-presented this scan verified; absent in recordings, which carry scans already verified.'),
   })
-  .describe('A shopper scanned the app QR code at an entry gate.');
+  .describe('A shopper scanned the app QR code at an entry gate, and the code was verified: a visit begins.');
+
+/** Why the gate would not take an entry code (docs/stages/gate.md#refusals). */
+export const EntryRefusalReason = z
+  .enum(['malformed', 'forged', 'expired', 'wrong-store', 'used', 'account-blocked', 'unpaid-visit'])
+  .describe(
+    'malformed: not an entry code at all; forged: the signature does not hold, or its key is unknown or retired; expired: outside its validity on the store clock; wrong-store: issued for another store; used: already let someone in; account-blocked: the account may not shop; unpaid-visit: the account has a visit still to settle.',
+  );
+
+export const GateCodePresented = z
+  .strictObject({
+    ...eventBase,
+    eventId: z.string().min(1).max(96).describe('Unique id of this reading of a code (the gate\'s own); what the gate service publishes for it is named after it.'),
+    gateId: Id,
+    code: z.string().max(2048).describe('The text the gate read off the QR code, as read: the gate service judges it.'),
+    partySize: z.number().int().min(1).max(20).default(1).describe('People entering on this code, as told to the gate (a group has one payer).'),
+  })
+  .describe('The entry gate read a code off a phone; `ts` is when, on the store clock, and the code\'s validity is judged at that time.');
+
+export const GateEntryRefused = z
+  .strictObject({
+    ...eventBase,
+    gateId: Id,
+    codeEventId: z.string().min(1).max(96).describe('The gate.code-presented refused.'),
+    reason: EntryRefusalReason,
+    detail: z.string().describe('What exactly was wrong, for the operator (never shown to the shopper as is).'),
+    accountId: Id.optional().describe('The account the code names, only when its signature holds (a forged code names nobody).'),
+  })
+  .describe('The gate refused an entry code and stays closed: nobody is admitted on it.');
 
 export const GateOpened = z
   .strictObject({
@@ -145,6 +179,9 @@ export const PersonTruth = z.strictObject({
 });
 
 export type GateQrScanned = z.infer<typeof GateQrScanned>;
+export type EntryRefusalReason = z.infer<typeof EntryRefusalReason>;
+export type GateCodePresented = z.infer<typeof GateCodePresented>;
+export type GateEntryRefused = z.infer<typeof GateEntryRefused>;
 export type GateOpened = z.infer<typeof GateOpened>;
 export type CameraFrameCaptured = z.infer<typeof CameraFrameCaptured>;
 export type CameraPosesDetected = z.infer<typeof CameraPosesDetected>;

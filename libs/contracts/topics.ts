@@ -21,6 +21,16 @@ export const topics = {
     key: (m) => m.visitId,
     description: 'A shopper scanned the app QR code at an entry gate.',
   }),
+  'gate.code-presented': topic({
+    schema: events.GateCodePresented,
+    key: (m) => m.gateId,
+    description: 'An entry gate read a code off a phone; the gate service verifies it.',
+  }),
+  'gate.entry-refused': topic({
+    schema: events.GateEntryRefused,
+    key: (m) => m.gateId,
+    description: 'The gate service refused an entry code, with the reason; nobody is admitted.',
+  }),
   'gate.opened': topic({
     schema: events.GateOpened,
     key: (m) => m.gateId,

@@ -1,7 +1,9 @@
 import { WalkoutError, type GateOpened, type GateQrScanned, type PeopleTracked, type StoreIndex, type topics } from '../../libs/contracts/index.ts';
+import type { EntryVerifier } from '../../libs/entry/entry.verifier.ts';
 import { createOutbox, RecentIds, type Bus, type Delivery, type Release, type Subscription } from '../../libs/bus/index.ts';
 import { systemClock, type Clock } from '../../libs/clock/clock.ts';
 import { silentLogger, type Logger } from '../../libs/log/logger.ts';
+import { createEntryCheck, GATE_ENTRY_GROUP } from './entry.check.ts';
 import {
   GATE_BEFORE_SEEN_MS,
   VisitBinder,
@@ -14,7 +16,9 @@ import {
  * `gate.opened`) and the tracker's people (`tracking.people-tracked`) in; visits out
  * (`visit.started`, `visit.track-bound`, `visit.ended`, keyed by visit, and `review.item-opened` for
  * doubtful bindings and tailgating). The rules are libs/visits/visit.binder.ts's; this wires it to
- * the bus.
+ * the bus. With an entry verifier it also checks the codes the entry gates read
+ * (`gate.code-presented`, entry.check.ts): a good code becomes the verified `gate.qr-scanned` the
+ * binder takes, a bad one `gate.entry-refused`, which the binder never sees.
  *
  * Its state is the whole store's (who is in, on which tracks), so it runs as one member of the
  * `gate` group per store: its inputs come keyed by visit, gate and store, and a member that saw only
@@ -32,6 +36,7 @@ import {
  */
 
 export const GATE_GROUP = 'gate';
+export { GATE_ENTRY_GROUP };
 /**
  * Input is held at most this long (store time) behind the newest instant, ms: a restart replays at
  * most this much (the binder goes through it thousands of times faster than the store clock). A
@@ -44,6 +49,8 @@ export interface GateServiceDependencies {
   bus: Pick<Bus<typeof topics>, 'publish' | 'subscribe'>;
   clock?: Clock;
   logger?: Logger;
+  /** Checks the entry codes the gates read; without it `gate.code-presented` is not taken (a replay carries verified scans). */
+  entry?: EntryVerifier;
 }
 
 export interface GateServiceStats {
@@ -66,6 +73,9 @@ export interface GateServiceStats {
   endedVisits: number;
   /** Service-clock ms since the last people instant (how stale the binder's time is). */
   peopleSilentMs: number;
+  /** Entry code readings that let someone in, and that were refused (redeliveries counted again). */
+  codesAdmitted: number;
+  codesRefused: number;
 }
 
 export interface GateService {
@@ -97,6 +107,7 @@ export function createGateService(deps: GateServiceDependencies): GateService {
   });
   let heardPeopleAt = clock.now();
   let subscription: Subscription | undefined;
+  const codeCheck = deps.entry && createEntryCheck({ index, bus, logger, verifier: deps.entry });
   /** Held messages by stream, oldest first: people instants by their time, gate messages by theirs. */
   let heldPeople: Array<{ ts: number; release: Release }> = [];
   let heldGate: Array<{ ts: number; release: Release }> = [];
@@ -158,8 +169,10 @@ export function createGateService(deps: GateServiceDependencies): GateService {
         topics: ['gate.qr-scanned', 'gate.opened', 'tracking.people-tracked'],
         handle: (delivery) => handle(delivery as Delivery<typeof topics, GateTopic>),
       });
+      await codeCheck?.start();
     },
     async stop() {
+      await codeCheck?.stop();
       await subscription?.close();
       subscription = undefined;
     },
@@ -177,7 +190,9 @@ export function createGateService(deps: GateServiceDependencies): GateService {
         openVisits: visits.length - ended,
         endedVisits: ended,
         peopleSilentMs: clock.now() - heardPeopleAt,
-        publishedByTopic: outbox.publishedByTopic(),
+        publishedByTopic: { ...outbox.publishedByTopic(), ...codeCheck?.publishedByTopic() },
+        codesAdmitted: codeCheck?.stats().admitted ?? 0,
+        codesRefused: codeCheck?.stats().refused ?? 0,
       };
     },
     visits: () => binder.visits(),

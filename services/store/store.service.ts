@@ -9,6 +9,7 @@ import { createFusionService, type FusionService } from '../fusion/fusion.servic
 import { createCartService, type CartService } from '../cart/cart.service.ts';
 import type { Logger } from '../../libs/log/logger.ts';
 import type { Clock } from '../../libs/clock/clock.ts';
+import type { EntryVerifier } from '../../libs/entry/entry.verifier.ts';
 
 /**
  * The whole store in one process: every pipeline stage, wired in one place. `start` brings the
@@ -35,6 +36,8 @@ export interface StoreDependencies {
   tracking?: boolean | { idleMs?: number };
   /** Visits, attribution, carts and receipts (they need people: from the tracker or another source). */
   visits?: boolean;
+  /** The entry-code check for gates that present codes (gate.code-presented); a replay carries verified scans and needs none. */
+  entry?: EntryVerifier;
 }
 
 /** The stages that consume, in data-flow order: each is flushed and stopped in this order. */
@@ -75,7 +78,7 @@ export function createStore(deps: StoreDependencies): StoreRuntime {
     : undefined;
   const service = <T>(name: string, create: (deps: { index: StoreIndex; bus: StoreDependencies['bus']; clock?: Clock; logger?: Logger }) => T) =>
     deps.visits ? create({ index: deps.index, bus: deps.bus, clock: deps.clock, logger: deps.logger?.child({ service: name }) }) : undefined;
-  const gate = service('gate', createGateService);
+  const gate = service('gate', (common) => createGateService({ ...common, entry: deps.entry }));
   const fusion = service('fusion', createFusionService);
   const cart = service('cart', createCartService);
   /** The stages that hold state until the end of a run (open shelf segments, instants waiting for cameras, visits, carts), in data-flow order. */
