@@ -4,7 +4,8 @@ import type { Recording } from '../recording/index.ts';
 import { DEFAULT_RECALL_OPTIONS, emptyTally, summariseRecall, tallyFrame, type RecallOptions, type RecallSummary } from '../vision/keypoint.recall.ts';
 import { MIRRORED_KEYPOINTS, type DetectedPose } from '../vision/pose.detector.ts';
 import { DEFAULT_FUSION_OPTIONS, fuseViews, posesInView, type CameraPoses, type FusedPerson, type FusionOptions } from './multiview.pose.ts';
-import { DEFAULT_TRACKER_OPTIONS, storePlaces, trackPeople, type TrackerOptions } from './people.tracker.ts';
+import { floorDistances, MotAccumulator, motMetrics, type MotMetrics } from './mot.eval.ts';
+import { DEFAULT_TRACKER_OPTIONS, floorCentre, storePlaces, trackPeople, type Track, type TrackedInstant, type TrackerOptions } from './people.tracker.ts';
 
 /**
  * Multi-view fusion scored against a recording's truth: the detections `eval pose` made, camera by
@@ -38,8 +39,19 @@ export interface FusionEvalReport {
    * The same, after following people over time (people.tracker.ts) to settle their sides; null
    * when the instants scored are further apart than the tracker links (e.g. 20 frames of a minute).
    */
-  tracked: (Pick<FusionEvalReport, 'overall' | 'cameras' | 'wrists3d'> & { tracks: number; flips: number }) | null;
+  tracked: (Pick<FusionEvalReport, 'overall' | 'cameras' | 'wrists3d'> & { tracks: number; flips: number; floor: FloorTracking | null }) | null;
 }
+
+/**
+ * The tracks scored as multi-object tracking on the floor (mot.eval.ts): every true person at each
+ * instant followed (truth/skeletons.jsonl) against every tracked person, each where they stand
+ * (floorCentre), a pair matching when at most `maxDistanceM` apart. MOTP is in metres. Null when
+ * the recording has no skeleton truth at the instants followed.
+ */
+export type FloorTracking = MotMetrics & { maxDistanceM: number };
+
+/** A tracked person is the true person standing at most this far away on the floor. */
+export const FLOOR_MATCH_M = 0.5;
 
 /** A fused 3D wrist counts as found this close to the truth: about the PCK radius used in 2D (11 cm). */
 export const WRIST_RADIUS_3D_M = 0.11;
@@ -84,7 +96,12 @@ export async function evaluateFusion(
     const result = trackPeople(fused, tracker, shelves, doorways);
     const flips = result.tracks.reduce((n, t) => n + t.points.filter((p) => p.flipped).length, 0);
     const withTracks = fused.map((f, i) => ({ ...f, people: result.instants[i].people }));
-    tracked = { ...scoreFused(withTracks, cameraIds, skeletons, fusion, recall), tracks: result.tracks.length, flips };
+    tracked = {
+      ...scoreFused(withTracks, cameraIds, skeletons, fusion, recall),
+      tracks: result.tracks.length,
+      flips,
+      floor: scoreFloorTracking(result.instants, result.tracks, skeletons),
+    };
   }
   return {
     ...scoreFused(fused, cameraIds, skeletons, fusion, recall),
@@ -92,6 +109,37 @@ export async function evaluateFusion(
     msPerInstant: groups.length ? fuseMs / groups.length : 0,
     tracked,
   };
+}
+
+/** Each instant's true people against its tracked people, on the floor (see FloorTracking). */
+export function scoreFloorTracking(
+  instants: readonly TrackedInstant[],
+  tracks: readonly Track[],
+  skeletons: ReadonlyMap<number, ReadonlyArray<{ personId: string; keypoints: Vec3[] }>>,
+  maxDistanceM = FLOOR_MATCH_M,
+): FloorTracking | null {
+  const trackOf = new Map<string, number>();
+  for (const track of tracks) for (const { instant, person } of track.points) trackOf.set(`${instant}/${person}`, track.id);
+  const accumulator = new MotAccumulator();
+  let scored = 0;
+  instants.forEach((instant, i) => {
+    const truth = skeletons.get(instant.ts);
+    if (!truth) return;
+    scored++;
+    const people = truth.map((p) => ({ id: p.personId, at: floorCentre(p.keypoints) }));
+    const tracked = instant.people.flatMap((person, p) => {
+      const id = trackOf.get(`${i}/${p}`);
+      const at = floorCentre(person.keypoints.map((k) => k?.point));
+      return id === undefined || !at ? [] : [{ id, at }];
+    });
+    const placed = people.filter((p): p is { id: string; at: [number, number] } => p.at !== null);
+    accumulator.update({
+      objects: placed.map((p) => p.id),
+      hypotheses: tracked.map((t) => t.id),
+      distances: floorDistances(placed.map((p) => p.at), tracked.map((t) => t.at), maxDistanceM),
+    });
+  });
+  return scored ? { ...motMetrics(accumulator.counts()), maxDistanceM } : null;
 }
 
 /**

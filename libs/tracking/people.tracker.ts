@@ -125,10 +125,19 @@ const SHOULDERS_AND_HIPS: Array<[number, number]> = [
   [KP.left_hip, KP.right_hip],
 ];
 
+/**
+ * Where a person stands on the floor: the mean of their shoulders and hips (those found) seen from
+ * above; null without any. The tracker follows this point, and tracking is scored on it.
+ */
+export function floorCentre(keypoints: ReadonlyArray<Vec3 | null | undefined>): [number, number] | null {
+  const points = SHOULDERS_AND_HIPS.flat().map((k) => keypoints[k]).filter((p): p is Vec3 => !!p);
+  if (!points.length) return null;
+  return [points.reduce((s, p) => s + p[0], 0) / points.length, points.reduce((s, p) => s + p[1], 0) / points.length];
+}
+
 function bodyOf(person: FusedPerson): Body | null {
-  const points = SHOULDERS_AND_HIPS.flat().map((k) => person.keypoints[k]?.point).filter((p): p is Vec3 => !!p);
-  if (!points.length || person.members.length < 2) return null;
-  const centre: [number, number] = [points.reduce((s, p) => s + p[0], 0) / points.length, points.reduce((s, p) => s + p[1], 0) / points.length];
+  const centre = floorCentre(person.keypoints.map((k) => k?.point));
+  if (!centre || person.members.length < 2) return null;
   let lx = 0;
   let ly = 0;
   let pairs = 0;

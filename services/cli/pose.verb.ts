@@ -5,7 +5,7 @@ import { outputKinds, prepareOutput, writeOutputs } from '../../libs/cli/output.
 import { progress } from '../../libs/cli/progress.ts';
 import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 import { JsonLinesWriter, openRecording, readJsonLines } from '../../libs/recording/index.ts';
-import { evaluateFusion, type CameraInstant, type FusionEvalReport } from '../../libs/tracking/multiview.eval.ts';
+import { evaluateFusion, type CameraInstant, type FloorTracking, type FusionEvalReport } from '../../libs/tracking/multiview.eval.ts';
 import { createDetector } from '../../libs/vision/detector.registry.ts';
 import { formatRecall, formatWristMisses } from '../../libs/vision/keypoint.recall.ts';
 import { evaluatePoses } from '../../libs/vision/pose.eval.ts';
@@ -30,9 +30,12 @@ people (its own detections with sides put right and gaps filled, plus people onl
 found) is scored the same way, and the 3D wrists against the 3D truth. When the frames scored are
 at most a second apart, people are also followed over time (a walking person faces where they go,
 one standing at a shelf faces the shelf, and everyone keeps their sides from one instant to the
-next; at 10 frames a second each keypoint is also smoothed over 0.2 s) and scored again. A keypoint
-is found when the model puts it within max(4 px, 0.2 x the person's torso diagonal) with score
->= 0.2 (about 11 cm at the person: see libs/vision/keypoint.recall.ts for why).
+next; at 10 frames a second each keypoint is also smoothed over 0.2 s) and scored again, and the
+tracks are scored on the floor with the multi-object tracking metrics of walkout eval mot (MOTA,
+IDF1, switches, ...; a track is a true person when they stand within 0.5 m; in the JSON under
+fusion.tracked.floor). A keypoint is found when the model puts it within max(4 px, 0.2 x the
+person's torso diagonal) with score >= 0.2 (about 11 cm at the person: see
+libs/vision/keypoint.recall.ts for why).
 
   --camera id     score only this camera (repeatable); default every camera with pose truth
   --frames N      frames per camera, spread over the video (default 30); all: every frame, at the
@@ -221,7 +224,18 @@ function formatFusion(fusion: FusionEvalReport, alone: number | null): string[] 
         `${fusion.tracked.overall.wristsInView.found}/${fusion.tracked.overall.wristsInView.total} = ${pct(fusion.tracked.overall.wristsInView.recall)}, ` +
         `other side ${fusion.tracked.overall.wristMisses['other-side']}; ${wrists3d(fusion.tracked.wrists3d)}`
       : 'not followed over time: the frames scored are more than a second apart (more --frames to follow people)',
+    ...(fusion.tracked?.floor ? [floorTracking(fusion.tracked.floor)] : []),
   ];
+}
+
+function floorTracking(floor: FloorTracking): string {
+  const ratio = (r: number | null) => (r === null ? '-' : r.toFixed(3));
+  return (
+    `tracks on the floor, people matched within ${floor.maxDistanceM} m (as walkout eval mot --distance): MOTA ${ratio(floor.mota)}, IDF1 ${ratio(floor.idf1)}, ` +
+    `MOTP ${floor.motp === null ? '-' : `${(floor.motp * 100).toFixed(1)} cm`}, ID switches ${floor.idSwitches}, fragmentations ${floor.fragmentations}, ` +
+    `misses ${floor.misses}, false positives ${floor.falsePositives} of ${floor.objects} people-instants; ` +
+    `mostly tracked / partly / mostly lost ${floor.mostlyTracked} / ${floor.partlyTracked} / ${floor.mostlyLost} of ${floor.uniqueObjects} people`
+  );
 }
 
 function wrists3d(w: FusionEvalReport['wrists3d']): string {

@@ -45,6 +45,10 @@ export const verbs: Record<string, { summary: string; load: () => Promise<Verb> 
     summary: 'Score the pose model against the 2D pose truth of a recording: keypoint recall, wrists in view.',
     load: async () => (await import('./pose.verb.ts')).evalPoseVerb,
   },
+  'eval mot': {
+    summary: 'Score tracks against ground truth in MOTChallenge text files: MOTA, MOTP, IDF1, switches, mostly tracked / lost.',
+    load: async () => (await import('./mot.verb.ts')).evalMotVerb,
+  },
   'shelf simulate': {
     summary: 'Write a shelf-only recording of hard pick/put/lean cases with ground truth.',
     load: async () => (await import('./shelf.verb.ts')).shelfSimulateVerb,
