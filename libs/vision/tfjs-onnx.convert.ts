@@ -643,9 +643,10 @@ export function convertTfjsGraphToOnnx(model: TfGraphModel, options: OnnxConvert
   }
   if (problems.size > 0) refuse([...problems.values()]);
 
+  const byName = new Map(nodes.map((n) => [n.name, n]));
   const graphOutputs = model.outputs.map((output) => {
     out.nodes.push({ opType: 'Identity', name: output.key, input: [out.value(output.tensor)], output: [output.key], attribute: [] });
-    return valueInfo(output.key, output.dtype ?? 'float32', (output.shape ?? []).map((d, k) => (d >= 0 ? d : `${output.key}_${k}`)));
+    return valueInfo(output.key, output.dtype ?? outputDtype(byName, output.tensor), output.shape?.map((d, k) => (d >= 0 ? d : `${output.key}_${k}`)));
   });
 
   const graph = { name: options.name, node: out.nodes, initializer: out.initializers, input: graphInputs, output: graphOutputs };
@@ -660,11 +661,25 @@ export function convertTfjsGraphToOnnx(model: TfGraphModel, options: OnnxConvert
   return onnx.ModelProto.encode(modelProto).finish();
 }
 
-function valueInfo(name: string, dtype: TfDtype, dims: Array<number | string>): onnxProto.onnx.IValueInfoProto {
-  return {
-    name,
-    type: { tensorType: { elemType: ONNX_TYPE[dtype], shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
-  };
+const BOOLEAN_OPS = new Set(['Less', 'LessEqual', 'Greater', 'GreaterEqual', 'Equal', 'NotEqual', 'LogicalAnd', 'LogicalOr', 'LogicalNot']);
+
+/** The dtype of a TF tensor, from its node's attributes (for graph outputs the signature does not type). */
+function outputDtype(byName: Map<string, TfNode>, tfTensor: string): TfDtype {
+  const [name, index] = canonical(tfTensor).split(/:(?=\d+$)/);
+  const node = byName.get(name);
+  if (!node) return 'float32';
+  const view = new NodeView(node);
+  const typed = (key: string) => (node.attr?.[key] ? view.dtype(key) : undefined);
+  if (node.op === 'Identity') return outputDtype(byName, view.inputs[0]);
+  if (BOOLEAN_OPS.has(node.op)) return 'bool';
+  if (node.op === 'TopKV2' && index === '1') return 'int32';
+  return (node.op === 'Range' ? typed('Tidx') : undefined) ?? typed('DstT') ?? typed('out_type') ?? typed('output_type') ?? typed('T') ?? typed('Tparams') ?? typed('dtype') ?? 'float32';
+}
+
+/** A graph input or output: its type, and its shape where known (none written when unknown, which is not a scalar). */
+function valueInfo(name: string, dtype: TfDtype, dims: Array<number | string> | undefined): onnxProto.onnx.IValueInfoProto {
+  const shape = dims && { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) };
+  return { name, type: { tensorType: { elemType: ONNX_TYPE[dtype], ...(shape ? { shape } : {}) } } };
 }
 
 /** Element-wise ops through which an NCHW tensor can flow unchanged (every other input is a scalar constant or also NCHW). */
