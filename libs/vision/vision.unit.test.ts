@@ -179,6 +179,14 @@ test('detector configs are strict and every bad value is reported at once', asyn
     return true;
   });
   await assert.rejects(createDetector({ type: 'yolo' }), /detector config is invalid/);
+  assert.equal(DetectorConfig.parse({ type: 'onnx' }).threads, 1);
+  await assert.rejects(createDetector({ type: 'onnx', threads: 0, backend: 'wasm' }), (e: unknown) => {
+    assert.ok(e instanceof WalkoutError && e.code === 'CONFIG_INVALID');
+    assert.match(e.message, /threads/);
+    // TF.js's backend is not an ONNX Runtime setting.
+    assert.match(e.message, /backend/);
+    return true;
+  });
 });
 
 test('a detection with left and right swapped is still that person: a strict miss, a side-agnostic find', () => {
