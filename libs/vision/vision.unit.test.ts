@@ -179,7 +179,8 @@ test('detector configs are strict and every bad value is reported at once', asyn
     return true;
   });
   await assert.rejects(createDetector({ type: 'yolo' }), /detector config is invalid/);
-  assert.equal(DetectorConfig.parse({ type: 'onnx' }).threads, 1);
+  const onnx = DetectorConfig.parse({ type: 'onnx' });
+  assert.equal(onnx.type === 'onnx' && onnx.threads, 1);
   await assert.rejects(createDetector({ type: 'onnx', threads: 0, backend: 'wasm' }), (e: unknown) => {
     assert.ok(e instanceof WalkoutError && e.code === 'CONFIG_INVALID');
     assert.match(e.message, /threads/);
