@@ -29,3 +29,30 @@ export async function createDetector(config: unknown): Promise<PoseDetector> {
   const plugin = detectorPlugins[parsed.data.type] as DetectorPlugin<DetectorConfig>;
   return plugin.create(parsed.data);
 }
+
+/** What a command line picks: a detector key, and the reading options every MoveNet plugin takes. */
+export interface DetectorChoice {
+  /** `--detector`; undefined: ONNX Runtime, or TF.js when ONNX Runtime cannot load. */
+  detector?: string;
+  inputSize: number;
+  refine: 'none' | 'upright';
+  mirror: boolean;
+}
+
+/**
+ * The detector a command asked for. Without a choice it is ONNX Runtime (the same poses as TF.js to
+ * 1e-5, several times faster: docs/experiments/onnx-pose.md), and TF.js when ONNX Runtime or its
+ * model cannot be loaded here: `fellBack` then says why.
+ */
+export async function createChosenDetector(choice: DetectorChoice, verb: string): Promise<{ detector: PoseDetector; fellBack?: string }> {
+  const { detector: key, ...reading } = choice;
+  if (key !== undefined && !(detectorKeys as string[]).includes(key))
+    throw new WalkoutError('USAGE', `${verb}: --detector is one of ${detectorKeys.join(', ')}, not ${JSON.stringify(key)}`);
+  if (key !== undefined) return { detector: await createDetector({ type: key, ...reading }) };
+  try {
+    return { detector: await createDetector({ type: 'onnx', ...reading }) };
+  } catch (error) {
+    if (!(error instanceof WalkoutError) || error.code !== 'MODEL_UNAVAILABLE') throw error;
+    return { detector: await createDetector({ type: 'movenet', ...reading }), fellBack: error.message };
+  }
+}

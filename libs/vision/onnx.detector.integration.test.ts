@@ -77,3 +77,20 @@ test('kiosk renders: ONNX Runtime and TF.js find the same shoppers in each ceili
   }
   assert.ok(people >= 8, `${people} people found over the renders: the comparison is not of empty frames`);
 });
+
+test('a command line gets ONNX Runtime unless it asks for TF.js, and an unknown --detector is a usage error', async () => {
+  const { createChosenDetector } = await import('./detector.registry.ts');
+  const reading = { inputSize: 256, refine: 'none', mirror: false } as const;
+  const chosen = await createChosenDetector(reading, 'walkout test');
+  assert.equal(chosen.detector.key, 'onnx');
+  assert.equal(chosen.fellBack, undefined);
+  chosen.detector.dispose();
+  const tfjs = await createChosenDetector({ ...reading, detector: 'movenet' }, 'walkout test');
+  assert.equal(tfjs.detector.key, 'movenet');
+  tfjs.detector.dispose();
+  await assert.rejects(createChosenDetector({ ...reading, detector: 'yolo' }, 'walkout test'), (e: { code?: string; message: string }) => {
+    assert.equal(e.code, 'USAGE');
+    assert.match(e.message, /--detector is one of movenet, onnx, not "yolo"/);
+    return true;
+  });
+});
