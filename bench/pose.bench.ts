@@ -74,16 +74,20 @@ interface RuntimeResult {
   ratio: number;
 }
 
-/** Every frame through one detector (one pass, no second looks), after a warm-up frame: latency of each. */
-async function timeFrames(detector: PoseDetector): Promise<number[]> {
-  await detector.detect(frames[0].frame); // warm-up: the first call builds the graph for this input shape
-  const latencies: number[] = [];
-  for (const { frame } of frames) {
-    const started = performance.now();
-    await detector.detect(frame);
-    latencies.push(performance.now() - started);
-  }
-  return latencies.sort((a, b) => a - b);
+/**
+ * Every frame through every detector (one pass, no second looks), taking turns frame by frame so
+ * that the load other work puts on the machine falls on all of them alike; latency of each call.
+ */
+async function timeInTurns(detectors: PoseDetector[]): Promise<number[][]> {
+  for (const detector of detectors) await detector.detect(frames[0].frame); // warm-up: the first call builds the graph for this input shape
+  const latencies = detectors.map(() => [] as number[]);
+  for (const { frame } of frames)
+    for (const [k, detector] of detectors.entries()) {
+      const started = performance.now();
+      await detector.detect(frame);
+      latencies[k].push(performance.now() - started);
+    }
+  return latencies.map((l) => l.sort((a, b) => a - b));
 }
 
 async function perOpLayoutModel(): Promise<string> {
@@ -107,15 +111,16 @@ async function benchRuntimes(): Promise<RuntimeResult[]> {
   for (const inputSize of sizes) {
     const g = movenetInputGeometry(width, height, inputSize);
     print(`\none pass a frame at input ${inputSize} (model input ${g.paddedWidth}x${g.paddedHeight})`);
+    const detectors = [];
+    for (const { config } of runtimes) detectors.push(await createDetector({ ...config, inputSize }));
+    const latencies = await timeInTurns(detectors);
+    for (const detector of detectors) detector.dispose();
     let baseline = 0;
-    for (const { runtime, cores, config } of runtimes) {
-      const detector = await createDetector({ ...config, inputSize });
-      const latencies = await timeFrames(detector);
-      detector.dispose();
-      const mean = latencies.reduce((s, l) => s + l, 0) / latencies.length;
+    for (const [k, { runtime, cores }] of runtimes.entries()) {
+      const mean = latencies[k].reduce((sum, l) => sum + l, 0) / latencies[k].length;
       const framesPerSecondPerCore = 1000 / mean / cores;
       baseline ||= framesPerSecondPerCore;
-      const result = { inputSize, runtime, cores, framesPerSecondPerCore, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), ratio: framesPerSecondPerCore / baseline };
+      const result = { inputSize, runtime, cores, framesPerSecondPerCore, p50Ms: percentile(latencies[k], 0.5), p99Ms: percentile(latencies[k], 0.99), ratio: framesPerSecondPerCore / baseline };
       results.push(result);
       print(
         `  ${runtime.padEnd(32)} ${framesPerSecondPerCore.toFixed(1).padStart(6)} frames/s per core  p50 ${result.p50Ms.toFixed(0).padStart(5)} ms  p99 ${result.p99Ms.toFixed(0).padStart(5)} ms  ${result.ratio.toFixed(2)}x TF.js per core`,
@@ -145,12 +150,17 @@ async function benchBatch(inputSize: number) {
   };
   await one(groups[0][0]);
   await many(groups[0]);
-  let started = performance.now();
-  for (const group of groups) for (const p of group) await one(p);
-  const singleMs = (performance.now() - started) / (groups.length * BATCH);
-  started = performance.now();
-  for (const group of groups) await many(group);
-  const batchedMs = (performance.now() - started) / (groups.length * BATCH);
+  // Taking turns group by group, as above.
+  let singleMs = 0;
+  let batchedMs = 0;
+  for (const group of groups) {
+    let started = performance.now();
+    for (const p of group) await one(p);
+    singleMs += (performance.now() - started) / (groups.length * BATCH);
+    started = performance.now();
+    await many(group);
+    batchedMs += (performance.now() - started) / (groups.length * BATCH);
+  }
   await session.release();
   const result = { inputSize, batch: BATCH, msPerFrameSingle: singleMs, msPerFrameBatched: batchedMs, ratio: singleMs / batchedMs };
   print(`\nbackbone alone at input ${inputSize}, 1 thread: ${singleMs.toFixed(1)} ms a frame one by one, ${batchedMs.toFixed(1)} ms in batches of ${BATCH}: ${result.ratio.toFixed(2)}x`);
