@@ -67,6 +67,8 @@ export const onnxPlugin: DetectorPlugin<OnnxConfig> = {
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3,
+        // Threads that spin while waiting for work take cores other detectors and stages need.
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
     } catch (cause) {
       throw new WalkoutError('MODEL_UNAVAILABLE', `ONNX Runtime cannot load ${modelPath}: ${(cause as Error).message}`, { cause });
