@@ -4,7 +4,8 @@
  *
  * - runtimes: one MoveNet pass a frame on ONNX Runtime (the converted model, 1 and 2 threads, and
  *   with a transpose pair kept round every convolution) next to TF.js WebAssembly (the baseline) on
- *   the same frames: frames a second per core, frame-to-poses latency p50/p99, the ratio;
+ *   the same frames: frames a second per core, frame-to-poses latency p50/p99, the ratio; and the
+ *   model pass alone on both, without the letterbox and decoding round it;
  * - batch: what a batch of 4 frames would gain over 4 passes of 1, on the backbone alone (the
  *   graph's decoding is for a batch of one);
  * - looks: at input 640, one pass (the baseline) against the mirrored second read, the upright
@@ -31,7 +32,7 @@ import { MODELS_DIR } from '../libs/vision/onnx.models.ts';
 import type { PoseDetector } from '../libs/vision/pose.detector.ts';
 import { readTfjsGraphModel } from '../libs/vision/tfjs-graph.read.ts';
 import { convertTfjsGraphToOnnx } from '../libs/vision/tfjs-onnx.convert.ts';
-import { loadTfRuntime } from '../libs/vision/tfjs.runtime.ts';
+import { loadGraphModelFromFile, loadTfRuntime } from '../libs/vision/tfjs.runtime.ts';
 import { cameraViewGeometry } from '../libs/vision/view.geometry.ts';
 
 const { values } = parseArgs({
@@ -97,6 +98,8 @@ async function perOpLayoutModel(): Promise<string> {
   return file;
 }
 
+const modelAlone: Array<{ inputSize: number; tfjsMs: number; onnxMs: number; ratio: number }> = [];
+
 async function benchRuntimes(): Promise<RuntimeResult[]> {
   const { tf } = await loadTfRuntime('wasm');
   print(`TF.js WebAssembly: SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, threads ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'yes' : 'no (one core)'}`);
@@ -126,8 +129,52 @@ async function benchRuntimes(): Promise<RuntimeResult[]> {
         `  ${runtime.padEnd(32)} ${framesPerSecondPerCore.toFixed(1).padStart(6)} frames/s per core  p50 ${result.p50Ms.toFixed(0).padStart(5)} ms  p99 ${result.p99Ms.toFixed(0).padStart(5)} ms  ${result.ratio.toFixed(2)}x TF.js per core`,
       );
     }
+    modelAlone.push(await benchModelAlone(inputSize));
   }
   return results;
+}
+
+/**
+ * The model pass alone, without the letterbox and decoding `detect` adds round it: the frames
+ * letterboxed once, then each through TF.js and ONNX Runtime (one thread) in turns.
+ */
+async function benchModelAlone(inputSize: number) {
+  const { tf } = await loadTfRuntime('wasm');
+  const tfModel = await loadGraphModelFromFile(tf, path.join(MODELS_DIR, 'movenet-multipose.json'));
+  const session = await ort.InferenceSession.create(path.join(MODELS_DIR, 'movenet-multipose.onnx'), {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  });
+  const g = movenetInputGeometry(width, height, inputSize);
+  const shape = [1, g.paddedHeight, g.paddedWidth, 3];
+  const inputs = frames.map(({ frame }) => resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight));
+  const runTf = async (pixels: Int32Array) => {
+    const input = tf.tensor(pixels, shape, 'int32');
+    const output = tfModel.execute(input) as import('@tensorflow/tfjs').Tensor;
+    await output.data();
+    tf.dispose([input, output]);
+  };
+  const runOrt = (pixels: Int32Array) => session.run({ input: new ort.Tensor('int32', pixels, shape) });
+  await runTf(inputs[0]);
+  await runOrt(inputs[0]);
+  const tfMs: number[] = [];
+  const ortMs: number[] = [];
+  for (const pixels of inputs) {
+    let started = performance.now();
+    await runTf(pixels);
+    tfMs.push(performance.now() - started);
+    started = performance.now();
+    await runOrt(pixels);
+    ortMs.push(performance.now() - started);
+  }
+  tfModel.dispose();
+  await session.release();
+  const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+  const result = { inputSize, tfjsMs: mean(tfMs), onnxMs: mean(ortMs), ratio: mean(tfMs) / mean(ortMs) };
+  print(`  model pass alone, 1 core: TF.js ${result.tfjsMs.toFixed(0)} ms, ONNX Runtime ${result.onnxMs.toFixed(0)} ms: ${result.ratio.toFixed(2)}x`);
+  return result;
 }
 
 /** Backbone and heads only (the decoding squeezes the batch), batch dimension left free. */
@@ -202,6 +249,7 @@ async function sequentially<T, R>(items: T[], run: (item: T) => Promise<R>): Pro
 const report = {
   frames: frames.length,
   runtimes: parts.has('runtimes') ? await benchRuntimes() : undefined,
+  modelAlone,
   batch: parts.has('batch') ? await sequentially(sizes, benchBatch) : undefined,
   looks: parts.has('looks') ? await benchLooks() : undefined,
 };
