@@ -37,8 +37,8 @@ export interface TinyGraph {
   constants: Record<string, TinyTensor>;
   nodes: TfNode[];
   outputs: string[];
-  /** Store float32 weights as TF.js float16 quantisation does. */
-  float16?: boolean;
+  /** Store float32 weights quantised as TF.js does: float16, or uint8 with a min and a scale. */
+  quantise?: 'float16' | 'uint8';
 }
 
 /** IEEE 754 binary16 bits of a number (round to nearest even; tests use normal values). */
@@ -62,12 +62,21 @@ export async function writeTinyGraph(graph: TinyGraph): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'walkout-tiny-graph-'));
   const chunks: Buffer[] = [];
   const weights = Object.entries(graph.constants).map(([name, tensor]) => {
-    const half = graph.float16 && tensor.dtype === 'float32';
-    if (half) chunks.push(Buffer.from(Uint16Array.from(tensor.values, floatToHalf).buffer));
-    else if (tensor.dtype === 'float32') chunks.push(Buffer.from(Float32Array.from(tensor.values).buffer));
+    const spec = { name, shape: tensor.shape, dtype: tensor.dtype };
+    if (tensor.dtype === 'float32' && graph.quantise === 'float16') {
+      chunks.push(Buffer.from(Uint16Array.from(tensor.values, floatToHalf).buffer));
+      return { ...spec, quantization: { dtype: 'float16', original_dtype: 'float32' } };
+    }
+    if (tensor.dtype === 'float32' && graph.quantise === 'uint8') {
+      const min = Math.min(...tensor.values);
+      const scale = (Math.max(...tensor.values) - min) / 255 || 1;
+      chunks.push(Buffer.from(Uint8Array.from(tensor.values, (v) => Math.round((v - min) / scale))));
+      return { ...spec, quantization: { dtype: 'uint8', min, scale, original_dtype: 'float32' } };
+    }
+    if (tensor.dtype === 'float32') chunks.push(Buffer.from(Float32Array.from(tensor.values).buffer));
     else if (tensor.dtype === 'int32') chunks.push(Buffer.from(Int32Array.from(tensor.values).buffer));
     else chunks.push(Buffer.from(Uint8Array.from(tensor.values)));
-    return { name, shape: tensor.shape, dtype: tensor.dtype, ...(half ? { quantization: { dtype: 'float16', original_dtype: 'float32' } } : {}) };
+    return spec;
   });
   const nodes: TfNode[] = [
     ...graph.inputs.map((input) => ({

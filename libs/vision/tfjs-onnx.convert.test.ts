@@ -81,7 +81,7 @@ test('depthwise convolution with a channel multiplier, fused bias and Relu, and 
   );
 });
 
-test('a residual add between convolutions, Relu6 on its own, and weights stored as float16', async () => {
+test('a residual add between convolutions, Relu6 on its own, and weights quantised to float16 and to uint8', async () => {
   const graph: TinyGraph = {
     inputs: [image()],
     constants: { w1: noise([1, 1, 4, 4], 10), w2: noise([3, 3, 4, 4], 11), six: floats([], [6]) },
@@ -96,7 +96,8 @@ test('a residual add between convolutions, Relu6 on its own, and weights stored 
     outputs: ['c', 'relu6'],
   };
   await agree(graph, { x: noise([1, 6, 8, 4], 12) });
-  await agree({ ...graph, float16: true }, { x: noise([1, 6, 8, 4], 12) });
+  await agree({ ...graph, quantise: 'float16' }, { x: noise([1, 6, 8, 4], 12) });
+  await agree({ ...graph, quantise: 'uint8' }, { x: noise([1, 6, 8, 4], 12) });
 });
 
 test('bilinear resize, half-pixel centres and aligned corners, nearest neighbour, sizes computed from the shape', async () => {
