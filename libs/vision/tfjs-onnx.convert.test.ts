@@ -267,11 +267,21 @@ test('translated ops with attributes the converter does not translate are refuse
         attr: { ...T, strides: attr.ints([1, 1, 1, 1]), dilations: attr.ints([1, 1, 1, 1]), data_format: attr.s('NHWC'), padding: attr.s('SAME'), fused_ops: attr.strings(['BiasAdd', 'Elu']), num_args: attr.i(1) },
       },
       { name: 'nchw', op: 'MaxPool', input: ['elu'], attr: { ...T, ksize: attr.ints([1, 1, 2, 2]), strides: attr.ints([1, 1, 1, 1]), padding: attr.s('VALID'), data_format: attr.s('NCHW') } },
+      { name: 'after', op: 'Relu', input: ['nchw'], attr: T },
     ],
-    outputs: ['nchw'],
+    outputs: ['after'],
   });
   const model = await readTfjsGraphModel(modelPath);
-  assert.throws(() => convertTfjsGraphToOnnx(model, { name: 'tiny' }), /_FusedConv2D fuses the activation Elu.*: elu[\s\S]*MaxPool has data_format NCHW.*: nchw/);
+  assert.throws(
+    () => convertTfjsGraphToOnnx(model, { name: 'tiny' }),
+    (error: WalkoutError) => {
+      assert.equal(error.code, 'MODEL_UNSUPPORTED');
+      assert.match(error.message, /_FusedConv2D fuses the activation Elu.*: elu[\s\S]*MaxPool has data_format NCHW.*: nchw/);
+      // A node that only reads a refused one is not blamed for it.
+      assert.doesNotMatch(error.message, /after/);
+      return true;
+    },
+  );
 });
 
 test('half floats: encoded and decoded exactly for normal values, zero, infinity', () => {

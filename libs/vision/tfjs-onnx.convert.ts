@@ -47,6 +47,9 @@ export interface OnnxConvertOptions {
 /** Why a node cannot be translated. Collected for every node, then reported at once. */
 class Refusal extends Error {}
 
+/** A node that reads a refused node's output: not reported again, the refusal upstream says why. */
+class ReadsRefused extends Error {}
+
 const ONNX_TYPE: Record<TfDtype, number> = { float32: DataType.FLOAT, int32: DataType.INT32, bool: DataType.BOOL, int64: DataType.INT64 };
 
 function attrInt(name: string, i: number): AttributeProto {
@@ -128,6 +131,8 @@ class Emitter {
   private readonly emittedConstants = new Map<string, string>();
   private readonly used = new Set<string>();
   private readonly transposes = new Map<string, string>();
+  /** Nodes refused, or skipped because they read one. */
+  readonly refused = new Set<string>();
 
   constructor(model: TfGraphModel, nodes: TfNode[]) {
     for (const node of nodes)
@@ -172,6 +177,7 @@ class Emitter {
     if (bound) return bound;
     const constant = this.constantOf(key);
     if (constant) return this.constantValue(key.replace(/:0$/, ''), constant);
+    if (this.refused.has(key.replace(/:\d+$/, ''))) throw new ReadsRefused();
     throw new Refusal(`reads ${tfTensor}, which no translated node produces`);
   }
 
@@ -611,45 +617,11 @@ export function convertTfjsGraphToOnnx(model: TfGraphModel, options: OnnxConvert
   const unsupported = unsupportedOps(nodes);
   if (unsupported.size > 0)
     refuse([...unsupported].sort(([a], [b]) => (a < b ? -1 : 1)).map(([op, names]) => ({ op, nodes: names, reason: 'is not an op the converter translates' })));
-
   const out = new Emitter(model, nodes);
-  const graphInputs = model.inputs.map((input) => {
-    const placeholder = nodes.find((n) => n.name === input.tensor.replace(/:\d+$/, '') && n.op === 'Placeholder');
-    // The placeholder says what the graph accepts; the signature may only say what it was exported at.
-    const placeholderDims = placeholder?.attr?.shape?.shape?.dim?.map((d) => Number(d.size ?? -1));
-    const shape = placeholderDims ?? input.shape ?? [];
-    const dims = options.inputDims?.[input.key] ?? shape.map((d, k) => (d >= 0 ? d : `${input.key}_${k}`));
-    out.bind(canonical(input.tensor), input.key);
-    const dtype = input.dtype ?? (placeholder ? new NodeView(placeholder).dtype('dtype') : 'float32');
-    return valueInfo(input.key, dtype, dims);
-  });
-
-  const problems = new Map<string, { op: string; nodes: string[]; reason: string }>();
-  for (const node of nodes) {
-    if (node.op === 'Const' || node.op === 'Placeholder') {
-      if (node.op === 'Const' && !out.constantOf(node.name)) throw new WalkoutError('MODEL_UNAVAILABLE', `constant ${node.name} has no weight in the shards`);
-      continue;
-    }
-    try {
-      const values = TRANSLATORS[node.op](new NodeView(node), out);
-      values.forEach((value, k) => out.bind(`${node.name}:${k}`, value));
-    } catch (error) {
-      if (!(error instanceof Refusal)) throw error;
-      const key = `${node.op} ${error.message}`;
-      const entry = problems.get(key) ?? { op: node.op, nodes: [], reason: error.message };
-      entry.nodes.push(node.name);
-      problems.set(key, entry);
-    }
-  }
-  if (problems.size > 0) refuse([...problems.values()]);
-
-  const byName = new Map(nodes.map((n) => [n.name, n]));
-  const graphOutputs = model.outputs.map((output) => {
-    out.nodes.push({ opType: 'Identity', name: output.key, input: [out.value(output.tensor)], output: [output.key], attribute: [] });
-    return valueInfo(output.key, output.dtype ?? outputDtype(byName, output.tensor), output.shape?.map((d, k) => (d >= 0 ? d : `${output.key}_${k}`)));
-  });
-
-  const graph = { name: options.name, node: out.nodes, initializer: out.initializers, input: graphInputs, output: graphOutputs };
+  const input = graphInputs(model, nodes, out, options);
+  translateNodes(nodes, out);
+  const output = graphOutputs(model, nodes, out);
+  const graph = { name: options.name, node: out.nodes, initializer: out.initializers, input, output };
   if ((options.layout ?? 'nchw') === 'nchw') cancelTransposes(graph.node, model.outputs.map((o) => o.key));
   const modelProto = onnx.ModelProto.create({
     irVersion: 7,
@@ -659,6 +631,54 @@ export function convertTfjsGraphToOnnx(model: TfGraphModel, options: OnnxConvert
     graph,
   });
   return onnx.ModelProto.encode(modelProto).finish();
+}
+
+/** The graph's inputs, named by their signature keys, with the shapes their placeholders accept. */
+function graphInputs(model: TfGraphModel, nodes: TfNode[], out: Emitter, options: OnnxConvertOptions): onnxProto.onnx.IValueInfoProto[] {
+  return model.inputs.map((input) => {
+    const placeholder = nodes.find((n) => n.name === input.tensor.replace(/:\d+$/, '') && n.op === 'Placeholder');
+    // The placeholder says what the graph accepts; the signature may only say what it was exported at.
+    const placeholderDims = placeholder?.attr?.shape?.shape?.dim?.map((d) => Number(d.size ?? -1));
+    const shape = placeholderDims ?? input.shape ?? [];
+    const dims = options.inputDims?.[input.key] ?? shape.map((d, k) => (d >= 0 ? d : `${input.key}_${k}`));
+    out.bind(canonical(input.tensor), input.key);
+    const dtype = input.dtype ?? (placeholder ? new NodeView(placeholder).dtype('dtype') : 'float32');
+    return valueInfo(input.key, dtype, dims);
+  });
+}
+
+/** Every node through its translator; refusals collected and reported together. */
+function translateNodes(nodes: TfNode[], out: Emitter): void {
+  const problems = new Map<string, { op: string; nodes: string[]; reason: string }>();
+  for (const node of nodes) {
+    if (node.op === 'Placeholder') continue;
+    if (node.op === 'Const') {
+      if (!out.constantOf(node.name)) throw new WalkoutError('MODEL_UNAVAILABLE', `constant ${node.name} has no weight in the shards`);
+      continue;
+    }
+    try {
+      const values = TRANSLATORS[node.op](new NodeView(node), out);
+      values.forEach((value, k) => out.bind(`${node.name}:${k}`, value));
+    } catch (error) {
+      if (!(error instanceof Refusal) && !(error instanceof ReadsRefused)) throw error;
+      out.refused.add(node.name);
+      if (error instanceof ReadsRefused) continue;
+      const key = `${node.op} ${error.message}`;
+      const entry = problems.get(key) ?? { op: node.op, nodes: [], reason: error.message };
+      entry.nodes.push(node.name);
+      problems.set(key, entry);
+    }
+  }
+  if (problems.size > 0) refuse([...problems.values()]);
+}
+
+/** An Identity per signature output, named by its key, typed by the signature or the node that makes it. */
+function graphOutputs(model: TfGraphModel, nodes: TfNode[], out: Emitter): onnxProto.onnx.IValueInfoProto[] {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  return model.outputs.map((output) => {
+    out.nodes.push({ opType: 'Identity', name: output.key, input: [out.value(output.tensor)], output: [output.key], attribute: [] });
+    return valueInfo(output.key, output.dtype ?? outputDtype(byName, output.tensor), output.shape?.map((d, k) => (d >= 0 ? d : `${output.key}_${k}`)));
+  });
 }
 
 const BOOLEAN_OPS = new Set(['Less', 'LessEqual', 'Greater', 'GreaterEqual', 'Equal', 'NotEqual', 'LogicalAnd', 'LogicalOr', 'LogicalNot']);
