@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { describeIssues, WalkoutError } from '../contracts/index.ts';
 import { MovenetConfig, movenetPlugin } from './movenet.detector.ts';
+import { OnnxConfig, onnxPlugin } from './onnx.detector.ts';
 import type { DetectorPlugin, PoseDetector } from './pose.detector.ts';
 
 /**
@@ -9,10 +10,14 @@ import type { DetectorPlugin, PoseDetector } from './pose.detector.ts';
  */
 export const detectorPlugins = {
   movenet: movenetPlugin,
+  onnx: onnxPlugin,
 } as const satisfies Record<string, DetectorPlugin<{ type: string }>>;
 
-export const DetectorConfig = z.discriminatedUnion('type', [MovenetConfig]).describe('Which pose detector to run, and how.');
+export const DetectorConfig = z.discriminatedUnion('type', [MovenetConfig, OnnxConfig]).describe('Which pose detector to run, and how.');
 export type DetectorConfig = z.infer<typeof DetectorConfig>;
+
+/** The detector keys, for a command line's --detector. */
+export const detectorKeys = Object.keys(detectorPlugins) as Array<keyof typeof detectorPlugins>;
 
 /** Validates a detector config (every bad value listed at once) and loads the detector. */
 export async function createDetector(config: unknown): Promise<PoseDetector> {
@@ -23,4 +28,31 @@ export async function createDetector(config: unknown): Promise<PoseDetector> {
     });
   const plugin = detectorPlugins[parsed.data.type] as DetectorPlugin<DetectorConfig>;
   return plugin.create(parsed.data);
+}
+
+/** What a command line picks: a detector key, and the reading options every MoveNet plugin takes. */
+export interface DetectorChoice {
+  /** `--detector`; undefined: ONNX Runtime, or TF.js when ONNX Runtime cannot load. */
+  detector?: string;
+  inputSize: number;
+  refine: 'none' | 'upright';
+  mirror: boolean;
+}
+
+/**
+ * The detector a command asked for. Without a choice it is ONNX Runtime (the same poses as TF.js to
+ * 1e-5, several times faster: docs/experiments/onnx-pose.md), and TF.js when ONNX Runtime or its
+ * model cannot be loaded here: `fellBack` then says why.
+ */
+export async function createChosenDetector(choice: DetectorChoice, verb: string): Promise<{ detector: PoseDetector; fellBack?: string }> {
+  const { detector: key, ...reading } = choice;
+  if (key !== undefined && !(detectorKeys as string[]).includes(key))
+    throw new WalkoutError('USAGE', `${verb}: --detector is one of ${detectorKeys.join(', ')}, not ${JSON.stringify(key)}`);
+  if (key !== undefined) return { detector: await createDetector({ type: key, ...reading }) };
+  try {
+    return { detector: await createDetector({ type: 'onnx', ...reading }) };
+  } catch (error) {
+    if (!(error instanceof WalkoutError) || error.code !== 'MODEL_UNAVAILABLE') throw error;
+    return { detector: await createDetector({ type: 'movenet', ...reading }), fellBack: error.message };
+  }
 }

@@ -42,8 +42,14 @@ function areaTaps(inSize: number, outSize: number): Taps {
  */
 export function resizeAreaInt32(frame: RgbFrame, outWidth: number, outHeight: number, padWidth: number, padHeight: number): Int32Array {
   const { width, height, data } = frame;
-  const h = areaTaps(width, outWidth);
-  const v = areaTaps(height, outHeight);
+  const out = new Int32Array(padWidth * padHeight * 3);
+  if (outWidth === width && outHeight === height) {
+    // Same size: every output pixel covers exactly one input pixel, so the mean is that pixel.
+    for (let y = 0; y < height; y++) out.set(data.subarray(y * width * 3, (y + 1) * width * 3), y * padWidth * 3);
+    return out;
+  }
+  const { start: hStart, count: hCount, weight: hWeight, maxTaps: hTaps } = areaTaps(width, outWidth);
+  const { start: vStart, count: vCount, weight: vWeight, maxTaps: vTaps } = areaTaps(height, outHeight);
   // Horizontal pass into floats: height x outWidth x 3.
   const rows = new Float32Array(height * outWidth * 3);
   for (let y = 0; y < height; y++) {
@@ -53,10 +59,11 @@ export function resizeAreaInt32(frame: RgbFrame, outWidth: number, outHeight: nu
       let r = 0;
       let g = 0;
       let b = 0;
-      const base = x * h.maxTaps;
-      for (let k = 0; k < h.count[x]; k++) {
-        const w = h.weight[base + k];
-        const i = inRow + (h.start[x] + k) * 3;
+      const base = x * hTaps;
+      const taps = hCount[x];
+      let i = inRow + hStart[x] * 3;
+      for (let k = 0; k < taps; k++, i += 3) {
+        const w = hWeight[base + k];
         r += data[i] * w;
         g += data[i + 1] * w;
         b += data[i + 2] * w;
@@ -66,13 +73,16 @@ export function resizeAreaInt32(frame: RgbFrame, outWidth: number, outHeight: nu
       rows[outRow + x * 3 + 2] = b;
     }
   }
-  const out = new Int32Array(padWidth * padHeight * 3);
+  const rowLength = outWidth * 3;
   for (let y = 0; y < outHeight; y++) {
-    const base = y * v.maxTaps;
-    for (let x = 0; x < outWidth * 3; x++) {
+    const base = y * vTaps;
+    const taps = vCount[y];
+    const first = vStart[y] * rowLength;
+    const outRow = y * padWidth * 3;
+    for (let x = 0; x < rowLength; x++) {
       let sum = 0;
-      for (let k = 0; k < v.count[y]; k++) sum += rows[(v.start[y] + k) * outWidth * 3 + x] * v.weight[base + k];
-      out[y * padWidth * 3 + x] = Math.round(sum);
+      for (let k = 0, i = first + x; k < taps; k++, i += rowLength) sum += rows[i] * vWeight[base + k];
+      out[outRow + x] = Math.round(sum);
     }
   }
   return out;

@@ -31,6 +31,39 @@ const UPRIGHT_MIN_TILT_RAD = (15 * Math.PI) / 180;
 /** The window's side over the person's longer box side: room round them, and for a neighbour. */
 const UPRIGHT_MARGIN = 2.5;
 
+/**
+ * How a MoveNet detector reads frames, whatever runs the model (TF.js here, ONNX Runtime in
+ * onnx.detector.ts): the fields both plugins' configs share.
+ */
+export const movenetReadingFields = {
+  inputSize: z
+    .number()
+    .int()
+    .min(STRIDE_PX)
+    .max(1280)
+    .refine((n) => n % STRIDE_PX === 0, 'inputSize must be a multiple of 32')
+    .default(256)
+    .describe('Longer side of the model input, pixels. 256 is the trained size; larger finds smaller people, slower.'),
+  minPoseScore: z.number().min(0).max(1).default(0.2).describe('People scored below this are dropped.'),
+  refine: z
+    .enum(['none', 'upright'])
+    .default('none')
+    .describe(
+      "upright: look again at each person the camera's view shows tilted by 15 degrees or more, in a window turned so they stand upright (one more pass per such person; needs the view, see ViewGeometry).",
+    ),
+  mirror: z
+    .boolean()
+    .default(false)
+    .describe('Read each frame a second time mirrored left to right and merge the two readings person by person (mirror.read.ts); twice the first pass.'),
+};
+
+export interface MovenetReading {
+  inputSize: number;
+  minPoseScore: number;
+  refine: 'none' | 'upright';
+  mirror: boolean;
+}
+
 export const MovenetConfig = z
   .strictObject({
     type: z.literal('movenet'),
@@ -39,25 +72,7 @@ export const MovenetConfig = z
       .min(1)
       .optional()
       .describe('model.json of the graph model; default: models/movenet-multipose.json, which ships with walkout.'),
-    inputSize: z
-      .number()
-      .int()
-      .min(STRIDE_PX)
-      .max(1280)
-      .refine((n) => n % STRIDE_PX === 0, 'inputSize must be a multiple of 32')
-      .default(256)
-      .describe('Longer side of the model input, pixels. 256 is the trained size; larger finds smaller people, slower.'),
-    minPoseScore: z.number().min(0).max(1).default(0.2).describe('People scored below this are dropped.'),
-    refine: z
-      .enum(['none', 'upright'])
-      .default('none')
-      .describe(
-        "upright: look again at each person the camera's view shows tilted by 15 degrees or more, in a window turned so they stand upright (one more pass per such person; needs the view, see ViewGeometry).",
-      ),
-    mirror: z
-      .boolean()
-      .default(false)
-      .describe('Read each frame a second time mirrored left to right and merge the two readings person by person (mirror.read.ts); twice the first pass.'),
+    ...movenetReadingFields,
     backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto').describe('TF.js backend; auto prefers native tfjs-node, then WebAssembly.'),
   })
   .describe('MoveNet MultiPose Lightning on TF.js.');
@@ -110,6 +125,16 @@ export function decodeMovenetOutput(
   return poses.sort((a, b) => b.score - a.score);
 }
 
+/** One pass of the model: int32 RGB, `height` rows of `width` pixels, to its raw [1, 6, 56] output. */
+export type MovenetRun = (pixels: Int32Array, width: number, height: number) => Promise<Float32Array>;
+
+export interface MovenetRuntime {
+  key: string;
+  backend: string;
+  run: MovenetRun;
+  dispose(): void;
+}
+
 export const movenetPlugin: DetectorPlugin<MovenetConfig> = {
   key: 'movenet',
   summary: 'MoveNet MultiPose Lightning (TF.js): up to 6 people, 17 COCO keypoints.',
@@ -131,67 +156,76 @@ export const movenetPlugin: DetectorPlugin<MovenetConfig> = {
         input.dispose();
       }
     };
-    /**
-     * A second look at one person: a square window round them, turned so that the store's vertical
-     * at their place in the image points up, at the scale of the first pass. Wide ceiling lenses show
-     * people away from the image centre tilted by tens of degrees, and a model learnt from photos
-     * taken at eye level finds their limbs less well than upright. Returns every pose found in the
-     * window in frame pixels, or null when the person already stands upright (or the view cannot say).
-     */
-    const lookUpright = async (pose: DetectedPose, frame: RgbFrame, view: ViewGeometry, scale: number): Promise<DetectedPose[] | null> => {
-      const [bx, by, bw, bh] = pose.box;
-      const cx = bx + bw / 2;
-      const cy = by + bh / 2;
-      const up = view.upAt(cx, cy);
-      if (!up) return null;
-      // Turned by this angle, the window's up (0, -1) points along the person's up.
-      const angle = Math.atan2(up[0], -up[1]);
-      if (Math.abs(angle) < UPRIGHT_MIN_TILT_RAD) return null;
-      const side = Math.max(bw, bh) * UPRIGHT_MARGIN;
-      const size = Math.max(STRIDE_PX * 4, Math.round((side * scale) / STRIDE_PX) * STRIDE_PX);
-      const pixels = cropRotatedInt32(frame, cx, cy, side, angle, size);
-      const window = { width: size, height: size };
-      const found = decodeMovenetOutput(await run(pixels, size, size), movenetInputGeometry(size, size, size), window, config.minPoseScore);
-      return found.map((p) => {
-        const keypoints = p.keypoints.map(([x, y, score]) => [...fromRotatedCrop(x, y, cx, cy, side, angle, size), score] as [number, number, number]);
-        return { score: p.score, box: keypointBox(keypoints), keypoints };
-      });
-    };
-    /**
-     * Each pose, merged with the same person's pose in its upright window where there is one (the
-     * window's pose whose keypoint box overlaps most, turned to agree on sides; readings.merge.ts).
-     * People found only in a window are not added: that found not a wrist more.
-     */
-    const refineUpright = async (poses: DetectedPose[], frame: RgbFrame, view: ViewGeometry, scale: number): Promise<DetectedPose[]> => {
-      const refined: DetectedPose[] = [];
-      for (const pose of poses) {
-        const found = (await lookUpright(pose, frame, view, scale)) ?? [];
-        const same = sameReadingIndex(pose, found.map((p) => p.box), DEFAULT_READING_MERGE.sameIou);
-        refined.push(same < 0 ? pose : mergePoseReadings(pose, found[same]));
-      }
-      return refined.sort((a, b) => b.score - a.score);
-    };
-    const detector: PoseDetector = {
-      key: 'movenet',
-      model: `movenet-multipose-lightning@${config.inputSize}${config.mirror ? '+mirror' : ''}${config.refine === 'none' ? '' : `+${config.refine}`}`,
-      backend,
-      async detect(frame: RgbFrame, view?: ViewGeometry) {
-        if (frame.data.length !== frame.width * frame.height * 3)
-          throw new WalkoutError('CONFIG_INVALID', `frame is ${frame.width}x${frame.height} but holds ${frame.data.length} bytes, not RGB`);
-        const g = movenetInputGeometry(frame.width, frame.height, config.inputSize);
-        const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight);
-        let poses = decodeMovenetOutput(await run(pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
-        if (config.mirror) {
-          const mirrored = decodeMovenetOutput(await run(mirrorRowsInt32(pixels, g.paddedWidth, g.resizedWidth), g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
-          poses = mergeReadings(poses, mirrored.map((p) => unmirrorPose(p, frame.width)));
-        }
-        if (config.refine === 'none' || !view) return poses;
-        return refineUpright(poses, frame, view, g.resizedWidth / frame.width);
-      },
-      dispose() {
-        model.dispose();
-      },
-    };
-    return detector;
+    return movenetDetector({ key: 'movenet', backend, run, dispose: () => model.dispose() }, config);
   },
 };
+
+/**
+ * A pose detector around one MoveNet runtime: letterboxing, the mirrored second read and the
+ * upright second look are the same whatever runs the model.
+ */
+export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading): PoseDetector {
+  const run = runtime.run;
+  /**
+   * A second look at one person: a square window round them, turned so that the store's vertical
+   * at their place in the image points up, at the scale of the first pass. Wide ceiling lenses show
+   * people away from the image centre tilted by tens of degrees, and a model learnt from photos
+   * taken at eye level finds their limbs less well than upright. Returns every pose found in the
+   * window in frame pixels, or null when the person already stands upright (or the view cannot say).
+   */
+  const lookUpright = async (pose: DetectedPose, frame: RgbFrame, view: ViewGeometry, scale: number): Promise<DetectedPose[] | null> => {
+    const [bx, by, bw, bh] = pose.box;
+    const cx = bx + bw / 2;
+    const cy = by + bh / 2;
+    const up = view.upAt(cx, cy);
+    if (!up) return null;
+    // Turned by this angle, the window's up (0, -1) points along the person's up.
+    const angle = Math.atan2(up[0], -up[1]);
+    if (Math.abs(angle) < UPRIGHT_MIN_TILT_RAD) return null;
+    const side = Math.max(bw, bh) * UPRIGHT_MARGIN;
+    const size = Math.max(STRIDE_PX * 4, Math.round((side * scale) / STRIDE_PX) * STRIDE_PX);
+    const pixels = cropRotatedInt32(frame, cx, cy, side, angle, size);
+    const window = { width: size, height: size };
+    const found = decodeMovenetOutput(await run(pixels, size, size), movenetInputGeometry(size, size, size), window, config.minPoseScore);
+    return found.map((p) => {
+      const keypoints = p.keypoints.map(([x, y, score]) => [...fromRotatedCrop(x, y, cx, cy, side, angle, size), score] as [number, number, number]);
+      return { score: p.score, box: keypointBox(keypoints), keypoints };
+    });
+  };
+  /**
+   * Each pose, merged with the same person's pose in its upright window where there is one (the
+   * window's pose whose keypoint box overlaps most, turned to agree on sides; readings.merge.ts).
+   * People found only in a window are not added: that found not a wrist more.
+   */
+  const refineUpright = async (poses: DetectedPose[], frame: RgbFrame, view: ViewGeometry, scale: number): Promise<DetectedPose[]> => {
+    const refined: DetectedPose[] = [];
+    for (const pose of poses) {
+      const found = (await lookUpright(pose, frame, view, scale)) ?? [];
+      const same = sameReadingIndex(pose, found.map((p) => p.box), DEFAULT_READING_MERGE.sameIou);
+      refined.push(same < 0 ? pose : mergePoseReadings(pose, found[same]));
+    }
+    return refined.sort((a, b) => b.score - a.score);
+  };
+  const detector: PoseDetector = {
+    key: runtime.key,
+    model: `movenet-multipose-lightning@${config.inputSize}${config.mirror ? '+mirror' : ''}${config.refine === 'none' ? '' : `+${config.refine}`}`,
+    backend: runtime.backend,
+    async detect(frame: RgbFrame, view?: ViewGeometry) {
+      if (frame.data.length !== frame.width * frame.height * 3)
+        throw new WalkoutError('CONFIG_INVALID', `frame is ${frame.width}x${frame.height} but holds ${frame.data.length} bytes, not RGB`);
+      const g = movenetInputGeometry(frame.width, frame.height, config.inputSize);
+      const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight);
+      let poses = decodeMovenetOutput(await run(pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
+      if (config.mirror) {
+        const mirrored = decodeMovenetOutput(await run(mirrorRowsInt32(pixels, g.paddedWidth, g.resizedWidth), g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
+        poses = mergeReadings(poses, mirrored.map((p) => unmirrorPose(p, frame.width)));
+      }
+      if (config.refine === 'none' || !view) return poses;
+      return refineUpright(poses, frame, view, g.resizedWidth / frame.width);
+    },
+    dispose() {
+      runtime.dispose();
+    },
+  };
+  return detector;
+}

@@ -59,6 +59,10 @@ test('area resizing keeps flat colours flat and the mean of a pattern; crops rea
       assert.equal(out[i + 2], 50);
     }
   assert.equal(out[(20 * 32 + 25) * 3], 0, 'padding stays black');
+  // At its own size the frame is copied as it is into the top-left of the letterbox.
+  const same = resizeAreaInt32({ width, height, data }, width, height, 64, 32);
+  for (let y = 0; y < 32; y++)
+    for (let x = 0; x < 64 * 3; x++) assert.equal(same[y * 64 * 3 + x], y < height && x < width * 3 ? data[y * width * 3 + x] : 0, `${x},${y}`);
   const crop = cropRotatedInt32({ width, height, data }, 0, 20, 40, 0, 20);
   assert.equal(crop[(5 * 20 + 2) * 3], 0, 'left of the frame is black');
   assert.equal(crop[(5 * 20 + 15) * 3], 200);
@@ -179,6 +183,15 @@ test('detector configs are strict and every bad value is reported at once', asyn
     return true;
   });
   await assert.rejects(createDetector({ type: 'yolo' }), /detector config is invalid/);
+  const onnx = DetectorConfig.parse({ type: 'onnx' });
+  assert.equal(onnx.type === 'onnx' && onnx.threads, 1);
+  await assert.rejects(createDetector({ type: 'onnx', threads: 0, backend: 'wasm' }), (e: unknown) => {
+    assert.ok(e instanceof WalkoutError && e.code === 'CONFIG_INVALID');
+    assert.match(e.message, /threads/);
+    // TF.js's backend is not an ONNX Runtime setting.
+    assert.match(e.message, /backend/);
+    return true;
+  });
 });
 
 test('a detection with left and right swapped is still that person: a strict miss, a side-agnostic find', () => {

@@ -6,13 +6,13 @@ import { progress } from '../../libs/cli/progress.ts';
 import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 import { JsonLinesWriter, openRecording, readJsonLines } from '../../libs/recording/index.ts';
 import { evaluateFusion, type CameraInstant, type FloorTracking, type FusionEvalReport } from '../../libs/tracking/multiview.eval.ts';
-import { createDetector } from '../../libs/vision/detector.registry.ts';
+import { createChosenDetector } from '../../libs/vision/detector.registry.ts';
 import { formatRecall, formatWristMisses } from '../../libs/vision/keypoint.recall.ts';
 import { evaluatePoses } from '../../libs/vision/pose.eval.ts';
 import { drawPoses } from '../../libs/vision/pose.overlay.ts';
 
 const USAGE = `walkout eval pose <recording> [--camera id ...] [--frames N|all] [--input-size 640]
-                 [--mirror on|off] [--refine upright|none] [--overlay dir]
+                 [--mirror on|off] [--refine upright|none] [--detector onnx|movenet] [--overlay dir]
                  [--save-detections file.jsonl | --from-detections file.jsonl] [--force] [--json]
 
 Decodes each camera's video in the recording, runs MoveNet MultiPose on N frames per camera spread over
@@ -50,6 +50,8 @@ libs/vision/keypoint.recall.ts for why).
   --refine R      upright (default): look again at each person the camera's calibration shows tilted
                   by 15 degrees or more, in a window turned so they stand upright (about 1.5 times
                   the time per frame in the crowd scene); none: one pass over the frame
+  --detector D    onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
+                  (WebAssembly), the fallback when ONNX Runtime cannot load
   --overlay dir   write each scored frame as a PNG: truth in green (hollow = hidden), detections in magenta
   --save-detections F  write what the model found in every scored frame to F, one CameraPosesDetected
                   event a line (what the camera service publishes on camera.poses-detected)
@@ -73,6 +75,7 @@ export const evalPoseVerb: Verb = {
     'input-size': { type: 'string' },
     mirror: { type: 'string' },
     refine: { type: 'string' },
+    detector: { type: 'string' },
     overlay: { type: 'string' },
     'save-detections': { type: 'string' },
     'from-detections': { type: 'string' },
@@ -95,7 +98,7 @@ export const evalPoseVerb: Verb = {
         throw new WalkoutError('USAGE', `walkout eval pose: ${positionals[0]} has no pose truth for camera ${id}`);
     const saveFile = typeof values['save-detections'] === 'string' ? values['save-detections'] : undefined;
     if (fromFile)
-      for (const option of ['input-size', 'mirror', 'refine', 'overlay', 'save-detections'] as const)
+      for (const option of ['input-size', 'mirror', 'refine', 'detector', 'overlay', 'save-detections'] as const)
         if (values[option] !== undefined) throw new WalkoutError('USAGE', `walkout eval pose: --${option} does not go with --from-detections (the saved file says which model)`);
     if (values.mirror !== undefined && values.mirror !== 'on' && values.mirror !== 'off')
       throw new WalkoutError('USAGE', `walkout eval pose: --mirror must be on or off, got "${values.mirror}"`);
@@ -109,14 +112,21 @@ export const evalPoseVerb: Verb = {
       ? await prepareOutput({ verb: evalPoseVerb.name, option: '--save-detections', target: saveFile, kind: outputKinds.detections, inputs, force })
       : undefined;
     const saved = fromFile ? await loadDetections(fromFile) : undefined;
-    const detector = saved
+    if (values.refine !== undefined && values.refine !== 'upright' && values.refine !== 'none')
+      throw new WalkoutError('USAGE', `walkout eval pose: --refine must be upright or none, got "${values.refine}"`);
+    const chosen = saved
       ? undefined
-      : await createDetector({
-          type: 'movenet',
-          inputSize: optionalInt(values, 'input-size', evalPoseVerb, 640),
-          refine: typeof values.refine === 'string' ? values.refine : 'upright',
-          mirror: values.mirror !== 'off',
-        });
+      : await createChosenDetector(
+          {
+            detector: values.detector as string | undefined,
+            inputSize: optionalInt(values, 'input-size', evalPoseVerb, 640),
+            refine: values.refine === 'none' ? 'none' : 'upright',
+            mirror: values.mirror !== 'off',
+          },
+          'walkout eval pose',
+        );
+    if (chosen?.fellBack && values.json !== true) process.stderr.write(`pose detection on TF.js: ${chosen.fellBack}\n`);
+    const detector = chosen?.detector;
     const cameras = recording.manifest.streams.cameras.filter((c) => (!cameraIds || cameraIds.includes(c.cameraId)) && recording.manifest.truth.poses?.[c.cameraId]);
     const total =
       saved && !Number.isFinite(framesPerCamera)

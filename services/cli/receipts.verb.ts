@@ -5,11 +5,11 @@ import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 import { collect, openRecording } from '../../libs/recording/index.ts';
 import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
 import { formatReceiptScorecard } from '../../libs/cart/receipts.format.ts';
-import { createDetector } from '../../libs/vision/detector.registry.ts';
+import { createChosenDetector } from '../../libs/vision/detector.registry.ts';
 import { DEFAULT_NOISE_M, receiptRun, runStore, type PeopleSource } from './store.run.ts';
 
 
-const USAGE = `walkout eval receipts <recording> [--people truth|tracked] [--noise METRES] [--seed N] [--detect-every N] [--details] [--json]
+const USAGE = `walkout eval receipts <recording> [--people truth|tracked] [--noise METRES] [--seed N] [--detect-every N] [--detector onnx|movenet] [--details] [--json]
 
 Runs the whole store over a recording (shelf perception, visits, attribution, carts) on the bus the
 environment names, and scores every finalised receipt against the recording's ground truth: the share
@@ -46,6 +46,7 @@ export const evalReceiptsVerb: Verb = {
     noise: { type: 'string' },
     seed: { type: 'string' },
     'detect-every': { type: 'string' },
+    detector: { type: 'string' },
     details: { type: 'boolean' },
     json: { type: 'boolean' },
   },
@@ -65,7 +66,11 @@ export const evalReceiptsVerb: Verb = {
     if (kind === 'tracked') {
       if (recording.manifest.streams.cameras.length === 0)
         throw new WalkoutError('USAGE', `walkout eval receipts: ${positionals[0]} has no camera video for --people tracked (it was simulated with --no-video?)`);
-      const detector = await createDetector({ type: 'movenet', inputSize: 640, refine: 'upright', mirror: true });
+      const { detector, fellBack } = await createChosenDetector(
+        { detector: values.detector as string | undefined, inputSize: 640, refine: 'upright', mirror: true },
+        'walkout eval receipts',
+      );
+      if (fellBack && !json) process.stderr.write(`pose detection on TF.js: ${fellBack}\n`);
       dispose = () => detector.dispose();
       people = { kind: 'tracked', detector, stride };
     } else people = { kind: 'truth', noiseM, seed };

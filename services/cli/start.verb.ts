@@ -21,7 +21,7 @@ import { simulate } from '../../libs/sim/store.sim.ts';
 import { writeSimulation } from '../../libs/sim/recording.sim.ts';
 import { scorePoseEvents } from '../../libs/tracking/pose-events.eval.ts';
 import { scoreTracks } from '../../libs/tracking/tracks.eval.ts';
-import { createDetector } from '../../libs/vision/detector.registry.ts';
+import { createChosenDetector } from '../../libs/vision/detector.registry.ts';
 import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
 import { formatReceipt, formatReceiptScorecard } from '../../libs/cart/receipts.format.ts';
 import { cameraFootage } from './footage.ts';
@@ -41,7 +41,7 @@ const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 export const startVerb: Verb = {
   name: 'start',
   summary: 'Run the store on the embedded default: simulate the demo, replay it through the pipeline, score it.',
-  usage: `walkout start [--out .walkout/demo] [--force] [--no-video] [--detect-every N] [--json]
+  usage: `walkout start [--out .walkout/demo] [--force] [--no-video] [--detect-every N] [--detector onnx|movenet] [--json]
 
 Simulates ${DEMO_SCENARIO} (seed ${DEMO_SEED}) into --out and checks its ground truth against the
 committed recording ${COMMITTED_RECORDING}; then runs the whole store (WALKOUT_BUS=memory by default,
@@ -55,12 +55,15 @@ once the new one is written; anything else there only with --force.
                     every N-th frame of each (MoveNet, about a second a frame on two cores: N 10,
                     one frame a second of each camera, took 6 minutes for the demo's six);
                     the poses are scored against the pose truth, each camera alone, fused and
-                    followed, and the tracked people feed visits and attribution`,
+                    followed, and the tracked people feed visits and attribution
+  --detector D      onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
+                    (WebAssembly), the fallback when ONNX Runtime cannot load`,
   options: {
     out: { type: 'string' },
     force: { type: 'boolean' },
     'no-video': { type: 'boolean' },
     'detect-every': { type: 'string' },
+    detector: { type: 'string' },
     json: { type: 'boolean' },
   },
   async run({ values }) {
@@ -100,7 +103,11 @@ once the new one is written; anything else there only with --force.
     const bus = await createBus({ topics, config: busConfig, logger: logger.child({ component: 'bus' }) });
     await bus.start();
     const t0 = recording.manifest.startMs;
-    const detector = detectEvery ? await createDetector({ type: 'movenet', inputSize: 640, refine: 'upright', mirror: true }) : undefined;
+    const chosen = detectEvery
+      ? await createChosenDetector({ detector: values.detector as string | undefined, inputSize: 640, refine: 'upright', mirror: true }, 'walkout start')
+      : undefined;
+    if (chosen?.fellBack) say(`pose detection on TF.js: ${chosen.fellBack}`);
+    const detector = chosen?.detector;
     const people: PeopleSource = detector ? { kind: 'tracked', detector, stride: detectEvery! } : { kind: 'truth', noiseM: DEFAULT_NOISE_M, seed: DEMO_SEED };
     say(
       `store running on the ${bus.kind} bus; replaying ${out} (load cells and gates, ` +

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { indexStore, loadStore } from '../contracts/index.ts';
+import { createCameraRenderer } from '../render/scene.renderer.ts';
+import { peopleAt } from '../sim/recording.sim.ts';
+import { loadScenario } from '../sim/scenario.load.ts';
+import { simulate } from '../sim/store.sim.ts';
+import type { RgbFrame } from '../video/rgb.frame.ts';
+import { createDetector } from './detector.registry.ts';
+import type { DetectedPose, PoseDetector } from './pose.detector.ts';
+
+/**
+ * The converted model on ONNX Runtime finds what the TF.js model finds on TF.js WebAssembly: the
+ * same people, every keypoint within 1e-3 of the frame's size, scores within 1e-3. On the COCO photo
+ * at two input sizes (two input shapes through one .onnx file) and on simulator renders of the
+ * kiosk's four ceiling cameras.
+ */
+
+const fixture = (p: string) => fileURLToPath(new URL(`../../fixtures/${p}`, import.meta.url));
+const TOLERANCE = 1e-3;
+
+function assertSamePoses(onnx: DetectedPose[], tfjs: DetectedPose[], frame: RgbFrame, what: string): number {
+  assert.equal(onnx.length, tfjs.length, `${what}: people found`);
+  let worst = 0;
+  tfjs.forEach((expected, p) => {
+    worst = Math.max(worst, Math.abs(onnx[p].score - expected.score));
+    expected.keypoints.forEach(([x, y, score], k) => {
+      const [ox, oy, oscore] = onnx[p].keypoints[k];
+      worst = Math.max(worst, Math.abs(ox - x) / frame.width, Math.abs(oy - y) / frame.height, Math.abs(oscore - score));
+    });
+  });
+  assert.ok(worst <= TOLERANCE, `${what}: differs by ${worst}`);
+  return worst;
+}
+
+const pairs: Array<{ inputSize: number; tfjs: PoseDetector; onnx: PoseDetector }> = [];
+for (const inputSize of [256, 640])
+  pairs.push({
+    inputSize,
+    tfjs: await createDetector({ type: 'movenet', inputSize, backend: 'wasm' }),
+    onnx: await createDetector({ type: 'onnx', inputSize }),
+  });
+test.after(() => {
+  for (const pair of pairs) for (const detector of [pair.tfjs, pair.onnx]) detector.dispose();
+});
+
+test('COCO photo 785: ONNX Runtime and TF.js find the same skier, keypoints within 1e-3', async () => {
+  const { data, info } = await sharp(fixture('pose/coco-000000000785.jpg')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const frame = { width: info.width, height: info.height, data: new Uint8Array(data) };
+  for (const { inputSize, tfjs, onnx } of pairs) {
+    const expected = await tfjs.detect(frame);
+    assert.ok(expected.length >= 1, 'TF.js finds the skier');
+    const worst = assertSamePoses(await onnx.detect(frame), expected, frame, `COCO 785 at ${inputSize}`);
+    console.log(`COCO 785 at ${inputSize}: ${expected.length} pose(s), largest difference ${worst.toExponential(1)}`);
+  }
+});
+
+test('kiosk renders: ONNX Runtime and TF.js find the same shoppers in each ceiling camera, keypoints within 1e-3', async () => {
+  const store = await loadStore(fixture('stores/kiosk.json'));
+  const scenario = await loadScenario(fixture('scenarios/two-shoppers-one-shelf.json'));
+  const sim = simulate(scenario, indexStore(store), 1);
+  const start = Math.min(...sim.people.map((p) => p.timeline.enterMs));
+  const end = Math.max(...sim.people.map((p) => p.timeline.endMs));
+  let people = 0;
+  let worst = 0;
+  for (const camera of store.cameras) {
+    const renderer = createCameraRenderer(store, camera.id);
+    for (const at of [0.3, 0.7]) {
+      const frame = renderer.render(peopleAt(sim, start + (end - start) * at));
+      for (const { inputSize, tfjs, onnx } of pairs) {
+        const expected = await tfjs.detect(frame);
+        people += expected.length;
+        worst = Math.max(worst, assertSamePoses(await onnx.detect(frame), expected, frame, `${camera.id} at ${at} of the scenario, input ${inputSize}`));
+      }
+    }
+  }
+  console.log(`kiosk renders: ${people} poses compared, largest difference ${worst.toExponential(1)}`);
+  assert.ok(people >= 8, `${people} people found over the renders: the comparison is not of empty frames`);
+});
+
+test('a command line gets ONNX Runtime unless it asks for TF.js, and an unknown --detector is a usage error', async () => {
+  const { createChosenDetector } = await import('./detector.registry.ts');
+  const reading = { inputSize: 256, refine: 'none', mirror: false } as const;
+  const chosen = await createChosenDetector(reading, 'walkout test');
+  assert.equal(chosen.detector.key, 'onnx');
+  assert.equal(chosen.fellBack, undefined);
+  chosen.detector.dispose();
+  const tfjs = await createChosenDetector({ ...reading, detector: 'movenet' }, 'walkout test');
+  assert.equal(tfjs.detector.key, 'movenet');
+  tfjs.detector.dispose();
+  await assert.rejects(createChosenDetector({ ...reading, detector: 'yolo' }, 'walkout test'), (e: { code?: string; message: string }) => {
+    assert.equal(e.code, 'USAGE');
+    assert.match(e.message, /--detector is one of movenet, onnx, not "yolo"/);
+    return true;
+  });
+});

@@ -1,0 +1,85 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { WalkoutError } from '../contracts/index.ts';
+import { movenetDetector, movenetReadingFields, type MovenetRun } from './movenet.detector.ts';
+import type { DetectorPlugin } from './pose.detector.ts';
+
+/**
+ * MoveNet MultiPose on ONNX Runtime (onnxruntime-node, CPU): the model converted from the TF.js
+ * graph by `npm run models` (models/movenet-multipose.onnx), read the same way as on TF.js
+ * (letterbox, mirrored second read, upright second look: movenetDetector).
+ *
+ * One frame a pass: the graph's input and its decoding (top people, their keypoints) are for a batch
+ * of one, so frames of several cameras cannot share a pass (docs/experiments/onnx-pose.md measured
+ * what a batch would gain on the backbone alone). Several cameras run as several detectors or
+ * camera workers, one core each.
+ */
+
+const MANIFEST_PATH = fileURLToPath(new URL('../../models/movenet-multipose.onnx.manifest.json', import.meta.url));
+
+export const OnnxConfig = z
+  .strictObject({
+    type: z.literal('onnx'),
+    modelPath: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('The .onnx file; default: models/movenet-multipose.onnx, which ships with walkout (npm run models writes it from the TF.js model).'),
+    ...movenetReadingFields,
+    threads: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(1)
+      .describe('Threads ONNX Runtime uses inside one pass (intra-op). 1 keeps a detector on one core; more cameras use more detectors or camera workers.'),
+  })
+  .describe('MoveNet MultiPose Lightning on ONNX Runtime (CPU).');
+export type OnnxConfig = z.infer<typeof OnnxConfig>;
+
+/** The .onnx model walkout ships, as its manifest names it. */
+export function defaultOnnxModelPath(): string {
+  const manifest = JSON.parse(readFileSync(MANIFEST_PATH, 'utf8')) as { file: string };
+  const modelPath = path.join(path.dirname(MANIFEST_PATH), manifest.file);
+  if (!existsSync(modelPath)) throw new WalkoutError('MODEL_UNAVAILABLE', `the ONNX model ${modelPath} is missing: npm run models writes it (see ${MANIFEST_PATH})`);
+  return modelPath;
+}
+
+export const onnxPlugin: DetectorPlugin<OnnxConfig> = {
+  key: 'onnx',
+  summary: 'MoveNet MultiPose Lightning on ONNX Runtime (CPU), converted from the TF.js model: same readings, faster.',
+  config: OnnxConfig,
+  async create(config) {
+    let ort: typeof import('onnxruntime-node');
+    try {
+      ort = await import('onnxruntime-node');
+    } catch (cause) {
+      throw new WalkoutError('MODEL_UNAVAILABLE', `onnxruntime-node cannot be loaded: ${(cause as Error).message} (the movenet detector runs on TF.js instead)`, { cause });
+    }
+    const modelPath = config.modelPath ?? defaultOnnxModelPath();
+    let session: import('onnxruntime-node').InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(modelPath, {
+        intraOpNumThreads: config.threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+        logSeverityLevel: 3,
+        // Threads that spin while waiting for work take cores other detectors and stages need.
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
+      });
+    } catch (cause) {
+      throw new WalkoutError('MODEL_UNAVAILABLE', `ONNX Runtime cannot load ${modelPath}: ${(cause as Error).message}`, { cause });
+    }
+    const [inputName] = session.inputNames;
+    const [outputName] = session.outputNames;
+    const run: MovenetRun = async (pixels, width, height) => {
+      const input = new ort.Tensor('int32', pixels, [1, height, width, 3]);
+      const result = await session.run({ [inputName]: input });
+      return result[outputName].data as Float32Array;
+    };
+    return movenetDetector({ key: 'onnx', backend: `onnxruntime-cpu x${config.threads}`, run, dispose: () => void session.release() }, config);
+  },
+};

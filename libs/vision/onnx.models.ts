@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readTfjsGraphModel } from './tfjs-graph.read.ts';
+import { convertTfjsGraphToOnnx, ONNX_OPSET } from './tfjs-onnx.convert.ts';
+
+/**
+ * The ONNX models walkout ships: each converted from a TF.js graph model of models/ by
+ * `npm run models` (models/models.build.ts), with a manifest that says where it came from.
+ */
+
+export const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
+
+export interface OnnxModelBuild {
+  key: string;
+  /** The TF.js manifest in models/ of the graph it is converted from (its source, licence, sha256). */
+  source: string;
+  file: string;
+  manifest: string;
+}
+
+export const onnxModelBuilds: OnnxModelBuild[] = [
+  {
+    key: 'movenet-multipose-lightning',
+    source: 'movenet-multipose.manifest.json',
+    file: 'movenet-multipose.onnx',
+    manifest: 'movenet-multipose.onnx.manifest.json',
+  },
+];
+
+interface TfjsManifest {
+  key: string;
+  description: string;
+  file: string;
+  files: Array<{ path: string; bytes: number; sha256: string }>;
+  origin: string;
+  licence: string;
+  input: Record<string, unknown>;
+  output: Record<string, unknown>;
+}
+
+/** The ONNX bytes of one build and its manifest, from the TF.js model in models/. */
+export async function buildOnnxModel(build: OnnxModelBuild): Promise<{ bytes: Uint8Array; manifest: Record<string, unknown> }> {
+  const source = JSON.parse(await readFile(path.join(MODELS_DIR, build.source), 'utf8')) as TfjsManifest;
+  const graph = await readTfjsGraphModel(path.join(MODELS_DIR, source.file));
+  const bytes = convertTfjsGraphToOnnx(graph, { name: build.key });
+  const manifest = {
+    key: build.key,
+    description: `${source.description} Converted to ONNX.`,
+    runtime: 'onnx',
+    file: build.file,
+    files: [{ path: build.file, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') }],
+    origin: source.origin,
+    source: {
+      converter: 'libs/vision/tfjs-onnx.convert.ts (npm run models)',
+      opset: ONNX_OPSET,
+      from: source.files,
+      note: `converted from the TF.js graph model of ${build.source}; weights kept as the float16 they are stored in, cast to float32 when loaded`,
+    },
+    licence: source.licence,
+    input: { ...source.input, shape: [1, 'input_1', 'input_2', 3] },
+    output: source.output,
+  };
+  return { bytes, manifest };
+}
