@@ -69,6 +69,10 @@ export const verbs: Record<string, { summary: string; load: () => Promise<Verb> 
     summary: 'Run the carts alone: visits, attributions and review decisions in, carts and final receipts out, until stopped.',
     load: async () => (await import('./serve.verb.ts')).serveCartVerb,
   },
+  'serve checkout': {
+    summary: 'Run checkout alone: visits and final receipts in, each visit charged once, checkout.* out, until stopped.',
+    load: async () => (await import('./serve.verb.ts')).serveCheckoutVerb,
+  },
   'import plates': {
     summary: 'Import per-plate load-cell CSVs (public cashierless layout) into a recording.',
     load: async () => (await import('./import.verb.ts')).importPlatesVerb,
