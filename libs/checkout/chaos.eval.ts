@@ -21,7 +21,9 @@ export interface ChaosScore {
   /** Lines meant to be refunded that were not. */
   refundsMissing: number;
   refunded: number;
-  /** Visits that took nothing, whose hold was voided. */
+  /** Visits that took nothing. */
+  empty: number;
+  /** Of those, the ones whose hold was voided (the others' hold was declined at entry: nothing to release). */
   emptyVoided: number;
   /** Authorisations still holding money at the end: neither captured nor voided. */
   holdsLeftOpen: number;
@@ -41,7 +43,7 @@ export async function scoreChaos(db: Queryable, visits: readonly ChaosVisit[]): 
     else if (entry.operation === 'void') voids.add(entry.reference);
     else if (entry.operation === 'decline') declines++;
   }
-  const score = { visits: visits.length, charged: 0, chargedTwice: 0, exitedUncharged: 0, refundedTwice: 0, refundsMissing: 0, refunded: 0, emptyVoided: 0 };
+  const score = { visits: visits.length, charged: 0, chargedTwice: 0, exitedUncharged: 0, refundedTwice: 0, refundsMissing: 0, refunded: 0, empty: 0, emptyVoided: 0 };
   for (const visit of visits) {
     const taken = captures.get(visit.started.visitId) ?? [];
     const sum = taken.reduce((a, b) => a + b, 0);
@@ -49,6 +51,7 @@ export async function scoreChaos(db: Queryable, visits: readonly ChaosVisit[]): 
     if (taken.length > 1 || sum > total) score.chargedTwice++;
     else if (total > 0 && sum === total) score.charged++;
     if (total > 0 && sum < total) score.exitedUncharged++;
+    if (total === 0) score.empty++;
     if (total === 0 && voids.has(visit.started.visitId)) score.emptyVoided++;
     if (visit.refundFirstLine) {
       const given = refunds.get(`refund/${visit.receipt.receiptId}/1`) ?? [];

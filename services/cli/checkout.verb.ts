@@ -26,7 +26,7 @@ const LEAD_MS = 200;
 /** Faults of the local provider in every life. */
 const FAULTS = { declineRate: 0.05, timeoutRate: 0.05, transientRate: 0.05 } as const;
 
-const USAGE = `walkout checkout chaos [--visits 500] [--db embedded|postgres] [--kill-every 3000] [--spacing-ms 100] [--seed 1] [--timeout-s 900] [--json]
+const USAGE = `walkout checkout chaos [--visits 500] [--db embedded|postgres] [--kill-every 3000] [--max-kills N] [--spacing-ms 100] [--seed 1] [--timeout-s 900] [--json]
 
 Runs N finished visits (their visit.started and visit.receipt-finalised, some with nothing taken,
 some with a line refunded afterwards) through checkout as a child process, which it kills with
@@ -39,10 +39,11 @@ redelivering after a crash would. Then it reads the provider's ledger.
   --db KIND         embedded: PGlite in a folder of its own (default); postgres: the server at
                     WALKOUT_POSTGRES_URL (default ${DEFAULT_POSTGRES_URL}), in a schema of its own
   --kill-every MS   0 runs without kills (the latency baseline)
+  --max-kills N     kill at most N times, then let the last life finish (default: no limit)
   --seed S          visits and faults (default 1)
   --timeout-s S     give up after this long (default 900)
   --json            print the result as JSON (keys: visits, charged, chargedTwice, exitedUncharged,
-                    refundedTwice, refundsMissing, holdsLeftOpen, emptyVoided, declines, kills,
+                    refundedTwice, refundsMissing, holdsLeftOpen, empty, emptyVoided, declines, kills,
                     exitToChargeMs {p50, p99, max, n}, seconds)`;
 
 export interface ChaosResult extends ChaosScore {
@@ -97,6 +98,8 @@ export interface ChaosOptions {
   visits: number;
   db: 'embedded' | 'postgres';
   killEveryMs: number;
+  /** Kills at most; the last life then runs to the end. */
+  maxKills?: number;
   spacingMs: number;
   seed: number;
   timeoutMs: number;
@@ -131,7 +134,7 @@ export async function runCheckoutChaos(options: ChaosOptions): Promise<ChaosResu
         await life.ready;
         plan ??= { visits: options.visits, seed: options.seed, firstExitMs: Date.now() + LEAD_MS, spacingMs: options.spacingMs };
         life.child.stdin!.write(`${JSON.stringify(plan)}\n`);
-        const killAfter = options.killEveryMs > 0 ? random.uniform(0.2, 1.8) * options.killEveryMs : Infinity;
+        const killAfter = options.killEveryMs > 0 && kills < (options.maxKills ?? Infinity) ? random.uniform(0.2, 1.8) * options.killEveryMs : Infinity;
         const bornAt = Date.now();
         await waitUntil(() => done || Date.now() - bornAt >= killAfter || life.child.exitCode !== null || Date.now() - started > options.timeoutMs);
         if (life.child.exitCode !== null) throw new Error(`the checkout child died by itself (${life.child.exitCode}):\n${life.stderr().slice(-2_000)}`);
@@ -185,7 +188,7 @@ export function formatChaos(result: ChaosResult): string {
     `checkout chaos on ${result.db}: ${result.visits} visits, ${result.kills} kills (${result.lives} lives), ${result.seconds} s — exactly-once ${verdict}`,
     `  charged ${result.charged}, charged twice ${result.chargedTwice}, exited uncharged ${result.exitedUncharged}`,
     `  refunded ${result.refunded}, refunded twice ${result.refundedTwice}, refunds missing ${result.refundsMissing}`,
-    `  empty visits voided ${result.emptyVoided}, holds left open ${result.holdsLeftOpen}, declines ${result.declines}`,
+    `  empty visits ${result.empty} (hold voided ${result.emptyVoided}), holds left open ${result.holdsLeftOpen}, declines ${result.declines}`,
     `  exit to charge: p50 ${result.exitToChargeMs.p50} ms, p99 ${result.exitToChargeMs.p99} ms, max ${result.exitToChargeMs.max} ms (${result.exitToChargeMs.n} charges)`,
   ].join('\n');
 }
@@ -198,6 +201,7 @@ export const checkoutChaosVerb: Verb = {
     visits: { type: 'string' },
     db: { type: 'string' },
     'kill-every': { type: 'string' },
+    'max-kills': { type: 'string' },
     'spacing-ms': { type: 'string' },
     seed: { type: 'string' },
     'timeout-s': { type: 'string' },
@@ -211,6 +215,7 @@ export const checkoutChaosVerb: Verb = {
       visits: optionalInt(values, 'visits', checkoutChaosVerb, 500, { min: 1, max: 100_000, unit: 'visits' }),
       db,
       killEveryMs: optionalInt(values, 'kill-every', checkoutChaosVerb, 3_000, { min: 0, unit: 'milliseconds' }),
+      maxKills: values['max-kills'] === undefined ? undefined : optionalInt(values, 'max-kills', checkoutChaosVerb, 0, { min: 0, unit: 'kills' }),
       spacingMs: optionalInt(values, 'spacing-ms', checkoutChaosVerb, 100, { min: 0, unit: 'milliseconds' }),
       seed: optionalInt(values, 'seed', checkoutChaosVerb, 1),
       timeoutMs: optionalInt(values, 'timeout-s', checkoutChaosVerb, 900, { min: 1, unit: 'seconds' }) * 1_000,
