@@ -10,8 +10,9 @@ import { createCheckoutService } from '../checkout/checkout.service.ts';
 /**
  * The process `walkout checkout chaos` kills: checkout on the database WALKOUT_DATABASE_URL names,
  * fed the run's finished visits on its own in-process bus, with the local provider failing at
- * random. Each life publishes every visit due so far from the first one again (the worst a bus can
- * redeliver after a crash), asks for the run's refunds again once their visits are charged, and
+ * random. Each life publishes every visit due so far whose receipt is not in the database, and the
+ * last REDELIVERED visits whose receipt is (what a bus redelivers after a crash: a message is
+ * committed once its handler's transaction is), asks for the run's refunds again once their visits are charged, and
  * says on standard output how far the run has come (one JSON object a line). Once it is up it says
  * {"ready":true} and reads the run's plan ({"visits","seed","firstExitMs","spacingMs"}) as one line
  * on standard input: the first visit's exit is set after the first start, so start-up is not
@@ -27,6 +28,8 @@ const life = Number(process.env.CHAOS_LIFE ?? 1);
 const faults = JSON.parse(process.env.CHAOS_FAULTS ?? '{}');
 /** How often the feeder publishes what became due and the run reports its progress, ms. */
 const TICK_MS = 50;
+/** Visits already recorded that each life is fed again: more than a bus has in flight at a crash. */
+const REDELIVERED = 100;
 
 const index = indexStore(await loadStore(process.env.CHAOS_STORE ?? 'fixtures/stores/kiosk.json'));
 const db = await openDatabase(loadDatabaseConfig());
@@ -59,9 +62,16 @@ async function readPlan(): Promise<ChaosPlan> {
   return JSON.parse(text.split('\n')[0]) as ChaosPlan;
 }
 
-let fed = 0;
+let fed = await firstToFeed();
 const refundsAsked = new Set<string>();
 let busy = false;
+
+/** Where this life starts feeding: REDELIVERED visits before the first one whose receipt is not recorded yet. */
+async function firstToFeed(): Promise<number> {
+  const recorded = new Set((await db.query<{ visit_id: string }>('SELECT visit_id FROM receipts')).rows.map((row) => row.visit_id));
+  const firstMissing = visits.findIndex((visit) => !recorded.has(visit.started.visitId));
+  return Math.max(0, (firstMissing === -1 ? visits.length : firstMissing) - REDELIVERED);
+}
 
 async function tick(): Promise<void> {
   const now = systemClock.now();
