@@ -29,8 +29,8 @@ const EMPTY_SHARE = 0.15;
 /** Share of visits whose first line is refunded. */
 const REFUND_SHARE = 0.1;
 const ACCOUNTS = 40;
-/** A visit lasts this long before its exit, store clock, ms. */
-const VISIT_MS = 90_000;
+/** A visit lasts this long before its exit, store clock, ms: short, so a run of a minute has visits in the store at every moment. */
+export const CHAOS_VISIT_MS = 2_000;
 
 export function chaosVisits(index: StoreIndex, plan: ChaosPlan): ChaosVisit[] {
   const random = createRandom(plan.seed).fork('chaos-visits');
@@ -49,7 +49,7 @@ export function chaosVisits(index: StoreIndex, plan: ChaosPlan): ChaosVisit[] {
         });
     const base = { schemaVersion: SCHEMA_VERSION, storeId: index.store.id } as const;
     return {
-      started: { ...base, eventId: `visit-started/${visitId}`, ts: exitMs - VISIT_MS, visitId, kind: 'shopper', accountId, partySize: 1 },
+      started: { ...base, eventId: `visit-started/${visitId}`, ts: exitMs - CHAOS_VISIT_MS, visitId, kind: 'shopper', accountId, partySize: 1 },
       receipt: {
         ...base,
         eventId: `receipt/${visitId}`,

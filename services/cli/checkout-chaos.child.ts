@@ -63,6 +63,7 @@ async function readPlan(): Promise<ChaosPlan> {
 }
 
 let fed = await firstToFeed();
+let startedFed = fed;
 const refundsAsked = new Set<string>();
 let busy = false;
 
@@ -75,11 +76,9 @@ async function firstToFeed(): Promise<number> {
 
 async function tick(): Promise<void> {
   const now = systemClock.now();
-  while (fed < visits.length && visits[fed].receipt.exitMs <= now) {
-    await bus.publish('visit.started', visits[fed].started);
-    await bus.publish('visit.receipt-finalised', visits[fed].receipt);
-    fed++;
-  }
+  // Each visit's start when it starts (its hold is put on the card then), its receipt at its exit.
+  while (startedFed < visits.length && visits[startedFed].started.ts <= now) await bus.publish('visit.started', visits[startedFed++].started);
+  while (fed < visits.length && visits[fed].receipt.exitMs <= now && fed < startedFed) await bus.publish('visit.receipt-finalised', visits[fed++].receipt);
   const charged = new Set(
     (await db.query<{ visit_id: string }>("SELECT visit_id FROM charges WHERE status = 'captured' AND charge_id = visit_id")).rows.map((row) => row.visit_id),
   );

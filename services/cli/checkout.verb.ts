@@ -7,7 +7,7 @@ import { indexStore, loadStore, WalkoutError } from '../../libs/contracts/index.
 import { openDatabase, parseDatabaseConfig, type DatabaseConfig } from '../../libs/db/index.ts';
 import { DEFAULT_POSTGRES_URL, dropSchema, freshSchema, postgresProblem } from '../../libs/db/db.harness.ts';
 import { createRandom } from '../../libs/sim/random.ts';
-import { chaosVisits, type ChaosPlan } from '../../libs/checkout/chaos.visits.ts';
+import { CHAOS_VISIT_MS, chaosVisits, type ChaosPlan } from '../../libs/checkout/chaos.visits.ts';
 import { scoreChaos, type ChaosScore } from '../../libs/checkout/chaos.eval.ts';
 import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 
@@ -21,8 +21,8 @@ import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CHILD = 'services/cli/checkout-chaos.child.ts';
 const STORE = 'fixtures/stores/kiosk.json';
-/** The first visit leaves this long after the first life is up; ms. */
-const LEAD_MS = 200;
+/** The first visit leaves this long after the first life is up (it comes in CHAOS_VISIT_MS before); ms. */
+const LEAD_MS = CHAOS_VISIT_MS + 200;
 /** Faults of the local provider in every life. */
 const FAULTS = { declineRate: 0.05, timeoutRate: 0.05, transientRate: 0.05 } as const;
 
