@@ -22,6 +22,15 @@ export const errorCatalogue = {
   TOOL_MISSING: { status: 500, retriable: false, summary: 'An external tool (such as ffmpeg) cannot be found.' },
   TOOL_FAILED: { status: 500, retriable: true, summary: 'An external tool (such as ffmpeg) was found but failed; its last output is given.' },
   OUTPUT_REFUSED: { status: 409, retriable: false, summary: 'A command will not write where it was told: the target is or holds one of its inputs or the folder it runs in, or holds something it does not make (--force replaces that).' },
+  DATABASE_UNAVAILABLE: { status: 503, retriable: true, summary: 'The database cannot be reached (server down, connection lost); the work is tried again.' },
+  DATABASE_FAILED: { status: 500, retriable: false, summary: 'The database refused or could not hold a value (a bigint beyond what a number holds exactly, a broken constraint).' },
+  MIGRATION_INVALID: { status: 500, retriable: false, summary: 'A schema migration is misnamed, failed, or was edited after it was applied.' },
+  PAYMENT_DECLINED: { status: 402, retriable: false, summary: 'The card processor declined (a definitive answer): the visit is in payment failed and retried by policy with a new authorisation.' },
+  PAYMENT_TIMEOUT: { status: 504, retriable: true, summary: 'The card processor did not answer in time: the payment may or may not have happened; retry with the same idempotency key.' },
+  PAYMENT_UNAVAILABLE: { status: 503, retriable: true, summary: 'The card processor failed before doing anything (transient); retry with the same idempotency key.' },
+  PAYMENT_REFUSED: { status: 422, retriable: false, summary: 'The card processor refused a request as wrong: a capture above its hold, a refund above what was captured, an unknown authorisation.' },
+  IDEMPOTENCY_CONFLICT: { status: 409, retriable: false, summary: 'An idempotency key was used again with a different request.' },
+  RECEIPT_NOT_FOUND: { status: 404, retriable: false, summary: 'No such receipt, or no such line on it.' },
   USAGE: { status: 400, retriable: false, summary: 'A command was called with wrong arguments.' },
 } as const satisfies Record<string, { status: number; retriable: boolean; summary: string }>;
 

@@ -4,6 +4,7 @@ export * from './store.load.ts';
 export * from './store.index.ts';
 export * from './events.schema.ts';
 export * from './visits.schema.ts';
+export * from './checkout.schema.ts';
 export * from './topics.ts';
 export * from './errors.ts';
 export * from './recording.schema.ts';

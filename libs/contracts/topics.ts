@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SCHEMA_VERSION } from './common.schema.ts';
 import * as events from './events.schema.ts';
 import * as visits from './visits.schema.ts';
+import * as checkout from './checkout.schema.ts';
 
 /**
  * The topic map: every arrow of the data flow. Names are `domain.past-tense-event`; the partition key
@@ -110,6 +111,21 @@ export const topics = {
     schema: visits.ReceiptFinalised,
     key: (m) => m.visitId,
     description: 'The final receipt of a visit that left.',
+  }),
+  'checkout.charged': topic({
+    schema: checkout.CheckoutCharged,
+    key: (m) => m.visitId,
+    description: 'Money was taken for a visit, once.',
+  }),
+  'checkout.payment-failed': topic({
+    schema: checkout.CheckoutPaymentFailed,
+    key: (m) => m.visitId,
+    description: 'A charge was declined; retried by policy.',
+  }),
+  'checkout.refunded': topic({
+    schema: checkout.CheckoutRefunded,
+    key: (m) => m.visitId,
+    description: 'A receipt line was refunded, once.',
   }),
 } as const;
 

@@ -9,7 +9,7 @@ import { Id, SCHEMA_VERSION, StoreClockMs } from './common.schema.ts';
  * same thing the same way and every consumer dedupes on `eventId`.
  */
 
-const eventBase = {
+export const eventBase = {
   schemaVersion: z.literal(SCHEMA_VERSION).describe('Version of the event schema.'),
   eventId: z.string().min(1).max(160).describe('Unique id of this event, derived from what it is; consumers dedupe on it.'),
   storeId: Id.describe('The store the event happened in.'),

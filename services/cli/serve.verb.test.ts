@@ -12,7 +12,7 @@ const logLines = (stderr: string) =>
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 
-for (const name of ['shelf', 'tracker', 'gate', 'fusion', 'cart']) {
+for (const name of ['shelf', 'tracker', 'gate', 'fusion', 'cart', 'checkout']) {
   test(`serve ${name} runs the service until SIGTERM, logs as JSON lines, and prints what it counted`, { timeout: 60_000 }, async (t) => {
     const service = startServe([name, '--json']);
     const { child } = service;

@@ -9,6 +9,8 @@ import { createGateService, GATE_GROUP } from '../gate/gate.service.ts';
 import { createFusionService, FUSION_GROUP } from '../fusion/fusion.service.ts';
 import { createCartService, CART_GROUP } from '../cart/cart.service.ts';
 import { createEntryVerifier, loadEntryKeys, MemoryAccountStatus, MemoryNonceStore, ENTRY_KEYS_FILE_VARIABLE } from '../../libs/entry/index.ts';
+import { createCheckoutService, CHECKOUT_GROUP } from '../checkout/checkout.service.ts';
+import { loadDatabaseConfig } from '../../libs/db/index.ts';
 
 /**
  * One pipeline stage as a process of its own, on the bus the environment names (Kafka, in a
@@ -163,6 +165,16 @@ export const serveCartVerb = simpleServeVerb({
   outputs: 'cart.updated and visit.receipt-finalised',
   note: 'Several may run: everything it takes is keyed by visit.',
   build: ({ index, bus, logger }) => createCartService({ index, bus, logger, clock: systemClock }),
+});
+
+export const serveCheckoutVerb = simpleServeVerb({
+  stage: 'checkout',
+  group: CHECKOUT_GROUP,
+  summary: 'Run checkout alone: visits and final receipts in, each visit charged once, checkout.* out, until stopped.',
+  inputs: 'visit.started, visit.receipt-finalised, cart.updated and review.item-resolved',
+  outputs: 'checkout.charged, checkout.payment-failed and checkout.refunded, and charges the local payment provider',
+  note: 'The database is WALKOUT_DATABASE_URL: empty or "embedded" (in memory), "embedded:<folder>", or postgres://... (several may run on the server: everything it takes is keyed by visit).',
+  build: ({ index, bus, logger }) => createCheckoutService({ index, bus, logger, clock: systemClock, database: loadDatabaseConfig() }),
 });
 
 /** --idle-ms: absent, the tracker's own default; "infinity" for a replay; else whole milliseconds. */

@@ -73,6 +73,14 @@ export const verbs: Record<string, { summary: string; load: () => Promise<Verb> 
     summary: 'Run the carts alone: visits, attributions and review decisions in, carts and final receipts out, until stopped.',
     load: async () => (await import('./serve.verb.ts')).serveCartVerb,
   },
+  'serve checkout': {
+    summary: 'Run checkout alone: visits and final receipts in, each visit charged once, checkout.* out, until stopped.',
+    load: async () => (await import('./serve.verb.ts')).serveCheckoutVerb,
+  },
+  'checkout chaos': {
+    summary: 'Run visits through checkout in a process killed at random, with a failing payment provider; count double and missing charges.',
+    load: async () => (await import('./checkout.verb.ts')).checkoutChaosVerb,
+  },
   'import plates': {
     summary: 'Import per-plate load-cell CSVs (public cashierless layout) into a recording.',
     load: async () => (await import('./import.verb.ts')).importPlatesVerb,

@@ -7,6 +7,8 @@ import { createTrackerService, type TrackerService } from '../tracker/tracker.se
 import { createGateService, type GateService } from '../gate/gate.service.ts';
 import { createFusionService, type FusionService } from '../fusion/fusion.service.ts';
 import { createCartService, type CartService } from '../cart/cart.service.ts';
+import { createCheckoutService, type CheckoutService } from '../checkout/checkout.service.ts';
+import type { DatabaseConfig } from '../../libs/db/index.ts';
 import type { Logger } from '../../libs/log/logger.ts';
 import type { Clock } from '../../libs/clock/clock.ts';
 import type { EntryVerifier } from '../../libs/entry/entry.verifier.ts';
@@ -18,7 +20,8 @@ import type { EntryVerifier } from '../../libs/entry/entry.verifier.ts';
  * when a pose detector is given (it is the slow stage: see services/camera), and the tracker with
  * it (or alone, with `tracking`, for poses that come from elsewhere). With `visits`, the money path
  * runs too: the gate stage binds visits to tracks, fusion decides who took what, carts follow each
- * visit and finalise its receipt (checkout joins this list when it lands).
+ * visit and finalise its receipt, and checkout charges it (on the embedded database unless told
+ * otherwise).
  */
 export interface StoreDependencies {
   index: StoreIndex;
@@ -38,10 +41,15 @@ export interface StoreDependencies {
   visits?: boolean;
   /** The entry-code check for gates that present codes (gate.code-presented); a replay carries verified scans and needs none. */
   entry?: EntryVerifier;
+  /**
+   * With visits: checkout's database (embedded in memory by default), or false to leave checkout out
+   * (a scoring run that never charges).
+   */
+  checkout?: false | { database?: DatabaseConfig };
 }
 
 /** The stages that consume, in data-flow order: each is flushed and stopped in this order. */
-export type ConsumerStage = 'tracker' | 'shelf' | 'gate' | 'fusion' | 'cart';
+export type ConsumerStage = 'tracker' | 'shelf' | 'gate' | 'fusion' | 'cart' | 'checkout';
 
 export interface StopOptions {
   /**
@@ -58,6 +66,7 @@ export interface StoreRuntime {
   readonly gate: GateService | undefined;
   readonly fusion: FusionService | undefined;
   readonly cart: CartService | undefined;
+  readonly checkout: CheckoutService | undefined;
   start(): Promise<void>;
   /** Finishes what is in flight (open shelf segments included), then stops every stage. */
   stop(options?: StopOptions): Promise<void>;
@@ -81,6 +90,10 @@ export function createStore(deps: StoreDependencies): StoreRuntime {
   const gate = service('gate', (common) => createGateService({ ...common, entry: deps.entry }));
   const fusion = service('fusion', createFusionService);
   const cart = service('cart', createCartService);
+  const checkout =
+    deps.visits && deps.checkout !== false
+      ? createCheckoutService({ index: deps.index, bus: deps.bus, clock: deps.clock, logger: deps.logger?.child({ service: 'checkout' }), database: deps.checkout?.database })
+      : undefined;
   /** The stages that hold state until the end of a run (open shelf segments, instants waiting for cameras, visits, carts), in data-flow order. */
   const consumers: Array<[ConsumerStage, { start(): Promise<void>; flush(): Promise<void>; stop(): Promise<void> } | undefined]> = [
     ['tracker', tracker],
@@ -88,6 +101,7 @@ export function createStore(deps: StoreDependencies): StoreRuntime {
     ['gate', gate],
     ['fusion', fusion],
     ['cart', cart],
+    ['checkout', checkout],
   ];
   return {
     shelf,
@@ -96,6 +110,7 @@ export function createStore(deps: StoreDependencies): StoreRuntime {
     gate,
     fusion,
     cart,
+    checkout,
     async start() {
       await camera?.start();
       for (const [, stage] of consumers) await stage?.start();

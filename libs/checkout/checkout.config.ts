@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { WalkoutError } from '../contracts/errors.ts';
+
+/**
+ * How checkout takes money, validated once and frozen. The decline policy is the part a shopper
+ * feels: a declined charge is tried again after each wait in `declineRetryMs` in turn, then every
+ * last wait for ever (the visit stays "payment failed" and the account may not enter meanwhile);
+ * `retryPaymentNow` skips the wait when the shopper has changed the card.
+ */
+const ms = (max: number) => z.number().int().min(1).max(max);
+const HOUR_MS = 3_600_000;
+
+export const CheckoutConfigSchema = z
+  .strictObject({
+    holdCents: z.number().int().min(1).default(5_000).describe('Hold put on the card at entry, minor units, for a store without its own.'),
+    holdCentsByStore: z.record(z.string(), z.number().int().min(1)).default({}).describe('Hold per store id.'),
+    retry: z
+      .strictObject({
+        initialMs: ms(60_000).default(200).describe('First wait after a timeout or transient failure.'),
+        maxMs: ms(3_600_000).default(30_000).describe('Longest wait between tries.'),
+      })
+      .prefault({}),
+    declineRetryMs: z
+      .array(ms(30 * 24 * HOUR_MS))
+      .min(1)
+      .default([15 * 60_000, HOUR_MS, 6 * HOUR_MS, 24 * HOUR_MS])
+      .describe('Waits before trying a declined charge again (a new authorisation each time); the last repeats.'),
+    leaseMs: ms(600_000).default(30_000).describe('How long a dispatcher owns an outbox row it took; a dead one\'s rows go to another after this.'),
+    pollMs: ms(60_000).default(250).describe('How often the dispatcher looks for due rows (it is also woken by every new row).'),
+    deferMs: ms(60_000).default(250).describe('Wait for a charge whose hold is still being authorised.'),
+    batch: z.number().int().min(1).max(1_000).default(32).describe('Rows a dispatcher takes at once.'),
+    concurrency: z.number().int().min(1).max(256).default(8).describe('Rows a dispatcher works on at once.'),
+  })
+  .superRefine((config, ctx) => {
+    if (config.retry.initialMs > config.retry.maxMs) ctx.addIssue({ code: 'custom', path: ['retry', 'initialMs'], message: 'the first wait is longer than the longest wait' });
+  });
+
+export type CheckoutConfigInput = z.input<typeof CheckoutConfigSchema>;
+export type CheckoutConfig = Readonly<z.output<typeof CheckoutConfigSchema>>;
+
+export function parseCheckoutConfig(input: CheckoutConfigInput = {}, source = 'checkout config'): CheckoutConfig {
+  const result = CheckoutConfigSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `${source}${issue.path.length ? ` at ${issue.path.join('.')}` : ''}: ${issue.message}`);
+    throw new WalkoutError('CONFIG_INVALID', `${source} is invalid:\n${lines.join('\n')}`, { details: result.error.issues });
+  }
+  return Object.freeze(result.data);
+}
+
+/** The wait before the n-th retry of a declined charge (n from 1). */
+export function declineWaitMs(config: CheckoutConfig, declines: number): number {
+  return config.declineRetryMs[Math.min(declines, config.declineRetryMs.length) - 1];
+}
+
+/** Exponential backoff with jitter: between half and all of initial·2^(attempt-1), capped. */
+export function backoffMs(config: CheckoutConfig, attempt: number, random: () => number): number {
+  const ceiling = Math.min(config.retry.maxMs, config.retry.initialMs * 2 ** Math.min(attempt - 1, 30));
+  return Math.round(ceiling / 2 + (ceiling / 2) * random());
+}

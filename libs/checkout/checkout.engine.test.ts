@@ -1,0 +1,232 @@
+import assert from 'node:assert/strict';
+import { after, beforeEach, describe, test } from 'node:test';
+import { SCHEMA_VERSION } from '../contracts/common.schema.ts';
+import { WalkoutError } from '../contracts/errors.ts';
+import type { ReceiptFinalised, VisitStarted } from '../contracts/visits.schema.ts';
+import { ManualClock } from '../clock/clock.ts';
+import { openDatabase } from '../db/db.factory.ts';
+import { embeddedMemoryKind, postgresKind, postgresTarget } from '../db/db.harness.ts';
+import type { Database } from '../db/db.types.ts';
+import { createLocalProvider, readLedger, type PaymentFaults } from '../payments/local.provider.ts';
+import { parseCheckoutConfig } from './checkout.config.ts';
+import { createCheckout, type Checkout } from './checkout.engine.ts';
+import { exitToChargeMs, loadReceipt } from './checkout.repository.ts';
+
+/**
+ * Checkout against the real local provider and a real database (embedded, and the server when it
+ * answers), driven by hand on a ManualClock: each visit charged once, holds voided, declines kept
+ * and retried by policy, refunds once, review decisions charged once, work left by a dead
+ * dispatcher taken over when its lease runs out.
+ */
+
+const target = await postgresTarget();
+if ('fail' in target) test('a PostgreSQL server answers for the checkout tests', () => assert.fail(target.fail));
+const kinds = [embeddedMemoryKind(), postgresKind(target)];
+const T0 = 1_767_225_600_000;
+const HOLD = 5_000;
+const config = parseCheckoutConfig({ holdCents: HOLD, declineRetryMs: [60_000, 600_000], retry: { initialMs: 100, maxMs: 2_000 }, leaseMs: 5_000 });
+const PRICES: Record<string, number> = { 'p-cola': 250, 'p-crisps': 180, 'p-wine': 7_900 };
+
+function started(visitId: string, accountId = 'acct-1'): VisitStarted {
+  return { schemaVersion: SCHEMA_VERSION, eventId: `visit-started/${visitId}`, storeId: 'kiosk', ts: T0, visitId, kind: 'shopper', accountId, partySize: 1 };
+}
+
+function receipt(visitId: string, lines: Array<[string, number]>, pending: ReceiptFinalised['pending'] = [], accountId = 'acct-1'): ReceiptFinalised {
+  const priced = lines.map(([productId, quantity]) => ({ productId, quantity, unitPriceCents: PRICES[productId], totalCents: PRICES[productId] * quantity }));
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    eventId: `receipt/${visitId}`,
+    storeId: 'kiosk',
+    ts: T0 + 60_000,
+    visitId,
+    receiptId: `receipt-${visitId}`,
+    accountId,
+    exitMs: T0 + 60_000,
+    lines: priced,
+    pending,
+    totalCents: priced.reduce((sum, line) => sum + line.totalCents, 0),
+  };
+}
+
+for (const kind of kinds) {
+  describe(`checkout on ${kind.name}`, { skip: kind.skip || kind.fail || false }, () => {
+    let db: Database | undefined;
+    let clock: ManualClock;
+    let published: Array<{ topic: string; message: { eventId: string } & Record<string, unknown> }>;
+    const open = async () => (db ??= await openDatabase(await kind.config('checkout')));
+    after(async () => {
+      await db?.close();
+      await kind.cleanup();
+    });
+    beforeEach(async () => {
+      const opened = await open();
+      // One database for the file (PGlite takes seconds to open); every test starts from empty tables.
+      const tables = ['provider_ledger', 'provider_authorisations', 'provider_idempotency', 'refunds', 'outbox', 'charges', 'review_items', 'receipt_lines', 'receipts', 'cart_events', 'visits', 'accounts', 'used_entry_nonces'];
+      await opened.query(`TRUNCATE ${tables.join(', ')}`);
+      clock = new ManualClock(T0);
+      published = [];
+    });
+
+    const checkout = async (faults?: PaymentFaults): Promise<Checkout> =>
+      createCheckout({
+        db: await open(),
+        provider: createLocalProvider({ db: await open(), clock, faults }),
+        clock,
+        config,
+        publish: async (topic, message) => void published.push({ topic, message: message as never }),
+        priceOf: (productId) => PRICES[productId],
+        currency: 'EUR',
+        random: () => 0.5,
+      });
+
+    /** Delivers everything, moving the clock to each next due row, until nothing waits (or `untilMs`). */
+    const settle = async (engine: Checkout, untilMs = Infinity) => {
+      for (let rounds = 0; rounds < 1_000; rounds++) {
+        await engine.drain();
+        const due = await engine.nextDueMs();
+        if (due === null || due > untilMs) return;
+        if (due > clock.now()) await clock.advance(due - clock.now());
+      }
+      assert.fail('the outbox did not empty in 1000 rounds');
+    };
+    const ledger = async (reference?: string) => (await readLedger(await open())).filter((entry) => reference === undefined || entry.reference === reference);
+    const moves = async (reference: string) => (await ledger(reference)).map((entry) => [entry.operation, entry.amountCents, entry.idempotencyKey]);
+    const topics = () => published.map((entry) => `${entry.topic} ${entry.message.eventId}`);
+
+    test('a visit within its hold: the hold is captured once, for the receipt total, however often the messages come', async () => {
+      const engine = await checkout();
+      await engine.onVisitStarted(started('v-1'));
+      await engine.onVisitStarted(started('v-1'));
+      await settle(engine);
+      await clock.advance(1_500);
+      await engine.onReceiptFinalised(receipt('v-1', [['p-cola', 2], ['p-crisps', 1]]));
+      await engine.onReceiptFinalised(receipt('v-1', [['p-cola', 2], ['p-crisps', 1]]));
+      await settle(engine);
+      assert.deepEqual(await moves('v-1'), [['authorise', HOLD, 'hold/v-1'], ['capture', 680, 'v-1']]);
+      assert.deepEqual(topics(), ['checkout.charged charged/v-1']);
+      assert.equal(published[0].message.amountCents, 680);
+      assert.deepEqual(await exitToChargeMs(await open()), [clock.now() - (T0 + 60_000)]);
+      const view = await loadReceipt(await open(), 'receipt-v-1');
+      assert.deepEqual(view?.charges, [{ chargeId: 'v-1', amountCents: 680, status: 'captured', declines: 0 }]);
+      assert.equal(await engine.hasUnpaidVisit('acct-1'), false);
+    });
+
+    test('an empty receipt voids its hold and takes nothing', async () => {
+      const engine = await checkout();
+      await engine.onVisitStarted(started('v-empty'));
+      await engine.onReceiptFinalised(receipt('v-empty', []));
+      await settle(engine);
+      assert.deepEqual(await moves('v-empty'), [['authorise', HOLD, 'hold/v-empty'], ['void', HOLD, 'void/v-empty']]);
+      assert.deepEqual(topics(), []);
+    });
+
+    test('above the hold: the full amount is authorised anew and captured, and the hold voided', async () => {
+      const engine = await checkout();
+      await engine.onVisitStarted(started('v-big'));
+      await engine.onReceiptFinalised(receipt('v-big', [['p-wine', 1]]));
+      await settle(engine);
+      assert.deepEqual(await moves('v-big'), [
+        ['authorise', HOLD, 'hold/v-big'],
+        ['authorise', 7_900, 'v-big/auth-1'],
+        ['capture', 7_900, 'v-big'],
+        ['void', HOLD, 'void/v-big'],
+      ]);
+    });
+
+    test('a decline: the visit is payment failed, the account owes it, and the policy tries again until it is paid', async () => {
+      const failing = await checkout({ declineRate: 1 });
+      await failing.onReceiptFinalised(receipt('v-declined', [['p-cola', 1]]));
+      await settle(failing, clock.now());
+      assert.equal(await failing.hasUnpaidVisit('acct-1'), true);
+      assert.deepEqual(topics(), ['checkout.payment-failed payment-failed/v-declined/1']);
+      assert.equal(await failing.nextDueMs(), clock.now() + 60_000, 'tried again after the first wait of the policy');
+      await settle(failing, clock.now() + 60_000);
+      assert.equal((await ledger('v-declined')).filter((entry) => entry.operation === 'decline').length, 2, 'declined again at the next try');
+      // The card works again: the next try of the policy (600 s later) takes the money, once.
+      const working = await checkout();
+      await settle(working);
+      assert.deepEqual(
+        (await moves('v-declined')).filter(([operation]) => operation !== 'decline'),
+        [['authorise', 250, 'v-declined/auth-3'], ['capture', 250, 'v-declined']],
+      );
+      assert.equal(await working.hasUnpaidVisit('acct-1'), false);
+      assert.deepEqual(topics().at(-1), 'checkout.charged charged/v-declined');
+    });
+
+    test('through timeouts and transient failures, twenty visits are each charged once', async () => {
+      const engine = await checkout({ timeoutRate: 0.35, transientRate: 0.25, seed: 11 });
+      const visits = Array.from({ length: 20 }, (_, i) => `v-f${i}`);
+      for (const [i, visit] of visits.entries()) {
+        await engine.onVisitStarted(started(visit));
+        await engine.onReceiptFinalised(receipt(visit, i % 5 === 0 ? [] : [['p-cola', i % 3 + 1]]));
+      }
+      await settle(engine);
+      const captures = (await ledger()).filter((entry) => entry.operation === 'capture');
+      assert.deepEqual(captures.map((entry) => entry.reference).sort(), visits.filter((_, i) => i % 5 !== 0).sort());
+      const voids = (await ledger()).filter((entry) => entry.operation === 'void');
+      assert.deepEqual(voids.map((entry) => entry.reference).sort(), visits.filter((_, i) => i % 5 === 0).sort());
+      assert.ok(engine.stats().retries > 0, 'the faults happened');
+      assert.equal(new Set(topics()).size, 16, 'one charged message per charged visit (after dedupe by id)');
+    });
+
+    test('a line is refunded once, however often it is asked, before or after the charge', async () => {
+      const engine = await checkout();
+      await engine.onVisitStarted(started('v-r'));
+      await engine.onReceiptFinalised(receipt('v-r', [['p-cola', 2], ['p-crisps', 1]]));
+      const early = await engine.refundLine('receipt-v-r', 2);
+      assert.deepEqual(early, { refundId: 'refund/receipt-v-r/2', amountCents: 180, status: 'pending' });
+      await settle(engine);
+      assert.deepEqual(await engine.refundLine('receipt-v-r', 2), { ...early, status: 'refunded' });
+      await settle(engine);
+      const again = await checkout();
+      await again.refundLine('receipt-v-r', 2);
+      await settle(again);
+      assert.deepEqual((await moves('v-r')).filter(([operation]) => operation === 'refund'), [['refund', 180, 'refund/receipt-v-r/2']]);
+      await assert.rejects(engine.refundLine('receipt-v-r', 9), (error: WalkoutError) => error.code === 'RECEIPT_NOT_FOUND');
+      const view = await loadReceipt(await open(), 'receipt-v-r');
+      assert.deepEqual(view?.lines.map((line) => line.refund), [null, { status: 'refunded', amountCents: 180 }]);
+    });
+
+    test('a line pending review: the sure lines at exit, the decided item once later, a dismissal nothing', async () => {
+      const engine = await checkout();
+      await engine.onVisitStarted(started('v-p'));
+      const pending = [
+        { reviewId: 'rev-1', shelfEventId: 'se-1', candidates: [{ productId: 'p-crisps', quantity: 1 }] },
+        { reviewId: 'rev-2', shelfEventId: 'se-2', candidates: [{ productId: 'p-cola', quantity: 1 }] },
+      ];
+      await engine.onReceiptFinalised(receipt('v-p', [['p-cola', 1]], pending));
+      await settle(engine);
+      const resolved = (reviewId: string, decision: Parameters<Checkout['onReviewResolved']>[0]['decision']) => ({
+        schemaVersion: SCHEMA_VERSION,
+        eventId: `resolved/${reviewId}`,
+        storeId: 'kiosk',
+        ts: clock.now(),
+        reviewId,
+        decision,
+        reviewer: 'op-1',
+      });
+      const taken = resolved('rev-1', { outcome: 'attributed', visitId: 'v-p', lines: [{ productId: 'p-crisps', quantity: 1 }], kind: 'pick' });
+      await engine.onReviewResolved(taken);
+      await engine.onReviewResolved(taken);
+      await engine.onReviewResolved(resolved('rev-2', { outcome: 'dismissed', note: 'a shadow' }));
+      await settle(engine);
+      const captures = (await moves('v-p')).filter(([operation]) => operation === 'capture');
+      assert.deepEqual(captures, [['capture', 250, 'v-p'], ['capture', 180, 'v-p/review/rev-1']]);
+      const view = await loadReceipt(await open(), 'receipt-v-p');
+      assert.equal(view?.totalCents, 430);
+      assert.deepEqual(view?.lines.map((line) => [line.lineNo, line.productId, line.source]), [[1, 'p-cola', 'exit'], [2, 'p-crisps', 'review']]);
+    });
+
+    test('work a dead dispatcher leased is taken over when its lease runs out, and done once', async () => {
+      const engine = await checkout();
+      await engine.onVisitStarted(started('v-lease'));
+      await engine.onReceiptFinalised(receipt('v-lease', [['p-cola', 1]]));
+      // A dispatcher that leased every row and died before doing any of it.
+      await (await open()).query('UPDATE outbox SET lease_until_ms = $1, attempts = attempts + 1', [clock.now() + config.leaseMs]);
+      assert.equal(await engine.drain(), 0, 'nothing is taken while the lease holds');
+      await clock.advance(config.leaseMs);
+      await settle(engine);
+      assert.deepEqual((await moves('v-lease')).map(([operation]) => operation), ['authorise', 'capture']);
+    });
+  });
+}

@@ -1,0 +1,500 @@
+import { SCHEMA_VERSION } from '../contracts/common.schema.ts';
+import { WalkoutError } from '../contracts/errors.ts';
+import type { CheckoutCharged, CheckoutPaymentFailed, CheckoutRefunded } from '../contracts/checkout.schema.ts';
+import type { CartUpdated, ReceiptFinalised, ReviewItemResolved, VisitStarted } from '../contracts/visits.schema.ts';
+import type { Clock } from '../clock/clock.ts';
+import type { Database, Queryable } from '../db/db.types.ts';
+import { silentLogger, type Logger } from '../log/logger.ts';
+import type { PaymentProvider } from '../payments/payment.types.ts';
+import { backoffMs, declineWaitMs, type CheckoutConfig } from './checkout.config.ts';
+import {
+  enqueue,
+  enqueuePublish,
+  hasUnpaidVisit,
+  leaseDue,
+  loadCharge,
+  loadVisit,
+  markDelivered,
+  nextDueMs,
+  recordCartUpdated,
+  recordReceipt,
+  recordVisitStarted,
+  reschedule,
+  type ChargeRow,
+  type OutboxRow,
+} from './checkout.repository.ts';
+
+/**
+ * Checkout: a visit that walked out is charged once, never twice, never zero times.
+ *
+ * What comes in is written down first, in one transaction with the work it asks for (the outbox):
+ * a visit's start with its hold to authorise, a final receipt with its charge. A dispatcher then
+ * delivers each outbox row until it is acknowledged, retrying with backoff and jitter; a crash at any
+ * point leaves the row undelivered and its lease runs out, so another try (this process restarted,
+ * or another) picks it up. Every call to the processor carries an idempotency key that names what it
+ * is, never the attempt: a retry after a timeout can only get the first answer.
+ *
+ * How a visit is charged (chargeVisit):
+ * - nothing taken: the hold is voided;
+ * - up to the hold: the hold is captured (key: the visit id);
+ * - above the hold, or no hold (declined at entry): the full amount is authorised anew (key:
+ *   <charge>/auth-<n>), captured (key: the visit id) and the old hold voided. Processors will not
+ *   capture above an authorisation, so this is what "capture more than the hold" comes to.
+ * A decline is definitive and moves no money: the charge is "declined", the visit "payment failed",
+ * checkout.payment-failed goes out, and the charge is tried again by policy (declineRetryMs) under
+ * the next authorisation key. Captures are never retried under a new key, so nothing is taken twice.
+ *
+ * Lines pending review at exit: the sure lines are charged at exit; a later decision that the visit
+ * took an item adds its lines to the receipt and charges them once (key visit/review/<review id>);
+ * a dismissal, a put or an item given to another visit charges nothing. A refund is per line, once
+ * (key refund/<receipt>/<line>), from the charge that took that line.
+ */
+
+type Publish = (topic: string, message: { eventId: string }) => Promise<void>;
+
+export interface CheckoutDependencies {
+  db: Database;
+  provider: PaymentProvider;
+  clock: Clock;
+  config: CheckoutConfig;
+  /** Publishes a checkout message (the bus's publish); called by the dispatcher, from the outbox. */
+  publish: Publish;
+  /** Unit price of a product in the store, for lines a review decision adds. */
+  priceOf: (productId: string) => number | undefined;
+  /** The store's currency. */
+  currency: string;
+  logger?: Logger;
+  /** Jitter; Math.random unless a test or the chaos run seeds it. */
+  random?: () => number;
+}
+
+export interface CheckoutStats {
+  visitsStarted: number;
+  receipts: number;
+  duplicates: number;
+  holds: number;
+  holdsDeclined: number;
+  captured: number;
+  voided: number;
+  declines: number;
+  refunds: number;
+  published: number;
+  retries: number;
+}
+
+export interface RefundAnswer {
+  readonly refundId: string;
+  readonly amountCents: number;
+  /** pending until the processor answered; refunded once it did. */
+  readonly status: 'pending' | 'refunded';
+}
+
+export interface Checkout {
+  onVisitStarted(message: VisitStarted): Promise<void>;
+  onReceiptFinalised(message: ReceiptFinalised): Promise<void>;
+  onCartUpdated(message: CartUpdated): Promise<void>;
+  onReviewResolved(message: ReviewItemResolved): Promise<void>;
+  /** Refunds one receipt line once, whoever asks and however often. */
+  refundLine(receiptId: string, lineNo: number, reason?: string): Promise<RefundAnswer>;
+  /** Tries a declined visit's charge now (the shopper changed the card). */
+  retryPaymentNow(visitId: string): Promise<boolean>;
+  hasUnpaidVisit(accountId: string): Promise<boolean>;
+  /** Starts the dispatcher: it looks for due rows every pollMs and whenever a row is written. */
+  start(): void;
+  /** Stops the dispatcher after the rows it works on; their leases run out if it is killed instead. */
+  stop(): Promise<void>;
+  /** Delivers every row due now, and again until none is due (for tests and the end of a replay). */
+  drain(): Promise<number>;
+  /** The earliest time something waits to be delivered, or null. */
+  nextDueMs(): Promise<number | null>;
+  stats(): CheckoutStats;
+}
+
+/** What a dispatched row came to. */
+type Outcome = { kind: 'handled' } | { kind: 'later'; dueMs: number; error: string | null; countAttempt: boolean };
+/** Delivered, or rescheduled by the handler itself in the transaction that recorded why (a decline). */
+const handled: Outcome = { kind: 'handled' };
+
+export function createCheckout(deps: CheckoutDependencies): Checkout {
+  const { db, provider, clock, config } = deps;
+  const logger = deps.logger ?? silentLogger;
+  const random = deps.random ?? Math.random;
+  const stats: CheckoutStats = { visitsStarted: 0, receipts: 0, duplicates: 0, holds: 0, holdsDeclined: 0, captured: 0, voided: 0, declines: 0, refunds: 0, published: 0, retries: 0 };
+  let stopTimer: (() => void) | undefined;
+  let running: Promise<number> | null = null;
+  let again = false;
+  let stopped = true;
+
+  const holdFor = (storeId: string) => config.holdCentsByStore[storeId] ?? config.holdCents;
+  const base = (storeId: string, eventId: string, now: number) => ({ schemaVersion: SCHEMA_VERSION, eventId, storeId, ts: now });
+
+  /** Wakes the dispatcher after a write (not in tests that drive it by hand). */
+  const wake = () => {
+    if (!stopped) void dispatch().catch((error) => logger.error('checkout dispatcher failed', { error: (error as Error).message }));
+  };
+
+  // --- what comes in -------------------------------------------------------------------------
+
+  const onVisitStarted = async (message: VisitStarted) => {
+    const fresh = await db.transaction((tx) => recordVisitStarted(tx, message, { cents: holdFor(message.storeId), currency: deps.currency }, clock.now()));
+    if (fresh) stats.visitsStarted++;
+    else stats.duplicates++;
+    if (fresh) wake();
+  };
+
+  const onReceiptFinalised = async (message: ReceiptFinalised) => {
+    const fresh = await db.transaction((tx) => recordReceipt(tx, message, deps.currency, clock.now()));
+    if (fresh) stats.receipts++;
+    else stats.duplicates++;
+    if (fresh) wake();
+  };
+
+  const onCartUpdated = async (message: CartUpdated) => {
+    if (!(await db.transaction((tx) => recordCartUpdated(tx, message)))) stats.duplicates++;
+  };
+
+  const onReviewResolved = async (message: ReviewItemResolved) => {
+    const now = clock.now();
+    const charged = await db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ visit_id: string; receipt_id: string }>(
+        "SELECT visit_id, receipt_id FROM review_items WHERE review_id = $1 AND kind = 'pending-line' AND status = 'open' FOR UPDATE",
+        [message.reviewId],
+      );
+      let added = false;
+      for (const item of rows) {
+        const decision = message.decision;
+        const takes = decision.outcome === 'attributed' && decision.visitId === item.visit_id && decision.kind === 'pick';
+        await tx.query('UPDATE review_items SET status = $3, resolved_ms = $4, decision = $5 WHERE review_id = $1 AND visit_id = $2', [
+          message.reviewId,
+          item.visit_id,
+          takes ? 'attributed' : 'dismissed',
+          now,
+          JSON.stringify(decision),
+        ]);
+        if (takes && decision.outcome === 'attributed') added = (await addReviewLines(tx, item.visit_id, item.receipt_id, message.reviewId, decision.lines, now)) || added;
+      }
+      return added;
+    });
+    if (charged) wake();
+  };
+
+  /** The lines a review decision gives a visit, appended to its receipt, with their own charge. */
+  const addReviewLines = async (tx: Queryable, visitId: string, receiptId: string, reviewId: string, lines: ReadonlyArray<{ productId: string; quantity: number }>, now: number) => {
+    const chargeId = `${visitId}/review/${reviewId}`;
+    const { rows } = await tx.query<{ next: number }>('SELECT coalesce(max(line_no), 0) + 1 AS next FROM receipt_lines WHERE receipt_id = $1', [receiptId]);
+    let lineNo = rows[0].next;
+    let amount = 0;
+    const priced = lines.map((line) => {
+      const unit = deps.priceOf(line.productId) ?? 0;
+      if (deps.priceOf(line.productId) === undefined) logger.warn('a product without a price is charged at 0', { visitId, productId: line.productId });
+      amount += unit * line.quantity;
+      return { ...line, unit };
+    });
+    const account = await tx.query<{ account_id: string | null }>('SELECT account_id FROM receipts WHERE receipt_id = $1', [receiptId]);
+    const inserted = await tx.query(
+      "INSERT INTO charges (charge_id, visit_id, receipt_id, account_id, amount_cents, status, created_ms) VALUES ($1, $2, $3, $4, $5, 'pending', $6) ON CONFLICT DO NOTHING",
+      [chargeId, visitId, receiptId, account.rows[0]?.account_id ?? null, amount, now],
+    );
+    if (inserted.rowCount === 0) return false;
+    for (const line of priced)
+      await tx.query(
+        "INSERT INTO receipt_lines (receipt_id, line_no, product_id, quantity, unit_price_cents, total_cents, source, review_id, charge_id) VALUES ($1, $2, $3, $4, $5, $6, 'review', $7, $8)",
+        [receiptId, lineNo++, line.productId, line.quantity, line.unit, line.unit * line.quantity, reviewId, chargeId],
+      );
+    await tx.query('UPDATE receipts SET total_cents = total_cents + $2 WHERE receipt_id = $1', [receiptId, amount]);
+    await enqueue(tx, { outboxId: `charge/${chargeId}`, kind: 'charge', payload: { chargeId }, now });
+    return true;
+  };
+
+  const refundLine = async (receiptId: string, lineNo: number, reason = 'contest approved'): Promise<RefundAnswer> => {
+    const refundId = `refund/${receiptId}/${lineNo}`;
+    const now = clock.now();
+    const answer = await db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ total_cents: number; charge_id: string }>('SELECT total_cents, charge_id FROM receipt_lines WHERE receipt_id = $1 AND line_no = $2', [receiptId, lineNo]);
+      if (rows.length === 0) throw new WalkoutError('RECEIPT_NOT_FOUND', `receipt ${receiptId} has no line ${lineNo}`);
+      const [line] = rows;
+      if (line.total_cents === 0) throw new WalkoutError('PAYMENT_REFUSED', `receipt ${receiptId} line ${lineNo} cost nothing: there is nothing to refund`);
+      const inserted = await tx.query(
+        "INSERT INTO refunds (refund_id, receipt_id, line_no, charge_id, amount_cents, status, reason, requested_ms) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7) ON CONFLICT DO NOTHING",
+        [refundId, receiptId, lineNo, line.charge_id, line.total_cents, reason, now],
+      );
+      if (inserted.rowCount > 0) await enqueue(tx, { outboxId: refundId, kind: 'refund', payload: { refundId }, now });
+      const kept = await tx.query<{ amount_cents: number; status: 'pending' | 'refunded' }>('SELECT amount_cents, status FROM refunds WHERE refund_id = $1', [refundId]);
+      return { refundId, amountCents: kept.rows[0].amount_cents, status: kept.rows[0].status, fresh: inserted.rowCount > 0 };
+    });
+    if (answer.fresh) wake();
+    return { refundId: answer.refundId, amountCents: answer.amountCents, status: answer.status };
+  };
+
+  const retryPaymentNow = async (visitId: string) => {
+    const { rowCount } = await db.query(
+      "UPDATE outbox SET next_attempt_ms = $2 WHERE kind = 'charge' AND delivered_ms IS NULL AND payload->>'chargeId' IN (SELECT charge_id FROM charges WHERE visit_id = $1 AND status = 'declined')",
+      [visitId, clock.now()],
+    );
+    if (rowCount > 0) wake();
+    return rowCount > 0;
+  };
+
+  // --- the dispatcher ------------------------------------------------------------------------
+
+  const authoriseHold = async (row: OutboxRow): Promise<Outcome> => {
+    const { visitId, accountId, amountCents, currency } = row.payload as { visitId: string; accountId: string; amountCents: number; currency: string };
+    const answer = await provider.authorise({ idempotencyKey: `hold/${visitId}`, accountId, amountCents, currency, reference: visitId });
+    await db.transaction(async (tx) => {
+      if (answer.outcome === 'authorised')
+        await tx.query("UPDATE visits SET hold_status = 'authorised', hold_authorisation_id = $2, updated_ms = $3 WHERE visit_id = $1 AND hold_status = 'requested'", [visitId, answer.authorisationId, clock.now()]);
+      else await tx.query("UPDATE visits SET hold_status = 'declined', updated_ms = $2 WHERE visit_id = $1 AND hold_status = 'requested'", [visitId, clock.now()]);
+      await markDelivered(tx, row.seq, clock.now());
+    });
+    if (answer.outcome === 'authorised') stats.holds++;
+    else stats.holdsDeclined++;
+    return handled;
+  };
+
+  const chargeVisit = async (row: OutboxRow): Promise<Outcome> => {
+    const charge = await loadCharge(db, (row.payload as { chargeId: string }).chargeId);
+    if (!charge) throw new WalkoutError('RECEIPT_NOT_FOUND', `outbox row ${row.outboxId} names no charge`);
+    const visit = (await loadVisit(db, charge.visitId))!;
+    const exitCharge = charge.chargeId === charge.visitId;
+    if (charge.status === 'captured' || charge.status === 'voided') return finish(row, async () => undefined);
+    if (exitCharge && visit.holdStatus === 'requested') return { kind: 'later', dueMs: clock.now() + config.deferMs, error: null, countAttempt: false };
+    const hold = exitCharge && visit.holdStatus === 'authorised' ? visit.holdAuthorisationId : null;
+    if (charge.status === 'not-charged' || !charge.accountId) {
+      if (hold) await provider.void({ idempotencyKey: `void/${visit.visitId}`, authorisationId: hold, reference: visit.visitId });
+      return finish(row, (tx) => setHold(tx, visit.visitId, hold ? 'voided' : null));
+    }
+    if (charge.amountCents === 0) {
+      if (hold) await provider.void({ idempotencyKey: `void/${visit.visitId}`, authorisationId: hold, reference: visit.visitId });
+      stats.voided++;
+      return finish(row, async (tx) => {
+        await tx.query("UPDATE charges SET status = 'voided', settled_ms = $2 WHERE charge_id = $1", [charge.chargeId, clock.now()]);
+        await tx.query("UPDATE visits SET status = 'nothing-to-charge', updated_ms = $2 WHERE visit_id = $1", [visit.visitId, clock.now()]);
+        await setHold(tx, visit.visitId, hold ? 'voided' : null);
+      });
+    }
+    let authorisationId = charge.authorisationId ?? (hold && charge.amountCents <= visit.holdCents ? hold : null);
+    if (!authorisationId) {
+      const answer = await provider.authorise({
+        idempotencyKey: `${charge.chargeId}/auth-${charge.declines + 1}`,
+        accountId: charge.accountId,
+        amountCents: charge.amountCents,
+        currency: visit.currency,
+        reference: visit.visitId,
+      });
+      if (answer.outcome === 'declined') return declined(row, charge, visit.storeId, answer.reason);
+      authorisationId = answer.authorisationId;
+      await db.query('UPDATE charges SET authorisation_id = $2 WHERE charge_id = $1', [charge.chargeId, authorisationId]);
+    }
+    const capture = await provider.capture({ idempotencyKey: charge.chargeId, authorisationId, amountCents: charge.amountCents, reference: visit.visitId });
+    const heldElsewhere = hold !== null && hold !== authorisationId;
+    if (heldElsewhere) await provider.void({ idempotencyKey: `void/${visit.visitId}`, authorisationId: hold, reference: visit.visitId });
+    const exitMs = (await db.query<{ exit_ms: number }>('SELECT exit_ms FROM receipts WHERE receipt_id = $1', [charge.receiptId])).rows[0].exit_ms;
+    stats.captured++;
+    return finish(row, async (tx) => {
+      const now = clock.now();
+      await tx.query("UPDATE charges SET status = 'captured', authorisation_id = $2, capture_id = $3, settled_ms = $4, last_error = NULL WHERE charge_id = $1", [
+        charge.chargeId,
+        authorisationId,
+        capture.captureId,
+        now,
+      ]);
+      if (exitCharge) {
+        await tx.query("UPDATE visits SET status = 'charged', updated_ms = $2 WHERE visit_id = $1", [visit.visitId, now]);
+        await setHold(tx, visit.visitId, hold === null ? null : heldElsewhere ? 'voided' : 'captured');
+      } else await settleVisitIfPaid(tx, visit.visitId, now);
+      const message: CheckoutCharged = {
+        ...base(visit.storeId, `charged/${charge.chargeId}`, now),
+        visitId: visit.visitId,
+        receiptId: charge.receiptId,
+        chargeId: charge.chargeId,
+        accountId: charge.accountId!,
+        amountCents: charge.amountCents,
+        currency: visit.currency,
+        exitMs,
+      };
+      await enqueuePublish(tx, 'checkout.charged', message, now);
+    });
+  };
+
+  /** A visit whose later charge was paid is no longer "payment failed" unless another charge still is. */
+  const settleVisitIfPaid = async (tx: Queryable, visitId: string, now: number) => {
+    await tx.query(
+      "UPDATE visits SET status = 'charged', updated_ms = $2 WHERE visit_id = $1 AND status = 'payment-failed' AND NOT EXISTS (SELECT 1 FROM charges WHERE visit_id = $1 AND status = 'declined')",
+      [visitId, now],
+    );
+  };
+
+  const setHold = async (tx: Queryable, visitId: string, status: 'voided' | 'captured' | null) => {
+    if (status) await tx.query('UPDATE visits SET hold_status = $2 WHERE visit_id = $1', [visitId, status]);
+  };
+
+  const declined = async (row: OutboxRow, charge: ChargeRow, storeId: string, reason: string): Promise<Outcome> => {
+    const now = clock.now();
+    const declines = charge.declines + 1;
+    const dueMs = now + declineWaitMs(config, declines);
+    stats.declines++;
+    await db.transaction(async (tx) => {
+      await tx.query("UPDATE charges SET status = 'declined', declines = $2, last_error = $3 WHERE charge_id = $1", [charge.chargeId, declines, reason]);
+      await tx.query("UPDATE visits SET status = 'payment-failed', updated_ms = $2 WHERE visit_id = $1", [charge.visitId, now]);
+      const message: CheckoutPaymentFailed = {
+        ...base(storeId, `payment-failed/${charge.chargeId}/${declines}`, now),
+        visitId: charge.visitId,
+        receiptId: charge.receiptId,
+        chargeId: charge.chargeId,
+        accountId: charge.accountId!,
+        amountCents: charge.amountCents,
+        reason,
+        declines,
+        nextAttemptMs: dueMs,
+      };
+      await enqueuePublish(tx, 'checkout.payment-failed', message, now);
+      await reschedule(tx, row.seq, dueMs, `declined: ${reason}`);
+    });
+    logger.warn('payment declined; the visit is payment failed and tried again later', { visitId: charge.visitId, chargeId: charge.chargeId, declines, nextAttemptMs: dueMs });
+    return handled;
+  };
+
+  const refund = async (row: OutboxRow): Promise<Outcome> => {
+    const { refundId } = row.payload as { refundId: string };
+    const { rows } = await db.query<{ receipt_id: string; line_no: number; charge_id: string; amount_cents: number; status: string }>(
+      'SELECT receipt_id, line_no, charge_id, amount_cents, status FROM refunds WHERE refund_id = $1',
+      [refundId],
+    );
+    const request = rows[0];
+    if (request.status === 'refunded') return finish(row, async () => undefined);
+    const charge = (await loadCharge(db, request.charge_id))!;
+    // A line is refunded from what its charge took: until that charge is captured, the refund waits.
+    const authorisationId = charge.status === 'captured' ? charge.authorisationId : null;
+    if (!authorisationId) return { kind: 'later', dueMs: clock.now() + config.retry.maxMs, error: `charge ${charge.chargeId} is ${charge.status}`, countAttempt: false };
+    const answer = await provider.refund({ idempotencyKey: refundId, authorisationId, amountCents: request.amount_cents, reference: charge.visitId });
+    stats.refunds++;
+    const storeId = (await loadVisit(db, charge.visitId))!.storeId;
+    return finish(row, async (tx) => {
+      const now = clock.now();
+      await tx.query("UPDATE refunds SET status = 'refunded', settled_ms = $2 WHERE refund_id = $1", [refundId, now]);
+      const message: CheckoutRefunded = {
+        ...base(storeId, `refunded/${refundId}`, now),
+        visitId: charge.visitId,
+        receiptId: request.receipt_id,
+        lineNo: request.line_no,
+        refundId,
+        accountId: charge.accountId!,
+        amountCents: answer.amountCents,
+      };
+      await enqueuePublish(tx, 'checkout.refunded', message, now);
+    });
+  };
+
+  const publishRow = async (row: OutboxRow): Promise<Outcome> => {
+    const { topic, message } = row.payload as { topic: string; message: { eventId: string } };
+    await deps.publish(topic, message);
+    stats.published++;
+    return finish(row, async () => undefined);
+  };
+
+  /** Marks the row delivered in one transaction with what its answer changed. */
+  const finish = async (row: OutboxRow, write: (tx: Queryable) => Promise<void>): Promise<Outcome> => {
+    await db.transaction(async (tx) => {
+      await write(tx);
+      await markDelivered(tx, row.seq, clock.now());
+    });
+    return handled;
+  };
+
+  const handlers: Record<OutboxRow['kind'], (row: OutboxRow) => Promise<Outcome>> = {
+    authorise: authoriseHold,
+    charge: chargeVisit,
+    refund,
+    publish: publishRow,
+  };
+
+  const deliver = async (row: OutboxRow): Promise<void> => {
+    let outcome: Outcome;
+    try {
+      outcome = await handlers[row.kind](row);
+    } catch (error) {
+      const retriable = !(error instanceof WalkoutError) || error.retriable;
+      // A request the processor refuses as wrong will not pass by itself; it is kept, tried rarely and logged loudly, never dropped.
+      const dueMs = clock.now() + (retriable ? backoffMs(config, row.attempts, random) : config.retry.maxMs);
+      (retriable ? logger.warn : logger.error).call(logger, 'checkout could not deliver; tried again later', { outboxId: row.outboxId, attempts: row.attempts, error: (error as Error).message, dueMs });
+      stats.retries++;
+      outcome = { kind: 'later', dueMs, error: (error as Error).message, countAttempt: true };
+    }
+    if (outcome.kind === 'later') {
+      const later = outcome;
+      await db.transaction((tx) => reschedule(tx, row.seq, later.dueMs, later.error, later.countAttempt)).catch((error) =>
+        logger.warn('could not reschedule an outbox row; its lease runs out instead', { outboxId: row.outboxId, error: (error as Error).message }),
+      );
+    }
+  };
+
+  /** One pass: leases what is due and delivers it, `concurrency` rows at a time; returns rows handled. */
+  const pass = async (): Promise<number> => {
+    const rows = await db.transaction((tx) => leaseDue(tx, clock.now(), config.leaseMs, config.batch));
+    // Rows of one visit go in order (its hold before its charge); visits go side by side.
+    const byKey = new Map<string, OutboxRow[]>();
+    for (const row of rows) {
+      const key = String((row.payload as { visitId?: string; chargeId?: string }).visitId ?? (row.payload as { chargeId?: string }).chargeId ?? row.outboxId).split('/')[0];
+      byKey.set(key, [...(byKey.get(key) ?? []), row]);
+    }
+    const queues = [...byKey.values()];
+    const workers = Array.from({ length: Math.min(config.concurrency, queues.length) }, async () => {
+      for (let queue = queues.shift(); queue; queue = queues.shift()) for (const row of queue) await deliver(row);
+    });
+    await Promise.all(workers);
+    return rows.length;
+  };
+
+  /** Passes until nothing due is left; one at a time (a wake while running asks for one more pass). */
+  const dispatch = async (): Promise<number> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      let total = 0;
+      do {
+        again = false;
+        for (let handled = await pass(); handled > 0; handled = await pass()) total += handled;
+      } while (again);
+      return total;
+    })();
+    try {
+      return await running;
+    } finally {
+      running = null;
+    }
+  };
+
+  let lastPurgeMs = clock.now();
+  const PURGE_EVERY_MS = 3_600_000;
+
+  return {
+    onVisitStarted,
+    onReceiptFinalised,
+    onCartUpdated,
+    onReviewResolved,
+    refundLine,
+    retryPaymentNow,
+    hasUnpaidVisit: (accountId) => hasUnpaidVisit(db, accountId),
+    start() {
+      stopped = false;
+      stopTimer = clock.every(config.pollMs, () => {
+        wake();
+        if (clock.now() - lastPurgeMs >= PURGE_EVERY_MS) {
+          lastPurgeMs = clock.now();
+          void provider.purgeExpiredKeys().catch(() => undefined);
+        }
+      });
+      wake();
+    },
+    async stop() {
+      stopped = true;
+      stopTimer?.();
+      while (running) await running.catch(() => undefined);
+    },
+    drain: dispatch,
+    nextDueMs: () => nextDueMs(db),
+    stats: () => ({ ...stats }),
+  };
+}
