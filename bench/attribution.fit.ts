@@ -20,7 +20,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { openRecording } from '../libs/recording/index.ts';
-import { calibrate, jointOptions, pickHypotheses, situationOf, whoProbabilities, whosOf, type AttributionParams, type Situation, type Who } from '../libs/fusion/attribution.model.ts';
+import { calibrate, jointOptions, situationOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type Situation, type Who } from '../libs/fusion/attribution.model.ts';
 import type { StoreIndex } from '../libs/contracts/index.ts';
 import { PROFILE_OFFSETS_MS } from '../libs/fusion/hand.evidence.ts';
 import { bestIsRight, labelRecords, runFusion, type LabelledRecord } from '../libs/fusion/fusion.eval.ts';
@@ -83,7 +83,7 @@ function jointLogLikelihood(params: AttributionParams, records: LabelledRecord[]
   let sum = 0;
   for (const r of records) {
     if (!r.truth || r.event.hypotheses.length === 0) continue;
-    const hypotheses = r.pickContext ? pickHypotheses(params, r.event.hypotheses, r.pickContext) : r.event.hypotheses;
+    const hypotheses = r.whatContext ? whatHypotheses(params, r.event.kind, r.event.hypotheses, r.whatContext) : r.event.hypotheses;
     const options = jointOptions(params, r.event.kind, whosUnder(params, r), hypotheses);
     const truth = options.find((o) => o.who.visitId === r.truth!.visitId && o.productId === r.truth!.productId && o.quantity === r.truth!.quantity);
     sum += Math.log(Math.max(JOINT_FLOOR, truth?.probability ?? 0));
@@ -157,11 +157,12 @@ function fitWhat(start: AttributionParams, records: LabelledRecord[]): Attributi
   const picks = records.filter((r) => r.event.kind === 'pick');
   let put = { params: start, value: jointLogLikelihood(start, puts) };
   for (const uncarriedPut of [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2])
-    for (const unseenCarry of [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 1]) {
-      const trial = { ...start, uncarriedPut, unseenCarry };
-      const value = jointLogLikelihood(trial, puts);
-      if (value > put.value) put = { params: trial, value };
-    }
+    for (const unseenCarry of [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 1])
+      for (const wrongLanePut of [0.02, 0.05, 0.1, 0.2, 0.5, 1]) {
+        const trial = { ...start, uncarriedPut, unseenCarry, wrongLanePut };
+        const value = jointLogLikelihood(trial, puts);
+        if (value > put.value) put = { params: trial, value };
+      }
   let pick = { params: put.params, value: jointLogLikelihood(put.params, picks) };
   for (const misplacedPrior of [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5])
     for (const shelfOnlyPrior of [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1]) {
@@ -170,7 +171,7 @@ function fitWhat(start: AttributionParams, records: LabelledRecord[]): Attributi
       if (value > pick.value) pick = { params: trial, value };
     }
   const p = pick.params;
-  console.log(`what fitted: puts ${put.value.toFixed(2)} (uncarried ${p.uncarriedPut}, unseen ${p.unseenCarry}), picks ${pick.value.toFixed(2)} (misplaced ${p.misplacedPrior}, shelf only ${p.shelfOnlyPrior})`);
+  console.log(`what fitted: puts ${put.value.toFixed(2)} (uncarried ${p.uncarriedPut}, unseen ${p.unseenCarry}, wrong lane ${p.wrongLanePut}), picks ${pick.value.toFixed(2)} (misplaced ${p.misplacedPrior}, shelf only ${p.shelfOnlyPrior})`);
   return p;
 }
 
@@ -258,6 +259,7 @@ const INITIAL: AttributionParams = {
   unseenCarry: 0.05,
   misplacedPrior: 1,
   shelfOnlyPrior: 0.1,
+  wrongLanePut: 0.2,
   calibrationSlope: 1,
   calibrationIntercept: 0,
   calibrationUnplanned: 0,

@@ -11,10 +11,13 @@ import { FAR_M, type HandEvidence } from './hand.evidence.ts';
  * was seen); the unseen option has a fixed score. Softmax gives P(person); a visit's probability is
  * the sum over its people (a group's members all count for the payer).
  *
- * What: the shelf event's product hypotheses. For a put, what each visit carries weighs in (a
- * put-back is most likely of an item the person holds): a hypothesis the visit does not hold is
- * multiplied by `uncarriedPut`. Who and what are normalised together, so a put of something only one
- * of two people near the shelf carries goes to that one.
+ * What: every product and quantity that could have moved, each weighed by how well its weight fits
+ * the change and by a prior: what the lanes are planned for; for a pick, what fusion saw misplaced
+ * there, for a put, what the people near the shelf carry (a put-back on the wrong lane); or what only
+ * the shelf lists. For a put, what each visit carries weighs in again per visit (a put-back is most
+ * likely of an item that person holds): a product the visit does not hold is multiplied by
+ * `uncarriedPut`. Who and what are normalised together, so a put of something only one of two
+ * people near the shelf carries goes to that one.
  *
  * The joint probability of the best (visit, product, quantity) is then mapped through a Platt
  * calibration (fitted on training runs) into the stated confidence.
@@ -52,6 +55,12 @@ export interface AttributionParams {
   misplacedPrior: number;
   shelfOnlyPrior: number;
   /**
+   * Prior of a put of a product the lanes are not planned for that someone near the shelf holds (put
+   * back on the wrong lane), against one put back where it belongs (1). A product nobody near holds
+   * and only the shelf lists has `shelfOnlyPrior`, for puts as for picks.
+   */
+  wrongLanePut: number;
+  /**
    * Platt calibration of the joint probability, with the situations the joint is overconfident in:
    * confidence = sigmoid(slope * logit(p) + intercept + the terms of the situation). A product the
    * lanes are not planned for (the shelf's or fusion's belief of a misplaced item, which can be
@@ -74,44 +83,60 @@ const EPS = 1e-6;
 
 /** What a weight change of a product and quantity is measured with on top of the event's own sigma, grams. */
 export const WEIGHT_MODEL_GRAMS = 2;
-/** A product misplaced on a plate is considered for a pick of up to this many units at once. */
-const MAX_MISPLACED_UNITS = 3;
+/** A product misplaced on a plate (for a pick) or carried (for a put) is considered up to this many units at once. */
+const MAX_UNITS_CONSIDERED = 3;
 /** A hypothesis further than this many sigmas from the measured change is not considered. */
 const MAX_WEIGHT_SIGMAS = 5;
 
-export interface PickContext {
+/** What an event's products are weighed with besides the shelf's own list. */
+export interface WhatContext {
   deltaGrams: number;
   sigmaGrams: number;
   /** Products the event's lanes are planned for. */
   planned: ReadonlySet<string>;
-  /** Units of each product fusion saw put on the event's plates by mistake. */
+  /** Picks: units of each product fusion saw put on the event's plates by mistake (or may have, pending review). */
   misplaced: ReadonlyMap<string, number>;
+  /** Puts: units of each product the people near the shelf may hold, the most any one of them holds. */
+  carried: ReadonlyMap<string, number>;
   product(productId: string): { unitWeightGrams: number; weightSpreadGrams: number } | undefined;
 }
 
+/** How well `quantity` units of a product explain the change: a Gaussian in grams, or 0 beyond MAX_WEIGHT_SIGMAS. */
+function weightLikelihood(context: WhatContext, product: { unitWeightGrams: number; weightSpreadGrams: number }, quantity: number): number {
+  const sigma = Math.sqrt(context.sigmaGrams ** 2 + quantity * product.weightSpreadGrams ** 2 + WEIGHT_MODEL_GRAMS ** 2);
+  const z = (Math.abs(context.deltaGrams) - quantity * product.unitWeightGrams) / sigma;
+  return Math.abs(z) > MAX_WEIGHT_SIGMAS ? 0 : Math.exp(-0.5 * z * z) / sigma;
+}
+
 /**
- * What a pick took: the shelf's hypotheses and the products fusion knows were put on these plates
- * by mistake, each weighed by how well its weight fits the change (a Gaussian in grams) and by its
- * prior (planned for the lane, misplaced there as fusion saw, or listed by the shelf alone).
+ * What moved: the shelf's hypotheses and what fusion knows besides (products misplaced on the plates
+ * for a pick, products the people near carry for a put), each weighed by its weight fit and its
+ * prior (see WhatContext and AttributionParams). Falls back to the shelf's list when nothing fits.
  */
-export function pickHypotheses(params: AttributionParams, shelf: readonly ProductHypothesis[], context: PickContext): ProductHypothesis[] {
+export function whatHypotheses(params: AttributionParams, kind: 'pick' | 'put', shelf: readonly ProductHypothesis[], context: WhatContext): ProductHypothesis[] {
   const options = new Map<string, { productId: string; quantity: number }>();
   for (const h of shelf) options.set(`${h.productId}x${h.quantity}`, h);
-  for (const [productId, units] of context.misplaced)
-    for (let quantity = 1; quantity <= Math.min(units, MAX_MISPLACED_UNITS); quantity++) options.set(`${productId}x${quantity}`, { productId, quantity });
+  const known = kind === 'pick' ? context.misplaced : context.carried;
+  for (const [productId, units] of known)
+    for (let quantity = 1; quantity <= Math.min(units, MAX_UNITS_CONSIDERED); quantity++) options.set(`${productId}x${quantity}`, { productId, quantity });
   const weighed: ProductHypothesis[] = [];
   for (const { productId, quantity } of options.values()) {
     const product = context.product(productId);
     if (!product) continue;
-    const sigma = Math.sqrt(context.sigmaGrams ** 2 + quantity * product.weightSpreadGrams ** 2 + WEIGHT_MODEL_GRAMS ** 2);
-    const z = (Math.abs(context.deltaGrams) - quantity * product.unitWeightGrams) / sigma;
-    if (Math.abs(z) > MAX_WEIGHT_SIGMAS) continue;
-    const prior = context.planned.has(productId) ? 1 : (context.misplaced.get(productId) ?? 0) >= quantity ? params.misplacedPrior : params.shelfOnlyPrior;
-    weighed.push({ productId, quantity, probability: (prior * Math.exp(-0.5 * z * z)) / sigma });
+    const likelihood = weightLikelihood(context, product, quantity);
+    if (likelihood === 0) continue;
+    weighed.push({ productId, quantity, probability: whatPrior(params, kind, context, productId, quantity) * likelihood });
   }
   const total = weighed.reduce((sum, h) => sum + h.probability, 0);
   if (total <= 0) return [...shelf];
   return weighed.map((h) => ({ ...h, probability: h.probability / total })).sort((a, b) => b.probability - a.probability);
+}
+
+function whatPrior(params: AttributionParams, kind: 'pick' | 'put', context: WhatContext, productId: string, quantity: number): number {
+  if (context.planned.has(productId)) return 1;
+  const known = kind === 'put' ? context.carried : context.misplaced;
+  if ((known.get(productId) ?? 0) >= quantity) return kind === 'put' ? params.wrongLanePut : params.misplacedPrior;
+  return params.shelfOnlyPrior;
 }
 
 export interface PersonScoreInput {

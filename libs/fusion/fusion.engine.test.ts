@@ -12,13 +12,15 @@ import {
 } from '../contracts/index.ts';
 import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
 import { EVIDENCE_AFTER_MS } from './hand.evidence.ts';
-import { DEFAULT_PARAMS, FusionEngine, SHELF_EVENT_WAIT_MS, type FusionOutput } from './fusion.engine.ts';
+import { DEFAULT_PARAMS, FusionEngine, HAND_REST_WAIT_MS, SHELF_EVENT_WAIT_MS, type FusionOutput } from './fusion.engine.ts';
 
 const index = fixtureStoreIndex();
 const T0 = 1_700_000_000_000;
 const LANE = 'g2-s2-l3'; // gondola g2 faces +x: shoppers stand at larger x, the lane's front is its max x
 const PRODUCT = index.placementByLane.get(LANE)!.productId;
 const OTHER_PRODUCT = index.placementByLane.get('g2-s2-l4')!.productId;
+/** A product of nearly the lane's product's weight, planned elsewhere: weight alone cannot tell the two apart. */
+const LOOKALIKE = [...index.products].find(([id, p]) => id !== PRODUCT && Math.abs(p.unitWeightGrams - index.products.get(PRODUCT)!.unitWeightGrams) < 5)![0];
 const box = index.lanes.get(LANE)!.lane.box;
 /** Where a hand closes on the front item: a few centimetres inside the lane, just above the shelf. */
 const IN_LANE: Vec3 = [box.max[0] - 0.06, (box.min[1] + box.max[1]) / 2, box.min[2] + 0.07];
@@ -134,14 +136,14 @@ test('a put-back goes to whoever holds the product when both hands were in the l
 
 test('near-equal weights on a put: the product the shopper carries is the one put back', () => {
   const engine = engineWith({ 'v-a': { trackId: 't-a' } });
-  holds(engine, 'v-a', OTHER_PRODUCT);
+  holds(engine, 'v-a', LOOKALIKE);
   const hypotheses = [
     { productId: PRODUCT, quantity: 1, probability: 0.55 },
-    { productId: OTHER_PRODUCT, quantity: 1, probability: 0.45 },
+    { productId: LOOKALIKE, quantity: 1, probability: 0.45 },
   ];
   const out = run(engine, shelfEvent('put', hypotheses), instants({ 't-a': reach(800, 1_500) }, 0, 3_000));
   const [attributed] = attributions(out);
-  assert.deepEqual(attributed?.lines, [{ productId: OTHER_PRODUCT, quantity: 1 }]);
+  assert.deepEqual(attributed?.lines, [{ productId: LOOKALIKE, quantity: 1 }]);
   assert.equal(attributed.misplaced, true, 'the other product does not belong on this lane');
 });
 
@@ -329,4 +331,65 @@ test('a pick by a person whose binding to their visit the gate doubted goes to r
   // A binding without doubt is charged as usual.
   const sure = run(engine, shelfEvent('pick', undefined, 10_000), instants({ 't-a': reach(10_300, 11_200), 't-b2': () => away(0.8) }, 8_100, 13_000));
   assert.equal(attributions(sure)[0]?.visitId, 'v-a');
+});
+
+
+test('a put-back on the wrong lane goes to the product the shopper holds, though the shelf lists the lane\'s own first', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  holds(engine, 'v-a', LOOKALIKE);
+  // The shelf knows nothing of carts: the lane's own product of nearly the same weight leads its list.
+  const event = { ...shelfEvent('put'), deltaGrams: index.products.get(LOOKALIKE)!.unitWeightGrams, hypotheses: [{ productId: PRODUCT, quantity: 1, probability: 1 }] };
+  const out = run(engine, event, instants({ 't-a': reach(800, 1_500) }, 0, 3_000));
+  assert.equal(reviews(out).length, 0);
+  const [attributed] = attributions(out);
+  assert.deepEqual(attributed.lines, [{ productId: LOOKALIKE, quantity: 1 }]);
+  assert.equal(attributed.misplaced, true);
+});
+
+test('a put in review still leaves its product on the plates: a later pick of that weight is not taken for the lane\'s own with false certainty', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+  // a holds two products of one weight and puts one on this lane: which one is for a reviewer.
+  const other = [...index.products].find(([id, p]) => id !== PRODUCT && id !== LOOKALIKE && Math.abs(p.unitWeightGrams - index.products.get(LOOKALIKE)!.unitWeightGrams) < 6)![0];
+  engine.onCartUpdated({
+    schemaVersion: SCHEMA_VERSION, eventId: 'cart-v-a-1', storeId: 'kiosk', ts: T0, visitId: 'v-a', version: 1,
+    lines: [LOOKALIKE, other].map((productId) => ({ productId, quantity: 1, unitPriceCents: 100, totalCents: 100 })), pendingReviewIds: [], totalCents: 200,
+  });
+  const grams = index.products.get(LOOKALIKE)!.unitWeightGrams;
+  const put = { ...shelfEvent('put'), deltaGrams: grams, hypotheses: [{ productId: PRODUCT, quantity: 1, probability: 1 }] };
+  const putOut = run(engine, put, instants({ 't-a': reach(800, 1_500), 't-b': () => away(1) }, 0, 3_000));
+  assert.equal(reviews(putOut).length, 1, 'the put goes to review');
+  // b picks from the lane a moment later, an item of that weight: the lane's own, or what a left there.
+  const pick = { ...shelfEvent('pick', undefined, 5_000), deltaGrams: -grams };
+  const pickOut = run(engine, pick, instants({ 't-b': reach(5_300, 6_200), 't-a': () => away(1) }, 3_100, 8_000));
+  const charged = attributions(pickOut)[0];
+  assert.ok(!charged || charged.lines[0].productId !== PRODUCT || charged.confidence < 0.9, `not a sure charge of the lane's product: ${JSON.stringify(charged?.lines)} at ${charged?.confidence}`);
+});
+
+test('a hand resting on the plate and lifted off is no item: nothing charged, nothing reviewed, and the visit settles', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  // The hand lands at 0.9 s and stays 4 s: the plate gains the hand's weight, then loses it.
+  const restGrams = 0.9 * index.products.get(PRODUCT)!.unitWeightGrams;
+  const rest = { ...shelfEvent('put'), deltaGrams: restGrams, hypotheses: [{ productId: PRODUCT, quantity: 1, probability: 1 }] };
+  const lift = { ...shelfEvent('pick', undefined, 4_000), deltaGrams: -restGrams - 1 };
+  const hand = reach(900, 5_100);
+  const out = [...engine.onShelfEvent(rest), ...instants({ 't-a': hand }, 0, 4_000).flatMap((p) => engine.onPeople(p))];
+  assert.equal(out.length, 0, 'the rest waits for its lift');
+  out.push(...engine.onShelfEvent(lift), ...instants({ 't-a': hand }, 4_100, 8_000).flatMap((p) => engine.onPeople(p)));
+  engine.onVisitEnded({ schemaVersion: SCHEMA_VERSION, eventId: 'ended-v-a', storeId: 'kiosk', ts: T0 + 8_000, visitId: 'v-a', exitMs: T0 + 8_000, confirmedByGate: true });
+  out.push(...instants({ 't-a': () => away(3) }, 8_100, 8_000 + SHELF_EVENT_WAIT_MS + 200).flatMap((p) => engine.onPeople(p)));
+  assert.equal(attributions(out).length, 0);
+  assert.equal(reviews(out).length, 0);
+  assert.equal(engine.notItemChanges, 2);
+  assert.equal(out.filter((o) => o.topic === 'fusion.visit-settled').length, 1);
+});
+
+test('a put nobody holds whose hand stays but is never lifted off is decided once the wait is over', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  const put = { ...shelfEvent('put'), hypotheses: [{ productId: PRODUCT, quantity: 1, probability: 1 }] };
+  const hand = reach(900, 6_000);
+  const early = [...engine.onShelfEvent(put), ...instants({ 't-a': hand }, 0, 3_000).flatMap((p) => engine.onPeople(p))];
+  assert.equal(early.length, 0);
+  const late = instants({ 't-a': hand }, 3_100, 1_300 + HAND_REST_WAIT_MS + 100).flatMap((p) => engine.onPeople(p));
+  assert.equal(reviews(late).length, 1, 'a put of something a never took goes to review');
+  assert.equal(reviews(late)[0].kind, 'unexpected-put');
 });

@@ -18,8 +18,8 @@ import {
   type VisitTrackBound,
 } from '../contracts/index.ts';
 import { inImage, projectPoint } from '../geometry/camera.ts';
-import { calibrate, jointOptions, pickHypotheses, situationOf, whoProbabilities, whosOf, type AttributionParams, type PickContext, type JointOption, type Who } from './attribution.model.ts';
-import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, HISTORY_MS, type HandEvidence } from './hand.evidence.ts';
+import { calibrate, jointOptions, situationOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type WhatContext, type Who } from './attribution.model.ts';
+import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, HISTORY_MS, IN_LANE_M, type HandEvidence } from './hand.evidence.ts';
 import fittedParams from './attribution.params.json' with { type: 'json' };
 
 /**
@@ -59,6 +59,17 @@ export const REACH_REUSE_MS = 1_200;
 export const NOT_AN_ITEM_SHARE = 0.5;
 /** Candidates listed in an attribution or a review, most likely first. */
 const MAX_CANDIDATES_LISTED = 8;
+/**
+ * A hand resting on a plate weighs like a small put, and lifting it like a small pick. A put nobody
+ * near the shelf carries, whose hand is still in the lane when the evidence ends, waits this long
+ * (store time, ms) for the same hand's pick of the same weight: the two together are no item.
+ */
+export const HAND_REST_WAIT_MS = 15_000;
+/** The lift matches the rest within this many standard deviations of the two changes, plus HAND_REST_SLACK_GRAMS. */
+const HAND_REST_SIGMAS = 3;
+const HAND_REST_SLACK_GRAMS = 4;
+/** A reviewed put's product at least this likely is kept as possibly misplaced on its plates. */
+export const MAYBE_MISPLACED_MIN = 0.1;
 
 export const DEFAULT_PARAMS: Readonly<AttributionParams> = Object.freeze(fittedParams.params as AttributionParams);
 
@@ -79,8 +90,8 @@ export interface SettledRecord {
   event: ShelfEventDetected;
   evidence: Array<HandEvidence & { visitId: string | null; reused: boolean }>;
   options: JointOption[];
-  /** For a pick: what its hypotheses were weighed with (so a fit can weigh them again). */
-  pickContext?: PickContext;
+  /** What its hypotheses were weighed with (so a fit can weigh them again); none for an unexplained change. */
+  whatContext?: WhatContext;
   confidence: number;
   outcome: 'attributed' | 'review' | 'unexpected-put' | 'unexplained' | 'not-an-item';
 }
@@ -125,6 +136,8 @@ export class FusionEngine {
   private readonly misplacedOnPlate = new Map<string, Map<string, number>>();
   private readonly storeId: string;
   private notItems = 0;
+  /** Puts that may be a hand resting on the plate, waiting for its lift: the track, and until when (store ms). */
+  private readonly restingHands = new Map<string, { event: ShelfEventDetected; trackId: string; untilMs: number }>();
 
   constructor(options: FusionEngineOptions) {
     this.index = options.index;
@@ -221,6 +234,10 @@ export class FusionEngine {
   flush(): FusionOutput[] {
     const out: FusionOutput[] = [];
     for (const event of [...this.pending.values()].sort(byEnd)) out.push(...this.settle(event));
+    for (const rest of [...this.restingHands.values()]) {
+      this.restingHands.delete(rest.event.shelfEventId);
+      out.push(...this.settle(rest.event, { restWaited: true }));
+    }
     out.push(...this.settleVisits(Infinity));
     return out;
   }
@@ -244,6 +261,11 @@ export class FusionEngine {
     const out: FusionOutput[] = [];
     const due = [...this.pending.values()].filter((event) => event.endMs + EVIDENCE_AFTER_MS <= until).sort(byEnd);
     for (const event of due) out.push(...this.settle(event));
+    for (const [id, rest] of this.restingHands)
+      if (rest.untilMs <= until) {
+        this.restingHands.delete(id);
+        out.push(...this.settle(rest.event, { restWaited: true }));
+      }
     this.forgetSettled(until);
     out.push(...this.settleVisits());
     return out;
@@ -270,7 +292,7 @@ export class FusionEngine {
     return holds;
   }
 
-  private settle(event: ShelfEventDetected): FusionOutput[] {
+  private settle(event: ShelfEventDetected, how: { restWaited?: boolean } = {}): FusionOutput[] {
     this.pending.delete(event.shelfEventId);
     this.settled.set(event.shelfEventId, event.endMs);
     const boxes = event.laneIds.map((laneId) => this.index.lanes.get(laneId)?.lane.box).filter((box): box is Box3 => box !== undefined);
@@ -292,13 +314,31 @@ export class FusionEngine {
       const visit = this.visit(visitId);
       return { staff: visit.kind === 'staff', holds: this.holdings(visit) };
     });
-    const pickContext = event.kind === 'pick' && event.hypotheses.length > 0 ? this.pickContext(event) : undefined;
-    const hypotheses = pickContext ? pickHypotheses(this.params, event.hypotheses, pickContext) : event.hypotheses;
+    const whatContext = event.hypotheses.length > 0 ? this.whatContext(event, whos) : undefined;
+    const hypotheses = whatContext ? whatHypotheses(this.params, event.kind, event.hypotheses, whatContext) : event.hypotheses;
     const options = hypotheses.length > 0 ? jointOptions(this.params, event.kind, whos, hypotheses) : [];
     const best = options[0];
     const confidence = best ? calibrate(this.params, best.probability, situationOf(this.index, event, best)) : 0;
-    const record = (outcome: SettledRecord['outcome']) => this.onSettled?.({ event, evidence, options, pickContext, confidence, outcome });
+    const record = (outcome: SettledRecord['outcome']) => this.onSettled?.({ event, evidence, options, whatContext, confidence, outcome });
 
+    if (event.kind === 'put' && !how.restWaited && (!best || !best.carried)) {
+      const hand = this.restingHand(evidence);
+      if (hand) {
+        this.restingHands.set(event.shelfEventId, { event, trackId: hand, untilMs: event.endMs + HAND_REST_WAIT_MS });
+        return [];
+      }
+    }
+    if (event.kind === 'pick') {
+      const rest = this.liftOfRest(event, evidence);
+      if (rest) {
+        // The hand that rested lifted off: neither change was an item.
+        this.restingHands.delete(rest.event.shelfEventId);
+        this.onSettled?.({ event: rest.event, evidence: [], options: [], confidence: 0, outcome: 'not-an-item' });
+        record('not-an-item');
+        this.notItems += 2;
+        return [];
+      }
+    }
     if (!best && this.tooSmallForAnItem(event)) {
       // A hand resting on the plate, a nudge: no cart can change by less than half the lightest item
       // that could have moved, so there is nothing to decide and nothing to review.
@@ -313,6 +353,7 @@ export class FusionEngine {
     const visitId = best.who.visitId;
     if (visitId === undefined || visitId === null || confidence < this.params.decideAbove) {
       record('review');
+      this.mayBeMisplaced(event, options);
       const reason =
         visitId === undefined
           ? 'nobody the cameras followed was near the shelf'
@@ -325,6 +366,7 @@ export class FusionEngine {
     if (doubt) {
       // Sure of the person, not of whose visit they are: charging them would be a guess.
       record('review');
+      this.mayBeMisplaced(event, options);
       const rivals = [...(this.entangled.get(visitId) ?? [])];
       return [this.review(event, 'attribution', `${visitId} took part through track ${best.who.trackId}, whose binding to it is in doubt: ${doubt}`, whos, evidence, candidates, options, rivals)];
     }
@@ -349,6 +391,23 @@ export class FusionEngine {
     return grams.length > 0 && Math.abs(event.deltaGrams) < NOT_AN_ITEM_SHARE * Math.min(...grams);
   }
 
+  /** The track whose wrist is still in the lanes when a put's evidence ends (a hand that may be resting there), if any. */
+  private restingHand(evidence: ReadonlyArray<HandEvidence>): string | undefined {
+    const inLane = evidence.filter((e) => (e.profile.at(-1) ?? Infinity) <= IN_LANE_M);
+    return inLane.length === 1 ? inLane[0].trackId : undefined;
+  }
+
+  /** A resting hand this pick lifts off: a waiting put on the same plates by a hand in the lanes now, of the same weight. */
+  private liftOfRest(event: ShelfEventDetected, evidence: ReadonlyArray<HandEvidence>) {
+    const here = new Set(evidence.filter((e) => e.contactM <= IN_LANE_M).map((e) => e.trackId));
+    for (const rest of this.restingHands.values()) {
+      if (!here.has(rest.trackId) || !rest.event.plateIds.some((plateId) => event.plateIds.includes(plateId))) continue;
+      const sigma = Math.hypot(rest.event.sigmaGrams, event.sigmaGrams);
+      if (Math.abs(rest.event.deltaGrams + event.deltaGrams) <= HAND_REST_SIGMAS * sigma + HAND_REST_SLACK_GRAMS) return rest;
+    }
+    return undefined;
+  }
+
   private reachSpent(trackId: string, event: ShelfEventDetected): boolean {
     return this.recentReaches.some(
       (reach) =>
@@ -359,12 +418,37 @@ export class FusionEngine {
     );
   }
 
-  private pickContext(event: ShelfEventDetected): PickContext {
+  private whatContext(event: ShelfEventDetected, whos: readonly Who[]): WhatContext {
     const misplaced = new Map<string, number>();
-    for (const plateId of event.plateIds)
-      for (const [productId, units] of this.misplacedOnPlate.get(plateId) ?? []) misplaced.set(productId, Math.max(units, misplaced.get(productId) ?? 0));
+    if (event.kind === 'pick')
+      for (const plateId of event.plateIds)
+        for (const [productId, units] of this.misplacedOnPlate.get(plateId) ?? []) misplaced.set(productId, Math.max(units, misplaced.get(productId) ?? 0));
+    const carried = new Map<string, number>();
+    if (event.kind === 'put')
+      for (const who of whos)
+        if (!who.staff) for (const [productId, units] of who.holds ?? []) if (units > 0) carried.set(productId, Math.max(units, carried.get(productId) ?? 0));
     const planned = new Set(event.laneIds.map((laneId) => this.index.placementByLane.get(laneId)?.productId).filter((id): id is string => id !== undefined));
-    return { deltaGrams: event.deltaGrams, sigmaGrams: event.sigmaGrams, planned, misplaced, product: (productId) => this.index.products.get(productId) };
+    return { deltaGrams: event.deltaGrams, sigmaGrams: event.sigmaGrams, planned, misplaced, carried, product: (productId) => this.index.products.get(productId) };
+  }
+
+  /**
+   * A put sent to review still left something on the plates: each product it may have been that the
+   * lanes are not planned for is kept as possibly misplaced there, so a later pick of it is weighed
+   * against the lane's own product instead of being taken for it with false certainty.
+   */
+  private mayBeMisplaced(event: ShelfEventDetected, options: readonly JointOption[]): void {
+    if (event.kind !== 'put') return;
+    const marginal = new Map<string, { productId: string; quantity: number; probability: number }>();
+    for (const option of options) {
+      const key = `${option.productId}x${option.quantity}`;
+      const entry = marginal.get(key) ?? { productId: option.productId, quantity: option.quantity, probability: 0 };
+      entry.probability += option.probability;
+      marginal.set(key, entry);
+    }
+    for (const { productId, quantity, probability } of marginal.values()) {
+      const planned = event.laneIds.some((laneId) => this.index.placementByLane.get(laneId)?.productId === productId);
+      if (probability >= MAYBE_MISPLACED_MIN && !planned) this.trackMisplaced(event, productId, quantity, true);
+    }
   }
 
   /** Keeps what fusion knows lies misplaced on each plate: a misplaced put adds, a pick of it takes away. */
@@ -501,7 +585,7 @@ export class FusionEngine {
       if (visit.settled || visit.exitMs === undefined) continue;
       const exitMs = visit.exitMs;
       if (until < exitMs + SHELF_EVENT_WAIT_MS) continue;
-      if ([...this.pending.values()].some((event) => event.startMs <= exitMs)) continue;
+      if ([...this.pending.values(), ...[...this.restingHands.values()].map((rest) => rest.event)].some((event) => event.startMs <= exitMs)) continue;
       visit.settled = true;
       out.push({
         topic: 'fusion.visit-settled',
