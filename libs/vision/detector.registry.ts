@@ -44,10 +44,10 @@ export interface DetectorChoice {
  * 1e-5, several times faster: docs/experiments/onnx-pose.md), and TF.js when ONNX Runtime or its
  * model cannot be loaded here: `fellBack` then says why.
  */
-export async function createChosenDetector(choice: DetectorChoice, verb: string): Promise<{ detector: PoseDetector; fellBack?: string }> {
+export async function createChosenDetector(choice: DetectorChoice, verb: string, option = '--detector'): Promise<{ detector: PoseDetector; fellBack?: string }> {
   const { detector: key, ...reading } = choice;
   if (key !== undefined && !(detectorKeys as string[]).includes(key))
-    throw new WalkoutError('USAGE', `${verb}: --detector is one of ${detectorKeys.join(', ')}, not ${JSON.stringify(key)}`);
+    throw new WalkoutError('USAGE', `${verb}: ${option} is one of ${detectorKeys.join(', ')}, not ${JSON.stringify(key)}`);
   if (key !== undefined) return { detector: await createDetector({ type: key, ...reading }) };
   try {
     return { detector: await createDetector({ type: 'onnx', ...reading }) };
