@@ -9,6 +9,7 @@ export const errorCatalogue = {
   STORE_INVALID: { status: 400, retriable: false, summary: 'A store description failed validation.' },
   SCENARIO_INVALID: { status: 400, retriable: false, summary: 'A simulator scenario failed validation.' },
   RECORDING_INVALID: { status: 400, retriable: false, summary: 'A recording file is malformed (file and line given).' },
+  IMAGE_INVALID: { status: 400, retriable: false, summary: 'An image file is missing or cannot be decoded (file given).' },
   RECORDING_NOT_FOUND: { status: 404, retriable: false, summary: 'A recording folder or one of its files is missing.' },
   MESSAGE_INVALID: { status: 400, retriable: false, summary: 'A bus message failed its topic schema.' },
   HANDLER_FAILED: { status: 500, retriable: true, summary: 'A bus handler threw; the message will be redelivered.' },

@@ -3,6 +3,7 @@ import { describeIssues, WalkoutError } from '../contracts/index.ts';
 import { MovenetConfig, movenetPlugin } from './movenet.detector.ts';
 import { OnnxConfig, onnxPlugin } from './onnx.detector.ts';
 import type { DetectorPlugin, PoseDetector } from './pose.detector.ts';
+import { TopdownConfig, topdownPlugin } from './topdown.detector.ts';
 
 /**
  * Every pose detector the project can run, by key. Adding one: write its plugin (key, strict config
@@ -11,9 +12,10 @@ import type { DetectorPlugin, PoseDetector } from './pose.detector.ts';
 export const detectorPlugins = {
   movenet: movenetPlugin,
   onnx: onnxPlugin,
+  topdown: topdownPlugin,
 } as const satisfies Record<string, DetectorPlugin<{ type: string }>>;
 
-export const DetectorConfig = z.discriminatedUnion('type', [MovenetConfig, OnnxConfig]).describe('Which pose detector to run, and how.');
+export const DetectorConfig = z.discriminatedUnion('type', [MovenetConfig, OnnxConfig, TopdownConfig]).describe('Which pose detector to run, and how.');
 export type DetectorConfig = z.infer<typeof DetectorConfig>;
 
 /** The detector keys, for a command line's --detector. */
@@ -37,6 +39,17 @@ export interface DetectorChoice {
   inputSize: number;
   refine: 'none' | 'upright';
   mirror: boolean;
+  /** People scored below this are dropped; undefined: the plugin's default. */
+  minPoseScore?: number;
+}
+
+/**
+ * The reading options a plugin's config has fields for: a command line offers every option, and a
+ * detector that does not read frames that way (topdown has no input size) takes its own defaults.
+ */
+function readingFor(key: keyof typeof detectorPlugins, reading: Omit<DetectorChoice, 'detector'>): Partial<Omit<DetectorChoice, 'detector'>> {
+  const shape = (detectorPlugins[key].config as unknown as z.ZodObject<z.ZodRawShape>).shape;
+  return Object.fromEntries(Object.entries(reading).filter(([field, value]) => field in shape && value !== undefined));
 }
 
 /**
@@ -44,15 +57,15 @@ export interface DetectorChoice {
  * 1e-5, several times faster: docs/experiments/onnx-pose.md), and TF.js when ONNX Runtime or its
  * model cannot be loaded here: `fellBack` then says why.
  */
-export async function createChosenDetector(choice: DetectorChoice, verb: string): Promise<{ detector: PoseDetector; fellBack?: string }> {
+export async function createChosenDetector(choice: DetectorChoice, verb: string, option = '--detector'): Promise<{ detector: PoseDetector; fellBack?: string }> {
   const { detector: key, ...reading } = choice;
   if (key !== undefined && !(detectorKeys as string[]).includes(key))
-    throw new WalkoutError('USAGE', `${verb}: --detector is one of ${detectorKeys.join(', ')}, not ${JSON.stringify(key)}`);
-  if (key !== undefined) return { detector: await createDetector({ type: key, ...reading }) };
+    throw new WalkoutError('USAGE', `${verb}: ${option} is one of ${detectorKeys.join(', ')}, not ${JSON.stringify(key)}`);
+  if (key !== undefined) return { detector: await createDetector({ type: key, ...readingFor(key as keyof typeof detectorPlugins, reading) }) };
   try {
-    return { detector: await createDetector({ type: 'onnx', ...reading }) };
+    return { detector: await createDetector({ type: 'onnx', ...readingFor('onnx', reading) }) };
   } catch (error) {
     if (!(error instanceof WalkoutError) || error.code !== 'MODEL_UNAVAILABLE') throw error;
-    return { detector: await createDetector({ type: 'movenet', ...reading }), fellBack: error.message };
+    return { detector: await createDetector({ type: 'movenet', ...readingFor('movenet', reading) }), fellBack: error.message };
   }
 }

@@ -18,6 +18,8 @@ export interface OnnxModelBuild {
   source: string;
   file: string;
   manifest: string;
+  /** The ONNX input's shape as the manifest gives it (free dimensions named as the converter names them). */
+  inputShape: Array<number | string>;
 }
 
 export const onnxModelBuilds: OnnxModelBuild[] = [
@@ -26,6 +28,21 @@ export const onnxModelBuilds: OnnxModelBuild[] = [
     source: 'movenet-multipose.manifest.json',
     file: 'movenet-multipose.onnx',
     manifest: 'movenet-multipose.onnx.manifest.json',
+    inputShape: [1, 'input_1', 'input_2', 3],
+  },
+  {
+    key: 'nanodet',
+    source: 'nanodet.manifest.json',
+    file: 'nanodet.onnx',
+    manifest: 'nanodet.onnx.manifest.json',
+    inputShape: [1, 3, 416, 416],
+  },
+  {
+    key: 'movenet-singlepose-thunder',
+    source: 'movenet-thunder.manifest.json',
+    file: 'movenet-thunder.onnx',
+    manifest: 'movenet-thunder.onnx.manifest.json',
+    inputShape: [1, 256, 256, 3],
   },
 ];
 
@@ -59,7 +76,7 @@ export async function buildOnnxModel(build: OnnxModelBuild): Promise<{ bytes: Ui
       note: `converted from the TF.js graph model of ${build.source}; weights kept as the float16 they are stored in, cast to float32 when loaded`,
     },
     licence: source.licence,
-    input: { ...source.input, shape: [1, 'input_1', 'input_2', 3] },
+    input: { ...source.input, shape: build.inputShape },
     output: source.output,
   };
   return { bytes, manifest };

@@ -58,3 +58,17 @@ function dot(f: RgbFrame, x: number, y: number, r: number, c: [number, number, n
       if (d2 <= r * r && (!hollow || d2 >= (r - 1) * (r - 1))) put(f, x + dx, y + dy, c);
     }
 }
+
+/** Outlines [x, y, width, height] boxes, two pixels wide, over a copy of the frame. */
+export function drawBoxes(frame: RgbFrame, boxes: ReadonlyArray<readonly number[]>, colour: [number, number, number]): RgbFrame {
+  const out = { width: frame.width, height: frame.height, data: frame.data.slice() };
+  for (const [x, y, w, h] of boxes)
+    for (const inset of [0, 1]) {
+      const [x0, y0, x1, y1] = [x + inset, y + inset, x + w - inset, y + h - inset];
+      line(out, x0, y0, x1, y0, colour);
+      line(out, x1, y0, x1, y1, colour);
+      line(out, x1, y1, x0, y1, colour);
+      line(out, x0, y1, x0, y0, colour);
+    }
+  return out;
+}

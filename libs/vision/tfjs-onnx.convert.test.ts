@@ -222,6 +222,52 @@ test('the post-processing ops: top-k, gather, argmax, floor division of negative
   );
 });
 
+test('what NanoDet (exported from an NCHW framework) uses: transposes round a convolution, pads, LeakyRelu, SplitV, SparseToDense of constants', async () => {
+  const I = { T: attr.type('int32') };
+  await agree(
+    {
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 4, 6, 8] }],
+      constants: {
+        toNhwc: ints([4], [0, 2, 3, 1]),
+        toNchw: ints([4], [0, 3, 1, 2]),
+        swap: ints([4], [0, 2, 1, 3]),
+        paddings: ints([4, 2], [0, 0, 0, 0, 1, 2, 2, 1]),
+        nhwcPaddings: ints([4, 2], [0, 0, 1, 1, 0, 1, 0, 0]),
+        fill: floats([], [-0.75]),
+        w: noise([3, 3, 4, 5], 21),
+        sizes: ints([2], [2, 3]),
+        axis: ints([], [1]),
+        where: ints([2, 1], [0, 2]),
+        denseShape: ints([1], [3]),
+        denseValues: ints([2], [5, -1]),
+        zero: ints([], [1]),
+      },
+      nodes: [
+        { name: 'padded', op: 'Pad', input: ['x', 'paddings'], attr: { ...T, Tpaddings: attr.type('int32') } },
+        { name: 'nhwc', op: 'Transpose', input: ['padded', 'toNhwc'], attr: { ...T, Tperm: attr.type('int32') } },
+        { name: 'padded2', op: 'PadV2', input: ['nhwc', 'nhwcPaddings', 'fill'], attr: { ...T, Tpaddings: attr.type('int32') } },
+        { name: 'conv', op: 'Conv2D', input: ['padded2', 'w'], attr: { ...T, strides: attr.ints([1, 1, 1, 1]), dilations: attr.ints([1, 1, 1, 1]), data_format: attr.s('NHWC'), padding: attr.s('VALID') } },
+        { name: 'nchw', op: 'Transpose', input: ['conv', 'toNchw'], attr: { ...T, Tperm: attr.type('int32') } },
+        { name: 'leaky', op: 'LeakyRelu', input: ['nchw'], attr: { ...T, alpha: attr.f(0.1) } },
+        { name: 'parts', op: 'SplitV', input: ['leaky', 'sizes', 'axis'], attr: { ...T, Tlen: attr.type('int32'), num_split: attr.i(2) } },
+        { name: 'swapped', op: 'Transpose', input: ['parts:1', 'swap'], attr: { ...T, Tperm: attr.type('int32') } },
+        { name: 'shape', op: 'SparseToDense', input: ['where', 'denseShape', 'denseValues', 'zero'], attr: { T: attr.type('int32'), Tindices: attr.type('int32'), validate_indices: attr.b(true) } },
+        { name: 'reshaped', op: 'Reshape', input: ['parts', 'shape'], attr: { ...T, Tshape: attr.type('int32') } },
+      ],
+      outputs: ['reshaped', 'swapped'],
+    },
+    { x: noise([1, 4, 6, 8], 22) },
+  );
+});
+
+test('the top-down models convert: NanoDet (person boxes) and MoveNet SinglePose Thunder, every op translated', async () => {
+  for (const [file, atLeast] of [['nanodet.json', 7e6], ['movenet-thunder.json', 12e6]] as const) {
+    const model = await readTfjsGraphModel(new URL(`../../models/${file}`, import.meta.url).pathname);
+    const bytes = convertTfjsGraphToOnnx(model, { name: file });
+    assert.ok(bytes.byteLength > atLeast, `${file}: ${bytes.byteLength} bytes, every weight is in`);
+  }
+});
+
 test('MoveNet itself: the vendored model converts and every op it uses is translated', async () => {
   const model = await readTfjsGraphModel(new URL('../../models/movenet-multipose.json', import.meta.url).pathname);
   const bytes = convertTfjsGraphToOnnx(model, { name: 'movenet' });

@@ -439,6 +439,53 @@ function reduce(op: string): Translator {
   };
 }
 
+/**
+ * TF's Transpose with a constant permutation. NHWC to NCHW and back go through the emitter's shared
+ * transposes, so a graph exported from an NCHW framework (transposes round every convolution) cancels
+ * them against the converter's own.
+ */
+const transposeOp: Translator = (node, out) => {
+  const perm = constantInts(node, out, 1, 'permutation');
+  const x = out.value(node.inputs[0]);
+  if (perm.join() === '0,3,1,2') return [out.transpose(x, 'nchw')];
+  if (perm.join() === '0,2,3,1') return [out.transpose(x, 'nhwc')];
+  return [out.one('Transpose', [x], [attrInts('perm', perm)], node.name)];
+};
+
+/** Pad and PadV2 (constant padding; TF's [rank, 2] paddings are ONNX's begins then ends). */
+const padOp: Translator = (node, out) => {
+  const paddings = constantInts(node, out, 1, 'paddings');
+  const rank = paddings.length / 2;
+  const pads = [...Array.from({ length: rank }, (_, d) => paddings[2 * d]), ...Array.from({ length: rank }, (_, d) => paddings[2 * d + 1])];
+  const inputs = [out.value(node.inputs[0]), out.int64(`${node.name}/pads`, pads)];
+  if (node.inputs.length > 2) inputs.push(out.value(node.inputs[2]));
+  return [out.one('Pad', inputs, [attrString('mode', 'constant')], node.name)];
+};
+
+/** SplitV with constant sizes (no -1: ONNX needs every size) along a constant axis. */
+const splitV: Translator = (node, out) => {
+  const sizes = constantInts(node, out, 1, 'split sizes');
+  const [axis] = constantInts(node, out, 2, 'split axis');
+  if (sizes.includes(-1)) throw new Refusal('has a split size of -1 (the rest), which the converter does not resolve');
+  const names = sizes.map((_, k) => (k === 0 ? node.name : `${node.name}:${k}`));
+  return out.add('Split', [out.value(node.inputs[0]), out.int64(`${node.name}/sizes`, sizes)], [attrInt('axis', axis)], names);
+};
+
+/**
+ * SparseToDense of constants, folded here: exporters write shapes this way (a dense vector from
+ * indices and values). Computed values are refused: ONNX has no op for it.
+ */
+const sparseToDense: Translator = (node, out) => {
+  const indices = constantInput(node, out, 0, 'indices');
+  const shape = Array.from(constantInput(node, out, 1, 'output shape').values);
+  const values = constantInput(node, out, 2, 'values');
+  const fill = constantInput(node, out, 3, 'default value');
+  if (shape.length !== 1 || (indices.shape.length === 2 && indices.shape[1] !== 1)) throw new Refusal('makes a dense tensor of rank above 1, which the converter does not fold');
+  const dense = new (values.values.constructor as Int32ArrayConstructor)(shape[0]).fill(fill.values[0]);
+  indices.values.forEach((index, k) => (dense[index] = values.values.length === 1 ? values.values[0] : values.values[k]));
+  return [out.constantValue(node.name, { dtype: values.dtype, shape, values: dense })];
+};
+
 /** Cast to int32 where ONNX answers int64 and TF int32 (shapes, sizes, indices). */
 function toInt32(out: Emitter, value: string, hint: string): string {
   return out.one('Cast', [value], [attrInt('to', DataType.INT32)], hint);
@@ -484,6 +531,7 @@ export const TRANSLATORS: Record<string, Translator> = {
   Relu: unary('Relu'),
   Relu6: (node, out) => [clip(out, out.value(node.inputs[0]), 0, 6, node.name)],
   Sigmoid: unary('Sigmoid'),
+  LeakyRelu: (node, out) => [out.one('LeakyRelu', [out.value(node.inputs[0])], [attrFloat('alpha', node.float('alpha', 0.2))], node.name)],
   Tanh: unary('Tanh'),
   Exp: unary('Exp'),
   Log: unary('Log'),
@@ -521,6 +569,11 @@ export const TRANSLATORS: Record<string, Translator> = {
     return out.add('Split', [out.value(node.inputs[1])], [attrInt('axis', axis)], Array.from({ length: num }, (_, k) => (k === 0 ? node.name : `${node.name}:${k}`)));
   },
   StridedSlice: stridedSlice,
+  Transpose: transposeOp,
+  Pad: padOp,
+  PadV2: padOp,
+  SplitV: splitV,
+  SparseToDense: sparseToDense,
   Tile: (node, out) => [out.one('Tile', [out.value(node.inputs[0]), out.int64Of(node.inputs[1], `${node.name}/multiples`)], [], node.name)],
   Fill: (node, out) => {
     const dims = out.int64Of(node.inputs[0], `${node.name}/dims`);

@@ -174,7 +174,8 @@ test('the countable-people figures leave out people mostly outside the image or 
 });
 
 test('detector configs are strict and every bad value is reported at once', async () => {
-  assert.equal(DetectorConfig.parse({ type: 'movenet' }).inputSize, 256);
+  const defaults = DetectorConfig.parse({ type: 'movenet' });
+  assert.equal(defaults.type === 'movenet' && defaults.inputSize, 256);
   await assert.rejects(createDetector({ type: 'movenet', inputSize: 300, minPoseScore: 2, extra: 1 }), (e: unknown) => {
     assert.ok(e instanceof WalkoutError && e.code === 'CONFIG_INVALID');
     assert.match(e.message, /multiple of 32/);

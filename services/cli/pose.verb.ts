@@ -12,7 +12,7 @@ import { evaluatePoses } from '../../libs/vision/pose.eval.ts';
 import { drawPoses } from '../../libs/vision/pose.overlay.ts';
 
 const USAGE = `walkout eval pose <recording> [--camera id ...] [--frames N|all] [--input-size 640]
-                 [--mirror on|off] [--refine upright|none] [--detector onnx|movenet] [--overlay dir]
+                 [--mirror on|off] [--refine upright|none] [--detector onnx|movenet|topdown] [--overlay dir]
                  [--save-detections file.jsonl | --from-detections file.jsonl] [--force] [--json]
 
 Decodes each camera's video in the recording, runs MoveNet MultiPose on N frames per camera spread over
@@ -51,7 +51,8 @@ libs/vision/keypoint.recall.ts for why).
                   by 15 degrees or more, in a window turned so they stand upright (about 1.5 times
                   the time per frame in the crowd scene); none: one pass over the frame
   --detector D    onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
-                  (WebAssembly), the fallback when ONNX Runtime cannot load
+                  (WebAssembly), the fallback when ONNX Runtime cannot load; topdown: NanoDet
+                  person boxes, then SinglePose Thunder on each (--input-size, --mirror do not apply)
   --overlay dir   write each scored frame as a PNG: truth in green (hollow = hidden), detections in magenta
   --save-detections F  write what the model found in every scored frame to F, one CameraPosesDetected
                   event a line (what the camera service publishes on camera.poses-detected)

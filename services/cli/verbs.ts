@@ -33,6 +33,10 @@ export const verbs: Record<string, { summary: string; load: () => Promise<Verb> 
     summary: 'Write the built-in store fixtures (kiosk, kiosk-shelf-cams, convenience) from their generator specs.',
     load: async () => (await import('./stores.verb.ts')).storesGenerateVerb,
   },
+  detect: {
+    summary: 'Find the people in one image or video frame: score, box and 17 keypoints each, with an overlay picture.',
+    load: async () => (await import('./detect.verb.ts')).detectVerb,
+  },
   'eval shelf': {
     summary: 'Score shelf perception against the ground truth of a recording, next to the baseline.',
     load: async () => (await import('./shelf.verb.ts')).evalShelfVerb,
