@@ -163,6 +163,32 @@ test('a tailgater: one scan, two people through the entry a few seconds apart; t
   assert.deepEqual(reviews.map((r) => [r.kind, r.visitIds]), [['tailgating', ['anon-track-b']]]);
 });
 
+test('a tailgater slips in behind a lone shopper while a party still waits for a companion: the gate opened for nobody else, so the tailgater is flagged and the companion keeps the party\'s place', () => {
+  // The payer of a party of 2 comes in on their opening; the companion follows later on an opening of their own.
+  // In between, a lone shopper scans and passes, and someone walks in right behind them on the same opening.
+  const paths = {
+    payer: walk(AT_ENTRY, [2, 2], T0, T0 + 1_200, T0 + 3_000),
+    lone: walk(AT_ENTRY, [3, 3], T0 + 8_000, T0 + 9_000, T0 + 11_000),
+    tailgater: walk(AT_ENTRY, [3.5, 3], T0 + 8_600, T0 + 9_600, T0 + 11_600),
+    companion: walk(AT_ENTRY, [2.5, 2.5], T0 + 20_000, T0 + 21_000, T0 + 23_000),
+  };
+  const gate = [
+    { topic: 'gate.qr-scanned' as const, message: scan('v-party', T0 + 200, 2) },
+    { topic: 'gate.opened' as const, message: opened('entry', T0 + 500, 'v-party') },
+    { topic: 'gate.qr-scanned' as const, message: scan('v-lone', T0 + 8_100) },
+    { topic: 'gate.opened' as const, message: opened('entry', T0 + 8_300, 'v-lone') },
+    { topic: 'gate.opened' as const, message: opened('entry', T0 + 20_300, 'v-party') },
+  ];
+  const { outputs } = runBinder(index, arrivalOrder(gate, instants(paths, T0, T0 + 30_000)));
+  assertValid(outputs);
+  const bound = new Map(of(outputs, 'visit.track-bound').map((m) => [m.trackId, m.visitId]));
+  assert.equal(bound.get('payer'), 'v-party');
+  assert.equal(bound.get('lone'), 'v-lone');
+  assert.equal(bound.get('companion'), 'v-party', 'the companion comes in on the party\'s own opening');
+  assert.equal(bound.get('tailgater'), 'anon-tailgater');
+  assert.deepEqual(of(outputs, 'review.item-opened').filter((r) => r.kind === 'tailgating').map((r) => r.visitIds), [['anon-tailgater']]);
+});
+
 test('a tailgater in a recorded stream: the group visit with its scan dropped leaves every one of them anonymous and flagged', async () => {
   const sim = simulate(await loadScenario(new URL('../../fixtures/scenarios/group-visit.json', import.meta.url).pathname), index, 1);
   const gates: GateLine[] = sim.gateLines.filter((line) => line.topic !== 'gate.qr-scanned');

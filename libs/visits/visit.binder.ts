@@ -213,6 +213,8 @@ export class VisitBinder {
   private readonly entryOpenings: Opening[] = [];
   private readonly exitOpenings: Opening[] = [];
   private readonly openingIds = new Set<string>();
+  /** Whether the entry gate reports its openings: then each person through it needs one of their own. */
+  private gateReportsOpenings = false;
   /** Lost tracks a doubtful relink could have taken instead, and which newcomer it was: whoever continues them later is in doubt too. */
   private readonly contested = new Map<Track, string>();
   /** Visits everyone seen has left, held open for a companion the gate has opened for but who has not come in yet. */
@@ -240,6 +242,7 @@ export class VisitBinder {
     this.openingIds.add(message.eventId);
     const opening = { message, claimed: false };
     const list = message.kind === 'entry' ? this.entryOpenings : this.exitOpenings;
+    if (message.kind === 'entry') this.gateReportsOpenings = true;
     list.push(opening);
     list.sort((a, b) => a.message.ts - b.message.ts);
     return [];
@@ -443,6 +446,16 @@ export class VisitBinder {
         opening.claimed = true;
         return visit;
       }
+    }
+    if (this.gateReportsOpenings) {
+      // One opening lets one person through: someone with no opening left for them came through on
+      // another's (a tailgater), even while a party still has places. Openings that name no visit
+      // this binder knows are claimed in the order they came.
+      const unnamed = this.entryOpenings.find(
+        (o) => !o.claimed && !(o.message.visitId && this.visitsById.has(o.message.visitId)) && o.message.ts <= tc && o.message.ts >= track.firstTs - GATE_BEFORE_SEEN_MS,
+      );
+      if (!unnamed) return null;
+      unnamed.claimed = true;
     }
     const payerWaiting = this.scans.find((v) => open(v) && v.members === 0 && v.startedMs >= tc - SCAN_VALID_MS);
     if (payerWaiting) return payerWaiting;
