@@ -20,6 +20,7 @@ import {
 } from '../../libs/entry/index.ts';
 import { createCheckoutService, CHECKOUT_GROUP } from '../checkout/checkout.service.ts';
 import { loadDatabaseConfig, openDatabase, type Database } from '../../libs/db/index.ts';
+import { createAppService, DEFAULT_APP_PORT } from '../app/app.service.ts';
 
 /**
  * One pipeline stage as a process of its own, on the bus the environment names (Kafka, in a
@@ -218,6 +219,30 @@ export const serveCheckoutVerb = simpleServeVerb({
   note: 'The database is WALKOUT_DATABASE_URL: empty or "embedded" (in memory), "embedded:<folder>", or postgres://... (several may run on the server: everything it takes is keyed by visit).',
   build: ({ index, bus, logger }) => createCheckoutService({ index, bus, logger, clock: systemClock, database: loadDatabaseConfig() }),
 });
+
+export const serveAppVerb: Verb = {
+  name: 'serve app',
+  summary: 'Run the shopper app API (entry codes, live cart, receipts, contests, refunds) on a port, until stopped.',
+  usage: `walkout serve app [--store ${DEFAULT_STORE}] [--port ${DEFAULT_APP_PORT}] [--host 127.0.0.1] [--json]
+
+Serves the shopper app API over HTTP (OpenAPI document at /docs/json) and reads cart.updated as a
+consumer group of its own (every app process sees every cart). Its database is WALKOUT_DATABASE_URL,
+the one checkout writes (receipts, refunds, carts); contests go out through checkout's outbox, so
+run it on the database checkout runs on. Entry codes are signed with the active key of the file
+${ENTRY_KEYS_FILE_VARIABLE} names (required on Kafka). ${environment}
+
+  --port N     the port to listen on (default ${DEFAULT_APP_PORT}; 0 picks a free one)
+  --host H     the address to listen on (default 127.0.0.1)
+  --json       print what the service counted as JSON when it stops`,
+  options: { store: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, json: { type: 'boolean' } },
+  async run({ values }) {
+    const port = optionalInt(values, 'port', serveAppVerb, DEFAULT_APP_PORT, { min: 0, max: 65_535 });
+    const host = typeof values.host === 'string' ? values.host : undefined;
+    await serve('app', 'app-live-carts-*', values, ({ index, bus, logger }) =>
+      createAppService({ index, bus, logger, clock: systemClock, database: loadDatabaseConfig(), keys: loadEntryKeys({ embedded: bus.kind === 'memory', logger }), port, host }),
+    );
+  },
+};
 
 /** --idle-ms: absent, the tracker's own default; "infinity" for a replay; else whole milliseconds. */
 function parseIdleMs(values: Record<string, unknown>): number | undefined {
