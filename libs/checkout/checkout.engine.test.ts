@@ -93,6 +93,16 @@ for (const kind of kinds) {
     const moves = async (reference: string) => (await ledger(reference)).map((entry) => [entry.operation, entry.amountCents, entry.idempotencyKey]);
     const topics = () => published.map((entry) => `${entry.topic} ${entry.message.eventId}`);
 
+    const resolution = (reviewId: string, decision: Parameters<Checkout['onReviewResolved']>[0]['decision']) => ({
+      schemaVersion: SCHEMA_VERSION,
+      eventId: `resolved/${reviewId}`,
+      storeId: 'kiosk',
+      ts: clock.now(),
+      reviewId,
+      decision,
+      reviewer: 'op-1',
+    });
+
     test('a visit within its hold: the hold is captured once, for the receipt total, however often the messages come', async () => {
       const engine = await checkout();
       await engine.onVisitStarted(started('v-1'));
@@ -196,35 +206,16 @@ for (const kind of kinds) {
       ];
       await engine.onReceiptFinalised(receipt('v-p', [['p-cola', 1]], pending));
       await settle(engine);
-      const resolved = (reviewId: string, decision: Parameters<Checkout['onReviewResolved']>[0]['decision']) => ({
-        schemaVersion: SCHEMA_VERSION,
-        eventId: `resolved/${reviewId}`,
-        storeId: 'kiosk',
-        ts: clock.now(),
-        reviewId,
-        decision,
-        reviewer: 'op-1',
-      });
-      const taken = resolved('rev-1', { outcome: 'attributed', visitId: 'v-p', lines: [{ productId: 'p-crisps', quantity: 1 }], kind: 'pick' });
+      const taken = resolution('rev-1', { outcome: 'attributed', visitId: 'v-p', lines: [{ productId: 'p-crisps', quantity: 1 }], kind: 'pick' });
       await engine.onReviewResolved(taken);
       await engine.onReviewResolved(taken);
-      await engine.onReviewResolved(resolved('rev-2', { outcome: 'dismissed', note: 'a shadow' }));
+      await engine.onReviewResolved(resolution('rev-2', { outcome: 'dismissed', note: 'a shadow' }));
       await settle(engine);
       const captures = (await moves('v-p')).filter(([operation]) => operation === 'capture');
       assert.deepEqual(captures, [['capture', 250, 'v-p'], ['capture', 180, 'v-p/review/rev-1']]);
       const view = await loadReceipt(await open(), 'receipt-v-p');
       assert.equal(view?.totalCents, 430);
       assert.deepEqual(view?.lines.map((line) => [line.lineNo, line.productId, line.source]), [[1, 'p-cola', 'exit'], [2, 'p-crisps', 'review']]);
-    });
-
-    const resolution = (reviewId: string, decision: Parameters<Checkout['onReviewResolved']>[0]['decision']) => ({
-      schemaVersion: SCHEMA_VERSION,
-      eventId: `resolved/${reviewId}`,
-      storeId: 'kiosk',
-      ts: clock.now(),
-      reviewId,
-      decision,
-      reviewer: 'op-1',
     });
 
     test('a review decision that comes before its receipt is kept, and charged once when the receipt lands', async () => {
@@ -236,7 +227,6 @@ for (const kind of kinds) {
       const pending = [{ reviewId: 'rev-early', shelfEventId: 'se-early', candidates: [{ productId: 'p-crisps', quantity: 2 }] }];
       await engine.onReceiptFinalised(receipt('v-early', [['p-cola', 1]], pending));
       await engine.onReceiptFinalised(receipt('v-early', [['p-cola', 1]], pending));
-      await engine.onReviewResolved(taken);
       await settle(engine);
       const captures = (await moves('v-early')).filter(([operation]) => operation === 'capture');
       assert.deepEqual(captures, [['capture', 250, 'v-early'], ['capture', 360, 'v-early/review/rev-early']]);
