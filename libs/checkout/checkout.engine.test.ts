@@ -10,7 +10,7 @@ import type { Database } from '../db/db.types.ts';
 import { createLocalProvider, readLedger, type PaymentFaults } from '../payments/local.provider.ts';
 import { parseCheckoutConfig } from './checkout.config.ts';
 import { createCheckout, type Checkout } from './checkout.engine.ts';
-import { exitToChargeMs, loadReceipt } from './checkout.repository.ts';
+import { exitToChargeMs, loadReceipt, openContest } from './checkout.repository.ts';
 
 /**
  * Checkout against the real local provider and a real database (embedded, and the server when it
@@ -61,7 +61,7 @@ for (const kind of kinds) {
     beforeEach(async () => {
       const opened = await open();
       // One database for the file (PGlite takes seconds to open); every test starts from empty tables.
-      const tables = ['provider_ledger', 'provider_authorisations', 'provider_idempotency', 'refunds', 'outbox', 'charges', 'review_items', 'receipt_lines', 'receipts', 'cart_events', 'visits', 'accounts', 'used_entry_nonces'];
+      const tables = ['provider_ledger', 'provider_authorisations', 'provider_idempotency', 'refunds', 'outbox', 'charges', 'review_items', 'receipt_lines', 'receipts', 'cart_events', 'visits', 'accounts', 'used_entry_nonces', 'review_decisions'];
       await opened.query(`TRUNCATE ${tables.join(', ')}`);
       clock = new ManualClock(T0);
       published = [];
@@ -92,6 +92,16 @@ for (const kind of kinds) {
     const ledger = async (reference?: string) => (await readLedger(await open())).filter((entry) => reference === undefined || entry.reference === reference);
     const moves = async (reference: string) => (await ledger(reference)).map((entry) => [entry.operation, entry.amountCents, entry.idempotencyKey]);
     const topics = () => published.map((entry) => `${entry.topic} ${entry.message.eventId}`);
+
+    const resolution = (reviewId: string, decision: Parameters<Checkout['onReviewResolved']>[0]['decision']) => ({
+      schemaVersion: SCHEMA_VERSION,
+      eventId: `resolved/${reviewId}`,
+      storeId: 'kiosk',
+      ts: clock.now(),
+      reviewId,
+      decision,
+      reviewer: 'op-1',
+    });
 
     test('a visit within its hold: the hold is captured once, for the receipt total, however often the messages come', async () => {
       const engine = await checkout();
@@ -196,25 +206,78 @@ for (const kind of kinds) {
       ];
       await engine.onReceiptFinalised(receipt('v-p', [['p-cola', 1]], pending));
       await settle(engine);
-      const resolved = (reviewId: string, decision: Parameters<Checkout['onReviewResolved']>[0]['decision']) => ({
-        schemaVersion: SCHEMA_VERSION,
-        eventId: `resolved/${reviewId}`,
-        storeId: 'kiosk',
-        ts: clock.now(),
-        reviewId,
-        decision,
-        reviewer: 'op-1',
-      });
-      const taken = resolved('rev-1', { outcome: 'attributed', visitId: 'v-p', lines: [{ productId: 'p-crisps', quantity: 1 }], kind: 'pick' });
+      const taken = resolution('rev-1', { outcome: 'attributed', visitId: 'v-p', lines: [{ productId: 'p-crisps', quantity: 1 }], kind: 'pick' });
       await engine.onReviewResolved(taken);
       await engine.onReviewResolved(taken);
-      await engine.onReviewResolved(resolved('rev-2', { outcome: 'dismissed', note: 'a shadow' }));
+      await engine.onReviewResolved(resolution('rev-2', { outcome: 'dismissed', note: 'a shadow' }));
       await settle(engine);
       const captures = (await moves('v-p')).filter(([operation]) => operation === 'capture');
       assert.deepEqual(captures, [['capture', 250, 'v-p'], ['capture', 180, 'v-p/review/rev-1']]);
       const view = await loadReceipt(await open(), 'receipt-v-p');
       assert.equal(view?.totalCents, 430);
       assert.deepEqual(view?.lines.map((line) => [line.lineNo, line.productId, line.source]), [[1, 'p-cola', 'exit'], [2, 'p-crisps', 'review']]);
+    });
+
+    test('a review decision that comes before its receipt is kept, and charged once when the receipt lands', async () => {
+      const engine = await checkout();
+      await engine.onVisitStarted(started('v-early'));
+      const taken = resolution('rev-early', { outcome: 'attributed', visitId: 'v-early', lines: [{ productId: 'p-crisps', quantity: 2 }], kind: 'pick' });
+      await engine.onReviewResolved(taken);
+      await settle(engine);
+      const pending = [{ reviewId: 'rev-early', shelfEventId: 'se-early', candidates: [{ productId: 'p-crisps', quantity: 2 }] }];
+      await engine.onReceiptFinalised(receipt('v-early', [['p-cola', 1]], pending));
+      await engine.onReceiptFinalised(receipt('v-early', [['p-cola', 1]], pending));
+      await settle(engine);
+      const captures = (await moves('v-early')).filter(([operation]) => operation === 'capture');
+      assert.deepEqual(captures, [['capture', 250, 'v-early'], ['capture', 360, 'v-early/review/rev-early']]);
+      const view = await loadReceipt(await open(), 'receipt-v-early');
+      assert.equal(view?.totalCents, 610);
+    });
+
+    test('a put decided for the visit refunds the units it put back, once; a contest of that line later refunds only what is left', async () => {
+      const engine = await checkout();
+      await engine.onVisitStarted(started('v-put'));
+      const pending = [{ reviewId: 'rev-put', shelfEventId: 'se-put', candidates: [{ productId: 'p-cola', quantity: 1 }] }];
+      await engine.onReceiptFinalised(receipt('v-put', [['p-cola', 3]], pending));
+      await settle(engine);
+      const put = resolution('rev-put', { outcome: 'attributed', visitId: 'v-put', lines: [{ productId: 'p-cola', quantity: 1 }], kind: 'put' });
+      await engine.onReviewResolved(put);
+      await engine.onReviewResolved(put);
+      await settle(engine);
+      assert.deepEqual((await moves('v-put')).filter(([operation]) => operation === 'refund'), [['refund', 250, 'refund/receipt-v-put/1/review/rev-put']]);
+      assert.deepEqual(await engine.refundLine('receipt-v-put', 1), { refundId: 'refund/receipt-v-put/1', amountCents: 500, status: 'pending' });
+      await settle(engine);
+      assert.deepEqual(await engine.refundLine('receipt-v-put', 1), { refundId: 'refund/receipt-v-put/1', amountCents: 500, status: 'refunded' }, 'asked again: the first answer');
+      const view = await loadReceipt(await open(), 'receipt-v-put');
+      assert.deepEqual(view?.lines[0].refund, { status: 'refunded', amountCents: 750 });
+      assert.deepEqual(view?.lines[0].refunds.map((refund) => [refund.refundId, refund.amountCents]).sort(), [
+        ['refund/receipt-v-put/1', 500],
+        ['refund/receipt-v-put/1/review/rev-put', 250],
+      ]);
+    });
+
+    test('a contest approved twice refunds its line once; a rejected one nothing', async () => {
+      const engine = await checkout();
+      await engine.onVisitStarted(started('v-contest'));
+      await engine.onReceiptFinalised(receipt('v-contest', [['p-cola', 2], ['p-crisps', 1]]));
+      await settle(engine);
+      const db = await open();
+      const first = await openContest(db, { receiptId: 'receipt-v-contest', lineNo: 2, note: 'I put the crisps back', now: clock.now() });
+      const second = await openContest(db, { receiptId: 'receipt-v-contest', lineNo: 2, note: 'again', now: clock.now() });
+      assert.deepEqual([first?.fresh, second?.fresh, second?.reviewId], [true, false, 'contest/receipt-v-contest/2']);
+      await openContest(db, { receiptId: 'receipt-v-contest', lineNo: 1, note: 'one cola only', now: clock.now() });
+      await settle(engine);
+      assert.deepEqual(topics(), ['checkout.charged charged/v-contest', 'review.item-opened opened/contest/receipt-v-contest/2', 'review.item-opened opened/contest/receipt-v-contest/1']);
+      const approved = resolution('contest/receipt-v-contest/2', { outcome: 'approved', note: 'the camera agrees' });
+      await engine.onReviewResolved(approved);
+      await engine.onReviewResolved({ ...approved, eventId: 'resolved-again' });
+      await engine.onReviewResolved(resolution('contest/receipt-v-contest/1', { outcome: 'rejected', note: 'two colas on camera' }));
+      await settle(engine);
+      await engine.onReviewResolved(approved);
+      await settle(engine);
+      assert.deepEqual((await moves('v-contest')).filter(([operation]) => operation === 'refund'), [['refund', 180, 'refund/receipt-v-contest/2']]);
+      const view = await loadReceipt(db, 'receipt-v-contest');
+      assert.deepEqual(view?.lines.map((line) => [line.contest?.status, line.refund?.amountCents ?? 0]), [['rejected', 0], ['approved', 180]]);
     });
 
     test('work a dead dispatcher leased is taken over when its lease runs out, and done once', async () => {

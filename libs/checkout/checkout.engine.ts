@@ -46,11 +46,24 @@ import {
  *
  * Lines pending review at exit: the sure lines are charged at exit; a later decision that the visit
  * took an item adds its lines to the receipt and charges them once (key visit/review/<review id>);
- * a dismissal, a put or an item given to another visit charges nothing. A refund is per line, once
- * (key refund/<receipt>/<line>), from the charge that took that line.
+ * a decision that the visit put units back refunds them from its lines of that product (key
+ * refund/<receipt>/<line>/review/<review id>); a dismissal or an item given to another visit moves
+ * nothing. A decision is kept when it comes, so one that comes before its receipt is applied when
+ * the receipt lands. A contest approved refunds what is left of its line, once (key
+ * refund/<receipt>/<line>), from the charge that took that line.
  */
 
 type Publish = (topic: string, message: { eventId: string }) => Promise<void>;
+
+type Decision = ReviewItemResolved['decision'];
+/** A review item still waiting for its decision, on a recorded receipt. */
+interface OpenItem {
+  review_id: string;
+  visit_id: string;
+  receipt_id: string;
+  kind: 'pending-line' | 'contest';
+  line_no: number | null;
+}
 
 export interface CheckoutDependencies {
   db: Database;
@@ -143,7 +156,12 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
   };
 
   const onReceiptFinalised = async (message: ReceiptFinalised) => {
-    const fresh = await db.transaction((tx) => recordReceipt(tx, message, deps.currency, clock.now()));
+    const fresh = await db.transaction(async (tx) => {
+      if (!(await recordReceipt(tx, message, deps.currency, clock.now()))) return false;
+      // Decisions that came before the receipt were kept: applied now, in the receipt's transaction.
+      await applyKeptDecisions(tx, message.receiptId, clock.now());
+      return true;
+    });
     if (fresh) stats.receipts++;
     else stats.duplicates++;
     if (fresh) wake();
@@ -153,29 +171,117 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
     if (!(await db.transaction((tx) => recordCartUpdated(tx, message)))) stats.duplicates++;
   };
 
+  /**
+   * A review decision is kept first (the first decision of an item stands), then applied to the open
+   * items it decides. An item whose receipt is not recorded yet gets it when the receipt lands.
+   */
   const onReviewResolved = async (message: ReviewItemResolved) => {
     const now = clock.now();
-    const charged = await db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ visit_id: string; receipt_id: string }>(
-        "SELECT visit_id, receipt_id FROM review_items WHERE review_id = $1 AND kind = 'pending-line' AND status = 'open' FOR UPDATE",
+    await db.transaction(async (tx) => {
+      await tx.query('INSERT INTO review_decisions (review_id, decision, received_ms) VALUES ($1, $2, $3) ON CONFLICT (review_id) DO NOTHING', [
+        message.reviewId,
+        JSON.stringify(message.decision),
+        now,
+      ]);
+      const kept = await tx.query<{ decision: Decision }>('SELECT decision FROM review_decisions WHERE review_id = $1', [message.reviewId]);
+      const { rows } = await tx.query<OpenItem>(
+        "SELECT review_id, visit_id, receipt_id, kind, line_no FROM review_items WHERE review_id = $1 AND status = 'open' AND receipt_id IS NOT NULL FOR UPDATE",
         [message.reviewId],
       );
-      let added = false;
-      for (const item of rows) {
-        const decision = message.decision;
-        const takes = decision.outcome === 'attributed' && decision.visitId === item.visit_id && decision.kind === 'pick';
-        await tx.query('UPDATE review_items SET status = $3, resolved_ms = $4, decision = $5 WHERE review_id = $1 AND visit_id = $2', [
-          message.reviewId,
-          item.visit_id,
-          takes ? 'attributed' : 'dismissed',
-          now,
-          JSON.stringify(decision),
-        ]);
-        if (takes && decision.outcome === 'attributed') added = (await addReviewLines(tx, item.visit_id, item.receipt_id, message.reviewId, decision.lines, now)) || added;
-      }
-      return added;
+      for (const item of rows) await applyDecision(tx, item, kept.rows[0].decision, now);
     });
-    if (charged) wake();
+    wake();
+  };
+
+  const applyKeptDecisions = async (tx: Queryable, receiptId: string, now: number) => {
+    const { rows } = await tx.query<OpenItem & { decision: Decision }>(
+      `SELECT i.review_id, i.visit_id, i.receipt_id, i.kind, i.line_no, d.decision
+       FROM review_items i JOIN review_decisions d ON d.review_id = i.review_id
+       WHERE i.receipt_id = $1 AND i.status = 'open' ORDER BY d.received_ms, i.review_id FOR UPDATE OF i`,
+      [receiptId],
+    );
+    for (const item of rows) await applyDecision(tx, item, item.decision, now);
+  };
+
+  /**
+   * What a decision does to one open item of a receipt:
+   * - a line pending review decided a pick by this visit: its lines are added and charged once;
+   * - decided a put by this visit: the visit was charged at exit for what it then put back, so those
+   *   units are refunded from its lines of that product (never more than a line has left);
+   * - a contest approved: what is left of the contested line is refunded, once;
+   * - anything else (dismissed, another visit's, a contest rejected): nothing moves.
+   */
+  const applyDecision = async (tx: Queryable, item: OpenItem, decision: Decision, now: number) => {
+    let status: 'attributed' | 'dismissed' | 'approved' | 'rejected';
+    if (item.kind === 'contest') {
+      status = decision.outcome === 'approved' ? 'approved' : 'rejected';
+      if (status === 'approved' && item.line_no !== null)
+        await queueLineRefund(tx, { receiptId: item.receipt_id, lineNo: item.line_no, refundId: `refund/${item.receipt_id}/${item.line_no}`, reason: 'contest approved', now });
+    } else {
+      const ours = decision.outcome === 'attributed' && decision.visitId === item.visit_id;
+      status = ours ? 'attributed' : 'dismissed';
+      if (ours && decision.kind === 'pick') await addReviewLines(tx, item.visit_id, item.receipt_id, item.review_id, decision.lines, now);
+      if (ours && decision.kind === 'put') await refundPutBack(tx, item.receipt_id, item.review_id, decision.lines, now);
+    }
+    await tx.query('UPDATE review_items SET status = $3, resolved_ms = $4, decision = $5 WHERE review_id = $1 AND visit_id = $2', [
+      item.review_id,
+      item.visit_id,
+      status,
+      now,
+      JSON.stringify(decision),
+    ]);
+  };
+
+  /** Units a visit put back after it was charged for them: refunded from its lines of each product, newest line first. */
+  const refundPutBack = async (tx: Queryable, receiptId: string, reviewId: string, lines: ReadonlyArray<{ productId: string; quantity: number }>, now: number) => {
+    for (const put of lines) {
+      let units = put.quantity;
+      const held = await tx.query<{ line_no: number; unit_price_cents: number }>(
+        'SELECT line_no, unit_price_cents FROM receipt_lines WHERE receipt_id = $1 AND product_id = $2 AND unit_price_cents > 0 ORDER BY line_no DESC',
+        [receiptId, put.productId],
+      );
+      for (const line of held.rows) {
+        if (units <= 0) break;
+        const refunded = await queueLineRefund(tx, {
+          receiptId,
+          lineNo: line.line_no,
+          refundId: `refund/${receiptId}/${line.line_no}/review/${reviewId}`,
+          reason: `put back (review ${reviewId})`,
+          now,
+          capCents: units * line.unit_price_cents,
+        });
+        units -= Math.floor((refunded?.amountCents ?? 0) / line.unit_price_cents);
+      }
+      if (units > 0) logger.warn('a put back by review finds fewer units charged than it returns', { receiptId, reviewId, productId: put.productId, units });
+    }
+  };
+
+  /**
+   * Records a refund of a receipt line, once by its id: what is left of the line (its total less what
+   * was refunded of it before), at most `capCents`. Undefined when nothing is left to refund.
+   */
+  const queueLineRefund = async (
+    tx: Queryable,
+    request: { receiptId: string; lineNo: number; refundId: string; reason: string; now: number; capCents?: number },
+  ): Promise<(RefundAnswer & { fresh: boolean }) | undefined> => {
+    const { receiptId, lineNo, refundId, now } = request;
+    const { rows } = await tx.query<{ total_cents: number; charge_id: string }>(
+      'SELECT total_cents, charge_id FROM receipt_lines WHERE receipt_id = $1 AND line_no = $2 FOR UPDATE',
+      [receiptId, lineNo],
+    );
+    if (rows.length === 0) throw new WalkoutError('RECEIPT_NOT_FOUND', `receipt ${receiptId} has no line ${lineNo}`);
+    const kept = async () => (await tx.query<{ amount_cents: number; status: 'pending' | 'refunded' }>('SELECT amount_cents, status FROM refunds WHERE refund_id = $1', [refundId])).rows[0];
+    const before = await kept();
+    if (before) return { refundId, amountCents: before.amount_cents, status: before.status, fresh: false };
+    const refunded = await tx.query<{ cents: number }>('SELECT coalesce(sum(amount_cents), 0)::bigint AS cents FROM refunds WHERE receipt_id = $1 AND line_no = $2', [receiptId, lineNo]);
+    const amount = Math.min(rows[0].total_cents - refunded.rows[0].cents, request.capCents ?? Infinity);
+    if (amount <= 0) return undefined;
+    await tx.query(
+      "INSERT INTO refunds (refund_id, receipt_id, line_no, charge_id, amount_cents, status, reason, requested_ms) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)",
+      [refundId, receiptId, lineNo, rows[0].charge_id, amount, request.reason, now],
+    );
+    await enqueue(tx, { outboxId: refundId, kind: 'refund', payload: { refundId }, now });
+    return { refundId, amountCents: amount, status: 'pending', fresh: true };
   };
 
   /** The lines a review decision gives a visit, appended to its receipt, with their own charge. */
@@ -208,20 +314,8 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
 
   const refundLine = async (receiptId: string, lineNo: number, reason = 'contest approved'): Promise<RefundAnswer> => {
     const refundId = `refund/${receiptId}/${lineNo}`;
-    const now = clock.now();
-    const answer = await db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ total_cents: number; charge_id: string }>('SELECT total_cents, charge_id FROM receipt_lines WHERE receipt_id = $1 AND line_no = $2', [receiptId, lineNo]);
-      if (rows.length === 0) throw new WalkoutError('RECEIPT_NOT_FOUND', `receipt ${receiptId} has no line ${lineNo}`);
-      const [line] = rows;
-      if (line.total_cents === 0) throw new WalkoutError('PAYMENT_REFUSED', `receipt ${receiptId} line ${lineNo} cost nothing: there is nothing to refund`);
-      const inserted = await tx.query(
-        "INSERT INTO refunds (refund_id, receipt_id, line_no, charge_id, amount_cents, status, reason, requested_ms) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7) ON CONFLICT DO NOTHING",
-        [refundId, receiptId, lineNo, line.charge_id, line.total_cents, reason, now],
-      );
-      if (inserted.rowCount > 0) await enqueue(tx, { outboxId: refundId, kind: 'refund', payload: { refundId }, now });
-      const kept = await tx.query<{ amount_cents: number; status: 'pending' | 'refunded' }>('SELECT amount_cents, status FROM refunds WHERE refund_id = $1', [refundId]);
-      return { refundId, amountCents: kept.rows[0].amount_cents, status: kept.rows[0].status, fresh: inserted.rowCount > 0 };
-    });
+    const answer = await db.transaction((tx) => queueLineRefund(tx, { receiptId, lineNo, refundId, reason, now: clock.now() }));
+    if (!answer) throw new WalkoutError('PAYMENT_REFUSED', `receipt ${receiptId} line ${lineNo} has nothing left to refund`);
     if (answer.fresh) wake();
     return { refundId: answer.refundId, amountCents: answer.amountCents, status: answer.status };
   };

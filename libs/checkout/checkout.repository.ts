@@ -1,5 +1,6 @@
-import type { CartUpdated, ReceiptFinalised, VisitStarted } from '../contracts/visits.schema.ts';
-import type { Queryable } from '../db/db.types.ts';
+import { SCHEMA_VERSION } from '../contracts/common.schema.ts';
+import type { CartUpdated, ReceiptFinalised, ReviewItemOpened, VisitStarted } from '../contracts/visits.schema.ts';
+import type { Database, Queryable } from '../db/db.types.ts';
 
 /**
  * Checkout's tables (libs/db/migrations/001_checkout.sql) as functions: what the checkout engine
@@ -211,28 +212,57 @@ export async function hasUnpaidVisit(db: Queryable, accountId: string): Promise<
   return rows.length > 0;
 }
 
+export interface RefundView {
+  readonly refundId: string;
+  readonly amountCents: number;
+  readonly status: 'pending' | 'refunded';
+  readonly reason: string;
+}
+
+export interface ReceiptLineView {
+  readonly lineNo: number;
+  readonly productId: string;
+  readonly quantity: number;
+  readonly unitPriceCents: number;
+  readonly totalCents: number;
+  readonly source: 'exit' | 'review';
+  readonly chargeId: string;
+  /** Every refund of the line, and their sum: pending while one of them is. */
+  readonly refund: { status: 'pending' | 'refunded'; amountCents: number } | null;
+  readonly refunds: RefundView[];
+  /** The shopper's contest of this line, if any. */
+  readonly contest: { reviewId: string; status: 'open' | 'approved' | 'rejected'; note: string | null } | null;
+}
+
 export interface ReceiptView {
   readonly receiptId: string;
   readonly visitId: string;
+  readonly storeId: string;
   readonly accountId: string | null;
   readonly exitMs: number;
   readonly currency: string;
   readonly totalCents: number;
-  readonly lines: Array<{ lineNo: number; productId: string; quantity: number; unitPriceCents: number; totalCents: number; source: 'exit' | 'review'; chargeId: string; refund: { status: string; amountCents: number } | null }>;
+  readonly lines: ReceiptLineView[];
   readonly charges: Array<{ chargeId: string; amountCents: number; status: string; declines: number }>;
 }
 
-/** A receipt with its lines, what each charge did and each line's refund: what the shopper app shows. */
+/** A receipt with its lines, what each charge did, each line's refunds and contest: what the shopper app shows. */
 export async function loadReceipt(db: Queryable, receiptId: string): Promise<ReceiptView | undefined> {
-  const head = await db.query<{ receipt_id: string; visit_id: string; account_id: string | null; exit_ms: number; currency: string; total_cents: number }>(
-    'SELECT receipt_id, visit_id, account_id, exit_ms, currency, total_cents FROM receipts WHERE receipt_id = $1',
+  const head = await db.query<{ receipt_id: string; visit_id: string; store_id: string; account_id: string | null; exit_ms: number; currency: string; total_cents: number }>(
+    'SELECT receipt_id, visit_id, store_id, account_id, exit_ms, currency, total_cents FROM receipts WHERE receipt_id = $1',
     [receiptId],
   );
   if (head.rows.length === 0) return undefined;
-  const lines = await db.query<{ line_no: number; product_id: string; quantity: number; unit_price_cents: number; total_cents: number; source: 'exit' | 'review'; charge_id: string; refund_status: string | null; refund_cents: number | null }>(
-    `SELECT l.line_no, l.product_id, l.quantity, l.unit_price_cents, l.total_cents, l.source, l.charge_id, r.status AS refund_status, r.amount_cents AS refund_cents
-     FROM receipt_lines l LEFT JOIN refunds r ON r.receipt_id = l.receipt_id AND r.line_no = l.line_no
-     WHERE l.receipt_id = $1 ORDER BY l.line_no`,
+  const lines = await db.query<{ line_no: number; product_id: string; quantity: number; unit_price_cents: number; total_cents: number; source: 'exit' | 'review'; charge_id: string }>(
+    'SELECT line_no, product_id, quantity, unit_price_cents, total_cents, source, charge_id FROM receipt_lines WHERE receipt_id = $1 ORDER BY line_no',
+    [receiptId],
+  );
+  const refunds = await db.query<{ line_no: number; refund_id: string; amount_cents: number; status: 'pending' | 'refunded'; reason: string }>(
+    'SELECT line_no, refund_id, amount_cents, status, reason FROM refunds WHERE receipt_id = $1 ORDER BY requested_ms, refund_id',
+    [receiptId],
+  );
+  const contests = await db.query<{ line_no: number; review_id: string; status: 'open' | 'approved' | 'rejected'; note: string | null }>(
+    "SELECT line_no, review_id, status, note FROM review_items WHERE receipt_id = $1 AND kind = 'contest'",
     [receiptId],
   );
   const charges = await db.query<{ charge_id: string; amount_cents: number; status: string; declines: number }>(
@@ -243,22 +273,77 @@ export async function loadReceipt(db: Queryable, receiptId: string): Promise<Rec
   return {
     receiptId: row.receipt_id,
     visitId: row.visit_id,
+    storeId: row.store_id,
     accountId: row.account_id,
     exitMs: row.exit_ms,
     currency: row.currency,
     totalCents: row.total_cents,
-    lines: lines.rows.map((line) => ({
-      lineNo: line.line_no,
-      productId: line.product_id,
-      quantity: line.quantity,
-      unitPriceCents: line.unit_price_cents,
-      totalCents: line.total_cents,
-      source: line.source,
-      chargeId: line.charge_id,
-      refund: line.refund_status === null ? null : { status: line.refund_status, amountCents: line.refund_cents ?? 0 },
-    })),
+    lines: lines.rows.map((line) => {
+      const ofLine = refunds.rows.filter((refund) => refund.line_no === line.line_no);
+      const contest = contests.rows.find((item) => item.line_no === line.line_no);
+      return {
+        lineNo: line.line_no,
+        productId: line.product_id,
+        quantity: line.quantity,
+        unitPriceCents: line.unit_price_cents,
+        totalCents: line.total_cents,
+        source: line.source,
+        chargeId: line.charge_id,
+        refund:
+          ofLine.length === 0
+            ? null
+            : { status: ofLine.every((refund) => refund.status === 'refunded') ? 'refunded' : 'pending', amountCents: ofLine.reduce((sum, refund) => sum + refund.amount_cents, 0) },
+        refunds: ofLine.map((refund) => ({ refundId: refund.refund_id, amountCents: refund.amount_cents, status: refund.status, reason: refund.reason })),
+        contest: contest ? { reviewId: contest.review_id, status: contest.status, note: contest.note } : null,
+      };
+    }),
     charges: charges.rows.map((charge) => ({ chargeId: charge.charge_id, amountCents: charge.amount_cents, status: charge.status, declines: charge.declines })),
   };
+}
+
+/** The review item of a shopper's contest of one receipt line. */
+export const contestReviewId = (receiptId: string, lineNo: number) => `contest/${receiptId}/${lineNo}`;
+
+/**
+ * Opens the contest of a receipt line, once: its review item, and (in the same transaction, through
+ * the outbox) the `review.item-opened` of kind contest that puts it in the review queue. Asked
+ * again, it answers the contest as it stands. Undefined when the receipt has no such line.
+ */
+export async function openContest(
+  db: Pick<Database, 'transaction'>,
+  request: { receiptId: string; lineNo: number; note: string; now: number },
+): Promise<{ reviewId: string; status: 'open' | 'approved' | 'rejected'; fresh: boolean } | undefined> {
+  const reviewId = contestReviewId(request.receiptId, request.lineNo);
+  return db.transaction(async (tx) => {
+    const line = await tx.query<{ visit_id: string; store_id: string; product_id: string; quantity: number }>(
+      `SELECT r.visit_id, r.store_id, l.product_id, l.quantity FROM receipt_lines l JOIN receipts r ON r.receipt_id = l.receipt_id
+       WHERE l.receipt_id = $1 AND l.line_no = $2`,
+      [request.receiptId, request.lineNo],
+    );
+    if (line.rows.length === 0) return undefined;
+    const { visit_id: visitId, store_id: storeId, product_id: productId, quantity } = line.rows[0];
+    const inserted = await tx.query(
+      `INSERT INTO review_items (review_id, visit_id, receipt_id, kind, line_no, status, opened_ms, note)
+       VALUES ($1, $2, $3, 'contest', $4, 'open', $5, $6) ON CONFLICT DO NOTHING`,
+      [reviewId, visitId, request.receiptId, request.lineNo, request.now, request.note],
+    );
+    if (inserted.rowCount > 0) {
+      const opened: ReviewItemOpened = {
+        schemaVersion: SCHEMA_VERSION,
+        eventId: `opened/${reviewId}`,
+        storeId,
+        ts: request.now,
+        reviewId,
+        kind: 'contest',
+        reason: `the shopper contests line ${request.lineNo} of receipt ${request.receiptId} (${quantity} x ${productId}): ${request.note}`,
+        // No receipt waits for a contest: its visit was charged already, so it names none to hold.
+        visitIds: [],
+      };
+      await enqueuePublish(tx, 'review.item-opened', opened, request.now);
+    }
+    const { rows } = await tx.query<{ status: 'open' | 'approved' | 'rejected' }>('SELECT status FROM review_items WHERE review_id = $1 AND visit_id = $2', [reviewId, visitId]);
+    return { reviewId, status: rows[0].status, fresh: inserted.rowCount > 0 };
+  });
 }
 
 /** An account's receipts, newest first (ids only; loadReceipt has the rest). */

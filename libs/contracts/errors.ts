@@ -32,6 +32,13 @@ export const errorCatalogue = {
   PAYMENT_REFUSED: { status: 422, retriable: false, summary: 'The card processor refused a request as wrong: a capture above its hold, a refund above what was captured, an unknown authorisation.' },
   IDEMPOTENCY_CONFLICT: { status: 409, retriable: false, summary: 'An idempotency key was used again with a different request.' },
   RECEIPT_NOT_FOUND: { status: 404, retriable: false, summary: 'No such receipt, or no such line on it.' },
+  UNAUTHENTICATED: { status: 401, retriable: false, summary: 'A request to the shopper app carries no bearer token, or one that is not an account\'s.' },
+  ACCOUNT_BLOCKED: { status: 403, retriable: false, summary: 'The account is blocked: no entry codes, refused at the gate.' },
+  UNPAID_VISIT: { status: 402, retriable: false, summary: 'The account has a visit whose payment failed: no entry code until it is settled.' },
+  RATE_LIMITED: { status: 429, retriable: true, summary: 'Too many requests of one account in a short time; Retry-After says when to ask again.' },
+  REQUEST_INVALID: { status: 400, retriable: false, summary: 'An API request failed its schema (which field, and why).' },
+  ROUTE_NOT_FOUND: { status: 404, retriable: false, summary: 'No API route has that method and path.' },
+  VISIT_NOT_FOUND: { status: 404, retriable: false, summary: 'No such visit of this account.' },
   USAGE: { status: 400, retriable: false, summary: 'A command was called with wrong arguments.' },
 } as const satisfies Record<string, { status: number; retriable: boolean; summary: string }>;
 

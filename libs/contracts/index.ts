@@ -9,3 +9,4 @@ export * from './topics.ts';
 export * from './errors.ts';
 export * from './recording.schema.ts';
 export * from './scenario.schema.ts';
+export * from './app.schema.ts';

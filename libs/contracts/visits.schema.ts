@@ -107,7 +107,7 @@ export const ReviewItemOpened = z
     change: z.enum(['pick', 'put']).optional(),
     evidence: ReviewEvidence.optional(),
   })
-  .describe('Something a person must decide: who took an item, a put of something nobody held, a doubtful gate binding.');
+  .describe('Something a person must decide: who took an item, a put of something nobody held, a doubtful gate binding, a receipt line the shopper contests (kind contest, reviewId contest/<receipt>/<line>, decided approved or rejected).');
 
 export const ReviewItemResolved = z
   .strictObject({
@@ -116,6 +116,8 @@ export const ReviewItemResolved = z
     decision: z.discriminatedUnion('outcome', [
       z.strictObject({ outcome: z.literal('attributed'), visitId: Id, lines: z.array(CartLine).min(1), kind: z.enum(['pick', 'put']) }),
       z.strictObject({ outcome: z.literal('dismissed'), note: z.string() }),
+      z.strictObject({ outcome: z.literal('approved'), note: z.string() }).describe('A contest upheld: the contested line is refunded.'),
+      z.strictObject({ outcome: z.literal('rejected'), note: z.string() }).describe('A contest turned down: the line stays charged.'),
     ]),
     reviewer: z.string().min(1),
   })

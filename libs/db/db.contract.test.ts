@@ -45,7 +45,7 @@ for (const kind of kinds) {
       const tables = await db.query<{ table_name: string }>(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name",
       );
-      for (const table of ['accounts', 'visits', 'cart_events', 'receipts', 'receipt_lines', 'charges', 'outbox', 'review_items', 'refunds', 'used_entry_nonces', 'provider_ledger'])
+      for (const table of ['accounts', 'visits', 'cart_events', 'receipts', 'receipt_lines', 'charges', 'outbox', 'review_items', 'refunds', 'used_entry_nonces', 'provider_ledger', 'review_decisions'])
         assert.ok(tables.rows.some((row) => row.table_name === table), `table ${table}`);
     });
 
@@ -115,13 +115,13 @@ for (const kind of kinds) {
 
     test('what was committed is there when the database is opened again', { timeout: TEST_TIMEOUT_MS, skip: kind.name === 'embedded (memory)' ? 'memory is gone with the process' : false }, async () => {
       const first = await openDatabase(await kind.config('reopened'));
-      await first.query("INSERT INTO used_entry_nonces (nonce, account_id, store_id, used_at) VALUES ('n-1', 'acct-1', 'kiosk', 5)");
+      await first.query("INSERT INTO used_entry_nonces (nonce, account_id, store_id, used_at, claimed_by) VALUES ('n-1', 'acct-1', 'kiosk', 5, 'reading-1')");
       await first.close();
       const second = await make('reopened');
-      assert.deepEqual((await second.query('SELECT nonce, account_id, store_id, used_at FROM used_entry_nonces')).rows, [
-        { nonce: 'n-1', account_id: 'acct-1', store_id: 'kiosk', used_at: 5 },
+      assert.deepEqual((await second.query('SELECT nonce, account_id, store_id, used_at, claimed_by FROM used_entry_nonces')).rows, [
+        { nonce: 'n-1', account_id: 'acct-1', store_id: 'kiosk', used_at: 5, claimed_by: 'reading-1' },
       ]);
-      await assert.rejects(second.query("INSERT INTO used_entry_nonces (nonce, account_id, store_id, used_at) VALUES ('n-1', 'acct-2', 'kiosk', 6)"), (error: { code?: string }) => error.code === '23505');
+      await assert.rejects(second.query("INSERT INTO used_entry_nonces (nonce, account_id, store_id, used_at, claimed_by) VALUES ('n-1', 'acct-2', 'kiosk', 6, 'reading-2')"), (error: { code?: string }) => error.code === '23505');
     });
 
     test('two processes starting at once migrate once between them', { timeout: TEST_TIMEOUT_MS, skip: kind.name === 'postgres' ? false : 'one process at a time opens an embedded database' }, async () => {

@@ -71,20 +71,16 @@ export class MemoryNonceStore implements NonceStore {
  * Client and PGlite all have it, so libs/db plugs in unchanged.
  */
 export interface SqlQueryable {
-  query<Row extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: Row[] }>;
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: Row[] }>;
 }
 
 /**
- * The table this adapter writes (created by libs/db's migrations; tests create it from here).
- * `claimed_by` is the reading that holds the nonce, so that a redelivered reading is recognised.
+ * The columns this adapter reads and writes, as libs/db's migrations create them (001 and 002):
+ * `used_at` is store-clock ms, `claimed_by` the reading that holds the nonce, so that a redelivered
+ * reading is recognised. The contract suite runs the adapter on a migrated database, so the two
+ * cannot drift apart.
  */
-export const USED_ENTRY_NONCES_TABLE = `CREATE TABLE IF NOT EXISTS used_entry_nonces (
-  nonce text PRIMARY KEY,
-  account_id text NOT NULL,
-  store_id text NOT NULL,
-  used_at timestamptz NOT NULL,
-  claimed_by text NOT NULL
-)`;
+export const USED_ENTRY_NONCES_COLUMNS = ['nonce', 'account_id', 'store_id', 'used_at', 'claimed_by'] as const;
 
 /**
  * The database adapter (PostgreSQL, or PGlite embedded). One statement claims: the insert wins for
@@ -99,7 +95,7 @@ export class SqlNonceStore implements NonceStore {
   async claim(nonce: string, claim: NonceClaim): Promise<boolean> {
     const { rows } = await this.db.query(
       `INSERT INTO used_entry_nonces (nonce, account_id, store_id, used_at, claimed_by)
-       VALUES ($1, $2, $3, to_timestamp($4::double precision / 1000), $5)
+       VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (nonce) DO UPDATE SET claimed_by = excluded.claimed_by
          WHERE used_entry_nonces.claimed_by = excluded.claimed_by
        RETURNING nonce`,
@@ -109,6 +105,6 @@ export class SqlNonceStore implements NonceStore {
   }
 
   async forgetBefore(ms: number): Promise<void> {
-    await this.db.query('DELETE FROM used_entry_nonces WHERE used_at < to_timestamp($1::double precision / 1000)', [ms]);
+    await this.db.query('DELETE FROM used_entry_nonces WHERE used_at < $1', [ms]);
   }
 }

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import test from 'node:test';
-import { startServe } from './serve.harness.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase, readMigrations } from '../../libs/db/index.ts';
+import { envWithoutWalkout, startServe } from './serve.harness.ts';
 
 // Exits are awaited as 'close', not 'exit': a process may exit before all it wrote has been read.
 
@@ -12,9 +16,9 @@ const logLines = (stderr: string) =>
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 
-for (const name of ['shelf', 'tracker', 'gate', 'fusion', 'cart', 'checkout']) {
+for (const name of ['shelf', 'tracker', 'gate', 'fusion', 'cart', 'checkout', 'app']) {
   test(`serve ${name} runs the service until SIGTERM, logs as JSON lines, and prints what it counted`, { timeout: 60_000 }, async (t) => {
-    const service = startServe([name, '--json']);
+    const service = startServe([name, '--json', ...(name === 'app' ? ['--port', '0'] : [])]);
     const { child } = service;
     t.after(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -43,4 +47,37 @@ test('serve tracker refuses an --idle-ms that is not a time, and serve a store f
   const [storeCode] = await once(noStore.child, 'close');
   assert.equal(storeCode, 1);
   assert.match(noStore.stderr(), /nowhere\.json/);
+});
+
+test('serve app answers on its port: the OpenAPI document, and 401 without a token', { timeout: 60_000 }, async (t) => {
+  const service = startServe(['app', '--port', '0']);
+  t.after(() => {
+    if (service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
+  });
+  await service.serving;
+  const url = String(logLines(service.stderr()).find((line) => line.msg === 'shopper app API listening')!.url);
+  const document = (await (await fetch(`${url}/docs/json`)).json()) as { paths: Record<string, unknown> };
+  assert.ok('/v1/entry-codes' in document.paths);
+  const refused = await fetch(`${url}/v1/receipts`);
+  assert.equal(refused.status, 401);
+  assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'UNAUTHENTICATED');
+  service.child.kill('SIGTERM');
+  assert.equal((await once(service.child, 'close'))[0], 0, service.stderr());
+});
+
+test('serve gate with WALKOUT_DATABASE_URL keeps used codes and account standing in that database', { timeout: 60_000 }, async (t) => {
+  const folder = mkdtempSync(join(tmpdir(), 'serve-gate-db-'));
+  t.after(() => rmSync(folder, { recursive: true, force: true }));
+  const service = startServe(['gate', '--json'], { ...envWithoutWalkout(), WALKOUT_DATABASE_URL: `embedded:${folder}` });
+  t.after(() => {
+    if (service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
+  });
+  await service.serving;
+  service.child.kill('SIGTERM');
+  assert.equal((await once(service.child, 'close'))[0], 0, service.stderr());
+  assert.equal(JSON.parse(service.stdout()).stats.database, `embedded ${folder}`);
+  const db = await openDatabase({ kind: 'embedded', dataDir: folder });
+  t.after(() => db.close());
+  const migrated = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+  assert.deepEqual(migrated.rows.map((row) => row.version), readMigrations().map((migration) => migration.version), 'the gate opened and migrated it');
 });

@@ -8,9 +8,19 @@ import { createTrackerService, TRACKER_GROUP } from '../tracker/tracker.service.
 import { createGateService, GATE_GROUP } from '../gate/gate.service.ts';
 import { createFusionService, FUSION_GROUP } from '../fusion/fusion.service.ts';
 import { createCartService, CART_GROUP } from '../cart/cart.service.ts';
-import { createEntryVerifier, loadEntryKeys, MemoryAccountStatus, MemoryNonceStore, ENTRY_KEYS_FILE_VARIABLE } from '../../libs/entry/index.ts';
+import {
+  createEntryVerifier,
+  loadEntryKeys,
+  MemoryAccountStatus,
+  MemoryNonceStore,
+  NONCE_KEEP_MS,
+  SqlAccountStatus,
+  SqlNonceStore,
+  ENTRY_KEYS_FILE_VARIABLE,
+} from '../../libs/entry/index.ts';
 import { createCheckoutService, CHECKOUT_GROUP } from '../checkout/checkout.service.ts';
-import { loadDatabaseConfig } from '../../libs/db/index.ts';
+import { loadDatabaseConfig, openDatabase, type Database } from '../../libs/db/index.ts';
+import { createAppService, DEFAULT_APP_PORT } from '../app/app.service.ts';
 
 /**
  * One pipeline stage as a process of its own, on the bus the environment names (Kafka, in a
@@ -133,18 +143,51 @@ export const serveGateVerb = simpleServeVerb({
   summary: 'Run the visits stage alone: gate scans and tracked people in, visits bound to tracks out, until stopped.',
   inputs: 'gate.qr-scanned, gate.opened and tracking.people-tracked (and gate.code-presented as group "gate-entry")',
   outputs: 'gate.qr-scanned or gate.entry-refused for each code read, visit.started, visit.track-bound, visit.ended and review items for doubtful bindings and tailgating',
-  note: `Run one per store: it needs every gate and every track. Entry codes are checked with the public keys of the file ${ENTRY_KEYS_FILE_VARIABLE} names (required on Kafka; on the in-process bus a key is made up, with a warning).`,
-  build: ({ index, bus, logger }) => createGateService({ index, bus, logger, clock: systemClock, entry: entryVerifier(index, bus, logger) }),
+  note: `Run one per store: it needs every gate and every track. Entry codes are checked with the public keys of the file ${ENTRY_KEYS_FILE_VARIABLE} names (required on Kafka; on the in-process bus a key is made up, with a warning). With WALKOUT_DATABASE_URL set, used codes and account standing (blocked, unpaid visits) are the database's; without it they are kept in memory.`,
+  build: ({ index, bus, logger }) =>
+    withDatabase(databaseIfConfigured(), (db) => createGateService({ index, bus, logger, clock: systemClock, entry: entryVerifier(index, bus, logger, db) })),
 });
 
 /**
- * The gate's code check. Used codes and account standing are kept in memory until the database
- * adapters are wired (libs/entry: SqlNonceStore): a restarted gate forgets which codes of the last
- * 30 s were used.
+ * The gate's code check: used codes and account standing from the database when there is one (so
+ * that a restarted gate, or another gate of the store, knows which codes were used, and the accounts
+ * checkout left unpaid are refused), in memory otherwise.
  */
-function entryVerifier(index: StoreIndex, bus: Bus<typeof topics>, logger: Logger) {
+function entryVerifier(index: StoreIndex, bus: Bus<typeof topics>, logger: Logger, db: Database | undefined) {
   const keys = loadEntryKeys({ embedded: bus.kind === 'memory', logger });
-  return createEntryVerifier({ keys, storeId: index.store.id, nonces: new MemoryNonceStore(), accounts: new MemoryAccountStatus(), clock: systemClock });
+  const nonces = db ? new SqlNonceStore(db) : new MemoryNonceStore();
+  const accounts = db ? new SqlAccountStatus(db) : new MemoryAccountStatus();
+  return createEntryVerifier({ keys, storeId: index.store.id, nonces, accounts, clock: systemClock });
+}
+
+/** The database WALKOUT_DATABASE_URL names, or none when it is not set. */
+function databaseIfConfigured() {
+  return process.env.WALKOUT_DATABASE_URL?.trim() ? loadDatabaseConfig() : undefined;
+}
+
+/**
+ * A service on the database: opened (and migrated) when the service starts, closed after it stops;
+ * used entry codes older than NONCE_KEEP_MS are forgotten as time goes by.
+ */
+function withDatabase(config: ReturnType<typeof databaseIfConfigured>, build: (db: Database | undefined) => Served): Served {
+  let db: Database | undefined;
+  let service: Served | undefined;
+  let stopForgetting: (() => void) | undefined;
+  return {
+    async start() {
+      if (config) db = await openDatabase(config);
+      service = build(db);
+      await service.start();
+      const nonces = db && new SqlNonceStore(db);
+      if (nonces) stopForgetting = systemClock.every(NONCE_KEEP_MS, () => void nonces.forgetBefore(systemClock.now() - NONCE_KEEP_MS).catch(() => undefined));
+    },
+    async stop() {
+      stopForgetting?.();
+      await service?.stop();
+      await db?.close();
+    },
+    stats: () => ({ ...(service?.stats() ?? {}), ...(db ? { database: db.describe } : {}) }),
+  };
 }
 
 export const serveFusionVerb = simpleServeVerb({
@@ -176,6 +219,30 @@ export const serveCheckoutVerb = simpleServeVerb({
   note: 'The database is WALKOUT_DATABASE_URL: empty or "embedded" (in memory), "embedded:<folder>", or postgres://... (several may run on the server: everything it takes is keyed by visit).',
   build: ({ index, bus, logger }) => createCheckoutService({ index, bus, logger, clock: systemClock, database: loadDatabaseConfig() }),
 });
+
+export const serveAppVerb: Verb = {
+  name: 'serve app',
+  summary: 'Run the shopper app API (entry codes, live cart, receipts, contests, refunds) on a port, until stopped.',
+  usage: `walkout serve app [--store ${DEFAULT_STORE}] [--port ${DEFAULT_APP_PORT}] [--host 127.0.0.1] [--json]
+
+Serves the shopper app API over HTTP (OpenAPI document at /docs/json) and reads cart.updated as a
+consumer group of its own (every app process sees every cart). Its database is WALKOUT_DATABASE_URL,
+the one checkout writes (receipts, refunds, carts); contests go out through checkout's outbox, so
+run it on the database checkout runs on. Entry codes are signed with the active key of the file
+${ENTRY_KEYS_FILE_VARIABLE} names (required on Kafka). ${environment}
+
+  --port N     the port to listen on (default ${DEFAULT_APP_PORT}; 0 picks a free one)
+  --host H     the address to listen on (default 127.0.0.1)
+  --json       print what the service counted as JSON when it stops`,
+  options: { store: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, json: { type: 'boolean' } },
+  async run({ values }) {
+    const port = optionalInt(values, 'port', serveAppVerb, DEFAULT_APP_PORT, { min: 0, max: 65_535 });
+    const host = typeof values.host === 'string' ? values.host : undefined;
+    await serve('app', 'app-live-carts-*', values, ({ index, bus, logger }) =>
+      createAppService({ index, bus, logger, clock: systemClock, database: loadDatabaseConfig(), keys: loadEntryKeys({ embedded: bus.kind === 'memory', logger }), port, host }),
+    );
+  },
+};
 
 /** --idle-ms: absent, the tracker's own default; "infinity" for a replay; else whole milliseconds. */
 function parseIdleMs(values: Record<string, unknown>): number | undefined {

@@ -81,6 +81,10 @@ export const verbs: Record<string, { summary: string; load: () => Promise<Verb> 
     summary: 'Run checkout alone: visits and final receipts in, each visit charged once, checkout.* out, until stopped.',
     load: async () => (await import('./serve.verb.ts')).serveCheckoutVerb,
   },
+  'serve app': {
+    summary: 'Run the shopper app API (entry codes, live cart, receipts, contests, refunds) on a port, until stopped.',
+    load: async () => (await import('./serve.verb.ts')).serveAppVerb,
+  },
   'checkout chaos': {
     summary: 'Run visits through checkout in a process killed at random, with a failing payment provider; count double and missing charges.',
     load: async () => (await import('./checkout.verb.ts')).checkoutChaosVerb,
