@@ -37,6 +37,8 @@ export interface DetectorChoice {
   inputSize: number;
   refine: 'none' | 'upright';
   mirror: boolean;
+  /** When the second looks run (default always). */
+  looks?: 'always' | 'when-unsure';
 }
 
 /**
@@ -55,4 +57,14 @@ export async function createChosenDetector(choice: DetectorChoice, verb: string)
     if (!(error instanceof WalkoutError) || error.code !== 'MODEL_UNAVAILABLE') throw error;
     return { detector: await createDetector({ type: 'movenet', ...reading }), fellBack: error.message };
   }
+}
+
+export const SECOND_LOOKS = ['always', 'when-unsure'] as const;
+
+/** A command line's --looks: undefined stays undefined (the detector's default, always). */
+export function parseLooks(value: unknown, verb: string): DetectorChoice['looks'] {
+  if (value === undefined) return undefined;
+  if (!(SECOND_LOOKS as readonly unknown[]).includes(value))
+    throw new WalkoutError('USAGE', `${verb}: --looks is one of ${SECOND_LOOKS.join(', ')}, not ${JSON.stringify(value)}`);
+  return value as DetectorChoice['looks'];
 }
