@@ -41,6 +41,8 @@ export interface DetectorChoice {
   mirror: boolean;
   /** People scored below this are dropped; undefined: the plugin's default. */
   minPoseScore?: number;
+  /** When the second looks run (default always). */
+  looks?: 'always' | 'when-unsure';
 }
 
 /**
@@ -68,4 +70,14 @@ export async function createChosenDetector(choice: DetectorChoice, verb: string,
     if (!(error instanceof WalkoutError) || error.code !== 'MODEL_UNAVAILABLE') throw error;
     return { detector: await createDetector({ type: 'movenet', ...readingFor('movenet', reading) }), fellBack: error.message };
   }
+}
+
+export const SECOND_LOOKS = ['always', 'when-unsure'] as const;
+
+/** A command line's --looks: undefined stays undefined (the detector's default, always). */
+export function parseLooks(value: unknown, verb: string): DetectorChoice['looks'] {
+  if (value === undefined) return undefined;
+  if (!(SECOND_LOOKS as readonly unknown[]).includes(value))
+    throw new WalkoutError('USAGE', `${verb}: --looks is one of ${SECOND_LOOKS.join(', ')}, not ${JSON.stringify(value)}`);
+  return value as DetectorChoice['looks'];
 }

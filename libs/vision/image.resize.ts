@@ -40,9 +40,11 @@ function areaTaps(inSize: number, outSize: number): Taps {
  * The frame shrunk (or grown) to outWidth x outHeight, written into the top-left of an
  * padWidth x padHeight int32 RGB canvas whose rest stays 0 (black letterbox).
  */
-export function resizeAreaInt32(frame: RgbFrame, outWidth: number, outHeight: number, padWidth: number, padHeight: number): Int32Array {
+export function resizeAreaInt32(frame: RgbFrame, outWidth: number, outHeight: number, padWidth: number, padHeight: number, into?: Int32Array): Int32Array {
   const { width, height, data } = frame;
-  const out = new Int32Array(padWidth * padHeight * 3);
+  // `into` is the output of an earlier call with the same sizes: every pixel the resize writes is
+  // written again, and its padding is still zero.
+  const out = into?.length === padWidth * padHeight * 3 ? into : new Int32Array(padWidth * padHeight * 3);
   if (outWidth === width && outHeight === height) {
     // Same size: every output pixel covers exactly one input pixel, so the mean is that pixel.
     for (let y = 0; y < height; y++) out.set(data.subarray(y * width * 3, (y + 1) * width * 3), y * padWidth * 3);

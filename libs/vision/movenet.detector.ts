@@ -6,7 +6,7 @@ import { WalkoutError } from '../contracts/index.ts';
 import type { RgbFrame } from '../video/rgb.frame.ts';
 import { cropRotatedInt32, fromRotatedCrop, resizeAreaInt32 } from './image.resize.ts';
 import { mirrorRowsInt32, unmirrorPose } from './mirror.read.ts';
-import { keypointBox, type DetectedPose, type DetectorPlugin, type PoseDetector, type ViewGeometry } from './pose.detector.ts';
+import { keypointBox, type DetectHints, type DetectedPose, type DetectorPlugin, type PoseDetector, type ViewGeometry } from './pose.detector.ts';
 import { mergePoseReadings, mergeReadings, sameReadingIndex, DEFAULT_READING_MERGE } from './readings.merge.ts';
 import { loadGraphModelFromFile, loadTfRuntime } from './tfjs.runtime.ts';
 
@@ -30,6 +30,12 @@ const VALUES_PER_PERSON = 56;
 const UPRIGHT_MIN_TILT_RAD = (15 * Math.PI) / 180;
 /** The window's side over the person's longer box side: room round them, and for a neighbour. */
 const UPRIGHT_MARGIN = 2.5;
+/**
+ * With looks 'when-unsure', a person is read again only when the first reading is unsure of them:
+ * their pose score or either wrist's score below this (wrists are what tells who took an item).
+ */
+const SURE_SCORE = 0.5;
+const WRISTS = [9, 10] as const;
 
 /**
  * How a MoveNet detector reads frames, whatever runs the model (TF.js here, ONNX Runtime in
@@ -55,6 +61,12 @@ export const movenetReadingFields = {
     .boolean()
     .default(false)
     .describe('Read each frame a second time mirrored left to right and merge the two readings person by person (mirror.read.ts); twice the first pass.'),
+  looks: z
+    .enum(['always', 'when-unsure'])
+    .default('always')
+    .describe(
+      "When the second looks (mirror, refine) run. always: on every frame and person. when-unsure: the mirrored read only when the first reading found fewer people than the camera's previous frame or is unsure of someone (pose or a wrist scored under 0.5), the upright look only at people it is unsure of.",
+    ),
 };
 
 export interface MovenetReading {
@@ -62,6 +74,12 @@ export interface MovenetReading {
   minPoseScore: number;
   refine: 'none' | 'upright';
   mirror: boolean;
+  looks?: 'always' | 'when-unsure';
+}
+
+/** A reading that may not be the best the second looks can make of this person. */
+export function unsurePose(pose: DetectedPose): boolean {
+  return pose.score < SURE_SCORE || WRISTS.some((k) => pose.keypoints[k][2] < SURE_SCORE);
 }
 
 export const MovenetConfig = z
@@ -166,6 +184,9 @@ export const movenetPlugin: DetectorPlugin<MovenetConfig> = {
  */
 export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading): PoseDetector {
   const run = runtime.run;
+  const whenUnsure = config.looks === 'when-unsure';
+  /** The letterboxed first-pass input, reused while frames keep their size (one camera model). */
+  let letterbox: { size: string; pixels: Int32Array } | undefined;
   /**
    * A second look at one person: a square window round them, turned so that the store's vertical
    * at their place in the image points up, at the scale of the first pass. Wide ceiling lenses show
@@ -200,7 +221,7 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
   const refineUpright = async (poses: DetectedPose[], frame: RgbFrame, view: ViewGeometry, scale: number): Promise<DetectedPose[]> => {
     const refined: DetectedPose[] = [];
     for (const pose of poses) {
-      const found = (await lookUpright(pose, frame, view, scale)) ?? [];
+      const found = (whenUnsure && !unsurePose(pose) ? null : await lookUpright(pose, frame, view, scale)) ?? [];
       const same = sameReadingIndex(pose, found.map((p) => p.box), DEFAULT_READING_MERGE.sameIou);
       refined.push(same < 0 ? pose : mergePoseReadings(pose, found[same]));
     }
@@ -208,18 +229,24 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
   };
   const detector: PoseDetector = {
     key: runtime.key,
-    model: `movenet-multipose-lightning@${config.inputSize}${config.mirror ? '+mirror' : ''}${config.refine === 'none' ? '' : `+${config.refine}`}`,
+    model: `movenet-multipose-lightning@${config.inputSize}${config.mirror ? '+mirror' : ''}${config.refine === 'none' ? '' : `+${config.refine}`}${whenUnsure && (config.mirror || config.refine !== 'none') ? '+when-unsure' : ''}`,
     backend: runtime.backend,
-    async detect(frame: RgbFrame, view?: ViewGeometry) {
+    async detect(frame: RgbFrame, view?: ViewGeometry, hints?: DetectHints) {
       if (frame.data.length !== frame.width * frame.height * 3)
         throw new WalkoutError('CONFIG_INVALID', `frame is ${frame.width}x${frame.height} but holds ${frame.data.length} bytes, not RGB`);
       const g = movenetInputGeometry(frame.width, frame.height, config.inputSize);
-      const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight);
+      const size = `${frame.width}x${frame.height}`;
+      // Taken while this frame's passes read it, so a detect called meanwhile makes its own.
+      const spare = letterbox?.size === size ? letterbox.pixels : undefined;
+      letterbox = undefined;
+      const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight, spare);
       let poses = decodeMovenetOutput(await run(pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
-      if (config.mirror) {
+      const lookAgain = !whenUnsure || poses.length < (hints?.peopleBefore ?? 0) || poses.some(unsurePose);
+      if (config.mirror && lookAgain) {
         const mirrored = decodeMovenetOutput(await run(mirrorRowsInt32(pixels, g.paddedWidth, g.resizedWidth), g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
         poses = mergeReadings(poses, mirrored.map((p) => unmirrorPose(p, frame.width)));
       }
+      letterbox = { size, pixels };
       if (config.refine === 'none' || !view) return poses;
       return refineUpright(poses, frame, view, g.resizedWidth / frame.width);
     },

@@ -16,6 +16,12 @@ export interface ViewGeometry {
   upAt(x: number, y: number): [number, number] | null;
 }
 
+/** What the caller knows of the camera's previous frame, for a detector that looks again only when it may help. */
+export interface DetectHints {
+  /** People found in the same camera's previous frame: fewer now may mean someone was missed. */
+  peopleBefore?: number;
+}
+
 /**
  * The inference runtime as the camera service sees it: a loaded model that takes a frame and
  * returns poses. Local runtimes (TF.js, ONNX Runtime) and a remote one would all fit behind it.
@@ -28,7 +34,7 @@ export interface PoseDetector {
   /** Where it runs, e.g. "wasm", "tensorflow", "cpu". */
   readonly backend: string;
   /** Poses in the frame's pixel coordinates, best first. */
-  detect(frame: RgbFrame, view?: ViewGeometry): Promise<DetectedPose[]>;
+  detect(frame: RgbFrame, view?: ViewGeometry, hints?: DetectHints): Promise<DetectedPose[]>;
   dispose(): void;
 }
 

@@ -114,12 +114,15 @@ export async function evaluatePoses(recording: Recording, options: PoseEvalOptio
         maxFrames: options.framesPerCamera,
         ...(camera ? { info: { width: camera.width, height: camera.height } } : {}),
       });
+      let peopleBefore: number | undefined;
       for await (const frame of frames) {
         const line = await truthAt(frame.index);
         // A frame without its truth line cannot be scored.
         if (!line) continue;
         const started = performance.now();
-        const detections = await detector!.detect(frame, view);
+        // As the camera service does: the people of this camera's previous frame (read here).
+        const detections = await detector!.detect(frame, view, { peopleBefore });
+        peopleBefore = detections.length;
         detectMs += performance.now() - started;
         await score(line, detections);
         await options.onFrame?.(stream.cameraId, frame, line, detections);

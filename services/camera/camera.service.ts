@@ -83,6 +83,8 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
   const logger = deps.logger ?? silentLogger;
   const stride = Math.max(1, Math.floor(deps.stride ?? 1));
   const views = new Map<string, ViewGeometry>();
+  /** People found in each camera's last frame detected: a detector may look again when fewer are found. */
+  const peopleBefore = new Map<string, number>();
   const cursors = new Map<string, VideoFrameCursor>();
   /** Frames detected lately, to drop redeliveries. */
   const done = new RecentIds();
@@ -154,7 +156,8 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
     let view = views.get(camera.id);
     if (!view) views.set(camera.id, (view = cameraViewGeometry(camera)));
     const started = performance.now();
-    const poses = await detector.detect(frame, view);
+    const poses = await detector.detect(frame, view, { peopleBefore: peopleBefore.get(camera.id) });
+    peopleBefore.set(camera.id, poses.length);
     stats.detectMs += performance.now() - started;
     stats.detected++;
     const detected: CameraPosesDetected = {

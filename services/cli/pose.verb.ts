@@ -6,13 +6,14 @@ import { progress } from '../../libs/cli/progress.ts';
 import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 import { JsonLinesWriter, openRecording, readJsonLines } from '../../libs/recording/index.ts';
 import { evaluateFusion, type CameraInstant, type FloorTracking, type FusionEvalReport } from '../../libs/tracking/multiview.eval.ts';
-import { createChosenDetector } from '../../libs/vision/detector.registry.ts';
+import { createChosenDetector, parseLooks } from '../../libs/vision/detector.registry.ts';
 import { formatRecall, formatWristMisses } from '../../libs/vision/keypoint.recall.ts';
 import { evaluatePoses } from '../../libs/vision/pose.eval.ts';
 import { drawPoses } from '../../libs/vision/pose.overlay.ts';
 
 const USAGE = `walkout eval pose <recording> [--camera id ...] [--frames N|all] [--input-size 640]
-                 [--mirror on|off] [--refine upright|none] [--detector onnx|movenet|topdown] [--overlay dir]
+                 [--mirror on|off] [--refine upright|none] [--looks always|when-unsure]
+                 [--detector onnx|movenet|topdown] [--overlay dir]
                  [--save-detections file.jsonl | --from-detections file.jsonl] [--force] [--json]
 
 Decodes each camera's video in the recording, runs MoveNet MultiPose on N frames per camera spread over
@@ -50,6 +51,10 @@ libs/vision/keypoint.recall.ts for why).
   --refine R      upright (default): look again at each person the camera's calibration shows tilted
                   by 15 degrees or more, in a window turned so they stand upright (about 1.5 times
                   the time per frame in the crowd scene); none: one pass over the frame
+  --looks L       always (default): the second looks on every frame and person; when-unsure: the
+                  mirrored read only when the first reading found fewer people than the camera's
+                  previous frame or scored a person or a wrist under 0.5, the upright look only at
+                  such people (what the camera service runs live)
   --detector D    onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
                   (WebAssembly), the fallback when ONNX Runtime cannot load; topdown: NanoDet
                   person boxes, then SinglePose Thunder on each (--input-size, --mirror do not apply)
@@ -76,6 +81,7 @@ export const evalPoseVerb: Verb = {
     'input-size': { type: 'string' },
     mirror: { type: 'string' },
     refine: { type: 'string' },
+    looks: { type: 'string' },
     detector: { type: 'string' },
     overlay: { type: 'string' },
     'save-detections': { type: 'string' },
@@ -99,7 +105,7 @@ export const evalPoseVerb: Verb = {
         throw new WalkoutError('USAGE', `walkout eval pose: ${positionals[0]} has no pose truth for camera ${id}`);
     const saveFile = typeof values['save-detections'] === 'string' ? values['save-detections'] : undefined;
     if (fromFile)
-      for (const option of ['input-size', 'mirror', 'refine', 'detector', 'overlay', 'save-detections'] as const)
+      for (const option of ['input-size', 'mirror', 'refine', 'looks', 'detector', 'overlay', 'save-detections'] as const)
         if (values[option] !== undefined) throw new WalkoutError('USAGE', `walkout eval pose: --${option} does not go with --from-detections (the saved file says which model)`);
     if (values.mirror !== undefined && values.mirror !== 'on' && values.mirror !== 'off')
       throw new WalkoutError('USAGE', `walkout eval pose: --mirror must be on or off, got "${values.mirror}"`);
@@ -123,6 +129,7 @@ export const evalPoseVerb: Verb = {
             inputSize: optionalInt(values, 'input-size', evalPoseVerb, 640),
             refine: values.refine === 'none' ? 'none' : 'upright',
             mirror: values.mirror !== 'off',
+            looks: parseLooks(values.looks, 'walkout eval pose'),
           },
           'walkout eval pose',
         );

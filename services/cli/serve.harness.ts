@@ -19,6 +19,8 @@ const root = new URL('../../', import.meta.url).pathname;
 export interface KafkaRun {
   readonly brokers: string[];
   readonly namespace: string;
+  /** Partitions of each topic the run creates (default: the bus's, 6). */
+  readonly partitions?: number;
 }
 
 /** This process's environment without any WALKOUT_ setting: a developer's exports do not reach the service. */
@@ -38,6 +40,7 @@ export function serveEnv(run: KafkaRun): NodeJS.ProcessEnv {
     WALKOUT_KAFKA_REBALANCE_TIMEOUT_MS: String(FAST_GROUPS.rebalanceTimeoutMs),
     WALKOUT_KAFKA_FETCH_MAX_WAIT_MS: String(FAST_GROUPS.fetchMaxWaitMs),
     WALKOUT_LOG_LEVEL: 'info',
+    ...(run.partitions ? { WALKOUT_BUS_PARTITIONS: String(run.partitions) } : {}),
   };
 }
 
@@ -87,7 +90,11 @@ export async function terminate(process: ServeProcess): Promise<number | null> {
 export async function testBus(run: KafkaRun): Promise<Bus<typeof topics>> {
   const bus = await createBus({
     topics,
-    config: parseBusConfig({ kind: 'kafka', kafka: { brokers: run.brokers, clientId: 'walkout-kill-tests', namespace: run.namespace, ...FAST_GROUPS } }),
+    config: parseBusConfig({
+      kind: 'kafka',
+      ...(run.partitions ? { partitions: run.partitions } : {}),
+      kafka: { brokers: run.brokers, clientId: 'walkout-kill-tests', namespace: run.namespace, ...FAST_GROUPS },
+    }),
   });
   await bus.start();
   return bus;

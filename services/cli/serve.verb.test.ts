@@ -16,7 +16,7 @@ const logLines = (stderr: string) =>
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 
-for (const name of ['shelf', 'tracker', 'gate', 'fusion', 'cart', 'checkout', 'app']) {
+for (const name of ['shelf', 'tracker', 'gate', 'fusion', 'cart', 'checkout', 'app', 'camera']) {
   test(`serve ${name} runs the service until SIGTERM, logs as JSON lines, and prints what it counted`, { timeout: 60_000 }, async (t) => {
     const service = startServe([name, '--json', ...(name === 'app' ? ['--port', '0'] : [])]);
     const { child } = service;
@@ -38,11 +38,15 @@ for (const name of ['shelf', 'tracker', 'gate', 'fusion', 'cart', 'checkout', 'a
   });
 }
 
-test('serve tracker refuses an --idle-ms that is not a time, and serve a store file that does not exist', async () => {
+test('serve tracker refuses an --idle-ms that is not a time, serve camera a --looks it does not know, and serve a store file that does not exist', async () => {
   const badIdle = startServe(['tracker', '--idle-ms', '0']);
   const [idleCode] = await once(badIdle.child, 'close');
   assert.equal(idleCode, 2);
   assert.match(badIdle.stderr(), /--idle-ms must be a whole number of milliseconds, 1 or more, or "infinity"; got "0"/);
+  const badLooks = startServe(['camera', '--looks', 'sometimes']);
+  const [looksCode] = await once(badLooks.child, 'close');
+  assert.equal(looksCode, 2);
+  assert.match(badLooks.stderr(), /--looks is one of always, when-unsure, not "sometimes"/);
   const noStore = startServe(['shelf', '--store', 'fixtures/stores/nowhere.json']);
   const [storeCode] = await once(noStore.child, 'close');
   assert.equal(storeCode, 1);

@@ -1,4 +1,4 @@
-import { indexStore, loadStore, topics, type StoreIndex } from '../../libs/contracts/index.ts';
+import { indexStore, loadStore, topics, WalkoutError, type StoreIndex } from '../../libs/contracts/index.ts';
 import { closeOnSignals, createBus, loadBusConfig, type Bus } from '../../libs/bus/index.ts';
 import { systemClock } from '../../libs/clock/clock.ts';
 import { createLogger, logLevelFromEnv, type Logger } from '../../libs/log/logger.ts';
@@ -21,6 +21,8 @@ import {
 import { createCheckoutService, CHECKOUT_GROUP } from '../checkout/checkout.service.ts';
 import { loadDatabaseConfig, openDatabase, type Database } from '../../libs/db/index.ts';
 import { createAppService, DEFAULT_APP_PORT } from '../app/app.service.ts';
+import { CAMERA_GROUP, createCameraService } from '../camera/camera.service.ts';
+import { createChosenDetector, parseLooks } from '../../libs/vision/detector.registry.ts';
 
 /**
  * One pipeline stage as a process of its own, on the bus the environment names (Kafka, in a
@@ -116,6 +118,72 @@ tracking.people-tracked, and device.health-reported for a camera gone silent. ${
   async run({ values }) {
     const idleMs = parseIdleMs(values);
     await serve('tracker', TRACKER_GROUP, values, ({ index, bus, logger }) => createTrackerService({ index, bus, logger, clock: systemClock, idleMs }));
+  },
+};
+
+export const serveCameraVerb: Verb = {
+  name: 'serve camera',
+  summary: 'Run camera perception alone: frames in, the people in them out, until stopped; start several to share the cameras.',
+  usage: `walkout serve camera [--store ${DEFAULT_STORE}] [--detector onnx|movenet] [--input-size 640]
+                    [--mirror on|off] [--refine upright|none] [--looks when-unsure|always]
+                    [--every N] [--max-lag-ms N] [--json]
+
+Takes camera.frame-captured as consumer group "${CAMERA_GROUP}" and publishes camera.poses-detected (and
+device.health-reported for a camera whose frames cannot be read). Start it several times: the
+processes share the frame topic's partitions, and so the cameras (frames are keyed by camera), one
+core each (docs/experiments/camera-workers.md). ${environment}
+
+  --detector D    onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
+  --input-size S  the model input's longer side, a multiple of 32 (default 640)
+  --mirror M      on (default) or off: the mirrored second read
+  --refine R      upright (default) or none: the upright second look at tilted people
+  --looks L       when-unsure (default): the second looks only where they can change the answer
+                  (a person fewer than the camera's last frame, a person or a wrist scored under
+                  0.5); always: on every frame and person
+  --every N       detect only frames whose index is a multiple of N (default 1: every frame)
+  --max-lag-ms N  pass over (and count as late) a frame that waited on the bus longer than this,
+                  so a worker that cannot keep up detects recent frames; default: none passed over
+  --json          print what the service counted as JSON when it stops`,
+  options: {
+    store: { type: 'string' },
+    detector: { type: 'string' },
+    'input-size': { type: 'string' },
+    mirror: { type: 'string' },
+    refine: { type: 'string' },
+    looks: { type: 'string' },
+    every: { type: 'string' },
+    'max-lag-ms': { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run({ values }) {
+    const verb = 'walkout serve camera';
+    for (const [option, allowed] of [['mirror', ['on', 'off']], ['refine', ['upright', 'none']]] as const)
+      if (values[option] !== undefined && !(allowed as readonly unknown[]).includes(values[option]))
+        throw new WalkoutError('USAGE', `${verb}: --${option} is one of ${allowed.join(', ')}, not ${JSON.stringify(values[option])}`);
+    const stride = optionalInt(values, 'every', serveCameraVerb, 1, { min: 1, unit: 'frames' });
+    const maxLagMs = values['max-lag-ms'] === undefined ? undefined : optionalInt(values, 'max-lag-ms', serveCameraVerb, 0, { min: 1, unit: 'milliseconds' });
+    const { detector, fellBack } = await createChosenDetector(
+      {
+        detector: values.detector as string | undefined,
+        inputSize: optionalInt(values, 'input-size', serveCameraVerb, 640),
+        mirror: values.mirror !== 'off',
+        refine: values.refine === 'none' ? 'none' : 'upright',
+        looks: parseLooks(values.looks, verb) ?? 'when-unsure',
+      },
+      verb,
+    );
+    if (fellBack) process.stderr.write(`pose detection on TF.js: ${fellBack}\n`);
+    await serve('camera', CAMERA_GROUP, values, ({ index, bus, logger }) => {
+      const camera = createCameraService({ index, bus, logger, detector, stride, maxLagMs, clock: systemClock });
+      return {
+        start: () => camera.start(),
+        async stop() {
+          await camera.stop();
+          detector.dispose();
+        },
+        stats: () => ({ ...camera.stats(), model: detector.model }),
+      };
+    });
   },
 };
 

@@ -25,7 +25,7 @@ import { createChosenDetector } from '../../libs/vision/detector.registry.ts';
 import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
 import { formatReceipt, formatReceiptScorecard } from '../../libs/cart/receipts.format.ts';
 import { cameraFootage } from './footage.ts';
-import { DEFAULT_NOISE_M, receiptRun, runStore, type PeopleSource } from './store.run.ts';
+import { DEFAULT_NOISE_M, receiptRun, runStore, type PeopleSource, type StoreRunResult } from './store.run.ts';
 
 /**
  * The main job: the store on the bus the environment names (the in-process bus by default), fed by
@@ -104,7 +104,7 @@ once the new one is written; anything else there only with --force.
     await bus.start();
     const t0 = recording.manifest.startMs;
     const chosen = detectEvery
-      ? await createChosenDetector({ detector: values.detector as string | undefined, inputSize: 640, refine: 'upright', mirror: true }, 'walkout start')
+      ? await createChosenDetector({ detector: values.detector as string | undefined, inputSize: 640, refine: 'upright', mirror: true, looks: 'when-unsure' }, 'walkout start')
       : undefined;
     if (chosen?.fellBack) say(`pose detection on TF.js: ${chosen.fellBack}`);
     const detector = chosen?.detector;
@@ -128,7 +128,8 @@ once the new one is written; anything else there only with --force.
     });
     await bus.close();
     detector?.dispose();
-    const camera = detector && run.store.camera ? await scoreCameraStage(recording, detector.model, run.poses, run.deadFrames, run.store.camera.stats(), run.tracked) : undefined;
+    const camera =
+      detector && run.store.camera ? await scoreCameraStage(recording, detector.model, run.poses, run.deadFrames, run.store.camera.stats(), run.tracked, run.cameraPace) : undefined;
     const actions = await collect(recording.truthActions());
     const score = scoreShelfEvents(recording.index, run.shelfEvents, actions);
     const { missed, spurious, wrongProduct, ...figures } = score;
@@ -198,6 +199,7 @@ async function scoreCameraStage(
   deadFrames: readonly MessageDeadLettered[],
   stats: { detected: number; detectMs: number },
   tracked: readonly PeopleTracked[],
+  pace: StoreRunResult['cameraPace'],
 ) {
   const { poses: alone, fusion } = await scorePoseEvents(recording, { model, byCamera: poses });
   const tracks = await scoreTracks(recording, [...tracked].sort((a, b) => a.ts - b.ts));
@@ -206,6 +208,7 @@ async function scoreCameraStage(
     model,
     frames: stats.detected,
     msPerFrame: stats.detected ? stats.detectMs / stats.detected : 0,
+    pace,
     framesFailed: deadFrames.map((d) => `${d.error.code}: ${d.error.message}`),
     wristsInView: {
       detector: wrists(alone.overall.wristsInView),
@@ -222,6 +225,12 @@ function formatCameraStage(camera: CameraStage, every: number): string[] {
   return [
     `camera perception: ${camera.frames} frames (1 in ${every} of each camera's), ${camera.msPerFrame.toFixed(0)} ms a frame in ${camera.model}` +
       (camera.framesFailed.length ? `; ${camera.framesFailed.length} frames could not be read: ${camera.framesFailed[0]}` : ''),
+    ...(camera.pace
+      ? [
+          `camera stage real-time factor ${camera.pace.realTimeFactor.toFixed(3)} (${camera.pace.storeSeconds.toFixed(1)} store s in ${camera.pace.wallSeconds.toFixed(1)} wall s, ` +
+            `${(camera.frames / camera.pace.wallSeconds).toFixed(2)} frames/s; 1 or more keeps up live)`,
+        ]
+      : []),
     `wrists in view against the pose truth: each camera alone ${share(detector)}, fused across cameras ${share(fused)}, followed ${followed ? share(followed) : 'n/a (frames more than a second apart)'}`,
     `tracker (live, a second behind): ${camera.tracks.instants} instants, ${camera.tracks.tracks} tracks; people found ${share(camera.tracks.people)}, ` +
       `3D wrists within 11 cm ${share(camera.tracks.wrists)}, tracks that stay one person ${camera.tracks.purity === null ? 'n/a' : pct(camera.tracks.purity)}, ` +

@@ -62,6 +62,11 @@ export interface StoreRunResult {
   store: StoreRuntime;
   /** Per cart.updated event id: how far the replay had got, store clock, when the update reached us. */
   cartUpdatedAt: Map<string, number>;
+  /**
+   * The camera stage's pace, when it ran: the recording's store seconds over the wall seconds from
+   * the first frame put on the bus to the last frame's poses out (at least 1: it keeps up live).
+   */
+  cameraPace?: { storeSeconds: number; wallSeconds: number; realTimeFactor: number };
 }
 
 /**
@@ -163,6 +168,7 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
   const span = recording.manifest.endMs - t0;
   const bar = progress('replay', Math.ceil(span / 1000), { unit: 'store s', quiet: options.quiet });
   let shown = 0;
+  const replayStarted = performance.now();
   const replay = await replayRecording(recording, bus, {
     cameras: cameraIds,
     people: people.kind === 'truth' ? { instants: truthPeople(recording, { noiseM: people.noiseM, seed: people.seed }), lagMs: TRACKER_LAG_MS } : undefined,
@@ -178,9 +184,14 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
   bar.tick(Math.ceil(span / 1000) - shown);
   bar.done();
   storeNow = Math.max(storeNow, recording.manifest.endMs);
-  if (tracked) await waitForCameraStage(recording, store, collected.result, people.stride, options.quiet);
+  let cameraPace: StoreRunResult['cameraPace'];
+  if (tracked) {
+    await waitForCameraStage(recording, store, collected.result, people.stride, options.quiet);
+    const wallSeconds = (performance.now() - replayStarted) / 1000;
+    cameraPace = { storeSeconds: span / 1000, wallSeconds, realTimeFactor: span / 1000 / wallSeconds };
+  }
   await stopInDataFlowOrder(store, collected, replay);
-  return { replay, store, ...collected.result };
+  return { replay, store, cameraPace, ...collected.result };
 }
 
 /** Everything the store published, once each (the bus delivers at least once), with counts per topic. */

@@ -61,6 +61,10 @@ export const verbs: Record<string, { summary: string; load: () => Promise<Verb> 
     summary: 'Run the shelf service alone: load-cell samples in, shelf events and load-cell health out, until stopped.',
     load: async () => (await import('./serve.verb.ts')).serveShelfVerb,
   },
+  'serve camera': {
+    summary: 'Run camera perception alone: frames in, the people in them out, until stopped; start several to share the cameras.',
+    load: async () => (await import('./serve.verb.ts')).serveCameraVerb,
+  },
   'serve tracker': {
     summary: "Run the tracker alone: every camera's poses in, people on their tracks out, until stopped.",
     load: async () => (await import('./serve.verb.ts')).serveTrackerVerb,
