@@ -59,20 +59,7 @@ export const onnxPlugin: DetectorPlugin<OnnxConfig> = {
       throw new WalkoutError('MODEL_UNAVAILABLE', `onnxruntime-node cannot be loaded: ${(cause as Error).message} (the movenet detector runs on TF.js instead)`, { cause });
     }
     const modelPath = config.modelPath ?? defaultOnnxModelPath();
-    let session: import('onnxruntime-node').InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(modelPath, {
-        intraOpNumThreads: config.threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        logSeverityLevel: 3,
-        // Threads that spin while waiting for work take cores other detectors and stages need.
-        extra: { session: { intra_op: { allow_spinning: '0' } } },
-      });
-    } catch (cause) {
-      throw new WalkoutError('MODEL_UNAVAILABLE', `ONNX Runtime cannot load ${modelPath}: ${(cause as Error).message}`, { cause });
-    }
+    const session = await openOnnxSession(ort, modelPath, config.threads);
     const [inputName] = session.inputNames;
     const [outputName] = session.outputNames;
     const run: MovenetRun = async (pixels, width, height) => {
@@ -83,3 +70,20 @@ export const onnxPlugin: DetectorPlugin<OnnxConfig> = {
     return movenetDetector({ key: 'onnx', backend: `onnxruntime-cpu x${config.threads}`, run, dispose: () => void session.release() }, config);
   },
 };
+
+/** An ONNX Runtime session for a model file, on `threads` threads that do not spin while idle; MODEL_UNAVAILABLE when it cannot be loaded. */
+export async function openOnnxSession(ort: typeof import('onnxruntime-node'), modelPath: string, threads: number): Promise<import('onnxruntime-node').InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(modelPath, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+      // Threads that spin while waiting for work take cores other detectors and stages need.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    });
+  } catch (cause) {
+    throw new WalkoutError('MODEL_UNAVAILABLE', `ONNX Runtime cannot load ${modelPath}: ${(cause as Error).message}`, { cause });
+  }
+}

@@ -6,6 +6,7 @@ import { WalkoutError } from '../contracts/index.ts';
 import type { RgbFrame } from '../video/rgb.frame.ts';
 import { cropRotatedInt32, fromRotatedCrop, resizeAreaInt32 } from './image.resize.ts';
 import { boxIou, type DetectedPose, type DetectorPlugin, type PoseDetector, type ViewGeometry } from './pose.detector.ts';
+import { openOnnxSession } from './onnx.detector.ts';
 
 /**
  * Top-down pose, as most pose systems for real footage work: a person detector finds everyone's box
@@ -143,21 +144,6 @@ export function poseCrop(person: PersonBox, margin: number, view?: ViewGeometry)
 
 type Ort = typeof import('onnxruntime-node');
 
-async function openSession(ort: Ort, modelPath: string, threads: number) {
-  try {
-    return await ort.InferenceSession.create(modelPath, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    });
-  } catch (cause) {
-    throw new WalkoutError('MODEL_UNAVAILABLE', `ONNX Runtime cannot load ${modelPath}: ${(cause as Error).message}`, { cause });
-  }
-}
-
 export const topdownPlugin: DetectorPlugin<TopdownConfig> = {
   key: 'topdown',
   summary: 'Top-down: NanoDet finds each person, MoveNet SinglePose Thunder reads their pose in a crop (ONNX Runtime).',
@@ -169,8 +155,8 @@ export const topdownPlugin: DetectorPlugin<TopdownConfig> = {
     } catch (cause) {
       throw new WalkoutError('MODEL_UNAVAILABLE', `onnxruntime-node cannot be loaded: ${(cause as Error).message}`, { cause });
     }
-    const boxer = await openSession(ort, modelPathOf(NANODET_MANIFEST), config.threads);
-    const poser = await openSession(ort, modelPathOf(THUNDER_MANIFEST), config.threads);
+    const boxer = await openOnnxSession(ort, modelPathOf(NANODET_MANIFEST), config.threads);
+    const poser = await openOnnxSession(ort, modelPathOf(THUNDER_MANIFEST), config.threads);
     // Output order as the converter names them: Identity..Identity_2 class scores, _3.._5 distances.
     const scoreNames = ['Identity:0', 'Identity_1:0', 'Identity_2:0'];
     const distanceNames = ['Identity_3:0', 'Identity_4:0', 'Identity_5:0'];
