@@ -12,7 +12,7 @@ const WHY = 'MOTChallenge 2015 ground truth (CC BY-NC-SA 3.0) and a tracker outp
 const campus = sharedData('mot/TUD-Campus', WHY);
 const stadtmitte = sharedData('mot/TUD-Stadtmitte', WHY);
 
-/** The table in ../shared/data/README.md (py-motmetrics' published figures for these files). */
+/** The table in the shared data's README, mot section (py-motmetrics' published figures for these files). */
 const PUBLISHED: Record<'TUD-Campus' | 'TUD-Stadtmitte' | 'overall', Partial<MotMetrics>> = {
   'TUD-Campus': {
     idf1: 0.557659, idp: 0.72973, idr: 0.451253, recall: 0.582173, precision: 0.941441,

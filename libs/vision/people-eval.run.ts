@@ -21,7 +21,7 @@ const { detector } = await createChosenDetector(
   { detector: values.detector, inputSize: Number(values['input-size'] ?? 640), refine: 'none', mirror: values.mirror !== 'off', minPoseScore: values['min-score'] === undefined ? undefined : Number(values['min-score']) },
   'people-eval',
 );
-const labels = JSON.parse(await readFile(path.join(root, 'fixtures/pose/autocheckout-people.labels.json'), 'utf8')) as { frames: Record<string, LabelledPerson[]> };
+const labels = JSON.parse(await readFile(path.join(root, 'fixtures/labels/autocheckout-people.labels.json'), 'utf8')) as { frames: Record<string, LabelledPerson[]> };
 const saved: Record<string, unknown> = {};
 const perFrame: Record<string, unknown> = {};
 const counts = [];
