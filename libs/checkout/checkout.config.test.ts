@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import test from 'node:test';
 import { WalkoutError } from '../contracts/errors.ts';
-import { backoffMs, declineWaitMs, parseCheckoutConfig } from './checkout.config.ts';
+import { backoffMs, declineWaitMs, loadCheckoutConfig, parseCheckoutConfig } from './checkout.config.ts';
 
 test('the decline policy waits each step in turn, then the last one for ever', () => {
   const config = parseCheckoutConfig({ declineRetryMs: [1_000, 5_000, 60_000] });
@@ -26,4 +29,26 @@ test('a bad checkout config names every field that is wrong', () => {
     assert.match(error.message, /at declineRetryMs/);
   }
   assert.throws(() => parseCheckoutConfig({ retry: { initialMs: 5_000, maxMs: 1_000 } }), /retry\.initialMs: the first wait is longer than the longest wait/);
+});
+
+test('an operator sets the hold per store and the decline policy in the file WALKOUT_CHECKOUT_CONFIG names; a bad file is refused naming it and the field', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'walkout-checkout-config-'));
+  try {
+    const file = path.join(dir, 'checkout.json');
+    writeFileSync(file, JSON.stringify({ holdCents: 3_000, holdCentsByStore: { kiosk: 8_000 }, declineRetryMs: [60_000] }));
+    const config = loadCheckoutConfig({ WALKOUT_CHECKOUT_CONFIG: file });
+    assert.equal(config.holdCents, 3_000);
+    assert.deepEqual(config.holdCentsByStore, { kiosk: 8_000 });
+    assert.deepEqual(config.declineRetryMs, [60_000]);
+    assert.ok(Object.isFrozen(config));
+    assert.equal(loadCheckoutConfig({}).holdCents, parseCheckoutConfig().holdCents, 'unset: the defaults');
+
+    writeFileSync(file, JSON.stringify({ holdCentsByStore: { kiosk: -5 } }));
+    assert.throws(() => loadCheckoutConfig({ WALKOUT_CHECKOUT_CONFIG: file }), (e: WalkoutError) => e.code === 'CONFIG_INVALID' && e.message.includes(file) && e.message.includes('holdCentsByStore.kiosk'));
+    writeFileSync(file, '{ not json');
+    assert.throws(() => loadCheckoutConfig({ WALKOUT_CHECKOUT_CONFIG: file }), (e: WalkoutError) => e.code === 'CONFIG_INVALID' && e.message.includes(file));
+    assert.throws(() => loadCheckoutConfig({ WALKOUT_CHECKOUT_CONFIG: path.join(dir, 'missing.json') }), (e: WalkoutError) => e.code === 'CONFIG_INVALID' && e.message.includes('missing.json'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

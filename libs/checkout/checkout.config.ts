@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { WalkoutError } from '../contracts/errors.ts';
 
@@ -45,6 +46,27 @@ export function parseCheckoutConfig(input: CheckoutConfigInput = {}, source = 'c
     throw new WalkoutError('CONFIG_INVALID', `${source} is invalid:\n${lines.join('\n')}`, { details: result.error.issues });
   }
   return Object.freeze(result.data);
+}
+
+/** The environment variable naming checkout's settings file (JSON, CheckoutConfigSchema); unset: the defaults. */
+export const CHECKOUT_CONFIG_VARIABLE = 'WALKOUT_CHECKOUT_CONFIG';
+
+/**
+ * Checkout's settings as a store operator sets them: the JSON file WALKOUT_CHECKOUT_CONFIG names
+ * (hold per store, retry and decline policy), validated once; the defaults when it is unset. A file
+ * that cannot be read or is not JSON is CONFIG_INVALID naming the file; a bad field names the file
+ * and the field.
+ */
+export function loadCheckoutConfig(env: NodeJS.ProcessEnv = process.env): CheckoutConfig {
+  const file = env[CHECKOUT_CONFIG_VARIABLE]?.trim();
+  if (!file) return parseCheckoutConfig();
+  let input: unknown;
+  try {
+    input = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new WalkoutError('CONFIG_INVALID', `${CHECKOUT_CONFIG_VARIABLE}: cannot read ${file} as JSON: ${(cause as Error).message}`, { cause });
+  }
+  return parseCheckoutConfig(input as CheckoutConfigInput, `${CHECKOUT_CONFIG_VARIABLE} file ${file}`);
 }
 
 /** The wait before the n-th retry of a declined charge (n from 1). */

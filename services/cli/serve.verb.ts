@@ -19,6 +19,7 @@ import {
   ENTRY_KEYS_FILE_VARIABLE,
 } from '../../libs/entry/index.ts';
 import { createCheckoutService, CHECKOUT_GROUP } from '../checkout/checkout.service.ts';
+import { CHECKOUT_CONFIG_VARIABLE, loadCheckoutConfig } from '../../libs/checkout/checkout.config.ts';
 import { loadDatabaseConfig, openDatabase, type Database } from '../../libs/db/index.ts';
 import { createAppService, DEFAULT_APP_PORT } from '../app/app.service.ts';
 import { CAMERA_GROUP, createCameraService } from '../camera/camera.service.ts';
@@ -284,8 +285,8 @@ export const serveCheckoutVerb = simpleServeVerb({
   summary: 'Run checkout alone: visits and final receipts in, each visit charged once, checkout.* out, until stopped.',
   inputs: 'visit.started, visit.receipt-finalised, cart.updated and review.item-resolved',
   outputs: 'checkout.charged, checkout.payment-failed and checkout.refunded, and charges the local payment provider',
-  note: 'The database is WALKOUT_DATABASE_URL: empty or "embedded" (in memory), "embedded:<folder>", or postgres://... (several may run on the server: everything it takes is keyed by visit).',
-  build: ({ index, bus, logger }) => createCheckoutService({ index, bus, logger, clock: systemClock, database: loadDatabaseConfig() }),
+  note: `The database is WALKOUT_DATABASE_URL: empty or "embedded" (in memory), "embedded:<folder>", or postgres://... (several may run on the server: everything it takes is keyed by visit). ${CHECKOUT_CONFIG_VARIABLE} names a JSON file of checkout settings (hold per store, retry and decline policy).`,
+  build: ({ index, bus, logger }) => createCheckoutService({ index, bus, logger, clock: systemClock, database: loadDatabaseConfig(), config: loadCheckoutConfig() }),
 });
 
 export const serveAppVerb: Verb = {

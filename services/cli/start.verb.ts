@@ -31,7 +31,7 @@ import { DEFAULT_NOISE_M, receiptRun, runStore, type PeopleSource, type StoreRun
  * The main job: the store on the bus the environment names (the in-process bus by default), fed by
  * a freshly simulated demo recording exactly as live devices would feed it. It prints what the
  * pipeline decides as it happens and scores it against the simulator's ground truth at the end.
- * The pipeline runs to each visit's receipt; checkout (charging it) joins services/store when it lands.
+ * The pipeline runs to each visit's receipt, and checkout charges it on the embedded database.
  */
 const DEMO_SCENARIO = 'fixtures/scenarios/kiosk-demo.json';
 const COMMITTED_RECORDING = 'fixtures/recordings/kiosk-demo';

@@ -1,3 +1,4 @@
+import { loadCheckoutConfig } from '../../libs/checkout/checkout.config.ts';
 import {
   DEAD_LETTER_TOPIC,
   type CameraPosesDetected,
@@ -161,6 +162,7 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
     // tracker waits for all of them (a live store lets a silent camera go after two seconds).
     tracking: tracked ? { idleMs: Infinity } : false,
     visits: true,
+    checkout: { config: loadCheckoutConfig() },
   });
   await store.start();
   const cameraIds = tracked ? recording.manifest.streams.cameras.map((c) => c.cameraId) : [];

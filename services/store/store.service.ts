@@ -9,6 +9,7 @@ import { createFusionService, type FusionService } from '../fusion/fusion.servic
 import { createCartService, type CartService } from '../cart/cart.service.ts';
 import { createCheckoutService, type CheckoutService } from '../checkout/checkout.service.ts';
 import type { DatabaseConfig } from '../../libs/db/index.ts';
+import type { CheckoutConfig } from '../../libs/checkout/checkout.config.ts';
 import type { Logger } from '../../libs/log/logger.ts';
 import type { Clock } from '../../libs/clock/clock.ts';
 import type { EntryVerifier } from '../../libs/entry/entry.verifier.ts';
@@ -45,7 +46,7 @@ export interface StoreDependencies {
    * With visits: checkout's database (embedded in memory by default), or false to leave checkout out
    * (a scoring run that never charges).
    */
-  checkout?: false | { database?: DatabaseConfig };
+  checkout?: false | { database?: DatabaseConfig; config?: CheckoutConfig };
 }
 
 /** The stages that consume, in data-flow order: each is flushed and stopped in this order. */
@@ -92,7 +93,7 @@ export function createStore(deps: StoreDependencies): StoreRuntime {
   const cart = service('cart', createCartService);
   const checkout =
     deps.visits && deps.checkout !== false
-      ? createCheckoutService({ index: deps.index, bus: deps.bus, clock: deps.clock, logger: deps.logger?.child({ service: 'checkout' }), database: deps.checkout?.database })
+      ? createCheckoutService({ index: deps.index, bus: deps.bus, clock: deps.clock, logger: deps.logger?.child({ service: 'checkout' }), database: deps.checkout?.database, config: deps.checkout?.config })
       : undefined;
   /** The stages that hold state until the end of a run (open shelf segments, instants waiting for cameras, visits, carts), in data-flow order. */
   const consumers: Array<[ConsumerStage, { start(): Promise<void>; flush(): Promise<void>; stop(): Promise<void> } | undefined]> = [
