@@ -115,11 +115,10 @@ export function createCartService(deps: CartServiceDependencies): CartService {
     bus,
     logger,
     failureMessage: 'cart service could not publish; the message behind it stays uncommitted and comes again',
-    onPublished: () => stats.published++,
     onFailure: () => stats.publishFailures++,
   });
   let subscription: Subscription | undefined;
-  const stats = { messages: 0, duplicates: 0, staffMessages: 0, cartUpdates: 0, receipts: 0, published: 0, publishFailures: 0 };
+  const stats = { messages: 0, duplicates: 0, staffMessages: 0, cartUpdates: 0, receipts: 0, publishFailures: 0 };
 
   const progress = (visitId: string): VisitProgress => {
     let visit = visits.get(visitId);
@@ -315,7 +314,9 @@ export function createCartService(deps: CartServiceDependencies): CartService {
       }
       let unheldRemovals = 0;
       for (const count of unheldNow.values()) unheldRemovals += count;
-      return { ...stats, unheldRemovals, waiting, held: held.size, publishedByTopic: outbox.publishedByTopic() };
+      const publishedByTopic = outbox.publishedByTopic();
+      const published = Object.values(publishedByTopic).reduce((sum, n) => sum + n, 0);
+      return { ...stats, published, unheldRemovals, waiting, held: held.size, publishedByTopic };
     },
     carts: () => [...book.all()].map((cart) => cart.view()),
   };

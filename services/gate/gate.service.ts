@@ -97,12 +97,11 @@ export function createGateService(deps: GateServiceDependencies): GateService {
   const logger = deps.logger ?? silentLogger;
   const binder = new VisitBinder(index);
   const seen = new RecentIds();
-  const stats = { messages: 0, redelivered: 0, published: 0, publishFailures: 0, holdsGivenUp: 0 };
+  const stats = { messages: 0, redelivered: 0, publishFailures: 0, holdsGivenUp: 0 };
   const outbox = createOutbox<BinderOutput>({
     bus,
     logger,
     failureMessage: 'gate service could not publish; the input behind it stays uncommitted and comes again',
-    onPublished: () => stats.published++,
     onFailure: () => stats.publishFailures++,
   });
   let heardPeopleAt = clock.now();
@@ -184,13 +183,15 @@ export function createGateService(deps: GateServiceDependencies): GateService {
     stats: () => {
       const visits = binder.visits();
       const ended = visits.filter((v) => v.state === 'ended').length;
+      const published = outbox.publishedByTopic();
       return {
         ...stats,
+        published: Object.values(published).reduce((sum, n) => sum + n, 0),
         held: heldPeople.length + heldGate.length,
         openVisits: visits.length - ended,
         endedVisits: ended,
         peopleSilentMs: clock.now() - heardPeopleAt,
-        publishedByTopic: { ...outbox.publishedByTopic(), ...codeCheck?.publishedByTopic() },
+        publishedByTopic: { ...published, ...codeCheck?.publishedByTopic() },
         codesAdmitted: codeCheck?.stats().admitted ?? 0,
         codesRefused: codeCheck?.stats().refused ?? 0,
       };
