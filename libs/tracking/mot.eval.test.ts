@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { floorDistances, intersectionOverUnion, MotAccumulator, motMetrics, scoreMot, sumMotCounts, type MotFrame } from './mot.eval.ts';
+import { boxIou } from '../vision/pose.detector.ts';
+import { floorDistances, MotAccumulator, motMetrics, scoreMot, sumMotCounts, type MotFrame } from './mot.eval.ts';
 
 /**
  * Small sequences on the floor, worked by hand: people (objects A, B, ...) and tracks (hypotheses 1,
@@ -147,8 +148,8 @@ test('a frame whose distances do not fit its ids, or with an id twice, is refuse
 });
 
 test('IoU of boxes given as left, top, width, height', () => {
-  assert.equal(intersectionOverUnion([0, 0, 10, 10], [0, 0, 10, 10]), 1);
+  assert.equal(boxIou([0, 0, 10, 10], [0, 0, 10, 10]), 1);
   // Half overlapping: 50 / (100 + 100 - 50).
-  assert.ok(Math.abs(intersectionOverUnion([0, 0, 10, 10], [5, 0, 10, 10]) - 1 / 3) < 1e-12);
-  assert.equal(intersectionOverUnion([0, 0, 10, 10], [10, 0, 10, 10]), 0);
+  assert.ok(Math.abs(boxIou([0, 0, 10, 10], [5, 0, 10, 10]) - 1 / 3) < 1e-12);
+  assert.equal(boxIou([0, 0, 10, 10], [10, 0, 10, 10]), 0);
 });

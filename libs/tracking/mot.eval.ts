@@ -1,3 +1,4 @@
+import { boxIou } from '../vision/pose.detector.ts';
 import { minCostAssignment } from './assignment.ts';
 
 /**
@@ -246,19 +247,10 @@ export type PixelBox = readonly [x: number, y: number, width: number, height: nu
 export function boxDistances(objects: readonly PixelBox[], hypotheses: readonly PixelBox[], maxDistance: number): number[][] {
   return objects.map((a) =>
     hypotheses.map((b) => {
-      const d = 1 - intersectionOverUnion(a, b);
+      const d = 1 - boxIou(a, b);
       return d <= maxDistance ? d : Infinity;
     }),
   );
-}
-
-export function intersectionOverUnion(a: PixelBox, b: PixelBox): number {
-  const width = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
-  const height = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
-  if (width <= 0 || height <= 0) return 0;
-  const intersection = width * height;
-  const union = a[2] * a[3] + b[2] * b[3] - intersection;
-  return union > 0 ? intersection / union : 0;
 }
 
 /** Straight-line distance of every pair of floor points (metres), Infinity beyond `maxM`. */

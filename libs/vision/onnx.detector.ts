@@ -39,12 +39,17 @@ export const OnnxConfig = z
   .describe('MoveNet MultiPose Lightning on ONNX Runtime (CPU).');
 export type OnnxConfig = z.infer<typeof OnnxConfig>;
 
+/** The .onnx file a manifest of models/ names; MODEL_UNAVAILABLE when it is not there. */
+export function onnxModelPath(manifestPath: string): string {
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { file: string };
+  const modelPath = path.join(path.dirname(manifestPath), manifest.file);
+  if (!existsSync(modelPath)) throw new WalkoutError('MODEL_UNAVAILABLE', `the ONNX model ${modelPath} is missing: npm run models writes it (see ${manifestPath})`);
+  return modelPath;
+}
+
 /** The .onnx model walkout ships, as its manifest names it. */
 export function defaultOnnxModelPath(): string {
-  const manifest = JSON.parse(readFileSync(MANIFEST_PATH, 'utf8')) as { file: string };
-  const modelPath = path.join(path.dirname(MANIFEST_PATH), manifest.file);
-  if (!existsSync(modelPath)) throw new WalkoutError('MODEL_UNAVAILABLE', `the ONNX model ${modelPath} is missing: npm run models writes it (see ${MANIFEST_PATH})`);
-  return modelPath;
+  return onnxModelPath(MANIFEST_PATH);
 }
 
 export const onnxPlugin: DetectorPlugin<OnnxConfig> = {

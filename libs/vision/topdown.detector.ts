@@ -1,12 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { WalkoutError } from '../contracts/index.ts';
 import type { RgbFrame } from '../video/rgb.frame.ts';
 import { cropRotatedInt32, fromRotatedCrop, resizeAreaInt32 } from './image.resize.ts';
 import { boxIou, type DetectedPose, type DetectorPlugin, type PoseDetector, type ViewGeometry } from './pose.detector.ts';
-import { openOnnxSession } from './onnx.detector.ts';
+import { onnxModelPath, openOnnxSession } from './onnx.detector.ts';
 
 /**
  * Top-down pose, as most pose systems for real footage work: a person detector finds everyone's box
@@ -55,13 +53,6 @@ export const TopdownConfig = z
   })
   .describe('Top-down: NanoDet person boxes, then MoveNet SinglePose Thunder on each person (ONNX Runtime, CPU).');
 export type TopdownConfig = z.infer<typeof TopdownConfig>;
-
-function modelPathOf(manifestPath: string): string {
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { file: string };
-  const modelPath = path.join(path.dirname(manifestPath), manifest.file);
-  if (!existsSync(modelPath)) throw new WalkoutError('MODEL_UNAVAILABLE', `the ONNX model ${modelPath} is missing: npm run models writes it (see ${manifestPath})`);
-  return modelPath;
-}
 
 /** A person box in frame pixels [x, y, width, height] with NanoDet's score. */
 export interface PersonBox {
@@ -155,8 +146,8 @@ export const topdownPlugin: DetectorPlugin<TopdownConfig> = {
     } catch (cause) {
       throw new WalkoutError('MODEL_UNAVAILABLE', `onnxruntime-node cannot be loaded: ${(cause as Error).message}`, { cause });
     }
-    const boxer = await openOnnxSession(ort, modelPathOf(NANODET_MANIFEST), config.threads);
-    const poser = await openOnnxSession(ort, modelPathOf(THUNDER_MANIFEST), config.threads);
+    const boxer = await openOnnxSession(ort, onnxModelPath(NANODET_MANIFEST), config.threads);
+    const poser = await openOnnxSession(ort, onnxModelPath(THUNDER_MANIFEST), config.threads);
     // Output order as the converter names them: Identity..Identity_2 class scores, _3.._5 distances.
     const scoreNames = ['Identity:0', 'Identity_1:0', 'Identity_2:0'];
     const distanceNames = ['Identity_3:0', 'Identity_4:0', 'Identity_5:0'];
