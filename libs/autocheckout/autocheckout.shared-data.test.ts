@@ -8,7 +8,6 @@ import { insidePolygon } from '../contracts/store.frame.ts';
 import { inImage, projectPoint, worldToCamera } from '../geometry/index.ts';
 import { sharedData } from '../testing/shared-data.ts';
 import { readAutocheckoutStore } from './autocheckout.import.ts';
-import { readStoreMeta } from './store-meta.reader.ts';
 
 const storeMeta = sharedData('autocheckout/store_meta', 'AutoCheckout competition store (no licence stated): test use only');
 
@@ -18,7 +17,7 @@ async function importReal() {
   await symlink(storeMeta.use(), path.join(folder, 'store_meta'));
   await writeFile(path.join(folder, 'products.csv'), 'name,gondola,shelf,plate,weight,price\nTest,1,1,1,100,1\n');
   try {
-    return { ...(await readAutocheckoutStore({ folder, productsCsv: path.join(folder, 'products.csv') })), metaFolder: storeMeta.use() };
+    return await readAutocheckoutStore({ folder, productsCsv: path.join(folder, 'products.csv') });
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
@@ -40,8 +39,7 @@ test('the real AutoCheckout store: inches and metres told apart, every plate on 
 });
 
 test('the real calibration: each camera sees its look_at in front of it, at the image centre (Tw is camera-to-world, OpenCV axes)', { skip: storeMeta.skip }, async () => {
-  const { store, units } = await importReal();
-  const meta = await readStoreMeta(storeMeta.use());
+  const { store, units, meta } = await importReal();
   for (const camera of store.cameras) {
     const source = meta.cameras.find((c) => `cam-${c.sourceId}` === camera.id)!;
     const lookAt = source.lookAt!.map((v) => v * units.calibration.metres) as Vec3;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parseStore, SCHEMA_VERSION, WalkoutError, type Camera, type Gondola, type Lane, type LoadCell, type Placement, type Plate, type Shelf, type Store, type Vec3 } from '../contracts/index.ts';
-import { add3, mat3Det, mat3Mul, mat3MulVec, mat3Transpose, type Mat3, rodriguesToMatrix } from '../geometry/index.ts';
+import { add3, cameraCentre, mat3Det, mat3Mul, mat3MulVec, mat3Transpose, type Mat3, rodriguesToMatrix } from '../geometry/index.ts';
 import { CAPACITY_GRAMS, DEFAULT_RATE_HZ, ids, UNKNOWN_STOCK, type ImportedProducts, type PlateSurvey } from '../shelf/plates.import.ts';
 import { NOISE_FLOOR_GRAMS } from '../shelf/sensor.health.ts';
 import type { MetaCamera, MetaPlate, MetaShelf, PlacedBox, Pose, StoreMeta } from './store-meta.reader.ts';
@@ -115,7 +115,7 @@ export function storeFromMeta(meta: StoreMeta, units: StoreMetaUnits, products: 
   const usedProducts = new Set(placements.map((p) => p.productId));
   const unplaced = products.products.filter((p) => !usedProducts.has(p.id));
   if (unplaced.length > 0) notes.push(`${unplaced.length} product(s) of the list stand on no plate of Plates.json`);
-  const wallHeightM = Math.ceil(Math.max(...gondolas.map((g) => g.box.max[2]), ...cameras.map((c) => cameraHeight(c))) * 10) / 10;
+  const wallHeightM = Math.ceil(Math.max(...gondolas.map((g) => g.box.max[2]), ...cameras.map((c) => cameraCentre(c)[2])) * 10) / 10;
   const store = parseStore(
     {
       schemaVersion: SCHEMA_VERSION,
@@ -144,12 +144,6 @@ export function storeFromMeta(meta: StoreMeta, units: StoreMetaUnits, products: 
   );
   return { store, notes };
 }
-
-const cameraHeight = (camera: Camera) => {
-  const R = camera.pose.rotation;
-  const t = camera.pose.translation;
-  return -(R[0][2] * t[0] + R[1][2] * t[1] + R[2][2] * t[2]);
-};
 
 function gondolaOf(number: number, transform: Transform, size: Vec3, placed: PlacedShelf[], products: ImportedProducts, placements: Placement[]): Gondola {
   const panel = worldBox(transform, [0, 0, 0], size);

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { Camera, Store, Vec3 } from '../contracts/index.ts';
-import { projectPoint } from '../geometry/index.ts';
+import { inImage, projectPoint } from '../geometry/index.ts';
 import { esc } from './svg.ts';
 
 /**
@@ -41,8 +41,7 @@ function edgePath(camera: Camera, [from, to]: [Vec3, Vec3]): string {
   for (let i = 0; i <= EDGE_SAMPLES; i++) {
     const t = i / EDGE_SAMPLES;
     const pixel = projectPoint(camera, [from[0] + (to[0] - from[0]) * t, from[1] + (to[1] - from[1]) * t, from[2] + (to[2] - from[2]) * t]);
-    const usable = pixel && pixel[0] > -DRAW_MARGIN_PX && pixel[1] > -DRAW_MARGIN_PX && pixel[0] < camera.width + DRAW_MARGIN_PX && pixel[1] < camera.height + DRAW_MARGIN_PX;
-    if (!usable) {
+    if (!inImage(camera, pixel, DRAW_MARGIN_PX)) {
       drawing = false;
       continue;
     }
@@ -70,7 +69,7 @@ export function calibrationLayer(store: Store, camera: Camera): string {
       body.push(stroke(camera, topEdges(surface), COLOURS.shelf, 1.5));
     }
     const label = projectPoint(camera, [(gondola.box.min[0] + gondola.box.max[0]) / 2, (gondola.box.min[1] + gondola.box.max[1]) / 2, gondola.box.max[2]]);
-    if (label && label[0] >= 0 && label[1] >= 0 && label[0] < camera.width && label[1] < camera.height)
+    if (inImage(camera, label))
       body.push(`<text x="${label[0].toFixed(1)}" y="${label[1].toFixed(1)}" fill="${COLOURS.gondola}" font-size="14" font-weight="bold">${esc(gondola.id)}</text>`);
   }
   body.push(`<text x="6" y="16" fill="#ffffff" font-size="13" stroke="#000000" stroke-width="0.4">${esc(camera.id)}</text>`);
