@@ -315,7 +315,7 @@ const ean13 = (serial: number) => {
   return twelve + String((10 - (sum % 10)) % 10);
 };
 
-export function newProduct(name: string, serial: number, weightGrams: number, price: number): Product {
+function newProduct(name: string, serial: number, weightGrams: number, price: number): Product {
   return {
     id: `p-${String(serial).padStart(4, '0')}`,
     name,
