@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { WalkoutError } from '../contracts/errors.ts';
+import { describeIssues } from '../contracts/store.load.ts';
 
 /**
  * How checkout takes money, validated once and frozen. The decline policy is the part a shopper
@@ -42,8 +43,7 @@ export type CheckoutConfig = Readonly<z.output<typeof CheckoutConfigSchema>>;
 export function parseCheckoutConfig(input: CheckoutConfigInput = {}, source = 'checkout config'): CheckoutConfig {
   const result = CheckoutConfigSchema.safeParse(input);
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => `${source}${issue.path.length ? ` at ${issue.path.join('.')}` : ''}: ${issue.message}`);
-    throw new WalkoutError('CONFIG_INVALID', `${source} is invalid:\n${lines.join('\n')}`, { details: result.error.issues });
+    throw new WalkoutError('CONFIG_INVALID', `${source} is invalid:\n${describeIssues(result.error, source)}`, { details: result.error.issues });
   }
   return Object.freeze(result.data);
 }

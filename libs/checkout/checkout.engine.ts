@@ -95,6 +95,9 @@ export interface CheckoutStats {
   retries: number;
 }
 
+/** Every count at zero: a new engine's, or a service's before its engine starts. */
+export const emptyCheckoutStats = (): CheckoutStats => ({ visitsStarted: 0, receipts: 0, duplicates: 0, holds: 0, holdsDeclined: 0, captured: 0, voided: 0, declines: 0, refunds: 0, published: 0, retries: 0 });
+
 export interface RefundAnswer {
   readonly refundId: string;
   readonly amountCents: number;
@@ -132,7 +135,7 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
   const { db, provider, clock, config } = deps;
   const logger = deps.logger ?? silentLogger;
   const random = deps.random ?? Math.random;
-  const stats: CheckoutStats = { visitsStarted: 0, receipts: 0, duplicates: 0, holds: 0, holdsDeclined: 0, captured: 0, voided: 0, declines: 0, refunds: 0, published: 0, retries: 0 };
+  const stats = emptyCheckoutStats();
   let stopTimer: (() => void) | undefined;
   let running: Promise<number> | null = null;
   let again = false;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { WalkoutError } from '../contracts/errors.ts';
+import { describeIssues } from '../contracts/store.load.ts';
 
 /**
  * Which database to open, validated once into a frozen object, every bad value reported at once by
@@ -43,8 +44,7 @@ const EMBEDDED_PREFIX = 'embedded:';
 export function parseDatabaseConfig(input: DatabaseConfigInput, source = 'database config'): DatabaseConfig {
   const result = DatabaseConfigSchema.safeParse(input);
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => `${source}${issue.path.length ? ` at ${issue.path.join('.')}` : ''}: ${issue.message}`);
-    throw new WalkoutError('CONFIG_INVALID', `${source} is invalid:\n${lines.join('\n')}`, { details: result.error.issues });
+    throw new WalkoutError('CONFIG_INVALID', `${source} is invalid:\n${describeIssues(result.error, source)}`, { details: result.error.issues });
   }
   return Object.freeze(result.data);
 }

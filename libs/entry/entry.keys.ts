@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { WalkoutError } from '../contracts/errors.ts';
+import { describeIssues } from '../contracts/store.load.ts';
 import { deepFreeze } from '../bus/delivery.ts';
 import type { Logger } from '../log/logger.ts';
 import { MAX_KEY_ID_LENGTH } from './entry.code.ts';
@@ -92,8 +93,7 @@ const privateKeyObject = (key: EntryKeyConfig) => createPrivateKey({ key: { kty:
 export function parseEntryKeys(input: unknown, source = 'entry keys'): EntryKeysConfig {
   const result = EntryKeysConfigSchema.safeParse(input);
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => `${source}${issue.path.length ? ` at ${issue.path.join('.')}` : ''}: ${issue.message}`);
-    throw new WalkoutError('CONFIG_INVALID', `${source} is invalid:\n${lines.join('\n')}`, { details: result.error.issues });
+    throw new WalkoutError('CONFIG_INVALID', `${source} is invalid:\n${describeIssues(result.error, source)}`, { details: result.error.issues });
   }
   return deepFreeze(result.data);
 }

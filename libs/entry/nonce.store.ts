@@ -1,3 +1,4 @@
+import type { Queryable } from '../db/db.types.ts';
 import { MAX_VALIDITY_MS } from './entry.code.ts';
 
 /**
@@ -67,14 +68,6 @@ export class MemoryNonceStore implements NonceStore {
 }
 
 /**
- * The one thing the SQL adapters need of a database: a parameterised query. node-postgres' Pool and
- * Client and PGlite all have it, so libs/db plugs in unchanged.
- */
-export interface SqlQueryable {
-  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: Row[] }>;
-}
-
-/**
  * The columns this adapter reads and writes, as libs/db's migrations create them (001 and 002):
  * `used_at` is store-clock ms, `claimed_by` the reading that holds the nonce, so that a redelivered
  * reading is recognised. The contract suite runs the adapter on a migrated database, so the two
@@ -90,7 +83,7 @@ export const USED_ENTRY_NONCES_COLUMNS = ['nonce', 'account_id', 'store_id', 'us
  * gates reading one code at the same moment cannot both win.
  */
 export class SqlNonceStore implements NonceStore {
-  constructor(private readonly db: SqlQueryable) {}
+  constructor(private readonly db: Queryable) {}
 
   async claim(nonce: string, claim: NonceClaim): Promise<boolean> {
     const { rows } = await this.db.query(

@@ -6,7 +6,7 @@ import { openDatabase, type Database, type DatabaseConfig } from '../../libs/db/
 import { createLocalProvider, type PaymentFaults } from '../../libs/payments/local.provider.ts';
 import type { PaymentProvider } from '../../libs/payments/payment.types.ts';
 import { parseCheckoutConfig, type CheckoutConfig } from '../../libs/checkout/checkout.config.ts';
-import { createCheckout, type Checkout, type CheckoutStats } from '../../libs/checkout/checkout.engine.ts';
+import { createCheckout, emptyCheckoutStats, type Checkout, type CheckoutStats } from '../../libs/checkout/checkout.engine.ts';
 import { pricesOf } from '../../libs/cart/cart.model.ts';
 
 /**
@@ -107,10 +107,6 @@ export function createCheckoutService(deps: CheckoutServiceDependencies): Checko
       await checkout?.stop();
       if (!deps.db) await db?.close();
     },
-    stats: () => ({ ...(checkout?.stats() ?? emptyStats()), messages }),
+    stats: () => ({ ...(checkout?.stats() ?? emptyCheckoutStats()), messages }),
   };
-}
-
-function emptyStats(): CheckoutStats {
-  return { visitsStarted: 0, receipts: 0, duplicates: 0, holds: 0, holdsDeclined: 0, captured: 0, voided: 0, declines: 0, refunds: 0, published: 0, retries: 0 };
 }
