@@ -56,6 +56,7 @@ function whosUnder(params: AttributionParams, record: LabelledRecord): Who[] {
   return whosOf(record.evidence, whoProbabilities(params, record.evidence, record.event.kind), (visitId) => ({
     staff: visits.get(visitId)?.staff ?? false,
     holds: visits.get(visitId)?.holds,
+    latestPicked: visits.get(visitId)?.latestPicked,
   }));
 }
 
@@ -151,6 +152,13 @@ function fitWho(start: AttributionParams, records: LabelledRecord[]): Attributio
   return params;
 }
 
+/**
+ * The simulator's shoppers always put back what they took last, so the likelihood alone would drive
+ * this factor to zero; the grid stops at 0.05, because shoppers in a real store do sometimes put
+ * back something from the basket, and a prior of zero would charge that case wrongly and surely.
+ */
+const EARLIER_CARRIED_GRID = [0.05, 0.1, 0.2, 0.5, 1];
+
 /** The what priors on a grid, by the likelihood of the true (visit, product, quantity): put factors on puts, pick priors on picks. */
 function fitWhat(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
   const puts = records.filter((r) => r.event.kind === 'put');
@@ -158,20 +166,25 @@ function fitWhat(start: AttributionParams, records: LabelledRecord[]): Attributi
   let put = { params: start, value: jointLogLikelihood(start, puts) };
   for (const uncarriedPut of [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2])
     for (const unseenCarry of [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 1])
-      for (const wrongLanePut of [0.02, 0.05, 0.1, 0.2, 0.5, 1]) {
-        const trial = { ...start, uncarriedPut, unseenCarry, wrongLanePut };
-        const value = jointLogLikelihood(trial, puts);
-        if (value > put.value) put = { params: trial, value };
-      }
+      for (const wrongLanePut of [0.02, 0.05, 0.1, 0.2, 0.5, 1])
+        for (const earlierCarriedPut of EARLIER_CARRIED_GRID) {
+          const trial = { ...start, uncarriedPut, unseenCarry, wrongLanePut, earlierCarriedPut };
+          const value = jointLogLikelihood(trial, puts);
+          if (value > put.value) put = { params: trial, value };
+        }
   let pick = { params: put.params, value: jointLogLikelihood(put.params, picks) };
   for (const misplacedPrior of [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5])
-    for (const shelfOnlyPrior of [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1]) {
-      const trial = { ...put.params, misplacedPrior, shelfOnlyPrior };
-      const value = jointLogLikelihood(trial, picks);
-      if (value > pick.value) pick = { params: trial, value };
-    }
+    for (const misplacedFrontPrior of [0.1, 0.5, 1, 2, 5, 10, 20, 50])
+      for (const shelfOnlyPrior of [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1]) {
+        const trial = { ...put.params, misplacedPrior, misplacedFrontPrior, shelfOnlyPrior };
+        const value = jointLogLikelihood(trial, picks);
+        if (value > pick.value) pick = { params: trial, value };
+      }
   const p = pick.params;
-  console.log(`what fitted: puts ${put.value.toFixed(2)} (uncarried ${p.uncarriedPut}, unseen ${p.unseenCarry}, wrong lane ${p.wrongLanePut}), picks ${pick.value.toFixed(2)} (misplaced ${p.misplacedPrior}, shelf only ${p.shelfOnlyPrior})`);
+  console.log(
+    `what fitted: puts ${put.value.toFixed(2)} (uncarried ${p.uncarriedPut}, unseen ${p.unseenCarry}, wrong lane ${p.wrongLanePut}, earlier carried ${p.earlierCarriedPut}), ` +
+      `picks ${pick.value.toFixed(2)} (misplaced ${p.misplacedPrior}, at the front ${p.misplacedFrontPrior}, shelf only ${p.shelfOnlyPrior})`,
+  );
   return p;
 }
 
@@ -256,8 +269,10 @@ const INITIAL: AttributionParams = {
   pickProfilePerM: PROFILE_OFFSETS_MS.map(() => 0),
   putProfilePerM: PROFILE_OFFSETS_MS.map(() => 0),
   uncarriedPut: 0.01,
+  earlierCarriedPut: 1,
   unseenCarry: 0.05,
   misplacedPrior: 1,
+  misplacedFrontPrior: 1,
   shelfOnlyPrior: 0.1,
   wrongLanePut: 0.2,
   calibrationSlope: 1,

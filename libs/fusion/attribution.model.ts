@@ -45,6 +45,12 @@ export interface AttributionParams {
   unseen: number;
   /** Likelihood factor of a put of something the visit does not carry. */
   uncarriedPut: number;
+  /**
+   * Likelihood factor of a put of a product the visit carries but did not take last, against the
+   * one it took last (1): a put-back moments after a pick is of what is still in the hand, and the
+   * rest is in the basket.
+   */
+  earlierCarriedPut: number;
   /** Likelihood factor of the unseen option in a put (what an unseen person holds is unknown). */
   unseenCarry: number;
   /**
@@ -53,6 +59,11 @@ export interface AttributionParams {
    * guess of what lies there, which fusion's carts did not confirm).
    */
   misplacedPrior: number;
+  /**
+   * Prior of a pick of a misplaced item put on the plates since their last pick, against the lane's
+   * own product (1): what is put back lies at the front of its lane, where the next hand takes from.
+   */
+  misplacedFrontPrior: number;
   shelfOnlyPrior: number;
   /**
    * Prior of a put of a product the lanes are not planned for that someone near the shelf holds (put
@@ -94,8 +105,13 @@ export interface WhatContext {
   sigmaGrams: number;
   /** Products the event's lanes are planned for. */
   planned: ReadonlySet<string>;
-  /** Picks: units of each product fusion saw put on the event's plates by mistake (or may have, pending review). */
+  /**
+   * Picks: units of each product fusion saw put on the event's plates by mistake, as expected units
+   * (a put in review adds each product it may have been by its probability).
+   */
   misplaced: ReadonlyMap<string, number>;
+  /** Picks: the misplaced products put on the plates since their last pick (at the front of the lane). */
+  front: ReadonlySet<string>;
   /** Puts: units of each product the people near the shelf may hold, the most any one of them holds. */
   carried: ReadonlyMap<string, number>;
   product(productId: string): { unitWeightGrams: number; weightSpreadGrams: number } | undefined;
@@ -118,7 +134,7 @@ export function whatHypotheses(params: AttributionParams, kind: 'pick' | 'put', 
   for (const h of shelf) options.set(`${h.productId}x${h.quantity}`, h);
   const known = kind === 'pick' ? context.misplaced : context.carried;
   for (const [productId, units] of known)
-    for (let quantity = 1; quantity <= Math.min(units, MAX_UNITS_CONSIDERED); quantity++) options.set(`${productId}x${quantity}`, { productId, quantity });
+    for (let quantity = 1; quantity <= Math.min(Math.ceil(units), MAX_UNITS_CONSIDERED); quantity++) options.set(`${productId}x${quantity}`, { productId, quantity });
   const weighed: ProductHypothesis[] = [];
   for (const { productId, quantity } of options.values()) {
     const product = context.product(productId);
@@ -134,9 +150,11 @@ export function whatHypotheses(params: AttributionParams, kind: 'pick' | 'put', 
 
 function whatPrior(params: AttributionParams, kind: 'pick' | 'put', context: WhatContext, productId: string, quantity: number): number {
   if (context.planned.has(productId)) return 1;
-  const known = kind === 'put' ? context.carried : context.misplaced;
-  if ((known.get(productId) ?? 0) >= quantity) return kind === 'put' ? params.wrongLanePut : params.misplacedPrior;
-  return params.shelfOnlyPrior;
+  if (kind === 'put') return (context.carried.get(productId) ?? 0) >= quantity ? params.wrongLanePut : params.shelfOnlyPrior;
+  // A misplaced unit known only in part (a put in review) is there with that probability.
+  const there = Math.min(1, Math.max(0, (context.misplaced.get(productId) ?? 0) - (quantity - 1)));
+  const prior = context.front.has(productId) ? params.misplacedFrontPrior : params.misplacedPrior;
+  return there * prior + (1 - there) * params.shelfOnlyPrior;
 }
 
 export interface PersonScoreInput {
@@ -182,6 +200,8 @@ export interface Who {
   staff: boolean;
   /** Units of each product this visit holds (picks less puts), when known. */
   holds?: ReadonlyMap<string, number>;
+  /** The products of this visit's latest pick (several when that pick is in review), when known. */
+  latestPicked?: ReadonlySet<string>;
 }
 
 /**
@@ -192,7 +212,7 @@ export interface Who {
 export function whosOf(
   evidence: ReadonlyArray<{ trackId: string; visitId: string | null }>,
   who: { people: number[]; unseen: number },
-  visitOf: (visitId: string) => Pick<Who, 'staff' | 'holds'>,
+  visitOf: (visitId: string) => Pick<Who, 'staff' | 'holds' | 'latestPicked'>,
 ): Who[] {
   const byVisit = new Map<string, Who & { best: number }>();
   const unbound: Who[] = [];
@@ -213,7 +233,7 @@ export function whosOf(
       entry.trackId = e.trackId;
     }
   });
-  const visits = [...byVisit.values()].map(({ visitId, trackId, probability, staff, holds }) => ({ visitId, trackId, probability, staff, holds }));
+  const visits = [...byVisit.values()].map(({ best: _best, ...who }) => who);
   return [...unbound, ...visits, { visitId: undefined, probability: who.unseen, staff: false }];
 }
 
@@ -239,12 +259,20 @@ export function jointOptions(params: AttributionParams, kind: 'pick' | 'put', wh
     for (const h of hypotheses) {
       const hypothesis = hypothesisTotal > 0 ? h.probability / hypothesisTotal : 1 / hypotheses.length;
       const carried = kind === 'pick' || who.staff || (who.holds?.get(h.productId) ?? 0) >= h.quantity;
-      const carryFactor = kind === 'pick' || who.staff ? 1 : who.visitId === undefined ? params.unseenCarry : carried ? 1 : params.uncarriedPut;
+      const carryFactor = kind === 'pick' || who.staff ? 1 : who.visitId === undefined ? params.unseenCarry : carried ? recency(params, who, h.productId) : params.uncarriedPut;
       options.push({ who, productId: h.productId, quantity: h.quantity, hypothesis, carried, probability: who.probability * hypothesis * carryFactor });
     }
   const total = options.reduce((sum, o) => sum + o.probability, 0);
   for (const option of options) option.probability = total > 0 ? option.probability / total : 0;
   return options.sort((a, b) => b.probability - a.probability);
+}
+
+/** A put of a carried product: 1 for what the visit took last (or when that is not known), less for what lies in its basket. */
+function recency(params: AttributionParams, who: Who, productId: string): number {
+  const latest = who.latestPicked;
+  if (!latest || latest.size === 0 || latest.has(productId)) return 1;
+  // Only a product still held can be the one in the hand.
+  return [...latest].some((id) => (who.holds?.get(id) ?? 0) > 0) ? params.earlierCarriedPut : 1;
 }
 
 /** What the calibration knows of a decision besides its joint probability. */

@@ -12,6 +12,7 @@ import {
 } from '../contracts/index.ts';
 import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
 import { EVIDENCE_AFTER_MS } from './hand.evidence.ts';
+import type { AttributionParams } from './attribution.model.ts';
 import { DEFAULT_PARAMS, FusionEngine, HAND_REST_WAIT_MS, SHELF_EVENT_WAIT_MS, type FusionOutput } from './fusion.engine.ts';
 
 const index = fixtureStoreIndex();
@@ -74,8 +75,8 @@ function shelfEvent(kind: 'pick' | 'put', hypotheses = [{ productId: PRODUCT, qu
   };
 }
 
-function engineWith(visits: Record<string, { trackId: string; kind?: 'shopper' | 'staff' }>) {
-  const engine = new FusionEngine({ index });
+function engineWith(visits: Record<string, { trackId: string; kind?: 'shopper' | 'staff' }>, params?: AttributionParams) {
+  const engine = new FusionEngine({ index, params });
   for (const [visitId, { trackId, kind }] of Object.entries(visits)) {
     engine.onVisitStarted({ schemaVersion: SCHEMA_VERSION, eventId: `started-${visitId}`, storeId: 'kiosk', ts: T0, visitId, kind: kind ?? 'shopper', partySize: 1 });
     engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: `bound-${visitId}`, storeId: 'kiosk', ts: T0, visitId, trackId, member: 0, reason: 'entry' });
@@ -344,6 +345,28 @@ test('a put-back on the wrong lane goes to the product the shopper holds, though
   const [attributed] = attributions(out);
   assert.deepEqual(attributed.lines, [{ productId: LOOKALIKE, quantity: 1 }]);
   assert.equal(attributed.misplaced, true);
+});
+
+test('a put-back moments after a pick is of what the hand took, not of a look-alike in the basket', () => {
+  const NEXT_LANE = 'g2-s2-l4';
+  const next = index.lanes.get(NEXT_LANE)!.lane;
+  const inNext: Vec3 = [next.box.max[0] - 0.06, (next.box.min[1] + next.box.max[1]) / 2, next.box.min[2] + 0.07];
+  const decide = (earlierCarriedPut: number) => {
+    const engine = engineWith({ 'v-a': { trackId: 't-a' } }, { ...DEFAULT_PARAMS, earlierCarriedPut });
+    holds(engine, 'v-a', LOOKALIKE); // from earlier, in the basket
+    const pick = run(engine, shelfEvent('pick'), instants({ 't-a': reach(300, 1_200) }, 0, 3_000));
+    assert.deepEqual(attributions(pick)[0]?.lines, [{ productId: PRODUCT, quantity: 1 }]);
+    // Five seconds later a lays an item of that weight on the next lane, planned for something else.
+    const later = 5_000;
+    const put = { ...shelfEvent('put', undefined, later), laneIds: [NEXT_LANE], plateIds: next.plateIds };
+    const hand = (t: number) => (t >= T0 + later + 800 && t <= T0 + later + 1_500 ? inNext : away(0.5));
+    return run(engine, put, instants({ 't-a': hand }, 3_100, later + 3_000));
+  };
+  const withRecency = decide(0.001);
+  assert.deepEqual(attributions(withRecency)[0]?.lines, [{ productId: PRODUCT, quantity: 1 }], 'the item just taken');
+  assert.equal(attributions(withRecency)[0]?.misplaced, true);
+  // Without knowing which was taken last, two products of one weight in hand and basket are a reviewer's call.
+  assert.equal(reviews(decide(1)).length, 1);
 });
 
 test('a put in review still leaves its product on the plates: a later pick of that weight is not taken for the lane\'s own with false certainty', () => {

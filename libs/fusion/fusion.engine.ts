@@ -70,6 +70,8 @@ const HAND_REST_SIGMAS = 3;
 const HAND_REST_SLACK_GRAMS = 4;
 /** A reviewed put's product at least this likely is kept as possibly misplaced on its plates. */
 export const MAYBE_MISPLACED_MIN = 0.1;
+/** A misplaced item believed on a plate by less than this many units is forgotten. */
+const MISPLACED_GONE_UNITS = 0.05;
 
 export const DEFAULT_PARAMS: Readonly<AttributionParams> = Object.freeze(fittedParams.params as AttributionParams);
 
@@ -109,7 +111,15 @@ interface VisitState {
    * for): a person may put back what their pending pick took, which is no unexpected put.
    */
   pending: Map<string, number>;
+  /** The products of its latest pick (all its options when that pick went to review) not put back since. */
+  latestPicked: Set<string>;
   cart: { version: number; lines: Map<string, number> } | null;
+}
+
+/** What fusion believes lies misplaced on a plate, per product: expected units, and whether it came after the plate's last pick. */
+interface Misplaced {
+  units: number;
+  front: boolean;
 }
 
 export class FusionEngine {
@@ -132,8 +142,8 @@ export class FusionEngine {
   private readonly laneCameras = new Map<string, string[]>();
   /** Recent attributions (for one reach, one event): the track, the kind, the plates and when the change started. */
   private recentReaches: Array<{ trackId: string; kind: 'pick' | 'put'; plateIds: string[]; changeMs: number }> = [];
-  /** Units of each product fusion attributed as put on a plate by mistake, and not picked since, per plate. */
-  private readonly misplacedOnPlate = new Map<string, Map<string, number>>();
+  /** What fusion believes lies misplaced on each plate (attributed or reviewed puts, less the picks of it since). */
+  private readonly misplacedOnPlate = new Map<string, Map<string, Misplaced>>();
   private readonly storeId: string;
   private notItems = 0;
   /** Puts that may be a hand resting on the plate, waiting for its lift: the track, and until when (store ms). */
@@ -278,7 +288,7 @@ export class FusionEngine {
   private visit(visitId: string, kind?: VisitKind): VisitState {
     let visit = this.visits.get(visitId);
     if (!visit) {
-      visit = { kind: kind ?? 'shopper', settled: false, attributed: new Set(), reviews: new Set(), ledger: new Map(), pending: new Map(), cart: null };
+      visit = { kind: kind ?? 'shopper', settled: false, attributed: new Set(), reviews: new Set(), ledger: new Map(), pending: new Map(), latestPicked: new Set(), cart: null };
       this.visits.set(visitId, visit);
     } else if (kind) visit.kind = kind;
     return visit;
@@ -312,7 +322,7 @@ export class FusionEngine {
       .sort((a, b) => b.probability - a.probability);
     const whos = whosOf(evidence, who, (visitId) => {
       const visit = this.visit(visitId);
-      return { staff: visit.kind === 'staff', holds: this.holdings(visit) };
+      return { staff: visit.kind === 'staff', holds: this.holdings(visit), latestPicked: visit.latestPicked };
     });
     const whatContext = event.hypotheses.length > 0 ? this.whatContext(event, whos) : undefined;
     const hypotheses = whatContext ? whatHypotheses(this.params, event.kind, event.hypotheses, whatContext) : event.hypotheses;
@@ -420,24 +430,29 @@ export class FusionEngine {
 
   private whatContext(event: ShelfEventDetected, whos: readonly Who[]): WhatContext {
     const misplaced = new Map<string, number>();
+    const front = new Set<string>();
     if (event.kind === 'pick')
       for (const plateId of event.plateIds)
-        for (const [productId, units] of this.misplacedOnPlate.get(plateId) ?? []) misplaced.set(productId, Math.max(units, misplaced.get(productId) ?? 0));
+        for (const [productId, known] of this.misplacedOnPlate.get(plateId) ?? []) {
+          misplaced.set(productId, Math.max(known.units, misplaced.get(productId) ?? 0));
+          if (known.front) front.add(productId);
+        }
     const carried = new Map<string, number>();
     if (event.kind === 'put')
       for (const who of whos)
         if (!who.staff) for (const [productId, units] of who.holds ?? []) if (units > 0) carried.set(productId, Math.max(units, carried.get(productId) ?? 0));
     const planned = new Set(event.laneIds.map((laneId) => this.index.placementByLane.get(laneId)?.productId).filter((id): id is string => id !== undefined));
-    return { deltaGrams: event.deltaGrams, sigmaGrams: event.sigmaGrams, planned, misplaced, carried, product: (productId) => this.index.products.get(productId) };
+    return { deltaGrams: event.deltaGrams, sigmaGrams: event.sigmaGrams, planned, misplaced, front, carried, product: (productId) => this.index.products.get(productId) };
   }
 
   /**
-   * A put sent to review still left something on the plates: each product it may have been that the
-   * lanes are not planned for is kept as possibly misplaced there, so a later pick of it is weighed
-   * against the lane's own product instead of being taken for it with false certainty.
+   * An event sent to review still moved something: a put left each product it may have been that the
+   * lanes are not planned for, and a pick may have taken what lay misplaced there, each in
+   * proportion to its probability. So a later pick of a possibly misplaced item is weighed against
+   * the lane's own product instead of being taken for it with false certainty, and a misplaced item
+   * a reviewed pick probably took stops haunting the plate.
    */
   private mayBeMisplaced(event: ShelfEventDetected, options: readonly JointOption[]): void {
-    if (event.kind !== 'put') return;
     const marginal = new Map<string, { productId: string; quantity: number; probability: number }>();
     for (const option of options) {
       const key = `${option.productId}x${option.quantity}`;
@@ -446,24 +461,34 @@ export class FusionEngine {
       marginal.set(key, entry);
     }
     for (const { productId, quantity, probability } of marginal.values()) {
-      const planned = event.laneIds.some((laneId) => this.index.placementByLane.get(laneId)?.productId === productId);
-      if (probability >= MAYBE_MISPLACED_MIN && !planned) this.trackMisplaced(event, productId, quantity, true);
+      if (event.kind === 'pick') this.trackMisplaced(event, productId, quantity * probability, false);
+      else if (probability >= MAYBE_MISPLACED_MIN && !this.plannedOn(event, productId)) this.trackMisplaced(event, productId, quantity * probability, true);
     }
+    if (event.kind === 'pick') this.pickedFrom(event);
   }
 
-  /** Keeps what fusion knows lies misplaced on each plate: a misplaced put adds, a pick of it takes away. */
-  private trackMisplaced(event: ShelfEventDetected, productId: string, quantity: number, misplaced: boolean): void {
+  private plannedOn(event: Pick<ShelfEventDetected, 'laneIds'>, productId: string): boolean {
+    return event.laneIds.some((laneId) => this.index.placementByLane.get(laneId)?.productId === productId);
+  }
+
+  /** Keeps what fusion believes lies misplaced on each plate: a misplaced put adds (at the front), a pick of it takes away. */
+  private trackMisplaced(event: ShelfEventDetected, productId: string, units: number, misplaced: boolean): void {
     for (const plateId of event.plateIds) {
-      const onPlate = this.misplacedOnPlate.get(plateId) ?? new Map<string, number>();
-      const units = onPlate.get(productId) ?? 0;
-      if (event.kind === 'put' && misplaced) onPlate.set(productId, units + quantity);
-      else if (event.kind === 'pick' && units > 0) {
-        if (units > quantity) onPlate.set(productId, units - quantity);
+      const onPlate = this.misplacedOnPlate.get(plateId) ?? new Map<string, Misplaced>();
+      const known = onPlate.get(productId);
+      if (event.kind === 'put' && misplaced) onPlate.set(productId, { units: (known?.units ?? 0) + units, front: true });
+      else if (event.kind === 'pick' && known) {
+        if (known.units - units > MISPLACED_GONE_UNITS) known.units -= units;
         else onPlate.delete(productId);
       }
       if (onPlate.size > 0) this.misplacedOnPlate.set(plateId, onPlate);
       else this.misplacedOnPlate.delete(plateId);
     }
+  }
+
+  /** After a pick, what lay misplaced on its plates is no longer known to be at the front. */
+  private pickedFrom(event: ShelfEventDetected): void {
+    for (const plateId of event.plateIds) for (const known of this.misplacedOnPlate.get(plateId)?.values() ?? []) known.front = false;
   }
 
   private attribute(event: ShelfEventDetected, best: JointOption, confidence: number, candidates: AttributionCandidate[]): FusionOutput {
@@ -474,8 +499,10 @@ export class FusionEngine {
       const held = visit.ledger.get(best.productId) ?? 0;
       visit.ledger.set(best.productId, held + (event.kind === 'pick' ? best.quantity : -best.quantity));
     }
-    const misplaced = event.kind === 'put' && !event.laneIds.some((laneId) => this.index.placementByLane.get(laneId)?.productId === best.productId);
+    const misplaced = event.kind === 'put' && !this.plannedOn(event, best.productId);
     this.trackMisplaced(event, best.productId, best.quantity, misplaced);
+    if (event.kind === 'pick') this.pickedFrom(event);
+    if (visit.kind !== 'staff') this.tookLast(visit, event.kind, [best.productId]);
     if (best.who.trackId) {
       this.recentReaches = this.recentReaches.filter((reach) => reach.changeMs > event.startMs - HISTORY_MS);
       this.recentReaches.push({ trackId: best.who.trackId, kind: event.kind, plateIds: event.plateIds, changeMs: event.startMs });
@@ -521,7 +548,11 @@ export class FusionEngine {
     for (const visitId of visitIds) {
       const visit = this.visit(visitId);
       visit.reviews.add(reviewId);
-      if (event.kind === 'pick' && visit.kind !== 'staff') this.mayHold(visit, options.filter((o) => o.who.visitId === visitId));
+      if (event.kind === 'pick' && visit.kind !== 'staff') {
+        const own = options.filter((o) => o.who.visitId === visitId);
+        this.mayHold(visit, own);
+        if (own.length > 0) this.tookLast(visit, 'pick', own.map((o) => o.productId));
+      }
     }
     const byTrack = new Map(evidence.map((e) => [e.trackId, e]));
     const reviewEvidence: ReviewEvidence = {
@@ -546,6 +577,12 @@ export class FusionEngine {
         evidence: reviewEvidence,
       },
     };
+  }
+
+  /** What is in the visit's hand: a pick replaces it with what it took, a put of it empties it. */
+  private tookLast(visit: VisitState, kind: 'pick' | 'put', productIds: readonly string[]): void {
+    if (kind === 'pick') visit.latestPicked = new Set(productIds);
+    else for (const productId of productIds) visit.latestPicked.delete(productId);
   }
 
   /** A pick in review may have added any of its options for this visit: at most the largest quantity of each product. */

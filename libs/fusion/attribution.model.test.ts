@@ -1,0 +1,57 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { jointOptions, whatHypotheses, type AttributionParams, type WhatContext, type Who } from './attribution.model.ts';
+import { DEFAULT_PARAMS } from './fusion.engine.ts';
+
+const params: AttributionParams = { ...DEFAULT_PARAMS, misplacedPrior: 0.5, misplacedFrontPrior: 10, shelfOnlyPrior: 0.001, earlierCarriedPut: 0.1 };
+/** Two products of one weight: the weight says nothing, only the priors speak. */
+const products = new Map([
+  ['p-lane', { unitWeightGrams: 200, weightSpreadGrams: 2 }],
+  ['p-misplaced', { unitWeightGrams: 200, weightSpreadGrams: 2 }],
+]);
+
+function pickContext(misplacedUnits: number, front: boolean): WhatContext {
+  return {
+    deltaGrams: -200,
+    sigmaGrams: 2,
+    planned: new Set(['p-lane']),
+    misplaced: new Map(misplacedUnits > 0 ? [['p-misplaced', misplacedUnits]] : []),
+    front: new Set(front ? ['p-misplaced'] : []),
+    carried: new Map(),
+    product: (id) => products.get(id),
+  };
+}
+
+const shareOf = (hypotheses: ReturnType<typeof whatHypotheses>, productId: string) => hypotheses.find((h) => h.productId === productId)?.probability ?? 0;
+
+test('a pick weighs a misplaced look-alike by how surely it lies there and whether it lies at the front', () => {
+  const shelf = [{ productId: 'p-lane', quantity: 1, probability: 1 }];
+  const sure = shareOf(whatHypotheses(params, 'pick', shelf, pickContext(1, false)), 'p-misplaced');
+  const partly = shareOf(whatHypotheses(params, 'pick', shelf, pickContext(0.3, false)), 'p-misplaced');
+  const atFront = shareOf(whatHypotheses(params, 'pick', shelf, pickContext(1, true)), 'p-misplaced');
+  // prior 0.5 against the lane's own 1
+  assert.ok(Math.abs(sure - 0.5 / 1.5) < 1e-9, `sure ${sure}`);
+  // 0.3 of a unit: 0.3 x 0.5 + 0.7 x 0.001 against 1
+  const partPrior = 0.3 * 0.5 + 0.7 * 0.001;
+  assert.ok(Math.abs(partly - partPrior / (1 + partPrior)) < 1e-9, `partly ${partly}`);
+  // put after the plate's last pick: 10 against 1
+  assert.ok(Math.abs(atFront - 10 / 11) < 1e-9, `front ${atFront}`);
+  assert.equal(shareOf(whatHypotheses(params, 'pick', shelf, pickContext(0, false)), 'p-misplaced'), 0, 'nothing known misplaced is not offered');
+});
+
+function shopper(latestPicked: string[], holds: Record<string, number>): Who {
+  return { visitId: 'v-a', trackId: 't-a', probability: 1, staff: false, holds: new Map(Object.entries(holds)), latestPicked: new Set(latestPicked) };
+}
+
+test('a put of one of two look-alikes a shopper carries is of the one taken last, unless it was put back already', () => {
+  const hypotheses = [
+    { productId: 'p-lane', quantity: 1, probability: 0.5 },
+    { productId: 'p-misplaced', quantity: 1, probability: 0.5 },
+  ];
+  const share = (who: Who, productId: string) => jointOptions(params, 'put', [who], hypotheses).find((o) => o.productId === productId)!.probability;
+  assert.ok(Math.abs(share(shopper(['p-misplaced'], { 'p-lane': 1, 'p-misplaced': 1 }), 'p-misplaced') - 1 / 1.1) < 1e-9);
+  assert.ok(Math.abs(share(shopper(['p-lane'], { 'p-lane': 1, 'p-misplaced': 1 }), 'p-misplaced') - 0.1 / 1.1) < 1e-9);
+  // What was taken last went back already: the hand is empty and neither product is favoured.
+  assert.ok(Math.abs(share(shopper(['p-other'], { 'p-lane': 1, 'p-misplaced': 1, 'p-other': 0 }), 'p-misplaced') - 0.5) < 1e-9);
+  assert.ok(Math.abs(share(shopper([], { 'p-lane': 1, 'p-misplaced': 1 }), 'p-misplaced') - 0.5) < 1e-9);
+});
