@@ -210,6 +210,20 @@ test('a line pending review counts as exact when the right decision makes it so,
   close(score.attributionAccuracy, 1 / 2, 'the juice went to review, not attributed');
 });
 
+test('a put decided while the pick it undoes waits for review: once the pick is decided, the put takes its unit away', () => {
+  const c = new Case();
+  c.visit('v1', []);
+  const { shelfEventId: pick } = c.action('v1', 'pick', 'soda');
+  c.review('r1', pick, ['v1']);
+  // The put is sure and decided; the cart holds no soda yet, so the put takes nothing away for now.
+  const { shelfEventId: put } = c.action('v1', 'put', 'soda');
+  c.attribute(put, 'v1', 'put', 'soda');
+  c.receipt('v1', [], [{ reviewId: 'r1', shelfEventId: pick, candidates: [{ productId: 'soda', quantity: 1 }] }]);
+  const [v1] = c.score().perVisit;
+  assert.equal(v1.exact, true, `after review: missing ${JSON.stringify(v1.missing)}, extra ${JSON.stringify(v1.extra)}`);
+  assert.equal(v1.exactBeforeReview, true);
+});
+
 test('figures per tag: each tag sees only its visits; staff visits are not scored; a visit without a receipt is missing', () => {
   const c = new Case();
   c.visit('v1', [{ productId: 'soda', quantity: 1 }], { tags: ['crossing-arms'] });

@@ -10,6 +10,7 @@ import type {
   VisitTruth,
 } from '../contracts/index.ts';
 import { calibrationTable, type CalibrationBin } from '../fusion/calibration.eval.ts';
+import { CartBook } from './cart.model.ts';
 import { matchShelfEvents } from '../shelf/shelf.eval.ts';
 
 /**
@@ -19,8 +20,9 @@ import { matchShelfEvents } from '../shelf/shelf.eval.ts';
  *
  * - exact: the receipt's lines equal the true lines (product and quantity; prices come from the same
  *   planogram on both sides). A line pending review counts as resolved the right way (the truth of its
- *   shelf event), so a receipt that waits for a person is exact if that person can make it so;
- *   exactBeforeReview takes the decided lines alone.
+ *   shelf event), folded by the cart model as a reviewer's decision would be, so a receipt that waits
+ *   for a person is exact if that person can make it so; exactBeforeReview takes the decided lines
+ *   alone.
  * - precision and recall over product units: right = sum over products of min(charged, taken);
  *   precision = right / charged, recall = right / taken, each 1 when both sides are empty and 0 when
  *   only its own denominator is. receiptPrecision and receiptRecall average them over visits;
@@ -180,9 +182,16 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
   const extraReceipts = [...new Set(run.receipts.map((r) => r.visitId).filter((visitId) => truthVisitOfPipeline(visitId) === undefined))];
 
   const trueReceipts = new Map(truth.receipts.map((receipt) => [receipt.visitId, receipt]));
-  const perVisit = scored.map((visit) =>
-    scoreVisit(visit.visitId, tagsOf.get(visit.visitId)!, receiptOf.get(visit.visitId), truthUnits(visit.visitId, trueReceipts.get(visit.visitId), truth.actions, trueVisitOf), actionByEvent, trueVisitOf),
-  );
+  const pipelineVisitOf = new Map([...alias].map(([pipelineId, truthId]) => [truthId, pipelineId]));
+  const reviewed = cartsAfterReview(run, actionByEvent, (action) => {
+    const visitId = trueVisitOf(action);
+    return visitId === undefined ? undefined : (pipelineVisitOf.get(visitId) ?? visitId);
+  });
+  const perVisit = scored.map((visit) => {
+    const receipt = receiptOf.get(visit.visitId);
+    const afterReview = receipt && receipt.pending.length > 0 ? (reviewed.get(receipt.visitId) ?? new Map()) : unitsOf(receipt?.lines ?? []);
+    return scoreVisit(visit.visitId, tagsOf.get(visit.visitId)!, receipt, afterReview, truthUnits(visit.visitId, trueReceipts.get(visit.visitId), truth.actions, trueVisitOf));
+  });
 
   const firstApplied = new Map<string, CartUpdated>();
   for (const update of run.cartUpdates ?? []) {
@@ -278,24 +287,44 @@ function truthUnits(visitId: string, receipt: ReceiptTruth | undefined, actions:
   return units;
 }
 
+/**
+ * Every pipeline visit's cart once each review about a shelf event is decided as the truth says (for
+ * the visit that truly did it, dismissed when nobody did), folded by the cart model itself: a put
+ * decided while the pick it undoes waited for review then takes that pick's unit away, as it will
+ * live. Review items about no shelf event (a binding, a tailgater) change no cart.
+ */
+function cartsAfterReview(run: ReceiptRun, actionByEvent: Map<string, ActionTruth>, pipelineVisitOf: (action: ActionTruth) => string | undefined): Map<string, Units> {
+  const book = new CartBook(() => 0);
+  for (const attribution of run.attributions) book.attributed(attribution);
+  for (const item of run.reviews) book.reviewOpened(item);
+  for (const item of run.reviews) {
+    if (item.shelfEventId === undefined) continue;
+    const action = actionByEvent.get(item.shelfEventId);
+    const visitId = action && isShelfAction(action) ? pipelineVisitOf(action) : undefined;
+    book.reviewResolved({
+      schemaVersion: item.schemaVersion,
+      eventId: `truth-${item.reviewId}`,
+      storeId: item.storeId,
+      ts: item.ts,
+      reviewId: item.reviewId,
+      reviewer: 'truth',
+      decision:
+        action && visitId !== undefined && (action.kind === 'pick' || action.kind === 'put')
+          ? { outcome: 'attributed', visitId, kind: action.kind, lines: [{ productId: action.productId, quantity: action.quantity }] }
+          : { outcome: 'dismissed', note: 'no true action at this shelf event' },
+    });
+  }
+  return new Map([...book.all()].map((cart) => [cart.visitId, unitsOf(cart.view().lines)]));
+}
+
 function scoreVisit(
   visitId: string,
   tags: string[],
   receipt: ReceiptFinalised | undefined,
+  reviewed: Units,
   taken: Units,
-  actionByEvent: Map<string, ActionTruth>,
-  trueVisitOf: (action: ActionTruth) => string | undefined,
 ): VisitReceiptScore & { before: { precision: number; recall: number } } {
   const decided = unitsOf(receipt?.lines ?? []);
-  // Each pending line resolved as the truth of its shelf event says: for this visit, or for nobody here.
-  const reviewed = new Map(decided);
-  for (const line of receipt?.pending ?? []) {
-    const action = line.shelfEventId === undefined ? undefined : actionByEvent.get(line.shelfEventId);
-    if (!action || trueVisitOf(action) !== visitId) continue;
-    const q = (reviewed.get(action.productId) ?? 0) + (action.kind === 'pick' ? action.quantity : -action.quantity);
-    if (q > 0) reviewed.set(action.productId, q);
-    else reviewed.delete(action.productId);
-  }
   const after = unitPrecisionRecall(reviewed, taken);
   const before = unitPrecisionRecall(decided, taken);
   return {
