@@ -276,3 +276,24 @@ test('a scenario longer than the simulator records is refused before any work, n
       e instanceof WalkoutError && e.code === 'SCENARIO_INVALID' && /scenario long runs 42\d\d s of store time \(zed leaves last, at 42\d\d s\); the simulator records at most 3600 s \(MAX_SCENARIO_SECONDS\)/.test(e.message),
   );
 });
+
+test('a put-back comes off the putter\'s own receipt: a handed item of the same product stays on the giver\'s', async () => {
+  const lane = 'g1-s2-l2';
+  const scenarioInput: Scenario = parseScenario(
+    {
+      schemaVersion: 1, name: 'put-back-after-hand-off', description: '', store: 'kiosk',
+      people: [
+        { id: 'amy', accountId: 'acct-amy', arriveAtS: 0, actions: [{ do: 'pick', lane }, { do: 'wait-for', from: 'ben', maxS: 120 }, { do: 'put', lane }, { do: 'leave' }] },
+        { id: 'ben', accountId: 'acct-ben', arriveAtS: 4, actions: [{ do: 'pick', lane }, { do: 'hand-off', to: 'amy' }, { do: 'leave' }] },
+      ],
+    },
+    'put-back-after-hand-off.json',
+  );
+  const index = await kiosk();
+  const sim = simulate(scenarioInput, index, 1);
+  assert.equal(sim.actions.filter((a) => a.kind === 'hand-off').length, 1, sim.warnings.join('\n'));
+  const productId = index.placementByLane.get(lane)!.productId;
+  // Amy took one and put one back: she pays nothing; Ben's item, handed to her, stays on his receipt.
+  assert.deepEqual(receiptOf(sim, 'v-amy'), {});
+  assert.deepEqual(receiptOf(sim, 'v-ben'), { [productId]: 1 });
+});

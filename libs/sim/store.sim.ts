@@ -1030,8 +1030,12 @@ function replayTransactions(
         const hand = carried.get(tx.personId)!;
         const productId = tx.productId ?? hand.at(-1)?.productId;
         const moving: Item[] = [];
-        for (let i = hand.length - 1; i >= 0 && moving.length < tx.quantity; i--)
-          if (hand[i].productId === productId) moving.push(...hand.splice(i, 1));
+        // Units of one product are alike, so which one goes is the store's rule: a put-back comes off
+        // the putter's own receipt first, and an item handed to them stays on the giver's.
+        const own = (item: Item) => item.pickedByVisit !== undefined && item.pickedByVisit === person.visitId;
+        for (const wanted of tx.kind === 'put' ? [own, (item: Item) => !own(item)] : [() => true])
+          for (let i = hand.length - 1; i >= 0 && moving.length < tx.quantity; i--)
+            if (hand[i].productId === productId && wanted(hand[i])) moving.push(...hand.splice(i, 1));
         if (moving.length < tx.quantity)
           warnings.push(`${tx.personId} wanted to ${tx.kind} ${tx.quantity} of ${productId ?? 'anything'} at ${tx.t} but carried ${moving.length}`);
         if (moving.length === 0) break;
