@@ -60,8 +60,8 @@ export interface AttributionParams {
    */
   misplacedPrior: number;
   /**
-   * Prior of a pick of a misplaced item put on the plates since their last pick, against the lane's
-   * own product (1): what is put back lies at the front of its lane, where the next hand takes from.
+   * Prior of a pick of a misplaced item put on the lane since its last pick, against the lane's own
+   * product (1): what is put back lies at the front of its lane, where the next hand takes from.
    */
   misplacedFrontPrior: number;
   shelfOnlyPrior: number;
@@ -110,7 +110,7 @@ export interface WhatContext {
    * (a put in review adds each product it may have been by its probability).
    */
   misplaced: ReadonlyMap<string, number>;
-  /** Picks: the misplaced products put on the plates since their last pick (at the front of the lane). */
+  /** Picks: the misplaced products put on the event's lanes since their last pick (lying at the front). */
   front: ReadonlySet<string>;
   /** Puts: units of each product the people near the shelf may hold, the most any one of them holds. */
   carried: ReadonlyMap<string, number>;

@@ -116,9 +116,13 @@ interface VisitState {
   cart: { version: number; lines: Map<string, number> } | null;
 }
 
-/** What fusion believes lies misplaced on a plate, per product: expected units, and whether it came after the plate's last pick. */
+/**
+ * What fusion believes lies misplaced on a plate, per product: expected units, the lanes it was put
+ * on, and whether it lies at their front (no pick from those lanes since).
+ */
 interface Misplaced {
   units: number;
+  laneIds: Set<string>;
   front: boolean;
 }
 
@@ -435,7 +439,7 @@ export class FusionEngine {
       for (const plateId of event.plateIds)
         for (const [productId, known] of this.misplacedOnPlate.get(plateId) ?? []) {
           misplaced.set(productId, Math.max(known.units, misplaced.get(productId) ?? 0));
-          if (known.front) front.add(productId);
+          if (known.front && event.laneIds.some((laneId) => known.laneIds.has(laneId))) front.add(productId);
         }
     const carried = new Map<string, number>();
     if (event.kind === 'put')
@@ -476,7 +480,7 @@ export class FusionEngine {
     for (const plateId of event.plateIds) {
       const onPlate = this.misplacedOnPlate.get(plateId) ?? new Map<string, Misplaced>();
       const known = onPlate.get(productId);
-      if (event.kind === 'put' && misplaced) onPlate.set(productId, { units: (known?.units ?? 0) + units, front: true });
+      if (event.kind === 'put' && misplaced) onPlate.set(productId, { units: (known?.units ?? 0) + units, laneIds: new Set([...(known?.laneIds ?? []), ...event.laneIds]), front: true });
       else if (event.kind === 'pick' && known) {
         if (known.units - units > MISPLACED_GONE_UNITS) known.units -= units;
         else onPlate.delete(productId);
@@ -486,9 +490,10 @@ export class FusionEngine {
     }
   }
 
-  /** After a pick, what lay misplaced on its plates is no longer known to be at the front. */
+  /** After a pick from a lane, what lay misplaced at its front is no longer known to be there. */
   private pickedFrom(event: ShelfEventDetected): void {
-    for (const plateId of event.plateIds) for (const known of this.misplacedOnPlate.get(plateId)?.values() ?? []) known.front = false;
+    for (const plateId of event.plateIds)
+      for (const known of this.misplacedOnPlate.get(plateId)?.values() ?? []) if (event.laneIds.some((laneId) => known.laneIds.has(laneId))) known.front = false;
   }
 
   private attribute(event: ShelfEventDetected, best: JointOption, confidence: number, candidates: AttributionCandidate[]): FusionOutput {
