@@ -13,7 +13,7 @@ import {
 import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
 import { EVIDENCE_AFTER_MS } from './hand.evidence.ts';
 import type { AttributionParams } from './attribution.model.ts';
-import { DEFAULT_PARAMS, FusionEngine, HAND_REST_WAIT_MS, SHELF_EVENT_WAIT_MS, type FusionOutput } from './fusion.engine.ts';
+import { DEFAULT_PARAMS, FusionEngine, HAND_REST_WAIT_MS, SHELF_EVENT_WAIT_MS, VISIT_MEMORY_MS, type FusionOutput } from './fusion.engine.ts';
 
 const index = fixtureStoreIndex();
 const T0 = 1_700_000_000_000;
@@ -415,4 +415,27 @@ test('a put nobody holds whose hand stays but is never lifted off is decided onc
   const late = instants({ 't-a': hand }, 3_100, 1_300 + HAND_REST_WAIT_MS + 100).flatMap((p) => engine.onPeople(p));
   assert.equal(reviews(late).length, 1, 'a put of something a never took goes to review');
   assert.equal(reviews(late)[0].kind, 'unexpected-put');
+});
+
+test('a store open all day: visits long gone are forgotten, so what the engine keeps stays bounded', () => {
+  const engine = engineWith({});
+  const MINUTE = 60_000;
+  const visits = 120;
+  let settled = 0;
+  let most = 0;
+  for (let n = 0; n < visits; n++) {
+    const entry = T0 + n * MINUTE;
+    const visitId = `v-${n}`;
+    engine.onVisitStarted({ schemaVersion: SCHEMA_VERSION, eventId: `started-${visitId}`, storeId: 'kiosk', ts: entry, visitId, kind: 'shopper', partySize: 1 });
+    engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: `bound-${visitId}`, storeId: 'kiosk', ts: entry, visitId, trackId: `t-${n}`, member: 0, reason: 'entry' });
+    engine.onVisitEnded({ schemaVersion: SCHEMA_VERSION, eventId: `ended-${visitId}`, storeId: 'kiosk', ts: entry + 30_000, visitId, exitMs: entry + 30_000, confirmedByGate: true });
+    for (let t = entry; t < entry + MINUTE; t += 5_000) settled += engine.onPeople(instant(t, [])).filter((o) => o.topic === 'fusion.visit-settled').length;
+    most = Math.max(most, engine.kept.visits);
+  }
+  // Every visit settled; at most the visits of the last VISIT_MEMORY_MS (plus the settling wait) are kept.
+  assert.equal(settled, visits);
+  const window = Math.ceil((VISIT_MEMORY_MS + SHELF_EVENT_WAIT_MS + 30_000) / MINUTE) + 1;
+  assert.ok(most <= window, `kept at most ${most} visits, window ${window}`);
+  assert.ok(engine.kept.tracks <= window, `kept ${engine.kept.tracks} tracks`);
+  assert.ok(engine.kept.visits < visits / 4);
 });

@@ -50,6 +50,12 @@ export const REVIEW_MENTION_PROBABILITY = 0.05;
 /** Settled shelf event ids are remembered this long (store time) after the event, to drop redeliveries, ms. */
 export const SETTLED_MEMORY_MS = 15 * 60_000;
 /**
+ * A settled visit (with its tracks, their doubts and its entanglements) is forgotten this long
+ * (store time) after its exit: by then nothing about it can still arrive from shelves or cameras,
+ * and a store open all day keeps only the visits of the last stretch, ms.
+ */
+export const VISIT_MEMORY_MS = 15 * 60_000;
+/**
  * One reach explains one change: a person attributed a change of the same kind on the same plates
  * less than this long before (store time, ms) is scored as having spent that reach. A reach out and
  * back takes about two seconds, so two picks by one hand are further apart than this.
@@ -165,6 +171,11 @@ export class FusionEngine {
     return this.notItems;
   }
 
+  /** What the engine keeps, for a long-running store to watch: visits, tracks bound to them, settled event ids remembered. */
+  get kept(): { visits: number; tracks: number; settledEvents: number } {
+    return { visits: this.visits.size, tracks: this.trackVisit.size, settledEvents: this.settled.size };
+  }
+
   /** The people stream's watermark: the newest instant taken, ms. */
   get watermarkMs(): number {
     return this.history.latestMs;
@@ -230,6 +241,9 @@ export class FusionEngine {
   }
 
   onCartUpdated(message: CartUpdated): FusionOutput[] {
+    // A cart follows fusion's own attributions: one for a visit fusion does not know (forgotten long
+    // after it left) has nothing left to inform.
+    if (!this.visits.has(message.visitId)) return [];
     const visit = this.visit(message.visitId);
     if (visit.cart && visit.cart.version >= message.version) return [];
     visit.cart = { version: message.version, lines: new Map(message.lines.map((line) => [line.productId, line.quantity])) };
@@ -282,11 +296,29 @@ export class FusionEngine {
       }
     this.forgetSettled(until);
     out.push(...this.settleVisits());
+    this.forgetVisits(until);
     return out;
   }
 
   private forgetSettled(until: number): void {
     for (const [id, endMs] of this.settled) if (endMs < until - SETTLED_MEMORY_MS) this.settled.delete(id);
+  }
+
+  /** Drops visits settled more than VISIT_MEMORY_MS ago, with everything keyed by them or their tracks. */
+  private forgetVisits(until: number): void {
+    const gone = new Set<string>();
+    for (const [visitId, visit] of this.visits) if (visit.settled && visit.exitMs !== undefined && visit.exitMs < until - VISIT_MEMORY_MS) gone.add(visitId);
+    if (gone.size === 0) return;
+    for (const visitId of gone) {
+      this.visits.delete(visitId);
+      this.entangled.delete(visitId);
+    }
+    for (const others of this.entangled.values()) for (const visitId of gone) others.delete(visitId);
+    for (const [trackId, visitId] of this.trackVisit)
+      if (gone.has(visitId)) {
+        this.trackVisit.delete(trackId);
+        this.trackDoubt.delete(trackId);
+      }
   }
 
   private visit(visitId: string, kind?: VisitKind): VisitState {
