@@ -117,8 +117,8 @@ interface VisitState {
    * for): a person may put back what their pending pick took, which is no unexpected put.
    */
   pending: Map<string, number>;
-  /** The products of its latest pick (all its options when that pick went to review) not put back since. */
-  latestPicked: Set<string>;
+  /** The products of its latest pick (all its options when that pick went to review) not put back since; replaced, never changed in place. */
+  latestPicked: ReadonlySet<string>;
   cart: { version: number; lines: Map<string, number> } | null;
 }
 
@@ -616,10 +616,12 @@ export class FusionEngine {
     };
   }
 
-  /** What is in the visit's hand: a pick replaces it with what it took, a put of it empties it. */
+  /**
+   * What is in the visit's hand: a pick replaces it with what it took, a put of it empties it. A new
+   * set each time: the settled records of earlier events hold the old one.
+   */
   private tookLast(visit: VisitState, kind: 'pick' | 'put', productIds: readonly string[]): void {
-    if (kind === 'pick') visit.latestPicked = new Set(productIds);
-    else for (const productId of productIds) visit.latestPicked.delete(productId);
+    visit.latestPicked = kind === 'pick' ? new Set(productIds) : new Set([...visit.latestPicked].filter((productId) => !productIds.includes(productId)));
   }
 
   /** A pick in review may have added any of its options for this visit: at most the largest quantity of each product. */
