@@ -13,7 +13,7 @@ import {
 import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
 import { EVIDENCE_AFTER_MS } from './hand.evidence.ts';
 import type { AttributionParams } from './attribution.model.ts';
-import { DEFAULT_PARAMS, FusionEngine, HAND_REST_WAIT_MS, SHELF_EVENT_WAIT_MS, VISIT_MEMORY_MS, type FusionOutput } from './fusion.engine.ts';
+import { DEFAULT_PARAMS, FusionEngine, HAND_REST_WAIT_MS, SHELF_EVENT_WAIT_MS, VISIT_MEMORY_MS, type FusionOutput, type SettledRecord } from './fusion.engine.ts';
 
 const index = fixtureStoreIndex();
 const T0 = 1_700_000_000_000;
@@ -438,4 +438,17 @@ test('a store open all day: visits long gone are forgotten, so what the engine k
   assert.ok(most <= window, `kept at most ${most} visits, window ${window}`);
   assert.ok(engine.kept.tracks <= window, `kept ${engine.kept.tracks} tracks`);
   assert.ok(engine.kept.visits < visits / 4);
+});
+
+test('a settled record keeps what the hand held when it was decided, whatever the visit does next', () => {
+  const records: SettledRecord[] = [];
+  const engine = new FusionEngine({ index, onSettled: (record) => records.push(record) });
+  engine.onVisitStarted({ schemaVersion: SCHEMA_VERSION, eventId: 'started-v-a', storeId: 'kiosk', ts: T0, visitId: 'v-a', kind: 'shopper', partySize: 1 });
+  engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: 'bound-v-a', storeId: 'kiosk', ts: T0, visitId: 'v-a', trackId: 't-a', member: 0, reason: 'entry' });
+  run(engine, shelfEvent('pick'), instants({ 't-a': reach(300, 1_200) }, 0, 3_000));
+  const put = run(engine, shelfEvent('put', undefined, 5_000), instants({ 't-a': reach(5_800, 6_500) }, 3_100, 8_000));
+  assert.equal(attributions(put).length, 1);
+  // The put emptied the hand; its own record still says what the hand held as it was weighed.
+  const putRecord = records.find((r) => r.event.kind === 'put')!;
+  assert.deepEqual([...(putRecord.options[0].who.latestPicked ?? [])], [PRODUCT]);
 });
