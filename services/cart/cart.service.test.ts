@@ -282,6 +282,8 @@ test('what the service publishes is what the receipt scorer reads: exact receipt
   const service = await startService(bus);
   await publishAll(bus, [...shopping, ended('v1', 60_000), settled('v1', 61_000, ['e1', 'e2', 'e3', 'e4'])]);
   await waitFor(() => receipts.length >= 1, 'the receipt');
+  // The cart updates come to this test by a subscription of their own, which may lag the receipt's.
+  await waitFor(() => new Set(updates.map((u) => u.appliedShelfEventId).filter(Boolean)).size >= 4, 'a cart update for each shelf event');
   await service.flush();
   await service.stop();
   const attributions = shopping.flatMap((input) => (input.topic === 'fusion.event-attributed' ? [input.message] : []));
