@@ -13,6 +13,12 @@ test('the decline policy waits each step in turn, then the last one for ever', (
   assert.ok(Object.isFrozen(parseCheckoutConfig()));
 });
 
+test('the local processor lets a hold go after 7 days unless told otherwise', () => {
+  assert.equal(parseCheckoutConfig().localProvider.holdExpiryMs, 7 * 24 * 3_600_000);
+  assert.equal(parseCheckoutConfig({ localProvider: { holdExpiryMs: 86_400_000 } }).localProvider.holdExpiryMs, 86_400_000);
+  assert.throws(() => parseCheckoutConfig({ localProvider: { holdExpiryMs: 0 } }), /at localProvider\.holdExpiryMs/);
+});
+
 test('backoff doubles up to its cap, jittered between half and all of it', () => {
   const config = parseCheckoutConfig({ retry: { initialMs: 100, maxMs: 1_000 } });
   assert.deepEqual([1, 2, 3, 4, 5, 30].map((attempt) => backoffMs(config, attempt, () => 1)), [100, 200, 400, 800, 1_000, 1_000]);

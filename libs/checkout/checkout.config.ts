@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { WalkoutError } from '../contracts/errors.ts';
 import { describeIssues } from '../contracts/store.load.ts';
+import { HOLD_EXPIRY_MS } from '../payments/payment.types.ts';
 
 /**
  * How checkout takes money, validated once and frozen. The decline policy is the part a shopper
@@ -32,6 +33,12 @@ export const CheckoutConfigSchema = z
     deferMs: ms(60_000).default(250).describe('Wait for a charge whose hold is still being authorised.'),
     batch: z.number().int().min(1).max(1_000).default(32).describe('Rows a dispatcher takes at once.'),
     concurrency: z.number().int().min(1).max(256).default(8).describe('Rows a dispatcher works on at once.'),
+    localProvider: z
+      .strictObject({
+        holdExpiryMs: ms(31 * 24 * HOUR_MS).default(HOLD_EXPIRY_MS).describe('How long the local card processor keeps a hold before letting it go uncaptured (7 days, as for card-present).'),
+      })
+      .prefault({})
+      .describe('The local card processor (the default provider).'),
   })
   .superRefine((config, ctx) => {
     if (config.retry.initialMs > config.retry.maxMs) ctx.addIssue({ code: 'custom', path: ['retry', 'initialMs'], message: 'the first wait is longer than the longest wait' });

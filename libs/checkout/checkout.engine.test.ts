@@ -8,6 +8,7 @@ import { openDatabase } from '../db/db.factory.ts';
 import { embeddedMemoryKind, postgresKind, postgresTarget } from '../db/db.harness.ts';
 import type { Database } from '../db/db.types.ts';
 import { createLocalProvider, readLedger, type PaymentFaults } from '../payments/local.provider.ts';
+import { HOLD_EXPIRY_MS } from '../payments/payment.types.ts';
 import { parseCheckoutConfig } from './checkout.config.ts';
 import { createCheckout, type Checkout } from './checkout.engine.ts';
 import { exitToChargeMs, loadReceipt, openContest } from './checkout.repository.ts';
@@ -67,10 +68,10 @@ for (const kind of kinds) {
       published = [];
     });
 
-    const checkout = async (faults?: PaymentFaults): Promise<Checkout> =>
+    const checkout = async (faults?: PaymentFaults, holdExpiryMs?: number): Promise<Checkout> =>
       createCheckout({
         db: await open(),
-        provider: createLocalProvider({ db: await open(), clock, faults }),
+        provider: createLocalProvider({ db: await open(), clock, faults, holdExpiryMs }),
         clock,
         config,
         publish: async (topic, message) => void published.push({ topic, message: message as never }),
@@ -161,6 +162,63 @@ for (const kind of kinds) {
       );
       assert.equal(await working.hasUnpaidVisit('acct-1'), false);
       assert.deepEqual(topics().at(-1), 'checkout.charged charged/v-declined');
+    });
+
+    test('a hold that expired before the exit is not captured: a new authorisation is, once, and nothing stays held', async () => {
+      const engine = await checkout(undefined, HOLD_EXPIRY_MS);
+      await engine.onVisitStarted(started('v-long'));
+      await settle(engine);
+      await clock.advance(HOLD_EXPIRY_MS);
+      await engine.onReceiptFinalised(receipt('v-long', [['p-cola', 2]]));
+      await engine.onReceiptFinalised(receipt('v-long', [['p-cola', 2]]));
+      await settle(engine);
+      assert.deepEqual(await moves('v-long'), [['authorise', HOLD, 'hold/v-long'], ['authorise', 500, 'v-long/auth-1'], ['capture', 500, 'v-long']]);
+      assert.deepEqual(topics(), ['checkout.charged charged/v-long']);
+      assert.equal(engine.stats().renewals, 1);
+      const db = await open();
+      const states = await db.query<{ status: string }>("SELECT status FROM provider_authorisations WHERE reference = 'v-long' ORDER BY created_ms");
+      assert.deepEqual(states.rows.map((row) => row.status), ['expired', 'captured']);
+      const visit = await db.query<{ status: string; hold_status: string }>("SELECT status, hold_status FROM visits WHERE visit_id = 'v-long'");
+      assert.deepEqual(visit.rows[0], { status: 'charged', hold_status: 'expired' });
+    });
+
+    test('a new authorisation of its own that expires too is made anew under the next key', async () => {
+      const engine = await checkout(undefined, 60_000);
+      await engine.onVisitStarted(started('v-wine'));
+      await settle(engine);
+      await engine.onReceiptFinalised(receipt('v-wine', [['p-wine', 1]]));
+      // The charge's own authorisation is made, then the capture times out for longer than a hold lasts.
+      const db = await open();
+      const provider = createLocalProvider({ db, clock, holdExpiryMs: 60_000 });
+      const own = await provider.authorise({ idempotencyKey: 'v-wine/auth-1', accountId: 'acct-1', amountCents: 7_900, currency: 'EUR', reference: 'v-wine' });
+      assert.equal(own.outcome, 'authorised');
+      await db.query("UPDATE charges SET authorisation_id = $1 WHERE charge_id = 'v-wine'", [own.outcome === 'authorised' ? own.authorisationId : '']);
+      await clock.advance(60_000);
+      await settle(engine);
+      assert.deepEqual(
+        (await moves('v-wine')).filter(([operation]) => operation !== 'void'),
+        [['authorise', HOLD, 'hold/v-wine'], ['authorise', 7_900, 'v-wine/auth-1'], ['authorise', 7_900, 'v-wine/auth-2'], ['capture', 7_900, 'v-wine']],
+      );
+      assert.equal(engine.stats().renewals, 1);
+      const states = await db.query<{ status: string }>("SELECT status FROM provider_authorisations WHERE reference = 'v-wine' ORDER BY created_ms, authorisation_id");
+      assert.deepEqual(states.rows.map((row) => row.status).sort(), ['captured', 'expired', 'expired'], 'the hold ran out too; nothing is left held');
+    });
+
+    test('a capture the bank declines: payment failed, nothing taken, then a new authorisation is captured once', async () => {
+      const failing = await checkout({ captureDeclineRate: 1 });
+      await failing.onVisitStarted(started('v-capdecl'));
+      await settle(failing);
+      await failing.onReceiptFinalised(receipt('v-capdecl', [['p-crisps', 2]]));
+      await settle(failing, clock.now());
+      assert.deepEqual(await moves('v-capdecl'), [['authorise', HOLD, 'hold/v-capdecl'], ['decline', 360, 'v-capdecl']]);
+      assert.equal(await failing.hasUnpaidVisit('acct-1'), true);
+      assert.deepEqual(topics(), ['checkout.payment-failed payment-failed/v-capdecl/1']);
+      const working = await checkout();
+      await settle(working);
+      assert.deepEqual((await moves('v-capdecl')).slice(2), [['authorise', 360, 'v-capdecl/auth-2'], ['capture', 360, 'v-capdecl']]);
+      assert.equal(await working.hasUnpaidVisit('acct-1'), false);
+      const states = await (await open()).query<{ status: string }>("SELECT status FROM provider_authorisations WHERE reference = 'v-capdecl' ORDER BY created_ms");
+      assert.deepEqual(states.rows.map((row) => row.status), ['declined', 'captured'], 'no hold is left open');
     });
 
     test('through timeouts and transient failures, twenty visits are each charged once', async () => {

@@ -5,7 +5,7 @@ import type { CartUpdated, ReceiptFinalised, ReviewItemResolved, VisitStarted } 
 import type { Clock } from '../clock/clock.ts';
 import type { Database, Queryable } from '../db/db.types.ts';
 import { silentLogger, type Logger } from '../log/logger.ts';
-import type { PaymentProvider } from '../payments/payment.types.ts';
+import type { CaptureResult, PaymentProvider } from '../payments/payment.types.ts';
 import { backoffMs, declineWaitMs, type CheckoutConfig } from './checkout.config.ts';
 import {
   enqueue,
@@ -22,6 +22,7 @@ import {
   reschedule,
   type ChargeRow,
   type OutboxRow,
+  type VisitRow,
 } from './checkout.repository.ts';
 
 /**
@@ -90,13 +91,15 @@ export interface CheckoutStats {
   captured: number;
   voided: number;
   declines: number;
+  /** Authorisations that expired before their capture and were made anew. */
+  renewals: number;
   refunds: number;
   published: number;
   retries: number;
 }
 
 /** Every count at zero: a new engine's, or a service's before its engine starts. */
-export const emptyCheckoutStats = (): CheckoutStats => ({ visitsStarted: 0, receipts: 0, duplicates: 0, holds: 0, holdsDeclined: 0, captured: 0, voided: 0, declines: 0, refunds: 0, published: 0, retries: 0 });
+export const emptyCheckoutStats = (): CheckoutStats => ({ visitsStarted: 0, receipts: 0, duplicates: 0, holds: 0, holdsDeclined: 0, captured: 0, voided: 0, declines: 0, renewals: 0, refunds: 0, published: 0, retries: 0 });
 
 export interface RefundAnswer {
   readonly refundId: string;
@@ -372,7 +375,7 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
     let authorisationId = charge.authorisationId ?? (hold && charge.amountCents <= visit.holdCents ? hold : null);
     if (!authorisationId) {
       const answer = await provider.authorise({
-        idempotencyKey: `${charge.chargeId}/auth-${charge.declines + 1}`,
+        idempotencyKey: `${charge.chargeId}/auth-${charge.declines + charge.renewals + 1}`,
         accountId: charge.accountId,
         amountCents: charge.amountCents,
         currency: visit.currency,
@@ -382,7 +385,14 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
       authorisationId = answer.authorisationId;
       await db.query('UPDATE charges SET authorisation_id = $2 WHERE charge_id = $1', [charge.chargeId, authorisationId]);
     }
-    const capture = await provider.capture({ idempotencyKey: charge.chargeId, authorisationId, amountCents: charge.amountCents, reference: visit.visitId });
+    let capture: CaptureResult;
+    try {
+      capture = await provider.capture({ idempotencyKey: charge.chargeId, authorisationId, amountCents: charge.amountCents, reference: visit.visitId });
+    } catch (error) {
+      if (error instanceof WalkoutError && (error.code === 'AUTHORISATION_EXPIRED' || error.code === 'PAYMENT_DECLINED'))
+        return authorisationEnded(row, charge, visit, authorisationId, error);
+      throw error;
+    }
     const heldElsewhere = hold !== null && hold !== authorisationId;
     if (heldElsewhere) await provider.void({ idempotencyKey: `void/${visit.visitId}`, authorisationId: hold, reference: visit.visitId });
     const exitMs = (await db.query<{ exit_ms: number }>('SELECT exit_ms FROM receipts WHERE receipt_id = $1', [charge.receiptId])).rows[0].exit_ms;
@@ -413,6 +423,34 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
     });
   };
 
+  /**
+   * The authorisation a charge was to be captured from is over, and nothing was taken: the processor
+   * let it go (expired), or the bank declined the capture. It is forgotten (the visit's hold, or the
+   * charge's own), so the next try authorises anew and captures that under the same capture key
+   * (nothing was ever captured under it). An expiry is no fault of the card: tried again at once. A
+   * decline is a decline: payment failed, retried by policy.
+   */
+  const authorisationEnded = async (row: OutboxRow, charge: ChargeRow, visit: VisitRow, authorisationId: string, error: WalkoutError): Promise<Outcome> => {
+    const expired = error.code === 'AUTHORISATION_EXPIRED';
+    const forget = async (tx: Queryable) => {
+      await tx.query("UPDATE visits SET hold_status = $3, updated_ms = $4 WHERE visit_id = $1 AND hold_authorisation_id = $2 AND hold_status = 'authorised'", [
+        visit.visitId,
+        authorisationId,
+        expired ? 'expired' : 'declined',
+        clock.now(),
+      ]);
+      await tx.query('UPDATE charges SET authorisation_id = NULL, renewals = renewals + $3 WHERE charge_id = $1 AND authorisation_id = $2', [charge.chargeId, authorisationId, expired ? 1 : 0]);
+    };
+    if (!expired) return declined(row, charge, visit.storeId, error.message, forget);
+    stats.renewals++;
+    logger.info('an authorisation expired before its capture; authorising anew', { visitId: visit.visitId, chargeId: charge.chargeId, authorisationId });
+    await db.transaction(async (tx) => {
+      await forget(tx);
+      await reschedule(tx, row.seq, clock.now(), error.message, false);
+    });
+    return handled;
+  };
+
   /** A visit whose later charge was paid is no longer "payment failed" unless another charge still is. */
   const settleVisitIfPaid = async (tx: Queryable, visitId: string, now: number) => {
     await tx.query(
@@ -425,12 +463,13 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
     if (status) await tx.query('UPDATE visits SET hold_status = $2 WHERE visit_id = $1', [visitId, status]);
   };
 
-  const declined = async (row: OutboxRow, charge: ChargeRow, storeId: string, reason: string): Promise<Outcome> => {
+  const declined = async (row: OutboxRow, charge: ChargeRow, storeId: string, reason: string, alsoWrite?: (tx: Queryable) => Promise<void>): Promise<Outcome> => {
     const now = clock.now();
     const declines = charge.declines + 1;
     const dueMs = now + declineWaitMs(config, declines);
     stats.declines++;
     await db.transaction(async (tx) => {
+      await alsoWrite?.(tx);
       await tx.query("UPDATE charges SET status = 'declined', declines = $2, last_error = $3 WHERE charge_id = $1", [charge.chargeId, declines, reason]);
       await tx.query("UPDATE visits SET status = 'payment-failed', updated_ms = $2 WHERE visit_id = $1", [charge.visitId, now]);
       const message: CheckoutPaymentFailed = {

@@ -27,6 +27,8 @@ export interface ChargeRow {
   readonly amountCents: number;
   readonly status: 'pending' | 'captured' | 'voided' | 'declined' | 'not-charged';
   readonly declines: number;
+  /** Authorisations of this charge that expired before capture (they number the next key with declines). */
+  readonly renewals: number;
   readonly authorisationId: string | null;
 }
 
@@ -35,7 +37,7 @@ export interface VisitRow {
   readonly storeId: string;
   readonly accountId: string | null;
   readonly status: string;
-  readonly holdStatus: 'none' | 'requested' | 'authorised' | 'declined' | 'voided' | 'captured';
+  readonly holdStatus: 'none' | 'requested' | 'authorised' | 'declined' | 'voided' | 'captured' | 'expired';
   readonly holdAuthorisationId: string | null;
   readonly holdCents: number;
   readonly currency: string;
@@ -171,8 +173,8 @@ export async function nextDueMs(db: Queryable): Promise<number | null> {
 }
 
 export async function loadCharge(db: Queryable, chargeId: string): Promise<ChargeRow | undefined> {
-  const { rows } = await db.query<{ charge_id: string; visit_id: string; receipt_id: string; account_id: string | null; amount_cents: number; status: ChargeRow['status']; declines: number; authorisation_id: string | null }>(
-    'SELECT charge_id, visit_id, receipt_id, account_id, amount_cents, status, declines, authorisation_id FROM charges WHERE charge_id = $1',
+  const { rows } = await db.query<{ charge_id: string; visit_id: string; receipt_id: string; account_id: string | null; amount_cents: number; status: ChargeRow['status']; declines: number; renewals: number; authorisation_id: string | null }>(
+    'SELECT charge_id, visit_id, receipt_id, account_id, amount_cents, status, declines, renewals, authorisation_id FROM charges WHERE charge_id = $1',
     [chargeId],
   );
   const row = rows[0];
@@ -184,6 +186,7 @@ export async function loadCharge(db: Queryable, chargeId: string): Promise<Charg
     amountCents: row.amount_cents,
     status: row.status,
     declines: row.declines,
+    renewals: row.renewals,
     authorisationId: row.authorisation_id,
   };
 }

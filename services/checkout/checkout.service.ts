@@ -70,7 +70,7 @@ export function createCheckoutService(deps: CheckoutServiceDependencies): Checko
     },
     async start() {
       db ??= await openDatabase(deps.database ?? { kind: 'embedded' });
-      const provider = deps.provider ?? createLocalProvider({ db, clock, faults: deps.faults });
+      const provider = deps.provider ?? createLocalProvider({ db, clock, faults: deps.faults, holdExpiryMs: config.localProvider.holdExpiryMs });
       const engine = createCheckout({
         db,
         provider,
