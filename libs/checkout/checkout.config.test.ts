@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'node:test';
 import { WalkoutError } from '../contracts/errors.ts';
-import { backoffMs, declineWaitMs, loadCheckoutConfig, parseCheckoutConfig } from './checkout.config.ts';
+import { backoffMs, declineWaitMs, loadCheckoutConfig, loadCheckoutWorker, parseCheckoutConfig } from './checkout.config.ts';
 
 test('the decline policy waits each step in turn, then the last one for ever', () => {
   const config = parseCheckoutConfig({ declineRetryMs: [1_000, 5_000, 60_000] });
@@ -17,6 +17,12 @@ test('the local processor lets a hold go after 7 days unless told otherwise', ()
   assert.equal(parseCheckoutConfig().localProvider.holdExpiryMs, 7 * 24 * 3_600_000);
   assert.equal(parseCheckoutConfig({ localProvider: { holdExpiryMs: 86_400_000 } }).localProvider.holdExpiryMs, 86_400_000);
   assert.throws(() => parseCheckoutConfig({ localProvider: { holdExpiryMs: 0 } }), /at localProvider\.holdExpiryMs/);
+});
+
+test('the worker name comes from WALKOUT_CHECKOUT_WORKER, checked', () => {
+  assert.equal(loadCheckoutWorker({}), undefined);
+  assert.equal(loadCheckoutWorker({ WALKOUT_CHECKOUT_WORKER: ' checkout-0 ' }), 'checkout-0');
+  assert.throws(() => loadCheckoutWorker({ WALKOUT_CHECKOUT_WORKER: 'till one' }), (error: WalkoutError) => error.code === 'CONFIG_INVALID' && /WALKOUT_CHECKOUT_WORKER: "till one"/.test(error.message));
 });
 
 test('backoff doubles up to its cap, jittered between half and all of it', () => {

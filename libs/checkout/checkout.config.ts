@@ -76,6 +76,22 @@ export function loadCheckoutConfig(env: NodeJS.ProcessEnv = process.env): Checko
   return parseCheckoutConfig(input as CheckoutConfigInput, `${CHECKOUT_CONFIG_VARIABLE} file ${file}`);
 }
 
+/**
+ * The environment variable naming this checkout process for its outbox leases (a host or pod name):
+ * started again under the same name, it takes back at once the rows its killed life held. One live
+ * process per name; unset, a random name (a restarted process waits out its dead life's leases).
+ */
+export const CHECKOUT_WORKER_VARIABLE = 'WALKOUT_CHECKOUT_WORKER';
+const WORKER_PATTERN = /^[A-Za-z0-9._:-]{1,100}$/;
+
+export function loadCheckoutWorker(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const name = env[CHECKOUT_WORKER_VARIABLE]?.trim();
+  if (!name) return undefined;
+  if (!WORKER_PATTERN.test(name))
+    throw new WalkoutError('CONFIG_INVALID', `${CHECKOUT_WORKER_VARIABLE}: "${name}" is not a worker name (1 to 100 letters, digits, '.', '_', ':' or '-')`);
+  return name;
+}
+
 /** The wait before the n-th retry of a declined charge (n from 1). */
 export function declineWaitMs(config: CheckoutConfig, declines: number): number {
   return config.declineRetryMs[Math.min(declines, config.declineRetryMs.length) - 1];

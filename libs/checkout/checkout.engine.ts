@@ -1,21 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import { SCHEMA_VERSION } from '../contracts/common.schema.ts';
 import { WalkoutError } from '../contracts/errors.ts';
 import type { CheckoutCharged, CheckoutPaymentFailed, CheckoutRefunded } from '../contracts/checkout.schema.ts';
 import type { CartUpdated, ReceiptFinalised, ReviewItemResolved, VisitStarted } from '../contracts/visits.schema.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { Database, Queryable } from '../db/db.types.ts';
+import { accountStanding } from '../accounts/accounts.repository.ts';
 import { silentLogger, type Logger } from '../log/logger.ts';
 import type { CaptureResult, PaymentProvider } from '../payments/payment.types.ts';
 import { backoffMs, declineWaitMs, type CheckoutConfig } from './checkout.config.ts';
 import {
   enqueue,
   enqueuePublish,
-  hasUnpaidVisit,
   leaseDue,
   loadCharge,
   loadVisit,
   markDelivered,
   nextDueMs,
+  releaseLeasesOf,
   recordCartUpdated,
   recordReceipt,
   recordVisitStarted,
@@ -80,6 +82,12 @@ export interface CheckoutDependencies {
   logger?: Logger;
   /** Jitter; Math.random unless a test or the chaos run seeds it. */
   random?: () => number;
+  /**
+   * Who holds the outbox rows this dispatcher leases. Given one that outlives the process (a host
+   * name, a pod's name; one live process each), a restarted dispatcher takes back its dead life's
+   * rows at once instead of waiting out their leases. A new random one by default.
+   */
+  workerId?: string;
 }
 
 export interface CheckoutStats {
@@ -129,6 +137,19 @@ export interface Checkout {
   stats(): CheckoutStats;
 }
 
+/**
+ * Rows with the same key are delivered in order, others side by side: a visit's hold before its
+ * charges (a charge id is the visit id, or <visit>/review/<review>), a visit's messages in the order
+ * they were written; each refund on its own (it waits for its charge by itself).
+ */
+function orderKey(row: OutboxRow): string {
+  const payload = row.payload as { visitId?: string; chargeId?: string; message?: { visitId?: string } };
+  if (row.kind === 'authorise' && payload.visitId) return `visit:${payload.visitId}`;
+  if (row.kind === 'charge' && payload.chargeId) return `visit:${payload.chargeId.split('/')[0]}`;
+  if (row.kind === 'publish' && payload.message?.visitId) return `message:${payload.message.visitId}`;
+  return `row:${row.outboxId}`;
+}
+
 /** What a dispatched row came to. */
 type Outcome = { kind: 'handled' } | { kind: 'later'; dueMs: number; error: string | null; countAttempt: boolean };
 /** Delivered, or rescheduled by the handler itself in the transaction that recorded why (a decline). */
@@ -138,6 +159,8 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
   const { db, provider, clock, config } = deps;
   const logger = deps.logger ?? silentLogger;
   const random = deps.random ?? Math.random;
+  const workerId = deps.workerId ?? `checkout-${randomUUID()}`;
+  let leasesReleased = false;
   const stats = emptyCheckoutStats();
   let stopTimer: (() => void) | undefined;
   let running: Promise<number> | null = null;
@@ -566,11 +589,16 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
 
   /** One pass: leases what is due and delivers it, `concurrency` rows at a time; returns rows handled. */
   const pass = async (): Promise<number> => {
-    const rows = await db.transaction((tx) => leaseDue(tx, clock.now(), config.leaseMs, config.batch));
-    // Rows of one visit go in order (its hold before its charge); visits go side by side.
+    if (!leasesReleased) {
+      const released = await releaseLeasesOf(db, workerId);
+      leasesReleased = true;
+      if (released > 0) logger.info('took back the rows a previous life of this dispatcher held', { workerId, rows: released });
+    }
+    const rows = await db.transaction((tx) => leaseDue(tx, clock.now(), config.leaseMs, config.batch, workerId));
+    // Rows of one visit go in order (its hold before its charge); visits, refunds and messages go side by side.
     const byKey = new Map<string, OutboxRow[]>();
     for (const row of rows) {
-      const key = String((row.payload as { visitId?: string; chargeId?: string }).visitId ?? (row.payload as { chargeId?: string }).chargeId ?? row.outboxId).split('/')[0];
+      const key = orderKey(row);
       byKey.set(key, [...(byKey.get(key) ?? []), row]);
     }
     const queues = [...byKey.values()];
@@ -612,7 +640,7 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
     onReviewResolved,
     refundLine,
     retryPaymentNow,
-    hasUnpaidVisit: (accountId) => hasUnpaidVisit(db, accountId),
+    hasUnpaidVisit: async (accountId) => (await accountStanding(db, accountId)).unpaidVisitId !== undefined,
     start() {
       stopped = false;
       stopTimer = clock.every(config.pollMs, () => {
