@@ -382,6 +382,42 @@ export async function openContest(
   });
 }
 
+/** A charge as the console shows it at the end of a run. */
+export interface ChargeView {
+  readonly chargeId: string;
+  readonly visitId: string;
+  readonly receiptId: string;
+  readonly accountId: string | null;
+  readonly amountCents: number;
+  /** pending (not tried yet), captured, voided (nothing taken), declined (payment failed), not-charged (no account to charge). */
+  readonly status: ChargeRow['status'];
+  readonly declines: number;
+}
+
+/** Every charge, by visit then as they were made. */
+export async function loadCharges(db: Queryable): Promise<ChargeView[]> {
+  const { rows } = await db.query<{ charge_id: string; visit_id: string; receipt_id: string; account_id: string | null; amount_cents: number; status: ChargeRow['status']; declines: number }>(
+    'SELECT charge_id, visit_id, receipt_id, account_id, amount_cents, status, declines FROM charges ORDER BY visit_id, created_ms, charge_id',
+  );
+  return rows.map((row) => ({
+    chargeId: row.charge_id,
+    visitId: row.visit_id,
+    receiptId: row.receipt_id,
+    accountId: row.account_id,
+    amountCents: row.amount_cents,
+    status: row.status,
+    declines: row.declines,
+  }));
+}
+
+/** How far checkout has got: receipts recorded, and charges of theirs not yet tried to an answer (captured, voided, declined). */
+export async function checkoutProgress(db: Queryable): Promise<{ receipts: number; pendingCharges: number }> {
+  const { rows } = await db.query<{ receipts: number; pending: number }>(
+    "SELECT (SELECT count(*) FROM receipts)::bigint AS receipts, (SELECT count(*) FROM charges WHERE status = 'pending')::bigint AS pending",
+  );
+  return { receipts: rows[0].receipts, pendingCharges: rows[0].pending };
+}
+
 /** Each charged visit's exit and the store-clock ms from it to its exit charge's capture, quickest first. */
 export async function exitToCharge(db: Queryable): Promise<Array<{ exitMs: number; latencyMs: number }>> {
   const { rows } = await db.query<{ exit_ms: number; latency: number }>(
