@@ -46,6 +46,8 @@ import {
  * A decline is definitive and moves no money: the charge is "declined", the visit "payment failed",
  * checkout.payment-failed goes out, and the charge is tried again by policy (declineRetryMs) under
  * the next authorisation key. Captures are never retried under a new key, so nothing is taken twice.
+ * A capture that finds its authorisation over (expired, or declined by the bank at capture) took
+ * nothing: the authorisation is forgotten and a new one is made and captured under the same key.
  *
  * Lines pending review at exit: the sure lines are charged at exit; a later decision that the visit
  * took an item adds its lines to the receipt and charges them once (key visit/review/<review id>);
