@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { formatCharges, formatCheckoutSummary, summariseCharges } from './charges.format.ts';
-import type { ChargeView } from './checkout.repository.ts';
+import type { ChargeRow } from './checkout.repository.ts';
 
-const charge = (visitId: string, accountId: string | null, amountCents: number, status: ChargeView['status'], declines = 0): ChargeView => ({
+const charge = (visitId: string, accountId: string | null, amountCents: number, status: ChargeRow['status'], declines = 0): ChargeRow => ({
   chargeId: visitId,
   visitId,
   receiptId: `receipt-${visitId}`,
@@ -11,6 +11,8 @@ const charge = (visitId: string, accountId: string | null, amountCents: number, 
   amountCents,
   status,
   declines,
+  renewals: 0,
+  authorisationId: null,
 });
 
 test('each charge on a line with its amount and what became of it, then one line for checkout', () => {

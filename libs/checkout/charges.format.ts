@@ -1,5 +1,5 @@
 import { formatCents } from '../cart/receipts.format.ts';
-import type { ChargeView } from './checkout.repository.ts';
+import type { ChargeRow } from './checkout.repository.ts';
 
 /**
  * Charges as plain text for a terminal (`npm start`): one line per charge under the receipts, then
@@ -8,7 +8,7 @@ import type { ChargeView } from './checkout.repository.ts';
 
 const MONEY_WIDTH = 9;
 
-const STATUS_WORDS: Record<ChargeView['status'], (charge: ChargeView) => string> = {
+const STATUS_WORDS: Record<ChargeRow['status'], (charge: ChargeRow) => string> = {
   captured: () => 'charged',
   voided: () => 'nothing to charge (hold released)',
   declined: (charge) => `payment failed (declined ${charge.declines} time${charge.declines === 1 ? '' : 's'}; tried again by policy)`,
@@ -17,7 +17,7 @@ const STATUS_WORDS: Record<ChargeView['status'], (charge: ChargeView) => string>
 };
 
 /** One line per charge: the visit, the account, the amount and what became of it. */
-export function formatCharges(charges: readonly ChargeView[], currency: string): string[] {
+export function formatCharges(charges: readonly ChargeRow[], currency: string): string[] {
   const visitWidth = Math.max(0, ...charges.map((charge) => charge.chargeId.length));
   const accountWidth = Math.max(0, ...charges.map((charge) => (charge.accountId ?? '-').length));
   return charges.map(
@@ -36,8 +36,8 @@ export interface CheckoutSummary {
   readonly pending: number;
 }
 
-export function summariseCharges(charges: readonly ChargeView[]): CheckoutSummary {
-  const count = (status: ChargeView['status']) => charges.filter((charge) => charge.status === status).length;
+export function summariseCharges(charges: readonly ChargeRow[]): CheckoutSummary {
+  const count = (status: ChargeRow['status']) => charges.filter((charge) => charge.status === status).length;
   return {
     charges: charges.length,
     charged: count('captured'),

@@ -25,6 +25,7 @@ export interface ChargeRow {
   readonly receiptId: string;
   readonly accountId: string | null;
   readonly amountCents: number;
+  /** pending (not tried yet), captured, voided (nothing taken), declined (payment failed), not-charged (no account to charge). */
   readonly status: 'pending' | 'captured' | 'voided' | 'declined' | 'not-charged';
   readonly declines: number;
   /** Authorisations of this charge that expired before capture (they number the next key with declines). */
@@ -182,23 +183,30 @@ export async function nextDueMs(db: Queryable): Promise<number | null> {
   return rows[0]?.due ?? null;
 }
 
+type ChargeRecord = { charge_id: string; visit_id: string; receipt_id: string; account_id: string | null; amount_cents: number; status: ChargeRow['status']; declines: number; renewals: number; authorisation_id: string | null };
+const CHARGE_COLUMNS = 'charge_id, visit_id, receipt_id, account_id, amount_cents, status, declines, renewals, authorisation_id';
+
+const chargeOf = (row: ChargeRecord): ChargeRow => ({
+  chargeId: row.charge_id,
+  visitId: row.visit_id,
+  receiptId: row.receipt_id,
+  accountId: row.account_id,
+  amountCents: row.amount_cents,
+  status: row.status,
+  declines: row.declines,
+  renewals: row.renewals,
+  authorisationId: row.authorisation_id,
+});
+
 export async function loadCharge(db: Queryable, chargeId: string): Promise<ChargeRow | undefined> {
-  const { rows } = await db.query<{ charge_id: string; visit_id: string; receipt_id: string; account_id: string | null; amount_cents: number; status: ChargeRow['status']; declines: number; renewals: number; authorisation_id: string | null }>(
-    'SELECT charge_id, visit_id, receipt_id, account_id, amount_cents, status, declines, renewals, authorisation_id FROM charges WHERE charge_id = $1',
-    [chargeId],
-  );
-  const row = rows[0];
-  return row && {
-    chargeId: row.charge_id,
-    visitId: row.visit_id,
-    receiptId: row.receipt_id,
-    accountId: row.account_id,
-    amountCents: row.amount_cents,
-    status: row.status,
-    declines: row.declines,
-    renewals: row.renewals,
-    authorisationId: row.authorisation_id,
-  };
+  const { rows } = await db.query<ChargeRecord>(`SELECT ${CHARGE_COLUMNS} FROM charges WHERE charge_id = $1`, [chargeId]);
+  return rows[0] && chargeOf(rows[0]);
+}
+
+/** Every charge, by visit then as they were made. */
+export async function loadCharges(db: Queryable): Promise<ChargeRow[]> {
+  const { rows } = await db.query<ChargeRecord>(`SELECT ${CHARGE_COLUMNS} FROM charges ORDER BY visit_id, created_ms, charge_id`);
+  return rows.map(chargeOf);
 }
 
 export async function loadVisit(db: Queryable, visitId: string): Promise<VisitRow | undefined> {
@@ -380,34 +388,6 @@ export async function openContest(
     const { rows } = await tx.query<{ status: 'open' | 'approved' | 'rejected' }>('SELECT status FROM review_items WHERE review_id = $1 AND visit_id = $2', [reviewId, visitId]);
     return { reviewId, status: rows[0].status, fresh: inserted.rowCount > 0 };
   });
-}
-
-/** A charge as the console shows it at the end of a run. */
-export interface ChargeView {
-  readonly chargeId: string;
-  readonly visitId: string;
-  readonly receiptId: string;
-  readonly accountId: string | null;
-  readonly amountCents: number;
-  /** pending (not tried yet), captured, voided (nothing taken), declined (payment failed), not-charged (no account to charge). */
-  readonly status: ChargeRow['status'];
-  readonly declines: number;
-}
-
-/** Every charge, by visit then as they were made. */
-export async function loadCharges(db: Queryable): Promise<ChargeView[]> {
-  const { rows } = await db.query<{ charge_id: string; visit_id: string; receipt_id: string; account_id: string | null; amount_cents: number; status: ChargeRow['status']; declines: number }>(
-    'SELECT charge_id, visit_id, receipt_id, account_id, amount_cents, status, declines FROM charges ORDER BY visit_id, created_ms, charge_id',
-  );
-  return rows.map((row) => ({
-    chargeId: row.charge_id,
-    visitId: row.visit_id,
-    receiptId: row.receipt_id,
-    accountId: row.account_id,
-    amountCents: row.amount_cents,
-    status: row.status,
-    declines: row.declines,
-  }));
 }
 
 /** How far checkout has got: receipts recorded, and charges of theirs not yet tried to an answer (captured, voided, declined). */

@@ -1,5 +1,5 @@
 import { loadCheckoutConfig } from '../../libs/checkout/checkout.config.ts';
-import { checkoutProgress, loadCharges, type ChargeView } from '../../libs/checkout/checkout.repository.ts';
+import { checkoutProgress, loadCharges, type ChargeRow } from '../../libs/checkout/checkout.repository.ts';
 import {
   DEAD_LETTER_TOPIC,
   type CameraPosesDetected,
@@ -65,7 +65,7 @@ export interface StoreRunResult {
   /** Per cart.updated event id: how far the replay had got, store clock, when the update reached us. */
   cartUpdatedAt: Map<string, number>;
   /** What checkout made of every receipt (read once each was charged, voided or declined); empty without checkout. */
-  charges: ChargeView[];
+  charges: ChargeRow[];
   /**
    * The camera stage's pace, when it ran: the recording's store seconds over the wall seconds from
    * the first frame put on the bus to the last frame's poses out (at least 1: it keeps up live).
@@ -256,7 +256,7 @@ async function waitForCameraStage(recording: Recording, store: StoreRuntime, res
  * its own, so the wait is for that, read from its database, which is also where the charges are
  * read from. Last, every receipt the carts published reaches the console.
  */
-async function stopInDataFlowOrder(store: StoreRuntime, collected: ReturnType<typeof collector>, replay: ReplayStats): Promise<ChargeView[]> {
+async function stopInDataFlowOrder(store: StoreRuntime, collected: ReturnType<typeof collector>, replay: ReplayStats): Promise<ChargeRow[]> {
   const published = (...names: string[]) => names.reduce((n, topic) => n + collected.count(topic), 0);
   const took = (taken: number | undefined, ...names: string[]) => taken === undefined || taken >= published(...names);
   const services = () => [store.shelf, store.gate, store.fusion, store.cart];
@@ -265,7 +265,7 @@ async function stopInDataFlowOrder(store: StoreRuntime, collected: ReturnType<ty
   const sawEverything = () =>
     collected.count('tracking.people-tracked') >= peoplePublished() &&
     services().every((service) => Object.entries(service?.stats().publishedByTopic ?? {}).every(([topic, count]) => collected.count(topic) >= count));
-  let charges: ChargeView[] = [];
+  let charges: ChargeRow[] = [];
   const checkoutSettled = async () => {
     const db = store.checkout?.db;
     if (!db || !sawEverything()) return !db;
