@@ -57,6 +57,31 @@ export async function blockAccount(db: Queryable, accountId: string, reason: str
   );
 }
 
+/** Whether an account may come in and get entry codes: not while blocked, nor while one of its visits is unpaid. */
+export interface AccountStanding {
+  readonly blocked: boolean;
+  /** A visit of this account whose charge has not gone through (the oldest), if any. */
+  readonly unpaidVisitId?: string;
+}
+
+const GOOD_STANDING: AccountStanding = Object.freeze({ blocked: false });
+
+/**
+ * An account's standing in one query: blocked while `blocked_reason` is set, owing while one of its
+ * visits is `payment-failed` (checkout's declined charge, retried by policy). An account never seen
+ * is in good standing: it owes nothing and nobody blocked it.
+ */
+export async function accountStanding(db: Queryable, accountId: string): Promise<AccountStanding> {
+  const { rows } = await db.query<{ blocked: boolean; unpaid_visit_id: string | null }>(
+    `SELECT EXISTS (SELECT 1 FROM accounts WHERE account_id = $1 AND blocked_reason IS NOT NULL) AS blocked,
+            (SELECT visit_id FROM visits WHERE account_id = $1 AND status = 'payment-failed' ORDER BY updated_ms, visit_id LIMIT 1) AS unpaid_visit_id`,
+    [accountId],
+  );
+  const { blocked, unpaid_visit_id: unpaidVisitId } = rows[0];
+  if (!blocked && !unpaidVisitId) return GOOD_STANDING;
+  return { blocked, ...(unpaidVisitId ? { unpaidVisitId } : {}) };
+}
+
 export async function unblockAccount(db: Queryable, accountId: string): Promise<void> {
   await db.query('UPDATE accounts SET blocked_reason = NULL WHERE account_id = $1', [accountId]);
 }

@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/db.types.ts';
 import { readLedger } from '../payments/local.provider.ts';
 import type { ChaosVisit } from './chaos.visits.ts';
-import { exitToChargeMs } from './checkout.repository.ts';
+import { exitToCharge } from './checkout.repository.ts';
 
 /**
  * What a chaos run did, read from the payment provider's own ledger (not from checkout's tables,
@@ -28,10 +28,27 @@ export interface ChaosScore {
   /** Authorisations still holding money at the end: neither captured nor voided. */
   holdsLeftOpen: number;
   declines: number;
-  exitToChargeMs: { p50: number; p99: number; max: number; n: number };
+  exitToChargeMs: Percentiles;
+  /** Of those, visits that left while a checkout process was serving, and while none was (killed, or starting again). */
+  exitToChargeWhileUpMs: Percentiles;
+  exitToChargeWhileDownMs: Percentiles;
 }
 
-export async function scoreChaos(db: Queryable, visits: readonly ChaosVisit[]): Promise<ChaosScore> {
+export interface Percentiles {
+  p50: number;
+  p99: number;
+  max: number;
+  n: number;
+}
+
+/** A span of store time, [fromMs, toMs). */
+export interface Span {
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+/** `served`: when a checkout process was up and serving (the rest of the run it was dead or starting). */
+export async function scoreChaos(db: Queryable, visits: readonly ChaosVisit[], served: readonly Span[] = []): Promise<ChaosScore> {
   const ledger = await readLedger(db);
   const captures = new Map<string, number[]>();
   const refunds = new Map<string, number[]>();
@@ -61,11 +78,20 @@ export async function scoreChaos(db: Queryable, visits: readonly ChaosVisit[]): 
     }
   }
   const open = await db.query<{ open: number }>("SELECT count(*)::bigint AS open FROM provider_authorisations WHERE status = 'authorised'");
-  const latencies = await exitToChargeMs(db);
-  return { ...score, holdsLeftOpen: open.rows[0].open, declines, exitToChargeMs: percentiles(latencies) };
+  const latencies = await exitToCharge(db);
+  const up = (exitMs: number) => served.some((span) => exitMs >= span.fromMs && exitMs < span.toMs);
+  return {
+    ...score,
+    holdsLeftOpen: open.rows[0].open,
+    declines,
+    exitToChargeMs: percentiles(latencies.map((entry) => entry.latencyMs)),
+    exitToChargeWhileUpMs: percentiles(latencies.filter((entry) => up(entry.exitMs)).map((entry) => entry.latencyMs)),
+    exitToChargeWhileDownMs: percentiles(latencies.filter((entry) => !up(entry.exitMs)).map((entry) => entry.latencyMs)),
+  };
 }
 
-function percentiles(sorted: number[]): ChaosScore['exitToChargeMs'] {
+/** p50, p99 and the largest of values sorted quickest first. */
+export function percentiles(sorted: readonly number[]): Percentiles {
   const at = (q: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]);
   return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? 0, n: sorted.length };
 }

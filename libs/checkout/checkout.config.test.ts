@@ -4,13 +4,25 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'node:test';
 import { WalkoutError } from '../contracts/errors.ts';
-import { backoffMs, declineWaitMs, loadCheckoutConfig, parseCheckoutConfig } from './checkout.config.ts';
+import { backoffMs, declineWaitMs, loadCheckoutConfig, loadCheckoutWorker, parseCheckoutConfig } from './checkout.config.ts';
 
 test('the decline policy waits each step in turn, then the last one for ever', () => {
   const config = parseCheckoutConfig({ declineRetryMs: [1_000, 5_000, 60_000] });
   assert.deepEqual([1, 2, 3, 4, 50].map((declines) => declineWaitMs(config, declines)), [1_000, 5_000, 60_000, 60_000, 60_000]);
   assert.deepEqual(parseCheckoutConfig().declineRetryMs, [900_000, 3_600_000, 21_600_000, 86_400_000]);
   assert.ok(Object.isFrozen(parseCheckoutConfig()));
+});
+
+test('the local processor lets a hold go after 7 days unless told otherwise', () => {
+  assert.equal(parseCheckoutConfig().localProvider.holdExpiryMs, 7 * 24 * 3_600_000);
+  assert.equal(parseCheckoutConfig({ localProvider: { holdExpiryMs: 86_400_000 } }).localProvider.holdExpiryMs, 86_400_000);
+  assert.throws(() => parseCheckoutConfig({ localProvider: { holdExpiryMs: 0 } }), /at localProvider\.holdExpiryMs/);
+});
+
+test('the worker name comes from WALKOUT_CHECKOUT_WORKER, checked', () => {
+  assert.equal(loadCheckoutWorker({}), undefined);
+  assert.equal(loadCheckoutWorker({ WALKOUT_CHECKOUT_WORKER: ' checkout-0 ' }), 'checkout-0');
+  assert.throws(() => loadCheckoutWorker({ WALKOUT_CHECKOUT_WORKER: 'till one' }), (error: WalkoutError) => error.code === 'CONFIG_INVALID' && /WALKOUT_CHECKOUT_WORKER: "till one"/.test(error.message));
 });
 
 test('backoff doubles up to its cap, jittered between half and all of it', () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { WalkoutError } from '../contracts/errors.ts';
 import { describeIssues } from '../contracts/store.load.ts';
+import { HOLD_EXPIRY_MS } from '../payments/payment.types.ts';
 
 /**
  * How checkout takes money, validated once and frozen. The decline policy is the part a shopper
@@ -32,6 +33,12 @@ export const CheckoutConfigSchema = z
     deferMs: ms(60_000).default(250).describe('Wait for a charge whose hold is still being authorised.'),
     batch: z.number().int().min(1).max(1_000).default(32).describe('Rows a dispatcher takes at once.'),
     concurrency: z.number().int().min(1).max(256).default(8).describe('Rows a dispatcher works on at once.'),
+    localProvider: z
+      .strictObject({
+        holdExpiryMs: ms(31 * 24 * HOUR_MS).default(HOLD_EXPIRY_MS).describe('How long the local card processor keeps a hold before letting it go uncaptured (7 days, as for card-present).'),
+      })
+      .prefault({})
+      .describe('The local card processor (the default provider).'),
   })
   .superRefine((config, ctx) => {
     if (config.retry.initialMs > config.retry.maxMs) ctx.addIssue({ code: 'custom', path: ['retry', 'initialMs'], message: 'the first wait is longer than the longest wait' });
@@ -67,6 +74,22 @@ export function loadCheckoutConfig(env: NodeJS.ProcessEnv = process.env): Checko
     throw new WalkoutError('CONFIG_INVALID', `${CHECKOUT_CONFIG_VARIABLE}: cannot read ${file} as JSON: ${(cause as Error).message}`, { cause });
   }
   return parseCheckoutConfig(input as CheckoutConfigInput, `${CHECKOUT_CONFIG_VARIABLE} file ${file}`);
+}
+
+/**
+ * The environment variable naming this checkout process for its outbox leases (a host or pod name):
+ * started again under the same name, it takes back at once the rows its killed life held. One live
+ * process per name; unset, a random name (a restarted process waits out its dead life's leases).
+ */
+export const CHECKOUT_WORKER_VARIABLE = 'WALKOUT_CHECKOUT_WORKER';
+const WORKER_PATTERN = /^[A-Za-z0-9._:-]{1,100}$/;
+
+export function loadCheckoutWorker(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const name = env[CHECKOUT_WORKER_VARIABLE]?.trim();
+  if (!name) return undefined;
+  if (!WORKER_PATTERN.test(name))
+    throw new WalkoutError('CONFIG_INVALID', `${CHECKOUT_WORKER_VARIABLE}: "${name}" is not a worker name (1 to 100 letters, digits, '.', '_', ':' or '-')`);
+  return name;
 }
 
 /** The wait before the n-th retry of a declined charge (n from 1). */

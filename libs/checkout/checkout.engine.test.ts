@@ -2,15 +2,17 @@ import assert from 'node:assert/strict';
 import { after, beforeEach, describe, test } from 'node:test';
 import { SCHEMA_VERSION } from '../contracts/common.schema.ts';
 import { WalkoutError } from '../contracts/errors.ts';
-import type { ReceiptFinalised, VisitStarted } from '../contracts/visits.schema.ts';
+import type { ReceiptFinalised, ReviewItemOpened, VisitStarted } from '../contracts/visits.schema.ts';
 import { ManualClock } from '../clock/clock.ts';
 import { openDatabase } from '../db/db.factory.ts';
 import { embeddedMemoryKind, postgresKind, postgresTarget } from '../db/db.harness.ts';
 import type { Database } from '../db/db.types.ts';
 import { createLocalProvider, readLedger, type PaymentFaults } from '../payments/local.provider.ts';
+import { HOLD_EXPIRY_MS } from '../payments/payment.types.ts';
 import { parseCheckoutConfig } from './checkout.config.ts';
-import { createCheckout, type Checkout } from './checkout.engine.ts';
-import { exitToChargeMs, loadReceipt, openContest } from './checkout.repository.ts';
+import { createCheckout, type Checkout, type CheckoutDependencies } from './checkout.engine.ts';
+import { exitToChargeMs, leaseDue, loadReceipt, openContest } from './checkout.repository.ts';
+import type { PaymentProvider } from '../payments/payment.types.ts';
 
 /**
  * Checkout against the real local provider and a real database (embedded, and the server when it
@@ -67,16 +69,17 @@ for (const kind of kinds) {
       published = [];
     });
 
-    const checkout = async (faults?: PaymentFaults): Promise<Checkout> =>
+    const checkout = async (faults?: PaymentFaults, holdExpiryMs?: number, more: Partial<CheckoutDependencies> = {}): Promise<Checkout> =>
       createCheckout({
         db: await open(),
-        provider: createLocalProvider({ db: await open(), clock, faults }),
+        provider: createLocalProvider({ db: await open(), clock, faults, holdExpiryMs }),
         clock,
         config,
         publish: async (topic, message) => void published.push({ topic, message: message as never }),
         priceOf: (productId) => PRICES[productId],
         currency: 'EUR',
         random: () => 0.5,
+        ...more,
       });
 
     /** Delivers everything, moving the clock to each next due row, until nothing waits (or `untilMs`). */
@@ -161,6 +164,63 @@ for (const kind of kinds) {
       );
       assert.equal(await working.hasUnpaidVisit('acct-1'), false);
       assert.deepEqual(topics().at(-1), 'checkout.charged charged/v-declined');
+    });
+
+    test('a hold that expired before the exit is not captured: a new authorisation is, once, and nothing stays held', async () => {
+      const engine = await checkout(undefined, HOLD_EXPIRY_MS);
+      await engine.onVisitStarted(started('v-long'));
+      await settle(engine);
+      await clock.advance(HOLD_EXPIRY_MS);
+      await engine.onReceiptFinalised(receipt('v-long', [['p-cola', 2]]));
+      await engine.onReceiptFinalised(receipt('v-long', [['p-cola', 2]]));
+      await settle(engine);
+      assert.deepEqual(await moves('v-long'), [['authorise', HOLD, 'hold/v-long'], ['authorise', 500, 'v-long/auth-1'], ['capture', 500, 'v-long']]);
+      assert.deepEqual(topics(), ['checkout.charged charged/v-long']);
+      assert.equal(engine.stats().renewals, 1);
+      const db = await open();
+      const states = await db.query<{ status: string }>("SELECT status FROM provider_authorisations WHERE reference = 'v-long' ORDER BY created_ms");
+      assert.deepEqual(states.rows.map((row) => row.status), ['expired', 'captured']);
+      const visit = await db.query<{ status: string; hold_status: string }>("SELECT status, hold_status FROM visits WHERE visit_id = 'v-long'");
+      assert.deepEqual(visit.rows[0], { status: 'charged', hold_status: 'expired' });
+    });
+
+    test('a new authorisation of its own that expires too is made anew under the next key', async () => {
+      const engine = await checkout(undefined, 60_000);
+      await engine.onVisitStarted(started('v-wine'));
+      await settle(engine);
+      await engine.onReceiptFinalised(receipt('v-wine', [['p-wine', 1]]));
+      // The charge's own authorisation is made, then the capture times out for longer than a hold lasts.
+      const db = await open();
+      const provider = createLocalProvider({ db, clock, holdExpiryMs: 60_000 });
+      const own = await provider.authorise({ idempotencyKey: 'v-wine/auth-1', accountId: 'acct-1', amountCents: 7_900, currency: 'EUR', reference: 'v-wine' });
+      assert.equal(own.outcome, 'authorised');
+      await db.query("UPDATE charges SET authorisation_id = $1 WHERE charge_id = 'v-wine'", [own.outcome === 'authorised' ? own.authorisationId : '']);
+      await clock.advance(60_000);
+      await settle(engine);
+      assert.deepEqual(
+        (await moves('v-wine')).filter(([operation]) => operation !== 'void'),
+        [['authorise', HOLD, 'hold/v-wine'], ['authorise', 7_900, 'v-wine/auth-1'], ['authorise', 7_900, 'v-wine/auth-2'], ['capture', 7_900, 'v-wine']],
+      );
+      assert.equal(engine.stats().renewals, 1);
+      const states = await db.query<{ status: string }>("SELECT status FROM provider_authorisations WHERE reference = 'v-wine' ORDER BY created_ms, authorisation_id");
+      assert.deepEqual(states.rows.map((row) => row.status).sort(), ['captured', 'expired', 'expired'], 'the hold ran out too; nothing is left held');
+    });
+
+    test('a capture the bank declines: payment failed, nothing taken, then a new authorisation is captured once', async () => {
+      const failing = await checkout({ captureDeclineRate: 1 });
+      await failing.onVisitStarted(started('v-capdecl'));
+      await settle(failing);
+      await failing.onReceiptFinalised(receipt('v-capdecl', [['p-crisps', 2]]));
+      await settle(failing, clock.now());
+      assert.deepEqual(await moves('v-capdecl'), [['authorise', HOLD, 'hold/v-capdecl'], ['decline', 360, 'v-capdecl']]);
+      assert.equal(await failing.hasUnpaidVisit('acct-1'), true);
+      assert.deepEqual(topics(), ['checkout.payment-failed payment-failed/v-capdecl/1']);
+      const working = await checkout();
+      await settle(working);
+      assert.deepEqual((await moves('v-capdecl')).slice(2), [['authorise', 360, 'v-capdecl/auth-2'], ['capture', 360, 'v-capdecl']]);
+      assert.equal(await working.hasUnpaidVisit('acct-1'), false);
+      const states = await (await open()).query<{ status: string }>("SELECT status FROM provider_authorisations WHERE reference = 'v-capdecl' ORDER BY created_ms");
+      assert.deepEqual(states.rows.map((row) => row.status), ['declined', 'captured'], 'no hold is left open');
     });
 
     test('through timeouts and transient failures, twenty visits are each charged once', async () => {
@@ -268,6 +328,9 @@ for (const kind of kinds) {
       await openContest(db, { receiptId: 'receipt-v-contest', lineNo: 1, note: 'one cola only', now: clock.now() });
       await settle(engine);
       assert.deepEqual(topics(), ['checkout.charged charged/v-contest', 'review.item-opened opened/contest/receipt-v-contest/2', 'review.item-opened opened/contest/receipt-v-contest/1']);
+      const opened = published[1].message as unknown as ReviewItemOpened;
+      assert.deepEqual(opened.contest, { visitId: 'v-contest', receiptId: 'receipt-v-contest', lineNo: 2, accountId: 'acct-1' }, 'the reviewer sees whose line it is');
+      assert.match(opened.reason, /^visit v-contest: /);
       const approved = resolution('contest/receipt-v-contest/2', { outcome: 'approved', note: 'the camera agrees' });
       await engine.onReviewResolved(approved);
       await engine.onReviewResolved({ ...approved, eventId: 'resolved-again' });
@@ -278,6 +341,58 @@ for (const kind of kinds) {
       assert.deepEqual((await moves('v-contest')).filter(([operation]) => operation === 'refund'), [['refund', 180, 'refund/receipt-v-contest/2']]);
       const view = await loadReceipt(db, 'receipt-v-contest');
       assert.deepEqual(view?.lines.map((line) => [line.contest?.status, line.refund?.amountCents ?? 0]), [['rejected', 0], ['approved', 180]]);
+    });
+
+    test('a dispatcher started again under its worker id takes back the rows its dead life held at once; another waits out the lease', async () => {
+      const first = await checkout(undefined, undefined, { workerId: 'till-1' });
+      await first.onVisitStarted(started('v-back'));
+      await first.onReceiptFinalised(receipt('v-back', [['p-cola', 1]]));
+      // The first life leased every row and was killed before doing any of it.
+      const leased = await (await open()).transaction((tx) => leaseDue(tx, clock.now(), config.leaseMs, 100, 'till-1'));
+      assert.equal(leased.length, 2);
+      const other = await checkout(undefined, undefined, { workerId: 'till-2' });
+      assert.equal(await other.drain(), 0, 'another dispatcher leaves them while the lease holds');
+      const again = await checkout(undefined, undefined, { workerId: 'till-1' });
+      await settle(again, clock.now());
+      assert.deepEqual((await moves('v-back')).map(([operation]) => operation), ['authorise', 'capture']);
+      assert.equal(clock.now(), T0, 'without waiting for the lease');
+    });
+
+    test('refunds and messages of different visits are delivered side by side, not one after another', async () => {
+      const base = await open().then((db) => createLocalProvider({ db, clock }));
+      let inFlight = 0;
+      let most = 0;
+      /** Counts how many calls overlap: each yields to the event loop a few times before it goes on. */
+      const overlapping = async <T>(work: () => Promise<T>): Promise<T> => {
+        most = Math.max(most, ++inFlight);
+        for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+        try {
+          return await work();
+        } finally {
+          inFlight--;
+        }
+      };
+      const provider: PaymentProvider = { ...base, refund: (request) => overlapping(() => base.refund(request)) };
+      const engine = await checkout(undefined, undefined, { provider });
+      const visits = ['v-s1', 'v-s2', 'v-s3'];
+      for (const visit of visits) {
+        await engine.onVisitStarted(started(visit));
+        await engine.onReceiptFinalised(receipt(visit, [['p-cola', 1]]));
+      }
+      await settle(engine);
+      for (const visit of visits) await engine.refundLine(`receipt-${visit}`, 1);
+      await settle(engine);
+      assert.equal((await ledger()).filter((entry) => entry.operation === 'refund').length, 3);
+      assert.ok(most >= 2, `refunds overlapped: at most ${most} at once`);
+      most = 0;
+      const publishing = await checkout(undefined, undefined, { publish: (topic, message) => overlapping(async () => void published.push({ topic, message: message as never })) });
+      for (const visit of ['v-m1', 'v-m2', 'v-m3']) {
+        await publishing.onVisitStarted(started(visit));
+        await publishing.onReceiptFinalised(receipt(visit, [['p-crisps', 1]]));
+      }
+      await settle(publishing);
+      assert.equal(topics().filter((entry) => entry.startsWith('checkout.charged charged/v-m')).length, 3);
+      assert.ok(most >= 2, `messages overlapped: at most ${most} at once`);
     });
 
     test('work a dead dispatcher leased is taken over when its lease runs out, and done once', async () => {

@@ -1,27 +1,30 @@
+import { randomUUID } from 'node:crypto';
 import { SCHEMA_VERSION } from '../contracts/common.schema.ts';
 import { WalkoutError } from '../contracts/errors.ts';
 import type { CheckoutCharged, CheckoutPaymentFailed, CheckoutRefunded } from '../contracts/checkout.schema.ts';
 import type { CartUpdated, ReceiptFinalised, ReviewItemResolved, VisitStarted } from '../contracts/visits.schema.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { Database, Queryable } from '../db/db.types.ts';
+import { accountStanding } from '../accounts/accounts.repository.ts';
 import { silentLogger, type Logger } from '../log/logger.ts';
-import type { PaymentProvider } from '../payments/payment.types.ts';
+import type { CaptureResult, PaymentProvider } from '../payments/payment.types.ts';
 import { backoffMs, declineWaitMs, type CheckoutConfig } from './checkout.config.ts';
 import {
   enqueue,
   enqueuePublish,
-  hasUnpaidVisit,
   leaseDue,
   loadCharge,
   loadVisit,
   markDelivered,
   nextDueMs,
+  releaseLeasesOf,
   recordCartUpdated,
   recordReceipt,
   recordVisitStarted,
   reschedule,
   type ChargeRow,
   type OutboxRow,
+  type VisitRow,
 } from './checkout.repository.ts';
 
 /**
@@ -43,6 +46,8 @@ import {
  * A decline is definitive and moves no money: the charge is "declined", the visit "payment failed",
  * checkout.payment-failed goes out, and the charge is tried again by policy (declineRetryMs) under
  * the next authorisation key. Captures are never retried under a new key, so nothing is taken twice.
+ * A capture that finds its authorisation over (expired, or declined by the bank at capture) took
+ * nothing: the authorisation is forgotten and a new one is made and captured under the same key.
  *
  * Lines pending review at exit: the sure lines are charged at exit; a later decision that the visit
  * took an item adds its lines to the receipt and charges them once (key visit/review/<review id>);
@@ -79,6 +84,12 @@ export interface CheckoutDependencies {
   logger?: Logger;
   /** Jitter; Math.random unless a test or the chaos run seeds it. */
   random?: () => number;
+  /**
+   * Who holds the outbox rows this dispatcher leases. Given one that outlives the process (a host
+   * name, a pod's name; one live process each), a restarted dispatcher takes back its dead life's
+   * rows at once instead of waiting out their leases. A new random one by default.
+   */
+  workerId?: string;
 }
 
 export interface CheckoutStats {
@@ -90,13 +101,15 @@ export interface CheckoutStats {
   captured: number;
   voided: number;
   declines: number;
+  /** Authorisations that expired before their capture and were made anew. */
+  renewals: number;
   refunds: number;
   published: number;
   retries: number;
 }
 
 /** Every count at zero: a new engine's, or a service's before its engine starts. */
-export const emptyCheckoutStats = (): CheckoutStats => ({ visitsStarted: 0, receipts: 0, duplicates: 0, holds: 0, holdsDeclined: 0, captured: 0, voided: 0, declines: 0, refunds: 0, published: 0, retries: 0 });
+export const emptyCheckoutStats = (): CheckoutStats => ({ visitsStarted: 0, receipts: 0, duplicates: 0, holds: 0, holdsDeclined: 0, captured: 0, voided: 0, declines: 0, renewals: 0, refunds: 0, published: 0, retries: 0 });
 
 export interface RefundAnswer {
   readonly refundId: string;
@@ -126,6 +139,19 @@ export interface Checkout {
   stats(): CheckoutStats;
 }
 
+/**
+ * Rows with the same key are delivered in order, others side by side: a visit's hold before its
+ * charges (a charge id is the visit id, or <visit>/review/<review>), a visit's messages in the order
+ * they were written; each refund on its own (it waits for its charge by itself).
+ */
+function orderKey(row: OutboxRow): string {
+  const payload = row.payload as { visitId?: string; chargeId?: string; message?: { visitId?: string } };
+  if (row.kind === 'authorise' && payload.visitId) return `visit:${payload.visitId}`;
+  if (row.kind === 'charge' && payload.chargeId) return `visit:${payload.chargeId.split('/')[0]}`;
+  if (row.kind === 'publish' && payload.message?.visitId) return `message:${payload.message.visitId}`;
+  return `row:${row.outboxId}`;
+}
+
 /** What a dispatched row came to. */
 type Outcome = { kind: 'handled' } | { kind: 'later'; dueMs: number; error: string | null; countAttempt: boolean };
 /** Delivered, or rescheduled by the handler itself in the transaction that recorded why (a decline). */
@@ -135,6 +161,8 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
   const { db, provider, clock, config } = deps;
   const logger = deps.logger ?? silentLogger;
   const random = deps.random ?? Math.random;
+  const workerId = deps.workerId ?? `checkout-${randomUUID()}`;
+  let leasesReleased = false;
   const stats = emptyCheckoutStats();
   let stopTimer: (() => void) | undefined;
   let running: Promise<number> | null = null;
@@ -372,7 +400,7 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
     let authorisationId = charge.authorisationId ?? (hold && charge.amountCents <= visit.holdCents ? hold : null);
     if (!authorisationId) {
       const answer = await provider.authorise({
-        idempotencyKey: `${charge.chargeId}/auth-${charge.declines + 1}`,
+        idempotencyKey: `${charge.chargeId}/auth-${charge.declines + charge.renewals + 1}`,
         accountId: charge.accountId,
         amountCents: charge.amountCents,
         currency: visit.currency,
@@ -382,7 +410,14 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
       authorisationId = answer.authorisationId;
       await db.query('UPDATE charges SET authorisation_id = $2 WHERE charge_id = $1', [charge.chargeId, authorisationId]);
     }
-    const capture = await provider.capture({ idempotencyKey: charge.chargeId, authorisationId, amountCents: charge.amountCents, reference: visit.visitId });
+    let capture: CaptureResult;
+    try {
+      capture = await provider.capture({ idempotencyKey: charge.chargeId, authorisationId, amountCents: charge.amountCents, reference: visit.visitId });
+    } catch (error) {
+      if (error instanceof WalkoutError && (error.code === 'AUTHORISATION_EXPIRED' || error.code === 'PAYMENT_DECLINED'))
+        return authorisationEnded(row, charge, visit, authorisationId, error);
+      throw error;
+    }
     const heldElsewhere = hold !== null && hold !== authorisationId;
     if (heldElsewhere) await provider.void({ idempotencyKey: `void/${visit.visitId}`, authorisationId: hold, reference: visit.visitId });
     const exitMs = (await db.query<{ exit_ms: number }>('SELECT exit_ms FROM receipts WHERE receipt_id = $1', [charge.receiptId])).rows[0].exit_ms;
@@ -413,6 +448,34 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
     });
   };
 
+  /**
+   * The authorisation a charge was to be captured from is over, and nothing was taken: the processor
+   * let it go (expired), or the bank declined the capture. It is forgotten (the visit's hold, or the
+   * charge's own), so the next try authorises anew and captures that under the same capture key
+   * (nothing was ever captured under it). An expiry is no fault of the card: tried again at once. A
+   * decline is a decline: payment failed, retried by policy.
+   */
+  const authorisationEnded = async (row: OutboxRow, charge: ChargeRow, visit: VisitRow, authorisationId: string, error: WalkoutError): Promise<Outcome> => {
+    const expired = error.code === 'AUTHORISATION_EXPIRED';
+    const forget = async (tx: Queryable) => {
+      await tx.query("UPDATE visits SET hold_status = $3, updated_ms = $4 WHERE visit_id = $1 AND hold_authorisation_id = $2 AND hold_status = 'authorised'", [
+        visit.visitId,
+        authorisationId,
+        expired ? 'expired' : 'declined',
+        clock.now(),
+      ]);
+      await tx.query('UPDATE charges SET authorisation_id = NULL, renewals = renewals + $3 WHERE charge_id = $1 AND authorisation_id = $2', [charge.chargeId, authorisationId, expired ? 1 : 0]);
+    };
+    if (!expired) return declined(row, charge, visit.storeId, error.message, forget);
+    stats.renewals++;
+    logger.info('an authorisation expired before its capture; authorising anew', { visitId: visit.visitId, chargeId: charge.chargeId, authorisationId });
+    await db.transaction(async (tx) => {
+      await forget(tx);
+      await reschedule(tx, row.seq, clock.now(), error.message, false);
+    });
+    return handled;
+  };
+
   /** A visit whose later charge was paid is no longer "payment failed" unless another charge still is. */
   const settleVisitIfPaid = async (tx: Queryable, visitId: string, now: number) => {
     await tx.query(
@@ -425,12 +488,13 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
     if (status) await tx.query('UPDATE visits SET hold_status = $2 WHERE visit_id = $1', [visitId, status]);
   };
 
-  const declined = async (row: OutboxRow, charge: ChargeRow, storeId: string, reason: string): Promise<Outcome> => {
+  const declined = async (row: OutboxRow, charge: ChargeRow, storeId: string, reason: string, alsoWrite?: (tx: Queryable) => Promise<void>): Promise<Outcome> => {
     const now = clock.now();
     const declines = charge.declines + 1;
     const dueMs = now + declineWaitMs(config, declines);
     stats.declines++;
     await db.transaction(async (tx) => {
+      await alsoWrite?.(tx);
       await tx.query("UPDATE charges SET status = 'declined', declines = $2, last_error = $3 WHERE charge_id = $1", [charge.chargeId, declines, reason]);
       await tx.query("UPDATE visits SET status = 'payment-failed', updated_ms = $2 WHERE visit_id = $1", [charge.visitId, now]);
       const message: CheckoutPaymentFailed = {
@@ -527,11 +591,16 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
 
   /** One pass: leases what is due and delivers it, `concurrency` rows at a time; returns rows handled. */
   const pass = async (): Promise<number> => {
-    const rows = await db.transaction((tx) => leaseDue(tx, clock.now(), config.leaseMs, config.batch));
-    // Rows of one visit go in order (its hold before its charge); visits go side by side.
+    if (!leasesReleased) {
+      const released = await releaseLeasesOf(db, workerId);
+      leasesReleased = true;
+      if (released > 0) logger.info('took back the rows a previous life of this dispatcher held', { workerId, rows: released });
+    }
+    const rows = await db.transaction((tx) => leaseDue(tx, clock.now(), config.leaseMs, config.batch, workerId));
+    // Rows of one visit go in order (its hold before its charge); visits, refunds and messages go side by side.
     const byKey = new Map<string, OutboxRow[]>();
     for (const row of rows) {
-      const key = String((row.payload as { visitId?: string; chargeId?: string }).visitId ?? (row.payload as { chargeId?: string }).chargeId ?? row.outboxId).split('/')[0];
+      const key = orderKey(row);
       byKey.set(key, [...(byKey.get(key) ?? []), row]);
     }
     const queues = [...byKey.values()];
@@ -573,7 +642,7 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
     onReviewResolved,
     refundLine,
     retryPaymentNow,
-    hasUnpaidVisit: (accountId) => hasUnpaidVisit(db, accountId),
+    hasUnpaidVisit: async (accountId) => (await accountStanding(db, accountId)).unpaidVisitId !== undefined,
     start() {
       stopped = false;
       stopTimer = clock.every(config.pollMs, () => {

@@ -25,8 +25,11 @@ export interface ChargeRow {
   readonly receiptId: string;
   readonly accountId: string | null;
   readonly amountCents: number;
+  /** pending (not tried yet), captured, voided (nothing taken), declined (payment failed), not-charged (no account to charge). */
   readonly status: 'pending' | 'captured' | 'voided' | 'declined' | 'not-charged';
   readonly declines: number;
+  /** Authorisations of this charge that expired before capture (they number the next key with declines). */
+  readonly renewals: number;
   readonly authorisationId: string | null;
 }
 
@@ -35,7 +38,7 @@ export interface VisitRow {
   readonly storeId: string;
   readonly accountId: string | null;
   readonly status: string;
-  readonly holdStatus: 'none' | 'requested' | 'authorised' | 'declined' | 'voided' | 'captured';
+  readonly holdStatus: 'none' | 'requested' | 'authorised' | 'declined' | 'voided' | 'captured' | 'expired';
   readonly holdAuthorisationId: string | null;
   readonly holdCents: number;
   readonly currency: string;
@@ -135,19 +138,29 @@ export async function recordCartUpdated(tx: Queryable, cart: CartUpdated): Promi
  * another transaction is taking are skipped (FOR UPDATE SKIP LOCKED), so several dispatchers share
  * the work on the server.
  */
-export async function leaseDue(tx: Queryable, now: number, leaseMs: number, limit: number): Promise<OutboxRow[]> {
+export async function leaseDue(tx: Queryable, now: number, leaseMs: number, limit: number, owner: string): Promise<OutboxRow[]> {
   const { rows } = await tx.query<{ seq: number; outbox_id: string; kind: OutboxKind; payload: Record<string, unknown>; attempts: number; created_ms: number }>(
-    `UPDATE outbox SET lease_until_ms = $2, attempts = attempts + 1
+    `UPDATE outbox SET lease_until_ms = $2, lease_owner = $4, attempts = attempts + 1
      WHERE seq IN (
        SELECT seq FROM outbox
        WHERE delivered_ms IS NULL AND next_attempt_ms <= $1 AND (lease_until_ms IS NULL OR lease_until_ms <= $1)
        ORDER BY next_attempt_ms, seq LIMIT $3 FOR UPDATE SKIP LOCKED)
      RETURNING seq, outbox_id, kind, payload, attempts, created_ms`,
-    [now, now + leaseMs, limit],
+    [now, now + leaseMs, limit, owner],
   );
   return rows
     .map((row) => ({ seq: row.seq, outboxId: row.outbox_id, kind: row.kind, payload: row.payload, attempts: row.attempts, createdMs: row.created_ms }))
     .sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * Lets go of every lease `owner` holds: called by a dispatcher as it starts, under a worker id that
+ * outlives its process, because whatever held them under that id is its own previous life, now dead.
+ * Returns how many rows were let go.
+ */
+export async function releaseLeasesOf(db: Queryable, owner: string): Promise<number> {
+  const { rowCount } = await db.query('UPDATE outbox SET lease_until_ms = NULL, lease_owner = NULL WHERE lease_owner = $1 AND delivered_ms IS NULL AND lease_until_ms IS NOT NULL', [owner]);
+  return rowCount;
 }
 
 export async function markDelivered(tx: Queryable, seq: number, now: number): Promise<void> {
@@ -170,22 +183,30 @@ export async function nextDueMs(db: Queryable): Promise<number | null> {
   return rows[0]?.due ?? null;
 }
 
+type ChargeRecord = { charge_id: string; visit_id: string; receipt_id: string; account_id: string | null; amount_cents: number; status: ChargeRow['status']; declines: number; renewals: number; authorisation_id: string | null };
+const CHARGE_COLUMNS = 'charge_id, visit_id, receipt_id, account_id, amount_cents, status, declines, renewals, authorisation_id';
+
+const chargeOf = (row: ChargeRecord): ChargeRow => ({
+  chargeId: row.charge_id,
+  visitId: row.visit_id,
+  receiptId: row.receipt_id,
+  accountId: row.account_id,
+  amountCents: row.amount_cents,
+  status: row.status,
+  declines: row.declines,
+  renewals: row.renewals,
+  authorisationId: row.authorisation_id,
+});
+
 export async function loadCharge(db: Queryable, chargeId: string): Promise<ChargeRow | undefined> {
-  const { rows } = await db.query<{ charge_id: string; visit_id: string; receipt_id: string; account_id: string | null; amount_cents: number; status: ChargeRow['status']; declines: number; authorisation_id: string | null }>(
-    'SELECT charge_id, visit_id, receipt_id, account_id, amount_cents, status, declines, authorisation_id FROM charges WHERE charge_id = $1',
-    [chargeId],
-  );
-  const row = rows[0];
-  return row && {
-    chargeId: row.charge_id,
-    visitId: row.visit_id,
-    receiptId: row.receipt_id,
-    accountId: row.account_id,
-    amountCents: row.amount_cents,
-    status: row.status,
-    declines: row.declines,
-    authorisationId: row.authorisation_id,
-  };
+  const { rows } = await db.query<ChargeRecord>(`SELECT ${CHARGE_COLUMNS} FROM charges WHERE charge_id = $1`, [chargeId]);
+  return rows[0] && chargeOf(rows[0]);
+}
+
+/** Every charge, by visit then as they were made. */
+export async function loadCharges(db: Queryable): Promise<ChargeRow[]> {
+  const { rows } = await db.query<ChargeRecord>(`SELECT ${CHARGE_COLUMNS} FROM charges ORDER BY visit_id, created_ms, charge_id`);
+  return rows.map(chargeOf);
 }
 
 export async function loadVisit(db: Queryable, visitId: string): Promise<VisitRow | undefined> {
@@ -204,12 +225,6 @@ export async function loadVisit(db: Queryable, visitId: string): Promise<VisitRo
     holdCents: row.hold_cents,
     currency: row.currency,
   };
-}
-
-/** Whether the account owes a visit (a declined charge not yet paid): the gate refuses it entry until settled. */
-export async function hasUnpaidVisit(db: Queryable, accountId: string): Promise<boolean> {
-  const { rows } = await db.query("SELECT 1 FROM visits WHERE account_id = $1 AND status = 'payment-failed' LIMIT 1", [accountId]);
-  return rows.length > 0;
 }
 
 export interface RefundView {
@@ -248,57 +263,85 @@ export interface ReceiptView {
 
 /** A receipt with its lines, what each charge did, each line's refunds and contest: what the shopper app shows. */
 export async function loadReceipt(db: Queryable, receiptId: string): Promise<ReceiptView | undefined> {
-  const head = await db.query<{ receipt_id: string; visit_id: string; store_id: string; account_id: string | null; exit_ms: number; currency: string; total_cents: number }>(
-    'SELECT receipt_id, visit_id, store_id, account_id, exit_ms, currency, total_cents FROM receipts WHERE receipt_id = $1',
-    [receiptId],
-  );
-  if (head.rows.length === 0) return undefined;
-  const lines = await db.query<{ line_no: number; product_id: string; quantity: number; unit_price_cents: number; total_cents: number; source: 'exit' | 'review'; charge_id: string }>(
-    'SELECT line_no, product_id, quantity, unit_price_cents, total_cents, source, charge_id FROM receipt_lines WHERE receipt_id = $1 ORDER BY line_no',
-    [receiptId],
-  );
-  const refunds = await db.query<{ line_no: number; refund_id: string; amount_cents: number; status: 'pending' | 'refunded'; reason: string }>(
-    'SELECT line_no, refund_id, amount_cents, status, reason FROM refunds WHERE receipt_id = $1 ORDER BY requested_ms, refund_id',
-    [receiptId],
-  );
-  const contests = await db.query<{ line_no: number; review_id: string; status: 'open' | 'approved' | 'rejected'; note: string | null }>(
-    "SELECT line_no, review_id, status, note FROM review_items WHERE receipt_id = $1 AND kind = 'contest'",
-    [receiptId],
-  );
-  const charges = await db.query<{ charge_id: string; amount_cents: number; status: string; declines: number }>(
-    'SELECT charge_id, amount_cents, status, declines FROM charges WHERE receipt_id = $1 ORDER BY created_ms, charge_id',
-    [receiptId],
-  );
-  const row = head.rows[0];
-  return {
-    receiptId: row.receipt_id,
-    visitId: row.visit_id,
-    storeId: row.store_id,
-    accountId: row.account_id,
-    exitMs: row.exit_ms,
-    currency: row.currency,
-    totalCents: row.total_cents,
-    lines: lines.rows.map((line) => {
-      const ofLine = refunds.rows.filter((refund) => refund.line_no === line.line_no);
-      const contest = contests.rows.find((item) => item.line_no === line.line_no);
-      return {
-        lineNo: line.line_no,
-        productId: line.product_id,
-        quantity: line.quantity,
-        unitPriceCents: line.unit_price_cents,
-        totalCents: line.total_cents,
-        source: line.source,
-        chargeId: line.charge_id,
-        refund:
-          ofLine.length === 0
-            ? null
-            : { status: ofLine.every((refund) => refund.status === 'refunded') ? 'refunded' : 'pending', amountCents: ofLine.reduce((sum, refund) => sum + refund.amount_cents, 0) },
-        refunds: ofLine.map((refund) => ({ refundId: refund.refund_id, amountCents: refund.amount_cents, status: refund.status, reason: refund.reason })),
-        contest: contest ? { reviewId: contest.review_id, status: contest.status, note: contest.note } : null,
-      };
-    }),
-    charges: charges.rows.map((charge) => ({ chargeId: charge.charge_id, amountCents: charge.amount_cents, status: charge.status, declines: charge.declines })),
-  };
+  return (await loadReceipts(db, { receiptIds: [receiptId] }))[0];
+}
+
+/**
+ * Receipts with everything loadReceipt shows, in five queries however many there are: those named
+ * (in no particular order), or an account's newest first.
+ */
+export async function loadReceipts(db: Queryable, which: { receiptIds: readonly string[] } | { accountId: string; limit: number }): Promise<ReceiptView[]> {
+  const head =
+    'receiptIds' in which
+      ? await db.query<ReceiptHead>('SELECT receipt_id, visit_id, store_id, account_id, exit_ms, currency, total_cents FROM receipts WHERE receipt_id = ANY($1::text[])', [which.receiptIds])
+      : await db.query<ReceiptHead>(
+          'SELECT receipt_id, visit_id, store_id, account_id, exit_ms, currency, total_cents FROM receipts WHERE account_id = $1 ORDER BY exit_ms DESC, receipt_id LIMIT $2',
+          [which.accountId, which.limit],
+        );
+  if (head.rows.length === 0) return [];
+  const ids = head.rows.map((row) => row.receipt_id);
+  const [lines, refunds, contests, charges] = await Promise.all([
+    db.query<{ receipt_id: string; line_no: number; product_id: string; quantity: number; unit_price_cents: number; total_cents: number; source: 'exit' | 'review'; charge_id: string }>(
+      'SELECT receipt_id, line_no, product_id, quantity, unit_price_cents, total_cents, source, charge_id FROM receipt_lines WHERE receipt_id = ANY($1::text[]) ORDER BY receipt_id, line_no',
+      [ids],
+    ),
+    db.query<{ receipt_id: string; line_no: number; refund_id: string; amount_cents: number; status: 'pending' | 'refunded'; reason: string }>(
+      'SELECT receipt_id, line_no, refund_id, amount_cents, status, reason FROM refunds WHERE receipt_id = ANY($1::text[]) ORDER BY requested_ms, refund_id',
+      [ids],
+    ),
+    db.query<{ receipt_id: string; line_no: number; review_id: string; status: 'open' | 'approved' | 'rejected'; note: string | null }>(
+      "SELECT receipt_id, line_no, review_id, status, note FROM review_items WHERE receipt_id = ANY($1::text[]) AND kind = 'contest'",
+      [ids],
+    ),
+    db.query<{ receipt_id: string; charge_id: string; amount_cents: number; status: string; declines: number }>(
+      'SELECT receipt_id, charge_id, amount_cents, status, declines FROM charges WHERE receipt_id = ANY($1::text[]) ORDER BY created_ms, charge_id',
+      [ids],
+    ),
+  ]);
+  const of = <Row extends { receipt_id: string }>(rows: readonly Row[], receiptId: string) => rows.filter((row) => row.receipt_id === receiptId);
+  return head.rows.map((row) => {
+    const ownRefunds = of(refunds.rows, row.receipt_id);
+    const ownContests = of(contests.rows, row.receipt_id);
+    return {
+      receiptId: row.receipt_id,
+      visitId: row.visit_id,
+      storeId: row.store_id,
+      accountId: row.account_id,
+      exitMs: row.exit_ms,
+      currency: row.currency,
+      totalCents: row.total_cents,
+      lines: of(lines.rows, row.receipt_id).map((line) => {
+        const ofLine = ownRefunds.filter((refund) => refund.line_no === line.line_no);
+        const contest = ownContests.find((item) => item.line_no === line.line_no);
+        return {
+          lineNo: line.line_no,
+          productId: line.product_id,
+          quantity: line.quantity,
+          unitPriceCents: line.unit_price_cents,
+          totalCents: line.total_cents,
+          source: line.source,
+          chargeId: line.charge_id,
+          refund:
+            ofLine.length === 0
+              ? null
+              : { status: ofLine.every((refund) => refund.status === 'refunded') ? 'refunded' : 'pending', amountCents: ofLine.reduce((sum, refund) => sum + refund.amount_cents, 0) },
+          refunds: ofLine.map((refund) => ({ refundId: refund.refund_id, amountCents: refund.amount_cents, status: refund.status, reason: refund.reason })),
+          contest: contest ? { reviewId: contest.review_id, status: contest.status, note: contest.note } : null,
+        };
+      }),
+      charges: of(charges.rows, row.receipt_id).map((charge) => ({ chargeId: charge.charge_id, amountCents: charge.amount_cents, status: charge.status, declines: charge.declines })),
+    };
+  });
+}
+
+interface ReceiptHead {
+  receipt_id: string;
+  visit_id: string;
+  store_id: string;
+  account_id: string | null;
+  exit_ms: number;
+  currency: string;
+  total_cents: number;
 }
 
 /** The review item of a shopper's contest of one receipt line. */
@@ -315,13 +358,13 @@ export async function openContest(
 ): Promise<{ reviewId: string; status: 'open' | 'approved' | 'rejected'; fresh: boolean } | undefined> {
   const reviewId = contestReviewId(request.receiptId, request.lineNo);
   return db.transaction(async (tx) => {
-    const line = await tx.query<{ visit_id: string; store_id: string; product_id: string; quantity: number }>(
-      `SELECT r.visit_id, r.store_id, l.product_id, l.quantity FROM receipt_lines l JOIN receipts r ON r.receipt_id = l.receipt_id
+    const line = await tx.query<{ visit_id: string; store_id: string; account_id: string | null; product_id: string; quantity: number }>(
+      `SELECT r.visit_id, r.store_id, r.account_id, l.product_id, l.quantity FROM receipt_lines l JOIN receipts r ON r.receipt_id = l.receipt_id
        WHERE l.receipt_id = $1 AND l.line_no = $2`,
       [request.receiptId, request.lineNo],
     );
     if (line.rows.length === 0) return undefined;
-    const { visit_id: visitId, store_id: storeId, product_id: productId, quantity } = line.rows[0];
+    const { visit_id: visitId, store_id: storeId, account_id: accountId, product_id: productId, quantity } = line.rows[0];
     const inserted = await tx.query(
       `INSERT INTO review_items (review_id, visit_id, receipt_id, kind, line_no, status, opened_ms, note)
        VALUES ($1, $2, $3, 'contest', $4, 'open', $5, $6) ON CONFLICT DO NOTHING`,
@@ -335,9 +378,10 @@ export async function openContest(
         ts: request.now,
         reviewId,
         kind: 'contest',
-        reason: `the shopper contests line ${request.lineNo} of receipt ${request.receiptId} (${quantity} x ${productId}): ${request.note}`,
+        reason: `visit ${visitId}: the shopper contests line ${request.lineNo} of receipt ${request.receiptId} (${quantity} x ${productId}): ${request.note}`,
         // No receipt waits for a contest: its visit was charged already, so it names none to hold.
         visitIds: [],
+        contest: { visitId, receiptId: request.receiptId, lineNo: request.lineNo, ...(accountId ? { accountId } : {}) },
       };
       await enqueuePublish(tx, 'review.item-opened', opened, request.now);
     }
@@ -346,17 +390,24 @@ export async function openContest(
   });
 }
 
-/** An account's receipts, newest first (ids only; loadReceipt has the rest). */
-export async function receiptIdsOfAccount(db: Queryable, accountId: string, limit = 50): Promise<string[]> {
-  const { rows } = await db.query<{ receipt_id: string }>('SELECT receipt_id FROM receipts WHERE account_id = $1 ORDER BY exit_ms DESC LIMIT $2', [accountId, limit]);
-  return rows.map((row) => row.receipt_id);
+/** How far checkout has got: receipts recorded, and charges of theirs not yet tried to an answer (captured, voided, declined). */
+export async function checkoutProgress(db: Queryable): Promise<{ receipts: number; pendingCharges: number }> {
+  const { rows } = await db.query<{ receipts: number; pending: number }>(
+    "SELECT (SELECT count(*) FROM receipts)::bigint AS receipts, (SELECT count(*) FROM charges WHERE status = 'pending')::bigint AS pending",
+  );
+  return { receipts: rows[0].receipts, pendingCharges: rows[0].pending };
 }
 
-/** Store-clock ms from each visit's exit to its exit charge's capture, for charged visits. */
-export async function exitToChargeMs(db: Queryable): Promise<number[]> {
-  const { rows } = await db.query<{ latency: number }>(
-    `SELECT (c.settled_ms - r.exit_ms)::bigint AS latency FROM charges c JOIN receipts r ON r.receipt_id = c.receipt_id
+/** Each charged visit's exit and the store-clock ms from it to its exit charge's capture, quickest first. */
+export async function exitToCharge(db: Queryable): Promise<Array<{ exitMs: number; latencyMs: number }>> {
+  const { rows } = await db.query<{ exit_ms: number; latency: number }>(
+    `SELECT r.exit_ms, (c.settled_ms - r.exit_ms)::bigint AS latency FROM charges c JOIN receipts r ON r.receipt_id = c.receipt_id
      WHERE c.status = 'captured' AND c.charge_id = c.visit_id ORDER BY latency`,
   );
-  return rows.map((row) => row.latency);
+  return rows.map((row) => ({ exitMs: row.exit_ms, latencyMs: row.latency }));
+}
+
+/** Store-clock ms from each visit's exit to its exit charge's capture, for charged visits, quickest first. */
+export async function exitToChargeMs(db: Queryable): Promise<number[]> {
+  return (await exitToCharge(db)).map((entry) => entry.latencyMs);
 }

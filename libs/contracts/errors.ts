@@ -27,6 +27,7 @@ export const errorCatalogue = {
   DATABASE_FAILED: { status: 500, retriable: false, summary: 'The database refused or could not hold a value (a bigint beyond what a number holds exactly, a broken constraint).' },
   MIGRATION_INVALID: { status: 500, retriable: false, summary: 'A schema migration is misnamed, failed, or was edited after it was applied.' },
   PAYMENT_DECLINED: { status: 402, retriable: false, summary: 'The card processor declined (a definitive answer): the visit is in payment failed and retried by policy with a new authorisation.' },
+  AUTHORISATION_EXPIRED: { status: 402, retriable: false, summary: 'A hold was captured after the card processor let it go (7 days for card-present): nothing was taken; authorise anew and capture that.' },
   PAYMENT_TIMEOUT: { status: 504, retriable: true, summary: 'The card processor did not answer in time: the payment may or may not have happened; retry with the same idempotency key.' },
   PAYMENT_UNAVAILABLE: { status: 503, retriable: true, summary: 'The card processor failed before doing anything (transient); retry with the same idempotency key.' },
   PAYMENT_REFUSED: { status: 422, retriable: false, summary: 'The card processor refused a request as wrong: a capture above its hold, a refund above what was captured, an unknown authorisation.' },

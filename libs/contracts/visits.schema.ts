@@ -106,6 +106,15 @@ export const ReviewItemOpened = z
     visitIds: z.array(Id).describe('Visits whose receipts wait for this item (a pending line each).'),
     change: z.enum(['pick', 'put']).optional(),
     evidence: ReviewEvidence.optional(),
+    contest: z
+      .strictObject({
+        visitId: Id,
+        receiptId: z.string().min(1),
+        lineNo: z.number().int().min(1),
+        accountId: Id.optional().describe('The account that paid for the visit and contests the line.'),
+      })
+      .optional()
+      .describe('Kind contest: whose receipt line it is. visitIds stays empty, since no receipt waits for a contest.'),
   })
   .describe('Something a person must decide: who took an item, a put of something nobody held, a doubtful gate binding, a receipt line the shopper contests (kind contest, reviewId contest/<receipt>/<line>, decided approved or rejected).');
 

@@ -42,6 +42,11 @@ for (const kind of kinds) {
         readMigrations().map((migration) => [migration.version, migration.name]),
       );
       assert.deepEqual(await migrate(db), { applied: [], current: readMigrations().at(-1)!.version });
+      // A restart finds everything applied with one read: no lock, no transaction (a second on PGlite).
+      const calls: string[] = [];
+      const watched: Database = { ...db, query: (sql, params) => (calls.push('query'), db.query(sql, params)), transaction: (work) => (calls.push('transaction'), db.transaction(work)) };
+      assert.deepEqual((await migrate(watched)).applied, []);
+      assert.deepEqual(calls, ['query']);
       const tables = await db.query<{ table_name: string }>(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name",
       );

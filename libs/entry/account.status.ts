@@ -1,16 +1,13 @@
 import type { Queryable } from '../db/db.types.ts';
+import { accountStanding, type AccountStanding } from '../accounts/accounts.repository.ts';
+
+export type { AccountStanding };
 
 /**
  * Whether an account may come in: not when it is blocked, and not while one of its visits is unpaid
  * (a declined charge still to settle). The accounts live in the database (libs/db); the gate asks
  * through this interface so that it can be tested, and run embedded, without one.
  */
-export interface AccountStanding {
-  readonly blocked: boolean;
-  /** A visit of this account whose charge has not gone through, if any. */
-  readonly unpaidVisitId?: string;
-}
-
 export interface AccountStatus {
   standing(accountId: string): Promise<AccountStanding>;
 }
@@ -45,23 +42,11 @@ export class MemoryAccountStatus implements AccountStatus {
   }
 }
 
-/**
- * The database adapter (libs/db, either database): an account is blocked while `accounts.blocked_reason`
- * is set, and owes a visit while one of its visits is `payment-failed` (checkout's declined charge,
- * retried by policy; the oldest is named). An account the database has never seen is in good
- * standing: it has nothing to pay and nobody blocked it.
- */
+/** The database adapter (libs/db, either database): `accountStanding` of libs/accounts. */
 export class SqlAccountStatus implements AccountStatus {
   constructor(private readonly db: Queryable) {}
 
-  async standing(accountId: string): Promise<AccountStanding> {
-    const { rows } = await this.db.query<{ blocked: boolean; unpaid_visit_id: string | null }>(
-      `SELECT EXISTS (SELECT 1 FROM accounts WHERE account_id = $1 AND blocked_reason IS NOT NULL) AS blocked,
-              (SELECT visit_id FROM visits WHERE account_id = $1 AND status = 'payment-failed' ORDER BY updated_ms, visit_id LIMIT 1) AS unpaid_visit_id`,
-      [accountId],
-    );
-    const { blocked, unpaid_visit_id: unpaidVisitId } = rows[0];
-    if (!blocked && !unpaidVisitId) return GOOD_STANDING;
-    return { blocked, ...(unpaidVisitId ? { unpaidVisitId } : {}) };
+  standing(accountId: string): Promise<AccountStanding> {
+    return accountStanding(this.db, accountId);
   }
 }

@@ -4,6 +4,7 @@ import type { Clock } from '../clock/clock.ts';
 import type { Database, Queryable } from '../db/db.types.ts';
 import { createRandom, type Random } from '../sim/random.ts';
 import {
+  HOLD_EXPIRY_MS,
   IDEMPOTENCY_RETENTION_MS,
   type AuthoriseRequest,
   type AuthoriseResult,
@@ -25,13 +26,19 @@ import {
  *
  * It misbehaves on request, from a seed, the way a real one does on a bad day:
  * - `declineRate`: a new authorisation is declined (the answer is kept under its key);
+ * - `captureDeclineRate`: a new capture is declined, which ends its authorisation (PAYMENT_DECLINED);
  * - `timeoutRate`: no answer; half of those did the work first (the caller cannot tell);
  * - `transientRate`: a failure before anything happened.
+ *
+ * Holds end as a real processor's do: an authorisation not captured within `holdExpiryMs` (7 days by
+ * default) is let go, and a capture of it is AUTHORISATION_EXPIRED; a void of it releases nothing.
  */
 
 export interface PaymentFaults {
   /** Share of new authorisations declined, 0 to 1. */
   readonly declineRate?: number;
+  /** Share of new captures declined, 0 to 1 (the authorisation ends; nothing is taken). */
+  readonly captureDeclineRate?: number;
   /** Share of requests that time out, 0 to 1; half of them after the work was done. */
   readonly timeoutRate?: number;
   /** Share of requests that fail before doing anything, 0 to 1. */
@@ -44,6 +51,8 @@ export interface LocalProviderOptions {
   /** The store clock: key ages and ledger times. */
   readonly clock: Clock;
   readonly faults?: PaymentFaults;
+  /** How long a hold can be captured, store-clock ms (HOLD_EXPIRY_MS by default). */
+  readonly holdExpiryMs?: number;
 }
 
 type Operation = 'authorise' | 'capture' | 'void' | 'refund';
@@ -53,7 +62,17 @@ interface AuthorisationRow {
   amount_cents: number;
   captured_cents: number;
   refunded_cents: number;
-  status: 'authorised' | 'captured' | 'voided';
+  status: 'authorised' | 'captured' | 'voided' | 'expired' | 'declined';
+  created_ms: number;
+}
+
+/**
+ * A definitive failure whose bookkeeping must stay (an authorisation marked expired or declined, a
+ * ledger entry): the transaction commits, no answer is kept under the key, and the error is thrown.
+ * The same request again finds the authorisation ended and fails the same way.
+ */
+class FailAfterCommit {
+  constructor(readonly error: WalkoutError) {}
 }
 
 const idFor = (prefix: string, key: string) => `${prefix}_${createHash('sha256').update(key).digest('hex').slice(0, 20)}`;
@@ -77,9 +96,16 @@ export function createLocalProvider(options: LocalProviderOptions): PaymentProvi
   const { db, clock } = options;
   const faults = options.faults ?? {};
   const random: Random = createRandom(faults.seed ?? 1);
+  const holdExpiryMs = options.holdExpiryMs ?? HOLD_EXPIRY_MS;
+  if (!Number.isSafeInteger(holdExpiryMs) || holdExpiryMs < 1) throw new RangeError(`holdExpiryMs is a whole number of ms from 1, not ${holdExpiryMs}`);
 
   /** Runs one request: the fault draw, then the key's record or the work, in one transaction. */
-  const handle = async <R>(operation: Operation, request: { idempotencyKey: string }, work: (tx: Queryable, now: number) => Promise<R>, isNew?: (now: number) => void): Promise<R> => {
+  const handle = async <R>(
+    operation: Operation,
+    request: { idempotencyKey: string },
+    work: (tx: Queryable, now: number) => Promise<R | FailAfterCommit>,
+    isNew?: (now: number) => void,
+  ): Promise<R> => {
     if (!request.idempotencyKey || request.idempotencyKey.length > 255) throw refused(`${operation}: an idempotency key is 1 to 255 characters`);
     if (random.chance(faults.transientRate ?? 0)) throw new WalkoutError('PAYMENT_UNAVAILABLE', `${operation} ${request.idempotencyKey}: the processor failed before doing anything (injected)`);
     const timesOut = random.chance(faults.timeoutRate ?? 0);
@@ -101,6 +127,7 @@ export function createLocalProvider(options: LocalProviderOptions): PaymentProvi
       }
       isNew?.(now);
       const response = await work(tx, now);
+      if (response instanceof FailAfterCommit) return response;
       await tx.query('INSERT INTO provider_idempotency (idempotency_key, operation, request_hash, response, created_ms) VALUES ($1, $2, $3, $4, $5)', [
         request.idempotencyKey,
         operation,
@@ -110,6 +137,7 @@ export function createLocalProvider(options: LocalProviderOptions): PaymentProvi
       ]);
       return response;
     });
+    if (answer instanceof FailAfterCommit) throw answer.error;
     if (afterWork) throw timeout(operation, request.idempotencyKey, 'after');
     return answer;
   };
@@ -126,11 +154,18 @@ export function createLocalProvider(options: LocalProviderOptions): PaymentProvi
 
   const lockAuthorisation = async (tx: Queryable, authorisationId: string, operation: Operation): Promise<AuthorisationRow> => {
     const { rows } = await tx.query<AuthorisationRow>(
-      'SELECT authorisation_id, amount_cents, captured_cents, refunded_cents, status FROM provider_authorisations WHERE authorisation_id = $1 FOR UPDATE',
+      'SELECT authorisation_id, amount_cents, captured_cents, refunded_cents, status, created_ms FROM provider_authorisations WHERE authorisation_id = $1 FOR UPDATE',
       [authorisationId],
     );
     if (rows.length === 0) throw refused(`${operation}: no authorisation ${authorisationId}`);
     return rows[0];
+  };
+
+  /** An authorisation still open past its time is let go now (what the processor did when it ran out). */
+  const endIfExpired = async (tx: Queryable, auth: AuthorisationRow, now: number): Promise<AuthorisationRow> => {
+    if (auth.status !== 'authorised' || now - auth.created_ms < holdExpiryMs) return auth;
+    await tx.query("UPDATE provider_authorisations SET status = 'expired' WHERE authorisation_id = $1", [auth.authorisation_id]);
+    return { ...auth, status: 'expired' };
   };
 
   return {
@@ -163,20 +198,38 @@ export function createLocalProvider(options: LocalProviderOptions): PaymentProvi
 
     capture(request: CaptureRequest): Promise<CaptureResult> {
       checkAmount(request.amountCents, `capture ${request.idempotencyKey}`);
-      return handle<CaptureResult>('capture', request, async (tx, now) => {
-        const auth = await lockAuthorisation(tx, request.authorisationId, 'capture');
-        if (auth.status !== 'authorised') throw refused(`capture ${request.idempotencyKey}: authorisation ${auth.authorisation_id} is ${auth.status}; a hold is captured once`);
-        if (request.amountCents > auth.amount_cents)
-          throw refused(`capture ${request.idempotencyKey}: ${request.amountCents} is above the ${auth.amount_cents} held by ${auth.authorisation_id}; authorise the full amount anew`);
-        await tx.query("UPDATE provider_authorisations SET status = 'captured', captured_cents = $2 WHERE authorisation_id = $1", [auth.authorisation_id, request.amountCents]);
-        await ledger(tx, { operation: 'capture', authorisationId: auth.authorisation_id, reference: request.reference, amountCents: request.amountCents, key: request.idempotencyKey, now });
-        return { outcome: 'captured', captureId: idFor('cap', `${request.idempotencyKey}@${now}`), authorisationId: auth.authorisation_id, amountCents: request.amountCents };
-      });
+      let declined = false;
+      return handle<CaptureResult>(
+        'capture',
+        request,
+        async (tx, now) => {
+          const auth = await endIfExpired(tx, await lockAuthorisation(tx, request.authorisationId, 'capture'), now);
+          if (auth.status === 'expired')
+            return new FailAfterCommit(
+              new WalkoutError('AUTHORISATION_EXPIRED', `capture ${request.idempotencyKey}: authorisation ${auth.authorisation_id} expired (held ${holdExpiryMs} ms at most); nothing was taken, authorise anew`),
+            );
+          if (auth.status === 'declined') return new FailAfterCommit(new WalkoutError('PAYMENT_DECLINED', `capture ${request.idempotencyKey}: authorisation ${auth.authorisation_id} was declined at capture; nothing was taken, authorise anew`));
+          if (auth.status === 'authorised' && declined) {
+            await tx.query("UPDATE provider_authorisations SET status = 'declined' WHERE authorisation_id = $1", [auth.authorisation_id]);
+            await ledger(tx, { operation: 'decline', authorisationId: auth.authorisation_id, reference: request.reference, amountCents: request.amountCents, key: request.idempotencyKey, now });
+            return new FailAfterCommit(new WalkoutError('PAYMENT_DECLINED', `capture ${request.idempotencyKey}: declined by the card's bank (injected); authorisation ${auth.authorisation_id} is over, nothing was taken`));
+          }
+          if (auth.status !== 'authorised') throw refused(`capture ${request.idempotencyKey}: authorisation ${auth.authorisation_id} is ${auth.status}; a hold is captured once`);
+          if (request.amountCents > auth.amount_cents)
+            throw refused(`capture ${request.idempotencyKey}: ${request.amountCents} is above the ${auth.amount_cents} held by ${auth.authorisation_id}; authorise the full amount anew`);
+          await tx.query("UPDATE provider_authorisations SET status = 'captured', captured_cents = $2 WHERE authorisation_id = $1", [auth.authorisation_id, request.amountCents]);
+          await ledger(tx, { operation: 'capture', authorisationId: auth.authorisation_id, reference: request.reference, amountCents: request.amountCents, key: request.idempotencyKey, now });
+          return { outcome: 'captured', captureId: idFor('cap', `${request.idempotencyKey}@${now}`), authorisationId: auth.authorisation_id, amountCents: request.amountCents };
+        },
+        () => (declined = (faults.captureDeclineRate ?? 0) > 0 && random.chance(faults.captureDeclineRate ?? 0)),
+      );
     },
 
     void(request: VoidRequest): Promise<VoidResult> {
       return handle<VoidResult>('void', request, async (tx, now) => {
-        const auth = await lockAuthorisation(tx, request.authorisationId, 'void');
+        const auth = await endIfExpired(tx, await lockAuthorisation(tx, request.authorisationId, 'void'), now);
+        // A hold the processor already let go (or a bank declined at capture) holds nothing: voiding it releases nothing.
+        if (auth.status === 'expired' || auth.status === 'declined') return { outcome: 'voided', authorisationId: auth.authorisation_id, releasedCents: 0 };
         if (auth.status !== 'authorised') throw refused(`void ${request.idempotencyKey}: authorisation ${auth.authorisation_id} is ${auth.status}`);
         await tx.query("UPDATE provider_authorisations SET status = 'voided' WHERE authorisation_id = $1", [auth.authorisation_id]);
         await ledger(tx, { operation: 'void', authorisationId: auth.authorisation_id, reference: request.reference, amountCents: auth.amount_cents, key: request.idempotencyKey, now });

@@ -6,7 +6,7 @@ import { openDatabase } from '../db/db.factory.ts';
 import { embeddedMemoryKind, postgresKind, postgresTarget } from '../db/db.harness.ts';
 import type { Database } from '../db/db.types.ts';
 import { createLocalProvider, readLedger, type PaymentFaults } from './local.provider.ts';
-import { IDEMPOTENCY_RETENTION_MS, type PaymentProvider } from './payment.types.ts';
+import { HOLD_EXPIRY_MS, IDEMPOTENCY_RETENTION_MS, type PaymentProvider } from './payment.types.ts';
 
 /**
  * The contract of a payment provider (payment.types.ts), run against the local provider on both
@@ -41,9 +41,9 @@ for (const kind of kinds) {
       await kind.cleanup();
     });
     // One database per kind (PGlite takes seconds to open); each test names its own keys.
-    const provider = async (faults?: PaymentFaults): Promise<{ provider: PaymentProvider; db: Database }> => {
+    const provider = async (faults?: PaymentFaults, holdExpiryMs?: number): Promise<{ provider: PaymentProvider; db: Database }> => {
       const opened = await (db ??= kind.config('payments').then(openDatabase));
-      return { provider: createLocalProvider({ db: opened, clock, faults }), db: opened };
+      return { provider: createLocalProvider({ db: opened, clock, faults, holdExpiryMs }), db: opened };
     };
     const hold = (provider: PaymentProvider, visit: string, amountCents = 5_000) =>
       provider.authorise({ idempotencyKey: `hold/${visit}`, accountId: 'acct-1', amountCents, currency: 'EUR', reference: visit });
@@ -113,6 +113,35 @@ for (const kind of kinds) {
       assert.ok(again.outcome === 'authorised' && again.authorisationId !== auth, JSON.stringify(again));
     });
 
+    test('a hold lasts HOLD_EXPIRY_MS (or what it is set to): captured later it is AUTHORISATION_EXPIRED, again and again, and nothing is taken', { timeout: TEST_TIMEOUT_MS }, async () => {
+      assert.equal(HOLD_EXPIRY_MS, 7 * 24 * 3_600_000);
+      const { provider, db } = await provider_(undefined, 60_000);
+      const fresh = await authorised(provider, 'v-fresh');
+      await clock.advance(59_999);
+      await provider.capture({ idempotencyKey: 'v-fresh', authorisationId: fresh, amountCents: 100, reference: 'v-fresh' });
+      const stale = await authorised(provider, 'v-stale');
+      await clock.advance(60_000);
+      for (let i = 0; i < 2; i++)
+        await assert.rejects(provider.capture({ idempotencyKey: 'v-stale', authorisationId: stale, amountCents: 100, reference: 'v-stale' }), fails('AUTHORISATION_EXPIRED'));
+      // Nothing was captured under the key: a new authorisation is captured under it.
+      const renewed = await provider.authorise({ idempotencyKey: 'v-stale/auth-1', accountId: 'acct-1', amountCents: 100, currency: 'EUR', reference: 'v-stale' });
+      assert.equal(renewed.outcome, 'authorised');
+      await provider.capture({ idempotencyKey: 'v-stale', authorisationId: renewed.outcome === 'authorised' ? renewed.authorisationId : '', amountCents: 100, reference: 'v-stale' });
+      assert.deepEqual((await readLedger(db)).filter((entry) => entry.reference === 'v-stale').map((entry) => entry.operation), ['authorise', 'authorise', 'capture']);
+      const expired = await authorised(provider, 'v-lapsed');
+      await clock.advance(60_000);
+      assert.deepEqual(await provider.void({ idempotencyKey: 'void/v-lapsed', authorisationId: expired, reference: 'v-lapsed' }), { outcome: 'voided', authorisationId: expired, releasedCents: 0 });
+    });
+
+    test('a declined capture ends its authorisation and takes nothing; asked again it is declined again', { timeout: TEST_TIMEOUT_MS }, async () => {
+      const { provider, db } = await provider_({ captureDeclineRate: 1 });
+      const auth = await authorised(provider, 'v-capture-declined');
+      const capture = { idempotencyKey: 'v-capture-declined', authorisationId: auth, amountCents: 300, reference: 'v-capture-declined' };
+      await assert.rejects(provider.capture(capture), fails('PAYMENT_DECLINED'));
+      await assert.rejects((await provider_()).provider.capture(capture), fails('PAYMENT_DECLINED'), 'the authorisation is over, whatever the faults');
+      assert.deepEqual((await readLedger(db)).filter((entry) => entry.reference === 'v-capture-declined').map((entry) => [entry.operation, entry.amountCents]), [['authorise', 5_000], ['decline', 300]]);
+    });
+
     test('ten requests with one key at once move money once and all get the same answer', { timeout: TEST_TIMEOUT_MS }, async () => {
       const { provider, db } = await provider_();
       const auth = await authorised(provider, 'v-race');
@@ -150,8 +179,8 @@ for (const kind of kinds) {
       assert.ok(declined > 0 && timeouts > 0, `the faults happened: ${declined} declines, ${timeouts} timeouts`);
     });
 
-    async function provider_(faults?: PaymentFaults) {
-      return provider(faults);
+    async function provider_(faults?: PaymentFaults, holdExpiryMs?: number) {
+      return provider(faults, holdExpiryMs);
     }
   });
 }

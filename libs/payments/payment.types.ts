@@ -6,7 +6,10 @@
  *   under its idempotency key like any answer.
  * - `capture` takes money from a hold, once, up to the amount held; the rest of the hold is released.
  *   Above the hold the processor refuses (PAYMENT_REFUSED): the caller authorises the full amount
- *   anew, captures that, and voids the old hold (see libs/checkout).
+ *   anew, captures that, and voids the old hold (see libs/checkout). A hold lasts HOLD_EXPIRY_MS (or
+ *   what the processor says); captured after that, it is AUTHORISATION_EXPIRED. A capture can be
+ *   declined (PAYMENT_DECLINED), which ends the authorisation. Neither moves money; either way the
+ *   authorisation can no longer be captured and the caller authorises anew.
  * - `void` releases a hold nothing was taken from.
  * - `refund` gives back part or all of what a capture took, as many times as there is money left.
  *
@@ -18,10 +21,16 @@
  * - PAYMENT_UNAVAILABLE: nothing happened; retry with the same key.
  * - PAYMENT_TIMEOUT: it may or may not have happened; retry with the same key (never a new one).
  * - PAYMENT_REFUSED, IDEMPOTENCY_CONFLICT: the request is wrong; retrying it cannot help.
+ * - AUTHORISATION_EXPIRED, PAYMENT_DECLINED (from capture): the authorisation is over and nothing was
+ *   taken; asked again with the same key and authorisation, the same answer. A new authorisation can
+ *   then be captured under the same capture key: nothing was ever captured under it.
  */
 
 /** 24 hours: keys live at least this long, so a retry within a day never moves money twice. */
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/** 7 days: how long a card processor keeps a card-present hold before letting it go uncaptured. */
+export const HOLD_EXPIRY_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface AuthoriseRequest {
   readonly idempotencyKey: string;

@@ -95,7 +95,7 @@ for (const kind of [embeddedMemoryKind(), postgresKind(target)])
         currency: 'EUR',
         random: () => 0.5,
       });
-      for (const account of ['acct-a', 'acct-b', 'acct-blocked', 'acct-owes']) tokens[account] = await issueAccountToken(db, account, T0);
+      for (const account of ['acct-a', 'acct-b', 'acct-c', 'acct-d', 'acct-blocked', 'acct-owes']) tokens[account] = await issueAccountToken(db, account, T0);
       app = await buildApp({ db, issuer: createEntryIssuer({ keys, clock }), storeIds: [STORE], feed, clock, entryCodeLimit: LIMIT, keepAliveMs: 5_000 });
       await visit('v-a1', 'acct-a', [['p-cola', 2], ['p-crisps', 1]]);
       await visit('v-b1', 'acct-b', [['p-crisps', 3]]);
@@ -162,6 +162,25 @@ for (const kind of [embeddedMemoryKind(), postgresKind(target)])
       assert.equal((await ask('acct-b')).statusCode, 429);
     });
 
+    test('the entry-code limit is counted in the database: two app processes on one database share an account\'s allowance', async () => {
+      // On the server the twin has a pool of its own, as another process would; PGlite is one process's.
+      const other = kind.name === 'postgres' ? await openDatabase(await kind.config('app')) : db;
+      const twin = await buildApp({ db: other, issuer: createEntryIssuer({ keys, clock }), storeIds: [STORE], feed, clock, entryCodeLimit: LIMIT });
+      try {
+        const ask = (to: FastifyInstance) => to.inject({ method: 'POST', url: '/v1/entry-codes', headers: as('acct-c'), payload: { storeId: STORE } });
+        const answers = [await ask(app), await ask(twin), await ask(app), await ask(twin)];
+        assert.deepEqual(answers.map((answer) => answer.statusCode), [201, 201, 201, 429]);
+        assert.equal(answers[3].headers['retry-after'], '10');
+        assert.equal((await ask(app)).statusCode, 429, 'the first process counts what the second allowed');
+        await clock.advance(LIMIT.burst * LIMIT.refillMs);
+        const racing = await Promise.all(Array.from({ length: 8 }, (_, i) => ask(i % 2 === 0 ? app : twin)));
+        assert.equal(racing.filter((answer) => answer.statusCode === 201).length, LIMIT.burst, 'eight at once from both: the burst, no more');
+      } finally {
+        await twin.close();
+        if (other !== db) await other.close();
+      }
+    });
+
     test('receipts: an account lists and reads only its own; another account\'s answers 404 exactly as one that does not exist', async () => {
       const list = ReceiptList.parse((await app.inject({ method: 'GET', url: '/v1/receipts', headers: as('acct-a') })).json());
       assert.deepEqual(list.receipts.map((entry) => entry.receiptId), ['receipt-v-a1']);
@@ -181,6 +200,29 @@ for (const kind of [embeddedMemoryKind(), postgresKind(target)])
       assert.deepEqual([unknown.statusCode, errorOf(unknown).code], [404, 'ROUTE_NOT_FOUND']);
     });
 
+    test('GET /v1/receipts costs the same few queries for one receipt as for many', async () => {
+      let queries = 0;
+      const counting: Database = { ...db, query: (sql, params) => (queries++, db.query(sql, params)) };
+      const counted = await buildApp({ db: counting, issuer: createEntryIssuer({ keys, clock }), storeIds: [STORE], feed, clock });
+      try {
+        const list = async () => {
+          queries = 0;
+          const response = await counted.inject({ method: 'GET', url: '/v1/receipts', headers: as('acct-d') });
+          return { receipts: ReceiptList.parse(response.json()).receipts, queries };
+        };
+        await visit('v-d1', 'acct-d', [['p-cola', 1]]);
+        const one = await list();
+        for (const visitId of ['v-d2', 'v-d3', 'v-d4']) await visit(visitId, 'acct-d', [['p-crisps', 2], ['p-cola', 1]]);
+        const four = await list();
+        assert.deepEqual([one.receipts.length, four.receipts.length], [1, 4]);
+        assert.equal(four.queries, one.queries, `${one.queries} queries for one receipt, ${four.queries} for four`);
+        assert.ok(four.queries <= 6, `${four.queries} queries: the token, then five for every receipt together`);
+        assert.deepEqual(four.receipts.find((receipt) => receipt.receiptId === 'receipt-v-d3')?.lines.map((line) => [line.productId, line.quantity]), [['p-crisps', 2], ['p-cola', 1]]);
+      } finally {
+        await counted.close();
+      }
+    });
+
     test('a contest joins the review queue once; approved twice, its line is refunded once, and the refund shows', async () => {
       const contest = () => app.inject({ method: 'POST', url: '/v1/receipts/receipt-v-a1/lines/2/contest', headers: as('acct-a'), payload: { note: 'I put the crisps back' } });
       const first = await contest();
@@ -192,6 +234,7 @@ for (const kind of [embeddedMemoryKind(), postgresKind(target)])
       await settle();
       await waitFor(() => opened.length > 0, 'review.item-opened of the contest');
       assert.deepEqual(opened.map((message) => [(message as { kind: string }).kind, (message as { reviewId: string }).reviewId]), [['contest', 'contest/receipt-v-a1/2']]);
+      assert.deepEqual((opened[0] as { contest?: unknown }).contest, { visitId: 'v-a1', receiptId: 'receipt-v-a1', lineNo: 2, accountId: 'acct-a' }, 'the review item names whose line it is');
 
       const approved = { schemaVersion: SCHEMA_VERSION, eventId: 'resolved/contest-a1-2', storeId: STORE, ts: clock.now(), reviewId: 'contest/receipt-v-a1/2', decision: { outcome: 'approved', note: 'crisps back on the shelf' }, reviewer: 'op-1' } as const;
       await checkout.onReviewResolved(approved);

@@ -24,7 +24,7 @@ import { accountOfToken } from '../../libs/accounts/accounts.repository.ts';
 import { SqlAccountStatus } from '../../libs/entry/account.status.ts';
 import type { EntryIssuer } from '../../libs/entry/entry.verifier.ts';
 import { entryCodePng, entryCodeSvg } from '../../libs/entry/entry.qr.ts';
-import { loadReceipt, openContest, receiptIdsOfAccount, type ReceiptView } from '../../libs/checkout/checkout.repository.ts';
+import { loadReceipt, loadReceipts, openContest, type ReceiptView } from '../../libs/checkout/checkout.repository.ts';
 import { latestCart, type CartFeed } from './cart.feed.ts';
 import { createRateLimit, ENTRY_CODE_LIMIT, type RateLimitOptions } from './rate.limit.ts';
 
@@ -83,7 +83,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const { db, clock } = deps;
   const logger = deps.logger ?? silentLogger;
   const standing = new SqlAccountStatus(db);
-  const entryCodeLimit = createRateLimit(deps.entryCodeLimit ?? ENTRY_CODE_LIMIT, clock);
+  const entryCodeLimit = createRateLimit(db, 'entry-codes', deps.entryCodeLimit ?? ENTRY_CODE_LIMIT, clock);
   const streams = new Set<() => void>();
 
   /** The receipt if it is this account's; anything else is "not found", whoever's it is. */
@@ -103,7 +103,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       errors: ['ACCOUNT_BLOCKED', 'UNPAID_VISIT', 'RATE_LIMITED'],
       async handle({ accountId, body, reply }) {
         const { storeId } = body as z.output<typeof EntryCodeRequest>;
-        const limit = entryCodeLimit.take(accountId);
+        const limit = await entryCodeLimit.take(accountId);
         if (!limit.allowed) {
           reply.header('retry-after', String(Math.ceil(limit.retryAfterMs / 1_000)));
           throw new WalkoutError('RATE_LIMITED', `account ${accountId} asked for too many entry codes; ask again in ${Math.ceil(limit.retryAfterMs / 1_000)} s`);
@@ -151,9 +151,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       ok: { status: 200, description: 'The receipts.', schema: ReceiptList },
       errors: [],
       async handle({ accountId }) {
-        const ids = await receiptIdsOfAccount(db, accountId, RECEIPTS_LISTED);
-        const receipts = await Promise.all(ids.map((id) => loadReceipt(db, id)));
-        return { receipts: receipts.filter((receipt): receipt is ReceiptView => receipt !== undefined).map(receiptAnswer) };
+        const receipts = await loadReceipts(db, { accountId, limit: RECEIPTS_LISTED });
+        return { receipts: receipts.map(receiptAnswer) };
       },
     },
     {

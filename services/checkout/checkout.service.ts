@@ -39,6 +39,8 @@ export interface CheckoutServiceDependencies {
   config?: CheckoutConfig;
   /** Jitter source; Math.random by default. */
   random?: () => number;
+  /** This process's name for its outbox leases, kept across restarts (see createCheckout); random by default. */
+  workerId?: string;
 }
 
 export interface CheckoutService {
@@ -70,7 +72,7 @@ export function createCheckoutService(deps: CheckoutServiceDependencies): Checko
     },
     async start() {
       db ??= await openDatabase(deps.database ?? { kind: 'embedded' });
-      const provider = deps.provider ?? createLocalProvider({ db, clock, faults: deps.faults });
+      const provider = deps.provider ?? createLocalProvider({ db, clock, faults: deps.faults, holdExpiryMs: config.localProvider.holdExpiryMs });
       const engine = createCheckout({
         db,
         provider,
@@ -81,6 +83,7 @@ export function createCheckoutService(deps: CheckoutServiceDependencies): Checko
         currency: deps.index.store.currency,
         logger,
         random: deps.random,
+        workerId: deps.workerId,
       });
       checkout = engine;
       subscription = await deps.bus.subscribe({

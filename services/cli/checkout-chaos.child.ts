@@ -1,11 +1,20 @@
-import { indexStore, loadStore, topics } from '../../libs/contracts/index.ts';
-import { createMemoryBus, parseBusConfig } from '../../libs/bus/index.ts';
-import { systemClock } from '../../libs/clock/clock.ts';
 import { loadDatabaseConfig, openDatabase } from '../../libs/db/index.ts';
-import { createRandom } from '../../libs/sim/random.ts';
-import { parseCheckoutConfig } from '../../libs/checkout/checkout.config.ts';
-import { chaosVisits, type ChaosPlan } from '../../libs/checkout/chaos.visits.ts';
-import { createCheckoutService } from '../checkout/checkout.service.ts';
+import type { ChaosPlan } from '../../libs/checkout/chaos.visits.ts';
+
+// The database opens (PGlite: seconds of WebAssembly) while the rest of checkout loads: a restart
+// costs the longer of the two, not their sum.
+const opening = openDatabase(loadDatabaseConfig());
+opening.catch(() => undefined);
+const [{ indexStore, loadStore, topics }, { createMemoryBus, parseBusConfig }, { systemClock }, { createRandom }, { loadCheckoutWorker, parseCheckoutConfig }, { chaosVisits }, { createCheckoutService }] =
+  await Promise.all([
+    import('../../libs/contracts/index.ts'),
+    import('../../libs/bus/index.ts'),
+    import('../../libs/clock/clock.ts'),
+    import('../../libs/sim/random.ts'),
+    import('../../libs/checkout/checkout.config.ts'),
+    import('../../libs/checkout/chaos.visits.ts'),
+    import('../checkout/checkout.service.ts'),
+  ]);
 
 /**
  * The process `walkout checkout chaos` kills: checkout on the database WALKOUT_DATABASE_URL names,
@@ -22,6 +31,7 @@ import { createCheckoutService } from '../checkout/checkout.service.ts';
  *   CHAOS_LIFE    which start this is (1, 2, ...): the provider's faults draw afresh each life
  *   CHAOS_FAULTS  {"declineRate","timeoutRate","transientRate"}
  *   CHAOS_STORE   the store file (its products and prices)
+ *   WALKOUT_CHECKOUT_WORKER  the name every life runs under, so a life takes back its dead one's leases
  */
 
 const life = Number(process.env.CHAOS_LIFE ?? 1);
@@ -32,7 +42,7 @@ const TICK_MS = 50;
 const REDELIVERED = 100;
 
 const index = indexStore(await loadStore(process.env.CHAOS_STORE ?? 'fixtures/stores/kiosk.json'));
-const db = await openDatabase(loadDatabaseConfig());
+const db = await opening;
 const bus = createMemoryBus({ topics, config: parseBusConfig({ kind: 'memory', retry: { maxAttempts: 100, initialBackoffMs: 20, maxBackoffMs: 500 } }) });
 await bus.start();
 const service = createCheckoutService({
@@ -40,6 +50,7 @@ const service = createCheckoutService({
   bus,
   db,
   clock: systemClock,
+  workerId: loadCheckoutWorker(),
   faults: { ...faults, seed: Number(process.env.CHAOS_SEED ?? 1) * 1_000 + life },
   random: (() => {
     const jitter = createRandom(Number(process.env.CHAOS_SEED ?? 1) + life).fork('jitter');

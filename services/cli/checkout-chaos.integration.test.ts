@@ -25,5 +25,7 @@ for (const db of ['embedded', 'postgres'] as const) {
     );
     assert.equal(result.charged + result.empty, result.visits, 'every visit with something to pay charged');
     assert.ok(result.kills >= 1, `the child was killed (${result.kills} times)`);
+    assert.equal(result.exitToChargeWhileUpMs.n + result.exitToChargeWhileDownMs.n, result.exitToChargeMs.n, 'every charge counted as leaving while checkout served or while it did not');
+    assert.equal(result.restartMs.n, result.lives, 'every life timed from start to serving');
   });
 }

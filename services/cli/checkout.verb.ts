@@ -8,7 +8,7 @@ import { openDatabase, parseDatabaseConfig, type DatabaseConfig } from '../../li
 import { DEFAULT_POSTGRES_URL, dropSchema, freshSchema, postgresProblem } from '../../libs/db/db.harness.ts';
 import { createRandom } from '../../libs/sim/random.ts';
 import { CHAOS_VISIT_MS, chaosVisits, type ChaosPlan } from '../../libs/checkout/chaos.visits.ts';
-import { scoreChaos, type ChaosScore } from '../../libs/checkout/chaos.eval.ts';
+import { percentiles, scoreChaos, type ChaosScore, type Percentiles, type Span } from '../../libs/checkout/chaos.eval.ts';
 import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 
 /**
@@ -44,14 +44,21 @@ redelivering after a crash would. Then it reads the provider's ledger.
   --timeout-s S     give up after this long (default 900)
   --json            print the result as JSON (keys: visits, charged, chargedTwice, exitedUncharged,
                     refundedTwice, refundsMissing, holdsLeftOpen, empty, emptyVoided, declines, kills,
-                    exitToChargeMs {p50, p99, max, n}, seconds)`;
+                    exitToChargeMs {p50, p99, max, n}, exitToChargeWhileUpMs and
+                    exitToChargeWhileDownMs (visits that left while a checkout process served, and
+                    while none did), restartMs (a life from start to serving), seconds)`;
 
 export interface ChaosResult extends ChaosScore {
   db: 'embedded' | 'postgres';
   kills: number;
   lives: number;
   seconds: number;
+  /** From starting a life to its serving (load, open the database, migrate, subscribe), ms. */
+  restartMs: Percentiles;
 }
+
+/** The worker name every life of the child runs under: a restarted life takes back its dead one's leases. */
+const CHAOS_WORKER = 'chaos-checkout';
 
 interface ChildProgress {
   ready?: boolean;
@@ -118,25 +125,32 @@ export async function runCheckoutChaos(options: ChaosOptions): Promise<ChaosResu
   let lives = 0;
   let done = false;
   let last: ChildProgress = {};
+  const served: Span[] = [];
+  const restarts: number[] = [];
   try {
     while (!done) {
       if (Date.now() - started > options.timeoutMs)
         throw new WalkoutError('TOOL_FAILED', `checkout chaos: not finished after ${options.timeoutMs / 1000} s (${last.settled ?? 0} of ${options.visits} visits settled)`);
       lives++;
       const life = startChild(
-        { ...baseEnv, ...dbEnv, WALKOUT_LOG_LEVEL: 'error', CHAOS_SEED: String(options.seed), CHAOS_LIFE: String(lives), CHAOS_FAULTS: JSON.stringify(FAULTS), CHAOS_STORE: STORE },
+        { ...baseEnv, ...dbEnv, WALKOUT_CHECKOUT_WORKER: CHAOS_WORKER, WALKOUT_LOG_LEVEL: 'error', CHAOS_SEED: String(options.seed), CHAOS_LIFE: String(lives), CHAOS_FAULTS: JSON.stringify(FAULTS), CHAOS_STORE: STORE },
         (progress) => {
           last = progress;
           if (progress.done) done = true;
         },
       );
+      const spawnedAt = Date.now();
       try {
         await life.ready;
+        restarts.push(Date.now() - spawnedAt);
+        const span = { fromMs: Date.now(), toMs: Infinity };
+        served.push(span);
         plan ??= { visits: options.visits, seed: options.seed, firstExitMs: Date.now() + LEAD_MS, spacingMs: options.spacingMs };
         life.child.stdin!.write(`${JSON.stringify(plan)}\n`);
         const killAfter = options.killEveryMs > 0 && kills < (options.maxKills ?? Infinity) ? random.uniform(0.2, 1.8) * options.killEveryMs : Infinity;
         const bornAt = Date.now();
         await waitUntil(() => done || Date.now() - bornAt >= killAfter || life.child.exitCode !== null || Date.now() - started > options.timeoutMs);
+        span.toMs = Date.now();
         if (life.child.exitCode !== null) throw new Error(`the checkout child died by itself (${life.child.exitCode}):\n${life.stderr().slice(-2_000)}`);
         if (done) await kill(life.child, 'SIGTERM');
         else {
@@ -151,8 +165,9 @@ export async function runCheckoutChaos(options: ChaosOptions): Promise<ChaosResu
     const db = await openDatabase(config);
     try {
       const index = indexStore(await loadStore(path.join(ROOT, STORE)));
-      const score = await scoreChaos(db, chaosVisits(index, plan!));
-      return { db: options.db, ...score, kills, lives, seconds: Math.round((Date.now() - started) / 100) / 10 };
+      const score = await scoreChaos(db, chaosVisits(index, plan!), served);
+      const restartMs = percentiles([...restarts].sort((a, b) => a - b));
+      return { db: options.db, ...score, kills, lives, restartMs, seconds: Math.round((Date.now() - started) / 100) / 10 };
     } finally {
       await db.close();
     }
@@ -182,6 +197,8 @@ async function chaosDatabase(kind: 'embedded' | 'postgres'): Promise<{ config: D
   };
 }
 
+const spread = (figures: Percentiles, what = 'charges') => `p50 ${figures.p50} ms, p99 ${figures.p99} ms, max ${figures.max} ms (${figures.n} ${what})`;
+
 export function formatChaos(result: ChaosResult): string {
   const verdict = result.chargedTwice === 0 && result.exitedUncharged === 0 && result.refundedTwice === 0 ? 'held' : 'BROKEN';
   return [
@@ -189,7 +206,10 @@ export function formatChaos(result: ChaosResult): string {
     `  charged ${result.charged}, charged twice ${result.chargedTwice}, exited uncharged ${result.exitedUncharged}`,
     `  refunded ${result.refunded}, refunded twice ${result.refundedTwice}, refunds missing ${result.refundsMissing}`,
     `  empty visits ${result.empty} (hold voided ${result.emptyVoided}), holds left open ${result.holdsLeftOpen}, declines ${result.declines}`,
-    `  exit to charge: p50 ${result.exitToChargeMs.p50} ms, p99 ${result.exitToChargeMs.p99} ms, max ${result.exitToChargeMs.max} ms (${result.exitToChargeMs.n} charges)`,
+    `  exit to charge: ${spread(result.exitToChargeMs)}`,
+    `    leaving while checkout served: ${spread(result.exitToChargeWhileUpMs)}`,
+    `    leaving while it was dead or starting: ${spread(result.exitToChargeWhileDownMs)}`,
+    `  a life from start to serving: ${spread(result.restartMs, 'lives')}`,
   ].join('\n');
 }
 

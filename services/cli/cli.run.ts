@@ -7,9 +7,9 @@ import { promisify } from 'node:util';
 export const repositoryRoot = new URL('../../', import.meta.url).pathname;
 const walkout = path.join(repositoryRoot, 'bin/walkout.js');
 
-export async function runWalkout(args: string[], cwd = repositoryRoot): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runWalkout(args: string[], cwd = repositoryRoot, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)('node', [walkout, ...args], { cwd, maxBuffer: 1 << 24 });
+    const { stdout, stderr } = await promisify(execFile)('node', [walkout, ...args], { cwd, env, maxBuffer: 1 << 24 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };

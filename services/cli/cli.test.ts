@@ -79,6 +79,17 @@ test('start runs the store on the in-process bus and scores the demo', async () 
   assert.equal(result.receiptScore.missingReceipts, 0);
   assert.equal(result.receiptScore.exactMatch, 1);
   assert.deepEqual(result.reviews, []);
+  // Checkout has answered every receipt before the store stops: each visit's charge, none left pending.
+  assert.equal(result.charges.length, 7);
+  assert.deepEqual(result.charges.map((charge: { visitId: string }) => charge.visitId).sort(), result.receipts.map((receipt: { visitId: string }) => receipt.visitId).sort());
+  for (const charge of result.charges) {
+    const receipt = result.receipts.find((entry: { visitId: string }) => entry.visitId === charge.visitId);
+    assert.equal(charge.amountCents, receipt.totalCents, charge.visitId);
+    const expected = !receipt.accountId ? 'not-charged' : receipt.totalCents === 0 ? 'voided' : 'captured';
+    assert.equal(charge.status, expected, `${charge.visitId}: ${charge.status}`);
+  }
+  assert.equal(result.checkout.pending, 0);
+  assert.equal(result.checkout.charged + result.checkout.nothingToCharge + result.checkout.notCharged, 7);
 });
 
 test('eval receipts scores a recording with the JSON keys the issue names, and refuses options that do not fit', async () => {

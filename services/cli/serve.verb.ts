@@ -19,7 +19,7 @@ import {
   ENTRY_KEYS_FILE_VARIABLE,
 } from '../../libs/entry/index.ts';
 import { createCheckoutService, CHECKOUT_GROUP } from '../checkout/checkout.service.ts';
-import { CHECKOUT_CONFIG_VARIABLE, loadCheckoutConfig } from '../../libs/checkout/checkout.config.ts';
+import { CHECKOUT_CONFIG_VARIABLE, CHECKOUT_WORKER_VARIABLE, loadCheckoutConfig, loadCheckoutWorker } from '../../libs/checkout/checkout.config.ts';
 import { loadDatabaseConfig, openDatabase, type Database } from '../../libs/db/index.ts';
 import { createAppService, DEFAULT_APP_PORT } from '../app/app.service.ts';
 import { CAMERA_GROUP, createCameraService } from '../camera/camera.service.ts';
@@ -285,8 +285,9 @@ export const serveCheckoutVerb = simpleServeVerb({
   summary: 'Run checkout alone: visits and final receipts in, each visit charged once, checkout.* out, until stopped.',
   inputs: 'visit.started, visit.receipt-finalised, cart.updated and review.item-resolved',
   outputs: 'checkout.charged, checkout.payment-failed and checkout.refunded, and charges the local payment provider',
-  note: `The database is WALKOUT_DATABASE_URL: empty or "embedded" (in memory), "embedded:<folder>", or postgres://... (several may run on the server: everything it takes is keyed by visit). ${CHECKOUT_CONFIG_VARIABLE} names a JSON file of checkout settings (hold per store, retry and decline policy).`,
-  build: ({ index, bus, logger }) => createCheckoutService({ index, bus, logger, clock: systemClock, database: loadDatabaseConfig(), config: loadCheckoutConfig() }),
+  note: `The database is WALKOUT_DATABASE_URL: empty or "embedded" (in memory), "embedded:<folder>", or postgres://... (several may run on the server: everything it takes is keyed by visit). ${CHECKOUT_CONFIG_VARIABLE} names a JSON file of checkout settings (hold per store, retry and decline policy, the local processor's hold expiry). ${CHECKOUT_WORKER_VARIABLE} names this process for its outbox leases (a host or pod name, one live process each): started again under it, it takes back at once what its killed life held.`,
+  build: ({ index, bus, logger }) =>
+    createCheckoutService({ index, bus, logger, clock: systemClock, database: loadDatabaseConfig(), config: loadCheckoutConfig(), workerId: loadCheckoutWorker() }),
 });
 
 export const serveAppVerb: Verb = {

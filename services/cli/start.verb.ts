@@ -24,6 +24,7 @@ import { scoreTracks } from '../../libs/tracking/tracks.eval.ts';
 import { createChosenDetector } from '../../libs/vision/detector.registry.ts';
 import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
 import { formatReceipt, formatReceiptScorecard } from '../../libs/cart/receipts.format.ts';
+import { formatCharges, formatCheckoutSummary, summariseCharges } from '../../libs/checkout/charges.format.ts';
 import { cameraFootage } from './footage.ts';
 import { DEFAULT_NOISE_M, receiptRun, runStore, type PeopleSource, type StoreRunResult } from './store.run.ts';
 
@@ -31,7 +32,8 @@ import { DEFAULT_NOISE_M, receiptRun, runStore, type PeopleSource, type StoreRun
  * The main job: the store on the bus the environment names (the in-process bus by default), fed by
  * a freshly simulated demo recording exactly as live devices would feed it. It prints what the
  * pipeline decides as it happens and scores it against the simulator's ground truth at the end.
- * The pipeline runs to each visit's receipt, and checkout charges it on the embedded database.
+ * The pipeline runs to each visit's receipt, and checkout charges it on the embedded database; the
+ * run ends once every receipt has its charge's answer, and prints them after the receipts.
  */
 const DEMO_SCENARIO = 'fixtures/scenarios/kiosk-demo.json';
 const COMMITTED_RECORDING = 'fixtures/recordings/kiosk-demo';
@@ -46,7 +48,8 @@ export const startVerb: Verb = {
 Simulates ${DEMO_SCENARIO} (seed ${DEMO_SEED}) into --out and checks its ground truth against the
 committed recording ${COMMITTED_RECORDING}; then runs the whole store (WALKOUT_BUS=memory by default,
 or kafka with WALKOUT_KAFKA_BROKERS) and replays the recording into it as live devices would,
-printing every shelf event, then each visit's receipt, and scores both against the ground truth.
+printing every shelf event, then each visit's receipt and what checkout charged for it (once every
+receipt is charged, voided or declined), and scores both against the ground truth.
 Without --detect-every the people come from the recording's true skeletons with ${DEFAULT_NOISE_M} m of
 tracker-like error (the cameras are slow on two cores). A recording already at --out is replaced
 once the new one is written; anything else there only with --force.
@@ -138,6 +141,8 @@ once the new one is written; anything else there only with --force.
       receiptRun(run),
     );
     const { perVisit, ...receiptFigures } = receiptScore;
+    const checkout = summariseCharges(run.charges);
+    const currency = recording.index.store.currency;
     const stats = run.replay;
     report(
       json,
@@ -150,7 +155,9 @@ once the new one is written; anything else there only with --force.
         inventory: run.store.shelf.inventory(),
         people: people.kind === 'truth' ? { source: 'truth', noiseM: people.noiseM } : { source: 'tracked', detectEvery },
         receipts: run.receipts,
-        reviews: run.reviews.map(({ reviewId, kind, reason, visitIds, shelfEventId }) => ({ reviewId, kind, reason, visitIds, shelfEventId })),
+        charges: run.charges,
+        checkout,
+        reviews: run.reviews.map(({ reviewId, kind, reason, visitIds, shelfEventId, contest }) => ({ reviewId, kind, reason, visitIds, shelfEventId, contest })),
         receiptScore: receiptFigures,
         camera,
       },
@@ -168,8 +175,12 @@ once the new one is written; anything else there only with --force.
           `receipts (${run.receipts.length}):`,
           ...receiptsShown,
           '',
+          `charges (${run.charges.length}):`,
+          ...formatCharges(run.charges, currency),
+          formatCheckoutSummary(checkout, currency),
+          '',
           `review queue (${run.reviews.length}):`,
-          ...run.reviews.map((item) => `  ${item.reviewId} [${item.kind}] ${item.visitIds.join(', ') || 'no visit named'}: ${item.reason}`),
+          ...run.reviews.map((item) => `  ${item.reviewId} [${item.kind}] ${item.visitIds.join(', ') || item.contest?.visitId || 'no visit named'}: ${item.reason}`),
           '',
           formatReceiptScorecard(receiptScore, { details: true }),
           ...(camera ? ['', ...formatCameraStage(camera, detectEvery!)] : []),

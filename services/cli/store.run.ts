@@ -1,4 +1,5 @@
 import { loadCheckoutConfig } from '../../libs/checkout/checkout.config.ts';
+import { checkoutProgress, loadCharges, type ChargeRow } from '../../libs/checkout/checkout.repository.ts';
 import {
   DEAD_LETTER_TOPIC,
   type CameraPosesDetected,
@@ -63,6 +64,8 @@ export interface StoreRunResult {
   store: StoreRuntime;
   /** Per cart.updated event id: how far the replay had got, store clock, when the update reached us. */
   cartUpdatedAt: Map<string, number>;
+  /** What checkout made of every receipt (read once each was charged, voided or declined); empty without checkout. */
+  charges: ChargeRow[];
   /**
    * The camera stage's pace, when it ran: the recording's store seconds over the wall seconds from
    * the first frame put on the bus to the last frame's poses out (at least 1: it keeps up live).
@@ -86,8 +89,8 @@ export function receiptRun(run: StoreRunResult) {
 }
 
 /** Waits, a poll at a time, until `done` holds: the bus hands messages over asynchronously. */
-async function until(done: () => boolean): Promise<void> {
-  while (!done()) await new Promise((resolve) => setTimeout(resolve, CATCH_UP_POLL_MS));
+async function until(done: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await done())) await new Promise((resolve) => setTimeout(resolve, CATCH_UP_POLL_MS));
 }
 
 export async function runStore(recording: Recording, options: StoreRunOptions): Promise<StoreRunResult> {
@@ -192,8 +195,8 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
     const wallSeconds = (performance.now() - replayStarted) / 1000;
     cameraPace = { storeSeconds: span / 1000, wallSeconds, realTimeFactor: span / 1000 / wallSeconds };
   }
-  await stopInDataFlowOrder(store, collected, replay);
-  return { replay, store, cameraPace, ...collected.result };
+  const charges = await stopInDataFlowOrder(store, collected, replay);
+  return { replay, store, cameraPace, charges, ...collected.result };
 }
 
 /** Everything the store published, once each (the bus delivers at least once), with counts per topic. */
@@ -248,9 +251,12 @@ async function waitForCameraStage(recording: Recording, store: StoreRuntime, res
  * poses, visits their people, fusion the last shelf events and visit endings, carts the attributions
  * and settled visits. What each stage published is known from its own counts, so on any bus the
  * console first sees all of it, and then each stage must have taken as many messages as the console
- * saw on its topics. Last, every receipt the carts published reaches the console.
+ * saw on its topics. Checkout has caught up when it has recorded every receipt the console saw and
+ * each one's charge has its answer (charged, nothing to charge, or declined): its dispatcher runs on
+ * its own, so the wait is for that, read from its database, which is also where the charges are
+ * read from. Last, every receipt the carts published reaches the console.
  */
-async function stopInDataFlowOrder(store: StoreRuntime, collected: ReturnType<typeof collector>, replay: ReplayStats) {
+async function stopInDataFlowOrder(store: StoreRuntime, collected: ReturnType<typeof collector>, replay: ReplayStats): Promise<ChargeRow[]> {
   const published = (...names: string[]) => names.reduce((n, topic) => n + collected.count(topic), 0);
   const took = (taken: number | undefined, ...names: string[]) => taken === undefined || taken >= published(...names);
   const services = () => [store.shelf, store.gate, store.fusion, store.cart];
@@ -259,9 +265,21 @@ async function stopInDataFlowOrder(store: StoreRuntime, collected: ReturnType<ty
   const sawEverything = () =>
     collected.count('tracking.people-tracked') >= peoplePublished() &&
     services().every((service) => Object.entries(service?.stats().publishedByTopic ?? {}).every(([topic, count]) => collected.count(topic) >= count));
+  let charges: ChargeRow[] = [];
+  const checkoutSettled = async () => {
+    const db = store.checkout?.db;
+    if (!db || !sawEverything()) return !db;
+    const progress = await checkoutProgress(db);
+    return progress.receipts >= collected.count('visit.receipt-finalised') && progress.pendingCharges === 0;
+  };
   await store.stop({
-    caughtUp: (stage) =>
-      until(() => {
+    caughtUp: async (stage) => {
+      if (stage === 'checkout') {
+        await until(checkoutSettled);
+        if (store.checkout?.db) charges = await loadCharges(store.checkout.db);
+        return;
+      }
+      await until(() => {
         if (!sawEverything()) return false;
         switch (stage) {
           case 'shelf':
@@ -278,9 +296,11 @@ async function stopInDataFlowOrder(store: StoreRuntime, collected: ReturnType<ty
           default:
             return true;
         }
-      }),
+      });
+    },
   });
   await until(sawEverything);
+  return charges;
 }
 
 /** What the cart stage takes: it has caught up when it has taken as many messages as these topics carried. */

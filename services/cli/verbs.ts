@@ -89,6 +89,10 @@ export const verbs: Record<string, { summary: string; load: () => Promise<Verb> 
     summary: 'Run the shopper app API (entry codes, live cart, receipts, contests, refunds) on a port, until stopped.',
     load: async () => (await import('./serve.verb.ts')).serveAppVerb,
   },
+  'accounts token': {
+    summary: 'Give an account a bearer token for the shopper app API (creating the account when new), printed once.',
+    load: async () => (await import('./accounts.verb.ts')).accountsTokenVerb,
+  },
   'checkout chaos': {
     summary: 'Run visits through checkout in a process killed at random, with a failing payment provider; count double and missing charges.',
     load: async () => (await import('./checkout.verb.ts')).checkoutChaosVerb,
