@@ -74,6 +74,8 @@ const APART_MARGIN_M = 0.05; // kept on top, so sampling between instants does n
 const STAY_MARGIN_MS = 500;
 const MAX_REPLANS = 6; // a person is planned again at most this often to find stays clear of everyone
 const SQUEEZE_MARGIN_M = 0.05; // squeezing out of a crowd, the way keeps this far inside the gaps
+const PARTY_TOGETHER_MS = 3_000; // a party member comes to the door at most this long after the one before them left it
+const MAX_PARTY_REPLANS = 4; // a party is planned again at most this often to pass the entry together
 
 export interface SimPerson {
   id: string;
@@ -173,10 +175,15 @@ function recordingEnd(scenario: Scenario, people: readonly SimPerson[]): number 
 /**
  * People who receive a hand-off are planned before those who give, so the giver can walk to them; the
  * person a tailgater follows is planned before the tailgater, who comes in right behind them; a payer
- * is planned before their companions, who can only pass the gate once the payer has scanned.
+ * is planned before their companions, who can only pass the gate once the payer has scanned. Those
+ * who come in on someone's scan or behind them are planned right after that person, before anyone
+ * else: people planned in between would take the door first, and a payer planned early (to receive a
+ * hand-off) could shop and leave while the party still queued outside.
  */
 function planningOrder(people: ScenarioPerson[]): ScenarioPerson[] {
   const byId = new Map(people.map((p) => [p.id, p]));
+  const followers = new Map<string, ScenarioPerson[]>();
+  for (const p of people) if (p.role === 'tailgater' || p.role === 'companion') followers.set(p.with!, [...(followers.get(p.with!) ?? []), p]);
   const order: ScenarioPerson[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (p: ScenarioPerson, chain: string[]) => {
@@ -188,6 +195,7 @@ function planningOrder(people: ScenarioPerson[]): ScenarioPerson[] {
     for (const a of p.actions) if (a.do === 'hand-off') visit(byId.get(a.to)!, [...chain, p.id]);
     state.set(p.id, 'done');
     order.push(p);
+    for (const follower of followers.get(p.id) ?? []) visit(follower, [...chain, p.id]);
   };
   for (const p of people) visit(p, []);
   return order;
@@ -342,12 +350,49 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
   const visitOf = (p: ScenarioPerson) =>
     p.role === 'shopper' || p.role === 'tailgater' ? `v-${p.id}` : p.role === 'companion' ? `v-${p.with!}` : undefined;
 
-  for (const person of planningOrder(scenario.people)) {
-    // Planned one after another, a person does not know at first how long those planned before them
-    // will keep passing by: plan them, find where they would stand in the way of someone planned
-    // earlier (who walks through that spot), make the walk that brought them there wait until the
-    // spot stays clear for the whole stay, and plan them again.
-    const stayAfterWalk = new Map<number, number>();
+  // A party (a payer, then whoever comes in on their scan or behind them) passes the entry together:
+  // when one of them would wait outside long after the one before them went in (people planned
+  // earlier keep coming to the door), the payer is planned again waiting for a longer free door.
+  const order = planningOrder(scenario.people);
+  for (let i = 0; i < order.length; ) {
+    const leader = order[i];
+    let size = 1;
+    while (i + size < order.length && order[i + size].with === leader.id) size++;
+    const party = order.slice(i, i + size);
+    i += size;
+    if (size === 1) {
+      planClearOfOthers(leader, 0);
+      continue;
+    }
+    const mark = { gateLines: gateLines.length, transactions: transactions.length, warnings: warnings.length, occupied: occupied.length, waits: waits.map((w) => ({ ...w })) };
+    let partyDoorMs = 0;
+    for (let attempt = 0; ; attempt++) {
+      for (const member of party) planClearOfOthers(member, member === leader ? partyDoorMs : 0);
+      const apart = partyApart(party.map((p) => people.get(p.id)!.timeline));
+      if (apart.lagMs <= PARTY_TOGETHER_MS || attempt === MAX_PARTY_REPLANS) break;
+      gateLines.length = mark.gateLines;
+      transactions.length = mark.transactions;
+      warnings.length = mark.warnings;
+      occupied.length = mark.occupied;
+      waits.splice(0, waits.length, ...mark.waits.map((w) => ({ ...w })));
+      for (const member of party) {
+        people.delete(member.id);
+        gateOpenedAt.delete(member.id);
+      }
+      partyDoorMs = Math.max(2 * partyDoorMs, apart.doorMs);
+    }
+  }
+  return { people, gateLines, transactions, warnings, waits };
+
+  /**
+   * Plans one person clear of everyone planned before. Planned one after another, a person does not
+   * know at first how long those planned before them will keep passing by: plan them, find where
+   * they would stand in the way of someone planned earlier (who walks through that spot), make the
+   * walk that brought them there wait until the spot stays clear for the whole stay, and plan them
+   * again. `doorMs`: how long the entry must be free when they arrive (their party's time there).
+   */
+  function planClearOfOthers(person: ScenarioPerson, doorMs: number) {
+    const stayAfterWalk = new Map<number, number>(doorMs > 0 ? [[-1, doorMs]] : []);
     const mark = { gateLines: gateLines.length, transactions: transactions.length, warnings: warnings.length, waits: waits.map((w) => ({ ...w })) };
     const rollBack = () => {
       gateLines.length = mark.gateLines;
@@ -382,7 +427,6 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
     // Where this person stood still, and when: people planned later keep out of these spots.
     for (const seg of timeline.segments) if (seg.kind !== 'walk') occupied.push({ personId: person.id, at: seg.at, t0: seg.t0, t1: seg.t1 });
   }
-  return { people, gateLines, transactions, warnings, waits };
 
   /** One person's movements, keeping clear of those planned before; `stayAfterWalk`: how long to stay clear after the n-th walk. */
   function planPerson(person: ScenarioPerson, stayAfterWalk: ReadonlyMap<number, number>): PersonTimeline {
@@ -753,6 +797,22 @@ function stillMeetings(people: ReadonlyMap<string, SimPerson>, personId: string,
     stays.set(k, Math.max(stays.get(k) ?? 0, stay));
   }
   return { instants, stays };
+}
+
+/**
+ * How far apart a party passed the entry: the longest any member came to the door after the one
+ * before them left it (their first walk), and how long the door was theirs from the first arrival to
+ * the last departure with the waits outside left out, which is what the payer must find free.
+ */
+function partyApart(timelines: readonly PersonTimeline[]): { lagMs: number; doorMs: number } {
+  const leftDoor = (timeline: PersonTimeline) => timeline.segments.find((s) => s.kind === 'walk')?.t0 ?? timeline.exitMs;
+  let lagMs = 0;
+  let doorMs = 0;
+  timelines.forEach((timeline, k) => {
+    doorMs += leftDoor(timeline) - timeline.enterMs;
+    if (k > 0) lagMs = Math.max(lagMs, timeline.enterMs - leftDoor(timelines[k - 1]));
+  });
+  return { lagMs, doorMs };
 }
 
 /** Which side of someone standing at `at`, facing `heading`, a point is on. */
