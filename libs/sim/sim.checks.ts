@@ -1,4 +1,4 @@
-import { KP } from '../contracts/index.ts';
+import { KP, type SkeletonTruth } from '../contracts/index.ts';
 import { distanceToBox } from '../contracts/store.frame.ts';
 import type { Simulation } from './store.sim.ts';
 
@@ -65,6 +65,35 @@ export function closeEncounters(sim: Simulation, limitM = 0.3, stepMs = 100): Cl
         if (d < limitM) {
           pairInstants++;
           pairs.add(`${here[i].id}|${here[j].id}`);
+        }
+      }
+  }
+  return { pairs: pairs.size, pairInstants, closestM };
+}
+
+/**
+ * The same count over a recording's skeleton truth, for any recording (no simulation at hand): each
+ * person's floor centre is between the hips, ticks taken at most every `stepMs`.
+ */
+export async function closeEncountersInTruth(skeletons: AsyncIterable<SkeletonTruth> | Iterable<SkeletonTruth>, limitM = 0.3, stepMs = 100): Promise<CloseEncounters> {
+  const pairs = new Set<string>();
+  let pairInstants = 0;
+  let closestM = Infinity;
+  let next = -Infinity;
+  for await (const tick of skeletons) {
+    if (tick.ts < next) continue;
+    next = tick.ts + stepMs;
+    const here = tick.people.map((p) => {
+      const [l, r] = [p.keypoints[KP.left_hip], p.keypoints[KP.right_hip]];
+      return { id: p.personId, at: [(l[0] + r[0]) / 2, (l[1] + r[1]) / 2] };
+    });
+    for (let i = 0; i < here.length; i++)
+      for (let j = i + 1; j < here.length; j++) {
+        const d = Math.hypot(here[i].at[0] - here[j].at[0], here[i].at[1] - here[j].at[1]);
+        closestM = Math.min(closestM, d);
+        if (d < limitM) {
+          pairInstants++;
+          pairs.add([here[i].id, here[j].id].sort().join('|'));
         }
       }
   }

@@ -73,7 +73,9 @@ const MIN_APART_M = 0.3; // two people's floor centres never closer: their bodie
 const APART_MARGIN_M = 0.05; // kept on top, so sampling between instants does not hide a brush
 const STAY_MARGIN_MS = 500;
 const MAX_REPLANS = 6; // a person is planned again at most this often to find stays clear of everyone
+const MAX_DOOR_REPLANS = 20; // and this often while they would stand at the entry door with someone
 const SQUEEZE_MARGIN_M = 0.05; // squeezing out of a crowd, the way keeps this far inside the gaps
+const MAX_WAIT_ASIDES = 2; // times someone steps aside out of a passer-by's way before one walk, at most
 const PARTY_TOGETHER_MS = 3_000; // a party member comes to the door at most this long after the one before them left it
 const MAX_PARTY_REPLANS = 4; // a party is planned again at most this often to pass the entry together
 
@@ -120,7 +122,7 @@ export interface Simulation {
 
 type Transaction =
   | { kind: 'pick'; t: number; personId: string; laneId: string; quantity: number; startMs: number; endMs: number; rest?: { fromMs: number; durationMs: number; grams: number } }
-  | { kind: 'drop'; t: number; personId: string; productId?: string }
+  | { kind: 'drop'; t: number; personId: string; productId?: string; startMs: number; endMs: number }
   | { kind: 'put'; t: number; personId: string; laneId: string; quantity: number; productId?: string; startMs: number; endMs: number }
   | { kind: 'restock'; t: number; personId: string; laneId: string; quantity: number; startMs: number; endMs: number }
   | { kind: 'hand-off'; t: number; personId: string; toPersonId: string; quantity: number; productId?: string; startMs: number; endMs: number }
@@ -402,17 +404,23 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
     };
     let timeline = planPerson(person, stayAfterWalk);
     // A longer stay can leave no clear way at all: the try with the fewest warnings, then the fewest
-    // instants in someone's way, is kept.
+    // instants at the entry door with someone, then the fewest instants in someone's way, is kept.
     let meetings = stillMeetings(people, person.id, timeline);
-    const badness = () => (warnings.length - mark.warnings) * 1e6 + meetings.instants;
+    const badness = () => (warnings.length - mark.warnings) * 1e6 + meetings.atDoor * 1e3 + meetings.instants;
     let best = { badness: badness(), stays: new Map(stayAfterWalk), latest: true };
-    for (let attempt = 1; attempt <= MAX_REPLANS && meetings.instants > 0; attempt++) {
+    // Two people at the entry gate at once is what the gate cannot tell apart: that is tried longer,
+    // each try asking for a longer free door (so a later arrival), until one is found.
+    for (let attempt = 1; meetings.instants > 0 && (attempt <= MAX_REPLANS || (meetings.atDoor > 0 && attempt <= MAX_DOOR_REPLANS)); attempt++) {
       let longer = false;
       for (const [k, stay] of meetings.stays)
         if (stay > (stayAfterWalk.get(k) ?? 0)) {
           stayAfterWalk.set(k, stay);
           longer = true;
         }
+      if (!longer && meetings.atDoor > 0) {
+        stayAfterWalk.set(-1, (stayAfterWalk.get(-1) ?? 0) + YIELD_STEP_MS);
+        longer = true;
+      }
       if (!longer) break;
       rollBack();
       timeline = planPerson(person, stayAfterWalk);
@@ -498,6 +506,7 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
       meeting?: string,
       elsewhere: () => Vec2[] = () => [],
       holds = 0,
+      asides = 0,
     ): Vec2 => {
       let end = goal;
       if (Math.hypot(goal[0] - pos[0], goal[1] - pos[1]) > SAME_PLACE_M) {
@@ -524,12 +533,22 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
             if (Math.hypot(spot[0] - pos[0], spot[1] - pos[1]) < PERSONAL_SPACE_M) continue; // somewhere else
             const there = bestRoute(spot, SHELF_DWELL_GUESS_MS, meeting, true);
             if (there.wait === null) continue;
-            walkTo(spot, undefined, SHELF_DWELL_GUESS_MS, meeting, undefined, MAX_HOLDS);
-            return walkTo(goal, finalHeading, dwellMs, meeting, elsewhere, holds + 1);
+            walkTo(spot, undefined, SHELF_DWELL_GUESS_MS, meeting, undefined, MAX_HOLDS, MAX_WAIT_ASIDES);
+            return walkTo(goal, finalHeading, dwellMs, meeting, elsewhere, holds + 1, asides);
           }
         }
         // Last, before anyone walks through anyone: wait longer where this person is.
         for (let delay = MAX_YIELD_MS; chosen.wait === null && delay < MAX_PATIENCE_MS; delay += MAX_YIELD_MS) chosen = bestRoute(goal, dwellMs, meeting, true, delay);
+        // Someone planned before will pass right where this person would wait (they cannot know
+        // about a later person): wait a step aside, in free space, and go on from there. Not at the
+        // door, where whoever waits outside is unseen and only one stands at a time.
+        if (chosen.wait !== null && chosen.wait > 0 && asides < MAX_WAIT_ASIDES && walksSoFar > 0 && passesNear(people, person.id, pos, t, t + chosen.wait, meeting)) {
+          for (const spot of around(pos, [...STEP_ASIDE_RADII_M, ...HOLDING_RADII_M])) {
+            if (bestRoute(spot, chosen.wait, meeting, true).wait !== 0) continue;
+            walkTo(spot, undefined, chosen.wait, meeting, undefined, MAX_HOLDS, MAX_WAIT_ASIDES);
+            return walkTo(goal, finalHeading, dwellMs, meeting, elsewhere, holds, asides + 1);
+          }
+        }
         if (chosen.wait === null) warnings.push(`${person.id} found no clear way at ${((t - startMs) / 1000).toFixed(1)} s and walked through someone`);
         else stand(chosen.wait);
         const segment = chosen.walk(t);
@@ -688,7 +707,7 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
           stand(300);
           const onFloor: Vec3 = [pos[0] + Math.cos(heading) * DROP_AHEAD_M, pos[1] + Math.sin(heading) * DROP_AHEAD_M, DROP_HEIGHT_M];
           const seg = reach(onFloor, DROP_REACH_MS);
-          transactions.push({ kind: 'drop', t: seg.t0, personId: person.id, productId: action.product });
+          transactions.push({ kind: 'drop', t: seg.t0, personId: person.id, productId: action.product, startMs: seg.t0, endMs: seg.t1 });
           break;
         }
         case 'hand-off': {
@@ -773,17 +792,27 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
  * Where the person just planned stands still closer than MIN_APART_M (and a margin) to someone
  * planned before: how many sampled instants, and for each walk that brought them there (-1: at the
  * door, before any walk) how long they must find that spot clear to avoid it (to the start of their
- * next walk; at the door, just past the meeting, so they wait outside no longer than needed).
+ * next walk; at the door too, a wait for a clear way included: a door free only until the meeting
+ * lets them in just to stand there when the next person planned before them arrives). Instants at
+ * the door, stepping off it included, are also counted apart: two people at the gate at once is
+ * what the gate cannot tell apart.
  */
-function stillMeetings(people: ReadonlyMap<string, SimPerson>, personId: string, timeline: PersonTimeline): { instants: number; stays: Map<number, number> } {
+function stillMeetings(
+  people: ReadonlyMap<string, SimPerson>,
+  personId: string,
+  timeline: PersonTimeline,
+): { instants: number; atDoor: number; stays: Map<number, number> } {
   const walks = timeline.segments.filter((s) => s.kind === 'walk');
   const others = [...people.values()].filter((p) => p.id !== personId && p.timeline.exitMs >= timeline.enterMs && p.timeline.enterMs <= timeline.exitMs);
   const stays = new Map<number, number>();
   let instants = 0;
+  let atDoor = 0;
   let k = -1;
   for (let t = timeline.enterMs; t <= timeline.exitMs; t += CLEARANCE_SAMPLE_MS) {
     while (k + 1 < walks.length && walks[k + 1].t1 <= t) k++;
-    if (!timeline.stillAt(t)) continue;
+    // Walking away from the entry door counts as being at it: a walk that starts on someone (who
+    // came to the door a moment before) is let go as long as it only moves apart.
+    if (!timeline.stillAt(t) && k >= 0) continue;
     const here = timeline.placeAt(t).at;
     const inTheWay = others.some((o) => {
       if (!o.timeline.present(t)) return false;
@@ -792,11 +821,12 @@ function stillMeetings(people: ReadonlyMap<string, SimPerson>, personId: string,
     });
     if (!inTheWay) continue;
     instants++;
-    const until = k < 0 ? t : walks[k + 1]?.t0 ?? timeline.exitMs;
+    if (k < 0) atDoor++;
+    const until = walks[k + 1]?.t0 ?? timeline.exitMs;
     const stay = until - (k < 0 ? timeline.enterMs : walks[k].t1) + STAY_MARGIN_MS;
     stays.set(k, Math.max(stays.get(k) ?? 0, stay));
   }
-  return { instants, stays };
+  return { instants, atDoor, stays };
 }
 
 /**
@@ -926,6 +956,19 @@ function waitForClearWay(
     blocker = found;
   }
   return null;
+}
+
+/** Whether anyone planned so far (but `meeting`) comes closer than MIN_APART_M (and a margin) to `spot` between `from` and `to`. */
+function passesNear(people: ReadonlyMap<string, SimPerson>, personId: string, spot: Vec2, from: number, to: number, meeting?: string): boolean {
+  for (const other of people.values()) {
+    if (other.id === personId || other.id === meeting || other.timeline.exitMs < from || other.timeline.enterMs > to) continue;
+    for (let t = from; t <= to; t += CLEARANCE_SAMPLE_MS) {
+      if (!other.timeline.present(t)) continue;
+      const at = other.timeline.placeAt(t).at;
+      if (Math.hypot(at[0] - spot[0], at[1] - spot[1]) < MIN_APART_M + APART_MARGIN_M) return true;
+    }
+  }
+  return false;
 }
 
 /** Where the people planned so far stand still (not walking) at `t`. */
@@ -1125,10 +1168,18 @@ function replayTransactions(
       }
       case 'drop': {
         // The item goes to the floor and back into the hand: the receipt keeps it, no shelf sees it.
+        // The truth says so, for the visit that took it off the shelf (the one it is charged to).
         const hand = carried.get(tx.personId)!;
         const productId = tx.productId ?? hand.at(-1)?.productId;
-        if (!hand.some((item) => item.productId === productId))
+        const item = hand.findLast((held) => held.productId === productId);
+        if (!item) {
           warnings.push(`${tx.personId} wanted to drop ${productId ?? 'something'} at ${tx.t} but carried none`);
+          break;
+        }
+        actions.push({
+          actionId: `a-${++actionCounter}`, kind: 'drop', startMs: tx.startMs, endMs: tx.endMs, personId: tx.personId,
+          ...(item.pickedByVisit ? { visitId: item.pickedByVisit } : {}), productId: item.productId, quantity: 1,
+        });
         break;
       }
       case 'lean': {
