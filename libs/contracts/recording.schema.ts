@@ -114,7 +114,11 @@ export const VisitTruth = z.strictObject({
 
 export const ActionTruth = z.strictObject({
   actionId: z.string().min(1),
-  kind: z.enum(['pick', 'put', 'hand-off']),
+  kind: z
+    .enum(['pick', 'put', 'hand-off', 'drop'])
+    .describe(
+      'pick and put: on a lane; hand-off: from one shopper to another; drop: an item fell to the floor and its holder picked it up again (no shelf saw it, and it stays on the receipt of the visit that took it off the shelf).',
+    ),
   startMs: StoreClockMs,
   endMs: StoreClockMs,
   personId: Id.optional().describe('Who did it, when known.'),

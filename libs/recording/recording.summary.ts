@@ -11,7 +11,7 @@ export interface RecordingSummary {
   cameras: Array<{ cameraId: string; frames: number; fps: number; videoBytes: number }>;
   loadCells: { shelves: number; cells: number; samples: number };
   gateEvents: { scans: number; openings: number };
-  truth: { visits: number; picks: number; puts: number; handOffs: number; receipts: number; totalCents: number; skeletonTicks: number };
+  truth: { visits: number; picks: number; puts: number; handOffs: number; drops: number; receipts: number; totalCents: number; skeletonTicks: number };
   bytes: number;
 }
 
@@ -47,11 +47,12 @@ export async function summariseRecording(dir: string): Promise<RecordingSummary>
     if (gate.topic === 'gate.qr-scanned') gateEvents.scans++;
     else gateEvents.openings++;
   }
-  const truth = { visits: 0, picks: 0, puts: 0, handOffs: 0, receipts: 0, totalCents: 0, skeletonTicks: 0 };
+  const truth = { visits: 0, picks: 0, puts: 0, handOffs: 0, drops: 0, receipts: 0, totalCents: 0, skeletonTicks: 0 };
   for await (const action of recording.truthActions()) {
     if (action.kind === 'pick') truth.picks++;
     else if (action.kind === 'put') truth.puts++;
-    else truth.handOffs++;
+    else if (action.kind === 'hand-off') truth.handOffs++;
+    else truth.drops++;
   }
   for await (const receipt of recording.truthReceipts()) {
     truth.receipts++;
@@ -81,7 +82,7 @@ export function formatSummary(s: RecordingSummary): string {
     `  cameras: ${s.cameras.length ? s.cameras.map((c) => `${c.cameraId} ${c.frames} frames @ ${c.fps} fps (${mb(c.videoBytes)})`).join(', ') : 'none'}`,
     `  load cells: ${s.loadCells.cells} cells on ${s.loadCells.shelves} shelves, ${s.loadCells.samples} samples`,
     `  gates: ${s.gateEvents.scans} QR scans, ${s.gateEvents.openings} openings`,
-    `  truth: ${s.truth.visits} visits, ${s.truth.picks} picks, ${s.truth.puts} puts, ${s.truth.handOffs} hand-offs, ` +
+    `  truth: ${s.truth.visits} visits, ${s.truth.picks} picks, ${s.truth.puts} puts, ${s.truth.handOffs} hand-offs, ${s.truth.drops} drops, ` +
       `${s.truth.receipts} receipts worth ${(s.truth.totalCents / 100).toFixed(2)}, ${s.truth.skeletonTicks} skeleton ticks`,
   ].join('\n');
 }

@@ -4,7 +4,9 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { indexStore, KP, loadStore, ReceiptTruth, SCENARIO_TAGS, VisitTruth, type StoreIndex } from '../contracts/index.ts';
-import { openRecording } from '../recording/index.ts';
+import { scoreReceipts } from '../cart/receipts.eval.ts';
+import { collect, openRecording } from '../recording/index.ts';
+import { scoreShelfEvents } from '../shelf/shelf.eval.ts';
 import { laneAccess } from './floor.map.ts';
 import { simulateShelfLoadCells } from './loadcell.sim.ts';
 import { writeSimulation } from './recording.sim.ts';
@@ -85,6 +87,31 @@ test('tags and visit kinds reach visits.jsonl; old truth lines without them stil
   assert.equal(ReceiptTruth.parse({ visitId: 'v-nico', lines: [], totalCents: 0 }).accountId, undefined);
 });
 
+test('a drop in a recording\'s truth is scored as the rules say: the item stays on the receipt of the visit that picked it, and no shelf owes an event for it', async () => {
+  const sim = await run('dropped-item');
+  const dir = await mkdtemp(path.join(tmpdir(), 'walkout-drop-'));
+  await writeSimulation(sim, dir, { seed: 1, quiet: true });
+  const recording = await openRecording(dir);
+  const actions = await collect(recording.truthActions());
+  assert.deepEqual(actions.map((a) => a.kind), ['pick', 'drop', 'pick'], 'the drop is written and read back');
+  const visits = await collect(recording.truthVisits());
+  const receipts = await collect(recording.truthReceipts());
+  const lines = receipts[0].lines.map((l) => ({ ...l, totalCents: l.quantity * l.unitPriceCents }));
+  // The receipt the rules ask for: both picks charged, the dropped bottle among them.
+  const charged = {
+    schemaVersion: 1 as const, eventId: 'receipt/v-ivo', storeId: 'kiosk', ts: visits[0].exitMs, visitId: 'v-ivo', receiptId: 'receipt-v-ivo',
+    accountId: 'acct-ivo', exitMs: visits[0].exitMs, lines, pending: [], totalCents: lines.reduce((s, l) => s + l.totalCents, 0),
+  };
+  const pipeline = { receipts: [charged], attributions: [], reviews: [], shelfEvents: [] };
+  assert.equal(scoreReceipts({ visits, receipts, actions }, pipeline).exactMatch, 1);
+  // Without the true receipt, the visit's picks less its puts: the drop takes nothing away.
+  assert.equal(scoreReceipts({ visits, receipts: [], actions }, pipeline).exactMatch, 1);
+  const dropped = { ...charged, lines: lines.filter((l) => l.productId !== actions[1].productId) };
+  assert.equal(scoreReceipts({ visits, receipts: [], actions }, { ...pipeline, receipts: [dropped] }).exactMatch, 0, 'a receipt without the dropped item is wrong');
+  // Shelf perception is owed the two picks only.
+  assert.equal(scoreShelfEvents(recording.index, [], actions).actions, 2);
+});
+
 test('a dropped item is picked up again and stays on the receipt; the shelf saw only the pick', async () => {
   const sim = await run('dropped-item');
   assert.deepEqual(receiptOf(sim, 'v-ivo'), { 'p-0018': 1, 'p-0020': 1 });
@@ -92,9 +119,13 @@ test('a dropped item is picked up again and stays on the receipt; the shelf saw 
   const waterShelf = index.lanes.get('g1-s4-l2')!.shelf.id;
   const changes = sim.plateChanges.get(waterShelf)!;
   assert.ok(changes.every((c) => c.kind === 'pick'), 'no put and no lean on the water shelf');
-  assert.deepEqual(sim.actions.filter((a) => a.personId === 'ivo').map((a) => a.kind), ['pick', 'pick']);
-  // Between the two picks, ivo bends down to the floor for the bottle.
-  const [first, second] = sim.actions.filter((a) => a.personId === 'ivo');
+  // The drop is in the truth, on the visit that took the bottle off the shelf, with no shelf.
+  const ivos = sim.actions.filter((a) => a.personId === 'ivo');
+  assert.deepEqual(ivos.map((a) => a.kind), ['pick', 'drop', 'pick']);
+  assert.deepEqual([ivos[1].visitId, ivos[1].productId, ivos[1].quantity, ivos[1].shelfId], ['v-ivo', ivos[0].productId, 1, undefined]);
+  // Between the two picks, ivo bends down to the floor for the bottle: during the drop.
+  const [first, , second] = ivos;
+  assert.ok(ivos[1].startMs >= first.endMs && ivos[1].endMs <= second.startMs);
   const ivo = sim.people.find((p) => p.id === 'ivo')!;
   let lowest = Infinity;
   for (let t = first.endMs; t < second.startMs; t += 20) {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { indexStore, loadStore, type StoreIndex } from '../contracts/index.ts';
 import { loadScenario } from './scenario.load.ts';
-import { closeEncounters, reachMisses, REACH_TOLERANCE_M } from './sim.checks.ts';
+import { closeEncounters, closeEncountersInTruth, reachMisses, REACH_TOLERANCE_M } from './sim.checks.ts';
+import { simulatedSkeletons } from '../visits/simulated-skeletons.sim.ts';
 import { simulate } from './store.sim.ts';
 
 const fixture = (p: string) => new URL(`../../fixtures/${p}`, import.meta.url).pathname;
@@ -44,4 +45,18 @@ test('close encounters count pairs of people nearer than the limit', async () =>
   const wide = closeEncounters(sim, 5);
   assert.equal(wide.pairs, 1, 'the two shoppers are within 5 m of each other at some point');
   assert.ok(wide.pairInstants > 0 && wide.closestM >= 0.3);
+});
+
+test('close encounters in a recording\'s skeleton truth: the same people, the same pairs, between the hips', async () => {
+  const sim = await run('standing-close');
+  const skeletons = simulatedSkeletons(sim);
+  for (const limitM of [0.3, 0.6, 1, 5]) {
+    const fromTruth = await closeEncountersInTruth(skeletons, limitM);
+    const fromSim = closeEncounters(sim, limitM);
+    assert.equal(fromTruth.pairs, fromSim.pairs, `pairs within ${limitM} m`);
+    assert.ok(Math.abs(fromTruth.closestM - fromSim.closestM) < 0.1, `closest ${fromTruth.closestM.toFixed(2)} m against ${fromSim.closestM.toFixed(2)} m`);
+  }
+  // Two bodies drawn into one spot are found.
+  const merged = skeletons.map((tick) => ({ ...tick, people: tick.people.map((p, i) => (i === 1 ? { ...p, keypoints: tick.people[0].keypoints } : p)) }));
+  assert.ok((await closeEncountersInTruth(merged, 0.3)).pairs >= 1);
 });

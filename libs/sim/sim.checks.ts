@@ -1,4 +1,4 @@
-import { KP } from '../contracts/index.ts';
+import { KP, type SkeletonTruth } from '../contracts/index.ts';
 import { distanceToBox } from '../contracts/store.frame.ts';
 import type { Simulation } from './store.sim.ts';
 
@@ -51,22 +51,42 @@ export interface CloseEncounters {
   closestM: number;
 }
 
+/** Counts the pairs among people at one instant closer than `limitM`, into `tally`. */
+function tallyInstant(here: ReadonlyArray<{ id: string; at: readonly number[] }>, limitM: number, tally: { pairs: Set<string>; pairInstants: number; closestM: number }) {
+  for (let i = 0; i < here.length; i++)
+    for (let j = i + 1; j < here.length; j++) {
+      const d = Math.hypot(here[i].at[0] - here[j].at[0], here[i].at[1] - here[j].at[1]);
+      tally.closestM = Math.min(tally.closestM, d);
+      if (d < limitM) {
+        tally.pairInstants++;
+        tally.pairs.add([here[i].id, here[j].id].sort().join('|'));
+      }
+    }
+}
+
 /** Pairs of people whose floor centres come closer than `limitM`, sampled every `stepMs`. */
 export function closeEncounters(sim: Simulation, limitM = 0.3, stepMs = 100): CloseEncounters {
-  const pairs = new Set<string>();
-  let pairInstants = 0;
-  let closestM = Infinity;
-  for (let t = sim.startMs; t <= sim.endMs; t += stepMs) {
-    const here = sim.people.filter((p) => p.timeline.present(t)).map((p) => ({ id: p.id, at: p.timeline.placeAt(t).at }));
-    for (let i = 0; i < here.length; i++)
-      for (let j = i + 1; j < here.length; j++) {
-        const d = Math.hypot(here[i].at[0] - here[j].at[0], here[i].at[1] - here[j].at[1]);
-        closestM = Math.min(closestM, d);
-        if (d < limitM) {
-          pairInstants++;
-          pairs.add(`${here[i].id}|${here[j].id}`);
-        }
-      }
+  const tally = { pairs: new Set<string>(), pairInstants: 0, closestM: Infinity };
+  for (let t = sim.startMs; t <= sim.endMs; t += stepMs)
+    tallyInstant(sim.people.filter((p) => p.timeline.present(t)).map((p) => ({ id: p.id, at: p.timeline.placeAt(t).at })), limitM, tally);
+  return { pairs: tally.pairs.size, pairInstants: tally.pairInstants, closestM: tally.closestM };
+}
+
+/**
+ * The same count over a recording's skeleton truth, for any recording (no simulation at hand): each
+ * person's floor centre is between the hips, ticks taken at most every `stepMs`.
+ */
+export async function closeEncountersInTruth(skeletons: AsyncIterable<SkeletonTruth> | Iterable<SkeletonTruth>, limitM = 0.3, stepMs = 100): Promise<CloseEncounters> {
+  const tally = { pairs: new Set<string>(), pairInstants: 0, closestM: Infinity };
+  let next = -Infinity;
+  for await (const tick of skeletons) {
+    if (tick.ts < next) continue;
+    next = tick.ts + stepMs;
+    const here = tick.people.map((p) => {
+      const [left, right] = [p.keypoints[KP.left_hip], p.keypoints[KP.right_hip]];
+      return { id: p.personId, at: [(left[0] + right[0]) / 2, (left[1] + right[1]) / 2] };
+    });
+    tallyInstant(here, limitM, tally);
   }
-  return { pairs: pairs.size, pairInstants, closestM };
+  return { pairs: tally.pairs.size, pairInstants: tally.pairInstants, closestM: tally.closestM };
 }

@@ -73,7 +73,11 @@ const MIN_APART_M = 0.3; // two people's floor centres never closer: their bodie
 const APART_MARGIN_M = 0.05; // kept on top, so sampling between instants does not hide a brush
 const STAY_MARGIN_MS = 500;
 const MAX_REPLANS = 6; // a person is planned again at most this often to find stays clear of everyone
+const MAX_DOOR_REPLANS = 20; // and this often while they would stand at the entry door with someone
 const SQUEEZE_MARGIN_M = 0.05; // squeezing out of a crowd, the way keeps this far inside the gaps
+const MAX_WAIT_ASIDES = 2; // times someone steps aside out of a passer-by's way before one walk, at most
+const PARTY_TOGETHER_MS = 3_000; // a party member comes to the door at most this long after the one before them left it
+const MAX_PARTY_REPLANS = 4; // a party is planned again at most this often to pass the entry together
 
 export interface SimPerson {
   id: string;
@@ -118,7 +122,7 @@ export interface Simulation {
 
 type Transaction =
   | { kind: 'pick'; t: number; personId: string; laneId: string; quantity: number; startMs: number; endMs: number; rest?: { fromMs: number; durationMs: number; grams: number } }
-  | { kind: 'drop'; t: number; personId: string; productId?: string }
+  | { kind: 'drop'; t: number; personId: string; productId?: string; startMs: number; endMs: number }
   | { kind: 'put'; t: number; personId: string; laneId: string; quantity: number; productId?: string; startMs: number; endMs: number }
   | { kind: 'restock'; t: number; personId: string; laneId: string; quantity: number; startMs: number; endMs: number }
   | { kind: 'hand-off'; t: number; personId: string; toPersonId: string; quantity: number; productId?: string; startMs: number; endMs: number }
@@ -173,10 +177,15 @@ function recordingEnd(scenario: Scenario, people: readonly SimPerson[]): number 
 /**
  * People who receive a hand-off are planned before those who give, so the giver can walk to them; the
  * person a tailgater follows is planned before the tailgater, who comes in right behind them; a payer
- * is planned before their companions, who can only pass the gate once the payer has scanned.
+ * is planned before their companions, who can only pass the gate once the payer has scanned. Those
+ * who come in on someone's scan or behind them are planned right after that person, before anyone
+ * else: people planned in between would take the door first, and a payer planned early (to receive a
+ * hand-off) could shop and leave while the party still queued outside.
  */
 function planningOrder(people: ScenarioPerson[]): ScenarioPerson[] {
   const byId = new Map(people.map((p) => [p.id, p]));
+  const followers = new Map<string, ScenarioPerson[]>();
+  for (const p of people) if (p.role === 'tailgater' || p.role === 'companion') followers.set(p.with!, [...(followers.get(p.with!) ?? []), p]);
   const order: ScenarioPerson[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (p: ScenarioPerson, chain: string[]) => {
@@ -188,6 +197,7 @@ function planningOrder(people: ScenarioPerson[]): ScenarioPerson[] {
     for (const a of p.actions) if (a.do === 'hand-off') visit(byId.get(a.to)!, [...chain, p.id]);
     state.set(p.id, 'done');
     order.push(p);
+    for (const follower of followers.get(p.id) ?? []) visit(follower, [...chain, p.id]);
   };
   for (const p of people) visit(p, []);
   return order;
@@ -342,12 +352,49 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
   const visitOf = (p: ScenarioPerson) =>
     p.role === 'shopper' || p.role === 'tailgater' ? `v-${p.id}` : p.role === 'companion' ? `v-${p.with!}` : undefined;
 
-  for (const person of planningOrder(scenario.people)) {
-    // Planned one after another, a person does not know at first how long those planned before them
-    // will keep passing by: plan them, find where they would stand in the way of someone planned
-    // earlier (who walks through that spot), make the walk that brought them there wait until the
-    // spot stays clear for the whole stay, and plan them again.
-    const stayAfterWalk = new Map<number, number>();
+  // A party (a payer, then whoever comes in on their scan or behind them) passes the entry together:
+  // when one of them would wait outside long after the one before them went in (people planned
+  // earlier keep coming to the door), the payer is planned again waiting for a longer free door.
+  const order = planningOrder(scenario.people);
+  for (let i = 0; i < order.length; ) {
+    const leader = order[i];
+    let size = 1;
+    while (i + size < order.length && order[i + size].with === leader.id) size++;
+    const party = order.slice(i, i + size);
+    i += size;
+    if (size === 1) {
+      planClearOfOthers(leader, 0);
+      continue;
+    }
+    const mark = { gateLines: gateLines.length, transactions: transactions.length, warnings: warnings.length, occupied: occupied.length, waits: waits.map((w) => ({ ...w })) };
+    let partyDoorMs = 0;
+    for (let attempt = 0; ; attempt++) {
+      for (const member of party) planClearOfOthers(member, member === leader ? partyDoorMs : 0);
+      const apart = partyApart(party.map((p) => people.get(p.id)!.timeline));
+      if (apart.lagMs <= PARTY_TOGETHER_MS || attempt === MAX_PARTY_REPLANS) break;
+      gateLines.length = mark.gateLines;
+      transactions.length = mark.transactions;
+      warnings.length = mark.warnings;
+      occupied.length = mark.occupied;
+      waits.splice(0, waits.length, ...mark.waits.map((w) => ({ ...w })));
+      for (const member of party) {
+        people.delete(member.id);
+        gateOpenedAt.delete(member.id);
+      }
+      partyDoorMs = Math.max(2 * partyDoorMs, apart.doorMs);
+    }
+  }
+  return { people, gateLines, transactions, warnings, waits };
+
+  /**
+   * Plans one person clear of everyone planned before. Planned one after another, a person does not
+   * know at first how long those planned before them will keep passing by: plan them, find where
+   * they would stand in the way of someone planned earlier (who walks through that spot), make the
+   * walk that brought them there wait until the spot stays clear for the whole stay, and plan them
+   * again. `doorMs`: how long the entry must be free when they arrive (their party's time there).
+   */
+  function planClearOfOthers(person: ScenarioPerson, doorMs: number) {
+    const stayAfterWalk = new Map<number, number>(doorMs > 0 ? [[-1, doorMs]] : []);
     const mark = { gateLines: gateLines.length, transactions: transactions.length, warnings: warnings.length, waits: waits.map((w) => ({ ...w })) };
     const rollBack = () => {
       gateLines.length = mark.gateLines;
@@ -357,17 +404,23 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
     };
     let timeline = planPerson(person, stayAfterWalk);
     // A longer stay can leave no clear way at all: the try with the fewest warnings, then the fewest
-    // instants in someone's way, is kept.
+    // instants at the entry door with someone, then the fewest instants in someone's way, is kept.
     let meetings = stillMeetings(people, person.id, timeline);
-    const badness = () => (warnings.length - mark.warnings) * 1e6 + meetings.instants;
+    const badness = () => (warnings.length - mark.warnings) * 1e6 + meetings.atDoor * 1e3 + meetings.instants;
     let best = { badness: badness(), stays: new Map(stayAfterWalk), latest: true };
-    for (let attempt = 1; attempt <= MAX_REPLANS && meetings.instants > 0; attempt++) {
+    // Two people at the entry gate at once is what the gate cannot tell apart: that is tried longer,
+    // each try asking for a longer free door (so a later arrival), until one is found.
+    for (let attempt = 1; meetings.instants > 0 && (attempt <= MAX_REPLANS || (meetings.atDoor > 0 && attempt <= MAX_DOOR_REPLANS)); attempt++) {
       let longer = false;
       for (const [k, stay] of meetings.stays)
         if (stay > (stayAfterWalk.get(k) ?? 0)) {
           stayAfterWalk.set(k, stay);
           longer = true;
         }
+      if (!longer && meetings.atDoor > 0) {
+        stayAfterWalk.set(-1, (stayAfterWalk.get(-1) ?? 0) + YIELD_STEP_MS);
+        longer = true;
+      }
       if (!longer) break;
       rollBack();
       timeline = planPerson(person, stayAfterWalk);
@@ -382,7 +435,6 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
     // Where this person stood still, and when: people planned later keep out of these spots.
     for (const seg of timeline.segments) if (seg.kind !== 'walk') occupied.push({ personId: person.id, at: seg.at, t0: seg.t0, t1: seg.t1 });
   }
-  return { people, gateLines, transactions, warnings, waits };
 
   /** One person's movements, keeping clear of those planned before; `stayAfterWalk`: how long to stay clear after the n-th walk. */
   function planPerson(person: ScenarioPerson, stayAfterWalk: ReadonlyMap<number, number>): PersonTimeline {
@@ -454,6 +506,7 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
       meeting?: string,
       elsewhere: () => Vec2[] = () => [],
       holds = 0,
+      asides = 0,
     ): Vec2 => {
       let end = goal;
       if (Math.hypot(goal[0] - pos[0], goal[1] - pos[1]) > SAME_PLACE_M) {
@@ -480,12 +533,22 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
             if (Math.hypot(spot[0] - pos[0], spot[1] - pos[1]) < PERSONAL_SPACE_M) continue; // somewhere else
             const there = bestRoute(spot, SHELF_DWELL_GUESS_MS, meeting, true);
             if (there.wait === null) continue;
-            walkTo(spot, undefined, SHELF_DWELL_GUESS_MS, meeting, undefined, MAX_HOLDS);
-            return walkTo(goal, finalHeading, dwellMs, meeting, elsewhere, holds + 1);
+            walkTo(spot, undefined, SHELF_DWELL_GUESS_MS, meeting, undefined, MAX_HOLDS, MAX_WAIT_ASIDES);
+            return walkTo(goal, finalHeading, dwellMs, meeting, elsewhere, holds + 1, asides);
           }
         }
         // Last, before anyone walks through anyone: wait longer where this person is.
         for (let delay = MAX_YIELD_MS; chosen.wait === null && delay < MAX_PATIENCE_MS; delay += MAX_YIELD_MS) chosen = bestRoute(goal, dwellMs, meeting, true, delay);
+        // Someone planned before will pass right where this person would wait (they cannot know
+        // about a later person): wait a step aside, in free space, and go on from there. Not at the
+        // door, where whoever waits outside is unseen and only one stands at a time.
+        if (chosen.wait !== null && chosen.wait > 0 && asides < MAX_WAIT_ASIDES && walksSoFar > 0 && passesNear(people, person.id, pos, t, t + chosen.wait, meeting)) {
+          for (const spot of around(pos, [...STEP_ASIDE_RADII_M, ...HOLDING_RADII_M])) {
+            if (bestRoute(spot, chosen.wait, meeting, true).wait !== 0) continue;
+            walkTo(spot, undefined, chosen.wait, meeting, undefined, MAX_HOLDS, MAX_WAIT_ASIDES);
+            return walkTo(goal, finalHeading, dwellMs, meeting, elsewhere, holds, asides + 1);
+          }
+        }
         if (chosen.wait === null) warnings.push(`${person.id} found no clear way at ${((t - startMs) / 1000).toFixed(1)} s and walked through someone`);
         else stand(chosen.wait);
         const segment = chosen.walk(t);
@@ -644,7 +707,7 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
           stand(300);
           const onFloor: Vec3 = [pos[0] + Math.cos(heading) * DROP_AHEAD_M, pos[1] + Math.sin(heading) * DROP_AHEAD_M, DROP_HEIGHT_M];
           const seg = reach(onFloor, DROP_REACH_MS);
-          transactions.push({ kind: 'drop', t: seg.t0, personId: person.id, productId: action.product });
+          transactions.push({ kind: 'drop', t: seg.t0, personId: person.id, productId: action.product, startMs: seg.t0, endMs: seg.t1 });
           break;
         }
         case 'hand-off': {
@@ -729,17 +792,27 @@ function planEveryone(scenario: Scenario, index: StoreIndex, floor: FloorMap, ra
  * Where the person just planned stands still closer than MIN_APART_M (and a margin) to someone
  * planned before: how many sampled instants, and for each walk that brought them there (-1: at the
  * door, before any walk) how long they must find that spot clear to avoid it (to the start of their
- * next walk; at the door, just past the meeting, so they wait outside no longer than needed).
+ * next walk; at the door too, a wait for a clear way included: a door free only until the meeting
+ * lets them in just to stand there when the next person planned before them arrives). Instants at
+ * the door, stepping off it included, are also counted apart: two people at the gate at once is
+ * what the gate cannot tell apart.
  */
-function stillMeetings(people: ReadonlyMap<string, SimPerson>, personId: string, timeline: PersonTimeline): { instants: number; stays: Map<number, number> } {
+function stillMeetings(
+  people: ReadonlyMap<string, SimPerson>,
+  personId: string,
+  timeline: PersonTimeline,
+): { instants: number; atDoor: number; stays: Map<number, number> } {
   const walks = timeline.segments.filter((s) => s.kind === 'walk');
   const others = [...people.values()].filter((p) => p.id !== personId && p.timeline.exitMs >= timeline.enterMs && p.timeline.enterMs <= timeline.exitMs);
   const stays = new Map<number, number>();
   let instants = 0;
+  let atDoor = 0;
   let k = -1;
   for (let t = timeline.enterMs; t <= timeline.exitMs; t += CLEARANCE_SAMPLE_MS) {
     while (k + 1 < walks.length && walks[k + 1].t1 <= t) k++;
-    if (!timeline.stillAt(t)) continue;
+    // Walking away from the entry door counts as being at it: a walk that starts on someone (who
+    // came to the door a moment before) is let go as long as it only moves apart.
+    if (!timeline.stillAt(t) && k >= 0) continue;
     const here = timeline.placeAt(t).at;
     const inTheWay = others.some((o) => {
       if (!o.timeline.present(t)) return false;
@@ -748,11 +821,28 @@ function stillMeetings(people: ReadonlyMap<string, SimPerson>, personId: string,
     });
     if (!inTheWay) continue;
     instants++;
-    const until = k < 0 ? t : walks[k + 1]?.t0 ?? timeline.exitMs;
+    if (k < 0) atDoor++;
+    const until = walks[k + 1]?.t0 ?? timeline.exitMs;
     const stay = until - (k < 0 ? timeline.enterMs : walks[k].t1) + STAY_MARGIN_MS;
     stays.set(k, Math.max(stays.get(k) ?? 0, stay));
   }
-  return { instants, stays };
+  return { instants, atDoor, stays };
+}
+
+/**
+ * How far apart a party passed the entry: the longest any member came to the door after the one
+ * before them left it (their first walk), and how long the door was theirs from the first arrival to
+ * the last departure with the waits outside left out, which is what the payer must find free.
+ */
+function partyApart(timelines: readonly PersonTimeline[]): { lagMs: number; doorMs: number } {
+  const leftDoor = (timeline: PersonTimeline) => timeline.segments.find((s) => s.kind === 'walk')?.t0 ?? timeline.exitMs;
+  let lagMs = 0;
+  let doorMs = 0;
+  timelines.forEach((timeline, k) => {
+    doorMs += leftDoor(timeline) - timeline.enterMs;
+    if (k > 0) lagMs = Math.max(lagMs, timeline.enterMs - leftDoor(timelines[k - 1]));
+  });
+  return { lagMs, doorMs };
 }
 
 /** Which side of someone standing at `at`, facing `heading`, a point is on. */
@@ -866,6 +956,19 @@ function waitForClearWay(
     blocker = found;
   }
   return null;
+}
+
+/** Whether anyone planned so far (but `meeting`) comes closer than MIN_APART_M (and a margin) to `spot` between `from` and `to`. */
+function passesNear(people: ReadonlyMap<string, SimPerson>, personId: string, spot: Vec2, from: number, to: number, meeting?: string): boolean {
+  for (const other of people.values()) {
+    if (other.id === personId || other.id === meeting || other.timeline.exitMs < from || other.timeline.enterMs > to) continue;
+    for (let t = from; t <= to; t += CLEARANCE_SAMPLE_MS) {
+      if (!other.timeline.present(t)) continue;
+      const at = other.timeline.placeAt(t).at;
+      if (Math.hypot(at[0] - spot[0], at[1] - spot[1]) < MIN_APART_M + APART_MARGIN_M) return true;
+    }
+  }
+  return false;
 }
 
 /** Where the people planned so far stand still (not walking) at `t`. */
@@ -1069,10 +1172,18 @@ function replayTransactions(
       }
       case 'drop': {
         // The item goes to the floor and back into the hand: the receipt keeps it, no shelf sees it.
+        // The truth says so, for the visit that took it off the shelf (the one it is charged to).
         const hand = carried.get(tx.personId)!;
         const productId = tx.productId ?? hand.at(-1)?.productId;
-        if (!hand.some((item) => item.productId === productId))
+        const item = hand.findLast((held) => held.productId === productId);
+        if (!item) {
           warnings.push(`${tx.personId} wanted to drop ${productId ?? 'something'} at ${tx.t} but carried none`);
+          break;
+        }
+        actions.push({
+          actionId: `a-${++actionCounter}`, kind: 'drop', startMs: tx.startMs, endMs: tx.endMs, personId: tx.personId,
+          ...(item.pickedByVisit ? { visitId: item.pickedByVisit } : {}), productId: item.productId, quantity: 1,
+        });
         break;
       }
       case 'lean': {

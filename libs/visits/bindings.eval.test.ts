@@ -1,7 +1,12 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { SCHEMA_VERSION, type SkeletonTruth, type Vec3 } from '../contracts/index.ts';
-import { scoreBindings, truthPeopleRoles } from './bindings.eval.ts';
+import { indexStore, loadStore, SCHEMA_VERSION, type SkeletonTruth, type Vec3 } from '../contracts/index.ts';
+import { collect } from '../recording/index.ts';
+import { truthPeopleFrom } from '../replay/people-truth.source.ts';
+import { parseScenario } from '../sim/scenario.load.ts';
+import { simulate } from '../sim/store.sim.ts';
+import { arrivalOrder, runBinder, scoreBindings, truthPeopleRoles } from './bindings.eval.ts';
+import { simulatedSkeletons } from './simulated-skeletons.sim.ts';
 import type { BinderOutput } from './visit.binder.ts';
 
 const T0 = 1_780_000_000_000;
@@ -69,4 +74,33 @@ test('a tailgater is bound right on an anonymous visit of their own, whatever th
   assert.deepEqual(onAnn.wrong.map((w) => [w.personId, w.got]), [['tim', 'v-ann']]);
   const shared = scoreBindings(truth, personOfTrack, [started('v-ann', 'shopper'), started('anon-x', 'anonymous'), bound('v-ann', 'truth-ann'), bound('anon-x', 'truth-bob'), bound('anon-x', 'truth-tim')]);
   assert.ok(shared.wrong.some((w) => w.personId === 'tim'));
+});
+
+test('a party passes a busy entry together, so the companion is on the payer\'s visit and not taken for a tailgater', async () => {
+  const index = indexStore(await loadStore(new URL('../../fixtures/stores/kiosk.json', import.meta.url).pathname));
+  // People listed (so planned) before the party come to the door at 0 s, then every 2.5 s from 4 s:
+  // the door is free long enough for one person once, then never for 20 s. The payer, who only
+  // walks through, is out of the store within seconds.
+  const queue = Array.from({ length: 10 }, (_, k) => ({ id: `q${k}`, accountId: `acct-q${k}`, arriveAtS: k === 0 ? 0 : 4 + 2.5 * (k - 1), actions: [{ do: 'leave' }] }));
+  const scenario = parseScenario(
+    {
+      schemaVersion: 1, name: 'busy-door-party', description: '', store: 'kiosk',
+      people: [
+        ...queue,
+        { id: 'pat', accountId: 'acct-pat', arriveAtS: 1, actions: [{ do: 'leave' }] },
+        { id: 'kid', role: 'companion', with: 'pat', arriveAtS: 1.5, actions: [{ do: 'leave' }] },
+      ],
+    },
+    'busy-door-party.json',
+  );
+  const sim = simulate(scenario, index, 1);
+  const [pat, kid] = ['pat', 'kid'].map((id) => sim.people.find((p) => p.id === id)!.timeline);
+  const patLeftDoor = pat.segments.find((s) => s.kind === 'walk')!.t0;
+  assert.ok(kid.enterMs - patLeftDoor <= 3_000, `the companion came to the door ${(kid.enterMs - patLeftDoor) / 1000} s after the payer went in`);
+  const skeletons = simulatedSkeletons(sim);
+  const people = truthPeopleFrom(index.store, skeletons, { seed: 7 });
+  const { outputs } = runBinder(index, arrivalOrder(sim.gateLines, await collect(people)));
+  const score = scoreBindings({ people: truthPeopleRoles(skeletons), payers: new Set(sim.visits.map((v) => v.personIds[0])) }, people.personOfTrack, outputs);
+  assert.deepEqual(score.wrong, []);
+  assert.equal(score.reviews.tailgating ?? 0, 0);
 });

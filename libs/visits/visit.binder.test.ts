@@ -8,7 +8,7 @@ import { simulate } from '../sim/store.sim.ts';
 import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
 import { arrivalOrder, runBinder, scoreBindings, truthPeopleRoles } from './bindings.eval.ts';
 import { simulatedSkeletons } from './simulated-skeletons.sim.ts';
-import { CROSSING_DECIDE_MS, LOST_TIMEOUT_MS, VisitBinder, type BinderOutput } from './visit.binder.ts';
+import { CROSSING_DECIDE_MS, ENDED_VISIT_KEEP_MS, LOST_TIMEOUT_MS, RELINK_WINDOW_MS, VisitBinder, type BinderOutput } from './visit.binder.ts';
 
 const index = fixtureStoreIndex();
 const T0 = 1_780_000_000_000;
@@ -313,4 +313,51 @@ test('the same scan, opening or instant again changes nothing', () => {
   const first = people.flatMap((p) => binder.onPeople(p));
   assert.deepEqual(people.flatMap((p) => binder.onPeople(p)), []);
   assert.equal(of(first, 'visit.track-bound').length, 1);
+});
+
+test('a long day: what the binder holds follows the people in the store, not how many came before, and it decides as it did', () => {
+  // One shopper every 20 s for 40 minutes: in through the entry, a few steps inside, out through the
+  // exit 10 s after arriving; a track break halfway (the tracker renames them) so relinks happen too.
+  const EVERY_MS = 20_000;
+  const SHOPPERS = 120;
+  const paths: Record<string, Path> = {};
+  const gates: Array<GateQrScanned | GateOpened> = [];
+  for (let k = 0; k < SHOPPERS; k++) {
+    const t = T0 + k * EVERY_MS;
+    paths[`s${k}-a`] = walk(AT_ENTRY, [3, 2.5], t, t + 1_200, t + 3_000, t + 4_000);
+    paths[`s${k}-b`] = walk([3, 2.5], AT_EXIT, t + 4_300, t + 5_000, t + 9_000, t + 10_000);
+    gates.push(scan(`v-${k}`, t + 500), opened('entry', t + 1_000, `v-${k}`), opened('exit', t + 10_000));
+  }
+  const binder = new VisitBinder(index);
+  const peak = { tracks: 0, visits: 0, trackLinks: 0, scans: 0, openings: 0 };
+  const outputs: BinderOutput[] = [];
+  let nextGate = 0;
+  for (const instant of instants(paths, T0, T0 + SHOPPERS * EVERY_MS + 10_000)) {
+    while (nextGate < gates.length && gates[nextGate].ts <= instant.ts - 1_000) outputs.push(...binder.onGate(gates[nextGate++]));
+    outputs.push(...binder.onPeople(instant));
+    const held = binder.held();
+    for (const key of Object.keys(peak) as Array<keyof typeof peak>) peak[key] = Math.max(peak[key], held[key]);
+  }
+  outputs.push(...binder.finish());
+  // Every shopper bound, relinked across the break, and ended through the exit, nobody flagged.
+  const bound = of(outputs, 'visit.track-bound');
+  assert.equal(bound.filter((m) => m.reason === 'entry').length, SHOPPERS);
+  assert.deepEqual(bound.filter((m) => m.visitId !== `v-${m.trackId.split('-')[0].slice(1)}`), []);
+  assert.equal(bound.filter((m) => m.reason === 'relinked').length, SHOPPERS);
+  assert.equal(of(outputs, 'visit.ended').filter((m) => m.confirmedByGate).length, SHOPPERS);
+  assert.deepEqual(of(outputs, 'review.item-opened'), []);
+  assert.deepEqual(binder.counts(), { open: 0, ended: SHOPPERS });
+  // Held: the visits of the last ENDED_VISIT_KEEP_MS (the read model), the tracks and gate messages
+  // of the last few minutes (what a decision may still need); never the whole day.
+  const shoppersWithin = (ms: number) => Math.ceil(ms / EVERY_MS) + 2;
+  assert.ok(peak.visits <= shoppersWithin(ENDED_VISIT_KEEP_MS), `visits held at most ${peak.visits}`);
+  assert.ok(peak.trackLinks <= 2 * shoppersWithin(ENDED_VISIT_KEEP_MS), `track links held at most ${peak.trackLinks}`);
+  const horizon = LOST_TIMEOUT_MS + RELINK_WINDOW_MS;
+  assert.ok(peak.tracks <= 2 * shoppersWithin(horizon), `tracks held at most ${peak.tracks}`);
+  assert.ok(peak.openings <= 2 * shoppersWithin(horizon) && peak.scans <= shoppersWithin(horizon), `openings ${peak.openings}, scans ${peak.scans}`);
+  assert.ok(peak.visits < SHOPPERS / 2);
+  // The read model still answers for recent visits, and has let go of the first ones.
+  assert.equal(binder.visitOfTrack(`s${SHOPPERS - 1}-b`), `v-${SHOPPERS - 1}`);
+  assert.equal(binder.visitOfTrack('s0-a'), undefined);
+  assert.ok(binder.visits().every((v) => v.state === 'ended' && v.exitMs! >= binder.watermark - ENDED_VISIT_KEEP_MS));
 });

@@ -89,6 +89,17 @@ export const VELOCITY_SPAN_MS = 500;
 export const RELINK_AMBIGUOUS_M = 0.5;
 /** A track lost inside holds its visit open this long before the visit ends without it, ms. */
 export const LOST_TIMEOUT_MS = 120_000;
+/**
+ * The read model (`visits()`, `visitOfTrack`) keeps an ended visit this long after it ended, store
+ * time, ms: what an operator looking at the store now looks back on. No decision needs an ended
+ * visit once it is older than everything still undecided; the topics keep the whole history.
+ */
+export const ENDED_VISIT_KEEP_MS = 15 * 60_000;
+/**
+ * Tracks nothing can be decided about any more are let go at most this often, store time, ms: the
+ * sweep looks at every track kept, and keeping one a moment longer changes no decision.
+ */
+export const FORGET_SWEEP_MS = 1_000;
 
 export type BinderOutput =
   | { topic: 'visit.started'; message: VisitStarted }
@@ -204,10 +215,18 @@ const nearZone = (polygons: Point[][], position: Point) => polygons.some((p) => 
 export class VisitBinder {
   private readonly storeId: string;
   private readonly zones: { entry: Point[][]; exit: Point[][]; staffDoor: Point[][] };
+  /** Tracks something may still be decided about or that an open visit holds; others go at the horizon (forgetOld). */
   private readonly tracks = new Map<string, Track>();
-  /** Every visit ever started, and the visit of every track ever bound: the read model (a day of a store's visits is small). */
+  /** Of those, the ones waiting for a decision, and the bound ones still in play (not replaced, not departed): what each instant looks at. */
+  private readonly pending = new Set<Track>();
+  private readonly inPlay = new Set<Track>();
+  /** Open visits, and visits ended within ENDED_VISIT_KEEP_MS (oldest end first in `endedOrder`), with the visit of each of their tracks: the read model. */
   private readonly visitsById = new Map<string, Visit>();
   private readonly visitByTrack = new Map<string, string>();
+  private readonly openVisits = new Set<Visit>();
+  private readonly endedOrder: Visit[] = [];
+  private endedCount = 0;
+  private sweptAt = -Infinity;
   /** Scanned visits, oldest scan first. */
   private readonly scans: Visit[] = [];
   private readonly entryOpenings: Opening[] = [];
@@ -270,6 +289,22 @@ export class VisitBinder {
     return this.visitByTrack.get(trackId);
   }
 
+  /** Visits open now, and ended since the binder started (the read model keeps only recent ones). */
+  counts(): { open: number; ended: number } {
+    return { open: this.openVisits.size, ended: this.endedCount };
+  }
+
+  /** How much state the binder holds, for tests and stats: it follows the store's traffic, not its history. */
+  held(): { tracks: number; visits: number; trackLinks: number; scans: number; openings: number } {
+    return {
+      tracks: this.tracks.size,
+      visits: this.visitsById.size,
+      trackLinks: this.visitByTrack.size,
+      scans: this.scans.length,
+      openings: this.entryOpenings.length + this.exitOpenings.length,
+    };
+  }
+
   visits(): VisitView[] {
     return [...this.visitsById.values()].map((visit) => ({
       visitId: visit.visitId,
@@ -298,12 +333,11 @@ export class VisitBinder {
    */
   restartPoint(): { people: number; gate: number } {
     let from = this.now;
-    for (const visit of this.visitsById.values()) {
-      if (visit.ended) continue;
+    for (const visit of this.openVisits) {
       from = Math.min(from, visit.startedMs);
       for (const trackId of visit.trackIds) from = Math.min(from, this.tracks.get(trackId)?.firstTs ?? from);
     }
-    for (const track of this.tracks.values()) {
+    for (const track of this.pending) {
       const mayCross = track.door !== 'inside' && track.crossedAt === null && !this.gone(track);
       if (track.decision === 'pending' && (track.door === 'inside' || track.crossedAt !== null || mayCross)) from = Math.min(from, track.firstTs);
     }
@@ -318,7 +352,8 @@ export class VisitBinder {
   }
 
   private onScan(scan: GateQrScanned): BinderOutput[] {
-    if (this.visitsById.has(scan.visitId)) return [];
+    // A scan older than the visits the read model keeps may be of one it let go: taken again, it would start that visit twice.
+    if (this.visitsById.has(scan.visitId) || scan.ts < this.now - ENDED_VISIT_KEEP_MS) return [];
     const visit = this.newVisit({ visitId: scan.visitId, kind: 'shopper', accountId: scan.accountId, partySize: scan.partySize, gateId: scan.gateId, startedMs: scan.ts });
     this.scans.push(visit);
     this.scans.sort((a, b) => a.startedMs - b.startedMs);
@@ -328,6 +363,7 @@ export class VisitBinder {
   private newVisit(fields: Pick<Visit, 'visitId' | 'kind' | 'partySize' | 'startedMs'> & Partial<Pick<Visit, 'accountId' | 'gateId'>>): Visit {
     const visit: Visit = { ...fields, members: 0, lastEntryMs: -Infinity, trackIds: [], bindings: new Map(), flags: [] };
     this.visitsById.set(visit.visitId, visit);
+    this.openVisits.add(visit);
     return visit;
   }
 
@@ -370,6 +406,7 @@ export class VisitBinder {
       decision: firstInstant && door === 'inside' ? 'unbound' : 'pending',
     };
     this.tracks.set(trackId, fresh);
+    if (fresh.decision === 'pending') this.pending.add(fresh);
   }
 
   private gone(track: Track): boolean {
@@ -389,8 +426,8 @@ export class VisitBinder {
   }
 
   private pendingCrossings(): Track[] {
-    return [...this.tracks.values()]
-      .filter((t) => t.decision === 'pending' && t.door !== 'inside' && t.crossedAt !== null)
+    return [...this.pending]
+      .filter((t) => t.door !== 'inside' && t.crossedAt !== null)
       .sort((a, b) => a.crossedAt! - b.crossedAt! || a.trackId.localeCompare(b.trackId));
   }
 
@@ -490,8 +527,8 @@ export class VisitBinder {
    */
   private decideRelinks(ready: (ts: number, waitMs: number) => boolean): BinderOutput[] {
     const out: BinderOutput[] = [];
-    const newcomers = [...this.tracks.values()]
-      .filter((t) => t.decision === 'pending' && t.door === 'inside')
+    const newcomers = [...this.pending]
+      .filter((t) => t.door === 'inside')
       .sort((a, b) => a.firstTs - b.firstTs || a.trackId.localeCompare(b.trackId));
     const candidatesOf = new Map(newcomers.map((n) => [n, this.lostBefore(n)]));
     // A lost track whose own crossing is still undecided: wait for it, so the relink carries its visit.
@@ -528,6 +565,7 @@ export class VisitBinder {
       const doubt = doubts.length ? doubts.join('; ') : undefined;
       const visit = this.visitsById.get(link.lost.visitId!)!;
       link.lost.replacedBy = track.trackId;
+      this.inPlay.delete(link.lost);
       out.push(this.bind(track, visit, { reason: 'relinked', ts: track.firstTs, member: link.lost.member!, replaces: link.lost.trackId, doubt }));
       if (doubt) {
         const rivalVisits = [...lostRivals.map((t) => t.visitId), ...newRivals.map((n) => linked.get(n)?.lost.visitId)].filter((v): v is string => v !== undefined);
@@ -544,7 +582,8 @@ export class VisitBinder {
    */
   private lostBefore(track: Track): Array<{ lost: Track; gapMs: number; apart: number }> {
     const candidates: Array<{ lost: Track; gapMs: number; apart: number }> = [];
-    for (const lost of this.tracks.values()) {
+    // Only a bound track still in play, or a door track that crossed and waits for its binding, can be continued.
+    for (const lost of [...this.inPlay, ...this.pending]) {
       if (lost === track || lost.replacedBy || lost.departure || lost.decision === 'unbound') continue;
       if (lost.decision === 'pending' && lost.door === 'inside') continue;
       if (lost.decision === 'pending' && lost.crossedAt === null) continue;
@@ -574,8 +613,8 @@ export class VisitBinder {
    */
   private decideDepartures(ready: (ts: number, waitMs: number) => boolean): BinderOutput[] {
     const out: BinderOutput[] = [];
-    const gone = [...this.tracks.values()]
-      .filter((t) => t.decision === 'bound' && !t.replacedBy && !t.departure && this.gone(t))
+    const gone = [...this.inPlay]
+      .filter((t) => this.gone(t))
       .sort((a, b) => a.lastTs - b.lastTs || a.trackId.localeCompare(b.trackId));
     const touched = new Set<Visit>();
     for (const track of gone) {
@@ -585,6 +624,7 @@ export class VisitBinder {
         const door = visit.kind === 'staff' && nearZone(this.zones.staffDoor, track.lastPos) ? 'staff' : 'exit';
         const opening = this.claimExitOpening(visit, door, track.lastTs - EXIT_GATE_WINDOW_MS, track.lastTs + EXIT_GATE_WINDOW_MS, track.lastTs);
         track.departure = { ts: track.lastTs, how: 'exit', confirmed: opening !== null };
+        this.inPlay.delete(track);
         touched.add(visit);
         continue;
       }
@@ -592,6 +632,7 @@ export class VisitBinder {
       // Lost for good: an exit opening nobody claimed since explains it (they left unseen).
       const opening = this.claimExitOpening(visit, 'exit', track.lastTs, track.lastTs + LOST_TIMEOUT_MS, track.lastTs);
       track.departure = { ts: opening?.message.ts ?? track.lastTs, how: 'given-up', confirmed: opening !== null };
+      this.inPlay.delete(track);
       touched.add(visit);
       if (!opening && visit.kind !== 'anonymous') {
         const reason = `track ${track.trackId} was lost inside the store at ${at(track.lastPos)} and not seen again for ${seconds(LOST_TIMEOUT_MS)}; the visit ended without seeing them leave`;
@@ -608,8 +649,7 @@ export class VisitBinder {
         continue;
       }
       const last = active.reduce((a, b) => (b.departure!.ts >= a.departure!.ts ? b : a));
-      visit.ended = { exitMs: last.departure!.ts, confirmedByGate: last.departure!.confirmed };
-      out.push(this.endedMessage(visit));
+      out.push(this.end(visit, { exitMs: last.departure!.ts, confirmedByGate: last.departure!.confirmed }));
     }
     return out;
   }
@@ -640,30 +680,53 @@ export class VisitBinder {
     for (const visit of this.scans) {
       // Only time ends a scan: at the end of a stream its payer may still be about to come in.
       if (visit.ended || visit.trackIds.length > 0 || this.now < visit.startedMs + NO_SHOW_MS) continue;
-      visit.ended = { exitMs: visit.startedMs, confirmedByGate: false };
       visit.flags.push(`no-show: nobody came in on this scan within ${seconds(NO_SHOW_MS)}`);
-      out.push(this.endedMessage(visit));
+      out.push(this.end(visit, { exitMs: visit.startedMs, confirmedByGate: false }));
     }
     return out;
   }
 
-  /** Lets go of what no decision can need again: departed or unbound tracks long gone, used openings, ended scans. */
+  private end(visit: Visit, ended: NonNullable<Visit['ended']>): BinderOutput {
+    visit.ended = ended;
+    this.openVisits.delete(visit);
+    this.endedOrder.push(visit);
+    this.endedCount++;
+    return this.endedMessage(visit);
+  }
+
+  /**
+   * Lets go of what no decision can need again: departed or unbound tracks long gone, used openings,
+   * ended scans; and, from the read model, visits ended more than ENDED_VISIT_KEEP_MS ago.
+   */
   private forgetOld() {
     const horizon = this.forgetBefore();
+    for (const list of [this.entryOpenings, this.exitOpenings])
+      while (list.length && list[0].message.ts < horizon) this.openingIds.delete(list.shift()!.message.eventId);
+    while (this.scans.length && (this.scans[0].ended || this.scans[0].members >= this.scans[0].partySize) && this.scans[0].startedMs < horizon) this.scans.shift();
+    if (this.now < this.sweptAt + FORGET_SWEEP_MS) return;
+    this.sweptAt = this.now;
     for (const [id, track] of this.tracks) {
       const visit = track.visitId ? this.visitsById.get(track.visitId) : undefined;
-      const done = track.decision === 'unbound' || visit?.ended !== undefined || (track.decision === 'pending' && track.door !== 'inside' && track.crossedAt === null);
+      // A bound track whose visit the read model let go belonged to a visit ended long ago.
+      const visitEnded = track.decision === 'bound' && (visit === undefined || visit.ended !== undefined);
+      const done = track.decision === 'unbound' || visitEnded || (track.decision === 'pending' && track.door !== 'inside' && track.crossedAt === null);
       if (done && track.lastTs < horizon) {
         // The read model keeps what became of it.
         const view = visit?.bindings.get(id);
         if (view) view.status = this.statusOf(track);
         this.tracks.delete(id);
+        this.pending.delete(track);
+        this.inPlay.delete(track);
         this.contested.delete(track);
       }
     }
-    for (const list of [this.entryOpenings, this.exitOpenings])
-      while (list.length && list[0].message.ts < horizon) this.openingIds.delete(list.shift()!.message.eventId);
-    while (this.scans.length && (this.scans[0].ended || this.scans[0].members >= this.scans[0].partySize) && this.scans[0].startedMs < horizon) this.scans.shift();
+    // Visits end roughly in order of their exit; one that ended earlier behind a later one waits its turn.
+    const keepFrom = Math.min(horizon, this.now - ENDED_VISIT_KEEP_MS);
+    while (this.endedOrder.length && this.endedOrder[0].ended!.exitMs < keepFrom) {
+      const visit = this.endedOrder.shift()!;
+      this.visitsById.delete(visit.visitId);
+      for (const trackId of visit.trackIds) if (this.visitByTrack.get(trackId) === visit.visitId) this.visitByTrack.delete(trackId);
+    }
   }
 
   /** Store time before which nothing can matter to a decision still to come. */
@@ -673,6 +736,8 @@ export class VisitBinder {
 
   private bind(track: Track, visit: Visit, how: { reason: 'entry' | 'relinked'; ts: number; member: number; replaces?: string; doubt?: string }): BinderOutput {
     track.decision = 'bound';
+    this.pending.delete(track);
+    this.inPlay.add(track);
     track.visitId = visit.visitId;
     this.visitByTrack.set(track.trackId, visit.visitId);
     track.member = how.member;

@@ -116,7 +116,7 @@ export const simVerb: Verb = {
     report(values.json === true, summary, () =>
       [
         `wrote ${out}: ${summary.scenario} in ${summary.store}, seed ${seed}`,
-        `  ${summary.seconds.toFixed(1)} s of store time, ${summary.people} people, ${summary.visits} visits, ${summary.actions} picks/puts/hand-offs`,
+        `  ${summary.seconds.toFixed(1)} s of store time, ${summary.people} people, ${summary.visits} visits, ${summary.actions} picks/puts/hand-offs/drops`,
         `  ${summary.cameras} camera videos (${summary.frames} frames), ${summary.shelves} shelves of load cells, in ${summary.wallSeconds} s`,
         ...summary.warnings.map((w) => `  warning: ${w}`),
       ].join('\n'),

@@ -181,15 +181,14 @@ export function createGateService(deps: GateServiceDependencies): GateService {
       releaseSettled(true);
     },
     stats: () => {
-      const visits = binder.visits();
-      const ended = visits.filter((v) => v.state === 'ended').length;
+      const visits = binder.counts();
       const published = outbox.publishedByTopic();
       return {
         ...stats,
         published: Object.values(published).reduce((sum, n) => sum + n, 0),
         held: heldPeople.length + heldGate.length,
-        openVisits: visits.length - ended,
-        endedVisits: ended,
+        openVisits: visits.open,
+        endedVisits: visits.ended,
         peopleSilentMs: clock.now() - heardPeopleAt,
         publishedByTopic: { ...published, ...codeCheck?.publishedByTopic() },
         codesAdmitted: codeCheck?.stats().admitted ?? 0,
