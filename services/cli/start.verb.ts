@@ -39,7 +39,7 @@ const DEMO_SCENARIO = 'fixtures/scenarios/kiosk-demo.json';
 const COMMITTED_RECORDING = 'fixtures/recordings/kiosk-demo';
 const DEMO_SEED = 1;
 /** --whole-every's default: each camera's frames detected read whole once in this many. */
-const DEFAULT_WHOLE_EVERY = 1;
+const DEFAULT_WHOLE_EVERY = 3;
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 export const startVerb: Verb = {
@@ -270,7 +270,9 @@ function formatCameraStage(camera: CameraStage, every: number): string[] {
     ...(camera.pace
       ? [
           `camera stage real-time factor ${camera.pace.realTimeFactor.toFixed(3)} (${camera.pace.storeSeconds.toFixed(1)} store s in ${camera.pace.wallSeconds.toFixed(1)} wall s, ` +
-            `${(camera.frames / camera.pace.wallSeconds).toFixed(2)} frames/s; 1 or more keeps up live)`,
+            `${(camera.frames / camera.pace.wallSeconds).toFixed(2)} frames/s; 1 or more keeps up live); ` +
+            `${camera.pace.cpuSeconds.toFixed(1)} CPU s in this process meanwhile, ${(camera.pace.cpuSeconds / camera.pace.wallSeconds).toFixed(2)} cores' worth: ` +
+            `${(camera.pace.storeSeconds / camera.pace.cpuSeconds).toFixed(3)} store s a CPU s`,
         ]
       : []),
     ...(camera.time ? [formatCameraStageTime(camera.time)] : []),

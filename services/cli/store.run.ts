@@ -65,9 +65,11 @@ export interface StoreRunResult {
   cartUpdatedAt: Map<string, number>;
   /**
    * The camera stage's pace, when it ran: the recording's store seconds over the wall seconds from
-   * the first frame put on the bus to the last frame's poses out (at least 1: it keeps up live).
+   * the first frame put on the bus to the last frame's poses out (at least 1: it keeps up live),
+   * and the CPU time this process used meanwhile (every thread; the video decoders are processes
+   * of their own), which a machine shared with other work does not stretch.
    */
-  cameraPace?: { storeSeconds: number; wallSeconds: number; realTimeFactor: number };
+  cameraPace?: { storeSeconds: number; wallSeconds: number; realTimeFactor: number; cpuSeconds: number };
 }
 
 /**
@@ -171,6 +173,7 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
   const bar = progress('replay', Math.ceil(span / 1000), { unit: 'store s', quiet: options.quiet });
   let shown = 0;
   const replayStarted = performance.now();
+  const cpuStarted = process.cpuUsage();
   const replay = await replayRecording(recording, bus, {
     cameras: cameraIds,
     people: people.kind === 'truth' ? { instants: truthPeople(recording, { noiseM: people.noiseM, seed: people.seed }), lagMs: TRACKER_LAG_MS } : undefined,
@@ -190,7 +193,8 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
   if (tracked) {
     await waitForCameraStage(recording, store, collected.result, people.stride, options.quiet);
     const wallSeconds = (performance.now() - replayStarted) / 1000;
-    cameraPace = { storeSeconds: span / 1000, wallSeconds, realTimeFactor: span / 1000 / wallSeconds };
+    const cpu = process.cpuUsage(cpuStarted);
+    cameraPace = { storeSeconds: span / 1000, wallSeconds, realTimeFactor: span / 1000 / wallSeconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
   }
   await stopInDataFlowOrder(store, collected, replay);
   return { replay, store, cameraPace, ...collected.result };
