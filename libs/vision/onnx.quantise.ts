@@ -4,9 +4,9 @@ import { WalkoutError } from '../contracts/index.ts';
 /**
  * Int8 convolutions for an ONNX model, in the QDQ form ONNX Runtime fuses into its integer kernels
  * (QLinearConv, QLinearAdd): every convolution's weights quantised per output channel (int8,
- * symmetric), and the activations round them (what a convolution reads, what it gives after its
- * Relu or Clip, and the residual Adds between such tensors) quantised to uint8 over the range they
- * took on calibration frames. The rest of the graph (the decoding of the heads) stays float.
+ * symmetric), and what the convolutions read (and the residual Adds that make it) quantised to
+ * uint8 over the range it took on calibration frames. The rest (the heads' outputs and their
+ * decoding) stays float.
  *
  * Three steps, so that calibration can run on any runtime: `quantisedActivations` names the
  * tensors, `withOutputs` makes a model that also returns them (run it on frames, keep each
@@ -22,8 +22,6 @@ const AttrType = onnx.AttributeProto.AttributeType;
 
 /** Quantisation needs QuantizeLinear's per-axis form, opset 13. */
 const MIN_OPSET = 13;
-/** Activations fused into a convolution by ONNX Runtime: quantised after them, not before. */
-const FUSED_ACTIVATIONS = new Set(['Relu', 'Clip']);
 /** Calibrated ranges are widened to this many significant digits, so another CPU's last-bit differences in calibration write the same file. */
 const RANGE_DIGITS = 2;
 
@@ -47,9 +45,9 @@ function decode(model: Uint8Array): { decoded: ModelProto; graph: Graph } {
 }
 
 /**
- * The activation tensors `quantiseInt8` quantises, in graph order: each convolution's data input,
- * its output after a Relu or Clip that alone reads it (or the output itself), and the output of an
- * Add whose inputs are all such tensors (a residual connection).
+ * The activation tensors `quantiseInt8` quantises, in graph order: each convolution's data input
+ * (commonly the convolution before it's output after its Relu6) and the inputs of the residual
+ * Adds that make such inputs.
  */
 export function quantisedActivations(model: Uint8Array): string[] {
   return activationsOf(decode(model).graph.node);
@@ -58,14 +56,17 @@ export function quantisedActivations(model: Uint8Array): string[] {
 function activationsOf(nodes: NodeProto[]): string[] {
   const readers = new Map<string, NodeProto[]>();
   for (const node of nodes) for (const input of node.input ?? []) readers.set(input, [...(readers.get(input) ?? []), node]);
-  const tensors = new Set<string>();
-  for (const node of nodes) {
-    if (node.opType !== 'Conv') continue;
-    tensors.add(node.input![0]);
-    const after = readers.get(node.output![0]) ?? [];
-    tensors.add(after.length === 1 && FUSED_ACTIVATIONS.has(after[0].opType!) ? after[0].output![0] : node.output![0]);
+  // What convolutions read, and what the residual Adds that make those read (back to the
+  // convolutions' outputs they sum). A convolution whose output nothing of these reads (a head's
+  // last, read by the decoding) keeps a float output: quantised, the heatmaps' flat tops give the
+  // decoding's peak search ties, and it reports one person two or three times.
+  const tensors = new Set(nodes.filter((node) => node.opType === 'Conv').map((node) => node.input![0]));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const node of nodes)
+      if (node.opType === 'Add' && tensors.has(node.output![0]))
+        for (const input of node.input!) if (!tensors.has(input)) grew = tensors.add(input) !== undefined;
   }
-  for (const node of nodes) if (node.opType === 'Add' && node.input!.every((input) => tensors.has(input))) tensors.add(node.output![0]);
   const order = nodes.flatMap((node) => [...(node.input ?? []), ...(node.output ?? [])]);
   return [...tensors].sort((a, b) => order.indexOf(a) - order.indexOf(b));
 }
