@@ -38,8 +38,11 @@ import { DEFAULT_NOISE_M, receiptRun, runStore, type PeopleSource, type StoreRun
 const DEMO_SCENARIO = 'fixtures/scenarios/kiosk-demo.json';
 const COMMITTED_RECORDING = 'fixtures/recordings/kiosk-demo';
 const DEMO_SEED = 1;
-/** --whole-every's default: each camera's frames detected read whole once in this many. */
-const DEFAULT_WHOLE_EVERY = 3;
+/**
+ * --whole-every's default: every frame read whole. Windows between whole reads (3: a third of the
+ * frames whole) need 2.2 times less CPU but lose wrists (docs/experiments/camera-stage-speed.md).
+ */
+const DEFAULT_WHOLE_EVERY = 1;
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 export const startVerb: Verb = {
@@ -62,7 +65,8 @@ once the new one is written; anything else there only with --force.
                     followed, and the tracked people feed visits and attribution
   --whole-every N   with --detect-every: read every N-th frame detected of each camera whole (with
                     the second looks), the others only in windows round the people the camera's
-                    previous frame showed (default ${DEFAULT_WHOLE_EVERY})
+                    previous frame showed (default ${DEFAULT_WHOLE_EVERY}: every frame whole; 3 needs
+                    half the CPU and finds fewer wrists)
   --detector D      onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
                     (WebAssembly), the fallback when ONNX Runtime cannot load`,
   options: {
