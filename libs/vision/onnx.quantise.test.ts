@@ -3,7 +3,7 @@ import test from 'node:test';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { quantisedActivations, quantiseInt8, roundedRange, withOutputs } from './onnx.quantise.ts';
-import { attr, writeTinyGraph, type TinyGraph, type TinyTensor } from './tfjs-graph.fixture.ts';
+import { attr, noise, writeTinyGraph, type TinyGraph, type TinyTensor } from './tfjs-graph.fixture.ts';
 import { readTfjsGraphModel } from './tfjs-graph.read.ts';
 import { convertTfjsGraphToOnnx } from './tfjs-onnx.convert.ts';
 
@@ -12,16 +12,6 @@ import { convertTfjsGraphToOnnx } from './tfjs-onnx.convert.ts';
  * float16 weights) converted from TF.js, the quantised model's outputs stay within a few
  * quantisation steps of the float model's, and ONNX Runtime runs it.
  */
-
-function noise(shape: number[], seed: number): TinyTensor {
-  const size = shape.reduce((n, d) => n * d, 1);
-  let state = seed;
-  const values = Array.from({ length: size }, () => {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    return (state / 2 ** 31) * 2 - 1;
-  });
-  return { dtype: 'float32', shape, values };
-}
 
 const T = { T: attr.type('float32') };
 const conv = (name: string, input: string, weights: string) => ({
