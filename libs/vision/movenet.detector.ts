@@ -264,8 +264,8 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
   /**
    * The frame read only round the people of the camera's previous frame: one window each, centred
    * on their keypoint box, turned upright where the view shows them tilted (as the upright look
-   * does), at the whole frame's scale up to WINDOW_MAX_PX. Each window gives the pose nearest its
-   * centre; two windows that found the same person give the surer reading.
+   * does), at the whole frame's scale up to WINDOW_MAX_PX. Each window gives every pose in its
+   * middle; two windows that found the same person give the surer reading.
    */
   const readWindows = async (around: readonly DetectedPose[], frame: RgbFrame, view: ViewGeometry | undefined, scale: number): Promise<DetectedPose[]> => {
     const found: DetectedPose[] = [];
