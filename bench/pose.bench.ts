@@ -2,8 +2,8 @@
  * Pose detection speed, on the kiosk's four cameras rendered raw at evenly spaced instants of
  * two-shoppers-one-shelf. Three parts, each against a baseline measured in the same run:
  *
- * - runtimes: one MoveNet pass a frame on ONNX Runtime (the converted model, 1 and 2 threads, and
- *   with a transpose pair kept round every convolution) next to TF.js WebAssembly (the baseline) on
+ * - runtimes: one MoveNet pass a frame on ONNX Runtime (the converted model, 1 and 2 threads, its
+ *   int8 version, and with a transpose pair kept round every convolution) next to TF.js WebAssembly (the baseline) on
  *   the same frames: frames a second per core, frame-to-poses latency p50/p99, the ratio; and the
  *   model pass alone on both, without the letterbox and decoding round it;
  * - batch: what a batch of 4 frames would gain over 4 passes of 1, on the backbone alone (the
@@ -98,7 +98,7 @@ async function perOpLayoutModel(): Promise<string> {
   return file;
 }
 
-const modelAlone: Array<{ inputSize: number; tfjsMs: number; onnxMs: number; ratio: number }> = [];
+const modelAlone: Array<{ inputSize: number; tfjsMs: number; onnxMs: number; ratio: number; onnxInt8Ms: number; int8Ratio: number }> = [];
 
 async function benchRuntimes(): Promise<RuntimeResult[]> {
   const { tf } = await loadTfRuntime('wasm');
@@ -106,8 +106,9 @@ async function benchRuntimes(): Promise<RuntimeResult[]> {
   const perOp = await perOpLayoutModel();
   const runtimes = [
     { runtime: 'TF.js wasm (baseline)', cores: 1, config: { type: 'movenet', backend: 'wasm' } },
-    { runtime: 'ONNX Runtime, 1 thread', cores: 1, config: { type: 'onnx', threads: 1 } },
-    { runtime: 'ONNX Runtime, 2 threads', cores: 2, config: { type: 'onnx', threads: 2 } },
+    { runtime: 'ONNX Runtime, 1 thread', cores: 1, config: { type: 'onnx', threads: 1, precision: 'float' } },
+    { runtime: 'ONNX Runtime int8, 1 thread', cores: 1, config: { type: 'onnx', threads: 1, precision: 'int8' } },
+    { runtime: 'ONNX Runtime, 2 threads', cores: 2, config: { type: 'onnx', threads: 2, precision: 'float' } },
     { runtime: 'ONNX Runtime, per-op transposes', cores: 1, config: { type: 'onnx', threads: 1, modelPath: perOp } },
   ];
   const results: RuntimeResult[] = [];
@@ -141,12 +142,9 @@ async function benchRuntimes(): Promise<RuntimeResult[]> {
 async function benchModelAlone(inputSize: number) {
   const { tf } = await loadTfRuntime('wasm');
   const tfModel = await loadGraphModelFromFile(tf, path.join(MODELS_DIR, 'movenet-multipose.json'));
-  const session = await ort.InferenceSession.create(path.join(MODELS_DIR, 'movenet-multipose.onnx'), {
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: 3,
-  });
+  const options = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 } as const;
+  const session = await ort.InferenceSession.create(path.join(MODELS_DIR, 'movenet-multipose.onnx'), options);
+  const int8Session = await ort.InferenceSession.create(path.join(MODELS_DIR, 'movenet-multipose-int8.onnx'), options);
   const g = movenetInputGeometry(width, height, inputSize);
   const shape = [1, g.paddedHeight, g.paddedWidth, 3];
   const inputs = frames.map(({ frame }) => resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight));
@@ -157,23 +155,32 @@ async function benchModelAlone(inputSize: number) {
     tf.dispose([input, output]);
   };
   const runOrt = (pixels: Int32Array) => session.run({ input: new ort.Tensor('int32', pixels, shape) });
+  const runInt8 = (pixels: Int32Array) => int8Session.run({ input: new ort.Tensor('int32', pixels, shape) });
   await runTf(inputs[0]);
   await runOrt(inputs[0]);
+  await runInt8(inputs[0]);
   const tfMs: number[] = [];
   const ortMs: number[] = [];
+  const int8Ms: number[] = [];
+  const timed = async (into: number[], pass: () => Promise<unknown>) => {
+    const started = performance.now();
+    await pass();
+    into.push(performance.now() - started);
+  };
   for (const pixels of inputs) {
-    let started = performance.now();
-    await runTf(pixels);
-    tfMs.push(performance.now() - started);
-    started = performance.now();
-    await runOrt(pixels);
-    ortMs.push(performance.now() - started);
+    await timed(tfMs, () => runTf(pixels));
+    await timed(ortMs, () => runOrt(pixels));
+    await timed(int8Ms, () => runInt8(pixels));
   }
   tfModel.dispose();
   await session.release();
+  await int8Session.release();
   const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
-  const result = { inputSize, tfjsMs: mean(tfMs), onnxMs: mean(ortMs), ratio: mean(tfMs) / mean(ortMs) };
-  print(`  model pass alone, 1 core: TF.js ${result.tfjsMs.toFixed(0)} ms, ONNX Runtime ${result.onnxMs.toFixed(0)} ms: ${result.ratio.toFixed(2)}x`);
+  const result = { inputSize, tfjsMs: mean(tfMs), onnxMs: mean(ortMs), ratio: mean(tfMs) / mean(ortMs), onnxInt8Ms: mean(int8Ms), int8Ratio: mean(tfMs) / mean(int8Ms) };
+  print(
+    `  model pass alone, 1 core: TF.js ${result.tfjsMs.toFixed(0)} ms, ONNX Runtime ${result.onnxMs.toFixed(0)} ms (${result.ratio.toFixed(2)}x), ` +
+      `int8 ${result.onnxInt8Ms.toFixed(0)} ms (${result.int8Ratio.toFixed(2)}x)`,
+  );
   return result;
 }
 

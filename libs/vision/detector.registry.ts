@@ -43,6 +43,8 @@ export interface DetectorChoice {
   minPoseScore?: number;
   /** When the second looks run (default always). */
   looks?: 'always' | 'when-unsure';
+  /** ONNX Runtime's model: int8 convolutions (the default) or float (undefined: the plugin's default). */
+  precision?: 'float' | 'int8';
 }
 
 /**
@@ -80,4 +82,11 @@ export function parseLooks(value: unknown, verb: string): DetectorChoice['looks'
   if (!(SECOND_LOOKS as readonly unknown[]).includes(value))
     throw new WalkoutError('USAGE', `${verb}: --looks is one of ${SECOND_LOOKS.join(', ')}, not ${JSON.stringify(value)}`);
   return value as DetectorChoice['looks'];
+}
+
+/** A command line's --precision: undefined stays undefined (the plugin's default, int8). */
+export function parsePrecision(value: unknown, verb: string): DetectorChoice['precision'] {
+  if (value === undefined) return undefined;
+  if (value !== 'int8' && value !== 'float') throw new WalkoutError('USAGE', `${verb}: --precision is int8 or float, not ${JSON.stringify(value)}`);
+  return value;
 }

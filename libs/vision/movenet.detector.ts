@@ -6,7 +6,7 @@ import { WalkoutError } from '../contracts/index.ts';
 import type { RgbFrame } from '../video/rgb.frame.ts';
 import { cropRotatedInt32, fromRotatedCrop, resizeAreaInt32 } from './image.resize.ts';
 import { mirrorRowsInt32, unmirrorPose } from './mirror.read.ts';
-import { keypointBox, type DetectHints, type DetectedPose, type DetectorPlugin, type PoseDetector, type ViewGeometry } from './pose.detector.ts';
+import { boxIou, keypointBox, type DetectHints, type DetectedPose, type DetectorPlugin, type PassTally, type PoseDetector, type ViewGeometry } from './pose.detector.ts';
 import { mergePoseReadings, mergeReadings, sameReadingIndex, DEFAULT_READING_MERGE } from './readings.merge.ts';
 import { loadGraphModelFromFile, loadTfRuntime } from './tfjs.runtime.ts';
 
@@ -35,6 +35,29 @@ const UPRIGHT_MARGIN = 2.5;
  * their pose score or either wrist's score below this (wrists are what tells who took an item).
  */
 const SURE_SCORE = 0.5;
+/**
+ * A window read round a person seen in the previous frame (hints.around): its side over their
+ * longer keypoint-box side, room for a step between frames and for arms held out.
+ */
+const WINDOW_MARGIN = 2;
+/**
+ * A window is read at the whole frame's scale, but never larger than this (pixels a side): a person
+ * near the camera fills it at the model's trained size, and costs no more than someone far away.
+ */
+const WINDOW_MAX_PX = 256;
+/**
+ * Between whole reads, the whole frame is also read at this input, cheaply, for people no window
+ * found: newcomers, and people a window lost (measured: docs/experiments/camera-stage-speed.md).
+ */
+const SCOUT_INPUT = 256;
+/** A scouted person is someone a window already found when their keypoint boxes overlap this much. */
+const SCOUT_SAME_IOU = 0.1;
+/**
+ * A pose found in a window is kept when its keypoint box centre lies within this share of the
+ * window's side from the centre (in x and in y): people cut by the window's edge are left to
+ * their own windows.
+ */
+const WINDOW_MIDDLE_SHARE = 0.3;
 const WRISTS = [9, 10] as const;
 
 /**
@@ -148,6 +171,8 @@ export type MovenetRun = (pixels: Int32Array, width: number, height: number) => 
 
 export interface MovenetRuntime {
   key: string;
+  /** The model's name in CameraPosesDetected.model; default movenet-multipose-lightning. */
+  model?: string;
   backend: string;
   run: MovenetRun;
   dispose(): void;
@@ -183,7 +208,16 @@ export const movenetPlugin: DetectorPlugin<MovenetConfig> = {
  * upright second look are the same whatever runs the model.
  */
 export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading): PoseDetector {
-  const run = runtime.run;
+  const tallies: Record<string, PassTally> = {};
+  /** One model pass, its time tallied under `kind`. */
+  const run = async (kind: string, pixels: Int32Array, width: number, height: number): Promise<Float32Array> => {
+    const started = performance.now();
+    const output = await runtime.run(pixels, width, height);
+    const tally = (tallies[kind] ??= { count: 0, ms: 0 });
+    tally.count++;
+    tally.ms += performance.now() - started;
+    return output;
+  };
   const whenUnsure = config.looks === 'when-unsure';
   /** The letterboxed first-pass input, reused while frames keep their size (one camera model). */
   let letterbox: { size: string; pixels: Int32Array } | undefined;
@@ -207,7 +241,7 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
     const size = Math.max(STRIDE_PX * 4, Math.round((side * scale) / STRIDE_PX) * STRIDE_PX);
     const pixels = cropRotatedInt32(frame, cx, cy, side, angle, size);
     const window = { width: size, height: size };
-    const found = decodeMovenetOutput(await run(pixels, size, size), movenetInputGeometry(size, size, size), window, config.minPoseScore);
+    const found = decodeMovenetOutput(await run('upright', pixels, size, size), movenetInputGeometry(size, size, size), window, config.minPoseScore);
     return found.map((p) => {
       const keypoints = p.keypoints.map(([x, y, score]) => [...fromRotatedCrop(x, y, cx, cy, side, angle, size), score] as [number, number, number]);
       return { score: p.score, box: keypointBox(keypoints), keypoints };
@@ -227,29 +261,79 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
     }
     return refined.sort((a, b) => b.score - a.score);
   };
+  /**
+   * The frame read only round the people of the camera's previous frame: one window each, centred
+   * on their keypoint box, turned upright where the view shows them tilted (as the upright look
+   * does), at the whole frame's scale up to WINDOW_MAX_PX. Each window gives every pose in its
+   * middle; two windows that found the same person give the surer reading.
+   */
+  const readWindows = async (around: readonly DetectedPose[], frame: RgbFrame, view: ViewGeometry | undefined, scale: number): Promise<DetectedPose[]> => {
+    const found: DetectedPose[] = [];
+    for (const person of around) {
+      const [bx, by, bw, bh] = keypointBox(person.keypoints);
+      const cx = bx + bw / 2;
+      const cy = by + bh / 2;
+      const side = Math.max(bw, bh, STRIDE_PX) * WINDOW_MARGIN;
+      const up = config.refine === 'upright' ? view?.upAt(cx, cy) : null;
+      const tilt = up ? Math.atan2(up[0], -up[1]) : 0;
+      const angle = Math.abs(tilt) < UPRIGHT_MIN_TILT_RAD ? 0 : tilt;
+      const size = Math.min(WINDOW_MAX_PX, Math.max(STRIDE_PX * 4, Math.round((side * scale) / STRIDE_PX) * STRIDE_PX));
+      const pixels = cropRotatedInt32(frame, cx, cy, side, angle, size);
+      const poses = decodeMovenetOutput(await run('window', pixels, size, size), movenetInputGeometry(size, size, size), { width: size, height: size }, config.minPoseScore);
+      // Everyone in the window's middle, not only the person followed: a neighbour the previous
+      // frame merged with them, or whose own window the model read as one person, is found here.
+      for (const inWindow of poses) {
+        const [x, y, w, h] = keypointBox(inWindow.keypoints);
+        if (Math.max(Math.abs(x + w / 2 - size / 2), Math.abs(y + h / 2 - size / 2)) > WINDOW_MIDDLE_SHARE * size) continue;
+        const keypoints = inWindow.keypoints.map(([kx, ky, score]) => [...fromRotatedCrop(kx, ky, cx, cy, side, angle, size), score] as [number, number, number]);
+        const pose = { score: inWindow.score, box: keypointBox(keypoints), keypoints };
+        const same = sameReadingIndex(pose, found.map((p) => p.box), DEFAULT_READING_MERGE.sameIou);
+        if (same < 0) found.push(pose);
+        else if (pose.score > found[same].score) found[same] = pose;
+      }
+    }
+    return found.sort((a, b) => b.score - a.score);
+  };
+  /**
+   * Windows round the people before, then the whole frame at SCOUT_INPUT for anyone the windows
+   * did not find (a newcomer, or someone a window lost), who gets a window of their own.
+   */
+  const readAround = async (around: readonly DetectedPose[], frame: RgbFrame, view: ViewGeometry | undefined, scale: number): Promise<DetectedPose[]> => {
+    const found = await readWindows(around, frame, view, scale);
+    const g = movenetInputGeometry(frame.width, frame.height, SCOUT_INPUT);
+    const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight);
+    const scouted = decodeMovenetOutput(await run('scout', pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
+    const boxes = found.map((pose) => pose.box);
+    const newcomers = scouted.filter((pose) => !boxes.some((box) => boxIou(box, keypointBox(pose.keypoints)) > SCOUT_SAME_IOU));
+    if (!newcomers.length) return found;
+    const more = await readWindows(newcomers, frame, view, scale);
+    return mergeReadings(found, more.filter((pose) => !boxes.some((box) => boxIou(box, pose.box) > DEFAULT_READING_MERGE.sameIou)));
+  };
   const detector: PoseDetector = {
     key: runtime.key,
-    model: `movenet-multipose-lightning@${config.inputSize}${config.mirror ? '+mirror' : ''}${config.refine === 'none' ? '' : `+${config.refine}`}${whenUnsure && (config.mirror || config.refine !== 'none') ? '+when-unsure' : ''}`,
+    model: `${runtime.model ?? 'movenet-multipose-lightning'}@${config.inputSize}${config.mirror ? '+mirror' : ''}${config.refine === 'none' ? '' : `+${config.refine}`}${whenUnsure && (config.mirror || config.refine !== 'none') ? '+when-unsure' : ''}`,
     backend: runtime.backend,
     async detect(frame: RgbFrame, view?: ViewGeometry, hints?: DetectHints) {
       if (frame.data.length !== frame.width * frame.height * 3)
         throw new WalkoutError('CONFIG_INVALID', `frame is ${frame.width}x${frame.height} but holds ${frame.data.length} bytes, not RGB`);
       const g = movenetInputGeometry(frame.width, frame.height, config.inputSize);
+      if (hints?.around) return readAround(hints.around, frame, view, g.resizedWidth / frame.width);
       const size = `${frame.width}x${frame.height}`;
       // Taken while this frame's passes read it, so a detect called meanwhile makes its own.
       const spare = letterbox?.size === size ? letterbox.pixels : undefined;
       letterbox = undefined;
       const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight, spare);
-      let poses = decodeMovenetOutput(await run(pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
+      let poses = decodeMovenetOutput(await run('first', pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
       const lookAgain = !whenUnsure || poses.length < (hints?.peopleBefore ?? 0) || poses.some(unsurePose);
       if (config.mirror && lookAgain) {
-        const mirrored = decodeMovenetOutput(await run(mirrorRowsInt32(pixels, g.paddedWidth, g.resizedWidth), g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
+        const mirrored = decodeMovenetOutput(await run('mirrored', mirrorRowsInt32(pixels, g.paddedWidth, g.resizedWidth), g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
         poses = mergeReadings(poses, mirrored.map((p) => unmirrorPose(p, frame.width)));
       }
       letterbox = { size, pixels };
       if (config.refine === 'none' || !view) return poses;
       return refineUpright(poses, frame, view, g.resizedWidth / frame.width);
     },
+    passes: () => structuredClone(tallies),
     dispose() {
       runtime.dispose();
     },

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readTfjsGraphModel } from './tfjs-graph.read.ts';
+import { quantiseInt8 } from './onnx.quantise.ts';
 import { convertTfjsGraphToOnnx, ONNX_OPSET } from './tfjs-onnx.convert.ts';
 
 /**
@@ -20,6 +21,11 @@ export interface OnnxModelBuild {
   manifest: string;
   /** The ONNX input's shape as the manifest gives it (free dimensions named as the converter names them). */
   inputShape: Array<number | string>;
+  /**
+   * Convolutions in int8 (onnx.quantise.ts), activations over the ranges this file of models/
+   * holds (written by models/models.calibrate.ts from the float model's runs on calibration frames).
+   */
+  int8Ranges?: string;
 }
 
 export const onnxModelBuilds: OnnxModelBuild[] = [
@@ -29,6 +35,14 @@ export const onnxModelBuilds: OnnxModelBuild[] = [
     file: 'movenet-multipose.onnx',
     manifest: 'movenet-multipose.onnx.manifest.json',
     inputShape: [1, 'input_1', 'input_2', 3],
+  },
+  {
+    key: 'movenet-multipose-lightning-int8',
+    source: 'movenet-multipose.manifest.json',
+    file: 'movenet-multipose-int8.onnx',
+    manifest: 'movenet-multipose-int8.onnx.manifest.json',
+    inputShape: [1, 'input_1', 'input_2', 3],
+    int8Ranges: 'movenet-multipose-int8.ranges.json',
   },
   {
     key: 'nanodet',
@@ -46,6 +60,12 @@ export const onnxModelBuilds: OnnxModelBuild[] = [
   },
 ];
 
+/** Calibrated activation ranges, as models/models.calibrate.ts writes them: { tensor: [min, max] }. */
+export async function readInt8Ranges(file: string): Promise<Map<string, [number, number]>> {
+  const ranges = JSON.parse(await readFile(path.join(MODELS_DIR, file), 'utf8')) as { ranges: Record<string, [number, number]> };
+  return new Map(Object.entries(ranges.ranges));
+}
+
 interface TfjsManifest {
   key: string;
   description: string;
@@ -61,7 +81,9 @@ interface TfjsManifest {
 export async function buildOnnxModel(build: OnnxModelBuild): Promise<{ bytes: Uint8Array; manifest: Record<string, unknown> }> {
   const source = JSON.parse(await readFile(path.join(MODELS_DIR, build.source), 'utf8')) as TfjsManifest;
   const graph = await readTfjsGraphModel(path.join(MODELS_DIR, source.file));
-  const bytes = convertTfjsGraphToOnnx(graph, { name: build.key });
+  const converted = convertTfjsGraphToOnnx(graph, { name: build.key });
+  const ranges = build.int8Ranges ? await readInt8Ranges(build.int8Ranges) : undefined;
+  const bytes = ranges ? quantiseInt8(converted, ranges) : converted;
   const manifest = {
     key: build.key,
     description: `${source.description} Converted to ONNX.`,
@@ -73,7 +95,9 @@ export async function buildOnnxModel(build: OnnxModelBuild): Promise<{ bytes: Ui
       converter: 'libs/vision/tfjs-onnx.convert.ts (npm run models)',
       opset: ONNX_OPSET,
       from: source.files,
-      note: `converted from the TF.js graph model of ${build.source}; weights kept as the float16 they are stored in, cast to float32 when loaded`,
+      note: ranges
+        ? `converted from the TF.js graph model of ${build.source}, then its convolutions quantised to int8 (weights per channel, activations over the ranges in ${build.int8Ranges}: libs/vision/onnx.quantise.ts)`
+        : `converted from the TF.js graph model of ${build.source}; weights kept as the float16 they are stored in, cast to float32 when loaded`,
     },
     licence: source.licence,
     input: { ...source.input, shape: build.inputShape },

@@ -4,7 +4,7 @@
  * people) and the street video's frame at 0.4 s (people found). Prints JSON; --save keeps every
  * detection so the figures can be checked again without the model.
  *
- *   node --import tsx libs/vision/people-eval.run.ts --detector topdown [--input-size 640] [--mirror off] [--save f.json]
+ *   node --import tsx libs/vision/people-eval.run.ts --detector topdown [--input-size 640] [--mirror off] [--precision float|int8] [--save f.json]
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,10 +15,10 @@ import { objectKeypointSimilarity } from './oks.metric.ts';
 import { countPeople, sumCounts, type LabelledPerson } from './people.eval.ts';
 import { SHARED_DATA_DIR } from '../testing/shared-data.ts';
 
-const { values } = parseArgs({ options: { detector: { type: 'string' }, 'input-size': { type: 'string' }, mirror: { type: 'string' }, save: { type: 'string' }, 'min-score': { type: 'string' } } });
+const { values } = parseArgs({ options: { detector: { type: 'string' }, 'input-size': { type: 'string' }, mirror: { type: 'string' }, save: { type: 'string' }, 'min-score': { type: 'string' }, precision: { type: 'string' } } });
 const root = new URL('../../', import.meta.url).pathname;
 const { detector } = await createChosenDetector(
-  { detector: values.detector, inputSize: Number(values['input-size'] ?? 640), refine: 'none', mirror: values.mirror !== 'off', minPoseScore: values['min-score'] === undefined ? undefined : Number(values['min-score']) },
+  { detector: values.detector, inputSize: Number(values['input-size'] ?? 640), refine: 'none', mirror: values.mirror !== 'off', minPoseScore: values['min-score'] === undefined ? undefined : Number(values['min-score']), precision: values.precision as 'float' | 'int8' | undefined },
   'people-eval',
 );
 const labels = JSON.parse(await readFile(path.join(root, 'fixtures/labels/autocheckout-people.labels.json'), 'utf8')) as { frames: Record<string, LabelledPerson[]> };

@@ -20,6 +20,12 @@ export interface ViewGeometry {
 export interface DetectHints {
   /** People found in the same camera's previous frame: fewer now may mean someone was missed. */
   peopleBefore?: number;
+  /**
+   * Read only windows round these people (found in the camera's previous frame), not the whole
+   * frame: nobody else can be found, so the caller reads the whole frame now and then for
+   * newcomers (frameReads). Undefined: the whole frame. A detector may ignore it.
+   */
+  around?: readonly DetectedPose[];
 }
 
 /**
@@ -35,7 +41,15 @@ export interface PoseDetector {
   readonly backend: string;
   /** Poses in the frame's pixel coordinates, best first. */
   detect(frame: RgbFrame, view?: ViewGeometry, hints?: DetectHints): Promise<DetectedPose[]>;
+  /** Model passes so far by kind (e.g. first, mirrored, upright), for a run that reports where its time went. */
+  passes?(): Readonly<Record<string, PassTally>>;
   dispose(): void;
+}
+
+/** How many model passes of one kind ran, and their time in the model (ms, wall). */
+export interface PassTally {
+  count: number;
+  ms: number;
 }
 
 /**

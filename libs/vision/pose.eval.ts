@@ -2,6 +2,7 @@ import { WalkoutError, type CameraPosesDetected, type FramePoseTruth } from '../
 import type { Recording } from '../recording/index.ts';
 import { readVideoFrames, type DecodedFrame } from '../video/mp4.reader.ts';
 import { DEFAULT_RECALL_OPTIONS, emptyTally, summariseRecall, tallyFrame, type RecallOptions, type RecallSummary } from './keypoint.recall.ts';
+import { FrameReads } from './frame.reads.ts';
 import type { DetectedPose, PoseDetector } from './pose.detector.ts';
 import { cameraViewGeometry } from './view.geometry.ts';
 
@@ -24,6 +25,8 @@ export interface PoseEvalOptions {
   cameraIds?: string[];
   /** Frames to score per camera, spread evenly over the video; Infinity scores every frame. */
   framesPerCamera: number;
+  /** Read every n-th frame of a camera whole, the others only round its previous frame's people, as the camera service does (FrameReads); default 1. */
+  wholeFrameEvery?: number;
   recall?: RecallOptions;
   /** Called for every scored frame that was decoded (progress bars, overlays). */
   onFrame?: (cameraId: string, frame: DecodedFrame, truth: FramePoseTruth, detections: DetectedPose[]) => void | Promise<void>;
@@ -114,15 +117,16 @@ export async function evaluatePoses(recording: Recording, options: PoseEvalOptio
         maxFrames: options.framesPerCamera,
         ...(camera ? { info: { width: camera.width, height: camera.height } } : {}),
       });
-      let peopleBefore: number | undefined;
+      // As the camera service does: the people of this camera's previous frame (read here).
+      const reads = new FrameReads(options.wholeFrameEvery ?? 1);
       for await (const frame of frames) {
         const line = await truthAt(frame.index);
         // A frame without its truth line cannot be scored.
         if (!line) continue;
         const started = performance.now();
-        // As the camera service does: the people of this camera's previous frame (read here).
-        const detections = await detector!.detect(frame, view, { peopleBefore });
-        peopleBefore = detections.length;
+        const hints = reads.hints(stream.cameraId);
+        const detections = await detector!.detect(frame, view, hints);
+        reads.record(stream.cameraId, hints, detections);
         detectMs += performance.now() - started;
         await score(line, detections);
         await options.onFrame?.(stream.cameraId, frame, line, detections);

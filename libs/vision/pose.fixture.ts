@@ -1,5 +1,5 @@
 import type { RgbFrame } from '../video/rgb.frame.ts';
-import type { DetectedPose, PoseDetector, ViewGeometry } from './pose.detector.ts';
+import type { DetectHints, DetectedPose, PoseDetector, ViewGeometry } from './pose.detector.ts';
 
 /**
  * A detected pose for tests of what is done with poses (mirroring, merging readings): a standing
@@ -14,19 +14,19 @@ export function fannedPose(x: number, y: number, score = 0.8): DetectedPose {
 /**
  * A stand-in pose detector for tests of what is done around the model (saving, scoring, the camera
  * service): `find` says what it sees in a frame, given how many calls came before (this one is
- * `call`, from 1) and the camera's view; it may take its time (a promise). `calls` counts the calls.
+ * `call`, from 1), the camera's view and the caller's hints; it may take its time (a promise). `calls` counts the calls.
  */
 export function standInDetector(
   model: string,
-  find: (frame: RgbFrame, call: number, view: ViewGeometry | undefined) => DetectedPose[] | Promise<DetectedPose[]>,
+  find: (frame: RgbFrame, call: number, view: ViewGeometry | undefined, hints: DetectHints | undefined) => DetectedPose[] | Promise<DetectedPose[]>,
 ): PoseDetector & { calls: number } {
   const detector = {
     key: model,
     model,
     backend: 'none',
     calls: 0,
-    async detect(frame: RgbFrame, view?: ViewGeometry): Promise<DetectedPose[]> {
-      return find(frame, ++detector.calls, view);
+    async detect(frame: RgbFrame, view?: ViewGeometry, hints?: DetectHints): Promise<DetectedPose[]> {
+      return find(frame, ++detector.calls, view, hints);
     },
     dispose() {},
   };

@@ -20,6 +20,17 @@ export interface TinyTensor {
   values: number[];
 }
 
+/** Deterministic values in [-1, 1) (a linear congruential sequence), so a wrong layout shows. */
+export function noise(shape: number[], seed = 1): TinyTensor {
+  const size = shape.reduce((n, d) => n * d, 1);
+  let state = seed;
+  const values = Array.from({ length: size }, () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return (state / 2 ** 31) * 2 - 1;
+  });
+  return { dtype: 'float32', shape, values };
+}
+
 /** TF.js JSON attribute builders. */
 export const attr = {
   i: (value: number): TfAttr => ({ i: String(value) }),

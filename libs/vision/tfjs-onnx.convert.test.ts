@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { WalkoutError } from '../contracts/index.ts';
-import { attr, floatToHalf, runBoth, writeTinyGraph, type TinyGraph, type TinyTensor } from './tfjs-graph.fixture.ts';
+import { attr, floatToHalf, noise, runBoth, writeTinyGraph, type TinyGraph, type TinyTensor } from './tfjs-graph.fixture.ts';
 import { halfToFloat, readTfjsGraphModel } from './tfjs-graph.read.ts';
 import { convertTfjsGraphToOnnx } from './tfjs-onnx.convert.ts';
 
@@ -9,17 +9,6 @@ import { convertTfjsGraphToOnnx } from './tfjs-onnx.convert.ts';
  * Each op the converter translates, on a tiny graph written here, run on TF.js (WebAssembly) and on
  * ONNX Runtime after conversion: same shapes, same values (float32 arithmetic on both sides; 1e-5).
  */
-
-/** Deterministic values in [-1, 1) (a linear congruential sequence), so a wrong layout shows. */
-function noise(shape: number[], seed = 1): TinyTensor {
-  const size = shape.reduce((n, d) => n * d, 1);
-  let state = seed;
-  const values = Array.from({ length: size }, () => {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    return (state / 2 ** 31) * 2 - 1;
-  });
-  return { dtype: 'float32', shape, values };
-}
 
 const ints = (shape: number[], values: number[]): TinyTensor => ({ dtype: 'int32', shape, values });
 const floats = (shape: number[], values: number[]): TinyTensor => ({ dtype: 'float32', shape, values });

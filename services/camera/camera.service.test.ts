@@ -4,7 +4,7 @@ import { waitFor } from '../../libs/bus/bus.harness.ts';
 import { ManualClock } from '../../libs/clock/clock.ts';
 import { openRecording } from '../../libs/recording/index.ts';
 import type { DetectedPose } from '../../libs/vision/pose.detector.ts';
-import { standInDetector } from '../../libs/vision/pose.fixture.ts';
+import { fannedPose, standInDetector } from '../../libs/vision/pose.fixture.ts';
 import { assertServiceDetectsAsEvalPose, cameraTestBus, DEMO, demoFrame } from './camera.fixture.ts';
 import { createCameraService } from './camera.service.ts';
 
@@ -139,6 +139,26 @@ test('the camera service keeps only so many videos open, closing the one used lo
     assert.equal(again?.frameIndex, 4);
     assert.deepEqual([service.stats().detected, service.stats().openVideos], [4, 2]);
     await waitFor(() => poses.length === 4, 'the four frames published');
+  } finally {
+    await service.stop();
+    await bus.close();
+  }
+});
+
+test('with wholeFrameEvery n, each camera\'s frames are read whole once in n, the others round the people of its previous frame', async () => {
+  const recording = await openRecording(DEMO);
+  const reads: string[] = [];
+  // Frame n of a camera shows n people: the hints say how many the previous frame had.
+  const following = standInDetector('following-model', (frame, _call, _view, hints) => {
+    reads.push(hints?.around ? `around ${hints.around.length}` : 'whole');
+    return Array.from({ length: reads.length }, (_, k) => fannedPose(50 + 60 * k, 100));
+  });
+  const { bus } = await cameraTestBus();
+  const service = createCameraService({ index: recording.index, bus, detector: following, wholeFrameEvery: 3 });
+  try {
+    for (const index of [0, 1, 2, 3]) await service.ingestFrame(demoFrame(recording, `w-cam-1-${index}`, 'cam-1', index));
+    await service.ingestFrame(demoFrame(recording, 'w-cam-2-0', 'cam-2', 0));
+    assert.deepEqual(reads, ['whole', 'around 1', 'around 2', 'whole', 'whole']);
   } finally {
     await service.stop();
     await bus.close();

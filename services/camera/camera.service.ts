@@ -11,6 +11,7 @@ import { RecentIds, type Bus, type Subscription } from '../../libs/bus/index.ts'
 import { VideoFrameCursor } from '../../libs/video/frame.cursor.ts';
 import type { PoseDetector, ViewGeometry } from '../../libs/vision/pose.detector.ts';
 import { cameraViewGeometry } from '../../libs/vision/view.geometry.ts';
+import { FrameReads } from '../../libs/vision/frame.reads.ts';
 import { silentLogger, type Logger } from '../../libs/log/logger.ts';
 import { systemClock, type Clock } from '../../libs/clock/clock.ts';
 
@@ -41,6 +42,11 @@ export interface CameraServiceDependencies {
   detector: PoseDetector;
   /** Detect every n-th frame of each camera (frame index a multiple of n); default 1, every frame. */
   stride?: number;
+  /**
+   * Read every n-th frame detected of each camera whole, the others only in windows round the
+   * people its previous frame showed (FrameReads); default 1, every frame whole.
+   */
+  wholeFrameEvery?: number;
   /** Pass over frames that waited on the bus longer than this (by `clock`, ms); unset: none. */
   maxLagMs?: number;
   /** What "now" is for maxLagMs, against the bus's publishedAt; default the system clock. */
@@ -61,6 +67,8 @@ export interface CameraServiceStats {
   late: number;
   /** Total time in the detector, ms. */
   detectMs: number;
+  /** Total time waiting for frames from the video decoders, ms. */
+  readMs: number;
   /** Video decoders open now. */
   openVideos: number;
 }
@@ -83,14 +91,14 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
   const logger = deps.logger ?? silentLogger;
   const stride = Math.max(1, Math.floor(deps.stride ?? 1));
   const views = new Map<string, ViewGeometry>();
-  /** People found in each camera's last frame detected: a detector may look again when fewer are found. */
-  const peopleBefore = new Map<string, number>();
+  /** Each camera's people in its last frame detected: where to look next, and whether someone was missed. */
+  const reads = new FrameReads(Math.max(1, Math.floor(deps.wholeFrameEvery ?? 1)));
   const cursors = new Map<string, VideoFrameCursor>();
   /** Frames detected lately, to drop redeliveries. */
   const done = new RecentIds();
   /** Cameras whose last frame could not be read, with why. */
   const dead = new Map<string, string>();
-  const stats: Omit<CameraServiceStats, 'openVideos'> = { detected: 0, skipped: 0, redelivered: 0, late: 0, detectMs: 0 };
+  const stats: Omit<CameraServiceStats, 'openVideos'> = { detected: 0, skipped: 0, redelivered: 0, late: 0, detectMs: 0, readMs: 0 };
   const openVideos = Math.max(1, deps.openVideos ?? OPEN_VIDEOS);
   let subscription: Subscription | undefined;
 
@@ -138,6 +146,7 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
       return null;
     }
     // The frame's schema keeps `file` inside its recording folder (RelativePath).
+    const readStarted = performance.now();
     const cursor = await cursorOf(path.join(message.frame.recording, message.frame.file), { width: camera.width, height: camera.height });
     const frame = await cursor.frameAt(message.frame.index).catch(async (error: unknown) => {
       const detail = (error as Error).message;
@@ -149,6 +158,7 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
       }
       throw error;
     });
+    stats.readMs += performance.now() - readStarted;
     if (dead.delete(camera.id)) {
       logger.info('camera ok again: its frames read', { cameraId: camera.id, frameIndex: message.frameIndex });
       await reportHealth(message, 'ok', `${camera.id}: frame ${message.frameIndex} read again`);
@@ -156,8 +166,9 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
     let view = views.get(camera.id);
     if (!view) views.set(camera.id, (view = cameraViewGeometry(camera)));
     const started = performance.now();
-    const poses = await detector.detect(frame, view, { peopleBefore: peopleBefore.get(camera.id) });
-    peopleBefore.set(camera.id, poses.length);
+    const hints = reads.hints(camera.id);
+    const poses = await detector.detect(frame, view, hints);
+    reads.record(camera.id, hints, poses);
     stats.detectMs += performance.now() - started;
     stats.detected++;
     const detected: CameraPosesDetected = {

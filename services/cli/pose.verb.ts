@@ -6,13 +6,14 @@ import { progress } from '../../libs/cli/progress.ts';
 import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 import { JsonLinesWriter, openRecording, readJsonLines } from '../../libs/recording/index.ts';
 import { evaluateFusion, type CameraInstant, type FloorTracking, type FusionEvalReport } from '../../libs/tracking/multiview.eval.ts';
-import { createChosenDetector, parseLooks } from '../../libs/vision/detector.registry.ts';
+import { createChosenDetector, parseLooks, parsePrecision } from '../../libs/vision/detector.registry.ts';
 import { formatRecall, formatWristMisses } from '../../libs/vision/keypoint.recall.ts';
 import { evaluatePoses } from '../../libs/vision/pose.eval.ts';
 import { drawPoses } from '../../libs/vision/pose.overlay.ts';
 
 const USAGE = `walkout eval pose <recording> [--camera id ...] [--frames N|all] [--input-size 640]
-                 [--mirror on|off] [--refine upright|none] [--looks always|when-unsure]
+                 [--mirror on|off] [--refine upright|none] [--looks always|when-unsure] [--whole-every N]
+                 [--precision int8|float]
                  [--detector onnx|movenet|topdown] [--overlay dir]
                  [--save-detections file.jsonl | --from-detections file.jsonl] [--force] [--json]
 
@@ -55,6 +56,12 @@ libs/vision/keypoint.recall.ts for why).
                   mirrored read only when the first reading found fewer people than the camera's
                   previous frame or scored a person or a wrist under 0.5, the upright look only at
                   such people (what the camera service runs live)
+  --whole-every N read every N-th frame scored of a camera whole (its first too), the others only in
+                  windows round the people its previous frame showed, as the camera service does
+                  with the same option (default 1: every frame whole); meant for frames close in
+                  time (--frames all, or half the frames)
+  --precision P   with the onnx detector: int8 (default: its convolutions in int8, faster) or float
+                  (the converted model exactly, keypoints within 1e-5 of TF.js)
   --detector D    onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
                   (WebAssembly), the fallback when ONNX Runtime cannot load; topdown: NanoDet
                   person boxes, then SinglePose Thunder on each (--input-size, --mirror do not apply)
@@ -82,6 +89,8 @@ export const evalPoseVerb: Verb = {
     mirror: { type: 'string' },
     refine: { type: 'string' },
     looks: { type: 'string' },
+    'whole-every': { type: 'string' },
+    precision: { type: 'string' },
     detector: { type: 'string' },
     overlay: { type: 'string' },
     'save-detections': { type: 'string' },
@@ -98,6 +107,7 @@ export const evalPoseVerb: Verb = {
     // Saved detections are all scored unless --frames picks some of them.
     const framesPerCamera = values.frames === 'all' || (fromFile && values.frames === undefined) ? Infinity : optionalInt(values, 'frames', evalPoseVerb, 30);
     if (framesPerCamera < 1) throw new WalkoutError('USAGE', `walkout eval pose: --frames must be at least 1`);
+    const wholeFrameEvery = optionalInt(values, 'whole-every', evalPoseVerb, 1, { min: 1, unit: 'frames' });
     const recording = await openRecording(positionals[0]);
     const cameraIds = values.camera as string[] | undefined;
     for (const id of cameraIds ?? [])
@@ -105,7 +115,7 @@ export const evalPoseVerb: Verb = {
         throw new WalkoutError('USAGE', `walkout eval pose: ${positionals[0]} has no pose truth for camera ${id}`);
     const saveFile = typeof values['save-detections'] === 'string' ? values['save-detections'] : undefined;
     if (fromFile)
-      for (const option of ['input-size', 'mirror', 'refine', 'looks', 'detector', 'overlay', 'save-detections'] as const)
+      for (const option of ['input-size', 'mirror', 'refine', 'looks', 'whole-every', 'precision', 'detector', 'overlay', 'save-detections'] as const)
         if (values[option] !== undefined) throw new WalkoutError('USAGE', `walkout eval pose: --${option} does not go with --from-detections (the saved file says which model)`);
     if (values.mirror !== undefined && values.mirror !== 'on' && values.mirror !== 'off')
       throw new WalkoutError('USAGE', `walkout eval pose: --mirror must be on or off, got "${values.mirror}"`);
@@ -130,6 +140,7 @@ export const evalPoseVerb: Verb = {
             refine: values.refine === 'none' ? 'none' : 'upright',
             mirror: values.mirror !== 'off',
             looks: parseLooks(values.looks, 'walkout eval pose'),
+            precision: parsePrecision(values.precision, 'walkout eval pose'),
           },
           'walkout eval pose',
         );
@@ -148,6 +159,7 @@ export const evalPoseVerb: Verb = {
         const writer = into.detections ? new JsonLinesWriter<CameraPosesDetected>(into.detections) : undefined;
         try {
           const scored = await evaluatePoses(recording, {
+            wholeFrameEvery,
             detector,
             saved,
             cameraIds,
@@ -246,7 +258,8 @@ function formatFusion(fusion: FusionEvalReport, alone: number | null): string[] 
   ];
 }
 
-function floorTracking(floor: FloorTracking): string {
+/** The floor tracking line, as eval pose and start print it. */
+export function floorTracking(floor: FloorTracking): string {
   const ratio = (r: number | null) => (r === null ? '-' : r.toFixed(3));
   return (
     `tracks on the floor, people matched within ${floor.maxDistanceM} m (as walkout eval mot --distance): MOTA ${ratio(floor.mota)}, IDF1 ${ratio(floor.idf1)}, ` +

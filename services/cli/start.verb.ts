@@ -22,10 +22,12 @@ import { writeSimulation } from '../../libs/sim/recording.sim.ts';
 import { scorePoseEvents } from '../../libs/tracking/pose-events.eval.ts';
 import { scoreTracks } from '../../libs/tracking/tracks.eval.ts';
 import { createChosenDetector } from '../../libs/vision/detector.registry.ts';
+import type { PassTally } from '../../libs/vision/pose.detector.ts';
 import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
 import { formatReceipt, formatReceiptScorecard } from '../../libs/cart/receipts.format.ts';
 import { formatCharges, formatCheckoutSummary, summariseCharges } from '../../libs/checkout/charges.format.ts';
 import { cameraFootage } from './footage.ts';
+import { floorTracking } from './pose.verb.ts';
 import { DEFAULT_NOISE_M, receiptRun, runStore, type PeopleSource, type StoreRunResult } from './store.run.ts';
 
 /**
@@ -38,12 +40,17 @@ import { DEFAULT_NOISE_M, receiptRun, runStore, type PeopleSource, type StoreRun
 const DEMO_SCENARIO = 'fixtures/scenarios/kiosk-demo.json';
 const COMMITTED_RECORDING = 'fixtures/recordings/kiosk-demo';
 const DEMO_SEED = 1;
+/**
+ * --whole-every's default: every frame read whole. Windows between whole reads (3: a third of the
+ * frames whole) need 2.2 times less CPU but lose wrists (docs/experiments/camera-stage-speed.md).
+ */
+const DEFAULT_WHOLE_EVERY = 1;
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 export const startVerb: Verb = {
   name: 'start',
   summary: 'Run the store on the embedded default: simulate the demo, replay it through the pipeline, score it.',
-  usage: `walkout start [--out .walkout/demo] [--force] [--no-video] [--detect-every N] [--detector onnx|movenet] [--json]
+  usage: `walkout start [--out .walkout/demo] [--force] [--no-video] [--detect-every N] [--whole-every N] [--detector onnx|movenet] [--json]
 
 Simulates ${DEMO_SCENARIO} (seed ${DEMO_SEED}) into --out and checks its ground truth against the
 committed recording ${COMMITTED_RECORDING}; then runs the whole store (WALKOUT_BUS=memory by default,
@@ -59,6 +66,10 @@ once the new one is written; anything else there only with --force.
                     one frame a second of each camera, took 6 minutes for the demo's six);
                     the poses are scored against the pose truth, each camera alone, fused and
                     followed, and the tracked people feed visits and attribution
+  --whole-every N   with --detect-every: read every N-th frame detected of each camera whole (with
+                    the second looks), the others only in windows round the people the camera's
+                    previous frame showed (default ${DEFAULT_WHOLE_EVERY}: every frame whole; 3 needs
+                    half the CPU and finds fewer wrists)
   --detector D      onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
                     (WebAssembly), the fallback when ONNX Runtime cannot load`,
   options: {
@@ -66,6 +77,7 @@ once the new one is written; anything else there only with --force.
     force: { type: 'boolean' },
     'no-video': { type: 'boolean' },
     'detect-every': { type: 'string' },
+    'whole-every': { type: 'string' },
     detector: { type: 'string' },
     json: { type: 'boolean' },
   },
@@ -76,6 +88,7 @@ once the new one is written; anything else there only with --force.
       if (!json) process.stdout.write(`${line}\n`);
     };
     const detectEvery = values['detect-every'] === undefined ? undefined : optionalInt(values, 'detect-every', startVerb, 1, { min: 1, unit: 'frames' });
+    const wholeEvery = optionalInt(values, 'whole-every', startVerb, DEFAULT_WHOLE_EVERY, { min: 1, unit: 'frames' });
     if (detectEvery !== undefined && values['no-video']) throw new WalkoutError('USAGE', 'walkout start: --detect-every needs the video that --no-video leaves out');
     const busConfig = loadBusConfig();
     const logger = createLogger({ level: logLevelFromEnv() });
@@ -111,7 +124,7 @@ once the new one is written; anything else there only with --force.
       : undefined;
     if (chosen?.fellBack) say(`pose detection on TF.js: ${chosen.fellBack}`);
     const detector = chosen?.detector;
-    const people: PeopleSource = detector ? { kind: 'tracked', detector, stride: detectEvery! } : { kind: 'truth', noiseM: DEFAULT_NOISE_M, seed: DEMO_SEED };
+    const people: PeopleSource = detector ? { kind: 'tracked', detector, stride: detectEvery!, wholeFrameEvery: wholeEvery } : { kind: 'truth', noiseM: DEFAULT_NOISE_M, seed: DEMO_SEED };
     say(
       `store running on the ${bus.kind} bus; replaying ${out} (load cells and gates, ` +
         (detector
@@ -132,7 +145,9 @@ once the new one is written; anything else there only with --force.
     await bus.close();
     detector?.dispose();
     const camera =
-      detector && run.store.camera ? await scoreCameraStage(recording, detector.model, run.poses, run.deadFrames, run.store.camera.stats(), run.tracked, run.cameraPace) : undefined;
+      detector && run.store.camera
+        ? await scoreCameraStage(recording, detector.model, run.poses, run.deadFrames, run.store.camera.stats(), detector.passes?.() ?? {}, run.tracked, run.cameraPace)
+        : undefined;
     const actions = await collect(recording.truthActions());
     const score = scoreShelfEvents(recording.index, run.shelfEvents, actions);
     const { missed, spurious, wrongProduct, ...figures } = score;
@@ -208,7 +223,8 @@ async function scoreCameraStage(
   model: string,
   poses: ReadonlyMap<string, readonly CameraPosesDetected[]>,
   deadFrames: readonly MessageDeadLettered[],
-  stats: { detected: number; detectMs: number },
+  stats: { detected: number; detectMs: number; readMs: number },
+  passes: Readonly<Record<string, PassTally>>,
   tracked: readonly PeopleTracked[],
   pace: StoreRunResult['cameraPace'],
 ) {
@@ -220,14 +236,44 @@ async function scoreCameraStage(
     frames: stats.detected,
     msPerFrame: stats.detected ? stats.detectMs / stats.detected : 0,
     pace,
+    time: cameraStageTime(stats, passes, pace),
     framesFailed: deadFrames.map((d) => `${d.error.code}: ${d.error.message}`),
     wristsInView: {
       detector: wrists(alone.overall.wristsInView),
       fused: fusion ? wrists(fusion.overall.wristsInView) : null,
       followed: fusion?.tracked ? wrists(fusion.tracked.overall.wristsInView) : null,
     },
+    floor: fusion?.tracked?.floor ?? null,
     tracks,
   };
+}
+
+/**
+ * Where the camera stage's wall time went, seconds: waiting for decoded frames, each kind of model
+ * pass, the rest of the detector (letterbox, decoding the output, merging readings), and everything
+ * else in the process meanwhile (the tracker and the other stages, the bus, the replay, idle).
+ */
+function cameraStageTime(stats: { detectMs: number; readMs: number }, passes: Readonly<Record<string, PassTally>>, pace: StoreRunResult['cameraPace']) {
+  if (!pace) return undefined;
+  const inPasses = Object.values(passes).reduce((ms, tally) => ms + tally.ms, 0);
+  return {
+    wallS: pace.wallSeconds,
+    readS: stats.readMs / 1000,
+    passes: Object.fromEntries(Object.entries(passes).map(([kind, tally]) => [kind, { count: tally.count, s: tally.ms / 1000 }])),
+    detectorRestS: (stats.detectMs - inPasses) / 1000,
+    elsewhereS: pace.wallSeconds - (stats.detectMs + stats.readMs) / 1000,
+  };
+}
+
+function formatCameraStageTime(time: NonNullable<ReturnType<typeof cameraStageTime>>): string {
+  const share = (s: number) => `${s.toFixed(1)} s (${((100 * s) / time.wallS).toFixed(0)} %)`;
+  return (
+    `camera stage wall time ${time.wallS.toFixed(1)} s: reading frames ${share(time.readS)}, ` +
+    Object.entries(time.passes)
+      .map(([kind, { count, s }]) => `${kind} passes ${share(s)} (${count}, ${((1000 * s) / Math.max(1, count)).toFixed(0)} ms each)`)
+      .join(', ') +
+    `, the rest of detection ${share(time.detectorRestS)}, outside the camera stage ${share(time.elsewhereS)}`
+  );
 }
 
 function formatCameraStage(camera: CameraStage, every: number): string[] {
@@ -239,10 +285,14 @@ function formatCameraStage(camera: CameraStage, every: number): string[] {
     ...(camera.pace
       ? [
           `camera stage real-time factor ${camera.pace.realTimeFactor.toFixed(3)} (${camera.pace.storeSeconds.toFixed(1)} store s in ${camera.pace.wallSeconds.toFixed(1)} wall s, ` +
-            `${(camera.frames / camera.pace.wallSeconds).toFixed(2)} frames/s; 1 or more keeps up live)`,
+            `${(camera.frames / camera.pace.wallSeconds).toFixed(2)} frames/s; 1 or more keeps up live); ` +
+            `${camera.pace.cpuSeconds.toFixed(1)} CPU s in this process meanwhile, ${(camera.pace.cpuSeconds / camera.pace.wallSeconds).toFixed(2)} cores' worth: ` +
+            `${(camera.pace.storeSeconds / camera.pace.cpuSeconds).toFixed(3)} store s a CPU s`,
         ]
       : []),
+    ...(camera.time ? [formatCameraStageTime(camera.time)] : []),
     `wrists in view against the pose truth: each camera alone ${share(detector)}, fused across cameras ${share(fused)}, followed ${followed ? share(followed) : 'n/a (frames more than a second apart)'}`,
+    ...(camera.floor ? [`followed in the evaluation, ${floorTracking(camera.floor)}`] : []),
     `tracker (live, a second behind): ${camera.tracks.instants} instants, ${camera.tracks.tracks} tracks; people found ${share(camera.tracks.people)}, ` +
       `3D wrists within 11 cm ${share(camera.tracks.wrists)}, tracks that stay one person ${camera.tracks.purity === null ? 'n/a' : pct(camera.tracks.purity)}, ` +
       `people who stay on one track ${camera.tracks.continuity === null ? 'n/a' : pct(camera.tracks.continuity)}`,

@@ -38,7 +38,7 @@ const CATCH_UP_POLL_MS = 20;
 
 export type PeopleSource =
   | { kind: 'truth'; noiseM: number; seed: number }
-  | { kind: 'tracked'; detector: PoseDetector; stride: number };
+  | { kind: 'tracked'; detector: PoseDetector; stride: number; wholeFrameEvery?: number };
 
 export interface StoreRunOptions {
   bus: Bus<typeof topics>;
@@ -68,9 +68,11 @@ export interface StoreRunResult {
   charges: ChargeRow[];
   /**
    * The camera stage's pace, when it ran: the recording's store seconds over the wall seconds from
-   * the first frame put on the bus to the last frame's poses out (at least 1: it keeps up live).
+   * the first frame put on the bus to the last frame's poses out (at least 1: it keeps up live),
+   * and the CPU time this process used meanwhile (every thread; the video decoders are processes
+   * of their own), which a machine shared with other work does not stretch.
    */
-  cameraPace?: { storeSeconds: number; wallSeconds: number; realTimeFactor: number };
+  cameraPace?: { storeSeconds: number; wallSeconds: number; realTimeFactor: number; cpuSeconds: number };
 }
 
 /**
@@ -160,7 +162,7 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
     index: recording.index,
     bus,
     logger: options.logger,
-    camera: tracked ? { detector: people.detector, stride: people.stride } : undefined,
+    camera: tracked ? { detector: people.detector, stride: people.stride, wholeFrameEvery: people.wholeFrameEvery } : undefined,
     // A replay: every camera's poses come, however far behind the slow camera stage runs, so the
     // tracker waits for all of them (a live store lets a silent camera go after two seconds).
     tracking: tracked ? { idleMs: Infinity } : false,
@@ -174,6 +176,7 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
   const bar = progress('replay', Math.ceil(span / 1000), { unit: 'store s', quiet: options.quiet });
   let shown = 0;
   const replayStarted = performance.now();
+  const cpuStarted = process.cpuUsage();
   const replay = await replayRecording(recording, bus, {
     cameras: cameraIds,
     people: people.kind === 'truth' ? { instants: truthPeople(recording, { noiseM: people.noiseM, seed: people.seed }), lagMs: TRACKER_LAG_MS } : undefined,
@@ -193,7 +196,8 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
   if (tracked) {
     await waitForCameraStage(recording, store, collected.result, people.stride, options.quiet);
     const wallSeconds = (performance.now() - replayStarted) / 1000;
-    cameraPace = { storeSeconds: span / 1000, wallSeconds, realTimeFactor: span / 1000 / wallSeconds };
+    const cpu = process.cpuUsage(cpuStarted);
+    cameraPace = { storeSeconds: span / 1000, wallSeconds, realTimeFactor: span / 1000 / wallSeconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
   }
   const charges = await stopInDataFlowOrder(store, collected, replay);
   return { replay, store, cameraPace, charges, ...collected.result };

@@ -30,8 +30,11 @@ export interface StoreDependencies {
   logger?: Logger;
   /** The one service clock of every stage (idle cameras, silent shelves, late frames); the system clock by default. */
   clock?: Clock;
-  /** Camera perception: the pose detector, which frames of each camera it takes (every n-th), how late it still takes one. */
-  camera?: { detector: PoseDetector; stride?: number; maxLagMs?: number };
+  /**
+   * Camera perception: the pose detector, which frames of each camera it takes (every n-th), how
+   * often it reads one whole (see services/camera), how late it still takes one.
+   */
+  camera?: { detector: PoseDetector; stride?: number; wholeFrameEvery?: number; maxLagMs?: number };
   /**
    * Follow people from the cameras' poses (default: when camera perception runs). `idleMs`: how
    * long a silent camera holds instants back (Infinity for a replay, where every camera's poses

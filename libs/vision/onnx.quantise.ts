@@ -1,0 +1,194 @@
+import onnxProto from 'onnx-proto';
+import { WalkoutError } from '../contracts/index.ts';
+
+/**
+ * Int8 convolutions for an ONNX model, in the QDQ form ONNX Runtime fuses into its integer kernels
+ * (QLinearConv, QLinearAdd): every convolution's weights quantised per output channel (int8,
+ * symmetric), and what the convolutions read (and the residual Adds that make it) quantised to
+ * uint8 over the range it took on calibration frames. The rest (the heads' outputs and their
+ * decoding) stays float.
+ *
+ * Three steps, so that calibration can run on any runtime: `quantisedActivations` names the
+ * tensors, `withOutputs` makes a model that also returns them (run it on frames, keep each
+ * tensor's min and max), and `quantiseInt8` writes the quantised model from those ranges.
+ */
+
+const { onnx } = onnxProto;
+type ModelProto = onnxProto.onnx.ModelProto;
+type NodeProto = onnxProto.onnx.INodeProto;
+type TensorProto = onnxProto.onnx.ITensorProto;
+const DataType = onnx.TensorProto.DataType;
+const AttrType = onnx.AttributeProto.AttributeType;
+
+/** Quantisation needs QuantizeLinear's per-axis form, opset 13. */
+const MIN_OPSET = 13;
+/** Calibrated ranges are widened to this many significant digits, so another CPU's last-bit differences in calibration write the same file. */
+const RANGE_DIGITS = 2;
+
+interface Graph {
+  node: NodeProto[];
+  initializer: TensorProto[];
+  input: onnxProto.onnx.IValueInfoProto[];
+  output: onnxProto.onnx.IValueInfoProto[];
+}
+
+function decode(model: Uint8Array): { decoded: ModelProto; graph: Graph } {
+  const decoded = onnx.ModelProto.decode(model);
+  const opset = decoded.opsetImport.find((o) => !o.domain)?.version;
+  if (opset === undefined || Number(opset) < MIN_OPSET) throw new WalkoutError('MODEL_UNSUPPORTED', `int8 quantisation needs ONNX opset ${MIN_OPSET} or later; the model has ${opset ?? 'none'}`);
+  const graph = (decoded.graph ??= new onnx.GraphProto());
+  graph.node ??= [];
+  graph.initializer ??= [];
+  graph.input ??= [];
+  graph.output ??= [];
+  return { decoded, graph: graph as Graph };
+}
+
+/**
+ * The activation tensors `quantiseInt8` quantises, in graph order: each convolution's data input
+ * (commonly the convolution before it's output after its Relu6) and the inputs of the residual
+ * Adds that make such inputs.
+ */
+export function quantisedActivations(model: Uint8Array): string[] {
+  return activationsOf(decode(model).graph.node);
+}
+
+function activationsOf(nodes: NodeProto[]): string[] {
+  const readers = new Map<string, NodeProto[]>();
+  for (const node of nodes) for (const input of node.input ?? []) readers.set(input, [...(readers.get(input) ?? []), node]);
+  // What convolutions read, and what the residual Adds that make those read (back to the
+  // convolutions' outputs they sum). A convolution whose output nothing of these reads (a head's
+  // last, read by the decoding) keeps a float output: quantised, the heatmaps' flat tops give the
+  // decoding's peak search ties, and it reports one person two or three times.
+  const tensors = new Set(nodes.filter((node) => node.opType === 'Conv').map((node) => node.input![0]));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const node of nodes)
+      if (node.opType === 'Add' && tensors.has(node.output![0]))
+        for (const input of node.input!) if (!tensors.has(input)) grew = tensors.add(input) !== undefined;
+  }
+  const order = nodes.flatMap((node) => [...(node.input ?? []), ...(node.output ?? [])]);
+  return [...tensors].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+}
+
+/** The model returning `tensors` too (as float32 outputs after its own), for calibration. */
+export function withOutputs(model: Uint8Array, tensors: readonly string[]): Uint8Array {
+  const { decoded, graph } = decode(model);
+  for (const name of tensors) graph.output.push({ name, type: { tensorType: { elemType: DataType.FLOAT } } });
+  return onnx.ModelProto.encode(decoded).finish();
+}
+
+/** A calibrated range [min, max] widened to RANGE_DIGITS significant digits and to include 0 (uint8 must hold an exact 0). */
+export function roundedRange([min, max]: readonly [number, number]): [number, number] {
+  const widen = (value: number, up: boolean) => {
+    if (value === 0 || !Number.isFinite(value)) return 0;
+    const unit = 10 ** (Math.floor(Math.log10(Math.abs(value))) - RANGE_DIGITS + 1);
+    return Number(((up ? Math.ceil(value / unit) : Math.floor(value / unit)) * unit).toPrecision(RANGE_DIGITS));
+  };
+  return [Math.min(0, widen(min, false)), Math.max(0, widen(max, true))];
+}
+
+/**
+ * The model with its convolutions in int8 (QDQ). `ranges` gives every tensor quantisedActivations
+ * names its calibrated [min, max]; a missing one is an error naming it. Weights are read from
+ * float32 or float16 initializers, directly or through a Cast.
+ */
+export function quantiseInt8(model: Uint8Array, ranges: ReadonlyMap<string, readonly [number, number]>): Uint8Array {
+  const { decoded, graph } = decode(model);
+  const nodes = graph.node;
+  const activations = activationsOf(nodes);
+  const missing = activations.filter((name) => !ranges.has(name));
+  if (missing.length) throw new WalkoutError('MODEL_UNSUPPORTED', `int8 quantisation: no calibrated range for ${missing.length} tensors: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
+  const initializers = new Map(graph.initializer.map((t) => [t.name!, t]));
+  const producers = new Map<string, NodeProto>();
+  for (const node of nodes) for (const output of node.output ?? []) producers.set(output, node);
+  const added: TensorProto[] = [];
+  /** Nodes to put right after a tensor is made (the graph must stay in topological order). */
+  const after = new Map<string, NodeProto[]>();
+  const put = (tensor: string, node: NodeProto) => after.set(tensor, [...(after.get(tensor) ?? []), node]);
+  const renamed = new Map<string, string>();
+  for (const name of activations) {
+    const [scale, zeroPoint] = uint8Params(roundedRange(ranges.get(name)!));
+    added.push(floats(`${name}/q/scale`, [scale], []), { name: `${name}/q/zero_point`, dataType: DataType.UINT8, dims: [], rawData: Uint8Array.of(zeroPoint) });
+    put(name, { opType: 'QuantizeLinear', name: `${name}/q`, input: [name, `${name}/q/scale`, `${name}/q/zero_point`], output: [`${name}/q`] });
+    put(name, { opType: 'DequantizeLinear', name: `${name}/dq`, input: [`${name}/q`, `${name}/q/scale`, `${name}/q/zero_point`], output: [`${name}/dq`] });
+    renamed.set(name, `${name}/dq`);
+  }
+  const weightNodes: NodeProto[] = [];
+  for (const node of nodes) {
+    node.input = node.input!.map((input) => renamed.get(input) ?? input);
+    if (node.opType !== 'Conv') continue;
+    const weight = weightOf(node.input[1], initializers, producers);
+    const { values, dims } = weight;
+    const channels = dims[0];
+    const perChannel = values.length / channels;
+    const quantised = new Int8Array(values.length);
+    const scales: number[] = [];
+    for (let c = 0; c < channels; c++) {
+      let largest = 0;
+      for (let k = 0; k < perChannel; k++) largest = Math.max(largest, Math.abs(values[c * perChannel + k]));
+      const scale = largest > 0 ? largest / 127 : 1;
+      scales.push(scale);
+      for (let k = 0; k < perChannel; k++) quantised[c * perChannel + k] = Math.round(values[c * perChannel + k] / Math.fround(scale));
+    }
+    const base = `${node.name}/weight_int8`;
+    added.push(
+      { name: base, dataType: DataType.INT8, dims, rawData: new Uint8Array(quantised.buffer) },
+      floats(`${base}/scale`, scales, [channels]),
+      { name: `${base}/zero_point`, dataType: DataType.INT8, dims: [channels], rawData: new Uint8Array(channels) },
+    );
+    weightNodes.push({
+      opType: 'DequantizeLinear',
+      name: `${base}/dq`,
+      input: [base, `${base}/scale`, `${base}/zero_point`],
+      output: [`${base}/dq`],
+      attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }],
+    });
+    node.input[1] = `${base}/dq`;
+  }
+  const ordered: NodeProto[] = [...weightNodes];
+  for (const input of graph.input) ordered.push(...(after.get(input.name!) ?? []));
+  for (const node of nodes) {
+    ordered.push(node);
+    for (const output of node.output ?? []) ordered.push(...(after.get(output) ?? []));
+  }
+  // The float weights (and the Casts of float16 ones) that only the convolutions read go.
+  const read = new Set([...ordered.flatMap((node) => node.input ?? []), ...graph.output.map((o) => o.name!)]);
+  const initializerNames = new Set(graph.initializer.map((t) => t.name!));
+  graph.node = ordered.filter((node) => node.opType !== 'Cast' || !initializerNames.has(node.input![0]) || node.output!.some((output) => read.has(output)));
+  const stillRead = new Set(graph.node.flatMap((node) => node.input ?? []));
+  graph.initializer = [...graph.initializer.filter((t) => stillRead.has(t.name!)), ...added];
+  return onnx.ModelProto.encode(decoded).finish();
+}
+
+/** uint8 scale and zero point for a range holding 0. */
+function uint8Params([min, max]: [number, number]): [number, number] {
+  const scale = max > min ? (max - min) / 255 : 1;
+  return [scale, Math.min(255, Math.max(0, Math.round(-min / scale)))];
+}
+
+function floats(name: string, values: number[], dims: number[]): TensorProto {
+  return { name, dataType: DataType.FLOAT, dims, rawData: new Uint8Array(Float32Array.from(values).buffer) };
+}
+
+/** A convolution's weights as float32, from an initializer or a Cast of one (float16 weights). */
+function weightOf(name: string, initializers: Map<string, TensorProto>, producers: Map<string, NodeProto>): { values: Float32Array; dims: number[] } {
+  const cast = producers.get(name);
+  const tensor = initializers.get(name) ?? (cast?.opType === 'Cast' ? initializers.get(cast.input![0]) : undefined);
+  if (!tensor?.rawData) throw new WalkoutError('MODEL_UNSUPPORTED', `int8 quantisation: the weights ${name} of a Conv are not a constant (an initializer, or a Cast of one)`);
+  const raw = tensor.rawData;
+  const buffer = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
+  const dims = tensor.dims!.map(Number);
+  if (tensor.dataType === DataType.FLOAT) return { values: new Float32Array(buffer), dims };
+  if (tensor.dataType === DataType.FLOAT16) return { values: Float32Array.from(new Uint16Array(buffer), halfToFloat), dims };
+  throw new WalkoutError('MODEL_UNSUPPORTED', `int8 quantisation: the weights ${name} of a Conv are ${DataType[tensor.dataType!]}, not float32 or float16`);
+}
+
+function halfToFloat(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction ? Number.NaN : sign * Infinity;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
