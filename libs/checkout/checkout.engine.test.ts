@@ -11,7 +11,7 @@ import { createLocalProvider, readLedger, type PaymentFaults } from '../payments
 import { HOLD_EXPIRY_MS } from '../payments/payment.types.ts';
 import { parseCheckoutConfig } from './checkout.config.ts';
 import { createCheckout, type Checkout, type CheckoutDependencies } from './checkout.engine.ts';
-import { exitToChargeMs, leaseDue, loadReceipt, openContest } from './checkout.repository.ts';
+import { exitToCharge, leaseDue, loadReceipt, openContest } from './checkout.repository.ts';
 import type { PaymentProvider } from '../payments/payment.types.ts';
 
 /**
@@ -118,7 +118,7 @@ for (const kind of kinds) {
       assert.deepEqual(await moves('v-1'), [['authorise', HOLD, 'hold/v-1'], ['capture', 680, 'v-1']]);
       assert.deepEqual(topics(), ['checkout.charged charged/v-1']);
       assert.equal(published[0].message.amountCents, 680);
-      assert.deepEqual(await exitToChargeMs(await open()), [clock.now() - (T0 + 60_000)]);
+      assert.deepEqual((await exitToCharge(await open())).map((entry) => entry.latencyMs), [clock.now() - (T0 + 60_000)]);
       const view = await loadReceipt(await open(), 'receipt-v-1');
       assert.deepEqual(view?.charges, [{ chargeId: 'v-1', amountCents: 680, status: 'captured', declines: 0 }]);
       assert.equal(await engine.hasUnpaidVisit('acct-1'), false);

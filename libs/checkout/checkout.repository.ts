@@ -406,8 +406,3 @@ export async function exitToCharge(db: Queryable): Promise<Array<{ exitMs: numbe
   );
   return rows.map((row) => ({ exitMs: row.exit_ms, latencyMs: row.latency }));
 }
-
-/** Store-clock ms from each visit's exit to its exit charge's capture, for charged visits, quickest first. */
-export async function exitToChargeMs(db: Queryable): Promise<number[]> {
-  return (await exitToCharge(db)).map((entry) => entry.latencyMs);
-}
