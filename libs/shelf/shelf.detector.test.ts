@@ -74,6 +74,31 @@ test('a lean (a transient with no net change) and a neighbour twitch give no eve
   assert.ok(perception.stats()['g1-s1'].segmentsWithoutChange >= 2, 'the leans were seen and dismissed');
 });
 
+test('two hands at the two ends of a shelf: each gives its own event, a hand resting on one plate changes nothing', () => {
+  // g1-s1: lanes 1-3 rest on plates 1-2, lanes 4-6 on plates 3-4; the two ends share no lane.
+  const put = laneLoadChanges(kiosk, 'g1-s1-l1', unitGrams(kiosk, 'g1-s1-l1'), 1_000, 600, 'put');
+  const pick = pickOn(kiosk, 'g1-s1-l5', 1_200);
+  // A hand rests on plate 4 for seconds while the other hand picks on plate 1, lifting after the pick settled.
+  const rest: PlateLoadChange = { plateId: 'g1-s1-p4', atMs: 4_000, durationMs: 5_000, deltaGrams: 0, kind: 'lean', leanGrams: 40 };
+  const restedPick = pickOn(kiosk, 'g1-s1-l1', 5_000);
+  const { events } = detect(kiosk, 'g1-s1', [...put, ...pick, rest, ...restedPick], 12_000);
+  const summary = JSON.stringify(events.map((e) => [e.kind, e.laneIds, e.deltaGrams, e.hypotheses[0]]));
+  assert.equal(events.length, 3, summary);
+  const [first, second, third] = [...events].sort((a, b) => a.startMs - b.startMs || a.plateIds[0].localeCompare(b.plateIds[0]));
+  for (const [event, kind, laneId] of [
+    [first, 'put', 'g1-s1-l1'],
+    [second, 'pick', 'g1-s1-l5'],
+    [third, 'pick', 'g1-s1-l1'],
+  ] as const) {
+    assert.equal(event.kind, kind, summary);
+    assert.equal(event.laneIds[0], laneId, summary);
+    assert.equal(event.hypotheses[0].productId, productOf(kiosk, laneId), summary);
+    assert.equal(event.hypotheses[0].quantity, 1, summary);
+  }
+  assert.ok(third.plateIds.every((plateId) => plateId !== 'g1-s1-p4'), 'the resting hand is not part of the pick');
+  assert.equal(new Set(events.map((e) => e.eventId)).size, 3, 'ids are unique');
+});
+
 test('a grab of three units is one event of quantity three', () => {
   const { events } = detect(kiosk, 'g1-s2', pickOn(kiosk, 'g1-s2-l4', 1_000, 3), 4_000);
   assert.equal(events.length, 1);

@@ -15,10 +15,13 @@ import { CellHealthMonitor, worstHealth, type CellHealth } from './sensor.health
  * The streaming shelf detector: one per shelf, fed one sample tick at a time (every plate's reading).
  *
  * At rest it follows each plate's level slowly (drift is harmless: only changes across an event are
- * used, never absolute values). A plate that leaves its level by several noise widths opens a segment;
- * the segment closes when every plate of the shelf has been quiet for SETTLE_MS (ringing and a lean's
- * wobble keep it open), and the readings after that, averaged, against the readings before, give each
- * plate's net change with its uncertainty. A lean or a neighbour's twitch comes back to where it was
+ * used, never absolute values). A plate that leaves its level by several noise widths opens a segment
+ * on its section: the plates its lanes tie together (a lane resting on two plates ties them; plates no
+ * lane shares are sections of their own). The segment closes when every plate of the section has been
+ * quiet for SETTLE_MS (ringing and a lean's wobble keep it open), and the readings after that,
+ * averaged, against the readings before, give each plate's net change with its uncertainty. Sections
+ * segment apart: two shoppers at two ends of one shelf, or a hand resting on one plate while another
+ * hand picks elsewhere on the shelf, give an event each instead of one change none explains. A lean or a neighbour's twitch comes back to where it was
  * and yields nothing. The per-plate changes are then explained as units on lanes (hypothesis.model),
  * with what the shelf's own inventory believes each lane holds, and become one shelf event per moved
  * lane. A change that no product and quantity explains within its uncertainty is published once, as an
@@ -67,6 +70,41 @@ const RING = 128;
 
 type State = 'rest' | 'active' | 'after';
 
+/** Plates the shelf's lanes tie together, segmented on their own, with their open segment. */
+interface Section {
+  /** Plate slots, in shelf order. */
+  plates: number[];
+  /** What the section adds to its events' ids: nothing for the shelf's first. */
+  tag: string;
+  state: State;
+  restStart: number;
+  segStartMs: number;
+  settleMs: number;
+  segTrigger: number;
+  settleStart: number;
+  afterEnd: number;
+  lastLoud: number;
+}
+
+/**
+ * The shelf's plates grouped by the lanes that rest on several of them: plates a lane shares are in
+ * one section, and a plate no lane shares with another is a section of its own. In shelf order.
+ */
+export function plateSections(plates: number, lanes: readonly LaneGeometry[]): number[][] {
+  const root = Array.from({ length: plates }, (_, p) => p);
+  const find = (p: number): number => (root[p] === p ? p : (root[p] = find(root[p])));
+  for (const lane of lanes) {
+    const on = [...lane.shares.keys()].filter((p) => lane.shares[p] > 0);
+    for (const p of on.slice(1)) root[find(p)] = find(on[0]);
+  }
+  const sections = new Map<number, number[]>();
+  for (let p = 0; p < plates; p++) {
+    const key = find(p);
+    sections.set(key, [...(sections.get(key) ?? []), p]);
+  }
+  return [...sections.values()];
+}
+
 export interface ShelfDetectorOptions {
   index: StoreIndex;
   shelfId: string;
@@ -104,24 +142,19 @@ export class ShelfDetector {
   private readonly values: Float64Array;
   private readonly times = new Float64Array(RING);
   private k = -1;
-  private state: State = 'rest';
+  /** The plates the shelf's lanes tie together, each segmented on its own. */
+  private readonly sections: Section[];
+  private readonly sectionOfPlate: Section[];
+  // Per plate (a plate belongs to one section, so its section's segment owns these).
   private readonly level: Float64Array;
   private readonly over: Int32Array;
   private readonly validFrom: Int32Array;
-  private restStart = 0;
-  // The open segment.
-  private segStartMs = 0;
-  private settleMs = 0;
-  private segTrigger = 0;
-  private settleStart = 0;
-  private afterEnd = 0;
   private readonly before: Float64Array;
   private readonly beforeCount: Int32Array;
   private readonly afterSum: Float64Array;
   private readonly afterCount: Int32Array;
   private readonly firstMove: Float64Array;
   private readonly segHealth: CellHealth[];
-  private lastLoud = 0;
 
   constructor(private readonly opts: ShelfDetectorOptions) {
     const entry = opts.index.shelves.get(opts.shelfId);
@@ -162,6 +195,20 @@ export class ShelfDetector {
     this.afterCount = new Int32Array(this.n);
     this.firstMove = new Float64Array(this.n);
     this.segHealth = this.plateIds.map(() => 'ok');
+    this.sections = plateSections(this.n, this.lanes).map((plates, i) => ({
+      plates,
+      tag: i === 0 ? '' : `-s${i + 1}`,
+      state: 'rest',
+      restStart: 0,
+      segStartMs: 0,
+      settleMs: 0,
+      segTrigger: 0,
+      settleStart: 0,
+      afterEnd: 0,
+      lastLoud: plates[0],
+    }));
+    this.sectionOfPlate = [];
+    for (const section of this.sections) for (const p of section.plates) this.sectionOfPlate[p] = section;
   }
 
   /** The health of each cell now, in plate order. */
@@ -171,7 +218,7 @@ export class ShelfDetector {
 
   /** No segment is open: a detector started fresh at such a moment goes on as this one does (services/shelf restarts from them). */
   get atRest(): boolean {
-    return this.state === 'rest';
+    return this.sections.every((section) => section.state === 'rest');
   }
 
   private usable(p: number): boolean {
@@ -209,26 +256,30 @@ export class ShelfDetector {
           this.over[p] = 0;
         }
       }
-      if (this.state !== 'rest') {
+      if (this.sectionOfPlate[p].state !== 'rest') {
         const h = monitor.health;
         if (worstHealth([h, this.segHealth[p]]) !== this.segHealth[p]) this.segHealth[p] = h;
       }
     }
-    if (this.state === 'rest') this.rest(k);
-    else if (this.state === 'active') this.active(k, ts);
-    else this.after(k);
+    for (const section of this.sections) {
+      if (section.state === 'rest') this.rest(section, k);
+      else if (section.state === 'active') this.active(section, k, ts);
+      else this.after(section, k);
+    }
   }
 
   /** Closes what is open at the end of a stream. */
   finish(): void {
-    if (this.state === 'after') this.finalize(false);
-    else if (this.state === 'active' && this.k - this.segTrigger >= this.settleN) this.forceClose();
-    this.state = 'rest';
+    for (const section of this.sections) {
+      if (section.state === 'after') this.finalize(section, false);
+      else if (section.state === 'active' && this.k - section.segTrigger >= this.settleN) this.forceClose(section);
+      section.state = 'rest';
+    }
   }
 
-  private rest(k: number): void {
+  private rest(section: Section, k: number): void {
     let triggered = false;
-    for (let p = 0; p < this.n; p++) {
+    for (const p of section.plates) {
       if (!this.usable(p)) continue;
       const x = this.at(k, p);
       if (Number.isNaN(this.level[p])) {
@@ -245,22 +296,22 @@ export class ShelfDetector {
         this.level[p] += LEVEL_FOLLOW * dev;
       }
     }
-    if (triggered) this.open(k, (p) => this.level[p]);
+    if (triggered) this.open(section, k, (p) => this.level[p]);
   }
 
-  /** Opens a segment at tick k; reference(p) is the resting level the plate left. */
-  private open(k: number, reference: (p: number) => number): void {
+  /** Opens a segment of a section at tick k; reference(p) is the resting level the plate left. */
+  private open(section: Section, k: number, reference: (p: number) => number): void {
     let start = k;
-    for (let p = 0; p < this.n; p++) {
+    for (const p of section.plates) {
       if (!this.usable(p) || this.over[p] === 0) continue;
       const ref = reference(p);
       const onset = ONSET_SIGMAS * this.health[p].workingNoiseGrams;
       let j = k;
-      while (j > k - this.backdateN && j - 1 > this.restStart && Math.abs(this.at(j - 1, p) - ref) > onset) j--;
+      while (j > k - this.backdateN && j - 1 > section.restStart && Math.abs(this.at(j - 1, p) - ref) > onset) j--;
       start = Math.min(start, j);
     }
-    for (let p = 0; p < this.n; p++) {
-      const from = Math.max(this.restStart, this.validFrom[p], start - this.beforeN, this.k - RING + 1);
+    for (const p of section.plates) {
+      const from = Math.max(section.restStart, this.validFrom[p], start - this.beforeN, this.k - RING + 1);
       let sum = 0;
       let count = 0;
       for (let j = from; j < start; j++) {
@@ -278,10 +329,10 @@ export class ShelfDetector {
       this.segHealth[p] = this.health[p].health;
       this.over[p] = 0;
     }
-    this.segStartMs = this.times[start & (RING - 1)];
-    this.segTrigger = k;
-    this.lastLoud = 0;
-    this.state = 'active';
+    section.segStartMs = this.times[start & (RING - 1)];
+    section.segTrigger = k;
+    section.lastLoud = section.plates[0];
+    section.state = 'active';
     this.stats.segments++;
   }
 
@@ -304,63 +355,66 @@ export class ShelfDetector {
     return variance <= (QUIET_SD_SIGMAS * sigma + 0.2) ** 2;
   }
 
-  private active(k: number, ts: number): void {
-    for (let p = 0; p < this.n; p++)
+  private active(section: Section, k: number, ts: number): void {
+    for (const p of section.plates)
       if (Number.isNaN(this.firstMove[p]) && this.usable(p) && Math.abs(this.at(k, p) - this.before[p]) > this.threshold(p)) this.firstMove[p] = ts;
-    if (k - this.segTrigger < this.settleN) return;
-    // Check the plate that was loud last time first: it is the one most likely still moving.
-    if (this.usable(this.lastLoud) && !this.quiet(k, this.lastLoud)) return this.maybeForce(k);
+    if (k - section.segTrigger < this.settleN) return;
+    // Check the plate that was loud last time first: it is the one most likely still moving. Every
+    // plate of the shelf must be quiet, not only the section's: a plate moving next door shakes the
+    // frame (a lean's wobble, a grab) and its neighbours twitch until it stops. Waiting merges no
+    // events (each section weighs its own plates); it only keeps a twitch from settling as a change.
+    if (this.usable(section.lastLoud) && !this.quiet(k, section.lastLoud)) return this.maybeForce(section, k);
     for (let p = 0; p < this.n; p++) {
-      if (p === this.lastLoud || !this.usable(p)) continue;
+      if (p === section.lastLoud || !this.usable(p)) continue;
       if (!this.quiet(k, p)) {
-        this.lastLoud = p;
-        return this.maybeForce(k);
+        section.lastLoud = p;
+        return this.maybeForce(section, k);
       }
     }
-    this.settleStart = k - this.settleN + 1;
-    for (let p = 0; p < this.n; p++) {
+    section.settleStart = k - this.settleN + 1;
+    for (const p of section.plates) {
       let sum = 0;
-      for (let j = this.settleStart; j <= k; j++) sum += this.at(j, p);
+      for (let j = section.settleStart; j <= k; j++) sum += this.at(j, p);
       this.afterSum[p] = sum;
       this.afterCount[p] = this.settleN;
       this.over[p] = 0;
     }
-    this.afterEnd = k;
-    this.settleMs = this.times[this.settleStart & (RING - 1)];
-    this.state = 'after';
+    section.afterEnd = k;
+    section.settleMs = this.times[section.settleStart & (RING - 1)];
+    section.state = 'after';
   }
 
-  private maybeForce(k: number): void {
-    if (k - this.segTrigger >= this.maxActiveN) this.forceClose();
+  private maybeForce(section: Section, k: number): void {
+    if (k - section.segTrigger >= this.maxActiveN) this.forceClose(section);
   }
 
-  private forceClose(): void {
+  private forceClose(section: Section): void {
     const k = this.k;
-    this.settleStart = k - this.settleN + 1;
-    this.settleMs = this.times[this.settleStart & (RING - 1)];
-    for (let p = 0; p < this.n; p++) {
+    section.settleStart = k - this.settleN + 1;
+    section.settleMs = this.times[section.settleStart & (RING - 1)];
+    for (const p of section.plates) {
       let sum = 0;
-      for (let j = this.settleStart; j <= k; j++) sum += this.at(j, p);
+      for (let j = section.settleStart; j <= k; j++) sum += this.at(j, p);
       this.afterSum[p] = sum;
       this.afterCount[p] = this.settleN;
     }
     this.stats.segmentsForced++;
-    this.finalize(true);
-    this.toRest();
+    this.finalize(section, true);
+    this.toRest(section);
   }
 
-  private toRest(): void {
-    this.restStart = this.settleStart;
-    for (let p = 0; p < this.n; p++) {
+  private toRest(section: Section): void {
+    section.restStart = section.settleStart;
+    for (const p of section.plates) {
       this.level[p] = this.afterSum[p] / this.afterCount[p];
       this.over[p] = 0;
     }
-    this.state = 'rest';
+    section.state = 'rest';
   }
 
-  private after(k: number): void {
+  private after(section: Section, k: number): void {
     let triggered = false;
-    for (let p = 0; p < this.n; p++) {
+    for (const p of section.plates) {
       if (!this.usable(p)) continue;
       const dev = this.at(k, p) - this.afterSum[p] / this.afterCount[p];
       const thr = this.threshold(p);
@@ -374,43 +428,43 @@ export class ShelfDetector {
       // lean caught at a still moment, not a put. Keep the segment open; a real put shows up when
       // the shelf truly rests. (Picks are never held back: rapid successive picks must stay apart.)
       let rise = 0;
-      for (let p = 0; p < this.n; p++)
+      for (const p of section.plates)
         if (this.usable(p) && this.segHealth[p] === 'ok') rise += this.afterSum[p] / this.afterCount[p] - this.before[p];
-      if (rise > CHANGE_MIN_GRAMS && k - this.segTrigger < this.maxActiveN) {
-        this.segTrigger = k;
-        for (let p = 0; p < this.n; p++) this.over[p] = 0;
-        this.state = 'active';
+      if (rise > CHANGE_MIN_GRAMS && k - section.segTrigger < this.maxActiveN) {
+        section.segTrigger = k;
+        for (const p of section.plates) this.over[p] = 0;
+        section.state = 'active';
         return;
       }
       // Otherwise close with the resting readings so far (the last two ticks, which may be the new
       // movement, were never added); they become the next segment's "before".
       const means = Float64Array.from({ length: this.n }, (_, p) => this.afterSum[p] / this.afterCount[p]);
-      this.finalize(false);
-      this.restStart = this.settleStart;
-      this.open(k, (p) => means[p]);
+      this.finalize(section, false);
+      section.restStart = section.settleStart;
+      this.open(section, k, (p) => means[p]);
       return;
     }
     // Readings join the average two ticks late, once they cannot be the start of a new movement.
-    while (this.afterEnd < k - 2) {
-      this.afterEnd++;
-      for (let p = 0; p < this.n; p++) {
-        this.afterSum[p] += this.at(this.afterEnd, p);
+    while (section.afterEnd < k - 2) {
+      section.afterEnd++;
+      for (const p of section.plates) {
+        this.afterSum[p] += this.at(section.afterEnd, p);
         this.afterCount[p]++;
       }
     }
-    if (this.afterCount[0] >= this.afterN) {
-      this.finalize(false);
-      this.toRest();
+    if (this.afterCount[section.plates[0]] >= this.afterN) {
+      this.finalize(section, false);
+      this.toRest(section);
     }
   }
 
-  private finalize(forced: boolean): void {
+  private finalize(section: Section, forced: boolean): void {
     const n = this.n;
     const changes: PlateChange[] = [];
     const changed: number[] = [];
     for (let p = 0; p < n; p++) {
       const readable = this.segHealth[p] === 'ok' || this.segHealth[p] === 'noisy';
-      if (!readable || !this.usable(p)) {
+      if (this.sectionOfPlate[p] !== section || !readable || !this.usable(p)) {
         changes.push({ deltaGrams: Number.NaN, sigmaGrams: Number.NaN });
         continue;
       }
@@ -427,8 +481,8 @@ export class ShelfDetector {
     }
     const candidateLanes = [...new Set(changed.flatMap((p) => this.lanesOfPlate[p]))];
     // Times were kept when they happened: a long segment outlives the ring of recent ticks.
-    const startMs = Math.round(this.segStartMs);
-    const endMs = Math.round(this.settleMs);
+    const startMs = Math.round(section.segStartMs);
+    const endMs = Math.round(section.settleMs);
     const explanations = explain({
       plates: changes,
       lanes: this.lanes,
@@ -439,12 +493,12 @@ export class ShelfDetector {
     });
     if (explanations.length === 0) {
       this.stats.events++;
-      this.opts.onEvent(this.buildUnexplainedEvent(changes, changed, candidateLanes, startMs, endMs));
+      this.opts.onEvent(this.buildUnexplainedEvent(section, changes, changed, candidateLanes, startMs, endMs));
       return;
     }
     const best = explanations[0];
     for (const [i, item] of best.items.entries()) {
-      const event = this.buildEvent(item, i, best, explanations, changes, changed, startMs, endMs, forced);
+      const event = this.buildEvent(section, item, i, best, explanations, changes, changed, startMs, endMs, forced);
       this.stats.events++;
       this.opts.onEvent(event);
     }
@@ -467,6 +521,7 @@ export class ShelfDetector {
   }
 
   private buildEvent(
+    section: Section,
     item: Item,
     position: number,
     best: Explanation,
@@ -530,6 +585,7 @@ export class ShelfDetector {
     const top = hypotheses[0]?.probability ?? 0;
     const kind = item.sign < 0 ? 'pick' : 'put';
     return this.shelfEvent({
+      section,
       nth: best.items.slice(0, position).filter((x) => x.sign === item.sign).length + 1,
       kind,
       slots,
@@ -544,7 +600,7 @@ export class ShelfDetector {
   }
 
   /** A change no product explains: where and how much, and nothing about what. */
-  private buildUnexplainedEvent(changes: PlateChange[], changed: number[], candidateLanes: number[], segStartMs: number, endMs: number): ShelfEventDetected {
+  private buildUnexplainedEvent(section: Section, changes: PlateChange[], changed: number[], candidateLanes: number[], segStartMs: number, endMs: number): ShelfEventDetected {
     let deltaGrams = 0;
     let variance = 0;
     for (const p of changed) {
@@ -552,6 +608,7 @@ export class ShelfDetector {
       variance += changes[p].sigmaGrams ** 2;
     }
     return this.shelfEvent({
+      section,
       // The first of its kind in the segment, as an explained item would be: a restarted shelf that
       // has lost its stock belief may explain the same change differently, and must name it the same.
       nth: 1,
@@ -569,12 +626,14 @@ export class ShelfDetector {
 
   /**
    * One shelf event on the plates at `slots`. Its id says what the event is, not how many came
-   * before: the shelf, the segment's start, the kind and which item of that kind in the segment, so a
-   * restart or a replay names it the same way and consumers dedupe the copies. It starts when the
+   * before: the shelf, the segment's start, the kind and which item of that kind in the segment (and
+   * the section, after the shelf's first), so a restart or a replay names it the same way and
+   * consumers dedupe the copies. It starts when the
    * first of its plates moved (the segment's start if none crossed the threshold) and is as healthy
    * as the worst of its plates' cells over the segment and now.
    */
   private shelfEvent(fields: {
+    section: Section;
     nth: number;
     kind: 'pick' | 'put';
     slots: number[];
@@ -587,7 +646,7 @@ export class ShelfDetector {
     confidence: (health: CellHealth) => number;
     segStartMs: number;
   }): ShelfEventDetected {
-    const eventId = `se-${this.shelfId}-${fields.segStartMs}-${fields.kind}-${fields.nth}`;
+    const eventId = `se-${this.shelfId}-${fields.segStartMs}-${fields.kind}-${fields.nth}${fields.section.tag}`;
     const movedPlates = fields.slots.filter((p) => !Number.isNaN(this.firstMove[p]));
     const firstMoveMs = movedPlates.length > 0 ? Math.round(Math.min(...movedPlates.map((p) => this.firstMove[p]))) : fields.segStartMs;
     const startMs = Math.max(0, Math.min(firstMoveMs, fields.endMs));
