@@ -33,3 +33,36 @@ test('a put of one pack of gum is explained; a fifth of one, or a pack and a hal
   assert.deepEqual(explainPut(6), []);
   assert.deepEqual(explainPut(45), []);
 });
+
+test('one hand puts back on a plate while another picks from a lane resting on it and its neighbour: both items, not one', () => {
+  // g1-s2: lane 1 (218.9 g) lies on plate 1 alone, lane 2 (165.8 g) spans plates 1 and 2: plate 1
+  // goes up by about 136 g and plate 2 down by about 83 g, so lane 2's plates went up on the whole.
+  const shelfId = 'g1-s2';
+  const shelfPlates = kiosk.shelves.get(shelfId)!.shelf.plates.map((p) => p.id);
+  const shelfLanes: LaneGeometry[] = kiosk.shelves.get(shelfId)!.shelf.lanes.map((lane) => {
+    const shares = new Float64Array(shelfPlates.length);
+    for (const [plateId, share] of plateShares(kiosk, lane.id)) shares[shelfPlates.indexOf(plateId)] = share;
+    return { laneId: lane.id, shares };
+  });
+  const [alone, spanning] = ['g1-s2-l1', 'g1-s2-l2'].map((laneId) => shelfLanes.findIndex((l) => l.laneId === laneId));
+  assert.equal(shelfLanes[alone].shares[0], 1, 'fixture: lane 1 on plate 1 alone');
+  assert.ok(shelfLanes[spanning].shares[0] > 0 && shelfLanes[spanning].shares[1] > 0, 'fixture: lane 2 on plates 1 and 2');
+  const productOf = (lane: number) => kiosk.placementByLane.get(shelfLanes[lane].laneId)!.productId;
+  const grams = (lane: number) => kiosk.products.get(productOf(lane))!.unitWeightGrams;
+  const inventory = new ShelfInventory(kiosk, shelfId);
+  // The unit put back was taken from this shelf a moment before.
+  inventory.pick(shelfLanes[alone].laneId, productOf(alone), 1, 0);
+  const moved = shelfPlates.map((_, p) => grams(alone) * shelfLanes[alone].shares[p] - grams(spanning) * shelfLanes[spanning].shares[p]);
+  assert.ok(moved[0] > 0 && moved[1] < 0, `fixture: the plates moved both ways ${moved}`);
+  const changes: PlateChange[] = moved.map((deltaGrams) => ({ deltaGrams, sigmaGrams: 0.5 }));
+  const explanations = explain({ plates: changes, lanes: shelfLanes, candidateLanes: [alone, spanning], products: kiosk.products, inventory, nowMs: 1_000 });
+  assert.ok(explanations.length > 0, 'explained');
+  const items = explanations[0].items.map((item) => [item.sign, item.laneId, item.productId, item.quantity]);
+  assert.deepEqual(
+    items.sort((a, b) => String(a[1]).localeCompare(String(b[1]))),
+    [
+      [1, shelfLanes[alone].laneId, productOf(alone), 1],
+      [-1, shelfLanes[spanning].laneId, productOf(spanning), 1],
+    ],
+  );
+});

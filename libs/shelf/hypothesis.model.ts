@@ -31,6 +31,8 @@ export const FIT_REJECT_P = 1e-4;
 /** How far the real split of an item across two plates may stray from the lane geometry. */
 export const SHARE_SD = 0.02;
 export const MAX_QUANTITY = 6;
+/** A plate moved (for telling a change both ways from one way) beyond this many of its uncertainties. */
+const BOTH_WAYS_SIGMAS = 5;
 /** log P(quantity) for a hand grabbing 1, 2, 3, ... units at once. */
 const QUANTITY_LOG_PRIOR = [0, 0, Math.log(0.3), Math.log(0.1), Math.log(0.03), Math.log(0.01), Math.log(0.003)];
 /** Two items at once on one shelf, against one. */
@@ -132,13 +134,17 @@ export function candidateItems(input: ExplainInput): Item[] {
       pairing,
     });
   };
+  // Plates that moved both ways (one hand took, another put back, on plates a lane ties together):
+  // a lane's summed direction says nothing then, so every lane is tried both ways.
+  const moved = plates.filter((c) => Number.isFinite(c.deltaGrams) && Math.abs(c.deltaGrams) > BOTH_WAYS_SIGMAS * Math.hypot(c.sigmaGrams, MODEL_GRAMS));
+  const bothWays = moved.some((c) => c.deltaGrams > 0) && moved.some((c) => c.deltaGrams < 0);
   for (const lane of input.candidateLanes) {
     const geometry = lanes[lane];
     // The direction the lane's plates moved, weighted by how much of the lane each carries.
     let projection = 0;
     for (let p = 0; p < plates.length; p++) if (Number.isFinite(plates[p].deltaGrams)) projection += geometry.shares[p] * plates[p].deltaGrams;
     const stock = inventory.lane(geometry.laneId);
-    if (projection < 0) {
+    if (projection < 0 || (bothWays && projection !== 0)) {
       if (stock.productId)
         for (let q = 1; q <= MAX_QUANTITY; q++) push(lane, stock.productId, q, -1, q <= stock.stock ? 0 : SHORT_STOCK_LOG_PRIOR);
       // A misplaced item may sit on this lane or on a twin lane (same plates, same shares): weight
@@ -146,7 +152,8 @@ export function candidateItems(input: ExplainInput): Item[] {
       for (const twin of twinLanes(lanes, lane))
         for (const [productId, count] of inventory.lane(lanes[twin].laneId).misplaced)
           for (let q = 1; q <= Math.min(count, MAX_QUANTITY); q++) push(lane, productId, q, -1, MISPLACED_PICK_LOG_PRIOR, 'any', twin);
-    } else if (projection > 0) {
+    }
+    if (projection > 0 || (bothWays && projection !== 0)) {
       const own = stock.productId;
       const ownGiven = own ? (given.get(own) ?? 0) : 0;
       const foreignGiven = givenTotal - ownGiven;
