@@ -119,16 +119,16 @@ class Case {
     });
   }
 
-  review(reviewId: string, shelfEventId: string, visitIds: string[]) {
+  review(reviewId: string, shelfEventId: string | undefined, visitIds: string[], kind: 'attribution' | 'tailgating' = 'attribution') {
     this.run.reviews.push({
       schemaVersion: SCHEMA_VERSION,
       eventId: `open/${reviewId}`,
       storeId: 'kiosk',
       ts: T0 + this.clock,
       reviewId,
-      kind: 'attribution',
-      reason: 'close call',
-      shelfEventId,
+      kind,
+      reason: kind === 'tailgating' ? 'came in without a scan' : 'close call',
+      ...(shelfEventId === undefined ? {} : { shelfEventId }),
       visitIds,
     });
   }
@@ -208,6 +208,25 @@ test('a line pending review counts as exact when the right decision makes it so,
   assert.deepEqual(score.reviewsByKind, { attribution: 1 });
   assert.equal(score.visitsWithPending, 2);
   close(score.attributionAccuracy, 1 / 2, 'the juice went to review, not attributed');
+});
+
+test('a tailgating flag is an operator flag, counted next to the reviews and not among them', () => {
+  const c = new Case();
+  c.visit('v1', [{ productId: 'soda', quantity: 1 }]);
+  c.visit('v2', [], { kind: 'anonymous', tags: ['tailgating'] });
+  c.pick('v1', 'soda');
+  const { shelfEventId } = c.action('v2', 'pick', 'chips');
+  c.review('r1', shelfEventId, ['v1', 'v2']);
+  c.review('t1', undefined, ['v2'], 'tailgating');
+  c.receipt('v1', [{ productId: 'soda', quantity: 1 }]);
+  c.receipt('v2', [], [{ reviewId: 'r1', shelfEventId, candidates: [{ productId: 'chips', quantity: 1 }] }]);
+  const score = c.score();
+  assert.equal(score.reviews, 1);
+  assert.deepEqual(score.reviewsByKind, { attribution: 1 });
+  assert.equal(score.reviewsPer1000, 500);
+  assert.equal(score.operatorFlags, 1);
+  assert.equal(score.operatorFlagsPer1000, 500);
+  assert.deepEqual([score.byTag['tailgating']?.operatorFlags, score.byTag['tailgating']?.reviews], [1, 1], 'per tag: the items naming a visit with the tag');
 });
 
 test('a put decided while the pick it undoes waits for review: once the pick is decided, the put takes its unit away', () => {

@@ -37,6 +37,12 @@ import { matchShelfEvents } from '../shelf/shelf.eval.ts';
  */
 
 const PER_THOUSAND = 1000;
+/**
+ * Review items that flag what the gate saw rather than ask about a doubt: a tailgater is flagged for
+ * the operator for certain, which no better weighing or tracking makes rarer (the hard runs mix them
+ * in on purpose). They are scored as operator flags, next to the reviews.
+ */
+export const OPERATOR_FLAG_KINDS: ReadonlySet<string> = new Set(['tailgating']);
 
 /** A true visit, with what the scenario library adds to it when present. */
 export type ScoredVisitTruth = Omit<VisitTruth, 'tags' | 'kind'> & { tags?: readonly string[]; kind?: string };
@@ -68,10 +74,17 @@ export interface ReceiptFigures {
   /** True picks and puts of scored visits on shelves. */
   actions: number;
   attributionAccuracy: number;
+  /** Review items that ask a person to decide something the pipeline was unsure of (every kind but the operator flags). */
   reviews: number;
   reviewsPer1000: number;
-  /** Review items by kind (attribution, unexpected-put, binding, tailgating, ...): which are about who took what. */
+  /** Those review items by kind (attribution, unexpected-put, binding, ...). */
   reviewsByKind: Record<string, number>;
+  /**
+   * Operator flags: review items that report what the gate saw for sure rather than a doubt (someone
+   * came in without a scan: `tailgating`). Counted apart from the reviews, never left out.
+   */
+  operatorFlags: number;
+  operatorFlagsPer1000: number;
   /** Fusion attributions to visits other than staff: what the calibration is measured on. */
   attributions: number;
   calibrationError: number;
@@ -233,7 +246,9 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
     const visits = perVisit.filter((v) => inSubset(v.visitId));
     const subsetActions = actions.filter((a) => inSubset(a.visitId));
     const subsetAttributions = attributions.filter((a) => allReviews || a.visitIds.some(inSubset));
-    const subsetReviews = [...reviews.values()].filter(({ visitIds }) => allReviews || visitIds.some(inSubset));
+    const subsetItems = [...reviews.values()].filter(({ visitIds }) => allReviews || visitIds.some(inSubset));
+    const subsetReviews = subsetItems.filter(({ kind }) => !OPERATOR_FLAG_KINDS.has(kind));
+    const flagCount = subsetItems.length - subsetReviews.length;
     const reviewCount = subsetReviews.length;
     const reviewsByKind: Record<string, number> = {};
     for (const { kind } of subsetReviews) reviewsByKind[kind] = (reviewsByKind[kind] ?? 0) + 1;
@@ -254,6 +269,8 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
       reviews: reviewCount,
       reviewsPer1000: ratio(reviewCount * PER_THOUSAND, visits.length),
       reviewsByKind,
+      operatorFlags: flagCount,
+      operatorFlagsPer1000: ratio(flagCount * PER_THOUSAND, visits.length),
       attributions: subsetAttributions.length,
       ...calibrationTable(subsetAttributions),
       latency: { count: latencies.length, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) },

@@ -41,7 +41,7 @@ test('the scorecard prints the figures, a row per confidence bin and a row per t
   ]);
   const figures: ReceiptFigures = {
     visits: 4, exactMatch: 0.75, exactMatchBeforeReview: 0.5, receiptPrecision: 0.9, receiptRecall: 0.8, receiptF1: 0.847, receiptF1BeforeReview: 0.8,
-    actions: 6, attributionAccuracy: 5 / 6, reviews: 1, reviewsPer1000: 250, reviewsByKind: { attribution: 1 }, attributions: 2, calibrationError, calibration,
+    actions: 6, attributionAccuracy: 5 / 6, reviews: 1, reviewsPer1000: 250, reviewsByKind: { attribution: 1 }, operatorFlags: 2, operatorFlagsPer1000: 500, attributions: 2, calibrationError, calibration,
     latency: { count: 5, p50Ms: 1_200, p99Ms: 3_400 }, missingReceipts: 0, visitsWithPending: 1,
   };
   const score: ReceiptScore = { ...figures, byTag: { 'crossing-arms': figures }, perVisit: [], extraReceipts: [] };
@@ -49,6 +49,7 @@ test('the scorecard prints the figures, a row per confidence bin and a row per t
   assert.match(text, /exact receipts +75\.0 % +\(before review 50\.0 %\)/);
   assert.match(text, /pick-to-cart latency +p50 1\.20 s, p99 3\.40 s/);
   assert.match(text, /reviews +250\.0 per 1000 visits \(1: 1 attribution\)/);
+  assert.match(text, /operator flags +500\.0 per 1000 visits \(2 tailgating\)/);
   assert.match(text, /^ +0\.9-1\.0 +1 +0\.950 +1\.000$/m);
   assert.match(text, /^ +0\.3-0\.4 +1 +0\.350 +0\.000$/m);
   assert.equal(text.split('\n').filter((line) => /^ +0\.\d-/.test(line)).length, 10, 'ten bins');

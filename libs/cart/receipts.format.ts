@@ -66,6 +66,7 @@ function figureLines(figures: ReceiptFigures): string[] {
     `receipt F1             ${figures.receiptF1.toFixed(3)}  (precision ${figures.receiptPrecision.toFixed(3)}, recall ${figures.receiptRecall.toFixed(3)}; before review ${figures.receiptF1BeforeReview.toFixed(3)})`,
     `attribution accuracy   ${pct(figures.attributionAccuracy)} of ${figures.actions} picks and puts`,
     `reviews                ${figures.reviewsPer1000.toFixed(1)} per 1000 visits (${figures.reviews}${byKind(figures.reviewsByKind)})`,
+    `operator flags         ${figures.operatorFlagsPer1000.toFixed(1)} per 1000 visits (${figures.operatorFlags} tailgating)`,
     `calibration error      ${figures.calibrationError.toFixed(4)} over ${figures.attributions} attributions`,
     `pick-to-cart latency   p50 ${ms(figures.latency.p50Ms)}, p99 ${ms(figures.latency.p99Ms)} (${figures.latency.count} picks and puts)`,
   ];
