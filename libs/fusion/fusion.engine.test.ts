@@ -406,6 +406,40 @@ test('a hand resting on the plate and lifted off is no item: nothing charged, no
   assert.equal(out.filter((o) => o.topic === 'fusion.visit-settled').length, 1);
 });
 
+test('a resting hand whose change the shelf dated to one instant still waits for its lift (its evidence ends before the profile does)', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  const restGrams = 0.9 * index.products.get(PRODUCT)!.unitWeightGrams;
+  // The shelf saw the rest start and settle within 20 ms: the evidence window ends 1.02 s after the
+  // change, before the hand profile's last offset (1.2 s).
+  const rest = { ...shelfEvent('put'), endMs: CHANGE.startMs + 20, deltaGrams: restGrams, hypotheses: [{ productId: PRODUCT, quantity: 1, probability: 1 }] };
+  const lift = { ...shelfEvent('pick', undefined, 4_000), deltaGrams: -restGrams - 1 };
+  const hand = reach(900, 5_100);
+  const out = [...engine.onShelfEvent(rest), ...instants({ 't-a': hand }, 0, 4_000).flatMap((p) => engine.onPeople(p))];
+  assert.equal(out.length, 0, 'the rest waits for its lift');
+  out.push(...engine.onShelfEvent(lift), ...instants({ 't-a': hand }, 4_100, 8_000).flatMap((p) => engine.onPeople(p)));
+  assert.equal(attributions(out).length, 0);
+  assert.equal(reviews(out).length, 0);
+  assert.equal(engine.notItemChanges, 2);
+});
+
+test('a doubtful put-back whose hand stays in the lane waits for its lift too: a resting hand, not a review', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+  // Both hold the product, and both hands were in the lane as the plate gained about its weight: a
+  // put-back by either, or a hand resting there.
+  holds(engine, 'v-a', PRODUCT);
+  holds(engine, 'v-b', PRODUCT);
+  const grams = index.products.get(PRODUCT)!.unitWeightGrams;
+  const rest = { ...shelfEvent('put'), deltaGrams: grams, hypotheses: [{ productId: PRODUCT, quantity: 1, probability: 1 }] };
+  const lift = { ...shelfEvent('pick', undefined, 4_000), deltaGrams: -grams - 1 };
+  const people = { 't-a': reach(900, 5_100), 't-b': reach(800, 1_500) };
+  const out = [...engine.onShelfEvent(rest), ...instants(people, 0, 4_000).flatMap((p) => engine.onPeople(p))];
+  assert.equal(out.length, 0, 'the doubtful put waits for its lift');
+  out.push(...engine.onShelfEvent(lift), ...instants(people, 4_100, 8_000).flatMap((p) => engine.onPeople(p)));
+  assert.equal(attributions(out).length, 0);
+  assert.equal(reviews(out).length, 0);
+  assert.equal(engine.notItemChanges, 2);
+});
+
 test('a put nobody holds whose hand stays but is never lifted off is decided once the wait is over', () => {
   const engine = engineWith({ 'v-a': { trackId: 't-a' } });
   const put = { ...shelfEvent('put'), hypotheses: [{ productId: PRODUCT, quantity: 1, probability: 1 }] };

@@ -19,7 +19,7 @@ import {
 } from '../contracts/index.ts';
 import { inImage, projectPoint } from '../geometry/camera.ts';
 import { calibrate, jointOptions, situationOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type WhatContext, type Who } from './attribution.model.ts';
-import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, HISTORY_MS, IN_LANE_M, type HandEvidence } from './hand.evidence.ts';
+import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, HISTORY_MS, IN_LANE_M, PROFILE_OFFSETS_MS, type HandEvidence } from './hand.evidence.ts';
 import fittedParams from './attribution.params.json' with { type: 'json' };
 
 /**
@@ -367,8 +367,10 @@ export class FusionEngine {
     const confidence = best ? calibrate(this.params, best.probability, situationOf(this.index, event, best)) : 0;
     const record = (outcome: SettledRecord['outcome']) => this.onSettled?.({ event, evidence, options, whatContext, confidence, outcome });
 
-    if (event.kind === 'put' && !how.restWaited && (!best || !best.carried)) {
-      const hand = this.restingHand(evidence);
+    // A put nobody holds, or one too doubtful to decide, with one hand still in the lanes: maybe a
+    // hand resting there. It waits for its lift (see liftOfRest) before it is decided or reviewed.
+    if (event.kind === 'put' && !how.restWaited && (!best || !best.carried || confidence < this.params.decideAbove)) {
+      const hand = this.restingHand(event, evidence);
       if (hand) {
         this.restingHands.set(event.shelfEventId, { event, trackId: hand, untilMs: event.endMs + HAND_REST_WAIT_MS });
         return [];
@@ -437,9 +439,14 @@ export class FusionEngine {
     return grams.length > 0 && Math.abs(event.deltaGrams) < NOT_AN_ITEM_SHARE * Math.min(...grams);
   }
 
-  /** The track whose wrist is still in the lanes when a put's evidence ends (a hand that may be resting there), if any. */
-  private restingHand(evidence: ReadonlyArray<HandEvidence>): string | undefined {
-    const inLane = evidence.filter((e) => (e.profile.at(-1) ?? Infinity) <= IN_LANE_M);
+  /**
+   * The track whose wrist is still in the lanes when a put's evidence ends (a hand that may be resting
+   * there), if any: at the last offset of the hand's profile the evidence window reaches (a short
+   * change's window ends before the profile's last offset, which then holds no sighting).
+   */
+  private restingHand(event: ShelfEventDetected, evidence: ReadonlyArray<HandEvidence>): string | undefined {
+    const last = lastProfileOffset(event.endMs + EVIDENCE_AFTER_MS - event.startMs);
+    const inLane = evidence.filter((e) => (e.profile[last] ?? Infinity) <= IN_LANE_M);
     return inLane.length === 1 ? inLane[0].trackId : undefined;
   }
 
@@ -683,3 +690,12 @@ export class FusionEngine {
 
 const byEnd = (a: ShelfEventDetected, b: ShelfEventDetected) => a.endMs - b.endMs || (a.shelfEventId < b.shelfEventId ? -1 : 1);
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** The index of the last hand-profile offset at most `ms` after the change (the first when none is). */
+function lastProfileOffset(ms: number): number {
+  let last = 0;
+  PROFILE_OFFSETS_MS.forEach((offset, i) => {
+    if (offset <= ms) last = i;
+  });
+  return last;
+}
