@@ -422,22 +422,43 @@ test('a resting hand whose change the shelf dated to one instant still waits for
   assert.equal(engine.notItemChanges, 2);
 });
 
-test('a doubtful put-back whose hand stays in the lane waits for its lift too: a resting hand, not a review', () => {
-  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
-  // Both hold the product, and both hands were in the lane as the plate gained about its weight: a
-  // put-back by either, or a hand resting there.
+test('a put-back whose hand stays in the lane waits for its lift: a hand resting there, not an item, however sure the put looked', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  // v-a holds the product, and the plate gains about its weight as v-a's hand lands and stays.
   holds(engine, 'v-a', PRODUCT);
-  holds(engine, 'v-b', PRODUCT);
   const grams = index.products.get(PRODUCT)!.unitWeightGrams;
   const rest = { ...shelfEvent('put'), deltaGrams: grams, hypotheses: [{ productId: PRODUCT, quantity: 1, probability: 1 }] };
   const lift = { ...shelfEvent('pick', undefined, 4_000), deltaGrams: -grams - 1 };
-  const people = { 't-a': reach(900, 5_100), 't-b': reach(800, 1_500) };
-  const out = [...engine.onShelfEvent(rest), ...instants(people, 0, 4_000).flatMap((p) => engine.onPeople(p))];
-  assert.equal(out.length, 0, 'the doubtful put waits for its lift');
-  out.push(...engine.onShelfEvent(lift), ...instants(people, 4_100, 8_000).flatMap((p) => engine.onPeople(p)));
+  const hand = { 't-a': reach(900, 5_100) };
+  const out = [...engine.onShelfEvent(rest), ...instants(hand, 0, 4_000).flatMap((p) => engine.onPeople(p))];
+  assert.equal(out.length, 0, 'the put waits for its lift');
+  out.push(...engine.onShelfEvent(lift), ...instants(hand, 4_100, 8_000).flatMap((p) => engine.onPeople(p)));
   assert.equal(attributions(out).length, 0);
   assert.equal(reviews(out).length, 0);
   assert.equal(engine.notItemChanges, 2);
+});
+
+test('another shopper taking what was just put back, while the putter\'s hand lingers, is a pick and the put a put', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+  holds(engine, 'v-a', PRODUCT);
+  const grams = index.products.get(PRODUCT)!.unitWeightGrams;
+  const put = { ...shelfEvent('put'), deltaGrams: grams, hypotheses: [{ productId: PRODUCT, quantity: 1, probability: 1 }] };
+  // v-a's hand stays in the lane until 4 s; v-b reaches in at 2.6 s and takes the unit at 3 s.
+  const pick = { ...shelfEvent('pick', undefined, 2_000), deltaGrams: -grams };
+  const people = { 't-a': reach(900, 4_000), 't-b': reach(2_600, 3_500) };
+  const out = [...engine.onShelfEvent(put), ...instants(people, 0, 2_900).flatMap((p) => engine.onPeople(p))];
+  out.push(...engine.onShelfEvent(pick), ...instants(people, 3_000, 1_300 + HAND_REST_WAIT_MS + 200).flatMap((p) => engine.onPeople(p)));
+  assert.equal(engine.notItemChanges, 0, 'no lift of a rest');
+  const decided = attributions(out).map((a) => [a.visitId, a.kind]);
+  assert.deepEqual(
+    decided.filter(([, kind]) => kind === 'put'),
+    [['v-a', 'put']],
+    'the put-back is v-a\'s',
+  );
+  // Both hands were in the lane as the unit went: v-b's pick, or a doubt a person decides; never nothing.
+  const pickDecided = decided.some(([visitId, kind]) => visitId === 'v-b' && kind === 'pick');
+  const pickReviewed = reviews(out).some((r) => r.shelfEventId === pick.shelfEventId && r.visitIds.includes('v-b'));
+  assert.ok(pickDecided || pickReviewed, JSON.stringify({ decided, reviews: reviews(out).map((r) => [r.shelfEventId, r.visitIds]) }));
 });
 
 test('a put nobody holds whose hand stays but is never lifted off is decided once the wait is over', () => {

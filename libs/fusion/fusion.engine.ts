@@ -367,17 +367,18 @@ export class FusionEngine {
     const confidence = best ? calibrate(this.params, best.probability, situationOf(this.index, event, best)) : 0;
     const record = (outcome: SettledRecord['outcome']) => this.onSettled?.({ event, evidence, options, whatContext, confidence, outcome });
 
-    // A put nobody holds, or one too doubtful to decide, with one hand still in the lanes: maybe a
-    // hand resting there. It waits for its lift (see liftOfRest) before it is decided or reviewed.
-    if (event.kind === 'put' && !how.restWaited && (!best || !best.carried || confidence < this.params.decideAbove)) {
-      const hand = this.restingHand(event, evidence);
+    // A put whose maker's hand is still in the lanes, alone: maybe a hand resting there, however
+    // well it fits a put-back. It waits for its lift (see liftOfRest) before it is decided or
+    // reviewed; a put-back then a pick of the same weight by the same hand nets to nothing either way.
+    if (event.kind === 'put' && !how.restWaited) {
+      const hand = this.restingHand(event, evidence, who);
       if (hand) {
         this.restingHands.set(event.shelfEventId, { event, trackId: hand, untilMs: event.endMs + HAND_REST_WAIT_MS });
         return [];
       }
     }
     if (event.kind === 'pick') {
-      const rest = this.liftOfRest(event, evidence);
+      const rest = this.liftOfRest(event, evidence, who);
       if (rest) {
         // The hand that rested lifted off: neither change was an item.
         this.restingHands.delete(rest.event.shelfEventId);
@@ -444,17 +445,24 @@ export class FusionEngine {
    * there), if any: at the last offset of the hand's profile the evidence window reaches (a short
    * change's window ends before the profile's last offset, which then holds no sighting).
    */
-  private restingHand(event: ShelfEventDetected, evidence: ReadonlyArray<HandEvidence>): string | undefined {
+  private restingHand(event: ShelfEventDetected, evidence: ReadonlyArray<HandEvidence>, who: { people: number[] }): string | undefined {
     const last = lastProfileOffset(event.endMs + EVIDENCE_AFTER_MS - event.startMs);
     const inLane = evidence.filter((e) => (e.profile[last] ?? Infinity) <= IN_LANE_M);
-    return inLane.length === 1 ? inLane[0].trackId : undefined;
+    // The hand that stays must be the one that most likely made the change (not the next shopper's, reaching in).
+    const maker = evidence[likeliestOf(who)]?.trackId;
+    return inLane.length === 1 && inLane[0].trackId === maker ? maker : undefined;
   }
 
-  /** A resting hand this pick lifts off: a waiting put on the same plates by a hand in the lanes now, of the same weight. */
-  private liftOfRest(event: ShelfEventDetected, evidence: ReadonlyArray<HandEvidence>) {
-    const here = new Set(evidence.filter((e) => e.contactM <= IN_LANE_M).map((e) => e.trackId));
+  /**
+   * A resting hand this pick lifts off: a waiting put on the same plates, of the same weight, by the
+   * hand in the lanes now that most likely made this pick (another shopper taking what the resting
+   * one put back is a pick, not a lift).
+   */
+  private liftOfRest(event: ShelfEventDetected, evidence: ReadonlyArray<HandEvidence>, who: { people: number[] }) {
+    const likeliest = evidence[likeliestOf(who)];
+    const lifter = likeliest && likeliest.contactM <= IN_LANE_M ? likeliest.trackId : undefined;
     for (const rest of this.restingHands.values()) {
-      if (!here.has(rest.trackId) || !rest.event.plateIds.some((plateId) => event.plateIds.includes(plateId))) continue;
+      if (rest.trackId !== lifter || !rest.event.plateIds.some((plateId) => event.plateIds.includes(plateId))) continue;
       const sigma = Math.hypot(rest.event.sigmaGrams, event.sigmaGrams);
       if (Math.abs(rest.event.deltaGrams + event.deltaGrams) <= HAND_REST_SIGMAS * sigma + HAND_REST_SLACK_GRAMS) return rest;
     }
@@ -698,4 +706,9 @@ function lastProfileOffset(ms: number): number {
     if (offset <= ms) last = i;
   });
   return last;
+}
+
+/** The index of the likeliest person (the first of equals). */
+function likeliestOf(who: { people: readonly number[] }): number {
+  return who.people.reduce((best, p, i) => (p > who.people[best] ? i : best), 0);
 }
