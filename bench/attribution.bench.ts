@@ -6,7 +6,11 @@
  * events from shelf perception over the load cells, visits bound from the truth. The engine's time
  * is measured alone: its inputs are read and made beforehand.
  *
- *   node --import tsx bench/attribution.bench.ts [--noise 0.05] [--seed 1] [--json] [recording ...]
+ *   node --import tsx bench/attribution.bench.ts [--noise 0.05] [--seed 1] [--json] [--events] [recording ...]
+ *
+ * --events lists, per recording, every settled event that is not a right decision (reviews, wrong
+ * decisions, spurious events, changes nothing explains) with its verdict against the truth, and
+ * counts them by outcome and verdict: where the remaining receipts and reviews come from.
  *
  * The service's speed is measured too, on the first recording: the same inputs published on the
  * in-process bus (schema checks, delivery, holds) to createFusionService, until it has taken them all
@@ -27,13 +31,13 @@ import { waitFor } from '../libs/bus/bus.harness.ts';
 import { collect, openRecording, type Recording } from '../libs/recording/index.ts';
 import { formatReliability } from '../libs/cart/receipts.format.ts';
 import { calibrationTable } from '../libs/fusion/calibration.eval.ts';
-import { fusionInputs, runFusion, scoreRun, type AttributionScore } from '../libs/fusion/fusion.eval.ts';
+import { diagnoseRecords, fusionInputs, labelRecords, runFusion, scoreRun, type AttributionScore, type EventDiagnosis } from '../libs/fusion/fusion.eval.ts';
 import { createFusionService } from '../services/fusion/fusion.service.ts';
 
 /** Fusion must run at least this many times faster than the store clock. */
 const TARGET_RATIO = 10;
 const { values, positionals } = parseArgs({
-  options: { noise: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } },
+  options: { noise: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, events: { type: 'boolean' } },
   allowPositionals: true,
 });
 const noiseM = Number(values.noise ?? 0.05);
@@ -71,11 +75,17 @@ const { dirs, cleanup } = positionals.length > 0 ? { dirs: positionals, cleanup:
 try {
   const scores: Array<AttributionScore & { recording: string }> = [];
   const decisions: Array<{ confidence: number; right: boolean }> = [];
+  const diagnoses: Array<EventDiagnosis & { recording: string; atS: number }> = [];
   for (const dir of dirs) {
-    const run = await runFusion(await openRecording(dir), { noiseM, seed });
+    const recording = await openRecording(dir);
+    const run = await runFusion(recording, { noiseM, seed });
     const score = scoreRun(run);
     scores.push({ recording: dir, ...score });
     decisions.push(...score.decisions);
+    if (values.events)
+      for (const d of diagnoseRecords(labelRecords(run)))
+        if (!(d.outcome === 'attributed' && d.verdict === 'right') && !(d.outcome === 'not-an-item' && d.verdict === 'spurious'))
+          diagnoses.push({ recording: dir, atS: (d.startMs - recording.manifest.startMs) / 1000, ...d });
   }
   const sum = (key: keyof AttributionScore) => scores.reduce((total, s) => total + (s[key] as number), 0);
   const { calibration: reliability, calibrationError } = calibrationTable(decisions);
@@ -97,8 +107,18 @@ try {
     serviceSpeedRatio: await serviceRatio(await openRecording(dirs[0])),
     reliability,
   };
-  if (values.json) console.log(JSON.stringify({ ...total, perRecording: scores.map(({ reliability: _r, decisions: _d, ...s }) => s) }, null, 2));
+  if (values.json) console.log(JSON.stringify({ ...total, perRecording: scores.map(({ reliability: _r, decisions: _d, ...s }) => s), ...(values.events ? { events: diagnoses } : {}) }, null, 2));
   else {
+    if (values.events) {
+      const counts = new Map<string, number>();
+      for (const d of diagnoses) {
+        console.log(
+          `${d.recording} ${d.atS.toFixed(1)} s ${d.shelfId} ${d.kind} ${d.plateIds.join(',')} ${d.deltaGrams} g: ${d.outcome} ${d.verdict} at ${d.confidence.toFixed(2)}; truth ${d.truth ?? 'none'}, best ${d.best ?? 'none'}`,
+        );
+        counts.set(`${d.outcome} ${d.verdict}`, (counts.get(`${d.outcome} ${d.verdict}`) ?? 0) + 1);
+      }
+      console.log(`events not decided right (leans and nudges dismissed as no item left out): ${[...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} ${k}`).join(', ')}\n`);
+    }
     const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
     for (const s of scores)
       console.log(

@@ -174,6 +174,60 @@ export function labelRecords(run: Pick<FusionRun, 'records' | 'events' | 'truth'
   });
 }
 
+/** How a settled event came out against the truth: decided or not, and right, or wrong in what way. */
+export type EventVerdict = 'right' | 'wrong-who' | 'wrong-what' | 'spurious' | 'nothing-offered';
+
+export interface EventDiagnosis {
+  shelfEventId: string;
+  shelfId: string;
+  kind: 'pick' | 'put';
+  plateIds: string[];
+  startMs: number;
+  deltaGrams: number;
+  outcome: SettledRecord['outcome'];
+  confidence: number;
+  /**
+   * right: the best option is the truth; wrong-who / wrong-what: it matches a true action but names
+   * another visit, or the right visit with another product or quantity; spurious: no true action
+   * matches the event; nothing-offered: it matches one, and fusion had no option (a change nothing
+   * explains).
+   */
+  verdict: EventVerdict;
+  truth: string | null;
+  best: string | null;
+}
+
+const optionName = (visitId: string | null | undefined, productId: string, quantity: number) => `${visitId ?? '-'}:${productId} x ${quantity}`;
+
+/** Every settled event with its verdict (for finding where attribution goes wrong). */
+export function diagnoseRecords(records: readonly LabelledRecord[]): EventDiagnosis[] {
+  return records.map((record) => {
+    const best = record.options[0];
+    const verdict: EventVerdict = bestIsRight(record)
+      ? 'right'
+      : record.truth === null
+        ? 'spurious'
+        : best === undefined
+          ? 'nothing-offered'
+          : best.who.visitId !== record.truth.visitId
+            ? 'wrong-who'
+            : 'wrong-what';
+    return {
+      shelfEventId: record.event.shelfEventId,
+      shelfId: record.event.shelfId,
+      kind: record.event.kind,
+      plateIds: record.event.plateIds,
+      startMs: record.event.startMs,
+      deltaGrams: record.event.deltaGrams,
+      outcome: record.outcome,
+      confidence: record.confidence,
+      verdict,
+      truth: record.truth ? optionName(record.truth.visitId, record.truth.productId, record.truth.quantity) : null,
+      best: best ? optionName(best.who.visitId, best.productId, best.quantity) : null,
+    };
+  });
+}
+
 export interface AttributionScore {
   visits: number;
   events: number;
