@@ -13,7 +13,7 @@ import {
 import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
 import { EVIDENCE_AFTER_MS } from './hand.evidence.ts';
 import type { AttributionParams } from './attribution.model.ts';
-import { DEFAULT_PARAMS, FusionEngine, HAND_REST_WAIT_MS, SHELF_EVENT_WAIT_MS, VISIT_MEMORY_MS, type FusionOutput, type SettledRecord } from './fusion.engine.ts';
+import { DEFAULT_PARAMS, FusionEngine, HAND_REST_WAIT_MS, REST_GONE_MS, SHELF_EVENT_WAIT_MS, VISIT_MEMORY_MS, type FusionOutput, type SettledRecord } from './fusion.engine.ts';
 
 const index = fixtureStoreIndex();
 const T0 = 1_700_000_000_000;
@@ -459,6 +459,19 @@ test('another shopper taking what was just put back, while the putter\'s hand li
   const pickDecided = decided.some(([visitId, kind]) => visitId === 'v-b' && kind === 'pick');
   const pickReviewed = reviews(out).some((r) => r.shelfEventId === pick.shelfEventId && r.visitIds.includes('v-b'));
   assert.ok(pickDecided || pickReviewed, JSON.stringify({ decided, reviews: reviews(out).map((r) => [r.shelfEventId, r.visitIds]) }));
+});
+
+test('a waiting put whose hand leaves the lane without lifting anything is decided once the hand has been gone a while, not after the whole wait', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  const put = { ...shelfEvent('put'), hypotheses: [{ productId: PRODUCT, quantity: 1, probability: 1 }] };
+  // The hand stays until 3 s, then leaves.
+  const hand = { 't-a': reach(900, 3_000) };
+  const early = [...engine.onShelfEvent(put), ...instants(hand, 0, 2_900).flatMap((p) => engine.onPeople(p))];
+  assert.equal(early.length, 0, 'it waits while the hand is there');
+  const gone = instants(hand, 3_000, 3_000 + REST_GONE_MS + 200).flatMap((p) => engine.onPeople(p));
+  assert.ok(3_000 + REST_GONE_MS + 200 < 1_300 + HAND_REST_WAIT_MS, 'fixture: decided before the whole wait');
+  assert.equal(reviews(gone).length, 1, 'decided (a put of something v-a never took goes to review)');
+  assert.equal(reviews(gone)[0].kind, 'unexpected-put');
 });
 
 test('a put nobody holds whose hand stays but is never lifted off is decided once the wait is over', () => {

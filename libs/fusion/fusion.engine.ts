@@ -71,6 +71,8 @@ const MAX_CANDIDATES_LISTED = 8;
  * (store time, ms) for the same hand's pick of the same weight: the two together are no item.
  */
 export const HAND_REST_WAIT_MS = 15_000;
+/** A waiting put is decided once its hand has been out of the lanes this long (no lift can come). */
+export const REST_GONE_MS = 3_000;
 /** The lift matches the rest within this many standard deviations of the two changes, plus HAND_REST_SLACK_GRAMS. */
 const HAND_REST_SIGMAS = 3;
 const HAND_REST_SLACK_GRAMS = 4;
@@ -290,7 +292,7 @@ export class FusionEngine {
     const due = [...this.pending.values()].filter((event) => event.endMs + EVIDENCE_AFTER_MS <= until).sort(byEnd);
     for (const event of due) out.push(...this.settle(event));
     for (const [id, rest] of this.restingHands)
-      if (rest.untilMs <= until) {
+      if (rest.untilMs <= until || this.restLeft(rest, until)) {
         this.restingHands.delete(id);
         out.push(...this.settle(rest.event, { restWaited: true }));
       }
@@ -451,6 +453,17 @@ export class FusionEngine {
     // The hand that stays must be the one that most likely made the change (not the next shopper's, reaching in).
     const maker = evidence[likeliestOf(who)]?.trackId;
     return inLane.length === 1 && inLane[0].trackId === maker ? maker : undefined;
+  }
+
+  /**
+   * Whether a waiting put's hand has been out of its lanes for REST_GONE_MS of the people stream: a
+   * lift comes while the hand is there, and its shelf event well within that time after, so the put
+   * need not wait out HAND_REST_WAIT_MS.
+   */
+  private restLeft(rest: { event: ShelfEventDetected; trackId: string }, until: number): boolean {
+    const boxes = rest.event.laneIds.map((laneId) => this.index.lanes.get(laneId)?.lane.box).filter((box): box is Box3 => box !== undefined);
+    const since = Math.max(rest.event.endMs, until - REST_GONE_MS);
+    return until - REST_GONE_MS >= rest.event.endMs && this.history.lastInLaneMs(rest.trackId, boxes, since) === -Infinity;
   }
 
   /**

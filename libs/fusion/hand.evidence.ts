@@ -126,6 +126,17 @@ export class HandHistory {
     }
   }
 
+  /** The latest instant at or after `sinceMs` when the track had a wrist in the boxes (within IN_LANE_M); -Infinity when none. */
+  lastInLaneMs(trackId: string, boxes: readonly Box3[], sinceMs: number): number {
+    const track = this.tracks.get(trackId);
+    if (!track) return -Infinity;
+    for (let i = track.ts.length - 1; i >= 0 && track.ts[i] >= sinceMs; i--) {
+      const [left, right] = track.wrists[i];
+      if ((left && distanceToBoxes(left, boxes) <= IN_LANE_M) || (right && distanceToBoxes(right, boxes) <= IN_LANE_M)) return track.ts[i];
+    }
+    return -Infinity;
+  }
+
   /** Everyone whose wrist came within CANDIDATE_RADIUS_M of the boxes in [fromMs, toMs], with their evidence. */
   evidence(boxes: readonly Box3[], window: EvidenceWindow): HandEvidence[] {
     const found: HandEvidence[] = [];
