@@ -150,7 +150,7 @@ export function whatHypotheses(params: AttributionParams, kind: 'pick' | 'put', 
 
 function whatPrior(params: AttributionParams, kind: 'pick' | 'put', context: WhatContext, productId: string, quantity: number): number {
   if (context.planned.has(productId)) return 1;
-  if (kind === 'put') return (context.carried.get(productId) ?? 0) >= quantity ? params.wrongLanePut : params.shelfOnlyPrior;
+  if (kind === 'put') return heldShare(context.carried.get(productId) ?? 0, quantity) > 0 ? params.wrongLanePut : params.shelfOnlyPrior;
   // A misplaced unit known only in part (a put in review) is there with that probability.
   const there = Math.min(1, Math.max(0, (context.misplaced.get(productId) ?? 0) - (quantity - 1)));
   const prior = context.front.has(productId) ? params.misplacedFrontPrior : params.misplacedPrior;
@@ -198,7 +198,11 @@ export interface Who {
   probability: number;
   /** Staff restock: what they put is not theirs to carry. */
   staff: boolean;
-  /** Units of each product this visit holds (picks less puts), when known. */
+  /**
+   * Units of each product this visit holds (picks less puts), when known: whole units it was charged
+   * for, plus expected units of picks still in review (each option's share), so a fraction is a
+   * chance of holding one.
+   */
   holds?: ReadonlyMap<string, number>;
   /** The products of this visit's latest pick (several when that pick is in review), when known. */
   latestPicked?: ReadonlySet<string>;
@@ -243,7 +247,7 @@ export interface JointOption {
   quantity: number;
   /** The event's own probability of this product and quantity (normalised over its hypotheses). */
   hypothesis: number;
-  /** Whether the visit holds enough of it (puts by shoppers only; true otherwise). */
+  /** Whether the visit may hold enough of it (puts by shoppers only; true otherwise). */
   carried: boolean;
   probability: number;
 }
@@ -258,13 +262,21 @@ export function jointOptions(params: AttributionParams, kind: 'pick' | 'put', wh
   for (const who of whos)
     for (const h of hypotheses) {
       const hypothesis = hypothesisTotal > 0 ? h.probability / hypothesisTotal : 1 / hypotheses.length;
-      const carried = kind === 'pick' || who.staff || (who.holds?.get(h.productId) ?? 0) >= h.quantity;
-      const carryFactor = kind === 'pick' || who.staff ? 1 : who.visitId === undefined ? params.unseenCarry : carried ? recency(params, who, h.productId) : params.uncarriedPut;
+      // How likely the visit holds the units put: 1 for whole units charged, a pick in review's share for its options.
+      const share = kind === 'pick' || who.staff ? 1 : heldShare(who.holds?.get(h.productId) ?? 0, h.quantity);
+      const carried = share > 0;
+      const carryFactor =
+        kind === 'pick' || who.staff ? 1 : who.visitId === undefined ? params.unseenCarry : share * recency(params, who, h.productId) + (1 - share) * params.uncarriedPut;
       options.push({ who, productId: h.productId, quantity: h.quantity, hypothesis, carried, probability: who.probability * hypothesis * carryFactor });
     }
   const total = options.reduce((sum, o) => sum + o.probability, 0);
   for (const option of options) option.probability = total > 0 ? option.probability / total : 0;
   return options.sort((a, b) => b.probability - a.probability);
+}
+
+/** The chance that expected holdings of `units` include `quantity` units: 1 from quantity on, 0 at quantity - 1 or less. */
+export function heldShare(units: number, quantity: number): number {
+  return Math.min(1, Math.max(0, units - (quantity - 1)));
 }
 
 /** A put of a carried product: 1 for what the visit took last (or when that is not known), less for what lies in its basket. */

@@ -75,8 +75,8 @@ function shelfEvent(kind: 'pick' | 'put', hypotheses = [{ productId: PRODUCT, qu
   };
 }
 
-function engineWith(visits: Record<string, { trackId: string; kind?: 'shopper' | 'staff' }>, params?: AttributionParams) {
-  const engine = new FusionEngine({ index, params });
+function engineWith(visits: Record<string, { trackId: string; kind?: 'shopper' | 'staff' }>, params?: AttributionParams, onSettled?: (record: SettledRecord) => void) {
+  const engine = new FusionEngine({ index, params, onSettled });
   for (const [visitId, { trackId, kind }] of Object.entries(visits)) {
     engine.onVisitStarted({ schemaVersion: SCHEMA_VERSION, eventId: `started-${visitId}`, storeId: 'kiosk', ts: T0, visitId, kind: kind ?? 'shopper', partySize: 1 });
     engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: `bound-${visitId}`, storeId: 'kiosk', ts: T0, visitId, trackId, member: 0, reason: 'entry' });
@@ -472,6 +472,47 @@ test('a waiting put whose hand leaves the lane without lifting anything is decid
   assert.ok(3_000 + REST_GONE_MS + 200 < 1_300 + HAND_REST_WAIT_MS, 'fixture: decided before the whole wait');
   assert.equal(reviews(gone).length, 1, 'decided (a put of something v-a never took goes to review)');
   assert.equal(reviews(gone)[0].kind, 'unexpected-put');
+});
+
+test('a put after a pick still in review weighs each product by how likely that pick took it, not as a whole unit of each', () => {
+  const records: SettledRecord[] = [];
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } }, undefined, (record) => records.push(record));
+  // Lane 1 of the shelf is planned for neither the product nor its look-alike.
+  const laneId = 'g2-s2-l1';
+  const other = index.lanes.get(laneId)!.lane.box;
+  const inOther: Vec3 = [other.max[0] - 0.06, (other.min[1] + other.max[1]) / 2, other.min[2] + 0.07];
+  const reachOther = (inMs: number, outMs: number) => (t: number): Vec3 => (t >= T0 + inMs && t <= T0 + outMs ? inOther : [inOther[0] + 0.5, inOther[1], inOther[2]]);
+  const onLane = (event: ShelfEventDetected) => ({ ...event, laneIds: [laneId], plateIds: index.lanes.get(laneId)!.lane.plateIds });
+  // v-a picks a unit there whose weight leans to the product, away from the look-alike: the product
+  // is likelier, not sure. Unplanned, so it goes to review, and v-a may hold either.
+  const [productGrams, lookalikeGrams] = [PRODUCT, LOOKALIKE].map((id) => index.products.get(id)!.unitWeightGrams);
+  const pick = {
+    ...onLane(shelfEvent('pick', [
+      { productId: PRODUCT, quantity: 1, probability: 0.6 },
+      { productId: LOOKALIKE, quantity: 1, probability: 0.4 },
+    ])),
+    deltaGrams: -(productGrams + 2 * (productGrams - lookalikeGrams)),
+  };
+  assert.equal(reviews(run(engine, pick, instants({ 't-a': reachOther(800, 1_500) }, 0, 3_000))).length, 1, 'fixture: the pick goes to review');
+  const took = records.find((r) => r.event.shelfEventId === pick.shelfEventId)!.options.filter((o) => o.who.visitId === 'v-a');
+  const tookProduct = took.find((o) => o.productId === PRODUCT)!.probability / took.reduce((sum, o) => sum + o.probability, 0);
+  assert.ok(tookProduct > 0.6 && tookProduct < 0.9, `fixture: the pick leans to the product, not surely (${tookProduct})`);
+  // v-a puts one back there, of a weight halfway between the two: the weight cannot tell them apart.
+  const halfway = (productGrams + lookalikeGrams) / 2;
+  const put = {
+    ...onLane(shelfEvent('put', [
+      { productId: LOOKALIKE, quantity: 1, probability: 0.5 },
+      { productId: PRODUCT, quantity: 1, probability: 0.5 },
+    ], 5_000)),
+    deltaGrams: halfway,
+  };
+  run(engine, put, instants({ 't-a': reachOther(5_800, 6_500) }, 3_100, 8_000));
+  const settled = records.find((r) => r.event.shelfEventId === put.shelfEventId)!;
+  const product = settled.options.find((o) => o.who.visitId === 'v-a' && o.productId === PRODUCT)!;
+  const lookalike = settled.options.find((o) => o.who.visitId === 'v-a' && o.productId === LOOKALIKE)!;
+  // By the pick's odds (about), not a coin toss between two whole units held.
+  const putProduct = product.probability / (product.probability + lookalike.probability);
+  assert.ok(Math.abs(putProduct - tookProduct) < 0.05, `put back: the product at ${putProduct}, as the pick took it at ${tookProduct}`);
 });
 
 test('a put nobody holds whose hand stays but is never lifted off is decided once the wait is over', () => {

@@ -115,8 +115,9 @@ interface VisitState {
   /** What fusion attributed (picks less puts) and the cart's last word, per product. */
   ledger: Map<string, number>;
   /**
-   * What picks sent to review may have added (each product and quantity the visit was an option
-   * for): a person may put back what their pending pick took, which is no unexpected put.
+   * What picks sent to review may have added, in expected units (each product the visit was an
+   * option for, by that option's share): a person may put back what their pending pick took, which
+   * is no unexpected put.
    */
   pending: Map<string, number>;
   /** The products of its latest pick (all its options when that pick went to review) not put back since; replaced, never changed in place. */
@@ -652,11 +653,16 @@ export class FusionEngine {
     visit.latestPicked = kind === 'pick' ? new Set(productIds) : new Set([...visit.latestPicked].filter((productId) => !productIds.includes(productId)));
   }
 
-  /** A pick in review may have added any of its options for this visit: at most the largest quantity of each product. */
+  /**
+   * A pick in review may have added any of its options for this visit: each in expected units, by its
+   * share of the visit's options (so an option the weight all but ruled out adds all but nothing).
+   */
   private mayHold(visit: VisitState, options: JointOption[]): void {
-    const most = new Map<string, number>();
-    for (const option of options) most.set(option.productId, Math.max(option.quantity, most.get(option.productId) ?? 0));
-    for (const [productId, quantity] of most) visit.pending.set(productId, (visit.pending.get(productId) ?? 0) + quantity);
+    const total = options.reduce((sum, o) => sum + o.probability, 0);
+    for (const option of options) {
+      const share = total > 0 ? option.probability / total : 1 / options.length;
+      visit.pending.set(option.productId, (visit.pending.get(option.productId) ?? 0) + share * option.quantity);
+    }
   }
 
   /** The cameras that have the event's lanes in view (and saw a candidate then), live ones only, at the middle of the change. */
