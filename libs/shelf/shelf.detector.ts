@@ -74,6 +74,8 @@ type State = 'rest' | 'active' | 'after';
 interface Section {
   /** Plate slots, in shelf order. */
   plates: number[];
+  /** Its plates and the plates next to them on the shelf: all must be quiet for a segment to close. */
+  watched: number[];
   /** What the section adds to its events' ids: nothing for the shelf's first. */
   tag: string;
   state: State;
@@ -197,6 +199,7 @@ export class ShelfDetector {
     this.segHealth = this.plateIds.map(() => 'ok');
     this.sections = plateSections(this.n, this.lanes).map((plates, i) => ({
       plates,
+      watched: [...new Set(plates.flatMap((p) => [p - 1, p, p + 1]))].filter((p) => p >= 0 && p < this.n).sort((a, b) => a - b),
       tag: i === 0 ? '' : `-s${i + 1}`,
       state: 'rest',
       restStart: 0,
@@ -359,12 +362,13 @@ export class ShelfDetector {
     for (const p of section.plates)
       if (Number.isNaN(this.firstMove[p]) && this.usable(p) && Math.abs(this.at(k, p) - this.before[p]) > this.threshold(p)) this.firstMove[p] = ts;
     if (k - section.segTrigger < this.settleN) return;
-    // Check the plate that was loud last time first: it is the one most likely still moving. Every
-    // plate of the shelf must be quiet, not only the section's: a plate moving next door shakes the
-    // frame (a lean's wobble, a grab) and its neighbours twitch until it stops. Waiting merges no
-    // events (each section weighs its own plates); it only keeps a twitch from settling as a change.
+    // Check the plate that was loud last time first: it is the one most likely still moving. The
+    // plates next to the section must be quiet too, not only the section's: a plate moving next door
+    // shakes the frame (a lean's wobble, a grab) and its neighbours twitch until it stops. Waiting
+    // merges no events (each section weighs its own plates); it only keeps a twitch from settling as
+    // a change. Plates further along the shelf are not waited for.
     if (this.usable(section.lastLoud) && !this.quiet(k, section.lastLoud)) return this.maybeForce(section, k);
-    for (let p = 0; p < this.n; p++) {
+    for (const p of section.watched) {
       if (p === section.lastLoud || !this.usable(p)) continue;
       if (!this.quiet(k, p)) {
         section.lastLoud = p;
