@@ -6,6 +6,7 @@ import { plateStockGrams, simulateShelfLoadCells, type LoadCellFault, type Plate
 import { laneLoadChanges, planShelfActivity, shelfActivityTicks } from '../sim/shelf-activity.sim.ts';
 import { evaluateShelfPerception } from './shelf.eval.ts';
 import { ShelfPerception } from './shelf.perception.ts';
+import { plateSections } from './shelf.detector.ts';
 
 const load = (name: string) =>
   indexStore(parseStore(JSON.parse(readFileSync(new URL(`../../fixtures/stores/${name}.json`, import.meta.url), 'utf8'))));
@@ -260,4 +261,17 @@ test('hard scenarios: event F1 >= 0.99 and separable top-1 >= 0.98, never worse 
     // Top-1 rates are over each one's own matches; the count of actions found with the right product compares fairly.
     assert.ok(detector.separableRight >= baseline.separableRight, summary);
   }
+});
+
+test('sections: plates a lane rests on together are one section; a plate no lane shares is one of its own', () => {
+  const lane = (...shares: number[]) => ({ laneId: shares.join('/'), shares: Float64Array.from(shares) });
+  // Kiosk-like: lanes on 1, 1+2, 2 and on 3, 3+4, 4.
+  assert.deepEqual(plateSections(4, [lane(1, 0, 0, 0), lane(0.5, 0.5, 0, 0), lane(0, 1, 0, 0), lane(0, 0, 1, 0), lane(0, 0, 0.5, 0.5), lane(0, 0, 0, 1)]), [
+    [0, 1],
+    [2, 3],
+  ]);
+  // Convenience-like: every neighbour pair shares a lane, so the shelf is one section.
+  assert.deepEqual(plateSections(4, [lane(0.5, 0.5, 0, 0), lane(0, 0.5, 0.5, 0), lane(0, 0, 0.5, 0.5)]), [[0, 1, 2, 3]]);
+  // A plate with a lane of its own, and one with none at all.
+  assert.deepEqual(plateSections(3, [lane(0.5, 0.5, 0), lane(0, 0, 0)]), [[0, 1], [2]]);
 });
