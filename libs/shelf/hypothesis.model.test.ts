@@ -66,3 +66,22 @@ test('one hand puts back on a plate while another picks from a lane resting on i
     ],
   );
 });
+
+test('one hand puts back something from elsewhere in the store while another picks on the same section: the pick and the foreign put, together', () => {
+  // g1-s3: lane 1 (122.4 g) on plate 1, lane 3 (267.7 g) on plate 2. A shopper picks one unit of
+  // lane 3 while another puts a 224.4 g product this shelf never held on lane 1.
+  const [one, three] = ['g1-s3-l1', 'g1-s3-l3'].map((laneId) => lanes.findIndex((l) => l.laneId === laneId));
+  const foreign = 'p-0025';
+  assert.ok(!kiosk.shelves.get(SHELF)!.shelf.lanes.some((lane) => kiosk.placementByLane.get(lane.id)?.productId === foreign), 'fixture: not a product of this shelf');
+  const picked = kiosk.placementByLane.get(lanes[three].laneId)!.productId;
+  const grams = (productId: string) => kiosk.products.get(productId)!.unitWeightGrams;
+  const moved = plates.map((_, p) => grams(foreign) * lanes[one].shares[p] - grams(picked) * lanes[three].shares[p]);
+  const changes: PlateChange[] = moved.map((deltaGrams) => ({ deltaGrams, sigmaGrams: 0.5 }));
+  const explanations = explain({ plates: changes, lanes, candidateLanes: [one, three], products: kiosk.products, inventory: new ShelfInventory(kiosk, SHELF), nowMs: 0 });
+  assert.ok(explanations.length > 0, 'explained');
+  const items = explanations[0].items.map((item) => [item.sign, item.laneId, item.productId, item.quantity]).sort((a, b) => String(a[1]).localeCompare(String(b[1])));
+  assert.deepEqual(items, [
+    [1, lanes[one].laneId, foreign, 1],
+    [-1, lanes[three].laneId, picked, 1],
+  ]);
+});

@@ -253,13 +253,17 @@ export function explain(input: ExplainInput): Explanation[] {
     }
   };
   for (const item of items) consider([item]);
-  // Two hands at once: on two lanes, or two different products from one lane.
+  // Two hands at once: on two lanes, or two different products from one lane. A put of a unit from
+  // elsewhere in the store pairs only with a pick (one hand put back what it brought while another
+  // took): picks are tried only when some plate went down, so this stays a small set.
   const ordinary = items.filter((i) => i.pairing === 'any');
   const others = items.filter((i) => i.pairing === 'ordinary');
+  const fromElsewhere = items.filter((i) => i.pairing === 'never');
   const compatible = (a: Item, b: Item) => a.lane !== b.lane || (a.productId !== b.productId && a.sign === b.sign);
   for (let a = 0; a < ordinary.length; a++) {
     for (let b = a + 1; b < ordinary.length; b++) if (compatible(ordinary[a], ordinary[b])) consider([ordinary[a], ordinary[b]]);
     for (const other of others) if (compatible(ordinary[a], other)) consider([ordinary[a], other]);
+    if (ordinary[a].sign < 0) for (const put of fromElsewhere) if (compatible(ordinary[a], put)) consider([ordinary[a], put]);
   }
 
   if (found.length === 0) return [];

@@ -275,3 +275,20 @@ test('sections: plates a lane rests on together are one section; a plate no lane
   // A plate with a lane of its own, and one with none at all.
   assert.deepEqual(plateSections(3, [lane(0.5, 0.5, 0), lane(0, 0, 0)]), [[0, 1], [2]]);
 });
+
+test('a detector started on a reading several noise widths off the plate\'s level reports nothing: the level is the mean of the first readings', () => {
+  const shelfId = 'g1-s1';
+  const events: ShelfEventDetected[] = [];
+  const perception = new ShelfPerception({ index: kiosk, onEvent: (e) => events.push(e) });
+  let first = true;
+  for (const tick of simulateShelfLoadCells({ index: kiosk, shelfId, startMs: T0, endMs: T0 + 5_000, initialGrams: plateStockGrams(kiosk, shelfId), changes: [], seed: 4 })) {
+    if (first) {
+      // The first reading of plate 4 lies 12 g high (a plate that quiet is 1 g or less).
+      tick.grams[3] += 12;
+      first = false;
+    }
+    perception.push(shelfId, tick.ts, tick.grams);
+  }
+  perception.finish();
+  assert.deepEqual(events, []);
+});

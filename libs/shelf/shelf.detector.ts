@@ -285,8 +285,11 @@ export class ShelfDetector {
     for (const p of section.plates) {
       if (!this.usable(p)) continue;
       const x = this.at(k, p);
-      if (Number.isNaN(this.level[p])) {
-        this.level[p] = x;
+      const seen = k - this.validFrom[p];
+      if (Number.isNaN(this.level[p]) || seen < this.beforeN) {
+        // A plate just started (or back from a fault): its level is the mean of its first readings,
+        // not the first alone, which may lie several noise widths off.
+        this.level[p] = Number.isNaN(this.level[p]) ? x : this.level[p] + (x - this.level[p]) / (seen + 1);
         continue;
       }
       const dev = x - this.level[p];
