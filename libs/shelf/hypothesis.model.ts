@@ -80,7 +80,7 @@ export interface Item {
   /**
    * Which pairs it may join: 'any' (the lane's own product, a misplaced item), 'ordinary' (only with an
    * 'any' item: puts of other products this shelf gave out, too many to pair among themselves), 'never'
-   * (puts of units from elsewhere in the store: only tried alone).
+   * (puts of units from elsewhere in the store: alone, or with a pick).
    */
   pairing: 'any' | 'ordinary' | 'never';
 }
