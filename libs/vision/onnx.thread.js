@@ -2,8 +2,8 @@
 // message. Plain JavaScript because a worker thread does not inherit the TypeScript loader the
 // `walkout` command registers on its main thread.
 //
-// In (workerData): { modelPath, sessionOptions }. Then messages { id, pixels: Int32Array, width,
-// height } in; { id, output: Float32Array, modelMs } or { id, error } out. Once the session is
+// In (workerData): { modelPath, sessionOptions }. Then messages { id, bytes: Uint8Array (RGB,
+// `height` rows of `width` pixels), width, height } in; { id, output: Float32Array, modelMs } or { id, error } out. Once the session is
 // open it posts { ready: true }, or { failed: message } if it cannot be opened.
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -19,8 +19,10 @@ try {
 if (session) {
   const [inputName] = session.inputNames;
   const [outputName] = session.outputNames;
-  parentPort.on('message', async ({ id, pixels, width, height }) => {
+  parentPort.on('message', async ({ id, bytes, width, height }) => {
     try {
+      // RGB bytes (a quarter of the int32 input to copy between threads), widened to the model's int32.
+      const pixels = Int32Array.from(bytes);
       const started = performance.now();
       const result = await session.run({ [inputName]: new ort.Tensor('int32', pixels, [1, height, width, 3]) });
       const modelMs = performance.now() - started;

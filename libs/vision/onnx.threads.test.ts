@@ -4,9 +4,9 @@ import { DetectorThreads } from './onnx.threads.ts';
 
 /** The detector thread pool on a stand-in thread (onnx.threads.fixture.js): no model, same messages. */
 const script = new URL('./onnx.threads.fixture.js', import.meta.url);
-const DIE = -1;
-const REJECT = -2;
-const DIE_ONCE = -3;
+const DIE = 255;
+const REJECT = 254;
+const DIE_ONCE = 253;
 const open = (threads: number, workerData: object = {}) => DetectorThreads.open({ threads, script, workerData: { died: new SharedArrayBuffer(4), ...workerData } });
 const pixels = (first: number) => Int32Array.of(first, 0, 0);
 

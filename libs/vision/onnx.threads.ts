@@ -87,7 +87,10 @@ export class DetectorThreads {
     return this.replacedCount;
   }
 
-  /** One model pass on the first idle thread (the pixels are copied to it; the caller keeps its array). */
+  /**
+   * One model pass on the first idle thread. The pixels are RGB values (0 to 255) in the int32 the
+   * model takes; they go to the thread as bytes, a quarter of the copying (the caller keeps its array).
+   */
   run(pixels: Int32Array, width: number, height: number): Promise<ThreadPass> {
     if (this.closed) return Promise.reject(new WalkoutError('DETECTOR_FAILED', 'the detector threads are closed'));
     if (this.broken) return Promise.reject(this.broken);
@@ -187,7 +190,9 @@ export class DetectorThreads {
       const pass = this.waiting.shift()!;
       const id = this.nextId++;
       slot.running = { id, pass };
-      slot.worker.postMessage({ id, pixels: pass.pixels, width: pass.width, height: pass.height });
+      const bytes = new Uint8Array(pass.pixels.length);
+      bytes.set(pass.pixels);
+      slot.worker.postMessage({ id, bytes, width: pass.width, height: pass.height }, [bytes.buffer]);
     }
   }
 }
