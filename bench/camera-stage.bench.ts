@@ -9,7 +9,7 @@
  * CPU seconds a store second (the process's, its threads included; the ffmpeg decoders are
  * processes of their own), and the threads' ratio to the main thread.
  *
- *   node --import tsx bench/camera-stage.bench.ts [--seconds 10] [--every 2] [--whole-every 1] [--threads N] [--rounds 1] [--json]
+ *   node --import tsx bench/camera-stage.bench.ts [--seconds 10] [--every 2] [--whole-every 1] [--threads N] [--rounds 1] [--cameras ceiling,all] [--json]
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     'whole-every': { type: 'string', default: '1' },
     threads: { type: 'string', default: String(availableParallelism()) },
     rounds: { type: 'string', default: '1' },
+    cameras: { type: 'string', default: 'ceiling,all' },
     json: { type: 'boolean' },
   },
 });
@@ -77,12 +78,10 @@ async function runStage(cameras: readonly string[], detectorThreads: number, rou
   }
 }
 
-const variants = [
-  { cameras: 'ceiling', ids: ceiling, detectorThreads: 0 },
-  { cameras: 'ceiling', ids: ceiling, detectorThreads: threads },
-  { cameras: 'all', ids: all, detectorThreads: 0 },
-  { cameras: 'all', ids: all, detectorThreads: threads },
-];
+const sets = { ceiling, all };
+const chosen = values.cameras.split(',');
+for (const set of chosen) if (!(set in sets)) throw new Error(`bench/camera-stage.bench.ts: --cameras lists ceiling and all, not ${JSON.stringify(set)}`);
+const variants = chosen.flatMap((set) => [0, threads].map((detectorThreads) => ({ cameras: set, ids: sets[set as keyof typeof sets], detectorThreads })));
 const totals = variants.map(() => ({ frames: 0, wallS: 0, cpuS: 0 }));
 for (let round = 0; round < rounds; round++)
   for (const [k, variant] of variants.entries()) {
