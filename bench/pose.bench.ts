@@ -9,12 +9,18 @@
  * - batch: what a batch of 4 frames would gain over 4 passes of 1, on the backbone alone (the
  *   graph's decoding is for a batch of one);
  * - looks: at input 640, one pass (the baseline) against the mirrored second read, the upright
- *   second look and both, with the wrists in view each finds.
+ *   second look and both, with the wrists in view each finds;
+ * - threads: the camera stage's reading (int8, input 640, both second looks when unsure) with the
+ *   model on the main thread (the baseline), on 1 detector thread and on N (--threads, default one
+ *   per core), each camera's frames in order and the cameras at once as the camera service reads
+ *   them: frames a second, the ratio, and whether the poses are the same (not part of the default
+ *   parts; the rounds take turns so that other load falls on all alike).
  *
- *   node --import tsx bench/pose.bench.ts [--instants 8] [--sizes 256,640] [--parts runtimes,batch,looks] [--detector movenet|onnx] [--json]
+ *   node --import tsx bench/pose.bench.ts [--instants 8] [--sizes 256,640] [--parts runtimes,batch,looks,threads] [--detector movenet|onnx] [--threads N] [--rounds 2] [--json]
  */
+import { isDeepStrictEqual } from 'node:util';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
@@ -29,15 +35,27 @@ import { resizeAreaInt32 } from '../libs/vision/image.resize.ts';
 import { emptyTally, summariseRecall, tallyFrame } from '../libs/vision/keypoint.recall.ts';
 import { movenetInputGeometry } from '../libs/vision/movenet.detector.ts';
 import { MODELS_DIR } from '../libs/vision/onnx.models.ts';
-import type { PoseDetector } from '../libs/vision/pose.detector.ts';
+import type { DetectedPose, PoseDetector } from '../libs/vision/pose.detector.ts';
 import { readTfjsGraphModel } from '../libs/vision/tfjs-graph.read.ts';
 import { convertTfjsGraphToOnnx } from '../libs/vision/tfjs-onnx.convert.ts';
 import { loadGraphModelFromFile, loadTfRuntime } from '../libs/vision/tfjs.runtime.ts';
 import { cameraViewGeometry } from '../libs/vision/view.geometry.ts';
 
 const { values } = parseArgs({
-  options: { instants: { type: 'string' }, sizes: { type: 'string' }, parts: { type: 'string' }, detector: { type: 'string' }, json: { type: 'boolean' } },
+  options: {
+    instants: { type: 'string' },
+    sizes: { type: 'string' },
+    parts: { type: 'string' },
+    detector: { type: 'string' },
+    threads: { type: 'string' },
+    rounds: { type: 'string' },
+    json: { type: 'boolean' },
+  },
 });
+const threads = Number(values.threads ?? availableParallelism());
+if (!Number.isInteger(threads) || threads < 1) throw new Error(`bench/pose.bench.ts: --threads must be a whole number >= 1, got ${values.threads}`);
+const rounds = Number(values.rounds ?? 2);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`bench/pose.bench.ts: --rounds must be a whole number >= 1, got ${values.rounds}`);
 const instants = Number(values.instants ?? 8);
 if (!Number.isInteger(instants) || instants < 1) throw new Error(`bench/pose.bench.ts: --instants must be a whole number >= 1, got ${values.instants}`);
 const sizes = (values.sizes ?? '256,640').split(',').map(Number);
@@ -246,6 +264,57 @@ async function benchLooks() {
   return results;
 }
 
+/**
+ * The camera stage's reading with the model on the main thread, on 1 detector thread and on
+ * `threads`: each camera's frames one after the other (its previous frame's people as hints, as
+ * the camera service gives them), the cameras at once. Rounds take turns between the three.
+ */
+async function benchThreads() {
+  const reading = { type: 'onnx', inputSize: 640, mirror: true, refine: 'upright', looks: 'when-unsure' } as const;
+  const variants = [
+    { name: 'main thread (baseline)', detectorThreads: 0 },
+    { name: '1 detector thread', detectorThreads: 1 },
+    { name: `${threads} detector threads`, detectorThreads: threads },
+  ];
+  const detectors = await Promise.all(variants.map((v) => createDetector({ ...reading, detectorThreads: v.detectorThreads })));
+  const cameras = store.cameras.map((_, c) => frames.slice(c * instants, (c + 1) * instants));
+  const readAll = async (detector: PoseDetector) =>
+    Promise.all(
+      cameras.map(async (ofCamera) => {
+        const found: DetectedPose[][] = [];
+        for (const { frame, view } of ofCamera) found.push(await detector.detect(frame, view, { peopleBefore: found.at(-1)?.length }));
+        return found;
+      }),
+    );
+  for (const detector of detectors) await detector.detect(frames[0].frame, frames[0].view); // warm-up
+  const seconds = variants.map(() => 0);
+  /** CPU seconds of the whole process (its threads included), which other load changes less than the wall time. */
+  const cpuSeconds = variants.map(() => 0);
+  const poses: unknown[] = [];
+  for (let round = 0; round < rounds; round++)
+    for (const [k, detector] of detectors.entries()) {
+      const started = performance.now();
+      const cpu = process.cpuUsage();
+      poses[k] = await readAll(detector);
+      seconds[k] += (performance.now() - started) / 1000;
+      const used = process.cpuUsage(cpu);
+      cpuSeconds[k] += (used.user + used.system) / 1e6;
+    }
+  for (const detector of detectors) detector.dispose();
+  print(`\nthe camera stage's reading (int8, 640, both looks when unsure), ${store.cameras.length} cameras at once, ${rounds} rounds taking turns`);
+  return variants.map((variant, k) => {
+    const framesPerSecond = (rounds * frames.length) / seconds[k];
+    const ratio = framesPerSecond / ((rounds * frames.length) / seconds[0]);
+    const same = isDeepStrictEqual(poses[k], poses[0]);
+    const cpuMsPerFrame = (1000 * cpuSeconds[k]) / (rounds * frames.length);
+    print(
+      `  ${variant.name.padEnd(24)} ${framesPerSecond.toFixed(2).padStart(6)} frames/s  ${ratio.toFixed(2)}x the main thread  ` +
+        `${cpuMsPerFrame.toFixed(0)} CPU ms a frame (${(cpuSeconds[k] / seconds[k]).toFixed(2)} cores' worth)  poses ${same ? 'the same' : 'DIFFER'}`,
+    );
+    return { variant: variant.name, detectorThreads: variant.detectorThreads, framesPerSecond, ratio, cpuMsPerFrame, samePoses: same };
+  });
+}
+
 /** One after another: timings taken side by side would share the cores. */
 async function sequentially<T, R>(items: T[], run: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = [];
@@ -259,5 +328,6 @@ const report = {
   modelAlone,
   batch: parts.has('batch') ? await sequentially(sizes, benchBatch) : undefined,
   looks: parts.has('looks') ? await benchLooks() : undefined,
+  threads: parts.has('threads') ? await benchThreads() : undefined,
 };
 if (values.json) console.log(JSON.stringify(report, null, 2));

@@ -19,6 +19,7 @@ export const errorCatalogue = {
   BUS_CLOSED: { status: 503, retriable: false, summary: 'The bus, or one of its subscriptions, was closed; nothing more can go through it.' },
   TOPIC_UNKNOWN: { status: 400, retriable: false, summary: 'A topic is not in the topic registry the bus was built with.' },
   MODEL_UNAVAILABLE: { status: 503, retriable: false, summary: 'A model file or inference runtime cannot be loaded.' },
+  DETECTOR_FAILED: { status: 500, retriable: true, summary: 'A model pass on a detector thread failed, or killed two detector threads in turn (each dead thread is replaced).' },
   MODEL_UNSUPPORTED: { status: 422, retriable: false, summary: 'A model uses operations the ONNX converter does not translate (every such op and its nodes listed).' },
   TOOL_MISSING: { status: 500, retriable: false, summary: 'An external tool (such as ffmpeg) cannot be found.' },
   TOOL_FAILED: { status: 500, retriable: true, summary: 'An external tool (such as ffmpeg) was found but failed; its last output is given.' },

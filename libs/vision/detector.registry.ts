@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { describeIssues, WalkoutError } from '../contracts/index.ts';
 import { MovenetConfig, movenetPlugin } from './movenet.detector.ts';
@@ -45,6 +46,8 @@ export interface DetectorChoice {
   looks?: 'always' | 'when-unsure';
   /** ONNX Runtime's model: int8 convolutions (the default) or float (undefined: the plugin's default). */
   precision?: 'float' | 'int8';
+  /** ONNX Runtime: worker threads that run model passes (0: the calling thread; undefined: the plugin's default, 0). */
+  detectorThreads?: number;
 }
 
 /**
@@ -89,4 +92,16 @@ export function parsePrecision(value: unknown, verb: string): DetectorChoice['pr
   if (value === undefined) return undefined;
   if (value !== 'int8' && value !== 'float') throw new WalkoutError('USAGE', `${verb}: --precision is int8 or float, not ${JSON.stringify(value)}`);
   return value;
+}
+
+/**
+ * A command line's --detector-threads: worker threads that run the model, one per core by default
+ * (onnx.threads.ts; 0 runs it on the main thread). Frames detected at once: twice as many, so that
+ * a thread has the next pass waiting while its frame's letterbox and decoding run on the main thread.
+ */
+export function parseDetectorThreads(value: unknown, verb: string): { detectorThreads: number; framesAtOnce: number } {
+  const detectorThreads = value === undefined ? availableParallelism() : Number(value);
+  if (!Number.isInteger(detectorThreads) || detectorThreads < 0 || detectorThreads > 64)
+    throw new WalkoutError('USAGE', `${verb}: --detector-threads is a whole number from 0 to 64, not ${JSON.stringify(value)}`);
+  return { detectorThreads, framesAtOnce: Math.max(1, 2 * detectorThreads) };
 }

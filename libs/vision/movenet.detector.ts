@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -166,8 +167,12 @@ export function decodeMovenetOutput(
   return poses.sort((a, b) => b.score - a.score);
 }
 
-/** One pass of the model: int32 RGB, `height` rows of `width` pixels, to its raw [1, 6, 56] output. */
-export type MovenetRun = (pixels: Int32Array, width: number, height: number) => Promise<Float32Array>;
+/**
+ * One pass of the model: int32 RGB, `height` rows of `width` pixels, to its raw [1, 6, 56] output;
+ * with the time the model took (ms) when it ran on another thread (onnx.threads.ts), where the
+ * time the caller waited includes its turn in the queue.
+ */
+export type MovenetRun = (pixels: Int32Array, width: number, height: number) => Promise<Float32Array | { output: Float32Array; modelMs: number }>;
 
 export interface MovenetRuntime {
   key: string;
@@ -209,14 +214,22 @@ export const movenetPlugin: DetectorPlugin<MovenetConfig> = {
  */
 export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading): PoseDetector {
   const tallies: Record<string, PassTally> = {};
-  /** One model pass, its time tallied under `kind`. */
+  const talliesBy: Record<string, PassTally> = {};
+  /** The hints.tally of the frame whose passes run in this async context (frames overlap on detector threads). */
+  const frameTally = new AsyncLocalStorage<string | undefined>();
+  const count = (tally: PassTally, ms: number) => {
+    tally.count++;
+    tally.ms += ms;
+  };
+  /** One model pass, its time tallied under `kind` (and under the frame's hints.tally). */
   const run = async (kind: string, pixels: Int32Array, width: number, height: number): Promise<Float32Array> => {
     const started = performance.now();
-    const output = await runtime.run(pixels, width, height);
-    const tally = (tallies[kind] ??= { count: 0, ms: 0 });
-    tally.count++;
-    tally.ms += performance.now() - started;
-    return output;
+    const result = await runtime.run(pixels, width, height);
+    const ms = result instanceof Float32Array ? performance.now() - started : result.modelMs;
+    count((tallies[kind] ??= { count: 0, ms: 0 }), ms);
+    const by = frameTally.getStore();
+    if (by !== undefined) count((talliesBy[by] ??= { count: 0, ms: 0 }), ms);
+    return result instanceof Float32Array ? result : result.output;
   };
   const whenUnsure = config.looks === 'when-unsure';
   /** The letterboxed first-pass input, reused while frames keep their size (one camera model). */
@@ -253,12 +266,13 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
    * People found only in a window are not added: that found not a wrist more.
    */
   const refineUpright = async (poses: DetectedPose[], frame: RgbFrame, view: ViewGeometry, scale: number): Promise<DetectedPose[]> => {
-    const refined: DetectedPose[] = [];
-    for (const pose of poses) {
-      const found = (whenUnsure && !unsurePose(pose) ? null : await lookUpright(pose, frame, view, scale)) ?? [];
-      const same = sameReadingIndex(pose, found.map((p) => p.box), DEFAULT_READING_MERGE.sameIou);
-      refined.push(same < 0 ? pose : mergePoseReadings(pose, found[same]));
-    }
+    // Every look at once (detector threads run them side by side), merged in the people's order.
+    const looks = await Promise.all(poses.map((pose) => (whenUnsure && !unsurePose(pose) ? null : lookUpright(pose, frame, view, scale))));
+    const refined = poses.map((pose, p) => {
+      const found = looks[p] ?? [];
+      const same = sameReadingIndex(pose, found.map((f) => f.box), DEFAULT_READING_MERGE.sameIou);
+      return same < 0 ? pose : mergePoseReadings(pose, found[same]);
+    });
     return refined.sort((a, b) => b.score - a.score);
   };
   /**
@@ -268,8 +282,7 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
    * middle; two windows that found the same person give the surer reading.
    */
   const readWindows = async (around: readonly DetectedPose[], frame: RgbFrame, view: ViewGeometry | undefined, scale: number): Promise<DetectedPose[]> => {
-    const found: DetectedPose[] = [];
-    for (const person of around) {
+    const readWindow = async (person: DetectedPose) => {
       const [bx, by, bw, bh] = keypointBox(person.keypoints);
       const cx = bx + bw / 2;
       const cy = by + bh / 2;
@@ -280,6 +293,12 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
       const size = Math.min(WINDOW_MAX_PX, Math.max(STRIDE_PX * 4, Math.round((side * scale) / STRIDE_PX) * STRIDE_PX));
       const pixels = cropRotatedInt32(frame, cx, cy, side, angle, size);
       const poses = decodeMovenetOutput(await run('window', pixels, size, size), movenetInputGeometry(size, size, size), { width: size, height: size }, config.minPoseScore);
+      return { cx, cy, side, angle, size, poses };
+    };
+    // Every window at once (detector threads read them side by side), merged in the people's order.
+    const windows = await Promise.all(around.map(readWindow));
+    const found: DetectedPose[] = [];
+    for (const { cx, cy, side, angle, size, poses } of windows) {
       // Everyone in the window's middle, not only the person followed: a neighbour the previous
       // frame merged with them, or whose own window the model read as one person, is found here.
       for (const inWindow of poses) {
@@ -299,10 +318,13 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
    * did not find (a newcomer, or someone a window lost), who gets a window of their own.
    */
   const readAround = async (around: readonly DetectedPose[], frame: RgbFrame, view: ViewGeometry | undefined, scale: number): Promise<DetectedPose[]> => {
-    const found = await readWindows(around, frame, view, scale);
-    const g = movenetInputGeometry(frame.width, frame.height, SCOUT_INPUT);
-    const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight);
-    const scouted = decodeMovenetOutput(await run('scout', pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
+    const scout = async () => {
+      const g = movenetInputGeometry(frame.width, frame.height, SCOUT_INPUT);
+      const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight);
+      return decodeMovenetOutput(await run('scout', pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
+    };
+    // The scout does not wait for the windows: on detector threads they run side by side.
+    const [found, scouted] = await Promise.all([readWindows(around, frame, view, scale), scout()]);
     const boxes = found.map((pose) => pose.box);
     const newcomers = scouted.filter((pose) => !boxes.some((box) => boxIou(box, keypointBox(pose.keypoints)) > SCOUT_SAME_IOU));
     if (!newcomers.length) return found;
@@ -313,30 +335,35 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
     key: runtime.key,
     model: `${runtime.model ?? 'movenet-multipose-lightning'}@${config.inputSize}${config.mirror ? '+mirror' : ''}${config.refine === 'none' ? '' : `+${config.refine}`}${whenUnsure && (config.mirror || config.refine !== 'none') ? '+when-unsure' : ''}`,
     backend: runtime.backend,
-    async detect(frame: RgbFrame, view?: ViewGeometry, hints?: DetectHints) {
-      if (frame.data.length !== frame.width * frame.height * 3)
-        throw new WalkoutError('CONFIG_INVALID', `frame is ${frame.width}x${frame.height} but holds ${frame.data.length} bytes, not RGB`);
-      const g = movenetInputGeometry(frame.width, frame.height, config.inputSize);
-      if (hints?.around) return readAround(hints.around, frame, view, g.resizedWidth / frame.width);
-      const size = `${frame.width}x${frame.height}`;
-      // Taken while this frame's passes read it, so a detect called meanwhile makes its own.
-      const spare = letterbox?.size === size ? letterbox.pixels : undefined;
-      letterbox = undefined;
-      const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight, spare);
-      let poses = decodeMovenetOutput(await run('first', pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
-      const lookAgain = !whenUnsure || poses.length < (hints?.peopleBefore ?? 0) || poses.some(unsurePose);
-      if (config.mirror && lookAgain) {
-        const mirrored = decodeMovenetOutput(await run('mirrored', mirrorRowsInt32(pixels, g.paddedWidth, g.resizedWidth), g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
-        poses = mergeReadings(poses, mirrored.map((p) => unmirrorPose(p, frame.width)));
-      }
-      letterbox = { size, pixels };
-      if (config.refine === 'none' || !view) return poses;
-      return refineUpright(poses, frame, view, g.resizedWidth / frame.width);
+    detect(frame: RgbFrame, view?: ViewGeometry, hints?: DetectHints) {
+      return frameTally.run(hints?.tally, () => detectFrame(frame, view, hints));
     },
     passes: () => structuredClone(tallies),
+    passesBy: () => structuredClone(talliesBy),
     dispose() {
       runtime.dispose();
     },
   };
   return detector;
+  async function detectFrame(frame: RgbFrame, view?: ViewGeometry, hints?: DetectHints): Promise<DetectedPose[]> {
+    // One frame: the letterboxed first pass and the second looks, or the windows (hints.around).
+    if (frame.data.length !== frame.width * frame.height * 3)
+      throw new WalkoutError('CONFIG_INVALID', `frame is ${frame.width}x${frame.height} but holds ${frame.data.length} bytes, not RGB`);
+    const g = movenetInputGeometry(frame.width, frame.height, config.inputSize);
+    if (hints?.around) return readAround(hints.around, frame, view, g.resizedWidth / frame.width);
+    const size = `${frame.width}x${frame.height}`;
+    // Taken while this frame's passes read it, so a detect called meanwhile makes its own.
+    const spare = letterbox?.size === size ? letterbox.pixels : undefined;
+    letterbox = undefined;
+    const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight, spare);
+    let poses = decodeMovenetOutput(await run('first', pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
+    const lookAgain = !whenUnsure || poses.length < (hints?.peopleBefore ?? 0) || poses.some(unsurePose);
+    if (config.mirror && lookAgain) {
+      const mirrored = decodeMovenetOutput(await run('mirrored', mirrorRowsInt32(pixels, g.paddedWidth, g.resizedWidth), g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
+      poses = mergeReadings(poses, mirrored.map((p) => unmirrorPose(p, frame.width)));
+    }
+    letterbox = { size, pixels };
+    if (config.refine === 'none' || !view) return poses;
+    return refineUpright(poses, frame, view, g.resizedWidth / frame.width);
+  }
 }

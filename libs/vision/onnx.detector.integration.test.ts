@@ -143,3 +143,33 @@ test('int8 weights and activations: the same people as the float model, keypoint
   console.log(`int8 against float: ${compared} people, lowest OKS ${worst.toFixed(3)}`);
   assert.ok(compared >= 8, `${compared} people compared: the comparison is not of empty frames`);
 });
+
+test('detector threads: the same poses as on the calling thread, frames and windows read at once, each answer to its frame', async () => {
+  const { cameraViewGeometry } = await import('./view.geometry.ts');
+  const reading = { type: 'onnx', inputSize: 640, mirror: true, refine: 'upright', looks: 'always' } as const;
+  const here = await createDetector(reading);
+  const threaded = await createDetector({ ...reading, detectorThreads: 2 });
+  assert.match(threaded.backend, /on 2 detector threads/);
+  const store = await loadStore(fixture('stores/kiosk.json'));
+  const sim = simulate(await loadScenario(fixture('scenarios/two-shoppers-one-shelf.json')), indexStore(store), 1);
+  const start = Math.min(...sim.people.map((p) => p.timeline.enterMs));
+  const end = Math.max(...sim.people.map((p) => p.timeline.endMs));
+  const frames = store.cameras.flatMap((camera) =>
+    [0.3, 0.7].map((at) => ({ frame: createCameraRenderer(store, camera.id).render(peopleAt(sim, start + (end - start) * at)), view: cameraViewGeometry(camera) })),
+  );
+  try {
+    const expected: DetectedPose[][] = [];
+    for (const { frame, view } of frames) expected.push(await here.detect(frame, view));
+    assert.ok(expected.flat().length >= 8, 'the frames show people');
+    assert.deepEqual(await Promise.all(frames.map(({ frame, view }) => threaded.detect(frame, view))), expected, 'whole frames');
+    // Windows round the people found, and the scout, as between whole reads.
+    const windowsHere: DetectedPose[][] = [];
+    for (const [f, { frame, view }] of frames.entries()) windowsHere.push(await here.detect(frame, view, { around: expected[f] }));
+    assert.deepEqual(await Promise.all(frames.map(({ frame, view }, f) => threaded.detect(frame, view, { around: expected[f] }))), windowsHere, 'windows');
+    const count = (d: PoseDetector) => Object.fromEntries(Object.entries(d.passes!()).map(([kind, tally]) => [kind, tally.count]));
+    assert.deepEqual(count(threaded), count(here), 'the same passes');
+  } finally {
+    here.dispose();
+    threaded.dispose();
+  }
+});

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { WalkoutError } from '../contracts/index.ts';
 import { movenetDetector, movenetReadingFields, type MovenetRun } from './movenet.detector.ts';
 import type { DetectorPlugin } from './pose.detector.ts';
+import { DetectorThreads } from './onnx.threads.ts';
 
 /**
  * MoveNet MultiPose on ONNX Runtime (onnxruntime-node, CPU): the model converted from the TF.js
@@ -13,8 +14,10 @@ import type { DetectorPlugin } from './pose.detector.ts';
  *
  * One frame a pass: the graph's input and its decoding (top people, their keypoints) are for a batch
  * of one, so frames of several cameras cannot share a pass (docs/experiments/onnx-pose.md measured
- * what a batch would gain on the backbone alone). Several cameras run as several detectors or
- * camera workers, one core each.
+ * what a batch would gain on the backbone alone). `session.run` runs on the thread that calls it,
+ * so one session uses one core however many frames wait: with `detectorThreads` the passes go to
+ * worker threads with a session each (onnx.threads.ts), and frames detected at once (several
+ * cameras) or the windows of one frame use as many cores.
  */
 
 const MANIFESTS = {
@@ -43,7 +46,16 @@ export const OnnxConfig = z
       .min(1)
       .max(64)
       .default(1)
-      .describe('Threads ONNX Runtime uses inside one pass (intra-op). 1 keeps a detector on one core; more cameras use more detectors or camera workers.'),
+      .describe('Threads ONNX Runtime uses inside one pass (intra-op). 1 keeps a pass on one core; detectorThreads runs several passes at once instead.'),
+    detectorThreads: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .default(0)
+      .describe(
+        'Worker threads that run model passes, each with its own ONNX Runtime session: passes of frames detected at once (several cameras) run on as many cores. 0: on the calling thread, one pass at a time.',
+      ),
   })
   .describe('MoveNet MultiPose Lightning on ONNX Runtime (CPU).');
 export type OnnxConfig = z.infer<typeof OnnxConfig>;
@@ -73,6 +85,17 @@ export const onnxPlugin: DetectorPlugin<OnnxConfig> = {
       throw new WalkoutError('MODEL_UNAVAILABLE', `onnxruntime-node cannot be loaded: ${(cause as Error).message} (the movenet detector runs on TF.js instead)`, { cause });
     }
     const modelPath = config.modelPath ?? defaultOnnxModelPath(config.precision);
+    const int8 = !config.modelPath && config.precision === 'int8';
+    const model = int8 ? 'movenet-multipose-lightning-int8' : undefined;
+    if (config.detectorThreads > 0) {
+      if (!existsSync(modelPath)) throw new WalkoutError('MODEL_UNAVAILABLE', `ONNX Runtime cannot load ${modelPath}: no such file`);
+      const threads = await DetectorThreads.open({ threads: config.detectorThreads, workerData: { modelPath, sessionOptions: onnxSessionOptions(config.threads) } });
+      const run: MovenetRun = (pixels, width, height) => threads.run(pixels, width, height);
+      return movenetDetector(
+        { key: 'onnx', model, backend: `onnxruntime-cpu x${config.threads} on ${config.detectorThreads} detector threads`, run, dispose: () => void threads.close() },
+        config,
+      );
+    }
     const session = await openOnnxSession(ort, modelPath, config.threads);
     const [inputName] = session.inputNames;
     const [outputName] = session.outputNames;
@@ -81,23 +104,27 @@ export const onnxPlugin: DetectorPlugin<OnnxConfig> = {
       const result = await session.run({ [inputName]: input });
       return result[outputName].data as Float32Array;
     };
-    const int8 = !config.modelPath && config.precision === 'int8';
-    return movenetDetector({ key: 'onnx', model: int8 ? 'movenet-multipose-lightning-int8' : undefined, backend: `onnxruntime-cpu x${config.threads}`, run, dispose: () => void session.release() }, config);
+    return movenetDetector({ key: 'onnx', model, backend: `onnxruntime-cpu x${config.threads}`, run, dispose: () => void session.release() }, config);
   },
 };
+
+/** How walkout opens an ONNX Runtime session, on this thread or a detector thread: `threads` inside a pass, none spinning. */
+export function onnxSessionOptions(threads: number) {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential' as const,
+    graphOptimizationLevel: 'all' as const,
+    logSeverityLevel: 3 as const,
+    // Threads that spin while waiting for work take cores other detectors and stages need.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+}
 
 /** An ONNX Runtime session for a model file, on `threads` threads that do not spin while idle; MODEL_UNAVAILABLE when it cannot be loaded. */
 export async function openOnnxSession(ort: typeof import('onnxruntime-node'), modelPath: string, threads: number): Promise<import('onnxruntime-node').InferenceSession> {
   try {
-    return await ort.InferenceSession.create(modelPath, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-      // Threads that spin while waiting for work take cores other detectors and stages need.
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    });
+    return await ort.InferenceSession.create(modelPath, onnxSessionOptions(threads));
   } catch (cause) {
     throw new WalkoutError('MODEL_UNAVAILABLE', `ONNX Runtime cannot load ${modelPath}: ${(cause as Error).message}`, { cause });
   }

@@ -26,6 +26,8 @@ export interface DetectHints {
    * newcomers (frameReads). Undefined: the whole frame. A detector may ignore it.
    */
   around?: readonly DetectedPose[];
+  /** Also tally this frame's model passes under this name (e.g. the camera's kind), for passesBy. */
+  tally?: string;
 }
 
 /**
@@ -43,10 +45,15 @@ export interface PoseDetector {
   detect(frame: RgbFrame, view?: ViewGeometry, hints?: DetectHints): Promise<DetectedPose[]>;
   /** Model passes so far by kind (e.g. first, mirrored, upright), for a run that reports where its time went. */
   passes?(): Readonly<Record<string, PassTally>>;
+  /** Model passes of the frames detected with hints.tally, by that name (every kind of pass together). */
+  passesBy?(): Readonly<Record<string, PassTally>>;
   dispose(): void;
 }
 
-/** How many model passes of one kind ran, and their time in the model (ms, wall). */
+/**
+ * How many model passes of one kind ran, and their time in the model (ms, wall): on detector
+ * threads, the threads' time, which adds up to more than the wall time when they run at once.
+ */
 export interface PassTally {
   count: number;
   ms: number;

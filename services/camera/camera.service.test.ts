@@ -164,3 +164,50 @@ test('with wholeFrameEvery n, each camera\'s frames are read whole once in n, th
     await bus.close();
   }
 });
+
+test('with framesAtOnce n, frames of n cameras are detected at once, each camera\'s in order, tallied by the camera\'s kind', async () => {
+  const recording = await openRecording(DEMO);
+  for (const framesAtOnce of [1, 2]) {
+    /** Detections in flight, each released by the test; the pose's x says which call it was. */
+    const inFlight: Array<() => void> = [];
+    const tallies: Array<string | undefined> = [];
+    let most = 0;
+    const held = standInDetector('held-model', async (_frame, call, _view, hints) => {
+      tallies.push(hints?.tally);
+      await new Promise<void>((release) => {
+        inFlight.push(release);
+        most = Math.max(most, inFlight.length);
+      });
+      return [fannedPose(call, 100)];
+    });
+    const { bus, poses } = await cameraTestBus();
+    const service = createCameraService({ index: recording.index, bus, detector: held, framesAtOnce });
+    await service.start();
+    try {
+      // cam-1 and cam-4 are on different partitions of the frame topic; cam-5 is a shelf camera.
+      const cameras = ['cam-1', 'cam-4', 'cam-5'];
+      for (const index of [0, 1, 2]) for (const cameraId of cameras) await bus.publish('camera.frame-captured', demoFrame(recording, `a-${cameraId}-${index}`, cameraId, index));
+      while (poses.length < 9) {
+        const waiting = cameras.filter((cameraId) => poses.filter((p) => p.cameraId === cameraId).length < 3).length;
+        const expected = Math.min(framesAtOnce, waiting);
+        await waitFor(() => inFlight.length === expected, () => `${expected} frames in flight (${inFlight.length})`);
+        // The last in first: the other cameras' frames must not wait for it, nor overtake their own.
+        inFlight.pop()!();
+        const before = poses.length;
+        await waitFor(() => poses.length > before, 'the released frame published');
+      }
+      assert.equal(most, framesAtOnce, 'frames at once at most');
+      for (const cameraId of ['cam-1', 'cam-4', 'cam-5']) {
+        const ofCamera = poses.filter((p) => p.cameraId === cameraId);
+        assert.deepEqual(ofCamera.map((p) => p.frameIndex), [0, 1, 2], `${cameraId}'s poses in frame order`);
+        const calls = ofCamera.map((p) => p.poses[0].keypoints[0][0]);
+        assert.deepEqual([...calls].sort((a, b) => a - b), calls, `${cameraId}'s frames detected in order`);
+      }
+      assert.deepEqual(service.stats().detectedByKind, { ceiling: 6, shelf: 3 });
+      assert.deepEqual([...new Set(tallies)].sort(), ['ceiling', 'shelf']);
+    } finally {
+      await service.stop();
+      await bus.close();
+    }
+  }
+});

@@ -47,6 +47,12 @@ export interface CameraServiceDependencies {
    * people its previous frame showed (FrameReads); default 1, every frame whole.
    */
   wholeFrameEvery?: number;
+  /**
+   * Frames detected at once, of as many partitions (so cameras): a detector on several threads
+   * (onnx detectorThreads) reads them side by side. Each camera's frames stay in order (a camera is
+   * one partition's). Default 1.
+   */
+  framesAtOnce?: number;
   /** Pass over frames that waited on the bus longer than this (by `clock`, ms); unset: none. */
   maxLagMs?: number;
   /** What "now" is for maxLagMs, against the bus's publishedAt; default the system clock. */
@@ -65,8 +71,10 @@ export interface CameraServiceStats {
   redelivered: number;
   /** Frames passed over because they waited longer than maxLagMs. */
   late: number;
-  /** Total time in the detector, ms. */
+  /** Total time in the detector, ms (frames detected at once each count their own). */
   detectMs: number;
+  /** Frames handed to the detector, by the camera's kind (ceiling, shelf). */
+  detectedByKind: Record<string, number>;
   /** Total time waiting for frames from the video decoders, ms. */
   readMs: number;
   /** Video decoders open now. */
@@ -90,6 +98,7 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? silentLogger;
   const stride = Math.max(1, Math.floor(deps.stride ?? 1));
+  const framesAtOnce = Math.max(1, Math.floor(deps.framesAtOnce ?? 1));
   const views = new Map<string, ViewGeometry>();
   /** Each camera's people in its last frame detected: where to look next, and whether someone was missed. */
   const reads = new FrameReads(Math.max(1, Math.floor(deps.wholeFrameEvery ?? 1)));
@@ -98,7 +107,7 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
   const done = new RecentIds();
   /** Cameras whose last frame could not be read, with why. */
   const dead = new Map<string, string>();
-  const stats: Omit<CameraServiceStats, 'openVideos'> = { detected: 0, skipped: 0, redelivered: 0, late: 0, detectMs: 0, readMs: 0 };
+  const stats: Omit<CameraServiceStats, 'openVideos'> = { detected: 0, skipped: 0, redelivered: 0, late: 0, detectMs: 0, readMs: 0, detectedByKind: {} };
   const openVideos = Math.max(1, deps.openVideos ?? OPEN_VIDEOS);
   let subscription: Subscription | undefined;
 
@@ -167,10 +176,11 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
     if (!view) views.set(camera.id, (view = cameraViewGeometry(camera)));
     const started = performance.now();
     const hints = reads.hints(camera.id);
-    const poses = await detector.detect(frame, view, hints);
+    const poses = await detector.detect(frame, view, { ...hints, tally: camera.kind });
     reads.record(camera.id, hints, poses);
     stats.detectMs += performance.now() - started;
     stats.detected++;
+    stats.detectedByKind[camera.kind] = (stats.detectedByKind[camera.kind] ?? 0) + 1;
     const detected: CameraPosesDetected = {
       schemaVersion: SCHEMA_VERSION,
       eventId: `poses-${message.eventId}`,
@@ -191,6 +201,7 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
       subscription = await bus.subscribe({
         group: CAMERA_GROUP,
         topics: ['camera.frame-captured'],
+        concurrency: framesAtOnce,
         handle: async (delivery) => void (await ingestFrame(delivery.message as CameraFrameCaptured, delivery.publishedAt)),
       });
     },
@@ -201,6 +212,6 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
       cursors.clear();
     },
     ingestFrame,
-    stats: () => ({ ...stats, openVideos: cursors.size }),
+    stats: () => ({ ...stats, detectedByKind: { ...stats.detectedByKind }, openVideos: cursors.size }),
   };
 }

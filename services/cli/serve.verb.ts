@@ -23,7 +23,7 @@ import { CHECKOUT_CONFIG_VARIABLE, CHECKOUT_WORKER_VARIABLE, loadCheckoutConfig,
 import { loadDatabaseConfig, openDatabase, type Database } from '../../libs/db/index.ts';
 import { createAppService, DEFAULT_APP_PORT } from '../app/app.service.ts';
 import { CAMERA_GROUP, createCameraService } from '../camera/camera.service.ts';
-import { createChosenDetector, parseLooks } from '../../libs/vision/detector.registry.ts';
+import { createChosenDetector, parseDetectorThreads, parseLooks } from '../../libs/vision/detector.registry.ts';
 
 /**
  * One pipeline stage as a process of its own, on the bus the environment names (Kafka, in a
@@ -127,12 +127,13 @@ export const serveCameraVerb: Verb = {
   summary: 'Run camera perception alone: frames in, the people in them out, until stopped; start several to share the cameras.',
   usage: `walkout serve camera [--store ${DEFAULT_STORE}] [--detector onnx|movenet] [--input-size 640]
                     [--mirror on|off] [--refine upright|none] [--looks when-unsure|always]
-                    [--every N] [--max-lag-ms N] [--json]
+                    [--detector-threads N] [--every N] [--max-lag-ms N] [--json]
 
 Takes camera.frame-captured as consumer group "${CAMERA_GROUP}" and publishes camera.poses-detected (and
 device.health-reported for a camera whose frames cannot be read). Start it several times: the
-processes share the frame topic's partitions, and so the cameras (frames are keyed by camera), one
-core each (docs/experiments/camera-workers.md). ${environment}
+processes share the frame topic's partitions, and so the cameras (frames are keyed by camera); each
+reads the frames of several partitions at once on its detector threads
+(docs/experiments/camera-threads.md). ${environment}
 
   --detector D    onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
   --input-size S  the model input's longer side, a multiple of 32 (default 640)
@@ -141,6 +142,10 @@ core each (docs/experiments/camera-workers.md). ${environment}
   --looks L       when-unsure (default): the second looks only where they can change the answer
                   (a person fewer than the camera's last frame, a person or a wrist scored under
                   0.5); always: on every frame and person
+  --detector-threads N
+                  onnx: worker threads that run the model, each with its own ONNX Runtime session,
+                  frames of 2N partitions read at once (default: one per core; 0: on the main
+                  thread, one frame at a time)
   --every N       detect only frames whose index is a multiple of N (default 1: every frame)
   --max-lag-ms N  pass over (and count as late) a frame that waited on the bus longer than this,
                   so a worker that cannot keep up detects recent frames; default: none passed over
@@ -153,6 +158,7 @@ core each (docs/experiments/camera-workers.md). ${environment}
     refine: { type: 'string' },
     looks: { type: 'string' },
     every: { type: 'string' },
+    'detector-threads': { type: 'string' },
     'max-lag-ms': { type: 'string' },
     json: { type: 'boolean' },
   },
@@ -163,6 +169,7 @@ core each (docs/experiments/camera-workers.md). ${environment}
         throw new WalkoutError('USAGE', `${verb}: --${option} is one of ${allowed.join(', ')}, not ${JSON.stringify(values[option])}`);
     const stride = optionalInt(values, 'every', serveCameraVerb, 1, { min: 1, unit: 'frames' });
     const maxLagMs = values['max-lag-ms'] === undefined ? undefined : optionalInt(values, 'max-lag-ms', serveCameraVerb, 0, { min: 1, unit: 'milliseconds' });
+    const { detectorThreads, framesAtOnce } = parseDetectorThreads(values['detector-threads'], verb);
     const { detector, fellBack } = await createChosenDetector(
       {
         detector: values.detector as string | undefined,
@@ -170,12 +177,13 @@ core each (docs/experiments/camera-workers.md). ${environment}
         mirror: values.mirror !== 'off',
         refine: values.refine === 'none' ? 'none' : 'upright',
         looks: parseLooks(values.looks, verb) ?? 'when-unsure',
+        detectorThreads,
       },
       verb,
     );
     if (fellBack) process.stderr.write(`pose detection on TF.js: ${fellBack}\n`);
     await serve('camera', CAMERA_GROUP, values, ({ index, bus, logger }) => {
-      const camera = createCameraService({ index, bus, logger, detector, stride, maxLagMs, clock: systemClock });
+      const camera = createCameraService({ index, bus, logger, detector, stride, framesAtOnce, maxLagMs, clock: systemClock });
       return {
         start: () => camera.start(),
         async stop() {

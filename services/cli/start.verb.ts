@@ -21,8 +21,8 @@ import { simulate } from '../../libs/sim/store.sim.ts';
 import { writeSimulation } from '../../libs/sim/recording.sim.ts';
 import { scorePoseEvents } from '../../libs/tracking/pose-events.eval.ts';
 import { scoreTracks } from '../../libs/tracking/tracks.eval.ts';
-import { createChosenDetector } from '../../libs/vision/detector.registry.ts';
-import type { PassTally } from '../../libs/vision/pose.detector.ts';
+import { createChosenDetector, parseDetectorThreads } from '../../libs/vision/detector.registry.ts';
+import type { PassTally, PoseDetector } from '../../libs/vision/pose.detector.ts';
 import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
 import { formatReceipt, formatReceiptScorecard } from '../../libs/cart/receipts.format.ts';
 import { formatCharges, formatCheckoutSummary, summariseCharges } from '../../libs/checkout/charges.format.ts';
@@ -50,7 +50,8 @@ const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 export const startVerb: Verb = {
   name: 'start',
   summary: 'Run the store on the embedded default: simulate the demo, replay it through the pipeline, score it.',
-  usage: `walkout start [--out .walkout/demo] [--force] [--no-video] [--detect-every N] [--whole-every N] [--detector onnx|movenet] [--json]
+  usage: `walkout start [--out .walkout/demo] [--force] [--no-video] [--detect-every N] [--whole-every N] [--detector onnx|movenet]
+                     [--detector-threads N] [--json]
 
 Simulates ${DEMO_SCENARIO} (seed ${DEMO_SEED}) into --out and checks its ground truth against the
 committed recording ${COMMITTED_RECORDING}; then runs the whole store (WALKOUT_BUS=memory by default,
@@ -71,7 +72,11 @@ once the new one is written; anything else there only with --force.
                     previous frame showed (default ${DEFAULT_WHOLE_EVERY}: every frame whole; 3 needs
                     half the CPU and finds fewer wrists)
   --detector D      onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
-                    (WebAssembly), the fallback when ONNX Runtime cannot load`,
+                    (WebAssembly), the fallback when ONNX Runtime cannot load
+  --detector-threads N
+                    onnx: worker threads that run the model, each with its own ONNX Runtime
+                    session, several cameras' frames read at once (default: one per core; 0: on
+                    the main thread, one frame at a time)`,
   options: {
     out: { type: 'string' },
     force: { type: 'boolean' },
@@ -79,6 +84,7 @@ once the new one is written; anything else there only with --force.
     'detect-every': { type: 'string' },
     'whole-every': { type: 'string' },
     detector: { type: 'string' },
+    'detector-threads': { type: 'string' },
     json: { type: 'boolean' },
   },
   async run({ values }) {
@@ -119,12 +125,16 @@ once the new one is written; anything else there only with --force.
     const bus = await createBus({ topics, config: busConfig, logger: logger.child({ component: 'bus' }) });
     await bus.start();
     const t0 = recording.manifest.startMs;
+    const { detectorThreads, framesAtOnce } = parseDetectorThreads(values['detector-threads'], 'walkout start');
     const chosen = detectEvery
-      ? await createChosenDetector({ detector: values.detector as string | undefined, inputSize: 640, refine: 'upright', mirror: true, looks: 'when-unsure' }, 'walkout start')
+      ? await createChosenDetector(
+          { detector: values.detector as string | undefined, inputSize: 640, refine: 'upright', mirror: true, looks: 'when-unsure', detectorThreads },
+          'walkout start',
+        )
       : undefined;
     if (chosen?.fellBack) say(`pose detection on TF.js: ${chosen.fellBack}`);
     const detector = chosen?.detector;
-    const people: PeopleSource = detector ? { kind: 'tracked', detector, stride: detectEvery!, wholeFrameEvery: wholeEvery } : { kind: 'truth', noiseM: DEFAULT_NOISE_M, seed: DEMO_SEED };
+    const people: PeopleSource = detector ? { kind: 'tracked', detector, stride: detectEvery!, wholeFrameEvery: wholeEvery, framesAtOnce } : { kind: 'truth', noiseM: DEFAULT_NOISE_M, seed: DEMO_SEED };
     say(
       `store running on the ${bus.kind} bus; replaying ${out} (load cells and gates, ` +
         (detector
@@ -146,7 +156,7 @@ once the new one is written; anything else there only with --force.
     detector?.dispose();
     const camera =
       detector && run.store.camera
-        ? await scoreCameraStage(recording, detector.model, run.poses, run.deadFrames, run.store.camera.stats(), detector.passes?.() ?? {}, run.tracked, run.cameraPace)
+        ? await scoreCameraStage(recording, detector.model, run.poses, run.deadFrames, run.store.camera.stats(), detector, { detectorThreads, framesAtOnce }, run.tracked, run.cameraPace)
         : undefined;
     const actions = await collect(recording.truthActions());
     const score = scoreShelfEvents(recording.index, run.shelfEvents, actions);
@@ -223,11 +233,15 @@ async function scoreCameraStage(
   model: string,
   poses: ReadonlyMap<string, readonly CameraPosesDetected[]>,
   deadFrames: readonly MessageDeadLettered[],
-  stats: { detected: number; detectMs: number; readMs: number },
-  passes: Readonly<Record<string, PassTally>>,
+  stats: { detected: number; detectMs: number; readMs: number; detectedByKind: Record<string, number> },
+  detector: Pick<PoseDetector, 'passes' | 'passesBy' | 'backend'>,
+  threads: { detectorThreads: number; framesAtOnce: number },
   tracked: readonly PeopleTracked[],
   pace: StoreRunResult['cameraPace'],
 ) {
+  const passes = detector.passes?.() ?? {};
+  // Threads only where the detector runs on them (the TF.js fallback ignores --detector-threads).
+  const onThreads = detector.backend.includes('detector threads') ? threads.detectorThreads : 0;
   const { poses: alone, fusion } = await scorePoseEvents(recording, { model, byCamera: poses });
   const tracks = await scoreTracks(recording, [...tracked].sort((a, b) => a.ts - b.ts));
   const wrists = (w: { found: number; total: number }) => ({ found: w.found, total: w.total });
@@ -236,7 +250,9 @@ async function scoreCameraStage(
     frames: stats.detected,
     msPerFrame: stats.detected ? stats.detectMs / stats.detected : 0,
     pace,
-    time: cameraStageTime(stats, passes, pace),
+    time: cameraStageTime(stats, passes, pace, onThreads ? threads.framesAtOnce : 1),
+    threads: onThreads,
+    byKind: cameraKinds(stats.detectedByKind, detector.passesBy?.() ?? {}, pace),
     framesFailed: deadFrames.map((d) => `${d.error.code}: ${d.error.message}`),
     wristsInView: {
       detector: wrists(alone.overall.wristsInView),
@@ -250,29 +266,51 @@ async function scoreCameraStage(
 
 /**
  * Where the camera stage's wall time went, seconds: waiting for decoded frames, each kind of model
- * pass, the rest of the detector (letterbox, decoding the output, merging readings), and everything
- * else in the process meanwhile (the tracker and the other stages, the bus, the replay, idle).
+ * pass, the rest of the detector (letterbox, decoding the output, merging readings, and on detector
+ * threads waiting for a free one), and everything else in the process meanwhile (the tracker and
+ * the other stages, the bus, the replay, idle). With frames detected at once the parts are summed
+ * over the frames (and passes over the threads), so they add up to more than the wall time.
  */
-function cameraStageTime(stats: { detectMs: number; readMs: number }, passes: Readonly<Record<string, PassTally>>, pace: StoreRunResult['cameraPace']) {
+function cameraStageTime(stats: { detectMs: number; readMs: number }, passes: Readonly<Record<string, PassTally>>, pace: StoreRunResult['cameraPace'], framesAtOnce: number) {
   if (!pace) return undefined;
   const inPasses = Object.values(passes).reduce((ms, tally) => ms + tally.ms, 0);
   return {
     wallS: pace.wallSeconds,
+    framesAtOnce,
     readS: stats.readMs / 1000,
     passes: Object.fromEntries(Object.entries(passes).map(([kind, tally]) => [kind, { count: tally.count, s: tally.ms / 1000 }])),
+    passesS: inPasses / 1000,
     detectorRestS: (stats.detectMs - inPasses) / 1000,
-    elsewhereS: pace.wallSeconds - (stats.detectMs + stats.readMs) / 1000,
+    elsewhereS: framesAtOnce === 1 ? pace.wallSeconds - (stats.detectMs + stats.readMs) / 1000 : null,
   };
 }
 
-function formatCameraStageTime(time: NonNullable<ReturnType<typeof cameraStageTime>>): string {
+/**
+ * The frames of each kind of camera (ceiling, shelf) and their model passes' share of all the
+ * passes' time; `alone` is the real-time factor the stage would have with those cameras only at
+ * this run's pace, on the assumption that the rest of the stage's time goes with the passes'.
+ */
+function cameraKinds(frames: Record<string, number>, passesBy: Readonly<Record<string, PassTally>>, pace: StoreRunResult['cameraPace']) {
+  const totalMs = Object.values(passesBy).reduce((ms, tally) => ms + tally.ms, 0);
+  return Object.entries(frames).map(([kind, count]) => {
+    const share = totalMs > 0 ? (passesBy[kind]?.ms ?? 0) / totalMs : 0;
+    return { kind, frames: count, passS: (passesBy[kind]?.ms ?? 0) / 1000, share, alone: pace && share > 0 ? pace.realTimeFactor / share : null };
+  });
+}
+
+function formatCameraStageTime(time: NonNullable<ReturnType<typeof cameraStageTime>>, threads: number): string {
   const share = (s: number) => `${s.toFixed(1)} s (${((100 * s) / time.wallS).toFixed(0)} %)`;
-  return (
-    `camera stage wall time ${time.wallS.toFixed(1)} s: reading frames ${share(time.readS)}, ` +
+  const parts =
+    `reading frames ${share(time.readS)}, ` +
     Object.entries(time.passes)
       .map(([kind, { count, s }]) => `${kind} passes ${share(s)} (${count}, ${((1000 * s) / Math.max(1, count)).toFixed(0)} ms each)`)
-      .join(', ') +
-    `, the rest of detection ${share(time.detectorRestS)}, outside the camera stage ${share(time.elsewhereS)}`
+      .join(', ');
+  if (time.elsewhereS !== null)
+    return `camera stage wall time ${time.wallS.toFixed(1)} s: ${parts}, the rest of detection ${share(time.detectorRestS)}, outside the camera stage ${share(time.elsewhereS)}`;
+  return (
+    `camera stage wall time ${time.wallS.toFixed(1)} s, up to ${time.framesAtOnce} frames at once on ${threads} detector threads, ` +
+    `so summed over them (shares of the wall time): ${parts}; the threads ran passes ${((100 * time.passesS) / (time.wallS * Math.max(1, threads))).toFixed(0)} % of the time; ` +
+    `the rest of detection, waiting for a thread included, ${share(time.detectorRestS)}`
   );
 }
 
@@ -281,6 +319,7 @@ function formatCameraStage(camera: CameraStage, every: number): string[] {
   const { detector, fused, followed } = camera.wristsInView;
   return [
     `camera perception: ${camera.frames} frames (1 in ${every} of each camera's), ${camera.msPerFrame.toFixed(0)} ms a frame in ${camera.model}` +
+      (camera.threads ? ` on ${camera.threads} detector threads (a frame's time includes its waits for one)` : '') +
       (camera.framesFailed.length ? `; ${camera.framesFailed.length} frames could not be read: ${camera.framesFailed[0]}` : ''),
     ...(camera.pace
       ? [
@@ -290,7 +329,19 @@ function formatCameraStage(camera: CameraStage, every: number): string[] {
             `${(camera.pace.storeSeconds / camera.pace.cpuSeconds).toFixed(3)} store s a CPU s`,
         ]
       : []),
-    ...(camera.time ? [formatCameraStageTime(camera.time)] : []),
+    ...(camera.time ? [formatCameraStageTime(camera.time, camera.threads)] : []),
+    ...(camera.pace && camera.byKind.length > 1
+      ? [
+          'by kind of camera: ' +
+            camera.byKind
+              .map(
+                (kind) =>
+                  `${kind.kind} ${kind.frames} frames, ${kind.passS.toFixed(1)} s of passes (${pct(kind.share)})` +
+                  (kind.alone === null ? '' : `, alone at this pace a real-time factor of about ${kind.alone.toFixed(3)}`),
+              )
+              .join('; '),
+        ]
+      : []),
     `wrists in view against the pose truth: each camera alone ${share(detector)}, fused across cameras ${share(fused)}, followed ${followed ? share(followed) : 'n/a (frames more than a second apart)'}`,
     ...(camera.floor ? [`followed in the evaluation, ${floorTracking(camera.floor)}`] : []),
     `tracker (live, a second behind): ${camera.tracks.instants} instants, ${camera.tracks.tracks} tracks; people found ${share(camera.tracks.people)}, ` +

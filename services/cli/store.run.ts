@@ -38,7 +38,7 @@ const CATCH_UP_POLL_MS = 20;
 
 export type PeopleSource =
   | { kind: 'truth'; noiseM: number; seed: number }
-  | { kind: 'tracked'; detector: PoseDetector; stride: number; wholeFrameEvery?: number };
+  | { kind: 'tracked'; detector: PoseDetector; stride: number; wholeFrameEvery?: number; framesAtOnce?: number };
 
 export interface StoreRunOptions {
   bus: Bus<typeof topics>;
@@ -162,7 +162,7 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
     index: recording.index,
     bus,
     logger: options.logger,
-    camera: tracked ? { detector: people.detector, stride: people.stride, wholeFrameEvery: people.wholeFrameEvery } : undefined,
+    camera: tracked ? { detector: people.detector, stride: people.stride, wholeFrameEvery: people.wholeFrameEvery, framesAtOnce: people.framesAtOnce } : undefined,
     // A replay: every camera's poses come, however far behind the slow camera stage runs, so the
     // tracker waits for all of them (a live store lets a silent camera go after two seconds).
     tracking: tracked ? { idleMs: Infinity } : false,

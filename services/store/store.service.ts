@@ -32,9 +32,9 @@ export interface StoreDependencies {
   clock?: Clock;
   /**
    * Camera perception: the pose detector, which frames of each camera it takes (every n-th), how
-   * often it reads one whole (see services/camera), how late it still takes one.
+   * often it reads one whole, how many frames it detects at once (see services/camera), how late it still takes one.
    */
-  camera?: { detector: PoseDetector; stride?: number; wholeFrameEvery?: number; maxLagMs?: number };
+  camera?: { detector: PoseDetector; stride?: number; wholeFrameEvery?: number; framesAtOnce?: number; maxLagMs?: number };
   /**
    * Follow people from the cameras' poses (default: when camera perception runs). `idleMs`: how
    * long a silent camera holds instants back (Infinity for a replay, where every camera's poses

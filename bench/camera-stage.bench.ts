@@ -1,0 +1,110 @@
+/**
+ * The camera stage alone, at the pace issue 18 asks of it: the camera service on the in-process
+ * bus (no tracker, no other stage), fed every --every-th frame of the committed demo's first
+ * --seconds store seconds, as `walkout start --detect-every 2` reads them (int8, input 640, both
+ * second looks when unsure, --whole-every). Two sets of cameras (the four ceiling cameras, then all
+ * six) and two ways to run the model (the main thread, the baseline, and --threads detector threads),
+ * taking turns so that other load on the machine falls on all alike. Prints each one's real-time
+ * factor (store seconds of frames detected over wall seconds: 1 keeps up live), frames a second,
+ * CPU seconds a store second (the process's, its threads included; the ffmpeg decoders are
+ * processes of their own), and the threads' ratio to the main thread.
+ *
+ *   node --import tsx bench/camera-stage.bench.ts [--seconds 10] [--every 2] [--whole-every 1] [--threads N] [--rounds 1] [--cameras ceiling,all] [--json]
+ */
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { waitFor } from '../libs/bus/bus.harness.ts';
+import { openRecording } from '../libs/recording/index.ts';
+import { createDetector } from '../libs/vision/detector.registry.ts';
+import { cameraTestBus, DEMO, demoFrame } from '../services/camera/camera.fixture.ts';
+import { createCameraService } from '../services/camera/camera.service.ts';
+
+/** A camera stage that has not finished its frames by then is broken, not slow. */
+const DEADLINE_MS = 60 * 60_000;
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    every: { type: 'string', default: '2' },
+    'whole-every': { type: 'string', default: '1' },
+    threads: { type: 'string', default: String(availableParallelism()) },
+    rounds: { type: 'string', default: '1' },
+    cameras: { type: 'string', default: 'ceiling,all' },
+    json: { type: 'boolean' },
+  },
+});
+const wholeEvery = Number(values['whole-every']);
+const [seconds, every, threads, rounds] = [values.seconds, values.every, values.threads, values.rounds].map(Number);
+for (const [name, value] of Object.entries({ seconds, every, 'whole-every': wholeEvery, threads, rounds }))
+  if (!Number.isInteger(value) || value < 1) throw new Error(`bench/camera-stage.bench.ts: --${name} must be a whole number >= 1, got ${value}`);
+const print = (line: string) => {
+  if (!values.json) console.log(line);
+};
+
+const recording = await openRecording(DEMO);
+const ceiling = [...recording.index.cameras.values()].filter((c) => c.kind === 'ceiling').map((c) => c.id);
+const all = [...recording.index.cameras.keys()];
+const fps = Math.min(...[...recording.index.cameras.values()].map((c) => c.fps));
+const frameCount = Math.min(Math.round(seconds * fps), ...recording.manifest.streams.cameras.map((c) => c.frameCount - 1));
+/** Frames timed of each camera: every-th from `every` (frame 0 warms up); they span this much store time. */
+const perCamera = Math.floor(frameCount / every);
+const storeSeconds = (perCamera * every) / fps;
+
+/** One pass of the stage over the chosen cameras' frames: wall and CPU seconds from the first publish to the last poses out. */
+async function runStage(cameras: readonly string[], detectorThreads: number, round: number) {
+  const detector = await createDetector({ type: 'onnx', inputSize: 640, mirror: true, refine: 'upright', looks: 'when-unsure', detectorThreads });
+  const { bus, poses, dead } = await cameraTestBus();
+  const service = createCameraService({ index: recording.index, bus, detector, stride: every, wholeFrameEvery: wholeEvery, framesAtOnce: Math.max(1, 2 * detectorThreads) });
+  await service.start();
+  try {
+    // A warm-up frame a camera (decoders opened, the model's first shapes built), not timed.
+    for (const cameraId of cameras) await bus.publish('camera.frame-captured', demoFrame(recording, `warm-${round}-${cameraId}`, cameraId, 0));
+    await waitFor(() => poses.length + dead.length === cameras.length, 'the warm-up frames detected', DEADLINE_MS);
+    poses.length = 0;
+    const expected = cameras.length * perCamera;
+    const started = performance.now();
+    const cpu = process.cpuUsage();
+    for (let index = every; index <= perCamera * every; index += every)
+      for (const cameraId of cameras) await bus.publish('camera.frame-captured', demoFrame(recording, `f-${round}-${cameraId}-${index}`, cameraId, index));
+    await waitFor(() => poses.length + dead.length >= expected, () => `${expected} frames detected (${poses.length})`, DEADLINE_MS);
+    const wallS = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(cpu);
+    if (dead.length) throw new Error(`bench/camera-stage.bench.ts: ${dead.length} frames failed: ${dead[0].error.message}`);
+    return { frames: expected, wallS, cpuS: (used.user + used.system) / 1e6 };
+  } finally {
+    await service.stop();
+    await bus.close();
+    detector.dispose();
+  }
+}
+
+const sets = { ceiling, all };
+const chosen = values.cameras.split(',');
+for (const set of chosen) if (!(set in sets)) throw new Error(`bench/camera-stage.bench.ts: --cameras lists ceiling and all, not ${JSON.stringify(set)}`);
+const variants = chosen.flatMap((set) => [0, threads].map((detectorThreads) => ({ cameras: set, ids: sets[set as keyof typeof sets], detectorThreads })));
+const totals = variants.map(() => ({ frames: 0, wallS: 0, cpuS: 0 }));
+for (let round = 0; round < rounds; round++)
+  for (const [k, variant] of variants.entries()) {
+    const run = await runStage(variant.ids, variant.detectorThreads, round);
+    totals[k].frames += run.frames;
+    totals[k].wallS += run.wallS;
+    totals[k].cpuS += run.cpuS;
+  }
+
+print(
+  `camera stage alone: the demo's first ${storeSeconds.toFixed(1)} store s, 1 frame in ${every} of each camera, 1 in ${wholeEvery} of those whole, int8 at 640 with the second looks when unsure; ${rounds} round(s)`,
+);
+const results = variants.map((variant, k) => {
+  const { frames, wallS, cpuS } = totals[k];
+  const realTimeFactor = (rounds * storeSeconds) / wallS;
+  const baseline = variant.detectorThreads ? totals[k - 1] : totals[k];
+  const ratio = baseline.wallS / wallS;
+  const result = { ...variant, ids: undefined, frames, realTimeFactor, framesPerSecond: frames / wallS, cpuPerStoreSecond: cpuS / (rounds * storeSeconds), coresWorth: cpuS / wallS, ratio };
+  print(
+    `  ${`${variant.cameras} (${variant.ids.length} cameras), ${variant.detectorThreads ? `${variant.detectorThreads} detector threads` : 'main thread'}`.padEnd(40)} ` +
+      `real-time factor ${realTimeFactor.toFixed(3)}  ${result.framesPerSecond.toFixed(2)} frames/s  ${result.cpuPerStoreSecond.toFixed(2)} CPU s a store s  ` +
+      `${result.coresWorth.toFixed(2)} cores' worth${variant.detectorThreads ? `  ${ratio.toFixed(2)}x the main thread` : ''}`,
+  );
+  return result;
+});
+if (values.json) console.log(JSON.stringify({ storeSeconds, every, wholeEvery, threads, rounds, results }, null, 2));
