@@ -150,9 +150,9 @@ export function whatHypotheses(params: AttributionParams, kind: 'pick' | 'put', 
 
 function whatPrior(params: AttributionParams, kind: 'pick' | 'put', context: WhatContext, productId: string, quantity: number): number {
   if (context.planned.has(productId)) return 1;
-  if (kind === 'put') return heldShare(context.carried.get(productId) ?? 0, quantity) > 0 ? params.wrongLanePut : params.shelfOnlyPrior;
+  if (kind === 'put') return unitsShare(context.carried.get(productId) ?? 0, quantity) > 0 ? params.wrongLanePut : params.shelfOnlyPrior;
   // A misplaced unit known only in part (a put in review) is there with that probability.
-  const there = Math.min(1, Math.max(0, (context.misplaced.get(productId) ?? 0) - (quantity - 1)));
+  const there = unitsShare(context.misplaced.get(productId) ?? 0, quantity);
   const prior = context.front.has(productId) ? params.misplacedFrontPrior : params.misplacedPrior;
   return there * prior + (1 - there) * params.shelfOnlyPrior;
 }
@@ -263,7 +263,7 @@ export function jointOptions(params: AttributionParams, kind: 'pick' | 'put', wh
     for (const h of hypotheses) {
       const hypothesis = hypothesisTotal > 0 ? h.probability / hypothesisTotal : 1 / hypotheses.length;
       // How likely the visit holds the units put: 1 for whole units charged, a pick in review's share for its options.
-      const share = kind === 'pick' || who.staff ? 1 : heldShare(who.holds?.get(h.productId) ?? 0, h.quantity);
+      const share = kind === 'pick' || who.staff ? 1 : unitsShare(who.holds?.get(h.productId) ?? 0, h.quantity);
       const carried = share > 0;
       const carryFactor =
         kind === 'pick' || who.staff ? 1 : who.visitId === undefined ? params.unseenCarry : share * recency(params, who, h.productId) + (1 - share) * params.uncarriedPut;
@@ -274,8 +274,11 @@ export function jointOptions(params: AttributionParams, kind: 'pick' | 'put', wh
   return options.sort((a, b) => b.probability - a.probability);
 }
 
-/** The chance that expected holdings of `units` include `quantity` units: 1 from quantity on, 0 at quantity - 1 or less. */
-export function heldShare(units: number, quantity: number): number {
+/**
+ * The chance that `units` expected units (whole ones plus shares of doubtful ones: what a visit may
+ * hold, what may lie misplaced) include `quantity` of them: 1 from quantity on, 0 at quantity - 1 or less.
+ */
+function unitsShare(units: number, quantity: number): number {
   return Math.min(1, Math.max(0, units - (quantity - 1)));
 }
 

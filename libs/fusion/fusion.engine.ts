@@ -720,11 +720,7 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** The index of the last hand-profile offset at most `ms` after the change (the first when none is). */
 function lastProfileOffset(ms: number): number {
-  let last = 0;
-  PROFILE_OFFSETS_MS.forEach((offset, i) => {
-    if (offset <= ms) last = i;
-  });
-  return last;
+  return Math.max(0, PROFILE_OFFSETS_MS.findLastIndex((offset) => offset <= ms));
 }
 
 /** The index of the likeliest person (the first of equals). */

@@ -31,8 +31,16 @@ export const FIT_REJECT_P = 1e-4;
 /** How far the real split of an item across two plates may stray from the lane geometry. */
 export const SHARE_SD = 0.02;
 export const MAX_QUANTITY = 6;
-/** A plate moved (for telling a change both ways from one way) beyond this many of its uncertainties. */
-const BOTH_WAYS_SIGMAS = 5;
+/**
+ * A plate changed when its net change exceeds this many of its uncertainties: the plate's measured
+ * noise over the windows averaged, and the model's error (MODEL_GRAMS: ringing, drift during the event).
+ */
+export const CHANGE_SIGMAS = 5;
+
+/** Whether a plate's net change is a change at all (see CHANGE_SIGMAS), not noise. */
+export function plateChanged(change: PlateChange): boolean {
+  return Number.isFinite(change.deltaGrams) && Math.abs(change.deltaGrams) > CHANGE_SIGMAS * Math.hypot(change.sigmaGrams, MODEL_GRAMS);
+}
 /** log P(quantity) for a hand grabbing 1, 2, 3, ... units at once. */
 const QUANTITY_LOG_PRIOR = [0, 0, Math.log(0.3), Math.log(0.1), Math.log(0.03), Math.log(0.01), Math.log(0.003)];
 /** Two items at once on one shelf, against one. */
@@ -136,7 +144,7 @@ export function candidateItems(input: ExplainInput): Item[] {
   };
   // Plates that moved both ways (one hand took, another put back, on plates a lane ties together):
   // a lane's summed direction says nothing then, so every lane is tried both ways.
-  const moved = plates.filter((c) => Number.isFinite(c.deltaGrams) && Math.abs(c.deltaGrams) > BOTH_WAYS_SIGMAS * Math.hypot(c.sigmaGrams, MODEL_GRAMS));
+  const moved = plates.filter(plateChanged);
   const bothWays = moved.some((c) => c.deltaGrams > 0) && moved.some((c) => c.deltaGrams < 0);
   for (const lane of input.candidateLanes) {
     const geometry = lanes[lane];

@@ -7,7 +7,7 @@ import {
   type StoreIndex,
 } from '../contracts/index.ts';
 import { plateShares } from '../contracts/index.ts';
-import { explain, MODEL_GRAMS, type Explanation, type Item, type LaneGeometry, type PlateChange } from './hypothesis.model.ts';
+import { explain, plateChanged, type Explanation, type Item, type LaneGeometry, type PlateChange } from './hypothesis.model.ts';
 import { ShelfInventory } from './inventory.model.ts';
 import { CellHealthMonitor, worstHealth, type CellHealth } from './sensor.health.ts';
 
@@ -17,12 +17,13 @@ import { CellHealthMonitor, worstHealth, type CellHealth } from './sensor.health
  * At rest it follows each plate's level slowly (drift is harmless: only changes across an event are
  * used, never absolute values). A plate that leaves its level by several noise widths opens a segment
  * on its section: the plates its lanes tie together (a lane resting on two plates ties them; plates no
- * lane shares are sections of their own). The segment closes when every plate of the section has been
- * quiet for SETTLE_MS (ringing and a lean's wobble keep it open), and the readings after that,
- * averaged, against the readings before, give each plate's net change with its uncertainty. Sections
- * segment apart: two shoppers at two ends of one shelf, or a hand resting on one plate while another
- * hand picks elsewhere on the shelf, give an event each instead of one change none explains. A lean or a neighbour's twitch comes back to where it was
- * and yields nothing. The per-plate changes are then explained as units on lanes (hypothesis.model),
+ * lane shares are sections of their own). The segment closes when the section's plates and the plates
+ * next to them have been quiet for SETTLE_MS (ringing, a lean's wobble and a neighbour's shaking keep
+ * it open), and the readings after that, averaged, against the readings before, give each of the
+ * section's plates its net change with its uncertainty. Sections segment apart: two shoppers at two
+ * ends of one shelf, or a hand resting on one plate while another hand picks elsewhere on the shelf,
+ * give an event each instead of one change none explains. A lean or a neighbour's twitch comes back
+ * to where it was and yields nothing. The per-plate changes are then explained as units on lanes (hypothesis.model),
  * with what the shelf's own inventory believes each lane holds, and become one shelf event per moved
  * lane. A change that no product and quantity explains within its uncertainty is published once, as an
  * unexplained change (no hypotheses, no confidence), for fusion to send to review if a hand was there.
@@ -41,11 +42,6 @@ export const TRIGGER_MIN_GRAMS = 4;
 /** Quiet: range within this many noise widths, and standard deviation within QUIET_SD_SIGMAS. */
 export const QUIET_RANGE_SIGMAS = 6;
 export const QUIET_SD_SIGMAS = 1.6;
-/**
- * A plate changed when its net change exceeds this many of its uncertainties: the plate's measured
- * noise over the windows averaged, and the model's error (MODEL_GRAMS: ringing, drift during the event).
- */
-export const CHANGE_SIGMAS = 5;
 /** Weight that rose by more than this when movement resumes keeps a segment open (see after()). */
 export const CHANGE_MIN_GRAMS = 3;
 /** The onset of a segment is dated back to where the plate first left its level by this many sigmas. */
@@ -480,7 +476,7 @@ export class ShelfDetector {
       let sigma = this.health[p].workingNoiseGrams * Math.sqrt(1 / this.beforeCount[p] + 1 / this.afterCount[p]);
       if (forced) sigma += this.windowSd(p);
       changes.push({ deltaGrams: delta, sigmaGrams: sigma });
-      if (Math.abs(delta) > CHANGE_SIGMAS * Math.hypot(sigma, MODEL_GRAMS)) changed.push(p);
+      if (plateChanged(changes[p])) changed.push(p);
     }
     if (changed.length === 0) {
       this.stats.segmentsWithoutChange++;
