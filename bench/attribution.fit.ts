@@ -16,6 +16,10 @@
  * The engine is run once per step with the parameters so far, since what visits hold depends on
  * what was decided before; steps 1 and 2 go round ROUNDS times. Every fit starts from INITIAL, so
  * the same recordings give the same parameters.
+ *
+ * --calibrate-only keeps who and what as the parameters file has them, but for two shoppers at once
+ * (one factor), and does steps 3 and 4 on the recordings given (which the file's who and what were
+ * not fitted on, so they are out of fold already); the file then says both commands.
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -23,7 +27,9 @@ import { openRecording } from '../libs/recording/index.ts';
 import { calibrate, jointOptions, situationOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type Situation, type Who } from '../libs/fusion/attribution.model.ts';
 import type { StoreIndex } from '../libs/contracts/index.ts';
 import { PROFILE_OFFSETS_MS } from '../libs/fusion/hand.evidence.ts';
-import { bestIsRight, labelRecords, runFusion, type LabelledRecord } from '../libs/fusion/fusion.eval.ts';
+import { DEFAULT_PARAMS } from '../libs/fusion/fusion.engine.ts';
+import fittedFile from '../libs/fusion/attribution.params.json' with { type: 'json' };
+import { bestIsRight, labelRecords, optionIsTruth, runFusion, type LabelledRecord } from '../libs/fusion/fusion.eval.ts';
 
 /**
  * What a wrong charge costs, in reviews: with a calibrated confidence c, deciding costs (1 - c) times
@@ -35,7 +41,10 @@ const WHO_KEYS = ['contactPerM', 'nearestPerM', 'inLanePerS', 'timingPerS', 'see
 const SIGNED_KEYS: ReadonlySet<string> = new Set(['unseen', 'reusedReach']);
 const PARAMS_FILE = new URL('../libs/fusion/attribution.params.json', import.meta.url);
 
-const { values, positionals } = parseArgs({ options: { noise: { type: 'string' }, seed: { type: 'string' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({
+  options: { noise: { type: 'string' }, seed: { type: 'string' }, 'calibrate-only': { type: 'boolean' } },
+  allowPositionals: true,
+});
 const noiseM = Number(values.noise ?? 0.05);
 const seed = Number(values.seed ?? 1);
 
@@ -86,7 +95,7 @@ function jointLogLikelihood(params: AttributionParams, records: LabelledRecord[]
     if (!r.truth || r.event.hypotheses.length === 0) continue;
     const hypotheses = r.whatContext ? whatHypotheses(params, r.event.kind, r.event.hypotheses, r.whatContext) : r.event.hypotheses;
     const options = jointOptions(params, r.event.kind, whosUnder(params, r), hypotheses);
-    const truth = options.find((o) => o.who.visitId === r.truth!.visitId && o.productId === r.truth!.productId && o.quantity === r.truth!.quantity);
+    const truth = options.find((o) => optionIsTruth(r, o));
     sum += Math.log(Math.max(JOINT_FLOOR, truth?.probability ?? 0));
   }
   return sum;
@@ -158,6 +167,8 @@ function fitWho(start: AttributionParams, records: LabelledRecord[]): Attributio
  * back something from the basket, and a prior of zero would charge that case wrongly and surely.
  */
 const EARLIER_CARRIED_GRID = [0.05, 0.1, 0.2, 0.5, 1];
+/** Two shoppers at once: 0 (never) and factors a decade apart; the odds it multiplies run over many decades. */
+const TWO_AT_ONCE_GRID = [0, ...Array.from({ length: 13 }, (_, i) => 10 ** (i - 10))];
 
 /** The what priors on a grid, by the likelihood of the true (visit, product, quantity): put factors on puts, pick priors on picks. */
 function fitWhat(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
@@ -180,12 +191,25 @@ function fitWhat(start: AttributionParams, records: LabelledRecord[]): Attributi
         const value = jointLogLikelihood(trial, picks);
         if (value > pick.value) pick = { params: trial, value };
       }
-  const p = pick.params;
+  const p = fitTwoAtOnce(pick.params, records);
   console.log(
     `what fitted: puts ${put.value.toFixed(2)} (uncarried ${p.uncarriedPut}, unseen ${p.unseenCarry}, wrong lane ${p.wrongLanePut}, earlier carried ${p.earlierCarriedPut}), ` +
       `picks ${pick.value.toFixed(2)} (misplaced ${p.misplacedPrior}, at the front ${p.misplacedFrontPrior}, shelf only ${p.shelfOnlyPrior})`,
   );
   return p;
+}
+
+/** Two shoppers at once, on a grid, by the likelihood of the truth on every event that may have moved several units (one person's or two people's). */
+function fitTwoAtOnce(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
+  const several = records.filter((r) => r.event.hypotheses.some((h) => h.quantity > 1));
+  let two = { params: start, value: jointLogLikelihood(start, several) };
+  for (const twoAtOnce of TWO_AT_ONCE_GRID) {
+    const trial = { ...start, twoAtOnce };
+    const value = jointLogLikelihood(trial, several);
+    if (value > two.value) two = { params: trial, value };
+  }
+  console.log(`two at once fitted on ${several.length} events of several units: ${two.value.toFixed(2)} (factor ${two.params.twoAtOnce})`);
+  return two.params;
 }
 
 const logit = (p: number) => Math.log(Math.min(1 - 1e-6, Math.max(1e-6, p)) / (1 - Math.min(1 - 1e-6, Math.max(1e-6, p))));
@@ -271,6 +295,7 @@ const INITIAL: AttributionParams = {
   uncarriedPut: 0.01,
   earlierCarriedPut: 1,
   unseenCarry: 0.05,
+  twoAtOnce: 0,
   misplacedPrior: 1,
   misplacedFrontPrior: 1,
   shelfOnlyPrior: 0.1,
@@ -310,13 +335,25 @@ async function outOfFoldRecords(): Promise<LabelledRecord[]> {
   return records;
 }
 
-let params = await fitWhoAndWhat(positionals, ROUNDS);
-const records = positionals.length > 1 ? await outOfFoldRecords() : await labelled(params);
+const calibrateOnly = values['calibrate-only'] === true;
+let params: AttributionParams;
+let records: LabelledRecord[];
+if (calibrateOnly) {
+  params = fitTwoAtOnce({ ...DEFAULT_PARAMS }, await labelled(DEFAULT_PARAMS));
+  records = await labelled(params);
+} else {
+  params = await fitWhoAndWhat(positionals, ROUNDS);
+  records = positionals.length > 1 ? await outOfFoldRecords() : await labelled(params);
+}
 params = fitCalibration(params, records, situationOfRecord);
 params = chooseThreshold(params, records);
-const round = (x: number) => +x.toFixed(4);
+// Four significant digits: a factor such as twoAtOnce lives decades below 1.
+const round = (x: number) => +x.toPrecision(4);
 const rounded = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v.map(round) : round(v)]));
-const command = `node --import tsx bench/attribution.fit.ts --noise ${noiseM} --seed ${seed} ${positionals.join(' ')}`;
+const command = `node --import tsx bench/attribution.fit.ts${calibrateOnly ? ' --calibrate-only' : ''} --noise ${noiseM} --seed ${seed} ${positionals.join(' ')}`;
 const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficulty hard --store kiosk --seed N --no-video --out <dir>';
-await writeFile(PARAMS_FILE, JSON.stringify({ fittedWith: command, trainedOn, recordingsMadeWith: recordings, params: rounded }, null, 2) + '\n');
+const written = calibrateOnly
+  ? { fittedWith: fittedFile.fittedWith, trainedOn: fittedFile.trainedOn, calibratedWith: command, calibratedOn: trainedOn, recordingsMadeWith: recordings, params: rounded }
+  : { fittedWith: command, trainedOn, recordingsMadeWith: recordings, params: rounded };
+await writeFile(PARAMS_FILE, JSON.stringify(written, null, 2) + '\n');
 console.log(`wrote ${PARAMS_FILE.pathname}`);

@@ -184,3 +184,24 @@ test('review candidates: each product and quantity once, likeliest first', () =>
   assert.deepEqual(reviewCandidates(item), [{ productId: 'cola', quantity: 1 }, { productId: 'chips', quantity: 1 }]);
   assert.deepEqual(reviewCandidates({ evidence: undefined }), []);
 });
+
+test('two shoppers at once: a decision shared between two visits gives each cart its own lines, and a third named visit nothing', () => {
+  const book = new CartBook(priceOf);
+  book.reviewOpened(opened('r1', 'e1', ['v1', 'v2', 'v3']));
+  const changes = book.reviewResolved(
+    resolved('r1', { outcome: 'attributed', visitId: 'v1', kind: 'pick', lines: [{ productId: 'cola', quantity: 1 }], sharedWith: [{ visitId: 'v2', lines: [{ productId: 'cola', quantity: 2 }] }] }),
+  );
+  assert.deepEqual(changes.map((c) => c.cart.visitId).sort(), ['v1', 'v2', 'v3']);
+  assert.deepEqual(linesOf(book, 'v1'), [['cola', 1, 120]]);
+  assert.deepEqual(linesOf(book, 'v2'), [['cola', 2, 240]]);
+  assert.deepEqual(linesOf(book, 'v3'), []);
+  for (const visitId of ['v1', 'v2', 'v3']) assert.deepEqual(book.cart(visitId)!.view().pendingReviewIds, []);
+});
+
+test('two shoppers at once decided by fusion: one attribution a visit, each applied to its own cart', () => {
+  const book = new CartBook(priceOf);
+  book.attributed(attribution('e1', 'v1', 'pick', 'cola', 1, { sharedWith: [{ visitId: 'v2', lines: [{ productId: 'cola', quantity: 1 }] }] }));
+  book.attributed(attribution('e1', 'v2', 'pick', 'cola', 1, { eventId: 'attributed-e1/v2', sharedWith: [{ visitId: 'v1', lines: [{ productId: 'cola', quantity: 1 }] }] }));
+  assert.deepEqual(linesOf(book, 'v1'), [['cola', 1, 120]]);
+  assert.deepEqual(linesOf(book, 'v2'), [['cola', 1, 120]]);
+});

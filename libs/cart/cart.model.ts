@@ -1,11 +1,14 @@
-import type {
-  CartLine,
-  EventAttributed,
-  ReceiptLine,
-  ReviewItemOpened,
-  ReviewItemResolved,
-  StoreIndex,
-  VisitKind,
+import {
+  decidedLines,
+  decidedVisits,
+  type AttributedDecision,
+  type CartLine,
+  type EventAttributed,
+  type ReceiptLine,
+  type ReviewItemOpened,
+  type ReviewItemResolved,
+  type StoreIndex,
+  type VisitKind,
 } from '../contracts/index.ts';
 
 /**
@@ -40,8 +43,9 @@ export type CartEvent =
       shelfEventId?: string;
       /** When the shelf event under review happened (store clock, ms). */
       ts: number;
-      decision: { outcome: 'attributed'; visitId: string; kind: 'pick' | 'put'; lines: CartLine[] } | { outcome: 'dismissed' };
+      decision: AttributedDecision | { outcome: 'dismissed' };
     };
+
 
 /** What one shelf event (or one review decision without a shelf event) does to a cart. */
 interface Effect {
@@ -170,9 +174,10 @@ export class Cart {
         if (event.shelfEventId !== undefined && event.decision.outcome === 'attributed') this.attributed.add(event.shelfEventId);
         const key = event.shelfEventId ?? reviewKey(event.reviewId);
         const { decision } = event;
-        if (decision.outcome === 'attributed' && decision.visitId === this.visitId) {
+        const ours = decision.outcome === 'attributed' ? decidedLines(decision, this.visitId) : undefined;
+        if (decision.outcome === 'attributed' && ours) {
           const existing = this.effects.get(key);
-          this.effects.set(key, { key, shelfEventId: event.shelfEventId, kind: decision.kind, lines: decision.lines, ts: existing?.ts ?? event.ts, source: 'review' });
+          this.effects.set(key, { key, shelfEventId: event.shelfEventId, kind: decision.kind, lines: ours, ts: existing?.ts ?? event.ts, source: 'review' });
         } else if (decision.outcome === 'attributed') {
           // Decided for someone else: whatever this cart counted for that shelf event goes.
           this.effects.delete(key);
@@ -318,7 +323,7 @@ export class CartBook {
     const shelfEventId = item?.shelfEventId;
     const { decision } = message;
     const visitIds = new Set(item?.visitIds ?? []);
-    if (decision.outcome === 'attributed') visitIds.add(decision.visitId);
+    if (decision.outcome === 'attributed') for (const visitId of decidedVisits(decision)) visitIds.add(visitId);
     for (const visitId of shelfEventId ? (this.holders.get(shelfEventId) ?? []) : []) visitIds.add(visitId);
     const carts = [...visitIds].map((visitId) => this.cartFor(visitId)).filter((cart): cart is Cart => cart !== undefined);
     const event: CartEvent = {
@@ -326,7 +331,10 @@ export class CartBook {
       reviewId: message.reviewId,
       shelfEventId,
       ts: item?.evidence?.weight.startMs ?? item?.ts ?? message.ts,
-      decision: decision.outcome === 'attributed' ? { outcome: 'attributed', visitId: decision.visitId, kind: decision.kind, lines: decision.lines } : { outcome: 'dismissed' },
+      decision:
+        decision.outcome === 'attributed'
+          ? { outcome: 'attributed', visitId: decision.visitId, kind: decision.kind, lines: decision.lines, ...(decision.sharedWith ? { sharedWith: decision.sharedWith } : {}) }
+          : { outcome: 'dismissed' },
     };
     const applied = decision.outcome === 'attributed' ? shelfEventId : undefined;
     return this.applyTo(carts, event, applied);

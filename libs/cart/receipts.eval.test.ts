@@ -350,3 +350,40 @@ test('without a true receipt, what a visit took is its picks less its puts', () 
   c.run.receipts[0].lines[0].quantity = 2;
   assert.equal(c.score().exactMatch, 0);
 });
+
+/** Two shoppers each take one unit from one lane at once; the shelf sees one change of two units. */
+function twoAtOnce(c: Case): string {
+  c.visit('v1', [{ productId: 'soda', quantity: 1 }]);
+  c.visit('v2', [{ productId: 'soda', quantity: 1 }]);
+  const { shelfEventId, action } = c.action('v1', 'pick', 'soda');
+  c.truth.actions.push({ ...action, actionId: 'a-second', personId: 'p-v2', visitId: 'v2', startMs: action.startMs + 300, endMs: action.endMs + 200 });
+  const event = c.run.shelfEvents.find((e) => e.shelfEventId === shelfEventId)!;
+  Object.assign(event, { deltaGrams: -600, hypotheses: [{ productId: 'soda', quantity: 2, probability: 0.9 }] });
+  return shelfEventId;
+}
+
+test('two shoppers at one lane at once, in review: the truth decides one unit each, so both receipts can be exact', () => {
+  const c = new Case();
+  const shelfEventId = twoAtOnce(c);
+  c.review('r1', shelfEventId, ['v1', 'v2']);
+  const pending = [{ reviewId: 'r1', shelfEventId, candidates: [{ productId: 'soda', quantity: 2 }] }];
+  c.receipt('v1', [], pending);
+  c.receipt('v2', [], pending);
+  const score = c.score();
+  assert.equal(score.exactMatch, 1);
+  assert.equal(score.exactMatchBeforeReview, 0);
+  assert.deepEqual(score.perVisit.map((v) => v.missing), [[], []]);
+});
+
+test('two shoppers at one lane at once, decided: each share is an attribution of its own, scored against that shopper\'s action', () => {
+  const c = new Case();
+  const shelfEventId = twoAtOnce(c);
+  c.attribute(shelfEventId, 'v1', 'pick', 'soda');
+  c.attribute(shelfEventId, 'v2', 'pick', 'soda');
+  c.receipt('v1', [{ productId: 'soda', quantity: 1 }]);
+  c.receipt('v2', [{ productId: 'soda', quantity: 1 }]);
+  const score = c.score();
+  assert.equal(score.exactMatch, 1);
+  assert.equal(score.attributionAccuracy, 1, 'both actions attributed right');
+  assert.equal(score.calibration.reduce((sum, bin) => sum + bin.count, 0), 2, 'two decisions, both right');
+});

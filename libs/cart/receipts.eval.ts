@@ -1,5 +1,6 @@
 import type {
   ActionTruth,
+  AttributedDecision,
   CartLine,
   CartUpdated,
   EventAttributed,
@@ -11,7 +12,7 @@ import type {
 } from '../contracts/index.ts';
 import { calibrationTable, type CalibrationBin } from '../fusion/calibration.eval.ts';
 import { CartBook } from './cart.model.ts';
-import { matchShelfEvents } from '../shelf/shelf.eval.ts';
+import { matchSharedEvents } from '../shelf/shelf.eval.ts';
 
 /**
  * Scoring receipts against a recording's truth: what each visit was charged against what it took.
@@ -181,12 +182,20 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
   for (const visit of truth.visits) for (const personId of visit.personIds) visitOfPerson.set(personId, visit.visitId);
   const trueVisitOf = (action: ActionTruth) => action.visitId ?? (action.personId ? visitOfPerson.get(action.personId) : undefined);
 
-  const actionByEvent = new Map(matchShelfEvents([...run.shelfEvents], [...truth.actions]).map((m) => [m.event.shelfEventId, m.action]));
-  const fusionByEvent = new Map<string, EventAttributed>();
-  for (const attribution of run.attributions) if (attribution.source === 'fusion') fusionByEvent.set(attribution.shelfEventId, attribution);
+  // Two shoppers at one lane at once make one shelf event of both their actions.
+  const actionsByEvent = new Map([...matchSharedEvents([...run.shelfEvents], [...truth.actions])].map(([event, actions]) => [event.shelfEventId, actions]));
+  const fusionByEvent = new Map<string, EventAttributed[]>();
+  for (const attribution of run.attributions)
+    if (attribution.source === 'fusion') fusionByEvent.set(attribution.shelfEventId, [...(fusionByEvent.get(attribution.shelfEventId) ?? []), attribution]);
 
-  const alias = aliasVisits(scoredIds, run, actionByEvent, trueVisitOf);
+  const alias = aliasVisits(scoredIds, run, actionsByEvent, trueVisitOf);
   const truthVisitOfPipeline = (visitId: string) => (scoredIds.has(visitId) ? visitId : alias.get(visitId));
+  /** The true action an attribution stands for: its visit's among its event's actions, else the event's first. */
+  const actionOf = (attribution: EventAttributed) => {
+    const actions = actionsByEvent.get(attribution.shelfEventId) ?? [];
+    const charged = truthVisitOfPipeline(attribution.visitId);
+    return actions.find((action) => trueVisitOf(action) === charged) ?? actions[0];
+  };
   const receiptOf = new Map<string, ReceiptFinalised>();
   for (const receipt of run.receipts) {
     const visitId = truthVisitOfPipeline(receipt.visitId);
@@ -196,7 +205,7 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
 
   const trueReceipts = new Map(truth.receipts.map((receipt) => [receipt.visitId, receipt]));
   const pipelineVisitOf = new Map([...alias].map(([pipelineId, truthId]) => [truthId, pipelineId]));
-  const reviewed = cartsAfterReview(run, actionByEvent, (action) => {
+  const reviewed = cartsAfterReview(run, actionsByEvent, (action) => {
     const visitId = trueVisitOf(action);
     return visitId === undefined ? undefined : (pipelineVisitOf.get(visitId) ?? visitId);
   });
@@ -216,21 +225,22 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
 
   const actions: ActionRecord[] = [];
   const eventOfAction = new Map<ActionTruth, string>();
-  for (const [shelfEventId, action] of actionByEvent) eventOfAction.set(action, shelfEventId);
+  for (const [shelfEventId, actions] of actionsByEvent) for (const action of actions) eventOfAction.set(action, shelfEventId);
   for (const action of truth.actions) {
     const visitId = trueVisitOf(action);
     if (!isShelfAction(action) || visitId === undefined || !scoredIds.has(visitId)) continue;
     const shelfEventId = eventOfAction.get(action);
-    const attribution = shelfEventId === undefined ? undefined : fusionByEvent.get(shelfEventId);
+    const decided = shelfEventId === undefined ? [] : (fusionByEvent.get(shelfEventId) ?? []);
+    const attribution = decided.find((a) => truthVisitOfPipeline(a.visitId) === visitId) ?? decided[0];
     const right = attribution !== undefined && truthVisitOfPipeline(attribution.visitId) === visitId && attributionFits(attribution, action);
     const update = right ? firstApplied.get(`${attribution.visitId}/${shelfEventId}`) : undefined;
     actions.push({ visitId, right, latencyMs: update ? update.ts - action.endMs : null });
   }
 
   const attributions: AttributionRecord[] = [];
-  for (const attribution of fusionByEvent.values()) {
+  for (const attribution of [...fusionByEvent.values()].flat()) {
     if (attribution.visitKind === 'staff') continue;
-    const action = actionByEvent.get(attribution.shelfEventId);
+    const action = actionOf(attribution);
     const actual = action ? trueVisitOf(action) : undefined;
     const charged = truthVisitOfPipeline(attribution.visitId);
     const right = action !== undefined && actual !== undefined && charged === actual && attributionFits(attribution, action);
@@ -310,14 +320,13 @@ function truthUnits(visitId: string, receipt: ReceiptTruth | undefined, actions:
  * decided while the pick it undoes waited for review then takes that pick's unit away, as it will
  * live. Review items about no shelf event (a binding, a tailgater) change no cart.
  */
-function cartsAfterReview(run: ReceiptRun, actionByEvent: Map<string, ActionTruth>, pipelineVisitOf: (action: ActionTruth) => string | undefined): Map<string, Units> {
+function cartsAfterReview(run: ReceiptRun, actionsByEvent: Map<string, ActionTruth[]>, pipelineVisitOf: (action: ActionTruth) => string | undefined): Map<string, Units> {
   const book = new CartBook(() => 0);
   for (const attribution of run.attributions) book.attributed(attribution);
   for (const item of run.reviews) book.reviewOpened(item);
   for (const item of run.reviews) {
     if (item.shelfEventId === undefined) continue;
-    const action = actionByEvent.get(item.shelfEventId);
-    const visitId = action && isShelfAction(action) ? pipelineVisitOf(action) : undefined;
+    const decision = truthDecision(actionsByEvent.get(item.shelfEventId) ?? [], pipelineVisitOf);
     book.reviewResolved({
       schemaVersion: item.schemaVersion,
       eventId: `truth-${item.reviewId}`,
@@ -325,13 +334,28 @@ function cartsAfterReview(run: ReceiptRun, actionByEvent: Map<string, ActionTrut
       ts: item.ts,
       reviewId: item.reviewId,
       reviewer: 'truth',
-      decision:
-        action && visitId !== undefined && (action.kind === 'pick' || action.kind === 'put')
-          ? { outcome: 'attributed', visitId, kind: action.kind, lines: [{ productId: action.productId, quantity: action.quantity }] }
-          : { outcome: 'dismissed', note: 'no true action at this shelf event' },
+      decision: decision ?? { outcome: 'dismissed', note: 'no true action at this shelf event' },
     });
   }
   return new Map([...book.all()].map((cart) => [cart.visitId, unitsOf(cart.view().lines)]));
+}
+
+/** The decision the truth makes of a shelf event's actions: each visit's units, the first visit's own and the others' shared; none without a shopper's action. */
+function truthDecision(actions: readonly ActionTruth[], pipelineVisitOf: (action: ActionTruth) => string | undefined): AttributedDecision | undefined {
+  const byVisit = new Map<string, Map<string, number>>();
+  let kind: 'pick' | 'put' | undefined;
+  for (const action of actions) {
+    const visitId = isShelfAction(action) ? pipelineVisitOf(action) : undefined;
+    if (visitId === undefined || (action.kind !== 'pick' && action.kind !== 'put')) continue;
+    kind = action.kind;
+    const units = byVisit.get(visitId) ?? new Map<string, number>();
+    units.set(action.productId, (units.get(action.productId) ?? 0) + action.quantity);
+    byVisit.set(visitId, units);
+  }
+  const shares = [...byVisit].map(([visitId, units]) => ({ visitId, lines: [...units].map(([productId, quantity]) => ({ productId, quantity })) }));
+  if (kind === undefined || shares.length === 0) return undefined;
+  const [first, ...others] = shares;
+  return { outcome: 'attributed', visitId: first.visitId, kind, lines: first.lines, ...(others.length > 0 ? { sharedWith: others } : {}) };
 }
 
 function scoreVisit(
@@ -368,13 +392,13 @@ function scoreVisit(
 function aliasVisits(
   scoredIds: Set<string>,
   run: ReceiptRun,
-  actionByEvent: Map<string, ActionTruth>,
+  actionsByEvent: Map<string, ActionTruth[]>,
   trueVisitOf: (action: ActionTruth) => string | undefined,
 ): Map<string, string> {
   const votes = new Map<string, Map<string, number>>();
   for (const attribution of run.attributions) {
     if (scoredIds.has(attribution.visitId) || attribution.visitKind === 'staff') continue;
-    const action = actionByEvent.get(attribution.shelfEventId);
+    const action = actionsByEvent.get(attribution.shelfEventId)?.[0];
     const actual = action ? trueVisitOf(action) : undefined;
     if (actual === undefined || !scoredIds.has(actual)) continue;
     const tally = votes.get(attribution.visitId) ?? new Map<string, number>();

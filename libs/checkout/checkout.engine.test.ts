@@ -278,6 +278,30 @@ for (const kind of kinds) {
       assert.deepEqual(view?.lines.map((line) => [line.lineNo, line.productId, line.source]), [[1, 'p-cola', 'exit'], [2, 'p-crisps', 'review']]);
     });
 
+    test('a review decision shared by two shoppers at once charges each visit its own units', async () => {
+      const engine = await checkout();
+      const pending = [{ reviewId: 'rev-two', shelfEventId: 'se-two', candidates: [{ productId: 'p-crisps', quantity: 2 }] }];
+      for (const visitId of ['v-one', 'v-two']) {
+        await engine.onVisitStarted(started(visitId));
+        await engine.onReceiptFinalised(receipt(visitId, [['p-cola', 1]], pending));
+      }
+      await settle(engine);
+      await engine.onReviewResolved(
+        resolution('rev-two', {
+          outcome: 'attributed',
+          visitId: 'v-one',
+          lines: [{ productId: 'p-crisps', quantity: 1 }],
+          kind: 'pick',
+          sharedWith: [{ visitId: 'v-two', lines: [{ productId: 'p-crisps', quantity: 1 }] }],
+        }),
+      );
+      await settle(engine);
+      for (const visitId of ['v-one', 'v-two']) {
+        const captures = (await moves(visitId)).filter(([operation]) => operation === 'capture');
+        assert.deepEqual(captures, [['capture', 250, visitId], ['capture', 180, `${visitId}/review/rev-two`]], visitId);
+      }
+    });
+
     test('a review decision that comes before its receipt is kept, and charged once when the receipt lands', async () => {
       const engine = await checkout();
       await engine.onVisitStarted(started('v-early'));

@@ -10,3 +10,4 @@ export * from './errors.ts';
 export * from './recording.schema.ts';
 export * from './scenario.schema.ts';
 export * from './app.schema.ts';
+export * from './review.decision.ts';

@@ -57,6 +57,9 @@ export const CartLine = z.strictObject({
   quantity: z.number().int().positive(),
 });
 
+/** Another visit's part of one shelf change (two shoppers at one lane at once). */
+export const SharedLines = z.strictObject({ visitId: Id, lines: z.array(CartLine).min(1) });
+
 export const AttributionCandidate = z.strictObject({
   visitId: Id.nullable().describe('The visit of the track; null for a track bound to no visit yet.'),
   trackId: Id,
@@ -73,6 +76,10 @@ export const EventAttributed = z
     trackId: Id.optional(),
     kind: z.enum(['pick', 'put']),
     lines: z.array(CartLine).min(1).describe('What moved: products and units (added to the cart on a pick, removed on a put).'),
+    sharedWith: z
+      .array(SharedLines)
+      .optional()
+      .describe('Two shoppers at one lane at once: the other visits that moved part of the same change, each attributed in a message of its own.'),
     laneIds: z.array(Id).describe('Where it moved.'),
     misplaced: z.boolean().describe('A put on a lane that does not hold that product: the shelf now holds a misplaced item.'),
     confidence: z.number().min(0).max(1).describe('Probability that this (visit, lines) is right; calibrated.'),
@@ -123,7 +130,13 @@ export const ReviewItemResolved = z
     ...eventBase,
     reviewId: z.string().min(1).max(160),
     decision: z.discriminatedUnion('outcome', [
-      z.strictObject({ outcome: z.literal('attributed'), visitId: Id, lines: z.array(CartLine).min(1), kind: z.enum(['pick', 'put']) }),
+      z.strictObject({
+        outcome: z.literal('attributed'),
+        visitId: Id,
+        lines: z.array(CartLine).min(1),
+        kind: z.enum(['pick', 'put']),
+        sharedWith: z.array(SharedLines).optional().describe('Two shoppers at once: the other visits and what each of them moved.'),
+      }),
       z.strictObject({ outcome: z.literal('dismissed'), note: z.string() }),
       z.strictObject({ outcome: z.literal('approved'), note: z.string() }).describe('A contest upheld: the contested line is refunded.'),
       z.strictObject({ outcome: z.literal('rejected'), note: z.string() }).describe('A contest turned down: the line stays charged.'),

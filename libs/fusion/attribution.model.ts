@@ -54,6 +54,13 @@ export interface AttributionParams {
   /** Likelihood factor of the unseen option in a put (what an unseen person holds is unknown). */
   unseenCarry: number;
   /**
+   * Two shoppers at one lane at once. A change of several units by two people weighs
+   * `twoAtOnce` x P(first) x P(second) / P(unseen), against P(first) for the first alone: the
+   * second person's odds against "someone unseen" say how surely their hand was there too, whoever
+   * else's was, since the who model's probabilities share one doer among everyone near.
+   */
+  twoAtOnce: number;
+  /**
    * Priors of what a pick takes, against a product the lane is planned for (1): one fusion saw put
    * there by mistake (a misplaced put it attributed), and one only the shelf lists (the shelf's own
    * guess of what lies there, which fusion's carts did not confirm).
@@ -89,6 +96,8 @@ export interface AttributionParams {
 
 /** Time in the lane beyond this says nothing more (a long reach is no surer than a full one), seconds. */
 export const IN_LANE_CAP_S = 1.5;
+/** P(unseen) is at least this when a pair is weighed against it (hands in the lanes leave it next to nothing). */
+const MIN_UNSEEN = 1e-200;
 /** Joint probabilities are kept inside (EPS, 1 - EPS) before the logit, so calibration stays finite. */
 const EPS = 1e-6;
 
@@ -244,7 +253,10 @@ export function whosOf(
 export interface JointOption {
   who: Who;
   productId: string;
+  /** The units `who` moved (all of them, unless a partner moved the rest). */
   quantity: number;
+  /** Two shoppers at once: the other who and the units they moved (the change is quantity + partner.quantity). */
+  partner?: { who: Who; quantity: number };
   /** The event's own probability of this product and quantity (normalised over its hypotheses). */
   hypothesis: number;
   /** Whether the visit may hold enough of it (puts by shoppers only; true otherwise). */
@@ -254,24 +266,66 @@ export interface JointOption {
 
 /**
  * Every (who, product, quantity) with its probability, most likely first. Hypotheses are normalised
- * to sum to one; a put weighs in what each who holds.
+ * to sum to one; a put weighs in what each who holds. A change of several units may also have been
+ * two people's at once: each pair of people seen there shares the units every way, weighed as
+ * `twoAtOnce` says (spread over the ways of sharing).
  */
 export function jointOptions(params: AttributionParams, kind: 'pick' | 'put', whos: readonly Who[], hypotheses: readonly ProductHypothesis[]): JointOption[] {
   const hypothesisTotal = hypotheses.reduce((sum, h) => sum + h.probability, 0);
+  const seen = whos.filter((who) => who.visitId !== undefined);
+  // P(unseen), kept away from 0: a second hand's odds against it are what a pair is weighed by.
+  const unseen = Math.max(MIN_UNSEEN, whos.find((who) => who.visitId === undefined)?.probability ?? 1);
   const options: JointOption[] = [];
-  for (const who of whos)
-    for (const h of hypotheses) {
-      const hypothesis = hypothesisTotal > 0 ? h.probability / hypothesisTotal : 1 / hypotheses.length;
-      // How likely the visit holds the units put: 1 for whole units charged, a pick in review's share for its options.
-      const share = kind === 'pick' || who.staff ? 1 : unitsShare(who.holds?.get(h.productId) ?? 0, h.quantity);
-      const carried = share > 0;
-      const carryFactor =
-        kind === 'pick' || who.staff ? 1 : who.visitId === undefined ? params.unseenCarry : share * recency(params, who, h.productId) + (1 - share) * params.uncarriedPut;
-      options.push({ who, productId: h.productId, quantity: h.quantity, hypothesis, carried, probability: who.probability * hypothesis * carryFactor });
+  for (const h of hypotheses) {
+    const hypothesis = hypothesisTotal > 0 ? h.probability / hypothesisTotal : 1 / hypotheses.length;
+    for (const who of whos) {
+      const carry = carryOf(params, kind, who, h.productId, h.quantity);
+      options.push({ who, productId: h.productId, quantity: h.quantity, hypothesis, carried: carry.carried, probability: who.probability * hypothesis * carry.factor });
     }
+    if (h.quantity < 2 || params.twoAtOnce <= 0) continue;
+    for (let a = 0; a < seen.length; a++)
+      for (let b = a + 1; b < seen.length; b++)
+        for (let units = 1; units < h.quantity; units++) {
+          const first = carryOf(params, kind, seen[a], h.productId, units);
+          const second = carryOf(params, kind, seen[b], h.productId, h.quantity - units);
+          const pair = (params.twoAtOnce / (h.quantity - 1)) * seen[a].probability * (seen[b].probability / unseen);
+          const probability = pair * hypothesis * first.factor * second.factor;
+          options.push({
+            who: seen[a],
+            productId: h.productId,
+            quantity: units,
+            partner: { who: seen[b], quantity: h.quantity - units },
+            hypothesis,
+            carried: first.carried && second.carried,
+            probability,
+          });
+        }
+  }
   const total = options.reduce((sum, o) => sum + o.probability, 0);
   for (const option of options) option.probability = total > 0 ? option.probability / total : 0;
   return options.sort((a, b) => b.probability - a.probability);
+}
+
+/** Each who of an option with the units it moved: one, or two for two people at once. */
+export function sharesOf(option: Pick<JointOption, 'who' | 'quantity' | 'partner'>): Array<{ who: Who; quantity: number }> {
+  return option.partner ? [{ who: option.who, quantity: option.quantity }, option.partner] : [{ who: option.who, quantity: option.quantity }];
+}
+
+/** All the units an option moved, whoever moved them. */
+export function unitsOf(option: Pick<JointOption, 'quantity' | 'partner'>): number {
+  return option.quantity + (option.partner?.quantity ?? 0);
+}
+
+/**
+ * How a who's holdings weigh a change of `quantity` units: picks and staff 1; a put by the unseen
+ * `unseenCarry`; a shopper's put by how likely it holds the units (1 for whole units charged, a pick
+ * in review's share for its options) and whether it took them last, else `uncarriedPut`.
+ */
+function carryOf(params: AttributionParams, kind: 'pick' | 'put', who: Who, productId: string, quantity: number): { factor: number; carried: boolean } {
+  if (kind === 'pick' || who.staff) return { factor: 1, carried: true };
+  const share = unitsShare(who.holds?.get(productId) ?? 0, quantity);
+  if (who.visitId === undefined) return { factor: params.unseenCarry, carried: share > 0 };
+  return { factor: share * recency(params, who, productId) + (1 - share) * params.uncarriedPut, carried: share > 0 };
 }
 
 /**
@@ -294,7 +348,7 @@ function recency(params: AttributionParams, who: Who, productId: string): number
 export interface Situation {
   /** The product is not what the event's lanes are planned for. */
   unplanned: boolean;
-  /** More than one unit. */
+  /** More than one unit by one person. */
   several: boolean;
   put: boolean;
 }
@@ -303,7 +357,7 @@ export interface Situation {
 export function situationOf(
   index: Pick<StoreIndex, 'placementByLane'>,
   event: Pick<ShelfEventDetected, 'laneIds' | 'kind'>,
-  best: Pick<JointOption, 'productId' | 'quantity' | 'who'>,
+  best: Pick<JointOption, 'productId' | 'quantity' | 'who' | 'partner'>,
 ): Situation {
   // A restock by staff: the doubts the situations stand for (what a shopper carries, two shoppers'
   // picks in one change, a misplaced item) are about carts, and staff have none; several units at
@@ -311,7 +365,7 @@ export function situationOf(
   if (best.who.staff) return { unplanned: false, several: false, put: false };
   return {
     unplanned: !event.laneIds.some((laneId) => index.placementByLane.get(laneId)?.productId === best.productId),
-    several: best.quantity > 1,
+    several: sharesOf(best).some((share) => share.quantity > 1),
     put: event.kind === 'put',
   };
 }

@@ -476,7 +476,8 @@ test('a waiting put whose hand leaves the lane without lifting anything is decid
 
 test('a put after a pick still in review weighs each product by how likely that pick took it, not as a whole unit of each', () => {
   const records: SettledRecord[] = [];
-  const engine = engineWith({ 'v-a': { trackId: 't-a' } }, undefined, (record) => records.push(record));
+  // A strict threshold keeps the doubtful pick below in review whatever the calibration says of it.
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } }, { ...DEFAULT_PARAMS, decideAbove: 0.99 }, (record) => records.push(record));
   // Lane 1 of the shelf is planned for neither the product nor its look-alike.
   const laneId = 'g2-s2-l1';
   const other = index.lanes.get(laneId)!.lane.box;
@@ -560,4 +561,40 @@ test('a settled record keeps what the hand held when it was decided, whatever th
   // The put emptied the hand; its own record still says what the hand held as it was weighed.
   const putRecord = records.find((r) => r.event.kind === 'put')!;
   assert.deepEqual([...(putRecord.options[0].who.latestPicked ?? [])], [PRODUCT]);
+});
+
+test('two shoppers at one lane at once: a change of two units with both hands in the lane is one unit each, in two attributions', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+  const two = shelfEvent('pick', [{ productId: PRODUCT, quantity: 2, probability: 1 }]);
+  const out = run(engine, two, instants({ 't-a': reach(300, 1_200), 't-b': reach(400, 1_250) }, 0, 3_000));
+  assert.equal(reviews(out).length, 0);
+  const decided = attributions(out);
+  assert.deepEqual(decided.map((a) => [a.visitId, a.lines]).sort(), [
+    ['v-a', [{ productId: PRODUCT, quantity: 1 }]],
+    ['v-b', [{ productId: PRODUCT, quantity: 1 }]],
+  ]);
+  for (const a of decided) {
+    assert.equal(a.shelfEventId, two.shelfEventId);
+    assert.deepEqual(a.sharedWith, [{ visitId: a.visitId === 'v-a' ? 'v-b' : 'v-a', lines: [{ productId: PRODUCT, quantity: 1 }] }]);
+  }
+  assert.equal(new Set(decided.map((a) => a.eventId)).size, 2, 'each attribution has its own id');
+});
+
+test('one shopper taking two units while another stands by is one attribution of both units', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+  const out = run(engine, shelfEvent('pick', [{ productId: PRODUCT, quantity: 2, probability: 1 }]), instants({ 't-a': reach(300, 1_200), 't-b': () => away(0.25) }, 0, 3_000));
+  const decided = attributions(out);
+  assert.deepEqual(decided.map((a) => [a.visitId, a.lines, a.sharedWith]), [['v-a', [{ productId: PRODUCT, quantity: 2 }], undefined]]);
+});
+
+test('a review of two shoppers at once names both visits and says what each would have taken', () => {
+  const records: SettledRecord[] = [];
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } }, { ...DEFAULT_PARAMS, decideAbove: 0.999 }, (record) => records.push(record));
+  const two = shelfEvent('pick', [{ productId: PRODUCT, quantity: 2, probability: 1 }]);
+  const out = run(engine, two, instants({ 't-a': reach(300, 1_200), 't-b': reach(400, 1_250) }, 0, 3_000));
+  const [item] = reviews(out);
+  assert.ok(item, 'the strict threshold sends it to review');
+  assert.ok(records[0].options[0].partner, 'its best option is the two of them');
+  assert.deepEqual([...item.visitIds].sort(), ['v-a', 'v-b']);
+  assert.match(item.reason, /v-a \(1\) and v-b \(1\)|v-b \(1\) and v-a \(1\)/);
 });

@@ -18,7 +18,7 @@ import {
   type VisitTrackBound,
 } from '../contracts/index.ts';
 import { inImage, projectPoint } from '../geometry/camera.ts';
-import { calibrate, jointOptions, situationOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type WhatContext, type Who } from './attribution.model.ts';
+import { calibrate, jointOptions, sharesOf, situationOf, unitsOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type WhatContext, type Who } from './attribution.model.ts';
 import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, HISTORY_MS, IN_LANE_M, PROFILE_OFFSETS_MS, type HandEvidence } from './hand.evidence.ts';
 import fittedParams from './attribution.params.json' with { type: 'json' };
 
@@ -402,32 +402,41 @@ export class FusionEngine {
       record('unexplained');
       return [this.review(event, 'attribution', 'the weight change fits no product', whos, evidence, candidates)];
     }
-    const visitId = best.who.visitId;
-    if (visitId === undefined || visitId === null || confidence < this.params.decideAbove) {
+    const shares = sharesOf(best);
+    const unbound = shares.find((share) => share.who.visitId === null);
+    if (shares.some((share) => share.who.visitId === undefined) || unbound || confidence < this.params.decideAbove) {
       record('review');
       this.mayBeMisplaced(event, options);
-      const reason =
-        visitId === undefined
-          ? 'nobody the cameras followed was near the shelf'
-          : visitId === null
-            ? `the likeliest person (track ${best.who.trackId}) is bound to no visit`
-            : `not sure enough: ${(confidence * 100).toFixed(1)}% for ${visitId}, below ${(this.params.decideAbove * 100).toFixed(0)}%`;
-      return [this.review(event, 'attribution', reason, whos, evidence, candidates, options)];
+      const reason = shares.some((share) => share.who.visitId === undefined)
+        ? 'nobody the cameras followed was near the shelf'
+        : unbound
+          ? `the likeliest person (track ${unbound.who.trackId}) is bound to no visit`
+          : `not sure enough: ${(confidence * 100).toFixed(1)}% for ${shareNames(best)}, below ${(this.params.decideAbove * 100).toFixed(0)}%`;
+      return [this.review(event, 'attribution', reason, whos, evidence, candidates, options, partnerVisits(best))];
     }
-    const doubt = best.who.trackId ? this.trackDoubt.get(best.who.trackId) : undefined;
-    if (doubt) {
+    const doubtful = shares.find((share) => share.who.trackId !== undefined && this.trackDoubt.has(share.who.trackId));
+    if (doubtful) {
       // Sure of the person, not of whose visit they are: charging them would be a guess.
       record('review');
       this.mayBeMisplaced(event, options);
-      const rivals = [...(this.entangled.get(visitId) ?? [])];
-      return [this.review(event, 'attribution', `${visitId} took part through track ${best.who.trackId}, whose binding to it is in doubt: ${doubt}`, whos, evidence, candidates, options, rivals)];
+      const rivals = [...(this.entangled.get(doubtful.who.visitId!) ?? []), ...partnerVisits(best)];
+      const reason = `${doubtful.who.visitId} took part through track ${doubtful.who.trackId}, whose binding to it is in doubt: ${this.trackDoubt.get(doubtful.who.trackId!)}`;
+      return [this.review(event, 'attribution', reason, whos, evidence, candidates, options, rivals)];
     }
     if (!best.carried) {
       record('unexpected-put');
-      return [this.review(event, 'unexpected-put', `${visitId} put back ${best.quantity} x ${best.productId} without having taken it`, whos, evidence, candidates)];
+      const uncarried = shares.find((share) => !this.mayHoldUnits(share.who, best.productId, share.quantity)) ?? shares[0];
+      return [
+        this.review(event, 'unexpected-put', `${uncarried.who.visitId} put back ${uncarried.quantity} x ${best.productId} without having taken it`, whos, evidence, candidates, [], partnerVisits(best)),
+      ];
     }
     record('attributed');
-    return [this.attribute(event, best, confidence, candidates)];
+    return this.attribute(event, best, confidence, candidates);
+  }
+
+  /** Whether a who may hold `quantity` units of a product (staff restock anything). */
+  private mayHoldUnits(who: Who, productId: string, quantity: number): boolean {
+    return who.staff || (who.holds?.get(productId) ?? 0) > quantity - 1;
   }
 
   /**
@@ -520,8 +529,9 @@ export class FusionEngine {
   private mayBeMisplaced(event: ShelfEventDetected, options: readonly JointOption[]): void {
     const marginal = new Map<string, { productId: string; quantity: number; probability: number }>();
     for (const option of options) {
-      const key = `${option.productId}x${option.quantity}`;
-      const entry = marginal.get(key) ?? { productId: option.productId, quantity: option.quantity, probability: 0 };
+      const quantity = unitsOf(option);
+      const key = `${option.productId}x${quantity}`;
+      const entry = marginal.get(key) ?? { productId: option.productId, quantity, probability: 0 };
       entry.probability += option.probability;
       marginal.set(key, entry);
     }
@@ -557,42 +567,49 @@ export class FusionEngine {
       for (const known of this.misplacedOnPlate.get(plateId)?.values() ?? []) if (event.laneIds.some((laneId) => known.laneIds.has(laneId))) known.front = false;
   }
 
-  private attribute(event: ShelfEventDetected, best: JointOption, confidence: number, candidates: AttributionCandidate[]): FusionOutput {
-    const visitId = best.who.visitId!;
-    const visit = this.visit(visitId);
-    visit.attributed.add(event.shelfEventId);
-    if (visit.kind !== 'staff') {
-      const held = visit.ledger.get(best.productId) ?? 0;
-      visit.ledger.set(best.productId, held + (event.kind === 'pick' ? best.quantity : -best.quantity));
-    }
+  /**
+   * Decides an event: each who of the best option (two for two people at once) gets its units, in a
+   * message of its own that names the others' shares.
+   */
+  private attribute(event: ShelfEventDetected, best: JointOption, confidence: number, candidates: AttributionCandidate[]): FusionOutput[] {
     const misplaced = event.kind === 'put' && !this.plannedOn(event, best.productId);
-    this.trackMisplaced(event, best.productId, best.quantity, misplaced);
+    this.trackMisplaced(event, best.productId, unitsOf(best), misplaced);
     if (event.kind === 'pick') this.pickedFrom(event);
-    if (visit.kind !== 'staff') this.tookLast(visit, event.kind, [best.productId]);
-    if (best.who.trackId) {
-      this.recentReaches = this.recentReaches.filter((reach) => reach.changeMs > event.startMs - HISTORY_MS);
-      this.recentReaches.push({ trackId: best.who.trackId, kind: event.kind, plateIds: event.plateIds, changeMs: event.startMs });
-    }
-    return {
-      topic: 'fusion.event-attributed',
-      message: {
-        schemaVersion: SCHEMA_VERSION,
-        eventId: `attributed-${event.shelfEventId}`,
-        storeId: this.storeId,
-        ts: this.decidedAt(event),
-        shelfEventId: event.shelfEventId,
-        visitId,
-        visitKind: visit.kind,
-        ...(best.who.trackId ? { trackId: best.who.trackId } : {}),
-        kind: event.kind,
-        lines: [{ productId: best.productId, quantity: best.quantity }],
-        laneIds: event.laneIds,
-        misplaced,
-        confidence,
-        candidates: candidates.slice(0, MAX_CANDIDATES_LISTED),
-        source: 'fusion',
-      },
-    };
+    const shares = sharesOf(best).map((share) => ({ ...share, visitId: share.who.visitId! }));
+    this.recentReaches = this.recentReaches.filter((reach) => reach.changeMs > event.startMs - HISTORY_MS);
+    return shares.map((share, i) => {
+      const visit = this.visit(share.visitId);
+      visit.attributed.add(event.shelfEventId);
+      if (visit.kind !== 'staff') {
+        const held = visit.ledger.get(best.productId) ?? 0;
+        visit.ledger.set(best.productId, held + (event.kind === 'pick' ? share.quantity : -share.quantity));
+        this.tookLast(visit, event.kind, [best.productId]);
+      }
+      if (share.who.trackId) this.recentReaches.push({ trackId: share.who.trackId, kind: event.kind, plateIds: event.plateIds, changeMs: event.startMs });
+      const others = shares.filter((other) => other !== share).map((other) => ({ visitId: other.visitId, lines: [{ productId: best.productId, quantity: other.quantity }] }));
+      return {
+        topic: 'fusion.event-attributed' as const,
+        message: {
+          schemaVersion: SCHEMA_VERSION,
+          // The first share keeps the plain id, so one person's decision reads as before.
+          eventId: i === 0 ? `attributed-${event.shelfEventId}` : `attributed-${event.shelfEventId}/${share.visitId}`,
+          storeId: this.storeId,
+          ts: this.decidedAt(event),
+          shelfEventId: event.shelfEventId,
+          visitId: share.visitId,
+          visitKind: visit.kind,
+          ...(share.who.trackId ? { trackId: share.who.trackId } : {}),
+          kind: event.kind,
+          lines: [{ productId: best.productId, quantity: share.quantity }],
+          ...(others.length > 0 ? { sharedWith: others } : {}),
+          laneIds: event.laneIds,
+          misplaced,
+          confidence,
+          candidates: candidates.slice(0, MAX_CANDIDATES_LISTED),
+          source: 'fusion' as const,
+        },
+      };
+    });
   }
 
   private review(
@@ -615,7 +632,7 @@ export class FusionEngine {
       const visit = this.visit(visitId);
       visit.reviews.add(reviewId);
       if (event.kind === 'pick' && visit.kind !== 'staff') {
-        const own = options.filter((o) => o.who.visitId === visitId);
+        const own = options.flatMap((o) => sharesOf(o).filter((share) => share.who.visitId === visitId).map((share) => ({ productId: o.productId, quantity: share.quantity, probability: o.probability })));
         this.mayHold(visit, own);
         if (own.length > 0) this.tookLast(visit, 'pick', own.map((o) => o.productId));
       }
@@ -657,7 +674,7 @@ export class FusionEngine {
    * A pick in review may have added any of its options for this visit: each in expected units, by its
    * share of the visit's options (so an option the weight all but ruled out adds all but nothing).
    */
-  private mayHold(visit: VisitState, options: JointOption[]): void {
+  private mayHold(visit: VisitState, options: ReadonlyArray<Pick<JointOption, 'productId' | 'quantity' | 'probability'>>): void {
     const total = options.reduce((sum, o) => sum + o.probability, 0);
     for (const option of options) {
       const share = total > 0 ? option.probability / total : 1 / options.length;
@@ -726,4 +743,16 @@ function lastProfileOffset(ms: number): number {
 /** The index of the likeliest person (the first of equals). */
 function likeliestOf(who: { people: readonly number[] }): number {
   return who.people.reduce((best, p, i) => (p > who.people[best] ? i : best), 0);
+}
+
+/** The visits of an option's shares, for naming in a review. */
+function partnerVisits(option: JointOption): string[] {
+  return sharesOf(option)
+    .map((share) => share.who.visitId)
+    .filter((visitId): visitId is string => typeof visitId === 'string');
+}
+
+/** "v-1" or "v-1 (1) and v-2 (1)" for two people at once. */
+function shareNames(option: JointOption): string {
+  return option.partner ? sharesOf(option).map((share) => `${share.who.visitId} (${share.quantity})`).join(' and ') : String(option.who.visitId);
 }

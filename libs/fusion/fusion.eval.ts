@@ -11,11 +11,11 @@ import {
 } from '../contracts/index.ts';
 import { collect, type Recording } from '../recording/index.ts';
 import { truthPeople } from '../replay/people-truth.source.ts';
-import { matchShelfEvents } from '../shelf/shelf.eval.ts';
+import { matchSharedEvents } from '../shelf/shelf.eval.ts';
 import { ShelfPerception } from '../shelf/shelf.perception.ts';
 import { recordingShelfTicks } from '../shelf/shelf.replay.ts';
 import { FusionEngine, type FusionOutput, type SettledRecord } from './fusion.engine.ts';
-import type { AttributionParams } from './attribution.model.ts';
+import { sharesOf, type AttributionParams, type JointOption } from './attribution.model.ts';
 import { calibrationTable, type CalibrationBin } from './calibration.eval.ts';
 
 /**
@@ -162,16 +162,33 @@ export async function runFusion(recording: Recording, options: { noiseM: number;
 /** Who truly did what at a settled event, when the event matches a true action. */
 export interface LabelledRecord extends SettledRecord {
   truth: { visitId: string; productId: string; quantity: number } | null;
+  /** Two shoppers at one lane at once: every visit's units (the first is `truth`'s); absent for one person's change. */
+  truthShares?: Array<{ visitId: string; quantity: number }>;
 }
 
 export function labelRecords(run: Pick<FusionRun, 'records' | 'events' | 'truth'>): LabelledRecord[] {
-  const matches = matchShelfEvents(run.events, run.truth);
-  const byEvent = new Map(matches.map((m) => [m.event.shelfEventId, m.action]));
+  const byEvent = new Map([...matchSharedEvents(run.events, run.truth)].map(([event, actions]) => [event.shelfEventId, actions]));
   return run.records.map((record) => {
-    const action = byEvent.get(record.event.shelfEventId);
-    const visitId = action ? (action.visitId ?? (action.personId ? staffVisitId(action.personId) : undefined)) : undefined;
-    return { ...record, truth: action && visitId ? { visitId, productId: action.productId, quantity: action.quantity } : null };
+    const shares = (byEvent.get(record.event.shelfEventId) ?? [])
+      .map((action) => ({ action, visitId: action.visitId ?? (action.personId ? staffVisitId(action.personId) : undefined) }))
+      .filter((share): share is { action: ActionTruth; visitId: string } => share.visitId !== undefined);
+    if (shares.length === 0) return { ...record, truth: null };
+    const [first] = shares;
+    const truth = { visitId: first.visitId, productId: first.action.productId, quantity: first.action.quantity };
+    // One visit's several actions in one change are one share of all their units.
+    const units = new Map<string, number>();
+    for (const share of shares) units.set(share.visitId, (units.get(share.visitId) ?? 0) + share.action.quantity);
+    if (units.size === 1) return { ...record, truth: { ...truth, quantity: units.get(first.visitId)! } };
+    return { ...record, truth, truthShares: [...units].map(([visitId, quantity]) => ({ visitId, quantity })) };
   });
+}
+
+/** Whether an option says exactly what the truth of its record does: the product, and every visit's units. */
+export function optionIsTruth(record: Pick<LabelledRecord, 'truth' | 'truthShares'>, option: Pick<JointOption, 'who' | 'productId' | 'quantity' | 'partner'>): boolean {
+  if (record.truth === null || option.productId !== record.truth.productId) return false;
+  const expected = record.truthShares ?? [{ visitId: record.truth.visitId, quantity: record.truth.quantity }];
+  const shares = sharesOf(option);
+  return shares.length === expected.length && expected.every((e) => shares.some((share) => share.who.visitId === e.visitId && share.quantity === e.quantity));
 }
 
 /** How a settled event came out against the truth: decided or not, and right, or wrong in what way. */
@@ -197,7 +214,16 @@ export interface EventDiagnosis {
   best: string | null;
 }
 
-const optionName = (visitId: string | null | undefined, productId: string, quantity: number) => `${visitId ?? '-'}:${productId} x ${quantity}`;
+/** "v-1:p-1 x 2", or "v-1:p-1 x 1 + v-2:p-1 x 1" for two people at once. */
+const optionName = (productId: string, shares: ReadonlyArray<{ visitId: string | null | undefined; quantity: number }>) =>
+  shares.map((share) => `${share.visitId ?? '-'}:${productId} x ${share.quantity}`).join(' + ');
+
+/** Whether an option names the same visits as the truth, whatever their units. */
+function sameVisits(record: LabelledRecord, option: JointOption): boolean {
+  const expected = new Set((record.truthShares ?? (record.truth ? [record.truth] : [])).map((share) => share.visitId));
+  const named = new Set(sharesOf(option).map((share) => share.who.visitId));
+  return expected.size === named.size && [...expected].every((visitId) => named.has(visitId));
+}
 
 /** Every settled event with its verdict (for finding where attribution goes wrong). */
 export function diagnoseRecords(records: readonly LabelledRecord[]): EventDiagnosis[] {
@@ -209,7 +235,7 @@ export function diagnoseRecords(records: readonly LabelledRecord[]): EventDiagno
         ? 'spurious'
         : best === undefined
           ? 'nothing-offered'
-          : best.who.visitId !== record.truth.visitId
+          : !sameVisits(record, best)
             ? 'wrong-who'
             : 'wrong-what';
     return {
@@ -222,8 +248,8 @@ export function diagnoseRecords(records: readonly LabelledRecord[]): EventDiagno
       outcome: record.outcome,
       confidence: record.confidence,
       verdict,
-      truth: record.truth ? optionName(record.truth.visitId, record.truth.productId, record.truth.quantity) : null,
-      best: best ? optionName(best.who.visitId, best.productId, best.quantity) : null,
+      truth: record.truth ? optionName(record.truth.productId, record.truthShares ?? [record.truth]) : null,
+      best: best ? optionName(best.productId, sharesOf(best).map((share) => ({ visitId: share.who.visitId, quantity: share.quantity }))) : null,
     };
   });
 }
@@ -256,7 +282,7 @@ export interface AttributionScore {
 /** Whether a record's best option is the truth: its visit, product and quantity all right (a spurious event is never right). */
 export function bestIsRight(record: LabelledRecord): boolean {
   const best = record.options[0];
-  return record.truth !== null && best !== undefined && best.who.visitId === record.truth.visitId && best.productId === record.truth.productId && best.quantity === record.truth.quantity;
+  return best !== undefined && optionIsTruth(record, best);
 }
 
 export function scoreRun(run: FusionRun): AttributionScore {

@@ -5,7 +5,7 @@ import { indexStore, parseStore, SCHEMA_VERSION, type ActionTruth, type ShelfEve
 import { plateStockGrams, simulateShelfLoadCells } from '../sim/loadcell.sim.ts';
 import { laneLoadChanges } from '../sim/shelf-activity.sim.ts';
 import { BaselineDetector } from './baseline.detector.ts';
-import { matchShelfEvents, scoreShelfEvents, separableActions } from './shelf.eval.ts';
+import { matchSharedEvents, matchShelfEvents, scoreShelfEvents, separableActions } from './shelf.eval.ts';
 
 const kiosk = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'))));
 const T0 = 1_700_000_000_000;
@@ -56,6 +56,24 @@ test('an event matches on shelf, kind and lane, within one second of the action,
   assert.ok(Math.abs(score.f1 - (2 * (1 / 5) * (1 / 3)) / (1 / 5 + 1 / 3)) < 1e-12);
   assert.deepEqual(score.missed.map((a) => a.actionId), ['a2', 'a3']);
   assert.equal(score.spurious.length, 4);
+});
+
+test('two shoppers at one lane at once: the action left over joins the event whose two units hold both, never one that cannot', () => {
+  const truth = [
+    action('a1', 'g1-s1-l1', 0),
+    action('a2', 'g1-s1-l1', 200), // the second shopper, same lane and product
+    action('a3', 'g1-s1-l3', 5_000),
+    action('a4', 'g1-s1-l3', 5_100), // also at once, but the event saw one unit only
+    action('a5', 'g1-s1-l1', 9_000), // alone, and nothing saw it
+  ];
+  const events = [event(['g1-s1-l1'], 300, 'pick', undefined, 2), event(['g1-s1-l3'], 5_200)];
+  // Shelf perception is still scored one to one.
+  assert.equal(matchShelfEvents(events, truth).length, 2);
+  const shared = matchSharedEvents(events, truth);
+  const byStart = new Map([...shared].map(([e, actions]) => [e.startMs - T0, actions.map((a) => a.actionId).sort()]));
+  assert.deepEqual(byStart.get(300), ['a1', 'a2']);
+  assert.equal(byStart.get(5_200)?.length, 1, 'one unit holds one action');
+  assert.equal(byStart.size, 2);
 });
 
 test('quantity and product top-1 are scored on matched actions', () => {

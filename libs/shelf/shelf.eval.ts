@@ -88,6 +88,34 @@ export function matchShelfEvents(events: ShelfEventDetected[], truth: ActionTrut
 }
 
 /**
+ * Two shoppers at one lane at once make one change: after the one-to-one match, each action left
+ * over joins an event already matched to an action of the same product, kind and lane within
+ * MATCH_WINDOW_MS, when the event's likeliest hypothesis holds the units of both. Every matched
+ * event with all its actions, the first being its one-to-one match (for scoring attribution and
+ * receipts; shelf perception itself is scored one to one, since it cannot tell hands apart).
+ */
+export function matchSharedEvents(events: ShelfEventDetected[], truth: ActionTruth[]): Map<ShelfEventDetected, ActionTruth[]> {
+  const matches = matchShelfEvents(events, truth);
+  const shared = new Map(matches.map((m) => [m.event, [m.action]]));
+  const matched = new Set(matches.map((m) => m.action));
+  for (const action of shelfActions(truth)) {
+    if (matched.has(action)) continue;
+    let best: { event: ShelfEventDetected; gap: number } | undefined;
+    for (const [event, actions] of shared) {
+      const top = event.hypotheses[0];
+      if (event.shelfId !== action.shelfId || event.kind !== action.kind || top?.productId !== action.productId) continue;
+      if (action.laneId !== undefined && !event.laneIds.includes(action.laneId)) continue;
+      if (actions.some((a) => a.productId !== action.productId)) continue;
+      if (actions.reduce((sum, a) => sum + a.quantity, action.quantity) > top.quantity) continue;
+      const gap = Math.max(0, event.startMs - action.endMs, action.startMs - event.endMs);
+      if (gap <= MATCH_WINDOW_MS && (!best || gap < best.gap)) best = { event, gap };
+    }
+    if (best) shared.get(best.event)!.push(action);
+  }
+  return shared;
+}
+
+/**
  * The actions whose product weight tells it apart: replaying the true inventory, the products that
  * could have moved are those on any lane sharing a plate with the action's lane (for a pick), plus
  * whatever shoppers carry (for a put). The action is separable when no other such product, in any

@@ -1,5 +1,6 @@
 import {
   SCHEMA_VERSION,
+  decidedVisits,
   topics as contractTopics,
   type CartUpdated,
   type ReceiptFinalised,
@@ -252,7 +253,7 @@ export function createCartService(deps: CartServiceDependencies): CartService {
       case 'review.item-resolved': {
         const { message } = delivery;
         const visitIds = [...(book.review(message.reviewId)?.visitIds ?? [])];
-        if (message.decision.outcome === 'attributed') visitIds.push(message.decision.visitId);
+        if (message.decision.outcome === 'attributed') visitIds.push(...decidedVisits(message.decision));
         return visitIds;
       }
       default:
