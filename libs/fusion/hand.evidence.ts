@@ -33,6 +33,8 @@ export const TIMING_CAP_S = 2;
 /** When the doer's hand leaves the lane after a pick's change starts, and enters before a put's, ms (a hand lifts, then draws back). */
 export const PICK_EXIT_AFTER_MS = 200;
 export const PUT_ENTRY_BEFORE_MS = 150;
+/** A crossing into or out of the lane counts when the hand stays on its new side this long, ms. */
+export const CROSSING_HOLD_MS = 300;
 /**
  * The hand's course around the change: its distance to the lanes at these offsets from the start of
  * the weight change, ms. A pick's doer is in the lane as the weight drops and gone soon after; a put's
@@ -159,8 +161,6 @@ export class HandHistory {
     const cameras = new Set<string>();
     let instants = 0;
     let inLaneS = 0;
-    let wasIn = false;
-    let timingS = TIMING_CAP_S;
     for (let i = 0; i < track.ts.length; i++) {
       const ts = track.ts[i];
       if (ts < window.fromMs || ts > window.toMs) continue;
@@ -168,13 +168,6 @@ export class HandHistory {
       const [left, right] = track.wrists[i];
       const distance = Math.min(left ? distanceToBoxes(left, boxes) : Infinity, right ? distanceToBoxes(right, boxes) : Infinity);
       if (distance === Infinity) continue;
-      const isIn = distance <= IN_LANE_M;
-      const crossing = window.kind === 'pick' ? wasIn && !isIn : !wasIn && isIn;
-      if (crossing) {
-        const expected = window.kind === 'pick' ? window.changeMs + PICK_EXIT_AFTER_MS : window.changeMs - PUT_ENTRY_BEFORE_MS;
-        timingS = Math.min(timingS, Math.abs(ts - expected) / 1000);
-      }
-      wasIn = isIn;
       for (const camera of track.cameras[i]) cameras.add(camera);
       wide.push(distance);
       handDistances.push([ts, Math.round(distance * 1000) / 1000]);
@@ -191,13 +184,33 @@ export class HandHistory {
       contactM: nearestMean(tight),
       nearestM: nearestMean(wide),
       inLaneS,
-      timingS,
+      timingS: crossingTiming(handDistances, window),
       profile: PROFILE_OFFSETS_MS.map((offset) => profileAt(handDistances, window.changeMs + offset)),
       seen: instants > 0 ? wide.length / instants : 0,
       cameras: [...cameras].sort(),
       handDistances,
     };
   }
+}
+
+/**
+ * How far off the weight change the hand crossed out of the lane (pick) or into it (put), seconds
+ * (TIMING_CAP_S when it never did). A crossing counts only when the hand then stays on its new side
+ * for CROSSING_HOLD_MS (or to the end of the window): a wrist resting at the lane's edge jitters
+ * across it with the tracker's error, and those flickers are no reach.
+ */
+function crossingTiming(trace: ReadonlyArray<[number, number]>, window: EvidenceWindow): number {
+  const expected = window.kind === 'pick' ? window.changeMs + PICK_EXIT_AFTER_MS : window.changeMs - PUT_ENTRY_BEFORE_MS;
+  const inside = (k: number) => trace[k][1] <= IN_LANE_M;
+  let timingS = TIMING_CAP_S;
+  for (let k = 1; k < trace.length; k++) {
+    const crossed = window.kind === 'pick' ? inside(k - 1) && !inside(k) : !inside(k - 1) && inside(k);
+    if (!crossed) continue;
+    let held = true;
+    for (let j = k + 1; j < trace.length && trace[j][0] - trace[k][0] <= CROSSING_HOLD_MS; j++) if (inside(j) !== inside(k)) held = false;
+    if (held) timingS = Math.min(timingS, Math.abs(trace[k][0] - expected) / 1000);
+  }
+  return timingS;
 }
 
 function profileAt(trace: Array<[number, number]>, ts: number): number {
