@@ -422,6 +422,55 @@ test('a resting hand whose change the shelf dated to one instant still waits for
   assert.equal(engine.notItemChanges, 2);
 });
 
+test('a hand lifted off in two steps is no item: the first piece waits with the rest until the second makes up the weight', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  const restGrams = 0.9 * index.products.get(PRODUCT)!.unitWeightGrams;
+  const rest = { ...shelfEvent('put'), deltaGrams: restGrams, hypotheses: [{ productId: PRODUCT, quantity: 1, probability: 1 }] };
+  const firstPiece = { ...shelfEvent('pick', undefined, 3_000), hypotheses: [], deltaGrams: -0.55 * restGrams };
+  const secondPiece = { ...shelfEvent('pick', undefined, 4_000), hypotheses: [], deltaGrams: -0.45 * restGrams - 1 };
+  const hand = reach(900, 5_100);
+  const out = [...engine.onShelfEvent(rest), ...instants({ 't-a': hand }, 0, 3_000).flatMap((p) => engine.onPeople(p))];
+  out.push(...engine.onShelfEvent(firstPiece), ...instants({ 't-a': hand }, 3_100, 4_000).flatMap((p) => engine.onPeople(p)));
+  assert.equal(out.length, 0, 'the rest and its first piece wait');
+  out.push(...engine.onShelfEvent(secondPiece), ...instants({ 't-a': hand }, 4_100, 8_000).flatMap((p) => engine.onPeople(p)));
+  assert.equal(attributions(out).length, 0);
+  assert.equal(reviews(out).length, 0);
+  assert.equal(engine.notItemChanges, 3);
+});
+
+test('a rest whose lift came partly on its own and partly with the next pick: what is left is no item, and nothing is reviewed', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  const grams = index.products.get(PRODUCT)!.unitWeightGrams;
+  // Alone, the rest and its piece would each be more than half a unit: changes no product explains.
+  const restGrams = 0.7 * grams;
+  const rest = { ...shelfEvent('put'), hypotheses: [], deltaGrams: restGrams };
+  // Most of the hand's weight comes off alone; the last tenth of a unit goes with the product the hand takes.
+  const piece = { ...shelfEvent('pick', undefined, 3_000), hypotheses: [], deltaGrams: -0.8 * restGrams };
+  const item = { ...shelfEvent('pick', undefined, 4_000), deltaGrams: -grams - 0.2 * restGrams };
+  const hand = reach(900, 5_100);
+  const out = [...engine.onShelfEvent(rest), ...instants({ 't-a': hand }, 0, 3_000).flatMap((p) => engine.onPeople(p))];
+  out.push(...engine.onShelfEvent(piece), ...instants({ 't-a': hand }, 3_100, 4_000).flatMap((p) => engine.onPeople(p)));
+  out.push(...engine.onShelfEvent(item), ...instants({ 't-a': hand }, 4_100, 5_100 + REST_GONE_MS + 1_500).flatMap((p) => engine.onPeople(p)));
+  assert.deepEqual(attributions(out).map((a) => [a.visitId, a.kind, a.lines]), [['v-a', 'pick', [{ productId: PRODUCT, quantity: 1 }]]]);
+  assert.equal(reviews(out).length, 0, 'neither the rest nor its piece is reviewed');
+  assert.equal(engine.notItemChanges, 2);
+});
+
+test('a resting hand waits for its lift even with another shopper\'s hand in the lanes beside it', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+  const restGrams = 0.9 * index.products.get(PRODUCT)!.unitWeightGrams;
+  const rest = { ...shelfEvent('put'), deltaGrams: restGrams, hypotheses: [{ productId: PRODUCT, quantity: 1, probability: 1 }] };
+  const lift = { ...shelfEvent('pick', undefined, 4_000), deltaGrams: -restGrams - 1 };
+  // a's hand lands as the weight rises and stays; b's comes into the lanes later and stays a while.
+  const people = { 't-a': reach(900, 5_100), 't-b': reach(1_800, 3_500) };
+  const out = [...engine.onShelfEvent(rest), ...instants(people, 0, 4_000).flatMap((p) => engine.onPeople(p))];
+  assert.equal(out.length, 0, 'the rest waits for its lift');
+  out.push(...engine.onShelfEvent(lift), ...instants(people, 4_100, 8_000).flatMap((p) => engine.onPeople(p)));
+  assert.equal(attributions(out).length, 0);
+  assert.equal(reviews(out).length, 0);
+  assert.equal(engine.notItemChanges, 2);
+});
+
 test('a put-back whose hand stays in the lane waits for its lift: a hand resting there, not an item, however sure the put looked', () => {
   const engine = engineWith({ 'v-a': { trackId: 't-a' } });
   // v-a holds the product, and the plate gains about its weight as v-a's hand lands and stays.

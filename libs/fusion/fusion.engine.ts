@@ -106,6 +106,15 @@ export interface SettledRecord {
   outcome: 'attributed' | 'review' | 'unexpected-put' | 'unexplained' | 'not-an-item';
 }
 
+/** A put that may be a hand resting on a plate, waiting for the hand to lift off. */
+interface RestingHand {
+  event: ShelfEventDetected;
+  trackId: string;
+  untilMs: number;
+  /** Smaller picks by the same hand on the same plates since: a lift the detector saw in pieces, until they add up. */
+  lifts: ShelfEventDetected[];
+}
+
 interface VisitState {
   kind: VisitKind;
   exitMs?: number;
@@ -159,8 +168,8 @@ export class FusionEngine {
   private readonly misplacedOnPlate = new Map<string, Map<string, Misplaced>>();
   private readonly storeId: string;
   private notItems = 0;
-  /** Puts that may be a hand resting on the plate, waiting for its lift: the track, and until when (store ms). */
-  private readonly restingHands = new Map<string, { event: ShelfEventDetected; trackId: string; untilMs: number }>();
+  /** Puts that may be a hand resting on the plate, waiting for its lift: the track, until when (store ms), and the lift's pieces so far. */
+  private readonly restingHands = new Map<string, RestingHand>();
 
   constructor(options: FusionEngineOptions) {
     this.index = options.index;
@@ -265,10 +274,7 @@ export class FusionEngine {
   flush(): FusionOutput[] {
     const out: FusionOutput[] = [];
     for (const event of [...this.pending.values()].sort(byEnd)) out.push(...this.settle(event));
-    for (const rest of [...this.restingHands.values()]) {
-      this.restingHands.delete(rest.event.shelfEventId);
-      out.push(...this.settle(rest.event, { restWaited: true }));
-    }
+    for (const rest of [...this.restingHands.values()]) out.push(...this.giveUpRest(rest));
     out.push(...this.settleVisits(Infinity));
     return out;
   }
@@ -293,10 +299,7 @@ export class FusionEngine {
     const due = [...this.pending.values()].filter((event) => event.endMs + EVIDENCE_AFTER_MS <= until).sort(byEnd);
     for (const event of due) out.push(...this.settle(event));
     for (const [id, rest] of this.restingHands)
-      if (rest.untilMs <= until || this.restLeft(rest, until)) {
-        this.restingHands.delete(id);
-        out.push(...this.settle(rest.event, { restWaited: true }));
-      }
+      if (rest.untilMs <= until || this.restLeft(rest, until)) out.push(...this.giveUpRest(rest));
     this.forgetSettled(until);
     out.push(...this.settleVisits());
     this.forgetVisits(until);
@@ -341,6 +344,22 @@ export class FusionEngine {
     return holds;
   }
 
+  /**
+   * A rest whose lift did not come in full. When pieces of it came and what is left of the rest is
+   * too small for an item (the rest of the lift went with the hand's next pick), none of them was an
+   * item; otherwise the put and the pieces held back are settled as what they look like.
+   */
+  private giveUpRest(rest: RestingHand): FusionOutput[] {
+    this.restingHands.delete(rest.event.shelfEventId);
+    const left = rest.event.deltaGrams + rest.lifts.reduce((sum, piece) => sum + piece.deltaGrams, 0);
+    if (rest.lifts.length > 0 && this.tooSmallForAnItem({ ...rest.event, deltaGrams: left })) {
+      for (const piece of [rest.event, ...rest.lifts]) this.onSettled?.({ event: piece, evidence: [], options: [], confidence: 0, outcome: 'not-an-item' });
+      this.notItems += 1 + rest.lifts.length;
+      return [];
+    }
+    return [rest.event, ...rest.lifts].flatMap((event) => this.settle(event, { restWaited: true }));
+  }
+
   private settle(event: ShelfEventDetected, how: { restWaited?: boolean } = {}): FusionOutput[] {
     this.pending.delete(event.shelfEventId);
     this.settled.set(event.shelfEventId, event.endMs);
@@ -376,18 +395,23 @@ export class FusionEngine {
     if (event.kind === 'put' && !how.restWaited) {
       const hand = this.restingHand(event, evidence, who);
       if (hand) {
-        this.restingHands.set(event.shelfEventId, { event, trackId: hand, untilMs: event.endMs + HAND_REST_WAIT_MS });
+        this.restingHands.set(event.shelfEventId, { event, trackId: hand, untilMs: event.endMs + HAND_REST_WAIT_MS, lifts: [] });
         return [];
       }
     }
-    if (event.kind === 'pick') {
-      const rest = this.liftOfRest(event, evidence, who);
-      if (rest) {
-        // The hand that rested lifted off: neither change was an item.
-        this.restingHands.delete(rest.event.shelfEventId);
-        this.onSettled?.({ event: rest.event, evidence: [], options: [], confidence: 0, outcome: 'not-an-item' });
+    if (event.kind === 'pick' && !how.restWaited) {
+      const lift = this.liftOfRest(event, evidence, who);
+      if (lift?.complete) {
+        // The hand that rested lifted off: neither the rest nor any piece of its lift was an item.
+        this.restingHands.delete(lift.rest.event.shelfEventId);
+        for (const piece of [lift.rest.event, ...lift.rest.lifts]) this.onSettled?.({ event: piece, evidence: [], options: [], confidence: 0, outcome: 'not-an-item' });
         record('not-an-item');
-        this.notItems += 2;
+        this.notItems += 2 + lift.rest.lifts.length;
+        return [];
+      }
+      if (lift) {
+        // A piece of the lift: it waits with the rest for the rest of it.
+        lift.rest.lifts.push(event);
         return [];
       }
     }
@@ -459,10 +483,10 @@ export class FusionEngine {
    */
   private restingHand(event: ShelfEventDetected, evidence: ReadonlyArray<HandEvidence>, who: { people: number[] }): string | undefined {
     const last = lastProfileOffset(event.endMs + EVIDENCE_AFTER_MS - event.startMs);
-    const inLane = evidence.filter((e) => (e.profile[last] ?? Infinity) <= IN_LANE_M);
-    // The hand that stays must be the one that most likely made the change (not the next shopper's, reaching in).
-    const maker = evidence[likeliestOf(who)]?.trackId;
-    return inLane.length === 1 && inLane[0].trackId === maker ? maker : undefined;
+    // The hand that stays must be the one that most likely made the change; another shopper's hand
+    // in the lanes too (reaching beside it) does not make it any less a rest.
+    const maker = evidence[likeliestOf(who)];
+    return maker && (maker.profile[last] ?? Infinity) <= IN_LANE_M ? maker.trackId : undefined;
   }
 
   /**
@@ -477,17 +501,22 @@ export class FusionEngine {
   }
 
   /**
-   * A resting hand this pick lifts off: a waiting put on the same plates, of the same weight, by the
-   * hand in the lanes now that most likely made this pick (another shopper taking what the resting
-   * one put back is a pick, not a lift).
+   * A resting hand this pick lifts off: a waiting put on the same plates by the hand in the lanes now
+   * that most likely made this pick (another shopper taking what the resting one put back is a pick,
+   * not a lift). Complete when this pick and the pieces before it weigh what the rest did; a piece
+   * when they weigh less (the detector may see a lift in steps).
    */
-  private liftOfRest(event: ShelfEventDetected, evidence: ReadonlyArray<HandEvidence>, who: { people: number[] }) {
+  private liftOfRest(event: ShelfEventDetected, evidence: ReadonlyArray<HandEvidence>, who: { people: number[] }): { rest: RestingHand; complete: boolean } | undefined {
     const likeliest = evidence[likeliestOf(who)];
     const lifter = likeliest && likeliest.contactM <= IN_LANE_M ? likeliest.trackId : undefined;
     for (const rest of this.restingHands.values()) {
       if (rest.trackId !== lifter || !rest.event.plateIds.some((plateId) => event.plateIds.includes(plateId))) continue;
-      const sigma = Math.hypot(rest.event.sigmaGrams, event.sigmaGrams);
-      if (Math.abs(rest.event.deltaGrams + event.deltaGrams) <= HAND_REST_SIGMAS * sigma + HAND_REST_SLACK_GRAMS) return rest;
+      const pieces = [...rest.lifts, event];
+      const sigma = Math.hypot(rest.event.sigmaGrams, ...pieces.map((piece) => piece.sigmaGrams));
+      const tolerance = HAND_REST_SIGMAS * sigma + HAND_REST_SLACK_GRAMS;
+      const left = rest.event.deltaGrams + pieces.reduce((sum, piece) => sum + piece.deltaGrams, 0);
+      if (Math.abs(left) <= tolerance) return { rest, complete: true };
+      if (left > tolerance) return { rest, complete: false };
     }
     return undefined;
   }
@@ -712,7 +741,8 @@ export class FusionEngine {
       if (visit.settled || visit.exitMs === undefined) continue;
       const exitMs = visit.exitMs;
       if (until < exitMs + SHELF_EVENT_WAIT_MS) continue;
-      if ([...this.pending.values(), ...[...this.restingHands.values()].map((rest) => rest.event)].some((event) => event.startMs <= exitMs)) continue;
+      const waiting = [...this.restingHands.values()].flatMap((rest) => [rest.event, ...rest.lifts]);
+      if ([...this.pending.values(), ...waiting].some((event) => event.startMs <= exitMs)) continue;
       visit.settled = true;
       out.push({
         topic: 'fusion.visit-settled',
