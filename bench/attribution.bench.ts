@@ -9,7 +9,8 @@
  *   node --import tsx bench/attribution.bench.ts [--noise 0.05] [--seed 1] [--json] [--events] [recording ...]
  *
  * --events lists, per recording, every settled event that is not a right decision (reviews, wrong
- * decisions, spurious events, changes nothing explains) with its verdict against the truth, and
+ * decisions, spurious events, changes nothing explains) and every event two visits shared (in truth
+ * or in fusion's best option) with its verdict against the truth, and
  * counts them by outcome and verdict: where the remaining receipts and reviews come from.
  *
  * The service's speed is measured too, on the first recording: the same inputs published on the
@@ -33,6 +34,10 @@ import { formatReliability } from '../libs/cart/receipts.format.ts';
 import { calibrationTable } from '../libs/fusion/calibration.eval.ts';
 import { diagnoseRecords, fusionInputs, labelRecords, runFusion, scoreRun, type AttributionScore, type EventDiagnosis } from '../libs/fusion/fusion.eval.ts';
 import { createFusionService } from '../services/fusion/fusion.service.ts';
+
+const decidedRight = (d: EventDiagnosis) => d.outcome === 'attributed' && d.verdict === 'right';
+/** An event two visits shared, in truth or in its best option. */
+const twoAtOnce = (d: EventDiagnosis) => Boolean(d.truth?.includes(' + ') || d.best?.includes(' + '));
 
 /** Fusion must run at least this many times faster than the store clock. */
 const TARGET_RATIO = 10;
@@ -84,7 +89,7 @@ try {
     decisions.push(...score.decisions);
     if (values.events)
       for (const d of diagnoseRecords(labelRecords(run)))
-        if (!(d.outcome === 'attributed' && d.verdict === 'right') && !(d.outcome === 'not-an-item' && d.verdict === 'spurious'))
+        if ((!decidedRight(d) || twoAtOnce(d)) && !(d.outcome === 'not-an-item' && d.verdict === 'spurious'))
           diagnoses.push({ recording: dir, atS: (d.startMs - recording.manifest.startMs) / 1000, ...d });
   }
   const sum = (key: keyof AttributionScore) => scores.reduce((total, s) => total + (s[key] as number), 0);
@@ -115,8 +120,13 @@ try {
         console.log(
           `${d.recording} ${d.atS.toFixed(1)} s ${d.shelfId} ${d.kind} ${d.plateIds.join(',')} ${d.deltaGrams} g: ${d.outcome} ${d.verdict} at ${d.confidence.toFixed(2)}; truth ${d.truth ?? 'none'}, best ${d.best ?? 'none'}`,
         );
-        counts.set(`${d.outcome} ${d.verdict}`, (counts.get(`${d.outcome} ${d.verdict}`) ?? 0) + 1);
+        if (!decidedRight(d)) counts.set(`${d.outcome} ${d.verdict}`, (counts.get(`${d.outcome} ${d.verdict}`) ?? 0) + 1);
       }
+      const pairs = diagnoses.filter(twoAtOnce);
+      console.log(
+        `two shoppers at once (listed above, decided right or not): ${pairs.filter((d) => d.truth?.includes(' + ')).length} events truly two visits', ` +
+          `${pairs.filter((d) => d.best?.includes(' + ')).length} with a pair best, ${pairs.filter(decidedRight).length} of them decided right`,
+      );
       console.log(`events not decided right (leans and nudges dismissed as no item left out): ${[...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} ${k}`).join(', ')}\n`);
     }
     const pct = (x: number) => `${(100 * x).toFixed(1)}%`;

@@ -168,7 +168,7 @@ function fitWho(start: AttributionParams, records: LabelledRecord[]): Attributio
  */
 const EARLIER_CARRIED_GRID = [0.05, 0.1, 0.2, 0.5, 1];
 /** Two shoppers at once: 0 (never) and factors a decade apart; the odds it multiplies run over many decades. */
-const TWO_AT_ONCE_GRID = [0, ...Array.from({ length: 13 }, (_, i) => 10 ** (i - 10))];
+const TWO_AT_ONCE_GRID = [0, ...Array.from({ length: 13 }, (_, i) => Number(`1e${i - 10}`))];
 
 /** The what priors on a grid, by the likelihood of the true (visit, product, quantity): put factors on puts, pick priors on picks. */
 function fitWhat(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
@@ -203,12 +203,15 @@ function fitWhat(start: AttributionParams, records: LabelledRecord[]): Attributi
 function fitTwoAtOnce(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
   const several = records.filter((r) => r.event.hypotheses.some((h) => h.quantity > 1));
   let two = { params: start, value: jointLogLikelihood(start, several) };
+  const tried: string[] = [];
   for (const twoAtOnce of TWO_AT_ONCE_GRID) {
     const trial = { ...start, twoAtOnce };
     const value = jointLogLikelihood(trial, several);
+    tried.push(`${twoAtOnce}: ${value.toFixed(2)}`);
     if (value > two.value) two = { params: trial, value };
   }
   console.log(`two at once fitted on ${several.length} events of several units: ${two.value.toFixed(2)} (factor ${two.params.twoAtOnce})`);
+  console.log(`  log-likelihood by factor: ${tried.join(', ')}`);
   return two.params;
 }
 
