@@ -350,8 +350,8 @@ if (calibrateOnly) {
 }
 params = fitCalibration(params, records, situationOfRecord);
 params = chooseThreshold(params, records);
-// Four significant digits: a factor such as twoAtOnce lives decades below 1.
-const round = (x: number) => +x.toPrecision(4);
+// Four decimals, or four significant digits below 0.001 (a factor such as twoAtOnce lives decades below 1).
+const round = (x: number) => (Math.abs(x) >= 1e-3 || x === 0 ? +x.toFixed(4) : +x.toPrecision(4));
 const rounded = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v.map(round) : round(v)]));
 const command = `node --import tsx bench/attribution.fit.ts${calibrateOnly ? ' --calibrate-only' : ''} --noise ${noiseM} --seed ${seed} ${positionals.join(' ')}`;
 const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficulty hard --store kiosk --seed N --no-video --out <dir>';
