@@ -98,7 +98,7 @@ export const movenetReadingFields = {
     .enum(['always', 'when-unsure'])
     .default('always')
     .describe(
-      "When the second looks (mirror, refine) run. always: on every frame and person. when-unsure: the mirrored read only when the first reading found fewer people than the camera's previous frame or is unsure of someone (pose or a wrist scored under 0.5), the upright look only at people it is unsure of.",
+      "When the second looks (mirror, refine) run. always: on every frame, person and window. when-unsure: the mirrored read only when the first reading found fewer people than the camera's previous frame or is unsure of someone (pose or a wrist scored under 0.5), the upright look only at people it is unsure of; a window round a person (hints.around) is read again mirrored only when nobody is in its middle or someone there has a pose or a wrist scored under 0.3.",
     ),
 };
 
