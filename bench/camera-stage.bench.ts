@@ -9,13 +9,18 @@
  * CPU seconds a store second (the process's, its threads included; the ffmpeg decoders are
  * processes of their own), and the threads' ratio to the main thread.
  *
- *   node --import tsx bench/camera-stage.bench.ts [--seconds 10] [--every 2] [--whole-every 1] [--threads N] [--rounds 1] [--cameras ceiling,all] [--json]
+ * With --passes, also each kind of model pass: how many a frame and ms each (on detector threads,
+ * the threads' time), which says where the CPU goes.
+ *
+ *   node --import tsx bench/camera-stage.bench.ts [--seconds 10] [--every 2] [--whole-every 1] [--threads N] [--ways main,threads]
+ *                                                  [--rounds 1] [--cameras ceiling,all] [--passes] [--json]
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { waitFor } from '../libs/bus/bus.harness.ts';
 import { openRecording } from '../libs/recording/index.ts';
 import { createDetector } from '../libs/vision/detector.registry.ts';
+import type { PassTally } from '../libs/vision/pose.detector.ts';
 import { cameraTestBus, DEMO, demoFrame } from '../services/camera/camera.fixture.ts';
 import { createCameraService } from '../services/camera/camera.service.ts';
 
@@ -28,8 +33,10 @@ const { values } = parseArgs({
     every: { type: 'string', default: '2' },
     'whole-every': { type: 'string', default: '1' },
     threads: { type: 'string', default: String(availableParallelism()) },
+    ways: { type: 'string', default: 'main,threads' },
     rounds: { type: 'string', default: '1' },
     cameras: { type: 'string', default: 'ceiling,all' },
+    passes: { type: 'boolean' },
     json: { type: 'boolean' },
   },
 });
@@ -70,7 +77,7 @@ async function runStage(cameras: readonly string[], detectorThreads: number, rou
     const wallS = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
     if (dead.length) throw new Error(`bench/camera-stage.bench.ts: ${dead.length} frames failed: ${dead[0].error.message}`);
-    return { frames: expected, wallS, cpuS: (used.user + used.system) / 1e6 };
+    return { frames: expected, wallS, cpuS: (used.user + used.system) / 1e6, passes: detector.passes?.() ?? {} };
   } finally {
     await service.stop();
     await bus.close();
@@ -81,30 +88,46 @@ async function runStage(cameras: readonly string[], detectorThreads: number, rou
 const sets = { ceiling, all };
 const chosen = values.cameras.split(',');
 for (const set of chosen) if (!(set in sets)) throw new Error(`bench/camera-stage.bench.ts: --cameras lists ceiling and all, not ${JSON.stringify(set)}`);
-const variants = chosen.flatMap((set) => [0, threads].map((detectorThreads) => ({ cameras: set, ids: sets[set as keyof typeof sets], detectorThreads })));
-const totals = variants.map(() => ({ frames: 0, wallS: 0, cpuS: 0 }));
+const ways = values.ways.split(',');
+for (const way of ways) if (way !== 'main' && way !== 'threads') throw new Error(`bench/camera-stage.bench.ts: --ways lists main and threads, not ${JSON.stringify(way)}`);
+const variants = chosen.flatMap((set) => ways.map((way) => ({ cameras: set, ids: sets[set as keyof typeof sets], detectorThreads: way === 'main' ? 0 : threads })));
+const totals = variants.map(() => ({ frames: 0, wallS: 0, cpuS: 0, passes: {} as Record<string, PassTally> }));
 for (let round = 0; round < rounds; round++)
   for (const [k, variant] of variants.entries()) {
     const run = await runStage(variant.ids, variant.detectorThreads, round);
     totals[k].frames += run.frames;
     totals[k].wallS += run.wallS;
     totals[k].cpuS += run.cpuS;
+    for (const [kind, tally] of Object.entries(run.passes)) {
+      const total = (totals[k].passes[kind] ??= { count: 0, ms: 0, pixels: 0 });
+      total.count += tally.count;
+      total.ms += tally.ms;
+      total.pixels += tally.pixels;
+    }
   }
 
 print(
   `camera stage alone: the demo's first ${storeSeconds.toFixed(1)} store s, 1 frame in ${every} of each camera, 1 in ${wholeEvery} of those whole, int8 at 640 with the second looks when unsure; ${rounds} round(s)`,
 );
 const results = variants.map((variant, k) => {
-  const { frames, wallS, cpuS } = totals[k];
+  const { frames, wallS, cpuS, passes } = totals[k];
   const realTimeFactor = (rounds * storeSeconds) / wallS;
-  const baseline = variant.detectorThreads ? totals[k - 1] : totals[k];
-  const ratio = baseline.wallS / wallS;
-  const result = { ...variant, ids: undefined, frames, realTimeFactor, framesPerSecond: frames / wallS, cpuPerStoreSecond: cpuS / (rounds * storeSeconds), coresWorth: cpuS / wallS, ratio };
+  // The threads' ratio is to the main thread on the same cameras, when both ran.
+  const baseline = variant.detectorThreads ? totals.find((_, j) => variants[j].cameras === variant.cameras && !variants[j].detectorThreads) : undefined;
+  const ratio = baseline ? baseline.wallS / wallS : null;
+  const result = { ...variant, ids: undefined, frames, realTimeFactor, framesPerSecond: frames / wallS, cpuPerStoreSecond: cpuS / (rounds * storeSeconds), coresWorth: cpuS / wallS, ratio, passes };
   print(
     `  ${`${variant.cameras} (${variant.ids.length} cameras), ${variant.detectorThreads ? `${variant.detectorThreads} detector threads` : 'main thread'}`.padEnd(40)} ` +
       `real-time factor ${realTimeFactor.toFixed(3)}  ${result.framesPerSecond.toFixed(2)} frames/s  ${result.cpuPerStoreSecond.toFixed(2)} CPU s a store s  ` +
-      `${result.coresWorth.toFixed(2)} cores' worth${variant.detectorThreads ? `  ${ratio.toFixed(2)}x the main thread` : ''}`,
+      `${result.coresWorth.toFixed(2)} cores' worth${ratio === null ? '' : `  ${ratio.toFixed(2)}x the main thread`}`,
   );
+  if (values.passes)
+    print(
+      `    passes a frame: ${Object.entries(passes)
+        .map(([kind, tally]) => `${kind} ${(tally.count / frames).toFixed(2)} x ${(tally.ms / Math.max(1, tally.count)).toFixed(1)} ms`)
+        .join(', ')}; ${(Object.values(passes).reduce((ms, tally) => ms + tally.ms, 0) / frames).toFixed(1)} ms of passes a frame, ` +
+        `${(Object.values(passes).reduce((px, tally) => px + tally.pixels, 0) / frames / 1000).toFixed(0)} kilopixels of model input a frame, ${((1000 * cpuS) / frames).toFixed(1)} CPU ms a frame`,
+    );
   return result;
 });
 if (values.json) console.log(JSON.stringify({ storeSeconds, every, wholeEvery, threads, rounds, results }, null, 2));

@@ -30,6 +30,50 @@ test('FrameReads: a camera\'s first frame and every n-th after a whole read are 
   assert.throws(() => new FrameReads(0), /wholeEvery is a whole number of frames >= 1, not 0/);
 });
 
+test('FrameReads: given the frames, a frame read round people says where the image changed outside their windows since the camera\'s previous frame', () => {
+  const floor = (paint?: [number, number, number, number]) => {
+    const data = new Uint8Array(640 * 480 * 3).fill(120);
+    if (paint) {
+      const [x0, y0, w, h] = paint;
+      for (let y = y0; y < y0 + h; y++) data.fill(30, (y * 640 + x0) * 3, (y * 640 + x0 + w) * 3);
+    }
+    return { width: 640, height: 480, data };
+  };
+  const reads = new FrameReads(3);
+  const person = fannedPose(100, 100); // keypoint box round (100, 148), 96 px tall: a 192 px window
+  const first = reads.hints('cam-1', floor());
+  assert.equal(first.changes, undefined, 'read whole: nothing to compare');
+  reads.record('cam-1', first, [person]);
+  const still = reads.hints('cam-1', floor([60, 120, 30, 60]));
+  assert.deepEqual(still.changes, [], 'the person moved inside their window: nothing changed outside it');
+  assert.deepEqual([still.around?.length, still.unchanged?.length], [1, 0], 'and they moved: their window is read');
+  reads.record('cam-1', still, [person]);
+  const newcomer = reads.hints('cam-1', floor([500, 300, 40, 100]));
+  assert.ok(newcomer.around, 'still read round people');
+  assert.equal(newcomer.changes?.length, 1, 'the newcomer (where the person was before is inside their window)');
+  assert.ok(newcomer.changes!.some(([x, y, w, h]) => x <= 500 && y <= 300 && x + w >= 540 && y + h >= 400), `a box round the newcomer, got ${JSON.stringify(newcomer.changes)}`);
+  reads.record('cam-1', newcomer, [person]);
+  assert.equal(reads.hints('cam-1', floor([500, 300, 40, 100])).changes, undefined, 'read whole again');
+  const always = new FrameReads(1);
+  always.record('cam-1', always.hints('cam-1', floor()), [person]);
+  assert.deepEqual(always.hints('cam-1', floor([500, 300, 40, 100])), { peopleBefore: 1 }, 'every frame whole: no sampling');
+  const blind = new FrameReads(3);
+  blind.record('cam-1', blind.hints('cam-1'), [person]);
+  assert.equal(blind.hints('cam-1').changes, undefined, 'without the frames, unknown');
+});
+
+test('FrameReads: someone in whose keypoint box nothing changed stands still: their pose is carried over, not read again', () => {
+  const floor = () => ({ width: 640, height: 480, data: new Uint8Array(640 * 480 * 3).fill(120) });
+  const reads = new FrameReads(5);
+  const [standing, walking] = [fannedPose(100, 100), fannedPose(400, 100)];
+  reads.record('cam-1', reads.hints('cam-1', floor()), [standing, walking]);
+  const moved = floor();
+  for (let y = 150; y < 200; y++) moved.data.fill(30, (y * 640 + 410) * 3, (y * 640 + 440) * 3);
+  const hints = reads.hints('cam-1', moved);
+  assert.deepEqual(hints.around, [walking]);
+  assert.deepEqual(hints.unchanged, [standing]);
+});
+
 const VALUES_PER_PERSON = 56;
 
 /** Raw model output: one person whose keypoints span the middle of the input (x 0.45 to 0.55, y 0.3 to 0.7). */
@@ -46,7 +90,7 @@ function personInTheMiddle(): Float32Array<ArrayBuffer> {
  * 256 is 256x192. `scouted` is what the scout sees (nobody by default), every window shows a person
  * in its middle.
  */
-function windowDetector(scouted: Float32Array = new Float32Array(6 * VALUES_PER_PERSON), window: Float32Array = personInTheMiddle()) {
+function windowDetector(scouted: Float32Array = new Float32Array(6 * VALUES_PER_PERSON), window: Float32Array = personInTheMiddle(), looks: 'always' | 'when-unsure' = 'when-unsure') {
   const passes: Array<[number, number]> = [];
   const detector = movenetDetector(
     {
@@ -58,7 +102,7 @@ function windowDetector(scouted: Float32Array = new Float32Array(6 * VALUES_PER_
       },
       dispose: () => undefined,
     },
-    { inputSize: 640, minPoseScore: 0.2, refine: 'upright', mirror: true, looks: 'always' },
+    { inputSize: 640, minPoseScore: 0.2, refine: 'upright', mirror: true, looks },
   );
   const frame = { width: 640, height: 480, data: new Uint8Array(640 * 480 * 3) };
   return { detector, frame, passes };
@@ -104,11 +148,50 @@ test('around people: someone the scout sees where no window found anyone gets a 
   assert.equal(same.passes.length, 2);
 });
 
+test('around people: the scout reads the whole frame only when something changed outside the windows, or when nobody knows', async () => {
+  const { detector, frame, passes } = windowDetector(personInTheMiddle());
+  const alone = await detector.detect(frame, undefined, { around: [fannedPose(100, 100)], changes: [] });
+  assert.deepEqual(passes, [[192, 192]], 'nothing changed outside the window: the window alone');
+  assert.equal(alone.length, 1);
+  passes.length = 0;
+  const more = await detector.detect(frame, undefined, { around: [fannedPose(100, 100)], changes: [[300, 200, 40, 80]] });
+  assert.deepEqual(passes, [[192, 192], [256, 192], [256, 256]], 'a change: the scout, and the newcomer\'s window');
+  assert.equal(more.length, 2);
+});
+
+test('around people: people who stood still keep their poses without a pass, unless a window round someone else found them again', async () => {
+  const { detector, frame, passes } = windowDetector();
+  const standing = fannedPose(500, 300);
+  const poses = await detector.detect(frame, undefined, { around: [], unchanged: [standing], changes: [] });
+  assert.deepEqual(passes, [], 'nobody moved, nothing changed elsewhere: no pass at all');
+  assert.deepEqual(poses, [standing]);
+  // A window round a walker centred where the standing person is finds them again: one person, the window's reading.
+  const again = await detector.detect(frame, undefined, { around: [fannedPose(200, 150)], unchanged: [fannedPose(200, 150, 0.3)], changes: [] });
+  assert.equal(again.length, 1);
+  assert.ok(Math.abs(again[0].score - 0.9) < 1e-6, 'the window\'s reading');
+});
+
 test('around people: a window whose only pose is off its centre finds nobody (a neighbour, not the person followed)', async () => {
   const offCentre = new Float32Array(6 * VALUES_PER_PERSON);
   for (let k = 0; k < 17; k++) offCentre.set([0.05 + k * 0.01, 0.9, 0.9], k * 3);
   offCentre[VALUES_PER_PERSON - 1] = 0.9;
   const { detector, frame, passes } = windowDetector(undefined, offCentre);
   assert.deepEqual(await detector.detect(frame, undefined, { around: [fannedPose(200, 150)] }), []);
-  assert.equal(passes.length, 2, 'the window and the scout');
+  assert.deepEqual(passes, [[192, 192], [256, 192], [192, 192]], 'the window, the scout, and the window again mirrored, since nobody was in its middle');
+});
+
+test('around people: a window unsure of its person is read again mirrored and the two readings merged; a sure one, or any without the mirrored read, once', async () => {
+  const unsure = personInTheMiddle();
+  for (const wrist of [9, 10]) unsure[wrist * 3 + 2] = 0.2;
+  const { detector, frame, passes } = windowDetector(undefined, unsure);
+  const poses = await detector.detect(frame, undefined, { around: [fannedPose(200, 150)], changes: [] });
+  assert.deepEqual(passes, [[192, 192], [192, 192]], 'the window, then the same window mirrored');
+  assert.equal(poses.length, 1, 'one person from the two readings');
+  assert.deepEqual(Object.keys(detector.passes!()), ['window', 'window-mirrored']);
+  const sure = windowDetector();
+  await sure.detector.detect(sure.frame, undefined, { around: [fannedPose(200, 150)], changes: [] });
+  assert.equal(sure.passes.length, 1, 'sure of them: once');
+  const always = windowDetector(undefined, personInTheMiddle(), 'always');
+  await always.detector.detect(always.frame, undefined, { around: [fannedPose(200, 150)], changes: [] });
+  assert.equal(always.passes.length, 2, 'looks always: every window mirrored too');
 });

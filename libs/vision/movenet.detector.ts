@@ -8,6 +8,7 @@ import type { RgbFrame } from '../video/rgb.frame.ts';
 import { cropRotatedInt32, fromRotatedCrop, resizeAreaInt32 } from './image.resize.ts';
 import { mirrorRowsInt32, unmirrorPose } from './mirror.read.ts';
 import { boxIou, keypointBox, type DetectHints, type DetectedPose, type DetectorPlugin, type PassTally, type PoseDetector, type ViewGeometry } from './pose.detector.ts';
+import { windowRound } from './frame.reads.ts';
 import { mergePoseReadings, mergeReadings, sameReadingIndex, DEFAULT_READING_MERGE } from './readings.merge.ts';
 import { loadGraphModelFromFile, loadTfRuntime } from './tfjs.runtime.ts';
 
@@ -37,15 +38,17 @@ const UPRIGHT_MARGIN = 2.5;
  */
 const SURE_SCORE = 0.5;
 /**
- * A window read round a person seen in the previous frame (hints.around): its side over their
- * longer keypoint-box side, room for a step between frames and for arms held out.
- */
-const WINDOW_MARGIN = 2;
-/**
  * A window is read at the whole frame's scale, but never larger than this (pixels a side): a person
  * near the camera fills it at the model's trained size, and costs no more than someone far away.
  */
 const WINDOW_MAX_PX = 256;
+/**
+ * With looks 'when-unsure', a window is read a second time mirrored when someone in its middle has
+ * a pose or a wrist scored under this (or nobody is there). Lower than SURE_SCORE: windows are most
+ * of the reading between whole reads, and from 0.3 the mirrored window found as many wrists
+ * followed for two thirds of the passes of 0.5 (docs/experiments/change-driven-reads.md).
+ */
+const WINDOW_SURE_SCORE = 0.3;
 /**
  * Between whole reads, the whole frame is also read at this input, cheaply, for people no window
  * found: newcomers, and people a window lost (measured: docs/experiments/camera-stage-speed.md).
@@ -60,6 +63,12 @@ const SCOUT_SAME_IOU = 0.1;
  */
 const WINDOW_MIDDLE_SHARE = 0.3;
 const WRISTS = [9, 10] as const;
+
+/** Whether a pose found in a window of `size` px has its keypoint box centre in the window's middle (WINDOW_MIDDLE_SHARE). */
+function inMiddle(pose: DetectedPose, size: number): boolean {
+  const [x, y, w, h] = keypointBox(pose.keypoints);
+  return Math.max(Math.abs(x + w / 2 - size / 2), Math.abs(y + h / 2 - size / 2)) <= WINDOW_MIDDLE_SHARE * size;
+}
 
 /**
  * How a MoveNet detector reads frames, whatever runs the model (TF.js here, ONNX Runtime in
@@ -89,7 +98,7 @@ export const movenetReadingFields = {
     .enum(['always', 'when-unsure'])
     .default('always')
     .describe(
-      "When the second looks (mirror, refine) run. always: on every frame and person. when-unsure: the mirrored read only when the first reading found fewer people than the camera's previous frame or is unsure of someone (pose or a wrist scored under 0.5), the upright look only at people it is unsure of.",
+      "When the second looks (mirror, refine) run. always: on every frame, person and window. when-unsure: the mirrored read only when the first reading found fewer people than the camera's previous frame or is unsure of someone (pose or a wrist scored under 0.5), the upright look only at people it is unsure of; a window round a person (hints.around) is read again mirrored only when nobody is in its middle or someone there has a pose or a wrist scored under 0.3.",
     ),
 };
 
@@ -217,18 +226,19 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
   const talliesBy: Record<string, PassTally> = {};
   /** The hints.tally of the frame whose passes run in this async context (frames overlap on detector threads). */
   const frameTally = new AsyncLocalStorage<string | undefined>();
-  const count = (tally: PassTally, ms: number) => {
+  const count = (tally: PassTally, ms: number, pixels: number) => {
     tally.count++;
     tally.ms += ms;
+    tally.pixels += pixels;
   };
   /** One model pass, its time tallied under `kind` (and under the frame's hints.tally). */
   const run = async (kind: string, pixels: Int32Array, width: number, height: number): Promise<Float32Array> => {
     const started = performance.now();
     const result = await runtime.run(pixels, width, height);
     const ms = result instanceof Float32Array ? performance.now() - started : result.modelMs;
-    count((tallies[kind] ??= { count: 0, ms: 0 }), ms);
+    count((tallies[kind] ??= { count: 0, ms: 0, pixels: 0 }), ms, width * height);
     const by = frameTally.getStore();
-    if (by !== undefined) count((talliesBy[by] ??= { count: 0, ms: 0 }), ms);
+    if (by !== undefined) count((talliesBy[by] ??= { count: 0, ms: 0, pixels: 0 }), ms, width * height);
     return result instanceof Float32Array ? result : result.output;
   };
   const whenUnsure = config.looks === 'when-unsure';
@@ -276,6 +286,17 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
     return refined.sort((a, b) => b.score - a.score);
   };
   /**
+   * Whether a window's reading is worth a mirrored second read (with `mirror`): with looks
+   * 'when-unsure', when nobody is in its middle or someone there has a pose or a wrist scored under
+   * WINDOW_SURE_SCORE; with 'always', every window.
+   */
+  const lookAgainInWindow = (poses: readonly DetectedPose[], size: number): boolean => {
+    if (!config.mirror) return false;
+    if (!whenUnsure) return true;
+    const middle = poses.filter((pose) => inMiddle(pose, size));
+    return !middle.length || middle.some((pose) => pose.score < WINDOW_SURE_SCORE || WRISTS.some((k) => pose.keypoints[k][2] < WINDOW_SURE_SCORE));
+  };
+  /**
    * The frame read only round the people of the camera's previous frame: one window each, centred
    * on their keypoint box, turned upright where the view shows them tilted (as the upright look
    * does), at the whole frame's scale up to WINDOW_MAX_PX. Each window gives every pose in its
@@ -283,17 +304,18 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
    */
   const readWindows = async (around: readonly DetectedPose[], frame: RgbFrame, view: ViewGeometry | undefined, scale: number): Promise<DetectedPose[]> => {
     const readWindow = async (person: DetectedPose) => {
-      const [bx, by, bw, bh] = keypointBox(person.keypoints);
-      const cx = bx + bw / 2;
-      const cy = by + bh / 2;
-      const side = Math.max(bw, bh, STRIDE_PX) * WINDOW_MARGIN;
+      const { cx, cy, side } = windowRound(person);
       const up = config.refine === 'upright' ? view?.upAt(cx, cy) : null;
       const tilt = up ? Math.atan2(up[0], -up[1]) : 0;
       const angle = Math.abs(tilt) < UPRIGHT_MIN_TILT_RAD ? 0 : tilt;
       const size = Math.min(WINDOW_MAX_PX, Math.max(STRIDE_PX * 4, Math.round((side * scale) / STRIDE_PX) * STRIDE_PX));
       const pixels = cropRotatedInt32(frame, cx, cy, side, angle, size);
-      const poses = decodeMovenetOutput(await run('window', pixels, size, size), movenetInputGeometry(size, size, size), { width: size, height: size }, config.minPoseScore);
-      return { cx, cy, side, angle, size, poses };
+      const geometry = movenetInputGeometry(size, size, size);
+      const window = { width: size, height: size };
+      const poses = decodeMovenetOutput(await run('window', pixels, size, size), geometry, window, config.minPoseScore);
+      if (!lookAgainInWindow(poses, size)) return { cx, cy, side, angle, size, poses };
+      const mirrored = decodeMovenetOutput(await run('window-mirrored', mirrorRowsInt32(pixels, size, size), size, size), geometry, window, config.minPoseScore);
+      return { cx, cy, side, angle, size, poses: mergeReadings(poses, mirrored.map((p) => unmirrorPose(p, size))) };
     };
     // Every window at once (detector threads read them side by side), merged in the people's order.
     const windows = await Promise.all(around.map(readWindow));
@@ -302,8 +324,7 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
       // Everyone in the window's middle, not only the person followed: a neighbour the previous
       // frame merged with them, or whose own window the model read as one person, is found here.
       for (const inWindow of poses) {
-        const [x, y, w, h] = keypointBox(inWindow.keypoints);
-        if (Math.max(Math.abs(x + w / 2 - size / 2), Math.abs(y + h / 2 - size / 2)) > WINDOW_MIDDLE_SHARE * size) continue;
+        if (!inMiddle(inWindow, size)) continue;
         const keypoints = inWindow.keypoints.map(([kx, ky, score]) => [...fromRotatedCrop(kx, ky, cx, cy, side, angle, size), score] as [number, number, number]);
         const pose = { score: inWindow.score, box: keypointBox(keypoints), keypoints };
         const same = sameReadingIndex(pose, found.map((p) => p.box), DEFAULT_READING_MERGE.sameIou);
@@ -315,16 +336,23 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
   };
   /**
    * Windows round the people before, then the whole frame at SCOUT_INPUT for anyone the windows
-   * did not find (a newcomer, or someone a window lost), who gets a window of their own.
+   * did not find (a newcomer, or someone a window lost), who gets a window of their own. People the
+   * caller knows stood still (hints.unchanged) keep their poses without a window, unless another
+   * window found them again; the scout is left out when the caller knows that nothing changed
+   * outside the windows (hints.changes empty).
    */
-  const readAround = async (around: readonly DetectedPose[], frame: RgbFrame, view: ViewGeometry | undefined, scale: number): Promise<DetectedPose[]> => {
+  const readAround = async (hints: DetectHints & { around: readonly DetectedPose[] }, frame: RgbFrame, view: ViewGeometry | undefined, scale: number): Promise<DetectedPose[]> => {
     const scout = async () => {
+      if (hints.changes && !hints.changes.length) return [];
       const g = movenetInputGeometry(frame.width, frame.height, SCOUT_INPUT);
       const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight);
       return decodeMovenetOutput(await run('scout', pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
     };
     // The scout does not wait for the windows: on detector threads they run side by side.
-    const [found, scouted] = await Promise.all([readWindows(around, frame, view, scale), scout()]);
+    const [read, scouted] = await Promise.all([readWindows(hints.around, frame, view, scale), scout()]);
+    const readBoxes = read.map((pose) => pose.box);
+    const still = (hints.unchanged ?? []).filter((pose) => sameReadingIndex(pose, readBoxes, DEFAULT_READING_MERGE.sameIou) < 0);
+    const found = [...read, ...still].sort((a, b) => b.score - a.score);
     const boxes = found.map((pose) => pose.box);
     const newcomers = scouted.filter((pose) => !boxes.some((box) => boxIou(box, keypointBox(pose.keypoints)) > SCOUT_SAME_IOU));
     if (!newcomers.length) return found;
@@ -350,7 +378,7 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
     if (frame.data.length !== frame.width * frame.height * 3)
       throw new WalkoutError('CONFIG_INVALID', `frame is ${frame.width}x${frame.height} but holds ${frame.data.length} bytes, not RGB`);
     const g = movenetInputGeometry(frame.width, frame.height, config.inputSize);
-    if (hints?.around) return readAround(hints.around, frame, view, g.resizedWidth / frame.width);
+    if (hints?.around) return readAround({ ...hints, around: hints.around }, frame, view, g.resizedWidth / frame.width);
     const size = `${frame.width}x${frame.height}`;
     // Taken while this frame's passes read it, so a detect called meanwhile makes its own.
     const spare = letterbox?.size === size ? letterbox.pixels : undefined;

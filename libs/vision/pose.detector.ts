@@ -26,6 +26,18 @@ export interface DetectHints {
    * newcomers (frameReads). Undefined: the whole frame. A detector may ignore it.
    */
   around?: readonly DetectedPose[];
+  /**
+   * With `around`: where the image changed outside the windows round those people since the
+   * camera's previous frame, [x, y, width, height] boxes in frame pixels (FrameReads). Empty: nothing
+   * changed there, so nobody new can be in view. Undefined: not known, look for newcomers anyway.
+   */
+  changes?: ReadonlyArray<readonly [number, number, number, number]>;
+  /**
+   * With `around`: people of the camera's previous frame where nothing in the image changed
+   * (FrameReads), so their poses stand as they were: a detector returns them without reading
+   * their windows, unless a window round someone else found them again.
+   */
+  unchanged?: readonly DetectedPose[];
   /** Also tally this frame's model passes under this name (e.g. the camera's kind), for passesBy. */
   tally?: string;
 }
@@ -57,6 +69,12 @@ export interface PoseDetector {
 export interface PassTally {
   count: number;
   ms: number;
+  /**
+   * Model input pixels read in those passes: a pass's work grows with its input's area (about 0.24
+   * µs a pixel for MoveNet int8 on one core here), so this says what the passes cost whatever else
+   * loaded the machine meanwhile.
+   */
+  pixels: number;
 }
 
 /**

@@ -124,7 +124,7 @@ export async function evaluatePoses(recording: Recording, options: PoseEvalOptio
         // A frame without its truth line cannot be scored.
         if (!line) continue;
         const started = performance.now();
-        const hints = reads.hints(stream.cameraId);
+        const hints = reads.hints(stream.cameraId, frame);
         const detections = await detector!.detect(frame, view, hints);
         reads.record(stream.cameraId, hints, detections);
         detectMs += performance.now() - started;

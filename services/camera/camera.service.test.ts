@@ -150,7 +150,9 @@ test('with wholeFrameEvery n, each camera\'s frames are read whole once in n, th
   const reads: string[] = [];
   // Frame n of a camera shows n people: the hints say how many the previous frame had.
   const following = standInDetector('following-model', (frame, _call, _view, hints) => {
-    reads.push(hints?.around ? `around ${hints.around.length}` : 'whole');
+    // People of the previous frame are read in windows (around) or kept as they stood (unchanged).
+    reads.push(hints?.around ? `around ${hints.around.length + (hints.unchanged?.length ?? 0)}` : 'whole');
+    if (hints?.around) assert.ok(hints.changes, 'the service gives the detector the frame\'s changes outside the windows');
     return Array.from({ length: reads.length }, (_, k) => fannedPose(50 + 60 * k, 100));
   });
   const { bus } = await cameraTestBus();

@@ -175,7 +175,7 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
     let view = views.get(camera.id);
     if (!view) views.set(camera.id, (view = cameraViewGeometry(camera)));
     const started = performance.now();
-    const hints = reads.hints(camera.id);
+    const hints = reads.hints(camera.id, frame);
     const poses = await detector.detect(frame, view, { ...hints, tally: camera.kind });
     reads.record(camera.id, hints, poses);
     stats.detectMs += performance.now() - started;

@@ -41,10 +41,12 @@ const DEMO_SCENARIO = 'fixtures/scenarios/kiosk-demo.json';
 const COMMITTED_RECORDING = 'fixtures/recordings/kiosk-demo';
 const DEMO_SEED = 1;
 /**
- * --whole-every's default: every frame read whole. Windows between whole reads (3: a third of the
- * frames whole) need 2.2 times less CPU but lose wrists (docs/experiments/camera-stage-speed.md).
+ * --whole-every's default: each camera read whole one frame in 10, in windows round its people
+ * between. With the windows' reading (the scout only where the image changed, still people kept,
+ * unsure windows read mirrored too) it follows as many wrists as every frame whole for 39 % of the
+ * model input (docs/experiments/change-driven-reads.md).
  */
-const DEFAULT_WHOLE_EVERY = 1;
+const DEFAULT_WHOLE_EVERY = 10;
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 export const startVerb: Verb = {
@@ -69,8 +71,9 @@ once the new one is written; anything else there only with --force.
                     followed, and the tracked people feed visits and attribution
   --whole-every N   with --detect-every: read every N-th frame detected of each camera whole (with
                     the second looks), the others only in windows round the people the camera's
-                    previous frame showed (default ${DEFAULT_WHOLE_EVERY}: every frame whole; 3 needs
-                    half the CPU and finds fewer wrists)
+                    previous frame showed, and look for newcomers only where the image changed
+                    (default ${DEFAULT_WHOLE_EVERY}; 1: every frame whole, 2.6 times the model's work
+                    for as many wrists followed)
   --detector D      onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
                     (WebAssembly), the fallback when ONNX Runtime cannot load
   --detector-threads N
