@@ -38,7 +38,7 @@ for (const name of ['shelf', 'tracker', 'gate', 'fusion', 'cart', 'checkout', 'a
   });
 }
 
-test('serve tracker refuses an --idle-ms that is not a time, serve camera a --looks it does not know, and serve a store file that does not exist', async () => {
+test('serve tracker refuses an --idle-ms that is not a time, serve camera a --looks it does not know or a --whole-every below 1, and serve a store file that does not exist', async () => {
   const badIdle = startServe(['tracker', '--idle-ms', '0']);
   const [idleCode] = await once(badIdle.child, 'close');
   assert.equal(idleCode, 2);
@@ -47,6 +47,10 @@ test('serve tracker refuses an --idle-ms that is not a time, serve camera a --lo
   const [looksCode] = await once(badLooks.child, 'close');
   assert.equal(looksCode, 2);
   assert.match(badLooks.stderr(), /--looks is one of always, when-unsure, not "sometimes"/);
+  const badWhole = startServe(['camera', '--whole-every', '0']);
+  const [wholeCode] = await once(badWhole.child, 'close');
+  assert.equal(wholeCode, 2);
+  assert.match(badWhole.stderr(), /--whole-every must be a whole number of frames, 1 or more, got "0"/);
   const noStore = startServe(['shelf', '--store', 'fixtures/stores/nowhere.json']);
   const [storeCode] = await once(noStore.child, 'close');
   assert.equal(storeCode, 1);

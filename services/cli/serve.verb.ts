@@ -127,7 +127,7 @@ export const serveCameraVerb: Verb = {
   summary: 'Run camera perception alone: frames in, the people in them out, until stopped; start several to share the cameras.',
   usage: `walkout serve camera [--store ${DEFAULT_STORE}] [--detector onnx|movenet] [--input-size 640]
                     [--mirror on|off] [--refine upright|none] [--looks when-unsure|always]
-                    [--detector-threads N] [--every N] [--max-lag-ms N] [--json]
+                    [--detector-threads N] [--every N] [--whole-every N] [--max-lag-ms N] [--json]
 
 Takes camera.frame-captured as consumer group "${CAMERA_GROUP}" and publishes camera.poses-detected (and
 device.health-reported for a camera whose frames cannot be read). Start it several times: the
@@ -147,6 +147,9 @@ reads the frames of several partitions at once on its detector threads
                   frames of 2N partitions read at once (default: one per core; 0: on the main
                   thread, one frame at a time)
   --every N       detect only frames whose index is a multiple of N (default 1: every frame)
+  --whole-every N read every N-th frame detected of each camera whole (its first too), the others in
+                  windows round its people and only where the image changed (default 1: every
+                  frame whole; walkout start reads 1 in 10, docs/experiments/change-driven-reads.md)
   --max-lag-ms N  pass over (and count as late) a frame that waited on the bus longer than this,
                   so a worker that cannot keep up detects recent frames; default: none passed over
   --json          print what the service counted as JSON when it stops`,
@@ -158,6 +161,7 @@ reads the frames of several partitions at once on its detector threads
     refine: { type: 'string' },
     looks: { type: 'string' },
     every: { type: 'string' },
+    'whole-every': { type: 'string' },
     'detector-threads': { type: 'string' },
     'max-lag-ms': { type: 'string' },
     json: { type: 'boolean' },
@@ -168,6 +172,7 @@ reads the frames of several partitions at once on its detector threads
       if (values[option] !== undefined && !(allowed as readonly unknown[]).includes(values[option]))
         throw new WalkoutError('USAGE', `${verb}: --${option} is one of ${allowed.join(', ')}, not ${JSON.stringify(values[option])}`);
     const stride = optionalInt(values, 'every', serveCameraVerb, 1, { min: 1, unit: 'frames' });
+    const wholeFrameEvery = optionalInt(values, 'whole-every', serveCameraVerb, 1, { min: 1, unit: 'frames' });
     const maxLagMs = values['max-lag-ms'] === undefined ? undefined : optionalInt(values, 'max-lag-ms', serveCameraVerb, 0, { min: 1, unit: 'milliseconds' });
     const { detectorThreads, framesAtOnce } = parseDetectorThreads(values['detector-threads'], verb);
     const { detector, fellBack } = await createChosenDetector(
@@ -183,7 +188,7 @@ reads the frames of several partitions at once on its detector threads
     );
     if (fellBack) process.stderr.write(`pose detection on TF.js: ${fellBack}\n`);
     await serve('camera', CAMERA_GROUP, values, ({ index, bus, logger }) => {
-      const camera = createCameraService({ index, bus, logger, detector, stride, framesAtOnce, maxLagMs, clock: systemClock });
+      const camera = createCameraService({ index, bus, logger, detector, stride, wholeFrameEvery, framesAtOnce, maxLagMs, clock: systemClock });
       return {
         start: () => camera.start(),
         async stop() {
