@@ -32,9 +32,12 @@ import { waitFor } from '../libs/bus/bus.harness.ts';
 import { collect, openRecording, type Recording } from '../libs/recording/index.ts';
 import { formatReliability } from '../libs/cart/receipts.format.ts';
 import { calibrationTable } from '../libs/fusion/calibration.eval.ts';
-import { diagnoseRecords, fusionInputs, labelRecords, runFusion, scoreRun, type AttributionScore, type EventDiagnosis } from '../libs/fusion/fusion.eval.ts';
+import { bestIsRight, diagnoseRecords, fusionInputs, labelRecords, runFusion, scoreRun, type AttributionScore, type EventDiagnosis } from '../libs/fusion/fusion.eval.ts';
+import { sharesOf } from '../libs/fusion/attribution.model.ts';
+import { DEFAULT_PARAMS } from '../libs/fusion/fusion.engine.ts';
 import { createFusionService } from '../services/fusion/fusion.service.ts';
 
+const THRESHOLDS = [0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
 const decidedRight = (d: EventDiagnosis) => d.outcome === 'attributed' && d.verdict === 'right';
 /** An event two visits shared, in truth or in its best option. */
 const twoAtOnce = (d: EventDiagnosis) => Boolean(d.truth?.includes(' + ') || d.best?.includes(' + '));
@@ -81,12 +84,17 @@ try {
   const scores: Array<AttributionScore & { recording: string }> = [];
   const decisions: Array<{ confidence: number; right: boolean }> = [];
   const diagnoses: Array<EventDiagnosis & { recording: string; atS: number }> = [];
+  /** Every event settled with a visit as its best option (decided or reviewed), for what other thresholds would do. */
+  const settledWithVisit: Array<{ confidence: number; right: boolean }> = [];
   for (const dir of dirs) {
     const recording = await openRecording(dir);
     const run = await runFusion(recording, { noiseM, seed });
     const score = scoreRun(run);
     scores.push({ recording: dir, ...score });
     decisions.push(...score.decisions);
+    for (const record of labelRecords(run))
+      if ((record.outcome === 'attributed' || record.outcome === 'review') && record.options[0] && sharesOf(record.options[0]).every((share) => typeof share.who.visitId === 'string'))
+        settledWithVisit.push({ confidence: record.confidence, right: bestIsRight(record) });
     if (values.events)
       for (const d of diagnoseRecords(labelRecords(run)))
         if ((!decidedRight(d) || twoAtOnce(d)) && !(d.outcome === 'not-an-item' && d.verdict === 'spurious'))
@@ -141,6 +149,12 @@ try {
     console.log(`  receipts exact ${pct(total.exactMatch)}`);
     console.log(`  calibration error ${total.calibrationError.toFixed(4)}; reliability:`);
     for (const line of formatReliability({ calibration: reliability })) console.log(`  ${line}`);
+    console.log('  other thresholds, the same confidences (what each would decide, how many wrongly, how many it would review; later events would differ):');
+    for (const threshold of THRESHOLDS) {
+      const decided = settledWithVisit.filter((r) => r.confidence >= threshold);
+      const marker = threshold === DEFAULT_PARAMS.decideAbove ? ' (the threshold in use)' : '';
+      console.log(`    ${threshold.toFixed(2)}: ${decided.length} decided, ${decided.filter((r) => !r.right).length} wrong, ${settledWithVisit.length - decided.length} to review${marker}`);
+    }
     console.log(`  speed: engine ${total.speedRatio.toFixed(0)}x the store clock, service on the in-process bus ${total.serviceSpeedRatio.toFixed(0)}x (target ${TARGET_RATIO}x) ${total.serviceSpeedRatio >= TARGET_RATIO ? 'ok' : 'TOO SLOW'}`);
   }
 } finally {
