@@ -1,5 +1,6 @@
-import { SCHEMA_VERSION, topics, type GateOpened, type GateQrScanned, type PeopleTracked, type ReviewItemResolved, type Vec3 } from '../contracts/index.ts';
+import { SCHEMA_VERSION, topics, type GateLine, type GateOpened, type GateQrScanned, type PeopleTracked, type ReviewItemResolved, type Vec3 } from '../contracts/index.ts';
 import type { BinderOutput } from './visit.binder.ts';
+import { arrivalOrder, type BinderInput } from './bindings.eval.ts';
 
 /**
  * Small hand-made scenes on the kiosk for the gate's tests (the binder's and the service's): people
@@ -80,4 +81,17 @@ export const of = <T extends BinderOutput['topic']>(outputs: BinderOutput[], top
 /** Every message the binder says must pass its topic's schema. */
 export function assertValid(outputs: BinderOutput[]) {
   for (const { topic, message } of outputs) topics[topic].schema.parse(message);
+}
+
+/** Two people through the gate within a second on two scans (v-a, then v-b), staying inside: the inputs in the order they reach the gate live. */
+export function twoAtOnce(): BinderInput[] {
+  const paths = {
+    'track-a': walk([3.8, 0.4], [2, 2.5], T0, T0 + 1000, T0 + 3000),
+    'track-b': walk([4.4, 0.4], [3, 2.5], T0, T0 + 1400, T0 + 3400),
+  };
+  const gates: GateLine[] = [
+    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 300) },
+    { topic: 'gate.qr-scanned', message: scan('v-b', T0 + 600) },
+  ];
+  return arrivalOrder(gates, instants(paths, T0, T0 + 9000));
 }

@@ -8,7 +8,7 @@ import { simulate } from '../sim/store.sim.ts';
 import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
 import { arrivalOrder, runBinder, scoreBindings, truthPeopleRoles } from './bindings.eval.ts';
 import { simulatedSkeletons } from './simulated-skeletons.sim.ts';
-import { AT_ENTRY, AT_EXIT, T0, assertValid, instants, of, opened, resolved, scan, then, walk, type Path } from './binder.fixtures.ts';
+import { AT_ENTRY, AT_EXIT, T0, assertValid, instants, of, opened, resolved, scan, then, twoAtOnce, walk, type Path } from './binder.fixtures.ts';
 import { CROSSING_DECIDE_MS, ENDED_VISIT_KEEP_MS, LOST_TIMEOUT_MS, RELINK_WINDOW_MS, VisitBinder, type BinderOutput } from './visit.binder.ts';
 import type { BinderInput } from './bindings.eval.ts';
 
@@ -151,15 +151,7 @@ test('two people at the gate when one scans: the binder waits for who passes; th
 });
 
 test('two people through the gate within a second on two scans: both bound in the order they passed, each with a doubt and a binding review', () => {
-  const paths = {
-    'track-a': walk([3.8, 0.4], [2, 2.5], T0, T0 + 1000, T0 + 3000),
-    'track-b': walk([4.4, 0.4], [3, 2.5], T0, T0 + 1400, T0 + 3400),
-  };
-  const gates: GateLine[] = [
-    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 300) },
-    { topic: 'gate.qr-scanned', message: scan('v-b', T0 + 600) },
-  ];
-  const { outputs } = runBinder(index, arrivalOrder(gates, instants(paths, T0, T0 + 9000)));
+  const { outputs } = runBinder(index, twoAtOnce());
   assertValid(outputs);
   const bound = of(outputs, 'visit.track-bound');
   assert.deepEqual(bound.map((m) => [m.visitId, m.trackId]), [
@@ -379,16 +371,8 @@ test('a reviewer says the first of two people through the gate together is the o
 });
 
 test('a reviewer confirms one of two doubtful bindings: only that track loses its doubt; decisions about what the binder does not hold change nothing', () => {
-  const paths = {
-    'track-a': walk([3.8, 0.4], [2, 2.5], T0, T0 + 1000, T0 + 3000),
-    'track-b': walk([4.4, 0.4], [3, 2.5], T0, T0 + 1400, T0 + 3400),
-  };
-  const gates: GateLine[] = [
-    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 300) },
-    { topic: 'gate.qr-scanned', message: scan('v-b', T0 + 600) },
-  ];
   const binder = new VisitBinder(index);
-  const { outputs } = feedUntil(binder, arrivalOrder(gates, instants(paths, T0, T0 + 9000)), Infinity);
+  const { outputs } = feedUntil(binder, twoAtOnce(), Infinity);
   const items = of(outputs, 'review.item-opened');
   const itemB = items.find((r) => r.trackId === 'track-b')!;
   const confirmed = binder.onReviewResolved(resolved(itemB.reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-b' }));

@@ -1,6 +1,6 @@
 import test, { type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { GateLine, ReviewItemOpened, topics, VisitEnded, VisitTrackBound } from '../../libs/contracts/index.ts';
+import type { ReviewItemOpened, topics, VisitEnded, VisitTrackBound } from '../../libs/contracts/index.ts';
 import type { MemoryBus } from '../../libs/bus/index.ts';
 import { waitFor } from '../../libs/bus/bus.harness.ts';
 import { ManualClock } from '../../libs/clock/clock.ts';
@@ -11,7 +11,7 @@ import { collect } from '../../libs/recording/index.ts';
 import { truthPeopleFrom } from '../../libs/replay/people-truth.source.ts';
 import { collectingBus, fixtureStoreIndex, type Collected } from '../../libs/testing/service.fixtures.ts';
 import { simulatedSkeletons } from '../../libs/visits/simulated-skeletons.sim.ts';
-import { T0, instants, resolved, scan, walk } from '../../libs/visits/binder.fixtures.ts';
+import { resolved, twoAtOnce } from '../../libs/visits/binder.fixtures.ts';
 import { createGateService } from './gate.service.ts';
 
 const index = fixtureStoreIndex();
@@ -170,13 +170,7 @@ test('a reviewer\'s decision on a doubtful binding comes in on the bus: the gate
   const service = createGateService({ index, bus, clock: new ManualClock(0) });
   await service.start();
   t.after(() => service.stop());
-  // Two people through the gate within a second on two scans.
-  const paths = { 'track-a': walk([3.8, 0.4], [2, 2.5], T0, T0 + 1000, T0 + 3000), 'track-b': walk([4.4, 0.4], [3, 2.5], T0, T0 + 1400, T0 + 3400) };
-  const gates: GateLine[] = [
-    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 300) },
-    { topic: 'gate.qr-scanned', message: scan('v-b', T0 + 600) },
-  ];
-  await publishPaced(bus, arrivalOrder(gates, instants(paths, T0, T0 + 9000)), () => service.stats().messages);
+  await publishPaced(bus, twoAtOnce(), () => service.stats().messages);
   await waitFor(() => out.filter((o) => o.topic === 'review.item-opened').length === 2, 'both binding reviews out');
   const item = out.map((o) => o.message).find((m): m is ReviewItemOpened => 'reviewId' in m && m.trackId === 'track-a')!;
 
