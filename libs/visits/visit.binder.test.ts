@@ -430,3 +430,21 @@ test('a reviewer says a doubtful relink is the other lost person: it continues t
   assert.equal(binder.onReviewResolved(resolved(lost.reviewId, { outcome: 'bound', visitId: 'v-a', trackId: 'track-b' }, T0 + 201_000)).verdict, 'refused');
   assert.equal(binder.visitOfTrack('track-x'), 'v-a');
 });
+
+test('a decision read back before the instants that open its item (a restarted gate) waits for the item and is applied once', () => {
+  // What the first gate opened and a reviewer decided.
+  const first = new VisitBinder(index);
+  const item = of(feedUntil(first, twoAtOnce(), Infinity).outputs, 'review.item-opened').find((r) => r.trackId === 'track-a')!;
+  const decision = resolved(item.reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-a' });
+  // The next owner reads the decision first, then the rest.
+  const restarted = new VisitBinder(index);
+  assert.deepEqual([restarted.onReviewResolved(decision).verdict, restarted.visits()], ['unknown', []]);
+  const outputs = feedUntil(restarted, twoAtOnce(), Infinity).outputs;
+  assertValid(outputs);
+  assert.deepEqual(of(outputs, 'visit.track-bound').filter((m) => m.reason === 'reviewed').map((m) => [m.trackId, m.visitId, m.doubt]), [
+    ['track-a', 'v-b', undefined],
+    ['track-b', 'v-a', undefined],
+  ]);
+  assert.deepEqual(['track-a', 'track-b'].map((t) => restarted.visitOfTrack(t)), ['v-b', 'v-a']);
+  assert.equal(restarted.onReviewResolved(decision).verdict, 'unchanged');
+});

@@ -107,6 +107,8 @@ export const ENDED_VISIT_KEEP_MS = 15 * 60_000;
  * sweep looks at every track kept, and keeping one a moment longer changes no decision.
  */
 export const FORGET_SWEEP_MS = 1_000;
+/** Decisions on binding items not opened yet kept at most, for a restart that reads them back early. */
+export const EARLY_DECISIONS_MAX = 256;
 
 export type BinderOutput =
   | { topic: 'visit.started'; message: VisitStarted }
@@ -277,6 +279,12 @@ export class VisitBinder {
   /** Visits a review decision changed: their end is looked at again on the next instant. */
   private readonly recheck = new Set<Visit>();
   private readonly verdicts: Record<ReviewVerdict, number> = { applied: 0, unchanged: 0, unknown: 0, refused: 0, ignored: 0 };
+  /**
+   * `bound` decisions on binding items not opened (yet), by review id: a restarted binder may read a
+   * decision back before the instants that open its item again. Tried once the item opens; let go
+   * once older than anything still undecided, and never more than EARLY_DECISIONS_MAX.
+   */
+  private readonly early = new Map<string, ReviewItemResolved>();
   /** The newest instant seen (people-stream time). */
   private now = -Infinity;
   private instants = 0;
@@ -345,7 +353,14 @@ export class VisitBinder {
     const { decision } = message;
     const review = this.bindingReviews.get(message.reviewId);
     if (decision.outcome !== 'bound') return nothing('ignored', review ? `decided ${decision.outcome}: the binding keeps its doubt` : `decided ${decision.outcome}: not a binding item`);
-    if (!review) return nothing('unknown', 'no binding item of that id is held by this gate (another store, or one forgotten with its track)');
+    if (!review) {
+      if (/^review-(binding|lost)-/.test(message.reviewId) && message.ts >= this.forgetBefore()) {
+        this.early.delete(message.reviewId);
+        this.early.set(message.reviewId, message);
+        if (this.early.size > EARLY_DECISIONS_MAX) this.early.delete(this.early.keys().next().value!);
+      }
+      return nothing('unknown', 'no binding item of that id is held by this gate (not opened yet: kept for a while; another store; or forgotten with its track)');
+    }
     if (review.decided.has(message.eventId)) return nothing('unchanged', `decision ${message.eventId} was taken already`);
     const track = this.tracks.get(review.trackId);
     if (!track || track.decision !== 'bound') return nothing('unknown', `its track ${review.trackId} is no longer held`);
@@ -618,6 +633,12 @@ export class VisitBinder {
     out.push(...this.decideRelinks(ready));
     out.push(...this.decideDepartures(ready));
     out.push(...this.endNoShows());
+    for (const [reviewId, decision] of this.early) {
+      if (this.bindingReviews.has(reviewId)) {
+        this.early.delete(reviewId);
+        out.push(...this.onReviewResolved(decision).outputs);
+      } else if (decision.ts < this.forgetBefore()) this.early.delete(reviewId);
+    }
     this.forgetOld();
     return out;
   }
