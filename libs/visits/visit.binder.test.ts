@@ -448,3 +448,14 @@ test('a decision read back before the instants that open its item (a restarted g
   assert.deepEqual(['track-a', 'track-b'].map((t) => restarted.visitOfTrack(t)), ['v-b', 'v-a']);
   assert.equal(restarted.onReviewResolved(decision).verdict, 'unchanged');
 });
+
+test('a doubt confirmed after its visit ended is lifted in the read model only: nothing is published for a visit that has gone', () => {
+  const binder = new VisitBinder(index);
+  const outputs = [...feedUntil(binder, swappedPair(), Infinity).outputs, ...binder.finish()];
+  assert.equal(of(outputs, 'visit.ended').length, 2);
+  const item = of(outputs, 'review.item-opened').find((r) => r.trackId === 'track-b')!;
+  const result = binder.onReviewResolved(resolved(item.reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-b' }, T0 + 50_000));
+  assert.deepEqual([result.verdict, result.outputs], ['applied', []]);
+  const track = binder.visits().find((v) => v.visitId === 'v-b')!.tracks.find((t) => t.trackId === 'track-b')!;
+  assert.deepEqual([track.reason, track.doubt, track.status], ['reviewed', undefined, 'exited']);
+});

@@ -380,7 +380,10 @@ export class VisitBinder {
       if (!track.doubt) return nothing('unchanged', `${track.trackId} is on ${current.visitId} already, without doubt`);
       track.doubt = undefined;
       current.flags.push(`reviewed: ${why}`);
-      return { outputs: this.rebound(line, message), verdict: 'applied', detail: why };
+      const outputs = this.rebound(line, message);
+      // An ended visit's tracks pick nothing more, and a binding message for it could bring back a visit its consumers have let go.
+      if (current.ended) return { outputs: [], verdict: 'applied', detail: `${why}; the visit has ended, so only its record changes` };
+      return { outputs, verdict: 'applied', detail: why };
     }
     if (review.why === 'lost') return nothing('refused', `${track.trackId} was lost for good on ${current.visitId}; a lost track is only confirmed, never moved`);
     const ended = [current, target].find((v) => v.ended);
