@@ -37,8 +37,12 @@ export const VisitTrackBound = z
     visitId: Id,
     trackId: Id.describe('The tracker track that is now one of this visit\'s people.'),
     member: z.number().int().nonnegative().describe('Which member of the party: 0 is the payer, then companions in the order they came in.'),
-    reason: z.enum(['entry', 'relinked']).describe('entry: the track came in through the gate for this visit; relinked: a new track continues one that was lost inside the store.'),
-    replaces: Id.optional().describe('For a relink: the lost track this one continues.'),
+    reason: z
+      .enum(['entry', 'relinked', 'reviewed'])
+      .describe(
+        'entry: the track came in through the gate for this visit; relinked: a new track continues one that was lost inside the store; reviewed: a reviewer decided a doubtful binding (a `bound` decision), and this message replaces the track\'s earlier binding.',
+      ),
+    replaces: Id.optional().describe('For a relink: the lost track this one continues (its doubt, if any, carries over). Absent on a reviewed binding, which stands on its own.'),
     doubt: z.string().optional().describe('Why the binding may be wrong (two people at the gate at once, a long gap before a relink); the operator sees it.'),
   })
   .describe('A track belongs to a visit from now on.');
@@ -112,6 +116,7 @@ export const ReviewItemOpened = z
     shelfEventId: z.string().min(1).optional(),
     visitIds: z.array(Id).describe('Visits whose receipts wait for this item (a pending line each).'),
     change: z.enum(['pick', 'put']).optional(),
+    trackId: Id.optional().describe('Kind binding: the track whose binding is in doubt; a `bound` decision names it.'),
     evidence: ReviewEvidence.optional(),
     contest: z
       .strictObject({
@@ -123,7 +128,7 @@ export const ReviewItemOpened = z
       .optional()
       .describe('Kind contest: whose receipt line it is. visitIds stays empty, since no receipt waits for a contest.'),
   })
-  .describe('Something a person must decide: who took an item, a put of something nobody held, a doubtful gate binding, a receipt line the shopper contests (kind contest, reviewId contest/<receipt>/<line>, decided approved or rejected).');
+  .describe('Something a person must decide: who took an item, a put of something nobody held, a doubtful gate binding (kind binding, decided bound), a receipt line the shopper contests (kind contest, reviewId contest/<receipt>/<line>, decided approved or rejected).');
 
 export const ReviewItemResolved = z
   .strictObject({
@@ -138,6 +143,13 @@ export const ReviewItemResolved = z
         sharedWith: z.array(SharedLines).optional().describe('Two shoppers at once: the other visits and what each of them moved.'),
       }),
       z.strictObject({ outcome: z.literal('dismissed'), note: z.string() }),
+      z
+        .strictObject({
+          outcome: z.literal('bound'),
+          visitId: Id.describe('The visit the person on the track belongs to.'),
+          trackId: Id.describe('The track the item is about (or one that continues it).'),
+        })
+        .describe('A binding item decided: the person on this track belongs to this visit. The gate rebinds the track if needed and lifts the doubt; no cart line changes.'),
       z.strictObject({ outcome: z.literal('approved'), note: z.string() }).describe('A contest upheld: the contested line is refunded.'),
       z.strictObject({ outcome: z.literal('rejected'), note: z.string() }).describe('A contest turned down: the line stays charged.'),
     ]),

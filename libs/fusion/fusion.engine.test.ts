@@ -335,6 +335,28 @@ test('a pick by a person whose binding to their visit the gate doubted goes to r
 });
 
 
+test('once a reviewer decides a doubtful binding, picks by the track and by the track that continues it are decided as usual, for the decided visit', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-c': { trackId: 't-c' } });
+  const doubt = 'two people crossed the entry within 1 s';
+  const bound = (visitId: string, trackId: string, reason: 'entry' | 'relinked' | 'reviewed', extra: { doubt?: string; replaces?: string; ts?: number } = {}) =>
+    engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: `${visitId}-track-${trackId}-${reason}`, storeId: 'kiosk', ts: extra.ts ?? T0, visitId, trackId, member: 0, reason, ...extra });
+  engine.onVisitStarted({ schemaVersion: SCHEMA_VERSION, eventId: 'started-v-b', storeId: 'kiosk', ts: T0, visitId: 'v-b', kind: 'shopper', partySize: 1 });
+  bound('v-b', 't-b', 'entry', { doubt });
+  engine.onReviewOpened({
+    schemaVersion: SCHEMA_VERSION, eventId: 'review-binding-v-b-t-b', storeId: 'kiosk', ts: T0, reviewId: 'review-binding-v-b-t-b',
+    kind: 'binding', reason: doubt, visitIds: ['v-b', 'v-c'], trackId: 't-b',
+  });
+  // Lost and relinked before anyone decided: the new track carries the doubt on.
+  bound('v-b', 't-b2', 'relinked', { replaces: 't-b', ts: T0 + 4_000 });
+  // The gate's answer to "t-b is v-c's person" (visit.binder.ts rebound): the track and the one continuing it, then the other of the pair, reviewed, with no doubt and no `replaces`.
+  bound('v-c', 't-b', 'reviewed', { ts: T0 + 4_500 });
+  bound('v-c', 't-b2', 'reviewed', { ts: T0 + 4_500 });
+  bound('v-b', 't-c', 'reviewed', { ts: T0 + 4_500 });
+  const out = run(engine, shelfEvent('pick', undefined, 5_000), instants({ 't-b2': reach(5_300, 6_200), 't-a': () => away(0.8), 't-c': () => away(0.9) }, 3_100, 8_000));
+  assert.deepEqual(reviews(out), [], 'no review: the binding is decided');
+  assert.deepEqual(attributions(out).map((a) => [a.visitId, a.trackId, a.source]), [['v-c', 't-b2', 'fusion']]);
+});
+
 test('a put-back on the wrong lane goes to the product the shopper holds, though the shelf lists the lane\'s own first', () => {
   const engine = engineWith({ 'v-a': { trackId: 't-a' } });
   holds(engine, 'v-a', LOOKALIKE);

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { SCHEMA_VERSION, topics, type GateLine, type GateOpened, type GateQrScanned, type PeopleTracked, type Vec3 } from '../contracts/index.ts';
+import type { GateLine, GateOpened, GateQrScanned } from '../contracts/index.ts';
 import { collect } from '../recording/index.ts';
 import { truthPeopleFrom } from '../replay/people-truth.source.ts';
 import { loadScenario } from '../sim/scenario.load.ts';
@@ -8,70 +8,11 @@ import { simulate } from '../sim/store.sim.ts';
 import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
 import { arrivalOrder, runBinder, scoreBindings, truthPeopleRoles } from './bindings.eval.ts';
 import { simulatedSkeletons } from './simulated-skeletons.sim.ts';
+import { AT_ENTRY, AT_EXIT, T0, assertValid, instants, of, opened, resolved, scan, then, twoAtOnce, walk, type Path } from './binder.fixtures.ts';
 import { CROSSING_DECIDE_MS, ENDED_VISIT_KEEP_MS, LOST_TIMEOUT_MS, RELINK_WINDOW_MS, VisitBinder, type BinderOutput } from './visit.binder.ts';
+import type { BinderInput } from './bindings.eval.ts';
 
 const index = fixtureStoreIndex();
-const T0 = 1_780_000_000_000;
-const STEP_MS = 100;
-// Kiosk places: the entry zone is x 3.6..4.6, y 0..0.8; the exit x 4.8..5.8, y 0..0.8; the staff door x 5.2..6, y 4.2..5.
-const AT_ENTRY: [number, number] = [4.1, 0.4];
-const AT_EXIT: [number, number] = [5.3, 0.4];
-
-const body = (x: number, y: number): Vec3[] => Array.from({ length: 17 }, (_, k) => [x, y, 1.7 - k * 0.1] as Vec3);
-
-/** Where each track is at each instant: a function of store time, or null when it is not seen. */
-type Path = (ts: number) => [number, number] | null;
-
-/** A path that stands at `from` until t0, walks straight to `to` by t1, stands there until `until`, then is gone. */
-function walk(from: [number, number], to: [number, number], appearMs: number, t0: number, t1: number, untilMs = Infinity): Path {
-  return (ts) => {
-    if (ts < appearMs || ts > untilMs) return null;
-    const f = Math.max(0, Math.min(1, (ts - t0) / (t1 - t0)));
-    return [from[0] + (to[0] - from[0]) * f, from[1] + (to[1] - from[1]) * f];
-  };
-}
-
-function instants(paths: Record<string, Path>, fromMs: number, toMs: number): PeopleTracked[] {
-  const out: PeopleTracked[] = [];
-  for (let ts = fromMs; ts <= toMs; ts += STEP_MS) {
-    const people = Object.entries(paths).flatMap(([trackId, path]) => {
-      const p = path(ts);
-      return p ? [{ trackId, keypoints: body(p[0], p[1]), cameras: [] }] : [];
-    });
-    out.push({ schemaVersion: SCHEMA_VERSION, eventId: `i-${ts}`, storeId: 'kiosk', ts, people });
-  }
-  return out;
-}
-
-const scan = (visitId: string, ts: number, partySize = 1): GateQrScanned => ({
-  schemaVersion: SCHEMA_VERSION,
-  eventId: `scan-${visitId}`,
-  storeId: 'kiosk',
-  ts,
-  gateId: 'gate-entry',
-  visitId,
-  accountId: `acct-${visitId}`,
-  partySize,
-});
-
-const opened = (kind: 'entry' | 'exit' | 'staff', ts: number, visitId?: string): GateOpened => ({
-  schemaVersion: SCHEMA_VERSION,
-  eventId: `opened-${kind}-${ts}`,
-  storeId: 'kiosk',
-  ts,
-  gateId: kind === 'entry' ? 'gate-entry' : kind === 'exit' ? 'gate-exit' : 'gate-staff',
-  kind,
-  ...(visitId ? { visitId } : {}),
-});
-
-type MessageOn<T extends BinderOutput['topic']> = Extract<BinderOutput, { topic: T }>['message'];
-const of = <T extends BinderOutput['topic']>(outputs: BinderOutput[], topic: T): Array<MessageOn<T>> =>
-  outputs.filter((o) => o.topic === topic).map((o) => o.message as MessageOn<T>);
-
-/** Every message the binder says must pass its topic's schema. */
-function assertValid(outputs: BinderOutput[]) {
-  for (const { topic, message } of outputs) topics[topic].schema.parse(message);
-}
 
 test('a scan then a crossing: the visit starts at the scan and the track is bound once the crossing is old enough to be sure no other scan is coming', () => {
   const binder = new VisitBinder(index);
@@ -210,15 +151,7 @@ test('two people at the gate when one scans: the binder waits for who passes; th
 });
 
 test('two people through the gate within a second on two scans: both bound in the order they passed, each with a doubt and a binding review', () => {
-  const paths = {
-    'track-a': walk([3.8, 0.4], [2, 2.5], T0, T0 + 1000, T0 + 3000),
-    'track-b': walk([4.4, 0.4], [3, 2.5], T0, T0 + 1400, T0 + 3400),
-  };
-  const gates: GateLine[] = [
-    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 300) },
-    { topic: 'gate.qr-scanned', message: scan('v-b', T0 + 600) },
-  ];
-  const { outputs } = runBinder(index, arrivalOrder(gates, instants(paths, T0, T0 + 9000)));
+  const { outputs } = runBinder(index, twoAtOnce());
   assertValid(outputs);
   const bound = of(outputs, 'visit.track-bound');
   assert.deepEqual(bound.map((m) => [m.visitId, m.trackId]), [
@@ -360,4 +293,169 @@ test('a long day: what the binder holds follows the people in the store, not how
   assert.equal(binder.visitOfTrack(`s${SHOPPERS - 1}-b`), `v-${SHOPPERS - 1}`);
   assert.equal(binder.visitOfTrack('s0-a'), undefined);
   assert.ok(binder.visits().every((v) => v.state === 'ended' && v.exitMs! >= binder.watermark - ENDED_VISIT_KEEP_MS));
+});
+
+/** Feeds a binder the inputs that arrive before `untilMs` (arrival time: gate messages when they happen, instants a tracker lag later) and returns them with the rest. */
+function feedUntil(binder: VisitBinder, inputs: BinderInput[], untilMs: number): { outputs: BinderOutput[]; rest: BinderInput[] } {
+  const arrival = (input: BinderInput) => (input.kind === 'gate' ? input.line.message.ts : input.instant.ts);
+  const split = inputs.findIndex((input) => arrival(input) >= untilMs);
+  const now = split < 0 ? inputs : inputs.slice(0, split);
+  const outputs = now.flatMap((input) => (input.kind === 'gate' ? binder.onGate(input.line.message) : binder.onPeople(input.instant)));
+  return { outputs, rest: split < 0 ? [] : inputs.slice(split) };
+}
+
+/** Two people through the gate within a second on two scans; the first breaks into a new track inside, then leaves at 24 s, the second at 29 s. */
+function swappedPair() {
+  const paths = {
+    'track-a': walk([3.8, 0.4], [2, 2.5], T0, T0 + 1000, T0 + 3000, T0 + 8000),
+    'track-a2': walk([2.05, 2.5], AT_EXIT, T0 + 8500, T0 + 20_000, T0 + 23_000, T0 + 24_000),
+    'track-b': then(walk([4.4, 0.4], [3, 2.5], T0, T0 + 1400, T0 + 3400), T0 + 26_000, walk([3, 2.5], AT_EXIT, T0, T0 + 26_000, T0 + 28_000, T0 + 29_000)),
+  };
+  const gates: GateLine[] = [
+    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 300) },
+    { topic: 'gate.qr-scanned', message: scan('v-b', T0 + 600) },
+    { topic: 'gate.opened', message: opened('exit', T0 + 24_000) },
+    { topic: 'gate.opened', message: opened('exit', T0 + 29_000) },
+  ];
+  return arrivalOrder(gates, instants(paths, T0, T0 + 40_000));
+}
+
+test('a reviewer says the first of two people through the gate together is the other visit\'s: the pair trade places, the track continuing it moves too, nobody is in doubt, and each visit ends with its own person', () => {
+  const binder = new VisitBinder(index);
+  const { outputs: before, rest } = feedUntil(binder, swappedPair(), T0 + 15_000);
+  assert.deepEqual(of(before, 'visit.track-bound').map((m) => [m.trackId, m.visitId, m.reason, m.doubt !== undefined]), [
+    ['track-a', 'v-a', 'entry', true],
+    ['track-b', 'v-b', 'entry', true],
+    ['track-a2', 'v-a', 'relinked', false],
+  ]);
+  const items = of(before, 'review.item-opened');
+  assert.deepEqual(items.map((r) => [r.kind, r.trackId]), [['binding', 'track-a'], ['binding', 'track-b']]);
+
+  // The decision may name the track the item is about or one continuing it.
+  const decision = resolved(items[0].reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-a2' });
+  const result = binder.onReviewResolved(decision);
+  assert.equal(result.verdict, 'applied', result.detail);
+  assertValid(result.outputs);
+  assert.deepEqual(of(result.outputs, 'visit.track-bound').map((m) => [m.trackId, m.visitId, m.member, m.reason, m.doubt, m.replaces]), [
+    ['track-a', 'v-b', 0, 'reviewed', undefined, undefined],
+    ['track-a2', 'v-b', 0, 'reviewed', undefined, undefined],
+    // Two people, two visits: once one is decided, so is the other.
+    ['track-b', 'v-a', 0, 'reviewed', undefined, undefined],
+  ]);
+  assert.ok(of(result.outputs, 'visit.track-bound').every((m) => m.ts === decision.ts && m.eventId.includes('-reviewed-')));
+  assert.deepEqual(['track-a', 'track-a2', 'track-b'].map((t) => binder.visitOfTrack(t)), ['v-b', 'v-b', 'v-a']);
+
+  // The same decision again, or another saying the same, changes nothing.
+  assert.deepEqual([binder.onReviewResolved(decision).verdict, binder.onReviewResolved(decision).outputs], ['unchanged', []]);
+  const again = binder.onReviewResolved(resolved(items[0].reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-a' }, T0 + 21_000));
+  assert.deepEqual([again.verdict, again.outputs], ['unchanged', []]);
+  // The other item, decided the same way afterwards: already so.
+  assert.equal(binder.onReviewResolved(resolved(items[1].reviewId, { outcome: 'bound', visitId: 'v-a', trackId: 'track-b' })).verdict, 'unchanged');
+
+  const after = [...feedUntil(binder, rest, Infinity).outputs, ...binder.finish()];
+  assert.deepEqual(of(after, 'visit.ended').map((m) => [m.visitId, m.exitMs, m.confirmedByGate]), [
+    ['v-b', T0 + 24_000, true],
+    ['v-a', T0 + 29_000, true],
+  ]);
+  const views = new Map(binder.visits().map((v) => [v.visitId, v]));
+  assert.deepEqual(views.get('v-a')!.tracks.map((t) => [t.trackId, t.reason, t.doubt, t.status]), [['track-b', 'reviewed', undefined, 'exited']]);
+  assert.deepEqual(views.get('v-b')!.tracks.map((t) => [t.trackId, t.reason, t.doubt, t.status]), [
+    ['track-a', 'reviewed', undefined, 'replaced'],
+    ['track-a2', 'reviewed', undefined, 'exited'],
+  ]);
+  // An ended visit's people stay as they left.
+  const late = binder.onReviewResolved(resolved(items[1].reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-b' }, T0 + 41_000));
+  assert.deepEqual([late.verdict, late.outputs], ['refused', []]);
+  assert.match(late.detail, /has ended/);
+  assert.deepEqual(binder.reviewVerdicts(), { applied: 1, unchanged: 4, unknown: 0, refused: 1, ignored: 0 });
+});
+
+test('a reviewer confirms one of two doubtful bindings: only that track loses its doubt; decisions about what the binder does not hold change nothing', () => {
+  const binder = new VisitBinder(index);
+  const { outputs } = feedUntil(binder, twoAtOnce(), Infinity);
+  const items = of(outputs, 'review.item-opened');
+  const itemB = items.find((r) => r.trackId === 'track-b')!;
+  const confirmed = binder.onReviewResolved(resolved(itemB.reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-b' }));
+  assert.equal(confirmed.verdict, 'applied');
+  assert.deepEqual(of(confirmed.outputs, 'visit.track-bound').map((m) => [m.trackId, m.visitId, m.reason, m.doubt]), [['track-b', 'v-b', 'reviewed', undefined]]);
+  const doubts = binder.visits().flatMap((v) => v.tracks.map((t) => [t.trackId, t.doubt !== undefined]));
+  assert.deepEqual(doubts.sort(), [['track-a', true], ['track-b', false]]);
+
+  const before = JSON.stringify(binder.visits());
+  const nothing: Array<[ReturnType<typeof resolved>, string]> = [
+    [resolved('review-binding-v-x-track-x', { outcome: 'bound', visitId: 'v-a', trackId: 'track-x' }), 'unknown'],
+    [resolved(itemB.reviewId, { outcome: 'bound', visitId: 'v-nobody', trackId: 'track-b' }, T0 + 30_000), 'unknown'],
+    [resolved(itemB.reviewId, { outcome: 'bound', visitId: 'v-a', trackId: 'track-a' }, T0 + 31_000), 'refused'],
+    [resolved(items.find((r) => r.trackId === 'track-a')!.reviewId, { outcome: 'dismissed', note: 'cannot tell' }), 'ignored'],
+    [resolved('review-attribution-s-1', { outcome: 'attributed', visitId: 'v-a', kind: 'pick', lines: [{ productId: 'p-1', quantity: 1 }] }), 'ignored'],
+  ];
+  for (const [decision, verdict] of nothing) {
+    const result = binder.onReviewResolved(decision);
+    assert.deepEqual([result.verdict, result.outputs], [verdict, []], result.detail);
+  }
+  assert.equal(JSON.stringify(binder.visits()), before);
+});
+
+test('a reviewer says a doubtful relink is the other lost person: it continues that one, and the track it had continued is lost again and holds its visit', () => {
+  const paths = {
+    'track-a': walk(AT_ENTRY, [2, 2.5], T0, T0 + 1200, T0 + 3000, T0 + 12_000),
+    'track-b': walk(AT_ENTRY, [2.4, 2.5], T0 + 3000, T0 + 4200, T0 + 6000, T0 + 12_000),
+    'track-x': walk([2.2, 2.5], [2.2, 2.5], T0 + 12_300, T0, T0 + 1, T0 + 12_000 + LOST_TIMEOUT_MS + 5_000),
+  };
+  const gates: GateLine[] = [
+    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) },
+    { topic: 'gate.qr-scanned', message: scan('v-b', T0 + 3500) },
+  ];
+  const binder = new VisitBinder(index);
+  const { outputs, rest } = feedUntil(binder, arrivalOrder(gates, instants(paths, T0, T0 + 12_000 + LOST_TIMEOUT_MS + 1_000)), T0 + 16_000);
+  const x = of(outputs, 'visit.track-bound').find((m) => m.trackId === 'track-x')!;
+  assert.deepEqual([x.visitId, x.replaces], ['v-b', 'track-b']);
+  const item = of(outputs, 'review.item-opened').find((r) => r.trackId === 'track-x')!;
+  const result = binder.onReviewResolved(resolved(item.reviewId, { outcome: 'bound', visitId: 'v-a', trackId: 'track-x' }));
+  assert.equal(result.verdict, 'applied', result.detail);
+  assert.deepEqual(of(result.outputs, 'visit.track-bound').map((m) => [m.trackId, m.visitId, m.member, m.doubt]), [['track-x', 'v-a', 0, undefined]]);
+  const views = new Map(binder.visits().map((v) => [v.visitId, v]));
+  assert.deepEqual(views.get('v-b')!.tracks.map((t) => [t.trackId, t.status]), [['track-b', 'lost']]);
+  assert.deepEqual(views.get('v-a')!.tracks.map((t) => [t.trackId, t.replaces, t.status]), [
+    ['track-a', undefined, 'replaced'],
+    ['track-x', 'track-a', 'present'],
+  ]);
+  // Nobody continues track-b: v-b ends when it has been lost for the timeout, with the operator told; v-a stays open with track-x.
+  const later = feedUntil(binder, rest, Infinity).outputs;
+  assert.deepEqual(of(later, 'visit.ended').map((m) => [m.visitId, m.exitMs, m.confirmedByGate]), [['v-b', T0 + 12_000, false]]);
+  const lost = of(later, 'review.item-opened').find((r) => r.trackId === 'track-b')!;
+  assert.match(lost.reason, /lost inside/);
+  // A lost track is confirmed on its visit, never moved.
+  assert.equal(binder.onReviewResolved(resolved(lost.reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-b' }, T0 + 200_000)).verdict, 'unchanged');
+  assert.equal(binder.onReviewResolved(resolved(lost.reviewId, { outcome: 'bound', visitId: 'v-a', trackId: 'track-b' }, T0 + 201_000)).verdict, 'refused');
+  assert.equal(binder.visitOfTrack('track-x'), 'v-a');
+});
+
+test('a decision read back before the instants that open its item (a restarted gate) waits for the item and is applied once', () => {
+  // What the first gate opened and a reviewer decided.
+  const first = new VisitBinder(index);
+  const item = of(feedUntil(first, twoAtOnce(), Infinity).outputs, 'review.item-opened').find((r) => r.trackId === 'track-a')!;
+  const decision = resolved(item.reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-a' });
+  // The next owner reads the decision first, then the rest.
+  const restarted = new VisitBinder(index);
+  assert.deepEqual([restarted.onReviewResolved(decision).verdict, restarted.visits()], ['unknown', []]);
+  const outputs = feedUntil(restarted, twoAtOnce(), Infinity).outputs;
+  assertValid(outputs);
+  assert.deepEqual(of(outputs, 'visit.track-bound').filter((m) => m.reason === 'reviewed').map((m) => [m.trackId, m.visitId, m.doubt]), [
+    ['track-a', 'v-b', undefined],
+    ['track-b', 'v-a', undefined],
+  ]);
+  assert.deepEqual(['track-a', 'track-b'].map((t) => restarted.visitOfTrack(t)), ['v-b', 'v-a']);
+  assert.equal(restarted.onReviewResolved(decision).verdict, 'unchanged');
+});
+
+test('a doubt confirmed after its visit ended is lifted in the read model only: nothing is published for a visit that has gone', () => {
+  const binder = new VisitBinder(index);
+  const outputs = [...feedUntil(binder, swappedPair(), Infinity).outputs, ...binder.finish()];
+  assert.equal(of(outputs, 'visit.ended').length, 2);
+  const item = of(outputs, 'review.item-opened').find((r) => r.trackId === 'track-b')!;
+  const result = binder.onReviewResolved(resolved(item.reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-b' }, T0 + 50_000));
+  assert.deepEqual([result.verdict, result.outputs], ['applied', []]);
+  const track = binder.visits().find((v) => v.visitId === 'v-b')!.tracks.find((t) => t.trackId === 'track-b')!;
+  assert.deepEqual([track.reason, track.doubt, track.status], ['reviewed', undefined, 'exited']);
 });

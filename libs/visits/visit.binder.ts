@@ -5,6 +5,7 @@ import {
   type GateQrScanned,
   type PeopleTracked,
   type ReviewItemOpened,
+  type ReviewItemResolved,
   type StoreIndex,
   type TrackedPerson,
   type VisitEnded,
@@ -42,6 +43,12 @@ import { distanceToPolygonEdge, insidePolygon } from '../contracts/store.frame.t
  *   staff); an exit gate opening near the departure confirms it. A lost track holds its visit open
  *   for LOST_TIMEOUT_MS: an exit opening nobody seen claimed in that time explains it (left unseen);
  *   otherwise the visit ends at the timeout with a `binding` review item.
+ * - A `bound` decision on a binding item it opened (`onReviewResolved`) is the reviewer's word:
+ *   the track (and the tracks continuing it) go to the decided visit without doubt. Moving it to
+ *   another visit takes that visit's place in the same doubt: the track the same crossing (or the
+ *   same close relink) gave that visit trades places with it; a lost track of that visit that the
+ *   relink could have continued is continued by it instead, and the one it had continued is lost
+ *   again. An ended visit is never changed (only a doubt on it lifted); no such place, no change.
  */
 
 /** A decision on a crossing waits this long after it (people-stream time), for a scan sent just before it to arrive, ms. */
@@ -100,6 +107,8 @@ export const ENDED_VISIT_KEEP_MS = 15 * 60_000;
  * sweep looks at every track kept, and keeping one a moment longer changes no decision.
  */
 export const FORGET_SWEEP_MS = 1_000;
+/** Decisions on binding items not opened yet kept at most, for a restart that reads them back early. */
+export const EARLY_DECISIONS_MAX = 256;
 
 export type BinderOutput =
   | { topic: 'visit.started'; message: VisitStarted }
@@ -107,12 +116,34 @@ export type BinderOutput =
   | { topic: 'visit.ended'; message: VisitEnded }
   | { topic: 'review.item-opened'; message: ReviewItemOpened };
 
+/** What a review decision did: applied, changed nothing (already so, a repeat), or was not taken (an item or a place the binder does not know). */
+export type ReviewVerdict = 'applied' | 'unchanged' | 'unknown' | 'refused' | 'ignored';
+
+export interface ReviewResult {
+  outputs: BinderOutput[];
+  verdict: ReviewVerdict;
+  /** Why, for the log. */
+  detail: string;
+}
+
+/** A binding review item the binder opened, and what its doubt was between. */
+interface BindingReview {
+  trackId: string;
+  why: 'crossing' | 'relink' | 'lost';
+  /** Tracks that took the other places in the same doubt: the rest of the crossing, the other newcomers of a close relink. */
+  partners: string[];
+  /** Lost tracks the relink could have continued instead. */
+  lostRivals: string[];
+  /** Decisions taken (their event ids). */
+  decided: Set<string>;
+}
+
 export type TrackStatus = 'present' | 'exited' | 'lost' | 'replaced' | 'given-up';
 
 export interface VisitTrackView {
   trackId: string;
   member: number;
-  reason: 'entry' | 'relinked';
+  reason: 'entry' | 'relinked' | 'reviewed';
   replaces?: string;
   doubt?: string;
   status: TrackStatus;
@@ -153,7 +184,11 @@ interface Track {
   decision: 'pending' | 'bound' | 'unbound';
   visitId?: string;
   member?: number;
+  /** The lost track this one continues, and the one continuing this one. */
+  replaces?: string;
   replacedBy?: string;
+  /** Its own binding's doubt (not one it carries from the track it continues), until a reviewer lifts it. */
+  doubt?: string;
   /** Once gone and decided: how it left. */
   departure?: { ts: number; how: 'exit' | 'given-up'; confirmed: boolean };
 }
@@ -169,6 +204,7 @@ interface Visit {
   members: number;
   /** When the latest member came in (-Infinity: none yet). */
   lastEntryMs: number;
+  /** Every track it has held, in the order they came to it. */
   trackIds: string[];
   bindings: Map<string, VisitTrackView>;
   flags: string[];
@@ -238,6 +274,17 @@ export class VisitBinder {
   private readonly contested = new Map<Track, string>();
   /** Visits everyone seen has left, held open for a companion the gate has opened for but who has not come in yet. */
   private readonly awaitingParty = new Set<Visit>();
+  /** Binding review items opened, by review id, while their track is kept. */
+  private readonly bindingReviews = new Map<string, BindingReview>();
+  /** Visits a review decision changed: their end is looked at again on the next instant. */
+  private readonly recheck = new Set<Visit>();
+  private readonly verdicts: Record<ReviewVerdict, number> = { applied: 0, unchanged: 0, unknown: 0, refused: 0, ignored: 0 };
+  /**
+   * `bound` decisions on binding items not opened (yet), by review id: a restarted binder may read a
+   * decision back before the instants that open its item again. Tried once the item opens; let go
+   * once older than anything still undecided, and never more than EARLY_DECISIONS_MAX.
+   */
+  private readonly early = new Map<string, ReviewItemResolved>();
   /** The newest instant seen (people-stream time). */
   private now = -Infinity;
   private instants = 0;
@@ -283,6 +330,174 @@ export class VisitBinder {
   /** The end of a stream (a replay): decides what waits for later instants with what is known now. */
   finish(): BinderOutput[] {
     return this.decide(true);
+  }
+
+  /**
+   * A reviewer's decision. Only `bound` decisions on binding items this binder opened do anything
+   * (the rule is in the header); anything else changes nothing and says why. The same decision
+   * again, or one that states what the binder already holds, changes nothing.
+   */
+  onReviewResolved(message: ReviewItemResolved): ReviewResult {
+    const result = this.reviewDecision(message);
+    this.verdicts[result.verdict]++;
+    return result;
+  }
+
+  /** How many review decisions were applied, changed nothing, or were not taken, since the binder started. */
+  reviewVerdicts(): Record<ReviewVerdict, number> {
+    return { ...this.verdicts };
+  }
+
+  private reviewDecision(message: ReviewItemResolved): ReviewResult {
+    const nothing = (verdict: ReviewVerdict, detail: string): ReviewResult => ({ outputs: [], verdict, detail: `review ${message.reviewId}: ${detail}` });
+    const { decision } = message;
+    const review = this.bindingReviews.get(message.reviewId);
+    if (decision.outcome !== 'bound') return nothing('ignored', review ? `decided ${decision.outcome}: the binding keeps its doubt` : `decided ${decision.outcome}: not a binding item`);
+    if (!review) {
+      if (/^review-(binding|lost)-/.test(message.reviewId) && message.ts >= this.forgetBefore()) {
+        this.early.delete(message.reviewId);
+        this.early.set(message.reviewId, message);
+        if (this.early.size > EARLY_DECISIONS_MAX) this.early.delete(this.early.keys().next().value!);
+      }
+      return nothing('unknown', 'no binding item of that id is held by this gate (not opened yet: kept for a while; another store; or forgotten with its track)');
+    }
+    if (review.decided.has(message.eventId)) return nothing('unchanged', `decision ${message.eventId} was taken already`);
+    const track = this.tracks.get(review.trackId);
+    if (!track || track.decision !== 'bound') return nothing('unknown', `its track ${review.trackId} is no longer held`);
+    const line = this.chain(track);
+    if (!line.some((t) => t.trackId === decision.trackId))
+      return nothing('refused', `the decision names track ${decision.trackId}, but the item is about ${track.trackId}${line.length > 1 ? ` (continued by ${line.slice(1).map((t) => t.trackId).join(', ')})` : ''}`);
+    const target = this.visitsById.get(decision.visitId);
+    if (!target) return nothing('unknown', `visit ${decision.visitId} is not known to this gate`);
+    review.decided.add(message.eventId);
+    const current = this.visitsById.get(track.visitId!)!;
+    const why = `a reviewer (${message.reviewer}) decided ${track.trackId} is ${target.visitId}'s (review ${message.reviewId})`;
+    if (target === current) {
+      if (review.why === 'lost') {
+        current.flags.push(`reviewed: ${why}`);
+        return nothing('unchanged', `${track.trackId} stays on ${current.visitId}, which ended when it was lost`);
+      }
+      if (!track.doubt) return nothing('unchanged', `${track.trackId} is on ${current.visitId} already, without doubt`);
+      track.doubt = undefined;
+      current.flags.push(`reviewed: ${why}`);
+      const outputs = this.rebound(line, message);
+      // An ended visit's tracks pick nothing more, and a binding message for it could bring back a visit its consumers have let go.
+      if (current.ended) return { outputs: [], verdict: 'applied', detail: `${why}; the visit has ended, so only its record changes` };
+      return { outputs, verdict: 'applied', detail: why };
+    }
+    if (review.why === 'lost') return nothing('refused', `${track.trackId} was lost for good on ${current.visitId}; a lost track is only confirmed, never moved`);
+    const ended = [current, target].find((v) => v.ended);
+    if (ended) return nothing('refused', `${ended.visitId} has ended: its exit and receipt stand (a doubt on ${current.visitId} may still be lifted by deciding it)`);
+    // The place on the target visit this doubt was between: a partner of the crossing or relink on it, or a lost track of it the relink could have continued.
+    const alternatives = review.partners.length + review.lostRivals.length;
+    const partner = review.partners.map((id) => this.tracks.get(id)).find((t) => t?.decision === 'bound' && t.visitId === target.visitId);
+    const rival = review.lostRivals.map((id) => this.tracks.get(id)).find((t) => t?.decision === 'bound' && t.visitId === target.visitId && !t.departure);
+    const continuing = rival?.replacedBy ? this.tracks.get(rival.replacedBy) : undefined;
+    const other = partner ?? continuing;
+    if (other) {
+      const theirs = this.chain(other);
+      this.exchange(track, other);
+      track.doubt = undefined;
+      // With no third place the doubt was between, the reviewer decided the other one too.
+      if (alternatives === 1) other.doubt = undefined;
+      current.flags.push(`reviewed: ${why}; ${other.trackId} takes its place`);
+      target.flags.push(`reviewed: ${why}; ${other.trackId} goes to ${current.visitId}`);
+      return { outputs: [...this.rebound(line, message), ...this.rebound(theirs, message)], verdict: 'applied', detail: `${why}; ${other.trackId} goes to ${current.visitId}` };
+    }
+    if (rival) {
+      const freed = this.takeOver(track, rival);
+      track.doubt = undefined;
+      current.flags.push(`reviewed: ${why}${freed ? `; ${freed.trackId} is lost again` : ''}`);
+      target.flags.push(`reviewed: ${why}, continuing ${rival.trackId}`);
+      return { outputs: this.rebound(line, message), verdict: 'applied', detail: `${why}, continuing ${rival.trackId}` };
+    }
+    return nothing('refused', `${target.visitId} has no place in this doubt (no track of the same crossing or relink is on it)`);
+  }
+
+  /** A track and the tracks continuing it, in order. */
+  private chain(track: Track): Track[] {
+    const line = [track];
+    for (let next = track.replacedBy; next !== undefined; ) {
+      const t = this.tracks.get(next);
+      if (!t) break;
+      line.push(t);
+      next = t.replacedBy;
+    }
+    return line;
+  }
+
+  /** Two tracks (with their continuations) trade visits, members and the lost tracks they continue. */
+  private exchange(a: Track, b: Track) {
+    const [lineA, lineB] = [this.chain(a), this.chain(b)];
+    const [visitA, visitB] = [this.visitsById.get(a.visitId!)!, this.visitsById.get(b.visitId!)!];
+    const [memberA, memberB, replacesA, replacesB] = [a.member!, b.member!, a.replaces, b.replaces];
+    this.moveLine(lineA, visitA, visitB, memberB);
+    this.moveLine(lineB, visitB, visitA, memberA);
+    a.replaces = replacesB;
+    b.replaces = replacesA;
+    const before = (id: string | undefined) => (id === undefined ? undefined : this.tracks.get(id));
+    if (before(replacesB)) before(replacesB)!.replacedBy = a.trackId;
+    if (before(replacesA)) before(replacesA)!.replacedBy = b.trackId;
+  }
+
+  /** A track (with its continuations) continues a lost track of another visit; the one it continued is lost again. */
+  private takeOver(track: Track, lost: Track): Track | undefined {
+    const from = this.visitsById.get(track.visitId!)!;
+    const freed = track.replaces === undefined ? undefined : this.tracks.get(track.replaces);
+    if (freed) {
+      freed.replacedBy = undefined;
+      if (!freed.departure) this.inPlay.add(freed);
+    }
+    this.moveLine(this.chain(track), from, this.visitsById.get(lost.visitId!)!, lost.member!);
+    track.replaces = lost.trackId;
+    lost.replacedBy = track.trackId;
+    this.inPlay.delete(lost);
+    return freed;
+  }
+
+  private moveLine(line: Track[], from: Visit, to: Visit, member: number) {
+    const ids = new Set(line.map((t) => t.trackId));
+    from.trackIds = from.trackIds.filter((id) => !ids.has(id));
+    for (const t of line) {
+      from.bindings.delete(t.trackId);
+      t.visitId = to.visitId;
+      t.member = member;
+      to.trackIds.push(t.trackId);
+      this.visitByTrack.set(t.trackId, to.visitId);
+    }
+    this.recheck.add(from);
+    this.recheck.add(to);
+  }
+
+  /** `visit.track-bound` again for each track of a line, as the reviewer left it; each keeps only a doubt of its own binding. */
+  private rebound(line: Track[], decision: ReviewItemResolved): BinderOutput[] {
+    const tag = createHash('sha1').update(`${decision.reviewId}\n${decision.eventId}`).digest('hex').slice(0, 12);
+    return line.map((track) => {
+      const visit = this.visitsById.get(track.visitId!)!;
+      const view: VisitTrackView = {
+        trackId: track.trackId,
+        member: track.member!,
+        reason: 'reviewed',
+        ...(track.replaces ? { replaces: track.replaces } : {}),
+        ...(track.doubt ? { doubt: track.doubt } : {}),
+        status: 'present',
+      };
+      visit.bindings.set(track.trackId, view);
+      return {
+        topic: 'visit.track-bound',
+        message: {
+          schemaVersion: SCHEMA_VERSION,
+          eventId: `${visit.visitId}-track-${track.trackId}-reviewed-${tag}`,
+          storeId: this.storeId,
+          ts: decision.ts,
+          visitId: visit.visitId,
+          trackId: track.trackId,
+          member: track.member!,
+          reason: 'reviewed',
+          ...(track.doubt ? { doubt: track.doubt } : {}),
+        },
+      };
+    });
   }
 
   visitOfTrack(trackId: string): string | undefined {
@@ -421,6 +636,12 @@ export class VisitBinder {
     out.push(...this.decideRelinks(ready));
     out.push(...this.decideDepartures(ready));
     out.push(...this.endNoShows());
+    for (const [reviewId, decision] of this.early) {
+      if (this.bindingReviews.has(reviewId)) {
+        this.early.delete(reviewId);
+        out.push(...this.onReviewResolved(decision).outputs);
+      } else if (decision.ts < this.forgetBefore()) this.early.delete(reviewId);
+    }
     this.forgetOld();
     return out;
   }
@@ -460,7 +681,10 @@ export class VisitBinder {
         const inDoubt = track.door === 'entry' ? doubt : undefined;
         out.push(this.bind(track, visit!, { reason: 'entry', ts: track.crossedAt!, member: walkIn ? visit!.members++ : member, doubt: inDoubt }));
         visit!.lastEntryMs = track.crossedAt!;
-        if (inDoubt && visit!.kind === 'shopper') out.push(this.review(visit!, 'binding', track, track.crossedAt!, inDoubt, visitIds));
+        if (inDoubt && visit!.kind === 'shopper') {
+          const partners = choices.filter((c) => c.track !== track && c.track.door === 'entry').map((c) => c.track.trackId);
+          out.push(this.review(visit!, 'binding', track, track.crossedAt!, inDoubt, visitIds, { why: 'crossing', partners, lostRivals: [] }));
+        }
       }
     }
     return out;
@@ -569,7 +793,8 @@ export class VisitBinder {
       out.push(this.bind(track, visit, { reason: 'relinked', ts: track.firstTs, member: link.lost.member!, replaces: link.lost.trackId, doubt }));
       if (doubt) {
         const rivalVisits = [...lostRivals.map((t) => t.visitId), ...newRivals.map((n) => linked.get(n)?.lost.visitId)].filter((v): v is string => v !== undefined);
-        out.push(this.review(visit, 'binding', track, track.firstTs, `relinked to ${link.lost.trackId}: ${doubt}`, [visit.visitId, ...rivalVisits]));
+        const doubtOf = { why: 'relink' as const, partners: newRivals.map((t) => t.trackId), lostRivals: lostRivals.map((t) => t.trackId) };
+        out.push(this.review(visit, 'binding', track, track.firstTs, `relinked to ${link.lost.trackId}: ${doubt}`, [visit.visitId, ...rivalVisits], doubtOf));
       }
     }
     return out;
@@ -637,10 +862,11 @@ export class VisitBinder {
       if (!opening && visit.kind !== 'anonymous') {
         const reason = `track ${track.trackId} was lost inside the store at ${at(track.lastPos)} and not seen again for ${seconds(LOST_TIMEOUT_MS)}; the visit ended without seeing them leave`;
         visit.flags.push(`lost: ${reason}`);
-        out.push(this.review(visit, 'binding', track, track.lastTs + LOST_TIMEOUT_MS, reason, [visit.visitId], 'lost'));
+        out.push(this.review(visit, 'binding', track, track.lastTs + LOST_TIMEOUT_MS, reason, [visit.visitId], { why: 'lost', partners: [], lostRivals: [] }, 'lost'));
       }
     }
-    for (const visit of [...touched, ...this.awaitingParty].sort((a, b) => a.visitId.localeCompare(b.visitId))) {
+    for (const visit of [...new Set([...touched, ...this.awaitingParty, ...this.recheck])].sort((a, b) => a.visitId.localeCompare(b.visitId))) {
+      this.recheck.delete(visit);
       const active = visit.trackIds.map((id) => this.tracks.get(id)!).filter((t) => !t.replacedBy);
       this.awaitingParty.delete(visit);
       if (visit.ended || active.some((t) => !t.departure)) continue;
@@ -720,6 +946,7 @@ export class VisitBinder {
         this.contested.delete(track);
       }
     }
+    for (const [reviewId, review] of this.bindingReviews) if (!this.tracks.has(review.trackId)) this.bindingReviews.delete(reviewId);
     // Visits end roughly in order of their exit; one that ended earlier behind a later one waits its turn.
     const keepFrom = Math.min(horizon, this.now - ENDED_VISIT_KEEP_MS);
     while (this.endedOrder.length && this.endedOrder[0].ended!.exitMs < keepFrom) {
@@ -741,6 +968,8 @@ export class VisitBinder {
     track.visitId = visit.visitId;
     this.visitByTrack.set(track.trackId, visit.visitId);
     track.member = how.member;
+    track.replaces = how.replaces;
+    track.doubt = how.doubt;
     visit.trackIds.push(track.trackId);
     const view: VisitTrackView = {
       trackId: track.trackId,
@@ -802,8 +1031,18 @@ export class VisitBinder {
   }
 
   /** A review item named after its kind, visit and track: the same doubt is one item however often it is reached. */
-  private review(visit: Visit, kind: 'binding' | 'tailgating', track: Track, ts: number, reason: string, visitIds: string[], what: string = kind): BinderOutput {
+  private review(
+    visit: Visit,
+    kind: 'binding' | 'tailgating',
+    track: Track,
+    ts: number,
+    reason: string,
+    visitIds: string[],
+    doubt?: Omit<BindingReview, 'trackId' | 'decided'>,
+    what: string = kind,
+  ): BinderOutput {
     const reviewId = `review-${what}-${visit.visitId}-${track.trackId}`.slice(0, 160);
+    if (doubt && !this.bindingReviews.has(reviewId)) this.bindingReviews.set(reviewId, { ...doubt, trackId: track.trackId, decided: new Set() });
     return {
       topic: 'review.item-opened',
       message: {
@@ -815,6 +1054,7 @@ export class VisitBinder {
         kind,
         reason,
         visitIds: [...new Set(visitIds)],
+        ...(kind === 'binding' ? { trackId: track.trackId } : {}),
       },
     };
   }

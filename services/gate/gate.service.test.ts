@@ -1,6 +1,6 @@
 import test, { type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { topics, VisitEnded, VisitTrackBound } from '../../libs/contracts/index.ts';
+import type { ReviewItemOpened, topics, VisitEnded, VisitTrackBound } from '../../libs/contracts/index.ts';
 import type { MemoryBus } from '../../libs/bus/index.ts';
 import { waitFor } from '../../libs/bus/bus.harness.ts';
 import { ManualClock } from '../../libs/clock/clock.ts';
@@ -11,6 +11,7 @@ import { collect } from '../../libs/recording/index.ts';
 import { truthPeopleFrom } from '../../libs/replay/people-truth.source.ts';
 import { collectingBus, fixtureStoreIndex, type Collected } from '../../libs/testing/service.fixtures.ts';
 import { simulatedSkeletons } from '../../libs/visits/simulated-skeletons.sim.ts';
+import { resolved, twoAtOnce } from '../../libs/visits/binder.fixtures.ts';
 import { createGateService } from './gate.service.ts';
 
 const index = fixtureStoreIndex();
@@ -162,4 +163,33 @@ test('a failed publish fails the handler: the message comes again and every visi
   assert.equal(new Set(ids).size, ids.length, 'nothing twice');
   assert.equal(out.filter((o) => o.topic === 'visit.track-bound').length, 3);
   assert.equal(out.filter((o) => o.topic === 'visit.ended').length, 1);
+});
+
+test('a reviewer\'s decision on a doubtful binding comes in on the bus: the gate publishes the tracks\' bindings again without doubt, once however often the decision comes', async (t) => {
+  const { bus, out } = await outputBus(t);
+  const service = createGateService({ index, bus, clock: new ManualClock(0) });
+  await service.start();
+  t.after(() => service.stop());
+  await publishPaced(bus, twoAtOnce(), () => service.stats().messages);
+  await waitFor(() => out.filter((o) => o.topic === 'review.item-opened').length === 2, 'both binding reviews out');
+  const item = out.map((o) => o.message).find((m): m is ReviewItemOpened => 'reviewId' in m && m.trackId === 'track-a')!;
+
+  const decision = resolved(item.reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-a' });
+  await bus.publish('review.item-resolved', decision);
+  const reviewed = () => out.filter((o) => o.topic === 'visit.track-bound' && (o.message as VisitTrackBound).reason === 'reviewed').map((o) => o.message as VisitTrackBound);
+  await waitFor(() => reviewed().length === 2, 'the pair bound again');
+  assert.deepEqual(reviewed().map((m) => [m.trackId, m.visitId, m.doubt]).sort(), [['track-a', 'v-b', undefined], ['track-b', 'v-a', undefined]]);
+  assert.equal(service.visitOfTrack('track-a'), 'v-b');
+
+  // Delivered again, and decided again under another id: nothing more.
+  await bus.publish('review.item-resolved', decision);
+  await bus.publish('review.item-resolved', { ...decision, eventId: 'decided-again', ts: decision.ts + 1 });
+  await waitFor(() => service.stats().reviewDecisions.unchanged === 1, () => JSON.stringify(service.stats()));
+  assert.equal(service.stats().redelivered, 1);
+  // A decision for an item this gate never opened changes nothing and is counted.
+  await bus.publish('review.item-resolved', resolved('review-binding-v-x-track-x', { outcome: 'bound', visitId: 'v-a', trackId: 'track-x' }));
+  await waitFor(() => service.stats().reviewDecisions.unknown === 1, 'the unknown decision counted');
+  await service.flush();
+  assert.equal(reviewed().length, 2);
+  assert.deepEqual(service.stats().reviewDecisions, { applied: 1, unchanged: 1, unknown: 1, refused: 0, ignored: 0 });
 });

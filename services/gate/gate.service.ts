@@ -1,4 +1,4 @@
-import { WalkoutError, type GateOpened, type GateQrScanned, type PeopleTracked, type StoreIndex, type topics } from '../../libs/contracts/index.ts';
+import { WalkoutError, type GateOpened, type GateQrScanned, type PeopleTracked, type ReviewItemResolved, type StoreIndex, type topics } from '../../libs/contracts/index.ts';
 import type { EntryVerifier } from '../../libs/entry/entry.verifier.ts';
 import { createOutbox, RecentIds, type Bus, type Delivery, type Release, type Subscription } from '../../libs/bus/index.ts';
 import { systemClock, type Clock } from '../../libs/clock/clock.ts';
@@ -8,6 +8,7 @@ import {
   GATE_BEFORE_SEEN_MS,
   VisitBinder,
   type BinderOutput,
+  type ReviewVerdict,
   type VisitView,
 } from '../../libs/visits/visit.binder.ts';
 
@@ -18,7 +19,11 @@ import {
  * doubtful bindings and tailgating). The rules are libs/visits/visit.binder.ts's; this wires it to
  * the bus. With an entry verifier it also checks the codes the entry gates read
  * (`gate.code-presented`, entry.check.ts): a good code becomes the verified `gate.qr-scanned` the
- * binder takes, a bad one `gate.entry-refused`, which the binder never sees.
+ * binder takes, a bad one `gate.entry-refused`, which the binder never sees. It also takes the
+ * reviewers' decisions (`review.item-resolved`): a `bound` decision on a binding item it opened
+ * moves the track to the decided visit if need be and publishes its binding again without doubt
+ * (reason `reviewed`); any other decision, or one about an item, track or visit it does not hold,
+ * changes nothing and is logged and counted (`reviewDecisions`).
  *
  * Its state is the whole store's (who is in, on which tracks), so it runs as one member of the
  * `gate` group per store: its inputs come keyed by visit, gate and store, and a member that saw only
@@ -76,6 +81,8 @@ export interface GateServiceStats {
   /** Entry code readings that let someone in, and that were refused (redeliveries counted again). */
   codesAdmitted: number;
   codesRefused: number;
+  /** Review decisions taken, by what they did (applied; unchanged: already so or a repeat; unknown, refused: not taken; ignored: not a binding decision). */
+  reviewDecisions: Record<ReviewVerdict, number>;
 }
 
 export interface GateService {
@@ -89,7 +96,7 @@ export interface GateService {
   visitOfTrack(trackId: string): string | undefined;
 }
 
-type GateTopic = 'gate.qr-scanned' | 'gate.opened' | 'tracking.people-tracked';
+type GateTopic = 'gate.qr-scanned' | 'gate.opened' | 'tracking.people-tracked' | 'review.item-resolved';
 
 export function createGateService(deps: GateServiceDependencies): GateService {
   const { index, bus } = deps;
@@ -111,7 +118,7 @@ export function createGateService(deps: GateServiceDependencies): GateService {
   let heldPeople: Array<{ ts: number; release: Release }> = [];
   let heldGate: Array<{ ts: number; release: Release }> = [];
 
-  const apply = (topic: GateTopic, message: GateQrScanned | GateOpened | PeopleTracked) => {
+  const apply = (topic: GateTopic, message: GateQrScanned | GateOpened | PeopleTracked | ReviewItemResolved) => {
     if (message.storeId !== index.store.id)
       throw new WalkoutError('MESSAGE_INVALID', `${topic} ${message.eventId} is from store ${message.storeId}; this gate service binds visits of ${index.store.id}`);
     if (!seen.add(`${topic}/${message.eventId}`)) {
@@ -122,6 +129,11 @@ export function createGateService(deps: GateServiceDependencies): GateService {
     if (topic === 'tracking.people-tracked') {
       heardPeopleAt = clock.now();
       outbox.push(...binder.onPeople(message as PeopleTracked));
+    } else if (topic === 'review.item-resolved') {
+      const result = binder.onReviewResolved(message as ReviewItemResolved);
+      if (result.verdict === 'applied') logger.info('a reviewer decided a doubtful binding', { detail: result.detail });
+      else if (result.verdict === 'unknown' || result.verdict === 'refused') logger.warn('a review decision changed no binding', { verdict: result.verdict, detail: result.detail });
+      outbox.push(...result.outputs);
     } else outbox.push(...binder.onGate(message as GateQrScanned | GateOpened));
   };
 
@@ -165,7 +177,7 @@ export function createGateService(deps: GateServiceDependencies): GateService {
     async start() {
       subscription = await bus.subscribe({
         group: GATE_GROUP,
-        topics: ['gate.qr-scanned', 'gate.opened', 'tracking.people-tracked'],
+        topics: ['gate.qr-scanned', 'gate.opened', 'tracking.people-tracked', 'review.item-resolved'],
         handle: (delivery) => handle(delivery as Delivery<typeof topics, GateTopic>),
       });
       await codeCheck?.start();
@@ -193,6 +205,7 @@ export function createGateService(deps: GateServiceDependencies): GateService {
         publishedByTopic: { ...published, ...codeCheck?.publishedByTopic() },
         codesAdmitted: codeCheck?.stats().admitted ?? 0,
         codesRefused: codeCheck?.stats().refused ?? 0,
+        reviewDecisions: binder.reviewVerdicts(),
       };
     },
     visits: () => binder.visits(),
