@@ -669,3 +669,19 @@ test('a review of two shoppers at once names both visits and says what each woul
   assert.deepEqual([...item.visitIds].sort(), ['v-a', 'v-b']);
   assert.match(item.reason, /v-a \(1\) and v-b \(1\)|v-b \(1\) and v-a \(1\)/);
 });
+
+test('two shoppers putting back at once, each holding one unit: one put each, never two units off one cart', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+  holds(engine, 'v-a', PRODUCT);
+  holds(engine, 'v-b', PRODUCT);
+  const two = shelfEvent('put', [{ productId: PRODUCT, quantity: 2, probability: 1 }]);
+  // Both hands come in just before the weight rises and leave after it.
+  const out = run(engine, two, instants({ 't-a': reach(800, 1_500), 't-b': reach(850, 1_550) }, 0, 3_000));
+  const decided = attributions(out);
+  const reviewed = reviews(out);
+  assert.equal(reviewed.length, 0);
+  assert.deepEqual(decided.map((a) => [a.visitId, a.kind, a.lines]).sort(), [
+    ['v-a', 'put', [{ productId: PRODUCT, quantity: 1 }]],
+    ['v-b', 'put', [{ productId: PRODUCT, quantity: 1 }]],
+  ]);
+});
