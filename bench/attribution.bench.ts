@@ -92,11 +92,12 @@ try {
     const score = scoreRun(run);
     scores.push({ recording: dir, ...score });
     decisions.push(...score.decisions);
-    for (const record of labelRecords(run))
+    const labelled = labelRecords(run);
+    for (const record of labelled)
       if ((record.outcome === 'attributed' || record.outcome === 'review') && record.options[0] && sharesOf(record.options[0]).every((share) => typeof share.who.visitId === 'string'))
         settledWithVisit.push({ confidence: record.confidence, right: bestIsRight(record) });
     if (values.events)
-      for (const d of diagnoseRecords(labelRecords(run)))
+      for (const d of diagnoseRecords(labelled))
         if ((!decidedRight(d) || twoAtOnce(d)) && !(d.outcome === 'not-an-item' && d.verdict === 'spurious'))
           diagnoses.push({ recording: dir, atS: (d.startMs - recording.manifest.startMs) / 1000, ...d });
   }

@@ -323,9 +323,14 @@ export function unitsOf(option: Pick<JointOption, 'quantity' | 'partner'>): numb
  */
 function carryOf(params: AttributionParams, kind: 'pick' | 'put', who: Who, productId: string, quantity: number): { factor: number; carried: boolean } {
   if (kind === 'pick' || who.staff) return { factor: 1, carried: true };
-  const share = unitsShare(who.holds?.get(productId) ?? 0, quantity);
+  const share = holdShare(who, productId, quantity);
   if (who.visitId === undefined) return { factor: params.unseenCarry, carried: share > 0 };
   return { factor: share * recency(params, who, productId) + (1 - share) * params.uncarriedPut, carried: share > 0 };
+}
+
+/** The chance that a who holds `quantity` units of a product (staff restock anything): what a put by it is weighed with. */
+export function holdShare(who: Pick<Who, 'staff' | 'holds'>, productId: string, quantity: number): number {
+  return who.staff ? 1 : unitsShare(who.holds?.get(productId) ?? 0, quantity);
 }
 
 /**

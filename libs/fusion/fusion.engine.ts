@@ -18,7 +18,7 @@ import {
   type VisitTrackBound,
 } from '../contracts/index.ts';
 import { inImage, projectPoint } from '../geometry/camera.ts';
-import { calibrate, jointOptions, sharesOf, situationOf, unitsOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type WhatContext, type Who } from './attribution.model.ts';
+import { calibrate, holdShare, jointOptions, sharesOf, situationOf, unitsOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type WhatContext, type Who } from './attribution.model.ts';
 import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, HISTORY_MS, IN_LANE_M, PROFILE_OFFSETS_MS, type HandEvidence } from './hand.evidence.ts';
 import fittedParams from './attribution.params.json' with { type: 'json' };
 
@@ -353,11 +353,16 @@ export class FusionEngine {
     this.restingHands.delete(rest.event.shelfEventId);
     const left = rest.event.deltaGrams + rest.lifts.reduce((sum, piece) => sum + piece.deltaGrams, 0);
     if (rest.lifts.length > 0 && this.tooSmallForAnItem({ ...rest.event, deltaGrams: left })) {
-      for (const piece of [rest.event, ...rest.lifts]) this.onSettled?.({ event: piece, evidence: [], options: [], confidence: 0, outcome: 'not-an-item' });
-      this.notItems += 1 + rest.lifts.length;
+      this.noItems([rest.event, ...rest.lifts]);
       return [];
     }
     return [rest.event, ...rest.lifts].flatMap((event) => this.settle(event, { restWaited: true }));
+  }
+
+  /** Changes held back as a rest or pieces of its lift, settled as no item (neither attributed nor reviewed). */
+  private noItems(events: readonly ShelfEventDetected[]): void {
+    for (const event of events) this.onSettled?.({ event, evidence: [], options: [], confidence: 0, outcome: 'not-an-item' });
+    this.notItems += events.length;
   }
 
   private settle(event: ShelfEventDetected, how: { restWaited?: boolean } = {}): FusionOutput[] {
@@ -404,9 +409,9 @@ export class FusionEngine {
       if (lift?.complete) {
         // The hand that rested lifted off: neither the rest nor any piece of its lift was an item.
         this.restingHands.delete(lift.rest.event.shelfEventId);
-        for (const piece of [lift.rest.event, ...lift.rest.lifts]) this.onSettled?.({ event: piece, evidence: [], options: [], confidence: 0, outcome: 'not-an-item' });
+        this.noItems([lift.rest.event, ...lift.rest.lifts]);
         record('not-an-item');
-        this.notItems += 2 + lift.rest.lifts.length;
+        this.notItems++;
         return [];
       }
       if (lift) {
@@ -436,31 +441,26 @@ export class FusionEngine {
         : unbound
           ? `the likeliest person (track ${unbound.who.trackId}) is bound to no visit`
           : `not sure enough: ${(confidence * 100).toFixed(1)}% for ${shareNames(best)}, below ${(this.params.decideAbove * 100).toFixed(0)}%`;
-      return [this.review(event, 'attribution', reason, whos, evidence, candidates, options, partnerVisits(best))];
+      return [this.review(event, 'attribution', reason, whos, evidence, candidates, options, visitsOf(best))];
     }
     const doubtful = shares.find((share) => share.who.trackId !== undefined && this.trackDoubt.has(share.who.trackId));
     if (doubtful) {
       // Sure of the person, not of whose visit they are: charging them would be a guess.
       record('review');
       this.mayBeMisplaced(event, options);
-      const rivals = [...(this.entangled.get(doubtful.who.visitId!) ?? []), ...partnerVisits(best)];
+      const rivals = [...(this.entangled.get(doubtful.who.visitId!) ?? []), ...visitsOf(best)];
       const reason = `${doubtful.who.visitId} took part through track ${doubtful.who.trackId}, whose binding to it is in doubt: ${this.trackDoubt.get(doubtful.who.trackId!)}`;
       return [this.review(event, 'attribution', reason, whos, evidence, candidates, options, rivals)];
     }
     if (!best.carried) {
       record('unexpected-put');
-      const uncarried = shares.find((share) => !this.mayHoldUnits(share.who, best.productId, share.quantity)) ?? shares[0];
+      const uncarried = shares.find((share) => holdShare(share.who, best.productId, share.quantity) === 0) ?? shares[0];
       return [
-        this.review(event, 'unexpected-put', `${uncarried.who.visitId} put back ${uncarried.quantity} x ${best.productId} without having taken it`, whos, evidence, candidates, [], partnerVisits(best)),
+        this.review(event, 'unexpected-put', `${uncarried.who.visitId} put back ${uncarried.quantity} x ${best.productId} without having taken it`, whos, evidence, candidates, [], visitsOf(best)),
       ];
     }
     record('attributed');
     return this.attribute(event, best, confidence, candidates);
-  }
-
-  /** Whether a who may hold `quantity` units of a product (staff restock anything). */
-  private mayHoldUnits(who: Who, productId: string, quantity: number): boolean {
-    return who.staff || (who.holds?.get(productId) ?? 0) > quantity - 1;
   }
 
   /**
@@ -775,8 +775,8 @@ function likeliestOf(who: { people: readonly number[] }): number {
   return who.people.reduce((best, p, i) => (p > who.people[best] ? i : best), 0);
 }
 
-/** The visits of an option's shares, for naming in a review. */
-function partnerVisits(option: JointOption): string[] {
+/** The visits of an option's shares (one, or two for two people at once), for naming in a review. */
+function visitsOf(option: JointOption): string[] {
   return sharesOf(option)
     .map((share) => share.who.visitId)
     .filter((visitId): visitId is string => typeof visitId === 'string');
