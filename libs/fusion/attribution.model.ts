@@ -38,7 +38,8 @@ export interface AttributionParams {
   seen: number;
   /**
    * Score added for a person whose reach already explains another change of the same kind on these
-   * plates moments before (one reach, one event): usually negative.
+   * lanes moments before (see REACH_REUSE_MS): positive when fitted, since the shelf gives one hand's
+   * grab of two products from a lane as two events.
    */
   reusedReach: number;
   /** Score of "someone unseen did it". */

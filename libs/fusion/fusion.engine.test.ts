@@ -444,6 +444,28 @@ test('a resting hand whose change the shelf dated to one instant still waits for
   assert.equal(engine.notItemChanges, 2);
 });
 
+test('a lift the shelf gave to the next lane, whose weight fits a product there, still lifts the hand resting beside it', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  // The hand rests in the lane (on its plate, which the next lane shares) and lifts off; the lift
+  // weighs like a product, so the shelf gives it that product's lane, where the hand never was.
+  const nextLane = 'g2-s2-l2';
+  assert.ok(index.lanes.get(nextLane)!.lane.plateIds.some((plateId) => index.lanes.get(LANE)!.lane.plateIds.includes(plateId)), 'fixture: the lanes share a plate');
+  const [productId, product] = [...index.products].find(([, p]) => p.unitWeightGrams > 100 && p.unitWeightGrams < 200)!;
+  const rest = { ...shelfEvent('put'), deltaGrams: product.unitWeightGrams, hypotheses: [] };
+  const lift = {
+    ...shelfEvent('pick', [{ productId, quantity: 1, probability: 1 }], 4_000),
+    laneIds: [nextLane],
+    plateIds: index.lanes.get(nextLane)!.lane.plateIds,
+  };
+  const hand = reach(900, 5_100);
+  const out = [...engine.onShelfEvent(rest), ...instants({ 't-a': hand }, 0, 4_000).flatMap((p) => engine.onPeople(p))];
+  assert.equal(out.length, 0, 'the rest waits for its lift');
+  out.push(...engine.onShelfEvent(lift), ...instants({ 't-a': hand }, 4_100, 8_000).flatMap((p) => engine.onPeople(p)));
+  assert.equal(attributions(out).length, 0);
+  assert.equal(reviews(out).length, 0);
+  assert.equal(engine.notItemChanges, 2);
+});
+
 test('a hand lifted off in two steps is no item: the first piece waits with the rest until the second makes up the weight', () => {
   const engine = engineWith({ 'v-a': { trackId: 't-a' } });
   const restGrams = 0.9 * index.products.get(PRODUCT)!.unitWeightGrams;
@@ -684,4 +706,31 @@ test('two shoppers putting back at once, each holding one unit: one put each, ne
     ['v-a', 'put', [{ productId: PRODUCT, quantity: 1 }]],
     ['v-b', 'put', [{ productId: PRODUCT, quantity: 1 }]],
   ]);
+});
+
+test('one hand, one instant: a change on the next lane at the same moment goes to the hand in that lane, not to the one just charged beside it', () => {
+  // Shopper a's hand sits on the border of two lanes that share a plate, shopper b's inside the
+  // second. The shelf splits one change into a pick on each lane. A reach spent on the first lane
+  // says nothing for the second: b's hand is the closer there.
+  const firstLane = 'g2-s2-l2';
+  const firstBox = index.lanes.get(firstLane)!.lane.box;
+  const border: Vec3 = [IN_LANE[0], (firstBox.max[1] + box.min[1]) / 2, IN_LANE[2]];
+  const records: SettledRecord[] = [];
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } }, undefined, (record) => records.push(record));
+  const [firstProductId, firstProduct] = [...index.products].find(([id]) => id === index.placementByLane.get(firstLane)!.productId)!;
+  const first: ShelfEventDetected = {
+    ...shelfEvent('pick', [{ productId: firstProductId, quantity: 1, probability: 1 }]),
+    shelfEventId: `se-g2-s2-${CHANGE.startMs}-pick-0`,
+    laneIds: [firstLane],
+    plateIds: index.lanes.get(firstLane)!.lane.plateIds,
+    deltaGrams: -firstProduct.unitWeightGrams,
+  };
+  const second: ShelfEventDetected = { ...shelfEvent('pick'), shelfEventId: `se-g2-s2-${CHANGE.startMs}-pick-1`, eventId: `se-g2-s2-${CHANGE.startMs}-pick-1` };
+  const hands = { 't-a': (t: number) => (t >= T0 + 900 && t <= T0 + 1_500 ? border : away(0.5)), 't-b': reach(900, 1_500) };
+  const out = [...engine.onShelfEvent(first), ...engine.onShelfEvent(second), ...instants(hands, 0, 4_000).flatMap((p) => engine.onPeople(p))];
+  const settledFirst = records.find((r) => r.event.shelfEventId === first.shelfEventId)!;
+  const settledSecond = records.find((r) => r.event.shelfEventId === second.shelfEventId)!;
+  assert.equal(settledFirst.options[0].who.visitId, 'v-a');
+  assert.equal(attributions(out).find((a) => a.shelfEventId === first.shelfEventId)?.visitId, 'v-a', 'the first lane is decided for a');
+  assert.equal(settledSecond.options[0].who.visitId, 'v-b', `the second lane's best is b (${settledSecond.options.map((o) => `${o.who.visitId} ${o.probability.toFixed(3)}`).join(', ')})`);
 });

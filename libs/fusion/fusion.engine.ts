@@ -56,9 +56,11 @@ export const SETTLED_MEMORY_MS = 15 * 60_000;
  */
 export const VISIT_MEMORY_MS = 15 * 60_000;
 /**
- * One reach explains one change: a person attributed a change of the same kind on the same plates
- * less than this long before (store time, ms) is scored as having spent that reach. A reach out and
- * back takes about two seconds, so two picks by one hand are further apart than this.
+ * A person attributed a change of the same kind on the same lanes less than this long before (store
+ * time, ms) is scored as reaching there again (`reusedReach`): the shelf splits one hand's grab of
+ * two products from one lane into two events. A reach out and back takes about two seconds, so two
+ * separate picks by one hand are further apart than this. A change on other lanes at the same moment
+ * gets no such score: there it was nearly always another shopper's hand.
  */
 export const REACH_REUSE_MS = 1_200;
 /** A change no product explains and smaller than this share of the lightest item that could have moved is not an item. */
@@ -163,7 +165,7 @@ export class FusionEngine {
   private otherStreamsMs = -Infinity;
   private readonly laneCameras = new Map<string, string[]>();
   /** Recent attributions (for one reach, one event): the track, the kind, the plates and when the change started. */
-  private recentReaches: Array<{ trackId: string; kind: 'pick' | 'put'; plateIds: string[]; changeMs: number }> = [];
+  private recentReaches: Array<{ trackId: string; kind: 'pick' | 'put'; laneIds: string[]; changeMs: number }> = [];
   /** What fusion believes lies misplaced on each plate (attributed or reviewed puts, less the picks of it since). */
   private readonly misplacedOnPlate = new Map<string, Map<string, Misplaced>>();
   private readonly storeId: string;
@@ -368,7 +370,7 @@ export class FusionEngine {
   private settle(event: ShelfEventDetected, how: { restWaited?: boolean } = {}): FusionOutput[] {
     this.pending.delete(event.shelfEventId);
     this.settled.set(event.shelfEventId, event.endMs);
-    const boxes = event.laneIds.map((laneId) => this.index.lanes.get(laneId)?.lane.box).filter((box): box is Box3 => box !== undefined);
+    const boxes = this.boxesOf(event);
     const evidence = this.history
       .evidence(boxes, {
         fromMs: event.startMs - EVIDENCE_BEFORE_MS,
@@ -495,7 +497,7 @@ export class FusionEngine {
    * need not wait out HAND_REST_WAIT_MS.
    */
   private restLeft(rest: { event: ShelfEventDetected; trackId: string }, until: number): boolean {
-    const boxes = rest.event.laneIds.map((laneId) => this.index.lanes.get(laneId)?.lane.box).filter((box): box is Box3 => box !== undefined);
+    const boxes = this.boxesOf(rest.event);
     const since = Math.max(rest.event.endMs, until - REST_GONE_MS);
     return until - REST_GONE_MS >= rest.event.endMs && this.history.lastInLaneMs(rest.trackId, boxes, since) === -Infinity;
   }
@@ -504,13 +506,18 @@ export class FusionEngine {
    * A resting hand this pick lifts off: a waiting put on the same plates by the hand in the lanes now
    * that most likely made this pick (another shopper taking what the resting one put back is a pick,
    * not a lift). Complete when this pick and the pieces before it weigh what the rest did; a piece
-   * when they weigh less (the detector may see a lift in steps).
+   * when they weigh less (the detector may see a lift in steps). The hand must have been in this
+   * pick's lanes or in the rest's: a lift that weighs like a product is given that product's lane
+   * alone, which a hand resting across two lanes may lie just beside.
    */
   private liftOfRest(event: ShelfEventDetected, evidence: ReadonlyArray<HandEvidence>, who: { people: number[] }): { rest: RestingHand; complete: boolean } | undefined {
     const likeliest = evidence[likeliestOf(who)];
-    const lifter = likeliest && likeliest.contactM <= IN_LANE_M ? likeliest.trackId : undefined;
+    if (!likeliest) return undefined;
+    const contactFromMs = event.startMs - CONTACT_SLACK_MS;
+    const inRestLanes = (rest: RestingHand) => this.history.lastInLaneMs(rest.trackId, this.boxesOf(rest.event), contactFromMs) !== -Infinity;
     for (const rest of this.restingHands.values()) {
-      if (rest.trackId !== lifter || !rest.event.plateIds.some((plateId) => event.plateIds.includes(plateId))) continue;
+      if (rest.trackId !== likeliest.trackId || !rest.event.plateIds.some((plateId) => event.plateIds.includes(plateId))) continue;
+      if (likeliest.contactM > IN_LANE_M && !inRestLanes(rest)) continue;
       const pieces = [...rest.lifts, event];
       const sigma = Math.hypot(rest.event.sigmaGrams, ...pieces.map((piece) => piece.sigmaGrams));
       const tolerance = HAND_REST_SIGMAS * sigma + HAND_REST_SLACK_GRAMS;
@@ -521,13 +528,18 @@ export class FusionEngine {
     return undefined;
   }
 
+  /** The 3D boxes of an event's lanes. */
+  private boxesOf(event: Pick<ShelfEventDetected, 'laneIds'>): Box3[] {
+    return event.laneIds.map((laneId) => this.index.lanes.get(laneId)?.lane.box).filter((box): box is Box3 => box !== undefined);
+  }
+
   private reachSpent(trackId: string, event: ShelfEventDetected): boolean {
     return this.recentReaches.some(
       (reach) =>
         reach.trackId === trackId &&
         reach.kind === event.kind &&
         Math.abs(reach.changeMs - event.startMs) < REACH_REUSE_MS &&
-        reach.plateIds.some((plateId) => event.plateIds.includes(plateId)),
+        reach.laneIds.some((laneId) => event.laneIds.includes(laneId)),
     );
   }
 
@@ -614,7 +626,7 @@ export class FusionEngine {
         visit.ledger.set(best.productId, held + (event.kind === 'pick' ? share.quantity : -share.quantity));
         this.tookLast(visit, event.kind, [best.productId]);
       }
-      if (share.who.trackId) this.recentReaches.push({ trackId: share.who.trackId, kind: event.kind, plateIds: event.plateIds, changeMs: event.startMs });
+      if (share.who.trackId) this.recentReaches.push({ trackId: share.who.trackId, kind: event.kind, laneIds: event.laneIds, changeMs: event.startMs });
       const others = shares.filter((other) => other !== share).map((other) => ({ visitId: other.visitId, lines: [{ productId: best.productId, quantity: other.quantity }] }));
       return {
         topic: 'fusion.event-attributed' as const,

@@ -85,3 +85,19 @@ test('one hand puts back something from elsewhere in the store while another pic
     [-1, lanes[three].laneId, picked, 1],
   ]);
 });
+
+test('a hand leaning a few grams on the next plate does not make a fitting pick unexplained', () => {
+  // A pack of gum off plate 3, 2.5 of its uncertainties off its unit weight (its spread is real),
+  // while a hand leans 5 g on a plate no gum rests on: under the change threshold there (5.2 g), so
+  // not a change of its own, yet counted in the fit it would take the pick past the limit.
+  const leaning = plates.findIndex((id) => id !== 'g1-s3-p3' && lanes[gum].shares[plates.indexOf(id)] === 0);
+  const gumGrams = kiosk.products.get(kiosk.placementByLane.get(GUM_LANE)!.productId)!;
+  const offBy = 2.5 * Math.hypot(0.3, 1, gumGrams.weightSpreadGrams);
+  const changes: PlateChange[] = plates.map((id, p) => ({
+    deltaGrams: id === 'g1-s3-p3' ? -(gumGrams.unitWeightGrams - offBy) : p === leaning ? 5 : 0,
+    sigmaGrams: 0.3,
+  }));
+  const explanations = explain({ plates: changes, lanes, candidateLanes: [gum], products: kiosk.products, inventory: new ShelfInventory(kiosk, SHELF), nowMs: 0 });
+  assert.ok(explanations.length > 0, 'explained');
+  assert.deepEqual(explanations[0].items.map((item) => [item.sign, item.laneId, item.quantity]), [[-1, GUM_LANE, 1]]);
+});

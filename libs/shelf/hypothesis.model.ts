@@ -96,7 +96,10 @@ export interface Item {
 export interface Explanation {
   items: Item[];
   logScore: number;
-  /** Sum over the shelf's readable plates of squared residuals over their variances. */
+  /**
+   * Squared residuals over their variances, summed over the plates the fit is judged on: those that
+   * changed and those its items' lanes rest on (see explain).
+   */
   chi2: number;
   /** Among the explanations that fit (see FIT_REJECT_P). */
   posterior: number;
@@ -216,14 +219,20 @@ export function explain(input: ExplainInput): Explanation[] {
   const used: number[] = [];
   for (let p = 0; p < plates.length; p++) if (Number.isFinite(plates[p].deltaGrams)) used.push(p);
   if (items.length === 0 || used.length === 0) return [];
-  const limit = fitLimit(used.length);
+  // The fit is judged on the plates that changed and on those the explanation moves something on.
+  // A plate that did not change and that none of its items rests on says nothing of it: a hand
+  // leaning a few grams on the next plate must not make a fitting explanation unexplained. Scores
+  // still sum every readable plate, so explanations stay comparable with each other.
+  const changed = used.map((p) => plateChanged(plates[p]));
+  const judged = new Uint8Array(plates.length);
 
   const mean = new Float64Array(plates.length);
   const variance = new Float64Array(plates.length);
-  const score = (chosen: Item[]): { logScore: number; chi2: number } => {
-    for (const p of used) {
+  const score = (chosen: Item[]): { logScore: number; chi2: number; judgedPlates: number } => {
+    for (const [i, p] of used.entries()) {
       mean[p] = 0;
       variance[p] = plates[p].sigmaGrams ** 2 + MODEL_GRAMS ** 2;
+      judged[p] = changed[i] ? 1 : 0;
     }
     let logPrior = chosen.length > 1 ? PAIR_LOG_PRIOR : 0;
     for (const item of chosen) {
@@ -233,25 +242,33 @@ export function explain(input: ExplainInput): Explanation[] {
       for (const p of used) {
         const share = shares[p];
         if (share === 0) continue;
+        judged[p] = 1;
         mean[p] += item.sign * item.meanGrams * share;
         variance[p] += item.varGrams * share * share + (spans ? (SHARE_SD * item.meanGrams) ** 2 : 0);
       }
     }
+    let chi2All = 0;
     let chi2 = 0;
+    let judgedPlates = 0;
     let logNorm = 0;
     for (const p of used) {
       const r = plates[p].deltaGrams - mean[p];
-      chi2 += (r * r) / variance[p];
+      const term = (r * r) / variance[p];
+      chi2All += term;
+      if (judged[p]) {
+        chi2 += term;
+        judgedPlates++;
+      }
       logNorm += Math.log(variance[p]);
     }
-    return { logScore: logPrior - 0.5 * (chi2 + logNorm), chi2 };
+    return { logScore: logPrior - 0.5 * (chi2All + logNorm), chi2, judgedPlates };
   };
 
   const found: Explanation[] = [];
   let worstKept = -Infinity;
   const consider = (chosen: Item[]) => {
-    const { logScore, chi2 } = score(chosen);
-    if (chi2 > limit) return;
+    const { logScore, chi2, judgedPlates } = score(chosen);
+    if (chi2 > fitLimit(Math.max(1, judgedPlates))) return;
     if (found.length >= KEEP_EXPLANATIONS && logScore <= worstKept) return;
     found.push({ items: chosen, logScore, chi2, posterior: 0 });
     if (found.length > KEEP_EXPLANATIONS * 2) {
