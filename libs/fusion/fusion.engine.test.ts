@@ -734,3 +734,44 @@ test('one hand, one instant: a change on the next lane at the same moment goes t
   assert.equal(attributions(out).find((a) => a.shelfEventId === first.shelfEventId)?.visitId, 'v-a', 'the first lane is decided for a');
   assert.equal(settledSecond.options[0].who.visitId, 'v-b', `the second lane's best is b (${settledSecond.options.map((o) => `${o.who.visitId} ${o.probability.toFixed(3)}`).join(', ')})`);
 });
+
+test('a put the shelf split into two products the shopper never took, whose whole weight is what they hold, is one put-back of that', () => {
+  // The shopper puts back one item across two lanes. The shelf, which cannot know what anyone
+  // carries, explains the weight as two products (the lane's own, and one that the other lane's
+  // half weighs like) and lists the whole item after them.
+  const nextLane = 'g2-s2-l4';
+  const laneGrams = index.products.get(PRODUCT)!.unitWeightGrams;
+  const grams = (productId: string) => index.products.get(productId)!.unitWeightGrams;
+  const [half, held] = [...index.products.keys()]
+    .flatMap((z) => [...index.products.keys()].map((x) => [z, x]))
+    .find(([z, x]) => z !== x && x !== PRODUCT && z !== PRODUCT && Math.abs(laneGrams + grams(z) - grams(x)) < 2)!;
+  const whole = { productId: held, quantity: 1, probability: 0.3 };
+  const first: ShelfEventDetected = { ...shelfEvent('put', [{ productId: PRODUCT, quantity: 1, probability: 0.7 }, whole]), deltaGrams: laneGrams };
+  const secondId = `se-g2-s2-${CHANGE.startMs}-put-1`;
+  const second: ShelfEventDetected = {
+    ...shelfEvent('put', [{ productId: half, quantity: 1, probability: 0.7 }, whole]),
+    eventId: secondId,
+    shelfEventId: secondId,
+    laneIds: [nextLane],
+    plateIds: index.lanes.get(nextLane)!.lane.plateIds,
+    deltaGrams: grams(half),
+  };
+  const records: SettledRecord[] = [];
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } }, undefined, (record) => records.push(record));
+  holds(engine, 'v-a', held);
+  const out = [...engine.onShelfEvent(first), ...engine.onShelfEvent(second), ...instants({ 't-a': reach(800, 1_500) }, 0, 3_000).flatMap((p) => engine.onPeople(p))];
+  assert.deepEqual(reviews(out).map((review) => review.kind), [], 'no unexpected put');
+  const puts = attributions(out);
+  assert.equal(puts.length, 1);
+  assert.equal(puts[0].visitId, 'v-a');
+  assert.deepEqual(puts[0].lines, [{ productId: held, quantity: 1 }]);
+  assert.deepEqual([...puts[0].laneIds].sort(), [LANE, nextLane].sort());
+  assert.deepEqual(
+    records.map((record) => [record.event.shelfEventId, record.outcome]).sort(),
+    [
+      [first.shelfEventId, 'attributed'],
+      [secondId, 'not-an-item'],
+    ],
+    'the other half of the split is no item',
+  );
+});

@@ -6,6 +6,7 @@ import {
   type DeviceHealthReported,
   type EventAttributed,
   type PeopleTracked,
+  type ProductHypothesis,
   type ReviewEvidence,
   type ReviewItemOpened,
   type ShelfEventDetected,
@@ -106,6 +107,19 @@ export interface SettledRecord {
   whatContext?: WhatContext;
   confidence: number;
   outcome: 'attributed' | 'review' | 'unexpected-put' | 'unexplained' | 'not-an-item';
+}
+
+/** Who and what of a change, as fusion weighed them (see FusionEngine.weigh). */
+interface Weighed {
+  event: ShelfEventDetected;
+  evidence: SettledRecord['evidence'];
+  who: { people: number[]; unseen: number };
+  candidates: AttributionCandidate[];
+  whos: Who[];
+  whatContext?: WhatContext;
+  options: JointOption[];
+  best?: JointOption;
+  confidence: number;
 }
 
 /** A put that may be a hand resting on a plate, waiting for the hand to lift off. */
@@ -275,7 +289,7 @@ export class FusionEngine {
   /** End of a replay: settles every waiting event and every ended visit with what is known. */
   flush(): FusionOutput[] {
     const out: FusionOutput[] = [];
-    for (const event of [...this.pending.values()].sort(byEnd)) out.push(...this.settle(event));
+    for (const event of [...this.pending.values()].sort(byEnd)) if (this.pending.has(event.shelfEventId)) out.push(...this.settle(event));
     for (const rest of [...this.restingHands.values()]) out.push(...this.giveUpRest(rest));
     out.push(...this.settleVisits(Infinity));
     return out;
@@ -299,7 +313,8 @@ export class FusionEngine {
     const until = this.knownUntil();
     const out: FusionOutput[] = [];
     const due = [...this.pending.values()].filter((event) => event.endMs + EVIDENCE_AFTER_MS <= until).sort(byEnd);
-    for (const event of due) out.push(...this.settle(event));
+    // A put settled whole with the rest of its change takes those events out of the waiting list.
+    for (const event of due) if (this.pending.has(event.shelfEventId)) out.push(...this.settle(event));
     for (const [id, rest] of this.restingHands)
       if (rest.untilMs <= until || this.restLeft(rest, until)) out.push(...this.giveUpRest(rest));
     this.forgetSettled(until);
@@ -367,9 +382,8 @@ export class FusionEngine {
     this.notItems += events.length;
   }
 
-  private settle(event: ShelfEventDetected, how: { restWaited?: boolean } = {}): FusionOutput[] {
-    this.pending.delete(event.shelfEventId);
-    this.settled.set(event.shelfEventId, event.endMs);
+  /** Who and what of a change: everyone's evidence and probability, and every (who, product, quantity) with its own. */
+  private weigh(event: ShelfEventDetected): Weighed {
     const boxes = this.boxesOf(event);
     const evidence = this.history
       .evidence(boxes, {
@@ -394,6 +408,49 @@ export class FusionEngine {
     const options = hypotheses.length > 0 ? jointOptions(this.params, event.kind, whos, hypotheses) : [];
     const best = options[0];
     const confidence = best ? calibrate(this.params, best.probability, situationOf(this.index, event, best)) : 0;
+    return { event, evidence, who, candidates, whos, whatContext, options, best, confidence };
+  }
+
+
+  /**
+   * A put the shelf split into items of two lanes at one instant, none of which its likeliest
+   * putters hold, while the whole change weighs like something one of them does hold: one hand put
+   * that back. The shelf cannot know what shoppers carry and the split explains the weight as well,
+   * so fusion weighs the whole change too. Settled whole, the other items of the split are no items.
+   */
+  private wholePut(event: ShelfEventDetected): Weighed | undefined {
+    const parts = [...this.pending.values()].filter(
+      (other) => other.shelfId === event.shelfId && other.kind === 'put' && other.startMs === event.startMs && other.endMs === event.endMs,
+    );
+    if (parts.length === 0) return undefined;
+    const split = [event, ...parts].map((part) => this.weigh(part));
+    if (split.some((part) => !part.best || part.best.carried)) return undefined;
+    const hypotheses = new Map<string, ProductHypothesis>();
+    for (const part of [event, ...parts]) for (const h of part.hypotheses) hypotheses.set(`${h.productId}x${h.quantity}`, h);
+    const combined: ShelfEventDetected = {
+      ...event,
+      plateIds: [...new Set([event, ...parts].flatMap((part) => part.plateIds))],
+      laneIds: [...new Set([event, ...parts].flatMap((part) => part.laneIds))],
+      deltaGrams: [event, ...parts].reduce((sum, part) => sum + part.deltaGrams, 0),
+      sigmaGrams: Math.hypot(...[event, ...parts].map((part) => part.sigmaGrams)),
+      hypotheses: [...hypotheses.values()],
+    };
+    const weighed = this.weigh(combined);
+    if (!weighed.best?.carried || sharesOf(weighed.best).some((share) => typeof share.who.visitId !== 'string' || share.who.staff)) return undefined;
+    for (const part of parts) {
+      this.pending.delete(part.shelfEventId);
+      this.settled.set(part.shelfEventId, part.endMs);
+    }
+    this.noItems(parts);
+    return weighed;
+  }
+
+
+  private settle(change: ShelfEventDetected, how: { restWaited?: boolean } = {}): FusionOutput[] {
+    this.pending.delete(change.shelfEventId);
+    this.settled.set(change.shelfEventId, change.endMs);
+    const whole = change.kind === 'put' && !how.restWaited ? this.wholePut(change) : undefined;
+    const { event, evidence, who, candidates, whos, whatContext, options, best, confidence } = whole ?? this.weigh(change);
     const record = (outcome: SettledRecord['outcome']) => this.onSettled?.({ event, evidence, options, whatContext, confidence, outcome });
 
     // A put whose maker's hand is still in the lanes, alone: maybe a hand resting there, however
