@@ -100,7 +100,7 @@ export const topics = {
   'review.item-resolved': topic({
     schema: visits.ReviewItemResolved,
     key: (m) => m.reviewId,
-    description: 'A reviewer decided an item.',
+    description: 'A reviewer decided an item, or the stage that opened it withdrew it once another decision answered it.',
   }),
   'cart.updated': topic({
     schema: visits.CartUpdated,

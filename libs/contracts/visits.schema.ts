@@ -152,10 +152,19 @@ export const ReviewItemResolved = z
         .describe('A binding item decided: the person on this track belongs to this visit. The gate rebinds the track if needed and lifts the doubt; no cart line changes.'),
       z.strictObject({ outcome: z.literal('approved'), note: z.string() }).describe('A contest upheld: the contested line is refunded.'),
       z.strictObject({ outcome: z.literal('rejected'), note: z.string() }).describe('A contest turned down: the line stays charged.'),
+      z
+        .strictObject({
+          outcome: z.literal('withdrawn'),
+          note: z.string().describe('Why nobody needs to decide it any more, for the operator.'),
+          settledBy: z.string().min(1).max(160).describe('The review item whose decision answered this one too.'),
+        })
+        .describe(
+          'Nobody decided this item: the stage that opened it closed it, because a decision on another item answered it (the other binding of a pair at the gate, once the reviewer placed one of them). Nothing changes; it leaves the queue, and is counted apart from decisions.',
+        ),
     ]),
-    reviewer: z.string().min(1),
+    reviewer: z.string().min(1).describe('Who decided: a person\'s id; for a withdrawn item, the stage that withdrew it (`gate`).'),
   })
-  .describe('A reviewer decided an item.');
+  .describe('A reviewer decided an item, or the stage that opened it withdrew it (outcome withdrawn).');
 
 export const VisitSettled = z
   .strictObject({

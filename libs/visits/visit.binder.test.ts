@@ -320,7 +320,7 @@ function swappedPair() {
   return arrivalOrder(gates, instants(paths, T0, T0 + 40_000));
 }
 
-test('a reviewer says the first of two people through the gate together is the other visit\'s: the pair trade places, the track continuing it moves too, nobody is in doubt, and each visit ends with its own person', () => {
+test('a reviewer says the first of two people through the gate together is the other visit\'s: the pair trade places, the track continuing it moves too, nobody is in doubt, the other\'s item is withdrawn, and each visit ends with its own person', () => {
   const binder = new VisitBinder(index);
   const { outputs: before, rest } = feedUntil(binder, swappedPair(), T0 + 15_000);
   assert.deepEqual(of(before, 'visit.track-bound').map((m) => [m.trackId, m.visitId, m.reason, m.doubt !== undefined]), [
@@ -344,12 +344,21 @@ test('a reviewer says the first of two people through the gate together is the o
   ]);
   assert.ok(of(result.outputs, 'visit.track-bound').every((m) => m.ts === decision.ts && m.eventId.includes('-reviewed-')));
   assert.deepEqual(['track-a', 'track-a2', 'track-b'].map((t) => binder.visitOfTrack(t)), ['v-b', 'v-b', 'v-a']);
+  // track-b's own item asked the same question: it leaves the queue, withdrawn by the gate, not decided by anyone.
+  const withdrawn = of(result.outputs, 'review.item-resolved');
+  assert.deepEqual(withdrawn.map((m) => [m.reviewId, m.decision.outcome, m.reviewer, m.ts, m.decision.outcome === 'withdrawn' && m.decision.settledBy]), [
+    [items[1].reviewId, 'withdrawn', 'gate', decision.ts, items[0].reviewId],
+  ]);
+  assert.match(binder.visits().find((v) => v.visitId === 'v-a')!.flags.at(-1)!, new RegExp(`withdrawn: review ${items[1].reviewId}, answered by ${items[0].reviewId}`));
+  // The gate reads its own withdrawal back off the bus: already so.
+  const echo = binder.onReviewResolved(withdrawn[0]);
+  assert.deepEqual([echo.verdict, echo.outputs], ['unchanged', []], echo.detail);
 
-  // The same decision again, or another saying the same, changes nothing.
+  // The same decision again, or another saying the same, changes nothing, and withdraws nothing again.
   assert.deepEqual([binder.onReviewResolved(decision).verdict, binder.onReviewResolved(decision).outputs], ['unchanged', []]);
   const again = binder.onReviewResolved(resolved(items[0].reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-a' }, T0 + 21_000));
   assert.deepEqual([again.verdict, again.outputs], ['unchanged', []]);
-  // The other item, decided the same way afterwards: already so.
+  // The other item, decided the same way afterwards all the same (a reviewer who had it open): already so.
   assert.equal(binder.onReviewResolved(resolved(items[1].reviewId, { outcome: 'bound', visitId: 'v-a', trackId: 'track-b' })).verdict, 'unchanged');
 
   const after = [...feedUntil(binder, rest, Infinity).outputs, ...binder.finish()];
@@ -367,7 +376,7 @@ test('a reviewer says the first of two people through the gate together is the o
   const late = binder.onReviewResolved(resolved(items[1].reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-b' }, T0 + 41_000));
   assert.deepEqual([late.verdict, late.outputs], ['refused', []]);
   assert.match(late.detail, /has ended/);
-  assert.deepEqual(binder.reviewVerdicts(), { applied: 1, unchanged: 4, unknown: 0, refused: 1, ignored: 0 });
+  assert.deepEqual(binder.reviewVerdicts(), { applied: 1, unchanged: 5, unknown: 0, refused: 1, ignored: 0 });
 });
 
 test('a reviewer confirms one of two doubtful bindings: only that track loses its doubt; decisions about what the binder does not hold change nothing', () => {

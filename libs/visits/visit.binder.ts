@@ -48,7 +48,9 @@ import { distanceToPolygonEdge, insidePolygon } from '../contracts/store.frame.t
  *   another visit takes that visit's place in the same doubt: the track the same crossing (or the
  *   same close relink) gave that visit trades places with it; a lost track of that visit that the
  *   relink could have continued is continued by it instead, and the one it had continued is lost
- *   again. An ended visit is never changed (only a doubt on it lifted); no such place, no change.
+ *   again. When that trade answers the other track's doubt too, the other's own binding item is
+ *   withdrawn (`review.item-resolved`, outcome `withdrawn`, reviewer `gate`). An ended visit is
+ *   never changed (only a doubt on it lifted); no such place, no change.
  */
 
 /** A decision on a crossing waits this long after it (people-stream time), for a scan sent just before it to arrive, ms. */
@@ -114,7 +116,11 @@ export type BinderOutput =
   | { topic: 'visit.started'; message: VisitStarted }
   | { topic: 'visit.track-bound'; message: VisitTrackBound }
   | { topic: 'visit.ended'; message: VisitEnded }
-  | { topic: 'review.item-opened'; message: ReviewItemOpened };
+  | { topic: 'review.item-opened'; message: ReviewItemOpened }
+  | { topic: 'review.item-resolved'; message: ReviewItemResolved };
+
+/** Who withdraws the binding items the gate opened, when a decision on another item answered them (`reviewer` of the withdrawal). */
+export const GATE_REVIEWER = 'gate';
 
 /** What a review decision did: applied, changed nothing (already so, a repeat), or was not taken (an item or a place the binder does not know). */
 export type ReviewVerdict = 'applied' | 'unchanged' | 'unknown' | 'refused' | 'ignored';
@@ -136,6 +142,8 @@ interface BindingReview {
   lostRivals: string[];
   /** Decisions taken (their event ids). */
   decided: Set<string>;
+  /** The event id of its withdrawal, once a decision on another item answered it. */
+  withdrawn?: string;
 }
 
 export type TrackStatus = 'present' | 'exited' | 'lost' | 'replaced' | 'given-up';
@@ -352,6 +360,7 @@ export class VisitBinder {
     const nothing = (verdict: ReviewVerdict, detail: string): ReviewResult => ({ outputs: [], verdict, detail: `review ${message.reviewId}: ${detail}` });
     const { decision } = message;
     const review = this.bindingReviews.get(message.reviewId);
+    if (decision.outcome === 'withdrawn' && review?.withdrawn === message.eventId) return nothing('unchanged', `withdrawn by this gate, answered by ${decision.settledBy}`);
     if (decision.outcome !== 'bound') return nothing('ignored', review ? `decided ${decision.outcome}: the binding keeps its doubt` : `decided ${decision.outcome}: not a binding item`);
     if (!review) {
       if (/^review-(binding|lost)-/.test(message.reviewId) && message.ts >= this.forgetBefore()) {
@@ -398,11 +407,13 @@ export class VisitBinder {
       const theirs = this.chain(other);
       this.exchange(track, other);
       track.doubt = undefined;
-      // With no third place the doubt was between, the reviewer decided the other one too.
-      if (alternatives === 1) other.doubt = undefined;
       current.flags.push(`reviewed: ${why}; ${other.trackId} takes its place`);
       target.flags.push(`reviewed: ${why}; ${other.trackId} goes to ${current.visitId}`);
-      return { outputs: [...this.rebound(line, message), ...this.rebound(theirs, message)], verdict: 'applied', detail: `${why}; ${other.trackId} goes to ${current.visitId}` };
+      // With no third place the doubt was between, the reviewer decided the other one too: its own item is answered.
+      const answered = alternatives === 1 && other.doubt !== undefined;
+      if (answered) other.doubt = undefined;
+      const outputs = [...this.rebound(line, message), ...this.rebound(theirs, message), ...(answered ? this.withdraw(other, message, why) : [])];
+      return { outputs, verdict: 'applied', detail: `${why}; ${other.trackId} goes to ${current.visitId}` };
     }
     if (rival) {
       const freed = this.takeOver(track, rival);
@@ -412,6 +423,34 @@ export class VisitBinder {
       return { outputs: this.rebound(line, message), verdict: 'applied', detail: `${why}, continuing ${rival.trackId}` };
     }
     return nothing('refused', `${target.visitId} has no place in this doubt (no track of the same crossing or relink is on it)`);
+  }
+
+  /**
+   * Closes the binding items about a track whose doubt a decision on another item lifted, so that no
+   * operator is asked again: a `review.item-resolved` whose outcome is `withdrawn`, by the gate.
+   */
+  private withdraw(track: Track, decision: ReviewItemResolved, why: string): BinderOutput[] {
+    const out: BinderOutput[] = [];
+    const visit = this.visitsById.get(track.visitId!)!;
+    for (const [reviewId, review] of this.bindingReviews) {
+      if (review.trackId !== track.trackId || review.why === 'lost' || review.withdrawn !== undefined || reviewId === decision.reviewId) continue;
+      const eventId = `${reviewId}-withdrawn`;
+      review.withdrawn = eventId.length <= 160 ? eventId : `withdrawn-${createHash('sha1').update(reviewId).digest('hex').slice(0, 16)}`;
+      visit.flags.push(`withdrawn: review ${reviewId}, answered by ${decision.reviewId}`);
+      out.push({
+        topic: 'review.item-resolved',
+        message: {
+          schemaVersion: SCHEMA_VERSION,
+          eventId: review.withdrawn,
+          storeId: this.storeId,
+          ts: decision.ts,
+          reviewId,
+          decision: { outcome: 'withdrawn', note: `${why}, so ${track.trackId} is ${visit.visitId}'s`, settledBy: decision.reviewId },
+          reviewer: GATE_REVIEWER,
+        },
+      });
+    }
+    return out;
   }
 
   /** A track and the tracks continuing it, in order. */

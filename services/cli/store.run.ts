@@ -9,6 +9,7 @@ import {
   type PeopleTracked,
   type ReceiptFinalised,
   type ReviewItemOpened,
+  type ReviewItemResolved,
   type ShelfEventDetected,
   type topics,
 } from '../../libs/contracts/index.ts';
@@ -55,6 +56,8 @@ export interface StoreRunResult {
   shelfEvents: ShelfEventDetected[];
   attributions: EventAttributed[];
   reviews: ReviewItemOpened[];
+  /** Decisions on review items, and items withdrawn by the stage that opened them. */
+  resolutions: ReviewItemResolved[];
   cartUpdates: CartUpdated[];
   receipts: ReceiptFinalised[];
   /** The camera stage's output, when it ran. */
@@ -85,6 +88,7 @@ export function receiptRun(run: StoreRunResult) {
     receipts: run.receipts,
     attributions: run.attributions,
     reviews: run.reviews,
+    resolutions: run.resolutions,
     shelfEvents: run.shelfEvents,
     cartUpdates: run.cartUpdates.map((update) => ({ ...update, ts: run.cartUpdatedAt.get(update.eventId) ?? update.ts })),
   };
@@ -132,6 +136,9 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
           break;
         case 'review.item-opened':
           collected.result.reviews.push(message);
+          break;
+        case 'review.item-resolved':
+          collected.result.resolutions.push(message);
           break;
         case 'cart.updated':
           collected.result.cartUpdates.push(message);
@@ -211,6 +218,7 @@ function collector() {
     shelfEvents: [] as ShelfEventDetected[],
     attributions: [] as EventAttributed[],
     reviews: [] as ReviewItemOpened[],
+    resolutions: [] as ReviewItemResolved[],
     cartUpdates: [] as CartUpdated[],
     receipts: [] as ReceiptFinalised[],
     poses: new Map<string, CameraPosesDetected[]>(),

@@ -22,8 +22,10 @@ import {
  * binder takes, a bad one `gate.entry-refused`, which the binder never sees. It also takes the
  * reviewers' decisions (`review.item-resolved`): a `bound` decision on a binding item it opened
  * moves the track to the decided visit if need be and publishes its binding again without doubt
- * (reason `reviewed`); any other decision, or one about an item, track or visit it does not hold,
- * changes nothing and is logged and counted (`reviewDecisions`).
+ * (reason `reviewed`), and withdraws (`review.item-resolved`, outcome `withdrawn`) the binding item
+ * of the other track of the pair when that decision answered it too; any other decision, or one
+ * about an item, track or visit it does not hold, changes nothing and is logged and counted
+ * (`reviewDecisions`).
  *
  * Its state is the whole store's (who is in, on which tracks), so it runs as one member of the
  * `gate` group per store: its inputs come keyed by visit, gate and store, and a member that saw only
