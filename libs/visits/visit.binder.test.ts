@@ -372,11 +372,11 @@ test('a reviewer says the first of two people through the gate together is the o
     ['track-a', 'reviewed', undefined, 'replaced'],
     ['track-a2', 'reviewed', undefined, 'exited'],
   ]);
-  // An ended visit's people stay as they left.
+  // An ended visit's people stay as they left: its receipt is final. track-b's doubt went with the trade, so what it picked was charged, and the operator is told a refund is the way back.
   const late = binder.onReviewResolved(resolved(items[1].reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-b' }, T0 + 41_000));
-  assert.deepEqual([late.verdict, late.outputs], ['refused', []]);
-  assert.match(late.detail, /has ended/);
-  assert.deepEqual(binder.reviewVerdicts(), { applied: 1, unchanged: 5, unknown: 0, refused: 1, ignored: 0 });
+  assert.deepEqual([late.verdict, late.outputs], ['after-exit', []]);
+  assert.match(late.detail, /v-a has ended and its receipt is final, so track-b stays on v-a\. Its doubt was lifted before, so its picks since were charged to v-a: a refund/);
+  assert.deepEqual(binder.reviewVerdicts(), { applied: 1, unchanged: 5, unknown: 0, refused: 0, 'after-exit': 1, ignored: 0 });
 });
 
 test('a reviewer confirms one of two doubtful bindings: only that track loses its doubt; decisions about what the binder does not hold change nothing', () => {
@@ -456,6 +456,27 @@ test('a decision read back before the instants that open its item (a restarted g
   ]);
   assert.deepEqual(['track-a', 'track-b'].map((t) => restarted.visitOfTrack(t)), ['v-b', 'v-a']);
   assert.equal(restarted.onReviewResolved(decision).verdict, 'unchanged');
+});
+
+test('a decision that would move someone into a visit that has ended is refused: its receipt is final, the track keeps its doubt, both visits tell the operator why, and the open visit ends as it would have', () => {
+  const binder = new VisitBinder(index);
+  // track-a's line has left (v-a ended at 24 s, settled 3 s later); track-b is still in the store.
+  const { outputs, rest } = feedUntil(binder, swappedPair(), T0 + 28_500);
+  assert.deepEqual(of(outputs, 'visit.ended').map((m) => m.visitId), ['v-a']);
+  const item = of(outputs, 'review.item-opened').find((r) => r.trackId === 'track-b')!;
+  const decision = resolved(item.reviewId, { outcome: 'bound', visitId: 'v-a', trackId: 'track-b' }, T0 + 28_000);
+  const result = binder.onReviewResolved(decision);
+  assert.deepEqual([result.verdict, result.outputs], ['after-exit', []]);
+  assert.match(result.detail, /v-a has ended and its receipt is final, so track-b stays on v-b with its doubt .*Its picks went to review, not to a cart: deciding those items corrects the receipts/);
+  const views = () => new Map(binder.visits().map((v) => [v.visitId, v]));
+  for (const visitId of ['v-a', 'v-b']) assert.match(views().get(visitId)!.flags.at(-1)!, /^decision refused after exit: a reviewer \(operator-1\) decided track-b is v-a's/, visitId);
+  assert.notEqual(views().get('v-b')!.tracks.find((t) => t.trackId === 'track-b')!.doubt, undefined, 'the doubt stands');
+  // Read again: the same decision, counted once.
+  assert.equal(binder.onReviewResolved(decision).verdict, 'unchanged');
+  assert.deepEqual(binder.reviewVerdicts(), { applied: 0, unchanged: 1, unknown: 0, refused: 0, 'after-exit': 1, ignored: 0 });
+  const after = [...feedUntil(binder, rest, Infinity).outputs, ...binder.finish()];
+  assert.deepEqual(of(after, 'visit.ended').map((m) => [m.visitId, m.exitMs]), [['v-b', T0 + 29_000]]);
+  assert.equal(binder.visitOfTrack('track-b'), 'v-b');
 });
 
 test('a doubt confirmed after its visit ended is lifted in the read model only: nothing is published for a visit that has gone', () => {

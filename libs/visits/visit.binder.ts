@@ -122,8 +122,12 @@ export type BinderOutput =
 /** Who withdraws the binding items the gate opened, when a decision on another item answered them (`reviewer` of the withdrawal). */
 export const GATE_REVIEWER = 'gate';
 
-/** What a review decision did: applied, changed nothing (already so, a repeat), or was not taken (an item or a place the binder does not know). */
-export type ReviewVerdict = 'applied' | 'unchanged' | 'unknown' | 'refused' | 'ignored';
+/**
+ * What a review decision did: applied, changed nothing (already so, a repeat), or was not taken (an
+ * item or a place the binder does not know; a decision that does not hold together; one that would
+ * move someone into or out of a visit that has ended, whose receipt is final: `after-exit`).
+ */
+export type ReviewVerdict = 'applied' | 'unchanged' | 'unknown' | 'refused' | 'after-exit' | 'ignored';
 
 export interface ReviewResult {
   outputs: BinderOutput[];
@@ -286,7 +290,7 @@ export class VisitBinder {
   private readonly bindingReviews = new Map<string, BindingReview>();
   /** Visits a review decision changed: their end is looked at again on the next instant. */
   private readonly recheck = new Set<Visit>();
-  private readonly verdicts: Record<ReviewVerdict, number> = { applied: 0, unchanged: 0, unknown: 0, refused: 0, ignored: 0 };
+  private readonly verdicts: Record<ReviewVerdict, number> = { applied: 0, unchanged: 0, unknown: 0, refused: 0, 'after-exit': 0, ignored: 0 };
   /**
    * `bound` decisions on binding items not opened (yet), by review id: a restarted binder may read a
    * decision back before the instants that open its item again. Tried once the item opens; let go
@@ -396,7 +400,19 @@ export class VisitBinder {
     }
     if (review.why === 'lost') return nothing('refused', `${track.trackId} was lost for good on ${current.visitId}; a lost track is only confirmed, never moved`);
     const ended = [current, target].find((v) => v.ended);
-    if (ended) return nothing('refused', `${ended.visitId} has ended: its exit and receipt stand (a doubt on ${current.visitId} may still be lifted by deciding it)`);
+    if (ended) {
+      // A visit that has ended has had its receipt finalised and charged: the store does not rewrite it.
+      // A doubt kept every pick of this person out of any cart (in review, naming the visits the doubt
+      // was between), so the correction is to decide those items: checkout charges a pending line
+      // decided for a visit on its own, and charges nothing for one given to another. Without a doubt
+      // (lifted by an earlier decision) the picks were charged, and only a refund undoes them.
+      const stays = `${ended.visitId} has ended and its receipt is final, so ${track.trackId} stays on ${current.visitId}`;
+      const reason = track.doubt
+        ? `${stays} with its doubt (which deciding ${current.visitId} may still lift). Its picks went to review, not to a cart: deciding those items corrects the receipts`
+        : `${stays}. Its doubt was lifted before, so its picks since were charged to ${current.visitId}: a refund on that receipt (an approved contest) corrects them`;
+      for (const visit of new Set([current, target])) visit.flags.push(`decision refused after exit: ${why}; ${reason}`);
+      return nothing('after-exit', reason);
+    }
     // The place on the target visit this doubt was between: a partner of the crossing or relink on it, or a lost track of it the relink could have continued.
     const alternatives = review.partners.length + review.lostRivals.length;
     const partner = review.partners.map((id) => this.tracks.get(id)).find((t) => t?.decision === 'bound' && t.visitId === target.visitId);

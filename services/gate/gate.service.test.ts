@@ -199,6 +199,6 @@ test('a reviewer\'s decision on a doubtful binding comes in on the bus: the gate
   await waitFor(() => service.stats().reviewDecisions.unknown === 1, 'the unknown decision counted');
   await service.flush();
   assert.equal(reviewed().length, 2);
-  assert.deepEqual(service.stats().reviewDecisions, { applied: 1, unchanged: 2, unknown: 1, refused: 0, ignored: 0 });
+  assert.deepEqual(service.stats().reviewDecisions, { applied: 1, unchanged: 2, unknown: 1, refused: 0, 'after-exit': 0, ignored: 0 });
   assert.equal(resolutions().filter((m) => m.reviewer === 'gate').length, 1, 'withdrawn once');
 });

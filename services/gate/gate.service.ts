@@ -83,7 +83,7 @@ export interface GateServiceStats {
   /** Entry code readings that let someone in, and that were refused (redeliveries counted again). */
   codesAdmitted: number;
   codesRefused: number;
-  /** Review decisions taken, by what they did (applied; unchanged: already so or a repeat; unknown, refused: not taken; ignored: not a binding decision). */
+  /** Review decisions taken, by what they did (applied; unchanged: already so or a repeat; unknown, refused, after-exit: not taken; ignored: not a binding decision). */
   reviewDecisions: Record<ReviewVerdict, number>;
 }
 
@@ -134,7 +134,8 @@ export function createGateService(deps: GateServiceDependencies): GateService {
     } else if (topic === 'review.item-resolved') {
       const result = binder.onReviewResolved(message as ReviewItemResolved);
       if (result.verdict === 'applied') logger.info('a reviewer decided a doubtful binding', { detail: result.detail });
-      else if (result.verdict === 'unknown' || result.verdict === 'refused') logger.warn('a review decision changed no binding', { verdict: result.verdict, detail: result.detail });
+      else if (result.verdict === 'unknown' || result.verdict === 'refused' || result.verdict === 'after-exit')
+        logger.warn('a review decision changed no binding', { verdict: result.verdict, detail: result.detail });
       outbox.push(...result.outputs);
     } else outbox.push(...binder.onGate(message as GateQrScanned | GateOpened));
   };
