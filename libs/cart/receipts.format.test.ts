@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { SCHEMA_VERSION, type ReceiptFinalised, type ReviewItemOpened, type ReviewItemResolved } from '../contracts/index.ts';
+import { SCHEMA_VERSION, type ReceiptFinalised, type ReviewDecisionRefused, type ReviewItemOpened, type ReviewItemResolved } from '../contracts/index.ts';
 import { calibrationTable } from '../fusion/calibration.eval.ts';
 import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
 import type { ReceiptFigures, ReceiptScore } from './receipts.eval.ts';
@@ -58,24 +58,31 @@ test('the scorecard prints the figures, a row per confidence bin and a row per t
   assert.match(text, /^ +crossing-arms +4 +75\.0 %/m);
 });
 
-test('the review queue shows each item open, decided by a person, or withdrawn by the gate with the item that answered it', () => {
+test('the review queue shows each item open, decided by a person, or withdrawn by the gate with the item that answered it, and a decision the gate did not apply with why', () => {
   const item = (reviewId: string, kind: 'binding' | 'attribution'): ReviewItemOpened => ({
     schemaVersion: SCHEMA_VERSION, eventId: `opened/${reviewId}`, storeId: 'kiosk', ts: 0, reviewId, kind, reason: 'two people crossed the entry within 0.4 s', visitIds: ['v-a', 'v-b'],
   });
   const resolution = (reviewId: string, decision: ReviewItemResolved['decision'], reviewer: string): ReviewItemResolved => ({
     schemaVersion: SCHEMA_VERSION, eventId: `resolved/${reviewId}/${reviewer}`, storeId: 'kiosk', ts: 1, reviewId, decision, reviewer,
   });
+  const refused: ReviewDecisionRefused = {
+    schemaVersion: SCHEMA_VERSION, eventId: 'refused-1', storeId: 'kiosk', ts: 2, reviewId: 'b3', decisionEventId: 'resolved/b3/operator-1',
+    refusedBy: 'gate', why: 'after-exit', reason: 'v-a has ended and its receipt is final',
+  };
   const lines = formatReviewQueue(
-    [item('b1', 'binding'), item('b2', 'binding'), item('r1', 'attribution')],
+    [item('b1', 'binding'), item('b2', 'binding'), item('b3', 'binding'), item('r1', 'attribution')],
     [
       resolution('b1', { outcome: 'bound', visitId: 'v-b', trackId: 't-1' }, 'operator-1'),
       resolution('b2', { outcome: 'withdrawn', note: 't-1 is v-b\'s, so t-2 is v-a\'s', settledBy: 'b1' }, 'gate'),
       resolution('b2', { outcome: 'bound', visitId: 'v-a', trackId: 't-2' }, 'operator-2'),
+      resolution('b3', { outcome: 'bound', visitId: 'v-a', trackId: 't-3' }, 'operator-1'),
     ],
+    [refused],
   );
   assert.deepEqual(lines, [
     '  b1 [binding] v-a, v-b: two people crossed the entry within 0.4 s  [decided bound by operator-1]',
     '  b2 [binding] v-a, v-b: two people crossed the entry within 0.4 s  [withdrawn by gate, answered by b1]',
+    '  b3 [binding] v-a, v-b: two people crossed the entry within 0.4 s  [decided bound by operator-1; resolved/b3/operator-1 not applied by gate (after-exit): v-a has ended and its receipt is final]',
     '  r1 [attribution] v-a, v-b: two people crossed the entry within 0.4 s',
   ]);
 });

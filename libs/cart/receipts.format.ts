@@ -1,4 +1,4 @@
-import type { ReceiptFinalised, ReviewItemOpened, ReviewItemResolved, StoreIndex } from '../contracts/index.ts';
+import type { ReceiptFinalised, ReviewDecisionRefused, ReviewItemOpened, ReviewItemResolved, StoreIndex } from '../contracts/index.ts';
 import type { ReceiptFigures, ReceiptScore } from './receipts.eval.ts';
 
 /**
@@ -111,20 +111,28 @@ export function formatReceiptScorecard(score: ReceiptScore, options: { details?:
 
 /**
  * Where a review item stands: open, decided by a person, or withdrawn by the stage that opened it
- * (a decision on another item answered it; nobody decided it). The first resolution of an item
- * stands, as every consumer takes it.
+ * (a decision on another item answered it; nobody decided it); and each decision on it that the
+ * stage which opened it did not apply, with why. The first resolution of an item stands, as the cart
+ * and checkout take it; the gate takes every `bound` decision, so a refused one may be followed by
+ * another.
  */
-export function reviewState(reviewId: string, resolutions: readonly ReviewItemResolved[]): string {
+export function reviewState(reviewId: string, resolutions: readonly ReviewItemResolved[], refusals: readonly ReviewDecisionRefused[] = []): string {
   const first = resolutions.find((r) => r.reviewId === reviewId);
-  if (!first) return 'open';
-  const { decision } = first;
-  return decision.outcome === 'withdrawn' ? `withdrawn by ${first.reviewer}, answered by ${decision.settledBy}` : `decided ${decision.outcome} by ${first.reviewer}`;
+  const state = !first
+    ? 'open'
+    : first.decision.outcome === 'withdrawn'
+      ? `withdrawn by ${first.reviewer}, answered by ${first.decision.settledBy}`
+      : `decided ${first.decision.outcome} by ${first.reviewer}`;
+  const refused = refusals
+    .filter((r) => r.reviewId === reviewId)
+    .map((r) => `${r.decisionEventId} not applied by ${r.refusedBy} (${r.why}): ${r.reason}`);
+  return [state, ...refused].join('; ');
 }
 
 /** The review queue as the console shows it: one line per item, with what became of it when it is no longer open. */
-export function formatReviewQueue(items: readonly ReviewItemOpened[], resolutions: readonly ReviewItemResolved[]): string[] {
+export function formatReviewQueue(items: readonly ReviewItemOpened[], resolutions: readonly ReviewItemResolved[], refusals: readonly ReviewDecisionRefused[] = []): string[] {
   return items.map((item) => {
-    const state = reviewState(item.reviewId, resolutions);
+    const state = reviewState(item.reviewId, resolutions, refusals);
     const named = item.visitIds.join(', ') || item.contest?.visitId || 'no visit named';
     return `  ${item.reviewId} [${item.kind}] ${named}: ${item.reason}${state === 'open' ? '' : `  [${state}]`}`;
   });

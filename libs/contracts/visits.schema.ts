@@ -166,6 +166,21 @@ export const ReviewItemResolved = z
   })
   .describe('A reviewer decided an item, or the stage that opened it withdrew it (outcome withdrawn).');
 
+export const ReviewDecisionRefused = z
+  .strictObject({
+    ...eventBase,
+    reviewId: z.string().min(1).max(160),
+    decisionEventId: z.string().min(1).max(160).describe('The `review.item-resolved` (its event id) that was not applied.'),
+    refusedBy: z.enum(['gate']).describe('The stage that opened the item and could not apply the decision.'),
+    why: z
+      .enum(['refused', 'after-exit'])
+      .describe(
+        'refused: the decision does not hold together (a track the item is not about, a visit with no place in the doubt, a lost track moved); after-exit: it would move someone into or out of a visit that has ended, whose receipt is final.',
+      ),
+    reason: z.string().describe('What stood in the way, and where the correction lies, for the operator.'),
+  })
+  .describe('A reviewer\'s decision that the stage which opened the item did not apply: nothing changed. The operator may decide the item again.');
+
 export const VisitSettled = z
   .strictObject({
     ...eventBase,
@@ -224,6 +239,7 @@ export type EventAttributed = z.infer<typeof EventAttributed>;
 export type ReviewEvidence = z.infer<typeof ReviewEvidence>;
 export type ReviewItemOpened = z.infer<typeof ReviewItemOpened>;
 export type ReviewItemResolved = z.infer<typeof ReviewItemResolved>;
+export type ReviewDecisionRefused = z.infer<typeof ReviewDecisionRefused>;
 export type VisitSettled = z.infer<typeof VisitSettled>;
 export type ReceiptLine = z.infer<typeof ReceiptLine>;
 export type CartUpdated = z.infer<typeof CartUpdated>;

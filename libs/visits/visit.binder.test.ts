@@ -373,9 +373,15 @@ test('a reviewer says the first of two people through the gate together is the o
     ['track-a2', 'reviewed', undefined, 'exited'],
   ]);
   // An ended visit's people stay as they left: its receipt is final. track-b's doubt went with the trade, so what it picked was charged, and the operator is told a refund is the way back.
-  const late = binder.onReviewResolved(resolved(items[1].reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-b' }, T0 + 41_000));
-  assert.deepEqual([late.verdict, late.outputs], ['after-exit', []]);
+  const lateDecision = resolved(items[1].reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-b' }, T0 + 41_000);
+  const late = binder.onReviewResolved(lateDecision);
+  assertValid(late.outputs);
+  assert.deepEqual([late.verdict, of(late.outputs, 'visit.track-bound')], ['after-exit', []]);
   assert.match(late.detail, /v-a has ended and its receipt is final, so track-b stays on v-a\. Its doubt was lifted before, so its picks since were charged to v-a: a refund/);
+  // The operator is answered on the bus, next to the item.
+  assert.deepEqual(of(late.outputs, 'review.decision-refused').map((m) => [m.reviewId, m.decisionEventId, m.refusedBy, m.why, m.reason, m.ts]), [
+    [items[1].reviewId, lateDecision.eventId, 'gate', 'after-exit', late.reason, lateDecision.ts],
+  ]);
   assert.deepEqual(binder.reviewVerdicts(), { applied: 1, unchanged: 5, unknown: 0, refused: 0, 'after-exit': 1, ignored: 0 });
 });
 
@@ -400,7 +406,9 @@ test('a reviewer confirms one of two doubtful bindings: only that track loses it
   ];
   for (const [decision, verdict] of nothing) {
     const result = binder.onReviewResolved(decision);
-    assert.deepEqual([result.verdict, result.outputs], [verdict, []], result.detail);
+    // Only a decision on an item this gate opened that does not hold together is answered (refused); the rest publish nothing.
+    const answered = verdict === 'refused' ? [[decision.reviewId, decision.eventId, 'refused']] : [];
+    assert.deepEqual([result.verdict, of(result.outputs, 'review.decision-refused').map((m) => [m.reviewId, m.decisionEventId, m.why]), result.outputs.length], [verdict, answered, answered.length], result.detail);
   }
   assert.equal(JSON.stringify(binder.visits()), before);
 });
@@ -466,14 +474,16 @@ test('a decision that would move someone into a visit that has ended is refused:
   const item = of(outputs, 'review.item-opened').find((r) => r.trackId === 'track-b')!;
   const decision = resolved(item.reviewId, { outcome: 'bound', visitId: 'v-a', trackId: 'track-b' }, T0 + 28_000);
   const result = binder.onReviewResolved(decision);
-  assert.deepEqual([result.verdict, result.outputs], ['after-exit', []]);
+  assertValid(result.outputs);
+  assert.deepEqual([result.verdict, result.outputs.map((o) => o.topic)], ['after-exit', ['review.decision-refused']]);
   assert.match(result.detail, /v-a has ended and its receipt is final, so track-b stays on v-b with its doubt .*Its picks went to review, not to a cart: deciding those items corrects the receipts/);
+  assert.deepEqual(of(result.outputs, 'review.decision-refused').map((m) => [m.reviewId, m.why, m.reason]), [[item.reviewId, 'after-exit', result.reason]]);
   const views = () => new Map(binder.visits().map((v) => [v.visitId, v]));
   for (const visitId of ['v-a', 'v-b']) assert.match(views().get(visitId)!.flags.at(-1)!, /^decision refused after exit: a reviewer \(operator-1\) decided track-b is v-a's/, visitId);
   assert.notEqual(views().get('v-b')!.tracks.find((t) => t.trackId === 'track-b')!.doubt, undefined, 'the doubt stands');
-  // Read again: the same decision, counted once.
-  assert.equal(binder.onReviewResolved(decision).verdict, 'unchanged');
-  assert.deepEqual(binder.reviewVerdicts(), { applied: 0, unchanged: 1, unknown: 0, refused: 0, 'after-exit': 1, ignored: 0 });
+  // Read again: the same decision, counted and answered once.
+  assert.deepEqual([binder.onReviewResolved(decision).verdict, binder.onReviewResolved(decision).outputs], ['unchanged', []]);
+  assert.deepEqual(binder.reviewVerdicts(), { applied: 0, unchanged: 2, unknown: 0, refused: 0, 'after-exit': 1, ignored: 0 });
   const after = [...feedUntil(binder, rest, Infinity).outputs, ...binder.finish()];
   assert.deepEqual(of(after, 'visit.ended').map((m) => [m.visitId, m.exitMs]), [['v-b', T0 + 29_000]]);
   assert.equal(binder.visitOfTrack('track-b'), 'v-b');

@@ -4,6 +4,7 @@ import {
   type GateOpened,
   type GateQrScanned,
   type PeopleTracked,
+  type ReviewDecisionRefused,
   type ReviewItemOpened,
   type ReviewItemResolved,
   type StoreIndex,
@@ -117,7 +118,8 @@ export type BinderOutput =
   | { topic: 'visit.track-bound'; message: VisitTrackBound }
   | { topic: 'visit.ended'; message: VisitEnded }
   | { topic: 'review.item-opened'; message: ReviewItemOpened }
-  | { topic: 'review.item-resolved'; message: ReviewItemResolved };
+  | { topic: 'review.item-resolved'; message: ReviewItemResolved }
+  | { topic: 'review.decision-refused'; message: ReviewDecisionRefused };
 
 /** Who withdraws the binding items the gate opened, when a decision on another item answered them (`reviewer` of the withdrawal). */
 export const GATE_REVIEWER = 'gate';
@@ -134,6 +136,8 @@ export interface ReviewResult {
   verdict: ReviewVerdict;
   /** Why, for the log. */
   detail: string;
+  /** Why, for the operator: a decision not taken, in their words. */
+  reason?: string;
 }
 
 /** A binding review item the binder opened, and what its doubt was between. */
@@ -352,7 +356,27 @@ export class VisitBinder {
   onReviewResolved(message: ReviewItemResolved): ReviewResult {
     const result = this.reviewDecision(message);
     this.verdicts[result.verdict]++;
+    // A decision on an item this gate opened that it cannot apply is answered where the operator reads the queue.
+    if (result.verdict === 'refused' || result.verdict === 'after-exit') result.outputs.push(this.refusal(message, result.verdict, result.reason!));
     return result;
+  }
+
+  private refusal(decision: ReviewItemResolved, why: 'refused' | 'after-exit', reason: string): BinderOutput {
+    const tag = createHash('sha1').update(`${decision.reviewId}\n${decision.eventId}`).digest('hex').slice(0, 16);
+    return {
+      topic: 'review.decision-refused',
+      message: {
+        schemaVersion: SCHEMA_VERSION,
+        eventId: `refused-${tag}`,
+        storeId: this.storeId,
+        ts: decision.ts,
+        reviewId: decision.reviewId,
+        decisionEventId: decision.eventId,
+        refusedBy: GATE_REVIEWER,
+        why,
+        reason,
+      },
+    };
   }
 
   /** How many review decisions were applied, changed nothing, or were not taken, since the binder started. */
@@ -361,7 +385,7 @@ export class VisitBinder {
   }
 
   private reviewDecision(message: ReviewItemResolved): ReviewResult {
-    const nothing = (verdict: ReviewVerdict, detail: string): ReviewResult => ({ outputs: [], verdict, detail: `review ${message.reviewId}: ${detail}` });
+    const nothing = (verdict: ReviewVerdict, reason: string): ReviewResult => ({ outputs: [], verdict, detail: `review ${message.reviewId}: ${reason}`, reason });
     const { decision } = message;
     const review = this.bindingReviews.get(message.reviewId);
     if (decision.outcome === 'withdrawn' && review?.withdrawn === message.eventId) return nothing('unchanged', `withdrawn by this gate, answered by ${decision.settledBy}`);

@@ -10,6 +10,7 @@ import {
   type ReceiptFinalised,
   type ReviewItemOpened,
   type ReviewItemResolved,
+  type ReviewDecisionRefused,
   type ShelfEventDetected,
   type topics,
 } from '../../libs/contracts/index.ts';
@@ -58,6 +59,8 @@ export interface StoreRunResult {
   reviews: ReviewItemOpened[];
   /** Decisions on review items, and items withdrawn by the stage that opened them. */
   resolutions: ReviewItemResolved[];
+  /** Decisions the stage that opened the item did not apply. */
+  refusals: ReviewDecisionRefused[];
   cartUpdates: CartUpdated[];
   receipts: ReceiptFinalised[];
   /** The camera stage's output, when it ran. */
@@ -119,6 +122,7 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
       'visit.ended',
       'fusion.visit-settled',
       'review.item-resolved',
+      'review.decision-refused',
       'gate.qr-scanned',
       'gate.opened',
       'device.health-reported',
@@ -139,6 +143,9 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
           break;
         case 'review.item-resolved':
           collected.result.resolutions.push(message);
+          break;
+        case 'review.decision-refused':
+          collected.result.refusals.push(message);
           break;
         case 'cart.updated':
           collected.result.cartUpdates.push(message);
@@ -219,6 +226,7 @@ function collector() {
     attributions: [] as EventAttributed[],
     reviews: [] as ReviewItemOpened[],
     resolutions: [] as ReviewItemResolved[],
+    refusals: [] as ReviewDecisionRefused[],
     cartUpdates: [] as CartUpdated[],
     receipts: [] as ReceiptFinalised[],
     poses: new Map<string, CameraPosesDetected[]>(),

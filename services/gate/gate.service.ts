@@ -25,7 +25,9 @@ import {
  * (reason `reviewed`), and withdraws (`review.item-resolved`, outcome `withdrawn`) the binding item
  * of the other track of the pair when that decision answered it too; any other decision, or one
  * about an item, track or visit it does not hold, changes nothing and is logged and counted
- * (`reviewDecisions`).
+ * (`reviewDecisions`), and one on its own item that it cannot apply (one that does not hold
+ * together, or would move someone into or out of a visit that has ended) is answered with a
+ * `review.decision-refused` saying why.
  *
  * Its state is the whole store's (who is in, on which tracks), so it runs as one member of the
  * `gate` group per store: its inputs come keyed by visit, gate and store, and a member that saw only
