@@ -390,6 +390,20 @@ test('a doubt a reviewer decided entangles its visits no more: a later doubt on 
   assert.deepEqual(attributions(sure).map((a) => a.visitId), ['v-a']);
 });
 
+test('a reviewer\'s binding stands over the gate\'s earlier binding of the track read after it (a restart reads bindings back in no set order: they are keyed by visit)', () => {
+  const engine = engineWith({ 'v-c': { trackId: 't-c' } });
+  for (const visitId of ['v-a', 'v-b']) engine.onVisitStarted({ schemaVersion: SCHEMA_VERSION, eventId: `started-${visitId}`, storeId: 'kiosk', ts: T0, visitId, kind: 'shopper', partySize: 1 });
+  const entry = { schemaVersion: SCHEMA_VERSION, eventId: 'v-a-track-t-x', storeId: 'kiosk', ts: T0, visitId: 'v-a', trackId: 't-x', member: 0, reason: 'entry', doubt: 'two people crossed the entry within 0.6 s' } as const;
+  engine.onTrackBound(entry);
+  engine.onTrackBound({ ...entry, eventId: 'v-b-track-t-x-reviewed-1', ts: T0 + 500, visitId: 'v-b', reason: 'reviewed', doubt: undefined });
+  engine.onTrackBound(entry);
+  // An older decision read after a newer one changes nothing either.
+  engine.onTrackBound({ ...entry, eventId: 'v-a-track-t-x-reviewed-0', ts: T0 + 400, reason: 'reviewed', doubt: undefined });
+  const out = run(engine, shelfEvent('pick', undefined, 5_000), instants({ 't-x': reach(5_300, 6_200), 't-c': () => away(0.9) }, 3_100, 8_000));
+  assert.deepEqual(reviews(out), [], 'no doubt: the reviewer decided it');
+  assert.deepEqual(attributions(out).map((a) => [a.visitId, a.trackId]), [['v-b', 't-x']]);
+});
+
 test('a put-back on the wrong lane goes to the product the shopper holds, though the shelf lists the lane\'s own first', () => {
   const engine = engineWith({ 'v-a': { trackId: 't-a' } });
   holds(engine, 'v-a', LOOKALIKE);

@@ -158,8 +158,12 @@ export class FusionEngine {
   private readonly trackDoubt = new Map<string, string>();
   /** The gate's binding review items whose doubt still stands, by review id: the track each is about and the visits it names. */
   private readonly bindingDoubts = new Map<string, { trackId?: string; visitIds: string[] }>();
-  /** Tracks whose doubt a reviewer lifted (a `reviewed` binding without doubt): their binding items entangle nothing any more. */
-  private readonly decidedTracks = new Set<string>();
+  /**
+   * When a reviewer's decision last bound each track (`reviewed`, store ms). The gate's bindings are
+   * keyed by visit, so a restart reads them back in no set order: an earlier binding of the track read
+   * after it changes nothing, and once it carries no doubt the track's binding items entangle nothing.
+   */
+  private readonly reviewedAt = new Map<string, number>();
   private readonly deadCameras = new Set<string>();
   /** The latest store time seen on the other streams (shelf events, health reports), ms. */
   private otherStreamsMs = -Infinity;
@@ -228,12 +232,17 @@ export class FusionEngine {
   }
 
   onTrackBound(message: VisitTrackBound): FusionOutput[] {
+    const reviewedAt = this.reviewedAt.get(message.trackId);
+    if (reviewedAt !== undefined && (message.reason !== 'reviewed' || message.ts < reviewedAt)) return [];
     this.trackVisit.set(message.trackId, message.visitId);
     // A track continues the doubt of the one it replaces: the person may still be someone else.
     const doubt = message.doubt ?? (message.replaces ? this.trackDoubt.get(message.replaces) : undefined);
     if (doubt) this.trackDoubt.set(message.trackId, doubt);
     else this.trackDoubt.delete(message.trackId);
-    if (message.reason === 'reviewed' && !message.doubt) this.doubtDecided(message.trackId);
+    if (message.reason === 'reviewed') {
+      this.reviewedAt.set(message.trackId, message.ts);
+      if (!message.doubt) this.doubtDecided(message.trackId);
+    }
     this.visit(message.visitId);
     return [];
   }
@@ -242,14 +251,13 @@ export class FusionEngine {
   onReviewOpened(message: ReviewItemOpened): FusionOutput[] {
     if (message.kind !== 'binding') return [];
     // Read again after a reviewer decided its track (a redelivery after a restart): no doubt is left to name.
-    if (message.trackId !== undefined && this.decidedTracks.has(message.trackId)) return [];
+    if (message.trackId !== undefined && this.reviewedAt.has(message.trackId) && !this.trackDoubt.has(message.trackId)) return [];
     this.bindingDoubts.set(message.reviewId, { trackId: message.trackId, visitIds: [...message.visitIds] });
     return [];
   }
 
   /** A reviewer decided a track's binding: the visits its binding item named are no longer entangled through it. */
   private doubtDecided(trackId: string): void {
-    this.decidedTracks.add(trackId);
     for (const [reviewId, item] of this.bindingDoubts) if (item.trackId === trackId) this.bindingDoubts.delete(reviewId);
   }
 
@@ -338,7 +346,7 @@ export class FusionEngine {
       if (gone.has(visitId)) {
         this.trackVisit.delete(trackId);
         this.trackDoubt.delete(trackId);
-        this.decidedTracks.delete(trackId);
+        this.reviewedAt.delete(trackId);
       }
   }
 
