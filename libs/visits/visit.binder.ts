@@ -121,8 +121,8 @@ export type BinderOutput =
   | { topic: 'review.item-resolved'; message: ReviewItemResolved }
   | { topic: 'review.decision-refused'; message: ReviewDecisionRefused };
 
-/** Who withdraws the binding items the gate opened, when a decision on another item answered them (`reviewer` of the withdrawal). */
-export const GATE_REVIEWER = 'gate';
+/** How the gate signs what it says in the review queue: the `reviewer` of its withdrawals, `refusedBy` of its refusals. */
+export const GATE_STAGE = 'gate';
 
 /**
  * What a review decision did: applied, changed nothing (already so, a repeat), or was not taken (an
@@ -361,6 +361,7 @@ export class VisitBinder {
     return result;
   }
 
+  /** The answer to a decision not applied, named after the decision, so a decision read again is answered under the same id. */
   private refusal(decision: ReviewItemResolved, why: 'refused' | 'after-exit', reason: string): BinderOutput {
     const tag = createHash('sha1').update(`${decision.reviewId}\n${decision.eventId}`).digest('hex').slice(0, 16);
     return {
@@ -372,7 +373,7 @@ export class VisitBinder {
         ts: decision.ts,
         reviewId: decision.reviewId,
         decisionEventId: decision.eventId,
-        refusedBy: GATE_REVIEWER,
+        refusedBy: GATE_STAGE,
         why,
         reason,
       },
@@ -486,7 +487,7 @@ export class VisitBinder {
           ts: decision.ts,
           reviewId,
           decision: { outcome: 'withdrawn', note: `${why}, so ${track.trackId} is ${visit.visitId}'s`, settledBy: decision.reviewId },
-          reviewer: GATE_REVIEWER,
+          reviewer: GATE_STAGE,
         },
       });
     }
