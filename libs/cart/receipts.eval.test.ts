@@ -9,6 +9,7 @@ import {
   type ReceiptFinalised,
   type ReceiptTruth,
   type ReviewItemOpened,
+  type ReviewItemResolved,
   type ShelfEventDetected,
 } from '../contracts/index.ts';
 import { scoreReceipts, unitPrecisionRecall, type ReceiptRun, type ReceiptTruthSet, type ScoredVisitTruth } from './receipts.eval.ts';
@@ -119,7 +120,7 @@ class Case {
     });
   }
 
-  review(reviewId: string, shelfEventId: string | undefined, visitIds: string[], kind: 'attribution' | 'tailgating' = 'attribution') {
+  review(reviewId: string, shelfEventId: string | undefined, visitIds: string[], kind: 'attribution' | 'tailgating' | 'binding' = 'attribution') {
     this.run.reviews.push({
       schemaVersion: SCHEMA_VERSION,
       eventId: `open/${reviewId}`,
@@ -227,6 +228,30 @@ test('a tailgating flag is an operator flag, counted next to the reviews and not
   assert.equal(score.operatorFlags, 1);
   assert.equal(score.operatorFlagsPer1000, 500);
   assert.deepEqual([score.byTag['tailgating']?.operatorFlags, score.byTag['tailgating']?.reviews], [1, 1], 'per tag: the items naming a visit with the tag');
+});
+
+test('a binding item withdrawn by the gate (a decision on the other of the pair answered it) is counted apart from the reviews', () => {
+  const c = new Case();
+  c.visit('v1', []);
+  c.visit('v2', []);
+  c.review('b1', undefined, ['v1', 'v2'], 'binding');
+  c.review('b2', undefined, ['v1', 'v2'], 'binding');
+  const resolution = (reviewId: string, decision: ReviewItemResolved['decision'], reviewer: string): ReviewItemResolved => ({
+    schemaVersion: SCHEMA_VERSION, eventId: `resolved/${reviewId}`, storeId: 'kiosk', ts: T0 + 1_000, reviewId, decision, reviewer,
+  });
+  c.receipt('v1', []);
+  c.receipt('v2', []);
+  const run = {
+    ...c.run,
+    resolutions: [
+      resolution('b1', { outcome: 'bound', visitId: 'v2', trackId: 't-1' }, 'operator-1'),
+      resolution('b2', { outcome: 'withdrawn', note: 'the pair traded places', settledBy: 'b1' }, 'gate'),
+    ],
+  };
+  const score = scoreReceipts(c.truth, run);
+  assert.deepEqual([score.reviews, score.reviewsByKind, score.withdrawn, score.operatorFlags], [1, { binding: 1 }, 1, 0]);
+  assert.equal(score.reviewsPer1000, 500);
+  assert.equal(c.score().reviews, 2, 'without the resolutions, both are reviews');
 });
 
 test('a put decided while the pick it undoes waits for review: once the pick is decided, the put takes its unit away', () => {

@@ -7,6 +7,7 @@ import type {
   ReceiptFinalised,
   ReceiptTruth,
   ReviewItemOpened,
+  ReviewItemResolved,
   ShelfEventDetected,
   VisitTruth,
 } from '../contracts/index.ts';
@@ -61,6 +62,8 @@ export interface ReceiptRun {
   shelfEvents: readonly ShelfEventDetected[];
   /** For pick-to-cart latency; without them the latency has no samples. */
   cartUpdates?: readonly CartUpdated[];
+  /** Decisions and withdrawals of review items, when the run had any: a withdrawn item is counted apart from the reviews. */
+  resolutions?: readonly ReviewItemResolved[];
 }
 
 export interface ReceiptFigures {
@@ -86,6 +89,11 @@ export interface ReceiptFigures {
    */
   operatorFlags: number;
   operatorFlagsPer1000: number;
+  /**
+   * Review items withdrawn by the stage that opened them, because a decision on another item answered
+   * them (the other binding of a pair at the gate): nobody decided them. Counted apart from the reviews.
+   */
+  withdrawn: number;
   /** Fusion attributions to visits other than staff: what the calibration is measured on. */
   attributions: number;
   calibrationError: number;
@@ -248,17 +256,23 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
     attributions.push({ visitIds, confidence: attribution.confidence, right });
   }
 
-  const reviews = new Map<string, { kind: string; visitIds: string[] }>();
+  const reviews = new Map<string, { kind: string; visitIds: string[]; withdrawn: boolean }>();
+  const withdrawnIds = new Set((run.resolutions ?? []).filter((r) => r.decision.outcome === 'withdrawn').map((r) => r.reviewId));
   for (const item of run.reviews)
-    reviews.set(item.reviewId, { kind: item.kind, visitIds: [...new Set(item.visitIds.map(truthVisitOfPipeline).filter((id): id is string => id !== undefined))] });
+    reviews.set(item.reviewId, {
+      kind: item.kind,
+      visitIds: [...new Set(item.visitIds.map(truthVisitOfPipeline).filter((id): id is string => id !== undefined))],
+      withdrawn: withdrawnIds.has(item.reviewId),
+    });
 
   const figures = (inSubset: (visitId: string) => boolean, allReviews: boolean): ReceiptFigures => {
     const visits = perVisit.filter((v) => inSubset(v.visitId));
     const subsetActions = actions.filter((a) => inSubset(a.visitId));
     const subsetAttributions = attributions.filter((a) => allReviews || a.visitIds.some(inSubset));
     const subsetItems = [...reviews.values()].filter(({ visitIds }) => allReviews || visitIds.some(inSubset));
-    const subsetReviews = subsetItems.filter(({ kind }) => !OPERATOR_FLAG_KINDS.has(kind));
-    const flagCount = subsetItems.length - subsetReviews.length;
+    const subsetFlags = subsetItems.filter(({ kind }) => OPERATOR_FLAG_KINDS.has(kind));
+    const subsetReviews = subsetItems.filter(({ kind, withdrawn }) => !OPERATOR_FLAG_KINDS.has(kind) && !withdrawn);
+    const flagCount = subsetFlags.length;
     const reviewCount = subsetReviews.length;
     const reviewsByKind: Record<string, number> = {};
     for (const { kind } of subsetReviews) reviewsByKind[kind] = (reviewsByKind[kind] ?? 0) + 1;
@@ -281,6 +295,7 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
       reviewsByKind,
       operatorFlags: flagCount,
       operatorFlagsPer1000: ratio(flagCount * PER_THOUSAND, visits.length),
+      withdrawn: subsetItems.length - subsetFlags.length - subsetReviews.length,
       attributions: subsetAttributions.length,
       ...calibrationTable(subsetAttributions),
       latency: { count: latencies.length, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) },

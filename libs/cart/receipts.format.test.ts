@@ -1,10 +1,10 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { SCHEMA_VERSION, type ReceiptFinalised } from '../contracts/index.ts';
+import { SCHEMA_VERSION, type ReceiptFinalised, type ReviewDecisionRefused, type ReviewItemOpened, type ReviewItemResolved } from '../contracts/index.ts';
 import { calibrationTable } from '../fusion/calibration.eval.ts';
 import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
 import type { ReceiptFigures, ReceiptScore } from './receipts.eval.ts';
-import { formatCents, formatReceipt, formatReceiptScorecard } from './receipts.format.ts';
+import { formatCents, formatReceipt, formatReceiptScorecard, formatReviewQueue } from './receipts.format.ts';
 
 const index = fixtureStoreIndex();
 const SODA = index.products.get('p-0001')!;
@@ -41,7 +41,7 @@ test('the scorecard prints the figures, a row per confidence bin and a row per t
   ]);
   const figures: ReceiptFigures = {
     visits: 4, exactMatch: 0.75, exactMatchBeforeReview: 0.5, receiptPrecision: 0.9, receiptRecall: 0.8, receiptF1: 0.847, receiptF1BeforeReview: 0.8,
-    actions: 6, attributionAccuracy: 5 / 6, reviews: 1, reviewsPer1000: 250, reviewsByKind: { attribution: 1 }, operatorFlags: 2, operatorFlagsPer1000: 500, attributions: 2, calibrationError, calibration,
+    actions: 6, attributionAccuracy: 5 / 6, reviews: 1, reviewsPer1000: 250, reviewsByKind: { attribution: 1 }, operatorFlags: 2, operatorFlagsPer1000: 500, withdrawn: 1, attributions: 2, calibrationError, calibration,
     latency: { count: 5, p50Ms: 1_200, p99Ms: 3_400 }, missingReceipts: 0, visitsWithPending: 1,
   };
   const score: ReceiptScore = { ...figures, byTag: { 'crossing-arms': figures }, perVisit: [], extraReceipts: [] };
@@ -50,8 +50,39 @@ test('the scorecard prints the figures, a row per confidence bin and a row per t
   assert.match(text, /pick-to-cart latency +p50 1\.20 s, p99 3\.40 s/);
   assert.match(text, /reviews +250\.0 per 1000 visits \(1: 1 attribution\)/);
   assert.match(text, /operator flags +500\.0 per 1000 visits \(2 tailgating\)/);
+  assert.match(text, /withdrawn items +1 \(answered by a decision on another item; nobody decided them\)/);
+  assert.doesNotMatch(formatReceiptScorecard({ ...score, withdrawn: 0 }), /withdrawn/, 'shown only when there are some');
   assert.match(text, /^ +0\.9-1\.0 +1 +0\.950 +1\.000$/m);
   assert.match(text, /^ +0\.3-0\.4 +1 +0\.350 +0\.000$/m);
   assert.equal(text.split('\n').filter((line) => /^ +0\.\d-/.test(line)).length, 10, 'ten bins');
   assert.match(text, /^ +crossing-arms +4 +75\.0 %/m);
+});
+
+test('the review queue shows each item open, decided by a person, or withdrawn by the gate with the item that answered it, and a decision the gate did not apply with why', () => {
+  const item = (reviewId: string, kind: 'binding' | 'attribution'): ReviewItemOpened => ({
+    schemaVersion: SCHEMA_VERSION, eventId: `opened/${reviewId}`, storeId: 'kiosk', ts: 0, reviewId, kind, reason: 'two people crossed the entry within 0.4 s', visitIds: ['v-a', 'v-b'],
+  });
+  const resolution = (reviewId: string, decision: ReviewItemResolved['decision'], reviewer: string): ReviewItemResolved => ({
+    schemaVersion: SCHEMA_VERSION, eventId: `resolved/${reviewId}/${reviewer}`, storeId: 'kiosk', ts: 1, reviewId, decision, reviewer,
+  });
+  const refused: ReviewDecisionRefused = {
+    schemaVersion: SCHEMA_VERSION, eventId: 'refused-1', storeId: 'kiosk', ts: 2, reviewId: 'b3', decisionEventId: 'resolved/b3/operator-1',
+    refusedBy: 'gate', why: 'after-exit', reason: 'v-a has ended and its receipt is final',
+  };
+  const lines = formatReviewQueue(
+    [item('b1', 'binding'), item('b2', 'binding'), item('b3', 'binding'), item('r1', 'attribution')],
+    [
+      resolution('b1', { outcome: 'bound', visitId: 'v-b', trackId: 't-1' }, 'operator-1'),
+      resolution('b2', { outcome: 'withdrawn', note: 't-1 is v-b\'s, so t-2 is v-a\'s', settledBy: 'b1' }, 'gate'),
+      resolution('b2', { outcome: 'bound', visitId: 'v-a', trackId: 't-2' }, 'operator-2'),
+      resolution('b3', { outcome: 'bound', visitId: 'v-a', trackId: 't-3' }, 'operator-1'),
+    ],
+    [refused],
+  );
+  assert.deepEqual(lines, [
+    '  b1 [binding] v-a, v-b: two people crossed the entry within 0.4 s  [decided bound by operator-1]',
+    '  b2 [binding] v-a, v-b: two people crossed the entry within 0.4 s  [withdrawn by gate, answered by b1]',
+    '  b3 [binding] v-a, v-b: two people crossed the entry within 0.4 s  [decided bound by operator-1; resolved/b3/operator-1 not applied by gate (after-exit): v-a has ended and its receipt is final]',
+    '  r1 [attribution] v-a, v-b: two people crossed the entry within 0.4 s',
+  ]);
 });

@@ -1,8 +1,8 @@
-import type { ReceiptFinalised, StoreIndex } from '../contracts/index.ts';
+import type { ReceiptFinalised, ReviewDecisionRefused, ReviewItemOpened, ReviewItemResolved, StoreIndex } from '../contracts/index.ts';
 import type { ReceiptFigures, ReceiptScore } from './receipts.eval.ts';
 
 /**
- * Receipts and the receipt scorecard as plain text, for a terminal (`npm start`, `eval receipts`).
+ * Receipts, the receipt scorecard and the review queue as plain text, for a terminal (`npm start`, `eval receipts`).
  * Names and the currency come from the store; a product the store does not list shows its id.
  */
 
@@ -67,6 +67,7 @@ function figureLines(figures: ReceiptFigures): string[] {
     `attribution accuracy   ${pct(figures.attributionAccuracy)} of ${figures.actions} picks and puts`,
     `reviews                ${figures.reviewsPer1000.toFixed(1)} per 1000 visits (${figures.reviews}${byKind(figures.reviewsByKind)})`,
     `operator flags         ${figures.operatorFlagsPer1000.toFixed(1)} per 1000 visits (${figures.operatorFlags} tailgating)`,
+    ...(figures.withdrawn > 0 ? [`withdrawn items        ${figures.withdrawn} (answered by a decision on another item; nobody decided them)`] : []),
     `calibration error      ${figures.calibrationError.toFixed(4)} over ${figures.attributions} attributions`,
     `pick-to-cart latency   p50 ${ms(figures.latency.p50Ms)}, p99 ${ms(figures.latency.p99Ms)} (${figures.latency.count} picks and puts)`,
   ];
@@ -106,4 +107,33 @@ export function formatReceiptScorecard(score: ReceiptScore, options: { details?:
     }
   }
   return out.join('\n');
+}
+
+/**
+ * Where a review item stands: open, decided by a person, or withdrawn by the stage that opened it
+ * (a decision on another item answered it; nobody decided it); and each decision on it that the
+ * stage which opened it did not apply, with why. The first resolution of an item stands, as the cart
+ * and checkout take it; the gate takes every `bound` decision, so a refused one may be followed by
+ * another.
+ */
+export function reviewState(reviewId: string, resolutions: readonly ReviewItemResolved[], refusals: readonly ReviewDecisionRefused[] = []): string {
+  const first = resolutions.find((r) => r.reviewId === reviewId);
+  const state = !first
+    ? 'open'
+    : first.decision.outcome === 'withdrawn'
+      ? `withdrawn by ${first.reviewer}, answered by ${first.decision.settledBy}`
+      : `decided ${first.decision.outcome} by ${first.reviewer}`;
+  const refused = refusals
+    .filter((r) => r.reviewId === reviewId)
+    .map((r) => `${r.decisionEventId} not applied by ${r.refusedBy} (${r.why}): ${r.reason}`);
+  return [state, ...refused].join('; ');
+}
+
+/** The review queue as the console shows it: one line per item, with what became of it when it is no longer open. */
+export function formatReviewQueue(items: readonly ReviewItemOpened[], resolutions: readonly ReviewItemResolved[], refusals: readonly ReviewDecisionRefused[] = []): string[] {
+  return items.map((item) => {
+    const state = reviewState(item.reviewId, resolutions, refusals);
+    const named = item.visitIds.join(', ') || item.contest?.visitId || 'no visit named';
+    return `  ${item.reviewId} [${item.kind}] ${named}: ${item.reason}${state === 'open' ? '' : `  [${state}]`}`;
+  });
 }

@@ -100,7 +100,12 @@ export const topics = {
   'review.item-resolved': topic({
     schema: visits.ReviewItemResolved,
     key: (m) => m.reviewId,
-    description: 'A reviewer decided an item.',
+    description: 'A reviewer decided an item, or the stage that opened it withdrew it once another decision answered it.',
+  }),
+  'review.decision-refused': topic({
+    schema: visits.ReviewDecisionRefused,
+    key: (m) => m.reviewId,
+    description: 'A decision the stage that opened the item did not apply, and why.',
   }),
   'cart.updated': topic({
     schema: visits.CartUpdated,

@@ -152,10 +152,34 @@ export const ReviewItemResolved = z
         .describe('A binding item decided: the person on this track belongs to this visit. The gate rebinds the track if needed and lifts the doubt; no cart line changes.'),
       z.strictObject({ outcome: z.literal('approved'), note: z.string() }).describe('A contest upheld: the contested line is refunded.'),
       z.strictObject({ outcome: z.literal('rejected'), note: z.string() }).describe('A contest turned down: the line stays charged.'),
+      z
+        .strictObject({
+          outcome: z.literal('withdrawn'),
+          note: z.string().describe('Why nobody needs to decide it any more, for the operator.'),
+          settledBy: z.string().min(1).max(160).describe('The review item whose decision answered this one too.'),
+        })
+        .describe(
+          'Nobody decided this item: the stage that opened it closed it, because a decision on another item answered it (the other binding of a pair at the gate, once the reviewer placed one of them). Nothing changes; it leaves the queue, and is counted apart from decisions.',
+        ),
     ]),
-    reviewer: z.string().min(1),
+    reviewer: z.string().min(1).describe('Who decided: a person\'s id; for a withdrawn item, the stage that withdrew it (`gate`).'),
   })
-  .describe('A reviewer decided an item.');
+  .describe('A reviewer decided an item, or the stage that opened it withdrew it (outcome withdrawn).');
+
+export const ReviewDecisionRefused = z
+  .strictObject({
+    ...eventBase,
+    reviewId: z.string().min(1).max(160),
+    decisionEventId: z.string().min(1).max(160).describe('The `review.item-resolved` (its event id) that was not applied.'),
+    refusedBy: z.enum(['gate']).describe('The stage that opened the item and could not apply the decision.'),
+    why: z
+      .enum(['refused', 'after-exit'])
+      .describe(
+        'refused: the decision does not hold together (a track the item is not about, a visit with no place in the doubt, a lost track moved); after-exit: it would move someone into or out of a visit that has ended, whose receipt is final.',
+      ),
+    reason: z.string().describe('What stood in the way, and where the correction lies, for the operator.'),
+  })
+  .describe('A reviewer\'s decision that the stage which opened the item did not apply: nothing changed. The operator may decide the item again.');
 
 export const VisitSettled = z
   .strictObject({
@@ -215,6 +239,7 @@ export type EventAttributed = z.infer<typeof EventAttributed>;
 export type ReviewEvidence = z.infer<typeof ReviewEvidence>;
 export type ReviewItemOpened = z.infer<typeof ReviewItemOpened>;
 export type ReviewItemResolved = z.infer<typeof ReviewItemResolved>;
+export type ReviewDecisionRefused = z.infer<typeof ReviewDecisionRefused>;
 export type VisitSettled = z.infer<typeof VisitSettled>;
 export type ReceiptLine = z.infer<typeof ReceiptLine>;
 export type CartUpdated = z.infer<typeof CartUpdated>;

@@ -357,6 +357,53 @@ test('once a reviewer decides a doubtful binding, picks by the track and by the 
   assert.deepEqual(attributions(out).map((a) => [a.visitId, a.trackId, a.source]), [['v-c', 't-b2', 'fusion']]);
 });
 
+test('a doubt a reviewer decided entangles its visits no more: a later doubt on one of them names only the visits of its own item, even when the decided items are read again', () => {
+  const engine = engineWith({ 'v-c': { trackId: 't-c' } });
+  const bound = (visitId: string, trackId: string, reason: 'entry' | 'relinked' | 'reviewed', extra: { doubt?: string; replaces?: string; ts?: number } = {}) =>
+    engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: `${visitId}-track-${trackId}-${reason}`, storeId: 'kiosk', ts: extra.ts ?? T0, visitId, trackId, member: 0, reason, ...extra });
+  const item = (visitId: string, trackId: string, visitIds: string[], reason: string): ReviewItemOpened => ({
+    schemaVersion: SCHEMA_VERSION, eventId: `review-binding-${visitId}-${trackId}`, storeId: 'kiosk', ts: T0, reviewId: `review-binding-${visitId}-${trackId}`,
+    kind: 'binding', reason, visitIds, trackId,
+  });
+  for (const visitId of ['v-a', 'v-b']) engine.onVisitStarted({ schemaVersion: SCHEMA_VERSION, eventId: `started-${visitId}`, storeId: 'kiosk', ts: T0, visitId, kind: 'shopper', partySize: 1 });
+  const atGate = 'two people crossed the entry within 0.6 s';
+  bound('v-a', 't-a', 'entry', { doubt: atGate });
+  bound('v-b', 't-b', 'entry', { doubt: atGate });
+  const pair = [item('v-a', 't-a', ['v-a', 'v-b'], atGate), item('v-b', 't-b', ['v-a', 'v-b'], atGate)];
+  for (const opened of pair) engine.onReviewOpened(opened);
+  // A reviewer places the pair (visit.binder.ts publishes both again, reviewed, without doubt).
+  bound('v-a', 't-a', 'reviewed', { ts: T0 + 500 });
+  bound('v-b', 't-b', 'reviewed', { ts: T0 + 500 });
+  // A restarted fusion reads the held items again: they name a doubt that is gone.
+  for (const opened of pair) engine.onReviewOpened(opened);
+  // t-b is lost and relinked after a long gap: a doubt of its own, between v-b and v-c.
+  const gap = 'relinked after a 2.5 s gap';
+  bound('v-b', 't-b2', 'relinked', { replaces: 't-b', doubt: gap, ts: T0 + 4_000 });
+  engine.onReviewOpened(item('v-b', 't-b2', ['v-b', 'v-c'], gap));
+  const out = run(engine, shelfEvent('pick', undefined, 5_000), instants({ 't-b2': reach(5_300, 6_200), 't-a': () => away(0.8), 't-c': () => away(0.9) }, 3_100, 8_000));
+  assert.equal(attributions(out).length, 0);
+  const [review] = reviews(out);
+  assert.match(review.reason, /in doubt: relinked after a 2\.5 s gap/);
+  assert.deepEqual([...review.visitIds].sort(), ['v-b', 'v-c'], 'v-a was entangled with v-b only by the decided doubt');
+  // The same pick by t-a, sure of its visit now, is charged to it.
+  const sure = run(engine, shelfEvent('pick', undefined, 10_000), instants({ 't-a': reach(10_300, 11_200), 't-b2': () => away(0.8), 't-c': () => away(0.9) }, 8_100, 13_000));
+  assert.deepEqual(attributions(sure).map((a) => a.visitId), ['v-a']);
+});
+
+test('a reviewer\'s binding stands over the gate\'s earlier binding of the track read after it (a restart reads bindings back in no set order: they are keyed by visit)', () => {
+  const engine = engineWith({ 'v-c': { trackId: 't-c' } });
+  for (const visitId of ['v-a', 'v-b']) engine.onVisitStarted({ schemaVersion: SCHEMA_VERSION, eventId: `started-${visitId}`, storeId: 'kiosk', ts: T0, visitId, kind: 'shopper', partySize: 1 });
+  const entry = { schemaVersion: SCHEMA_VERSION, eventId: 'v-a-track-t-x', storeId: 'kiosk', ts: T0, visitId: 'v-a', trackId: 't-x', member: 0, reason: 'entry', doubt: 'two people crossed the entry within 0.6 s' } as const;
+  engine.onTrackBound(entry);
+  engine.onTrackBound({ ...entry, eventId: 'v-b-track-t-x-reviewed-1', ts: T0 + 500, visitId: 'v-b', reason: 'reviewed', doubt: undefined });
+  engine.onTrackBound(entry);
+  // An older decision read after a newer one changes nothing either.
+  engine.onTrackBound({ ...entry, eventId: 'v-a-track-t-x-reviewed-0', ts: T0 + 400, reason: 'reviewed', doubt: undefined });
+  const out = run(engine, shelfEvent('pick', undefined, 5_000), instants({ 't-x': reach(5_300, 6_200), 't-c': () => away(0.9) }, 3_100, 8_000));
+  assert.deepEqual(reviews(out), [], 'no doubt: the reviewer decided it');
+  assert.deepEqual(attributions(out).map((a) => [a.visitId, a.trackId]), [['v-b', 't-x']]);
+});
+
 test('a put-back on the wrong lane goes to the product the shopper holds, though the shelf lists the lane\'s own first', () => {
   const engine = engineWith({ 'v-a': { trackId: 't-a' } });
   holds(engine, 'v-a', LOOKALIKE);

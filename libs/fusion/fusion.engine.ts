@@ -172,8 +172,14 @@ export class FusionEngine {
   private readonly trackVisit = new Map<string, string>();
   /** Tracks whose binding to their visit the gate doubted (two people at the gate, a long gap before a relink), with why. */
   private readonly trackDoubt = new Map<string, string>();
-  /** Per visit, the other visits a doubtful gate binding may have swapped it with (from the gate's binding review items). */
-  private readonly entangled = new Map<string, Set<string>>();
+  /** The gate's binding review items whose doubt still stands, by review id: the track each is about and the visits it names. */
+  private readonly bindingDoubts = new Map<string, { trackId?: string; visitIds: string[] }>();
+  /**
+   * When a reviewer's decision last bound each track (`reviewed`, store ms). The gate's bindings are
+   * keyed by visit, so a restart reads them back in no set order: an earlier binding of the track read
+   * after it changes nothing, and once it carries no doubt the track's binding items entangle nothing.
+   */
+  private readonly reviewedAt = new Map<string, number>();
   private readonly deadCameras = new Set<string>();
   /** The latest store time seen on the other streams (shelf events, health reports), ms. */
   private otherStreamsMs = -Infinity;
@@ -242,11 +248,17 @@ export class FusionEngine {
   }
 
   onTrackBound(message: VisitTrackBound): FusionOutput[] {
+    const reviewedAt = this.reviewedAt.get(message.trackId);
+    if (reviewedAt !== undefined && (message.reason !== 'reviewed' || message.ts < reviewedAt)) return [];
     this.trackVisit.set(message.trackId, message.visitId);
     // A track continues the doubt of the one it replaces: the person may still be someone else.
     const doubt = message.doubt ?? (message.replaces ? this.trackDoubt.get(message.replaces) : undefined);
     if (doubt) this.trackDoubt.set(message.trackId, doubt);
     else this.trackDoubt.delete(message.trackId);
+    if (message.reason === 'reviewed') {
+      this.reviewedAt.set(message.trackId, message.ts);
+      if (!message.doubt) this.doubtDecided(message.trackId);
+    }
     this.visit(message.visitId);
     return [];
   }
@@ -254,12 +266,22 @@ export class FusionEngine {
   /** The gate's doubtful bindings name the visits a track may belong to: a review fusion opens for that track names them all. */
   onReviewOpened(message: ReviewItemOpened): FusionOutput[] {
     if (message.kind !== 'binding') return [];
-    for (const visitId of message.visitIds) {
-      const others = this.entangled.get(visitId) ?? new Set<string>();
-      for (const other of message.visitIds) if (other !== visitId) others.add(other);
-      this.entangled.set(visitId, others);
-    }
+    // Read again after a reviewer decided its track (a redelivery after a restart): no doubt is left to name.
+    if (message.trackId !== undefined && this.reviewedAt.has(message.trackId) && !this.trackDoubt.has(message.trackId)) return [];
+    this.bindingDoubts.set(message.reviewId, { trackId: message.trackId, visitIds: [...message.visitIds] });
     return [];
+  }
+
+  /** A reviewer decided a track's binding: the visits its binding item named are no longer entangled through it. */
+  private doubtDecided(trackId: string): void {
+    for (const [reviewId, item] of this.bindingDoubts) if (item.trackId === trackId) this.bindingDoubts.delete(reviewId);
+  }
+
+  /** The other visits a doubtful gate binding may have swapped this one with: those a binding item whose doubt stands names with it. */
+  private entangledWith(visitId: string): string[] {
+    const others = new Set<string>();
+    for (const { visitIds } of this.bindingDoubts.values()) if (visitIds.includes(visitId)) for (const other of visitIds) if (other !== visitId) others.add(other);
+    return [...others];
   }
 
   onVisitEnded(message: VisitEnded): FusionOutput[] {
@@ -332,15 +354,16 @@ export class FusionEngine {
     const gone = new Set<string>();
     for (const [visitId, visit] of this.visits) if (visit.settled && visit.exitMs !== undefined && visit.exitMs < until - VISIT_MEMORY_MS) gone.add(visitId);
     if (gone.size === 0) return;
-    for (const visitId of gone) {
-      this.visits.delete(visitId);
-      this.entangled.delete(visitId);
+    for (const visitId of gone) this.visits.delete(visitId);
+    for (const [reviewId, item] of this.bindingDoubts) {
+      item.visitIds = item.visitIds.filter((visitId) => !gone.has(visitId));
+      if (item.visitIds.length < 2) this.bindingDoubts.delete(reviewId);
     }
-    for (const others of this.entangled.values()) for (const visitId of gone) others.delete(visitId);
     for (const [trackId, visitId] of this.trackVisit)
       if (gone.has(visitId)) {
         this.trackVisit.delete(trackId);
         this.trackDoubt.delete(trackId);
+        this.reviewedAt.delete(trackId);
       }
   }
 
@@ -507,7 +530,7 @@ export class FusionEngine {
       // Sure of the person, not of whose visit they are: charging them would be a guess.
       record('review');
       this.mayBeMisplaced(event, options);
-      const rivals = [...(this.entangled.get(doubtful.who.visitId!) ?? []), ...visitsOf(best)];
+      const rivals = [...this.entangledWith(doubtful.who.visitId!), ...visitsOf(best)];
       const reason = `${doubtful.who.visitId} took part through track ${doubtful.who.trackId}, whose binding to it is in doubt: ${this.trackDoubt.get(doubtful.who.trackId!)}`;
       return [this.review(event, 'attribution', reason, whos, evidence, candidates, options, rivals)];
     }

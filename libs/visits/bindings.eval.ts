@@ -92,7 +92,7 @@ export function scoreBindings(
       bound.set(message.trackId, { visitId: message.visitId, member: message.member, reason: message.reason, doubt: message.doubt, replaces: message.replaces });
       if (message.doubt) doubts++;
     } else if (topic === 'visit.ended') ended.set(message.visitId, message.confirmedByGate);
-    else reviews[message.kind] = (reviews[message.kind] ?? 0) + 1;
+    else if (topic === 'review.item-opened') reviews[message.kind] = (reviews[message.kind] ?? 0) + 1;
   }
   const flagged = (trackId: string | undefined, depth = 0): boolean => {
     const binding = trackId === undefined ? undefined : bound.get(trackId);

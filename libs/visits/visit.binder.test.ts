@@ -320,7 +320,7 @@ function swappedPair() {
   return arrivalOrder(gates, instants(paths, T0, T0 + 40_000));
 }
 
-test('a reviewer says the first of two people through the gate together is the other visit\'s: the pair trade places, the track continuing it moves too, nobody is in doubt, and each visit ends with its own person', () => {
+test('a reviewer says the first of two people through the gate together is the other visit\'s: the pair trade places, the track continuing it moves too, nobody is in doubt, the other\'s item is withdrawn, and each visit ends with its own person', () => {
   const binder = new VisitBinder(index);
   const { outputs: before, rest } = feedUntil(binder, swappedPair(), T0 + 15_000);
   assert.deepEqual(of(before, 'visit.track-bound').map((m) => [m.trackId, m.visitId, m.reason, m.doubt !== undefined]), [
@@ -344,12 +344,21 @@ test('a reviewer says the first of two people through the gate together is the o
   ]);
   assert.ok(of(result.outputs, 'visit.track-bound').every((m) => m.ts === decision.ts && m.eventId.includes('-reviewed-')));
   assert.deepEqual(['track-a', 'track-a2', 'track-b'].map((t) => binder.visitOfTrack(t)), ['v-b', 'v-b', 'v-a']);
+  // track-b's own item asked the same question: it leaves the queue, withdrawn by the gate, not decided by anyone.
+  const withdrawn = of(result.outputs, 'review.item-resolved');
+  assert.deepEqual(withdrawn.map((m) => [m.reviewId, m.decision.outcome, m.reviewer, m.ts, m.decision.outcome === 'withdrawn' && m.decision.settledBy]), [
+    [items[1].reviewId, 'withdrawn', 'gate', decision.ts, items[0].reviewId],
+  ]);
+  assert.match(binder.visits().find((v) => v.visitId === 'v-a')!.flags.at(-1)!, new RegExp(`withdrawn: review ${items[1].reviewId}, answered by ${items[0].reviewId}`));
+  // The gate reads its own withdrawal back off the bus: already so.
+  const echo = binder.onReviewResolved(withdrawn[0]);
+  assert.deepEqual([echo.verdict, echo.outputs], ['unchanged', []], echo.detail);
 
-  // The same decision again, or another saying the same, changes nothing.
+  // The same decision again, or another saying the same, changes nothing, and withdraws nothing again.
   assert.deepEqual([binder.onReviewResolved(decision).verdict, binder.onReviewResolved(decision).outputs], ['unchanged', []]);
   const again = binder.onReviewResolved(resolved(items[0].reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-a' }, T0 + 21_000));
   assert.deepEqual([again.verdict, again.outputs], ['unchanged', []]);
-  // The other item, decided the same way afterwards: already so.
+  // The other item, decided the same way afterwards all the same (a reviewer who had it open): already so.
   assert.equal(binder.onReviewResolved(resolved(items[1].reviewId, { outcome: 'bound', visitId: 'v-a', trackId: 'track-b' })).verdict, 'unchanged');
 
   const after = [...feedUntil(binder, rest, Infinity).outputs, ...binder.finish()];
@@ -363,11 +372,17 @@ test('a reviewer says the first of two people through the gate together is the o
     ['track-a', 'reviewed', undefined, 'replaced'],
     ['track-a2', 'reviewed', undefined, 'exited'],
   ]);
-  // An ended visit's people stay as they left.
-  const late = binder.onReviewResolved(resolved(items[1].reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-b' }, T0 + 41_000));
-  assert.deepEqual([late.verdict, late.outputs], ['refused', []]);
-  assert.match(late.detail, /has ended/);
-  assert.deepEqual(binder.reviewVerdicts(), { applied: 1, unchanged: 4, unknown: 0, refused: 1, ignored: 0 });
+  // An ended visit's people stay as they left: its receipt is final. track-b's doubt went with the trade, so what it picked was charged, and the operator is told a refund is the way back.
+  const lateDecision = resolved(items[1].reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-b' }, T0 + 41_000);
+  const late = binder.onReviewResolved(lateDecision);
+  assertValid(late.outputs);
+  assert.deepEqual([late.verdict, of(late.outputs, 'visit.track-bound')], ['after-exit', []]);
+  assert.match(late.detail, /v-a has ended and its receipt is final, so track-b stays on v-a\. Its doubt was lifted before, so its picks since were charged to v-a: a refund/);
+  // The operator is answered on the bus, next to the item.
+  assert.deepEqual(of(late.outputs, 'review.decision-refused').map((m) => [m.reviewId, m.decisionEventId, m.refusedBy, m.why, m.reason, m.ts]), [
+    [items[1].reviewId, lateDecision.eventId, 'gate', 'after-exit', late.reason, lateDecision.ts],
+  ]);
+  assert.deepEqual(binder.reviewVerdicts(), { applied: 1, unchanged: 5, unknown: 0, refused: 0, 'after-exit': 1, ignored: 0 });
 });
 
 test('a reviewer confirms one of two doubtful bindings: only that track loses its doubt; decisions about what the binder does not hold change nothing', () => {
@@ -391,7 +406,9 @@ test('a reviewer confirms one of two doubtful bindings: only that track loses it
   ];
   for (const [decision, verdict] of nothing) {
     const result = binder.onReviewResolved(decision);
-    assert.deepEqual([result.verdict, result.outputs], [verdict, []], result.detail);
+    // Only a decision on an item this gate opened that does not hold together is answered (refused); the rest publish nothing.
+    const answered = verdict === 'refused' ? [[decision.reviewId, decision.eventId, 'refused']] : [];
+    assert.deepEqual([result.verdict, of(result.outputs, 'review.decision-refused').map((m) => [m.reviewId, m.decisionEventId, m.why]), result.outputs.length], [verdict, answered, answered.length], result.detail);
   }
   assert.equal(JSON.stringify(binder.visits()), before);
 });
@@ -447,6 +464,29 @@ test('a decision read back before the instants that open its item (a restarted g
   ]);
   assert.deepEqual(['track-a', 'track-b'].map((t) => restarted.visitOfTrack(t)), ['v-b', 'v-a']);
   assert.equal(restarted.onReviewResolved(decision).verdict, 'unchanged');
+});
+
+test('a decision that would move someone into a visit that has ended is refused: its receipt is final, the track keeps its doubt, both visits tell the operator why, and the open visit ends as it would have', () => {
+  const binder = new VisitBinder(index);
+  // track-a's line has left (v-a ended at 24 s, settled 3 s later); track-b is still in the store.
+  const { outputs, rest } = feedUntil(binder, swappedPair(), T0 + 28_500);
+  assert.deepEqual(of(outputs, 'visit.ended').map((m) => m.visitId), ['v-a']);
+  const item = of(outputs, 'review.item-opened').find((r) => r.trackId === 'track-b')!;
+  const decision = resolved(item.reviewId, { outcome: 'bound', visitId: 'v-a', trackId: 'track-b' }, T0 + 28_000);
+  const result = binder.onReviewResolved(decision);
+  assertValid(result.outputs);
+  assert.deepEqual([result.verdict, result.outputs.map((o) => o.topic)], ['after-exit', ['review.decision-refused']]);
+  assert.match(result.detail, /v-a has ended and its receipt is final, so track-b stays on v-b with its doubt .*Its picks went to review, not to a cart: deciding those items corrects the receipts/);
+  assert.deepEqual(of(result.outputs, 'review.decision-refused').map((m) => [m.reviewId, m.why, m.reason]), [[item.reviewId, 'after-exit', result.reason]]);
+  const views = () => new Map(binder.visits().map((v) => [v.visitId, v]));
+  for (const visitId of ['v-a', 'v-b']) assert.match(views().get(visitId)!.flags.at(-1)!, /^decision refused after exit: a reviewer \(operator-1\) decided track-b is v-a's/, visitId);
+  assert.notEqual(views().get('v-b')!.tracks.find((t) => t.trackId === 'track-b')!.doubt, undefined, 'the doubt stands');
+  // Read again: the same decision, counted and answered once.
+  assert.deepEqual([binder.onReviewResolved(decision).verdict, binder.onReviewResolved(decision).outputs], ['unchanged', []]);
+  assert.deepEqual(binder.reviewVerdicts(), { applied: 0, unchanged: 2, unknown: 0, refused: 0, 'after-exit': 1, ignored: 0 });
+  const after = [...feedUntil(binder, rest, Infinity).outputs, ...binder.finish()];
+  assert.deepEqual(of(after, 'visit.ended').map((m) => [m.visitId, m.exitMs]), [['v-b', T0 + 29_000]]);
+  assert.equal(binder.visitOfTrack('track-b'), 'v-b');
 });
 
 test('a doubt confirmed after its visit ended is lifted in the read model only: nothing is published for a visit that has gone', () => {

@@ -4,6 +4,7 @@ import {
   type GateOpened,
   type GateQrScanned,
   type PeopleTracked,
+  type ReviewDecisionRefused,
   type ReviewItemOpened,
   type ReviewItemResolved,
   type StoreIndex,
@@ -48,7 +49,9 @@ import { distanceToPolygonEdge, insidePolygon } from '../contracts/store.frame.t
  *   another visit takes that visit's place in the same doubt: the track the same crossing (or the
  *   same close relink) gave that visit trades places with it; a lost track of that visit that the
  *   relink could have continued is continued by it instead, and the one it had continued is lost
- *   again. An ended visit is never changed (only a doubt on it lifted); no such place, no change.
+ *   again. When that trade answers the other track's doubt too, the other's own binding item is
+ *   withdrawn (`review.item-resolved`, outcome `withdrawn`, reviewer `gate`). An ended visit is
+ *   never changed (only a doubt on it lifted); no such place, no change.
  */
 
 /** A decision on a crossing waits this long after it (people-stream time), for a scan sent just before it to arrive, ms. */
@@ -114,16 +117,27 @@ export type BinderOutput =
   | { topic: 'visit.started'; message: VisitStarted }
   | { topic: 'visit.track-bound'; message: VisitTrackBound }
   | { topic: 'visit.ended'; message: VisitEnded }
-  | { topic: 'review.item-opened'; message: ReviewItemOpened };
+  | { topic: 'review.item-opened'; message: ReviewItemOpened }
+  | { topic: 'review.item-resolved'; message: ReviewItemResolved }
+  | { topic: 'review.decision-refused'; message: ReviewDecisionRefused };
 
-/** What a review decision did: applied, changed nothing (already so, a repeat), or was not taken (an item or a place the binder does not know). */
-export type ReviewVerdict = 'applied' | 'unchanged' | 'unknown' | 'refused' | 'ignored';
+/** How the gate signs what it says in the review queue: the `reviewer` of its withdrawals, `refusedBy` of its refusals. */
+export const GATE_STAGE = 'gate';
+
+/**
+ * What a review decision did: applied, changed nothing (already so, a repeat), or was not taken (an
+ * item or a place the binder does not know; a decision that does not hold together; one that would
+ * move someone into or out of a visit that has ended, whose receipt is final: `after-exit`).
+ */
+export type ReviewVerdict = 'applied' | 'unchanged' | 'unknown' | 'refused' | 'after-exit' | 'ignored';
 
 export interface ReviewResult {
   outputs: BinderOutput[];
   verdict: ReviewVerdict;
   /** Why, for the log. */
   detail: string;
+  /** Why, for the operator: a decision not taken, in their words. */
+  reason?: string;
 }
 
 /** A binding review item the binder opened, and what its doubt was between. */
@@ -136,6 +150,8 @@ interface BindingReview {
   lostRivals: string[];
   /** Decisions taken (their event ids). */
   decided: Set<string>;
+  /** The event id of its withdrawal, once a decision on another item answered it. */
+  withdrawn?: string;
 }
 
 export type TrackStatus = 'present' | 'exited' | 'lost' | 'replaced' | 'given-up';
@@ -278,7 +294,7 @@ export class VisitBinder {
   private readonly bindingReviews = new Map<string, BindingReview>();
   /** Visits a review decision changed: their end is looked at again on the next instant. */
   private readonly recheck = new Set<Visit>();
-  private readonly verdicts: Record<ReviewVerdict, number> = { applied: 0, unchanged: 0, unknown: 0, refused: 0, ignored: 0 };
+  private readonly verdicts: Record<ReviewVerdict, number> = { applied: 0, unchanged: 0, unknown: 0, refused: 0, 'after-exit': 0, ignored: 0 };
   /**
    * `bound` decisions on binding items not opened (yet), by review id: a restarted binder may read a
    * decision back before the instants that open its item again. Tried once the item opens; let go
@@ -340,7 +356,28 @@ export class VisitBinder {
   onReviewResolved(message: ReviewItemResolved): ReviewResult {
     const result = this.reviewDecision(message);
     this.verdicts[result.verdict]++;
+    // A decision on an item this gate opened that it cannot apply is answered where the operator reads the queue.
+    if (result.verdict === 'refused' || result.verdict === 'after-exit') result.outputs.push(this.refusal(message, result.verdict, result.reason!));
     return result;
+  }
+
+  /** The answer to a decision not applied, named after the decision, so a decision read again is answered under the same id. */
+  private refusal(decision: ReviewItemResolved, why: 'refused' | 'after-exit', reason: string): BinderOutput {
+    const tag = createHash('sha1').update(`${decision.reviewId}\n${decision.eventId}`).digest('hex').slice(0, 16);
+    return {
+      topic: 'review.decision-refused',
+      message: {
+        schemaVersion: SCHEMA_VERSION,
+        eventId: `refused-${tag}`,
+        storeId: this.storeId,
+        ts: decision.ts,
+        reviewId: decision.reviewId,
+        decisionEventId: decision.eventId,
+        refusedBy: GATE_STAGE,
+        why,
+        reason,
+      },
+    };
   }
 
   /** How many review decisions were applied, changed nothing, or were not taken, since the binder started. */
@@ -349,9 +386,10 @@ export class VisitBinder {
   }
 
   private reviewDecision(message: ReviewItemResolved): ReviewResult {
-    const nothing = (verdict: ReviewVerdict, detail: string): ReviewResult => ({ outputs: [], verdict, detail: `review ${message.reviewId}: ${detail}` });
+    const nothing = (verdict: ReviewVerdict, reason: string): ReviewResult => ({ outputs: [], verdict, detail: `review ${message.reviewId}: ${reason}`, reason });
     const { decision } = message;
     const review = this.bindingReviews.get(message.reviewId);
+    if (decision.outcome === 'withdrawn' && review?.withdrawn === message.eventId) return nothing('unchanged', `withdrawn by this gate, answered by ${decision.settledBy}`);
     if (decision.outcome !== 'bound') return nothing('ignored', review ? `decided ${decision.outcome}: the binding keeps its doubt` : `decided ${decision.outcome}: not a binding item`);
     if (!review) {
       if (/^review-(binding|lost)-/.test(message.reviewId) && message.ts >= this.forgetBefore()) {
@@ -387,7 +425,19 @@ export class VisitBinder {
     }
     if (review.why === 'lost') return nothing('refused', `${track.trackId} was lost for good on ${current.visitId}; a lost track is only confirmed, never moved`);
     const ended = [current, target].find((v) => v.ended);
-    if (ended) return nothing('refused', `${ended.visitId} has ended: its exit and receipt stand (a doubt on ${current.visitId} may still be lifted by deciding it)`);
+    if (ended) {
+      // A visit that has ended has had its receipt finalised and charged: the store does not rewrite it.
+      // A doubt kept every pick of this person out of any cart (in review, naming the visits the doubt
+      // was between), so the correction is to decide those items: checkout charges a pending line
+      // decided for a visit on its own, and charges nothing for one given to another. Without a doubt
+      // (lifted by an earlier decision) the picks were charged, and only a refund undoes them.
+      const stays = `${ended.visitId} has ended and its receipt is final, so ${track.trackId} stays on ${current.visitId}`;
+      const reason = track.doubt
+        ? `${stays} with its doubt (which deciding ${current.visitId} may still lift). Its picks went to review, not to a cart: deciding those items corrects the receipts`
+        : `${stays}. Its doubt was lifted before, so its picks since were charged to ${current.visitId}: a refund on that receipt (an approved contest) corrects them`;
+      for (const visit of new Set([current, target])) visit.flags.push(`decision refused after exit: ${why}; ${reason}`);
+      return nothing('after-exit', reason);
+    }
     // The place on the target visit this doubt was between: a partner of the crossing or relink on it, or a lost track of it the relink could have continued.
     const alternatives = review.partners.length + review.lostRivals.length;
     const partner = review.partners.map((id) => this.tracks.get(id)).find((t) => t?.decision === 'bound' && t.visitId === target.visitId);
@@ -398,11 +448,13 @@ export class VisitBinder {
       const theirs = this.chain(other);
       this.exchange(track, other);
       track.doubt = undefined;
-      // With no third place the doubt was between, the reviewer decided the other one too.
-      if (alternatives === 1) other.doubt = undefined;
       current.flags.push(`reviewed: ${why}; ${other.trackId} takes its place`);
       target.flags.push(`reviewed: ${why}; ${other.trackId} goes to ${current.visitId}`);
-      return { outputs: [...this.rebound(line, message), ...this.rebound(theirs, message)], verdict: 'applied', detail: `${why}; ${other.trackId} goes to ${current.visitId}` };
+      // With no third place the doubt was between, the reviewer decided the other one too: its own item is answered.
+      const answered = alternatives === 1 && other.doubt !== undefined;
+      if (answered) other.doubt = undefined;
+      const outputs = [...this.rebound(line, message), ...this.rebound(theirs, message), ...(answered ? this.withdraw(other, message, why) : [])];
+      return { outputs, verdict: 'applied', detail: `${why}; ${other.trackId} goes to ${current.visitId}` };
     }
     if (rival) {
       const freed = this.takeOver(track, rival);
@@ -412,6 +464,34 @@ export class VisitBinder {
       return { outputs: this.rebound(line, message), verdict: 'applied', detail: `${why}, continuing ${rival.trackId}` };
     }
     return nothing('refused', `${target.visitId} has no place in this doubt (no track of the same crossing or relink is on it)`);
+  }
+
+  /**
+   * Closes the binding items about a track whose doubt a decision on another item lifted, so that no
+   * operator is asked again: a `review.item-resolved` whose outcome is `withdrawn`, by the gate.
+   */
+  private withdraw(track: Track, decision: ReviewItemResolved, why: string): BinderOutput[] {
+    const out: BinderOutput[] = [];
+    const visit = this.visitsById.get(track.visitId!)!;
+    for (const [reviewId, review] of this.bindingReviews) {
+      if (review.trackId !== track.trackId || review.why === 'lost' || review.withdrawn !== undefined || reviewId === decision.reviewId) continue;
+      const eventId = `${reviewId}-withdrawn`;
+      review.withdrawn = eventId.length <= 160 ? eventId : `withdrawn-${createHash('sha1').update(reviewId).digest('hex').slice(0, 16)}`;
+      visit.flags.push(`withdrawn: review ${reviewId}, answered by ${decision.reviewId}`);
+      out.push({
+        topic: 'review.item-resolved',
+        message: {
+          schemaVersion: SCHEMA_VERSION,
+          eventId: review.withdrawn,
+          storeId: this.storeId,
+          ts: decision.ts,
+          reviewId,
+          decision: { outcome: 'withdrawn', note: `${why}, so ${track.trackId} is ${visit.visitId}'s`, settledBy: decision.reviewId },
+          reviewer: GATE_STAGE,
+        },
+      });
+    }
+    return out;
   }
 
   /** A track and the tracks continuing it, in order. */

@@ -224,7 +224,7 @@ export const serveGateVerb = simpleServeVerb({
   group: GATE_GROUP,
   summary: 'Run the visits stage alone: gate scans and tracked people in, visits bound to tracks out, until stopped.',
   inputs: 'gate.qr-scanned, gate.opened, tracking.people-tracked and review.item-resolved (and gate.code-presented as group "gate-entry")',
-  outputs: 'gate.qr-scanned or gate.entry-refused for each code read, visit.started, visit.track-bound, visit.ended and review items for doubtful bindings and tailgating',
+  outputs: 'gate.qr-scanned or gate.entry-refused for each code read, visit.started, visit.track-bound, visit.ended, review items for doubtful bindings and tailgating, the withdrawal (review.item-resolved) of a binding item another decision answered, and review.decision-refused for a decision on its item it did not apply',
   note: `Run one per store: it needs every gate and every track. Entry codes are checked with the public keys of the file ${ENTRY_KEYS_FILE_VARIABLE} names (required on Kafka; on the in-process bus a key is made up, with a warning). With WALKOUT_DATABASE_URL set, used codes and account standing (blocked, unpaid visits) are the database's; without it they are kept in memory.`,
   build: ({ index, bus, logger }) =>
     withDatabase(databaseIfConfigured(), (db) => createGateService({ index, bus, logger, clock: systemClock, entry: entryVerifier(index, bus, logger, db) })),

@@ -24,7 +24,7 @@ import { scoreTracks } from '../../libs/tracking/tracks.eval.ts';
 import { createChosenDetector, parseDetectorThreads } from '../../libs/vision/detector.registry.ts';
 import type { PassTally, PoseDetector } from '../../libs/vision/pose.detector.ts';
 import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
-import { formatReceipt, formatReceiptScorecard } from '../../libs/cart/receipts.format.ts';
+import { formatReceipt, formatReceiptScorecard, formatReviewQueue, reviewState } from '../../libs/cart/receipts.format.ts';
 import { formatCharges, formatCheckoutSummary, summariseCharges } from '../../libs/checkout/charges.format.ts';
 import { cameraFootage } from './footage.ts';
 import { floorTracking } from './pose.verb.ts';
@@ -185,7 +185,7 @@ once the new one is written; anything else there only with --force.
         receipts: run.receipts,
         charges: run.charges,
         checkout,
-        reviews: run.reviews.map(({ reviewId, kind, reason, visitIds, shelfEventId, contest }) => ({ reviewId, kind, reason, visitIds, shelfEventId, contest })),
+        reviews: run.reviews.map(({ reviewId, kind, reason, visitIds, shelfEventId, contest }) => ({ reviewId, kind, reason, visitIds, shelfEventId, contest, state: reviewState(reviewId, run.resolutions, run.refusals) })),
         receiptScore: receiptFigures,
         camera,
       },
@@ -208,7 +208,7 @@ once the new one is written; anything else there only with --force.
           formatCheckoutSummary(checkout, currency),
           '',
           `review queue (${run.reviews.length}):`,
-          ...run.reviews.map((item) => `  ${item.reviewId} [${item.kind}] ${item.visitIds.join(', ') || item.contest?.visitId || 'no visit named'}: ${item.reason}`),
+          ...formatReviewQueue(run.reviews, run.resolutions, run.refusals),
           '',
           formatReceiptScorecard(receiptScore, { details: true }),
           ...(camera ? ['', ...formatCameraStage(camera, detectEvery!)] : []),

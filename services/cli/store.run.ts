@@ -9,6 +9,8 @@ import {
   type PeopleTracked,
   type ReceiptFinalised,
   type ReviewItemOpened,
+  type ReviewItemResolved,
+  type ReviewDecisionRefused,
   type ShelfEventDetected,
   type topics,
 } from '../../libs/contracts/index.ts';
@@ -55,6 +57,10 @@ export interface StoreRunResult {
   shelfEvents: ShelfEventDetected[];
   attributions: EventAttributed[];
   reviews: ReviewItemOpened[];
+  /** Decisions on review items, and items withdrawn by the stage that opened them. */
+  resolutions: ReviewItemResolved[];
+  /** Decisions the stage that opened the item did not apply. */
+  refusals: ReviewDecisionRefused[];
   cartUpdates: CartUpdated[];
   receipts: ReceiptFinalised[];
   /** The camera stage's output, when it ran. */
@@ -85,6 +91,7 @@ export function receiptRun(run: StoreRunResult) {
     receipts: run.receipts,
     attributions: run.attributions,
     reviews: run.reviews,
+    resolutions: run.resolutions,
     shelfEvents: run.shelfEvents,
     cartUpdates: run.cartUpdates.map((update) => ({ ...update, ts: run.cartUpdatedAt.get(update.eventId) ?? update.ts })),
   };
@@ -115,6 +122,7 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
       'visit.ended',
       'fusion.visit-settled',
       'review.item-resolved',
+      'review.decision-refused',
       'gate.qr-scanned',
       'gate.opened',
       'device.health-reported',
@@ -132,6 +140,12 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
           break;
         case 'review.item-opened':
           collected.result.reviews.push(message);
+          break;
+        case 'review.item-resolved':
+          collected.result.resolutions.push(message);
+          break;
+        case 'review.decision-refused':
+          collected.result.refusals.push(message);
           break;
         case 'cart.updated':
           collected.result.cartUpdates.push(message);
@@ -211,6 +225,8 @@ function collector() {
     shelfEvents: [] as ShelfEventDetected[],
     attributions: [] as EventAttributed[],
     reviews: [] as ReviewItemOpened[],
+    resolutions: [] as ReviewItemResolved[],
+    refusals: [] as ReviewDecisionRefused[],
     cartUpdates: [] as CartUpdated[],
     receipts: [] as ReceiptFinalised[],
     poses: new Map<string, CameraPosesDetected[]>(),

@@ -1,6 +1,6 @@
 import test, { type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ReviewItemOpened, topics, VisitEnded, VisitTrackBound } from '../../libs/contracts/index.ts';
+import type { ReviewItemOpened, ReviewItemResolved, topics, VisitEnded, VisitTrackBound } from '../../libs/contracts/index.ts';
 import type { MemoryBus } from '../../libs/bus/index.ts';
 import { waitFor } from '../../libs/bus/bus.harness.ts';
 import { ManualClock } from '../../libs/clock/clock.ts';
@@ -23,10 +23,10 @@ async function groupVisitInputs() {
   return { inputs: arrivalOrder(sim.gateLines, await collect(people)), personOfTrack: people.personOfTrack };
 }
 
-type Out = Collected<'visit.started' | 'visit.track-bound' | 'visit.ended' | 'review.item-opened'>;
+type Out = Collected<'visit.started' | 'visit.track-bound' | 'visit.ended' | 'review.item-opened' | 'review.item-resolved'>;
 
 async function outputBus(t: TestContext) {
-  const { bus, delivered } = await collectingBus(t, ['visit.started', 'visit.track-bound', 'visit.ended', 'review.item-opened']);
+  const { bus, delivered } = await collectingBus(t, ['visit.started', 'visit.track-bound', 'visit.ended', 'review.item-opened', 'review.item-resolved']);
   return { bus, out: delivered };
 }
 
@@ -165,14 +165,15 @@ test('a failed publish fails the handler: the message comes again and every visi
   assert.equal(out.filter((o) => o.topic === 'visit.ended').length, 1);
 });
 
-test('a reviewer\'s decision on a doubtful binding comes in on the bus: the gate publishes the tracks\' bindings again without doubt, once however often the decision comes', async (t) => {
+test('a reviewer\'s decision on a doubtful binding comes in on the bus: the gate publishes the tracks\' bindings again without doubt and withdraws the other item of the pair, once however often the decision comes', async (t) => {
   const { bus, out } = await outputBus(t);
   const service = createGateService({ index, bus, clock: new ManualClock(0) });
   await service.start();
   t.after(() => service.stop());
   await publishPaced(bus, twoAtOnce(), () => service.stats().messages);
   await waitFor(() => out.filter((o) => o.topic === 'review.item-opened').length === 2, 'both binding reviews out');
-  const item = out.map((o) => o.message).find((m): m is ReviewItemOpened => 'reviewId' in m && m.trackId === 'track-a')!;
+  const items = () => out.filter((o) => o.topic === 'review.item-opened').map((o) => o.message as ReviewItemOpened);
+  const item = items().find((m) => m.trackId === 'track-a')!;
 
   const decision = resolved(item.reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-a' });
   await bus.publish('review.item-resolved', decision);
@@ -180,16 +181,24 @@ test('a reviewer\'s decision on a doubtful binding comes in on the bus: the gate
   await waitFor(() => reviewed().length === 2, 'the pair bound again');
   assert.deepEqual(reviewed().map((m) => [m.trackId, m.visitId, m.doubt]).sort(), [['track-a', 'v-b', undefined], ['track-b', 'v-a', undefined]]);
   assert.equal(service.visitOfTrack('track-a'), 'v-b');
+  // track-b's item is answered too: the gate withdraws it, and reads its own withdrawal back as already so.
+  const resolutions = () => out.filter((o) => o.topic === 'review.item-resolved').map((o) => o.message as ReviewItemResolved);
+  await waitFor(() => resolutions().length === 2 && service.stats().reviewDecisions.unchanged === 1, () => JSON.stringify(service.stats()));
+  const withdrawal = resolutions().find((m) => m.reviewer === 'gate')!;
+  const itemB = items().find((m) => m.trackId === 'track-b')!;
+  assert.deepEqual([withdrawal.reviewId, withdrawal.decision.outcome, withdrawal.decision.outcome === 'withdrawn' && withdrawal.decision.settledBy], [itemB.reviewId, 'withdrawn', item.reviewId]);
+  assert.equal(service.stats().publishedByTopic['review.item-resolved'], 1);
 
   // Delivered again, and decided again under another id: nothing more.
   await bus.publish('review.item-resolved', decision);
   await bus.publish('review.item-resolved', { ...decision, eventId: 'decided-again', ts: decision.ts + 1 });
-  await waitFor(() => service.stats().reviewDecisions.unchanged === 1, () => JSON.stringify(service.stats()));
+  await waitFor(() => service.stats().reviewDecisions.unchanged === 2, () => JSON.stringify(service.stats()));
   assert.equal(service.stats().redelivered, 1);
   // A decision for an item this gate never opened changes nothing and is counted.
   await bus.publish('review.item-resolved', resolved('review-binding-v-x-track-x', { outcome: 'bound', visitId: 'v-a', trackId: 'track-x' }));
   await waitFor(() => service.stats().reviewDecisions.unknown === 1, 'the unknown decision counted');
   await service.flush();
   assert.equal(reviewed().length, 2);
-  assert.deepEqual(service.stats().reviewDecisions, { applied: 1, unchanged: 1, unknown: 1, refused: 0, ignored: 0 });
+  assert.deepEqual(service.stats().reviewDecisions, { applied: 1, unchanged: 2, unknown: 1, refused: 0, 'after-exit': 0, ignored: 0 });
+  assert.equal(resolutions().filter((m) => m.reviewer === 'gate').length, 1, 'withdrawn once');
 });

@@ -22,8 +22,12 @@ import {
  * binder takes, a bad one `gate.entry-refused`, which the binder never sees. It also takes the
  * reviewers' decisions (`review.item-resolved`): a `bound` decision on a binding item it opened
  * moves the track to the decided visit if need be and publishes its binding again without doubt
- * (reason `reviewed`); any other decision, or one about an item, track or visit it does not hold,
- * changes nothing and is logged and counted (`reviewDecisions`).
+ * (reason `reviewed`), and withdraws (`review.item-resolved`, outcome `withdrawn`) the binding item
+ * of the other track of the pair when that decision answered it too; any other decision, or one
+ * about an item, track or visit it does not hold, changes nothing and is logged and counted
+ * (`reviewDecisions`), and one on its own item that it cannot apply (one that does not hold
+ * together, or would move someone into or out of a visit that has ended) is answered with a
+ * `review.decision-refused` saying why.
  *
  * Its state is the whole store's (who is in, on which tracks), so it runs as one member of the
  * `gate` group per store: its inputs come keyed by visit, gate and store, and a member that saw only
@@ -81,7 +85,7 @@ export interface GateServiceStats {
   /** Entry code readings that let someone in, and that were refused (redeliveries counted again). */
   codesAdmitted: number;
   codesRefused: number;
-  /** Review decisions taken, by what they did (applied; unchanged: already so or a repeat; unknown, refused: not taken; ignored: not a binding decision). */
+  /** Review decisions taken, by what they did (applied; unchanged: already so or a repeat; unknown, refused, after-exit: not taken; ignored: not a binding decision). */
   reviewDecisions: Record<ReviewVerdict, number>;
 }
 
@@ -132,7 +136,8 @@ export function createGateService(deps: GateServiceDependencies): GateService {
     } else if (topic === 'review.item-resolved') {
       const result = binder.onReviewResolved(message as ReviewItemResolved);
       if (result.verdict === 'applied') logger.info('a reviewer decided a doubtful binding', { detail: result.detail });
-      else if (result.verdict === 'unknown' || result.verdict === 'refused') logger.warn('a review decision changed no binding', { verdict: result.verdict, detail: result.detail });
+      else if (result.verdict === 'unknown' || result.verdict === 'refused' || result.verdict === 'after-exit')
+        logger.warn('a review decision changed no binding', { verdict: result.verdict, detail: result.detail });
       outbox.push(...result.outputs);
     } else outbox.push(...binder.onGate(message as GateQrScanned | GateOpened));
   };
