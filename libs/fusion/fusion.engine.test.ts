@@ -513,6 +513,23 @@ test('a lift the shelf gave to the next lane, whose weight fits a product there,
   assert.equal(engine.notItemChanges, 2);
 });
 
+test('a hand laid on the shelf\'s lip, its wrist a little outside the lane, is a rest too: lifted off, no item and no review', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  const restGrams = 0.9 * index.products.get(PRODUCT)!.unitWeightGrams;
+  const rest = { ...shelfEvent('put'), deltaGrams: restGrams };
+  const lift = { ...shelfEvent('pick', undefined, 4_000), deltaGrams: -restGrams - 1 };
+  // The wrist lies 17 cm in front of the lane (the lane's front is 6 cm ahead of IN_LANE): further
+  // than a hand reaching in, as near as a forearm on the edge leaves it.
+  const onTheLip = away(0.23);
+  const hand = (t: number) => (t >= T0 + 900 && t <= T0 + 5_100 ? onTheLip : away(0.6));
+  const out = [...engine.onShelfEvent(rest), ...instants({ 't-a': hand }, 0, 4_000).flatMap((p) => engine.onPeople(p))];
+  assert.equal(out.length, 0, 'the rest waits for its lift');
+  out.push(...engine.onShelfEvent(lift), ...instants({ 't-a': hand }, 4_100, 8_000).flatMap((p) => engine.onPeople(p)));
+  assert.equal(attributions(out).length, 0);
+  assert.equal(reviews(out).length, 0);
+  assert.equal(engine.notItemChanges, 2);
+});
+
 test('a hand lifted off in two steps is no item: the first piece waits with the rest until the second makes up the weight', () => {
   const engine = engineWith({ 'v-a': { trackId: 't-a' } });
   const restGrams = 0.9 * index.products.get(PRODUCT)!.unitWeightGrams;
@@ -821,4 +838,46 @@ test('a put the shelf split into two products the shopper never took, whose whol
     ],
     'the other half of the split is no item',
   );
+});
+
+test('one grab the shelf gave as two picks puts both products in the hand: a put-back right after is of either, not of something older in the basket', () => {
+  const nextLane = 'g2-s2-l4';
+  const nextBox = index.lanes.get(nextLane)!.lane.box;
+  // The hand closes on both lanes at once, on their border.
+  const border: Vec3 = [IN_LANE[0], (box.max[1] + nextBox.min[1]) / 2, IN_LANE[2]];
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  holds(engine, 'v-a', LOOKALIKE);
+  const laneProduct = shelfEvent('pick');
+  const nextId = `se-g2-s2-${CHANGE.startMs}-pick-1`;
+  const nextProduct: ShelfEventDetected = {
+    ...shelfEvent('pick', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }]),
+    eventId: nextId,
+    shelfEventId: nextId,
+    laneIds: [nextLane],
+    plateIds: index.lanes.get(nextLane)!.lane.plateIds,
+  };
+  const grab = (t: number) => (t >= T0 + 800 && t <= T0 + 1_500 ? border : away(0.5));
+  const out = [...engine.onShelfEvent(laneProduct), ...engine.onShelfEvent(nextProduct), ...instants({ 't-a': grab }, 0, 3_000).flatMap((p) => engine.onPeople(p))];
+  assert.deepEqual(attributions(out).map((a) => a.lines[0].productId).sort(), [PRODUCT, OTHER_PRODUCT].sort(), 'both picks decided');
+  // Moments later a unit of the lane product's weight goes back on a lane planned for neither: the
+  // lane's product (in the hand) or the look-alike bought earlier (in the basket).
+  const elsewhere = 'g2-s2-l1';
+  const put: ShelfEventDetected = {
+    ...shelfEvent(
+      'put',
+      [
+        { productId: PRODUCT, quantity: 1, probability: 0.5 },
+        { productId: LOOKALIKE, quantity: 1, probability: 0.5 },
+      ],
+      3_000,
+    ),
+    laneIds: [elsewhere],
+    plateIds: index.lanes.get(elsewhere)!.lane.plateIds,
+  };
+  const elsewhereBox = index.lanes.get(elsewhere)!.lane.box;
+  const inElsewhere: Vec3 = [IN_LANE[0], (elsewhereBox.min[1] + elsewhereBox.max[1]) / 2, IN_LANE[2]];
+  const putBack = (t: number) => (t >= T0 + 3_800 && t <= T0 + 4_500 ? inElsewhere : away(0.5));
+  out.push(...engine.onShelfEvent(put), ...instants({ 't-a': putBack }, 3_100, 6_000).flatMap((p) => engine.onPeople(p)));
+  const back = attributions(out).find((a) => a.shelfEventId === put.shelfEventId);
+  assert.deepEqual(back?.lines, [{ productId: PRODUCT, quantity: 1 }], 'the product still in the hand goes back');
 });

@@ -74,6 +74,12 @@ const MAX_CANDIDATES_LISTED = 8;
  * (store time, ms) for the same hand's pick of the same weight: the two together are no item.
  */
 export const HAND_REST_WAIT_MS = 15_000;
+/**
+ * A put's maker whose wrist is still this close to the lanes when its evidence ends may be resting
+ * there, metres: a hand laid on the shelf's lip or on the items, the forearm on the edge, leaves the
+ * wrist further out than a hand reaching in (IN_LANE_M).
+ */
+export const RESTING_HAND_M = 0.2;
 /** A waiting put is decided once its hand has been out of the lanes this long (no lift can come). */
 export const REST_GONE_MS = 3_000;
 /** The lift matches the rest within this many standard deviations of the two changes, plus HAND_REST_SLACK_GRAMS. */
@@ -147,6 +153,8 @@ interface VisitState {
   pending: Map<string, number>;
   /** The products of its latest pick (all its options when that pick went to review) not put back since; replaced, never changed in place. */
   latestPicked: ReadonlySet<string>;
+  /** Where and when that pick's change began: the shelf's events of one grab begin together. */
+  latestPickAt?: { shelfId: string; startMs: number };
   cart: { version: number; lines: Map<string, number> } | null;
 }
 
@@ -568,7 +576,7 @@ export class FusionEngine {
     // The hand that stays must be the one that most likely made the change; another shopper's hand
     // in the lanes too (reaching beside it) does not make it any less a rest.
     const maker = evidence[likeliestOf(who)];
-    return maker && (maker.profile[last] ?? Infinity) <= IN_LANE_M ? maker.trackId : undefined;
+    return maker && (maker.profile[last] ?? Infinity) <= RESTING_HAND_M ? maker.trackId : undefined;
   }
 
   /**
@@ -579,7 +587,7 @@ export class FusionEngine {
   private restLeft(rest: { event: ShelfEventDetected; trackId: string }, until: number): boolean {
     const boxes = this.boxesOf(rest.event);
     const since = Math.max(rest.event.endMs, until - REST_GONE_MS);
-    return until - REST_GONE_MS >= rest.event.endMs && this.history.lastInLaneMs(rest.trackId, boxes, since) === -Infinity;
+    return until - REST_GONE_MS >= rest.event.endMs && this.history.lastInLaneMs(rest.trackId, boxes, since, RESTING_HAND_M) === -Infinity;
   }
 
   /**
@@ -594,7 +602,7 @@ export class FusionEngine {
     const likeliest = evidence[likeliestOf(who)];
     if (!likeliest) return undefined;
     const contactFromMs = event.startMs - CONTACT_SLACK_MS;
-    const inRestLanes = (rest: RestingHand) => this.history.lastInLaneMs(rest.trackId, this.boxesOf(rest.event), contactFromMs) !== -Infinity;
+    const inRestLanes = (rest: RestingHand) => this.history.lastInLaneMs(rest.trackId, this.boxesOf(rest.event), contactFromMs, RESTING_HAND_M) !== -Infinity;
     for (const rest of this.restingHands.values()) {
       if (rest.trackId !== likeliest.trackId || !rest.event.plateIds.some((plateId) => event.plateIds.includes(plateId))) continue;
       if (likeliest.contactM > IN_LANE_M && !inRestLanes(rest)) continue;
@@ -704,7 +712,7 @@ export class FusionEngine {
       if (visit.kind !== 'staff') {
         const held = visit.ledger.get(best.productId) ?? 0;
         visit.ledger.set(best.productId, held + (event.kind === 'pick' ? share.quantity : -share.quantity));
-        this.tookLast(visit, event.kind, [best.productId]);
+        this.tookLast(visit, event, [best.productId]);
       }
       if (share.who.trackId) this.recentReaches.push({ trackId: share.who.trackId, kind: event.kind, laneIds: event.laneIds, changeMs: event.startMs });
       const others = shares.filter((other) => other !== share).map((other) => ({ visitId: other.visitId, lines: [{ productId: best.productId, quantity: other.quantity }] }));
@@ -755,7 +763,7 @@ export class FusionEngine {
       if (event.kind === 'pick' && visit.kind !== 'staff') {
         const own = options.flatMap((o) => sharesOf(o).filter((share) => share.who.visitId === visitId).map((share) => ({ productId: o.productId, quantity: share.quantity, probability: o.probability })));
         this.mayHold(visit, own);
-        if (own.length > 0) this.tookLast(visit, 'pick', own.map((o) => o.productId));
+        if (own.length > 0) this.tookLast(visit, event, own.map((o) => o.productId));
       }
     }
     const byTrack = new Map(evidence.map((e) => [e.trackId, e]));
@@ -784,11 +792,20 @@ export class FusionEngine {
   }
 
   /**
-   * What is in the visit's hand: a pick replaces it with what it took, a put of it empties it. A new
-   * set each time: the settled records of earlier events hold the old one.
+   * What is in the visit's hand: a pick replaces it with what it took (adds to it, when the shelf
+   * gave one grab of two products as two events), a put of it empties it. An event settled late (a
+   * put that waited as a resting hand) changes nothing that began after it. A new set each time: the
+   * settled records of earlier events hold the old one.
    */
-  private tookLast(visit: VisitState, kind: 'pick' | 'put', productIds: readonly string[]): void {
-    visit.latestPicked = kind === 'pick' ? new Set(productIds) : new Set([...visit.latestPicked].filter((productId) => !productIds.includes(productId)));
+  private tookLast(visit: VisitState, event: ShelfEventDetected, productIds: readonly string[]): void {
+    if (visit.latestPickAt && event.startMs < visit.latestPickAt.startMs) return;
+    if (event.kind === 'put') {
+      visit.latestPicked = new Set([...visit.latestPicked].filter((productId) => !productIds.includes(productId)));
+      return;
+    }
+    const sameGrab = visit.latestPickAt?.shelfId === event.shelfId && visit.latestPickAt.startMs === event.startMs;
+    visit.latestPicked = new Set([...(sameGrab ? visit.latestPicked : []), ...productIds]);
+    visit.latestPickAt = { shelfId: event.shelfId, startMs: event.startMs };
   }
 
   /**

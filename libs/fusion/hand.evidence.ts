@@ -128,13 +128,13 @@ export class HandHistory {
     }
   }
 
-  /** The latest instant at or after `sinceMs` when the track had a wrist in the boxes (within IN_LANE_M); -Infinity when none. */
-  lastInLaneMs(trackId: string, boxes: readonly Box3[], sinceMs: number): number {
+  /** The latest instant at or after `sinceMs` when the track had a wrist in the boxes (within `withinM`, IN_LANE_M unless said); -Infinity when none. */
+  lastInLaneMs(trackId: string, boxes: readonly Box3[], sinceMs: number, withinM = IN_LANE_M): number {
     const track = this.tracks.get(trackId);
     if (!track) return -Infinity;
     for (let i = track.ts.length - 1; i >= 0 && track.ts[i] >= sinceMs; i--) {
       const [left, right] = track.wrists[i];
-      if ((left && distanceToBoxes(left, boxes) <= IN_LANE_M) || (right && distanceToBoxes(right, boxes) <= IN_LANE_M)) return track.ts[i];
+      if ((left && distanceToBoxes(left, boxes) <= withinM) || (right && distanceToBoxes(right, boxes) <= withinM)) return track.ts[i];
     }
     return -Infinity;
   }
