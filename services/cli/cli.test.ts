@@ -105,6 +105,9 @@ test('eval receipts scores a recording with the JSON keys the issue names, and r
   const far = await run('eval', 'receipts', 'fixtures/recordings/kiosk-demo', '--noise', '5');
   assert.equal(far.code, 2);
   assert.match(far.stderr, /--noise takes metres from 0 to 1/);
+  const readTruth = await run('eval', 'receipts', 'fixtures/recordings/kiosk-demo', '--whole-every', '5');
+  assert.equal(readTruth.code, 2);
+  assert.match(readTruth.stderr, /--whole-every applies to --people tracked/);
 });
 
 test('eval pose --from-detections: a damaged line is named with file and line; flags that do not apply are refused', async () => {

@@ -6,10 +6,11 @@ import { collect, openRecording } from '../../libs/recording/index.ts';
 import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
 import { formatReceiptScorecard } from '../../libs/cart/receipts.format.ts';
 import { createChosenDetector } from '../../libs/vision/detector.registry.ts';
-import { DEFAULT_NOISE_M, receiptRun, runStore, type PeopleSource } from './store.run.ts';
+import { DEFAULT_NOISE_M, DEFAULT_WHOLE_EVERY, receiptRun, runStore, type PeopleSource } from './store.run.ts';
 
 
-const USAGE = `walkout eval receipts <recording> [--people truth|tracked] [--noise METRES] [--seed N] [--detect-every N] [--detector onnx|movenet] [--details] [--json]
+const USAGE = `walkout eval receipts <recording> [--people truth|tracked] [--noise METRES] [--seed N] [--detect-every N] [--whole-every N]
+                             [--detector onnx|movenet] [--details] [--json]
 
 Runs the whole store over a recording (shelf perception, visits, attribution, carts) on the bus the
 environment names, and scores every finalised receipt against the recording's ground truth: the share
@@ -24,6 +25,9 @@ overall and per scenario tag.
   --seed N          with truth people: the noise seed (default 1)
   --people tracked  people from the cameras: pose detection on every N-th frame (--detect-every,
                     default 10) of every camera, then the tracker (slow: about a second a frame)
+  --whole-every N   with --people tracked: read every N-th frame detected of each camera whole,
+                    the others in windows round its people, as \`walkout start\` does (default
+                    ${DEFAULT_WHOLE_EVERY}; 1: every frame whole)
   --details         list the receipts that are not exactly right
   --json            print the scorecard as JSON (keys: visits, exactMatch, receiptF1,
                     attributionAccuracy, reviewsPer1000, calibrationError, byTag, ...)`;
@@ -46,6 +50,7 @@ export const evalReceiptsVerb: Verb = {
     noise: { type: 'string' },
     seed: { type: 'string' },
     'detect-every': { type: 'string' },
+    'whole-every': { type: 'string' },
     detector: { type: 'string' },
     details: { type: 'boolean' },
     json: { type: 'boolean' },
@@ -61,18 +66,20 @@ export const evalReceiptsVerb: Verb = {
     const noiseM = noiseMetres(values.noise);
     const seed = optionalInt(values, 'seed', evalReceiptsVerb, 1);
     const stride = optionalInt(values, 'detect-every', evalReceiptsVerb, 10, { min: 1, unit: 'frames' });
+    if (kind === 'truth' && values['whole-every'] !== undefined) throw new WalkoutError('USAGE', 'walkout eval receipts: --whole-every applies to --people tracked (how the cameras are read)');
+    const wholeFrameEvery = optionalInt(values, 'whole-every', evalReceiptsVerb, DEFAULT_WHOLE_EVERY, { min: 1, unit: 'frames' });
     let people: PeopleSource;
     let dispose = () => {};
     if (kind === 'tracked') {
       if (recording.manifest.streams.cameras.length === 0)
         throw new WalkoutError('USAGE', `walkout eval receipts: ${positionals[0]} has no camera video for --people tracked (it was simulated with --no-video?)`);
       const { detector, fellBack } = await createChosenDetector(
-        { detector: values.detector as string | undefined, inputSize: 640, refine: 'upright', mirror: true },
+        { detector: values.detector as string | undefined, inputSize: 640, refine: 'upright', mirror: true, looks: 'when-unsure' },
         'walkout eval receipts',
       );
       if (fellBack && !json) process.stderr.write(`pose detection on TF.js: ${fellBack}\n`);
       dispose = () => detector.dispose();
-      people = { kind: 'tracked', detector, stride };
+      people = { kind: 'tracked', detector, stride, wholeFrameEvery };
     } else people = { kind: 'truth', noiseM, seed };
 
     const logger = createLogger({ level: logLevelFromEnv() });
@@ -86,10 +93,10 @@ export const evalReceiptsVerb: Verb = {
       const { perVisit, ...figures } = score;
       report(
         json,
-        { recording: positionals[0], people: kind === 'truth' ? { source: 'truth', noiseM, seed } : { source: 'tracked', detectEvery: stride }, ...figures, ...(values.details ? { perVisit } : {}) },
+        { recording: positionals[0], people: kind === 'truth' ? { source: 'truth', noiseM, seed } : { source: 'tracked', detectEvery: stride, wholeEvery: wholeFrameEvery }, ...figures, ...(values.details ? { perVisit } : {}) },
         () =>
           [
-            `receipts of ${positionals[0]} (${recording.index.store.id}; people ${kind === 'truth' ? `from the true skeletons with ${noiseM} m noise, seed ${seed}` : `tracked from every ${stride}th frame`})`,
+            `receipts of ${positionals[0]} (${recording.index.store.id}; people ${kind === 'truth' ? `from the true skeletons with ${noiseM} m noise, seed ${seed}` : `tracked from every ${stride}th frame, whole every ${wholeFrameEvery}th of those`})`,
             formatReceiptScorecard(score, { details: values.details === true }),
           ].join('\n'),
       );

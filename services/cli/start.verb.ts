@@ -28,7 +28,7 @@ import { formatReceipt, formatReceiptScorecard, formatReviewQueue, reviewState }
 import { formatCharges, formatCheckoutSummary, summariseCharges } from '../../libs/checkout/charges.format.ts';
 import { cameraFootage } from './footage.ts';
 import { floorTracking } from './pose.verb.ts';
-import { DEFAULT_NOISE_M, receiptRun, runStore, type PeopleSource, type StoreRunResult } from './store.run.ts';
+import { DEFAULT_NOISE_M, DEFAULT_WHOLE_EVERY, receiptRun, runStore, type PeopleSource, type StoreRunResult } from './store.run.ts';
 
 /**
  * The main job: the store on the bus the environment names (the in-process bus by default), fed by
@@ -40,13 +40,6 @@ import { DEFAULT_NOISE_M, receiptRun, runStore, type PeopleSource, type StoreRun
 const DEMO_SCENARIO = 'fixtures/scenarios/kiosk-demo.json';
 const COMMITTED_RECORDING = 'fixtures/recordings/kiosk-demo';
 const DEMO_SEED = 1;
-/**
- * --whole-every's default: each camera read whole one frame in 10, in windows round its people
- * between. With the windows' reading (the scout only where the image changed, still people kept,
- * unsure windows read mirrored too) it follows as many wrists as every frame whole for 39 % of the
- * model input (docs/experiments/change-driven-reads.md).
- */
-const DEFAULT_WHOLE_EVERY = 10;
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 export const startVerb: Verb = {
