@@ -6,7 +6,7 @@ import { collect, openRecording } from '../../libs/recording/index.ts';
 import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
 import { formatReceiptScorecard } from '../../libs/cart/receipts.format.ts';
 import { createChosenDetector } from '../../libs/vision/detector.registry.ts';
-import { DEFAULT_NOISE_M, DEFAULT_WHOLE_EVERY, receiptRun, runStore, type PeopleSource } from './store.run.ts';
+import { DEFAULT_NOISE_M, defaultWholeEvery, receiptRun, WHOLE_READ_EVERY_S, runStore, type PeopleSource } from './store.run.ts';
 
 
 const USAGE = `walkout eval receipts <recording> [--people truth|tracked] [--noise METRES] [--seed N] [--detect-every N] [--whole-every N]
@@ -26,8 +26,8 @@ overall and per scenario tag.
   --people tracked  people from the cameras: pose detection on every N-th frame (--detect-every,
                     default 10) of every camera, then the tracker (slow: about a second a frame)
   --whole-every N   with --people tracked: read every N-th frame detected of each camera whole,
-                    the others in windows round its people, as \`walkout start\` does (default
-                    ${DEFAULT_WHOLE_EVERY}; 1: every frame whole)
+                    the others in windows round its people, as \`walkout start\` does (default:
+                    whole every ${WHOLE_READ_EVERY_S} s of each camera; 1: every frame whole)
   --details         list the receipts that are not exactly right
   --json            print the scorecard as JSON (keys: visits, exactMatch, receiptF1,
                     attributionAccuracy, reviewsPer1000, calibrationError, byTag, ...)`;
@@ -67,7 +67,10 @@ export const evalReceiptsVerb: Verb = {
     const seed = optionalInt(values, 'seed', evalReceiptsVerb, 1);
     const stride = optionalInt(values, 'detect-every', evalReceiptsVerb, 10, { min: 1, unit: 'frames' });
     if (kind === 'truth' && values['whole-every'] !== undefined) throw new WalkoutError('USAGE', 'walkout eval receipts: --whole-every applies to --people tracked (how the cameras are read)');
-    const wholeFrameEvery = optionalInt(values, 'whole-every', evalReceiptsVerb, DEFAULT_WHOLE_EVERY, { min: 1, unit: 'frames' });
+    const wholeFrameEvery =
+      values['whole-every'] === undefined
+        ? defaultWholeEvery(recording.manifest.streams.cameras, stride)
+        : optionalInt(values, 'whole-every', evalReceiptsVerb, 1, { min: 1, unit: 'frames' });
     let people: PeopleSource;
     let dispose = () => {};
     if (kind === 'tracked') {

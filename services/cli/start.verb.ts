@@ -28,7 +28,7 @@ import { formatReceipt, formatReceiptScorecard, formatReviewQueue, reviewState }
 import { formatCharges, formatCheckoutSummary, summariseCharges } from '../../libs/checkout/charges.format.ts';
 import { cameraFootage } from './footage.ts';
 import { floorTracking } from './pose.verb.ts';
-import { DEFAULT_NOISE_M, DEFAULT_WHOLE_EVERY, receiptRun, runStore, type PeopleSource, type StoreRunResult } from './store.run.ts';
+import { DEFAULT_NOISE_M, defaultWholeEvery, receiptRun, WHOLE_READ_EVERY_S, runStore, type PeopleSource, type StoreRunResult } from './store.run.ts';
 
 /**
  * The main job: the store on the bus the environment names (the in-process bus by default), fed by
@@ -65,8 +65,9 @@ once the new one is written; anything else there only with --force.
   --whole-every N   with --detect-every: read every N-th frame detected of each camera whole (with
                     the second looks), the others only in windows round the people the camera's
                     previous frame showed, and look for newcomers only where the image changed
-                    (default ${DEFAULT_WHOLE_EVERY}; 1: every frame whole, 2.6 times the model's work
-                    for as many wrists followed)
+                    (default: whole every ${WHOLE_READ_EVERY_S} s of each camera, 10 for the demo's
+                    10 frames a second at --detect-every 2; 1: every frame whole, 2.6 times the
+                    model's work for as many wrists followed)
   --detector D      onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
                     (WebAssembly), the fallback when ONNX Runtime cannot load
   --detector-threads N
@@ -90,7 +91,7 @@ once the new one is written; anything else there only with --force.
       if (!json) process.stdout.write(`${line}\n`);
     };
     const detectEvery = values['detect-every'] === undefined ? undefined : optionalInt(values, 'detect-every', startVerb, 1, { min: 1, unit: 'frames' });
-    const wholeEvery = optionalInt(values, 'whole-every', startVerb, DEFAULT_WHOLE_EVERY, { min: 1, unit: 'frames' });
+    const wholeEveryAsked = values['whole-every'] === undefined ? undefined : optionalInt(values, 'whole-every', startVerb, 1, { min: 1, unit: 'frames' });
     if (detectEvery !== undefined && values['no-video']) throw new WalkoutError('USAGE', 'walkout start: --detect-every needs the video that --no-video leaves out');
     const busConfig = loadBusConfig();
     const logger = createLogger({ level: logLevelFromEnv() });
@@ -130,7 +131,7 @@ once the new one is written; anything else there only with --force.
       : undefined;
     if (chosen?.fellBack) say(`pose detection on TF.js: ${chosen.fellBack}`);
     const detector = chosen?.detector;
-    const people: PeopleSource = detector ? { kind: 'tracked', detector, stride: detectEvery!, wholeFrameEvery: wholeEvery, framesAtOnce } : { kind: 'truth', noiseM: DEFAULT_NOISE_M, seed: DEMO_SEED };
+    const people: PeopleSource = detector ? { kind: 'tracked', detector, stride: detectEvery!, wholeFrameEvery: wholeEveryAsked ?? defaultWholeEvery(recording.manifest.streams.cameras, detectEvery!), framesAtOnce } : { kind: 'truth', noiseM: DEFAULT_NOISE_M, seed: DEMO_SEED };
     say(
       `store running on the ${bus.kind} bus; replaying ${out} (load cells and gates, ` +
         (detector

@@ -36,12 +36,25 @@ export const TRACKER_LAG_MS = 1_000;
 /** The tracker's typical 3D error, metres: what truth people get when no other noise is asked for. */
 export const DEFAULT_NOISE_M = 0.05;
 /**
- * How the store's cameras are read by default (`start`, `eval receipts`): each camera whole one
- * frame in 10, in windows round its people between. With the windows' reading (the scout only where
- * the image changed, still people kept, unsure windows read mirrored too) it follows as many wrists as
- * every frame whole for 39 % of the model input (docs/experiments/change-driven-reads.md).
+ * How often the store's cameras are read whole by default (`start`, `eval receipts`), store seconds:
+ * in windows round the people between. Read at 5 frames a second, whole one frame in 10 with the
+ * windows' reading (the scout only where the image changed, still people kept, unsure windows read
+ * mirrored too) follows as many wrists as every frame whole for 39 % of the model input
+ * (docs/experiments/change-driven-reads.md). Windows follow people from one frame detected to the
+ * next: the further apart the frames, the sooner they lose someone, so the whole reads are kept this
+ * far apart in time, not in frames.
  */
-export const DEFAULT_WHOLE_EVERY = 10;
+export const WHOLE_READ_EVERY_S = 2;
+
+/**
+ * The frames detected between whole reads that keep them WHOLE_READ_EVERY_S apart, for cameras
+ * read every `stride`-th frame (the slowest camera sets it; at least 1, every frame whole).
+ */
+export function defaultWholeEvery(cameras: ReadonlyArray<{ fps: number }>, stride: number): number {
+  if (cameras.length === 0) return 1;
+  const detectedPerSecond = Math.min(...cameras.map((camera) => camera.fps)) / stride;
+  return Math.max(1, Math.round(WHOLE_READ_EVERY_S * detectedPerSecond));
+}
 /** How often a wait for the store to take what it was sent looks again. */
 const CATCH_UP_POLL_MS = 20;
 
