@@ -6,7 +6,7 @@ import { collect, openRecording } from '../../libs/recording/index.ts';
 import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
 import { formatReceiptScorecard } from '../../libs/cart/receipts.format.ts';
 import { createChosenDetector } from '../../libs/vision/detector.registry.ts';
-import { DEFAULT_NOISE_M, defaultWholeEvery, receiptRun, WHOLE_READ_EVERY_S, runStore, type PeopleSource } from './store.run.ts';
+import { DEFAULT_NOISE_M, defaultWholeEvery, receiptRun, WHOLE_READ_EVERY_S, WINDOWS_HOLD_S, runStore, type PeopleSource } from './store.run.ts';
 
 
 const USAGE = `walkout eval receipts <recording> [--people truth|tracked] [--noise METRES] [--seed N] [--detect-every N] [--whole-every N]
@@ -27,7 +27,8 @@ overall and per scenario tag.
                     default 10) of every camera, then the tracker (slow: about a second a frame)
   --whole-every N   with --people tracked: read every N-th frame detected of each camera whole,
                     the others in windows round its people, as \`walkout start\` does (default:
-                    whole every ${WHOLE_READ_EVERY_S} s of each camera; 1: every frame whole)
+                    whole every ${WHOLE_READ_EVERY_S} s of each camera when the frames read are
+                    ${WINDOWS_HOLD_S} s apart or closer, else every frame whole)
   --details         list the receipts that are not exactly right
   --json            print the scorecard as JSON (keys: visits, exactMatch, receiptF1,
                     attributionAccuracy, reviewsPer1000, calibrationError, byTag, ...)`;

@@ -28,7 +28,7 @@ import { formatReceipt, formatReceiptScorecard, formatReviewQueue, reviewState }
 import { formatCharges, formatCheckoutSummary, summariseCharges } from '../../libs/checkout/charges.format.ts';
 import { cameraFootage } from './footage.ts';
 import { floorTracking } from './pose.verb.ts';
-import { DEFAULT_NOISE_M, defaultWholeEvery, receiptRun, WHOLE_READ_EVERY_S, runStore, type PeopleSource, type StoreRunResult } from './store.run.ts';
+import { DEFAULT_NOISE_M, defaultWholeEvery, receiptRun, WHOLE_READ_EVERY_S, WINDOWS_HOLD_S, runStore, type PeopleSource, type StoreRunResult } from './store.run.ts';
 
 /**
  * The main job: the store on the bus the environment names (the in-process bus by default), fed by
@@ -65,8 +65,9 @@ once the new one is written; anything else there only with --force.
   --whole-every N   with --detect-every: read every N-th frame detected of each camera whole (with
                     the second looks), the others only in windows round the people the camera's
                     previous frame showed, and look for newcomers only where the image changed
-                    (default: whole every ${WHOLE_READ_EVERY_S} s of each camera, 10 for the demo's
-                    10 frames a second at --detect-every 2; 1: every frame whole, 2.6 times the
+                    (default: whole every ${WHOLE_READ_EVERY_S} s of each camera when the frames read
+                    are ${WINDOWS_HOLD_S} s apart or closer, 10 for the demo's 10 frames a second at
+                    --detect-every 2, else every frame whole; 1: every frame whole, 2.6 times the
                     model's work for as many wrists followed)
   --detector D      onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
                     (WebAssembly), the fallback when ONNX Runtime cannot load
