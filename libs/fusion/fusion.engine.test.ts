@@ -106,6 +106,17 @@ function run(engine: FusionEngine, event: ShelfEventDetected, people: PeopleTrac
 const attributions = (out: FusionOutput[]) => out.filter((o) => o.topic === 'fusion.event-attributed').map((o) => o.message as EventAttributed);
 const reviews = (out: FusionOutput[]) => out.filter((o) => o.topic === 'review.item-opened').map((o) => o.message as ReviewItemOpened);
 
+/** A rest and its lift 4 s later by one shopper's hand: nothing waits past the lift, nothing is charged or reviewed, both are no item. */
+function assertLiftedOff(rest: ShelfEventDetected, lift: ShelfEventDetected, hand: Hand): void {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  const out = [...engine.onShelfEvent(rest), ...instants({ 't-a': hand }, 0, 4_000).flatMap((p) => engine.onPeople(p))];
+  assert.equal(out.length, 0, 'the rest waits for its lift');
+  out.push(...engine.onShelfEvent(lift), ...instants({ 't-a': hand }, 4_100, 8_000).flatMap((p) => engine.onPeople(p)));
+  assert.equal(attributions(out).length, 0);
+  assert.equal(reviews(out).length, 0);
+  assert.equal(engine.notItemChanges, 2);
+}
+
 test('two shoppers at one shelf: the hand that was in the lane as the weight changed wins', () => {
   const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
   // a reaches in and lifts at the change; b stands beside, hand 25 cm in front of the lane.
@@ -476,23 +487,16 @@ test('a hand resting on the plate and lifted off is no item: nothing charged, no
 });
 
 test('a resting hand whose change the shelf dated to one instant still waits for its lift (its evidence ends before the profile does)', () => {
-  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
   const restGrams = 0.9 * index.products.get(PRODUCT)!.unitWeightGrams;
   // The shelf saw the rest start and settle within 20 ms: the evidence window ends 1.02 s after the
   // change, before the hand profile's last offset (1.2 s).
   const rest = { ...shelfEvent('put'), endMs: CHANGE.startMs + 20, deltaGrams: restGrams, hypotheses: [{ productId: PRODUCT, quantity: 1, probability: 1 }] };
   const lift = { ...shelfEvent('pick', undefined, 4_000), deltaGrams: -restGrams - 1 };
   const hand = reach(900, 5_100);
-  const out = [...engine.onShelfEvent(rest), ...instants({ 't-a': hand }, 0, 4_000).flatMap((p) => engine.onPeople(p))];
-  assert.equal(out.length, 0, 'the rest waits for its lift');
-  out.push(...engine.onShelfEvent(lift), ...instants({ 't-a': hand }, 4_100, 8_000).flatMap((p) => engine.onPeople(p)));
-  assert.equal(attributions(out).length, 0);
-  assert.equal(reviews(out).length, 0);
-  assert.equal(engine.notItemChanges, 2);
+  assertLiftedOff(rest, lift, hand);
 });
 
 test('a lift the shelf gave to the next lane, whose weight fits a product there, still lifts the hand resting beside it', () => {
-  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
   // The hand rests in the lane (on its plate, which the next lane shares) and lifts off; the lift
   // weighs like a product, so the shelf gives it that product's lane, where the hand never was.
   const nextLane = 'g2-s2-l2';
@@ -505,16 +509,10 @@ test('a lift the shelf gave to the next lane, whose weight fits a product there,
     plateIds: index.lanes.get(nextLane)!.lane.plateIds,
   };
   const hand = reach(900, 5_100);
-  const out = [...engine.onShelfEvent(rest), ...instants({ 't-a': hand }, 0, 4_000).flatMap((p) => engine.onPeople(p))];
-  assert.equal(out.length, 0, 'the rest waits for its lift');
-  out.push(...engine.onShelfEvent(lift), ...instants({ 't-a': hand }, 4_100, 8_000).flatMap((p) => engine.onPeople(p)));
-  assert.equal(attributions(out).length, 0);
-  assert.equal(reviews(out).length, 0);
-  assert.equal(engine.notItemChanges, 2);
+  assertLiftedOff(rest, lift, hand);
 });
 
 test('a hand laid on the shelf\'s lip, its wrist a little outside the lane, is a rest too: lifted off, no item and no review', () => {
-  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
   const restGrams = 0.9 * index.products.get(PRODUCT)!.unitWeightGrams;
   const rest = { ...shelfEvent('put'), deltaGrams: restGrams };
   const lift = { ...shelfEvent('pick', undefined, 4_000), deltaGrams: -restGrams - 1 };
@@ -522,12 +520,7 @@ test('a hand laid on the shelf\'s lip, its wrist a little outside the lane, is a
   // than a hand reaching in, as near as a forearm on the edge leaves it.
   const onTheLip = away(0.23);
   const hand = (t: number) => (t >= T0 + 900 && t <= T0 + 5_100 ? onTheLip : away(0.6));
-  const out = [...engine.onShelfEvent(rest), ...instants({ 't-a': hand }, 0, 4_000).flatMap((p) => engine.onPeople(p))];
-  assert.equal(out.length, 0, 'the rest waits for its lift');
-  out.push(...engine.onShelfEvent(lift), ...instants({ 't-a': hand }, 4_100, 8_000).flatMap((p) => engine.onPeople(p)));
-  assert.equal(attributions(out).length, 0);
-  assert.equal(reviews(out).length, 0);
-  assert.equal(engine.notItemChanges, 2);
+  assertLiftedOff(rest, lift, hand);
 });
 
 test('a hand lifted off in two steps is no item: the first piece waits with the rest until the second makes up the weight', () => {
