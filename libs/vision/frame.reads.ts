@@ -50,11 +50,9 @@ export class FrameReads {
     const thumbnail = frame && this.wholeEvery > 1 ? thumbnailOf(frame) : undefined;
     if (thumbnail) this.reading.set(cameraId, thumbnail);
     else this.reading.delete(cameraId);
-    // A whole read says how often the camera is read whole: the windows between look again too.
-    const between = this.wholeEvery > 1 ? { wholeEvery: this.wholeEvery } : {};
-    if (!last) return between;
+    if (!last) return {};
     const whole = last.sinceWhole + 1 >= this.wholeEvery;
-    if (whole) return { peopleBefore: last.people.length, ...between };
+    if (whole) return { peopleBefore: last.people.length };
     const hints: DetectHints = { peopleBefore: last.people.length, around: last.people };
     if (!thumbnail || !last.thumbnail) return hints;
     const changed = changeMap(last.thumbnail, thumbnail);

@@ -46,10 +46,7 @@ const WINDOW_MAX_PX = 256;
  * With looks 'when-unsure', a window is read a second time mirrored when someone in its middle has
  * a pose or a wrist scored under this (or nobody is there). Lower than SURE_SCORE: windows are most
  * of the reading between whole reads, and from 0.3 the mirrored window found as many wrists
- * followed for two thirds of the passes of 0.5 (docs/experiments/change-driven-reads.md). A whole
- * read between windows (hints.wholeEvery > 1) looks again from this score too: the windows after
- * it look again at anyone still unsure, and it found as many wrists followed with 4 % less model
- * input; with every frame whole, 0.3 lost a point of them (docs/experiments/fewer-pixels-a-frame.md).
+ * followed for two thirds of the passes of 0.5 (docs/experiments/change-driven-reads.md).
  */
 const WINDOW_SURE_SCORE = 0.3;
 /**
@@ -101,7 +98,7 @@ export const movenetReadingFields = {
     .enum(['always', 'when-unsure'])
     .default('always')
     .describe(
-      "When the second looks (mirror, refine) run. always: on every frame, person and window. when-unsure: the mirrored read only when the first reading found fewer people than the camera's previous frame or is unsure of someone (pose or a wrist scored under 0.5, or under 0.3 when windows are read between whole reads, hints.wholeEvery), the upright look only at people it is unsure of; a window round a person (hints.around) is read again mirrored only when nobody is in its middle or someone there has a pose or a wrist scored under 0.3.",
+      "When the second looks (mirror, refine) run. always: on every frame, person and window. when-unsure: the mirrored read only when the first reading found fewer people than the camera's previous frame or is unsure of someone (pose or a wrist scored under 0.5), the upright look only at people it is unsure of; a window round a person (hints.around) is read again mirrored only when nobody is in its middle or someone there has a pose or a wrist scored under 0.3.",
     ),
 };
 
@@ -114,8 +111,8 @@ export interface MovenetReading {
 }
 
 /** A reading that may not be the best the second looks can make of this person. */
-export function unsurePose(pose: DetectedPose, sure = SURE_SCORE): boolean {
-  return pose.score < sure || WRISTS.some((k) => pose.keypoints[k][2] < sure);
+export function unsurePose(pose: DetectedPose): boolean {
+  return pose.score < SURE_SCORE || WRISTS.some((k) => pose.keypoints[k][2] < SURE_SCORE);
 }
 
 export const MovenetConfig = z
@@ -278,9 +275,9 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
    * window's pose whose keypoint box overlaps most, turned to agree on sides; readings.merge.ts).
    * People found only in a window are not added: that found not a wrist more.
    */
-  const refineUpright = async (poses: DetectedPose[], frame: RgbFrame, view: ViewGeometry, scale: number, sure: number): Promise<DetectedPose[]> => {
+  const refineUpright = async (poses: DetectedPose[], frame: RgbFrame, view: ViewGeometry, scale: number): Promise<DetectedPose[]> => {
     // Every look at once (detector threads run them side by side), merged in the people's order.
-    const looks = await Promise.all(poses.map((pose) => (whenUnsure && !unsurePose(pose, sure) ? null : lookUpright(pose, frame, view, scale))));
+    const looks = await Promise.all(poses.map((pose) => (whenUnsure && !unsurePose(pose) ? null : lookUpright(pose, frame, view, scale))));
     const refined = poses.map((pose, p) => {
       const found = looks[p] ?? [];
       const same = sameReadingIndex(pose, found.map((f) => f.box), DEFAULT_READING_MERGE.sameIou);
@@ -297,7 +294,7 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
     if (!config.mirror) return false;
     if (!whenUnsure) return true;
     const middle = poses.filter((pose) => inMiddle(pose, size));
-    return !middle.length || middle.some((pose) => unsurePose(pose, WINDOW_SURE_SCORE));
+    return !middle.length || middle.some((pose) => pose.score < WINDOW_SURE_SCORE || WRISTS.some((k) => pose.keypoints[k][2] < WINDOW_SURE_SCORE));
   };
   /**
    * The frame read only round the people of the camera's previous frame: one window each, centred
@@ -388,14 +385,13 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
     letterbox = undefined;
     const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight, spare);
     let poses = decodeMovenetOutput(await run('first', pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
-    const sure = (hints?.wholeEvery ?? 1) > 1 ? WINDOW_SURE_SCORE : SURE_SCORE;
-    const lookAgain = !whenUnsure || poses.length < (hints?.peopleBefore ?? 0) || poses.some((pose) => unsurePose(pose, sure));
+    const lookAgain = !whenUnsure || poses.length < (hints?.peopleBefore ?? 0) || poses.some(unsurePose);
     if (config.mirror && lookAgain) {
       const mirrored = decodeMovenetOutput(await run('mirrored', mirrorRowsInt32(pixels, g.paddedWidth, g.resizedWidth), g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
       poses = mergeReadings(poses, mirrored.map((p) => unmirrorPose(p, frame.width)));
     }
     letterbox = { size, pixels };
     if (config.refine === 'none' || !view) return poses;
-    return refineUpright(poses, frame, view, g.resizedWidth / frame.width, sure);
+    return refineUpright(poses, frame, view, g.resizedWidth / frame.width);
   }
 }

@@ -38,12 +38,6 @@ export interface DetectHints {
    * their windows, unless a window round someone else found them again.
    */
   unchanged?: readonly DetectedPose[];
-  /**
-   * The camera's frames are read whole one in this many, the others in windows round people
-   * (FrameReads; 1 or undefined: every frame whole). The windows look again at anyone they are
-   * unsure of, so a whole read between them need not look again as readily.
-   */
-  wholeEvery?: number;
   /** Also tally this frame's model passes under this name (e.g. the camera's kind), for passesBy. */
   tally?: string;
 }

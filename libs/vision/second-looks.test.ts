@@ -67,15 +67,3 @@ test('looks when-unsure: a wrist scored under 0.5, or a person fewer than the pr
   await fewer.detector.detect(fewer.frame);
   assert.equal(fewer.passes(), 3, 'no previous frame and everyone sure: one pass');
 });
-
-test('looks when-unsure: a whole read between windows (hints.wholeEvery) reads again only under 0.3, as windows do', async () => {
-  const between = countingDetector('when-unsure', 0.4);
-  await between.detector.detect(between.frame, undefined, { peopleBefore: 1, wholeEvery: 10 });
-  assert.equal(between.passes(), 1, 'a wrist at 0.4: the windows after will look again if it stays unsure');
-  const unsure = countingDetector('when-unsure', 0.25);
-  await unsure.detector.detect(unsure.frame, undefined, { peopleBefore: 1, wholeEvery: 10 });
-  assert.equal(unsure.passes(), 2, 'a wrist at 0.25: read again');
-  const everyFrame = countingDetector('when-unsure', 0.4);
-  await everyFrame.detector.detect(everyFrame.frame, undefined, { peopleBefore: 1, wholeEvery: 1 });
-  assert.equal(everyFrame.passes(), 2, 'every frame whole: under 0.5 as before');
-});
