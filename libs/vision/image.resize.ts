@@ -84,7 +84,8 @@ export function resizeAreaInt32(frame: RgbFrame, outWidth: number, outHeight: nu
     for (let x = 0; x < rowLength; x++) {
       let sum = 0;
       for (let k = 0, i = first + x; k < taps; k++, i += rowLength) sum += rows[i] * vWeight[base + k];
-      out[outRow + x] = Math.round(sum);
+      // Means of 0 to 255: rounded as Math.round rounds them, and cheaper in V8.
+      out[outRow + x] = Math.floor(sum + 0.5);
     }
   }
   return out;
@@ -103,17 +104,38 @@ export function cropRotatedInt32(frame: RgbFrame, centreX: number, centreY: numb
   const step = side / size;
   const cos = Math.cos(angleRad);
   const sin = Math.sin(angleRad);
+  // Each column's turned offset, once for all rows (the same products as computed in place).
+  const cosX = new Float64Array(size);
+  const sinX = new Float64Array(size);
+  for (let ox = 0; ox < size; ox++) {
+    const dx = (ox + 0.5) * step - side / 2;
+    cosX[ox] = cos * dx;
+    sinX[ox] = sin * dx;
+  }
   for (let oy = 0; oy < size; oy++) {
     const dy = (oy + 0.5) * step - side / 2;
+    const sinY = sin * dy;
+    const cosY = cos * dy;
     for (let ox = 0; ox < size; ox++) {
-      const dx = (ox + 0.5) * step - side / 2;
       // In frame pixel-centre coordinates.
-      const fx = centreX + cos * dx - sin * dy - 0.5;
-      const fy = centreY + sin * dx + cos * dy - 0.5;
+      const fx = centreX + cosX[ox] - sinY - 0.5;
+      const fy = centreY + sinX[ox] + cosY - 0.5;
       const x0 = Math.floor(fx);
       const y0 = Math.floor(fy);
       const wx = fx - x0;
       const wy = fy - y0;
+      const o = (oy * size + ox) * 3;
+      if (x0 >= 0 && y0 >= 0 && x0 + 1 < width && y0 + 1 < height) {
+        // All four neighbours inside the frame, as in most of a window: no edge to test. For
+        // values of 0 to 255, floor(v + 0.5) rounds as Math.round does, and costs V8 far less.
+        const a = (y0 * width + x0) * 3;
+        const c = a + width * 3;
+        const [vx, vy] = [1 - wx, 1 - wy];
+        out[o] = Math.floor((data[a] * vx + data[a + 3] * wx) * vy + (data[c] * vx + data[c + 3] * wx) * wy + 0.5);
+        out[o + 1] = Math.floor((data[a + 1] * vx + data[a + 4] * wx) * vy + (data[c + 1] * vx + data[c + 4] * wx) * wy + 0.5);
+        out[o + 2] = Math.floor((data[a + 2] * vx + data[a + 5] * wx) * vy + (data[c + 2] * vx + data[c + 5] * wx) * wy + 0.5);
+        continue;
+      }
       // The four neighbours' offsets in the frame, -1 past its edges (read as black).
       const left = x0 >= 0 && x0 < width;
       const right = x0 + 1 >= 0 && x0 + 1 < width;
@@ -124,7 +146,6 @@ export function cropRotatedInt32(frame: RgbFrame, centreX: number, centreY: numb
       const b = top && right ? (row + 1) * 3 : -1;
       const c = bottom && left ? (row + width) * 3 : -1;
       const d = bottom && right ? (row + width + 1) * 3 : -1;
-      const o = (oy * size + ox) * 3;
       for (let ch = 0; ch < 3; ch++) {
         const upper = (a < 0 ? 0 : data[a + ch]) * (1 - wx) + (b < 0 ? 0 : data[b + ch]) * wx;
         const lower = (c < 0 ? 0 : data[c + ch]) * (1 - wx) + (d < 0 ? 0 : data[d + ch]) * wx;

@@ -62,3 +62,25 @@ test('eval pose with every frame (framesPerCamera Infinity) scores each frame of
   assert.deepEqual(indices, Array.from({ length: stream.frameCount }, (_, i) => i));
   assert.equal(report.overall.frames, stream.frameCount);
 });
+
+test('eval pose says what the reading cost a frame detected: the model passes by kind and their input in kilopixels', async () => {
+  const recording = await openRecording(DEMO);
+  let frames = 0;
+  // A stand-in that reads each frame in one 640x480 pass and every other frame once more at 256x192.
+  const counting: PoseDetector = {
+    key: 'counting',
+    model: 'counting',
+    backend: 'none',
+    detect: async () => {
+      frames++;
+      return [];
+    },
+    passes: () => ({ first: { count: frames, ms: 0, pixels: frames * 640 * 480 }, scout: { count: Math.floor(frames / 2), ms: 0, pixels: Math.floor(frames / 2) * 256 * 192 } }),
+    dispose() {},
+  };
+  const report = await evaluatePoses(recording, { detector: counting, cameraIds: ['cam-1', 'cam-2'], framesPerCamera: 4 });
+  assert.equal(frames, 8);
+  assert.deepEqual(report.modelInput, { frames: 8, passesAFrame: { first: 1, scout: 0.5 }, kilopixelsAFrame: 307.2 + (4 * 256 * 192) / 8 / 1000 });
+  const nobody: PoseDetector = { key: 'nobody', model: 'nobody', backend: 'none', detect: async () => [], dispose() {} };
+  assert.equal((await evaluatePoses(recording, { detector: nobody, cameraIds: ['cam-1'], framesPerCamera: 2 })).modelInput, undefined, 'a detector that does not count its passes');
+});

@@ -3,7 +3,7 @@ import type { Recording } from '../recording/index.ts';
 import { readVideoFrames, type DecodedFrame } from '../video/mp4.reader.ts';
 import { DEFAULT_RECALL_OPTIONS, emptyTally, summariseRecall, tallyFrame, type RecallOptions, type RecallSummary } from './keypoint.recall.ts';
 import { FrameReads } from './frame.reads.ts';
-import type { DetectedPose, PoseDetector } from './pose.detector.ts';
+import type { DetectedPose, PassTally, PoseDetector } from './pose.detector.ts';
 import { cameraViewGeometry } from './view.geometry.ts';
 
 /**
@@ -58,6 +58,12 @@ export interface PoseEvalReport {
   multiView: MultiViewWrists | null;
   /** Wrists in view per truth person over every camera scored: which people the model loses. */
   wristsByPerson: Array<{ personId: string; found: number; total: number; recall: number }>;
+  /**
+   * What the detector's reading cost a frame detected: its model passes by kind, and their input in
+   * kilopixels (PassTally.pixels, which does not depend on the machine's load). Absent when the
+   * detections were saved, or the detector does not count its passes.
+   */
+  modelInput?: { frames: number; passesAFrame: Record<string, number>; kilopixelsAFrame: number };
 }
 
 export async function evaluatePoses(recording: Recording, options: PoseEvalOptions): Promise<PoseEvalReport> {
@@ -71,6 +77,7 @@ export async function evaluatePoses(recording: Recording, options: PoseEvalOptio
       (!saved || saved.byCamera.has(c.cameraId)),
   );
   const overall = emptyTally();
+  let detected = 0;
   const cameras: PoseEvalReport['cameras'] = [];
   // Per wrist instant (store time, person, side): cameras that had it in view, and that found it.
   const instants = new Map<string, { views: number; found: number }>();
@@ -126,6 +133,7 @@ export async function evaluatePoses(recording: Recording, options: PoseEvalOptio
         const started = performance.now();
         const hints = reads.hints(stream.cameraId, frame);
         const detections = await detector!.detect(frame, view, hints);
+        detected++;
         reads.record(stream.cameraId, hints, detections);
         detectMs += performance.now() - started;
         await score(line, detections);
@@ -142,7 +150,16 @@ export async function evaluatePoses(recording: Recording, options: PoseEvalOptio
     cameras,
     multiView: cameras.length >= 2 ? multiViewWrists([...instants.values()]) : null,
     wristsByPerson: [...byPerson].map(([personId, { found, total }]) => ({ personId, found, total, recall: found / total })),
+    ...modelInputOf(saved ? undefined : detector?.passes?.(), detected),
   };
+}
+
+/** The model passes a frame detected, by kind, and their input a frame in kilopixels. */
+function modelInputOf(passes: Readonly<Record<string, PassTally>> | undefined, frames: number): Pick<PoseEvalReport, 'modelInput'> {
+  if (!passes || !frames) return {};
+  const passesAFrame = Object.fromEntries(Object.entries(passes).map(([kind, tally]) => [kind, tally.count / frames]));
+  const pixels = Object.values(passes).reduce((sum, tally) => sum + tally.pixels, 0);
+  return { modelInput: { frames, passesAFrame, kilopixelsAFrame: pixels / frames / 1000 } };
 }
 
 /**

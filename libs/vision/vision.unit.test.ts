@@ -94,6 +94,37 @@ test('a turned window shows what lies along its up at its top, and maps back to 
   assert.equal(cropRotatedInt32(frame, 0, 0, 10, 0.3, 10)[0], 0);
 });
 
+test('every pixel of a turned window, inside the frame or across its edges, is the rounded bilinear mean of the four frame pixels round its point', () => {
+  const [width, height] = [48, 36];
+  const data = new Uint8Array(width * height * 3);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 37 + ((i * i) % 101)) % 256;
+  const frame = { width, height, data };
+  const at = (x: number, y: number, ch: number) => (x >= 0 && y >= 0 && x < width && y < height ? data[(y * width + x) * 3 + ch] : 0);
+  // Windows wholly inside, over the left and top edges, and mostly past the frame, turned or not.
+  for (const [cx, cy, side, angle, size] of [
+    [24, 18, 20, 0.4, 16],
+    [3, 2, 30, -1.1, 24],
+    [45, 33, 40, 2.5, 20],
+    [24, 18, 36, 0, 36],
+  ] as const) {
+    const window = cropRotatedInt32(frame, cx, cy, side, angle, size);
+    const step = side / size;
+    for (let v = 0; v < size; v++)
+      for (let u = 0; u < size; u++) {
+        const [dx, dy] = [(u + 0.5) * step - side / 2, (v + 0.5) * step - side / 2];
+        const fx = cx + Math.cos(angle) * dx - Math.sin(angle) * dy - 0.5;
+        const fy = cy + Math.sin(angle) * dx + Math.cos(angle) * dy - 0.5;
+        const [x0, y0] = [Math.floor(fx), Math.floor(fy)];
+        const [wx, wy] = [fx - x0, fy - y0];
+        for (let ch = 0; ch < 3; ch++) {
+          const want = (at(x0, y0, ch) * (1 - wx) + at(x0 + 1, y0, ch) * wx) * (1 - wy) + (at(x0, y0 + 1, ch) * (1 - wx) + at(x0 + 1, y0 + 1, ch) * wx) * wy;
+          const got = window[(v * size + u) * 3 + ch];
+          assert.ok(Math.abs(got - want) <= 0.5 + 1e-9, `window ${cx},${cy} turned ${angle}: pixel ${u},${v} channel ${ch} is ${got}, the mean is ${want}`);
+        }
+      }
+  }
+});
+
 test('the view says which way a standing person points in a tilted ceiling view', () => {
   const camera = syntheticCamera();
   const view = cameraViewGeometry(camera);
