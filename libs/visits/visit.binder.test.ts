@@ -385,16 +385,22 @@ test('a reviewer says the first of two people through the gate together is the o
   assert.deepEqual(binder.reviewVerdicts(), { applied: 1, unchanged: 5, unknown: 0, refused: 0, 'after-exit': 1, ignored: 0 });
 });
 
-test('a reviewer confirms one of two doubtful bindings: only that track loses its doubt; decisions about what the binder does not hold change nothing', () => {
+test('a reviewer confirms one of two doubtful bindings: the other, with no third place to be, is settled where it is and its item withdrawn; decisions about what the binder does not hold change nothing', () => {
   const binder = new VisitBinder(index);
   const { outputs } = feedUntil(binder, twoAtOnce(), Infinity);
   const items = of(outputs, 'review.item-opened');
+  const itemA = items.find((r) => r.trackId === 'track-a')!;
   const itemB = items.find((r) => r.trackId === 'track-b')!;
   const confirmed = binder.onReviewResolved(resolved(itemB.reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-b' }));
   assert.equal(confirmed.verdict, 'applied');
-  assert.deepEqual(of(confirmed.outputs, 'visit.track-bound').map((m) => [m.trackId, m.visitId, m.reason, m.doubt]), [['track-b', 'v-b', 'reviewed', undefined]]);
+  assertValid(confirmed.outputs);
+  assert.deepEqual(of(confirmed.outputs, 'visit.track-bound').map((m) => [m.trackId, m.visitId, m.reason, m.doubt]), [
+    ['track-b', 'v-b', 'reviewed', undefined],
+    ['track-a', 'v-a', 'reviewed', undefined],
+  ]);
+  assert.deepEqual(of(confirmed.outputs, 'review.item-resolved').map((m) => [m.reviewId, m.decision.outcome, m.reviewer]), [[itemA.reviewId, 'withdrawn', 'gate']]);
   const doubts = binder.visits().flatMap((v) => v.tracks.map((t) => [t.trackId, t.doubt !== undefined]));
-  assert.deepEqual(doubts.sort(), [['track-a', true], ['track-b', false]]);
+  assert.deepEqual(doubts.sort(), [['track-a', false], ['track-b', false]]);
 
   const before = JSON.stringify(binder.visits());
   const nothing: Array<[ReturnType<typeof resolved>, string]> = [

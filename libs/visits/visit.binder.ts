@@ -418,7 +418,10 @@ export class VisitBinder {
       if (!track.doubt) return nothing('unchanged', `${track.trackId} is on ${current.visitId} already, without doubt`);
       track.doubt = undefined;
       current.flags.push(`reviewed: ${why}`);
-      const outputs = this.rebound(line, message);
+      // A doubt between two places only: confirming one settles the other where it is too.
+      const settled = review.partners.length + review.lostRivals.length === 1 ? this.otherOfPair(review) : undefined;
+      if (settled) settled.doubt = undefined;
+      const outputs = [...this.rebound(line, message), ...(settled ? [...this.rebound(this.chain(settled), message), ...this.withdraw(settled, message, why)] : [])];
       // An ended visit's tracks pick nothing more, and a binding message for it could bring back a visit its consumers have let go.
       if (current.ended) return { outputs: [], verdict: 'applied', detail: `${why}; the visit has ended, so only its record changes` };
       return { outputs, verdict: 'applied', detail: why };
@@ -464,6 +467,20 @@ export class VisitBinder {
       return { outputs: this.rebound(line, message), verdict: 'applied', detail: `${why}, continuing ${rival.trackId}` };
     }
     return nothing('refused', `${target.visitId} has no place in this doubt (no track of the same crossing or relink is on it)`);
+  }
+
+  /**
+   * The other place of a doubt between two: its crossing partner, or the lost track its relink could
+   * have continued (or the track that continues it), when that one is bound, still in doubt and on
+   * another visit that has not ended.
+   */
+  private otherOfPair(review: { trackId: string; partners: string[]; lostRivals: string[] }): Track | undefined {
+    const own = this.tracks.get(review.trackId);
+    const [id] = [...review.partners, ...review.lostRivals];
+    let other = this.tracks.get(id);
+    if (other?.replacedBy) other = this.tracks.get(other.replacedBy);
+    if (!other || other.decision !== 'bound' || other.doubt === undefined || other.visitId === own?.visitId) return undefined;
+    return this.visitsById.get(other.visitId!)?.ended ? undefined : other;
   }
 
   /**
