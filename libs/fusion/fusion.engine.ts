@@ -442,7 +442,6 @@ export class FusionEngine {
     return { event, evidence, who, candidates, whos, whatContext, options, best, confidence };
   }
 
-
   /**
    * A put the shelf split into items of two lanes at one instant, none of which its likeliest
    * putters hold, while the whole change weighs like something one of them does hold: one hand put
@@ -475,7 +474,6 @@ export class FusionEngine {
     this.noItems(parts);
     return weighed;
   }
-
 
   private settle(change: ShelfEventDetected, how: { restWaited?: boolean } = {}): FusionOutput[] {
     this.pending.delete(change.shelfEventId);

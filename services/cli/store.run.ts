@@ -46,8 +46,8 @@ export const WHOLE_READ_EVERY_S = 2;
 /**
  * Windows are cut round where each person was in the camera's previous frame detected, so they hold
  * only when those frames are close in time: measured at 0.2 s apart; at 1 s apart (one frame a
- * second) they lost people, and the demo's tracked receipts fell from 4 of 7 exact to 1 of 7.
- * Frames further apart than this are every one read whole, store seconds.
+ * second) they lost people and the demo's visits their receipts (docs/results.md#receipts). Frames
+ * further apart than this are every one read whole, store seconds.
  */
 export const WINDOWS_HOLD_S = 0.2;
 
