@@ -257,12 +257,13 @@ for (const kind of kinds) {
       assert.deepEqual(view?.lines.map((line) => line.refund), [null, { status: 'refunded', amountCents: 180 }]);
     });
 
-    test('a line pending review: the sure lines at exit, the decided item once later, a dismissal nothing', async () => {
+    test('a line pending review: the sure lines at exit, the decided item once later, a dismissal nothing, a withdrawal nothing and closed as withdrawn', async () => {
       const engine = await checkout();
       await engine.onVisitStarted(started('v-p'));
       const pending = [
         { reviewId: 'rev-1', shelfEventId: 'se-1', candidates: [{ productId: 'p-crisps', quantity: 1 }] },
         { reviewId: 'rev-2', shelfEventId: 'se-2', candidates: [{ productId: 'p-cola', quantity: 1 }] },
+        { reviewId: 'rev-3', shelfEventId: 'se-3', candidates: [{ productId: 'p-cola', quantity: 1 }] },
       ];
       await engine.onReceiptFinalised(receipt('v-p', [['p-cola', 1]], pending));
       await settle(engine);
@@ -270,9 +271,19 @@ for (const kind of kinds) {
       await engine.onReviewResolved(taken);
       await engine.onReviewResolved(taken);
       await engine.onReviewResolved(resolution('rev-2', { outcome: 'dismissed', note: 'a shadow' }));
+      await engine.onReviewResolved(resolution('rev-3', { outcome: 'withdrawn', note: 'a trade settled it', settledBy: 'rev-9' }));
       await settle(engine);
       const captures = (await moves('v-p')).filter(([operation]) => operation === 'capture');
       assert.deepEqual(captures, [['capture', 250, 'v-p'], ['capture', 180, 'v-p/review/rev-1']]);
+      const closed = await (await open()).query<{ review_id: string; status: string }>("SELECT review_id, status FROM review_items WHERE visit_id = 'v-p' ORDER BY review_id");
+      assert.deepEqual(
+        closed.rows.map((row) => [row.review_id, row.status]),
+        [
+          ['rev-1', 'attributed'],
+          ['rev-2', 'dismissed'],
+          ['rev-3', 'withdrawn'],
+        ],
+      );
       const view = await loadReceipt(await open(), 'receipt-v-p');
       assert.equal(view?.totalCents, 430);
       assert.deepEqual(view?.lines.map((line) => [line.lineNo, line.productId, line.source]), [[1, 'p-cola', 'exit'], [2, 'p-crisps', 'review']]);

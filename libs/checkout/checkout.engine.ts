@@ -241,10 +241,11 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
    * - decided a put by this visit: the visit was charged at exit for what it then put back, so those
    *   units are refunded from its lines of that product (never more than a line has left);
    * - a contest approved: what is left of the contested line is refunded, once;
-   * - anything else (dismissed, another visit's, a contest rejected): nothing moves.
+   * - anything else (dismissed, another visit's, a contest rejected, withdrawn by the gate): nothing
+   *   moves; a withdrawn item is closed as `withdrawn`, since nobody decided it.
    */
   const applyDecision = async (tx: Queryable, item: OpenItem, decision: Decision, now: number) => {
-    let status: 'attributed' | 'dismissed' | 'approved' | 'rejected';
+    let status: 'attributed' | 'dismissed' | 'withdrawn' | 'approved' | 'rejected';
     if (item.kind === 'contest') {
       status = decision.outcome === 'approved' ? 'approved' : 'rejected';
       if (status === 'approved' && item.line_no !== null)
@@ -252,7 +253,7 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
     } else {
       // Two shoppers at once: each visit the decision names gets its own lines.
       const ours = decision.outcome === 'attributed' ? decidedLines(decision, item.visit_id) : undefined;
-      status = ours ? 'attributed' : 'dismissed';
+      status = ours ? 'attributed' : decision.outcome === 'withdrawn' ? 'withdrawn' : 'dismissed';
       if (ours && decision.outcome === 'attributed' && decision.kind === 'pick') await addReviewLines(tx, item.visit_id, item.receipt_id, item.review_id, ours, now);
       if (ours && decision.outcome === 'attributed' && decision.kind === 'put') await refundPutBack(tx, item.receipt_id, item.review_id, ours, now);
     }
