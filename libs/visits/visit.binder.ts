@@ -418,12 +418,16 @@ export class VisitBinder {
       if (!track.doubt) return nothing('unchanged', `${track.trackId} is on ${current.visitId} already, without doubt`);
       track.doubt = undefined;
       current.flags.push(`reviewed: ${why}`);
-      // A doubt between two places only: confirming one settles the other where it is too.
-      const settled = review.partners.length + review.lostRivals.length === 1 ? this.otherOfPair(review) : undefined;
-      if (settled) settled.doubt = undefined;
-      const outputs = [...this.rebound(line, message), ...(settled ? [...this.rebound(this.chain(settled), message), ...this.withdraw(settled, message, why)] : [])];
+      const outputs = this.rebound(line, message);
       // An ended visit's tracks pick nothing more, and a binding message for it could bring back a visit its consumers have let go.
       if (current.ended) return { outputs: [], verdict: 'applied', detail: `${why}; the visit has ended, so only its record changes` };
+      // A doubt between two places only: confirming one settles the other where it is too (settled
+      // only here, where what it publishes goes out: a withdrawal kept back would leave its item open).
+      const settled = review.partners.length + review.lostRivals.length === 1 ? this.otherOfPair(review) : undefined;
+      if (settled) {
+        settled.doubt = undefined;
+        outputs.push(...this.rebound(this.chain(settled), message), ...this.withdraw(settled, message, why));
+      }
       return { outputs, verdict: 'applied', detail: why };
     }
     if (review.why === 'lost') return nothing('refused', `${track.trackId} was lost for good on ${current.visitId}; a lost track is only confirmed, never moved`);
