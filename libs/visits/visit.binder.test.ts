@@ -495,6 +495,28 @@ test('a decision that would move someone into a visit that has ended is refused:
   assert.equal(binder.visitOfTrack('track-b'), 'v-b');
 });
 
+test('a confirmation on a visit that has ended settles nothing else: the other of the pair, still inside, keeps its doubt and its item stays open', () => {
+  const paths = {
+    'track-a': walk([3.8, 0.4], [2, 2.5], T0, T0 + 1000, T0 + 3000),
+    'track-b': then(walk([4.4, 0.4], [3, 2.5], T0, T0 + 1400, T0 + 3400), T0 + 6000, walk([3, 2.5], AT_EXIT, T0, T0 + 6000, T0 + 8000, T0 + 9000)),
+  };
+  const gates: GateLine[] = [
+    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 300) },
+    { topic: 'gate.qr-scanned', message: scan('v-b', T0 + 600) },
+    { topic: 'gate.opened', message: opened('exit', T0 + 9000) },
+  ];
+  const binder = new VisitBinder(index);
+  const { outputs } = feedUntil(binder, arrivalOrder(gates, instants(paths, T0, T0 + 20_000)), Infinity);
+  assert.deepEqual(of(outputs, 'visit.ended').map((m) => m.visitId), ['v-b'], 'fixture: only v-b has left');
+  const items = of(outputs, 'review.item-opened');
+  assert.deepEqual(items.map((r) => r.trackId).sort(), ['track-a', 'track-b'], 'fixture: both bindings in doubt');
+  const itemB = items.find((r) => r.trackId === 'track-b')!;
+  const result = binder.onReviewResolved(resolved(itemB.reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-b' }, T0 + 21_000));
+  assert.deepEqual([result.verdict, result.outputs], ['applied', []]);
+  const doubts = binder.visits().flatMap((v) => v.tracks.map((t) => [t.trackId, t.doubt !== undefined]));
+  assert.deepEqual(doubts.sort(), [['track-a', true], ['track-b', false]], 'track-a is still asked about');
+});
+
 test('a doubt confirmed after its visit ended is lifted in the read model only: nothing is published for a visit that has gone', () => {
   const binder = new VisitBinder(index);
   const outputs = [...feedUntil(binder, swappedPair(), Infinity).outputs, ...binder.finish()];
