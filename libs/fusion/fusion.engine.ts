@@ -448,38 +448,41 @@ export class FusionEngine {
    * that back. The shelf cannot know what shoppers carry and the split explains the weight as well,
    * so fusion weighs the whole change too. Settled whole, the other items of the split are no items.
    */
-  private wholePut(event: ShelfEventDetected): Weighed | undefined {
+  private wholePut(weighed: Weighed): Weighed | undefined {
+    const { event } = weighed;
     const parts = [...this.pending.values()].filter(
       (other) => other.shelfId === event.shelfId && other.kind === 'put' && other.startMs === event.startMs && other.endMs === event.endMs,
     );
     if (parts.length === 0) return undefined;
-    const split = [event, ...parts].map((part) => this.weigh(part));
+    const changes = [event, ...parts];
+    const split = [weighed, ...parts.map((part) => this.weigh(part))];
     if (split.some((part) => !part.best || part.best.carried)) return undefined;
     const hypotheses = new Map<string, ProductHypothesis>();
-    for (const part of [event, ...parts]) for (const h of part.hypotheses) hypotheses.set(`${h.productId}x${h.quantity}`, h);
+    for (const part of changes) for (const h of part.hypotheses) hypotheses.set(`${h.productId}x${h.quantity}`, h);
     const combined: ShelfEventDetected = {
       ...event,
-      plateIds: [...new Set([event, ...parts].flatMap((part) => part.plateIds))],
-      laneIds: [...new Set([event, ...parts].flatMap((part) => part.laneIds))],
-      deltaGrams: [event, ...parts].reduce((sum, part) => sum + part.deltaGrams, 0),
-      sigmaGrams: Math.hypot(...[event, ...parts].map((part) => part.sigmaGrams)),
+      plateIds: [...new Set(changes.flatMap((part) => part.plateIds))],
+      laneIds: [...new Set(changes.flatMap((part) => part.laneIds))],
+      deltaGrams: changes.reduce((sum, part) => sum + part.deltaGrams, 0),
+      sigmaGrams: Math.hypot(...changes.map((part) => part.sigmaGrams)),
       hypotheses: [...hypotheses.values()],
     };
-    const weighed = this.weigh(combined);
-    if (!weighed.best?.carried || sharesOf(weighed.best).some((share) => typeof share.who.visitId !== 'string' || share.who.staff)) return undefined;
+    const whole = this.weigh(combined);
+    if (!whole.best?.carried || sharesOf(whole.best).some((share) => typeof share.who.visitId !== 'string' || share.who.staff)) return undefined;
     for (const part of parts) {
       this.pending.delete(part.shelfEventId);
       this.settled.set(part.shelfEventId, part.endMs);
     }
     this.noItems(parts);
-    return weighed;
+    return whole;
   }
 
   private settle(change: ShelfEventDetected, how: { restWaited?: boolean } = {}): FusionOutput[] {
     this.pending.delete(change.shelfEventId);
     this.settled.set(change.shelfEventId, change.endMs);
-    const whole = change.kind === 'put' && !how.restWaited ? this.wholePut(change) : undefined;
-    const { event, evidence, who, candidates, whos, whatContext, options, best, confidence } = whole ?? this.weigh(change);
+    const own = this.weigh(change);
+    const whole = change.kind === 'put' && !how.restWaited ? this.wholePut(own) : undefined;
+    const { event, evidence, who, candidates, whos, whatContext, options, best, confidence } = whole ?? own;
     const record = (outcome: SettledRecord['outcome']) => this.onSettled?.({ event, evidence, options, whatContext, confidence, outcome });
 
     // A put whose maker's hand is still in the lanes, alone: maybe a hand resting there, however
