@@ -101,3 +101,73 @@ test('a hand leaning a few grams on the next plate does not make a fitting pick 
   assert.ok(explanations.length > 0, 'explained');
   assert.deepEqual(explanations[0].items.map((item) => [item.sign, item.laneId, item.quantity]), [[-1, GUM_LANE, 1]]);
 });
+
+/** Shares of each lane of a shelf over its plates, in plate order. */
+function lanesOf(shelfId: string): { plates: string[]; lanes: LaneGeometry[]; at: (laneId: string) => number } {
+  const shelfPlates = kiosk.shelves.get(shelfId)!.shelf.plates.map((p) => p.id);
+  const shelfLanes: LaneGeometry[] = kiosk.shelves.get(shelfId)!.shelf.lanes.map((lane) => {
+    const shares = new Float64Array(shelfPlates.length);
+    for (const [plateId, share] of plateShares(kiosk, lane.id)) shares[shelfPlates.indexOf(plateId)] = share;
+    return { laneId: lane.id, shares };
+  });
+  return { plates: shelfPlates, lanes: shelfLanes, at: (laneId) => shelfLanes.findIndex((l) => l.laneId === laneId) };
+}
+
+test('a heavy unit on a lane across two plates fits only when the plates together lost its weight, wherever on the lane it lay', () => {
+  // g2-s2 lane 2 (oat milk, 1039.8 g) rests on plates 1 and 2. Where a unit lies along the lane moves
+  // weight between the two plates (2 % of a kilo is 21 g a plate), never their sum.
+  const shelf = lanesOf('g2-s2');
+  const milk = shelf.at('g2-s2-l2');
+  const grams = kiosk.products.get('p-0032')!.unitWeightGrams;
+  const pick = (total: number, shift: number) =>
+    explain({
+      plates: shelf.plates.map((_, p) => ({ deltaGrams: -total * shelf.lanes[milk].shares[p] + (p === 0 ? shift : p === 1 ? -shift : 0), sigmaGrams: 0.5 })),
+      lanes: shelf.lanes,
+      candidateLanes: [milk],
+      products: kiosk.products,
+      inventory: new ShelfInventory(kiosk, 'g2-s2'),
+      nowMs: 0,
+    });
+  const lone = (explanations: ReturnType<typeof explain>) => explanations.find((e) => e.items.length === 1 && e.items[0].productId === 'p-0032' && e.items[0].quantity === 1);
+  // The unit lay 25 g off the lanes' middle share: still one unit of milk, sure.
+  const shifted = pick(grams, 25);
+  assert.deepEqual(shifted[0].items.map((i) => [i.sign, i.productId, i.quantity]), [[-1, 'p-0032', 1]]);
+  assert.ok(shifted[0].posterior > 0.99, `posterior ${shifted[0].posterior}`);
+  // 60 g short on the sum, split by the shares: not one unit of milk (each plate alone is within 1.5 share errors).
+  assert.equal(lone(pick(grams - 60, 0)), undefined);
+});
+
+test('one hand takes a heavy unit while another puts a light one down on the same lane: both, not the heavy one alone', () => {
+  // The case of a simulated store: shopper A takes oat milk (1039.8 g) from g2-s2 lane 2 while shopper
+  // B puts down noodles (85 g) this shelf never held on the same lane; the plates lose 954.8 g.
+  const shelf = lanesOf('g2-s2');
+  const milk = shelf.at('g2-s2-l2');
+  const net = -kiosk.products.get('p-0032')!.unitWeightGrams + kiosk.products.get('p-0030')!.unitWeightGrams;
+  const explanations = explain({
+    plates: shelf.plates.map((_, p) => ({ deltaGrams: net * shelf.lanes[milk].shares[p], sigmaGrams: 0.5 })),
+    lanes: shelf.lanes,
+    candidateLanes: [milk],
+    products: kiosk.products,
+    inventory: new ShelfInventory(kiosk, 'g2-s2'),
+    nowMs: 0,
+  });
+  assert.ok(explanations.length > 0, 'explained');
+  assert.deepEqual(
+    explanations[0].items.map((i) => [i.sign, i.laneId, i.productId, i.quantity]).sort((a, b) => Number(a[0]) - Number(b[0])),
+    [
+      [-1, 'g2-s2-l2', 'p-0032', 1],
+      [1, 'g2-s2-l2', 'p-0030', 1],
+    ],
+  );
+  // A put is tried on a lane that went down only beside a pick at least twice its weight: a small
+  // dip (a hand pressing) is not a heavy pick and a put of nearly as much.
+  const dip = explain({
+    plates: shelf.plates.map((_, p) => ({ deltaGrams: -14 * shelf.lanes[milk].shares[p], sigmaGrams: 0.5 })),
+    lanes: shelf.lanes,
+    candidateLanes: [milk],
+    products: kiosk.products,
+    inventory: new ShelfInventory(kiosk, 'g2-s2'),
+    nowMs: 0,
+  });
+  assert.deepEqual(dip, []);
+});

@@ -91,6 +91,8 @@ export interface Item {
    * (puts of units from elsewhere in the store: alone, or with a pick).
    */
   pairing: 'any' | 'ordinary' | 'never';
+  /** False for a put on a lane whose plates went down: it can only be the other hand of a pick. */
+  alone: boolean;
 }
 
 export interface Explanation {
@@ -129,7 +131,7 @@ export function candidateItems(input: ExplainInput): Item[] {
   const given = inventory.givenOut(nowMs);
   let givenTotal = 0;
   for (const count of given.values()) givenTotal += count;
-  const push = (lane: number, productId: string, quantity: number, sign: -1 | 1, logPrior: number, pairing: Item['pairing'] = 'any', from = lane) => {
+  const push = (lane: number, productId: string, quantity: number, sign: -1 | 1, logPrior: number, pairing: Item['pairing'] = 'any', from = lane, alone = true) => {
     const product = products.get(productId);
     if (!product) return;
     items.push({
@@ -143,6 +145,7 @@ export function candidateItems(input: ExplainInput): Item[] {
       varGrams: quantity * product.weightSpreadGrams ** 2,
       logPrior: logPrior + QUANTITY_LOG_PRIOR[quantity],
       pairing,
+      alone,
     });
   };
   // Plates that moved both ways (one hand took, another put back, on plates a lane ties together):
@@ -182,6 +185,17 @@ export function candidateItems(input: ExplainInput): Item[] {
       const elsewhere = Math.log(ELSEWHERE_PUT_SHARE / Math.max(1, products.size));
       for (const productId of products.keys())
         if (productId !== own && !given.has(productId)) push(lane, productId, 1, 1, elsewhere, 'never');
+    } else if (projection < 0) {
+      // One hand put a unit down where another took a heavier one, on the same lane: the lane went
+      // down on the whole, so the put is tried only beside a pick, one unit of another product.
+      const own = stock.productId;
+      const foreignGiven = givenTotal - (own ? (given.get(own) ?? 0) : 0);
+      const elsewhere = Math.log(ELSEWHERE_PUT_SHARE / Math.max(1, products.size));
+      for (const productId of products.keys()) {
+        if (productId === own) continue;
+        const count = given.get(productId);
+        push(lane, productId, 1, 1, count ? Math.log((FOREIGN_PUT_SHARE * count) / foreignGiven) : elsewhere, 'never', lane, false);
+      }
     }
   }
   return items;
@@ -224,44 +238,65 @@ export function explain(input: ExplainInput): Explanation[] {
   // leaning a few grams on the next plate must not make a fitting explanation unexplained. Scores
   // still sum every readable plate, so explanations stay comparable with each other.
   const changed = used.map((p) => plateChanged(plates[p]));
-  const judged = new Uint8Array(plates.length);
+  const judged = new Uint8Array(used.length);
 
-  const mean = new Float64Array(plates.length);
-  const variance = new Float64Array(plates.length);
+  // The residuals' covariance over the readable plates. A unit's weight, and its spread, fall on its
+  // lane's plates in the lane's shares: one heavier unit weighs more on every plate it rests on
+  // (rank one along the shares). Where it lies along a lane spanning plates only moves weight between
+  // them: the plates' sum stays the unit's weight, so the share error adds nothing to it.
+  const n = used.length;
+  const mean = new Float64Array(n);
+  const cov = new Float64Array(n * n);
+  const factor = new Float64Array(n * n);
+  const residual = new Float64Array(n);
+  const judgedAt: number[] = [];
+  const sub = new Float64Array(n * n);
   const score = (chosen: Item[]): { logScore: number; chi2: number; judgedPlates: number } => {
-    for (const [i, p] of used.entries()) {
-      mean[p] = 0;
-      variance[p] = plates[p].sigmaGrams ** 2 + MODEL_GRAMS ** 2;
-      judged[p] = changed[i] ? 1 : 0;
+    cov.fill(0);
+    for (let i = 0; i < n; i++) {
+      mean[i] = 0;
+      cov[i * n + i] = plates[used[i]].sigmaGrams ** 2 + MODEL_GRAMS ** 2;
+      judged[i] = changed[i] ? 1 : 0;
     }
     let logPrior = chosen.length > 1 ? PAIR_LOG_PRIOR : 0;
     for (const item of chosen) {
       logPrior += item.logPrior;
       const shares = lanes[item.lane].shares;
-      const spans = shares.reduce((n, s) => n + (s > 0 ? 1 : 0), 0) > 1;
-      for (const p of used) {
-        const share = shares[p];
+      let spans = 0;
+      for (let i = 0; i < n; i++) {
+        const share = shares[used[i]];
         if (share === 0) continue;
-        judged[p] = 1;
-        mean[p] += item.sign * item.meanGrams * share;
-        variance[p] += item.varGrams * share * share + (spans ? (SHARE_SD * item.meanGrams) ** 2 : 0);
+        spans++;
+        judged[i] = 1;
+        mean[i] += item.sign * item.meanGrams * share;
+        for (let j = 0; j < n; j++) cov[i * n + j] += item.varGrams * share * shares[used[j]];
+      }
+      if (spans > 1) {
+        // Independent shifts of each plate's share, less their mean: (I - 11'/k) scaled so that each
+        // plate keeps a share error of SHARE_SD.
+        const shift = ((SHARE_SD * item.meanGrams) ** 2 * spans) / (spans - 1);
+        for (let i = 0; i < n; i++) {
+          if (shares[used[i]] === 0) continue;
+          for (let j = 0; j < n; j++) if (shares[used[j]] > 0) cov[i * n + j] += shift * ((i === j ? 1 : 0) - 1 / spans);
+        }
       }
     }
-    let chi2All = 0;
-    let chi2 = 0;
-    let judgedPlates = 0;
-    let logNorm = 0;
-    for (const p of used) {
-      const r = plates[p].deltaGrams - mean[p];
-      const term = (r * r) / variance[p];
-      chi2All += term;
-      if (judged[p]) {
-        chi2 += term;
-        judgedPlates++;
+    for (let i = 0; i < n; i++) residual[i] = plates[used[i]].deltaGrams - mean[i];
+    const all = gaussianTerms(residual, cov, n, factor);
+    judgedAt.length = 0;
+    for (let i = 0; i < n; i++) if (judged[i]) judgedAt.push(i);
+    let chi2 = all.chi2;
+    if (judgedAt.length < n) {
+      // The judged plates' own fit: their marginal covariance.
+      const m = judgedAt.length;
+      const r = new Float64Array(m);
+      for (let a = 0; a < m; a++) {
+        r[a] = residual[judgedAt[a]];
+        for (let b = 0; b < m; b++) sub[a * m + b] = cov[judgedAt[a] * n + judgedAt[b]];
       }
-      logNorm += Math.log(variance[p]);
+      chi2 = m === 0 ? 0 : gaussianTerms(r, sub, m, factor).chi2;
     }
-    return { logScore: logPrior - 0.5 * (chi2All + logNorm), chi2, judgedPlates };
+    return { logScore: logPrior - 0.5 * (all.chi2 + all.logDet), chi2, judgedPlates: judgedAt.length };
   };
 
   const found: Explanation[] = [];
@@ -277,18 +312,20 @@ export function explain(input: ExplainInput): Explanation[] {
       worstKept = found[found.length - 1].logScore;
     }
   };
-  for (const item of items) consider([item]);
+  for (const item of items) if (item.alone) consider([item]);
   // Two hands at once: on two lanes, or two different products from one lane. A put of a unit from
   // elsewhere in the store pairs only with a pick (one hand put back what it brought while another
   // took): picks are tried only when some plate went down, so this stays a small set.
   const ordinary = items.filter((i) => i.pairing === 'any');
   const others = items.filter((i) => i.pairing === 'ordinary');
   const fromElsewhere = items.filter((i) => i.pairing === 'never');
-  const compatible = (a: Item, b: Item) => a.lane !== b.lane || (a.productId !== b.productId && a.sign === b.sign);
+  const compatible = (a: Item, b: Item) => a.lane !== b.lane || a.productId !== b.productId;
   for (let a = 0; a < ordinary.length; a++) {
     for (let b = a + 1; b < ordinary.length; b++) if (compatible(ordinary[a], ordinary[b])) consider([ordinary[a], ordinary[b]]);
     for (const other of others) if (compatible(ordinary[a], other)) consider([ordinary[a], other]);
-    if (ordinary[a].sign < 0) for (const put of fromElsewhere) if (compatible(ordinary[a], put)) consider([ordinary[a], put]);
+    // A put on a lane that went down only beside a pick on that lane.
+    if (ordinary[a].sign < 0)
+      for (const put of fromElsewhere) if (compatible(ordinary[a], put) && (put.alone || (put.lane === ordinary[a].lane && ordinary[a].quantity === 1 && put.meanGrams <= 0.5 * ordinary[a].meanGrams))) consider([ordinary[a], put]);
   }
 
   if (found.length === 0) return [];
@@ -299,4 +336,33 @@ export function explain(input: ExplainInput): Explanation[] {
   for (const e of found) total += Math.exp(e.logScore - top);
   for (const e of found) e.posterior = Math.exp(e.logScore - top) / total;
   return found;
+}
+
+/**
+ * r' C^-1 r and log det C for a symmetric positive definite C (n x n, row-major), by Cholesky into
+ * `work` (at least n x n).
+ */
+function gaussianTerms(r: Float64Array, cov: Float64Array, n: number, work: Float64Array): { chi2: number; logDet: number } {
+  let logDet = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let sum = cov[i * n + j];
+      for (let k = 0; k < j; k++) sum -= work[i * n + k] * work[j * n + k];
+      if (i === j) {
+        const d = Math.sqrt(Math.max(sum, 1e-12));
+        work[i * n + i] = d;
+        logDet += 2 * Math.log(d);
+      } else work[i * n + j] = sum / work[j * n + j];
+    }
+  }
+  // Forward substitution: L y = r; chi2 = |y|^2.
+  let chi2 = 0;
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let sum = r[i];
+    for (let k = 0; k < i; k++) sum -= work[i * n + k] * y[k];
+    y[i] = sum / work[i * n + i];
+    chi2 += y[i] * y[i];
+  }
+  return { chi2, logDet };
 }
