@@ -272,6 +272,38 @@ test('an item put back on the wrong lane is misplaced there, and a later pick of
   assert.deepEqual(attributed.lines, [{ productId: OTHER_PRODUCT, quantity: 1 }]);
 });
 
+test('a pick of a product from its own lane does not take the unit misplaced beside it on a shared plate', () => {
+  // Oat milk's own lane (g2-s2-l2) rests on plates 1 and 2; LANE lies on plate 2 alone.
+  const MILK_LANE = 'g2-s2-l2';
+  const MILK = index.placementByLane.get(MILK_LANE)!.productId;
+  assert.ok(index.lanes.get(MILK_LANE)!.lane.plateIds.includes(index.lanes.get(LANE)!.lane.plateIds[0]), 'fixture: the lanes share a plate');
+  const milkBox = index.lanes.get(MILK_LANE)!.lane.box;
+  const inMilkLane: Vec3 = [milkBox.max[0] - 0.06, (milkBox.min[1] + milkBox.max[1]) / 2, milkBox.min[2] + 0.07];
+  const milkGrams = index.products.get(MILK)!.unitWeightGrams;
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' }, 'v-c': { trackId: 't-c' } });
+  holds(engine, 'v-a', MILK);
+  // a puts a carton of milk back on LANE, not on its own lane: misplaced there.
+  const put = run(engine, shelfEvent('put', [{ productId: MILK, quantity: 1, probability: 1 }]), instants({ 't-a': reach(800, 1_500), 't-b': () => away(0.8), 't-c': () => away(0.9) }, 0, 3_000));
+  assert.equal(attributions(put)[0]?.misplaced, true);
+  // c takes a carton from milk's own lane, 5 s later.
+  const own = 5_000;
+  const ownPick: ShelfEventDetected = {
+    ...shelfEvent('pick', [{ productId: MILK, quantity: 1, probability: 1 }], own),
+    plateIds: index.lanes.get(MILK_LANE)!.lane.plateIds,
+    laneIds: [MILK_LANE],
+  };
+  const fromOwnLane = run(engine, ownPick, instants({ 't-a': () => away(0.8), 't-b': () => away(0.8), 't-c': (t) => (t >= T0 + own + 300 && t <= T0 + own + 1_200 ? inMilkLane : away(0.5)) }, 3_100, own + 3_000));
+  assert.deepEqual(attributions(fromOwnLane).map((a) => [a.visitId, a.lines]), [['v-c', [{ productId: MILK, quantity: 1 }]]]);
+  // b then takes what weighs a carton from LANE, where the shelf (which never saw milk put there) lists only the lane's own product.
+  const later = 10_000;
+  const pick = run(
+    engine,
+    { ...shelfEvent('pick', [{ productId: PRODUCT, quantity: 1, probability: 1 }], later), deltaGrams: -milkGrams },
+    instants({ 't-a': () => away(0.8), 't-b': reach(later + 300, later + 1_200), 't-c': () => away(0.9) }, own + 3_100, later + 3_000),
+  );
+  assert.deepEqual(attributions(pick).map((a) => [a.visitId, a.lines]), [['v-b', [{ productId: MILK, quantity: 1 }]]]);
+});
+
 test('a group: a companion\'s reach counts for the payer\'s visit', () => {
   const engine = engineWith({ 'v-pay': { trackId: 't-payer' }, 'v-b': { trackId: 't-b' } });
   engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: 'bound-v-pay-2', storeId: 'kiosk', ts: T0, visitId: 'v-pay', trackId: 't-companion', member: 1, reason: 'entry' });

@@ -676,13 +676,18 @@ export class FusionEngine {
     return event.laneIds.some((laneId) => this.index.placementByLane.get(laneId)?.productId === productId);
   }
 
-  /** Keeps what fusion believes lies misplaced on each plate: a misplaced put adds (at the front), a pick of it takes away. */
+  /**
+   * Keeps what fusion believes lies misplaced on each plate: a misplaced put adds (at the front), a
+   * pick of it takes away. A pick of a product from its own lane takes away only what lay misplaced
+   * on that lane: a plate may carry the product's own lane and, beside it, a unit misplaced on another.
+   */
   private trackMisplaced(event: ShelfEventDetected, productId: string, units: number, misplaced: boolean): void {
+    const fromItsLane = event.kind === 'pick' && this.plannedOn(event, productId);
     for (const plateId of event.plateIds) {
       const onPlate = this.misplacedOnPlate.get(plateId) ?? new Map<string, Misplaced>();
       const known = onPlate.get(productId);
       if (event.kind === 'put' && misplaced) onPlate.set(productId, { units: (known?.units ?? 0) + units, laneIds: new Set([...(known?.laneIds ?? []), ...event.laneIds]), front: true });
-      else if (event.kind === 'pick' && known) {
+      else if (event.kind === 'pick' && known && (!fromItsLane || event.laneIds.some((laneId) => known.laneIds.has(laneId)))) {
         if (known.units - units > MISPLACED_GONE_UNITS) known.units -= units;
         else onPlate.delete(productId);
       }
