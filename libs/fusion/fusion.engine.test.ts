@@ -555,6 +555,26 @@ test('a hand laid on the shelf\'s lip, its wrist a little outside the lane, is a
   assertLiftedOff(rest, lift, hand);
 });
 
+test('a lean that settles like a put of something nobody there holds, its wrist 25 cm out, waits for its lift too', () => {
+  // A hand leaning on the items pushes about what a small product weighs, steadily enough for the
+  // shelf to take it for a put; nobody holds anything of that weight, and the wrist stays in front
+  // of the lane, further out than a hand laid on the lip, until the hand lets go 4 s later.
+  const product = index.products.get(OTHER_PRODUCT)!;
+  const rest = { ...shelfEvent('put', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }]), deltaGrams: product.unitWeightGrams };
+  const lift = { ...shelfEvent('pick', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }], 4_000), deltaGrams: -product.unitWeightGrams - 2 };
+  const leaning = away(0.31); // 25 cm in front of the lane
+  const hand = (t: number) => (t >= T0 + 900 && t <= T0 + 5_100 ? leaning : away(0.8));
+  assertLiftedOff(rest, lift, hand);
+});
+
+test('a put-back of what the shopper holds, the wrist 25 cm out after it, is decided without waiting', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  holds(engine, 'v-a', PRODUCT);
+  const leaning = away(0.31);
+  const out = run(engine, shelfEvent('put'), instants({ 't-a': (t) => (t >= T0 + 800 && t <= T0 + 1_100 ? IN_LANE : t > T0 + 1_100 && t <= T0 + 5_000 ? leaning : away(0.8)) }, 0, 3_000));
+  assert.deepEqual(attributions(out).map((a) => [a.visitId, a.kind, a.lines]), [['v-a', 'put', [{ productId: PRODUCT, quantity: 1 }]]]);
+});
+
 test('a hand lifted off in two steps is no item: the first piece waits with the rest until the second makes up the weight', () => {
   const engine = engineWith({ 'v-a': { trackId: 't-a' } });
   const restGrams = 0.9 * index.products.get(PRODUCT)!.unitWeightGrams;

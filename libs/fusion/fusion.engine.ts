@@ -80,6 +80,11 @@ export const HAND_REST_WAIT_MS = 15_000;
  * wrist further out than a hand reaching in (IN_LANE_M).
  */
 export const RESTING_HAND_M = 0.2;
+/**
+ * A put of nothing any shopper there holds whose maker's wrist is still this close may be a hand
+ * leaning on the items, metres: nothing it could be put back, so it too waits for a lift.
+ */
+export const LEANING_HAND_M = 0.3;
 /** A waiting put is decided once its hand has been out of the lanes this long (no lift can come). */
 export const REST_GONE_MS = 3_000;
 /** The lift matches the rest within this many standard deviations of the two changes, plus HAND_REST_SLACK_GRAMS. */
@@ -135,6 +140,8 @@ interface RestingHand {
   untilMs: number;
   /** Smaller picks by the same hand on the same plates since: a lift the detector saw in pieces, until they add up. */
   lifts: ShelfEventDetected[];
+  /** How near the lanes the hand counts as still there, metres (RESTING_HAND_M, or LEANING_HAND_M for a put nobody there could make). */
+  withinM: number;
 }
 
 interface VisitState {
@@ -489,9 +496,9 @@ export class FusionEngine {
     // well it fits a put-back. It waits for its lift (see liftOfRest) before it is decided or
     // reviewed; a put-back then a pick of the same weight by the same hand nets to nothing either way.
     if (event.kind === 'put' && !how.restWaited) {
-      const hand = this.restingHand(event, evidence, who);
+      const hand = this.restingHand(event, evidence, who, !best || !best.carried);
       if (hand) {
-        this.restingHands.set(event.shelfEventId, { event, trackId: hand, untilMs: event.endMs + HAND_REST_WAIT_MS, lifts: [] });
+        this.restingHands.set(event.shelfEventId, { event, trackId: hand.trackId, untilMs: event.endMs + HAND_REST_WAIT_MS, lifts: [], withinM: hand.withinM });
         return [];
       }
     }
@@ -570,14 +577,16 @@ export class FusionEngine {
   /**
    * The track whose wrist is still in the lanes when a put's evidence ends (a hand that may be resting
    * there), if any: at the last offset of the hand's profile the evidence window reaches (a short
-   * change's window ends before the profile's last offset, which then holds no sighting).
+   * change's window ends before the profile's last offset, which then holds no sighting). Within
+   * RESTING_HAND_M; within LEANING_HAND_M when the put is of nothing a shopper there holds.
    */
-  private restingHand(event: ShelfEventDetected, evidence: ReadonlyArray<HandEvidence>, who: { people: number[] }): string | undefined {
+  private restingHand(event: ShelfEventDetected, evidence: ReadonlyArray<HandEvidence>, who: { people: number[] }, heldByNobody: boolean): { trackId: string; withinM: number } | undefined {
     const last = lastProfileOffset(event.endMs + EVIDENCE_AFTER_MS - event.startMs);
     // The hand that stays must be the one that most likely made the change; another shopper's hand
     // in the lanes too (reaching beside it) does not make it any less a rest.
     const maker = evidence[likeliestOf(who)];
-    return maker && (maker.profile[last] ?? Infinity) <= RESTING_HAND_M ? maker.trackId : undefined;
+    const withinM = heldByNobody ? LEANING_HAND_M : RESTING_HAND_M;
+    return maker && (maker.profile[last] ?? Infinity) <= withinM ? { trackId: maker.trackId, withinM } : undefined;
   }
 
   /**
@@ -585,10 +594,10 @@ export class FusionEngine {
    * lift comes while the hand is there, and its shelf event well within that time after, so the put
    * need not wait out HAND_REST_WAIT_MS.
    */
-  private restLeft(rest: { event: ShelfEventDetected; trackId: string }, until: number): boolean {
+  private restLeft(rest: Pick<RestingHand, 'event' | 'trackId' | 'withinM'>, until: number): boolean {
     const boxes = this.boxesOf(rest.event);
     const since = Math.max(rest.event.endMs, until - REST_GONE_MS);
-    return until - REST_GONE_MS >= rest.event.endMs && this.history.lastInLaneMs(rest.trackId, boxes, since, RESTING_HAND_M) === -Infinity;
+    return until - REST_GONE_MS >= rest.event.endMs && this.history.lastInLaneMs(rest.trackId, boxes, since, rest.withinM) === -Infinity;
   }
 
   /**
@@ -603,7 +612,7 @@ export class FusionEngine {
     const likeliest = evidence[likeliestOf(who)];
     if (!likeliest) return undefined;
     const contactFromMs = event.startMs - CONTACT_SLACK_MS;
-    const inRestLanes = (rest: RestingHand) => this.history.lastInLaneMs(rest.trackId, this.boxesOf(rest.event), contactFromMs, RESTING_HAND_M) !== -Infinity;
+    const inRestLanes = (rest: RestingHand) => this.history.lastInLaneMs(rest.trackId, this.boxesOf(rest.event), contactFromMs, rest.withinM) !== -Infinity;
     for (const rest of this.restingHands.values()) {
       if (rest.trackId !== likeliest.trackId || !rest.event.plateIds.some((plateId) => event.plateIds.includes(plateId))) continue;
       if (likeliest.contactM > IN_LANE_M && !inRestLanes(rest)) continue;
