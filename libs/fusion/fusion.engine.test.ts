@@ -575,6 +575,24 @@ test('a put-back of what the shopper holds, the wrist 25 cm out after it, is dec
   assert.deepEqual(attributions(out).map((a) => [a.visitId, a.kind, a.lines]), [['v-a', 'put', [{ productId: PRODUCT, quantity: 1 }]]]);
 });
 
+test('a hand that settled in two steps and comes off in one is no item: the lift weighs what both rests did', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  // The shelf sees the hand settle as 30 g (which a pack of gum weighs), then 14 g more; it comes
+  // off as one 45 g lift.
+  const [gum, { unitWeightGrams: gumGrams }] = [...index.products].find(([, p]) => p.unitWeightGrams < 40)!;
+  const first = { ...shelfEvent('put', [{ productId: gum, quantity: 1, probability: 1 }]), deltaGrams: gumGrams };
+  const second = { ...shelfEvent('put', undefined, 800), deltaGrams: 14, hypotheses: [] };
+  const lift = { ...shelfEvent('pick', undefined, 4_000), deltaGrams: -gumGrams - 15, hypotheses: [] };
+  const hand = reach(900, 5_100);
+  const out = [...engine.onShelfEvent(first), ...instants({ 't-a': hand }, 0, 1_700).flatMap((p) => engine.onPeople(p))];
+  out.push(...engine.onShelfEvent(second), ...instants({ 't-a': hand }, 1_800, 4_000).flatMap((p) => engine.onPeople(p)));
+  assert.equal(out.length, 0, 'both rests wait for their lift');
+  out.push(...engine.onShelfEvent(lift), ...instants({ 't-a': hand }, 4_100, 9_000).flatMap((p) => engine.onPeople(p)));
+  assert.equal(attributions(out).length, 0);
+  assert.equal(reviews(out).length, 0);
+  assert.equal(engine.notItemChanges, 3);
+});
+
 test('a hand lifted off in two steps is no item: the first piece waits with the rest until the second makes up the weight', () => {
   const engine = engineWith({ 'v-a': { trackId: 't-a' } });
   const restGrams = 0.9 * index.products.get(PRODUCT)!.unitWeightGrams;

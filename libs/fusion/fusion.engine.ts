@@ -505,16 +505,18 @@ export class FusionEngine {
     if (event.kind === 'pick' && !how.restWaited) {
       const lift = this.liftOfRest(event, evidence, who);
       if (lift?.complete) {
-        // The hand that rested lifted off: neither the rest nor any piece of its lift was an item.
-        this.restingHands.delete(lift.rest.event.shelfEventId);
-        this.noItems([lift.rest.event, ...lift.rest.lifts]);
+        // The hand that rested lifted off: neither the rests nor any piece of the lift was an item.
+        for (const rest of lift.rests) {
+          this.restingHands.delete(rest.event.shelfEventId);
+          this.noItems([rest.event, ...rest.lifts]);
+        }
         record('not-an-item');
         this.notItems++;
         return [];
       }
       if (lift) {
         // A piece of the lift: it waits with the rest for the rest of it.
-        lift.rest.lifts.push(event);
+        lift.rests[0].lifts.push(event);
         return [];
       }
     }
@@ -606,23 +608,29 @@ export class FusionEngine {
    * not a lift). Complete when this pick and the pieces before it weigh what the rest did; a piece
    * when they weigh less (the detector may see a lift in steps). The hand must have been in this
    * pick's lanes or in the rest's: a lift that weighs like a product is given that product's lane
-   * alone, which a hand resting across two lanes may lie just beside.
+   * alone, which a hand resting across two lanes may lie just beside. A hand that settled in two
+   * steps (two rests) may come off in one: the lift then weighs what they did together.
    */
-  private liftOfRest(event: ShelfEventDetected, evidence: ReadonlyArray<HandEvidence>, who: { people: number[] }): { rest: RestingHand; complete: boolean } | undefined {
+  private liftOfRest(event: ShelfEventDetected, evidence: ReadonlyArray<HandEvidence>, who: { people: number[] }): { rests: RestingHand[]; complete: boolean } | undefined {
     const likeliest = evidence[likeliestOf(who)];
     if (!likeliest) return undefined;
     const contactFromMs = event.startMs - CONTACT_SLACK_MS;
     const inRestLanes = (rest: RestingHand) => this.history.lastInLaneMs(rest.trackId, this.boxesOf(rest.event), contactFromMs, rest.withinM) !== -Infinity;
+    const liftedBy = (rests: RestingHand[]) => {
+      const changes = [...rests.flatMap((rest) => [rest.event, ...rest.lifts]), event];
+      const tolerance = HAND_REST_SIGMAS * Math.hypot(...changes.map((change) => change.sigmaGrams)) + HAND_REST_SLACK_GRAMS;
+      return { left: changes.reduce((sum, change) => sum + change.deltaGrams, 0), tolerance };
+    };
+    const hers: RestingHand[] = [];
     for (const rest of this.restingHands.values()) {
       if (rest.trackId !== likeliest.trackId || !rest.event.plateIds.some((plateId) => event.plateIds.includes(plateId))) continue;
       if (likeliest.contactM > IN_LANE_M && !inRestLanes(rest)) continue;
-      const pieces = [...rest.lifts, event];
-      const sigma = Math.hypot(rest.event.sigmaGrams, ...pieces.map((piece) => piece.sigmaGrams));
-      const tolerance = HAND_REST_SIGMAS * sigma + HAND_REST_SLACK_GRAMS;
-      const left = rest.event.deltaGrams + pieces.reduce((sum, piece) => sum + piece.deltaGrams, 0);
-      if (Math.abs(left) <= tolerance) return { rest, complete: true };
-      if (left > tolerance) return { rest, complete: false };
+      hers.push(rest);
+      const { left, tolerance } = liftedBy([rest]);
+      if (Math.abs(left) <= tolerance) return { rests: [rest], complete: true };
+      if (left > tolerance) return { rests: [rest], complete: false };
     }
+    if (hers.length > 1 && Math.abs(liftedBy(hers).left) <= liftedBy(hers).tolerance) return { rests: hers, complete: true };
     return undefined;
   }
 
