@@ -593,6 +593,22 @@ test('a hand that settled in two steps and comes off in one is no item: the lift
   assert.equal(engine.notItemChanges, 3);
 });
 
+test('a put of nothing anyone holds while one hand reaches in and out and another rests in the lane: the resting hand\'s, waiting for its lift', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+  const grams = index.products.get(OTHER_PRODUCT)!.unitWeightGrams;
+  const rest = { ...shelfEvent('put', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }]), deltaGrams: grams };
+  const lift = { ...shelfEvent('pick', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }], 4_000), deltaGrams: -grams - 1 };
+  // a reaches in just before the change and is gone after it (the likelier maker of a put); b's hand
+  // lies in the lane all along, and leaves as the weight comes off.
+  const hands = { 't-a': reach(850, 1_400), 't-b': reach(-1_000, 5_300) };
+  const out = [...engine.onShelfEvent(rest), ...instants(hands, 0, 4_000).flatMap((p) => engine.onPeople(p))];
+  assert.equal(out.length, 0, 'the put waits for a lift');
+  out.push(...engine.onShelfEvent(lift), ...instants(hands, 4_100, 9_000).flatMap((p) => engine.onPeople(p)));
+  assert.equal(attributions(out).length, 0);
+  assert.equal(reviews(out).length, 0);
+  assert.equal(engine.notItemChanges, 2);
+});
+
 test('a hand lifted off in two steps is no item: the first piece waits with the rest until the second makes up the weight', () => {
   const engine = engineWith({ 'v-a': { trackId: 't-a' } });
   const restGrams = 0.9 * index.products.get(PRODUCT)!.unitWeightGrams;
