@@ -171,3 +171,31 @@ test('one hand takes a heavy unit while another puts a light one down on the sam
   });
   assert.deepEqual(dip, []);
 });
+
+test('one hand puts a heavy unit back on a lane across two plates while another takes a light one from a lane on one of them: both', () => {
+  // A simulated store's case: oat milk (1039.8 g, lane 2 on plates 1 and 2) put back while another
+  // shopper takes toothpaste (119.4 g, lane 1 on plate 1): both plates go up, plate 1 by less.
+  const shelf = lanesOf('g2-s2');
+  const [toothpaste, milk] = [shelf.at('g2-s2-l1'), shelf.at('g2-s2-l2')];
+  const grams = (productId: string) => kiosk.products.get(productId)!.unitWeightGrams;
+  const inventory = new ShelfInventory(kiosk, 'g2-s2');
+  inventory.pick('g2-s2-l2', 'p-0032', 1, 0); // the carton was taken from this shelf earlier
+  const moved = shelf.plates.map((_, p) => grams('p-0032') * shelf.lanes[milk].shares[p] - grams('p-0031') * shelf.lanes[toothpaste].shares[p]);
+  assert.ok(moved[0] > 0 && moved[1] > 0, `fixture: both plates went up ${moved}`);
+  const explanations = explain({
+    plates: moved.map((deltaGrams) => ({ deltaGrams, sigmaGrams: 0.5 })),
+    lanes: shelf.lanes,
+    candidateLanes: [toothpaste, milk],
+    products: kiosk.products,
+    inventory,
+    nowMs: 1_000,
+  });
+  assert.ok(explanations.length > 0, 'explained');
+  assert.deepEqual(
+    explanations[0].items.map((i) => [i.sign, i.laneId, i.productId, i.quantity]).sort((a, b) => Number(a[0]) - Number(b[0])),
+    [
+      [-1, 'g2-s2-l1', 'p-0031', 1],
+      [1, 'g2-s2-l2', 'p-0032', 1],
+    ],
+  );
+});

@@ -58,6 +58,8 @@ const ELSEWHERE_PUT_SHARE = UNSEEN_OWN_PUT_SHARE;
 const RESTOCKING_PUT_SHARE = 0.5;
 /** A pick of a misplaced item, against the lane's own product. */
 const MISPLACED_PICK_LOG_PRIOR = Math.log(0.5);
+/** A pick hidden under a heavier put on plates it shares (two hands at once, the put outweighing the pick), against a pick seen as one. */
+const HIDDEN_PICK_LOG_PRIOR = Math.log(0.03);
 /** A lane the inventory believes cannot give this many. */
 const SHORT_STOCK_LOG_PRIOR = Math.log(0.02);
 
@@ -185,6 +187,9 @@ export function candidateItems(input: ExplainInput): Item[] {
       const elsewhere = Math.log(ELSEWHERE_PUT_SHARE / Math.max(1, products.size));
       for (const productId of products.keys())
         if (productId !== own && !given.has(productId)) push(lane, productId, 1, 1, elsewhere, 'never');
+      // One hand took a unit of this lane where another put a heavier one down on plates it shares:
+      // the lane went up on the whole, so the pick is tried only beside such a put.
+      if (!bothWays && stock.productId && stock.stock > 0) push(lane, stock.productId, 1, -1, HIDDEN_PICK_LOG_PRIOR, 'any', lane, false);
     } else if (projection < 0) {
       // One hand put a unit down where another took a heavier one, on the same lane: the lane went
       // down on the whole, so the put is tried only beside a pick, one unit of another product.
@@ -320,12 +325,20 @@ export function explain(input: ExplainInput): Explanation[] {
   const others = items.filter((i) => i.pairing === 'ordinary');
   const fromElsewhere = items.filter((i) => i.pairing === 'never');
   const compatible = (a: Item, b: Item) => a.lane !== b.lane || a.productId !== b.productId;
+  const sharePlate = (a: Item, b: Item) => lanes[a.lane].shares.some((share, p) => share > 0 && lanes[b.lane].shares[p] > 0);
+  // An item tried only beside another (see Item.alone): a light put beside a pick at least twice as
+  // heavy on its own lane; a light pick beside a put at least twice as heavy of a lane's own product
+  // on a lane sharing a plate (a put of another product could be any of many, and would explain a
+  // put of one unit as a pick and a put a hundred ways).
+  const beside = (hidden: Item, other: Item) =>
+    hidden.sign > 0
+      ? other.sign < 0 && other.lane === hidden.lane && other.quantity === 1 && hidden.meanGrams <= 0.5 * other.meanGrams
+      : other.sign > 0 && other.pairing === 'any' && other.meanGrams >= 2 * hidden.meanGrams && sharePlate(hidden, other);
+  const pairable = (a: Item, b: Item) => compatible(a, b) && (a.alone || beside(a, b)) && (b.alone || beside(b, a));
   for (let a = 0; a < ordinary.length; a++) {
-    for (let b = a + 1; b < ordinary.length; b++) if (compatible(ordinary[a], ordinary[b])) consider([ordinary[a], ordinary[b]]);
-    for (const other of others) if (compatible(ordinary[a], other)) consider([ordinary[a], other]);
-    // A put on a lane that went down only beside a pick on that lane.
-    if (ordinary[a].sign < 0)
-      for (const put of fromElsewhere) if (compatible(ordinary[a], put) && (put.alone || (put.lane === ordinary[a].lane && ordinary[a].quantity === 1 && put.meanGrams <= 0.5 * ordinary[a].meanGrams))) consider([ordinary[a], put]);
+    for (let b = a + 1; b < ordinary.length; b++) if (pairable(ordinary[a], ordinary[b])) consider([ordinary[a], ordinary[b]]);
+    for (const other of others) if (pairable(ordinary[a], other)) consider([ordinary[a], other]);
+    if (ordinary[a].sign < 0) for (const put of fromElsewhere) if (pairable(ordinary[a], put)) consider([ordinary[a], put]);
   }
 
   if (found.length === 0) return [];
