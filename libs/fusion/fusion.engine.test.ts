@@ -106,15 +106,26 @@ function run(engine: FusionEngine, event: ShelfEventDetected, people: PeopleTrac
 const attributions = (out: FusionOutput[]) => out.filter((o) => o.topic === 'fusion.event-attributed').map((o) => o.message as EventAttributed);
 const reviews = (out: FusionOutput[]) => out.filter((o) => o.topic === 'review.item-opened').map((o) => o.message as ReviewItemOpened);
 
-/** A rest and its lift 4 s later by one shopper's hand: nothing waits past the lift, nothing is charged or reviewed, both are no item. */
-function assertLiftedOff(rest: ShelfEventDetected, lift: ShelfEventDetected, hand: Hand): void {
-  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
-  const out = [...engine.onShelfEvent(rest), ...instants({ 't-a': hand }, 0, 4_000).flatMap((p) => engine.onPeople(p))];
-  assert.equal(out.length, 0, 'the rest waits for its lift');
-  out.push(...engine.onShelfEvent(lift), ...instants({ 't-a': hand }, 4_100, 8_000).flatMap((p) => engine.onPeople(p)));
+/**
+ * Rests and then their lift (the last change) by shoppers' hands (one hand is t-a's; a record names
+ * each track, each a visit of its own): the rests wait, nothing waits past the lift, nothing is
+ * charged or reviewed, every change is no item. Each change is fed with the people stream up to 1 s
+ * before the next one starts.
+ */
+function assertLiftedOff(changes: ShelfEventDetected[], hands: Hand | Record<string, Hand>): void {
+  const people = typeof hands === 'function' ? { 't-a': hands } : hands;
+  const engine = engineWith(Object.fromEntries(Object.keys(people).map((trackId) => [`v-${trackId.slice(2)}`, { trackId }])));
+  const out: FusionOutput[] = [];
+  let fromMs = 0;
+  for (const [i, change] of changes.entries()) {
+    if (i === changes.length - 1) assert.equal(out.length, 0, 'the rests wait for their lift');
+    const toMs = i + 1 < changes.length ? changes[i + 1].startMs - T0 - 1_000 : change.startMs - T0 + 4_000;
+    out.push(...engine.onShelfEvent(change), ...instants(people, fromMs, toMs).flatMap((p) => engine.onPeople(p)));
+    fromMs = Math.max(fromMs, toMs + STEP_MS);
+  }
   assert.equal(attributions(out).length, 0);
   assert.equal(reviews(out).length, 0);
-  assert.equal(engine.notItemChanges, 2);
+  assert.equal(engine.notItemChanges, changes.length);
 }
 
 test('two shoppers at one shelf: the hand that was in the lane as the weight changed wins', () => {
@@ -525,7 +536,7 @@ test('a resting hand whose change the shelf dated to one instant still waits for
   const rest = { ...shelfEvent('put'), endMs: CHANGE.startMs + 20, deltaGrams: restGrams, hypotheses: [{ productId: PRODUCT, quantity: 1, probability: 1 }] };
   const lift = { ...shelfEvent('pick', undefined, 4_000), deltaGrams: -restGrams - 1 };
   const hand = reach(900, 5_100);
-  assertLiftedOff(rest, lift, hand);
+  assertLiftedOff([rest, lift], hand);
 });
 
 test('a lift the shelf gave to the next lane, whose weight fits a product there, still lifts the hand resting beside it', () => {
@@ -541,7 +552,7 @@ test('a lift the shelf gave to the next lane, whose weight fits a product there,
     plateIds: index.lanes.get(nextLane)!.lane.plateIds,
   };
   const hand = reach(900, 5_100);
-  assertLiftedOff(rest, lift, hand);
+  assertLiftedOff([rest, lift], hand);
 });
 
 test('a hand laid on the shelf\'s lip, its wrist a little outside the lane, is a rest too: lifted off, no item and no review', () => {
@@ -552,7 +563,7 @@ test('a hand laid on the shelf\'s lip, its wrist a little outside the lane, is a
   // than a hand reaching in, as near as a forearm on the edge leaves it.
   const onTheLip = away(0.23);
   const hand = (t: number) => (t >= T0 + 900 && t <= T0 + 5_100 ? onTheLip : away(0.6));
-  assertLiftedOff(rest, lift, hand);
+  assertLiftedOff([rest, lift], hand);
 });
 
 test('a lean that settles like a put of something nobody there holds, its wrist 25 cm out, waits for its lift too', () => {
@@ -564,7 +575,7 @@ test('a lean that settles like a put of something nobody there holds, its wrist 
   const lift = { ...shelfEvent('pick', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }], 4_000), deltaGrams: -product.unitWeightGrams - 2 };
   const leaning = away(0.31); // 25 cm in front of the lane
   const hand = (t: number) => (t >= T0 + 900 && t <= T0 + 5_100 ? leaning : away(0.8));
-  assertLiftedOff(rest, lift, hand);
+  assertLiftedOff([rest, lift], hand);
 });
 
 test('a put-back of what the shopper holds, the wrist 25 cm out after it, is decided without waiting', () => {
@@ -576,37 +587,22 @@ test('a put-back of what the shopper holds, the wrist 25 cm out after it, is dec
 });
 
 test('a hand that settled in two steps and comes off in one is no item: the lift weighs what both rests did', () => {
-  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
   // The shelf sees the hand settle as 30 g (which a pack of gum weighs), then 14 g more; it comes
   // off as one 45 g lift.
   const [gum, { unitWeightGrams: gumGrams }] = [...index.products].find(([, p]) => p.unitWeightGrams < 40)!;
   const first = { ...shelfEvent('put', [{ productId: gum, quantity: 1, probability: 1 }]), deltaGrams: gumGrams };
   const second = { ...shelfEvent('put', undefined, 800), deltaGrams: 14, hypotheses: [] };
   const lift = { ...shelfEvent('pick', undefined, 4_000), deltaGrams: -gumGrams - 15, hypotheses: [] };
-  const hand = reach(900, 5_100);
-  const out = [...engine.onShelfEvent(first), ...instants({ 't-a': hand }, 0, 1_700).flatMap((p) => engine.onPeople(p))];
-  out.push(...engine.onShelfEvent(second), ...instants({ 't-a': hand }, 1_800, 4_000).flatMap((p) => engine.onPeople(p)));
-  assert.equal(out.length, 0, 'both rests wait for their lift');
-  out.push(...engine.onShelfEvent(lift), ...instants({ 't-a': hand }, 4_100, 9_000).flatMap((p) => engine.onPeople(p)));
-  assert.equal(attributions(out).length, 0);
-  assert.equal(reviews(out).length, 0);
-  assert.equal(engine.notItemChanges, 3);
+  assertLiftedOff([first, second, lift], reach(900, 5_100));
 });
 
 test('a put of nothing anyone holds while one hand reaches in and out and another rests in the lane: the resting hand\'s, waiting for its lift', () => {
-  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
   const grams = index.products.get(OTHER_PRODUCT)!.unitWeightGrams;
   const rest = { ...shelfEvent('put', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }]), deltaGrams: grams };
   const lift = { ...shelfEvent('pick', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }], 4_000), deltaGrams: -grams - 1 };
   // a reaches in just before the change and is gone after it (the likelier maker of a put); b's hand
   // lies in the lane all along, and leaves as the weight comes off.
-  const hands = { 't-a': reach(850, 1_400), 't-b': reach(-1_000, 5_300) };
-  const out = [...engine.onShelfEvent(rest), ...instants(hands, 0, 4_000).flatMap((p) => engine.onPeople(p))];
-  assert.equal(out.length, 0, 'the put waits for a lift');
-  out.push(...engine.onShelfEvent(lift), ...instants(hands, 4_100, 9_000).flatMap((p) => engine.onPeople(p)));
-  assert.equal(attributions(out).length, 0);
-  assert.equal(reviews(out).length, 0);
-  assert.equal(engine.notItemChanges, 2);
+  assertLiftedOff([rest, lift], { 't-a': reach(850, 1_400), 't-b': reach(-1_000, 5_300) });
 });
 
 test('a hand lifted off in two steps is no item: the first piece waits with the rest until the second makes up the weight', () => {

@@ -102,32 +102,32 @@ test('a hand leaning a few grams on the next plate does not make a fitting pick 
   assert.deepEqual(explanations[0].items.map((item) => [item.sign, item.laneId, item.quantity]), [[-1, GUM_LANE, 1]]);
 });
 
-/** Shares of each lane of a shelf over its plates, in plate order. */
-function lanesOf(shelfId: string): { plates: string[]; lanes: LaneGeometry[]; at: (laneId: string) => number } {
+/**
+ * A kiosk shelf's plates and lanes (shares in plate order), and its explanations of per-plate changes
+ * (grams, noise 0.5 g) on some of its lanes, with a fresh inventory unless one is given.
+ */
+function lanesOf(shelfId: string) {
   const shelfPlates = kiosk.shelves.get(shelfId)!.shelf.plates.map((p) => p.id);
   const shelfLanes: LaneGeometry[] = kiosk.shelves.get(shelfId)!.shelf.lanes.map((lane) => {
     const shares = new Float64Array(shelfPlates.length);
     for (const [plateId, share] of plateShares(kiosk, lane.id)) shares[shelfPlates.indexOf(plateId)] = share;
     return { laneId: lane.id, shares };
   });
-  return { plates: shelfPlates, lanes: shelfLanes, at: (laneId) => shelfLanes.findIndex((l) => l.laneId === laneId) };
+  const at = (laneId: string) => shelfLanes.findIndex((l) => l.laneId === laneId);
+  const explainOn = (grams: number[], laneIds: string[], inventory = new ShelfInventory(kiosk, shelfId)) =>
+    explain({ plates: grams.map((deltaGrams) => ({ deltaGrams, sigmaGrams: 0.5 })), lanes: shelfLanes, candidateLanes: laneIds.map(at), products: kiosk.products, inventory, nowMs: 1_000 });
+  /** What a unit of a lane weighs on each plate. */
+  const onPlates = (laneId: string, grams: number) => shelfPlates.map((_, p) => grams * shelfLanes[at(laneId)].shares[p]);
+  return { plates: shelfPlates, lanes: shelfLanes, at, explainOn, onPlates };
 }
 
 test('a heavy unit on a lane across two plates fits only when the plates together lost its weight, wherever on the lane it lay', () => {
   // g2-s2 lane 2 (oat milk, 1039.8 g) rests on plates 1 and 2. Where a unit lies along the lane moves
   // weight between the two plates (2 % of a kilo is 21 g a plate), never their sum.
   const shelf = lanesOf('g2-s2');
-  const milk = shelf.at('g2-s2-l2');
   const grams = kiosk.products.get('p-0032')!.unitWeightGrams;
   const pick = (total: number, shift: number) =>
-    explain({
-      plates: shelf.plates.map((_, p) => ({ deltaGrams: -total * shelf.lanes[milk].shares[p] + (p === 0 ? shift : p === 1 ? -shift : 0), sigmaGrams: 0.5 })),
-      lanes: shelf.lanes,
-      candidateLanes: [milk],
-      products: kiosk.products,
-      inventory: new ShelfInventory(kiosk, 'g2-s2'),
-      nowMs: 0,
-    });
+    shelf.explainOn(shelf.onPlates('g2-s2-l2', -total).map((g, p) => g + (p === 0 ? shift : p === 1 ? -shift : 0)), ['g2-s2-l2']);
   const lone = (explanations: ReturnType<typeof explain>) => explanations.find((e) => e.items.length === 1 && e.items[0].productId === 'p-0032' && e.items[0].quantity === 1);
   // The unit lay 25 g off the lanes' middle share: still one unit of milk, sure.
   const shifted = pick(grams, 25);
@@ -141,16 +141,8 @@ test('one hand takes a heavy unit while another puts a light one down on the sam
   // The case of a simulated store: shopper A takes oat milk (1039.8 g) from g2-s2 lane 2 while shopper
   // B puts down noodles (85 g) this shelf never held on the same lane; the plates lose 954.8 g.
   const shelf = lanesOf('g2-s2');
-  const milk = shelf.at('g2-s2-l2');
   const net = -kiosk.products.get('p-0032')!.unitWeightGrams + kiosk.products.get('p-0030')!.unitWeightGrams;
-  const explanations = explain({
-    plates: shelf.plates.map((_, p) => ({ deltaGrams: net * shelf.lanes[milk].shares[p], sigmaGrams: 0.5 })),
-    lanes: shelf.lanes,
-    candidateLanes: [milk],
-    products: kiosk.products,
-    inventory: new ShelfInventory(kiosk, 'g2-s2'),
-    nowMs: 0,
-  });
+  const explanations = shelf.explainOn(shelf.onPlates('g2-s2-l2', net), ['g2-s2-l2']);
   assert.ok(explanations.length > 0, 'explained');
   assert.deepEqual(
     explanations[0].items.map((i) => [i.sign, i.laneId, i.productId, i.quantity]).sort((a, b) => Number(a[0]) - Number(b[0])),
@@ -161,14 +153,7 @@ test('one hand takes a heavy unit while another puts a light one down on the sam
   );
   // A put is tried on a lane that went down only beside a pick at least twice its weight: a small
   // dip (a hand pressing) is not a heavy pick and a put of nearly as much.
-  const dip = explain({
-    plates: shelf.plates.map((_, p) => ({ deltaGrams: -14 * shelf.lanes[milk].shares[p], sigmaGrams: 0.5 })),
-    lanes: shelf.lanes,
-    candidateLanes: [milk],
-    products: kiosk.products,
-    inventory: new ShelfInventory(kiosk, 'g2-s2'),
-    nowMs: 0,
-  });
+  const dip = shelf.explainOn(shelf.onPlates('g2-s2-l2', -14), ['g2-s2-l2']);
   assert.deepEqual(dip, []);
 });
 
@@ -176,20 +161,13 @@ test('one hand puts a heavy unit back on a lane across two plates while another 
   // A simulated store's case: oat milk (1039.8 g, lane 2 on plates 1 and 2) put back while another
   // shopper takes toothpaste (119.4 g, lane 1 on plate 1): both plates go up, plate 1 by less.
   const shelf = lanesOf('g2-s2');
-  const [toothpaste, milk] = [shelf.at('g2-s2-l1'), shelf.at('g2-s2-l2')];
   const grams = (productId: string) => kiosk.products.get(productId)!.unitWeightGrams;
   const inventory = new ShelfInventory(kiosk, 'g2-s2');
   inventory.pick('g2-s2-l2', 'p-0032', 1, 0); // the carton was taken from this shelf earlier
-  const moved = shelf.plates.map((_, p) => grams('p-0032') * shelf.lanes[milk].shares[p] - grams('p-0031') * shelf.lanes[toothpaste].shares[p]);
+  const toothpaste = shelf.onPlates('g2-s2-l1', -grams('p-0031'));
+  const moved = shelf.onPlates('g2-s2-l2', grams('p-0032')).map((g, p) => g + toothpaste[p]);
   assert.ok(moved[0] > 0 && moved[1] > 0, `fixture: both plates went up ${moved}`);
-  const explanations = explain({
-    plates: moved.map((deltaGrams) => ({ deltaGrams, sigmaGrams: 0.5 })),
-    lanes: shelf.lanes,
-    candidateLanes: [toothpaste, milk],
-    products: kiosk.products,
-    inventory,
-    nowMs: 1_000,
-  });
+  const explanations = shelf.explainOn(moved, ['g2-s2-l1', 'g2-s2-l2'], inventory);
   assert.ok(explanations.length > 0, 'explained');
   assert.deepEqual(
     explanations[0].items.map((i) => [i.sign, i.laneId, i.productId, i.quantity]).sort((a, b) => Number(a[0]) - Number(b[0])),
