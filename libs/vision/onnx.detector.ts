@@ -41,7 +41,7 @@ export const OnnxConfig = z
       .enum(ONNX_PRECISIONS)
       .default('int8')
       .describe(
-        'int8: the convolutions quantised to int8 (models/movenet-multipose-int8.onnx), about 1.7 times faster here and finding as many wrists. int8-fused: integer kernels throughout (models/movenet-multipose-int8-fused.onnx), 1.4 to 1.6 times less CPU than int8 and a few wrists fewer (docs/experiments/integer-kernels.md). float: the converted model as TF.js runs it (keypoints within 1e-5 of TF.js). Ignored when modelPath is given.',
+        'int8: the convolutions quantised to int8 (models/movenet-multipose-int8.onnx), about 1.7 times faster here and finding as many wrists. int8-fused: integer kernels throughout (models/movenet-multipose-int8-fused.onnx), 1.3 to 1.6 times less CPU than int8 and a few wrists fewer (docs/experiments/integer-kernels.md). float: the converted model as TF.js runs it (keypoints within 1e-5 of TF.js). Ignored when modelPath is given.',
       ),
     threads: z
       .number()

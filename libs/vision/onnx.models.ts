@@ -57,7 +57,7 @@ export const onnxModelBuilds: OnnxModelBuild[] = [
   },
   {
     // Integer kernels throughout the backbone and the heads that give distances, the input read as
-    // its own levels: 1.4 to 1.6 times less CPU than the int8 build, a few wrists and a receipt
+    // its own levels: 1.3 to 1.6 times less CPU than the int8 build, a few wrists and a receipt
     // fewer on the demo (docs/experiments/integer-kernels.md); not the default.
     key: 'movenet-multipose-lightning-int8-fused',
     source: 'movenet-multipose.manifest.json',
