@@ -12,10 +12,16 @@
  * With --passes, also each kind of model pass: how many a frame and ms each (on detector threads,
  * the threads' time), which says where the CPU goes.
  *
+ * With --models, each way runs each model in turn: `shipped` (models/movenet-multipose-int8.onnx)
+ * or an .onnx file (another build of it, e.g. the shipped model of an earlier commit), with the CPU
+ * a store second of the first model over each other's (its ratio).
+ *
  *   node --import tsx bench/camera-stage.bench.ts [--seconds 10] [--every 2] [--whole-every 1] [--threads N] [--ways main,threads]
  *                                                  [--rounds 1] [--cameras ceiling,all] [--passes] [--json]
+ *                                                  [--models shipped,/tmp/before.onnx]
  */
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { waitFor } from '../libs/bus/bus.harness.ts';
 import { openRecording } from '../libs/recording/index.ts';
@@ -24,6 +30,8 @@ import type { PassTally } from '../libs/vision/pose.detector.ts';
 import { cameraTestBus, DEMO, demoFrame } from '../services/camera/camera.fixture.ts';
 import { createCameraService } from '../services/camera/camera.service.ts';
 
+/** --models: the int8 model walkout ships. */
+const SHIPPED = 'shipped';
 /** A camera stage that has not finished its frames by then is broken, not slow. */
 const DEADLINE_MS = 60 * 60_000;
 
@@ -37,6 +45,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     cameras: { type: 'string', default: 'ceiling,all' },
     passes: { type: 'boolean' },
+    models: { type: 'string', default: 'shipped' },
     json: { type: 'boolean' },
   },
 });
@@ -58,8 +67,9 @@ const perCamera = Math.floor(frameCount / every);
 const storeSeconds = (perCamera * every) / fps;
 
 /** One pass of the stage over the chosen cameras' frames: wall and CPU seconds from the first publish to the last poses out. */
-async function runStage(cameras: readonly string[], detectorThreads: number, round: number) {
-  const detector = await createDetector({ type: 'onnx', inputSize: 640, mirror: true, refine: 'upright', looks: 'when-unsure', detectorThreads });
+async function runStage(cameras: readonly string[], detectorThreads: number, model: string, round: number) {
+  const modelPath = model === SHIPPED ? undefined : model;
+  const detector = await createDetector({ type: 'onnx', inputSize: 640, mirror: true, refine: 'upright', looks: 'when-unsure', detectorThreads, modelPath });
   const { bus, poses, dead } = await cameraTestBus();
   const service = createCameraService({ index: recording.index, bus, detector, stride: every, wholeFrameEvery: wholeEvery, framesAtOnce: Math.max(1, 2 * detectorThreads) });
   await service.start();
@@ -90,11 +100,14 @@ const chosen = values.cameras.split(',');
 for (const set of chosen) if (!(set in sets)) throw new Error(`bench/camera-stage.bench.ts: --cameras lists ceiling and all, not ${JSON.stringify(set)}`);
 const ways = values.ways.split(',');
 for (const way of ways) if (way !== 'main' && way !== 'threads') throw new Error(`bench/camera-stage.bench.ts: --ways lists main and threads, not ${JSON.stringify(way)}`);
-const variants = chosen.flatMap((set) => ways.map((way) => ({ cameras: set, ids: sets[set as keyof typeof sets], detectorThreads: way === 'main' ? 0 : threads })));
+const models = values.models.split(',');
+const variants = chosen.flatMap((set) =>
+  ways.flatMap((way) => models.map((model) => ({ cameras: set, ids: sets[set as keyof typeof sets], detectorThreads: way === 'main' ? 0 : threads, model }))),
+);
 const totals = variants.map(() => ({ frames: 0, wallS: 0, cpuS: 0, passes: {} as Record<string, PassTally> }));
 for (let round = 0; round < rounds; round++)
   for (const [k, variant] of variants.entries()) {
-    const run = await runStage(variant.ids, variant.detectorThreads, round);
+    const run = await runStage(variant.ids, variant.detectorThreads, variant.model, round);
     totals[k].frames += run.frames;
     totals[k].wallS += run.wallS;
     totals[k].cpuS += run.cpuS;
@@ -112,14 +125,20 @@ print(
 const results = variants.map((variant, k) => {
   const { frames, wallS, cpuS, passes } = totals[k];
   const realTimeFactor = (rounds * storeSeconds) / wallS;
-  // The threads' ratio is to the main thread on the same cameras, when both ran.
-  const baseline = variant.detectorThreads ? totals.find((_, j) => variants[j].cameras === variant.cameras && !variants[j].detectorThreads) : undefined;
+  // The threads' ratio is to the main thread on the same cameras and model, when both ran.
+  const same = (j: number) => variants[j].cameras === variant.cameras;
+  const baseline = variant.detectorThreads ? totals.find((_, j) => same(j) && variants[j].model === variant.model && !variants[j].detectorThreads) : undefined;
   const ratio = baseline ? baseline.wallS / wallS : null;
-  const result = { ...variant, ids: undefined, frames, realTimeFactor, framesPerSecond: frames / wallS, cpuPerStoreSecond: cpuS / (rounds * storeSeconds), coresWorth: cpuS / wallS, ratio, passes };
+  // A model's ratio is the first model's CPU a store second over its own, the same cameras and way.
+  const firstModel = variant.model !== models[0] ? totals.find((_, j) => same(j) && variants[j].detectorThreads === variant.detectorThreads && variants[j].model === models[0]) : undefined;
+  const modelRatio = firstModel ? firstModel.cpuS / cpuS : null;
+  const result = { ...variant, ids: undefined, frames, realTimeFactor, framesPerSecond: frames / wallS, cpuPerStoreSecond: cpuS / (rounds * storeSeconds), coresWorth: cpuS / wallS, ratio, modelRatio, passes };
+  const modelName = models.length > 1 ? `, ${variant.model === SHIPPED ? 'shipped' : path.basename(variant.model)}` : '';
   print(
-    `  ${`${variant.cameras} (${variant.ids.length} cameras), ${variant.detectorThreads ? `${variant.detectorThreads} detector threads` : 'main thread'}`.padEnd(40)} ` +
+    `  ${`${variant.cameras} (${variant.ids.length} cameras), ${variant.detectorThreads ? `${variant.detectorThreads} detector threads` : 'main thread'}${modelName}`.padEnd(40)} ` +
       `real-time factor ${realTimeFactor.toFixed(3)}  ${result.framesPerSecond.toFixed(2)} frames/s  ${result.cpuPerStoreSecond.toFixed(2)} CPU s a store s  ` +
-      `${result.coresWorth.toFixed(2)} cores' worth${ratio === null ? '' : `  ${ratio.toFixed(2)}x the main thread`}`,
+      `${result.coresWorth.toFixed(2)} cores' worth${ratio === null ? '' : `  ${ratio.toFixed(2)}x the main thread`}` +
+      `${modelRatio === null ? '' : `  ${modelRatio.toFixed(2)}x ${models[0] === SHIPPED ? 'shipped' : path.basename(models[0])}'s CPU a store s`}`,
   );
   if (values.passes)
     print(

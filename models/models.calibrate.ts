@@ -26,7 +26,7 @@ const VIDEOS = [1, 2, 3, 4, 5, 6].map((k) => `fixtures/recordings/kiosk-demo/cam
 for (const build of onnxModelBuilds.filter((b) => b.int8Ranges)) {
   const float = onnxModelBuilds.find((b) => b.source === build.source && !b.int8Ranges)!;
   const { bytes } = await buildOnnxModel(float);
-  const tensors = quantisedActivations(bytes);
+  const tensors = quantisedActivations(bytes, build.int8Options);
   const session = await ort.InferenceSession.create(withOutputs(bytes, tensors), { intraOpNumThreads: 1, graphOptimizationLevel: 'basic', logSeverityLevel: 3 });
   const ranges = new Map(tensors.map((t) => [t, [Infinity, -Infinity] as [number, number]]));
   let frames = 0;

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { describeIssues, WalkoutError } from '../contracts/index.ts';
 import { MovenetConfig, movenetPlugin } from './movenet.detector.ts';
-import { OnnxConfig, onnxPlugin } from './onnx.detector.ts';
+import { ONNX_PRECISIONS, OnnxConfig, onnxPlugin, type OnnxPrecision } from './onnx.detector.ts';
 import type { DetectorPlugin, PoseDetector } from './pose.detector.ts';
 import { TopdownConfig, topdownPlugin } from './topdown.detector.ts';
 
@@ -44,8 +44,8 @@ export interface DetectorChoice {
   minPoseScore?: number;
   /** When the second looks run (default always). */
   looks?: 'always' | 'when-unsure';
-  /** ONNX Runtime's model: int8 convolutions (the default) or float (undefined: the plugin's default). */
-  precision?: 'float' | 'int8';
+  /** ONNX Runtime's model: int8 convolutions (the default), int8-fused (integer kernels throughout) or float (undefined: the plugin's default). */
+  precision?: OnnxPrecision;
   /** ONNX Runtime: worker threads that run model passes (0: the calling thread; undefined: the plugin's default, 0). */
   detectorThreads?: number;
 }
@@ -90,8 +90,8 @@ export function parseLooks(value: unknown, verb: string): DetectorChoice['looks'
 /** A command line's --precision: undefined stays undefined (the plugin's default, int8). */
 export function parsePrecision(value: unknown, verb: string): DetectorChoice['precision'] {
   if (value === undefined) return undefined;
-  if (value !== 'int8' && value !== 'float') throw new WalkoutError('USAGE', `${verb}: --precision is int8 or float, not ${JSON.stringify(value)}`);
-  return value;
+  if (!ONNX_PRECISIONS.includes(value as OnnxPrecision)) throw new WalkoutError('USAGE', `${verb}: --precision is ${ONNX_PRECISIONS.join(', ')}, not ${JSON.stringify(value)}`);
+  return value as OnnxPrecision;
 }
 
 /**

@@ -23,7 +23,10 @@ import { DetectorThreads } from './onnx.threads.ts';
 const MANIFESTS = {
   float: fileURLToPath(new URL('../../models/movenet-multipose.onnx.manifest.json', import.meta.url)),
   int8: fileURLToPath(new URL('../../models/movenet-multipose-int8.onnx.manifest.json', import.meta.url)),
+  'int8-fused': fileURLToPath(new URL('../../models/movenet-multipose-int8-fused.onnx.manifest.json', import.meta.url)),
 };
+export const ONNX_PRECISIONS = ['int8', 'int8-fused', 'float'] as const;
+export type OnnxPrecision = (typeof ONNX_PRECISIONS)[number];
 
 export const OnnxConfig = z
   .strictObject({
@@ -35,10 +38,10 @@ export const OnnxConfig = z
       .describe('The .onnx file; default: models/movenet-multipose.onnx, which ships with walkout (npm run models writes it from the TF.js model).'),
     ...movenetReadingFields,
     precision: z
-      .enum(['float', 'int8'])
+      .enum(ONNX_PRECISIONS)
       .default('int8')
       .describe(
-        'int8: the convolutions quantised to int8 (models/movenet-multipose-int8.onnx), about 1.7 times faster here and finding as many wrists. float: the converted model as TF.js runs it (keypoints within 1e-5 of TF.js). Ignored when modelPath is given.',
+        'int8: the convolutions quantised to int8 (models/movenet-multipose-int8.onnx), about 1.7 times faster here and finding as many wrists. int8-fused: integer kernels throughout (models/movenet-multipose-int8-fused.onnx), 1.3 to 1.6 times less CPU than int8 and a few wrists fewer (docs/experiments/integer-kernels.md). float: the converted model as TF.js runs it (keypoints within 1e-5 of TF.js). Ignored when modelPath is given.',
       ),
     threads: z
       .number()
@@ -85,8 +88,7 @@ export const onnxPlugin: DetectorPlugin<OnnxConfig> = {
       throw new WalkoutError('MODEL_UNAVAILABLE', `onnxruntime-node cannot be loaded: ${(cause as Error).message} (the movenet detector runs on TF.js instead)`, { cause });
     }
     const modelPath = config.modelPath ?? defaultOnnxModelPath(config.precision);
-    const int8 = !config.modelPath && config.precision === 'int8';
-    const model = int8 ? 'movenet-multipose-lightning-int8' : undefined;
+    const model = config.modelPath || config.precision === 'float' ? undefined : `movenet-multipose-lightning-${config.precision}`;
     if (config.detectorThreads > 0) {
       if (!existsSync(modelPath)) throw new WalkoutError('MODEL_UNAVAILABLE', `ONNX Runtime cannot load ${modelPath}: no such file`);
       const threads = await DetectorThreads.open({ threads: config.detectorThreads, workerData: { modelPath, sessionOptions: onnxSessionOptions(config.threads) } });

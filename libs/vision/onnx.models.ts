@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readTfjsGraphModel } from './tfjs-graph.read.ts';
-import { quantiseInt8 } from './onnx.quantise.ts';
+import { quantiseInt8, type QuantiseOptions } from './onnx.quantise.ts';
 import { convertTfjsGraphToOnnx, ONNX_OPSET } from './tfjs-onnx.convert.ts';
 
 /**
@@ -26,7 +26,18 @@ export interface OnnxModelBuild {
    * holds (written by models/models.calibrate.ts from the float model's runs on calibration frames).
    */
   int8Ranges?: string;
+  /** With int8Ranges: how far the quantisation goes (onnx.quantise.ts); by default the convolutions' inputs only, as the first int8 model. */
+  int8Options?: QuantiseOptions;
 }
+
+/**
+ * MoveNet's heads whose last convolutions' outputs the decoding reads as distances: keypoint
+ * offsets and regressions from a person's centre, box offsets and sizes. The keypoint heatmaps and
+ * the centre heatmap stay float.
+ */
+const MOVENET_DISTANCE_HEADS = ['kpt_regress_0/conv2d_8', 'kpt_offset_0/conv2d_9', 'box_offset_0/conv2d_6', 'box_scale_0/conv2d_5'].map(
+  (head) => `StatefulPartitionedCall/${head}/BiasAdd/nchw`,
+);
 
 export const onnxModelBuilds: OnnxModelBuild[] = [
   {
@@ -45,6 +56,18 @@ export const onnxModelBuilds: OnnxModelBuild[] = [
     int8Ranges: 'movenet-multipose-int8.ranges.json',
   },
   {
+    // Integer kernels throughout the backbone and the heads that give distances, the input read as
+    // its own levels: 1.3 to 1.6 times less CPU than the int8 build, a few wrists and a receipt
+    // fewer on the demo (docs/experiments/integer-kernels.md); not the default.
+    key: 'movenet-multipose-lightning-int8-fused',
+    source: 'movenet-multipose.manifest.json',
+    file: 'movenet-multipose-int8-fused.onnx',
+    manifest: 'movenet-multipose-int8-fused.onnx.manifest.json',
+    inputShape: [1, 'input_1', 'input_2', 3],
+    int8Ranges: 'movenet-multipose-int8-fused.ranges.json',
+    int8Options: { throughIdentities: true, pixelsAsLevels: true, outputs: MOVENET_DISTANCE_HEADS },
+  },
+  {
     key: 'nanodet',
     source: 'nanodet.manifest.json',
     file: 'nanodet.onnx',
@@ -59,6 +82,16 @@ export const onnxModelBuilds: OnnxModelBuild[] = [
     inputShape: [1, 256, 256, 3],
   },
 ];
+
+function describeOptions(options: QuantiseOptions): string {
+  return [
+    options.throughIdentities && 'every residual Add\'s inputs',
+    options.outputs?.length && `${options.outputs.length} heads' outputs`,
+    options.pixelsAsLevels && 'the input pixels read as their own levels',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
 
 /** Calibrated activation ranges, as models/models.calibrate.ts writes them: { tensor: [min, max] }. */
 export async function readInt8Ranges(file: string): Promise<Map<string, [number, number]>> {
@@ -83,7 +116,7 @@ export async function buildOnnxModel(build: OnnxModelBuild): Promise<{ bytes: Ui
   const graph = await readTfjsGraphModel(path.join(MODELS_DIR, source.file));
   const converted = convertTfjsGraphToOnnx(graph, { name: build.key });
   const ranges = build.int8Ranges ? await readInt8Ranges(build.int8Ranges) : undefined;
-  const bytes = ranges ? quantiseInt8(converted, ranges) : converted;
+  const bytes = ranges ? quantiseInt8(converted, ranges, build.int8Options) : converted;
   const manifest = {
     key: build.key,
     description: `${source.description} Converted to ONNX.`,
@@ -96,7 +129,7 @@ export async function buildOnnxModel(build: OnnxModelBuild): Promise<{ bytes: Ui
       opset: ONNX_OPSET,
       from: source.files,
       note: ranges
-        ? `converted from the TF.js graph model of ${build.source}, then its convolutions quantised to int8 (weights per channel, activations over the ranges in ${build.int8Ranges}: libs/vision/onnx.quantise.ts)`
+        ? `converted from the TF.js graph model of ${build.source}, then its convolutions quantised to int8 (weights per channel, activations${build.int8Options ? ` (${describeOptions(build.int8Options)})` : ''} over the ranges in ${build.int8Ranges}: libs/vision/onnx.quantise.ts)`
         : `converted from the TF.js graph model of ${build.source}; weights kept as the float16 they are stored in, cast to float32 when loaded`,
     },
     licence: source.licence,

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import test from 'node:test';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
-import { quantisedActivations, quantiseInt8, roundedRange, withOutputs } from './onnx.quantise.ts';
+import { quantisedActivations, quantiseInt8, roundedRange, withOutputs, type QuantiseOptions } from './onnx.quantise.ts';
 import { attr, noise, writeTinyGraph, type TinyGraph, type TinyTensor } from './tfjs-graph.fixture.ts';
 import { readTfjsGraphModel } from './tfjs-graph.read.ts';
 import { convertTfjsGraphToOnnx } from './tfjs-onnx.convert.ts';
@@ -66,6 +69,94 @@ test('the convolutions of a tiny graph in int8: outputs within a few quantisatio
   console.log(`int8 against float: ${(worst / step).toFixed(1)} quantisation steps of the output at worst`);
   assert.ok(worst < 3 * step, `int8 differs from float by ${worst}, ${(worst / step).toFixed(1)} quantisation steps of the output`);
   assert.ok(worst > 0, 'the quantised model is not the float one');
+});
+
+/** How many of each of `ops` ONNX Runtime runs for a model once it has fused Q/DQ groups into integer kernels. */
+async function optimisedOps(model: Uint8Array, ops: readonly string[]): Promise<Record<string, number>> {
+  const optimised = path.join(await mkdtemp(path.join(tmpdir(), 'walkout-quantise-')), 'optimised.onnx');
+  // 'extended' fuses Q/DQ groups and still writes standard ONNX ('all' adds layouts of its own).
+  const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'extended', optimizedModelFilePath: optimised, logSeverityLevel: 3 });
+  await session.release();
+  const kept = onnxProto.onnx.ModelProto.decode(await readFile(optimised)).graph!.node!.map((n) => n.opType!);
+  return Object.fromEntries(ops.map((op) => [op, kept.filter((kind) => kind === op).length]));
+}
+
+test('through the Identity the converter leaves after an Add, ONNX Runtime runs the residual add and the convolution before it as integer kernels too: only the last convolution stays float', async () => {
+  const float = convertTfjsGraphToOnnx(await readTfjsGraphModel(await writeTinyGraph(GRAPH)), { name: 'tiny' });
+  const int8 = async (options: QuantiseOptions) => {
+    const activations = quantisedActivations(float, options);
+    const seen = await run(withOutputs(float, activations), noise([1, 8, 8, 4], 1), activations);
+    return quantiseInt8(float, new Map(activations.map((name): [string, [number, number]] => [name, [Math.min(...seen[name]), Math.max(...seen[name])]])), options);
+  };
+  // What the sum adds (a and b) and the Add's own output, not the Identity after it.
+  assert.deepEqual(quantisedActivations(float, { throughIdentities: true }), ['x/nchw', 'a/relu6', 'b/relu6', 'sum/nchw-copy']);
+  assert.deepEqual(await optimisedOps(await int8({ throughIdentities: true }), ['QLinearConv', 'QLinearAdd', 'Conv', 'FusedConv']), { QLinearConv: 2, QLinearAdd: 1, Conv: 1, FusedConv: 0 });
+  // Without it, b (a float FusedConv with its Relu6) and the sum stay float.
+  assert.deepEqual(await optimisedOps(await int8({}), ['QLinearConv', 'QLinearAdd', 'Conv', 'FusedConv']), { QLinearConv: 1, QLinearAdd: 0, Conv: 1, FusedConv: 1 });
+});
+
+test('named outputs of the last convolutions are quantised too, and ONNX Runtime runs those convolutions as integer kernels; a name that is no convolution\'s output is refused', async () => {
+  const float = convertTfjsGraphToOnnx(await readTfjsGraphModel(await writeTinyGraph(GRAPH)), { name: 'tiny' });
+  const options = { throughIdentities: true, outputs: ['c/nchw'] };
+  const activations = quantisedActivations(float, options);
+  assert.deepEqual(activations, ['x/nchw', 'a/relu6', 'b/relu6', 'sum/nchw-copy', 'c/nchw']);
+  const calibration = noise([1, 8, 8, 4], 1);
+  const seen = await run(withOutputs(float, activations), calibration, activations);
+  const ranges = new Map(activations.map((name): [string, [number, number]] => [name, [Math.min(...seen[name]), Math.max(...seen[name])]]));
+  const int8 = quantiseInt8(float, ranges, options);
+  assert.deepEqual(await optimisedOps(int8, ['QLinearConv', 'Conv']), { QLinearConv: 3, Conv: 0 });
+  const expected = (await run(float, calibration)).output_0;
+  const got = (await run(int8, calibration)).output_0;
+  const step = (ranges.get('c/nchw')![1] - ranges.get('c/nchw')![0]) / 255;
+  const worst = expected.reduce((w, v, i) => Math.max(w, Math.abs(v - got[i])), 0);
+  assert.ok(worst < 3 * step, `int8 differs from float by ${(worst / step).toFixed(1)} quantisation steps of the output`);
+  assert.throws(() => quantisedActivations(float, { outputs: ['a/relu6'] }), /a\/relu6 is not the output of a convolution/);
+});
+
+/** MoveNet's input: int32 RGB cast to float and brought to [-1, 1] (the constants as float16 stores them), then a convolution. */
+const PIXELS: TinyGraph = {
+  inputs: [{ name: 'rgb', dtype: 'int32', shape: [1, -1, -1, 3] }],
+  constants: { mean: { dtype: 'float32', shape: [1, 1, 1, 3], values: [0, 0, 0] }, k: { dtype: 'float32', shape: [1, 1, 1, 3], values: [1 / 127.5, 1 / 127.5, 1 / 127.5] }, one: { dtype: 'float32', shape: [], values: [1] }, w: noise([3, 3, 3, 4], 21), b: noise([4], 22) },
+  nodes: [
+    { name: 'float', op: 'Cast', input: ['rgb'], attr: { SrcT: attr.type('int32'), DstT: attr.type('float32') } },
+    { name: 'centred', op: 'Sub', input: ['float', 'mean'], attr: T },
+    { name: 'scaled', op: 'Mul', input: ['centred', 'k'], attr: T },
+    { name: 'normalised', op: 'Sub', input: ['scaled', 'one'], attr: T },
+    convRelu6('a', 'normalised', 'w', 'b'),
+  ],
+  outputs: ['a'],
+  quantise: 'float16',
+};
+
+/** Every pixel value in every channel, in an 8x32 image. */
+const EVERY_PIXEL: TinyTensor = { dtype: 'int32', shape: [1, 8, 32, 3], values: Array.from({ length: 8 * 32 * 3 }, (_, k) => (Math.floor(k / 3) + 85 * (k % 3)) % 256) };
+
+test('pixels normalised to [-1, 1] and quantised in 256 levels are the pixels themselves: a Cast to uint8 replaces the normalisation, within a few quantisation steps of float', async () => {
+  const float = convertTfjsGraphToOnnx(await readTfjsGraphModel(await writeTinyGraph(PIXELS)), { name: 'pixels' });
+  const activations = quantisedActivations(float);
+  assert.deepEqual(activations, ['normalised/nchw']);
+  const options = { pixelsAsLevels: true };
+  const runPixels = async (model: Uint8Array, outputs?: readonly string[]) => {
+    const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, logSeverityLevel: 3 });
+    const result = await session.run({ rgb: new ort.Tensor('int32', Int32Array.from(EVERY_PIXEL.values), EVERY_PIXEL.shape) });
+    await session.release();
+    return Object.fromEntries((outputs ?? session.outputNames).map((name) => [name, result[name].data as Float32Array]));
+  };
+  const seen = (await runPixels(withOutputs(float, activations), activations))['normalised/nchw'];
+  const range: [number, number] = [Math.min(...seen), Math.max(...seen)];
+  const int8 = quantiseInt8(float, new Map([['normalised/nchw', range]]), options);
+  const nodes = onnxProto.onnx.ModelProto.decode(int8).graph!.node!;
+  assert.deepEqual(nodes.filter((n) => ['Sub', 'Mul', 'QuantizeLinear'].includes(n.opType!)).map((n) => n.opType), [], 'no normalisation, no quantising of the input');
+  assert.ok(nodes.some((n) => n.opType === 'Cast' && n.input![0] === 'rgb' && Number(n.attribute![0].i) === onnxProto.onnx.TensorProto.DataType.UINT8), 'the pixels cast to uint8');
+  const expected = (await runPixels(float)).output_0;
+  const got = (await runPixels(int8)).output_0;
+  const step = (Math.max(...expected) - Math.min(...expected)) / 255;
+  const worst = expected.reduce((w, v, i) => Math.max(w, Math.abs(v - got[i])), 0);
+  assert.ok(worst < 3 * step, `int8 differs from float by ${(worst / step).toFixed(1)} quantisation steps of the output`);
+  // Over a wider range the levels are not the pixels, and without the option the pixels are not read as levels: the normalisation stays, quantised.
+  const normalisation = (model: Uint8Array) => onnxProto.onnx.ModelProto.decode(model).graph!.node!.filter((n) => ['Sub', 'Mul', 'QuantizeLinear'].includes(n.opType!)).map((n) => n.opType);
+  assert.deepEqual(normalisation(quantiseInt8(float, new Map([['normalised/nchw', [-2, 2]]]), options)), ['Sub', 'Mul', 'Sub', 'QuantizeLinear']);
+  assert.deepEqual(normalisation(quantiseInt8(float, new Map([['normalised/nchw', range]]))), ['Sub', 'Mul', 'Sub', 'QuantizeLinear']);
 });
 
 test('calibrated ranges are widened to two significant digits and to hold 0; a tensor with no range is refused by name', async () => {

@@ -49,23 +49,65 @@ function decode(model: Uint8Array): { decoded: ModelProto; graph: Graph } {
  * (commonly the convolution before it's output after its Relu6) and the inputs of the residual
  * Adds that make such inputs.
  */
-export function quantisedActivations(model: Uint8Array): string[] {
-  return activationsOf(decode(model).graph.node);
+export function quantisedActivations(model: Uint8Array, options: QuantiseOptions = {}): string[] {
+  return activationsOf(decode(model).graph.node, options);
 }
 
-function activationsOf(nodes: NodeProto[]): string[] {
+export interface QuantiseOptions {
+  /**
+   * Quantise what the residual Adds read even when a convolution reads the Add through an Identity
+   * (the converter leaves one where it cancelled a pair of transposes, after most of MoveNet's
+   * Adds): then ONNX Runtime runs those Adds and the convolutions before them as integer kernels.
+   * Without it, those convolutions and Adds run in float, as the first int8 model did.
+   */
+  throughIdentities?: boolean;
+  /** Read the input pixels as the first convolution's quantised levels when they are (pixelsAsQuantised), without the float normalisation. */
+  pixelsAsLevels?: boolean;
+  /**
+   * Outputs of convolutions that no convolution reads (a head's last) to quantise too: those the
+   * decoding reads as distances (keypoint offsets and regressions, box sizes), where 256 levels
+   * over their range are finer than the decoding needs. Heatmaps stay float: in 256 levels their
+   * flat tops give the decoding's peak search ties.
+   */
+  outputs?: readonly string[];
+}
+
+/**
+ * The tensor an Identity chain passes on, for any tensor name. The converter leaves an Identity
+ * where it cancelled a pair of transposes (an Add's NCHW copy, then the name the graph reads), so
+ * a convolution often reads an Add through one: quantising what the Identity passes on keeps the
+ * Add's Q/DQ next to it, where ONNX Runtime fuses the Add and the convolutions that make its
+ * inputs into integer kernels (QLinearAdd, QLinearConv).
+ */
+function identitySources(nodes: NodeProto[], { throughIdentities = false }: QuantiseOptions): (tensor: string) => string {
+  if (!throughIdentities) return (tensor) => tensor;
+  const passes = new Map(nodes.filter((node) => node.opType === 'Identity').map((node) => [node.output![0], node.input![0]]));
+  return (tensor) => {
+    while (passes.has(tensor)) tensor = passes.get(tensor)!;
+    return tensor;
+  };
+}
+
+function activationsOf(nodes: NodeProto[], options: QuantiseOptions): string[] {
+  const { outputs = [] } = options;
   const readers = new Map<string, NodeProto[]>();
   for (const node of nodes) for (const input of node.input ?? []) readers.set(input, [...(readers.get(input) ?? []), node]);
   // What convolutions read, and what the residual Adds that make those read (back to the
   // convolutions' outputs they sum). A convolution whose output nothing of these reads (a head's
   // last, read by the decoding) keeps a float output: quantised, the heatmaps' flat tops give the
   // decoding's peak search ties, and it reports one person two or three times.
-  const tensors = new Set(nodes.filter((node) => node.opType === 'Conv').map((node) => node.input![0]));
+  const source = identitySources(nodes, options);
+  const tensors = new Set(nodes.filter((node) => node.opType === 'Conv').map((node) => source(node.input![0])));
   for (let grew = true; grew; ) {
     grew = false;
     for (const node of nodes)
       if (node.opType === 'Add' && tensors.has(node.output![0]))
-        for (const input of node.input!) if (!tensors.has(input)) grew = tensors.add(input) !== undefined;
+        for (const input of node.input!.map(source)) if (!tensors.has(input)) grew = tensors.add(input) !== undefined;
+  }
+  const convolutionOutputs = new Set(nodes.filter((node) => node.opType === 'Conv').map((node) => node.output![0]));
+  for (const output of outputs) {
+    if (!convolutionOutputs.has(output)) throw new WalkoutError('MODEL_UNSUPPORTED', `int8 quantisation: ${output} is not the output of a convolution`);
+    tensors.add(output);
   }
   const order = nodes.flatMap((node) => [...(node.input ?? []), ...(node.output ?? [])]);
   return [...tensors].sort((a, b) => order.indexOf(a) - order.indexOf(b));
@@ -93,10 +135,10 @@ export function roundedRange([min, max]: readonly [number, number]): [number, nu
  * names its calibrated [min, max]; a missing one is an error naming it. Weights are read from
  * float32 or float16 initializers, directly or through a Cast.
  */
-export function quantiseInt8(model: Uint8Array, ranges: ReadonlyMap<string, readonly [number, number]>): Uint8Array {
+export function quantiseInt8(model: Uint8Array, ranges: ReadonlyMap<string, readonly [number, number]>, options: QuantiseOptions = {}): Uint8Array {
   const { decoded, graph } = decode(model);
   const nodes = graph.node;
-  const activations = activationsOf(nodes);
+  const activations = activationsOf(nodes, options);
   const missing = activations.filter((name) => !ranges.has(name));
   if (missing.length) throw new WalkoutError('MODEL_UNSUPPORTED', `int8 quantisation: no calibrated range for ${missing.length} tensors: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
   const initializers = new Map(graph.initializer.map((t) => [t.name!, t]));
@@ -107,16 +149,25 @@ export function quantiseInt8(model: Uint8Array, ranges: ReadonlyMap<string, read
   const after = new Map<string, NodeProto[]>();
   const put = (tensor: string, node: NodeProto) => after.set(tensor, [...(after.get(tensor) ?? []), node]);
   const renamed = new Map<string, string>();
+  const inputs = new Map(graph.input.map((input) => [input.name!, input]));
   for (const name of activations) {
     const [scale, zeroPoint] = uint8Params(roundedRange(ranges.get(name)!));
     added.push(floats(`${name}/q/scale`, [scale], []), { name: `${name}/q/zero_point`, dataType: DataType.UINT8, dims: [], rawData: Uint8Array.of(zeroPoint) });
-    put(name, { opType: 'QuantizeLinear', name: `${name}/q`, input: [name, `${name}/q/scale`, `${name}/q/zero_point`], output: [`${name}/q`] });
-    put(name, { opType: 'DequantizeLinear', name: `${name}/dq`, input: [`${name}/q`, `${name}/q/scale`, `${name}/q/zero_point`], output: [`${name}/dq`] });
+    const pixels = options.pixelsAsLevels && pixelsAsQuantised(name, scale, zeroPoint, { producers, initializers, inputs });
+    if (pixels) {
+      // Right after the graph's input, in the order they read each other.
+      for (const node of pixels.nodes) put(pixels.input, node);
+      put(pixels.input, { opType: 'DequantizeLinear', name: `${name}/dq`, input: [pixels.quantised, `${name}/q/scale`, `${name}/q/zero_point`], output: [`${name}/dq`] });
+    } else {
+      put(name, { opType: 'QuantizeLinear', name: `${name}/q`, input: [name, `${name}/q/scale`, `${name}/q/zero_point`], output: [`${name}/q`] });
+      put(name, { opType: 'DequantizeLinear', name: `${name}/dq`, input: [`${name}/q`, `${name}/q/scale`, `${name}/q/zero_point`], output: [`${name}/dq`] });
+    }
     renamed.set(name, `${name}/dq`);
   }
   const weightNodes: NodeProto[] = [];
+  const source = identitySources(nodes, options);
   for (const node of nodes) {
-    node.input = node.input!.map((input) => renamed.get(input) ?? input);
+    node.input = node.input!.map((input) => renamed.get(source(input)) ?? input);
     if (node.opType !== 'Conv') continue;
     const weight = weightOf(node.input[1], initializers, producers);
     const { values, dims } = weight;
@@ -152,13 +203,94 @@ export function quantiseInt8(model: Uint8Array, ranges: ReadonlyMap<string, read
     ordered.push(node);
     for (const output of node.output ?? []) ordered.push(...(after.get(output) ?? []));
   }
-  // The float weights (and the Casts of float16 ones) that only the convolutions read go.
-  const read = new Set([...ordered.flatMap((node) => node.input ?? []), ...graph.output.map((o) => o.name!)]);
-  const initializerNames = new Set(graph.initializer.map((t) => t.name!));
-  graph.node = ordered.filter((node) => node.opType !== 'Cast' || !initializerNames.has(node.input![0]) || node.output!.some((output) => read.has(output)));
+  // What nothing reads any more goes: the Casts of float16 weights only the convolutions read, the
+  // Identities whose readers now read the quantised tensor they passed on, the normalisation of
+  // pixels quantised as themselves.
+  graph.node = withoutUnread(ordered, new Set(graph.output.map((o) => o.name!)));
   const stillRead = new Set(graph.node.flatMap((node) => node.input ?? []));
   graph.initializer = [...graph.initializer.filter((t) => stillRead.has(t.name!)), ...added];
   return onnx.ModelProto.encode(decoded).finish();
+}
+
+/** Drops the nodes none of whose outputs a node or the graph's outputs read, until none is left. */
+function withoutUnread(nodes: NodeProto[], graphOutputs: ReadonlySet<string>): NodeProto[] {
+  for (let count = -1; count !== nodes.length; ) {
+    count = nodes.length;
+    const read = new Set([...nodes.flatMap((node) => node.input ?? []), ...graphOutputs]);
+    nodes = nodes.filter((node) => (node.output ?? []).some((output) => read.has(output)));
+  }
+  return nodes;
+}
+
+/**
+ * How far past half a quantisation step a level may lie from the value and still count as the
+ * nearest: a tie (a normalised pixel half way between two levels) goes either way, and float32
+ * rounding in the normalisation moves a value by far less than this.
+ */
+const TIE_SLACK_STEPS = 1e-3;
+
+const PIXEL_VALUES = 256;
+const ELEMENTWISE: Record<string, (a: number, b: number) => number> = { Add: (a, b) => a + b, Sub: (a, b) => a - b, Mul: (a, b) => a * b, Div: (a, b) => a / b };
+
+/**
+ * Whether the tensor `name` is the model's integer pixels (0 to 255), cast to float, normalised
+ * channel by channel (Add, Sub, Mul, Div by constants) and transposed, such that each pixel's own
+ * value is the nearest level of `scale` and `zeroPoint` to its normalised value (ties either way),
+ * for every value and channel (reckoned in float32, as the model does). Then the pixels cast to
+ * uint8 are that tensor quantised, without the normalisation's float passes over the whole input
+ * (MoveNet's [-1, 1] in 256 levels: level = pixel).
+ * Returns the graph input, the nodes that make the quantised tensor from it (a Cast, then the same
+ * transposes) and that tensor; undefined when `name` is not such pixels.
+ */
+function pixelsAsQuantised(
+  name: string,
+  scale: number,
+  zeroPoint: number,
+  graph: { producers: Map<string, NodeProto>; initializers: Map<string, TensorProto>; inputs: Map<string, onnxProto.onnx.IValueInfoProto> },
+): { input: string; nodes: NodeProto[]; quantised: string } | undefined {
+  const transposes: NodeProto[] = [];
+  let tensor = name;
+  for (let node = graph.producers.get(tensor); node?.opType === 'Transpose'; node = graph.producers.get(tensor)) {
+    transposes.unshift(node);
+    tensor = node.input![0];
+  }
+  const steps: Array<{ apply: (a: number, b: number) => number; constant: Float32Array; constantFirst: boolean }> = [];
+  for (let node = graph.producers.get(tensor); node && node.opType! in ELEMENTWISE; node = graph.producers.get(tensor)) {
+    const [left, right] = node.input!;
+    const constantFirst = isConstant(left, graph);
+    if (constantFirst === isConstant(right, graph)) return undefined;
+    const constant = weightOf(constantFirst ? left : right, graph.initializers, graph.producers).values;
+    steps.unshift({ apply: ELEMENTWISE[node.opType!], constant, constantFirst });
+    tensor = constantFirst ? right : left;
+  }
+  const cast = graph.producers.get(tensor);
+  const input = cast?.opType === 'Cast' ? graph.inputs.get(cast.input![0]) : undefined;
+  if (!input || input.type?.tensorType?.elemType !== DataType.INT32 || Number(cast!.attribute?.find((a) => a.name === 'to')?.i) !== DataType.FLOAT) return undefined;
+  const channels = Math.max(1, ...steps.map((step) => step.constant.length));
+  if (steps.some((step) => step.constant.length !== 1 && step.constant.length !== channels)) return undefined;
+  for (let channel = 0; channel < channels; channel++)
+    for (let pixel = 0; pixel < PIXEL_VALUES; pixel++) {
+      let value = pixel;
+      for (const { apply, constant, constantFirst } of steps) {
+        const k = constant[constant.length === 1 ? 0 : channel];
+        value = Math.fround(constantFirst ? apply(k, value) : apply(value, k));
+      }
+      if (Math.abs((pixel - zeroPoint) * scale - value) > scale * (0.5 + TIE_SLACK_STEPS)) return undefined;
+    }
+  let quantised = `${name}/pixels/uint8`;
+  const nodes: NodeProto[] = [{ opType: 'Cast', name: quantised, input: [input.name!], output: [quantised], attribute: [{ name: 'to', type: AttrType.INT, i: DataType.UINT8 }] }];
+  for (const [k, transpose] of transposes.entries()) {
+    const next = `${name}/pixels/transposed${k}`;
+    nodes.push({ ...transpose, name: next, input: [quantised], output: [next] });
+    quantised = next;
+  }
+  return { input: input.name!, nodes, quantised };
+}
+
+function isConstant(tensor: string, graph: { producers: Map<string, NodeProto>; initializers: Map<string, TensorProto> }): boolean {
+  if (graph.initializers.has(tensor)) return true;
+  const cast = graph.producers.get(tensor);
+  return cast?.opType === 'Cast' && graph.initializers.has(cast.input![0]);
 }
 
 /** uint8 scale and zero point for a range holding 0. */

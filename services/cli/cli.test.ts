@@ -166,17 +166,20 @@ test('eval pose --mirror takes on or off, and not with saved detections', async 
   assert.match(saved.stderr, /--mirror does not go with --from-detections/);
 });
 
-test('eval pose --whole-every takes a whole number of frames and --precision int8 or float; start --whole-every too', async () => {
+test('eval pose --whole-every takes a whole number of frames and --precision int8, int8-fused or float; start --whole-every and --precision too', async () => {
   const none = await run('eval', 'pose', 'fixtures/recordings/kiosk-demo', '--whole-every', '0');
   assert.equal(none.code, 2);
   assert.match(none.stderr, /--whole-every must be a whole number of frames, 1 or more, got "0"/);
   const half = await run('eval', 'pose', 'fixtures/recordings/kiosk-demo', '--precision', 'half');
   assert.equal(half.code, 2);
-  assert.match(half.stderr, /--precision is int8 or float, not "half"/);
+  assert.match(half.stderr, /--precision is int8, int8-fused, float, not "half"/);
   const saved = await run('eval', 'pose', 'fixtures/recordings/kiosk-demo', '--from-detections', 'whatever.jsonl', '--whole-every', '3');
   assert.equal(saved.code, 2);
   assert.match(saved.stderr, /--whole-every does not go with --from-detections/);
   const start = await run('start', '--whole-every', 'often', '--no-video');
   assert.equal(start.code, 2);
   assert.match(start.stderr, /--whole-every must be a whole number of frames, 1 or more, got "often"/);
+  const startHalf = await run('start', '--precision', 'half', '--no-video');
+  assert.equal(startHalf.code, 2);
+  assert.match(startHalf.stderr, /walkout start: --precision is int8, int8-fused, float, not "half"/);
 });

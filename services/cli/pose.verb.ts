@@ -13,7 +13,7 @@ import { drawPoses } from '../../libs/vision/pose.overlay.ts';
 
 const USAGE = `walkout eval pose <recording> [--camera id ...] [--frames N|all] [--input-size 640]
                  [--mirror on|off] [--refine upright|none] [--looks always|when-unsure] [--whole-every N]
-                 [--precision int8|float]
+                 [--precision int8|int8-fused|float]
                  [--detector onnx|movenet|topdown] [--overlay dir]
                  [--save-detections file.jsonl | --from-detections file.jsonl] [--force] [--json]
 

@@ -21,7 +21,7 @@ import { simulate } from '../../libs/sim/store.sim.ts';
 import { writeSimulation } from '../../libs/sim/recording.sim.ts';
 import { scorePoseEvents } from '../../libs/tracking/pose-events.eval.ts';
 import { scoreTracks } from '../../libs/tracking/tracks.eval.ts';
-import { createChosenDetector, parseDetectorThreads } from '../../libs/vision/detector.registry.ts';
+import { createChosenDetector, parseDetectorThreads, parsePrecision } from '../../libs/vision/detector.registry.ts';
 import type { PassTally, PoseDetector } from '../../libs/vision/pose.detector.ts';
 import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
 import { formatReceipt, formatReceiptScorecard, formatReviewQueue, reviewState } from '../../libs/cart/receipts.format.ts';
@@ -46,7 +46,7 @@ export const startVerb: Verb = {
   name: 'start',
   summary: 'Run the store on the embedded default: simulate the demo, replay it through the pipeline, score it.',
   usage: `walkout start [--out .walkout/demo] [--force] [--no-video] [--detect-every N] [--whole-every N] [--detector onnx|movenet]
-                     [--detector-threads N] [--json]
+                     [--detector-threads N] [--precision int8|int8-fused|float] [--json]
 
 Simulates ${DEMO_SCENARIO} (seed ${DEMO_SEED}) into --out and checks its ground truth against the
 committed recording ${COMMITTED_RECORDING}; then runs the whole store (WALKOUT_BUS=memory by default,
@@ -74,7 +74,9 @@ once the new one is written; anything else there only with --force.
   --detector-threads N
                     onnx: worker threads that run the model, each with its own ONNX Runtime
                     session, several cameras' frames read at once (default: one per core; 0: on
-                    the main thread, one frame at a time)`,
+                    the main thread, one frame at a time)
+  --precision P     onnx: int8 (default), int8-fused (integer kernels throughout: less CPU, a few
+                    wrists fewer) or float`,
   options: {
     out: { type: 'string' },
     force: { type: 'boolean' },
@@ -83,6 +85,7 @@ once the new one is written; anything else there only with --force.
     'whole-every': { type: 'string' },
     detector: { type: 'string' },
     'detector-threads': { type: 'string' },
+    precision: { type: 'string' },
     json: { type: 'boolean' },
   },
   async run({ values }) {
@@ -92,6 +95,7 @@ once the new one is written; anything else there only with --force.
       if (!json) process.stdout.write(`${line}\n`);
     };
     const detectEvery = values['detect-every'] === undefined ? undefined : optionalInt(values, 'detect-every', startVerb, 1, { min: 1, unit: 'frames' });
+    const precision = parsePrecision(values.precision, 'walkout start');
     const wholeEveryAsked = values['whole-every'] === undefined ? undefined : optionalInt(values, 'whole-every', startVerb, 1, { min: 1, unit: 'frames' });
     if (detectEvery !== undefined && values['no-video']) throw new WalkoutError('USAGE', 'walkout start: --detect-every needs the video that --no-video leaves out');
     const busConfig = loadBusConfig();
@@ -126,7 +130,7 @@ once the new one is written; anything else there only with --force.
     const { detectorThreads, framesAtOnce } = parseDetectorThreads(values['detector-threads'], 'walkout start');
     const chosen = detectEvery
       ? await createChosenDetector(
-          { detector: values.detector as string | undefined, inputSize: 640, refine: 'upright', mirror: true, looks: 'when-unsure', detectorThreads },
+          { detector: values.detector as string | undefined, inputSize: 640, refine: 'upright', mirror: true, looks: 'when-unsure', detectorThreads, precision },
           'walkout start',
         )
       : undefined;
