@@ -89,6 +89,12 @@ export const RELINK_DECIDE_MS = 1_000;
  * vanished this soon after a newcomer appeared beside it may be continued by it.
  */
 export const SPLIT_OVERLAP_MS = 1_000;
+/**
+ * A newcomer and a bound track seen this close in the same instant may be one person placed twice,
+ * metres: the demo's restarts were 0.04 to 0.28 m from the old track, two people side by side are
+ * about half a metre apart (hip centre to hip centre).
+ */
+export const SPLIT_NEAR_M = 0.4;
 /** A lost track can be continued by a new one appearing at most this long after, ms. */
 export const RELINK_WINDOW_MS = 30_000;
 /** A relink across a longer gap than this is in doubt, ms. */
@@ -219,6 +225,8 @@ interface Track {
   departure?: { ts: number; how: 'exit' | 'given-up'; confirmed: boolean };
   /** A replaced track seen again after its successor was bound (store clock, ms): two people where the visit has one. */
   seenAgainAt?: number;
+  /** A newcomer's first SPLIT_OVERLAP_MS: the bound tracks seen at its place in the same instant (one person placed twice?). */
+  beside?: Set<Track>;
 }
 
 interface Visit {
@@ -353,12 +361,15 @@ export class VisitBinder {
     this.now = instant.ts;
     this.instants++;
     this.nobodyInView = true;
+    const seen: Track[] = [];
     for (const person of instant.people) {
       const position = floorPoint(person);
       if (!position) continue;
       this.see(person.trackId, position, first);
       this.nobodyInView = false;
+      seen.push(this.tracks.get(person.trackId)!);
     }
+    this.noteBeside(seen);
     return this.decide(false);
   }
 
@@ -752,6 +763,15 @@ export class VisitBinder {
     if (fresh.decision === 'pending') this.pending.add(fresh);
   }
 
+  /** For each newcomer of this instant, still in its first SPLIT_OVERLAP_MS: the bound tracks seen right where it is. */
+  private noteBeside(seen: Track[]) {
+    const newcomers = seen.filter((t) => t.decision === 'pending' && t.door === 'inside' && this.now - t.firstTs <= SPLIT_OVERLAP_MS);
+    if (newcomers.length === 0) return;
+    const bound = seen.filter((t) => this.inPlay.has(t));
+    for (const newcomer of newcomers)
+      for (const track of bound) if (distance(track.lastPos, newcomer.lastPos) <= SPLIT_NEAR_M) (newcomer.beside ??= new Set()).add(track);
+  }
+
   private gone(track: Track): boolean {
     return this.now - track.lastTs >= GONE_AFTER_MS;
   }
@@ -993,7 +1013,9 @@ export class VisitBinder {
       if (lost === track || lost.replacedBy || lost.departure || lost.decision === 'unbound') continue;
       if (lost.decision === 'pending' && lost.door === 'inside') continue;
       if (lost.decision === 'pending' && lost.crossedAt === null) continue;
-      if (!this.gone(lost) || lost.lastTs > track.firstTs + SPLIT_OVERLAP_MS || lost.firstTs >= track.firstTs) continue;
+      if (!this.gone(lost) || lost.firstTs >= track.firstTs) continue;
+      // Seen after the newcomer appeared: only the same person placed twice, vanishing soon after.
+      if (lost.lastTs >= track.firstTs && !(track.beside?.has(lost) && lost.lastTs <= track.firstTs + SPLIT_OVERLAP_MS)) continue;
       if (this.endsInExit(lost)) continue;
       const gapMs = Math.max(0, track.firstTs - lost.lastTs);
       if (gapMs > RELINK_WINDOW_MS) continue;
@@ -1009,13 +1031,13 @@ export class VisitBinder {
   }
 
   /**
-   * Whether a newcomer may yet turn out to be a bound person's track starting over: someone bound
-   * is still seen beside it (within RELINK_NEAR_M), and it has not been SPLIT_OVERLAP_MS since it
-   * appeared, so that one may still vanish and leave the newcomer to continue it.
+   * Whether a newcomer may yet turn out to be a bound person's track starting over: a bound track
+   * seen right where it is (`beside`) is still seen, and it has not been SPLIT_OVERLAP_MS since the
+   * newcomer appeared, so that one may still vanish and leave the newcomer to continue it.
    */
   private maySplitFrom(newcomer: Track, ready: (ts: number, waitMs: number) => boolean): boolean {
-    if (ready(newcomer.firstTs, SPLIT_OVERLAP_MS + GONE_AFTER_MS)) return false;
-    for (const track of this.inPlay) if (!this.gone(track) && track.firstTs < newcomer.firstTs && distance(track.lastPos, newcomer.lastPos) <= RELINK_NEAR_M) return true;
+    if (!newcomer.beside || ready(newcomer.firstTs, SPLIT_OVERLAP_MS + GONE_AFTER_MS)) return false;
+    for (const track of newcomer.beside) if (!this.gone(track) && !track.departure && !track.replacedBy) return true;
     return false;
   }
 
