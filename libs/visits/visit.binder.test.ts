@@ -306,6 +306,31 @@ test('a track lost inside for good: the visit ends after the timeout with a revi
   assert.deepEqual(of(closed, 'review.item-opened').map((r) => [r.kind, r.reviewId, /lost inside .* ended with nobody in view/.test(r.reason)]), [['binding', 'review-lost-v-a-track-a', true]]);
 });
 
+test('the only person lost inside, and an exit opening no departure seen claimed: they left unseen through it, as soon as the departures around it have settled', () => {
+  const paths = {
+    'track-a': walk(AT_ENTRY, [2, 2.5], T0, T0 + 1200, T0 + 3000, T0 + 8000),
+    'track-b': walk(AT_ENTRY, [1, 3], T0 + 3000, T0 + 4200, T0 + 6000),
+  };
+  const gates: GateLine[] = [
+    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) },
+    { topic: 'gate.qr-scanned', message: scan('v-b', T0 + 3500) },
+    { topic: 'gate.opened', message: opened('exit', T0 + 20_000) },
+  ];
+  // Live, without the end of the stream: v-b stays in view throughout.
+  const binder = new VisitBinder(index);
+  const outputs: BinderOutput[] = [];
+  for (const input of arrivalOrder(gates, instants(paths, T0, T0 + 30_000)))
+    outputs.push(...(input.kind === 'gate' ? binder.onGate(input.line.message) : binder.onPeople(input.instant)));
+  assertValid(outputs);
+  assert.deepEqual(of(outputs, 'visit.ended').map((m) => [m.visitId, m.exitMs, m.confirmedByGate]), [['v-a', T0 + 20_000, true]]);
+  assert.deepEqual(of(outputs, 'review.item-opened'), []);
+
+  // Two people lost inside and one opening: which of them left is a guess, so both wait for the timeout.
+  const twoLost = { ...paths, 'track-c': walk(AT_ENTRY, [3, 3], T0 + 4000, T0 + 5200, T0 + 7000, T0 + 9000) };
+  const both = runBinder(index, arrivalOrder([...gates, { topic: 'gate.qr-scanned', message: scan('v-c', T0 + 4500) }], instants(twoLost, T0, T0 + 30_000))).outputs;
+  assert.deepEqual(of(both, 'visit.ended'), []);
+});
+
 test('the same scan, opening or instant again changes nothing', () => {
   const binder = new VisitBinder(index);
   const people = instants({ 'track-1': walk(AT_ENTRY, [3, 2.5], T0, T0 + 1200, T0 + 3000) }, T0, T0 + 6000);

@@ -1076,10 +1076,13 @@ export class VisitBinder {
     const closed = final && this.nobodyInView;
     for (const track of lost) {
       const timedOut = this.now >= track.lastTs + LOST_TIMEOUT_MS;
-      if (!timedOut && !closed) continue;
+      // The only person lost inside, and an exit opening since that no departure seen has claimed: they left unseen through it.
+      const leftUnseen = !timedOut && !closed && lost.length === 1 ? this.openingNobodySeenUse(track, ready) : undefined;
+      if (!timedOut && !closed && !leftUnseen) continue;
       const visit = this.visitsById.get(track.visitId!)!;
+      if (leftUnseen) leftUnseen.claimed = true;
       // Lost for good: an exit opening nobody claimed since explains it (they left unseen).
-      const opening = this.claimExitOpening(visit, 'exit', track.lastTs, track.lastTs + LOST_TIMEOUT_MS, track.lastTs);
+      const opening = leftUnseen ?? this.claimExitOpening(visit, 'exit', track.lastTs, track.lastTs + LOST_TIMEOUT_MS, track.lastTs);
       track.departure = { ts: opening?.message.ts ?? track.lastTs, how: 'given-up', confirmed: opening !== null };
       this.inPlay.delete(track);
       touched.add(visit);
@@ -1106,6 +1109,22 @@ export class VisitBinder {
       out.push(this.end(visit, { exitMs: last.departure!.ts, confirmedByGate: last.departure!.confirmed }));
     }
     return out;
+  }
+
+  /**
+   * An exit opening after a track was lost that no departure seen has claimed, once every departure
+   * that could still claim it has settled (within EXIT_GATE_WINDOW_MS of it, then EXIT_SETTLE_MS),
+   * and that names no other visit.
+   */
+  private openingNobodySeenUse(track: Track, ready: (ts: number, waitMs: number) => boolean): Opening | undefined {
+    return this.exitOpenings.find(
+      (o) =>
+        !o.claimed &&
+        o.message.kind === 'exit' &&
+        o.message.ts > track.lastTs &&
+        ready(o.message.ts, EXIT_GATE_WINDOW_MS + EXIT_SETTLE_MS) &&
+        (!o.message.visitId || o.message.visitId === track.visitId || !this.visitsById.has(o.message.visitId)),
+    );
   }
 
   /**
