@@ -44,7 +44,7 @@ import { distanceToPolygonEdge, insidePolygon } from '../contracts/store.frame.t
  *   staff); an exit gate opening near the departure confirms it. A lost track holds its visit open
  *   for LOST_TIMEOUT_MS (or until a stream ends with nobody in view): an exit opening nobody seen
  *   claimed in that time explains it (left unseen); otherwise the visit ends with a `binding` review
- *   item.
+ *   item. The only track lost inside leaves sooner, through such an opening once it has settled.
  * - A newcomer gone again before its relink is decided was a flicker, left unbound. One that
  *   appeared beside a bound track which vanished within SPLIT_OVERLAP_MS may continue it (the tracker
  *   started the person over). A replaced track seen again puts it and its successor in doubt.
