@@ -166,18 +166,24 @@ test('two people through the gate within a second on two scans: both bound in th
   ]);
 });
 
+/** One shopper (v-a, scanned at 0.5 s) on the tracks of `paths`, the exit opening at 13.3 s: what the binder says over 20 s. */
+function shopperThroughExit(paths: Record<string, Path>) {
+  const gates: GateLine[] = [
+    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) },
+    { topic: 'gate.opened', message: opened('exit', T0 + 13_300) },
+  ];
+  const result = runBinder(index, arrivalOrder(gates, instants(paths, T0, T0 + 20_000)));
+  assertValid(result.outputs);
+  return result;
+}
+
 test('a track that breaks inside the store is relinked: the new track carries the visit and the member, and replaces the lost one', () => {
   const paths = {
     'track-a': walk(AT_ENTRY, [2, 2.5], T0, T0 + 1200, T0 + 3000, T0 + 8000),
     // The same person, seen again 0.5 s later a few centimetres on, under a new id.
     'track-a2': walk([2.05, 2.5], AT_EXIT, T0 + 8500, T0 + 10_000, T0 + 13_000, T0 + 14_000),
   };
-  const gates: GateLine[] = [
-    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) },
-    { topic: 'gate.opened', message: opened('exit', T0 + 13_300) },
-  ];
-  const { outputs, binder } = runBinder(index, arrivalOrder(gates, instants(paths, T0, T0 + 20_000)));
-  assertValid(outputs);
+  const { outputs, binder } = shopperThroughExit(paths);
   assert.deepEqual(of(outputs, 'visit.track-bound').map((m) => [m.trackId, m.reason, m.replaces, m.member, m.doubt]), [
     ['track-a', 'entry', undefined, 0, undefined],
     ['track-a2', 'relinked', 'track-a', 0, undefined],
@@ -197,12 +203,7 @@ test('a newcomer seen for an instant and gone again is a flicker of the tracker:
     'track-ghost': walk([2.1, 2.5], [2.1, 2.5], T0 + 8300, T0, T0 + 1, T0 + 8300),
     'track-a2': walk([2.05, 2.5], AT_EXIT, T0 + 9500, T0 + 10_000, T0 + 13_000, T0 + 14_000),
   };
-  const gates: GateLine[] = [
-    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) },
-    { topic: 'gate.opened', message: opened('exit', T0 + 13_300) },
-  ];
-  const { outputs, binder } = runBinder(index, arrivalOrder(gates, instants(paths, T0, T0 + 20_000)));
-  assertValid(outputs);
+  const { outputs, binder } = shopperThroughExit(paths);
   assert.deepEqual(of(outputs, 'visit.track-bound').map((m) => [m.trackId, m.reason, m.replaces, m.doubt]), [
     ['track-a', 'entry', undefined, undefined],
     ['track-a2', 'relinked', 'track-a', undefined],
@@ -217,12 +218,7 @@ test('the tracker starts someone over under a new id a moment before it lets the
     'track-a': walk(AT_ENTRY, [2, 2.5], T0, T0 + 1200, T0 + 3000, T0 + 8400),
     'track-a2': walk([2.02, 2.5], AT_EXIT, T0 + 8000, T0 + 10_000, T0 + 13_000, T0 + 14_000),
   };
-  const gates: GateLine[] = [
-    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) },
-    { topic: 'gate.opened', message: opened('exit', T0 + 13_300) },
-  ];
-  const { outputs } = runBinder(index, arrivalOrder(gates, instants(paths, T0, T0 + 20_000)));
-  assertValid(outputs);
+  const { outputs } = shopperThroughExit(paths);
   assert.deepEqual(of(outputs, 'visit.track-bound').map((m) => [m.trackId, m.visitId, m.reason, m.replaces, m.doubt]), [
     ['track-a', 'v-a', 'entry', undefined, undefined],
     ['track-a2', 'v-a', 'relinked', 'track-a', undefined],
