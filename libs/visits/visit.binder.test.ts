@@ -166,18 +166,24 @@ test('two people through the gate within a second on two scans: both bound in th
   ]);
 });
 
+/** One shopper (v-a, scanned at 0.5 s) on the tracks of `paths`, the exit opening at 13.3 s: what the binder says over 20 s. */
+function shopperThroughExit(paths: Record<string, Path>) {
+  const gates: GateLine[] = [
+    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) },
+    { topic: 'gate.opened', message: opened('exit', T0 + 13_300) },
+  ];
+  const result = runBinder(index, arrivalOrder(gates, instants(paths, T0, T0 + 20_000)));
+  assertValid(result.outputs);
+  return result;
+}
+
 test('a track that breaks inside the store is relinked: the new track carries the visit and the member, and replaces the lost one', () => {
   const paths = {
     'track-a': walk(AT_ENTRY, [2, 2.5], T0, T0 + 1200, T0 + 3000, T0 + 8000),
     // The same person, seen again 0.5 s later a few centimetres on, under a new id.
     'track-a2': walk([2.05, 2.5], AT_EXIT, T0 + 8500, T0 + 10_000, T0 + 13_000, T0 + 14_000),
   };
-  const gates: GateLine[] = [
-    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) },
-    { topic: 'gate.opened', message: opened('exit', T0 + 13_300) },
-  ];
-  const { outputs, binder } = runBinder(index, arrivalOrder(gates, instants(paths, T0, T0 + 20_000)));
-  assertValid(outputs);
+  const { outputs, binder } = shopperThroughExit(paths);
   assert.deepEqual(of(outputs, 'visit.track-bound').map((m) => [m.trackId, m.reason, m.replaces, m.member, m.doubt]), [
     ['track-a', 'entry', undefined, 0, undefined],
     ['track-a2', 'relinked', 'track-a', 0, undefined],
@@ -191,12 +197,65 @@ test('a track that breaks inside the store is relinked: the new track carries th
   ]);
 });
 
+test('a newcomer seen for an instant and gone again is a flicker of the tracker: left unbound, it takes no lost person, and the one who reappears continues them', () => {
+  const paths = {
+    'track-a': walk(AT_ENTRY, [2, 2.5], T0, T0 + 1200, T0 + 3000, T0 + 8000),
+    'track-ghost': walk([2.1, 2.5], [2.1, 2.5], T0 + 8300, T0, T0 + 1, T0 + 8300),
+    'track-a2': walk([2.05, 2.5], AT_EXIT, T0 + 9500, T0 + 10_000, T0 + 13_000, T0 + 14_000),
+  };
+  const { outputs, binder } = shopperThroughExit(paths);
+  assert.deepEqual(of(outputs, 'visit.track-bound').map((m) => [m.trackId, m.reason, m.replaces, m.doubt]), [
+    ['track-a', 'entry', undefined, undefined],
+    ['track-a2', 'relinked', 'track-a', undefined],
+  ]);
+  assert.equal(binder.visitOfTrack('track-ghost'), undefined);
+  assert.deepEqual(of(outputs, 'review.item-opened'), []);
+  assert.deepEqual(of(outputs, 'visit.ended').map((m) => [m.visitId, m.exitMs, m.confirmedByGate]), [['v-a', T0 + 14_000, true]]);
+});
+
+test('the tracker starts someone over under a new id a moment before it lets the old one go: the new track continues the visit, nobody is taken for a tailgater', () => {
+  const paths = {
+    'track-a': walk(AT_ENTRY, [2, 2.5], T0, T0 + 1200, T0 + 3000, T0 + 8400),
+    'track-a2': walk([2.02, 2.5], AT_EXIT, T0 + 8000, T0 + 10_000, T0 + 13_000, T0 + 14_000),
+  };
+  const { outputs } = shopperThroughExit(paths);
+  assert.deepEqual(of(outputs, 'visit.track-bound').map((m) => [m.trackId, m.visitId, m.reason, m.replaces, m.doubt]), [
+    ['track-a', 'v-a', 'entry', undefined, undefined],
+    ['track-a2', 'v-a', 'relinked', 'track-a', undefined],
+  ]);
+  assert.deepEqual(of(outputs, 'visit.started').map((m) => m.visitId), ['v-a']);
+  assert.deepEqual(of(outputs, 'review.item-opened'), []);
+  assert.deepEqual(of(outputs, 'visit.ended').map((m) => [m.visitId, m.exitMs, m.confirmedByGate]), [['v-a', T0 + 14_000, true]]);
+});
+
+test('a lost track seen again after a newcomer was taken to continue it: two people where the visit has one, so both are in doubt and the operator is asked', () => {
+  const before = walk(AT_ENTRY, [2, 2.5], T0, T0 + 1200, T0 + 3000, T0 + 8000);
+  const paths: Record<string, Path> = {
+    'track-a': (ts) => (ts <= T0 + 8000 ? before(ts) : ts >= T0 + 11_000 && ts <= T0 + 15_000 ? [2.6, 2.5] : null),
+    'track-n': walk([2.05, 2.5], [2.05, 2.5], T0 + 8500, T0, T0 + 1, T0 + 15_000),
+  };
+  const { outputs, binder } = runBinder(index, arrivalOrder([{ topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) }], instants(paths, T0, T0 + 15_000)));
+  assertValid(outputs);
+  const bound = of(outputs, 'visit.track-bound');
+  assert.deepEqual(bound.slice(0, 2).map((m) => [m.trackId, m.reason, m.replaces, m.doubt]), [
+    ['track-a', 'entry', undefined, undefined],
+    ['track-n', 'relinked', 'track-a', undefined],
+  ]);
+  // Published again with the doubt, under ids of their own (consumers drop a message id they took).
+  assert.deepEqual(bound.slice(2).map((m) => [m.eventId, m.trackId, m.ts, /seen again/.test(m.doubt ?? '')]), [
+    ['v-a-track-track-a-seen-again', 'track-a', T0 + 11_000, true],
+    ['v-a-track-track-n-seen-again', 'track-n', T0 + 11_000, true],
+  ]);
+  assert.deepEqual(of(outputs, 'review.item-opened').map((r) => [r.kind, r.trackId, r.visitIds]), [['binding', 'track-a', ['v-a']]]);
+  assert.ok(binder.visits()[0].tracks.every((t) => t.doubt !== undefined));
+});
+
 test('a relink after a long gap, or with two lost tracks that could be the newcomer, carries a doubt and a binding review', () => {
   const longGap = {
     'track-a': walk(AT_ENTRY, [2, 2.5], T0, T0 + 1200, T0 + 3000, T0 + 8000),
     'track-a2': walk([2.3, 2.5], [2.3, 2.5], T0 + 14_000, T0, T0 + 1, T0 + 16_000),
   };
-  const gap = runBinder(index, arrivalOrder([{ topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) }], instants(longGap, T0, T0 + 20_000))).outputs;
+  const gap = runBinder(index, arrivalOrder([{ topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) }], instants(longGap, T0, T0 + 16_000))).outputs;
   const relinked = of(gap, 'visit.track-bound').find((m) => m.trackId === 'track-a2')!;
   assert.equal(relinked.replaces, 'track-a');
   assert.match(relinked.doubt ?? '', /lost 6\.0 s before/);
@@ -233,9 +292,39 @@ test('a track lost inside for good: the visit ends after the timeout with a revi
   assert.deepEqual(of(explained, 'visit.ended').map((m) => [m.exitMs, m.confirmedByGate]), [[T0 + 20_000, true]]);
   assert.deepEqual(of(explained, 'review.item-opened'), []);
 
-  // The end of a stream is no timeout: a visit whose track was just lost stays open.
-  const cut = runBinder(index, arrivalOrder([{ topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) }], people.slice(0, 120))).outputs;
+  // The end of a stream is no timeout: with someone still in view, a visit whose track was just lost stays open.
+  const stillInside = instants({ ...paths, 'track-b': walk([1, 3], [1, 3], T0 + 2000, T0, T0 + 1) }, T0, T0 + 11_900);
+  const cut = runBinder(index, arrivalOrder([{ topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) }], stillInside)).outputs;
   assert.deepEqual(of(cut, 'visit.ended'), []);
+  // A stream that ends with nobody in view is a store that has closed: the lost track left unseen, as the timeout would decide.
+  const closed = runBinder(index, arrivalOrder([{ topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) }], people.slice(0, 120))).outputs;
+  assert.deepEqual(of(closed, 'visit.ended').map((m) => [m.exitMs, m.confirmedByGate]), [[T0 + 8000, false]]);
+  assert.deepEqual(of(closed, 'review.item-opened').map((r) => [r.kind, r.reviewId, /lost inside .* ended with nobody in view/.test(r.reason)]), [['binding', 'review-lost-v-a-track-a', true]]);
+});
+
+test('the only person lost inside, and an exit opening no departure seen claimed: they left unseen through it, as soon as the departures around it have settled', () => {
+  const paths = {
+    'track-a': walk(AT_ENTRY, [2, 2.5], T0, T0 + 1200, T0 + 3000, T0 + 8000),
+    'track-b': walk(AT_ENTRY, [1, 3], T0 + 3000, T0 + 4200, T0 + 6000),
+  };
+  const gates: GateLine[] = [
+    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 500) },
+    { topic: 'gate.qr-scanned', message: scan('v-b', T0 + 3500) },
+    { topic: 'gate.opened', message: opened('exit', T0 + 20_000) },
+  ];
+  // Live, without the end of the stream: v-b stays in view throughout.
+  const binder = new VisitBinder(index);
+  const outputs: BinderOutput[] = [];
+  for (const input of arrivalOrder(gates, instants(paths, T0, T0 + 30_000)))
+    outputs.push(...(input.kind === 'gate' ? binder.onGate(input.line.message) : binder.onPeople(input.instant)));
+  assertValid(outputs);
+  assert.deepEqual(of(outputs, 'visit.ended').map((m) => [m.visitId, m.exitMs, m.confirmedByGate]), [['v-a', T0 + 20_000, true]]);
+  assert.deepEqual(of(outputs, 'review.item-opened'), []);
+
+  // Two people lost inside and one opening: which of them left is a guess, so both wait for the timeout.
+  const twoLost = { ...paths, 'track-c': walk(AT_ENTRY, [3, 3], T0 + 4000, T0 + 5200, T0 + 7000, T0 + 9000) };
+  const both = runBinder(index, arrivalOrder([...gates, { topic: 'gate.qr-scanned', message: scan('v-c', T0 + 4500) }], instants(twoLost, T0, T0 + 30_000))).outputs;
+  assert.deepEqual(of(both, 'visit.ended'), []);
 });
 
 test('the same scan, opening or instant again changes nothing', () => {

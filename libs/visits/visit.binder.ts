@@ -42,8 +42,12 @@ import { distanceToPolygonEdge, insidePolygon } from '../contracts/store.frame.t
  *   nothing continues is someone nobody let in: anonymous, flagged.
  * - A visit ends once every one of its tracks has left through an exit (or the staff door, for
  *   staff); an exit gate opening near the departure confirms it. A lost track holds its visit open
- *   for LOST_TIMEOUT_MS: an exit opening nobody seen claimed in that time explains it (left unseen);
- *   otherwise the visit ends at the timeout with a `binding` review item.
+ *   for LOST_TIMEOUT_MS (or until a stream ends with nobody in view): an exit opening nobody seen
+ *   claimed in that time explains it (left unseen); otherwise the visit ends with a `binding` review
+ *   item. The only track lost inside leaves sooner, through such an opening once it has settled.
+ * - A newcomer gone again before its relink is decided was a flicker, left unbound. One that
+ *   appeared beside a bound track which vanished within SPLIT_OVERLAP_MS may continue it (the tracker
+ *   started the person over). A replaced track seen again puts it and its successor in doubt.
  * - A `bound` decision on a binding item it opened (`onReviewResolved`) is the reviewer's word:
  *   the track (and the tracks continuing it) go to the decided visit without doubt. Moving it to
  *   another visit takes that visit's place in the same doubt: the track the same crossing (or the
@@ -79,6 +83,18 @@ export const EXIT_SETTLE_MS = 3_000;
 export const EXIT_GATE_WINDOW_MS = 3_000;
 /** A track that appeared inside waits this long before it is relinked, for the track it continues to be missed, ms. */
 export const RELINK_DECIDE_MS = 1_000;
+/**
+ * The tracker may start a new track for someone up to this long before it lets the old one go (it
+ * re-runs a window of instants and may place one person twice for a moment), ms: a track that
+ * vanished this soon after a newcomer appeared beside it may be continued by it.
+ */
+export const SPLIT_OVERLAP_MS = 1_000;
+/**
+ * A newcomer and a bound track seen this close in the same instant may be one person placed twice,
+ * metres: the demo's restarts were 0.04 to 0.28 m from the old track, two people side by side are
+ * about half a metre apart (hip centre to hip centre).
+ */
+export const SPLIT_NEAR_M = 0.4;
 /** A lost track can be continued by a new one appearing at most this long after, ms. */
 export const RELINK_WINDOW_MS = 30_000;
 /** A relink across a longer gap than this is in doubt, ms. */
@@ -207,6 +223,10 @@ interface Track {
   doubt?: string;
   /** Once gone and decided: how it left. */
   departure?: { ts: number; how: 'exit' | 'given-up'; confirmed: boolean };
+  /** A replaced track seen again after its successor was bound (store clock, ms): two people where the visit has one. */
+  seenAgainAt?: number;
+  /** A newcomer's first SPLIT_OVERLAP_MS: the bound tracks seen at its place in the same instant (one person placed twice?). */
+  beside?: Set<Track>;
 }
 
 interface Visit {
@@ -292,6 +312,8 @@ export class VisitBinder {
   private readonly awaitingParty = new Set<Visit>();
   /** Binding review items opened, by review id, while their track is kept. */
   private readonly bindingReviews = new Map<string, BindingReview>();
+  /** Replaced tracks seen again, waiting for their doubt to be published. */
+  private readonly seenAgain = new Set<Track>();
   /** Visits a review decision changed: their end is looked at again on the next instant. */
   private readonly recheck = new Set<Visit>();
   private readonly verdicts: Record<ReviewVerdict, number> = { applied: 0, unchanged: 0, unknown: 0, refused: 0, 'after-exit': 0, ignored: 0 };
@@ -303,6 +325,8 @@ export class VisitBinder {
   private readonly early = new Map<string, ReviewItemResolved>();
   /** The newest instant seen (people-stream time). */
   private now = -Infinity;
+  /** Whether the newest instant had nobody in it. */
+  private nobodyInView = false;
   private instants = 0;
 
   constructor(index: StoreIndex) {
@@ -336,14 +360,24 @@ export class VisitBinder {
     const first = this.instants === 0;
     this.now = instant.ts;
     this.instants++;
+    this.nobodyInView = true;
+    const seen: Track[] = [];
     for (const person of instant.people) {
       const position = floorPoint(person);
-      if (position) this.see(person.trackId, position, first);
+      if (!position) continue;
+      this.see(person.trackId, position, first);
+      this.nobodyInView = false;
+      seen.push(this.tracks.get(person.trackId)!);
     }
+    this.noteBeside(seen);
     return this.decide(false);
   }
 
-  /** The end of a stream (a replay): decides what waits for later instants with what is known now. */
+  /**
+   * The end of a stream (a replay): decides what waits for later instants with what is known now. A
+   * stream that ends with nobody in view is a store that has closed: whoever was lost inside left
+   * unseen, as the lost timeout would decide.
+   */
   finish(): BinderOutput[] {
     return this.decide(true);
   }
@@ -697,6 +731,10 @@ export class VisitBinder {
   private see(trackId: string, position: Point, firstInstant: boolean) {
     const track = this.tracks.get(trackId);
     if (track) {
+      if (track.replacedBy !== undefined && track.seenAgainAt === undefined && track.decision === 'bound') {
+        track.seenAgainAt = this.now;
+        this.seenAgain.add(track);
+      }
       track.lastTs = this.now;
       track.lastPos = position;
       track.recent.push({ ts: this.now, pos: position });
@@ -725,6 +763,15 @@ export class VisitBinder {
     if (fresh.decision === 'pending') this.pending.add(fresh);
   }
 
+  /** For each newcomer of this instant, still in its first SPLIT_OVERLAP_MS: the bound tracks seen right where it is. */
+  private noteBeside(seen: Track[]) {
+    const newcomers = seen.filter((t) => t.decision === 'pending' && t.door === 'inside' && this.now - t.firstTs <= SPLIT_OVERLAP_MS);
+    if (newcomers.length === 0) return;
+    const bound = seen.filter((t) => this.inPlay.has(t));
+    for (const newcomer of newcomers)
+      for (const track of bound) if (distance(track.lastPos, newcomer.lastPos) <= SPLIT_NEAR_M) (newcomer.beside ??= new Set()).add(track);
+  }
+
   private gone(track: Track): boolean {
     return this.now - track.lastTs >= GONE_AFTER_MS;
   }
@@ -735,7 +782,8 @@ export class VisitBinder {
     const ready = (ts: number, waitMs: number) => final || this.now >= ts + waitMs;
     out.push(...this.decideCrossings(ready));
     out.push(...this.decideRelinks(ready));
-    out.push(...this.decideDepartures(ready));
+    out.push(...this.doubtSeenAgain());
+    out.push(...this.decideDepartures(ready, final));
     out.push(...this.endNoShows());
     for (const [reviewId, decision] of this.early) {
       if (this.bindingReviews.has(reviewId)) {
@@ -852,12 +900,23 @@ export class VisitBinder {
    */
   private decideRelinks(ready: (ts: number, waitMs: number) => boolean): BinderOutput[] {
     const out: BinderOutput[] = [];
+    // A newcomer gone again before its turn came was a flicker of the tracker (a person fused twice
+    // for an instant, a ghost): nobody to bind. Relinked, it would take a lost person's visit and,
+    // lost again at once, hand it to whoever appears next nearby.
+    for (const track of this.pending) {
+      if (track.door === 'inside' && ready(track.firstTs, RELINK_DECIDE_MS) && this.gone(track)) {
+        track.decision = 'unbound';
+        this.pending.delete(track);
+      }
+    }
     const newcomers = [...this.pending]
-      .filter((t) => t.door === 'inside')
+      .filter((t) => t.door === 'inside' && !this.gone(t))
       .sort((a, b) => a.firstTs - b.firstTs || a.trackId.localeCompare(b.trackId));
     const candidatesOf = new Map(newcomers.map((n) => [n, this.lostBefore(n)]));
     // A lost track whose own crossing is still undecided: wait for it, so the relink carries its visit.
-    const decidable = newcomers.filter((n) => ready(n.firstTs, RELINK_DECIDE_MS) && !candidatesOf.get(n)!.some((c) => c.lost.decision === 'pending'));
+    const decidable = newcomers.filter(
+      (n) => ready(n.firstTs, RELINK_DECIDE_MS) && !candidatesOf.get(n)!.some((c) => c.lost.decision === 'pending') && !this.maySplitFrom(n, ready),
+    );
     if (decidable.length === 0) return out;
     const pairs = newcomers
       .flatMap((newcomer) => candidatesOf.get(newcomer)!.map((c) => ({ newcomer, ...c })))
@@ -902,6 +961,47 @@ export class VisitBinder {
   }
 
   /**
+   * A replaced track seen again means a relink joined two people (or the tracker follows one person
+   * twice): the track and the one that continues it cannot both be the visit's person, and nothing
+   * says which is. Both get a doubt (their picks and puts go to review), published as their binding
+   * again, and the operator a binding item.
+   */
+  private doubtSeenAgain(): BinderOutput[] {
+    const out: BinderOutput[] = [];
+    for (const track of this.seenAgain) {
+      this.seenAgain.delete(track);
+      const successor = this.tracks.get(track.replacedBy!);
+      const visit = this.visitsById.get(track.visitId!);
+      if (!successor || !visit || visit.ended) continue;
+      const doubt = `track ${track.trackId} was seen again at ${at(track.lastPos)} after ${successor.trackId} was taken to continue it: two people, and only one of them is this visit's`;
+      for (const which of [track, successor]) {
+        if (which.doubt !== undefined || which.visitId !== visit.visitId) continue;
+        which.doubt = doubt;
+        visit.flags.push(`doubt on ${which.trackId}: ${doubt}`);
+        const view = visit.bindings.get(which.trackId);
+        if (view) view.doubt = doubt;
+        out.push({
+          topic: 'visit.track-bound',
+          message: {
+            schemaVersion: SCHEMA_VERSION,
+            eventId: `${visit.visitId}-track-${which.trackId}-seen-again`,
+            storeId: this.storeId,
+            ts: track.seenAgainAt!,
+            visitId: visit.visitId,
+            trackId: which.trackId,
+            member: which.member!,
+            reason: which.replaces ? 'relinked' : 'entry',
+            ...(which.replaces ? { replaces: which.replaces } : {}),
+            doubt,
+          },
+        });
+      }
+      out.push(this.review(visit, 'binding', track, track.seenAgainAt!, doubt, [visit.visitId], { why: 'relink', partners: [successor.trackId], lostRivals: [] }));
+    }
+    return out;
+  }
+
+  /**
    * Bound tracks lost before `track` appeared, near enough for it to be them, nearest first. Near is
    * measured from where the lost track was heading (its last velocity, carried on for at most
    * PREDICT_MAX_MS): two people lost side by side while walking are told apart by their direction.
@@ -913,9 +1013,11 @@ export class VisitBinder {
       if (lost === track || lost.replacedBy || lost.departure || lost.decision === 'unbound') continue;
       if (lost.decision === 'pending' && lost.door === 'inside') continue;
       if (lost.decision === 'pending' && lost.crossedAt === null) continue;
-      if (!this.gone(lost) || lost.lastTs >= track.firstTs || lost.firstTs >= track.firstTs) continue;
+      if (!this.gone(lost) || lost.firstTs >= track.firstTs) continue;
+      // Seen after the newcomer appeared: only the same person placed twice, vanishing soon after.
+      if (lost.lastTs >= track.firstTs && !(track.beside?.has(lost) && lost.lastTs <= track.firstTs + SPLIT_OVERLAP_MS)) continue;
       if (this.endsInExit(lost)) continue;
-      const gapMs = track.firstTs - lost.lastTs;
+      const gapMs = Math.max(0, track.firstTs - lost.lastTs);
       if (gapMs > RELINK_WINDOW_MS) continue;
       const reach = Math.min(RELINK_FAR_M, RELINK_NEAR_M + (UNSEEN_WALK_MPS * gapMs) / 1000);
       const carried = Math.min(gapMs, PREDICT_MAX_MS) / 1000;
@@ -928,6 +1030,17 @@ export class VisitBinder {
     return candidates.sort((a, b) => a.apart - b.apart || a.gapMs - b.gapMs || a.lost.trackId.localeCompare(b.lost.trackId));
   }
 
+  /**
+   * Whether a newcomer may yet turn out to be a bound person's track starting over: a bound track
+   * seen right where it is (`beside`) is still seen, and it has not been SPLIT_OVERLAP_MS since the
+   * newcomer appeared, so that one may still vanish and leave the newcomer to continue it.
+   */
+  private maySplitFrom(newcomer: Track, ready: (ts: number, waitMs: number) => boolean): boolean {
+    if (!newcomer.beside || ready(newcomer.firstTs, SPLIT_OVERLAP_MS + GONE_AFTER_MS)) return false;
+    for (const track of newcomer.beside) if (!this.gone(track) && !track.departure && !track.replacedBy) return true;
+    return false;
+  }
+
   private endsInExit(track: Track): boolean {
     const polygons = this.visitsById.get(track.visitId ?? '')?.kind === 'staff' ? [...this.zones.exit, ...this.zones.staffDoor] : this.zones.exit;
     return nearZone(polygons, track.lastPos);
@@ -935,35 +1048,52 @@ export class VisitBinder {
 
   /**
    * Bound tracks that have gone: through an exit (once settled), or lost inside past the timeout
-   * (which only time brings, never the end of a stream); then the visits everyone has left.
+   * (which only time brings), or lost inside when a stream ends with nobody in view (`final`: the
+   * store has closed, nothing can come back to continue them); then the visits everyone has left.
+   * Departures seen at an exit go first, so that they claim their own gate openings before a lost
+   * track looks for one to explain it.
    */
-  private decideDepartures(ready: (ts: number, waitMs: number) => boolean): BinderOutput[] {
+  private decideDepartures(ready: (ts: number, waitMs: number) => boolean, final: boolean): BinderOutput[] {
     const out: BinderOutput[] = [];
     const gone = [...this.inPlay]
       .filter((t) => this.gone(t))
       .sort((a, b) => a.lastTs - b.lastTs || a.trackId.localeCompare(b.trackId));
     const touched = new Set<Visit>();
+    const lost: Track[] = [];
     for (const track of gone) {
-      const visit = this.visitsById.get(track.visitId!)!;
-      if (this.endsInExit(track)) {
-        if (!ready(track.lastTs, EXIT_SETTLE_MS)) continue;
-        const door = visit.kind === 'staff' && nearZone(this.zones.staffDoor, track.lastPos) ? 'staff' : 'exit';
-        const opening = this.claimExitOpening(visit, door, track.lastTs - EXIT_GATE_WINDOW_MS, track.lastTs + EXIT_GATE_WINDOW_MS, track.lastTs);
-        track.departure = { ts: track.lastTs, how: 'exit', confirmed: opening !== null };
-        this.inPlay.delete(track);
-        touched.add(visit);
+      if (!this.endsInExit(track)) {
+        lost.push(track);
         continue;
       }
-      if (this.now < track.lastTs + LOST_TIMEOUT_MS) continue;
+      if (!ready(track.lastTs, EXIT_SETTLE_MS)) continue;
+      const visit = this.visitsById.get(track.visitId!)!;
+      const door = visit.kind === 'staff' && nearZone(this.zones.staffDoor, track.lastPos) ? 'staff' : 'exit';
+      const opening = this.claimExitOpening(visit, door, track.lastTs - EXIT_GATE_WINDOW_MS, track.lastTs + EXIT_GATE_WINDOW_MS, track.lastTs);
+      track.departure = { ts: track.lastTs, how: 'exit', confirmed: opening !== null };
+      this.inPlay.delete(track);
+      touched.add(visit);
+    }
+    const closed = final && this.nobodyInView;
+    for (const track of lost) {
+      const timedOut = this.now >= track.lastTs + LOST_TIMEOUT_MS;
+      // The only person lost inside, and an exit opening since that no departure seen has claimed: they left unseen through it.
+      const leftUnseen = !timedOut && !closed && lost.length === 1 ? this.openingNobodySeenUse(track, ready) : undefined;
+      if (!timedOut && !closed && !leftUnseen) continue;
+      const visit = this.visitsById.get(track.visitId!)!;
+      if (leftUnseen) leftUnseen.claimed = true;
       // Lost for good: an exit opening nobody claimed since explains it (they left unseen).
-      const opening = this.claimExitOpening(visit, 'exit', track.lastTs, track.lastTs + LOST_TIMEOUT_MS, track.lastTs);
+      const opening = leftUnseen ?? this.claimExitOpening(visit, 'exit', track.lastTs, track.lastTs + LOST_TIMEOUT_MS, track.lastTs);
       track.departure = { ts: opening?.message.ts ?? track.lastTs, how: 'given-up', confirmed: opening !== null };
       this.inPlay.delete(track);
       touched.add(visit);
       if (!opening && visit.kind !== 'anonymous') {
-        const reason = `track ${track.trackId} was lost inside the store at ${at(track.lastPos)} and not seen again for ${seconds(LOST_TIMEOUT_MS)}; the visit ended without seeing them leave`;
+        const why = timedOut
+          ? `not seen again for ${seconds(LOST_TIMEOUT_MS)}`
+          : `not seen again before the people stream ended with nobody in view`;
+        const reason = `track ${track.trackId} was lost inside the store at ${at(track.lastPos)} and ${why}; the visit ended without seeing them leave`;
         visit.flags.push(`lost: ${reason}`);
-        out.push(this.review(visit, 'binding', track, track.lastTs + LOST_TIMEOUT_MS, reason, [visit.visitId], { why: 'lost', partners: [], lostRivals: [] }, 'lost'));
+        const ts = timedOut ? track.lastTs + LOST_TIMEOUT_MS : this.now;
+        out.push(this.review(visit, 'binding', track, ts, reason, [visit.visitId], { why: 'lost', partners: [], lostRivals: [] }, 'lost'));
       }
     }
     for (const visit of [...new Set([...touched, ...this.awaitingParty, ...this.recheck])].sort((a, b) => a.visitId.localeCompare(b.visitId))) {
@@ -979,6 +1109,22 @@ export class VisitBinder {
       out.push(this.end(visit, { exitMs: last.departure!.ts, confirmedByGate: last.departure!.confirmed }));
     }
     return out;
+  }
+
+  /**
+   * An exit opening after a track was lost that no departure seen has claimed, once every departure
+   * that could still claim it has settled (within EXIT_GATE_WINDOW_MS of it, then EXIT_SETTLE_MS),
+   * and that names no other visit.
+   */
+  private openingNobodySeenUse(track: Track, ready: (ts: number, waitMs: number) => boolean): Opening | undefined {
+    return this.exitOpenings.find(
+      (o) =>
+        !o.claimed &&
+        o.message.kind === 'exit' &&
+        o.message.ts > track.lastTs &&
+        ready(o.message.ts, EXIT_GATE_WINDOW_MS + EXIT_SETTLE_MS) &&
+        (!o.message.visitId || o.message.visitId === track.visitId || !this.visitsById.has(o.message.visitId)),
+    );
   }
 
   /**

@@ -42,6 +42,18 @@ function noiseMetres(value: unknown): number {
   return metres;
 }
 
+/**
+ * Latency is read off the replay's store clock, which does not wait for the camera stage: when the
+ * cameras run slower than the store clock the replay is over before most poses are out, and the
+ * latency measures that backlog rather than the store's decisions.
+ */
+function latencyCaveat(pace: { storeSeconds: number; wallSeconds: number; realTimeFactor: number }): string {
+  return (
+    `note: the camera stage took ${pace.wallSeconds.toFixed(0)} s for ${pace.storeSeconds.toFixed(0)} s of store time (${pace.realTimeFactor.toFixed(2)}x real time) ` +
+    `while the replay ran at store speed, so pick-to-cart latency above measures the cameras' backlog, not the store's decisions`
+  );
+}
+
 export const evalReceiptsVerb: Verb = {
   name: 'eval receipts',
   summary: 'Run the whole store over a recording and score its receipts against the ground truth.',
@@ -95,13 +107,21 @@ export const evalReceiptsVerb: Verb = {
       if (truth.visits.length === 0) throw new WalkoutError('RECORDING_INVALID', `${positionals[0]}: no visit truth (truth/visits.jsonl) to score receipts against`);
       const score = scoreReceipts(truth, receiptRun(run));
       const { perVisit, ...figures } = score;
+      const pace = run.cameraPace;
       report(
         json,
-        { recording: positionals[0], people: kind === 'truth' ? { source: 'truth', noiseM, seed } : { source: 'tracked', detectEvery: stride, wholeEvery: wholeFrameEvery }, ...figures, ...(values.details ? { perVisit } : {}) },
+        {
+          recording: positionals[0],
+          people: kind === 'truth' ? { source: 'truth', noiseM, seed } : { source: 'tracked', detectEvery: stride, wholeEvery: wholeFrameEvery },
+          ...figures,
+          ...(pace ? { cameraPace: pace } : {}),
+          ...(values.details ? { perVisit } : {}),
+        },
         () =>
           [
             `receipts of ${positionals[0]} (${recording.index.store.id}; people ${kind === 'truth' ? `from the true skeletons with ${noiseM} m noise, seed ${seed}` : `tracked from every ${stride}th frame, whole every ${wholeFrameEvery}th of those`})`,
             formatReceiptScorecard(score, { details: values.details === true }),
+            ...(pace && pace.realTimeFactor < 1 ? [latencyCaveat(pace)] : []),
           ].join('\n'),
       );
     } finally {
