@@ -635,8 +635,9 @@ export class FusionEngine {
       if (Math.abs(left) <= tolerance) return { rests: [rest], complete: true };
       if (left > tolerance) return { rests: [rest], complete: false };
     }
-    if (hers.length > 1 && Math.abs(liftedBy(hers).left) <= liftedBy(hers).tolerance) return { rests: hers, complete: true };
-    return undefined;
+    if (hers.length < 2) return undefined;
+    const together = liftedBy(hers);
+    return Math.abs(together.left) <= together.tolerance ? { rests: hers, complete: true } : undefined;
   }
 
   /** The 3D boxes of an event's lanes. */

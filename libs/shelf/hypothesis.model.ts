@@ -60,6 +60,11 @@ const RESTOCKING_PUT_SHARE = 0.5;
 const MISPLACED_PICK_LOG_PRIOR = Math.log(0.5);
 /** A pick hidden under a heavier put on plates it shares (two hands at once, the put outweighing the pick), against a pick seen as one. */
 const HIDDEN_PICK_LOG_PRIOR = Math.log(0.03);
+/**
+ * An item the other hand's item outweighs on the lane's plates (a put on a lane that went down, a
+ * pick on one that went up) is tried only beside an item at least this many times as heavy.
+ */
+const HIDDEN_WEIGHT_RATIO = 2;
 /** A lane the inventory believes cannot give this many. */
 const SHORT_STOCK_LOG_PRIOR = Math.log(0.02);
 
@@ -93,7 +98,10 @@ export interface Item {
    * (puts of units from elsewhere in the store: alone, or with a pick).
    */
   pairing: 'any' | 'ordinary' | 'never';
-  /** False for a put on a lane whose plates went down: it can only be the other hand of a pick. */
+  /**
+   * False for an item only the other hand of a pair can be (see HIDDEN_WEIGHT_RATIO): a put on a
+   * lane whose plates went down, a pick on a lane whose plates went up.
+   */
   alone: boolean;
 }
 
@@ -133,6 +141,7 @@ export function candidateItems(input: ExplainInput): Item[] {
   const given = inventory.givenOut(nowMs);
   let givenTotal = 0;
   for (const count of given.values()) givenTotal += count;
+  const elsewhere = Math.log(ELSEWHERE_PUT_SHARE / Math.max(1, products.size));
   const push = (lane: number, productId: string, quantity: number, sign: -1 | 1, logPrior: number, pairing: Item['pairing'] = 'any', from = lane, alone = true) => {
     const product = products.get(productId);
     if (!product) return;
@@ -184,7 +193,6 @@ export function candidateItems(input: ExplainInput): Item[] {
         const share = (FOREIGN_PUT_SHARE * count) / foreignGiven;
         for (let q = 1; q <= Math.min(count, 2); q++) push(lane, productId, q, 1, Math.log(share), 'ordinary');
       }
-      const elsewhere = Math.log(ELSEWHERE_PUT_SHARE / Math.max(1, products.size));
       for (const productId of products.keys())
         if (productId !== own && !given.has(productId)) push(lane, productId, 1, 1, elsewhere, 'never');
       // One hand took a unit of this lane where another put a heavier one down on plates it shares:
@@ -195,7 +203,6 @@ export function candidateItems(input: ExplainInput): Item[] {
       // down on the whole, so the put is tried only beside a pick, one unit of another product.
       const own = stock.productId;
       const foreignGiven = givenTotal - (own ? (given.get(own) ?? 0) : 0);
-      const elsewhere = Math.log(ELSEWHERE_PUT_SHARE / Math.max(1, products.size));
       for (const productId of products.keys()) {
         if (productId === own) continue;
         const count = given.get(productId);
@@ -256,6 +263,8 @@ export function explain(input: ExplainInput): Explanation[] {
   const residual = new Float64Array(n);
   const judgedAt: number[] = [];
   const sub = new Float64Array(n * n);
+  const subResidual = new Float64Array(n);
+  const solved = new Float64Array(n);
   const score = (chosen: Item[]): { logScore: number; chi2: number; judgedPlates: number } => {
     cov.fill(0);
     for (let i = 0; i < n; i++) {
@@ -287,19 +296,18 @@ export function explain(input: ExplainInput): Explanation[] {
       }
     }
     for (let i = 0; i < n; i++) residual[i] = plates[used[i]].deltaGrams - mean[i];
-    const all = gaussianTerms(residual, cov, n, factor);
+    const all = gaussianTerms(residual, cov, n, factor, solved);
     judgedAt.length = 0;
     for (let i = 0; i < n; i++) if (judged[i]) judgedAt.push(i);
     let chi2 = all.chi2;
     if (judgedAt.length < n) {
       // The judged plates' own fit: their marginal covariance.
       const m = judgedAt.length;
-      const r = new Float64Array(m);
       for (let a = 0; a < m; a++) {
-        r[a] = residual[judgedAt[a]];
+        subResidual[a] = residual[judgedAt[a]];
         for (let b = 0; b < m; b++) sub[a * m + b] = cov[judgedAt[a] * n + judgedAt[b]];
       }
-      chi2 = m === 0 ? 0 : gaussianTerms(r, sub, m, factor).chi2;
+      chi2 = m === 0 ? 0 : gaussianTerms(subResidual, sub, m, factor, solved).chi2;
     }
     return { logScore: logPrior - 0.5 * (all.chi2 + all.logDet), chi2, judgedPlates: judgedAt.length };
   };
@@ -332,8 +340,8 @@ export function explain(input: ExplainInput): Explanation[] {
   // put of one unit as a pick and a put a hundred ways).
   const beside = (hidden: Item, other: Item) =>
     hidden.sign > 0
-      ? other.sign < 0 && other.lane === hidden.lane && other.quantity === 1 && hidden.meanGrams <= 0.5 * other.meanGrams
-      : other.sign > 0 && other.pairing === 'any' && other.meanGrams >= 2 * hidden.meanGrams && sharePlate(hidden, other);
+      ? other.sign < 0 && other.lane === hidden.lane && other.quantity === 1 && other.meanGrams >= HIDDEN_WEIGHT_RATIO * hidden.meanGrams
+      : other.sign > 0 && other.pairing === 'any' && other.meanGrams >= HIDDEN_WEIGHT_RATIO * hidden.meanGrams && sharePlate(hidden, other);
   const pairable = (a: Item, b: Item) => compatible(a, b) && (a.alone || beside(a, b)) && (b.alone || beside(b, a));
   for (let a = 0; a < ordinary.length; a++) {
     for (let b = a + 1; b < ordinary.length; b++) if (pairable(ordinary[a], ordinary[b])) consider([ordinary[a], ordinary[b]]);
@@ -352,10 +360,10 @@ export function explain(input: ExplainInput): Explanation[] {
 }
 
 /**
- * r' C^-1 r and log det C for a symmetric positive definite C (n x n, row-major), by Cholesky into
- * `work` (at least n x n).
+ * r' C^-1 r and log det C for a symmetric positive definite C (n x n, row-major; r its first n), by
+ * Cholesky into `work` (at least n x n), solving into `y` (at least n): buffers the caller reuses.
  */
-function gaussianTerms(r: Float64Array, cov: Float64Array, n: number, work: Float64Array): { chi2: number; logDet: number } {
+function gaussianTerms(r: Float64Array, cov: Float64Array, n: number, work: Float64Array, y: Float64Array): { chi2: number; logDet: number } {
   let logDet = 0;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {
@@ -370,7 +378,6 @@ function gaussianTerms(r: Float64Array, cov: Float64Array, n: number, work: Floa
   }
   // Forward substitution: L y = r; chi2 = |y|^2.
   let chi2 = 0;
-  const y = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let sum = r[i];
     for (let k = 0; k < i; k++) sum -= work[i * n + k] * y[k];
