@@ -23,13 +23,13 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { openRecording } from '../libs/recording/index.ts';
+import { collect, openRecording, type Recording } from '../libs/recording/index.ts';
 import { calibrate, jointOptions, situationOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type Situation, type Who } from '../libs/fusion/attribution.model.ts';
 import type { StoreIndex } from '../libs/contracts/index.ts';
 import { PROFILE_OFFSETS_MS } from '../libs/fusion/hand.evidence.ts';
 import { DEFAULT_PARAMS } from '../libs/fusion/fusion.engine.ts';
 import fittedFile from '../libs/fusion/attribution.params.json' with { type: 'json' };
-import { bestIsRight, labelRecords, optionIsTruth, runFusion, type LabelledRecord } from '../libs/fusion/fusion.eval.ts';
+import { bestIsRight, fusionInputs, labelRecords, optionIsTruth, runFusion, type FusionInput, type LabelledRecord } from '../libs/fusion/fusion.eval.ts';
 
 /**
  * What a wrong charge costs, in reviews: with a calibrated confidence c, deciding costs (1 - c) times
@@ -48,13 +48,21 @@ const { values, positionals } = parseArgs({
 const noiseM = Number(values.noise ?? 0.05);
 const seed = Number(values.seed ?? 1);
 
+/** Each training recording with its engine inputs, read once: every step settles it again under other parameters. */
+const opened = new Map<string, { recording: Recording; inputs: FusionInput[] }>();
+
 async function labelled(params: AttributionParams, dirs: readonly string[] = positionals): Promise<LabelledRecord[]> {
   const all: LabelledRecord[] = [];
   for (const dir of dirs) {
-    const recording = await openRecording(dir);
-    indexes.set(recording.manifest.storeId, recording.index);
-    if (!trainedOn.some((line) => line.startsWith(`${dir}: `))) trainedOn.push(`${dir}: ${recording.manifest.source.detail}`);
-    all.push(...labelRecords(await runFusion(recording, { noiseM, seed, params })));
+    let run = opened.get(dir);
+    if (!run) {
+      const recording = await openRecording(dir);
+      run = { recording, inputs: await collect(fusionInputs(recording, { noiseM, seed })) };
+      opened.set(dir, run);
+    }
+    indexes.set(run.recording.manifest.storeId, run.recording.index);
+    if (!trainedOn.some((line) => line.startsWith(`${dir}: `))) trainedOn.push(`${dir}: ${run.recording.manifest.source.detail}`);
+    all.push(...labelRecords(await runFusion(run.recording, { noiseM, seed, params, inputs: run.inputs })));
   }
   return all;
 }

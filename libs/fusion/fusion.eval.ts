@@ -136,9 +136,16 @@ export interface FusionRun {
   engineMs: number;
 }
 
-/** Runs the engine over a recording; the inputs are read first, so engineMs is the engine's time alone. */
-export async function runFusion(recording: Recording, options: { noiseM: number; seed: number; params?: AttributionParams }): Promise<FusionRun> {
-  const inputs = await collect(fusionInputs(recording, options));
+/**
+ * Runs the engine over a recording; the inputs are read first, so engineMs is the engine's time alone.
+ * `inputs` are the recording's own, read before with the same noise and seed (a fit settles each
+ * recording many times under other parameters, and reading is most of a run's time).
+ */
+export async function runFusion(
+  recording: Recording,
+  options: { noiseM: number; seed: number; params?: AttributionParams; inputs?: readonly FusionInput[] },
+): Promise<FusionRun> {
+  const inputs = options.inputs ?? (await collect(fusionInputs(recording, options)));
   const records: SettledRecord[] = [];
   const engine = new FusionEngine({ index: recording.index, params: options.params, onSettled: (record) => records.push(record) });
   const outputs: FusionOutput[] = [];
