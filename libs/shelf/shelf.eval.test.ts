@@ -58,6 +58,23 @@ test('an event matches on shelf, kind and lane, within one second of the action,
   assert.equal(score.spurious.length, 4);
 });
 
+test('two shoppers reaching into one lane moments apart: the earlier reach gets the earlier change, even when its centre lies a little nearer the later reach', () => {
+  // a1 reaches from 0 to 1.9 s and lifts at about 1.1 s; a2 from 0.6 s to 2.4 s, lifting at 1.7 s.
+  const truth = [
+    { ...action('a1', 'g2-s1-l6', 0), endMs: T0 + 1_900 },
+    { ...action('a2', 'g2-s1-l6', 600), endMs: T0 + 2_400 },
+  ];
+  const events = [
+    { ...event(['g2-s1-l6'], 1_150), endMs: T0 + 1_350 },
+    { ...event(['g2-s1-l6'], 1_750), endMs: T0 + 2_050 },
+  ];
+  const matched = matchShelfEvents(events, truth).map((m) => [m.action.actionId, m.event.startMs - T0]).sort();
+  assert.deepEqual(matched, [
+    ['a1', 1_150],
+    ['a2', 1_750],
+  ]);
+});
+
 test('two shoppers at one lane at once: the action left over joins the event whose two units hold both, never one that cannot', () => {
   const truth = [
     action('a1', 'g1-s1-l1', 0),

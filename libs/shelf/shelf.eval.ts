@@ -84,6 +84,40 @@ export function matchShelfEvents(events: ShelfEventDetected[], truth: ActionTrut
     usedEvents.add(e);
     matches.push({ action: actions[a], event: e });
   }
+  return swapCrossedMatches(matches, new Map(pairs.map((pair) => [pairKey(actions[pair.a], pair.e), pair])));
+}
+
+const pairKey = (action: ActionTruth, event: ShelfEventDetected) => `${action.actionId} ${event.shelfEventId}`;
+
+/**
+ * Taken pair by pair, the nearest match first can cross two shoppers' overlapping reaches of one
+ * product on one lane: the earlier event goes to the later reach when its centre lies a little
+ * closer, and the later event is left to the earlier reach, far off. Two matches trade events when
+ * both new pairs are allowed, neither pairs more loosely (gap, then product), and their centres lie
+ * closer in all; repeated until no trade helps.
+ */
+function swapCrossedMatches(
+  matches: ShelfMatch[],
+  allowed: ReadonlyMap<string, { gap: number; other: number; centres: number }>,
+): ShelfMatch[] {
+  const cost = (m: ShelfMatch) => allowed.get(pairKey(m.action, m.event));
+  for (let traded = true; traded; ) {
+    traded = false;
+    for (let i = 0; i < matches.length; i++)
+      for (let j = i + 1; j < matches.length; j++) {
+        const [x, y] = [matches[i], matches[j]];
+        if (x.event.shelfId !== y.event.shelfId) continue;
+        const now = [cost(x)!, cost(y)!];
+        const swapped = [cost({ action: x.action, event: y.event }), cost({ action: y.action, event: x.event })];
+        if (!swapped[0] || !swapped[1]) continue;
+        const looser = (k: 'gap' | 'other') => Math.max(swapped[0]![k], swapped[1]![k]) > Math.max(now[0][k], now[1][k]);
+        if (looser('gap') || looser('other')) continue;
+        if (swapped[0].centres + swapped[1].centres >= now[0].centres + now[1].centres - 1e-9) continue;
+        matches[i] = { action: x.action, event: y.event };
+        matches[j] = { action: y.action, event: x.event };
+        traded = true;
+      }
+  }
   return matches;
 }
 
