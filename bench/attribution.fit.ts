@@ -2,7 +2,7 @@
  * Fits the attribution model (libs/fusion/attribution.model.ts) on training recordings and writes
  * libs/fusion/attribution.params.json. Measure on other seeds (bench/attribution.bench.ts).
  *
- *   node --import tsx bench/attribution.fit.ts --noise 0.05 /tmp/fusion-runs/f6 /tmp/fusion-runs/f7 ...
+ *   node --import tsx bench/attribution.fit.ts [--folds K] --noise 0.05 /tmp/fusion-runs/f6 /tmp/fusion-runs/f7 ...
  *
  * Steps, each on the events of every training run that match a true action:
  * 1. who: the person-score weights and the unseen score, by maximum likelihood of the true visit
@@ -24,9 +24,9 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { collect, openRecording, type Recording } from '../libs/recording/index.ts';
-import { calibrate, jointOptions, situationOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type Situation, type Who } from '../libs/fusion/attribution.model.ts';
+import { calibrate, IN_LANE_CAP_S, jointOptions, situationOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type PersonScoreInput, type Situation, type Who } from '../libs/fusion/attribution.model.ts';
 import type { StoreIndex } from '../libs/contracts/index.ts';
-import { PROFILE_OFFSETS_MS } from '../libs/fusion/hand.evidence.ts';
+import { FAR_M, PROFILE_OFFSETS_MS } from '../libs/fusion/hand.evidence.ts';
 import { DEFAULT_PARAMS } from '../libs/fusion/fusion.engine.ts';
 import fittedFile from '../libs/fusion/attribution.params.json' with { type: 'json' };
 import { bestIsRight, fusionInputs, labelRecords, optionIsTruth, runFusion, type FusionInput, type LabelledRecord } from '../libs/fusion/fusion.eval.ts';
@@ -42,7 +42,7 @@ const SIGNED_KEYS: ReadonlySet<string> = new Set(['unseen', 'reusedReach']);
 const PARAMS_FILE = new URL('../libs/fusion/attribution.params.json', import.meta.url);
 
 const { values, positionals } = parseArgs({
-  options: { noise: { type: 'string' }, seed: { type: 'string' }, 'calibrate-only': { type: 'boolean' } },
+  options: { noise: { type: 'string' }, seed: { type: 'string' }, folds: { type: 'string' }, 'calibrate-only': { type: 'boolean' } },
   allowPositionals: true,
 });
 const noiseM = Number(values.noise ?? 0.05);
@@ -132,21 +132,65 @@ function penalisedWho(params: AttributionParams, records: LabelledRecord[]): num
 }
 
 /**
- * Maximum likelihood by gradient ascent (central differences) with a backtracking line search; the
- * likelihood is smooth in these weights and nearly concave (a softmax of linear scores).
+ * What each who weight multiplies in a person's score (attribution.model.ts personScore), in
+ * whoVector's order; the unseen option has 1 for `unseen` and nothing else.
+ */
+function scoreFeatures(evidence: PersonScoreInput['evidence'], kind: 'pick' | 'put'): number[] {
+  const profile = PROFILE_OFFSETS_MS.map((_, k) => -(evidence.profile[k] ?? 0));
+  const none = PROFILE_OFFSETS_MS.map(() => 0);
+  return [
+    -Math.min(FAR_M, evidence.contactM),
+    -Math.min(FAR_M, evidence.nearestM),
+    Math.min(IN_LANE_CAP_S, evidence.inLaneS),
+    -evidence.timingS,
+    evidence.seen,
+    0,
+    evidence.reused ? 1 : 0,
+    ...(kind === 'pick' ? profile : none),
+    ...(kind === 'put' ? profile : none),
+  ];
+}
+const UNSEEN_FEATURES = [...WHO_KEYS.map((key) => (key === 'unseen' ? 1 : 0)), ...PROFILE_OFFSETS_MS.map(() => 0), ...PROFILE_OFFSETS_MS.map(() => 0)];
+
+/**
+ * The gradient of penalisedWho in whoVector's order. The scores are linear in the weights, so each
+ * event's log P(true visit) moves by what its true visit's people have (weighed by their share of
+ * the visit) less what everyone has (weighed by their probability); events the floor holds pull
+ * nowhere, as in whoLogLikelihood.
+ */
+function whoGradient(params: AttributionParams, records: LabelledRecord[]): number[] {
+  const gradient = whoVector(params).map(() => 0);
+  for (const r of records) {
+    if (!r.truth) continue;
+    const { people, unseen } = whoProbabilities(params, r.evidence, r.event.kind);
+    const features = [...r.evidence.map((e) => scoreFeatures(e, r.event.kind)), UNSEEN_FEATURES];
+    const probability = [...people, unseen];
+    const mine = r.evidence.map((e, i) => (e.visitId === r.truth!.visitId ? i : -1)).filter((i) => i >= 0);
+    const truth = mine.length > 0 ? mine : [probability.length - 1];
+    const truthProbability = truth.reduce((sum, i) => sum + probability[i], 0);
+    if (truthProbability < FLOOR) continue;
+    for (let k = 0; k < gradient.length; k++) {
+      let expected = 0;
+      let expectedTruth = 0;
+      for (let i = 0; i < features.length; i++) expected += probability[i] * features[i][k];
+      for (const i of truth) expectedTruth += (probability[i] / truthProbability) * features[i][k];
+      gradient[k] += expectedTruth - expected;
+    }
+  }
+  const profiles = WHO_KEYS.length;
+  for (let k = profiles; k < gradient.length; k++) gradient[k] -= 2 * PROFILE_L2 * whoVector(params)[k];
+  return gradient;
+}
+
+/**
+ * Maximum likelihood by gradient ascent (the gradient in closed form) with a backtracking line
+ * search; the likelihood is smooth in these weights and nearly concave (a softmax of linear scores).
  */
 function fitWho(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
   let vector = whoVector(start);
   let best = penalisedWho(start, records);
-  const DELTA = 1e-4;
   for (let iteration = 0; iteration < 300; iteration++) {
-    const gradient = vector.map((_, i) => {
-      const up = [...vector];
-      const down = [...vector];
-      up[i] += DELTA;
-      down[i] -= DELTA;
-      return (penalisedWho(withWhoVector(start, up), records) - penalisedWho(withWhoVector(start, down), records)) / (2 * DELTA);
-    });
+    const gradient = whoGradient(withWhoVector(start, vector), records);
     let step = 1;
     let moved = false;
     while (step > 1e-7) {
@@ -332,16 +376,18 @@ async function fitWhoAndWhat(dirs: readonly string[], rounds: number): Promise<A
 
 /**
  * The events calibration and the threshold are fitted on are out of fold: each training run is
- * settled with who and what fitted on the other runs (one round), since on the runs it was fitted on
- * the model is right more often than it will be on new ones, and a calibration fitted there states
- * too much confidence.
+ * settled with who and what fitted on runs outside its fold (one round), since on the runs it was
+ * fitted on the model is right more often than it will be on new ones, and a calibration fitted
+ * there states too much confidence. `--folds K` splits the runs into K folds (every K-th run in one);
+ * by default each run is a fold of its own.
  */
-async function outOfFoldRecords(): Promise<LabelledRecord[]> {
+async function outOfFoldRecords(folds: number): Promise<LabelledRecord[]> {
   const records: LabelledRecord[] = [];
-  for (const held of positionals) {
-    console.log(`fold without ${held}:`);
-    const params = await fitWhoAndWhat(positionals.filter((dir) => dir !== held), 1);
-    records.push(...(await labelled(params, [held])));
+  for (let fold = 0; fold < folds; fold++) {
+    const held = positionals.filter((_, i) => i % folds === fold);
+    console.log(`fold without ${held.join(' ')}:`);
+    const params = await fitWhoAndWhat(positionals.filter((dir) => !held.includes(dir)), 1);
+    records.push(...(await labelled(params, held)));
   }
   return records;
 }
@@ -354,14 +400,14 @@ if (calibrateOnly) {
   records = await labelled(params);
 } else {
   params = await fitWhoAndWhat(positionals, ROUNDS);
-  records = positionals.length > 1 ? await outOfFoldRecords() : await labelled(params);
+  records = positionals.length > 1 ? await outOfFoldRecords(Math.min(positionals.length, Number(values.folds ?? positionals.length))) : await labelled(params);
 }
 params = fitCalibration(params, records, situationOfRecord);
 params = chooseThreshold(params, records);
 // Four decimals, or four significant digits below 0.001 (a factor such as twoAtOnce lives decades below 1).
 const round = (x: number) => (Math.abs(x) >= 1e-3 || x === 0 ? +x.toFixed(4) : +x.toPrecision(4));
 const rounded = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v.map(round) : round(v)]));
-const command = `node --import tsx bench/attribution.fit.ts${calibrateOnly ? ' --calibrate-only' : ''} --noise ${noiseM} --seed ${seed} ${positionals.join(' ')}`;
+const command = `node --import tsx bench/attribution.fit.ts${calibrateOnly ? ' --calibrate-only' : ''}${values.folds ? ` --folds ${values.folds}` : ''} --noise ${noiseM} --seed ${seed} ${positionals.join(' ')}`;
 const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficulty hard --store kiosk --seed N --no-video --out <dir>';
 const written = calibrateOnly
   ? { fittedWith: fittedFile.fittedWith, trainedOn: fittedFile.trainedOn, calibratedWith: command, calibratedOn: trainedOn, recordingsMadeWith: recordings, params: rounded }
