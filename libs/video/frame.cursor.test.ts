@@ -28,6 +28,22 @@ test('a frame cursor hands out the frames asked for, decoding forward once and s
   }
 });
 
+test('a frame cursor told it will be asked every n-th frame hands out the same frames as one that decodes them all, and starts again decoding every frame when asked for one between', async () => {
+  const reference = new Map<number, Uint8Array>();
+  for await (const frame of readVideoFrames(VIDEO, { maxFrames: 12 })) reference.set(frame.index, frame.data);
+  const cursor = new VideoFrameCursor(VIDEO, { width: 640, height: 480 }, 2);
+  try {
+    for (const index of [0, 2, 4, 8, 10]) assert.deepEqual((await cursor.frameAt(index)).data, reference.get(index), `frame ${index}`);
+    assert.equal(cursor.opened, 1);
+    assert.deepEqual((await cursor.frameAt(11)).data, reference.get(11), 'a frame between');
+    assert.equal(cursor.opened, 2);
+    assert.deepEqual((await cursor.frameAt(12 - 1)).data, reference.get(11));
+    await assert.rejects(cursor.frameAt(532), /cam-2\.mp4 has no frame 532: its last frame is 531/);
+  } finally {
+    await cursor.close();
+  }
+});
+
 test('a frame cursor on a missing file says which file', async () => {
   const cursor = new VideoFrameCursor('/nonexistent/cam-9.mp4', { width: 640, height: 480 });
   await assert.rejects(cursor.frameAt(0), (error: Error & { code?: string }) => error.code === 'RECORDING_NOT_FOUND' && /\/nonexistent\/cam-9\.mp4/.test(error.message));

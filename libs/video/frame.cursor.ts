@@ -6,20 +6,33 @@ import { readVideoFrames, type DecodedFrame, type VideoInfo } from './mp4.reader
  * and then one skipped, rarely one again or one earlier (a redelivered message, a replay started
  * over). The cursor keeps one ffmpeg decoding from the last frame it handed out, so frames in order
  * are decoded once each; asking for an earlier frame starts the file again.
+ *
+ * A caller that asks only for every n-th frame (a camera service with a stride) says so with
+ * `every`: ffmpeg then hands over only those frames (the same pixels), and the frames between are
+ * neither converted to RGB, piped nor copied. Asked for a frame between, the cursor starts the
+ * file again handing over every frame.
  */
 export class VideoFrameCursor {
   private frames: AsyncGenerator<DecodedFrame> | undefined;
   private current: DecodedFrame | undefined;
   /** How many times the file was opened: 1 while frames are asked for in order. */
   opened = 0;
+  private every: number;
 
   constructor(
     readonly file: string,
     private readonly info?: Pick<VideoInfo, 'width' | 'height'>,
-  ) {}
+    every = 1,
+  ) {
+    this.every = Math.max(1, Math.floor(every));
+  }
 
   async frameAt(index: number): Promise<DecodedFrame> {
     if (this.current?.index === index) return this.current;
+    if (index % this.every !== 0) {
+      this.every = 1;
+      await this.reopen();
+    }
     if (!this.frames || (this.current && index < this.current.index)) await this.reopen();
     for (;;) {
       const next = await this.frames!.next();
@@ -48,6 +61,6 @@ export class VideoFrameCursor {
     await this.close();
     this.current = undefined;
     this.opened++;
-    this.frames = readVideoFrames(this.file, this.info ? { info: this.info } : {});
+    this.frames = readVideoFrames(this.file, { every: this.every, ...(this.info ? { info: this.info } : {}) });
   }
 }

@@ -96,11 +96,13 @@ export function resizeAreaInt32(frame: RgbFrame, outWidth: number, outHeight: nu
  * by `angleRad` (the window's own up, -y, points along (sin a, -cos a) in the frame), resampled
  * bilinearly to size x size int32 RGB; what lies past the frame's edges reads as black. A window
  * pixel (u, v) comes from frame point centre + R(a) ((u + 0.5) s - side/2, (v + 0.5) s - side/2),
- * s = side / size: `fromRotatedCrop` maps results back the same way.
+ * s = side / size: `fromRotatedCrop` maps results back the same way. Written into `into` when it
+ * has the window's length (an array to reuse, whatever it holds).
  */
-export function cropRotatedInt32(frame: RgbFrame, centreX: number, centreY: number, side: number, angleRad: number, size: number): Int32Array {
+export function cropRotatedInt32(frame: RgbFrame, centreX: number, centreY: number, side: number, angleRad: number, size: number, into?: Int32Array): Int32Array {
   const { width, height, data } = frame;
-  const out = new Int32Array(size * size * 3);
+  // Every pixel of the window is written below, so `into` may hold anything.
+  const out = into?.length === size * size * 3 ? into : new Int32Array(size * size * 3);
   const step = side / size;
   const cos = Math.cos(angleRad);
   const sin = Math.sin(angleRad);

@@ -108,6 +108,10 @@ test('every pixel of a turned window, inside the frame or across its edges, is t
     [24, 18, 36, 0, 36],
   ] as const) {
     const window = cropRotatedInt32(frame, cx, cy, side, angle, size);
+    // Cut into an array to reuse, whatever it held: the same pixels.
+    const into = new Int32Array(size * size * 3).fill(77);
+    assert.equal(cropRotatedInt32(frame, cx, cy, side, angle, size, into), into);
+    assert.deepEqual(into, window);
     const step = side / size;
     for (let v = 0; v < size; v++)
       for (let u = 0; u < size; u++) {

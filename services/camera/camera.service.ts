@@ -123,9 +123,9 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
       detail,
     });
 
-  /** The decoder of a video, most recently used last; old ones are closed. */
+  /** The decoder of a video, most recently used last; old ones are closed. It hands over only the frames the stride keeps. */
   const cursorOf = async (file: string, size: { width: number; height: number }): Promise<VideoFrameCursor> => {
-    const cursor = cursors.get(file) ?? new VideoFrameCursor(file, size);
+    const cursor = cursors.get(file) ?? new VideoFrameCursor(file, size, stride);
     cursors.delete(file);
     cursors.set(file, cursor);
     if (cursors.size > openVideos) {
