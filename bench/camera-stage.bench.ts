@@ -16,15 +16,21 @@
  * or an .onnx file (another build of it, e.g. the shipped model of an earlier commit), with the CPU
  * a store second of the first model over each other's (its ratio).
  *
+ * With --trees, each way also runs the camera service and detector of other copies of walkout in
+ * turn (`git archive <commit>` unpacked, node_modules linked), each with its own shipped model:
+ * `.` is this tree. The ratio is the first tree's CPU a store second over each other's, so
+ * `--trees /tmp/before,.` says how much less CPU this tree's stage needs than the commit's.
+ *
  *   node --import tsx bench/camera-stage.bench.ts [--seconds 10] [--every 2] [--whole-every 1] [--threads N] [--ways main,threads]
  *                                                  [--rounds 1] [--cameras ceiling,all] [--passes] [--json]
- *                                                  [--models shipped,/tmp/before.onnx]
+ *                                                  [--models shipped,/tmp/before.onnx] [--trees /tmp/before,.]
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { waitFor } from '../libs/bus/bus.harness.ts';
 import { openRecording } from '../libs/recording/index.ts';
+import { pathToFileURL } from 'node:url';
 import { createDetector } from '../libs/vision/detector.registry.ts';
 import type { PassTally } from '../libs/vision/pose.detector.ts';
 import { cameraTestBus, DEMO, demoFrame } from '../services/camera/camera.fixture.ts';
@@ -32,6 +38,8 @@ import { createCameraService } from '../services/camera/camera.service.ts';
 
 /** --models: the int8 model walkout ships. */
 const SHIPPED = 'shipped';
+/** --trees: this copy of walkout. */
+const THIS_TREE = '.';
 /** A camera stage that has not finished its frames by then is broken, not slow. */
 const DEADLINE_MS = 60 * 60_000;
 
@@ -46,6 +54,7 @@ const { values } = parseArgs({
     cameras: { type: 'string', default: 'ceiling,all' },
     passes: { type: 'boolean' },
     models: { type: 'string', default: 'shipped' },
+    trees: { type: 'string', default: THIS_TREE },
     json: { type: 'boolean' },
   },
 });
@@ -66,9 +75,18 @@ const frameCount = Math.min(Math.round(seconds * fps), ...recording.manifest.str
 const perCamera = Math.floor(frameCount / every);
 const storeSeconds = (perCamera * every) / fps;
 
+/** The camera service and detector of a copy of walkout (THIS_TREE: this one's). */
+async function stageOf(tree: string): Promise<{ createDetector: typeof createDetector; createCameraService: typeof createCameraService }> {
+  if (tree === THIS_TREE) return { createDetector, createCameraService };
+  const module = (file: string) => import(pathToFileURL(path.resolve(tree, file)).href);
+  const [registry, service] = await Promise.all([module('libs/vision/detector.registry.ts'), module('services/camera/camera.service.ts')]);
+  return { createDetector: registry.createDetector, createCameraService: service.createCameraService };
+}
+
 /** One pass of the stage over the chosen cameras' frames: wall and CPU seconds from the first publish to the last poses out. */
-async function runStage(cameras: readonly string[], detectorThreads: number, model: string, round: number) {
+async function runStage(cameras: readonly string[], detectorThreads: number, model: string, tree: string, round: number) {
   const modelPath = model === SHIPPED ? undefined : model;
+  const { createDetector, createCameraService } = await stageOf(tree);
   const detector = await createDetector({ type: 'onnx', inputSize: 640, mirror: true, refine: 'upright', looks: 'when-unsure', detectorThreads, modelPath });
   const { bus, poses, dead } = await cameraTestBus();
   const service = createCameraService({ index: recording.index, bus, detector, stride: every, wholeFrameEvery: wholeEvery, framesAtOnce: Math.max(1, 2 * detectorThreads) });
@@ -101,13 +119,16 @@ for (const set of chosen) if (!(set in sets)) throw new Error(`bench/camera-stag
 const ways = values.ways.split(',');
 for (const way of ways) if (way !== 'main' && way !== 'threads') throw new Error(`bench/camera-stage.bench.ts: --ways lists main and threads, not ${JSON.stringify(way)}`);
 const models = values.models.split(',');
+const trees = values.trees.split(',');
 const variants = chosen.flatMap((set) =>
-  ways.flatMap((way) => models.map((model) => ({ cameras: set, ids: sets[set as keyof typeof sets], detectorThreads: way === 'main' ? 0 : threads, model }))),
+  ways.flatMap((way) =>
+    trees.flatMap((tree) => models.map((model) => ({ cameras: set, ids: sets[set as keyof typeof sets], detectorThreads: way === 'main' ? 0 : threads, model, tree }))),
+  ),
 );
 const totals = variants.map(() => ({ frames: 0, wallS: 0, cpuS: 0, passes: {} as Record<string, PassTally> }));
 for (let round = 0; round < rounds; round++)
   for (const [k, variant] of variants.entries()) {
-    const run = await runStage(variant.ids, variant.detectorThreads, variant.model, round);
+    const run = await runStage(variant.ids, variant.detectorThreads, variant.model, variant.tree, round);
     totals[k].frames += run.frames;
     totals[k].wallS += run.wallS;
     totals[k].cpuS += run.cpuS;
@@ -127,18 +148,32 @@ const results = variants.map((variant, k) => {
   const realTimeFactor = (rounds * storeSeconds) / wallS;
   // The threads' ratio is to the main thread on the same cameras and model, when both ran.
   const same = (j: number) => variants[j].cameras === variant.cameras;
-  const baseline = variant.detectorThreads ? totals.find((_, j) => same(j) && variants[j].model === variant.model && !variants[j].detectorThreads) : undefined;
+  const baseline = variant.detectorThreads
+    ? totals.find((_, j) => same(j) && variants[j].model === variant.model && variants[j].tree === variant.tree && !variants[j].detectorThreads)
+    : undefined;
   const ratio = baseline ? baseline.wallS / wallS : null;
-  // A model's ratio is the first model's CPU a store second over its own, the same cameras and way.
-  const firstModel = variant.model !== models[0] ? totals.find((_, j) => same(j) && variants[j].detectorThreads === variant.detectorThreads && variants[j].model === models[0]) : undefined;
+  // A model's ratio is the first model's CPU a store second over its own, the same cameras, way and tree.
+  const firstModel =
+    variant.model !== models[0]
+      ? totals.find((_, j) => same(j) && variants[j].detectorThreads === variant.detectorThreads && variants[j].tree === variant.tree && variants[j].model === models[0])
+      : undefined;
   const modelRatio = firstModel ? firstModel.cpuS / cpuS : null;
-  const result = { ...variant, ids: undefined, frames, realTimeFactor, framesPerSecond: frames / wallS, cpuPerStoreSecond: cpuS / (rounds * storeSeconds), coresWorth: cpuS / wallS, ratio, modelRatio, passes };
-  const modelName = models.length > 1 ? `, ${variant.model === SHIPPED ? 'shipped' : path.basename(variant.model)}` : '';
+  // A tree's ratio is the first tree's CPU a store second over its own, the same cameras, way and model.
+  const firstTree =
+    variant.tree !== trees[0]
+      ? totals.find((_, j) => same(j) && variants[j].detectorThreads === variant.detectorThreads && variants[j].model === variant.model && variants[j].tree === trees[0])
+      : undefined;
+  const treeRatio = firstTree ? firstTree.cpuS / cpuS : null;
+  const result = { ...variant, ids: undefined, frames, realTimeFactor, framesPerSecond: frames / wallS, cpuPerStoreSecond: cpuS / (rounds * storeSeconds), coresWorth: cpuS / wallS, ratio, modelRatio, treeRatio, passes };
+  const modelName =
+    (trees.length > 1 ? `, ${variant.tree === THIS_TREE ? 'this tree' : path.basename(variant.tree)}` : '') +
+    (models.length > 1 ? `, ${variant.model === SHIPPED ? 'shipped' : path.basename(variant.model)}` : '');
   print(
     `  ${`${variant.cameras} (${variant.ids.length} cameras), ${variant.detectorThreads ? `${variant.detectorThreads} detector threads` : 'main thread'}${modelName}`.padEnd(40)} ` +
       `real-time factor ${realTimeFactor.toFixed(3)}  ${result.framesPerSecond.toFixed(2)} frames/s  ${result.cpuPerStoreSecond.toFixed(2)} CPU s a store s  ` +
       `${result.coresWorth.toFixed(2)} cores' worth${ratio === null ? '' : `  ${ratio.toFixed(2)}x the main thread`}` +
-      `${modelRatio === null ? '' : `  ${modelRatio.toFixed(2)}x ${models[0] === SHIPPED ? 'shipped' : path.basename(models[0])}'s CPU a store s`}`,
+      `${modelRatio === null ? '' : `  ${modelRatio.toFixed(2)}x ${models[0] === SHIPPED ? 'shipped' : path.basename(models[0])}'s CPU a store s`}` +
+      `${treeRatio === null ? '' : `  ${treeRatio.toFixed(2)}x ${trees[0] === THIS_TREE ? 'this tree' : path.basename(trees[0])}'s CPU a store s`}`,
   );
   if (values.passes)
     print(

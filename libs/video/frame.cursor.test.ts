@@ -28,13 +28,19 @@ test('a frame cursor hands out the frames asked for, decoding forward once and s
   }
 });
 
-test('a frame cursor told it will be asked every n-th frame hands out the same frames as one that decodes them all, and starts again decoding every frame when asked for one between', async () => {
+test('a frame cursor told it will be asked every n-th frame, each done with before the next, hands out the same frames as one that decodes them all (in one array), and starts again decoding every frame when asked for one between', async () => {
   const reference = new Map<number, Uint8Array>();
   for await (const frame of readVideoFrames(VIDEO, { maxFrames: 12 })) reference.set(frame.index, frame.data);
-  const cursor = new VideoFrameCursor(VIDEO, { width: 640, height: 480 }, 2);
+  const cursor = new VideoFrameCursor(VIDEO, { width: 640, height: 480 }, { every: 2, reuseFrames: true });
   try {
-    for (const index of [0, 2, 4, 8, 10]) assert.deepEqual((await cursor.frameAt(index)).data, reference.get(index), `frame ${index}`);
+    const arrays = new Set<Uint8Array>();
+    for (const index of [0, 2, 4, 8, 10]) {
+      const { data } = await cursor.frameAt(index);
+      assert.deepEqual(data, reference.get(index), `frame ${index}`);
+      arrays.add(data);
+    }
     assert.equal(cursor.opened, 1);
+    assert.equal(arrays.size, 1, 'every frame decoded into the same array');
     assert.deepEqual((await cursor.frameAt(11)).data, reference.get(11), 'a frame between');
     assert.equal(cursor.opened, 2);
     assert.deepEqual((await cursor.frameAt(12 - 1)).data, reference.get(11));

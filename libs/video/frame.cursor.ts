@@ -10,21 +10,31 @@ import { readVideoFrames, type DecodedFrame, type VideoInfo } from './mp4.reader
  * A caller that asks only for every n-th frame (a camera service with a stride) says so with
  * `every`: ffmpeg then hands over only those frames (the same pixels), and the frames between are
  * neither converted to RGB, piped nor copied. Asked for a frame between, the cursor starts the
- * file again handing over every frame.
+ * file again handing over every frame. A caller done with a frame once it asks for another says so
+ * with `reuseFrames`: each frame is decoded into the array of the one before (mp4.reader.ts).
  */
+export interface FrameCursorOptions {
+  /** Only every n-th frame will be asked for (frame index a multiple of n); default 1. */
+  every?: number;
+  /** A frame handed out is not read once another is asked for; default false. */
+  reuseFrames?: boolean;
+}
+
 export class VideoFrameCursor {
   private frames: AsyncGenerator<DecodedFrame> | undefined;
   private current: DecodedFrame | undefined;
   /** How many times the file was opened: 1 while frames are asked for in order. */
   opened = 0;
   private every: number;
+  private readonly reuseFrames: boolean;
 
   constructor(
     readonly file: string,
     private readonly info?: Pick<VideoInfo, 'width' | 'height'>,
-    every = 1,
+    options: FrameCursorOptions = {},
   ) {
-    this.every = Math.max(1, Math.floor(every));
+    this.every = Math.max(1, Math.floor(options.every ?? 1));
+    this.reuseFrames = options.reuseFrames ?? false;
   }
 
   async frameAt(index: number): Promise<DecodedFrame> {
@@ -61,6 +71,6 @@ export class VideoFrameCursor {
     await this.close();
     this.current = undefined;
     this.opened++;
-    this.frames = readVideoFrames(this.file, { every: this.every, ...(this.info ? { info: this.info } : {}) });
+    this.frames = readVideoFrames(this.file, { every: this.every, reuseFrames: this.reuseFrames, ...(this.info ? { info: this.info } : {}) });
   }
 }

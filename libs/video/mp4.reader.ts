@@ -32,6 +32,11 @@ export interface ReadOptions {
   maxFrames?: number;
   /** Skip the check of width and height by passing what the caller already knows. */
   info?: Pick<VideoInfo, 'width' | 'height'>;
+  /**
+   * Decode each frame into the array the frame before it came in, for a consumer done with a frame
+   * once it asks for the next (a camera service): no new array a frame for the garbage collector.
+   */
+  reuseFrames?: boolean;
 }
 
 const STDERR_TAIL_BYTES = 4000;
@@ -107,7 +112,7 @@ export async function* readVideoFrames(file: string, options: ReadOptions = {}):
         if (filled === frameBytes) {
           yield { width, height, data: frame, index: yielded * every };
           yielded++;
-          frame = new Uint8Array(frameBytes);
+          if (!options.reuseFrames) frame = new Uint8Array(frameBytes);
           filled = 0;
           if (yielded >= maxFrames) {
             finished = true;

@@ -256,8 +256,6 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
       inputs.give(pixels);
     }
   };
-  /** The letterboxed first-pass input, reused while frames keep their size (one camera model). */
-  let letterbox: { size: string; pixels: Int32Array } | undefined;
   /**
    * A second look at one person: a square window round them, turned so that the store's vertical
    * at their place in the image points up, at the scale of the first pass. Wide ceiling lenses show
@@ -366,8 +364,8 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
     const scout = async () => {
       if (hints.changes && !hints.changes.length) return [];
       const g = movenetInputGeometry(frame.width, frame.height, SCOUT_INPUT);
-      const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight);
-      return decodeMovenetOutput(await run('scout', pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
+      const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight, inputs.take(g.paddedWidth * g.paddedHeight * 3));
+      return decodeMovenetOutput(await runPooled('scout', pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
     };
     // The scout does not wait for the windows: on detector threads they run side by side.
     const [read, scouted] = await Promise.all([readWindows(hints.around, frame, view, scale), scout()]);
@@ -400,19 +398,21 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
       throw new WalkoutError('CONFIG_INVALID', `frame is ${frame.width}x${frame.height} but holds ${frame.data.length} bytes, not RGB`);
     const g = movenetInputGeometry(frame.width, frame.height, config.inputSize);
     if (hints?.around) return readAround({ ...hints, around: hints.around }, frame, view, g.resizedWidth / frame.width);
-    const size = `${frame.width}x${frame.height}`;
-    // Taken while this frame's passes read it, so a detect called meanwhile makes its own.
-    const spare = letterbox?.size === size ? letterbox.pixels : undefined;
-    letterbox = undefined;
-    const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight, spare);
-    let poses = decodeMovenetOutput(await run('first', pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
-    const lookAgain = !whenUnsure || poses.length < (hints?.peopleBefore ?? 0) || poses.some(unsurePose);
-    if (config.mirror && lookAgain) {
-      const mirroredPixels = mirrorRowsInt32(pixels, g.paddedWidth, g.resizedWidth, inputs.take(pixels.length));
+    // The letterboxed input, and its mirror image when the second look reads it.
+    const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight, inputs.take(g.paddedWidth * g.paddedHeight * 3));
+    let poses: DetectedPose[];
+    let mirroredPixels: Int32Array | undefined;
+    try {
+      poses = decodeMovenetOutput(await run('first', pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
+      const lookAgain = !whenUnsure || poses.length < (hints?.peopleBefore ?? 0) || poses.some(unsurePose);
+      if (config.mirror && lookAgain) mirroredPixels = mirrorRowsInt32(pixels, g.paddedWidth, g.resizedWidth, inputs.take(pixels.length));
+    } finally {
+      inputs.give(pixels);
+    }
+    if (mirroredPixels) {
       const mirrored = decodeMovenetOutput(await runPooled('mirrored', mirroredPixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
       poses = mergeReadings(poses, mirrored.map((p) => unmirrorPose(p, frame.width)));
     }
-    letterbox = { size, pixels };
     if (config.refine === 'none' || !view) return poses;
     return refineUpright(poses, frame, view, g.resizedWidth / frame.width);
   }
