@@ -11,13 +11,17 @@ import { readVideoFrames, type DecodedFrame, type VideoInfo } from './mp4.reader
  * `every`: ffmpeg then hands over only those frames (the same pixels), and the frames between are
  * neither converted to RGB, piped nor copied. Asked for a frame between, the cursor starts the
  * file again handing over every frame. A caller done with a frame once it asks for another says so
- * with `reuseFrames`: each frame is decoded into the array of the one before (mp4.reader.ts).
+ * with `reuseFrames`: frames are decoded into two arrays in turn (mp4.reader.ts). With `readAhead`
+ * the next frame is decoded while the caller works on the one handed out, so that asking for it
+ * does not wait for ffmpeg to decode it through a pipe that holds a fifteenth of a frame.
  */
 export interface FrameCursorOptions {
   /** Only every n-th frame will be asked for (frame index a multiple of n); default 1. */
   every?: number;
   /** A frame handed out is not read once another is asked for; default false. */
   reuseFrames?: boolean;
+  /** Decode the frame after the one handed out at once; default false. */
+  readAhead?: boolean;
 }
 
 export class VideoFrameCursor {
@@ -27,6 +31,9 @@ export class VideoFrameCursor {
   opened = 0;
   private every: number;
   private readonly reuseFrames: boolean;
+  private readonly readAhead: boolean;
+  /** The frame after `current`, being decoded (readAhead). */
+  private ahead: Promise<IteratorResult<DecodedFrame>> | undefined;
 
   constructor(
     readonly file: string,
@@ -35,6 +42,7 @@ export class VideoFrameCursor {
   ) {
     this.every = Math.max(1, Math.floor(options.every ?? 1));
     this.reuseFrames = options.reuseFrames ?? false;
+    this.readAhead = options.readAhead ?? false;
   }
 
   async frameAt(index: number): Promise<DecodedFrame> {
@@ -45,7 +53,8 @@ export class VideoFrameCursor {
     }
     if (!this.frames || (this.current && index < this.current.index)) await this.reopen();
     for (;;) {
-      const next = await this.frames!.next();
+      const next = await (this.ahead ?? this.frames!.next());
+      this.ahead = undefined;
       if (next.done) {
         const last = this.current?.index;
         this.current = undefined;
@@ -56,7 +65,14 @@ export class VideoFrameCursor {
         );
       }
       this.current = next.value;
-      if (next.value.index === index) return next.value;
+      if (next.value.index === index) {
+        if (this.readAhead) {
+          this.ahead = this.frames!.next();
+          // Its failure is the next frameAt's to report; until then it is not an unhandled one.
+          this.ahead.catch(() => undefined);
+        }
+        return next.value;
+      }
     }
   }
 
@@ -64,6 +80,7 @@ export class VideoFrameCursor {
   async close(): Promise<void> {
     const frames = this.frames;
     this.frames = undefined;
+    this.ahead = undefined;
     await frames?.return(undefined);
   }
 

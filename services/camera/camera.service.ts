@@ -125,11 +125,12 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
 
   /**
    * The decoder of a video, most recently used last; old ones are closed. It hands over only the
-   * frames the stride keeps, each in the array of the one before: a camera's frames are detected
-   * one after the other (the bus keeps a partition's order), and nothing keeps a frame once its poses are out.
+   * frames the stride keeps, decoding the next while this one is detected, into two arrays in turn:
+   * a camera's frames are detected one after the other (the bus keeps a partition's order), and
+   * nothing keeps a frame once its poses are out.
    */
   const cursorOf = async (file: string, size: { width: number; height: number }): Promise<VideoFrameCursor> => {
-    const cursor = cursors.get(file) ?? new VideoFrameCursor(file, size, { every: stride, reuseFrames: true });
+    const cursor = cursors.get(file) ?? new VideoFrameCursor(file, size, { every: stride, reuseFrames: true, readAhead: true });
     cursors.delete(file);
     cursors.set(file, cursor);
     if (cursors.size > openVideos) {
