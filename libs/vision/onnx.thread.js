@@ -22,19 +22,7 @@ if (session) {
   const [outputName] = session.outputNames;
   // The model's int32 input of each length, reused: a pass is done with it once run returns.
   const inputs = new Map();
-  // Passes run one at a time in the order they came: the pool sends the next before this one is done.
-  const queue = [];
-  let draining = false;
-  parentPort.on('message', (message) => {
-    queue.push(message);
-    if (!draining) void drain();
-  });
-  async function drain() {
-    draining = true;
-    while (queue.length) await runPass(queue.shift());
-    draining = false;
-  }
-  async function runPass({ id, bytes, width, height }) {
+  parentPort.on('message', async ({ id, bytes, width, height }) => {
     try {
       // RGB bytes (a quarter of the int32 input to copy between threads), widened to the model's int32.
       let pixels = inputs.get(bytes.length);
@@ -49,6 +37,6 @@ if (session) {
     } catch (error) {
       parentPort.postMessage({ id, error: error instanceof Error ? error.message : String(error), bytes }, [bytes.buffer]);
     }
-  }
+  });
   parentPort.postMessage({ ready: true });
 }

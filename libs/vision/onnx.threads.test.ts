@@ -53,28 +53,6 @@ test('the bytes a pass went to its thread in come back with its output and carry
   }
 });
 
-test('a thread holds the pass after the one it runs: of three passes started together on one thread, one waits in the pool', async () => {
-  const pool = await open(1);
-  try {
-    const runs = [1, 2, 3].map((n) => pool.run(pixels(n), 1, 1));
-    assert.equal(pool.waitingPasses, 1);
-    assert.deepEqual((await Promise.all(runs)).map(({ output }) => output[0]), [1, 2, 3], 'each answer to its own pass, in order');
-  } finally {
-    await pool.close();
-  }
-});
-
-test('a pass waiting behind one that kills its thread goes to the next thread, not counted as tried', async () => {
-  const pool = await open(1);
-  try {
-    const [killer, behind] = [pool.run(pixels(DIE), 64, 48), pool.run(pixels(7), 1, 1)];
-    await assert.rejects(killer, { code: 'DETECTOR_FAILED', message: /killed 2 detector threads/ });
-    assert.equal((await behind).output[0], 7, 'behind the killer on two threads that died, and still run');
-  } finally {
-    await pool.close();
-  }
-});
-
 test('a thread that dies is replaced, and the pass it ran and those waiting are not lost', async () => {
   const pool = await open(2);
   try {

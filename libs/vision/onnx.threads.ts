@@ -11,20 +11,13 @@ import { ArrayPool } from './array.pool.ts';
  * passes of several frames (or several windows of one frame) run on several cores at once; what
  * the caller does between passes (letterbox, decoding, merging) stays on its thread.
  *
- * A thread is given its next pass before it has finished the one it runs (PASSES_PER_THREAD), so
- * that it goes straight on to it instead of idling until the calling thread, busy cutting windows
- * or decoding outputs, gets round to the answer.
- *
  * A thread that dies (its process-level state broken by a native crash, an out-of-memory, a
- * terminate) is replaced, and the passes it held go to the next thread: a pass is tried on two
- * threads before it is given up as DETECTOR_FAILED (only the pass it was running counts as tried,
- * not the one waiting behind it). A pass the model itself rejects fails at once.
+ * terminate) is replaced, and the pass it was running goes to the next thread: a pass is tried on two
+ * threads before it is given up as DETECTOR_FAILED. A pass the model itself rejects fails at once.
  */
 
 /** How many threads a pass may kill before it is given up: itself once, then a replacement. */
 const TRIES_PER_PASS = 2;
-/** Passes a thread holds at once: the one it runs and the next, waiting in its own queue. */
-const PASSES_PER_THREAD = 2;
 
 /** One model pass's output, and the time its thread spent in the model (ms). */
 export interface ThreadPass {
@@ -52,8 +45,8 @@ interface Pass {
 
 interface Slot {
   worker: Worker;
-  /** The passes it holds, with their message ids, in the order it runs them (the first is running). */
-  running: Array<{ id: number; pass: Pass }>;
+  /** The pass it runs, with its message id. */
+  running?: { id: number; pass: Pass };
   /** Set once its death was handled ('error' and 'exit' both come). */
   gone?: boolean;
 }
@@ -92,11 +85,6 @@ export class DetectorThreads {
     return this.slots.length;
   }
 
-  /** Passes not given to a thread yet. */
-  get waitingPasses(): number {
-    return this.waiting.length;
-  }
-
   /** Arrays of bytes kept for later passes (sent back by the threads). */
   get bytesKept(): number {
     return this.bytes.kept;
@@ -126,7 +114,7 @@ export class DetectorThreads {
     this.closed = true;
     const stopped = new WalkoutError('DETECTOR_FAILED', 'the detector threads were closed before the pass ran');
     for (const pass of this.waiting.splice(0)) pass.reject(stopped);
-    for (const slot of this.slots) for (const { pass } of slot.running.splice(0)) pass.reject(stopped);
+    for (const slot of this.slots) slot.running?.pass.reject(stopped);
     await Promise.all(this.slots.splice(0).map((slot) => slot.worker.terminate()));
   }
 
@@ -160,13 +148,14 @@ export class DetectorThreads {
   }
 
   private adopt(worker: Worker): void {
-    const slot: Slot = { worker, running: [] };
+    const slot: Slot = { worker };
     this.slots.push(slot);
     worker.on('message', (message: { id: number; output?: Float32Array; modelMs?: number; error?: string; bytes?: Uint8Array<ArrayBuffer> }) => {
       if (message.bytes) this.bytes.give(message.bytes);
-      const at = slot.running.findIndex((running) => running.id === message.id);
-      if (at < 0) return;
-      const [{ pass }] = slot.running.splice(at, 1);
+      const running = slot.running;
+      if (!running || running.id !== message.id) return;
+      slot.running = undefined;
+      const { pass } = running;
       if (message.error !== undefined)
         pass.reject(new WalkoutError('DETECTOR_FAILED', `the model pass on a ${pass.width}x${pass.height} input failed: ${message.error}`));
       else pass.resolve({ output: message.output!, modelMs: message.modelMs ?? 0 });
@@ -181,14 +170,13 @@ export class DetectorThreads {
     if (slot.gone || this.closed) return;
     slot.gone = true;
     this.slots.splice(this.slots.indexOf(slot), 1);
-    const [running, ...behind] = slot.running.splice(0).map(({ pass }) => pass);
-    // Those waiting behind the pass it ran go back first in their order; the one it ran counts a try.
-    this.waiting.unshift(...behind);
-    if (running) {
-      running.tries++;
-      if (running.tries >= TRIES_PER_PASS)
-        running.reject(new WalkoutError('DETECTOR_FAILED', `a model pass on a ${running.width}x${running.height} input killed ${running.tries} detector threads; the last: ${why}`));
-      else this.waiting.unshift(running);
+    const pass = slot.running?.pass;
+    slot.running = undefined;
+    if (pass) {
+      pass.tries++;
+      if (pass.tries >= TRIES_PER_PASS)
+        pass.reject(new WalkoutError('DETECTOR_FAILED', `a model pass on a ${pass.width}x${pass.height} input killed ${pass.tries} detector threads; the last: ${why}`));
+      else this.waiting.unshift(pass);
     }
     this.startThread().then(
       (worker) => {
@@ -205,20 +193,16 @@ export class DetectorThreads {
     );
   }
 
-  /** Hands the waiting passes out: first one to each idle thread, then one more to each thread that has only one. */
   private pump(): void {
-    for (let held = 0; held < PASSES_PER_THREAD; held++)
-      for (const slot of this.slots) {
-        if (!this.waiting.length) return;
-        if (slot.running.length === held && !slot.gone) this.send(slot, this.waiting.shift()!);
-      }
-  }
-
-  private send(slot: Slot, pass: Pass): void {
-    const id = this.nextId++;
-    slot.running.push({ id, pass });
-    const bytes = this.bytes.take(pass.pixels.length);
-    bytes.set(pass.pixels);
-    slot.worker.postMessage({ id, bytes, width: pass.width, height: pass.height }, [bytes.buffer]);
+    for (const slot of this.slots) {
+      if (!this.waiting.length) return;
+      if (slot.running || slot.gone) continue;
+      const pass = this.waiting.shift()!;
+      const id = this.nextId++;
+      slot.running = { id, pass };
+      const bytes = this.bytes.take(pass.pixels.length);
+      bytes.set(pass.pixels);
+      slot.worker.postMessage({ id, bytes, width: pass.width, height: pass.height }, [bytes.buffer]);
+    }
   }
 }
