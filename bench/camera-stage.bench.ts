@@ -16,15 +16,27 @@
  * or an .onnx file (another build of it, e.g. the shipped model of an earlier commit), with the CPU
  * a store second of the first model over each other's (its ratio).
  *
+ * With --trees, each way also runs the camera service and detector of other copies of walkout in
+ * turn (`git archive <commit>` unpacked, node_modules linked), each with its own shipped model:
+ * `.` is this tree. The ratio is the first tree's CPU a store second over each other's, so
+ * `--trees /tmp/before,.` says how much less CPU this tree's stage needs than the commit's.
+ *
+ * With --frames-at-once, each way with detector threads runs with each number of frames detected at
+ * once in turn (default twice the threads, as `start` and `serve camera` do): frames of that many
+ * cameras read side by side, which keeps the threads fed while a frame waits for its decoder or the
+ * main thread. Its ratio is the real-time factor over the first number's.
+ *
  *   node --import tsx bench/camera-stage.bench.ts [--seconds 10] [--every 2] [--whole-every 1] [--threads N] [--ways main,threads]
  *                                                  [--rounds 1] [--cameras ceiling,all] [--passes] [--json]
- *                                                  [--models shipped,/tmp/before.onnx]
+ *                                                  [--models shipped,/tmp/before.onnx] [--trees /tmp/before,.]
+ *                                                  [--frames-at-once 4,6]
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { waitFor } from '../libs/bus/bus.harness.ts';
 import { openRecording } from '../libs/recording/index.ts';
+import { pathToFileURL } from 'node:url';
 import { createDetector } from '../libs/vision/detector.registry.ts';
 import type { PassTally } from '../libs/vision/pose.detector.ts';
 import { cameraTestBus, DEMO, demoFrame } from '../services/camera/camera.fixture.ts';
@@ -32,6 +44,8 @@ import { createCameraService } from '../services/camera/camera.service.ts';
 
 /** --models: the int8 model walkout ships. */
 const SHIPPED = 'shipped';
+/** --trees: this copy of walkout. */
+const THIS_TREE = '.';
 /** A camera stage that has not finished its frames by then is broken, not slow. */
 const DEADLINE_MS = 60 * 60_000;
 
@@ -46,6 +60,8 @@ const { values } = parseArgs({
     cameras: { type: 'string', default: 'ceiling,all' },
     passes: { type: 'boolean' },
     models: { type: 'string', default: 'shipped' },
+    trees: { type: 'string', default: THIS_TREE },
+    'frames-at-once': { type: 'string' },
     json: { type: 'boolean' },
   },
 });
@@ -66,12 +82,21 @@ const frameCount = Math.min(Math.round(seconds * fps), ...recording.manifest.str
 const perCamera = Math.floor(frameCount / every);
 const storeSeconds = (perCamera * every) / fps;
 
+/** The camera service and detector of a copy of walkout (THIS_TREE: this one's). */
+async function stageOf(tree: string): Promise<{ createDetector: typeof createDetector; createCameraService: typeof createCameraService }> {
+  if (tree === THIS_TREE) return { createDetector, createCameraService };
+  const module = (file: string) => import(pathToFileURL(path.resolve(tree, file)).href);
+  const [registry, service] = await Promise.all([module('libs/vision/detector.registry.ts'), module('services/camera/camera.service.ts')]);
+  return { createDetector: registry.createDetector, createCameraService: service.createCameraService };
+}
+
 /** One pass of the stage over the chosen cameras' frames: wall and CPU seconds from the first publish to the last poses out. */
-async function runStage(cameras: readonly string[], detectorThreads: number, model: string, round: number) {
+async function runStage(cameras: readonly string[], detectorThreads: number, model: string, tree: string, framesAtOnce: number, round: number) {
   const modelPath = model === SHIPPED ? undefined : model;
+  const { createDetector, createCameraService } = await stageOf(tree);
   const detector = await createDetector({ type: 'onnx', inputSize: 640, mirror: true, refine: 'upright', looks: 'when-unsure', detectorThreads, modelPath });
   const { bus, poses, dead } = await cameraTestBus();
-  const service = createCameraService({ index: recording.index, bus, detector, stride: every, wholeFrameEvery: wholeEvery, framesAtOnce: Math.max(1, 2 * detectorThreads) });
+  const service = createCameraService({ index: recording.index, bus, detector, stride: every, wholeFrameEvery: wholeEvery, framesAtOnce });
   await service.start();
   try {
     // A warm-up frame a camera (decoders opened, the model's first shapes built), not timed.
@@ -101,13 +126,22 @@ for (const set of chosen) if (!(set in sets)) throw new Error(`bench/camera-stag
 const ways = values.ways.split(',');
 for (const way of ways) if (way !== 'main' && way !== 'threads') throw new Error(`bench/camera-stage.bench.ts: --ways lists main and threads, not ${JSON.stringify(way)}`);
 const models = values.models.split(',');
+const trees = values.trees.split(',');
+const framesAtOnceAsked = values['frames-at-once']?.split(',').map(Number);
+for (const n of framesAtOnceAsked ?? []) if (!Number.isInteger(n) || n < 1) throw new Error(`bench/camera-stage.bench.ts: --frames-at-once lists whole numbers >= 1, not ${n}`);
 const variants = chosen.flatMap((set) =>
-  ways.flatMap((way) => models.map((model) => ({ cameras: set, ids: sets[set as keyof typeof sets], detectorThreads: way === 'main' ? 0 : threads, model }))),
+  ways.flatMap((way) => {
+    const detectorThreads = way === 'main' ? 0 : threads;
+    const framesAtOnce = detectorThreads ? (framesAtOnceAsked ?? [2 * detectorThreads]) : [1];
+    return trees.flatMap((tree) =>
+      models.flatMap((model) => framesAtOnce.map((atOnce) => ({ cameras: set, ids: sets[set as keyof typeof sets], detectorThreads, model, tree, framesAtOnce: atOnce }))),
+    );
+  }),
 );
 const totals = variants.map(() => ({ frames: 0, wallS: 0, cpuS: 0, passes: {} as Record<string, PassTally> }));
 for (let round = 0; round < rounds; round++)
   for (const [k, variant] of variants.entries()) {
-    const run = await runStage(variant.ids, variant.detectorThreads, variant.model, round);
+    const run = await runStage(variant.ids, variant.detectorThreads, variant.model, variant.tree, variant.framesAtOnce, round);
     totals[k].frames += run.frames;
     totals[k].wallS += run.wallS;
     totals[k].cpuS += run.cpuS;
@@ -127,18 +161,40 @@ const results = variants.map((variant, k) => {
   const realTimeFactor = (rounds * storeSeconds) / wallS;
   // The threads' ratio is to the main thread on the same cameras and model, when both ran.
   const same = (j: number) => variants[j].cameras === variant.cameras;
-  const baseline = variant.detectorThreads ? totals.find((_, j) => same(j) && variants[j].model === variant.model && !variants[j].detectorThreads) : undefined;
+  const baseline = variant.detectorThreads
+    ? totals.find((_, j) => same(j) && variants[j].model === variant.model && variants[j].tree === variant.tree && !variants[j].detectorThreads)
+    : undefined;
+  // Frames at once: the real-time factor over the first number's, the same cameras, model and tree.
+  const firstAtOnce =
+    framesAtOnceAsked && variant.detectorThreads && variant.framesAtOnce !== framesAtOnceAsked[0]
+      ? totals.find((_, j) => same(j) && variants[j].detectorThreads && variants[j].model === variant.model && variants[j].tree === variant.tree && variants[j].framesAtOnce === framesAtOnceAsked[0])
+      : undefined;
+  const atOnceRatio = firstAtOnce ? firstAtOnce.wallS / wallS : null;
   const ratio = baseline ? baseline.wallS / wallS : null;
-  // A model's ratio is the first model's CPU a store second over its own, the same cameras and way.
-  const firstModel = variant.model !== models[0] ? totals.find((_, j) => same(j) && variants[j].detectorThreads === variant.detectorThreads && variants[j].model === models[0]) : undefined;
+  // A model's ratio is the first model's CPU a store second over its own, the same cameras, way and tree.
+  const firstModel =
+    variant.model !== models[0]
+      ? totals.find((_, j) => same(j) && variants[j].detectorThreads === variant.detectorThreads && variants[j].tree === variant.tree && variants[j].model === models[0])
+      : undefined;
   const modelRatio = firstModel ? firstModel.cpuS / cpuS : null;
-  const result = { ...variant, ids: undefined, frames, realTimeFactor, framesPerSecond: frames / wallS, cpuPerStoreSecond: cpuS / (rounds * storeSeconds), coresWorth: cpuS / wallS, ratio, modelRatio, passes };
-  const modelName = models.length > 1 ? `, ${variant.model === SHIPPED ? 'shipped' : path.basename(variant.model)}` : '';
+  // A tree's ratio is the first tree's CPU a store second over its own, the same cameras, way and model.
+  const firstTree =
+    variant.tree !== trees[0]
+      ? totals.find((_, j) => same(j) && variants[j].detectorThreads === variant.detectorThreads && variants[j].model === variant.model && variants[j].tree === trees[0])
+      : undefined;
+  const treeRatio = firstTree ? firstTree.cpuS / cpuS : null;
+  const result = { ...variant, ids: undefined, frames, realTimeFactor, framesPerSecond: frames / wallS, cpuPerStoreSecond: cpuS / (rounds * storeSeconds), coresWorth: cpuS / wallS, ratio, modelRatio, treeRatio, atOnceRatio, passes };
+  const modelName =
+    (trees.length > 1 ? `, ${variant.tree === THIS_TREE ? 'this tree' : path.basename(variant.tree)}` : '') +
+    (models.length > 1 ? `, ${variant.model === SHIPPED ? 'shipped' : path.basename(variant.model)}` : '') +
+    (framesAtOnceAsked && variant.detectorThreads ? `, ${variant.framesAtOnce} frames at once` : '');
   print(
     `  ${`${variant.cameras} (${variant.ids.length} cameras), ${variant.detectorThreads ? `${variant.detectorThreads} detector threads` : 'main thread'}${modelName}`.padEnd(40)} ` +
       `real-time factor ${realTimeFactor.toFixed(3)}  ${result.framesPerSecond.toFixed(2)} frames/s  ${result.cpuPerStoreSecond.toFixed(2)} CPU s a store s  ` +
       `${result.coresWorth.toFixed(2)} cores' worth${ratio === null ? '' : `  ${ratio.toFixed(2)}x the main thread`}` +
-      `${modelRatio === null ? '' : `  ${modelRatio.toFixed(2)}x ${models[0] === SHIPPED ? 'shipped' : path.basename(models[0])}'s CPU a store s`}`,
+      `${modelRatio === null ? '' : `  ${modelRatio.toFixed(2)}x ${models[0] === SHIPPED ? 'shipped' : path.basename(models[0])}'s CPU a store s`}` +
+      `${treeRatio === null ? '' : `  ${treeRatio.toFixed(2)}x ${trees[0] === THIS_TREE ? 'this tree' : path.basename(trees[0])}'s CPU a store s`}` +
+      `${atOnceRatio === null ? '' : `  ${atOnceRatio.toFixed(2)}x the real-time factor with ${framesAtOnceAsked![0]} at once`}`,
   );
   if (values.passes)
     print(

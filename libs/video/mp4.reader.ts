@@ -32,6 +32,12 @@ export interface ReadOptions {
   maxFrames?: number;
   /** Skip the check of width and height by passing what the caller already knows. */
   info?: Pick<VideoInfo, 'width' | 'height'>;
+  /**
+   * Decode the frames into two arrays in turn, for a consumer done with a frame once it asks for the
+   * one after the next (a camera service, reading one frame ahead): no new array a frame for the
+   * garbage collector.
+   */
+  reuseFrames?: boolean;
 }
 
 const STDERR_TAIL_BYTES = 4000;
@@ -93,6 +99,7 @@ export async function* readVideoFrames(file: string, options: ReadOptions = {}):
   });
   const frameBytes = rgbFrameBytes(width, height);
   let frame = new Uint8Array(frameBytes);
+  let other = options.reuseFrames ? new Uint8Array(frameBytes) : undefined;
   let filled = 0;
   let yielded = 0;
   let finished = false;
@@ -107,7 +114,8 @@ export async function* readVideoFrames(file: string, options: ReadOptions = {}):
         if (filled === frameBytes) {
           yield { width, height, data: frame, index: yielded * every };
           yielded++;
-          frame = new Uint8Array(frameBytes);
+          if (other) [frame, other] = [other, frame];
+          else frame = new Uint8Array(frameBytes);
           filled = 0;
           if (yielded >= maxFrames) {
             finished = true;

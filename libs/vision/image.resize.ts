@@ -36,15 +36,22 @@ function areaTaps(inSize: number, outSize: number): Taps {
   return { start, count, weight, maxTaps };
 }
 
+/** The horizontal pass's floats, kept between calls (the resize is synchronous): a scout's are 1.5 MB a frame. */
+let rowsScratch = new Float32Array(0);
+
 /**
  * The frame shrunk (or grown) to outWidth x outHeight, written into the top-left of an
- * padWidth x padHeight int32 RGB canvas whose rest stays 0 (black letterbox).
+ * padWidth x padHeight int32 RGB canvas whose rest is 0 (black letterbox). Written into `into`
+ * when it has the canvas's length (an array to reuse, whatever it holds: its padding is cleared).
  */
 export function resizeAreaInt32(frame: RgbFrame, outWidth: number, outHeight: number, padWidth: number, padHeight: number, into?: Int32Array): Int32Array {
   const { width, height, data } = frame;
-  // `into` is the output of an earlier call with the same sizes: every pixel the resize writes is
-  // written again, and its padding is still zero.
-  const out = into?.length === padWidth * padHeight * 3 ? into : new Int32Array(padWidth * padHeight * 3);
+  const reused = into?.length === padWidth * padHeight * 3;
+  const out = reused ? into : new Int32Array(padWidth * padHeight * 3);
+  if (reused) {
+    for (let y = 0; y < outHeight; y++) out.fill(0, (y * padWidth + outWidth) * 3, (y + 1) * padWidth * 3);
+    out.fill(0, outHeight * padWidth * 3);
+  }
   if (outWidth === width && outHeight === height) {
     // Same size: every output pixel covers exactly one input pixel, so the mean is that pixel.
     for (let y = 0; y < height; y++) out.set(data.subarray(y * width * 3, (y + 1) * width * 3), y * padWidth * 3);
@@ -53,7 +60,8 @@ export function resizeAreaInt32(frame: RgbFrame, outWidth: number, outHeight: nu
   const { start: hStart, count: hCount, weight: hWeight, maxTaps: hTaps } = areaTaps(width, outWidth);
   const { start: vStart, count: vCount, weight: vWeight, maxTaps: vTaps } = areaTaps(height, outHeight);
   // Horizontal pass into floats: height x outWidth x 3.
-  const rows = new Float32Array(height * outWidth * 3);
+  if (rowsScratch.length < height * outWidth * 3) rowsScratch = new Float32Array(height * outWidth * 3);
+  const rows = rowsScratch;
   for (let y = 0; y < height; y++) {
     const inRow = y * width * 3;
     const outRow = y * outWidth * 3;
@@ -96,11 +104,13 @@ export function resizeAreaInt32(frame: RgbFrame, outWidth: number, outHeight: nu
  * by `angleRad` (the window's own up, -y, points along (sin a, -cos a) in the frame), resampled
  * bilinearly to size x size int32 RGB; what lies past the frame's edges reads as black. A window
  * pixel (u, v) comes from frame point centre + R(a) ((u + 0.5) s - side/2, (v + 0.5) s - side/2),
- * s = side / size: `fromRotatedCrop` maps results back the same way.
+ * s = side / size: `fromRotatedCrop` maps results back the same way. Written into `into` when it
+ * has the window's length (an array to reuse, whatever it holds).
  */
-export function cropRotatedInt32(frame: RgbFrame, centreX: number, centreY: number, side: number, angleRad: number, size: number): Int32Array {
+export function cropRotatedInt32(frame: RgbFrame, centreX: number, centreY: number, side: number, angleRad: number, size: number, into?: Int32Array): Int32Array {
   const { width, height, data } = frame;
-  const out = new Int32Array(size * size * 3);
+  // Every pixel of the window is written below, so `into` may hold anything.
+  const out = into?.length === size * size * 3 ? into : new Int32Array(size * size * 3);
   const step = side / size;
   const cos = Math.cos(angleRad);
   const sin = Math.sin(angleRad);

@@ -14,6 +14,10 @@ test('mirroring reverses each row of the picture and leaves the letterbox where 
     [3, 2, 1, 4, 7, 6, 5, 8],
   );
   assert.equal(pixels[0], 1, 'the input is left alone');
+  // Into an array to reuse, whatever it held: the same pixels, letterbox and all.
+  const reused = mirrorRowsInt32(pixels, 4, 3, new Int32Array(pixels.length).fill(99));
+  assert.deepEqual(reused, mirrored);
+  assert.deepEqual(mirrorRowsInt32(pixels, 4, 4, new Int32Array(pixels.length).fill(99)), mirrorRowsInt32(pixels, 4, 4));
 });
 
 test('a pose read in the mirror comes back with x reflected and its sides swapped', () => {

@@ -10,10 +10,12 @@ import { MIRRORED_KEYPOINTS, type DetectedPose } from './pose.detector.ts';
 
 /**
  * Int32 RGB rows of `rowWidth` pixels with the first `contentWidth` of each row reversed (the rest,
- * a letterbox, stays where it is): the model input mirrored, with the same padding.
+ * a letterbox, stays where it is): the model input mirrored, with the same padding. Written into
+ * `into` when it has the input's length (an array to reuse, whatever it holds).
  */
-export function mirrorRowsInt32(pixels: Int32Array, rowWidth: number, contentWidth: number): Int32Array {
-  const out = new Int32Array(pixels);
+export function mirrorRowsInt32(pixels: Int32Array, rowWidth: number, contentWidth: number, into?: Int32Array): Int32Array {
+  const out = into?.length === pixels.length ? into : new Int32Array(pixels.length);
+  if (contentWidth < rowWidth) out.set(pixels);
   const rows = pixels.length / (rowWidth * 3);
   for (let y = 0; y < rows; y++) {
     const row = y * rowWidth * 3;

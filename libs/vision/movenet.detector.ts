@@ -7,6 +7,7 @@ import { WalkoutError } from '../contracts/index.ts';
 import type { RgbFrame } from '../video/rgb.frame.ts';
 import { cropRotatedInt32, fromRotatedCrop, resizeAreaInt32 } from './image.resize.ts';
 import { mirrorRowsInt32, unmirrorPose } from './mirror.read.ts';
+import { ArrayPool } from './array.pool.ts';
 import { boxIou, keypointBox, type DetectHints, type DetectedPose, type DetectorPlugin, type PassTally, type PoseDetector, type ViewGeometry } from './pose.detector.ts';
 import { windowRound } from './frame.reads.ts';
 import { mergePoseReadings, mergeReadings, sameReadingIndex, DEFAULT_READING_MERGE } from './readings.merge.ts';
@@ -242,8 +243,19 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
     return result instanceof Float32Array ? result : result.output;
   };
   const whenUnsure = config.looks === 'when-unsure';
-  /** The letterboxed first-pass input, reused while frames keep their size (one camera model). */
-  let letterbox: { size: string; pixels: Int32Array } | undefined;
+  /**
+   * Windows and mirrored inputs, reused once their pass is done: a new array each would be garbage
+   * to collect thousands of times a minute (array.pool.ts).
+   */
+  const inputs = new ArrayPool<Int32Array>((length) => new Int32Array(length));
+  /** One pass of `kind` on pixels taken from `inputs`, given back once the pass is done. */
+  const runPooled = async (kind: string, pixels: Int32Array, width: number, height: number): Promise<Float32Array> => {
+    try {
+      return await run(kind, pixels, width, height);
+    } finally {
+      inputs.give(pixels);
+    }
+  };
   /**
    * A second look at one person: a square window round them, turned so that the store's vertical
    * at their place in the image points up, at the scale of the first pass. Wide ceiling lenses show
@@ -262,9 +274,9 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
     if (Math.abs(angle) < UPRIGHT_MIN_TILT_RAD) return null;
     const side = Math.max(bw, bh) * UPRIGHT_MARGIN;
     const size = Math.max(STRIDE_PX * 4, Math.round((side * scale) / STRIDE_PX) * STRIDE_PX);
-    const pixels = cropRotatedInt32(frame, cx, cy, side, angle, size);
+    const pixels = cropRotatedInt32(frame, cx, cy, side, angle, size, inputs.take(size * size * 3));
     const window = { width: size, height: size };
-    const found = decodeMovenetOutput(await run('upright', pixels, size, size), movenetInputGeometry(size, size, size), window, config.minPoseScore);
+    const found = decodeMovenetOutput(await runPooled('upright', pixels, size, size), movenetInputGeometry(size, size, size), window, config.minPoseScore);
     return found.map((p) => {
       const keypoints = p.keypoints.map(([x, y, score]) => [...fromRotatedCrop(x, y, cx, cy, side, angle, size), score] as [number, number, number]);
       return { score: p.score, box: keypointBox(keypoints), keypoints };
@@ -309,12 +321,19 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
       const tilt = up ? Math.atan2(up[0], -up[1]) : 0;
       const angle = Math.abs(tilt) < UPRIGHT_MIN_TILT_RAD ? 0 : tilt;
       const size = Math.min(WINDOW_MAX_PX, Math.max(STRIDE_PX * 4, Math.round((side * scale) / STRIDE_PX) * STRIDE_PX));
-      const pixels = cropRotatedInt32(frame, cx, cy, side, angle, size);
+      const pixels = cropRotatedInt32(frame, cx, cy, side, angle, size, inputs.take(size * size * 3));
       const geometry = movenetInputGeometry(size, size, size);
       const window = { width: size, height: size };
-      const poses = decodeMovenetOutput(await run('window', pixels, size, size), geometry, window, config.minPoseScore);
-      if (!lookAgainInWindow(poses, size)) return { cx, cy, side, angle, size, poses };
-      const mirrored = decodeMovenetOutput(await run('window-mirrored', mirrorRowsInt32(pixels, size, size), size, size), geometry, window, config.minPoseScore);
+      let poses: DetectedPose[];
+      let mirroredPixels: Int32Array | undefined;
+      try {
+        poses = decodeMovenetOutput(await run('window', pixels, size, size), geometry, window, config.minPoseScore);
+        if (!lookAgainInWindow(poses, size)) return { cx, cy, side, angle, size, poses };
+        mirroredPixels = mirrorRowsInt32(pixels, size, size, inputs.take(pixels.length));
+      } finally {
+        inputs.give(pixels);
+      }
+      const mirrored = decodeMovenetOutput(await runPooled('window-mirrored', mirroredPixels, size, size), geometry, window, config.minPoseScore);
       return { cx, cy, side, angle, size, poses: mergeReadings(poses, mirrored.map((p) => unmirrorPose(p, size))) };
     };
     // Every window at once (detector threads read them side by side), merged in the people's order.
@@ -345,8 +364,8 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
     const scout = async () => {
       if (hints.changes && !hints.changes.length) return [];
       const g = movenetInputGeometry(frame.width, frame.height, SCOUT_INPUT);
-      const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight);
-      return decodeMovenetOutput(await run('scout', pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
+      const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight, inputs.take(g.paddedWidth * g.paddedHeight * 3));
+      return decodeMovenetOutput(await runPooled('scout', pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
     };
     // The scout does not wait for the windows: on detector threads they run side by side.
     const [read, scouted] = await Promise.all([readWindows(hints.around, frame, view, scale), scout()]);
@@ -379,18 +398,21 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
       throw new WalkoutError('CONFIG_INVALID', `frame is ${frame.width}x${frame.height} but holds ${frame.data.length} bytes, not RGB`);
     const g = movenetInputGeometry(frame.width, frame.height, config.inputSize);
     if (hints?.around) return readAround({ ...hints, around: hints.around }, frame, view, g.resizedWidth / frame.width);
-    const size = `${frame.width}x${frame.height}`;
-    // Taken while this frame's passes read it, so a detect called meanwhile makes its own.
-    const spare = letterbox?.size === size ? letterbox.pixels : undefined;
-    letterbox = undefined;
-    const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight, spare);
-    let poses = decodeMovenetOutput(await run('first', pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
-    const lookAgain = !whenUnsure || poses.length < (hints?.peopleBefore ?? 0) || poses.some(unsurePose);
-    if (config.mirror && lookAgain) {
-      const mirrored = decodeMovenetOutput(await run('mirrored', mirrorRowsInt32(pixels, g.paddedWidth, g.resizedWidth), g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
+    // The letterboxed input, and its mirror image when the second look reads it.
+    const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight, inputs.take(g.paddedWidth * g.paddedHeight * 3));
+    let poses: DetectedPose[];
+    let mirroredPixels: Int32Array | undefined;
+    try {
+      poses = decodeMovenetOutput(await run('first', pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
+      const lookAgain = !whenUnsure || poses.length < (hints?.peopleBefore ?? 0) || poses.some(unsurePose);
+      if (config.mirror && lookAgain) mirroredPixels = mirrorRowsInt32(pixels, g.paddedWidth, g.resizedWidth, inputs.take(pixels.length));
+    } finally {
+      inputs.give(pixels);
+    }
+    if (mirroredPixels) {
+      const mirrored = decodeMovenetOutput(await runPooled('mirrored', mirroredPixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
       poses = mergeReadings(poses, mirrored.map((p) => unmirrorPose(p, frame.width)));
     }
-    letterbox = { size, pixels };
     if (config.refine === 'none' || !view) return poses;
     return refineUpright(poses, frame, view, g.resizedWidth / frame.width);
   }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import test from 'node:test';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
-import { quantisedActivations, quantiseInt8, roundedRange, withOutputs, type QuantiseOptions } from './onnx.quantise.ts';
+import { quantisedActivations, quantiseInt8, quantiseLinear, roundedRange, withOutputs, type QuantiseOptions } from './onnx.quantise.ts';
 import { attr, noise, writeTinyGraph, type TinyGraph, type TinyTensor } from './tfjs-graph.fixture.ts';
 import { readTfjsGraphModel } from './tfjs-graph.read.ts';
 import { convertTfjsGraphToOnnx } from './tfjs-onnx.convert.ts';
@@ -135,7 +135,7 @@ test('pixels normalised to [-1, 1] and quantised in 256 levels are the pixels th
   const float = convertTfjsGraphToOnnx(await readTfjsGraphModel(await writeTinyGraph(PIXELS)), { name: 'pixels' });
   const activations = quantisedActivations(float);
   assert.deepEqual(activations, ['normalised/nchw']);
-  const options = { pixelsAsLevels: true };
+  const options: QuantiseOptions = { pixelsAsLevels: 'nearest' };
   const runPixels = async (model: Uint8Array, outputs?: readonly string[]) => {
     const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, logSeverityLevel: 3 });
     const result = await session.run({ rgb: new ort.Tensor('int32', Int32Array.from(EVERY_PIXEL.values), EVERY_PIXEL.shape) });
@@ -157,6 +157,38 @@ test('pixels normalised to [-1, 1] and quantised in 256 levels are the pixels th
   const normalisation = (model: Uint8Array) => onnxProto.onnx.ModelProto.decode(model).graph!.node!.filter((n) => ['Sub', 'Mul', 'QuantizeLinear'].includes(n.opType!)).map((n) => n.opType);
   assert.deepEqual(normalisation(quantiseInt8(float, new Map([['normalised/nchw', [-2, 2]]]), options)), ['Sub', 'Mul', 'Sub', 'QuantizeLinear']);
   assert.deepEqual(normalisation(quantiseInt8(float, new Map([['normalised/nchw', range]]))), ['Sub', 'Mul', 'Sub', 'QuantizeLinear']);
+});
+
+test('pixels read as the levels QuantizeLinear gives them (black is level 1 in [-1, 1]): a Cast and a Clip replace the normalisation, and the outputs are the quantised normalisation\'s to the bit', async () => {
+  const float = convertTfjsGraphToOnnx(await readTfjsGraphModel(await writeTinyGraph(PIXELS)), { name: 'pixels' });
+  const runPixels = async (model: Uint8Array) => {
+    const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, logSeverityLevel: 3 });
+    const result = await session.run({ rgb: new ort.Tensor('int32', Int32Array.from(EVERY_PIXEL.values), EVERY_PIXEL.shape) });
+    await session.release();
+    return result.output_0.data as Float32Array;
+  };
+  // MoveNet's range: [-1, 1] in 256 levels, zero point 128, black (-1) at -127.5 steps as float32 reckons it, just short of the tie: level 1.
+  const ranges = new Map([['normalised/nchw', [-1, 1] as [number, number]]]);
+  const normalisation = quantiseInt8(float, ranges);
+  const exact = quantiseInt8(float, ranges, { pixelsAsLevels: 'exact' });
+  const ops = onnxProto.onnx.ModelProto.decode(exact).graph!.node!.map((n) => n.opType!);
+  assert.deepEqual(ops.filter((op) => ['Sub', 'Mul', 'QuantizeLinear', 'Clip'].includes(op)), ['Clip', 'Clip'], 'no normalisation, no quantising of the input: a Clip of the pixels, and the Relu6');
+  const bytes = (values: Float32Array) => Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+  assert.equal(Buffer.compare(bytes(await runPixels(exact)), bytes(await runPixels(normalisation))), 0, 'the same outputs to the bit');
+  // Black read as level 0 (nearest, ties either way) is not the quantised normalisation.
+  assert.notEqual(Buffer.compare(bytes(await runPixels(quantiseInt8(float, ranges, { pixelsAsLevels: 'nearest' }))), bytes(await runPixels(normalisation))), 0);
+  // Where the levels are not the pixels clamped (a wider range), the normalisation stays.
+  const wider = onnxProto.onnx.ModelProto.decode(quantiseInt8(float, new Map([['normalised/nchw', [-2, 2]]]), { pixelsAsLevels: 'exact' })).graph!.node!;
+  assert.deepEqual(wider.filter((n) => ['Sub', 'Mul', 'QuantizeLinear'].includes(n.opType!)).map((n) => n.opType), ['Sub', 'Mul', 'Sub', 'QuantizeLinear']);
+});
+
+test('quantiseLinear rounds as QuantizeLinear does: the value over the scale in float32, half to even, plus the zero point, saturated', () => {
+  assert.equal(quantiseLinear(-1, 2 / 255, 128), 1);
+  assert.equal(quantiseLinear(0.5, 1, 10), 10);
+  assert.equal(quantiseLinear(1.5, 1, 10), 12);
+  assert.equal(quantiseLinear(-2.5, 1, 10), 8);
+  assert.equal(quantiseLinear(-300, 1, 10), 0);
+  assert.equal(quantiseLinear(300, 1, 10), 255);
 });
 
 test('calibrated ranges are widened to two significant digits and to hold 0; a tensor with no range is refused by name', async () => {

@@ -61,8 +61,16 @@ export interface QuantiseOptions {
    * Without it, those convolutions and Adds run in float, as the first int8 model did.
    */
   throughIdentities?: boolean;
-  /** Read the input pixels as the first convolution's quantised levels when they are (pixelsAsQuantised), without the float normalisation. */
-  pixelsAsLevels?: boolean;
+  /**
+   * Read the input pixels as the first convolution's quantised levels, without the float
+   * normalisation (pixelsAsQuantised). 'nearest': when each pixel value is the nearest level of its
+   * normalised value, ties either way (MoveNet's black, a tie, becomes level 0). 'exact': when the
+   * levels QuantizeLinear gives the normalised pixels are the pixel values clamped to a range
+   * (MoveNet's black is level 1, every other value its own); the pixels are clamped to it, and the
+   * model computes exactly what it did with the normalisation quantised, for a few element-wise
+   * passes over the input fewer.
+   */
+  pixelsAsLevels?: 'nearest' | 'exact';
   /**
    * Outputs of convolutions that no convolution reads (a head's last) to quantise too: those the
    * decoding reads as distances (keypoint offsets and regressions, box sizes), where 256 levels
@@ -153,8 +161,9 @@ export function quantiseInt8(model: Uint8Array, ranges: ReadonlyMap<string, read
   for (const name of activations) {
     const [scale, zeroPoint] = uint8Params(roundedRange(ranges.get(name)!));
     added.push(floats(`${name}/q/scale`, [scale], []), { name: `${name}/q/zero_point`, dataType: DataType.UINT8, dims: [], rawData: Uint8Array.of(zeroPoint) });
-    const pixels = options.pixelsAsLevels && pixelsAsQuantised(name, scale, zeroPoint, { producers, initializers, inputs });
+    const pixels = options.pixelsAsLevels && pixelsAsQuantised(name, scale, zeroPoint, options.pixelsAsLevels, { producers, initializers, inputs });
     if (pixels) {
+      added.push(...pixels.constants);
       // Right after the graph's input, in the order they read each other.
       for (const node of pixels.nodes) put(pixels.input, node);
       put(pixels.input, { opType: 'DequantizeLinear', name: `${name}/dq`, input: [pixels.quantised, `${name}/q/scale`, `${name}/q/zero_point`], output: [`${name}/dq`] });
@@ -232,22 +241,36 @@ const TIE_SLACK_STEPS = 1e-3;
 const PIXEL_VALUES = 256;
 const ELEMENTWISE: Record<string, (a: number, b: number) => number> = { Add: (a, b) => a + b, Sub: (a, b) => a - b, Mul: (a, b) => a * b, Div: (a, b) => a / b };
 
+/** The uint8 level QuantizeLinear gives a float32 value: the value over the scale in float32, rounded half to even, plus the zero point, saturated. */
+export function quantiseLinear(value: number, scale: number, zeroPoint: number): number {
+  const scaled = Math.fround(value / Math.fround(scale));
+  const floor = Math.floor(scaled);
+  const fraction = scaled - floor;
+  const rounded = fraction > 0.5 || (fraction === 0.5 && floor % 2 !== 0) ? floor + 1 : floor;
+  return Math.min(255, Math.max(0, rounded + zeroPoint));
+}
+
 /**
  * Whether the tensor `name` is the model's integer pixels (0 to 255), cast to float, normalised
- * channel by channel (Add, Sub, Mul, Div by constants) and transposed, such that each pixel's own
- * value is the nearest level of `scale` and `zeroPoint` to its normalised value (ties either way),
- * for every value and channel (reckoned in float32, as the model does). Then the pixels cast to
- * uint8 are that tensor quantised, without the normalisation's float passes over the whole input
- * (MoveNet's [-1, 1] in 256 levels: level = pixel).
- * Returns the graph input, the nodes that make the quantised tensor from it (a Cast, then the same
- * transposes) and that tensor; undefined when `name` is not such pixels.
+ * channel by channel (Add, Sub, Mul, Div by constants) and transposed, such that the pixels
+ * themselves can stand for that tensor quantised with `scale` and `zeroPoint` (reckoned in float32,
+ * as the model does), without the normalisation's float passes over the whole input:
+ * - 'nearest': each pixel's own value is the nearest level to its normalised value (ties either
+ *   way), for every value and channel (MoveNet's [-1, 1] in 256 levels: level = pixel);
+ * - 'exact': the level QuantizeLinear gives each normalised value is the pixel's value clamped to
+ *   one range for every channel (MoveNet's: level = pixel, but black is level 1); the pixels are
+ *   clamped to it, so the levels are QuantizeLinear's, to the bit.
+ * Returns the graph input, the nodes that make the quantised tensor from it (a Cast, a Clip where
+ * 'exact' needs one, then the same transposes), the constants they read, and that tensor;
+ * undefined when `name` is not such pixels.
  */
 function pixelsAsQuantised(
   name: string,
   scale: number,
   zeroPoint: number,
+  match: 'nearest' | 'exact',
   graph: { producers: Map<string, NodeProto>; initializers: Map<string, TensorProto>; inputs: Map<string, onnxProto.onnx.IValueInfoProto> },
-): { input: string; nodes: NodeProto[]; quantised: string } | undefined {
+): { input: string; nodes: NodeProto[]; constants: TensorProto[]; quantised: string } | undefined {
   const transposes: NodeProto[] = [];
   let tensor = name;
   for (let node = graph.producers.get(tensor); node?.opType === 'Transpose'; node = graph.producers.get(tensor)) {
@@ -268,23 +291,43 @@ function pixelsAsQuantised(
   if (!input || input.type?.tensorType?.elemType !== DataType.INT32 || Number(cast!.attribute?.find((a) => a.name === 'to')?.i) !== DataType.FLOAT) return undefined;
   const channels = Math.max(1, ...steps.map((step) => step.constant.length));
   if (steps.some((step) => step.constant.length !== 1 && step.constant.length !== channels)) return undefined;
-  for (let channel = 0; channel < channels; channel++)
-    for (let pixel = 0; pixel < PIXEL_VALUES; pixel++) {
-      let value = pixel;
-      for (const { apply, constant, constantFirst } of steps) {
-        const k = constant[constant.length === 1 ? 0 : channel];
-        value = Math.fround(constantFirst ? apply(k, value) : apply(value, k));
-      }
-      if (Math.abs((pixel - zeroPoint) * scale - value) > scale * (0.5 + TIE_SLACK_STEPS)) return undefined;
+  const normalised = (pixel: number, channel: number) => {
+    let value = pixel;
+    for (const { apply, constant, constantFirst } of steps) {
+      const k = constant[constant.length === 1 ? 0 : channel];
+      value = Math.fround(constantFirst ? apply(k, value) : apply(value, k));
     }
+    return value;
+  };
+  // The levels the pixels are clamped to ('exact'); all of them for 'nearest'.
+  let [lowest, highest] = [0, PIXEL_VALUES - 1];
+  if (match === 'exact') {
+    [lowest, highest] = [quantiseLinear(normalised(0, 0), scale, zeroPoint), quantiseLinear(normalised(PIXEL_VALUES - 1, 0), scale, zeroPoint)];
+    const clamped = (pixel: number) => Math.min(highest, Math.max(lowest, pixel));
+    for (let channel = 0; channel < channels; channel++)
+      for (let pixel = 0; pixel < PIXEL_VALUES; pixel++) if (quantiseLinear(normalised(pixel, channel), scale, zeroPoint) !== clamped(pixel)) return undefined;
+  } else
+    for (let channel = 0; channel < channels; channel++)
+      for (let pixel = 0; pixel < PIXEL_VALUES; pixel++)
+        if (Math.abs((pixel - zeroPoint) * scale - normalised(pixel, channel)) > scale * (0.5 + TIE_SLACK_STEPS)) return undefined;
   let quantised = `${name}/pixels/uint8`;
   const nodes: NodeProto[] = [{ opType: 'Cast', name: quantised, input: [input.name!], output: [quantised], attribute: [{ name: 'to', type: AttrType.INT, i: DataType.UINT8 }] }];
+  const constants: TensorProto[] = [];
+  if (lowest > 0 || highest < PIXEL_VALUES - 1) {
+    const clipped = `${name}/pixels/clamped`;
+    constants.push(
+      { name: `${clipped}/min`, dataType: DataType.UINT8, dims: [], rawData: Uint8Array.of(lowest) },
+      { name: `${clipped}/max`, dataType: DataType.UINT8, dims: [], rawData: Uint8Array.of(highest) },
+    );
+    nodes.push({ opType: 'Clip', name: clipped, input: [quantised, `${clipped}/min`, `${clipped}/max`], output: [clipped] });
+    quantised = clipped;
+  }
   for (const [k, transpose] of transposes.entries()) {
     const next = `${name}/pixels/transposed${k}`;
     nodes.push({ ...transpose, name: next, input: [quantised], output: [next] });
     quantised = next;
   }
-  return { input: input.name!, nodes, quantised };
+  return { input: input.name!, nodes, constants, quantised };
 }
 
 function isConstant(tensor: string, graph: { producers: Map<string, NodeProto>; initializers: Map<string, TensorProto> }): boolean {

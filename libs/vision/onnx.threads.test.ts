@@ -37,6 +37,22 @@ test('the caller keeps its pixels: a pass copies them to the thread', async () =
   }
 });
 
+test('the bytes a pass went to its thread in come back with its output and carry the next pass of that size', async () => {
+  const pool = await open(1);
+  try {
+    assert.equal(pool.bytesKept, 0);
+    for (const first of [5, 6, 7]) {
+      const { output } = await pool.run(pixels(first), 1, 1);
+      assert.equal(output[0], first, 'each pass reads its own pixels');
+      assert.equal(pool.bytesKept, 1, 'one array of bytes, taken and given back');
+    }
+    await pool.run(Int32Array.of(8, 0, 0, 0, 0, 0), 2, 1);
+    assert.equal(pool.bytesKept, 2, 'another size, another array');
+  } finally {
+    await pool.close();
+  }
+});
+
 test('a thread that dies is replaced, and the pass it ran and those waiting are not lost', async () => {
   const pool = await open(2);
   try {

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { WalkoutError } from '../contracts/index.ts';
+import { ArrayPool } from './array.pool.ts';
 
 /**
  * Model passes on worker threads, each with an ONNX Runtime session of its own.
@@ -61,6 +62,8 @@ export class DetectorThreads {
   private replacedCount = 0;
   /** Why the pool cannot run passes any more (every thread dead and none could be started). */
   private broken?: Error;
+  /** The bytes passes went to the threads in, sent back with their outputs for the next passes. */
+  private readonly bytes = new ArrayPool<Uint8Array<ArrayBuffer>>((length) => new Uint8Array(length));
 
   private constructor(private readonly options: DetectorThreadsOptions) {}
 
@@ -82,6 +85,11 @@ export class DetectorThreads {
     return this.slots.length;
   }
 
+  /** Arrays of bytes kept for later passes (sent back by the threads). */
+  get bytesKept(): number {
+    return this.bytes.kept;
+  }
+
   /** Threads started to replace dead ones so far. */
   get replaced(): number {
     return this.replacedCount;
@@ -89,7 +97,8 @@ export class DetectorThreads {
 
   /**
    * One model pass on the first idle thread. The pixels are RGB values (0 to 255) in the int32 the
-   * model takes; they go to the thread as bytes, a quarter of the copying (the caller keeps its array).
+   * model takes; they go to the thread as bytes, a quarter of the copying (the caller keeps its array),
+   * in an array the thread sends back with the output, for a later pass.
    */
   run(pixels: Int32Array, width: number, height: number): Promise<ThreadPass> {
     if (this.closed) return Promise.reject(new WalkoutError('DETECTOR_FAILED', 'the detector threads are closed'));
@@ -141,7 +150,8 @@ export class DetectorThreads {
   private adopt(worker: Worker): void {
     const slot: Slot = { worker };
     this.slots.push(slot);
-    worker.on('message', (message: { id: number; output?: Float32Array; modelMs?: number; error?: string }) => {
+    worker.on('message', (message: { id: number; output?: Float32Array; modelMs?: number; error?: string; bytes?: Uint8Array<ArrayBuffer> }) => {
+      if (message.bytes) this.bytes.give(message.bytes);
       const running = slot.running;
       if (!running || running.id !== message.id) return;
       slot.running = undefined;
@@ -190,7 +200,7 @@ export class DetectorThreads {
       const pass = this.waiting.shift()!;
       const id = this.nextId++;
       slot.running = { id, pass };
-      const bytes = new Uint8Array(pass.pixels.length);
+      const bytes = this.bytes.take(pass.pixels.length);
       bytes.set(pass.pixels);
       slot.worker.postMessage({ id, bytes, width: pass.width, height: pass.height }, [bytes.buffer]);
     }

@@ -63,6 +63,9 @@ test('area resizing keeps flat colours flat and the mean of a pattern; crops rea
   const same = resizeAreaInt32({ width, height, data }, width, height, 64, 32);
   for (let y = 0; y < 32; y++)
     for (let x = 0; x < 64 * 3; x++) assert.equal(same[y * 64 * 3 + x], y < height && x < width * 3 ? data[y * width * 3 + x] : 0, `${x},${y}`);
+  // Into an array to reuse, whatever it held: the same canvas, padding black.
+  assert.deepEqual(resizeAreaInt32({ width, height, data }, 20, 12, 32, 32, new Int32Array(32 * 32 * 3).fill(9)), out);
+  assert.deepEqual(resizeAreaInt32({ width, height, data }, width, height, 64, 32, new Int32Array(64 * 32 * 3).fill(9)), same);
   const crop = cropRotatedInt32({ width, height, data }, 0, 20, 40, 0, 20);
   assert.equal(crop[(5 * 20 + 2) * 3], 0, 'left of the frame is black');
   assert.equal(crop[(5 * 20 + 15) * 3], 200);
@@ -108,6 +111,10 @@ test('every pixel of a turned window, inside the frame or across its edges, is t
     [24, 18, 36, 0, 36],
   ] as const) {
     const window = cropRotatedInt32(frame, cx, cy, side, angle, size);
+    // Cut into an array to reuse, whatever it held: the same pixels.
+    const into = new Int32Array(size * size * 3).fill(77);
+    assert.equal(cropRotatedInt32(frame, cx, cy, side, angle, size, into), into);
+    assert.deepEqual(into, window);
     const step = side / size;
     for (let v = 0; v < size; v++)
       for (let u = 0; u < size; u++) {

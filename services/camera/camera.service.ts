@@ -123,9 +123,14 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
       detail,
     });
 
-  /** The decoder of a video, most recently used last; old ones are closed. */
+  /**
+   * The decoder of a video, most recently used last; old ones are closed. It hands over only the
+   * frames the stride keeps, decoding the next while this one is detected, into two arrays in turn:
+   * a camera's frames are detected one after the other (the bus keeps a partition's order), and
+   * nothing keeps a frame once its poses are out.
+   */
   const cursorOf = async (file: string, size: { width: number; height: number }): Promise<VideoFrameCursor> => {
-    const cursor = cursors.get(file) ?? new VideoFrameCursor(file, size);
+    const cursor = cursors.get(file) ?? new VideoFrameCursor(file, size, { every: stride, reuseFrames: true, readAhead: true });
     cursors.delete(file);
     cursors.set(file, cursor);
     if (cursors.size > openVideos) {
