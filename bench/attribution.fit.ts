@@ -2,7 +2,7 @@
  * Fits the attribution model (libs/fusion/attribution.model.ts) on training recordings and writes
  * libs/fusion/attribution.params.json. Measure on other seeds (bench/attribution.bench.ts).
  *
- *   node --import tsx bench/attribution.fit.ts [--folds K] --noise 0.05 /tmp/fusion-runs/f6 /tmp/fusion-runs/f7 ...
+ *   node --import tsx bench/attribution.fit.ts [--folds K] [--profile-l2 W] --noise 0.05 /tmp/fusion-runs/f6 /tmp/fusion-runs/f7 ...
  *
  * Steps, each on the events of every training run that match a true action:
  * 1. who: the person-score weights and the unseen score, by maximum likelihood of the true visit
@@ -42,7 +42,7 @@ const SIGNED_KEYS: ReadonlySet<string> = new Set(['unseen', 'reusedReach']);
 const PARAMS_FILE = new URL('../libs/fusion/attribution.params.json', import.meta.url);
 
 const { values, positionals } = parseArgs({
-  options: { noise: { type: 'string' }, seed: { type: 'string' }, folds: { type: 'string' }, 'calibrate-only': { type: 'boolean' } },
+  options: { noise: { type: 'string' }, seed: { type: 'string' }, folds: { type: 'string' }, 'profile-l2': { type: 'string' }, 'calibrate-only': { type: 'boolean' } },
   allowPositionals: true,
 });
 const noiseM = Number(values.noise ?? 0.05);
@@ -123,8 +123,8 @@ function withWhoVector(params: AttributionParams, vector: number[]): Attribution
   return out;
 }
 
-/** A light penalty on the profile weights, so offsets that say little stay near zero. */
-const PROFILE_L2 = 0.01;
+/** A light penalty on the profile weights, so offsets that say little stay near zero (--profile-l2). */
+const PROFILE_L2 = Number(values['profile-l2'] ?? 0.01);
 
 function penalisedWho(params: AttributionParams, records: LabelledRecord[]): number {
   const penalty = [...params.pickProfilePerM, ...params.putProfilePerM].reduce((sum, w) => sum + w * w, 0);
@@ -407,7 +407,7 @@ params = chooseThreshold(params, records);
 // Four decimals, or four significant digits below 0.001 (a factor such as twoAtOnce lives decades below 1).
 const round = (x: number) => (Math.abs(x) >= 1e-3 || x === 0 ? +x.toFixed(4) : +x.toPrecision(4));
 const rounded = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v.map(round) : round(v)]));
-const command = `node --import tsx bench/attribution.fit.ts${calibrateOnly ? ' --calibrate-only' : ''}${values.folds ? ` --folds ${values.folds}` : ''} --noise ${noiseM} --seed ${seed} ${positionals.join(' ')}`;
+const command = `node --import tsx bench/attribution.fit.ts${calibrateOnly ? ' --calibrate-only' : ''}${values.folds ? ` --folds ${values.folds}` : ''}${values['profile-l2'] ? ` --profile-l2 ${values['profile-l2']}` : ''} --noise ${noiseM} --seed ${seed} ${positionals.join(' ')}`;
 const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficulty hard --store kiosk --seed N --no-video --out <dir>';
 const written = calibrateOnly
   ? { fittedWith: fittedFile.fittedWith, trainedOn: fittedFile.trainedOn, calibratedWith: command, calibratedOn: trainedOn, recordingsMadeWith: recordings, params: rounded }
