@@ -24,9 +24,10 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { collect, openRecording, type Recording } from '../libs/recording/index.ts';
-import { calibrate, IN_LANE_CAP_S, jointOptions, situationOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type PersonScoreInput, type Situation, type Who } from '../libs/fusion/attribution.model.ts';
+import { calibrate, jointOptions, situationOf, whatHypotheses, type AttributionParams, type Situation } from '../libs/fusion/attribution.model.ts';
 import type { StoreIndex } from '../libs/contracts/index.ts';
-import { FAR_M, PROFILE_OFFSETS_MS } from '../libs/fusion/hand.evidence.ts';
+import { PROFILE_OFFSETS_MS } from '../libs/fusion/hand.evidence.ts';
+import { FLOOR, penalisedWho, WHO_KEYS, whoGradient, whosUnder, whoVector, withWhoVector } from '../libs/fusion/who.fit.ts';
 import { DEFAULT_PARAMS } from '../libs/fusion/fusion.engine.ts';
 import fittedFile from '../libs/fusion/attribution.params.json' with { type: 'json' };
 import { bestIsRight, fusionInputs, labelRecords, optionIsTruth, runFusion, type FusionInput, type LabelledRecord } from '../libs/fusion/fusion.eval.ts';
@@ -36,9 +37,6 @@ import { bestIsRight, fusionInputs, labelRecords, optionIsTruth, runFusion, type
  * this and a review costs one, so deciding pays from c = 1 - 1 / WRONG_COST_IN_REVIEWS.
  */
 const WRONG_COST_IN_REVIEWS = 5;
-const WHO_KEYS = ['contactPerM', 'nearestPerM', 'inLanePerS', 'timingPerS', 'seen', 'unseen', 'reusedReach'] as const;
-/** Weights that may be negative; the others are penalties or rewards of a known sign. */
-const SIGNED_KEYS: ReadonlySet<string> = new Set(['unseen', 'reusedReach']);
 const PARAMS_FILE = new URL('../libs/fusion/attribution.params.json', import.meta.url);
 
 const { values, positionals } = parseArgs({
@@ -46,6 +44,8 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
 });
 const noiseM = Number(values.noise ?? 0.05);
+/** A light penalty on the profile weights, so offsets that say little stay near zero. */
+const PROFILE_L2 = Number(values['profile-l2'] ?? 0.01);
 const seed = Number(values.seed ?? 1);
 
 /** Each training recording with its engine inputs, read once: every step settles it again under other parameters. */
@@ -67,30 +67,6 @@ async function labelled(params: AttributionParams, dirs: readonly string[] = pos
   return all;
 }
 
-/** The whos of a record under other parameters: visits' tracks summed again, holdings as they were. */
-function whosUnder(params: AttributionParams, record: LabelledRecord): Who[] {
-  const visits = new Map(record.options.map((o) => [o.who.visitId, o.who]));
-  return whosOf(record.evidence, whoProbabilities(params, record.evidence, record.event.kind), (visitId) => ({
-    staff: visits.get(visitId)?.staff ?? false,
-    holds: visits.get(visitId)?.holds,
-    latestPicked: visits.get(visitId)?.latestPicked,
-  }));
-}
-
-/** Log-likelihoods of impossible outcomes are floored here, low enough that every event still pulls. */
-const FLOOR = 1e-300;
-
-function whoLogLikelihood(params: AttributionParams, records: LabelledRecord[]): number {
-  let sum = 0;
-  for (const r of records) {
-    if (!r.truth) continue;
-    const whos = whosUnder(params, r);
-    const truth = whos.find((w) => w.visitId === r.truth!.visitId) ?? whos.at(-1)!;
-    sum += Math.log(Math.max(FLOOR, truth.probability));
-  }
-  return sum;
-}
-
 /**
  * The joint's floor is higher: a truth no option names (a quantity two people took at once, an item
  * nobody saw misplaced) is not the priors' doing, and at 1e-300 a handful of them would drown the rest.
@@ -109,93 +85,20 @@ function jointLogLikelihood(params: AttributionParams, records: LabelledRecord[]
   return sum;
 }
 
-/** The who weights as one vector: the scalar weights, then the pick and put profile weights. */
-function whoVector(params: AttributionParams): number[] {
-  return [...WHO_KEYS.map((key) => params[key]), ...params.pickProfilePerM, ...params.putProfilePerM];
-}
-
-function withWhoVector(params: AttributionParams, vector: number[]): AttributionParams {
-  const out = { ...params };
-  WHO_KEYS.forEach((key, i) => (out[key] = SIGNED_KEYS.has(key) ? vector[i] : Math.max(0, vector[i])));
-  const profiles = PROFILE_OFFSETS_MS.length;
-  out.pickProfilePerM = vector.slice(WHO_KEYS.length, WHO_KEYS.length + profiles);
-  out.putProfilePerM = vector.slice(WHO_KEYS.length + profiles, WHO_KEYS.length + 2 * profiles);
-  return out;
-}
-
-/** A light penalty on the profile weights, so offsets that say little stay near zero (--profile-l2). */
-const PROFILE_L2 = Number(values['profile-l2'] ?? 0.01);
-
-function penalisedWho(params: AttributionParams, records: LabelledRecord[]): number {
-  const penalty = [...params.pickProfilePerM, ...params.putProfilePerM].reduce((sum, w) => sum + w * w, 0);
-  return whoLogLikelihood(params, records) - PROFILE_L2 * penalty;
-}
-
-/**
- * What each who weight multiplies in a person's score (attribution.model.ts personScore), in
- * whoVector's order; the unseen option has 1 for `unseen` and nothing else.
- */
-function scoreFeatures(evidence: PersonScoreInput['evidence'], kind: 'pick' | 'put'): number[] {
-  const profile = PROFILE_OFFSETS_MS.map((_, k) => -(evidence.profile[k] ?? 0));
-  const none = PROFILE_OFFSETS_MS.map(() => 0);
-  return [
-    -Math.min(FAR_M, evidence.contactM),
-    -Math.min(FAR_M, evidence.nearestM),
-    Math.min(IN_LANE_CAP_S, evidence.inLaneS),
-    -evidence.timingS,
-    evidence.seen,
-    0,
-    evidence.reused ? 1 : 0,
-    ...(kind === 'pick' ? profile : none),
-    ...(kind === 'put' ? profile : none),
-  ];
-}
-const UNSEEN_FEATURES = [...WHO_KEYS.map((key) => (key === 'unseen' ? 1 : 0)), ...PROFILE_OFFSETS_MS.map(() => 0), ...PROFILE_OFFSETS_MS.map(() => 0)];
-
-/**
- * The gradient of penalisedWho in whoVector's order. The scores are linear in the weights, so each
- * event's log P(true visit) moves by what its true visit's people have (weighed by their share of
- * the visit) less what everyone has (weighed by their probability); events the floor holds pull
- * nowhere, as in whoLogLikelihood.
- */
-function whoGradient(params: AttributionParams, records: LabelledRecord[]): number[] {
-  const gradient = whoVector(params).map(() => 0);
-  for (const r of records) {
-    if (!r.truth) continue;
-    const { people, unseen } = whoProbabilities(params, r.evidence, r.event.kind);
-    const features = [...r.evidence.map((e) => scoreFeatures(e, r.event.kind)), UNSEEN_FEATURES];
-    const probability = [...people, unseen];
-    const mine = r.evidence.map((e, i) => (e.visitId === r.truth!.visitId ? i : -1)).filter((i) => i >= 0);
-    const truth = mine.length > 0 ? mine : [probability.length - 1];
-    const truthProbability = truth.reduce((sum, i) => sum + probability[i], 0);
-    if (truthProbability < FLOOR) continue;
-    for (let k = 0; k < gradient.length; k++) {
-      let expected = 0;
-      let expectedTruth = 0;
-      for (let i = 0; i < features.length; i++) expected += probability[i] * features[i][k];
-      for (const i of truth) expectedTruth += (probability[i] / truthProbability) * features[i][k];
-      gradient[k] += expectedTruth - expected;
-    }
-  }
-  const profiles = WHO_KEYS.length;
-  for (let k = profiles; k < gradient.length; k++) gradient[k] -= 2 * PROFILE_L2 * whoVector(params)[k];
-  return gradient;
-}
-
 /**
  * Maximum likelihood by gradient ascent (the gradient in closed form) with a backtracking line
  * search; the likelihood is smooth in these weights and nearly concave (a softmax of linear scores).
  */
 function fitWho(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
   let vector = whoVector(start);
-  let best = penalisedWho(start, records);
+  let best = penalisedWho(start, records, PROFILE_L2);
   for (let iteration = 0; iteration < 300; iteration++) {
-    const gradient = whoGradient(withWhoVector(start, vector), records);
+    const gradient = whoGradient(withWhoVector(start, vector), records, PROFILE_L2);
     let step = 1;
     let moved = false;
     while (step > 1e-7) {
       const trial = vector.map((v, i) => v + step * gradient[i]);
-      const value = penalisedWho(withWhoVector(start, trial), records);
+      const value = penalisedWho(withWhoVector(start, trial), records, PROFILE_L2);
       if (value > best + 1e-7) {
         best = value;
         vector = whoVector(withWhoVector(start, trial));
