@@ -257,6 +257,31 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
     }
   };
   /**
+   * A pass (`kinds[0]`) on pixels taken from `inputs` and, when `again` asks for it of the poses it
+   * found, a pass (`kinds[1]`) on their mirror image, the first `contentWidth` pixels of each row
+   * reversed: its poses, mirrored back across `posesWidth`, merged with the first's. The pixels go
+   * back to the pool once their mirror image is made.
+   */
+  const readWithMirror = async (
+    kinds: readonly [string, string],
+    pixels: Int32Array,
+    size: { width: number; height: number; contentWidth: number; posesWidth: number },
+    decode: (output: Float32Array) => DetectedPose[],
+    again: (poses: DetectedPose[]) => boolean,
+  ): Promise<DetectedPose[]> => {
+    let poses: DetectedPose[];
+    let mirroredPixels: Int32Array | undefined;
+    try {
+      poses = decode(await run(kinds[0], pixels, size.width, size.height));
+      if (again(poses)) mirroredPixels = mirrorRowsInt32(pixels, size.width, size.contentWidth, inputs.take(pixels.length));
+    } finally {
+      inputs.give(pixels);
+    }
+    if (!mirroredPixels) return poses;
+    const mirrored = decode(await runPooled(kinds[1], mirroredPixels, size.width, size.height));
+    return mergeReadings(poses, mirrored.map((p) => unmirrorPose(p, size.posesWidth)));
+  };
+  /**
    * A second look at one person: a square window round them, turned so that the store's vertical
    * at their place in the image points up, at the scale of the first pass. Wide ceiling lenses show
    * people away from the image centre tilted by tens of degrees, and a model learnt from photos
@@ -324,17 +349,14 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
       const pixels = cropRotatedInt32(frame, cx, cy, side, angle, size, inputs.take(size * size * 3));
       const geometry = movenetInputGeometry(size, size, size);
       const window = { width: size, height: size };
-      let poses: DetectedPose[];
-      let mirroredPixels: Int32Array | undefined;
-      try {
-        poses = decodeMovenetOutput(await run('window', pixels, size, size), geometry, window, config.minPoseScore);
-        if (!lookAgainInWindow(poses, size)) return { cx, cy, side, angle, size, poses };
-        mirroredPixels = mirrorRowsInt32(pixels, size, size, inputs.take(pixels.length));
-      } finally {
-        inputs.give(pixels);
-      }
-      const mirrored = decodeMovenetOutput(await runPooled('window-mirrored', mirroredPixels, size, size), geometry, window, config.minPoseScore);
-      return { cx, cy, side, angle, size, poses: mergeReadings(poses, mirrored.map((p) => unmirrorPose(p, size))) };
+      const poses = await readWithMirror(
+        ['window', 'window-mirrored'],
+        pixels,
+        { width: size, height: size, contentWidth: size, posesWidth: size },
+        (output) => decodeMovenetOutput(output, geometry, window, config.minPoseScore),
+        (found) => lookAgainInWindow(found, size),
+      );
+      return { cx, cy, side, angle, size, poses };
     };
     // Every window at once (detector threads read them side by side), merged in the people's order.
     const windows = await Promise.all(around.map(readWindow));
@@ -400,19 +422,13 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
     if (hints?.around) return readAround({ ...hints, around: hints.around }, frame, view, g.resizedWidth / frame.width);
     // The letterboxed input, and its mirror image when the second look reads it.
     const pixels = resizeAreaInt32(frame, g.resizedWidth, g.resizedHeight, g.paddedWidth, g.paddedHeight, inputs.take(g.paddedWidth * g.paddedHeight * 3));
-    let poses: DetectedPose[];
-    let mirroredPixels: Int32Array | undefined;
-    try {
-      poses = decodeMovenetOutput(await run('first', pixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
-      const lookAgain = !whenUnsure || poses.length < (hints?.peopleBefore ?? 0) || poses.some(unsurePose);
-      if (config.mirror && lookAgain) mirroredPixels = mirrorRowsInt32(pixels, g.paddedWidth, g.resizedWidth, inputs.take(pixels.length));
-    } finally {
-      inputs.give(pixels);
-    }
-    if (mirroredPixels) {
-      const mirrored = decodeMovenetOutput(await runPooled('mirrored', mirroredPixels, g.paddedWidth, g.paddedHeight), g, frame, config.minPoseScore);
-      poses = mergeReadings(poses, mirrored.map((p) => unmirrorPose(p, frame.width)));
-    }
+    const poses = await readWithMirror(
+      ['first', 'mirrored'],
+      pixels,
+      { width: g.paddedWidth, height: g.paddedHeight, contentWidth: g.resizedWidth, posesWidth: frame.width },
+      (output) => decodeMovenetOutput(output, g, frame, config.minPoseScore),
+      (found) => config.mirror && (!whenUnsure || found.length < (hints?.peopleBefore ?? 0) || found.some(unsurePose)),
+    );
     if (config.refine === 'none' || !view) return poses;
     return refineUpright(poses, frame, view, g.resizedWidth / frame.width);
   }
