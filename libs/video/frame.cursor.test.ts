@@ -38,7 +38,7 @@ test('a frame cursor told it will be asked every n-th frame, each done with befo
       const { data } = await cursor.frameAt(index);
       assert.deepEqual(data, reference.get(index), `frame ${index}`);
       // The frame after it is decoded meanwhile, into the other array: this one holds still.
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await cursor.readAheadSettled();
       assert.deepEqual(data, reference.get(index), `frame ${index} while the next is read ahead`);
       arrays.add(data);
     }

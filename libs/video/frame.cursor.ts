@@ -76,6 +76,11 @@ export class VideoFrameCursor {
     }
   }
 
+  /** Settles once the frame read ahead, if any, is decoded (or failed): the decoder writes nothing more until the next frameAt. */
+  async readAheadSettled(): Promise<void> {
+    await this.ahead?.catch(() => undefined);
+  }
+
   /** Stops the decoder (the next frameAt opens the file again). */
   async close(): Promise<void> {
     const frames = this.frames;
