@@ -90,7 +90,8 @@ const UNSEEN_FEATURES = [...WHO_KEYS.map((key) => (key === 'unseen' ? 1 : 0)), .
  * nowhere, as in whoLogLikelihood.
  */
 export function whoGradient(params: AttributionParams, records: readonly WhoRecord[], profileL2: number): number[] {
-  const gradient = whoVector(params).map(() => 0);
+  const weights = whoVector(params);
+  const gradient = weights.map(() => 0);
   for (const r of records) {
     if (!r.truth) continue;
     const { people, unseen } = whoProbabilities(params, r.evidence, r.event.kind);
@@ -108,8 +109,8 @@ export function whoGradient(params: AttributionParams, records: readonly WhoReco
       gradient[k] += expectedTruth - expected;
     }
   }
-  const profiles = WHO_KEYS.length;
-  for (let k = profiles; k < gradient.length; k++) gradient[k] -= 2 * profileL2 * whoVector(params)[k];
+  // The penalty's part: the profile weights follow the scalar ones.
+  for (let k = WHO_KEYS.length; k < gradient.length; k++) gradient[k] -= 2 * profileL2 * weights[k];
   return gradient;
 }
 
