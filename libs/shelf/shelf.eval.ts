@@ -107,12 +107,12 @@ function swapCrossedMatches(
       for (let j = i + 1; j < matches.length; j++) {
         const [x, y] = [matches[i], matches[j]];
         if (x.event.shelfId !== y.event.shelfId) continue;
-        const now = [cost(x)!, cost(y)!];
-        const swapped = [cost({ action: x.action, event: y.event }), cost({ action: y.action, event: x.event })];
-        if (!swapped[0] || !swapped[1]) continue;
-        const looser = (k: 'gap' | 'other') => Math.max(swapped[0]![k], swapped[1]![k]) > Math.max(now[0][k], now[1][k]);
+        const [xNow, yNow] = [cost(x)!, cost(y)!];
+        const [xThen, yThen] = [cost({ action: x.action, event: y.event }), cost({ action: y.action, event: x.event })];
+        if (!xThen || !yThen) continue;
+        const looser = (k: 'gap' | 'other') => Math.max(xThen[k], yThen[k]) > Math.max(xNow[k], yNow[k]);
         if (looser('gap') || looser('other')) continue;
-        if (swapped[0].centres + swapped[1].centres >= now[0].centres + now[1].centres - 1e-9) continue;
+        if (xThen.centres + yThen.centres >= xNow.centres + yNow.centres - 1e-9) continue;
         matches[i] = { action: x.action, event: y.event };
         matches[j] = { action: y.action, event: x.event };
         traded = true;
