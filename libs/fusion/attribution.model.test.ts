@@ -22,7 +22,7 @@ function pickContext(misplacedUnits: number, front: boolean): WhatContext {
   };
 }
 
-const shareOf = (hypotheses: ReturnType<typeof whatHypotheses>, productId: string) => hypotheses.find((h) => h.productId === productId)?.probability ?? 0;
+const shareOf = (hypotheses: ReturnType<typeof whatHypotheses>, productId: string) => hypotheses.find((h) => h.productId === productId && !h.alongside)?.probability ?? 0;
 
 test('a pick weighs a misplaced look-alike by how surely it lies there and whether it lies at the front', () => {
   const shelf = [{ productId: 'p-lane', quantity: 1, probability: 1 }];
@@ -54,4 +54,18 @@ test('a put of one of two look-alikes a shopper carries is of the one taken last
   // What was taken last went back already: the hand is empty and neither product is favoured.
   assert.ok(Math.abs(share(shopper(['p-other'], { 'p-lane': 1, 'p-misplaced': 1, 'p-other': 0 }), 'p-misplaced') - 0.5) < 1e-9);
   assert.ok(Math.abs(share(shopper([], { 'p-lane': 1, 'p-misplaced': 1 }), 'p-misplaced') - 0.5) < 1e-9);
+});
+
+test('a pick weighing the lane\'s own unit and a misplaced one together may be one grab of both, as likely as the misplaced unit', () => {
+  const shelf = [{ productId: 'p-lane', quantity: 2, probability: 1 }];
+  const both = (misplacedUnits: number, front: boolean) => {
+    const hypotheses = whatHypotheses(params, 'pick', shelf, { ...pickContext(misplacedUnits, front), deltaGrams: -400 });
+    return hypotheses.find((h) => h.alongside?.productId === 'p-misplaced')?.probability ?? 0;
+  };
+  // Two of the lane's own (prior 1) against one of each, with the weights' spread alike: 10 against 1 at the front, 0.5 against 1 behind it.
+  assert.ok(Math.abs(both(1, true) - 10 / 11) < 1e-9, `front ${both(1, true)}`);
+  assert.ok(Math.abs(both(1, false) - 0.5 / 1.5) < 1e-9, `behind ${both(1, false)}`);
+  assert.equal(both(0, false), 0, 'nothing known misplaced, no grab of it');
+  const grab = whatHypotheses(params, 'pick', shelf, { ...pickContext(1, true), deltaGrams: -400 })[0];
+  assert.deepEqual({ productId: grab.productId, quantity: grab.quantity, alongside: grab.alongside }, { productId: 'p-lane', quantity: 1, alongside: { productId: 'p-misplaced', quantity: 1 } });
 });

@@ -127,31 +127,59 @@ export interface WhatContext {
   product(productId: string): { unitWeightGrams: number; weightSpreadGrams: number } | undefined;
 }
 
-/** How well `quantity` units of a product explain the change: a Gaussian in grams, or 0 beyond MAX_WEIGHT_SIGMAS. */
-function weightLikelihood(context: WhatContext, product: { unitWeightGrams: number; weightSpreadGrams: number }, quantity: number): number {
-  const sigma = Math.sqrt(context.sigmaGrams ** 2 + quantity * product.weightSpreadGrams ** 2 + WEIGHT_MODEL_GRAMS ** 2);
-  const z = (Math.abs(context.deltaGrams) - quantity * product.unitWeightGrams) / sigma;
+/**
+ * A product and quantity that may have moved, with what else moved in the same grab: a pick of a
+ * lane's own product together with a unit known to lie misplaced on its plate (one hand takes the
+ * front item and the one behind it). Fusion's own: the shelf lists one product per hypothesis.
+ */
+export interface WhatOption extends ProductHypothesis {
+  alongside?: { productId: string; quantity: number };
+}
+
+/** Every product and quantity a what option moved, the lead first. */
+export function movedBy(option: Pick<WhatOption, 'productId' | 'quantity' | 'alongside'>): Array<{ productId: string; quantity: number }> {
+  return [{ productId: option.productId, quantity: option.quantity }, ...(option.alongside ? [option.alongside] : [])];
+}
+
+/** How well the units moved explain the change: a Gaussian in grams, or 0 beyond MAX_WEIGHT_SIGMAS (or for a product not known). */
+function weightLikelihood(context: WhatContext, moved: ReadonlyArray<{ productId: string; quantity: number }>): number {
+  let grams = 0;
+  let spreadVariance = 0;
+  for (const { productId, quantity } of moved) {
+    const product = context.product(productId);
+    if (!product) return 0;
+    grams += quantity * product.unitWeightGrams;
+    spreadVariance += quantity * product.weightSpreadGrams ** 2;
+  }
+  const sigma = Math.sqrt(context.sigmaGrams ** 2 + spreadVariance + WEIGHT_MODEL_GRAMS ** 2);
+  const z = (Math.abs(context.deltaGrams) - grams) / sigma;
   return Math.abs(z) > MAX_WEIGHT_SIGMAS ? 0 : Math.exp(-0.5 * z * z) / sigma;
 }
 
 /**
  * What moved: the shelf's hypotheses and what fusion knows besides (products misplaced on the plates
  * for a pick, products the people near carry for a put), each weighed by its weight fit and its
- * prior (see WhatContext and AttributionParams). Falls back to the shelf's list when nothing fits.
+ * prior (see WhatContext and AttributionParams). A pick may also have taken one unit of a lane's own
+ * product and one misplaced unit together (`alongside`), weighed by their weights summed and the
+ * misplaced unit's prior. Falls back to the shelf's list when nothing fits.
  */
-export function whatHypotheses(params: AttributionParams, kind: 'pick' | 'put', shelf: readonly ProductHypothesis[], context: WhatContext): ProductHypothesis[] {
-  const options = new Map<string, { productId: string; quantity: number }>();
+export function whatHypotheses(params: AttributionParams, kind: 'pick' | 'put', shelf: readonly ProductHypothesis[], context: WhatContext): WhatOption[] {
+  const options = new Map<string, Omit<WhatOption, 'probability'>>();
   for (const h of shelf) options.set(`${h.productId}x${h.quantity}`, h);
   const known = kind === 'pick' ? context.misplaced : context.carried;
   for (const [productId, units] of known)
     for (let quantity = 1; quantity <= Math.min(Math.ceil(units), MAX_UNITS_CONSIDERED); quantity++) options.set(`${productId}x${quantity}`, { productId, quantity });
-  const weighed: ProductHypothesis[] = [];
-  for (const { productId, quantity } of options.values()) {
-    const product = context.product(productId);
-    if (!product) continue;
-    const likelihood = weightLikelihood(context, product, quantity);
+  if (kind === 'pick')
+    for (const planned of context.planned)
+      for (const [productId, units] of context.misplaced)
+        if (productId !== planned && units > 0) options.set(`${planned}x1+${productId}x1`, { productId: planned, quantity: 1, alongside: { productId, quantity: 1 } });
+  const weighed: WhatOption[] = [];
+  for (const option of options.values()) {
+    const likelihood = weightLikelihood(context, movedBy(option));
     if (likelihood === 0) continue;
-    weighed.push({ productId, quantity, probability: whatPrior(params, kind, context, productId, quantity) * likelihood });
+    // The lane's own unit of a grab with a misplaced one has prior 1: the pair is as likely as its misplaced unit.
+    const prior = option.alongside ? whatPrior(params, kind, context, option.alongside.productId, 1) : whatPrior(params, kind, context, option.productId, option.quantity);
+    weighed.push({ ...option, probability: prior * likelihood });
   }
   const total = weighed.reduce((sum, h) => sum + h.probability, 0);
   if (total <= 0) return [...shelf];
@@ -256,6 +284,8 @@ export interface JointOption {
   productId: string;
   /** The units `who` moved (all of them, unless a partner moved the rest). */
   quantity: number;
+  /** Another product `who` took in the same grab (WhatOption.alongside). */
+  alongside?: { productId: string; quantity: number };
   /** Two shoppers at once: the other who and the units they moved (the change is quantity + partner.quantity). */
   partner?: { who: Who; quantity: number };
   /** The event's own probability of this product and quantity (normalised over its hypotheses). */
@@ -271,7 +301,7 @@ export interface JointOption {
  * two people's at once: each pair of people seen there shares the units every way, weighed as
  * `twoAtOnce` says (spread over the ways of sharing).
  */
-export function jointOptions(params: AttributionParams, kind: 'pick' | 'put', whos: readonly Who[], hypotheses: readonly ProductHypothesis[]): JointOption[] {
+export function jointOptions(params: AttributionParams, kind: 'pick' | 'put', whos: readonly Who[], hypotheses: readonly WhatOption[]): JointOption[] {
   const hypothesisTotal = hypotheses.reduce((sum, h) => sum + h.probability, 0);
   const seen = whos.filter((who) => who.visitId !== undefined);
   // P(unseen), kept away from 0: a second hand's odds against it are what a pair is weighed by.
@@ -281,9 +311,10 @@ export function jointOptions(params: AttributionParams, kind: 'pick' | 'put', wh
     const hypothesis = hypothesisTotal > 0 ? h.probability / hypothesisTotal : 1 / hypotheses.length;
     for (const who of whos) {
       const carry = carryOf(params, kind, who, h.productId, h.quantity);
-      options.push({ who, productId: h.productId, quantity: h.quantity, hypothesis, carried: carry.carried, probability: who.probability * hypothesis * carry.factor });
+      const alongside = h.alongside ? { alongside: h.alongside } : {};
+      options.push({ who, productId: h.productId, quantity: h.quantity, ...alongside, hypothesis, carried: carry.carried, probability: who.probability * hypothesis * carry.factor });
     }
-    if (h.quantity < 2 || params.twoAtOnce <= 0) continue;
+    if (h.quantity < 2 || h.alongside || params.twoAtOnce <= 0) continue;
     for (let a = 0; a < seen.length; a++)
       for (let b = a + 1; b < seen.length; b++)
         for (let units = 1; units < h.quantity; units++) {
@@ -352,7 +383,7 @@ function recency(params: AttributionParams, who: Who, productId: string): number
 
 /** What the calibration knows of a decision besides its joint probability. */
 export interface Situation {
-  /** The product is not what the event's lanes are planned for. */
+  /** The product is not what the event's lanes are planned for, or a misplaced one came with it. */
   unplanned: boolean;
   /** More than one unit by one person. */
   several: boolean;
@@ -363,14 +394,14 @@ export interface Situation {
 export function situationOf(
   index: Pick<StoreIndex, 'placementByLane'>,
   event: Pick<ShelfEventDetected, 'laneIds' | 'kind'>,
-  best: Pick<JointOption, 'productId' | 'quantity' | 'who' | 'partner'>,
+  best: Pick<JointOption, 'productId' | 'quantity' | 'who' | 'partner' | 'alongside'>,
 ): Situation {
   // A restock by staff: the doubts the situations stand for (what a shopper carries, two shoppers'
   // picks in one change, a misplaced item) are about carts, and staff have none; several units at
   // once onto a lane's own product is what restocking is.
   if (best.who.staff) return { unplanned: false, several: false, put: false };
   return {
-    unplanned: !event.laneIds.some((laneId) => index.placementByLane.get(laneId)?.productId === best.productId),
+    unplanned: best.alongside !== undefined || !event.laneIds.some((laneId) => index.placementByLane.get(laneId)?.productId === best.productId),
     several: sharesOf(best).some((share) => share.quantity > 1),
     put: event.kind === 'put',
   };

@@ -283,6 +283,35 @@ test('an item put back on the wrong lane is misplaced there, and a later pick of
   assert.deepEqual(attributed.lines, [{ productId: OTHER_PRODUCT, quantity: 1 }]);
 });
 
+test('a grab of the lane\'s own product with the item misplaced at its front is one attribution of both; putting the misplaced one back is no unexpected put', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+  holds(engine, 'v-a', OTHER_PRODUCT);
+  const put = run(engine, shelfEvent('put', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }]), instants({ 't-a': reach(800, 1_500), 't-b': () => away(0.8) }, 0, 3_000));
+  assert.equal(attributions(put)[0]?.misplaced, true);
+  // b takes the lane's own product and the misplaced item in one grab; the shelf, which never saw
+  // the item put there, lists only the lane's own product, and nothing of it weighs the change.
+  const later = 10_000;
+  const grams = index.products.get(PRODUCT)!.unitWeightGrams + index.products.get(OTHER_PRODUCT)!.unitWeightGrams;
+  const grab = run(
+    engine,
+    { ...shelfEvent('pick', [{ productId: PRODUCT, quantity: 1, probability: 1 }], later), deltaGrams: -grams },
+    instants({ 't-a': () => away(0.8), 't-b': reach(later + 300, later + 1_200) }, 3_100, later + 3_000),
+  );
+  assert.deepEqual(
+    attributions(grab).map((a) => [a.visitId, a.lines]),
+    [['v-b', [{ productId: PRODUCT, quantity: 1 }, { productId: OTHER_PRODUCT, quantity: 1 }]]],
+  );
+  // b puts the misplaced item back on the lane: it holds one.
+  const back = 20_000;
+  const putBack = run(
+    engine,
+    shelfEvent('put', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }], back),
+    instants({ 't-a': () => away(0.8), 't-b': reach(back + 800, back + 1_500) }, later + 3_100, back + 3_000),
+  );
+  assert.deepEqual(attributions(putBack).map((a) => [a.visitId, a.kind, a.lines]), [['v-b', 'put', [{ productId: OTHER_PRODUCT, quantity: 1 }]]]);
+  assert.equal(reviews(putBack).length, 0);
+});
+
 test('a pick of a product from its own lane does not take the unit misplaced beside it on a shared plate', () => {
   // Oat milk's own lane (g2-s2-l2) rests on plates 1 and 2; LANE lies on plate 2 alone.
   const MILK_LANE = 'g2-s2-l2';

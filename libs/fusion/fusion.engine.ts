@@ -19,7 +19,7 @@ import {
   type VisitTrackBound,
 } from '../contracts/index.ts';
 import { inImage, projectPoint } from '../geometry/camera.ts';
-import { calibrate, holdShare, jointOptions, sharesOf, situationOf, unitsOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type WhatContext, type Who } from './attribution.model.ts';
+import { calibrate, holdShare, jointOptions, movedBy, sharesOf, situationOf, unitsOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type WhatContext, type Who } from './attribution.model.ts';
 import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, HISTORY_MS, IN_LANE_M, PROFILE_OFFSETS_MS, type HandEvidence } from './hand.evidence.ts';
 import fittedParams from './attribution.params.json' with { type: 'json' };
 
@@ -681,13 +681,13 @@ export class FusionEngine {
    */
   private mayBeMisplaced(event: ShelfEventDetected, options: readonly JointOption[]): void {
     const marginal = new Map<string, { productId: string; quantity: number; probability: number }>();
-    for (const option of options) {
-      const quantity = unitsOf(option);
-      const key = `${option.productId}x${quantity}`;
-      const entry = marginal.get(key) ?? { productId: option.productId, quantity, probability: 0 };
-      entry.probability += option.probability;
-      marginal.set(key, entry);
-    }
+    for (const option of options)
+      for (const { productId, quantity } of movedBy({ ...option, quantity: unitsOf(option) })) {
+        const key = `${productId}x${quantity}`;
+        const entry = marginal.get(key) ?? { productId, quantity, probability: 0 };
+        entry.probability += option.probability;
+        marginal.set(key, entry);
+      }
     for (const { productId, quantity, probability } of marginal.values()) {
       if (event.kind === 'pick') this.trackMisplaced(event, productId, quantity * probability, false);
       else if (probability >= MAYBE_MISPLACED_MIN && !this.plannedOn(event, productId)) this.trackMisplaced(event, productId, quantity * probability, true);
@@ -732,16 +732,17 @@ export class FusionEngine {
   private attribute(event: ShelfEventDetected, best: JointOption, confidence: number, candidates: AttributionCandidate[]): FusionOutput[] {
     const misplaced = event.kind === 'put' && !this.plannedOn(event, best.productId);
     this.trackMisplaced(event, best.productId, unitsOf(best), misplaced);
+    if (best.alongside) this.trackMisplaced(event, best.alongside.productId, best.alongside.quantity, false);
     if (event.kind === 'pick') this.pickedFrom(event);
     const shares = sharesOf(best).map((share) => ({ ...share, visitId: share.who.visitId! }));
     this.recentReaches = this.recentReaches.filter((reach) => reach.changeMs > event.startMs - HISTORY_MS);
     return shares.map((share, i) => {
       const visit = this.visit(share.visitId);
       visit.attributed.add(event.shelfEventId);
+      const lines = movedBy({ ...best, quantity: share.quantity });
       if (visit.kind !== 'staff') {
-        const held = visit.ledger.get(best.productId) ?? 0;
-        visit.ledger.set(best.productId, held + (event.kind === 'pick' ? share.quantity : -share.quantity));
-        this.tookLast(visit, event, [best.productId]);
+        for (const line of lines) visit.ledger.set(line.productId, (visit.ledger.get(line.productId) ?? 0) + (event.kind === 'pick' ? line.quantity : -line.quantity));
+        this.tookLast(visit, event, lines.map((line) => line.productId));
       }
       if (share.who.trackId) this.recentReaches.push({ trackId: share.who.trackId, kind: event.kind, laneIds: event.laneIds, changeMs: event.startMs });
       const others = shares.filter((other) => other !== share).map((other) => ({ visitId: other.visitId, lines: [{ productId: best.productId, quantity: other.quantity }] }));
@@ -758,7 +759,7 @@ export class FusionEngine {
           visitKind: visit.kind,
           ...(share.who.trackId ? { trackId: share.who.trackId } : {}),
           kind: event.kind,
-          lines: [{ productId: best.productId, quantity: share.quantity }],
+          lines,
           ...(others.length > 0 ? { sharedWith: others } : {}),
           laneIds: event.laneIds,
           misplaced,
@@ -790,7 +791,11 @@ export class FusionEngine {
       const visit = this.visit(visitId);
       visit.reviews.add(reviewId);
       if (event.kind === 'pick' && visit.kind !== 'staff') {
-        const own = options.flatMap((o) => sharesOf(o).filter((share) => share.who.visitId === visitId).map((share) => ({ productId: o.productId, quantity: share.quantity, probability: o.probability })));
+        const own = options.flatMap((o) =>
+          sharesOf(o)
+            .filter((share) => share.who.visitId === visitId)
+            .flatMap((share) => movedBy({ ...o, quantity: share.quantity }).map((line) => ({ ...line, probability: o.probability }))),
+        );
         this.mayHold(visit, own);
         if (own.length > 0) this.tookLast(visit, event, own.map((o) => o.productId));
       }

@@ -256,7 +256,10 @@ export function diagnoseRecords(records: readonly LabelledRecord[]): EventDiagno
       confidence: record.confidence,
       verdict,
       truth: record.truth ? optionName(record.truth.productId, record.truthShares ?? [record.truth]) : null,
-      best: best ? optionName(best.productId, sharesOf(best).map((share) => ({ visitId: share.who.visitId, quantity: share.quantity }))) : null,
+      best: best
+        ? optionName(best.productId, sharesOf(best).map((share) => ({ visitId: share.who.visitId, quantity: share.quantity }))) +
+          (best.alongside ? ` with ${best.alongside.productId} x ${best.alongside.quantity}` : '')
+        : null,
     };
   });
 }
