@@ -265,11 +265,16 @@ test('a shelf event delivered again, settled or waiting, changes nothing', () =>
   assert.equal(engine.pendingEvents, 0);
 });
 
-test('an item put back on the wrong lane is misplaced there, and a later pick of its weight there is that item', () => {
-  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+/** v-a, holding OTHER_PRODUCT, puts it back on LANE (not its own) in the first 3 s: misplaced there. v-b stands by. */
+function putBackOnTheWrongLane(engine: FusionEngine): void {
   holds(engine, 'v-a', OTHER_PRODUCT);
   const put = run(engine, shelfEvent('put', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }]), instants({ 't-a': reach(800, 1_500), 't-b': () => away(0.8) }, 0, 3_000));
   assert.equal(attributions(put)[0]?.misplaced, true);
+}
+
+test('an item put back on the wrong lane is misplaced there, and a later pick of its weight there is that item', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+  putBackOnTheWrongLane(engine);
   // Ten seconds later b picks something of its weight from that lane; the shelf (which did not see
   // it put there) lists only the lane's own product, which weighs nine times as much.
   const later = 10_000;
@@ -285,9 +290,7 @@ test('an item put back on the wrong lane is misplaced there, and a later pick of
 
 test('a grab of the lane\'s own product with the item misplaced at its front is one attribution of both; putting the misplaced one back is no unexpected put', () => {
   const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
-  holds(engine, 'v-a', OTHER_PRODUCT);
-  const put = run(engine, shelfEvent('put', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }]), instants({ 't-a': reach(800, 1_500), 't-b': () => away(0.8) }, 0, 3_000));
-  assert.equal(attributions(put)[0]?.misplaced, true);
+  putBackOnTheWrongLane(engine);
   // b takes the lane's own product and the misplaced item in one grab; the shelf, which never saw
   // the item put there, lists only the lane's own product, and nothing of it weighs the change.
   const later = 10_000;
