@@ -78,7 +78,7 @@ class Case {
     return { shelfEventId, action };
   }
 
-  attribute(shelfEventId: string, visitId: string, kind: 'pick' | 'put', productId: string, confidence = 0.95, quantity = 1) {
+  attribute(shelfEventId: string, visitId: string, kind: 'pick' | 'put', productId: string, confidence = 0.95, quantity = 1, alongside: CartLine[] = []) {
     const event = this.run.shelfEvents.find((e) => e.shelfEventId === shelfEventId)!;
     this.run.attributions.push({
       schemaVersion: SCHEMA_VERSION,
@@ -89,7 +89,7 @@ class Case {
       visitId,
       visitKind: 'shopper',
       kind,
-      lines: [{ productId, quantity }],
+      lines: [{ productId, quantity }, ...alongside],
       laneIds: event.laneIds,
       misplaced: false,
       confidence,
@@ -411,4 +411,29 @@ test('two shoppers at one lane at once, decided: each share is an attribution of
   assert.equal(score.exactMatch, 1);
   assert.equal(score.attributionAccuracy, 1, 'both actions attributed right');
   assert.equal(score.calibration.reduce((sum, bin) => sum + bin.count, 0), 2, 'two decisions, both right');
+});
+
+test('one grab of two products the shelf saw as one change: an attribution with both lines is right, one with a line nobody took is not', () => {
+  for (const [alongside, right] of [
+    ['crisps', true],
+    ['candy', false],
+  ] as const) {
+    const c = new Case();
+    c.visit('v1', [
+      { productId: 'soda', quantity: 1 },
+      { productId: 'crisps', quantity: 1 },
+    ]);
+    const { shelfEventId, action } = c.action('v1', 'pick', 'soda');
+    // The same hand took a misplaced bag of crisps with the soda: a second action, no event of its own.
+    c.truth.actions.push({ ...action, actionId: `${action.actionId}-with`, productId: 'crisps' });
+    c.attribute(shelfEventId, 'v1', 'pick', 'soda', 0.9, 1, [{ productId: alongside, quantity: 1 }]);
+    c.receipt('v1', [
+      { productId: 'soda', quantity: 1 },
+      { productId: alongside, quantity: 1 },
+    ]);
+    const score = c.score();
+    assert.equal(score.exactMatch, right ? 1 : 0, alongside);
+    // The calibration's one decision is right or wrong with the receipt.
+    assert.deepEqual(score.calibration.filter((bin) => bin.count > 0).map((bin) => [bin.count, bin.accuracy]), [[1, right ? 1 : 0]], alongside);
+  }
 });

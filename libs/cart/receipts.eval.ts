@@ -179,8 +179,21 @@ interface AttributionRecord {
 
 const isShelfAction = (action: ActionTruth) => (action.kind === 'pick' || action.kind === 'put') && action.shelfId !== undefined;
 
-const attributionFits = (attribution: EventAttributed, action: ActionTruth) =>
-  attribution.kind === action.kind && attribution.lines.length === 1 && attribution.lines[0].productId === action.productId && attribution.lines[0].quantity === action.quantity;
+/**
+ * Whether an attribution says what its matched action did: that action's product and units, and
+ * each other line (fusion's grab of a lane's own product with a misplaced one) another true action
+ * of the same person, kind and shelf at the same time, the shelf having seen both as one change.
+ */
+function attributionFits(attribution: EventAttributed, action: ActionTruth, actions: readonly ActionTruth[]): boolean {
+  if (attribution.kind !== action.kind) return false;
+  const sameGrab = (other: ActionTruth) =>
+    other.kind === action.kind && other.shelfId === action.shelfId && other.personId === action.personId && other.startMs < action.endMs && action.startMs < other.endMs;
+  const grab = [action, ...actions.filter((other) => other !== action && sameGrab(other))];
+  return (
+    attribution.lines.some((line) => line.productId === action.productId && line.quantity === action.quantity) &&
+    attribution.lines.every((line) => grab.some((other) => other.productId === line.productId && other.quantity === line.quantity))
+  );
+}
 
 export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptScore {
   const scored = truth.visits.filter((visit) => (visit.kind ?? 'shopper') !== 'staff');
@@ -240,7 +253,7 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
     const shelfEventId = eventOfAction.get(action);
     const decided = shelfEventId === undefined ? [] : (fusionByEvent.get(shelfEventId) ?? []);
     const attribution = decided.find((a) => truthVisitOfPipeline(a.visitId) === visitId) ?? decided[0];
-    const right = attribution !== undefined && truthVisitOfPipeline(attribution.visitId) === visitId && attributionFits(attribution, action);
+    const right = attribution !== undefined && truthVisitOfPipeline(attribution.visitId) === visitId && attributionFits(attribution, action, truth.actions);
     const update = right ? firstApplied.get(`${attribution.visitId}/${shelfEventId}`) : undefined;
     actions.push({ visitId, right, latencyMs: update ? update.ts - action.endMs : null });
   }
@@ -251,7 +264,7 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
     const action = actionOf(attribution);
     const actual = action ? trueVisitOf(action) : undefined;
     const charged = truthVisitOfPipeline(attribution.visitId);
-    const right = action !== undefined && actual !== undefined && charged === actual && attributionFits(attribution, action);
+    const right = action !== undefined && actual !== undefined && charged === actual && attributionFits(attribution, action, truth.actions);
     const visitIds = [...new Set([actual, charged].filter((id): id is string => id !== undefined && scoredIds.has(id)))];
     attributions.push({ visitIds, confidence: attribution.confidence, right });
   }
