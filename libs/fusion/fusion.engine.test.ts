@@ -524,6 +524,36 @@ test('a put-back moments after a pick is of what the hand took, not of a look-al
   assert.equal(reviews(decide(1)).length, 1);
 });
 
+test('in a group, a put-back is of what the putter\'s own hand took, not of the look-alike a companion took since', () => {
+  const NEXT_LANE = 'g2-s2-l4';
+  const next = index.lanes.get(NEXT_LANE)!.lane;
+  const inNext: Vec3 = [next.box.max[0] - 0.06, (next.box.min[1] + next.box.max[1]) / 2, next.box.min[2] + 0.07];
+  const [LOOKALIKE_LANE] = [...index.placementByLane].find(([, placement]) => placement.productId === LOOKALIKE && placement.laneId.startsWith('g2-s4'))!;
+  const other = index.lanes.get(LOOKALIKE_LANE)!.lane;
+  const inOther: Vec3 = [other.box.max[0] - 0.06, (other.box.min[1] + other.box.max[1]) / 2, other.box.min[2] + 0.07];
+  const engine = engineWith({ 'v-pay': { trackId: 't-payer' } }, { ...DEFAULT_PARAMS, earlierCarriedPut: 0.001 });
+  engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: 'bound-v-pay-2', storeId: 'kiosk', ts: T0, visitId: 'v-pay', trackId: 't-companion', member: 1, reason: 'entry' });
+  // The payer takes the lane's product; three seconds later the companion takes its look-alike elsewhere.
+  const pick = run(engine, shelfEvent('pick'), instants({ 't-payer': reach(300, 1_200), 't-companion': () => away(0.9) }, 0, 2_900));
+  assert.deepEqual(attributions(pick)[0]?.lines, [{ productId: PRODUCT, quantity: 1 }]);
+  const taken = 3_000;
+  const companionPick: ShelfEventDetected = {
+    ...shelfEvent('pick', [{ productId: LOOKALIKE, quantity: 1, probability: 1 }], taken),
+    shelfId: 'g2-s4',
+    plateIds: other.plateIds,
+    laneIds: [LOOKALIKE_LANE],
+  };
+  const companionHand = (t: number) => (t >= T0 + taken + 300 && t <= T0 + taken + 1_200 ? inOther : away(0.9));
+  const second = run(engine, companionPick, instants({ 't-payer': () => away(0.9), 't-companion': companionHand }, 3_000, taken + 2_900));
+  assert.deepEqual(attributions(second).map((a) => [a.trackId, a.lines]), [['t-companion', [{ productId: LOOKALIKE, quantity: 1 }]]]);
+  // The payer lays an item of that weight on the next lane, planned for something else.
+  const later = 6_000;
+  const put = { ...shelfEvent('put', [{ productId: PRODUCT, quantity: 1, probability: 0.5 }, { productId: LOOKALIKE, quantity: 1, probability: 0.5 }], later), laneIds: [NEXT_LANE], plateIds: next.plateIds };
+  const payerHand = (t: number) => (t >= T0 + later + 800 && t <= T0 + later + 1_500 ? inNext : away(0.5));
+  const back = run(engine, put, instants({ 't-payer': payerHand, 't-companion': () => away(0.9) }, taken + 3_000, later + 3_000));
+  assert.deepEqual(attributions(back).map((a) => [a.trackId, a.lines]), [['t-payer', [{ productId: PRODUCT, quantity: 1 }]]]);
+});
+
 test('a put in review still leaves its product on the plates: a later pick of that weight is not taken for the lane\'s own with false certainty', () => {
   const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
   // a holds two products of one weight and puts one on this lane: which one is for a reviewer.

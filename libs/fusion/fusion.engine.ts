@@ -158,11 +158,22 @@ interface VisitState {
    * is no unexpected put.
    */
   pending: Map<string, number>;
+  /** What the visit took last, whoever of its people took it. */
+  hand: Hand;
+  /**
+   * What each of its tracks took last: a group's members each have a hand of their own, and a
+   * put-back is of what the putter's hand took, not of what a companion took since.
+   */
+  hands: Map<string, Hand>;
+  cart: { version: number; lines: Map<string, number> } | null;
+}
+
+/** What a hand took last. */
+interface Hand {
   /** The products of its latest pick (all its options when that pick went to review) not put back since; replaced, never changed in place. */
   latestPicked: ReadonlySet<string>;
   /** Where and when that pick's change began: the shelf's events of one grab begin together. */
   latestPickAt?: { shelfId: string; startMs: number };
-  cart: { version: number; lines: Map<string, number> } | null;
 }
 
 /**
@@ -385,7 +396,7 @@ export class FusionEngine {
   private visit(visitId: string, kind?: VisitKind): VisitState {
     let visit = this.visits.get(visitId);
     if (!visit) {
-      visit = { kind: kind ?? 'shopper', settled: false, attributed: new Set(), reviews: new Set(), ledger: new Map(), pending: new Map(), latestPicked: new Set(), cart: null };
+      visit = { kind: kind ?? 'shopper', settled: false, attributed: new Set(), reviews: new Set(), ledger: new Map(), pending: new Map(), hand: { latestPicked: new Set() }, hands: new Map(), cart: null };
       this.visits.set(visitId, visit);
     } else if (kind) visit.kind = kind;
     return visit;
@@ -439,8 +450,8 @@ export class FusionEngine {
       .sort((a, b) => b.probability - a.probability);
     const whos = whosOf(evidence, who, (visitId) => {
       const visit = this.visit(visitId);
-      return { staff: visit.kind === 'staff', holds: this.holdings(visit), latestPicked: visit.latestPicked };
-    });
+      return { staff: visit.kind === 'staff', holds: this.holdings(visit), latestPicked: visit.hand.latestPicked };
+    }).map((w) => (typeof w.visitId === 'string' && w.trackId ? { ...w, latestPicked: this.handOf(this.visit(w.visitId), w.trackId).latestPicked } : w));
     const whatContext = event.hypotheses.length > 0 ? this.whatContext(event, whos) : undefined;
     const hypotheses = whatContext ? whatHypotheses(this.params, event.kind, event.hypotheses, whatContext) : event.hypotheses;
     const options = hypotheses.length > 0 ? jointOptions(this.params, event.kind, whos, hypotheses) : [];
@@ -742,7 +753,7 @@ export class FusionEngine {
       const lines = movedBy({ ...best, quantity: share.quantity });
       if (visit.kind !== 'staff') {
         for (const line of lines) visit.ledger.set(line.productId, (visit.ledger.get(line.productId) ?? 0) + (event.kind === 'pick' ? line.quantity : -line.quantity));
-        this.tookLast(visit, event, lines.map((line) => line.productId));
+        this.tookLast(visit, event, lines.map((line) => line.productId), share.who.trackId);
       }
       if (share.who.trackId) this.recentReaches.push({ trackId: share.who.trackId, kind: event.kind, laneIds: event.laneIds, changeMs: event.startMs });
       const others = shares.filter((other) => other !== share).map((other) => ({ visitId: other.visitId, lines: [{ productId: best.productId, quantity: other.quantity }] }));
@@ -797,7 +808,9 @@ export class FusionEngine {
             .flatMap((share) => movedBy({ ...o, quantity: share.quantity }).map((line) => ({ ...line, probability: o.probability }))),
         );
         this.mayHold(visit, own);
-        if (own.length > 0) this.tookLast(visit, event, own.map((o) => o.productId));
+        const likeliest = options.find((o) => sharesOf(o).some((share) => share.who.visitId === visitId));
+        const trackId = likeliest && sharesOf(likeliest).find((share) => share.who.visitId === visitId)?.who.trackId;
+        if (own.length > 0) this.tookLast(visit, event, own.map((o) => o.productId), trackId);
       }
     }
     const byTrack = new Map(evidence.map((e) => [e.trackId, e]));
@@ -826,21 +839,22 @@ export class FusionEngine {
   }
 
   /**
-   * What is in the visit's hand: a pick replaces it with what it took (adds to it, when the shelf
-   * gave one grab of two products as two events), a put of it empties it. An event settled late (a
-   * put that waited as a resting hand) changes nothing that began after it. A new set each time: the
-   * settled records of earlier events hold the old one.
+   * What the visit's hand holds, and the hand of the track that moved it (see the function
+   * tookLast below).
    */
-  private tookLast(visit: VisitState, event: ShelfEventDetected, productIds: readonly string[]): void {
-    if (visit.latestPickAt && event.startMs < visit.latestPickAt.startMs) return;
-    if (event.kind === 'put') {
-      visit.latestPicked = new Set([...visit.latestPicked].filter((productId) => !productIds.includes(productId)));
-      return;
-    }
-    const sameGrab = visit.latestPickAt?.shelfId === event.shelfId && visit.latestPickAt.startMs === event.startMs;
-    visit.latestPicked = new Set([...(sameGrab ? visit.latestPicked : []), ...productIds]);
-    visit.latestPickAt = { shelfId: event.shelfId, startMs: event.startMs };
+  private tookLast(visit: VisitState, event: ShelfEventDetected, productIds: readonly string[], trackId?: string): void {
+    tookLast(visit.hand, event, productIds);
+    if (trackId === undefined) return;
+    const hand = visit.hands.get(trackId) ?? { latestPicked: new Set() };
+    tookLast(hand, event, productIds);
+    visit.hands.set(trackId, hand);
   }
+
+  /** What a track of the visit took last; the visit's last for a track that took nothing yet (a new track continuing a lost one). */
+  private handOf(visit: VisitState, trackId: string): Hand {
+    return visit.hands.get(trackId) ?? visit.hand;
+  }
+
 
   /**
    * A pick in review may have added any of its options for this visit: each in expected units, by its
@@ -909,6 +923,23 @@ const byEnd = (a: ShelfEventDetected, b: ShelfEventDetected) => a.endMs - b.endM
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** The index of the last hand-profile offset at most `ms` after the change (the first when none is). */
+/**
+ * What is in a hand: a pick replaces it with what it took (adds to it, when the shelf gave one grab
+ * of two products as two events), a put of it empties it. An event settled late (a put that waited
+ * as a resting hand) changes nothing that began after it. A new set each time: the settled records
+ * of earlier events hold the old one.
+ */
+function tookLast(hand: Hand, event: ShelfEventDetected, productIds: readonly string[]): void {
+  if (hand.latestPickAt && event.startMs < hand.latestPickAt.startMs) return;
+  if (event.kind === 'put') {
+    hand.latestPicked = new Set([...hand.latestPicked].filter((productId) => !productIds.includes(productId)));
+    return;
+  }
+  const sameGrab = hand.latestPickAt?.shelfId === event.shelfId && hand.latestPickAt.startMs === event.startMs;
+  hand.latestPicked = new Set([...(sameGrab ? hand.latestPicked : []), ...productIds]);
+  hand.latestPickAt = { shelfId: event.shelfId, startMs: event.startMs };
+}
+
 function lastProfileOffset(ms: number): number {
   return Math.max(0, PROFILE_OFFSETS_MS.findLastIndex((offset) => offset <= ms));
 }
