@@ -250,6 +250,9 @@ const INITIAL: AttributionParams = {
   reusedReach: 0,
   pickProfilePerM: PROFILE_OFFSETS_MS.map(() => 0),
   putProfilePerM: PROFILE_OFFSETS_MS.map(() => 0),
+  // Not fitted: the simulator's hands never take more than two at once, so its runs would drive this
+  // to zero, and a real shopper sometimes does (three yogurts in one hand); one in a hundred.
+  manyUnitsAtOnce: 0.01,
   uncarriedPut: 0.01,
   earlierCarriedPut: 1,
   unseenCarry: 0.05,

@@ -69,3 +69,14 @@ test('a pick weighing the lane\'s own unit and a misplaced one together may be o
   const grab = whatHypotheses(params, 'pick', shelf, { ...pickContext(1, true), deltaGrams: -400 })[0];
   assert.deepEqual({ productId: grab.productId, quantity: grab.quantity, alongside: grab.alongside }, { productId: 'p-lane', quantity: 1, alongside: { productId: 'p-misplaced', quantity: 1 } });
 });
+
+test('three units at once are weighed down for a shopper, whose hand takes one or two, and not for staff restocking', () => {
+  const hypotheses = [
+    { productId: 'p-lane', quantity: 3, probability: 0.5 },
+    { productId: 'p-misplaced', quantity: 1, probability: 0.5 },
+  ];
+  const threeShare = (staff: boolean) =>
+    jointOptions({ ...params, manyUnitsAtOnce: 0.01, twoAtOnce: 0 }, 'pick', [{ ...shopper([], {}), staff }], hypotheses).find((o) => o.quantity === 3)!.probability;
+  assert.ok(Math.abs(threeShare(false) - 0.01 / 1.01) < 1e-9, `shopper ${threeShare(false)}`);
+  assert.ok(Math.abs(threeShare(true) - 0.5) < 1e-9, `staff ${threeShare(true)}`);
+});

@@ -44,6 +44,12 @@ export interface AttributionParams {
   reusedReach: number;
   /** Score of "someone unseen did it". */
   unseen: number;
+  /**
+   * Prior of one shopper moving more than UNITS_IN_ONE_GRAB units in one change, against one grab's
+   * worth (1): a hand takes one or two items at a time, so three units at once are two people's,
+   * or another product's weight. Staff restocking carry several: not for them.
+   */
+  manyUnitsAtOnce: number;
   /** Likelihood factor of a put of something the visit does not carry. */
   uncarriedPut: number;
   /**
@@ -104,6 +110,8 @@ const EPS = 1e-6;
 
 /** What a weight change of a product and quantity is measured with on top of the event's own sigma, grams. */
 export const WEIGHT_MODEL_GRAMS = 2;
+/** The most units one shopper's hand takes or puts back in one change, as a rule (see `manyUnitsAtOnce`). */
+export const UNITS_IN_ONE_GRAB = 2;
 /** A product misplaced on a plate (for a pick) or carried (for a put) is considered up to this many units at once. */
 const MAX_UNITS_CONSIDERED = 3;
 /** A hypothesis further than this many sigmas from the measured change is not considered. */
@@ -349,11 +357,20 @@ export function unitsOf(option: Pick<JointOption, 'quantity' | 'partner'>): numb
 }
 
 /**
+ * How a who's hand and holdings weigh a change of `quantity` units: more than UNITS_IN_ONE_GRAB by
+ * anyone but staff `manyUnitsAtOnce`; and what it holds (carriedBy).
+ */
+function carryOf(params: AttributionParams, kind: 'pick' | 'put', who: Who, productId: string, quantity: number): { factor: number; carried: boolean } {
+  const held = carriedBy(params, kind, who, productId, quantity);
+  return who.staff || quantity <= UNITS_IN_ONE_GRAB ? held : { ...held, factor: held.factor * params.manyUnitsAtOnce };
+}
+
+/**
  * How a who's holdings weigh a change of `quantity` units: picks and staff 1; a put by the unseen
  * `unseenCarry`; a shopper's put by how likely it holds the units (1 for whole units charged, a pick
  * in review's share for its options) and whether it took them last, else `uncarriedPut`.
  */
-function carryOf(params: AttributionParams, kind: 'pick' | 'put', who: Who, productId: string, quantity: number): { factor: number; carried: boolean } {
+function carriedBy(params: AttributionParams, kind: 'pick' | 'put', who: Who, productId: string, quantity: number): { factor: number; carried: boolean } {
   if (kind === 'pick' || who.staff) return { factor: 1, carried: true };
   const share = holdShare(who, productId, quantity);
   if (who.visitId === undefined) return { factor: params.unseenCarry, carried: share > 0 };
