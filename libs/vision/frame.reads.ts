@@ -43,8 +43,9 @@ export class FrameReads {
     readonly wholeEvery: number,
     private readonly wholeEveryOf: ReadonlyMap<string, number> = new Map(),
   ) {
-    for (const [at, every] of [['wholeEvery', wholeEvery], ...wholeEveryOf] as const)
-      if (!Number.isInteger(every) || every < 1) throw new RangeError(`${at === 'wholeEvery' ? at : `wholeEvery of ${at}`} is a whole number of frames >= 1, not ${every}`);
+    if (!Number.isInteger(wholeEvery) || wholeEvery < 1) throw new RangeError(`wholeEvery is a whole number of frames >= 1, not ${wholeEvery}`);
+    for (const [cameraId, every] of wholeEveryOf)
+      if (!Number.isInteger(every) || every < 1) throw new RangeError(`wholeEvery of ${cameraId} is a whole number of frames >= 1, not ${every}`);
   }
 
   /** The hints for the camera's next frame: the people before it, and where to look when it is not read whole. */

@@ -30,10 +30,10 @@ import { systemClock, type Clock } from '../../libs/clock/clock.ts';
  * a share of the frames (MoveNet on TF.js WebAssembly takes about a second a frame with the mirrored
  * read and the upright look). A kind of camera can have a stride and whole reads of its own
  * (`byKind`): shelf cameras, which add views of the shoppers at their own shelf to the ceiling
- * cameras' views of the whole floor, can be read less often than the ceiling's. Live, `maxLagMs` keeps the stage near the present when it cannot keep
- * up: a frame that waited on the bus longer than that is passed over (counted as late), so the
- * detector's next frame is a recent one instead of one ever further behind. Replay leaves it unset:
- * there every frame counts, however late.
+ * cameras' views of the whole floor, can be read less often than the ceiling's. Live, `maxLagMs`
+ * keeps the stage near the present when it cannot keep up: a frame that waited on the bus longer
+ * than that is passed over (counted as late), so the detector's next frame is a recent one instead
+ * of one ever further behind. Replay leaves it unset: there every frame counts, however late.
  */
 export const CAMERA_GROUP = 'camera';
 /** Decoders (one ffmpeg each) kept open by default; the one used longest ago is closed past this. */
