@@ -30,6 +30,20 @@ test('FrameReads: a camera\'s first frame and every n-th after a whole read are 
   assert.throws(() => new FrameReads(0), /wholeEvery is a whole number of frames >= 1, not 0/);
 });
 
+test('FrameReads: a camera given a wholeEvery of its own is read whole at its own count, the others at the shared one', () => {
+  const reads = new FrameReads(3, new Map([['cam-5', 2]]));
+  const people = [fannedPose(100, 100)];
+  const kinds = (cameraId: string) =>
+    Array.from({ length: 5 }, () => {
+      const hints = reads.hints(cameraId);
+      reads.record(cameraId, hints, people);
+      return hints.around ? 'around' : 'whole';
+    });
+  assert.deepEqual(kinds('cam-1'), ['whole', 'around', 'around', 'whole', 'around']);
+  assert.deepEqual(kinds('cam-5'), ['whole', 'around', 'whole', 'around', 'whole']);
+  assert.throws(() => new FrameReads(3, new Map([['cam-5', 0]])), /wholeEvery of cam-5 is a whole number of frames >= 1, not 0/);
+});
+
 test('FrameReads: given the frames, a frame read round people says where the image changed outside their windows since the camera\'s previous frame', () => {
   const floor = (paint?: [number, number, number, number]) => {
     const data = new Uint8Array(640 * 480 * 3).fill(120);

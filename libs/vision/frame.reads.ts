@@ -39,19 +39,25 @@ export class FrameReads {
   /** Each camera's frame being read, sampled, kept for its record. */
   private readonly reading = new Map<string, Thumbnail>();
 
-  constructor(readonly wholeEvery: number) {
+  constructor(
+    readonly wholeEvery: number,
+    private readonly wholeEveryOf: ReadonlyMap<string, number> = new Map(),
+  ) {
     if (!Number.isInteger(wholeEvery) || wholeEvery < 1) throw new RangeError(`wholeEvery is a whole number of frames >= 1, not ${wholeEvery}`);
+    for (const [cameraId, every] of wholeEveryOf)
+      if (!Number.isInteger(every) || every < 1) throw new RangeError(`wholeEvery of ${cameraId} is a whole number of frames >= 1, not ${every}`);
   }
 
   /** The hints for the camera's next frame: the people before it, and where to look when it is not read whole. */
   hints(cameraId: string, frame?: RgbFrame): DetectHints {
     const last = this.cameras.get(cameraId);
+    const wholeEvery = this.wholeEveryOf.get(cameraId) ?? this.wholeEvery;
     // Sampled only where a frame read round people will compare with it.
-    const thumbnail = frame && this.wholeEvery > 1 ? thumbnailOf(frame) : undefined;
+    const thumbnail = frame && wholeEvery > 1 ? thumbnailOf(frame) : undefined;
     if (thumbnail) this.reading.set(cameraId, thumbnail);
     else this.reading.delete(cameraId);
     if (!last) return {};
-    const whole = last.sinceWhole + 1 >= this.wholeEvery;
+    const whole = last.sinceWhole + 1 >= wholeEvery;
     if (whole) return { peopleBefore: last.people.length };
     const hints: DetectHints = { peopleBefore: last.people.length, around: last.people };
     if (!thumbnail || !last.thumbnail) return hints;

@@ -167,6 +167,36 @@ test('with wholeFrameEvery n, each camera\'s frames are read whole once in n, th
   }
 });
 
+test('byKind: shelf cameras read at a stride and whole reads of their own, the ceiling cameras at the service\'s', async () => {
+  const recording = await openRecording(DEMO);
+  const reads: string[] = [];
+  const following = standInDetector('kind-model', (frame, _call, _view, hints) => {
+    reads.push(hints?.around ? 'around' : 'whole');
+    return [fannedPose(50, 100)];
+  });
+  const { bus } = await cameraTestBus();
+  const service = createCameraService({ index: recording.index, bus, detector: following, stride: 2, wholeFrameEvery: 3, byKind: { shelf: { stride: 4, wholeFrameEvery: 2 } } });
+  try {
+    const read = async (cameraId: string) => {
+      reads.length = 0;
+      const published: number[] = [];
+      for (let index = 0; index < 12; index++) {
+        const detected = await service.ingestFrame(demoFrame(recording, `k-${cameraId}-${index}`, cameraId, index));
+        if (detected) published.push(detected.frameIndex);
+      }
+      return { published, reads: [...reads] };
+    };
+    // cam-1 is a ceiling camera, cam-5 a shelf camera.
+    assert.deepEqual(await read('cam-1'), { published: [0, 2, 4, 6, 8, 10], reads: ['whole', 'around', 'around', 'whole', 'around', 'around'] });
+    assert.deepEqual(await read('cam-5'), { published: [0, 4, 8], reads: ['whole', 'around', 'whole'] });
+    assert.deepEqual(service.stats().detectedByKind, { ceiling: 6, shelf: 3 });
+    assert.equal(service.stats().skipped, 6 + 9);
+  } finally {
+    await service.stop();
+    await bus.close();
+  }
+});
+
 test('with framesAtOnce n, frames of n cameras are detected at once, each camera\'s in order, tallied by the camera\'s kind', async () => {
   const recording = await openRecording(DEMO);
   for (const framesAtOnce of [1, 2]) {

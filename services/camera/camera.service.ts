@@ -2,6 +2,7 @@ import path from 'node:path';
 import {
   SCHEMA_VERSION,
   WalkoutError,
+  type Camera,
   type CameraFrameCaptured,
   type CameraPosesDetected,
   type StoreIndex,
@@ -27,10 +28,12 @@ import { systemClock, type Clock } from '../../libs/clock/clock.ts';
  * At-least-once delivery: a frame already detected (same event id) is not detected again. With
  * `stride` n only frames whose index is a multiple of n are detected, so one core can keep up with
  * a share of the frames (MoveNet on TF.js WebAssembly takes about a second a frame with the mirrored
- * read and the upright look). Live, `maxLagMs` keeps the stage near the present when it cannot keep
- * up: a frame that waited on the bus longer than that is passed over (counted as late), so the
- * detector's next frame is a recent one instead of one ever further behind. Replay leaves it unset:
- * there every frame counts, however late.
+ * read and the upright look). A kind of camera can have a stride and whole reads of its own
+ * (`byKind`): shelf cameras, which add views of the shoppers at their own shelf to the ceiling
+ * cameras' views of the whole floor, can be read less often than the ceiling's. Live, `maxLagMs`
+ * keeps the stage near the present when it cannot keep up: a frame that waited on the bus longer
+ * than that is passed over (counted as late), so the detector's next frame is a recent one instead
+ * of one ever further behind. Replay leaves it unset: there every frame counts, however late.
  */
 export const CAMERA_GROUP = 'camera';
 /** Decoders (one ffmpeg each) kept open by default; the one used longest ago is closed past this. */
@@ -48,6 +51,13 @@ export interface CameraServiceDependencies {
    */
   wholeFrameEvery?: number;
   /**
+   * The cameras of a kind read their own way, in place of `stride` and `wholeFrameEvery`: shelf
+   * cameras every 4th frame where the ceiling's are read every 2nd, say. A stride that is a multiple
+   * of `stride` keeps their frames at instants the other cameras read too, where the tracker fuses
+   * them.
+   */
+  byKind?: Readonly<Partial<Record<Camera['kind'], CameraKindReading>>>;
+  /**
    * Frames detected at once, of as many partitions (so cameras): a detector on several threads
    * (onnx detectorThreads) reads them side by side. Each camera's frames stay in order (a camera is
    * one partition's). Default 1.
@@ -61,6 +71,15 @@ export interface CameraServiceDependencies {
   openVideos?: number;
   logger?: Logger;
 }
+
+/** How the cameras of one kind are read (CameraServiceDependencies.byKind); a field left out is the service's own. */
+export interface CameraKindReading {
+  stride?: number;
+  wholeFrameEvery?: number;
+}
+
+/** A number of frames given as an option: a whole number, at least 1. */
+const framesOption = (frames: number | undefined, fallback: number) => Math.max(1, Math.floor(frames ?? fallback));
 
 export interface CameraServiceStats {
   /** Frames handed to the detector. */
@@ -97,11 +116,15 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
   const { index, bus, detector } = deps;
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? silentLogger;
-  const stride = Math.max(1, Math.floor(deps.stride ?? 1));
-  const framesAtOnce = Math.max(1, Math.floor(deps.framesAtOnce ?? 1));
+  const stride = framesOption(deps.stride, 1);
+  const wholeFrameEvery = framesOption(deps.wholeFrameEvery, 1);
+  const framesAtOnce = framesOption(deps.framesAtOnce, 1);
+  /** Each camera's stride, by its kind's reading or the service's. */
+  const strides = new Map([...index.cameras.values()].map((camera) => [camera.id, framesOption(deps.byKind?.[camera.kind]?.stride, stride)]));
+  const wholeEvery = new Map([...index.cameras.values()].map((camera) => [camera.id, framesOption(deps.byKind?.[camera.kind]?.wholeFrameEvery, wholeFrameEvery)]));
   const views = new Map<string, ViewGeometry>();
   /** Each camera's people in its last frame detected: where to look next, and whether someone was missed. */
-  const reads = new FrameReads(Math.max(1, Math.floor(deps.wholeFrameEvery ?? 1)));
+  const reads = new FrameReads(wholeFrameEvery, wholeEvery);
   const cursors = new Map<string, VideoFrameCursor>();
   /** Frames detected lately, to drop redeliveries. */
   const done = new RecentIds();
@@ -129,8 +152,8 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
    * a camera's frames are detected one after the other (the bus keeps a partition's order), and
    * nothing keeps a frame once its poses are out.
    */
-  const cursorOf = async (file: string, size: { width: number; height: number }): Promise<VideoFrameCursor> => {
-    const cursor = cursors.get(file) ?? new VideoFrameCursor(file, size, { every: stride, reuseFrames: true, readAhead: true });
+  const cursorOf = async (file: string, size: { width: number; height: number }, every: number): Promise<VideoFrameCursor> => {
+    const cursor = cursors.get(file) ?? new VideoFrameCursor(file, size, { every, reuseFrames: true, readAhead: true });
     cursors.delete(file);
     cursors.set(file, cursor);
     if (cursors.size > openVideos) {
@@ -147,7 +170,8 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
     const camera = index.cameras.get(message.cameraId);
     if (!camera)
       throw new WalkoutError('MESSAGE_INVALID', `frame ${message.eventId} is from camera ${message.cameraId}, which store ${index.store.id} does not have`);
-    if (message.frameIndex % stride !== 0) {
+    const cameraStride = strides.get(camera.id)!;
+    if (message.frameIndex % cameraStride !== 0) {
       stats.skipped++;
       return null;
     }
@@ -161,7 +185,7 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
     }
     // The frame's schema keeps `file` inside its recording folder (RelativePath).
     const readStarted = performance.now();
-    const cursor = await cursorOf(path.join(message.frame.recording, message.frame.file), { width: camera.width, height: camera.height });
+    const cursor = await cursorOf(path.join(message.frame.recording, message.frame.file), { width: camera.width, height: camera.height }, cameraStride);
     const frame = await cursor.frameAt(message.frame.index).catch(async (error: unknown) => {
       const detail = (error as Error).message;
       if (error instanceof WalkoutError && !dead.has(camera.id)) {

@@ -183,3 +183,18 @@ test('eval pose --whole-every takes a whole number of frames and --precision int
   assert.equal(startHalf.code, 2);
   assert.match(startHalf.stderr, /walkout start: --precision is int8, int8-fused, float, not "half"/);
 });
+
+test('start --shelf-every and --shelf-whole-every take whole numbers of frames and need --detect-every; eval receipts --precision needs tracked people', async () => {
+  const none = await run('start', '--detect-every', '2', '--shelf-every', '0', '--no-video');
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /--shelf-every must be a whole number of frames, 1 or more, got "0"/);
+  const alone = await run('start', '--shelf-whole-every', '5', '--no-video');
+  assert.equal(alone.code, 2);
+  assert.match(alone.stderr, /walkout start: --shelf-every and --shelf-whole-every read the shelf cameras of --detect-every, which is missing/);
+  const truth = await run('eval', 'receipts', 'fixtures/recordings/kiosk-demo', '--precision', 'int8-fused');
+  assert.equal(truth.code, 2);
+  assert.match(truth.stderr, /walkout eval receipts: --precision applies to --people tracked/);
+  const half = await run('eval', 'receipts', 'fixtures/recordings/kiosk-demo', '--people', 'tracked', '--precision', 'half');
+  assert.equal(half.code, 2);
+  assert.match(half.stderr, /walkout eval receipts: --precision is int8, int8-fused, float, not "half"/);
+});

@@ -5,12 +5,12 @@ import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 import { collect, openRecording } from '../../libs/recording/index.ts';
 import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
 import { formatReceiptScorecard } from '../../libs/cart/receipts.format.ts';
-import { createChosenDetector } from '../../libs/vision/detector.registry.ts';
+import { createChosenDetector, parsePrecision } from '../../libs/vision/detector.registry.ts';
 import { DEFAULT_NOISE_M, defaultWholeEvery, receiptRun, WHOLE_READ_EVERY_S, WINDOWS_HOLD_S, runStore, type PeopleSource } from './store.run.ts';
 
 
 const USAGE = `walkout eval receipts <recording> [--people truth|tracked] [--noise METRES] [--seed N] [--detect-every N] [--whole-every N]
-                             [--detector onnx|movenet] [--details] [--json]
+                             [--detector onnx|movenet] [--precision int8|int8-fused|float] [--details] [--json]
 
 Runs the whole store over a recording (shelf perception, visits, attribution, carts) on the bus the
 environment names, and scores every finalised receipt against the recording's ground truth: the share
@@ -29,6 +29,7 @@ overall and per scenario tag.
                     the others in windows round its people, as \`walkout start\` does (default:
                     whole every ${WHOLE_READ_EVERY_S} s of each camera when the frames read are
                     ${WINDOWS_HOLD_S} s apart or closer, else every frame whole)
+  --precision P     with --people tracked, onnx: int8 (default), int8-fused or float, as \`walkout start\`
   --details         list the receipts that are not exactly right
   --json            print the scorecard as JSON (keys: visits, exactMatch, receiptF1,
                     attributionAccuracy, reviewsPer1000, calibrationError, byTag, ...)`;
@@ -65,6 +66,7 @@ export const evalReceiptsVerb: Verb = {
     'detect-every': { type: 'string' },
     'whole-every': { type: 'string' },
     detector: { type: 'string' },
+    precision: { type: 'string' },
     details: { type: 'boolean' },
     json: { type: 'boolean' },
   },
@@ -79,6 +81,8 @@ export const evalReceiptsVerb: Verb = {
     const noiseM = noiseMetres(values.noise);
     const seed = optionalInt(values, 'seed', evalReceiptsVerb, 1);
     const stride = optionalInt(values, 'detect-every', evalReceiptsVerb, 10, { min: 1, unit: 'frames' });
+    const precision = parsePrecision(values.precision, 'walkout eval receipts');
+    if (kind === 'truth' && precision !== undefined) throw new WalkoutError('USAGE', 'walkout eval receipts: --precision applies to --people tracked (the model the cameras are read with)');
     if (kind === 'truth' && values['whole-every'] !== undefined) throw new WalkoutError('USAGE', 'walkout eval receipts: --whole-every applies to --people tracked (how the cameras are read)');
     const wholeFrameEvery =
       values['whole-every'] === undefined
@@ -90,7 +94,7 @@ export const evalReceiptsVerb: Verb = {
       if (recording.manifest.streams.cameras.length === 0)
         throw new WalkoutError('USAGE', `walkout eval receipts: ${positionals[0]} has no camera video for --people tracked (it was simulated with --no-video?)`);
       const { detector, fellBack } = await createChosenDetector(
-        { detector: values.detector as string | undefined, inputSize: 640, refine: 'upright', mirror: true, looks: 'when-unsure' },
+        { detector: values.detector as string | undefined, inputSize: 640, refine: 'upright', mirror: true, looks: 'when-unsure', precision },
         'walkout eval receipts',
       );
       if (fellBack && !json) process.stderr.write(`pose detection on TF.js: ${fellBack}\n`);
@@ -112,7 +116,7 @@ export const evalReceiptsVerb: Verb = {
         json,
         {
           recording: positionals[0],
-          people: kind === 'truth' ? { source: 'truth', noiseM, seed } : { source: 'tracked', detectEvery: stride, wholeEvery: wholeFrameEvery },
+          people: kind === 'truth' ? { source: 'truth', noiseM, seed } : { source: 'tracked', detectEvery: stride, wholeEvery: wholeFrameEvery, precision: precision ?? 'int8' },
           ...figures,
           ...(pace ? { cameraPace: pace } : {}),
           ...(values.details ? { perVisit } : {}),

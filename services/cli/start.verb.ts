@@ -45,7 +45,8 @@ const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 export const startVerb: Verb = {
   name: 'start',
   summary: 'Run the store on the embedded default: simulate the demo, replay it through the pipeline, score it.',
-  usage: `walkout start [--out .walkout/demo] [--force] [--no-video] [--detect-every N] [--whole-every N] [--detector onnx|movenet]
+  usage: `walkout start [--out .walkout/demo] [--force] [--no-video] [--detect-every N] [--whole-every N]
+                     [--shelf-every N] [--shelf-whole-every N] [--detector onnx|movenet]
                      [--detector-threads N] [--precision int8|int8-fused|float] [--json]
 
 Simulates ${DEMO_SCENARIO} (seed ${DEMO_SEED}) into --out and checks its ground truth against the
@@ -69,6 +70,12 @@ once the new one is written; anything else there only with --force.
                     are ${WINDOWS_HOLD_S} s apart or closer, 10 for the demo's 10 frames a second at
                     --detect-every 2, else every frame whole; 1: every frame whole, 2.6 times the
                     model's work for as many wrists followed)
+  --shelf-every N   with --detect-every: the shelf cameras' own stride, every N-th frame of each
+                    (default: --detect-every's); a multiple of --detect-every keeps their frames
+                    at instants the ceiling cameras read too
+  --shelf-whole-every N
+                    with --detect-every: read every N-th frame detected of each shelf camera whole
+                    (default: --whole-every's, or by the same rule at the shelf cameras' stride)
   --detector D      onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
                     (WebAssembly), the fallback when ONNX Runtime cannot load
   --detector-threads N
@@ -83,6 +90,8 @@ once the new one is written; anything else there only with --force.
     'no-video': { type: 'boolean' },
     'detect-every': { type: 'string' },
     'whole-every': { type: 'string' },
+    'shelf-every': { type: 'string' },
+    'shelf-whole-every': { type: 'string' },
     detector: { type: 'string' },
     'detector-threads': { type: 'string' },
     precision: { type: 'string' },
@@ -97,6 +106,11 @@ once the new one is written; anything else there only with --force.
     const detectEvery = values['detect-every'] === undefined ? undefined : optionalInt(values, 'detect-every', startVerb, 1, { min: 1, unit: 'frames' });
     const precision = parsePrecision(values.precision, 'walkout start');
     const wholeEveryAsked = values['whole-every'] === undefined ? undefined : optionalInt(values, 'whole-every', startVerb, 1, { min: 1, unit: 'frames' });
+    const shelfEveryAsked = values['shelf-every'] === undefined ? undefined : optionalInt(values, 'shelf-every', startVerb, 1, { min: 1, unit: 'frames' });
+    const shelfWholeEveryAsked =
+      values['shelf-whole-every'] === undefined ? undefined : optionalInt(values, 'shelf-whole-every', startVerb, 1, { min: 1, unit: 'frames' });
+    if (detectEvery === undefined && (shelfEveryAsked !== undefined || shelfWholeEveryAsked !== undefined))
+      throw new WalkoutError('USAGE', 'walkout start: --shelf-every and --shelf-whole-every read the shelf cameras of --detect-every, which is missing');
     if (detectEvery !== undefined && values['no-video']) throw new WalkoutError('USAGE', 'walkout start: --detect-every needs the video that --no-video leaves out');
     const busConfig = loadBusConfig();
     const logger = createLogger({ level: logLevelFromEnv() });
@@ -136,7 +150,17 @@ once the new one is written; anything else there only with --force.
       : undefined;
     if (chosen?.fellBack) say(`pose detection on TF.js: ${chosen.fellBack}`);
     const detector = chosen?.detector;
-    const people: PeopleSource = detector ? { kind: 'tracked', detector, stride: detectEvery!, wholeFrameEvery: wholeEveryAsked ?? defaultWholeEvery(recording.manifest.streams.cameras, detectEvery!), framesAtOnce } : { kind: 'truth', noiseM: DEFAULT_NOISE_M, seed: DEMO_SEED };
+    const shelfReading = detectEvery ? shelfCameraReading(recording, detectEvery, wholeEveryAsked, shelfEveryAsked, shelfWholeEveryAsked) : undefined;
+    const people: PeopleSource = detector
+      ? {
+          kind: 'tracked',
+          detector,
+          stride: detectEvery!,
+          wholeFrameEvery: wholeEveryAsked ?? defaultWholeEvery(recording.manifest.streams.cameras, detectEvery!),
+          byKind: shelfReading && { shelf: shelfReading },
+          framesAtOnce,
+        }
+      : { kind: 'truth', noiseM: DEFAULT_NOISE_M, seed: DEMO_SEED };
     say(
       `store running on the ${bus.kind} bus; replaying ${out} (load cells and gates, ` +
         (detector
@@ -180,7 +204,7 @@ once the new one is written; anything else there only with --force.
         replay: stats,
         shelfEvents: figures,
         inventory: run.store.shelf.inventory(),
-        people: people.kind === 'truth' ? { source: 'truth', noiseM: people.noiseM } : { source: 'tracked', detectEvery },
+        people: people.kind === 'truth' ? { source: 'truth', noiseM: people.noiseM } : { source: 'tracked', detectEvery, shelfCameras: shelfReading ?? null },
         receipts: run.receipts,
         charges: run.charges,
         checkout,
@@ -210,11 +234,30 @@ once the new one is written; anything else there only with --force.
           ...formatReviewQueue(run.reviews, run.resolutions, run.refusals),
           '',
           formatReceiptScorecard(receiptScore, { details: true }),
-          ...(camera ? ['', ...formatCameraStage(camera, detectEvery!)] : []),
+          ...(camera ? ['', ...formatCameraStage(camera, detectEvery!, shelfReading)] : []),
         ].join('\n'),
     );
   },
 };
+
+/**
+ * The shelf cameras' own reading when it differs from the ceiling cameras' (--shelf-every,
+ * --shelf-whole-every), else undefined: their stride, and whole reads as asked or by the rule the
+ * ceiling cameras' follow (defaultWholeEvery) at that stride.
+ */
+function shelfCameraReading(
+  recording: Recording,
+  detectEvery: number,
+  wholeEveryAsked: number | undefined,
+  shelfEveryAsked: number | undefined,
+  shelfWholeEveryAsked: number | undefined,
+): { stride: number; wholeFrameEvery: number } | undefined {
+  if (shelfEveryAsked === undefined && shelfWholeEveryAsked === undefined) return undefined;
+  const stride = shelfEveryAsked ?? detectEvery;
+  const shelfCameras = recording.manifest.streams.cameras.filter((c) => recording.index.cameras.get(c.cameraId)?.kind === 'shelf');
+  const wholeFrameEvery = shelfWholeEveryAsked ?? (stride === detectEvery ? wholeEveryAsked : undefined) ?? defaultWholeEvery(shelfCameras, stride);
+  return { stride, wholeFrameEvery };
+}
 
 /** One shelf event as the console shows it: when, pick or put, where, how much weight, what it most likely was. */
 function formatShelfEvent(message: ShelfEventDetected, recording: Recording, t0: number): string {
@@ -260,10 +303,27 @@ async function scoreCameraStage(
       detector: wrists(alone.overall.wristsInView),
       fused: fusion ? wrists(fusion.overall.wristsInView) : null,
       followed: fusion?.tracked ? wrists(fusion.tracked.overall.wristsInView) : null,
+      followedByKind: fusion?.tracked ? followedByKind(recording, fusion.tracked.cameras) : null,
     },
     floor: fusion?.tracked?.floor ?? null,
     tracks,
   };
+}
+
+/**
+ * Wrists followed in the views of each kind of camera (ceiling, shelf), pooled over its cameras: the
+ * ceiling cameras' views are the same frames whatever the shelf cameras' stride, so they compare
+ * runs that read the shelf cameras differently.
+ */
+function followedByKind(recording: Recording, cameras: ReadonlyArray<{ cameraId: string; summary: { wristsInView: { found: number; total: number } } }>) {
+  const byKind: Record<string, { found: number; total: number }> = {};
+  for (const { cameraId, summary } of cameras) {
+    const kind = recording.index.cameras.get(cameraId)?.kind ?? 'unknown';
+    const pooled = (byKind[kind] ??= { found: 0, total: 0 });
+    pooled.found += summary.wristsInView.found;
+    pooled.total += summary.wristsInView.total;
+  }
+  return byKind;
 }
 
 /**
@@ -316,11 +376,12 @@ function formatCameraStageTime(time: NonNullable<ReturnType<typeof cameraStageTi
   );
 }
 
-function formatCameraStage(camera: CameraStage, every: number): string[] {
+function formatCameraStage(camera: CameraStage, every: number, shelf: { stride: number; wholeFrameEvery: number } | undefined): string[] {
   const share = (w: { found: number; total: number } | null) => (w ? `${w.found}/${w.total} (${w.total ? pct(w.found / w.total) : '-'})` : 'n/a');
-  const { detector, fused, followed } = camera.wristsInView;
+  const { detector, fused, followed, followedByKind } = camera.wristsInView;
+  const frames = shelf ? `1 in ${every} of each ceiling camera's, 1 in ${shelf.stride} of each shelf camera's, whole 1 in ${shelf.wholeFrameEvery} of those` : `1 in ${every} of each camera's`;
   return [
-    `camera perception: ${camera.frames} frames (1 in ${every} of each camera's), ${camera.msPerFrame.toFixed(0)} ms a frame in ${camera.model}` +
+    `camera perception: ${camera.frames} frames (${frames}), ${camera.msPerFrame.toFixed(0)} ms a frame in ${camera.model}` +
       (camera.threads ? ` on ${camera.threads} detector threads (a frame's time includes its waits for one)` : '') +
       (camera.framesFailed.length ? `; ${camera.framesFailed.length} frames could not be read: ${camera.framesFailed[0]}` : ''),
     ...(camera.pace
@@ -344,7 +405,12 @@ function formatCameraStage(camera: CameraStage, every: number): string[] {
               .join('; '),
         ]
       : []),
-    `wrists in view against the pose truth: each camera alone ${share(detector)}, fused across cameras ${share(fused)}, followed ${followed ? share(followed) : 'n/a (frames more than a second apart)'}`,
+    `wrists in view against the pose truth: each camera alone ${share(detector)}, fused across cameras ${share(fused)}, followed ${followed ? share(followed) : 'n/a (frames more than a second apart)'}` +
+      (followedByKind && Object.keys(followedByKind).length > 1
+        ? ` (${Object.entries(followedByKind)
+            .map(([kind, wrists]) => `${kind} cameras' views ${share(wrists)}`)
+            .join(', ')})`
+        : ''),
     ...(camera.floor ? [`followed in the evaluation, ${floorTracking(camera.floor)}`] : []),
     `tracker (live, a second behind): ${camera.tracks.instants} instants, ${camera.tracks.tracks} tracks; people found ${share(camera.tracks.people)}, ` +
       `3D wrists within 11 cm ${share(camera.tracks.wrists)}, tracks that stay one person ${camera.tracks.purity === null ? 'n/a' : pct(camera.tracks.purity)}, ` +

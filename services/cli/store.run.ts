@@ -22,6 +22,7 @@ import { replayRecording, type ReplayStats } from '../../libs/replay/recording.r
 import { truthPeople } from '../../libs/replay/people-truth.source.ts';
 import type { PoseDetector } from '../../libs/vision/pose.detector.ts';
 import { createStore, type StoreRuntime } from '../store/store.service.ts';
+import type { CameraServiceDependencies } from '../camera/camera.service.ts';
 
 /**
  * One recording through the whole store, as `start` and `eval receipts` run it: the store on a bus,
@@ -67,7 +68,15 @@ const CATCH_UP_POLL_MS = 20;
 
 export type PeopleSource =
   | { kind: 'truth'; noiseM: number; seed: number }
-  | { kind: 'tracked'; detector: PoseDetector; stride: number; wholeFrameEvery?: number; framesAtOnce?: number };
+  | {
+      kind: 'tracked';
+      detector: PoseDetector;
+      stride: number;
+      wholeFrameEvery?: number;
+      /** Kinds of camera read at a stride (and whole every n-th) of their own (services/camera). */
+      byKind?: CameraServiceDependencies['byKind'];
+      framesAtOnce?: number;
+    };
 
 export interface StoreRunOptions {
   bus: Bus<typeof topics>;
@@ -203,7 +212,7 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
     index: recording.index,
     bus,
     logger: options.logger,
-    camera: tracked ? { detector: people.detector, stride: people.stride, wholeFrameEvery: people.wholeFrameEvery, framesAtOnce: people.framesAtOnce } : undefined,
+    camera: tracked ? { detector: people.detector, stride: people.stride, wholeFrameEvery: people.wholeFrameEvery, byKind: people.byKind, framesAtOnce: people.framesAtOnce } : undefined,
     // A replay: every camera's poses come, however far behind the slow camera stage runs, so the
     // tracker waits for all of them (a live store lets a silent camera go after two seconds).
     tracking: tracked ? { idleMs: Infinity } : false,
@@ -235,7 +244,7 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
   storeNow = Math.max(storeNow, recording.manifest.endMs);
   let cameraPace: StoreRunResult['cameraPace'];
   if (tracked) {
-    await waitForCameraStage(recording, store, collected.result, people.stride, options.quiet);
+    await waitForCameraStage(recording, store, collected.result, (cameraId) => people.byKind?.[recording.index.cameras.get(cameraId)?.kind ?? 'ceiling']?.stride ?? people.stride, options.quiet);
     const wallSeconds = (performance.now() - replayStarted) / 1000;
     const cpu = process.cpuUsage(cpuStarted);
     cameraPace = { storeSeconds: span / 1000, wallSeconds, realTimeFactor: span / 1000 / wallSeconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
@@ -276,8 +285,14 @@ function collector() {
 }
 
 /** The camera stage works at the detector's pace, well behind the replay: wait for every frame it takes. */
-async function waitForCameraStage(recording: Recording, store: StoreRuntime, result: ReturnType<typeof collector>['result'], stride: number, quiet?: boolean) {
-  const expected = recording.manifest.streams.cameras.reduce((n, c) => n + Math.ceil(c.frameCount / stride), 0);
+async function waitForCameraStage(
+  recording: Recording,
+  store: StoreRuntime,
+  result: ReturnType<typeof collector>['result'],
+  strideOf: (cameraId: string) => number,
+  quiet?: boolean,
+) {
+  const expected = recording.manifest.streams.cameras.reduce((n, c) => n + Math.ceil(c.frameCount / strideOf(c.cameraId)), 0);
   const detecting = progress('detect', expected, { unit: 'frames', quiet });
   const posed = () => [...result.poses.values()].reduce((n, events) => n + events.length, 0);
   let counted = 0;

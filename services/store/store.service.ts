@@ -1,7 +1,7 @@
 import type { StoreIndex, topics } from '../../libs/contracts/index.ts';
 import type { Bus } from '../../libs/bus/index.ts';
 import type { PoseDetector } from '../../libs/vision/pose.detector.ts';
-import { createCameraService, type CameraService } from '../camera/camera.service.ts';
+import { createCameraService, type CameraService, type CameraServiceDependencies } from '../camera/camera.service.ts';
 import { createShelfService, type ShelfService } from '../shelf/shelf.service.ts';
 import { createTrackerService, type TrackerService } from '../tracker/tracker.service.ts';
 import { createGateService, type GateService } from '../gate/gate.service.ts';
@@ -32,9 +32,10 @@ export interface StoreDependencies {
   clock?: Clock;
   /**
    * Camera perception: the pose detector, which frames of each camera it takes (every n-th), how
-   * often it reads one whole, how many frames it detects at once (see services/camera), how late it still takes one.
+   * often it reads one whole (both perhaps of their own for a kind of camera), how many frames it
+   * detects at once (see services/camera), how late it still takes one.
    */
-  camera?: { detector: PoseDetector; stride?: number; wholeFrameEvery?: number; framesAtOnce?: number; maxLagMs?: number };
+  camera?: Pick<CameraServiceDependencies, 'detector' | 'stride' | 'wholeFrameEvery' | 'byKind' | 'framesAtOnce' | 'maxLagMs'>;
   /**
    * Follow people from the cameras' poses (default: when camera perception runs). `idleMs`: how
    * long a silent camera holds instants back (Infinity for a replay, where every camera's poses
