@@ -250,7 +250,10 @@ export interface Who {
    * chance of holding one.
    */
   holds?: ReadonlyMap<string, number>;
-  /** The products of this visit's latest pick (several when that pick is in review), when known. */
+  /**
+   * The products of the latest pick by `trackId`'s hand (the visit's latest when that track took
+   * nothing yet; several when that pick is in review), when known.
+   */
   latestPicked?: ReadonlySet<string>;
 }
 
