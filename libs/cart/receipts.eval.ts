@@ -185,14 +185,13 @@ const isShelfAction = (action: ActionTruth) => (action.kind === 'pick' || action
  * of the same person, kind and shelf at the same time, the shelf having seen both as one change.
  */
 function attributionFits(attribution: EventAttributed, action: ActionTruth, actions: readonly ActionTruth[]): boolean {
-  if (attribution.kind !== action.kind) return false;
+  const says = (line: EventAttributed['lines'][number], what: ActionTruth) => line.productId === what.productId && line.quantity === what.quantity;
+  if (attribution.kind !== action.kind || !attribution.lines.some((line) => says(line, action))) return false;
+  if (attribution.lines.length === 1) return true;
   const sameGrab = (other: ActionTruth) =>
     other.kind === action.kind && other.shelfId === action.shelfId && other.personId === action.personId && other.startMs < action.endMs && action.startMs < other.endMs;
   const grab = [action, ...actions.filter((other) => other !== action && sameGrab(other))];
-  return (
-    attribution.lines.some((line) => line.productId === action.productId && line.quantity === action.quantity) &&
-    attribution.lines.every((line) => grab.some((other) => other.productId === line.productId && other.quantity === line.quantity))
-  );
+  return attribution.lines.every((line) => grab.some((other) => says(line, other)));
 }
 
 export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptScore {

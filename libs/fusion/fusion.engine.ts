@@ -448,10 +448,11 @@ export class FusionEngine {
     const candidates: AttributionCandidate[] = evidence
       .map((e, i) => ({ visitId: e.visitId, trackId: e.trackId, probability: who.people[i], distanceM: round3(e.contactM) }))
       .sort((a, b) => b.probability - a.probability);
+    // What a visit took last is its likeliest track's hand's (whosOf picks that track as it sums them).
     const whos = whosOf(evidence, who, (visitId) => {
       const visit = this.visit(visitId);
-      return { staff: visit.kind === 'staff', holds: this.holdings(visit), latestPicked: visit.hand.latestPicked };
-    }).map((w) => (typeof w.visitId === 'string' && w.trackId ? { ...w, latestPicked: this.handOf(this.visit(w.visitId), w.trackId).latestPicked } : w));
+      return { staff: visit.kind === 'staff', holds: this.holdings(visit) };
+    }).map((w) => (typeof w.visitId === 'string' ? { ...w, latestPicked: this.handOf(this.visit(w.visitId), w.trackId).latestPicked } : w));
     const whatContext = event.hypotheses.length > 0 ? this.whatContext(event, whos) : undefined;
     const hypotheses = whatContext ? whatHypotheses(this.params, event.kind, event.hypotheses, whatContext) : event.hypotheses;
     const options = hypotheses.length > 0 ? jointOptions(this.params, event.kind, whos, hypotheses) : [];
@@ -808,9 +809,9 @@ export class FusionEngine {
             .flatMap((share) => movedBy({ ...o, quantity: share.quantity }).map((line) => ({ ...line, probability: o.probability }))),
         );
         this.mayHold(visit, own);
-        const likeliest = options.find((o) => sharesOf(o).some((share) => share.who.visitId === visitId));
-        const trackId = likeliest && sharesOf(likeliest).find((share) => share.who.visitId === visitId)?.who.trackId;
-        if (own.length > 0) this.tookLast(visit, event, own.map((o) => o.productId), trackId);
+        // Options come likeliest first: the visit's first share names the hand that most likely moved it.
+        const likeliest = options.flatMap(sharesOf).find((share) => share.who.visitId === visitId);
+        if (own.length > 0) this.tookLast(visit, event, own.map((o) => o.productId), likeliest?.who.trackId);
       }
     }
     const byTrack = new Map(evidence.map((e) => [e.trackId, e]));
@@ -851,10 +852,9 @@ export class FusionEngine {
   }
 
   /** What a track of the visit took last; the visit's last for a track that took nothing yet (a new track continuing a lost one). */
-  private handOf(visit: VisitState, trackId: string): Hand {
-    return visit.hands.get(trackId) ?? visit.hand;
+  private handOf(visit: VisitState, trackId: string | undefined): Hand {
+    return (trackId === undefined ? undefined : visit.hands.get(trackId)) ?? visit.hand;
   }
-
 
   /**
    * A pick in review may have added any of its options for this visit: each in expected units, by its
@@ -922,7 +922,6 @@ export class FusionEngine {
 const byEnd = (a: ShelfEventDetected, b: ShelfEventDetected) => a.endMs - b.endMs || (a.shelfEventId < b.shelfEventId ? -1 : 1);
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
-/** The index of the last hand-profile offset at most `ms` after the change (the first when none is). */
 /**
  * What is in a hand: a pick replaces it with what it took (adds to it, when the shelf gave one grab
  * of two products as two events), a put of it empties it. An event settled late (a put that waited
@@ -940,6 +939,7 @@ function tookLast(hand: Hand, event: ShelfEventDetected, productIds: readonly st
   hand.latestPickAt = { shelfId: event.shelfId, startMs: event.startMs };
 }
 
+/** The index of the last hand-profile offset at most `ms` after the change (the first when none is). */
 function lastProfileOffset(ms: number): number {
   return Math.max(0, PROFILE_OFFSETS_MS.findLastIndex((offset) => offset <= ms));
 }
