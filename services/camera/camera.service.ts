@@ -81,6 +81,11 @@ export interface CameraKindReading {
 /** A number of frames given as an option: a whole number, at least 1. */
 const framesOption = (frames: number | undefined, fallback: number) => Math.max(1, Math.floor(frames ?? fallback));
 
+/** Every n-th frame of a camera that the service detects: its kind's stride (`byKind`), else the service's. */
+export function cameraStride(camera: Pick<Camera, 'kind'>, deps: Pick<CameraServiceDependencies, 'stride' | 'byKind'>): number {
+  return framesOption(deps.byKind?.[camera.kind]?.stride, framesOption(deps.stride, 1));
+}
+
 export interface CameraServiceStats {
   /** Frames handed to the detector. */
   detected: number;
@@ -116,11 +121,10 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
   const { index, bus, detector } = deps;
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? silentLogger;
-  const stride = framesOption(deps.stride, 1);
   const wholeFrameEvery = framesOption(deps.wholeFrameEvery, 1);
   const framesAtOnce = framesOption(deps.framesAtOnce, 1);
   /** Each camera's stride, by its kind's reading or the service's. */
-  const strides = new Map([...index.cameras.values()].map((camera) => [camera.id, framesOption(deps.byKind?.[camera.kind]?.stride, stride)]));
+  const strides = new Map([...index.cameras.values()].map((camera) => [camera.id, cameraStride(camera, deps)]));
   const wholeEvery = new Map([...index.cameras.values()].map((camera) => [camera.id, framesOption(deps.byKind?.[camera.kind]?.wholeFrameEvery, wholeFrameEvery)]));
   const views = new Map<string, ViewGeometry>();
   /** Each camera's people in its last frame detected: where to look next, and whether someone was missed. */

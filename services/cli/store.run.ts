@@ -22,7 +22,7 @@ import { replayRecording, type ReplayStats } from '../../libs/replay/recording.r
 import { truthPeople } from '../../libs/replay/people-truth.source.ts';
 import type { PoseDetector } from '../../libs/vision/pose.detector.ts';
 import { createStore, type StoreRuntime } from '../store/store.service.ts';
-import type { CameraServiceDependencies } from '../camera/camera.service.ts';
+import { cameraStride, type CameraServiceDependencies } from '../camera/camera.service.ts';
 
 /**
  * One recording through the whole store, as `start` and `eval receipts` run it: the store on a bus,
@@ -244,7 +244,8 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
   storeNow = Math.max(storeNow, recording.manifest.endMs);
   let cameraPace: StoreRunResult['cameraPace'];
   if (tracked) {
-    await waitForCameraStage(recording, store, collected.result, (cameraId) => people.byKind?.[recording.index.cameras.get(cameraId)?.kind ?? 'ceiling']?.stride ?? people.stride, options.quiet);
+    const strideOf = (cameraId: string) => cameraStride(recording.index.cameras.get(cameraId) ?? { kind: 'ceiling' }, people);
+    await waitForCameraStage(recording, store, collected.result, strideOf, options.quiet);
     const wallSeconds = (performance.now() - replayStarted) / 1000;
     const cpu = process.cpuUsage(cpuStarted);
     cameraPace = { storeSeconds: span / 1000, wallSeconds, realTimeFactor: span / 1000 / wallSeconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
