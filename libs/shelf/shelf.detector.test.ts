@@ -119,6 +119,41 @@ test('rapid successive picks from one lane are separate events', () => {
   }
 });
 
+
+test('a unit laid down and lifted again before the shelf settles is a put and a pick, each named by its own start', () => {
+  // One hand puts a unit back, another takes it 0.3 s after the first let go: the plates rest at the
+  // unit's weight too briefly to settle, and the segment ends where it began.
+  const laneId = 'g1-s1-l2';
+  const grams = unitGrams(kiosk, laneId);
+  for (const seed of [3, 4]) {
+    const changes = [...laneLoadChanges(kiosk, laneId, grams, 1_000, 600, 'put'), ...laneLoadChanges(kiosk, laneId, grams, 1_900, 600, 'pick')];
+    const { events, perception } = detect(kiosk, 'g1-s1', changes, 6_000, [], seed);
+    assert.equal(perception.stats()['g1-s1'].segments, 1, `seed ${seed}: one unsettled stretch (else this tests nothing new)`);
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.laneIds[0], e.hypotheses[0].productId, e.hypotheses[0].quantity]),
+      [
+        ['put', laneId, productOf(kiosk, laneId), 1],
+        ['pick', laneId, productOf(kiosk, laneId), 1],
+      ],
+      `seed ${seed}`,
+    );
+    const [put, pick] = events;
+    assert.ok(Math.abs(put.startMs - (T0 + 1_000)) < 300 && put.endMs < pick.startMs, `seed ${seed}: the put ends before the lift starts`);
+    assert.ok(Math.abs(pick.startMs - (T0 + 1_900)) < 300, `seed ${seed}: the lift starts when the second hand arrives, at ${pick.startMs - T0}`);
+    assert.notEqual(put.shelfEventId, pick.shelfEventId);
+    assert.ok(Math.abs(put.deltaGrams - grams) < 5 && Math.abs(pick.deltaGrams + grams) < 5);
+    const lane = (perception: ShelfPerception) => perception.inventory('g1-s1').lanes.find((l) => l.laneId === laneId)!;
+    assert.equal(lane(perception).stock, lane(new ShelfPerception({ index: kiosk, onEvent: () => {} })).stock, `seed ${seed}: the lane holds what it did`);
+  }
+});
+
+test('a stillness inside a segment that no unit explains, and that ends where it began, gives nothing', () => {
+  // A resting hand of 9 g (lighter than any product) pressed, held still, and lifted.
+  const changes = [...laneLoadChanges(kiosk, 'g1-s1-l2', 9, 1_000, 600, 'put'), ...laneLoadChanges(kiosk, 'g1-s1-l2', 9, 1_900, 600, 'pick')];
+  const { events, perception } = detect(kiosk, 'g1-s1', changes, 6_000);
+  assert.deepEqual(events, []);
+  assert.equal(perception.stats()['g1-s1'].laidDownAndLifted, 0);
+});
 test('two shoppers at neighbouring lanes on one plate at once give two events', () => {
   // Lanes 4 and 5 of g1-s2 both rest on plate 3 (lane 5 also on plate 4).
   const changes = [...pickOn(kiosk, 'g1-s2-l4', 1_000), ...pickOn(kiosk, 'g1-s2-l5', 1_150)];

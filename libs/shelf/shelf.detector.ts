@@ -61,10 +61,43 @@ export const LANE_ALTERNATIVE_MIN = 0.2;
  * with the shopper's cart; this only bounds a message when a put could be any of hundreds of products.
  */
 export const MAX_HYPOTHESES = 40;
+/**
+ * A stillness inside a segment that ends where it began is taken for a unit laid down and lifted
+ * again when one unit put down explains it at least this likely (see laidDownAndLifted).
+ */
+export const HOLD_MIN_POSTERIOR = 0.5;
 const HEALTH_CONFIDENCE: Record<CellHealth, number> = { ok: 1, noisy: 0.5, stuck: 0.3, saturated: 0.3, dead: 0.3 };
 const RING = 128;
 
 type State = 'rest' | 'active' | 'after';
+
+/** Resting readings of a plate: their mean and how many. */
+interface Resting {
+  mean: number;
+  count: number;
+}
+
+/** What a published change spans: the time its ids are named by, its end, whether it was closed by force, and its start when not its plates' first movement. */
+interface Piece {
+  idMs: number;
+  endMs: number;
+  forced: boolean;
+  startMs?: number;
+}
+
+/**
+ * A still moment inside a segment that movement broke before the shelf could call it settled: the
+ * readings the section had rested at, how long, and when the movement came. A lean caught still, a
+ * hand resting on the plate, or a unit laid down that a hand lifts again at once.
+ */
+interface Hold {
+  /** When the section became quiet, and when it moved again, store clock. */
+  settleMs: number;
+  untilMs: number;
+  /** Mean reading of each plate while it held (NaN for plates of other sections). */
+  means: Float64Array;
+  count: number;
+}
 
 /** Plates the shelf's lanes tie together, segmented on their own, with their open segment. */
 interface Section {
@@ -82,6 +115,8 @@ interface Section {
   settleStart: number;
   afterEnd: number;
   lastLoud: number;
+  /** The open segment's still moments that movement broke, in order. */
+  holds: Hold[];
 }
 
 /**
@@ -117,6 +152,8 @@ export interface ShelfDetectorStats {
   segmentsWithoutChange: number;
   /** Segments closed by force because the shelf never settled. */
   segmentsForced: number;
+  /** Segments that came back to where they started after resting at a unit's weight: a put and a pick. */
+  laidDownAndLifted: number;
   events: number;
 }
 
@@ -126,7 +163,7 @@ export class ShelfDetector {
   readonly plateIds: string[];
   /** What this shelf holds, as its events have changed it. */
   readonly inventory: ShelfInventory;
-  readonly stats: ShelfDetectorStats = { samples: 0, segments: 0, segmentsWithoutChange: 0, segmentsForced: 0, events: 0 };
+  readonly stats: ShelfDetectorStats = { samples: 0, segments: 0, segmentsWithoutChange: 0, segmentsForced: 0, laidDownAndLifted: 0, events: 0 };
   private readonly n: number;
   private readonly lanes: LaneGeometry[];
   private readonly lanesOfPlate: number[][];
@@ -205,6 +242,7 @@ export class ShelfDetector {
       settleStart: 0,
       afterEnd: 0,
       lastLoud: plates[0],
+      holds: [],
     }));
     this.sectionOfPlate = [];
     for (const section of this.sections) for (const p of section.plates) this.sectionOfPlate[p] = section;
@@ -334,6 +372,7 @@ export class ShelfDetector {
     section.segStartMs = this.times[start & (RING - 1)];
     section.segTrigger = k;
     section.lastLoud = section.plates[0];
+    section.holds = [];
     section.state = 'active';
     this.stats.segments++;
   }
@@ -434,6 +473,12 @@ export class ShelfDetector {
       for (const p of section.plates)
         if (this.usable(p) && this.segHealth[p] === 'ok') rise += this.afterSum[p] / this.afterCount[p] - this.before[p];
       if (rise > CHANGE_MIN_GRAMS && k - section.segTrigger < this.maxActiveN) {
+        section.holds.push({
+          settleMs: section.settleMs,
+          untilMs: this.times[(section.afterEnd + 1) & (RING - 1)],
+          means: Float64Array.from({ length: this.n }, (_, p) => (this.sectionOfPlate[p] === section ? this.afterSum[p] / this.afterCount[p] : Number.NaN)),
+          count: this.afterCount[section.plates[0]],
+        });
         section.segTrigger = k;
         for (const p of section.plates) this.over[p] = 0;
         section.state = 'active';
@@ -462,52 +507,81 @@ export class ShelfDetector {
   }
 
   private finalize(section: Section, forced: boolean): void {
-    const n = this.n;
-    const changes: PlateChange[] = [];
-    const changed: number[] = [];
-    for (let p = 0; p < n; p++) {
-      const readable = this.segHealth[p] === 'ok' || this.segHealth[p] === 'noisy';
-      if (this.sectionOfPlate[p] !== section || !readable || !this.usable(p)) {
-        changes.push({ deltaGrams: Number.NaN, sigmaGrams: Number.NaN });
-        continue;
-      }
-      const after = this.afterSum[p] / this.afterCount[p];
-      const delta = after - this.before[p];
-      let sigma = this.health[p].workingNoiseGrams * Math.sqrt(1 / this.beforeCount[p] + 1 / this.afterCount[p]);
-      if (forced) sigma += this.windowSd(p);
-      changes.push({ deltaGrams: delta, sigmaGrams: sigma });
-      if (plateChanged(changes[p])) changed.push(p);
-    }
-    if (changed.length === 0) {
-      this.stats.segmentsWithoutChange++;
-      return;
-    }
-    const candidateLanes = [...new Set(changed.flatMap((p) => this.lanesOfPlate[p]))];
+    const before = (p: number) => ({ mean: this.before[p], count: this.beforeCount[p] });
+    const after = (p: number) => ({ mean: this.afterSum[p] / this.afterCount[p], count: this.afterCount[p] });
+    const changes = this.changesBetween(section, before, after, forced);
     // Times were kept when they happened: a long segment outlives the ring of recent ticks.
-    const startMs = Math.round(section.segStartMs);
-    const endMs = Math.round(section.settleMs);
-    const explanations = explain({
-      plates: changes,
-      lanes: this.lanes,
-      candidateLanes,
-      products: this.opts.index.products,
-      inventory: this.inventory,
-      nowMs: endMs,
+    const piece = { idMs: Math.round(section.segStartMs), endMs: Math.round(section.settleMs), forced };
+    if (changes.some(plateChanged)) this.publish(section, changes, piece);
+    else if (forced || !this.laidDownAndLifted(section, before, after)) this.stats.segmentsWithoutChange++;
+  }
+
+  /**
+   * Each plate of the section's net change from one stretch of resting readings to another (mean and
+   * how many readings), with its uncertainty; NaN for plates of other sections and unreadable ones.
+   */
+  private changesBetween(section: Section, from: (p: number) => Resting, to: (p: number) => Resting, forced: boolean): PlateChange[] {
+    return Array.from({ length: this.n }, (_, p) => {
+      const readable = this.segHealth[p] === 'ok' || this.segHealth[p] === 'noisy';
+      if (this.sectionOfPlate[p] !== section || !readable || !this.usable(p)) return { deltaGrams: Number.NaN, sigmaGrams: Number.NaN };
+      const a = from(p);
+      const b = to(p);
+      let sigma = this.health[p].workingNoiseGrams * Math.sqrt(1 / a.count + 1 / b.count);
+      if (forced) sigma += this.windowSd(p);
+      return { deltaGrams: b.mean - a.mean, sigmaGrams: sigma };
     });
+  }
+
+  /** Every explanation of a net change on the section's plates, likeliest first (none: unexplained). */
+  private explainChanges(changes: PlateChange[], nowMs: number): Explanation[] {
+    const changed = changes.flatMap((change, p) => (plateChanged(change) ? [p] : []));
+    const candidateLanes = [...new Set(changed.flatMap((p) => this.lanesOfPlate[p]))];
+    return explain({ plates: changes, lanes: this.lanes, candidateLanes, products: this.opts.index.products, inventory: this.inventory, nowMs });
+  }
+
+  /**
+   * A segment that ends where it began, but rested in between at a weight a unit put down explains:
+   * a unit laid down and lifted again before the shelf could settle (a shopper puts an item back and
+   * another takes it at once). Published as the put and the pick, so that the putter's cart gives
+   * the unit up and the taker's gets it; fusion tells a hand that rested or leaned and lifted off
+   * again (the same hand both times) from two shoppers. The last such stillness is taken; a lean's
+   * or a resting hand's that no unit explains yields nothing, as before.
+   */
+  private laidDownAndLifted(section: Section, before: (p: number) => Resting, after: (p: number) => Resting): boolean {
+    for (const hold of [...section.holds].reverse()) {
+      const held = (p: number) => ({ mean: hold.means[p], count: hold.count });
+      const put = this.changesBetween(section, before, held, false);
+      if (!put.some(plateChanged)) continue;
+      const explanations = this.explainChanges(put, hold.settleMs);
+      const best = explanations[0];
+      if (!best || best.items.length !== 1 || best.items[0].sign < 0 || best.posterior < HOLD_MIN_POSTERIOR) continue;
+      this.publish(section, put, { idMs: Math.round(section.segStartMs), endMs: Math.round(hold.settleMs), forced: false }, explanations);
+      const lift = this.changesBetween(section, held, after, false);
+      this.publish(section, lift, { idMs: Math.round(hold.untilMs), startMs: Math.round(hold.untilMs), endMs: Math.round(section.settleMs), forced: false });
+      this.stats.laidDownAndLifted++;
+      return true;
+    }
+    return false;
+  }
+
+  /** Publishes a net change of the section's plates as shelf events (one a moved lane), and follows it in the shelf's inventory. */
+  private publish(section: Section, changes: PlateChange[], piece: Piece, explanations = this.explainChanges(changes, piece.endMs)): void {
+    const changed = changes.flatMap((change, p) => (plateChanged(change) ? [p] : []));
     if (explanations.length === 0) {
+      const candidateLanes = [...new Set(changed.flatMap((p) => this.lanesOfPlate[p]))];
       this.stats.events++;
-      this.opts.onEvent(this.buildUnexplainedEvent(section, changes, changed, candidateLanes, startMs, endMs));
+      this.opts.onEvent(this.buildUnexplainedEvent(section, changes, changed, candidateLanes, piece));
       return;
     }
     const best = explanations[0];
     for (const [i, item] of best.items.entries()) {
-      const event = this.buildEvent(section, item, i, best, explanations, changes, changed, startMs, endMs, forced);
+      const event = this.buildEvent(section, item, i, best, explanations, changes, changed, piece);
       this.stats.events++;
       this.opts.onEvent(event);
     }
     for (const item of best.items) {
-      if (item.sign < 0) this.inventory.pick(item.stockLaneId, item.productId, item.quantity, endMs);
-      else this.inventory.put(item.laneId, item.productId, item.quantity, endMs);
+      if (item.sign < 0) this.inventory.pick(item.stockLaneId, item.productId, item.quantity, piece.endMs);
+      else this.inventory.put(item.laneId, item.productId, item.quantity, piece.endMs);
     }
   }
 
@@ -531,9 +605,7 @@ export class ShelfDetector {
     explanations: Explanation[],
     changes: PlateChange[],
     changed: number[],
-    segStartMs: number,
-    endMs: number,
-    forced: boolean,
+    piece: Piece,
   ): ShelfEventDetected {
     const lane = this.lanes[item.lane];
     const single = best.items.length === 1;
@@ -593,17 +665,16 @@ export class ShelfDetector {
       kind,
       slots,
       laneIds,
-      endMs,
       deltaGrams,
       sigmaGrams: Math.sqrt(variance + item.varGrams),
       hypotheses,
-      confidence: (health) => Math.round(Math.min(1, top * fit * HEALTH_CONFIDENCE[health] * (forced ? 0.5 : 1)) * 1e4) / 1e4,
-      segStartMs,
+      confidence: (health) => Math.round(Math.min(1, top * fit * HEALTH_CONFIDENCE[health] * (piece.forced ? 0.5 : 1)) * 1e4) / 1e4,
+      piece,
     });
   }
 
   /** A change no product explains: where and how much, and nothing about what. */
-  private buildUnexplainedEvent(section: Section, changes: PlateChange[], changed: number[], candidateLanes: number[], segStartMs: number, endMs: number): ShelfEventDetected {
+  private buildUnexplainedEvent(section: Section, changes: PlateChange[], changed: number[], candidateLanes: number[], piece: Piece): ShelfEventDetected {
     let deltaGrams = 0;
     let variance = 0;
     for (const p of changed) {
@@ -618,12 +689,11 @@ export class ShelfDetector {
       kind: deltaGrams < 0 ? 'pick' : 'put',
       slots: changed,
       laneIds: candidateLanes.map((lane) => this.lanes[lane].laneId),
-      endMs,
       deltaGrams,
       sigmaGrams: Math.sqrt(variance),
       hypotheses: [],
       confidence: () => 0,
-      segStartMs,
+      piece,
     });
   }
 
@@ -631,9 +701,9 @@ export class ShelfDetector {
    * One shelf event on the plates at `slots`. Its id says what the event is, not how many came
    * before: the shelf, the segment's start, the kind and which item of that kind in the segment (and
    * the section, after the shelf's first), so a restart or a replay names it the same way and
-   * consumers dedupe the copies. It starts when the
-   * first of its plates moved (the segment's start if none crossed the threshold) and is as healthy
-   * as the worst of its plates' cells over the segment and now.
+   * consumers dedupe the copies (a lift within the segment is named by when it began). It starts
+   * when the first of its plates moved (the segment's start if none crossed the threshold; a lift,
+   * when it began) and is as healthy as the worst of its plates' cells over the segment and now.
    */
   private shelfEvent(fields: {
     section: Section;
@@ -641,18 +711,18 @@ export class ShelfDetector {
     kind: 'pick' | 'put';
     slots: number[];
     laneIds: string[];
-    endMs: number;
     deltaGrams: number;
     sigmaGrams: number;
     hypotheses: ProductHypothesis[];
     /** The confidence once the health of the event's plates is known: a poor cell lowers it. */
     confidence: (health: CellHealth) => number;
-    segStartMs: number;
+    piece: Piece;
   }): ShelfEventDetected {
-    const eventId = `se-${this.shelfId}-${fields.segStartMs}-${fields.kind}-${fields.nth}${fields.section.tag}`;
+    const { piece } = fields;
+    const eventId = `se-${this.shelfId}-${piece.idMs}-${fields.kind}-${fields.nth}${fields.section.tag}`;
     const movedPlates = fields.slots.filter((p) => !Number.isNaN(this.firstMove[p]));
-    const firstMoveMs = movedPlates.length > 0 ? Math.round(Math.min(...movedPlates.map((p) => this.firstMove[p]))) : fields.segStartMs;
-    const startMs = Math.max(0, Math.min(firstMoveMs, fields.endMs));
+    const firstMoveMs = movedPlates.length > 0 ? Math.round(Math.min(...movedPlates.map((p) => this.firstMove[p]))) : piece.idMs;
+    const startMs = Math.max(0, Math.min(piece.startMs ?? firstMoveMs, piece.endMs));
     const health = worstHealth(fields.slots.map((p) => worstHealth([this.segHealth[p], this.health[p].health])));
     return {
       schemaVersion: SCHEMA_VERSION,
@@ -665,7 +735,7 @@ export class ShelfDetector {
       laneIds: fields.laneIds,
       kind: fields.kind,
       startMs,
-      endMs: Math.max(0, fields.endMs),
+      endMs: Math.max(0, piece.endMs),
       deltaGrams: Math.round(fields.deltaGrams * 10) / 10,
       sigmaGrams: Math.round(fields.sigmaGrams * 100) / 100,
       hypotheses: fields.hypotheses,
