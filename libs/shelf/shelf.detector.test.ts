@@ -147,6 +147,21 @@ test('a unit laid down and lifted again before the shelf settles is a put and a 
   }
 });
 
+test('a hand resting on a plate that shifts (two stillnesses) and lifts off gives nothing, though it first weighed like a unit', () => {
+  const laneId = 'g1-s1-l2';
+  const grams = unitGrams(kiosk, laneId);
+  for (const seed of [3, 4]) {
+    const changes = [
+      ...laneLoadChanges(kiosk, laneId, grams, 1_000, 600, 'put'),
+      ...laneLoadChanges(kiosk, laneId, 25, 1_900, 300, 'put'),
+      ...laneLoadChanges(kiosk, laneId, grams + 25, 2_500, 600, 'pick'),
+    ];
+    const { events, perception } = detect(kiosk, 'g1-s1', changes, 8_000, [], seed);
+    assert.equal(perception.stats()['g1-s1'].segments, 1, `seed ${seed}: one unsettled stretch`);
+    assert.deepEqual(events, [], `seed ${seed}`);
+  }
+});
+
 test('a stillness inside a segment that no unit explains, and that ends where it began, gives nothing', () => {
   // A resting hand of 9 g (lighter than any product) pressed, held still, and lifted.
   const changes = [...laneLoadChanges(kiosk, 'g1-s1-l2', 9, 1_000, 600, 'put'), ...laneLoadChanges(kiosk, 'g1-s1-l2', 9, 1_900, 600, 'pick')];

@@ -66,6 +66,8 @@ export const MAX_HYPOTHESES = 40;
  * again when one unit put down explains it at least this likely (see laidDownAndLifted).
  */
 export const HOLD_MIN_POSTERIOR = 0.5;
+/** A hand's put or lift, from the first touch to a still plate, takes at most this long, ms (see laidDownAndLifted). */
+export const HAND_MOVE_MAX_MS = 2_000;
 const HEALTH_CONFIDENCE: Record<CellHealth, number> = { ok: 1, noisy: 0.5, stuck: 0.3, saturated: 0.3, dead: 0.3 };
 const RING = 128;
 
@@ -543,25 +545,27 @@ export class ShelfDetector {
    * A segment that ends where it began, but rested in between at a weight a unit put down explains:
    * a unit laid down and lifted again before the shelf could settle (a shopper puts an item back and
    * another takes it at once). Published as the put and the pick, so that the putter's cart gives
-   * the unit up and the taker's gets it; fusion tells a hand that rested or leaned and lifted off
-   * again (the same hand both times) from two shoppers. The last such stillness is taken; a lean's
-   * or a resting hand's that no unit explains yields nothing, as before.
+   * the unit up and the taker's gets it. Such a segment is one hand's put, one stillness (the unit
+   * lies untouched) and one lift, each movement within HAND_MOVE_MAX_MS; a hand resting on the plate
+   * shifts (several stillnesses) or rests long before or after, and like a lean that weighs like no
+   * unit it yields nothing, as before. Fusion tells a lean caught still and lifted off again (one
+   * hand both times) from two shoppers.
    */
   private laidDownAndLifted(section: Section, before: (p: number) => Resting, after: (p: number) => Resting): boolean {
-    for (const hold of [...section.holds].reverse()) {
-      const held = (p: number) => ({ mean: hold.means[p], count: hold.count });
-      const put = this.changesBetween(section, before, held, false);
-      if (!put.some(plateChanged)) continue;
-      const explanations = this.explainChanges(put, hold.settleMs);
-      const best = explanations[0];
-      if (!best || best.items.length !== 1 || best.items[0].sign < 0 || best.posterior < HOLD_MIN_POSTERIOR) continue;
-      this.publish(section, put, { idMs: Math.round(section.segStartMs), endMs: Math.round(hold.settleMs), forced: false }, explanations);
-      const lift = this.changesBetween(section, held, after, false);
-      this.publish(section, lift, { idMs: Math.round(hold.untilMs), startMs: Math.round(hold.untilMs), endMs: Math.round(section.settleMs), forced: false });
-      this.stats.laidDownAndLifted++;
-      return true;
-    }
-    return false;
+    if (section.holds.length !== 1) return false;
+    const [hold] = section.holds;
+    if (hold.settleMs - section.segStartMs > HAND_MOVE_MAX_MS || section.settleMs - hold.untilMs > HAND_MOVE_MAX_MS) return false;
+    const held = (p: number) => ({ mean: hold.means[p], count: hold.count });
+    const put = this.changesBetween(section, before, held, false);
+    if (!put.some(plateChanged)) return false;
+    const explanations = this.explainChanges(put, hold.settleMs);
+    const best = explanations[0];
+    if (!best || best.items.length !== 1 || best.items[0].sign < 0 || best.posterior < HOLD_MIN_POSTERIOR) return false;
+    this.publish(section, put, { idMs: Math.round(section.segStartMs), endMs: Math.round(hold.settleMs), forced: false }, explanations);
+    const lift = this.changesBetween(section, held, after, false);
+    this.publish(section, lift, { idMs: Math.round(hold.untilMs), startMs: Math.round(hold.untilMs), endMs: Math.round(section.settleMs), forced: false });
+    this.stats.laidDownAndLifted++;
+    return true;
   }
 
   /** Publishes a net change of the section's plates as shelf events (one a moved lane), and follows it in the shelf's inventory. */
