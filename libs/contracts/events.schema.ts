@@ -122,6 +122,21 @@ export const ProductHypothesis = z.strictObject({
 
 export const SensorHealth = z.enum(['ok', 'noisy', 'stuck', 'dead', 'saturated']);
 
+export const ExplainedItem = z.strictObject({
+  kind: z.enum(['pick', 'put']),
+  laneId: Id,
+  productId: Id,
+  quantity: z.number().int().positive(),
+  deltaGrams: z.number().describe('What the item weighs on its lane, signed as the change (negative for a pick).'),
+});
+
+export const JointExplanation = z
+  .strictObject({
+    probability: z.number().min(0).max(1),
+    items: z.array(ExplainedItem).min(1),
+  })
+  .describe('One whole explanation of a change of several items at once: every item it moved.');
+
 export const ShelfEventDetected = z
   .strictObject({
     ...eventBase,
@@ -142,8 +157,28 @@ export const ShelfEventDetected = z
       ),
     confidence: z.number().min(0).max(1).describe('How sure the event is of its lead hypothesis; 0 for an unexplained change.'),
     health: SensorHealth.describe('Worst health of the sensors involved.'),
+    explanations: z
+      .array(JointExplanation)
+      .optional()
+      .describe(
+        'When the change moved several items at once (this event is one of them): its whole explanations, the one published first, ' +
+          'then the likeliest others. The shelf cannot know what the shoppers there carry; fusion may choose another by it.',
+      ),
   })
   .describe('Weight on a shelf changed: something was picked up or put down.');
+
+export const ChangeReexplained = z
+  .strictObject({
+    ...eventBase,
+    shelfId: Id,
+    replaces: z.array(z.string().min(1)).min(1).describe('The shelf events of the change, as the shelf explained it.'),
+    events: z
+      .array(ShelfEventDetected)
+      .min(1)
+      .describe('The change as fusion reads it: one event an item, each settled (attributed or reviewed) under its own id.'),
+    probability: z.number().min(0).max(1).describe("This explanation's share once weighed by what the shoppers there carry."),
+  })
+  .describe('Fusion read a change of several items at once otherwise than the shelf did, by what the shoppers there carry.');
 
 export const DeviceHealthReported = z
   .strictObject({
@@ -188,6 +223,8 @@ export type CameraPosesDetected = z.infer<typeof CameraPosesDetected>;
 export type ShelfSamplesRecorded = z.infer<typeof ShelfSamplesRecorded>;
 export type ShelfEventDetected = z.infer<typeof ShelfEventDetected>;
 export type DeviceHealthReported = z.infer<typeof DeviceHealthReported>;
+export type ChangeReexplained = z.infer<typeof ChangeReexplained>;
 export type TrackedPerson = z.infer<typeof TrackedPerson>;
 export type PeopleTracked = z.infer<typeof PeopleTracked>;
 export type ProductHypothesis = z.infer<typeof ProductHypothesis>;
+export type JointExplanation = z.infer<typeof JointExplanation>;

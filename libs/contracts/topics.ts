@@ -87,6 +87,11 @@ export const topics = {
     key: (m) => m.visitId,
     description: 'Who moved what at a shelf, with a calibrated confidence.',
   }),
+  'fusion.change-reexplained': topic({
+    schema: events.ChangeReexplained,
+    key: (m) => m.shelfId,
+    description: 'A change of several items at once that fusion read otherwise than the shelf, by what the shoppers there carry.',
+  }),
   'fusion.visit-settled': topic({
     schema: visits.VisitSettled,
     key: (m) => m.visitId,

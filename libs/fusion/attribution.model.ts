@@ -360,6 +360,14 @@ export function unitsOf(option: Pick<JointOption, 'quantity' | 'partner'>): numb
 }
 
 /**
+ * How the people at a change weigh an item of it, each as likely as they are to have made it: what
+ * a whole explanation of a change of several items is weighed with by fusion (see carryOf).
+ */
+export function expectedCarry(params: AttributionParams, kind: 'pick' | 'put', whos: readonly Who[], productId: string, quantity: number): number {
+  return whos.reduce((sum, who) => sum + who.probability * carryOf(params, kind, who, productId, quantity).factor, 0);
+}
+
+/**
  * How a who's hand and holdings weigh a change of `quantity` units: more than UNITS_IN_ONE_GRAB by
  * anyone but staff `manyUnitsAtOnce`; and what it holds (carriedBy).
  */

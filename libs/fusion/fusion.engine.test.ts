@@ -1018,3 +1018,101 @@ test('one grab the shelf gave as two picks puts both products in the hand: a put
   const back = attributions(out).find((a) => a.shelfEventId === put.shelfEventId);
   assert.deepEqual(back?.lines, [{ productId: PRODUCT, quantity: 1 }], 'the product still in the hand goes back');
 });
+
+test('a change of two items the shelf read as a put of what nobody there holds is read again as the put-back of what a shopper there holds', () => {
+  // a puts back an item she holds on LANE while b takes two units from the next lane, at one instant.
+  // The shelf, not knowing what anyone carries, likes better a pick from LANE and a put of two units
+  // nobody holds on the next lane, and lists the true reading far below it.
+  const nextLane = 'g2-s2-l4';
+  const nextBox = index.lanes.get(nextLane)!.lane.box;
+  const inNext: Vec3 = [nextBox.max[0] - 0.06, (nextBox.min[1] + nextBox.max[1]) / 2, nextBox.min[2] + 0.07];
+  const grams = (productId: string) => index.products.get(productId)!.unitWeightGrams;
+  const held = LOOKALIKE;
+  const nobodys = [...index.products.keys()].find((id) => ![PRODUCT, OTHER_PRODUCT, held].includes(id))!;
+  const explanations = [
+    {
+      probability: 0.998,
+      items: [
+        { kind: 'pick' as const, laneId: LANE, productId: PRODUCT, quantity: 1, deltaGrams: -grams(PRODUCT) },
+        { kind: 'put' as const, laneId: nextLane, productId: nobodys, quantity: 2, deltaGrams: 2 * grams(nobodys) },
+      ],
+    },
+    {
+      probability: 0.002,
+      items: [
+        { kind: 'put' as const, laneId: LANE, productId: held, quantity: 1, deltaGrams: grams(held) },
+        { kind: 'pick' as const, laneId: nextLane, productId: OTHER_PRODUCT, quantity: 2, deltaGrams: -2 * grams(OTHER_PRODUCT) },
+      ],
+    },
+  ];
+  const pick: ShelfEventDetected = { ...shelfEvent('pick'), explanations };
+  const putId = `se-g2-s2-${CHANGE.startMs}-put-1`;
+  const put: ShelfEventDetected = {
+    ...shelfEvent('put', [{ productId: nobodys, quantity: 2, probability: 1 }]),
+    eventId: putId,
+    shelfEventId: putId,
+    laneIds: [nextLane],
+    plateIds: index.lanes.get(nextLane)!.lane.plateIds,
+    deltaGrams: 2 * grams(nobodys),
+    explanations,
+  };
+  const records: SettledRecord[] = [];
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } }, undefined, (record) => records.push(record));
+  holds(engine, 'v-a', held);
+  const b = (t: number) => (t >= T0 + 800 && t <= T0 + 1_500 ? inNext : [inNext[0] + 0.5, inNext[1], inNext[2]] as Vec3);
+  const out = [...engine.onShelfEvent(pick), ...engine.onShelfEvent(put), ...instants({ 't-a': reach(800, 1_500), 't-b': b }, 0, 3_000).flatMap((p) => engine.onPeople(p))];
+  const reread = out.filter((o) => o.topic === 'fusion.change-reexplained');
+  assert.equal(reread.length, 1);
+  const change = reread[0].message as Extract<FusionOutput, { topic: 'fusion.change-reexplained' }>['message'];
+  assert.deepEqual(change.replaces, [pick.shelfEventId, putId].sort());
+  assert.ok(change.probability > 0.5, `the true reading wins by what a holds: ${change.probability}`);
+  assert.deepEqual(reviews(out), [], 'no unexpected put');
+  assert.deepEqual(
+    attributions(out).map((a) => [a.visitId, a.kind, a.laneIds, a.lines]).sort(),
+    [
+      ['v-a', 'put', [LANE], [{ productId: held, quantity: 1 }]],
+      ['v-b', 'pick', [nextLane], [{ productId: OTHER_PRODUCT, quantity: 2 }]],
+    ],
+  );
+  assert.deepEqual(new Set(attributions(out).map((a) => a.shelfEventId)), new Set(change.events.map((e) => e.shelfEventId)), 'decided under the reading\'s own ids');
+  assert.deepEqual(
+    records.filter((r) => change.replaces.includes(r.event.shelfEventId)).map((r) => r.outcome),
+    ['not-an-item', 'not-an-item'],
+  );
+});
+
+test('a change of two items whose published reading puts back what a shopper there holds stays as the shelf read it', () => {
+  const nextLane = 'g2-s2-l4';
+  const grams = (productId: string) => index.products.get(productId)!.unitWeightGrams;
+  const nobodys = [...index.products.keys()].find((id) => ![PRODUCT, OTHER_PRODUCT, LOOKALIKE].includes(id))!;
+  const explanations = [
+    { probability: 0.9, items: [{ kind: 'put' as const, laneId: LANE, productId: LOOKALIKE, quantity: 1, deltaGrams: grams(LOOKALIKE) }, { kind: 'pick' as const, laneId: nextLane, productId: OTHER_PRODUCT, quantity: 1, deltaGrams: -grams(OTHER_PRODUCT) }] },
+    { probability: 0.1, items: [{ kind: 'put' as const, laneId: LANE, productId: nobodys, quantity: 1, deltaGrams: grams(nobodys) }, { kind: 'pick' as const, laneId: nextLane, productId: OTHER_PRODUCT, quantity: 1, deltaGrams: -grams(OTHER_PRODUCT) }] },
+  ];
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  holds(engine, 'v-a', LOOKALIKE);
+  const out = run(engine, { ...shelfEvent('put', [{ productId: LOOKALIKE, quantity: 1, probability: 1 }]), explanations }, instants({ 't-a': reach(800, 1_500) }, 0, 3_000));
+  assert.equal(out.filter((o) => o.topic === 'fusion.change-reexplained').length, 0);
+  assert.deepEqual(attributions(out).map((a) => [a.visitId, a.lines]), [['v-a', [{ productId: LOOKALIKE, quantity: 1 }]]]);
+});
+
+test('readings of a change of two items that move the same lanes the same ways differ only in what: the shelf\'s events stand', () => {
+  const nextLane = 'g2-s2-l4';
+  const grams = (productId: string) => index.products.get(productId)!.unitWeightGrams;
+  const reading = (probability: number, put: string) => ({
+    probability,
+    items: [
+      { kind: 'put' as const, laneId: LANE, productId: put, quantity: 1, deltaGrams: grams(put) },
+      { kind: 'pick' as const, laneId: nextLane, productId: OTHER_PRODUCT, quantity: 1, deltaGrams: -grams(OTHER_PRODUCT) },
+    ],
+  });
+  // The shelf likes a put of the lane's own product (nobody holds it) best; the same lanes with its
+  // look-alike, which a holds, come second.
+  const explanations = [reading(0.8, PRODUCT), reading(0.2, LOOKALIKE)];
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  holds(engine, 'v-a', LOOKALIKE);
+  const put = { ...shelfEvent('put', [{ productId: PRODUCT, quantity: 1, probability: 0.8 }, { productId: LOOKALIKE, quantity: 1, probability: 0.2 }]), explanations };
+  const out = run(engine, put, instants({ 't-a': reach(800, 1_500) }, 0, 3_000));
+  assert.equal(out.filter((o) => o.topic === 'fusion.change-reexplained').length, 0);
+  assert.deepEqual(attributions(out).map((a) => [a.shelfEventId, a.lines]), [[put.shelfEventId, [{ productId: LOOKALIKE, quantity: 1 }]]], 'what she holds, from the event\'s own hypotheses');
+});

@@ -1,10 +1,13 @@
 import {
+  plateShares,
   SCHEMA_VERSION,
   type AttributionCandidate,
   type Box3,
   type CartUpdated,
+  type ChangeReexplained,
   type DeviceHealthReported,
   type EventAttributed,
+  type JointExplanation,
   type PeopleTracked,
   type ProductHypothesis,
   type ReviewEvidence,
@@ -19,7 +22,7 @@ import {
   type VisitTrackBound,
 } from '../contracts/index.ts';
 import { inImage, projectPoint } from '../geometry/camera.ts';
-import { calibrate, holdShare, jointOptions, movedBy, sharesOf, situationOf, unitsOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type WhatContext, type Who } from './attribution.model.ts';
+import { calibrate, expectedCarry, holdShare, jointOptions, movedBy, sharesOf, situationOf, unitsOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type WhatContext, type Who } from './attribution.model.ts';
 import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, HISTORY_MS, IN_LANE_M, PROFILE_OFFSETS_MS, type HandEvidence } from './hand.evidence.ts';
 import fittedParams from './attribution.params.json' with { type: 'json' };
 
@@ -99,8 +102,28 @@ export const DEFAULT_PARAMS: Readonly<AttributionParams> = Object.freeze(fittedP
 
 export type FusionOutput =
   | { topic: 'fusion.event-attributed'; message: EventAttributed }
+  | { topic: 'fusion.change-reexplained'; message: ChangeReexplained }
   | { topic: 'review.item-opened'; message: ReviewItemOpened }
   | { topic: 'fusion.visit-settled'; message: VisitSettled };
+
+/** Which lanes a reading moves, and which way: readings alike in this differ only in what moved. */
+function whereOf(explanation: JointExplanation): string {
+  return explanation.items
+    .map((item) => `${item.kind} ${item.laneId}`)
+    .sort()
+    .join(', ');
+}
+
+const sum = (values: readonly number[]) => values.reduce((total, v) => total + v, 0);
+
+/**
+ * The changes as fusion settled them: the shelf's events, with those of each change fusion read
+ * otherwise (`fusion.change-reexplained`) replaced by its reading, in store-clock order of their ends.
+ */
+export function settledChanges(shelfEvents: readonly ShelfEventDetected[], reexplained: readonly ChangeReexplained[]): ShelfEventDetected[] {
+  const replaced = new Set(reexplained.flatMap((change) => change.replaces));
+  return [...shelfEvents.filter((event) => !replaced.has(event.shelfEventId)), ...reexplained.flatMap((change) => change.events)].sort((a, b) => a.endMs - b.endMs);
+}
 
 export interface FusionEngineOptions {
   index: StoreIndex;
@@ -496,9 +519,78 @@ export class FusionEngine {
     return whole;
   }
 
+  /**
+   * A change of several items at once, which the shelf explained without knowing what the shoppers
+   * there carry: each of its whole explanations weighed again by that (expectedCarry: a put of
+   * something nobody there holds is as unlikely as `uncarriedPut` makes it). When another explanation
+   * wins, its items replace the shelf's events of the change, which settle as no item, and are
+   * settled in their place under ids of their own.
+   */
+  private reexplained(event: ShelfEventDetected): ChangeReexplained | undefined {
+    const joint = event.explanations;
+    if (!joint || joint.length < 2) return undefined;
+    const { whos } = this.weigh(event);
+    const weights = joint.map((explanation) =>
+      explanation.items.reduce((w, item) => w * expectedCarry(this.params, item.kind, whos, item.productId, item.quantity), explanation.probability),
+    );
+    // Readings that move the same lanes the same ways are one reading of where: they differ only in
+    // what, which the events' hypotheses carry. The likeliest "where" wins.
+    const byWhere = new Map<string, number[]>();
+    joint.forEach((explanation, i) => byWhere.set(whereOf(explanation), [...(byWhere.get(whereOf(explanation)) ?? []), i]));
+    const total = weights.reduce((sum, w) => sum + w, 0);
+    const [where, members] = [...byWhere].reduce((a, b) => (sum(b[1].map((i) => weights[i])) > sum(a[1].map((i) => weights[i])) ? b : a));
+    if (where === whereOf(joint[0]) || total <= 0) return undefined;
+    // The other events of the change: the shelf gave each the same explanations.
+    const siblings = [...this.pending.values()].filter(
+      (other) => other.shelfId === event.shelfId && other.endMs === event.endMs && JSON.stringify(other.explanations) === JSON.stringify(joint),
+    );
+    for (const sibling of siblings) {
+      this.pending.delete(sibling.shelfEventId);
+      this.settled.set(sibling.shelfEventId, sibling.endMs);
+    }
+    const replaced = [event, ...siblings];
+    this.noItems(replaced);
+    const replaces = replaced.map((e) => e.shelfEventId).sort();
+    const probability = Math.round((sum(members.map((i) => weights[i])) / total) * 1e4) / 1e4;
+    // Each item's grams: its likeliest reading's, plus its share of what the change weighed beyond that reading.
+    const lead = members.reduce((a, b) => (weights[b] > weights[a] ? b : a));
+    const observed = sum(replaced.map((e) => e.deltaGrams));
+    const predicted = sum(joint[lead].items.map((item) => item.deltaGrams));
+    const spread = sum(joint[lead].items.map((item) => Math.abs(item.deltaGrams)));
+    const { explanations: _shelfs, ...change } = event;
+    const events = joint[lead].items.map((item, i): ShelfEventDetected => {
+      const id = `${replaces[0]}-as-${i + 1}`;
+      // What this item may be: every reading of this "where", by its weight, as the shelf's hypotheses are by its own.
+      const hypotheses = new Map<string, { productId: string; quantity: number; probability: number }>();
+      for (const m of members) {
+        const same = joint[m].items.find((x) => x.kind === item.kind && x.laneId === item.laneId)!;
+        const key = `${same.productId}x${same.quantity}`;
+        const entry = hypotheses.get(key) ?? { productId: same.productId, quantity: same.quantity, probability: 0 };
+        entry.probability += weights[m] / sum(members.map((j) => weights[j]));
+        hypotheses.set(key, entry);
+      }
+      return {
+        ...change,
+        eventId: id,
+        shelfEventId: id,
+        kind: item.kind,
+        laneIds: [item.laneId],
+        plateIds: [...plateShares(this.index, item.laneId).keys()],
+        deltaGrams: Math.round((item.deltaGrams + ((observed - predicted) * Math.abs(item.deltaGrams)) / spread) * 10) / 10,
+        hypotheses: [...hypotheses.values()]
+          .sort((a, b) => b.probability - a.probability)
+          .map((h) => ({ ...h, probability: Math.round(h.probability * 1e4) / 1e4 })),
+        confidence: probability,
+      };
+    });
+    return { schemaVersion: SCHEMA_VERSION, eventId: `reexplained-${replaces[0]}`, storeId: this.storeId, ts: event.endMs, shelfId: event.shelfId, replaces, events, probability };
+  }
+
   private settle(change: ShelfEventDetected, how: { restWaited?: boolean } = {}): FusionOutput[] {
     this.pending.delete(change.shelfEventId);
     this.settled.set(change.shelfEventId, change.endMs);
+    const instead = how.restWaited ? undefined : this.reexplained(change);
+    if (instead) return [{ topic: 'fusion.change-reexplained', message: instead }, ...instead.events.flatMap((event) => this.settle(event))];
     const own = this.weigh(change);
     const whole = change.kind === 'put' && !how.restWaited ? this.wholePut(own) : undefined;
     const { event, evidence, who, candidates, whos, whatContext, options, best, confidence } = whole ?? own;

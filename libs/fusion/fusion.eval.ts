@@ -14,7 +14,7 @@ import { truthPeople } from '../replay/people-truth.source.ts';
 import { matchSharedEvents } from '../shelf/shelf.eval.ts';
 import { ShelfPerception } from '../shelf/shelf.perception.ts';
 import { recordingShelfTicks } from '../shelf/shelf.replay.ts';
-import { FusionEngine, type FusionOutput, type SettledRecord } from './fusion.engine.ts';
+import { FusionEngine, settledChanges, type FusionOutput, type SettledRecord } from './fusion.engine.ts';
 import { sharesOf, type AttributionParams, type JointOption } from './attribution.model.ts';
 import { calibrationTable, type CalibrationBin } from './calibration.eval.ts';
 
@@ -153,7 +153,9 @@ export async function runFusion(
   for (const input of inputs) outputs.push(...feed(engine, input));
   outputs.push(...engine.flush());
   const engineMs = performance.now() - started;
-  const events = inputs.filter((i): i is Extract<FusionInput, { topic: 'shelf.event-detected' }> => i.topic === 'shelf.event-detected').map((i) => i.message);
+  const shelfEvents = inputs.filter((i): i is Extract<FusionInput, { topic: 'shelf.event-detected' }> => i.topic === 'shelf.event-detected').map((i) => i.message);
+  const reexplained = outputs.flatMap((output) => (output.topic === 'fusion.change-reexplained' ? [output.message] : []));
+  const events = settledChanges(shelfEvents, reexplained);
   return {
     outputs,
     records,

@@ -177,6 +177,25 @@ test('two shoppers at neighbouring lanes on one plate at once give two events', 
   for (const e of events) assert.equal(e.hypotheses[0].productId, productOf(kiosk, e.laneIds[0]));
 });
 
+test('a change of two items carries its whole explanations, the published one first; a change of one carries none', () => {
+  const changes = [...pickOn(kiosk, 'g1-s2-l4', 1_000), ...pickOn(kiosk, 'g1-s2-l5', 1_150)];
+  const { events } = detect(kiosk, 'g1-s2', changes, 4_000);
+  assert.equal(events.length, 2);
+  for (const e of events) {
+    const [published, ...others] = e.explanations ?? [];
+    assert.deepEqual(
+      published.items.map((item) => [item.kind, item.laneId, item.productId, item.quantity]).sort(),
+      events.map((x) => [x.kind, x.laneIds[0], x.hypotheses[0].productId, x.hypotheses[0].quantity]).sort(),
+    );
+    assert.ok(others.every((other) => other.probability <= published.probability));
+    assert.deepEqual(e.explanations, events[0].explanations, 'both items carry the same list');
+    assert.ok(ShelfEventDetected.safeParse(e).success);
+  }
+  const { events: one } = detect(kiosk, 'g1-s2', pickOn(kiosk, 'g1-s2-l4', 1_000), 4_000);
+  assert.equal(one.length, 1);
+  assert.equal(one[0].explanations, undefined);
+});
+
 test('an item put back on the wrong lane is tracked, and a later pick of it names it', () => {
   const from = 'g1-s1-l1';
   const to = 'g1-s1-l6';

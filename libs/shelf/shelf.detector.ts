@@ -2,6 +2,7 @@ import {
   SCHEMA_VERSION,
   WalkoutError,
   type DeviceHealthReported,
+  type JointExplanation,
   type ProductHypothesis,
   type ShelfEventDetected,
   type StoreIndex,
@@ -66,6 +67,13 @@ export const MAX_HYPOTHESES = 40;
  * again when one unit put down explains it at least this likely (see laidDownAndLifted).
  */
 export const HOLD_MIN_POSTERIOR = 0.5;
+/**
+ * A change of several items lists other whole explanations down to this likely: what the shoppers
+ * carry (which fusion knows) can outweigh the shelf's priors by thousands (a put of something nobody
+ * there holds), so alternatives far below the published one still matter.
+ */
+export const JOINT_ALTERNATIVE_MIN = 1e-4;
+export const MAX_JOINT_EXPLANATIONS = 6;
 /** A hand's put or lift, from the first touch to a still plate, takes at most this long, ms (see laidDownAndLifted). */
 export const HAND_MOVE_MAX_MS = 2_000;
 const HEALTH_CONFIDENCE: Record<CellHealth, number> = { ok: 1, noisy: 0.5, stuck: 0.3, saturated: 0.3, dead: 0.3 };
@@ -99,6 +107,26 @@ interface Hold {
   /** Mean reading of each plate while it held (NaN for plates of other sections). */
   means: Float64Array;
   count: number;
+}
+
+/**
+ * A change of several items at once: the published explanation and the likeliest others (at least
+ * JOINT_ALTERNATIVE_MIN, at most MAX_JOINT_EXPLANATIONS in all), each with every item it moved.
+ */
+function jointExplanations(explanations: readonly Explanation[]): JointExplanation[] {
+  return explanations
+    .filter((e, i) => i === 0 || e.posterior >= JOINT_ALTERNATIVE_MIN)
+    .slice(0, MAX_JOINT_EXPLANATIONS)
+    .map((e) => ({
+      probability: Math.min(1, Math.max(0, Math.round(e.posterior * 1e6) / 1e6)),
+      items: e.items.map((x) => ({
+        kind: x.sign < 0 ? ('pick' as const) : ('put' as const),
+        laneId: x.laneId,
+        productId: x.productId,
+        quantity: x.quantity,
+        deltaGrams: Math.round(x.sign * x.meanGrams * 10) / 10,
+      })),
+    }));
 }
 
 /** Plates the shelf's lanes tie together, segmented on their own, with their open segment. */
@@ -578,10 +606,12 @@ export class ShelfDetector {
       return;
     }
     const best = explanations[0];
+    // Several items at once: the shelf's whole explanations go with each, for fusion to weigh by what the shoppers there carry.
+    const joint = best.items.length > 1 ? jointExplanations(explanations) : undefined;
     for (const [i, item] of best.items.entries()) {
       const event = this.buildEvent(section, item, i, best, explanations, changes, changed, piece);
       this.stats.events++;
-      this.opts.onEvent(event);
+      this.opts.onEvent(joint ? { ...event, explanations: joint } : event);
     }
     for (const item of best.items) {
       if (item.sign < 0) this.inventory.pick(item.stockLaneId, item.productId, item.quantity, piece.endMs);

@@ -277,7 +277,7 @@ export const serveFusionVerb = simpleServeVerb({
   group: FUSION_GROUP,
   summary: 'Run attribution alone: shelf events, people and visits in, who took what (or a review item) out, until stopped.',
   inputs: 'shelf.event-detected, tracking.people-tracked, visit.*, cart.updated and device.health-reported',
-  outputs: 'fusion.event-attributed, review.item-opened and fusion.visit-settled',
+  outputs: 'fusion.event-attributed, fusion.change-reexplained, review.item-opened and fusion.visit-settled',
   note: 'Run one per store: it weighs everyone near a shelf.',
   build: ({ index, bus, logger }) => createFusionService({ index, bus, logger, clock: systemClock }),
 });

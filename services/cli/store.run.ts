@@ -4,6 +4,7 @@ import {
   DEAD_LETTER_TOPIC,
   type CameraPosesDetected,
   type CartUpdated,
+  type ChangeReexplained,
   type EventAttributed,
   type MessageDeadLettered,
   type PeopleTracked,
@@ -23,6 +24,7 @@ import { truthPeople } from '../../libs/replay/people-truth.source.ts';
 import type { PoseDetector } from '../../libs/vision/pose.detector.ts';
 import { createStore, type StoreRuntime } from '../store/store.service.ts';
 import { cameraStride, type CameraServiceDependencies } from '../camera/camera.service.ts';
+import { settledChanges } from '../../libs/fusion/fusion.engine.ts';
 
 /**
  * One recording through the whole store, as `start` and `eval receipts` run it: the store on a bus,
@@ -91,6 +93,8 @@ export interface StoreRunOptions {
 export interface StoreRunResult {
   replay: ReplayStats;
   shelfEvents: ShelfEventDetected[];
+  /** Changes of several items at once that fusion read otherwise than the shelf (receiptRun scores its reading). */
+  reexplained: ChangeReexplained[];
   attributions: EventAttributed[];
   reviews: ReviewItemOpened[];
   /** Decisions on review items, and items withdrawn by the stage that opened them. */
@@ -128,7 +132,7 @@ export function receiptRun(run: StoreRunResult) {
     attributions: run.attributions,
     reviews: run.reviews,
     resolutions: run.resolutions,
-    shelfEvents: run.shelfEvents,
+    shelfEvents: settledChanges(run.shelfEvents, run.reexplained),
     cartUpdates: run.cartUpdates.map((update) => ({ ...update, ts: run.cartUpdatedAt.get(update.eventId) ?? update.ts })),
   };
 }
@@ -148,6 +152,7 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
     topics: [
       'shelf.event-detected',
       'fusion.event-attributed',
+      'fusion.change-reexplained',
       'review.item-opened',
       'cart.updated',
       'visit.receipt-finalised',
@@ -173,6 +178,9 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
           break;
         case 'fusion.event-attributed':
           collected.result.attributions.push(message);
+          break;
+        case 'fusion.change-reexplained':
+          collected.result.reexplained.push(message);
           break;
         case 'review.item-opened':
           collected.result.reviews.push(message);
@@ -260,6 +268,7 @@ function collector() {
   const counts = new Map<string, number>();
   const result = {
     shelfEvents: [] as ShelfEventDetected[],
+    reexplained: [] as ChangeReexplained[],
     attributions: [] as EventAttributed[],
     reviews: [] as ReviewItemOpened[],
     resolutions: [] as ReviewItemResolved[],

@@ -61,6 +61,8 @@ export interface FusionServiceStats {
   watermarkMs: number;
   /** Changes no product explains that were too small to be an item (a resting hand): neither attributed nor reviewed. */
   notItemChanges: number;
+  /** Changes of several items at once read otherwise than the shelf (`fusion.change-reexplained`). */
+  reexplained: number;
 }
 
 export interface FusionService {
@@ -76,7 +78,7 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
   const logger = deps.logger ?? silentLogger;
   const engine = new FusionEngine({ index, params: deps.params });
   const messages = Object.fromEntries(INPUT_TOPICS.map((t) => [t, 0])) as Record<InputTopic, number>;
-  const counts = { attributed: 0, reviews: 0, visitsSettled: 0, publishFailures: 0 };
+  const counts = { attributed: 0, reviews: 0, reexplained: 0, visitsSettled: 0, publishFailures: 0 };
   const outbox = createOutbox<FusionOutput>({
     bus,
     logger,
@@ -98,11 +100,15 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
       return;
     }
     if (output.topic === 'fusion.event-attributed') counts.attributed++;
-    else counts.reviews++;
-    const shelfEventId = output.message.shelfEventId;
-    if (shelfEventId === undefined) return;
-    for (const done of heldEvents.get(shelfEventId) ?? []) done();
-    heldEvents.delete(shelfEventId);
+    else if (output.topic === 'review.item-opened') counts.reviews++;
+    else counts.reexplained++;
+    // A change read otherwise than the shelf: its shelf events are settled by the message that replaces them.
+    const shelfEventIds = output.topic === 'fusion.change-reexplained' ? output.message.replaces : [output.message.shelfEventId];
+    for (const shelfEventId of shelfEventIds) {
+      if (shelfEventId === undefined) continue;
+      for (const done of heldEvents.get(shelfEventId) ?? []) done();
+      heldEvents.delete(shelfEventId);
+    }
   };
 
   const hold = (map: Map<string, Release[]>, key: string, delivery: { hold(): Release }) => {
