@@ -103,3 +103,34 @@ test('flush settles a waiting event with what is known (end of a replay)', async
   assert.equal(attributed[0].visitId, 'v-a');
   assert.equal(service.stats().reviews, 0, 'no review expected');
 });
+
+test('a hand resting on the plate and lifted off settles as no item, and lets go of both shelf events: nothing stays held', async (t) => {
+  const { bus, service, attributed, settled } = await fusionOnBus(t);
+  const restGrams = 0.9 * index.products.get(PRODUCT)!.unitWeightGrams;
+  const rest: ShelfEventDetected = { ...pick, ...base('se-g2-s2-rest-put-0', T0 + 1_800), shelfEventId: 'se-g2-s2-rest-put-0', kind: 'put', deltaGrams: restGrams };
+  const lift: ShelfEventDetected = {
+    ...pick,
+    ...base('se-g2-s2-lift-pick-0', T0 + 4_800),
+    shelfEventId: 'se-g2-s2-lift-pick-0',
+    startMs: T0 + 4_000,
+    endMs: T0 + 4_300,
+    deltaGrams: -restGrams - 1,
+  };
+  await bus.publish('visit.started', { ...base('started-v-a', T0), visitId: 'v-a', kind: 'shopper', partySize: 1 });
+  await bus.publish('visit.track-bound', { ...base('bound-v-a-t-a', T0), visitId: 'v-a', trackId: 't-a', member: 0, reason: 'entry' });
+  await bus.publish('shelf.event-detected', rest);
+  await bus.publish('shelf.event-detected', lift);
+  const exitMs = T0 + 8_000;
+  await bus.publish('visit.ended', { ...base('ended-v-a', exitMs), visitId: 'v-a', exitMs, confirmedByGate: true });
+  // The hand lands at 0.9 s, stays until after the lift, and the shopper leaves.
+  for (let ts = T0; ts <= exitMs + SHELF_EVENT_WAIT_MS + 200; ts += 100) {
+    const wrist: Vec3 = ts >= T0 + 900 && ts <= T0 + 5_100 ? IN_LANE : [IN_LANE[0] + 0.5, IN_LANE[1], IN_LANE[2]];
+    const keypoints: Array<Vec3 | null> = Array.from({ length: 17 }, () => null);
+    keypoints[10] = wrist;
+    await bus.publish('tracking.people-tracked', { ...base(`tracked-kiosk-${ts}`, ts), people: ts < exitMs ? [{ trackId: 't-a', keypoints, cameras: ['cam-1'] }] : [] });
+  }
+  await waitFor(() => settled.length === 1, () => `the visit to settle: ${JSON.stringify(service.stats())}`);
+  assert.equal(attributed.length, 0);
+  assert.equal(service.stats().notItemChanges, 2);
+  assert.equal(service.stats().held, 0, 'the rest and its lift are committed once settled as no item');
+});

@@ -63,6 +63,8 @@ export interface FusionServiceStats {
   notItemChanges: number;
   /** Changes of several items at once read otherwise than the shelf (`fusion.change-reexplained`). */
   reexplained: number;
+  /** Messages held uncommitted until what settles them is published. */
+  held: number;
 }
 
 export interface FusionService {
@@ -76,7 +78,15 @@ export interface FusionService {
 export function createFusionService(deps: FusionServiceDependencies): FusionService {
   const { index, bus } = deps;
   const logger = deps.logger ?? silentLogger;
-  const engine = new FusionEngine({ index, params: deps.params });
+  /** Shelf events settled as no item (a resting hand lifted off, the rest of a split put): nothing is published for them. */
+  const noItems: string[] = [];
+  const engine = new FusionEngine({
+    index,
+    params: deps.params,
+    onSettled: (record) => {
+      if (record.outcome === 'not-an-item') noItems.push(record.event.shelfEventId);
+    },
+  });
   const messages = Object.fromEntries(INPUT_TOPICS.map((t) => [t, 0])) as Record<InputTopic, number>;
   const counts = { attributed: 0, reviews: 0, reexplained: 0, visitsSettled: 0, publishFailures: 0 };
   const outbox = createOutbox<FusionOutput>({
@@ -151,10 +161,22 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
     }
   };
 
+  /**
+   * Lets go of shelf events settled as no item: nothing will name them, and nothing the engine
+   * decides later needs them again. Called once what was published with them is out (a split put's
+   * other parts go with the whole put's attribution).
+   */
+  const releaseNoItems = () => {
+    for (const shelfEventId of noItems.splice(0)) {
+      for (const done of heldEvents.get(shelfEventId) ?? []) done();
+      heldEvents.delete(shelfEventId);
+    }
+  };
+
   const handle = (delivery: Delivery<FusionTopics, InputTopic>): void | Promise<void> => {
     outbox.push(...take(delivery));
-    if (outbox.size === 0) return;
-    return outbox.publish();
+    if (outbox.size === 0) return releaseNoItems();
+    return outbox.publish().then(releaseNoItems);
   };
 
   return {
@@ -168,11 +190,12 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
     async flush() {
       outbox.push(...engine.flush());
       await outbox.publish();
+      releaseNoItems();
     },
     async stop() {
       await subscription?.close();
       subscription = undefined;
     },
-    stats: () => ({ messages: { ...messages }, ...counts, pending: engine.pendingEvents, watermarkMs: engine.watermarkMs, notItemChanges: engine.notItemChanges, publishedByTopic: outbox.publishedByTopic() }),
+    stats: () => ({ messages: { ...messages }, ...counts, held: [...heldEvents.values(), ...heldVisits.values()].reduce((sum, list) => sum + list.length, 0), pending: engine.pendingEvents, watermarkMs: engine.watermarkMs, notItemChanges: engine.notItemChanges, publishedByTopic: outbox.publishedByTopic() }),
   };
 }
