@@ -35,6 +35,9 @@ import type { Logger } from '../../libs/log/logger.ts';
  * run's tracks are matched to the ids already published through the people they share, so a
  * person keeps their track id from one run to the next.
  *
+ * A frame passed over (`passedOver`: a shelf camera read on demand while its shelves were at rest)
+ * adds no view; it moves its camera's latest time on like any other, so instants do not wait for it.
+ *
  * It needs every camera of the store: run one member of the `tracker` group per store (the input is
  * keyed by camera, so several members would each see only some cameras).
  *
@@ -305,6 +308,8 @@ export function createTrackerService(deps: TrackerServiceDependencies): TrackerS
     stats.poses++;
     if (silent.delete(message.cameraId)) logger.info('camera heard again', { cameraId: message.cameraId });
     latest.set(message.cameraId, { ts: Math.max(message.ts, latest.get(message.cameraId)?.ts ?? -Infinity), heardAt: clock.now() });
+    // A frame passed over (a shelf camera read on demand) only says the camera is past its instant.
+    if (message.passedOver) return;
     if (message.ts <= fusedUpTo) {
       stats.late++;
       return;
