@@ -203,6 +203,8 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
   const turns = new Map<string, Promise<void>>();
   /** Each on-demand camera's newest frame taken, store ms. */
   const lastTaken = new Map<string, number>();
+  /** On-demand cameras with a decision of their waiting frames scheduled (decideSoon). */
+  const decisionsDue = new Set<string>();
   /** Shelf activity reports held uncommitted, per shelf, oldest first. */
   const heldReports = new Map<string, Array<{ ts: number; release: Release }>>();
   const framePool = new ArrayPool<Uint8Array>((length) => new Uint8Array(length), 64);
@@ -434,17 +436,29 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
       held.push({ ts: report.ts, release: hold() });
       heldReports.set(report.shelfId, held);
     }
-    await Promise.all(shelfDemand.watchers(report.shelfId).map((cameraId) => inTurn(cameraId, () => decideWaiting(cameraId))));
+    for (const cameraId of shelfDemand.watchers(report.shelfId)) decideSoon(cameraId);
     releaseReports();
+  };
+
+  /**
+   * Decides the camera's waiting frames in its turn, without waiting for it: shelf activity comes
+   * many times a second and must not queue behind detection. One decision at a time is scheduled per
+   * camera; a failure is logged and the frame tried again at the next decision.
+   */
+  const decideSoon = (cameraId: string) => {
+    if (waitingOf(cameraId).length === 0 || decisionsDue.has(cameraId)) return;
+    decisionsDue.add(cameraId);
+    inTurn(cameraId, () => {
+      decisionsDue.delete(cameraId);
+      return decideWaiting(cameraId);
+    }).catch((error: unknown) =>
+      logger.error('reading a frame that waited for its shelves failed; tried again', { cameraId, error: (error as Error)?.message ?? String(error) }),
+    );
   };
 
   /** Frames that waited past waitMs are read (their shelves' word may never come). */
   const readOverdue = () => {
-    for (const [cameraId, queue] of waiting)
-      if (queue.length > 0 && clock.now() - queue[0].since >= waitMs)
-        inTurn(cameraId, () => decideWaiting(cameraId)).catch((error: unknown) =>
-          logger.error('reading a frame that waited for its shelves failed; tried again', { cameraId, error: (error as Error)?.message ?? String(error) }),
-        );
+    for (const [cameraId, queue] of waiting) if (queue.length > 0 && clock.now() - queue[0].since >= waitMs) decideSoon(cameraId);
   };
 
   return {
