@@ -6,18 +6,8 @@ import { collect, openRecording } from '../../libs/recording/index.ts';
 import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
 import { formatReceiptScorecard } from '../../libs/cart/receipts.format.ts';
 import { createChosenDetector, parsePrecision } from '../../libs/vision/detector.registry.ts';
-import {
-  DEFAULT_NOISE_M,
-  defaultWholeEvery,
-  parseShelfCameras,
-  receiptRun,
-  SHELF_CAMERAS_USAGE,
-  shelfCameraOptions,
-  WHOLE_READ_EVERY_S,
-  WINDOWS_HOLD_S,
-  runStore,
-  type PeopleSource,
-} from './store.run.ts';
+import { DEFAULT_NOISE_M, defaultWholeEvery, receiptRun, WHOLE_READ_EVERY_S, WINDOWS_HOLD_S, runStore, type PeopleSource } from './store.run.ts';
+import { parseShelfCameras, SHELF_CAMERAS_USAGE, shelfCameraOptions } from './store.run.ts';
 
 
 const USAGE = `walkout eval receipts <recording> [--people truth|tracked] [--noise METRES] [--seed N] [--detect-every N] [--whole-every N]

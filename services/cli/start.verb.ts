@@ -29,20 +29,8 @@ import { formatCharges, formatCheckoutSummary, summariseCharges } from '../../li
 import { cameraFootage } from './footage.ts';
 import type { CameraServiceStats, ShelfOnDemand } from '../camera/camera.service.ts';
 import { floorTracking } from './pose.verb.ts';
-import {
-  DEFAULT_NOISE_M,
-  defaultWholeEvery,
-  parseShelfCameras,
-  receiptRun,
-  SHELF_CAMERAS_USAGE,
-  shelfCameraOptions,
-  WHOLE_READ_EVERY_S,
-  WINDOWS_HOLD_S,
-  runStore,
-  type PeopleSource,
-  type ShelfCameraReading,
-  type StoreRunResult,
-} from './store.run.ts';
+import { DEFAULT_NOISE_M, defaultWholeEvery, receiptRun, WHOLE_READ_EVERY_S, WINDOWS_HOLD_S, runStore, type PeopleSource, type StoreRunResult } from './store.run.ts';
+import { parseShelfCameras, SHELF_CAMERAS_USAGE, shelfCameraOptions, type ShelfCameraReading } from './store.run.ts';
 
 /**
  * The main job: the store on the bus the environment names (the in-process bus by default), fed by

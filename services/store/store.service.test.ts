@@ -99,7 +99,8 @@ test('failing load cells are reported, the store keeps running, and events it ca
   assert.ok(!events.some((e) => e.plateIds.includes('g1-s2-p2') && e.kind === 'pick' && e.health === 'ok'));
 });
 
-test('with a pose detector the store also runs camera perception: the demo replayed with frames comes out as shelf events and poses', async () => {
+/** The committed demo, and an in-process bus with the shelf events and poses on it collected as they come. */
+async function demoWithCameraOutput() {
   const recording = await openRecording(fixture('recordings/kiosk-demo'));
   const bus = createMemoryBus({ topics, config: parseBusConfig({ kind: 'memory' }) });
   await bus.start();
@@ -113,6 +114,11 @@ test('with a pose detector the store also runs camera perception: the demo repla
       else poses.push(d.message as CameraPosesDetected);
     },
   });
+  return { recording, bus, events, poses };
+}
+
+test('with a pose detector the store also runs camera perception: the demo replayed with frames comes out as shelf events and poses', async () => {
+  const { recording, bus, events, poses } = await demoWithCameraOutput();
   // The wiring is under test, not the model: a stand-in that "sees" one person where the frame's first pixel says.
   const detector = standInDetector('stand-in', (frame) => [fannedPose(100 + frame.data[0], 200)]);
   // Frames 0 and 266 of two cameras: four frames through the detector.
@@ -137,19 +143,7 @@ test('with a pose detector the store also runs camera perception: the demo repla
 });
 
 test('shelf cameras read on demand through the store: the shelf stage reports activity, and every frame in fusion\'s evidence window round each shelf event a shelf camera looks at is read', async () => {
-  const recording = await openRecording(fixture('recordings/kiosk-demo'));
-  const bus = createMemoryBus({ topics, config: parseBusConfig({ kind: 'memory' }) });
-  await bus.start();
-  const events: ShelfEventDetected[] = [];
-  const poses: CameraPosesDetected[] = [];
-  await bus.subscribe({
-    group: 'test',
-    topics: ['shelf.event-detected', 'camera.poses-detected'],
-    handle: (d) => {
-      if (d.topic === 'shelf.event-detected') events.push(d.message as ShelfEventDetected);
-      else poses.push(d.message as CameraPosesDetected);
-    },
-  });
+  const { recording, bus, events, poses } = await demoWithCameraOutput();
   const detector = standInDetector('stand-in', () => [fannedPose(300, 200)]);
   const store = createStore({ index: recording.index, bus, camera: { detector, stride: 2, wholeFrameEvery: 10, shelfOnDemand: {} }, tracking: false });
   const shelfCameras = ['cam-5', 'cam-6'];
