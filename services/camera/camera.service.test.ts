@@ -328,3 +328,42 @@ test('shelfOnDemand leaves ceiling cameras as they are: every frame the stride k
     await bus.close();
   }
 });
+
+test('shelfOnDemand, commit after output: a service stopped while frames wait for their shelves leaves them and the shelf reports they need uncommitted; the next one decides them the same way', async () => {
+  const recording = await openRecording(DEMO);
+  const t0 = recording.manifest.startMs;
+  const { bus, poses } = await cameraTestBus();
+  const detector = standInDetector('one-person', () => [fannedPose(300, 200)]);
+  const service = () => createCameraService({ index: recording.index, bus, detector, stride: 2, wholeFrameEvery: 10, clock: new ManualClock(t0), shelfOnDemand: { preRollMs: 1_000, tailMs: 400 } });
+  const watched = ['g1-s2', 'g1-s3', 'g1-s4', 'g2-s1', 'g2-s2', 'g2-s3', 'g2-s4'];
+  const report = (shelfId: string, atMs: number, state: 'active' | 'at-rest', sinceMs: number) =>
+    bus.publish('shelf.activity-reported', { schemaVersion: 1, eventId: `a-${shelfId}-${atMs}`, storeId: recording.manifest.storeId, ts: t0 + atMs, shelfId, state, since: t0 + sinceMs });
+  const first = service();
+  await first.start();
+  try {
+    for (const shelfId of watched) await report(shelfId, 0, 'at-rest', 0);
+    // g2-s1 becomes active at 2 s: the frames from 1 s on are to be read, but wait behind the earlier ones.
+    await report('g2-s1', 2_000, 'active', 2_000);
+    for (let index = 0; index <= 20; index += 2) await bus.publish('camera.frame-captured', demoFrame(recording, `cr-${index}`, 'cam-5', index));
+    await waitFor(() => first.stats().onDemand!.waiting === 11, () => `11 frames waiting (${JSON.stringify(first.stats().onDemand)})`);
+    await first.stop();
+    assert.equal(poses.length, 0);
+    const next = service();
+    await next.start();
+    try {
+      // The next service gets the waiting frames and the shelves' reports again, g2-s1's activity
+      // included: the later word (at rest since 2.6 s) decides the frames as the first would have.
+      await waitFor(() => next.stats().onDemand!.waiting === 11, () => `the 11 frames waiting again (${JSON.stringify(next.stats().onDemand)})`);
+      for (const shelfId of watched) await report(shelfId, 3_000, 'at-rest', shelfId === 'g2-s1' ? 2_600 : 0);
+      await waitFor(() => poses.length === 11, () => `every frame decided (${poses.length})`);
+      assert.deepEqual(poses.filter((p) => p.passedOver).map((p) => p.frameIndex), [0, 2, 4, 6, 8]);
+      assert.deepEqual(poses.filter((p) => !p.passedOver).map((p) => p.frameIndex), [10, 12, 14, 16, 18, 20]);
+      assert.equal(detector.calls, 6);
+    } finally {
+      await next.stop();
+    }
+  } finally {
+    await first.stop();
+    await bus.close();
+  }
+});
