@@ -168,6 +168,8 @@ interface WaitingFrame {
   passOver: boolean;
   /** When it came, service clock. */
   since: number;
+  /** Read because its shelves' word did not come within waitMs. */
+  unheard?: boolean;
   attempts: number;
   release?: Release;
 }
@@ -319,8 +321,9 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
     const decision = shelfDemand!.decide(camera.id, message.ts);
     if (queue.length === 0 && decision === 'pass') return passOver(message, camera);
     if (queue.length === 0 && decision === 'read') {
+      const detected = await detectAndPublish(message, camera, await readFrame(message, camera));
       onDemandStats.read++;
-      return detectAndPublish(message, camera, await readFrame(message, camera));
+      return detected;
     }
     const entry: WaitingFrame = { message, camera, passOver: decision === 'pass', since: clock.now(), attempts: 0 };
     if (!entry.passOver) entry.frame = keepFrame(await readFrame(message, camera));
@@ -349,7 +352,8 @@ export function createCameraService(deps: CameraServiceDependencies): CameraServ
       let decision = head.passOver ? 'pass' : shelfDemand!.decide(cameraId, head.message.ts);
       if (decision === 'wait' && clock.now() - head.since >= waitMs) {
         decision = 'read';
-        onDemandStats.readUnheard++;
+        if (!head.unheard) onDemandStats.readUnheard++;
+        head.unheard = true;
       }
       if (decision === 'wait') return;
       try {
