@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { waitFor } from '../../libs/bus/bus.harness.ts';
 import { ManualClock } from '../../libs/clock/clock.ts';
-import { openRecording } from '../../libs/recording/index.ts';
+import { openRecording, type Recording } from '../../libs/recording/index.ts';
 import type { DetectedPose } from '../../libs/vision/pose.detector.ts';
 import { fannedPose, standInDetector } from '../../libs/vision/pose.fixture.ts';
 import { assertServiceDetectsAsEvalPose, cameraTestBus, DEMO, demoFrame } from './camera.fixture.ts';
@@ -244,6 +244,15 @@ test('with framesAtOnce n, frames of n cameras are detected at once, each camera
   }
 });
 
+/** The shelves cam-5 looks at (libs/vision/shelf.demand.test.ts); g2-s1 is the one picked from below. */
+const CAM5_SHELVES = ['g1-s2', 'g1-s3', 'g1-s4', 'g2-s1', 'g2-s2', 'g2-s3', 'g2-s4'];
+
+/** A shelf's activity as the shelf stage reports it, `atMs` and `sinceMs` from the recording's start. */
+function publishActivity(bus: Awaited<ReturnType<typeof cameraTestBus>>['bus'], recording: Recording, shelfId: string, atMs: number, state: 'active' | 'at-rest', sinceMs: number) {
+  const t0 = recording.manifest.startMs;
+  return bus.publish('shelf.activity-reported', { schemaVersion: 1, eventId: `a-${shelfId}-${atMs}`, storeId: recording.manifest.storeId, ts: t0 + atMs, shelfId, state, since: t0 + sinceMs });
+}
+
 test('shelfOnDemand: a shelf camera\'s frames wait for their shelves\' word, are read from the pre-roll before a shelf is active to the tail after, passed over otherwise, in order', async () => {
   const recording = await openRecording(DEMO);
   const t0 = recording.manifest.startMs;
@@ -265,14 +274,10 @@ test('shelfOnDemand: a shelf camera\'s frames wait for their shelves\' word, are
     clock,
     shelfOnDemand: { preRollMs: 1_000, tailMs: 400, waitMs: WAIT_MS },
   });
-  // cam-5 looks at seven shelves (libs/vision/shelf.demand.test.ts); g2-s1 is the one picked from.
-  const watched = ['g1-s2', 'g1-s3', 'g1-s4', 'g2-s1', 'g2-s2', 'g2-s3', 'g2-s4'];
   const reportAll = async (atMs: number, active?: { shelfId: string; state: 'active' | 'at-rest'; sinceMs: number }) => {
-    for (const shelfId of watched) {
-      const state = shelfId === active?.shelfId ? active.state : 'at-rest';
-      const since = t0 + (shelfId === active?.shelfId ? active.sinceMs : 0);
-      await bus.publish('shelf.activity-reported', { schemaVersion: 1, eventId: `a-${shelfId}-${atMs}`, storeId: recording.manifest.storeId, ts: t0 + atMs, shelfId, state, since });
-    }
+    for (const shelfId of CAM5_SHELVES)
+      if (shelfId === active?.shelfId) await publishActivity(bus, recording, shelfId, atMs, active.state, active.sinceMs);
+      else await publishActivity(bus, recording, shelfId, atMs, 'at-rest', 0);
   };
   const frames = async (from: number, to: number) => {
     for (let index = from; index <= to; index += 2) await bus.publish('camera.frame-captured', demoFrame(recording, `od-${index}`, 'cam-5', index));
@@ -335,13 +340,11 @@ test('shelfOnDemand, commit after output: a service stopped while frames wait fo
   const { bus, poses } = await cameraTestBus();
   const detector = standInDetector('one-person', () => [fannedPose(300, 200)]);
   const service = () => createCameraService({ index: recording.index, bus, detector, stride: 2, wholeFrameEvery: 10, clock: new ManualClock(t0), shelfOnDemand: { preRollMs: 1_000, tailMs: 400 } });
-  const watched = ['g1-s2', 'g1-s3', 'g1-s4', 'g2-s1', 'g2-s2', 'g2-s3', 'g2-s4'];
-  const report = (shelfId: string, atMs: number, state: 'active' | 'at-rest', sinceMs: number) =>
-    bus.publish('shelf.activity-reported', { schemaVersion: 1, eventId: `a-${shelfId}-${atMs}`, storeId: recording.manifest.storeId, ts: t0 + atMs, shelfId, state, since: t0 + sinceMs });
+  const report = (shelfId: string, atMs: number, state: 'active' | 'at-rest', sinceMs: number) => publishActivity(bus, recording, shelfId, atMs, state, sinceMs);
   const first = service();
   await first.start();
   try {
-    for (const shelfId of watched) await report(shelfId, 0, 'at-rest', 0);
+    for (const shelfId of CAM5_SHELVES) await report(shelfId, 0, 'at-rest', 0);
     // g2-s1 becomes active at 2 s: the frames from 1 s on are to be read, but wait behind the earlier ones.
     await report('g2-s1', 2_000, 'active', 2_000);
     for (let index = 0; index <= 20; index += 2) await bus.publish('camera.frame-captured', demoFrame(recording, `cr-${index}`, 'cam-5', index));
@@ -354,7 +357,7 @@ test('shelfOnDemand, commit after output: a service stopped while frames wait fo
       // The next service gets the waiting frames and the shelves' reports again, g2-s1's activity
       // included: the later word (at rest since 2.6 s) decides the frames as the first would have.
       await waitFor(() => next.stats().onDemand!.waiting === 11, () => `the 11 frames waiting again (${JSON.stringify(next.stats().onDemand)})`);
-      for (const shelfId of watched) await report(shelfId, 3_000, 'at-rest', shelfId === 'g2-s1' ? 2_600 : 0);
+      for (const shelfId of CAM5_SHELVES) await report(shelfId, 3_000, 'at-rest', shelfId === 'g2-s1' ? 2_600 : 0);
       await waitFor(() => poses.length === 11, () => `every frame decided (${poses.length})`);
       assert.deepEqual(poses.filter((p) => p.passedOver).map((p) => p.frameIndex), [0, 2, 4, 6, 8]);
       assert.deepEqual(poses.filter((p) => !p.passedOver).map((p) => p.frameIndex), [10, 12, 14, 16, 18, 20]);
