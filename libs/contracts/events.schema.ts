@@ -100,8 +100,15 @@ export const CameraPosesDetected = z
     frameIndex: z.number().int().nonnegative(),
     model: z.string().min(1).describe('Which pose model produced these.'),
     poses: z.array(DetectedPose),
+    passedOver: z
+      .literal(true)
+      .optional()
+      .describe(
+        'The frame was not read (a shelf camera read on demand while the shelves it looks at were at rest): poses is empty, which says nothing ' +
+          'about who was there. Consumers take it only as the camera having passed this instant (the tracker\'s watermark).',
+      ),
   })
-  .describe('People found in one frame.');
+  .describe('People found in one frame, or a frame passed over.');
 
 export const LoadCellSample = z.tuple([StoreClockMs, z.number()]).describe('[store-clock ms, grams].');
 
@@ -180,6 +187,22 @@ export const ChangeReexplained = z
   })
   .describe('Fusion read a change of several items at once otherwise than the shelf did, by what the shoppers there carry.');
 
+export const ShelfActivityReported = z
+  .strictObject({
+    ...eventBase,
+    shelfId: Id,
+    state: z
+      .enum(['active', 'at-rest', 'silent'])
+      .describe(
+        'active: a segment is open on the shelf (weight moving, or the readings after a change being averaged); at-rest: none is; ' +
+          'silent: the shelf\'s samples stopped, so no activity can be reported until they come again.',
+      ),
+    since: StoreClockMs.describe('When the shelf entered this state, store clock, ms (at or before ts).'),
+  })
+  .describe(
+    'How a shelf\'s load cells stand, judged up to ts: sent when the state changes and every ACTIVITY_REPORT_MS of store time between, so a reader knows how far the shelf has been judged (services/shelf).',
+  );
+
 export const DeviceHealthReported = z
   .strictObject({
     ...eventBase,
@@ -224,6 +247,8 @@ export type ShelfSamplesRecorded = z.infer<typeof ShelfSamplesRecorded>;
 export type ShelfEventDetected = z.infer<typeof ShelfEventDetected>;
 export type DeviceHealthReported = z.infer<typeof DeviceHealthReported>;
 export type ChangeReexplained = z.infer<typeof ChangeReexplained>;
+
+export type ShelfActivityReported = z.infer<typeof ShelfActivityReported>;
 export type TrackedPerson = z.infer<typeof TrackedPerson>;
 export type PeopleTracked = z.infer<typeof PeopleTracked>;
 export type ProductHypothesis = z.infer<typeof ProductHypothesis>;

@@ -62,6 +62,11 @@ export const topics = {
     key: (m) => m.shelfId,
     description: 'A pick or put seen by the load cells.',
   }),
+  'shelf.activity-reported': topic({
+    schema: events.ShelfActivityReported,
+    key: (m) => m.shelfId,
+    description: 'Whether a shelf\'s weights are moving, and how far they have been judged (drives shelf cameras read on demand).',
+  }),
   'device.health-reported': topic({
     schema: events.DeviceHealthReported,
     key: (m) => m.deviceId,

@@ -72,6 +72,12 @@ export class FrameReads {
     return { ...hints, around: last.people.filter((_, k) => moved[k]), unchanged: last.people.filter((_, k) => !moved[k]), changes };
   }
 
+  /** Forgets what the camera's last frame showed (frames of it were passed over): its next frame is read whole, as its first. */
+  forget(cameraId: string): void {
+    this.cameras.delete(cameraId);
+    this.reading.delete(cameraId);
+  }
+
   /** What the camera's frame read with `hints` found. */
   record(cameraId: string, hints: DetectHints, people: readonly DetectedPose[]): void {
     const sinceWhole = hints.around ? (this.cameras.get(cameraId)?.sinceWhole ?? 0) + 1 : 0;

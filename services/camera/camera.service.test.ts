@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { waitFor } from '../../libs/bus/bus.harness.ts';
 import { ManualClock } from '../../libs/clock/clock.ts';
-import { openRecording } from '../../libs/recording/index.ts';
+import { openRecording, type Recording } from '../../libs/recording/index.ts';
 import type { DetectedPose } from '../../libs/vision/pose.detector.ts';
 import { fannedPose, standInDetector } from '../../libs/vision/pose.fixture.ts';
 import { assertServiceDetectsAsEvalPose, cameraTestBus, DEMO, demoFrame } from './camera.fixture.ts';
@@ -241,5 +241,132 @@ test('with framesAtOnce n, frames of n cameras are detected at once, each camera
       await service.stop();
       await bus.close();
     }
+  }
+});
+
+/** The shelves cam-5 looks at (libs/vision/shelf.demand.test.ts); g2-s1 is the one picked from below. */
+const CAM5_SHELVES = ['g1-s2', 'g1-s3', 'g1-s4', 'g2-s1', 'g2-s2', 'g2-s3', 'g2-s4'];
+
+/** A shelf's activity as the shelf stage reports it, `atMs` and `sinceMs` from the recording's start. */
+function publishActivity(bus: Awaited<ReturnType<typeof cameraTestBus>>['bus'], recording: Recording, shelfId: string, atMs: number, state: 'active' | 'at-rest', sinceMs: number) {
+  const t0 = recording.manifest.startMs;
+  return bus.publish('shelf.activity-reported', { schemaVersion: 1, eventId: `a-${shelfId}-${atMs}`, storeId: recording.manifest.storeId, ts: t0 + atMs, shelfId, state, since: t0 + sinceMs });
+}
+
+test('shelfOnDemand: a shelf camera\'s frames wait for their shelves\' word, are read from the pre-roll before a shelf is active to the tail after, passed over otherwise, in order', async () => {
+  const recording = await openRecording(DEMO);
+  const t0 = recording.manifest.startMs;
+  const clock = new ManualClock(t0);
+  /** Whether each detection was a whole read (no windows round people before). */
+  const whole: boolean[] = [];
+  const oneDetector = standInDetector('one-person', (_frame, _call, _view, hints) => {
+    whole.push(!hints?.around);
+    return [fannedPose(300, 200)];
+  });
+  const { bus, poses } = await cameraTestBus(() => clock.now());
+  const WAIT_MS = 5_000;
+  const service = createCameraService({
+    index: recording.index,
+    bus,
+    detector: oneDetector,
+    stride: 2,
+    wholeFrameEvery: 10,
+    clock,
+    shelfOnDemand: { preRollMs: 1_000, tailMs: 400, waitMs: WAIT_MS },
+  });
+  const reportAll = async (atMs: number, active?: { shelfId: string; state: 'active' | 'at-rest'; sinceMs: number }) => {
+    for (const shelfId of CAM5_SHELVES)
+      if (shelfId === active?.shelfId) await publishActivity(bus, recording, shelfId, atMs, active.state, active.sinceMs);
+      else await publishActivity(bus, recording, shelfId, atMs, 'at-rest', 0);
+  };
+  const frames = async (from: number, to: number) => {
+    for (let index = from; index <= to; index += 2) await bus.publish('camera.frame-captured', demoFrame(recording, `od-${index}`, 'cam-5', index));
+  };
+  const onDemand = () => service.stats().onDemand!;
+  await service.start();
+  try {
+    await reportAll(0);
+    await frames(0, 20);
+    // Judged up to 0 s only: every frame (0 to 2 s) waits, decoded, for the shelves' word.
+    await waitFor(() => onDemand().waiting === 11, () => `11 frames waiting (${JSON.stringify(onDemand())})`);
+    assert.equal(poses.length, 0);
+    await reportAll(1_500);
+    await waitFor(() => poses.length === 3, () => `the frames up to 0.5 s passed over (${poses.length})`);
+    // g2-s1 becomes active at 2.5 s: the waiting frames from 1.5 s on are its pre-roll, and are read.
+    await reportAll(2_500, { shelfId: 'g2-s1', state: 'active', sinceMs: 2_500 });
+    await waitFor(() => poses.length === 11, () => `every waiting frame decided (${poses.length})`);
+    assert.deepEqual(poses.filter((p) => p.passedOver).map((p) => p.frameIndex), [0, 2, 4, 6, 8, 10, 12, 14]);
+    assert.deepEqual(poses.filter((p) => !p.passedOver).map((p) => p.frameIndex), [16, 18, 20]);
+    assert.ok(poses.every((p) => (p.passedOver ? p.poses.length === 0 : p.poses.length === 1)));
+    // While it is active, frames are read as they come; it comes to rest at 3.2 s, and the tail reads 0.4 s more.
+    await frames(22, 30);
+    await reportAll(3_200, { shelfId: 'g2-s1', state: 'at-rest', sinceMs: 3_200 });
+    await frames(32, 40);
+    await waitFor(() => poses.length === 19 && onDemand().waiting === 2, () => `frames to 3.6 s read, 3.8 and 4.0 s waiting (${poses.length}, ${JSON.stringify(onDemand())})`);
+    // The shelves' word on 3.8 s and 4.0 s does not come: past waitMs those frames are read anyway.
+    await clock.advance(WAIT_MS);
+    await waitFor(() => poses.length === 21, () => `the frames that waited too long read (${poses.length})`);
+    assert.deepEqual(poses.map((p) => p.frameIndex), Array.from({ length: 21 }, (_, k) => 2 * k), 'published in frame order');
+    assert.deepEqual(onDemand(), { read: 13, passedOver: 8, readUnheard: 2, waiting: 0 });
+    assert.equal(oneDetector.calls, 13);
+    // The first frame read after frames passed over is read whole; the next ones in windows round the person.
+    assert.deepEqual(whole.slice(0, 3), [true, false, false]);
+    assert.deepEqual(service.stats().detectedByKind, { shelf: 13 });
+  } finally {
+    await service.stop();
+    await bus.close();
+  }
+});
+
+test('shelfOnDemand leaves ceiling cameras as they are: every frame the stride keeps is read at once', async () => {
+  const recording = await openRecording(DEMO);
+  const { bus, poses } = await cameraTestBus();
+  const service = createCameraService({ index: recording.index, bus, detector: standInDetector('none', () => []), stride: 2, shelfOnDemand: {} });
+  await service.start();
+  try {
+    for (let index = 0; index <= 8; index++) await bus.publish('camera.frame-captured', demoFrame(recording, `c-${index}`, 'cam-1', index));
+    await waitFor(() => poses.length === 5, () => `five frames of cam-1 (${poses.length})`);
+    assert.ok(poses.every((p) => !p.passedOver));
+    assert.deepEqual(service.stats().onDemand, { read: 0, passedOver: 0, readUnheard: 0, waiting: 0 });
+  } finally {
+    await service.stop();
+    await bus.close();
+  }
+});
+
+test('shelfOnDemand, commit after output: a service stopped while frames wait for their shelves leaves them and the shelf reports they need uncommitted; the next one decides them the same way', async () => {
+  const recording = await openRecording(DEMO);
+  const t0 = recording.manifest.startMs;
+  const { bus, poses } = await cameraTestBus();
+  const detector = standInDetector('one-person', () => [fannedPose(300, 200)]);
+  const service = () => createCameraService({ index: recording.index, bus, detector, stride: 2, wholeFrameEvery: 10, clock: new ManualClock(t0), shelfOnDemand: { preRollMs: 1_000, tailMs: 400 } });
+  const report = (shelfId: string, atMs: number, state: 'active' | 'at-rest', sinceMs: number) => publishActivity(bus, recording, shelfId, atMs, state, sinceMs);
+  const first = service();
+  await first.start();
+  try {
+    for (const shelfId of CAM5_SHELVES) await report(shelfId, 0, 'at-rest', 0);
+    // g2-s1 becomes active at 2 s: the frames from 1 s on are to be read, but wait behind the earlier ones.
+    await report('g2-s1', 2_000, 'active', 2_000);
+    for (let index = 0; index <= 20; index += 2) await bus.publish('camera.frame-captured', demoFrame(recording, `cr-${index}`, 'cam-5', index));
+    await waitFor(() => first.stats().onDemand!.waiting === 11, () => `11 frames waiting (${JSON.stringify(first.stats().onDemand)})`);
+    await first.stop();
+    assert.equal(poses.length, 0);
+    const next = service();
+    await next.start();
+    try {
+      // The next service gets the waiting frames and the shelves' reports again, g2-s1's activity
+      // included: the later word (at rest since 2.6 s) decides the frames as the first would have.
+      await waitFor(() => next.stats().onDemand!.waiting === 11, () => `the 11 frames waiting again (${JSON.stringify(next.stats().onDemand)})`);
+      for (const shelfId of CAM5_SHELVES) await report(shelfId, 3_000, 'at-rest', shelfId === 'g2-s1' ? 2_600 : 0);
+      await waitFor(() => poses.length === 11, () => `every frame decided (${poses.length})`);
+      assert.deepEqual(poses.filter((p) => p.passedOver).map((p) => p.frameIndex), [0, 2, 4, 6, 8]);
+      assert.deepEqual(poses.filter((p) => !p.passedOver).map((p) => p.frameIndex), [10, 12, 14, 16, 18, 20]);
+      assert.equal(detector.calls, 6);
+    } finally {
+      await next.stop();
+    }
+  } finally {
+    await first.stop();
+    await bus.close();
   }
 });

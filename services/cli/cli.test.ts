@@ -184,6 +184,24 @@ test('eval pose --whole-every takes a whole number of frames and --precision int
   assert.match(startHalf.stderr, /walkout start: --precision is int8, int8-fused, float, not "half"/);
 });
 
+test('start --shelf-cameras is always or on-demand, needs --detect-every, and takes its pre-roll and tail only on demand; eval receipts takes it with tracked people', async () => {
+  const unknown = await run('start', '--detect-every', '2', '--shelf-cameras', 'sometimes', '--no-video');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /walkout start: --shelf-cameras is always or on-demand, not "sometimes"/);
+  const alone = await run('start', '--shelf-cameras', 'on-demand', '--no-video');
+  assert.equal(alone.code, 2);
+  assert.match(alone.stderr, /walkout start: --shelf-cameras and its timings apply when the cameras are read/);
+  const always = await run('start', '--detect-every', '2', '--shelf-pre-roll-ms', '3000', '--no-video');
+  assert.equal(always.code, 2);
+  assert.match(always.stderr, /--shelf-pre-roll-ms and --shelf-tail-ms apply to --shelf-cameras on-demand/);
+  const negative = await run('start', '--detect-every', '2', '--shelf-cameras', 'on-demand', '--shelf-tail-ms=-1', '--no-video');
+  assert.equal(negative.code, 2);
+  assert.match(negative.stderr, /--shelf-tail-ms must be a whole number of ms, 0 or more, got "-1"/);
+  const truth = await run('eval', 'receipts', 'fixtures/recordings/kiosk-demo', '--shelf-cameras', 'on-demand');
+  assert.equal(truth.code, 2);
+  assert.match(truth.stderr, /walkout eval receipts: --shelf-cameras and its timings apply when the cameras are read/);
+});
+
 test('start --shelf-every and --shelf-whole-every take whole numbers of frames and need --detect-every; eval receipts --precision needs tracked people', async () => {
   const none = await run('start', '--detect-every', '2', '--shelf-every', '0', '--no-video');
   assert.equal(none.code, 2);

@@ -7,10 +7,12 @@ import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
 import { formatReceiptScorecard } from '../../libs/cart/receipts.format.ts';
 import { createChosenDetector, parsePrecision } from '../../libs/vision/detector.registry.ts';
 import { DEFAULT_NOISE_M, defaultWholeEvery, receiptRun, WHOLE_READ_EVERY_S, WINDOWS_HOLD_S, runStore, type PeopleSource } from './store.run.ts';
+import { parseShelfCameras, SHELF_CAMERAS_USAGE, shelfCameraOptions } from './store.run.ts';
 
 
 const USAGE = `walkout eval receipts <recording> [--people truth|tracked] [--noise METRES] [--seed N] [--detect-every N] [--whole-every N]
-                             [--detector onnx|movenet] [--precision int8|int8-fused|float] [--details] [--json]
+                             [--detector onnx|movenet] [--precision int8|int8-fused|float] [--shelf-cameras always|on-demand]
+                             [--shelf-pre-roll-ms N] [--shelf-tail-ms N] [--details] [--json]
 
 Runs the whole store over a recording (shelf perception, visits, attribution, carts) on the bus the
 environment names, and scores every finalised receipt against the recording's ground truth: the share
@@ -30,6 +32,7 @@ overall and per scenario tag.
                     whole every ${WHOLE_READ_EVERY_S} s of each camera when the frames read are
                     ${WINDOWS_HOLD_S} s apart or closer, else every frame whole)
   --precision P     with --people tracked, onnx: int8 (default), int8-fused or float, as \`walkout start\`
+${SHELF_CAMERAS_USAGE('always').replaceAll('with --detect-every', 'with --people tracked')}
   --details         list the receipts that are not exactly right
   --json            print the scorecard as JSON (keys: visits, exactMatch, receiptF1,
                     attributionAccuracy, reviewsPer1000, calibrationError, byTag, ...)`;
@@ -67,6 +70,7 @@ export const evalReceiptsVerb: Verb = {
     'whole-every': { type: 'string' },
     detector: { type: 'string' },
     precision: { type: 'string' },
+    ...shelfCameraOptions,
     details: { type: 'boolean' },
     json: { type: 'boolean' },
   },
@@ -84,6 +88,7 @@ export const evalReceiptsVerb: Verb = {
     const precision = parsePrecision(values.precision, 'walkout eval receipts');
     if (kind === 'truth' && precision !== undefined) throw new WalkoutError('USAGE', 'walkout eval receipts: --precision applies to --people tracked (the model the cameras are read with)');
     if (kind === 'truth' && values['whole-every'] !== undefined) throw new WalkoutError('USAGE', 'walkout eval receipts: --whole-every applies to --people tracked (how the cameras are read)');
+    const shelfOnDemand = parseShelfCameras(values, evalReceiptsVerb, kind === 'tracked', 'always');
     const wholeFrameEvery =
       values['whole-every'] === undefined
         ? defaultWholeEvery(recording.manifest.streams.cameras, stride)
@@ -99,7 +104,7 @@ export const evalReceiptsVerb: Verb = {
       );
       if (fellBack && !json) process.stderr.write(`pose detection on TF.js: ${fellBack}\n`);
       dispose = () => detector.dispose();
-      people = { kind: 'tracked', detector, stride, wholeFrameEvery };
+      people = { kind: 'tracked', detector, stride, wholeFrameEvery, shelfOnDemand };
     } else people = { kind: 'truth', noiseM, seed };
 
     const logger = createLogger({ level: logLevelFromEnv() });
@@ -112,19 +117,23 @@ export const evalReceiptsVerb: Verb = {
       const score = scoreReceipts(truth, receiptRun(run));
       const { perVisit, ...figures } = score;
       const pace = run.cameraPace;
+      const onDemand = run.store.camera?.stats().onDemand;
       report(
         json,
         {
           recording: positionals[0],
-          people: kind === 'truth' ? { source: 'truth', noiseM, seed } : { source: 'tracked', detectEvery: stride, wholeEvery: wholeFrameEvery, precision: precision ?? 'int8' },
+          people: kind === 'truth' ? { source: 'truth', noiseM, seed } : { source: 'tracked', detectEvery: stride, wholeEvery: wholeFrameEvery, precision: precision ?? 'int8', shelfOnDemand: shelfOnDemand ?? null },
           ...figures,
           ...(pace ? { cameraPace: pace } : {}),
+          ...(onDemand ? { shelfCamerasOnDemand: onDemand } : {}),
           ...(values.details ? { perVisit } : {}),
         },
         () =>
           [
             `receipts of ${positionals[0]} (${recording.index.store.id}; people ${kind === 'truth' ? `from the true skeletons with ${noiseM} m noise, seed ${seed}` : `tracked from every ${stride}th frame, whole every ${wholeFrameEvery}th of those`})`,
             formatReceiptScorecard(score, { details: values.details === true }),
+            ...(onDemand ? [`shelf cameras on demand: ${onDemand.read} frames read, ${onDemand.passedOver} passed over, ${onDemand.readUnheard} read before their shelves' word came`] : []),
+            ...(pace ? [`camera stage: ${pace.storeSeconds.toFixed(1)} store s in ${pace.wallSeconds.toFixed(1)} wall s (real-time factor ${pace.realTimeFactor.toFixed(3)}), ${pace.cpuSeconds.toFixed(1)} CPU s`] : []),
             ...(pace && pace.realTimeFactor < 1 ? [latencyCaveat(pace)] : []),
           ].join('\n'),
       );

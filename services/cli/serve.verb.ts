@@ -22,7 +22,8 @@ import { createCheckoutService, CHECKOUT_GROUP } from '../checkout/checkout.serv
 import { CHECKOUT_CONFIG_VARIABLE, CHECKOUT_WORKER_VARIABLE, loadCheckoutConfig, loadCheckoutWorker } from '../../libs/checkout/checkout.config.ts';
 import { loadDatabaseConfig, openDatabase, type Database } from '../../libs/db/index.ts';
 import { createAppService, DEFAULT_APP_PORT } from '../app/app.service.ts';
-import { CAMERA_GROUP, createCameraService } from '../camera/camera.service.ts';
+import { CAMERA_GROUP, createCameraService, SHELF_ACTIVITY_GROUP } from '../camera/camera.service.ts';
+import { parseShelfCameras, SHELF_CAMERAS_USAGE, shelfCameraOptions } from './store.run.ts';
 import { createChosenDetector, parseDetectorThreads, parseLooks } from '../../libs/vision/detector.registry.ts';
 
 /**
@@ -89,18 +90,21 @@ async function serve(name: string, group: string, values: Record<string, unknown
 export const serveShelfVerb: Verb = {
   name: 'serve shelf',
   summary: 'Run the shelf service alone: load-cell samples in, shelf events and load-cell health out, until stopped.',
-  usage: `walkout serve shelf [--store ${DEFAULT_STORE}] [--silent-ms ${SHELF_SILENT_MS}] [--json]
+  usage: `walkout serve shelf [--store ${DEFAULT_STORE}] [--silent-ms ${SHELF_SILENT_MS}] [--report-activity] [--json]
 
 Takes shelf.samples-recorded as consumer group "${SHELF_GROUP}" and publishes shelf.event-detected and
 device.health-reported for the shelves of --store. ${environment}
 
-  --silent-ms N  a shelf whose samples stopped this long ago has its open segment finished and its
-                 samples committed (default ${SHELF_SILENT_MS})
-  --json         print what the service counted as JSON when it stops`,
-  options: { store: { type: 'string' }, 'silent-ms': { type: 'string' }, json: { type: 'boolean' } },
+  --silent-ms N      a shelf whose samples stopped this long ago has its open segment finished and
+                     its samples committed (default ${SHELF_SILENT_MS})
+  --report-activity  also publish shelf.activity-reported (each shelf active, at rest or silent), for
+                     camera processes that read shelf cameras on demand (serve camera --shelf-cameras)
+  --json             print what the service counted as JSON when it stops`,
+  options: { store: { type: 'string' }, 'silent-ms': { type: 'string' }, 'report-activity': { type: 'boolean' }, json: { type: 'boolean' } },
   async run({ values }) {
     const silentMs = values['silent-ms'] === undefined ? undefined : optionalInt(values, 'silent-ms', serveShelfVerb, SHELF_SILENT_MS, { min: 1, unit: 'milliseconds' });
-    await serve('shelf', SHELF_GROUP, values, ({ index, bus, logger }) => createShelfService({ index, bus, logger, clock: systemClock, silentMs }));
+    const reportActivity = values['report-activity'] === true;
+    await serve('shelf', SHELF_GROUP, values, ({ index, bus, logger }) => createShelfService({ index, bus, logger, clock: systemClock, silentMs, reportActivity }));
   },
 };
 
@@ -127,7 +131,9 @@ export const serveCameraVerb: Verb = {
   summary: 'Run camera perception alone: frames in, the people in them out, until stopped; start several to share the cameras.',
   usage: `walkout serve camera [--store ${DEFAULT_STORE}] [--detector onnx|movenet] [--input-size 640]
                     [--mirror on|off] [--refine upright|none] [--looks when-unsure|always]
-                    [--detector-threads N] [--every N] [--whole-every N] [--max-lag-ms N] [--json]
+                    [--detector-threads N] [--every N] [--whole-every N] [--max-lag-ms N]
+                    [--shelf-cameras always|on-demand] [--shelf-pre-roll-ms N] [--shelf-tail-ms N]
+                    [--activity-group NAME] [--json]
 
 Takes camera.frame-captured as consumer group "${CAMERA_GROUP}" and publishes camera.poses-detected (and
 device.health-reported for a camera whose frames cannot be read). Start it several times: the
@@ -152,6 +158,12 @@ reads the frames of several partitions at once on its detector threads
                   frame whole; walkout start reads 1 in 10, docs/experiments/change-driven-reads.md)
   --max-lag-ms N  pass over (and count as late) a frame that waited on the bus longer than this,
                   so a worker that cannot keep up detects recent frames; default: none passed over
+${SHELF_CAMERAS_USAGE('always').replace('with --detect-every: ', '')}
+                    (the shelf stage must run with --report-activity)
+  --activity-group NAME
+                  with --shelf-cameras on-demand: the consumer group this process takes shelf
+                  activity in; each process needs every shelf's, so give each its own (default
+                  ${SHELF_ACTIVITY_GROUP})
   --json          print what the service counted as JSON when it stops`,
   options: {
     store: { type: 'string' },
@@ -164,6 +176,8 @@ reads the frames of several partitions at once on its detector threads
     'whole-every': { type: 'string' },
     'detector-threads': { type: 'string' },
     'max-lag-ms': { type: 'string' },
+    ...shelfCameraOptions,
+    'activity-group': { type: 'string' },
     json: { type: 'boolean' },
   },
   async run({ values }) {
@@ -175,6 +189,9 @@ reads the frames of several partitions at once on its detector threads
     const wholeFrameEvery = optionalInt(values, 'whole-every', serveCameraVerb, 1, { min: 1, unit: 'frames' });
     const maxLagMs = values['max-lag-ms'] === undefined ? undefined : optionalInt(values, 'max-lag-ms', serveCameraVerb, 0, { min: 1, unit: 'milliseconds' });
     const { detectorThreads, framesAtOnce } = parseDetectorThreads(values['detector-threads'], verb);
+    const onDemand = parseShelfCameras(values, serveCameraVerb, true, 'always');
+    if (values['activity-group'] !== undefined && !onDemand) throw new WalkoutError('USAGE', `${verb}: --activity-group applies to --shelf-cameras on-demand`);
+    const shelfOnDemand = onDemand && { ...onDemand, activityGroup: typeof values['activity-group'] === 'string' ? values['activity-group'] : undefined };
     const { detector, fellBack } = await createChosenDetector(
       {
         detector: values.detector as string | undefined,
@@ -188,7 +205,7 @@ reads the frames of several partitions at once on its detector threads
     );
     if (fellBack) process.stderr.write(`pose detection on TF.js: ${fellBack}\n`);
     await serve('camera', CAMERA_GROUP, values, ({ index, bus, logger }) => {
-      const camera = createCameraService({ index, bus, logger, detector, stride, wholeFrameEvery, framesAtOnce, maxLagMs, clock: systemClock });
+      const camera = createCameraService({ index, bus, logger, detector, stride, wholeFrameEvery, framesAtOnce, maxLagMs, shelfOnDemand, clock: systemClock });
       return {
         start: () => camera.start(),
         async stop() {

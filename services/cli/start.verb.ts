@@ -27,8 +27,10 @@ import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
 import { formatReceipt, formatReceiptScorecard, formatReviewQueue, reviewState } from '../../libs/cart/receipts.format.ts';
 import { formatCharges, formatCheckoutSummary, summariseCharges } from '../../libs/checkout/charges.format.ts';
 import { cameraFootage } from './footage.ts';
+import type { CameraServiceStats, ShelfOnDemand } from '../camera/camera.service.ts';
 import { floorTracking } from './pose.verb.ts';
 import { DEFAULT_NOISE_M, defaultWholeEvery, receiptRun, WHOLE_READ_EVERY_S, WINDOWS_HOLD_S, runStore, type PeopleSource, type StoreRunResult } from './store.run.ts';
+import { parseShelfCameras, SHELF_CAMERAS_USAGE, shelfCameraOptions, type ShelfCameraReading } from './store.run.ts';
 
 /**
  * The main job: the store on the bus the environment names (the in-process bus by default), fed by
@@ -41,12 +43,15 @@ const DEMO_SCENARIO = 'fixtures/scenarios/kiosk-demo.json';
 const COMMITTED_RECORDING = 'fixtures/recordings/kiosk-demo';
 const DEMO_SEED = 1;
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+/** How `start` reads the shelf cameras unless told (--shelf-cameras). */
+const SHELF_CAMERAS_DEFAULT: ShelfCameraReading = 'always';
 
 export const startVerb: Verb = {
   name: 'start',
   summary: 'Run the store on the embedded default: simulate the demo, replay it through the pipeline, score it.',
   usage: `walkout start [--out .walkout/demo] [--force] [--no-video] [--detect-every N] [--whole-every N]
-                     [--shelf-every N] [--shelf-whole-every N] [--detector onnx|movenet]
+                     [--shelf-every N] [--shelf-whole-every N] [--shelf-cameras always|on-demand]
+                     [--shelf-pre-roll-ms N] [--shelf-tail-ms N] [--detector onnx|movenet]
                      [--detector-threads N] [--precision int8|int8-fused|float] [--json]
 
 Simulates ${DEMO_SCENARIO} (seed ${DEMO_SEED}) into --out and checks its ground truth against the
@@ -76,6 +81,7 @@ once the new one is written; anything else there only with --force.
   --shelf-whole-every N
                     with --detect-every: read every N-th frame detected of each shelf camera whole
                     (default: --whole-every's, or by the same rule at the shelf cameras' stride)
+${SHELF_CAMERAS_USAGE(SHELF_CAMERAS_DEFAULT)}
   --detector D      onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
                     (WebAssembly), the fallback when ONNX Runtime cannot load
   --detector-threads N
@@ -92,6 +98,7 @@ once the new one is written; anything else there only with --force.
     'whole-every': { type: 'string' },
     'shelf-every': { type: 'string' },
     'shelf-whole-every': { type: 'string' },
+    ...shelfCameraOptions,
     detector: { type: 'string' },
     'detector-threads': { type: 'string' },
     precision: { type: 'string' },
@@ -111,6 +118,7 @@ once the new one is written; anything else there only with --force.
       values['shelf-whole-every'] === undefined ? undefined : optionalInt(values, 'shelf-whole-every', startVerb, 1, { min: 1, unit: 'frames' });
     if (detectEvery === undefined && (shelfEveryAsked !== undefined || shelfWholeEveryAsked !== undefined))
       throw new WalkoutError('USAGE', 'walkout start: --shelf-every and --shelf-whole-every read the shelf cameras of --detect-every, which is missing');
+    const shelfOnDemand = parseShelfCameras(values, startVerb, detectEvery !== undefined, SHELF_CAMERAS_DEFAULT);
     if (detectEvery !== undefined && values['no-video']) throw new WalkoutError('USAGE', 'walkout start: --detect-every needs the video that --no-video leaves out');
     const busConfig = loadBusConfig();
     const logger = createLogger({ level: logLevelFromEnv() });
@@ -159,6 +167,7 @@ once the new one is written; anything else there only with --force.
           wholeFrameEvery: wholeEveryAsked ?? defaultWholeEvery(recording.manifest.streams.cameras, detectEvery!),
           byKind: shelfReading && { shelf: shelfReading },
           framesAtOnce,
+          shelfOnDemand,
         }
       : { kind: 'truth', noiseM: DEFAULT_NOISE_M, seed: DEMO_SEED };
     say(
@@ -204,7 +213,10 @@ once the new one is written; anything else there only with --force.
         replay: stats,
         shelfEvents: figures,
         inventory: run.store.shelf.inventory(),
-        people: people.kind === 'truth' ? { source: 'truth', noiseM: people.noiseM } : { source: 'tracked', detectEvery, shelfCameras: shelfReading ?? null },
+        people:
+          people.kind === 'truth'
+            ? { source: 'truth', noiseM: people.noiseM }
+            : { source: 'tracked', detectEvery, shelfCameras: shelfReading ?? null, shelfOnDemand: shelfOnDemand ?? null },
         receipts: run.receipts,
         charges: run.charges,
         checkout,
@@ -234,7 +246,7 @@ once the new one is written; anything else there only with --force.
           ...formatReviewQueue(run.reviews, run.resolutions, run.refusals),
           '',
           formatReceiptScorecard(receiptScore, { details: true }),
-          ...(camera ? ['', ...formatCameraStage(camera, detectEvery!, shelfReading)] : []),
+          ...(camera ? ['', ...formatCameraStage(camera, detectEvery!, shelfReading, shelfOnDemand)] : []),
         ].join('\n'),
     );
   },
@@ -278,7 +290,7 @@ async function scoreCameraStage(
   model: string,
   poses: ReadonlyMap<string, readonly CameraPosesDetected[]>,
   deadFrames: readonly MessageDeadLettered[],
-  stats: { detected: number; detectMs: number; readMs: number; detectedByKind: Record<string, number> },
+  stats: Pick<CameraServiceStats, 'detected' | 'detectMs' | 'readMs' | 'detectedByKind' | 'onDemand'>,
   detector: Pick<PoseDetector, 'passes' | 'passesBy' | 'backend'>,
   threads: { detectorThreads: number; framesAtOnce: number },
   tracked: readonly PeopleTracked[],
@@ -298,6 +310,7 @@ async function scoreCameraStage(
     time: cameraStageTime(stats, passes, pace, onThreads ? threads.framesAtOnce : 1),
     threads: onThreads,
     byKind: cameraKinds(stats.detectedByKind, detector.passesBy?.() ?? {}, pace),
+    onDemand: stats.onDemand ?? null,
     framesFailed: deadFrames.map((d) => `${d.error.code}: ${d.error.message}`),
     wristsInView: {
       detector: wrists(alone.overall.wristsInView),
@@ -376,7 +389,12 @@ function formatCameraStageTime(time: NonNullable<ReturnType<typeof cameraStageTi
   );
 }
 
-function formatCameraStage(camera: CameraStage, every: number, shelf: { stride: number; wholeFrameEvery: number } | undefined): string[] {
+function formatCameraStage(
+  camera: CameraStage,
+  every: number,
+  shelf: { stride: number; wholeFrameEvery: number } | undefined,
+  onDemand: ShelfOnDemand | undefined,
+): string[] {
   const share = (w: { found: number; total: number } | null) => (w ? `${w.found}/${w.total} (${w.total ? pct(w.found / w.total) : '-'})` : 'n/a');
   const { detector, fused, followed, followedByKind } = camera.wristsInView;
   const frames = shelf ? `1 in ${every} of each ceiling camera's, 1 in ${shelf.stride} of each shelf camera's, whole 1 in ${shelf.wholeFrameEvery} of those` : `1 in ${every} of each camera's`;
@@ -393,6 +411,13 @@ function formatCameraStage(camera: CameraStage, every: number, shelf: { stride: 
         ]
       : []),
     ...(camera.time ? [formatCameraStageTime(camera.time, camera.threads)] : []),
+    ...(camera.onDemand && onDemand
+      ? [
+          `shelf cameras on demand (from ${onDemand.preRollMs} ms before a shelf they look at is active to ${onDemand.tailMs} ms after): ` +
+            `${camera.onDemand.read} frames read, ${camera.onDemand.passedOver} passed over` +
+            ` (${pct(camera.onDemand.passedOver / Math.max(1, camera.onDemand.read + camera.onDemand.passedOver))}); ${camera.onDemand.readUnheard} read before their shelves' word came`,
+        ]
+      : []),
     ...(camera.pace && camera.byKind.length > 1
       ? [
           'by kind of camera: ' +

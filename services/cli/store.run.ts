@@ -2,6 +2,7 @@ import { loadCheckoutConfig } from '../../libs/checkout/checkout.config.ts';
 import { checkoutProgress, loadCharges, type ChargeRow } from '../../libs/checkout/checkout.repository.ts';
 import {
   DEAD_LETTER_TOPIC,
+  WalkoutError,
   type CameraPosesDetected,
   type CartUpdated,
   type ChangeReexplained,
@@ -23,7 +24,9 @@ import { replayRecording, type ReplayStats } from '../../libs/replay/recording.r
 import { truthPeople } from '../../libs/replay/people-truth.source.ts';
 import type { PoseDetector } from '../../libs/vision/pose.detector.ts';
 import { createStore, type StoreRuntime } from '../store/store.service.ts';
-import { cameraStride, type CameraServiceDependencies } from '../camera/camera.service.ts';
+import { cameraStride, type CameraServiceDependencies, type ShelfOnDemand } from '../camera/camera.service.ts';
+import { optionalInt, type Verb } from '../../libs/cli/verb.ts';
+import { SHELF_PRE_ROLL_MS, SHELF_TAIL_MS } from '../../libs/vision/shelf.demand.ts';
 import { settledChanges } from '../../libs/fusion/fusion.engine.ts';
 
 /**
@@ -65,6 +68,44 @@ export function defaultWholeEvery(cameras: ReadonlyArray<{ fps: number }>, strid
   if (secondsApart > WINDOWS_HOLD_S + 1e-9) return 1;
   return Math.max(1, Math.round(WHOLE_READ_EVERY_S / secondsApart));
 }
+/** How the shelf cameras are read: every frame the stride keeps, or only around their shelves' activity. */
+export type ShelfCameraReading = 'always' | 'on-demand';
+
+/** The options that set how shelf cameras are read (`start`, `eval receipts`); `usage` is their help text. */
+export const shelfCameraOptions = {
+  'shelf-cameras': { type: 'string' },
+  'shelf-pre-roll-ms': { type: 'string' },
+  'shelf-tail-ms': { type: 'string' },
+} as const;
+
+export const SHELF_CAMERAS_USAGE = (fallback: ShelfCameraReading) => `  --shelf-cameras R with --detect-every: always (every frame the stride keeps) or on-demand (only
+                    while a shelf the camera looks at is active on its load cells, from
+                    --shelf-pre-roll-ms before to --shelf-tail-ms after; the others passed over);
+                    default ${fallback}
+  --shelf-pre-roll-ms N, --shelf-tail-ms N
+                    with --shelf-cameras on-demand (default ${SHELF_PRE_ROLL_MS} and ${SHELF_TAIL_MS})`;
+
+/**
+ * The shelf cameras' reading asked for with shelfCameraOptions: what the camera service takes as
+ * `shelfOnDemand`, or undefined to read them always. Cameras must be read (`detecting`) for any of it.
+ */
+export function parseShelfCameras(values: Record<string, unknown>, verb: Verb, detecting: boolean, fallback: ShelfCameraReading): ShelfOnDemand | undefined {
+  const asked = values['shelf-cameras'];
+  const timing = values['shelf-pre-roll-ms'] !== undefined || values['shelf-tail-ms'] !== undefined;
+  if (!detecting && (asked !== undefined || timing)) throw new WalkoutError('USAGE', `walkout ${verb.name}: --shelf-cameras and its timings apply when the cameras are read`);
+  if (asked !== undefined && asked !== 'always' && asked !== 'on-demand')
+    throw new WalkoutError('USAGE', `walkout ${verb.name}: --shelf-cameras is always or on-demand, not ${JSON.stringify(asked)}`);
+  const reading = (asked as ShelfCameraReading | undefined) ?? fallback;
+  if (reading === 'always') {
+    if (timing) throw new WalkoutError('USAGE', `walkout ${verb.name}: --shelf-pre-roll-ms and --shelf-tail-ms apply to --shelf-cameras on-demand`);
+    return undefined;
+  }
+  return {
+    preRollMs: optionalInt(values, 'shelf-pre-roll-ms', verb, SHELF_PRE_ROLL_MS, { min: 0, unit: 'ms' }),
+    tailMs: optionalInt(values, 'shelf-tail-ms', verb, SHELF_TAIL_MS, { min: 0, unit: 'ms' }),
+  };
+}
+
 /** How often a wait for the store to take what it was sent looks again. */
 const CATCH_UP_POLL_MS = 20;
 
@@ -78,6 +119,8 @@ export type PeopleSource =
       /** Kinds of camera read at a stride (and whole every n-th) of their own (services/camera). */
       byKind?: CameraServiceDependencies['byKind'];
       framesAtOnce?: number;
+      /** Shelf cameras read only around their shelves' activity (services/camera). */
+      shelfOnDemand?: CameraServiceDependencies['shelfOnDemand'];
     };
 
 export interface StoreRunOptions {
@@ -103,8 +146,10 @@ export interface StoreRunResult {
   refusals: ReviewDecisionRefused[];
   cartUpdates: CartUpdated[];
   receipts: ReceiptFinalised[];
-  /** The camera stage's output, when it ran. */
+  /** The camera stage's output, when it ran: the frames it read (those passed over are counted in `passedOver`). */
   poses: Map<string, CameraPosesDetected[]>;
+  /** Frames the camera stage passed over (shelf cameras read on demand), per camera. */
+  passedOver: Map<string, number>;
   deadFrames: MessageDeadLettered[];
   tracked: PeopleTracked[];
   store: StoreRuntime;
@@ -167,6 +212,7 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
       'gate.qr-scanned',
       'gate.opened',
       'device.health-reported',
+      'shelf.activity-reported',
       DEAD_LETTER_TOPIC,
     ],
     handle: ({ topic, message }) => {
@@ -200,6 +246,10 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
           options.onReceipt?.(message);
           break;
         case 'camera.poses-detected': {
+          if (message.passedOver) {
+            collected.result.passedOver.set(message.cameraId, (collected.result.passedOver.get(message.cameraId) ?? 0) + 1);
+            break;
+          }
           const ofCamera = collected.result.poses.get(message.cameraId) ?? [];
           ofCamera.push(message);
           collected.result.poses.set(message.cameraId, ofCamera);
@@ -220,7 +270,16 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
     index: recording.index,
     bus,
     logger: options.logger,
-    camera: tracked ? { detector: people.detector, stride: people.stride, wholeFrameEvery: people.wholeFrameEvery, byKind: people.byKind, framesAtOnce: people.framesAtOnce } : undefined,
+    camera: tracked
+      ? {
+          detector: people.detector,
+          stride: people.stride,
+          wholeFrameEvery: people.wholeFrameEvery,
+          byKind: people.byKind,
+          framesAtOnce: people.framesAtOnce,
+          shelfOnDemand: people.shelfOnDemand,
+        }
+      : undefined,
     // A replay: every camera's poses come, however far behind the slow camera stage runs, so the
     // tracker waits for all of them (a live store lets a silent camera go after two seconds).
     tracking: tracked ? { idleMs: Infinity } : false,
@@ -276,6 +335,7 @@ function collector() {
     cartUpdates: [] as CartUpdated[],
     receipts: [] as ReceiptFinalised[],
     poses: new Map<string, CameraPosesDetected[]>(),
+    passedOver: new Map<string, number>(),
     deadFrames: [] as MessageDeadLettered[],
     tracked: [] as PeopleTracked[],
     cartUpdatedAt: new Map<string, number>(),
@@ -304,7 +364,8 @@ async function waitForCameraStage(
 ) {
   const expected = recording.manifest.streams.cameras.reduce((n, c) => n + Math.ceil(c.frameCount / strideOf(c.cameraId)), 0);
   const detecting = progress('detect', expected, { unit: 'frames', quiet });
-  const posed = () => [...result.poses.values()].reduce((n, events) => n + events.length, 0);
+  const posed = () =>
+    [...result.poses.values()].reduce((n, events) => n + events.length, 0) + [...result.passedOver.values()].reduce((n, count) => n + count, 0);
   let counted = 0;
   await until(() => {
     const done = posed() + result.deadFrames.length;

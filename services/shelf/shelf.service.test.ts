@@ -11,7 +11,7 @@ import { ManualClock } from '../../libs/clock/clock.ts';
 import { plateStockGrams, simulateShelfLoadCells, type PlateLoadChange } from '../../libs/sim/loadcell.sim.ts';
 import { laneLoadChanges } from '../../libs/sim/shelf-activity.sim.ts';
 import { collectingBus, fixtureStoreIndex } from '../../libs/testing/service.fixtures.ts';
-import { createShelfService, SHELF_SILENT_MS, type ShelfService } from './shelf.service.ts';
+import { ACTIVITY_REPORT_MS, createShelfService, SHELF_SILENT_MS, type ShelfService } from './shelf.service.ts';
 
 const index = fixtureStoreIndex();
 const T0 = 1_700_000_000_000;
@@ -191,4 +191,46 @@ test('a shelf that goes silent has its open segment finished and its samples rel
   await waitFor(() => events.length >= 1 && service.stats().held === 0, () => `the pick and nothing held, have ${events.length} and ${service.stats().held}`);
   assert.equal(events[0].message.laneIds[0], LANE);
   await service.stop();
+});
+
+test('with reportActivity, each shelf says how it stands: at rest every ACTIVITY_REPORT_MS, active from the pick until it settles, silent when its samples stop', async (t) => {
+  const { bus, messages } = await collectingBus(t, ['shelf.activity-reported', 'shelf.event-detected']);
+  const clock = new ManualClock(T0);
+  const service = createShelfService({ index, bus, clock, reportActivity: true });
+  await service.start();
+  const sent = sampleMessages(pickAt(2_000), 5_000);
+  await publishAll(bus, sent);
+  await taken(service, sent.length);
+  await clock.advance(SHELF_SILENT_MS + 1_000);
+  const reports = messages['shelf.activity-reported'];
+  await waitFor(() => reports.at(-1)?.state === 'silent', () => `the shelf reported silent (${JSON.stringify(reports.at(-1))})`);
+  await service.stop();
+  assert.ok(reports.every((r) => r.shelfId === SHELF && r.since <= r.ts));
+  const changes = reports.filter((r, k) => k === 0 || reports[k - 1].state !== r.state).map((r) => r.state);
+  // The detector's first readings (its resting level still being found) may open a segment that comes to nothing.
+  assert.deepEqual(changes.slice(0, 2), ['at-rest', 'active']);
+  assert.deepEqual(changes.slice(-3), ['active', 'at-rest', 'silent']);
+  const event = messages['shelf.event-detected'][0];
+  const active = reports.findLast((r) => r.state === 'active' && r.since === r.ts)!;
+  // Active from the weight leaving its level until the readings after the change are taken.
+  assert.ok(Math.abs(active.since - event.startMs) < 200, `active at ${active.since - T0}, the pick from ${event.startMs - T0}`);
+  const rest = reports.find((r) => r.state === 'at-rest' && r.since > active.since)!;
+  assert.ok(rest.since > event.endMs, 'at rest only once the readings after the change are taken');
+  // Between changes, a report at least every ACTIVITY_REPORT_MS of store time.
+  for (let k = 1; k < reports.length; k++) assert.ok(reports[k].ts - reports[k - 1].ts <= ACTIVITY_REPORT_MS, `reports at ${reports[k - 1].ts - T0} and ${reports[k].ts - T0}`);
+  // Ids are derived from what a report is: a restart reports the same instants under the same ids.
+  assert.equal(new Set(reports.map((r) => r.eventId)).size, reports.length);
+});
+
+test('without reportActivity nothing is reported on shelf.activity-reported', async (t) => {
+  const { bus, messages } = await collectingBus(t, ['shelf.activity-reported', 'shelf.event-detected']);
+  const service = createShelfService({ index, bus, clock: new ManualClock(T0) });
+  await service.start();
+  const sent = sampleMessages(pickAt(1_500), 4_000);
+  await publishAll(bus, sent);
+  await taken(service, sent.length);
+  await service.flush();
+  await service.stop();
+  await waitFor(() => messages['shelf.event-detected'].length === 1, 'the pick');
+  assert.equal(messages['shelf.activity-reported'].length, 0);
 });

@@ -1,7 +1,9 @@
 import {
+  SCHEMA_VERSION,
   topics as contractTopics,
   WalkoutError,
   type DeviceHealthReported,
+  type ShelfActivityReported,
   type ShelfEventDetected,
   type ShelfSamplesRecorded,
   type StoreIndex,
@@ -63,6 +65,12 @@ export const SHELF_SILENT_MS = 5_000;
 /** How often silent shelves are looked for, ms. */
 const SILENCE_CHECK_MS = 1_000;
 export const SHELF_GROUP = 'shelf';
+/**
+ * With reportActivity, how often (store time) a shelf's state is reported when it does not change, ms:
+ * a reader learns how far the shelf has been judged at least this often. Reports fall on multiples of
+ * it, so a restart reports at the same instants, under the same ids.
+ */
+export const ACTIVITY_REPORT_MS = 500;
 
 /**
  * The latest restart point of a shelf whose detector has been at rest since `restSince` and has had
@@ -85,6 +93,12 @@ export interface ShelfServiceDependencies {
   logger?: Logger;
   /** A shelf whose samples stopped this long ago (service clock, ms) is finished (default SHELF_SILENT_MS). */
   silentMs?: number;
+  /**
+   * Report each shelf's activity on `shelf.activity-reported` (at every change, and every
+   * ACTIVITY_REPORT_MS of store time between): what shelf cameras read on demand go by
+   * (services/camera). Off by default.
+   */
+  reportActivity?: boolean;
 }
 
 export interface ShelfServiceStats {
@@ -139,6 +153,8 @@ interface PendingShelf {
   heardAt: number;
   /** Finished for silence and at rest: it holds no restart point back until it sends again. */
   idle: boolean;
+  /** The state last reported (reportActivity), with since when and the report's time. */
+  reported?: { state: ShelfActivityReported['state']; since: number; ts: number };
 }
 
 /** The sample messages of one partition held, oldest first, and where the partition may start again. */
@@ -149,7 +165,10 @@ interface PartitionHolds {
   restartPoint: number;
 }
 
-type Output = { topic: 'shelf.event-detected'; message: ShelfEventDetected } | { topic: 'device.health-reported'; message: DeviceHealthReported };
+type Output =
+  | { topic: 'shelf.event-detected'; message: ShelfEventDetected }
+  | { topic: 'device.health-reported'; message: DeviceHealthReported }
+  | { topic: 'shelf.activity-reported'; message: ShelfActivityReported };
 
 export function createShelfService(deps: ShelfServiceDependencies): ShelfService {
   const { index, bus } = deps;
@@ -194,6 +213,23 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
     onHealth: (report) => outbox.push({ topic: 'device.health-reported', message: report }),
   });
 
+  /**
+   * Reports the shelf's state as of `ts` when it changed since the last report, or when `ts` has
+   * reached the next multiple of ACTIVITY_REPORT_MS.
+   */
+  const reportActivity = (shelfId: string, shelf: PendingShelf, ts: number, state: ShelfActivityReported['state']) => {
+    if (!deps.reportActivity) return;
+    const last = shelf.reported;
+    const changed = last?.state !== state;
+    if (!changed && Math.floor(ts / ACTIVITY_REPORT_MS) === Math.floor(last!.ts / ACTIVITY_REPORT_MS)) return;
+    const since = changed ? ts : last!.since;
+    shelf.reported = { state, since, ts };
+    outbox.push({
+      topic: 'shelf.activity-reported',
+      message: { schemaVersion: SCHEMA_VERSION, eventId: `activity-${shelfId}-${ts}-${state}`, storeId: index.store.id, ts, shelfId, state, since },
+    });
+  };
+
   const ingestTick = (shelfId: string, ts: number, grams: ArrayLike<number>) => {
     const shelf = pendingShelf(shelfId);
     if (ts <= shelf.handedTs) {
@@ -204,8 +240,10 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
     shelf.handedTs = ts;
     stats.ticks++;
     perception.push(shelfId, ts, grams);
-    if (!perception.detector(shelfId).atRest) shelf.restSince = null;
+    const atRest = perception.detector(shelfId).atRest;
+    if (!atRest) shelf.restSince = null;
     else shelf.restSince ??= ts;
+    reportActivity(shelfId, shelf, ts, atRest ? 'at-rest' : 'active');
   };
 
   /**
@@ -337,6 +375,7 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
       drain(shelfId, shelf, true);
       perception.detector(shelfId).finish();
       shelf.idle = true;
+      if (shelf.handedTs > -Infinity) reportActivity(shelfId, shelf, shelf.handedTs, 'silent');
       finished++;
     }
     if (finished === 0) return;

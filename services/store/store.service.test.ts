@@ -13,6 +13,8 @@ import { writeSimulation } from '../../libs/sim/recording.sim.ts';
 import { simulate } from '../../libs/sim/store.sim.ts';
 import { waitFor } from '../../libs/bus/bus.harness.ts';
 import { fannedPose, standInDetector } from '../../libs/vision/pose.fixture.ts';
+import { shelfCameraShelves } from '../../libs/vision/shelf.demand.ts';
+import { EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS } from '../../libs/fusion/hand.evidence.ts';
 import { createStore } from './store.service.ts';
 
 const fixture = (p: string) => new URL(`../../fixtures/${p}`, import.meta.url).pathname;
@@ -97,7 +99,8 @@ test('failing load cells are reported, the store keeps running, and events it ca
   assert.ok(!events.some((e) => e.plateIds.includes('g1-s2-p2') && e.kind === 'pick' && e.health === 'ok'));
 });
 
-test('with a pose detector the store also runs camera perception: the demo replayed with frames comes out as shelf events and poses', async () => {
+/** The committed demo, and an in-process bus with the shelf events and poses on it collected as they come. */
+async function demoWithCameraOutput() {
   const recording = await openRecording(fixture('recordings/kiosk-demo'));
   const bus = createMemoryBus({ topics, config: parseBusConfig({ kind: 'memory' }) });
   await bus.start();
@@ -111,6 +114,11 @@ test('with a pose detector the store also runs camera perception: the demo repla
       else poses.push(d.message as CameraPosesDetected);
     },
   });
+  return { recording, bus, events, poses };
+}
+
+test('with a pose detector the store also runs camera perception: the demo replayed with frames comes out as shelf events and poses', async () => {
+  const { recording, bus, events, poses } = await demoWithCameraOutput();
   // The wiring is under test, not the model: a stand-in that "sees" one person where the frame's first pixel says.
   const detector = standInDetector('stand-in', (frame) => [fannedPose(100 + frame.data[0], 200)]);
   // Frames 0 and 266 of two cameras: four frames through the detector.
@@ -132,4 +140,33 @@ test('with a pose detector the store also runs camera perception: the demo repla
   assert.equal(detector.calls, 4);
   const score = scoreShelfEvents(recording.index, events, await collect(recording.truthActions()));
   assert.equal(score.f1, 1, 'the shelf stage is as good with the camera stage beside it');
+});
+
+test('shelf cameras read on demand through the store: the shelf stage reports activity, and every frame in fusion\'s evidence window round each shelf event a shelf camera looks at is read', async () => {
+  const { recording, bus, events, poses } = await demoWithCameraOutput();
+  const detector = standInDetector('stand-in', () => [fannedPose(300, 200)]);
+  const store = createStore({ index: recording.index, bus, camera: { detector, stride: 2, wholeFrameEvery: 10, shelfOnDemand: {} }, tracking: false });
+  const shelfCameras = ['cam-5', 'cam-6'];
+  try {
+    await store.start();
+    await replayRecording(recording, bus, { cameras: shelfCameras });
+    await waitFor(() => poses.length === 2 * 266, () => `every frame of the shelf cameras decided (${poses.length} so far)`, 60_000);
+  } finally {
+    await store.stop();
+    await bus.close();
+  }
+  const watching = shelfCameraShelves(recording.index);
+  for (const cameraId of shelfCameras) {
+    const ofCamera = poses.filter((p) => p.cameraId === cameraId);
+    assert.deepEqual(ofCamera.map((p) => p.frameIndex), Array.from({ length: 266 }, (_, k) => 2 * k), `${cameraId}: every frame the stride keeps, in order`);
+    for (const event of events.filter((e) => watching.get(cameraId)!.includes(e.shelfId))) {
+      const inWindow = ofCamera.filter((p) => p.ts >= event.startMs - EVIDENCE_BEFORE_MS && p.ts <= event.endMs + EVIDENCE_AFTER_MS);
+      assert.ok(inWindow.length > 0 && inWindow.every((p) => !p.passedOver), `${cameraId}: the frames round ${event.shelfEventId} are read`);
+    }
+  }
+  const onDemand = store.camera!.stats().onDemand!;
+  assert.equal(onDemand.read + onDemand.passedOver, 2 * 266);
+  assert.equal(onDemand.read, detector.calls);
+  assert.equal(onDemand.readUnheard, 0, 'every frame was decided by its shelves\' word');
+  assert.ok(onDemand.passedOver > 0.25 * 2 * 266, `frames passed over while the shelves rested: ${JSON.stringify(onDemand)}`);
 });

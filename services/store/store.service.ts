@@ -33,9 +33,10 @@ export interface StoreDependencies {
   /**
    * Camera perception: the pose detector, which frames of each camera it takes (every n-th), how
    * often it reads one whole (both perhaps of their own for a kind of camera), how many frames it
-   * detects at once (see services/camera), how late it still takes one.
+   * detects at once (see services/camera), how late it still takes one, whether the shelf cameras are
+   * read only around their shelves' activity (the shelf stage then reports it).
    */
-  camera?: Pick<CameraServiceDependencies, 'detector' | 'stride' | 'wholeFrameEvery' | 'byKind' | 'framesAtOnce' | 'maxLagMs'>;
+  camera?: Pick<CameraServiceDependencies, 'detector' | 'stride' | 'wholeFrameEvery' | 'byKind' | 'framesAtOnce' | 'maxLagMs' | 'shelfOnDemand'>;
   /**
    * Follow people from the cameras' poses (default: when camera perception runs). `idleMs`: how
    * long a silent camera holds instants back (Infinity for a replay, where every camera's poses
@@ -78,7 +79,13 @@ export interface StoreRuntime {
 }
 
 export function createStore(deps: StoreDependencies): StoreRuntime {
-  const shelf = createShelfService({ index: deps.index, bus: deps.bus, clock: deps.clock, logger: deps.logger?.child({ service: 'shelf' }) });
+  const shelf = createShelfService({
+    index: deps.index,
+    bus: deps.bus,
+    clock: deps.clock,
+    logger: deps.logger?.child({ service: 'shelf' }),
+    reportActivity: !!deps.camera?.shelfOnDemand,
+  });
   const camera = deps.camera && createCameraService({ index: deps.index, bus: deps.bus, clock: deps.clock, logger: deps.logger?.child({ service: 'camera' }), ...deps.camera });
   const tracking = deps.tracking ?? !!camera;
   const tracker = tracking

@@ -208,3 +208,30 @@ test('a tracker stopped midway (as by a crash) leaves the poses of unpublished i
     'every instant once after dedupe by id',
   );
 });
+
+test('a frame passed over (a shelf camera read on demand) adds no view but lets instants go on: the camera has passed them', async () => {
+  const recording = await openRecording(DEMO);
+  const events = await perfectPoseEvents(recording, 20, 2);
+  const bus = createMemoryBus({ topics, config: parseBusConfig({ kind: 'memory' }) });
+  await bus.start();
+  const service = createTrackerService({ index: recording.index, bus, clock: new ManualClock(0), idleMs: Infinity });
+  /** cam-5's frames from the 6th on are passed over, and one of them is still to come. */
+  const passed = (event: (typeof events)[number]) => event.cameraId === 'cam-5' && event.ts >= events[0].ts + 1_000;
+  const instantsBefore = new Set(events.map((e) => e.ts)).size;
+  try {
+    for (const event of events) {
+      if (passed(event) && event.ts === events.at(-1)!.ts) continue;
+      await service.ingestPoses(passed(event) ? { ...event, poses: [], passedOver: true } : event);
+    }
+    const held = service.stats();
+    // cam-5's last frame (passed over or not) has not come: the last instant waits for it; an instant
+    // every camera reported or passed over is fused at once.
+    assert.equal(held.instants, instantsBefore - 1, JSON.stringify(held));
+    const last = events.findLast((event) => event.cameraId === 'cam-5')!;
+    await service.ingestPoses({ ...last, poses: [], passedOver: true });
+    await service.flush();
+    assert.deepEqual({ instants: service.stats().instants, late: service.stats().late }, { instants: instantsBefore, late: 0 });
+  } finally {
+    await bus.close();
+  }
+});

@@ -35,6 +35,9 @@ import type { Logger } from '../../libs/log/logger.ts';
  * run's tracks are matched to the ids already published through the people they share, so a
  * person keeps their track id from one run to the next.
  *
+ * A frame passed over (`passedOver`: a shelf camera read on demand while its shelves were at rest)
+ * adds no view; it counts as its camera's report of the instant, so instants do not wait for it.
+ *
  * It needs every camera of the store: run one member of the `tracker` group per store (the input is
  * keyed by camera, so several members would each see only some cameras).
  *
@@ -106,6 +109,8 @@ export interface TrackerService {
 interface PendingInstant {
   ts: number;
   byCamera: Map<string, CameraPosesDetected>;
+  /** Cameras that passed over their frame of this instant (no view, but nothing more to wait for). */
+  passed: Set<string>;
 }
 
 interface FusedInstant {
@@ -162,6 +167,11 @@ export function createTrackerService(deps: TrackerServiceDependencies): TrackerS
   let subscription: Subscription | undefined;
 
   const fuse = (instant: PendingInstant) => {
+    // Only passed-over frames at this instant: nobody was looked for, so it is no instant of the store.
+    if (instant.byCamera.size === 0) {
+      fusedUpTo = instant.ts;
+      return;
+    }
     const entries = [...instant.byCamera.entries()].sort(([a], [b]) => a.localeCompare(b));
     const views = entries.map(([cameraId, message]) => ({ camera: index.cameras.get(cameraId)!, poses: message.poses }));
     fused.push({ ts: instant.ts, cameraIds: entries.map(([cameraId]) => cameraId), people: fuseViews(views, fusion) });
@@ -177,7 +187,7 @@ export function createTrackerService(deps: TrackerServiceDependencies): TrackerS
     while (pending.length > maxPending) {
       const oldest = pending[0];
       for (const cameraId of index.cameras.keys()) {
-        if (oldest.byCamera.has(cameraId) || silent.has(cameraId) || (latest.get(cameraId)?.ts ?? -Infinity) > oldest.ts + toleranceMs) continue;
+        if (oldest.byCamera.has(cameraId) || oldest.passed.has(cameraId) || silent.has(cameraId) || (latest.get(cameraId)?.ts ?? -Infinity) > oldest.ts + toleranceMs) continue;
         silent.add(cameraId);
         stats.silentCameras++;
         const heard = latest.get(cameraId)?.ts;
@@ -306,23 +316,26 @@ export function createTrackerService(deps: TrackerServiceDependencies): TrackerS
     if (silent.delete(message.cameraId)) logger.info('camera heard again', { cameraId: message.cameraId });
     latest.set(message.cameraId, { ts: Math.max(message.ts, latest.get(message.cameraId)?.ts ?? -Infinity), heardAt: clock.now() });
     if (message.ts <= fusedUpTo) {
-      stats.late++;
+      if (!message.passedOver) stats.late++;
       return;
     }
-    let instant = pending.find((p) => Math.abs(p.ts - message.ts) <= toleranceMs && !p.byCamera.has(message.cameraId));
+    const reported = (p: PendingInstant) => p.byCamera.has(message.cameraId) || p.passed.has(message.cameraId);
+    let instant = pending.find((p) => Math.abs(p.ts - message.ts) <= toleranceMs && !reported(p));
     if (!instant) {
-      instant = { ts: message.ts, byCamera: new Map() };
+      instant = { ts: message.ts, byCamera: new Map(), passed: new Set() };
       pending.push(instant);
       pending.sort((a, b) => a.ts - b.ts);
     }
-    instant.byCamera.set(message.cameraId, message);
+    // A frame passed over (a shelf camera read on demand) is no view: the camera only has nothing more to say of the instant.
+    if (message.passedOver) instant.passed.add(message.cameraId);
+    else instant.byCamera.set(message.cameraId, message);
   };
 
   const ingestPoses = async (message: CameraPosesDetected) => {
     take(message);
     // Fuse in time order: an instant every camera reported, or one every camera still reporting is past.
     const mark = watermark();
-    while (pending.length && (pending[0].byCamera.size === cameraCount || pending[0].ts + toleranceMs < mark)) fuse(pending.shift()!);
+    while (pending.length && (pending[0].byCamera.size + pending[0].passed.size === cameraCount || pending[0].ts + toleranceMs < mark)) fuse(pending.shift()!);
     giveUpOnSilentCameras();
     // A redelivery too: what failed to publish the first time is published now.
     await publishUpTo(fusedUpTo - lagMs);
