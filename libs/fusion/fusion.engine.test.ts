@@ -75,6 +75,11 @@ function shelfEvent(kind: 'pick' | 'put', hypotheses = [{ productId: PRODUCT, qu
   };
 }
 
+/** Another item of the same change, on `laneId`: the shelf names it the second of its kind. */
+function sameChangeOn(event: ShelfEventDetected, laneId: string): ShelfEventDetected {
+  const id = `se-g2-s2-${event.startMs}-${event.kind}-1`;
+  return { ...event, eventId: id, shelfEventId: id, laneIds: [laneId], plateIds: index.lanes.get(laneId)!.lane.plateIds };
+}
 function engineWith(visits: Record<string, { trackId: string; kind?: 'shopper' | 'staff' }>, params?: AttributionParams, onSettled?: (record: SettledRecord) => void) {
   const engine = new FusionEngine({ index, params, onSettled });
   for (const [visitId, { trackId, kind }] of Object.entries(visits)) {
@@ -948,15 +953,8 @@ test('a put the shelf split into two products the shopper never took, whose whol
     .find(([z, x]) => z !== x && x !== PRODUCT && z !== PRODUCT && Math.abs(laneGrams + grams(z) - grams(x)) < 2)!;
   const whole = { productId: held, quantity: 1, probability: 0.3 };
   const first: ShelfEventDetected = { ...shelfEvent('put', [{ productId: PRODUCT, quantity: 1, probability: 0.7 }, whole]), deltaGrams: laneGrams };
-  const secondId = `se-g2-s2-${CHANGE.startMs}-put-1`;
-  const second: ShelfEventDetected = {
-    ...shelfEvent('put', [{ productId: half, quantity: 1, probability: 0.7 }, whole]),
-    eventId: secondId,
-    shelfEventId: secondId,
-    laneIds: [nextLane],
-    plateIds: index.lanes.get(nextLane)!.lane.plateIds,
-    deltaGrams: grams(half),
-  };
+  const second: ShelfEventDetected = { ...sameChangeOn(shelfEvent('put', [{ productId: half, quantity: 1, probability: 0.7 }, whole]), nextLane), deltaGrams: grams(half) };
+  const secondId = second.shelfEventId;
   const records: SettledRecord[] = [];
   const engine = engineWith({ 'v-a': { trackId: 't-a' } }, undefined, (record) => records.push(record));
   holds(engine, 'v-a', held);
@@ -985,14 +983,7 @@ test('one grab the shelf gave as two picks puts both products in the hand: a put
   const engine = engineWith({ 'v-a': { trackId: 't-a' } });
   holds(engine, 'v-a', LOOKALIKE);
   const laneProduct = shelfEvent('pick');
-  const nextId = `se-g2-s2-${CHANGE.startMs}-pick-1`;
-  const nextProduct: ShelfEventDetected = {
-    ...shelfEvent('pick', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }]),
-    eventId: nextId,
-    shelfEventId: nextId,
-    laneIds: [nextLane],
-    plateIds: index.lanes.get(nextLane)!.lane.plateIds,
-  };
+  const nextProduct = sameChangeOn(shelfEvent('pick', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }]), nextLane);
   const grab = (t: number) => (t >= T0 + 800 && t <= T0 + 1_500 ? border : away(0.5));
   const out = [...engine.onShelfEvent(laneProduct), ...engine.onShelfEvent(nextProduct), ...instants({ 't-a': grab }, 0, 3_000).flatMap((p) => engine.onPeople(p))];
   assert.deepEqual(attributions(out).map((a) => a.lines[0].productId).sort(), [PRODUCT, OTHER_PRODUCT].sort(), 'both picks decided');
@@ -1046,16 +1037,8 @@ test('a change of two items the shelf read as a put of what nobody there holds i
     },
   ];
   const pick: ShelfEventDetected = { ...shelfEvent('pick'), explanations };
-  const putId = `se-g2-s2-${CHANGE.startMs}-put-1`;
-  const put: ShelfEventDetected = {
-    ...shelfEvent('put', [{ productId: nobodys, quantity: 2, probability: 1 }]),
-    eventId: putId,
-    shelfEventId: putId,
-    laneIds: [nextLane],
-    plateIds: index.lanes.get(nextLane)!.lane.plateIds,
-    deltaGrams: 2 * grams(nobodys),
-    explanations,
-  };
+  const put: ShelfEventDetected = { ...sameChangeOn(shelfEvent('put', [{ productId: nobodys, quantity: 2, probability: 1 }]), nextLane), deltaGrams: 2 * grams(nobodys), explanations };
+  const putId = put.shelfEventId;
   const records: SettledRecord[] = [];
   const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } }, undefined, (record) => records.push(record));
   holds(engine, 'v-a', held);

@@ -526,19 +526,23 @@ export class FusionEngine {
    * wins, its items replace the shelf's events of the change, which settle as no item, and are
    * settled in their place under ids of their own.
    */
-  private reexplained(event: ShelfEventDetected): ChangeReexplained | undefined {
+  private reexplained(event: ShelfEventDetected, whos: readonly Who[]): ChangeReexplained | undefined {
     const joint = event.explanations;
     if (!joint || joint.length < 2) return undefined;
-    const { whos } = this.weigh(event);
     const weights = joint.map((explanation) =>
       explanation.items.reduce((w, item) => w * expectedCarry(this.params, item.kind, whos, item.productId, item.quantity), explanation.probability),
     );
     // Readings that move the same lanes the same ways are one reading of where: they differ only in
     // what, which the events' hypotheses carry. The likeliest "where" wins.
-    const byWhere = new Map<string, number[]>();
-    joint.forEach((explanation, i) => byWhere.set(whereOf(explanation), [...(byWhere.get(whereOf(explanation)) ?? []), i]));
-    const total = weights.reduce((sum, w) => sum + w, 0);
-    const [where, members] = [...byWhere].reduce((a, b) => (sum(b[1].map((i) => weights[i])) > sum(a[1].map((i) => weights[i])) ? b : a));
+    const byWhere = new Map<string, { members: number[]; weight: number }>();
+    joint.forEach((explanation, i) => {
+      const where = byWhere.get(whereOf(explanation)) ?? { members: [], weight: 0 };
+      where.members.push(i);
+      where.weight += weights[i];
+      byWhere.set(whereOf(explanation), where);
+    });
+    const total = sum(weights);
+    const [where, { members, weight }] = [...byWhere].reduce((a, b) => (b[1].weight > a[1].weight ? b : a));
     if (where === whereOf(joint[0]) || total <= 0) return undefined;
     // The other events of the change: the shelf gave each the same explanations.
     const siblings = [...this.pending.values()].filter(
@@ -551,7 +555,7 @@ export class FusionEngine {
     const replaced = [event, ...siblings];
     this.noItems(replaced);
     const replaces = replaced.map((e) => e.shelfEventId).sort();
-    const probability = Math.round((sum(members.map((i) => weights[i])) / total) * 1e4) / 1e4;
+    const probability = Math.round((weight / total) * 1e4) / 1e4;
     // Each item's grams: its likeliest reading's, plus its share of what the change weighed beyond that reading.
     const lead = members.reduce((a, b) => (weights[b] > weights[a] ? b : a));
     const observed = sum(replaced.map((e) => e.deltaGrams));
@@ -566,7 +570,7 @@ export class FusionEngine {
         const same = joint[m].items.find((x) => x.kind === item.kind && x.laneId === item.laneId)!;
         const key = `${same.productId}x${same.quantity}`;
         const entry = hypotheses.get(key) ?? { productId: same.productId, quantity: same.quantity, probability: 0 };
-        entry.probability += weights[m] / sum(members.map((j) => weights[j]));
+        entry.probability += weights[m] / weight;
         hypotheses.set(key, entry);
       }
       return {
@@ -589,9 +593,9 @@ export class FusionEngine {
   private settle(change: ShelfEventDetected, how: { restWaited?: boolean } = {}): FusionOutput[] {
     this.pending.delete(change.shelfEventId);
     this.settled.set(change.shelfEventId, change.endMs);
-    const instead = how.restWaited ? undefined : this.reexplained(change);
-    if (instead) return [{ topic: 'fusion.change-reexplained', message: instead }, ...instead.events.flatMap((event) => this.settle(event))];
     const own = this.weigh(change);
+    const instead = how.restWaited ? undefined : this.reexplained(change, own.whos);
+    if (instead) return [{ topic: 'fusion.change-reexplained', message: instead }, ...instead.events.flatMap((event) => this.settle(event))];
     const whole = change.kind === 'put' && !how.restWaited ? this.wholePut(own) : undefined;
     const { event, evidence, who, candidates, whos, whatContext, options, best, confidence } = whole ?? own;
     const record = (outcome: SettledRecord['outcome']) => this.onSettled?.({ event, evidence, options, whatContext, confidence, outcome });

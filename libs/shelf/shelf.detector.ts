@@ -129,6 +129,11 @@ function jointExplanations(explanations: readonly Explanation[]): JointExplanati
     }));
 }
 
+/** The plates whose net change is a change (plateChanged), in shelf order. */
+function changedPlates(changes: readonly PlateChange[]): number[] {
+  return changes.flatMap((change, p) => (plateChanged(change) ? [p] : []));
+}
+
 /** Plates the shelf's lanes tie together, segmented on their own, with their open segment. */
 interface Section {
   /** Plate slots, in shelf order. */
@@ -564,9 +569,13 @@ export class ShelfDetector {
 
   /** Every explanation of a net change on the section's plates, likeliest first (none: unexplained). */
   private explainChanges(changes: PlateChange[], nowMs: number): Explanation[] {
-    const changed = changes.flatMap((change, p) => (plateChanged(change) ? [p] : []));
-    const candidateLanes = [...new Set(changed.flatMap((p) => this.lanesOfPlate[p]))];
+    const candidateLanes = this.lanesOn(changedPlates(changes));
     return explain({ plates: changes, lanes: this.lanes, candidateLanes, products: this.opts.index.products, inventory: this.inventory, nowMs });
+  }
+
+  /** The lanes resting on any of these plates. */
+  private lanesOn(plates: readonly number[]): number[] {
+    return [...new Set(plates.flatMap((p) => this.lanesOfPlate[p]))];
   }
 
   /**
@@ -598,11 +607,10 @@ export class ShelfDetector {
 
   /** Publishes a net change of the section's plates as shelf events (one a moved lane), and follows it in the shelf's inventory. */
   private publish(section: Section, changes: PlateChange[], piece: Piece, explanations = this.explainChanges(changes, piece.endMs)): void {
-    const changed = changes.flatMap((change, p) => (plateChanged(change) ? [p] : []));
+    const changed = changedPlates(changes);
     if (explanations.length === 0) {
-      const candidateLanes = [...new Set(changed.flatMap((p) => this.lanesOfPlate[p]))];
       this.stats.events++;
-      this.opts.onEvent(this.buildUnexplainedEvent(section, changes, changed, candidateLanes, piece));
+      this.opts.onEvent(this.buildUnexplainedEvent(section, changes, changed, this.lanesOn(changed), piece));
       return;
     }
     const best = explanations[0];

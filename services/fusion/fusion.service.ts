@@ -114,11 +114,13 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
     else counts.reexplained++;
     // A change read otherwise than the shelf: its shelf events are settled by the message that replaces them.
     const shelfEventIds = output.topic === 'fusion.change-reexplained' ? output.message.replaces : [output.message.shelfEventId];
-    for (const shelfEventId of shelfEventIds) {
-      if (shelfEventId === undefined) continue;
-      for (const done of heldEvents.get(shelfEventId) ?? []) done();
-      heldEvents.delete(shelfEventId);
-    }
+    for (const shelfEventId of shelfEventIds) if (shelfEventId !== undefined) releaseEvent(shelfEventId);
+  };
+
+  /** Lets a held shelf event be committed. */
+  const releaseEvent = (shelfEventId: string) => {
+    for (const done of heldEvents.get(shelfEventId) ?? []) done();
+    heldEvents.delete(shelfEventId);
   };
 
   const hold = (map: Map<string, Release[]>, key: string, delivery: { hold(): Release }) => {
@@ -167,10 +169,7 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
    * other parts go with the whole put's attribution).
    */
   const releaseNoItems = () => {
-    for (const shelfEventId of noItems.splice(0)) {
-      for (const done of heldEvents.get(shelfEventId) ?? []) done();
-      heldEvents.delete(shelfEventId);
-    }
+    for (const shelfEventId of noItems.splice(0)) releaseEvent(shelfEventId);
   };
 
   const handle = (delivery: Delivery<FusionTopics, InputTopic>): void | Promise<void> => {
