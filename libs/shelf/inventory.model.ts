@@ -44,6 +44,18 @@ export interface InventorySnapshot {
   misplaced: Array<{ laneId: string; productId: string; quantity: number }>;
 }
 
+/**
+ * One change this shelf made to what it holds for one of its events: a pick from `laneId` (the lane
+ * whose stock gave the unit, a twin lane for a misplaced item) or a put on it.
+ */
+export interface StockMove {
+  kind: 'pick' | 'put';
+  laneId: string;
+  productId: string;
+  quantity: number;
+  atMs: number;
+}
+
 /** Units of a product taken from a shelf and not put back on it: count, and when last taken. */
 interface GivenOut {
   count: number;
@@ -124,6 +136,31 @@ export class ShelfInventory {
     } else lane.misplaced.set(productId, (lane.misplaced.get(productId) ?? 0) + quantity);
     const entry = this.given.get(productId);
     if (entry) entry.count = Math.max(0, entry.count - quantity);
+  }
+
+  /** Makes a move: a pick or a put. */
+  apply(move: StockMove): void {
+    if (move.kind === 'pick') this.pick(move.laneId, move.productId, move.quantity, move.atMs);
+    else this.put(move.laneId, move.productId, move.quantity, move.atMs);
+  }
+
+  /**
+   * Takes a move back, as if it had never been made: the units of a pick go back where they were
+   * and are no longer given out; the units of a put leave the lane and are given out again. (A lane
+   * marked as being restocked stays marked: the mark only ends sooner or later.)
+   */
+  revert(move: StockMove): void {
+    const lane = this.lane(move.laneId);
+    const sign = move.kind === 'pick' ? 1 : -1;
+    if (move.productId === lane.productId) lane.stock = Math.max(0, lane.stock + sign * move.quantity);
+    else {
+      const left = (lane.misplaced.get(move.productId) ?? 0) + sign * move.quantity;
+      if (left > 0) lane.misplaced.set(move.productId, left);
+      else lane.misplaced.delete(move.productId);
+    }
+    const entry = this.given.get(move.productId) ?? { count: 0, lastMs: move.atMs };
+    entry.count = Math.max(0, entry.count - sign * move.quantity);
+    this.given.set(move.productId, entry);
   }
 
   snapshot(): InventorySnapshot {

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { indexStore, parseStore, plateShares, ShelfEventDetected, type DeviceHealthReported, type StoreIndex } from '../contracts/index.ts';
+import { indexStore, parseStore, plateShares, SCHEMA_VERSION, ShelfEventDetected, type DeviceHealthReported, type StoreIndex } from '../contracts/index.ts';
 import { plateStockGrams, simulateShelfLoadCells, type LoadCellFault, type PlateLoadChange } from '../sim/loadcell.sim.ts';
 import { laneLoadChanges, planShelfActivity, shelfActivityTicks } from '../sim/shelf-activity.sim.ts';
 import { evaluateShelfPerception } from './shelf.eval.ts';
@@ -360,4 +360,88 @@ test('a detector started on a reading several noise widths off the plate\'s leve
   }
   perception.finish();
   assert.deepEqual(events, []);
+});
+
+test('a change fusion reads otherwise is taken into the stock: a unit fusion says went on another lane is named when taken from there', () => {
+  const shelfId = 'g1-s1';
+  const unit = productOf(kiosk, 'g1-s1-l1');
+  const grams = unitGrams(kiosk, 'g1-s1-l1');
+  // A unit of lane 1 taken, then put back on lane 6 while a hand takes from lane 4 on the next plate: one change of two items.
+  const changes = [
+    ...pickOn(kiosk, 'g1-s1-l1', 1_000),
+    ...laneLoadChanges(kiosk, 'g1-s1-l6', grams, 4_000, 400, 'put'),
+    ...pickOn(kiosk, 'g1-s1-l4', 4_100),
+    ...laneLoadChanges(kiosk, 'g1-s1-l5', grams, 9_000, 400, 'pick'),
+  ];
+  const run = (reading?: (events: ShelfEventDetected[]) => Parameters<ShelfPerception['reread']>[0]) => {
+    const events: ShelfEventDetected[] = [];
+    const perception = new ShelfPerception({ index: kiosk, onEvent: (e) => events.push(e) });
+    let reread: boolean | undefined;
+    for (const tick of simulateShelfLoadCells({ index: kiosk, shelfId, startMs: T0, endMs: T0 + 12_000, initialGrams: plateStockGrams(kiosk, shelfId), changes: changes.map((c) => ({ ...c, atMs: T0 + c.atMs })), seed: 3 })) {
+      if (reading && reread === undefined && tick.ts >= T0 + 7_000) {
+        reread = perception.reread(reading(events));
+        assert.equal(perception.reread(reading(events)), false, 'a redelivered reading changes nothing');
+      }
+      perception.push(shelfId, tick.ts, tick.grams);
+    }
+    perception.finish();
+    return { events, perception, reread };
+  };
+
+  const shelfs = run();
+  const change = shelfs.events.filter((e) => e.explanations);
+  assert.deepEqual(change.map((e) => [e.kind, e.laneIds[0], e.hypotheses[0].productId]).sort(), [
+    ['pick', 'g1-s1-l4', productOf(kiosk, 'g1-s1-l4')],
+    ['put', 'g1-s1-l6', unit],
+  ]);
+  const unread = shelfs.events.at(-1)!;
+  assert.ok(unread.laneIds.includes('g1-s1-l5'));
+  assert.deepEqual(unread.hypotheses, [], 'without the re-reading the shelf holds no such unit on lane 5: the pick is unexplained');
+  assert.deepEqual(shelfs.perception.inventory(shelfId).misplaced, [{ laneId: 'g1-s1-l6', productId: unit, quantity: 1 }]);
+
+  // Fusion reads the put as on lane 5 (the shelf's stock must follow it), the pick as it was.
+  const asRead = (events: ShelfEventDetected[]) => {
+    const replaced = events.filter((e) => e.explanations);
+    const put = replaced.find((e) => e.kind === 'put')!;
+    const pick = replaced.find((e) => e.kind === 'pick')!;
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      eventId: `reexplained-${pick.shelfEventId}`,
+      storeId: kiosk.store.id,
+      ts: put.endMs,
+      shelfId,
+      replaces: replaced.map((e) => e.shelfEventId).sort(),
+      events: [
+        { ...pick, explanations: undefined, eventId: `${pick.shelfEventId}-as-1`, shelfEventId: `${pick.shelfEventId}-as-1` },
+        { ...put, explanations: undefined, eventId: `${pick.shelfEventId}-as-2`, shelfEventId: `${pick.shelfEventId}-as-2`, laneIds: ['g1-s1-l5'] },
+      ],
+      probability: 0.9,
+    };
+  };
+  const fusions = run(asRead);
+  assert.equal(fusions.reread, true);
+  const last = fusions.events.at(-1)!;
+  assert.deepEqual([last.kind, last.laneIds[0], last.hypotheses[0]?.productId], ['pick', 'g1-s1-l5', unit], 'the unit fusion put on lane 5 is what is taken from it');
+  assert.deepEqual(fusions.perception.inventory(shelfId).misplaced, []);
+  const stockOf = (laneId: string) => fusions.perception.inventory(shelfId).lanes.find((l) => l.laneId === laneId)!.stock;
+  assert.equal(stockOf('g1-s1-l4'), kiosk.placementByLane.get('g1-s1-l4')!.initialStock - 1, 'the pick fusion kept is taken once');
+});
+
+test('a re-reading of events the detector did not make, or forgot, changes nothing', () => {
+  const { events, perception } = detect(kiosk, 'g1-s2', [...pickOn(kiosk, 'g1-s2-l4', 1_000), ...pickOn(kiosk, 'g1-s2-l5', 1_150)], 4_000);
+  const before = perception.inventory('g1-s2');
+  const [first] = events;
+  const message = {
+    schemaVersion: SCHEMA_VERSION,
+    eventId: 'reexplained-x',
+    storeId: kiosk.store.id,
+    ts: first.endMs,
+    shelfId: 'g1-s2',
+    replaces: [first.shelfEventId, 'se-g1-s2-0-pick-9'],
+    events: [{ ...first, explanations: undefined, eventId: 'x-as-1', shelfEventId: 'x-as-1', kind: 'put' as const }],
+    probability: 0.9,
+  };
+  assert.equal(perception.reread(message), false);
+  assert.equal(perception.reread({ ...message, shelfId: 'g2-s1', replaces: [first.shelfEventId] }), false, 'another shelf');
+  assert.deepEqual(perception.inventory('g1-s2'), before);
 });

@@ -8,8 +8,8 @@ import {
   type StoreIndex,
 } from '../contracts/index.ts';
 import { plateShares } from '../contracts/index.ts';
-import { explain, plateChanged, type Explanation, type Item, type LaneGeometry, type PlateChange } from './hypothesis.model.ts';
-import { ShelfInventory } from './inventory.model.ts';
+import { explain, plateChanged, twinLanes, type Explanation, type Item, type LaneGeometry, type PlateChange } from './hypothesis.model.ts';
+import { ShelfInventory, TAKEN_TTL_MS, type StockMove } from './inventory.model.ts';
 import { CellHealthMonitor, worstHealth, type CellHealth } from './sensor.health.ts';
 
 /**
@@ -76,6 +76,11 @@ export const JOINT_ALTERNATIVE_MIN = 1e-4;
 export const MAX_JOINT_EXPLANATIONS = 6;
 /** A hand's put or lift, from the first touch to a still plate, takes at most this long, ms (see laidDownAndLifted). */
 export const HAND_MOVE_MAX_MS = 2_000;
+/**
+ * How long the detector remembers the stock moves of its events, for fusion to read a change
+ * otherwise (reread): as long as units taken are expected back, far longer than fusion takes, ms.
+ */
+export const REREAD_KEEP_MS = TAKEN_TTL_MS;
 const HEALTH_CONFIDENCE: Record<CellHealth, number> = { ok: 1, noisy: 0.5, stuck: 0.3, saturated: 0.3, dead: 0.3 };
 const RING = 128;
 
@@ -190,6 +195,8 @@ export interface ShelfDetectorStats {
   /** Segments that came back to where they started after resting at a unit's weight: a put and a pick. */
   laidDownAndLifted: number;
   events: number;
+  /** Changes whose stock moves were taken back for fusion's reading of them (reread). */
+  rereads: number;
 }
 
 export class ShelfDetector {
@@ -198,7 +205,7 @@ export class ShelfDetector {
   readonly plateIds: string[];
   /** What this shelf holds, as its events have changed it. */
   readonly inventory: ShelfInventory;
-  readonly stats: ShelfDetectorStats = { samples: 0, segments: 0, segmentsWithoutChange: 0, segmentsForced: 0, laidDownAndLifted: 0, events: 0 };
+  readonly stats: ShelfDetectorStats = { samples: 0, segments: 0, segmentsWithoutChange: 0, segmentsForced: 0, laidDownAndLifted: 0, events: 0, rereads: 0 };
   private readonly n: number;
   private readonly lanes: LaneGeometry[];
   private readonly lanesOfPlate: number[][];
@@ -225,6 +232,8 @@ export class ShelfDetector {
   private readonly afterCount: Int32Array;
   private readonly firstMove: Float64Array;
   private readonly segHealth: CellHealth[];
+  /** The stock move each of the recent events made, by shelf event id, oldest first (REREAD_KEEP_MS). */
+  private readonly moves = new Map<string, StockMove>();
 
   constructor(private readonly opts: ShelfDetectorOptions) {
     const entry = opts.index.shelves.get(opts.shelfId);
@@ -616,15 +625,65 @@ export class ShelfDetector {
     const best = explanations[0];
     // Several items at once: the shelf's whole explanations go with each, for fusion to weigh by what the shoppers there carry.
     const joint = best.items.length > 1 ? jointExplanations(explanations) : undefined;
+    const moves: Array<[string, StockMove]> = [];
     for (const [i, item] of best.items.entries()) {
       const event = this.buildEvent(section, item, i, best, explanations, changes, changed, piece);
       this.stats.events++;
       this.opts.onEvent(joint ? { ...event, explanations: joint } : event);
+      const { productId, quantity } = item;
+      const move: StockMove =
+        item.sign < 0 ? { kind: 'pick', laneId: item.stockLaneId, productId, quantity, atMs: piece.endMs } : { kind: 'put', laneId: item.laneId, productId, quantity, atMs: piece.endMs };
+      moves.push([event.shelfEventId, move]);
     }
-    for (const item of best.items) {
-      if (item.sign < 0) this.inventory.pick(item.stockLaneId, item.productId, item.quantity, piece.endMs);
-      else this.inventory.put(item.laneId, item.productId, item.quantity, piece.endMs);
+    for (const [shelfEventId, move] of moves) this.move(shelfEventId, move);
+  }
+
+  /** Makes an event's stock move and remembers it for a re-reading; forgets moves older than REREAD_KEEP_MS. */
+  private move(shelfEventId: string, move: StockMove): void {
+    this.inventory.apply(move);
+    this.moves.set(shelfEventId, move);
+    for (const [id, old] of this.moves) {
+      if (move.atMs - old.atMs <= REREAD_KEEP_MS) break;
+      this.moves.delete(id);
     }
+  }
+
+  /**
+   * Fusion read a change of several items otherwise than this shelf did, by what the shoppers there
+   * carry (`fusion.change-reexplained`): the stock moves of the replaced events are taken back and
+   * those of fusion's reading made, so that later changes on the shelf are explained with what it
+   * now holds (a unit fusion read as put back on a lane can be taken from it again). Each of fusion's
+   * items moves its likeliest product. Returns false, changing nothing, when this detector did not
+   * make every replaced event's move: another instance did, a restart came between, the moves were
+   * forgotten, or the re-reading was taken already (a redelivery).
+   */
+  reread(replaces: readonly string[], items: ReadonlyArray<{ shelfEventId: string; kind: 'pick' | 'put'; laneId: string; productId: string; quantity: number }>): boolean {
+    const replaced = replaces.map((id) => this.moves.get(id));
+    if (replaced.some((move) => move === undefined)) return false;
+    const atMs = Math.max(...replaced.map((move) => move!.atMs));
+    for (const [i, move] of replaced.entries()) {
+      this.inventory.revert(move!);
+      this.moves.delete(replaces[i]);
+    }
+    for (const item of items) {
+      const laneId = item.kind === 'pick' ? this.stockLaneOf(item.laneId, item.productId) : item.laneId;
+      this.move(item.shelfEventId, { kind: item.kind, laneId, productId: item.productId, quantity: item.quantity, atMs });
+    }
+    this.stats.rereads++;
+    return true;
+  }
+
+  /** Where a unit of a product taken from a lane was kept: the lane, or a twin lane that holds the product (a misplaced item). */
+  private stockLaneOf(laneId: string, productId: string): string {
+    const lane = this.lanes.findIndex((l) => l.laneId === laneId);
+    if (lane < 0) throw new WalkoutError('MESSAGE_INVALID', `shelf ${this.shelfId} has no lane ${laneId}`);
+    const holds = (id: string) => {
+      const held = this.inventory.lane(id);
+      return held.productId === productId ? held.stock > 0 : (held.misplaced.get(productId) ?? 0) > 0;
+    };
+    if (holds(laneId)) return laneId;
+    const twin = twinLanes(this.lanes, lane).find((t) => holds(this.lanes[t].laneId));
+    return twin === undefined ? laneId : this.lanes[twin].laneId;
   }
 
   private windowSd(p: number): number {

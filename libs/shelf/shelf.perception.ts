@@ -1,4 +1,4 @@
-import type { DeviceHealthReported, ShelfEventDetected, StoreIndex } from '../contracts/index.ts';
+import type { ChangeReexplained, DeviceHealthReported, ShelfEventDetected, StoreIndex } from '../contracts/index.ts';
 import { mergeSnapshots, ShelfInventory, type InventorySnapshot } from './inventory.model.ts';
 import { ShelfDetector } from './shelf.detector.ts';
 
@@ -45,6 +45,20 @@ export class ShelfPerception implements ShelfEventSource {
 
   finish(): void {
     for (const detector of this.detectors.values()) detector.finish();
+  }
+
+  /**
+   * Fusion's reading of a change of several items (ShelfDetector.reread): each of its events moves
+   * its likeliest product. False when the change's shelf was not this perception's to change.
+   */
+  reread(message: ChangeReexplained): boolean {
+    const detector = this.detectors.get(message.shelfId);
+    if (!detector) return false;
+    const items = message.events.flatMap((event) => {
+      const [likeliest] = event.hypotheses;
+      return likeliest ? [{ shelfEventId: event.shelfEventId, kind: event.kind, laneId: event.laneIds[0], productId: likeliest.productId, quantity: likeliest.quantity }] : [];
+    });
+    return detector.reread(message.replaces, items);
   }
 
   /** What the shelves hold: one shelf, or every shelf of the store (those not seen yet as planned). */

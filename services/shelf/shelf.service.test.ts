@@ -234,3 +234,34 @@ test('without reportActivity nothing is reported on shelf.activity-reported', as
   await waitFor(() => messages['shelf.event-detected'].length === 1, 'the pick');
   assert.equal(messages['shelf.activity-reported'].length, 0);
 });
+
+test("fusion's reading of a change is taken into the stock by the instance that made the change; every other instance passes it by", async (t) => {
+  const { bus, events } = await outputBus(t);
+  const service = createShelfService({ index, bus, clock: new ManualClock(T0) });
+  const other = createShelfService({ index, bus, clock: new ManualClock(T0) });
+  await service.start();
+  const messages = sampleMessages(pickAt(1_500), 5_000);
+  await publishAll(bus, messages);
+  await taken(service, messages.length);
+  await service.flush();
+  await other.start();
+  await waitFor(() => events.length >= 1, 'the pick');
+  const [pick] = events.map((e) => e.message);
+  const stock = () => service.inventory(SHELF).lanes.find((l) => l.laneId === LANE)!.stock;
+  assert.equal(stock(), index.placementByLane.get(LANE)!.initialStock - 1);
+
+  // Fusion reads the change as two units taken; the message comes twice (at least once delivery).
+  const asTwo = { ...pick, eventId: `${pick.shelfEventId}-as-1`, shelfEventId: `${pick.shelfEventId}-as-1`, hypotheses: [{ productId: product.id, quantity: 2, probability: 1 }] };
+  const reading = { schemaVersion: SCHEMA_VERSION, eventId: `reexplained-${pick.shelfEventId}`, storeId: index.store.id, ts: pick.endMs, shelfId: SHELF, replaces: [pick.shelfEventId], events: [asTwo], probability: 0.8 };
+  await bus.publish('fusion.change-reexplained', reading);
+  await bus.publish('fusion.change-reexplained', reading);
+  await waitFor(
+    () => service.stats().rereadsTaken + service.stats().rereadsPassed >= 2 && other.stats().rereadsPassed >= 2,
+    () => `both readings seen by both, have ${JSON.stringify([service.stats(), other.stats()])}`,
+  );
+  assert.equal(service.stats().rereadsTaken, 1, 'taken once');
+  assert.equal(other.stats().rereadsTaken, 0, 'the other instance made no such change');
+  assert.equal(stock(), index.placementByLane.get(LANE)!.initialStock - 2);
+  await service.stop();
+  await other.stop();
+});

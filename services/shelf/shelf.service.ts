@@ -1,7 +1,9 @@
+import { hostname } from 'node:os';
 import {
   SCHEMA_VERSION,
   topics as contractTopics,
   WalkoutError,
+  type ChangeReexplained,
   type DeviceHealthReported,
   type ShelfActivityReported,
   type ShelfEventDetected,
@@ -40,6 +42,12 @@ import type { InventorySnapshot } from '../../libs/shelf/inventory.model.ts';
  * - The handler returns only when what it produced is published; a failed publish fails the handler,
  *   the bus redelivers the message, and the events still waiting are published then.
  *
+ * Fusion reads some changes of several items otherwise than the shelf did (`fusion.change-reexplained`,
+ * by what the shoppers there carry); the service takes each such reading into its shelf's stock, so
+ * that later changes there are explained with what the shelf now holds. Every instance reads every
+ * re-reading (a group of its own), since the topic's partitions need not fall to the owner of the
+ * shelf's samples; the detector that made the replaced events takes it, the others pass it by.
+ *
  * Live devices and the replay harness publish the same samples, so this service cannot tell them
  * apart. `ingestTick` is the seam for callers that already hold whole ticks (replay of a recording).
  */
@@ -65,6 +73,8 @@ export const SHELF_SILENT_MS = 5_000;
 /** How often silent shelves are looked for, ms. */
 const SILENCE_CHECK_MS = 1_000;
 export const SHELF_GROUP = 'shelf';
+/** Each instance's own group for fusion's re-readings: this, then the instance's name. */
+export const SHELF_REREAD_GROUP_PREFIX = 'shelf-reread-';
 /**
  * With reportActivity, how often (store time) a shelf's state is reported when it does not change, ms:
  * a reader learns how far the shelf has been judged at least this often. Reports fall on multiples of
@@ -99,6 +109,8 @@ export interface ShelfServiceDependencies {
    * (services/camera). Off by default.
    */
   reportActivity?: boolean;
+  /** This instance's name, unique among the running instances (default: host name, process id and a count of the process's instances). */
+  instanceId?: string;
 }
 
 export interface ShelfServiceStats {
@@ -120,6 +132,10 @@ export interface ShelfServiceStats {
   holdsGivenUp: number;
   /** Sample messages held now, waiting for what they may still lead to. */
   held: number;
+  /** Fusion's re-readings taken into a shelf's stock. */
+  rereadsTaken: number;
+  /** Re-readings of changes this instance did not make, or took already: passed by. */
+  rereadsPassed: number;
 }
 
 export interface ShelfService {
@@ -170,13 +186,29 @@ type Output =
   | { topic: 'device.health-reported'; message: DeviceHealthReported }
   | { topic: 'shelf.activity-reported'; message: ShelfActivityReported };
 
+/** Shelf services made in this process so far: names each its own group for re-readings. */
+let instances = 0;
+
 export function createShelfService(deps: ShelfServiceDependencies): ShelfService {
+  const instanceId = deps.instanceId ?? `${hostname()}-${process.pid}-${++instances}`;
   const { index, bus } = deps;
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? silentLogger;
   const silentMs = deps.silentMs ?? SHELF_SILENT_MS;
-  const stats = { messages: 0, ticks: 0, ticksWithMissingCells: 0, published: 0, publishFailures: 0, staleSamples: 0, ticksBeforeStart: 0, holdsGivenUp: 0 };
+  const stats = {
+    messages: 0,
+    ticks: 0,
+    ticksWithMissingCells: 0,
+    published: 0,
+    publishFailures: 0,
+    staleSamples: 0,
+    ticksBeforeStart: 0,
+    holdsGivenUp: 0,
+    rereadsTaken: 0,
+    rereadsPassed: 0,
+  };
   let subscription: Subscription | undefined;
+  let rereadSubscription: Subscription | undefined;
   let stopSilenceCheck: (() => void) | undefined;
   /** What the detectors produced and is not yet published, oldest first. */
   const outbox = createOutbox<Output>({
@@ -365,6 +397,13 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
     return outbox.publish().then(() => releaseSettled(delivery.partition, holds));
   };
 
+  const takeReread = (message: ChangeReexplained) => {
+    if (perception.reread(message)) {
+      stats.rereadsTaken++;
+      logger.debug('shelf stock follows fusion\'s reading of a change', { shelfId: message.shelfId, replaces: message.replaces });
+    } else stats.rereadsPassed++;
+  };
+
   /** A shelf that went quiet: its waiting ticks are handed over, its open segment closed; it holds nothing back. */
   const finishSilentShelves = () => {
     const now = clock.now();
@@ -394,13 +433,19 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
         topics: ['shelf.samples-recorded'],
         handle: (delivery) => handle(delivery as Delivery<ShelfTopics, 'shelf.samples-recorded'>),
       });
+      rereadSubscription = await bus.subscribe({
+        group: SHELF_REREAD_GROUP_PREFIX + instanceId,
+        topics: ['fusion.change-reexplained'],
+        handle: ({ message }) => takeReread(message as ChangeReexplained),
+      });
       stopSilenceCheck = clock.every(SILENCE_CHECK_MS, finishSilentShelves);
     },
     async stop() {
       stopSilenceCheck?.();
       stopSilenceCheck = undefined;
       await subscription?.close();
-      subscription = undefined;
+      await rereadSubscription?.close();
+      subscription = rereadSubscription = undefined;
     },
     ingestTick,
     ingestSamples: (message) => takeSamples(message, cellOf(message)),
