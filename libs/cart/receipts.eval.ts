@@ -53,6 +53,8 @@ export interface ReceiptTruthSet {
   visits: readonly ScoredVisitTruth[];
   receipts: readonly ReceiptTruth[];
   actions: readonly ActionTruth[];
+  /** The store's products, for matching shelf events to actions by weight too (MatchOptions). */
+  products?: ReadonlyMap<string, { unitWeightGrams: number }>;
 }
 
 export interface ReceiptRun {
@@ -203,7 +205,7 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
   const trueVisitOf = (action: ActionTruth) => action.visitId ?? (action.personId ? visitOfPerson.get(action.personId) : undefined);
 
   // Two shoppers at one lane at once make one shelf event of both their actions.
-  const actionsByEvent = new Map([...matchSharedEvents([...run.shelfEvents], [...truth.actions])].map(([event, actions]) => [event.shelfEventId, actions]));
+  const actionsByEvent = new Map([...matchSharedEvents([...run.shelfEvents], [...truth.actions], { products: truth.products })].map(([event, actions]) => [event.shelfEventId, actions]));
   const fusionByEvent = new Map<string, EventAttributed[]>();
   for (const attribution of run.attributions)
     if (attribution.source === 'fusion') fusionByEvent.set(attribution.shelfEventId, [...(fusionByEvent.get(attribution.shelfEventId) ?? []), attribution]);

@@ -130,6 +130,8 @@ export interface FusionRun {
   events: ShelfEventDetected[];
   truth: ActionTruth[];
   receipts: ReceiptTruth[];
+  /** The store's products (events are matched to actions by weight too). */
+  products: ReadonlyMap<string, { unitWeightGrams: number }>;
   visits: number;
   storeMs: number;
   /** Wall time the engine itself took, ms (inputs made beforehand). */
@@ -162,6 +164,7 @@ export async function runFusion(
     events,
     truth: await collect(recording.truthActions()),
     receipts: await collect(recording.truthReceipts()),
+    products: recording.index.products,
     visits: inputs.filter((i) => i.topic === 'visit.started' && i.message.kind !== 'staff').length,
     storeMs: recording.manifest.endMs - recording.manifest.startMs,
     engineMs,
@@ -175,8 +178,8 @@ export interface LabelledRecord extends SettledRecord {
   truthShares?: Array<{ visitId: string; quantity: number }>;
 }
 
-export function labelRecords(run: Pick<FusionRun, 'records' | 'events' | 'truth'>): LabelledRecord[] {
-  const byEvent = new Map([...matchSharedEvents(run.events, run.truth)].map(([event, actions]) => [event.shelfEventId, actions]));
+export function labelRecords(run: Pick<FusionRun, 'records' | 'events' | 'truth'> & Partial<Pick<FusionRun, 'products'>>): LabelledRecord[] {
+  const byEvent = new Map([...matchSharedEvents(run.events, run.truth, { products: run.products })].map(([event, actions]) => [event.shelfEventId, actions]));
   return run.records.map((record) => {
     const shares = (byEvent.get(record.event.shelfEventId) ?? [])
       .map((action) => ({ action, visitId: action.visitId ?? (action.personId ? staffVisitId(action.personId) : undefined) }))

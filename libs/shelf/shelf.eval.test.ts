@@ -147,3 +147,20 @@ test('the baseline finds a heavy pick but misses a light one under its 40 g wind
   assert.equal(events[0].laneIds[0], heavy);
   assert.equal(events[0].kind, 'pick');
 });
+
+test("given the products, a few grams beside two shoppers' change at one lane are neither shopper's: the second action joins the change", () => {
+  const laneId = 'g1-s1-l1';
+  const unit = kiosk.products.get(kiosk.placementByLane.get(laneId)!.productId)!.unitWeightGrams;
+  const truth = [action('a1', laneId, 0), action('a2', laneId, 100)];
+  const change = { ...event([laneId], 300, 'pick', undefined, 2), deltaGrams: -2 * unit };
+  // A hand resting on the plate as it lifts: a few grams no product explains, listing the lane.
+  const hand = { ...event([laneId, 'g1-s1-l2'], 200, 'pick'), eventId: 'hand', shelfEventId: 'hand', deltaGrams: -6.7, sigmaGrams: 1.5, hypotheses: [] };
+  const blind = matchSharedEvents([change, hand], truth);
+  assert.equal(blind.get(hand)?.length, 1, 'fixture: without the products an action takes the few grams');
+  const shared = matchSharedEvents([change, hand], truth, { products: kiosk.products });
+  assert.deepEqual(shared.get(change)?.map((a) => a.actionId).sort(), ['a1', 'a2']);
+  assert.equal(shared.has(hand), false);
+  // A part of a grab the shelf split still matches: about a third of the units is not too light.
+  const part = { ...change, deltaGrams: -unit * 0.7, hypotheses: [] };
+  assert.equal(matchShelfEvents([part], [action('a3', laneId, 0, 'pick', 2)], { products: kiosk.products }).length, 1);
+});

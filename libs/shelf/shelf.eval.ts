@@ -5,7 +5,8 @@ import { ShelfPerception, type ShelfEventSource } from './shelf.perception.ts';
 /**
  * Scoring shelf events against ground truth. An event matches a true pick or put when it is on the
  * same shelf, of the same kind, lists the true lane among its lanes, and starts within MATCH_WINDOW_MS
- * of it; each event and each action match at most once (closest in time first). Then:
+ * of it (and, given the products, weighs at least TOO_LIGHT_SHARE of the action's units); each event
+ * and each action match at most once (closest in time first). Then:
  * event precision, recall and F1; quantity accuracy and product top-1 accuracy over matched actions;
  * top-1 again over the actions whose product weight can tell it apart from every other product
  * that could have moved there (see separableActions); and how often the true product and quantity
@@ -18,6 +19,24 @@ export const SEPARABLE_SIGMAS = 4;
 /** Extra uncertainty of a measured change on top of the products' own spreads, grams. */
 export const SEPARABLE_MEASURE_GRAMS = 2;
 const MAX_CONFUSABLE_QUANTITY = 6;
+/**
+ * An event whose change, four of its sigmas added, weighs less than this share of an action's units
+ * is not that action's: beside a change two shoppers made at one lane, the few grams of a hand
+ * resting there are no shopper's item. (A grab the shelf split in parts still matches its parts.)
+ */
+export const TOO_LIGHT_SHARE = 0.25;
+
+export interface MatchOptions {
+  /** The store's products: with them, an event far too light for an action's units does not match it. */
+  products?: ReadonlyMap<string, { unitWeightGrams: number }>;
+}
+
+/** Whether the event weighs far too little to be the action's units (see TOO_LIGHT_SHARE). */
+function tooLight(event: ShelfEventDetected, action: ActionTruth, options: MatchOptions): boolean {
+  const unit = options.products?.get(action.productId)?.unitWeightGrams;
+  if (unit === undefined) return false;
+  return Math.abs(event.deltaGrams) + 4 * event.sigmaGrams < TOO_LIGHT_SHARE * unit * action.quantity;
+}
 
 export interface ShelfTick {
   shelfId: string;
@@ -55,7 +74,7 @@ export interface ShelfMatch {
 const shelfActions = (truth: ActionTruth[]) =>
   truth.filter((a) => (a.kind === 'pick' || a.kind === 'put') && a.shelfId !== undefined).sort((a, b) => a.startMs - b.startMs);
 
-export function matchShelfEvents(events: ShelfEventDetected[], truth: ActionTruth[]): ShelfMatch[] {
+export function matchShelfEvents(events: ShelfEventDetected[], truth: ActionTruth[], options: MatchOptions = {}): ShelfMatch[] {
   const actions = shelfActions(truth);
   const byShelf = new Map<string, ShelfEventDetected[]>();
   for (const e of events) byShelf.set(e.shelfId, [...(byShelf.get(e.shelfId) ?? []), e]);
@@ -64,6 +83,7 @@ export function matchShelfEvents(events: ShelfEventDetected[], truth: ActionTrut
     for (const event of byShelf.get(action.shelfId!) ?? []) {
       if (event.kind !== action.kind) continue;
       if (action.laneId !== undefined && !event.laneIds.includes(action.laneId)) continue;
+      if (tooLight(event, action, options)) continue;
       // Within one second of the truth: the gap between the true action's span (a reach, say) and
       // the event's span. Among candidates, one that names the action's product pairs first (two
       // products taken from one lane at once; the hand's own weight on the plate during a long
@@ -128,8 +148,8 @@ function swapCrossedMatches(
  * event with all its actions, the first being its one-to-one match (for scoring attribution and
  * receipts; shelf perception itself is scored one to one, since it cannot tell hands apart).
  */
-export function matchSharedEvents(events: ShelfEventDetected[], truth: ActionTruth[]): Map<ShelfEventDetected, ActionTruth[]> {
-  const matches = matchShelfEvents(events, truth);
+export function matchSharedEvents(events: ShelfEventDetected[], truth: ActionTruth[], options: MatchOptions = {}): Map<ShelfEventDetected, ActionTruth[]> {
+  const matches = matchShelfEvents(events, truth, options);
   const shared = new Map(matches.map((m) => [m.event, [m.action]]));
   const matched = new Set(matches.map((m) => m.action));
   for (const action of shelfActions(truth)) {

@@ -112,7 +112,12 @@ export const evalReceiptsVerb: Verb = {
     await bus.start();
     try {
       const run = await runStore(recording, { bus, logger, people, quiet: json });
-      const truth = { visits: await collect(recording.truthVisits()), receipts: await collect(recording.truthReceipts()), actions: await collect(recording.truthActions()) };
+      const truth = {
+        visits: await collect(recording.truthVisits()),
+        receipts: await collect(recording.truthReceipts()),
+        actions: await collect(recording.truthActions()),
+        products: recording.index.products,
+      };
       if (truth.visits.length === 0) throw new WalkoutError('RECORDING_INVALID', `${positionals[0]}: no visit truth (truth/visits.jsonl) to score receipts against`);
       const score = scoreReceipts(truth, receiptRun(run));
       const { perVisit, ...figures } = score;

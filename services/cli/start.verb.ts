@@ -197,7 +197,7 @@ ${SHELF_CAMERAS_USAGE(SHELF_CAMERAS_DEFAULT)}
     const score = scoreShelfEvents(recording.index, run.shelfEvents, actions);
     const { missed, spurious, wrongProduct, ...figures } = score;
     const receiptScore = scoreReceipts(
-      { visits: await collect(recording.truthVisits()), receipts: await collect(recording.truthReceipts()), actions },
+      { visits: await collect(recording.truthVisits()), receipts: await collect(recording.truthReceipts()), actions, products: recording.index.products },
       receiptRun(run),
     );
     const { perVisit, ...receiptFigures } = receiptScore;
