@@ -941,10 +941,13 @@ test('one hand, one instant: a change on the next lane at the same moment goes t
   assert.equal(settledSecond.options[0].who.visitId, 'v-b', `the second lane's best is b (${settledSecond.options.map((o) => `${o.who.visitId} ${o.probability.toFixed(3)}`).join(', ')})`);
 });
 
-test('a put the shelf split into two products the shopper never took, whose whole weight is what they hold, is one put-back of that', () => {
-  // The shopper puts back one item across two lanes. The shelf, which cannot know what anyone
-  // carries, explains the weight as two products (the lane's own, and one that the other lane's
-  // half weighs like) and lists the whole item after them.
+/**
+ * The shopper puts back one item across two lanes. The shelf, which cannot know what anyone
+ * carries, explains the weight as two products (the lane's own, and one that the other lane's half
+ * weighs like) and lists the whole item after them. As the shelf gives them, the two events carry
+ * the change's whole explanations and start apart (each from its own plates' first movement).
+ */
+function splitPutBack(asTheShelfGivesThem: boolean) {
   const nextLane = 'g2-s2-l4';
   const laneGrams = index.products.get(PRODUCT)!.unitWeightGrams;
   const grams = (productId: string) => index.products.get(productId)!.unitWeightGrams;
@@ -953,7 +956,17 @@ test('a put the shelf split into two products the shopper never took, whose whol
     .find(([z, x]) => z !== x && x !== PRODUCT && z !== PRODUCT && Math.abs(laneGrams + grams(z) - grams(x)) < 2)!;
   const whole = { productId: held, quantity: 1, probability: 0.3 };
   const first: ShelfEventDetected = { ...shelfEvent('put', [{ productId: PRODUCT, quantity: 1, probability: 0.7 }, whole]), deltaGrams: laneGrams };
-  const second: ShelfEventDetected = { ...sameChangeOn(shelfEvent('put', [{ productId: half, quantity: 1, probability: 0.7 }, whole]), nextLane), deltaGrams: grams(half) };
+  let second: ShelfEventDetected = { ...sameChangeOn(shelfEvent('put', [{ productId: half, quantity: 1, probability: 0.7 }, whole]), nextLane), deltaGrams: grams(half) };
+  if (asTheShelfGivesThem) {
+    const item = (laneId: string, productId: string) => ({ kind: 'put' as const, laneId, productId, quantity: 1, deltaGrams: grams(productId) });
+    const other = [...index.products.keys()].find((x) => x !== PRODUCT && x !== half && x !== held)!;
+    const explanations = [
+      { probability: 0.7, items: [item(LANE, PRODUCT), item(nextLane, half)] },
+      { probability: 0.3, items: [item(LANE, PRODUCT), item(nextLane, other)] },
+    ];
+    first.explanations = explanations;
+    second = { ...second, startMs: second.startMs + 300, ts: second.ts + 300, explanations };
+  }
   const secondId = second.shelfEventId;
   const records: SettledRecord[] = [];
   const engine = engineWith({ 'v-a': { trackId: 't-a' } }, undefined, (record) => records.push(record));
@@ -973,7 +986,11 @@ test('a put the shelf split into two products the shopper never took, whose whol
     ],
     'the other half of the split is no item',
   );
-});
+}
+
+test('a put the shelf split into two products the shopper never took, whose whole weight is what they hold, is one put-back of that', () => splitPutBack(false));
+
+test('the parts of a split put are found by their explanations, though they start apart', () => splitPutBack(true));
 
 test('one grab the shelf gave as two picks puts both products in the hand: a put-back right after is of either, not of something older in the basket', () => {
   const nextLane = 'g2-s2-l4';

@@ -117,6 +117,18 @@ function whereOf(explanation: JointExplanation): string {
 const sum = (values: readonly number[]) => values.reduce((total, v) => total + v, 0);
 
 /**
+ * Whether two shelf events are items of one change: the shelf gives each item of a change of several
+ * the same whole explanations, and ends them together. (Their starts may differ: the shelf dates each
+ * from its own plates' first movement.) Events without explanations are one change when they start
+ * and end together.
+ */
+function sameChange(a: ShelfEventDetected, b: ShelfEventDetected): boolean {
+  if (a.shelfId !== b.shelfId || a.endMs !== b.endMs) return false;
+  if (a.explanations === undefined || b.explanations === undefined) return a.explanations === b.explanations && a.startMs === b.startMs;
+  return JSON.stringify(a.explanations) === JSON.stringify(b.explanations);
+}
+
+/**
  * The changes as fusion settled them: the shelf's events, with those of each change fusion read
  * otherwise (`fusion.change-reexplained`) replaced by its reading, in store-clock order of their ends.
  */
@@ -492,9 +504,7 @@ export class FusionEngine {
    */
   private wholePut(weighed: Weighed): Weighed | undefined {
     const { event } = weighed;
-    const parts = [...this.pending.values()].filter(
-      (other) => other.shelfId === event.shelfId && other.kind === 'put' && other.startMs === event.startMs && other.endMs === event.endMs,
-    );
+    const parts = [...this.pending.values()].filter((other) => other.kind === 'put' && sameChange(other, event));
     if (parts.length === 0) return undefined;
     const changes = [event, ...parts];
     const split = [weighed, ...parts.map((part) => this.weigh(part))];
@@ -545,9 +555,7 @@ export class FusionEngine {
     const [where, { members, weight }] = [...byWhere].reduce((a, b) => (b[1].weight > a[1].weight ? b : a));
     if (where === whereOf(joint[0]) || total <= 0) return undefined;
     // The other events of the change: the shelf gave each the same explanations.
-    const siblings = [...this.pending.values()].filter(
-      (other) => other.shelfId === event.shelfId && other.endMs === event.endMs && JSON.stringify(other.explanations) === JSON.stringify(joint),
-    );
+    const siblings = [...this.pending.values()].filter((other) => sameChange(other, event));
     for (const sibling of siblings) {
       this.pending.delete(sibling.shelfEventId);
       this.settled.set(sibling.shelfEventId, sibling.endMs);
