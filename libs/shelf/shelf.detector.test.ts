@@ -445,3 +445,24 @@ test('a re-reading of events the detector did not make, or forgot, changes nothi
   assert.equal(perception.reread({ ...message, shelfId: 'g2-s1', replaces: [first.shelfEventId] }), false, 'another shelf');
   assert.deepEqual(perception.inventory('g1-s2'), before);
 });
+
+test('three items at once on two plates: one hand takes two products from one lane while another takes from a lane on the next plate', () => {
+  // g1-s1: lane 1 rests on plate 1 alone, lane 3 on plate 2 alone, lane 2 ties the two plates into a section.
+  const misplaced = productOf(kiosk, 'g1-s1-l4');
+  const both = unitGrams(kiosk, 'g1-s1-l1') + unitGrams(kiosk, 'g1-s1-l4');
+  const changes = [
+    ...pickOn(kiosk, 'g1-s1-l4', 1_000),
+    ...laneLoadChanges(kiosk, 'g1-s1-l1', unitGrams(kiosk, 'g1-s1-l4'), 4_000, 400, 'put'),
+    // Its own product and the misplaced unit in one grab, while another hand lifts from lane 3.
+    ...laneLoadChanges(kiosk, 'g1-s1-l1', both, 8_000, 500, 'pick'),
+    ...pickOn(kiosk, 'g1-s1-l3', 8_300),
+  ];
+  const { events } = detect(kiosk, 'g1-s1', changes, 12_000);
+  const last = events.filter((e) => e.startMs >= T0 + 7_500);
+  assert.deepEqual(last.map((e) => [e.kind, e.laneIds[0], e.hypotheses[0]?.productId]).sort(), [
+    ['pick', 'g1-s1-l1', productOf(kiosk, 'g1-s1-l1')],
+    ['pick', 'g1-s1-l1', misplaced],
+    ['pick', 'g1-s1-l3', productOf(kiosk, 'g1-s1-l3')],
+  ]);
+  for (const e of last) assert.equal(e.explanations?.[0].items.length, 3, 'each carries the whole reading');
+});

@@ -134,6 +134,17 @@ function jointExplanations(explanations: readonly Explanation[]): JointExplanati
     }));
 }
 
+/**
+ * The item of another reading of a change of several items that stands for `item` there: the one
+ * moving its lane the same way; of two such (two products from one lane), the one of its product,
+ * else the first. None when that reading moves nothing there.
+ */
+function sameLaneItem(items: readonly Item[], item: Item): Item[] {
+  const same = items.filter((x) => x.lane === item.lane && x.sign === item.sign);
+  if (same.length < 2) return same;
+  return [same.find((x) => x.productId === item.productId) ?? same[0]];
+}
+
 /** The plates whose net change is a change (plateChanged), in shelf order. */
 function changedPlates(changes: readonly PlateChange[]): number[] {
   return changes.flatMap((change, p) => (plateChanged(change) ? [p] : []));
@@ -576,10 +587,42 @@ export class ShelfDetector {
     });
   }
 
-  /** Every explanation of a net change on the section's plates, likeliest first (none: unexplained). */
+  /**
+   * Every explanation of a net change on the section's plates, likeliest first (none: unexplained).
+   * One or two items explain nearly every change; one that none fits may be more items at once on
+   * several plates (one hand's grab of two products while another takes from the next plate), which
+   * explainPlatesApart tries.
+   */
   private explainChanges(changes: PlateChange[], nowMs: number): Explanation[] {
-    const candidateLanes = this.lanesOn(changedPlates(changes));
-    return explain({ plates: changes, lanes: this.lanes, candidateLanes, products: this.opts.index.products, inventory: this.inventory, nowMs });
+    const plates = changedPlates(changes);
+    const found = explain({ plates: changes, lanes: this.lanes, candidateLanes: this.lanesOn(plates), products: this.opts.index.products, inventory: this.inventory, nowMs });
+    return found.length > 0 || plates.length < 2 ? found : this.explainPlatesApart(changes, plates, nowMs);
+  }
+
+  /**
+   * A change of several plates that no one or two items explain, read plate by plate: each changed
+   * plate's change by the lanes resting on it alone (one or two items each), the readings joined
+   * across plates, their posteriors multiplied. Nothing when a plate's change has no such reading
+   * (a lane tying the plates moved, or a hand rests there): the change stays unexplained.
+   */
+  private explainPlatesApart(changes: PlateChange[], plates: readonly number[], nowMs: number): Explanation[] {
+    const unread: PlateChange = { deltaGrams: Number.NaN, sigmaGrams: Number.NaN };
+    let joined: Explanation[] = [{ items: [], logScore: 0, chi2: 0, posterior: 1 }];
+    for (const p of plates) {
+      const candidateLanes = this.lanesOfPlate[p].filter((lane) => this.lanes[lane].shares.every((share, q) => q === p || share === 0));
+      const alone = changes.map((change, q) => (q === p ? change : unread));
+      const found = explain({ plates: alone, lanes: this.lanes, candidateLanes, products: this.opts.index.products, inventory: this.inventory, nowMs }).filter(
+        (e, i) => i === 0 || e.posterior >= JOINT_ALTERNATIVE_MIN,
+      );
+      if (found.length === 0) return [];
+      joined = joined
+        .flatMap((a) => found.map((b) => ({ items: [...a.items, ...b.items], logScore: a.logScore + b.logScore, chi2: a.chi2 + b.chi2, posterior: a.posterior * b.posterior })))
+        .sort((a, b) => b.posterior - a.posterior)
+        .slice(0, MAX_HYPOTHESES);
+    }
+    const total = joined.reduce((sum, e) => sum + e.posterior, 0);
+    for (const e of joined) e.posterior /= total;
+    return joined;
   }
 
   /** The lanes resting on any of these plates. */
@@ -725,7 +768,7 @@ export class ShelfDetector {
         ? e.items.length === 1 && e.items[0].sign === item.sign
           ? [e.items[0]]
           : []
-        : e.items.filter((x) => x.lane === item.lane && x.sign === item.sign);
+        : sameLaneItem(e.items, item);
       for (const x of matches) {
         const key = `${x.productId}|${x.quantity}`;
         const entry = byProduct.get(key) ?? { productId: x.productId, quantity: x.quantity, probability: 0 };
