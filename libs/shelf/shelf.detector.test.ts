@@ -427,7 +427,7 @@ test('a change fusion reads otherwise is taken into the stock: a unit fusion say
   assert.equal(stockOf('g1-s1-l4'), kiosk.placementByLane.get('g1-s1-l4')!.initialStock - 1, 'the pick fusion kept is taken once');
 });
 
-test('a re-reading of events the detector did not make, or forgot, changes nothing', () => {
+test('a re-reading of events the detector did not make, or forgot, or of a lane it does not have, changes nothing', () => {
   const { events, perception } = detect(kiosk, 'g1-s2', [...pickOn(kiosk, 'g1-s2-l4', 1_000), ...pickOn(kiosk, 'g1-s2-l5', 1_150)], 4_000);
   const before = perception.inventory('g1-s2');
   const [first] = events;
@@ -444,6 +444,11 @@ test('a re-reading of events the detector did not make, or forgot, changes nothi
   assert.equal(perception.reread(message), false);
   assert.equal(perception.reread({ ...message, shelfId: 'g2-s1', replaces: [first.shelfEventId] }), false, 'another shelf');
   assert.deepEqual(perception.inventory('g1-s2'), before);
+  // A reading of its own events that names a lane the shelf does not have is refused, and changes nothing either.
+  const elsewhere = { ...message, replaces: events.map((e) => e.shelfEventId), events: [{ ...message.events[0], laneIds: ['g2-s1-l1'] }] };
+  assert.throws(() => perception.reread(elsewhere), /lane g2-s1-l1, which shelf g1-s2 does not have/);
+  assert.deepEqual(perception.inventory('g1-s2'), before);
+  assert.equal(perception.reread({ ...elsewhere, events: [message.events[0]] }), true, 'the events are still its own to read again');
 });
 
 test('three items at once on two plates: one hand takes two products from one lane while another takes from a lane on the next plate', () => {

@@ -703,6 +703,10 @@ export class ShelfDetector {
   reread(replaces: readonly string[], items: ReadonlyArray<{ shelfEventId: string; kind: 'pick' | 'put'; laneId: string; productId: string; quantity: number }>): boolean {
     const replaced = replaces.map((id) => this.moves.get(id));
     if (replaced.some((move) => move === undefined)) return false;
+    // A reading naming a lane this shelf does not have is refused before anything changes.
+    for (const item of items)
+      if (!this.lanes.some((l) => l.laneId === item.laneId))
+        throw new WalkoutError('MESSAGE_INVALID', `fusion's reading of ${replaces.join(', ')} puts ${item.shelfEventId} on lane ${item.laneId}, which shelf ${this.shelfId} does not have`);
     const atMs = Math.max(...replaced.map((move) => move!.atMs));
     for (const [i, move] of replaced.entries()) {
       this.inventory.revert(move!);
@@ -719,7 +723,6 @@ export class ShelfDetector {
   /** Where a unit of a product taken from a lane was kept: the lane, or a twin lane that holds the product (a misplaced item). */
   private stockLaneOf(laneId: string, productId: string): string {
     const lane = this.lanes.findIndex((l) => l.laneId === laneId);
-    if (lane < 0) throw new WalkoutError('MESSAGE_INVALID', `shelf ${this.shelfId} has no lane ${laneId}`);
     const holds = (id: string) => {
       const held = this.inventory.lane(id);
       return held.productId === productId ? held.stock > 0 : (held.misplaced.get(productId) ?? 0) > 0;
