@@ -110,7 +110,10 @@ export const onnxPlugin: DetectorPlugin<OnnxConfig> = {
   },
 };
 
-/** How walkout opens an ONNX Runtime session, on this thread or a detector thread: `threads` inside a pass, none spinning. */
+/**
+ * How walkout opens an ONNX Runtime session, on this thread or a detector thread: `threads` inside a
+ * pass, none spinning, integer kernels exact on every x64 CPU.
+ */
 export function onnxSessionOptions(threads: number) {
   return {
     intraOpNumThreads: threads,
@@ -118,8 +121,17 @@ export function onnxSessionOptions(threads: number) {
     executionMode: 'sequential' as const,
     graphOptimizationLevel: 'all' as const,
     logSeverityLevel: 3 as const,
-    // Threads that spin while waiting for work take cores other detectors and stages need.
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    extra: {
+      session: {
+        // Threads that spin while waiting for work take cores other detectors and stages need.
+        intra_op: { allow_spinning: '0' },
+        // On x64 CPUs without VNNI (AVX2 only), ONNX Runtime's uint8-by-int8 kernels add products
+        // in pairs into int16, which saturates: the int8 models' convolutions read a bright input
+        // as half of it, and find nobody. This makes it read int8 weights as uint8 there (slower,
+        // exact); CPUs with VNNI are exact either way (docs/experiments/int8-fused-on-demand-default.md).
+        x64quantprecision: '1',
+      },
+    },
   };
 }
 
