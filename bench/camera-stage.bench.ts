@@ -42,7 +42,7 @@ import type { PassTally } from '../libs/vision/pose.detector.ts';
 import { cameraTestBus, DEMO, demoFrame } from '../services/camera/camera.fixture.ts';
 import { createCameraService } from '../services/camera/camera.service.ts';
 
-/** --models: the int8 model walkout ships. */
+/** --models: the model walkout reads by default (the onnx detector's precision). */
 const SHIPPED = 'shipped';
 /** --trees: this copy of walkout. */
 const THIS_TREE = '.';
