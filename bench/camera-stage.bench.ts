@@ -12,7 +12,7 @@
  * With --passes, also each kind of model pass: how many a frame and ms each (on detector threads,
  * the threads' time), which says where the CPU goes.
  *
- * With --models, each way runs each model in turn: `shipped` (models/movenet-multipose-int8.onnx)
+ * With --models, each way runs each model in turn: `shipped` (the onnx detector's default model, models/movenet-multipose-int8-fused.onnx)
  * or an .onnx file (another build of it, e.g. the shipped model of an earlier commit), with the CPU
  * a store second of the first model over each other's (its ratio).
  *
@@ -42,7 +42,7 @@ import type { PassTally } from '../libs/vision/pose.detector.ts';
 import { cameraTestBus, DEMO, demoFrame } from '../services/camera/camera.fixture.ts';
 import { createCameraService } from '../services/camera/camera.service.ts';
 
-/** --models: the int8 model walkout ships. */
+/** --models: the model walkout reads by default (the onnx detector's precision). */
 const SHIPPED = 'shipped';
 /** --trees: this copy of walkout. */
 const THIS_TREE = '.';

@@ -34,6 +34,7 @@ import { createDetector } from '../libs/vision/detector.registry.ts';
 import { resizeAreaInt32 } from '../libs/vision/image.resize.ts';
 import { emptyTally, summariseRecall, tallyFrame } from '../libs/vision/keypoint.recall.ts';
 import { movenetInputGeometry } from '../libs/vision/movenet.detector.ts';
+import { onnxSessionOptions } from '../libs/vision/onnx.detector.ts';
 import { MODELS_DIR } from '../libs/vision/onnx.models.ts';
 import type { DetectedPose, PoseDetector } from '../libs/vision/pose.detector.ts';
 import { readTfjsGraphModel } from '../libs/vision/tfjs-graph.read.ts';
@@ -160,7 +161,7 @@ async function benchRuntimes(): Promise<RuntimeResult[]> {
 async function benchModelAlone(inputSize: number) {
   const { tf } = await loadTfRuntime('wasm');
   const tfModel = await loadGraphModelFromFile(tf, path.join(MODELS_DIR, 'movenet-multipose.json'));
-  const options = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 } as const;
+  const options = onnxSessionOptions(1);
   const session = await ort.InferenceSession.create(path.join(MODELS_DIR, 'movenet-multipose.onnx'), options);
   const int8Session = await ort.InferenceSession.create(path.join(MODELS_DIR, 'movenet-multipose-int8.onnx'), options);
   const g = movenetInputGeometry(width, height, inputSize);

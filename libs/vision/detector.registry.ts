@@ -44,7 +44,7 @@ export interface DetectorChoice {
   minPoseScore?: number;
   /** When the second looks run (default always). */
   looks?: 'always' | 'when-unsure';
-  /** ONNX Runtime's model: int8 convolutions (the default), int8-fused (integer kernels throughout) or float (undefined: the plugin's default). */
+  /** ONNX Runtime's model: int8-fused (integer kernels throughout, the default), int8 (int8 convolutions) or float (undefined: the plugin's default). */
   precision?: OnnxPrecision;
   /** ONNX Runtime: worker threads that run model passes (0: the calling thread; undefined: the plugin's default, 0). */
   detectorThreads?: number;
@@ -87,7 +87,7 @@ export function parseLooks(value: unknown, verb: string): DetectorChoice['looks'
   return value as DetectorChoice['looks'];
 }
 
-/** A command line's --precision: undefined stays undefined (the plugin's default, int8). */
+/** A command line's --precision: undefined stays undefined (the plugin's default, DEFAULT_ONNX_PRECISION). */
 export function parsePrecision(value: unknown, verb: string): DetectorChoice['precision'] {
   if (value === undefined) return undefined;
   if (!ONNX_PRECISIONS.includes(value as OnnxPrecision)) throw new WalkoutError('USAGE', `${verb}: --precision is ${ONNX_PRECISIONS.join(', ')}, not ${JSON.stringify(value)}`);

@@ -80,12 +80,13 @@ test('kiosk renders: ONNX Runtime and TF.js find the same shoppers in each ceili
   assert.ok(people >= 8, `${people} people found over the renders: the comparison is not of empty frames`);
 });
 
-test('a command line gets ONNX Runtime unless it asks for TF.js, and an unknown --detector is a usage error', async () => {
+test('a command line gets ONNX Runtime with the int8-fused model unless it asks for TF.js, and an unknown --detector is a usage error', async () => {
   const { createChosenDetector } = await import('./detector.registry.ts');
   const reading = { inputSize: 256, refine: 'none', mirror: false } as const;
   const chosen = await createChosenDetector(reading, 'walkout test');
   assert.equal(chosen.detector.key, 'onnx');
   assert.equal(chosen.fellBack, undefined);
+  assert.match(chosen.detector.model, /^movenet-multipose-lightning-int8-fused@256/, 'the int8-fused model unless another precision is asked for');
   chosen.detector.dispose();
   const tfjs = await createChosenDetector({ ...reading, detector: 'movenet' }, 'walkout test');
   assert.equal(tfjs.detector.key, 'movenet');

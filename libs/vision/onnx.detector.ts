@@ -27,6 +27,12 @@ const MANIFESTS = {
 };
 export const ONNX_PRECISIONS = ['int8', 'int8-fused', 'float'] as const;
 export type OnnxPrecision = (typeof ONNX_PRECISIONS)[number];
+/**
+ * The model read unless a precision is asked for: integer kernels throughout, the least CPU a pass;
+ * with the shelf cameras read on demand, the one reading measured at store speed on `walkout start
+ * --detect-every 2` (docs/experiments/int8-fused-on-demand-default.md).
+ */
+export const DEFAULT_ONNX_PRECISION: OnnxPrecision = 'int8-fused';
 
 export const OnnxConfig = z
   .strictObject({
@@ -35,13 +41,13 @@ export const OnnxConfig = z
       .string()
       .min(1)
       .optional()
-      .describe('The .onnx file; default: models/movenet-multipose.onnx, which ships with walkout (npm run models writes it from the TF.js model).'),
+      .describe('The .onnx file; default: the model of `precision`, which ships with walkout (npm run models writes it from the TF.js model).'),
     ...movenetReadingFields,
     precision: z
       .enum(ONNX_PRECISIONS)
-      .default('int8')
+      .default(DEFAULT_ONNX_PRECISION)
       .describe(
-        'int8: the convolutions quantised to int8 (models/movenet-multipose-int8.onnx), about 1.7 times faster here and finding as many wrists. int8-fused: integer kernels throughout (models/movenet-multipose-int8-fused.onnx), 1.3 to 1.6 times less CPU than int8 and a few wrists fewer (docs/experiments/integer-kernels.md). float: the converted model as TF.js runs it (keypoints within 1e-5 of TF.js). Ignored when modelPath is given.',
+        'int8-fused (default): integer kernels throughout (models/movenet-multipose-int8-fused.onnx), the least CPU a pass and a few wrists fewer than int8 (docs/experiments/integer-kernels.md). int8: only the convolutions quantised to int8 (models/movenet-multipose-int8.onnx), as many wrists as float. float: the converted model as TF.js runs it (keypoints within 1e-5 of TF.js). How much CPU the integer models save depends on the CPU: 1.7 times less than float for int8 with VNNI, about as much as float on a CPU with AVX2 only (docs/experiments/int8-fused-on-demand-default.md). Ignored when modelPath is given.',
       ),
     threads: z
       .number()
@@ -110,7 +116,10 @@ export const onnxPlugin: DetectorPlugin<OnnxConfig> = {
   },
 };
 
-/** How walkout opens an ONNX Runtime session, on this thread or a detector thread: `threads` inside a pass, none spinning. */
+/**
+ * How walkout opens an ONNX Runtime session, on this thread or a detector thread: `threads` inside a
+ * pass, none spinning, integer kernels exact on every x64 CPU.
+ */
 export function onnxSessionOptions(threads: number) {
   return {
     intraOpNumThreads: threads,
@@ -118,8 +127,17 @@ export function onnxSessionOptions(threads: number) {
     executionMode: 'sequential' as const,
     graphOptimizationLevel: 'all' as const,
     logSeverityLevel: 3 as const,
-    // Threads that spin while waiting for work take cores other detectors and stages need.
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    extra: {
+      session: {
+        // Threads that spin while waiting for work take cores other detectors and stages need.
+        intra_op: { allow_spinning: '0' },
+        // On x64 CPUs without VNNI (AVX2 only), ONNX Runtime's uint8-by-int8 kernels add products
+        // in pairs into int16, which saturates: the int8 models' convolutions read a bright input
+        // as half of it, and find nobody. This makes it read int8 weights as uint8 there (slower,
+        // exact); CPUs with VNNI are exact either way (docs/experiments/int8-fused-on-demand-default.md).
+        x64quantprecision: '1',
+      },
+    },
   };
 }
 

@@ -6,6 +6,7 @@ import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readVideoFrames } from '../video/mp4.reader.ts';
 import { cropRotatedInt32, resizeAreaInt32 } from './image.resize.ts';
+import { onnxSessionOptions } from './onnx.detector.ts';
 import { buildOnnxModel, MODELS_DIR, onnxModelBuilds } from './onnx.models.ts';
 
 test('each committed .onnx file is byte for byte what `npm run models` writes from the TF.js model, and its manifest says so', async () => {
@@ -33,7 +34,7 @@ test('the int8 build reads the input pixels as the levels its normalisation quan
   const int8 = onnxModelBuilds.find((build) => build.file === 'movenet-multipose-int8.onnx')!;
   assert.equal(int8.int8Options?.pixelsAsLevels, 'exact');
   const normalised = await buildOnnxModel({ ...int8, int8Options: { ...int8.int8Options, pixelsAsLevels: undefined } });
-  const options = { intraOpNumThreads: 1, logSeverityLevel: 3 as const };
+  const options = onnxSessionOptions(1);
   const [shipped, before] = await Promise.all([ort.InferenceSession.create(path.join(MODELS_DIR, int8.file), options), ort.InferenceSession.create(normalised.bytes, options)]);
   const inputs: Array<{ pixels: Int32Array; width: number; height: number }> = [];
   for await (const frame of readVideoFrames(fileURLToPath(new URL('../../fixtures/recordings/kiosk-demo/cameras/cam-5.mp4', import.meta.url)), { every: 100, maxFrames: 2 })) {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import test from 'node:test';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
+import { onnxSessionOptions } from './onnx.detector.ts';
 import { quantisedActivations, quantiseInt8, quantiseLinear, roundedRange, withOutputs, type QuantiseOptions } from './onnx.quantise.ts';
 import { attr, noise, writeTinyGraph, type TinyGraph, type TinyTensor } from './tfjs-graph.fixture.ts';
 import { readTfjsGraphModel } from './tfjs-graph.read.ts';
@@ -41,7 +42,7 @@ const GRAPH: TinyGraph = {
 };
 
 async function run(model: Uint8Array, x: TinyTensor, outputs?: readonly string[]) {
-  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, logSeverityLevel: 3 });
+  const session = await ort.InferenceSession.create(model, onnxSessionOptions(1));
   const result = await session.run({ x: new ort.Tensor('float32', Float32Array.from(x.values), x.shape) });
   await session.release();
   return Object.fromEntries((outputs ?? session.outputNames).map((name) => [name, result[name].data as Float32Array]));
@@ -137,7 +138,7 @@ test('pixels normalised to [-1, 1] and quantised in 256 levels are the pixels th
   assert.deepEqual(activations, ['normalised/nchw']);
   const options: QuantiseOptions = { pixelsAsLevels: 'nearest' };
   const runPixels = async (model: Uint8Array, outputs?: readonly string[]) => {
-    const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, logSeverityLevel: 3 });
+    const session = await ort.InferenceSession.create(model, onnxSessionOptions(1));
     const result = await session.run({ rgb: new ort.Tensor('int32', Int32Array.from(EVERY_PIXEL.values), EVERY_PIXEL.shape) });
     await session.release();
     return Object.fromEntries((outputs ?? session.outputNames).map((name) => [name, result[name].data as Float32Array]));
@@ -162,7 +163,7 @@ test('pixels normalised to [-1, 1] and quantised in 256 levels are the pixels th
 test('pixels read as the levels QuantizeLinear gives them (black is level 1 in [-1, 1]): a Cast and a Clip replace the normalisation, and the outputs are the quantised normalisation\'s to the bit', async () => {
   const float = convertTfjsGraphToOnnx(await readTfjsGraphModel(await writeTinyGraph(PIXELS)), { name: 'pixels' });
   const runPixels = async (model: Uint8Array) => {
-    const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, logSeverityLevel: 3 });
+    const session = await ort.InferenceSession.create(model, onnxSessionOptions(1));
     const result = await session.run({ rgb: new ort.Tensor('int32', Int32Array.from(EVERY_PIXEL.values), EVERY_PIXEL.shape) });
     await session.release();
     return result.output_0.data as Float32Array;

@@ -55,7 +55,8 @@ export async function startCameraPool(run: KafkaRun, workers: number, args: read
     await deleteTopics(run);
   };
   t?.after(cleanup);
-  for (let i = 0; i < workers; i++) started.push(startServe(['camera', '--store', `${DEMO}/store.json`, '--json', ...args], serveEnv(run)));
+  // No shelf stage runs beside the pool: every frame is read as it comes, shelf cameras' too.
+  for (let i = 0; i < workers; i++) started.push(startServe(['camera', '--store', `${DEMO}/store.json`, '--json', '--shelf-cameras', 'always', ...args], serveEnv(run)));
   try {
     for (const worker of started) await worker.serving;
   } catch (error) {

@@ -184,16 +184,26 @@ test('eval pose --whole-every takes a whole number of frames and --precision int
   assert.match(startHalf.stderr, /walkout start: --precision is int8, int8-fused, float, not "half"/);
 });
 
-test('start --shelf-cameras is always or on-demand, needs --detect-every, and takes its pre-roll and tail only on demand; eval receipts takes it with tracked people', async () => {
+test('start --shelf-cameras is on-demand (the default) or always, needs --detect-every, and takes its pre-roll and tail only on demand; eval receipts takes it with tracked people', async () => {
   const unknown = await run('start', '--detect-every', '2', '--shelf-cameras', 'sometimes', '--no-video');
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /walkout start: --shelf-cameras is always or on-demand, not "sometimes"/);
   const alone = await run('start', '--shelf-cameras', 'on-demand', '--no-video');
   assert.equal(alone.code, 2);
   assert.match(alone.stderr, /walkout start: --shelf-cameras and its timings apply when the cameras are read/);
-  const always = await run('start', '--detect-every', '2', '--shelf-pre-roll-ms', '3000', '--no-video');
+  const always = await run('start', '--detect-every', '2', '--shelf-cameras', 'always', '--shelf-pre-roll-ms', '3000', '--no-video');
   assert.equal(always.code, 2);
   assert.match(always.stderr, /--shelf-pre-roll-ms and --shelf-tail-ms apply to --shelf-cameras on-demand/);
+  // On demand by default: the timings are taken without --shelf-cameras (the run stops at the video it lacks).
+  const byDefault = await run('start', '--detect-every', '2', '--shelf-pre-roll-ms', '3000', '--no-video');
+  assert.equal(byDefault.code, 2);
+  assert.match(byDefault.stderr, /walkout start: --detect-every needs the video that --no-video leaves out/);
+  const receiptsByDefault = await run('eval', 'receipts', 'fixtures/recordings/kiosk-demo', '--people', 'tracked', '--shelf-tail-ms', '500', '--whole-every', '0');
+  assert.equal(receiptsByDefault.code, 2);
+  assert.match(receiptsByDefault.stderr, /--whole-every must be a whole number of frames, 1 or more, got "0"/);
+  const receiptsAlways = await run('eval', 'receipts', 'fixtures/recordings/kiosk-demo', '--people', 'tracked', '--shelf-cameras', 'always', '--shelf-tail-ms', '500');
+  assert.equal(receiptsAlways.code, 2);
+  assert.match(receiptsAlways.stderr, /walkout eval receipts: --shelf-pre-roll-ms and --shelf-tail-ms apply to --shelf-cameras on-demand/);
   const negative = await run('start', '--detect-every', '2', '--shelf-cameras', 'on-demand', '--shelf-tail-ms=-1', '--no-video');
   assert.equal(negative.code, 2);
   assert.match(negative.stderr, /--shelf-tail-ms must be a whole number of ms, 0 or more, got "-1"/);

@@ -60,8 +60,9 @@ libs/vision/keypoint.recall.ts for why).
                   windows round the people its previous frame showed, as the camera service does
                   with the same option (default 1: every frame whole); meant for frames close in
                   time (--frames all, or half the frames)
-  --precision P   with the onnx detector: int8 (default: its convolutions in int8, faster) or float
-                  (the converted model exactly, keypoints within 1e-5 of TF.js)
+  --precision P   with the onnx detector: int8-fused (default: integer kernels throughout, the least
+                  CPU), int8 (only its convolutions in int8: a few wrists more for more CPU) or
+                  float (the converted model exactly, keypoints within 1e-5 of TF.js)
   --detector D    onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
                   (WebAssembly), the fallback when ONNX Runtime cannot load; topdown: NanoDet
                   person boxes, then SinglePose Thunder on each (--input-size, --mirror do not apply)

@@ -6,12 +6,13 @@ import { collect, openRecording } from '../../libs/recording/index.ts';
 import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
 import { formatReceiptScorecard } from '../../libs/cart/receipts.format.ts';
 import { createChosenDetector, parsePrecision } from '../../libs/vision/detector.registry.ts';
+import { DEFAULT_ONNX_PRECISION } from '../../libs/vision/onnx.detector.ts';
 import { DEFAULT_NOISE_M, defaultWholeEvery, receiptRun, WHOLE_READ_EVERY_S, WINDOWS_HOLD_S, runStore, type PeopleSource } from './store.run.ts';
 import { parseShelfCameras, SHELF_CAMERAS_USAGE, shelfCameraOptions } from './store.run.ts';
 
 
 const USAGE = `walkout eval receipts <recording> [--people truth|tracked] [--noise METRES] [--seed N] [--detect-every N] [--whole-every N]
-                             [--detector onnx|movenet] [--precision int8|int8-fused|float] [--shelf-cameras always|on-demand]
+                             [--detector onnx|movenet] [--precision int8-fused|int8|float] [--shelf-cameras on-demand|always]
                              [--shelf-pre-roll-ms N] [--shelf-tail-ms N] [--details] [--json]
 
 Runs the whole store over a recording (shelf perception, visits, attribution, carts) on the bus the
@@ -31,8 +32,8 @@ overall and per scenario tag.
                     the others in windows round its people, as \`walkout start\` does (default:
                     whole every ${WHOLE_READ_EVERY_S} s of each camera when the frames read are
                     ${WINDOWS_HOLD_S} s apart or closer, else every frame whole)
-  --precision P     with --people tracked, onnx: int8 (default), int8-fused or float, as \`walkout start\`
-${SHELF_CAMERAS_USAGE('always').replaceAll('with --detect-every', 'with --people tracked')}
+  --precision P     with --people tracked, onnx: int8-fused (default), int8 or float, as \`walkout start\`
+${SHELF_CAMERAS_USAGE.replaceAll('with --detect-every', 'with --people tracked')}
   --details         list the receipts that are not exactly right
   --json            print the scorecard as JSON (keys: visits, exactMatch, receiptF1,
                     attributionAccuracy, reviewsPer1000, calibrationError, byTag, ...)`;
@@ -88,7 +89,7 @@ export const evalReceiptsVerb: Verb = {
     const precision = parsePrecision(values.precision, 'walkout eval receipts');
     if (kind === 'truth' && precision !== undefined) throw new WalkoutError('USAGE', 'walkout eval receipts: --precision applies to --people tracked (the model the cameras are read with)');
     if (kind === 'truth' && values['whole-every'] !== undefined) throw new WalkoutError('USAGE', 'walkout eval receipts: --whole-every applies to --people tracked (how the cameras are read)');
-    const shelfOnDemand = parseShelfCameras(values, evalReceiptsVerb, kind === 'tracked', 'always');
+    const shelfOnDemand = parseShelfCameras(values, evalReceiptsVerb, kind === 'tracked');
     const wholeFrameEvery =
       values['whole-every'] === undefined
         ? defaultWholeEvery(recording.manifest.streams.cameras, stride)
@@ -127,7 +128,7 @@ export const evalReceiptsVerb: Verb = {
         json,
         {
           recording: positionals[0],
-          people: kind === 'truth' ? { source: 'truth', noiseM, seed } : { source: 'tracked', detectEvery: stride, wholeEvery: wholeFrameEvery, precision: precision ?? 'int8', shelfOnDemand: shelfOnDemand ?? null },
+          people: kind === 'truth' ? { source: 'truth', noiseM, seed } : { source: 'tracked', detectEvery: stride, wholeEvery: wholeFrameEvery, precision: precision ?? DEFAULT_ONNX_PRECISION, shelfOnDemand: shelfOnDemand ?? null },
           ...figures,
           ...(pace ? { cameraPace: pace } : {}),
           ...(onDemand ? { shelfCamerasOnDemand: onDemand } : {}),

@@ -35,10 +35,12 @@ for (const name of ['shelf', 'tracker', 'gate', 'fusion', 'cart', 'checkout', 'a
     const summary = JSON.parse(service.stdout());
     assert.equal(summary.service, name);
     assert.equal(typeof summary.stats, 'object');
+    // By default the shelf cameras are read on demand (serve shelf reports the shelves' activity).
+    if (name === 'camera') assert.deepEqual(summary.stats.onDemand, { read: 0, passedOver: 0, readUnheard: 0, waiting: 0 });
   });
 }
 
-test('serve tracker refuses an --idle-ms that is not a time, serve camera a --looks it does not know or a --whole-every below 1, and serve a store file that does not exist', async () => {
+test('serve tracker refuses an --idle-ms that is not a time, serve camera a --looks it does not know or a --whole-every below 1, serve shelf both --report-activity and --no-report-activity, and serve a store file that does not exist', async () => {
   const badIdle = startServe(['tracker', '--idle-ms', '0']);
   const [idleCode] = await once(badIdle.child, 'close');
   assert.equal(idleCode, 2);
@@ -51,6 +53,10 @@ test('serve tracker refuses an --idle-ms that is not a time, serve camera a --lo
   const [wholeCode] = await once(badWhole.child, 'close');
   assert.equal(wholeCode, 2);
   assert.match(badWhole.stderr(), /--whole-every must be a whole number of frames, 1 or more, got "0"/);
+  const bothWays = startServe(['shelf', '--report-activity', '--no-report-activity']);
+  const [bothCode] = await once(bothWays.child, 'close');
+  assert.equal(bothCode, 2);
+  assert.match(bothWays.stderr(), /--report-activity and --no-report-activity say opposite things/);
   const noStore = startServe(['shelf', '--store', 'fixtures/stores/nowhere.json']);
   const [storeCode] = await once(noStore.child, 'close');
   assert.equal(storeCode, 1);

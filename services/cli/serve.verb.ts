@@ -22,9 +22,9 @@ import { createCheckoutService, CHECKOUT_GROUP } from '../checkout/checkout.serv
 import { CHECKOUT_CONFIG_VARIABLE, CHECKOUT_WORKER_VARIABLE, loadCheckoutConfig, loadCheckoutWorker } from '../../libs/checkout/checkout.config.ts';
 import { loadDatabaseConfig, openDatabase, type Database } from '../../libs/db/index.ts';
 import { createAppService, DEFAULT_APP_PORT } from '../app/app.service.ts';
-import { CAMERA_GROUP, createCameraService, SHELF_ACTIVITY_GROUP } from '../camera/camera.service.ts';
+import { CAMERA_GROUP, createCameraService, SHELF_ACTIVITY_GROUP, SHELF_WORD_WAIT_MS } from '../camera/camera.service.ts';
 import { parseShelfCameras, SHELF_CAMERAS_USAGE, shelfCameraOptions } from './store.run.ts';
-import { createChosenDetector, parseDetectorThreads, parseLooks } from '../../libs/vision/detector.registry.ts';
+import { createChosenDetector, parseDetectorThreads, parseLooks, parsePrecision } from '../../libs/vision/detector.registry.ts';
 
 /**
  * One pipeline stage as a process of its own, on the bus the environment names (Kafka, in a
@@ -90,20 +90,31 @@ async function serve(name: string, group: string, values: Record<string, unknown
 export const serveShelfVerb: Verb = {
   name: 'serve shelf',
   summary: 'Run the shelf service alone: load-cell samples in, shelf events and load-cell health out, until stopped.',
-  usage: `walkout serve shelf [--store ${DEFAULT_STORE}] [--silent-ms ${SHELF_SILENT_MS}] [--report-activity] [--json]
+  usage: `walkout serve shelf [--store ${DEFAULT_STORE}] [--silent-ms ${SHELF_SILENT_MS}] [--no-report-activity] [--json]
 
 Takes shelf.samples-recorded as consumer group "${SHELF_GROUP}" and publishes shelf.event-detected and
 device.health-reported for the shelves of --store. ${environment}
 
   --silent-ms N      a shelf whose samples stopped this long ago has its open segment finished and
                      its samples committed (default ${SHELF_SILENT_MS})
-  --report-activity  also publish shelf.activity-reported (each shelf active, at rest or silent), for
-                     camera processes that read shelf cameras on demand (serve camera --shelf-cameras)
+  --no-report-activity
+                     do not publish shelf.activity-reported: by default each shelf's state (active,
+                     at rest or silent) goes out, which camera processes that read the shelf
+                     cameras on demand (serve camera's default) wait for; --report-activity, the
+                     default, is accepted too
   --json             print what the service counted as JSON when it stops`,
-  options: { store: { type: 'string' }, 'silent-ms': { type: 'string' }, 'report-activity': { type: 'boolean' }, json: { type: 'boolean' } },
+  options: {
+    store: { type: 'string' },
+    'silent-ms': { type: 'string' },
+    'report-activity': { type: 'boolean' },
+    'no-report-activity': { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
   async run({ values }) {
     const silentMs = values['silent-ms'] === undefined ? undefined : optionalInt(values, 'silent-ms', serveShelfVerb, SHELF_SILENT_MS, { min: 1, unit: 'milliseconds' });
-    const reportActivity = values['report-activity'] === true;
+    if (values['report-activity'] && values['no-report-activity'])
+      throw new WalkoutError('USAGE', 'walkout serve shelf: --report-activity and --no-report-activity say opposite things');
+    const reportActivity = values['no-report-activity'] !== true;
     await serve('shelf', SHELF_GROUP, values, ({ index, bus, logger }) => createShelfService({ index, bus, logger, clock: systemClock, silentMs, reportActivity }));
   },
 };
@@ -131,8 +142,9 @@ export const serveCameraVerb: Verb = {
   summary: 'Run camera perception alone: frames in, the people in them out, until stopped; start several to share the cameras.',
   usage: `walkout serve camera [--store ${DEFAULT_STORE}] [--detector onnx|movenet] [--input-size 640]
                     [--mirror on|off] [--refine upright|none] [--looks when-unsure|always]
-                    [--detector-threads N] [--every N] [--whole-every N] [--max-lag-ms N]
-                    [--shelf-cameras always|on-demand] [--shelf-pre-roll-ms N] [--shelf-tail-ms N]
+                    [--precision int8-fused|int8|float] [--detector-threads N] [--every N]
+                    [--whole-every N] [--max-lag-ms N] [--shelf-cameras on-demand|always]
+                    [--shelf-pre-roll-ms N] [--shelf-tail-ms N]
                     [--activity-group NAME] [--json]
 
 Takes camera.frame-captured as consumer group "${CAMERA_GROUP}" and publishes camera.poses-detected (and
@@ -142,6 +154,7 @@ reads the frames of several partitions at once on its detector threads
 (docs/experiments/camera-threads.md). ${environment}
 
   --detector D    onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
+  --precision P   onnx: int8-fused (default), int8 or float, as \`walkout start\`
   --input-size S  the model input's longer side, a multiple of 32 (default 640)
   --mirror M      on (default) or off: the mirrored second read
   --refine R      upright (default) or none: the upright second look at tilted people
@@ -158,8 +171,9 @@ reads the frames of several partitions at once on its detector threads
                   frame whole; walkout start reads 1 in 10, docs/experiments/change-driven-reads.md)
   --max-lag-ms N  pass over (and count as late) a frame that waited on the bus longer than this,
                   so a worker that cannot keep up detects recent frames; default: none passed over
-${SHELF_CAMERAS_USAGE('always').replace('with --detect-every: ', '')}
-                    (the shelf stage must run with --report-activity)
+${SHELF_CAMERAS_USAGE.replace('with --detect-every: ', '')}
+                    (the shelf stage reports its activity unless run with --no-report-activity;
+                    without its word a shelf camera's frame waits ${SHELF_WORD_WAIT_MS / 1000} s, then is read)
   --activity-group NAME
                   with --shelf-cameras on-demand: the consumer group this process takes shelf
                   activity in; each process needs every shelf's, so give each its own (default
@@ -176,6 +190,7 @@ ${SHELF_CAMERAS_USAGE('always').replace('with --detect-every: ', '')}
     'whole-every': { type: 'string' },
     'detector-threads': { type: 'string' },
     'max-lag-ms': { type: 'string' },
+    precision: { type: 'string' },
     ...shelfCameraOptions,
     'activity-group': { type: 'string' },
     json: { type: 'boolean' },
@@ -189,7 +204,7 @@ ${SHELF_CAMERAS_USAGE('always').replace('with --detect-every: ', '')}
     const wholeFrameEvery = optionalInt(values, 'whole-every', serveCameraVerb, 1, { min: 1, unit: 'frames' });
     const maxLagMs = values['max-lag-ms'] === undefined ? undefined : optionalInt(values, 'max-lag-ms', serveCameraVerb, 0, { min: 1, unit: 'milliseconds' });
     const { detectorThreads, framesAtOnce } = parseDetectorThreads(values['detector-threads'], verb);
-    const onDemand = parseShelfCameras(values, serveCameraVerb, true, 'always');
+    const onDemand = parseShelfCameras(values, serveCameraVerb, true);
     if (values['activity-group'] !== undefined && !onDemand) throw new WalkoutError('USAGE', `${verb}: --activity-group applies to --shelf-cameras on-demand`);
     const shelfOnDemand = onDemand && { ...onDemand, activityGroup: typeof values['activity-group'] === 'string' ? values['activity-group'] : undefined };
     const { detector, fellBack } = await createChosenDetector(
@@ -199,6 +214,7 @@ ${SHELF_CAMERAS_USAGE('always').replace('with --detect-every: ', '')}
         mirror: values.mirror !== 'off',
         refine: values.refine === 'none' ? 'none' : 'upright',
         looks: parseLooks(values.looks, verb) ?? 'when-unsure',
+        precision: parsePrecision(values.precision, verb),
         detectorThreads,
       },
       verb,

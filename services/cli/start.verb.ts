@@ -30,7 +30,7 @@ import { cameraFootage } from './footage.ts';
 import type { CameraServiceStats, ShelfOnDemand } from '../camera/camera.service.ts';
 import { floorTracking } from './pose.verb.ts';
 import { DEFAULT_NOISE_M, defaultWholeEvery, receiptRun, WHOLE_READ_EVERY_S, WINDOWS_HOLD_S, runStore, type PeopleSource, type StoreRunResult } from './store.run.ts';
-import { parseShelfCameras, SHELF_CAMERAS_USAGE, shelfCameraOptions, type ShelfCameraReading } from './store.run.ts';
+import { parseShelfCameras, SHELF_CAMERAS_USAGE, shelfCameraOptions } from './store.run.ts';
 
 /**
  * The main job: the store on the bus the environment names (the in-process bus by default), fed by
@@ -43,8 +43,6 @@ const DEMO_SCENARIO = 'fixtures/scenarios/kiosk-demo.json';
 const COMMITTED_RECORDING = 'fixtures/recordings/kiosk-demo';
 const DEMO_SEED = 1;
 const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-/** How `start` reads the shelf cameras unless told (--shelf-cameras). */
-const SHELF_CAMERAS_DEFAULT: ShelfCameraReading = 'always';
 
 export const startVerb: Verb = {
   name: 'start',
@@ -52,7 +50,7 @@ export const startVerb: Verb = {
   usage: `walkout start [--out .walkout/demo] [--force] [--no-video] [--detect-every N] [--whole-every N]
                      [--shelf-every N] [--shelf-whole-every N] [--shelf-cameras always|on-demand]
                      [--shelf-pre-roll-ms N] [--shelf-tail-ms N] [--detector onnx|movenet]
-                     [--detector-threads N] [--precision int8|int8-fused|float] [--json]
+                     [--detector-threads N] [--precision int8-fused|int8|float] [--json]
 
 Simulates ${DEMO_SCENARIO} (seed ${DEMO_SEED}) into --out and checks its ground truth against the
 committed recording ${COMMITTED_RECORDING}; then runs the whole store (WALKOUT_BUS=memory by default,
@@ -81,15 +79,15 @@ once the new one is written; anything else there only with --force.
   --shelf-whole-every N
                     with --detect-every: read every N-th frame detected of each shelf camera whole
                     (default: --whole-every's, or by the same rule at the shelf cameras' stride)
-${SHELF_CAMERAS_USAGE(SHELF_CAMERAS_DEFAULT)}
+${SHELF_CAMERAS_USAGE}
   --detector D      onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
                     (WebAssembly), the fallback when ONNX Runtime cannot load
   --detector-threads N
                     onnx: worker threads that run the model, each with its own ONNX Runtime
                     session, several cameras' frames read at once (default: one per core; 0: on
                     the main thread, one frame at a time)
-  --precision P     onnx: int8 (default), int8-fused (integer kernels throughout: less CPU, a few
-                    wrists fewer) or float`,
+  --precision P     onnx: int8-fused (default: integer kernels throughout, the least CPU), int8 (only
+                    its convolutions in int8: a few wrists more for more CPU) or float`,
   options: {
     out: { type: 'string' },
     force: { type: 'boolean' },
@@ -118,7 +116,7 @@ ${SHELF_CAMERAS_USAGE(SHELF_CAMERAS_DEFAULT)}
       values['shelf-whole-every'] === undefined ? undefined : optionalInt(values, 'shelf-whole-every', startVerb, 1, { min: 1, unit: 'frames' });
     if (detectEvery === undefined && (shelfEveryAsked !== undefined || shelfWholeEveryAsked !== undefined))
       throw new WalkoutError('USAGE', 'walkout start: --shelf-every and --shelf-whole-every read the shelf cameras of --detect-every, which is missing');
-    const shelfOnDemand = parseShelfCameras(values, startVerb, detectEvery !== undefined, SHELF_CAMERAS_DEFAULT);
+    const shelfOnDemand = parseShelfCameras(values, startVerb, detectEvery !== undefined);
     if (detectEvery !== undefined && values['no-video']) throw new WalkoutError('USAGE', 'walkout start: --detect-every needs the video that --no-video leaves out');
     const busConfig = loadBusConfig();
     const logger = createLogger({ level: logLevelFromEnv() });

@@ -70,6 +70,11 @@ export function defaultWholeEvery(cameras: ReadonlyArray<{ fps: number }>, strid
 }
 /** How the shelf cameras are read: every frame the stride keeps, or only around their shelves' activity. */
 export type ShelfCameraReading = 'always' | 'on-demand';
+/**
+ * How the shelf cameras are read unless told (`start`, `eval receipts`, `serve camera`): with the
+ * int8-fused model, the reading measured at store speed (docs/experiments/int8-fused-on-demand-default.md).
+ */
+export const SHELF_CAMERAS_DEFAULT: ShelfCameraReading = 'on-demand';
 
 /** The options that set how shelf cameras are read (`start`, `eval receipts`); `usage` is their help text. */
 export const shelfCameraOptions = {
@@ -78,24 +83,26 @@ export const shelfCameraOptions = {
   'shelf-tail-ms': { type: 'string' },
 } as const;
 
-export const SHELF_CAMERAS_USAGE = (fallback: ShelfCameraReading) => `  --shelf-cameras R with --detect-every: always (every frame the stride keeps) or on-demand (only
-                    while a shelf the camera looks at is active on its load cells, from
-                    --shelf-pre-roll-ms before to --shelf-tail-ms after; the others passed over);
-                    default ${fallback}
+export const SHELF_CAMERAS_USAGE = `  --shelf-cameras R with --detect-every: on-demand (only while a shelf the camera looks at
+                    is active on its load cells, from --shelf-pre-roll-ms before to
+                    --shelf-tail-ms after; the others passed over) or always (every frame the
+                    stride keeps); default ${SHELF_CAMERAS_DEFAULT}
   --shelf-pre-roll-ms N, --shelf-tail-ms N
                     with --shelf-cameras on-demand (default ${SHELF_PRE_ROLL_MS} and ${SHELF_TAIL_MS})`;
 
 /**
- * The shelf cameras' reading asked for with shelfCameraOptions: what the camera service takes as
- * `shelfOnDemand`, or undefined to read them always. Cameras must be read (`detecting`) for any of it.
+ * The shelf cameras' reading asked for with shelfCameraOptions (SHELF_CAMERAS_DEFAULT unless asked):
+ * what the camera service takes as `shelfOnDemand`, or undefined to read them always or when the
+ * cameras are not read (`detecting`), which none of it applies to.
  */
-export function parseShelfCameras(values: Record<string, unknown>, verb: Verb, detecting: boolean, fallback: ShelfCameraReading): ShelfOnDemand | undefined {
+export function parseShelfCameras(values: Record<string, unknown>, verb: Verb, detecting: boolean): ShelfOnDemand | undefined {
   const asked = values['shelf-cameras'];
   const timing = values['shelf-pre-roll-ms'] !== undefined || values['shelf-tail-ms'] !== undefined;
   if (!detecting && (asked !== undefined || timing)) throw new WalkoutError('USAGE', `walkout ${verb.name}: --shelf-cameras and its timings apply when the cameras are read`);
+  if (!detecting) return undefined;
   if (asked !== undefined && asked !== 'always' && asked !== 'on-demand')
     throw new WalkoutError('USAGE', `walkout ${verb.name}: --shelf-cameras is always or on-demand, not ${JSON.stringify(asked)}`);
-  const reading = (asked as ShelfCameraReading | undefined) ?? fallback;
+  const reading = (asked as ShelfCameraReading | undefined) ?? SHELF_CAMERAS_DEFAULT;
   if (reading === 'always') {
     if (timing) throw new WalkoutError('USAGE', `walkout ${verb.name}: --shelf-pre-roll-ms and --shelf-tail-ms apply to --shelf-cameras on-demand`);
     return undefined;
