@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
-import { onnxSessionOptions } from './onnx.detector.ts';
+import { needsExactIntegerKernels, onnxSessionOptions } from './onnx.detector.ts';
 
 /**
  * The int8 models' convolutions run as ONNX Runtime's QLinearConv (uint8 inputs, int8 weights). On
@@ -54,4 +54,14 @@ test('an int8 convolution whose products overflow int16 in pairs is exact in a s
   } finally {
     await session.release();
   }
+});
+
+test('exact integer kernels are asked for on x64 without VNNI, or when the flags are unknown; not with VNNI, nor off x64', () => {
+  const flags = (...names: string[]) => new Set(['sse4_2', 'avx2', ...names]);
+  assert.equal(needsExactIntegerKernels('x64', flags()), true, 'AVX2 only (this session\'s AMD EPYC)');
+  assert.equal(needsExactIntegerKernels('x64', flags('avx512f', 'avx512bw')), true, 'AVX-512 without VNNI');
+  assert.equal(needsExactIntegerKernels('x64', flags('avx512f', 'avx512_vnni')), false);
+  assert.equal(needsExactIntegerKernels('x64', flags('avx_vnni')), false);
+  assert.equal(needsExactIntegerKernels('x64', undefined), true, 'no /proc/cpuinfo: the safe kernels');
+  assert.equal(needsExactIntegerKernels('arm64', undefined), false, 'the option is for x64 kernels only');
 });

@@ -117,8 +117,33 @@ export const onnxPlugin: DetectorPlugin<OnnxConfig> = {
 };
 
 /**
+ * Whether ONNX Runtime's integer kernels must be asked to be exact on this CPU: on x64 without VNNI
+ * (AVX2 only, or AVX-512 without it) they add uint8-by-int8 products in pairs into int16, which
+ * saturates; with VNNI they add into int32 and are exact as they are. `cpuFlags`: the CPU's feature
+ * flags (Linux's /proc/cpuinfo); unknown flags on x64 ask for exact kernels (slower, always right).
+ */
+export function needsExactIntegerKernels(arch: string, cpuFlags: ReadonlySet<string> | undefined): boolean {
+  if (arch !== 'x64') return false;
+  return cpuFlags === undefined || !(cpuFlags.has('avx512_vnni') || cpuFlags.has('avx_vnni'));
+}
+
+/** This CPU's feature flags as Linux lists them, or undefined where there is no /proc/cpuinfo. */
+function cpuFlags(): Set<string> | undefined {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => /^flags\s*:/.test(l));
+    return line === undefined ? undefined : new Set(line.slice(line.indexOf(':') + 1).trim().split(/\s+/));
+  } catch {
+    return undefined;
+  }
+}
+
+const EXACT_INTEGER_KERNELS = needsExactIntegerKernels(process.arch, cpuFlags());
+
+/**
  * How walkout opens an ONNX Runtime session, on this thread or a detector thread: `threads` inside a
- * pass, none spinning, integer kernels exact on every x64 CPU.
+ * pass, none spinning, integer kernels exact on every x64 CPU (needsExactIntegerKernels).
  */
 export function onnxSessionOptions(threads: number) {
   return {
@@ -134,8 +159,9 @@ export function onnxSessionOptions(threads: number) {
         // On x64 CPUs without VNNI (AVX2 only), ONNX Runtime's uint8-by-int8 kernels add products
         // in pairs into int16, which saturates: the int8 models' convolutions read a bright input
         // as half of it, and find nobody. This makes it read int8 weights as uint8 there (slower,
-        // exact); CPUs with VNNI are exact either way (docs/experiments/int8-fused-on-demand-default.md).
-        x64quantprecision: '1',
+        // exact); CPUs with VNNI are exact without it, and keep their faster kernels
+        // (docs/experiments/int8-fused-on-demand-default.md).
+        ...(EXACT_INTEGER_KERNELS ? { x64quantprecision: '1' } : {}),
       },
     },
   };
