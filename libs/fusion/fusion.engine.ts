@@ -546,10 +546,11 @@ export class FusionEngine {
     // what, which the events' hypotheses carry. The likeliest "where" wins.
     const byWhere = new Map<string, { members: number[]; weight: number }>();
     joint.forEach((explanation, i) => {
-      const where = byWhere.get(whereOf(explanation)) ?? { members: [], weight: 0 };
+      const key = whereOf(explanation);
+      const where = byWhere.get(key) ?? { members: [], weight: 0 };
       where.members.push(i);
       where.weight += weights[i];
-      byWhere.set(whereOf(explanation), where);
+      byWhere.set(key, where);
     });
     const total = sum(weights);
     const [where, { members, weight }] = [...byWhere].reduce((a, b) => (b[1].weight > a[1].weight ? b : a));

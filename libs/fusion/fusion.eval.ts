@@ -178,7 +178,7 @@ export interface LabelledRecord extends SettledRecord {
   truthShares?: Array<{ visitId: string; quantity: number }>;
 }
 
-export function labelRecords(run: Pick<FusionRun, 'records' | 'events' | 'truth'> & Partial<Pick<FusionRun, 'products'>>): LabelledRecord[] {
+export function labelRecords(run: Pick<FusionRun, 'records' | 'events' | 'truth' | 'products'>): LabelledRecord[] {
   const byEvent = new Map([...matchSharedEvents(run.events, run.truth, { products: run.products })].map(([event, actions]) => [event.shelfEventId, actions]));
   return run.records.map((record) => {
     const shares = (byEvent.get(record.event.shelfEventId) ?? [])

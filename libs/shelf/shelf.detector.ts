@@ -668,17 +668,16 @@ export class ShelfDetector {
     const best = explanations[0];
     // Several items at once: the shelf's whole explanations go with each, for fusion to weigh by what the shoppers there carry.
     const joint = best.items.length > 1 ? jointExplanations(explanations) : undefined;
-    const moves: Array<[string, StockMove]> = [];
     for (const [i, item] of best.items.entries()) {
       const event = this.buildEvent(section, item, i, best, explanations, changes, changed, piece);
       this.stats.events++;
       this.opts.onEvent(joint ? { ...event, explanations: joint } : event);
       const { productId, quantity } = item;
-      const move: StockMove =
-        item.sign < 0 ? { kind: 'pick', laneId: item.stockLaneId, productId, quantity, atMs: piece.endMs } : { kind: 'put', laneId: item.laneId, productId, quantity, atMs: piece.endMs };
-      moves.push([event.shelfEventId, move]);
+      this.move(
+        event.shelfEventId,
+        item.sign < 0 ? { kind: 'pick', laneId: item.stockLaneId, productId, quantity, atMs: piece.endMs } : { kind: 'put', laneId: item.laneId, productId, quantity, atMs: piece.endMs },
+      );
     }
-    for (const [shelfEventId, move] of moves) this.move(shelfEventId, move);
   }
 
   /** Makes an event's stock move and remembers it for a re-reading; forgets moves older than REREAD_KEEP_MS. */

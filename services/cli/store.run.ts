@@ -72,7 +72,7 @@ export function defaultWholeEvery(cameras: ReadonlyArray<{ fps: number }>, strid
 export type ShelfCameraReading = 'always' | 'on-demand';
 /**
  * How the shelf cameras are read unless told (`start`, `eval receipts`, `serve camera`): with the
- * int8-fused model, the reading measured at store speed (docs/experiments/int8-fused-on-demand-default.md).
+ * int8-fused model, the fastest reading measured (docs/experiments/int8-fused-on-demand-default.md).
  */
 export const SHELF_CAMERAS_DEFAULT: ShelfCameraReading = 'on-demand';
 
