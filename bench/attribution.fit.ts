@@ -2,7 +2,9 @@
  * Fits the attribution model (libs/fusion/attribution.model.ts) on training recordings and writes
  * libs/fusion/attribution.params.json. Measure on other seeds (bench/attribution.bench.ts).
  *
- *   node --import tsx bench/attribution.fit.ts [--folds K] [--profile-l2 W] --noise 0.05 /tmp/fusion-runs/f6 /tmp/fusion-runs/f7 ...
+ *   node --import tsx bench/attribution.fit.ts [--folds K] [--profile-l2 W] [--out FILE] --noise 0.05 /tmp/fusion-runs/f6 /tmp/fusion-runs/f7 ...
+ *
+ * --out writes the fitted file elsewhere (to try it before it replaces the committed parameters).
  *
  * Steps, each on the events of every training run that match a true action:
  * 1. who: the person-score weights and the unseen score, by maximum likelihood of the true visit
@@ -40,7 +42,14 @@ const WRONG_COST_IN_REVIEWS = 5;
 const PARAMS_FILE = new URL('../libs/fusion/attribution.params.json', import.meta.url);
 
 const { values, positionals } = parseArgs({
-  options: { noise: { type: 'string' }, seed: { type: 'string' }, folds: { type: 'string' }, 'profile-l2': { type: 'string' }, 'calibrate-only': { type: 'boolean' } },
+  options: {
+    noise: { type: 'string' },
+    seed: { type: 'string' },
+    folds: { type: 'string' },
+    'profile-l2': { type: 'string' },
+    'calibrate-only': { type: 'boolean' },
+    out: { type: 'string' },
+  },
   allowPositionals: true,
 });
 const noiseM = Number(values.noise ?? 0.05);
@@ -318,5 +327,6 @@ const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficu
 const written = calibrateOnly
   ? { fittedWith: fittedFile.fittedWith, trainedOn: fittedFile.trainedOn, calibratedWith: command, calibratedOn: trainedOn, recordingsMadeWith: recordings, params: rounded }
   : { fittedWith: command, trainedOn, recordingsMadeWith: recordings, params: rounded };
-await writeFile(PARAMS_FILE, JSON.stringify(written, null, 2) + '\n');
-console.log(`wrote ${PARAMS_FILE.pathname}`);
+const outFile = values.out ?? PARAMS_FILE.pathname;
+await writeFile(outFile, JSON.stringify(written, null, 2) + '\n');
+console.log(`wrote ${outFile}`);
