@@ -11,6 +11,7 @@ import { recordingLogger, waitFor } from '../../libs/bus/bus.harness.ts';
 import { ManualClock } from '../../libs/clock/clock.ts';
 import { plateStockGrams, simulateShelfLoadCells, type PlateLoadChange } from '../../libs/sim/loadcell.sim.ts';
 import { laneLoadChanges } from '../../libs/sim/shelf-activity.sim.ts';
+import { ShelfInventory } from '../../libs/shelf/inventory.model.ts';
 import { collectingBus, fixtureStoreIndex } from '../../libs/testing/service.fixtures.ts';
 import { ACTIVITY_REPORT_MS, createShelfService, SHELF_SILENT_MS, type ShelfService } from './shelf.service.ts';
 
@@ -352,4 +353,43 @@ test('a restarted service keeps what the shelf learned: a misplaced item, units 
   const lane = (laneId: string) => restarted.inventory.lanes.find((l) => l.laneId === laneId)!;
   assert.equal(lane(LANE).stock, index.placementByLane.get(LANE)!.initialStock - 2, 'the first pick as fusion read it: two units');
   assert.equal(lane(takenLane).stock, index.placementByLane.get(takenLane)!.initialStock - 2);
+});
+
+test('a stock snapshot that does not fit the store, or of another schema version, is refused with what and where; the shelf starts from the planogram', async (t) => {
+  const { bus, events } = await outputBus(t);
+  const logger = recordingLogger();
+  const planned = new ShelfInventory(index, SHELF).state();
+  const snapshot = (eventId: string, lanes: typeof planned.lanes) => ({
+    schemaVersion: SCHEMA_VERSION,
+    eventId,
+    storeId: index.store.id,
+    ts: T0,
+    shelfId: SHELF,
+    resumeFromMs: T0,
+    lanes,
+    givenOut: [],
+    moves: [],
+    replaced: [],
+  });
+  // A good snapshot with five units on LANE, then a newer one naming a lane the shelf lacks, then one of a schema version to come.
+  await bus.publish('shelf.stock-snapshot', snapshot('stock-good', planned.lanes.map((lane) => (lane.laneId === LANE ? { ...lane, stock: 5 } : lane))));
+  await bus.publish('shelf.stock-snapshot', snapshot('stock-elsewhere', planned.lanes.map((lane) => (lane.laneId === LANE ? { ...lane, laneId: 'g2-s9-l3' } : lane))));
+  bus.appendRaw('shelf.stock-snapshot', SHELF, { ...snapshot('stock-v2', planned.lanes), schemaVersion: SCHEMA_VERSION + 1 });
+  const service = createShelfService({ index, bus, clock: new ManualClock(T0), logger });
+  await service.start();
+  await waitFor(() => bus.stats().deadLettered === 2, () => `both bad snapshots dead-lettered, have ${bus.stats().deadLettered}`);
+  const refusal = logger.lines.find((line) => line.level === 'warn')!;
+  assert.match(refusal.message, /stock snapshot refused; the shelf starts here from the planogram/);
+  assert.deepEqual([refusal.fields.shelfId, refusal.fields.snapshot], [SHELF, 'stock-elsewhere']);
+  assert.match(String(refusal.fields.error), /stock snapshot stock-elsewhere of shelf g2-s2: lane g2-s9-l3 is not on the shelf/);
+  assert.equal(typeof refusal.fields.offset, 'string', 'where it lies on the topic');
+
+  const messages = sampleMessages(pickAt(1_500), 5_000);
+  await publishAll(bus, messages);
+  await taken(service, messages.length);
+  await service.flush();
+  await waitFor(() => events.length === 1, 'the pick');
+  await service.stop();
+  assert.deepEqual([service.stats().snapshotsRefused, service.stats().snapshotsRestored], [1, 0]);
+  assert.equal(service.inventory(SHELF).lanes.find((l) => l.laneId === LANE)!.stock, index.placementByLane.get(LANE)!.initialStock - 1, 'the planogram, less the pick: not the refused snapshot, nor the good one before it');
 });

@@ -320,11 +320,20 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
       logger.debug('shelf stock follows fusion\'s reading of a change', { shelfId: message.shelfId, replaces: message.replaces });
       return true;
     }
-    const judgedTo = pending.get(message.shelfId)?.handedTs ?? -Infinity;
-    const mayStillCome = judgedTo <= message.ts + REREAD_WAIT_MS && newestMs - message.ts <= REREAD_KEEP_MS;
-    if (mayStillCome && !perception.rereadTaken(message)) return false;
+    if (mayStillCome(message) && !perception.rereadTaken(message)) return false;
     stats.rereadsPassed++;
     return true;
+  };
+
+  /**
+   * Whether the events a re-reading replaces may still be made here, or come with a stock snapshot:
+   * the change is recent enough to be remembered, and the shelf here has either no snapshot under
+   * its stock yet or not judged its samples that far.
+   */
+  const mayStillCome = (message: ChangeReexplained): boolean => {
+    if (newestMs - message.ts > REREAD_KEEP_MS) return false;
+    const shelf = pending.get(message.shelfId);
+    return !shelf || shelf.stockPointMs === -Infinity || shelf.handedTs <= message.ts + REREAD_WAIT_MS;
   };
 
   /** Tries the re-readings of a shelf that wait for their events again: after its detector's ticks, after a restore. */
@@ -486,21 +495,21 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
    * due, or the partition is no longer this instance's.
    */
   const queueSnapshots = (partition: number, holds: PartitionHolds, before: number, forced: boolean): boolean => {
-    const due = [...holds.shelves].filter((shelfId) => {
+    let queued = false;
+    for (const shelfId of holds.shelves) {
       const shelf = pending.get(shelfId)!;
-      if (shelf.handedTs === -Infinity || perception.detector(shelfId).stockChanges === shelf.snapshotChanges) return false;
-      return shelf.idle || forced || (shelf.restSince !== null && shelf.restSince <= before);
-    });
-    if (due.length === 0 || !ownsSamples(partition)) return false;
-    for (const shelfId of due) {
-      const shelf = pending.get(shelfId)!;
+      if (shelf.handedTs === -Infinity) continue;
       const detector = perception.detector(shelfId);
+      if (detector.stockChanges === shelf.snapshotChanges) continue;
+      if (!shelf.idle && !forced && (shelf.restSince === null || shelf.restSince > before)) continue;
+      if (!queued && !ownsSamples(partition)) return false;
       const resumeFromMs = Math.floor(shelf.idle ? shelf.handedTs + 1 : Math.min(before, shelf.handedTs + 1));
       outbox.push({ topic: 'shelf.stock-snapshot', message: snapshotOf(shelfId, detector, resumeFromMs) });
       shelf.stockPointMs = resumeFromMs;
       shelf.snapshotChanges = detector.stockChanges;
+      queued = true;
     }
-    return true;
+    return queued;
   };
 
   const releaseBefore = (holds: PartitionHolds, before: number) => {
