@@ -362,17 +362,45 @@ test('a detector started on a reading several noise widths off the plate\'s leve
   assert.deepEqual(events, []);
 });
 
-test('a change fusion reads otherwise is taken into the stock: a unit fusion says went on another lane is named when taken from there', () => {
-  const shelfId = 'g1-s1';
-  const unit = productOf(kiosk, 'g1-s1-l1');
+/**
+ * On g1-s1, a unit of lane 1 taken, then put back on lane 6 while a hand takes from lane 4 on the
+ * next plate (one change of two items), then `later`; a unit of lane 1 taken from lane 5 at each of `lane5PicksAt`.
+ */
+function unitPutBackWhileTaking(lane5PicksAt: number[], later: PlateLoadChange[] = []): PlateLoadChange[] {
   const grams = unitGrams(kiosk, 'g1-s1-l1');
-  // A unit of lane 1 taken, then put back on lane 6 while a hand takes from lane 4 on the next plate: one change of two items.
-  const changes = [
+  return [
     ...pickOn(kiosk, 'g1-s1-l1', 1_000),
     ...laneLoadChanges(kiosk, 'g1-s1-l6', grams, 4_000, 400, 'put'),
     ...pickOn(kiosk, 'g1-s1-l4', 4_100),
-    ...laneLoadChanges(kiosk, 'g1-s1-l5', grams, 9_000, 400, 'pick'),
+    ...lane5PicksAt.flatMap((atMs) => laneLoadChanges(kiosk, 'g1-s1-l5', grams, atMs, 400, 'pick')),
+    ...later,
   ];
+}
+
+/** Fusion's reading of that change (its events among `events`): the put on lane 5 instead, the pick as it was. */
+function readPutOnLane5(events: ShelfEventDetected[]) {
+  const replaced = events.filter((e) => e.explanations);
+  const put = replaced.find((e) => e.kind === 'put')!;
+  const pick = replaced.find((e) => e.kind === 'pick')!;
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    eventId: `reexplained-${pick.shelfEventId}`,
+    storeId: kiosk.store.id,
+    ts: put.endMs,
+    shelfId: pick.shelfId,
+    replaces: replaced.map((e) => e.shelfEventId).sort(),
+    events: [
+      { ...pick, explanations: undefined, eventId: `${pick.shelfEventId}-as-1`, shelfEventId: `${pick.shelfEventId}-as-1` },
+      { ...put, explanations: undefined, eventId: `${pick.shelfEventId}-as-2`, shelfEventId: `${pick.shelfEventId}-as-2`, laneIds: ['g1-s1-l5'] },
+    ],
+    probability: 0.9,
+  };
+}
+
+test('a change fusion reads otherwise is taken into the stock: a unit fusion says went on another lane is named when taken from there', () => {
+  const shelfId = 'g1-s1';
+  const unit = productOf(kiosk, 'g1-s1-l1');
+  const changes = unitPutBackWhileTaking([9_000]);
   const run = (reading?: (events: ShelfEventDetected[]) => Parameters<ShelfPerception['reread']>[0]) => {
     const events: ShelfEventDetected[] = [];
     const perception = new ShelfPerception({ index: kiosk, onEvent: (e) => events.push(e) });
@@ -400,25 +428,7 @@ test('a change fusion reads otherwise is taken into the stock: a unit fusion say
   assert.deepEqual(shelfs.perception.inventory(shelfId).misplaced, [{ laneId: 'g1-s1-l6', productId: unit, quantity: 1 }]);
 
   // Fusion reads the put as on lane 5 (the shelf's stock must follow it), the pick as it was.
-  const asRead = (events: ShelfEventDetected[]) => {
-    const replaced = events.filter((e) => e.explanations);
-    const put = replaced.find((e) => e.kind === 'put')!;
-    const pick = replaced.find((e) => e.kind === 'pick')!;
-    return {
-      schemaVersion: SCHEMA_VERSION,
-      eventId: `reexplained-${pick.shelfEventId}`,
-      storeId: kiosk.store.id,
-      ts: put.endMs,
-      shelfId,
-      replaces: replaced.map((e) => e.shelfEventId).sort(),
-      events: [
-        { ...pick, explanations: undefined, eventId: `${pick.shelfEventId}-as-1`, shelfEventId: `${pick.shelfEventId}-as-1` },
-        { ...put, explanations: undefined, eventId: `${pick.shelfEventId}-as-2`, shelfEventId: `${pick.shelfEventId}-as-2`, laneIds: ['g1-s1-l5'] },
-      ],
-      probability: 0.9,
-    };
-  };
-  const fusions = run(asRead);
+  const fusions = run(readPutOnLane5);
   assert.equal(fusions.reread, true);
   const last = fusions.events.at(-1)!;
   assert.deepEqual([last.kind, last.laneIds[0], last.hypotheses[0]?.productId], ['pick', 'g1-s1-l5', unit], 'the unit fusion put on lane 5 is what is taken from it');
@@ -475,36 +485,12 @@ test('three items at once on two plates: one hand takes two products from one la
 test('a detector restored from a stock snapshot at a restart point publishes what one that ran all along publishes, and holds the same stock', () => {
   const shelfId = 'g1-s1';
   const unit = productOf(kiosk, 'g1-s1-l1');
-  const grams = unitGrams(kiosk, 'g1-s1-l1');
   // As in the re-reading test above, then a rest of eight seconds (restart points), then the unit fusion put on lane 5 is taken, and another of lane 1.
-  const changes = [
-    ...pickOn(kiosk, 'g1-s1-l1', 1_000),
-    ...laneLoadChanges(kiosk, 'g1-s1-l6', grams, 4_000, 400, 'put'),
-    ...pickOn(kiosk, 'g1-s1-l4', 4_100),
-    ...laneLoadChanges(kiosk, 'g1-s1-l5', grams, 15_000, 400, 'pick'),
-    ...pickOn(kiosk, 'g1-s1-l1', 18_000),
-  ];
+  const changes = unitPutBackWhileTaking([15_000], pickOn(kiosk, 'g1-s1-l1', 18_000));
   const ticks = [
     ...simulateShelfLoadCells({ index: kiosk, shelfId, startMs: T0, endMs: T0 + 21_000, initialGrams: plateStockGrams(kiosk, shelfId), changes: changes.map((c) => ({ ...c, atMs: T0 + c.atMs })), seed: 3 }),
   ];
   const READ_AT = T0 + 7_000;
-  /** Fusion reads the put as on lane 5, the pick as it was (the re-reading test above). */
-  const reading = (events: ShelfEventDetected[]) => {
-    const [pick, put] = ['pick', 'put'].map((kind) => events.find((e) => e.explanations && e.kind === kind)!);
-    return {
-      schemaVersion: SCHEMA_VERSION,
-      eventId: `reexplained-${pick.shelfEventId}`,
-      storeId: kiosk.store.id,
-      ts: put.endMs,
-      shelfId,
-      replaces: [pick.shelfEventId, put.shelfEventId].sort(),
-      events: [
-        { ...pick, explanations: undefined, eventId: `${pick.shelfEventId}-as-1`, shelfEventId: `${pick.shelfEventId}-as-1` },
-        { ...put, explanations: undefined, eventId: `${pick.shelfEventId}-as-2`, shelfEventId: `${pick.shelfEventId}-as-2`, laneIds: ['g1-s1-l5'] },
-      ],
-      probability: 0.9,
-    };
-  };
   /**
    * Runs a detector over the ticks from `fromMs`, restored from `stock` first when given; fusion's
    * reading is taken at READ_AT (the events it reads from `allAlong`, when the run has not made them).
@@ -520,7 +506,7 @@ test('a detector restored from a stock snapshot at a restart point publishes wha
     for (const tick of ticks) {
       if (tick.ts < fromMs) continue;
       if (tick.ts >= READ_AT && taken.length === 0) {
-        const message = reading(options.readingOf ?? events);
+        const message = readPutOnLane5(options.readingOf ?? events);
         taken.push(perception.reread(message), perception.reread(message));
       }
       if (options.snapshotAt !== undefined && snapshot === undefined && tick.ts >= options.snapshotAt) {
