@@ -187,6 +187,7 @@ export interface ShelfService {
   publish(): Promise<void>;
   /** Closes open segments (end of a replay), waits until every event is published, releases every sample. */
   flush(): Promise<void>;
+  /** What the shelves hold (one, or every shelf of the store): a shelf not started here as its newest stock snapshot has it, else as planned. */
   inventory(shelfId?: string): InventorySnapshot;
   stats(): ShelfServiceStats;
 }
@@ -595,12 +596,14 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
       checkShelfStock(index, shelfId, snapshot, `stock snapshot ${snapshot.eventId}`);
     } catch (error) {
       stats.snapshotsRefused++;
-      logger.warn('stock snapshot refused; the shelf starts here from the planogram', {
+      const started = (pending.get(shelfId)?.handedTs ?? -Infinity) > -Infinity;
+      logger.warn('stock snapshot refused', {
         shelfId,
         snapshot: snapshot.eventId,
         partition: delivery.partition,
         offset: delivery.offset,
         error: (error as Error).message,
+        then: started ? 'the shelf keeps the stock it has here' : 'the shelf starts here from the planogram',
       });
       throw error;
     }
