@@ -457,6 +457,9 @@ test('a re-reading of events the detector did not make, or forgot, or of a lane 
   // A reading of its own events that names a lane the shelf does not have is refused, and changes nothing either.
   const elsewhere = { ...message, replaces: events.map((e) => e.shelfEventId), events: [{ ...message.events[0], laneIds: ['g2-s1-l1'] }] };
   assert.throws(() => perception.reread(elsewhere), /lane g2-s1-l1, which shelf g1-s2 does not have/);
+  // The service checks a reading when it comes, before the events it replaces are made (a restart).
+  assert.throws(() => perception.checkReread({ ...elsewhere, replaces: ['se-g1-s2-1-pick-1'] }), /reading reexplained-x puts x-as-1 on lane g2-s1-l1, which shelf g1-s2 does not have/);
+  perception.checkReread(message);
   assert.deepEqual(perception.inventory('g1-s2'), before);
   assert.equal(perception.reread({ ...elsewhere, events: [message.events[0]] }), true, 'the events are still its own to read again');
 });

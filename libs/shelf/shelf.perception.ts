@@ -78,11 +78,6 @@ export class ShelfPerception implements ShelfEventSource {
     return this.detectors.get(message.shelfId)?.rereadTaken(message.replaces) ?? false;
   }
 
-  /** Whether the shelf has a detector here: it has been fed, or restored. */
-  has(shelfId: string): boolean {
-    return this.detectors.has(shelfId);
-  }
-
   /** Drops the shelf's detector: the next tick of the shelf starts a fresh one, from the planogram. */
   forget(shelfId: string): void {
     this.detectors.delete(shelfId);
