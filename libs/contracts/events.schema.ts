@@ -187,6 +187,53 @@ export const ChangeReexplained = z
   })
   .describe('Fusion read a change of several items at once otherwise than the shelf did, by what the shoppers there carry.');
 
+/** A stock move an event made (or a re-reading made instead), remembered for fusion's re-readings. */
+export const RememberedStockMove = z.strictObject({
+  shelfEventId: z.string().min(1).max(128).describe('The event that made the move.'),
+  kind: z.enum(['pick', 'put']),
+  laneId: Id.describe('Where the unit was taken from (a twin lane, for a misplaced item) or put.'),
+  productId: Id,
+  quantity: z.number().int().positive(),
+  atMs: StoreClockMs.describe('When the change ended (the event\'s endMs).'),
+});
+
+export const ShelfStockSnapshot = z
+  .strictObject({
+    ...eventBase,
+    ts: StoreClockMs.describe('The same as resumeFromMs.'),
+    shelfId: Id,
+    resumeFromMs: StoreClockMs.describe(
+      'The shelf\'s samples restart point this stock belongs to: it holds every change the shelf made from its samples before this time and none ' +
+        'from samples at or after it. A shelf service that restores it passes the shelf\'s samples before it over.',
+    ),
+    lanes: z
+      .array(
+        z.strictObject({
+          laneId: Id,
+          productId: Id.optional().describe('The lane\'s own product in the planogram the stock was kept under: a restore refuses a lane whose product changed since.'),
+          stock: z.number().int().nonnegative().describe('Units of the lane\'s own product on it.'),
+          misplaced: z
+            .array(z.strictObject({ productId: Id, quantity: z.number().int().positive() }))
+            .describe('Other products put back on the lane, with how many.'),
+          restockedAtMs: StoreClockMs.optional().describe('When units the shelf had not given out last arrived on the lane (staff restocking).'),
+        }),
+      )
+      .describe('Every lane of the shelf, once.'),
+    givenOut: z
+      .array(z.strictObject({ productId: Id, count: z.number().int().positive(), lastMs: StoreClockMs }))
+      .describe('Units of each product the shelf gave out and has not had back, and when one was last taken.'),
+    moves: z
+      .array(RememberedStockMove)
+      .describe('The stock move of each recent event (REREAD_KEEP_MS), oldest first: what a re-reading of fusion\'s takes back.'),
+    replaced: z
+      .array(z.strictObject({ shelfEventId: z.string().min(1).max(128), atMs: StoreClockMs }))
+      .describe('Recent events whose moves a re-reading took back: the same re-reading again, or the event detected again, changes nothing.'),
+  })
+  .describe(
+    'What one shelf holds at a restart point of its samples, as its events and fusion\'s re-readings left it (services/shelf): the next owner of ' +
+      'the shelf starts from it instead of the planogram. Published when the stock changed; the topic keeps the newest per shelf.',
+  );
+
 export const ShelfActivityReported = z
   .strictObject({
     ...eventBase,
@@ -249,6 +296,10 @@ export type DeviceHealthReported = z.infer<typeof DeviceHealthReported>;
 export type ChangeReexplained = z.infer<typeof ChangeReexplained>;
 
 export type ShelfActivityReported = z.infer<typeof ShelfActivityReported>;
+export type RememberedStockMove = z.infer<typeof RememberedStockMove>;
+export type ShelfStockSnapshot = z.infer<typeof ShelfStockSnapshot>;
+/** The stock part of a snapshot: what a shelf detector holds and remembers (libs/shelf). */
+export type ShelfStock = Pick<ShelfStockSnapshot, 'lanes' | 'givenOut' | 'moves' | 'replaced'>;
 export type TrackedPerson = z.infer<typeof TrackedPerson>;
 export type PeopleTracked = z.infer<typeof PeopleTracked>;
 export type ProductHypothesis = z.infer<typeof ProductHypothesis>;

@@ -67,6 +67,11 @@ export const topics = {
     key: (m) => m.shelfId,
     description: 'Whether a shelf\'s weights are moving, and how far they have been judged (drives shelf cameras read on demand).',
   }),
+  'shelf.stock-snapshot': topic({
+    schema: events.ShelfStockSnapshot,
+    key: (m) => m.shelfId,
+    description: 'What a shelf holds at a restart point of its samples (compacted: the newest per shelf), for the next owner of the shelf to start from.',
+  }),
   'device.health-reported': topic({
     schema: events.DeviceHealthReported,
     key: (m) => m.deviceId,

@@ -1,4 +1,4 @@
-import { WalkoutError, type StoreIndex } from '../contracts/index.ts';
+import { WalkoutError, type ShelfStock, type StoreIndex } from '../contracts/index.ts';
 
 /**
  * What one shelf holds, as its load cells saw it: units of each lane's own product, items put back on
@@ -56,6 +56,9 @@ export interface StockMove {
   atMs: number;
 }
 
+/** What a ShelfInventory holds, as a stock snapshot carries it (`shelf.stock-snapshot`). */
+export type InventoryState = Pick<ShelfStock, 'lanes' | 'givenOut'>;
+
 /** Units of a product taken from a shelf and not put back on it: count, and when last taken. */
 interface GivenOut {
   count: number;
@@ -73,7 +76,7 @@ export class ShelfInventory {
   private readonly given = new Map<string, GivenOut>();
 
   constructor(
-    index: StoreIndex,
+    private readonly index: StoreIndex,
     readonly shelfId: string,
   ) {
     const entry = index.shelves.get(shelfId);
@@ -163,6 +166,57 @@ export class ShelfInventory {
     this.given.set(move.productId, entry);
   }
 
+  /** What the shelf holds and gave out, to be taken up again by restore(). */
+  state(): InventoryState {
+    return {
+      lanes: [...this.lanes.values()].map((lane) => ({
+        laneId: lane.laneId,
+        ...(lane.productId === undefined ? {} : { productId: lane.productId }),
+        stock: lane.stock,
+        misplaced: [...lane.misplaced].map(([productId, quantity]) => ({ productId, quantity })),
+        ...(lane.restockedAtMs === undefined ? {} : { restockedAtMs: lane.restockedAtMs }),
+      })),
+      givenOut: [...this.given].filter(([, entry]) => entry.count > 0).map(([productId, entry]) => ({ productId, count: entry.count, lastMs: entry.lastMs })),
+    };
+  }
+
+  /**
+   * Throws, naming the shelf and what is wrong, unless `state` fits this shelf as the store has it
+   * now: every lane of the shelf once, each with the product the planogram gives it, and only
+   * products the store knows. A stock kept under another planogram is no guide to this one.
+   */
+  checkState(state: InventoryState, source: string): void {
+    const refuse = (what: string) => {
+      throw new WalkoutError('MESSAGE_INVALID', `${source} of shelf ${this.shelfId}: ${what}`);
+    };
+    const seen = new Set<string>();
+    for (const lane of state.lanes) {
+      const planned = this.lanes.get(lane.laneId);
+      if (!planned) refuse(`lane ${lane.laneId} is not on the shelf (its lanes: ${[...this.lanes.keys()].join(', ')})`);
+      if (seen.has(lane.laneId)) refuse(`lane ${lane.laneId} is listed twice`);
+      seen.add(lane.laneId);
+      if (lane.productId !== planned!.productId)
+        refuse(`lane ${lane.laneId} held ${lane.productId ?? 'no product'}, the planogram now gives it ${planned!.productId ?? 'none'}`);
+      for (const { productId } of lane.misplaced) if (!this.index.products.has(productId)) refuse(`lane ${lane.laneId} holds product ${productId}, which the store does not sell`);
+    }
+    const missing = [...this.lanes.keys()].filter((laneId) => !seen.has(laneId));
+    if (missing.length > 0) refuse(`lanes ${missing.join(', ')} are missing`);
+    for (const { productId } of state.givenOut) if (!this.index.products.has(productId)) refuse(`it gave out product ${productId}, which the store does not sell`);
+  }
+
+  /** Takes up a state (checked first: nothing changes when it does not fit), in place of what it held. */
+  restore(state: InventoryState, source: string): void {
+    this.checkState(state, source);
+    for (const saved of state.lanes) {
+      const lane = this.lanes.get(saved.laneId)!;
+      lane.stock = saved.stock;
+      lane.misplaced = new Map(saved.misplaced.map((m) => [m.productId, m.quantity]));
+      lane.restockedAtMs = saved.restockedAtMs;
+    }
+    this.given.clear();
+    for (const entry of state.givenOut) this.given.set(entry.productId, { count: entry.count, lastMs: entry.lastMs });
+  }
+
   snapshot(): InventorySnapshot {
     const lanes = [...this.lanes.values()].map((l) => ({
       laneId: l.laneId,
@@ -178,6 +232,23 @@ export class ShelfInventory {
       outOfStock: lanes.filter((l) => l.outOfStock).map((l) => l.laneId),
       misplaced: lanes.flatMap((l) => l.misplaced.map((m) => ({ laneId: l.laneId, ...m }))),
     };
+  }
+}
+
+/**
+ * Throws, naming the shelf and what is wrong, unless `stock` fits the shelf as the store has it now:
+ * a shelf of the store, its inventory as ShelfInventory.checkState wants it, and every remembered
+ * move on one of its lanes, of a product the store sells. `source` says where the stock came from.
+ */
+export function checkShelfStock(index: StoreIndex, shelfId: string, stock: ShelfStock, source: string): void {
+  const shelf = index.shelves.get(shelfId)?.shelf;
+  if (!shelf) throw new WalkoutError('MESSAGE_INVALID', `${source}: shelf ${shelfId} is not in store ${index.store.id}`);
+  new ShelfInventory(index, shelfId).checkState(stock, source);
+  for (const move of stock.moves) {
+    if (!shelf.lanes.some((lane) => lane.id === move.laneId))
+      throw new WalkoutError('MESSAGE_INVALID', `${source} of shelf ${shelfId}: event ${move.shelfEventId} moved stock on lane ${move.laneId}, which the shelf does not have`);
+    if (!index.products.has(move.productId))
+      throw new WalkoutError('MESSAGE_INVALID', `${source} of shelf ${shelfId}: event ${move.shelfEventId} moved product ${move.productId}, which the store does not sell`);
   }
 }
 

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { indexStore, parseStore, plateShares, SCHEMA_VERSION, ShelfEventDetected, type DeviceHealthReported, type StoreIndex } from '../contracts/index.ts';
+import { indexStore, parseStore, plateShares, SCHEMA_VERSION, ShelfEventDetected, type DeviceHealthReported, type ShelfStock, type StoreIndex } from '../contracts/index.ts';
 import { plateStockGrams, simulateShelfLoadCells, type LoadCellFault, type PlateLoadChange } from '../sim/loadcell.sim.ts';
 import { laneLoadChanges, planShelfActivity, shelfActivityTicks } from '../sim/shelf-activity.sim.ts';
 import { evaluateShelfPerception } from './shelf.eval.ts';
@@ -362,17 +362,45 @@ test('a detector started on a reading several noise widths off the plate\'s leve
   assert.deepEqual(events, []);
 });
 
-test('a change fusion reads otherwise is taken into the stock: a unit fusion says went on another lane is named when taken from there', () => {
-  const shelfId = 'g1-s1';
-  const unit = productOf(kiosk, 'g1-s1-l1');
+/**
+ * On g1-s1, a unit of lane 1 taken, then put back on lane 6 while a hand takes from lane 4 on the
+ * next plate (one change of two items), then `later`; a unit of lane 1 taken from lane 5 at each of `lane5PicksAt`.
+ */
+function unitPutBackWhileTaking(lane5PicksAt: number[], later: PlateLoadChange[] = []): PlateLoadChange[] {
   const grams = unitGrams(kiosk, 'g1-s1-l1');
-  // A unit of lane 1 taken, then put back on lane 6 while a hand takes from lane 4 on the next plate: one change of two items.
-  const changes = [
+  return [
     ...pickOn(kiosk, 'g1-s1-l1', 1_000),
     ...laneLoadChanges(kiosk, 'g1-s1-l6', grams, 4_000, 400, 'put'),
     ...pickOn(kiosk, 'g1-s1-l4', 4_100),
-    ...laneLoadChanges(kiosk, 'g1-s1-l5', grams, 9_000, 400, 'pick'),
+    ...lane5PicksAt.flatMap((atMs) => laneLoadChanges(kiosk, 'g1-s1-l5', grams, atMs, 400, 'pick')),
+    ...later,
   ];
+}
+
+/** Fusion's reading of that change (its events among `events`): the put on lane 5 instead, the pick as it was. */
+function readPutOnLane5(events: ShelfEventDetected[]) {
+  const replaced = events.filter((e) => e.explanations);
+  const put = replaced.find((e) => e.kind === 'put')!;
+  const pick = replaced.find((e) => e.kind === 'pick')!;
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    eventId: `reexplained-${pick.shelfEventId}`,
+    storeId: kiosk.store.id,
+    ts: put.endMs,
+    shelfId: pick.shelfId,
+    replaces: replaced.map((e) => e.shelfEventId).sort(),
+    events: [
+      { ...pick, explanations: undefined, eventId: `${pick.shelfEventId}-as-1`, shelfEventId: `${pick.shelfEventId}-as-1` },
+      { ...put, explanations: undefined, eventId: `${pick.shelfEventId}-as-2`, shelfEventId: `${pick.shelfEventId}-as-2`, laneIds: ['g1-s1-l5'] },
+    ],
+    probability: 0.9,
+  };
+}
+
+test('a change fusion reads otherwise is taken into the stock: a unit fusion says went on another lane is named when taken from there', () => {
+  const shelfId = 'g1-s1';
+  const unit = productOf(kiosk, 'g1-s1-l1');
+  const changes = unitPutBackWhileTaking([9_000]);
   const run = (reading?: (events: ShelfEventDetected[]) => Parameters<ShelfPerception['reread']>[0]) => {
     const events: ShelfEventDetected[] = [];
     const perception = new ShelfPerception({ index: kiosk, onEvent: (e) => events.push(e) });
@@ -400,25 +428,7 @@ test('a change fusion reads otherwise is taken into the stock: a unit fusion say
   assert.deepEqual(shelfs.perception.inventory(shelfId).misplaced, [{ laneId: 'g1-s1-l6', productId: unit, quantity: 1 }]);
 
   // Fusion reads the put as on lane 5 (the shelf's stock must follow it), the pick as it was.
-  const asRead = (events: ShelfEventDetected[]) => {
-    const replaced = events.filter((e) => e.explanations);
-    const put = replaced.find((e) => e.kind === 'put')!;
-    const pick = replaced.find((e) => e.kind === 'pick')!;
-    return {
-      schemaVersion: SCHEMA_VERSION,
-      eventId: `reexplained-${pick.shelfEventId}`,
-      storeId: kiosk.store.id,
-      ts: put.endMs,
-      shelfId,
-      replaces: replaced.map((e) => e.shelfEventId).sort(),
-      events: [
-        { ...pick, explanations: undefined, eventId: `${pick.shelfEventId}-as-1`, shelfEventId: `${pick.shelfEventId}-as-1` },
-        { ...put, explanations: undefined, eventId: `${pick.shelfEventId}-as-2`, shelfEventId: `${pick.shelfEventId}-as-2`, laneIds: ['g1-s1-l5'] },
-      ],
-      probability: 0.9,
-    };
-  };
-  const fusions = run(asRead);
+  const fusions = run(readPutOnLane5);
   assert.equal(fusions.reread, true);
   const last = fusions.events.at(-1)!;
   assert.deepEqual([last.kind, last.laneIds[0], last.hypotheses[0]?.productId], ['pick', 'g1-s1-l5', unit], 'the unit fusion put on lane 5 is what is taken from it');
@@ -447,6 +457,9 @@ test('a re-reading of events the detector did not make, or forgot, or of a lane 
   // A reading of its own events that names a lane the shelf does not have is refused, and changes nothing either.
   const elsewhere = { ...message, replaces: events.map((e) => e.shelfEventId), events: [{ ...message.events[0], laneIds: ['g2-s1-l1'] }] };
   assert.throws(() => perception.reread(elsewhere), /lane g2-s1-l1, which shelf g1-s2 does not have/);
+  // The service checks a reading when it comes, before the events it replaces are made (a restart).
+  assert.throws(() => perception.checkReread({ ...elsewhere, replaces: ['se-g1-s2-1-pick-1'] }), /reading reexplained-x puts x-as-1 on lane g2-s1-l1, which shelf g1-s2 does not have/);
+  perception.checkReread(message);
   assert.deepEqual(perception.inventory('g1-s2'), before);
   assert.equal(perception.reread({ ...elsewhere, events: [message.events[0]] }), true, 'the events are still its own to read again');
 });
@@ -470,4 +483,121 @@ test('three items at once on two plates: one hand takes two products from one la
     ['pick', 'g1-s1-l3', productOf(kiosk, 'g1-s1-l3')],
   ]);
   for (const e of last) assert.equal(e.explanations?.[0].items.length, 3, 'each carries the whole reading');
+});
+
+test('a detector restored from a stock snapshot at a restart point publishes what one that ran all along publishes, and holds the same stock', () => {
+  const shelfId = 'g1-s1';
+  const unit = productOf(kiosk, 'g1-s1-l1');
+  // As in the re-reading test above, then a rest of eight seconds (restart points), then the unit fusion put on lane 5 is taken, and another of lane 1.
+  const changes = unitPutBackWhileTaking([15_000], pickOn(kiosk, 'g1-s1-l1', 18_000));
+  const ticks = [
+    ...simulateShelfLoadCells({ index: kiosk, shelfId, startMs: T0, endMs: T0 + 21_000, initialGrams: plateStockGrams(kiosk, shelfId), changes: changes.map((c) => ({ ...c, atMs: T0 + c.atMs })), seed: 3 }),
+  ];
+  const READ_AT = T0 + 7_000;
+  /**
+   * Runs a detector over the ticks from `fromMs`, restored from `stock` first when given; fusion's
+   * reading is taken at READ_AT (the events it reads from `allAlong`, when the run has not made them).
+   * Returns its events, its stock at `snapshotAt`, and what the reading did.
+   */
+  const run = (options: { fromMs?: number; stock?: ShelfStock; snapshotAt?: number; readingOf?: ShelfEventDetected[] }) => {
+    const events: ShelfEventDetected[] = [];
+    const perception = new ShelfPerception({ index: kiosk, onEvent: (e) => events.push(e) });
+    const fromMs = options.fromMs ?? -Infinity;
+    if (options.stock) perception.detector(shelfId).restore(options.stock, fromMs, 'the test snapshot');
+    let snapshot: typeof options.stock;
+    const taken: boolean[] = [];
+    for (const tick of ticks) {
+      if (tick.ts < fromMs) continue;
+      if (tick.ts >= READ_AT && taken.length === 0) {
+        const message = readPutOnLane5(options.readingOf ?? events);
+        taken.push(perception.reread(message), perception.reread(message));
+      }
+      if (options.snapshotAt !== undefined && snapshot === undefined && tick.ts >= options.snapshotAt) {
+        assert.ok(perception.detector(shelfId).atRest, 'snapshots are taken at rest');
+        snapshot = perception.detector(shelfId).stock();
+      }
+      perception.push(shelfId, tick.ts, tick.grams);
+    }
+    perception.finish();
+    return { events, snapshot: snapshot!, taken, inventory: perception.inventory(shelfId) };
+  };
+
+  const allAlong = run({ snapshotAt: T0 + 8_000 });
+  const later = (fromMs: number) => allAlong.events.filter((e) => e.startMs >= fromMs);
+  assert.deepEqual(allAlong.taken, [true, false]);
+  assert.deepEqual(
+    later(T0 + 14_000).map((e) => [e.kind, e.laneIds[0], e.hypotheses[0]?.productId]),
+    [
+      ['pick', 'g1-s1-l5', unit],
+      ['pick', 'g1-s1-l1', unit],
+    ],
+    'fixture: the unit fusion put on lane 5 is what is taken from it',
+  );
+  // A restart point after fusion's reading: the snapshot holds the reading, which comes again and changes nothing.
+  const afterReading = run({ fromMs: T0 + 8_000, stock: allAlong.snapshot, readingOf: allAlong.events });
+  assert.deepEqual(afterReading.taken, [false, false]);
+  assert.deepEqual(afterReading.events, later(T0 + 8_000));
+  assert.deepEqual(afterReading.inventory, allAlong.inventory);
+  // A restart point before fusion's reading: the snapshot remembers the moves it replaces, and the reading is taken once.
+  const beforeReading = run({ snapshotAt: T0 + 6_500 });
+  const restoredEarly = run({ fromMs: T0 + 6_500, stock: beforeReading.snapshot, readingOf: allAlong.events });
+  assert.deepEqual(restoredEarly.taken, [true, false]);
+  assert.deepEqual(restoredEarly.events, later(T0 + 6_500));
+  assert.deepEqual(restoredEarly.inventory, allAlong.inventory);
+  // Started at the same point from the planogram instead, the shelf knows of no such unit on lane 5.
+  const fromPlanogram = run({ fromMs: T0 + 8_000, readingOf: allAlong.events });
+  assert.deepEqual(fromPlanogram.events.find((e) => e.laneIds.includes('g1-s1-l5'))?.hypotheses, []);
+  assert.notDeepEqual(fromPlanogram.inventory, allAlong.inventory);
+});
+
+test('a stock snapshot that comes after the detector started: its own changes from the snapshot\'s point on are made again on it, once', () => {
+  const shelfId = 'g1-s2';
+  const laneId = 'g1-s2-l4';
+  const ticks = [
+    ...simulateShelfLoadCells({
+      index: kiosk,
+      shelfId,
+      startMs: T0,
+      endMs: T0 + 16_000,
+      initialGrams: plateStockGrams(kiosk, shelfId),
+      changes: [...pickOn(kiosk, laneId, 1_000), ...pickOn(kiosk, laneId, 12_000)].map((c) => ({ ...c, atMs: T0 + c.atMs })),
+      seed: 3,
+    }),
+  ];
+  const allAlong = new ShelfPerception({ index: kiosk, onEvent: () => undefined });
+  let snapshot: ShelfStock | undefined;
+  for (const tick of ticks) {
+    if (tick.ts >= T0 + 4_000) snapshot ??= allAlong.detector(shelfId).stock();
+    allAlong.push(shelfId, tick.ts, tick.grams);
+  }
+  // Started at 4 s from the planogram, it makes the second pick before the snapshot of 4 s comes.
+  const late = new ShelfPerception({ index: kiosk, onEvent: () => undefined });
+  for (const tick of ticks) if (tick.ts >= T0 + 4_000) late.push(shelfId, tick.ts, tick.grams);
+  const stock = () => late.inventory(shelfId).lanes.find((l) => l.laneId === laneId)!.stock;
+  const planned = kiosk.placementByLane.get(laneId)!.initialStock;
+  assert.equal(stock(), planned - 1, 'from the planogram: the first pick is not known');
+  assert.ok(late.detector(shelfId).restore(snapshot!, T0 + 4_000, 'the test snapshot') > 0);
+  assert.equal(stock(), planned - 2, 'both picks, each once');
+  assert.deepEqual(late.inventory(shelfId), allAlong.inventory(shelfId));
+  late.detector(shelfId).restore(snapshot!, T0 + 4_000, 'the test snapshot');
+  assert.deepEqual(late.inventory(shelfId), allAlong.inventory(shelfId), 'the same snapshot again changes nothing');
+});
+
+test('a stock snapshot that does not fit the shelf is refused with what is wrong, and changes nothing', () => {
+  const { perception } = detect(kiosk, 'g1-s2', pickOn(kiosk, 'g1-s2-l4', 1_000), 4_000);
+  const detector = perception.detector('g1-s2');
+  const stock = detector.stock();
+  const before = perception.inventory('g1-s2');
+  const [first, ...others] = stock.lanes;
+  const refusals: Array<[typeof stock, RegExp]> = [
+    [{ ...stock, lanes: [{ ...first, laneId: 'g2-s1-l1' }, ...others] }, /snapshot s-1 of shelf g1-s2: lane g2-s1-l1 is not on the shelf/],
+    [{ ...stock, lanes: others }, new RegExp(`snapshot s-1 of shelf g1-s2: lanes ${first.laneId} are missing`)],
+    [{ ...stock, lanes: [{ ...first, productId: 'p-0040' }, ...others] }, new RegExp(`lane ${first.laneId} held p-0040, the planogram now gives it ${first.productId}`)],
+    [{ ...stock, lanes: [{ ...first, misplaced: [{ productId: 'p-9999', quantity: 1 }] }, ...others] }, /lane g1-s2-l1 holds product p-9999, which the store does not sell/],
+    [{ ...stock, moves: stock.moves.map((move) => ({ ...move, laneId: 'g1-s1-l1' })) }, /event se-g1-s2-\d+-pick-1-s2 moved stock on lane g1-s1-l1, which the shelf does not have/],
+  ];
+  for (const [bad, message] of refusals) {
+    assert.throws(() => detector.restore(bad, T0 + 4_000, 'snapshot s-1'), message);
+    assert.deepEqual(perception.inventory('g1-s2'), before);
+  }
 });

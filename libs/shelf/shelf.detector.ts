@@ -5,11 +5,12 @@ import {
   type JointExplanation,
   type ProductHypothesis,
   type ShelfEventDetected,
+  type ShelfStock,
   type StoreIndex,
 } from '../contracts/index.ts';
 import { plateShares } from '../contracts/index.ts';
 import { explain, plateChanged, twinLanes, type Explanation, type Item, type LaneGeometry, type PlateChange } from './hypothesis.model.ts';
-import { ShelfInventory, TAKEN_TTL_MS, type StockMove } from './inventory.model.ts';
+import { checkShelfStock, ShelfInventory, TAKEN_TTL_MS, type StockMove } from './inventory.model.ts';
 import { CellHealthMonitor, worstHealth, type CellHealth } from './sensor.health.ts';
 
 /**
@@ -85,6 +86,21 @@ const HEALTH_CONFIDENCE: Record<CellHealth, number> = { ok: 1, noisy: 0.5, stuck
 const RING = 128;
 
 type State = 'rest' | 'active' | 'after';
+
+/** One item of fusion's reading of a change (ShelfDetector.reread). */
+export interface RereadItem {
+  shelfEventId: string;
+  kind: 'pick' | 'put';
+  laneId: string;
+  productId: string;
+  quantity: number;
+}
+
+/**
+ * What the detector did to its stock, in order, as restore() makes it again on a stock that came
+ * late: an event's move, or a re-reading of fusion's (at the time of the change it read).
+ */
+type StockStep = { kind: 'move'; shelfEventId: string; move: StockMove } | { kind: 'reread'; replaces: readonly string[]; items: readonly RereadItem[]; atMs: number };
 
 /** Resting readings of a plate: their mean and how many. */
 interface Resting {
@@ -245,6 +261,11 @@ export class ShelfDetector {
   private readonly segHealth: CellHealth[];
   /** The stock move each of the recent events made, by shelf event id, oldest first (REREAD_KEEP_MS). */
   private readonly moves = new Map<string, StockMove>();
+  /** Recent events whose moves a re-reading took back, with when they ended (REREAD_KEEP_MS). */
+  private readonly replaced = new Map<string, number>();
+  /** What this detector did to its stock itself, oldest first (REREAD_KEEP_MS): restore() makes it again. */
+  private readonly steps: StockStep[] = [];
+  private changes = 0;
 
   constructor(private readonly opts: ShelfDetectorOptions) {
     const entry = opts.index.shelves.get(opts.shelfId);
@@ -306,6 +327,11 @@ export class ShelfDetector {
   /** The health of each cell now, in plate order. */
   cellHealth(): CellHealth[] {
     return this.health.map((h) => h.health);
+  }
+
+  /** Counts every change of the stock (a move, a re-reading, a restore): a stock snapshot is due when it moved. */
+  get stockChanges(): number {
+    return this.changes;
   }
 
   /** No segment is open: a detector started fresh at such a moment goes on as this one does (services/shelf restarts from them). */
@@ -673,21 +699,38 @@ export class ShelfDetector {
       this.stats.events++;
       this.opts.onEvent(joint ? { ...event, explanations: joint } : event);
       const { productId, quantity } = item;
-      this.move(
-        event.shelfEventId,
-        item.sign < 0 ? { kind: 'pick', laneId: item.stockLaneId, productId, quantity, atMs: piece.endMs } : { kind: 'put', laneId: item.laneId, productId, quantity, atMs: piece.endMs },
-      );
+      const move: StockMove =
+        item.sign < 0 ? { kind: 'pick', laneId: item.stockLaneId, productId, quantity, atMs: piece.endMs } : { kind: 'put', laneId: item.laneId, productId, quantity, atMs: piece.endMs };
+      this.steps.push({ kind: 'move', shelfEventId: event.shelfEventId, move });
+      this.move(event.shelfEventId, move);
     }
   }
 
-  /** Makes an event's stock move and remembers it for a re-reading; forgets moves older than REREAD_KEEP_MS. */
+  /**
+   * Makes an event's stock move and remembers it for a re-reading, unless the stock holds that event
+   * already (restored from a snapshot that has it, or replaced by a re-reading): the same change is
+   * never counted twice. Forgets what is older than REREAD_KEEP_MS.
+   */
   private move(shelfEventId: string, move: StockMove): void {
+    if (this.moves.has(shelfEventId) || this.replaced.has(shelfEventId)) return;
     this.inventory.apply(move);
     this.moves.set(shelfEventId, move);
+    this.changes++;
+    this.forgetBefore(move.atMs - REREAD_KEEP_MS);
+  }
+
+  /** Forgets moves, replaced events and steps that ended before `atMs`. */
+  private forgetBefore(atMs: number): void {
     for (const [id, old] of this.moves) {
-      if (move.atMs - old.atMs <= REREAD_KEEP_MS) break;
+      if (old.atMs >= atMs) break;
       this.moves.delete(id);
     }
+    for (const [id, endMs] of this.replaced) {
+      if (endMs >= atMs) break;
+      this.replaced.delete(id);
+    }
+    const stale = this.steps.findIndex((step) => (step.kind === 'move' ? step.move.atMs : step.atMs) >= atMs);
+    this.steps.splice(0, stale < 0 ? this.steps.length : stale);
   }
 
   /**
@@ -699,7 +742,7 @@ export class ShelfDetector {
    * make every replaced event's move: another instance did, a restart came between, the moves were
    * forgotten, or the re-reading was taken already (a redelivery).
    */
-  reread(replaces: readonly string[], items: ReadonlyArray<{ shelfEventId: string; kind: 'pick' | 'put'; laneId: string; productId: string; quantity: number }>): boolean {
+  reread(replaces: readonly string[], items: readonly RereadItem[]): boolean {
     const replaced = replaces.map((id) => this.moves.get(id));
     if (replaced.some((move) => move === undefined)) return false;
     // A reading naming a lane this shelf does not have is refused before anything changes.
@@ -707,16 +750,63 @@ export class ShelfDetector {
       if (!this.lanes.some((l) => l.laneId === item.laneId))
         throw new WalkoutError('MESSAGE_INVALID', `fusion's reading of ${replaces.join(', ')} puts ${item.shelfEventId} on lane ${item.laneId}, which shelf ${this.shelfId} does not have`);
     const atMs = Math.max(...replaced.map((move) => move!.atMs));
+    this.steps.push({ kind: 'reread', replaces, items, atMs });
     for (const [i, move] of replaced.entries()) {
       this.inventory.revert(move!);
       this.moves.delete(replaces[i]);
+      this.replaced.set(replaces[i], move!.atMs);
     }
     for (const item of items) {
       const laneId = item.kind === 'pick' ? this.stockLaneOf(item.laneId, item.productId) : item.laneId;
       this.move(item.shelfEventId, { kind: item.kind, laneId, productId: item.productId, quantity: item.quantity, atMs });
     }
+    this.changes++;
     this.stats.rereads++;
     return true;
+  }
+
+  /** Whether a re-reading replacing these events was taken already (here, or before the stock this detector restored). */
+  rereadTaken(replaces: readonly string[]): boolean {
+    return replaces.every((id) => this.replaced.has(id));
+  }
+
+  /**
+   * What the shelf holds and what it remembers for fusion's re-readings, for a stock snapshot
+   * (`shelf.stock-snapshot`): restore() on a detector started fresh at the same restart point makes
+   * it go on as this one does.
+   */
+  stock(): ShelfStock {
+    return {
+      ...this.inventory.state(),
+      moves: [...this.moves].map(([shelfEventId, move]) => ({ shelfEventId, ...move })),
+      replaced: [...this.replaced].map(([shelfEventId, atMs]) => ({ shelfEventId, atMs })),
+    };
+  }
+
+  /**
+   * Takes up a stock snapshot of the shelf's at `resumeFromMs` (checked first: nothing changes when
+   * it does not fit). A detector started fresh there, the usual case, holds just that stock. One that
+   * had already judged samples when the snapshot came (it came late) makes its own steps again on it:
+   * its events' moves from `resumeFromMs` on (the snapshot speaks for every change before), and its
+   * re-readings; what the snapshot holds already changes nothing (move, reread). Returns how many
+   * stock changes that made (0: the stock is the snapshot's as it came).
+   */
+  restore(stock: ShelfStock, resumeFromMs: number, source: string): number {
+    checkShelfStock(this.opts.index, this.shelfId, stock, source);
+    this.inventory.restore(stock, source);
+    this.moves.clear();
+    for (const { shelfEventId, ...move } of stock.moves) this.moves.set(shelfEventId, move);
+    this.replaced.clear();
+    for (const { shelfEventId, atMs } of stock.replaced) this.replaced.set(shelfEventId, atMs);
+    const restored = ++this.changes;
+    for (const step of this.steps.splice(0)) {
+      if (step.kind === 'reread') this.reread(step.replaces, step.items);
+      else if (step.move.atMs >= resumeFromMs) {
+        this.steps.push(step);
+        this.move(step.shelfEventId, step.move);
+      }
+    }
+    return this.changes - restored;
   }
 
   /** Where a unit of a product taken from a lane was kept: the lane, or a twin lane that holds the product (a misplaced item). */

@@ -1,4 +1,4 @@
-import type { ChangeReexplained, DeviceHealthReported, ShelfEventDetected, StoreIndex } from '../contracts/index.ts';
+import { WalkoutError, type ChangeReexplained, type DeviceHealthReported, type ShelfEventDetected, type StoreIndex } from '../contracts/index.ts';
 import { mergeSnapshots, ShelfInventory, type InventorySnapshot } from './inventory.model.ts';
 import { ShelfDetector } from './shelf.detector.ts';
 
@@ -59,6 +59,28 @@ export class ShelfPerception implements ShelfEventSource {
       return likeliest ? [{ shelfEventId: event.shelfEventId, kind: event.kind, laneId: event.laneIds[0], productId: likeliest.productId, quantity: likeliest.quantity }] : [];
     });
     return detector.reread(message.replaces, items);
+  }
+
+  /**
+   * Throws unless every event of fusion's reading lies on a lane of its shelf (one of this store's):
+   * a reading that cannot be taken is refused when it comes, not once its events are made.
+   */
+  checkReread(message: ChangeReexplained): void {
+    const shelf = this.opts.index.shelves.get(message.shelfId)?.shelf;
+    if (!shelf) return;
+    for (const event of message.events)
+      if (event.hypotheses.length > 0 && !shelf.lanes.some((lane) => lane.id === event.laneIds[0]))
+        throw new WalkoutError('MESSAGE_INVALID', `fusion's reading ${message.eventId} puts ${event.shelfEventId} on lane ${event.laneIds[0]}, which shelf ${message.shelfId} does not have`);
+  }
+
+  /** Whether a re-reading of these events of the shelf was taken already (ShelfDetector.rereadTaken). */
+  rereadTaken(message: ChangeReexplained): boolean {
+    return this.detectors.get(message.shelfId)?.rereadTaken(message.replaces) ?? false;
+  }
+
+  /** Drops the shelf's detector: the next tick of the shelf starts a fresh one, from the planogram. */
+  forget(shelfId: string): void {
+    this.detectors.delete(shelfId);
   }
 
   /** What the shelves hold: one shelf, or every shelf of the store (those not seen yet as planned). */

@@ -93,7 +93,9 @@ export const serveShelfVerb: Verb = {
   usage: `walkout serve shelf [--store ${DEFAULT_STORE}] [--silent-ms ${SHELF_SILENT_MS}] [--no-report-activity] [--json]
 
 Takes shelf.samples-recorded as consumer group "${SHELF_GROUP}" and publishes shelf.event-detected and
-device.health-reported for the shelves of --store. ${environment}
+device.health-reported for the shelves of --store, and shelf.stock-snapshot (what each shelf holds,
+which the next process to take the shelf starts from); it also reads fusion.change-reexplained and
+shelf.stock-snapshot, each in a group of its own. ${environment}
 
   --silent-ms N      a shelf whose samples stopped this long ago has its open segment finished and
                      its samples committed (default ${SHELF_SILENT_MS})

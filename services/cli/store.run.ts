@@ -220,6 +220,7 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
       'gate.opened',
       'device.health-reported',
       'shelf.activity-reported',
+      'shelf.stock-snapshot',
       DEAD_LETTER_TOPIC,
     ],
     handle: ({ topic, message }) => {

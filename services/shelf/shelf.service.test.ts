@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   SCHEMA_VERSION,
   topics,
+  type ShelfEventDetected,
   type ShelfSamplesRecorded,
 } from '../../libs/contracts/index.ts';
 import type { Bus } from '../../libs/bus/index.ts';
@@ -10,6 +11,7 @@ import { recordingLogger, waitFor } from '../../libs/bus/bus.harness.ts';
 import { ManualClock } from '../../libs/clock/clock.ts';
 import { plateStockGrams, simulateShelfLoadCells, type PlateLoadChange } from '../../libs/sim/loadcell.sim.ts';
 import { laneLoadChanges } from '../../libs/sim/shelf-activity.sim.ts';
+import { ShelfInventory } from '../../libs/shelf/inventory.model.ts';
 import { collectingBus, fixtureStoreIndex } from '../../libs/testing/service.fixtures.ts';
 import { ACTIVITY_REPORT_MS, createShelfService, SHELF_SILENT_MS, type ShelfService } from './shelf.service.ts';
 
@@ -49,6 +51,15 @@ function sampleMessages(changes: PlateLoadChange[], endMs: number, options: { dr
 async function outputBus(t: TestContext) {
   const { bus, deliveries, messages } = await collectingBus(t, ['shelf.event-detected', 'device.health-reported']);
   return { bus, events: deliveries['shelf.event-detected'], health: messages['device.health-reported'] };
+}
+
+/**
+ * Kafka keeps a topic's messages for its retention, so a group new with an instance reads them from
+ * the topic's start; the in-process bus keeps them only until every active group has them. A group
+ * that holds every message it is given stands in for the retention.
+ */
+async function retain(bus: Pick<Bus<typeof topics>, 'subscribe'>, retained: Array<keyof typeof topics>) {
+  await bus.subscribe({ group: 'test-retention', topics: retained, handle: (delivery) => void delivery.hold() });
 }
 
 async function publishAll(bus: Pick<Bus<typeof topics>, 'publish'>, messages: ShelfSamplesRecorded[]) {
@@ -235,7 +246,7 @@ test('without reportActivity nothing is reported on shelf.activity-reported', as
   assert.equal(messages['shelf.activity-reported'].length, 0);
 });
 
-test("fusion's reading of a change is taken into the stock by the instance that made the change; every other instance passes it by", async (t) => {
+test("fusion's reading of a change is taken into the stock by the instance that made the change; an instance that has not had the shelf keeps it aside, taking nothing", async (t) => {
   const { bus, events } = await outputBus(t);
   const service = createShelfService({ index, bus, clock: new ManualClock(T0) });
   const other = createShelfService({ index, bus, clock: new ManualClock(T0) });
@@ -256,12 +267,129 @@ test("fusion's reading of a change is taken into the stock by the instance that 
   await bus.publish('fusion.change-reexplained', reading);
   await bus.publish('fusion.change-reexplained', reading);
   await waitFor(
-    () => service.stats().rereadsTaken + service.stats().rereadsPassed >= 2 && other.stats().rereadsPassed >= 2,
+    () => service.stats().rereadsTaken + service.stats().rereadsPassed >= 2 && other.stats().rereadsWaiting + other.stats().rereadsPassed >= 2,
     () => `both readings seen by both, have ${JSON.stringify([service.stats(), other.stats()])}`,
   );
   assert.equal(service.stats().rereadsTaken, 1, 'taken once');
   assert.equal(other.stats().rereadsTaken, 0, 'the other instance made no such change');
+  // It may yet be given the shelf (a rebalance, a restart), so it keeps the reading once, for when it has made those events.
+  assert.deepEqual([other.stats().rereadsWaiting, other.stats().rereadsPassed], [1, 1]);
   assert.equal(stock(), index.placementByLane.get(LANE)!.initialStock - 2);
   await service.stop();
   await other.stop();
+});
+
+/** Fusion's reading of a pick as two units taken: what the shelf's stock follows (`fusion.change-reexplained`). */
+function readAsTwo(pick: ShelfEventDetected) {
+  const id = `${pick.shelfEventId}-as-1`;
+  const asTwo = { ...pick, eventId: id, shelfEventId: id, hypotheses: [{ ...pick.hypotheses[0], quantity: 2, probability: 1 }] };
+  return { schemaVersion: SCHEMA_VERSION, eventId: `reexplained-${pick.shelfEventId}`, storeId: index.store.id, ts: pick.endMs, shelfId: SHELF, replaces: [pick.shelfEventId], events: [asTwo], probability: 0.8 };
+}
+
+test('a restarted service keeps what the shelf learned: a misplaced item, units taken, and fusion\'s re-readings, each counted once', async (t) => {
+  const takenLane = 'g2-s2-l1';
+  const misplacedOn = 'g2-s2-l6';
+  // A unit taken from LANE is put back on another lane; a unit of another lane is taken; after the restart, the misplaced unit is taken again.
+  const changes = [
+    ...pickAt(1_500),
+    ...laneLoadChanges(index, misplacedOn, product.unitWeightGrams, T0 + 4_500, 400, 'put'),
+    ...laneLoadChanges(index, takenLane, index.products.get(index.placementByLane.get(takenLane)!.productId)!.unitWeightGrams, T0 + 8_000, 400, 'pick'),
+    ...laneLoadChanges(index, misplacedOn, product.unitWeightGrams, T0 + 21_000, 400, 'pick'),
+  ];
+  const messages = sampleMessages(changes, 25_000);
+  const upTo = (ms: number) => messages.findIndex((m) => m.ts > T0 + ms);
+  const [firstPart, secondPart] = [upTo(10_000), upTo(17_000)];
+
+  /**
+   * Runs the samples through to 17 s (fusion reads the pick of 8 s as two units on the way, a snapshot's
+   * restart point passes it), then fusion reads the first pick as two units too (after the last snapshot);
+   * with `restart`, the service stops there and a new one takes the rest.
+   */
+  async function runWith(restart: boolean) {
+    const { bus, events } = await outputBus(t);
+    await retain(bus, ['shelf.stock-snapshot', 'fusion.change-reexplained']);
+    const first = createShelfService({ index, bus, clock: new ManualClock(T0) });
+    await first.start();
+    await publishAll(bus, messages.slice(0, firstPart));
+    await waitFor(() => events.length >= 3, () => `three events by 10 s, have ${events.length}`);
+    await bus.publish('fusion.change-reexplained', readAsTwo(events[2].message));
+    await waitFor(() => first.stats().rereadsTaken === 1, 'the first reading taken');
+    await publishAll(bus, messages.slice(firstPart, secondPart));
+    await taken(first, secondPart);
+    await bus.publish('fusion.change-reexplained', readAsTwo(events[0].message));
+    await waitFor(() => first.stats().rereadsTaken === 2, 'the second reading taken');
+    let last = first;
+    if (restart) {
+      assert.ok(first.stats().snapshotsPublished >= 1, JSON.stringify(first.stats()));
+      await first.stop();
+      last = createShelfService({ index, bus, clock: new ManualClock(T0) });
+      await last.start();
+    }
+    await publishAll(bus, messages.slice(secondPart));
+    await waitFor(() => events.length >= 4, () => `the last pick, have ${events.length}`);
+    await last.flush();
+    await last.stop();
+    const unique = [...new Map(events.map((e) => [e.message.eventId, e.message])).values()];
+    return { events: unique, inventory: last.inventory(SHELF), stats: last.stats() };
+  }
+
+  const allAlong = await runWith(false);
+  assert.deepEqual(
+    allAlong.events.map((e) => [e.kind, e.laneIds[0], e.hypotheses[0]?.productId]),
+    [
+      ['pick', LANE, product.id],
+      ['put', misplacedOn, product.id],
+      ['pick', takenLane, index.placementByLane.get(takenLane)!.productId],
+      ['pick', misplacedOn, product.id],
+    ],
+    'fixture: the unit put back on the wrong lane is what is taken from it at the end',
+  );
+  const restarted = await runWith(true);
+  assert.deepEqual(restarted.events, allAlong.events, 'the same events, the last pick named as the shelf that ran all along names it');
+  assert.deepEqual(restarted.inventory, allAlong.inventory, 'the same stock');
+  // Both readings come again to the new instance's group: the one the snapshot holds changes nothing, the one after it is taken once.
+  assert.deepEqual([restarted.stats.rereadsTaken, restarted.stats.rereadsPassed], [1, 1]);
+  assert.equal(restarted.stats.snapshotsRestored, 1, JSON.stringify(restarted.stats));
+  const lane = (laneId: string) => restarted.inventory.lanes.find((l) => l.laneId === laneId)!;
+  assert.equal(lane(LANE).stock, index.placementByLane.get(LANE)!.initialStock - 2, 'the first pick as fusion read it: two units');
+  assert.equal(lane(takenLane).stock, index.placementByLane.get(takenLane)!.initialStock - 2);
+});
+
+test('a stock snapshot that does not fit the store, or of another schema version, is refused with what and where; the shelf starts from the planogram', async (t) => {
+  const { bus, events } = await outputBus(t);
+  const logger = recordingLogger();
+  const planned = new ShelfInventory(index, SHELF).state();
+  const snapshot = (eventId: string, lanes: typeof planned.lanes) => ({
+    schemaVersion: SCHEMA_VERSION,
+    eventId,
+    storeId: index.store.id,
+    ts: T0,
+    shelfId: SHELF,
+    resumeFromMs: T0,
+    lanes,
+    givenOut: [],
+    moves: [],
+    replaced: [],
+  });
+  // A good snapshot with five units on LANE, then a newer one naming a lane the shelf lacks, then one of a schema version to come.
+  await bus.publish('shelf.stock-snapshot', snapshot('stock-good', planned.lanes.map((lane) => (lane.laneId === LANE ? { ...lane, stock: 5 } : lane))));
+  await bus.publish('shelf.stock-snapshot', snapshot('stock-elsewhere', planned.lanes.map((lane) => (lane.laneId === LANE ? { ...lane, laneId: 'g2-s9-l3' } : lane))));
+  bus.appendRaw('shelf.stock-snapshot', SHELF, { ...snapshot('stock-v2', planned.lanes), schemaVersion: SCHEMA_VERSION + 1 });
+  const service = createShelfService({ index, bus, clock: new ManualClock(T0), logger });
+  await service.start();
+  await waitFor(() => bus.stats().deadLettered === 2, () => `both bad snapshots dead-lettered, have ${bus.stats().deadLettered}`);
+  const refusal = logger.lines.find((line) => line.level === 'warn')!;
+  assert.equal(refusal.message, 'stock snapshot refused');
+  assert.deepEqual([refusal.fields.shelfId, refusal.fields.snapshot, refusal.fields.then], [SHELF, 'stock-elsewhere', 'the shelf starts here from the planogram']);
+  assert.match(String(refusal.fields.error), /stock snapshot stock-elsewhere of shelf g2-s2: lane g2-s9-l3 is not on the shelf/);
+  assert.equal(typeof refusal.fields.offset, 'string', 'where it lies on the topic');
+
+  const messages = sampleMessages(pickAt(1_500), 5_000);
+  await publishAll(bus, messages);
+  await taken(service, messages.length);
+  await service.flush();
+  await waitFor(() => events.length === 1, 'the pick');
+  await service.stop();
+  assert.deepEqual([service.stats().snapshotsRefused, service.stats().snapshotsRestored], [1, 0]);
+  assert.equal(service.inventory(SHELF).lanes.find((l) => l.laneId === LANE)!.stock, index.placementByLane.get(LANE)!.initialStock - 1, 'the planogram, less the pick: not the refused snapshot, nor the good one before it');
 });

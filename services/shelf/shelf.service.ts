@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   SCHEMA_VERSION,
@@ -8,15 +9,16 @@ import {
   type ShelfActivityReported,
   type ShelfEventDetected,
   type ShelfSamplesRecorded,
+  type ShelfStockSnapshot,
   type StoreIndex,
 } from '../../libs/contracts/index.ts';
 import { createOutbox, type Bus, type Delivery, type Release, type Subscription } from '../../libs/bus/index.ts';
 import { systemClock, type Clock } from '../../libs/clock/clock.ts';
 import { silentLogger, type Logger } from '../../libs/log/logger.ts';
 import { NOISE_BLOCK_MS, NOISE_BLOCKS } from '../../libs/shelf/sensor.health.ts';
-import { BEFORE_MS } from '../../libs/shelf/shelf.detector.ts';
+import { AFTER_MS, BEFORE_MS, MAX_ACTIVE_MS, REREAD_KEEP_MS, type ShelfDetector } from '../../libs/shelf/shelf.detector.ts';
 import { ShelfPerception } from '../../libs/shelf/shelf.perception.ts';
-import type { InventorySnapshot } from '../../libs/shelf/inventory.model.ts';
+import { checkShelfStock, mergeSnapshots, ShelfInventory, type InventorySnapshot } from '../../libs/shelf/inventory.model.ts';
 
 /**
  * The shelf service: raw load-cell samples in (`shelf.samples-recorded`, one cell per message), shelf
@@ -46,7 +48,17 @@ import type { InventorySnapshot } from '../../libs/shelf/inventory.model.ts';
  * by what the shoppers there carry); the service takes each such reading into its shelf's stock, so
  * that later changes there are explained with what the shelf now holds. Every instance reads every
  * re-reading (a group of its own), since the topic's partitions need not fall to the owner of the
- * shelf's samples; the detector that made the replaced events takes it, the others pass it by.
+ * shelf's samples; the detector that made the replaced events takes it. A reading of events this
+ * instance may still make (its detector of the shelf has not judged that far: a restart, a shelf it
+ * has not had yet) waits for them; the others are passed by.
+ *
+ * What a shelf holds survives a restart. Before it lets a partition's samples go up to a restart
+ * point, the service publishes a stock snapshot (`shelf.stock-snapshot`, compacted, keyed by shelf)
+ * of each shelf there whose stock changed since its last one: the stock as of that point, with the
+ * moves fusion's re-readings may still take back. Every instance reads every snapshot (a group of
+ * its own, from the topic's start) and keeps the newest of each shelf; a shelf that starts here
+ * takes it up and passes its samples before the snapshot's point over, so the restored stock and
+ * the resumed samples meet exactly there: no change is counted twice or lost.
  *
  * Live devices and the replay harness publish the same samples, so this service cannot tell them
  * apart. `ingestTick` is the seam for callers that already hold whole ticks (replay of a recording).
@@ -75,12 +87,22 @@ const SILENCE_CHECK_MS = 1_000;
 export const SHELF_GROUP = 'shelf';
 /** Each instance's own group for fusion's re-readings: this, then the instance's name. */
 export const SHELF_REREAD_GROUP_PREFIX = 'shelf-reread-';
+/** Each instance's own group for stock snapshots, read from the topic's start: this, then the instance's name. */
+export const SHELF_STOCK_GROUP_PREFIX = 'shelf-stock-';
+/**
+ * A re-reading of a change waits for its events until the shelf's detector here has judged its
+ * samples this far past the change's end, ms of store time: an event is made at most a forced
+ * close and the readings after it past its end.
+ */
+export const REREAD_WAIT_MS = MAX_ACTIVE_MS + AFTER_MS;
 /**
  * With reportActivity, how often (store time) a shelf's state is reported when it does not change, ms:
  * a reader learns how far the shelf has been judged at least this often. Reports fall on multiples of
  * it, so a restart reports at the same instants, under the same ids.
  */
 export const ACTIVITY_REPORT_MS = 500;
+/** Hex characters of a stock snapshot's content digest in its event id. */
+const SNAPSHOT_DIGEST_CHARS = 12;
 
 /**
  * The latest restart point of a shelf whose detector has been at rest since `restSince` and has had
@@ -134,8 +156,20 @@ export interface ShelfServiceStats {
   held: number;
   /** Fusion's re-readings taken into a shelf's stock. */
   rereadsTaken: number;
-  /** Re-readings of changes this instance did not make, or took already: passed by. */
+  /** Re-readings of changes this instance did not make and will not, or took already: passed by. */
   rereadsPassed: number;
+  /** Re-readings waiting now for their events (a shelf this instance has not judged that far). */
+  rereadsWaiting: number;
+  /** Stock snapshots published. */
+  snapshotsPublished: number;
+  /** Stock snapshots of this store read off the bus (this instance's own included). */
+  snapshotsRead: number;
+  /** Stock snapshots a shelf took up: when it started here, or when one came after it had started. */
+  snapshotsRestored: number;
+  /** Stock snapshots that do not fit the store (a shelf or lane it lacks, another planogram): dead-lettered. */
+  snapshotsRefused: number;
+  /** Ticks before the restart point of the snapshot a shelf starts from: what they did, it holds. */
+  ticksBeforeSnapshot: number;
 }
 
 export interface ShelfService {
@@ -153,6 +187,7 @@ export interface ShelfService {
   publish(): Promise<void>;
   /** Closes open segments (end of a replay), waits until every event is published, releases every sample. */
   flush(): Promise<void>;
+  /** What the shelves hold (one, or every shelf of the store): a shelf not started here as its newest stock snapshot has it, else as planned. */
   inventory(shelfId?: string): InventorySnapshot;
   stats(): ShelfServiceStats;
 }
@@ -171,6 +206,10 @@ interface PendingShelf {
   idle: boolean;
   /** The state last reported (reportActivity), with since when and the report's time. */
   reported?: { state: ShelfActivityReported['state']; since: number; ts: number };
+  /** The restart point of the stock snapshot this instance last restored or published (-Infinity: the planogram). */
+  stockPointMs: number;
+  /** The detector's stockChanges then: a snapshot is due when they moved on. */
+  snapshotChanges: number;
 }
 
 /** The sample messages of one partition held, oldest first, and where the partition may start again. */
@@ -184,7 +223,8 @@ interface PartitionHolds {
 type Output =
   | { topic: 'shelf.event-detected'; message: ShelfEventDetected }
   | { topic: 'device.health-reported'; message: DeviceHealthReported }
-  | { topic: 'shelf.activity-reported'; message: ShelfActivityReported };
+  | { topic: 'shelf.activity-reported'; message: ShelfActivityReported }
+  | { topic: 'shelf.stock-snapshot'; message: ShelfStockSnapshot };
 
 /** Shelf services made in this process so far: names each its own group for re-readings. */
 let instances = 0;
@@ -206,20 +246,32 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
     holdsGivenUp: 0,
     rereadsTaken: 0,
     rereadsPassed: 0,
+    snapshotsPublished: 0,
+    snapshotsRead: 0,
+    snapshotsRestored: 0,
+    snapshotsRefused: 0,
+    ticksBeforeSnapshot: 0,
   };
   let subscription: Subscription | undefined;
   let rereadSubscription: Subscription | undefined;
+  let stockSubscription: Subscription | undefined;
   let stopSilenceCheck: (() => void) | undefined;
   /** What the detectors produced and is not yet published, oldest first. */
   const outbox = createOutbox<Output>({
     bus,
     logger,
     failureMessage: 'shelf service could not publish; the samples behind it stay uncommitted and come again',
-    onPublished: () => stats.published++,
+    onPublished: ({ topic }) => (topic === 'shelf.stock-snapshot' ? stats.snapshotsPublished++ : stats.published++),
     onFailure: () => stats.publishFailures++,
   });
 
   const pending = new Map<string, PendingShelf>();
+  /** The newest stock snapshot of each shelf read off the bus. */
+  const snapshots = new Map<string, ShelfStockSnapshot>();
+  /** Re-readings waiting for their events, by shelf, then by the reading's event id. */
+  const waitingRereads = new Map<string, Map<string, ChangeReexplained>>();
+  /** The newest store time this instance has seen (a tick, a re-reading's change), ms. */
+  let newestMs = -Infinity;
   const partitions = new Map<number, PartitionHolds>();
   const shelfOf = new Map<string, { shelfId: string; slot: number }>();
   for (const [shelfId, { shelf }] of index.shelves)
@@ -231,7 +283,7 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
   const pendingShelf = (shelfId: string): PendingShelf => {
     let shelf = pending.get(shelfId);
     if (!shelf) {
-      shelf = { rows: new Map(), lastTs: -Infinity, handedTs: -Infinity, restSince: null, heardAt: clock.now(), idle: false };
+      shelf = { rows: new Map(), lastTs: -Infinity, handedTs: -Infinity, restSince: null, heardAt: clock.now(), idle: false, stockPointMs: -Infinity, snapshotChanges: 0 };
       pending.set(shelfId, shelf);
     }
     return shelf;
@@ -262,16 +314,89 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
     });
   };
 
+  /** A re-reading settled: taken into its shelf's stock, or passed by. False when it is to wait for its events. */
+  const settleReread = (message: ChangeReexplained): boolean => {
+    if (perception.reread(message)) {
+      stats.rereadsTaken++;
+      logger.debug('shelf stock follows fusion\'s reading of a change', { shelfId: message.shelfId, replaces: message.replaces });
+      return true;
+    }
+    if (mayStillCome(message) && !perception.rereadTaken(message)) return false;
+    stats.rereadsPassed++;
+    return true;
+  };
+
+  /**
+   * Whether the events a re-reading replaces may still be made here, or come with a stock snapshot:
+   * the change is recent enough to be remembered, and the shelf here has either no snapshot under
+   * its stock yet or not judged its samples that far.
+   */
+  const mayStillCome = (message: ChangeReexplained): boolean => {
+    if (newestMs - message.ts > REREAD_KEEP_MS) return false;
+    const shelf = pending.get(message.shelfId);
+    return !shelf || shelf.stockPointMs === -Infinity || shelf.handedTs <= message.ts + REREAD_WAIT_MS;
+  };
+
+  /** Tries the re-readings of a shelf that wait for their events again: after its detector's ticks, after a restore. */
+  const retryRereads = (shelfId: string) => {
+    const waiting = waitingRereads.get(shelfId);
+    if (!waiting) return;
+    for (const [eventId, message] of waiting) if (settleReread(message)) waiting.delete(eventId);
+    if (waiting.size === 0) waitingRereads.delete(shelfId);
+  };
+
+  const takeReread = (message: ChangeReexplained) => {
+    perception.checkReread(message);
+    newestMs = Math.max(newestMs, message.ts);
+    // A reading waiting too long (this instance never had the shelf) goes once it is too old to take.
+    for (const shelfId of waitingRereads.keys()) retryRereads(shelfId);
+    const waiting = waitingRereads.get(message.shelfId);
+    if (waiting?.has(message.eventId)) stats.rereadsPassed++; // the same reading again
+    else if (!settleReread(message)) waitingRereads.set(message.shelfId, (waiting ?? new Map()).set(message.eventId, message));
+  };
+
+  /** Takes up a stock snapshot in the shelf's detector; the re-readings waiting for the shelf are tried on it. */
+  const restoreStock = (shelfId: string, shelf: PendingShelf, snapshot: ShelfStockSnapshot) => {
+    const detector = perception.detector(shelfId);
+    const madeAgain = detector.restore(snapshot, snapshot.resumeFromMs, `stock snapshot ${snapshot.eventId}`);
+    shelf.stockPointMs = snapshot.resumeFromMs;
+    // The stock is the snapshot's, unless the detector had changes of its own to make again on it (it came late).
+    if (madeAgain === 0) shelf.snapshotChanges = detector.stockChanges;
+    stats.snapshotsRestored++;
+    logger.info('shelf stock restored from its snapshot', { shelfId, snapshot: snapshot.eventId, resumeFromMs: snapshot.resumeFromMs, changesMadeAgain: madeAgain });
+    retryRereads(shelfId);
+  };
+
+  /**
+   * A shelf's first tick here: the shelf takes up its newest stock snapshot when that is newer than
+   * the stock it has, and passes its ticks before the snapshot's restart point over (false): what
+   * they did, the snapshot holds.
+   */
+  const startShelf = (shelfId: string, shelf: PendingShelf, ts: number): boolean => {
+    const newest = snapshots.get(shelfId);
+    if (newest && newest.resumeFromMs > shelf.stockPointMs) {
+      if (ts < newest.resumeFromMs) return false;
+      restoreStock(shelfId, shelf, newest);
+    }
+    logger.debug('shelf started', { shelfId, ts });
+    return true;
+  };
+
   const ingestTick = (shelfId: string, ts: number, grams: ArrayLike<number>) => {
     const shelf = pendingShelf(shelfId);
     if (ts <= shelf.handedTs) {
       stats.staleSamples += grams.length;
       return;
     }
-    if (shelf.handedTs === -Infinity) logger.debug('shelf started', { shelfId, ts });
+    if (shelf.handedTs === -Infinity && !startShelf(shelfId, shelf, ts)) {
+      stats.ticksBeforeSnapshot++;
+      return;
+    }
     shelf.handedTs = ts;
+    newestMs = Math.max(newestMs, ts);
     stats.ticks++;
     perception.push(shelfId, ts, grams);
+    retryRereads(shelfId);
     const atRest = perception.detector(shelfId).atRest;
     if (!atRest) shelf.restSince = null;
     else shelf.restSince ??= ts;
@@ -351,20 +476,68 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
     drain(message.shelfId, shelf);
   };
 
-  /** Releases the partition's samples before its restart point, once everything produced so far is published. */
-  const releaseSettled = (partition: number, holds: PartitionHolds, all = false) => {
+  /** Whether this instance owns the samples partition still (a rebalance may have moved it). */
+  const ownsSamples = (partition: number) =>
+    !subscription || subscription.assignment().some((ref) => ref.topic === 'shelf.samples-recorded' && ref.partition === partition);
+
+  /** The stock snapshot of a shelf as of `resumeFromMs`, named after its shelf, point and content. */
+  const snapshotOf = (shelfId: string, detector: ShelfDetector, resumeFromMs: number): ShelfStockSnapshot => {
+    const stock = detector.stock();
+    const digest = createHash('sha256').update(JSON.stringify(stock)).digest('hex').slice(0, SNAPSHOT_DIGEST_CHARS);
+    return { schemaVersion: SCHEMA_VERSION, eventId: `stock-${shelfId}-${resumeFromMs}-${digest}`, storeId: index.store.id, ts: resumeFromMs, shelfId, resumeFromMs, ...stock };
+  };
+
+  /**
+   * Queues a stock snapshot of each shelf of the partition whose stock changed since its last one,
+   * as of `before`, where the partition's samples start again once released (for a finished shelf,
+   * just past its last tick). A shelf not at rest since `before` may have changed after it and waits
+   * for a later point, unless the partition is let go by force (then a change after the point that is
+   * found again under the same id is not counted twice: ShelfDetector's moves). False when none was
+   * due, or the partition is no longer this instance's.
+   */
+  const queueSnapshots = (partition: number, holds: PartitionHolds, before: number, forced: boolean): boolean => {
+    let queued = false;
+    for (const shelfId of holds.shelves) {
+      const shelf = pending.get(shelfId)!;
+      if (shelf.handedTs === -Infinity) continue;
+      const detector = perception.detector(shelfId);
+      if (detector.stockChanges === shelf.snapshotChanges) continue;
+      if (!shelf.idle && !forced && (shelf.restSince === null || shelf.restSince > before)) continue;
+      if (!queued && !ownsSamples(partition)) return false;
+      const resumeFromMs = Math.floor(shelf.idle ? shelf.handedTs + 1 : Math.min(before, shelf.handedTs + 1));
+      outbox.push({ topic: 'shelf.stock-snapshot', message: snapshotOf(shelfId, detector, resumeFromMs) });
+      shelf.stockPointMs = resumeFromMs;
+      shelf.snapshotChanges = detector.stockChanges;
+      queued = true;
+    }
+    return queued;
+  };
+
+  const releaseBefore = (holds: PartitionHolds, before: number) => {
+    let done = 0;
+    while (done < holds.held.length && holds.held[done].lastTs < before) holds.held[done++].release();
+    if (done > 0) holds.held = holds.held.slice(done);
+  };
+
+  /**
+   * Releases the partition's samples before its restart point, once everything produced so far is
+   * published, the stock snapshots of that point included (resolves once they are).
+   */
+  const releaseSettled = (partition: number, holds: PartitionHolds, all = false): void | Promise<void> => {
     if (outbox.size > 0 || holds.held.length === 0) return;
     let before = all ? Infinity : (advanceRestartPoint(holds) ?? Infinity);
     let newest = -Infinity;
     for (const shelfId of holds.shelves) newest = Math.max(newest, pending.get(shelfId)!.handedTs);
+    let forced = false;
     if (holds.held[0].lastTs < newest - MAX_HOLD_MS && before < newest - MAX_HOLD_MS) {
       stats.holdsGivenUp++;
       logger.warn('partition busy without a restart point; its samples are let go', { partition, heldMs: newest - holds.held[0].lastTs });
       before = holds.restartPoint = newest - MAX_HOLD_MS;
+      forced = true;
     }
-    let done = 0;
-    while (done < holds.held.length && holds.held[done].lastTs < before) holds.held[done++].release();
-    if (done > 0) holds.held = holds.held.slice(done);
+    if (holds.held[0].lastTs >= before) return;
+    if (!queueSnapshots(partition, holds, before, forced)) return releaseBefore(holds, before);
+    return outbox.publish().then(() => releaseBefore(holds, before));
   };
 
   const partitionHolds = (partition: number): PartitionHolds => {
@@ -390,18 +563,65 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
     // still lead to is published.
     holds.held.push({ lastTs: message.samples[message.samples.length - 1][0], release: delivery.hold() });
     takeSamples(message, at);
-    if (outbox.size === 0) {
-      releaseSettled(delivery.partition, holds);
-      return;
-    }
+    if (outbox.size === 0) return releaseSettled(delivery.partition, holds);
     return outbox.publish().then(() => releaseSettled(delivery.partition, holds));
   };
 
-  const takeReread = (message: ChangeReexplained) => {
-    if (perception.reread(message)) {
-      stats.rereadsTaken++;
-      logger.debug('shelf stock follows fusion\'s reading of a change', { shelfId: message.shelfId, replaces: message.replaces });
-    } else stats.rereadsPassed++;
+  /**
+   * Another instance judged the shelf further than this one did (it had the shelf's samples
+   * meanwhile): the detector here is out of date, so the shelf starts again at its next tick, from
+   * that instance's snapshot.
+   */
+  const startAgain = (shelfId: string, shelf: PendingShelf) => {
+    logger.info('shelf judged further elsewhere; it starts again from the newer stock snapshot', { shelfId, judgedTo: shelf.handedTs });
+    perception.forget(shelfId);
+    shelf.handedTs = -Infinity;
+    shelf.restSince = null;
+    shelf.snapshotChanges = 0;
+  };
+
+  /**
+   * A stock snapshot off the bus: kept as its shelf's newest, and taken up at once by a shelf that
+   * started here before it came. One that does not fit the store is refused (dead-lettered), and the
+   * older one kept is dropped: the shelf starts from the planogram rather than from a stock that is
+   * not where its samples resume.
+   */
+  const takeSnapshot = (delivery: Delivery<ShelfTopics, 'shelf.stock-snapshot'>) => {
+    const { message: snapshot } = delivery;
+    if (snapshot.storeId !== index.store.id) return; // another store's, on a cluster a chain shares
+    stats.snapshotsRead++;
+    const { shelfId } = snapshot;
+    snapshots.delete(shelfId);
+    try {
+      checkShelfStock(index, shelfId, snapshot, `stock snapshot ${snapshot.eventId}`);
+    } catch (error) {
+      stats.snapshotsRefused++;
+      const started = (pending.get(shelfId)?.handedTs ?? -Infinity) > -Infinity;
+      logger.warn('stock snapshot refused', {
+        shelfId,
+        snapshot: snapshot.eventId,
+        partition: delivery.partition,
+        offset: delivery.offset,
+        error: (error as Error).message,
+        then: started ? 'the shelf keeps the stock it has here' : 'the shelf starts here from the planogram',
+      });
+      throw error;
+    }
+    snapshots.set(shelfId, snapshot);
+    const shelf = pending.get(shelfId);
+    // Not started here (it is taken up when it starts), or this instance's own, or older than what it holds.
+    if (!shelf || shelf.handedTs === -Infinity || snapshot.resumeFromMs <= shelf.stockPointMs) return;
+    if (snapshot.resumeFromMs > shelf.handedTs) startAgain(shelfId, shelf);
+    else restoreStock(shelfId, shelf, snapshot);
+  };
+
+  /** What a shelf holds as this instance knows it: its detector's once it started here, else its newest snapshot's, else the planogram. */
+  const inventoryOf = (shelfId: string): InventorySnapshot => {
+    const newest = snapshots.get(shelfId);
+    if (!newest || (pending.get(shelfId)?.handedTs ?? -Infinity) > -Infinity) return perception.inventory(shelfId);
+    const inventory = new ShelfInventory(index, shelfId);
+    inventory.restore(newest, `stock snapshot ${newest.eventId}`);
+    return inventory.snapshot();
   };
 
   /** A shelf that went quiet: its waiting ticks are handed over, its open segment closed; it holds nothing back. */
@@ -418,16 +638,21 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
       finished++;
     }
     if (finished === 0) return;
-    outbox.publish().then(
-      () => {
-        for (const [partition, holds] of partitions) releaseSettled(partition, holds);
-      },
-      () => undefined, // logged by publish; tried again at the next sample
-    );
+    outbox
+      .publish()
+      .then(() => Promise.all([...partitions].map(([partition, holds]) => releaseSettled(partition, holds))))
+      .catch(() => undefined); // logged by publish; tried again at the next sample
   };
 
   return {
     async start() {
+      // Snapshots first: a shelf takes up the newest of its own when it starts, if read by then
+      // (one read later is taken up all the same: restoreStock).
+      stockSubscription = await bus.subscribe({
+        group: SHELF_STOCK_GROUP_PREFIX + instanceId,
+        topics: ['shelf.stock-snapshot'],
+        handle: (delivery) => takeSnapshot(delivery as Delivery<ShelfTopics, 'shelf.stock-snapshot'>),
+      });
       subscription = await bus.subscribe({
         group: SHELF_GROUP,
         topics: ['shelf.samples-recorded'],
@@ -445,7 +670,8 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
       stopSilenceCheck = undefined;
       await subscription?.close();
       await rereadSubscription?.close();
-      subscription = rereadSubscription = undefined;
+      await stockSubscription?.close();
+      subscription = rereadSubscription = stockSubscription = undefined;
     },
     ingestTick,
     ingestSamples: (message) => takeSamples(message, cellOf(message)),
@@ -454,9 +680,14 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
       for (const [shelfId, shelf] of pending) drain(shelfId, shelf, true);
       perception.finish();
       await outbox.publish();
-      for (const [partition, holds] of partitions) releaseSettled(partition, holds, true);
+      for (const [partition, holds] of partitions) await releaseSettled(partition, holds, true);
     },
-    inventory: (shelfId) => perception.inventory(shelfId),
-    stats: () => ({ ...stats, held: [...partitions.values()].reduce((sum, holds) => sum + holds.held.length, 0), publishedByTopic: outbox.publishedByTopic() }),
+    inventory: (shelfId) => mergeSnapshots((shelfId === undefined ? [...index.shelves.keys()] : [shelfId]).map(inventoryOf)),
+    stats: () => ({
+      ...stats,
+      held: [...partitions.values()].reduce((sum, holds) => sum + holds.held.length, 0),
+      rereadsWaiting: [...waitingRereads.values()].reduce((sum, waiting) => sum + waiting.size, 0),
+      publishedByTopic: outbox.publishedByTopic(),
+    }),
   };
 }
