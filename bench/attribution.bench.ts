@@ -6,7 +6,11 @@
  * events from shelf perception over the load cells, visits bound from the truth. The engine's time
  * is measured alone: its inputs are read and made beforehand.
  *
- *   node --import tsx bench/attribution.bench.ts [--noise 0.05] [--seed 1] [--json] [--events] [recording ...]
+ *   node --import tsx bench/attribution.bench.ts [--noise 0.05] [--seed 1] [--params FILE] [--json] [--events] [recording ...]
+ *
+ * --params settles with a parameter file the fit wrote elsewhere (bench/attribution.fit.ts --out)
+ * in place of the committed one, to compare a refit before it replaces them (the service's speed is
+ * measured with the committed parameters either way).
  *
  * --events lists, per recording, every settled event that is not a right decision (reviews, wrong
  * decisions, spurious events, changes nothing explains) and every event two visits shared (in truth
@@ -34,6 +38,8 @@ import { formatReliability } from '../libs/cart/receipts.format.ts';
 import { calibrationTable } from '../libs/fusion/calibration.eval.ts';
 import { bestIsRight, diagnoseRecords, fusionInputs, labelRecords, runFusion, scoreRun, type AttributionScore, type EventDiagnosis } from '../libs/fusion/fusion.eval.ts';
 import { sharesOf } from '../libs/fusion/attribution.model.ts';
+import { readFileSync } from 'node:fs';
+import type { AttributionParams } from '../libs/fusion/attribution.model.ts';
 import { DEFAULT_PARAMS } from '../libs/fusion/fusion.engine.ts';
 import { createFusionService } from '../services/fusion/fusion.service.ts';
 
@@ -45,9 +51,11 @@ const twoAtOnce = (d: EventDiagnosis) => Boolean(d.truth?.includes(' + ') || d.b
 /** Fusion must run at least this many times faster than the store clock. */
 const TARGET_RATIO = 10;
 const { values, positionals } = parseArgs({
-  options: { noise: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, events: { type: 'boolean' } },
+  options: { noise: { type: 'string' }, seed: { type: 'string' }, params: { type: 'string' }, json: { type: 'boolean' }, events: { type: 'boolean' } },
   allowPositionals: true,
 });
+/** The parameters settled with: a fitted file's, or the committed ones. */
+const params: AttributionParams = values.params ? { ...DEFAULT_PARAMS, ...(JSON.parse(readFileSync(values.params, 'utf8')) as { params: Partial<AttributionParams> }).params } : DEFAULT_PARAMS;
 const noiseM = Number(values.noise ?? 0.05);
 const seed = Number(values.seed ?? 1);
 
@@ -88,7 +96,7 @@ try {
   const settledWithVisit: Array<{ confidence: number; right: boolean }> = [];
   for (const dir of dirs) {
     const recording = await openRecording(dir);
-    const run = await runFusion(recording, { noiseM, seed });
+    const run = await runFusion(recording, { noiseM, seed, params });
     const score = scoreRun(run);
     scores.push({ recording: dir, ...score });
     decisions.push(...score.decisions);
@@ -117,6 +125,8 @@ try {
     reviewsPer1000: (1000 * sum('reviews')) / Math.max(1, sum('visits')),
     calibrationError,
     exactMatch: sum('receiptsExact') / Math.max(1, sum('visits')),
+    /** Receipts wrong with no review pending on them: what a review cannot mend. */
+    wrongReceipts: scores.reduce((total, s) => total + s.wrongReceipts.length, 0),
     speedRatio: sum('storeMs') / Math.max(1e-9, sum('engineMs')),
     serviceSpeedRatio: await serviceRatio(await openRecording(dirs[0])),
     reliability,
@@ -147,13 +157,13 @@ try {
     console.log(`  shelf events matching a true pick or put: ${total.matchedEvents} of ${total.events}; true picks and puts found: ${total.matchedEvents} of ${total.trueActions}`);
     console.log(`  attribution accuracy ${pct(total.attributionAccuracy)} of ${total.attributed} decided`);
     console.log(`  reviews ${total.reviews} (${total.unexpectedPuts} unexpected puts): ${total.reviewsPer1000.toFixed(0)} per 1000 visits`);
-    console.log(`  receipts exact ${pct(total.exactMatch)}`);
+    console.log(`  receipts exact ${pct(total.exactMatch)} before review; ${total.wrongReceipts} wrong with no review pending`);
     console.log(`  calibration error ${total.calibrationError.toFixed(4)}; reliability:`);
     for (const line of formatReliability({ calibration: reliability })) console.log(`  ${line}`);
     console.log('  other thresholds, the same confidences (what each would decide, how many wrongly, how many it would review; later events would differ):');
     for (const threshold of THRESHOLDS) {
       const decided = settledWithVisit.filter((r) => r.confidence >= threshold);
-      const marker = threshold === DEFAULT_PARAMS.decideAbove ? ' (the threshold in use)' : '';
+      const marker = threshold === params.decideAbove ? ' (the threshold in use)' : '';
       console.log(`    ${threshold.toFixed(2)}: ${decided.length} decided, ${decided.filter((r) => !r.right).length} wrong, ${settledWithVisit.length - decided.length} to review${marker}`);
     }
     console.log(`  speed: engine ${total.speedRatio.toFixed(0)}x the store clock, service on the in-process bus ${total.serviceSpeedRatio.toFixed(0)}x (target ${TARGET_RATIO}x) ${total.serviceSpeedRatio >= TARGET_RATIO ? 'ok' : 'TOO SLOW'}`);
