@@ -13,7 +13,7 @@ import {
 import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
 import { EVIDENCE_AFTER_MS } from './hand.evidence.ts';
 import type { AttributionParams } from './attribution.model.ts';
-import { DEFAULT_PARAMS, FusionEngine, HAND_REST_WAIT_MS, REST_GONE_MS, SHELF_EVENT_WAIT_MS, VISIT_MEMORY_MS, type FusionOutput, type SettledRecord } from './fusion.engine.ts';
+import { DEFAULT_PARAMS, FusionEngine, HAND_REST_WAIT_MS, REST_GONE_MS, SHELF_EVENT_WAIT_MS, TWIN_WAIT_MS, VISIT_MEMORY_MS, type FusionOutput, type SettledRecord } from './fusion.engine.ts';
 
 const index = fixtureStoreIndex();
 const T0 = 1_700_000_000_000;
@@ -374,10 +374,11 @@ test('a review names the cameras to look at: those that see the lane, live ones 
 test('putting back what a pick in review may have taken is no unexpected put', () => {
   const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
   // Both hands in the lane alike as the weight drops: nobody can tell, the pick goes to review.
-  const pick = run(engine, shelfEvent('pick'), instants({ 't-a': reach(300, 1_200), 't-b': reach(300, 1_200) }, 0, 3_000));
+  // (A doubt of who waits for a twin take of the product there before it is reviewed: TWIN_WAIT_MS.)
+  const pick = run(engine, shelfEvent('pick'), instants({ 't-a': reach(300, 1_200), 't-b': reach(300, 1_200) }, 0, 1_000 + TWIN_WAIT_MS));
   assert.deepEqual(reviews(pick)[0]?.visitIds.sort(), ['v-a', 'v-b']);
   const later = 10_000;
-  const put = run(engine, shelfEvent('put', undefined, later), instants({ 't-a': reach(later + 800, later + 1_500), 't-b': () => away(0.8) }, 3_100, later + 3_000));
+  const put = run(engine, shelfEvent('put', undefined, later), instants({ 't-a': reach(later + 800, later + 1_500), 't-b': () => away(0.8) }, 1_100 + TWIN_WAIT_MS, later + 3_000));
   assert.equal(reviews(put).length, 0);
   assert.equal(attributions(put)[0]?.visitId, 'v-a');
 });
@@ -933,7 +934,7 @@ test('one hand, one instant: a change on the next lane at the same moment goes t
   };
   const second: ShelfEventDetected = { ...shelfEvent('pick'), shelfEventId: `se-g2-s2-${CHANGE.startMs}-pick-1`, eventId: `se-g2-s2-${CHANGE.startMs}-pick-1` };
   const hands = { 't-a': (t: number) => (t >= T0 + 900 && t <= T0 + 1_500 ? border : away(0.5)), 't-b': reach(900, 1_500) };
-  const out = [...engine.onShelfEvent(first), ...engine.onShelfEvent(second), ...instants(hands, 0, 4_000).flatMap((p) => engine.onPeople(p))];
+  const out = [...engine.onShelfEvent(first), ...engine.onShelfEvent(second), ...instants(hands, 0, 1_000 + TWIN_WAIT_MS).flatMap((p) => engine.onPeople(p))];
   const settledFirst = records.find((r) => r.event.shelfEventId === first.shelfEventId)!;
   const settledSecond = records.find((r) => r.event.shelfEventId === second.shelfEventId)!;
   assert.equal(settledFirst.options[0].who.visitId, 'v-a');
@@ -1115,4 +1116,38 @@ test('readings of a change of two items that move the same lanes the same ways d
   const out = run(engine, put, instants({ 't-a': reach(800, 1_500) }, 0, 3_000));
   assert.equal(out.filter((o) => o.topic === 'fusion.change-reexplained').length, 0);
   assert.deepEqual(attributions(out).map((a) => [a.shelfEventId, a.lines]), [[put.shelfEventId, [{ productId: LOOKALIKE, quantity: 1 }]]], 'what she holds, from the event\'s own hypotheses');
+});
+
+/**
+ * Two shoppers' hands in one lane, two picks of its product 0.7 s apart. Both hands go in at the
+ * same moment; a's comes out 0.1 s after the first change ends, b's just after the second. Alone,
+ * the first change is a toss-up the hand evidence leans to b for (b's hand is in the lane all
+ * through it and after).
+ */
+function twinPicks(withTwin: boolean) {
+  const records: SettledRecord[] = [];
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } }, undefined, (record) => records.push(record));
+  const first = shelfEvent('pick');
+  const second = shelfEvent('pick', undefined, 700);
+  const hands = { 't-a': reach(300, 1_400), 't-b': reach(300, 1_900) };
+  const out = [...(withTwin ? [first, second] : [first]).flatMap((e) => engine.onShelfEvent(e)), ...instants(hands, 0, 9_000).flatMap((p) => engine.onPeople(p))];
+  return { out, settled: (event: ShelfEventDetected) => records.find((r) => r.event.shelfEventId === event.shelfEventId)! };
+}
+
+test('twin picks: two takes of one product from one lane by two people are one each, so the doubtful one goes to whom the other was not decided for', () => {
+  const alone = twinPicks(false);
+  assert.equal(alone.settled(shelfEvent('pick')).outcome, 'review', 'alone, the first pick is in doubt');
+  assert.equal(alone.settled(shelfEvent('pick')).options[0].who.visitId, 'v-b', 'and b is its likeliest');
+  const twins = twinPicks(true);
+  assert.deepEqual(reviews(twins.out), [], 'nothing to review');
+  assert.deepEqual(
+    attributions(twins.out).map((a) => [a.shelfEventId, a.visitId]).sort(),
+    [
+      [shelfEvent('pick').shelfEventId, 'v-a'],
+      [shelfEvent('pick', undefined, 700).shelfEventId, 'v-b'],
+    ].sort(),
+  );
+  const first = twins.settled(shelfEvent('pick'));
+  assert.ok(first.confidence >= DEFAULT_PARAMS.decideAbove, `the first decided for a at ${first.confidence}`);
+  assert.equal(first.evidence.find((e) => e.visitId === 'v-b')?.reused, false, "b's reach for the later twin is no reach reused for the first");
 });

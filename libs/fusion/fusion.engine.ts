@@ -67,6 +67,24 @@ export const VISIT_MEMORY_MS = 15 * 60_000;
  * gets no such score: there it was nearly always another shopper's hand.
  */
 export const REACH_REUSE_MS = 1_200;
+/**
+ * Two takes of one product from one lane, of the same kind (two picks, two puts), starting this close
+ * (store time, ms), are twins. When fusion doubts which of two people made one of them and has
+ * decided the other for one of the two, the doubtful one is weighed again: see TWIN_SAME_DOER.
+ */
+export const TWIN_MS = 3_000;
+/**
+ * Likelihood factor of a twin's doer having made the doubtful take too. Two people reaching into one
+ * lane take one each: on 23 hard training runs (seeds 6-10, 26-43) every one of 12 twins with someone
+ * else's hand there too was two people's (one person's twins, 24 of them, had nobody else near).
+ * (0 + 1) / (12 + 2) rounded, not zero: one shopper may take two in two lifts with another hand by.
+ */
+export const TWIN_SAME_DOER = 0.07;
+/**
+ * How long a doubtful take waits for its twin to be decided, past TWIN_MS after its start: the
+ * twin's own change and the evidence after it, ms.
+ */
+export const TWIN_WAIT_MS = TWIN_MS + 2 * EVIDENCE_AFTER_MS;
 /** A change no product explains and smaller than this share of the lightest item that could have moved is not an item. */
 export const NOT_AN_ITEM_SHARE = 0.5;
 /** Candidates listed in an attribution or a review, most likely first. */
@@ -247,6 +265,10 @@ export class FusionEngine {
   private readonly laneCameras = new Map<string, string[]>();
   /** Recent attributions (for one reach, one event): the track, the kind, the plates and when the change started. */
   private recentReaches: Array<{ trackId: string; kind: 'pick' | 'put'; laneIds: string[]; changeMs: number }> = [];
+  /** What each visit was decided to have taken or put back lately, for twins (TWIN_MS). */
+  private recentTakes: Array<{ shelfEventId: string; visitId: string; kind: 'pick' | 'put'; laneIds: string[]; productId: string; startMs: number }> = [];
+  /** Doubtful takes waiting for a twin to be decided (TWIN_WAIT_MS), by shelf event id. */
+  private readonly awaitingTwin = new Map<string, { event: ShelfEventDetected; how: SettleHow; untilMs: number }>();
   /** What fusion believes lies misplaced on each plate (attributed or reviewed puts, less the picks of it since). */
   private readonly misplacedOnPlate = new Map<string, Map<string, Misplaced>>();
   private readonly storeId: string;
@@ -282,7 +304,7 @@ export class FusionEngine {
 
   /** Whether a shelf event is waiting for the people stream. */
   isPending(shelfEventId: string): boolean {
-    return this.pending.has(shelfEventId);
+    return this.pending.has(shelfEventId) || this.awaitingTwin.has(shelfEventId);
   }
 
   /** Whether a visit's settlement has been given out. */
@@ -374,6 +396,7 @@ export class FusionEngine {
     const out: FusionOutput[] = [];
     for (const event of [...this.pending.values()].sort(byEnd)) if (this.pending.has(event.shelfEventId)) out.push(...this.settle(event));
     for (const rest of [...this.restingHands.values()]) out.push(...this.giveUpRest(rest));
+    out.push(...this.settleAwaitingTwin(Infinity));
     out.push(...this.settleVisits(Infinity));
     return out;
   }
@@ -400,6 +423,7 @@ export class FusionEngine {
     for (const event of due) if (this.pending.has(event.shelfEventId)) out.push(...this.settle(event));
     for (const [id, rest] of this.restingHands)
       if (rest.untilMs <= until || this.restLeft(rest, until)) out.push(...this.giveUpRest(rest));
+    out.push(...this.settleAwaitingTwin(until));
     this.forgetSettled(until);
     out.push(...this.settleVisits());
     this.forgetVisits(until);
@@ -467,7 +491,12 @@ export class FusionEngine {
   }
 
   /** Who and what of a change: everyone's evidence and probability, and every (who, product, quantity) with its own. */
-  private weigh(event: ShelfEventDetected): Weighed {
+  /**
+   * `laterReaches` false leaves out reaches that explained changes starting after this one: an event
+   * weighed again after waiting for its twin would otherwise see its twin's doer as reaching there
+   * again (`reusedReach`, which stands for a grab the shelf split, the second change after the first).
+   */
+  private weigh(event: ShelfEventDetected, laterReaches = true): Weighed {
     const boxes = this.boxesOf(event);
     const evidence = this.history
       .evidence(boxes, {
@@ -478,7 +507,7 @@ export class FusionEngine {
         changeMs: event.startMs,
         kind: event.kind,
       })
-      .map((e) => ({ ...e, visitId: this.trackVisit.get(e.trackId) ?? null, reused: this.reachSpent(e.trackId, event) }));
+      .map((e) => ({ ...e, visitId: this.trackVisit.get(e.trackId) ?? null, reused: this.reachSpent(e.trackId, event, laterReaches) }));
     const who = whoProbabilities(this.params, evidence, event.kind);
     const candidates: AttributionCandidate[] = evidence
       .map((e, i) => ({ visitId: e.visitId, trackId: e.trackId, probability: who.people[i], distanceM: round3(e.contactM) }))
@@ -599,14 +628,23 @@ export class FusionEngine {
     return { schemaVersion: SCHEMA_VERSION, eventId: `reexplained-${replaces[0]}`, storeId: this.storeId, ts: event.endMs, shelfId: event.shelfId, replaces, events, probability };
   }
 
-  private settle(change: ShelfEventDetected, how: { restWaited?: boolean } = {}): FusionOutput[] {
+  /** Doubtful takes whose wait for a twin is over (by `until`, store ms), settled as they now stand. */
+  private settleAwaitingTwin(until: number): FusionOutput[] {
+    const out: FusionOutput[] = [];
+    for (const held of [...this.awaitingTwin.values()].sort((a, b) => byEnd(a.event, b.event)))
+      if (held.untilMs <= until && this.awaitingTwin.delete(held.event.shelfEventId)) out.push(...this.settle(held.event, { ...held.how, twinWaited: true }));
+    return out;
+  }
+
+  private settle(change: ShelfEventDetected, how: SettleHow = {}): FusionOutput[] {
     this.pending.delete(change.shelfEventId);
     this.settled.set(change.shelfEventId, change.endMs);
-    const own = this.weigh(change);
+    const own = this.weigh(change, !how.twinWaited);
     const instead = how.restWaited ? undefined : this.reexplained(change, own.whos);
     if (instead) return [{ topic: 'fusion.change-reexplained', message: instead }, ...instead.events.flatMap((event) => this.settle(event))];
     const whole = change.kind === 'put' && !how.restWaited ? this.wholePut(own) : undefined;
-    const { event, evidence, who, candidates, whos, whatContext, options, best, confidence } = whole ?? own;
+    const { event, evidence, who, candidates, whos, whatContext } = whole ?? own;
+    let { options, best, confidence } = whole ?? own;
     const record = (outcome: SettledRecord['outcome']) => this.onSettled?.({ event, evidence, options, whatContext, confidence, outcome });
 
     // A put whose maker's hand is still in the lanes, alone: maybe a hand resting there, however
@@ -634,6 +672,16 @@ export class FusionEngine {
       if (lift) {
         // A piece of the lift: it waits with the rest for the rest of it.
         lift.rests[0].lifts.push(event);
+        return [];
+      }
+    }
+    // One of two people at a lane, and the other take of the same product there decided for one of
+    // them: the other made this one (TWIN_SAME_DOER). Its twin may not be decided yet: it waits.
+    if (best && confidence < this.params.decideAbove && !whole) {
+      const twin = this.twinOf(event, options);
+      if (twin) ({ options, best, confidence } = this.weighedWithTwin(event, options, twin.visitId));
+      else if (!how.twinWaited && whoIsInDoubt(options)) {
+        this.awaitingTwin.set(event.shelfEventId, { event, how, untilMs: event.startMs + TWIN_WAIT_MS });
         return [];
       }
     }
@@ -762,14 +810,38 @@ export class FusionEngine {
     return event.laneIds.map((laneId) => this.index.lanes.get(laneId)?.lane.box).filter((box): box is Box3 => box !== undefined);
   }
 
-  private reachSpent(trackId: string, event: ShelfEventDetected): boolean {
+  private reachSpent(trackId: string, event: ShelfEventDetected, laterReaches: boolean): boolean {
     return this.recentReaches.some(
       (reach) =>
         reach.trackId === trackId &&
         reach.kind === event.kind &&
+        (laterReaches || reach.changeMs < event.startMs) &&
         Math.abs(reach.changeMs - event.startMs) < REACH_REUSE_MS &&
         reach.laneIds.some((laneId) => event.laneIds.includes(laneId)),
     );
+  }
+
+  /** A take of the best option's product on the event's lanes, of its kind, within TWIN_MS of it, decided for a visit one of its options names alone. */
+  private twinOf(event: ShelfEventDetected, options: readonly JointOption[]): { visitId: string } | undefined {
+    const productId = options[0].productId;
+    const contenders = new Set(options.filter((o) => !o.partner && o.productId === productId).map((o) => o.who.visitId));
+    return this.recentTakes.find(
+      (take) =>
+        take.shelfEventId !== event.shelfEventId &&
+        take.kind === event.kind &&
+        take.productId === productId &&
+        Math.abs(take.startMs - event.startMs) <= TWIN_MS &&
+        take.laneIds.some((laneId) => event.laneIds.includes(laneId)) &&
+        contenders.has(take.visitId),
+    );
+  }
+
+  /** The options with the twin's doer making this take alone weighed down by TWIN_SAME_DOER, normalised again, and the best's confidence. */
+  private weighedWithTwin(event: ShelfEventDetected, options: readonly JointOption[], twinVisitId: string): Pick<Weighed, 'options' | 'best' | 'confidence'> {
+    const weighed = options.map((o) => (!o.partner && o.who.visitId === twinVisitId && o.productId === options[0].productId ? { ...o, probability: o.probability * TWIN_SAME_DOER } : o));
+    const total = sum(weighed.map((o) => o.probability));
+    const sorted = weighed.map((o) => ({ ...o, probability: o.probability / total })).sort((a, b) => b.probability - a.probability);
+    return { options: sorted, best: sorted[0], confidence: calibrate(this.params, sorted[0].probability, situationOf(this.index, event, sorted[0])) };
   }
 
   private whatContext(event: ShelfEventDetected, whos: readonly Who[]): WhatContext {
@@ -853,6 +925,7 @@ export class FusionEngine {
     if (event.kind === 'pick') this.pickedFrom(event);
     const shares = sharesOf(best).map((share) => ({ ...share, visitId: share.who.visitId! }));
     this.recentReaches = this.recentReaches.filter((reach) => reach.changeMs > event.startMs - HISTORY_MS);
+    this.recentTakes = this.recentTakes.filter((take) => take.startMs > event.startMs - HISTORY_MS);
     return shares.map((share, i) => {
       const visit = this.visit(share.visitId);
       visit.attributed.add(event.shelfEventId);
@@ -862,6 +935,7 @@ export class FusionEngine {
         this.tookLast(visit, event, lines.map((line) => line.productId), share.who.trackId);
       }
       if (share.who.trackId) this.recentReaches.push({ trackId: share.who.trackId, kind: event.kind, laneIds: event.laneIds, changeMs: event.startMs });
+      this.recentTakes.push({ shelfEventId: event.shelfEventId, visitId: share.visitId, kind: event.kind, laneIds: event.laneIds, productId: best.productId, startMs: event.startMs });
       const others = shares.filter((other) => other !== share).map((other) => ({ visitId: other.visitId, lines: [{ productId: best.productId, quantity: other.quantity }] }));
       return {
         topic: 'fusion.event-attributed' as const,
@@ -1003,7 +1077,7 @@ export class FusionEngine {
       if (visit.settled || visit.exitMs === undefined) continue;
       const exitMs = visit.exitMs;
       if (until < exitMs + SHELF_EVENT_WAIT_MS) continue;
-      const waiting = [...this.restingHands.values()].flatMap((rest) => [rest.event, ...rest.lifts]);
+      const waiting = [...[...this.restingHands.values()].flatMap((rest) => [rest.event, ...rest.lifts]), ...[...this.awaitingTwin.values()].map((held) => held.event)];
       if ([...this.pending.values(), ...waiting].some((event) => event.startMs <= exitMs)) continue;
       visit.settled = true;
       out.push({
@@ -1022,6 +1096,22 @@ export class FusionEngine {
     }
     return out;
   }
+}
+
+/** How an event is settled: after its hand's rest was waited out, after a wait for its twin. */
+interface SettleHow {
+  restWaited?: boolean;
+  twinWaited?: boolean;
+}
+
+/** Whether the doubt of a take is who made it: another visit alone with the best option's product is likely enough to be named. */
+function whoIsInDoubt(options: readonly JointOption[]): boolean {
+  const [best] = options;
+  return (
+    !best.partner &&
+    typeof best.who.visitId === 'string' &&
+    options.some((o) => !o.partner && o.productId === best.productId && typeof o.who.visitId === 'string' && o.who.visitId !== best.who.visitId && o.probability >= REVIEW_MENTION_PROBABILITY)
+  );
 }
 
 const byEnd = (a: ShelfEventDetected, b: ShelfEventDetected) => a.endMs - b.endMs || (a.shelfEventId < b.shelfEventId ? -1 : 1);
