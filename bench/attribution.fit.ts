@@ -19,6 +19,10 @@
  * what was decided before; steps 1 and 2 go round ROUNDS times. Every fit starts from INITIAL, so
  * the same recordings give the same parameters.
  *
+ * --unplanned-put-only keeps everything as the parameters file has it but the calibration's term for
+ * a put onto a lane not planned for its product, which it fits alone on the recordings given (see
+ * fitUnplannedPut); the file then says that command too.
+ *
  * --calibrate-only keeps who and what as the parameters file has them, but for two shoppers at once
  * (one factor), and does steps 3 and 4 on the recordings given (which the file's who and what were
  * not fitted on, so they are out of fold already); the file then says both commands.
@@ -48,6 +52,7 @@ const { values, positionals } = parseArgs({
     folds: { type: 'string' },
     'profile-l2': { type: 'string' },
     'calibrate-only': { type: 'boolean' },
+    'unplanned-put-only': { type: 'boolean' },
     out: { type: 'string' },
   },
   allowPositionals: true,
@@ -191,14 +196,14 @@ function fitCalibration(start: AttributionParams, records: LabelledRecord[], sit
     .filter((r) => r.options.length > 0)
     .map((r) => {
       const s = situation(r);
-      return { x: [logit(r.options[0].probability), 1, s.unplanned ? 1 : 0, s.several ? 1 : 0, s.put ? 1 : 0], y: bestIsRight(r) ? 1 : 0 };
+      return { x: [logit(r.options[0].probability), 1, s.unplanned ? 1 : 0, s.several ? 1 : 0, s.put ? 1 : 0, s.put && s.unplanned ? 1 : 0], y: bestIsRight(r) ? 1 : 0 };
     });
   const logLikelihood = (w: number[]) =>
     points.reduce((sum, { x, y }) => {
       const p = 1 / (1 + Math.exp(-x.reduce((z, xi, i) => z + xi * w[i], 0)));
       return sum + Math.log(Math.max(FLOOR, y ? p : 1 - p));
     }, 0);
-  let w = [1, 0, 0, 0, 0];
+  let w = [1, 0, 0, 0, 0, 0];
   let best = logLikelihood(w);
   for (let iteration = 0; iteration < 2000; iteration++) {
     const gradient = w.map((_, i) =>
@@ -219,9 +224,33 @@ function fitCalibration(start: AttributionParams, records: LabelledRecord[], sit
     }
     if (!moved) break;
   }
-  const [calibrationSlope, calibrationIntercept, calibrationUnplanned, calibrationSeveral, calibrationPut] = w;
-  console.log(`calibration fitted on ${points.length} events: ${w.map((x) => x.toFixed(3)).join(' ')} (slope, intercept, unplanned, several, put)`);
-  return { ...start, calibrationSlope, calibrationIntercept, calibrationUnplanned, calibrationSeveral, calibrationPut };
+  const [calibrationSlope, calibrationIntercept, calibrationUnplanned, calibrationSeveral, calibrationPut, calibrationUnplannedPut] = w;
+  console.log(`calibration fitted on ${points.length} events: ${w.map((x) => x.toFixed(3)).join(' ')} (slope, intercept, unplanned, several, put, unplanned put)`);
+  return { ...start, calibrationSlope, calibrationIntercept, calibrationUnplanned, calibrationSeveral, calibrationPut, calibrationUnplannedPut };
+}
+
+/**
+ * The wrong-lane put term alone (--unplanned-put-only), every other parameter as the file has it:
+ * its maximum likelihood on the puts whose product their lanes are not planned for, over a grid of
+ * 0.01 (the likelihood is concave in one term). The engine runs with the term at 0, as the rest of
+ * the calibration was fitted.
+ */
+function fitUnplannedPut(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
+  const points = records
+    .filter((r) => r.options.length > 0 && typeof r.options[0].who.visitId === 'string')
+    .flatMap((r) => {
+      const s = situationOfRecord(r);
+      if (!(s.put && s.unplanned)) return [];
+      return [{ z: logit(calibrate({ ...start, calibrationUnplannedPut: 0 }, r.options[0].probability, s)), right: bestIsRight(r) }];
+    });
+  const logLikelihood = (term: number) => points.reduce((sum, { z, right }) => sum + Math.log(Math.max(FLOOR, right ? 1 / (1 + Math.exp(-(z + term))) : 1 - 1 / (1 + Math.exp(-(z + term))))), 0);
+  let best = { term: 0, value: logLikelihood(0) };
+  for (let step = -300; step <= 300; step++) {
+    const value = logLikelihood(step / 100);
+    if (value > best.value) best = { term: step / 100, value };
+  }
+  console.log(`wrong-lane put term fitted on ${points.length} puts: ${best.term} (log-likelihood ${best.value.toFixed(2)}, at 0 ${logLikelihood(0).toFixed(2)})`);
+  return { ...start, calibrationUnplannedPut: best.term };
 }
 
 function chooseThreshold(params: AttributionParams, records: LabelledRecord[]): AttributionParams {
@@ -275,6 +304,7 @@ const INITIAL: AttributionParams = {
   calibrationUnplanned: 0,
   calibrationSeveral: 0,
   calibrationPut: 0,
+  calibrationUnplannedPut: 0,
   decideAbove: 1 - 1 / WRONG_COST_IN_REVIEWS,
 };
 /** Who and what are fitted in turn this many times: what visits hold depends on what was decided. */
@@ -308,23 +338,32 @@ async function outOfFoldRecords(folds: number): Promise<LabelledRecord[]> {
 }
 
 const calibrateOnly = values['calibrate-only'] === true;
+const unplannedPutOnly = values['unplanned-put-only'] === true;
 let params: AttributionParams;
 let records: LabelledRecord[];
-if (calibrateOnly) {
+if (unplannedPutOnly) {
+  const start = { ...DEFAULT_PARAMS, calibrationUnplannedPut: 0 };
+  params = fitUnplannedPut(start, await labelled(start));
+  records = [];
+} else if (calibrateOnly) {
   params = fitTwoAtOnce({ ...DEFAULT_PARAMS }, await labelled(DEFAULT_PARAMS));
   records = await labelled(params);
 } else {
   params = await fitWhoAndWhat(positionals, ROUNDS);
   records = positionals.length > 1 ? await outOfFoldRecords(Math.min(positionals.length, Number(values.folds ?? positionals.length))) : await labelled(params);
 }
-params = fitCalibration(params, records, situationOfRecord);
-params = chooseThreshold(params, records);
+if (!unplannedPutOnly) {
+  params = fitCalibration(params, records, situationOfRecord);
+  params = chooseThreshold(params, records);
+}
 // Four decimals, or four significant digits below 0.001 (a factor such as twoAtOnce lives decades below 1).
 const round = (x: number) => (Math.abs(x) >= 1e-3 || x === 0 ? +x.toFixed(4) : +x.toPrecision(4));
 const rounded = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v.map(round) : round(v)]));
-const command = `node --import tsx bench/attribution.fit.ts${calibrateOnly ? ' --calibrate-only' : ''}${values.folds ? ` --folds ${values.folds}` : ''}${values['profile-l2'] ? ` --profile-l2 ${values['profile-l2']}` : ''} --noise ${noiseM} --seed ${seed} ${positionals.join(' ')}`;
+const command = `node --import tsx bench/attribution.fit.ts${calibrateOnly ? ' --calibrate-only' : ''}${unplannedPutOnly ? ' --unplanned-put-only' : ''}${values.folds ? ` --folds ${values.folds}` : ''}${values['profile-l2'] ? ` --profile-l2 ${values['profile-l2']}` : ''} --noise ${noiseM} --seed ${seed} ${positionals.join(' ')}`;
 const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficulty hard --store kiosk --seed N --no-video --out <dir>';
-const written = calibrateOnly
+const written = unplannedPutOnly
+  ? { ...fittedFile, unplannedPutCalibratedWith: command, unplannedPutCalibratedOn: trainedOn, params: rounded }
+  : calibrateOnly
   ? { fittedWith: fittedFile.fittedWith, trainedOn: fittedFile.trainedOn, calibratedWith: command, calibratedOn: trainedOn, recordingsMadeWith: recordings, params: rounded }
   : { fittedWith: command, trainedOn, recordingsMadeWith: recordings, params: rounded };
 const outFile = values.out ?? PARAMS_FILE.pathname;

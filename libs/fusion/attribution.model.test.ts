@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { jointOptions, whatHypotheses, type AttributionParams, type WhatContext, type Who } from './attribution.model.ts';
+import { calibrate, jointOptions, whatHypotheses, type AttributionParams, type WhatContext, type Who } from './attribution.model.ts';
 import { DEFAULT_PARAMS } from './fusion.engine.ts';
 
 const params: AttributionParams = { ...DEFAULT_PARAMS, misplacedPrior: 0.5, misplacedFrontPrior: 10, shelfOnlyPrior: 0.001, earlierCarriedPut: 0.1 };
@@ -79,4 +79,17 @@ test('three units at once are weighed down for a shopper, whose hand takes one o
     jointOptions({ ...params, manyUnitsAtOnce: 0.01, twoAtOnce: 0 }, 'pick', [{ ...shopper([], {}), staff }], hypotheses).find((o) => o.quantity === 3)!.probability;
   assert.ok(Math.abs(threeShare(false) - 0.01 / 1.01) < 1e-9, `shopper ${threeShare(false)}`);
   assert.ok(Math.abs(threeShare(true) - 0.5) < 1e-9, `staff ${threeShare(true)}`);
+});
+
+test('a put onto a lane not planned for its product has a calibration term of its own; a misplaced pick and a put where it belongs do not take it', () => {
+  const withTerm: AttributionParams = { ...DEFAULT_PARAMS, calibrationUnplannedPut: 0.7 };
+  const without: AttributionParams = { ...DEFAULT_PARAMS, calibrationUnplannedPut: 0 };
+  const logit = (p: number) => Math.log(p / (1 - p));
+  const wrongLanePut = { unplanned: true, several: false, put: true };
+  assert.ok(Math.abs(logit(calibrate(withTerm, 0.9, wrongLanePut)) - logit(calibrate(without, 0.9, wrongLanePut)) - 0.7) < 1e-9, 'the term adds to the logit');
+  for (const situation of [
+    { unplanned: true, several: false, put: false },
+    { unplanned: false, several: false, put: true },
+  ])
+    assert.equal(calibrate(withTerm, 0.9, situation), calibrate(without, 0.9, situation), JSON.stringify(situation));
 });

@@ -90,13 +90,17 @@ export interface AttributionParams {
    * confidence = sigmoid(slope * logit(p) + intercept + the terms of the situation). A product the
    * lanes are not planned for (the shelf's or fusion's belief of a misplaced item, which can be
    * another item of the same weight), several units at once (two people's picks in one change),
-   * a put (what the person carries can be two products of one weight).
+   * a put (what the person carries can be two products of one weight). A put onto a lane not planned
+   * for its product has a term of its own on top (`calibrationUnplannedPut`, fitted alone after the
+   * rest): a wrong-lane put-back is known by what the shopper carries and took last, a misplaced pick
+   * by what fusion believes lies there, and `calibrationUnplanned` cannot serve both.
    */
   calibrationSlope: number;
   calibrationIntercept: number;
   calibrationUnplanned: number;
   calibrationSeveral: number;
   calibrationPut: number;
+  calibrationUnplannedPut: number;
   /** Decide at or above this calibrated confidence; below, the event goes to review. */
   decideAbove: number;
 }
@@ -442,6 +446,7 @@ export function calibrate(params: AttributionParams, probability: number, situat
     params.calibrationIntercept +
     (situation.unplanned ? params.calibrationUnplanned : 0) +
     (situation.several ? params.calibrationSeveral : 0) +
-    (situation.put ? params.calibrationPut : 0);
+    (situation.put ? params.calibrationPut : 0) +
+    (situation.put && situation.unplanned ? params.calibrationUnplannedPut : 0);
   return 1 / (1 + Math.exp(-z));
 }
