@@ -127,8 +127,17 @@ test('the production manifests stay in step with the code: a valid environment, 
   assert.equal(config.kind, 'kafka');
   assert.equal(config.kafka?.replicationFactor, 3);
 
-  const declared = [...readFileSync(new URL('topics.strimzi.yaml', manifests), 'utf8').matchAll(/^ {2}topicName: (\S+)$/gm)].map((m) => m[1]);
+  const strimzi = readFileSync(new URL('topics.strimzi.yaml', manifests), 'utf8');
+  const declared = [...strimzi.matchAll(/^ {2}topicName: (\S+)$/gm)].map((m) => m[1]);
   assert.deepEqual(declared.sort(), [...Object.keys(topics), DEAD_LETTER_TOPIC].sort());
+  // State topics are compacted there as the bus makes them on a dev broker, and no others.
+  const compactedThere = strimzi
+    .split(/^---$/m)
+    .filter((block) => /^ {4}cleanup\.policy: compact$/m.test(block))
+    .map((block) => /^ {2}topicName: (\S+)$/m.exec(block)![1]);
+  const compactedHere = Object.entries(topics).filter(([, spec]) => 'compacted' in spec && spec.compacted).map(([name]) => name);
+  assert.ok(compactedHere.length > 0, 'the stock snapshots at least');
+  assert.deepEqual(compactedThere.sort(), compactedHere.sort());
 });
 
 test('handler deadlines: bus-wide defaults, read from the environment, checked against Kafka group timing', () => {

@@ -16,6 +16,11 @@ export interface TopicSpec<S extends z.ZodType = z.ZodType> {
   readonly description?: string;
   /** Overrides the bus-wide partition count for this topic. */
   readonly partitions?: number;
+  /**
+   * Kept as the newest message of each key rather than for a time (a state topic, such as what each
+   * shelf holds): Kafka's `cleanup.policy=compact` when the bus creates the topic.
+   */
+  readonly compacted?: boolean;
 }
 
 /**

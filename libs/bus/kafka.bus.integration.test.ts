@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { AssignerProtocol, Kafka, logLevel, type Cluster, type Logger } from 'kafkajs';
+import kafkajs, { AssignerProtocol, Kafka, logLevel, type Cluster, type Logger } from 'kafkajs';
 import { topicAwareAssigner } from './kafka.assigner.ts';
 import { busError } from './kafka.bus.ts';
 import { DEAD_LETTER_TOPIC, type MessageDeadLettered } from '../contracts/topics.ts';
@@ -136,4 +136,38 @@ test('a namespace keeps two stores (or test runs) on one cluster apart: same top
   const onBroker = await admin.listTopics();
   for (const namespace of namespaces) assert.ok(onBroker.includes(`${namespace}${name.shared}`), `${namespace}${name.shared} on the broker`);
   assert.ok(!onBroker.includes(name.shared), 'no topic without its namespace');
+});
+
+test('a compacted topic is made with cleanup.policy=compact; one made earlier without it is reported, with the fix', { skip: kafka.skip, timeout: 120_000 }, async (t) => {
+  const { name } = ticketTopics('state', 'plain', 'older');
+  const topics = { [name.state]: { ...ticketSpec, compacted: true }, [name.plain]: ticketSpec, [name.older]: { ...ticketSpec, compacted: true } };
+  const admin = new Kafka({ clientId: 'walkout-compaction-test', brokers: 'brokers' in broker ? broker.brokers : [], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  // The older topic exists before this walkout starts, as a broker's default made it.
+  await admin.createTopics({ topics: [{ topic: name.older, numPartitions: 3 }], waitForLeaders: true });
+  const warnings: Array<{ message: string; fields?: Record<string, unknown> }> = [];
+  const logger = { debug() {}, info() {}, error() {}, warn: (message: string, fields?: Record<string, unknown>) => void warnings.push({ message, fields }), child: () => logger };
+  const bus = await kafka.make(topics, {}, logger);
+  t.after(async () => {
+    await bus.close();
+    try {
+      await admin.deleteTopics({ topics: Object.keys(topics) });
+    } catch {
+      // Best effort, as for every test topic.
+    }
+    await admin.disconnect();
+  });
+  await bus.publish(name.state, ticket('shelf-1', 0));
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: Object.keys(topics).map((topic) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configNames: ['cleanup.policy'] })),
+  });
+  const policy = Object.fromEntries(described.resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue]));
+  assert.deepEqual(policy, { [name.state]: 'compact', [name.plain]: 'delete', [name.older]: 'delete' });
+  assert.deepEqual(
+    warnings.map((w) => w.fields?.topic),
+    [name.older],
+    'only the topic that should be compacted and is not is reported',
+  );
+  assert.match(String(warnings[0].fields?.fix), new RegExp(`--entity-name ${name.older.replace(/[.-]/g, '\\$&')} --add-config cleanup.policy=compact`));
 });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import {
+import kafkajs, {
   Kafka,
   Partitioners,
   logLevel,
@@ -156,7 +156,10 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
         topic: onBroker(topic),
         numPartitions: topicSpec.partitions ?? deps.config.partitions,
         replicationFactor: kafkaConfig.replicationFactor,
-        configEntries: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas(kafkaConfig)) }],
+        configEntries: [
+          { name: 'min.insync.replicas', value: String(minInsyncReplicas(kafkaConfig)) },
+          ...(topicSpec.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+        ],
       }));
       const missing = wanted.filter((topic) => !existing.has(topic.topic));
       // Another process may create the same topics at the same moment; kafkajs answers false then.
@@ -178,6 +181,23 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
             partitions: topic.partitions.length,
             configured: want,
           });
+      }
+      // A state topic made before it was declared compacted (an older walkout, or by hand) keeps
+      // every snapshot for the retention time and then loses them all: say so, and how to fix it.
+      const compacted = wanted.filter((topic) => existing.has(topic.topic) && specs.get(fromBroker(topic.topic))?.compacted);
+      if (compacted.length > 0) {
+        const described = await untilServed(() =>
+          admin.describeConfigs({ includeSynonyms: false, resources: compacted.map((topic) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic.topic, configNames: ['cleanup.policy'] })) }),
+        );
+        for (const resource of described.resources) {
+          const policy = resource.configEntries.find((entry) => entry.configName === 'cleanup.policy')?.configValue ?? '';
+          if (!policy.split(',').includes('compact'))
+            logger.warn('topic should be compacted but is not; its newest message per key may be deleted with the rest', {
+              topic: resource.resourceName,
+              cleanupPolicy: policy,
+              fix: `kafka-configs.sh --bootstrap-server <broker> --alter --entity-type topics --entity-name ${resource.resourceName} --add-config cleanup.policy=compact`,
+            });
+        }
       }
     } finally {
       await admin.disconnect();

@@ -12,6 +12,8 @@ interface TopicSpec<S extends z.ZodType> {
   schema: S;
   key: (message: z.infer<S>) => string;
   description: string;
+  /** The newest message of each key is what counts (Kafka's compaction); see the bus's TopicSpec. */
+  compacted?: boolean;
 }
 
 const topic = <S extends z.ZodType>(spec: TopicSpec<S>) => spec;
@@ -71,6 +73,7 @@ export const topics = {
     schema: events.ShelfStockSnapshot,
     key: (m) => m.shelfId,
     description: 'What a shelf holds at a restart point of its samples (compacted: the newest per shelf), for the next owner of the shelf to start from.',
+    compacted: true,
   }),
   'device.health-reported': topic({
     schema: events.DeviceHealthReported,
