@@ -5,7 +5,7 @@ import { topicAwareAssigner } from './kafka.assigner.ts';
 import { busError } from './kafka.bus.ts';
 import { DEAD_LETTER_TOPIC, type MessageDeadLettered } from '../contracts/topics.ts';
 import { loadBusConfig } from './bus.config.ts';
-import { FAST_GROUPS, kafkaKind, kafkaTarget, ticket, ticketSpec, ticketTopics, waitFor } from './bus.harness.ts';
+import { FAST_GROUPS, kafkaKind, kafkaTarget, recordingLogger, ticket, ticketSpec, ticketTopics, waitFor } from './bus.harness.ts';
 
 /** The Kafka bus' own logic that needs no broker: the partition assigner and error mapping. */
 
@@ -145,8 +145,7 @@ test('a compacted topic is made with cleanup.policy=compact; one made earlier wi
   await admin.connect();
   // The older topic exists before this walkout starts, as a broker's default made it.
   await admin.createTopics({ topics: [{ topic: name.older, numPartitions: 3 }], waitForLeaders: true });
-  const warnings: Array<{ message: string; fields?: Record<string, unknown> }> = [];
-  const logger = { debug() {}, info() {}, error() {}, warn: (message: string, fields?: Record<string, unknown>) => void warnings.push({ message, fields }), child: () => logger };
+  const logger = recordingLogger();
   const bus = await kafka.make(topics, {}, logger);
   t.after(async () => {
     await bus.close();
@@ -164,10 +163,11 @@ test('a compacted topic is made with cleanup.policy=compact; one made earlier wi
   });
   const policy = Object.fromEntries(described.resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue]));
   assert.deepEqual(policy, { [name.state]: 'compact', [name.plain]: 'delete', [name.older]: 'delete' });
+  const warnings = logger.lines.filter((line) => line.level === 'warn');
   assert.deepEqual(
-    warnings.map((w) => w.fields?.topic),
+    warnings.map((w) => w.fields.topic),
     [name.older],
     'only the topic that should be compacted and is not is reported',
   );
-  assert.match(String(warnings[0].fields?.fix), new RegExp(`--entity-name ${name.older.replace(/[.-]/g, '\\$&')} --add-config cleanup.policy=compact`));
+  assert.match(String(warnings[0].fields.fix), new RegExp(`--entity-name ${name.older.replace(/[.-]/g, '\\$&')} --add-config cleanup.policy=compact`));
 });

@@ -184,10 +184,10 @@ export function createKafkaBus<R extends TopicRegistry>(deps: KafkaBusDependenci
       }
       // A state topic made before it was declared compacted (an older walkout, or by hand) keeps
       // every snapshot for the retention time and then loses them all: say so, and how to fix it.
-      const compacted = wanted.filter((topic) => existing.has(topic.topic) && specs.get(fromBroker(topic.topic))?.compacted);
+      const compacted = [...specs].filter(([topic, topicSpec]) => topicSpec.compacted && existing.has(onBroker(topic))).map(([topic]) => onBroker(topic));
       if (compacted.length > 0) {
         const described = await untilServed(() =>
-          admin.describeConfigs({ includeSynonyms: false, resources: compacted.map((topic) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic.topic, configNames: ['cleanup.policy'] })) }),
+          admin.describeConfigs({ includeSynonyms: false, resources: compacted.map((name) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name, configNames: ['cleanup.policy'] })) }),
         );
         for (const resource of described.resources) {
           const policy = resource.configEntries.find((entry) => entry.configName === 'cleanup.policy')?.configValue ?? '';
