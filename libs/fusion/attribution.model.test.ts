@@ -93,3 +93,40 @@ test('a put onto a lane not planned for its product has a calibration term of it
   ])
     assert.equal(calibrate(withTerm, 0.9, situation), calibrate(without, 0.9, situation), JSON.stringify(situation));
 });
+
+/**
+ * The share of `productId` in a put-back of one unit weighing `putGrams`, by a shopper who may hold a
+ * unit of either of two products (half a unit each, from a pick in review), the pick having weighed
+ * that unit `pickedGrams` whichever it was; undefined: no weighing known, the nominal weights.
+ */
+function putBackShare(products: Record<string, { unitWeightGrams: number; weightSpreadGrams: number }>, pickedGrams: number | undefined, putGrams: number, productId: string): number {
+  const ids = Object.keys(products);
+  const unit = { grams: pickedGrams ?? 0, sigmaGrams: 1.5 };
+  const context: WhatContext = {
+    deltaGrams: putGrams,
+    sigmaGrams: 1.5,
+    planned: new Set(['p-other']),
+    misplaced: new Map(),
+    front: new Set(),
+    carried: new Map(ids.map((id) => [id, 0.5])),
+    ...(pickedGrams === undefined ? {} : { measured: new Map(ids.map((id) => [id, [unit]])) }),
+    product: (id) => products[id],
+  };
+  return shareOf(whatHypotheses(params, 'put', ids.map((id) => ({ productId: id, quantity: 1, probability: 0.5 })), context), productId);
+}
+
+test('a unit weighed when it was picked counts its own deviation once: its put-back does not tip a look-alike reading further each move', () => {
+  // Two products within the scale's noise of each other, 5 g of spread a unit. The pick weighed
+  // 531.9 g whichever it was: a heavy unit, already counted once in the pick's reading.
+  const products = { 'p-light': { unitWeightGrams: 522.6, weightSpreadGrams: 5 }, 'p-heavy': { unitWeightGrams: 525.2, weightSpreadGrams: 5 } };
+  const nominal = putBackShare(products, undefined, 531.4, 'p-heavy');
+  const given = putBackShare(products, 531.9, 531.4, 'p-heavy');
+  assert.ok(nominal > 0.6, `against the nominal weights the heavier product wins again: ${nominal}`);
+  assert.ok(given > 0.5 && given < 0.53, `given the unit's weight, the put all but repeats the pick's doubt: ${given}`);
+});
+
+test('products whose units hardly vary keep what a second weighing says: the scale noise of each weighing is its own', () => {
+  const products = { 'p-a': { unitWeightGrams: 107.6, weightSpreadGrams: 1.5 }, 'p-b': { unitWeightGrams: 105, weightSpreadGrams: 1.5 } };
+  const given = putBackShare(products, 109.3, 107.9, 'p-a');
+  assert.ok(given > 0.54, `the put's own weighing still favours the product it fits: ${given}`);
+});

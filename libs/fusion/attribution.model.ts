@@ -136,7 +136,19 @@ export interface WhatContext {
   front: ReadonlySet<string>;
   /** Puts: units of each product the people near the shelf may hold, the most any one of them holds. */
   carried: ReadonlyMap<string, number>;
+  /**
+   * Units in play that the shelf weighed before, per product: for a put, units the people near the
+   * shelf hold, as their picks weighed them; for a pick, units lying misplaced on the event's
+   * plates, as their puts weighed them (see weightLikelihood).
+   */
+  measured?: ReadonlyMap<string, readonly MeasuredUnit[]>;
   product(productId: string): { unitWeightGrams: number; weightSpreadGrams: number } | undefined;
+}
+
+/** One unit's weight as a shelf event measured it, grams, with that event's standard deviation. */
+export interface MeasuredUnit {
+  grams: number;
+  sigmaGrams: number;
 }
 
 /**
@@ -153,8 +165,50 @@ export function movedBy(option: Pick<WhatOption, 'productId' | 'quantity' | 'alo
   return [{ productId: option.productId, quantity: option.quantity }, ...(option.alongside ? [option.alongside] : [])];
 }
 
-/** How well the units moved explain the change: a Gaussian in grams, or 0 beyond MAX_WEIGHT_SIGMAS (or for a product not known). */
-function weightLikelihood(context: WhatContext, moved: ReadonlyArray<{ productId: string; quantity: number }>): number {
+/**
+ * How well the units moved explain the change: a Gaussian in grams, or 0 beyond MAX_WEIGHT_SIGMAS (or
+ * for a product not known). One unit of a product whose units in play were weighed before (a put-back
+ * of something picked, a pick of something put on the wrong lane) is weighed against each of those
+ * units alike, as what that earlier weighing says the unit weighs (unitGiven): a unit's own deviation
+ * from its product's weight stays with it, so weighed against the nominal weight and spread again it
+ * would count as fresh evidence each time the unit moves, and tip a reading between two products
+ * within the scale's noise of each other further towards the wrong one at every move. Units in play
+ * not weighed before (a cart's word, several taken at once) keep the nominal weight. A pick of a
+ * product its lanes are planned for is of the lane's stock as much as of a misplaced unit: nominal.
+ */
+function weightLikelihood(context: WhatContext, moved: ReadonlyArray<{ productId: string; quantity: number }>, kind: 'pick' | 'put'): number {
+  const [only] = moved;
+  const measured = moved.length === 1 && only.quantity === 1 && !(kind === 'pick' && context.planned.has(only.productId)) ? context.measured?.get(only.productId) : undefined;
+  const product = context.product(only.productId);
+  if (!measured?.length || !product) return nominalLikelihood(context, moved);
+  const inPlay = Math.max(measured.length, Math.ceil((kind === 'put' ? context.carried : context.misplaced).get(only.productId) ?? 0));
+  const known = measured.reduce((sum, unit) => {
+    const given = unitGiven(product, unit);
+    return sum + gaussian(Math.abs(context.deltaGrams) - given.grams, Math.sqrt(context.sigmaGrams ** 2 + WEIGHT_MODEL_GRAMS ** 2 + given.variance));
+  }, 0);
+  return (known + (inPlay - measured.length) * nominalLikelihood(context, moved)) / inPlay;
+}
+
+/**
+ * What a unit of a product weighs, given one weighing of it: its product's weight and spread as the
+ * prior, the weighing (with WEIGHT_MODEL_GRAMS) as the measurement. Mean and variance, grams.
+ */
+function unitGiven(product: { unitWeightGrams: number; weightSpreadGrams: number }, unit: MeasuredUnit): { grams: number; variance: number } {
+  const spread = product.weightSpreadGrams ** 2;
+  if (spread <= 0) return { grams: product.unitWeightGrams, variance: 0 };
+  const measurement = unit.sigmaGrams ** 2 + WEIGHT_MODEL_GRAMS ** 2;
+  const variance = 1 / (1 / spread + 1 / measurement);
+  return { grams: variance * (product.unitWeightGrams / spread + unit.grams / measurement), variance };
+}
+
+/** A zero-mean Gaussian density at `x`, or 0 beyond MAX_WEIGHT_SIGMAS. */
+function gaussian(x: number, sigma: number): number {
+  const z = x / sigma;
+  return Math.abs(z) > MAX_WEIGHT_SIGMAS ? 0 : Math.exp(-0.5 * z * z) / sigma;
+}
+
+/** How well the units moved explain the change by their products' weights and spreads. */
+function nominalLikelihood(context: WhatContext, moved: ReadonlyArray<{ productId: string; quantity: number }>): number {
   let grams = 0;
   let spreadVariance = 0;
   for (const { productId, quantity } of moved) {
@@ -163,9 +217,7 @@ function weightLikelihood(context: WhatContext, moved: ReadonlyArray<{ productId
     grams += quantity * product.unitWeightGrams;
     spreadVariance += quantity * product.weightSpreadGrams ** 2;
   }
-  const sigma = Math.sqrt(context.sigmaGrams ** 2 + spreadVariance + WEIGHT_MODEL_GRAMS ** 2);
-  const z = (Math.abs(context.deltaGrams) - grams) / sigma;
-  return Math.abs(z) > MAX_WEIGHT_SIGMAS ? 0 : Math.exp(-0.5 * z * z) / sigma;
+  return gaussian(Math.abs(context.deltaGrams) - grams, Math.sqrt(context.sigmaGrams ** 2 + spreadVariance + WEIGHT_MODEL_GRAMS ** 2));
 }
 
 /**
@@ -187,7 +239,7 @@ export function whatHypotheses(params: AttributionParams, kind: 'pick' | 'put', 
         if (productId !== planned && units > 0) options.set(`${planned}x1+${productId}x1`, { productId: planned, quantity: 1, alongside: { productId, quantity: 1 } });
   const weighed: WhatOption[] = [];
   for (const option of options.values()) {
-    const likelihood = weightLikelihood(context, movedBy(option));
+    const likelihood = weightLikelihood(context, movedBy(option), kind);
     if (likelihood === 0) continue;
     // The lane's own unit of a grab with a misplaced one has prior 1: the pair is as likely as its misplaced unit.
     const prior = option.alongside ? whatPrior(params, kind, context, option.alongside.productId, 1) : whatPrior(params, kind, context, option.productId, option.quantity);

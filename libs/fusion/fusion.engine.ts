@@ -22,7 +22,7 @@ import {
   type VisitTrackBound,
 } from '../contracts/index.ts';
 import { inImage, projectPoint } from '../geometry/camera.ts';
-import { calibrate, expectedCarry, holdShare, jointOptions, movedBy, sharesOf, situationOf, unitsOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type WhatContext, type Who } from './attribution.model.ts';
+import { calibrate, expectedCarry, holdShare, jointOptions, movedBy, sharesOf, situationOf, unitsOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type MeasuredUnit, type WhatContext, type Who } from './attribution.model.ts';
 import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, HISTORY_MS, IN_LANE_M, PROFILE_OFFSETS_MS, type HandEvidence } from './hand.evidence.ts';
 import fittedParams from './attribution.params.json' with { type: 'json' };
 
@@ -115,6 +115,8 @@ const HAND_REST_SLACK_GRAMS = 4;
 export const MAYBE_MISPLACED_MIN = 0.1;
 /** A misplaced item believed on a plate by less than this many units is forgotten. */
 const MISPLACED_GONE_UNITS = 0.05;
+/** The most unit weights kept per product of a visit or a plate (see WhatContext.measured): the latest. */
+const MEASURED_KEPT = 4;
 
 export const DEFAULT_PARAMS: Readonly<AttributionParams> = Object.freeze(fittedParams.params as AttributionParams);
 
@@ -219,6 +221,8 @@ interface VisitState {
    */
   hands: Map<string, Hand>;
   cart: { version: number; lines: Map<string, number> } | null;
+  /** The weights of single units its picks (decided, or in review for each option) measured, per product, the latest MEASURED_KEPT. */
+  measured: Map<string, MeasuredUnit[]>;
 }
 
 /** What a hand took last. */
@@ -237,6 +241,8 @@ interface Misplaced {
   units: number;
   laneIds: Set<string>;
   front: boolean;
+  /** The weights the puts of single units of it measured, the latest MEASURED_KEPT. */
+  measured: MeasuredUnit[];
 }
 
 export class FusionEngine {
@@ -455,7 +461,7 @@ export class FusionEngine {
   private visit(visitId: string, kind?: VisitKind): VisitState {
     let visit = this.visits.get(visitId);
     if (!visit) {
-      visit = { kind: kind ?? 'shopper', settled: false, attributed: new Set(), reviews: new Set(), ledger: new Map(), pending: new Map(), hand: { latestPicked: new Set() }, hands: new Map(), cart: null };
+      visit = { kind: kind ?? 'shopper', settled: false, attributed: new Set(), reviews: new Set(), ledger: new Map(), pending: new Map(), hand: { latestPicked: new Set() }, hands: new Map(), cart: null, measured: new Map() };
       this.visits.set(visitId, visit);
     } else if (kind) visit.kind = kind;
     return visit;
@@ -854,11 +860,17 @@ export class FusionEngine {
           if (known.front && event.laneIds.some((laneId) => known.laneIds.has(laneId))) front.add(productId);
         }
     const carried = new Map<string, number>();
+    const measured = new Map<string, MeasuredUnit[]>();
+    const measure = (productId: string, units: readonly MeasuredUnit[]) => measured.set(productId, [...(measured.get(productId) ?? []), ...units]);
+    if (event.kind === 'pick') for (const plateId of event.plateIds) for (const [productId, known] of this.misplacedOnPlate.get(plateId) ?? []) measure(productId, known.measured);
     if (event.kind === 'put')
-      for (const who of whos)
-        if (!who.staff) for (const [productId, units] of who.holds ?? []) if (units > 0) carried.set(productId, Math.max(units, carried.get(productId) ?? 0));
+      for (const who of whos) {
+        if (who.staff) continue;
+        for (const [productId, units] of who.holds ?? []) if (units > 0) carried.set(productId, Math.max(units, carried.get(productId) ?? 0));
+        if (typeof who.visitId === 'string') for (const [productId, units] of this.visits.get(who.visitId)?.measured ?? []) if (carried.has(productId)) measure(productId, units);
+      }
     const planned = new Set(event.laneIds.map((laneId) => this.index.placementByLane.get(laneId)?.productId).filter((id): id is string => id !== undefined));
-    return { deltaGrams: event.deltaGrams, sigmaGrams: event.sigmaGrams, planned, misplaced, front, carried, product: (productId) => this.index.products.get(productId) };
+    return { deltaGrams: event.deltaGrams, sigmaGrams: event.sigmaGrams, planned, misplaced, front, carried, measured, product: (productId) => this.index.products.get(productId) };
   }
 
   /**
@@ -879,7 +891,7 @@ export class FusionEngine {
       }
     for (const { productId, quantity, probability } of marginal.values()) {
       if (event.kind === 'pick') this.trackMisplaced(event, productId, quantity * probability, false);
-      else if (probability >= MAYBE_MISPLACED_MIN && !this.plannedOn(event, productId)) this.trackMisplaced(event, productId, quantity * probability, true);
+      else if (probability >= MAYBE_MISPLACED_MIN && !this.plannedOn(event, productId)) this.trackMisplaced(event, productId, quantity * probability, true, quantity === 1 ? unitOf(event) : undefined);
     }
     if (event.kind === 'pick') this.pickedFrom(event);
   }
@@ -893,15 +905,20 @@ export class FusionEngine {
    * pick of it takes away. A pick of a product from its own lane takes away only what lay misplaced
    * on that lane: a plate may carry the product's own lane and, beside it, a unit misplaced on another.
    */
-  private trackMisplaced(event: ShelfEventDetected, productId: string, units: number, misplaced: boolean): void {
+  private trackMisplaced(event: ShelfEventDetected, productId: string, units: number, misplaced: boolean, unit?: MeasuredUnit): void {
     const fromItsLane = event.kind === 'pick' && this.plannedOn(event, productId);
     for (const plateId of event.plateIds) {
       const onPlate = this.misplacedOnPlate.get(plateId) ?? new Map<string, Misplaced>();
       const known = onPlate.get(productId);
-      if (event.kind === 'put' && misplaced) onPlate.set(productId, { units: (known?.units ?? 0) + units, laneIds: new Set([...(known?.laneIds ?? []), ...event.laneIds]), front: true });
-      else if (event.kind === 'pick' && known && (!fromItsLane || event.laneIds.some((laneId) => known.laneIds.has(laneId)))) {
-        if (known.units - units > MISPLACED_GONE_UNITS) known.units -= units;
-        else onPlate.delete(productId);
+      if (event.kind === 'put' && misplaced) {
+        const measured = unit ? withUnit(known?.measured ?? [], unit) : (known?.measured ?? []);
+        onPlate.set(productId, { units: (known?.units ?? 0) + units, laneIds: new Set([...(known?.laneIds ?? []), ...event.laneIds]), front: true, measured });
+      } else if (event.kind === 'pick' && known && (!fromItsLane || event.laneIds.some((laneId) => known.laneIds.has(laneId)))) {
+        if (known.units - units > MISPLACED_GONE_UNITS) {
+          known.units -= units;
+          // A unit taken away for the most part takes its weight with it.
+          if (units >= 0.5) known.measured = withoutUnit(known.measured, Math.abs(event.deltaGrams) / Math.max(1, Math.round(units)));
+        } else onPlate.delete(productId);
       }
       if (onPlate.size > 0) this.misplacedOnPlate.set(plateId, onPlate);
       else this.misplacedOnPlate.delete(plateId);
@@ -920,7 +937,8 @@ export class FusionEngine {
    */
   private attribute(event: ShelfEventDetected, best: JointOption, confidence: number, candidates: AttributionCandidate[]): FusionOutput[] {
     const misplaced = event.kind === 'put' && !this.plannedOn(event, best.productId);
-    this.trackMisplaced(event, best.productId, unitsOf(best), misplaced);
+    const single = unitsOf(best) === 1 && !best.alongside ? unitOf(event) : undefined;
+    this.trackMisplaced(event, best.productId, unitsOf(best), misplaced, single);
     if (best.alongside) this.trackMisplaced(event, best.alongside.productId, best.alongside.quantity, false);
     if (event.kind === 'pick') this.pickedFrom(event);
     const shares = sharesOf(best).map((share) => ({ ...share, visitId: share.who.visitId! }));
@@ -932,6 +950,12 @@ export class FusionEngine {
       const lines = movedBy({ ...best, quantity: share.quantity });
       if (visit.kind !== 'staff') {
         for (const line of lines) visit.ledger.set(line.productId, (visit.ledger.get(line.productId) ?? 0) + (event.kind === 'pick' ? line.quantity : -line.quantity));
+        if (event.kind === 'pick' && single) visit.measured.set(best.productId, withUnit(visit.measured.get(best.productId) ?? [], single));
+        if (event.kind === 'put') {
+          const left = withoutUnit(visit.measured.get(best.productId) ?? [], Math.abs(event.deltaGrams) / unitsOf(best));
+          if (left.length > 0) visit.measured.set(best.productId, left);
+          else visit.measured.delete(best.productId);
+        }
         this.tookLast(visit, event, lines.map((line) => line.productId), share.who.trackId);
       }
       if (share.who.trackId) this.recentReaches.push({ trackId: share.who.trackId, kind: event.kind, laneIds: event.laneIds, changeMs: event.startMs });
@@ -988,6 +1012,10 @@ export class FusionEngine {
             .flatMap((share) => movedBy({ ...o, quantity: share.quantity }).map((line) => ({ ...line, probability: o.probability }))),
         );
         this.mayHold(visit, own);
+        // Whichever product a single unit was, it weighed what the shelf measured.
+        const unit = unitOf(event);
+        for (const o of options)
+          if (!o.partner && !o.alongside && o.quantity === 1 && o.who.visitId === visitId) visit.measured.set(o.productId, withUnit(visit.measured.get(o.productId) ?? [], unit));
         // Options come likeliest first: the visit's first share names the hand that most likely moved it.
         const likeliest = options.flatMap(sharesOf).find((share) => share.who.visitId === visitId);
         if (own.length > 0) this.tookLast(visit, event, own.map((o) => o.productId), likeliest?.who.trackId);
@@ -1154,4 +1182,22 @@ function visitsOf(option: JointOption): string[] {
 /** "v-1" or "v-1 (1) and v-2 (1)" for two people at once. */
 function shareNames(option: JointOption): string {
   return option.partner ? sharesOf(option).map((share) => `${share.who.visitId} (${share.quantity})`).join(' and ') : String(option.who.visitId);
+}
+
+/** A single unit as the event measured it. */
+function unitOf(event: Pick<ShelfEventDetected, 'deltaGrams' | 'sigmaGrams'>): MeasuredUnit {
+  return { grams: Math.abs(event.deltaGrams), sigmaGrams: event.sigmaGrams };
+}
+
+/** The units with one more, the latest MEASURED_KEPT. */
+function withUnit(units: readonly MeasuredUnit[], unit: MeasuredUnit): MeasuredUnit[] {
+  return [...units, unit].slice(-MEASURED_KEPT);
+}
+
+/** The units without the one nearest `grams` (a unit that moved away). */
+function withoutUnit(units: readonly MeasuredUnit[], grams: number): MeasuredUnit[] {
+  if (units.length === 0) return [];
+  let nearest = 0;
+  for (let i = 1; i < units.length; i++) if (Math.abs(units[i].grams - grams) < Math.abs(units[nearest].grams - grams)) nearest = i;
+  return units.filter((_, i) => i !== nearest);
 }
