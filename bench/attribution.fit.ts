@@ -21,7 +21,8 @@
  *
  * --unplanned-put-only keeps everything as the parameters file has it but the calibration's term for
  * a put onto a lane not planned for its product, which it fits alone on the recordings given (see
- * fitUnplannedPut); the file then says that command too.
+ * fitTerm); the file then says that command too. --pair-only does the same for the term of a change
+ * read as two shoppers' at once.
  *
  * --calibrate-only keeps who and what as the parameters file has them, but for two shoppers at once
  * (one factor), and does steps 3 and 4 on the recordings given (which the file's who and what were
@@ -53,6 +54,7 @@ const { values, positionals } = parseArgs({
     'profile-l2': { type: 'string' },
     'calibrate-only': { type: 'boolean' },
     'unplanned-put-only': { type: 'boolean' },
+    'pair-only': { type: 'boolean' },
     out: { type: 'string' },
   },
   allowPositionals: true,
@@ -229,28 +231,33 @@ function fitCalibration(start: AttributionParams, records: LabelledRecord[], sit
   return { ...start, calibrationSlope, calibrationIntercept, calibrationUnplanned, calibrationSeveral, calibrationPut, calibrationUnplannedPut };
 }
 
+/** Calibration terms fitted alone (--unplanned-put-only, --pair-only), every other parameter as the file has it. */
+const TERMS = {
+  'unplanned-put': { key: 'calibrationUnplannedPut', applies: (s: Situation) => s.put && s.unplanned, what: 'wrong-lane put term', on: 'puts' },
+  pair: { key: 'calibrationPair', applies: (s: Situation) => s.pair, what: 'two-at-once term', on: 'pair readings' },
+} as const;
+
 /**
- * The wrong-lane put term alone (--unplanned-put-only), every other parameter as the file has it:
- * its maximum likelihood on the puts whose product their lanes are not planned for, over a grid of
- * 0.01 (the likelihood is concave in one term). The engine runs with the term at 0, as the rest of
- * the calibration was fitted.
+ * One calibration term alone, by the likelihood of whether each best option it applies to was
+ * right, on a grid of hundredths from -3 to 3; every other parameter as `start` has it.
  */
-function fitUnplannedPut(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
+function fitTerm(start: AttributionParams, records: LabelledRecord[], term: (typeof TERMS)[keyof typeof TERMS]): AttributionParams {
+  const without = { ...start, [term.key]: 0 };
   const points = records
     .filter((r) => r.options.length > 0 && typeof r.options[0].who.visitId === 'string')
     .flatMap((r) => {
       const s = situationOfRecord(r);
-      if (!(s.put && s.unplanned)) return [];
-      return [{ z: logit(calibrate({ ...start, calibrationUnplannedPut: 0 }, r.options[0].probability, s)), right: bestIsRight(r) }];
+      if (!term.applies(s)) return [];
+      return [{ z: logit(calibrate(without, r.options[0].probability, s)), right: bestIsRight(r) }];
     });
-  const logLikelihood = (term: number) => points.reduce((sum, { z, right }) => sum + Math.log(Math.max(FLOOR, right ? 1 / (1 + Math.exp(-(z + term))) : 1 - 1 / (1 + Math.exp(-(z + term))))), 0);
-  let best = { term: 0, value: logLikelihood(0) };
+  const logLikelihood = (value: number) => points.reduce((sum, { z, right }) => sum + Math.log(Math.max(FLOOR, right ? 1 / (1 + Math.exp(-(z + value))) : 1 - 1 / (1 + Math.exp(-(z + value))))), 0);
+  let best = { value: 0, logLikelihood: logLikelihood(0) };
   for (let step = -300; step <= 300; step++) {
     const value = logLikelihood(step / 100);
-    if (value > best.value) best = { term: step / 100, value };
+    if (value > best.logLikelihood) best = { value: step / 100, logLikelihood: value };
   }
-  console.log(`wrong-lane put term fitted on ${points.length} puts: ${best.term} (log-likelihood ${best.value.toFixed(2)}, at 0 ${logLikelihood(0).toFixed(2)})`);
-  return { ...start, calibrationUnplannedPut: best.term };
+  console.log(`${term.what} fitted on ${points.length} ${term.on} (${points.filter((p) => p.right).length} right): ${best.value} (log-likelihood ${best.logLikelihood.toFixed(2)}, at 0 ${logLikelihood(0).toFixed(2)})`);
+  return { ...start, [term.key]: best.value };
 }
 
 function chooseThreshold(params: AttributionParams, records: LabelledRecord[]): AttributionParams {
@@ -305,6 +312,7 @@ const INITIAL: AttributionParams = {
   calibrationSeveral: 0,
   calibrationPut: 0,
   calibrationUnplannedPut: 0,
+  calibrationPair: 0,
   decideAbove: 1 - 1 / WRONG_COST_IN_REVIEWS,
 };
 /** Who and what are fitted in turn this many times: what visits hold depends on what was decided. */
@@ -338,12 +346,12 @@ async function outOfFoldRecords(folds: number): Promise<LabelledRecord[]> {
 }
 
 const calibrateOnly = values['calibrate-only'] === true;
-const unplannedPutOnly = values['unplanned-put-only'] === true;
+const termOnly = values['unplanned-put-only'] ? TERMS['unplanned-put'] : values['pair-only'] ? TERMS.pair : undefined;
 let params: AttributionParams;
 let records: LabelledRecord[];
-if (unplannedPutOnly) {
-  const start = { ...DEFAULT_PARAMS, calibrationUnplannedPut: 0 };
-  params = fitUnplannedPut(start, await labelled(start));
+if (termOnly) {
+  const start = { ...DEFAULT_PARAMS, [termOnly.key]: 0 };
+  params = fitTerm(start, await labelled(start), termOnly);
   records = [];
 } else if (calibrateOnly) {
   params = fitTwoAtOnce({ ...DEFAULT_PARAMS }, await labelled(DEFAULT_PARAMS));
@@ -352,17 +360,20 @@ if (unplannedPutOnly) {
   params = await fitWhoAndWhat(positionals, ROUNDS);
   records = positionals.length > 1 ? await outOfFoldRecords(Math.min(positionals.length, Number(values.folds ?? positionals.length))) : await labelled(params);
 }
-if (!unplannedPutOnly) {
+if (!termOnly) {
   params = fitCalibration(params, records, situationOfRecord);
   params = chooseThreshold(params, records);
 }
 // Four decimals, or four significant digits below 0.001 (a factor such as twoAtOnce lives decades below 1).
 const round = (x: number) => (Math.abs(x) >= 1e-3 || x === 0 ? +x.toFixed(4) : +x.toPrecision(4));
 const rounded = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v.map(round) : round(v)]));
-const command = `node --import tsx bench/attribution.fit.ts${calibrateOnly ? ' --calibrate-only' : ''}${unplannedPutOnly ? ' --unplanned-put-only' : ''}${values.folds ? ` --folds ${values.folds}` : ''}${values['profile-l2'] ? ` --profile-l2 ${values['profile-l2']}` : ''} --noise ${noiseM} --seed ${seed} ${positionals.join(' ')}`;
+const command = `node --import tsx bench/attribution.fit.ts${calibrateOnly ? ' --calibrate-only' : ''}${values['unplanned-put-only'] ? ' --unplanned-put-only' : ''}${values['pair-only'] ? ' --pair-only' : ''}${values.folds ? ` --folds ${values.folds}` : ''}${values['profile-l2'] ? ` --profile-l2 ${values['profile-l2']}` : ''} --noise ${noiseM} --seed ${seed} ${positionals.join(' ')}`;
 const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficulty hard --store kiosk --seed N --no-video --out <dir>';
-const written = unplannedPutOnly
-  ? { ...fittedFile, unplannedPutCalibratedWith: command, unplannedPutCalibratedOn: trainedOn, params: rounded }
+const written =
+  termOnly === TERMS['unplanned-put']
+    ? { ...fittedFile, unplannedPutCalibratedWith: command, unplannedPutCalibratedOn: trainedOn, params: rounded }
+    : termOnly === TERMS.pair
+    ? { ...fittedFile, pairCalibratedWith: command, pairCalibratedOn: trainedOn, params: rounded }
   : calibrateOnly
   ? { fittedWith: fittedFile.fittedWith, trainedOn: fittedFile.trainedOn, calibratedWith: command, calibratedOn: trainedOn, recordingsMadeWith: recordings, params: rounded }
   : { fittedWith: command, trainedOn, recordingsMadeWith: recordings, params: rounded };

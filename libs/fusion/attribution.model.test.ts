@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { calibrate, jointOptions, whatHypotheses, type AttributionParams, type WhatContext, type Who } from './attribution.model.ts';
+import { calibrate, jointOptions, situationOf, whatHypotheses, type AttributionParams, type WhatContext, type Who } from './attribution.model.ts';
 import { DEFAULT_PARAMS } from './fusion.engine.ts';
 
 const params: AttributionParams = { ...DEFAULT_PARAMS, misplacedPrior: 0.5, misplacedFrontPrior: 10, shelfOnlyPrior: 0.001, earlierCarriedPut: 0.1 };
@@ -85,11 +85,11 @@ test('a put onto a lane not planned for its product has a calibration term of it
   const withTerm: AttributionParams = { ...DEFAULT_PARAMS, calibrationUnplannedPut: 0.7 };
   const without: AttributionParams = { ...DEFAULT_PARAMS, calibrationUnplannedPut: 0 };
   const logit = (p: number) => Math.log(p / (1 - p));
-  const wrongLanePut = { unplanned: true, several: false, put: true };
+  const wrongLanePut = { unplanned: true, several: false, put: true, pair: false };
   assert.ok(Math.abs(logit(calibrate(withTerm, 0.9, wrongLanePut)) - logit(calibrate(without, 0.9, wrongLanePut)) - 0.7) < 1e-9, 'the term adds to the logit');
   for (const situation of [
-    { unplanned: true, several: false, put: false },
-    { unplanned: false, several: false, put: true },
+    { unplanned: true, several: false, put: false, pair: false },
+    { unplanned: false, several: false, put: true, pair: false },
   ])
     assert.equal(calibrate(withTerm, 0.9, situation), calibrate(without, 0.9, situation), JSON.stringify(situation));
 });
@@ -129,4 +129,26 @@ test('products whose units hardly vary keep what a second weighing says: the sca
   const products = { 'p-a': { unitWeightGrams: 107.6, weightSpreadGrams: 1.5 }, 'p-b': { unitWeightGrams: 105, weightSpreadGrams: 1.5 } };
   const given = putBackShare(products, 109.3, 107.9, 'p-a');
   assert.ok(given > 0.54, `the put's own weighing still favours the product it fits: ${given}`);
+});
+
+test('a reading of two shoppers at once has a calibration term of its own, and only such a reading takes it', () => {
+  const whos: Who[] = [
+    { ...shopper([], {}), visitId: 'v-a', trackId: 't-a', probability: 0.5 },
+    { ...shopper([], {}), visitId: 'v-b', trackId: 't-b', probability: 0.5 },
+    { visitId: undefined, probability: 1e-6, staff: false },
+  ];
+  const options = jointOptions({ ...DEFAULT_PARAMS, twoAtOnce: 1 }, 'pick', whos, [{ productId: 'p-lane', quantity: 2, probability: 1 }]);
+  const pair = options.find((o) => o.partner)!;
+  const alone = options.find((o) => !o.partner)!;
+  const index = { placementByLane: new Map([['l-1', { productId: 'p-lane' }]]) } as unknown as Parameters<typeof situationOf>[0];
+  const event = { laneIds: ['l-1'], kind: 'pick' as const };
+  assert.equal(situationOf(index, event, pair).pair, true);
+  assert.equal(situationOf(index, event, alone).pair, false);
+  const withTerm: AttributionParams = { ...DEFAULT_PARAMS, calibrationPair: -1.5 };
+  const without: AttributionParams = { ...DEFAULT_PARAMS, calibrationPair: 0 };
+  const logit = (p: number) => Math.log(p / (1 - p));
+  const pairSituation = situationOf(index, event, pair);
+  assert.ok(Math.abs(logit(calibrate(withTerm, 0.9, pairSituation)) - logit(calibrate(without, 0.9, pairSituation)) + 1.5) < 1e-9, 'the term adds to the logit');
+  const aloneSituation = situationOf(index, event, alone);
+  assert.equal(calibrate(withTerm, 0.9, aloneSituation), calibrate(without, 0.9, aloneSituation));
 });

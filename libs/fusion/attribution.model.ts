@@ -101,6 +101,13 @@ export interface AttributionParams {
   calibrationSeveral: number;
   calibrationPut: number;
   calibrationUnplannedPut: number;
+  /**
+   * A term for a change read as two shoppers' at once (a pair best), fitted alone after the rest
+   * like `calibrationUnplannedPut`: the second hand near the lane may be reaching for a change of its
+   * own, or just be there, and the joint cannot tell; one shopper's grab of two units beside a
+   * neighbour is then read as one each.
+   */
+  calibrationPair: number;
   /** Decide at or above this calibrated confidence; below, the event goes to review. */
   decideAbove: number;
 }
@@ -472,6 +479,8 @@ export interface Situation {
   /** More than one unit by one person. */
   several: boolean;
   put: boolean;
+  /** Two shoppers at once, each with their share. */
+  pair: boolean;
 }
 
 /** The situation of a decision: its event and best option, against the planogram. */
@@ -483,11 +492,12 @@ export function situationOf(
   // A restock by staff: the doubts the situations stand for (what a shopper carries, two shoppers'
   // picks in one change, a misplaced item) are about carts, and staff have none; several units at
   // once onto a lane's own product is what restocking is.
-  if (best.who.staff) return { unplanned: false, several: false, put: false };
+  if (best.who.staff) return { unplanned: false, several: false, put: false, pair: false };
   return {
     unplanned: best.alongside !== undefined || !event.laneIds.some((laneId) => index.placementByLane.get(laneId)?.productId === best.productId),
     several: sharesOf(best).some((share) => share.quantity > 1),
     put: event.kind === 'put',
+    pair: best.partner !== undefined,
   };
 }
 
@@ -499,6 +509,7 @@ export function calibrate(params: AttributionParams, probability: number, situat
     (situation.unplanned ? params.calibrationUnplanned : 0) +
     (situation.several ? params.calibrationSeveral : 0) +
     (situation.put ? params.calibrationPut : 0) +
-    (situation.put && situation.unplanned ? params.calibrationUnplannedPut : 0);
+    (situation.put && situation.unplanned ? params.calibrationUnplannedPut : 0) +
+    (situation.pair ? params.calibrationPair : 0);
   return 1 / (1 + Math.exp(-z));
 }
