@@ -369,13 +369,15 @@ const round = (x: number) => (Math.abs(x) >= 1e-3 || x === 0 ? +x.toFixed(4) : +
 const rounded = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v.map(round) : round(v)]));
 const command = `node --import tsx bench/attribution.fit.ts${calibrateOnly ? ' --calibrate-only' : ''}${values['unplanned-put-only'] ? ' --unplanned-put-only' : ''}${values['pair-only'] ? ' --pair-only' : ''}${values.folds ? ` --folds ${values.folds}` : ''}${values['profile-l2'] ? ` --profile-l2 ${values['profile-l2']}` : ''} --noise ${noiseM} --seed ${seed} ${positionals.join(' ')}`;
 const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficulty hard --store kiosk --seed N --no-video --out <dir>';
+// The two-at-once term, fitted alone, is kept by a recalibration (it starts from the file): so is its command.
+const pairFitted = Object.fromEntries(Object.entries(fittedFile).filter(([key]) => key.startsWith('pairCalibrated')));
 const written =
   termOnly === TERMS['unplanned-put']
     ? { ...fittedFile, unplannedPutCalibratedWith: command, unplannedPutCalibratedOn: trainedOn, params: rounded }
     : termOnly === TERMS.pair
     ? { ...fittedFile, pairCalibratedWith: command, pairCalibratedOn: trainedOn, params: rounded }
   : calibrateOnly
-  ? { fittedWith: fittedFile.fittedWith, trainedOn: fittedFile.trainedOn, calibratedWith: command, calibratedOn: trainedOn, recordingsMadeWith: recordings, params: rounded }
+  ? { fittedWith: fittedFile.fittedWith, trainedOn: fittedFile.trainedOn, calibratedWith: command, calibratedOn: trainedOn, recordingsMadeWith: recordings, ...pairFitted, params: rounded }
   : { fittedWith: command, trainedOn, recordingsMadeWith: recordings, params: rounded };
 const outFile = values.out ?? PARAMS_FILE.pathname;
 await writeFile(outFile, JSON.stringify(written, null, 2) + '\n');
