@@ -239,16 +239,16 @@ const TERMS = {
 
 /**
  * One calibration term alone, by the likelihood of whether each best option it applies to was
- * right, on a grid of hundredths from -3 to 3; every other parameter as `start` has it.
+ * right, on a grid of hundredths from -3 to 3 (the likelihood is concave in one term). `start` has
+ * the term at 0, as the records were settled; every other parameter stays as it has it.
  */
 function fitTerm(start: AttributionParams, records: LabelledRecord[], term: (typeof TERMS)[keyof typeof TERMS]): AttributionParams {
-  const without = { ...start, [term.key]: 0 };
   const points = records
     .filter((r) => r.options.length > 0 && typeof r.options[0].who.visitId === 'string')
     .flatMap((r) => {
       const s = situationOfRecord(r);
       if (!term.applies(s)) return [];
-      return [{ z: logit(calibrate(without, r.options[0].probability, s)), right: bestIsRight(r) }];
+      return [{ z: logit(calibrate(start, r.options[0].probability, s)), right: bestIsRight(r) }];
     });
   const logLikelihood = (value: number) => points.reduce((sum, { z, right }) => sum + Math.log(Math.max(FLOOR, right ? 1 / (1 + Math.exp(-(z + value))) : 1 - 1 / (1 + Math.exp(-(z + value))))), 0);
   let best = { value: 0, logLikelihood: logLikelihood(0) };
@@ -346,6 +346,7 @@ async function outOfFoldRecords(folds: number): Promise<LabelledRecord[]> {
 }
 
 const calibrateOnly = values['calibrate-only'] === true;
+if (values['unplanned-put-only'] && values['pair-only']) throw new Error('attribution.fit: --unplanned-put-only and --pair-only each fit one term; give one of them');
 const termOnly = values['unplanned-put-only'] ? TERMS['unplanned-put'] : values['pair-only'] ? TERMS.pair : undefined;
 let params: AttributionParams;
 let records: LabelledRecord[];
@@ -375,10 +376,10 @@ const written =
   termOnly === TERMS['unplanned-put']
     ? { ...fittedFile, unplannedPutCalibratedWith: command, unplannedPutCalibratedOn: trainedOn, params: rounded }
     : termOnly === TERMS.pair
-    ? { ...fittedFile, pairCalibratedWith: command, pairCalibratedOn: trainedOn, params: rounded }
-  : calibrateOnly
-  ? { fittedWith: fittedFile.fittedWith, trainedOn: fittedFile.trainedOn, calibratedWith: command, calibratedOn: trainedOn, recordingsMadeWith: recordings, ...pairFitted, params: rounded }
-  : { fittedWith: command, trainedOn, recordingsMadeWith: recordings, params: rounded };
+      ? { ...fittedFile, pairCalibratedWith: command, pairCalibratedOn: trainedOn, params: rounded }
+      : calibrateOnly
+        ? { fittedWith: fittedFile.fittedWith, trainedOn: fittedFile.trainedOn, calibratedWith: command, calibratedOn: trainedOn, recordingsMadeWith: recordings, ...pairFitted, params: rounded }
+        : { fittedWith: command, trainedOn, recordingsMadeWith: recordings, params: rounded };
 const outFile = values.out ?? PARAMS_FILE.pathname;
 await writeFile(outFile, JSON.stringify(written, null, 2) + '\n');
 console.log(`wrote ${outFile}`);
