@@ -1167,3 +1167,34 @@ test('a put-back is weighed against what its unit weighed when picked, and a uni
   run(engine, putBack(10_000), instants({ 't-a': reach(10_800, 11_500) }, 8_100, 13_000));
   assert.equal(records.at(-1)?.whatContext?.measured?.get(PRODUCT), undefined);
 });
+
+test('a put that waited as a resting hand is weighed with what its shopper held when it began, not with what they took since', () => {
+  // v-a's hand lays an item of OTHER_PRODUCT on LANE and stays a while, so the put waits for a lift.
+  // The hand then takes a unit of OTHER_PRODUCT from its own lane next door, decided first. That
+  // unit came after the put: v-a held none when it began, so the put is an unexpected one.
+  const nextLane = 'g2-s2-l4';
+  const nextBox = index.lanes.get(nextLane)!.lane.box;
+  const inNextLane: Vec3 = [nextBox.max[0] - 0.06, (nextBox.min[1] + nextBox.max[1]) / 2, nextBox.min[2] + 0.07];
+  const grams = index.products.get(OTHER_PRODUCT)!.unitWeightGrams;
+  const put: ShelfEventDetected = { ...shelfEvent('put', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }]), deltaGrams: grams };
+  const pick: ShelfEventDetected = {
+    ...sameChangeOn(shelfEvent('pick', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }], 2_600), nextLane),
+    deltaGrams: -grams,
+  };
+  const hand = { 't-a': (t: number) => (t >= T0 + 900 && t <= T0 + 3_000 ? IN_LANE : t >= T0 + 3_200 && t <= T0 + 4_000 ? inNextLane : away(0.5)) };
+  const records: SettledRecord[] = [];
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } }, undefined, (record) => records.push(record));
+  const out = [...engine.onShelfEvent(put), ...instants(hand, 0, 3_500).flatMap((p) => engine.onPeople(p))];
+  assert.equal(out.length, 0, 'the put waits while the hand stays');
+  out.push(...engine.onShelfEvent(pick), ...instants(hand, 3_600, 1_300 + HAND_REST_WAIT_MS + 200).flatMap((p) => engine.onPeople(p)));
+  assert.deepEqual(
+    records.map((record) => [record.event.shelfEventId, record.outcome]),
+    [
+      [pick.shelfEventId, 'attributed'],
+      [put.shelfEventId, 'unexpected-put'],
+    ],
+    'the pick is decided first, the put after it',
+  );
+  assert.deepEqual(attributions(out).map((a) => [a.visitId, a.kind]), [['v-a', 'pick']]);
+  assert.deepEqual(reviews(out).map((r) => [r.kind, r.shelfEventId]), [['unexpected-put', put.shelfEventId]]);
+});

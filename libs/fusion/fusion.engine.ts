@@ -118,6 +118,9 @@ const MISPLACED_GONE_UNITS = 0.05;
 /** The most unit weights kept per product of a visit or a plate (see WhatContext.measured): the latest. */
 const MEASURED_KEPT = 4;
 
+/** How long a visit's gains are kept (VisitState.gains): longer than any event waits to be settled. */
+const GAINS_KEPT_MS = 60_000;
+
 export const DEFAULT_PARAMS: Readonly<AttributionParams> = Object.freeze(fittedParams.params as AttributionParams);
 
 export type FusionOutput =
@@ -223,6 +226,12 @@ interface VisitState {
   cart: { version: number; lines: Map<string, number> } | null;
   /** The weights of single units its picks (decided, or in review for each option) measured, per product, the latest MEASURED_KEPT. */
   measured: Map<string, MeasuredUnit[]>;
+  /**
+   * What its picks (decided, or in review in expected units) added and when their changes began,
+   * the last GAINS_KEPT_MS: an event settled late (a put that waited as a resting hand) is weighed
+   * with what the visit held when it began, not with what it took since.
+   */
+  gains: Array<{ startMs: number; productId: string; units: number }>;
 }
 
 /** What a hand took last. */
@@ -231,6 +240,8 @@ interface Hand {
   latestPicked: ReadonlySet<string>;
   /** Where and when that pick's change began: the shelf's events of one grab begin together. */
   latestPickAt?: { shelfId: string; startMs: number };
+  /** What it held before that pick (one pick back), for an event settled late that began before it. */
+  before?: Hand;
 }
 
 /**
@@ -461,18 +472,28 @@ export class FusionEngine {
   private visit(visitId: string, kind?: VisitKind): VisitState {
     let visit = this.visits.get(visitId);
     if (!visit) {
-      visit = { kind: kind ?? 'shopper', settled: false, attributed: new Set(), reviews: new Set(), ledger: new Map(), pending: new Map(), hand: { latestPicked: new Set() }, hands: new Map(), cart: null, measured: new Map() };
+      visit = { kind: kind ?? 'shopper', settled: false, attributed: new Set(), reviews: new Set(), ledger: new Map(), pending: new Map(), hand: { latestPicked: new Set() }, hands: new Map(), cart: null, measured: new Map(), gains: [] };
       this.visits.set(visitId, visit);
     } else if (kind) visit.kind = kind;
     return visit;
   }
 
-  /** Units of each product a visit may hold: what fusion attributed plus what pending picks may have added, or what the cart says if more. */
-  private holdings(visit: VisitState): Map<string, number> {
+  /**
+   * Units of each product a visit may hold: what fusion attributed plus what pending picks may have
+   * added, or what the cart says if more; at `atMs`, less what picks that began after it added.
+   */
+  private holdings(visit: VisitState, atMs = Infinity): Map<string, number> {
     const holds = new Map(visit.ledger);
     for (const [productId, quantity] of visit.pending) holds.set(productId, (holds.get(productId) ?? 0) + quantity);
     for (const [productId, quantity] of visit.cart?.lines ?? []) holds.set(productId, Math.max(quantity, holds.get(productId) ?? 0));
+    for (const gain of visit.gains) if (gain.startMs > atMs) holds.set(gain.productId, Math.max(0, (holds.get(gain.productId) ?? 0) - gain.units));
     return holds;
+  }
+
+  /** Notes what a pick added to a visit (see VisitState.gains). */
+  private gained(visit: VisitState, event: ShelfEventDetected, productId: string, units: number): void {
+    visit.gains = visit.gains.filter((gain) => gain.startMs > event.startMs - GAINS_KEPT_MS);
+    visit.gains.push({ startMs: event.startMs, productId, units });
   }
 
   /**
@@ -521,8 +542,8 @@ export class FusionEngine {
     // What a visit took last is its likeliest track's hand's (whosOf picks that track as it sums them).
     const whos = whosOf(evidence, who, (visitId) => {
       const visit = this.visit(visitId);
-      return { staff: visit.kind === 'staff', holds: this.holdings(visit) };
-    }).map((w) => (typeof w.visitId === 'string' ? { ...w, latestPicked: this.handOf(this.visit(w.visitId), w.trackId).latestPicked } : w));
+      return { staff: visit.kind === 'staff', holds: this.holdings(visit, event.startMs) };
+    }).map((w) => (typeof w.visitId === 'string' ? { ...w, latestPicked: handAt(this.handOf(this.visit(w.visitId), w.trackId), event.startMs).latestPicked } : w));
     const whatContext = event.hypotheses.length > 0 ? this.whatContext(event, whos) : undefined;
     const hypotheses = whatContext ? whatHypotheses(this.params, event.kind, event.hypotheses, whatContext) : event.hypotheses;
     const options = hypotheses.length > 0 ? jointOptions(this.params, event.kind, whos, hypotheses) : [];
@@ -950,6 +971,7 @@ export class FusionEngine {
       const lines = movedBy({ ...best, quantity: share.quantity });
       if (visit.kind !== 'staff') {
         for (const line of lines) visit.ledger.set(line.productId, (visit.ledger.get(line.productId) ?? 0) + (event.kind === 'pick' ? line.quantity : -line.quantity));
+        if (event.kind === 'pick') for (const line of lines) this.gained(visit, event, line.productId, line.quantity);
         if (event.kind === 'pick' && single) visit.measured.set(best.productId, withUnit(visit.measured.get(best.productId) ?? [], single));
         if (event.kind === 'put') {
           const left = withoutUnit(visit.measured.get(best.productId) ?? [], Math.abs(event.deltaGrams) / unitsOf(best));
@@ -1011,7 +1033,7 @@ export class FusionEngine {
             .filter((share) => share.who.visitId === visitId)
             .flatMap((share) => movedBy({ ...o, quantity: share.quantity }).map((line) => ({ ...line, probability: o.probability }))),
         );
-        this.mayHold(visit, own);
+        this.mayHold(visit, event, own);
         // Whichever product a single unit was, it weighed what the shelf measured.
         const unit = unitOf(event);
         for (const o of options)
@@ -1067,11 +1089,12 @@ export class FusionEngine {
    * A pick in review may have added any of its options for this visit: each in expected units, by its
    * share of the visit's options (so an option the weight all but ruled out adds all but nothing).
    */
-  private mayHold(visit: VisitState, options: ReadonlyArray<Pick<JointOption, 'productId' | 'quantity' | 'probability'>>): void {
+  private mayHold(visit: VisitState, event: ShelfEventDetected, options: ReadonlyArray<Pick<JointOption, 'productId' | 'quantity' | 'probability'>>): void {
     const total = options.reduce((sum, o) => sum + o.probability, 0);
     for (const option of options) {
       const share = total > 0 ? option.probability / total : 1 / options.length;
       visit.pending.set(option.productId, (visit.pending.get(option.productId) ?? 0) + share * option.quantity);
+      this.gained(visit, event, option.productId, share * option.quantity);
     }
   }
 
@@ -1158,8 +1181,16 @@ function tookLast(hand: Hand, event: ShelfEventDetected, productIds: readonly st
     return;
   }
   const sameGrab = hand.latestPickAt?.shelfId === event.shelfId && hand.latestPickAt.startMs === event.startMs;
+  if (!sameGrab) hand.before = { latestPicked: hand.latestPicked, latestPickAt: hand.latestPickAt };
   hand.latestPicked = new Set([...(sameGrab ? hand.latestPicked : []), ...productIds]);
   hand.latestPickAt = { shelfId: event.shelfId, startMs: event.startMs };
+}
+
+/** What a hand held when a change that began at `ms` began: one pick back when its latest pick began after (nothing known further back). */
+function handAt(hand: Hand, ms: number): Hand {
+  if (!hand.latestPickAt || hand.latestPickAt.startMs <= ms) return hand;
+  const before = hand.before;
+  return before && (!before.latestPickAt || before.latestPickAt.startMs <= ms) ? before : { latestPicked: new Set() };
 }
 
 /** The index of the last hand-profile offset at most `ms` after the change (the first when none is). */
