@@ -24,6 +24,12 @@
  * fitTerm); the file then says that command too. --pair-only does the same for the term of a change
  * read as two shoppers' at once.
  *
+ * --who-only keeps everything as the parameters file has it but the who weights (step 1), fitted on
+ * the recordings given from the file's, with what, calibration and threshold as they are; recalibrate
+ * after it on other recordings (--calibrate-only), since the who probabilities it calibrated moved.
+ * --profile-smooth W penalises W times the squared difference of neighbouring hand-profile weights
+ * (default 0): neighbouring offsets say nearly the same, and unpenalised their weights alternate.
+ *
  * --calibrate-only keeps who and what as the parameters file has them, but for two shoppers at once
  * (one factor), and does steps 3 and 4 on the recordings given (which the file's who and what were
  * not fitted on, so they are out of fold already); the file then says both commands.
@@ -55,6 +61,8 @@ const { values, positionals } = parseArgs({
     'calibrate-only': { type: 'boolean' },
     'unplanned-put-only': { type: 'boolean' },
     'pair-only': { type: 'boolean' },
+    'who-only': { type: 'boolean' },
+    'profile-smooth': { type: 'string' },
     out: { type: 'string' },
   },
   allowPositionals: true,
@@ -62,6 +70,7 @@ const { values, positionals } = parseArgs({
 const noiseM = Number(values.noise ?? 0.05);
 /** A light penalty on the profile weights, so offsets that say little stay near zero. */
 const PROFILE_L2 = Number(values['profile-l2'] ?? 0.01);
+const PROFILE_SMOOTH = Number(values['profile-smooth'] ?? 0);
 const seed = Number(values.seed ?? 1);
 
 /** Each training recording with its engine inputs, read once: every step settles it again under other parameters. */
@@ -107,14 +116,14 @@ function jointLogLikelihood(params: AttributionParams, records: LabelledRecord[]
  */
 function fitWho(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
   let vector = whoVector(start);
-  let best = penalisedWho(start, records, PROFILE_L2);
+  let best = penalisedWho(start, records, PROFILE_L2, PROFILE_SMOOTH);
   for (let iteration = 0; iteration < 300; iteration++) {
-    const gradient = whoGradient(withWhoVector(start, vector), records, PROFILE_L2);
+    const gradient = whoGradient(withWhoVector(start, vector), records, PROFILE_L2, PROFILE_SMOOTH);
     let step = 1;
     let moved = false;
     while (step > 1e-7) {
       const trial = vector.map((v, i) => v + step * gradient[i]);
-      const value = penalisedWho(withWhoVector(start, trial), records, PROFILE_L2);
+      const value = penalisedWho(withWhoVector(start, trial), records, PROFILE_L2, PROFILE_SMOOTH);
       if (value > best + 1e-7) {
         best = value;
         vector = whoVector(withWhoVector(start, trial));
@@ -346,13 +355,18 @@ async function outOfFoldRecords(folds: number): Promise<LabelledRecord[]> {
 }
 
 const calibrateOnly = values['calibrate-only'] === true;
-if (values['unplanned-put-only'] && values['pair-only']) throw new Error('attribution.fit: --unplanned-put-only and --pair-only each fit one term; give one of them');
+const whoOnly = values['who-only'] === true;
+const partial = ['unplanned-put-only', 'pair-only', 'who-only', 'calibrate-only'].filter((flag) => values[flag as keyof typeof values]);
+if (partial.length > 1) throw new Error(`attribution.fit: ${partial.map((flag) => `--${flag}`).join(' and ')} each fit a part of the parameters; give one of them`);
 const termOnly = values['unplanned-put-only'] ? TERMS['unplanned-put'] : values['pair-only'] ? TERMS.pair : undefined;
 let params: AttributionParams;
 let records: LabelledRecord[];
 if (termOnly) {
   const start = { ...DEFAULT_PARAMS, [termOnly.key]: 0 };
   params = fitTerm(start, await labelled(start), termOnly);
+  records = [];
+} else if (whoOnly) {
+  params = fitWho({ ...DEFAULT_PARAMS }, await labelled(DEFAULT_PARAMS));
   records = [];
 } else if (calibrateOnly) {
   params = fitTwoAtOnce({ ...DEFAULT_PARAMS }, await labelled(DEFAULT_PARAMS));
@@ -361,25 +375,27 @@ if (termOnly) {
   params = await fitWhoAndWhat(positionals, ROUNDS);
   records = positionals.length > 1 ? await outOfFoldRecords(Math.min(positionals.length, Number(values.folds ?? positionals.length))) : await labelled(params);
 }
-if (!termOnly) {
+if (!termOnly && !whoOnly) {
   params = fitCalibration(params, records, situationOfRecord);
   params = chooseThreshold(params, records);
 }
 // Four decimals, or four significant digits below 0.001 (a factor such as twoAtOnce lives decades below 1).
 const round = (x: number) => (Math.abs(x) >= 1e-3 || x === 0 ? +x.toFixed(4) : +x.toPrecision(4));
 const rounded = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v.map(round) : round(v)]));
-const command = `node --import tsx bench/attribution.fit.ts${calibrateOnly ? ' --calibrate-only' : ''}${values['unplanned-put-only'] ? ' --unplanned-put-only' : ''}${values['pair-only'] ? ' --pair-only' : ''}${values.folds ? ` --folds ${values.folds}` : ''}${values['profile-l2'] ? ` --profile-l2 ${values['profile-l2']}` : ''} --noise ${noiseM} --seed ${seed} ${positionals.join(' ')}`;
+const command = `node --import tsx bench/attribution.fit.ts${partial.map((flag) => ` --${flag}`).join('')}${values.folds ? ` --folds ${values.folds}` : ''}${values['profile-l2'] ? ` --profile-l2 ${values['profile-l2']}` : ''}${values['profile-smooth'] ? ` --profile-smooth ${values['profile-smooth']}` : ''} --noise ${noiseM} --seed ${seed} ${positionals.join(' ')}`;
 const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficulty hard --store kiosk --seed N --no-video --out <dir>';
-// The two-at-once term, fitted alone, is kept by a recalibration (it starts from the file): so is its command.
-const pairFitted = Object.fromEntries(Object.entries(fittedFile).filter(([key]) => key.startsWith('pairCalibrated')));
+// The two-at-once term and a who refit, each fitted alone, are kept by a recalibration (it starts from the file): so are their commands.
+const pairFitted = Object.fromEntries(Object.entries(fittedFile).filter(([key]) => key.startsWith('pairCalibrated') || key.startsWith('whoFitted')));
 const written =
   termOnly === TERMS['unplanned-put']
     ? { ...fittedFile, unplannedPutCalibratedWith: command, unplannedPutCalibratedOn: trainedOn, params: rounded }
     : termOnly === TERMS.pair
       ? { ...fittedFile, pairCalibratedWith: command, pairCalibratedOn: trainedOn, params: rounded }
-      : calibrateOnly
-        ? { fittedWith: fittedFile.fittedWith, trainedOn: fittedFile.trainedOn, calibratedWith: command, calibratedOn: trainedOn, recordingsMadeWith: recordings, ...pairFitted, params: rounded }
-        : { fittedWith: command, trainedOn, recordingsMadeWith: recordings, params: rounded };
+      : whoOnly
+        ? { ...fittedFile, whoFittedWith: command, whoFittedOn: trainedOn, params: rounded }
+        : calibrateOnly
+          ? { fittedWith: fittedFile.fittedWith, trainedOn: fittedFile.trainedOn, calibratedWith: command, calibratedOn: trainedOn, recordingsMadeWith: recordings, ...pairFitted, params: rounded }
+          : { fittedWith: command, trainedOn, recordingsMadeWith: recordings, params: rounded };
 const outFile = values.out ?? PARAMS_FILE.pathname;
 await writeFile(outFile, JSON.stringify(written, null, 2) + '\n');
 console.log(`wrote ${outFile}`);

@@ -37,11 +37,11 @@ const RECORDS: WhoRecord[] = [
   record('pick', null, [candidate('t-a', 'v-a', 0.0, 1.0, 0.2)]),
 ];
 
-test('the who gradient in closed form is the penalised likelihood\'s slope in every weight', () => {
+for (const profileSmooth of [0, 2]) test(`the who gradient in closed form is the penalised likelihood's slope in every weight (smoothness ${profileSmooth})`, () => {
   const params = { ...DEFAULT_PARAMS, pickProfilePerM: DEFAULT_PARAMS.pickProfilePerM.map((w) => w / 4), putProfilePerM: DEFAULT_PARAMS.putProfilePerM.map((w) => w / 4), contactPerM: 12, nearestPerM: 6 };
   const profileL2 = 0.5;
   const vector = whoVector(params);
-  const gradient = whoGradient(params, RECORDS, profileL2);
+  const gradient = whoGradient(params, RECORDS, profileL2, profileSmooth);
   assert.equal(gradient.length, vector.length);
   const delta = 1e-5;
   vector.forEach((_, k) => {
@@ -49,7 +49,7 @@ test('the who gradient in closed form is the penalised likelihood\'s slope in ev
     const down = [...vector];
     up[k] += delta;
     down[k] -= delta;
-    const slope = (penalisedWho(withWhoVector(params, up), RECORDS, profileL2) - penalisedWho(withWhoVector(params, down), RECORDS, profileL2)) / (2 * delta);
+    const slope = (penalisedWho(withWhoVector(params, up), RECORDS, profileL2, profileSmooth) - penalisedWho(withWhoVector(params, down), RECORDS, profileL2, profileSmooth)) / (2 * delta);
     assert.ok(Math.abs(slope - gradient[k]) <= 1e-6 * Math.max(1, Math.abs(slope)), `weight ${k}: closed form ${gradient[k]}, central difference ${slope}`);
   });
   assert.ok(gradient.some((g) => Math.abs(g) > 1e-3), 'the events pull somewhere');
@@ -61,4 +61,12 @@ test('a step along the gradient raises the penalised likelihood', () => {
   const gradient = whoGradient(params, RECORDS, 0.01);
   const after = penalisedWho(withWhoVector(params, whoVector(params).map((w, k) => w + 1e-3 * gradient[k])), RECORDS, 0.01);
   assert.ok(after > before, `${after} > ${before}`);
+});
+
+test('the smoothness penalty costs alternating profile weights and nothing for level ones', () => {
+  const level = { ...DEFAULT_PARAMS, pickProfilePerM: PROFILE_OFFSETS_MS.map(() => 2), putProfilePerM: PROFILE_OFFSETS_MS.map(() => 1) };
+  const alternating = { ...level, pickProfilePerM: PROFILE_OFFSETS_MS.map((_, i) => (i % 2 === 0 ? 3 : 1)) };
+  assert.equal(penalisedWho(level, RECORDS, 0, 5), penalisedWho(level, RECORDS, 0, 0));
+  const cost = penalisedWho(alternating, RECORDS, 0, 0) - penalisedWho(alternating, RECORDS, 0, 5);
+  assert.ok(Math.abs(cost - 5 * 4 * (PROFILE_OFFSETS_MS.length - 1)) < 1e-9, `eight steps of 2 cost 5 x 4 each: ${cost}`);
 });

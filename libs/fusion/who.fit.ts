@@ -56,10 +56,16 @@ export function withWhoVector(params: AttributionParams, vector: number[]): Attr
   return out;
 }
 
-/** The who likelihood less `profileL2` times the squared hand-profile weights (offsets that say little stay near zero). */
-export function penalisedWho(params: AttributionParams, records: readonly WhoRecord[], profileL2: number): number {
+/**
+ * The who likelihood less `profileL2` times the squared hand-profile weights (offsets that say little
+ * stay near zero) and `profileSmooth` times the squared differences of neighbouring offsets' weights
+ * (a hand's distance 0.3 s apart says nearly the same, so unpenalised neighbours trade against each
+ * other in signs that alternate: a hand far from the lane at the change itself then counts for it).
+ */
+export function penalisedWho(params: AttributionParams, records: readonly WhoRecord[], profileL2: number, profileSmooth = 0): number {
   const penalty = [...params.pickProfilePerM, ...params.putProfilePerM].reduce((sum, w) => sum + w * w, 0);
-  return whoLogLikelihood(params, records) - profileL2 * penalty;
+  const roughness = [params.pickProfilePerM, params.putProfilePerM].reduce((sum, profile) => sum + profile.slice(1).reduce((s, w, i) => s + (w - profile[i]) ** 2, 0), 0);
+  return whoLogLikelihood(params, records) - profileL2 * penalty - profileSmooth * roughness;
 }
 
 /**
@@ -89,7 +95,7 @@ const UNSEEN_FEATURES = [...WHO_KEYS.map((key) => (key === 'unseen' ? 1 : 0)), .
  * the visit) less what everyone has (weighed by their probability); events the floor holds pull
  * nowhere, as in whoLogLikelihood.
  */
-export function whoGradient(params: AttributionParams, records: readonly WhoRecord[], profileL2: number): number[] {
+export function whoGradient(params: AttributionParams, records: readonly WhoRecord[], profileL2: number, profileSmooth = 0): number[] {
   const weights = whoVector(params);
   const gradient = weights.map(() => 0);
   for (const r of records) {
@@ -109,8 +115,14 @@ export function whoGradient(params: AttributionParams, records: readonly WhoReco
       gradient[k] += expectedTruth - expected;
     }
   }
-  // The penalty's part: the profile weights follow the scalar ones.
-  for (let k = WHO_KEYS.length; k < gradient.length; k++) gradient[k] -= 2 * profileL2 * weights[k];
+  // The penalties' part: the profile weights follow the scalar ones, pick then put.
+  const profiles = PROFILE_OFFSETS_MS.length;
+  for (let k = WHO_KEYS.length; k < gradient.length; k++) {
+    const offset = (k - WHO_KEYS.length) % profiles;
+    const before = offset > 0 ? weights[k] - weights[k - 1] : 0;
+    const after = offset < profiles - 1 ? weights[k + 1] - weights[k] : 0;
+    gradient[k] -= 2 * profileL2 * weights[k] + 2 * profileSmooth * (before - after);
+  }
   return gradient;
 }
 
