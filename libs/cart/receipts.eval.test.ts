@@ -437,3 +437,20 @@ test('one grab of two products the shelf saw as one change: an attribution with 
     assert.deepEqual(score.calibration.filter((bin) => bin.count > 0).map((bin) => [bin.count, bin.accuracy]), [[1, right ? 1 : 0]], alongside);
   }
 });
+
+test('an anonymous visit whose only pick went to review is scored against the true visit that pick was, once the reviewer decides', () => {
+  const c = new Case();
+  c.visit('t1', [{ productId: 'gum', quantity: 1 }], { kind: 'anonymous', tags: ['tailgating'] });
+  c.visit('v1', []);
+  const { shelfEventId } = c.action('t1', 'pick', 'gum');
+  c.review('r1', shelfEventId, ['v1', 'anon-7']);
+  const pending = [{ reviewId: 'r1', shelfEventId, candidates: [{ productId: 'gum', quantity: 1 }] }];
+  c.receipt('anon-7', [], pending);
+  c.receipt('v1', [], pending);
+  const score = c.score();
+  assert.equal(score.perVisit[0].receiptVisitId, 'anon-7');
+  assert.deepEqual(score.perVisit[0].missing, [], 'the reviewer gives the gum to the visit the item waits on');
+  assert.equal(score.exactMatch, 1);
+  assert.equal(score.exactMatchBeforeReview, 0.5, 'before review only v1, who took nothing, is right');
+  assert.deepEqual(score.extraReceipts, []);
+});

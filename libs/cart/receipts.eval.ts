@@ -416,7 +416,9 @@ function scoreVisit(
 /**
  * Pipeline visits whose id no true visit has (an anonymous visit named by the pipeline, say) stand
  * for the true visit most of their attributed shelf events belong to, each true visit taken once,
- * the strongest evidence first.
+ * the strongest evidence first. Then a review item whose true actor no pipeline visit stands for
+ * yet, naming one such visit still free, is that visit's: its reviewer, deciding for the actor, names
+ * the visit the item waits on (a tailgater whose only pick went to review has nothing attributed).
  */
 function aliasVisits(
   scoredIds: Set<string>,
@@ -442,6 +444,15 @@ function aliasVisits(
   for (const { pipelineId, truthId } of pairs) {
     if (alias.has(pipelineId) || taken.has(truthId)) continue;
     alias.set(pipelineId, truthId);
+    taken.add(truthId);
+  }
+  for (const review of run.reviews) {
+    if (review.shelfEventId === undefined) continue;
+    const actors = new Set((actionsByEvent.get(review.shelfEventId) ?? []).map(trueVisitOf).filter((id): id is string => id !== undefined && scoredIds.has(id) && !taken.has(id)));
+    const free = review.visitIds.filter((visitId) => !scoredIds.has(visitId) && !alias.has(visitId));
+    if (actors.size !== 1 || free.length !== 1) continue;
+    const [truthId] = actors;
+    alias.set(free[0], truthId);
     taken.add(truthId);
   }
   return alias;

@@ -201,6 +201,25 @@ test('a receiver who waits for the giver gets the item even when the giver is he
   );
 });
 
+test('an item handed over and put back leaves the giver\'s receipt: the put changes the giver\'s cart, whoever made it', async () => {
+  const scenario = parseScenario(
+    {
+      schemaVersion: 1, name: 'handed-back', description: '', store: 'kiosk',
+      people: [
+        { id: 'rosa', accountId: 'acct-rosa', arriveAtS: 0, tags: ['hand-off'], actions: [{ do: 'walk-to', lane: 'g2-s3-l1' }, { do: 'wait-for', from: 'sam' }, { do: 'put', lane: 'g2-s3-l1', quantity: 1 }, { do: 'leave' }] },
+        { id: 'sam', accountId: 'acct-sam', arriveAtS: 1, tags: ['hand-off'], actions: [{ do: 'pick', lane: 'g2-s2-l5' }, { do: 'hand-off', to: 'rosa' }, { do: 'leave' }] },
+      ],
+    },
+    'handed-back.json',
+  );
+  const sim = simulate(scenario, await storeIndex('kiosk'), 1);
+  assert.deepEqual(sim.warnings, []);
+  const put = sim.actions.find((a) => a.kind === 'put')!;
+  assert.deepEqual([put.personId, put.visitId, put.productId], ['rosa', 'v-sam', 'p-0035'], 'rosa put back the drink sam took');
+  assert.deepEqual(receiptOf(sim, 'v-rosa'), {});
+  assert.deepEqual(receiptOf(sim, 'v-sam'), {}, 'the drink is back on a shelf');
+});
+
 test('a hard random kiosk run mixes the cases, tags its visits, and plans nobody through anyone', async () => {
   const index = await storeIndex('kiosk');
   const scenario = generateScenario({ index, shoppers: 20, minutes: 4, seed: 4, difficulty: DIFFICULTY_PRESETS.hard });

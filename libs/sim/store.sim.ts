@@ -1146,8 +1146,15 @@ function replayTransactions(
         if (tx.kind === 'put') {
           lanes.get(tx.laneId)!.push(...moving);
           loadChange(tx.laneId, tx.t, moving.reduce((s, i) => s + i.grams, 0), 'put');
-          contacts.set(`a-${actionCounter + 1}`, { atMs: tx.t });
-          actions.push({ actionId: `a-${++actionCounter}`, kind: 'put', startMs: tx.startMs, endMs: tx.endMs, personId: tx.personId, ...visit, productId: productId!, quantity: moving.length, ...laneInfo(tx.laneId) });
+          // The cart a put changes is the one each unit is on: an item handed over and put back
+          // leaves the giver's receipt, so a put of units of two visits is an action for each.
+          const owners = new Map<string | undefined, number>();
+          for (const item of moving) owners.set(item.pickedByVisit, (owners.get(item.pickedByVisit) ?? 0) + 1);
+          for (const [owner, quantity] of owners) {
+            contacts.set(`a-${actionCounter + 1}`, { atMs: tx.t });
+            const whose = owner ? { visitId: owner } : visit;
+            actions.push({ actionId: `a-${++actionCounter}`, kind: 'put', startMs: tx.startMs, endMs: tx.endMs, personId: tx.personId, ...whose, productId: productId!, quantity, ...laneInfo(tx.laneId) });
+          }
           recordStock(tx.laneId, tx.t);
         } else {
           carried.get(tx.toPersonId)!.push(...moving);
