@@ -122,7 +122,7 @@ export const ActionTruth = z.strictObject({
   startMs: StoreClockMs,
   endMs: StoreClockMs,
   personId: Id.optional().describe('Who did it, when known.'),
-  visitId: Id.optional().describe('Whose cart it changes; absent for staff restocking.'),
+  visitId: Id.optional().describe('Whose cart it changes (for a put of an item someone handed over, the giver\'s); absent for staff restocking.'),
   toPersonId: Id.optional().describe('For a hand-off: who received the item.'),
   toVisitId: Id.optional(),
   productId: Id,

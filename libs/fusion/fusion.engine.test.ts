@@ -1198,3 +1198,24 @@ test('a put that waited as a resting hand is weighed with what its shopper held 
   assert.deepEqual(attributions(out).map((a) => [a.visitId, a.kind]), [['v-a', 'pick']]);
   assert.deepEqual(reviews(out).map((r) => [r.kind, r.shelfEventId]), [['unexpected-put', put.shelfEventId]]);
 });
+
+test('a put of what its putter never took names on its review the shopper whose hand met the putter\'s, holding that product: a hand-off put back', () => {
+  // v-a holds the product and hands it to v-b (their wrists meet at 0.2 s), who puts it back at
+  // 1 s; v-c holds the product too but stays apart. The store's rule keeps a handed item on the
+  // receipt of whoever took it off the shelf, so v-a's receipt must wait for the review.
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' }, 'v-c': { trackId: 't-c' } });
+  holds(engine, 'v-a', PRODUCT);
+  holds(engine, 'v-c', PRODUCT);
+  const meeting: Vec3 = [IN_LANE[0] + 0.6, IN_LANE[1], IN_LANE[2] + 0.2];
+  const aside = (dy: number): Vec3 => [IN_LANE[0] + 0.5, IN_LANE[1] + dy, IN_LANE[2] + 0.2];
+  const hands = {
+    't-a': (t: number) => (t <= T0 + 400 ? [meeting[0] + 0.05, meeting[1], meeting[2]] as Vec3 : aside(0.4)),
+    't-b': (t: number) => (t <= T0 + 400 ? meeting : t >= T0 + 900 && t <= T0 + 1_500 ? IN_LANE : aside(-0.3)),
+    't-c': () => aside(1.5),
+  };
+  const out = run(engine, shelfEvent('put'), instants(hands, 0, 5_000));
+  assert.deepEqual(attributions(out), [], 'nothing is decided');
+  const [review] = reviews(out);
+  assert.equal(review?.kind, 'unexpected-put');
+  assert.deepEqual([...review.visitIds].sort(), ['v-a', 'v-b'], 'the putter and the shopper who handed it over; not v-c');
+});

@@ -106,6 +106,13 @@ export const RESTING_HAND_M = 0.2;
  * leaning on the items, metres: nothing it could be put back, so it too waits for a lift.
  */
 export const LEANING_HAND_M = 0.3;
+/**
+ * A put of what its putter never took may be of an item handed to them: the visits holding that
+ * product whose wrists met the putter's within this distance (HISTORY_MS back at most) are named on
+ * its review, so their receipts wait for it. The store's rule keeps a handed item on the receipt
+ * of the visit that took it off the shelf, so a put-back by its receiver takes it off that one.
+ */
+export const HAND_OFF_M = 0.25;
 /** A waiting put is decided once its hand has been out of the lanes this long (no lift can come). */
 export const REST_GONE_MS = 3_000;
 /** The lift matches the rest within this many standard deviations of the two changes, plus HAND_REST_SLACK_GRAMS. */
@@ -733,7 +740,7 @@ export class FusionEngine {
         : unbound
           ? `the likeliest person (track ${unbound.who.trackId}) is bound to no visit`
           : `not sure enough: ${(confidence * 100).toFixed(1)}% for ${shareNames(best)}, below ${(this.params.decideAbove * 100).toFixed(0)}%`;
-      return [this.review(event, 'attribution', reason, whos, evidence, candidates, options, visitsOf(best))];
+      return [this.review(event, 'attribution', reason, whos, evidence, candidates, options, [...visitsOf(best), ...this.handedBy(event, best)])];
     }
     const doubtful = shares.find((share) => share.who.trackId !== undefined && this.trackDoubt.has(share.who.trackId));
     if (doubtful) {
@@ -748,11 +755,34 @@ export class FusionEngine {
       record('unexpected-put');
       const uncarried = shares.find((share) => holdShare(share.who, best.productId, share.quantity) === 0) ?? shares[0];
       return [
-        this.review(event, 'unexpected-put', `${uncarried.who.visitId} put back ${uncarried.quantity} x ${best.productId} without having taken it`, whos, evidence, candidates, [], visitsOf(best)),
+        this.review(event, 'unexpected-put', `${uncarried.who.visitId} put back ${uncarried.quantity} x ${best.productId} without having taken it`, whos, evidence, candidates, [], [
+          ...visitsOf(best),
+          ...this.handedBy(event, best),
+        ]),
       ];
     }
     record('attributed');
     return this.attribute(event, best, confidence, candidates);
+  }
+
+  /**
+   * The visits that may have handed a put's item to a putter who never took it (see HAND_OFF_M):
+   * holding the product when the put began, not among its putters, a track of theirs having met a
+   * putter's hand since HISTORY_MS before it.
+   */
+  private handedBy(event: ShelfEventDetected, best: JointOption): string[] {
+    if (event.kind !== 'put') return [];
+    const putters = sharesOf(best).filter((share) => share.who.trackId !== undefined && holdShare(share.who, best.productId, share.quantity) === 0);
+    if (putters.length === 0) return [];
+    const named = new Set(visitsOf(best));
+    const owners = new Set<string>();
+    for (const [trackId, visitId] of this.trackVisit) {
+      if (named.has(visitId) || owners.has(visitId)) continue;
+      const visit = this.visits.get(visitId);
+      if (!visit || visit.kind === 'staff' || (this.holdings(visit, event.startMs).get(best.productId) ?? 0) <= 0) continue;
+      if (putters.some((share) => this.history.handsMet(share.who.trackId!, trackId, event.startMs - HISTORY_MS, HAND_OFF_M))) owners.add(visitId);
+    }
+    return [...owners];
   }
 
   /**

@@ -139,6 +139,22 @@ export class HandHistory {
     return -Infinity;
   }
 
+  /** Whether a wrist of each track came within `withinM` of the other's at one instant at or after `sinceMs` (a hand-off passes an item hand to hand). */
+  handsMet(trackA: string, trackB: string, sinceMs: number, withinM: number): boolean {
+    const a = this.tracks.get(trackA);
+    const b = this.tracks.get(trackB);
+    if (!a || !b) return false;
+    let j = 0;
+    for (let i = 0; i < a.ts.length; i++) {
+      if (a.ts[i] < sinceMs) continue;
+      while (j < b.ts.length && b.ts[j] < a.ts[i]) j++;
+      if (j === b.ts.length) return false;
+      if (b.ts[j] !== a.ts[i]) continue;
+      for (const wa of a.wrists[i]) for (const wb of b.wrists[j]) if (wa && wb && Math.hypot(wa[0] - wb[0], wa[1] - wb[1], wa[2] - wb[2]) <= withinM) return true;
+    }
+    return false;
+  }
+
   /** Everyone whose wrist came within CANDIDATE_RADIUS_M of the boxes in [fromMs, toMs], with their evidence. */
   evidence(boxes: readonly Box3[], window: EvidenceWindow): HandEvidence[] {
     const found: HandEvidence[] = [];
