@@ -240,11 +240,19 @@ function fitCalibration(start: AttributionParams, records: LabelledRecord[], sit
   return { ...start, calibrationSlope, calibrationIntercept, calibrationUnplanned, calibrationSeveral, calibrationPut, calibrationUnplannedPut };
 }
 
-/** Calibration terms fitted alone (--unplanned-put-only, --pair-only), every other parameter as the file has it. */
+/**
+ * Calibration terms fitted alone (--unplanned-put-only, --pair-only), every other parameter as the
+ * file has it; `file` names the entries that record the fit's command and recordings.
+ */
 const TERMS = {
-  'unplanned-put': { key: 'calibrationUnplannedPut', applies: (s: Situation) => s.put && s.unplanned, what: 'wrong-lane put term', on: 'puts' },
-  pair: { key: 'calibrationPair', applies: (s: Situation) => s.pair, what: 'two-at-once term', on: 'pair readings' },
+  'unplanned-put': { key: 'calibrationUnplannedPut', applies: (s: Situation) => s.put && s.unplanned, what: 'wrong-lane put term', on: 'puts', file: 'unplannedPutCalibrated' },
+  pair: { key: 'calibrationPair', applies: (s: Situation) => s.pair, what: 'two-at-once term', on: 'pair readings', file: 'pairCalibrated' },
 } as const;
+/**
+ * The part-fits a recalibration keeps, with their file entries: the pair term and the who weights
+ * are not among what --calibrate-only fits again (the wrong-lane put term is, in the Platt fit).
+ */
+const KEPT_BY_RECALIBRATION = [TERMS.pair.file, 'whoFitted'];
 
 /**
  * One calibration term alone, by the likelihood of whether each best option it applies to was
@@ -384,18 +392,14 @@ const round = (x: number) => (Math.abs(x) >= 1e-3 || x === 0 ? +x.toFixed(4) : +
 const rounded = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v.map(round) : round(v)]));
 const command = `node --import tsx bench/attribution.fit.ts${partial.map((flag) => ` --${flag}`).join('')}${values.folds ? ` --folds ${values.folds}` : ''}${values['profile-l2'] ? ` --profile-l2 ${values['profile-l2']}` : ''}${values['profile-smooth'] ? ` --profile-smooth ${values['profile-smooth']}` : ''} --noise ${noiseM} --seed ${seed} ${positionals.join(' ')}`;
 const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficulty hard --store kiosk --seed N --no-video --out <dir>';
-// The two-at-once term and a who refit, each fitted alone, are kept by a recalibration (it starts from the file): so are their commands.
-const pairFitted = Object.fromEntries(Object.entries(fittedFile).filter(([key]) => key.startsWith('pairCalibrated') || key.startsWith('whoFitted')));
-const written =
-  termOnly === TERMS['unplanned-put']
-    ? { ...fittedFile, unplannedPutCalibratedWith: command, unplannedPutCalibratedOn: trainedOn, params: rounded }
-    : termOnly === TERMS.pair
-      ? { ...fittedFile, pairCalibratedWith: command, pairCalibratedOn: trainedOn, params: rounded }
-      : whoOnly
-        ? { ...fittedFile, whoFittedWith: command, whoFittedOn: trainedOn, params: rounded }
-        : calibrateOnly
-          ? { fittedWith: fittedFile.fittedWith, trainedOn: fittedFile.trainedOn, calibratedWith: command, calibratedOn: trainedOn, recordingsMadeWith: recordings, ...pairFitted, params: rounded }
-          : { fittedWith: command, trainedOn, recordingsMadeWith: recordings, params: rounded };
+const kept = Object.fromEntries(Object.entries(fittedFile).filter(([key]) => KEPT_BY_RECALIBRATION.some((fit) => key.startsWith(fit))));
+/** A part fitted alone adds its command and recordings to the file as it was. */
+const alone = termOnly?.file ?? (whoOnly ? 'whoFitted' : undefined);
+const written = alone
+  ? { ...fittedFile, [`${alone}With`]: command, [`${alone}On`]: trainedOn, params: rounded }
+  : calibrateOnly
+    ? { fittedWith: fittedFile.fittedWith, trainedOn: fittedFile.trainedOn, calibratedWith: command, calibratedOn: trainedOn, recordingsMadeWith: recordings, ...kept, params: rounded }
+    : { fittedWith: command, trainedOn, recordingsMadeWith: recordings, params: rounded };
 const outFile = values.out ?? PARAMS_FILE.pathname;
 await writeFile(outFile, JSON.stringify(written, null, 2) + '\n');
 console.log(`wrote ${outFile}`);
