@@ -205,3 +205,14 @@ test('two shoppers at once decided by fusion: one attribution a visit, each appl
   assert.deepEqual(linesOf(book, 'v1'), [['cola', 1, 120]]);
   assert.deepEqual(linesOf(book, 'v2'), [['cola', 1, 120]]);
 });
+
+test('a put and a pick netted into one change: a decision naming each visit\'s own kind takes the put off one cart and adds the pick to the other', () => {
+  const book = new CartBook(priceOf);
+  book.attributed(attribution('e0', 'v1', 'pick', 'chips', 1));
+  book.reviewOpened(opened('r1', 'e1', ['v1', 'v2']));
+  book.reviewResolved(
+    resolved('r1', { outcome: 'attributed', visitId: 'v2', kind: 'pick', lines: [{ productId: 'cola', quantity: 1 }], sharedWith: [{ visitId: 'v1', kind: 'put', lines: [{ productId: 'chips', quantity: 1 }] }] }),
+  );
+  assert.deepEqual(linesOf(book, 'v1'), []);
+  assert.deepEqual(linesOf(book, 'v2'), [['cola', 1, 120]]);
+});

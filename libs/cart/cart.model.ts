@@ -1,5 +1,5 @@
 import {
-  decidedLines,
+  decidedShare,
   decidedVisits,
   type AttributedDecision,
   type CartLine,
@@ -174,10 +174,10 @@ export class Cart {
         if (event.shelfEventId !== undefined && event.decision.outcome === 'attributed') this.attributed.add(event.shelfEventId);
         const key = event.shelfEventId ?? reviewKey(event.reviewId);
         const { decision } = event;
-        const ours = decision.outcome === 'attributed' ? decidedLines(decision, this.visitId) : undefined;
+        const ours = decision.outcome === 'attributed' ? decidedShare(decision, this.visitId) : undefined;
         if (decision.outcome === 'attributed' && ours) {
           const existing = this.effects.get(key);
-          this.effects.set(key, { key, shelfEventId: event.shelfEventId, kind: decision.kind, lines: ours, ts: existing?.ts ?? event.ts, source: 'review' });
+          this.effects.set(key, { key, shelfEventId: event.shelfEventId, kind: ours.kind, lines: ours.lines, ts: existing?.ts ?? event.ts, source: 'review' });
         } else if (decision.outcome === 'attributed') {
           // Decided for someone else: whatever this cart counted for that shelf event goes.
           this.effects.delete(key);

@@ -454,3 +454,30 @@ test('an anonymous visit whose only pick went to review is scored against the tr
   assert.equal(score.exactMatchBeforeReview, 0.5, 'before review only v1, who took nothing, is right');
   assert.deepEqual(score.extraReceipts, []);
 });
+
+test('a put and a pick by two shoppers netted into one change, in review: the truth decides each shopper\'s own kind, so both receipts can be exact', () => {
+  const c = new Case();
+  c.truth.products = new Map([
+    ['soda', { unitWeightGrams: 300 }],
+    ['crisps', { unitWeightGrams: 160 }],
+  ]);
+  c.visit('v1', []); // took crisps earlier, puts them back on the plate now
+  c.visit('v2', [{ productId: 'soda', quantity: 1 }]);
+  c.pick('v1', 'crisps');
+  const { shelfEventId, action } = c.action('v2', 'pick', 'soda');
+  const event = c.run.shelfEvents.find((e) => e.shelfEventId === shelfEventId)!;
+  c.truth.actions.push({ ...action, actionId: 'a-put', kind: 'put', personId: 'p-v1', visitId: 'v1', productId: 'crisps', startMs: action.startMs + 300, plateIds: event.plateIds });
+  // The plate weighed the crisps put back less the soda taken, which no product explains.
+  Object.assign(event, { deltaGrams: -141, hypotheses: [], confidence: 0 });
+  c.review('r1', shelfEventId, ['v1', 'v2']);
+  const pending = [{ reviewId: 'r1', shelfEventId, candidates: [] }];
+  c.receipt('v1', [{ productId: 'crisps', quantity: 1 }], pending);
+  c.receipt('v2', [], pending);
+  const score = c.score();
+  assert.equal(score.exactMatchBeforeReview, 0);
+  assert.equal(score.exactMatch, 1);
+  assert.deepEqual(score.perVisit.map((v) => [v.visitId, v.missing, v.extra]), [
+    ['v1', [], []],
+    ['v2', [], []],
+  ]);
+});

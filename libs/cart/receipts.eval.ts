@@ -369,22 +369,28 @@ function cartsAfterReview(run: ReceiptRun, actionsByEvent: Map<string, ActionTru
   return new Map([...book.all()].map((cart) => [cart.visitId, unitsOf(cart.view().lines)]));
 }
 
-/** The decision the truth makes of a shelf event's actions: each visit's units, the first visit's own and the others' shared; none without a shopper's action. */
+/**
+ * The decision the truth makes of a shelf event's actions: each visit's units, the first visit's own
+ * and the others' shared, each other visit's kind named where it differs (a put and a pick netted
+ * into one change); none without a shopper's action.
+ */
 function truthDecision(actions: readonly ActionTruth[], pipelineVisitOf: (action: ActionTruth) => string | undefined): AttributedDecision | undefined {
-  const byVisit = new Map<string, Map<string, number>>();
-  let kind: 'pick' | 'put' | undefined;
+  const byVisit = new Map<string, { kind: 'pick' | 'put'; units: Map<string, number> }>();
   for (const action of actions) {
     const visitId = isShelfAction(action) ? pipelineVisitOf(action) : undefined;
     if (visitId === undefined || (action.kind !== 'pick' && action.kind !== 'put')) continue;
-    kind = action.kind;
-    const units = byVisit.get(visitId) ?? new Map<string, number>();
-    units.set(action.productId, (units.get(action.productId) ?? 0) + action.quantity);
-    byVisit.set(visitId, units);
+    const share = byVisit.get(visitId) ?? { kind: action.kind, units: new Map<string, number>() };
+    // One visit's pick and put of a product in one change: what it did is what is left of both.
+    share.units.set(action.productId, (share.units.get(action.productId) ?? 0) + (action.kind === share.kind ? action.quantity : -action.quantity));
+    byVisit.set(visitId, share);
   }
-  const shares = [...byVisit].map(([visitId, units]) => ({ visitId, lines: [...units].map(([productId, quantity]) => ({ productId, quantity })) }));
-  if (kind === undefined || shares.length === 0) return undefined;
+  const shares = [...byVisit]
+    .map(([visitId, { kind, units }]) => ({ visitId, kind, lines: [...units].filter(([, quantity]) => quantity > 0).map(([productId, quantity]) => ({ productId, quantity })) }))
+    .filter((share) => share.lines.length > 0);
+  if (shares.length === 0) return undefined;
   const [first, ...others] = shares;
-  return { outcome: 'attributed', visitId: first.visitId, kind, lines: first.lines, ...(others.length > 0 ? { sharedWith: others } : {}) };
+  const sharedWith = others.map(({ visitId, kind, lines }) => ({ visitId, lines, ...(kind !== first.kind ? { kind } : {}) }));
+  return { outcome: 'attributed', visitId: first.visitId, kind: first.kind, lines: first.lines, ...(sharedWith.length > 0 ? { sharedWith } : {}) };
 }
 
 function scoreVisit(

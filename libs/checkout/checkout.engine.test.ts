@@ -313,6 +313,28 @@ for (const kind of kinds) {
       }
     });
 
+    test('a put and a pick netted into one change: the decision charges the picker and refunds the putter, each by its own kind', async () => {
+      const engine = await checkout();
+      const pending = [{ reviewId: 'rev-net', shelfEventId: 'se-net', candidates: [] }];
+      await engine.onVisitStarted(started('v-picker'));
+      await engine.onReceiptFinalised(receipt('v-picker', [['p-cola', 1]], pending));
+      await engine.onVisitStarted(started('v-putter'));
+      await engine.onReceiptFinalised(receipt('v-putter', [['p-cola', 2]], pending));
+      await settle(engine);
+      await engine.onReviewResolved(
+        resolution('rev-net', {
+          outcome: 'attributed',
+          visitId: 'v-picker',
+          lines: [{ productId: 'p-crisps', quantity: 1 }],
+          kind: 'pick',
+          sharedWith: [{ visitId: 'v-putter', kind: 'put', lines: [{ productId: 'p-cola', quantity: 1 }] }],
+        }),
+      );
+      await settle(engine);
+      assert.deepEqual((await moves('v-picker')).filter(([operation]) => operation === 'capture'), [['capture', 250, 'v-picker'], ['capture', 180, 'v-picker/review/rev-net']]);
+      assert.deepEqual((await moves('v-putter')).filter(([operation]) => operation === 'refund'), [['refund', 250, 'refund/receipt-v-putter/1/review/rev-net']]);
+    });
+
     test('a review decision that comes before its receipt is kept, and charged once when the receipt lands', async () => {
       const engine = await checkout();
       await engine.onVisitStarted(started('v-early'));

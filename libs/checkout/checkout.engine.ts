@@ -3,7 +3,7 @@ import { SCHEMA_VERSION } from '../contracts/common.schema.ts';
 import { WalkoutError } from '../contracts/errors.ts';
 import type { CheckoutCharged, CheckoutPaymentFailed, CheckoutRefunded } from '../contracts/checkout.schema.ts';
 import type { CartUpdated, ReceiptFinalised, ReviewItemResolved, VisitStarted } from '../contracts/visits.schema.ts';
-import { decidedLines } from '../contracts/review.decision.ts';
+import { decidedShare } from '../contracts/review.decision.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { Database, Queryable } from '../db/db.types.ts';
 import { accountStanding } from '../accounts/accounts.repository.ts';
@@ -252,10 +252,10 @@ export function createCheckout(deps: CheckoutDependencies): Checkout {
         await queueLineRefund(tx, { receiptId: item.receipt_id, lineNo: item.line_no, refundId: `refund/${item.receipt_id}/${item.line_no}`, reason: 'contest approved', now });
     } else {
       // Two shoppers at once: each visit the decision names gets its own lines.
-      const ours = decision.outcome === 'attributed' ? decidedLines(decision, item.visit_id) : undefined;
+      const ours = decision.outcome === 'attributed' ? decidedShare(decision, item.visit_id) : undefined;
       status = ours ? 'attributed' : decision.outcome === 'withdrawn' ? 'withdrawn' : 'dismissed';
-      if (ours && decision.outcome === 'attributed' && decision.kind === 'pick') await addReviewLines(tx, item.visit_id, item.receipt_id, item.review_id, ours, now);
-      if (ours && decision.outcome === 'attributed' && decision.kind === 'put') await refundPutBack(tx, item.receipt_id, item.review_id, ours, now);
+      if (ours?.kind === 'pick') await addReviewLines(tx, item.visit_id, item.receipt_id, item.review_id, ours.lines, now);
+      if (ours?.kind === 'put') await refundPutBack(tx, item.receipt_id, item.review_id, ours.lines, now);
     }
     await tx.query('UPDATE review_items SET status = $3, resolved_ms = $4, decision = $5 WHERE review_id = $1 AND visit_id = $2', [
       item.review_id,

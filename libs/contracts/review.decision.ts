@@ -6,12 +6,18 @@ export interface AttributedDecision {
   visitId: string;
   kind: 'pick' | 'put';
   lines: CartLine[];
-  sharedWith?: Array<{ visitId: string; lines: CartLine[] }>;
+  /** The other visits' parts; a part's own kind when that visit did otherwise (a put and a pick netted into one change). */
+  sharedWith?: Array<{ visitId: string; lines: CartLine[]; kind?: 'pick' | 'put' }>;
 }
 
-/** The lines a decision gives one visit: its own, its share of two shoppers' change, or none. */
-export function decidedLines(decision: Pick<AttributedDecision, 'visitId' | 'lines' | 'sharedWith'>, visitId: string): CartLine[] | undefined {
-  return decision.visitId === visitId ? decision.lines : decision.sharedWith?.find((share) => share.visitId === visitId)?.lines;
+/** What a decision gives one visit: its own lines and kind, its part of two shoppers' change, or none. */
+export function decidedShare(
+  decision: Pick<AttributedDecision, 'visitId' | 'kind' | 'lines' | 'sharedWith'>,
+  visitId: string,
+): { kind: 'pick' | 'put'; lines: CartLine[] } | undefined {
+  if (decision.visitId === visitId) return { kind: decision.kind, lines: decision.lines };
+  const share = decision.sharedWith?.find((other) => other.visitId === visitId);
+  return share && { kind: share.kind ?? decision.kind, lines: share.lines };
 }
 
 /** Every visit a decision gives lines to. */

@@ -62,7 +62,16 @@ export const CartLine = z.strictObject({
 });
 
 /** Another visit's part of one shelf change (two shoppers at one lane at once). */
-export const SharedLines = z.strictObject({ visitId: Id, lines: z.array(CartLine).min(1) });
+export const SharedLines = z.strictObject({
+  visitId: Id,
+  lines: z.array(CartLine).min(1),
+  kind: z
+    .enum(['pick', 'put'])
+    .optional()
+    .describe(
+      "What this visit did, when it is not what the message's own kind says: one shopper put something back while another took something from the same plates at once, and the plates weighed only the difference.",
+    ),
+});
 
 export const AttributionCandidate = z.strictObject({
   visitId: Id.nullable().describe('The visit of the track; null for a track bound to no visit yet.'),

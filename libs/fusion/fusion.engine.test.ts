@@ -1219,3 +1219,41 @@ test('a put of what its putter never took names on its review the shopper whose 
   assert.equal(review?.kind, 'unexpected-put');
   assert.deepEqual([...review.visitIds].sort(), ['v-a', 'v-b'], 'the putter and the shopper who handed it over; not v-c');
 });
+
+test('a put and a pick by two shoppers at once, netted into a change too light for an item: review naming both, not a hand resting', () => {
+  // a puts back a p-0036 it holds while b takes the lane's own product: the plate weighs the difference.
+  const held = index.placementByLane.get('g2-s2-l6')!.productId;
+  const net = index.products.get(held)!.unitWeightGrams - index.products.get(PRODUCT)!.unitWeightGrams;
+  assert.ok(Math.abs(net) < 0.5 * index.products.get(PRODUCT)!.unitWeightGrams, 'light enough to pass for a hand resting');
+  const netted = (laterMs: number): ShelfEventDetected => ({ ...shelfEvent('pick', undefined, laterMs), deltaGrams: Math.round(net * 10) / 10, hypotheses: [], confidence: 0 });
+  const records: SettledRecord[] = [];
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } }, undefined, (record) => records.push(record));
+  holds(engine, 'v-a', held);
+  const both = run(engine, netted(0), instants({ 't-a': reach(700, 1_500), 't-b': reach(300, 1_200) }, 0, 3_000));
+  const [item] = reviews(both);
+  assert.ok(item, 'reviewed, not dismissed');
+  assert.equal(attributions(both).length, 0);
+  assert.deepEqual([...item.visitIds].sort(), ['v-a', 'v-b']);
+  assert.match(item.reason, new RegExp(`v-a putting back 1 x ${held} while v-b took 1 x ${PRODUCT}`));
+  assert.equal(engine.notItemChanges, 0);
+  assert.deepEqual(records[0].netted?.[0].put, { visitId: 'v-a', productId: held, quantity: 1 });
+  // The same change with only b's hand in the lane is a hand resting there: no item, no review.
+  const alone = run(engine, netted(5_000), instants({ 't-a': () => away(0.6), 't-b': reach(5_300, 6_200) }, 3_100, 8_000));
+  assert.deepEqual(alone, []);
+  assert.equal(engine.notItemChanges, 1);
+});
+
+test('a change no product explains that fits a put and a pick at once names the putter on its review, though their hand was the less likely', () => {
+  const heavy = index.placementByLane.get('g2-s2-l2')!.productId;
+  const net = index.products.get(PRODUCT)!.unitWeightGrams - index.products.get(heavy)!.unitWeightGrams;
+  const change: ShelfEventDetected = { ...shelfEvent('pick'), deltaGrams: Math.round(net * 10) / 10, hypotheses: [], confidence: 0 };
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+  holds(engine, 'v-a', PRODUCT);
+  // b lifts the heavy item as a's hand, already in the lane, lets go of what it put back.
+  // Unexplained, the change names every lane on the plates that moved.
+  const lanes = { laneIds: ['g2-s2-l2', LANE], plateIds: [...new Set([...index.lanes.get('g2-s2-l2')!.lane.plateIds, ...change.plateIds])] };
+  const out = run(engine, { ...change, ...lanes }, instants({ 't-a': reach(100, 1_000), 't-b': reach(300, 1_200) }, 0, 3_000));
+  const [item] = reviews(out);
+  assert.deepEqual([...item.visitIds].sort(), ['v-a', 'v-b']);
+  assert.match(item.reason, new RegExp(`fits no product, but fits a put and a pick at once: v-a putting back 1 x ${PRODUCT} while v-b took 1 x ${heavy}`));
+});

@@ -24,6 +24,7 @@ import {
 import { inImage, projectPoint } from '../geometry/camera.ts';
 import { calibrate, expectedCarry, holdShare, jointOptions, movedBy, sharesOf, situationOf, unitsOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type MeasuredUnit, type WhatContext, type Who } from './attribution.model.ts';
 import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, HISTORY_MS, IN_LANE_M, PROFILE_OFFSETS_MS, type HandEvidence } from './hand.evidence.ts';
+import { NETTED_MIN_GRAMS, nettedReadings, type NettedHand, type NettedReading } from './netted.reading.ts';
 import fittedParams from './attribution.params.json' with { type: 'json' };
 
 /**
@@ -183,6 +184,8 @@ export interface SettledRecord {
   whatContext?: WhatContext;
   confidence: number;
   outcome: 'attributed' | 'review' | 'unexpected-put' | 'unexplained' | 'not-an-item';
+  /** Readings of the change as a put and a pick by two shoppers at once that fit its weight (see netted.reading.ts). */
+  netted?: NettedReading[];
 }
 
 /** Who and what of a change, as fusion weighed them (see FusionEngine.weigh). */
@@ -679,7 +682,8 @@ export class FusionEngine {
     const whole = change.kind === 'put' && !how.restWaited ? this.wholePut(own) : undefined;
     const { event, evidence, who, candidates, whos, whatContext } = whole ?? own;
     let { options, best, confidence } = whole ?? own;
-    const record = (outcome: SettledRecord['outcome']) => this.onSettled?.({ event, evidence, options, whatContext, confidence, outcome });
+    const netted = this.netted(event, evidence);
+    const record = (outcome: SettledRecord['outcome']) => this.onSettled?.({ event, evidence, options, whatContext, confidence, outcome, ...(netted.length > 0 ? { netted } : {}) });
 
     // A put whose maker's hand is still in the lanes, alone: maybe a hand resting there, however
     // well it fits a put-back. It waits for its lift (see liftOfRest) before it is decided or
@@ -719,7 +723,9 @@ export class FusionEngine {
         return [];
       }
     }
-    if (!best && this.tooSmallForAnItem(event)) {
+    // Two shoppers' hands in the lanes, and the change weighs what one put back less what the other took.
+    const twoAtOnce = netted.length > 0 && Math.abs(event.deltaGrams) >= NETTED_MIN_GRAMS ? netted[0] : undefined;
+    if (!best && !twoAtOnce && this.tooSmallForAnItem(event)) {
       // A hand resting on the plate, a nudge: no cart can change by less than half the lightest item
       // that could have moved, so there is nothing to decide and nothing to review.
       record('not-an-item');
@@ -728,7 +734,11 @@ export class FusionEngine {
     }
     if (!best) {
       record('unexplained');
-      return [this.review(event, 'attribution', 'the weight change fits no product', whos, evidence, candidates)];
+      const reason = twoAtOnce
+        ? `the weight change fits no product, but fits a put and a pick at once: ${twoAtOnce.put.visitId} putting back ${twoAtOnce.put.quantity} x ${twoAtOnce.put.productId} ` +
+          `while ${twoAtOnce.pick.visitId} took ${twoAtOnce.pick.quantity} x ${twoAtOnce.pick.productId} (${twoAtOnce.predictedGrams.toFixed(1)} g against ${event.deltaGrams.toFixed(1)} g measured)`
+        : 'the weight change fits no product';
+      return [this.review(event, 'attribution', reason, whos, evidence, candidates, [], twoAtOnce ? [twoAtOnce.put.visitId, twoAtOnce.pick.visitId] : [])];
     }
     const shares = sharesOf(best);
     const unbound = shares.find((share) => share.who.visitId === null);
@@ -783,6 +793,24 @@ export class FusionEngine {
       if (putters.some((share) => this.history.handsMet(share.who.trackId!, trackId, event.startMs - HISTORY_MS, HAND_OFF_M))) owners.add(visitId);
     }
     return [...owners];
+  }
+
+  /**
+   * The readings of a change as a put and a pick by two shoppers at once (see netted.reading.ts):
+   * the shoppers whose hand was in the lanes during the change, with what they held as it began,
+   * and what the lanes and plates hold.
+   */
+  private netted(event: ShelfEventDetected, evidence: Weighed['evidence']): NettedReading[] {
+    const hands = new Map<string, NettedHand>();
+    for (const e of evidence) {
+      if (typeof e.visitId !== 'string' || e.contactM > IN_LANE_M || hands.has(e.visitId)) continue;
+      const visit = this.visits.get(e.visitId);
+      if (visit && visit.kind !== 'staff') hands.set(e.visitId, { visitId: e.visitId, holds: this.holdings(visit, event.startMs) });
+    }
+    if (hands.size < 2) return [];
+    const onShelf = new Set(event.laneIds.map((laneId) => this.index.placementByLane.get(laneId)?.productId).filter((id): id is string => id !== undefined));
+    for (const plateId of event.plateIds) for (const productId of this.misplacedOnPlate.get(plateId)?.keys() ?? []) onShelf.add(productId);
+    return nettedReadings({ deltaGrams: event.deltaGrams, sigmaGrams: event.sigmaGrams, hands: [...hands.values()], onShelf, product: (productId) => this.index.products.get(productId) });
   }
 
   /**

@@ -181,7 +181,9 @@ export interface LabelledRecord extends SettledRecord {
 export function labelRecords(run: Pick<FusionRun, 'records' | 'events' | 'truth' | 'products'>): LabelledRecord[] {
   const byEvent = new Map([...matchSharedEvents(run.events, run.truth, { products: run.products })].map(([event, actions]) => [event.shelfEventId, actions]));
   return run.records.map((record) => {
+    // An action of the other kind netted into the change is no option's share: fusion reads one kind a change.
     const shares = (byEvent.get(record.event.shelfEventId) ?? [])
+      .filter((action) => action.kind === record.event.kind)
       .map((action) => ({ action, visitId: action.visitId ?? (action.personId ? staffVisitId(action.personId) : undefined) }))
       .filter((share): share is { action: ActionTruth; visitId: string } => share.visitId !== undefined);
     if (shares.length === 0) return { ...record, truth: null };

@@ -164,3 +164,22 @@ test("given the products, a few grams beside two shoppers' change at one lane ar
   const part = { ...change, deltaGrams: -unit * 0.7, hypotheses: [] };
   assert.equal(matchShelfEvents([part], [action('a3', laneId, 0, 'pick', 2)], { products: kiosk.products }).length, 1);
 });
+
+test('a put and a pick on the same plates at once net into one change: with the products known, the put left over joins it when its weight makes up the difference', () => {
+  const pickLane = 'g1-s1-l2';
+  const pickUnit = kiosk.products.get(kiosk.placementByLane.get(pickLane)!.productId)!.unitWeightGrams;
+  const heldId = [...kiosk.products].find(([, p]) => p.unitWeightGrams < 0.6 * pickUnit && p.unitWeightGrams > 0.2 * pickUnit)![0];
+  const held = kiosk.products.get(heldId)!.unitWeightGrams;
+  const plateIds = kiosk.lanes.get(pickLane)!.lane.plateIds;
+  const pick = { ...action('a1', pickLane, 0), plateIds };
+  const put = { ...action('a2', pickLane, 200, 'put'), productId: heldId, plateIds };
+  const netted = { ...event([pickLane], 300, 'pick'), deltaGrams: held - pickUnit, hypotheses: [] };
+  assert.deepEqual(matchSharedEvents([netted], [pick, put], { products: kiosk.products }).get(netted)?.map((a) => a.actionId), ['a1', 'a2']);
+  // Without the products, or when the put's weight would not make up the difference, it stays out.
+  assert.deepEqual(matchSharedEvents([netted], [pick, put]).get(netted)?.map((a) => a.actionId), ['a1']);
+  const whole = { ...netted, deltaGrams: -pickUnit };
+  assert.deepEqual(matchSharedEvents([whole], [pick, put], { products: kiosk.products }).get(whole)?.map((a) => a.actionId), ['a1']);
+  // Nor does a put on other plates join.
+  const elsewhere = { ...put, plateIds: ['g1-s1-p4'] };
+  assert.deepEqual(matchSharedEvents([netted], [pick, elsewhere], { products: kiosk.products }).get(netted)?.map((a) => a.actionId), ['a1']);
+});

@@ -144,9 +144,12 @@ function swapCrossedMatches(
 /**
  * Two shoppers at one lane at once make one change: after the one-to-one match, each action left
  * over joins an event already matched to an action of the same product, kind and lane within
- * MATCH_WINDOW_MS, when the event's likeliest hypothesis holds the units of both. Every matched
- * event with all its actions, the first being its one-to-one match (for scoring attribution and
- * receipts; shelf perception itself is scored one to one, since it cannot tell hands apart).
+ * MATCH_WINDOW_MS, when the event's likeliest hypothesis holds the units of both. A put and a pick
+ * on the same plates at once net into one change: with the store's products known, an action of the
+ * other kind left over joins such an event when its weight makes up what the event's actions leave
+ * unexplained (see nettedAction). Every matched event with all its actions, the first being its
+ * one-to-one match (for scoring attribution and receipts; shelf perception itself is scored one to
+ * one, since it cannot tell hands apart).
  */
 export function matchSharedEvents(events: ShelfEventDetected[], truth: ActionTruth[], options: MatchOptions = {}): Map<ShelfEventDetected, ActionTruth[]> {
   const matches = matchShelfEvents(events, truth, options);
@@ -164,9 +167,44 @@ export function matchSharedEvents(events: ShelfEventDetected[], truth: ActionTru
       const gap = Math.max(0, event.startMs - action.endMs, action.startMs - event.endMs);
       if (gap <= MATCH_WINDOW_MS && (!best || gap < best.gap)) best = { event, gap };
     }
-    if (best) shared.get(best.event)!.push(action);
+    if (best) {
+      shared.get(best.event)!.push(action);
+      matched.add(action);
+    }
   }
+  if (options.products)
+    for (const action of shelfActions(truth)) {
+      if (matched.has(action)) continue;
+      const event = nettedEvent(shared, action, options.products);
+      if (event) shared.get(event)!.push(action);
+    }
   return shared;
+}
+
+/**
+ * The event an action left over was netted into, if any: on its shelf and plates, of the other
+ * kind, within MATCH_WINDOW_MS, whose measured change the signed weights of its actions explain
+ * to within TOO_LIGHT_SHARE of this action's weight only with this action added (and better than
+ * without it). The nearest such fit wins.
+ */
+function nettedEvent(
+  shared: ReadonlyMap<ShelfEventDetected, ActionTruth[]>,
+  action: ActionTruth,
+  products: NonNullable<MatchOptions['products']>,
+): ShelfEventDetected | undefined {
+  const signed = (a: ActionTruth) => (a.kind === 'put' ? 1 : -1) * (products.get(a.productId)?.unitWeightGrams ?? Number.NaN) * a.quantity;
+  const own = signed(action);
+  if (!Number.isFinite(own) || action.plateIds === undefined) return undefined;
+  let best: { event: ShelfEventDetected; miss: number } | undefined;
+  for (const [event, actions] of shared) {
+    if (event.shelfId !== action.shelfId || event.kind === action.kind || !action.plateIds.every((plateId) => event.plateIds.includes(plateId))) continue;
+    if (Math.max(0, event.startMs - action.endMs, action.startMs - event.endMs) > MATCH_WINDOW_MS) continue;
+    const explained = actions.reduce((total, a) => total + signed(a), 0);
+    const without = Math.abs(event.deltaGrams - explained);
+    const miss = Math.abs(event.deltaGrams - explained - own);
+    if (miss <= TOO_LIGHT_SHARE * Math.abs(own) && miss < without && (!best || miss < best.miss)) best = { event, miss };
+  }
+  return best?.event;
 }
 
 /**
