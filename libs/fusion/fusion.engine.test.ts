@@ -1257,3 +1257,19 @@ test('a change no product explains that fits a put and a pick at once names the 
   assert.deepEqual([...item.visitIds].sort(), ['v-a', 'v-b']);
   assert.match(item.reason, new RegExp(`fits no product, but fits a put and a pick at once: v-a putting back 1 x ${PRODUCT} while v-b took 1 x ${heavy}`));
 });
+
+test('a put its putter never took names on its review a shopper beside holding that product, whose hand was at the next lane of the plate', () => {
+  const put = (held: boolean, besideM: number) => {
+    const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+    if (held) holds(engine, 'v-b', PRODUCT);
+    // a's hand is in the lane as the weight rises, and rests 1.2 m out, never near b's; b's stays in front of the lane beside (a quarter of a metre off the lane's box at 0.3).
+    return reviews(run(engine, shelfEvent('put'), instants({ 't-a': reach(800, 1_500, 1.2), 't-b': () => away(besideM) }, 0, 3_000)));
+  };
+  const [item] = put(true, 0.3);
+  assert.equal(item?.kind, 'unexpected-put');
+  assert.ok(item.evidence!.candidates.find((c) => c.visitId === 'v-b')!.probability < 0.01, 'b is no likely putter by the hands alone');
+  assert.deepEqual([...item.visitIds].sort(), ['v-a', 'v-b']);
+  // Holding nothing of it, or further off, b is not named.
+  assert.deepEqual(put(false, 0.3)[0]?.visitIds, ['v-a']);
+  assert.deepEqual(put(true, 0.8)[0]?.visitIds, ['v-a']);
+});

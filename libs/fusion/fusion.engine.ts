@@ -114,6 +114,13 @@ export const LEANING_HAND_M = 0.3;
  * of the visit that took it off the shelf, so a put-back by its receiver takes it off that one.
  */
 export const HAND_OFF_M = 0.25;
+/**
+ * A put of what its likeliest putter never took may be the put-back of a shopper beside them who
+ * holds that product, their hand on the next lane of the same plate (the shelf cannot always tell
+ * lanes on one plate apart): the visits holding the product whose wrist came this close to the
+ * lanes at the change are named on its review too, metres.
+ */
+export const HOLDER_BESIDE_M = 0.3;
 /** A waiting put is decided once its hand has been out of the lanes this long (no lift can come). */
 export const REST_GONE_MS = 3_000;
 /** The lift matches the rest within this many standard deviations of the two changes, plus HAND_REST_SLACK_GRAMS. */
@@ -768,6 +775,7 @@ export class FusionEngine {
         this.review(event, 'unexpected-put', `${uncarried.who.visitId} put back ${uncarried.quantity} x ${best.productId} without having taken it`, whos, evidence, candidates, [], [
           ...visitsOf(best),
           ...this.handedBy(event, best),
+          ...this.heldBeside(event, best, evidence),
         ]),
       ];
     }
@@ -793,6 +801,20 @@ export class FusionEngine {
       if (putters.some((share) => this.history.handsMet(share.who.trackId!, trackId, event.startMs - HISTORY_MS, HAND_OFF_M))) owners.add(visitId);
     }
     return [...owners];
+  }
+
+  /**
+   * The visits beside an unexpected put that hold its product (see HOLDER_BESIDE_M): a wrist within
+   * reach of the lanes at the change, holding a unit when the put began.
+   */
+  private heldBeside(event: ShelfEventDetected, best: JointOption, evidence: Weighed['evidence']): string[] {
+    const holders = new Set<string>();
+    for (const e of evidence) {
+      if (typeof e.visitId !== 'string' || e.contactM > HOLDER_BESIDE_M) continue;
+      const visit = this.visits.get(e.visitId);
+      if (visit && visit.kind !== 'staff' && (this.holdings(visit, event.startMs).get(best.productId) ?? 0) >= best.quantity / 2) holders.add(e.visitId);
+    }
+    return [...holders];
   }
 
   /**

@@ -183,3 +183,17 @@ test('a put and a pick on the same plates at once net into one change: with the 
   const elsewhere = { ...put, plateIds: ['g1-s1-p4'] };
   assert.deepEqual(matchSharedEvents([netted], [pick, elsewhere], { products: kiosk.products }).get(netted)?.map((a) => a.actionId), ['a1']);
 });
+
+test('an action left over matches an event nothing matched that read it on another lane of its plates, naming its product; never one on other plates', () => {
+  const [lane, beside] = ['g1-s1-l1', 'g1-s1-l2'];
+  assert.ok(kiosk.lanes.get(beside)!.lane.plateIds.includes(kiosk.lanes.get(lane)!.lane.plateIds[0]), 'fixture: the two lanes share a plate');
+  const put = { ...action('a1', lane, 0, 'put'), plateIds: kiosk.lanes.get(lane)!.lane.plateIds };
+  const unit = kiosk.products.get(put.productId)!.unitWeightGrams;
+  const onBeside = { ...event([beside], 200, 'put', put.productId), plateIds: kiosk.lanes.get(beside)!.lane.plateIds, deltaGrams: unit };
+  assert.equal(matchShelfEvents([onBeside], [put]).length, 0, 'shelf perception is scored by lane');
+  assert.deepEqual(matchSharedEvents([onBeside], [put], { products: kiosk.products }).get(onBeside)?.map((a) => a.actionId), ['a1']);
+  const otherPlates = { ...onBeside, plateIds: kiosk.lanes.get('g1-s1-l4')!.lane.plateIds, laneIds: ['g1-s1-l4'] };
+  assert.equal(matchSharedEvents([otherPlates], [put], { products: kiosk.products }).size, 0);
+  const otherProduct = { ...onBeside, hypotheses: [{ productId: kiosk.placementByLane.get('g1-s1-l4')!.productId, quantity: 1, probability: 0.9 }] };
+  assert.equal(matchSharedEvents([otherProduct], [put], { products: kiosk.products }).size, 0);
+});

@@ -147,7 +147,8 @@ function swapCrossedMatches(
  * MATCH_WINDOW_MS, when the event's likeliest hypothesis holds the units of both. A put and a pick
  * on the same plates at once net into one change: with the store's products known, an action of the
  * other kind left over joins such an event when its weight makes up what the event's actions leave
- * unexplained (see nettedAction). Every matched event with all its actions, the first being its
+ * unexplained (see nettedEvent). An action still left over matches an event nothing matched that
+ * read it on another lane of its plates (see besideEvent). Every matched event with all its actions, the first being its
  * one-to-one match (for scoring attribution and receipts; shelf perception itself is scored one to
  * one, since it cannot tell hands apart).
  */
@@ -176,9 +177,36 @@ export function matchSharedEvents(events: ShelfEventDetected[], truth: ActionTru
     for (const action of shelfActions(truth)) {
       if (matched.has(action)) continue;
       const event = nettedEvent(shared, action, options.products);
-      if (event) shared.get(event)!.push(action);
+      if (event) {
+        shared.get(event)!.push(action);
+        matched.add(action);
+      }
     }
+  for (const action of shelfActions(truth)) {
+    if (matched.has(action)) continue;
+    const event = besideEvent(events, shared, action, options);
+    if (event) shared.set(event, [action]);
+  }
   return shared;
+}
+
+/**
+ * The event nothing matched that an action left over was read on the wrong lane of its plates, if
+ * any: of its kind, on its shelf, covering the action's plates, naming its product, within
+ * MATCH_WINDOW_MS and not too light; the nearest in time. A lane that shares its plate with the
+ * action's lane weighs the same on it, and a reviewer judges the hand, not the lane.
+ */
+function besideEvent(events: readonly ShelfEventDetected[], shared: ReadonlyMap<ShelfEventDetected, ActionTruth[]>, action: ActionTruth, options: MatchOptions): ShelfEventDetected | undefined {
+  if (action.plateIds === undefined) return undefined;
+  let best: { event: ShelfEventDetected; gap: number } | undefined;
+  for (const event of events) {
+    if (shared.has(event) || event.shelfId !== action.shelfId || event.kind !== action.kind) continue;
+    if (!action.plateIds.every((plateId) => event.plateIds.includes(plateId)) || !event.hypotheses.some((h) => h.productId === action.productId)) continue;
+    if (tooLight(event, action, options)) continue;
+    const gap = Math.max(0, event.startMs - action.endMs, action.startMs - event.endMs);
+    if (gap <= MATCH_WINDOW_MS && (!best || gap < best.gap)) best = { event, gap };
+  }
+  return best?.event;
 }
 
 /**
