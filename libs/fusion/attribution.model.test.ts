@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { calibrate, enteredAfter, jointOptions, personScore, situationOf, whatHypotheses, type AttributionParams, type WhatContext, type Who } from './attribution.model.ts';
+import { calibrate, jointOptions, situationOf, whatHypotheses, type AttributionParams, type WhatContext, type Who } from './attribution.model.ts';
 import { DEFAULT_PARAMS } from './fusion.engine.ts';
 
 const params: AttributionParams = { ...DEFAULT_PARAMS, misplacedPrior: 0.5, misplacedFrontPrior: 10, shelfOnlyPrior: 0.001, earlierCarriedPut: 0.1 };
@@ -151,20 +151,4 @@ test('a reading of two shoppers at once has a calibration term of its own, and o
   assert.ok(Math.abs(logit(calibrate(withTerm, 0.9, pairSituation)) - logit(calibrate(without, 0.9, pairSituation)) + 1.5) < 1e-9, 'the term adds to the logit');
   const aloneSituation = situationOf(index, event, alone);
   assert.equal(calibrate(withTerm, 0.9, aloneSituation), calibrate(without, 0.9, aloneSituation));
-});
-
-test('a hand out of the lanes at the change and in them soon after came in after it: a pick counts that against it, a put does not', () => {
-  // Distances at -1.2 ... +1.2 s of the change, every 0.3 s.
-  const cameAfter = [0.6, 0.5, 0.4, 0.3, 0.2, 0.01, 0.0, 0.1, 0.4];
-  const wasIn = [0.6, 0.4, 0.2, 0.0, 0.0, 0.05, 0.3, 0.5, 0.6];
-  const lateOnly = [0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.03, 0.0];
-  assert.equal(enteredAfter(cameAfter), true);
-  assert.equal(enteredAfter(wasIn), false, 'in the lanes at the change');
-  assert.equal(enteredAfter(lateOnly), false, 'in them only after 0.9 s');
-  const evidence = (profile: number[]) => ({ contactM: 0.1, nearestM: 0.05, inLaneS: 0.5, timingS: 0.5, seen: 1, profile });
-  const withTerm = { ...DEFAULT_PARAMS, enteredAfterPick: 1.1 };
-  const without = { ...withTerm, enteredAfterPick: 0 };
-  assert.ok(Math.abs(personScore(without, evidence(cameAfter), 'pick') - personScore(withTerm, evidence(cameAfter), 'pick') - 1.1) < 1e-9);
-  assert.equal(personScore(withTerm, evidence(cameAfter), 'put'), personScore(without, evidence(cameAfter), 'put'));
-  assert.equal(personScore(withTerm, evidence(wasIn), 'pick'), personScore(without, evidence(wasIn), 'pick'));
 });

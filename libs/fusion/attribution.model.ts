@@ -1,5 +1,5 @@
 import type { ProductHypothesis, ShelfEventDetected, StoreIndex } from '../contracts/index.ts';
-import { FAR_M, PROFILE_OFFSETS_MS, type HandEvidence } from './hand.evidence.ts';
+import { FAR_M, type HandEvidence } from './hand.evidence.ts';
 
 /**
  * The probability model of attribution, apart from the engine so the fit (bench/attribution.fit.ts)
@@ -42,12 +42,6 @@ export interface AttributionParams {
    * grab of two products from a lane as two events.
    */
   reusedReach: number;
-  /**
-   * Score taken off a pick's candidate whose hand came into the lanes only after the change (see
-   * enteredAfter): the picker's hand is in the lane as the weight drops, a neighbour's reaching in
-   * for their own item arrives after it.
-   */
-  enteredAfterPick: number;
   /** Score of "someone unseen did it". */
   unseen: number;
   /**
@@ -276,30 +270,13 @@ export interface PersonScoreInput {
   evidence: Pick<HandEvidence, 'contactM' | 'nearestM' | 'inLaneS' | 'timingS' | 'seen' | 'profile'> & { reused?: boolean };
 }
 
-/**
- * A hand came into the lanes only after a change when its profile has it further than ENTERED_OUT_M
- * from them at the change, and within ENTERED_IN_M of them at an offset in ENTERED_WITHIN_MS after
- * it (metres, and ms after the change).
- */
-export const ENTERED_OUT_M = 0.05;
-export const ENTERED_IN_M = 0.02;
-export const ENTERED_WITHIN_MS: readonly [number, number] = [300, 900];
-
-/** Whether a hand came into the lanes only after the change (see ENTERED_OUT_M), by its profile. */
-export function enteredAfter(profile: readonly number[]): boolean {
-  const at = PROFILE_OFFSETS_MS.indexOf(0);
-  if ((profile[at] ?? 0) <= ENTERED_OUT_M) return false;
-  return PROFILE_OFFSETS_MS.some((offset, k) => offset >= ENTERED_WITHIN_MS[0] && offset <= ENTERED_WITHIN_MS[1] && (profile[k] ?? Number.POSITIVE_INFINITY) < ENTERED_IN_M);
-}
-
 export function personScore(params: AttributionParams, evidence: PersonScoreInput['evidence'], kind: 'pick' | 'put'): number {
   const weights = kind === 'pick' ? params.pickProfilePerM : params.putProfilePerM;
   let profile = 0;
   for (let i = 0; i < weights.length; i++) profile -= weights[i] * (evidence.profile[i] ?? 0);
   return (
     profile +
-    (evidence.reused ? params.reusedReach : 0) -
-    (kind === 'pick' && enteredAfter(evidence.profile) ? params.enteredAfterPick : 0) +
+    (evidence.reused ? params.reusedReach : 0) +
     -params.contactPerM * Math.min(FAR_M, evidence.contactM) -
     params.nearestPerM * Math.min(FAR_M, evidence.nearestM) +
     params.inLanePerS * Math.min(IN_LANE_CAP_S, evidence.inLaneS) -
