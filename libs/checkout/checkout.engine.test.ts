@@ -289,14 +289,18 @@ for (const kind of kinds) {
       assert.deepEqual(view?.lines.map((line) => [line.lineNo, line.productId, line.source]), [[1, 'p-cola', 'exit'], [2, 'p-crisps', 'review']]);
     });
 
-    test('a review decision shared by two shoppers at once charges each visit its own units', async () => {
-      const engine = await checkout();
-      const pending = [{ reviewId: 'rev-two', shelfEventId: 'se-two', candidates: [{ productId: 'p-crisps', quantity: 2 }] }];
-      for (const visitId of ['v-one', 'v-two']) {
+    /** Each visit started and its receipt of that many colas finalised, waiting for one review item; settled. */
+    const receiptsWaitingFor = async (engine: Checkout, pending: ReceiptFinalised['pending'][number], colas: Record<string, number>) => {
+      for (const [visitId, quantity] of Object.entries(colas)) {
         await engine.onVisitStarted(started(visitId));
-        await engine.onReceiptFinalised(receipt(visitId, [['p-cola', 1]], pending));
+        await engine.onReceiptFinalised(receipt(visitId, [['p-cola', quantity]], [pending]));
       }
       await settle(engine);
+    };
+
+    test('a review decision shared by two shoppers at once charges each visit its own units', async () => {
+      const engine = await checkout();
+      await receiptsWaitingFor(engine, { reviewId: 'rev-two', shelfEventId: 'se-two', candidates: [{ productId: 'p-crisps', quantity: 2 }] }, { 'v-one': 1, 'v-two': 1 });
       await engine.onReviewResolved(
         resolution('rev-two', {
           outcome: 'attributed',
@@ -315,12 +319,7 @@ for (const kind of kinds) {
 
     test('a put and a pick netted into one change: the decision charges the picker and refunds the putter, each by its own kind', async () => {
       const engine = await checkout();
-      const pending = [{ reviewId: 'rev-net', shelfEventId: 'se-net', candidates: [] }];
-      await engine.onVisitStarted(started('v-picker'));
-      await engine.onReceiptFinalised(receipt('v-picker', [['p-cola', 1]], pending));
-      await engine.onVisitStarted(started('v-putter'));
-      await engine.onReceiptFinalised(receipt('v-putter', [['p-cola', 2]], pending));
-      await settle(engine);
+      await receiptsWaitingFor(engine, { reviewId: 'rev-net', shelfEventId: 'se-net', candidates: [] }, { 'v-picker': 1, 'v-putter': 2 });
       await engine.onReviewResolved(
         resolution('rev-net', {
           outcome: 'attributed',
