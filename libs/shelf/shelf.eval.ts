@@ -31,6 +31,10 @@ export interface MatchOptions {
   products?: ReadonlyMap<string, { unitWeightGrams: number }>;
 }
 
+/** Time between an event's span and an action's, ms: 0 when they overlap. */
+const gapMs = (event: Pick<ShelfEventDetected, 'startMs' | 'endMs'>, action: Pick<ActionTruth, 'startMs' | 'endMs'>) =>
+  Math.max(0, event.startMs - action.endMs, action.startMs - event.endMs);
+
 /** Whether the event weighs far too little to be the action's units (see TOO_LIGHT_SHARE). */
 function tooLight(event: ShelfEventDetected, action: ActionTruth, options: MatchOptions): boolean {
   const unit = options.products?.get(action.productId)?.unitWeightGrams;
@@ -88,7 +92,7 @@ export function matchShelfEvents(events: ShelfEventDetected[], truth: ActionTrut
       // the event's span. Among candidates, one that names the action's product pairs first (two
       // products taken from one lane at once; the hand's own weight on the plate during a long
       // reach, which makes small changes no product explains), then the nearest centres.
-      const gap = Math.max(0, event.startMs - action.endMs, action.startMs - event.endMs);
+      const gap = gapMs(event, action);
       const centres = Math.abs(event.startMs + event.endMs - action.startMs - action.endMs) / 2;
       const other = event.hypotheses[0]?.productId === action.productId ? 0 : 1;
       if (gap <= MATCH_WINDOW_MS) pairs.push({ gap, centres, other, a, e: event });
@@ -148,9 +152,9 @@ function swapCrossedMatches(
  * on the same plates at once net into one change: with the store's products known, an action of the
  * other kind left over joins such an event when its weight makes up what the event's actions leave
  * unexplained (see nettedEvent). An action still left over matches an event nothing matched that
- * read it on another lane of its plates (see besideEvent). Every matched event with all its actions, the first being its
- * one-to-one match (for scoring attribution and receipts; shelf perception itself is scored one to
- * one, since it cannot tell hands apart).
+ * read it on another lane of its plates (see besideEvent). Every matched event with all its
+ * actions, the first being its one-to-one match (for scoring attribution and receipts; shelf
+ * perception itself is scored one to one, since it cannot tell hands apart).
  */
 export function matchSharedEvents(events: ShelfEventDetected[], truth: ActionTruth[], options: MatchOptions = {}): Map<ShelfEventDetected, ActionTruth[]> {
   const matches = matchShelfEvents(events, truth, options);
@@ -165,7 +169,7 @@ export function matchSharedEvents(events: ShelfEventDetected[], truth: ActionTru
       if (action.laneId !== undefined && !event.laneIds.includes(action.laneId)) continue;
       if (actions.some((a) => a.productId !== action.productId)) continue;
       if (actions.reduce((sum, a) => sum + a.quantity, action.quantity) > top.quantity) continue;
-      const gap = Math.max(0, event.startMs - action.endMs, action.startMs - event.endMs);
+      const gap = gapMs(event, action);
       if (gap <= MATCH_WINDOW_MS && (!best || gap < best.gap)) best = { event, gap };
     }
     if (best) {
@@ -203,7 +207,7 @@ function besideEvent(events: readonly ShelfEventDetected[], shared: ReadonlyMap<
     if (shared.has(event) || event.shelfId !== action.shelfId || event.kind !== action.kind) continue;
     if (!action.plateIds.every((plateId) => event.plateIds.includes(plateId)) || !event.hypotheses.some((h) => h.productId === action.productId)) continue;
     if (tooLight(event, action, options)) continue;
-    const gap = Math.max(0, event.startMs - action.endMs, action.startMs - event.endMs);
+    const gap = gapMs(event, action);
     if (gap <= MATCH_WINDOW_MS && (!best || gap < best.gap)) best = { event, gap };
   }
   return best?.event;
@@ -226,7 +230,7 @@ function nettedEvent(
   let best: { event: ShelfEventDetected; miss: number } | undefined;
   for (const [event, actions] of shared) {
     if (event.shelfId !== action.shelfId || event.kind === action.kind || !action.plateIds.every((plateId) => event.plateIds.includes(plateId))) continue;
-    if (Math.max(0, event.startMs - action.endMs, action.startMs - event.endMs) > MATCH_WINDOW_MS) continue;
+    if (gapMs(event, action) > MATCH_WINDOW_MS) continue;
     const explained = actions.reduce((total, a) => total + signed(a), 0);
     const without = Math.abs(event.deltaGrams - explained);
     const miss = Math.abs(event.deltaGrams - explained - own);
