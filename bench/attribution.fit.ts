@@ -30,6 +30,10 @@
  * --profile-smooth W penalises W times the squared difference of neighbouring hand-profile weights
  * (default 0): neighbouring offsets say nearly the same, and unpenalised their weights alternate.
  *
+ * --entered-only keeps everything as the parameters file has it but the who model's term for a
+ * pick's hand that came into the lanes only after the change (enteredAfterPick), fitted alone on the
+ * recordings given by the who likelihood (see fitEnteredAfter); the file then says that command too.
+ *
  * --calibrate-only keeps who and what as the parameters file has them, but for two shoppers at once
  * (one factor), and does steps 3 and 4 on the recordings given (which the file's who and what were
  * not fitted on, so they are out of fold already); the file then says both commands.
@@ -40,7 +44,7 @@ import { collect, openRecording, type Recording } from '../libs/recording/index.
 import { calibrate, jointOptions, situationOf, whatHypotheses, type AttributionParams, type Situation } from '../libs/fusion/attribution.model.ts';
 import type { StoreIndex } from '../libs/contracts/index.ts';
 import { PROFILE_OFFSETS_MS } from '../libs/fusion/hand.evidence.ts';
-import { FLOOR, penalisedWho, WHO_KEYS, whoGradient, whosUnder, whoVector, withWhoVector } from '../libs/fusion/who.fit.ts';
+import { FLOOR, penalisedWho, WHO_KEYS, whoGradient, whoLogLikelihood, whosUnder, whoVector, withWhoVector } from '../libs/fusion/who.fit.ts';
 import { DEFAULT_PARAMS } from '../libs/fusion/fusion.engine.ts';
 import fittedFile from '../libs/fusion/attribution.params.json' with { type: 'json' };
 import { bestIsRight, fusionInputs, labelRecords, optionIsTruth, runFusion, type FusionInput, type LabelledRecord } from '../libs/fusion/fusion.eval.ts';
@@ -62,6 +66,7 @@ const { values, positionals } = parseArgs({
     'unplanned-put-only': { type: 'boolean' },
     'pair-only': { type: 'boolean' },
     'who-only': { type: 'boolean' },
+    'entered-only': { type: 'boolean' },
     'profile-smooth': { type: 'string' },
     out: { type: 'string' },
   },
@@ -252,7 +257,23 @@ const TERMS = {
  * The part-fits a recalibration keeps, with their file entries: the pair term and the who weights
  * are not among what --calibrate-only fits again (the wrong-lane put term is, in the Platt fit).
  */
-const KEPT_BY_RECALIBRATION = [TERMS.pair.file, 'whoFitted'];
+const KEPT_BY_RECALIBRATION = [TERMS.pair.file, 'whoFitted', 'enteredAfterFitted'];
+
+/**
+ * The who model's term for a pick's hand that came in only after the change, alone: the value on a
+ * grid of twentieths from 0 to 5 that makes the true visits likeliest (whoLogLikelihood; every
+ * other who weight as `start` has it, so the term is judged on what they leave unexplained).
+ */
+function fitEnteredAfter(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
+  let best = { value: 0, logLikelihood: whoLogLikelihood({ ...start, enteredAfterPick: 0 }, records) };
+  const atZero = best.logLikelihood;
+  for (let step = 1; step <= 100; step++) {
+    const logLikelihood = whoLogLikelihood({ ...start, enteredAfterPick: step / 20 }, records);
+    if (logLikelihood > best.logLikelihood) best = { value: step / 20, logLikelihood };
+  }
+  console.log(`entered-after term fitted on ${records.filter((r) => r.truth && r.event.kind === 'pick').length} picks: ${best.value} (who log-likelihood ${best.logLikelihood.toFixed(2)}, at 0 ${atZero.toFixed(2)})`);
+  return { ...start, enteredAfterPick: best.value };
+}
 
 /**
  * One calibration term alone, by the likelihood of whether each best option it applies to was
@@ -310,6 +331,7 @@ const INITIAL: AttributionParams = {
   seen: 1,
   unseen: -5,
   reusedReach: 0,
+  enteredAfterPick: 0,
   pickProfilePerM: PROFILE_OFFSETS_MS.map(() => 0),
   putProfilePerM: PROFILE_OFFSETS_MS.map(() => 0),
   // Not fitted: the simulator's hands never take more than two at once, so its runs would drive this
@@ -364,7 +386,8 @@ async function outOfFoldRecords(folds: number): Promise<LabelledRecord[]> {
 
 const calibrateOnly = values['calibrate-only'] === true;
 const whoOnly = values['who-only'] === true;
-const partial = ['unplanned-put-only', 'pair-only', 'who-only', 'calibrate-only'].filter((flag) => values[flag as keyof typeof values]);
+const enteredOnly = values['entered-only'] === true;
+const partial = ['unplanned-put-only', 'pair-only', 'who-only', 'entered-only', 'calibrate-only'].filter((flag) => values[flag as keyof typeof values]);
 if (partial.length > 1) throw new Error(`attribution.fit: ${partial.map((flag) => `--${flag}`).join(' and ')} each fit a part of the parameters; give one of them`);
 const termOnly = values['unplanned-put-only'] ? TERMS['unplanned-put'] : values['pair-only'] ? TERMS.pair : undefined;
 let params: AttributionParams;
@@ -376,6 +399,10 @@ if (termOnly) {
 } else if (whoOnly) {
   params = fitWho({ ...DEFAULT_PARAMS }, await labelled(DEFAULT_PARAMS));
   records = [];
+} else if (enteredOnly) {
+  const start = { ...DEFAULT_PARAMS, enteredAfterPick: 0 };
+  params = fitEnteredAfter(start, await labelled(start));
+  records = [];
 } else if (calibrateOnly) {
   params = fitTwoAtOnce({ ...DEFAULT_PARAMS }, await labelled(DEFAULT_PARAMS));
   records = await labelled(params);
@@ -383,7 +410,7 @@ if (termOnly) {
   params = await fitWhoAndWhat(positionals, ROUNDS);
   records = positionals.length > 1 ? await outOfFoldRecords(Math.min(positionals.length, Number(values.folds ?? positionals.length))) : await labelled(params);
 }
-if (!termOnly && !whoOnly) {
+if (!termOnly && !whoOnly && !enteredOnly) {
   params = fitCalibration(params, records, situationOfRecord);
   params = chooseThreshold(params, records);
 }
@@ -394,7 +421,7 @@ const command = `node --import tsx bench/attribution.fit.ts${partial.map((flag) 
 const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficulty hard --store kiosk --seed N --no-video --out <dir>';
 const kept = Object.fromEntries(Object.entries(fittedFile).filter(([key]) => KEPT_BY_RECALIBRATION.some((fit) => key.startsWith(fit))));
 /** A part fitted alone adds its command and recordings to the file as it was. */
-const alone = termOnly?.file ?? (whoOnly ? 'whoFitted' : undefined);
+const alone = termOnly?.file ?? (whoOnly ? 'whoFitted' : enteredOnly ? 'enteredAfterFitted' : undefined);
 const written = alone
   ? { ...fittedFile, [`${alone}With`]: command, [`${alone}On`]: trainedOn, params: rounded }
   : calibrateOnly

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { calibrate, jointOptions, situationOf, whatHypotheses, type AttributionParams, type WhatContext, type Who } from './attribution.model.ts';
+import { calibrate, jointOptions, personScore, situationOf, whatHypotheses, type AttributionParams, type WhatContext, type Who } from './attribution.model.ts';
 import { DEFAULT_PARAMS } from './fusion.engine.ts';
 
 const params: AttributionParams = { ...DEFAULT_PARAMS, misplacedPrior: 0.5, misplacedFrontPrior: 10, shelfOnlyPrior: 0.001, earlierCarriedPut: 0.1 };
@@ -151,4 +151,13 @@ test('a reading of two shoppers at once has a calibration term of its own, and o
   assert.ok(Math.abs(logit(calibrate(withTerm, 0.9, pairSituation)) - logit(calibrate(without, 0.9, pairSituation)) + 1.5) < 1e-9, 'the term adds to the logit');
   const aloneSituation = situationOf(index, event, alone);
   assert.equal(calibrate(withTerm, 0.9, aloneSituation), calibrate(without, 0.9, aloneSituation));
+});
+
+test('a pick counts a hand that came into the lanes only after the change against its candidate; a put does not', () => {
+  const evidence = (cameInAfter: boolean) => ({ contactM: 0.1, nearestM: 0.05, inLaneS: 0.5, timingS: 0.5, seen: 1, profile: [0.6, 0.5, 0.4, 0.3, 0.2, 0.01, 0.0, 0.1, 0.4], cameInAfter });
+  const withTerm = { ...DEFAULT_PARAMS, enteredAfterPick: 1.1 };
+  const without = { ...withTerm, enteredAfterPick: 0 };
+  assert.ok(Math.abs(personScore(without, evidence(true), 'pick') - personScore(withTerm, evidence(true), 'pick') - 1.1) < 1e-9);
+  assert.equal(personScore(withTerm, evidence(true), 'put'), personScore(without, evidence(true), 'put'));
+  assert.equal(personScore(withTerm, evidence(false), 'pick'), personScore(without, evidence(false), 'pick'));
 });

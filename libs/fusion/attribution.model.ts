@@ -42,6 +42,12 @@ export interface AttributionParams {
    * grab of two products from a lane as two events.
    */
   reusedReach: number;
+  /**
+   * Score taken off a pick's candidate whose hand came into the lanes only after the weight stopped
+   * changing (HandEvidence.cameInAfter): the picker's hand is in the lane as the weight drops, a
+   * neighbour's reaching in for their own item arrives after it.
+   */
+  enteredAfterPick: number;
   /** Score of "someone unseen did it". */
   unseen: number;
   /**
@@ -267,7 +273,7 @@ function whatPrior(params: AttributionParams, kind: 'pick' | 'put', context: Wha
 }
 
 export interface PersonScoreInput {
-  evidence: Pick<HandEvidence, 'contactM' | 'nearestM' | 'inLaneS' | 'timingS' | 'seen' | 'profile'> & { reused?: boolean };
+  evidence: Pick<HandEvidence, 'contactM' | 'nearestM' | 'inLaneS' | 'timingS' | 'seen' | 'profile' | 'cameInAfter'> & { reused?: boolean };
 }
 
 export function personScore(params: AttributionParams, evidence: PersonScoreInput['evidence'], kind: 'pick' | 'put'): number {
@@ -276,7 +282,8 @@ export function personScore(params: AttributionParams, evidence: PersonScoreInpu
   for (let i = 0; i < weights.length; i++) profile -= weights[i] * (evidence.profile[i] ?? 0);
   return (
     profile +
-    (evidence.reused ? params.reusedReach : 0) +
+    (evidence.reused ? params.reusedReach : 0) -
+    (kind === 'pick' && evidence.cameInAfter ? params.enteredAfterPick : 0) +
     -params.contactPerM * Math.min(FAR_M, evidence.contactM) -
     params.nearestPerM * Math.min(FAR_M, evidence.nearestM) +
     params.inLanePerS * Math.min(IN_LANE_CAP_S, evidence.inLaneS) -

@@ -549,6 +549,7 @@ export class FusionEngine {
         contactFromMs: event.startMs - CONTACT_SLACK_MS,
         contactToMs: event.endMs + CONTACT_SLACK_MS,
         changeMs: event.startMs,
+        changeEndMs: event.endMs,
         kind: event.kind,
       })
       .map((e) => ({ ...e, visitId: this.trackVisit.get(e.trackId) ?? null, reused: this.reachSpent(e.trackId, event, laterReaches) }));

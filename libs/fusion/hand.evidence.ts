@@ -78,7 +78,22 @@ export interface HandEvidence {
   cameras: string[];
   /** [ts, metres] nearer wrist to the lanes, over the window, for a reviewer. */
   handDistances: Array<[number, number]>;
+  /**
+   * The hand came into the lanes only after the weight stopped changing: further than CAME_OUT_M
+   * from them all through the change, and within CAME_IN_M of them CAME_IN_AFTER_MS after its end
+   * (a neighbour reaching in for their own item). Absent: no.
+   */
+  cameInAfter?: boolean;
 }
+
+/**
+ * A hand came in after a change when it was further than CAME_OUT_M from the lanes at every instant
+ * of the change and within CAME_IN_M of them at an instant CAME_IN_AFTER_MS after its end (metres,
+ * ms after the end).
+ */
+export const CAME_OUT_M = 0.05;
+export const CAME_IN_M = 0.02;
+export const CAME_IN_AFTER_MS: readonly [number, number] = [300, 900];
 
 export interface EvidenceWindow {
   fromMs: number;
@@ -87,6 +102,8 @@ export interface EvidenceWindow {
   contactToMs: number;
   /** When the weight started to change, ms, and which way. */
   changeMs: number;
+  /** When the weight stopped changing, ms (changeMs when not given). */
+  changeEndMs?: number;
   kind: 'pick' | 'put';
 }
 
@@ -205,8 +222,23 @@ export class HandHistory {
       seen: instants > 0 ? wide.length / instants : 0,
       cameras: [...cameras].sort(),
       handDistances,
+      cameInAfter: cameInAfter(handDistances, window),
     };
   }
+}
+
+/** Whether the hand came into the lanes only after the change (see CAME_OUT_M), by its trace. */
+function cameInAfter(trace: ReadonlyArray<[number, number]>, window: EvidenceWindow): boolean {
+  const endMs = window.changeEndMs ?? window.changeMs;
+  let seenDuring = false;
+  let inAfter = false;
+  for (const [ts, metres] of trace) {
+    if (ts >= window.changeMs && ts <= endMs) {
+      if (metres <= CAME_OUT_M) return false;
+      seenDuring = true;
+    } else if (ts >= endMs + CAME_IN_AFTER_MS[0] && ts <= endMs + CAME_IN_AFTER_MS[1] && metres < CAME_IN_M) inAfter = true;
+  }
+  return seenDuring && inAfter;
 }
 
 /**
