@@ -30,9 +30,9 @@
  * --profile-smooth W penalises W times the squared difference of neighbouring hand-profile weights
  * (default 0): neighbouring offsets say nearly the same, and unpenalised their weights alternate.
  *
- * --entered-only keeps everything as the parameters file has it but the who model's term for a
- * pick's hand that came into the lanes only after the change (enteredAfterPick), fitted alone on the
- * recordings given by the who likelihood (see fitEnteredAfter); the file then says that command too.
+ * --came-in-only keeps everything as the parameters file has it but the who model's term for a
+ * pick's hand that came into the lanes only after the change (cameInAfterPick), fitted alone on the
+ * recordings given by the who likelihood (see fitCameInAfter); the file then says that command too.
  *
  * --calibrate-only keeps who and what as the parameters file has them, but for two shoppers at once
  * (one factor), and does steps 3 and 4 on the recordings given (which the file's who and what were
@@ -66,7 +66,7 @@ const { values, positionals } = parseArgs({
     'unplanned-put-only': { type: 'boolean' },
     'pair-only': { type: 'boolean' },
     'who-only': { type: 'boolean' },
-    'entered-only': { type: 'boolean' },
+    'came-in-only': { type: 'boolean' },
     'profile-smooth': { type: 'string' },
     out: { type: 'string' },
   },
@@ -257,22 +257,22 @@ const TERMS = {
  * The part-fits a recalibration keeps, with their file entries: the pair term and the who weights
  * are not among what --calibrate-only fits again (the wrong-lane put term is, in the Platt fit).
  */
-const KEPT_BY_RECALIBRATION = [TERMS.pair.file, 'whoFitted', 'enteredAfterFitted'];
+const KEPT_BY_RECALIBRATION = [TERMS.pair.file, 'whoFitted', 'cameInAfterFitted'];
 
 /**
  * The who model's term for a pick's hand that came in only after the change, alone: the value on a
  * grid of twentieths from 0 to 5 that makes the true visits likeliest (whoLogLikelihood; every
  * other who weight as `start` has it, so the term is judged on what they leave unexplained).
  */
-function fitEnteredAfter(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
-  let best = { value: 0, logLikelihood: whoLogLikelihood({ ...start, enteredAfterPick: 0 }, records) };
+function fitCameInAfter(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
+  let best = { value: 0, logLikelihood: whoLogLikelihood({ ...start, cameInAfterPick: 0 }, records) };
   const atZero = best.logLikelihood;
   for (let step = 1; step <= 100; step++) {
-    const logLikelihood = whoLogLikelihood({ ...start, enteredAfterPick: step / 20 }, records);
+    const logLikelihood = whoLogLikelihood({ ...start, cameInAfterPick: step / 20 }, records);
     if (logLikelihood > best.logLikelihood) best = { value: step / 20, logLikelihood };
   }
-  console.log(`entered-after term fitted on ${records.filter((r) => r.truth && r.event.kind === 'pick').length} picks: ${best.value} (who log-likelihood ${best.logLikelihood.toFixed(2)}, at 0 ${atZero.toFixed(2)})`);
-  return { ...start, enteredAfterPick: best.value };
+  console.log(`came-in-after term fitted on ${records.filter((r) => r.truth && r.event.kind === 'pick').length} picks: ${best.value} (who log-likelihood ${best.logLikelihood.toFixed(2)}, at 0 ${atZero.toFixed(2)})`);
+  return { ...start, cameInAfterPick: best.value };
 }
 
 /**
@@ -331,7 +331,7 @@ const INITIAL: AttributionParams = {
   seen: 1,
   unseen: -5,
   reusedReach: 0,
-  enteredAfterPick: 0,
+  cameInAfterPick: 0,
   pickProfilePerM: PROFILE_OFFSETS_MS.map(() => 0),
   putProfilePerM: PROFILE_OFFSETS_MS.map(() => 0),
   // Not fitted: the simulator's hands never take more than two at once, so its runs would drive this
@@ -386,8 +386,8 @@ async function outOfFoldRecords(folds: number): Promise<LabelledRecord[]> {
 
 const calibrateOnly = values['calibrate-only'] === true;
 const whoOnly = values['who-only'] === true;
-const enteredOnly = values['entered-only'] === true;
-const partial = ['unplanned-put-only', 'pair-only', 'who-only', 'entered-only', 'calibrate-only'].filter((flag) => values[flag as keyof typeof values]);
+const cameInOnly = values['came-in-only'] === true;
+const partial = ['unplanned-put-only', 'pair-only', 'who-only', 'came-in-only', 'calibrate-only'].filter((flag) => values[flag as keyof typeof values]);
 if (partial.length > 1) throw new Error(`attribution.fit: ${partial.map((flag) => `--${flag}`).join(' and ')} each fit a part of the parameters; give one of them`);
 const termOnly = values['unplanned-put-only'] ? TERMS['unplanned-put'] : values['pair-only'] ? TERMS.pair : undefined;
 let params: AttributionParams;
@@ -399,9 +399,9 @@ if (termOnly) {
 } else if (whoOnly) {
   params = fitWho({ ...DEFAULT_PARAMS }, await labelled(DEFAULT_PARAMS));
   records = [];
-} else if (enteredOnly) {
-  const start = { ...DEFAULT_PARAMS, enteredAfterPick: 0 };
-  params = fitEnteredAfter(start, await labelled(start));
+} else if (cameInOnly) {
+  const start = { ...DEFAULT_PARAMS, cameInAfterPick: 0 };
+  params = fitCameInAfter(start, await labelled(start));
   records = [];
 } else if (calibrateOnly) {
   params = fitTwoAtOnce({ ...DEFAULT_PARAMS }, await labelled(DEFAULT_PARAMS));
@@ -410,7 +410,7 @@ if (termOnly) {
   params = await fitWhoAndWhat(positionals, ROUNDS);
   records = positionals.length > 1 ? await outOfFoldRecords(Math.min(positionals.length, Number(values.folds ?? positionals.length))) : await labelled(params);
 }
-if (!termOnly && !whoOnly && !enteredOnly) {
+if (!termOnly && !whoOnly && !cameInOnly) {
   params = fitCalibration(params, records, situationOfRecord);
   params = chooseThreshold(params, records);
 }
@@ -421,7 +421,7 @@ const command = `node --import tsx bench/attribution.fit.ts${partial.map((flag) 
 const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficulty hard --store kiosk --seed N --no-video --out <dir>';
 const kept = Object.fromEntries(Object.entries(fittedFile).filter(([key]) => KEPT_BY_RECALIBRATION.some((fit) => key.startsWith(fit))));
 /** A part fitted alone adds its command and recordings to the file as it was. */
-const alone = termOnly?.file ?? (whoOnly ? 'whoFitted' : enteredOnly ? 'enteredAfterFitted' : undefined);
+const alone = termOnly?.file ?? (whoOnly ? 'whoFitted' : cameInOnly ? 'cameInAfterFitted' : undefined);
 const written = alone
   ? { ...fittedFile, [`${alone}With`]: command, [`${alone}On`]: trainedOn, params: rounded }
   : calibrateOnly

@@ -155,8 +155,8 @@ test('a reading of two shoppers at once has a calibration term of its own, and o
 
 test('a pick counts a hand that came into the lanes only after the change against its candidate; a put does not', () => {
   const evidence = (cameInAfter: boolean) => ({ contactM: 0.1, nearestM: 0.05, inLaneS: 0.5, timingS: 0.5, seen: 1, profile: [0.6, 0.5, 0.4, 0.3, 0.2, 0.01, 0.0, 0.1, 0.4], cameInAfter });
-  const withTerm = { ...DEFAULT_PARAMS, enteredAfterPick: 1.1 };
-  const without = { ...withTerm, enteredAfterPick: 0 };
+  const withTerm = { ...DEFAULT_PARAMS, cameInAfterPick: 1.1 };
+  const without = { ...withTerm, cameInAfterPick: 0 };
   assert.ok(Math.abs(personScore(without, evidence(true), 'pick') - personScore(withTerm, evidence(true), 'pick') - 1.1) < 1e-9);
   assert.equal(personScore(withTerm, evidence(true), 'put'), personScore(without, evidence(true), 'put'));
   assert.equal(personScore(withTerm, evidence(false), 'pick'), personScore(without, evidence(false), 'pick'));

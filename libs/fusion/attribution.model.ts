@@ -47,7 +47,7 @@ export interface AttributionParams {
    * changing (HandEvidence.cameInAfter): the picker's hand is in the lane as the weight drops, a
    * neighbour's reaching in for their own item arrives after it.
    */
-  enteredAfterPick: number;
+  cameInAfterPick: number;
   /** Score of "someone unseen did it". */
   unseen: number;
   /**
@@ -283,7 +283,7 @@ export function personScore(params: AttributionParams, evidence: PersonScoreInpu
   return (
     profile +
     (evidence.reused ? params.reusedReach : 0) -
-    (kind === 'pick' && evidence.cameInAfter ? params.enteredAfterPick : 0) +
+    (kind === 'pick' && evidence.cameInAfter ? params.cameInAfterPick : 0) +
     -params.contactPerM * Math.min(FAR_M, evidence.contactM) -
     params.nearestPerM * Math.min(FAR_M, evidence.nearestM) +
     params.inLanePerS * Math.min(IN_LANE_CAP_S, evidence.inLaneS) -

@@ -35,12 +35,12 @@ const RECORDS: WhoRecord[] = [
   record('put', 'v-g', [candidate('t-g1', 'v-g', 0.08, 0.7, 0.4), candidate('t-g2', 'v-g', 0.15, 0.3, 0.9), candidate('t-c', 'v-c', 0.03, 1.0, 0.3)]),
   record('put', 'v-x', [candidate('t-c', 'v-c', 0.4, 0, 2), candidate('t-u', null, 0.3, 0.2, 1.5)]),
   record('pick', null, [candidate('t-a', 'v-a', 0.0, 1.0, 0.2)]),
-  // A neighbour's hand that came into the lanes only after the change (enteredAfterPick).
+  // A neighbour's hand that came into the lanes only after the change (cameInAfterPick).
   record('pick', 'v-a', [candidate('t-a', 'v-a', 0.01, 1.0, 0.2), { ...candidate('t-b', 'v-b', 0.2, 0.4, 0.9), cameInAfter: true }]),
 ];
 
 for (const profileSmooth of [0, 2]) test(`the who gradient in closed form is the penalised likelihood's slope in every weight (smoothness ${profileSmooth})`, () => {
-  const params = { ...DEFAULT_PARAMS, pickProfilePerM: DEFAULT_PARAMS.pickProfilePerM.map((w) => w / 4), putProfilePerM: DEFAULT_PARAMS.putProfilePerM.map((w) => w / 4), contactPerM: 12, nearestPerM: 6, enteredAfterPick: 1 };
+  const params = { ...DEFAULT_PARAMS, pickProfilePerM: DEFAULT_PARAMS.pickProfilePerM.map((w) => w / 4), putProfilePerM: DEFAULT_PARAMS.putProfilePerM.map((w) => w / 4), contactPerM: 12, nearestPerM: 6, cameInAfterPick: 1 };
   const profileL2 = 0.5;
   const vector = whoVector(params);
   const gradient = whoGradient(params, RECORDS, profileL2, profileSmooth);
@@ -55,7 +55,7 @@ for (const profileSmooth of [0, 2]) test(`the who gradient in closed form is the
     assert.ok(Math.abs(slope - gradient[k]) <= 1e-6 * Math.max(1, Math.abs(slope)), `weight ${k}: closed form ${gradient[k]}, central difference ${slope}`);
   });
   assert.ok(gradient.some((g) => Math.abs(g) > 1e-3), 'the events pull somewhere');
-  assert.ok(Math.abs(gradient[WHO_KEYS.indexOf('enteredAfterPick')]) > 1e-6, 'the entered-after weight is pulled too');
+  assert.ok(Math.abs(gradient[WHO_KEYS.indexOf('cameInAfterPick')]) > 1e-6, 'the came-in-after weight is pulled too');
 });
 
 test('a step along the gradient raises the penalised likelihood', () => {

@@ -9,7 +9,7 @@ import type { LabelledRecord } from './fusion.eval.ts';
  */
 
 /** The scalar who weights, in the vector's order; the pick and put profile weights follow. */
-export const WHO_KEYS = ['contactPerM', 'nearestPerM', 'inLanePerS', 'timingPerS', 'seen', 'unseen', 'reusedReach', 'enteredAfterPick'] as const;
+export const WHO_KEYS = ['contactPerM', 'nearestPerM', 'inLanePerS', 'timingPerS', 'seen', 'unseen', 'reusedReach', 'cameInAfterPick'] as const;
 /** Weights that may be negative; the others are penalties or rewards of a known sign. */
 const SIGNED_KEYS: ReadonlySet<string> = new Set(['unseen', 'reusedReach']);
 
