@@ -732,8 +732,8 @@ export class FusionEngine {
       }
     }
     // Two shoppers' hands in the lanes, and the change weighs what one put back less what the other took.
-    const twoAtOnce = netted.length > 0 && Math.abs(event.deltaGrams) >= NETTED_MIN_GRAMS ? netted[0] : undefined;
-    if (!best && !twoAtOnce && this.tooSmallForAnItem(event)) {
+    const putAndPick = netted.length > 0 && Math.abs(event.deltaGrams) >= NETTED_MIN_GRAMS ? netted[0] : undefined;
+    if (!best && !putAndPick && this.tooSmallForAnItem(event)) {
       // A hand resting on the plate, a nudge: no cart can change by less than half the lightest item
       // that could have moved, so there is nothing to decide and nothing to review.
       record('not-an-item');
@@ -742,11 +742,11 @@ export class FusionEngine {
     }
     if (!best) {
       record('unexplained');
-      const reason = twoAtOnce
-        ? `the weight change fits no product, but fits a put and a pick at once: ${twoAtOnce.put.visitId} putting back ${twoAtOnce.put.quantity} x ${twoAtOnce.put.productId} ` +
-          `while ${twoAtOnce.pick.visitId} took ${twoAtOnce.pick.quantity} x ${twoAtOnce.pick.productId} (${twoAtOnce.predictedGrams.toFixed(1)} g against ${event.deltaGrams.toFixed(1)} g measured)`
+      const reason = putAndPick
+        ? `the weight change fits no product, but fits a put and a pick at once: ${putAndPick.put.visitId} putting back ${putAndPick.put.quantity} x ${putAndPick.put.productId} ` +
+          `while ${putAndPick.pick.visitId} took ${putAndPick.pick.quantity} x ${putAndPick.pick.productId} (${putAndPick.predictedGrams.toFixed(1)} g against ${event.deltaGrams.toFixed(1)} g measured)`
         : 'the weight change fits no product';
-      return [this.review(event, 'attribution', reason, whos, evidence, candidates, [], twoAtOnce ? [twoAtOnce.put.visitId, twoAtOnce.pick.visitId] : [])];
+      return [this.review(event, 'attribution', reason, whos, evidence, candidates, [], putAndPick ? [putAndPick.put.visitId, putAndPick.pick.visitId] : [])];
     }
     const shares = sharesOf(best);
     const unbound = shares.find((share) => share.who.visitId === null);
@@ -796,9 +796,7 @@ export class FusionEngine {
     const named = new Set(visitsOf(best));
     const owners = new Set<string>();
     for (const [trackId, visitId] of this.trackVisit) {
-      if (named.has(visitId) || owners.has(visitId)) continue;
-      const visit = this.visits.get(visitId);
-      if (!visit || visit.kind === 'staff' || (this.holdings(visit, event.startMs).get(best.productId) ?? 0) <= 0) continue;
+      if (named.has(visitId) || owners.has(visitId) || this.unitsHeld(visitId, best.productId, event.startMs) <= 0) continue;
       if (putters.some((share) => this.history.handsMet(share.who.trackId!, trackId, event.startMs - HISTORY_MS, HAND_OFF_M))) owners.add(visitId);
     }
     return [...owners];
@@ -810,12 +808,15 @@ export class FusionEngine {
    */
   private heldBeside(event: ShelfEventDetected, best: JointOption, evidence: Weighed['evidence']): string[] {
     const holders = new Set<string>();
-    for (const e of evidence) {
-      if (typeof e.visitId !== 'string' || e.contactM > HOLDER_BESIDE_M) continue;
-      const visit = this.visits.get(e.visitId);
-      if (visit && visit.kind !== 'staff' && (this.holdings(visit, event.startMs).get(best.productId) ?? 0) >= best.quantity / 2) holders.add(e.visitId);
-    }
+    for (const e of evidence)
+      if (typeof e.visitId === 'string' && e.contactM <= HOLDER_BESIDE_M && this.unitsHeld(e.visitId, best.productId, event.startMs) >= best.quantity / 2) holders.add(e.visitId);
     return [...holders];
+  }
+
+  /** Units of a product a shopper's visit held at `atMs` (see holdings); none for staff or a visit not known. */
+  private unitsHeld(visitId: string, productId: string, atMs: number): number {
+    const visit = this.visits.get(visitId);
+    return visit && visit.kind !== 'staff' ? (this.holdings(visit, atMs).get(productId) ?? 0) : 0;
   }
 
   /**
