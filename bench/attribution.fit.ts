@@ -13,6 +13,7 @@
  *    likelihood of the true (visit, product, quantity), on a grid;
  * 3. calibration: Platt scaling of the best option's joint probability against whether it was right,
  *    on out-of-fold events (each run settled with who and what fitted on the others);
+ * 3b. a put and a pick at once: its prior odds, on the same records (fitPutAndPick);
  * 4. the decision threshold: where deciding costs less than a review (WRONG_COST_IN_REVIEWS), with
  *    the table of what other thresholds would do on the training runs printed for comparison.
  * The engine is run once per step with the parameters so far, since what visits hold depends on
@@ -34,6 +35,11 @@
  * pick's hand that came into the lanes only after the change (cameInAfterPick), fitted alone on the
  * recordings given by the who likelihood (see fitCameInAfter); the file then says that command too.
  *
+ * --put-and-pick-only keeps everything as the parameters file has it but the prior odds of a put and
+ * a pick by two shoppers at once (putAndPickAtOnce), fitted alone on the recordings given by how
+ * well the share it gives such readings says which changes truly were one (see fitPutAndPick); the
+ * file then says that command too.
+ *
  * --calibrate-only keeps who and what as the parameters file has them, but for two shoppers at once
  * (one factor), and does steps 3 and 4 on the recordings given (which the file's who and what were
  * not fitted on, so they are out of fold already); the file then says both commands.
@@ -41,7 +47,8 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { collect, openRecording, type Recording } from '../libs/recording/index.ts';
-import { calibrate, jointOptions, situationOf, whatHypotheses, type AttributionParams, type Situation } from '../libs/fusion/attribution.model.ts';
+import { calibrate, jointOptions, nettedShare, situationOf, whatHypotheses, type AttributionParams, type Situation } from '../libs/fusion/attribution.model.ts';
+import { NETTED_MIN_GRAMS } from '../libs/fusion/netted.reading.ts';
 import type { StoreIndex } from '../libs/contracts/index.ts';
 import { PROFILE_OFFSETS_MS } from '../libs/fusion/hand.evidence.ts';
 import { FLOOR, penalisedWho, WHO_KEYS, whoGradient, whoLogLikelihood, whosUnder, whoVector, withWhoVector } from '../libs/fusion/who.fit.ts';
@@ -67,6 +74,7 @@ const { values, positionals } = parseArgs({
     'pair-only': { type: 'boolean' },
     'who-only': { type: 'boolean' },
     'came-in-only': { type: 'boolean' },
+    'put-and-pick-only': { type: 'boolean' },
     'profile-smooth': { type: 'string' },
     out: { type: 'string' },
   },
@@ -257,7 +265,36 @@ const TERMS = {
  * The part-fits a recalibration keeps, with their file entries: the pair term and the who weights
  * are not among what --calibrate-only fits again (the wrong-lane put term is, in the Platt fit).
  */
-const KEPT_BY_RECALIBRATION = [TERMS.pair.file, 'whoFitted', 'cameInAfterFitted'];
+const KEPT_BY_RECALIBRATION = [TERMS.pair.file, 'whoFitted', 'cameInAfterFitted', 'putAndPickFitted'];
+
+/** Prior odds of a put and a pick at once tried: 0, then a decade and three times it, 1e-6 to 3. */
+const PUT_AND_PICK_GRID = [0, ...Array.from({ length: 14 }, (_, i) => Number(`${i % 2 === 0 ? 1 : 3}e${Math.floor(i / 2) - 6}`))];
+
+/**
+ * The prior odds of a put and a pick by two shoppers at once, alone: on every decided-or-reviewed
+ * change with such readings (at least NETTED_MIN_GRAMS) and a best option, the share nettedShare
+ * gives the readings is the model's probability that the change was a put and a pick at once; the
+ * value on PUT_AND_PICK_GRID that makes the truth likeliest (actions of both kinds matched to the
+ * change, or not) is kept.
+ */
+function fitPutAndPick(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
+  const points = records.filter((r) => r.options.length > 0 && (r.netted?.length ?? 0) > 0 && Math.abs(r.event.deltaGrams) >= NETTED_MIN_GRAMS);
+  const logLikelihood = (putAndPickAtOnce: number) =>
+    points.reduce((sum, r) => {
+      const share = nettedShare({ putAndPickAtOnce }, r.whatContext, r.event.kind, r.options[0], r.netted!);
+      return sum + Math.log(Math.max(FLOOR, r.truthNetted ? share : 1 - share));
+    }, 0);
+  let best = { value: 0, logLikelihood: logLikelihood(0) };
+  const tried: string[] = [];
+  for (const value of PUT_AND_PICK_GRID) {
+    const ll = logLikelihood(value);
+    tried.push(`${value}: ${ll.toFixed(2)}`);
+    if (ll > best.logLikelihood) best = { value, logLikelihood: ll };
+  }
+  console.log(`put and pick at once fitted on ${points.length} changes with readings (${points.filter((r) => r.truthNetted).length} truly one): ${best.value} (log-likelihood ${best.logLikelihood.toFixed(2)})`);
+  console.log(`  log-likelihood by prior odds: ${tried.join(', ')}`);
+  return { ...start, putAndPickAtOnce: best.value };
+}
 
 /**
  * The who model's term for a pick's hand that came in only after the change, alone: the value on a
@@ -332,6 +369,7 @@ const INITIAL: AttributionParams = {
   unseen: -5,
   reusedReach: 0,
   cameInAfterPick: 0,
+  putAndPickAtOnce: 0,
   pickProfilePerM: PROFILE_OFFSETS_MS.map(() => 0),
   putProfilePerM: PROFILE_OFFSETS_MS.map(() => 0),
   // Not fitted: the simulator's hands never take more than two at once, so its runs would drive this
@@ -387,7 +425,8 @@ async function outOfFoldRecords(folds: number): Promise<LabelledRecord[]> {
 const calibrateOnly = values['calibrate-only'] === true;
 const whoOnly = values['who-only'] === true;
 const cameInOnly = values['came-in-only'] === true;
-const partial = ['unplanned-put-only', 'pair-only', 'who-only', 'came-in-only', 'calibrate-only'].filter((flag) => values[flag as keyof typeof values]);
+const putAndPickOnly = values['put-and-pick-only'] === true;
+const partial = ['unplanned-put-only', 'pair-only', 'who-only', 'came-in-only', 'put-and-pick-only', 'calibrate-only'].filter((flag) => values[flag as keyof typeof values]);
 if (partial.length > 1) throw new Error(`attribution.fit: ${partial.map((flag) => `--${flag}`).join(' and ')} each fit a part of the parameters; give one of them`);
 const termOnly = values['unplanned-put-only'] ? TERMS['unplanned-put'] : values['pair-only'] ? TERMS.pair : undefined;
 let params: AttributionParams;
@@ -403,14 +442,20 @@ if (termOnly) {
   const start = { ...DEFAULT_PARAMS, cameInAfterPick: 0 };
   params = fitCameInAfter(start, await labelled(start));
   records = [];
+} else if (putAndPickOnly) {
+  const start = { ...DEFAULT_PARAMS, putAndPickAtOnce: 0 };
+  params = fitPutAndPick(start, await labelled(start));
+  records = [];
 } else if (calibrateOnly) {
   params = fitTwoAtOnce({ ...DEFAULT_PARAMS }, await labelled(DEFAULT_PARAMS));
   records = await labelled(params);
 } else {
   params = await fitWhoAndWhat(positionals, ROUNDS);
   records = positionals.length > 1 ? await outOfFoldRecords(Math.min(positionals.length, Number(values.folds ?? positionals.length))) : await labelled(params);
+  // The records were settled without it (INITIAL), as its fit alone asks.
+  params = fitPutAndPick(params, records);
 }
-if (!termOnly && !whoOnly && !cameInOnly) {
+if (!termOnly && !whoOnly && !cameInOnly && !putAndPickOnly) {
   params = fitCalibration(params, records, situationOfRecord);
   params = chooseThreshold(params, records);
 }
@@ -421,7 +466,7 @@ const command = `node --import tsx bench/attribution.fit.ts${partial.map((flag) 
 const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficulty hard --store kiosk --seed N --no-video --out <dir>';
 const kept = Object.fromEntries(Object.entries(fittedFile).filter(([key]) => KEPT_BY_RECALIBRATION.some((fit) => key.startsWith(fit))));
 /** A part fitted alone adds its command and recordings to the file as it was. */
-const alone = termOnly?.file ?? (whoOnly ? 'whoFitted' : cameInOnly ? 'cameInAfterFitted' : undefined);
+const alone = termOnly?.file ?? (whoOnly ? 'whoFitted' : cameInOnly ? 'cameInAfterFitted' : putAndPickOnly ? 'putAndPickFitted' : undefined);
 const written = alone
   ? { ...fittedFile, [`${alone}With`]: command, [`${alone}On`]: trainedOn, params: rounded }
   : calibrateOnly

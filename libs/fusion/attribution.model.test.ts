@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { calibrate, jointOptions, personScore, situationOf, whatHypotheses, type AttributionParams, type WhatContext, type Who } from './attribution.model.ts';
+import { calibrate, jointOptions, nettedShare, personScore, WEIGHT_MODEL_GRAMS, situationOf, whatHypotheses, type AttributionParams, type WhatContext, type Who } from './attribution.model.ts';
 import { DEFAULT_PARAMS } from './fusion.engine.ts';
 
 const params: AttributionParams = { ...DEFAULT_PARAMS, misplacedPrior: 0.5, misplacedFrontPrior: 10, shelfOnlyPrior: 0.001, earlierCarriedPut: 0.1 };
@@ -160,4 +160,24 @@ test('a pick counts a hand that came into the lanes only after the change agains
   assert.ok(Math.abs(personScore(without, evidence(true), 'pick') - personScore(withTerm, evidence(true), 'pick') - 1.1) < 1e-9);
   assert.equal(personScore(withTerm, evidence(true), 'put'), personScore(without, evidence(true), 'put'));
   assert.equal(personScore(withTerm, evidence(false), 'pick'), personScore(without, evidence(false), 'pick'));
+});
+
+test('a put and a pick at once take from the best option the share the weight gives them, by their prior odds', () => {
+  // The plates lost 200 g: one pick of the lane's unit fits exactly; a reading at once predicts 190 g or 200 g.
+  const context = pickContext(0, false);
+  const best = { productId: 'p-lane', quantity: 1 };
+  const reading = (predictedGrams: number) => ({ predictedGrams, sigmaGrams: 2 });
+  const share = (putAndPickAtOnce: number, readings: Array<{ predictedGrams: number; sigmaGrams: number }>, delta = -200) =>
+    nettedShare({ putAndPickAtOnce }, { ...context, deltaGrams: delta }, 'pick', best, readings);
+  assert.equal(share(0.01, []), 0, 'no reading');
+  assert.equal(share(0, [reading(-200)]), 0, 'no prior');
+  assert.equal(nettedShare({ putAndPickAtOnce: 0.01 }, undefined, 'pick', best, [reading(-200)]), 0, 'no weight context');
+  // Both fit exactly: the reading has its prior odds, times the ratio of the two densities' sigmas
+  // (the pick's: the change's 2 g, the product's 2 g and the model's; the reading's: its own and the model's).
+  const odds = 0.01 * Math.sqrt((2 ** 2 + 2 ** 2 + WEIGHT_MODEL_GRAMS ** 2) / (2 ** 2 + WEIGHT_MODEL_GRAMS ** 2));
+  assert.ok(Math.abs(share(0.01, [reading(-200)]) - odds / (1 + odds)) < 1e-9);
+  assert.ok(share(0.01, [reading(-190)]) < share(0.01, [reading(-200)]), 'a reading that fits worse takes less');
+  assert.ok(share(0.1, [reading(-200)]) > share(0.01, [reading(-200)]), 'higher odds take more');
+  // The plates lost 222 g: the pick fits at about 4 sigmas, a reading of 222 g exactly. The reading takes nearly all.
+  assert.ok(share(0.001, [reading(-222)], -222) > 0.9);
 });

@@ -1,5 +1,6 @@
 import type { ProductHypothesis, ShelfEventDetected, StoreIndex } from '../contracts/index.ts';
 import { FAR_M, type HandEvidence } from './hand.evidence.ts';
+import type { NettedReading } from './netted.reading.ts';
 
 /**
  * The probability model of attribution, apart from the engine so the fit (bench/attribution.fit.ts)
@@ -73,6 +74,13 @@ export interface AttributionParams {
    * else's was, since the who model's probabilities share one doer among everyone near.
    */
   twoAtOnce: number;
+  /**
+   * Prior odds of a put and a pick by two shoppers at once on the same plates (netted.reading.ts),
+   * against one shopper's change, where two shoppers' hands were in the lanes. What the weight says
+   * of each reading is weighed against what it says of the best option (nettedShare): a decision
+   * the weight fits worse than a put and a pick at once loses that share of its confidence.
+   */
+  putAndPickAtOnce: number;
   /**
    * Priors of what a pick takes, against a product the lane is planned for (1): one fusion saw put
    * there by mistake (a misplaced put it attributed), and one only the shelf lists (the shelf's own
@@ -203,6 +211,28 @@ function weightLikelihood(context: WhatContext, moved: ReadonlyArray<{ productId
 }
 
 /**
+ * The share of a change that a put and a pick by two shoppers at once explain, against the best
+ * option alone: `putAndPickAtOnce` times what the weight says of every reading (a Gaussian in grams
+ * as for the options, the products' spreads and WEIGHT_MODEL_GRAMS with the change's sigma), against
+ * what it says of the units the best option moved. 0 without readings or without a weight context.
+ */
+export function nettedShare(
+  params: Pick<AttributionParams, 'putAndPickAtOnce'>,
+  context: WhatContext | undefined,
+  kind: 'pick' | 'put',
+  best: Pick<JointOption, 'productId' | 'quantity' | 'partner' | 'alongside'>,
+  readings: ReadonlyArray<Pick<NettedReading, 'predictedGrams' | 'sigmaGrams'>>,
+): number {
+  if (!context || readings.length === 0 || params.putAndPickAtOnce <= 0) return 0;
+  const netted =
+    params.putAndPickAtOnce *
+    readings.reduce((sum, r) => sum + gaussianDensity(context.deltaGrams - r.predictedGrams, Math.sqrt(r.sigmaGrams ** 2 + WEIGHT_MODEL_GRAMS ** 2)), 0);
+  if (netted <= 0) return 0;
+  const alone = weightLikelihood(context, movedBy({ ...best, quantity: unitsOf(best) }), kind);
+  return netted / (netted + alone);
+}
+
+/**
  * What a unit of a product weighs, given one weighing of it: its product's weight and spread as the
  * prior, the weighing (with WEIGHT_MODEL_GRAMS) as the measurement. Mean and variance, grams.
  */
@@ -216,8 +246,13 @@ function unitGiven(product: { unitWeightGrams: number; weightSpreadGrams: number
 
 /** A zero-mean Gaussian density at `x`, or 0 beyond MAX_WEIGHT_SIGMAS. */
 function gaussian(x: number, sigma: number): number {
+  return Math.abs(x / sigma) > MAX_WEIGHT_SIGMAS ? 0 : gaussianDensity(x, sigma);
+}
+
+/** A zero-mean Gaussian density at `x` (without the constant factor), however far out. */
+function gaussianDensity(x: number, sigma: number): number {
   const z = x / sigma;
-  return Math.abs(z) > MAX_WEIGHT_SIGMAS ? 0 : Math.exp(-0.5 * z * z) / sigma;
+  return Math.exp(-0.5 * z * z) / sigma;
 }
 
 /** How well the units moved explain the change by their products' weights and spreads. */

@@ -12,7 +12,7 @@ import {
 } from '../contracts/index.ts';
 import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
 import { EVIDENCE_AFTER_MS } from './hand.evidence.ts';
-import type { AttributionParams } from './attribution.model.ts';
+import { WEIGHT_MODEL_GRAMS, type AttributionParams } from './attribution.model.ts';
 import { DEFAULT_PARAMS, FusionEngine, HAND_REST_WAIT_MS, REST_GONE_MS, SHELF_EVENT_WAIT_MS, TWIN_WAIT_MS, VISIT_MEMORY_MS, type FusionOutput, type SettledRecord } from './fusion.engine.ts';
 
 const index = fixtureStoreIndex();
@@ -89,7 +89,8 @@ function engineWith(visits: Record<string, { trackId: string; kind?: 'shopper' |
   return engine;
 }
 
-function holds(engine: FusionEngine, visitId: string, productId: string, quantity = 1) {
+function holds(engine: FusionEngine, visitId: string, productId: string, quantity = 1, ...more: string[]) {
+  const lines = [{ productId, quantity }, ...more.map((id) => ({ productId: id, quantity: 1 }))].map((line) => ({ ...line, unitPriceCents: 100, totalCents: 100 * line.quantity }));
   engine.onCartUpdated({
     schemaVersion: SCHEMA_VERSION,
     eventId: `cart-${visitId}-1`,
@@ -97,9 +98,9 @@ function holds(engine: FusionEngine, visitId: string, productId: string, quantit
     ts: T0,
     visitId,
     version: 1,
-    lines: [{ productId, quantity, unitPriceCents: 100, totalCents: 100 * quantity }],
+    lines,
     pendingReviewIds: [],
-    totalCents: 100 * quantity,
+    totalCents: lines.reduce((sum, line) => sum + line.totalCents, 0),
   });
 }
 
@@ -1256,6 +1257,32 @@ test('a change no product explains that fits a put and a pick at once names the 
   const [item] = reviews(out);
   assert.deepEqual([...item.visitIds].sort(), ['v-a', 'v-b']);
   assert.match(item.reason, new RegExp(`fits no product, but fits a put and a pick at once: v-a putting back 1 x ${PRODUCT} while v-b took 1 x ${heavy}`));
+});
+
+test('a put that one shopper\'s holding explains only at the edge of its weight, and a put and a pick at once explain well, goes to review naming both', () => {
+  // a holds a heavy item and a light one; a puts the heavy one back as b takes the lane's own
+  // product: the plates gain the difference, 11.7 g short of the light item's weight.
+  const [heavy, light] = ['p-0011', 'p-0024'].map((id) => ({ ...index.products.get(id)!, id }));
+  const net = heavy.unitWeightGrams - index.products.get(PRODUCT)!.unitWeightGrams;
+  const put = (deltaGrams: number, params?: AttributionParams) => {
+    const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } }, params);
+    holds(engine, 'v-a', heavy.id, 1, light.id);
+    // The shelf lists the light item, the only product near the weight.
+    const change: ShelfEventDetected = { ...shelfEvent('put', [{ productId: light.id, quantity: 1, probability: 1 }]), deltaGrams };
+    return run(engine, change, instants({ 't-a': reach(700, 1_500), 't-b': reach(300, 1_200) }, 0, 5_000));
+  };
+  const misfit = Math.abs(net - light.unitWeightGrams) / Math.sqrt(2 ** 2 + light.weightSpreadGrams ** 2 + WEIGHT_MODEL_GRAMS ** 2);
+  assert.ok(misfit > 3.5 && misfit < 5, `the light item fits at ${misfit.toFixed(1)} sigmas: still a reading, a poor one`);
+  // Weighed as one shopper's put alone, the light item is a's, decided.
+  const alone = attributions(put(net, { ...DEFAULT_PARAMS, putAndPickAtOnce: 0 }));
+  assert.deepEqual(alone.map((a) => [a.visitId, a.lines[0].productId]), [['v-a', light.id]]);
+  const out = put(net);
+  assert.deepEqual(attributions(out), [], 'the put and the pick at once explain the weight far better: nothing decided');
+  const [item] = reviews(out);
+  assert.deepEqual([...item.visitIds].sort(), ['v-a', 'v-b']);
+  assert.match(item.reason, new RegExp(`fits a put and a pick at once \\([0-9.]+%\\) better than v-a alone: v-a putting back 1 x ${heavy.id} while v-b took 1 x ${PRODUCT}`));
+  // When the light item's weight is what the plates gained, the reading at once is the poor fit: decided.
+  assert.deepEqual(attributions(put(light.unitWeightGrams)).map((a) => [a.visitId, a.lines[0].productId]), [['v-a', light.id]]);
 });
 
 test('a put its putter never took names on its review a shopper beside holding that product, whose hand was at the next lane of the plate', () => {

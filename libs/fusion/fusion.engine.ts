@@ -22,7 +22,7 @@ import {
   type VisitTrackBound,
 } from '../contracts/index.ts';
 import { inImage, projectPoint } from '../geometry/camera.ts';
-import { calibrate, expectedCarry, holdShare, jointOptions, movedBy, sharesOf, situationOf, unitsOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type MeasuredUnit, type WhatContext, type Who } from './attribution.model.ts';
+import { calibrate, expectedCarry, holdShare, jointOptions, movedBy, nettedShare, sharesOf, situationOf, unitsOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type MeasuredUnit, type WhatContext, type Who } from './attribution.model.ts';
 import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, HISTORY_MS, IN_LANE_M, PROFILE_OFFSETS_MS, type HandEvidence } from './hand.evidence.ts';
 import { NETTED_MIN_GRAMS, nettedReadings, type NettedHand, type NettedReading } from './netted.reading.ts';
 import fittedParams from './attribution.params.json' with { type: 'json' };
@@ -733,6 +733,10 @@ export class FusionEngine {
     }
     // Two shoppers' hands in the lanes, and the change weighs what one put back less what the other took.
     const putAndPick = netted.length > 0 && Math.abs(event.deltaGrams) >= NETTED_MIN_GRAMS ? netted[0] : undefined;
+    // The best option keeps the share of its confidence that the weight leaves it against such readings.
+    const nettedDoubt = best && putAndPick ? nettedShare(this.params, whatContext, event.kind, best, netted) : 0;
+    const sureAlone = confidence >= this.params.decideAbove;
+    confidence *= 1 - nettedDoubt;
     if (!best && !putAndPick && this.tooSmallForAnItem(event)) {
       // A hand resting on the plate, a nudge: no cart can change by less than half the lightest item
       // that could have moved, so there is nothing to decide and nothing to review.
@@ -742,10 +746,7 @@ export class FusionEngine {
     }
     if (!best) {
       record('unexplained');
-      const reason = putAndPick
-        ? `the weight change fits no product, but fits a put and a pick at once: ${putAndPick.put.visitId} putting back ${putAndPick.put.quantity} x ${putAndPick.put.productId} ` +
-          `while ${putAndPick.pick.visitId} took ${putAndPick.pick.quantity} x ${putAndPick.pick.productId} (${putAndPick.predictedGrams.toFixed(1)} g against ${event.deltaGrams.toFixed(1)} g measured)`
-        : 'the weight change fits no product';
+      const reason = putAndPick ? `the weight change fits no product, but fits a put and a pick at once: ${putAndPickNames(putAndPick, event)}` : 'the weight change fits no product';
       return [this.review(event, 'attribution', reason, whos, evidence, candidates, [], putAndPick ? [putAndPick.put.visitId, putAndPick.pick.visitId] : [])];
     }
     const shares = sharesOf(best);
@@ -757,8 +758,11 @@ export class FusionEngine {
         ? 'nobody the cameras followed was near the shelf'
         : unbound
           ? `the likeliest person (track ${unbound.who.trackId}) is bound to no visit`
-          : `not sure enough: ${(confidence * 100).toFixed(1)}% for ${shareNames(best)}, below ${(this.params.decideAbove * 100).toFixed(0)}%`;
-      return [this.review(event, 'attribution', reason, whos, evidence, candidates, options, [...visitsOf(best), ...this.handedBy(event, best)])];
+          : sureAlone && putAndPick
+            ? `the weight fits a put and a pick at once (${(nettedDoubt * 100).toFixed(1)}%) better than ${shareNames(best)} alone: ${putAndPickNames(putAndPick, event)}`
+            : `not sure enough: ${(confidence * 100).toFixed(1)}% for ${shareNames(best)}, below ${(this.params.decideAbove * 100).toFixed(0)}%`;
+      const pair = sureAlone && putAndPick ? [putAndPick.put.visitId, putAndPick.pick.visitId] : [];
+      return [this.review(event, 'attribution', reason, whos, evidence, candidates, options, [...visitsOf(best), ...this.handedBy(event, best), ...pair])];
     }
     const doubtful = shares.find((share) => share.who.trackId !== undefined && this.trackDoubt.has(share.who.trackId));
     if (doubtful) {
@@ -1295,6 +1299,14 @@ function visitsOf(option: JointOption): string[] {
 /** "v-1" or "v-1 (1) and v-2 (1)" for two people at once. */
 function shareNames(option: JointOption): string {
   return option.partner ? sharesOf(option).map((share) => `${share.who.visitId} (${share.quantity})`).join(' and ') : String(option.who.visitId);
+}
+
+/** "v-1 putting back 1 x p-a while v-2 took 1 x p-b (...g against ...g measured)": a netted reading, for a reviewer. */
+function putAndPickNames(reading: NettedReading, event: Pick<ShelfEventDetected, 'deltaGrams'>): string {
+  return (
+    `${reading.put.visitId} putting back ${reading.put.quantity} x ${reading.put.productId} while ${reading.pick.visitId} took ${reading.pick.quantity} x ${reading.pick.productId} ` +
+    `(${reading.predictedGrams.toFixed(1)} g against ${event.deltaGrams.toFixed(1)} g measured)`
+  );
 }
 
 /** A single unit as the event measured it. */

@@ -176,24 +176,29 @@ export interface LabelledRecord extends SettledRecord {
   truth: { visitId: string; productId: string; quantity: number } | null;
   /** Two shoppers at one lane at once: every visit's units (the first is `truth`'s); absent for one person's change. */
   truthShares?: Array<{ visitId: string; quantity: number }>;
+  /** A put and a pick at once: actions of both kinds made the change (the other kind is in no option). */
+  truthNetted?: true;
 }
 
 export function labelRecords(run: Pick<FusionRun, 'records' | 'events' | 'truth' | 'products'>): LabelledRecord[] {
   const byEvent = new Map([...matchSharedEvents(run.events, run.truth, { products: run.products })].map(([event, actions]) => [event.shelfEventId, actions]));
   return run.records.map((record) => {
     // An action of the other kind netted into the change is no option's share: fusion reads one kind a change.
-    const shares = (byEvent.get(record.event.shelfEventId) ?? [])
+    const actions = byEvent.get(record.event.shelfEventId) ?? [];
+    const kinds = new Set(actions.map((action) => action.kind));
+    const netted = kinds.has('pick') && kinds.has('put') ? { truthNetted: true as const } : {};
+    const shares = actions
       .filter((action) => action.kind === record.event.kind)
       .map((action) => ({ action, visitId: action.visitId ?? (action.personId ? staffVisitId(action.personId) : undefined) }))
       .filter((share): share is { action: ActionTruth; visitId: string } => share.visitId !== undefined);
-    if (shares.length === 0) return { ...record, truth: null };
+    if (shares.length === 0) return { ...record, ...netted, truth: null };
     const [first] = shares;
     const truth = { visitId: first.visitId, productId: first.action.productId, quantity: first.action.quantity };
     // One visit's several actions in one change are one share of all their units.
     const units = new Map<string, number>();
     for (const share of shares) units.set(share.visitId, (units.get(share.visitId) ?? 0) + share.action.quantity);
-    if (units.size === 1) return { ...record, truth: { ...truth, quantity: units.get(first.visitId)! } };
-    return { ...record, truth, truthShares: [...units].map(([visitId, quantity]) => ({ visitId, quantity })) };
+    if (units.size === 1) return { ...record, ...netted, truth: { ...truth, quantity: units.get(first.visitId)! } };
+    return { ...record, ...netted, truth, truthShares: [...units].map(([visitId, quantity]) => ({ visitId, quantity })) };
   });
 }
 

@@ -7,7 +7,9 @@
  * something the lanes hold; the readings whose net weight fits what the plates measured.
  *
  * Fusion does not decide on such a reading (nothing calibrates its probability yet): it sends the
- * change to review, with both shoppers named, instead of dismissing it or charging one of them.
+ * change to review, with both shoppers named, instead of dismissing it or charging one of them. A
+ * change that one shopper's option explains too is weighed both ways (attribution.model.ts
+ * nettedShare): the option keeps the share of its confidence the weight leaves it.
  */
 
 /** A netted reading fits when the measured change lies within this many standard deviations of it. */
@@ -34,6 +36,8 @@ export interface NettedReading {
   pick: { visitId: string; productId: string; quantity: number };
   /** What the plates would weigh for this reading, grams (the put's units less the pick's). */
   predictedGrams: number;
+  /** Its standard deviation: the change's and the products' spreads for the units moved, grams. */
+  sigmaGrams: number;
   /** How far the measured change lies from it, in standard deviations. */
   z: number;
 }
@@ -70,6 +74,7 @@ export function nettedReadings(change: NettedChange): NettedReading[] {
                   put: { visitId: putter.visitId, productId: putId, quantity: putUnits },
                   pick: { visitId: picker.visitId, productId: pickId, quantity: pickUnits },
                   predictedGrams,
+                  sigmaGrams: sigma,
                   z,
                 });
             }
