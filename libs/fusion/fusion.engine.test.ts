@@ -1259,6 +1259,22 @@ test('a change no product explains that fits a put and a pick at once names the 
   assert.match(item.reason, new RegExp(`fits no product, but fits a put and a pick at once: v-a putting back 1 x ${PRODUCT} while v-b took 1 x ${heavy}`));
 });
 
+test('a shopper a put and a pick at once say took may put it back: after that review, the put-back is weighed as carried, not unexpected', () => {
+  const heavy = index.placementByLane.get('g2-s2-l2')!.productId;
+  const net = index.products.get(PRODUCT)!.unitWeightGrams - index.products.get(heavy)!.unitWeightGrams;
+  const change: ShelfEventDetected = { ...shelfEvent('pick'), deltaGrams: Math.round(net * 10) / 10, hypotheses: [], confidence: 0 };
+  const lanes = { laneIds: ['g2-s2-l2', LANE], plateIds: [...new Set([...index.lanes.get('g2-s2-l2')!.lane.plateIds, ...change.plateIds])] };
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
+  holds(engine, 'v-a', PRODUCT);
+  const first = run(engine, { ...change, ...lanes }, instants({ 't-a': reach(100, 1_000), 't-b': reach(300, 1_200) }, 0, 3_000));
+  assert.match(reviews(first)[0]?.reason ?? '', /fits a put and a pick at once: v-a putting back .* while v-b took 1 x /);
+  // b puts the heavy item back on its own lane 5 s later, a's hand far off.
+  const putBack: ShelfEventDetected = { ...shelfEvent('put', [{ productId: heavy, quantity: 1, probability: 1 }], 5_000), laneIds: ['g2-s2-l2'], plateIds: index.lanes.get('g2-s2-l2')!.lane.plateIds };
+  const out = run(engine, putBack, instants({ 't-a': () => away(1.5), 't-b': reach(5_900, 6_500) }, 3_100, 9_000));
+  assert.deepEqual(reviews(out).map((r) => r.kind), [], 'no unexpected put');
+  assert.deepEqual(attributions(out).map((a) => [a.visitId, a.kind, a.lines[0].productId]), [['v-b', 'put', heavy]]);
+});
+
 test('a put that one shopper\'s holding explains only at the edge of its weight, and a put and a pick at once explain well, goes to review naming both', () => {
   // a holds a heavy item and a light one; a puts the heavy one back as b takes the lane's own
   // product: the plates gain the difference, 11.7 g short of the light item's weight.

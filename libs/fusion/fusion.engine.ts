@@ -747,6 +747,7 @@ export class FusionEngine {
     if (!best) {
       record('unexplained');
       const reason = putAndPick ? `the weight change fits no product, but fits a put and a pick at once: ${putAndPickNames(putAndPick, event)}` : 'the weight change fits no product';
+      if (putAndPick) this.mayHoldReadings(event, netted, 1);
       return [this.review(event, 'attribution', reason, whos, evidence, candidates, [], putAndPick ? [putAndPick.put.visitId, putAndPick.pick.visitId] : [])];
     }
     const shares = sharesOf(best);
@@ -762,6 +763,7 @@ export class FusionEngine {
             ? `the weight fits a put and a pick at once (${(nettedDoubt * 100).toFixed(1)}%) better than ${shareNames(best)} alone: ${putAndPickNames(putAndPick, event)}`
             : `not sure enough: ${(confidence * 100).toFixed(1)}% for ${shareNames(best)}, below ${(this.params.decideAbove * 100).toFixed(0)}%`;
       const pair = sureAlone && putAndPick ? [putAndPick.put.visitId, putAndPick.pick.visitId] : [];
+      if (pair.length > 0) this.mayHoldReadings(event, netted, nettedDoubt);
       return [this.review(event, 'attribution', reason, whos, evidence, candidates, options, [...visitsOf(best), ...this.handedBy(event, best), ...pair])];
     }
     const doubtful = shares.find((share) => share.who.trackId !== undefined && this.trackDoubt.has(share.who.trackId));
@@ -1182,6 +1184,23 @@ export class FusionEngine {
       visit.pending.set(option.productId, (visit.pending.get(option.productId) ?? 0) + share * option.quantity);
       this.gained(visit, event, option.productId, share * option.quantity);
     }
+  }
+
+  /**
+   * A change sent to review as a put and a pick at once: each reading's picker may hold what it took,
+   * by the reading's share of the readings' fit to the weight, times `share` (what the readings have
+   * of the change). A later put-back of it is then weighed as carried, as after any pick in review.
+   */
+  private mayHoldReadings(event: ShelfEventDetected, readings: readonly NettedReading[], share: number): void {
+    const fits = readings.map((reading) => Math.exp(-0.5 * reading.z * reading.z) / reading.sigmaGrams);
+    const total = fits.reduce((sum, fit) => sum + fit, 0);
+    readings.forEach(({ pick }, i) => {
+      const visit = this.visits.get(pick.visitId);
+      if (!visit || visit.kind === 'staff' || total <= 0) return;
+      const units = (share * pick.quantity * fits[i]) / total;
+      visit.pending.set(pick.productId, (visit.pending.get(pick.productId) ?? 0) + units);
+      this.gained(visit, event, pick.productId, units);
+    });
   }
 
   /** The cameras that have the event's lanes in view (and saw a candidate then), live ones only, at the middle of the change. */
