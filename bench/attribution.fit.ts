@@ -11,10 +11,10 @@
  *    (coordinate search with shrinking steps);
  * 2. what: the put factors (uncarried, unseen) and the pick priors (misplaced, shelf only), by the
  *    likelihood of the true (visit, product, quantity), on a grid;
- * 3. calibration: Platt scaling of the best option's joint probability against whether it was right,
+ * 3. a put and a pick at once: its prior odds (fitPutAndPick), on the out-of-fold events of step 4;
+ * 4. calibration: Platt scaling of the best option's joint probability against whether it was right,
  *    on out-of-fold events (each run settled with who and what fitted on the others);
- * 3b. a put and a pick at once: its prior odds, on the same records (fitPutAndPick);
- * 4. the decision threshold: where deciding costs less than a review (WRONG_COST_IN_REVIEWS), with
+ * 5. the decision threshold: where deciding costs less than a review (WRONG_COST_IN_REVIEWS), with
  *    the table of what other thresholds would do on the training runs printed for comparison.
  * The engine is run once per step with the parameters so far, since what visits hold depends on
  * what was decided before; steps 1 and 2 go round ROUNDS times. Every fit starts from INITIAL, so
@@ -41,7 +41,7 @@
  * file then says that command too.
  *
  * --calibrate-only keeps who and what as the parameters file has them, but for two shoppers at once
- * (one factor), and does steps 3 and 4 on the recordings given (which the file's who and what were
+ * (one factor), and does steps 4 and 5 on the recordings given (which the file's who and what were
  * not fitted on, so they are out of fold already); the file then says both commands.
  */
 import { writeFile } from 'node:fs/promises';
@@ -271,8 +271,8 @@ const KEPT_BY_RECALIBRATION = [TERMS.pair.file, 'whoFitted', 'cameInAfterFitted'
 const PUT_AND_PICK_GRID = [0, ...Array.from({ length: 14 }, (_, i) => Number(`${i % 2 === 0 ? 1 : 3}e${Math.floor(i / 2) - 6}`))];
 
 /**
- * The prior odds of a put and a pick by two shoppers at once, alone: on every decided-or-reviewed
- * change with such readings (at least NETTED_MIN_GRAMS) and a best option, the share nettedShare
+ * The prior odds of a put and a pick by two shoppers at once, alone: on every change with such
+ * readings (of at least NETTED_MIN_GRAMS) and a best option, the share nettedShare
  * gives the readings is the model's probability that the change was a put and a pick at once; the
  * value on PUT_AND_PICK_GRID that makes the truth likeliest (actions of both kinds matched to the
  * change, or not) is kept.

@@ -249,7 +249,7 @@ function gaussian(x: number, sigma: number): number {
   return Math.abs(x / sigma) > MAX_WEIGHT_SIGMAS ? 0 : gaussianDensity(x, sigma);
 }
 
-/** A zero-mean Gaussian density at `x` (without the constant factor), however far out. */
+/** A zero-mean Gaussian density at `x` (less its constant 1 / sqrt(2 pi)), however far out. */
 function gaussianDensity(x: number, sigma: number): number {
   const z = x / sigma;
   return Math.exp(-0.5 * z * z) / sigma;
