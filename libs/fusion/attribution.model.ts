@@ -224,12 +224,15 @@ export function nettedShare(
   readings: ReadonlyArray<Pick<NettedReading, 'predictedGrams' | 'sigmaGrams'>>,
 ): number {
   if (!context || readings.length === 0 || params.putAndPickAtOnce <= 0) return 0;
-  const netted =
-    params.putAndPickAtOnce *
-    readings.reduce((sum, r) => sum + gaussianDensity(context.deltaGrams - r.predictedGrams, Math.sqrt(r.sigmaGrams ** 2 + WEIGHT_MODEL_GRAMS ** 2)), 0);
+  const netted = params.putAndPickAtOnce * readings.reduce((sum, r) => sum + readingFit(context.deltaGrams, r), 0);
   if (netted <= 0) return 0;
   const alone = weightLikelihood(context, movedBy({ ...best, quantity: unitsOf(best) }), kind);
   return netted / (netted + alone);
+}
+
+/** What the weight says of a netted reading: the Gaussian density of the change at its prediction, its sigma with WEIGHT_MODEL_GRAMS. */
+export function readingFit(deltaGrams: number, reading: Pick<NettedReading, 'predictedGrams' | 'sigmaGrams'>): number {
+  return gaussianDensity(deltaGrams - reading.predictedGrams, Math.sqrt(reading.sigmaGrams ** 2 + WEIGHT_MODEL_GRAMS ** 2));
 }
 
 /**

@@ -22,7 +22,7 @@ import {
   type VisitTrackBound,
 } from '../contracts/index.ts';
 import { inImage, projectPoint } from '../geometry/camera.ts';
-import { calibrate, expectedCarry, holdShare, jointOptions, movedBy, nettedShare, sharesOf, situationOf, unitsOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type MeasuredUnit, type WhatContext, type Who } from './attribution.model.ts';
+import { calibrate, expectedCarry, holdShare, jointOptions, movedBy, nettedShare, readingFit, sharesOf, situationOf, unitsOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type MeasuredUnit, type WhatContext, type Who } from './attribution.model.ts';
 import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, HISTORY_MS, IN_LANE_M, PROFILE_OFFSETS_MS, type HandEvidence } from './hand.evidence.ts';
 import { NETTED_MIN_GRAMS, nettedReadings, type NettedHand, type NettedReading } from './netted.reading.ts';
 import fittedParams from './attribution.params.json' with { type: 'json' };
@@ -735,7 +735,8 @@ export class FusionEngine {
     const putAndPick = netted.length > 0 && Math.abs(event.deltaGrams) >= NETTED_MIN_GRAMS ? netted[0] : undefined;
     // The best option keeps the share of its confidence that the weight leaves it against such readings.
     const nettedDoubt = best && putAndPick ? nettedShare(this.params, whatContext, event.kind, best, netted) : 0;
-    const sureAlone = confidence >= this.params.decideAbove;
+    // Sure enough alone, and the reading is what took it below: the review says so and names its shoppers.
+    const nettedInstead = confidence >= this.params.decideAbove ? putAndPick : undefined;
     confidence *= 1 - nettedDoubt;
     if (!best && !putAndPick && this.tooSmallForAnItem(event)) {
       // A hand resting on the plate, a nudge: no cart can change by less than half the lightest item
@@ -759,11 +760,11 @@ export class FusionEngine {
         ? 'nobody the cameras followed was near the shelf'
         : unbound
           ? `the likeliest person (track ${unbound.who.trackId}) is bound to no visit`
-          : sureAlone && putAndPick
-            ? `the weight fits a put and a pick at once (${(nettedDoubt * 100).toFixed(1)}%) better than ${shareNames(best)} alone: ${putAndPickNames(putAndPick, event)}`
+          : nettedInstead
+            ? `the weight fits a put and a pick at once (${(nettedDoubt * 100).toFixed(1)}%) better than ${shareNames(best)} alone: ${putAndPickNames(nettedInstead, event)}`
             : `not sure enough: ${(confidence * 100).toFixed(1)}% for ${shareNames(best)}, below ${(this.params.decideAbove * 100).toFixed(0)}%`;
-      const pair = sureAlone && putAndPick ? [putAndPick.put.visitId, putAndPick.pick.visitId] : [];
-      if (pair.length > 0) this.mayHoldReadings(event, netted, nettedDoubt);
+      if (nettedInstead) this.mayHoldReadings(event, netted, nettedDoubt);
+      const pair = nettedInstead ? [nettedInstead.put.visitId, nettedInstead.pick.visitId] : [];
       return [this.review(event, 'attribution', reason, whos, evidence, candidates, options, [...visitsOf(best), ...this.handedBy(event, best), ...pair])];
     }
     const doubtful = shares.find((share) => share.who.trackId !== undefined && this.trackDoubt.has(share.who.trackId));
@@ -1181,8 +1182,7 @@ export class FusionEngine {
     const total = options.reduce((sum, o) => sum + o.probability, 0);
     for (const option of options) {
       const share = total > 0 ? option.probability / total : 1 / options.length;
-      visit.pending.set(option.productId, (visit.pending.get(option.productId) ?? 0) + share * option.quantity);
-      this.gained(visit, event, option.productId, share * option.quantity);
+      this.mayHoldUnits(visit, event, option.productId, share * option.quantity);
     }
   }
 
@@ -1192,15 +1192,18 @@ export class FusionEngine {
    * of the change). A later put-back of it is then weighed as carried, as after any pick in review.
    */
   private mayHoldReadings(event: ShelfEventDetected, readings: readonly NettedReading[], share: number): void {
-    const fits = readings.map((reading) => Math.exp(-0.5 * reading.z * reading.z) / reading.sigmaGrams);
+    const fits = readings.map((reading) => readingFit(event.deltaGrams, reading));
     const total = fits.reduce((sum, fit) => sum + fit, 0);
     readings.forEach(({ pick }, i) => {
       const visit = this.visits.get(pick.visitId);
-      if (!visit || visit.kind === 'staff' || total <= 0) return;
-      const units = (share * pick.quantity * fits[i]) / total;
-      visit.pending.set(pick.productId, (visit.pending.get(pick.productId) ?? 0) + units);
-      this.gained(visit, event, pick.productId, units);
+      if (visit && visit.kind !== 'staff' && total > 0) this.mayHoldUnits(visit, event, pick.productId, (share * pick.quantity * fits[i]) / total);
     });
+  }
+
+  /** A pick in review may have added these units of a product to a visit (pending until a decision). */
+  private mayHoldUnits(visit: VisitState, event: ShelfEventDetected, productId: string, units: number): void {
+    visit.pending.set(productId, (visit.pending.get(productId) ?? 0) + units);
+    this.gained(visit, event, productId, units);
   }
 
   /** The cameras that have the event's lanes in view (and saw a candidate then), live ones only, at the middle of the change. */
