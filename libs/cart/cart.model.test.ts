@@ -101,6 +101,16 @@ test('the fold follows store time, not arrival: a pick decided after the put it 
   assert.deepEqual(view.unheldRemovals, []);
 });
 
+test('a pick and its put-back decided at one instant (a pick in review answered by the put) net to nothing, whatever their ids', () => {
+  const book = new CartBook(priceOf);
+  // The put's shelf event id sorts before the pick's.
+  book.attributed({ ...attribution('e9', 'v1', 'pick', 'cola'), shelfEventId: 'z-pick', ts: T0 + 20_000 });
+  book.attributed({ ...attribution('e9', 'v1', 'put', 'cola'), shelfEventId: 'a-put', ts: T0 + 20_000 });
+  const view = book.cart('v1')!.view();
+  assert.deepEqual(view.lines, []);
+  assert.deepEqual(view.unheldRemovals, []);
+});
+
 test('a review opened leaves a pending line with its candidates; resolving it adds the decided line once', () => {
   const book = new CartBook(priceOf);
   book.attributed(attribution('e1', 'v1', 'pick', 'gum'));

@@ -17,8 +17,8 @@ import {
  * (a person decided). Every item event is keyed by the shelf event that caused it, so the cart holds
  * at most one effect per shelf event: an attribution delivered twice applies once, and a review
  * decision about a shelf event replaces whatever was attributed for it (in this cart, and in the cart
- * it is taken away from). The read model folds the effects in store-clock order, which makes it the
- * same whatever order the messages came in.
+ * it is taken away from). The read model folds the effects in store-clock order (picks first at one
+ * instant), which makes it the same whatever order the messages came in.
  *
  * A put of something the cart does not hold never makes a line negative: it takes away what the
  * cart holds and the rest is kept as an unheld removal (for the operator; fusion is meant to send
@@ -94,6 +94,7 @@ export const pricesOf =
     index.products.get(productId)?.priceCents;
 
 const reviewKey = (reviewId: string) => `review:${reviewId}`;
+const KIND_ORDER = { pick: 0, put: 1 } as const;
 
 const sameLines = (a: readonly CartLine[], b: readonly CartLine[]) =>
   a.length === b.length && a.every((line, i) => line.productId === b[i].productId && line.quantity === b[i].quantity);
@@ -191,7 +192,8 @@ export class Cart {
   view(): CartView {
     const held = new Map<string, number>();
     const unheldRemovals: UnheldRemoval[] = [];
-    const ordered = [...this.effects.values()].sort((a, b) => a.ts - b.ts || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    // At one instant a pick comes before a put: fusion decides a pick in review and its put-back together.
+    const ordered = [...this.effects.values()].sort((a, b) => a.ts - b.ts || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     for (const effect of ordered)
       for (const { productId, quantity } of effect.lines) {
         const have = held.get(productId) ?? 0;
@@ -270,6 +272,11 @@ export class CartBook {
 
   isReviewKnown(reviewId: string): boolean {
     return this.opened.has(reviewId) || this.resolutions.has(reviewId);
+  }
+
+  /** Whether a decision (or a withdrawal) of the review item has been seen. */
+  isReviewResolved(reviewId: string): boolean {
+    return this.resolutions.has(reviewId);
   }
 
   /** Learns what kind of visit this is (from visit.started, or an attribution). */

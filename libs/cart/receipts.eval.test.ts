@@ -268,6 +268,33 @@ test('a put decided while the pick it undoes waits for review: once the pick is 
   assert.equal(v1.exactBeforeReview, true);
 });
 
+test('a pick in review fusion withdrew (the shopper put the unit back) is no review, and its decision with the put stands after review', () => {
+  const c = new Case();
+  c.visit('v1', []);
+  // The soda was picked and put back; fusion decided both as its look-alike, water, and withdrew the pick's item.
+  const { shelfEventId: pick } = c.action('v1', 'pick', 'soda');
+  c.review('r1', pick, ['v1']);
+  c.attribute(pick, 'v1', 'pick', 'water', 0.55);
+  const { shelfEventId: put } = c.action('v1', 'put', 'soda');
+  c.attribute(put, 'v1', 'put', 'water', 0.55);
+  // A receipt that went out before the withdrawal reached the cart still lists the item.
+  c.receipt('v1', [], [{ reviewId: 'r1', shelfEventId: pick, candidates: [{ productId: 'soda', quantity: 1 }] }]);
+  const withdrawal: ReviewItemResolved = {
+    schemaVersion: SCHEMA_VERSION,
+    eventId: 'r1-withdrawn',
+    storeId: 'kiosk',
+    ts: T0 + 30_000,
+    reviewId: 'r1',
+    decision: { outcome: 'withdrawn', note: 'v1 put the unit back', settledBy: put },
+    reviewer: 'fusion',
+  };
+  const score = scoreReceipts(c.truth, { ...c.run, resolutions: [withdrawal] });
+  assert.deepEqual([score.reviews, score.withdrawn], [0, 1]);
+  const [v1] = score.perVisit;
+  assert.equal(v1.exact, true, `after review: missing ${JSON.stringify(v1.missing)}, extra ${JSON.stringify(v1.extra)}`);
+  close(score.attributionAccuracy, 0, 'both decisions named the look-alike');
+});
+
 test('figures per tag: each tag sees only its visits; staff visits are not scored; a visit without a receipt is missing', () => {
   const c = new Case();
   c.visit('v1', [{ productId: 'soda', quantity: 1 }], { tags: ['crossing-arms'] });

@@ -347,14 +347,17 @@ function truthUnits(visitId: string, receipt: ReceiptTruth | undefined, actions:
  * Every pipeline visit's cart once each review about a shelf event is decided as the truth says (for
  * the visit that truly did it, dismissed when nobody did), folded by the cart model itself: a put
  * decided while the pick it undoes waited for review then takes that pick's unit away, as it will
- * live. Review items about no shelf event (a binding, a tailgater) change no cart.
+ * live. Review items about no shelf event (a binding, a tailgater) change no cart, nor do items
+ * their stage withdrew (a pick in review that its shopper's put-back answered).
  */
 function cartsAfterReview(run: ReceiptRun, actionsByEvent: Map<string, ActionTruth[]>, pipelineVisitOf: (action: ActionTruth) => string | undefined): Map<string, Units> {
   const book = new CartBook(() => 0);
   for (const attribution of run.attributions) book.attributed(attribution);
   for (const item of run.reviews) book.reviewOpened(item);
+  // An item its stage withdrew waits for nobody: the decision that answered it stands.
+  const withdrawn = new Set((run.resolutions ?? []).filter((r) => r.decision.outcome === 'withdrawn').map((r) => r.reviewId));
   for (const item of run.reviews) {
-    if (item.shelfEventId === undefined) continue;
+    if (item.shelfEventId === undefined || withdrawn.has(item.reviewId)) continue;
     const decision = truthDecision(actionsByEvent.get(item.shelfEventId) ?? [], pipelineVisitOf);
     book.reviewResolved({
       schemaVersion: item.schemaVersion,

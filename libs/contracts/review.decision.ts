@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CartLine } from './visits.schema.ts';
 
 /** A decision that someone moved something; with `sharedWith`, two shoppers at once, each with their lines. */
@@ -23,4 +24,14 @@ export function decidedShare(
 /** Every visit a decision gives lines to. */
 export function decidedVisits(decision: Pick<AttributedDecision, 'visitId' | 'sharedWith'>): string[] {
   return [decision.visitId, ...(decision.sharedWith ?? []).map((share) => share.visitId)];
+}
+
+/**
+ * The event id of a stage's withdrawal of a review item: `<review id>-withdrawn`, or a hash of the
+ * review id where that would pass the 160 characters an id may have. The same item withdrawn again
+ * (a redelivery, a restart) gets the same id.
+ */
+export function withdrawalEventId(reviewId: string): string {
+  const eventId = `${reviewId}-withdrawn`;
+  return eventId.length <= 160 ? eventId : `withdrawn-${createHash('sha1').update(reviewId).digest('hex').slice(0, 16)}`;
 }

@@ -165,13 +165,17 @@ export const ReviewItemResolved = z
         .strictObject({
           outcome: z.literal('withdrawn'),
           note: z.string().describe('Why nobody needs to decide it any more, for the operator.'),
-          settledBy: z.string().min(1).max(160).describe('The review item whose decision answered this one too.'),
+          settledBy: z
+            .string()
+            .min(1)
+            .max(160)
+            .describe('What answered it: the review item whose decision answered this one too (gate), or the shelf event whose decision did (fusion).'),
         })
         .describe(
-          'Nobody decided this item: the stage that opened it closed it, because a decision on another item answered it (the other binding of a pair at the gate, once the reviewer placed one of them). Nothing changes; it leaves the queue, and is counted apart from decisions.',
+          'Nobody decided this item: the stage that opened it closed it, because a decision on something else answered it. The gate: the other binding of a pair, once the reviewer placed one of them. Fusion: a pick in review whose shopper put the unit back, so that the pick and the put-back, decided together, cancel out whichever product it was. The item leaves the queue and is counted apart from decisions; what the item was about changes only by the decision that answered it.',
         ),
     ]),
-    reviewer: z.string().min(1).describe('Who decided: a person\'s id; for a withdrawn item, the stage that withdrew it (`gate`).'),
+    reviewer: z.string().min(1).describe('Who decided: a person\'s id; for a withdrawn item, the stage that withdrew it (`gate` or `fusion`).'),
   })
   .describe('A reviewer decided an item, or the stage that opened it withdrew it (outcome withdrawn).');
 
@@ -197,6 +201,10 @@ export const VisitSettled = z
     exitMs: StoreClockMs,
     shelfEventIds: z.array(z.string().min(1)).describe('Every shelf event fusion attributed to this visit, up to its exit.'),
     reviewIds: z.array(z.string().min(1)).describe('Review items still open that name this visit.'),
+    withdrawnReviewIds: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Review items fusion opened naming this visit and withdrew since: its receipt waits until their withdrawals are seen, so that it lists no line pending on them.'),
   })
   .describe('Fusion has settled every shelf event up to this visit\'s exit: the receipt can be finalised.');
 

@@ -5,6 +5,7 @@ import {
   type EventAttributed,
   type PeopleTracked,
   type ReviewItemOpened,
+  type ReviewItemResolved,
   type ShelfEventDetected,
   type TrackedPerson,
   type Vec3,
@@ -1315,4 +1316,80 @@ test('a put its putter never took names on its review a shopper beside holding t
   // Holding nothing of it, or further off, b is not named.
   assert.deepEqual(put(false, 0.3)[0]?.visitIds, ['v-a']);
   assert.deepEqual(put(true, 0.8)[0]?.visitIds, ['v-a']);
+});
+
+/**
+ * A shopper (t-a, v-a) picks a unit on a lane planned for neither the product nor its look-alike, its
+ * weight halfway between theirs: the pick goes to review. `between` sees what the pick led to; then,
+ * `putAt` ms after T0, the shopper's hand reaches in to put back a unit of the same weight there.
+ */
+function lookalikePickAndPut(engine: FusionEngine, putAt: number, between: (picked: FusionOutput[]) => void = () => {}) {
+  const laneId = 'g2-s2-l1';
+  const other = index.lanes.get(laneId)!.lane.box;
+  const inOther: Vec3 = [other.max[0] - 0.06, (other.min[1] + other.max[1]) / 2, other.min[2] + 0.07];
+  const reachOther = (spans: Array<[number, number]>) => (t: number): Vec3 => (spans.some(([from, to]) => t >= T0 + from && t <= T0 + to) ? inOther : [inOther[0] + 0.5, inOther[1], inOther[2]]);
+  const onLane = (event: ShelfEventDetected) => ({ ...event, laneIds: [laneId], plateIds: index.lanes.get(laneId)!.lane.plateIds });
+  const [productGrams, lookalikeGrams] = [PRODUCT, LOOKALIKE].map((id) => index.products.get(id)!.unitWeightGrams);
+  const hypotheses = [
+    { productId: PRODUCT, quantity: 1, probability: 0.5 },
+    { productId: LOOKALIKE, quantity: 1, probability: 0.5 },
+  ];
+  const pick = { ...onLane(shelfEvent('pick', hypotheses)), deltaGrams: -(productGrams + lookalikeGrams) / 2 };
+  const picked = run(engine, pick, instants({ 't-a': reachOther([[800, 1_500]]) }, 0, 3_000));
+  between(picked);
+  const put = { ...onLane(shelfEvent('put', hypotheses, putAt - 1_000)), deltaGrams: -pick.deltaGrams };
+  const putOut = run(engine, put, instants({ 't-a': reachOther([[putAt - 200, putAt + 500]]) }, 3_100, putAt + 3_000));
+  return { pick, picked, put, putOut };
+}
+
+const resolutions = (out: FusionOutput[]) => out.filter((o) => o.topic === 'review.item-resolved').map((o) => o.message as ReviewItemResolved);
+
+test('a quick pick and put-back of a look-alike by one shopper: both decided as one product, the pick\'s review withdrawn, answered by the put', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  const { pick, picked, put, putOut } = lookalikePickAndPut(engine, 6_000);
+  const [opened] = reviews(picked);
+  assert.equal(opened?.shelfEventId, pick.shelfEventId, 'fixture: the pick goes to review');
+  assert.match(opened.reason, /not sure enough/);
+  // The pick's decision, its review's withdrawal, then the put's: a cart never sees the put before the pick.
+  assert.deepEqual(putOut.map((o) => o.topic), ['fusion.event-attributed', 'review.item-resolved', 'fusion.event-attributed']);
+  const [pickDecided, putDecided] = attributions(putOut);
+  assert.equal(pickDecided.shelfEventId, pick.shelfEventId);
+  assert.equal(putDecided.shelfEventId, put!.shelfEventId);
+  assert.deepEqual([pickDecided.visitId, putDecided.visitId], ['v-a', 'v-a']);
+  assert.deepEqual(pickDecided.lines, putDecided.lines, 'the same product both ways: the receipt holds neither');
+  assert.equal(pickDecided.lines[0].quantity, 1);
+  // Each states the chance that its product is right, which the weight leaves near a coin toss.
+  for (const decided of [pickDecided, putDecided]) assert.ok(decided.confidence > 0.3 && decided.confidence < DEFAULT_PARAMS.decideAbove, `${decided.kind} at ${decided.confidence}`);
+  const [withdrawal] = resolutions(putOut);
+  assert.equal(withdrawal.reviewId, opened.reviewId);
+  assert.equal(withdrawal.reviewer, 'fusion');
+  assert.deepEqual(withdrawal.decision.outcome === 'withdrawn' && withdrawal.decision.settledBy, put!.shelfEventId);
+  // Its visit settles with both events decided, the item withdrawn and none open.
+  const exitMs = T0 + 10_000;
+  engine.onVisitEnded({ schemaVersion: SCHEMA_VERSION, eventId: 'ended-v-a', storeId: 'kiosk', ts: exitMs, visitId: 'v-a', exitMs, confirmedByGate: true });
+  const settled = engine.onPeople(instant(exitMs + SHELF_EVENT_WAIT_MS, [])).map((o) => o.message as VisitSettled);
+  assert.deepEqual(settled[0]?.shelfEventIds.sort(), [pick.shelfEventId, put!.shelfEventId].sort());
+  assert.deepEqual(settled[0].reviewIds, []);
+  assert.deepEqual(settled[0].withdrawnReviewIds, [opened.reviewId]);
+});
+
+test('a put-back that may be another unit the shopper holds does not answer a pick in review: both stay for a person', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  // The cart already holds a unit of the look-alike: the put may be that one, and the pick the product.
+  holds(engine, 'v-a', LOOKALIKE);
+  const { putOut } = lookalikePickAndPut(engine, 6_000);
+  assert.equal(resolutions(putOut).length, 0);
+  assert.equal(attributions(putOut).filter((a) => a.kind === 'pick').length, 0, 'the pick stays in review');
+});
+
+test('a pick in review a person has decided is not answered by a later put-back', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  const { putOut } = lookalikePickAndPut(engine, 6_000, (picked) => {
+    const [opened] = reviews(picked);
+    assert.ok(opened, 'fixture: the pick goes to review');
+    const lines = [{ productId: PRODUCT, quantity: 1 }];
+    engine.onReviewResolved({ schemaVersion: SCHEMA_VERSION, eventId: 'decided', storeId: 'kiosk', ts: T0 + 4_000, reviewId: opened.reviewId, decision: { outcome: 'attributed', visitId: 'v-a', kind: 'pick', lines }, reviewer: 'op-1' });
+  });
+  assert.equal(resolutions(putOut).length, 0);
+  assert.equal(attributions(putOut).filter((a) => a.kind === 'pick').length, 0);
 });

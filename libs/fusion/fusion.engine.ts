@@ -12,6 +12,7 @@ import {
   type ProductHypothesis,
   type ReviewEvidence,
   type ReviewItemOpened,
+  type ReviewItemResolved,
   type ShelfEventDetected,
   type StoreIndex,
   type Vec3,
@@ -20,6 +21,7 @@ import {
   type VisitSettled,
   type VisitStarted,
   type VisitTrackBound,
+  withdrawalEventId,
 } from '../contracts/index.ts';
 import { inImage, projectPoint } from '../geometry/camera.ts';
 import { calibrate, expectedCarry, holdShare, jointOptions, movedBy, nettedShare, readingFit, sharesOf, situationOf, unitsOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type MeasuredUnit, type WhatContext, type Who } from './attribution.model.ts';
@@ -132,6 +134,11 @@ export const MAYBE_MISPLACED_MIN = 0.1;
 const MISPLACED_GONE_UNITS = 0.05;
 /** The most unit weights kept per product of a visit or a plate (see WhatContext.measured): the latest. */
 const MEASURED_KEPT = 4;
+/**
+ * Units of a product a shopper may hold besides a pick in review before a put-back of it can no
+ * longer be told to be that pick's very unit (see answeredPick).
+ */
+const HELD_BESIDE_UNITS = 0.05;
 
 /** How long a visit's gains are kept (VisitState.gains): longer than any event waits to be settled. */
 const GAINS_KEPT_MS = 60_000;
@@ -142,7 +149,11 @@ export type FusionOutput =
   | { topic: 'fusion.event-attributed'; message: EventAttributed }
   | { topic: 'fusion.change-reexplained'; message: ChangeReexplained }
   | { topic: 'review.item-opened'; message: ReviewItemOpened }
+  | { topic: 'review.item-resolved'; message: ReviewItemResolved }
   | { topic: 'fusion.visit-settled'; message: VisitSettled };
+
+/** Who withdraws a review item fusion opened (`review.item-resolved`, outcome withdrawn). */
+export const FUSION_STAGE = 'fusion';
 
 /** Which lanes a reading moves, and which way: readings alike in this differ only in what moved. */
 function whereOf(explanation: JointExplanation): string {
@@ -225,6 +236,8 @@ interface VisitState {
   settled: boolean;
   attributed: Set<string>;
   reviews: Set<string>;
+  /** Review items fusion opened naming it and withdrew since (see answeredPick). */
+  withdrawn: Set<string>;
   /** What fusion attributed (picks less puts) and the cart's last word, per product. */
   ledger: Map<string, number>;
   /**
@@ -259,6 +272,21 @@ interface Hand {
   latestPickAt?: { shelfId: string; startMs: number };
   /** What it held before that pick (one pick back), for an event settled late that began before it. */
   before?: Hand;
+}
+
+/**
+ * A pick fusion sent to review, while nobody has decided it: a put-back of its very unit by the
+ * shopper it names may answer it (see answeredPick).
+ */
+interface OpenPick {
+  event: ShelfEventDetected;
+  options: JointOption[];
+  candidates: AttributionCandidate[];
+  visitIds: string[];
+  /** What its review added to each named visit's holdings, in expected units (pending, gains). */
+  held: Array<{ visitId: string; productId: string; units: number }>;
+  /** The products each named visit was given the pick's measured unit of. */
+  measured: Array<{ visitId: string; productId: string }>;
 }
 
 /**
@@ -309,6 +337,8 @@ export class FusionEngine {
   private notItems = 0;
   /** Puts that may be a hand resting on the plate, waiting for its lift: the track, until when (store ms), and the lift's pieces so far. */
   private readonly restingHands = new Map<string, RestingHand>();
+  /** Picks in review nobody has decided yet, by review id (see answeredPick). */
+  private readonly openPicks = new Map<string, OpenPick>();
 
   constructor(options: FusionEngineOptions) {
     this.index = options.index;
@@ -389,6 +419,12 @@ export class FusionEngine {
     return [];
   }
 
+  /** A decision on a review item: a pick in review a person decided is no longer fusion's to answer. */
+  onReviewResolved(message: ReviewItemResolved): FusionOutput[] {
+    this.openPicks.delete(message.reviewId);
+    return [];
+  }
+
   /** A reviewer decided a track's binding: the visits its binding item named are no longer entangled through it. */
   private doubtDecided(trackId: string): void {
     for (const [reviewId, item] of this.bindingDoubts) if (item.trackId === trackId) this.bindingDoubts.delete(reviewId);
@@ -466,6 +502,7 @@ export class FusionEngine {
 
   private forgetSettled(until: number): void {
     for (const [id, endMs] of this.settled) if (endMs < until - SETTLED_MEMORY_MS) this.settled.delete(id);
+    for (const [reviewId, pick] of this.openPicks) if (pick.event.endMs < until - SETTLED_MEMORY_MS) this.openPicks.delete(reviewId);
   }
 
   /** Drops visits settled more than VISIT_MEMORY_MS ago, with everything keyed by them or their tracks. */
@@ -489,7 +526,7 @@ export class FusionEngine {
   private visit(visitId: string, kind?: VisitKind): VisitState {
     let visit = this.visits.get(visitId);
     if (!visit) {
-      visit = { kind: kind ?? 'shopper', settled: false, attributed: new Set(), reviews: new Set(), ledger: new Map(), pending: new Map(), hand: { latestPicked: new Set() }, hands: new Map(), cart: null, measured: new Map(), gains: [] };
+      visit = { kind: kind ?? 'shopper', settled: false, attributed: new Set(), reviews: new Set(), withdrawn: new Set(), ledger: new Map(), pending: new Map(), hand: { latestPicked: new Set() }, hands: new Map(), cart: null, measured: new Map(), gains: [] };
       this.visits.set(visitId, visit);
     } else if (kind) visit.kind = kind;
     return visit;
@@ -753,10 +790,16 @@ export class FusionEngine {
     }
     const shares = sharesOf(best);
     const unbound = shares.find((share) => share.who.visitId === null);
-    if (shares.some((share) => share.who.visitId === undefined) || unbound || confidence < this.params.decideAbove) {
+    const unseen = shares.some((share) => share.who.visitId === undefined);
+    const answered = event.kind === 'put' && !unbound && !unseen ? this.answeredPick(event, options, best, confidence, 1 - nettedDoubt, candidates) : undefined;
+    if (answered) {
+      record('attributed');
+      return answered;
+    }
+    if (unseen || unbound || confidence < this.params.decideAbove) {
       record('review');
       this.mayBeMisplaced(event, options);
-      const reason = shares.some((share) => share.who.visitId === undefined)
+      const reason = unseen
         ? 'nobody the cameras followed was near the shelf'
         : unbound
           ? `the likeliest person (track ${unbound.who.trackId}) is bound to no visit`
@@ -765,7 +808,9 @@ export class FusionEngine {
             : `not sure enough: ${(confidence * 100).toFixed(1)}% for ${shareNames(best)}, below ${(this.params.decideAbove * 100).toFixed(0)}%`;
       if (nettedInstead) this.mayHoldReadings(event, netted, nettedDoubt);
       const pair = nettedInstead ? [nettedInstead.put.visitId, nettedInstead.pick.visitId] : [];
-      return [this.review(event, 'attribution', reason, whos, evidence, candidates, options, [...visitsOf(best), ...this.handedBy(event, best), ...pair])];
+      // A plain doubt about a pick may be answered by its shopper's put-back of the unit (answeredPick).
+      const answerable = !unseen && !unbound && !nettedInstead;
+      return [this.review(event, 'attribution', reason, whos, evidence, candidates, options, [...visitsOf(best), ...this.handedBy(event, best), ...pair], answerable)];
     }
     const doubtful = shares.find((share) => share.who.trackId !== undefined && this.trackDoubt.has(share.who.trackId));
     if (doubtful) {
@@ -789,6 +834,95 @@ export class FusionEngine {
     }
     record('attributed');
     return this.attribute(event, best, confidence, candidates);
+  }
+
+  /**
+   * A put-back by one shopper of the very unit a pick of theirs in review took: a quick pick and
+   * put-back of a product with look-alikes, say, the weight telling neither change apart. Whichever
+   * product it was, the two cancel out on the receipt. So when the shopper holds nothing else the
+   * pick may have been (HELD_BESIDE_UNITS), and it is sure enough (`decideAbove`) that the pick was
+   * theirs alone and the put is theirs, of one of the pick's products, both are decided as the
+   * put's likeliest product, each stating the chance that it is right (the put's confidence; for the
+   * pick, its doer's share times the product's share among the put's options). The pick's review is
+   * withdrawn, answered by the put. Nothing is charged on a guess, since the receipt holds neither;
+   * what the put left misplaced is kept by shares (mayBeMisplaced), as the pick's review kept what it
+   * took. `sure` is what a put and a pick by two shoppers at once leave of the put (nettedShare).
+   */
+  private answeredPick(event: ShelfEventDetected, options: readonly JointOption[], best: JointOption, confidence: number, sure: number, candidates: AttributionCandidate[]): FusionOutput[] | undefined {
+    const visitId = best.who.visitId;
+    if (typeof visitId !== 'string' || best.partner || best.alongside || best.quantity !== 1) return undefined;
+    const visit = this.visits.get(visitId);
+    if (!visit || visit.kind === 'staff' || (best.who.trackId !== undefined && this.trackDoubt.has(best.who.trackId))) return undefined;
+    const alone = (o: JointOption) => !o.partner && !o.alongside && o.quantity === 1 && o.who.visitId === visitId;
+    const holds = this.holdings(visit, event.startMs);
+    let found: { reviewId: string; pick: OpenPick; doer: number; putter: number; joint: number } | undefined;
+    for (const [reviewId, pick] of this.openPicks) {
+      if (pick.event.startMs >= event.startMs) continue;
+      const own = pick.options.filter(alone);
+      const products = new Set(own.map((o) => o.productId));
+      if (!products.has(best.productId)) continue;
+      const pending = (productId: string) => sum(pick.held.filter((add) => add.visitId === visitId && add.productId === productId).map((add) => add.units));
+      if ([...products].some((productId) => (holds.get(productId) ?? 0) - pending(productId) > HELD_BESIDE_UNITS)) continue;
+      const doer = sum(own.map((o) => o.probability));
+      const putter = sure * sum(options.filter((o) => alone(o) && products.has(o.productId)).map((o) => o.probability));
+      if (doer * putter >= this.params.decideAbove && (!found || doer * putter > found.joint)) found = { reviewId, pick, doer, putter, joint: doer * putter };
+    }
+    if (!found) return undefined;
+    const { reviewId, pick, doer, putter } = found;
+    const productShare = (sure * sum(options.filter((o) => alone(o) && o.productId === best.productId).map((o) => o.probability))) / putter;
+    const picked = pick.options.find((o) => alone(o) && o.productId === best.productId)!;
+    const pickConfidence = calibrate(this.params, doer * productShare, situationOf(this.index, pick.event, picked));
+    this.withdrawPick(reviewId, pick);
+    this.mayBeMisplaced(event, options);
+    const products = [...new Set(pick.options.filter(alone).map((o) => o.productId))].join(' or ');
+    const withdrawal: FusionOutput = {
+      topic: 'review.item-resolved',
+      message: {
+        schemaVersion: SCHEMA_VERSION,
+        eventId: withdrawalEventId(reviewId),
+        storeId: this.storeId,
+        ts: this.decidedAt(event),
+        reviewId,
+        decision: {
+          outcome: 'withdrawn',
+          note: `${visitId} put the unit back (${event.shelfEventId}): the pick and its put-back cancel out, whichever of ${products} it was`,
+          settledBy: event.shelfEventId,
+        },
+        reviewer: FUSION_STAGE,
+      },
+    };
+    return [...this.attribute(pick.event, picked, pickConfidence, pick.candidates, true), withdrawal, ...this.attribute(event, best, confidence, candidates, true)];
+  }
+
+  /** A pick's review answered by a decision: what it added to the visits it named is taken back, and it is no longer open in their books. */
+  private withdrawPick(reviewId: string, pick: OpenPick): void {
+    this.openPicks.delete(reviewId);
+    const grams = Math.abs(pick.event.deltaGrams);
+    for (const { visitId, productId, units } of pick.held) {
+      const visit = this.visits.get(visitId);
+      if (!visit) continue;
+      const left = (visit.pending.get(productId) ?? 0) - units;
+      if (left > 1e-9) visit.pending.set(productId, left);
+      else visit.pending.delete(productId);
+      const gain = visit.gains.findIndex((g) => g.startMs === pick.event.startMs && g.productId === productId && g.units === units);
+      if (gain >= 0) visit.gains.splice(gain, 1);
+    }
+    for (const { visitId, productId } of pick.measured) {
+      const visit = this.visits.get(visitId);
+      const left = withoutUnit(visit?.measured.get(productId) ?? [], grams);
+      if (left.length > 0) visit?.measured.set(productId, left);
+      else visit?.measured.delete(productId);
+    }
+    const products = new Set(pick.held.map((add) => add.productId));
+    for (const visitId of pick.visitIds) {
+      const visit = this.visits.get(visitId);
+      if (!visit) continue;
+      visit.reviews.delete(reviewId);
+      visit.withdrawn.add(reviewId);
+      for (const hand of [visit.hand, ...visit.hands.values()])
+        if (hand.latestPickAt?.shelfId === pick.event.shelfId && hand.latestPickAt.startMs === pick.event.startMs)
+          hand.latestPicked = new Set([...hand.latestPicked].filter((productId) => !products.has(productId)));
+    }
   }
 
   /**
@@ -1043,14 +1177,17 @@ export class FusionEngine {
 
   /**
    * Decides an event: each who of the best option (two for two people at once) gets its units, in a
-   * message of its own that names the others' shares.
+   * message of its own that names the others' shares. With `stockByShares`, what the event moved on
+   * the shelves was already kept by its options' shares (mayBeMisplaced), not as the best option alone.
    */
-  private attribute(event: ShelfEventDetected, best: JointOption, confidence: number, candidates: AttributionCandidate[]): FusionOutput[] {
+  private attribute(event: ShelfEventDetected, best: JointOption, confidence: number, candidates: AttributionCandidate[], stockByShares = false): FusionOutput[] {
     const misplaced = event.kind === 'put' && !this.plannedOn(event, best.productId);
     const single = unitsOf(best) === 1 && !best.alongside ? unitOf(event) : undefined;
-    this.trackMisplaced(event, best.productId, unitsOf(best), misplaced, single);
-    if (best.alongside) this.trackMisplaced(event, best.alongside.productId, best.alongside.quantity, false);
-    if (event.kind === 'pick') this.pickedFrom(event);
+    if (!stockByShares) {
+      this.trackMisplaced(event, best.productId, unitsOf(best), misplaced, single);
+      if (best.alongside) this.trackMisplaced(event, best.alongside.productId, best.alongside.quantity, false);
+      if (event.kind === 'pick') this.pickedFrom(event);
+    }
     const shares = sharesOf(best).map((share) => ({ ...share, visitId: share.who.visitId! }));
     this.recentReaches = this.recentReaches.filter((reach) => reach.changeMs > event.startMs - HISTORY_MS);
     this.recentTakes = this.recentTakes.filter((take) => take.startMs > event.startMs - HISTORY_MS);
@@ -1106,8 +1243,11 @@ export class FusionEngine {
     candidates: AttributionCandidate[],
     options: JointOption[] = [],
     alsoNamed: readonly string[] = [],
+    answerable = false,
   ): FusionOutput {
     const reviewId = `review-${event.shelfEventId}`;
+    const held: OpenPick['held'] = [];
+    const measured: OpenPick['measured'] = [];
     const likely = whos
       .filter((w): w is Who & { visitId: string } => typeof w.visitId === 'string' && w.probability >= REVIEW_MENTION_PROBABILITY)
       .map((w) => w.visitId);
@@ -1122,16 +1262,20 @@ export class FusionEngine {
             .filter((share) => share.who.visitId === visitId)
             .flatMap((share) => movedBy({ ...o, quantity: share.quantity }).map((line) => ({ ...line, probability: o.probability }))),
         );
-        this.mayHold(visit, event, own);
+        for (const add of this.mayHold(visit, event, own)) held.push({ visitId, ...add });
         // Whichever product a single unit was, it weighed what the shelf measured.
         const unit = unitOf(event);
         for (const o of options)
-          if (!o.partner && !o.alongside && o.quantity === 1 && o.who.visitId === visitId) visit.measured.set(o.productId, withUnit(visit.measured.get(o.productId) ?? [], unit));
+          if (!o.partner && !o.alongside && o.quantity === 1 && o.who.visitId === visitId) {
+            visit.measured.set(o.productId, withUnit(visit.measured.get(o.productId) ?? [], unit));
+            measured.push({ visitId, productId: o.productId });
+          }
         // Options come likeliest first: the visit's first share names the hand that most likely moved it.
         const likeliest = options.flatMap(sharesOf).find((share) => share.who.visitId === visitId);
         if (own.length > 0) this.tookLast(visit, event, own.map((o) => o.productId), likeliest?.who.trackId);
       }
     }
+    if (answerable && event.kind === 'pick' && options.length > 0) this.openPicks.set(reviewId, { event, options, candidates, visitIds, held, measured });
     const byTrack = new Map(evidence.map((e) => [e.trackId, e]));
     const reviewEvidence: ReviewEvidence = {
       candidates: candidates.slice(0, MAX_CANDIDATES_LISTED).map((c) => ({ ...c, handDistances: byTrack.get(c.trackId)?.handDistances ?? [] })),
@@ -1178,12 +1322,14 @@ export class FusionEngine {
    * A pick in review may have added any of its options for this visit: each in expected units, by its
    * share of the visit's options (so an option the weight all but ruled out adds all but nothing).
    */
-  private mayHold(visit: VisitState, event: ShelfEventDetected, options: ReadonlyArray<Pick<JointOption, 'productId' | 'quantity' | 'probability'>>): void {
+  private mayHold(visit: VisitState, event: ShelfEventDetected, options: ReadonlyArray<Pick<JointOption, 'productId' | 'quantity' | 'probability'>>): Array<{ productId: string; units: number }> {
     const total = options.reduce((sum, o) => sum + o.probability, 0);
-    for (const option of options) {
+    return options.map((option) => {
       const share = total > 0 ? option.probability / total : 1 / options.length;
-      this.mayHoldUnits(visit, event, option.productId, share * option.quantity);
-    }
+      const units = share * option.quantity;
+      this.mayHoldUnits(visit, event, option.productId, units);
+      return { productId: option.productId, units };
+    });
   }
 
   /**
@@ -1250,6 +1396,7 @@ export class FusionEngine {
           exitMs,
           shelfEventIds: [...visit.attributed],
           reviewIds: [...visit.reviews],
+          ...(visit.withdrawn.size > 0 ? { withdrawnReviewIds: [...visit.withdrawn] } : {}),
         },
       });
     }

@@ -313,7 +313,8 @@ export function scoreRun(run: FusionRun): AttributionScore {
   const attributedRight = decided.filter(bestIsRight).length;
   const decisions = decided.map((r) => ({ confidence: r.confidence, right: bestIsRight(r) }));
   const { calibration: reliability, calibrationError } = calibrationTable(decisions);
-  const reviews = run.outputs.filter((o) => o.topic === 'review.item-opened');
+  const withdrawn = withdrawnReviews(run.outputs);
+  const reviews = run.outputs.flatMap((o) => (o.topic === 'review.item-opened' && !withdrawn.has(o.message.reviewId) ? [o.message] : []));
   const receipts = scoreReceipts(run);
   return {
     visits: run.visits,
@@ -324,7 +325,7 @@ export function scoreRun(run: FusionRun): AttributionScore {
     attributedRight,
     attributionAccuracy: decided.length > 0 ? attributedRight / decided.length : 1,
     reviews: reviews.length,
-    unexpectedPuts: reviews.filter((o) => o.message.kind === 'unexpected-put').length,
+    unexpectedPuts: reviews.filter((item) => item.kind === 'unexpected-put').length,
     reviewsPer1000: run.visits > 0 ? (1000 * reviews.length) / run.visits : 0,
     calibrationError,
     reliability,
@@ -344,8 +345,9 @@ export function scoreRun(run: FusionRun): AttributionScore {
 function scoreReceipts(run: FusionRun): { exact: number; wrong: string[] } {
   const carts = new Map<string, Map<string, number>>();
   const waiting = new Set<string>();
+  const withdrawn = withdrawnReviews(run.outputs);
   for (const output of run.outputs) {
-    if (output.topic === 'review.item-opened') for (const visitId of output.message.visitIds) waiting.add(visitId);
+    if (output.topic === 'review.item-opened' && !withdrawn.has(output.message.reviewId)) for (const visitId of output.message.visitIds) waiting.add(visitId);
     if (output.topic !== 'fusion.event-attributed' || output.message.visitKind === 'staff') continue;
     const attributed: EventAttributed = output.message;
     const cart = carts.get(attributed.visitId) ?? new Map<string, number>();
@@ -362,4 +364,9 @@ function scoreReceipts(run: FusionRun): { exact: number; wrong: string[] } {
     else if (!waiting.has(receipt.visitId)) wrong.push(receipt.visitId);
   }
   return { exact, wrong };
+}
+
+/** The review items fusion withdrew in a run (a put-back answered the pick): neither reviews nor waits. */
+function withdrawnReviews(outputs: readonly FusionOutput[]): Set<string> {
+  return new Set(outputs.flatMap((o) => (o.topic === 'review.item-resolved' && o.message.decision.outcome === 'withdrawn' ? [o.message.reviewId] : [])));
 }

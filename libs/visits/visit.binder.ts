@@ -13,6 +13,7 @@ import {
   type VisitKind,
   type VisitStarted,
   type VisitTrackBound,
+  withdrawalEventId,
 } from '../contracts/index.ts';
 import { distanceToPolygonEdge, insidePolygon } from '../contracts/store.frame.ts';
 
@@ -530,8 +531,7 @@ export class VisitBinder {
     const visit = this.visitsById.get(track.visitId!)!;
     for (const [reviewId, review] of this.bindingReviews) {
       if (review.trackId !== track.trackId || review.why === 'lost' || review.withdrawn !== undefined || reviewId === decision.reviewId) continue;
-      const eventId = `${reviewId}-withdrawn`;
-      review.withdrawn = eventId.length <= 160 ? eventId : `withdrawn-${createHash('sha1').update(reviewId).digest('hex').slice(0, 16)}`;
+      review.withdrawn = withdrawalEventId(reviewId);
       visit.flags.push(`withdrawn: review ${reviewId}, answered by ${decision.reviewId}`);
       out.push({
         topic: 'review.item-resolved',

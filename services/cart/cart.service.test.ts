@@ -244,6 +244,33 @@ test('a line pending review is on the receipt with its candidates; the receipt w
   await service.stop();
 });
 
+test('a pick in review that fusion withdrew (its shopper put the unit back): the receipt waits for the withdrawal and holds neither line', async (t) => {
+  const { bus, receipts } = await outputBus(t);
+  const service = await startService(bus);
+  const settledWithWithdrawal: Input = { topic: 'fusion.visit-settled', message: { ...base('settled/v1', 61_000), visitId: 'v1', exitMs: T0 + 60_500, shelfEventIds: ['e1', 'e2', 'e3'], reviewIds: [], withdrawnReviewIds: ['r7'] } };
+  await publishAll(bus, [
+    started('v1'),
+    attributed('e1', 'v1', 'pick', SODA, 10_000),
+    reviewOpened('r7', 'e2', ['v1'], 20_000),
+    attributed('e2', 'v1', 'pick', JUICE, 20_000),
+    attributed('e3', 'v1', 'put', JUICE, 25_000),
+    ended('v1', 60_000),
+    settledWithWithdrawal,
+  ]);
+  await taken(service, 7);
+  assert.equal(receipts.length, 0, 'r7 is listed as withdrawn, and its withdrawal has not been seen');
+  await publishAll(bus, [
+    {
+      topic: 'review.item-resolved',
+      message: { ...base('r7-withdrawn', 26_000), reviewId: 'r7', decision: { outcome: 'withdrawn', note: 'v1 put the unit back', settledBy: 'e3' }, reviewer: 'fusion' },
+    },
+  ]);
+  await waitFor(() => receipts.length >= 1, 'the receipt');
+  assert.deepEqual(receipts[0].pending, []);
+  assert.deepEqual(receipts[0].lines.map((l) => [l.productId, l.quantity]), [[SODA, 1]]);
+  await service.stop();
+});
+
 test('staff visits get no cart and no receipt, and hold nothing; anonymous ones get a receipt without an account', async (t) => {
   const { bus, updates, receipts } = await outputBus(t);
   const service = await startService(bus);

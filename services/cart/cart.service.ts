@@ -21,8 +21,9 @@ import { CartBook, pricesOf, type Cart, type CartChange, type CartView } from '.
  * stands (`cart.updated`, keyed by visit, version up by one per change) after every change. A
  * visit's receipt (`visit.receipt-finalised`) goes out once, when the visit has ended, fusion has
  * settled it (`fusion.visit-settled`), every shelf event fusion lists for it has reached its cart,
- * and every review item it lists has been seen; whatever arrives late (the settled message before an
- * attribution, on another topic) makes the receipt wait, not go out short.
+ * every review item it lists has been seen, and so has the withdrawal of every item it lists as
+ * withdrawn (a pick in review that its shopper's put-back answered). Whatever arrives late (the
+ * settled message before an attribution, on another topic) makes the receipt wait, not go out short.
  *
  * Nothing is lost and nothing is applied twice:
  * - The carts are a fold of the messages, and the fold ignores what it has already applied (one
@@ -162,6 +163,9 @@ export function createCartService(deps: CartServiceDependencies): CartService {
     if (missing.length > 0) return `attributions of ${missing.join(', ')}`;
     const unseen = visit.settled.reviewIds.filter((id) => !book.isReviewKnown(id));
     if (unseen.length > 0) return `review items ${unseen.join(', ')}`;
+    // Items fusion withdrew (a put-back answered the pick): their pending lines go before the receipt does.
+    const unwithdrawn = (visit.settled.withdrawnReviewIds ?? []).filter((id) => !book.isReviewResolved(id));
+    if (unwithdrawn.length > 0) return `withdrawals of ${unwithdrawn.join(', ')}`;
     return null;
   };
 

@@ -6,8 +6,9 @@ import { FusionEngine, type FusionOutput } from '../../libs/fusion/fusion.engine
 import type { AttributionParams } from '../../libs/fusion/attribution.model.ts';
 
 /**
- * The fusion service: shelf events, people, visits, carts and camera health in; attributions, review
- * items and settled visits out (libs/fusion/fusion.engine.ts decides). One member takes every input
+ * The fusion service: shelf events, people, visits, carts, camera health and review items in;
+ * attributions, review items (opened, or withdrawn once a put-back answered a pick in review) and
+ * settled visits out (libs/fusion/fusion.engine.ts decides). One member takes every input
  * (the people stream is one partition, keyed by store): attribution needs the whole store at once.
  *
  * Nothing is lost and nothing is applied twice:
@@ -25,7 +26,16 @@ import type { AttributionParams } from '../../libs/fusion/attribution.model.ts';
 export const FUSION_GROUP = 'fusion';
 
 type FusionTopics = typeof contractTopics;
-type InputTopic = 'shelf.event-detected' | 'tracking.people-tracked' | 'visit.started' | 'visit.track-bound' | 'visit.ended' | 'cart.updated' | 'device.health-reported' | 'review.item-opened';
+type InputTopic =
+  | 'shelf.event-detected'
+  | 'tracking.people-tracked'
+  | 'visit.started'
+  | 'visit.track-bound'
+  | 'visit.ended'
+  | 'cart.updated'
+  | 'device.health-reported'
+  | 'review.item-opened'
+  | 'review.item-resolved';
 const INPUT_TOPICS: readonly InputTopic[] = [
   'shelf.event-detected',
   'tracking.people-tracked',
@@ -35,6 +45,7 @@ const INPUT_TOPICS: readonly InputTopic[] = [
   'cart.updated',
   'device.health-reported',
   'review.item-opened',
+  'review.item-resolved',
 ];
 
 export interface FusionServiceDependencies {
@@ -53,6 +64,8 @@ export interface FusionServiceStats {
   messages: Record<InputTopic, number>;
   attributed: number;
   reviews: number;
+  /** Picks in review withdrawn because their shopper put the unit back (answered by that put's decision). */
+  withdrawn: number;
   visitsSettled: number;
   publishFailures: number;
   /** Shelf events waiting for the people stream. */
@@ -88,7 +101,7 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
     },
   });
   const messages = Object.fromEntries(INPUT_TOPICS.map((t) => [t, 0])) as Record<InputTopic, number>;
-  const counts = { attributed: 0, reviews: 0, reexplained: 0, visitsSettled: 0, publishFailures: 0 };
+  const counts = { attributed: 0, reviews: 0, withdrawn: 0, reexplained: 0, visitsSettled: 0, publishFailures: 0 };
   const outbox = createOutbox<FusionOutput>({
     bus,
     logger,
@@ -107,6 +120,11 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
       counts.visitsSettled++;
       for (const done of heldVisits.get(output.message.visitId) ?? []) done();
       heldVisits.delete(output.message.visitId);
+      return;
+    }
+    // A withdrawal settles no shelf event of its own: the pick's was let go with its review item.
+    if (output.topic === 'review.item-resolved') {
+      counts.withdrawn++;
       return;
     }
     if (output.topic === 'fusion.event-attributed') counts.attributed++;
@@ -160,6 +178,9 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
         if (delivery.message.kind === 'binding')
           for (const visitId of delivery.message.visitIds) if (!engine.isSettled(visitId)) hold(heldVisits, visitId, delivery);
         return engine.onReviewOpened(delivery.message);
+      case 'review.item-resolved':
+        // A person's decision on a pick in review: no put-back of it is fusion's to answer any more.
+        return engine.onReviewResolved(delivery.message);
     }
   };
 
