@@ -67,6 +67,16 @@ const HIDDEN_PICK_LOG_PRIOR = Math.log(0.03);
 const HIDDEN_WEIGHT_RATIO = 2;
 /** A lane the inventory believes cannot give this many. */
 const SHORT_STOCK_LOG_PRIOR = Math.log(0.02);
+/**
+ * A hand resting on a plate (not pressing: its wrist's weight, a few fingers) while another hand
+ * takes or puts on another plate of the shelf: the resting plate goes up by some grams no product
+ * weighs. Its weight is taken as anything from LEAN_MIN_GRAMS to LEAN_MAX_GRAMS alike (a uniform
+ * spread, given to the Gaussian fit as its mean and variance), and a lean beside an item is as rare,
+ * against a second item beside it, as LEAN_LOG_PRIOR says.
+ */
+export const LEAN_MIN_GRAMS = 10;
+export const LEAN_MAX_GRAMS = 100;
+const LEAN_LOG_PRIOR = Math.log(0.3);
 
 export interface PlateChange {
   /** Change of the plate's reading, grams; NaN when the plate cannot be read. */
@@ -103,6 +113,13 @@ export interface Item {
    * lane whose plates went down, a pick on a lane whose plates went up.
    */
   alone: boolean;
+  /** A hand resting on this plate (an index into the shelf's plates), not a unit: no lane, no product, no stock moved (see LEAN_MIN_GRAMS). */
+  leanPlate?: number;
+}
+
+/** Whether an item of an explanation is a hand resting on a plate, not a unit moved. */
+export function isLean(item: Pick<Item, 'leanPlate'>): boolean {
+  return item.leanPlate !== undefined;
 }
 
 export interface Explanation {
@@ -275,7 +292,7 @@ export function explain(input: ExplainInput): Explanation[] {
     let logPrior = chosen.length > 1 ? PAIR_LOG_PRIOR : 0;
     for (const item of chosen) {
       logPrior += item.logPrior;
-      const shares = lanes[item.lane].shares;
+      const shares = item.leanPlate === undefined ? lanes[item.lane].shares : leanShares(item.leanPlate, plates.length);
       let spans = 0;
       for (let i = 0; i < n; i++) {
         const share = shares[used[i]];
@@ -349,6 +366,9 @@ export function explain(input: ExplainInput): Explanation[] {
     if (ordinary[a].sign < 0) for (const put of fromElsewhere) if (pairable(ordinary[a], put)) consider([ordinary[a], put]);
   }
 
+  // A hand resting on a plate that went up by what a hand may weigh, beside one item on other plates.
+  for (const lean of leanItems(plates)) for (const item of items) if (item.alone && lanes[item.lane].shares[lean.leanPlate!] === 0) consider([item, lean]);
+
   if (found.length === 0) return [];
   found.sort((a, b) => b.logScore - a.logScore);
   found.length = Math.min(found.length, KEEP_EXPLANATIONS);
@@ -357,6 +377,30 @@ export function explain(input: ExplainInput): Explanation[] {
   for (const e of found) total += Math.exp(e.logScore - top);
   for (const e of found) e.posterior = Math.exp(e.logScore - top) / total;
   return found;
+}
+
+/** The leans a change may hold: one on each plate that went up by what a resting hand weighs. */
+function leanItems(plates: readonly PlateChange[]): Item[] {
+  const mean = (LEAN_MIN_GRAMS + LEAN_MAX_GRAMS) / 2;
+  const variance = (LEAN_MAX_GRAMS - LEAN_MIN_GRAMS) ** 2 / 12;
+  return plates.flatMap((change, p) =>
+    plateChanged(change) && change.deltaGrams > 0 && change.deltaGrams <= LEAN_MAX_GRAMS
+      ? [{ lane: -1, laneId: '', stockLaneId: '', productId: '', quantity: 0, sign: 1 as const, meanGrams: mean, varGrams: variance, logPrior: LEAN_LOG_PRIOR, pairing: 'never' as const, alone: false, leanPlate: p }]
+      : [],
+  );
+}
+
+const leanShareCache = new Map<string, Float64Array>();
+/** A lean's shares over a shelf of `plates` plates: all of it on its own plate. */
+function leanShares(plate: number, plates: number): Float64Array {
+  const key = `${plates}/${plate}`;
+  let shares = leanShareCache.get(key);
+  if (!shares) {
+    shares = new Float64Array(plates);
+    shares[plate] = 1;
+    leanShareCache.set(key, shares);
+  }
+  return shares;
 }
 
 /**

@@ -100,6 +100,34 @@ test('two hands at the two ends of a shelf: each gives its own event, a hand res
   assert.equal(new Set(events.map((e) => e.eventId)).size, 3, 'ids are unique');
 });
 
+test('a hand coming to rest on one plate as another hand takes from the next, the plates tied by a lane: the pick alone, and the rest as a change no product explains', () => {
+  // g2-s4: lane 1 on plate 1 alone, lane 2 across plates 1 and 2, lane 3 on plate 2 alone. A hand
+  // settles on plate 2 (30 g) in the very moment another takes a unit from lane 1; read as items
+  // alone, plate 1 down and plate 2 up looked like units off lane 2 and a unit put on lane 3.
+  const rest: PlateLoadChange = { plateId: 'g2-s4-p2', atMs: 1_000, durationMs: 6_000, deltaGrams: 0, kind: 'lean', leanGrams: 30 };
+  const { events, perception } = detect(kiosk, 'g2-s4', [rest, ...pickOn(kiosk, 'g2-s4-l1', 1_000)], 5_000);
+  const summary = JSON.stringify(events.map((e) => [e.kind, e.laneIds, e.plateIds, e.deltaGrams, e.hypotheses[0]]));
+  const [pick, ...others] = events.filter((e) => e.kind === 'pick');
+  assert.equal(others.length, 0, summary);
+  assert.equal(pick.laneIds[0], 'g2-s4-l1', summary);
+  assert.deepEqual(pick.plateIds, ['g2-s4-p1'], summary);
+  assert.deepEqual([pick.hypotheses[0].productId, pick.hypotheses[0].quantity], [productOf(kiosk, 'g2-s4-l1'), 1], summary);
+  assert.equal(pick.explanations, undefined, 'one item: no joint explanations');
+  const rested = events.filter((e) => e.kind === 'put');
+  assert.equal(rested.length, 1, summary);
+  assert.deepEqual(rested[0].plateIds, ['g2-s4-p2'], summary);
+  assert.deepEqual(rested[0].hypotheses, [], 'no product: a hand');
+  assert.ok(rested[0].deltaGrams > 0 && rested[0].deltaGrams < 33, `the hand's weight, at most: ${summary}`);
+  assert.notEqual(rested[0].eventId, pick.eventId);
+  // Only the pick moved stock: lanes 2 and 3 hold what they held, and nothing lies misplaced.
+  const { lanes } = perception.inventory('g2-s4');
+  for (const laneId of ['g2-s4-l2', 'g2-s4-l3']) {
+    const lane = lanes.find((l) => l.laneId === laneId)!;
+    assert.equal(lane.stock, kiosk.placementByLane.get(laneId)!.initialStock, laneId);
+    assert.deepEqual(lane.misplaced, [], laneId);
+  }
+});
+
 test('a grab of three units is one event of quantity three', () => {
   const { events } = detect(kiosk, 'g1-s2', pickOn(kiosk, 'g1-s2-l4', 1_000, 3), 4_000);
   assert.equal(events.length, 1);

@@ -9,7 +9,7 @@ import {
   type StoreIndex,
 } from '../contracts/index.ts';
 import { plateShares } from '../contracts/index.ts';
-import { explain, plateChanged, twinLanes, type Explanation, type Item, type LaneGeometry, type PlateChange } from './hypothesis.model.ts';
+import { explain, isLean, plateChanged, twinLanes, type Explanation, type Item, type LaneGeometry, type PlateChange } from './hypothesis.model.ts';
 import { checkShelfStock, ShelfInventory, TAKEN_TTL_MS, type StockMove } from './inventory.model.ts';
 import { CellHealthMonitor, worstHealth, type CellHealth } from './sensor.health.ts';
 
@@ -136,7 +136,7 @@ interface Hold {
  */
 function jointExplanations(explanations: readonly Explanation[]): JointExplanation[] {
   return explanations
-    .filter((e, i) => i === 0 || e.posterior >= JOINT_ALTERNATIVE_MIN)
+    .filter((e, i) => i === 0 || (e.posterior >= JOINT_ALTERNATIVE_MIN && !e.items.some(isLean)))
     .slice(0, MAX_JOINT_EXPLANATIONS)
     .map((e) => ({
       probability: Math.min(1, Math.max(0, Math.round(e.posterior * 1e6) / 1e6)),
@@ -692,9 +692,10 @@ export class ShelfDetector {
       return;
     }
     const best = explanations[0];
+    const items = best.items.filter((item) => !isLean(item));
     // Several items at once: the shelf's whole explanations go with each, for fusion to weigh by what the shoppers there carry.
-    const joint = best.items.length > 1 ? jointExplanations(explanations) : undefined;
-    for (const [i, item] of best.items.entries()) {
+    const joint = items.length > 1 ? jointExplanations(explanations) : undefined;
+    for (const [i, item] of items.entries()) {
       const event = this.buildEvent(section, item, i, best, explanations, changes, changed, piece);
       this.stats.events++;
       this.opts.onEvent(joint ? { ...event, explanations: joint } : event);
@@ -703,6 +704,16 @@ export class ShelfDetector {
         item.sign < 0 ? { kind: 'pick', laneId: item.stockLaneId, productId, quantity, atMs: piece.endMs } : { kind: 'put', laneId: item.laneId, productId, quantity, atMs: piece.endMs };
       this.steps.push({ kind: 'move', shelfEventId: event.shelfEventId, move });
       this.move(event.shelfEventId, move);
+    }
+    // A hand resting on a plate beside the item: what it is there, a change no product explains
+    // (fusion waits for the hand to lift off, or finds it too light for an item). It moves no stock.
+    const lean = best.items.find(isLean);
+    if (lean) {
+      const plate = lean.leanPlate!;
+      const only = changes.map((change, p) => (p === plate ? change : { deltaGrams: Number.NaN, sigmaGrams: Number.NaN }));
+      const nth = items.filter((item) => item.sign > 0).length + 1;
+      this.stats.events++;
+      this.opts.onEvent(this.buildUnexplainedEvent(section, only, [plate], this.lanesOn([plate]), piece, nth));
     }
   }
 
@@ -844,11 +855,14 @@ export class ShelfDetector {
     piece: Piece,
   ): ShelfEventDetected {
     const lane = this.lanes[item.lane];
-    const single = best.items.length === 1;
+    // A hand resting on another plate (a lean) is no item: the item beside it is alone, on its own plates.
+    const real = (e: Explanation) => e.items.filter((x) => !isLean(x));
+    const besideLean = best.items.some(isLean);
+    const single = real(best).length === 1;
     // Plates of this item: its lane's plates, and for a lone item every plate that changed.
     const plates = new Set<number>();
     for (let p = 0; p < this.n; p++) if (lane.shares[p] > 0) plates.add(p);
-    if (single) for (const p of changed) plates.add(p);
+    if (single && !besideLean) for (const p of changed) plates.add(p);
     const slots = [...plates].sort((a, b) => a - b);
 
     // What moved: for a lone item, every lone explanation of the same direction, by product and
@@ -856,11 +870,8 @@ export class ShelfDetector {
     const byProduct = new Map<string, { productId: string; quantity: number; probability: number }>();
     const byLane = new Map<string, number>();
     for (const e of explanations) {
-      const matches = single
-        ? e.items.length === 1 && e.items[0].sign === item.sign
-          ? [e.items[0]]
-          : []
-        : sameLaneItem(e.items, item);
+      const items = real(e);
+      const matches = single ? (items.length === 1 && items[0].sign === item.sign ? [items[0]] : []) : sameLaneItem(items, item);
       for (const x of matches) {
         const key = `${x.productId}|${x.quantity}`;
         const entry = byProduct.get(key) ?? { productId: x.productId, quantity: x.quantity, probability: 0 };
@@ -897,7 +908,7 @@ export class ShelfDetector {
     const kind = item.sign < 0 ? 'pick' : 'put';
     return this.shelfEvent({
       section,
-      nth: best.items.slice(0, position).filter((x) => x.sign === item.sign).length + 1,
+      nth: real(best).slice(0, position).filter((x) => x.sign === item.sign).length + 1,
       kind,
       slots,
       laneIds,
@@ -910,7 +921,7 @@ export class ShelfDetector {
   }
 
   /** A change no product explains: where and how much, and nothing about what. */
-  private buildUnexplainedEvent(section: Section, changes: PlateChange[], changed: number[], candidateLanes: number[], piece: Piece): ShelfEventDetected {
+  private buildUnexplainedEvent(section: Section, changes: PlateChange[], changed: number[], candidateLanes: number[], piece: Piece, nth = 1): ShelfEventDetected {
     let deltaGrams = 0;
     let variance = 0;
     for (const p of changed) {
@@ -921,7 +932,8 @@ export class ShelfDetector {
       section,
       // The first of its kind in the segment, as an explained item would be: a restarted shelf that
       // has lost its stock belief may explain the same change differently, and must name it the same.
-      nth: 1,
+      // A lean beside an item is named after that item's kind's items.
+      nth,
       kind: deltaGrams < 0 ? 'pick' : 'put',
       slots: changed,
       laneIds: candidateLanes.map((lane) => this.lanes[lane].laneId),
