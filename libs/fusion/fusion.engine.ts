@@ -43,7 +43,8 @@ import fittedParams from './attribution.params.json' with { type: 'json' };
  * never charged silently) that holds what it puts back (or is staff restocking). Otherwise it goes to
  * review (`review.item-opened`, kind `attribution`, or `unexpected-put` for a put of something the
  * likeliest visit never took) with each candidate's hand distances, the weight span and the cameras
- * to look at. Nothing is guessed silently.
+ * to look at. Nothing is guessed silently. A pick in review that its shopper's put-back of the unit
+ * answers is decided with the put, and its review withdrawn (answeredPick).
  *
  * A visit is settled (`fusion.visit-settled`) once it has ended, the people stream is past its exit by
  * SHELF_EVENT_WAIT_MS (every shelf event starting before the exit has arrived by then) and none of

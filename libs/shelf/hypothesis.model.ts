@@ -72,11 +72,12 @@ const SHORT_STOCK_LOG_PRIOR = Math.log(0.02);
  * takes or puts on another plate of the shelf: the resting plate goes up by some grams no product
  * weighs. Its weight is taken as anything from LEAN_MIN_GRAMS to LEAN_MAX_GRAMS alike (a uniform
  * spread, given to the Gaussian fit as its mean and variance), and a lean beside an item is as rare,
- * against a second item beside it, as LEAN_LOG_PRIOR says.
+ * against a second item beside it, as LEAN_LOG_PRIOR says: rare enough that half of a light unit
+ * from elsewhere put on a lane across two plates is not taken for a hand (see the shelf's doc).
  */
 export const LEAN_MIN_GRAMS = 10;
 export const LEAN_MAX_GRAMS = 100;
-const LEAN_LOG_PRIOR = Math.log(0.3);
+const LEAN_LOG_PRIOR = Math.log(0.03);
 
 export interface PlateChange {
   /** Change of the plate's reading, grams; NaN when the plate cannot be read. */
