@@ -875,7 +875,7 @@ export class FusionEngine {
     const pickConfidence = calibrate(this.params, doer * productShare, situationOf(this.index, pick.event, picked));
     this.withdrawPick(reviewId, pick);
     this.mayBeMisplaced(event, options);
-    const products = [...new Set(pick.options.filter(alone).map((o) => o.productId))].join(' or ');
+    const either = [...new Set(pick.options.filter(alone).map((o) => o.productId))].join(' or ');
     const withdrawal: FusionOutput = {
       topic: 'review.item-resolved',
       message: {
@@ -886,7 +886,7 @@ export class FusionEngine {
         reviewId,
         decision: {
           outcome: 'withdrawn',
-          note: `${visitId} put the unit back (${event.shelfEventId}): the pick and its put-back cancel out, whichever of ${products} it was`,
+          note: `${visitId} put the unit back (${event.shelfEventId}): the pick and its put-back cancel out, whichever of ${either} it was`,
           settledBy: event.shelfEventId,
         },
         reviewer: FUSION_STAGE,
