@@ -271,7 +271,7 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
   }
 
   const reviews = new Map<string, { kind: string; visitIds: string[]; withdrawn: boolean }>();
-  const withdrawnIds = new Set((run.resolutions ?? []).filter((r) => r.decision.outcome === 'withdrawn').map((r) => r.reviewId));
+  const withdrawnIds = withdrawnReviews(run);
   for (const item of run.reviews)
     reviews.set(item.reviewId, {
       kind: item.kind,
@@ -343,6 +343,11 @@ function truthUnits(visitId: string, receipt: ReceiptTruth | undefined, actions:
   return units;
 }
 
+/** The review items the run saw withdrawn by the stage that opened them (nobody decided them). */
+function withdrawnReviews(run: Pick<ReceiptRun, 'resolutions'>): Set<string> {
+  return new Set((run.resolutions ?? []).filter((r) => r.decision.outcome === 'withdrawn').map((r) => r.reviewId));
+}
+
 /**
  * Every pipeline visit's cart once each review about a shelf event is decided as the truth says (for
  * the visit that truly did it, dismissed when nobody did), folded by the cart model itself: a put
@@ -355,7 +360,7 @@ function cartsAfterReview(run: ReceiptRun, actionsByEvent: Map<string, ActionTru
   for (const attribution of run.attributions) book.attributed(attribution);
   for (const item of run.reviews) book.reviewOpened(item);
   // An item its stage withdrew waits for nobody: the decision that answered it stands.
-  const withdrawn = new Set((run.resolutions ?? []).filter((r) => r.decision.outcome === 'withdrawn').map((r) => r.reviewId));
+  const withdrawn = withdrawnReviews(run);
   for (const item of run.reviews) {
     if (item.shelfEventId === undefined || withdrawn.has(item.reviewId)) continue;
     const decision = truthDecision(actionsByEvent.get(item.shelfEventId) ?? [], pipelineVisitOf);

@@ -856,7 +856,8 @@ export class FusionEngine {
     if (!visit || visit.kind === 'staff' || (best.who.trackId !== undefined && this.trackDoubt.has(best.who.trackId))) return undefined;
     const alone = (o: JointOption) => !o.partner && !o.alongside && o.quantity === 1 && o.who.visitId === visitId;
     const holds = this.holdings(visit, event.startMs);
-    let found: { reviewId: string; pick: OpenPick; doer: number; putter: number; joint: number } | undefined;
+    const mass = (keep: (o: JointOption) => boolean) => sum(options.filter((o) => alone(o) && keep(o)).map((o) => o.probability));
+    let found: { reviewId: string; pick: OpenPick; products: Set<string>; doer: number; putter: number; joint: number } | undefined;
     for (const [reviewId, pick] of this.openPicks) {
       if (pick.event.startMs >= event.startMs) continue;
       const own = pick.options.filter(alone);
@@ -865,17 +866,19 @@ export class FusionEngine {
       const pending = (productId: string) => sum(pick.held.filter((add) => add.visitId === visitId && add.productId === productId).map((add) => add.units));
       if ([...products].some((productId) => (holds.get(productId) ?? 0) - pending(productId) > HELD_BESIDE_UNITS)) continue;
       const doer = sum(own.map((o) => o.probability));
-      const putter = sure * sum(options.filter((o) => alone(o) && products.has(o.productId)).map((o) => o.probability));
-      if (doer * putter >= this.params.decideAbove && (!found || doer * putter > found.joint)) found = { reviewId, pick, doer, putter, joint: doer * putter };
+      const putter = mass((o) => products.has(o.productId));
+      const joint = doer * sure * putter;
+      if (joint >= this.params.decideAbove && (!found || joint > found.joint)) found = { reviewId, pick, products, doer, putter, joint };
     }
     if (!found) return undefined;
-    const { reviewId, pick, doer, putter } = found;
-    const productShare = (sure * sum(options.filter((o) => alone(o) && o.productId === best.productId).map((o) => o.probability))) / putter;
+    const { reviewId, pick, products, doer, putter } = found;
+    // The put weighed the unit again, with the pick's shares as its prior: its share of the product is the pick's too.
+    const productShare = mass((o) => o.productId === best.productId) / putter;
     const picked = pick.options.find((o) => alone(o) && o.productId === best.productId)!;
     const pickConfidence = calibrate(this.params, doer * productShare, situationOf(this.index, pick.event, picked));
     this.withdrawPick(reviewId, pick);
     this.mayBeMisplaced(event, options);
-    const either = [...new Set(pick.options.filter(alone).map((o) => o.productId))].join(' or ');
+    const either = [...products].join(' or ');
     const withdrawal: FusionOutput = {
       topic: 'review.item-resolved',
       message: {

@@ -274,6 +274,13 @@ export function explain(input: ExplainInput): Explanation[] {
   // lane's plates in the lane's shares: one heavier unit weighs more on every plate it rests on
   // (rank one along the shares). Where it lies along a lane spanning plates only moves weight between
   // them: the plates' sum stays the unit's weight, so the share error adds nothing to it.
+  // A lean's shares: all of it on its own plate (one array a plate, made once a call).
+  const leanShareOf = plates.map((_, p) => {
+    const shares = new Float64Array(plates.length);
+    shares[p] = 1;
+    return shares;
+  });
+  const leanShares = (plate: number) => leanShareOf[plate];
   const n = used.length;
   const mean = new Float64Array(n);
   const cov = new Float64Array(n * n);
@@ -293,7 +300,7 @@ export function explain(input: ExplainInput): Explanation[] {
     let logPrior = chosen.length > 1 ? PAIR_LOG_PRIOR : 0;
     for (const item of chosen) {
       logPrior += item.logPrior;
-      const shares = item.leanPlate === undefined ? lanes[item.lane].shares : leanShares(item.leanPlate, plates.length);
+      const shares = item.leanPlate === undefined ? lanes[item.lane].shares : leanShares(item.leanPlate);
       let spans = 0;
       for (let i = 0; i < n; i++) {
         const share = shares[used[i]];
@@ -389,19 +396,6 @@ function leanItems(plates: readonly PlateChange[]): Item[] {
       ? [{ lane: -1, laneId: '', stockLaneId: '', productId: '', quantity: 0, sign: 1 as const, meanGrams: mean, varGrams: variance, logPrior: LEAN_LOG_PRIOR, pairing: 'never' as const, alone: false, leanPlate: p }]
       : [],
   );
-}
-
-const leanShareCache = new Map<string, Float64Array>();
-/** A lean's shares over a shelf of `plates` plates: all of it on its own plate. */
-function leanShares(plate: number, plates: number): Float64Array {
-  const key = `${plates}/${plate}`;
-  let shares = leanShareCache.get(key);
-  if (!shares) {
-    shares = new Float64Array(plates);
-    shares[plate] = 1;
-    leanShareCache.set(key, shares);
-  }
-  return shares;
 }
 
 /**

@@ -161,6 +161,11 @@ function sameLaneItem(items: readonly Item[], item: Item): Item[] {
   return [same.find((x) => x.productId === item.productId) ?? same[0]];
 }
 
+/** One plate's change alone: every other plate unread. */
+function onPlate(changes: readonly PlateChange[], plate: number): PlateChange[] {
+  return changes.map((change, p) => (p === plate ? change : { deltaGrams: Number.NaN, sigmaGrams: Number.NaN }));
+}
+
 /** The plates whose net change is a change (plateChanged), in shelf order. */
 function changedPlates(changes: readonly PlateChange[]): number[] {
   return changes.flatMap((change, p) => (plateChanged(change) ? [p] : []));
@@ -632,11 +637,10 @@ export class ShelfDetector {
    * (a lane tying the plates moved, or a hand rests there): the change stays unexplained.
    */
   private explainPlatesApart(changes: PlateChange[], plates: readonly number[], nowMs: number): Explanation[] {
-    const unread: PlateChange = { deltaGrams: Number.NaN, sigmaGrams: Number.NaN };
     let joined: Explanation[] = [{ items: [], logScore: 0, chi2: 0, posterior: 1 }];
     for (const p of plates) {
       const candidateLanes = this.lanesOfPlate[p].filter((lane) => this.lanes[lane].shares.every((share, q) => q === p || share === 0));
-      const alone = changes.map((change, q) => (q === p ? change : unread));
+      const alone = onPlate(changes, p);
       const found = explain({ plates: alone, lanes: this.lanes, candidateLanes, products: this.opts.index.products, inventory: this.inventory, nowMs }).filter(
         (e, i) => i === 0 || e.posterior >= JOINT_ALTERNATIVE_MIN,
       );
@@ -710,10 +714,9 @@ export class ShelfDetector {
     const lean = best.items.find(isLean);
     if (lean) {
       const plate = lean.leanPlate!;
-      const only = changes.map((change, p) => (p === plate ? change : { deltaGrams: Number.NaN, sigmaGrams: Number.NaN }));
       const nth = items.filter((item) => item.sign > 0).length + 1;
       this.stats.events++;
-      this.opts.onEvent(this.buildUnexplainedEvent(section, only, [plate], this.lanesOn([plate]), piece, nth));
+      this.opts.onEvent(this.buildUnexplainedEvent(section, onPlate(changes, plate), [plate], this.lanesOn([plate]), piece, nth));
     }
   }
 
