@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { indexStore, parseStore, plateShares } from '../contracts/index.ts';
-import { explain, fitLimit, type LaneGeometry, type PlateChange } from './hypothesis.model.ts';
+import { explain, explainPlatesApart, explainWithPlatesApart, fitLimit, type Explanation, type LaneGeometry, type PlateChange } from './hypothesis.model.ts';
 import { ShelfInventory } from './inventory.model.ts';
 
 const kiosk = indexStore(parseStore(JSON.parse(readFileSync(new URL('../../fixtures/stores/kiosk.json', import.meta.url), 'utf8'))));
@@ -215,4 +215,36 @@ test('a light unit from elsewhere put on a lane across two plates, beside a heav
   const share = (list: typeof explanations) => list.reduce((sum, e) => sum + e.posterior, 0);
   assert.ok(share(puts) > share(leans), `puts ${share(puts)}, leans ${share(leans)}`);
   assert.ok(!explanations[0].items.some((item) => item.leanPlate !== undefined), JSON.stringify(described(explanations[0])));
+});
+
+test('a change of two plates read plate by plate is scored as the whole reading scores it, so three items compete with two', () => {
+  // g1-s4: lane 4 on plate 3 alone, lane 6 on plate 4 alone, lane 5 across both; plates 1 and 2
+  // unchanged but read (their few grams of noise count alike in both scores).
+  const shelfId = 'g1-s4';
+  const shelfPlates = kiosk.shelves.get(shelfId)!.shelf.plates.map((p) => p.id);
+  const shelfLanes: LaneGeometry[] = kiosk.shelves.get(shelfId)!.shelf.lanes.map((lane) => {
+    const shares = new Float64Array(shelfPlates.length);
+    for (const [plateId, share] of plateShares(kiosk, lane.id)) shares[shelfPlates.indexOf(plateId)] = share;
+    return { laneId: lane.id, shares };
+  });
+  const lane = (laneId: string) => shelfLanes.findIndex((l) => l.laneId === laneId);
+  const grams = (laneId: string) => kiosk.products.get(kiosk.placementByLane.get(laneId)!.productId)!.unitWeightGrams;
+  const changes: PlateChange[] = [
+    { deltaGrams: 0.4, sigmaGrams: 0.5 },
+    { deltaGrams: -0.3, sigmaGrams: 0.5 },
+    { deltaGrams: -grams('g1-s4-l4') + 1.5, sigmaGrams: 1 },
+    { deltaGrams: -grams('g1-s4-l6') - 0.5, sigmaGrams: 1 },
+  ];
+  const input = { plates: changes, lanes: shelfLanes, candidateLanes: ['g1-s4-l4', 'g1-s4-l5', 'g1-s4-l6'].map(lane), products: kiosk.products, inventory: new ShelfInventory(kiosk, shelfId), nowMs: 0 };
+  const key = (e: Explanation) => e.items.map((i) => `${i.sign < 0 ? 'pick' : 'put'} ${i.quantity}x${i.productId}@${i.laneId}`).sort().join(' + ');
+  const whole = new Map(explain(input).map((e) => [key(e), e.logScore]));
+  const apart = explainPlatesApart(input, [2, 3]);
+  const both = apart.filter((e) => whole.has(key(e)));
+  assert.ok(both.length > 0, 'some readings of two items are found both ways');
+  for (const e of both) assert.ok(Math.abs(e.logScore - whole.get(key(e))!) < 1e-9, `${key(e)}: ${e.logScore} plate by plate, ${whole.get(key(e))} whole`);
+  assert.equal(key(apart[0]), `pick 1x${kiosk.placementByLane.get('g1-s4-l4')!.productId}@g1-s4-l4 + pick 1x${kiosk.placementByLane.get('g1-s4-l6')!.productId}@g1-s4-l6`);
+  // Joined with the whole reading, nothing of three items or more outscores the two that happened.
+  const merged = explainWithPlatesApart(input, [2, 3]);
+  assert.equal(key(merged[0]), key(apart[0]));
+  assert.ok(Math.abs(merged.reduce((sum, e) => sum + e.posterior, 0) - 1) < 1e-9);
 });

@@ -5,8 +5,9 @@ import type { ShelfInventory } from './inventory.model.ts';
 /**
  * Explains a change of weight on a shelf's plates as units moved on lanes: which lanes, which
  * products, how many, and how likely each explanation is. One explanation is a small set of items
- * (one, or two when two hands worked at once); each item is a signed quantity of one product on one
- * lane, whose weight the lane's plates share by the lane's plate shares.
+ * (one, or two when two hands worked at once; three or more on several plates, read plate by plate,
+ * see explainPlatesApart); each item is a signed quantity of one product on one lane, whose weight
+ * the lane's plates share by the lane's plate shares.
  *
  * Score = prior (what the lane holds, what this shelf gave out lately, how many units one hand grabs,
  * how rare two simultaneous items are) + Gaussian likelihood of the per-plate changes.
@@ -380,6 +381,65 @@ export function explain(input: ExplainInput): Explanation[] {
   if (found.length === 0) return [];
   found.sort((a, b) => b.logScore - a.logScore);
   found.length = Math.min(found.length, KEEP_EXPLANATIONS);
+  return withPosteriors(found);
+}
+
+/**
+ * A change of several plates read plate by plate: each changed plate's change by the lanes resting on
+ * that plate alone (one or two items each, as `explain` reads any change), the readings joined across
+ * plates. Three items or more at once (one hand's grab of two products beside another hand's pick on
+ * the next plate) are read so; `explain` tries one or two. Each joined reading is scored as `explain`
+ * would score it over all the readable plates: its plates' scores summed (items on lanes of one plate
+ * each leave the plates independent), the unchanged plates' own terms (nothing moved there), and one
+ * PAIR_LOG_PRIOR for each item beyond the first that a plate's own score did not already count. So
+ * the readings compete with `explain`'s by score. Nothing when a changed plate has no such reading (a
+ * lane tying the plates moved, or a hand rests there). Posteriors are among these readings only.
+ */
+export function explainPlatesApart(input: ExplainInput, changedPlates: readonly number[]): Explanation[] {
+  const { plates, lanes } = input;
+  let unchanged = 0;
+  for (let p = 0; p < plates.length; p++) {
+    const change = plates[p];
+    if (!Number.isFinite(change.deltaGrams) || changedPlates.includes(p)) continue;
+    const variance = change.sigmaGrams ** 2 + MODEL_GRAMS ** 2;
+    unchanged -= 0.5 * (change.deltaGrams ** 2 / variance + Math.log(variance));
+  }
+  let joined: Explanation[] = [{ items: [], logScore: unchanged + (changedPlates.length - 1) * PAIR_LOG_PRIOR, chi2: 0, posterior: 0 }];
+  for (const p of changedPlates) {
+    const candidateLanes = input.candidateLanes.filter((lane) => lanes[lane].shares[p] > 0 && lanes[lane].shares.every((share, q) => q === p || share === 0));
+    const found = explain({ ...input, plates: onPlate(plates, p), candidateLanes }).filter((e) => !e.items.some(isLean));
+    if (found.length === 0) return [];
+    joined = joined
+      .flatMap((a) => found.map((b) => ({ items: [...a.items, ...b.items], logScore: a.logScore + b.logScore, chi2: a.chi2 + b.chi2, posterior: 0 })))
+      .sort((a, b) => b.logScore - a.logScore)
+      .slice(0, KEEP_EXPLANATIONS);
+  }
+  return withPosteriors(joined);
+}
+
+/**
+ * `explain`'s readings of a change of several plates together with the plate-by-plate ones of three
+ * items or more (explainPlatesApart; those of two, `explain` has already scored), likeliest first,
+ * posteriors among them all. Where `explain` found nothing, the plate-by-plate readings alone.
+ */
+export function explainWithPlatesApart(input: ExplainInput, changedPlates: readonly number[]): Explanation[] {
+  const whole = explain(input);
+  if (changedPlates.length < 2) return whole;
+  const apart = explainPlatesApart(input, changedPlates);
+  if (whole.length === 0) return apart;
+  const more = apart.filter((e) => e.items.length > 2);
+  if (more.length === 0) return whole;
+  return withPosteriors([...whole, ...more].sort((a, b) => b.logScore - a.logScore).slice(0, KEEP_EXPLANATIONS));
+}
+
+/** One plate's change alone: every other plate unread. */
+export function onPlate(changes: readonly PlateChange[], plate: number): PlateChange[] {
+  return changes.map((change, p) => (p === plate ? change : { deltaGrams: Number.NaN, sigmaGrams: Number.NaN }));
+}
+
+/** Posteriors of readings sorted likeliest first, among them (scores relative to the first). */
+function withPosteriors(found: Explanation[]): Explanation[] {
+  if (found.length === 0) return found;
   const top = found[0].logScore;
   let total = 0;
   for (const e of found) total += Math.exp(e.logScore - top);

@@ -9,7 +9,7 @@ import {
   type StoreIndex,
 } from '../contracts/index.ts';
 import { plateShares } from '../contracts/index.ts';
-import { explain, isLean, plateChanged, twinLanes, type Explanation, type Item, type LaneGeometry, type PlateChange } from './hypothesis.model.ts';
+import { explainWithPlatesApart, isLean, onPlate, plateChanged, twinLanes, type Explanation, type Item, type LaneGeometry, type PlateChange } from './hypothesis.model.ts';
 import { checkShelfStock, ShelfInventory, TAKEN_TTL_MS, type StockMove } from './inventory.model.ts';
 import { CellHealthMonitor, worstHealth, type CellHealth } from './sensor.health.ts';
 
@@ -159,11 +159,6 @@ function sameLaneItem(items: readonly Item[], item: Item): Item[] {
   const same = items.filter((x) => x.lane === item.lane && x.sign === item.sign);
   if (same.length < 2) return same;
   return [same.find((x) => x.productId === item.productId) ?? same[0]];
-}
-
-/** One plate's change alone: every other plate unread. */
-function onPlate(changes: readonly PlateChange[], plate: number): PlateChange[] {
-  return changes.map((change, p) => (p === plate ? change : { deltaGrams: Number.NaN, sigmaGrams: Number.NaN }));
 }
 
 /** The plates whose net change is a change (plateChanged), in shelf order. */
@@ -619,40 +614,14 @@ export class ShelfDetector {
   }
 
   /**
-   * Every explanation of a net change on the section's plates, likeliest first (none: unexplained).
-   * One or two items explain nearly every change; one that none fits may be more items at once on
-   * several plates (one hand's grab of two products while another takes from the next plate), which
-   * explainPlatesApart tries.
+   * Every explanation of a net change on the section's plates, likeliest first (none: unexplained):
+   * one or two items, and on several plates the plate-by-plate readings of three items or more (one
+   * hand's grab of two products while another takes from the next plate), all by one score
+   * (explainWithPlatesApart).
    */
   private explainChanges(changes: PlateChange[], nowMs: number): Explanation[] {
     const plates = changedPlates(changes);
-    const found = explain({ plates: changes, lanes: this.lanes, candidateLanes: this.lanesOn(plates), products: this.opts.index.products, inventory: this.inventory, nowMs });
-    return found.length > 0 || plates.length < 2 ? found : this.explainPlatesApart(changes, plates, nowMs);
-  }
-
-  /**
-   * A change of several plates that no one or two items explain, read plate by plate: each changed
-   * plate's change by the lanes resting on it alone (one or two items each), the readings joined
-   * across plates, their posteriors multiplied. Nothing when a plate's change has no such reading
-   * (a lane tying the plates moved, or a hand rests there): the change stays unexplained.
-   */
-  private explainPlatesApart(changes: PlateChange[], plates: readonly number[], nowMs: number): Explanation[] {
-    let joined: Explanation[] = [{ items: [], logScore: 0, chi2: 0, posterior: 1 }];
-    for (const p of plates) {
-      const candidateLanes = this.lanesOfPlate[p].filter((lane) => this.lanes[lane].shares.every((share, q) => q === p || share === 0));
-      const alone = onPlate(changes, p);
-      const found = explain({ plates: alone, lanes: this.lanes, candidateLanes, products: this.opts.index.products, inventory: this.inventory, nowMs }).filter(
-        (e, i) => i === 0 || e.posterior >= JOINT_ALTERNATIVE_MIN,
-      );
-      if (found.length === 0) return [];
-      joined = joined
-        .flatMap((a) => found.map((b) => ({ items: [...a.items, ...b.items], logScore: a.logScore + b.logScore, chi2: a.chi2 + b.chi2, posterior: a.posterior * b.posterior })))
-        .sort((a, b) => b.posterior - a.posterior)
-        .slice(0, MAX_HYPOTHESES);
-    }
-    const total = joined.reduce((sum, e) => sum + e.posterior, 0);
-    for (const e of joined) e.posterior /= total;
-    return joined;
+    return explainWithPlatesApart({ plates: changes, lanes: this.lanes, candidateLanes: this.lanesOn(plates), products: this.opts.index.products, inventory: this.inventory, nowMs }, plates);
   }
 
   /** The lanes resting on any of these plates. */
