@@ -38,13 +38,8 @@ test('one hand puts back on a plate while another picks from a lane resting on i
   // g1-s2: lane 1 (218.9 g) lies on plate 1 alone, lane 2 (165.8 g) spans plates 1 and 2: plate 1
   // goes up by about 136 g and plate 2 down by about 83 g, so lane 2's plates went up on the whole.
   const shelfId = 'g1-s2';
-  const shelfPlates = kiosk.shelves.get(shelfId)!.shelf.plates.map((p) => p.id);
-  const shelfLanes: LaneGeometry[] = kiosk.shelves.get(shelfId)!.shelf.lanes.map((lane) => {
-    const shares = new Float64Array(shelfPlates.length);
-    for (const [plateId, share] of plateShares(kiosk, lane.id)) shares[shelfPlates.indexOf(plateId)] = share;
-    return { laneId: lane.id, shares };
-  });
-  const [alone, spanning] = ['g1-s2-l1', 'g1-s2-l2'].map((laneId) => shelfLanes.findIndex((l) => l.laneId === laneId));
+  const { plates: shelfPlates, lanes: shelfLanes, at } = lanesOf(shelfId);
+  const [alone, spanning] = ['g1-s2-l1', 'g1-s2-l2'].map(at);
   assert.equal(shelfLanes[alone].shares[0], 1, 'fixture: lane 1 on plate 1 alone');
   assert.ok(shelfLanes[spanning].shares[0] > 0 && shelfLanes[spanning].shares[1] > 0, 'fixture: lane 2 on plates 1 and 2');
   const productOf = (lane: number) => kiosk.placementByLane.get(shelfLanes[lane].laneId)!.productId;
@@ -221,13 +216,7 @@ test('a change of two plates read plate by plate is scored as the whole reading 
   // g1-s4: lane 4 on plate 3 alone, lane 6 on plate 4 alone, lane 5 across both; plates 1 and 2
   // unchanged but read (their few grams of noise count alike in both scores).
   const shelfId = 'g1-s4';
-  const shelfPlates = kiosk.shelves.get(shelfId)!.shelf.plates.map((p) => p.id);
-  const shelfLanes: LaneGeometry[] = kiosk.shelves.get(shelfId)!.shelf.lanes.map((lane) => {
-    const shares = new Float64Array(shelfPlates.length);
-    for (const [plateId, share] of plateShares(kiosk, lane.id)) shares[shelfPlates.indexOf(plateId)] = share;
-    return { laneId: lane.id, shares };
-  });
-  const lane = (laneId: string) => shelfLanes.findIndex((l) => l.laneId === laneId);
+  const { lanes: shelfLanes, at } = lanesOf(shelfId);
   const grams = (laneId: string) => kiosk.products.get(kiosk.placementByLane.get(laneId)!.productId)!.unitWeightGrams;
   const changes: PlateChange[] = [
     { deltaGrams: 0.4, sigmaGrams: 0.5 },
@@ -235,7 +224,7 @@ test('a change of two plates read plate by plate is scored as the whole reading 
     { deltaGrams: -grams('g1-s4-l4') + 1.5, sigmaGrams: 1 },
     { deltaGrams: -grams('g1-s4-l6') - 0.5, sigmaGrams: 1 },
   ];
-  const input = { plates: changes, lanes: shelfLanes, candidateLanes: ['g1-s4-l4', 'g1-s4-l5', 'g1-s4-l6'].map(lane), products: kiosk.products, inventory: new ShelfInventory(kiosk, shelfId), nowMs: 0 };
+  const input = { plates: changes, lanes: shelfLanes, candidateLanes: ['g1-s4-l4', 'g1-s4-l5', 'g1-s4-l6'].map(at), products: kiosk.products, inventory: new ShelfInventory(kiosk, shelfId), nowMs: 0 };
   const key = (e: Explanation) => e.items.map((i) => `${i.sign < 0 ? 'pick' : 'put'} ${i.quantity}x${i.productId}@${i.laneId}`).sort().join(' + ');
   const whole = new Map(explain(input).map((e) => [key(e), e.logScore]));
   const apart = explainPlatesApart(input, [2, 3]);
