@@ -407,7 +407,7 @@ export function explainPlatesApart(input: ExplainInput, changedPlates: readonly 
   let joined: Explanation[] = [{ items: [], logScore: unchanged + (changedPlates.length - 1) * PAIR_LOG_PRIOR, chi2: 0, posterior: 0 }];
   for (const p of changedPlates) {
     const candidateLanes = input.candidateLanes.filter((lane) => lanes[lane].shares[p] > 0 && lanes[lane].shares.every((share, q) => q === p || share === 0));
-    const found = explain({ ...input, plates: onPlate(plates, p), candidateLanes }).filter((e) => !e.items.some(isLean));
+    const found = explain({ ...input, plates: onPlate(plates, p), candidateLanes });
     if (found.length === 0) return [];
     joined = joined
       .flatMap((a) => found.map((b) => ({ items: [...a.items, ...b.items], logScore: a.logScore + b.logScore, chi2: a.chi2 + b.chi2, posterior: 0 })))
