@@ -254,6 +254,29 @@ test('a binding item withdrawn by the gate (a decision on the other of the pair 
   assert.equal(c.score().reviews, 2, 'without the resolutions, both are reviews');
 });
 
+test('the review items counted are listed with their reasons and what truly happened at their shelf events; flags and withdrawn items are not', () => {
+  const c = new Case();
+  c.visit('v1', [{ productId: 'juice', quantity: 1 }]);
+  c.visit('v2', [], { kind: 'anonymous', tags: ['tailgating'] });
+  const { shelfEventId: juice } = c.action('v1', 'pick', 'juice');
+  c.review('r1', juice, ['v1', 'v2']);
+  c.review('t1', undefined, ['v2'], 'tailgating');
+  c.review('b1', undefined, ['v1', 'v2'], 'binding');
+  c.review('b2', undefined, ['v1', 'v2'], 'binding');
+  c.receipt('v1', [], [{ reviewId: 'r1', shelfEventId: juice, candidates: [{ productId: 'juice', quantity: 1 }] }]);
+  c.receipt('v2', []);
+  const withdrawal: ReviewItemResolved = {
+    schemaVersion: SCHEMA_VERSION, eventId: 'b2-withdrawn', storeId: 'kiosk', ts: T0 + 1_000, reviewId: 'b2',
+    decision: { outcome: 'withdrawn', note: 'the pair traded places', settledBy: 'b1' }, reviewer: 'gate',
+  };
+  const score = scoreReceipts(c.truth, { ...c.run, resolutions: [withdrawal] });
+  assert.equal(score.reviewItems.length, score.reviews, 'the items listed are the ones counted');
+  assert.deepEqual(score.reviewItems, [
+    { reviewId: 'r1', kind: 'attribution', reason: 'close call', visitIds: ['v1', 'v2'], shelfEventId: juice, truth: [{ kind: 'pick', visitId: 'v1', productId: 'juice', quantity: 1, laneId: 'g1-s1-l0' }] },
+    { reviewId: 'b1', kind: 'binding', reason: 'close call', visitIds: ['v1', 'v2'], shelfEventId: null, truth: [] },
+  ]);
+});
+
 test('a put decided while the pick it undoes waits for review: once the pick is decided, the put takes its unit away', () => {
   const c = new Case();
   c.visit('v1', []);

@@ -121,9 +121,27 @@ export interface VisitReceiptScore {
   extra: CartLine[];
 }
 
+/**
+ * One review item the reviews count (no operator flag, nothing withdrawn), for an engineer reading why
+ * the run asked a person: its reason, and what truly happened at its shelf event (the true actions the
+ * event stands for, by the scorer's matching; none for an item of no shelf event, or an event that
+ * matched no true action, such as a hand resting on a plate).
+ */
+export interface ReviewItemScore {
+  reviewId: string;
+  kind: string;
+  reason: string;
+  /** The pipeline's visits the item names. */
+  visitIds: string[];
+  shelfEventId: string | null;
+  truth: Array<{ kind: ActionTruth['kind']; visitId: string | null; productId: string; quantity: number; laneId: string | null }>;
+}
+
 export interface ReceiptScore extends ReceiptFigures {
   byTag: Record<string, ReceiptFigures>;
   perVisit: VisitReceiptScore[];
+  /** The review items counted in `reviews`, in the order they were opened. */
+  reviewItems: ReviewItemScore[];
   /** Receipts of pipeline visits that match no true visit. */
   extraReceipts: string[];
 }
@@ -321,10 +339,27 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
   const tags = [...new Set(scored.flatMap((visit) => tagsOf.get(visit.visitId)!))].sort();
   const byTag: Record<string, ReceiptFigures> = {};
   for (const tag of tags) byTag[tag] = figures((visitId) => tagsOf.get(visitId)?.includes(tag) ?? false, false);
+  const reviewItems = run.reviews
+    .filter((item) => !OPERATOR_FLAG_KINDS.has(item.kind) && !withdrawnIds.has(item.reviewId))
+    .map((item): ReviewItemScore => ({
+      reviewId: item.reviewId,
+      kind: item.kind,
+      reason: item.reason,
+      visitIds: [...item.visitIds],
+      shelfEventId: item.shelfEventId ?? null,
+      truth: (item.shelfEventId === undefined ? [] : (actionsByEvent.get(item.shelfEventId) ?? [])).map((action) => ({
+        kind: action.kind,
+        visitId: trueVisitOf(action) ?? null,
+        productId: action.productId,
+        quantity: action.quantity,
+        laneId: action.laneId ?? null,
+      })),
+    }));
   return {
     ...figures((visitId) => scoredIds.has(visitId), true),
     byTag,
     perVisit: perVisit.map(({ before: _before, ...visit }) => visit),
+    reviewItems,
     extraReceipts,
   };
 }

@@ -44,7 +44,14 @@ test('the scorecard prints the figures, a row per confidence bin and a row per t
     actions: 6, attributionAccuracy: 5 / 6, reviews: 1, reviewsPer1000: 250, reviewsByKind: { attribution: 1 }, operatorFlags: 2, operatorFlagsPer1000: 500, withdrawn: 1, attributions: 2, calibrationError, calibration,
     latency: { count: 5, p50Ms: 1_200, p99Ms: 3_400 }, missingReceipts: 0, visitsWithPending: 1,
   };
-  const score: ReceiptScore = { ...figures, byTag: { 'crossing-arms': figures }, perVisit: [], extraReceipts: [] };
+  const reviewItems: ReceiptScore['reviewItems'] = [
+    {
+      reviewId: 'review-se-1', kind: 'attribution', reason: 'not sure enough: 77.3% for v2, below 80%', visitIds: ['v2'], shelfEventId: 'se-1',
+      truth: [{ kind: 'pick', visitId: 'v1', productId: 'p-0015', quantity: 1, laneId: 'g1-s3-l3' }],
+    },
+    { reviewId: 'binding-t7', kind: 'binding', reason: 'two people crossed the entry within 0.4 s', visitIds: ['v1', 'v2'], shelfEventId: null, truth: [] },
+  ];
+  const score: ReceiptScore = { ...figures, byTag: { 'crossing-arms': figures }, perVisit: [], reviewItems, extraReceipts: [] };
   const text = formatReceiptScorecard(score);
   assert.match(text, /exact receipts +75\.0 % +\(before review 50\.0 %\)/);
   assert.match(text, /pick-to-cart latency +p50 1\.20 s, p99 3\.40 s/);
@@ -56,6 +63,10 @@ test('the scorecard prints the figures, a row per confidence bin and a row per t
   assert.match(text, /^ +0\.3-0\.4 +1 +0\.350 +0\.000$/m);
   assert.equal(text.split('\n').filter((line) => /^ +0\.\d-/.test(line)).length, 10, 'ten bins');
   assert.match(text, /^ +crossing-arms +4 +75\.0 %/m);
+  assert.doesNotMatch(text, /review items, and what truly happened/, 'the review items are details');
+  const details = formatReceiptScorecard(score, { details: true });
+  assert.match(details, /^ +review-se-1 \[attribution\] v2: not sure enough: 77\.3% for v2, below 80% -- truth: v1 pick 1 x p-0015 on g1-s3-l3$/m);
+  assert.match(details, /^ +binding-t7 \[binding\] v1, v2: two people crossed the entry within 0\.4 s$/m, 'no shelf event, no truth to show');
 });
 
 test('the review queue shows each item open, decided by a person, or withdrawn by the gate with the item that answered it, and a decision the gate did not apply with why', () => {

@@ -105,6 +105,11 @@ export function formatReceiptScorecard(score: ReceiptScore, options: { details?:
       const lines = (label: string, items: Array<{ productId: string; quantity: number }>) => (items.length > 0 ? ` ${label} ${items.map((i) => `${i.quantity} x ${i.productId}`).join(', ')}` : '');
       out.push(`  ${visit.visitId}${visit.tags.length > 0 ? ` [${visit.tags.join(', ')}]` : ''}:${visit.receiptVisitId === null ? ' no receipt;' : ''}${lines('not charged:', visit.missing)}${lines('charged, not taken:', visit.extra)}`);
     }
+    if (score.reviewItems.length > 0) out.push('', 'review items, and what truly happened at their shelf event');
+    for (const item of score.reviewItems) {
+      const truth = item.truth.map((a) => `${a.visitId ?? 'staff'} ${a.kind} ${a.quantity} x ${a.productId}${a.laneId ? ` on ${a.laneId}` : ''}`).join('; ');
+      out.push(`  ${item.reviewId} [${item.kind}] ${item.visitIds.join(', ') || 'no visit named'}: ${item.reason}${item.shelfEventId === null ? '' : ` -- truth: ${truth || 'no true action'}`}`);
+    }
   }
   return out.join('\n');
 }

@@ -99,6 +99,10 @@ test('eval receipts scores a recording with the JSON keys the issue names, and r
   for (const key of ['visits', 'exactMatch', 'receiptF1', 'attributionAccuracy', 'reviewsPer1000', 'calibrationError', 'byTag']) assert.ok(key in score, key);
   assert.equal(score.visits, 7);
   assert.deepEqual(score.people, { source: 'truth', noiseM: 0.05, seed: 1 });
+  assert.ok(!('perVisit' in score) && !('reviewItems' in score), 'per visit and per review item only with --details');
+  const detailed = JSON.parse((await run('eval', 'receipts', 'fixtures/recordings/kiosk-demo', '--json', '--details')).stdout);
+  assert.equal(detailed.perVisit.length, 7);
+  assert.equal(detailed.reviewItems.length, detailed.reviews, 'each review item counted, listed');
   const bogus = await run('eval', 'receipts', 'fixtures/recordings/kiosk-demo', '--people', 'guessed');
   assert.equal(bogus.code, 2);
   assert.match(bogus.stderr, /--people is truth or tracked, not "guessed"/);

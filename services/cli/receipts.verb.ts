@@ -34,7 +34,8 @@ overall and per scenario tag.
                     ${WINDOWS_HOLD_S} s apart or closer, else every frame whole)
   --precision P     with --people tracked, onnx: int8-fused (default), int8 or float, as \`walkout start\`
 ${SHELF_CAMERAS_USAGE.replaceAll('with --detect-every', 'with --people tracked')}
-  --details         list the receipts that are not exactly right
+  --details         list the receipts that are not exactly right, and each review item counted with
+                    its reason and what truly happened at its shelf event
   --json            print the scorecard as JSON (keys: visits, exactMatch, receiptF1,
                     attributionAccuracy, reviewsPer1000, calibrationError, byTag, ...)`;
 
@@ -121,7 +122,7 @@ export const evalReceiptsVerb: Verb = {
       };
       if (truth.visits.length === 0) throw new WalkoutError('RECORDING_INVALID', `${positionals[0]}: no visit truth (truth/visits.jsonl) to score receipts against`);
       const score = scoreReceipts(truth, receiptRun(run));
-      const { perVisit, ...figures } = score;
+      const { perVisit, reviewItems, ...figures } = score;
       const pace = run.cameraPace;
       const onDemand = run.store.camera?.stats().onDemand;
       report(
@@ -132,7 +133,7 @@ export const evalReceiptsVerb: Verb = {
           ...figures,
           ...(pace ? { cameraPace: pace } : {}),
           ...(onDemand ? { shelfCamerasOnDemand: onDemand } : {}),
-          ...(values.details ? { perVisit } : {}),
+          ...(values.details ? { perVisit, reviewItems } : {}),
         },
         () =>
           [

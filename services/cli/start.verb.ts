@@ -198,7 +198,7 @@ ${SHELF_CAMERAS_USAGE}
       { visits: await collect(recording.truthVisits()), receipts: await collect(recording.truthReceipts()), actions, products: recording.index.products },
       receiptRun(run),
     );
-    const { perVisit, ...receiptFigures } = receiptScore;
+    const { perVisit, reviewItems: _reviewItems, ...receiptFigures } = receiptScore;
     const checkout = summariseCharges(run.charges);
     const currency = recording.index.store.currency;
     const stats = run.replay;
