@@ -150,6 +150,31 @@ test('two people at the gate when one scans: the binder waits for who passes; th
   assert.deepEqual(of(outputs, 'review.item-opened'), []);
 });
 
+test('someone who scanned waits at the gate while the next shopper scans, then passes first: each is bound to their own scan', () => {
+  // Seed 149 of the hard runs at 219 s: v-shopper-34 scanned and stood in the gate for 15 s; a party's
+  // payer scanned behind them and the first through was bound to the party, which then took every
+  // unit the waiting shopper picked.
+  const paths = {
+    'track-a': walk(AT_ENTRY, [3, 2.5], T0, T0 + 15_000, T0 + 17_000),
+    'track-b': walk([4.4, 0.3], [3.4, 2.5], T0 + 12_000, T0 + 17_000, T0 + 19_000),
+  };
+  const gate = [
+    { topic: 'gate.qr-scanned' as const, message: scan('v-a', T0 + 500) },
+    { topic: 'gate.opened' as const, message: opened('entry', T0 + 1_000, 'v-a') },
+    { topic: 'gate.qr-scanned' as const, message: scan('v-b', T0 + 12_500) },
+    { topic: 'gate.opened' as const, message: opened('entry', T0 + 13_000, 'v-b') },
+  ];
+  const { outputs } = runBinder(index, arrivalOrder(gate, instants(paths, T0, T0 + 25_000)));
+  assert.deepEqual(
+    of(outputs, 'visit.track-bound').map((m) => [m.visitId, m.trackId]).sort(),
+    [
+      ['v-a', 'track-a'],
+      ['v-b', 'track-b'],
+    ],
+  );
+  assert.deepEqual(of(outputs, 'review.item-opened').map((m) => m.kind), [], 'nobody taken for a tailgater');
+});
+
 test('two people through the gate within a second on two scans: both bound in the order they passed, each with a doubt and a binding review', () => {
   const { outputs } = runBinder(index, twoAtOnce());
   assertValid(outputs);

@@ -845,9 +845,11 @@ export class VisitBinder {
     const tc = track.crossedAt!;
     // A scan stamped after the crossing was made by someone behind: the one who crossed was already through.
     const open = (visit: Visit) => !visit.ended && visit.members < visit.partySize && visit.startedMs <= tc;
-    // The gate opened for a visit while this person stood at it: theirs (the latest such opening; a
-    // person waiting at the gate may let it open for someone else first, but then that one passes first).
-    for (let i = this.entryOpenings.length - 1; i >= 0; i--) {
+    // The gate opened for a visit while this person stood at it: theirs. Of several such openings, the
+    // first still unclaimed: who waits at the gate since their own opening passes before whoever
+    // scanned behind them (one that comes to the gate after an opening is not offered it, so a
+    // newcomer who scans and passes first still takes their own).
+    for (let i = 0; i < this.entryOpenings.length; i++) {
       const opening = this.entryOpenings[i];
       const ts = opening.message.ts;
       if (opening.claimed || ts > tc || ts < track.firstTs - GATE_BEFORE_SEEN_MS || !opening.message.visitId) continue;
