@@ -303,7 +303,7 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
     const subsetAttributions = attributions.filter((a) => allReviews || a.visitIds.some(inSubset));
     const subsetItems = [...reviews.values()].filter(({ visitIds }) => allReviews || visitIds.some(inSubset));
     const subsetFlags = subsetItems.filter(({ kind }) => OPERATOR_FLAG_KINDS.has(kind));
-    const subsetReviews = subsetItems.filter(({ kind, withdrawn }) => !OPERATOR_FLAG_KINDS.has(kind) && !withdrawn);
+    const subsetReviews = subsetItems.filter(countsAsReview);
     const flagCount = subsetFlags.length;
     const reviewCount = subsetReviews.length;
     const reviewsByKind: Record<string, number> = {};
@@ -340,7 +340,7 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
   const byTag: Record<string, ReceiptFigures> = {};
   for (const tag of tags) byTag[tag] = figures((visitId) => tagsOf.get(visitId)?.includes(tag) ?? false, false);
   const reviewItems = run.reviews
-    .filter((item) => !OPERATOR_FLAG_KINDS.has(item.kind) && !withdrawnIds.has(item.reviewId))
+    .filter((item) => countsAsReview({ kind: item.kind, withdrawn: withdrawnIds.has(item.reviewId) }))
     .map((item): ReviewItemScore => ({
       reviewId: item.reviewId,
       kind: item.kind,
@@ -376,6 +376,11 @@ function truthUnits(visitId: string, receipt: ReceiptTruth | undefined, actions:
     else units.delete(action.productId);
   }
   return units;
+}
+
+/** Whether a review item counts among the reviews: a doubt a person must settle, not an operator flag, and not withdrawn. */
+function countsAsReview(item: { kind: string; withdrawn: boolean }): boolean {
+  return !OPERATOR_FLAG_KINDS.has(item.kind) && !item.withdrawn;
 }
 
 /** The review items the run saw withdrawn by the stage that opened them (nobody decided them). */
