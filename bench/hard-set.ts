@@ -7,11 +7,13 @@
  * targets are read off these figures (docs/results.md, Receipts).
  *
  *   node --import tsx bench/hard-set.ts --dir DIR [--seeds 1-5,11-15,16-20,21-25] [--jobs 2]
- *     [--out FILE] [--compare FILE]
+ *     [--review-after SECONDS] [--out FILE] [--compare FILE]
  *
  * --dir       where the recordings are (DIR/h<seed>); missing ones are recorded there first
  * --seeds     comma-separated seeds or ranges; each item is a group in the table
  * --jobs      simulations and scorings run at once (default 2, one a core here)
+ * --review-after  a reviewer in each replay decides review items by the truth this long after they
+ *             open (eval receipts --review-after): the stock and fusion follow the decisions
  * --out       writes the figures per seed as JSON, for a later --compare
  * --compare   an earlier --out: prints the seeds whose figures differ, and the totals' change
  *
@@ -152,7 +154,7 @@ async function eachAtMost<T, R>(items: readonly T[], jobs: number, work: (item: 
 
 async function main() {
   const { values } = parseArgs({
-    options: { dir: { type: 'string' }, seeds: { type: 'string' }, jobs: { type: 'string' }, out: { type: 'string' }, compare: { type: 'string' } },
+    options: { dir: { type: 'string' }, seeds: { type: 'string' }, jobs: { type: 'string' }, 'review-after': { type: 'string' }, out: { type: 'string' }, compare: { type: 'string' } },
   });
   if (!values.dir) throw new Error('--dir DIR is needed: where the recordings are, or are to be recorded (DIR/h<seed>)');
   const jobs = Number(values.jobs ?? 2);
@@ -171,7 +173,8 @@ async function main() {
   recorded.forEach((r, k) => r.status === 'rejected' && failed.set(missing[k], r.reason));
 
   const scoring = seeds.filter((seed) => !failed.has(seed));
-  const scored = await eachAtMost(scoring, jobs, async (seed) => seedFigures(JSON.parse(await walkout(['eval', 'receipts', dirOf(seed), '--json'])) as Record<string, unknown>, dirOf(seed)));
+  const reviewing = values['review-after'] === undefined ? [] : ['--review-after', values['review-after']];
+  const scored = await eachAtMost(scoring, jobs, async (seed) => seedFigures(JSON.parse(await walkout(['eval', 'receipts', dirOf(seed), '--json', ...reviewing])) as Record<string, unknown>, dirOf(seed)));
   const figures: Record<string, SeedFigures> = {};
   scored.forEach((r, k) => (r.status === 'fulfilled' ? (figures[scoring[k]] = r.value) : failed.set(scoring[k], r.reason)));
 

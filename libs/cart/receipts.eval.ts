@@ -214,13 +214,18 @@ function attributionFits(attribution: EventAttributed, action: ActionTruth, acti
   return attribution.lines.every((line) => grab.some((other) => says(line, other)));
 }
 
+/** The true visit an action belongs to: its own, or that of the person who did it (a group's member). */
+export function trueVisitResolver(visits: ReceiptTruthSet['visits']): (action: ActionTruth) => string | undefined {
+  const visitOfPerson = new Map<string, string>();
+  for (const visit of visits) for (const personId of visit.personIds) visitOfPerson.set(personId, visit.visitId);
+  return (action) => action.visitId ?? (action.personId ? visitOfPerson.get(action.personId) : undefined);
+}
+
 export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptScore {
   const scored = truth.visits.filter((visit) => (visit.kind ?? 'shopper') !== 'staff');
   const scoredIds = new Set(scored.map((visit) => visit.visitId));
   const tagsOf = new Map(scored.map((visit) => [visit.visitId, [...(visit.tags ?? [])]]));
-  const visitOfPerson = new Map<string, string>();
-  for (const visit of truth.visits) for (const personId of visit.personIds) visitOfPerson.set(personId, visit.visitId);
-  const trueVisitOf = (action: ActionTruth) => action.visitId ?? (action.personId ? visitOfPerson.get(action.personId) : undefined);
+  const trueVisitOf = trueVisitResolver(truth.visits);
 
   // Two shoppers at one lane at once make one shelf event of both their actions.
   const actionsByEvent = new Map([...matchSharedEvents([...run.shelfEvents], [...truth.actions], { products: truth.products })].map(([event, actions]) => [event.shelfEventId, actions]));
@@ -422,7 +427,7 @@ function cartsAfterReview(run: ReceiptRun, actionsByEvent: Map<string, ActionTru
  * and the others' shared, each other visit's kind named where it differs (a put and a pick netted
  * into one change); none without a shopper's action.
  */
-function truthDecision(actions: readonly ActionTruth[], pipelineVisitOf: (action: ActionTruth) => string | undefined): AttributedDecision | undefined {
+export function truthDecision(actions: readonly ActionTruth[], pipelineVisitOf: (action: ActionTruth) => string | undefined): AttributedDecision | undefined {
   const byVisit = new Map<string, { kind: 'pick' | 'put'; units: Map<string, number> }>();
   for (const action of actions) {
     const visitId = isShelfAction(action) ? pipelineVisitOf(action) : undefined;

@@ -183,9 +183,20 @@ export const ChangeReexplained = z
       .array(ShelfEventDetected)
       .min(1)
       .describe('The change as fusion reads it: one event an item, each settled (attributed or reviewed) under its own id.'),
-    probability: z.number().min(0).max(1).describe("This explanation's share once weighed by what the shoppers there carry."),
+    probability: z.number().min(0).max(1).describe("This explanation's share once weighed by what the shoppers there carry; 1 for a reviewer's decision."),
+    review: z
+      .string()
+      .min(1)
+      .max(160)
+      .optional()
+      .describe(
+        "Set when a reviewer's decision on this review item, not fusion, read the change: what it moved goes into the shelf's stock from `ts` (the decision's time) on, " +
+          'and the review item keeps naming the shelf event it replaces. The events are no attributions: the decision went to the carts itself.',
+      ),
   })
-  .describe('Fusion read a change of several items at once otherwise than the shelf did, by what the shoppers there carry.');
+  .describe(
+    'Fusion read a change otherwise than the shelf did: a change of several items at once, by what the shoppers there carry; or, with `review`, a change a reviewer decided, as the decision says.',
+  );
 
 /** A stock move an event made (or a re-reading made instead), remembered for fusion's re-readings. */
 export const RememberedStockMove = z.strictObject({

@@ -4,6 +4,7 @@ import {
   SCHEMA_VERSION,
   type EventAttributed,
   type PeopleTracked,
+  type ChangeReexplained,
   type ReviewItemOpened,
   type ReviewItemResolved,
   type ShelfEventDetected,
@@ -1392,4 +1393,73 @@ test('a pick in review a person has decided is not answered by a later put-back'
   });
   assert.equal(resolutions(putOut).length, 0);
   assert.equal(attributions(putOut).filter((a) => a.kind === 'pick').length, 0);
+});
+
+const readings = (out: FusionOutput[]) => out.filter((o) => o.topic === 'fusion.change-reexplained').map((o) => o.message as ChangeReexplained);
+
+/**
+ * a holds two products of one weight and puts one of them on the lane: the put goes to review. Then
+ * b picks an item of that weight from the lane; `decide` runs between the two, at 3.1 s. What
+ * fusion published, and the options it weighed for b's pick.
+ */
+function putInReviewThenPick(decide: (engine: FusionEngine, opened: ReviewItemOpened) => FusionOutput[]) {
+  const records: SettledRecord[] = [];
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } }, undefined, (record) => records.push(record));
+  const other = [...index.products].find(([id, p]) => id !== PRODUCT && id !== LOOKALIKE && Math.abs(p.unitWeightGrams - index.products.get(LOOKALIKE)!.unitWeightGrams) < 6)![0];
+  holds(engine, 'v-a', LOOKALIKE, 1, other);
+  const grams = index.products.get(LOOKALIKE)!.unitWeightGrams;
+  const put = { ...shelfEvent('put'), deltaGrams: grams };
+  const putOut = run(engine, put, instants({ 't-a': reach(800, 1_500), 't-b': () => away(1) }, 0, 3_000));
+  const [opened] = reviews(putOut);
+  assert.equal(opened?.shelfEventId, put.shelfEventId, 'fixture: the put goes to review');
+  const decided = decide(engine, opened);
+  const pick = { ...shelfEvent('pick', undefined, 5_000), deltaGrams: -grams };
+  run(engine, pick, instants({ 't-b': reach(5_300, 6_200), 't-a': () => away(1) }, 3_100, 8_000));
+  const options = records.find((record) => record.event.shelfEventId === pick.shelfEventId)!.options;
+  const share = (productId: string) => options.filter((o) => o.productId === productId).reduce((sum, o) => sum + o.probability, 0);
+  return { put, opened, decided, other, share };
+}
+
+const decision = (opened: ReviewItemOpened, productId: string, ts = T0 + 3_000): ReviewItemResolved => ({
+  schemaVersion: SCHEMA_VERSION,
+  eventId: `decided-by-op-1`,
+  storeId: 'kiosk',
+  ts,
+  reviewId: opened.reviewId,
+  decision: { outcome: 'attributed', visitId: 'v-a', kind: 'put', lines: [{ productId, quantity: 1 }] },
+  reviewer: 'op-1',
+});
+
+test('a reviewer\'s decision on a put in review goes to the shelf\'s stock and to what fusion believes lies there: a later pick of its weight is weighed as that product', () => {
+  const undecided = putInReviewThenPick(() => []);
+  assert.ok(undecided.share(LOOKALIKE) > 0.05, `fixture: undecided, the pick may be what may have been put (${undecided.share(LOOKALIKE)})`);
+
+  const decided = putInReviewThenPick((engine, opened) => engine.onReviewResolved(decision(opened, LOOKALIKE)));
+  // The shelf read the put as the lane's own product: it is told what the reviewer decided, from the decision's time on.
+  const [reading] = readings(decided.decided);
+  assert.equal(reading?.review, decided.opened.reviewId);
+  assert.deepEqual(reading.replaces, [decided.put.shelfEventId]);
+  assert.equal(reading.ts, T0 + 3_000);
+  assert.deepEqual(
+    reading.events.map((e) => [e.kind, e.laneIds, e.hypotheses]),
+    [['put', [LANE], [{ productId: LOOKALIKE, quantity: 1, probability: 1 }]]],
+  );
+  assert.equal(reading.events[0].shelfEventId === decided.put.shelfEventId, false, 'an id of its own');
+  // The decided product is believed there in full, the other not at all.
+  assert.ok(decided.share(LOOKALIKE) > undecided.share(LOOKALIKE), `${decided.share(LOOKALIKE)} against ${undecided.share(LOOKALIKE)} undecided`);
+  assert.ok(decided.share(decided.other) < 0.01, `the product decided against: ${decided.share(decided.other)}`);
+  assert.ok(undecided.share(decided.other) > 0.05, `fixture: undecided, the other look-alike had its share (${undecided.share(decided.other)})`);
+});
+
+test('a decision that moved what the shelf read sends the shelf nothing; one dated ahead of the people stream waits for it', () => {
+  const asRead = putInReviewThenPick((engine, opened) => engine.onReviewResolved(decision(opened, PRODUCT)));
+  assert.deepEqual(readings(asRead.decided), []);
+  let ahead: FusionOutput[] = [];
+  putInReviewThenPick((engine, opened) => {
+    // Dated 4 s on, while the people stream has reached 3 s: nothing yet, then with the instant that passes it.
+    assert.deepEqual(engine.onReviewResolved(decision(opened, LOOKALIKE, T0 + 4_000)), []);
+    ahead = instants({ 't-a': () => away(1), 't-b': () => away(1) }, 3_100, 4_000).flatMap((p) => engine.onPeople(p));
+    return [];
+  });
+  assert.deepEqual(readings(ahead).map((r) => r.ts), [T0 + 4_000]);
 });

@@ -58,6 +58,12 @@ export const REVIEW_MENTION_PROBABILITY = 0.05;
 /** Settled shelf event ids are remembered this long (store time) after the event, to drop redeliveries, ms. */
 export const SETTLED_MEMORY_MS = 15 * 60_000;
 /**
+ * A shelf event in review is remembered this long (store time) after it, for its decision to follow
+ * into the stock: as long as the shelf keeps an event's stock move for a re-reading (REREAD_KEEP_MS
+ * in libs/shelf), ms.
+ */
+export const DECISION_MEMORY_MS = 30 * 60_000;
+/**
  * A settled visit (with its tracks, their doubts and its entanglements) is forgotten this long
  * (store time) after its exit: by then nothing about it can still arrive from shelves or cameras,
  * and a store open all day keeps only the visits of the last stretch, ms.
@@ -183,8 +189,10 @@ function sameChange(a: ShelfEventDetected, b: ShelfEventDetected): boolean {
  * otherwise (`fusion.change-reexplained`) replaced by its reading, in store-clock order of their ends.
  */
 export function settledChanges(shelfEvents: readonly ShelfEventDetected[], reexplained: readonly ChangeReexplained[]): ShelfEventDetected[] {
-  const replaced = new Set(reexplained.flatMap((change) => change.replaces));
-  return [...shelfEvents.filter((event) => !replaced.has(event.shelfEventId)), ...reexplained.flatMap((change) => change.events)].sort((a, b) => a.endMs - b.endMs);
+  // A reviewer's decision sent to the shelf leaves the event its review item names as it was.
+  const readings = reexplained.filter((change) => change.review === undefined);
+  const replaced = new Set(readings.flatMap((change) => change.replaces));
+  return [...shelfEvents.filter((event) => !replaced.has(event.shelfEventId)), ...readings.flatMap((change) => change.events)].sort((a, b) => a.endMs - b.endMs);
 }
 
 export interface FusionEngineOptions {
@@ -279,6 +287,36 @@ interface Hand {
  * A pick fusion sent to review, while nobody has decided it: a put-back of its very unit by the
  * shopper it names may answer it (see answeredPick).
  */
+/** A shelf event in review: what fusion kept it moved (mayBeMisplaced, by product: units put, or taken away for a pick) and what its review added to the visits it named. */
+interface InReview {
+  event: ShelfEventDetected;
+  believed: Map<string, number>;
+  held: OpenPick['held'];
+}
+
+/** What a decision says moved at its shelf event: units of a product, picked or put, over every visit it names. */
+interface DecidedMove {
+  kind: 'pick' | 'put';
+  productId: string;
+  quantity: number;
+}
+
+/** The moves of an attributed decision: each visit's lines (of the decision's kind unless the share names its own), summed by kind and product. */
+function decidedMoves(decision: Extract<ReviewItemResolved['decision'], { outcome: 'attributed' }>): DecidedMove[] {
+  const moves = new Map<string, DecidedMove>();
+  const add = (kind: 'pick' | 'put', lines: ReadonlyArray<{ productId: string; quantity: number }>) => {
+    for (const { productId, quantity } of lines) {
+      const key = `${kind} ${productId}`;
+      const move = moves.get(key) ?? { kind, productId, quantity: 0 };
+      move.quantity += quantity;
+      moves.set(key, move);
+    }
+  };
+  add(decision.kind, decision.lines);
+  for (const share of decision.sharedWith ?? []) add(share.kind ?? decision.kind, share.lines);
+  return [...moves.values()];
+}
+
 interface OpenPick {
   event: ShelfEventDetected;
   options: JointOption[];
@@ -340,6 +378,10 @@ export class FusionEngine {
   private readonly restingHands = new Map<string, RestingHand>();
   /** Picks in review nobody has decided yet, by review id (see answeredPick). */
   private readonly openPicks = new Map<string, OpenPick>();
+  /** Shelf events fusion sent to review, by review id, until decided or DECISION_MEMORY_MS old (see followDecision). */
+  private readonly inReview = new Map<string, InReview>();
+  /** Decisions dated later than the evidence reaches, store-clock order: each is followed once fusion gets there. */
+  private decisionsAhead: ReviewItemResolved[] = [];
 
   constructor(options: FusionEngineOptions) {
     this.index = options.index;
@@ -420,10 +462,111 @@ export class FusionEngine {
     return [];
   }
 
-  /** A decision on a review item: a pick in review a person decided is no longer fusion's to answer. */
+  /**
+   * A decision on a review item, followed once the evidence reaches its time (at once, live; a replay
+   * may deliver a reviewer's decisions ahead): see followDecision.
+   */
   onReviewResolved(message: ReviewItemResolved): FusionOutput[] {
+    if (message.decision.outcome === 'withdrawn' && message.reviewer === FUSION_STAGE) return [];
+    this.decisionsAhead.push(message);
+    this.decisionsAhead.sort((a, b) => a.ts - b.ts);
+    return this.followDecisions(this.knownUntil());
+  }
+
+  /** The decisions whose time the evidence has reached (every one at `until` Infinity), in store-clock order. */
+  private followDecisions(until: number): FusionOutput[] {
+    const due = this.decisionsAhead.filter((decision) => decision.ts <= until);
+    if (due.length === 0) return [];
+    this.decisionsAhead = this.decisionsAhead.filter((decision) => decision.ts > until);
+    return due.flatMap((decision) => this.followDecision(decision));
+  }
+
+  /**
+   * A person decided a review item. A pick in review is no longer fusion's to answer (answeredPick).
+   * When the item is about a shelf event fusion sent to review and the decision says who moved what,
+   * what fusion kept of the event by its options' shares gives way to what was decided: the units
+   * the named visits may have held (the carts now say what each holds), and what lies misplaced on
+   * the event's plates. When the decision moved something other than the shelf's reading of the
+   * change, the shelf is told (`fusion.change-reexplained` naming the review), so that its stock, and
+   * how it explains later changes there, follow the decision too.
+   */
+  private followDecision(message: ReviewItemResolved): FusionOutput[] {
     this.openPicks.delete(message.reviewId);
-    return [];
+    const item = this.inReview.get(message.reviewId);
+    this.inReview.delete(message.reviewId);
+    const decision = message.decision;
+    if (!item || decision.outcome !== 'attributed') return [];
+    const { event, believed, held } = item;
+    this.takeBackHeld(held, event);
+    const moves = decidedMoves(decision);
+    this.believeDecided(event, believed, moves);
+    const [shelfReading] = event.hypotheses;
+    const asRead = moves.length === 1 && moves[0].kind === event.kind && moves[0].productId === shelfReading?.productId && moves[0].quantity === shelfReading.quantity;
+    // A change no product explained moved no stock: there is nothing for a reading to replace.
+    if (asRead || !shelfReading) return [];
+    const { explanations: _shelfs, ...change } = event;
+    const events = moves.map(({ kind, productId, quantity }, i): ShelfEventDetected => {
+      const id = `${event.shelfEventId}-decided-${i + 1}`;
+      return { ...change, eventId: id, shelfEventId: id, kind, laneIds: [event.laneIds[0]], hypotheses: [{ productId, quantity, probability: 1 }], confidence: 1 };
+    });
+    return [
+      {
+        topic: 'fusion.change-reexplained',
+        message: {
+          schemaVersion: SCHEMA_VERSION,
+          eventId: `decided-${message.eventId}`,
+          storeId: this.storeId,
+          ts: message.ts,
+          shelfId: event.shelfId,
+          replaces: [event.shelfEventId],
+          events,
+          probability: 1,
+          review: message.reviewId,
+        },
+      },
+    ];
+  }
+
+  /** What a pick in review added to the holdings of the visits it named, taken back (its decision, or the put that answered it, says who holds it now). */
+  private takeBackHeld(held: OpenPick['held'], event: ShelfEventDetected): void {
+    for (const { visitId, productId, units } of held) {
+      const visit = this.visits.get(visitId);
+      if (!visit) continue;
+      const left = (visit.pending.get(productId) ?? 0) - units;
+      if (left > 1e-9) visit.pending.set(productId, left);
+      else visit.pending.delete(productId);
+      const gain = visit.gains.findIndex((g) => g.startMs === event.startMs && g.productId === productId && g.units === units);
+      if (gain >= 0) visit.gains.splice(gain, 1);
+    }
+  }
+
+  /**
+   * What fusion believes lies misplaced on a decided event's plates: for each product, the units the
+   * decision moved less those the review kept by shares (`believed`: added for a put, taken away
+   * for a pick). A put adds a product not planned on the lanes; a pick takes away what lay
+   * misplaced, and gives back what the review took away that the decision did not.
+   */
+  private believeDecided(event: ShelfEventDetected, believed: ReadonlyMap<string, number>, moves: readonly DecidedMove[]): void {
+    const decided = new Map<string, number>();
+    for (const move of moves) if (move.kind === event.kind) decided.set(move.productId, (decided.get(move.productId) ?? 0) + move.quantity);
+    const products = new Set([...believed.keys(), ...decided.keys()]);
+    const asPut = { ...event, kind: 'put' as const };
+    const asPick = { ...event, kind: 'pick' as const };
+    for (const productId of products) {
+      const delta = (decided.get(productId) ?? 0) - (believed.get(productId) ?? 0);
+      if (Math.abs(delta) < MISPLACED_GONE_UNITS) continue;
+      const planned = this.plannedOn(event, productId);
+      if (event.kind === 'put') {
+        if (planned) continue;
+        if (delta > 0) this.trackMisplaced(asPut, productId, delta, true);
+        else this.trackMisplaced(asPick, productId, -delta, false);
+      } else if (delta > 0) this.trackMisplaced(asPick, productId, delta, false);
+      else if (!planned) this.trackMisplaced(asPut, productId, -delta, true);
+    }
+    // A put and a pick at once: what the other kind moved, as the decision says.
+    for (const move of moves)
+      if (move.kind !== event.kind && (move.kind === 'pick' || !this.plannedOn(event, move.productId)))
+        this.trackMisplaced(move.kind === 'put' ? asPut : asPick, move.productId, move.quantity, move.kind === 'put');
   }
 
   /** A reviewer decided a track's binding: the visits its binding item named are no longer entangled through it. */
@@ -464,7 +607,7 @@ export class FusionEngine {
 
   /** End of a replay: settles every waiting event and every ended visit with what is known. */
   flush(): FusionOutput[] {
-    const out: FusionOutput[] = [];
+    const out: FusionOutput[] = this.followDecisions(Infinity);
     for (const event of [...this.pending.values()].sort(byEnd)) if (this.pending.has(event.shelfEventId)) out.push(...this.settle(event));
     for (const rest of [...this.restingHands.values()]) out.push(...this.giveUpRest(rest));
     out.push(...this.settleAwaitingTwin(Infinity));
@@ -488,7 +631,7 @@ export class FusionEngine {
 
   private settleDue(): FusionOutput[] {
     const until = this.knownUntil();
-    const out: FusionOutput[] = [];
+    const out: FusionOutput[] = this.followDecisions(until);
     const due = [...this.pending.values()].filter((event) => event.endMs + EVIDENCE_AFTER_MS <= until).sort(byEnd);
     // A put settled whole with the rest of its change takes those events out of the waiting list.
     for (const event of due) if (this.pending.has(event.shelfEventId)) out.push(...this.settle(event));
@@ -504,6 +647,7 @@ export class FusionEngine {
   private forgetSettled(until: number): void {
     for (const [id, endMs] of this.settled) if (endMs < until - SETTLED_MEMORY_MS) this.settled.delete(id);
     for (const [reviewId, pick] of this.openPicks) if (pick.event.endMs < until - SETTLED_MEMORY_MS) this.openPicks.delete(reviewId);
+    for (const [reviewId, item] of this.inReview) if (item.event.endMs < until - DECISION_MEMORY_MS) this.inReview.delete(reviewId);
   }
 
   /** Drops visits settled more than VISIT_MEMORY_MS ago, with everything keyed by them or their tracks. */
@@ -799,7 +943,6 @@ export class FusionEngine {
     }
     if (unseen || unbound || confidence < this.params.decideAbove) {
       record('review');
-      this.mayBeMisplaced(event, options);
       const reason = unseen
         ? 'nobody the cameras followed was near the shelf'
         : unbound
@@ -817,7 +960,6 @@ export class FusionEngine {
     if (doubtful) {
       // Sure of the person, not of whose visit they are: charging them would be a guess.
       record('review');
-      this.mayBeMisplaced(event, options);
       const rivals = [...this.entangledWith(doubtful.who.visitId!), ...visitsOf(best)];
       const reason = `${doubtful.who.visitId} took part through track ${doubtful.who.trackId}, whose binding to it is in doubt: ${this.trackDoubt.get(doubtful.who.trackId!)}`;
       return [this.review(event, 'attribution', reason, whos, evidence, candidates, options, rivals)];
@@ -901,16 +1043,9 @@ export class FusionEngine {
   /** A pick's review answered by a decision: what it added to the visits it named is taken back, and it is no longer open in their books. */
   private withdrawPick(reviewId: string, pick: OpenPick): void {
     this.openPicks.delete(reviewId);
+    this.inReview.delete(reviewId);
     const grams = Math.abs(pick.event.deltaGrams);
-    for (const { visitId, productId, units } of pick.held) {
-      const visit = this.visits.get(visitId);
-      if (!visit) continue;
-      const left = (visit.pending.get(productId) ?? 0) - units;
-      if (left > 1e-9) visit.pending.set(productId, left);
-      else visit.pending.delete(productId);
-      const gain = visit.gains.findIndex((g) => g.startMs === pick.event.startMs && g.productId === productId && g.units === units);
-      if (gain >= 0) visit.gains.splice(gain, 1);
-    }
+    this.takeBackHeld(pick.held, pick.event);
     for (const { visitId, productId } of pick.measured) {
       const visit = this.visits.get(visitId);
       const left = withoutUnit(visit?.measured.get(productId) ?? [], grams);
@@ -1128,7 +1263,7 @@ export class FusionEngine {
    * the lane's own product instead of being taken for it with false certainty, and a misplaced item
    * a reviewed pick probably took stops haunting the plate.
    */
-  private mayBeMisplaced(event: ShelfEventDetected, options: readonly JointOption[]): void {
+  private mayBeMisplaced(event: ShelfEventDetected, options: readonly JointOption[]): Map<string, number> {
     const marginal = new Map<string, { productId: string; quantity: number; probability: number }>();
     for (const option of options)
       for (const { productId, quantity } of movedBy({ ...option, quantity: unitsOf(option) })) {
@@ -1137,11 +1272,20 @@ export class FusionEngine {
         entry.probability += option.probability;
         marginal.set(key, entry);
       }
+    const products = new Set([...marginal.values()].map((entry) => entry.productId));
+    const before = new Map([...products].map((productId) => [productId, this.misplacedUnits(event, productId)]));
     for (const { productId, quantity, probability } of marginal.values()) {
       if (event.kind === 'pick') this.trackMisplaced(event, productId, quantity * probability, false);
       else if (probability >= MAYBE_MISPLACED_MIN && !this.plannedOn(event, productId)) this.trackMisplaced(event, productId, quantity * probability, true, quantity === 1 ? unitOf(event) : undefined);
     }
     if (event.kind === 'pick') this.pickedFrom(event);
+    const sign = event.kind === 'put' ? 1 : -1;
+    return new Map([...products].map((productId) => [productId, sign * (this.misplacedUnits(event, productId) - before.get(productId)!)]));
+  }
+
+  /** Units of a product fusion believes lie misplaced on an event's plates (the most on any one of them). */
+  private misplacedUnits(event: Pick<ShelfEventDetected, 'plateIds'>, productId: string): number {
+    return Math.max(0, ...event.plateIds.map((plateId) => this.misplacedOnPlate.get(plateId)?.get(productId)?.units ?? 0));
   }
 
   private plannedOn(event: Pick<ShelfEventDetected, 'laneIds'>, productId: string): boolean {
@@ -1250,6 +1394,8 @@ export class FusionEngine {
     answerable = false,
   ): FusionOutput {
     const reviewId = `review-${event.shelfEventId}`;
+    // What the event moved on the shelves is believed by its options' shares until someone decides it.
+    const believed = options.length > 0 ? this.mayBeMisplaced(event, options) : new Map<string, number>();
     const held: OpenPick['held'] = [];
     const measured: OpenPick['measured'] = [];
     const likely = whos
@@ -1280,6 +1426,7 @@ export class FusionEngine {
       }
     }
     if (answerable && event.kind === 'pick' && options.length > 0) this.openPicks.set(reviewId, { event, options, candidates, visitIds, held, measured });
+    this.inReview.set(reviewId, { event, believed, held });
     const byTrack = new Map(evidence.map((e) => [e.trackId, e]));
     const reviewEvidence: ReviewEvidence = {
       candidates: candidates.slice(0, MAX_CANDIDATES_LISTED).map((c) => ({ ...c, handDistances: byTrack.get(c.trackId)?.handDistances ?? [] })),

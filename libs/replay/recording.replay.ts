@@ -25,7 +25,8 @@ export async function replayRecording(
   recording: Recording,
   bus: Pick<Bus<typeof topics>, 'publish'>,
   options: {
-    onProgress?: (ts: number) => void;
+    /** Called as the replay reaches each sample batch's time, store clock; the replay waits for it (what it publishes comes before the batch). */
+    onProgress?: (ts: number) => void | Promise<void>;
     /** Cameras whose frames to publish as `camera.frame-captured` (none unless named). */
     cameras?: readonly string[];
     /**
@@ -92,7 +93,7 @@ export async function replayRecording(
       if (tick.ts - batchStart >= BATCH_MS) {
         await flushSamples();
         batchStart = tick.ts;
-        options.onProgress?.(tick.ts);
+        await options.onProgress?.(tick.ts);
       }
       await publishGatesUpTo(tick.ts);
       const plates = index.shelves.get(tick.shelfId)!.shelf.plates;

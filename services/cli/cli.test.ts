@@ -112,6 +112,12 @@ test('eval receipts scores a recording with the JSON keys the issue names, and r
   const readTruth = await run('eval', 'receipts', 'fixtures/recordings/kiosk-demo', '--whole-every', '5');
   assert.equal(readTruth.code, 2);
   assert.match(readTruth.stderr, /--whole-every applies to --people tracked/);
+  assert.ok(!('reviewedDuringRun' in score), 'no reviewer in the replay unless asked');
+  const reviewed = JSON.parse((await run('eval', 'receipts', 'fixtures/recordings/kiosk-demo', '--json', '--review-after', '30')).stdout);
+  assert.deepEqual(reviewed.reviewedDuringRun, { afterS: 30, decisions: reviewed.reviews });
+  const backwards = await run('eval', 'receipts', 'fixtures/recordings/kiosk-demo', '--review-after', 'soon');
+  assert.equal(backwards.code, 2);
+  assert.match(backwards.stderr, /--review-after takes store seconds from 0 to 3600/);
 });
 
 test('eval pose --from-detections: a damaged line is named with file and line; flags that do not apply are refused', async () => {

@@ -5,6 +5,7 @@ import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 import { collect, openRecording } from '../../libs/recording/index.ts';
 import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
 import { formatReceiptScorecard } from '../../libs/cart/receipts.format.ts';
+import { TRUTH_REVIEWER, TruthReviewer } from '../../libs/cart/truth.reviewer.ts';
 import { createChosenDetector, parsePrecision } from '../../libs/vision/detector.registry.ts';
 import { DEFAULT_ONNX_PRECISION } from '../../libs/vision/onnx.detector.ts';
 import { DEFAULT_NOISE_M, defaultWholeEvery, receiptRun, WHOLE_READ_EVERY_S, WINDOWS_HOLD_S, runStore, type PeopleSource } from './store.run.ts';
@@ -13,7 +14,7 @@ import { parseShelfCameras, SHELF_CAMERAS_USAGE, shelfCameraOptions } from './st
 
 const USAGE = `walkout eval receipts <recording> [--people truth|tracked] [--noise METRES] [--seed N] [--detect-every N] [--whole-every N]
                              [--detector onnx|movenet] [--precision int8-fused|int8|float] [--shelf-cameras on-demand|always]
-                             [--shelf-pre-roll-ms N] [--shelf-tail-ms N] [--details] [--json]
+                             [--shelf-pre-roll-ms N] [--shelf-tail-ms N] [--review-after SECONDS] [--details] [--json]
 
 Runs the whole store over a recording (shelf perception, visits, attribution, carts) on the bus the
 environment names, and scores every finalised receipt against the recording's ground truth: the share
@@ -34,6 +35,10 @@ overall and per scenario tag.
                     ${WINDOWS_HOLD_S} s apart or closer, else every frame whole)
   --precision P     with --people tracked, onnx: int8-fused (default), int8 or float, as \`walkout start\`
 ${SHELF_CAMERAS_USAGE.replaceAll('with --detect-every', 'with --people tracked')}
+  --review-after S  a reviewer in the replay decides each review item about a shelf event as the
+                    truth says, S store seconds after it opened, during the run: the shelf's stock,
+                    fusion and the carts follow the decisions as they would live. Receipts "before
+                    review" then hold the decisions made before each visit left
   --details         list the receipts that are not exactly right, and each review item counted with
                     its reason and what truly happened at its shelf event
   --json            print the scorecard as JSON (keys: visits, exactMatch, receiptF1,
@@ -46,6 +51,15 @@ function noiseMetres(value: unknown): number {
   if (!Number.isFinite(metres) || metres < 0 || metres > 1)
     throw new WalkoutError('USAGE', `walkout eval receipts: --noise takes metres from 0 to 1 (the tracker's typical error is about ${DEFAULT_NOISE_M}), not ${JSON.stringify(value)}`);
   return metres;
+}
+
+/** Parses --review-after: store seconds from 0 to an hour, or undefined when not given. */
+function reviewAfterSeconds(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 3600)
+    throw new WalkoutError('USAGE', `walkout eval receipts: --review-after takes store seconds from 0 to 3600 (how long a reviewer takes to decide an item), not ${JSON.stringify(value)}`);
+  return seconds;
 }
 
 /**
@@ -73,6 +87,7 @@ export const evalReceiptsVerb: Verb = {
     detector: { type: 'string' },
     precision: { type: 'string' },
     ...shelfCameraOptions,
+    'review-after': { type: 'string' },
     details: { type: 'boolean' },
     json: { type: 'boolean' },
   },
@@ -109,18 +124,20 @@ export const evalReceiptsVerb: Verb = {
       people = { kind: 'tracked', detector, stride, wholeFrameEvery, shelfOnDemand };
     } else people = { kind: 'truth', noiseM, seed };
 
+    const reviewAfterS = reviewAfterSeconds(values['review-after']);
+    const truth = {
+      visits: await collect(recording.truthVisits()),
+      receipts: await collect(recording.truthReceipts()),
+      actions: await collect(recording.truthActions()),
+      products: recording.index.products,
+    };
+    if (truth.visits.length === 0) throw new WalkoutError('RECORDING_INVALID', `${positionals[0]}: no visit truth (truth/visits.jsonl) to score receipts against`);
+    const reviewer = reviewAfterS === undefined ? undefined : new TruthReviewer(truth, reviewAfterS * 1000);
     const logger = createLogger({ level: logLevelFromEnv() });
     const bus = await createBus({ topics, config: loadBusConfig(), logger: logger.child({ component: 'bus' }) });
     await bus.start();
     try {
-      const run = await runStore(recording, { bus, logger, people, quiet: json });
-      const truth = {
-        visits: await collect(recording.truthVisits()),
-        receipts: await collect(recording.truthReceipts()),
-        actions: await collect(recording.truthActions()),
-        products: recording.index.products,
-      };
-      if (truth.visits.length === 0) throw new WalkoutError('RECORDING_INVALID', `${positionals[0]}: no visit truth (truth/visits.jsonl) to score receipts against`);
+      const run = await runStore(recording, { bus, logger, people, quiet: json, reviewer });
       const score = scoreReceipts(truth, receiptRun(run));
       const { perVisit, reviewItems, ...figures } = score;
       const pace = run.cameraPace;
@@ -131,6 +148,7 @@ export const evalReceiptsVerb: Verb = {
           recording: positionals[0],
           people: kind === 'truth' ? { source: 'truth', noiseM, seed } : { source: 'tracked', detectEvery: stride, wholeEvery: wholeFrameEvery, precision: precision ?? DEFAULT_ONNX_PRECISION, shelfOnDemand: shelfOnDemand ?? null },
           ...figures,
+          ...(reviewer ? { reviewedDuringRun: { afterS: reviewAfterS, decisions: run.resolutions.filter((r) => r.reviewer === TRUTH_REVIEWER).length } } : {}),
           ...(pace ? { cameraPace: pace } : {}),
           ...(onDemand ? { shelfCamerasOnDemand: onDemand } : {}),
           ...(values.details ? { perVisit, reviewItems } : {}),
@@ -138,6 +156,11 @@ export const evalReceiptsVerb: Verb = {
         () =>
           [
             `receipts of ${positionals[0]} (${recording.index.store.id}; people ${kind === 'truth' ? `from the true skeletons with ${noiseM} m noise, seed ${seed}` : `tracked from every ${stride}th frame, whole every ${wholeFrameEvery}th of those`})`,
+            ...(reviewer
+              ? [
+                  `a reviewer in the replay decided ${run.resolutions.filter((r) => r.reviewer === TRUTH_REVIEWER).length} review items by the truth, ${reviewAfterS} s after each opened; receipts before review hold the decisions made before their visits left`,
+                ]
+              : []),
             formatReceiptScorecard(score, { details: values.details === true }),
             ...(onDemand ? [`shelf cameras on demand: ${onDemand.read} frames read, ${onDemand.passedOver} passed over, ${onDemand.readUnheard} read before their shelves' word came`] : []),
             ...(pace ? [`camera stage: ${pace.storeSeconds.toFixed(1)} store s in ${pace.wallSeconds.toFixed(1)} wall s (real-time factor ${pace.realTimeFactor.toFixed(3)}), ${pace.cpuSeconds.toFixed(1)} CPU s`] : []),

@@ -28,6 +28,7 @@ import { cameraStride, type CameraServiceDependencies, type ShelfOnDemand } from
 import { optionalInt, type Verb } from '../../libs/cli/verb.ts';
 import { SHELF_PRE_ROLL_MS, SHELF_TAIL_MS } from '../../libs/vision/shelf.demand.ts';
 import { settledChanges } from '../../libs/fusion/fusion.engine.ts';
+import type { TruthReviewer } from '../../libs/cart/truth.reviewer.ts';
 
 /**
  * One recording through the whole store, as `start` and `eval receipts` run it: the store on a bus,
@@ -138,6 +139,12 @@ export interface StoreRunOptions {
   /** Called as the store publishes, for a console that shows the store at work. */
   onShelfEvent?: (event: ShelfEventDetected) => void;
   onReceipt?: (receipt: ReceiptFinalised) => void;
+  /**
+   * A reviewer in the replay: each review item about a shelf event decided by the truth, its delay
+   * after the item opened, on the bus during the run (libs/cart/truth.reviewer.ts). None: items wait
+   * for a person, as they do unless asked.
+   */
+  reviewer?: TruthReviewer;
 }
 
 export interface StoreRunResult {
@@ -199,6 +206,8 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
   const collected = collector();
   /** How far the replay has got, store clock. */
   let storeNow = recording.manifest.startMs;
+  /** The visits the store started, by id (the reviewer decides for these). */
+  const started = new Set<string>();
   await bus.subscribe({
     group: 'store-run',
     topics: [
@@ -238,9 +247,14 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
           break;
         case 'review.item-opened':
           collected.result.reviews.push(message);
+          options.reviewer?.opened(message);
           break;
         case 'review.item-resolved':
           collected.result.resolutions.push(message);
+          if (message.decision.outcome === 'withdrawn') options.reviewer?.withdrawn(message.reviewId);
+          break;
+        case 'visit.started':
+          started.add(message.visitId);
           break;
         case 'review.decision-refused':
           collected.result.refusals.push(message);
@@ -305,8 +319,11 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
   const replay = await replayRecording(recording, bus, {
     cameras: cameraIds,
     people: people.kind === 'truth' ? { instants: truthPeople(recording, { noiseM: people.noiseM, seed: people.seed }), lagMs: TRACKER_LAG_MS } : undefined,
-    onProgress: (ts) => {
+    onProgress: async (ts) => {
       storeNow = ts;
+      const { reviewer } = options;
+      if (reviewer?.hasDue(ts))
+        for (const decision of reviewer.due(ts, settledChanges(collected.result.shelfEvents, collected.result.reexplained), started)) await bus.publish('review.item-resolved', decision);
       const seconds = Math.floor((ts - t0) / 1000);
       if (seconds > shown) {
         bar.tick(seconds - shown);

@@ -76,6 +76,8 @@ export interface FusionServiceStats {
   notItemChanges: number;
   /** Changes of several items at once read otherwise than the shelf (`fusion.change-reexplained`). */
   reexplained: number;
+  /** Changes a reviewer decided otherwise than the shelf read them, sent to the shelf (`fusion.change-reexplained` naming the review). */
+  decidedReadings: number;
   /** Messages held uncommitted until what settles them is published. */
   held: number;
 }
@@ -101,7 +103,7 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
     },
   });
   const messages = Object.fromEntries(INPUT_TOPICS.map((t) => [t, 0])) as Record<InputTopic, number>;
-  const counts = { attributed: 0, reviews: 0, withdrawn: 0, reexplained: 0, visitsSettled: 0, publishFailures: 0 };
+  const counts = { attributed: 0, reviews: 0, withdrawn: 0, reexplained: 0, decidedReadings: 0, visitsSettled: 0, publishFailures: 0 };
   const outbox = createOutbox<FusionOutput>({
     bus,
     logger,
@@ -129,6 +131,7 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
     }
     if (output.topic === 'fusion.event-attributed') counts.attributed++;
     else if (output.topic === 'review.item-opened') counts.reviews++;
+    else if (output.message.review !== undefined) counts.decidedReadings++;
     else counts.reexplained++;
     // A change read otherwise than the shelf: its shelf events are settled by the message that replaces them.
     const shelfEventIds = output.topic === 'fusion.change-reexplained' ? output.message.replaces : [output.message.shelfEventId];
@@ -179,7 +182,9 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
           for (const visitId of delivery.message.visitIds) if (!engine.isSettled(visitId)) hold(heldVisits, visitId, delivery);
         return engine.onReviewOpened(delivery.message);
       case 'review.item-resolved':
-        // A person's decision on a pick in review: no put-back of it is fusion's to answer any more.
+        // A person's decision: no put-back of a pick it decided is fusion's to answer any more, and
+        // what fusion and the shelf keep of the decided shelf event follows it. (Followed from memory:
+        // a restart forgets the events in review, as it forgets what lies misplaced.)
         return engine.onReviewResolved(delivery.message);
     }
   };

@@ -286,6 +286,38 @@ function readAsTwo(pick: ShelfEventDetected) {
   return { schemaVersion: SCHEMA_VERSION, eventId: `reexplained-${pick.shelfEventId}`, storeId: index.store.id, ts: pick.endMs, shelfId: SHELF, replaces: [pick.shelfEventId], events: [asTwo], probability: 0.8 };
 }
 
+test("a reviewer's decision passed on by fusion, dated after the samples judged so far, changes the stock only once the shelf gets there", async (t) => {
+  const { bus, events } = await outputBus(t);
+  const service = createShelfService({ index, bus, clock: new ManualClock(T0) });
+  await service.start();
+  const messages = sampleMessages(pickAt(1_500), 10_000);
+  const early = messages.filter((m) => m.ts < T0 + 5_000);
+  await publishAll(bus, early);
+  await taken(service, early.length);
+  await waitFor(() => events.length >= 1, 'the pick');
+  const [pick] = events.map((e) => e.message);
+  const stock = () => service.inventory(SHELF).lanes.find((l) => l.laneId === LANE)!.stock;
+  const initial = index.placementByLane.get(LANE)!.initialStock;
+  assert.equal(stock(), initial - 1);
+
+  // A reviewer decided, at 7 s, that two units went: the shelf has judged its samples to about 5 s.
+  const id = `${pick.shelfEventId}-decided-1`;
+  const decided = { ...pick, eventId: id, shelfEventId: id, hypotheses: [{ ...pick.hypotheses[0], quantity: 2, probability: 1 }], confidence: 1 };
+  await bus.publish('fusion.change-reexplained', {
+    schemaVersion: SCHEMA_VERSION, eventId: 'decided-op-1', storeId: index.store.id, ts: T0 + 7_000, shelfId: SHELF,
+    replaces: [pick.shelfEventId], events: [decided], probability: 1, review: `review-${pick.shelfEventId}`,
+  });
+  await waitFor(() => service.stats().rereadsWaiting === 1, () => `the reading waits, have ${JSON.stringify(service.stats())}`);
+  assert.equal(stock(), initial - 1, 'not before its time');
+  const late = messages.filter((m) => m.ts >= T0 + 5_000);
+  await publishAll(bus, late);
+  await taken(service, messages.length);
+  await waitFor(() => service.stats().rereadsTaken === 1, () => `the reading taken, have ${JSON.stringify(service.stats())}`);
+  assert.equal(stock(), initial - 2);
+  assert.equal(service.stats().rereadsWaiting, 0);
+  await service.stop();
+});
+
 test('a restarted service keeps what the shelf learned: a misplaced item, units taken, and fusion\'s re-readings, each counted once', async (t) => {
   const takenLane = 'g2-s2-l1';
   const misplacedOn = 'g2-s2-l6';

@@ -45,8 +45,11 @@ import { checkShelfStock, mergeSnapshots, ShelfInventory, type InventorySnapshot
  *   the bus redelivers the message, and the events still waiting are published then.
  *
  * Fusion reads some changes of several items otherwise than the shelf did (`fusion.change-reexplained`,
- * by what the shoppers there carry); the service takes each such reading into its shelf's stock, so
- * that later changes there are explained with what the shelf now holds. Every instance reads every
+ * by what the shoppers there carry), and passes on a reviewer's decision on a change that moved
+ * something else than the shelf read (the reading names the review, and is dated at the decision);
+ * the service takes each such reading into its shelf's stock, so that later changes there are
+ * explained with what the shelf now holds. A reading dated after the shelf's samples judged here
+ * waits for them. Every instance reads every
  * re-reading (a group of its own), since the topic's partitions need not fall to the owner of the
  * shelf's samples; the detector that made the replaced events takes it. A reading of events this
  * instance may still make (its detector of the shelf has not judged that far: a restart, a shelf it
@@ -316,6 +319,9 @@ export function createShelfService(deps: ShelfServiceDependencies): ShelfService
 
   /** A re-reading settled: taken into its shelf's stock, or passed by. False when it is to wait for its events. */
   const settleReread = (message: ChangeReexplained): boolean => {
+    // A reading dated later than the shelf has been judged here (a reviewer's decision, read ahead
+    // in a replay) waits for the shelf to get there: the stock changes in store-clock order.
+    if (message.ts > (pending.get(message.shelfId)?.handedTs ?? -Infinity) && mayStillCome(message)) return false;
     if (perception.reread(message)) {
       stats.rereadsTaken++;
       logger.debug('shelf stock follows fusion\'s reading of a change', { shelfId: message.shelfId, replaces: message.replaces });
