@@ -949,7 +949,7 @@ export class FusionEngine {
           ? `the likeliest person (track ${unbound.who.trackId}) is bound to no visit`
           : nettedInstead
             ? `the weight fits a put and a pick at once (${(nettedDoubt * 100).toFixed(1)}%) better than ${shareNames(best)} alone: ${putAndPickNames(nettedInstead, event)}`
-            : `not sure enough: ${(confidence * 100).toFixed(1)}% for ${shareNames(best)}, below ${(this.params.decideAbove * 100).toFixed(0)}%`;
+            : `not sure enough: ${(confidence * 100).toFixed(1)}% for ${doubtNames(event.kind, best, options)}, below ${(this.params.decideAbove * 100).toFixed(0)}%`;
       if (nettedInstead) this.mayHoldReadings(event, netted, nettedDoubt);
       const pair = nettedInstead ? [nettedInstead.put.visitId, nettedInstead.pick.visitId] : [];
       // A plain doubt about a pick may be answered by its shopper's put-back of the unit (answeredPick).
@@ -1619,6 +1619,19 @@ function visitsOf(option: JointOption): string[] {
 /** "v-1" or "v-1 (1) and v-2 (1)" for two people at once. */
 function shareNames(option: JointOption): string {
   return option.partner ? sharesOf(option).map((share) => `${share.who.visitId} (${share.quantity})`).join(' and ') : String(option.who.visitId);
+}
+
+/**
+ * "v-1 taking 1 x p-a (the options give v-1 96%, 1 x p-a 81%)": the likeliest option of a doubt, and
+ * how much of the options' weight its who and its what each have, so a reviewer sees at once whether
+ * the doubt is about the shopper or about the product.
+ */
+function doubtNames(kind: 'pick' | 'put', best: JointOption, options: readonly JointOption[]): string {
+  const whoOf = (option: JointOption) => sharesOf(option).map((share) => `${share.who.visitId}:${share.quantity}`).join(' ');
+  const whatOf = (option: JointOption) => movedBy({ ...option, quantity: unitsOf(option) }).map((line) => `${line.quantity} x ${line.productId}`).join(' and ');
+  const share = (same: (option: JointOption) => boolean) => `${(sum(options.filter(same).map((o) => o.probability)) * 100).toFixed(0)}%`;
+  const [who, what] = [whoOf(best), whatOf(best)];
+  return `${shareNames(best)} ${kind === 'pick' ? 'taking' : 'putting back'} ${what} (the options give ${shareNames(best)} ${share((o) => whoOf(o) === who)}, ${what} ${share((o) => whatOf(o) === what)})`;
 }
 
 /** "v-1 putting back 1 x p-a while v-2 took 1 x p-b (...g against ...g measured)": a netted reading, for a reviewer. */
