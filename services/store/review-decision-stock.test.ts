@@ -1,0 +1,99 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { SCHEMA_VERSION, type PeopleTracked, type ShelfSamplesRecorded, type Vec3 } from '../../libs/contracts/index.ts';
+import { waitFor } from '../../libs/bus/bus.harness.ts';
+import { ManualClock } from '../../libs/clock/clock.ts';
+import { plateStockGrams, simulateShelfLoadCells } from '../../libs/sim/loadcell.sim.ts';
+import { laneLoadChanges } from '../../libs/sim/shelf-activity.sim.ts';
+import { collectingBus, fixtureStoreIndex } from '../../libs/testing/service.fixtures.ts';
+import { createFusionService } from '../fusion/fusion.service.ts';
+import { createShelfService } from '../shelf/shelf.service.ts';
+
+/**
+ * The shelf and fusion on one bus, as the store runs them: a put of something nobody there took goes
+ * to review; a person decides what it was, and the shelf's stock follows the decision.
+ */
+
+const index = fixtureStoreIndex();
+const T0 = 1_700_000_000_000;
+const SHELF = 'g2-s2';
+const LANE = 'g2-s2-l3';
+const OWN = index.placementByLane.get(LANE)!.productId;
+/** A product of the lane's product's weight, planned elsewhere: weight alone cannot tell which was put. */
+const LOOKALIKE = [...index.products].find(([id, p]) => id !== OWN && Math.abs(p.unitWeightGrams - index.products.get(OWN)!.unitWeightGrams) < 5)![0];
+const cells = index.shelves.get(SHELF)!.shelf.plates.map((p) => index.loadCellByPlate.get(p.id)!.id);
+const box = index.lanes.get(LANE)!.lane.box;
+const IN_LANE: Vec3 = [box.max[0] - 0.06, (box.min[1] + box.max[1]) / 2, box.min[2] + 0.07];
+
+/** The shelf's samples over `endMs`, six a message per cell, a put of one look-alike unit on the lane at 1.5 s. */
+function samples(endMs: number): ShelfSamplesRecorded[] {
+  const changes = laneLoadChanges(index, LANE, index.products.get(LOOKALIKE)!.unitWeightGrams, T0 + 1_500, 400, 'put');
+  const out: ShelfSamplesRecorded[] = [];
+  const batches = cells.map(() => [] as Array<[number, number]>);
+  for (const tick of simulateShelfLoadCells({ index, shelfId: SHELF, startMs: T0, endMs: T0 + endMs, initialGrams: plateStockGrams(index, SHELF), changes, seed: 2 }))
+    cells.forEach((cell, c) => {
+      batches[c].push([tick.ts, Math.round(tick.grams[c] * 10) / 10]);
+      if (batches[c].length === 6)
+        out.push({ schemaVersion: SCHEMA_VERSION, eventId: `s-${cell}-${batches[c][0][0]}`, storeId: index.store.id, ts: batches[c][0][0], shelfId: SHELF, loadCellId: cell, samples: batches[c].splice(0) });
+    });
+  return out;
+}
+
+/** v-a's hand is in the lane from 1.2 s to 2.1 s; v-b stands a metre off. */
+function instant(ts: number): PeopleTracked {
+  const person = (trackId: string, wrist: Vec3) => {
+    const keypoints: Array<Vec3 | null> = Array.from({ length: 17 }, () => null);
+    keypoints[10] = wrist;
+    return { trackId, keypoints, cameras: ['cam-1', 'cam-2'] };
+  };
+  const reaching = ts >= T0 + 1_200 && ts <= T0 + 2_100;
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    eventId: `tracked-${ts}`,
+    storeId: index.store.id,
+    ts,
+    people: [person('track-a', reaching ? IN_LANE : [IN_LANE[0] + 0.5, IN_LANE[1], IN_LANE[2]]), person('track-b', [IN_LANE[0] + 1, IN_LANE[1], IN_LANE[2]])],
+  };
+}
+
+test("a reviewer's decision on a put in review reaches the shelf's stock through fusion: the look-alike the reviewer named lies misplaced on the lane", async (t) => {
+  const { bus, messages } = await collectingBus(t, ['review.item-opened', 'fusion.change-reexplained']);
+  const shelf = createShelfService({ index, bus, clock: new ManualClock(T0) });
+  const fusion = createFusionService({ index, bus });
+  await shelf.start();
+  await fusion.start();
+  t.after(async () => {
+    await shelf.stop();
+    await fusion.stop();
+  });
+  for (const visitId of ['v-a', 'v-b']) {
+    await bus.publish('visit.started', { schemaVersion: SCHEMA_VERSION, eventId: `started-${visitId}`, storeId: index.store.id, ts: T0, visitId, kind: 'shopper', partySize: 1 });
+    await bus.publish('visit.track-bound', { schemaVersion: SCHEMA_VERSION, eventId: `bound-${visitId}`, storeId: index.store.id, ts: T0, visitId, trackId: `track-${visitId.slice(2)}`, member: 0, reason: 'entry' });
+  }
+  const all = samples(12_000);
+  const feed = async (fromMs: number, toMs: number) => {
+    for (const message of all) if (message.ts >= T0 + fromMs && message.ts < T0 + toMs) await bus.publish('shelf.samples-recorded', message);
+    for (let ts = T0 + fromMs; ts < T0 + toMs; ts += 100) await bus.publish('tracking.people-tracked', instant(ts));
+  };
+  const lane = () => shelf.inventory(SHELF).lanes.find((l) => l.laneId === LANE)!;
+  const misplacedLookalike = () => lane().misplaced.find((m) => m.productId === LOOKALIKE)?.quantity;
+  const initial = index.placementByLane.get(LANE)!.initialStock;
+
+  // Nobody there took anything: the put goes to review. The shelf, weighing it, took it for the lane's own.
+  await feed(0, 6_000);
+  await waitFor(() => messages['review.item-opened'].length === 1, () => `the put in review, fusion ${JSON.stringify(fusion.stats())}`);
+  const [item] = messages['review.item-opened'];
+  assert.equal(item.change, 'put');
+  assert.deepEqual([lane().stock, misplacedLookalike()], [initial + 1, undefined], 'fixture: the shelf read the lane\'s own product put back');
+
+  // The reviewer decides, at 7 s, that v-a put back the look-alike.
+  await bus.publish('review.item-resolved', {
+    schemaVersion: SCHEMA_VERSION, eventId: 'decided-op-1', storeId: index.store.id, ts: T0 + 7_000, reviewId: item.reviewId,
+    decision: { outcome: 'attributed', visitId: 'v-a', kind: 'put', lines: [{ productId: LOOKALIKE, quantity: 1 }] }, reviewer: 'op-1',
+  });
+  await feed(6_000, 12_000);
+  await waitFor(() => shelf.stats().rereadsTaken === 1, () => `the decision taken into the stock, shelf ${JSON.stringify(shelf.stats())}`);
+  const [reading] = messages['fusion.change-reexplained'];
+  assert.deepEqual([reading.review, reading.replaces, reading.ts], [item.reviewId, [item.shelfEventId], T0 + 7_000]);
+  assert.deepEqual([lane().stock, misplacedLookalike()], [initial, 1]);
+});
