@@ -283,10 +283,6 @@ interface Hand {
   before?: Hand;
 }
 
-/**
- * A pick fusion sent to review, while nobody has decided it: a put-back of its very unit by the
- * shopper it names may answer it (see answeredPick).
- */
 /** A shelf event in review: what fusion kept it moved (mayBeMisplaced, by product: units put, or taken away for a pick) and what its review added to the visits it named. */
 interface InReview {
   event: ShelfEventDetected;
@@ -317,6 +313,10 @@ function decidedMoves(decision: Extract<ReviewItemResolved['decision'], { outcom
   return [...moves.values()];
 }
 
+/**
+ * A pick fusion sent to review, while nobody has decided it: a put-back of its very unit by the
+ * shopper it names may answer it (see answeredPick).
+ */
 interface OpenPick {
   event: ShelfEventDetected;
   options: JointOption[];
