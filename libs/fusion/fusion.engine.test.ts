@@ -1426,7 +1426,7 @@ function putInReviewThenPick(decide: (engine: FusionEngine, opened: ReviewItemOp
 
 const decision = (opened: ReviewItemOpened, productId: string, ts = T0 + 3_000): ReviewItemResolved => ({
   schemaVersion: SCHEMA_VERSION,
-  eventId: `decided-by-op-1`,
+  eventId: 'decided-by-op-1',
   storeId: 'kiosk',
   ts,
   reviewId: opened.reviewId,

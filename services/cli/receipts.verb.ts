@@ -139,6 +139,7 @@ export const evalReceiptsVerb: Verb = {
     try {
       const run = await runStore(recording, { bus, logger, people, quiet: json, reviewer });
       const score = scoreReceipts(truth, receiptRun(run));
+      const decisions = run.resolutions.filter((r) => r.reviewer === TRUTH_REVIEWER).length;
       const { perVisit, reviewItems, ...figures } = score;
       const pace = run.cameraPace;
       const onDemand = run.store.camera?.stats().onDemand;
@@ -148,7 +149,7 @@ export const evalReceiptsVerb: Verb = {
           recording: positionals[0],
           people: kind === 'truth' ? { source: 'truth', noiseM, seed } : { source: 'tracked', detectEvery: stride, wholeEvery: wholeFrameEvery, precision: precision ?? DEFAULT_ONNX_PRECISION, shelfOnDemand: shelfOnDemand ?? null },
           ...figures,
-          ...(reviewer ? { reviewedDuringRun: { afterS: reviewAfterS, decisions: run.resolutions.filter((r) => r.reviewer === TRUTH_REVIEWER).length } } : {}),
+          ...(reviewer ? { reviewedDuringRun: { afterS: reviewAfterS, decisions } } : {}),
           ...(pace ? { cameraPace: pace } : {}),
           ...(onDemand ? { shelfCamerasOnDemand: onDemand } : {}),
           ...(values.details ? { perVisit, reviewItems } : {}),
@@ -158,7 +159,7 @@ export const evalReceiptsVerb: Verb = {
             `receipts of ${positionals[0]} (${recording.index.store.id}; people ${kind === 'truth' ? `from the true skeletons with ${noiseM} m noise, seed ${seed}` : `tracked from every ${stride}th frame, whole every ${wholeFrameEvery}th of those`})`,
             ...(reviewer
               ? [
-                  `a reviewer in the replay decided ${run.resolutions.filter((r) => r.reviewer === TRUTH_REVIEWER).length} review items by the truth, ${reviewAfterS} s after each opened; receipts before review hold the decisions made before their visits left`,
+                  `a reviewer in the replay decided ${decisions} review items by the truth, ${reviewAfterS} s after each opened; receipts before review hold the decisions made before their visits left`,
                 ]
               : []),
             formatReceiptScorecard(score, { details: values.details === true }),

@@ -49,11 +49,11 @@ import { checkShelfStock, mergeSnapshots, ShelfInventory, type InventorySnapshot
  * something else than the shelf read (the reading names the review, and is dated at the decision);
  * the service takes each such reading into its shelf's stock, so that later changes there are
  * explained with what the shelf now holds. A reading dated after the shelf's samples judged here
- * waits for them. Every instance reads every
- * re-reading (a group of its own), since the topic's partitions need not fall to the owner of the
- * shelf's samples; the detector that made the replaced events takes it. A reading of events this
- * instance may still make (its detector of the shelf has not judged that far: a restart, a shelf it
- * has not had yet) waits for them; the others are passed by.
+ * waits for them. Every instance reads every re-reading (a group of its own), since the topic's
+ * partitions need not fall to the owner of the shelf's samples; the detector that made the replaced
+ * events takes it. A reading of events this instance may still make (its detector of the shelf has
+ * not judged that far: a restart, a shelf it has not had yet) waits for them; the others are passed
+ * by.
  *
  * What a shelf holds survives a restart. Before it lets a partition's samples go up to a restart
  * point, the service publishes a stock snapshot (`shelf.stock-snapshot`, compacted, keyed by shelf)
