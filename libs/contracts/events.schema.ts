@@ -236,6 +236,12 @@ export const ShelfStockSnapshot = z
     moves: z
       .array(RememberedStockMove)
       .describe('The stock move of each recent event (REREAD_KEEP_MS), oldest first: what a re-reading of fusion\'s takes back.'),
+    unmoved: z
+      .array(z.strictObject({ shelfEventId: z.string().min(1).max(128), atMs: StoreClockMs }))
+      .optional()
+      .describe(
+        'Recent events of changes no product explained, which moved no stock, oldest first: a reviewer\'s decision on one moves what was decided. Absent: none (snapshots from before this field).',
+      ),
     replaced: z
       .array(z.strictObject({ shelfEventId: z.string().min(1).max(128), atMs: StoreClockMs }))
       .describe('Recent events whose moves a re-reading took back: the same re-reading again, or the event detected again, changes nothing.'),
@@ -310,7 +316,7 @@ export type ShelfActivityReported = z.infer<typeof ShelfActivityReported>;
 export type RememberedStockMove = z.infer<typeof RememberedStockMove>;
 export type ShelfStockSnapshot = z.infer<typeof ShelfStockSnapshot>;
 /** The stock part of a snapshot: what a shelf detector holds and remembers (libs/shelf). */
-export type ShelfStock = Pick<ShelfStockSnapshot, 'lanes' | 'givenOut' | 'moves' | 'replaced'>;
+export type ShelfStock = Pick<ShelfStockSnapshot, 'lanes' | 'givenOut' | 'moves' | 'unmoved' | 'replaced'>;
 export type TrackedPerson = z.infer<typeof TrackedPerson>;
 export type PeopleTracked = z.infer<typeof PeopleTracked>;
 export type ProductHypothesis = z.infer<typeof ProductHypothesis>;

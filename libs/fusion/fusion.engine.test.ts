@@ -1467,3 +1467,25 @@ test('a decision that moved what the shelf read sends the shelf nothing; one dat
   });
   assert.deepEqual(readings(ahead).map((r) => r.ts), [T0 + 4_000]);
 });
+
+test('a reviewer\'s decision on a change no product explained tells the shelf what moved, on the lane planned for it among the change\'s lanes', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  const grams = index.products.get(PRODUCT)!.unitWeightGrams;
+  // Three quarters of a unit off two lanes' plate: the shelf named no product, fusion cannot either.
+  const change = { ...shelfEvent('pick'), laneIds: ['g2-s2-l4', LANE], deltaGrams: -0.75 * grams, hypotheses: [], confidence: 0 };
+  const [opened] = reviews(run(engine, change, instants({ 't-a': reach(800, 1_500) }, 0, 3_000)));
+  assert.match(opened?.reason ?? '', /fits no product/, 'fixture: the change goes to review as one no product explains');
+  const lines = [{ productId: PRODUCT, quantity: 1 }];
+  const decided = engine.onReviewResolved({ ...decision(opened, PRODUCT), decision: { outcome: 'attributed', visitId: 'v-a', kind: 'pick', lines } });
+  const [reading] = readings(decided);
+  assert.equal(reading?.review, opened.reviewId, 'the shelf is told what the reviewer decided');
+  assert.deepEqual(reading.replaces, [change.shelfEventId]);
+  assert.deepEqual(
+    reading.events.map((e) => [e.kind, e.laneIds, e.hypotheses]),
+    [['pick', [LANE], [{ productId: PRODUCT, quantity: 1, probability: 1 }]]],
+  );
+  // Decided as nothing moved: the shelf keeps the change as it read it.
+  const engine2 = engineWith({ 'v-a': { trackId: 't-a' } });
+  const [opened2] = reviews(run(engine2, change, instants({ 't-a': reach(800, 1_500) }, 0, 3_000)));
+  assert.deepEqual(readings(engine2.onReviewResolved({ ...decision(opened2, PRODUCT), decision: { outcome: 'dismissed', note: 'a hand leaning' } })), []);
+});

@@ -487,8 +487,9 @@ export class FusionEngine {
    * what fusion kept of the event by its options' shares gives way to what was decided: the units
    * the named visits may have held (the carts now say what each holds), and what lies misplaced on
    * the event's plates. When the decision moved something other than the shelf's reading of the
-   * change, the shelf is told (`fusion.change-reexplained` naming the review), so that its stock, and
-   * how it explains later changes there, follow the decision too.
+   * change, or the shelf could not read it (no product explained it), the shelf is told
+   * (`fusion.change-reexplained` naming the review), so that its stock, and how it explains later
+   * changes there, follow the decision too.
    */
   private followDecision(message: ReviewItemResolved): FusionOutput[] {
     this.openPicks.delete(message.reviewId);
@@ -502,12 +503,12 @@ export class FusionEngine {
     this.believeDecided(event, believed, moves);
     const [shelfReading] = event.hypotheses;
     const asRead = moves.length === 1 && moves[0].kind === event.kind && moves[0].productId === shelfReading?.productId && moves[0].quantity === shelfReading.quantity;
-    // A change no product explained moved no stock: there is nothing for a reading to replace.
-    if (asRead || !shelfReading) return [];
+    // A change no product explained moved no stock, and the decision says what it moved.
+    if (asRead || moves.length === 0) return [];
     const { explanations: _shelfs, ...change } = event;
     const events = moves.map(({ kind, productId, quantity }, i): ShelfEventDetected => {
       const id = `${event.shelfEventId}-decided-${i + 1}`;
-      return { ...change, eventId: id, shelfEventId: id, kind, laneIds: [event.laneIds[0]], hypotheses: [{ productId, quantity, probability: 1 }], confidence: 1 };
+      return { ...change, eventId: id, shelfEventId: id, kind, laneIds: [this.decidedLane(event, productId)], hypotheses: [{ productId, quantity, probability: 1 }], confidence: 1 };
     });
     return [
       {
@@ -525,6 +526,15 @@ export class FusionEngine {
         },
       },
     ];
+  }
+
+  /**
+   * The lane a decided product moved on: of the event's lanes (several for a change no product
+   * explained), the one planned for it, else the first (a put there is misplaced; the shelf takes a
+   * pick from where it keeps that product).
+   */
+  private decidedLane(event: ShelfEventDetected, productId: string): string {
+    return event.laneIds.find((laneId) => this.index.placementByLane.get(laneId)?.productId === productId) ?? event.laneIds[0];
   }
 
   /** What a pick in review added to the holdings of the visits it named, taken back (its decision, or the put that answered it, says who holds it now). */

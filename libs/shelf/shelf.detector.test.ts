@@ -492,6 +492,38 @@ test('a re-reading of events the detector did not make, or forgot, or of a lane 
   assert.equal(perception.reread({ ...elsewhere, events: [message.events[0]] }), true, 'the events are still its own to read again');
 });
 
+test('a reviewer\'s decision on a change no product explained moves what was decided, once; a detector restored from the stock can take it too', () => {
+  const laneId = 'g1-s2-l6';
+  // Half a unit off the lane: no product explains it, and it moves no stock.
+  const { events, perception } = detect(kiosk, 'g1-s2', laneLoadChanges(kiosk, laneId, 0.5 * unitGrams(kiosk, laneId), 1_000, 400, 'pick'), 4_000);
+  const [unexplained] = events;
+  assert.deepEqual([events.length, unexplained?.hypotheses], [1, []], 'fixture: one change, which no product explains');
+  const stockOf = (p: ShelfPerception) => p.inventory('g1-s2').lanes.find((l) => l.laneId === laneId)!.stock;
+  const before = stockOf(perception);
+  const snapshot = perception.detector('g1-s2').stock();
+  const id = `${unexplained.shelfEventId}-decided-1`;
+  const decided = {
+    schemaVersion: SCHEMA_VERSION,
+    eventId: 'decided-x',
+    storeId: kiosk.store.id,
+    ts: unexplained.endMs + 5_000,
+    shelfId: 'g1-s2',
+    replaces: [unexplained.shelfEventId],
+    events: [{ ...unexplained, eventId: id, shelfEventId: id, laneIds: [laneId], hypotheses: [{ productId: productOf(kiosk, laneId), quantity: 1, probability: 1 }], confidence: 1 }],
+    probability: 1,
+    review: `review-${unexplained.shelfEventId}`,
+  };
+  assert.equal(perception.reread(decided), true);
+  assert.equal(stockOf(perception), before - 1, 'the unit the reviewer decided was taken leaves the lane');
+  assert.equal(perception.reread(decided), false, 'the same decision again changes nothing');
+  assert.equal(stockOf(perception), before - 1);
+  // Another instance that takes the shelf over from the stock before the decision.
+  const next = new ShelfPerception({ index: kiosk, onEvent: () => {} });
+  next.detector('g1-s2').restore(snapshot, unexplained.endMs + 1, 'a test');
+  assert.equal(next.reread(decided), true);
+  assert.equal(stockOf(next), before - 1);
+});
+
 test('three items at once on two plates: one hand takes two products from one lane while another takes from a lane on the next plate', () => {
   // g1-s1: lane 1 rests on plate 1 alone, lane 3 on plate 2 alone, lane 2 ties the two plates into a section.
   const misplaced = productOf(kiosk, 'g1-s1-l4');

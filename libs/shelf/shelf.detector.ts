@@ -100,7 +100,10 @@ export interface RereadItem {
  * What the detector did to its stock, in order, as restore() makes it again on a stock that came
  * late: an event's move, or a re-reading of fusion's (at the time of the change it read).
  */
-type StockStep = { kind: 'move'; shelfEventId: string; move: StockMove } | { kind: 'reread'; replaces: readonly string[]; items: readonly RereadItem[]; atMs: number };
+type StockStep =
+  | { kind: 'move'; shelfEventId: string; move: StockMove }
+  | { kind: 'unmoved'; shelfEventId: string; atMs: number }
+  | { kind: 'reread'; replaces: readonly string[]; items: readonly RereadItem[]; atMs: number };
 
 /** Resting readings of a plate: their mean and how many. */
 interface Resting {
@@ -261,6 +264,12 @@ export class ShelfDetector {
   private readonly segHealth: CellHealth[];
   /** The stock move each of the recent events made, by shelf event id, oldest first (REREAD_KEEP_MS). */
   private readonly moves = new Map<string, StockMove>();
+  /**
+   * Recent events of changes no product explained, which moved no stock, with when they ended
+   * (REREAD_KEEP_MS): a reviewer's decision on one (a re-reading naming its review) moves what was
+   * decided.
+   */
+  private readonly unmoved = new Map<string, number>();
   /** Recent events whose moves a re-reading took back, with when they ended (REREAD_KEEP_MS). */
   private readonly replaced = new Map<string, number>();
   /** What this detector did to its stock itself, oldest first (REREAD_KEEP_MS): restore() makes it again. */
@@ -661,7 +670,10 @@ export class ShelfDetector {
     const changed = changedPlates(changes);
     if (explanations.length === 0) {
       this.stats.events++;
-      this.opts.onEvent(this.buildUnexplainedEvent(section, changes, changed, this.lanesOn(changed), piece));
+      const event = this.buildUnexplainedEvent(section, changes, changed, this.lanesOn(changed), piece);
+      this.opts.onEvent(event);
+      this.steps.push({ kind: 'unmoved', shelfEventId: event.shelfEventId, atMs: piece.endMs });
+      this.noMove(event.shelfEventId, piece.endMs);
       return;
     }
     const best = explanations[0];
@@ -685,7 +697,10 @@ export class ShelfDetector {
       const plate = lean.leanPlate!;
       const nth = items.filter((item) => item.sign > 0).length + 1;
       this.stats.events++;
-      this.opts.onEvent(this.buildUnexplainedEvent(section, onPlate(changes, plate), [plate], this.lanesOn([plate]), piece, nth));
+      const event = this.buildUnexplainedEvent(section, onPlate(changes, plate), [plate], this.lanesOn([plate]), piece, nth);
+      this.opts.onEvent(event);
+      this.steps.push({ kind: 'unmoved', shelfEventId: event.shelfEventId, atMs: piece.endMs });
+      this.noMove(event.shelfEventId, piece.endMs);
     }
   }
 
@@ -702,11 +717,22 @@ export class ShelfDetector {
     this.forgetBefore(move.atMs - REREAD_KEEP_MS);
   }
 
+  /** Remembers an event that moved no stock (see `unmoved`), unless a re-reading replaced it already. */
+  private noMove(shelfEventId: string, atMs: number): void {
+    if (this.unmoved.has(shelfEventId) || this.replaced.has(shelfEventId)) return;
+    this.unmoved.set(shelfEventId, atMs);
+    this.forgetBefore(atMs - REREAD_KEEP_MS);
+  }
+
   /** Forgets moves, replaced events and steps that ended before `atMs`. */
   private forgetBefore(atMs: number): void {
     for (const [id, old] of this.moves) {
       if (old.atMs >= atMs) break;
       this.moves.delete(id);
+    }
+    for (const [id, endMs] of this.unmoved) {
+      if (endMs >= atMs) break;
+      this.unmoved.delete(id);
     }
     for (const [id, endMs] of this.replaced) {
       if (endMs >= atMs) break;
@@ -721,23 +747,30 @@ export class ShelfDetector {
    * carry (`fusion.change-reexplained`): the stock moves of the replaced events are taken back and
    * those of fusion's reading made, so that later changes on the shelf are explained with what it
    * now holds (a unit fusion read as put back on a lane can be taken from it again). Each of fusion's
-   * items moves its likeliest product. Returns false, changing nothing, when this detector did not
-   * make every replaced event's move: another instance did, a restart came between, the moves were
-   * forgotten, or the re-reading was taken already (a redelivery).
+   * items moves its likeliest product. A reviewer's decision on a change no product explained
+   * replaces an event that moved nothing (`unmoved`). Returns false, changing nothing, when this
+   * detector did not make every replaced event: another instance did, a restart came between, the
+   * events were forgotten, or the re-reading was taken already (a redelivery).
    */
   reread(replaces: readonly string[], items: readonly RereadItem[]): boolean {
-    const replaced = replaces.map((id) => this.moves.get(id));
-    if (replaced.some((move) => move === undefined)) return false;
+    const replaced = replaces.map((id): { move?: StockMove; atMs: number } | undefined => {
+      const move = this.moves.get(id);
+      if (move) return { move, atMs: move.atMs };
+      const atMs = this.unmoved.get(id);
+      return atMs === undefined ? undefined : { atMs };
+    });
+    if (replaced.some((event) => event === undefined)) return false;
     // A reading naming a lane this shelf does not have is refused before anything changes.
     for (const item of items)
       if (!this.lanes.some((l) => l.laneId === item.laneId))
         throw new WalkoutError('MESSAGE_INVALID', `fusion's reading of ${replaces.join(', ')} puts ${item.shelfEventId} on lane ${item.laneId}, which shelf ${this.shelfId} does not have`);
-    const atMs = Math.max(...replaced.map((move) => move!.atMs));
+    const atMs = Math.max(...replaced.map((event) => event!.atMs));
     this.steps.push({ kind: 'reread', replaces, items, atMs });
-    for (const [i, move] of replaced.entries()) {
-      this.inventory.revert(move!);
+    for (const [i, event] of replaced.entries()) {
+      if (event!.move) this.inventory.revert(event!.move);
       this.moves.delete(replaces[i]);
-      this.replaced.set(replaces[i], move!.atMs);
+      this.unmoved.delete(replaces[i]);
+      this.replaced.set(replaces[i], event!.atMs);
     }
     for (const item of items) {
       const laneId = item.kind === 'pick' ? this.stockLaneOf(item.laneId, item.productId) : item.laneId;
@@ -762,6 +795,7 @@ export class ShelfDetector {
     return {
       ...this.inventory.state(),
       moves: [...this.moves].map(([shelfEventId, move]) => ({ shelfEventId, ...move })),
+      unmoved: [...this.unmoved].map(([shelfEventId, atMs]) => ({ shelfEventId, atMs })),
       replaced: [...this.replaced].map(([shelfEventId, atMs]) => ({ shelfEventId, atMs })),
     };
   }
@@ -779,12 +813,18 @@ export class ShelfDetector {
     this.inventory.restore(stock, source);
     this.moves.clear();
     for (const { shelfEventId, ...move } of stock.moves) this.moves.set(shelfEventId, move);
+    this.unmoved.clear();
+    for (const { shelfEventId, atMs } of stock.unmoved ?? []) this.unmoved.set(shelfEventId, atMs);
     this.replaced.clear();
     for (const { shelfEventId, atMs } of stock.replaced) this.replaced.set(shelfEventId, atMs);
     const restored = ++this.changes;
     for (const step of this.steps.splice(0)) {
       if (step.kind === 'reread') this.reread(step.replaces, step.items);
-      else if (step.move.atMs >= resumeFromMs) {
+      else if (step.kind === 'unmoved') {
+        if (step.atMs < resumeFromMs) continue;
+        this.steps.push(step);
+        this.noMove(step.shelfEventId, step.atMs);
+      } else if (step.move.atMs >= resumeFromMs) {
         this.steps.push(step);
         this.move(step.shelfEventId, step.move);
       }

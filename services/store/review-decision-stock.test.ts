@@ -25,9 +25,9 @@ const cells = index.shelves.get(SHELF)!.shelf.plates.map((p) => index.loadCellBy
 const box = index.lanes.get(LANE)!.lane.box;
 const IN_LANE: Vec3 = [box.max[0] - 0.06, (box.min[1] + box.max[1]) / 2, box.min[2] + 0.07];
 
-/** The shelf's samples over `endMs`, six a message per cell, a put of one look-alike unit on the lane at 1.5 s. */
-function samples(endMs: number): ShelfSamplesRecorded[] {
-  const changes = laneLoadChanges(index, LANE, index.products.get(LOOKALIKE)!.unitWeightGrams, T0 + 1_500, 400, 'put');
+/** The shelf's samples over `endMs`, six a message per cell, a put of `grams` on the lane at 1.5 s (one look-alike unit unless said). */
+function samples(endMs: number, grams = index.products.get(LOOKALIKE)!.unitWeightGrams): ShelfSamplesRecorded[] {
+  const changes = laneLoadChanges(index, LANE, grams, T0 + 1_500, 400, 'put');
   const out: ShelfSamplesRecorded[] = [];
   const batches = cells.map(() => [] as Array<[number, number]>);
   for (const tick of simulateShelfLoadCells({ index, shelfId: SHELF, startMs: T0, endMs: T0 + endMs, initialGrams: plateStockGrams(index, SHELF), changes, seed: 2 }))
@@ -56,7 +56,8 @@ function instant(ts: number): PeopleTracked {
   };
 }
 
-test("a reviewer's decision on a put in review reaches the shelf's stock through fusion: the look-alike the reviewer named lies misplaced on the lane", async (t) => {
+/** The shelf and fusion on one bus, v-a and v-b in the store; `feed` gives them the samples of a put of `grams` (default: a look-alike unit) and the people, from and to ms after T0. */
+async function store(t: test.TestContext, grams?: number) {
   const { bus, messages } = await collectingBus(t, ['review.item-opened', 'fusion.change-reexplained']);
   const shelf = createShelfService({ index, bus, clock: new ManualClock(T0) });
   const fusion = createFusionService({ index, bus });
@@ -70,14 +71,25 @@ test("a reviewer's decision on a put in review reaches the shelf's stock through
     await bus.publish('visit.started', { schemaVersion: SCHEMA_VERSION, eventId: `started-${visitId}`, storeId: index.store.id, ts: T0, visitId, kind: 'shopper', partySize: 1 });
     await bus.publish('visit.track-bound', { schemaVersion: SCHEMA_VERSION, eventId: `bound-${visitId}`, storeId: index.store.id, ts: T0, visitId, trackId: `track-${visitId.slice(2)}`, member: 0, reason: 'entry' });
   }
-  const all = samples(12_000);
+  const all = samples(12_000, grams);
   const feed = async (fromMs: number, toMs: number) => {
     for (const message of all) if (message.ts >= T0 + fromMs && message.ts < T0 + toMs) await bus.publish('shelf.samples-recorded', message);
     for (let ts = T0 + fromMs; ts < T0 + toMs; ts += 100) await bus.publish('tracking.people-tracked', instant(ts));
   };
   const lane = () => shelf.inventory(SHELF).lanes.find((l) => l.laneId === LANE)!;
   const misplacedLookalike = () => lane().misplaced.find((m) => m.productId === LOOKALIKE)?.quantity;
-  const initial = index.placementByLane.get(LANE)!.initialStock;
+  const decide = (item: { reviewId: string }) =>
+    bus.publish('review.item-resolved', {
+      schemaVersion: SCHEMA_VERSION, eventId: 'decided-op-1', storeId: index.store.id, ts: T0 + 7_000, reviewId: item.reviewId,
+      decision: { outcome: 'attributed', visitId: 'v-a', kind: 'put', lines: [{ productId: LOOKALIKE, quantity: 1 }] }, reviewer: 'op-1',
+    });
+  return { shelf, fusion, messages, feed, lane, misplacedLookalike, decide };
+}
+
+const initial = index.placementByLane.get(LANE)!.initialStock;
+
+test("a reviewer's decision on a put in review reaches the shelf's stock through fusion: the look-alike the reviewer named lies misplaced on the lane", async (t) => {
+  const { shelf, fusion, messages, feed, lane, misplacedLookalike, decide } = await store(t);
 
   // Nobody there took anything: the put goes to review. The shelf, weighing it, took it for the lane's own.
   await feed(0, 6_000);
@@ -87,13 +99,32 @@ test("a reviewer's decision on a put in review reaches the shelf's stock through
   assert.deepEqual([lane().stock, misplacedLookalike()], [initial + 1, undefined], 'fixture: the shelf read the lane\'s own product put back');
 
   // The reviewer decides, at 7 s, that v-a put back the look-alike.
-  await bus.publish('review.item-resolved', {
-    schemaVersion: SCHEMA_VERSION, eventId: 'decided-op-1', storeId: index.store.id, ts: T0 + 7_000, reviewId: item.reviewId,
-    decision: { outcome: 'attributed', visitId: 'v-a', kind: 'put', lines: [{ productId: LOOKALIKE, quantity: 1 }] }, reviewer: 'op-1',
-  });
+  await decide(item);
   await feed(6_000, 12_000);
   await waitFor(() => shelf.stats().rereadsTaken === 1, () => `the decision taken into the stock, shelf ${JSON.stringify(shelf.stats())}`);
   const [reading] = messages['fusion.change-reexplained'];
   assert.deepEqual([reading.review, reading.replaces, reading.ts], [item.reviewId, [item.shelfEventId], T0 + 7_000]);
   assert.deepEqual([lane().stock, misplacedLookalike()], [initial, 1]);
+});
+
+test("a reviewer's decision on a change no product explained moves the stock the shelf could not: the look-alike the reviewer named lies on the lane", async (t) => {
+  // Sixty per cent more than a unit: the shelf names no product, and moves nothing.
+  const { shelf, fusion, messages, feed, lane, misplacedLookalike, decide } = await store(t, 1.6 * index.products.get(LOOKALIKE)!.unitWeightGrams);
+  await feed(0, 6_000);
+  await waitFor(() => messages['review.item-opened'].length === 1, () => `the change in review, fusion ${JSON.stringify(fusion.stats())}`);
+  const [item] = messages['review.item-opened'];
+  assert.match(item.reason, /fits no product/, 'fixture: a change no product explains');
+  assert.deepEqual([lane().stock, misplacedLookalike()], [initial, undefined], 'fixture: the shelf moved no stock');
+
+  // A person looks at the frames: v-a put back the look-alike (and something light the scale misread).
+  await decide(item);
+  await feed(6_000, 12_000);
+  await waitFor(() => shelf.stats().rereadsTaken === 1, () => `the decision taken into the stock, shelf ${JSON.stringify(shelf.stats())}`);
+  const [reading] = messages['fusion.change-reexplained'];
+  assert.deepEqual([reading.review, reading.replaces], [item.reviewId, [item.shelfEventId]]);
+  // The change's plate carries more than one lane, none planned for the look-alike: it lies misplaced on the first of them.
+  const [first] = reading.events[0].laneIds;
+  assert.ok(item.evidence!.weight.plateIds.some((plateId) => index.plates.get(plateId)?.lanes.some((l) => l.id === first)), `${first} is a lane of the change's plates`);
+  assert.deepEqual(shelf.inventory(SHELF).misplaced, [{ laneId: first, productId: LOOKALIKE, quantity: 1 }]);
+  assert.deepEqual(lane().stock, initial);
 });
