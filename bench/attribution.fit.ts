@@ -33,8 +33,7 @@
  *
  * --came-in-only keeps everything as the parameters file has it but the who model's term for a
  * pick's hand that came into the lanes only after the change (cameInAfterPick), fitted alone on the
- * recordings given by the who likelihood (see fitWhoTerm); the file then says that command too.
- * --depth-only does the same for the term of how deep inside the lanes a hand was (depthPerM).
+ * recordings given by the who likelihood (see fitCameInAfter); the file then says that command too.
  *
  * --put-and-pick-only keeps everything as the parameters file has it but the prior odds of a put and
  * a pick by two shoppers at once (putAndPickAtOnce), fitted alone on the recordings given by how
@@ -75,7 +74,6 @@ const { values, positionals } = parseArgs({
     'pair-only': { type: 'boolean' },
     'who-only': { type: 'boolean' },
     'came-in-only': { type: 'boolean' },
-    'depth-only': { type: 'boolean' },
     'put-and-pick-only': { type: 'boolean' },
     'profile-smooth': { type: 'string' },
     out: { type: 'string' },
@@ -267,7 +265,7 @@ const TERMS = {
  * The part-fits a recalibration keeps, with their file entries: the pair term and the who weights
  * are not among what --calibrate-only fits again (the wrong-lane put term is, in the Platt fit).
  */
-const KEPT_BY_RECALIBRATION = [TERMS.pair.file, 'whoFitted', 'cameInAfterFitted', 'depthFitted', 'putAndPickFitted'];
+const KEPT_BY_RECALIBRATION = [TERMS.pair.file, 'whoFitted', 'cameInAfterFitted', 'putAndPickFitted'];
 
 /** Prior odds of a put and a pick at once tried: 0, then a decade and three times it, 1e-6 to 3. */
 const PUT_AND_PICK_GRID = [0, ...Array.from({ length: 14 }, (_, i) => Number(`${i % 2 === 0 ? 1 : 3}e${Math.floor(i / 2) - 6}`))];
@@ -303,16 +301,15 @@ function fitPutAndPick(start: AttributionParams, records: LabelledRecord[]): Att
  * grid of twentieths from 0 to 5 that makes the true visits likeliest (whoLogLikelihood; every
  * other who weight as `start` has it, so the term is judged on what they leave unexplained).
  */
-function fitWhoTerm(start: AttributionParams, records: LabelledRecord[], key: 'cameInAfterPick' | 'depthPerM', what: string, highest: number): AttributionParams {
-  let best = { value: 0, logLikelihood: whoLogLikelihood({ ...start, [key]: 0 }, records) };
+function fitCameInAfter(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
+  let best = { value: 0, logLikelihood: whoLogLikelihood({ ...start, cameInAfterPick: 0 }, records) };
   const atZero = best.logLikelihood;
   for (let step = 1; step <= 100; step++) {
-    const value = (step / 100) * highest;
-    const logLikelihood = whoLogLikelihood({ ...start, [key]: value }, records);
-    if (logLikelihood > best.logLikelihood) best = { value, logLikelihood };
+    const logLikelihood = whoLogLikelihood({ ...start, cameInAfterPick: step / 20 }, records);
+    if (logLikelihood > best.logLikelihood) best = { value: step / 20, logLikelihood };
   }
-  console.log(`${what} fitted on ${records.filter((r) => r.truth).length} events: ${best.value} (who log-likelihood ${best.logLikelihood.toFixed(2)}, at 0 ${atZero.toFixed(2)})`);
-  return { ...start, [key]: best.value };
+  console.log(`came-in-after term fitted on ${records.filter((r) => r.truth && r.event.kind === 'pick').length} picks: ${best.value} (who log-likelihood ${best.logLikelihood.toFixed(2)}, at 0 ${atZero.toFixed(2)})`);
+  return { ...start, cameInAfterPick: best.value };
 }
 
 /**
@@ -367,7 +364,6 @@ const INITIAL: AttributionParams = {
   contactPerM: 10,
   nearestPerM: 0,
   inLanePerS: 1,
-  depthPerM: 0,
   timingPerS: 0,
   seen: 1,
   unseen: -5,
@@ -429,9 +425,8 @@ async function outOfFoldRecords(folds: number): Promise<LabelledRecord[]> {
 const calibrateOnly = values['calibrate-only'] === true;
 const whoOnly = values['who-only'] === true;
 const cameInOnly = values['came-in-only'] === true;
-const depthOnly = values['depth-only'] === true;
 const putAndPickOnly = values['put-and-pick-only'] === true;
-const partial = ['unplanned-put-only', 'pair-only', 'who-only', 'came-in-only', 'depth-only', 'put-and-pick-only', 'calibrate-only'].filter((flag) => values[flag as keyof typeof values]);
+const partial = ['unplanned-put-only', 'pair-only', 'who-only', 'came-in-only', 'put-and-pick-only', 'calibrate-only'].filter((flag) => values[flag as keyof typeof values]);
 if (partial.length > 1) throw new Error(`attribution.fit: ${partial.map((flag) => `--${flag}`).join(' and ')} each fit a part of the parameters; give one of them`);
 const termOnly = values['unplanned-put-only'] ? TERMS['unplanned-put'] : values['pair-only'] ? TERMS.pair : undefined;
 let params: AttributionParams;
@@ -445,11 +440,7 @@ if (termOnly) {
   records = [];
 } else if (cameInOnly) {
   const start = { ...DEFAULT_PARAMS, cameInAfterPick: 0 };
-  params = fitWhoTerm(start, await labelled(start), 'cameInAfterPick', 'came-in-after term', 5);
-  records = [];
-} else if (depthOnly) {
-  const start = { ...DEFAULT_PARAMS, depthPerM: 0 };
-  params = fitWhoTerm(start, await labelled(start), 'depthPerM', 'depth term', 100);
+  params = fitCameInAfter(start, await labelled(start));
   records = [];
 } else if (putAndPickOnly) {
   const start = { ...DEFAULT_PARAMS, putAndPickAtOnce: 0 };
@@ -464,7 +455,7 @@ if (termOnly) {
   // The records were settled without it (INITIAL), as its fit alone asks.
   params = fitPutAndPick(params, records);
 }
-if (!termOnly && !whoOnly && !cameInOnly && !depthOnly && !putAndPickOnly) {
+if (!termOnly && !whoOnly && !cameInOnly && !putAndPickOnly) {
   params = fitCalibration(params, records, situationOfRecord);
   params = chooseThreshold(params, records);
 }
@@ -475,7 +466,7 @@ const command = `node --import tsx bench/attribution.fit.ts${partial.map((flag) 
 const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficulty hard --store kiosk --seed N --no-video --out <dir>';
 const kept = Object.fromEntries(Object.entries(fittedFile).filter(([key]) => KEPT_BY_RECALIBRATION.some((fit) => key.startsWith(fit))));
 /** A part fitted alone adds its command and recordings to the file as it was. */
-const alone = termOnly?.file ?? (whoOnly ? 'whoFitted' : cameInOnly ? 'cameInAfterFitted' : depthOnly ? 'depthFitted' : putAndPickOnly ? 'putAndPickFitted' : undefined);
+const alone = termOnly?.file ?? (whoOnly ? 'whoFitted' : cameInOnly ? 'cameInAfterFitted' : putAndPickOnly ? 'putAndPickFitted' : undefined);
 const written = alone
   ? { ...fittedFile, [`${alone}With`]: command, [`${alone}On`]: trainedOn, params: rounded }
   : calibrateOnly

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { calibrate, DEPTH_CAP_M, jointOptions, nettedShare, personScore, WEIGHT_MODEL_GRAMS, situationOf, whatHypotheses, type AttributionParams, type WhatContext, type Who } from './attribution.model.ts';
+import { calibrate, jointOptions, nettedShare, personScore, WEIGHT_MODEL_GRAMS, situationOf, whatHypotheses, type AttributionParams, type WhatContext, type Who } from './attribution.model.ts';
 import { DEFAULT_PARAMS } from './fusion.engine.ts';
 
 const params: AttributionParams = { ...DEFAULT_PARAMS, misplacedPrior: 0.5, misplacedFrontPrior: 10, shelfOnlyPrior: 0.001, earlierCarriedPut: 0.1 };
@@ -160,16 +160,6 @@ test('a pick counts a hand that came into the lanes only after the change agains
   assert.ok(Math.abs(personScore(without, evidence(true), 'pick') - personScore(withTerm, evidence(true), 'pick') - 1.1) < 1e-9);
   assert.equal(personScore(withTerm, evidence(true), 'put'), personScore(without, evidence(true), 'put'));
   assert.equal(personScore(withTerm, evidence(false), 'pick'), personScore(without, evidence(false), 'pick'));
-});
-
-test('a hand that went deeper inside the lanes scores higher, up to DEPTH_CAP_M, for picks and puts alike', () => {
-  const evidence = (depthM: number) => ({ contactM: 0, nearestM: 0, depthM, inLaneS: 0.8, timingS: 0.3, seen: 1, profile: [0.6, 0.5, 0.3, 0.1, 0, 0, 0, 0.1, 0.4], cameInAfter: false });
-  const params = { ...DEFAULT_PARAMS, depthPerM: 20 };
-  for (const kind of ['pick', 'put'] as const) {
-    assert.ok(Math.abs(personScore(params, evidence(0.05), kind) - personScore(params, evidence(0), kind) - 1) < 1e-9, `${kind}: 5 cm deeper, 1 more`);
-    assert.ok(Math.abs(personScore(params, evidence(0.4), kind) - personScore(params, evidence(DEPTH_CAP_M), kind)) < 1e-9, `${kind}: capped`);
-    assert.equal(personScore({ ...params, depthPerM: 0 }, evidence(0.05), kind), personScore({ ...params, depthPerM: 0 }, evidence(0), kind));
-  }
 });
 
 test('a put and a pick at once take from the best option the share the weight gives them, by their prior odds', () => {

@@ -30,8 +30,6 @@ export interface AttributionParams {
   nearestPerM: number;
   /** Score per second a wrist spent in the lane (capped at IN_LANE_CAP_S). */
   inLanePerS: number;
-  /** Score per metre the hand was inside the lanes around the change (HandEvidence.depthM, capped at DEPTH_CAP_M). */
-  depthPerM: number;
   /** Score per second the hand's crossing into (put) or out of (pick) the lane is off the change. */
   timingPerS: number;
   /** Score per metre of the hand's distance at each profile offset (hand.evidence PROFILE_OFFSETS_MS), for picks and for puts. */
@@ -130,8 +128,6 @@ export interface AttributionParams {
 
 /** Time in the lane beyond this says nothing more (a long reach is no surer than a full one), seconds. */
 export const IN_LANE_CAP_S = 1.5;
-/** A hand's depth inside the lanes beyond this says nothing more, metres. */
-export const DEPTH_CAP_M = 0.15;
 /** P(unseen) is at least this when a pair is weighed against it (hands in the lanes leave it next to nothing). */
 const MIN_UNSEEN = 1e-200;
 /** Joint probabilities are kept inside (EPS, 1 - EPS) before the logit, so calibration stays finite. */
@@ -315,7 +311,7 @@ function whatPrior(params: AttributionParams, kind: 'pick' | 'put', context: Wha
 }
 
 export interface PersonScoreInput {
-  evidence: Pick<HandEvidence, 'contactM' | 'nearestM' | 'inLaneS' | 'timingS' | 'seen' | 'profile' | 'cameInAfter'> & { depthM?: number; reused?: boolean };
+  evidence: Pick<HandEvidence, 'contactM' | 'nearestM' | 'inLaneS' | 'timingS' | 'seen' | 'profile' | 'cameInAfter'> & { reused?: boolean };
 }
 
 export function personScore(params: AttributionParams, evidence: PersonScoreInput['evidence'], kind: 'pick' | 'put'): number {
@@ -328,8 +324,7 @@ export function personScore(params: AttributionParams, evidence: PersonScoreInpu
     (kind === 'pick' && evidence.cameInAfter ? params.cameInAfterPick : 0) +
     -params.contactPerM * Math.min(FAR_M, evidence.contactM) -
     params.nearestPerM * Math.min(FAR_M, evidence.nearestM) +
-    params.inLanePerS * Math.min(IN_LANE_CAP_S, evidence.inLaneS) +
-    params.depthPerM * Math.min(DEPTH_CAP_M, evidence.depthM ?? 0) -
+    params.inLanePerS * Math.min(IN_LANE_CAP_S, evidence.inLaneS) -
     params.timingPerS * evidence.timingS +
     params.seen * evidence.seen
   );

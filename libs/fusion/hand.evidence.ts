@@ -41,9 +41,6 @@ export const CROSSING_HOLD_MS = 300;
  * comes in just before the weight rises. The model weighs each offset (fitted per kind of change).
  */
 export const PROFILE_OFFSETS_MS = [-1_200, -900, -600, -300, 0, 300, 600, 900, 1_200] as const;
-/** The span a hand's depth inside the lanes is read over: from this long before the change to this long after its end, ms (a picker's hand stays round the item a little after the weight drops). */
-export const DEPTH_BEFORE_MS = 300;
-export const DEPTH_AFTER_MS = 900;
 /** Distances in the profile are capped here (a hand this far is not reaching), metres. */
 export const PROFILE_CAP_M = 0.8;
 /** A profile point takes the nearest instant this close in time; none that close counts as the cap, ms. */
@@ -65,14 +62,6 @@ export interface HandEvidence {
   contactM: number;
   /** The same over the whole evidence window, metres. */
   nearestM: number;
-  /**
-   * How deep inside the lanes the hand went around the change: the deeper wrist's depth inside a
-   * lane box (its distance to the box's nearest face; 0 outside), the mean of the NEAREST_AVERAGED
-   * deepest instants from DEPTH_BEFORE_MS before the change to DEPTH_AFTER_MS after its end, metres
-   * (0 with no wrist known then). A hand that takes an item closes round it inside the lane; one
-   * resting on the shelf's edge or hovering at its front stays at the box's face.
-   */
-  depthM: number;
   /** Time a wrist spent in the lanes (within IN_LANE_M) over the evidence window, seconds. */
   inLaneS: number;
   /**
@@ -116,17 +105,6 @@ export interface EvidenceWindow {
   /** When the weight stopped changing, ms (changeMs when not given). */
   changeEndMs?: number;
   kind: 'pick' | 'put';
-}
-
-/** How deep inside the deepest of the boxes a point is: its distance to that box's nearest face, 0 outside them all, metres. */
-export function depthInBoxes(point: Vec3, boxes: readonly Box3[]): number {
-  let deepest = 0;
-  for (const box of boxes) {
-    let depth = Infinity;
-    for (let axis = 0; axis < 3; axis++) depth = Math.min(depth, point[axis] - box.min[axis], box.max[axis] - point[axis]);
-    deepest = Math.max(deepest, depth);
-  }
-  return deepest;
 }
 
 export function distanceToBoxes(point: Vec3, boxes: readonly Box3[]): number {
@@ -216,9 +194,6 @@ export class HandHistory {
     const cameras = new Set<string>();
     let instants = 0;
     let inLaneS = 0;
-    const depths: number[] = [];
-    const depthFromMs = window.changeMs - DEPTH_BEFORE_MS;
-    const depthToMs = (window.changeEndMs ?? window.changeMs) + DEPTH_AFTER_MS;
     for (let i = 0; i < track.ts.length; i++) {
       const ts = track.ts[i];
       if (ts < window.fromMs || ts > window.toMs) continue;
@@ -230,7 +205,6 @@ export class HandHistory {
       wide.push(distance);
       handDistances.push([ts, Math.round(distance * 1000) / 1000]);
       if (ts >= window.contactFromMs && ts <= window.contactToMs) tight.push(distance);
-      if (ts >= depthFromMs && ts <= depthToMs) depths.push(Math.max(left ? depthInBoxes(left, boxes) : 0, right ? depthInBoxes(right, boxes) : 0));
       if (distance <= IN_LANE_M) {
         const next = i + 1 < track.ts.length ? track.ts[i + 1] : ts;
         const previous = i > 0 ? track.ts[i - 1] : ts;
@@ -242,7 +216,6 @@ export class HandHistory {
       trackId,
       contactM: nearestMean(tight),
       nearestM: nearestMean(wide),
-      depthM: deepestMean(depths),
       inLaneS,
       timingS: crossingTiming(handDistances, window),
       profile: PROFILE_OFFSETS_MS.map((offset) => profileAt(handDistances, window.changeMs + offset)),
@@ -299,12 +272,6 @@ function profileAt(trace: Array<[number, number]>, ts: number): number {
     }
   }
   return best;
-}
-
-function deepestMean(depths: number[]): number {
-  if (depths.length === 0) return 0;
-  const deepest = [...depths].sort((a, b) => b - a).slice(0, NEAREST_AVERAGED);
-  return deepest.reduce((sum, d) => sum + d, 0) / deepest.length;
 }
 
 function nearestMean(distances: number[]): number {

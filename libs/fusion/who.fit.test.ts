@@ -11,7 +11,6 @@ function candidate(trackId: string, visitId: string | null, metres: number, inLa
     visitId,
     contactM: metres,
     nearestM: metres * 0.8,
-    depthM: Math.max(0, 0.05 - metres),
     inLaneS,
     timingS,
     seen: 0.9,
@@ -57,7 +56,6 @@ for (const profileSmooth of [0, 2]) test(`the who gradient in closed form is the
   });
   assert.ok(gradient.some((g) => Math.abs(g) > 1e-3), 'the events pull somewhere');
   assert.ok(Math.abs(gradient[WHO_KEYS.indexOf('cameInAfterPick')]) > 1e-6, 'the came-in-after weight is pulled too');
-  assert.ok(Math.abs(gradient[WHO_KEYS.indexOf('depthPerM')]) > 1e-6, 'the depth weight is pulled too');
 });
 
 test('a step along the gradient raises the penalised likelihood', () => {

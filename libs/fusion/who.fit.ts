@@ -1,4 +1,4 @@
-import { DEPTH_CAP_M, IN_LANE_CAP_S, whoProbabilities, whosOf, type AttributionParams, type PersonScoreInput, type Who } from './attribution.model.ts';
+import { IN_LANE_CAP_S, whoProbabilities, whosOf, type AttributionParams, type PersonScoreInput, type Who } from './attribution.model.ts';
 import { FAR_M, PROFILE_OFFSETS_MS } from './hand.evidence.ts';
 import type { LabelledRecord } from './fusion.eval.ts';
 
@@ -9,7 +9,7 @@ import type { LabelledRecord } from './fusion.eval.ts';
  */
 
 /** The scalar who weights, in the vector's order; the pick and put profile weights follow. */
-export const WHO_KEYS = ['contactPerM', 'nearestPerM', 'inLanePerS', 'timingPerS', 'seen', 'unseen', 'reusedReach', 'cameInAfterPick', 'depthPerM'] as const;
+export const WHO_KEYS = ['contactPerM', 'nearestPerM', 'inLanePerS', 'timingPerS', 'seen', 'unseen', 'reusedReach', 'cameInAfterPick'] as const;
 /** Weights that may be negative; the others are penalties or rewards of a known sign. */
 const SIGNED_KEYS: ReadonlySet<string> = new Set(['unseen', 'reusedReach']);
 
@@ -84,7 +84,6 @@ export function scoreFeatures(evidence: PersonScoreInput['evidence'], kind: 'pic
     0,
     evidence.reused ? 1 : 0,
     kind === 'pick' && evidence.cameInAfter ? -1 : 0,
-    Math.min(DEPTH_CAP_M, evidence.depthM ?? 0),
     ...(kind === 'pick' ? profile : none),
     ...(kind === 'put' ? profile : none),
   ];
