@@ -501,6 +501,8 @@ test('a reviewer\'s decision on a change no product explained moves what was dec
   const stockOf = (p: ShelfPerception) => p.inventory('g1-s2').lanes.find((l) => l.laneId === laneId)!.stock;
   const before = stockOf(perception);
   const snapshot = perception.detector('g1-s2').stock();
+  assert.deepEqual(snapshot.unmoved?.map((e) => e.shelfEventId), [unexplained.shelfEventId], 'the stock snapshot carries the event');
+  assert.equal(perception.detector('g1-s2').stockChanges, 1, 'and one is due for it, though no stock moved');
   const id = `${unexplained.shelfEventId}-decided-1`;
   const decided = {
     schemaVersion: SCHEMA_VERSION,

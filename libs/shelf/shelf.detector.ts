@@ -338,7 +338,7 @@ export class ShelfDetector {
     return this.health.map((h) => h.health);
   }
 
-  /** Counts every change of the stock (a move, a re-reading, a restore): a stock snapshot is due when it moved. */
+  /** Counts every change of the stock (a move, a re-reading, a restore) and every event that moved nothing: a stock snapshot is due when it moved. */
   get stockChanges(): number {
     return this.changes;
   }
@@ -670,10 +670,7 @@ export class ShelfDetector {
     const changed = changedPlates(changes);
     if (explanations.length === 0) {
       this.stats.events++;
-      const event = this.buildUnexplainedEvent(section, changes, changed, this.lanesOn(changed), piece);
-      this.opts.onEvent(event);
-      this.steps.push({ kind: 'unmoved', shelfEventId: event.shelfEventId, atMs: piece.endMs });
-      this.noMove(event.shelfEventId, piece.endMs);
+      this.publishUnmoved(this.buildUnexplainedEvent(section, changes, changed, this.lanesOn(changed), piece), piece.endMs);
       return;
     }
     const best = explanations[0];
@@ -697,11 +694,15 @@ export class ShelfDetector {
       const plate = lean.leanPlate!;
       const nth = items.filter((item) => item.sign > 0).length + 1;
       this.stats.events++;
-      const event = this.buildUnexplainedEvent(section, onPlate(changes, plate), [plate], this.lanesOn([plate]), piece, nth);
-      this.opts.onEvent(event);
-      this.steps.push({ kind: 'unmoved', shelfEventId: event.shelfEventId, atMs: piece.endMs });
-      this.noMove(event.shelfEventId, piece.endMs);
+      this.publishUnmoved(this.buildUnexplainedEvent(section, onPlate(changes, plate), [plate], this.lanesOn([plate]), piece, nth), piece.endMs);
     }
+  }
+
+  /** Publishes an event of a change no product explained, and remembers that it moved nothing (see `unmoved`). */
+  private publishUnmoved(event: ShelfEventDetected, atMs: number): void {
+    this.opts.onEvent(event);
+    this.steps.push({ kind: 'unmoved', shelfEventId: event.shelfEventId, atMs });
+    this.noMove(event.shelfEventId, atMs);
   }
 
   /**
@@ -717,14 +718,18 @@ export class ShelfDetector {
     this.forgetBefore(move.atMs - REREAD_KEEP_MS);
   }
 
-  /** Remembers an event that moved no stock (see `unmoved`), unless a re-reading replaced it already. */
+  /**
+   * Remembers an event that moved no stock (see `unmoved`), unless a re-reading replaced it already.
+   * A stock snapshot is due then, since it carries what is remembered.
+   */
   private noMove(shelfEventId: string, atMs: number): void {
     if (this.unmoved.has(shelfEventId) || this.replaced.has(shelfEventId)) return;
     this.unmoved.set(shelfEventId, atMs);
+    this.changes++;
     this.forgetBefore(atMs - REREAD_KEEP_MS);
   }
 
-  /** Forgets moves, replaced events and steps that ended before `atMs`. */
+  /** Forgets moves, events that moved nothing, replaced events and steps that ended before `atMs`. */
   private forgetBefore(atMs: number): void {
     for (const [id, old] of this.moves) {
       if (old.atMs >= atMs) break;
