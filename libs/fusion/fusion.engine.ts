@@ -503,8 +503,8 @@ export class FusionEngine {
     this.believeDecided(event, believed, moves);
     const [shelfReading] = event.hypotheses;
     const asRead = moves.length === 1 && moves[0].kind === event.kind && moves[0].productId === shelfReading?.productId && moves[0].quantity === shelfReading.quantity;
-    // A change no product explained moved no stock, and the decision says what it moved.
-    if (asRead || moves.length === 0) return [];
+    // A change no product explained had no reading (asRead is false): its decision always goes to the shelf.
+    if (asRead) return [];
     const { explanations: _shelfs, ...change } = event;
     const events = moves.map(({ kind, productId, quantity }, i): ShelfEventDetected => {
       const id = `${event.shelfEventId}-decided-${i + 1}`;
@@ -534,7 +534,7 @@ export class FusionEngine {
    * pick from where it keeps that product).
    */
   private decidedLane(event: ShelfEventDetected, productId: string): string {
-    return event.laneIds.find((laneId) => this.index.placementByLane.get(laneId)?.productId === productId) ?? event.laneIds[0];
+    return event.laneIds.find((laneId) => this.plannedOn({ laneIds: [laneId] }, productId)) ?? event.laneIds[0];
   }
 
   /** What a pick in review added to the holdings of the visits it named, taken back (its decision, or the put that answered it, says who holds it now). */

@@ -126,5 +126,5 @@ test("a reviewer's decision on a change no product explained moves the stock the
   const [first] = reading.events[0].laneIds;
   assert.ok(item.evidence!.weight.plateIds.some((plateId) => index.plates.get(plateId)?.lanes.some((l) => l.id === first)), `${first} is a lane of the change's plates`);
   assert.deepEqual(shelf.inventory(SHELF).misplaced, [{ laneId: first, productId: LOOKALIKE, quantity: 1 }]);
-  assert.deepEqual(lane().stock, initial);
+  assert.equal(lane().stock, initial);
 });
