@@ -33,7 +33,8 @@
  *
  * --came-in-only keeps everything as the parameters file has it but the who model's term for a
  * pick's hand that came into the lanes only after the change (cameInAfterPick), fitted alone on the
- * recordings given by the who likelihood (see fitCameInAfter); the file then says that command too.
+ * recordings given by the who likelihood (see fitWhoTerm); the file then says that command too.
+ * --moved-only does the same for the term of a hand's own movement around the change (movedPerM).
  *
  * --put-and-pick-only keeps everything as the parameters file has it but the prior odds of a put and
  * a pick by two shoppers at once (putAndPickAtOnce), fitted alone on the recordings given by how
@@ -74,6 +75,7 @@ const { values, positionals } = parseArgs({
     'pair-only': { type: 'boolean' },
     'who-only': { type: 'boolean' },
     'came-in-only': { type: 'boolean' },
+    'moved-only': { type: 'boolean' },
     'put-and-pick-only': { type: 'boolean' },
     'profile-smooth': { type: 'string' },
     out: { type: 'string' },
@@ -265,7 +267,7 @@ const TERMS = {
  * The part-fits a recalibration keeps, with their file entries: the pair term and the who weights
  * are not among what --calibrate-only fits again (the wrong-lane put term is, in the Platt fit).
  */
-const KEPT_BY_RECALIBRATION = [TERMS.pair.file, 'whoFitted', 'cameInAfterFitted', 'putAndPickFitted'];
+const KEPT_BY_RECALIBRATION = [TERMS.pair.file, 'whoFitted', 'cameInAfterFitted', 'movedFitted', 'putAndPickFitted'];
 
 /** Prior odds of a put and a pick at once tried: 0, then a decade and three times it, 1e-6 to 3. */
 const PUT_AND_PICK_GRID = [0, ...Array.from({ length: 14 }, (_, i) => Number(`${i % 2 === 0 ? 1 : 3}e${Math.floor(i / 2) - 6}`))];
@@ -297,19 +299,27 @@ function fitPutAndPick(start: AttributionParams, records: LabelledRecord[]): Att
 }
 
 /**
- * The who model's term for a pick's hand that came in only after the change, alone: the value on a
- * grid of twentieths from 0 to 5 that makes the true visits likeliest (whoLogLikelihood; every
- * other who weight as `start` has it, so the term is judged on what they leave unexplained).
+ * A term fitted alone weighs each event's true visit at no less than this probability: an event the
+ * model cannot reach (the true doer's hand nowhere near the lane, another's in it) would otherwise
+ * pull a small term by its many nats, whatever every other event says.
  */
-function fitCameInAfter(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
-  let best = { value: 0, logLikelihood: whoLogLikelihood({ ...start, cameInAfterPick: 0 }, records) };
+const TERM_FIT_FLOOR = 1e-6;
+
+/**
+ * One who term alone: the value on a grid of 100 steps from 0 to `highest` that makes the true visits
+ * likeliest (whoLogLikelihood, floored at TERM_FIT_FLOOR; every other who weight as `start` has it,
+ * so the term is judged on what they leave unexplained).
+ */
+function fitWhoTerm(start: AttributionParams, records: LabelledRecord[], key: 'cameInAfterPick' | 'movedPerM', what: string, highest: number): AttributionParams {
+  let best = { value: 0, logLikelihood: whoLogLikelihood({ ...start, [key]: 0 }, records, TERM_FIT_FLOOR) };
   const atZero = best.logLikelihood;
   for (let step = 1; step <= 100; step++) {
-    const logLikelihood = whoLogLikelihood({ ...start, cameInAfterPick: step / 20 }, records);
-    if (logLikelihood > best.logLikelihood) best = { value: step / 20, logLikelihood };
+    const value = (step / 100) * highest;
+    const logLikelihood = whoLogLikelihood({ ...start, [key]: value }, records, TERM_FIT_FLOOR);
+    if (logLikelihood > best.logLikelihood) best = { value, logLikelihood };
   }
-  console.log(`came-in-after term fitted on ${records.filter((r) => r.truth && r.event.kind === 'pick').length} picks: ${best.value} (who log-likelihood ${best.logLikelihood.toFixed(2)}, at 0 ${atZero.toFixed(2)})`);
-  return { ...start, cameInAfterPick: best.value };
+  console.log(`${what} fitted on ${records.filter((r) => r.truth).length} events: ${best.value} (who log-likelihood floored at ${TERM_FIT_FLOOR} an event ${best.logLikelihood.toFixed(2)}, at 0 ${atZero.toFixed(2)})`);
+  return { ...start, [key]: best.value };
 }
 
 /**
@@ -369,6 +379,7 @@ const INITIAL: AttributionParams = {
   unseen: -5,
   reusedReach: 0,
   cameInAfterPick: 0,
+  movedPerM: 0,
   putAndPickAtOnce: 0,
   pickProfilePerM: PROFILE_OFFSETS_MS.map(() => 0),
   putProfilePerM: PROFILE_OFFSETS_MS.map(() => 0),
@@ -425,8 +436,9 @@ async function outOfFoldRecords(folds: number): Promise<LabelledRecord[]> {
 const calibrateOnly = values['calibrate-only'] === true;
 const whoOnly = values['who-only'] === true;
 const cameInOnly = values['came-in-only'] === true;
+const movedOnly = values['moved-only'] === true;
 const putAndPickOnly = values['put-and-pick-only'] === true;
-const partial = ['unplanned-put-only', 'pair-only', 'who-only', 'came-in-only', 'put-and-pick-only', 'calibrate-only'].filter((flag) => values[flag as keyof typeof values]);
+const partial = ['unplanned-put-only', 'pair-only', 'who-only', 'came-in-only', 'moved-only', 'put-and-pick-only', 'calibrate-only'].filter((flag) => values[flag as keyof typeof values]);
 if (partial.length > 1) throw new Error(`attribution.fit: ${partial.map((flag) => `--${flag}`).join(' and ')} each fit a part of the parameters; give one of them`);
 const termOnly = values['unplanned-put-only'] ? TERMS['unplanned-put'] : values['pair-only'] ? TERMS.pair : undefined;
 let params: AttributionParams;
@@ -440,7 +452,11 @@ if (termOnly) {
   records = [];
 } else if (cameInOnly) {
   const start = { ...DEFAULT_PARAMS, cameInAfterPick: 0 };
-  params = fitCameInAfter(start, await labelled(start));
+  params = fitWhoTerm(start, await labelled(start), 'cameInAfterPick', 'came-in-after term', 5);
+  records = [];
+} else if (movedOnly) {
+  const start = { ...DEFAULT_PARAMS, movedPerM: 0 };
+  params = fitWhoTerm(start, await labelled(start), 'movedPerM', "term of a hand's own movement", 40);
   records = [];
 } else if (putAndPickOnly) {
   const start = { ...DEFAULT_PARAMS, putAndPickAtOnce: 0 };
@@ -455,7 +471,7 @@ if (termOnly) {
   // The records were settled without it (INITIAL), as its fit alone asks.
   params = fitPutAndPick(params, records);
 }
-if (!termOnly && !whoOnly && !cameInOnly && !putAndPickOnly) {
+if (!termOnly && !whoOnly && !cameInOnly && !movedOnly && !putAndPickOnly) {
   params = fitCalibration(params, records, situationOfRecord);
   params = chooseThreshold(params, records);
 }
@@ -466,7 +482,7 @@ const command = `node --import tsx bench/attribution.fit.ts${partial.map((flag) 
 const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficulty hard --store kiosk --seed N --no-video --out <dir>';
 const kept = Object.fromEntries(Object.entries(fittedFile).filter(([key]) => KEPT_BY_RECALIBRATION.some((fit) => key.startsWith(fit))));
 /** A part fitted alone adds its command and recordings to the file as it was. */
-const alone = termOnly?.file ?? (whoOnly ? 'whoFitted' : cameInOnly ? 'cameInAfterFitted' : putAndPickOnly ? 'putAndPickFitted' : undefined);
+const alone = termOnly?.file ?? (whoOnly ? 'whoFitted' : cameInOnly ? 'cameInAfterFitted' : movedOnly ? 'movedFitted' : putAndPickOnly ? 'putAndPickFitted' : undefined);
 const written = alone
   ? { ...fittedFile, [`${alone}With`]: command, [`${alone}On`]: trainedOn, params: rounded }
   : calibrateOnly

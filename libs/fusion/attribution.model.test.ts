@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { calibrate, jointOptions, nettedShare, personScore, WEIGHT_MODEL_GRAMS, situationOf, whatHypotheses, type AttributionParams, type WhatContext, type Who } from './attribution.model.ts';
+import { calibrate, jointOptions, MOVED_CAP_M, nettedShare, personScore, WEIGHT_MODEL_GRAMS, situationOf, whatHypotheses, type AttributionParams, type WhatContext, type Who } from './attribution.model.ts';
 import { DEFAULT_PARAMS } from './fusion.engine.ts';
 
 const params: AttributionParams = { ...DEFAULT_PARAMS, misplacedPrior: 0.5, misplacedFrontPrior: 10, shelfOnlyPrior: 0.001, earlierCarriedPut: 0.1 };
@@ -160,6 +160,17 @@ test('a pick counts a hand that came into the lanes only after the change agains
   assert.ok(Math.abs(personScore(without, evidence(true), 'pick') - personScore(withTerm, evidence(true), 'pick') - 1.1) < 1e-9);
   assert.equal(personScore(withTerm, evidence(true), 'put'), personScore(without, evidence(true), 'put'));
   assert.equal(personScore(withTerm, evidence(false), 'pick'), personScore(without, evidence(false), 'pick'));
+});
+
+test("a hand that moved on its own around the change scores movedPerM a metre, up to MOVED_CAP_M, for picks and puts alike", () => {
+  const evidence = (movedM: number | undefined) => ({ contactM: 0, nearestM: 0, inLaneS: 0.8, timingS: 0.3, seen: 1, profile: [0.6, 0.5, 0.3, 0.1, 0, 0, 0, 0.1, 0.4], cameInAfter: false, movedM });
+  const withTerm = { ...DEFAULT_PARAMS, movedPerM: 10 };
+  for (const kind of ['pick', 'put'] as const) {
+    assert.ok(Math.abs(personScore(withTerm, evidence(0.3), kind) - personScore(withTerm, evidence(0.1), kind) - 2) < 1e-9, `${kind}: 0.2 m more, 2 more`);
+    assert.equal(personScore(withTerm, evidence(1), kind), personScore(withTerm, evidence(MOVED_CAP_M), kind), `${kind}: capped`);
+    assert.equal(personScore(withTerm, evidence(undefined), kind), personScore(withTerm, evidence(0), kind), `${kind}: unknown is none`);
+    assert.equal(personScore({ ...withTerm, movedPerM: 0 }, evidence(0.3), kind), personScore({ ...withTerm, movedPerM: 0 }, evidence(0), kind));
+  }
 });
 
 test('a put and a pick at once take from the best option the share the weight gives them, by their prior odds', () => {

@@ -32,6 +32,8 @@ export interface AttributionParams {
   inLanePerS: number;
   /** Score per second the hand's crossing into (put) or out of (pick) the lane is off the change. */
   timingPerS: number;
+  /** Score per metre the hand moved on its own around the change (HandEvidence.movedM, capped at MOVED_CAP_M). */
+  movedPerM: number;
   /** Score per metre of the hand's distance at each profile offset (hand.evidence PROFILE_OFFSETS_MS), for picks and for puts. */
   pickProfilePerM: number[];
   putProfilePerM: number[];
@@ -128,6 +130,8 @@ export interface AttributionParams {
 
 /** Time in the lane beyond this says nothing more (a long reach is no surer than a full one), seconds. */
 export const IN_LANE_CAP_S = 1.5;
+/** A hand's movement beyond this says nothing more (a reach draws back 0.3 to 0.4 m), metres. */
+export const MOVED_CAP_M = 0.4;
 /** P(unseen) is at least this when a pair is weighed against it (hands in the lanes leave it next to nothing). */
 const MIN_UNSEEN = 1e-200;
 /** Joint probabilities are kept inside (EPS, 1 - EPS) before the logit, so calibration stays finite. */
@@ -311,7 +315,7 @@ function whatPrior(params: AttributionParams, kind: 'pick' | 'put', context: Wha
 }
 
 export interface PersonScoreInput {
-  evidence: Pick<HandEvidence, 'contactM' | 'nearestM' | 'inLaneS' | 'timingS' | 'seen' | 'profile' | 'cameInAfter'> & { reused?: boolean };
+  evidence: Pick<HandEvidence, 'contactM' | 'nearestM' | 'inLaneS' | 'timingS' | 'seen' | 'profile' | 'cameInAfter'> & { movedM?: number; reused?: boolean };
 }
 
 export function personScore(params: AttributionParams, evidence: PersonScoreInput['evidence'], kind: 'pick' | 'put'): number {
@@ -324,7 +328,8 @@ export function personScore(params: AttributionParams, evidence: PersonScoreInpu
     (kind === 'pick' && evidence.cameInAfter ? params.cameInAfterPick : 0) +
     -params.contactPerM * Math.min(FAR_M, evidence.contactM) -
     params.nearestPerM * Math.min(FAR_M, evidence.nearestM) +
-    params.inLanePerS * Math.min(IN_LANE_CAP_S, evidence.inLaneS) -
+    params.inLanePerS * Math.min(IN_LANE_CAP_S, evidence.inLaneS) +
+    params.movedPerM * Math.min(MOVED_CAP_M, evidence.movedM ?? 0) -
     params.timingPerS * evidence.timingS +
     params.seen * evidence.seen
   );

@@ -1124,13 +1124,14 @@ test('readings of a change of two items that move the same lanes the same ways d
 
 /**
  * Two shoppers' hands in one lane, two picks of its product 0.7 s apart. Both hands go in at the
- * same moment; a's comes out 0.1 s after the first change ends, b's just after the second. Alone,
- * the first change is a toss-up the hand evidence leans to b for (b's hand is in the lane all
- * through it and after).
+ * same moment; a's comes out 0.1 s after the first change ends, b's just after the second. Without
+ * the hands' own movement (`movedPerM` 0), the first change alone is a toss-up the hand evidence
+ * leans to b for (b's hand is in the lane all through it and after); with it, a's hand drawing back
+ * after the first change says a.
  */
-function twinPicks(withTwin: boolean) {
+function twinPicks(withTwin: boolean, params: AttributionParams = { ...DEFAULT_PARAMS, movedPerM: 0 }) {
   const records: SettledRecord[] = [];
-  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } }, undefined, (record) => records.push(record));
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } }, params, (record) => records.push(record));
   const first = shelfEvent('pick');
   const second = shelfEvent('pick', undefined, 700);
   const hands = { 't-a': reach(300, 1_400), 't-b': reach(300, 1_900) };
@@ -1142,6 +1143,10 @@ test('twin picks: two takes of one product from one lane by two people are one e
   const alone = twinPicks(false);
   assert.equal(alone.settled(shelfEvent('pick')).outcome, 'review', 'alone, the first pick is in doubt');
   assert.equal(alone.settled(shelfEvent('pick')).options[0].who.visitId, 'v-b', 'and b is its likeliest');
+  const moving = twinPicks(false, DEFAULT_PARAMS).settled(shelfEvent('pick'));
+  assert.deepEqual([moving.outcome, moving.options[0].who.visitId], ['attributed', 'v-a'], "alone, with the hands' own movement read, a's hand drawing back decides it");
+  const [a, b] = ['v-a', 'v-b'].map((visitId) => moving.evidence.find((e) => e.visitId === visitId)!.movedM);
+  assert.ok(a >= 0.4 && b < 0.2, `a's hand moved ${a} m, b's ${b} m (only as b's starts back, at the span's end)`);
   const twins = twinPicks(true);
   assert.deepEqual(reviews(twins.out), [], 'nothing to review');
   assert.deepEqual(

@@ -41,6 +41,17 @@ export const CROSSING_HOLD_MS = 300;
  * comes in just before the weight rises. The model weighs each offset (fitted per kind of change).
  */
 export const PROFILE_OFFSETS_MS = [-1_200, -900, -600, -300, 0, 300, 600, 900, 1_200] as const;
+/**
+ * Where a hand's own movement is read, ms from the start of the change (see HandEvidence.movedM for a
+ * pick's hand that came in later): a pick's taker lifts the item as their hand starts back, so it is
+ * well on its way out in the span after; a put's putter set the item down just after their hand
+ * arrived, so it was coming in over the span before. A hand resting on the shelf's edge, or holding
+ * still at the lane's face, moves in neither.
+ */
+export const MOVED_AFTER_PICK_MS: readonly [number, number] = [300, 900];
+export const MOVED_BEFORE_PUT_MS: readonly [number, number] = [-900, -300];
+/** A wrist's place at an instant is the mean of its places this close in time, ms (the tracker's jitter averages out; a reach does not). */
+const MOVED_SMOOTH_MS = 100;
 /** Distances in the profile are capped here (a hand this far is not reaching), metres. */
 export const PROFILE_CAP_M = 0.8;
 /** A profile point takes the nearest instant this close in time; none that close counts as the cap, ms. */
@@ -64,6 +75,16 @@ export interface HandEvidence {
   nearestM: number;
   /** Time a wrist spent in the lanes (within IN_LANE_M) over the evidence window, seconds. */
   inLaneS: number;
+  /**
+   * How far the hand that came nearest the lanes around the change moved, at most, from where it was
+   * as the weight started to change (a pick's: or as it first came within IN_LANE_M of the lanes,
+   * when that was later), over MOVED_AFTER_PICK_MS (pick) or MOVED_BEFORE_PUT_MS (put) from then,
+   * counting only places no nearer the lanes than that one, metres (0 with that wrist unknown then).
+   * A distance to the lane box is 0 anywhere inside it and hardly changes along its face, so a hand
+   * holding still at the lane and one reaching through it can read alike there; their own movement
+   * differs.
+   */
+  movedM: number;
   /**
    * How far off the weight change the hand crossed into or out of the lane, seconds (TIMING_CAP_S
    * when it never did): a pick's weight drops as the hand lifts the item and leaves, a put's rises
@@ -217,6 +238,7 @@ export class HandHistory {
       contactM: nearestMean(tight),
       nearestM: nearestMean(wide),
       inLaneS,
+      movedM: handMoved(track, boxes, window),
       timingS: crossingTiming(handDistances, window),
       profile: PROFILE_OFFSETS_MS.map((offset) => profileAt(handDistances, window.changeMs + offset)),
       seen: instants > 0 ? wide.length / instants : 0,
@@ -225,6 +247,56 @@ export class HandHistory {
       cameInAfter: cameInAfter(handDistances, window),
     };
   }
+}
+
+/**
+ * HandEvidence.movedM: the wrist nearest the lanes in the tight window, its furthest smoothed place
+ * from its place at the start of the span, among places no nearer the lanes than that one (a
+ * neighbour's hand coming in for their own item after a pick moves too, towards the lanes).
+ */
+function handMoved(track: TrackSamples, boxes: readonly Box3[], window: EvidenceWindow): number {
+  let side = -1;
+  let nearest = Infinity;
+  for (let i = 0; i < track.ts.length; i++) {
+    if (track.ts[i] < window.contactFromMs || track.ts[i] > window.contactToMs) continue;
+    track.wrists[i].forEach((wrist, k) => {
+      const distance = wrist ? distanceToBoxes(wrist, boxes) : Infinity;
+      if (distance < nearest) [nearest, side] = [distance, k];
+    });
+  }
+  if (side < 0) return 0;
+  const placeAt = (ts: number): Vec3 | null => {
+    const sum: Vec3 = [0, 0, 0];
+    let count = 0;
+    for (let i = 0; i < track.ts.length; i++) {
+      const wrist = track.wrists[i][side];
+      if (!wrist || Math.abs(track.ts[i] - ts) > MOVED_SMOOTH_MS) continue;
+      for (let axis = 0; axis < 3; axis++) sum[axis] += wrist[axis];
+      count++;
+    }
+    return count > 0 ? [sum[0] / count, sum[1] / count, sum[2] / count] : null;
+  };
+  // A pick's taker lifts once their hand is in the lane: when it got there after the weight started
+  // to change (another hand, or one resting on the plate, started it), the span runs from then.
+  let fromMs = window.changeMs;
+  if (window.kind === 'pick')
+    for (let i = 0; i < track.ts.length; i++) {
+      const wrist = track.wrists[i][side];
+      if (track.ts[i] < window.contactFromMs || track.ts[i] > window.contactToMs || !wrist || distanceToBoxes(wrist, boxes) > IN_LANE_M) continue;
+      fromMs = Math.max(fromMs, track.ts[i]);
+      break;
+    }
+  const still = placeAt(fromMs);
+  if (!still) return 0;
+  const stillDistance = distanceToBoxes(still, boxes);
+  const [from, to] = window.kind === 'pick' ? MOVED_AFTER_PICK_MS : MOVED_BEFORE_PUT_MS;
+  let moved = 0;
+  for (const ts of track.ts) {
+    if (ts < fromMs + from || ts > fromMs + to) continue;
+    const place = placeAt(ts);
+    if (place && distanceToBoxes(place, boxes) >= stillDistance) moved = Math.max(moved, Math.hypot(place[0] - still[0], place[1] - still[1], place[2] - still[2]));
+  }
+  return moved;
 }
 
 /** Whether the hand came into the lanes only after the change (see CAME_OUT_M), by its trace. */

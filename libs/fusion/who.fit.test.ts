@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_PARAMS } from './fusion.engine.ts';
 import { PROFILE_OFFSETS_MS } from './hand.evidence.ts';
-import { penalisedWho, WHO_KEYS, whoGradient, whoVector, withWhoVector, type WhoRecord } from './who.fit.ts';
+import { penalisedWho, WHO_KEYS, whoGradient, whoLogLikelihood, whoVector, withWhoVector, type WhoRecord } from './who.fit.ts';
 
 /** A candidate's evidence: a wrist `metres` from the lanes, `inLaneS` in them, crossing `timingS` off the change. */
 function candidate(trackId: string, visitId: string | null, metres: number, inLaneS: number, timingS: number, reused = false): WhoRecord['evidence'][number] {
@@ -12,6 +12,7 @@ function candidate(trackId: string, visitId: string | null, metres: number, inLa
     contactM: metres,
     nearestM: metres * 0.8,
     inLaneS,
+    movedM: Math.min(0.4, 0.1 + inLaneS / 4),
     timingS,
     seen: 0.9,
     profile: PROFILE_OFFSETS_MS.map((offset) => Math.min(0.8, metres + Math.abs(offset) / 3_000)),
@@ -56,6 +57,7 @@ for (const profileSmooth of [0, 2]) test(`the who gradient in closed form is the
   });
   assert.ok(gradient.some((g) => Math.abs(g) > 1e-3), 'the events pull somewhere');
   assert.ok(Math.abs(gradient[WHO_KEYS.indexOf('cameInAfterPick')]) > 1e-6, 'the came-in-after weight is pulled too');
+  assert.ok(Math.abs(gradient[WHO_KEYS.indexOf('movedPerM')]) > 1e-6, 'the weight of a hand\'s own movement is pulled too');
 });
 
 test('a step along the gradient raises the penalised likelihood', () => {
@@ -72,4 +74,14 @@ test('the smoothness penalty costs alternating profile weights and nothing for l
   assert.equal(penalisedWho(level, RECORDS, 0, 5), penalisedWho(level, RECORDS, 0, 0));
   const cost = penalisedWho(alternating, RECORDS, 0, 0) - penalisedWho(alternating, RECORDS, 0, 5);
   assert.ok(Math.abs(cost - 5 * 4 * (PROFILE_OFFSETS_MS.length - 1)) < 1e-9, `eight steps of 2 cost 5 x 4 each: ${cost}`);
+});
+
+test('a floor on the likelihood holds each event at no less than its log, and leaves events above it as they are', () => {
+  // The truth is v-b, whose hand was 0.9 m from the lane while v-a's was in it: far below one in a million.
+  const hopeless = [record('pick', 'v-b', [candidate('t-a', 'v-a', 0, 1.2, 0.1), candidate('t-b', 'v-b', 0.9, 0, 2)])];
+  const reachable = [RECORDS[0], RECORDS[1]];
+  assert.ok(whoLogLikelihood(DEFAULT_PARAMS, hopeless) < Math.log(1e-6), 'the hopeless event is below the floor');
+  assert.equal(whoLogLikelihood(DEFAULT_PARAMS, hopeless, 1e-6), Math.log(1e-6));
+  assert.ok(whoLogLikelihood(DEFAULT_PARAMS, reachable) > Math.log(1e-6) * 2);
+  assert.equal(whoLogLikelihood(DEFAULT_PARAMS, reachable, 1e-6), whoLogLikelihood(DEFAULT_PARAMS, reachable));
 });

@@ -1,4 +1,4 @@
-import { IN_LANE_CAP_S, whoProbabilities, whosOf, type AttributionParams, type PersonScoreInput, type Who } from './attribution.model.ts';
+import { IN_LANE_CAP_S, MOVED_CAP_M, whoProbabilities, whosOf, type AttributionParams, type PersonScoreInput, type Who } from './attribution.model.ts';
 import { FAR_M, PROFILE_OFFSETS_MS } from './hand.evidence.ts';
 import type { LabelledRecord } from './fusion.eval.ts';
 
@@ -9,7 +9,7 @@ import type { LabelledRecord } from './fusion.eval.ts';
  */
 
 /** The scalar who weights, in the vector's order; the pick and put profile weights follow. */
-export const WHO_KEYS = ['contactPerM', 'nearestPerM', 'inLanePerS', 'timingPerS', 'seen', 'unseen', 'reusedReach', 'cameInAfterPick'] as const;
+export const WHO_KEYS = ['contactPerM', 'nearestPerM', 'inLanePerS', 'timingPerS', 'seen', 'unseen', 'reusedReach', 'cameInAfterPick', 'movedPerM'] as const;
 /** Weights that may be negative; the others are penalties or rewards of a known sign. */
 const SIGNED_KEYS: ReadonlySet<string> = new Set(['unseen', 'reusedReach']);
 
@@ -29,14 +29,17 @@ export function whosUnder(params: AttributionParams, record: WhoRecord): Who[] {
 /** Log-likelihoods of impossible outcomes are floored here, low enough that every event still pulls. */
 export const FLOOR = 1e-300;
 
-/** The log-probability the who model gives each event's true visit ("someone unseen" when no candidate is it), summed. */
-export function whoLogLikelihood(params: AttributionParams, records: readonly WhoRecord[]): number {
+/**
+ * The log-probability the who model gives each event's true visit ("someone unseen" when no candidate
+ * is it), summed; each event's probability is floored at `floor` (FLOOR unless given).
+ */
+export function whoLogLikelihood(params: AttributionParams, records: readonly WhoRecord[], floor = FLOOR): number {
   let sum = 0;
   for (const r of records) {
     if (!r.truth) continue;
     const whos = whosUnder(params, r);
     const truth = whos.find((w) => w.visitId === r.truth!.visitId) ?? whos.at(-1)!;
-    sum += Math.log(Math.max(FLOOR, truth.probability));
+    sum += Math.log(Math.max(floor, truth.probability));
   }
   return sum;
 }
@@ -84,6 +87,7 @@ export function scoreFeatures(evidence: PersonScoreInput['evidence'], kind: 'pic
     0,
     evidence.reused ? 1 : 0,
     kind === 'pick' && evidence.cameInAfter ? -1 : 0,
+    Math.min(MOVED_CAP_M, evidence.movedM ?? 0),
     ...(kind === 'pick' ? profile : none),
     ...(kind === 'put' ? profile : none),
   ];
