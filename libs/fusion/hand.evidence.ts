@@ -215,17 +215,25 @@ export class HandHistory {
     const cameras = new Set<string>();
     let instants = 0;
     let inLaneS = 0;
+    /** The wrist nearest the lanes in the tight window, and how near it came (HandEvidence.movedM reads it). */
+    let nearestWrist: 0 | 1 | undefined;
+    let tightNearestM = Infinity;
     for (let i = 0; i < track.ts.length; i++) {
       const ts = track.ts[i];
       if (ts < window.fromMs || ts > window.toMs) continue;
       instants++;
       const [left, right] = track.wrists[i];
-      const distance = Math.min(left ? distanceToBoxes(left, boxes) : Infinity, right ? distanceToBoxes(right, boxes) : Infinity);
+      const leftM = left ? distanceToBoxes(left, boxes) : Infinity;
+      const rightM = right ? distanceToBoxes(right, boxes) : Infinity;
+      const distance = Math.min(leftM, rightM);
       if (distance === Infinity) continue;
       for (const camera of track.cameras[i]) cameras.add(camera);
       wide.push(distance);
       handDistances.push([ts, Math.round(distance * 1000) / 1000]);
-      if (ts >= window.contactFromMs && ts <= window.contactToMs) tight.push(distance);
+      if (ts >= window.contactFromMs && ts <= window.contactToMs) {
+        tight.push(distance);
+        if (distance < tightNearestM) [tightNearestM, nearestWrist] = [distance, leftM <= rightM ? 0 : 1];
+      }
       if (distance <= IN_LANE_M) {
         const next = i + 1 < track.ts.length ? track.ts[i + 1] : ts;
         const previous = i > 0 ? track.ts[i - 1] : ts;
@@ -238,7 +246,7 @@ export class HandHistory {
       contactM: nearestMean(tight),
       nearestM: nearestMean(wide),
       inLaneS,
-      movedM: handMoved(track, boxes, window),
+      movedM: nearestWrist === undefined ? 0 : handMoved(track, nearestWrist, boxes, window),
       timingS: crossingTiming(handDistances, window),
       profile: PROFILE_OFFSETS_MS.map((offset) => profileAt(handDistances, window.changeMs + offset)),
       seen: instants > 0 ? wide.length / instants : 0,
@@ -250,21 +258,12 @@ export class HandHistory {
 }
 
 /**
- * HandEvidence.movedM: the wrist nearest the lanes in the tight window, its furthest smoothed place
- * from its place at the start of the span, among places no nearer the lanes than that one (a
- * neighbour's hand coming in for their own item after a pick moves too, towards the lanes).
+ * HandEvidence.movedM: the wrist nearest the lanes in the tight window (`side`: 0 left, 1 right, as
+ * the track keeps them), its furthest smoothed place from its place at the start of the span, among
+ * places no nearer the lanes than that one (a neighbour's hand coming in for their own item after a
+ * pick moves too, towards the lanes).
  */
-function handMoved(track: TrackSamples, boxes: readonly Box3[], window: EvidenceWindow): number {
-  let side = -1;
-  let nearest = Infinity;
-  for (let i = 0; i < track.ts.length; i++) {
-    if (track.ts[i] < window.contactFromMs || track.ts[i] > window.contactToMs) continue;
-    track.wrists[i].forEach((wrist, k) => {
-      const distance = wrist ? distanceToBoxes(wrist, boxes) : Infinity;
-      if (distance < nearest) [nearest, side] = [distance, k];
-    });
-  }
-  if (side < 0) return 0;
+function handMoved(track: TrackSamples, side: 0 | 1, boxes: readonly Box3[], window: EvidenceWindow): number {
   const placeAt = (ts: number): Vec3 | null => {
     const sum: Vec3 = [0, 0, 0];
     let count = 0;
