@@ -7,7 +7,7 @@
  * targets are read off these figures (docs/results.md, Receipts).
  *
  *   node --import tsx bench/hard-set.ts --dir DIR [--seeds 1-5,11-15,16-20,21-25] [--jobs 2]
- *     [--review-after SECONDS] [--out FILE] [--compare FILE]
+ *     [--review-after SECONDS] [--out FILE] [--compare FILE] [--keep DIR]
  *
  * --dir       where the recordings are (DIR/h<seed>); missing ones are recorded there first
  * --seeds     comma-separated seeds or ranges; each item is a group in the table
@@ -16,13 +16,15 @@
  *             open (eval receipts --review-after): the stock and fusion follow the decisions
  * --out       writes the figures per seed as JSON, for a later --compare
  * --compare   an earlier --out: prints the seeds whose figures differ, and the totals' change
+ * --keep      also writes each seed's whole report, with every visit and review item (`eval receipts
+ *             --json --details`), to DIR/h<seed>.json, for reading what went wrong without scoring again
  *
  * The recordings depend on the simulator's code: after a simulator change, record into a new
  * folder. Scoring runs this checkout's code, so comparing two commits means two checkouts (or a
  * tree of each, `git archive`) scoring the same recordings.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -154,7 +156,7 @@ async function eachAtMost<T, R>(items: readonly T[], jobs: number, work: (item: 
 
 async function main() {
   const { values } = parseArgs({
-    options: { dir: { type: 'string' }, seeds: { type: 'string' }, jobs: { type: 'string' }, 'review-after': { type: 'string' }, out: { type: 'string' }, compare: { type: 'string' } },
+    options: { dir: { type: 'string' }, seeds: { type: 'string' }, jobs: { type: 'string' }, 'review-after': { type: 'string' }, out: { type: 'string' }, compare: { type: 'string' }, keep: { type: 'string' } },
   });
   if (!values.dir) throw new Error('--dir DIR is needed: where the recordings are, or are to be recorded (DIR/h<seed>)');
   const jobs = Number(values.jobs ?? 2);
@@ -174,7 +176,13 @@ async function main() {
 
   const scoring = seeds.filter((seed) => !failed.has(seed));
   const reviewing = values['review-after'] === undefined ? [] : ['--review-after', values['review-after']];
-  const scored = await eachAtMost(scoring, jobs, async (seed) => seedFigures(JSON.parse(await walkout(['eval', 'receipts', dirOf(seed), '--json', ...reviewing])) as Record<string, unknown>, dirOf(seed)));
+  const keep = values.keep;
+  if (keep) mkdirSync(keep, { recursive: true });
+  const scored = await eachAtMost(scoring, jobs, async (seed) => {
+    const report = await walkout(['eval', 'receipts', dirOf(seed), '--json', ...(keep ? ['--details'] : []), ...reviewing]);
+    if (keep) writeFileSync(path.join(keep, `h${seed}.json`), report);
+    return seedFigures(JSON.parse(report) as Record<string, unknown>, dirOf(seed));
+  });
   const figures: Record<string, SeedFigures> = {};
   scored.forEach((r, k) => (r.status === 'fulfilled' ? (figures[scoring[k]] = r.value) : failed.set(scoring[k], r.reason)));
 
