@@ -1207,6 +1207,47 @@ test('a put that waited as a resting hand is weighed with what its shopper held 
   assert.deepEqual(reviews(out).map((r) => [r.kind, r.shelfEventId]), [['unexpected-put', put.shelfEventId]]);
 });
 
+test('a put that waited as a resting hand is weighed with what its shopper held when it began, whatever they took and put back since', () => {
+  // v-a holds a unit of OTHER_PRODUCT, lays it on LANE and keeps the hand there a while, so the put
+  // waits for a lift. The hand then takes another unit from its own lane next door and puts that
+  // back at once; both are decided first. When the first put began v-a held its unit: the later
+  // pick and put-back leave that as it was, so the first put is v-a's, not an unexpected one.
+  const nextLane = 'g2-s2-l4';
+  const nextBox = index.lanes.get(nextLane)!.lane.box;
+  const inNextLane: Vec3 = [nextBox.max[0] - 0.06, (nextBox.min[1] + nextBox.max[1]) / 2, nextBox.min[2] + 0.07];
+  const grams = index.products.get(OTHER_PRODUCT)!.unitWeightGrams;
+  const other = [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }];
+  const put: ShelfEventDetected = { ...shelfEvent('put', other), deltaGrams: grams };
+  const pick: ShelfEventDetected = { ...sameChangeOn(shelfEvent('pick', other, 2_600), nextLane), deltaGrams: -grams };
+  const putBack: ShelfEventDetected = { ...sameChangeOn(shelfEvent('put', other, 4_600), nextLane), deltaGrams: grams };
+  const hand = {
+    't-a': (t: number) =>
+      t >= T0 + 900 && t <= T0 + 3_000 ? IN_LANE : (t >= T0 + 3_200 && t <= T0 + 3_900) || (t >= T0 + 5_300 && t <= T0 + 5_800) ? inNextLane : away(0.5),
+  };
+  const records: SettledRecord[] = [];
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } }, undefined, (record) => records.push(record));
+  holds(engine, 'v-a', OTHER_PRODUCT);
+  const out = [...engine.onShelfEvent(put), ...instants(hand, 0, 3_500).flatMap((p) => engine.onPeople(p))];
+  assert.equal(out.length, 0, 'the put waits while the hand stays');
+  out.push(...engine.onShelfEvent(pick), ...instants(hand, 3_600, 5_000).flatMap((p) => engine.onPeople(p)));
+  out.push(...engine.onShelfEvent(putBack), ...instants(hand, 5_100, 1_300 + HAND_REST_WAIT_MS + 200).flatMap((p) => engine.onPeople(p)));
+  assert.deepEqual(
+    records.map((record) => [record.event.shelfEventId, record.outcome]),
+    [
+      [pick.shelfEventId, 'attributed'],
+      [putBack.shelfEventId, 'attributed'],
+      [put.shelfEventId, 'attributed'],
+    ],
+    'the pick and its put-back are decided first, the waiting put after them, as v-a\'s',
+  );
+  assert.deepEqual(attributions(out).map((a) => [a.visitId, a.kind, a.lines.map((l) => l.productId)]), [
+    ['v-a', 'pick', [OTHER_PRODUCT]],
+    ['v-a', 'put', [OTHER_PRODUCT]],
+    ['v-a', 'put', [OTHER_PRODUCT]],
+  ]);
+  assert.deepEqual(reviews(out), []);
+});
+
 test('a put of what its putter never took names on its review the shopper whose hand met the putter\'s, holding that product: a hand-off put back', () => {
   // v-a holds the product and hands it to v-b (their wrists meet at 0.2 s), who puts it back at
   // 1 s; v-c holds the product too but stays apart. The store's rule keeps a handed item on the

@@ -266,9 +266,10 @@ interface VisitState {
   /** The weights of single units its picks (decided, or in review for each option) measured, per product, the latest MEASURED_KEPT. */
   measured: Map<string, MeasuredUnit[]>;
   /**
-   * What its picks (decided, or in review in expected units) added and when their changes began,
-   * the last GAINS_KEPT_MS: an event settled late (a put that waited as a resting hand) is weighed
-   * with what the visit held when it began, not with what it took since.
+   * What its picks (decided, or in review in expected units) added and its decided puts took away
+   * (negative units), and when their changes began, the last GAINS_KEPT_MS: an event settled late (a
+   * put that waited as a resting hand) is weighed with what the visit held when it began, not with
+   * what it took or put back since.
    */
   gains: Array<{ startMs: number; productId: string; units: number }>;
 }
@@ -689,7 +690,8 @@ export class FusionEngine {
 
   /**
    * Units of each product a visit may hold: what fusion attributed plus what pending picks may have
-   * added, or what the cart says if more; at `atMs`, less what picks that began after it added.
+   * added, or what the cart says if more; at `atMs`, less what picks that began after it added and
+   * plus what decided puts that began after it took away.
    */
   private holdings(visit: VisitState, atMs = Infinity): Map<string, number> {
     const holds = new Map(visit.ledger);
@@ -699,7 +701,7 @@ export class FusionEngine {
     return holds;
   }
 
-  /** Notes what a pick added to a visit (see VisitState.gains). */
+  /** Notes what a pick added to a visit, or a put took away (negative units; see VisitState.gains). */
   private gained(visit: VisitState, event: ShelfEventDetected, productId: string, units: number): void {
     visit.gains = visit.gains.filter((gain) => gain.startMs > event.startMs - GAINS_KEPT_MS);
     visit.gains.push({ startMs: event.startMs, productId, units });
@@ -1355,7 +1357,7 @@ export class FusionEngine {
       const lines = movedBy({ ...best, quantity: share.quantity });
       if (visit.kind !== 'staff') {
         for (const line of lines) visit.ledger.set(line.productId, (visit.ledger.get(line.productId) ?? 0) + (event.kind === 'pick' ? line.quantity : -line.quantity));
-        if (event.kind === 'pick') for (const line of lines) this.gained(visit, event, line.productId, line.quantity);
+        for (const line of lines) this.gained(visit, event, line.productId, event.kind === 'pick' ? line.quantity : -line.quantity);
         if (event.kind === 'pick' && single) visit.measured.set(best.productId, withUnit(visit.measured.get(best.productId) ?? [], single));
         if (event.kind === 'put') {
           const left = withoutUnit(visit.measured.get(best.productId) ?? [], Math.abs(event.deltaGrams) / unitsOf(best));
