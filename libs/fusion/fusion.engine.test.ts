@@ -1207,11 +1207,12 @@ test('a put that waited as a resting hand is weighed with what its shopper held 
   assert.deepEqual(reviews(out).map((r) => [r.kind, r.shelfEventId]), [['unexpected-put', put.shelfEventId]]);
 });
 
-test('a put that waited as a resting hand is weighed with what its shopper held when it began, whatever they took and put back since', () => {
-  // v-a holds a unit of OTHER_PRODUCT, lays it on LANE and keeps the hand there a while, so the put
-  // waits for a lift. The hand then takes another unit from its own lane next door and puts that
-  // back at once; both are decided first. When the first put began v-a held its unit: the later
-  // pick and put-back leave that as it was, so the first put is v-a's, not an unexpected one.
+/**
+ * v-a lays a unit of OTHER_PRODUCT on LANE and keeps the hand there a while, so the put waits for a
+ * lift; the hand then takes another unit from its own lane next door and puts that back at once, both
+ * decided before the first put. Returns the settled records and the outputs.
+ */
+function putWaitingOverAPickAndPutBack(heldBefore: boolean) {
   const nextLane = 'g2-s2-l4';
   const nextBox = index.lanes.get(nextLane)!.lane.box;
   const inNextLane: Vec3 = [nextBox.max[0] - 0.06, (nextBox.min[1] + nextBox.max[1]) / 2, nextBox.min[2] + 0.07];
@@ -1226,11 +1227,18 @@ test('a put that waited as a resting hand is weighed with what its shopper held 
   };
   const records: SettledRecord[] = [];
   const engine = engineWith({ 'v-a': { trackId: 't-a' } }, undefined, (record) => records.push(record));
-  holds(engine, 'v-a', OTHER_PRODUCT);
+  if (heldBefore) holds(engine, 'v-a', OTHER_PRODUCT);
   const out = [...engine.onShelfEvent(put), ...instants(hand, 0, 3_500).flatMap((p) => engine.onPeople(p))];
   assert.equal(out.length, 0, 'the put waits while the hand stays');
   out.push(...engine.onShelfEvent(pick), ...instants(hand, 3_600, 5_000).flatMap((p) => engine.onPeople(p)));
   out.push(...engine.onShelfEvent(putBack), ...instants(hand, 5_100, 1_300 + HAND_REST_WAIT_MS + 200).flatMap((p) => engine.onPeople(p)));
+  return { records, out, put, pick, putBack };
+}
+
+test('a put that waited as a resting hand is weighed with what its shopper held when it began, whatever they took and put back since', () => {
+  // v-a held a unit when the first put began: the later pick and put-back leave that as it was, so
+  // the first put is v-a's, not an unexpected one.
+  const { records, out, put, pick, putBack } = putWaitingOverAPickAndPutBack(true);
   assert.deepEqual(
     records.map((record) => [record.event.shelfEventId, record.outcome]),
     [
@@ -1246,6 +1254,14 @@ test('a put that waited as a resting hand is weighed with what its shopper held 
     ['v-a', 'put', [OTHER_PRODUCT]],
   ]);
   assert.deepEqual(reviews(out), []);
+});
+
+test('a put that waited as a resting hand, by a shopper who held none when it began, stays unexpected whatever they took and put back since', () => {
+  // The pick since and its put-back cancel out, in the order they settled: v-a held none when the
+  // first put began.
+  const { records, out, put } = putWaitingOverAPickAndPutBack(false);
+  assert.deepEqual(records.at(-1) && [records.at(-1)!.event.shelfEventId, records.at(-1)!.outcome], [put.shelfEventId, 'unexpected-put']);
+  assert.deepEqual(reviews(out).map((r) => [r.kind, r.shelfEventId]), [['unexpected-put', put.shelfEventId]]);
 });
 
 test('a put of what its putter never took names on its review the shopper whose hand met the putter\'s, holding that product: a hand-off put back', () => {

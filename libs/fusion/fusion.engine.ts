@@ -697,7 +697,10 @@ export class FusionEngine {
     const holds = new Map(visit.ledger);
     for (const [productId, quantity] of visit.pending) holds.set(productId, (holds.get(productId) ?? 0) + quantity);
     for (const [productId, quantity] of visit.cart?.lines ?? []) holds.set(productId, Math.max(quantity, holds.get(productId) ?? 0));
-    for (const gain of visit.gains) if (gain.startMs > atMs) holds.set(gain.productId, Math.max(0, (holds.get(gain.productId) ?? 0) - gain.units));
+    // Summed before the floor: a unit taken and put back since is no change, in whichever order they settled.
+    const since = new Map<string, number>();
+    for (const gain of visit.gains) if (gain.startMs > atMs) since.set(gain.productId, (since.get(gain.productId) ?? 0) + gain.units);
+    for (const [productId, units] of since) holds.set(productId, Math.max(0, (holds.get(productId) ?? 0) - units));
     return holds;
   }
 
