@@ -36,6 +36,12 @@
  * recordings given by the who likelihood (see fitWhoTerm); the file then says that command too.
  * --moved-only does the same for the term of a hand's own movement around the change (movedPerM).
  *
+ * --two-at-once-only keeps everything as the parameters file has it but the factor for a change of
+ * several units made by two shoppers at once (twoAtOnce), fitted alone on the recordings given by the
+ * likelihood of the truth on every event that may have moved several units (fitTwoAtOnce); the file
+ * then says that command too. Refit the pair term after it (--pair-only): it calibrates the pair
+ * readings this factor makes.
+ *
  * --put-and-pick-only keeps everything as the parameters file has it but the prior odds of a put and
  * a pick by two shoppers at once (putAndPickAtOnce), fitted alone on the recordings given by how
  * well the share it gives such readings says which changes truly were one (see fitPutAndPick); the
@@ -77,6 +83,7 @@ const { values, positionals } = parseArgs({
     'came-in-only': { type: 'boolean' },
     'moved-only': { type: 'boolean' },
     'put-and-pick-only': { type: 'boolean' },
+    'two-at-once-only': { type: 'boolean' },
     'profile-smooth': { type: 'string' },
     out: { type: 'string' },
   },
@@ -162,8 +169,8 @@ function fitWho(start: AttributionParams, records: LabelledRecord[]): Attributio
  * back something from the basket, and a prior of zero would charge that case wrongly and surely.
  */
 const EARLIER_CARRIED_GRID = [0.05, 0.1, 0.2, 0.5, 1];
-/** Two shoppers at once: 0 (never) and factors a decade apart; the odds it multiplies run over many decades. */
-const TWO_AT_ONCE_GRID = [0, ...Array.from({ length: 13 }, (_, i) => Number(`1e${i - 10}`))];
+/** Two shoppers at once: 0 (never), then 1, 2 and 5 times each decade from 1e-10 to 100; the odds it multiplies run over many decades. */
+const TWO_AT_ONCE_GRID = [0, ...Array.from({ length: 39 }, (_, i) => Number(`${[1, 2, 5][i % 3]}e${Math.floor(i / 3) - 10}`))];
 
 /** The what priors on a grid, by the likelihood of the true (visit, product, quantity): put factors on puts, pick priors on picks. */
 function fitWhat(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
@@ -438,7 +445,8 @@ const whoOnly = values['who-only'] === true;
 const cameInOnly = values['came-in-only'] === true;
 const movedOnly = values['moved-only'] === true;
 const putAndPickOnly = values['put-and-pick-only'] === true;
-const partial = ['unplanned-put-only', 'pair-only', 'who-only', 'came-in-only', 'moved-only', 'put-and-pick-only', 'calibrate-only'].filter((flag) => values[flag as keyof typeof values]);
+const twoAtOnceOnly = values['two-at-once-only'] === true;
+const partial = ['unplanned-put-only', 'pair-only', 'who-only', 'came-in-only', 'moved-only', 'put-and-pick-only', 'two-at-once-only', 'calibrate-only'].filter((flag) => values[flag as keyof typeof values]);
 if (partial.length > 1) throw new Error(`attribution.fit: ${partial.map((flag) => `--${flag}`).join(' and ')} each fit a part of the parameters; give one of them`);
 const termOnly = values['unplanned-put-only'] ? TERMS['unplanned-put'] : values['pair-only'] ? TERMS.pair : undefined;
 let params: AttributionParams;
@@ -462,6 +470,9 @@ if (termOnly) {
   const start = { ...DEFAULT_PARAMS, putAndPickAtOnce: 0 };
   params = fitPutAndPick(start, await labelled(start));
   records = [];
+} else if (twoAtOnceOnly) {
+  params = fitTwoAtOnce({ ...DEFAULT_PARAMS }, await labelled(DEFAULT_PARAMS));
+  records = [];
 } else if (calibrateOnly) {
   params = fitTwoAtOnce({ ...DEFAULT_PARAMS }, await labelled(DEFAULT_PARAMS));
   records = await labelled(params);
@@ -471,7 +482,7 @@ if (termOnly) {
   // The records were settled without it (INITIAL), as its fit alone asks.
   params = fitPutAndPick(params, records);
 }
-if (!termOnly && !whoOnly && !cameInOnly && !movedOnly && !putAndPickOnly) {
+if (!termOnly && !whoOnly && !cameInOnly && !movedOnly && !putAndPickOnly && !twoAtOnceOnly) {
   params = fitCalibration(params, records, situationOfRecord);
   params = chooseThreshold(params, records);
 }
@@ -482,7 +493,7 @@ const command = `node --import tsx bench/attribution.fit.ts${partial.map((flag) 
 const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficulty hard --store kiosk --seed N --no-video --out <dir>';
 const kept = Object.fromEntries(Object.entries(fittedFile).filter(([key]) => KEPT_BY_RECALIBRATION.some((fit) => key.startsWith(fit))));
 /** A part fitted alone adds its command and recordings to the file as it was. */
-const alone = termOnly?.file ?? (whoOnly ? 'whoFitted' : cameInOnly ? 'cameInAfterFitted' : movedOnly ? 'movedFitted' : putAndPickOnly ? 'putAndPickFitted' : undefined);
+const alone = termOnly?.file ?? (whoOnly ? 'whoFitted' : cameInOnly ? 'cameInAfterFitted' : movedOnly ? 'movedFitted' : putAndPickOnly ? 'putAndPickFitted' : twoAtOnceOnly ? 'twoAtOnceFitted' : undefined);
 const written = alone
   ? { ...fittedFile, [`${alone}With`]: command, [`${alone}On`]: trainedOn, params: rounded }
   : calibrateOnly
