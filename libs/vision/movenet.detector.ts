@@ -64,6 +64,8 @@ const SCOUT_SAME_IOU = 0.1;
  */
 const WINDOW_MIDDLE_SHARE = 0.3;
 const WRISTS = [9, 10] as const;
+/** MoveNet SinglePose Lightning's input side, pixels: its graph is for 192x192 only. */
+export const SINGLE_POSE_INPUT = 192;
 
 /** Whether a pose found in a window of `size` px has its keypoint box centre in the window's middle (WINDOW_MIDDLE_SHARE). */
 function inMiddle(pose: DetectedPose, size: number): boolean {
@@ -178,6 +180,25 @@ export function decodeMovenetOutput(
 }
 
 /**
+ * SinglePose's raw [1, 1, 17, 3] output ([y, x, score] normalised to its square input of `size`
+ * px) as the one person it reads, in the input's pixels; none when their score is under
+ * `minPoseScore`. The model gives no person score: theirs is the mean of their keypoints' scores,
+ * so a window with nobody in it, where the model still places every keypoint, reads as nobody.
+ */
+export function decodeSinglePoseOutput(raw: ArrayLike<number>, size: number, minPoseScore: number): DetectedPose[] {
+  const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+  const keypoints: [number, number, number][] = [];
+  let sum = 0;
+  for (let k = 0; k < KEYPOINTS; k++) {
+    const score = clamp01(raw[k * 3 + 2]);
+    keypoints.push([raw[k * 3 + 1] * size, raw[k * 3] * size, score]);
+    sum += score;
+  }
+  const score = sum / KEYPOINTS;
+  return score >= minPoseScore ? [{ score, box: keypointBox(keypoints), keypoints }] : [];
+}
+
+/**
  * One pass of the model: int32 RGB, `height` rows of `width` pixels, to its raw [1, 6, 56] output;
  * with the time the model took (ms) when it ran on another thread (onnx.threads.ts), where the
  * time the caller waited includes its turn in the queue.
@@ -190,6 +211,12 @@ export interface MovenetRuntime {
   model?: string;
   backend: string;
   run: MovenetRun;
+  /**
+   * When given, windows round known people (hints.around) are read by this single-person model
+   * (MoveNet SinglePose Lightning, SINGLE_POSE_INPUT px square, raw output as
+   * decodeSinglePoseOutput reads it) instead of `run`: a cheaper pass, one person a window.
+   */
+  windowRun?: MovenetRun;
   dispose(): void;
 }
 
@@ -232,10 +259,10 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
     tally.ms += ms;
     tally.pixels += pixels;
   };
-  /** One model pass, its time tallied under `kind` (and under the frame's hints.tally). */
-  const run = async (kind: string, pixels: Int32Array, width: number, height: number): Promise<Float32Array> => {
+  /** One pass of `model` (the runtime's by default), its time tallied under `kind` (and under the frame's hints.tally). */
+  const run = async (kind: string, pixels: Int32Array, width: number, height: number, model: MovenetRun = runtime.run): Promise<Float32Array> => {
     const started = performance.now();
-    const result = await runtime.run(pixels, width, height);
+    const result = await model(pixels, width, height);
     const ms = result instanceof Float32Array ? performance.now() - started : result.modelMs;
     count((tallies[kind] ??= { count: 0, ms: 0, pixels: 0 }), ms, width * height);
     const by = frameTally.getStore();
@@ -249,9 +276,9 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
    */
   const inputs = new ArrayPool<Int32Array>((length) => new Int32Array(length));
   /** One pass of `kind` on pixels taken from `inputs`, given back once the pass is done. */
-  const runPooled = async (kind: string, pixels: Int32Array, width: number, height: number): Promise<Float32Array> => {
+  const runPooled = async (kind: string, pixels: Int32Array, width: number, height: number, model?: MovenetRun): Promise<Float32Array> => {
     try {
-      return await run(kind, pixels, width, height);
+      return await run(kind, pixels, width, height, model);
     } finally {
       inputs.give(pixels);
     }
@@ -268,17 +295,18 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
     size: { width: number; height: number; contentWidth: number; posesWidth: number },
     decode: (output: Float32Array) => DetectedPose[],
     again: (poses: DetectedPose[]) => boolean,
+    model?: MovenetRun,
   ): Promise<DetectedPose[]> => {
     let poses: DetectedPose[];
     let mirroredPixels: Int32Array | undefined;
     try {
-      poses = decode(await run(kinds[0], pixels, size.width, size.height));
+      poses = decode(await run(kinds[0], pixels, size.width, size.height, model));
       if (again(poses)) mirroredPixels = mirrorRowsInt32(pixels, size.width, size.contentWidth, inputs.take(pixels.length));
     } finally {
       inputs.give(pixels);
     }
     if (!mirroredPixels) return poses;
-    const mirrored = decode(await runPooled(kinds[1], mirroredPixels, size.width, size.height));
+    const mirrored = decode(await runPooled(kinds[1], mirroredPixels, size.width, size.height, model));
     return mergeReadings(poses, mirrored.map((p) => unmirrorPose(p, size.posesWidth)));
   };
   /**
@@ -337,15 +365,18 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
    * The frame read only round the people of the camera's previous frame: one window each, centred
    * on their keypoint box, turned upright where the view shows them tilted (as the upright look
    * does), at the whole frame's scale up to WINDOW_MAX_PX. Each window gives every pose in its
-   * middle; two windows that found the same person give the surer reading.
+   * middle; two windows that found the same person give the surer reading. With the runtime's
+   * windowRun, each window is read by the single-person model at its own input size instead, and
+   * gives at most the one person it reads.
    */
   const readWindows = async (around: readonly DetectedPose[], frame: RgbFrame, view: ViewGeometry | undefined, scale: number): Promise<DetectedPose[]> => {
+    const single = runtime.windowRun;
     const readWindow = async (person: DetectedPose) => {
       const { cx, cy, side } = windowRound(person);
       const up = config.refine === 'upright' ? view?.upAt(cx, cy) : null;
       const tilt = up ? Math.atan2(up[0], -up[1]) : 0;
       const angle = Math.abs(tilt) < UPRIGHT_MIN_TILT_RAD ? 0 : tilt;
-      const size = Math.min(WINDOW_MAX_PX, Math.max(STRIDE_PX * 4, Math.round((side * scale) / STRIDE_PX) * STRIDE_PX));
+      const size = single ? SINGLE_POSE_INPUT : Math.min(WINDOW_MAX_PX, Math.max(STRIDE_PX * 4, Math.round((side * scale) / STRIDE_PX) * STRIDE_PX));
       const pixels = cropRotatedInt32(frame, cx, cy, side, angle, size, inputs.take(size * size * 3));
       const geometry = movenetInputGeometry(size, size, size);
       const window = { width: size, height: size };
@@ -353,8 +384,9 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
         ['window', 'window-mirrored'],
         pixels,
         { width: size, height: size, contentWidth: size, posesWidth: size },
-        (output) => decodeMovenetOutput(output, geometry, window, config.minPoseScore),
+        (output) => (single ? decodeSinglePoseOutput(output, size, config.minPoseScore) : decodeMovenetOutput(output, geometry, window, config.minPoseScore)),
         (found) => lookAgainInWindow(found, size),
+        single,
       );
       return { cx, cy, side, angle, size, poses };
     };
@@ -402,7 +434,7 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
   };
   const detector: PoseDetector = {
     key: runtime.key,
-    model: `${runtime.model ?? 'movenet-multipose-lightning'}@${config.inputSize}${config.mirror ? '+mirror' : ''}${config.refine === 'none' ? '' : `+${config.refine}`}${whenUnsure && (config.mirror || config.refine !== 'none') ? '+when-unsure' : ''}`,
+    model: `${runtime.model ?? 'movenet-multipose-lightning'}@${config.inputSize}${config.mirror ? '+mirror' : ''}${config.refine === 'none' ? '' : `+${config.refine}`}${whenUnsure && (config.mirror || config.refine !== 'none') ? '+when-unsure' : ''}${runtime.windowRun ? `+windows-singlepose-lightning@${SINGLE_POSE_INPUT}` : ''}`,
     backend: runtime.backend,
     detect(frame: RgbFrame, view?: ViewGeometry, hints?: DetectHints) {
       return frameTally.run(hints?.tally, () => detectFrame(frame, view, hints));
