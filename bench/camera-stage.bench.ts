@@ -17,7 +17,8 @@
  * a store second of the first model over each other's (its ratio).
  *
  * With --window-models, each way runs each window model in turn (the onnx detector's windowModel:
- * `multipose`, the default, or `lightning`, SinglePose Lightning at 192 px), with the CPU a store
+ * `multipose`, the default, `lightning`, SinglePose Lightning at 192 px, or `lightning-mirrored`,
+ * Lightning for the mirrored second reads of windows only), with the CPU a store
  * second of the first over each other's (its ratio).
  *
  * With --trees, each way also runs the camera service and detector of other copies of walkout in
@@ -137,7 +138,7 @@ const models = values.models.split(',');
 const trees = values.trees.split(',');
 const windowModels = values['window-models'].split(',');
 for (const windowModel of windowModels)
-  if (!(WINDOW_MODELS as readonly string[]).includes(windowModel)) throw new Error(`bench/camera-stage.bench.ts: --window-models lists ${WINDOW_MODELS.join(' and ')}, not ${JSON.stringify(windowModel)}`);
+  if (!(WINDOW_MODELS as readonly string[]).includes(windowModel)) throw new Error(`bench/camera-stage.bench.ts: --window-models lists ${WINDOW_MODELS.join(', ')}, not ${JSON.stringify(windowModel)}`);
 const framesAtOnceAsked = values['frames-at-once']?.split(',').map(Number);
 for (const n of framesAtOnceAsked ?? []) if (!Number.isInteger(n) || n < 1) throw new Error(`bench/camera-stage.bench.ts: --frames-at-once lists whole numbers >= 1, not ${n}`);
 const variants = chosen.flatMap((set) =>

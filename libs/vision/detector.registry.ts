@@ -99,7 +99,7 @@ export function parsePrecision(value: unknown, verb: string): DetectorChoice['pr
 /** A command line's --window-model: undefined stays undefined (the plugin's default, multipose). */
 export function parseWindowModel(value: unknown, verb: string): DetectorChoice['windowModel'] {
   if (value === undefined) return undefined;
-  if (!WINDOW_MODELS.includes(value as WindowModel)) throw new WalkoutError('USAGE', `${verb}: --window-model is ${WINDOW_MODELS.join(' or ')}, not ${JSON.stringify(value)}`);
+  if (!WINDOW_MODELS.includes(value as WindowModel)) throw new WalkoutError('USAGE', `${verb}: --window-model is ${WINDOW_MODELS.join(', ')}, not ${JSON.stringify(value)}`);
   return value as WindowModel;
 }
 

@@ -66,6 +66,13 @@ const WINDOW_MIDDLE_SHARE = 0.3;
 const WRISTS = [9, 10] as const;
 /** MoveNet SinglePose Lightning's input side, pixels: its graph is for 192x192 only. */
 export const SINGLE_POSE_INPUT = 192;
+/**
+ * A window read by the single-person model is cut this share of the window's side (FrameReads'
+ * twice the person's keypoint box) round the same centre: SinglePose, trained on crops round one
+ * person, read the demo's shoppers more as MultiPose does with them filling more of its input
+ * (docs/experiments/singlepose-windows.md).
+ */
+const SINGLE_POSE_WINDOW_SHARE = 0.6;
 
 /** Whether a pose found in a window of `size` px has its keypoint box centre in the window's middle (WINDOW_MIDDLE_SHARE). */
 function inMiddle(pose: DetectedPose, size: number): boolean {
@@ -212,11 +219,12 @@ export interface MovenetRuntime {
   backend: string;
   run: MovenetRun;
   /**
-   * When given, windows round known people (hints.around) are read by this single-person model
-   * (MoveNet SinglePose Lightning, SINGLE_POSE_INPUT px square, raw output as
-   * decodeSinglePoseOutput reads it) instead of `run`: a cheaper pass, one person a window.
+   * A single-person model (MoveNet SinglePose Lightning: SINGLE_POSE_INPUT px square, its raw
+   * output as decodeSinglePoseOutput reads it), a cheaper pass than `run`, for the windows round
+   * known people (hints.around). reads 'every': each window is read with it, one person a window;
+   * 'mirrored': only a window's mirrored second read, the first staying `run`'s.
    */
-  windowRun?: MovenetRun;
+  singlePose?: { run: MovenetRun; reads: 'every' | 'mirrored' };
   dispose(): void;
 }
 
@@ -362,21 +370,60 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
     return !middle.length || middle.some((pose) => pose.score < WINDOW_SURE_SCORE || WRISTS.some((k) => pose.keypoints[k][2] < WINDOW_SURE_SCORE));
   };
   /**
+   * A window's mirrored second read by the single-person model: the window's centre and turn, a
+   * crop SINGLE_POSE_WINDOW_SHARE of its side at SINGLE_POSE_INPUT px, mirrored; the person it
+   * reads mirrored back and given in the window's pixels (`window.size` px a side), to merge with
+   * the window's first reading.
+   */
+  const readSinglePoseMirrored = async (
+    model: MovenetRun,
+    frame: RgbFrame,
+    window: { cx: number; cy: number; side: number; angle: number; size: number },
+  ): Promise<DetectedPose[]> => {
+    const side = window.side * SINGLE_POSE_WINDOW_SHARE;
+    const crop = cropRotatedInt32(frame, window.cx, window.cy, side, window.angle, SINGLE_POSE_INPUT, inputs.take(SINGLE_POSE_INPUT * SINGLE_POSE_INPUT * 3));
+    const mirroredPixels = mirrorRowsInt32(crop, SINGLE_POSE_INPUT, SINGLE_POSE_INPUT, inputs.take(crop.length));
+    inputs.give(crop);
+    const output = await runPooled('window-mirrored', mirroredPixels, SINGLE_POSE_INPUT, SINGLE_POSE_INPUT, model);
+    // Both are squares round the same centre, turned alike: only the scale differs.
+    const toWindow = (v: number) => (v - SINGLE_POSE_INPUT / 2) * ((side / SINGLE_POSE_INPUT) * (window.size / window.side)) + window.size / 2;
+    return decodeSinglePoseOutput(output, SINGLE_POSE_INPUT, config.minPoseScore).map((mirrored) => {
+      const keypoints = unmirrorPose(mirrored, SINGLE_POSE_INPUT).keypoints.map(([x, y, score]) => [toWindow(x), toWindow(y), score] as [number, number, number]);
+      return { score: mirrored.score, box: keypointBox(keypoints), keypoints };
+    });
+  };
+  /**
    * The frame read only round the people of the camera's previous frame: one window each, centred
    * on their keypoint box, turned upright where the view shows them tilted (as the upright look
    * does), at the whole frame's scale up to WINDOW_MAX_PX. Each window gives every pose in its
    * middle; two windows that found the same person give the surer reading. With the runtime's
-   * windowRun, each window is read by the single-person model at its own input size instead, and
-   * gives at most the one person it reads.
+   * singlePose, each window (reads 'every') or its mirrored read ('mirrored') is read by the
+   * single-person model instead, which gives at most the one person it reads.
    */
   const readWindows = async (around: readonly DetectedPose[], frame: RgbFrame, view: ViewGeometry | undefined, scale: number): Promise<DetectedPose[]> => {
-    const single = runtime.windowRun;
+    const single = runtime.singlePose;
     const readWindow = async (person: DetectedPose) => {
-      const { cx, cy, side } = windowRound(person);
+      const round = windowRound(person);
+      const { cx, cy } = round;
       const up = config.refine === 'upright' ? view?.upAt(cx, cy) : null;
       const tilt = up ? Math.atan2(up[0], -up[1]) : 0;
       const angle = Math.abs(tilt) < UPRIGHT_MIN_TILT_RAD ? 0 : tilt;
-      const size = single ? SINGLE_POSE_INPUT : Math.min(WINDOW_MAX_PX, Math.max(STRIDE_PX * 4, Math.round((side * scale) / STRIDE_PX) * STRIDE_PX));
+      if (single?.reads === 'every') {
+        const side = round.side * SINGLE_POSE_WINDOW_SHARE;
+        const size = SINGLE_POSE_INPUT;
+        const pixels = cropRotatedInt32(frame, cx, cy, side, angle, size, inputs.take(size * size * 3));
+        const poses = await readWithMirror(
+          ['window', 'window-mirrored'],
+          pixels,
+          { width: size, height: size, contentWidth: size, posesWidth: size },
+          (output) => decodeSinglePoseOutput(output, size, config.minPoseScore),
+          (found) => lookAgainInWindow(found, size),
+          single.run,
+        );
+        return { cx, cy, side, angle, size, poses };
+      }
+      const { side } = round;
+      const size = Math.min(WINDOW_MAX_PX, Math.max(STRIDE_PX * 4, Math.round((side * scale) / STRIDE_PX) * STRIDE_PX));
       const pixels = cropRotatedInt32(frame, cx, cy, side, angle, size, inputs.take(size * size * 3));
       const geometry = movenetInputGeometry(size, size, size);
       const window = { width: size, height: size };
@@ -384,11 +431,12 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
         ['window', 'window-mirrored'],
         pixels,
         { width: size, height: size, contentWidth: size, posesWidth: size },
-        (output) => (single ? decodeSinglePoseOutput(output, size, config.minPoseScore) : decodeMovenetOutput(output, geometry, window, config.minPoseScore)),
-        (found) => lookAgainInWindow(found, size),
-        single,
+        (output) => decodeMovenetOutput(output, geometry, window, config.minPoseScore),
+        (found) => !single && lookAgainInWindow(found, size),
       );
-      return { cx, cy, side, angle, size, poses };
+      if (!single || !lookAgainInWindow(poses, size)) return { cx, cy, side, angle, size, poses };
+      const mirrored = await readSinglePoseMirrored(single.run, frame, { cx, cy, side, angle, size });
+      return { cx, cy, side, angle, size, poses: mergeReadings(poses, mirrored) };
     };
     // Every window at once (detector threads read them side by side), merged in the people's order.
     const windows = await Promise.all(around.map(readWindow));
@@ -434,7 +482,7 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
   };
   const detector: PoseDetector = {
     key: runtime.key,
-    model: `${runtime.model ?? 'movenet-multipose-lightning'}@${config.inputSize}${config.mirror ? '+mirror' : ''}${config.refine === 'none' ? '' : `+${config.refine}`}${whenUnsure && (config.mirror || config.refine !== 'none') ? '+when-unsure' : ''}${runtime.windowRun ? `+windows-singlepose-lightning@${SINGLE_POSE_INPUT}` : ''}`,
+    model: `${runtime.model ?? 'movenet-multipose-lightning'}@${config.inputSize}${config.mirror ? '+mirror' : ''}${config.refine === 'none' ? '' : `+${config.refine}`}${whenUnsure && (config.mirror || config.refine !== 'none') ? '+when-unsure' : ''}${runtime.singlePose ? `+${runtime.singlePose.reads === 'every' ? 'windows' : 'mirrored-windows'}-singlepose-lightning@${SINGLE_POSE_INPUT}` : ''}`,
     backend: runtime.backend,
     detect(frame: RgbFrame, view?: ViewGeometry, hints?: DetectHints) {
       return frameTally.run(hints?.tally, () => detectFrame(frame, view, hints));

@@ -29,10 +29,11 @@ const LIGHTNING_MANIFEST = fileURLToPath(new URL('../../models/movenet-lightning
 export const ONNX_PRECISIONS = ['int8', 'int8-fused', 'float'] as const;
 /**
  * What reads the windows round known people between whole reads: multipose (the model of the whole
- * reads, everyone in the window) or lightning (MoveNet SinglePose Lightning at 192 px, one person a
- * window, a cheaper pass: docs/experiments/singlepose-windows.md).
+ * reads, everyone in the window), lightning (MoveNet SinglePose Lightning at 192 px, one person a
+ * window, a cheaper pass) or lightning-mirrored (Lightning only for a window's mirrored second
+ * read): docs/experiments/singlepose-windows.md.
  */
-export const WINDOW_MODELS = ['multipose', 'lightning'] as const;
+export const WINDOW_MODELS = ['multipose', 'lightning', 'lightning-mirrored'] as const;
 export type WindowModel = (typeof WINDOW_MODELS)[number];
 /** The name a detector thread knows the window model by (onnx.thread.js otherModels). */
 const WINDOW_THREAD_MODEL = 'window';
@@ -64,7 +65,7 @@ export const OnnxConfig = z
       .enum(WINDOW_MODELS)
       .default('multipose')
       .describe(
-        'What reads the windows round the people of a camera\'s previous frame (between whole reads). multipose (default): the model of the whole reads, every person in the window. lightning: MoveNet SinglePose Lightning (models/movenet-lightning.onnx, float, 192 px), one person a window, a cheaper pass.',
+        'What reads the windows round the people of a camera\'s previous frame (between whole reads). multipose (default): the model of the whole reads, every person in the window. lightning: MoveNet SinglePose Lightning (models/movenet-lightning.onnx, float, 192 px), one person a window, a cheaper pass. lightning-mirrored: the windows read by multipose, their mirrored second reads by Lightning.',
       ),
     threads: z
       .number()
@@ -112,15 +113,16 @@ export const onnxPlugin: DetectorPlugin<OnnxConfig> = {
     }
     const modelPath = config.modelPath ?? defaultOnnxModelPath(config.precision);
     const model = config.modelPath || config.precision === 'float' ? undefined : `movenet-multipose-lightning-${config.precision}`;
-    const windowModelPath = config.windowModel === 'lightning' ? onnxModelPath(LIGHTNING_MANIFEST) : undefined;
+    const windowModelPath = config.windowModel === 'multipose' ? undefined : onnxModelPath(LIGHTNING_MANIFEST);
+    const reads = config.windowModel === 'lightning' ? ('every' as const) : ('mirrored' as const);
     if (config.detectorThreads > 0) {
       if (!existsSync(modelPath)) throw new WalkoutError('MODEL_UNAVAILABLE', `ONNX Runtime cannot load ${modelPath}: no such file`);
       const otherModels = windowModelPath ? { [WINDOW_THREAD_MODEL]: windowModelPath } : {};
       const threads = await DetectorThreads.open({ threads: config.detectorThreads, workerData: { modelPath, otherModels, sessionOptions: onnxSessionOptions(config.threads) } });
       const run: MovenetRun = (pixels, width, height) => threads.run(pixels, width, height);
-      const windowRun: MovenetRun | undefined = windowModelPath ? (pixels, width, height) => threads.run(pixels, width, height, WINDOW_THREAD_MODEL) : undefined;
+      const singlePose = windowModelPath ? { run: ((pixels, width, height) => threads.run(pixels, width, height, WINDOW_THREAD_MODEL)) as MovenetRun, reads } : undefined;
       return movenetDetector(
-        { key: 'onnx', model, backend: `onnxruntime-cpu x${config.threads} on ${config.detectorThreads} detector threads`, run, windowRun, dispose: () => void threads.close() },
+        { key: 'onnx', model, backend: `onnxruntime-cpu x${config.threads} on ${config.detectorThreads} detector threads`, run, singlePose, dispose: () => void threads.close() },
         config,
       );
     }
@@ -138,7 +140,8 @@ export const onnxPlugin: DetectorPlugin<OnnxConfig> = {
     const dispose = () => {
       for (const session of sessions) void session.release();
     };
-    return movenetDetector({ key: 'onnx', model, backend: `onnxruntime-cpu x${config.threads}`, run, windowRun, dispose }, config);
+    const singlePose = windowRun ? { run: windowRun, reads } : undefined;
+    return movenetDetector({ key: 'onnx', model, backend: `onnxruntime-cpu x${config.threads}`, run, singlePose, dispose }, config);
   },
 };
 

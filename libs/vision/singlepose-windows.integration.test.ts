@@ -112,3 +112,35 @@ test('windows read by SinglePose Lightning: one 192 px pass a window, each perso
     for (const detector of [whole, lightning, threaded]) detector.dispose();
   }
 });
+
+test('lightning-mirrored: windows read by MultiPose at their own size, their mirrored second reads by SinglePose Lightning at 192 px', async () => {
+  const reading = { type: 'onnx', inputSize: 640, mirror: true, refine: 'upright', looks: 'always' } as const;
+  const whole = await createDetector(reading);
+  const multipose = await createDetector(reading);
+  const mirrored = await createDetector({ ...reading, windowModel: 'lightning-mirrored' });
+  try {
+    assert.match(mirrored.model, /\+mirrored-windows-singlepose-lightning@192$/);
+    const frames = await kioskFrames(whole);
+    const around = frames.map(({ people }) => people.filter((p) => p.score >= 0.3));
+    let people = 0;
+    let merged = 0;
+    for (const [f, { frame, view }] of frames.entries()) {
+      const [byMultipose, byBoth] = [await multipose.detect(frame, view, { around: around[f], changes: [] }), await mirrored.detect(frame, view, { around: around[f], changes: [] })];
+      // The same people, their keypoints merged with Lightning's mirrored reading of them.
+      for (const person of byMultipose) {
+        people++;
+        const same = byBoth.find((pose) => boxIou(pose.box, person.box) >= 0.5);
+        if (same && same.keypoints.some((k, j) => k[0] !== person.keypoints[j][0])) merged++;
+      }
+    }
+    assert.ok(people >= 6, `${people} people read in windows`);
+    assert.ok(merged >= 0.8 * people, `${merged} of ${people} people found again with Lightning's mirrored reading merged in`);
+    const [passes, before] = [mirrored.passes!(), multipose.passes!()];
+    assert.equal(passes.window.count, before.window.count);
+    assert.equal(passes.window.pixels, before.window.pixels, 'the first reads of the windows are MultiPose\'s, at their own sizes');
+    assert.equal(passes['window-mirrored'].count, passes.window.count, 'looks always: every window read again mirrored');
+    assert.equal(passes['window-mirrored'].pixels, passes.window.count * SINGLE_POSE_INPUT * SINGLE_POSE_INPUT);
+  } finally {
+    for (const detector of [whole, multipose, mirrored]) detector.dispose();
+  }
+});

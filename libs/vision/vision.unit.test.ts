@@ -249,7 +249,7 @@ test('the onnx detector reads windows with MultiPose unless windowModel asks for
   assert.equal(parseWindowModel('lightning', 'walkout test'), 'lightning');
   assert.throws(
     () => parseWindowModel('thunder', 'walkout test'),
-    (e: unknown) => e instanceof WalkoutError && e.code === 'USAGE' && /--window-model is multipose or lightning, not "thunder"/.test(e.message),
+    (e: unknown) => e instanceof WalkoutError && e.code === 'USAGE' && /--window-model is multipose, lightning, lightning-mirrored, not "thunder"/.test(e.message),
   );
 });
 

@@ -13,7 +13,7 @@ import { drawPoses } from '../../libs/vision/pose.overlay.ts';
 
 const USAGE = `walkout eval pose <recording> [--camera id ...] [--frames N|all] [--input-size 640]
                  [--mirror on|off] [--refine upright|none] [--looks always|when-unsure] [--whole-every N]
-                 [--precision int8|int8-fused|float] [--window-model multipose|lightning]
+                 [--precision int8|int8-fused|float] [--window-model multipose|lightning|lightning-mirrored]
                  [--detector onnx|movenet|topdown] [--overlay dir]
                  [--save-detections file.jsonl | --from-detections file.jsonl] [--force] [--json]
 
@@ -64,8 +64,9 @@ libs/vision/keypoint.recall.ts for why).
                   CPU), int8 (only its convolutions in int8: a few wrists more for more CPU) or
                   float (the converted model exactly, keypoints within 1e-5 of TF.js)
   --window-model M  with the onnx detector and --whole-every: what reads the windows round known
-                  people: multipose (default) or lightning (SinglePose Lightning at 192 px, one
-                  person a window, a cheaper pass)
+                  people: multipose (default), lightning (SinglePose Lightning at 192 px, one
+                  person a window, a cheaper pass) or lightning-mirrored (Lightning only for a
+                  window's mirrored second read)
   --detector D    onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
                   (WebAssembly), the fallback when ONNX Runtime cannot load; topdown: NanoDet
                   person boxes, then SinglePose Thunder on each (--input-size, --mirror do not apply)

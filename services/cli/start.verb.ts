@@ -51,7 +51,7 @@ export const startVerb: Verb = {
                      [--shelf-every N] [--shelf-whole-every N] [--shelf-cameras always|on-demand]
                      [--shelf-pre-roll-ms N] [--shelf-tail-ms N] [--detector onnx|movenet]
                      [--detector-threads N] [--precision int8-fused|int8|float]
-                     [--window-model multipose|lightning] [--json]
+                     [--window-model multipose|lightning|lightning-mirrored] [--json]
 
 Simulates ${DEMO_SCENARIO} (seed ${DEMO_SEED}) into --out and checks its ground truth against the
 committed recording ${COMMITTED_RECORDING}; then runs the whole store (WALKOUT_BUS=memory by default,
@@ -91,8 +91,9 @@ ${SHELF_CAMERAS_USAGE}
                     its convolutions in int8: a few wrists more for more CPU) or float
   --window-model M  onnx: what reads the windows round the people a camera's previous frame
                     showed: multipose (default: the model of the whole reads, everyone in the
-                    window) or lightning (MoveNet SinglePose Lightning at 192 px, one person a
-                    window, a cheaper pass: docs/experiments/singlepose-windows.md)`,
+                    window), lightning (MoveNet SinglePose Lightning at 192 px, one person a
+                    window, a cheaper pass) or lightning-mirrored (Lightning only for a window's
+                    mirrored second read): docs/experiments/singlepose-windows.md`,
   options: {
     out: { type: 'string' },
     force: { type: 'boolean' },
