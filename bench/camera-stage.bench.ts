@@ -16,11 +16,6 @@
  * or an .onnx file (another build of it, e.g. the shipped model of an earlier commit), with the CPU
  * a store second of the first model over each other's (its ratio).
  *
- * With --window-models, each way runs each window model in turn (the onnx detector's windowModel:
- * `multipose`, the default, `lightning`, SinglePose Lightning at 192 px, or `lightning-mirrored`,
- * Lightning for the mirrored second reads of windows only), with the CPU a store
- * second of the first over each other's (its ratio).
- *
  * With --trees, each way also runs the camera service and detector of other copies of walkout in
  * turn (`git archive <commit>` unpacked, node_modules linked), each with its own shipped model:
  * `.` is this tree. The ratio is the first tree's CPU a store second over each other's, so
@@ -34,7 +29,7 @@
  *   node --import tsx bench/camera-stage.bench.ts [--seconds 10] [--every 2] [--whole-every 1] [--threads N] [--ways main,threads]
  *                                                  [--rounds 1] [--cameras ceiling,all] [--passes] [--json]
  *                                                  [--models shipped,/tmp/before.onnx] [--trees /tmp/before,.]
- *                                                  [--frames-at-once 4,6] [--window-models multipose,lightning]
+ *                                                  [--frames-at-once 4,6]
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -43,7 +38,6 @@ import { waitFor } from '../libs/bus/bus.harness.ts';
 import { openRecording } from '../libs/recording/index.ts';
 import { pathToFileURL } from 'node:url';
 import { createDetector } from '../libs/vision/detector.registry.ts';
-import { WINDOW_MODELS } from '../libs/vision/onnx.detector.ts';
 import type { PassTally } from '../libs/vision/pose.detector.ts';
 import { cameraTestBus, DEMO, demoFrame } from '../services/camera/camera.fixture.ts';
 import { createCameraService } from '../services/camera/camera.service.ts';
@@ -68,7 +62,6 @@ const { values } = parseArgs({
     models: { type: 'string', default: 'shipped' },
     trees: { type: 'string', default: THIS_TREE },
     'frames-at-once': { type: 'string' },
-    'window-models': { type: 'string', default: 'multipose' },
     json: { type: 'boolean' },
   },
 });
@@ -98,12 +91,10 @@ async function stageOf(tree: string): Promise<{ createDetector: typeof createDet
 }
 
 /** One pass of the stage over the chosen cameras' frames: wall and CPU seconds from the first publish to the last poses out. */
-async function runStage(cameras: readonly string[], detectorThreads: number, model: string, tree: string, framesAtOnce: number, windowModel: string, round: number) {
+async function runStage(cameras: readonly string[], detectorThreads: number, model: string, tree: string, framesAtOnce: number, round: number) {
   const modelPath = model === SHIPPED ? undefined : model;
   const { createDetector, createCameraService } = await stageOf(tree);
-  // The default window model is left unsaid, so that trees from before the option run too.
-  const windows = windowModel === WINDOW_MODELS[0] ? {} : { windowModel };
-  const detector = await createDetector({ type: 'onnx', inputSize: 640, mirror: true, refine: 'upright', looks: 'when-unsure', detectorThreads, modelPath, ...windows });
+  const detector = await createDetector({ type: 'onnx', inputSize: 640, mirror: true, refine: 'upright', looks: 'when-unsure', detectorThreads, modelPath });
   const { bus, poses, dead } = await cameraTestBus();
   const service = createCameraService({ index: recording.index, bus, detector, stride: every, wholeFrameEvery: wholeEvery, framesAtOnce });
   await service.start();
@@ -136,9 +127,6 @@ const ways = values.ways.split(',');
 for (const way of ways) if (way !== 'main' && way !== 'threads') throw new Error(`bench/camera-stage.bench.ts: --ways lists main and threads, not ${JSON.stringify(way)}`);
 const models = values.models.split(',');
 const trees = values.trees.split(',');
-const windowModels = values['window-models'].split(',');
-for (const windowModel of windowModels)
-  if (!(WINDOW_MODELS as readonly string[]).includes(windowModel)) throw new Error(`bench/camera-stage.bench.ts: --window-models lists ${WINDOW_MODELS.join(', ')}, not ${JSON.stringify(windowModel)}`);
 const framesAtOnceAsked = values['frames-at-once']?.split(',').map(Number);
 for (const n of framesAtOnceAsked ?? []) if (!Number.isInteger(n) || n < 1) throw new Error(`bench/camera-stage.bench.ts: --frames-at-once lists whole numbers >= 1, not ${n}`);
 const variants = chosen.flatMap((set) =>
@@ -146,16 +134,14 @@ const variants = chosen.flatMap((set) =>
     const detectorThreads = way === 'main' ? 0 : threads;
     const framesAtOnce = detectorThreads ? (framesAtOnceAsked ?? [2 * detectorThreads]) : [1];
     return trees.flatMap((tree) =>
-      models.flatMap((model) =>
-        framesAtOnce.flatMap((atOnce) => windowModels.map((windowModel) => ({ cameras: set, ids: sets[set as keyof typeof sets], detectorThreads, model, tree, framesAtOnce: atOnce, windowModel }))),
-      ),
+      models.flatMap((model) => framesAtOnce.map((atOnce) => ({ cameras: set, ids: sets[set as keyof typeof sets], detectorThreads, model, tree, framesAtOnce: atOnce }))),
     );
   }),
 );
 const totals = variants.map(() => ({ frames: 0, wallS: 0, cpuS: 0, passes: {} as Record<string, PassTally> }));
 for (let round = 0; round < rounds; round++)
   for (const [k, variant] of variants.entries()) {
-    const run = await runStage(variant.ids, variant.detectorThreads, variant.model, variant.tree, variant.framesAtOnce, variant.windowModel, round);
+    const run = await runStage(variant.ids, variant.detectorThreads, variant.model, variant.tree, variant.framesAtOnce, round);
     totals[k].frames += run.frames;
     totals[k].wallS += run.wallS;
     totals[k].cpuS += run.cpuS;
@@ -174,7 +160,7 @@ const results = variants.map((variant, k) => {
   const { frames, wallS, cpuS, passes } = totals[k];
   const realTimeFactor = (rounds * storeSeconds) / wallS;
   // The threads' ratio is to the main thread on the same cameras and model, when both ran.
-  const same = (j: number) => variants[j].cameras === variant.cameras && variants[j].windowModel === variant.windowModel;
+  const same = (j: number) => variants[j].cameras === variant.cameras;
   const baseline = variant.detectorThreads
     ? totals.find((_, j) => same(j) && variants[j].model === variant.model && variants[j].tree === variant.tree && !variants[j].detectorThreads)
     : undefined;
@@ -197,34 +183,18 @@ const results = variants.map((variant, k) => {
       ? totals.find((_, j) => same(j) && variants[j].detectorThreads === variant.detectorThreads && variants[j].model === variant.model && variants[j].tree === trees[0])
       : undefined;
   const treeRatio = firstTree ? firstTree.cpuS / cpuS : null;
-  // A window model's ratio is the first window model's CPU a store second over its own, all else the same.
-  const firstWindows =
-    variant.windowModel !== windowModels[0]
-      ? totals.find(
-          (_, j) =>
-            variants[j].cameras === variant.cameras &&
-            variants[j].detectorThreads === variant.detectorThreads &&
-            variants[j].model === variant.model &&
-            variants[j].tree === variant.tree &&
-            variants[j].framesAtOnce === variant.framesAtOnce &&
-            variants[j].windowModel === windowModels[0],
-        )
-      : undefined;
-  const windowRatio = firstWindows ? firstWindows.cpuS / cpuS : null;
-  const result = { ...variant, ids: undefined, frames, realTimeFactor, framesPerSecond: frames / wallS, cpuPerStoreSecond: cpuS / (rounds * storeSeconds), coresWorth: cpuS / wallS, ratio, modelRatio, treeRatio, atOnceRatio, windowRatio, passes };
+  const result = { ...variant, ids: undefined, frames, realTimeFactor, framesPerSecond: frames / wallS, cpuPerStoreSecond: cpuS / (rounds * storeSeconds), coresWorth: cpuS / wallS, ratio, modelRatio, treeRatio, atOnceRatio, passes };
   const modelName =
     (trees.length > 1 ? `, ${variant.tree === THIS_TREE ? 'this tree' : path.basename(variant.tree)}` : '') +
     (models.length > 1 ? `, ${variant.model === SHIPPED ? 'shipped' : path.basename(variant.model)}` : '') +
-    (framesAtOnceAsked && variant.detectorThreads ? `, ${variant.framesAtOnce} frames at once` : '') +
-    (windowModels.length > 1 ? `, windows ${variant.windowModel}` : '');
+    (framesAtOnceAsked && variant.detectorThreads ? `, ${variant.framesAtOnce} frames at once` : '');
   print(
     `  ${`${variant.cameras} (${variant.ids.length} cameras), ${variant.detectorThreads ? `${variant.detectorThreads} detector threads` : 'main thread'}${modelName}`.padEnd(40)} ` +
       `real-time factor ${realTimeFactor.toFixed(3)}  ${result.framesPerSecond.toFixed(2)} frames/s  ${result.cpuPerStoreSecond.toFixed(2)} CPU s a store s  ` +
       `${result.coresWorth.toFixed(2)} cores' worth${ratio === null ? '' : `  ${ratio.toFixed(2)}x the main thread`}` +
       `${modelRatio === null ? '' : `  ${modelRatio.toFixed(2)}x ${models[0] === SHIPPED ? 'shipped' : path.basename(models[0])}'s CPU a store s`}` +
       `${treeRatio === null ? '' : `  ${treeRatio.toFixed(2)}x ${trees[0] === THIS_TREE ? 'this tree' : path.basename(trees[0])}'s CPU a store s`}` +
-      `${atOnceRatio === null ? '' : `  ${atOnceRatio.toFixed(2)}x the real-time factor with ${framesAtOnceAsked![0]} at once`}` +
-      `${windowRatio === null ? '' : `  ${windowRatio.toFixed(2)}x windows ${windowModels[0]}'s CPU a store s`}`,
+      `${atOnceRatio === null ? '' : `  ${atOnceRatio.toFixed(2)}x the real-time factor with ${framesAtOnceAsked![0]} at once`}`,
   );
   if (values.passes)
     print(

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { describeIssues, WalkoutError } from '../contracts/index.ts';
 import { MovenetConfig, movenetPlugin } from './movenet.detector.ts';
-import { ONNX_PRECISIONS, OnnxConfig, onnxPlugin, WINDOW_MODELS, type OnnxPrecision, type WindowModel } from './onnx.detector.ts';
+import { ONNX_PRECISIONS, OnnxConfig, onnxPlugin, type OnnxPrecision } from './onnx.detector.ts';
 import type { DetectorPlugin, PoseDetector } from './pose.detector.ts';
 import { TopdownConfig, topdownPlugin } from './topdown.detector.ts';
 
@@ -48,8 +48,6 @@ export interface DetectorChoice {
   precision?: OnnxPrecision;
   /** ONNX Runtime: worker threads that run model passes (0: the calling thread; undefined: the plugin's default, 0). */
   detectorThreads?: number;
-  /** ONNX Runtime: what reads the windows round known people (undefined: the plugin's default, multipose). */
-  windowModel?: WindowModel;
 }
 
 /**
@@ -94,13 +92,6 @@ export function parsePrecision(value: unknown, verb: string): DetectorChoice['pr
   if (value === undefined) return undefined;
   if (!ONNX_PRECISIONS.includes(value as OnnxPrecision)) throw new WalkoutError('USAGE', `${verb}: --precision is ${ONNX_PRECISIONS.join(', ')}, not ${JSON.stringify(value)}`);
   return value as OnnxPrecision;
-}
-
-/** A command line's --window-model: undefined stays undefined (the plugin's default, multipose). */
-export function parseWindowModel(value: unknown, verb: string): DetectorChoice['windowModel'] {
-  if (value === undefined) return undefined;
-  if (!WINDOW_MODELS.includes(value as WindowModel)) throw new WalkoutError('USAGE', `${verb}: --window-model is ${WINDOW_MODELS.join(', ')}, not ${JSON.stringify(value)}`);
-  return value as WindowModel;
 }
 
 /**

@@ -64,15 +64,6 @@ const SCOUT_SAME_IOU = 0.1;
  */
 const WINDOW_MIDDLE_SHARE = 0.3;
 const WRISTS = [9, 10] as const;
-/** MoveNet SinglePose Lightning's input side, pixels: its graph is for 192x192 only. */
-export const SINGLE_POSE_INPUT = 192;
-/**
- * A window read by the single-person model is cut this share of the window's side (FrameReads'
- * twice the person's keypoint box) round the same centre: SinglePose, trained on crops round one
- * person, read the demo's shoppers more as MultiPose does with them filling more of its input
- * (docs/experiments/singlepose-windows.md).
- */
-const SINGLE_POSE_WINDOW_SHARE = 0.6;
 
 /** Whether a pose found in a window of `size` px has its keypoint box centre in the window's middle (WINDOW_MIDDLE_SHARE). */
 function inMiddle(pose: DetectedPose, size: number): boolean {
@@ -187,25 +178,6 @@ export function decodeMovenetOutput(
 }
 
 /**
- * SinglePose's raw [1, 1, 17, 3] output ([y, x, score] normalised to its square input of `size`
- * px) as the one person it reads, in the input's pixels; none when their score is under
- * `minPoseScore`. The model gives no person score: theirs is the mean of their keypoints' scores,
- * so a window with nobody in it, where the model still places every keypoint, reads as nobody.
- */
-export function decodeSinglePoseOutput(raw: ArrayLike<number>, size: number, minPoseScore: number): DetectedPose[] {
-  const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
-  const keypoints: [number, number, number][] = [];
-  let sum = 0;
-  for (let k = 0; k < KEYPOINTS; k++) {
-    const score = clamp01(raw[k * 3 + 2]);
-    keypoints.push([raw[k * 3 + 1] * size, raw[k * 3] * size, score]);
-    sum += score;
-  }
-  const score = sum / KEYPOINTS;
-  return score >= minPoseScore ? [{ score, box: keypointBox(keypoints), keypoints }] : [];
-}
-
-/**
  * One pass of the model: int32 RGB, `height` rows of `width` pixels, to its raw [1, 6, 56] output;
  * with the time the model took (ms) when it ran on another thread (onnx.threads.ts), where the
  * time the caller waited includes its turn in the queue.
@@ -218,13 +190,6 @@ export interface MovenetRuntime {
   model?: string;
   backend: string;
   run: MovenetRun;
-  /**
-   * A single-person model (MoveNet SinglePose Lightning: SINGLE_POSE_INPUT px square, its raw
-   * output as decodeSinglePoseOutput reads it), a cheaper pass than `run`, for the windows round
-   * known people (hints.around). reads 'every': each window is read with it, one person a window;
-   * 'mirrored': only a window's mirrored second read, the first staying `run`'s.
-   */
-  singlePose?: { run: MovenetRun; reads: 'every' | 'mirrored' };
   dispose(): void;
 }
 
@@ -267,10 +232,10 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
     tally.ms += ms;
     tally.pixels += pixels;
   };
-  /** One pass of `model` (the runtime's by default), its time tallied under `kind` (and under the frame's hints.tally). */
-  const run = async (kind: string, pixels: Int32Array, width: number, height: number, model: MovenetRun = runtime.run): Promise<Float32Array> => {
+  /** One model pass, its time tallied under `kind` (and under the frame's hints.tally). */
+  const run = async (kind: string, pixels: Int32Array, width: number, height: number): Promise<Float32Array> => {
     const started = performance.now();
-    const result = await model(pixels, width, height);
+    const result = await runtime.run(pixels, width, height);
     const ms = result instanceof Float32Array ? performance.now() - started : result.modelMs;
     count((tallies[kind] ??= { count: 0, ms: 0, pixels: 0 }), ms, width * height);
     const by = frameTally.getStore();
@@ -284,9 +249,9 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
    */
   const inputs = new ArrayPool<Int32Array>((length) => new Int32Array(length));
   /** One pass of `kind` on pixels taken from `inputs`, given back once the pass is done. */
-  const runPooled = async (kind: string, pixels: Int32Array, width: number, height: number, model?: MovenetRun): Promise<Float32Array> => {
+  const runPooled = async (kind: string, pixels: Int32Array, width: number, height: number): Promise<Float32Array> => {
     try {
-      return await run(kind, pixels, width, height, model);
+      return await run(kind, pixels, width, height);
     } finally {
       inputs.give(pixels);
     }
@@ -303,18 +268,17 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
     size: { width: number; height: number; contentWidth: number; posesWidth: number },
     decode: (output: Float32Array) => DetectedPose[],
     again: (poses: DetectedPose[]) => boolean,
-    model?: MovenetRun,
   ): Promise<DetectedPose[]> => {
     let poses: DetectedPose[];
     let mirroredPixels: Int32Array | undefined;
     try {
-      poses = decode(await run(kinds[0], pixels, size.width, size.height, model));
+      poses = decode(await run(kinds[0], pixels, size.width, size.height));
       if (again(poses)) mirroredPixels = mirrorRowsInt32(pixels, size.width, size.contentWidth, inputs.take(pixels.length));
     } finally {
       inputs.give(pixels);
     }
     if (!mirroredPixels) return poses;
-    const mirrored = decode(await runPooled(kinds[1], mirroredPixels, size.width, size.height, model));
+    const mirrored = decode(await runPooled(kinds[1], mirroredPixels, size.width, size.height));
     return mergeReadings(poses, mirrored.map((p) => unmirrorPose(p, size.posesWidth)));
   };
   /**
@@ -370,59 +334,17 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
     return !middle.length || middle.some((pose) => pose.score < WINDOW_SURE_SCORE || WRISTS.some((k) => pose.keypoints[k][2] < WINDOW_SURE_SCORE));
   };
   /**
-   * A window's mirrored second read by the single-person model: the window's centre and turn, a
-   * crop SINGLE_POSE_WINDOW_SHARE of its side at SINGLE_POSE_INPUT px, mirrored; the person it
-   * reads mirrored back and given in the window's pixels (`window.size` px a side), to merge with
-   * the window's first reading.
-   */
-  const readSinglePoseMirrored = async (
-    model: MovenetRun,
-    frame: RgbFrame,
-    window: { cx: number; cy: number; side: number; angle: number; size: number },
-  ): Promise<DetectedPose[]> => {
-    const side = window.side * SINGLE_POSE_WINDOW_SHARE;
-    const crop = cropRotatedInt32(frame, window.cx, window.cy, side, window.angle, SINGLE_POSE_INPUT, inputs.take(SINGLE_POSE_INPUT * SINGLE_POSE_INPUT * 3));
-    const mirroredPixels = mirrorRowsInt32(crop, SINGLE_POSE_INPUT, SINGLE_POSE_INPUT, inputs.take(crop.length));
-    inputs.give(crop);
-    const output = await runPooled('window-mirrored', mirroredPixels, SINGLE_POSE_INPUT, SINGLE_POSE_INPUT, model);
-    // Both are squares round the same centre, turned alike: only the scale differs.
-    const toWindow = (v: number) => (v - SINGLE_POSE_INPUT / 2) * ((side / SINGLE_POSE_INPUT) * (window.size / window.side)) + window.size / 2;
-    return decodeSinglePoseOutput(output, SINGLE_POSE_INPUT, config.minPoseScore).map((mirrored) => {
-      const keypoints = unmirrorPose(mirrored, SINGLE_POSE_INPUT).keypoints.map(([x, y, score]) => [toWindow(x), toWindow(y), score] as [number, number, number]);
-      return { score: mirrored.score, box: keypointBox(keypoints), keypoints };
-    });
-  };
-  /**
    * The frame read only round the people of the camera's previous frame: one window each, centred
    * on their keypoint box, turned upright where the view shows them tilted (as the upright look
    * does), at the whole frame's scale up to WINDOW_MAX_PX. Each window gives every pose in its
-   * middle; two windows that found the same person give the surer reading. With the runtime's
-   * singlePose, each window (reads 'every') or its mirrored read ('mirrored') is read by the
-   * single-person model instead, which gives at most the one person it reads.
+   * middle; two windows that found the same person give the surer reading.
    */
   const readWindows = async (around: readonly DetectedPose[], frame: RgbFrame, view: ViewGeometry | undefined, scale: number): Promise<DetectedPose[]> => {
-    const single = runtime.singlePose;
     const readWindow = async (person: DetectedPose) => {
-      const round = windowRound(person);
-      const { cx, cy } = round;
+      const { cx, cy, side } = windowRound(person);
       const up = config.refine === 'upright' ? view?.upAt(cx, cy) : null;
       const tilt = up ? Math.atan2(up[0], -up[1]) : 0;
       const angle = Math.abs(tilt) < UPRIGHT_MIN_TILT_RAD ? 0 : tilt;
-      if (single?.reads === 'every') {
-        const side = round.side * SINGLE_POSE_WINDOW_SHARE;
-        const size = SINGLE_POSE_INPUT;
-        const pixels = cropRotatedInt32(frame, cx, cy, side, angle, size, inputs.take(size * size * 3));
-        const poses = await readWithMirror(
-          ['window', 'window-mirrored'],
-          pixels,
-          { width: size, height: size, contentWidth: size, posesWidth: size },
-          (output) => decodeSinglePoseOutput(output, size, config.minPoseScore),
-          (found) => lookAgainInWindow(found, size),
-          single.run,
-        );
-        return { cx, cy, side, angle, size, poses };
-      }
-      const { side } = round;
       const size = Math.min(WINDOW_MAX_PX, Math.max(STRIDE_PX * 4, Math.round((side * scale) / STRIDE_PX) * STRIDE_PX));
       const pixels = cropRotatedInt32(frame, cx, cy, side, angle, size, inputs.take(size * size * 3));
       const geometry = movenetInputGeometry(size, size, size);
@@ -432,11 +354,9 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
         pixels,
         { width: size, height: size, contentWidth: size, posesWidth: size },
         (output) => decodeMovenetOutput(output, geometry, window, config.minPoseScore),
-        (found) => !single && lookAgainInWindow(found, size),
+        (found) => lookAgainInWindow(found, size),
       );
-      if (!single || !lookAgainInWindow(poses, size)) return { cx, cy, side, angle, size, poses };
-      const mirrored = await readSinglePoseMirrored(single.run, frame, { cx, cy, side, angle, size });
-      return { cx, cy, side, angle, size, poses: mergeReadings(poses, mirrored) };
+      return { cx, cy, side, angle, size, poses };
     };
     // Every window at once (detector threads read them side by side), merged in the people's order.
     const windows = await Promise.all(around.map(readWindow));
@@ -482,7 +402,7 @@ export function movenetDetector(runtime: MovenetRuntime, config: MovenetReading)
   };
   const detector: PoseDetector = {
     key: runtime.key,
-    model: `${runtime.model ?? 'movenet-multipose-lightning'}@${config.inputSize}${config.mirror ? '+mirror' : ''}${config.refine === 'none' ? '' : `+${config.refine}`}${whenUnsure && (config.mirror || config.refine !== 'none') ? '+when-unsure' : ''}${runtime.singlePose ? `+${runtime.singlePose.reads === 'every' ? 'windows' : 'mirrored-windows'}-singlepose-lightning@${SINGLE_POSE_INPUT}` : ''}`,
+    model: `${runtime.model ?? 'movenet-multipose-lightning'}@${config.inputSize}${config.mirror ? '+mirror' : ''}${config.refine === 'none' ? '' : `+${config.refine}`}${whenUnsure && (config.mirror || config.refine !== 'none') ? '+when-unsure' : ''}`,
     backend: runtime.backend,
     detect(frame: RgbFrame, view?: ViewGeometry, hints?: DetectHints) {
       return frameTally.run(hints?.tally, () => detectFrame(frame, view, hints));

@@ -25,18 +25,7 @@ const MANIFESTS = {
   int8: fileURLToPath(new URL('../../models/movenet-multipose-int8.onnx.manifest.json', import.meta.url)),
   'int8-fused': fileURLToPath(new URL('../../models/movenet-multipose-int8-fused.onnx.manifest.json', import.meta.url)),
 };
-const LIGHTNING_MANIFEST = fileURLToPath(new URL('../../models/movenet-lightning.onnx.manifest.json', import.meta.url));
 export const ONNX_PRECISIONS = ['int8', 'int8-fused', 'float'] as const;
-/**
- * What reads the windows round known people between whole reads: multipose (the model of the whole
- * reads, everyone in the window), lightning (MoveNet SinglePose Lightning at 192 px, one person a
- * window, a cheaper pass) or lightning-mirrored (Lightning only for a window's mirrored second
- * read): docs/experiments/singlepose-windows.md.
- */
-export const WINDOW_MODELS = ['multipose', 'lightning', 'lightning-mirrored'] as const;
-export type WindowModel = (typeof WINDOW_MODELS)[number];
-/** The name a detector thread knows the window model by (onnx.thread.js otherModels). */
-const WINDOW_THREAD_MODEL = 'window';
 export type OnnxPrecision = (typeof ONNX_PRECISIONS)[number];
 /**
  * The model read unless a precision is asked for: integer kernels throughout, the least CPU a pass.
@@ -60,12 +49,6 @@ export const OnnxConfig = z
       .default(DEFAULT_ONNX_PRECISION)
       .describe(
         'int8-fused (default): integer kernels throughout (models/movenet-multipose-int8-fused.onnx), the least CPU a pass and a few wrists fewer than int8 (docs/experiments/integer-kernels.md). int8: only the convolutions quantised to int8 (models/movenet-multipose-int8.onnx), as many wrists as float. float: the converted model as TF.js runs it (keypoints within 1e-5 of TF.js). How much CPU the integer models save depends on the CPU: 1.7 times less than float for int8 with VNNI, about as much as float on a CPU with AVX2 only (docs/experiments/int8-fused-on-demand-default.md). Ignored when modelPath is given.',
-      ),
-    windowModel: z
-      .enum(WINDOW_MODELS)
-      .default('multipose')
-      .describe(
-        'What reads the windows round the people of a camera\'s previous frame (between whole reads). multipose (default): the model of the whole reads, every person in the window. lightning: MoveNet SinglePose Lightning (models/movenet-lightning.onnx, float, 192 px), one person a window, a cheaper pass. lightning-mirrored: the windows read by multipose, their mirrored second reads by Lightning.',
       ),
     threads: z
       .number()
@@ -113,35 +96,24 @@ export const onnxPlugin: DetectorPlugin<OnnxConfig> = {
     }
     const modelPath = config.modelPath ?? defaultOnnxModelPath(config.precision);
     const model = config.modelPath || config.precision === 'float' ? undefined : `movenet-multipose-lightning-${config.precision}`;
-    const windowModelPath = config.windowModel === 'multipose' ? undefined : onnxModelPath(LIGHTNING_MANIFEST);
-    const reads = config.windowModel === 'lightning' ? ('every' as const) : ('mirrored' as const);
     if (config.detectorThreads > 0) {
       if (!existsSync(modelPath)) throw new WalkoutError('MODEL_UNAVAILABLE', `ONNX Runtime cannot load ${modelPath}: no such file`);
-      const otherModels = windowModelPath ? { [WINDOW_THREAD_MODEL]: windowModelPath } : {};
-      const threads = await DetectorThreads.open({ threads: config.detectorThreads, workerData: { modelPath, otherModels, sessionOptions: onnxSessionOptions(config.threads) } });
+      const threads = await DetectorThreads.open({ threads: config.detectorThreads, workerData: { modelPath, sessionOptions: onnxSessionOptions(config.threads) } });
       const run: MovenetRun = (pixels, width, height) => threads.run(pixels, width, height);
-      const singlePose = windowModelPath ? { run: ((pixels, width, height) => threads.run(pixels, width, height, WINDOW_THREAD_MODEL)) as MovenetRun, reads } : undefined;
       return movenetDetector(
-        { key: 'onnx', model, backend: `onnxruntime-cpu x${config.threads} on ${config.detectorThreads} detector threads`, run, singlePose, dispose: () => void threads.close() },
+        { key: 'onnx', model, backend: `onnxruntime-cpu x${config.threads} on ${config.detectorThreads} detector threads`, run, dispose: () => void threads.close() },
         config,
       );
     }
-    const sessions = [await openOnnxSession(ort, modelPath, config.threads)];
-    if (windowModelPath) sessions.push(await openOnnxSession(ort, windowModelPath, config.threads));
-    const [run, windowRun] = sessions.map((session): MovenetRun => {
-      const [inputName] = session.inputNames;
-      const [outputName] = session.outputNames;
-      return async (pixels, width, height) => {
-        const input = new ort.Tensor('int32', pixels, [1, height, width, 3]);
-        const result = await session.run({ [inputName]: input });
-        return result[outputName].data as Float32Array;
-      };
-    });
-    const dispose = () => {
-      for (const session of sessions) void session.release();
+    const session = await openOnnxSession(ort, modelPath, config.threads);
+    const [inputName] = session.inputNames;
+    const [outputName] = session.outputNames;
+    const run: MovenetRun = async (pixels, width, height) => {
+      const input = new ort.Tensor('int32', pixels, [1, height, width, 3]);
+      const result = await session.run({ [inputName]: input });
+      return result[outputName].data as Float32Array;
     };
-    const singlePose = windowRun ? { run: windowRun, reads } : undefined;
-    return movenetDetector({ key: 'onnx', model, backend: `onnxruntime-cpu x${config.threads}`, run, singlePose, dispose }, config);
+    return movenetDetector({ key: 'onnx', model, backend: `onnxruntime-cpu x${config.threads}`, run, dispose: () => void session.release() }, config);
   },
 };
 

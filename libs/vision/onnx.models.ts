@@ -85,13 +85,6 @@ export const onnxModelBuilds: OnnxModelBuild[] = [
     manifest: 'movenet-thunder.onnx.manifest.json',
     inputShape: [1, 256, 256, 3],
   },
-  {
-    key: 'movenet-singlepose-lightning',
-    source: 'movenet-lightning.manifest.json',
-    file: 'movenet-lightning.onnx',
-    manifest: 'movenet-lightning.onnx.manifest.json',
-    inputShape: [1, 192, 192, 3],
-  },
 ];
 
 function describeOptions(options: QuantiseOptions): string {

@@ -2,41 +2,34 @@
 // message. Plain JavaScript because a worker thread does not inherit the TypeScript loader the
 // `walkout` command registers on its main thread.
 //
-// In (workerData): { modelPath, sessionOptions, otherModels? } (otherModels: { name: modelPath }, more
-// sessions a pass can name). Then messages { id, bytes: Uint8Array (RGB, `height` rows of `width`
-// pixels), width, height, model? } in (model: a name of otherModels; none: modelPath's); { id,
-// output: Float32Array, modelMs, bytes } or { id, error, bytes } out (the bytes sent back for the next
-// pass). Once every session is open it posts { ready: true }, or { failed: message } if one cannot
+// In (workerData): { modelPath, sessionOptions }. Then messages { id, bytes: Uint8Array (RGB,
+// `height` rows of `width` pixels), width, height } in; { id, output: Float32Array, modelMs, bytes } or { id, error, bytes } out
+// (the bytes sent back for the next pass). Once the session is open it posts { ready: true }, or { failed: message } if it cannot
 // be opened.
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { modelPath, sessionOptions, otherModels = {} } = workerData;
+const { modelPath, sessionOptions } = workerData;
 let ort;
 let session;
-const others = new Map();
 try {
   ort = await import('onnxruntime-node');
   session = await ort.InferenceSession.create(modelPath, sessionOptions);
-  for (const [name, path] of Object.entries(otherModels)) others.set(name, await ort.InferenceSession.create(path, sessionOptions));
 } catch (error) {
-  session = undefined;
   parentPort.postMessage({ failed: error instanceof Error ? error.message : String(error) });
 }
 if (session) {
+  const [inputName] = session.inputNames;
+  const [outputName] = session.outputNames;
   // The model's int32 input of each length, reused: a pass is done with it once run returns.
   const inputs = new Map();
-  parentPort.on('message', async ({ id, bytes, width, height, model }) => {
+  parentPort.on('message', async ({ id, bytes, width, height }) => {
     try {
-      const chosen = model === undefined ? session : others.get(model);
-      if (!chosen) throw new Error(`this detector thread has no model ${JSON.stringify(model)}`);
-      const [inputName] = chosen.inputNames;
-      const [outputName] = chosen.outputNames;
       // RGB bytes (a quarter of the int32 input to copy between threads), widened to the model's int32.
       let pixels = inputs.get(bytes.length);
       if (!pixels) inputs.set(bytes.length, (pixels = new Int32Array(bytes.length)));
       pixels.set(bytes);
       const started = performance.now();
-      const result = await chosen.run({ [inputName]: new ort.Tensor('int32', pixels, [1, height, width, 3]) });
+      const result = await session.run({ [inputName]: new ort.Tensor('int32', pixels, [1, height, width, 3]) });
       const modelMs = performance.now() - started;
       // A copy the main thread owns: the runtime's output buffer cannot always be handed over.
       const output = Float32Array.from(result[outputName].data);

@@ -28,7 +28,7 @@ export interface ThreadPass {
 export interface DetectorThreadsOptions {
   /** Threads to start (at least 1). */
   threads: number;
-  /** Given to each thread as its workerData (onnx.thread.js: modelPath, sessionOptions, otherModels). */
+  /** Given to each thread as its workerData (onnx.thread.js: modelPath, sessionOptions). */
   workerData: unknown;
   /** The thread's script; default onnx.thread.js. Tests give one of their own. */
   script?: URL;
@@ -38,8 +38,6 @@ interface Pass {
   pixels: Int32Array;
   width: number;
   height: number;
-  /** A name of the threads' otherModels (onnx.thread.js); undefined: their main model. */
-  model?: string;
   tries: number;
   resolve(pass: ThreadPass): void;
   reject(error: Error): void;
@@ -100,14 +98,13 @@ export class DetectorThreads {
   /**
    * One model pass on the first idle thread. The pixels are RGB values (0 to 255) in the int32 the
    * model takes; they go to the thread as bytes, a quarter of the copying (the caller keeps its array),
-   * in an array the thread sends back with the output, for a later pass. `model`: one of the
-   * threads' other models by name (workerData.otherModels), instead of their main one.
+   * in an array the thread sends back with the output, for a later pass.
    */
-  run(pixels: Int32Array, width: number, height: number, model?: string): Promise<ThreadPass> {
+  run(pixels: Int32Array, width: number, height: number): Promise<ThreadPass> {
     if (this.closed) return Promise.reject(new WalkoutError('DETECTOR_FAILED', 'the detector threads are closed'));
     if (this.broken) return Promise.reject(this.broken);
     return new Promise<ThreadPass>((resolve, reject) => {
-      this.waiting.push({ pixels, width, height, model, tries: 0, resolve, reject });
+      this.waiting.push({ pixels, width, height, tries: 0, resolve, reject });
       this.pump();
     });
   }
@@ -205,7 +202,7 @@ export class DetectorThreads {
       slot.running = { id, pass };
       const bytes = this.bytes.take(pass.pixels.length);
       bytes.set(pass.pixels);
-      slot.worker.postMessage({ id, bytes, width: pass.width, height: pass.height, model: pass.model }, [bytes.buffer]);
+      slot.worker.postMessage({ id, bytes, width: pass.width, height: pass.height }, [bytes.buffer]);
     }
   }
 }

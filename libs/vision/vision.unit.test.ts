@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { WalkoutError } from '../contracts/index.ts';
-import { createDetector, DetectorConfig, parseWindowModel } from './detector.registry.ts';
+import { createDetector, DetectorConfig } from './detector.registry.ts';
 import { cropRotatedInt32, fromRotatedCrop, resizeAreaInt32 } from './image.resize.ts';
 import { emptyTally, isCountable, matchDetections, overlapsAnother, summariseRecall, tallyFrame } from './keypoint.recall.ts';
-import { decodeMovenetOutput, decodeSinglePoseOutput, movenetInputGeometry } from './movenet.detector.ts';
+import { decodeMovenetOutput, movenetInputGeometry } from './movenet.detector.ts';
 import { objectKeypointSimilarity } from './oks.metric.ts';
 import { boxIou, keypointBox, type DetectedPose } from './pose.detector.ts';
 import { multiViewWrists } from './pose.eval.ts';
@@ -231,39 +231,6 @@ test('detector configs are strict and every bad value is reported at once', asyn
     assert.match(e.message, /backend/);
     return true;
   });
-});
-
-test('the onnx detector reads windows with MultiPose unless windowModel asks for SinglePose Lightning, and names nothing else', async () => {
-  const onnx = DetectorConfig.parse({ type: 'onnx' });
-  assert.equal(onnx.type === 'onnx' && onnx.windowModel, 'multipose');
-  const lightning = DetectorConfig.parse({ type: 'onnx', windowModel: 'lightning' });
-  assert.equal(lightning.type === 'onnx' && lightning.windowModel, 'lightning');
-  await assert.rejects(createDetector({ type: 'onnx', windowModel: 'thunder' }), (e: unknown) => {
-    assert.ok(e instanceof WalkoutError && e.code === 'CONFIG_INVALID');
-    assert.match(e.message, /windowModel/);
-    return true;
-  });
-  // TF.js's MoveNet has no window model of its own.
-  await assert.rejects(createDetector({ type: 'movenet', windowModel: 'lightning' }), /windowModel/);
-  assert.equal(parseWindowModel(undefined, 'walkout test'), undefined);
-  assert.equal(parseWindowModel('lightning', 'walkout test'), 'lightning');
-  assert.throws(
-    () => parseWindowModel('thunder', 'walkout test'),
-    (e: unknown) => e instanceof WalkoutError && e.code === 'USAGE' && /--window-model is multipose, lightning, lightning-mirrored, not "thunder"/.test(e.message),
-  );
-});
-
-test("SinglePose's output is one person in the window's pixels, scored by their keypoints' mean score, or nobody under the pose score", () => {
-  const raw = new Float32Array(17 * 3);
-  for (let k = 0; k < 17; k++) raw.set([0.25 + k / 100, 0.5, k % 2 ? 0.9 : 0.1], k * 3);
-  raw[2] = 1.2;
-  const [pose, ...more] = decodeSinglePoseOutput(raw, 192, 0.2);
-  assert.equal(more.length, 0);
-  assert.deepEqual(pose.keypoints[1], [96, raw[3] * 192, raw[5]], '[y, x, score] read as [x, y, score], times the side');
-  assert.equal(pose.keypoints[0][2], 1, 'scores clamped to 1');
-  assert.ok(Math.abs(pose.score - (1 + 8 * 0.9 + 8 * 0.1) / 17) < 1e-6);
-  assert.deepEqual(pose.box, keypointBox(pose.keypoints));
-  assert.deepEqual(decodeSinglePoseOutput(raw, 192, 0.6), [], 'the same person under a stricter pose score');
 });
 
 test('a detection with left and right swapped is still that person: a strict miss, a side-agnostic find', () => {

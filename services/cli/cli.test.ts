@@ -194,18 +194,6 @@ test('eval pose --whole-every takes a whole number of frames and --precision int
   assert.match(startHalf.stderr, /walkout start: --precision is int8, int8-fused, float, not "half"/);
 });
 
-test('eval pose and start take --window-model multipose, lightning or lightning-mirrored, and eval pose not with saved detections', async () => {
-  const thunder = await run('eval', 'pose', 'fixtures/recordings/kiosk-demo', '--window-model', 'thunder');
-  assert.equal(thunder.code, 2);
-  assert.match(thunder.stderr, /walkout eval pose: --window-model is multipose, lightning, lightning-mirrored, not "thunder"/);
-  const saved = await run('eval', 'pose', 'fixtures/recordings/kiosk-demo', '--from-detections', 'whatever.jsonl', '--window-model', 'lightning');
-  assert.equal(saved.code, 2);
-  assert.match(saved.stderr, /--window-model does not go with --from-detections/);
-  const start = await run('start', '--window-model', 'thunder', '--no-video');
-  assert.equal(start.code, 2);
-  assert.match(start.stderr, /walkout start: --window-model is multipose, lightning, lightning-mirrored, not "thunder"/);
-});
-
 test('start --shelf-cameras is on-demand (the default) or always, needs --detect-every, and takes its pre-roll and tail only on demand; eval receipts takes it with tracked people', async () => {
   const unknown = await run('start', '--detect-every', '2', '--shelf-cameras', 'sometimes', '--no-video');
   assert.equal(unknown.code, 2);

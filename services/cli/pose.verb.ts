@@ -6,14 +6,14 @@ import { progress } from '../../libs/cli/progress.ts';
 import { optionalInt, report, type Verb } from '../../libs/cli/verb.ts';
 import { JsonLinesWriter, openRecording, readJsonLines } from '../../libs/recording/index.ts';
 import { evaluateFusion, type CameraInstant, type FloorTracking, type FusionEvalReport } from '../../libs/tracking/multiview.eval.ts';
-import { createChosenDetector, parseLooks, parsePrecision, parseWindowModel } from '../../libs/vision/detector.registry.ts';
+import { createChosenDetector, parseLooks, parsePrecision } from '../../libs/vision/detector.registry.ts';
 import { formatRecall, formatWristMisses } from '../../libs/vision/keypoint.recall.ts';
 import { evaluatePoses } from '../../libs/vision/pose.eval.ts';
 import { drawPoses } from '../../libs/vision/pose.overlay.ts';
 
 const USAGE = `walkout eval pose <recording> [--camera id ...] [--frames N|all] [--input-size 640]
                  [--mirror on|off] [--refine upright|none] [--looks always|when-unsure] [--whole-every N]
-                 [--precision int8|int8-fused|float] [--window-model multipose|lightning|lightning-mirrored]
+                 [--precision int8|int8-fused|float]
                  [--detector onnx|movenet|topdown] [--overlay dir]
                  [--save-detections file.jsonl | --from-detections file.jsonl] [--force] [--json]
 
@@ -63,10 +63,6 @@ libs/vision/keypoint.recall.ts for why).
   --precision P   with the onnx detector: int8-fused (default: integer kernels throughout, the least
                   CPU), int8 (only its convolutions in int8: a few wrists more for more CPU) or
                   float (the converted model exactly, keypoints within 1e-5 of TF.js)
-  --window-model M  with the onnx detector and --whole-every: what reads the windows round known
-                  people: multipose (default), lightning (SinglePose Lightning at 192 px, one
-                  person a window, a cheaper pass) or lightning-mirrored (Lightning only for a
-                  window's mirrored second read)
   --detector D    onnx (default): MoveNet on ONNX Runtime; movenet: the same model on TF.js
                   (WebAssembly), the fallback when ONNX Runtime cannot load; topdown: NanoDet
                   person boxes, then SinglePose Thunder on each (--input-size, --mirror do not apply)
@@ -96,7 +92,6 @@ export const evalPoseVerb: Verb = {
     looks: { type: 'string' },
     'whole-every': { type: 'string' },
     precision: { type: 'string' },
-    'window-model': { type: 'string' },
     detector: { type: 'string' },
     overlay: { type: 'string' },
     'save-detections': { type: 'string' },
@@ -121,7 +116,7 @@ export const evalPoseVerb: Verb = {
         throw new WalkoutError('USAGE', `walkout eval pose: ${positionals[0]} has no pose truth for camera ${id}`);
     const saveFile = typeof values['save-detections'] === 'string' ? values['save-detections'] : undefined;
     if (fromFile)
-      for (const option of ['input-size', 'mirror', 'refine', 'looks', 'whole-every', 'precision', 'window-model', 'detector', 'overlay', 'save-detections'] as const)
+      for (const option of ['input-size', 'mirror', 'refine', 'looks', 'whole-every', 'precision', 'detector', 'overlay', 'save-detections'] as const)
         if (values[option] !== undefined) throw new WalkoutError('USAGE', `walkout eval pose: --${option} does not go with --from-detections (the saved file says which model)`);
     if (values.mirror !== undefined && values.mirror !== 'on' && values.mirror !== 'off')
       throw new WalkoutError('USAGE', `walkout eval pose: --mirror must be on or off, got "${values.mirror}"`);
@@ -147,7 +142,6 @@ export const evalPoseVerb: Verb = {
             mirror: values.mirror !== 'off',
             looks: parseLooks(values.looks, 'walkout eval pose'),
             precision: parsePrecision(values.precision, 'walkout eval pose'),
-            windowModel: parseWindowModel(values['window-model'], 'walkout eval pose'),
           },
           'walkout eval pose',
         );

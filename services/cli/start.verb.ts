@@ -21,7 +21,7 @@ import { simulate } from '../../libs/sim/store.sim.ts';
 import { writeSimulation } from '../../libs/sim/recording.sim.ts';
 import { scorePoseEvents } from '../../libs/tracking/pose-events.eval.ts';
 import { scoreTracks } from '../../libs/tracking/tracks.eval.ts';
-import { createChosenDetector, parseDetectorThreads, parsePrecision, parseWindowModel } from '../../libs/vision/detector.registry.ts';
+import { createChosenDetector, parseDetectorThreads, parsePrecision } from '../../libs/vision/detector.registry.ts';
 import type { PassTally, PoseDetector } from '../../libs/vision/pose.detector.ts';
 import { scoreReceipts } from '../../libs/cart/receipts.eval.ts';
 import { formatReceipt, formatReceiptScorecard, formatReviewQueue, reviewState } from '../../libs/cart/receipts.format.ts';
@@ -50,8 +50,7 @@ export const startVerb: Verb = {
   usage: `walkout start [--out .walkout/demo] [--force] [--no-video] [--detect-every N] [--whole-every N]
                      [--shelf-every N] [--shelf-whole-every N] [--shelf-cameras always|on-demand]
                      [--shelf-pre-roll-ms N] [--shelf-tail-ms N] [--detector onnx|movenet]
-                     [--detector-threads N] [--precision int8-fused|int8|float]
-                     [--window-model multipose|lightning|lightning-mirrored] [--json]
+                     [--detector-threads N] [--precision int8-fused|int8|float] [--json]
 
 Simulates ${DEMO_SCENARIO} (seed ${DEMO_SEED}) into --out and checks its ground truth against the
 committed recording ${COMMITTED_RECORDING}; then runs the whole store (WALKOUT_BUS=memory by default,
@@ -88,12 +87,7 @@ ${SHELF_CAMERAS_USAGE}
                     session, several cameras' frames read at once (default: one per core; 0: on
                     the main thread, one frame at a time)
   --precision P     onnx: int8-fused (default: integer kernels throughout, the least CPU), int8 (only
-                    its convolutions in int8: a few wrists more for more CPU) or float
-  --window-model M  onnx: what reads the windows round the people a camera's previous frame
-                    showed: multipose (default: the model of the whole reads, everyone in the
-                    window), lightning (MoveNet SinglePose Lightning at 192 px, one person a
-                    window, a cheaper pass) or lightning-mirrored (Lightning only for a window's
-                    mirrored second read): docs/experiments/singlepose-windows.md`,
+                    its convolutions in int8: a few wrists more for more CPU) or float`,
   options: {
     out: { type: 'string' },
     force: { type: 'boolean' },
@@ -106,7 +100,6 @@ ${SHELF_CAMERAS_USAGE}
     detector: { type: 'string' },
     'detector-threads': { type: 'string' },
     precision: { type: 'string' },
-    'window-model': { type: 'string' },
     json: { type: 'boolean' },
   },
   async run({ values }) {
@@ -117,7 +110,6 @@ ${SHELF_CAMERAS_USAGE}
     };
     const detectEvery = values['detect-every'] === undefined ? undefined : optionalInt(values, 'detect-every', startVerb, 1, { min: 1, unit: 'frames' });
     const precision = parsePrecision(values.precision, 'walkout start');
-    const windowModel = parseWindowModel(values['window-model'], 'walkout start');
     const wholeEveryAsked = values['whole-every'] === undefined ? undefined : optionalInt(values, 'whole-every', startVerb, 1, { min: 1, unit: 'frames' });
     const shelfEveryAsked = values['shelf-every'] === undefined ? undefined : optionalInt(values, 'shelf-every', startVerb, 1, { min: 1, unit: 'frames' });
     const shelfWholeEveryAsked =
@@ -158,7 +150,7 @@ ${SHELF_CAMERAS_USAGE}
     const { detectorThreads, framesAtOnce } = parseDetectorThreads(values['detector-threads'], 'walkout start');
     const chosen = detectEvery
       ? await createChosenDetector(
-          { detector: values.detector as string | undefined, inputSize: 640, refine: 'upright', mirror: true, looks: 'when-unsure', detectorThreads, precision, windowModel },
+          { detector: values.detector as string | undefined, inputSize: 640, refine: 'upright', mirror: true, looks: 'when-unsure', detectorThreads, precision },
           'walkout start',
         )
       : undefined;
