@@ -1260,7 +1260,8 @@ test('a put that waited as a resting hand, by a shopper who held none when it be
   // The pick since and its put-back cancel out, in the order they settled: v-a held none when the
   // first put began.
   const { records, out, put } = putWaitingOverAPickAndPutBack(false);
-  assert.deepEqual(records.at(-1) && [records.at(-1)!.event.shelfEventId, records.at(-1)!.outcome], [put.shelfEventId, 'unexpected-put']);
+  const last = records.at(-1);
+  assert.deepEqual(last && [last.event.shelfEventId, last.outcome], [put.shelfEventId, 'unexpected-put'], 'the waiting put is settled last, as unexpected');
   assert.deepEqual(reviews(out).map((r) => [r.kind, r.shelfEventId]), [['unexpected-put', put.shelfEventId]]);
 });
 
