@@ -215,9 +215,10 @@ export class HandHistory {
     const cameras = new Set<string>();
     let instants = 0;
     let inLaneS = 0;
-    /** The wrist nearest the lanes in the tight window, and how near it came (HandEvidence.movedM reads it). */
+    /** The wrist nearest the lanes in the tight window, how near it came, and when each wrist was first in the lanes there (HandEvidence.movedM reads them). */
     let nearestWrist: 0 | 1 | undefined;
     let tightNearestM = Infinity;
+    const firstInLaneMs: [number | undefined, number | undefined] = [undefined, undefined];
     for (let i = 0; i < track.ts.length; i++) {
       const ts = track.ts[i];
       if (ts < window.fromMs || ts > window.toMs) continue;
@@ -233,6 +234,8 @@ export class HandHistory {
       if (ts >= window.contactFromMs && ts <= window.contactToMs) {
         tight.push(distance);
         if (distance < tightNearestM) [tightNearestM, nearestWrist] = [distance, leftM <= rightM ? 0 : 1];
+        if (firstInLaneMs[0] === undefined && leftM <= IN_LANE_M) firstInLaneMs[0] = ts;
+        if (firstInLaneMs[1] === undefined && rightM <= IN_LANE_M) firstInLaneMs[1] = ts;
       }
       if (distance <= IN_LANE_M) {
         const next = i + 1 < track.ts.length ? track.ts[i + 1] : ts;
@@ -246,7 +249,7 @@ export class HandHistory {
       contactM: nearestMean(tight),
       nearestM: nearestMean(wide),
       inLaneS,
-      movedM: nearestWrist === undefined ? 0 : handMoved(track, nearestWrist, boxes, window),
+      movedM: nearestWrist === undefined ? 0 : handMoved(track, nearestWrist, boxes, window, firstInLaneMs[nearestWrist]),
       timingS: crossingTiming(handDistances, window),
       profile: PROFILE_OFFSETS_MS.map((offset) => profileAt(handDistances, window.changeMs + offset)),
       seen: instants > 0 ? wide.length / instants : 0,
@@ -261,9 +264,10 @@ export class HandHistory {
  * HandEvidence.movedM: the wrist nearest the lanes in the tight window (`side`: 0 left, 1 right, as
  * the track keeps them), its furthest smoothed place from its place at the start of the span, among
  * places no nearer the lanes than that one (a neighbour's hand coming in for their own item after a
- * pick moves too, towards the lanes).
+ * pick moves too, towards the lanes). `firstInLaneMs`: when that wrist was first within IN_LANE_M of
+ * the lanes in the tight window, if it was.
  */
-function handMoved(track: TrackSamples, side: 0 | 1, boxes: readonly Box3[], window: EvidenceWindow): number {
+function handMoved(track: TrackSamples, side: 0 | 1, boxes: readonly Box3[], window: EvidenceWindow, firstInLaneMs: number | undefined): number {
   const placeAt = (ts: number): Vec3 | null => {
     const sum: Vec3 = [0, 0, 0];
     let count = 0;
@@ -277,14 +281,7 @@ function handMoved(track: TrackSamples, side: 0 | 1, boxes: readonly Box3[], win
   };
   // A pick's taker lifts once their hand is in the lane: when it got there after the weight started
   // to change (another hand, or one resting on the plate, started it), the span runs from then.
-  let fromMs = window.changeMs;
-  if (window.kind === 'pick')
-    for (let i = 0; i < track.ts.length; i++) {
-      const wrist = track.wrists[i][side];
-      if (track.ts[i] < window.contactFromMs || track.ts[i] > window.contactToMs || !wrist || distanceToBoxes(wrist, boxes) > IN_LANE_M) continue;
-      fromMs = Math.max(fromMs, track.ts[i]);
-      break;
-    }
+  const fromMs = window.kind === 'pick' && firstInLaneMs !== undefined ? Math.max(window.changeMs, firstInLaneMs) : window.changeMs;
   const still = placeAt(fromMs);
   if (!still) return 0;
   const stillDistance = distanceToBoxes(still, boxes);
