@@ -15,7 +15,7 @@ import {
 import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
 import { EVIDENCE_AFTER_MS } from './hand.evidence.ts';
 import { WEIGHT_MODEL_GRAMS, type AttributionParams } from './attribution.model.ts';
-import { DEFAULT_PARAMS, FusionEngine, HAND_REST_WAIT_MS, REST_GONE_MS, SHELF_EVENT_WAIT_MS, TWIN_WAIT_MS, VISIT_MEMORY_MS, type FusionOutput, type SettledRecord } from './fusion.engine.ts';
+import { DEFAULT_PARAMS, FusionEngine, HAND_REST_WAIT_MS, PIECES_WAIT_MS, REST_GONE_MS, SHELF_EVENT_WAIT_MS, TWIN_WAIT_MS, VISIT_MEMORY_MS, type FusionOutput, type SettledRecord } from './fusion.engine.ts';
 
 const index = fixtureStoreIndex();
 const T0 = 1_700_000_000_000;
@@ -398,11 +398,66 @@ test('a change no product explains: too small for any item that could have moved
   const small = run(engine, shelfEventOf(0.1 * lightest, 0), instants({ 't-a': reach(300, 1_200) }, 0, 3_000));
   assert.deepEqual(small, [], 'nothing attributed, nothing reviewed');
   assert.equal(engine.notItemChanges, 1);
-  // Three quarters of the product: not an item fusion can name, but large enough to be one.
-  const large = run(engine, shelfEventOf(0.75 * lightest, 5_000), instants({ 't-a': reach(5_300, 6_200) }, 3_100, 8_000));
+  // Three quarters of the product: not an item fusion can name, but large enough to be one. It waits
+  // for pieces of its weight (a hand come to rest on the plate, lifting later) first; none come.
+  const waited = run(engine, shelfEventOf(0.75 * lightest, 5_000), instants({ 't-a': reach(5_300, 6_200) }, 3_100, 8_000));
+  assert.deepEqual(waited, [], 'it waits for pieces of its weight');
+  const large = instants({ 't-a': () => away(0.5) }, 8_100, 6_300 + PIECES_WAIT_MS + EVIDENCE_AFTER_MS).flatMap((p) => engine.onPeople(p));
   assert.equal(reviews(large).length, 1);
   assert.match(reviews(large)[0].reason, /fits no product/);
   assert.equal(engine.notItemChanges, 1);
+});
+
+/**
+ * a takes a unit off the test's lane while b's hand comes to rest on the lane next door (sharing the
+ * change's plates) and lifts off 1.5 s after the change: the pick weighs `restGrams` less than the
+ * unit, and the lift comes as a small pick of its own, of `liftGrams`. Neither fits a product alone.
+ */
+function pickUnderARest(restGrams: number, liftGrams = restGrams) {
+  const records: SettledRecord[] = [];
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } }, undefined, (record) => records.push(record));
+  const nextLane = 'g2-s2-l4';
+  const grams = index.products.get(PRODUCT)!.unitWeightGrams;
+  const plateIds = [...new Set([...index.lanes.get(LANE)!.lane.plateIds, ...index.lanes.get(nextLane)!.lane.plateIds])];
+  const pick = { ...shelfEvent('pick'), laneIds: [LANE, nextLane], plateIds, deltaGrams: -(grams - restGrams), hypotheses: [], confidence: 0 };
+  const liftId = `se-g2-s2-${CHANGE.endMs + 1_500}-pick-0`;
+  const lift: ShelfEventDetected = {
+    ...pick,
+    eventId: liftId,
+    shelfEventId: liftId,
+    laneIds: [nextLane],
+    plateIds: index.lanes.get(nextLane)!.lane.plateIds,
+    startMs: CHANGE.endMs + 1_500,
+    endMs: CHANGE.endMs + 1_600,
+    deltaGrams: -liftGrams,
+  };
+  const nextBox = index.lanes.get(nextLane)!.lane.box;
+  const resting: Vec3 = [nextBox.max[0] - 0.04, (nextBox.min[1] + nextBox.max[1]) / 2, nextBox.min[2] + 0.03];
+  const hands = { 't-a': reach(300, 1_500), 't-b': (t: number): Vec3 => (t >= T0 + 900 && t <= T0 + 2_900 ? resting : away(0.5)) };
+  const out = [...engine.onShelfEvent(pick), ...engine.onShelfEvent(lift), ...instants(hands, 0, 2_900 + PIECES_WAIT_MS + EVIDENCE_AFTER_MS).flatMap((p) => engine.onPeople(p))];
+  return { out, pick, lift, records };
+}
+
+test('a pick no product explains and the small pick after it on its plates that make a unit together (a hand come to rest as the item left) are that unit\'s pick', () => {
+  const { out, pick, lift, records } = pickUnderARest(0.2 * index.products.get(PRODUCT)!.unitWeightGrams);
+  const [reading] = out.filter((o) => o.topic === 'fusion.change-reexplained').map((o) => o.message as ChangeReexplained);
+  assert.ok(reading, 'fusion reads the two changes as one');
+  assert.deepEqual(reading.replaces, [pick.shelfEventId, lift.shelfEventId].sort());
+  assert.deepEqual(reading.events.map((e) => [e.laneIds, e.hypotheses.map((h) => [h.productId, h.quantity]), e.startMs, e.endMs]), [[[LANE], [[PRODUCT, 1]], pick.startMs, pick.endMs]]);
+  assert.deepEqual(reviews(out), [], 'nothing to review');
+  assert.deepEqual(attributions(out).map((a) => [a.shelfEventId, a.visitId, a.lines]), [[reading.events[0].shelfEventId, 'v-a', [{ productId: PRODUCT, quantity: 1 }]]]);
+  assert.deepEqual(records.filter((r) => r.outcome === 'not-an-item').map((r) => r.event.shelfEventId).sort(), reading.replaces, 'the pieces are no items of their own');
+});
+
+test('a pick no product explains whose later pieces make no unit with it goes to review after its wait; the pieces are what they were', () => {
+  const grams = index.products.get(PRODUCT)!.unitWeightGrams;
+  // The pick less a quarter of a unit, then a fifth of one: the lift is not the rest of this pick.
+  const { out, records } = pickUnderARest(0.25 * grams, 0.2 * grams);
+  assert.equal(out.filter((o) => o.topic === 'fusion.change-reexplained').length, 0);
+  const [review] = reviews(out);
+  assert.match(review?.reason ?? '', /fits no product/);
+  assert.deepEqual(attributions(out), []);
+  assert.equal(records.length, 2, 'both changes settled');
 });
 
 test('a pick by a person whose binding to their visit the gate doubted goes to review, and so does one by the track that continues them', () => {
@@ -1161,6 +1216,48 @@ test('twin picks: two takes of one product from one lane by two people are one e
   assert.equal(first.evidence.find((e) => e.visitId === 'v-b')?.reused, false, "b's reach for the later twin is no reach reused for the first");
 });
 
+/**
+ * Two picks at one moment on two lanes side by side of one shelf: a's left hand takes from the lane
+ * next door, and a's right hand is in the test's lane as deep as b's own hand all through (tracked
+ * wrists side by side are what the cameras mix up). Alone, who took from the test's lane is a toss-up.
+ */
+function picksSideBySide(withBeside: boolean) {
+  const records: SettledRecord[] = [];
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } }, undefined, (record) => records.push(record));
+  const nextLane = 'g2-s2-l4';
+  const nextBox = index.lanes.get(nextLane)!.lane.box;
+  const inNextLane: Vec3 = [nextBox.max[0] - 0.06, (nextBox.min[1] + nextBox.max[1]) / 2, nextBox.min[2] + 0.07];
+  const here = shelfEvent('pick');
+  const next = { ...sameChangeOn(here, nextLane), hypotheses: [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }] };
+  next.deltaGrams = -index.products.get(OTHER_PRODUCT)!.unitWeightGrams;
+  const inLane = reach(300, 1_600);
+  const a = (t: number): TrackedPerson => {
+    const keypoints: Array<Vec3 | null> = Array.from({ length: 17 }, () => null);
+    keypoints[9] = t >= T0 + 300 && t <= T0 + 1_600 ? inNextLane : [inNextLane[0] + 0.5, inNextLane[1], inNextLane[2]];
+    keypoints[10] = inLane(t);
+    return { trackId: 't-a', keypoints, cameras: ['cam-1', 'cam-2'] };
+  };
+  const people = Array.from({ length: 91 }, (_, k) => T0 + k * STEP_MS).map((t) => instant(t, [a(t), person('t-b', inLane(t))]));
+  const out = [...(withBeside ? [here, next] : [here]).flatMap((e) => engine.onShelfEvent(e)), ...people.flatMap((p) => engine.onPeople(p))];
+  return { out, here, next, settled: (event: ShelfEventDetected) => records.find((r) => r.event.shelfEventId === event.shelfEventId)! };
+}
+
+test('two changes side by side on one shelf: one hand each, so the doubtful one goes to whom the other was not decided for', () => {
+  const alone = picksSideBySide(false);
+  const doubt = alone.settled(alone.here);
+  assert.equal(doubt.outcome, 'review', 'alone, the pick is a toss-up between a and b');
+  assert.deepEqual(new Set(doubt.options.slice(0, 2).map((o) => o.who.visitId)), new Set(['v-a', 'v-b']));
+  const both = picksSideBySide(true);
+  assert.deepEqual(reviews(both.out), [], 'nothing to review');
+  assert.deepEqual(
+    attributions(both.out).map((a) => [a.shelfEventId, a.visitId]).sort(),
+    [
+      [both.here.shelfEventId, 'v-b'],
+      [both.next.shelfEventId, 'v-a'],
+    ].sort(),
+  );
+});
+
 test('a put-back is weighed against what its unit weighed when picked, and a unit put back is no longer held', () => {
   const records: SettledRecord[] = [];
   const engine = engineWith({ 'v-a': { trackId: 't-a' } }, undefined, (record) => records.push(record));
@@ -1536,7 +1633,7 @@ test('a reviewer\'s decision on a change no product explained tells the shelf wh
   const grams = index.products.get(PRODUCT)!.unitWeightGrams;
   // Three quarters of a unit off two lanes' plate: the shelf named no product, fusion cannot either.
   const change = { ...shelfEvent('pick'), laneIds: ['g2-s2-l4', LANE], deltaGrams: -0.75 * grams, hypotheses: [], confidence: 0 };
-  const [opened] = reviews(run(engine, change, instants({ 't-a': reach(800, 1_500) }, 0, 3_000)));
+  const [opened] = reviews(run(engine, change, instants({ 't-a': reach(800, 1_500) }, 0, 1_300 + PIECES_WAIT_MS + EVIDENCE_AFTER_MS)));
   assert.match(opened?.reason ?? '', /fits no product/, 'fixture: the change goes to review as one no product explains');
   const lines = [{ productId: PRODUCT, quantity: 1 }];
   const decided = engine.onReviewResolved({ ...decision(opened, PRODUCT), decision: { outcome: 'attributed', visitId: 'v-a', kind: 'pick', lines } });
@@ -1549,6 +1646,6 @@ test('a reviewer\'s decision on a change no product explained tells the shelf wh
   );
   // Decided as nothing moved: the shelf keeps the change as it read it.
   const engine2 = engineWith({ 'v-a': { trackId: 't-a' } });
-  const [opened2] = reviews(run(engine2, change, instants({ 't-a': reach(800, 1_500) }, 0, 3_000)));
+  const [opened2] = reviews(run(engine2, change, instants({ 't-a': reach(800, 1_500) }, 0, 1_300 + PIECES_WAIT_MS + EVIDENCE_AFTER_MS)));
   assert.deepEqual(readings(engine2.onReviewResolved({ ...decision(opened2, PRODUCT), decision: { outcome: 'dismissed', note: 'a hand leaning' } })), []);
 });

@@ -24,7 +24,7 @@ import {
   withdrawalEventId,
 } from '../contracts/index.ts';
 import { inImage, projectPoint } from '../geometry/camera.ts';
-import { calibrate, expectedCarry, holdShare, jointOptions, movedBy, nettedShare, readingFit, sharesOf, situationOf, unitsOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type MeasuredUnit, type WhatContext, type Who } from './attribution.model.ts';
+import { calibrate, expectedCarry, holdShare, jointOptions, movedBy, nettedShare, readingFit, sharesOf, situationOf, UNITS_IN_ONE_GRAB, unitsOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type MeasuredUnit, type WhatContext, type Who } from './attribution.model.ts';
 import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, HISTORY_MS, IN_LANE_M, PROFILE_OFFSETS_MS, type HandEvidence } from './hand.evidence.ts';
 import { NETTED_MIN_GRAMS, nettedReadings, type NettedHand, type NettedReading } from './netted.reading.ts';
 import fittedParams from './attribution.params.json' with { type: 'json' };
@@ -95,6 +95,30 @@ export const TWIN_SAME_DOER = 0.07;
  * twin's own change and the evidence after it, ms.
  */
 export const TWIN_WAIT_MS = TWIN_MS + 2 * EVIDENCE_AFTER_MS;
+/**
+ * Two changes on other lanes of one shelf, starting this close (store time, ms), are side by side.
+ * When fusion doubts who made one of them and has decided the other for one of its candidates, the
+ * doubtful one is weighed again: see BESIDE_SAME_DOER. Two hands in two lanes at one moment are
+ * nearly always two shoppers', and tracked wrists side by side at a shelf are what the cameras mix up.
+ */
+export const BESIDE_MS = 300;
+/**
+ * Likelihood factor of the doer of a change side by side with this one (BESIDE_MS) having made this
+ * one too. On the fresh hard runs (seeds 101-120, true skeletons with 0.05 m of noise), of the pairs
+ * of such changes where one's doer had a wrist within 0.5 m of the other's lanes, 46 were two
+ * visits' and 2 one visit's (a shopper with a hand in each of two lanes): (2 + 1) / (46 + 2).
+ */
+export const BESIDE_SAME_DOER = 0.06;
+/**
+ * A hand that comes to rest on a plate as another shopper's item leaves it makes the item's pick
+ * weigh less than the item, so that no product explains it; the hand's lift later comes as small
+ * picks on the same plates. A pick no product explains waits this long after it ends (store time,
+ * ms) for such pieces; if its weight and theirs together are an item on its lanes, fusion reads them
+ * as that item's pick (see settleAwaitingPieces).
+ */
+export const PIECES_WAIT_MS = 3_000;
+/** How far (standard deviations) a pick and its pieces may weigh from a whole number of units to be read as them. */
+export const PIECES_FIT_SD = 3;
 /** A change no product explains and smaller than this share of the lightest item that could have moved is not an item. */
 export const NOT_AN_ITEM_SHARE = 0.5;
 /** Candidates listed in an attribution or a review, most likely first. */
@@ -367,8 +391,10 @@ export class FusionEngine {
   private readonly laneCameras = new Map<string, string[]>();
   /** Recent attributions (for one reach, one event): the track, the kind, the plates and when the change started. */
   private recentReaches: Array<{ trackId: string; kind: 'pick' | 'put'; laneIds: string[]; changeMs: number }> = [];
-  /** What each visit was decided to have taken or put back lately, for twins (TWIN_MS). */
-  private recentTakes: Array<{ shelfEventId: string; visitId: string; kind: 'pick' | 'put'; laneIds: string[]; productId: string; startMs: number }> = [];
+  /** What each visit was decided to have taken or put back lately, for twins (TWIN_MS) and changes side by side (BESIDE_MS). */
+  private recentTakes: Array<{ shelfEventId: string; visitId: string; kind: 'pick' | 'put'; shelfId: string; laneIds: string[]; productId: string; startMs: number }> = [];
+  /** Picks no product explains waiting for the pieces of their weight that came later (PIECES_WAIT_MS), by shelf event id. */
+  private readonly awaitingPieces = new Map<string, { event: ShelfEventDetected; pieces: ShelfEventDetected[]; untilMs: number }>();
   /** Doubtful takes waiting for a twin to be decided (TWIN_WAIT_MS), by shelf event id. */
   private readonly awaitingTwin = new Map<string, { event: ShelfEventDetected; how: SettleHow; untilMs: number }>();
   /** What fusion believes lies misplaced on each plate (attributed or reviewed puts, less the picks of it since). */
@@ -412,7 +438,7 @@ export class FusionEngine {
 
   /** Whether a shelf event is waiting for the people stream. */
   isPending(shelfEventId: string): boolean {
-    return this.pending.has(shelfEventId) || this.awaitingTwin.has(shelfEventId);
+    return this.pending.has(shelfEventId) || this.awaitingTwin.has(shelfEventId) || [...this.awaitingPieces.values()].some((held) => [held.event, ...held.pieces].some((e) => e.shelfEventId === shelfEventId));
   }
 
   /** Whether a visit's settlement has been given out. */
@@ -621,6 +647,7 @@ export class FusionEngine {
     const out: FusionOutput[] = this.followDecisions(Infinity);
     for (const event of [...this.pending.values()].sort(byEnd)) if (this.pending.has(event.shelfEventId)) out.push(...this.settle(event));
     for (const rest of [...this.restingHands.values()]) out.push(...this.giveUpRest(rest));
+    out.push(...this.settleAwaitingPieces(Infinity));
     out.push(...this.settleAwaitingTwin(Infinity));
     out.push(...this.settleVisits(Infinity));
     return out;
@@ -648,6 +675,7 @@ export class FusionEngine {
     for (const event of due) if (this.pending.has(event.shelfEventId)) out.push(...this.settle(event));
     for (const [id, rest] of this.restingHands)
       if (rest.untilMs <= until || this.restLeft(rest, until)) out.push(...this.giveUpRest(rest));
+    out.push(...this.settleAwaitingPieces(until));
     out.push(...this.settleAwaitingTwin(until));
     this.forgetSettled(until);
     out.push(...this.settleVisits());
@@ -870,6 +898,102 @@ export class FusionEngine {
     return { schemaVersion: SCHEMA_VERSION, eventId: `reexplained-${replaces[0]}`, storeId: this.storeId, ts: event.endMs, shelfId: event.shelfId, replaces, events, probability };
   }
 
+  /** The pick no product explains that a later one, no product explaining it either, on some of its plates may be a piece of. */
+  private piecesAwaiting(piece: ShelfEventDetected): { event: ShelfEventDetected; pieces: ShelfEventDetected[]; untilMs: number } | undefined {
+    return [...this.awaitingPieces.values()].find((held) => isPieceOf(piece, held));
+  }
+
+  /**
+   * Picks no product explains whose wait for pieces is over (by `until`, store ms, and no event that
+   * may be one of them still waiting for its evidence). When the pick's weight and that of the first
+   * pieces after it are a whole number of units of a product on its lanes (the fewest pieces that fit
+   * best), fusion reads them as one pick of it (`fusion.change-reexplained`), weighed as the pick was;
+   * the pieces left, or all of them when nothing fits, are settled as they stand.
+   */
+  private settleAwaitingPieces(until: number): FusionOutput[] {
+    const out: FusionOutput[] = [];
+    for (const held of [...this.awaitingPieces.values()].sort((a, b) => byEnd(a.event, b.event))) {
+      if (until < held.untilMs + EVIDENCE_AFTER_MS || [...this.pending.values()].some((event) => isPieceOf(event, held))) continue;
+      this.awaitingPieces.delete(held.event.shelfEventId);
+      const pieces = [...held.pieces].sort((a, b) => a.startMs - b.startMs);
+      const whole = this.wholeOfPieces(held.event, pieces);
+      const left = whole ? pieces.slice(whole.pieces) : [held.event, ...pieces];
+      if (whole) {
+        const replaced = [held.event, ...pieces.slice(0, whole.pieces)];
+        this.noItems(replaced);
+        const replaces = replaced.map((event) => event.shelfEventId).sort();
+        out.push(
+          {
+            topic: 'fusion.change-reexplained',
+            message: { schemaVersion: SCHEMA_VERSION, eventId: `reexplained-${replaces[0]}`, storeId: this.storeId, ts: replaced.at(-1)!.endMs, shelfId: held.event.shelfId, replaces, events: [whole.event], probability: 1 },
+          },
+          ...this.settle(whole.event, { piecesWaited: true }),
+        );
+      }
+      for (const event of left) out.push(...this.settle(event, { piecesWaited: true }));
+    }
+    return out;
+  }
+
+  /**
+   * A pick no product explains and its first pieces as one pick, when their weight together fits a
+   * whole number of units (up to UNITS_IN_ONE_GRAB) of a product planned on its lanes or lying
+   * misplaced on its plates, within PIECES_FIT_SD: of the prefixes of pieces, the one whose best fit
+   * is closest. The event keeps the pick's own times (the pieces are the resting hand's lift); its
+   * lanes are those its products lie on, the likeliest's first (the resting hand's lane is none of
+   * them, unless a product there fits too).
+   */
+  private wholeOfPieces(event: ShelfEventDetected, pieces: readonly ShelfEventDetected[]): { event: ShelfEventDetected; pieces: number } | undefined {
+    const products = new Map<string, string[]>();
+    for (const laneId of event.laneIds) {
+      const productId = this.index.placementByLane.get(laneId)?.productId;
+      if (productId) products.set(productId, [...(products.get(productId) ?? []), laneId]);
+    }
+    for (const plateId of event.plateIds)
+      for (const [productId, known] of this.misplacedOnPlate.get(plateId) ?? [])
+        products.set(productId, [...new Set([...(products.get(productId) ?? []), ...[...known.laneIds].filter((laneId) => event.laneIds.includes(laneId))])]);
+    let found: { fits: Array<{ productId: string; quantity: number; density: number; z: number }>; pieces: number; grams: number; sigma: number } | undefined;
+    let grams = event.deltaGrams;
+    let variance = event.sigmaGrams ** 2;
+    for (const [n, piece] of pieces.entries()) {
+      grams += piece.deltaGrams;
+      variance += piece.sigmaGrams ** 2;
+      const fits = [...products.keys()].flatMap((productId) => {
+        const product = this.index.products.get(productId);
+        if (!product) return [];
+        return Array.from({ length: UNITS_IN_ONE_GRAB }, (_, k) => k + 1).flatMap((quantity) => {
+          const sigma = Math.sqrt(variance + quantity * product.weightSpreadGrams ** 2);
+          const z = Math.abs(-grams - quantity * product.unitWeightGrams) / sigma;
+          return z <= PIECES_FIT_SD ? [{ productId, quantity, density: Math.exp(-0.5 * z * z) / sigma, z }] : [];
+        });
+      });
+      if (fits.length === 0) continue;
+      const closest = Math.min(...fits.map((fit) => fit.z));
+      if (!found || closest < Math.min(...found.fits.map((fit) => fit.z))) found = { fits, pieces: n + 1, grams, sigma: Math.sqrt(variance) };
+    }
+    if (!found) return undefined;
+    const total = sum(found.fits.map((fit) => fit.density));
+    const hypotheses = found.fits
+      .map((fit) => ({ productId: fit.productId, quantity: fit.quantity, probability: Math.round((fit.density / total) * 1e4) / 1e4 }))
+      .sort((a, b) => b.probability - a.probability);
+    const laneIds = [...new Set(hypotheses.flatMap((h) => products.get(h.productId)!))];
+    const id = `${event.shelfEventId}-whole`;
+    const { explanations: _none, ...change } = event;
+    return {
+      pieces: found.pieces,
+      event: {
+        ...change,
+        eventId: id,
+        shelfEventId: id,
+        laneIds,
+        deltaGrams: Math.round(found.grams * 10) / 10,
+        sigmaGrams: Math.round(found.sigma * 100) / 100,
+        hypotheses,
+        confidence: hypotheses[0].probability,
+      },
+    };
+  }
+
   /** Doubtful takes whose wait for a twin is over (by `until`, store ms), settled as they now stand. */
   private settleAwaitingTwin(until: number): FusionOutput[] {
     const out: FusionOutput[] = [];
@@ -919,10 +1043,13 @@ export class FusionEngine {
       }
     }
     // One of two people at a lane, and the other take of the same product there decided for one of
-    // them: the other made this one (TWIN_SAME_DOER). Its twin may not be decided yet: it waits.
+    // them: the other made this one (TWIN_SAME_DOER). Likewise a change on another lane of the shelf
+    // at the same moment (BESIDE_SAME_DOER). Neither may be decided yet: it waits.
     if (best && confidence < this.params.decideAbove && !whole) {
       const twin = this.twinOf(event, options);
-      if (twin) ({ options, best, confidence } = this.weighedWithTwin(event, options, twin.visitId));
+      const beside = twin ? undefined : this.besideOf(event, options);
+      if (twin) ({ options, best, confidence } = this.weighedWithout(event, options, twin.visitId, TWIN_SAME_DOER, options[0].productId));
+      else if (beside) ({ options, best, confidence } = this.weighedWithout(event, options, beside.visitId, BESIDE_SAME_DOER));
       else if (!how.twinWaited && whoIsInDoubt(options)) {
         this.awaitingTwin.set(event.shelfEventId, { event, how, untilMs: event.startMs + TWIN_WAIT_MS });
         return [];
@@ -935,6 +1062,19 @@ export class FusionEngine {
     // Sure enough alone, and the reading is what took it below: the review says so and names its shoppers.
     const nettedInstead = confidence >= this.params.decideAbove ? putAndPick : undefined;
     confidence *= 1 - nettedDoubt;
+    // A pick no product explains: maybe an item with a hand come to rest on its plates, whose lift
+    // comes later in pieces. It waits for them (PIECES_WAIT_MS), and a piece waits with it.
+    if (!best && !putAndPick && event.kind === 'pick' && event.hypotheses.length === 0 && !how.piecesWaited) {
+      const heldPick = this.piecesAwaiting(event);
+      if (heldPick) {
+        heldPick.pieces.push(event);
+        return [];
+      }
+      if (!this.tooSmallForAnItem(event)) {
+        this.awaitingPieces.set(event.shelfEventId, { event, pieces: [], untilMs: event.endMs + PIECES_WAIT_MS });
+        return [];
+      }
+    }
     if (!best && !putAndPick && this.tooSmallForAnItem(event)) {
       // A hand resting on the plate, a nudge: no cart can change by less than half the lightest item
       // that could have moved, so there is nothing to decide and nothing to review.
@@ -973,8 +1113,10 @@ export class FusionEngine {
     }
     const doubtful = shares.find((share) => share.who.trackId !== undefined && this.trackDoubt.has(share.who.trackId));
     if (doubtful) {
-      // Sure of the person, not of whose visit they are: charging them would be a guess.
+      // Sure of the person, not of whose visit they are: charging them would be a guess. That person
+      // still made this change, for its twins and the changes beside it.
       record('review');
+      this.tookPart(event, best);
       const rivals = [...this.entangledWith(doubtful.who.visitId!), ...visitsOf(best)];
       const reason = `${doubtful.who.visitId} took part through track ${doubtful.who.trackId}, whose binding to it is in doubt: ${this.trackDoubt.get(doubtful.who.trackId!)}`;
       return [this.review(event, 'attribution', reason, whos, evidence, candidates, options, rivals)];
@@ -1240,9 +1382,33 @@ export class FusionEngine {
     );
   }
 
-  /** The options with the twin's doer making this take alone weighed down by TWIN_SAME_DOER, normalised again, and the best's confidence. */
-  private weighedWithTwin(event: ShelfEventDetected, options: readonly JointOption[], twinVisitId: string): Pick<Weighed, 'options' | 'best' | 'confidence'> {
-    const weighed = options.map((o) => (!o.partner && o.who.visitId === twinVisitId && o.productId === options[0].productId ? { ...o, probability: o.probability * TWIN_SAME_DOER } : o));
+  /** Notes the visits of the best option as the makers of the event's change, for its twins and the changes beside it. */
+  private tookPart(event: ShelfEventDetected, best: JointOption): void {
+    this.recentTakes = this.recentTakes.filter((take) => take.startMs > event.startMs - HISTORY_MS);
+    for (const share of sharesOf(best))
+      if (typeof share.who.visitId === 'string')
+        this.recentTakes.push({ shelfEventId: event.shelfEventId, visitId: share.who.visitId, kind: event.kind, shelfId: event.shelfId, laneIds: event.laneIds, productId: best.productId, startMs: event.startMs });
+  }
+
+  /** A change of either kind on other lanes of the event's shelf, starting within BESIDE_MS of it, decided for a visit one of its options names alone. */
+  private besideOf(event: ShelfEventDetected, options: readonly JointOption[]): { visitId: string } | undefined {
+    const contenders = new Set(options.filter((o) => !o.partner).map((o) => o.who.visitId));
+    return this.recentTakes.find(
+      (take) =>
+        take.shelfEventId !== event.shelfEventId &&
+        take.shelfId === event.shelfId &&
+        Math.abs(take.startMs - event.startMs) <= BESIDE_MS &&
+        !take.laneIds.some((laneId) => event.laneIds.includes(laneId)) &&
+        contenders.has(take.visitId),
+    );
+  }
+
+  /**
+   * The options with `visitId` making this change alone (of `productId`, when given) weighed down by
+   * `factor`, normalised again, and the best's confidence.
+   */
+  private weighedWithout(event: ShelfEventDetected, options: readonly JointOption[], visitId: string, factor: number, productId?: string): Pick<Weighed, 'options' | 'best' | 'confidence'> {
+    const weighed = options.map((o) => (!o.partner && o.who.visitId === visitId && (productId === undefined || o.productId === productId) ? { ...o, probability: o.probability * factor } : o));
     const total = sum(weighed.map((o) => o.probability));
     const sorted = weighed.map((o) => ({ ...o, probability: o.probability / total })).sort((a, b) => b.probability - a.probability);
     return { options: sorted, best: sorted[0], confidence: calibrate(this.params, sorted[0].probability, situationOf(this.index, event, sorted[0])) };
@@ -1353,7 +1519,7 @@ export class FusionEngine {
     }
     const shares = sharesOf(best).map((share) => ({ ...share, visitId: share.who.visitId! }));
     this.recentReaches = this.recentReaches.filter((reach) => reach.changeMs > event.startMs - HISTORY_MS);
-    this.recentTakes = this.recentTakes.filter((take) => take.startMs > event.startMs - HISTORY_MS);
+    this.tookPart(event, best);
     return shares.map((share, i) => {
       const visit = this.visit(share.visitId);
       visit.attributed.add(event.shelfEventId);
@@ -1370,7 +1536,6 @@ export class FusionEngine {
         this.tookLast(visit, event, lines.map((line) => line.productId), share.who.trackId);
       }
       if (share.who.trackId) this.recentReaches.push({ trackId: share.who.trackId, kind: event.kind, laneIds: event.laneIds, changeMs: event.startMs });
-      this.recentTakes.push({ shelfEventId: event.shelfEventId, visitId: share.visitId, kind: event.kind, laneIds: event.laneIds, productId: best.productId, startMs: event.startMs });
       const others = shares.filter((other) => other !== share).map((other) => ({ visitId: other.visitId, lines: [{ productId: best.productId, quantity: other.quantity }] }));
       return {
         topic: 'fusion.event-attributed' as const,
@@ -1548,7 +1713,11 @@ export class FusionEngine {
       if (visit.settled || visit.exitMs === undefined) continue;
       const exitMs = visit.exitMs;
       if (until < exitMs + SHELF_EVENT_WAIT_MS) continue;
-      const waiting = [...[...this.restingHands.values()].flatMap((rest) => [rest.event, ...rest.lifts]), ...[...this.awaitingTwin.values()].map((held) => held.event)];
+      const waiting = [
+        ...[...this.restingHands.values()].flatMap((rest) => [rest.event, ...rest.lifts]),
+        ...[...this.awaitingTwin.values()].map((held) => held.event),
+        ...[...this.awaitingPieces.values()].flatMap((held) => [held.event, ...held.pieces]),
+      ];
       if ([...this.pending.values(), ...waiting].some((event) => event.startMs <= exitMs)) continue;
       visit.settled = true;
       out.push({
@@ -1570,10 +1739,25 @@ export class FusionEngine {
   }
 }
 
-/** How an event is settled: after its hand's rest was waited out, after a wait for its twin. */
+/** How an event is settled: after its hand's rest was waited out, after a wait for its twin, after a wait for pieces of its weight. */
 interface SettleHow {
   restWaited?: boolean;
   twinWaited?: boolean;
+  /** A pick no product explains, or a piece of one, after its wait for the pieces of its weight (PIECES_WAIT_MS). */
+  piecesWaited?: boolean;
+}
+
+/** Whether a change no product explains may be a piece of a waiting pick's weight: a pick on the same shelf, on none but its plates, after it and within its wait. */
+function isPieceOf(piece: ShelfEventDetected, held: { event: ShelfEventDetected; untilMs: number }): boolean {
+  return (
+    piece.shelfEventId !== held.event.shelfEventId &&
+    piece.kind === 'pick' &&
+    piece.hypotheses.length === 0 &&
+    piece.shelfId === held.event.shelfId &&
+    piece.startMs > held.event.startMs &&
+    piece.startMs <= held.untilMs &&
+    piece.plateIds.every((plateId) => held.event.plateIds.includes(plateId))
+  );
 }
 
 /** Whether the doubt of a take is who made it: another visit alone with the best option's product is likely enough to be named. */
