@@ -1216,48 +1216,6 @@ test('twin picks: two takes of one product from one lane by two people are one e
   assert.equal(first.evidence.find((e) => e.visitId === 'v-b')?.reused, false, "b's reach for the later twin is no reach reused for the first");
 });
 
-/**
- * Two picks at one moment on two lanes side by side of one shelf: a's left hand takes from the lane
- * next door, and a's right hand is in the test's lane as deep as b's own hand all through (tracked
- * wrists side by side are what the cameras mix up). Alone, who took from the test's lane is a toss-up.
- */
-function picksSideBySide(withBeside: boolean) {
-  const records: SettledRecord[] = [];
-  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } }, undefined, (record) => records.push(record));
-  const nextLane = 'g2-s2-l4';
-  const nextBox = index.lanes.get(nextLane)!.lane.box;
-  const inNextLane: Vec3 = [nextBox.max[0] - 0.06, (nextBox.min[1] + nextBox.max[1]) / 2, nextBox.min[2] + 0.07];
-  const here = shelfEvent('pick');
-  const next = { ...sameChangeOn(here, nextLane), hypotheses: [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }] };
-  next.deltaGrams = -index.products.get(OTHER_PRODUCT)!.unitWeightGrams;
-  const inLane = reach(300, 1_600);
-  const a = (t: number): TrackedPerson => {
-    const keypoints: Array<Vec3 | null> = Array.from({ length: 17 }, () => null);
-    keypoints[9] = t >= T0 + 300 && t <= T0 + 1_600 ? inNextLane : [inNextLane[0] + 0.5, inNextLane[1], inNextLane[2]];
-    keypoints[10] = inLane(t);
-    return { trackId: 't-a', keypoints, cameras: ['cam-1', 'cam-2'] };
-  };
-  const people = Array.from({ length: 91 }, (_, k) => T0 + k * STEP_MS).map((t) => instant(t, [a(t), person('t-b', inLane(t))]));
-  const out = [...(withBeside ? [here, next] : [here]).flatMap((e) => engine.onShelfEvent(e)), ...people.flatMap((p) => engine.onPeople(p))];
-  return { out, here, next, settled: (event: ShelfEventDetected) => records.find((r) => r.event.shelfEventId === event.shelfEventId)! };
-}
-
-test('two changes side by side on one shelf: one hand each, so the doubtful one goes to whom the other was not decided for', () => {
-  const alone = picksSideBySide(false);
-  const doubt = alone.settled(alone.here);
-  assert.equal(doubt.outcome, 'review', 'alone, the pick is a toss-up between a and b');
-  assert.deepEqual(new Set(doubt.options.slice(0, 2).map((o) => o.who.visitId)), new Set(['v-a', 'v-b']));
-  const both = picksSideBySide(true);
-  assert.deepEqual(reviews(both.out), [], 'nothing to review');
-  assert.deepEqual(
-    attributions(both.out).map((a) => [a.shelfEventId, a.visitId]).sort(),
-    [
-      [both.here.shelfEventId, 'v-b'],
-      [both.next.shelfEventId, 'v-a'],
-    ].sort(),
-  );
-});
-
 test('a put-back is weighed against what its unit weighed when picked, and a unit put back is no longer held', () => {
   const records: SettledRecord[] = [];
   const engine = engineWith({ 'v-a': { trackId: 't-a' } }, undefined, (record) => records.push(record));

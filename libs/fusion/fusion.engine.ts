@@ -96,20 +96,6 @@ export const TWIN_SAME_DOER = 0.07;
  */
 export const TWIN_WAIT_MS = TWIN_MS + 2 * EVIDENCE_AFTER_MS;
 /**
- * Two changes on other lanes of one shelf, starting this close (store time, ms), are side by side.
- * When fusion doubts who made one of them and has decided the other for one of its candidates, the
- * doubtful one is weighed again: see BESIDE_SAME_DOER. Two hands in two lanes at one moment are
- * nearly always two shoppers', and tracked wrists side by side at a shelf are what the cameras mix up.
- */
-export const BESIDE_MS = 300;
-/**
- * Likelihood factor of the doer of a change side by side with this one (BESIDE_MS) having made this
- * one too. On the fresh hard runs (seeds 101-120, true skeletons with 0.05 m of noise), of the pairs
- * of such changes where one's doer had a wrist within 0.5 m of the other's lanes, 46 were two
- * visits' and 2 one visit's (a shopper with a hand in each of two lanes): (2 + 1) / (46 + 2).
- */
-export const BESIDE_SAME_DOER = 0.06;
-/**
  * A hand that comes to rest on a plate as another shopper's item leaves it makes the item's pick
  * weigh less than the item, so that no product explains it; the hand's lift later comes as small
  * picks on the same plates. A pick no product explains waits this long after it ends (store time,
@@ -391,8 +377,8 @@ export class FusionEngine {
   private readonly laneCameras = new Map<string, string[]>();
   /** Recent attributions (for one reach, one event): the track, the kind, the plates and when the change started. */
   private recentReaches: Array<{ trackId: string; kind: 'pick' | 'put'; laneIds: string[]; changeMs: number }> = [];
-  /** What each visit was decided to have taken or put back lately, for twins (TWIN_MS) and changes side by side (BESIDE_MS). */
-  private recentTakes: Array<{ shelfEventId: string; visitId: string; kind: 'pick' | 'put'; shelfId: string; laneIds: string[]; productId: string; startMs: number }> = [];
+  /** What each visit was decided to have taken or put back lately, for twins (TWIN_MS). */
+  private recentTakes: Array<{ shelfEventId: string; visitId: string; kind: 'pick' | 'put'; laneIds: string[]; productId: string; startMs: number }> = [];
   /** Picks no product explains waiting for the pieces of their weight that came later (PIECES_WAIT_MS), by shelf event id. */
   private readonly awaitingPieces = new Map<string, { event: ShelfEventDetected; pieces: ShelfEventDetected[]; untilMs: number }>();
   /** Doubtful takes waiting for a twin to be decided (TWIN_WAIT_MS), by shelf event id. */
@@ -1043,13 +1029,10 @@ export class FusionEngine {
       }
     }
     // One of two people at a lane, and the other take of the same product there decided for one of
-    // them: the other made this one (TWIN_SAME_DOER). Likewise a change on another lane of the shelf
-    // at the same moment (BESIDE_SAME_DOER). Neither may be decided yet: it waits.
+    // them: the other made this one (TWIN_SAME_DOER). Its twin may not be decided yet: it waits.
     if (best && confidence < this.params.decideAbove && !whole) {
       const twin = this.twinOf(event, options);
-      const beside = twin ? undefined : this.besideOf(event, options);
-      if (twin) ({ options, best, confidence } = this.weighedWithout(event, options, twin.visitId, TWIN_SAME_DOER, options[0].productId));
-      else if (beside) ({ options, best, confidence } = this.weighedWithout(event, options, beside.visitId, BESIDE_SAME_DOER));
+      if (twin) ({ options, best, confidence } = this.weighedWithTwin(event, options, twin.visitId));
       else if (!how.twinWaited && whoIsInDoubt(options)) {
         this.awaitingTwin.set(event.shelfEventId, { event, how, untilMs: event.startMs + TWIN_WAIT_MS });
         return [];
@@ -1113,10 +1096,8 @@ export class FusionEngine {
     }
     const doubtful = shares.find((share) => share.who.trackId !== undefined && this.trackDoubt.has(share.who.trackId));
     if (doubtful) {
-      // Sure of the person, not of whose visit they are: charging them would be a guess. That person
-      // still made this change, for its twins and the changes beside it.
+      // Sure of the person, not of whose visit they are: charging them would be a guess.
       record('review');
-      this.tookPart(event, best);
       const rivals = [...this.entangledWith(doubtful.who.visitId!), ...visitsOf(best)];
       const reason = `${doubtful.who.visitId} took part through track ${doubtful.who.trackId}, whose binding to it is in doubt: ${this.trackDoubt.get(doubtful.who.trackId!)}`;
       return [this.review(event, 'attribution', reason, whos, evidence, candidates, options, rivals)];
@@ -1382,33 +1363,9 @@ export class FusionEngine {
     );
   }
 
-  /** Notes the visits of the best option as the makers of the event's change, for its twins and the changes beside it. */
-  private tookPart(event: ShelfEventDetected, best: JointOption): void {
-    this.recentTakes = this.recentTakes.filter((take) => take.startMs > event.startMs - HISTORY_MS);
-    for (const share of sharesOf(best))
-      if (typeof share.who.visitId === 'string')
-        this.recentTakes.push({ shelfEventId: event.shelfEventId, visitId: share.who.visitId, kind: event.kind, shelfId: event.shelfId, laneIds: event.laneIds, productId: best.productId, startMs: event.startMs });
-  }
-
-  /** A change of either kind on other lanes of the event's shelf, starting within BESIDE_MS of it, decided for a visit one of its options names alone. */
-  private besideOf(event: ShelfEventDetected, options: readonly JointOption[]): { visitId: string } | undefined {
-    const contenders = new Set(options.filter((o) => !o.partner).map((o) => o.who.visitId));
-    return this.recentTakes.find(
-      (take) =>
-        take.shelfEventId !== event.shelfEventId &&
-        take.shelfId === event.shelfId &&
-        Math.abs(take.startMs - event.startMs) <= BESIDE_MS &&
-        !take.laneIds.some((laneId) => event.laneIds.includes(laneId)) &&
-        contenders.has(take.visitId),
-    );
-  }
-
-  /**
-   * The options with `visitId` making this change alone (of `productId`, when given) weighed down by
-   * `factor`, normalised again, and the best's confidence.
-   */
-  private weighedWithout(event: ShelfEventDetected, options: readonly JointOption[], visitId: string, factor: number, productId?: string): Pick<Weighed, 'options' | 'best' | 'confidence'> {
-    const weighed = options.map((o) => (!o.partner && o.who.visitId === visitId && (productId === undefined || o.productId === productId) ? { ...o, probability: o.probability * factor } : o));
+  /** The options with the twin's doer making this take alone weighed down by TWIN_SAME_DOER, normalised again, and the best's confidence. */
+  private weighedWithTwin(event: ShelfEventDetected, options: readonly JointOption[], twinVisitId: string): Pick<Weighed, 'options' | 'best' | 'confidence'> {
+    const weighed = options.map((o) => (!o.partner && o.who.visitId === twinVisitId && o.productId === options[0].productId ? { ...o, probability: o.probability * TWIN_SAME_DOER } : o));
     const total = sum(weighed.map((o) => o.probability));
     const sorted = weighed.map((o) => ({ ...o, probability: o.probability / total })).sort((a, b) => b.probability - a.probability);
     return { options: sorted, best: sorted[0], confidence: calibrate(this.params, sorted[0].probability, situationOf(this.index, event, sorted[0])) };
@@ -1519,7 +1476,7 @@ export class FusionEngine {
     }
     const shares = sharesOf(best).map((share) => ({ ...share, visitId: share.who.visitId! }));
     this.recentReaches = this.recentReaches.filter((reach) => reach.changeMs > event.startMs - HISTORY_MS);
-    this.tookPart(event, best);
+    this.recentTakes = this.recentTakes.filter((take) => take.startMs > event.startMs - HISTORY_MS);
     return shares.map((share, i) => {
       const visit = this.visit(share.visitId);
       visit.attributed.add(event.shelfEventId);
@@ -1536,6 +1493,7 @@ export class FusionEngine {
         this.tookLast(visit, event, lines.map((line) => line.productId), share.who.trackId);
       }
       if (share.who.trackId) this.recentReaches.push({ trackId: share.who.trackId, kind: event.kind, laneIds: event.laneIds, changeMs: event.startMs });
+      this.recentTakes.push({ shelfEventId: event.shelfEventId, visitId: share.visitId, kind: event.kind, laneIds: event.laneIds, productId: best.productId, startMs: event.startMs });
       const others = shares.filter((other) => other !== share).map((other) => ({ visitId: other.visitId, lines: [{ productId: best.productId, quantity: other.quantity }] }));
       return {
         topic: 'fusion.event-attributed' as const,
