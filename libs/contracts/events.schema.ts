@@ -163,6 +163,13 @@ export const ShelfEventDetected = z
           'Empty for an unexplained change (one that no product fits): then laneIds lists every lane on the plates that changed and confidence is 0.',
       ),
     confidence: z.number().min(0).max(1).describe('How sure the event is of its lead hypothesis; 0 for an unexplained change.'),
+    plateDeltaGrams: z
+      .array(z.number())
+      .optional()
+      .describe(
+        "An unexplained change's net weight change on each of its plates, grams, in plateIds' order (their sum is deltaGrams, to rounding): " +
+          'where on the shelf the weight went, for a reading of it with later changes (absent on older events, and on explained ones, whose plates items may share).',
+      ),
     health: SensorHealth.describe('Worst health of the sensors involved.'),
     explanations: z
       .array(JointExplanation)

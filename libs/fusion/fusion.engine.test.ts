@@ -412,14 +412,25 @@ test('a change no product explains: too small for any item that could have moved
  * a takes a unit off the test's lane while b's hand comes to rest on the lane next door (sharing the
  * change's plates) and lifts off 1.5 s after the change: the pick weighs `restGrams` less than the
  * unit, and the lift comes as a small pick of its own, of `liftGrams`. Neither fits a product alone.
+ * With `plateGrams`, the shelf gives each change's own weight on each of its plates (the test's
+ * lane's plate, then the next lane's).
  */
-function pickUnderARest(restGrams: number, liftGrams = restGrams) {
+function pickUnderARest(restGrams: number, liftGrams = restGrams, plateGrams?: { pick: [number, number]; lift: number }) {
   const records: SettledRecord[] = [];
   const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } }, undefined, (record) => records.push(record));
   const nextLane = 'g2-s2-l4';
   const grams = index.products.get(PRODUCT)!.unitWeightGrams;
   const plateIds = [...new Set([...index.lanes.get(LANE)!.lane.plateIds, ...index.lanes.get(nextLane)!.lane.plateIds])];
-  const pick = { ...shelfEvent('pick'), laneIds: [LANE, nextLane], plateIds, deltaGrams: -(grams - restGrams), hypotheses: [], confidence: 0 };
+  assert.equal(plateIds.length, 2, 'fixture: the two lanes lie on a plate each');
+  const pick = {
+    ...shelfEvent('pick'),
+    laneIds: [LANE, nextLane],
+    plateIds,
+    deltaGrams: -(grams - restGrams),
+    hypotheses: [],
+    confidence: 0,
+    ...(plateGrams ? { plateDeltaGrams: plateGrams.pick } : {}),
+  };
   const liftId = `se-g2-s2-${CHANGE.endMs + 1_500}-pick-0`;
   const lift: ShelfEventDetected = {
     ...pick,
@@ -430,6 +441,7 @@ function pickUnderARest(restGrams: number, liftGrams = restGrams) {
     startMs: CHANGE.endMs + 1_500,
     endMs: CHANGE.endMs + 1_600,
     deltaGrams: -liftGrams,
+    ...(plateGrams ? { plateDeltaGrams: [plateGrams.lift] } : {}),
   };
   const nextBox = index.lanes.get(nextLane)!.lane.box;
   const resting: Vec3 = [nextBox.max[0] - 0.04, (nextBox.min[1] + nextBox.max[1]) / 2, nextBox.min[2] + 0.03];
@@ -447,6 +459,21 @@ test('a pick no product explains and the small pick after it on its plates that 
   assert.deepEqual(reviews(out), [], 'nothing to review');
   assert.deepEqual(attributions(out).map((a) => [a.shelfEventId, a.visitId, a.lines]), [[reading.events[0].shelfEventId, 'v-a', [{ productId: PRODUCT, quantity: 1 }]]]);
   assert.deepEqual(records.filter((r) => r.outcome === 'not-an-item').map((r) => r.event.shelfEventId).sort(), reading.replaces, 'the pieces are no items of their own');
+});
+
+test('a pick and its pieces given plate by plate are read as a unit only where each plate took its share of it', () => {
+  const grams = index.products.get(PRODUCT)!.unitWeightGrams;
+  const rest = 0.2 * grams;
+  // The unit off its lane's plate, the hand's weight onto the next lane's; then the hand lifts.
+  const there = pickUnderARest(rest, rest, { pick: [-grams, rest], lift: -rest });
+  const [reading] = there.out.filter((o) => o.topic === 'fusion.change-reexplained').map((o) => o.message as ChangeReexplained);
+  assert.deepEqual(reading?.events.map((e) => [e.laneIds, e.hypotheses.map((h) => [h.productId, h.quantity])]), [[[LANE], [[PRODUCT, 1]]]]);
+  assert.equal(reading.events[0].plateDeltaGrams, undefined, 'an explained change gives no plate weights');
+  assert.deepEqual(attributions(there.out).map((a) => a.visitId), ['v-a']);
+  // The same weights in all, but off the next lane's plate: no unit of the test's lane, whatever the sum.
+  const elsewhere = pickUnderARest(rest, rest, { pick: [0, -(grams - rest)], lift: -rest });
+  assert.equal(elsewhere.out.filter((o) => o.topic === 'fusion.change-reexplained').length, 0);
+  assert.match(reviews(elsewhere.out)[0]?.reason ?? '', /fits no product/);
 });
 
 test('a pick no product explains whose later pieces make no unit with it goes to review after its wait; the pieces are what they were', () => {

@@ -28,6 +28,7 @@ import { calibrate, expectedCarry, holdShare, jointOptions, movedBy, nettedShare
 import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, HISTORY_MS, IN_LANE_M, PROFILE_OFFSETS_MS, type HandEvidence } from './hand.evidence.ts';
 import { NETTED_MIN_GRAMS, nettedReadings, type NettedHand, type NettedReading } from './netted.reading.ts';
 import fittedParams from './attribution.params.json' with { type: 'json' };
+import { SHARE_SD } from '../shelf/hypothesis.model.ts';
 
 /**
  * Attribution: who picked up or put back what at each shelf event, and how sure. A pure engine (no
@@ -938,33 +939,37 @@ export class FusionEngine {
     for (const plateId of event.plateIds)
       for (const [productId, known] of this.misplacedOnPlate.get(plateId) ?? [])
         products.set(productId, [...new Set([...(products.get(productId) ?? []), ...[...known.laneIds].filter((laneId) => event.laneIds.includes(laneId))])]);
-    let found: { fits: Array<{ productId: string; quantity: number; density: number; z: number }>; pieces: number; grams: number; sigma: number } | undefined;
-    let grams = event.deltaGrams;
-    let variance = event.sigmaGrams ** 2;
-    for (const [n, piece] of pieces.entries()) {
-      grams += piece.deltaGrams;
-      variance += piece.sigmaGrams ** 2;
-      const fits = [...products.keys()].flatMap((productId) => {
+    let found: { fits: PiecesFit[]; pieces: number; grams: number; sigma: number } | undefined;
+    for (let n = 1; n <= pieces.length; n++) {
+      const changes = [event, ...pieces.slice(0, n)];
+      const grams = sum(changes.map((change) => change.deltaGrams));
+      const variance = sum(changes.map((change) => change.sigmaGrams ** 2));
+      const plates = platesOf(changes);
+      const fits = [...products].flatMap(([productId, laneIds]) => {
         const product = this.index.products.get(productId);
         if (!product) return [];
         return Array.from({ length: UNITS_IN_ONE_GRAB }, (_, k) => k + 1).flatMap((quantity) => {
-          const sigma = Math.sqrt(variance + quantity * product.weightSpreadGrams ** 2);
-          const z = Math.abs(-grams - quantity * product.unitWeightGrams) / sigma;
-          return z <= PIECES_FIT_SD ? [{ productId, quantity, density: Math.exp(-0.5 * z * z) / sigma, z }] : [];
+          const unit = { grams: quantity * product.unitWeightGrams, spread: Math.sqrt(quantity) * product.weightSpreadGrams };
+          const onLanes = laneIds.flatMap((laneId) => {
+            const fit = plates ? this.piecesFitOnPlates(plates, laneId, unit) : piecesFitInAll(grams, variance, unit);
+            return fit ? [{ ...fit, laneId }] : [];
+          });
+          if (onLanes.length === 0) return [];
+          const density = sum(onLanes.map((fit) => fit.density));
+          return [{ productId, quantity, density, z: Math.min(...onLanes.map((fit) => fit.z)), laneIds: onLanes.map((fit) => fit.laneId) }];
         });
       });
       if (fits.length === 0) continue;
       const closest = Math.min(...fits.map((fit) => fit.z));
-      if (!found || closest < Math.min(...found.fits.map((fit) => fit.z))) found = { fits, pieces: n + 1, grams, sigma: Math.sqrt(variance) };
+      if (!found || closest < Math.min(...found.fits.map((fit) => fit.z))) found = { fits, pieces: n, grams, sigma: Math.sqrt(variance) };
     }
     if (!found) return undefined;
     const total = sum(found.fits.map((fit) => fit.density));
-    const hypotheses = found.fits
-      .map((fit) => ({ productId: fit.productId, quantity: fit.quantity, probability: Math.round((fit.density / total) * 1e4) / 1e4 }))
-      .sort((a, b) => b.probability - a.probability);
-    const laneIds = [...new Set(hypotheses.flatMap((h) => products.get(h.productId)!))];
+    const fits = [...found.fits].sort((a, b) => b.density - a.density);
+    const hypotheses = fits.map((fit) => ({ productId: fit.productId, quantity: fit.quantity, probability: Math.round((fit.density / total) * 1e4) / 1e4 }));
+    const laneIds = [...new Set(fits.flatMap((fit) => fit.laneIds))];
     const id = `${event.shelfEventId}-whole`;
-    const { explanations: _none, ...change } = event;
+    const { explanations: _none, plateDeltaGrams: _plates, ...change } = event;
     return {
       pieces: found.pieces,
       event: {
@@ -978,6 +983,31 @@ export class FusionEngine {
         confidence: hypotheses[0].probability,
       },
     };
+  }
+
+  /**
+   * How units taken off a lane fit changes known plate by plate (`platesOf`): each plate's change
+   * against the units' weight times the share of the lane it carries (none for a plate the lane does
+   * not rest on, and every plate of the lane counted, changed or not). A plate's deviation allows its
+   * part of the changes' noise, where along the lane the units lay (SHARE_SD of their weight, on a
+   * lane across plates) and their spread. Undefined when a plate is further off than PIECES_FIT_SD.
+   */
+  private piecesFitOnPlates(plates: ReadonlyMap<string, { grams: number; variance: number }>, laneId: string, unit: { grams: number; spread: number }): { density: number; z: number } | undefined {
+    const shares = plateShares(this.index, laneId);
+    const across = shares.size > 1 ? (SHARE_SD * unit.grams) ** 2 : 0;
+    let density = 1;
+    let squares = 0;
+    const plateIds = new Set([...plates.keys(), ...shares.keys()]);
+    for (const plateId of plateIds) {
+      const share = shares.get(plateId) ?? 0;
+      const seen = plates.get(plateId) ?? { grams: 0, variance: Math.min(...[...plates.values()].map((p) => p.variance)) };
+      const sigma = Math.sqrt(seen.variance + (share > 0 ? across : 0) + (share * unit.spread) ** 2);
+      const z = Math.abs(seen.grams + share * unit.grams) / sigma;
+      if (z > PIECES_FIT_SD) return undefined;
+      density *= Math.exp(-0.5 * z * z) / sigma;
+      squares += z * z;
+    }
+    return { density, z: Math.sqrt(squares / plateIds.size) };
   }
 
   /** Doubtful takes whose wait for a twin is over (by `until`, store ms), settled as they now stand. */
@@ -1703,6 +1733,39 @@ interface SettleHow {
   twinWaited?: boolean;
   /** A pick no product explains, or a piece of one, after its wait for the pieces of its weight (PIECES_WAIT_MS). */
   piecesWaited?: boolean;
+}
+
+/** How a (product, quantity) fits a pick and its pieces, and the lanes of the pick's it fits on. */
+interface PiecesFit {
+  productId: string;
+  quantity: number;
+  density: number;
+  z: number;
+  laneIds: string[];
+}
+
+/**
+ * The changes' weight on each plate, summed, and its variance (each change's spread evenly over its
+ * plates); undefined unless every change gives its plates' own weights (`plateDeltaGrams`).
+ */
+function platesOf(changes: readonly ShelfEventDetected[]): Map<string, { grams: number; variance: number }> | undefined {
+  const plates = new Map<string, { grams: number; variance: number }>();
+  for (const change of changes) {
+    const grams = change.plateDeltaGrams;
+    if (!grams || grams.length !== change.plateIds.length) return undefined;
+    change.plateIds.forEach((plateId, i) => {
+      const plate = plates.get(plateId) ?? { grams: 0, variance: 0 };
+      plates.set(plateId, { grams: plate.grams + grams[i], variance: plate.variance + change.sigmaGrams ** 2 / change.plateIds.length });
+    });
+  }
+  return plates;
+}
+
+/** How units fit a pick and its pieces by their weight together alone (no plate's own weight known). */
+function piecesFitInAll(grams: number, variance: number, unit: { grams: number; spread: number }): { density: number; z: number } | undefined {
+  const sigma = Math.sqrt(variance + unit.spread ** 2);
+  const z = Math.abs(grams + unit.grams) / sigma;
+  return z <= PIECES_FIT_SD ? { density: Math.exp(-0.5 * z * z) / sigma, z } : undefined;
 }
 
 /** Whether a change no product explains may be a piece of a waiting pick's weight: a pick on the same shelf, on none but its plates, after it and within its wait. */

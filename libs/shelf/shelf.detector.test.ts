@@ -296,6 +296,11 @@ test('a few grams no product explains are never published as that product: a 24 
     assert.equal(unexplained[0].kind, 'put', context);
     assert.deepEqual(ShelfEventDetected.parse(unexplained[0]), unexplained[0], 'the contract carries an unexplained change');
     assert.ok(Math.abs(unexplained[0].deltaGrams - 12) < 4 * unexplained[0].sigmaGrams + 1, context);
+    // Each of its plates' own change, for fusion to read it with later changes plate by plate.
+    const plates = unexplained[0].plateDeltaGrams ?? [];
+    assert.equal(plates.length, unexplained[0].plateIds.length, context);
+    assert.ok(Math.abs(plates.reduce((total, grams) => total + grams, 0) - unexplained[0].deltaGrams) <= 0.05 * plates.length + 0.05, context);
+    for (const e of named) assert.equal(e.plateDeltaGrams, undefined, `an explained change gives no plate weights; ${context}`);
   }
 });
 

@@ -956,6 +956,7 @@ export class ShelfDetector {
       laneIds: candidateLanes.map((lane) => this.lanes[lane].laneId),
       deltaGrams,
       sigmaGrams: Math.sqrt(variance),
+      plateDeltaGrams: changed.map((p) => Math.round(changes[p].deltaGrams * 10) / 10),
       hypotheses: [],
       confidence: () => 0,
       piece,
@@ -978,6 +979,8 @@ export class ShelfDetector {
     laneIds: string[];
     deltaGrams: number;
     sigmaGrams: number;
+    /** An unexplained change's own change on each plate of `slots`, grams. */
+    plateDeltaGrams?: number[];
     hypotheses: ProductHypothesis[];
     /** The confidence once the health of the event's plates is known: a poor cell lowers it. */
     confidence: (health: CellHealth) => number;
@@ -1005,6 +1008,7 @@ export class ShelfDetector {
       sigmaGrams: Math.round(fields.sigmaGrams * 100) / 100,
       hypotheses: fields.hypotheses,
       confidence: fields.confidence(health),
+      ...(fields.plateDeltaGrams ? { plateDeltaGrams: fields.plateDeltaGrams } : {}),
       health,
     };
   }
