@@ -300,7 +300,9 @@ export class CartBook {
     const event: CartEvent = {
       type: message.kind === 'pick' ? 'item-added' : 'item-removed',
       shelfEventId: message.shelfEventId,
-      ts: message.ts,
+      // Folded where the change happened, as a review's decision is: a pick decided after a wait
+      // still comes before its shopper's put-back of the unit that began meanwhile.
+      ts: message.changeMs ?? message.ts,
       lines: message.lines,
       source: message.source,
     };
