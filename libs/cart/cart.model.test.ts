@@ -101,11 +101,11 @@ test('the fold follows store time, not arrival: a pick decided after the put it 
   assert.deepEqual(view.unheldRemovals, []);
 });
 
-test('a pick decided seconds after its change folds where the change began: before the put-back a reviewer decides', () => {
+test('a pick decided seconds after its change folds where the change happened: before the put-back a reviewer decides', () => {
   const book = new CartBook(priceOf);
-  // The pick's change began at 3 s and was decided at 7 s (fusion waited); the put-back's began at
-  // 5 s, and a person decides it was this shopper's.
-  book.attributed(attribution('e7', 'v1', 'pick', 'cola', 1, { changeMs: T0 + 3_000 }));
+  // The pick's change ended at 3 s and was decided at 7 s (fusion waited); the put-back's ran from
+  // 5 s to 5.4 s, and a person decides it was this shopper's.
+  book.attributed(attribution('e7', 'v1', 'pick', 'cola', 1, { changeEndMs: T0 + 3_000 }));
   book.reviewOpened({ ...opened('r-put', 'e5', ['v1']), change: 'put' });
   book.reviewResolved(resolved('r-put', { outcome: 'attributed', visitId: 'v1', kind: 'put', lines: [{ productId: 'cola', quantity: 1 }] }));
   const view = book.cart('v1')!.view();

@@ -301,8 +301,8 @@ export class CartBook {
       type: message.kind === 'pick' ? 'item-added' : 'item-removed',
       shelfEventId: message.shelfEventId,
       // Folded where the change happened, as a review's decision is: a pick decided after a wait
-      // still comes before its shopper's put-back of the unit that began meanwhile.
-      ts: message.changeMs ?? message.ts,
+      // still comes before its shopper's put-back that ended meanwhile.
+      ts: message.changeEndMs ?? message.ts,
       lines: message.lines,
       source: message.source,
     };
@@ -339,7 +339,7 @@ export class CartBook {
       type: 'review-resolved',
       reviewId: message.reviewId,
       shelfEventId,
-      ts: item?.evidence?.weight.startMs ?? item?.ts ?? message.ts,
+      ts: item?.evidence?.weight.endMs ?? item?.ts ?? message.ts,
       decision:
         decision.outcome === 'attributed'
           ? { outcome: 'attributed', visitId: decision.visitId, kind: decision.kind, lines: decision.lines, ...(decision.sharedWith ? { sharedWith: decision.sharedWith } : {}) }

@@ -94,8 +94,8 @@ export const EventAttributed = z
       .optional()
       .describe('Two shoppers at one lane at once: the other visits that moved part of the same change, each attributed in a message of its own.'),
     laneIds: z.array(Id).describe('Where it moved.'),
-    changeMs: StoreClockMs.optional().describe(
-      "When the shelf change began (store clock): where a cart folds it among the visit's other changes. `ts` is when it was decided, which may be seconds later (fusion waits for evidence); absent on older messages, which fold at `ts`.",
+    changeEndMs: StoreClockMs.optional().describe(
+      "When the shelf change ended (store clock): where a cart folds it among the visit's other changes. `ts` is when it was decided, which may be seconds later (fusion waits for evidence); absent on older messages, which fold at `ts`.",
     ),
     misplaced: z.boolean().describe('A put on a lane that does not hold that product: the shelf now holds a misplaced item.'),
     confidence: z.number().min(0).max(1).describe('Probability that this (visit, lines) is right; calibrated.'),

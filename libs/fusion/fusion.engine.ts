@@ -1534,7 +1534,7 @@ export class FusionEngine {
           storeId: this.storeId,
           ts: this.decidedAt(event),
           shelfEventId: event.shelfEventId,
-          changeMs: event.startMs,
+          changeEndMs: event.endMs,
           visitId: share.visitId,
           visitKind: visit.kind,
           ...(share.who.trackId ? { trackId: share.who.trackId } : {}),
