@@ -1617,7 +1617,8 @@ test('a reviewer\'s decision on a change no product explained tells the shelf wh
   const engine = engineWith({ 'v-a': { trackId: 't-a' } });
   const grams = index.products.get(PRODUCT)!.unitWeightGrams;
   // Three quarters of a unit off two lanes' plate: the shelf named no product, fusion cannot either.
-  const change = { ...shelfEvent('pick'), laneIds: ['g2-s2-l4', LANE], deltaGrams: -0.75 * grams, hypotheses: [], confidence: 0 };
+  const plateIds = [...new Set(['g2-s2-l4', LANE].flatMap((laneId) => index.lanes.get(laneId)!.lane.plateIds))];
+  const change = { ...shelfEvent('pick'), laneIds: ['g2-s2-l4', LANE], plateIds, deltaGrams: -0.75 * grams, plateDeltaGrams: plateIds.map(() => (-0.75 * grams) / plateIds.length), hypotheses: [], confidence: 0 };
   const [opened] = reviews(run(engine, change, instants({ 't-a': reach(800, 1_500) }, 0, 1_300 + PIECES_WAIT_MS + EVIDENCE_AFTER_MS)));
   assert.match(opened?.reason ?? '', /fits no product/, 'fixture: the change goes to review as one no product explains');
   const lines = [{ productId: PRODUCT, quantity: 1 }];
@@ -1626,8 +1627,9 @@ test('a reviewer\'s decision on a change no product explained tells the shelf wh
   assert.equal(reading?.review, opened.reviewId, 'the shelf is told what the reviewer decided');
   assert.deepEqual(reading.replaces, [change.shelfEventId]);
   assert.deepEqual(
-    reading.events.map((e) => [e.kind, e.laneIds, e.hypotheses]),
-    [['pick', [LANE], [{ productId: PRODUCT, quantity: 1, probability: 1 }]]],
+    reading.events.map((e) => [e.kind, e.laneIds, e.hypotheses, e.plateDeltaGrams]),
+    [['pick', [LANE], [{ productId: PRODUCT, quantity: 1, probability: 1 }], undefined]],
+    'the decided item, with no plate weights of the whole change',
   );
   // Decided as nothing moved: the shelf keeps the change as it read it.
   const engine2 = engineWith({ 'v-a': { trackId: 't-a' } });

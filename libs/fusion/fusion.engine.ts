@@ -519,7 +519,8 @@ export class FusionEngine {
     const asRead = moves.length === 1 && moves[0].kind === event.kind && moves[0].productId === shelfReading?.productId && moves[0].quantity === shelfReading.quantity;
     // A change no product explained had no reading (asRead is false): its decision always goes to the shelf.
     if (asRead) return [];
-    const { explanations: _shelfs, ...change } = event;
+    // Its plates' weights were the whole change's: an item of the decision has none of its own.
+    const { explanations: _shelfs, plateDeltaGrams: _plates, ...change } = event;
     const events = moves.map(({ kind, productId, quantity }, i): ShelfEventDetected => {
       const id = `${event.shelfEventId}-decided-${i + 1}`;
       return { ...change, eventId: id, shelfEventId: id, kind, laneIds: [this.decidedLane(event, productId)], hypotheses: [{ productId, quantity, probability: 1 }], confidence: 1 };
