@@ -886,11 +886,6 @@ export class FusionEngine {
     return { schemaVersion: SCHEMA_VERSION, eventId: `reexplained-${replaces[0]}`, storeId: this.storeId, ts: event.endMs, shelfId: event.shelfId, replaces, events, probability };
   }
 
-  /** The pick no product explains that a later one, no product explaining it either, on some of its plates may be a piece of. */
-  private piecesAwaiting(piece: ShelfEventDetected): { event: ShelfEventDetected; pieces: ShelfEventDetected[]; untilMs: number } | undefined {
-    return [...this.awaitingPieces.values()].find((held) => isPieceOf(piece, held));
-  }
-
   /**
    * Picks no product explains whose wait for pieces is over (by `until`, store ms, and no event that
    * may be one of them still waiting for its evidence). When the pick's weight and that of the first
@@ -932,15 +927,8 @@ export class FusionEngine {
    * them, unless a product there fits too).
    */
   private wholeOfPieces(event: ShelfEventDetected, pieces: readonly ShelfEventDetected[]): { event: ShelfEventDetected; pieces: number } | undefined {
-    const products = new Map<string, string[]>();
-    for (const laneId of event.laneIds) {
-      const productId = this.index.placementByLane.get(laneId)?.productId;
-      if (productId) products.set(productId, [...(products.get(productId) ?? []), laneId]);
-    }
-    for (const plateId of event.plateIds)
-      for (const [productId, known] of this.misplacedOnPlate.get(plateId) ?? [])
-        products.set(productId, [...new Set([...(products.get(productId) ?? []), ...[...known.laneIds].filter((laneId) => event.laneIds.includes(laneId))])]);
-    let found: { fits: PiecesFit[]; pieces: number; grams: number; sigma: number } | undefined;
+    const products = this.productsThere(event);
+    let found: { fits: PiecesFit[]; closest: number; pieces: number; grams: number; sigma: number } | undefined;
     for (let n = 1; n <= pieces.length; n++) {
       const changes = [event, ...pieces.slice(0, n)];
       const grams = sum(changes.map((change) => change.deltaGrams));
@@ -962,7 +950,7 @@ export class FusionEngine {
       });
       if (fits.length === 0) continue;
       const closest = Math.min(...fits.map((fit) => fit.z));
-      if (!found || closest < Math.min(...found.fits.map((fit) => fit.z))) found = { fits, pieces: n, grams, sigma: Math.sqrt(variance) };
+      if (!found || closest < found.closest) found = { fits, closest, pieces: n, grams, sigma: Math.sqrt(variance) };
     }
     if (!found) return undefined;
     const total = sum(found.fits.map((fit) => fit.density));
@@ -999,9 +987,11 @@ export class FusionEngine {
     let density = 1;
     let squares = 0;
     const plateIds = new Set([...plates.keys(), ...shares.keys()]);
+    // A plate of the lane the changes left alone did not move: as still as the stillest that moved.
+    const unmoved = { grams: 0, variance: Math.min(...[...plates.values()].map((p) => p.variance)) };
     for (const plateId of plateIds) {
       const share = shares.get(plateId) ?? 0;
-      const seen = plates.get(plateId) ?? { grams: 0, variance: Math.min(...[...plates.values()].map((p) => p.variance)) };
+      const seen = plates.get(plateId) ?? unmoved;
       const sigma = Math.sqrt(seen.variance + (share > 0 ? across : 0) + (share * unit.spread) ** 2);
       const z = Math.abs(seen.grams + share * unit.grams) / sigma;
       if (z > PIECES_FIT_SD) return undefined;
@@ -1079,7 +1069,7 @@ export class FusionEngine {
     // A pick no product explains: maybe an item with a hand come to rest on its plates, whose lift
     // comes later in pieces. It waits for them (PIECES_WAIT_MS), and a piece waits with it.
     if (!best && !putAndPick && event.kind === 'pick' && event.hypotheses.length === 0 && !how.piecesWaited) {
-      const heldPick = this.piecesAwaiting(event);
+      const heldPick = [...this.awaitingPieces.values()].find((held) => isPieceOf(event, held));
       if (heldPick) {
         heldPick.pieces.push(event);
         return [];
@@ -1281,9 +1271,25 @@ export class FusionEngine {
       if (visit && visit.kind !== 'staff') hands.set(e.visitId, { visitId: e.visitId, holds: this.holdings(visit, event.startMs) });
     }
     if (hands.size < 2) return [];
-    const onShelf = new Set(event.laneIds.map((laneId) => this.index.placementByLane.get(laneId)?.productId).filter((id): id is string => id !== undefined));
-    for (const plateId of event.plateIds) for (const productId of this.misplacedOnPlate.get(plateId)?.keys() ?? []) onShelf.add(productId);
+    const onShelf = new Set(this.productsThere(event).keys());
     return nettedReadings({ deltaGrams: event.deltaGrams, sigmaGrams: event.sigmaGrams, hands: [...hands.values()], onShelf, product: (productId) => this.index.products.get(productId) });
+  }
+
+  /**
+   * The products an event's change could have moved, each with the event's lanes it lies on: those
+   * planned on its lanes, and those fusion knows lie misplaced on its plates (on the lanes of the
+   * event they were put on; none when they lie elsewhere on those plates).
+   */
+  private productsThere(event: Pick<ShelfEventDetected, 'laneIds' | 'plateIds'>): Map<string, string[]> {
+    const products = new Map<string, string[]>();
+    for (const laneId of event.laneIds) {
+      const productId = this.index.placementByLane.get(laneId)?.productId;
+      if (productId) products.set(productId, [...(products.get(productId) ?? []), laneId]);
+    }
+    for (const plateId of event.plateIds)
+      for (const [productId, known] of this.misplacedOnPlate.get(plateId) ?? [])
+        products.set(productId, [...new Set([...(products.get(productId) ?? []), ...[...known.laneIds].filter((laneId) => event.laneIds.includes(laneId))])]);
+    return products;
   }
 
   /**
@@ -1292,10 +1298,9 @@ export class FusionEngine {
    * carried by a visit in the store.
    */
   private tooSmallForAnItem(event: ShelfEventDetected): boolean {
-    const products = new Set(event.laneIds.map((laneId) => this.index.placementByLane.get(laneId)?.productId));
-    for (const plateId of event.plateIds) for (const productId of this.misplacedOnPlate.get(plateId)?.keys() ?? []) products.add(productId);
+    const products = new Set(this.productsThere(event).keys());
     if (event.kind === 'put') for (const visit of this.visits.values()) for (const productId of this.holdings(visit).keys()) products.add(productId);
-    const grams = [...products].map((productId) => (productId ? this.index.products.get(productId)?.unitWeightGrams : undefined)).filter((g): g is number => g !== undefined);
+    const grams = [...products].map((productId) => this.index.products.get(productId)?.unitWeightGrams).filter((g): g is number => g !== undefined);
     return grams.length > 0 && Math.abs(event.deltaGrams) < NOT_AN_ITEM_SHARE * Math.min(...grams);
   }
 
