@@ -113,6 +113,32 @@ test('a pick decided seconds after its change folds where the change happened: b
   assert.deepEqual(view.unheldRemovals, []);
 });
 
+test('a pick folds where its change began and a put where its change ended, so a put overlapping the pick takes the unit back', () => {
+  // The shelf dated the pick's end late (a hand still on the plate): it ran from 3 s to 6 s, and the
+  // put-back of the same unit from 4.5 s to 5.5 s. Folded by their ends, the put would come first.
+  const late = new CartBook(priceOf);
+  late.attributed(attribution('e1', 'v1', 'pick', 'cola', 1, { changeStartMs: T0 + 3_000, changeEndMs: T0 + 6_000 }));
+  late.attributed(attribution('e2', 'v1', 'put', 'cola', 1, { changeStartMs: T0 + 4_500, changeEndMs: T0 + 5_500 }));
+  assert.deepEqual(late.cart('v1')!.view().lines, []);
+  assert.deepEqual(late.cart('v1')!.view().unheldRemovals, []);
+  // The shelf dated the put's start early (a hand resting before the unit came down), from 2 s to
+  // 5.4 s, and the pick ran from 3 s to 3.5 s. Folded by their starts, the put would come first. The
+  // put is a reviewer's decision, folded by the evidence's weight span.
+  const early = new CartBook(priceOf);
+  early.attributed(attribution('e1', 'v1', 'pick', 'cola', 1, { changeStartMs: T0 + 3_000, changeEndMs: T0 + 3_500 }));
+  const item = opened('r-put', 'e2', ['v1']);
+  early.reviewOpened({ ...item, change: 'put', evidence: { ...item.evidence!, weight: { ...item.evidence!.weight, startMs: T0 + 2_000, endMs: T0 + 5_400 } } });
+  early.reviewResolved(resolved('r-put', { outcome: 'attributed', visitId: 'v1', kind: 'put', lines: [{ productId: 'cola', quantity: 1 }] }));
+  assert.deepEqual(early.cart('v1')!.view().lines, []);
+  assert.deepEqual(early.cart('v1')!.view().unheldRemovals, []);
+  // A put that ended before a pick began still comes first: put back, then taken again.
+  const again = new CartBook(priceOf);
+  again.attributed(attribution('e1', 'v1', 'pick', 'cola', 1, { changeStartMs: T0 + 1_000, changeEndMs: T0 + 1_500 }));
+  again.attributed(attribution('e2', 'v1', 'put', 'cola', 1, { changeStartMs: T0 + 2_000, changeEndMs: T0 + 2_500 }));
+  again.attributed(attribution('e3', 'v1', 'pick', 'cola', 1, { changeStartMs: T0 + 2_600, changeEndMs: T0 + 3_000 }));
+  assert.deepEqual(linesOf(again, 'v1'), [['cola', 1, 120]]);
+});
+
 test('a pick and its put-back decided at one instant (a pick in review answered by the put) net to nothing, whatever their ids', () => {
   const book = new CartBook(priceOf);
   // The put's shelf event id sorts before the pick's.

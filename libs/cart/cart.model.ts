@@ -18,7 +18,10 @@ import {
  * at most one effect per shelf event: an attribution delivered twice applies once, and a review
  * decision about a shelf event replaces whatever was attributed for it (in this cart, and in the cart
  * it is taken away from). The read model folds the effects in store-clock order (picks first at one
- * instant), which makes it the same whatever order the messages came in.
+ * instant), which makes it the same whatever order the messages came in. A pick sits where its weight
+ * change began and a put where its change ended: a unit is off the shelf from the start of its lift
+ * until its put-back has settled, so a pick overlapping a put of the same unit always comes first,
+ * however the shelf dated the two changes' edges.
  *
  * A put of something the cart does not hold never makes a line negative: it takes away what the
  * cart holds and the rest is kept as an unheld removal (for the operator; fusion is meant to send
@@ -27,12 +30,20 @@ import {
 
 export type EffectSource = EventAttributed['source'];
 
+/** When a shelf change began and ended (store clock, ms): a pick folds at its start, a put at its end. */
+export interface ChangeSpan {
+  startMs: number;
+  endMs: number;
+}
+
 export type CartEvent =
   | {
       type: 'item-added' | 'item-removed';
       shelfEventId: string;
-      /** When the shelf event happened (store clock, ms): where it sits in the fold. */
+      /** When the shelf event happened (store clock, ms): where it sits in the fold when `span` is absent. */
       ts: number;
+      /** The weight change's span, when known: where a pick or a put sits in the fold. */
+      span?: ChangeSpan;
       lines: CartLine[];
       source: EffectSource;
     }
@@ -43,6 +54,7 @@ export type CartEvent =
       shelfEventId?: string;
       /** When the shelf event under review happened (store clock, ms). */
       ts: number;
+      span?: ChangeSpan;
       decision: AttributedDecision | { outcome: 'dismissed' };
     };
 
@@ -53,9 +65,13 @@ interface Effect {
   readonly shelfEventId?: string;
   readonly kind: 'pick' | 'put';
   readonly lines: readonly CartLine[];
-  readonly ts: number;
+  readonly span: ChangeSpan;
   readonly source: EffectSource;
 }
+
+const spanOf = (event: { ts: number; span?: ChangeSpan }): ChangeSpan => event.span ?? { startMs: event.ts, endMs: event.ts };
+/** Where an effect sits in the fold: a unit leaves the shelf as its lift begins and is back once its put-back ends. */
+const foldAt = (effect: Effect) => (effect.kind === 'pick' ? effect.span.startMs : effect.span.endMs);
 
 export interface PendingLine {
   reviewId: string;
@@ -159,7 +175,7 @@ export class Cart {
         if (existing?.source === 'review' && event.source === 'fusion') return false;
         const kind = event.type === 'item-added' ? 'pick' : 'put';
         if (existing && existing.kind === kind && existing.source === event.source && sameLines(existing.lines, event.lines)) return false;
-        this.effects.set(event.shelfEventId, { key: event.shelfEventId, shelfEventId: event.shelfEventId, kind, lines: event.lines, ts: existing?.ts ?? event.ts, source: event.source });
+        this.effects.set(event.shelfEventId, { key: event.shelfEventId, shelfEventId: event.shelfEventId, kind, lines: event.lines, span: existing?.span ?? spanOf(event), source: event.source });
         return true;
       }
       case 'review-opened': {
@@ -178,7 +194,7 @@ export class Cart {
         const ours = decision.outcome === 'attributed' ? decidedShare(decision, this.visitId) : undefined;
         if (decision.outcome === 'attributed' && ours) {
           const existing = this.effects.get(key);
-          this.effects.set(key, { key, shelfEventId: event.shelfEventId, kind: ours.kind, lines: ours.lines, ts: existing?.ts ?? event.ts, source: 'review' });
+          this.effects.set(key, { key, shelfEventId: event.shelfEventId, kind: ours.kind, lines: ours.lines, span: existing?.span ?? spanOf(event), source: 'review' });
         } else if (decision.outcome === 'attributed') {
           // Decided for someone else: whatever this cart counted for that shelf event goes.
           this.effects.delete(key);
@@ -193,7 +209,7 @@ export class Cart {
     const held = new Map<string, number>();
     const unheldRemovals: UnheldRemoval[] = [];
     // At one instant a pick comes before a put: fusion decides a pick in review and its put-back together.
-    const ordered = [...this.effects.values()].sort((a, b) => a.ts - b.ts || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const ordered = [...this.effects.values()].sort((a, b) => foldAt(a) - foldAt(b) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     for (const effect of ordered)
       for (const { productId, quantity } of effect.lines) {
         const have = held.get(productId) ?? 0;
@@ -303,6 +319,7 @@ export class CartBook {
       // Folded where the change happened, as a review's decision is: a pick decided after a wait
       // still comes before its shopper's put-back that ended meanwhile.
       ts: message.changeEndMs ?? message.ts,
+      ...(message.changeEndMs !== undefined ? { span: { startMs: message.changeStartMs ?? message.changeEndMs, endMs: message.changeEndMs } } : {}),
       lines: message.lines,
       source: message.source,
     };
@@ -340,6 +357,7 @@ export class CartBook {
       reviewId: message.reviewId,
       shelfEventId,
       ts: item?.evidence?.weight.endMs ?? item?.ts ?? message.ts,
+      ...(item?.evidence ? { span: { startMs: item.evidence.weight.startMs, endMs: item.evidence.weight.endMs } } : {}),
       decision:
         decision.outcome === 'attributed'
           ? { outcome: 'attributed', visitId: decision.visitId, kind: decision.kind, lines: decision.lines, ...(decision.sharedWith ? { sharedWith: decision.sharedWith } : {}) }

@@ -94,6 +94,9 @@ export const EventAttributed = z
       .optional()
       .describe('Two shoppers at one lane at once: the other visits that moved part of the same change, each attributed in a message of its own.'),
     laneIds: z.array(Id).describe('Where it moved.'),
+    changeStartMs: StoreClockMs.optional().describe(
+      "When the shelf change began (store clock): a cart folds a pick there (the unit is off the shelf from its lift's start), a put at `changeEndMs`; absent on older messages, which fold both at `changeEndMs`.",
+    ),
     changeEndMs: StoreClockMs.optional().describe(
       "When the shelf change ended (store clock): where a cart folds it among the visit's other changes. `ts` is when it was decided, which may be seconds later (fusion waits for evidence); absent on older messages, which fold at `ts`.",
     ),

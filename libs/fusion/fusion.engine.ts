@@ -1540,6 +1540,7 @@ export class FusionEngine {
           storeId: this.storeId,
           ts: this.decidedAt(event),
           shelfEventId: event.shelfEventId,
+          changeStartMs: event.startMs,
           changeEndMs: event.endMs,
           visitId: share.visitId,
           visitKind: visit.kind,
