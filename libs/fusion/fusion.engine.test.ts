@@ -413,9 +413,9 @@ test('a change no product explains: too small for any item that could have moved
  * change's plates) and lifts off 1.5 s after the change: the pick weighs `restGrams` less than the
  * unit, and the lift comes as a small pick of its own, of `liftGrams`. Neither fits a product alone.
  * With `plateGrams`, the shelf gives each change's own weight on each of its plates (the test's
- * lane's plate, then the next lane's).
+ * lane's plate, then the next lane's). With `putBackMs`, a puts the unit back that long after T0.
  */
-function pickUnderARest(restGrams: number, liftGrams = restGrams, plateGrams?: { pick: [number, number]; lift: number }) {
+function pickUnderARest(restGrams: number, liftGrams = restGrams, plateGrams?: { pick: [number, number]; lift: number }, putBackMs?: number) {
   const records: SettledRecord[] = [];
   const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } }, undefined, (record) => records.push(record));
   const nextLane = 'g2-s2-l4';
@@ -445,9 +445,12 @@ function pickUnderARest(restGrams: number, liftGrams = restGrams, plateGrams?: {
   };
   const nextBox = index.lanes.get(nextLane)!.lane.box;
   const resting: Vec3 = [nextBox.max[0] - 0.04, (nextBox.min[1] + nextBox.max[1]) / 2, nextBox.min[2] + 0.03];
-  const hands = { 't-a': reach(300, 1_500), 't-b': (t: number): Vec3 => (t >= T0 + 900 && t <= T0 + 2_900 ? resting : away(0.5)) };
-  const out = [...engine.onShelfEvent(pick), ...engine.onShelfEvent(lift), ...instants(hands, 0, 2_900 + PIECES_WAIT_MS + EVIDENCE_AFTER_MS).flatMap((p) => engine.onPeople(p))];
-  return { out, pick, lift, records };
+  const firstReach = reach(300, 1_500);
+  const putReach = putBackMs === undefined ? firstReach : reach(putBackMs - 500, putBackMs + 500);
+  const hands = { 't-a': (t: number) => (t < T0 + 2_000 ? firstReach(t) : putReach(t)), 't-b': (t: number): Vec3 => (t >= T0 + 900 && t <= T0 + 2_900 ? resting : away(0.5)) };
+  const putBack = putBackMs === undefined ? [] : [shelfEvent('put', undefined, putBackMs - CHANGE.startMs + T0)];
+  const out = [...[pick, lift, ...putBack].flatMap((event) => engine.onShelfEvent(event)), ...instants(hands, 0, 2_900 + PIECES_WAIT_MS + EVIDENCE_AFTER_MS).flatMap((p) => engine.onPeople(p))];
+  return { out, pick, lift, putBack, records };
 }
 
 test('a pick no product explains and the small pick after it on its plates that make a unit together (a hand come to rest as the item left) are that unit\'s pick', () => {
@@ -459,6 +462,23 @@ test('a pick no product explains and the small pick after it on its plates that 
   assert.deepEqual(reviews(out), [], 'nothing to review');
   assert.deepEqual(attributions(out).map((a) => [a.shelfEventId, a.visitId, a.lines]), [[reading.events[0].shelfEventId, 'v-a', [{ productId: PRODUCT, quantity: 1 }]]]);
   assert.deepEqual(records.filter((r) => r.outcome === 'not-an-item').map((r) => r.event.shelfEventId).sort(), reading.replaces, 'the pieces are no items of their own');
+});
+
+test('a put-back in doubt while its shopper\'s pick still waits for pieces waits for that pick, and then takes the unit back', () => {
+  // a's pick (under b's resting hand) is read whole only once its pieces' wait is over; a puts the
+  // unit back 2.5 s after T0, before then, when nothing says a holds it.
+  const { out, putBack, records } = pickUnderARest(0.2 * index.products.get(PRODUCT)!.unitWeightGrams, undefined, undefined, 2_500);
+  const [reading] = out.filter((o) => o.topic === 'fusion.change-reexplained').map((o) => o.message as ChangeReexplained);
+  assert.ok(reading, 'the pick is read whole');
+  assert.deepEqual(reviews(out), [], 'no put of something a never took');
+  assert.deepEqual(
+    attributions(out).map((a) => [a.shelfEventId, a.visitId, a.kind]),
+    [
+      [reading.events[0].shelfEventId, 'v-a', 'pick'],
+      [putBack[0].shelfEventId, 'v-a', 'put'],
+    ],
+  );
+  assert.equal(records.find((r) => r.event.shelfEventId === putBack[0].shelfEventId)?.outcome, 'attributed');
 });
 
 test('a pick and its pieces given plate by plate are read as a unit only where each plate took its share of it', () => {

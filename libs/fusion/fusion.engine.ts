@@ -384,6 +384,8 @@ export class FusionEngine {
   private readonly awaitingPieces = new Map<string, { event: ShelfEventDetected; pieces: ShelfEventDetected[]; untilMs: number }>();
   /** Doubtful takes waiting for a twin to be decided (TWIN_WAIT_MS), by shelf event id. */
   private readonly awaitingTwin = new Map<string, { event: ShelfEventDetected; how: SettleHow; untilMs: number }>();
+  /** Puts in doubt waiting for picks that began before them and are not settled yet (see picksBefore), by shelf event id. */
+  private readonly awaitingPicks = new Map<string, { event: ShelfEventDetected; how: SettleHow; picks: string[] }>();
   /** What fusion believes lies misplaced on each plate (attributed or reviewed puts, less the picks of it since). */
   private readonly misplacedOnPlate = new Map<string, Map<string, Misplaced>>();
   private readonly storeId: string;
@@ -425,7 +427,12 @@ export class FusionEngine {
 
   /** Whether a shelf event is waiting for the people stream. */
   isPending(shelfEventId: string): boolean {
-    return this.pending.has(shelfEventId) || this.awaitingTwin.has(shelfEventId) || [...this.awaitingPieces.values()].some((held) => [held.event, ...held.pieces].some((e) => e.shelfEventId === shelfEventId));
+    return (
+      this.pending.has(shelfEventId) ||
+      this.awaitingTwin.has(shelfEventId) ||
+      this.awaitingPicks.has(shelfEventId) ||
+      [...this.awaitingPieces.values()].some((held) => [held.event, ...held.pieces].some((e) => e.shelfEventId === shelfEventId))
+    );
   }
 
   /** Whether a visit's settlement has been given out. */
@@ -637,6 +644,7 @@ export class FusionEngine {
     for (const rest of [...this.restingHands.values()]) out.push(...this.giveUpRest(rest));
     out.push(...this.settleAwaitingPieces(Infinity));
     out.push(...this.settleAwaitingTwin(Infinity));
+    out.push(...this.settleAwaitingPicks(true));
     out.push(...this.settleVisits(Infinity));
     return out;
   }
@@ -665,6 +673,7 @@ export class FusionEngine {
       if (rest.untilMs <= until || this.restLeft(rest, until)) out.push(...this.giveUpRest(rest));
     out.push(...this.settleAwaitingPieces(until));
     out.push(...this.settleAwaitingTwin(until));
+    out.push(...this.settleAwaitingPicks(false));
     this.forgetSettled(until);
     out.push(...this.settleVisits());
     this.forgetVisits(until);
@@ -1001,6 +1010,30 @@ export class FusionEngine {
     return { density, z: Math.sqrt(squares / plateIds.size) };
   }
 
+  /**
+   * Picks not settled yet that began before a put (waiting for their evidence, for the pieces of
+   * their weight or for a twin), by shelf event id: what they took may be what the put brought back.
+   */
+  private picksBefore(put: ShelfEventDetected): string[] {
+    const waiting = [
+      ...this.pending.values(),
+      ...[...this.awaitingPieces.values()].flatMap((held) => [held.event, ...held.pieces]),
+      ...[...this.awaitingTwin.values()].map((held) => held.event),
+    ];
+    return waiting.filter((pick) => pick.kind === 'pick' && pick.startMs <= put.startMs).map((pick) => pick.shelfEventId);
+  }
+
+  /** Puts whose picks waited for are all settled (or every one, at the end of a replay), weighed again with what their shoppers now hold. */
+  private settleAwaitingPicks(all: boolean): FusionOutput[] {
+    const out: FusionOutput[] = [];
+    for (const held of [...this.awaitingPicks.values()].sort((a, b) => byEnd(a.event, b.event))) {
+      if (!all && held.picks.some((shelfEventId) => this.isPending(shelfEventId))) continue;
+      this.awaitingPicks.delete(held.event.shelfEventId);
+      out.push(...this.settle(held.event, { ...held.how, picksWaited: true }));
+    }
+    return out;
+  }
+
   /** Doubtful takes whose wait for a twin is over (by `until`, store ms), settled as they now stand. */
   private settleAwaitingTwin(until: number): FusionOutput[] {
     const out: FusionOutput[] = [];
@@ -1012,7 +1045,7 @@ export class FusionEngine {
   private settle(change: ShelfEventDetected, how: SettleHow = {}): FusionOutput[] {
     this.pending.delete(change.shelfEventId);
     this.settled.set(change.shelfEventId, change.endMs);
-    const own = this.weigh(change, !how.twinWaited);
+    const own = this.weigh(change, !how.twinWaited && !how.picksWaited);
     const instead = how.restWaited ? undefined : this.reexplained(change, own.whos);
     if (instead) return [{ topic: 'fusion.change-reexplained', message: instead }, ...instead.events.flatMap((event) => this.settle(event))];
     const whole = change.kind === 'put' && !how.restWaited ? this.wholePut(own) : undefined;
@@ -1056,6 +1089,16 @@ export class FusionEngine {
       if (twin) ({ options, best, confidence } = this.weighedWithTwin(event, options, twin.visitId));
       else if (!how.twinWaited && whoIsInDoubt(options)) {
         this.awaitingTwin.set(event.shelfEventId, { event, how, untilMs: event.startMs + TWIN_WAIT_MS });
+        return [];
+      }
+    }
+    // A put in doubt while picks that began before it are not settled yet: what its shopper holds is
+    // not known in full (a pick waiting for the pieces of its weight may be the very unit put back).
+    // It waits for them and is weighed again.
+    if (event.kind === 'put' && !how.picksWaited && (!best || !best.carried || confidence < this.params.decideAbove)) {
+      const picks = this.picksBefore(event);
+      if (picks.length > 0) {
+        this.awaitingPicks.set(event.shelfEventId, { event, how, picks });
         return [];
       }
     }
@@ -1712,6 +1755,7 @@ export class FusionEngine {
       const waiting = [
         ...[...this.restingHands.values()].flatMap((rest) => [rest.event, ...rest.lifts]),
         ...[...this.awaitingTwin.values()].map((held) => held.event),
+        ...[...this.awaitingPicks.values()].map((held) => held.event),
         ...[...this.awaitingPieces.values()].flatMap((held) => [held.event, ...held.pieces]),
       ];
       if ([...this.pending.values(), ...waiting].some((event) => event.startMs <= exitMs)) continue;
@@ -1735,12 +1779,14 @@ export class FusionEngine {
   }
 }
 
-/** How an event is settled: after its hand's rest was waited out, after a wait for its twin, after a wait for pieces of its weight. */
+/** How an event is settled: after its hand's rest was waited out, after a wait for its twin, after a wait for pieces of its weight, after a wait for the picks before it. */
 interface SettleHow {
   restWaited?: boolean;
   twinWaited?: boolean;
   /** A pick no product explains, or a piece of one, after its wait for the pieces of its weight (PIECES_WAIT_MS). */
   piecesWaited?: boolean;
+  /** A put in doubt, after its wait for the picks that began before it (picksBefore). */
+  picksWaited?: boolean;
 }
 
 /** How a (product, quantity) fits a pick and its pieces, and the lanes of the pick's it fits on. */
