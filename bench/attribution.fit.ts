@@ -42,6 +42,10 @@
  * then says that command too. Refit the pair term after it (--pair-only): it calibrates the pair
  * readings this factor makes.
  *
+ * --still-partner-only keeps everything as the parameters file has it but the factor for a pair's
+ * shopper whose hand hardly moved around the change (stillPartner), fitted alone the same way on the
+ * recordings given (fitStillPartner); the file then says that command too. Refit the pair term after it.
+ *
  * --put-and-pick-only keeps everything as the parameters file has it but the prior odds of a put and
  * a pick by two shoppers at once (putAndPickAtOnce), fitted alone on the recordings given by how
  * well the share it gives such readings says which changes truly were one (see fitPutAndPick); the
@@ -84,6 +88,7 @@ const { values, positionals } = parseArgs({
     'moved-only': { type: 'boolean' },
     'put-and-pick-only': { type: 'boolean' },
     'two-at-once-only': { type: 'boolean' },
+    'still-partner-only': { type: 'boolean' },
     'profile-smooth': { type: 'string' },
     out: { type: 'string' },
   },
@@ -203,18 +208,31 @@ function fitWhat(start: AttributionParams, records: LabelledRecord[]): Attributi
 
 /** Two shoppers at once, on a grid, by the likelihood of the truth on every event that may have moved several units (one person's or two people's). */
 function fitTwoAtOnce(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
+  return fitSeveralUnitsFactor(start, records, 'twoAtOnce', TWO_AT_ONCE_GRID, 'two at once');
+}
+
+/** Factors tried for stillPartner: 1 (no weight) down to 1e-4. */
+const STILL_PARTNER_GRID = [1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001, 1e-4];
+
+/** A pair's still hand (stillPartner), as fitTwoAtOnce, from no weight at all. */
+function fitStillPartner(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
+  return fitSeveralUnitsFactor({ ...start, stillPartner: 1 }, records, 'stillPartner', STILL_PARTNER_GRID, 'still partner');
+}
+
+/** A factor of the pairs' weighing, on a grid, by the likelihood of the truth on every event that may have moved several units; `start` stands unless a grid value does better. */
+function fitSeveralUnitsFactor(start: AttributionParams, records: LabelledRecord[], key: 'twoAtOnce' | 'stillPartner', grid: readonly number[], label: string): AttributionParams {
   const several = records.filter((r) => r.event.hypotheses.some((h) => h.quantity > 1));
-  let two = { params: start, value: jointLogLikelihood(start, several) };
+  let best = { params: start, value: jointLogLikelihood(start, several) };
   const tried: string[] = [];
-  for (const twoAtOnce of TWO_AT_ONCE_GRID) {
-    const trial = { ...start, twoAtOnce };
+  for (const factor of grid) {
+    const trial = { ...start, [key]: factor };
     const value = jointLogLikelihood(trial, several);
-    tried.push(`${twoAtOnce}: ${value.toFixed(2)}`);
-    if (value > two.value) two = { params: trial, value };
+    tried.push(`${factor}: ${value.toFixed(2)}`);
+    if (value > best.value) best = { params: trial, value };
   }
-  console.log(`two at once fitted on ${several.length} events of several units: ${two.value.toFixed(2)} (factor ${two.params.twoAtOnce})`);
+  console.log(`${label} fitted on ${several.length} events of several units: ${best.value.toFixed(2)} (factor ${best.params[key]})`);
   console.log(`  log-likelihood by factor: ${tried.join(', ')}`);
-  return two.params;
+  return best.params;
 }
 
 const logit = (p: number) => Math.log(Math.min(1 - 1e-6, Math.max(1e-6, p)) / (1 - Math.min(1 - 1e-6, Math.max(1e-6, p))));
@@ -274,7 +292,7 @@ const TERMS = {
  * The part-fits a recalibration keeps, with their file entries: the pair term and the who weights
  * are not among what --calibrate-only fits again (the wrong-lane put term is, in the Platt fit).
  */
-const KEPT_BY_RECALIBRATION = [TERMS.pair.file, 'whoFitted', 'cameInAfterFitted', 'movedFitted', 'putAndPickFitted'];
+const KEPT_BY_RECALIBRATION = [TERMS.pair.file, 'whoFitted', 'cameInAfterFitted', 'movedFitted', 'putAndPickFitted', 'stillPartnerFitted'];
 
 /** Prior odds of a put and a pick at once tried: 0, then a decade and three times it, 1e-6 to 3. */
 const PUT_AND_PICK_GRID = [0, ...Array.from({ length: 14 }, (_, i) => Number(`${i % 2 === 0 ? 1 : 3}e${Math.floor(i / 2) - 6}`))];
@@ -397,6 +415,7 @@ const INITIAL: AttributionParams = {
   earlierCarriedPut: 1,
   unseenCarry: 0.05,
   twoAtOnce: 0,
+  stillPartner: 1,
   misplacedPrior: 1,
   misplacedFrontPrior: 1,
   shelfOnlyPrior: 0.1,
@@ -446,7 +465,8 @@ const cameInOnly = values['came-in-only'] === true;
 const movedOnly = values['moved-only'] === true;
 const putAndPickOnly = values['put-and-pick-only'] === true;
 const twoAtOnceOnly = values['two-at-once-only'] === true;
-const partial = ['unplanned-put-only', 'pair-only', 'who-only', 'came-in-only', 'moved-only', 'put-and-pick-only', 'two-at-once-only', 'calibrate-only'].filter((flag) => values[flag as keyof typeof values]);
+const stillPartnerOnly = values['still-partner-only'] === true;
+const partial = ['unplanned-put-only', 'pair-only', 'who-only', 'came-in-only', 'moved-only', 'put-and-pick-only', 'two-at-once-only', 'still-partner-only', 'calibrate-only'].filter((flag) => values[flag as keyof typeof values]);
 if (partial.length > 1) throw new Error(`attribution.fit: ${partial.map((flag) => `--${flag}`).join(' and ')} each fit a part of the parameters; give one of them`);
 const termOnly = values['unplanned-put-only'] ? TERMS['unplanned-put'] : values['pair-only'] ? TERMS.pair : undefined;
 let params: AttributionParams;
@@ -473,6 +493,9 @@ if (termOnly) {
 } else if (twoAtOnceOnly) {
   params = fitTwoAtOnce({ ...DEFAULT_PARAMS }, await labelled(DEFAULT_PARAMS));
   records = [];
+} else if (stillPartnerOnly) {
+  params = fitStillPartner({ ...DEFAULT_PARAMS }, await labelled(DEFAULT_PARAMS));
+  records = [];
 } else if (calibrateOnly) {
   params = fitTwoAtOnce({ ...DEFAULT_PARAMS }, await labelled(DEFAULT_PARAMS));
   records = await labelled(params);
@@ -482,7 +505,7 @@ if (termOnly) {
   // The records were settled without it (INITIAL), as its fit alone asks.
   params = fitPutAndPick(params, records);
 }
-if (!termOnly && !whoOnly && !cameInOnly && !movedOnly && !putAndPickOnly && !twoAtOnceOnly) {
+if (!termOnly && !whoOnly && !cameInOnly && !movedOnly && !putAndPickOnly && !twoAtOnceOnly && !stillPartnerOnly) {
   params = fitCalibration(params, records, situationOfRecord);
   params = chooseThreshold(params, records);
 }
@@ -493,7 +516,7 @@ const command = `node --import tsx bench/attribution.fit.ts${partial.map((flag) 
 const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficulty hard --store kiosk --seed N --no-video --out <dir>';
 const kept = Object.fromEntries(Object.entries(fittedFile).filter(([key]) => KEPT_BY_RECALIBRATION.some((fit) => key.startsWith(fit))));
 /** A part fitted alone adds its command and recordings to the file as it was. */
-const alone = termOnly?.file ?? (whoOnly ? 'whoFitted' : cameInOnly ? 'cameInAfterFitted' : movedOnly ? 'movedFitted' : putAndPickOnly ? 'putAndPickFitted' : twoAtOnceOnly ? 'twoAtOnceFitted' : undefined);
+const alone = termOnly?.file ?? (whoOnly ? 'whoFitted' : cameInOnly ? 'cameInAfterFitted' : movedOnly ? 'movedFitted' : putAndPickOnly ? 'putAndPickFitted' : twoAtOnceOnly ? 'twoAtOnceFitted' : stillPartnerOnly ? 'stillPartnerFitted' : undefined);
 const written = alone
   ? { ...fittedFile, [`${alone}With`]: command, [`${alone}On`]: trainedOn, params: rounded }
   : calibrateOnly

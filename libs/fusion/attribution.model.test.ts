@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { calibrate, jointOptions, MOVED_CAP_M, nettedShare, personScore, WEIGHT_MODEL_GRAMS, situationOf, whatHypotheses, type AttributionParams, type WhatContext, type Who } from './attribution.model.ts';
+import { calibrate, jointOptions, MOVED_CAP_M, PAIR_STILL_M, whosOf, nettedShare, personScore, WEIGHT_MODEL_GRAMS, situationOf, whatHypotheses, type AttributionParams, type WhatContext, type Who } from './attribution.model.ts';
 import { DEFAULT_PARAMS } from './fusion.engine.ts';
 
 const params: AttributionParams = { ...DEFAULT_PARAMS, misplacedPrior: 0.5, misplacedFrontPrior: 10, shelfOnlyPrior: 0.001, earlierCarriedPut: 0.1 };
@@ -151,6 +151,38 @@ test('a reading of two shoppers at once has a calibration term of its own, and o
   assert.ok(Math.abs(logit(calibrate(withTerm, 0.9, pairSituation)) - logit(calibrate(without, 0.9, pairSituation)) + 1.5) < 1e-9, 'the term adds to the logit');
   const aloneSituation = situationOf(index, event, alone);
   assert.equal(calibrate(withTerm, 0.9, aloneSituation), calibrate(without, 0.9, aloneSituation));
+});
+
+test('a pair whose shopper\'s hand hardly moved is weighed by stillPartner, once for each such shopper; one shopper\'s change is not', () => {
+  const whos = (movedA: number, movedB: number): Who[] => [
+    { ...shopper([], {}), visitId: 'v-a', trackId: 't-a', probability: 0.5, movedM: movedA },
+    { ...shopper([], {}), visitId: 'v-b', trackId: 't-b', probability: 0.5, movedM: movedB },
+    { visitId: undefined, probability: 1e-6, staff: false },
+  ];
+  const hypotheses = [{ productId: 'p-lane', quantity: 2, probability: 1 }];
+  // Unnormalised odds of the pair against v-a alone, under a stillPartner factor.
+  const pairOdds = (factor: number, movedA: number, movedB: number) => {
+    const options = jointOptions({ ...DEFAULT_PARAMS, twoAtOnce: 1e-5, stillPartner: factor }, 'pick', whos(movedA, movedB), hypotheses);
+    return options.find((o) => o.partner)!.probability / options.find((o) => !o.partner && o.who.visitId === 'v-a')!.probability;
+  };
+  const reach = PAIR_STILL_M + 0.3;
+  const still = PAIR_STILL_M / 2;
+  assert.ok(Math.abs(pairOdds(0.1, reach, reach) / pairOdds(1, reach, reach) - 1) < 1e-9, 'two reaching hands: no factor');
+  assert.ok(Math.abs(pairOdds(0.1, reach, still) / pairOdds(1, reach, still) - 0.1) < 1e-9, 'one still hand: the factor once');
+  assert.ok(Math.abs(pairOdds(0.1, still, still) / pairOdds(1, still, still) - 0.01) < 1e-9, 'two still hands: twice');
+  const unknown = jointOptions({ ...DEFAULT_PARAMS, twoAtOnce: 1e-5, stillPartner: 0.1 }, 'pick', whos(reach, reach).map(({ movedM: _m, ...who }) => who), hypotheses);
+  const known = jointOptions({ ...DEFAULT_PARAMS, twoAtOnce: 1e-5, stillPartner: 1 }, 'pick', whos(reach, reach), hypotheses);
+  assert.deepEqual(unknown.map((o) => o.probability), known.map((o) => o.probability), 'a hand not measured is not taken for a still one');
+  // A group's visit moves as its likeliest track's hand did.
+  const group = whosOf(
+    [
+      { trackId: 't-1', visitId: 'v-g', movedM: 0.05 },
+      { trackId: 't-2', visitId: 'v-g', movedM: 0.6 },
+    ],
+    { people: [0.3, 0.6], unseen: 0.1 },
+    () => ({ staff: false }),
+  );
+  assert.deepEqual([group[0].trackId, group[0].movedM], ['t-2', 0.6]);
 });
 
 test('a pick counts a hand that came into the lanes only after the change against its candidate; a put does not', () => {

@@ -77,6 +77,15 @@ export interface AttributionParams {
    */
   twoAtOnce: number;
   /**
+   * Likelihood factor of each shopper of a pair (two at once) whose hand hardly moved around the
+   * change (`movedM` under PAIR_STILL_M). A hand resting in the lanes, or on the shelf's edge while
+   * the other hand reaches for the shelf above, is as near as one that took something, and the who
+   * model's odds against "someone unseen" say only that it was there; a hand that moved units reached
+   * in and drew back. One shopper's change has proof of a doer in the weight itself; the second of a
+   * pair has none but their hand's own movement.
+   */
+  stillPartner: number;
+  /**
    * Prior odds of a put and a pick by two shoppers at once on the same plates (netted.reading.ts),
    * against one shopper's change, where two shoppers' hands were in the lanes. What the weight says
    * of each reading is weighed against what it says of the best option (nettedShare): a decision
@@ -132,6 +141,8 @@ export interface AttributionParams {
 export const IN_LANE_CAP_S = 1.5;
 /** A hand's movement beyond this says nothing more (a reach draws back 0.3 to 0.4 m), metres. */
 export const MOVED_CAP_M = 0.4;
+/** A pair's shopper whose hand moved less than this around the change (HandEvidence.movedM), metres, is weighed by `stillPartner`. */
+export const PAIR_STILL_M = 0.2;
 /** P(unseen) is at least this when a pair is weighed against it (hands in the lanes leave it next to nothing). */
 const MIN_UNSEEN = 1e-200;
 /** Joint probabilities are kept inside (EPS, 1 - EPS) before the logit, so calibration stays finite. */
@@ -368,6 +379,8 @@ export interface Who {
    * nothing yet; several when that pick is in review), when known.
    */
   latestPicked?: ReadonlySet<string>;
+  /** How far `trackId`'s hand moved around the change (HandEvidence.movedM), when known. */
+  movedM?: number;
 }
 
 /**
@@ -376,7 +389,7 @@ export interface Who {
  * unseen option last. `visitOf` says, once per visit, whether it is staff and what it holds.
  */
 export function whosOf(
-  evidence: ReadonlyArray<{ trackId: string; visitId: string | null }>,
+  evidence: ReadonlyArray<{ trackId: string; visitId: string | null; movedM?: number }>,
   who: { people: number[]; unseen: number },
   visitOf: (visitId: string) => Pick<Who, 'staff' | 'holds' | 'latestPicked'>,
 ): Who[] {
@@ -385,23 +398,29 @@ export function whosOf(
   evidence.forEach((e, i) => {
     const probability = who.people[i];
     if (e.visitId === null) {
-      unbound.push({ visitId: null, trackId: e.trackId, probability, staff: false });
+      unbound.push({ visitId: null, trackId: e.trackId, probability, staff: false, ...movedOf(e) });
       return;
     }
     const entry = byVisit.get(e.visitId);
     if (!entry) {
-      byVisit.set(e.visitId, { visitId: e.visitId, trackId: e.trackId, probability, best: probability, ...visitOf(e.visitId) });
+      byVisit.set(e.visitId, { visitId: e.visitId, trackId: e.trackId, probability, best: probability, ...visitOf(e.visitId), ...movedOf(e) });
       return;
     }
     entry.probability += probability;
     if (probability > entry.best) {
       entry.best = probability;
       entry.trackId = e.trackId;
+      entry.movedM = e.movedM;
     }
   });
   const visits = [...byVisit.values()].map(({ best: _best, ...who }) => who);
   return [...unbound, ...visits, { visitId: undefined, probability: who.unseen, staff: false }];
 }
+
+const movedOf = (e: { movedM?: number }): Pick<Who, 'movedM'> => (e.movedM === undefined ? {} : { movedM: e.movedM });
+
+/** `stillPartner` for a pair's shopper whose hand hardly moved, 1 otherwise. */
+const stillFactor = (params: AttributionParams, who: Who) => (who.movedM !== undefined && who.movedM < PAIR_STILL_M ? params.stillPartner : 1);
 
 export interface JointOption {
   who: Who;
@@ -444,7 +463,7 @@ export function jointOptions(params: AttributionParams, kind: 'pick' | 'put', wh
         for (let units = 1; units < h.quantity; units++) {
           const first = carryOf(params, kind, seen[a], h.productId, units);
           const second = carryOf(params, kind, seen[b], h.productId, h.quantity - units);
-          const pair = (params.twoAtOnce / (h.quantity - 1)) * seen[a].probability * (seen[b].probability / unseen);
+          const pair = (params.twoAtOnce / (h.quantity - 1)) * seen[a].probability * (seen[b].probability / unseen) * stillFactor(params, seen[a]) * stillFactor(params, seen[b]);
           const probability = pair * hypothesis * first.factor * second.factor;
           options.push({
             who: seen[a],
