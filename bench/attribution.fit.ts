@@ -292,7 +292,7 @@ const TERMS = {
  * The part-fits a recalibration keeps, with their file entries: the pair term and the who weights
  * are not among what --calibrate-only fits again (the wrong-lane put term is, in the Platt fit).
  */
-const KEPT_BY_RECALIBRATION = [TERMS.pair.file, 'whoFitted', 'cameInAfterFitted', 'movedFitted', 'putAndPickFitted', 'stillPartnerFitted'];
+const KEPT_BY_RECALIBRATION = [TERMS.pair.file, 'whoFitted', 'cameInAfterFitted', 'movedFitted', 'putAndPickFitted', 'stillPartner'];
 
 /** Prior odds of a put and a pick at once tried: 0, then a decade and three times it, 1e-6 to 3. */
 const PUT_AND_PICK_GRID = [0, ...Array.from({ length: 14 }, (_, i) => Number(`${i % 2 === 0 ? 1 : 3}e${Math.floor(i / 2) - 6}`))];

@@ -485,7 +485,7 @@ test('a change of two units in review names the shopper of a likely pair reading
   // a reaches in; b's still hand waits 0.1 m off the lane: alone b is nobody's guess, but with a
   // factor for two shoppers at once this large, a and b taking one each is the runner-up.
   const records: SettledRecord[] = [];
-  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } }, { ...DEFAULT_PARAMS, twoAtOnce: 3e-4 }, (r) => records.push(r));
+  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } }, { ...DEFAULT_PARAMS, twoAtOnce: 3e-5, stillPartner: 1 }, (r) => records.push(r));
   const out = run(engine, shelfEvent('pick', [{ productId: PRODUCT, quantity: 2, probability: 1 }]), instants({ 't-a': reach(300, 1_200), 't-b': () => away(0.1) }, 0, 1_000 + TWIN_WAIT_MS));
   const [record] = records;
   assert.equal(record.outcome, 'review');
