@@ -15,7 +15,7 @@ import {
 import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
 import { EVIDENCE_AFTER_MS } from './hand.evidence.ts';
 import { WEIGHT_MODEL_GRAMS, type AttributionParams } from './attribution.model.ts';
-import { DEFAULT_PARAMS, FusionEngine, HAND_REST_WAIT_MS, PIECES_WAIT_MS, REST_GONE_MS, REVIEW_MENTION_PROBABILITY, SHELF_EVENT_WAIT_MS, TWIN_WAIT_MS, VISIT_MEMORY_MS, type FusionOutput, type SettledRecord } from './fusion.engine.ts';
+import { DEFAULT_PARAMS, FusionEngine, HAND_REST_WAIT_MS, PIECES_WAIT_MS, REST_GONE_MS, SHELF_EVENT_WAIT_MS, TWIN_WAIT_MS, VISIT_MEMORY_MS, type FusionOutput, type SettledRecord } from './fusion.engine.ts';
 
 const index = fixtureStoreIndex();
 const T0 = 1_700_000_000_000;
@@ -479,21 +479,6 @@ test('a put-back in doubt while its shopper\'s pick still waits for pieces waits
     ],
   );
   assert.equal(records.find((r) => r.event.shelfEventId === putBack[0].shelfEventId)?.outcome, 'attributed');
-});
-
-test('a change of two units in review names the shopper of a likely pair reading, however unlikely alone', () => {
-  // a reaches in; b's still hand waits 0.1 m off the lane: alone b is nobody's guess, but with a
-  // factor for two shoppers at once this large, a and b taking one each is the runner-up.
-  const records: SettledRecord[] = [];
-  const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } }, { ...DEFAULT_PARAMS, twoAtOnce: 3e-5, stillPartner: 1 }, (r) => records.push(r));
-  const out = run(engine, shelfEvent('pick', [{ productId: PRODUCT, quantity: 2, probability: 1 }]), instants({ 't-a': reach(300, 1_200), 't-b': () => away(0.1) }, 0, 1_000 + TWIN_WAIT_MS));
-  const [record] = records;
-  assert.equal(record.outcome, 'review');
-  assert.deepEqual([record.options[0].who.visitId, record.options[0].partner], ['v-a', undefined], 'a alone is the likeliest');
-  const pair = record.options.find((o) => o.partner)!;
-  assert.ok(pair.probability >= REVIEW_MENTION_PROBABILITY, `the pair reading is likely enough to name: ${pair.probability}`);
-  assert.ok(record.options.filter((o) => !o.partner && o.who.visitId === 'v-b').every((o) => o.probability < REVIEW_MENTION_PROBABILITY), 'b alone is not');
-  assert.deepEqual(reviews(out)[0]?.visitIds.sort(), ['v-a', 'v-b'], "b's receipt waits for the review too");
 });
 
 test('a pick and its pieces given plate by plate are read as a unit only where each plate took its share of it', () => {

@@ -1617,11 +1617,9 @@ export class FusionEngine {
     const believed = options.length > 0 ? this.mayBeMisplaced(event, options) : new Map<string, number>();
     const held: OpenPick['held'] = [];
     const measured: OpenPick['measured'] = [];
-    // Everyone likely enough to have done it, alone or as one of two shoppers at once.
-    const likely = [
-      ...whos.filter((w) => w.probability >= REVIEW_MENTION_PROBABILITY).map((w) => w.visitId),
-      ...options.filter((o) => o.probability >= REVIEW_MENTION_PROBABILITY).flatMap((o) => sharesOf(o).map((share) => share.who.visitId)),
-    ].filter((visitId): visitId is string => typeof visitId === 'string');
+    const likely = whos
+      .filter((w): w is Who & { visitId: string } => typeof w.visitId === 'string' && w.probability >= REVIEW_MENTION_PROBABILITY)
+      .map((w) => w.visitId);
     // Visits the person may really be (a doubtful gate binding) wait for the item too.
     const visitIds = [...new Set([...likely, ...alsoNamed])];
     for (const visitId of visitIds) {
