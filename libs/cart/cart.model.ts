@@ -40,10 +40,8 @@ export type CartEvent =
   | {
       type: 'item-added' | 'item-removed';
       shelfEventId: string;
-      /** When the shelf event happened (store clock, ms): where it sits in the fold when `span` is absent. */
-      ts: number;
-      /** The weight change's span, when known: where a pick or a put sits in the fold. */
-      span?: ChangeSpan;
+      /** When the shelf event's weight change began and ended: where a pick or a put sits in the fold. */
+      span: ChangeSpan;
       lines: CartLine[];
       source: EffectSource;
     }
@@ -52,9 +50,8 @@ export type CartEvent =
       type: 'review-resolved';
       reviewId: string;
       shelfEventId?: string;
-      /** When the shelf event under review happened (store clock, ms). */
-      ts: number;
-      span?: ChangeSpan;
+      /** When the weight change under review began and ended (store clock, ms). */
+      span: ChangeSpan;
       decision: AttributedDecision | { outcome: 'dismissed' };
     };
 
@@ -69,7 +66,6 @@ interface Effect {
   readonly source: EffectSource;
 }
 
-const spanOf = (event: { ts: number; span?: ChangeSpan }): ChangeSpan => event.span ?? { startMs: event.ts, endMs: event.ts };
 /** Where an effect sits in the fold: a unit leaves the shelf as its lift begins and is back once its put-back ends. */
 const foldAt = (effect: Effect) => (effect.kind === 'pick' ? effect.span.startMs : effect.span.endMs);
 
@@ -175,7 +171,7 @@ export class Cart {
         if (existing?.source === 'review' && event.source === 'fusion') return false;
         const kind = event.type === 'item-added' ? 'pick' : 'put';
         if (existing && existing.kind === kind && existing.source === event.source && sameLines(existing.lines, event.lines)) return false;
-        this.effects.set(event.shelfEventId, { key: event.shelfEventId, shelfEventId: event.shelfEventId, kind, lines: event.lines, span: existing?.span ?? spanOf(event), source: event.source });
+        this.effects.set(event.shelfEventId, { key: event.shelfEventId, shelfEventId: event.shelfEventId, kind, lines: event.lines, span: existing?.span ?? event.span, source: event.source });
         return true;
       }
       case 'review-opened': {
@@ -194,7 +190,7 @@ export class Cart {
         const ours = decision.outcome === 'attributed' ? decidedShare(decision, this.visitId) : undefined;
         if (decision.outcome === 'attributed' && ours) {
           const existing = this.effects.get(key);
-          this.effects.set(key, { key, shelfEventId: event.shelfEventId, kind: ours.kind, lines: ours.lines, span: existing?.span ?? spanOf(event), source: 'review' });
+          this.effects.set(key, { key, shelfEventId: event.shelfEventId, kind: ours.kind, lines: ours.lines, span: existing?.span ?? event.span, source: 'review' });
         } else if (decision.outcome === 'attributed') {
           // Decided for someone else: whatever this cart counted for that shelf event goes.
           this.effects.delete(key);
@@ -317,9 +313,9 @@ export class CartBook {
       type: message.kind === 'pick' ? 'item-added' : 'item-removed',
       shelfEventId: message.shelfEventId,
       // Folded where the change happened, as a review's decision is: a pick decided after a wait
-      // still comes before its shopper's put-back that ended meanwhile.
-      ts: message.changeEndMs ?? message.ts,
-      ...(message.changeEndMs !== undefined ? { span: { startMs: message.changeStartMs ?? message.changeEndMs, endMs: message.changeEndMs } } : {}),
+      // still comes before its shopper's put-back that ended meanwhile. Older messages give only the
+      // change's end, or neither (then when it was decided).
+      span: { startMs: message.changeStartMs ?? message.changeEndMs ?? message.ts, endMs: message.changeEndMs ?? message.ts },
       lines: message.lines,
       source: message.source,
     };
@@ -356,8 +352,7 @@ export class CartBook {
       type: 'review-resolved',
       reviewId: message.reviewId,
       shelfEventId,
-      ts: item?.evidence?.weight.endMs ?? item?.ts ?? message.ts,
-      ...(item?.evidence ? { span: { startMs: item.evidence.weight.startMs, endMs: item.evidence.weight.endMs } } : {}),
+      span: item?.evidence ? { startMs: item.evidence.weight.startMs, endMs: item.evidence.weight.endMs } : { startMs: item?.ts ?? message.ts, endMs: item?.ts ?? message.ts },
       decision:
         decision.outcome === 'attributed'
           ? { outcome: 'attributed', visitId: decision.visitId, kind: decision.kind, lines: decision.lines, ...(decision.sharedWith ? { sharedWith: decision.sharedWith } : {}) }
