@@ -152,6 +152,30 @@ test('one hand takes a heavy unit while another puts a light one down on the sam
   assert.deepEqual(dip, []);
 });
 
+test('one hand puts a light unit on a lane while another takes a heavy one from the next lane across its plate: the put on its own lane, not on the pick\'s', () => {
+  // Simulated stores' cases: a shopper puts a unit back on a lane that rests on one plate while
+  // another takes a soda can (357 g) from the lane across that plate and the next. Both plates go
+  // down; the put's weight is on its own plate alone, which a put on the pick's lane would share out.
+  const shelf = lanesOf('g2-s3');
+  const grams = (productId: string) => kiosk.products.get(productId)!.unitWeightGrams;
+  const can = shelf.onPlates('g2-s3-l5', -grams('p-0001'));
+  const read = (productId: string, inventory: ShelfInventory) => {
+    const moved = shelf.onPlates('g2-s3-l6', grams(productId)).map((g, p) => g + can[p]);
+    assert.ok(moved.every((g) => g <= 0), `fixture: no plate went up ${moved}`);
+    return shelf.explainOn(moved, ['g2-s3-l4', 'g2-s3-l5', 'g2-s3-l6'], inventory);
+  };
+  // Lane 6's own product (165.8 g), taken from it earlier, put back where it belongs.
+  const own = new ShelfInventory(kiosk, 'g2-s3');
+  own.pick('g2-s3-l6', 'p-0008', 1, 0);
+  const back = read('p-0008', own);
+  assert.ok(back.length > 0, 'explained');
+  assert.deepEqual(described(back[0]).sort(), ['pick 1xp-0001@g2-s3-l5', 'put 1xp-0008@g2-s3-l6']);
+  // A unit from another shelf (55 g) put on lane 6 by mistake.
+  const foreign = read('p-0024', new ShelfInventory(kiosk, 'g2-s3'));
+  assert.ok(foreign.length > 0, 'explained');
+  assert.deepEqual(described(foreign[0]).sort(), ['pick 1xp-0001@g2-s3-l5', 'put 1xp-0024@g2-s3-l6']);
+});
+
 test('one hand puts a heavy unit back on a lane across two plates while another takes a light one from a lane on one of them: both', () => {
   // A simulated store's case: oat milk (1039.8 g, lane 2 on plates 1 and 2) put back while another
   // shopper takes toothpaste (119.4 g, lane 1 on plate 1): both plates go up, plate 1 by less.

@@ -197,13 +197,13 @@ export function candidateItems(input: ExplainInput): Item[] {
         for (const [productId, count] of inventory.lane(lanes[twin].laneId).misplaced)
           for (let q = 1; q <= Math.min(count, MAX_QUANTITY); q++) push(lane, productId, q, -1, MISPLACED_PICK_LOG_PRIOR, 'any', twin);
     }
+    const own = stock.productId;
+    const ownGiven = own ? (given.get(own) ?? 0) : 0;
+    const foreignGiven = givenTotal - ownGiven;
+    // Where a unit this shelf gave out goes back: its own lane, or (FOREIGN_PUT_SHARE) another lane.
+    const ownShare = foreignGiven > 0 ? 1 - FOREIGN_PUT_SHARE : 1;
+    const unseenOwn = inventory.restocking(geometry.laneId, nowMs) ? RESTOCKING_PUT_SHARE : UNSEEN_OWN_PUT_SHARE;
     if (projection > 0 || (bothWays && projection !== 0)) {
-      const own = stock.productId;
-      const ownGiven = own ? (given.get(own) ?? 0) : 0;
-      const foreignGiven = givenTotal - ownGiven;
-      // Where a unit this shelf gave out goes back: its own lane, or (FOREIGN_PUT_SHARE) another lane.
-      const ownShare = foreignGiven > 0 ? 1 - FOREIGN_PUT_SHARE : 1;
-      const unseenOwn = inventory.restocking(geometry.laneId, nowMs) ? RESTOCKING_PUT_SHARE : UNSEEN_OWN_PUT_SHARE;
       if (own)
         for (let q = 1; q <= 3; q++)
           push(lane, own, q, 1, Math.log(q <= ownGiven ? ownShare : unseenOwn));
@@ -218,10 +218,10 @@ export function candidateItems(input: ExplainInput): Item[] {
       // the lane went up on the whole, so the pick is tried only beside such a put.
       if (!bothWays && stock.productId && stock.stock > 0) push(lane, stock.productId, 1, -1, HIDDEN_PICK_LOG_PRIOR, 'any', lane, false);
     } else if (projection < 0) {
-      // One hand put a unit down where another took a heavier one, on the same lane: the lane went
-      // down on the whole, so the put is tried only beside a pick, one unit of another product.
-      const own = stock.productId;
-      const foreignGiven = givenTotal - (own ? (given.get(own) ?? 0) : 0);
+      // One hand put a unit down where another took a heavier one, from this lane or from a lane
+      // sharing its plates: the lane went down on the whole, so the put is tried only beside such a
+      // pick. Its priors are a plain put's (the lane's own product back where it belongs, or another).
+      if (own) push(lane, own, 1, 1, Math.log(ownGiven > 0 ? ownShare : unseenOwn), 'never', lane, false);
       for (const productId of products.keys()) {
         if (productId === own) continue;
         const count = given.get(productId);
@@ -361,12 +361,12 @@ export function explain(input: ExplainInput): Explanation[] {
   const compatible = (a: Item, b: Item) => a.lane !== b.lane || a.productId !== b.productId;
   const sharePlate = (a: Item, b: Item) => lanes[a.lane].shares.some((share, p) => share > 0 && lanes[b.lane].shares[p] > 0);
   // An item tried only beside another (see Item.alone): a light put beside a pick at least twice as
-  // heavy on its own lane; a light pick beside a put at least twice as heavy of a lane's own product
+  // heavy on its lane or a lane sharing a plate; a light pick beside a put at least twice as heavy of a lane's own product
   // on a lane sharing a plate (a put of another product could be any of many, and would explain a
   // put of one unit as a pick and a put a hundred ways).
   const beside = (hidden: Item, other: Item) =>
     hidden.sign > 0
-      ? other.sign < 0 && other.lane === hidden.lane && other.quantity === 1 && other.meanGrams >= HIDDEN_WEIGHT_RATIO * hidden.meanGrams
+      ? other.sign < 0 && other.quantity === 1 && other.meanGrams >= HIDDEN_WEIGHT_RATIO * hidden.meanGrams && sharePlate(hidden, other)
       : other.sign > 0 && other.pairing === 'any' && other.meanGrams >= HIDDEN_WEIGHT_RATIO * hidden.meanGrams && sharePlate(hidden, other);
   const pairable = (a: Item, b: Item) => compatible(a, b) && (a.alone || beside(a, b)) && (b.alone || beside(b, a));
   for (let a = 0; a < ordinary.length; a++) {
