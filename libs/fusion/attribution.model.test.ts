@@ -155,8 +155,8 @@ test('a reading of two shoppers at once has a calibration term of its own, and o
 
 test('a pair whose shopper\'s hand hardly moved is weighed by stillPartner, once for each such shopper; one shopper\'s change is not', () => {
   const whos = (movedA: number, movedB: number): Who[] => [
-    { ...shopper([], {}), visitId: 'v-a', trackId: 't-a', probability: 0.5, movedM: movedA },
-    { ...shopper([], {}), visitId: 'v-b', trackId: 't-b', probability: 0.5, movedM: movedB },
+    { ...shopper([], {}), visitId: 'v-a', trackId: 't-a', probability: 0.5, liftMovedM: movedA },
+    { ...shopper([], {}), visitId: 'v-b', trackId: 't-b', probability: 0.5, liftMovedM: movedB },
     { visitId: undefined, probability: 1e-6, staff: false },
   ];
   const hypotheses = [{ productId: 'p-lane', quantity: 2, probability: 1 }];
@@ -170,7 +170,7 @@ test('a pair whose shopper\'s hand hardly moved is weighed by stillPartner, once
   assert.ok(Math.abs(pairOdds(0.1, reach, reach) / pairOdds(1, reach, reach) - 1) < 1e-9, 'two reaching hands: no factor');
   assert.ok(Math.abs(pairOdds(0.1, reach, still) / pairOdds(1, reach, still) - 0.1) < 1e-9, 'one still hand: the factor once');
   assert.ok(Math.abs(pairOdds(0.1, still, still) / pairOdds(1, still, still) - 0.01) < 1e-9, 'two still hands: twice');
-  const unknown = jointOptions({ ...DEFAULT_PARAMS, twoAtOnce: 1e-5, stillPartner: 0.1 }, 'pick', whos(reach, reach).map(({ movedM: _m, ...who }) => who), hypotheses);
+  const unknown = jointOptions({ ...DEFAULT_PARAMS, twoAtOnce: 1e-5, stillPartner: 0.1 }, 'pick', whos(reach, reach).map(({ liftMovedM: _m, ...who }) => who), hypotheses);
   const known = jointOptions({ ...DEFAULT_PARAMS, twoAtOnce: 1e-5, stillPartner: 1 }, 'pick', whos(reach, reach), hypotheses);
   assert.deepEqual(unknown.map((o) => o.probability), known.map((o) => o.probability), 'a hand not measured is not taken for a still one');
   // A group's visit moves as its likeliest track's hand did.
@@ -182,7 +182,27 @@ test('a pair whose shopper\'s hand hardly moved is weighed by stillPartner, once
     { people: [0.3, 0.6], unseen: 0.1 },
     () => ({ staff: false }),
   );
-  assert.deepEqual([group[0].trackId, group[0].movedM], ['t-2', 0.6]);
+  assert.deepEqual([group[0].trackId, group[0].liftMovedM], ['t-2', 0.6]);
+  // A hand's movement read from its own lift stands for it where the evidence has it (a second hand
+  // lifting late in the change), the reading from the change's start where it does not.
+  const lifted = whosOf(
+    [
+      { trackId: 't-1', visitId: 'v-1', movedM: 0.05, liftMovedM: 0.6 },
+      { trackId: 't-2', visitId: null, movedM: 0.05, liftMovedM: 0.5 },
+      { trackId: 't-3', visitId: 'v-3', movedM: 0.4 },
+    ],
+    { people: [0.4, 0.3, 0.2], unseen: 0.1 },
+    () => ({ staff: false }),
+  );
+  assert.deepEqual(
+    lifted.map((who) => [who.trackId, who.liftMovedM]),
+    [
+      ['t-2', 0.5],
+      ['t-1', 0.6],
+      ['t-3', 0.4],
+      [undefined, undefined],
+    ],
+  );
 });
 
 test('a pick counts a hand that came into the lanes only after the change against its candidate; a put does not', () => {

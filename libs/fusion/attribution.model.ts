@@ -78,8 +78,9 @@ export interface AttributionParams {
   twoAtOnce: number;
   /**
    * Likelihood factor of each shopper of a pair (two at once) whose hand hardly moved around the
-   * change (`movedM` under PAIR_STILL_M). A hand resting in the lanes, or on the shelf's edge while
-   * the other hand reaches for the shelf above, is as near as one that took something, and the who
+   * change, read from its own lift (`Who.liftMovedM` under PAIR_STILL_M). A hand resting in the
+   * lanes, or on the shelf's edge while the other hand reaches for the shelf above, is as near as
+   * one that took something, and the who
    * model's odds against "someone unseen" say only that it was there; a hand that moved units reached
    * in and drew back. One shopper's change has proof of a doer in the weight itself; the second of a
    * pair has none but their hand's own movement.
@@ -141,7 +142,7 @@ export interface AttributionParams {
 export const IN_LANE_CAP_S = 1.5;
 /** A hand's movement beyond this says nothing more (a reach draws back 0.3 to 0.4 m), metres. */
 export const MOVED_CAP_M = 0.4;
-/** A pair's shopper whose hand moved less than this around the change (HandEvidence.movedM), metres, is weighed by `stillPartner`. */
+/** A pair's shopper whose hand moved less than this around the change (Who.liftMovedM), metres, is weighed by `stillPartner`. */
 export const PAIR_STILL_M = 0.2;
 /** P(unseen) is at least this when a pair is weighed against it (hands in the lanes leave it next to nothing). */
 const MIN_UNSEEN = 1e-200;
@@ -379,8 +380,11 @@ export interface Who {
    * nothing yet; several when that pick is in review), when known.
    */
   latestPicked?: ReadonlySet<string>;
-  /** How far `trackId`'s hand moved around the change (HandEvidence.movedM), when known. */
-  movedM?: number;
+  /**
+   * How far `trackId`'s hand moved around the change, read from its own lift (HandEvidence.liftMovedM;
+   * movedM in evidence from before it was read), when known.
+   */
+  liftMovedM?: number;
 }
 
 /**
@@ -389,7 +393,7 @@ export interface Who {
  * unseen option last. `visitOf` says, once per visit, whether it is staff and what it holds.
  */
 export function whosOf(
-  evidence: ReadonlyArray<{ trackId: string; visitId: string | null; movedM?: number }>,
+  evidence: ReadonlyArray<{ trackId: string; visitId: string | null; movedM?: number; liftMovedM?: number }>,
   who: { people: number[]; unseen: number },
   visitOf: (visitId: string) => Pick<Who, 'staff' | 'holds' | 'latestPicked'>,
 ): Who[] {
@@ -410,17 +414,20 @@ export function whosOf(
     if (probability > entry.best) {
       entry.best = probability;
       entry.trackId = e.trackId;
-      entry.movedM = e.movedM;
+      entry.liftMovedM = movedOf(e).liftMovedM;
     }
   });
   const visits = [...byVisit.values()].map(({ best: _best, ...who }) => who);
   return [...unbound, ...visits, { visitId: undefined, probability: who.unseen, staff: false }];
 }
 
-const movedOf = (e: { movedM?: number }): Pick<Who, 'movedM'> => (e.movedM === undefined ? {} : { movedM: e.movedM });
+const movedOf = (e: { movedM?: number; liftMovedM?: number }): Pick<Who, 'liftMovedM'> => {
+  const liftMovedM = e.liftMovedM ?? e.movedM;
+  return liftMovedM === undefined ? {} : { liftMovedM };
+};
 
 /** `stillPartner` for a pair's shopper whose hand hardly moved, 1 otherwise. */
-const stillFactor = (params: AttributionParams, who: Who) => (who.movedM !== undefined && who.movedM < PAIR_STILL_M ? params.stillPartner : 1);
+const stillFactor = (params: AttributionParams, who: Who) => (who.liftMovedM !== undefined && who.liftMovedM < PAIR_STILL_M ? params.stillPartner : 1);
 
 export interface JointOption {
   who: Who;

@@ -1,6 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { SCHEMA_VERSION, type Box3, type Vec3 } from '../contracts/index.ts';
+import { PAIR_STILL_M } from './attribution.model.ts';
 import { HandHistory } from './hand.evidence.ts';
 
 const BOX: Box3 = { min: [0, 0, 1], max: [0.3, 0.4, 1.3] };
@@ -9,11 +10,12 @@ const T0 = 1_700_000_000_000;
 const at = (metres: number): Vec3 => [0.3 + metres, 0.2, 1.1];
 
 /**
- * One hand's course, a sample every 100 ms from 0 to 3 s after T0; the change runs from 1.0 to 1.6 s.
+ * One hand's course, a sample every 100 ms from 0 to 3 s after T0; the change runs from 1.0 to 1.6 s
+ * (to `changeEndMs` when given).
  * `place` gives the wrist's whole place, for a hand that moves along the lane's face; `other` the
  * other wrist's.
  */
-function evidenceOf(course: (ms: number) => number, kind: 'pick' | 'put' = 'pick', place: (ms: number) => Vec3 = (ms) => at(course(ms)), other?: (ms: number) => Vec3) {
+function evidenceOf(course: (ms: number) => number, kind: 'pick' | 'put' = 'pick', place: (ms: number) => Vec3 = (ms) => at(course(ms)), other?: (ms: number) => Vec3, changeEndMs = 1_600) {
   const history = new HandHistory();
   for (let ms = 0; ms <= 3_000; ms += 100) {
     const keypoints: Array<Vec3 | null> = Array.from({ length: 17 }, () => null);
@@ -21,7 +23,7 @@ function evidenceOf(course: (ms: number) => number, kind: 'pick' | 'put' = 'pick
     if (other) keypoints[9] = other(ms);
     history.add({ schemaVersion: SCHEMA_VERSION, eventId: `t-${ms}`, storeId: 'kiosk', ts: T0 + ms, people: [{ trackId: 't-a', keypoints, cameras: ['cam-1'] }] });
   }
-  const [evidence] = history.evidence([BOX], { fromMs: T0, toMs: T0 + 2_600, contactFromMs: T0 + 700, contactToMs: T0 + 1_900, changeMs: T0 + 1_000, changeEndMs: T0 + 1_600, kind });
+  const [evidence] = history.evidence([BOX], { fromMs: T0, toMs: T0 + 2_600, contactFromMs: T0 + 700, contactToMs: T0 + 1_900, changeMs: T0 + 1_000, changeEndMs: T0 + changeEndMs, kind });
   return evidence;
 }
 
@@ -65,4 +67,29 @@ test("a hand's own movement: a pick's taker draws back after the change, a put's
   near(evidenceOf(late).movedM, 0.4 - (0.5 - (200 / 300) * 0.55 - 0.05 - 0.05) / 3);
   // The wrist read is the one nearest the lanes at the change: the other arm's swing says nothing.
   near(evidenceOf(() => 0.01, 'pick', undefined, (ms) => [1, 0.2 + ms / 1_000, 1]).movedM, 0);
+});
+
+test("a pick's hand read from its own lift: a second hand lifting late in the change moved, a hand resting in the lanes or leaving after the change did not", () => {
+  // Two units taken one after the other, the weight falling from 1.0 to 2.0 s. The second taker's
+  // hand is 5 cm inside the lane from the start, lifts at 1.9 s and is out of it at 2.1 s (a lift
+  // counts up to 0.2 s after the change's end), then back 10 cm every 100 ms to 0.4 m out.
+  const lateLift = (ms: number) => (ms <= 1_900 ? -0.05 : Math.min(0.4, -0.05 + ((ms - 1_900) / 100) * 0.1));
+  const late = evidenceOf(lateLift, 'pick', undefined, undefined, 2_000);
+  // From the change's start the span is 1.3 to 1.9 s, and the hand is only starting back at its
+  // end (the mean of 1.8 to 2.0 s against 5 cm inside): still.
+  near(late.movedM, (-0.05 - 0.05 + 0.05) / 3 + 0.05);
+  assert.ok(late.liftMovedM! >= PAIR_STILL_M);
+  // From its lift: the span from 1.9 s (the mean of 1.8 to 2.0 s: -5, -5 and 5 cm), 0.2 s before the
+  // crossing, over 2.2 to 2.8 s, where the hand is 0.4 m out.
+  near(late.liftMovedM!, 0.4 - (-0.05 - 0.05 + 0.05) / 3);
+  // A hand resting 5 cm inside the lane all along never leaves it: its lift reads as movedM, nothing.
+  const resting = evidenceOf(() => -0.05);
+  near(resting.liftMovedM!, 0);
+  // A hand leaving the lane 0.5 s after the change ended (1.6 + 0.2 s is the latest a lift counts):
+  // not a lift of this change; its reading is movedM's.
+  const after = evidenceOf((ms) => (ms <= 2_000 ? -0.05 : Math.min(0.4, -0.05 + ((ms - 2_000) / 100) * 0.1)));
+  near(after.liftMovedM!, after.movedM);
+  // A put's reading is movedM's, whenever the hand left.
+  const put = evidenceOf(lateLift, 'put', undefined, undefined, 2_000);
+  near(put.liftMovedM!, put.movedM);
 });

@@ -86,6 +86,15 @@ export interface HandEvidence {
    */
   movedM: number;
   /**
+   * A pick's: the larger of movedM and the same reading anchored at the hand's own lift, where the
+   * trace's first held crossing out of the lanes came during the change (up to PICK_EXIT_AFTER_MS
+   * after its end): the span starts PICK_EXIT_AFTER_MS before that crossing. A pair's second hand
+   * may lift a second after the first, as the weight goes on falling, and reads still from the
+   * change's start; a hand resting in the lanes does not leave them during the change. A put's:
+   * movedM. Absent in evidence from before it was read.
+   */
+  liftMovedM?: number;
+  /**
    * How far off the weight change the hand crossed into or out of the lane, seconds (TIMING_CAP_S
    * when it never did): a pick's weight drops as the hand lifts the item and leaves, a put's rises
    * as the hand sets it down just after coming in. Two hands in one lane differ here.
@@ -244,12 +253,16 @@ export class HandHistory {
       }
     }
     if (wide.length === 0 || Math.min(...wide) > CANDIDATE_RADIUS_M) return null;
+    const movedM = nearestWrist === undefined ? 0 : handMoved(track, nearestWrist, boxes, window.kind, movedFromMs(window, firstInLaneMs[nearestWrist]));
+    const liftMs = window.kind === 'pick' ? liftedAt(handDistances, window) : undefined;
+    const liftMovedM = nearestWrist === undefined || liftMs === undefined ? movedM : Math.max(movedM, handMoved(track, nearestWrist, boxes, 'pick', liftMs - PICK_EXIT_AFTER_MS));
     return {
       trackId,
       contactM: nearestMean(tight),
       nearestM: nearestMean(wide),
       inLaneS,
-      movedM: nearestWrist === undefined ? 0 : handMoved(track, nearestWrist, boxes, window, firstInLaneMs[nearestWrist]),
+      movedM,
+      liftMovedM,
       timingS: crossingTiming(handDistances, window),
       profile: PROFILE_OFFSETS_MS.map((offset) => profileAt(handDistances, window.changeMs + offset)),
       seen: instants > 0 ? wide.length / instants : 0,
@@ -261,13 +274,34 @@ export class HandHistory {
 }
 
 /**
- * HandEvidence.movedM: the wrist nearest the lanes in the tight window (`side`: 0 left, 1 right, as
- * the track keeps them), its furthest smoothed place from its place at the start of the span, among
- * places no nearer the lanes than that one (a neighbour's hand coming in for their own item after a
- * pick moves too, towards the lanes). `firstInLaneMs`: when that wrist was first within IN_LANE_M of
- * the lanes in the tight window, if it was.
+ * Where HandEvidence.movedM's span starts: the change's start, or for a pick, when the wrist was
+ * first within IN_LANE_M of the lanes in the tight window (`firstInLaneMs`), when that was later. A
+ * pick's taker lifts once their hand is in the lane: when it got there after the weight started to
+ * change (another hand, or one resting on the plate, started it), the span runs from then.
  */
-function handMoved(track: TrackSamples, side: 0 | 1, boxes: readonly Box3[], window: EvidenceWindow, firstInLaneMs: number | undefined): number {
+function movedFromMs(window: EvidenceWindow, firstInLaneMs: number | undefined): number {
+  return window.kind === 'pick' && firstInLaneMs !== undefined ? Math.max(window.changeMs, firstInLaneMs) : window.changeMs;
+}
+
+/** HandEvidence.liftMovedM's crossing: the first held crossing out of the lanes in the trace during the pick's change, if any. */
+function liftedAt(trace: ReadonlyArray<[number, number]>, window: EvidenceWindow): number | undefined {
+  const untilMs = (window.changeEndMs ?? window.changeMs) + PICK_EXIT_AFTER_MS;
+  for (const k of heldCrossings(trace, 'out')) {
+    const ts = trace[k][0];
+    if (ts > untilMs) return undefined;
+    if (ts >= window.changeMs) return ts;
+  }
+  return undefined;
+}
+
+/**
+ * HandEvidence.movedM: the wrist nearest the lanes in the tight window (`side`: 0 left, 1 right, as
+ * the track keeps them), its furthest smoothed place over MOVED_AFTER_PICK_MS (pick) or
+ * MOVED_BEFORE_PUT_MS (put) from `fromMs` from its place at `fromMs`, among places no nearer the
+ * lanes than that one (a neighbour's hand coming in for their own item after a pick moves too,
+ * towards the lanes).
+ */
+function handMoved(track: TrackSamples, side: 0 | 1, boxes: readonly Box3[], kind: 'pick' | 'put', fromMs: number): number {
   const placeAt = (ts: number): Vec3 | null => {
     const sum: Vec3 = [0, 0, 0];
     let count = 0;
@@ -279,13 +313,10 @@ function handMoved(track: TrackSamples, side: 0 | 1, boxes: readonly Box3[], win
     }
     return count > 0 ? [sum[0] / count, sum[1] / count, sum[2] / count] : null;
   };
-  // A pick's taker lifts once their hand is in the lane: when it got there after the weight started
-  // to change (another hand, or one resting on the plate, started it), the span runs from then.
-  const fromMs = window.kind === 'pick' && firstInLaneMs !== undefined ? Math.max(window.changeMs, firstInLaneMs) : window.changeMs;
   const still = placeAt(fromMs);
   if (!still) return 0;
   const stillDistance = distanceToBoxes(still, boxes);
-  const [from, to] = window.kind === 'pick' ? MOVED_AFTER_PICK_MS : MOVED_BEFORE_PUT_MS;
+  const [from, to] = kind === 'pick' ? MOVED_AFTER_PICK_MS : MOVED_BEFORE_PUT_MS;
   let moved = 0;
   for (const ts of track.ts) {
     if (ts < fromMs + from || ts > fromMs + to) continue;
@@ -317,16 +348,25 @@ function cameInAfter(trace: ReadonlyArray<[number, number]>, window: EvidenceWin
  */
 function crossingTiming(trace: ReadonlyArray<[number, number]>, window: EvidenceWindow): number {
   const expected = window.kind === 'pick' ? window.changeMs + PICK_EXIT_AFTER_MS : window.changeMs - PUT_ENTRY_BEFORE_MS;
-  const inside = (k: number) => trace[k][1] <= IN_LANE_M;
   let timingS = TIMING_CAP_S;
+  for (const k of heldCrossings(trace, window.kind === 'pick' ? 'out' : 'in')) timingS = Math.min(timingS, Math.abs(trace[k][0] - expected) / 1000);
+  return timingS;
+}
+
+/**
+ * The trace's crossings into or out of the lanes (the index of the first instant on the new side), in
+ * time order, that hold: the hand stays on its new side for CROSSING_HOLD_MS (or to the end of the
+ * trace).
+ */
+function* heldCrossings(trace: ReadonlyArray<[number, number]>, way: 'in' | 'out'): Generator<number> {
+  const inside = (k: number) => trace[k][1] <= IN_LANE_M;
   for (let k = 1; k < trace.length; k++) {
-    const crossed = window.kind === 'pick' ? inside(k - 1) && !inside(k) : !inside(k - 1) && inside(k);
+    const crossed = way === 'out' ? inside(k - 1) && !inside(k) : !inside(k - 1) && inside(k);
     if (!crossed) continue;
     let held = true;
     for (let j = k + 1; j < trace.length && trace[j][0] - trace[k][0] <= CROSSING_HOLD_MS; j++) if (inside(j) !== inside(k)) held = false;
-    if (held) timingS = Math.min(timingS, Math.abs(trace[k][0] - expected) / 1000);
+    if (held) yield k;
   }
-  return timingS;
 }
 
 function profileAt(trace: Array<[number, number]>, ts: number): number {
