@@ -361,9 +361,9 @@ export function explain(input: ExplainInput): Explanation[] {
   const compatible = (a: Item, b: Item) => a.lane !== b.lane || a.productId !== b.productId;
   const sharePlate = (a: Item, b: Item) => lanes[a.lane].shares.some((share, p) => share > 0 && lanes[b.lane].shares[p] > 0);
   // An item tried only beside another (see Item.alone): a light put beside a pick at least twice as
-  // heavy on its lane or a lane sharing a plate; a light pick beside a put at least twice as heavy of a lane's own product
-  // on a lane sharing a plate (a put of another product could be any of many, and would explain a
-  // put of one unit as a pick and a put a hundred ways).
+  // heavy on its lane or a lane sharing a plate; a light pick beside a put at least twice as heavy
+  // of a lane's own product on a lane sharing a plate (a put of another product could be any of
+  // many, and would explain a put of one unit as a pick and a put a hundred ways).
   const beside = (hidden: Item, other: Item) =>
     hidden.sign > 0
       ? other.sign < 0 && other.quantity === 1 && other.meanGrams >= HIDDEN_WEIGHT_RATIO * hidden.meanGrams && sharePlate(hidden, other)
