@@ -66,6 +66,8 @@ interface Effect {
   readonly source: EffectSource;
 }
 
+/** A span of one instant (a change known only by when it was decided). */
+const instant = (ms: number): ChangeSpan => ({ startMs: ms, endMs: ms });
 /** Where an effect sits in the fold: a unit leaves the shelf as its lift begins and is back once its put-back ends. */
 const foldAt = (effect: Effect) => (effect.kind === 'pick' ? effect.span.startMs : effect.span.endMs);
 
@@ -352,7 +354,7 @@ export class CartBook {
       type: 'review-resolved',
       reviewId: message.reviewId,
       shelfEventId,
-      span: item?.evidence ? { startMs: item.evidence.weight.startMs, endMs: item.evidence.weight.endMs } : { startMs: item?.ts ?? message.ts, endMs: item?.ts ?? message.ts },
+      span: item?.evidence ? { startMs: item.evidence.weight.startMs, endMs: item.evidence.weight.endMs } : instant(item?.ts ?? message.ts),
       decision:
         decision.outcome === 'attributed'
           ? { outcome: 'attributed', visitId: decision.visitId, kind: decision.kind, lines: decision.lines, ...(decision.sharedWith ? { sharedWith: decision.sharedWith } : {}) }

@@ -201,16 +201,14 @@ export function candidateItems(input: ExplainInput): Item[] {
     const ownGiven = own ? (given.get(own) ?? 0) : 0;
     const foreignGiven = givenTotal - ownGiven;
     // Where a unit this shelf gave out goes back: its own lane, or (FOREIGN_PUT_SHARE) another lane.
-    const ownShare = foreignGiven > 0 ? 1 - FOREIGN_PUT_SHARE : 1;
-    const unseenOwn = inventory.restocking(geometry.laneId, nowMs) ? RESTOCKING_PUT_SHARE : UNSEEN_OWN_PUT_SHARE;
+    const ownPutLogPrior = (quantity: number) =>
+      Math.log(quantity <= ownGiven ? (foreignGiven > 0 ? 1 - FOREIGN_PUT_SHARE : 1) : inventory.restocking(geometry.laneId, nowMs) ? RESTOCKING_PUT_SHARE : UNSEEN_OWN_PUT_SHARE);
+    const foreignPutLogPrior = (count: number) => Math.log((FOREIGN_PUT_SHARE * count) / foreignGiven);
     if (projection > 0 || (bothWays && projection !== 0)) {
-      if (own)
-        for (let q = 1; q <= 3; q++)
-          push(lane, own, q, 1, Math.log(q <= ownGiven ? ownShare : unseenOwn));
+      if (own) for (let q = 1; q <= 3; q++) push(lane, own, q, 1, ownPutLogPrior(q));
       for (const [productId, count] of given) {
         if (productId === own) continue;
-        const share = (FOREIGN_PUT_SHARE * count) / foreignGiven;
-        for (let q = 1; q <= Math.min(count, 2); q++) push(lane, productId, q, 1, Math.log(share), 'ordinary');
+        for (let q = 1; q <= Math.min(count, 2); q++) push(lane, productId, q, 1, foreignPutLogPrior(count), 'ordinary');
       }
       for (const productId of products.keys())
         if (productId !== own && !given.has(productId)) push(lane, productId, 1, 1, elsewhere, 'never');
@@ -221,11 +219,11 @@ export function candidateItems(input: ExplainInput): Item[] {
       // One hand put a unit down where another took a heavier one, from this lane or from a lane
       // sharing its plates: the lane went down on the whole, so the put is tried only beside such a
       // pick. Its priors are a plain put's (the lane's own product back where it belongs, or another).
-      if (own) push(lane, own, 1, 1, Math.log(ownGiven > 0 ? ownShare : unseenOwn), 'never', lane, false);
+      if (own) push(lane, own, 1, 1, ownPutLogPrior(1), 'never', lane, false);
       for (const productId of products.keys()) {
         if (productId === own) continue;
         const count = given.get(productId);
-        push(lane, productId, 1, 1, count ? Math.log((FOREIGN_PUT_SHARE * count) / foreignGiven) : elsewhere, 'never', lane, false);
+        push(lane, productId, 1, 1, count ? foreignPutLogPrior(count) : elsewhere, 'never', lane, false);
       }
     }
   }
@@ -365,9 +363,10 @@ export function explain(input: ExplainInput): Explanation[] {
   // of a lane's own product on a lane sharing a plate (a put of another product could be any of
   // many, and would explain a put of one unit as a pick and a put a hundred ways).
   const beside = (hidden: Item, other: Item) =>
-    hidden.sign > 0
-      ? other.sign < 0 && other.quantity === 1 && other.meanGrams >= HIDDEN_WEIGHT_RATIO * hidden.meanGrams && sharePlate(hidden, other)
-      : other.sign > 0 && other.pairing === 'any' && other.meanGrams >= HIDDEN_WEIGHT_RATIO * hidden.meanGrams && sharePlate(hidden, other);
+    other.sign === -hidden.sign &&
+    (hidden.sign > 0 ? other.quantity === 1 : other.pairing === 'any') &&
+    other.meanGrams >= HIDDEN_WEIGHT_RATIO * hidden.meanGrams &&
+    sharePlate(hidden, other);
   const pairable = (a: Item, b: Item) => compatible(a, b) && (a.alone || beside(a, b)) && (b.alone || beside(b, a));
   for (let a = 0; a < ordinary.length; a++) {
     for (let b = a + 1; b < ordinary.length; b++) if (pairable(ordinary[a], ordinary[b])) consider([ordinary[a], ordinary[b]]);
