@@ -24,7 +24,7 @@ import { Kafka, Partitioners, logLevel, type Producer } from 'kafkajs';
 import { z } from 'zod';
 import { parseBusConfig } from '../libs/bus/bus.config.ts';
 import type { Bus, TopicSpec } from '../libs/bus/bus.types.ts';
-import { createKafkaBus } from '../libs/bus/kafka.bus.ts';
+import { createKafkaBus, untilServed } from '../libs/bus/kafka.bus.ts';
 import { createMemoryBus } from '../libs/bus/memory.bus.ts';
 
 const MEMORY_TARGET_PER_S = 500_000;
@@ -232,7 +232,7 @@ async function rawKafkaRun(n: number, mode: 'flood' | 'paced'): Promise<Run> {
   const topic = `bench.raw-${randomUUID().slice(0, 8)}`;
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
+  await untilServed(() => admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true }));
   await admin.disconnect();
   const producer: Producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();

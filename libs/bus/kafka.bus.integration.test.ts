@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import kafkajs, { AssignerProtocol, Kafka, logLevel, type Cluster, type Logger } from 'kafkajs';
 import { topicAwareAssigner } from './kafka.assigner.ts';
-import { busError } from './kafka.bus.ts';
+import { busError, untilServed } from './kafka.bus.ts';
 import { DEAD_LETTER_TOPIC, type MessageDeadLettered } from '../contracts/topics.ts';
 import { loadBusConfig } from './bus.config.ts';
 import { FAST_GROUPS, kafkaKind, kafkaTarget, recordingLogger, ticket, ticketSpec, ticketTopics, waitFor } from './bus.harness.ts';
@@ -143,8 +143,9 @@ test('a compacted topic is made with cleanup.policy=compact; one made earlier wi
   const topics = { [name.state]: { ...ticketSpec, compacted: true }, [name.plain]: ticketSpec, [name.older]: { ...ticketSpec, compacted: true } };
   const admin = new Kafka({ clientId: 'walkout-compaction-test', brokers: 'brokers' in broker ? broker.brokers : [], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  // The older topic exists before this walkout starts, as a broker's default made it.
-  await admin.createTopics({ topics: [{ topic: name.older, numPartitions: 3 }], waitForLeaders: true });
+  // The older topic exists before this walkout starts, as a broker's default made it. A busy broker
+  // may not serve a topic it has just made (kafkajs's wait for leaders then gives up): ask again.
+  await untilServed(() => admin.createTopics({ topics: [{ topic: name.older, numPartitions: 3 }], waitForLeaders: true }));
   const logger = recordingLogger();
   const bus = await kafka.make(topics, {}, logger);
   t.after(async () => {
