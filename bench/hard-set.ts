@@ -3,8 +3,9 @@
  * (load cells and truth, no video) where they are not recorded yet, scores each with `walkout eval
  * receipts` (people from the true skeletons with 0.05 m of tracker-like error), and prints, per seed
  * and per group of seeds, the visits, the receipts exact after and before review, the review items,
- * reviews per 1000 visits, the worst calibration error and the worst pick-to-cart p99. Issue 16's
- * targets are read off these figures (docs/results.md, Receipts).
+ * reviews per 1000 visits, the worst run's calibration error and that of all the runs' decisions
+ * pooled (the set's own), and the worst pick-to-cart p99. Issue 16's targets are read off these
+ * figures (docs/results.md, Receipts).
  *
  *   node --import tsx bench/hard-set.ts --dir DIR [--seeds 1-5,11-15,16-20,21-25] [--jobs 2]
  *     [--review-after SECONDS] [--out FILE] [--compare FILE] [--keep DIR]
@@ -28,6 +29,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { pooledCalibration, type CalibrationBin } from '../libs/fusion/calibration.eval.ts';
 
 /** What one seed's run scored. */
 export interface SeedFigures {
@@ -35,7 +37,14 @@ export interface SeedFigures {
   exact: number;
   exactBeforeReview: number;
   reviews: number;
+  /** The worst run's expected calibration error (for a group; a seed's own for a seed). */
   calibrationError: number;
+  /**
+   * The reliability table of the decisions of every run in the figures, pooled (see
+   * pooledCalibration): the hard set's calibration taken as one set. Absent from figures written
+   * before it was kept, and from a group with such a seed.
+   */
+  calibration?: CalibrationBin[];
   latencyP99Ms: number;
 }
 
@@ -76,13 +85,16 @@ export function seedFigures(report: Record<string, unknown>, source: string): Se
     exactBeforeReview: Math.round(number('exactMatchBeforeReview', report.exactMatchBeforeReview) * visits),
     reviews: number('reviews', report.reviews),
     calibrationError: number('calibrationError', report.calibrationError),
+    ...(Array.isArray(report.calibration) ? { calibration: report.calibration as CalibrationBin[] } : {}),
     latencyP99Ms: latency.count === 0 ? 0 : number('latency.p99Ms', latency.p99Ms),
   };
 }
 
-/** Figures summed over seeds: counts added, calibration error and p99 latency the worst of them. */
+/** Figures summed over seeds: counts added, calibration error and p99 latency the worst of them, reliability tables pooled. */
 export function sumFigures(figures: readonly SeedFigures[]): SeedFigures {
-  return figures.reduce(
+  const tables = figures.map((f) => f.calibration);
+  const pooled = tables.length > 0 && tables.every((t) => t !== undefined) ? { calibration: pooledCalibration(tables).calibration } : {};
+  const sum = figures.reduce(
     (sum, f) => ({
       visits: sum.visits + f.visits,
       exact: sum.exact + f.exact,
@@ -93,18 +105,20 @@ export function sumFigures(figures: readonly SeedFigures[]): SeedFigures {
     }),
     { visits: 0, exact: 0, exactBeforeReview: 0, reviews: 0, calibrationError: 0, latencyP99Ms: 0 },
   );
+  return { ...sum, ...pooled };
 }
 
-/** One table row: exact after / before review / review items, the shares, reviews per 1000, the worst ECE and p99. */
+/** One table row: exact after / before review / review items, the shares, reviews per 1000, the worst and the pooled ECE, and p99. */
 export function figuresRow(label: string, f: SeedFigures): string {
   const share = (n: number) => (f.visits ? ((100 * n) / f.visits).toFixed(1) : '-');
   const per1000 = f.visits ? ((1000 * f.reviews) / f.visits).toFixed(1) : '-';
-  return `| ${label} | ${f.visits} | ${f.exact}/${f.exactBeforeReview}/${f.reviews} | ${share(f.exact)} % | ${per1000} | ${f.calibrationError.toFixed(4)} | ${f.latencyP99Ms} |`;
+  const pooled = f.calibration ? pooledCalibration([f.calibration]).calibrationError.toFixed(4) : '-';
+  return `| ${label} | ${f.visits} | ${f.exact}/${f.exactBeforeReview}/${f.reviews} | ${share(f.exact)} % | ${per1000} | ${f.calibrationError.toFixed(4)} | ${pooled} | ${f.latencyP99Ms} |`;
 }
 
 export const TABLE_HEAD = [
-  '| seeds | visits | exact after / before review / review items | exact | reviews per 1000 | worst ECE | worst p99 ms |',
-  '| --- | --- | --- | --- | --- | --- | --- |',
+  '| seeds | visits | exact after / before review / review items | exact | reviews per 1000 | worst ECE | pooled ECE | worst p99 ms |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
 
 /** The seeds whose figures differ between two runs of the set, one line each, and the totals' change. */

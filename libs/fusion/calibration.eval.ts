@@ -32,14 +32,40 @@ export function calibrationTable(samples: ReadonlyArray<CalibrationSample>, bins
     bin.confidence += confidence;
     if (right) bin.right++;
   }
+  return tableOf(sums);
+}
+
+/**
+ * The reliability tables of several runs as one, as though their decisions had been scored together:
+ * per bin, the counts added and the confidences and rights averaged over all of them. The tables
+ * must have the same bins; one with other bins is refused, saying which.
+ */
+export function pooledCalibration(tables: ReadonlyArray<ReadonlyArray<CalibrationBin>>): { calibration: CalibrationBin[]; calibrationError: number } {
+  const [first = []] = tables;
+  const sums = first.map(() => ({ count: 0, confidence: 0, right: 0 }));
+  tables.forEach((table, k) => {
+    if (table.length !== first.length || table.some((bin, i) => bin.lo !== first[i].lo || bin.hi !== first[i].hi))
+      throw new Error(`calibration table ${k + 1} has other bins than the first (${table.length} against ${first.length}): they cannot be pooled`);
+    table.forEach((bin, i) => {
+      sums[i].count += bin.count;
+      sums[i].confidence += bin.meanConfidence * bin.count;
+      sums[i].right += bin.accuracy * bin.count;
+    });
+  });
+  return tableOf(sums);
+}
+
+/** Bins of equal width from the sums of their decisions' confidences and rights, with the expected calibration error. */
+function tableOf(sums: ReadonlyArray<{ count: number; confidence: number; right: number }>): { calibration: CalibrationBin[]; calibrationError: number } {
+  const total = sums.reduce((n, bin) => n + bin.count, 0);
   const calibration = sums.map((bin, i) => ({
-    lo: i / bins,
-    hi: (i + 1) / bins,
+    lo: i / sums.length,
+    hi: (i + 1) / sums.length,
     count: bin.count,
     meanConfidence: ratio(bin.confidence, bin.count),
     accuracy: ratio(bin.right, bin.count),
   }));
-  const calibrationError = calibration.reduce((sum, bin) => sum + ratio(bin.count, samples.length) * Math.abs(bin.accuracy - bin.meanConfidence), 0);
+  const calibrationError = calibration.reduce((sum, bin) => sum + ratio(bin.count, total) * Math.abs(bin.accuracy - bin.meanConfidence), 0);
   return { calibration, calibrationError };
 }
 
