@@ -778,6 +778,16 @@ test('a put of nothing anyone holds while one hand reaches in and out and anothe
   assertLiftedOff([rest, lift], { 't-a': reach(850, 1_400), 't-b': reach(-1_000, 5_300) });
 });
 
+test('a put of nothing anyone holds while one hand reaches in and out and another leans 25 cm out of the lane: the leaning hand\'s, waiting for its lift', () => {
+  const grams = index.products.get(OTHER_PRODUCT)!.unitWeightGrams;
+  const rest = { ...shelfEvent('put', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }]), deltaGrams: grams };
+  const lift = { ...shelfEvent('pick', [{ productId: OTHER_PRODUCT, quantity: 1, probability: 1 }], 4_000), deltaGrams: -grams - 1 };
+  // As above, but b's wrist stays where a hand leaning on the items leaves it (as a lean by the
+  // likeliest maker, LEANING_HAND_M), not in the lane.
+  const leaning = away(0.31);
+  assertLiftedOff([rest, lift], { 't-a': reach(850, 1_400), 't-b': (t) => (t >= T0 - 1_000 && t <= T0 + 5_300 ? leaning : away(0.8)) });
+});
+
 test('a hand lifted off in two steps is no item: the first piece waits with the rest until the second makes up the weight', () => {
   const engine = engineWith({ 'v-a': { trackId: 't-a' } });
   const restGrams = 0.9 * index.products.get(PRODUCT)!.unitWeightGrams;

@@ -1361,10 +1361,10 @@ export class FusionEngine {
     const withinM = heldByNobody ? LEANING_HAND_M : RESTING_HAND_M;
     if (maker && (maker.profile[last] ?? Infinity) <= withinM) return { trackId: maker.trackId, withinM };
     // Nothing anyone there holds, and the likeliest maker left: a hand still in the lanes may be
-    // resting there while the other took something out of the same plate.
+    // resting (or leaning) there while the other took something out of the same plate.
     if (!heldByNobody) return undefined;
-    const staying = evidence.filter((e) => (e.profile[last] ?? Infinity) <= RESTING_HAND_M);
-    return staying.length === 1 ? { trackId: staying[0].trackId, withinM: RESTING_HAND_M } : undefined;
+    const staying = evidence.filter((e) => (e.profile[last] ?? Infinity) <= withinM);
+    return staying.length === 1 ? { trackId: staying[0].trackId, withinM } : undefined;
   }
 
   /**
