@@ -531,3 +531,39 @@ test('a put and a pick by two shoppers netted into one change, in review: the tr
     ['v2', [], []],
   ]);
 });
+
+test('a pick in review that fusion answered when its gate binding was decided is no review, and its answer stands after review; one a person decided first is a review', () => {
+  const c = new Case();
+  c.visit('v1', [{ productId: 'soda', quantity: 1 }, { productId: 'juice', quantity: 1 }]);
+  c.visit('v2', []);
+  c.review('b1', undefined, ['v1', 'v2'], 'binding');
+  const { shelfEventId: soda } = c.action('v1', 'pick', 'soda');
+  c.review('r1', soda, ['v1', 'v2']);
+  const { shelfEventId: juice } = c.action('v1', 'pick', 'juice');
+  c.review('r2', juice, ['v1', 'v2']);
+  c.receipt('v1', [], [
+    { reviewId: 'r1', shelfEventId: soda, candidates: [{ productId: 'soda', quantity: 1 }] },
+    { reviewId: 'r2', shelfEventId: juice, candidates: [{ productId: 'juice', quantity: 1 }] },
+  ]);
+  c.receipt('v2', []);
+  const resolution = (reviewId: string, decision: ReviewItemResolved['decision'], reviewer: string): ReviewItemResolved => ({
+    schemaVersion: SCHEMA_VERSION, eventId: `resolved/${reviewId}/${reviewer}`, storeId: 'kiosk', ts: T0 + 1_000, reviewId, decision, reviewer,
+  });
+  const picked = (productId: string): ReviewItemResolved['decision'] => ({ outcome: 'attributed', visitId: 'v1', kind: 'pick', lines: [{ productId, quantity: 1 }] });
+  const score = scoreReceipts(c.truth, {
+    ...c.run,
+    resolutions: [
+      resolution('b1', { outcome: 'bound', visitId: 'v1', trackId: 't-1' }, 'operator-1'),
+      resolution('r2', picked('juice'), 'operator-1'),
+      resolution('r1', picked('soda'), 'fusion'),
+      resolution('r2', picked('juice'), 'fusion'),
+    ],
+  });
+  assert.deepEqual([score.reviews, score.reviewsByKind, score.answered, score.withdrawn], [2, { binding: 1, attribution: 1 }, 1, 0]);
+  assert.deepEqual(score.reviewItems.map((item) => item.reviewId), ['b1', 'r2']);
+  const [v1] = score.perVisit;
+  assert.equal(v1.exact, true, `after review: missing ${JSON.stringify(v1.missing)}, extra ${JSON.stringify(v1.extra)}`);
+  // An answer that says otherwise than the truth is what the receipt after review holds.
+  const wrong = scoreReceipts(c.truth, { ...c.run, resolutions: [resolution('r1', { outcome: 'attributed', visitId: 'v2', kind: 'pick', lines: [{ productId: 'soda', quantity: 1 }] }, 'fusion')] });
+  assert.equal(wrong.perVisit.find((v) => v.visitId === 'v1')?.exact, false);
+});

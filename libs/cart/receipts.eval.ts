@@ -14,6 +14,7 @@ import type {
 import { calibrationTable, type CalibrationBin } from '../fusion/calibration.eval.ts';
 import { CartBook } from './cart.model.ts';
 import { matchSharedEvents } from '../shelf/shelf.eval.ts';
+import { FUSION_STAGE } from '../fusion/fusion.engine.ts';
 
 /**
  * Scoring receipts against a recording's truth: what each visit was charged against what it took.
@@ -96,6 +97,12 @@ export interface ReceiptFigures {
    * them (the other binding of a pair at the gate): nobody decided them. Counted apart from the reviews.
    */
   withdrawn: number;
+  /**
+   * Review items the stage that opened them decided from a decision on another item, before any
+   * person decided them: a pick through a track whose gate binding was in doubt, once a reviewer
+   * decided the binding (followsReviewId). Counted apart from the reviews.
+   */
+  answered: number;
   /** Fusion attributions to visits other than staff: what the calibration is measured on. */
   attributions: number;
   calibrationError: number;
@@ -293,13 +300,15 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
     attributions.push({ visitIds, confidence: attribution.confidence, right });
   }
 
-  const reviews = new Map<string, { kind: string; visitIds: string[]; withdrawn: boolean }>();
+  const reviews = new Map<string, { kind: string; visitIds: string[]; withdrawn: boolean; answered: boolean }>();
   const withdrawnIds = withdrawnReviews(run);
+  const answeredIds = answeredReviews(run);
   for (const item of run.reviews)
     reviews.set(item.reviewId, {
       kind: item.kind,
       visitIds: [...new Set(item.visitIds.map(truthVisitOfPipeline).filter((id): id is string => id !== undefined))],
       withdrawn: withdrawnIds.has(item.reviewId),
+      answered: answeredIds.has(item.reviewId),
     });
 
   const figures = (inSubset: (visitId: string) => boolean, allReviews: boolean): ReceiptFigures => {
@@ -332,7 +341,8 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
       reviewsByKind,
       operatorFlags: flagCount,
       operatorFlagsPer1000: ratio(flagCount * PER_THOUSAND, visits.length),
-      withdrawn: subsetItems.length - subsetFlags.length - subsetReviews.length,
+      withdrawn: subsetItems.filter(({ kind, withdrawn }) => withdrawn && !OPERATOR_FLAG_KINDS.has(kind)).length,
+      answered: subsetItems.filter(({ kind, withdrawn, answered }) => answered && !withdrawn && !OPERATOR_FLAG_KINDS.has(kind)).length,
       attributions: subsetAttributions.length,
       ...calibrationTable(subsetAttributions),
       latency: { count: latencies.length, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99) },
@@ -345,7 +355,7 @@ export function scoreReceipts(truth: ReceiptTruthSet, run: ReceiptRun): ReceiptS
   const byTag: Record<string, ReceiptFigures> = {};
   for (const tag of tags) byTag[tag] = figures((visitId) => tagsOf.get(visitId)?.includes(tag) ?? false, false);
   const reviewItems = run.reviews
-    .filter((item) => countsAsReview({ kind: item.kind, withdrawn: withdrawnIds.has(item.reviewId) }))
+    .filter((item) => countsAsReview({ kind: item.kind, withdrawn: withdrawnIds.has(item.reviewId), answered: answeredIds.has(item.reviewId) }))
     .map((item): ReviewItemScore => ({
       reviewId: item.reviewId,
       kind: item.kind,
@@ -383,9 +393,9 @@ function truthUnits(visitId: string, receipt: ReceiptTruth | undefined, actions:
   return units;
 }
 
-/** Whether a review item counts among the reviews: a doubt a person must settle, not an operator flag, and not withdrawn. */
-function countsAsReview(item: { kind: string; withdrawn: boolean }): boolean {
-  return !OPERATOR_FLAG_KINDS.has(item.kind) && !item.withdrawn;
+/** Whether a review item counts among the reviews: a doubt a person must settle, not an operator flag, not withdrawn, not answered by its stage. */
+function countsAsReview(item: { kind: string; withdrawn: boolean; answered: boolean }): boolean {
+  return !OPERATOR_FLAG_KINDS.has(item.kind) && !item.withdrawn && !item.answered;
 }
 
 /** The review items the run saw withdrawn by the stage that opened them (nobody decided them). */
@@ -394,11 +404,24 @@ function withdrawnReviews(run: Pick<ReceiptRun, 'resolutions'>): Set<string> {
 }
 
 /**
+ * The review items whose first decision the run saw was fusion's own, from a decision on another
+ * item (see ReceiptFigures.answered), with that decision: nobody decided them, and the receipts
+ * after review hold what it decided.
+ */
+function answeredReviews(run: Pick<ReceiptRun, 'resolutions'>): Map<string, ReviewItemResolved> {
+  const first = new Map<string, ReviewItemResolved>();
+  for (const resolution of run.resolutions ?? []) if (!first.has(resolution.reviewId)) first.set(resolution.reviewId, resolution);
+  return new Map([...first].filter(([, r]) => r.reviewer === FUSION_STAGE && r.decision.outcome === 'attributed'));
+}
+
+/**
  * Every pipeline visit's cart once each review about a shelf event is decided as the truth says (for
  * the visit that truly did it, dismissed when nobody did), folded by the cart model itself: a put
  * decided while the pick it undoes waited for review then takes that pick's unit away, as it will
  * live. Review items about no shelf event (a binding, a tailgater) change no cart, nor do items
- * their stage withdrew (a pick in review that its shopper's put-back answered).
+ * their stage withdrew (a pick in review that its shopper's put-back answered). An item fusion
+ * answered from another decision (a pick through a doubted gate binding, once the binding was
+ * decided) keeps that answer.
  */
 function cartsAfterReview(run: ReceiptRun, actionsByEvent: Map<string, ActionTruth[]>, pipelineVisitOf: (action: ActionTruth) => string | undefined): Map<string, Units> {
   const book = new CartBook(() => 0);
@@ -406,8 +429,14 @@ function cartsAfterReview(run: ReceiptRun, actionsByEvent: Map<string, ActionTru
   for (const item of run.reviews) book.reviewOpened(item);
   // An item its stage withdrew waits for nobody: the decision that answered it stands.
   const withdrawn = withdrawnReviews(run);
+  const answered = answeredReviews(run);
   for (const item of run.reviews) {
     if (item.shelfEventId === undefined || withdrawn.has(item.reviewId)) continue;
+    const answer = answered.get(item.reviewId);
+    if (answer) {
+      book.reviewResolved(answer);
+      continue;
+    }
     const decision = truthDecision(actionsByEvent.get(item.shelfEventId) ?? [], pipelineVisitOf);
     book.reviewResolved({
       schemaVersion: item.schemaVersion,

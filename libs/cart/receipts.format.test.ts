@@ -41,7 +41,7 @@ test('the scorecard prints the figures, a row per confidence bin and a row per t
   ]);
   const figures: ReceiptFigures = {
     visits: 4, exactMatch: 0.75, exactMatchBeforeReview: 0.5, receiptPrecision: 0.9, receiptRecall: 0.8, receiptF1: 0.847, receiptF1BeforeReview: 0.8,
-    actions: 6, attributionAccuracy: 5 / 6, reviews: 1, reviewsPer1000: 250, reviewsByKind: { attribution: 1 }, operatorFlags: 2, operatorFlagsPer1000: 500, withdrawn: 1, attributions: 2, calibrationError, calibration,
+    actions: 6, attributionAccuracy: 5 / 6, reviews: 1, reviewsPer1000: 250, reviewsByKind: { attribution: 1 }, operatorFlags: 2, operatorFlagsPer1000: 500, withdrawn: 1, answered: 2, attributions: 2, calibrationError, calibration,
     latency: { count: 5, p50Ms: 1_200, p99Ms: 3_400 }, missingReceipts: 0, visitsWithPending: 1,
   };
   const reviewItems: ReceiptScore['reviewItems'] = [
@@ -59,6 +59,8 @@ test('the scorecard prints the figures, a row per confidence bin and a row per t
   assert.match(text, /operator flags +500\.0 per 1000 visits \(2 tailgating\)/);
   assert.match(text, /withdrawn items +1 \(answered by a decision on another item; nobody decided them\)/);
   assert.doesNotMatch(formatReceiptScorecard({ ...score, withdrawn: 0 }), /withdrawn/, 'shown only when there are some');
+  assert.match(text, /answered items +2 \(decided by fusion when their gate binding was decided; nobody decided them\)/);
+  assert.doesNotMatch(formatReceiptScorecard({ ...score, answered: 0 }), /answered items/, 'shown only when there are some');
   assert.match(text, /^ +0\.9-1\.0 +1 +0\.950 +1\.000$/m);
   assert.match(text, /^ +0\.3-0\.4 +1 +0\.350 +0\.000$/m);
   assert.equal(text.split('\n').filter((line) => /^ +0\.\d-/.test(line)).length, 10, 'ten bins');

@@ -68,6 +68,7 @@ function figureLines(figures: ReceiptFigures): string[] {
     `reviews                ${figures.reviewsPer1000.toFixed(1)} per 1000 visits (${figures.reviews}${byKind(figures.reviewsByKind)})`,
     `operator flags         ${figures.operatorFlagsPer1000.toFixed(1)} per 1000 visits (${figures.operatorFlags} tailgating)`,
     ...(figures.withdrawn > 0 ? [`withdrawn items        ${figures.withdrawn} (answered by a decision on another item; nobody decided them)`] : []),
+    ...(figures.answered > 0 ? [`answered items         ${figures.answered} (decided by fusion when their gate binding was decided; nobody decided them)`] : []),
     `calibration error      ${figures.calibrationError.toFixed(4)} over ${figures.attributions} attributions`,
     `pick-to-cart latency   p50 ${ms(figures.latency.p50Ms)}, p99 ${ms(figures.latency.p99Ms)} (${figures.latency.count} picks and puts)`,
   ];

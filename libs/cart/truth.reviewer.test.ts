@@ -92,3 +92,30 @@ test('the replay reviewer leaves an item whose doer belongs to no visit the stor
   assert.deepEqual(reviewer.due(T0 + 73_000, [shopper.event], new Set(['v-anonymous-1'])), []);
   assert.equal(reviewer.hasDue(Infinity), false, 'left for a person, not decided later');
 });
+
+test('the replay reviewer decides a binding item about a track of the true skeletons for its person\'s visit; one about a camera track, or a person whose visit the store does not know by its id, it leaves', () => {
+  const truth = {
+    visits: [
+      { visitId: 'v-a', personIds: ['shopper-2'], entryMs: T0, exitMs: T0 + 600_000 },
+      { visitId: 'v-b', personIds: ['shopper-2-companion-1'], entryMs: T0, exitMs: T0 + 600_000 },
+      { visitId: 'v-tail', personIds: ['shopper-9'], entryMs: T0, exitMs: T0 + 600_000 },
+    ],
+    actions: [],
+    products,
+  };
+  const binding = (reviewId: string, trackId: string): ReviewItemOpened => ({ ...item(reviewId, T0 + 1_000, undefined, 'binding'), trackId });
+  const reviewer = new TruthReviewer(truth, DELAY_MS);
+  reviewer.opened(binding('b-1', 'truth-shopper-2-companion-1'));
+  reviewer.opened(binding('b-2', 'truth-shopper-2-3'));
+  reviewer.opened(binding('b-3', 'track-17'));
+  reviewer.opened(binding('b-4', 'truth-shopper-9'));
+  const decisions = reviewer.due(T0 + 61_000, [], new Set(['v-a', 'v-b']));
+  assert.deepEqual(
+    decisions.map((d) => [d.reviewId, d.ts, d.reviewer, d.decision]),
+    [
+      ['b-1', T0 + 61_000, TRUTH_REVIEWER, { outcome: 'bound', visitId: 'v-b', trackId: 'truth-shopper-2-companion-1' }],
+      ['b-2', T0 + 61_000, TRUTH_REVIEWER, { outcome: 'bound', visitId: 'v-a', trackId: 'truth-shopper-2-3' }],
+    ],
+  );
+  assert.equal(reviewer.hasDue(Infinity), false, 'the camera track\'s item and the tailgater\'s are left for a person');
+});

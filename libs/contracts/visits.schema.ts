@@ -132,6 +132,14 @@ export const ReviewItemOpened = z
     visitIds: z.array(Id).describe('Visits whose receipts wait for this item (a pending line each).'),
     change: z.enum(['pick', 'put']).optional(),
     trackId: Id.optional().describe('Kind binding: the track whose binding is in doubt; a `bound` decision names it.'),
+    followsReviewId: z
+      .string()
+      .min(1)
+      .max(160)
+      .optional()
+      .describe(
+        'An item another item\'s decision answers: a pick sure but for whose visit it is, made through a track whose gate binding is in doubt, follows that binding item. Once the binding is decided, the stage that opened this item decides it (reviewer `fusion`) for the visit the track is on; a person may still decide it first.',
+      ),
     evidence: ReviewEvidence.optional(),
     contest: z
       .strictObject({
@@ -181,7 +189,10 @@ export const ReviewItemResolved = z
           'Nobody decided this item: the stage that opened it closed it, because a decision on something else answered it. The gate: the other binding of a pair, once the reviewer placed one of them. Fusion: a pick in review whose shopper put the unit back, so that the pick and the put-back, decided together, cancel out whichever product it was. The item leaves the queue and is counted apart from decisions; what the item was about changes only by the decision that answered it.',
         ),
     ]),
-    reviewer: z.string().min(1).describe('Who decided: a person\'s id; for a withdrawn item, the stage that withdrew it (`gate` or `fusion`).'),
+    reviewer: z
+      .string()
+      .min(1)
+      .describe('Who decided: a person\'s id; for a withdrawn item, the stage that withdrew it (`gate` or `fusion`); for an item another decision answered (followsReviewId), the stage that opened it (`fusion`).'),
   })
   .describe('A reviewer decided an item, or the stage that opened it withdrew it (outcome withdrawn).');
 

@@ -15,7 +15,7 @@ import {
 import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
 import { EVIDENCE_AFTER_MS } from './hand.evidence.ts';
 import { WEIGHT_MODEL_GRAMS, type AttributionParams } from './attribution.model.ts';
-import { DEFAULT_PARAMS, FusionEngine, HAND_REST_WAIT_MS, PIECES_WAIT_MS, REST_GONE_MS, SHELF_EVENT_WAIT_MS, TWIN_WAIT_MS, VISIT_MEMORY_MS, type FusionOutput, type SettledRecord } from './fusion.engine.ts';
+import { DEFAULT_PARAMS, FUSION_STAGE, FusionEngine, HAND_REST_WAIT_MS, PIECES_WAIT_MS, REST_GONE_MS, SHELF_EVENT_WAIT_MS, TWIN_WAIT_MS, VISIT_MEMORY_MS, type FusionOutput, type SettledRecord } from './fusion.engine.ts';
 
 const index = fixtureStoreIndex();
 const T0 = 1_700_000_000_000;
@@ -552,6 +552,38 @@ test('once a reviewer decides a doubtful binding, picks by the track and by the 
   const out = run(engine, shelfEvent('pick', undefined, 5_000), instants({ 't-b2': reach(5_300, 6_200), 't-a': () => away(0.8), 't-c': () => away(0.9) }, 3_100, 8_000));
   assert.deepEqual(reviews(out), [], 'no review: the binding is decided');
   assert.deepEqual(attributions(out).map((a) => [a.visitId, a.trackId, a.source]), [['v-c', 't-b2', 'fusion']]);
+});
+
+test('a pick in review only for its track\'s doubtful binding follows the binding item: once a reviewer decides the binding, fusion decides the pick for the visit the track is on', () => {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  const doubt = 'two people crossed the entry within 1 s';
+  const bound = (visitId: string, trackId: string, reason: 'entry' | 'reviewed', extra: { doubt?: string; ts?: number } = {}) =>
+    engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: `${visitId}-track-${trackId}-${reason}`, storeId: 'kiosk', ts: extra.ts ?? T0, visitId, trackId, member: 0, reason, ...extra });
+  engine.onVisitStarted({ schemaVersion: SCHEMA_VERSION, eventId: 'started-v-b', storeId: 'kiosk', ts: T0, visitId: 'v-b', kind: 'shopper', partySize: 1 });
+  engine.onVisitStarted({ schemaVersion: SCHEMA_VERSION, eventId: 'started-v-c', storeId: 'kiosk', ts: T0, visitId: 'v-c', kind: 'shopper', partySize: 1 });
+  bound('v-b', 't-b', 'entry', { doubt });
+  engine.onReviewOpened({
+    schemaVersion: SCHEMA_VERSION, eventId: 'review-binding-v-b-t-b', storeId: 'kiosk', ts: T0, reviewId: 'review-binding-v-b-t-b',
+    kind: 'binding', reason: doubt, visitIds: ['v-b', 'v-c'], trackId: 't-b',
+  });
+  // Two picks by t-b, each sure but for whose visit it is: each follows the binding item.
+  const first = reviews(run(engine, shelfEvent('pick'), instants({ 't-b': reach(300, 1_200), 't-a': () => away(0.8) }, 0, 3_000)));
+  const second = reviews(run(engine, shelfEvent('pick', undefined, 5_000), instants({ 't-b': reach(5_300, 6_200), 't-a': () => away(0.8) }, 3_100, 8_000)));
+  assert.deepEqual([...first, ...second].map((item) => item.followsReviewId), ['review-binding-v-b-t-b', 'review-binding-v-b-t-b']);
+  // A person decides the second pick before anyone decides the binding: that decision stands.
+  engine.onReviewResolved({ schemaVersion: SCHEMA_VERSION, eventId: 'decided-second', storeId: 'kiosk', ts: T0 + 8_000, reviewId: second[0].reviewId, decision: { outcome: 'attributed', visitId: 'v-b', kind: 'pick', lines: [{ productId: PRODUCT, quantity: 1 }] }, reviewer: 'op-1' });
+  // The reviewer decides the binding: t-b is v-c's person (the gate rebinds it, without doubt).
+  const answered = bound('v-c', 't-b', 'reviewed', { ts: T0 + 9_000 });
+  assert.deepEqual(
+    answered.map((o) => (o.topic === 'review.item-resolved' ? [o.message.reviewId, o.message.reviewer, o.message.decision] : o.topic)),
+    [[first[0].reviewId, FUSION_STAGE, { outcome: 'attributed', visitId: 'v-c', kind: 'pick', lines: [{ productId: PRODUCT, quantity: 1 }] }]],
+  );
+  assert.deepEqual(bound('v-c', 't-b', 'reviewed', { ts: T0 + 9_500 }), [], 'answered once');
+  // The binding item is gone: a pick by a track in doubt with no binding item seen is its own item, as before.
+  bound('v-b', 't-d', 'entry', { doubt, ts: T0 + 10_000 });
+  const unanswered = reviews(run(engine, shelfEvent('pick', undefined, 12_000), instants({ 't-d': reach(12_300, 13_200), 't-a': () => away(0.8) }, 8_100, 15_000)));
+  assert.equal(unanswered.length, 1);
+  assert.equal(unanswered[0].followsReviewId, undefined);
 });
 
 test('a doubt a reviewer decided entangles its visits no more: a later doubt on one of them names only the visits of its own item, even when the decided items are read again', () => {
@@ -1479,18 +1511,21 @@ test('a put that one shopper\'s holding explains only at the edge of its weight,
 });
 
 test('a put its putter never took names on its review a shopper beside holding that product, whose hand was at the next lane of the plate', () => {
-  const put = (held: boolean, besideM: number) => {
+  const put = (held: boolean, besideM: number, untilMs = 3_000) => {
     const engine = engineWith({ 'v-a': { trackId: 't-a' }, 'v-b': { trackId: 't-b' } });
     if (held) holds(engine, 'v-b', PRODUCT);
     // a's hand is in the lane as the weight rises, and rests 1.2 m out, never near b's; b's stays in front of the lane beside (a quarter of a metre off the lane's box at 0.3).
-    return reviews(run(engine, shelfEvent('put'), instants({ 't-a': reach(800, 1_500, 1.2), 't-b': () => away(besideM) }, 0, 3_000)));
+    return reviews(run(engine, shelfEvent('put'), instants({ 't-a': reach(800, 1_500, 1.2), 't-b': () => away(besideM) }, 0, untilMs)));
   };
+  // b holds the product, so b's hand there is no lean: the put is reviewed at once.
   const [item] = put(true, 0.3);
   assert.equal(item?.kind, 'unexpected-put');
   assert.ok(item.evidence!.candidates.find((c) => c.visitId === 'v-b')!.probability < 0.01, 'b is no likely putter by the hands alone');
   assert.deepEqual([...item.visitIds].sort(), ['v-a', 'v-b']);
-  // Holding nothing of it, or further off, b is not named.
-  assert.deepEqual(put(false, 0.3)[0]?.visitIds, ['v-a']);
+  // Holding nothing of it, or further off, b is not named. Holding nothing, b's hand that near may
+  // be leaning on the items: the put waits out its lift (HAND_REST_WAIT_MS) first.
+  assert.deepEqual(put(false, 0.3), [], 'waiting for a lift');
+  assert.deepEqual(put(false, 0.3, HAND_REST_WAIT_MS + 3_000)[0]?.visitIds, ['v-a']);
   assert.deepEqual(put(true, 0.8)[0]?.visitIds, ['v-a']);
 });
 

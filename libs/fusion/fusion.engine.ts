@@ -239,6 +239,13 @@ interface Weighed {
   confidence: number;
 }
 
+/** A pick in review only because its track's gate binding is in doubt (see answerFollowers). */
+interface Follower {
+  trackId: string;
+  /** What the pick moved, as it would have been attributed. */
+  lines: Array<{ productId: string; quantity: number }>;
+}
+
 /** A put that may be a hand resting on a plate, waiting for the hand to lift off. */
 interface RestingHand {
   event: ShelfEventDetected;
@@ -394,6 +401,11 @@ export class FusionEngine {
   private readonly restingHands = new Map<string, RestingHand>();
   /** Picks in review nobody has decided yet, by review id (see answeredPick). */
   private readonly openPicks = new Map<string, OpenPick>();
+  /**
+   * Picks in review only because the track that made them has a doubtful gate binding, by review id:
+   * the binding item's decision answers them (see answerFollowers).
+   */
+  private readonly followers = new Map<string, Follower>();
   /** Shelf events fusion sent to review, by review id, until decided or DECISION_MEMORY_MS old (see followDecision). */
   private readonly inReview = new Map<string, InReview>();
   /** Decisions dated later than the evidence reaches, store-clock order: each is followed once fusion gets there. */
@@ -466,12 +478,47 @@ export class FusionEngine {
     const doubt = message.doubt ?? (message.replaces ? this.trackDoubt.get(message.replaces) : undefined);
     if (doubt) this.trackDoubt.set(message.trackId, doubt);
     else this.trackDoubt.delete(message.trackId);
+    this.visit(message.visitId);
     if (message.reason === 'reviewed') {
       this.reviewedAt.set(message.trackId, message.ts);
-      if (!message.doubt) this.doubtDecided(message.trackId);
+      if (!message.doubt) {
+        this.doubtDecided(message.trackId);
+        return this.answerFollowers(message);
+      }
     }
-    this.visit(message.visitId);
     return [];
+  }
+
+  /** The gate's binding item about this track whose doubt still stands, if fusion has seen it opened. */
+  private bindingItemOf(trackId: string): string | undefined {
+    for (const [reviewId, item] of this.bindingDoubts) if (item.trackId === trackId) return reviewId;
+    return undefined;
+  }
+
+  /**
+   * A reviewer decided whose visit a track is (the gate's binding, after its item was decided): the
+   * picks of that track in review only for the doubt are decided by it, for the visit the track is
+   * on now, as they would have been attributed without the doubt. Each goes out as a decision of
+   * its item by fusion (FUSION_STAGE), which carts and checkout take as any decision, before or after
+   * the receipt, and fusion follows as its own.
+   */
+  private answerFollowers(bound: VisitTrackBound): FusionOutput[] {
+    const out: FusionOutput[] = [];
+    for (const [reviewId, follower] of this.followers) {
+      if (follower.trackId !== bound.trackId) continue;
+      this.followers.delete(reviewId);
+      const message: ReviewItemResolved = {
+        schemaVersion: SCHEMA_VERSION,
+        eventId: `answered-${reviewId}-by-${bound.eventId}`,
+        storeId: this.storeId,
+        ts: bound.ts,
+        reviewId,
+        decision: { outcome: 'attributed', visitId: bound.visitId, kind: 'pick', lines: follower.lines },
+        reviewer: FUSION_STAGE,
+      };
+      out.push({ topic: 'review.item-resolved', message }, ...this.followDecision(message));
+    }
+    return out;
   }
 
   /** The gate's doubtful bindings name the visits a track may belong to: a review fusion opens for that track names them all. */
@@ -514,6 +561,7 @@ export class FusionEngine {
    */
   private followDecision(message: ReviewItemResolved): FusionOutput[] {
     this.openPicks.delete(message.reviewId);
+    this.followers.delete(message.reviewId);
     const item = this.inReview.get(message.reviewId);
     this.inReview.delete(message.reviewId);
     const decision = message.decision;
@@ -1058,7 +1106,7 @@ export class FusionEngine {
     // well it fits a put-back. It waits for its lift (see liftOfRest) before it is decided or
     // reviewed; a put-back then a pick of the same weight by the same hand nets to nothing either way.
     if (event.kind === 'put' && !how.restWaited) {
-      const hand = this.restingHand(event, evidence, who, !best || !best.carried);
+      const hand = this.restingHand(event, evidence, who, !best || !best.carried, whos);
       if (hand) {
         this.restingHands.set(event.shelfEventId, { event, trackId: hand.trackId, untilMs: event.endMs + HAND_REST_WAIT_MS, lifts: [], withinM: hand.withinM });
         return [];
@@ -1162,9 +1210,15 @@ export class FusionEngine {
     if (doubtful) {
       // Sure of the person, not of whose visit they are: charging them would be a guess.
       record('review');
+      const trackId = doubtful.who.trackId!;
       const rivals = [...this.entangledWith(doubtful.who.visitId!), ...visitsOf(best)];
-      const reason = `${doubtful.who.visitId} took part through track ${doubtful.who.trackId}, whose binding to it is in doubt: ${this.trackDoubt.get(doubtful.who.trackId!)}`;
-      return [this.review(event, 'attribution', reason, whos, evidence, candidates, options, rivals)];
+      const reason = `${doubtful.who.visitId} took part through track ${trackId}, whose binding to it is in doubt: ${this.trackDoubt.get(trackId)}`;
+      const opened = this.review(event, 'attribution', reason, whos, evidence, candidates, options, rivals);
+      // One shopper's pick, sure but for whose visit it is: the binding item's decision says that.
+      const binding = event.kind === 'pick' && !best.partner ? this.bindingItemOf(trackId) : undefined;
+      if (!binding || opened.topic !== 'review.item-opened') return [opened];
+      this.followers.set(opened.message.reviewId, { trackId, lines: movedBy(best) });
+      return [{ ...opened, message: { ...opened.message, followsReviewId: binding } }];
     }
     if (!best.carried) {
       record('unexpected-put');
@@ -1351,9 +1405,17 @@ export class FusionEngine {
    * The track whose wrist is still in the lanes when a put's evidence ends (a hand that may be resting
    * there), if any: at the last offset of the hand's profile the evidence window reaches (a short
    * change's window ends before the profile's last offset, which then holds no sighting). Within
-   * RESTING_HAND_M; within LEANING_HAND_M when the put is of nothing a shopper there holds.
+   * RESTING_HAND_M; within LEANING_HAND_M when the put is of nothing a shopper there holds (for
+   * another hand than the maker's, when its own visit holds nothing the put may be either: that hand
+   * may be putting back).
    */
-  private restingHand(event: ShelfEventDetected, evidence: ReadonlyArray<HandEvidence>, who: { people: number[] }, heldByNobody: boolean): { trackId: string; withinM: number } | undefined {
+  private restingHand(
+    event: ShelfEventDetected,
+    evidence: ReadonlyArray<HandEvidence>,
+    who: { people: number[] },
+    heldByNobody: boolean,
+    whos: readonly Who[],
+  ): { trackId: string; withinM: number } | undefined {
     const last = lastProfileOffset(event.endMs + EVIDENCE_AFTER_MS - event.startMs);
     // The hand that stays must be the one that most likely made the change; another shopper's hand
     // in the lanes too (reaching beside it) does not make it any less a rest.
@@ -1363,8 +1425,10 @@ export class FusionEngine {
     // Nothing anyone there holds, and the likeliest maker left: a hand still in the lanes may be
     // resting (or leaning) there while the other took something out of the same plate.
     if (!heldByNobody) return undefined;
-    const staying = evidence.filter((e) => (e.profile[last] ?? Infinity) <= withinM);
-    return staying.length === 1 ? { trackId: staying[0].trackId, withinM } : undefined;
+    const holders = new Set(whos.filter((w) => event.hypotheses.some((h) => (w.holds?.get(h.productId) ?? 0) > 0)).map((w) => w.trackId));
+    const reachOf = (e: HandEvidence) => (holders.has(e.trackId) ? RESTING_HAND_M : withinM);
+    const staying = evidence.filter((e) => (e.profile[last] ?? Infinity) <= reachOf(e));
+    return staying.length === 1 ? { trackId: staying[0].trackId, withinM: reachOf(staying[0]) } : undefined;
   }
 
   /**

@@ -27,7 +27,7 @@ import { createStore, type StoreRuntime } from '../store/store.service.ts';
 import { cameraStride, type CameraServiceDependencies, type ShelfOnDemand } from '../camera/camera.service.ts';
 import { optionalInt, type Verb } from '../../libs/cli/verb.ts';
 import { SHELF_PRE_ROLL_MS, SHELF_TAIL_MS } from '../../libs/vision/shelf.demand.ts';
-import { settledChanges } from '../../libs/fusion/fusion.engine.ts';
+import { FUSION_STAGE, settledChanges } from '../../libs/fusion/fusion.engine.ts';
 import type { TruthReviewer } from '../../libs/cart/truth.reviewer.ts';
 
 /**
@@ -251,7 +251,8 @@ export async function runStore(recording: Recording, options: StoreRunOptions): 
           break;
         case 'review.item-resolved':
           collected.result.resolutions.push(message);
-          if (message.decision.outcome === 'withdrawn') options.reviewer?.withdrawn(message.reviewId);
+          // Withdrawn, or answered by fusion from another decision (a pick following a gate binding): nobody decides it.
+          if (message.decision.outcome === 'withdrawn' || message.reviewer === FUSION_STAGE) options.reviewer?.withdrawn(message.reviewId);
           break;
         case 'visit.started':
           started.add(message.visitId);

@@ -82,7 +82,7 @@ function person(trackId: string, shopper: Shopper, ts: number) {
   return [{ trackId, keypoints, cameras: ['cam-1', 'cam-2'] }];
 }
 
-test('two shoppers through the gate at once, bound the wrong way round: an operator places one, the gate trades the pair and withdraws the other item, fusion charges each pick to its shopper, and the receipts are right', async (t) => {
+test('two shoppers through the gate at once, bound the wrong way round: an operator places one, the gate trades the pair and withdraws the other item, fusion decides the pick that followed the binding and charges each later pick to its shopper, and the receipts are right', async (t) => {
   const { bus, messages } = await collectingBus(t, ['review.item-opened', 'review.item-resolved', 'visit.track-bound', 'fusion.event-attributed', 'visit.receipt-finalised']);
   const store = createStore({ index, bus, visits: true, checkout: false });
   await store.start();
@@ -155,18 +155,20 @@ test('two shoppers through the gate at once, bound the wrong way round: an opera
   const firstPick = messages['review.item-opened'].find((m) => m.shelfEventId === picks.aFirst.shelfEventId)!;
   assert.match(firstPick.reason, /track track-a, whose binding to it is in doubt/);
   assert.deepEqual([...firstPick.visitIds].sort(), ['v-a', 'v-b']);
+  assert.equal(firstPick.followsReviewId, bindingItem('track-a').reviewId, 'the pick follows the binding item');
 
-  // The operator places track-a on v-b: the gate trades the pair, fusion hears both bindings again, and track-b's item is withdrawn.
+  // The operator places track-a on v-b: the gate trades the pair, fusion hears both bindings again,
+  // track-b's item is withdrawn, and fusion decides the pick that followed track-a's binding.
   await decide(bindingItem('track-a').reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-a' }, T0 + 11_500);
-  await waitFor(() => fusionTook('visit.track-bound') === 4 && messages['review.item-resolved'].length === 2, 'the reviewed bindings taken by fusion, the withdrawal out');
+  await waitFor(() => fusionTook('visit.track-bound') === 4 && messages['review.item-resolved'].length === 3, 'the reviewed bindings taken by fusion, the withdrawal and the answer out');
   assert.deepEqual(
     messages['visit.track-bound'].slice(2).map((m) => [m.trackId, m.visitId, m.reason, m.doubt]),
     [['track-a', 'v-b', 'reviewed', undefined], ['track-b', 'v-a', 'reviewed', undefined]],
   );
   const withdrawal = messages['review.item-resolved'].find((m) => m.reviewer === 'gate')!;
   assert.deepEqual([withdrawal.reviewId, withdrawal.decision.outcome], [bindingItem('track-b').reviewId, 'withdrawn']);
-  // And decides the pick that waited, for the shopper it now knows.
-  await decide(firstPick.reviewId, { outcome: 'attributed', visitId: 'v-b', kind: 'pick', lines: [{ productId: MILK_AISLE.productId, quantity: 1 }] }, T0 + 11_600);
+  const answer = messages['review.item-resolved'].find((m) => m.reviewer === 'fusion')!;
+  assert.deepEqual([answer.reviewId, answer.decision], [firstPick.reviewId, { outcome: 'attributed', visitId: 'v-b', kind: 'pick', lines: [{ productId: MILK_AISLE.productId, quantity: 1 }] }]);
 
   // The rest of the trip: fusion charges each later pick to the shopper's own visit, nobody is asked again, and both leave.
   await feedUntil(Infinity);
