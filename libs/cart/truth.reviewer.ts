@@ -70,17 +70,7 @@ export class TruthReviewer {
       if (item.kind === 'binding') return this.bindingDecision(item, dueMs, started);
       const actions = actionsByEvent.get(item.shelfEventId!) ?? [];
       if (actions.some((action) => this.trueVisitOf(action) !== undefined && pipelineVisitOf(action) === undefined)) return [];
-      return [
-        {
-          schemaVersion: SCHEMA_VERSION,
-          eventId: `${TRUTH_REVIEWER}-${item.reviewId}`,
-          storeId: item.storeId,
-          ts: dueMs,
-          reviewId: item.reviewId,
-          decision: truthDecision(actions, pipelineVisitOf) ?? { outcome: 'dismissed', note: 'no shopper moved anything at this shelf event' },
-          reviewer: TRUTH_REVIEWER,
-        },
-      ];
+      return [decided(item, dueMs, truthDecision(actions, pipelineVisitOf) ?? { outcome: 'dismissed', note: 'no shopper moved anything at this shelf event' })];
     });
   }
 
@@ -101,16 +91,11 @@ export class TruthReviewer {
     const personId = this.personOfTrack(item.trackId!);
     const visitId = personId === undefined ? undefined : this.visitOfPerson.get(personId);
     if (visitId === undefined || !started.has(visitId)) return [];
-    return [
-      {
-        schemaVersion: SCHEMA_VERSION,
-        eventId: `${TRUTH_REVIEWER}-${item.reviewId}`,
-        storeId: item.storeId,
-        ts: dueMs,
-        reviewId: item.reviewId,
-        decision: { outcome: 'bound', visitId, trackId: item.trackId! },
-        reviewer: TRUTH_REVIEWER,
-      },
-    ];
+    return [decided(item, dueMs, { outcome: 'bound', visitId, trackId: item.trackId! })];
   }
+}
+
+/** The replay reviewer's decision of an item, dated when it fell due. */
+function decided(item: ReviewItemOpened, dueMs: number, decision: ReviewItemResolved['decision']): ReviewItemResolved {
+  return { schemaVersion: SCHEMA_VERSION, eventId: `${TRUTH_REVIEWER}-${item.reviewId}`, storeId: item.storeId, ts: dueMs, reviewId: item.reviewId, decision, reviewer: TRUTH_REVIEWER };
 }
