@@ -222,9 +222,13 @@ function attributionFits(attribution: EventAttributed, action: ActionTruth, acti
 }
 
 /** The true visit an action belongs to: its own, or that of the person who did it (a group's member). */
+/** The true visit of each person of the truth. */
+export function trueVisitOfPerson(visits: ReceiptTruthSet['visits']): Map<string, string> {
+  return new Map(visits.flatMap((visit) => visit.personIds.map((personId): [string, string] => [personId, visit.visitId])));
+}
+
 export function trueVisitResolver(visits: ReceiptTruthSet['visits']): (action: ActionTruth) => string | undefined {
-  const visitOfPerson = new Map<string, string>();
-  for (const visit of visits) for (const personId of visit.personIds) visitOfPerson.set(personId, visit.visitId);
+  const visitOfPerson = trueVisitOfPerson(visits);
   return (action) => action.visitId ?? (action.personId ? visitOfPerson.get(action.personId) : undefined);
 }
 

@@ -1,6 +1,6 @@
 import { SCHEMA_VERSION, type ReviewItemOpened, type ReviewItemResolved, type ShelfEventDetected } from '../contracts/index.ts';
 import { matchSharedEvents } from '../shelf/shelf.eval.ts';
-import { trueVisitResolver, truthDecision, type ReceiptTruthSet } from './receipts.eval.ts';
+import { trueVisitOfPerson, trueVisitResolver, truthDecision, type ReceiptTruthSet } from './receipts.eval.ts';
 
 /**
  * A reviewer for replays: each review item about a shelf event is decided as the recording's truth
@@ -24,14 +24,14 @@ export class TruthReviewer {
   private readonly withdrawnIds = new Set<string>();
   private readonly trueVisitOf: ReturnType<typeof trueVisitResolver>;
   /** The true visit of each person of the truth. */
-  private readonly visitOfPerson = new Map<string, string>();
+  private readonly visitOfPerson: Map<string, string>;
 
   constructor(
     private readonly truth: Pick<ReceiptTruthSet, 'visits' | 'actions' | 'products'>,
     readonly delayMs: number,
   ) {
     this.trueVisitOf = trueVisitResolver(truth.visits);
-    for (const visit of truth.visits) for (const personId of visit.personIds) this.visitOfPerson.set(personId, visit.visitId);
+    this.visitOfPerson = trueVisitOfPerson(truth.visits);
   }
 
   /** An item opened: one about a shelf event, or a binding of a true skeleton's track, is decided `delayMs` after it (store clock). */

@@ -1216,7 +1216,7 @@ export class FusionEngine {
       const opened = this.review(event, 'attribution', reason, whos, evidence, candidates, options, rivals);
       // One shopper's pick, sure but for whose visit it is: the binding item's decision says that.
       const binding = event.kind === 'pick' && !best.partner ? this.bindingItemOf(trackId) : undefined;
-      if (!binding || opened.topic !== 'review.item-opened') return [opened];
+      if (!binding) return [opened];
       this.followers.set(opened.message.reviewId, { trackId, lines: movedBy(best) });
       return [{ ...opened, message: { ...opened.message, followsReviewId: binding } }];
     }
@@ -1675,7 +1675,7 @@ export class FusionEngine {
     options: JointOption[] = [],
     alsoNamed: readonly string[] = [],
     answerable = false,
-  ): FusionOutput {
+  ): Extract<FusionOutput, { topic: 'review.item-opened' }> {
     const reviewId = `review-${event.shelfEventId}`;
     // What the event moved on the shelves is believed by its options' shares until someone decides it.
     const believed = options.length > 0 ? this.mayBeMisplaced(event, options) : new Map<string, number>();
