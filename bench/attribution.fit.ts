@@ -45,6 +45,8 @@
  * --still-partner-only keeps everything as the parameters file has it but the factor for a pair's
  * shopper whose hand hardly moved around the change (stillPartner), fitted alone the same way on the
  * recordings given (fitStillPartner); the file then says that command too. Refit the pair term after it.
+ * --pair-timing-only does the same for the two factors of a pair by how long the weight took to
+ * change (quickPair, slowPair), on a grid of both (fitPairTiming).
  *
  * --put-and-pick-only keeps everything as the parameters file has it but the prior odds of a put and
  * a pick by two shoppers at once (putAndPickAtOnce), fitted alone on the recordings given by how
@@ -58,7 +60,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { collect, openRecording, type Recording } from '../libs/recording/index.ts';
-import { calibrate, jointOptions, nettedShare, situationOf, whatHypotheses, type AttributionParams, type Situation } from '../libs/fusion/attribution.model.ts';
+import { calibrate, changeMsOf, jointOptions, nettedShare, QUICK_CHANGE_MS, situationOf, whatHypotheses, type AttributionParams, type Situation } from '../libs/fusion/attribution.model.ts';
 import { NETTED_MIN_GRAMS } from '../libs/fusion/netted.reading.ts';
 import type { StoreIndex } from '../libs/contracts/index.ts';
 import { PROFILE_OFFSETS_MS } from '../libs/fusion/hand.evidence.ts';
@@ -89,6 +91,7 @@ const { values, positionals } = parseArgs({
     'put-and-pick-only': { type: 'boolean' },
     'two-at-once-only': { type: 'boolean' },
     'still-partner-only': { type: 'boolean' },
+    'pair-timing-only': { type: 'boolean' },
     'profile-smooth': { type: 'string' },
     out: { type: 'string' },
   },
@@ -130,7 +133,7 @@ function jointLogLikelihood(params: AttributionParams, records: LabelledRecord[]
   for (const r of records) {
     if (!r.truth || r.event.hypotheses.length === 0) continue;
     const hypotheses = r.whatContext ? whatHypotheses(params, r.event.kind, r.event.hypotheses, r.whatContext) : r.event.hypotheses;
-    const options = jointOptions(params, r.event.kind, whosUnder(params, r), hypotheses);
+    const options = jointOptions(params, r.event.kind, whosUnder(params, r), hypotheses, changeMsOf(r.event));
     const truth = options.find((o) => optionIsTruth(r, o));
     sum += Math.log(Math.max(JOINT_FLOOR, truth?.probability ?? 0));
   }
@@ -219,6 +222,32 @@ function fitStillPartner(start: AttributionParams, records: LabelledRecord[]): A
   return fitSeveralUnitsFactor({ ...start, stillPartner: 1 }, records, 'stillPartner', STILL_PARTNER_GRID, 'still partner');
 }
 
+/** Factors tried for quickPair (1 down to 0.01) and slowPair (1 up to a million: twoAtOnce is 1e-5). */
+const QUICK_PAIR_GRID = [1, 0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01];
+const SLOW_PAIR_GRID = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
+
+/**
+ * A pair's weighing by how long the weight took to change (quickPair, slowPair), on a grid of both,
+ * as fitTwoAtOnce, from no weight at all.
+ */
+function fitPairTiming(start: AttributionParams, records: LabelledRecord[]): AttributionParams {
+  const several = records.filter((r) => r.event.hypotheses.some((h) => h.quantity > 1));
+  let best = { params: { ...start, quickPair: 1, slowPair: 1 }, value: -Infinity };
+  const tried: string[] = [];
+  for (const quickPair of QUICK_PAIR_GRID)
+    for (const slowPair of SLOW_PAIR_GRID) {
+      const trial = { ...start, quickPair, slowPair };
+      const value = jointLogLikelihood(trial, several);
+      tried.push(`${quickPair}/${slowPair}: ${value.toFixed(2)}`);
+      if (value > best.value) best = { params: trial, value };
+    }
+  const timed = several.filter((r) => changeMsOf(r.event) !== undefined);
+  const quick = timed.filter((r) => changeMsOf(r.event)! <= QUICK_CHANGE_MS).length;
+  console.log(`pair timing fitted on ${several.length} events of several units (${quick} quick, ${timed.length - quick} slow, ${several.length - timed.length} untimed): ${best.value.toFixed(2)} (quick ${best.params.quickPair}, slow ${best.params.slowPair})`);
+  console.log(`  log-likelihood by quick/slow: ${tried.join(', ')}`);
+  return best.params;
+}
+
 /** A factor of the pairs' weighing, on a grid, by the likelihood of the truth on every event that may have moved several units; `start` stands unless a grid value does better. */
 function fitSeveralUnitsFactor(start: AttributionParams, records: LabelledRecord[], key: 'twoAtOnce' | 'stillPartner', grid: readonly number[], label: string): AttributionParams {
   const several = records.filter((r) => r.event.hypotheses.some((h) => h.quantity > 1));
@@ -292,7 +321,7 @@ const TERMS = {
  * The part-fits a recalibration keeps, with their file entries: the pair term and the who weights
  * are not among what --calibrate-only fits again (the wrong-lane put term is, in the Platt fit).
  */
-const KEPT_BY_RECALIBRATION = [TERMS.pair.file, 'whoFitted', 'cameInAfterFitted', 'movedFitted', 'putAndPickFitted', 'stillPartner'];
+const KEPT_BY_RECALIBRATION = [TERMS.pair.file, 'whoFitted', 'cameInAfterFitted', 'movedFitted', 'putAndPickFitted', 'stillPartner', 'pairTiming'];
 
 /** Prior odds of a put and a pick at once tried: 0, then a decade and three times it, 1e-6 to 3. */
 const PUT_AND_PICK_GRID = [0, ...Array.from({ length: 14 }, (_, i) => Number(`${i % 2 === 0 ? 1 : 3}e${Math.floor(i / 2) - 6}`))];
@@ -416,6 +445,8 @@ const INITIAL: AttributionParams = {
   unseenCarry: 0.05,
   twoAtOnce: 0,
   stillPartner: 1,
+  quickPair: 1,
+  slowPair: 1,
   misplacedPrior: 1,
   misplacedFrontPrior: 1,
   shelfOnlyPrior: 0.1,
@@ -466,7 +497,8 @@ const movedOnly = values['moved-only'] === true;
 const putAndPickOnly = values['put-and-pick-only'] === true;
 const twoAtOnceOnly = values['two-at-once-only'] === true;
 const stillPartnerOnly = values['still-partner-only'] === true;
-const partial = ['unplanned-put-only', 'pair-only', 'who-only', 'came-in-only', 'moved-only', 'put-and-pick-only', 'two-at-once-only', 'still-partner-only', 'calibrate-only'].filter((flag) => values[flag as keyof typeof values]);
+const pairTimingOnly = values['pair-timing-only'] === true;
+const partial = ['unplanned-put-only', 'pair-only', 'who-only', 'came-in-only', 'moved-only', 'put-and-pick-only', 'two-at-once-only', 'still-partner-only', 'pair-timing-only', 'calibrate-only'].filter((flag) => values[flag as keyof typeof values]);
 if (partial.length > 1) throw new Error(`attribution.fit: ${partial.map((flag) => `--${flag}`).join(' and ')} each fit a part of the parameters; give one of them`);
 const termOnly = values['unplanned-put-only'] ? TERMS['unplanned-put'] : values['pair-only'] ? TERMS.pair : undefined;
 let params: AttributionParams;
@@ -496,6 +528,10 @@ if (termOnly) {
 } else if (stillPartnerOnly) {
   params = fitStillPartner({ ...DEFAULT_PARAMS }, await labelled(DEFAULT_PARAMS));
   records = [];
+} else if (pairTimingOnly) {
+  const start = { ...DEFAULT_PARAMS, quickPair: 1, slowPair: 1 };
+  params = fitPairTiming(start, await labelled(start));
+  records = [];
 } else if (calibrateOnly) {
   params = fitTwoAtOnce({ ...DEFAULT_PARAMS }, await labelled(DEFAULT_PARAMS));
   records = await labelled(params);
@@ -505,7 +541,7 @@ if (termOnly) {
   // The records were settled without it (INITIAL), as its fit alone asks.
   params = fitPutAndPick(params, records);
 }
-if (!termOnly && !whoOnly && !cameInOnly && !movedOnly && !putAndPickOnly && !twoAtOnceOnly && !stillPartnerOnly) {
+if (!termOnly && !whoOnly && !cameInOnly && !movedOnly && !putAndPickOnly && !twoAtOnceOnly && !stillPartnerOnly && !pairTimingOnly) {
   params = fitCalibration(params, records, situationOfRecord);
   params = chooseThreshold(params, records);
 }
@@ -516,7 +552,7 @@ const command = `node --import tsx bench/attribution.fit.ts${partial.map((flag) 
 const recordings = 'npx walkout sim --random --shoppers 40 --minutes 8 --difficulty hard --store kiosk --seed N --no-video --out <dir>';
 const kept = Object.fromEntries(Object.entries(fittedFile).filter(([key]) => KEPT_BY_RECALIBRATION.some((fit) => key.startsWith(fit))));
 /** A part fitted alone adds its command and recordings to the file as it was. */
-const alone = termOnly?.file ?? (whoOnly ? 'whoFitted' : cameInOnly ? 'cameInAfterFitted' : movedOnly ? 'movedFitted' : putAndPickOnly ? 'putAndPickFitted' : twoAtOnceOnly ? 'twoAtOnceFitted' : stillPartnerOnly ? 'stillPartnerFitted' : undefined);
+const alone = termOnly?.file ?? (whoOnly ? 'whoFitted' : cameInOnly ? 'cameInAfterFitted' : movedOnly ? 'movedFitted' : putAndPickOnly ? 'putAndPickFitted' : twoAtOnceOnly ? 'twoAtOnceFitted' : stillPartnerOnly ? 'stillPartnerFitted' : pairTimingOnly ? 'pairTimingFitted' : undefined);
 const written = alone
   ? { ...fittedFile, [`${alone}With`]: command, [`${alone}On`]: trainedOn, params: rounded }
   : calibrateOnly

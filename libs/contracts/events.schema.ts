@@ -170,6 +170,14 @@ export const ShelfEventDetected = z
         "An unexplained change's net weight change on each of its plates, grams, in plateIds' order (their sum is deltaGrams, to rounding): " +
           'where on the shelf the weight went, for a reading of it with later changes (absent on older events, and on explained ones, whose plates items may share).',
       ),
+    transitionMs: z
+      .tuple([StoreClockMs, StoreClockMs])
+      .optional()
+      .describe(
+        'When the weight of its plates went from a quarter to three quarters of their net change, store clock ms: one hand lifting or setting down ' +
+          'several units at once is one quick step; two hands make two steps as far apart as their lifts (absent when the change was too small to time, ' +
+          'on an item of a change of several items, whose plates another item moved too, and on older events).',
+      ),
     health: SensorHealth.describe('Worst health of the sensors involved.'),
     explanations: z
       .array(JointExplanation)

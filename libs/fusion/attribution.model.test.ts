@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { calibrate, jointOptions, MOVED_CAP_M, PAIR_STILL_M, whosOf, nettedShare, personScore, WEIGHT_MODEL_GRAMS, situationOf, whatHypotheses, type AttributionParams, type WhatContext, type Who } from './attribution.model.ts';
+import { calibrate, changeMsOf, jointOptions, MOVED_CAP_M, PAIR_STILL_M, QUICK_CHANGE_MS, whosOf, nettedShare, personScore, WEIGHT_MODEL_GRAMS, situationOf, whatHypotheses, type AttributionParams, type WhatContext, type Who } from './attribution.model.ts';
 import { DEFAULT_PARAMS } from './fusion.engine.ts';
 
 const params: AttributionParams = { ...DEFAULT_PARAMS, misplacedPrior: 0.5, misplacedFrontPrior: 10, shelfOnlyPrior: 0.001, earlierCarriedPut: 0.1 };
@@ -151,6 +151,33 @@ test('a reading of two shoppers at once has a calibration term of its own, and o
   assert.ok(Math.abs(logit(calibrate(withTerm, 0.9, pairSituation)) - logit(calibrate(without, 0.9, pairSituation)) + 1.5) < 1e-9, 'the term adds to the logit');
   const aloneSituation = situationOf(index, event, alone);
   assert.equal(calibrate(withTerm, 0.9, aloneSituation), calibrate(without, 0.9, aloneSituation));
+});
+
+test("a pair's pick is weighed by how long the weight took to change: quickPair within QUICK_CHANGE_MS, slowPair beyond, neither untimed nor for a put", () => {
+  const whos: Who[] = [
+    { ...shopper([], {}), visitId: 'v-a', trackId: 't-a', probability: 0.5 },
+    { ...shopper([], {}), visitId: 'v-b', trackId: 't-b', probability: 0.5 },
+    { visitId: undefined, probability: 1e-6, staff: false },
+  ];
+  const hypotheses = [{ productId: 'p-lane', quantity: 2, probability: 1 }];
+  const params = { ...DEFAULT_PARAMS, twoAtOnce: 1e-5, quickPair: 0.2, slowPair: 30 };
+  const pairOdds = (changeMs: number | undefined) => {
+    const options = jointOptions(params, 'pick', whos, hypotheses, changeMs);
+    return options.find((o) => o.partner)!.probability / options.find((o) => !o.partner && o.who.visitId === 'v-a')!.probability;
+  };
+  const untimed = pairOdds(undefined);
+  assert.ok(Math.abs(pairOdds(QUICK_CHANGE_MS) / untimed - 0.2) < 1e-9, 'one quick step: quickPair');
+  assert.ok(Math.abs(pairOdds(QUICK_CHANGE_MS + 200) / untimed - 30) < 1e-9, 'two steps apart: slowPair');
+  const alone = (changeMs: number | undefined) => jointOptions(params, 'pick', whos.slice(0, 1).concat(whos[2]), hypotheses, changeMs).map((o) => o.probability);
+  assert.deepEqual(alone(40), alone(undefined), "with one shopper there, the timing changes nothing");
+  const putOdds = (changeMs: number | undefined) => {
+    const holding = whos.map((who) => (who.visitId ? { ...who, holds: new Map([['p-lane', 1]]) } : who));
+    const options = jointOptions(params, 'put', holding, hypotheses, changeMs);
+    return options.find((o) => o.partner)!.probability / options.find((o) => !o.partner && o.who.visitId === 'v-a')!.probability;
+  };
+  assert.ok(Math.abs(putOdds(QUICK_CHANGE_MS + 200) / putOdds(undefined) - 1) < 1e-9, "a put's timing is not weighed: a hand setting down presses as it lets go");
+  assert.equal(changeMsOf({ transitionMs: [1_000, 1_250] }), 250);
+  assert.equal(changeMsOf({}), undefined);
 });
 
 test('a pair whose shopper\'s hand hardly moved is weighed by stillPartner, once for each such shopper; one shopper\'s change is not', () => {

@@ -87,6 +87,17 @@ export interface AttributionParams {
    */
   stillPartner: number;
   /**
+   * Likelihood factors of a pair (two at once) by how long the weight took to change
+   * (ShelfEventDetected.transitionMs), against one shopper's change (1): one hand lifts or sets down
+   * its units together, in one quick step; two hands make a step each, as far apart as their lifts,
+   * unless they moved at the same instant. `quickPair` within QUICK_CHANGE_MS, `slowPair` beyond;
+   * neither without the timing, nor for a put: one hand setting a unit down presses as it lets go,
+   * and its change can take as long as two hands' picks (166 to 217 ms on the fresh set and seeds
+   * 151-170, where no pair put anything back at once).
+   */
+  quickPair: number;
+  slowPair: number;
+  /**
    * Prior odds of a put and a pick by two shoppers at once on the same plates (netted.reading.ts),
    * against one shopper's change, where two shoppers' hands were in the lanes. What the weight says
    * of each reading is weighed against what it says of the best option (nettedShare): a decision
@@ -144,6 +155,13 @@ export const IN_LANE_CAP_S = 1.5;
 export const MOVED_CAP_M = 0.4;
 /** A pair's shopper whose hand moved less than this around the change (Who.liftMovedM), metres, is weighed by `stillPartner`. */
 export const PAIR_STILL_M = 0.2;
+/**
+ * A weight change from a quarter to three quarters of its net in this long or less is one step
+ * (`quickPair`), ms: on the simulator's 60 Hz cells, 665 of 672 timed changes of several units by
+ * one shopper took 120 ms or less, and 6 of the 7 slower were puts
+ * (docs/experiments/a-pair-by-the-weights-steps.md).
+ */
+export const QUICK_CHANGE_MS = 120;
 /** P(unseen) is at least this when a pair is weighed against it (hands in the lanes leave it next to nothing). */
 const MIN_UNSEEN = 1e-200;
 /** Joint probabilities are kept inside (EPS, 1 - EPS) before the logit, so calibration stays finite. */
@@ -449,9 +467,11 @@ export interface JointOption {
  * Every (who, product, quantity) with its probability, most likely first. Hypotheses are normalised
  * to sum to one; a put weighs in what each who holds. A change of several units may also have been
  * two people's at once: each pair of people seen there shares the units every way, weighed as
- * `twoAtOnce` says (spread over the ways of sharing).
+ * `twoAtOnce` says (spread over the ways of sharing) and by how long the weight took to change,
+ * `changeMs` (from a quarter to three quarters of it) for a pick, when known.
  */
-export function jointOptions(params: AttributionParams, kind: 'pick' | 'put', whos: readonly Who[], hypotheses: readonly WhatOption[]): JointOption[] {
+export function jointOptions(params: AttributionParams, kind: 'pick' | 'put', whos: readonly Who[], hypotheses: readonly WhatOption[], changeMs?: number): JointOption[] {
+  const timing = kind !== 'pick' || changeMs === undefined ? 1 : changeMs <= QUICK_CHANGE_MS ? params.quickPair : params.slowPair;
   const hypothesisTotal = hypotheses.reduce((sum, h) => sum + h.probability, 0);
   const seen = whos.filter((who) => who.visitId !== undefined);
   // P(unseen), kept away from 0: a second hand's odds against it are what a pair is weighed by.
@@ -470,7 +490,7 @@ export function jointOptions(params: AttributionParams, kind: 'pick' | 'put', wh
         for (let units = 1; units < h.quantity; units++) {
           const first = carryOf(params, kind, seen[a], h.productId, units);
           const second = carryOf(params, kind, seen[b], h.productId, h.quantity - units);
-          const pair = (params.twoAtOnce / (h.quantity - 1)) * seen[a].probability * (seen[b].probability / unseen) * stillFactor(params, seen[a]) * stillFactor(params, seen[b]);
+          const pair = ((params.twoAtOnce * timing) / (h.quantity - 1)) * seen[a].probability * (seen[b].probability / unseen) * stillFactor(params, seen[a]) * stillFactor(params, seen[b]);
           const probability = pair * hypothesis * first.factor * second.factor;
           options.push({
             who: seen[a],
@@ -486,6 +506,11 @@ export function jointOptions(params: AttributionParams, kind: 'pick' | 'put', wh
   const total = options.reduce((sum, o) => sum + o.probability, 0);
   for (const option of options) option.probability = total > 0 ? option.probability / total : 0;
   return options.sort((a, b) => b.probability - a.probability);
+}
+
+/** How long a change's weight took to change, from a quarter to three quarters of it (ShelfEventDetected.transitionMs), ms; undefined when not timed. */
+export function changeMsOf(event: Pick<ShelfEventDetected, 'transitionMs'>): number | undefined {
+  return event.transitionMs ? event.transitionMs[1] - event.transitionMs[0] : undefined;
 }
 
 /** Each who of an option with the units it moved: one, or two for two people at once. */

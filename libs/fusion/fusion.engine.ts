@@ -24,7 +24,7 @@ import {
   withdrawalEventId,
 } from '../contracts/index.ts';
 import { inImage, projectPoint } from '../geometry/camera.ts';
-import { calibrate, expectedCarry, holdShare, jointOptions, movedBy, nettedShare, readingFit, sharesOf, situationOf, UNITS_IN_ONE_GRAB, unitsOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type MeasuredUnit, type WhatContext, type Who } from './attribution.model.ts';
+import { calibrate, changeMsOf, expectedCarry, holdShare, jointOptions, movedBy, nettedShare, readingFit, sharesOf, situationOf, UNITS_IN_ONE_GRAB, unitsOf, whatHypotheses, whoProbabilities, whosOf, type AttributionParams, type JointOption, type MeasuredUnit, type WhatContext, type Who } from './attribution.model.ts';
 import { CONTACT_SLACK_MS, EVIDENCE_AFTER_MS, EVIDENCE_BEFORE_MS, HandHistory, HISTORY_MS, IN_LANE_M, PROFILE_OFFSETS_MS, type HandEvidence } from './hand.evidence.ts';
 import { NETTED_MIN_GRAMS, nettedReadings, type NettedHand, type NettedReading } from './netted.reading.ts';
 import fittedParams from './attribution.params.json' with { type: 'json' };
@@ -834,7 +834,7 @@ export class FusionEngine {
     }).map((w) => (typeof w.visitId === 'string' ? { ...w, latestPicked: handAt(this.handOf(this.visit(w.visitId), w.trackId), event.startMs).latestPicked } : w));
     const whatContext = event.hypotheses.length > 0 ? this.whatContext(event, whos) : undefined;
     const hypotheses = whatContext ? whatHypotheses(this.params, event.kind, event.hypotheses, whatContext) : event.hypotheses;
-    const options = hypotheses.length > 0 ? jointOptions(this.params, event.kind, whos, hypotheses) : [];
+    const options = hypotheses.length > 0 ? jointOptions(this.params, event.kind, whos, hypotheses, changeMsOf(event)) : [];
     const best = options[0];
     const confidence = best ? calibrate(this.params, best.probability, situationOf(this.index, event, best)) : 0;
     return { event, evidence, who, candidates, whos, whatContext, options, best, confidence };

@@ -203,6 +203,8 @@ test('two shoppers at neighbouring lanes on one plate at once give two events', 
   const { events } = detect(kiosk, 'g1-s2', changes, 4_000);
   assert.deepEqual(events.map((e) => e.laneIds[0]).sort(), ['g1-s2-l4', 'g1-s2-l5']);
   for (const e of events) assert.equal(e.hypotheses[0].productId, productOf(kiosk, e.laneIds[0]));
+  // Each item's plates carry the other's step too: neither is timed as if its own hand made both.
+  assert.deepEqual(events.map((e) => e.transitionMs), [undefined, undefined]);
 });
 
 test('a change of two items carries its whole explanations, the published one first; a change of one carries none', () => {
@@ -700,4 +702,21 @@ test('a stock snapshot that does not fit the shelf is refused with what is wrong
     assert.throws(() => detector.restore(bad, T0 + 4_000, 'snapshot s-1'), message);
     assert.deepEqual(perception.inventory('g1-s2'), before);
   }
+});
+
+test("a change's transition is one quick step for one hand's two units, and spans the gap between two hands' lifts", () => {
+  const laneId = 'g1-s1-l2';
+  const oneHand = detect(kiosk, 'g1-s1', pickOn(kiosk, laneId, 1_000, 2), 4_000).events;
+  assert.equal(oneHand.length, 1);
+  assert.equal(oneHand[0].hypotheses[0].quantity, 2);
+  const [from, to] = oneHand[0].transitionMs!;
+  assert.ok(to - from <= 100, `one hand's two units changed the weight in ${to - from} ms`);
+  assert.ok(from >= oneHand[0].startMs && to <= oneHand[0].endMs, 'within the change');
+  // Two hands on the same lane, lifting 350 ms apart: one change of two units, the weight falling
+  // in two steps.
+  const twoHands = detect(kiosk, 'g1-s1', [...pickOn(kiosk, laneId, 1_000), ...pickOn(kiosk, laneId, 1_350)], 4_000).events;
+  assert.equal(twoHands.length, 1, 'one change');
+  assert.equal(twoHands[0].hypotheses[0].quantity, 2);
+  const [first, second] = twoHands[0].transitionMs!;
+  assert.ok(Math.abs(second - first - 350) <= 60, `two hands 350 ms apart changed the weight in ${second - first} ms`);
 });

@@ -84,6 +84,11 @@ export const HAND_MOVE_MAX_MS = 2_000;
 export const REREAD_KEEP_MS = TAKEN_TTL_MS;
 const HEALTH_CONFIDENCE: Record<CellHealth, number> = { ok: 1, noisy: 0.5, stuck: 0.3, saturated: 0.3, dead: 0.3 };
 const RING = 128;
+/** ShelfEventDetected.transitionMs: the share of the net change it runs from and to, readings averaged over this many ticks, and the least change timed, grams. */
+export const TRANSITION_FROM = 0.25;
+export const TRANSITION_TO = 0.75;
+const TRANSITION_SMOOTH_TICKS = 3;
+const TRANSITION_MIN_GRAMS = 10;
 
 type State = 'rest' | 'active' | 'after';
 
@@ -111,12 +116,17 @@ interface Resting {
   count: number;
 }
 
-/** What a published change spans: the time its ids are named by, its end, whether it was closed by force, and its start when not its plates' first movement. */
+/**
+ * What a published change spans: the time its ids are named by, its end, whether it was closed by
+ * force, and its start when not its plates' first movement, with the resting readings it started
+ * from then (every plate, NaN for plates of other sections).
+ */
 interface Piece {
   idMs: number;
   endMs: number;
   forced: boolean;
   startMs?: number;
+  from?: Float64Array;
 }
 
 /**
@@ -187,6 +197,12 @@ interface Section {
   lastLoud: number;
   /** The open segment's still moments that movement broke, in order. */
   holds: Hold[];
+  /**
+   * The open segment's readings from its first movement on (the ring of recent ticks is shorter than
+   * a long segment): each tick's time, and its plates' readings in `plates` order.
+   */
+  traceMs: number[];
+  traceGrams: Float64Array[];
 }
 
 /**
@@ -245,6 +261,8 @@ export class ShelfDetector {
   private readonly afterN: number;
   private readonly backdateN: number;
   private readonly maxActiveN: number;
+  /** Load-cell samples a second. */
+  private readonly rate: number;
   // Ring of the last RING ticks: values[j * n + p].
   private readonly values: Float64Array;
   private readonly times = new Float64Array(RING);
@@ -291,6 +309,7 @@ export class ShelfDetector {
     });
     this.loadCellIds = cells.map((c) => c.id);
     const rate = cells[0].sampleRateHz;
+    this.rate = rate;
     const samples = (ms: number) => Math.max(1, Math.round((ms * rate) / 1000));
     this.settleN = Math.max(4, samples(SETTLE_MS));
     this.beforeN = samples(BEFORE_MS);
@@ -328,6 +347,8 @@ export class ShelfDetector {
       afterEnd: 0,
       lastLoud: plates[0],
       holds: [],
+      traceMs: [],
+      traceGrams: [],
     }));
     this.sectionOfPlate = [];
     for (const section of this.sections) for (const p of section.plates) this.sectionOfPlate[p] = section;
@@ -389,10 +410,17 @@ export class ShelfDetector {
       }
     }
     for (const section of this.sections) {
+      if (section.state !== 'rest') this.trace(section, k);
       if (section.state === 'rest') this.rest(section, k);
       else if (section.state === 'active') this.active(section, k, ts);
       else this.after(section, k);
     }
+  }
+
+  /** Keeps tick k's readings of the section's plates in its open segment's trace. */
+  private trace(section: Section, k: number): void {
+    section.traceMs.push(this.times[k & (RING - 1)]);
+    section.traceGrams.push(Float64Array.from(section.plates, (p) => this.at(k, p)));
   }
 
   /** Closes what is open at the end of a stream. */
@@ -401,6 +429,8 @@ export class ShelfDetector {
       if (section.state === 'after') this.finalize(section, false);
       else if (section.state === 'active' && this.k - section.segTrigger >= this.settleN) this.forceClose(section);
       section.state = 'rest';
+      section.traceMs = [];
+      section.traceGrams = [];
     }
   }
 
@@ -460,6 +490,9 @@ export class ShelfDetector {
       this.over[p] = 0;
     }
     section.segStartMs = this.times[start & (RING - 1)];
+    section.traceMs = [];
+    section.traceGrams = [];
+    for (let j = Math.max(start, this.k - RING + 1); j <= k; j++) this.trace(section, j);
     section.segTrigger = k;
     section.lastLoud = section.plates[0];
     section.holds = [];
@@ -537,6 +570,8 @@ export class ShelfDetector {
 
   private toRest(section: Section): void {
     section.restStart = section.settleStart;
+    section.traceMs = [];
+    section.traceGrams = [];
     for (const p of section.plates) {
       this.level[p] = this.afterSum[p] / this.afterCount[p];
       this.over[p] = 0;
@@ -660,7 +695,7 @@ export class ShelfDetector {
     if (!best || best.items.length !== 1 || best.items[0].sign < 0 || best.posterior < HOLD_MIN_POSTERIOR) return false;
     this.publish(section, put, { idMs: Math.round(section.segStartMs), endMs: Math.round(hold.settleMs), forced: false }, explanations);
     const lift = this.changesBetween(section, held, after, false);
-    this.publish(section, lift, { idMs: Math.round(hold.untilMs), startMs: Math.round(hold.untilMs), endMs: Math.round(section.settleMs), forced: false });
+    this.publish(section, lift, { idMs: Math.round(hold.untilMs), startMs: Math.round(hold.untilMs), from: hold.means, endMs: Math.round(section.settleMs), forced: false });
     this.stats.laidDownAndLifted++;
     return true;
   }
@@ -934,6 +969,8 @@ export class ShelfDetector {
       hypotheses,
       confidence: (health) => Math.round(Math.min(1, top * fit * HEALTH_CONFIDENCE[health] * (piece.forced ? 0.5 : 1)) * 1e4) / 1e4,
       piece,
+      // Timed alone only: with other items on its plates the trace is theirs too.
+      changes: single ? changes : undefined,
     });
   }
 
@@ -960,6 +997,7 @@ export class ShelfDetector {
       hypotheses: [],
       confidence: () => 0,
       piece,
+      changes,
     });
   }
 
@@ -985,6 +1023,8 @@ export class ShelfDetector {
     /** The confidence once the health of the event's plates is known: a poor cell lowers it. */
     confidence: (health: CellHealth) => number;
     piece: Piece;
+    /** Every plate's net change over the piece, when the event is to be timed (transitionOf). */
+    changes?: PlateChange[];
   }): ShelfEventDetected {
     const { piece } = fields;
     const eventId = `se-${this.shelfId}-${piece.idMs}-${fields.kind}-${fields.nth}${fields.section.tag}`;
@@ -992,6 +1032,7 @@ export class ShelfDetector {
     const firstMoveMs = movedPlates.length > 0 ? Math.round(Math.min(...movedPlates.map((p) => this.firstMove[p]))) : piece.idMs;
     const startMs = Math.max(0, Math.min(piece.startMs ?? firstMoveMs, piece.endMs));
     const health = worstHealth(fields.slots.map((p) => worstHealth([this.segHealth[p], this.health[p].health])));
+    const transitionMs = fields.changes && this.transitionOf(fields.section, fields.slots, fields.changes, piece);
     return {
       schemaVersion: SCHEMA_VERSION,
       eventId,
@@ -1009,8 +1050,41 @@ export class ShelfDetector {
       hypotheses: fields.hypotheses,
       confidence: fields.confidence(health),
       ...(fields.plateDeltaGrams ? { plateDeltaGrams: fields.plateDeltaGrams } : {}),
+      ...(transitionMs ? { transitionMs } : {}),
       health,
     };
+  }
+
+  /**
+   * When the summed readings of `slots` went from TRANSITION_FROM to TRANSITION_TO of their net
+   * change over the piece, from the segment's trace (each reading the mean of TRANSITION_SMOOTH_TICKS
+   * ticks, so one noisy tick crosses nothing): one hand's grab of several units at once is one quick
+   * step, two hands' are two steps as far apart as the hands' lifts. Undefined when the change is too
+   * small to time or the trace does not hold the piece. Only an event that is its piece's one item is
+   * timed (buildEvent): another item's step on the same plates would read as a second hand's.
+   */
+  private transitionOf(section: Section, slots: readonly number[], changes: readonly PlateChange[], piece: Piece): [number, number] | undefined {
+    const plates = slots.filter((p) => this.sectionOfPlate[p] === section && Number.isFinite(changes[p].deltaGrams));
+    const net = plates.reduce((sum, p) => sum + changes[p].deltaGrams, 0);
+    if (plates.length === 0 || Math.abs(net) < TRANSITION_MIN_GRAMS) return undefined;
+    const column = plates.map((p) => section.plates.indexOf(p));
+    const baseline = plates.map((p) => (piece.from ? piece.from[p] : this.before[p]));
+    const fromMs = piece.startMs ?? section.segStartMs;
+    const first = section.traceMs.findIndex((ms) => ms >= fromMs);
+    if (first < 0 || section.traceMs[first] > fromMs + TRANSITION_SMOOTH_TICKS * 1000 / this.rate) return undefined;
+    const moved = (j: number) => Math.sign(net) * column.reduce((sum, c, i) => sum + section.traceGrams[j][c] - baseline[i], 0);
+    let window = 0;
+    let crossedFrom: number | undefined;
+    for (let j = first; j < section.traceMs.length && section.traceMs[j] <= piece.endMs; j++) {
+      window += moved(j);
+      if (j - first >= TRANSITION_SMOOTH_TICKS) window -= moved(j - TRANSITION_SMOOTH_TICKS);
+      if (j - first < TRANSITION_SMOOTH_TICKS - 1) continue;
+      const level = window / TRANSITION_SMOOTH_TICKS;
+      const at = section.traceMs[j - (TRANSITION_SMOOTH_TICKS >> 1)];
+      if (crossedFrom === undefined && level >= TRANSITION_FROM * Math.abs(net)) crossedFrom = at;
+      if (crossedFrom !== undefined && level >= TRANSITION_TO * Math.abs(net)) return [Math.round(crossedFrom), Math.round(at)];
+    }
+    return undefined;
   }
 
   private reportHealth(p: number, ts: number): void {
