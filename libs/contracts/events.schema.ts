@@ -208,9 +208,20 @@ export const ChangeReexplained = z
         "Set when a reviewer's decision on this review item, not fusion, read the change: what it moved goes into the shelf's stock from `ts` (the decision's time) on, " +
           'and the review item keeps naming the shelf event it replaces. The events are no attributions: the decision went to the carts itself.',
       ),
+    attributed: z
+      .string()
+      .min(1)
+      .max(160)
+      .optional()
+      .describe(
+        "Set when fusion itself decided the one event it replaces otherwise than the shelf's likeliest hypothesis (by what the shoppers there carry): the attribution's event id. " +
+          'What the decision moved goes into the shelf\'s stock in place of what the shelf moved, so later changes there are explained with it; the event stays settled under its own id, ' +
+          'and the events are no attributions.',
+      ),
   })
   .describe(
-    'Fusion read a change otherwise than the shelf did: a change of several items at once, by what the shoppers there carry; or, with `review`, a change a reviewer decided, as the decision says.',
+    'Fusion read a change otherwise than the shelf did: a change of several items at once, by what the shoppers there carry; with `review`, a change a reviewer decided, as the decision says; ' +
+      'with `attributed`, one event fusion decided as another product or quantity than the shelf read.',
   );
 
 /** A stock move an event made (or a re-reading made instead), remembered for fusion's re-readings. */

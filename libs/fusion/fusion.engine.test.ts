@@ -15,7 +15,7 @@ import {
 import { fixtureStoreIndex } from '../testing/service.fixtures.ts';
 import { EVIDENCE_AFTER_MS } from './hand.evidence.ts';
 import { WEIGHT_MODEL_GRAMS, type AttributionParams } from './attribution.model.ts';
-import { DEFAULT_PARAMS, FUSION_STAGE, FusionEngine, HAND_REST_WAIT_MS, PIECES_WAIT_MS, REST_GONE_MS, SHELF_EVENT_WAIT_MS, TWIN_WAIT_MS, VISIT_MEMORY_MS, type FusionOutput, type SettledRecord } from './fusion.engine.ts';
+import { DEFAULT_PARAMS, FUSION_STAGE, FusionEngine, HAND_REST_WAIT_MS, PIECES_WAIT_MS, REST_GONE_MS, SHELF_EVENT_WAIT_MS, settledChanges, TWIN_WAIT_MS, VISIT_MEMORY_MS, type FusionOutput, type SettledRecord } from './fusion.engine.ts';
 
 const index = fixtureStoreIndex();
 const T0 = 1_700_000_000_000;
@@ -294,6 +294,8 @@ test('an item put back on the wrong lane is misplaced there, and a later pick of
   const [attributed] = attributions(pick);
   assert.equal(attributed?.visitId, 'v-b');
   assert.deepEqual(attributed.lines, [{ productId: OTHER_PRODUCT, quantity: 1 }]);
+  // The shelf's stock is not told: what the shelf took out for this pick is what its reading of the put left there.
+  assert.deepEqual(pick.filter((o) => o.topic === 'fusion.change-reexplained'), []);
 });
 
 test('a grab of the lane\'s own product with the item misplaced at its front is one attribution of both; putting the misplaced one back is no unexpected put', () => {
@@ -1262,8 +1264,15 @@ test('readings of a change of two items that move the same lanes the same ways d
   holds(engine, 'v-a', LOOKALIKE);
   const put = { ...shelfEvent('put', [{ productId: PRODUCT, quantity: 1, probability: 0.8 }, { productId: LOOKALIKE, quantity: 1, probability: 0.2 }]), explanations };
   const out = run(engine, put, instants({ 't-a': reach(800, 1_500) }, 0, 3_000));
-  assert.equal(out.filter((o) => o.topic === 'fusion.change-reexplained').length, 0);
+  const readings = out.flatMap((o) => (o.topic === 'fusion.change-reexplained' ? [o.message] : []));
+  assert.deepEqual(readings.filter((r) => r.attributed === undefined), [], 'the change is not read again as a whole');
   assert.deepEqual(attributions(out).map((a) => [a.shelfEventId, a.lines]), [[put.shelfEventId, [{ productId: LOOKALIKE, quantity: 1 }]]], 'what she holds, from the event\'s own hypotheses');
+  // The shelf's stock took the lane's own product for the put: it is told what was decided.
+  assert.deepEqual(
+    readings.map((r) => [r.attributed, r.replaces, r.events.map((e) => [e.kind, e.laneIds, e.hypotheses])]),
+    [[`attributed-${put.shelfEventId}`, [put.shelfEventId], [['put', [LANE], [{ productId: LOOKALIKE, quantity: 1, probability: 1 }]]]]],
+  );
+  assert.deepEqual(settledChanges([put], readings), [put], 'the event stays settled under its own id');
 });
 
 /**

@@ -200,8 +200,8 @@ function sameChange(a: ShelfEventDetected, b: ShelfEventDetected): boolean {
  * otherwise (`fusion.change-reexplained`) replaced by its reading, in store-clock order of their ends.
  */
 export function settledChanges(shelfEvents: readonly ShelfEventDetected[], reexplained: readonly ChangeReexplained[]): ShelfEventDetected[] {
-  // A reviewer's decision sent to the shelf leaves the event its review item names as it was.
-  const readings = reexplained.filter((change) => change.review === undefined);
+  // A reviewer's decision, or fusion's own, sent to the shelf leaves the event it names as it was.
+  const readings = reexplained.filter((change) => change.review === undefined && change.attributed === undefined);
   const replaced = new Set(readings.flatMap((change) => change.replaces));
   return [...shelfEvents.filter((event) => !replaced.has(event.shelfEventId)), ...readings.flatMap((change) => change.events)].sort((a, b) => a.endMs - b.endMs);
 }
@@ -574,12 +574,7 @@ export class FusionEngine {
     const asRead = moves.length === 1 && moves[0].kind === event.kind && moves[0].productId === shelfReading?.productId && moves[0].quantity === shelfReading.quantity;
     // A change no product explained had no reading (asRead is false): its decision always goes to the shelf.
     if (asRead) return [];
-    // Its plates' weights were the whole change's: an item of the decision has none of its own.
-    const { explanations: _shelfs, plateDeltaGrams: _plates, ...change } = event;
-    const events = moves.map(({ kind, productId, quantity }, i): ShelfEventDetected => {
-      const id = `${event.shelfEventId}-decided-${i + 1}`;
-      return { ...change, eventId: id, shelfEventId: id, kind, laneIds: [this.decidedLane(event, productId)], hypotheses: [{ productId, quantity, probability: 1 }], confidence: 1 };
-    });
+    const events = this.readAs(event, moves, 'decided');
     return [
       {
         topic: 'fusion.change-reexplained',
@@ -603,6 +598,48 @@ export class FusionEngine {
    * explained), the one planned for it, else the first (a put there is misplaced; the shelf takes a
    * pick from where it keeps that product).
    */
+  /**
+   * Fusion decided a put as another product or quantity than the shelf's likeliest hypothesis (a
+   * put-back of what the shopper holds, which the shelf took for its lane's own product of like
+   * weight): the shelf is told (`fusion.change-reexplained` naming the attribution), so that its
+   * stock holds what was decided and a later pick of that unit is explained by it. None when the
+   * decision is the shelf's reading, and none for a pick: a pick of what the shelf does not believe
+   * lies there takes nothing out of its stock, while what the shelf took out stays, so the two
+   * would part further (a put fusion sent to review leaves the shelf's reading of it in the stock).
+   */
+  private stockReading(event: ShelfEventDetected, best: JointOption, confidence: number): FusionOutput[] {
+    if (event.kind !== 'put') return [];
+    const moves = movedBy({ ...best, quantity: unitsOf(best) });
+    const [shelfReading] = event.hypotheses;
+    if (moves.length === 1 && moves[0].productId === shelfReading?.productId && moves[0].quantity === shelfReading.quantity) return [];
+    return [
+      {
+        topic: 'fusion.change-reexplained',
+        message: {
+          schemaVersion: SCHEMA_VERSION,
+          eventId: `read-attributed-${event.shelfEventId}`,
+          storeId: this.storeId,
+          ts: this.decidedAt(event),
+          shelfId: event.shelfId,
+          replaces: [event.shelfEventId],
+          events: this.readAs(event, moves, 'attributed'),
+          probability: confidence,
+          attributed: `attributed-${event.shelfEventId}`,
+        },
+      },
+    ];
+  }
+
+  /** A change as one event an item of `moves`, each its likeliest and only hypothesis, on the lane planned for it (`<shelf event id>-<how>-<n>`). */
+  private readAs(event: ShelfEventDetected, moves: ReadonlyArray<{ kind?: 'pick' | 'put'; productId: string; quantity: number }>, how: string): ShelfEventDetected[] {
+    // Its plates' weights were the whole change's: an item of the reading has none of its own.
+    const { explanations: _shelfs, plateDeltaGrams: _plates, transitionMs: _timed, ...change } = event;
+    return moves.map(({ kind = event.kind, productId, quantity }, i): ShelfEventDetected => {
+      const id = `${event.shelfEventId}-${how}-${i + 1}`;
+      return { ...change, eventId: id, shelfEventId: id, kind, laneIds: [this.decidedLane(event, productId)], hypotheses: [{ productId, quantity, probability: 1 }], confidence: 1 };
+    });
+  }
+
   private decidedLane(event: ShelfEventDetected, productId: string): string {
     return event.laneIds.find((laneId) => this.plannedOn({ laneIds: [laneId] }, productId)) ?? event.laneIds[0];
   }
@@ -1232,7 +1269,9 @@ export class FusionEngine {
       ];
     }
     record('attributed');
-    return this.attribute(event, best, confidence, candidates);
+    // A put weighed whole, or read with its rest, is no longer the one event the shelf moved stock by.
+    const read = whole || how.restWaited ? [] : this.stockReading(event, best, confidence);
+    return [...this.attribute(event, best, confidence, candidates), ...read];
   }
 
   /**

@@ -79,6 +79,8 @@ export interface FusionServiceStats {
   reexplained: number;
   /** Changes a reviewer decided otherwise than the shelf read them, sent to the shelf (`fusion.change-reexplained` naming the review). */
   decidedReadings: number;
+  /** Events fusion decided otherwise than the shelf's likeliest reading, sent to the shelf (`fusion.change-reexplained` naming the attribution). */
+  attributedReadings: number;
   /** Messages held uncommitted until what settles them is published. */
   held: number;
 }
@@ -104,7 +106,7 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
     },
   });
   const messages = Object.fromEntries(INPUT_TOPICS.map((t) => [t, 0])) as Record<InputTopic, number>;
-  const counts = { attributed: 0, reviews: 0, withdrawn: 0, reexplained: 0, decidedReadings: 0, visitsSettled: 0, publishFailures: 0 };
+  const counts = { attributed: 0, reviews: 0, withdrawn: 0, reexplained: 0, decidedReadings: 0, attributedReadings: 0, visitsSettled: 0, publishFailures: 0 };
   const outbox = createOutbox<FusionOutput>({
     bus,
     logger,
@@ -133,7 +135,11 @@ export function createFusionService(deps: FusionServiceDependencies): FusionServ
     if (output.topic === 'fusion.event-attributed') counts.attributed++;
     else if (output.topic === 'review.item-opened') counts.reviews++;
     else if (output.message.review !== undefined) counts.decidedReadings++;
-    else counts.reexplained++;
+    else if (output.message.attributed !== undefined) {
+      // Its event was settled by the attribution that came with it.
+      counts.attributedReadings++;
+      return;
+    } else counts.reexplained++;
     // A change read otherwise than the shelf: its shelf events are settled by the message that replaces them.
     const shelfEventIds = output.topic === 'fusion.change-reexplained' ? output.message.replaces : [output.message.shelfEventId];
     for (const shelfEventId of shelfEventIds) if (shelfEventId !== undefined) releaseEvent(shelfEventId);

@@ -2,12 +2,9 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { SCHEMA_VERSION, type PeopleTracked, type ShelfSamplesRecorded, type Vec3 } from '../../libs/contracts/index.ts';
 import { waitFor } from '../../libs/bus/bus.harness.ts';
-import { ManualClock } from '../../libs/clock/clock.ts';
-import { plateStockGrams, simulateShelfLoadCells } from '../../libs/sim/loadcell.sim.ts';
 import { laneLoadChanges } from '../../libs/sim/shelf-activity.sim.ts';
-import { collectingBus, fixtureStoreIndex } from '../../libs/testing/service.fixtures.ts';
-import { createFusionService } from '../fusion/fusion.service.ts';
-import { createShelfService } from '../shelf/shelf.service.ts';
+import { fixtureStoreIndex } from '../../libs/testing/service.fixtures.ts';
+import { shelfAndFusion, shelfSampleMessages, wristInLane } from './shelf-and-fusion.fixture.ts';
 
 /**
  * The shelf and fusion on one bus, as the store runs them: a put of something nobody there took goes
@@ -21,22 +18,11 @@ const LANE = 'g2-s2-l3';
 const OWN = index.placementByLane.get(LANE)!.productId;
 /** A product of the lane's product's weight, planned elsewhere: weight alone cannot tell which was put. */
 const LOOKALIKE = [...index.products].find(([id, p]) => id !== OWN && Math.abs(p.unitWeightGrams - index.products.get(OWN)!.unitWeightGrams) < 5)![0];
-const cells = index.shelves.get(SHELF)!.shelf.plates.map((p) => index.loadCellByPlate.get(p.id)!.id);
-const box = index.lanes.get(LANE)!.lane.box;
-const IN_LANE: Vec3 = [box.max[0] - 0.06, (box.min[1] + box.max[1]) / 2, box.min[2] + 0.07];
+const IN_LANE = wristInLane(index, LANE);
 
 /** The shelf's samples over `endMs`, six a message per cell, a put of `grams` on the lane at 1.5 s (one look-alike unit unless said). */
 function samples(endMs: number, grams = index.products.get(LOOKALIKE)!.unitWeightGrams): ShelfSamplesRecorded[] {
-  const changes = laneLoadChanges(index, LANE, grams, T0 + 1_500, 400, 'put');
-  const out: ShelfSamplesRecorded[] = [];
-  const batches = cells.map(() => [] as Array<[number, number]>);
-  for (const tick of simulateShelfLoadCells({ index, shelfId: SHELF, startMs: T0, endMs: T0 + endMs, initialGrams: plateStockGrams(index, SHELF), changes, seed: 2 }))
-    cells.forEach((cell, c) => {
-      batches[c].push([tick.ts, Math.round(tick.grams[c] * 10) / 10]);
-      if (batches[c].length === 6)
-        out.push({ schemaVersion: SCHEMA_VERSION, eventId: `s-${cell}-${batches[c][0][0]}`, storeId: index.store.id, ts: batches[c][0][0], shelfId: SHELF, loadCellId: cell, samples: batches[c].splice(0) });
-    });
-  return out;
+  return shelfSampleMessages(index, SHELF, laneLoadChanges(index, LANE, grams, T0 + 1_500, 400, 'put'), T0, T0 + endMs);
 }
 
 /** v-a's hand is in the lane from 1.2 s to 2.1 s; v-b stands a metre off. */
@@ -58,19 +44,7 @@ function instant(ts: number): PeopleTracked {
 
 /** The shelf and fusion on one bus, v-a and v-b in the store; `feed` gives them the samples of a put of `grams` (default: a look-alike unit) and the people, from and to ms after T0. */
 async function store(t: test.TestContext, grams?: number) {
-  const { bus, messages } = await collectingBus(t, ['review.item-opened', 'fusion.change-reexplained']);
-  const shelf = createShelfService({ index, bus, clock: new ManualClock(T0) });
-  const fusion = createFusionService({ index, bus });
-  await shelf.start();
-  await fusion.start();
-  t.after(async () => {
-    await shelf.stop();
-    await fusion.stop();
-  });
-  for (const visitId of ['v-a', 'v-b']) {
-    await bus.publish('visit.started', { schemaVersion: SCHEMA_VERSION, eventId: `started-${visitId}`, storeId: index.store.id, ts: T0, visitId, kind: 'shopper', partySize: 1 });
-    await bus.publish('visit.track-bound', { schemaVersion: SCHEMA_VERSION, eventId: `bound-${visitId}`, storeId: index.store.id, ts: T0, visitId, trackId: `track-${visitId.slice(2)}`, member: 0, reason: 'entry' });
-  }
+  const { bus, messages, shelf, fusion } = await shelfAndFusion(t, index, T0, ['review.item-opened', 'fusion.change-reexplained']);
   const all = samples(12_000, grams);
   const feed = async (fromMs: number, toMs: number) => {
     for (const message of all) if (message.ts >= T0 + fromMs && message.ts < T0 + toMs) await bus.publish('shelf.samples-recorded', message);
