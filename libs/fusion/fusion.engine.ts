@@ -594,11 +594,6 @@ export class FusionEngine {
   }
 
   /**
-   * The lane a decided product moved on: of the event's lanes (several for a change no product
-   * explained), the one planned for it, else the first (a put there is misplaced; the shelf takes a
-   * pick from where it keeps that product).
-   */
-  /**
    * Fusion decided a put as another product or quantity than the shelf's likeliest hypothesis (a
    * put-back of what the shopper holds, which the shelf took for its lane's own product of like
    * weight): the shelf is told (`fusion.change-reexplained` naming the attribution), so that its
@@ -640,6 +635,11 @@ export class FusionEngine {
     });
   }
 
+  /**
+   * The lane a decided product moved on: of the event's lanes (several for a change no product
+   * explained), the one planned for it, else the first (a put there is misplaced; the shelf takes a
+   * pick from where it keeps that product).
+   */
   private decidedLane(event: ShelfEventDetected, productId: string): string {
     return event.laneIds.find((laneId) => this.plannedOn({ laneIds: [laneId] }, productId)) ?? event.laneIds[0];
   }
