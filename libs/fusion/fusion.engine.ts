@@ -570,27 +570,8 @@ export class FusionEngine {
     this.takeBackHeld(held, event);
     const moves = decidedMoves(decision);
     this.believeDecided(event, believed, moves);
-    const [shelfReading] = event.hypotheses;
-    const asRead = moves.length === 1 && moves[0].kind === event.kind && moves[0].productId === shelfReading?.productId && moves[0].quantity === shelfReading.quantity;
-    // A change no product explained had no reading (asRead is false): its decision always goes to the shelf.
-    if (asRead) return [];
-    const events = this.readAs(event, moves, 'decided');
-    return [
-      {
-        topic: 'fusion.change-reexplained',
-        message: {
-          schemaVersion: SCHEMA_VERSION,
-          eventId: `decided-${message.eventId}`,
-          storeId: this.storeId,
-          ts: message.ts,
-          shelfId: event.shelfId,
-          replaces: [event.shelfEventId],
-          events,
-          probability: 1,
-          review: message.reviewId,
-        },
-      },
-    ];
+    // A change no product explained had no reading: its decision always goes to the shelf.
+    return this.toShelf(event, moves, 'decided', { eventId: `decided-${message.eventId}`, ts: message.ts, probability: 1, review: message.reviewId });
   }
 
   /**
@@ -604,32 +585,34 @@ export class FusionEngine {
    */
   private stockReading(event: ShelfEventDetected, best: JointOption, confidence: number): FusionOutput[] {
     if (event.kind !== 'put') return [];
-    const moves = movedBy({ ...best, quantity: unitsOf(best) });
+    const moves = movedBy({ ...best, quantity: unitsOf(best) }).map((move) => ({ ...move, kind: event.kind }));
+    const attributed = `attributed-${event.shelfEventId}`;
+    return this.toShelf(event, moves, 'attributed', { eventId: `read-${attributed}`, ts: this.decidedAt(event), probability: confidence, attributed });
+  }
+
+  /**
+   * What a decision moved, sent to the shelf as its reading of the event (`fusion.change-reexplained`
+   * replacing it by readAs's events, with who decided: `review` or `attributed`); none when the
+   * decision moved just what the shelf read (its likeliest hypothesis).
+   */
+  private toShelf(
+    event: ShelfEventDetected,
+    moves: readonly DecidedMove[],
+    how: 'decided' | 'attributed',
+    fields: Pick<ChangeReexplained, 'eventId' | 'ts' | 'probability' | 'review' | 'attributed'>,
+  ): FusionOutput[] {
     const [shelfReading] = event.hypotheses;
-    if (moves.length === 1 && moves[0].productId === shelfReading?.productId && moves[0].quantity === shelfReading.quantity) return [];
-    return [
-      {
-        topic: 'fusion.change-reexplained',
-        message: {
-          schemaVersion: SCHEMA_VERSION,
-          eventId: `read-attributed-${event.shelfEventId}`,
-          storeId: this.storeId,
-          ts: this.decidedAt(event),
-          shelfId: event.shelfId,
-          replaces: [event.shelfEventId],
-          events: this.readAs(event, moves, 'attributed'),
-          probability: confidence,
-          attributed: `attributed-${event.shelfEventId}`,
-        },
-      },
-    ];
+    const asRead = moves.length === 1 && moves[0].kind === event.kind && moves[0].productId === shelfReading?.productId && moves[0].quantity === shelfReading.quantity;
+    if (asRead) return [];
+    const message: ChangeReexplained = { schemaVersion: SCHEMA_VERSION, storeId: this.storeId, shelfId: event.shelfId, replaces: [event.shelfEventId], events: this.readAs(event, moves, how), ...fields };
+    return [{ topic: 'fusion.change-reexplained', message }];
   }
 
   /** A change as one event an item of `moves`, each its likeliest and only hypothesis, on the lane planned for it (`<shelf event id>-<how>-<n>`). */
-  private readAs(event: ShelfEventDetected, moves: ReadonlyArray<{ kind?: 'pick' | 'put'; productId: string; quantity: number }>, how: string): ShelfEventDetected[] {
+  private readAs(event: ShelfEventDetected, moves: readonly DecidedMove[], how: string): ShelfEventDetected[] {
     // Its plates' weights were the whole change's: an item of the reading has none of its own.
     const { explanations: _shelfs, plateDeltaGrams: _plates, transitionMs: _timed, ...change } = event;
-    return moves.map(({ kind = event.kind, productId, quantity }, i): ShelfEventDetected => {
+    return moves.map(({ kind, productId, quantity }, i): ShelfEventDetected => {
       const id = `${event.shelfEventId}-${how}-${i + 1}`;
       return { ...change, eventId: id, shelfEventId: id, kind, laneIds: [this.decidedLane(event, productId)], hypotheses: [{ productId, quantity, probability: 1 }], confidence: 1 };
     });
