@@ -155,7 +155,12 @@ export const ShelfEventDetected = z
     startMs: StoreClockMs,
     endMs: StoreClockMs,
     deltaGrams: z.number().describe('Net weight change, grams (negative for a pick).'),
-    sigmaGrams: z.number().nonnegative().describe('One standard deviation of the weight change, grams.'),
+    sigmaGrams: z
+      .number()
+      .nonnegative()
+      .describe(
+        "One standard deviation of the weight change as measured (the plates' noise), grams. A product's own unit-to-unit spread is not in it: whoever weighs a reading adds that product's. Only an item that shared its plates with another item of the same change, whose weight the shelf split between them by its reading, includes its product's spread.",
+      ),
     hypotheses: z
       .array(ProductHypothesis)
       .describe(

@@ -65,6 +65,21 @@ test('a pick on a lane spanning two plates is one event with both plates, the ri
   assert.ok(e.confidence > 0.8);
 });
 
+test("a lone item's change is measured with the plates' noise, not its product's spread", () => {
+  // The first lane of the shelf whose product's units vary by 5 g or more: a sigma that included
+  // that spread would say nothing of how well the plates weighed this unit.
+  const laneId = [...kiosk.placementByLane.keys()].find((id) => id.startsWith('g1-s1-') && kiosk.products.get(productOf(kiosk, id))!.weightSpreadGrams >= 5);
+  assert.ok(laneId, 'fixture: a lane of g1-s1 holds a product whose units vary by 5 g or more');
+  const spread = kiosk.products.get(productOf(kiosk, laneId))!.weightSpreadGrams;
+  const { events } = detect(kiosk, 'g1-s1', pickOn(kiosk, laneId, 1_000), 4_000);
+  assert.equal(events.length, 1);
+  const [e] = events;
+  assert.equal(e.hypotheses[0].productId, productOf(kiosk, laneId));
+  assert.ok(e.sigmaGrams > 0, 'the plates weigh with some noise');
+  assert.ok(e.sigmaGrams < spread / 2, `sigma ${e.sigmaGrams} g against the product's spread of ${spread} g`);
+  assert.ok(Math.abs(e.deltaGrams + unitGrams(kiosk, laneId)) < 4 * e.sigmaGrams + 2, `delta ${e.deltaGrams}`);
+});
+
 test('a lean (a transient with no net change) and a neighbour twitch give no event', () => {
   const changes: PlateLoadChange[] = [
     { plateId: 'g1-s1-p3', atMs: 1_000, durationMs: 2_000, deltaGrams: 0, kind: 'lean', leanGrams: 250 },

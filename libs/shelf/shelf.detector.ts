@@ -965,7 +965,10 @@ export class ShelfDetector {
       slots,
       laneIds,
       deltaGrams,
-      sigmaGrams: Math.sqrt(variance + item.varGrams),
+      // As measured: the plates' noise. A product's own spread is for each reading of the change to
+      // add (fusion weighs every product it considers by its own); only an item split from another on
+      // shared plates, whose weight is the shelf's prediction in part, keeps its product's.
+      sigmaGrams: Math.sqrt(variance + (single ? 0 : item.varGrams)),
       hypotheses,
       confidence: (health) => Math.round(Math.min(1, top * fit * HEALTH_CONFIDENCE[health] * (piece.forced ? 0.5 : 1)) * 1e4) / 1e4,
       piece,
