@@ -588,6 +588,50 @@ test('a pick in review only for its track\'s doubtful binding follows the bindin
   assert.equal(unanswered[0].followsReviewId, undefined);
 });
 
+test('a binding confirmed after its visit ended answers the picks that followed it from the decision itself; a move after exit, or a decision about another track, does not', () => {
+  const setUp = () => {
+    const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+    for (const visitId of ['v-b', 'v-c']) engine.onVisitStarted({ schemaVersion: SCHEMA_VERSION, eventId: `started-${visitId}`, storeId: 'kiosk', ts: T0, visitId, kind: 'shopper', partySize: 1 });
+    const doubt = 'two people crossed the entry within 1 s';
+    engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: 'bound-t-b', storeId: 'kiosk', ts: T0, visitId: 'v-b', trackId: 't-b', member: 0, reason: 'entry', doubt });
+    engine.onReviewOpened({
+      schemaVersion: SCHEMA_VERSION, eventId: 'review-binding-v-b-t-b', storeId: 'kiosk', ts: T0, reviewId: 'review-binding-v-b-t-b',
+      kind: 'binding', reason: doubt, visitIds: ['v-b', 'v-c'], trackId: 't-b',
+    });
+    const [pick] = reviews(run(engine, shelfEvent('pick'), instants({ 't-b': reach(300, 1_200), 't-a': () => away(0.8) }, 0, 3_000)));
+    assert.equal(pick.followsReviewId, 'review-binding-v-b-t-b');
+    return { engine, pick };
+  };
+  const decide = (engine: ReturnType<typeof engineWith>, visitId: string, trackId = 't-b') =>
+    engine.onReviewResolved({
+      // Dated within what the people stream has reached: fusion follows a decision once its evidence gets there.
+      schemaVersion: SCHEMA_VERSION, eventId: `decided-binding-${visitId}-${trackId}`, storeId: 'kiosk', ts: T0 + 2_900, reviewId: 'review-binding-v-b-t-b',
+      decision: { outcome: 'bound', visitId, trackId }, reviewer: 'op-1',
+    });
+  const ended = (engine: ReturnType<typeof engineWith>, visitId: string) =>
+    engine.onVisitEnded({ schemaVersion: SCHEMA_VERSION, eventId: `ended-${visitId}`, storeId: 'kiosk', ts: T0 + 2_500, visitId, exitMs: T0 + 2_500, confirmedByGate: true });
+  const answers = (out: FusionOutput[]) => out.flatMap((o) => (o.topic === 'review.item-resolved' ? [[o.message.reviewId, o.message.reviewer, o.message.decision]] : []));
+
+  // The visit has left: the gate changes only its record, and the decision answers the pick.
+  const after = setUp();
+  ended(after.engine, 'v-b');
+  assert.deepEqual(answers(decide(after.engine, 'v-b')), [[after.pick.reviewId, FUSION_STAGE, { outcome: 'attributed', visitId: 'v-b', kind: 'pick', lines: [{ productId: PRODUCT, quantity: 1 }] }]]);
+  assert.deepEqual(answers(decide(after.engine, 'v-b')), [], 'answered once');
+  // Moving the track to the other visit after exit is a decision the gate refuses: the operator decides the pick.
+  const swapped = setUp();
+  ended(swapped.engine, 'v-b');
+  assert.deepEqual(answers(decide(swapped.engine, 'v-c')), []);
+  // Nor does a decision about another track answer it.
+  const other = setUp();
+  ended(other.engine, 'v-b');
+  assert.deepEqual(answers(decide(other.engine, 'v-b', 't-x')), []);
+  // While the visits are in the store, the gate's binding answers it (it checks the whole crossing first).
+  const live = setUp();
+  assert.deepEqual(answers(decide(live.engine, 'v-b')), []);
+  const rebound = live.engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: 'reviewed-t-b', storeId: 'kiosk', ts: T0 + 2_900, visitId: 'v-b', trackId: 't-b', member: 0, reason: 'reviewed' });
+  assert.deepEqual(answers(rebound).map(([reviewId]) => reviewId), [live.pick.reviewId]);
+});
+
 test('a doubt a reviewer decided entangles its visits no more: a later doubt on one of them names only the visits of its own item, even when the decided items are read again', () => {
   const engine = engineWith({ 'v-c': { trackId: 't-c' } });
   const bound = (visitId: string, trackId: string, reason: 'entry' | 'relinked' | 'reviewed', extra: { doubt?: string; replaces?: string; ts?: number } = {}) =>

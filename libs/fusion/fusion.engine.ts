@@ -496,13 +496,14 @@ export class FusionEngine {
   }
 
   /**
-   * A reviewer decided whose visit a track is (the gate's binding, after its item was decided): the
-   * picks of that track in review only for the doubt are decided by it, for the visit the track is
-   * on now, as they would have been attributed without the doubt. Each goes out as a decision of
-   * its item by fusion (FUSION_STAGE), which carts and checkout take as any decision, before or after
-   * the receipt, and fusion follows as its own.
+   * A reviewer decided whose visit a track is (the gate's binding, after its item was decided; or
+   * the decision itself, confirming a visit that has ended: see answerEndedBinding): the picks of that track in
+   * review only for the doubt are decided by it, for the visit the track is on now, as they would
+   * have been attributed without the doubt. Each goes out as a decision of its item by fusion
+   * (FUSION_STAGE), which carts and checkout take as any decision, before or after the receipt, and
+   * fusion follows as its own.
    */
-  private answerFollowers(bound: VisitTrackBound): FusionOutput[] {
+  private answerFollowers(bound: Pick<VisitTrackBound, 'eventId' | 'ts' | 'trackId' | 'visitId'>): FusionOutput[] {
     const out: FusionOutput[] = [];
     for (const [reviewId, follower] of this.followers) {
       if (follower.trackId !== bound.trackId) continue;
@@ -519,6 +520,23 @@ export class FusionEngine {
       out.push({ topic: 'review.item-resolved', message }, ...this.followDecision(message));
     }
     return out;
+  }
+
+  /**
+   * A reviewer confirmed a doubtful gate binding (the track is the visit's it is on) once that visit
+   * had ended. The gate then lifts the doubt in its record only (libs/visits/visit.binder.ts): no
+   * binding comes again for a visit whose receipt went out with the track's picks pending, so the
+   * picks that followed the item are answered from the decision itself, for that visit. A decision
+   * moving the track to another visit after exit is one the gate refuses (the operator decides
+   * those picks), and before exit the gate's binding answers them (onTrackBound), having checked the
+   * decision against the whole crossing.
+   */
+  private answerEndedBinding(reviewId: string, eventId: string, ts: number, decision: { visitId: string; trackId: string }): FusionOutput[] {
+    const item = this.bindingDoubts.get(reviewId);
+    if (!item?.trackId || item.trackId !== decision.trackId || this.trackVisit.get(decision.trackId) !== decision.visitId) return [];
+    if (this.visits.get(decision.visitId)?.exitMs === undefined) return [];
+    this.doubtDecided(item.trackId);
+    return this.answerFollowers({ eventId, ts, trackId: item.trackId, visitId: decision.visitId });
   }
 
   /** The gate's doubtful bindings name the visits a track may belong to: a review fusion opens for that track names them all. */
@@ -560,6 +578,7 @@ export class FusionEngine {
    * changes there, follow the decision too.
    */
   private followDecision(message: ReviewItemResolved): FusionOutput[] {
+    if (message.decision.outcome === 'bound') return this.answerEndedBinding(message.reviewId, message.eventId, message.ts, message.decision);
     this.openPicks.delete(message.reviewId);
     this.followers.delete(message.reviewId);
     const item = this.inReview.get(message.reviewId);
