@@ -138,7 +138,7 @@ export const ReviewItemOpened = z
       .max(160)
       .optional()
       .describe(
-        'An item another item\'s decision answers: a pick sure but for whose visit it is, made through a track whose gate binding is in doubt, follows that binding item. Once the binding is decided, the stage that opened this item decides it (reviewer `fusion`) for the visit the track is on; a person may still decide it first.',
+        'An item another item\'s decision answers: a pick, or a put of what the visit holds, sure but for whose visit it is, made through a track whose gate binding is in doubt, follows that binding item. Once the binding is decided, the stage that opened this item decides it (reviewer `fusion`) for the visit the track is on (a put only when that is the visit it was weighed for, by what that visit held); a person may still decide it first.',
       ),
     evidence: ReviewEvidence.optional(),
     contest: z

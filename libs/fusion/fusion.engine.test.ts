@@ -588,6 +588,40 @@ test('a pick in review only for its track\'s doubtful binding follows the bindin
   assert.equal(unanswered[0].followsReviewId, undefined);
 });
 
+test('a put by a doubted track of what its visit holds follows the binding item too: a confirmation answers it as a put, a binding to the other visit leaves it to a person', () => {
+  const setUp = () => {
+    const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+    for (const visitId of ['v-b', 'v-c']) engine.onVisitStarted({ schemaVersion: SCHEMA_VERSION, eventId: `started-${visitId}`, storeId: 'kiosk', ts: T0, visitId, kind: 'shopper', partySize: 1 });
+    const doubt = 'two people crossed the entry within 1 s';
+    engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: 'bound-t-b', storeId: 'kiosk', ts: T0, visitId: 'v-b', trackId: 't-b', member: 0, reason: 'entry', doubt });
+    engine.onReviewOpened({
+      schemaVersion: SCHEMA_VERSION, eventId: 'review-binding-v-b-t-b', storeId: 'kiosk', ts: T0, reviewId: 'review-binding-v-b-t-b',
+      kind: 'binding', reason: doubt, visitIds: ['v-b', 'v-c'], trackId: 't-b',
+    });
+    // t-b takes a unit (following the item), then puts it back.
+    const [pick] = reviews(run(engine, shelfEvent('pick'), instants({ 't-b': reach(300, 1_200), 't-a': () => away(0.8) }, 0, 3_000)));
+    const [put] = reviews(run(engine, shelfEvent('put', undefined, 5_000), instants({ 't-b': reach(4_900, 5_600), 't-a': () => away(0.8) }, 3_100, 8_000)));
+    assert.deepEqual([pick, put].map((item) => [item.change, item.followsReviewId]), [
+      ['pick', 'review-binding-v-b-t-b'],
+      ['put', 'review-binding-v-b-t-b'],
+    ]);
+    return { engine, pick, put };
+  };
+  const answers = (out: FusionOutput[]) => out.flatMap((o) => (o.topic === 'review.item-resolved' ? [[o.message.reviewId, o.message.decision]] : []));
+  const bound = (engine: ReturnType<typeof engineWith>, visitId: string) =>
+    engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: `reviewed-t-b-${visitId}`, storeId: 'kiosk', ts: T0 + 8_000, visitId, trackId: 't-b', member: 0, reason: 'reviewed' });
+  const line = [{ productId: PRODUCT, quantity: 1 }];
+
+  const confirmed = setUp();
+  assert.deepEqual(answers(bound(confirmed.engine, 'v-b')), [
+    [confirmed.pick.reviewId, { outcome: 'attributed', visitId: 'v-b', kind: 'pick', lines: line }],
+    [confirmed.put.reviewId, { outcome: 'attributed', visitId: 'v-b', kind: 'put', lines: line }],
+  ]);
+  // Bound to the other visit: the pick is that visit's, the put (weighed by what v-b held) a person's to decide.
+  const moved = setUp();
+  assert.deepEqual(answers(bound(moved.engine, 'v-c')), [[moved.pick.reviewId, { outcome: 'attributed', visitId: 'v-c', kind: 'pick', lines: line }]]);
+});
+
 test('a binding confirmed after its visit ended answers the picks that followed it from the decision itself; a move after exit, or a decision about another track, does not', () => {
   const setUp = () => {
     const engine = engineWith({ 'v-a': { trackId: 't-a' } });

@@ -239,10 +239,13 @@ interface Weighed {
   confidence: number;
 }
 
-/** A pick in review only because its track's gate binding is in doubt (see answerFollowers). */
+/** A pick or put in review only because its track's gate binding is in doubt (see answerFollowers). */
 interface Follower {
   trackId: string;
-  /** What the pick moved, as it would have been attributed. */
+  kind: 'pick' | 'put';
+  /** The visit the track was on when the change was weighed: a put was weighed by what it holds. */
+  visitId: string;
+  /** What the change moved, as it would have been attributed. */
   lines: Array<{ productId: string; quantity: number }>;
 }
 
@@ -402,7 +405,7 @@ export class FusionEngine {
   /** Picks in review nobody has decided yet, by review id (see answeredPick). */
   private readonly openPicks = new Map<string, OpenPick>();
   /**
-   * Picks in review only because the track that made them has a doubtful gate binding, by review id:
+   * Picks and puts in review only because the track that made them has a doubtful gate binding, by review id:
    * the binding item's decision answers them (see answerFollowers).
    */
   private readonly followers = new Map<string, Follower>();
@@ -497,9 +500,10 @@ export class FusionEngine {
 
   /**
    * A reviewer decided whose visit a track is (the gate's binding, after its item was decided; or
-   * the decision itself, confirming a visit that has ended: see answerEndedBinding): the picks of that track in
-   * review only for the doubt are decided by it, for the visit the track is on now, as they would
-   * have been attributed without the doubt. Each goes out as a decision of its item by fusion
+   * the decision itself, confirming a visit that has ended: see answerEndedBinding): the picks of
+   * that track in review only for the doubt are decided by it, for the visit the track is on now,
+   * as they would have been attributed without the doubt, and so are its puts when that is the
+   * visit whose holdings they were weighed with. Each goes out as a decision of its item by fusion
    * (FUSION_STAGE), which carts and checkout take as any decision, before or after the receipt, and
    * fusion follows as its own.
    */
@@ -507,6 +511,8 @@ export class FusionEngine {
     const out: FusionOutput[] = [];
     for (const [reviewId, follower] of this.followers) {
       if (follower.trackId !== bound.trackId) continue;
+      // A put was weighed by what the visit it was on holds: on another visit it is a person's to decide.
+      if (follower.kind === 'put' && follower.visitId !== bound.visitId) continue;
       this.followers.delete(reviewId);
       const message: ReviewItemResolved = {
         schemaVersion: SCHEMA_VERSION,
@@ -514,7 +520,7 @@ export class FusionEngine {
         storeId: this.storeId,
         ts: bound.ts,
         reviewId,
-        decision: { outcome: 'attributed', visitId: bound.visitId, kind: 'pick', lines: follower.lines },
+        decision: { outcome: 'attributed', visitId: bound.visitId, kind: follower.kind, lines: follower.lines },
         reviewer: FUSION_STAGE,
       };
       out.push({ topic: 'review.item-resolved', message }, ...this.followDecision(message));
@@ -1253,10 +1259,11 @@ export class FusionEngine {
       const rivals = [...this.entangledWith(doubtful.who.visitId!), ...visitsOf(best)];
       const reason = `${doubtful.who.visitId} took part through track ${trackId}, whose binding to it is in doubt: ${this.trackDoubt.get(trackId)}`;
       const opened = this.review(event, 'attribution', reason, whos, evidence, candidates, options, rivals);
-      // One shopper's pick, sure but for whose visit it is: the binding item's decision says that.
-      const binding = event.kind === 'pick' && !best.partner ? this.bindingItemOf(trackId) : undefined;
+      // One shopper's pick, or put of what they hold, sure but for whose visit it is: the binding
+      // item's decision says that.
+      const binding = !best.partner && (event.kind === 'pick' || best.carried) ? this.bindingItemOf(trackId) : undefined;
       if (!binding) return [opened];
-      this.followers.set(opened.message.reviewId, { trackId, lines: movedBy(best) });
+      this.followers.set(opened.message.reviewId, { trackId, kind: event.kind, visitId: doubtful.who.visitId!, lines: movedBy(best) });
       return [{ ...opened, message: { ...opened.message, followsReviewId: binding } }];
     }
     if (!best.carried) {

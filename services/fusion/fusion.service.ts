@@ -8,7 +8,7 @@ import type { AttributionParams } from '../../libs/fusion/attribution.model.ts';
 /**
  * The fusion service: shelf events, people, visits, carts, camera health and review items in;
  * attributions, review items (opened; withdrawn once a put-back answered a pick in review; decided
- * once a reviewer's gate binding answered a pick that followed it) and settled visits out
+ * once a reviewer's gate binding answered a pick or put that followed it) and settled visits out
  * (libs/fusion/fusion.engine.ts decides). One member takes every input
  * (the people stream is one partition, keyed by store): attribution needs the whole store at once.
  *
