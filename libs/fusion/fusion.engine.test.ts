@@ -666,6 +666,38 @@ test('a binding confirmed after its visit ended answers the picks that followed 
   assert.deepEqual(answers(rebound).map(([reviewId]) => reviewId), [live.pick.reviewId]);
 });
 
+test("the gate's withdrawal of a binding item, settled by a confirmation of the other place of its doubt, answers the picks that followed it once its visit has ended", () => {
+  const setUp = () => {
+    const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+    for (const visitId of ['v-b', 'v-c']) engine.onVisitStarted({ schemaVersion: SCHEMA_VERSION, eventId: `started-${visitId}`, storeId: 'kiosk', ts: T0, visitId, kind: 'shopper', partySize: 1 });
+    const doubt = 'two people crossed the entry within 1 s';
+    for (const [visitId, trackId] of [['v-b', 't-b'], ['v-c', 't-c']]) {
+      engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: `bound-${trackId}`, storeId: 'kiosk', ts: T0, visitId, trackId, member: 0, reason: 'entry', doubt });
+      engine.onReviewOpened({
+        schemaVersion: SCHEMA_VERSION, eventId: `review-binding-${visitId}-${trackId}`, storeId: 'kiosk', ts: T0, reviewId: `review-binding-${visitId}-${trackId}`,
+        kind: 'binding', reason: doubt, visitIds: ['v-b', 'v-c'], trackId,
+      });
+    }
+    const [pick] = reviews(run(engine, shelfEvent('pick'), instants({ 't-c': reach(300, 1_200), 't-a': () => away(0.8) }, 0, 3_000)));
+    assert.equal(pick.followsReviewId, 'review-binding-v-c-t-c');
+    return { engine, pick };
+  };
+  // The reviewer confirmed t-b on v-b; with no third place, the gate settled t-c on v-c and withdrew its item.
+  const withdrawn = (engine: ReturnType<typeof engineWith>) =>
+    engine.onReviewResolved({
+      schemaVersion: SCHEMA_VERSION, eventId: 'withdrawn-review-binding-v-c-t-c', storeId: 'kiosk', ts: T0 + 2_900, reviewId: 'review-binding-v-c-t-c',
+      decision: { outcome: 'withdrawn', note: 'a reviewer decided t-b is v-b\'s, so t-c is v-c\'s', settledBy: 'review-binding-v-b-t-b' }, reviewer: 'gate',
+    });
+  const answers = (out: FusionOutput[]) => out.flatMap((o) => (o.topic === 'review.item-resolved' ? [[o.message.reviewId, o.message.reviewer, o.message.decision]] : []));
+
+  const left = setUp();
+  left.engine.onVisitEnded({ schemaVersion: SCHEMA_VERSION, eventId: 'ended-v-c', storeId: 'kiosk', ts: T0 + 2_500, visitId: 'v-c', exitMs: T0 + 2_500, confirmedByGate: true });
+  assert.deepEqual(answers(withdrawn(left.engine)), [[left.pick.reviewId, FUSION_STAGE, { outcome: 'attributed', visitId: 'v-c', kind: 'pick', lines: [{ productId: PRODUCT, quantity: 1 }] }]]);
+  // Still in the store: the gate binds t-c again (reviewed), and that answers the pick.
+  const inside = setUp();
+  assert.deepEqual(answers(withdrawn(inside.engine)), []);
+});
+
 test('a doubt a reviewer decided entangles its visits no more: a later doubt on one of them names only the visits of its own item, even when the decided items are read again', () => {
   const engine = engineWith({ 'v-c': { trackId: 't-c' } });
   const bound = (visitId: string, trackId: string, reason: 'entry' | 'relinked' | 'reviewed', extra: { doubt?: string; replaces?: string; ts?: number } = {}) =>

@@ -529,7 +529,8 @@ export class FusionEngine {
   }
 
   /**
-   * A reviewer confirmed a doubtful gate binding (the track is the visit's it is on) once that visit
+   * A reviewer confirmed a doubtful gate binding (the track is the visit's it is on), or the gate
+   * withdrew its item as settled by the confirmation of the other place of its doubt, once that visit
    * had ended. The gate then lifts the doubt in its record only (libs/visits/visit.binder.ts): no
    * binding comes again for a visit whose receipt went out with the track's picks pending, so the
    * picks that followed the item are answered from the decision itself, for that visit. A decision
@@ -585,6 +586,13 @@ export class FusionEngine {
    */
   private followDecision(message: ReviewItemResolved): FusionOutput[] {
     if (message.decision.outcome === 'bound') return this.answerEndedBinding(message.reviewId, message.eventId, message.ts, message.decision);
+    const binding = this.bindingDoubts.get(message.reviewId);
+    if (message.decision.outcome === 'withdrawn' && binding?.trackId) {
+      // The gate withdrew a binding item: a confirmation of the other place of its doubt settled its
+      // track where it is (visit.binder.ts), which for an ended visit the gate binds nobody again to say.
+      const visitId = this.trackVisit.get(binding.trackId);
+      return visitId ? this.answerEndedBinding(message.reviewId, message.eventId, message.ts, { trackId: binding.trackId, visitId }) : [];
+    }
     this.openPicks.delete(message.reviewId);
     this.followers.delete(message.reviewId);
     const item = this.inReview.get(message.reviewId);

@@ -609,7 +609,7 @@ test('a decision that would move someone into a visit that has ended is refused:
   assert.equal(binder.visitOfTrack('track-b'), 'v-b');
 });
 
-test('a confirmation on a visit that has ended settles nothing else: the other of the pair, still inside, keeps its doubt and its item stays open', () => {
+test('a confirmation on a visit that has ended settles the other of the pair too: still inside, it is bound again without doubt and its item withdrawn, and nothing is published for the visit that has gone', () => {
   const paths = {
     'track-a': walk([3.8, 0.4], [2, 2.5], T0, T0 + 1000, T0 + 3000),
     'track-b': then(walk([4.4, 0.4], [3, 2.5], T0, T0 + 1400, T0 + 3400), T0 + 6000, walk([3, 2.5], AT_EXIT, T0, T0 + 6000, T0 + 8000, T0 + 9000)),
@@ -624,20 +624,42 @@ test('a confirmation on a visit that has ended settles nothing else: the other o
   assert.deepEqual(of(outputs, 'visit.ended').map((m) => m.visitId), ['v-b'], 'fixture: only v-b has left');
   const items = of(outputs, 'review.item-opened');
   assert.deepEqual(items.map((r) => r.trackId).sort(), ['track-a', 'track-b'], 'fixture: both bindings in doubt');
+  const itemA = items.find((r) => r.trackId === 'track-a')!;
   const itemB = items.find((r) => r.trackId === 'track-b')!;
   const result = binder.onReviewResolved(resolved(itemB.reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-b' }, T0 + 21_000));
-  assert.deepEqual([result.verdict, result.outputs], ['applied', []]);
+  assertValid(result.outputs);
+  assert.equal(result.verdict, 'applied');
+  assert.deepEqual(of(result.outputs, 'visit.track-bound').map((m) => [m.trackId, m.visitId, m.reason, m.doubt]), [['track-a', 'v-a', 'reviewed', undefined]]);
+  assert.deepEqual(of(result.outputs, 'review.item-resolved').map((m) => [m.reviewId, m.decision.outcome, m.reviewer]), [[itemA.reviewId, 'withdrawn', 'gate']]);
   const doubts = binder.visits().flatMap((v) => v.tracks.map((t) => [t.trackId, t.doubt !== undefined]));
-  assert.deepEqual(doubts.sort(), [['track-a', true], ['track-b', false]], 'track-a is still asked about');
+  assert.deepEqual(doubts.sort(), [['track-a', false], ['track-b', false]], 'nobody is asked about any more');
 });
 
-test('a doubt confirmed after its visit ended is lifted in the read model only: nothing is published for a visit that has gone', () => {
+test('a doubt confirmed after both visits ended is lifted in the read model for both, and the other\'s item withdrawn: no binding is published for a visit that has gone', () => {
+  // Two people through the entry together, bound in the order they passed, each leaving on their own.
+  const paths = {
+    'track-a': then(walk([3.8, 0.4], [2, 2.5], T0, T0 + 1000, T0 + 3000), T0 + 10_000, walk([2, 2.5], AT_EXIT, T0, T0 + 10_000, T0 + 12_000, T0 + 13_000)),
+    'track-b': then(walk([4.4, 0.4], [3, 2.5], T0, T0 + 1400, T0 + 3400), T0 + 6000, walk([3, 2.5], AT_EXIT, T0, T0 + 6000, T0 + 8000, T0 + 9000)),
+  };
+  const gates: GateLine[] = [
+    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 300) },
+    { topic: 'gate.qr-scanned', message: scan('v-b', T0 + 600) },
+    { topic: 'gate.opened', message: opened('exit', T0 + 9000) },
+    { topic: 'gate.opened', message: opened('exit', T0 + 13_000) },
+  ];
   const binder = new VisitBinder(index);
-  const outputs = [...feedUntil(binder, swappedPair(), Infinity).outputs, ...binder.finish()];
-  assert.equal(of(outputs, 'visit.ended').length, 2);
-  const item = of(outputs, 'review.item-opened').find((r) => r.trackId === 'track-b')!;
+  const outputs = [...feedUntil(binder, arrivalOrder(gates, instants(paths, T0, T0 + 25_000)), Infinity).outputs, ...binder.finish()];
+  assert.deepEqual(of(outputs, 'visit.ended').map((m) => m.visitId).sort(), ['v-a', 'v-b'], 'fixture: both have left');
+  const items = of(outputs, 'review.item-opened');
+  assert.deepEqual(items.map((r) => r.trackId).sort(), ['track-a', 'track-b'], 'fixture: both bindings in doubt');
+  const item = items.find((r) => r.trackId === 'track-b')!;
+  const other = items.find((r) => r.trackId === 'track-a')!;
   const result = binder.onReviewResolved(resolved(item.reviewId, { outcome: 'bound', visitId: 'v-b', trackId: 'track-b' }, T0 + 50_000));
-  assert.deepEqual([result.verdict, result.outputs], ['applied', []]);
-  const track = binder.visits().find((v) => v.visitId === 'v-b')!.tracks.find((t) => t.trackId === 'track-b')!;
-  assert.deepEqual([track.reason, track.doubt, track.status], ['reviewed', undefined, 'exited']);
+  assertValid(result.outputs);
+  assert.equal(result.verdict, 'applied');
+  assert.deepEqual(result.outputs.map((o) => o.topic), ['review.item-resolved'], 'no binding for a visit that has gone');
+  assert.deepEqual(of(result.outputs, 'review.item-resolved').map((m) => [m.reviewId, m.decision.outcome, m.reviewer]), [[other.reviewId, 'withdrawn', 'gate']]);
+  const tracks = binder.visits().flatMap((v) => v.tracks.map((t) => [t.trackId, t.reason, t.doubt, t.status]));
+  assert.deepEqual(tracks.find(([trackId]) => trackId === 'track-b'), ['track-b', 'reviewed', undefined, 'exited']);
+  assert.equal(tracks.find(([trackId]) => trackId === 'track-a')![2], undefined, "the other's doubt is gone too");
 });

@@ -453,17 +453,21 @@ export class VisitBinder {
       if (!track.doubt) return nothing('unchanged', `${track.trackId} is on ${current.visitId} already, without doubt`);
       track.doubt = undefined;
       current.flags.push(`reviewed: ${why}`);
-      const outputs = this.rebound(line, message);
-      // An ended visit's tracks pick nothing more, and a binding message for it could bring back a visit its consumers have let go.
-      if (current.ended) return { outputs: [], verdict: 'applied', detail: `${why}; the visit has ended, so only its record changes` };
+      // An ended visit's tracks pick nothing more, and a binding message for it could bring back a
+      // visit its consumers have let go: its record changes, and nothing is bound again.
+      const rebound = this.rebound(line, message);
+      const outputs = current.ended ? [] : rebound;
       // A doubt between two places only: confirming one settles the other where it is too (settled
-      // only here, where what it publishes goes out: a withdrawal kept back would leave its item open).
+      // only here, where what it publishes goes out: a withdrawal kept back would leave its item
+      // open). The other is bound again only while its visit is in the store.
       const settled = review.partners.length + review.lostRivals.length === 1 ? this.otherOfPair(review) : undefined;
       if (settled) {
         settled.doubt = undefined;
-        outputs.push(...this.rebound(this.chain(settled), message), ...this.withdraw(settled, message, why));
+        const theirs = this.rebound(this.chain(settled), message);
+        outputs.push(...(this.visitsById.get(settled.visitId!)!.ended ? [] : theirs), ...this.withdraw(settled, message, why));
       }
-      return { outputs, verdict: 'applied', detail: why };
+      const detail = current.ended ? `${why}; the visit has ended, so only its record changes` : why;
+      return { outputs, verdict: 'applied', detail: settled ? `${detail}; ${settled.trackId} stays on ${settled.visitId}` : detail };
     }
     if (review.why === 'lost') return nothing('refused', `${track.trackId} was lost for good on ${current.visitId}; a lost track is only confirmed, never moved`);
     const ended = [current, target].find((v) => v.ended);
@@ -511,7 +515,7 @@ export class VisitBinder {
   /**
    * The other place of a doubt between two: its crossing partner, or the lost track its relink could
    * have continued (or the track that continues it), when that one is bound, still in doubt and on
-   * another visit that has not ended.
+   * another visit (which may have ended: its doubt goes from the record, and its item is withdrawn).
    */
   private otherOfPair(review: { trackId: string; partners: string[]; lostRivals: string[] }): Track | undefined {
     const own = this.tracks.get(review.trackId);
@@ -519,7 +523,7 @@ export class VisitBinder {
     let other = this.tracks.get(id);
     if (other?.replacedBy) other = this.tracks.get(other.replacedBy);
     if (!other || other.decision !== 'bound' || other.doubt === undefined || other.visitId === own?.visitId) return undefined;
-    return this.visitsById.get(other.visitId!)?.ended ? undefined : other;
+    return other;
   }
 
   /**
