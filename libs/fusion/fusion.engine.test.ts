@@ -588,16 +588,27 @@ test('a pick in review only for its track\'s doubtful binding follows the bindin
   assert.equal(unanswered[0].followsReviewId, undefined);
 });
 
+/**
+ * An engine with v-a on t-a, and v-b and v-c in the store: each of `doubted` ([visit, track]) bound
+ * at the entry with a doubt between v-b and v-c, and the gate's binding item about it opened.
+ */
+function withDoubtedBindings(doubted: ReadonlyArray<[string, string]>): ReturnType<typeof engineWith> {
+  const engine = engineWith({ 'v-a': { trackId: 't-a' } });
+  for (const visitId of ['v-b', 'v-c']) engine.onVisitStarted({ schemaVersion: SCHEMA_VERSION, eventId: `started-${visitId}`, storeId: 'kiosk', ts: T0, visitId, kind: 'shopper', partySize: 1 });
+  const doubt = 'two people crossed the entry within 1 s';
+  for (const [visitId, trackId] of doubted) {
+    engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: `bound-${trackId}`, storeId: 'kiosk', ts: T0, visitId, trackId, member: 0, reason: 'entry', doubt });
+    engine.onReviewOpened({
+      schemaVersion: SCHEMA_VERSION, eventId: `review-binding-${visitId}-${trackId}`, storeId: 'kiosk', ts: T0, reviewId: `review-binding-${visitId}-${trackId}`,
+      kind: 'binding', reason: doubt, visitIds: ['v-b', 'v-c'], trackId,
+    });
+  }
+  return engine;
+}
+
 test('a put by a doubted track of what its visit holds follows the binding item too: a confirmation answers it as a put, a binding to the other visit leaves it to a person', () => {
   const setUp = () => {
-    const engine = engineWith({ 'v-a': { trackId: 't-a' } });
-    for (const visitId of ['v-b', 'v-c']) engine.onVisitStarted({ schemaVersion: SCHEMA_VERSION, eventId: `started-${visitId}`, storeId: 'kiosk', ts: T0, visitId, kind: 'shopper', partySize: 1 });
-    const doubt = 'two people crossed the entry within 1 s';
-    engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: 'bound-t-b', storeId: 'kiosk', ts: T0, visitId: 'v-b', trackId: 't-b', member: 0, reason: 'entry', doubt });
-    engine.onReviewOpened({
-      schemaVersion: SCHEMA_VERSION, eventId: 'review-binding-v-b-t-b', storeId: 'kiosk', ts: T0, reviewId: 'review-binding-v-b-t-b',
-      kind: 'binding', reason: doubt, visitIds: ['v-b', 'v-c'], trackId: 't-b',
-    });
+    const engine = withDoubtedBindings([['v-b', 't-b']]);
     // t-b takes a unit (following the item), then puts it back.
     const [pick] = reviews(run(engine, shelfEvent('pick'), instants({ 't-b': reach(300, 1_200), 't-a': () => away(0.8) }, 0, 3_000)));
     const [put] = reviews(run(engine, shelfEvent('put', undefined, 5_000), instants({ 't-b': reach(4_900, 5_600), 't-a': () => away(0.8) }, 3_100, 8_000)));
@@ -624,14 +635,7 @@ test('a put by a doubted track of what its visit holds follows the binding item 
 
 test('a binding confirmed after its visit ended answers the picks that followed it from the decision itself; a move after exit, or a decision about another track, does not', () => {
   const setUp = () => {
-    const engine = engineWith({ 'v-a': { trackId: 't-a' } });
-    for (const visitId of ['v-b', 'v-c']) engine.onVisitStarted({ schemaVersion: SCHEMA_VERSION, eventId: `started-${visitId}`, storeId: 'kiosk', ts: T0, visitId, kind: 'shopper', partySize: 1 });
-    const doubt = 'two people crossed the entry within 1 s';
-    engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: 'bound-t-b', storeId: 'kiosk', ts: T0, visitId: 'v-b', trackId: 't-b', member: 0, reason: 'entry', doubt });
-    engine.onReviewOpened({
-      schemaVersion: SCHEMA_VERSION, eventId: 'review-binding-v-b-t-b', storeId: 'kiosk', ts: T0, reviewId: 'review-binding-v-b-t-b',
-      kind: 'binding', reason: doubt, visitIds: ['v-b', 'v-c'], trackId: 't-b',
-    });
+    const engine = withDoubtedBindings([['v-b', 't-b']]);
     const [pick] = reviews(run(engine, shelfEvent('pick'), instants({ 't-b': reach(300, 1_200), 't-a': () => away(0.8) }, 0, 3_000)));
     assert.equal(pick.followsReviewId, 'review-binding-v-b-t-b');
     return { engine, pick };
@@ -668,16 +672,10 @@ test('a binding confirmed after its visit ended answers the picks that followed 
 
 test("the gate's withdrawal of a binding item, settled by a confirmation of the other place of its doubt, answers the picks that followed it once its visit has ended", () => {
   const setUp = () => {
-    const engine = engineWith({ 'v-a': { trackId: 't-a' } });
-    for (const visitId of ['v-b', 'v-c']) engine.onVisitStarted({ schemaVersion: SCHEMA_VERSION, eventId: `started-${visitId}`, storeId: 'kiosk', ts: T0, visitId, kind: 'shopper', partySize: 1 });
-    const doubt = 'two people crossed the entry within 1 s';
-    for (const [visitId, trackId] of [['v-b', 't-b'], ['v-c', 't-c']]) {
-      engine.onTrackBound({ schemaVersion: SCHEMA_VERSION, eventId: `bound-${trackId}`, storeId: 'kiosk', ts: T0, visitId, trackId, member: 0, reason: 'entry', doubt });
-      engine.onReviewOpened({
-        schemaVersion: SCHEMA_VERSION, eventId: `review-binding-${visitId}-${trackId}`, storeId: 'kiosk', ts: T0, reviewId: `review-binding-${visitId}-${trackId}`,
-        kind: 'binding', reason: doubt, visitIds: ['v-b', 'v-c'], trackId,
-      });
-    }
+    const engine = withDoubtedBindings([
+      ['v-b', 't-b'],
+      ['v-c', 't-c'],
+    ]);
     const [pick] = reviews(run(engine, shelfEvent('pick'), instants({ 't-c': reach(300, 1_200), 't-a': () => away(0.8) }, 0, 3_000)));
     assert.equal(pick.followsReviewId, 'review-binding-v-c-t-c');
     return { engine, pick };

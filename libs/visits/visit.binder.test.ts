@@ -418,6 +418,15 @@ function feedUntil(binder: VisitBinder, inputs: BinderInput[], untilMs: number):
   return { outputs, rest: split < 0 ? [] : inputs.slice(split) };
 }
 
+/** v-a's and v-b's scans at the entry 0.3 s apart, and the exit opening at each of `exitsMs` after T0. */
+function scansAndExits(...exitsMs: number[]): GateLine[] {
+  return [
+    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 300) },
+    { topic: 'gate.qr-scanned', message: scan('v-b', T0 + 600) },
+    ...exitsMs.map((ms): GateLine => ({ topic: 'gate.opened', message: opened('exit', T0 + ms) })),
+  ];
+}
+
 /** Two people through the gate within a second on two scans; the first breaks into a new track inside, then leaves at 24 s, the second at 29 s. */
 function swappedPair() {
   const paths = {
@@ -425,13 +434,7 @@ function swappedPair() {
     'track-a2': walk([2.05, 2.5], AT_EXIT, T0 + 8500, T0 + 20_000, T0 + 23_000, T0 + 24_000),
     'track-b': then(walk([4.4, 0.4], [3, 2.5], T0, T0 + 1400, T0 + 3400), T0 + 26_000, walk([3, 2.5], AT_EXIT, T0, T0 + 26_000, T0 + 28_000, T0 + 29_000)),
   };
-  const gates: GateLine[] = [
-    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 300) },
-    { topic: 'gate.qr-scanned', message: scan('v-b', T0 + 600) },
-    { topic: 'gate.opened', message: opened('exit', T0 + 24_000) },
-    { topic: 'gate.opened', message: opened('exit', T0 + 29_000) },
-  ];
-  return arrivalOrder(gates, instants(paths, T0, T0 + 40_000));
+  return arrivalOrder(scansAndExits(24_000, 29_000), instants(paths, T0, T0 + 40_000));
 }
 
 test('a reviewer says the first of two people through the gate together is the other visit\'s: the pair trade places, the track continuing it moves too, nobody is in doubt, the other\'s item is withdrawn, and each visit ends with its own person', () => {
@@ -614,13 +617,8 @@ test('a confirmation on a visit that has ended settles the other of the pair too
     'track-a': walk([3.8, 0.4], [2, 2.5], T0, T0 + 1000, T0 + 3000),
     'track-b': then(walk([4.4, 0.4], [3, 2.5], T0, T0 + 1400, T0 + 3400), T0 + 6000, walk([3, 2.5], AT_EXIT, T0, T0 + 6000, T0 + 8000, T0 + 9000)),
   };
-  const gates: GateLine[] = [
-    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 300) },
-    { topic: 'gate.qr-scanned', message: scan('v-b', T0 + 600) },
-    { topic: 'gate.opened', message: opened('exit', T0 + 9000) },
-  ];
   const binder = new VisitBinder(index);
-  const { outputs } = feedUntil(binder, arrivalOrder(gates, instants(paths, T0, T0 + 20_000)), Infinity);
+  const { outputs } = feedUntil(binder, arrivalOrder(scansAndExits(9000), instants(paths, T0, T0 + 20_000)), Infinity);
   assert.deepEqual(of(outputs, 'visit.ended').map((m) => m.visitId), ['v-b'], 'fixture: only v-b has left');
   const items = of(outputs, 'review.item-opened');
   assert.deepEqual(items.map((r) => r.trackId).sort(), ['track-a', 'track-b'], 'fixture: both bindings in doubt');
@@ -641,14 +639,8 @@ test('a doubt confirmed after both visits ended is lifted in the read model for 
     'track-a': then(walk([3.8, 0.4], [2, 2.5], T0, T0 + 1000, T0 + 3000), T0 + 10_000, walk([2, 2.5], AT_EXIT, T0, T0 + 10_000, T0 + 12_000, T0 + 13_000)),
     'track-b': then(walk([4.4, 0.4], [3, 2.5], T0, T0 + 1400, T0 + 3400), T0 + 6000, walk([3, 2.5], AT_EXIT, T0, T0 + 6000, T0 + 8000, T0 + 9000)),
   };
-  const gates: GateLine[] = [
-    { topic: 'gate.qr-scanned', message: scan('v-a', T0 + 300) },
-    { topic: 'gate.qr-scanned', message: scan('v-b', T0 + 600) },
-    { topic: 'gate.opened', message: opened('exit', T0 + 9000) },
-    { topic: 'gate.opened', message: opened('exit', T0 + 13_000) },
-  ];
   const binder = new VisitBinder(index);
-  const outputs = [...feedUntil(binder, arrivalOrder(gates, instants(paths, T0, T0 + 25_000)), Infinity).outputs, ...binder.finish()];
+  const outputs = [...feedUntil(binder, arrivalOrder(scansAndExits(9000, 13_000), instants(paths, T0, T0 + 25_000)), Infinity).outputs, ...binder.finish()];
   assert.deepEqual(of(outputs, 'visit.ended').map((m) => m.visitId).sort(), ['v-a', 'v-b'], 'fixture: both have left');
   const items = of(outputs, 'review.item-opened');
   assert.deepEqual(items.map((r) => r.trackId).sort(), ['track-a', 'track-b'], 'fixture: both bindings in doubt');
