@@ -500,7 +500,7 @@ export class FusionEngine {
 
   /**
    * A reviewer decided whose visit a track is (the gate's binding, after its item was decided; or
-   * the decision itself, confirming a visit that has ended: see answerEndedBinding): the picks of
+   * the decision itself, settling a visit that has ended: see answerEndedBinding): the picks of
    * that track in review only for the doubt are decided by it, for the visit the track is on now,
    * as they would have been attributed without the doubt, and so are its puts when that is the
    * visit whose holdings they were weighed with. Each goes out as a decision of its item by fusion
@@ -529,21 +529,25 @@ export class FusionEngine {
   }
 
   /**
-   * A reviewer confirmed a doubtful gate binding (the track is the visit's it is on), or the gate
-   * withdrew its item as settled by the confirmation of the other place of its doubt, once that visit
-   * had ended. The gate then lifts the doubt in its record only (libs/visits/visit.binder.ts): no
-   * binding comes again for a visit whose receipt went out with the track's picks pending, so the
-   * picks that followed the item are answered from the decision itself, for that visit. A decision
-   * moving the track to another visit after exit is one the gate refuses (the operator decides
-   * those picks), and before exit the gate's binding answers them (onTrackBound), having checked the
+   * A decision on one of the gate's binding items (`binding`, as fusion read it opened) once the
+   * visit its track is on had ended: a reviewer's `bound` confirming that visit, or the gate's
+   * withdrawal of the item, settled where it is by the confirmation of the other place of its doubt
+   * (libs/visits/visit.binder.ts). The gate then lifts the doubt in its record only: no binding
+   * comes again for a visit whose receipt went out with the track's picks pending, so the changes
+   * that followed the item are answered from the decision itself, for that visit. A decision moving
+   * the track to another visit after exit is one the gate refuses (the operator decides those
+   * changes), and before exit the gate's binding answers them (onTrackBound), having checked the
    * decision against the whole crossing.
    */
-  private answerEndedBinding(reviewId: string, eventId: string, ts: number, decision: { visitId: string; trackId: string }): FusionOutput[] {
-    const item = this.bindingDoubts.get(reviewId);
-    if (!item?.trackId || item.trackId !== decision.trackId || this.trackVisit.get(decision.trackId) !== decision.visitId) return [];
-    if (this.visits.get(decision.visitId)?.exitMs === undefined) return [];
-    this.doubtDecided(item.trackId);
-    return this.answerFollowers({ eventId, ts, trackId: item.trackId, visitId: decision.visitId });
+  private answerEndedBinding(message: ReviewItemResolved, binding: { trackId?: string }): FusionOutput[] {
+    const { decision } = message;
+    const trackId = binding.trackId;
+    const visitId = trackId === undefined ? undefined : this.trackVisit.get(trackId);
+    if (trackId === undefined || visitId === undefined || this.visits.get(visitId)?.exitMs === undefined) return [];
+    const settles = decision.outcome === 'withdrawn' || (decision.outcome === 'bound' && decision.trackId === trackId && decision.visitId === visitId);
+    if (!settles) return [];
+    this.doubtDecided(trackId);
+    return this.answerFollowers({ eventId: message.eventId, ts: message.ts, trackId, visitId });
   }
 
   /** The gate's doubtful bindings name the visits a track may belong to: a review fusion opens for that track names them all. */
@@ -575,7 +579,8 @@ export class FusionEngine {
   }
 
   /**
-   * A person decided a review item. A pick in review is no longer fusion's to answer (answeredPick).
+   * A person decided a review item (a binding item of the gate's: see answerEndedBinding). A pick in
+   * review is no longer fusion's to answer (answeredPick).
    * When the item is about a shelf event fusion sent to review and the decision says who moved what,
    * what fusion kept of the event by its options' shares gives way to what was decided: the units
    * the named visits may have held (the carts now say what each holds), and what lies misplaced on
@@ -585,14 +590,8 @@ export class FusionEngine {
    * changes there, follow the decision too.
    */
   private followDecision(message: ReviewItemResolved): FusionOutput[] {
-    if (message.decision.outcome === 'bound') return this.answerEndedBinding(message.reviewId, message.eventId, message.ts, message.decision);
     const binding = this.bindingDoubts.get(message.reviewId);
-    if (message.decision.outcome === 'withdrawn' && binding?.trackId) {
-      // The gate withdrew a binding item: a confirmation of the other place of its doubt settled its
-      // track where it is (visit.binder.ts), which for an ended visit the gate binds nobody again to say.
-      const visitId = this.trackVisit.get(binding.trackId);
-      return visitId ? this.answerEndedBinding(message.reviewId, message.eventId, message.ts, { trackId: binding.trackId, visitId }) : [];
-    }
+    if (binding) return this.answerEndedBinding(message, binding);
     this.openPicks.delete(message.reviewId);
     this.followers.delete(message.reviewId);
     const item = this.inReview.get(message.reviewId);
